@@ -1,0 +1,22 @@
+"""symnet: a small symbolic expression compiler with reverse-mode autodiff,
+Numba code generation, and a Lasagne-compatible network API on top.
+
+>>> import symnet, symnet.tensor as T
+>>> x = T.scalar('x')
+>>> f = symnet.function([x], symnet.grad(x ** 2, x))
+>>> float(f(3.0))
+6.0
+"""
+from .configdefaults import config  # noqa: F401
+from .graph.basic import Variable, Constant, Apply  # noqa: F401
+from .graph.op import Op  # noqa: F401
+from .graph.traversal import clone_replace  # noqa: F401
+from .compile import (function, shared, In, Out, Mode, SharedVariable,  # noqa: F401
+                      Function)
+from . import tensor  # noqa: F401
+from .gradient import grad  # noqa: F401
+from . import gradient  # noqa: F401
+from . import printing  # noqa: F401
+
+clone = clone_replace
+__version__ = "0.1.0"

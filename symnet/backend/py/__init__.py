@@ -1,0 +1,1 @@
+"""The reference backend: runs each node's ``Op.perform`` in order."""

@@ -1,0 +1,365 @@
+"""``symnet.function``: from symbolic inputs and outputs to a callable.
+
+What happens, in order: normalise inputs, outputs, updates and givens;
+collect ``default_update``s; substitute givens; check every free variable
+is provided; copy the graph into a FunctionGraph; rewrite it (the mode's
+pipeline); hand it to the backend's linker.  Calling the result checks the
+arguments, runs the graph, and only then writes all updates at once, so a
+call that raises leaves every shared variable unchanged.
+"""
+import time
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+from ..graph.basic import Constant, Variable
+from ..graph.fg import FunctionGraph
+from ..graph.traversal import ancestors, clone_get_equiv
+from .io import In, Out
+from .mode import get_mode
+from .sharedvalue import SharedVariable
+
+__all__ = ["function", "Function", "UnusedInputError", "MissingInputError"]
+
+
+class UnusedInputError(ValueError):
+    """An input does not contribute to any output or update."""
+
+
+class MissingInputError(ValueError):
+    """A free variable the outputs need is not among the inputs."""
+
+
+def _vname(v):
+    return v.name if v.name is not None else str(v)
+
+
+def _normalize_updates(updates):
+    if updates is None:
+        return []
+    if isinstance(updates, dict):
+        if not isinstance(updates, OrderedDict) and len(updates) > 1 and \
+                type(updates) is not dict:
+            warnings.warn("updates given as an unordered mapping", stacklevel=3)
+        pairs = list(updates.items())
+    else:
+        pairs = list(updates)
+    out = []
+    seen = set()
+    from ..tensor.basic import as_tensor_variable
+    for pair in pairs:
+        try:
+            var, expr = pair
+        except (TypeError, ValueError):
+            raise TypeError(f"updates must be (shared_variable, expression) pairs, "
+                            f"got {pair!r}") from None
+        if not isinstance(var, SharedVariable):
+            raise TypeError(f"update target {var} must be a shared variable, got "
+                            f"{type(var).__name__}")
+        if var in seen:
+            raise ValueError(f"shared variable {_vname(var)} has two updates")
+        seen.add(var)
+        if not isinstance(expr, Variable):
+            expr = as_tensor_variable(np.asarray(expr, dtype=var.dtype))
+        _check_update_type(var, expr)
+        out.append((var, expr))
+    return out
+
+
+def _check_update_type(var, expr):
+    vt, et = var.type, expr.type
+    if getattr(et, "dtype", None) != vt.dtype or et.ndim != vt.ndim:
+        raise TypeError(
+            f"an update must have the same type as its shared variable: "
+            f"{_vname(var)} is {vt} but its update {expr} is {et}. "
+            f"Cast the update (e.g. expr.astype('{vt.dtype}')) or build the shared "
+            f"variable with the matching dtype")
+    for axis, (a, b) in enumerate(zip(vt.shape, et.shape)):
+        if a is not None and b is not None and a != b:
+            raise ValueError(
+                f"the update of {_vname(var)} has static shape {et.shape}, but the "
+                f"variable has shape {vt.shape} (axis {axis})")
+
+
+def _default_updates(roots, explicit, no_default_updates):
+    """Shared variables' ``default_update``s reachable from ``roots``."""
+    if no_default_updates is True:
+        return []
+    skip = set(no_default_updates or ())
+    have = {v for v, _ in explicit}
+    found = []
+    frontier = list(roots)
+    visited = set()
+    while frontier:
+        new = []
+        for v in ancestors(frontier):
+            if v in visited:
+                continue
+            visited.add(v)
+            if isinstance(v, SharedVariable) and v.default_update is not None \
+                    and v not in have and v not in skip:
+                have.add(v)
+                found.append((v, v.default_update))
+                new.append(v.default_update)
+        frontier = new
+    return found
+
+
+def function(inputs, outputs=None, mode=None, updates=None, givens=None,
+             no_default_updates=False, accept_inplace=False, name=None,
+             rebuild_strict=True, allow_input_downcast=None, profile=None,
+             on_unused_input="raise"):
+    """Compile a callable computing ``outputs`` from ``inputs``.
+
+    Parameters
+    ----------
+    inputs : list of Variable or In
+    outputs : Variable, list of Variables, or None
+        A single variable gives a single return value; a list gives a list.
+    mode : str or Mode, optional
+        'numba' (default: ``config.mode``), 'py', 'cuda', 'fast_compile'.
+    updates : list of pairs or OrderedDict
+        ``(shared_variable, new_value_expression)``, applied after every
+        output is computed, all at once (each sees the old values).
+    givens : list of pairs or dict
+        Variables substituted in the graph before compiling.
+    allow_input_downcast : bool or None
+        True allows lossy casts of arguments (float64 data to a float32
+        input); None allows only Python floats to floatX.
+    on_unused_input : {'raise', 'warn', 'ignore'}
+
+    Examples
+    --------
+    >>> import numpy as np, symnet, symnet.tensor as T
+    >>> x = T.vector('x')
+    >>> acc = symnet.shared(np.float32(0), name='acc')
+    >>> f = symnet.function([x], T.sum(x), updates=[(acc, acc + T.sum(x))], mode='py')
+    >>> float(f(np.ones(3, 'float32'))), float(acc.get_value())
+    (3.0, 3.0)
+    """
+    t0 = time.perf_counter()
+    if on_unused_input not in ("raise", "warn", "ignore"):
+        raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got "
+                         f"{on_unused_input!r}")
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError(f"function inputs must be a list, got {type(inputs).__name__} "
+                        f"(write function([x], ...) rather than function(x, ...))")
+    specs = [i if isinstance(i, In) else In(i) for i in inputs]
+    in_vars = []
+    for k, s in enumerate(specs):
+        if not isinstance(s.variable, Variable):
+            raise TypeError(f"function input {k} must be a symbolic variable, got "
+                            f"{type(s.variable).__name__} {s.variable!r}")
+        if isinstance(s.variable, Constant):
+            raise TypeError(f"function input {k} ({s.variable}) is a constant; inputs "
+                            f"must be free variables")
+        if isinstance(s.variable, SharedVariable):
+            raise TypeError(f"function input {k} ({_vname(s.variable)}) is a shared "
+                            f"variable: shared variables are implicit inputs, do not "
+                            f"list them")
+        if s.variable.owner is not None:
+            raise TypeError(f"function input {k} ({s.variable}) is computed from other "
+                            f"variables; inputs must be free variables (use givens to "
+                            f"replace an intermediate)")
+        if s.variable in in_vars:
+            raise ValueError(f"input {_vname(s.variable)} is listed twice")
+        in_vars.append(s.variable)
+
+    single = outputs is not None and not isinstance(outputs, (list, tuple))
+    out_list = [] if outputs is None else ([outputs] if single else list(outputs))
+    from ..tensor.basic import as_tensor_variable
+    out_borrow = []
+    outs = []
+    for o in out_list:
+        borrow = False
+        if isinstance(o, Out):
+            o, borrow = o.variable, o.borrow
+        outs.append(o if isinstance(o, Variable) else as_tensor_variable(o))
+        out_borrow.append(borrow)
+
+    upd = _normalize_updates(updates)
+    upd += _default_updates(outs + [e for _, e in upd], upd, no_default_updates)
+
+    # givens: substitute, keeping the user's graph untouched
+    if givens:
+        pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
+        memo = {}
+        for old, new in pairs:
+            if not isinstance(old, Variable):
+                raise TypeError(f"givens keys must be variables, got {old!r}")
+            if not isinstance(new, Variable):
+                new = as_tensor_variable(np.asarray(new, dtype=old.dtype))
+            if getattr(new.type, "ndim", None) != getattr(old.type, "ndim", None) or \
+                    getattr(new.type, "dtype", None) != getattr(old.type, "dtype", None):
+                raise TypeError(f"givens: {_vname(old)} of type {old.type} cannot be "
+                                f"replaced by {new} of type {new.type}")
+            memo[old] = new
+        roots = outs + [e for _, e in upd]
+        memo = clone_get_equiv([], roots, copy_inputs=False, memo=memo)
+        outs = [memo[o] for o in outs]
+        upd = [(v, memo[e]) for v, e in upd]
+
+    roots = outs + [e for _, e in upd]
+    used = ancestors(roots)
+    used_set = set(used)
+    for s in specs:
+        if s.variable not in used_set:
+            msg = (f"input {_vname(s.variable)} is not used to compute any output or "
+                   f"update; pass on_unused_input='ignore' to allow it")
+            if on_unused_input == "raise":
+                raise UnusedInputError(msg)
+            if on_unused_input == "warn":
+                warnings.warn(msg, stacklevel=2)
+    in_set = set(in_vars)
+    shared_vars = []
+    for v in used:
+        if v.owner is not None or isinstance(v, Constant) or v in in_set:
+            continue
+        if isinstance(v, SharedVariable):
+            shared_vars.append(v)
+            continue
+        raise MissingInputError(
+            f"variable {_vname(v)} ({v.type}) is needed to compute the outputs but is "
+            f"not among the function's inputs {[_vname(i) for i in in_vars]}")
+    for v, _ in upd:
+        if v not in shared_vars:
+            shared_vars.append(v)
+
+    mode_obj = get_mode(mode)
+    fgraph = FunctionGraph(in_vars + shared_vars, outs + [e for _, e in upd])
+    t1 = time.perf_counter()
+    stats = mode_obj.rewrite(fgraph, profile=profile)
+    t2 = time.perf_counter()
+    from ..backend.registry import linker_for
+    thunk = linker_for(mode_obj.linker)(fgraph, mode_obj)
+    t3 = time.perf_counter()
+    fn = Function(specs, in_vars, shared_vars, outs, upd, fgraph, thunk, single,
+                  allow_input_downcast, name, mode_obj, out_borrow)
+    fn.rewrite_stats = stats
+    fn.profile = {"build": t1 - t0, "rewrite": t2 - t1, "link": t3 - t2}
+    if profile:
+        fn.profile_report = _profile_text(fn)
+    return fn
+
+
+def _profile_text(fn):
+    lines = [f"function {fn.name or ''}: rewrite {fn.profile['rewrite']:.3f}s, "
+             f"link {fn.profile['link']:.3f}s, {len(fn.fgraph.apply_nodes)} nodes"]
+    for name, n in sorted((fn.rewrite_stats or {}).items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {name}: {n}")
+    return "\n".join(lines)
+
+
+class _Maker:
+    def __init__(self, fgraph, mode, inputs):
+        self.fgraph = fgraph
+        self.mode = mode
+        self.inputs = inputs
+
+
+class Function:
+    """A compiled graph: call it with the input values (see ``function``)."""
+
+    def __init__(self, specs, in_vars, shared_vars, outputs, updates, fgraph, thunk,
+                 single, allow_input_downcast, name, mode, out_borrow):
+        self.specs = specs
+        self.input_vars = in_vars
+        self.shared_vars = shared_vars
+        self.outputs = outputs
+        self.updates = updates
+        self.fgraph = fgraph
+        self.thunk = thunk
+        self.single = single
+        self.allow_input_downcast = allow_input_downcast
+        self.name = name
+        self.mode = mode
+        self.maker = _Maker(fgraph, mode, specs)
+        self.trust_input = False
+        self._n_out = len(outputs)
+        self._names = {}
+        for k, s in enumerate(specs):
+            if s.name:
+                self._names[s.name] = k
+        self._upd_vars = [v for v, _ in updates]
+        self._out_borrow = out_borrow
+
+    @property
+    def source(self):
+        """The backend's generated source, where the backend generates any."""
+        return getattr(self.thunk, "source", None)
+
+    def _args(self, args, kwargs):
+        n = len(self.specs)
+        if len(args) > n:
+            raise TypeError(f"{self._label()} takes at most {n} arguments "
+                            f"({', '.join(self._arg_names())}), got {len(args)}")
+        values = list(args) + [None] * (n - len(args))
+        given = [True] * len(args) + [False] * (n - len(args))
+        for key, val in kwargs.items():
+            if key not in self._names:
+                raise TypeError(f"{self._label()} got an unexpected keyword argument "
+                                f"{key!r}; inputs are named {self._arg_names()}")
+            k = self._names[key]
+            if given[k]:
+                raise TypeError(f"{self._label()} got multiple values for input {key!r}")
+            values[k], given[k] = val, True
+        out = []
+        for k, (spec, val, ok) in enumerate(zip(self.specs, values, given)):
+            if not ok:
+                if spec.has_default:
+                    val = spec.value
+                else:
+                    raise TypeError(f"{self._label()} is missing a value for input {k} "
+                                    f"({_vname(spec.variable)}); it takes "
+                                    f"{len(self.specs)} arguments")
+            if self.trust_input:
+                out.append(val)
+                continue
+            allow = spec.allow_downcast if spec.allow_downcast is not None \
+                else self.allow_input_downcast
+            out.append(spec.variable.type.filter(
+                val, strict=spec.strict, allow_downcast=allow,
+                name=f"input {k} ({_vname(spec.variable)})"))
+        return out
+
+    def _arg_names(self):
+        return [_vname(s.variable) for s in self.specs]
+
+    def _label(self):
+        return f"function {self.name!r}" if self.name else "the compiled function"
+
+    def __call__(self, *args, **kwargs):
+        vals = self._args(args, kwargs)
+        shared_vals = [v._value for v in self.shared_vars]
+        results = self.thunk(*vals, *shared_vals)
+        outs = results[: self._n_out]
+        new = results[self._n_out:]
+        # check every update before writing any: a call that raises changes nothing
+        checked = []
+        for var, value in zip(self._upd_vars, new):
+            if not isinstance(value, np.ndarray) or value.dtype != var.type.numpy_dtype:
+                value = np.asarray(value, dtype=var.type.dtype)
+            if value.shape != var._value.shape:
+                var.type.filter(value, name=f"the update of {_vname(var)}")
+            checked.append(value)
+        inputs_mem = [*vals, *shared_vals]
+        final = []
+        for k, o in enumerate(outs):
+            if isinstance(o, np.ndarray) and not self._out_borrow[k]:
+                if any(o is a or (isinstance(a, np.ndarray) and a.size and
+                                  np.may_share_memory(o, a)) for a in inputs_mem) or \
+                        any(o is c for c in checked):
+                    o = o.copy()
+            final.append(o)
+        for var, value in zip(self._upd_vars, checked):
+            var._value = value
+        if self.single:
+            return final[0]
+        return final
+
+    def copy(self):
+        return self
+
+    def free(self):
+        pass

@@ -1,0 +1,94 @@
+"""Modes: which backend runs a function and which rewrites run first.
+
+``'py'`` and ``'numba'`` (and ``'cuda'``) run the standard rewrite pipeline;
+``'fast_compile'`` runs only merging and constant folding, on the py backend.
+``mode.including(*tags)`` / ``mode.excluding(*names)`` return new modes.
+"""
+from ..configdefaults import config
+
+__all__ = ["Mode", "get_mode", "FAST_COMPILE_TAGS"]
+
+FAST_COMPILE_TAGS = ("fast_compile",)
+
+
+class Mode:
+    """A backend name plus a rewrite selection.
+
+    Parameters
+    ----------
+    linker : str
+        'py', 'numba' or 'cuda'.
+    optimizer : str or None
+        'default' (the standard pipeline), 'fast_compile', or None (no rewrites).
+    """
+
+    def __init__(self, linker="numba", optimizer="default", include=(), exclude=()):
+        if linker in ("c", "cvm", "vm", "c|py", "cvm_nogc"):
+            linker = "numba"
+        self.linker = linker
+        self.optimizer = optimizer
+        self.include = tuple(include)
+        self.exclude = tuple(exclude)
+
+    @property
+    def backend(self):
+        return self.linker
+
+    def including(self, *tags):
+        return Mode(self.linker, self.optimizer, self.include + tags, self.exclude)
+
+    def excluding(self, *names):
+        return Mode(self.linker, self.optimizer, self.include, self.exclude + names)
+
+    def requiring(self, *tags):
+        return self.including(*tags)
+
+    def rewrite(self, fgraph, profile=None):
+        """Apply this mode's rewrites to ``fgraph`` in place; returns stats."""
+        if self.optimizer is None:
+            return {}
+        try:
+            from ..graph.rewriting import rewrite_graph
+        except ImportError:  # rewrites not built yet
+            return {}
+        return rewrite_graph(fgraph, optimizer=self.optimizer, include=self.include,
+                             exclude=self.exclude)
+
+    def __eq__(self, other):
+        return isinstance(other, Mode) and (self.linker, self.optimizer, self.include,
+                                            self.exclude) == (other.linker, other.optimizer,
+                                                              other.include, other.exclude)
+
+    def __hash__(self):
+        return hash((self.linker, self.optimizer, self.include, self.exclude))
+
+    def __repr__(self):
+        return (f"Mode(linker={self.linker!r}, optimizer={self.optimizer!r}, "
+                f"include={self.include}, exclude={self.exclude})")
+
+
+_NAMED = {
+    "py": lambda: Mode("py"),
+    "numba": lambda: Mode("numba"),
+    "cuda": lambda: Mode("cuda"),
+    "fast_compile": lambda: Mode("py", "fast_compile"),
+    "FAST_COMPILE": lambda: Mode("py", "fast_compile"),
+    "FAST_RUN": lambda: Mode("numba"),
+    "DebugMode": lambda: Mode("py"),
+    "NanGuardMode": lambda: Mode("py"),
+}
+
+
+def get_mode(mode):
+    """A Mode from None (``config.mode``), a name, or a Mode."""
+    if mode is None:
+        mode = config.mode
+    if isinstance(mode, Mode):
+        return mode
+    if isinstance(mode, str):
+        if mode in _NAMED:
+            return _NAMED[mode]()
+        raise ValueError(f"unknown mode {mode!r}; expected one of {sorted(_NAMED)} or a Mode")
+    if hasattr(mode, "linker"):
+        return Mode(getattr(mode, "linker"), getattr(mode, "optimizer", "default"))
+    raise TypeError(f"mode must be a string or Mode, got {type(mode).__name__}")

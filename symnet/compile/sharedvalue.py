@@ -1,0 +1,141 @@
+"""Shared variables: graph inputs that own their value between calls.
+
+A shared variable's type records the value's shape (API.md), so shape
+errors between parameters surface when the graph is built.  Pass
+``static_shape=False`` for data whose size changes (Theano's behaviour: only
+the broadcastable pattern is fixed).
+"""
+import numpy as np
+
+from ..graph.basic import Variable
+from ..tensor.type import TensorType
+from ..tensor.variable import _Operators
+
+__all__ = ["SharedVariable", "TensorSharedVariable", "shared"]
+
+
+class SharedVariable(Variable):
+    """A variable whose value lives with it (``get_value``/``set_value``).
+
+    ``default_update``, when set to an expression, is applied by every
+    compiled function that uses the variable and gives no explicit update.
+    """
+
+    def __init__(self, type, value, name=None, strict=False, allow_downcast=None,
+                 borrow=False):
+        super().__init__(type, None, None, name)
+        self._value = type.filter(value if borrow else _copy(value),
+                                  strict=strict, allow_downcast=allow_downcast, name=name)
+        self.default_update = None
+
+    def get_value(self, borrow=False, return_internal_type=False):
+        """The current value (a copy unless ``borrow=True``)."""
+        return self._value if borrow else self._value.copy()
+
+    def set_value(self, value, borrow=False):
+        """Replace the value; it must fit the variable's type.
+
+        Raises TypeError for a wrong ndim or unsafe dtype, ValueError for a
+        shape that differs from the static shape, naming the variable.
+        """
+        who = self.name or "shared variable"
+        try:
+            new = self.type.filter(value if borrow else _copy(value), name=who)
+        except TypeError as exc:
+            raise TypeError(f"set_value on {who}: {exc}") from None
+        except ValueError as exc:
+            raise ValueError(
+                f"set_value on {who}: {exc}. Create it with "
+                f"symnet.shared(value, static_shape=False) if its size must change") from None
+        self._value = new
+
+    @property
+    def container(self):
+        return self
+
+    @property
+    def value(self):
+        return self._value
+
+    def clone(self):
+        cp = type(self)(self.type, self._value, self.name, borrow=True)
+        cp.tag = type(self.tag)(self.tag)
+        cp.default_update = self.default_update
+        return cp
+
+    def __str__(self):
+        return self.name if self.name is not None else f"<shared {self.type}>"
+
+    def zero(self, borrow=False):
+        self._value = np.zeros_like(self._value)
+
+
+def _copy(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value
+
+
+class TensorSharedVariable(_Operators, SharedVariable):
+    """A shared numpy array; also a tensor variable for every operator."""
+
+
+def shared(value, name=None, strict=False, allow_downcast=None, borrow=False,
+           broadcastable=None, static_shape=True, shape=None):
+    """Make a shared variable holding ``value`` (copied unless ``borrow``).
+
+    Parameters
+    ----------
+    value : array_like or number
+        numpy arrays keep their dtype; Python floats become float64 as in
+        numpy (wrap with ``np.float32`` or ``floatX`` for float32).
+    name : str, optional
+    borrow : bool
+        Use ``value``'s memory directly instead of copying it.
+    broadcastable : tuple of bool, optional
+        Axes that broadcast (they must have size 1).
+    static_shape : bool
+        Record the value's shape in the type (default).  With False, only
+        the broadcastable pattern is fixed and ``set_value`` may change sizes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = shared(np.zeros((3, 4), dtype='float32'), name='w')
+    >>> w.type.shape, w.dtype
+    ((3, 4), 'float32')
+    >>> w.set_value(np.ones((2, 4), dtype='float32'))
+    Traceback (most recent call last):
+      ...
+    ValueError: set_value on w: wrong shape for w: expected (3, 4), got (2, 4) ...
+    """
+    if isinstance(value, Variable):
+        raise TypeError(f"shared() needs a value, not the symbolic variable {value}")
+    arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
+    if arr.dtype == object:
+        raise TypeError(f"shared() cannot hold {type(value).__name__} values")
+    if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
+        arr = np.asarray(value)  # Python scalars: numpy's default dtypes
+    if broadcastable is not None:
+        broadcastable = tuple(bool(b) for b in broadcastable)
+        if len(broadcastable) != arr.ndim:
+            raise ValueError(f"shared {name or ''}: broadcastable {broadcastable} has "
+                             f"{len(broadcastable)} entries for a value of ndim {arr.ndim}")
+        for axis, (b, s) in enumerate(zip(broadcastable, arr.shape)):
+            if b and s != 1:
+                raise ValueError(f"shared {name or ''}: axis {axis} is marked broadcastable "
+                                 f"but the value has size {s} there")
+    if shape is not None:
+        static = tuple(shape)
+    elif static_shape:
+        static = tuple(arr.shape)
+        if broadcastable is not None:
+            static = tuple(s if (b or s != 1) else None
+                           for s, b in zip(static, broadcastable))
+    else:
+        bc = broadcastable or (False,) * arr.ndim
+        static = tuple(1 if b else None for b in bc)
+    ttype = TensorType(arr.dtype, shape=static)
+    return TensorSharedVariable(ttype, value if borrow else np.array(arr, copy=True),
+                                name=name, strict=strict, allow_downcast=allow_downcast,
+                                borrow=True)

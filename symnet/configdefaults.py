@@ -1,0 +1,73 @@
+"""Global settings: the default float type and the default compilation mode.
+
+``config.floatX`` is read whenever a graph is built (typed constructors,
+Python float constants, initializers), so code may reassign it at run time.
+It starts from the ``SYMNET_FLOATX`` environment variable (and, after
+``symnet.compat.install()``, from ``floatX`` in ``THEANO_FLAGS``).
+"""
+import os
+
+__all__ = ["config"]
+
+_FLOATS = ("float16", "float32", "float64")
+_MODES = ("py", "numba", "cuda", "fast_compile", "FAST_COMPILE", "FAST_RUN")
+
+
+def _theano_flag(name):
+    for item in os.environ.get("THEANO_FLAGS", "").split(","):
+        key, _, value = item.partition("=")
+        if key.strip() == name:
+            return value.strip()
+    return None
+
+
+class Config:
+    """Attribute-style settings with validation on assignment."""
+
+    def __init__(self):
+        self._floatX = "float32"
+        self._mode = "numba"
+        self.floatX = os.environ.get("SYMNET_FLOATX", "float32")
+        self.mode = os.environ.get("SYMNET_MODE", "numba")
+        # Names Theano code reads; kept so ported scripts do not crash.
+        self.device = "cpu"
+        self.optimizer = "fast_run"
+        self.compute_test_value = "off"
+        self.exception_verbosity = "low"
+        self.strict = os.environ.get("SYMNET_STRICT", "") not in ("", "0")
+
+    @property
+    def floatX(self):
+        return self._floatX
+
+    @floatX.setter
+    def floatX(self, value):
+        if value not in _FLOATS:
+            raise ValueError(
+                f"config.floatX must be one of {_FLOATS}, got {value!r}")
+        self._floatX = value
+
+    @property
+    def mode(self):
+        return self._mode
+
+    @mode.setter
+    def mode(self, value):
+        if not isinstance(value, str):
+            self._mode = value
+            return
+        if value not in _MODES:
+            raise ValueError(f"config.mode must be one of {_MODES}, got {value!r}")
+        self._mode = value
+
+    def read_theano_flags(self):
+        """Apply ``floatX``/``mode`` from ``THEANO_FLAGS`` (used by compat)."""
+        fx = _theano_flag("floatX")
+        if fx:
+            self.floatX = fx
+        dev = _theano_flag("device")
+        if dev:
+            self.device = dev
+
+
+config = Config()

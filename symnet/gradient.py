@@ -1,0 +1,448 @@
+"""Reverse-mode autodiff by graph extension: grad, Lop, Rop, jacobian,
+hessian, verify_grad, and the gradient-stopping ops.
+
+``grad`` walks the graph once, from the cost back to the inputs, asking each
+op for its vector-Jacobian product (``Op.L_op``) as *more graph*; the result
+can itself be differentiated, rewritten and compiled by any backend.  The
+walk is iterative (a reverse topological order), visits each node once and
+sums the contributions to a variable used several times exactly once.
+"""
+import warnings
+
+import numpy as np
+
+from .graph.basic import Apply, Variable
+from .graph.op import NullTypeGradError, Op
+from .graph.traversal import ancestors, io_toposort
+
+__all__ = ["grad", "Lop", "Rop", "jacobian", "hessian", "verify_grad",
+           "DisconnectedInputError", "NullTypeGradError", "GradientError",
+           "disconnected_grad", "zero_grad", "consider_constant", "grad_clip",
+           "grad_scale", "grad_undefined", "grad_not_implemented", "undefined_grad"]
+
+
+class DisconnectedInputError(ValueError):
+    """A ``wrt`` variable does not influence the cost."""
+
+
+class GradientError(ValueError):
+    """``verify_grad`` found the symbolic and numeric gradients disagree."""
+
+    def __init__(self, arg, err_pos, shape, val1, val2, abs_err, rel_err, abs_tol, rel_tol):
+        self.arg, self.err_pos, self.shape = arg, err_pos, shape
+        self.val1, self.val2 = val1, val2
+        self.abs_err, self.rel_err = abs_err, rel_err
+        self.abs_tol, self.rel_tol = abs_tol, rel_tol
+        super().__init__(
+            f"gradient mismatch for input {arg} (shape {shape}) at position {err_pos}: "
+            f"symbolic {val1!r} vs numeric {val2!r} (abs err {abs_err:.3g} > {abs_tol:.3g}, "
+            f"rel err {rel_err:.3g} > {rel_tol:.3g})")
+
+
+class _Undefined:
+    """Marks an input gradient an op cannot provide (raises only if needed)."""
+
+    def __init__(self, op, index, reason):
+        self.op, self.index, self.reason = op, index, reason
+
+
+def grad_undefined(op, index, x, comment=""):
+    return _Undefined(op, index, comment or "undefined gradient")
+
+
+grad_not_implemented = grad_undefined
+
+
+def _float(v):
+    return v.dtype.startswith(("float", "complex"))
+
+
+def _zeros_like(v):
+    from . import tensor as T
+    return T.zeros_like(v, dtype=v.dtype if _float(v) else None)
+
+
+def _as_list(x):
+    return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
+         add_names=True, known_grads=None, return_disconnected="zero",
+         null_gradients="raise"):
+    """Symbolic gradient of the scalar ``cost`` with respect to ``wrt``.
+
+    Parameters
+    ----------
+    cost : scalar Variable, or None when ``known_grads`` seeds the walk
+    wrt : Variable or list of Variables
+        Returns a gradient of the same structure.
+    consider_constant : list of Variable
+        Treated as constants: no gradient flows through them.
+    disconnected_inputs : {'raise', 'warn', 'ignore'}
+        What to do for a ``wrt`` that does not influence the cost.
+    known_grads : dict {Variable: Variable}
+        Gradients to start from (added to any flowing from ``cost``).
+    return_disconnected : {'zero', 'None', 'Disconnected'}
+
+    Examples
+    --------
+    >>> import symnet, symnet.tensor as T
+    >>> x = T.scalar('x')
+    >>> gx = grad(x ** 3, x)
+    >>> float(gx.eval({x: 2.0}))
+    12.0
+    """
+    from . import tensor as T
+    if cost is None and not known_grads:
+        raise ValueError("grad needs a cost or known_grads")
+    if cost is not None:
+        cost = T.as_tensor_variable(cost)
+        if cost.ndim != 0:
+            raise TypeError(
+                f"cost must be a scalar (0 dimensions), but {cost} has {cost.ndim} "
+                f"dimensions (shape type {cost.type}); take T.sum or T.mean first")
+    if disconnected_inputs not in ("raise", "warn", "ignore"):
+        raise ValueError(f"disconnected_inputs must be 'raise', 'warn' or 'ignore', "
+                         f"got {disconnected_inputs!r}")
+    wrt_list = _as_list(wrt)
+    for w in wrt_list:
+        if not isinstance(w, Variable):
+            raise TypeError(f"grad: wrt must be variables, got {type(w).__name__} {w!r}")
+    seeds = {}
+    if cost is not None:
+        seeds[cost] = T.constant(np.asarray(1, dtype=cost.dtype if _float(cost)
+                                            else "float64"))
+    for var, g in (known_grads or {}).items():
+        g = T.as_tensor_variable(g)
+        seeds[var] = seeds[var] + g if var in seeds else g
+    blockers = set(consider_constant or ())
+    grads = _backprop(list(seeds), seeds, wrt_list, blockers)
+
+    out = []
+    for w in wrt_list:
+        g = grads.get(w)
+        if isinstance(g, _Undefined):
+            raise NullTypeGradError(
+                f"cannot compute the gradient with respect to {w}: {g.op} has no "
+                f"gradient for its input {g.index} ({g.reason})")
+        if g is None:
+            msg = (f"grad: {w} is not part of the computational graph of the cost "
+                   f"(or only through non-differentiable ops); pass "
+                   f"disconnected_inputs='ignore' to get a zero gradient")
+            if disconnected_inputs == "raise":
+                raise DisconnectedInputError(msg)
+            if disconnected_inputs == "warn":
+                warnings.warn(msg, stacklevel=2)
+            g = _zeros_like(w) if return_disconnected == "zero" else None
+        elif hasattr(w, "dtype") and g.dtype != w.dtype and _float(w):
+            g = T.cast(g, w.dtype)
+        if add_names and g is not None and g.name is None and getattr(w, "name", None):
+            g.name = f"(d{getattr(cost, 'name', None) or 'cost'}/d{w.name})"
+        out.append(g)
+    if isinstance(wrt, (list, tuple)):
+        return type(wrt)(out)
+    return out[0]
+
+
+def _backprop(outputs, seeds, wrt, blockers):
+    """Accumulate gradients from ``seeds`` back to ``wrt``; returns {var: grad}."""
+    from . import tensor as T
+    wrt_set = set(wrt)
+    # nodes on a path from some wrt to some output
+    order = io_toposort([], outputs)
+    reaches = set(wrt_set)  # variables that depend on a wrt
+    for node in order:
+        if any(i in reaches and i not in blockers for i in node.inputs):
+            reaches.update(node.outputs)
+    contrib = {}  # var -> list of gradient terms
+
+    def add(var, g):
+        contrib.setdefault(var, []).append(g)
+
+    for var, g in seeds.items():
+        add(var, g)
+
+    def total(var):
+        terms = contrib.get(var)
+        if not terms:
+            return None
+        undefined = [t for t in terms if isinstance(t, _Undefined)]
+        if undefined:
+            return undefined[0]
+        if len(terms) == 1:
+            return terms[0]
+        acc = terms[0]
+        for t in terms[1:]:
+            acc = acc + t
+        contrib[var] = [acc]
+        return acc
+
+    for node in reversed(order):
+        if not any(o in reaches for o in node.outputs):
+            continue
+        if not any(i in reaches and i not in blockers for i in node.inputs):
+            continue
+        out_grads = [total(o) for o in node.outputs]
+        if all(g is None for g in out_grads):
+            continue
+        for o, g in zip(node.outputs, out_grads):
+            if isinstance(g, _Undefined):
+                raise NullTypeGradError(
+                    f"the gradient through {g.op} (input {g.index}) is undefined "
+                    f"({g.reason}), and it is needed for {o}")
+        filled = []
+        for o, g in zip(node.outputs, out_grads):
+            if g is None:
+                g = _zeros_like(o) if _float(o) else T.zeros_like(o, dtype="float64")
+            filled.append(g)
+        try:
+            in_grads = node.op.L_op(node.inputs, node.outputs, filled)
+        except NullTypeGradError as exc:
+            raise NullTypeGradError(f"{exc} (node {node}, built at {_where(node)})") from None
+        if len(in_grads) != len(node.inputs):
+            raise ValueError(f"{node.op}.L_op returned {len(in_grads)} gradients for "
+                             f"{len(node.inputs)} inputs")
+        for i, (inp, g) in enumerate(zip(node.inputs, in_grads)):
+            if g is None or inp not in reaches or inp in blockers:
+                continue
+            if not isinstance(g, (Variable, _Undefined)):
+                g = T.as_tensor_variable(g)
+            add(inp, g)
+    return {w: total(w) for w in wrt}
+
+
+def _where(node):
+    tr = node.tag.get("trace") if hasattr(node, "tag") else None
+    return f"{tr[0]}:{tr[1]}" if tr else "unknown location"
+
+
+def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):
+    """Vector-Jacobian product: ``eval_points`` (shaped like ``f``) times
+    d f / d wrt."""
+    fs, eps = _as_list(f), _as_list(eval_points)
+    if len(fs) != len(eps):
+        raise ValueError(f"Lop: {len(fs)} outputs but {len(eps)} eval points")
+    out = grad(None, wrt, consider_constant=consider_constant,
+               disconnected_inputs=disconnected_inputs,
+               known_grads=dict(zip(fs, eps)))
+    return out
+
+
+def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero"):
+    """Jacobian-vector product d f / d wrt times ``eval_points``.
+
+    Built with the double vector-Jacobian trick: the Lop is linear in its
+    vector ``u``, so differentiating ``sum(Lop(f, wrt, u) * v)`` in ``u``
+    gives ``J v`` from reverse-mode rules alone.
+    """
+    from . import tensor as T
+    single_f = not isinstance(f, (list, tuple))
+    fs = _as_list(f)
+    wrts, vs = _as_list(wrt), _as_list(eval_points)
+    if len(wrts) != len(vs):
+        raise ValueError(f"Rop: {len(wrts)} wrt but {len(vs)} eval points")
+    results = []
+    for fi in fs:
+        u = fi.type()
+        u.name = "u"
+        lops = grad(None, wrts, known_grads={fi: u}, disconnected_inputs="ignore")
+        s = None
+        for lp, v in zip(lops, vs):
+            term = T.sum(lp * v)
+            s = term if s is None else s + term
+        results.append(grad(s, u, disconnected_inputs="ignore"))
+    return results[0] if single_f else results
+
+
+def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """d expression / d wrt with the expression's axes first.
+
+    The expression's size must be known when the graph is built (one
+    gradient per element is built; scan-based jacobians are for later).
+    """
+    from . import tensor as T
+    expr = T.as_tensor_variable(expression)
+    wrts = _as_list(wrt)
+    if expr.ndim == 0:
+        out = grad(expr, wrts, consider_constant=consider_constant,
+                   disconnected_inputs=disconnected_inputs)
+        return out if isinstance(wrt, (list, tuple)) else out[0]
+    if None in expr.type.shape:
+        raise ValueError(
+            f"jacobian of {expr}: its shape {expr.type.shape} must be known when the "
+            f"graph is built (give the inputs static shapes)")
+    flat = T.flatten(expr)
+    n = int(np.prod(expr.type.shape))
+    result = []
+    for w in wrts:
+        rows = [grad(flat[i], w, consider_constant=consider_constant,
+                     disconnected_inputs=disconnected_inputs) for i in range(n)]
+        jac = T.stack(rows)
+        shp = list(expr.type.shape) + [w.shape[k] for k in range(w.ndim)]
+        result.append(T.reshape(jac, shp, ndim=len(shp)))
+    return result if isinstance(wrt, (list, tuple)) else result[0]
+
+
+def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
+    """Second derivatives of the scalar ``cost`` (one matrix per ``wrt``)."""
+    wrts = _as_list(wrt)
+    out = []
+    for w in wrts:
+        g = grad(cost, w, consider_constant=consider_constant,
+                 disconnected_inputs=disconnected_inputs)
+        out.append(jacobian(g, w, consider_constant=consider_constant,
+                            disconnected_inputs=disconnected_inputs))
+    return out if isinstance(wrt, (list, tuple)) else out[0]
+
+
+# -- gradient-modifying identity ops ------------------------------------------------
+
+class _GradOp(Op):
+    """Identity in the forward pass; changes only the gradient."""
+
+    __props__ = ("kind", "a", "b")
+    view_map = {0: [0]}
+
+    def __init__(self, kind, a=None, b=None):
+        self.kind, self.a, self.b = kind, a, b
+
+    def __str__(self):
+        return self.kind
+
+    def make_node(self, x):
+        from .tensor import as_tensor_variable
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = inputs[0]
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        from . import tensor as T
+        (g,) = output_grads
+        if self.kind == "disconnected_grad":
+            return [None]
+        if self.kind == "zero_grad":
+            return [T.zeros_like(g)]
+        if self.kind == "grad_clip":
+            return [T.clip(g, self.a, self.b)]
+        if self.kind == "grad_scale":
+            return [g * self.a]
+        if self.kind == "undefined_grad":
+            return [grad_undefined(self, 0, inputs[0], "undefined_grad")]
+        return [g]
+
+
+def disconnected_grad(x):
+    """``x`` unchanged, but no gradient flows back through it."""
+    return _GradOp("disconnected_grad")(x)
+
+
+def zero_grad(x):
+    """``x`` unchanged, with a zero gradient."""
+    return _GradOp("zero_grad")(x)
+
+
+def undefined_grad(x):
+    return _GradOp("undefined_grad")(x)
+
+
+consider_constant = disconnected_grad
+
+
+def grad_clip(x, lower_bound, upper_bound):
+    """``x`` unchanged; its gradient is clipped to [lower_bound, upper_bound]."""
+    if lower_bound > upper_bound:
+        raise ValueError(f"grad_clip: lower bound {lower_bound} > upper {upper_bound}")
+    return _GradOp("grad_clip", float(lower_bound), float(upper_bound))(x)
+
+
+def grad_scale(x, multiplier):
+    return _GradOp("grad_scale", float(multiplier))(x)
+
+
+# -- numeric verification ------------------------------------------------------------
+
+def numeric_grad(f, pt, eps):
+    """Central finite differences of the scalar function ``f`` at arrays ``pt``."""
+    grads = []
+    for k, x in enumerate(pt):
+        g = np.zeros_like(x, dtype="float64")
+        flat, gflat = x.reshape(-1), g.reshape(-1)
+        for i in range(flat.size):
+            old = flat[i]
+            flat[i] = old + eps
+            fp = f(*pt)
+            flat[i] = old - eps
+            fm = f(*pt)
+            flat[i] = old
+            gflat[i] = (fp - fm) / (2 * eps)
+        grads.append(g)
+    return grads
+
+
+def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=None,
+                rel_tol=None, mode=None, cast_to_output_type=False, no_debug_ref=True):
+    """Check ``fun``'s symbolic gradient against central finite differences.
+
+    ``fun`` maps symbolic inputs (float64, shaped like the arrays in ``pt``)
+    to a tensor; its output is projected on a random direction to get a
+    scalar.  Raises GradientError naming the input, the position of the
+    largest discrepancy and both values.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> verify_grad(lambda x: T.tanh(x) * 2, [np.array([0.1, -0.3, 0.7])],
+    ...             rng=np.random.RandomState(0))
+    """
+    from . import tensor as T
+    from .compile.function import function
+    if rng is None:
+        rng = np.random.RandomState(42)
+    pt = [np.array(p, dtype="float64") if np.asarray(p).dtype.kind in "fc" or
+          isinstance(p, (float, list)) else np.array(p) for p in pt]
+    eps = 1e-6 if eps is None else eps
+    abs_tol = 1e-4 if abs_tol is None else abs_tol
+    rel_tol = 1e-4 if rel_tol is None else rel_tol
+    inputs = [T.TensorType(p.dtype, shape=(None,) * p.ndim)(f"input {i}")
+              for i, p in enumerate(pt)]
+    out = T.as_tensor_variable(fun(*inputs))
+    for _ in range(n_tests):
+        proj_val = rng.uniform(-1.0, 1.0, size=_eval_shape(inputs, out, pt, mode))
+        proj = T.constant(np.asarray(proj_val, dtype=out.dtype if _float(out) else "float64"))
+        cost = T.sum(out * proj)
+        float_inputs = [i for i, p in zip(inputs, pt) if p.dtype.kind == "f"]
+        f_cost = function(inputs, cost, mode=mode, on_unused_input="ignore")
+        f_grad = function(inputs, grad(cost, float_inputs, disconnected_inputs="ignore"),
+                          mode=mode, on_unused_input="ignore")
+        sym = f_grad(*pt)
+        sym = sym if isinstance(sym, list) else [sym]
+        idx = [k for k, p in enumerate(pt) if p.dtype.kind == "f"]
+
+        def fc(*vals):
+            return float(f_cost(*vals))
+        work = [p.copy() for p in pt]
+        num_all = numeric_grad(lambda *a: fc(*work), [work[k] for k in idx], eps)
+        for k, s, n in zip(idx, sym, num_all):
+            s = np.asarray(s, dtype="float64")
+            abs_err = np.abs(s - n)
+            rel_err = abs_err / np.maximum(np.abs(s) + np.abs(n), 1e-8)
+            bad = (abs_err > abs_tol) & (rel_err > rel_tol)
+            if bad.any():
+                pos = np.unravel_index(np.argmax(np.where(bad, abs_err, -1)), s.shape) \
+                    if s.ndim else ()
+                raise GradientError(k, pos, s.shape, float(s[pos]), float(n[pos]),
+                                    float(abs_err[pos]), float(rel_err[pos]), abs_tol, rel_tol)
+
+
+def _eval_shape(inputs, out, pt, mode):
+    from .compile.function import function
+    f = function(inputs, out, mode=mode, on_unused_input="ignore")
+    return np.shape(f(*pt))
+
+
+verify_grad.E_grad = GradientError

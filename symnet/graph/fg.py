@@ -1,0 +1,139 @@
+"""FunctionGraph: a private, mutable copy of a graph that rewrites edit.
+
+User graphs are never modified: ``function`` clones the graph into a
+FunctionGraph, and rewrites replace variables inside it with ``replace``,
+which keeps the ``clients`` lists (who uses each variable) consistent.
+"""
+from .basic import Variable
+from .traversal import _full_clone, io_toposort
+
+__all__ = ["FunctionGraph"]
+
+
+class FunctionGraph:
+    """Inputs, outputs and every Apply node between them, with clients.
+
+    Parameters
+    ----------
+    inputs, outputs : list of Variable
+    clone : bool
+        Copy the graph first (the default), so the caller's graph is untouched.
+    """
+
+    def __init__(self, inputs, outputs, clone=True):
+        if clone:
+            memo = _full_clone(list(inputs), list(outputs), copy_inputs=False)
+            outputs = [memo[o] for o in outputs]
+            self.memo = memo
+        else:
+            self.memo = {}
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        self.apply_nodes = set()
+        self.clients = {}
+        self.variables = set()
+        self._listeners = []
+        for v in self.inputs:
+            self._add_var(v)
+        for node in io_toposort(self.inputs, self.outputs):
+            self._import_node(node)
+        for i, o in enumerate(self.outputs):
+            self._add_var(o)
+            self.clients[o].append(("output", i))
+
+    # -- bookkeeping ---------------------------------------------------
+    def _add_var(self, v):
+        if v not in self.clients:
+            self.clients[v] = []
+            self.variables.add(v)
+
+    def _import_node(self, node):
+        if node in self.apply_nodes:
+            return
+        self.apply_nodes.add(node)
+        for i, inp in enumerate(node.inputs):
+            self._add_var(inp)
+            self.clients[inp].append((node, i))
+        for out in node.outputs:
+            self._add_var(out)
+        for fn in self._listeners:
+            fn("import", node)
+
+    def _import_graph(self, var):
+        """Import every node computing ``var`` that is not yet in the graph."""
+        for node in io_toposort(list(self.variables), [var]):
+            self._import_node(node)
+        self._add_var(var)
+
+    def _prune(self, var):
+        """Remove the nodes that only fed ``var`` once it has no clients."""
+        stack = [var]
+        while stack:
+            v = stack.pop()
+            if self.clients.get(v) or v.owner is None or v.owner not in self.apply_nodes:
+                continue
+            node = v.owner
+            if any(self.clients.get(o) for o in node.outputs):
+                continue
+            self.apply_nodes.discard(node)
+            for o in node.outputs:
+                self.clients.pop(o, None)
+                self.variables.discard(o)
+            for fn in self._listeners:
+                fn("prune", node)
+            for i, inp in enumerate(node.inputs):
+                cl = self.clients.get(inp)
+                if cl is not None:
+                    try:
+                        cl.remove((node, i))
+                    except ValueError:
+                        pass
+                    stack.append(inp)
+
+    # -- editing -------------------------------------------------------
+    def replace(self, old, new, reason=None):
+        """Make every client of ``old`` use ``new`` instead."""
+        if old is new:
+            return
+        if old not in self.clients:
+            raise ValueError(f"replace: {old} is not in this graph")
+        if not old.type.is_compatible(new.type) and old.type != new.type:
+            raise TypeError(
+                f"replace ({reason or 'manual'}): {old} has type {old.type} but its "
+                f"replacement {new} has type {new.type}")
+        self._import_graph(new)
+        for client, i in list(self.clients[old]):
+            if client == "output":
+                self.outputs[i] = new
+            else:
+                client.inputs[i] = new
+            self.clients[new].append((client, i))
+        self.clients[old] = []
+        for fn in self._listeners:
+            fn("replace", (old, new))
+        self._prune(old)
+
+    def replace_all(self, pairs, reason=None):
+        for old, new in pairs:
+            self.replace(old, new, reason)
+
+    def attach_listener(self, fn):
+        self._listeners.append(fn)
+
+    def detach_listener(self, fn):
+        self._listeners.remove(fn)
+
+    # -- queries -------------------------------------------------------
+    def toposort(self):
+        return io_toposort(self.inputs, self.outputs)
+
+    def __len__(self):
+        return len(self.apply_nodes)
+
+    def __contains__(self, item):
+        if isinstance(item, Variable):
+            return item in self.variables
+        return item in self.apply_nodes
+
+    def __str__(self):
+        return f"FunctionGraph({len(self.apply_nodes)} nodes)"

@@ -1,0 +1,87 @@
+"""The Op contract.
+
+An Op is a small class holding everything about one operation that does not
+depend on a backend:
+
+- ``make_node(*inputs)``: check input types, compute output types (dtype and
+  static shape) and return an ``Apply``; bad input raises here, at build time.
+- ``perform(node, inputs, output_storage)``: the numpy reference; every
+  backend is tested against it.  ``output_storage[i][0]`` receives output i.
+- ``infer_shape(node, input_shapes)``: output shapes from input shapes,
+  as symbolic scalars or ints, without computing the outputs.
+- ``L_op(inputs, outputs, output_grads)`` (or ``grad(inputs, output_grads)``):
+  the vector-Jacobian product, as symbolic graph.
+- ``__props__``: the attribute names that make two instances the same op;
+  equality and hashing use them, so merging recognises equal nodes.
+"""
+from .basic import Apply
+
+__all__ = ["Op", "NullTypeGradError"]
+
+
+class NullTypeGradError(TypeError):
+    """Raised when a gradient is needed through an op that has none."""
+
+
+class Op:
+    """Base class of all operations (see the module docstring)."""
+
+    __props__ = ()
+    #: output indices that may overwrite an input: {out_index: [in_index]}
+    destroy_map = {}
+    view_map = {}
+    #: ops that are not differentiable set this to a reason string
+    default_output = None
+
+    def _props(self):
+        return tuple(getattr(self, p) for p in self.__props__)
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self._props() == other._props()
+
+    def __hash__(self):
+        return hash((type(self), self._props()))
+
+    def __str__(self):
+        if self.__props__:
+            args = ", ".join(f"{p}={getattr(self, p)!r}" for p in self.__props__)
+            return f"{type(self).__name__}{{{args}}}"
+        return type(self).__name__
+
+    __repr__ = __str__
+
+    def __call__(self, *inputs, **kwargs):
+        node = self.make_node(*inputs, **kwargs)
+        if self.default_output is not None:
+            return node.outputs[self.default_output]
+        if len(node.outputs) == 1:
+            return node.outputs[0]
+        return node.outputs
+
+    def make_node(self, *inputs):
+        raise NotImplementedError(f"{type(self).__name__}.make_node")
+
+    def perform(self, node, inputs, output_storage):
+        raise NotImplementedError(f"{type(self).__name__}.perform")
+
+    def L_op(self, inputs, outputs, output_grads):
+        return self.grad(inputs, output_grads)
+
+    def grad(self, inputs, output_grads):
+        raise NullTypeGradError(
+            f"{self} has no gradient defined (needed for inputs "
+            f"{', '.join(str(i) for i in inputs)})")
+
+    def R_op(self, inputs, eval_points):
+        raise NotImplementedError(f"{self} has no R_op")
+
+    def connection_pattern(self, node):
+        """[input][output] booleans: which outputs depend on which inputs."""
+        return [[True] * len(node.outputs) for _ in node.inputs]
+
+    def do_constant_folding(self, node):
+        return True
+
+
+def apply(op, inputs, outputs):
+    return Apply(op, inputs, outputs)

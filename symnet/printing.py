@@ -1,0 +1,1 @@
+"""Printing graphs: debugprint (a tree), pp (an infix formula)."""

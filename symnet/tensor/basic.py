@@ -1,0 +1,252 @@
+"""Turning Python values into graph variables, and the typed constructors.
+
+``as_tensor_variable`` is the gate every op's ``make_node`` passes its inputs
+through.  Python scalars become constants here; the dtype rules of API.md
+(NumPy 2 promotion, ``config.floatX`` as the default float) live in
+``constant`` and in ``elemwise.weak_constants``.
+"""
+import numpy as np
+
+from ..configdefaults import config
+from ..graph.basic import Constant, Variable
+from .type import TensorType, normalize_dtype
+from .variable import TensorConstant, TensorVariable
+
+__all__ = ["as_tensor_variable", "as_tensor", "constant", "tensor",
+           "scalar", "vector", "row", "col", "matrix", "tensor3", "tensor4", "tensor5",
+           "scalars", "vectors", "matrices", "tensor3s", "tensor4s",
+           "get_scalar_constant_value", "NotScalarConstantError", "_as_shape_var"]
+
+
+class NotScalarConstantError(ValueError):
+    """The variable is not a constant scalar known at build time."""
+
+
+def constant(x, name=None, ndim=None, dtype=None):
+    """A TensorConstant holding ``x``.
+
+    Python ints become the smallest signed integer type holding them (as in
+    Theano: ``constant(1)`` is int8), Python floats become ``config.floatX``,
+    numpy values keep their dtype.
+
+    Examples
+    --------
+    >>> constant(1).dtype, constant(1000).dtype, constant(np.float64(1)).dtype
+    ('int8', 'int16', 'float64')
+    """
+    if isinstance(x, TensorConstant) and dtype is None:
+        return x
+    if dtype is not None:
+        arr = np.asarray(x, dtype=normalize_dtype(dtype))
+    else:
+        arr = _python_value_to_array(x)
+    if ndim is not None:
+        if arr.ndim > ndim:
+            raise ValueError(f"constant {x!r} has {arr.ndim} dims, more than ndim={ndim}")
+        arr = arr.reshape((1,) * (ndim - arr.ndim) + arr.shape)
+    return TensorConstant(TensorType(arr.dtype, shape=arr.shape), arr, name=name)
+
+
+def _python_value_to_array(x):
+    if isinstance(x, (np.ndarray, np.generic)):
+        return np.asarray(x)
+    if isinstance(x, bool):
+        return np.asarray(x)
+    if isinstance(x, int):
+        return np.asarray(x, dtype=_smallest_int(x))
+    if isinstance(x, float):
+        return np.asarray(x, dtype=config.floatX)
+    arr = np.asarray(x)
+    if arr.dtype == np.float64 and _all_python(x):
+        arr = arr.astype(config.floatX)
+    elif arr.dtype.kind == "i" and _all_python(x):
+        arr = arr.astype(_smallest_int_array(arr))
+    elif arr.dtype == object:
+        raise TypeError(f"cannot make a tensor constant from {type(x).__name__} {x!r}")
+    return arr
+
+
+def _all_python(x):
+    return isinstance(x, (list, tuple))
+
+
+def _smallest_int(v):
+    for dt in ("int8", "int16", "int32", "int64"):
+        info = np.iinfo(dt)
+        if info.min <= v <= info.max:
+            return dt
+    return "uint64" if v > 0 else "int64"
+
+
+def _smallest_int_array(arr):
+    if arr.size == 0:
+        return "int8"
+    lo, hi = int(arr.min()), int(arr.max())
+    for dt in ("int8", "int16", "int32", "int64"):
+        info = np.iinfo(dt)
+        if info.min <= lo and hi <= info.max:
+            return dt
+    return "int64"
+
+
+def as_tensor_variable(x, name=None, ndim=None, dtype=None):
+    """Return ``x`` as a tensor variable (a constant for Python/numpy values).
+
+    Raises TypeError for things that cannot be tensors (e.g. a Layer, naming
+    it) and for an ``ndim`` that does not match.
+    """
+    if isinstance(x, Variable):
+        if not isinstance(x.type, TensorType):
+            raise TypeError(f"{x} is not a tensor variable (type {x.type})")
+        if ndim is not None and x.ndim != ndim:
+            if x.ndim > ndim and all(x.broadcastable[: x.ndim - ndim]):
+                from .ops.elemwise import dimshuffle
+                return dimshuffle(x, tuple(range(x.ndim - ndim, x.ndim)))
+            raise TypeError(f"{x} has {x.ndim} dimensions, expected {ndim}")
+        if dtype is not None and x.dtype != normalize_dtype(dtype):
+            from .ops.elemwise import cast
+            return cast(x, dtype)
+        return x
+    if hasattr(x, "get_output_for") or hasattr(x, "output_shape"):
+        raise TypeError(
+            f"cannot use the layer {x!r} as a tensor: call "
+            f"lasagne.layers.get_output on it first")
+    if isinstance(x, (list, tuple)) and any(isinstance(e, Variable) for e in x):
+        from .ops.shape import stack
+        return stack([as_tensor_variable(e) for e in x])
+    try:
+        return constant(x, name=name, ndim=ndim, dtype=dtype)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"cannot convert {x!r} to a tensor variable: {exc}") from None
+
+
+as_tensor = as_tensor_variable
+
+
+def _as_shape_var(shape):
+    """A shape given as ints, scalar variables or a vector -> int64 vector."""
+    from .ops.shape import stack
+    from .ops.elemwise import cast
+    if isinstance(shape, Variable):
+        if shape.ndim == 0:
+            shape = [shape]
+        else:
+            return cast(shape, "int64")
+    if isinstance(shape, (int, np.integer)):
+        shape = [shape]
+    items = list(shape)
+    if all(isinstance(s, (int, np.integer)) for s in items):
+        return constant(np.asarray(items, dtype="int64"))
+    return stack([cast(as_tensor_variable(s), "int64") for s in items])
+
+
+def get_scalar_constant_value(v):
+    """The Python/numpy value of a scalar known at build time, else raise."""
+    from .ops.shape import Shape
+    from .ops.elemwise import Elemwise
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return np.asarray(v)
+    if isinstance(v, np.ndarray) and v.size == 1:
+        return v.reshape(())
+    if isinstance(v, Constant):
+        d = np.asarray(v.data)
+        if d.size == 1:
+            return d.reshape(())
+    if isinstance(v, Variable) and v.owner is not None:
+        op = v.owner.op
+        from .ops.indexing import Subtensor
+        from .ops.shape import Shape_i
+        if isinstance(op, Shape_i):
+            s = v.owner.inputs[0].type.shape[op.i]
+            if s is not None:
+                return np.asarray(s, dtype="int64")
+        if isinstance(op, Subtensor) and isinstance(v.owner.inputs[0].owner and v.owner.inputs[0].owner.op, Shape):
+            x = v.owner.inputs[0].owner.inputs[0]
+            idx = op.idx_list[0] if len(op.idx_list) == 1 else None
+            if isinstance(idx, (int, np.integer)) and x.type.shape[idx] is not None:
+                return np.asarray(x.type.shape[idx], dtype="int64")
+        if isinstance(op, Elemwise) and op.scalar_op.name == "cast":
+            return get_scalar_constant_value(v.owner.inputs[0]).astype(v.dtype)
+    raise NotScalarConstantError(f"{v} is not a constant scalar")
+
+
+# -- typed constructors ------------------------------------------------------
+
+def tensor(dtype=None, broadcastable=None, name=None, shape=None, ndim=None):
+    """A free tensor input variable (``T.tensor('float32', (False, True))``)."""
+    if shape is None and broadcastable is None:
+        if ndim is None:
+            raise TypeError("tensor() needs broadcastable, shape or ndim")
+        shape = (None,) * ndim
+    return TensorType(dtype or config.floatX, broadcastable, shape)(name)
+
+
+def _maker(ndim, pattern=None):
+    def make(name=None, dtype=None, shape=None):
+        if shape is None:
+            shape = pattern or (None,) * ndim
+        return TensorType(dtype or config.floatX, shape=shape)(name)
+    return make
+
+
+scalar = _maker(0)
+vector = _maker(1)
+row = _maker(2, (1, None))
+col = _maker(2, (None, 1))
+matrix = _maker(2)
+tensor3 = _maker(3)
+tensor4 = _maker(4)
+tensor5 = _maker(5)
+
+
+def _plural(maker):
+    def make(names, dtype=None):
+        if isinstance(names, int):
+            return [maker(dtype=dtype) for _ in range(names)]
+        if isinstance(names, str):
+            names = names.replace(",", " ").split()
+        return [maker(n, dtype=dtype) for n in names]
+    return make
+
+
+scalars = _plural(scalar)
+vectors = _plural(vector)
+matrices = _plural(matrix)
+tensor3s = _plural(tensor3)
+tensor4s = _plural(tensor4)
+
+_PREFIX = {"b": "int8", "w": "int16", "i": "int32", "l": "int64",
+           "f": "float32", "d": "float64", "c": "complex64", "z": "complex128"}
+
+
+def _typed(prefix, base):
+    dtype = _PREFIX[prefix]
+
+    def make(name=None, shape=None):
+        return base(name, dtype=dtype, shape=shape)
+    make.__name__ = prefix + base.__name__
+    make.__doc__ = f"A {dtype} {base.__name__} variable."
+    return make
+
+
+def _typed_plural(prefix, base):
+    dtype = _PREFIX[prefix]
+
+    def make(names):
+        return base(names, dtype=dtype)
+    return make
+
+
+_ns = globals()
+for _p in _PREFIX:
+    for _base in (scalar, vector, row, col, matrix, tensor3, tensor4, tensor5):
+        _base.__name__ = {scalar: "scalar", vector: "vector", row: "row", col: "col",
+                          matrix: "matrix", tensor3: "tensor3", tensor4: "tensor4",
+                          tensor5: "tensor5"}[_base]
+        _ns[_p + _base.__name__] = _typed(_p, _base)
+        __all__.append(_p + _base.__name__)
+    for _base, _nm in ((scalars, "scalars"), (vectors, "vectors"), (matrices, "matrices"),
+                       (tensor3s, "tensor3s"), (tensor4s, "tensor4s")):
+        _ns[_p + _nm] = _typed_plural(_p, _base)
+        __all__.append(_p + _nm)
+del _ns, _p, _base, _nm

@@ -1,0 +1,1 @@
+"""Advanced indexing (integer arrays, boolean masks), take, sort, cumsum."""

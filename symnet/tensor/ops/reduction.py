@@ -1,0 +1,284 @@
+"""Reductions over axes: sum, prod, max, min, any, all, argmax, argmin.
+
+One Op, ``Reduce``, covers the accumulating reductions; ``keepdims`` is a
+DimShuffle added after it, so backends only ever see plain reductions.
+``mean``, ``var`` and ``std`` are compositions of these.
+"""
+import builtins
+
+import numpy as np
+
+from ...configdefaults import config
+from ...graph.basic import Apply
+from ...graph.op import Op
+from ..basic import as_tensor_variable
+from ..type import TensorType
+from .elemwise import cast, dimshuffle
+
+__all__ = ["Reduce", "Argmax", "sum", "prod", "max", "min", "any", "all",
+           "argmax", "argmin", "mean", "var", "std", "normalize_axis"]
+
+
+def normalize_axis(x, axis):
+    """``axis`` (None, int or sequence, negatives allowed) -> sorted tuple."""
+    if axis is None:
+        return tuple(range(x.ndim))
+    if isinstance(axis, (int, np.integer)):
+        axis = [axis]
+    out = []
+    for a in axis:
+        a = int(a)
+        if not -x.ndim <= a < builtins.max(x.ndim, 1):
+            raise ValueError(f"axis {a} is out of range for {x} with {x.ndim} dimensions")
+        out.append(a % x.ndim if x.ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError(f"repeated axis in {axis}")
+    return tuple(sorted(out))
+
+
+def _acc_dtype(kind, dtype):
+    if kind in ("any", "all"):
+        return "bool"
+    if kind in ("sum", "prod"):
+        if dtype in ("bool", "int8", "int16", "int32", "int64"):
+            return "int64"
+        if dtype.startswith("uint"):
+            return "uint64"
+    return dtype
+
+
+_IMPL = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min,
+         "any": np.any, "all": np.all}
+
+
+class Reduce(Op):
+    """Reduce ``x`` over ``axis`` (a tuple) with ``kind`` (sum, prod, ...)."""
+
+    __props__ = ("kind", "axis")
+
+    def __init__(self, kind, axis):
+        if kind not in _IMPL:
+            raise ValueError(f"unknown reduction {kind!r}")
+        self.kind = kind
+        self.axis = tuple(axis)
+
+    def __str__(self):
+        return f"{self.kind.capitalize()}{{axis={list(self.axis)}}}"
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if builtins.any(a >= x.ndim for a in self.axis):
+            raise ValueError(f"{self}: axis out of range for {x} with {x.ndim} dims")
+        shape = tuple(s for i, s in enumerate(x.type.shape) if i not in self.axis)
+        out = TensorType(_acc_dtype(self.kind, x.dtype), shape=shape)()
+        return Apply(self, [x], [out])
+
+    def perform(self, node, inputs, output_storage):
+        (x,) = inputs
+        if self.kind in ("max", "min") and builtins.any(x.shape[a] == 0 for a in self.axis):
+            raise ValueError(f"{self}: cannot take the {self.kind} of an empty axis "
+                             f"(input shape {x.shape})")
+        out = _IMPL[self.kind](x, axis=self.axis)
+        output_storage[0][0] = np.asarray(out, dtype=node.outputs[0].dtype)
+
+    def infer_shape(self, node, input_shapes):
+        return [tuple(s for i, s in enumerate(input_shapes[0]) if i not in self.axis)]
+
+    def _expand(self, v, x):
+        """Reinsert the reduced axes of ``x`` into ``v`` as broadcastable axes."""
+        pattern, k = [], 0
+        for i in range(x.ndim):
+            if i in self.axis:
+                pattern.append("x")
+            else:
+                pattern.append(k)
+                k += 1
+        return dimshuffle(v, tuple(pattern))
+
+    def L_op(self, inputs, outputs, output_grads):
+        from .shape import alloc
+        from ... import tensor as T
+        (x,) = inputs
+        (gz,) = output_grads
+        if x.dtype not in ("float16", "float32", "float64"):
+            return [None]
+        gz_b = self._expand(gz, x)
+        if self.kind == "sum":
+            return [cast(alloc(gz_b, *[x.shape[i] for i in range(x.ndim)]), x.dtype)]
+        if self.kind in ("max", "min"):
+            mask = T.eq(x, self._expand(outputs[0], x))
+            return [cast(gz_b * mask, x.dtype)]
+        if self.kind == "prod":
+            # Exact with zeros: the product of the *other* entries.
+            is_zero = T.eq(x, 0)
+            x_nz = T.switch(is_zero, 1, x)
+            p_nz = self._expand(prod(x_nz, axis=self.axis), x)
+            n_zero = self._expand(sum(is_zero, axis=self.axis), x)
+            g = T.switch(T.eq(n_zero, 0), p_nz / x_nz,
+                         T.switch(T.and_(T.eq(n_zero, 1), is_zero), p_nz, 0))
+            return [cast(gz_b * g, x.dtype)]
+        return [None]
+
+    def R_op(self, inputs, eval_points):
+        if eval_points[0] is None:
+            return [None]
+        if self.kind == "sum":
+            return [self(eval_points[0])]
+        return [None]
+
+
+class Argmax(Op):
+    """Index of the max (or min, ``kind='argmin'``) along a single axis or all."""
+
+    __props__ = ("kind", "axis")
+
+    def __init__(self, kind, axis):
+        self.kind = kind
+        self.axis = axis  # None (flattened) or int
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if self.axis is None:
+            shape = ()
+        else:
+            shape = tuple(s for i, s in enumerate(x.type.shape) if i != self.axis)
+        return Apply(self, [x], [TensorType("int64", shape=shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        fn = np.argmax if self.kind == "argmax" else np.argmin
+        output_storage[0][0] = np.asarray(fn(inputs[0], axis=self.axis), dtype="int64")
+
+    def infer_shape(self, node, input_shapes):
+        if self.axis is None:
+            return [()]
+        return [tuple(s for i, s in enumerate(input_shapes[0]) if i != self.axis)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        return [None]
+
+
+def _reduce(kind, x, axis, keepdims, dtype=None):
+    x = as_tensor_variable(x)
+    axes = normalize_axis(x, axis)
+    op = Reduce(kind, axes)
+    out = op(x) if axes else _no_reduce(kind, x)
+    if dtype is not None:
+        out = cast(out, dtype)
+    if keepdims:
+        out = op._expand(out, x)
+    return out
+
+
+def _no_reduce(kind, x):
+    return cast(x, _acc_dtype(kind, x.dtype))
+
+
+def sum(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+    """Sum over ``axis`` (all axes by default).
+
+    Examples
+    --------
+    >>> import symnet.tensor as T
+    >>> x = T.matrix('x')
+    >>> T.sum(x, axis=1).type.shape, T.sum(x, axis=1, keepdims=True).type.shape
+    ((None,), (None, 1))
+    """
+    return _reduce("sum", x, axis, keepdims, dtype)
+
+
+def prod(x, axis=None, dtype=None, keepdims=False, acc_dtype=None, no_zeros_in_input=False):
+    return _reduce("prod", x, axis, keepdims, dtype)
+
+
+def max(x, axis=None, keepdims=False):
+    return _reduce("max", x, axis, keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    return _reduce("min", x, axis, keepdims)
+
+
+def any(x, axis=None, keepdims=False):
+    return _reduce("any", x, axis, keepdims)
+
+
+def all(x, axis=None, keepdims=False):
+    return _reduce("all", x, axis, keepdims)
+
+
+def _arg(kind, x, axis, keepdims):
+    x = as_tensor_variable(x)
+    if axis is None and x.ndim > 1:
+        from .shape import flatten
+        out = Argmax(kind, 0)(flatten(x, 1))
+        ax = tuple(range(x.ndim))
+    elif axis is None or x.ndim == 0:
+        out = Argmax(kind, 0 if x.ndim else None)(x)
+        ax = tuple(range(x.ndim))
+    else:
+        if isinstance(axis, (list, tuple)):
+            if len(axis) != 1:
+                raise ValueError(f"{kind} takes a single axis, got {axis}")
+            axis = axis[0]
+        a = normalize_axis(x, axis)[0]
+        out = Argmax(kind, a)(x)
+        ax = (a,)
+    if keepdims:
+        out = Reduce("max", ax)._expand(out, x)
+    return out
+
+
+def argmax(x, axis=None, keepdims=False):
+    return _arg("argmax", x, axis, keepdims)
+
+
+def argmin(x, axis=None, keepdims=False):
+    return _arg("argmin", x, axis, keepdims)
+
+
+def _count(x, axes):
+    from .shape import shape_i
+    from .elemwise import elemwise, SCALAR_OPS
+    n = None
+    for a in axes:
+        s = x.type.shape[a]
+        term = s if s is not None else shape_i(x, a)
+        n = term if n is None else (n * term if not isinstance(n, int) or isinstance(term, int)
+                                    else term * n)
+    return 1 if n is None else n
+
+
+def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
+    """Arithmetic mean; integer inputs give ``config.floatX``."""
+    x = as_tensor_variable(x)
+    axes = normalize_axis(x, axis)
+    s = sum(x, axis=axes, keepdims=keepdims)
+    out_dtype = dtype or (x.dtype if x.dtype.startswith("float") else config.floatX)
+    s = cast(s, out_dtype)
+    n = _count(x, axes)
+    if isinstance(n, int):
+        return s / float(n) if n != 1 else s
+    return s / cast(n, out_dtype)
+
+
+def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
+    """Variance (``ddof=1`` or ``corrected=True`` for the unbiased one)."""
+    x = as_tensor_variable(x)
+    axes = normalize_axis(x, axis)
+    if corrected:
+        ddof = 1
+    centered = x - mean(x, axis=axes, keepdims=True)
+    from .elemwise import elemwise, SCALAR_OPS
+    sq = elemwise(SCALAR_OPS["sqr"], centered)
+    if ddof == 0:
+        return mean(sq, axis=axes, keepdims=keepdims)
+    n = _count(x, axes)
+    total = sum(sq, axis=axes, keepdims=keepdims)
+    if isinstance(n, int):
+        return total / float(n - ddof)
+    return total / cast(n - ddof, total.dtype)
+
+
+def std(x, axis=None, ddof=0, keepdims=False, corrected=False):
+    from .elemwise import elemwise, SCALAR_OPS
+    return elemwise(SCALAR_OPS["sqrt"], var(x, axis, ddof, keepdims, corrected))

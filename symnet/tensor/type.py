@@ -1,0 +1,179 @@
+"""TensorType: dtype plus static shape (a size, or None where unknown).
+
+The broadcastable pattern is derived from the shape: an axis of static size
+1 broadcasts.  ``TensorType('float32', (False, True))`` (Theano's spelling,
+a broadcastable pattern) and ``TensorType('float32', shape=(None, 1))`` are
+the same type.
+"""
+import numpy as np
+
+from ..configdefaults import config
+from ..graph.type import Type
+
+__all__ = ["TensorType", "upcast", "ALL_DTYPES", "FLOAT_DTYPES", "INT_DTYPES",
+           "DISCRETE_DTYPES", "COMPLEX_DTYPES"]
+
+FLOAT_DTYPES = ("float16", "float32", "float64")
+INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+COMPLEX_DTYPES = ("complex64", "complex128")
+DISCRETE_DTYPES = ("bool",) + INT_DTYPES
+ALL_DTYPES = DISCRETE_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES
+
+
+def normalize_dtype(dtype):
+    if dtype == "floatX" or dtype is None:
+        return config.floatX
+    name = np.dtype(dtype).name
+    if name not in ALL_DTYPES:
+        raise TypeError(f"unsupported dtype {dtype!r}; expected one of {ALL_DTYPES}")
+    return name
+
+
+def upcast(*dtypes):
+    """The NumPy 2 promotion of strong dtypes (``int32, float32 -> float64``)."""
+    return np.result_type(*[np.dtype(d) for d in dtypes]).name
+
+
+class TensorType(Type):
+    """The type of an n-dimensional array variable.
+
+    Parameters
+    ----------
+    dtype : str
+        A numpy dtype name, or 'floatX'.
+    broadcastable : tuple of bool, optional
+        Theano's pattern: True marks an axis of size 1 that broadcasts.
+    shape : tuple of (int or None), optional
+        Static sizes; None where unknown.  Overrides ``broadcastable``.
+
+    Examples
+    --------
+    >>> t = TensorType('float32', shape=(None, 1))
+    >>> t.broadcastable, t.ndim
+    ((False, True), 2)
+    >>> t == TensorType('float32', (False, True))
+    True
+    """
+
+    def __init__(self, dtype, broadcastable=None, shape=None, name=None):
+        self.dtype = normalize_dtype(dtype)
+        if shape is None:
+            if broadcastable is None:
+                raise TypeError("TensorType needs a broadcastable pattern or a shape")
+            shape = tuple(1 if b else None for b in broadcastable)
+        else:
+            shape = tuple(None if s is None else int(s) for s in shape)
+            if any(s is not None and s < 0 for s in shape):
+                raise ValueError(f"TensorType: negative static size in {shape}")
+        self.shape = shape
+        self.name = name
+
+    @property
+    def broadcastable(self):
+        return tuple(s == 1 for s in self.shape)
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def numpy_dtype(self):
+        return np.dtype(self.dtype)
+
+    def clone(self, dtype=None, shape=None, broadcastable=None):
+        if shape is None and broadcastable is not None:
+            shape = tuple(1 if b else None for b in broadcastable)
+        return TensorType(dtype or self.dtype, shape=self.shape if shape is None else shape)
+
+    def __eq__(self, other):
+        return (type(other) is type(self) and other.dtype == self.dtype
+                and other.shape == self.shape)
+
+    def __hash__(self):
+        return hash((TensorType, self.dtype, self.shape))
+
+    def is_compatible(self, other):
+        """Same dtype and ndim, and no static size that contradicts."""
+        return (isinstance(other, TensorType) and other.dtype == self.dtype
+                and other.ndim == self.ndim
+                and all(a is None or b is None or a == b
+                        for a, b in zip(self.shape, other.shape)))
+
+    def __str__(self):
+        if self.name:
+            return self.name
+        shp = ", ".join("?" if s is None else str(s) for s in self.shape)
+        if self.ndim == 1:
+            shp += ","
+        return f"TensorType({self.dtype}, ({shp}))"
+
+    __repr__ = __str__
+
+    def filter(self, value, strict=False, allow_downcast=None, name=None):
+        """Check and convert a runtime value to this type's array.
+
+        Raises TypeError for a wrong ndim or an unsafe dtype conversion and
+        ValueError for a size that contradicts the static shape, naming
+        ``name`` (the variable) when given.
+        """
+        who = f" for {name}" if name else ""
+        if isinstance(value, np.ndarray) and value.dtype == self.numpy_dtype:
+            arr = value
+        elif strict:
+            raise TypeError(f"expected a numpy array of dtype {self.dtype}{who}, "
+                            f"got {type(value).__name__}")
+        else:
+            arr = self._convert(value, allow_downcast, who)
+        if arr.ndim != self.ndim:
+            raise TypeError(
+                f"wrong number of dimensions{who}: expected {self.ndim} "
+                f"(type {self}), got {arr.ndim} (shape {arr.shape})")
+        for axis, (want, got) in enumerate(zip(self.shape, arr.shape)):
+            if want is not None and want != got:
+                raise ValueError(
+                    f"wrong shape{who}: expected {_fmt_shape(self.shape)}, got "
+                    f"{arr.shape} (axis {axis} should have size {want})")
+        return arr
+
+    def _convert(self, value, allow_downcast, who):
+        target = self.numpy_dtype
+        if isinstance(value, (bool, int, float, complex)) and not isinstance(value, np.generic):
+            arr = np.asarray(value)
+            if allow_downcast or _fits(value, target):
+                return arr.astype(target)
+            raise TypeError(
+                f"cannot convert Python {type(value).__name__} {value!r} to "
+                f"{self.dtype}{who} without loss; pass allow_input_downcast=True")
+        arr = np.asarray(value)
+        if arr.dtype == target:
+            return arr
+        if arr.dtype == object:
+            raise TypeError(f"expected an array of {self.dtype}{who}, got {type(value).__name__}")
+        if allow_downcast or np.can_cast(arr.dtype, target, "safe"):
+            return arr.astype(target)
+        raise TypeError(
+            f"cannot safely cast {arr.dtype} data to {self.dtype}{who}; "
+            f"pass allow_input_downcast=True or cast the data "
+            f"(e.g. x.astype('{self.dtype}'))")
+
+    def value_zeros(self, shape):
+        return np.zeros(shape, dtype=self.dtype)
+
+    def make_variable(self, name=None):
+        from .variable import TensorVariable
+        return TensorVariable(self, name=name)
+
+
+def _fits(value, dtype):
+    try:
+        converted = np.asarray(value).astype(dtype)
+    except (OverflowError, ValueError):
+        return False
+    if dtype.kind in "iub" and isinstance(value, float):
+        return False
+    return converted == value or (isinstance(value, float) and dtype.kind == "f")
+
+
+def _fmt_shape(shape):
+    inner = ", ".join("?" if s is None else str(s) for s in shape)
+    return f"({inner}{',' if len(shape) == 1 else ''})"
