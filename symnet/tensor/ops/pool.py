@@ -1,0 +1,190 @@
+"""2-D pooling over the last two axes: max, sum, average (including or
+excluding padding), with Theano's ``ignore_border`` output-size rule.
+
+The numpy reference loops over the few window offsets (ws[0] * ws[1]
+iterations), each a vectorised slice of the whole batch.
+"""
+import numpy as np
+
+from ...graph.basic import Apply
+from ...graph.op import Op
+from ..basic import as_tensor_variable
+from ..type import TensorType
+
+__all__ = ["Pool", "PoolGrad", "pool_2d", "pool_output_length"]
+
+MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")
+
+
+def pool_output_length(n, ws, stride, pad, ignore_border):
+    """Theano's output size for one pooled axis (None when ``n`` is None)."""
+    if n is None:
+        return None
+    if ignore_border:
+        return (n + 2 * pad - ws) // stride + 1
+    if stride >= ws:
+        return (n - 1) // stride + 1
+    return max(0, (n - 1 - ws + stride) // stride) + 1
+
+
+class _PoolBase(Op):
+    __props__ = ("ws", "ignore_border", "stride", "pad", "mode")
+
+    def __init__(self, ws, ignore_border=True, stride=None, pad=(0, 0), mode="max"):
+        self.ws = tuple(int(w) for w in ws)
+        self.stride = tuple(int(s) for s in (stride or ws))
+        self.pad = tuple(int(p) for p in pad)
+        self.ignore_border = bool(ignore_border)
+        if mode == "average":
+            mode = "average_inc_pad"
+        if mode not in MODES:
+            raise ValueError(f"pool mode must be one of {MODES}, got {mode!r}")
+        self.mode = mode
+        if any(p >= w for p, w in zip(self.pad, self.ws)):
+            raise ValueError(f"pool pad {self.pad} must be smaller than the window {self.ws}")
+        if any(self.pad) and not self.ignore_border:
+            raise NotImplementedError("pool padding requires ignore_border=True (as in Theano)")
+
+    def _geometry(self, hw):
+        """Output size, extended canvas size and window limits per axis."""
+        geo = []
+        for n, w, s, p in zip(hw, self.ws, self.stride, self.pad):
+            out = pool_output_length(n, w, s, p, self.ignore_border)
+            canvas = max(n + 2 * p, (out - 1) * s + w)
+            starts = np.arange(out) * s
+            if self.mode == "average_exc_pad":
+                lo, hi = p, p + n
+            else:
+                lo, hi = 0, n + 2 * p
+            count = np.minimum(starts + w, hi) - np.maximum(starts, lo)
+            geo.append((out, canvas, count))
+        return geo
+
+    def _canvas(self, x, geo, fill):
+        (_, ch, _), (_, cw, _) = geo
+        ph, pw = self.pad
+        canvas = np.full(x.shape[:-2] + (ch, cw), fill, dtype=x.dtype)
+        canvas[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]] = x
+        return canvas
+
+    def _offsets(self, geo):
+        (oh, _, _), (ow, _, _) = geo
+        sh, sw = self.stride
+        for i in range(self.ws[0]):
+            for j in range(self.ws[1]):
+                yield (Ellipsis, slice(i, i + sh * (oh - 1) + 1, sh),
+                       slice(j, j + sw * (ow - 1) + 1, sw))
+
+
+class Pool(_PoolBase):
+    """``pool_2d`` forward."""
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if x.ndim < 2:
+            raise TypeError(f"pool_2d needs at least 2 dims, got {x} with {x.ndim}")
+        hw = x.type.shape[-2:]
+        out = tuple(pool_output_length(n, w, s, p, self.ignore_border)
+                    for n, w, s, p in zip(hw, self.ws, self.stride, self.pad))
+        return Apply(self, [x], [TensorType(x.dtype, shape=x.type.shape[:-2] + out)()])
+
+    def perform(self, node, inputs, output_storage):
+        (x,) = inputs
+        geo = self._geometry(x.shape[-2:])
+        if self.mode == "max":
+            fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+            canvas = self._canvas(x, geo, fill)
+            out = None
+            for sl in self._offsets(geo):
+                out = canvas[sl].copy() if out is None else np.maximum(out, canvas[sl])
+        else:
+            canvas = self._canvas(x, geo, 0)
+            out = None
+            for sl in self._offsets(geo):
+                out = canvas[sl].copy() if out is None else out + canvas[sl]
+            if self.mode != "sum":
+                out = out / (geo[0][2][:, None] * geo[1][2][None, :])
+        output_storage[0][0] = np.asarray(out, dtype=node.outputs[0].dtype)
+
+    def infer_shape(self, node, input_shapes):
+        from ... import tensor as T
+        shp = input_shapes[0]
+        out = list(shp[:-2])
+        st = node.outputs[0].type.shape
+        for k, (n, w, s, p) in enumerate(zip(shp[-2:], self.ws, self.stride, self.pad)):
+            if st[-2 + k] is not None:
+                out.append(st[-2 + k])
+            elif self.ignore_border:
+                out.append(T.int_div(n + 2 * p - w, s) + 1)
+            elif s >= w:
+                out.append(T.int_div(n - 1, s) + 1)
+            else:
+                out.append(T.maximum(0, T.int_div(n - 1 - w + s, s)) + 1)
+        return [tuple(out)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        (x,) = inputs
+        args = (self.ws, self.ignore_border, self.stride, self.pad, self.mode)
+        return [PoolGrad(*args)(x, outputs[0], output_grads[0])]
+
+
+class PoolGrad(_PoolBase):
+    """Gradient of ``Pool`` with respect to its input (max: every position
+    equal to its window's max receives the gradient, as in Theano)."""
+
+    def make_node(self, x, out, gz):
+        x, out, gz = (as_tensor_variable(v) for v in (x, out, gz))
+        return Apply(self, [x, out, gz], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        x, out, gz = inputs
+        geo = self._geometry(x.shape[-2:])
+        grad = np.zeros(x.shape[:-2] + (geo[0][1], geo[1][1]), dtype=gz.dtype)
+        if self.mode == "max":
+            fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+            canvas = self._canvas(x, geo, fill)
+            for sl in self._offsets(geo):
+                grad[sl] += gz * (canvas[sl] == out)
+        else:
+            g = gz if self.mode == "sum" else gz / (geo[0][2][:, None] * geo[1][2][None, :])
+            for sl in self._offsets(geo):
+                grad[sl] += g
+        ph, pw = self.pad
+        output_storage[0][0] = np.ascontiguousarray(
+            grad[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]]).astype(x.dtype, copy=False)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        from ...gradient import grad_undefined
+        x, out, gz = inputs
+        if self.mode == "max":
+            return [None, None, grad_undefined(self, 2, gz, "second derivative of max "
+                                                "pooling is not implemented")]
+        args = (self.ws, self.ignore_border, self.stride, self.pad, self.mode)
+        # sum/average pooling is linear: its gradient's gradient is the pooling itself
+        return [None, None, Pool(*args)(output_grads[0])]
+
+
+def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="max",
+            ds=None, st=None, padding=None):
+    """Theano's ``T.signal.pool.pool_2d`` over the last two axes.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x = T.matrix('x')
+    >>> pool_2d(x, (2, 2), ignore_border=True).eval(
+    ...     {x: np.arange(16, dtype='float32').reshape(4, 4)})
+    array([[ 5.,  7.],
+           [13., 15.]], dtype=float32)
+    """
+    ws = ws if ws is not None else ds
+    if ws is None:
+        raise ValueError("pool_2d needs the window size ws")
+    stride = stride if stride is not None else st
+    pad = padding if padding is not None else pad
+    if ignore_border is None:
+        ignore_border = False
+    return Pool(ws, ignore_border, stride, pad, mode)(input)

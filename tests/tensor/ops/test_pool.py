@@ -1,0 +1,71 @@
+"""pool_2d against a direct transcription of Theano's documented rules."""
+import numpy as np
+import pytest
+
+import symnet
+import symnet.tensor as T
+from symnet.gradient import verify_grad
+from symnet.tensor.ops.pool import pool_2d, pool_output_length
+
+
+def reference(x, ws, ignore_border, stride, pad, mode):
+    stride = stride or ws
+    h, w = x.shape[-2:]
+    oh = pool_output_length(h, ws[0], stride[0], pad[0], ignore_border)
+    ow = pool_output_length(w, ws[1], stride[1], pad[1], ignore_border)
+    rows, cols = h + 2 * pad[0], w + 2 * pad[1]
+    padded = np.zeros(x.shape[:-2] + (rows, cols))
+    padded[..., pad[0]:pad[0] + h, pad[1]:pad[1] + w] = x
+    out = np.zeros(x.shape[:-2] + (oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            r0, c0 = i * stride[0], j * stride[1]
+            r1, c1 = min(r0 + ws[0], rows), min(c0 + ws[1], cols)
+            if mode != "average_inc_pad":
+                r0, c0 = max(r0, pad[0]), max(c0, pad[1])
+                r1, c1 = min(r1, pad[0] + h), min(c1, pad[1] + w)
+            win = padded[..., r0:r1, c0:c1]
+            if mode == "max":
+                out[..., i, j] = win.max(axis=(-2, -1))
+            elif mode == "sum":
+                out[..., i, j] = win.sum(axis=(-2, -1))
+            else:
+                out[..., i, j] = win.mean(axis=(-2, -1))
+    return out
+
+
+CASES = [((2, 2), True, None, (0, 0), "max"), ((3, 2), False, (2, 1), (0, 0), "max"),
+         ((3, 3), True, (2, 2), (1, 1), "average_inc_pad"),
+         ((3, 3), True, (2, 2), (1, 1), "average_exc_pad"),
+         ((2, 3), False, (1, 2), (0, 0), "sum"), ((3, 3), False, (2, 2), (0, 0), "average_exc_pad"),
+         ((2, 2), True, (1, 1), (1, 1), "max")]
+
+
+@pytest.mark.parametrize("ws,ignore_border,stride,pad,mode", CASES)
+def test_pool_forward_and_grad(ws, ignore_border, stride, pad, mode):
+    rng = np.random.RandomState(0)
+    x = rng.randn(2, 3, 7, 6)
+    xs = T.dtensor4("x")
+    y = pool_2d(xs, ws, ignore_border, stride, pad, mode)
+    out, shp = symnet.function([xs], [y, T.shape(y)], mode="py")(x)
+    np.testing.assert_allclose(out, reference(x, ws, ignore_border, stride, pad, mode))
+    assert tuple(shp) == out.shape
+    verify_grad(lambda v: pool_2d(v, ws, ignore_border, stride, pad, mode), [x], rng=rng)
+
+
+def test_pool_static_shape_and_errors():
+    x = T.tensor4("x", shape=(64, 32, 24, 24))
+    assert pool_2d(x, (2, 2), ignore_border=True).type.shape == (64, 32, 12, 12)
+    assert pool_2d(T.tensor4("y", shape=(1, 1, 5, 5)), (2, 2),
+                   ignore_border=False).type.shape == (1, 1, 3, 3)
+    with pytest.raises(ValueError, match="mode"):
+        pool_2d(x, (2, 2), mode="median")
+    with pytest.raises(ValueError, match="smaller than the window"):
+        pool_2d(x, (2, 2), ignore_border=True, pad=(2, 2))
+
+
+def test_max_pool_ties_share_gradient():
+    x = T.dmatrix("x")
+    g = symnet.grad(T.sum(pool_2d(x, (2, 2), ignore_border=True)), x)
+    out = symnet.function([x], g, mode="py")(np.ones((2, 2)))
+    np.testing.assert_array_equal(out, np.ones((2, 2)))
