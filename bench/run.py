@@ -1,0 +1,331 @@
+"""The benchmark workloads of the project's card (W1-W6), symnet beside its
+peers, in one process, printing one table of medians with ratios.
+
+    python bench/run.py            # full run
+    python bench/run.py --quick    # reduced sizes/repeats, under a minute or two
+
+Peers (numpy by hand, PyTensor C and NUMBA modes, JAX jit on CPU, PyTorch
+eager on CPU) are optional: a peer that is not installed gets an empty cell.
+Every training workload first checks each system's loss against a float64
+numpy reference computed from the same initial weights.
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from bench import peers  # noqa: E402
+
+LR, MOM = 0.01, 0.9
+
+
+def median_time(fn, repeats, warmup=2):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def gemm_rate(n=512, k=784, m=500, repeats=20):
+    """float32 FLOP/s numpy's BLAS reaches on this machine now."""
+    a = np.random.RandomState(0).randn(n, k).astype("float32")
+    b = np.random.RandomState(1).randn(k, m).astype("float32")
+    t = median_time(lambda: a @ b, repeats)
+    return 2.0 * n * k * m / t
+
+
+# -- workload data -----------------------------------------------------------------
+
+def mlp_data(batch, sizes=(784, 500, 500, 10), seed=0):
+    rng = np.random.RandomState(seed)
+    params = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        lim = np.sqrt(6.0 / (fan_in + fan_out))
+        params.append(rng.uniform(-lim, lim, (fan_in, fan_out)).astype("float32"))
+        params.append((rng.randn(fan_out) * 0.01).astype("float32"))
+    x = rng.randn(batch, sizes[0]).astype("float32")
+    y = rng.randint(0, sizes[-1], batch).astype("int32")
+    return params, x, y
+
+
+def mlp_loss_ref(params, x, y):
+    h = x.astype("float64")
+    n = len(params) // 2
+    for i in range(n):
+        h = h @ params[2 * i].astype("float64") + params[2 * i + 1]
+        if i < n - 1:
+            h = np.maximum(h, 0)
+    h = h - h.max(axis=1, keepdims=True)
+    logp = h - np.log(np.exp(h).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(y)), y].mean())
+
+
+def cnn_data(batch=64, seed=0):
+    rng = np.random.RandomState(seed)
+    w1 = (rng.randn(32, 1, 5, 5) * 0.1).astype("float32")
+    b1 = np.zeros(32, "float32")
+    w2 = (rng.randn(32 * 12 * 12, 256) * 0.01).astype("float32")
+    b2 = np.zeros(256, "float32")
+    w3 = (rng.randn(256, 10) * 0.05).astype("float32")
+    b3 = np.zeros(10, "float32")
+    x = rng.randn(batch, 1, 28, 28).astype("float32")
+    y = rng.randint(0, 10, batch).astype("int32")
+    return [w1, b1, w2, b2, w3, b3], x, y
+
+
+def cnn_loss_ref(params, x, y):
+    from numpy.lib.stride_tricks import sliding_window_view
+    w1, b1, w2, b2, w3, b3 = [p.astype("float64") for p in params]
+    win = sliding_window_view(x.astype("float64"), (5, 5), axis=(2, 3))
+    h = np.tensordot(win, w1[:, :, ::-1, ::-1], axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2)
+    h = np.maximum(h + b1[None, :, None, None], 0)
+    b, c, hh, ww = h.shape
+    h = h.reshape(b, c, hh // 2, 2, ww // 2, 2).max(axis=(3, 5)).reshape(b, -1)
+    h = np.maximum(h @ w2 + b2, 0)
+    h = h @ w3 + b3
+    h = h - h.max(axis=1, keepdims=True)
+    logp = h - np.log(np.exp(h).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(y)), y].mean())
+
+
+# -- workloads ---------------------------------------------------------------------
+
+def run_w1(systems, quick, rows):
+    rate = gemm_rate()
+    for batch in ((64,) if quick else (64, 512)):
+        params, x, y = mlp_data(batch)
+        ref = mlp_loss_ref(params, x, y)
+        flops = 2.0 * batch * (784 * 500 + 500 * 500 + 500 * 10)
+        floor = (3 * flops - 2.0 * batch * 784 * 500) / rate
+        row = {"workload": f"W1 MLP step b={batch}", "unit": "ms", "floor": floor * 1e3}
+        comp = {"workload": f"W1 compile b={batch}", "unit": "s"}
+        for name, mk in systems.items():
+            fn = getattr(mk, "mlp", None)
+            if fn is None:
+                continue
+            try:
+                t0 = time.perf_counter()
+                step = fn([p.copy() for p in params], x, y, LR, MOM)
+                loss = float(step())  # first call includes lazy compilation (JAX)
+                comp[name] = time.perf_counter() - t0
+                check_loss(name, "W1", loss, ref)
+                row[name] = median_time(step, 5 if quick else 30) * 1e3
+            except Exception as exc:  # a peer failing must not end the run
+                row[name] = f"error: {type(exc).__name__}: {exc}"[:60]
+        rows += [row, comp]
+
+
+def run_w2(systems, quick, rows):
+    n = 100_000 if quick else 1_000_000
+    rng = np.random.RandomState(0)
+    x = rng.randn(n).astype("float32")
+    a, b = np.float32(0.7), np.float32(-0.2)
+    xt = np.tanh(a * x + b)
+    floor = median_time(lambda: (np.tanh(x), np.exp(x)), 10)
+    row = {"workload": f"W2 tanh*exp loss+grad n={n}", "unit": "ms", "floor": floor * 1e3}
+    ref_loss = float(np.sum(np.tanh(a * x.astype("float64") + b) * np.exp(-x.astype("float64") ** 2)))
+    del xt
+    for name, mk in systems.items():
+        fn = getattr(mk, "elemwise", None)
+        if fn is None:
+            continue
+        try:
+            call = fn(x, a, b)
+            loss, grad = call()
+            check_loss(name, "W2", float(loss), ref_loss, rel=1e-3)
+            row[name] = median_time(call, 10 if quick else 50) * 1e3
+        except Exception as exc:
+            row[name] = f"error: {type(exc).__name__}: {exc}"[:60]
+    rows.append(row)
+
+
+def run_w3(systems, quick, rows):
+    for n in ((20, 100) if quick else (20, 100, 400)):
+        row = {"workload": f"W3 compile N={n} (cold)", "unit": "s"}
+        warm = {"workload": f"W3 compile N={n} (warm, new process)", "unit": "s"}
+        for name, mk in systems.items():
+            if getattr(mk, "deep_chain", None) is None:
+                continue
+            if name.startswith("pytensor") and n >= 400:
+                row[name] = "skipped (ran out of 23 GiB here)"
+                continue
+            cold = _subprocess_time(name, n, fresh_cache=True)
+            row[name] = cold
+            if name.startswith("symnet"):
+                warm[name] = _subprocess_time(name, n, fresh_cache=False)
+        rows += [row, warm]
+
+
+def _subprocess_time(system, n, fresh_cache):
+    env = dict(os.environ)
+    if fresh_cache:
+        import tempfile
+        env["SYMNET_CACHE_DIR"] = env["_BENCH_CACHE"] = tempfile.mkdtemp(prefix="w3-")
+    else:
+        env["SYMNET_CACHE_DIR"] = os.environ.get("_BENCH_CACHE_LAST", "")
+    out = subprocess.run([sys.executable, __file__, "--w3-child", system, str(n)],
+                         capture_output=True, text=True, env=env, timeout=1800)
+    if out.returncode != 0:
+        return f"error: {out.stderr.strip().splitlines()[-1][:50] if out.stderr else '?'}"
+    if fresh_cache:
+        os.environ["_BENCH_CACHE_LAST"] = env["SYMNET_CACHE_DIR"]
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def run_w4(systems, quick, rows):
+    params, x, y = cnn_data(16 if quick else 64)
+    ref = cnn_loss_ref(params, x, y)
+    rate = gemm_rate()
+    b = x.shape[0]
+    conv = 2.0 * b * 32 * 24 * 24 * 25
+    dense = 2.0 * b * (4608 * 256 + 256 * 10)
+    floor = (2 * conv + 3 * dense) / rate
+    row = {"workload": f"W4 CNN step b={b}", "unit": "ms", "floor": floor * 1e3}
+    for name, mk in systems.items():
+        fn = getattr(mk, "cnn", None)
+        if fn is None:
+            continue
+        try:
+            step = fn([p.copy() for p in params], x, y, LR, MOM)
+            check_loss(name, "W4", float(step()), ref)
+            row[name] = median_time(step, 3 if quick else 15) * 1e3
+        except Exception as exc:
+            row[name] = f"error: {type(exc).__name__}: {exc}"[:60]
+    rows.append(row)
+
+
+def run_w5(systems, quick, rows):
+    row = {"workload": "W5 f(x)=x+1 calls/s", "unit": "calls/s", "higher_is_better": True}
+    for name, mk in systems.items():
+        fn = getattr(mk, "overhead", None)
+        if fn is None:
+            continue
+        try:
+            call = fn()
+            t = median_time(call, 2000 if quick else 20000, warmup=100)
+            row[name] = 1.0 / t
+        except Exception as exc:
+            row[name] = f"error: {type(exc).__name__}: {exc}"[:60]
+    rows.append(row)
+
+
+def run_w6(quick, rows):
+    import tempfile
+    out = tempfile.mkdtemp(prefix="w6-")
+    cmd = [sys.executable, "-m", "symnet", "train", "--out", out]
+    if quick:
+        cmd += ["--epochs", "3"]
+    t = time.perf_counter()
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    acc = None
+    for line in res.stdout.splitlines():
+        if "test accuracy" in line:
+            acc = line.strip()
+    rows.append({"workload": "W6 symnet train (wall)", "unit": "s",
+                 "symnet": wall if res.returncode == 0 else f"error rc={res.returncode}",
+                 "note": acc})
+
+
+def check_loss(system, workload, loss, ref, rel=2e-3):
+    if not np.isfinite(loss) or abs(loss - ref) > rel * max(1.0, abs(ref)):
+        raise AssertionError(f"{system} computes loss {loss} on {workload}, reference {ref}")
+
+
+# -- reporting ---------------------------------------------------------------------
+
+def fmt(v):
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "" if v is None else str(v)
+
+
+def print_table(rows, names):
+    print()
+    header = ["workload", "unit"] + names + ["floor", "symnet/best peer", "symnet/floor"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in rows:
+        best_peer = None
+        hib = r.get("higher_is_better", False)
+        for n in names:
+            v = r.get(n)
+            if isinstance(v, float) and not n.startswith("symnet"):
+                if best_peer is None or (v > best_peer if hib else v < best_peer):
+                    best_peer = v
+        s = r.get("symnet")
+        ratio = fmt(s / best_peer) if isinstance(s, float) and best_peer else ""
+        floor = r.get("floor")
+        rf = fmt(s / floor) if isinstance(s, float) and floor else ""
+        cells = [r["workload"], r["unit"]] + [fmt(r.get(n)) for n in names] + \
+            [fmt(floor), ratio, rf]
+        lines.append("| " + " | ".join(cells) + " |")
+        if r.get("note"):
+            lines.append(f"|  ↳ {r['note']} |")
+    text = "\n".join(lines)
+    print(text)
+    return text
+
+
+def versions():
+    out = {"python": platform.python_version(), "numpy": np.__version__,
+           "machine": platform.processor() or platform.machine(), "cpus": os.cpu_count()}
+    for mod in ("numba", "jax", "torch", "pytensor", "symnet"):
+        try:
+            out[mod] = __import__(mod).__version__
+        except Exception:
+            out[mod] = None
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="reduced sizes and repeats")
+    ap.add_argument("--only", default="W1,W2,W3,W4,W5,W6",
+                    help="comma-separated workloads to run (default all)")
+    ap.add_argument("--json", help="also write the rows as JSON here")
+    ap.add_argument("--w3-child", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.w3_child:
+        system, n = args.w3_child
+        print(peers.available()[system].deep_chain(int(n)))
+        return 0
+    systems = peers.available()
+    names = list(systems)
+    print("systems:", ", ".join(names))
+    print("versions:", json.dumps(versions()))
+    rows = []
+    only = set(args.only.split(","))
+    if "W1" in only:
+        run_w1(systems, args.quick, rows)
+    if "W2" in only:
+        run_w2(systems, args.quick, rows)
+    if "W3" in only:
+        run_w3(systems, args.quick, rows)
+    if "W4" in only:
+        run_w4(systems, args.quick, rows)
+    if "W5" in only:
+        run_w5(systems, args.quick, rows)
+    if "W6" in only:
+        run_w6(args.quick, rows)
+    print_table(rows, names)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"versions": versions(), "rows": rows}, fh, indent=1, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
