@@ -205,3 +205,12 @@ def real(x):
 
 
 newaxis = None
+
+
+def __getattr__(name):
+    # shared_randomstreams needs symnet.compile, which imports this package:
+    # load it on first use instead of at import time.
+    if name == "shared_randomstreams":
+        import importlib
+        return importlib.import_module(".shared_randomstreams", __name__)
+    raise AttributeError(f"module 'symnet.tensor' has no attribute {name!r}")

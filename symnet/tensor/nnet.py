@@ -1,8 +1,8 @@
-"""``theano.tensor.nnet``: activations, softmax, crossentropies, conv."""
+"""``theano.tensor.nnet``: activations, softmax, crossentropies.
+
+The ops and functions live in ``symnet/tensor/ops/nnet.py``; this is the
+user-facing namespace (``T.nnet``).
+"""
 from .ops.nnet import *  # noqa: F401,F403
-from .ops.elemwise import SCALAR_OPS as _S, elemwise as _elemwise
-
-
-def sigmoid(x):
-    """``1 / (1 + exp(-x))`` elementwise."""
-    return _elemwise(_S["sigmoid"], x)
+from .ops.nnet import __all__  # noqa: F401
+from .ops.conv import conv2d, conv2d_transpose, conv2d_grad_wrt_inputs  # noqa: F401,E501

@@ -304,9 +304,9 @@ def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False,
     return _inc_or_set(x, y, set_instead_of_inc)
 
 
-def take(a, indices, axis=None):
+def take(a, indices, axis=None, mode="raise"):
     from . import advanced
-    return advanced.take(a, indices, axis)
+    return advanced.take(a, indices, axis, mode)
 
 
 def nonzero(x, return_matrix=False):
