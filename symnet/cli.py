@@ -1,0 +1,513 @@
+"""The ``symnet`` command line: ``symnet train`` trains Lasagne's MNIST MLP.
+
+``symnet train`` (or ``python -m symnet train``) builds the multi-layer
+perceptron of Lasagne's ``mnist.py`` example (dropout, two ReLU layers,
+softmax), trains it with Nesterov momentum on the handwritten digits bundled
+with symnet (or on MNIST from a directory), prints the training loss,
+validation loss and validation accuracy of every epoch, and ends with the
+line ``test accuracy: XX.XX %``. The parameters are saved to
+``OUT/params.npz`` (``numpy.savez``, no pickle) and, when matplotlib is
+installed, the learning curve to ``OUT/learning_curve.png``. The same
+``--seed`` gives the same numbers.
+
+Examples
+--------
+>>> from symnet.cli import build_parser
+>>> args = build_parser().parse_args(['train', '--epochs', '3'])
+>>> args.model, args.epochs, args.data
+('mlp', 3, 'digits')
+"""
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+__all__ = ["main", "build_parser", "build_mlp", "build_custom_mlp", "iterate_minibatches",
+           "save_params", "load_data", "limit_blas_threads", "train", "CLIError"]
+
+# Defaults scaled to the 8x8 digits (64 inputs, 1,258 training examples):
+# Lasagne's batches of 500 would give 2 updates per epoch, so batches of 32;
+# 384 units (not 800) with lr 0.02 for 60 epochs reach ~99 % test accuracy
+# in well under a minute on two cores.
+DEFAULTS = dict(model="mlp", epochs=60, batch_size=32, lr=0.02, momentum=0.9, seed=0,
+                width=384, depth=2, drop_input=0.2, drop_hidden=0.5, mode="py",
+                out="symnet-out", data="digits")
+
+
+class CLIError(Exception):
+    """A user error: printed as one line on stderr, exit status 2."""
+
+
+# -- the model (Lasagne's mnist.py, written against symnet's Lasagne API) -----------
+
+def build_mlp(input_shape, num_classes=10, width=800, input_var=None):
+    """Lasagne's classic MLP: dropout 0.2, two ReLU layers with dropout 0.5, softmax.
+
+    Parameters
+    ----------
+    input_shape : tuple
+        Shape of one input batch, with ``None`` for the batch size.
+    num_classes : int
+    width : int
+        Units of each hidden layer (800 in Lasagne's example).
+    input_var : Variable, optional
+
+    Returns
+    -------
+    Layer
+        The softmax output layer.
+    """
+    from . import layers, nonlinearities, init
+    net = layers.InputLayer(shape=input_shape, input_var=input_var)
+    net = layers.DropoutLayer(net, p=0.2)
+    net = layers.DenseLayer(net, num_units=width, nonlinearity=nonlinearities.rectify,
+                            W=init.GlorotUniform())
+    net = layers.DropoutLayer(net, p=0.5)
+    net = layers.DenseLayer(net, num_units=width, nonlinearity=nonlinearities.rectify)
+    net = layers.DropoutLayer(net, p=0.5)
+    return layers.DenseLayer(net, num_units=num_classes,
+                             nonlinearity=nonlinearities.softmax)
+
+
+def build_custom_mlp(input_shape, num_classes=10, depth=2, width=800, drop_input=0.2,
+                     drop_hidden=0.5, input_var=None):
+    """Lasagne's ``build_custom_mlp``: ``depth`` ReLU layers of ``width`` units.
+
+    A dropout probability of 0 leaves the dropout layer out.
+
+    Returns
+    -------
+    Layer
+        The softmax output layer.
+    """
+    from . import layers, nonlinearities
+    net = layers.InputLayer(shape=input_shape, input_var=input_var)
+    if drop_input:
+        net = layers.DropoutLayer(net, p=drop_input)
+    for _ in range(depth):
+        net = layers.DenseLayer(net, width, nonlinearity=nonlinearities.rectify)
+        if drop_hidden:
+            net = layers.DropoutLayer(net, p=drop_hidden)
+    return layers.DenseLayer(net, num_classes, nonlinearity=nonlinearities.softmax)
+
+
+def iterate_minibatches(inputs, targets, batch_size, shuffle=False, rng=None):
+    """Yield ``(inputs, targets)`` minibatches; the last partial batch is dropped.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, y = np.arange(10).reshape(5, 2), np.arange(5)
+    >>> [b[1].tolist() for b in iterate_minibatches(X, y, 2)]
+    [[0, 1], [2, 3]]
+    """
+    if len(inputs) != len(targets):
+        raise ValueError(f"inputs and targets differ in length: {len(inputs)} and "
+                         f"{len(targets)}")
+    idx = np.arange(len(inputs))
+    if shuffle:
+        (rng or np.random).shuffle(idx)
+    for start in range(0, len(inputs) - batch_size + 1, batch_size):
+        sel = idx[start:start + batch_size]
+        yield inputs[sel], targets[sel]
+
+
+# -- input, output -------------------------------------------------------------------
+
+def load_data(spec):
+    """The train/val/test dict for ``--data`` (``digits`` or ``mnist:DIR``).
+
+    The digits are always split with ``datasets.split(..., seed=0)``, so runs
+    with different ``--seed`` values are scored on the same test set.
+    """
+    from . import datasets
+    if spec == "digits":
+        return datasets.split(*datasets.load_digits(), seed=0)
+    if spec.startswith("mnist:"):
+        directory = spec[len("mnist:"):]
+        if not directory:
+            raise CLIError("--data mnist:DIR needs a directory, e.g. mnist:~/data/mnist")
+        directory = os.path.expanduser(directory)
+        if not os.path.isdir(directory):
+            raise CLIError(f"--data {spec}: {directory!r} is not a directory")
+        try:
+            return datasets.load_mnist(directory)
+        except (OSError, ValueError) as exc:
+            raise CLIError(f"--data {spec}: cannot read MNIST: {exc}") from None
+    raise CLIError(f"--data must be 'digits' or 'mnist:DIR', got {spec!r}")
+
+
+def save_params(path, values):
+    """Write ``values`` (a list of arrays) to ``path`` with ``numpy.savez``.
+
+    The file is written to a temporary name in the same directory and then
+    moved into place with ``os.replace``, which is atomic: an interrupted
+    run leaves either the old file or the new one, never half of one.
+    The arrays are stored as ``arr_0``, ``arr_1``, ... in
+    ``get_all_param_values`` order.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np
+    >>> path = os.path.join(tempfile.mkdtemp(), 'params.npz')
+    >>> save_params(path, [np.ones(2), np.zeros((1, 1))])
+    >>> sorted(np.load(path).files)
+    ['arr_0', 'arr_1']
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".params-", suffix=".npz.tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, *values)
+        os.replace(tmp, path)
+    except BaseException:
+        # KeyboardInterrupt included: never leave the temporary file behind.
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def limit_blas_threads(n):
+    """Ask numpy's OpenBLAS to use ``n`` threads; True if it could be told.
+
+    The environment variable ``OPENBLAS_NUM_THREADS`` only works before numpy
+    is imported, which ``symnet`` itself has already done; so, like
+    threadpoolctl, we find the loaded OpenBLAS and call its setter. For the
+    small matrices of this job one thread is faster than several, and far
+    faster on a busy machine, where BLAS threads spin against each other.
+    Any other BLAS (or none found) is left alone.
+    """
+    import ctypes
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
+    except OSError:  # not Linux
+        return False
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                     "openblas_set_num_threads64_", "openblas_set_num_threads"):
+            setter = getattr(lib, name, None)
+            if setter is not None:
+                setter.argtypes, setter.restype = [ctypes.c_int], None
+                setter(int(n))
+                return True
+    return False
+
+
+def _plot(path, history):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    epochs = np.arange(1, len(history) + 1)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(epochs, [h[0] for h in history], label="training loss")
+    ax.plot(epochs, [h[1] for h in history], label="validation loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy")
+    ax2 = ax.twinx()
+    ax2.plot(epochs, [100 * h[2] for h in history], "g--", label="validation accuracy")
+    ax2.set_ylabel("validation accuracy (%)")
+    ax.legend(loc="center right")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+class _PlainBar:
+    """A minimal progress bar on stderr, used when tqdm is not installed."""
+
+    def __init__(self, total, desc, file=sys.stderr, width=30):
+        self.total, self.desc, self.file, self.width, self.n = total, desc, file, width, 0
+        self._draw()
+
+    def update(self, n=1):
+        self.n += n
+        self._draw()
+
+    def _draw(self):
+        filled = self.width * self.n // max(self.total, 1)
+        self.file.write(f"\r{self.desc} [{'#' * filled}{'.' * (self.width - filled)}] "
+                        f"{self.n}/{self.total}")
+        self.file.flush()
+
+    def close(self):
+        # Erase the bar so that the per-epoch line printed next stands alone.
+        self.file.write("\r" + " " * (len(self.desc) + self.width + 20) + "\r")
+        self.file.flush()
+
+
+def _progress(total, desc, enabled):
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        # Carriage-return redraws only make sense on a terminal; in a log
+        # file they would be a wall of text, and the epoch lines suffice.
+        return _PlainBar(total, desc) if sys.stderr.isatty() else None
+    return tqdm(total=total, desc=desc, leave=False, file=sys.stderr, unit="batch")
+
+
+# -- training --------------------------------------------------------------------------
+
+def train(args, out=None):
+    """Run the training job described by parsed ``args``; returns the test accuracy.
+
+    Progress goes to ``out`` (default: ``sys.stdout`` at call time).
+    """
+    out = sys.stdout if out is None else out
+    import symnet
+    import symnet.tensor as T
+    from . import layers, objectives, updates, random as srandom
+
+    try:
+        # Before training, so a bad --out costs seconds, not a whole run.
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"--out {args.out}: cannot create the directory ({exc.strerror})") \
+            from None
+    threads = args.threads
+    if threads is None and not any(os.environ.get(v) for v in (
+            "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")):
+        threads = 1
+    if threads:
+        limit_blas_threads(threads)
+    np.random.seed(args.seed)
+    srandom.set_rng(np.random.RandomState(args.seed))
+    data = load_data(args.data)
+    X_train, y_train = data["train"]
+    X_val, y_val = data["val"]
+    X_test, y_test = data["test"]
+    if len(X_train) < args.batch_size:
+        raise CLIError(f"--batch-size {args.batch_size} is larger than the training set "
+                       f"({len(X_train)} examples)")
+    X_train, X_val, X_test = (np.asarray(a, dtype=symnet.config.floatX)
+                              for a in (X_train, X_val, X_test))
+    y_train, y_val, y_test = (np.asarray(a, dtype="int32") for a in (y_train, y_val, y_test))
+    num_classes = int(max(y_train.max(), y_val.max(), y_test.max())) + 1
+    input_shape = (None,) + X_train.shape[1:]
+
+    input_var = T.TensorType(symnet.config.floatX, (False,) * X_train.ndim)("inputs")
+    target_var = T.ivector("targets")
+    if args.model == "mlp":
+        network = build_mlp(input_shape, num_classes, args.width, input_var)
+    else:
+        network = build_custom_mlp(input_shape, num_classes, args.depth, args.width,
+                                   args.drop_input, args.drop_hidden, input_var)
+
+    prediction = layers.get_output(network)
+    loss = objectives.categorical_crossentropy(prediction, target_var).mean()
+    params = layers.get_all_params(network, trainable=True)
+    step = updates.nesterov_momentum(loss, params, learning_rate=args.lr,
+                                     momentum=args.momentum)
+    test_prediction = layers.get_output(network, deterministic=True)
+    test_loss = objectives.categorical_crossentropy(test_prediction, target_var).mean()
+    test_acc = T.mean(T.eq(T.argmax(test_prediction, axis=1), target_var),
+                      dtype=symnet.config.floatX)
+    t0 = time.perf_counter()
+    train_fn = symnet.function([input_var, target_var], loss, updates=step, mode=args.mode)
+    val_fn = symnet.function([input_var, target_var], [test_loss, test_acc], mode=args.mode)
+    print(f"model {args.model}: {layers.count_params(network, trainable=True)} parameters; "
+          f"{len(X_train)} training, {len(X_val)} validation, {len(X_test)} test examples; "
+          f"compiled in {time.perf_counter() - t0:.1f} s (mode {args.mode})", file=out)
+
+    def evaluate(X, y):
+        # Whole-set evaluation in chunks, so memory stays bounded on MNIST.
+        loss_sum = acc_sum = 0.0
+        for start in range(0, len(X), 500):
+            xb, yb = X[start:start + 500], y[start:start + 500]
+            err, acc = val_fn(xb, yb)
+            loss_sum += float(err) * len(xb)
+            acc_sum += float(acc) * len(xb)
+        return loss_sum / len(X), acc_sum / len(X)
+
+    shuffle_rng = np.random.RandomState(args.seed)
+    n_batches = len(X_train) // args.batch_size
+    history = []
+    start = time.perf_counter()
+    for epoch in range(1, args.epochs + 1):
+        t_epoch = time.perf_counter()
+        bar = _progress(n_batches, f"epoch {epoch}/{args.epochs}", args.progress)
+        train_err = 0.0
+        for xb, yb in iterate_minibatches(X_train, y_train, args.batch_size, shuffle=True,
+                                          rng=shuffle_rng):
+            train_err += float(train_fn(xb, yb))
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        val_err, val_acc = evaluate(X_val, y_val)
+        history.append((train_err / n_batches, val_err, val_acc))
+        print(f"epoch {epoch}/{args.epochs}  training loss {train_err / n_batches:.6f}  "
+              f"validation loss {val_err:.6f}  validation accuracy {100 * val_acc:.2f} %  "
+              f"({time.perf_counter() - t_epoch:.2f} s)", file=out, flush=True)
+        if not np.isfinite(train_err):
+            raise CLIError(f"training diverged at epoch {epoch} (loss is {train_err}); "
+                           f"try a smaller --lr than {args.lr}")
+    _, acc = evaluate(X_test, y_test)
+    print(f"trained {args.epochs} epochs in {time.perf_counter() - start:.1f} s", file=out)
+
+    path = os.path.join(args.out, "params.npz")
+    save_params(path, layers.get_all_param_values(network))
+    print(f"parameters saved to {path}", file=out)
+    png = os.path.join(args.out, "learning_curve.png")
+    if _plot(png, history):
+        print(f"learning curve saved to {png}", file=out)
+    else:
+        print("learning curve skipped (matplotlib is not installed)", file=out)
+    print(f"test accuracy: {100 * acc:.2f} %", file=out, flush=True)
+    return acc
+
+
+# -- argument parsing ----------------------------------------------------------------
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _count(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def _probability(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a probability, got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), got {value}")
+    return value
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, except the meaningless ones (None, flags' True/False)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line (no usage dump) and exit status 2."""
+
+    def error(self, message):
+        raise CLIError(f"{self.prog}: {message}")
+
+
+def build_parser():
+    """The ``symnet`` argument parser (subcommand ``train``)."""
+    d = DEFAULTS
+    parser = _Parser(
+        prog="symnet",
+        description="symnet: a symbolic expression compiler with a Lasagne-compatible "
+                    "network API. Run 'symnet train --help' for the training job.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    p = sub.add_parser(
+        "train", help="train Lasagne's MNIST MLP on the bundled digits (or MNIST)",
+        description="Train the multi-layer perceptron of Lasagne's mnist.py example "
+                    "(dropout 0.2, dense ReLU layers with dropout 0.5, softmax) with "
+                    "Nesterov momentum. Every epoch prints the training loss, validation "
+                    "loss and validation accuracy; the run ends with the line "
+                    "'test accuracy: XX.XX %'. Parameters are saved to OUT/params.npz "
+                    "(numpy.savez arrays arr_0, arr_1, ... in get_all_param_values "
+                    "order) and the learning curve to OUT/learning_curve.png when "
+                    "matplotlib is installed. The same --seed gives the same numbers.",
+        formatter_class=_Formatter)
+    p.add_argument("--model", choices=("mlp", "custom"), default=d["model"],
+                   help="'mlp': Lasagne's build_mlp (two hidden layers of --width units); "
+                        "'custom': build_custom_mlp with --depth, --width, --drop-input, "
+                        "--drop-hidden")
+    p.add_argument("--depth", type=_positive_int, default=d["depth"],
+                   help="hidden layers of the custom model")
+    p.add_argument("--width", type=_positive_int, default=d["width"],
+                   help="units per hidden layer (Lasagne's example uses 800 for MNIST)")
+    p.add_argument("--drop-input", type=_probability, default=d["drop_input"],
+                   help="input dropout probability of the custom model (0: none)")
+    p.add_argument("--drop-hidden", type=_probability, default=d["drop_hidden"],
+                   help="hidden dropout probability of the custom model (0: none)")
+    p.add_argument("--epochs", type=_positive_int, default=d["epochs"],
+                   help="passes over the training set")
+    p.add_argument("--batch-size", type=_positive_int, default=d["batch_size"],
+                   help="examples per update")
+    p.add_argument("--lr", type=_positive_float, default=d["lr"],
+                   help="learning rate of nesterov_momentum")
+    p.add_argument("--momentum", type=_probability, default=d["momentum"],
+                   help="momentum of nesterov_momentum")
+    p.add_argument("--seed", type=int, default=d["seed"],
+                   help="seed of the initial weights, dropout masks and minibatch order "
+                        "(the digits' train/val/test split is fixed)")
+    p.add_argument("--mode", choices=("py", "numba"), default=d["mode"],
+                   help="backend: 'py' (numpy reference interpreter) or 'numba' "
+                        "(generated code compiled by Numba; the first compilation takes "
+                        "tens of seconds)")
+    p.add_argument("--out", default=d["out"], metavar="DIR",
+                   help="directory for params.npz and learning_curve.png")
+    p.add_argument("--data", default=d["data"], metavar="digits|mnist:DIR",
+                   help="'digits' (8x8 digits bundled with symnet) or 'mnist:DIR' (the "
+                        "four MNIST idx files, gzipped or not, in DIR)")
+    p.add_argument("--threads", type=_count, default=None, metavar="N",
+                   help="BLAS threads for numpy's matrix products (default: 1 unless "
+                        "OPENBLAS_NUM_THREADS or OMP_NUM_THREADS is set; 0 keeps the BLAS "
+                        "library's own choice); one is fastest for the digits' small "
+                        "matrices, more may help on MNIST with --width 800")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="do not draw the per-epoch progress bar on stderr")
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``symnet`` console script; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        train(args)
+    except CLIError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        # e.g. --out in a read-only place: the message names the path.
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,455 @@
+"""Run Theano and Lasagne code unchanged on symnet.
+
+:func:`install` puts an import hook on ``sys.meta_path`` that answers
+``import theano...`` and ``import lasagne...`` with symnet's own modules:
+``theano.tensor`` *is* ``symnet.tensor`` (the same module object, so nothing
+runs twice and ``isinstance`` checks agree), ``lasagne.layers`` *is*
+``symnet.layers``. The few Theano modules symnet has no file for
+(``theano.gof``, ``theano.scan_module.scan_utils``, ``theano.gpuarray``) are
+small modules built here from symnet's names.
+
+This module also holds the graph-comparison helpers Theano users reach for:
+:func:`equal_computations` and :func:`is_same_graph`.
+
+Examples
+--------
+>>> import symnet.compat
+>>> symnet.compat.install()
+>>> import numpy as np, theano, theano.tensor as T, symnet
+>>> theano is symnet and T is symnet.tensor
+True
+>>> x = T.vector('x')
+>>> f = theano.function([x], (x ** 2).sum(), mode='py')
+>>> float(f(np.array([1.0, 2.0], dtype=theano.config.floatX)))
+5.0
+>>> symnet.compat.uninstall()
+"""
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+import types
+
+from .graph.basic import Apply, Constant, Variable
+from .graph.op import Op
+from .graph import traversal as _traversal
+
+__all__ = ["install", "uninstall", "installed", "equal_computations", "is_same_graph",
+           "THEANO_MODULES", "GPU_ONLY_MODULES"]
+
+#: Theano module names whose symnet counterpart is not at the same dotted
+#: path. Every other ``theano.a.b`` maps to ``symnet.a.b`` (for example
+#: ``theano.tensor.nnet`` -> ``symnet.tensor.nnet``,
+#: ``theano.sandbox.rng_mrg`` -> ``symnet.sandbox.rng_mrg``). Values starting
+#: with ``symnet.compat.`` are modules built by this file.
+THEANO_MODULES = {
+    "theano": "symnet",
+    "theano.gof": "symnet.compat.gof",
+    "theano.gof.graph": "symnet.compat.gof.graph",
+    "theano.scan_module": "symnet.compat.scan_module",
+    "theano.scan_module.scan_utils": "symnet.compat.scan_module.scan_utils",
+    "theano.tensor.nnet.abstract_conv": "symnet.compat.abstract_conv",
+    "theano.gpuarray": "symnet.compat.gpuarray",
+    "theano.ifelse": "symnet.compat.ifelse",
+    "theano.gpuarray.dnn": None,
+    "theano.sandbox.cuda": None,
+    "theano.sandbox.cuda.dnn": None,
+    "theano.sandbox.cuda.basic_ops": None,
+}
+
+#: Modules that exist only on a GPU installation; importing them raises
+#: ImportError, exactly as on a CPU-only Theano, so scripts that try them
+#: and fall back keep working.
+GPU_ONLY_MODULES = ("lasagne.layers.dnn", "lasagne.layers.corrmm",
+                    "lasagne.layers.cuda_convnet", "theano.gpuarray.dnn",
+                    "theano.sandbox.cuda", "theano.sandbox.cuda.dnn",
+                    "theano.sandbox.cuda.basic_ops")
+
+# Lasagne's top-level package imports these submodules, so that
+# ``import lasagne; lasagne.layers.DenseLayer`` works; we import the ones
+# symnet has when ``lasagne`` is first imported.
+_LASAGNE_SUBMODULES = ("nonlinearities", "init", "layers", "objectives", "random",
+                       "regularization", "updates", "utils")
+
+
+# -- graph comparison -----------------------------------------------------------
+
+def equal_computations(xs, ys, in_xs=None, in_ys=None):
+    """True when the graphs of ``xs`` and ``ys`` compute the same thing.
+
+    Two graphs are equal when their nodes apply equal ops (same op class and
+    properties) to pairwise-equal inputs in the same order, their constants
+    hold equal data of equal type, and their owner-less variables are either
+    the same object or matched by position in ``in_xs``/``in_ys``. The pairing
+    must be one-to-one, so ``x + x`` does not equal ``x + y``. The walk uses
+    an explicit stack (no recursion), so deep graphs are fine.
+
+    Parameters
+    ----------
+    xs, ys : list of Variable
+        The outputs to compare, position by position.
+    in_xs, in_ys : list of Variable, optional
+        Variables of the first graph and their counterparts in the second.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import symnet.tensor as T
+    >>> from symnet.compat import equal_computations
+    >>> a, b = T.vectors('a', 'b')
+    >>> equal_computations([T.exp(a) + 1], [T.exp(a) + 1])
+    True
+    >>> equal_computations([T.exp(a) + 1], [T.exp(b) + 1])
+    False
+    >>> equal_computations([T.exp(a) + 1], [T.exp(b) + 1], [a], [b])
+    True
+    """
+    xs, ys = list(xs), list(ys)
+    in_xs, in_ys = list(in_xs or ()), list(in_ys or ())
+    if len(xs) != len(ys):
+        return False
+    if len(in_xs) != len(in_ys):
+        raise ValueError(f"equal_computations: in_xs and in_ys must have the same length, "
+                         f"got {len(in_xs)} and {len(in_ys)}")
+    fwd, back = {}, {}
+
+    def pair(x, y):
+        # One-to-one: a variable may stand for only one counterpart.
+        if fwd.get(x, y) is not y or back.get(y, x) is not x:
+            return False
+        fwd[x], back[y] = y, x
+        return True
+
+    for x, y in zip(in_xs, in_ys):
+        if not pair(x, y):
+            return False
+    stack = list(zip(xs, ys))
+    # Iterative so that graphs deeper than Python's recursion limit compare fine.
+    while stack:
+        x, y = stack.pop()
+        if x in fwd or y in back:
+            # Seen before (or given): it must be paired with this very variable.
+            if fwd.get(x) is not y:
+                return False
+            continue
+        if x.type != y.type:
+            return False
+        if x.owner is None or y.owner is None:
+            if x.owner is not None or y.owner is not None:
+                return False
+            if isinstance(x, Constant) and isinstance(y, Constant):
+                if x.signature() != y.signature():
+                    return False
+            elif x is not y:
+                return False
+            pair(x, y)
+            continue
+        nx, ny = x.owner, y.owner
+        if x.index != y.index or nx.op != ny.op or len(nx.inputs) != len(ny.inputs) \
+                or len(nx.outputs) != len(ny.outputs):
+            return False
+        for ox, oy in zip(nx.outputs, ny.outputs):
+            if not pair(ox, oy):
+                return False
+        stack.extend(zip(nx.inputs, ny.inputs))
+    return True
+
+
+def is_same_graph(var1, var2, givens=None):
+    """True when ``var1`` and ``var2`` compute the same thing.
+
+    Parameters
+    ----------
+    var1, var2 : Variable
+    givens : dict, optional
+        ``{variable_of_var1's_graph: variable_of_var2's_graph}``: inputs
+        that are to be taken as equal.
+
+    Examples
+    --------
+    >>> import symnet.tensor as T
+    >>> from symnet.compat import is_same_graph
+    >>> x, y = T.matrices('x', 'y')
+    >>> is_same_graph(T.dot(x, y).sum(), T.dot(x, y).sum())
+    True
+    >>> is_same_graph(T.dot(x, y), T.dot(y, x))
+    False
+    >>> is_same_graph(x * 2, y * 2, givens={x: y})
+    True
+    """
+    givens = dict(givens or {})
+    return equal_computations([var1], [var2], list(givens), list(givens.values()))
+
+
+# -- modules built here -----------------------------------------------------------
+
+def _module(name, doc, attrs, package=False):
+    mod = types.ModuleType(name, doc)
+    mod.__dict__.update(attrs)
+    if package:
+        mod.__path__ = []  # lets the import system look for its submodules
+    return mod
+
+
+def _build_gof_graph():
+    return _module(
+        "symnet.compat.gof.graph", "``theano.gof.graph`` names, from symnet.graph.",
+        dict(Variable=Variable, Apply=Apply, Constant=Constant, Node=Apply.__mro__[1],
+             inputs=_traversal.graph_inputs, ancestors=_traversal.ancestors,
+             io_toposort=_traversal.io_toposort, clone=_traversal.clone,
+             clone_get_equiv=_traversal.clone_get_equiv, variables=_traversal.variables,
+             is_same_graph=is_same_graph, equal_computations=equal_computations))
+
+
+def _build_gof():
+    from .graph.type import Type
+    graph = _built("symnet.compat.gof.graph")
+    from .graph.fg import FunctionGraph
+    return _module(
+        "symnet.compat.gof", "``theano.gof`` names, from symnet.graph.",
+        dict(Variable=Variable, Apply=Apply, Constant=Constant, Op=Op, Type=Type,
+             FunctionGraph=FunctionGraph, graph=graph), package=True)
+
+
+def _build_scan_utils():
+    return _module("symnet.compat.scan_module.scan_utils",
+                   "``theano.scan_module.scan_utils`` names.",
+                   dict(equal_computations=equal_computations))
+
+
+def _build_scan_module():
+    attrs = {"scan_utils": _built("symnet.compat.scan_module.scan_utils")}
+    import symnet
+    if hasattr(symnet, "scan"):
+        attrs["scan"] = symnet.scan
+    return _module("symnet.compat.scan_module", "``theano.scan_module`` names.",
+                   attrs, package=True)
+
+
+def _build_abstract_conv():
+    # Only the names symnet actually has: a script probing for one it lacks
+    # gets the usual AttributeError/ImportError instead of a stub that fails later.
+    from .tensor import nnet
+    attrs = {}
+    for name in ("conv2d", "conv2d_transpose", "AbstractConv2d",
+                 "AbstractConv2d_gradInputs", "AbstractConv2d_gradWeights",
+                 "get_conv_output_shape"):
+        if hasattr(nnet, name):
+            attrs[name] = getattr(nnet, name)
+    return _module("symnet.compat.abstract_conv",
+                   "``theano.tensor.nnet.abstract_conv`` names that symnet has.", attrs)
+
+
+def _build_gpuarray():
+    return _module("symnet.compat.gpuarray",
+                   "``theano.gpuarray`` on a machine without pygpu.",
+                   dict(pygpu_activated=False), package=True)
+
+
+def _ifelse(condition, then_branch, else_branch, name=None):
+    """``theano.ifelse.ifelse``, computed eagerly with ``T.switch``.
+
+    Theano evaluates only the branch taken; here both are computed and one
+    is selected, which gives the same values (and gradients) at the cost of
+    computing the other branch.
+    """
+    from . import tensor as T
+    if isinstance(then_branch, (list, tuple)):
+        if len(then_branch) != len(else_branch):
+            raise ValueError(f"ifelse: the branches have {len(then_branch)} and "
+                             f"{len(else_branch)} outputs; they must have the same number")
+        return [T.switch(condition, a, b) for a, b in zip(then_branch, else_branch)]
+    out = T.switch(condition, then_branch, else_branch)
+    if name is not None:
+        out.name = name
+    return out
+
+
+def _build_ifelse():
+    return _module("symnet.compat.ifelse", "``theano.ifelse`` (eager, see ifelse).",
+                   dict(ifelse=_ifelse))
+
+
+_BUILDERS = {
+    "symnet.compat.ifelse": _build_ifelse,
+    "symnet.compat.gof": _build_gof,
+    "symnet.compat.gof.graph": _build_gof_graph,
+    "symnet.compat.scan_module": _build_scan_module,
+    "symnet.compat.scan_module.scan_utils": _build_scan_utils,
+    "symnet.compat.abstract_conv": _build_abstract_conv,
+    "symnet.compat.gpuarray": _build_gpuarray,
+}
+
+
+def _built(name):
+    """The module built by ``_BUILDERS[name]``, made once and kept in sys.modules."""
+    mod = sys.modules.get(name)
+    if mod is None:
+        mod = _BUILDERS[name]()
+        sys.modules[name] = mod
+    return mod
+
+
+# -- the import hook -------------------------------------------------------------
+
+class _AliasLoader(importlib.abc.Loader):
+    """Hands the import system an already-imported symnet module."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def create_module(self, spec):
+        if self.target in _BUILDERS:
+            mod = _built(self.target)
+        else:
+            mod = importlib.import_module(self.target)
+        # The import system overwrites __spec__ after create_module; keep the
+        # real one so the module still knows its own name.
+        self._real_spec = getattr(mod, "__spec__", None)
+        self._module = mod
+        return mod
+
+    def exec_module(self, module):
+        # The module already ran when symnet imported it; only undo the
+        # import system's __spec__ change (see create_module).
+        try:
+            module.__spec__ = self._real_spec
+        except AttributeError:  # pragma: no cover - read-only module objects
+            pass
+        if self._has_children:
+            _make_package(module)
+        if self.target == "symnet" and _FINDER is not None and _FINDER.lasagne \
+                and self._lasagne_import:
+            _import_lasagne_submodules()
+
+
+class _AliasFinder(importlib.abc.MetaPathFinder):
+    """Maps ``theano[.x]`` and ``lasagne[.x]`` to symnet modules."""
+
+    def __init__(self, theano=True, lasagne=True):
+        self.theano = theano
+        self.lasagne = lasagne
+
+    def target_of(self, fullname):
+        """The symnet module name for ``fullname``, or None if not ours."""
+        root = fullname.partition(".")[0]
+        if root == "theano" and self.theano:
+            if fullname in THEANO_MODULES:
+                return THEANO_MODULES[fullname] or _GPU
+            for gpu in GPU_ONLY_MODULES:
+                if fullname.startswith(gpu + "."):
+                    return _GPU
+            return "symnet" + fullname[len("theano"):]
+        if root == "lasagne" and self.lasagne:
+            if fullname in GPU_ONLY_MODULES:
+                return _GPU
+            return "symnet" + fullname[len("lasagne"):]
+        return None
+
+    def find_spec(self, fullname, path=None, target=None):
+        dest = self.target_of(fullname)
+        if dest is None:
+            return None
+        if dest is _GPU:
+            raise ImportError(
+                f"{fullname} needs a GPU build (cuDNN/CUDA Theano), which symnet does "
+                f"not provide; use the CPU layers (e.g. lasagne.layers.Conv2DLayer) "
+                f"instead", name=fullname)
+        if dest not in _BUILDERS and importlib.util.find_spec(dest) is None:
+            return None  # lets the usual ModuleNotFoundError name the theano module
+        loader = _AliasLoader(dest)
+        loader._lasagne_import = fullname == "lasagne"
+        loader._has_children = any(k.startswith(fullname + ".") for k in THEANO_MODULES)
+        return importlib.util.spec_from_loader(fullname, loader)
+
+
+_GPU = object()
+_FINDER = None
+
+
+def _make_package(mod):
+    # theano.tensor.nnet has submodules (abstract_conv, ...) while
+    # symnet.tensor.nnet may be a plain module; the import system only looks
+    # for submodules of modules that have a __path__.
+    if not hasattr(mod, "__path__"):
+        mod.__path__ = []
+
+
+def _import_lasagne_submodules():
+    for sub in _LASAGNE_SUBMODULES:
+        name = "symnet." + sub
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+
+
+def install(theano=True, lasagne=True):
+    """Make ``import theano`` / ``import lasagne`` give symnet's modules.
+
+    Installing twice is harmless; a second call with other flags replaces
+    the first. ``floatX`` (and ``device``) in the ``THEANO_FLAGS``
+    environment variable are applied to ``symnet.config``.
+
+    Parameters
+    ----------
+    theano : bool
+        Alias ``theano`` and its submodules.
+    lasagne : bool
+        Alias ``lasagne`` and its submodules. Pass False to run a real
+        Lasagne installation on top of symnet's ``theano``.
+
+    Examples
+    --------
+    >>> import sys, symnet.compat
+    >>> symnet.compat.install(lasagne=False)
+    >>> import theano.tensor
+    >>> sys.modules['theano.tensor'] is sys.modules['symnet.tensor']
+    True
+    >>> symnet.compat.installed()
+    {'theano': True, 'lasagne': False}
+    >>> symnet.compat.uninstall()
+    """
+    global _FINDER
+    if _FINDER is not None:
+        if (_FINDER.theano, _FINDER.lasagne) == (bool(theano), bool(lasagne)):
+            return
+        uninstall()
+    _FINDER = _AliasFinder(bool(theano), bool(lasagne))
+    sys.meta_path.insert(0, _FINDER)
+    if theano:
+        from .configdefaults import config
+        config.read_theano_flags()
+
+
+def installed():
+    """Which aliases are active: ``{'theano': bool, 'lasagne': bool}`` or None."""
+    if _FINDER is None:
+        return None
+    return {"theano": _FINDER.theano, "lasagne": _FINDER.lasagne}
+
+
+def uninstall():
+    """Remove the import hook and every ``theano*``/``lasagne*`` alias.
+
+    Meant for tests: symnet's own modules stay imported and unchanged.
+    """
+    global _FINDER
+    if _FINDER is not None and _FINDER in sys.meta_path:
+        sys.meta_path.remove(_FINDER)
+    if _FINDER is not None:
+        # `import theano.gof` also set the attribute `gof` on theano's module,
+        # which is symnet's: take such attributes off again.
+        for alias, target in THEANO_MODULES.items():
+            parent_alias, _, attr = alias.rpartition(".")
+            parent = sys.modules.get(parent_alias)
+            built = sys.modules.get(target) if target in _BUILDERS else None
+            if built is not None and parent is not None and \
+                    parent.__name__ not in _BUILDERS and getattr(parent, attr, None) is built:
+                delattr(parent, attr)
+        for name in list(sys.modules):
+            root = name.partition(".")[0]
+            if (root == "theano" and _FINDER.theano) or (root == "lasagne" and _FINDER.lasagne):
+                del sys.modules[name]
+    _FINDER = None
