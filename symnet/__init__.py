@@ -14,9 +14,14 @@ from .graph.traversal import clone_replace  # noqa: F401
 from .compile import (function, shared, In, Out, Mode, SharedVariable,  # noqa: F401
                       Function)
 from . import tensor  # noqa: F401
-from .gradient import grad  # noqa: F401
+from .gradient import grad, Rop, Lop  # noqa: F401
 from . import gradient  # noqa: F401
 from . import printing  # noqa: F401
+from .export import export  # noqa: F401
+
+from .tensor import dot  # noqa: F401,E402
+from .printing import pp  # noqa: F401,E402
+from collections import OrderedDict as OrderedUpdates  # noqa: F401,E402
 
 clone = clone_replace
 __version__ = "0.1.0"

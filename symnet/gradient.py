@@ -47,6 +47,8 @@ class _Undefined:
 
 
 def grad_undefined(op, index, x, comment=""):
+    """What an ``L_op`` returns for an input whose gradient it cannot give;
+    ``grad`` raises ``NullTypeGradError`` naming ``op`` only if it is needed."""
     return _Undefined(op, index, comment or "undefined gradient")
 
 
@@ -74,15 +76,39 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
     Parameters
     ----------
     cost : scalar Variable, or None when ``known_grads`` seeds the walk
-    wrt : Variable or list of Variables
-        Returns a gradient of the same structure.
+    wrt : Variable or list/tuple of Variables
+        Returns a gradient of the same structure, each with its ``wrt``'s
+        dtype (for floats).
     consider_constant : list of Variable
-        Treated as constants: no gradient flows through them.
+        Treated as constants: they get a gradient, but pass none on to the
+        variables they were computed from.
     disconnected_inputs : {'raise', 'warn', 'ignore'}
-        What to do for a ``wrt`` that does not influence the cost.
+        What to do for a ``wrt`` the cost does not depend on (raise
+        ``DisconnectedInputError``, warn, or silently return zeros).  A
+        ``wrt`` the cost depends on only through non-differentiable ops
+        (comparisons, casts to integers, ``floor``, ``argmax``...) is not
+        disconnected: its gradient is zero, as in Theano.  Paths through
+        ``disconnected_grad``, ``consider_constant`` and ``x.shape`` count as
+        disconnected.
+    add_names : bool
+        Name gradients ``(dcost/dx)`` after named ``wrt`` variables.
     known_grads : dict {Variable: Variable}
-        Gradients to start from (added to any flowing from ``cost``).
+        Gradients to start from (added to any flowing from ``cost``), e.g.
+        the gradient of a loss computed outside the graph.
     return_disconnected : {'zero', 'None', 'Disconnected'}
+        What a disconnected ``wrt`` gets when not raising: zeros, or None.
+    null_gradients : {'raise'}
+        Accepted for Theano compatibility; an undefined gradient that is
+        needed always raises ``NullTypeGradError`` naming the op.
+
+    Raises
+    ------
+    TypeError
+        If ``cost`` is not a scalar.
+    DisconnectedInputError
+        See ``disconnected_inputs``.
+    NullTypeGradError
+        If an op on the path from a ``wrt`` to the cost has no gradient.
 
     Examples
     --------
@@ -114,9 +140,12 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
                                             else "float64"))
     for var, g in (known_grads or {}).items():
         g = T.as_tensor_variable(g)
+        if getattr(var, "ndim", None) is not None and g.ndim != var.ndim:
+            raise ValueError(f"known_grads: the gradient given for {var} ({var.ndim} "
+                             f"dimensions) has {g.ndim} dimensions")
         seeds[var] = seeds[var] + g if var in seeds else g
     blockers = set(consider_constant or ())
-    grads = _backprop(list(seeds), seeds, wrt_list, blockers)
+    grads, connected = _backprop(list(seeds), seeds, wrt_list, blockers)
 
     out = []
     for w in wrt_list:
@@ -125,10 +154,16 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
             raise NullTypeGradError(
                 f"cannot compute the gradient with respect to {w}: {g.op} has no "
                 f"gradient for its input {g.index} ({g.reason})")
-        if g is None:
+        if g is None and w in connected:
+            # Theano's rule: a variable the cost depends on only through
+            # non-differentiable ops (comparisons, casts to int, argmax,
+            # floor...) has a zero gradient, not a disconnected one.
+            g = _zeros_like(w)
+        elif g is None:
             msg = (f"grad: {w} is not part of the computational graph of the cost "
-                   f"(or only through non-differentiable ops); pass "
-                   f"disconnected_inputs='ignore' to get a zero gradient")
+                   f"(or only through disconnected_grad, consider_constant or the "
+                   f"shape of a tensor); pass disconnected_inputs='ignore' to get a "
+                   f"zero gradient")
             if disconnected_inputs == "raise":
                 raise DisconnectedInputError(msg)
             if disconnected_inputs == "warn":
@@ -144,16 +179,36 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
     return out[0]
 
 
+def _connected_inputs(node):
+    """Indices of the inputs some output of ``node`` depends on (its
+    ``connection_pattern``); gradients never flow along the other edges."""
+    pattern = node.op.connection_pattern(node)
+    return {i for i, row in enumerate(pattern) if any(row)}
+
+
 def _backprop(outputs, seeds, wrt, blockers):
-    """Accumulate gradients from ``seeds`` back to ``wrt``; returns {var: grad}."""
+    """Accumulate gradients from ``seeds`` back to ``wrt``.
+
+    Returns ``({var: grad}, connected)`` where ``connected`` is the set of
+    variables the seeds depend on along differentiable-or-not but connected
+    edges (what tells a zero gradient from a disconnected input).
+    """
     from . import tensor as T
     wrt_set = set(wrt)
-    # nodes on a path from some wrt to some output
+    # One reverse topological order of everything the seeds depend on; every
+    # walk below is a loop over it (no recursion, each node visited once).
     order = io_toposort([], outputs)
+    links = {node: _connected_inputs(node) for node in order}
     reaches = set(wrt_set)  # variables that depend on a wrt
     for node in order:
-        if any(i in reaches and i not in blockers for i in node.inputs):
-            reaches.update(node.outputs)
+        # a consider_constant variable keeps its own gradient but does not
+        # pass it on to what computed it
+        if any(i in reaches for k, i in enumerate(node.inputs) if k in links[node]):
+            reaches.update(o for o in node.outputs if o not in blockers)
+    connected = set(seeds)  # variables some seed depends on
+    for node in reversed(order):
+        if any(o in connected and o not in blockers for o in node.outputs):
+            connected.update(i for k, i in enumerate(node.inputs) if k in links[node])
     contrib = {}  # var -> list of gradient terms
 
     def add(var, g):
@@ -180,9 +235,9 @@ def _backprop(outputs, seeds, wrt, blockers):
     for node in reversed(order):
         if not any(o in reaches for o in node.outputs):
             continue
-        if not any(i in reaches and i not in blockers for i in node.inputs):
+        if not any(i in reaches for i in node.inputs):
             continue
-        out_grads = [total(o) for o in node.outputs]
+        out_grads = [None if o in blockers else total(o) for o in node.outputs]
         if all(g is None for g in out_grads):
             continue
         for o, g in zip(node.outputs, out_grads):
@@ -203,12 +258,30 @@ def _backprop(outputs, seeds, wrt, blockers):
             raise ValueError(f"{node.op}.L_op returned {len(in_grads)} gradients for "
                              f"{len(node.inputs)} inputs")
         for i, (inp, g) in enumerate(zip(node.inputs, in_grads)):
-            if g is None or inp not in reaches or inp in blockers:
+            if g is None or inp not in reaches or i not in links[node]:
                 continue
             if not isinstance(g, (Variable, _Undefined)):
                 g = T.as_tensor_variable(g)
+            if isinstance(g, Variable):
+                g = _match_broadcast(g, inp)
             add(inp, g)
-    return {w: total(w) for w in wrt}
+    return {w: total(w) for w in wrt}, connected
+
+
+def _match_broadcast(g, inp):
+    """Give ``g`` the broadcastable axes of ``inp`` that it lost (a slice
+    of a joined gradient has an unknown size where ``inp`` had size 1), so
+    that the L_op of the op computing ``inp`` sees the type it expects."""
+    if getattr(g, "ndim", None) != getattr(inp, "ndim", None) or inp.ndim is None:
+        return g
+    from . import tensor as T
+    if any(g.broadcastable[a] and not inp.broadcastable[a] for a in range(inp.ndim)):
+        # a gradient that is constant along an axis of inp: give it inp's size
+        g = T.alloc(g, *[inp.shape[a] for a in range(inp.ndim)])
+    axes = [a for a in range(inp.ndim) if inp.broadcastable[a] and not g.broadcastable[a]]
+    if not axes:
+        return g
+    return T.addbroadcast(g, *axes)
 
 
 def _where(node):
@@ -217,8 +290,25 @@ def _where(node):
 
 
 def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"):
-    """Vector-Jacobian product: ``eval_points`` (shaped like ``f``) times
-    d f / d wrt."""
+    """Vector-Jacobian product ``u^T (d f / d wrt)``.
+
+    Parameters
+    ----------
+    f : Variable or list of Variable
+    wrt : Variable or list of Variable
+    eval_points : Variable or list, one ``u`` shaped like each ``f``
+
+    Returns
+    -------
+    One array shaped like each ``wrt`` (same structure as ``wrt``).
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x, u = T.dvector('x'), T.dvector('u')
+    >>> Lop(x ** 2, x, u).eval({x: np.array([1., 2.]), u: np.array([1., 10.])})
+    array([ 2., 40.])
+    """
     fs, eps = _as_list(f), _as_list(eval_points)
     if len(fs) != len(eps):
         raise ValueError(f"Lop: {len(fs)} outputs but {len(eps)} eval points")
@@ -229,11 +319,24 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"
 
 
 def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero"):
-    """Jacobian-vector product d f / d wrt times ``eval_points``.
+    """Jacobian-vector product ``(d f / d wrt) v``, shaped like ``f``.
 
     Built with the double vector-Jacobian trick: the Lop is linear in its
     vector ``u``, so differentiating ``sum(Lop(f, wrt, u) * v)`` in ``u``
-    gives ``J v`` from reverse-mode rules alone.
+    gives ``J v`` from reverse-mode rules alone (no op needs an ``R_op``).
+
+    Parameters
+    ----------
+    f : Variable or list of Variable
+    wrt : Variable or list of Variable
+    eval_points : Variable or list, one ``v`` shaped like each ``wrt``
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x, v = T.dvector('x'), T.dvector('v')
+    >>> Rop(T.sum(x ** 2), x, v).eval({x: np.array([1., 2.]), v: np.array([1., 1.])})
+    array(6.)
     """
     from . import tensor as T
     single_f = not isinstance(f, (list, tuple))
@@ -250,15 +353,31 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
         for lp, v in zip(lops, vs):
             term = T.sum(lp * v)
             s = term if s is None else s + term
-        results.append(grad(s, u, disconnected_inputs="ignore"))
+        jv = grad(s, u, disconnected_inputs="ignore")
+        # J v does not depend on u's value, but ops whose gradient is not
+        # written linearly in the output gradient (zeros_like(gz) in switch,
+        # clip in grad_clip) can leave u in the graph: give it a value.
+        if u in ancestors([jv]):
+            from .graph.traversal import clone_replace
+            jv = clone_replace(jv, {u: T.zeros_like(fi)})
+        results.append(jv)
     return results[0] if single_f else results
 
 
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
-    """d expression / d wrt with the expression's axes first.
+    """d expression / d wrt, shaped ``expression.shape + wrt.shape``.
 
-    The expression's size must be known when the graph is built (one
-    gradient per element is built; scan-based jacobians are for later).
+    The expression's size must be known when the graph is built: one
+    gradient graph is built per element (an error says so otherwise).
+    Elements that do not depend on ``wrt`` give rows of zeros.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x = T.dvector('x', shape=(2,))
+    >>> jacobian(x ** 2, x).eval({x: np.array([1., 3.])})
+    array([[2., 0.],
+           [0., 6.]])
     """
     from . import tensor as T
     expr = T.as_tensor_variable(expression)
@@ -284,7 +403,18 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
 
 
 def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
-    """Second derivatives of the scalar ``cost`` (one matrix per ``wrt``)."""
+    """Second derivatives of the scalar ``cost``: for each ``wrt``, the
+    jacobian of its gradient (``wrt.shape + wrt.shape``; the size of
+    ``wrt`` must be known when the graph is built).
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x = T.dvector('x', shape=(2,))
+    >>> hessian(T.sum(x ** 3), x).eval({x: np.array([1., 2.])})
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
     wrts = _as_list(wrt)
     out = []
     for w in wrts:
@@ -320,6 +450,11 @@ class _GradOp(Op):
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
 
+    def connection_pattern(self, node):
+        # disconnected_grad cuts the graph for grad (a wrt behind it is
+        # disconnected); the other kinds keep it connected
+        return [[self.kind != "disconnected_grad"]]
+
     def L_op(self, inputs, outputs, output_grads):
         from . import tensor as T
         (g,) = output_grads
@@ -347,6 +482,7 @@ def zero_grad(x):
 
 
 def undefined_grad(x):
+    """``x`` unchanged, but asking for a gradient through it is an error."""
     return _GradOp("undefined_grad")(x)
 
 
@@ -361,6 +497,7 @@ def grad_clip(x, lower_bound, upper_bound):
 
 
 def grad_scale(x, multiplier):
+    """``x`` unchanged; its gradient is multiplied by ``multiplier``."""
     return _GradOp("grad_scale", float(multiplier))(x)
 
 
@@ -408,8 +545,10 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
     eps = 1e-6 if eps is None else eps
     abs_tol = 1e-4 if abs_tol is None else abs_tol
     rel_tol = 1e-4 if rel_tol is None else rel_tol
-    inputs = [T.TensorType(p.dtype, shape=(None,) * p.ndim)(f"input {i}")
-              for i, p in enumerate(pt)]
+    # Size-1 axes are broadcastable (as for a numpy constant), so a test
+    # point of shape (1, 3) exercises broadcasting against a (2, 3) input.
+    inputs = [T.TensorType(p.dtype, shape=tuple(1 if s == 1 else None for s in p.shape))(
+        f"input {i}") for i, p in enumerate(pt)]
     out = T.as_tensor_variable(fun(*inputs))
     for _ in range(n_tests):
         proj_val = rng.uniform(-1.0, 1.0, size=_eval_shape(inputs, out, pt, mode))
@@ -431,10 +570,12 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
             s = np.asarray(s, dtype="float64")
             abs_err = np.abs(s - n)
             rel_err = abs_err / np.maximum(np.abs(s) + np.abs(n), 1e-8)
-            bad = (abs_err > abs_tol) & (rel_err > rel_tol)
+            # written as "not within tolerance" so that a NaN counts as bad
+            bad = ~((abs_err <= abs_tol) | (rel_err <= rel_tol))
             if bad.any():
-                pos = np.unravel_index(np.argmax(np.where(bad, abs_err, -1)), s.shape) \
-                    if s.ndim else ()
+                score = np.where(np.isnan(abs_err), np.inf, abs_err)
+                flat = int(np.argmax(np.where(bad, score, -1)))
+                pos = tuple(int(p) for p in np.unravel_index(flat, s.shape))
                 raise GradientError(k, pos, s.shape, float(s[pos]), float(n[pos]),
                                     float(abs_err[pos]), float(rel_err[pos]), abs_tol, rel_tol)
 

@@ -20,9 +20,15 @@ DISCRETE_DTYPES = ("bool",) + INT_DTYPES
 ALL_DTYPES = DISCRETE_DTYPES + FLOAT_DTYPES + COMPLEX_DTYPES
 
 
+_DTYPE_NAMES = {d: d for d in ALL_DTYPES}  # fast path: np.dtype(...).name is slow
+_UPCAST = {}
+
+
 def normalize_dtype(dtype):
     if dtype == "floatX" or dtype is None:
         return config.floatX
+    if isinstance(dtype, str) and dtype in _DTYPE_NAMES:
+        return _DTYPE_NAMES[dtype]
     name = np.dtype(dtype).name
     if name not in ALL_DTYPES:
         raise TypeError(f"unsupported dtype {dtype!r}; expected one of {ALL_DTYPES}")
@@ -31,7 +37,12 @@ def normalize_dtype(dtype):
 
 def upcast(*dtypes):
     """The NumPy 2 promotion of strong dtypes (``int32, float32 -> float64``)."""
-    return np.result_type(*[np.dtype(d) for d in dtypes]).name
+    # memoised: graph building calls this for every node
+    key = tuple(d if isinstance(d, str) else np.dtype(d).name for d in dtypes)
+    out = _UPCAST.get(key)
+    if out is None:
+        out = _UPCAST[key] = np.result_type(*[np.dtype(d) for d in key]).name
+    return out
 
 
 class TensorType(Type):
@@ -151,6 +162,17 @@ class TensorType(Type):
             raise TypeError(f"expected an array of {self.dtype}{who}, got {type(value).__name__}")
         if allow_downcast or np.can_cast(arr.dtype, target, "safe"):
             return arr.astype(target)
+        if allow_downcast is None and isinstance(value, (list, tuple)):
+            # Theano accepts Python sequences whose values survive the cast exactly.
+            converted = arr.astype(target)
+            if np.array_equal(converted, arr):
+                return converted
+        if not isinstance(value, (np.ndarray, np.generic)) and arr.dtype.kind in "biuf":
+            # Python lists (Theano's rule): accepted when the conversion is exact
+            with np.errstate(all="ignore"):
+                converted = arr.astype(target)
+            if np.array_equal(converted, arr):
+                return converted
         raise TypeError(
             f"cannot safely cast {arr.dtype} data to {self.dtype}{who}; "
             f"pass allow_input_downcast=True or cast the data "

@@ -36,6 +36,9 @@ class Shape(Op):
     def infer_shape(self, node, input_shapes):
         return [(len(input_shapes[0]),)]
 
+    def connection_pattern(self, node):
+        return [[False]]  # the shape does not depend on the values
+
     def L_op(self, inputs, outputs, output_grads):
         return [None]
 
@@ -59,6 +62,9 @@ class Shape_i(Op):
 
     def infer_shape(self, node, input_shapes):
         return [()]
+
+    def connection_pattern(self, node):
+        return [[False]]  # the shape does not depend on the values
 
     def L_op(self, inputs, outputs, output_grads):
         return [None]
@@ -228,7 +234,10 @@ def flatten(x, ndim=1, outdim=None):
         return x
     lead = [x.type.shape[i] if x.type.shape[i] is not None else shape_i(x, i)
             for i in range(ndim - 1)]
-    return reshape(x, lead + [-1], ndim=ndim)
+    rest = x.type.shape[ndim - 1:]
+    # a static trailing size keeps the output's static shape known
+    tail = int(np.prod(rest)) if None not in rest else -1
+    return reshape(x, lead + [tail], ndim=ndim)
 
 
 class Alloc(Op):
@@ -397,11 +406,13 @@ class Join(Op):
         grads = []
         start = 0
         for t in inputs:
-            size = shape_i(t, self.axis)
+            # Python ints where sizes are static, so the slices keep static shapes
+            size = t.type.shape[self.axis]
+            size = size if size is not None else shape_i(t, self.axis)
             stop = start + size if not (isinstance(start, int) and start == 0) else size
             idx = [slice(None)] * gz.ndim
             idx[self.axis] = slice(start, stop)
-            g = gz[tuple(idx)]
+            g = patternbroadcast(gz[tuple(idx)], t.broadcastable)
             grads.append(g if t.dtype.startswith("float") else None)
             start = stop
         return grads
