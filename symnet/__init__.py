@@ -25,3 +25,4 @@ from collections import OrderedDict as OrderedUpdates  # noqa: F401,E402
 
 clone = clone_replace
 __version__ = "0.1.0"
+from .scan import scan, map, reduce, foldl, foldr  # noqa: F401,E402

@@ -51,6 +51,8 @@ THEANO_MODULES = {
     "theano.tensor.nnet.abstract_conv": "symnet.compat.abstract_conv",
     "theano.gpuarray": "symnet.compat.gpuarray",
     "theano.ifelse": "symnet.compat.ifelse",
+    "theano.tensor.var": "symnet.tensor.variable",
+    "theano.tensor.sharedvar": "symnet.compile.sharedvalue",
     "theano.gpuarray.dnn": None,
     "theano.sandbox.cuda": None,
     "theano.sandbox.cuda.dnn": None,

@@ -349,8 +349,8 @@ class Function:
             if isinstance(o, np.ndarray) and not self._out_borrow[k]:
                 if any(o is a or (isinstance(a, np.ndarray) and a.size and
                                   np.may_share_memory(o, a)) for a in inputs_mem) or \
-                        any(o is c for c in checked):
-                    o = o.copy()
+                        any(o is c for c in checked) or not o.flags.writeable:
+                    o = o.copy()  # read-only: a constant the rewrites folded
             final.append(o)
         for var, value in zip(self._upd_vars, checked):
             var._value = value

@@ -61,7 +61,23 @@ class FunctionGraph:
 
     def _import_graph(self, var):
         """Import every node computing ``var`` that is not yet in the graph."""
-        for node in io_toposort(list(self.variables), [var]):
+        # Walk only the part not yet imported (an explicit stack, no recursion):
+        # a replacement then costs its own size, not the whole graph's.
+        order, done = [], set()
+        stack = [(var, False)]
+        while stack:
+            v, expanded = stack.pop()
+            node = v.owner
+            if node is None or node in done or node in self.apply_nodes \
+                    or v in self.clients:  # already in the graph (or an input)
+                continue
+            if expanded:
+                done.add(node)
+                order.append(node)
+                continue
+            stack.append((v, True))
+            stack.extend((inp, False) for inp in reversed(node.inputs))
+        for node in order:
             self._import_node(node)
         self._add_var(var)
 

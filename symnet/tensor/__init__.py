@@ -25,7 +25,8 @@ from .ops.elemwise import SCALAR_OPS as _S
 from . import nnet  # noqa: F401,E402
 from . import extra_ops  # noqa: F401,E402
 from .ops.nnet import softplus  # noqa: F401,E402
-from ..gradient import grad  # noqa: F401,E402
+from ..gradient import (grad, Rop, Lop, jacobian, hessian, verify_grad,  # noqa: F401,E402
+                        consider_constant)
 
 
 def _make(name, public=None):
@@ -91,8 +92,25 @@ arccosh = _make("arccosh")
 arctanh = _make("arctanh")
 floor = _make("floor")
 ceil = _make("ceil")
-round = _make("round")
-round_half_to_even = round
+round_half_to_even = _make("round", "round_half_to_even")
+
+
+def round_half_away_from_zero(a):
+    """Round to nearest, halves away from zero (``0.5 -> 1``, ``-2.5 -> -3``)."""
+    # Built from existing ops: sgn(a) * floor(|a| + 0.5); gradient is zero
+    # almost everywhere like the other rounding ops.
+    return sgn(a) * floor(abs_(a) + 0.5)
+
+
+def round(a, mode=None):
+    """Elementwise rounding; ``mode`` is ``'half_to_even'`` (default, as NumPy
+    and Theano 1.0) or ``'half_away_from_zero'``."""
+    if mode is None or mode == "half_to_even":
+        return round_half_to_even(a)
+    if mode == "half_away_from_zero":
+        return round_half_away_from_zero(a)
+    raise ValueError(f"round: mode must be 'half_to_even' or 'half_away_from_zero', "
+                     f"got {mode!r}")
 trunc = _make("trunc")
 switch = _make("switch")
 where = switch
@@ -210,7 +228,9 @@ newaxis = None
 def __getattr__(name):
     # shared_randomstreams needs symnet.compile, which imports this package:
     # load it on first use instead of at import time.
-    if name == "shared_randomstreams":
+    # ``signal`` too, so that ``T.signal.pool.pool_2d`` works after a plain
+    # ``import symnet.tensor as T`` (API.md spells it that way).
+    if name in ("shared_randomstreams", "signal"):
         import importlib
-        return importlib.import_module(".shared_randomstreams", __name__)
+        return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'symnet.tensor' has no attribute {name!r}")

@@ -200,7 +200,10 @@ tensor5 = _maker(5)
 
 
 def _plural(maker):
-    def make(names, dtype=None):
+    # Theano accepts scalars('x y'), scalars('x', 'y'), scalars(['x', 'y']) and scalars(3)
+    def make(names, *more, dtype=None):
+        if more:
+            names = [names, *more]
         if isinstance(names, int):
             return [maker(dtype=dtype) for _ in range(names)]
         if isinstance(names, str):
@@ -232,8 +235,8 @@ def _typed(prefix, base):
 def _typed_plural(prefix, base):
     dtype = _PREFIX[prefix]
 
-    def make(names):
-        return base(names, dtype=dtype)
+    def make(names, *more):
+        return base(names, *more, dtype=dtype)
     return make
 
 

@@ -16,7 +16,10 @@ def node_error(exc, node, values):
     shapes = ", ".join(str(getattr(v, "shape", type(v).__name__)) for v in values)
     trace = node.tag.get("trace")
     where = f"\n  built at {trace[0]}:{trace[1]} (in {trace[2]})" if trace else ""
-    msg = (f"{exc}\n  while running node {node.op} with input shapes [{shapes}]"
+    # Name the node's inputs too (API.md: "names the node (op and inputs)");
+    # long reprs (constant arrays) are cut so the message stays readable.
+    names = ", ".join(str(v)[:40] for v in node.inputs)
+    msg = (f"{exc}\n  while running node {node.op}({names}) with input shapes [{shapes}]"
            f"{where}")
     try:
         new = type(exc)(msg)

@@ -134,8 +134,11 @@ class Elemwise(Op):
                             f"got {len(inputs)}")
         ndim = max(i.ndim for i in inputs)
         inputs = [_pad_left(i, ndim) for i in inputs]
-        shape = broadcast_shapes([i.type.shape for i in inputs],
-                                 [_describe(i) for i in inputs])
+        try:  # names only on error: describing every input is costly on big graphs
+            shape = broadcast_shapes([i.type.shape for i in inputs])
+        except ValueError:
+            shape = broadcast_shapes([i.type.shape for i in inputs],
+                                     [_describe(i) for i in inputs])
         dtype = self.scalar_op.output_dtype(*[i.dtype for i in inputs])
         out = TensorType(dtype, shape=shape)()
         return Apply(self, inputs, [out])
@@ -143,6 +146,13 @@ class Elemwise(Op):
     def perform(self, node, inputs, output_storage):
         out_type = node.outputs[0].type
         _check_runtime_broadcast(node, inputs)
+        if self.inplace is not None:
+            target = inputs[self.inplace]
+            result = _perform_inplace(self.scalar_op.impl, inputs, target,
+                                      out_type.numpy_dtype)
+            if result is not None:
+                output_storage[0][0] = result
+                return
         result = self.scalar_op.impl(*inputs)
         if not isinstance(result, np.ndarray) or result.dtype != out_type.numpy_dtype:
             result = np.asarray(result, dtype=out_type.dtype)
@@ -177,6 +187,35 @@ class Elemwise(Op):
             out.append(sum_to_input(g, inp))
         return out
 
+
+
+def _perform_inplace(impl, inputs, target, dtype):
+    """Compute into ``target`` (the destroyed input), or None when it cannot
+    hold the result (the in-place rewrite only picks inputs that can).
+
+    A numpy ufunc writes with ``out=``; other implementations compute and copy.
+    """
+    if not (isinstance(target, np.ndarray) and target.dtype == dtype
+            and target.flags.writeable):
+        return None
+    if isinstance(impl, np.ufunc) and impl.nout == 1:
+        try:
+            shape = np.broadcast_shapes(*[np.shape(i) for i in inputs])
+        except ValueError:
+            return None
+        if shape != target.shape:
+            return None
+        try:
+            impl(*inputs, out=target)
+        except TypeError:  # a cast numpy refuses: compute then copy below
+            pass
+        else:
+            return target
+    result = np.asarray(impl(*inputs))
+    if result.shape != target.shape:
+        return None
+    np.copyto(target, result, casting="unsafe")
+    return target
 
 
 def _describe(v):
@@ -345,15 +384,34 @@ def weak_constants(args):
             elif np.dtype(common).kind in "iu":
                 info = np.iinfo(common)
                 dt = common if info.min <= a <= info.max else constant(a).dtype
-                out.append(constant(np.asarray(a, dtype=dt)))
+                out.append(_weak_const(a, dt))
             else:
-                out.append(constant(np.asarray(a, dtype=common)))
+                out.append(_weak_const(a, common))
         elif isinstance(a, float):
-            out.append(constant(np.asarray(a, dtype=float_target or config.floatX)))
+            out.append(_weak_const(a, float_target or config.floatX))
         else:
             out.append(constant(np.asarray(a, dtype=common if common and "complex" in common
                                            else "complex128")))
     return out
+
+
+_WEAK_CACHE = {}
+
+
+def _weak_const(value, dtype):
+    """The constant for a Python scalar at ``dtype``, shared between graphs.
+
+    Constants are immutable, so ``x + 1`` built 100,000 times can reuse one
+    (Theano caches them the same way); the key uses ``repr`` so that -0.0
+    and 0.0, or True and 1, stay distinct.
+    """
+    key = (type(value), repr(value), dtype)
+    c = _WEAK_CACHE.get(key)
+    if c is None:
+        if len(_WEAK_CACHE) > 4096:
+            _WEAK_CACHE.clear()
+        c = _WEAK_CACHE[key] = constant(np.asarray(value, dtype=dtype))
+    return c
 
 
 _ELEMWISE_CACHE = {}

@@ -1,0 +1,20 @@
+"""Shared pytest setup: make ``tests/oracles.py`` importable both as
+``tests.oracles`` and ``oracles``, and restore global config after each test
+(tests may reassign ``config.floatX``)."""
+import os
+import sys
+
+import pytest
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+for _p in (_HERE, os.path.dirname(_HERE)):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+
+
+@pytest.fixture(autouse=True)
+def _restore_config():
+    from symnet.configdefaults import config
+    saved = (config.floatX, config.mode, config.strict)
+    yield
+    config.floatX, config.mode, config.strict = saved

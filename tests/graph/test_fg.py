@@ -1,0 +1,73 @@
+"""FunctionGraph: cloning, clients bookkeeping through replace, pruning."""
+import pytest
+
+import symnet.tensor as T
+from symnet.graph.fg import FunctionGraph
+
+
+def _check_clients(fg):
+    """Every recorded client really uses the variable, and vice versa."""
+    for node in fg.apply_nodes:
+        for i, inp in enumerate(node.inputs):
+            assert (node, i) in fg.clients[inp], f"{node} missing from clients of {inp}"
+    for var, cl in fg.clients.items():
+        for client, i in cl:
+            if client == "output":
+                assert fg.outputs[i] is var
+            else:
+                assert client in fg.apply_nodes and client.inputs[i] is var
+
+
+def test_fgraph_clones_by_default():
+    x, y = T.dscalars("x", "y")
+    z = T.exp(x) * y
+    fg = FunctionGraph([x, y], [z])
+    assert fg.outputs[0] is not z and z.owner not in fg.apply_nodes
+    assert len(fg) == 2 and x in fg and fg.outputs[0] in fg
+    _check_clients(fg)
+    fg2 = FunctionGraph([x, y], [z], clone=False)
+    assert fg2.outputs[0] is z and z.owner in fg2
+
+
+def test_replace_keeps_clients_consistent():
+    x, y = T.dscalars("x", "y")
+    a = T.exp(x)
+    z = a * y + a
+    fg = FunctionGraph([x, y], [z], clone=False)
+    new = T.log(x)
+    fg.replace(a, new, reason="test")
+    _check_clients(fg)
+    assert a.owner not in fg.apply_nodes and not fg.clients.get(a)
+    assert new.owner in fg.apply_nodes
+    assert len(fg.clients[new]) == 2
+    assert all(n.op.scalar_op.name != "exp" for n in fg.toposort())
+
+
+def test_replace_output_and_prune():
+    x, y = T.dscalars("x", "y")
+    z = T.exp(x) + y
+    fg = FunctionGraph([x, y], [z], clone=False)
+    fg.replace(z, x * 2)
+    _check_clients(fg)
+    assert len(fg.apply_nodes) == 1 and fg.outputs[0].owner.op.scalar_op.name == "mul"
+    assert fg.clients[y] == []
+
+
+def test_replace_errors():
+    x = T.dscalar("x")
+    z = x + 1
+    fg = FunctionGraph([x], [z], clone=False)
+    with pytest.raises(TypeError, match="type"):
+        fg.replace(z, T.fvector())
+    with pytest.raises(ValueError, match="not in this graph"):
+        fg.replace(T.dscalar(), x)
+
+
+def test_listener_sees_changes():
+    x = T.dscalar("x")
+    z = T.exp(x) + 1
+    fg = FunctionGraph([x], [z], clone=False)
+    events = []
+    fg.attach_listener(lambda kind, what: events.append(kind))
+    fg.replace(z.owner.inputs[0], T.sin(x))
+    assert "import" in events and "replace" in events and "prune" in events

@@ -1,0 +1,159 @@
+"""Shape ops against numpy: reshape (-1, symbolic shapes), flatten, join,
+stack, arange, zeros/ones/alloc, tile, repeat, broadcast patterns."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import symnet
+import symnet.tensor as T
+from tests.oracles import check_op, rand
+
+
+@pytest.mark.parametrize("shape", [(-1,), (6, -1), (-1, 2, 3), (3, 2, 2), (12, 1)])
+def test_reshape_constant(shape):
+    check_op(lambda x: T.reshape(x, shape), [rand((3, 4))], ref=lambda a: a.reshape(shape),
+             grad=True)
+
+
+def test_reshape_symbolic_shape():
+    check_op(lambda x, y: T.reshape(x, (y.shape[0], -1)), [rand((3, 4)), rand((2, 5))],
+             ref=lambda a, b: a.reshape(2, -1), grad=True)
+    check_op(lambda x, y: x.reshape(y.shape, ndim=2), [rand((3, 4)), rand((6, 2))],
+             ref=lambda a, b: a.reshape(b.shape))
+    n = T.lscalar("n")
+    x = T.matrix("x")
+    f = symnet.function([x, n], x.reshape((n, -1)), mode="py")
+    assert f(np.zeros((4, 6), x.dtype), 3).shape == (3, 8)
+
+
+def test_reshape_static_errors():
+    x = T.matrix("x", shape=(3, 4))
+    assert T.reshape(x, (-1, 6)).type.shape == (2, 6)
+    with pytest.raises(ValueError, match="12 elements"):
+        T.reshape(x, (5, 2))
+    with pytest.raises(ValueError, match="ndim"):
+        T.reshape(x, T.lvector("s"))
+
+
+def test_reshape_runtime_error():
+    x = T.matrix("x")
+    f = symnet.function([x], x.reshape((5, -1)), mode="py")
+    with pytest.raises(ValueError, match="cannot reshape"):
+        f(np.zeros((3, 4), x.dtype))
+
+
+@pytest.mark.parametrize("ndim", [1, 2, 3])
+def test_flatten(ndim):
+    check_op(lambda x: T.flatten(x, ndim), [rand((2, 3, 4))],
+             ref=lambda a: a.reshape(a.shape[:ndim - 1] + (-1,)), grad=True)
+    check_op(lambda x: x.flatten(ndim=ndim), [rand((2, 3, 4))],
+             ref=lambda a: a.reshape(a.shape[:ndim - 1] + (-1,)))
+
+
+def test_flatten_static_shape():
+    assert T.flatten(T.tensor4("x", shape=(None, 3, 4, 5)), 2).type.shape == (None, 60)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_concatenate(axis):
+    shapes = {0: [(2, 3), (1, 3), (4, 3)], 1: [(2, 3), (2, 1), (2, 2)],
+              -1: [(2, 3), (2, 1), (2, 2)]}[axis]
+    arrs = [rand(s, rng=np.random.default_rng(k)) for k, s in enumerate(shapes)]
+    check_op(lambda *xs: T.concatenate(list(xs), axis=axis), arrs,
+             ref=lambda *a: np.concatenate(a, axis=axis), grad=True)
+    check_op(lambda *xs: T.join(axis, *xs), arrs, ref=lambda *a: np.concatenate(a, axis=axis))
+
+
+def test_join_static_mismatch():
+    a, b = T.matrix("a", shape=(2, 3)), T.matrix("b", shape=(2, 4))
+    assert T.concatenate([a, b], axis=1).type.shape == (2, 7)
+    with pytest.raises(ValueError):
+        T.concatenate([a, b], axis=0)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_stack(axis):
+    arrs = [rand((2, 3), rng=np.random.default_rng(k)) for k in range(3)]
+    check_op(lambda *xs: T.stack(list(xs), axis=axis), arrs,
+             ref=lambda *a: np.stack(a, axis=axis), grad=True)
+
+
+def test_stack_scalars():
+    check_op(lambda a, b: T.stack([a, b, a * b]), [np.float64(2.0), np.float64(3.0)],
+             ref=lambda a, b: np.array([a, b, a * b]), grad=True)
+
+
+@pytest.mark.parametrize("args", [(5,), (2, 9), (2, 9, 3), (9, 2, -2), (3, 3)])
+def test_arange_constant(args):
+    check_op(lambda: T.arange(*args), [], ref=lambda: np.arange(*args))
+    assert T.arange(*args).type.shape == (len(np.arange(*args)),)
+
+
+def test_arange_symbolic():
+    check_op(lambda a, b: T.arange(a, b, 2), [np.int64(1), np.int64(8)],
+             ref=lambda a, b: np.arange(a, b, 2))
+    check_op(lambda b: T.arange(b), [np.int32(0)], ref=lambda b: np.arange(b))
+    check_op(lambda a: T.arange(0.0, a, 0.5, dtype="float64"), [np.float64(2.2)],
+             ref=lambda a: np.arange(0.0, a, 0.5))
+
+
+def test_zeros_ones_alloc():
+    check_op(lambda x: T.zeros(x.shape), [rand((2, 3))], ref=lambda a: np.zeros_like(a))
+    check_op(lambda x: T.ones((x.shape[1], 2), dtype="int32"), [rand((2, 3))],
+             ref=lambda a: np.ones((3, 2), "int32"))
+    check_op(lambda v, x: T.alloc(v, x.shape[0], 4), [rand((4,)), rand((3, 1))],
+             ref=lambda v, a: np.broadcast_to(v, (3, 4)), grad=True)
+    check_op(lambda x: [T.zeros_like(x), T.ones_like(x)], [rand((2, 3), "int8")],
+             ref=lambda a: [np.zeros_like(a), np.ones_like(a)])
+    check_op(lambda x: T.fill(x, 3.0), [rand((2, 3))], ref=lambda a: np.full_like(a, 3.0))
+    assert T.zeros((2, 3)).type.shape == (2, 3)
+
+
+@pytest.mark.parametrize("reps", [(2,), (1, 3), (2, 2), (2, 1, 3)])
+def test_tile(reps):
+    check_op(lambda x: T.tile(x, reps), [rand((2, 3))], ref=lambda a: np.tile(a, reps),
+             grad=True)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_repeat(axis):
+    check_op(lambda x: T.repeat(x, 3, axis=axis), [rand((2, 3))],
+             ref=lambda a: np.repeat(a, 3, axis=axis), grad=True)
+
+
+def test_patternbroadcast_and_friends():
+    x = T.matrix("x")
+    y = T.patternbroadcast(x, (False, True))
+    assert y.broadcastable == (False, True)
+    assert T.addbroadcast(x, 0).broadcastable == (True, False)
+    assert T.unbroadcast(T.row(), 0).broadcastable == (False, False)
+    check_op(lambda v: T.patternbroadcast(v, (False, True)) + T.ones((1, 4)),
+             [rand((3, 1))], ref=lambda a: a + np.ones((1, 4)))
+    f = symnet.function([x], y, mode="py")
+    with pytest.raises(ValueError, match="broadcastable"):
+        f(np.zeros((2, 2), x.dtype))
+    with pytest.raises(ValueError):
+        T.patternbroadcast(T.matrix(shape=(2, 3)), (False, True))
+
+
+def test_pad_squeeze():
+    check_op(lambda x: [T.shape_padleft(x), T.shape_padright(x, 2), T.shape_padaxis(x, 1)],
+             [rand((2, 3))], ref=lambda a: [a[None], a[:, :, None, None], a[:, None]])
+    check_op(lambda x: T.squeeze(x), [rand((1, 3, 1))], ref=np.squeeze, grad=True)
+
+
+def test_shape_and_shape_i():
+    check_op(lambda x: [T.shape(x), x.shape[1], T.shape_i(x, 0)], [rand((2, 3))],
+             ref=lambda a: [np.array(a.shape), np.int64(3), np.int64(2)])
+    assert T.shape_i(T.matrix(shape=(5, None)), 0).data == 5
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=4), st.data())
+def test_reshape_hypothesis(shape, data):
+    x = rand(tuple(shape))
+    perm = data.draw(st.permutations(shape))
+    target = list(perm)
+    if data.draw(st.booleans()):
+        target[data.draw(st.integers(0, len(target) - 1))] = -1
+    check_op(lambda v: T.reshape(v, target), [x], ref=lambda a: a.reshape(target))

@@ -1,0 +1,76 @@
+"""as_tensor_variable, constant dtypes and typed constructors."""
+import numpy as np
+import pytest
+
+import symnet.tensor as T
+from symnet.configdefaults import config
+from symnet.tensor.basic import get_scalar_constant_value, NotScalarConstantError
+
+
+def test_constant_dtypes():
+    assert T.constant(1).dtype == "int8"
+    assert T.constant(200).dtype == "int16"
+    assert T.constant(2 ** 40).dtype == "int64"
+    assert T.constant(1.5).dtype == config.floatX
+    assert T.constant(True).dtype == "bool"
+    assert T.constant(np.float64(1)).dtype == "float64"
+    assert T.constant(np.int32(1)).dtype == "int32"
+    assert T.constant([1, 2]).dtype == "int8"
+    assert T.constant([1.0, 2.0]).dtype == config.floatX
+    assert T.constant(np.zeros(3, "float16")).dtype == "float16"
+    assert T.constant(3, dtype="float64").dtype == "float64"
+    c = T.constant(np.ones((2, 3)))
+    assert c.type.shape == (2, 3)
+    assert T.constant(1.0, ndim=2).type.shape == (1, 1)
+    with pytest.raises(ValueError):
+        T.constant(np.ones((2, 2)), ndim=1)
+
+
+def test_constant_is_read_only():
+    c = T.constant(np.ones(3))
+    with pytest.raises(ValueError):
+        c.data[0] = 5
+
+
+def test_as_tensor_variable():
+    x = T.dmatrix("x")
+    assert T.as_tensor_variable(x) is x
+    assert T.as_tensor_variable(2.0).dtype == config.floatX
+    assert T.as_tensor_variable([x[0, 0], 1.0]).ndim == 1
+    assert T.as_tensor_variable(T.row(), ndim=1).ndim == 1
+    with pytest.raises(TypeError, match="dimensions"):
+        T.as_tensor_variable(x, ndim=3)
+    with pytest.raises(TypeError, match="cannot convert"):
+        T.as_tensor_variable(object())
+
+    class FakeLayer:
+        output_shape = (None, 3)
+    with pytest.raises(TypeError, match="get_output"):
+        T.as_tensor_variable(FakeLayer())
+
+
+def test_typed_constructors():
+    assert T.fmatrix().dtype == "float32" and T.fmatrix().ndim == 2
+    assert T.ivector().dtype == "int32" and T.lscalar().dtype == "int64"
+    assert T.btensor3().dtype == "int8" and T.dtensor4().ndim == 4
+    assert T.row().broadcastable == (True, False)
+    assert T.col().broadcastable == (False, True)
+    assert T.matrix(shape=(2, None)).type.shape == (2, None)
+    assert T.tensor("float64", (False, True)).broadcastable == (False, True)
+    assert T.tensor(dtype="int8", ndim=3).ndim == 3
+    a, b = T.scalars("a", "b")
+    assert (a.name, b.name) == ("a", "b")
+    assert [v.name for v in T.dmatrices("p q r")] == ["p", "q", "r"]
+    assert [v.name for v in T.fvectors("u", "v")] == ["u", "v"]
+    assert len(T.vectors(3)) == 3
+    config.floatX = "float64"
+    assert T.matrix().dtype == "float64" and T.scalar().dtype == "float64"
+
+
+def test_get_scalar_constant_value():
+    assert int(get_scalar_constant_value(T.constant(3))) == 3
+    assert int(get_scalar_constant_value(T.matrix(shape=(4, None)).shape[0])) == 4
+    with pytest.raises(NotScalarConstantError):
+        get_scalar_constant_value(T.matrix().shape[0])
+    with pytest.raises(NotScalarConstantError):
+        get_scalar_constant_value(T.scalar())

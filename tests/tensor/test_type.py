@@ -1,0 +1,60 @@
+"""TensorType: broadcastable vs shape spellings, filter errors, upcast."""
+import numpy as np
+import pytest
+
+from symnet.tensor.type import TensorType, upcast
+
+
+def test_spellings_and_equality():
+    a = TensorType("float32", (False, True))
+    b = TensorType("float32", shape=(None, 1))
+    assert a == b and hash(a) == hash(b) and a.broadcastable == (False, True)
+    assert TensorType("float32", shape=(3, 1)) != b
+    assert b.is_compatible(TensorType("float32", shape=(None, 1)))
+    assert TensorType("float32", shape=(3,)).is_compatible(TensorType("float32", shape=(None,)))
+    assert not TensorType("float32", shape=(3,)).is_compatible(TensorType("float32", shape=(4,)))
+    assert str(TensorType("int8", shape=(None,))) == "TensorType(int8, (?,))"
+    with pytest.raises(TypeError):
+        TensorType("float32")
+    with pytest.raises(TypeError, match="unsupported dtype"):
+        TensorType("object", shape=())
+    with pytest.raises(ValueError, match="negative"):
+        TensorType("float32", shape=(-1,))
+
+
+def test_floatx_dtype():
+    from symnet.configdefaults import config
+    config.floatX = "float64"
+    assert TensorType("floatX", shape=()).dtype == "float64"
+
+
+def test_upcast_is_numpy2():
+    assert upcast("int32", "float32") == "float64"
+    assert upcast("int8", "int16") == "int16"
+    assert upcast("float32") == "float32"
+    assert upcast("uint8", "int8") == "int16"
+    assert upcast("bool", "int8") == "int8"
+
+
+def test_filter():
+    t = TensorType("float32", shape=(None, 3))
+    a = np.zeros((2, 3), "float32")
+    assert t.filter(a) is a
+    assert t.filter([[1, 2, 3]]).dtype == np.float32  # exact list conversion
+    with pytest.raises(TypeError, match="dimensions for x"):
+        t.filter(np.zeros(3, "float32"), name="x")
+    with pytest.raises(ValueError, match=r"wrong shape for x.*axis 1 should have size 3"):
+        t.filter(np.zeros((2, 4), "float32"), name="x")
+    with pytest.raises(TypeError, match="allow_input_downcast"):
+        t.filter(np.zeros((2, 3)))
+    assert t.filter(np.zeros((2, 3)), allow_downcast=True).dtype == np.float32
+    with pytest.raises(TypeError):
+        t.filter([[0.1, 0.2, 0.3]])  # not exact in float32
+    with pytest.raises(TypeError, match="expected a numpy array"):
+        t.filter([[1, 2, 3]], strict=True)
+    i = TensorType("int8", shape=())
+    assert i.filter(5).dtype == np.int8
+    with pytest.raises(TypeError, match="without loss"):
+        i.filter(300)
+    with pytest.raises(TypeError):
+        i.filter(1.5)

@@ -1,0 +1,79 @@
+"""TensorVariable: operators, methods and attributes against numpy."""
+import numpy as np
+import pytest
+
+import symnet
+import symnet.tensor as T
+from tests.oracles import check_op, rand
+
+
+def test_arithmetic_operators():
+    check_op(lambda a, b: [a + b, a - b, a * b, a / b, -a, +a, abs(a), a ** 2, 2 - a,
+                           3.0 / b, 1 + a, 2 * a, a @ b.T],
+             [rand((2, 3)), rand((2, 3), low=0.5, high=2)],
+             ref=lambda a, b: [a + b, a - b, a * b, a / b, -a, a, abs(a), a ** 2, 2 - a,
+                               3.0 / b, 1 + a, 2 * a, a @ b.T])
+
+
+def test_integer_operators():
+    check_op(lambda a, b: [a // b, a % b, a & b, a | b, a ^ b, ~a],
+             [rand((5,), "int32", low=-9, high=9), rand((5,), "int32", low=1, high=4)],
+             ref=lambda a, b: [a // b, a % b, a & b, a | b, a ^ b, ~a])
+
+
+def test_comparisons_return_variables():
+    a, b = T.dvector("a"), T.dvector("b")
+    for expr in (a < b, a <= b, a > b, a >= b):
+        assert isinstance(expr, symnet.Variable) and expr.dtype == "bool"
+    assert (a == b) is False and a != b  # identity semantics, like Theano
+    check_op(lambda x, y: [x < y, x >= y, T.eq(x, y), T.neq(x, y)],
+             [np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 2.0])],
+             ref=lambda x, y: [x < y, x >= y, x == y, x != y])
+
+
+def test_numpy_array_on_the_left():
+    x = T.dvector("x")
+    y = np.ones(3) + x
+    assert isinstance(y, symnet.Variable)
+    np.testing.assert_array_equal(y.eval({x: np.arange(3.0)}, mode="py"), [1, 2, 3])
+
+
+def test_methods():
+    check_op(lambda x: [x.sum(axis=0), x.mean(), x.max(axis=1), x.min(), x.prod(),
+                        x.argmax(axis=0), x.var(), x.std(axis=1), x.dot(x.T),
+                        x.reshape((3, 2)), x.flatten(), x.dimshuffle(1, 0), x.T,
+                        x.astype("float32"), x.clip(-0.5, 0.5), x.norm(2), x.norm(1),
+                        x.ravel(), x.sum(keepdims=True)],
+             [rand((2, 3))],
+             ref=lambda x: [x.sum(0), x.mean(), x.max(1), x.min(), x.prod(), x.argmax(0),
+                            x.var(), x.std(1), x.dot(x.T), x.reshape(3, 2), x.flatten(),
+                            x.T, x.T, x.astype("float32"), x.clip(-0.5, 0.5),
+                            np.sqrt((x ** 2).sum()), np.abs(x).sum(), x.ravel(),
+                            x.sum(keepdims=True)])
+
+
+def test_attributes():
+    x = T.ftensor3("x")
+    assert (x.ndim, x.dtype, x.broadcastable, x.name, x.owner) == \
+        (3, "float32", (False, False, False), "x", None)
+    y = x.sum(axis=0)
+    assert y.owner is not None and y.type.ndim == 2
+    check_op(lambda v: [v.shape, v.size], [rand((2, 3))],
+             ref=lambda v: [np.array(v.shape), np.int64(v.size)])
+
+
+def test_python_protocol_errors():
+    x = T.dvector("x")
+    with pytest.raises(TypeError, match="len"):
+        len(x)
+    with pytest.raises(TypeError, match="iterate"):
+        iter(x)
+    with pytest.raises(TypeError, match="numpy array"):
+        np.asarray(x)
+    assert [v.ndim for v in T.dvector(shape=(2,))] == [0, 0]
+
+
+def test_names_and_str():
+    x = T.dvector("x")
+    assert str(x) == "x" and str(x + 1) == "add.0"
+    assert str(T.constant(2.5, dtype="float64")) == "2.5"

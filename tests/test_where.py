@@ -1,0 +1,54 @@
+"""``python -m symnet.where``: file:line of an op's pieces, in a subprocess."""
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "symnet.where", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _check_locations(text):
+    for path, line in re.findall(r"(symnet/[\w/]+\.py):(\d+)", text):
+        lines = open(os.path.join(ROOT, path)).read().splitlines()
+        assert 1 <= int(line) <= len(lines)
+    return text
+
+
+def test_scalar_op():
+    r = run("Exp")
+    assert r.returncode == 0, r.stderr
+    out = _check_locations(r.stdout)
+    assert "exp: scalar op" in out
+    m = re.search(r"table entry\s+(symnet/tensor/ops/elemwise.py):(\d+)", out)
+    line = open(os.path.join(ROOT, m.group(1))).read().splitlines()[int(m.group(2)) - 1]
+    assert '"exp"' in line
+    for piece in ("make_node", "perform", "infer_shape", "L_op", "kernels:", "tests:"):
+        assert piece in out
+    assert "tests/tensor/ops/test_elemwise.py" in out
+
+
+def test_op_class():
+    r = run("Dot")
+    assert r.returncode == 0, r.stderr
+    out = _check_locations(r.stdout)
+    m = re.search(r"class\s+(symnet/tensor/ops/blas.py):(\d+)", out)
+    assert m and "class Dot" in open(os.path.join(ROOT, m.group(1))).read().splitlines()[
+        int(m.group(2)) - 1]
+    assert "tests/tensor/ops/test_blas.py" in out
+
+
+def test_unknown_name():
+    r = run("NoSuchOpAnywhere")
+    assert r.returncode == 1 and "no op named" in r.stderr
+    assert run().returncode == 2
+
+
+def test_where_function_in_process():
+    from symnet.where import where, find_op_classes
+    assert [c.__name__ for c in find_op_classes("reshape")] == ["Reshape"]
+    assert "symnet/tensor/ops/shape.py" in where("Reshape")
