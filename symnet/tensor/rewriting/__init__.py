@@ -1,0 +1,8 @@
+"""Tensor rewrites, one module per op family (same names as ``tensor/ops``).
+
+Importing this package registers every rewrite in
+``symnet.graph.rewriting.REGISTRY``; ``rewrite_graph`` imports it lazily.
+"""
+from . import elemwise, reduction, shape, nnet  # noqa: F401
+
+__all__ = ["elemwise", "reduction", "shape", "nnet"]

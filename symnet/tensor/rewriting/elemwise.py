@@ -1,0 +1,348 @@
+"""Rewrites of elementwise graphs: canonicalization, fusion, in-place.
+
+Canonicalization (tag ``canonicalize``) removes work that cannot change a
+value: ``x * 1``, ``x + 0``, ``x - 0``, ``x / 1``, ``--x``, ``log(exp(x))``,
+casts to the dtype a value already has (or there and back through a wider
+dtype), DimShuffles that compose or do nothing; ``x - x`` becomes zeros
+(Theano's rule: only differs where ``x`` is inf or nan), and constants of
+nested ``add``/``mul`` are collected (``(x + 1) + 2 -> x + 3``).
+``exp(log(x)) -> x`` is only right for ``x > 0``: it is optional (tag
+``unsafe``, ``Mode.including('unsafe')``).  ``specialize`` turns powers by
+constants into cheaper ops.
+
+Fusion (tag ``fusion``) turns each maximal connected group of Elemwise nodes
+into one ``Elemwise(Composite)`` node, whose program is one loop for the
+backends.  A node joins its consumer's group only when every client of its
+output is inside the group, so nothing is computed twice and the group
+stays convex (no path leaves it and comes back).
+
+In-place (tag ``inplace``, run last) lets an Elemwise write its output into
+an input's buffer (``Elemwise(inplace=k)``), and an IncSubtensor update its
+``x``.  The input must (1) have the output's dtype and broadcastable pattern,
+so the buffer has the output's shape; (2) be computed by a node of the graph
+known to return a fresh array (never a graph input: function inputs and
+shared variables' storage are never destroyed; never a constant; never a
+view such as a DimShuffle or Subtensor output); (3) have this node as its
+only client, so no reader runs after the write.
+"""
+import numpy as np
+
+from ...graph.basic import Constant
+from ...graph.rewriting import check_replacement, register_global, register_local
+from ..ops.elemwise import (SCALAR_OPS, Cast, Composite, DimShuffle, Elemwise,
+                            dimshuffle)
+from .basic import elemwise_input, fit_type, is_const, scalar_name, single_client
+
+__all__ = ["fuse_elemwise", "inplace_elemwise", "FRESH_OUTPUT_OPS"]
+
+_S = SCALAR_OPS
+
+
+def _ew(name, *args):
+    return Elemwise(_S[name])(*args)
+
+
+def _out(node):
+    return node.outputs[0]
+
+
+# -- canonicalize -----------------------------------------------------------------
+
+def _drop_neutral(node, value, positions):
+    """``op(x, c)`` -> ``x`` where the constant ``c`` sits at one of
+    ``positions`` (0 or 1) and equals ``value`` everywhere."""
+    a, b = node.inputs
+    for pos, c, x in ((1, b, a), (0, a, b)):
+        if pos in positions and is_const(c, value):
+            new = fit_type(x, _out(node))
+            if new is not None:
+                return [new]
+    return None
+
+
+@register_local("canonicalize", tracks=[Elemwise], scalars=["mul"])
+def local_mul_one(fgraph, node):
+    """``x * 1`` and ``1 * x`` -> ``x``."""
+    return _drop_neutral(node, 1, (0, 1))
+
+
+@register_local("canonicalize", tracks=[Elemwise], scalars=["add"])
+def local_add_zero(fgraph, node):
+    """``x + 0`` and ``0 + x`` -> ``x``."""
+    return _drop_neutral(node, 0, (0, 1))
+
+
+@register_local("canonicalize", tracks=[Elemwise], scalars=["sub"])
+def local_sub_zero(fgraph, node):
+    """``x - 0`` -> ``x``."""
+    return _drop_neutral(node, 0, (1,))
+
+
+@register_local("canonicalize", tracks=[Elemwise], scalars=["true_div"])
+def local_div_one(fgraph, node):
+    """``x / 1`` -> ``x`` (cast to the quotient's float dtype)."""
+    return _drop_neutral(node, 1, (1,))
+
+
+@register_local("canonicalize", tracks=[Elemwise], scalars=["sub"])
+def local_sub_self(fgraph, node):
+    """``x - x`` -> zeros of the same shape (differs only where x is inf/nan)."""
+    a, b = node.inputs
+    if a is not b:
+        return None
+    from ..ops.shape import zeros_like
+    return [fit_type(zeros_like(a, dtype=_out(node).dtype), _out(node))]
+
+
+@register_local("canonicalize", tracks=[Elemwise], scalars=["neg"])
+def local_neg_neg(fgraph, node):
+    """``-(-x)`` -> ``x``."""
+    inner = elemwise_input(node.inputs[0], "neg")
+    return [fit_type(inner[0], _out(node))] if inner else None
+
+
+@register_local("canonicalize", tracks=[Elemwise], scalars=["log"])
+def local_log_exp(fgraph, node):
+    """``log(exp(x))`` -> ``x`` (exact up to rounding, and finite where
+    ``exp`` would overflow)."""
+    inner = elemwise_input(node.inputs[0], "exp")
+    return [fit_type(inner[0], _out(node))] if inner else None
+
+
+@register_local("canonicalize", "unsafe", tracks=[Elemwise], scalars=["exp"],
+                optional=True)
+def local_exp_log(fgraph, node):
+    """``exp(log(x))`` -> ``x``: wrong for ``x <= 0`` (nan there), so only
+    with ``Mode.including('unsafe')``."""
+    inner = elemwise_input(node.inputs[0], "log")
+    return [fit_type(inner[0], _out(node))] if inner else None
+
+
+@register_local("canonicalize", tracks=[Elemwise], scalars=["cast"])
+def local_useless_cast(fgraph, node):
+    """A cast to the input's own dtype, or a lossless round trip
+    ``cast(cast(x, wider), x.dtype)``, -> ``x``; ``cast(cast(x, wider), d)``
+    -> ``cast(x, d)``."""
+    (x,) = node.inputs
+    out = _out(node)
+    if x.dtype == out.dtype:
+        return [fit_type(x, out)]
+    if scalar_name(x) == "cast":
+        base = x.owner.inputs[0]
+        if np.can_cast(base.dtype, x.dtype, "safe"):
+            if base.dtype == out.dtype:
+                return [fit_type(base, out)]
+            return [fit_type(Elemwise(Cast(out.dtype))(base), out)]
+    return None
+
+
+@register_local("canonicalize", tracks=[DimShuffle])
+def local_dimshuffle_merge(fgraph, node):
+    """``x.dimshuffle(p).dimshuffle(q)`` -> one DimShuffle (or ``x``)."""
+    (x,) = node.inputs
+    order = node.op.new_order
+    if x.owner is not None and isinstance(x.owner.op, DimShuffle):
+        inner = x.owner.op.new_order
+        order = tuple("x" if d == "x" else inner[d] for d in order)
+        x = x.owner.inputs[0]
+    elif order != tuple(range(x.ndim)):
+        return None
+    return [fit_type(dimshuffle(x, order), _out(node))]
+
+
+def _collect_constants(node):
+    """``op(op(x, c1), c2)`` -> ``op(x, op(c1, c2))`` for add and mul; the
+    constant part is then folded."""
+    name = node.op.scalar_op.name
+    a, b = node.inputs
+    for inner, c2 in ((a, b), (b, a)):
+        if not _is_constant(c2) or scalar_name(inner) != name:
+            continue
+        p, q = inner.owner.inputs
+        for x, c1 in ((p, q), (q, p)):
+            if _is_constant(c1) and not _is_constant(x):
+                new = _ew(name, x, _ew(name, c1, c2))
+                if new.dtype != _out(node).dtype:
+                    return None  # promotion would differ: leave it
+                return [fit_type(new, _out(node))]
+    return None
+
+
+def _is_constant(v):
+    while v.owner is not None and isinstance(v.owner.op, DimShuffle):
+        v = v.owner.inputs[0]
+    return isinstance(v, Constant)
+
+
+@register_local("canonicalize", tracks=[Elemwise], scalars=["add"])
+def local_add_constants(fgraph, node):
+    """``(x + c1) + c2`` -> ``x + (c1 + c2)``."""
+    return _collect_constants(node)
+
+
+@register_local("canonicalize", tracks=[Elemwise], scalars=["mul"])
+def local_mul_constants(fgraph, node):
+    """``(x * c1) * c2`` -> ``x * (c1 * c2)``."""
+    return _collect_constants(node)
+
+
+# -- specialize --------------------------------------------------------------------
+
+_POW = {2: "sqr", 0.5: "sqrt", -1: "reciprocal"}
+
+
+@register_local("specialize", tracks=[Elemwise], scalars=["pow"])
+def local_pow_specialize(fgraph, node):
+    """``x ** 2`` -> ``sqr(x)``, ``x ** 0.5`` -> ``sqrt(x)``, ``x ** -1`` ->
+    ``reciprocal(x)``, ``x ** 1`` -> ``x`` (when the dtype is unchanged)."""
+    x, y = node.inputs
+    out = _out(node)
+    for power, name in list(_POW.items()) + [(1, None)]:
+        if is_const(y, power):
+            new = x if name is None else _ew(name, x)
+            if new.dtype != out.dtype or (name == "reciprocal" and x.dtype[0] != "f"):
+                return None
+            return [fit_type(new, out)]
+    return None
+
+
+# -- fusion ------------------------------------------------------------------------
+
+def _fusable(node):
+    op = node.op
+    return isinstance(op, Elemwise) and op.inplace is None and len(node.outputs) == 1
+
+
+def _program(members, inputs, nin):
+    """Composite program computing ``members`` (in topological order)."""
+    refs = {v: k for k, v in enumerate(inputs)}
+    program = []
+    for node in members:
+        sop = node.op.scalar_op
+        in_refs = [refs[v] for v in node.inputs]
+        if isinstance(sop, Composite):
+            # inline: backends see one flat program
+            inner = list(in_refs)
+            for op, r, dt in sop.program:
+                program.append((op, tuple(inner[i] for i in r), dt))
+                inner.append(nin + len(program) - 1)
+            refs[_out(node)] = inner[sop.out]
+        else:
+            program.append((sop, tuple(in_refs), _out(node).dtype))
+            refs[_out(node)] = nin + len(program) - 1
+    return program, refs[_out(members[-1])]
+
+
+@register_global("fusion")
+def fuse_elemwise(fgraph):
+    """Fuse maximal groups of Elemwise nodes into ``Elemwise(Composite)``.
+
+    Groups grow from a root (visited consumers first) towards its inputs,
+    taking a producer once all of its output's clients are in the group.
+    Returns the number of groups fused.
+    """
+    order = fgraph.toposort()
+    position = {node: k for k, node in enumerate(order)}
+    clients = fgraph.clients
+    assigned = set()
+    groups = []
+    for root in reversed(order):
+        if root in assigned or not _fusable(root):
+            continue
+        group = {root}
+        stack = list(root.inputs)
+        while stack:  # an explicit worklist: no recursion over graphs
+            v = stack.pop()
+            p = v.owner
+            if p is None or p in group or p in assigned or not _fusable(p) \
+                    or v.ndim != _out(root).ndim:
+                continue
+            cl = clients.get(v, ())
+            if not cl or any(c == "output" or c not in group for c, _ in cl):
+                continue  # reconsidered when its last client joins
+            group.add(p)
+            stack.extend(p.inputs)
+        if len(group) > 1:
+            assigned |= group
+            groups.append(sorted(group, key=position.__getitem__))
+    n = 0
+    for members in groups:
+        inside = {_out(m) for m in members}
+        inputs = []
+        seen = set()
+        for m in members:
+            for v in m.inputs:
+                if v not in inside and v not in seen:
+                    seen.add(v)
+                    inputs.append(v)
+        program, out_ref = _program(members, inputs, len(inputs))
+        root_out = _out(members[-1])
+        try:
+            new = Elemwise(Composite(len(inputs), program, out_ref))(*inputs)
+        except (TypeError, ValueError):
+            continue  # an input combination make_node refuses: leave as is
+        new = fit_type(new, root_out)
+        if new is None:
+            continue
+        check_replacement("fuse_elemwise", root_out, new)
+        fgraph.replace(root_out, new, reason="fuse_elemwise")
+        n += 1
+    return n
+
+
+# -- in-place ----------------------------------------------------------------------
+
+def _fresh_output_ops():
+    from ..ops.blas import BatchedDot, Dot
+    from ..ops.indexing import IncSubtensor
+    from ..ops.reduction import Reduce
+    from ..ops.shape import Alloc, Join
+    return (Elemwise, Reduce, Dot, BatchedDot, Alloc, Join, IncSubtensor)
+
+
+#: op classes whose perform always returns newly allocated arrays (never a
+#: view of an input); other ops may opt in with ``fresh_outputs = True``
+FRESH_OUTPUT_OPS = None
+
+
+def destroyable(fgraph, v, node):
+    """Whether ``node`` may overwrite ``v`` (see the module docstring)."""
+    global FRESH_OUTPUT_OPS
+    if FRESH_OUTPUT_OPS is None:
+        FRESH_OUTPUT_OPS = _fresh_output_ops()
+    if v.owner is None or isinstance(v, Constant) or v in fgraph.inputs:
+        return False
+    op = v.owner.op
+    if not (isinstance(op, FRESH_OUTPUT_OPS) or getattr(op, "fresh_outputs", False)):
+        return False
+    cl = fgraph.clients.get(v, ())
+    return len(cl) == 1 and cl[0][0] is node
+
+
+@register_global("inplace")
+def inplace_elemwise(fgraph):
+    """Mark Elemwise and IncSubtensor nodes in-place where it is safe."""
+    from ..ops.indexing import IncSubtensor
+    n = 0
+    for node in fgraph.toposort():
+        op = node.op
+        out = _out(node) if len(node.outputs) == 1 else None
+        if isinstance(op, Elemwise) and op.inplace is None:
+            for k, v in enumerate(node.inputs):
+                if v.dtype == out.dtype and v.broadcastable == out.broadcastable \
+                        and destroyable(fgraph, v, node):
+                    new = Elemwise(op.scalar_op, inplace=k).make_node(*node.inputs)
+                    break
+            else:
+                continue
+        elif isinstance(op, IncSubtensor) and not op.inplace:
+            if not destroyable(fgraph, node.inputs[0], node):
+                continue
+            new = IncSubtensor(op.idx_list, op.set_instead_of_inc, inplace=True) \
+                .make_node(*node.inputs)
+        else:
+            continue
+        check_replacement("inplace_elemwise", out, _out(new))
+        fgraph.replace(out, _out(new), reason="inplace_elemwise")
+        n += 1
+    return n
