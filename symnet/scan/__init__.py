@@ -1,0 +1,14 @@
+"""Symbolic loops: ``scan`` (Theano's), its shorthands, and the Scan op.
+
+>>> import numpy as np, symnet, symnet.tensor as T
+>>> k = T.iscalar('k')
+>>> a = T.dvector('a')
+>>> powers, _ = scan(lambda prior, a: prior * a, outputs_info=T.ones_like(a),
+...                  non_sequences=a, n_steps=k)
+>>> symnet.function([a, k], powers[-1], mode='py')(np.array([1., 2., 3.]), 3)
+array([ 1.,  8., 27.])
+"""
+from .basic import scan, map, reduce, foldl, foldr
+from .op import Scan
+
+__all__ = ["scan", "map", "reduce", "foldl", "foldr", "Scan"]

@@ -1,0 +1,143 @@
+"""Backpropagation through time: the gradient of a Scan is another Scan.
+
+The backward loop visits the forward steps last to first.  At forward step
+``t`` it takes the gradient arriving at the step's outputs (from the cost,
+through the stacked outputs, plus what later steps sent back through the
+taps), asks ``symnet.grad`` for the vector-Jacobian product of the inner
+graph, and
+
+- emits the gradient of the step's sequence slices (one per step),
+- sends the gradient of each state tap ``k`` to step ``t + k``: a recurrent
+  output with largest lag ``L`` carries a buffer ``P`` of ``L`` pending
+  gradients, ``P[i]`` for the state of step ``t - i``,
+- adds the gradient of the non-sequences to a running sum.
+
+After the last backward step ``P`` holds the gradient of the initial
+buffer (reversed).  ``truncate_gradient`` multiplies everything flowing
+back by a 0/1 mask that drops to 0 after that many steps.
+"""
+from ..graph.traversal import clone_replace
+from .op import Scan, placeholder, _float
+
+__all__ = ["scan_grad"]
+
+
+def scan_grad(op, inputs, outputs, output_grads):
+    """The input gradients of a Scan node (see the module docstring)."""
+    from .. import tensor as T
+    from ..gradient import grad
+    from ..tensor.type import TensorType
+    n = inputs[0]
+    ns, nst, nn = op.n_seqs, op.n_states, op.n_nonseqs
+    seqs = inputs[1:1 + ns]
+    inits = inputs[1 + ns:1 + ns + nst]
+    nonseqs = inputs[1 + ns + nst:]
+    n_in = len(op.inner_inputs)
+
+    # a fresh copy of the forward step, so the backward graph owns its variables
+    fresh = [placeholder(v.type, v.name) for v in op.inner_inputs]
+    outs = clone_replace(list(op.inner_outputs), dict(zip(op.inner_inputs, fresh)))
+    tap_owner = []   # per tap input: (recurrent output index, tap)
+    for j, t in enumerate(op.taps):
+        if t is not None:
+            tap_owner.extend((j, k) for k in t)
+
+    mask = None
+    mask_seq = None
+    if op.truncate_gradient is not None and op.truncate_gradient >= 0:
+        mask = T.bscalar("mask")
+        mask_seq = T.cast(T.lt(T.arange(n), op.truncate_gradient), "int8")
+
+    # per-step output gradients (sequences of the backward loop) and pending buffers
+    g_in, g_outer = {}, {}
+    pend_in, pend_outer = {}, {}
+    si = 0
+    for j, (o, t) in enumerate(zip(op.inner_outputs, op.taps)):
+        if t is not None:
+            si += 1
+        if not _float(o):
+            continue
+        g = output_grads[j]
+        if g.dtype != o.dtype:
+            g = T.cast(g, o.dtype)
+        g_outer[j] = g[::-1]
+        g_in[j] = placeholder(TensorType(o.dtype, shape=g.type.shape[1:]), f"g_out{j}")
+        if t is not None:
+            init = inits[si - 1]
+            pend_in[j] = placeholder(TensorType(o.dtype, shape=init.type.shape), f"pending{j}")
+            pend_outer[j] = T.shape_padleft(T.zeros_like(init))
+
+    known = {}
+    for j in g_in:
+        total = g_in[j] + pend_in[j][0] if j in pend_in else g_in[j]
+        if mask is not None:
+            total = total * mask
+        known[outs[j]] = known[outs[j]] + total if outs[j] in known else total
+    wrt_idx = [i for i, v in enumerate(fresh) if _float(v)]
+    if not known or not wrt_idx:
+        return [None] * len(inputs)
+    gs = grad(None, [fresh[i] for i in wrt_idx], known_grads=known,
+              disconnected_inputs="ignore", return_disconnected="zero")
+    g_of = dict(zip(wrt_idx, gs))
+
+    # the new pending buffers: shift by one step, add what the taps sent back
+    new_pend = {}
+    for j, p in pend_in.items():
+        shifted = T.concatenate([p[1:], T.zeros_like(p[:1])], axis=0)
+        for pos, (owner, k) in enumerate(tap_owner):
+            gk = g_of.get(ns + pos)
+            if owner == j and gk is not None:
+                shifted = T.inc_subtensor(shifted[-k - 1], gk)
+        new_pend[j] = shifted * mask if mask is not None else shifted
+    acc_idx = [k for k in range(nn) if ns + op.n_taps + k in g_of]
+    acc_in = {k: placeholder(fresh[ns + op.n_taps + k].type, f"acc{k}") for k in acc_idx}
+    seq_idx = [k for k in range(ns) if k in g_of]
+
+    # the backward loop: sequences, then carried states, then non-sequences
+    b_inputs = fresh[:ns + op.n_taps] + [g_in[j] for j in g_in]
+    b_seqs = [s[:n][::-1] for s in seqs]
+    si = 0
+    for j, (t, lag) in enumerate(zip(op.taps, op.lags)):
+        if t is None:
+            continue
+        full = T.concatenate([inits[si], outputs[j]], axis=0)
+        si += 1
+        for k in t:
+            b_seqs.append(full[lag + k:lag + k + n][::-1])
+    b_seqs += [g_outer[j] for j in g_in]
+    if mask is not None:
+        b_inputs.append(mask)
+        b_seqs.append(mask_seq)
+    b_inputs += [pend_in[j] for j in pend_in] + [acc_in[k] for k in acc_idx]
+    b_outputs = [new_pend[j] for j in pend_in] + \
+        [acc_in[k] + g_of[ns + op.n_taps + k] for k in acc_idx] + \
+        [g_of[k] for k in seq_idx]
+    b_inits = [pend_outer[j] for j in pend_in] + \
+        [T.shape_padleft(T.zeros_like(nonseqs[k])) for k in acc_idx]
+    b_inputs += fresh[ns + op.n_taps:n_in]
+    n_carried = len(pend_in) + len(acc_idx)
+    back = Scan(b_inputs, b_outputs, n_seqs=len(b_seqs),
+                taps=[[-1]] * n_carried + [None] * len(seq_idx), n_nonseqs=nn,
+                mode=op.mode, name=f"grad_of_{op.name or 'scan'}")
+    res = back(n, *b_seqs, *b_inits, *nonseqs)
+    res = res if isinstance(res, list) else [res]
+
+    result = [None] * len(inputs)
+    pos = 0
+    si_of = {}
+    si = 0
+    for j, t in enumerate(op.taps):
+        if t is not None:
+            si_of[j] = si
+            si += 1
+    for j in pend_in:
+        result[1 + ns + si_of[j]] = res[pos][-1][::-1]
+        pos += 1
+    for k in acc_idx:
+        result[1 + ns + nst + k] = res[pos][-1]
+        pos += 1
+    for k in seq_idx:
+        g = res[pos][::-1]
+        result[1 + k] = T.set_subtensor(T.zeros_like(seqs[k])[:n], g)
+        pos += 1
+    return result

@@ -1,0 +1,278 @@
+"""The Scan op: a loop whose body is a symbolic graph, and its gradient.
+
+A ``Scan`` node holds an *inner graph* (placeholder input variables and the
+output variables computed from them) and runs it once per step.  Its outer
+inputs are, in order::
+
+    n_steps, sequences..., initial-state buffers..., non-sequences...
+
+and it has one outer output per inner output: all steps stacked along a new
+leading axis.  An inner output either feeds back (a *recurrent* output, with
+a list of negative taps such as ``[-1]`` or ``[-2, -1]``) or does not (its
+entry in ``taps`` is None).  The inner inputs are, in order: one slice per
+sequence (step ``t`` of the sequence), one value per tap of every recurrent
+output (tap ``k`` is the state computed at step ``t + k``), and the
+non-sequences.  The initial buffer of a recurrent output with largest lag
+``L`` has shape ``(L,) + state_shape``: entry ``i`` is the state at step
+``i - L``.
+
+The gradient (backpropagation through time) is another Scan, running over
+the reversed steps; its inner graph is ``symnet.grad`` of the forward inner
+graph, so gradients of gradients go through the same machinery.
+"""
+import numpy as np
+
+from ..graph.basic import Apply, Constant, Variable
+from ..graph.op import Op
+from ..graph.traversal import clone_replace, graph_inputs
+
+__all__ = ["Scan"]
+
+
+def _float(v):
+    return v.type.dtype.startswith(("float", "complex"))
+
+
+class Scan(Op):
+    """A symbolic loop (see the module docstring).
+
+    Parameters
+    ----------
+    inner_inputs : list of Variable
+        Owner-less placeholders: sequence slices, state taps, non-sequences.
+    inner_outputs : list of Variable
+        Computed from ``inner_inputs`` (and constants) only.
+    n_seqs : int
+    taps : list of (list of int or None)
+        One entry per inner output: its negative taps, or None when the
+        output is not fed back.
+    n_nonseqs : int
+    mode : str or Mode, optional
+        How the inner graph is compiled (default 'py').
+    truncate_gradient : int
+        -1 for full backpropagation through time, else the number of steps
+        (counted back from the last) the gradient flows through.
+    name : str, optional
+
+    Notes
+    -----
+    Every Scan op is distinct (equality is identity): two loops are never
+    merged, as their inner graphs would have to be compared.
+    """
+
+    def __init__(self, inner_inputs, inner_outputs, n_seqs, taps, n_nonseqs,
+                 mode=None, truncate_gradient=-1, name=None):
+        self.inner_inputs = list(inner_inputs)
+        self.inner_outputs = list(inner_outputs)
+        self.n_seqs = n_seqs
+        self.taps = [None if t is None else list(t) for t in taps]
+        self.n_nonseqs = n_nonseqs
+        self.mode = mode
+        self.truncate_gradient = truncate_gradient
+        self.name = name
+        self.lags = [None if t is None else -min(t) for t in self.taps]
+        self.n_taps = sum(len(t) for t in self.taps if t is not None)
+        self.n_states = sum(t is not None for t in self.taps)
+        if len(self.inner_inputs) != n_seqs + self.n_taps + n_nonseqs:
+            raise ValueError(f"Scan: {len(self.inner_inputs)} inner inputs, expected "
+                             f"{n_seqs} + {self.n_taps} + {n_nonseqs}")
+        for t in self.taps:
+            if t is not None and (not t or any(k >= 0 for k in t) or len(set(t)) != len(t)):
+                raise ValueError(f"Scan: state taps must be distinct negative ints, got {t}")
+        self._fn = None
+
+    # identity semantics (see Notes)
+    def __eq__(self, other):
+        return self is other
+
+    def __hash__(self):
+        return id(self)
+
+    def __str__(self):
+        return f"Scan{{{self.name}}}" if self.name else "Scan"
+
+    # -- building --------------------------------------------------------
+    def make_node(self, n_steps, *outer):
+        from ..tensor.basic import as_tensor_variable, constant
+        from ..tensor.type import TensorType
+        from ..tensor.ops.elemwise import cast
+        n_steps = as_tensor_variable(n_steps)
+        if n_steps.ndim != 0 or n_steps.dtype not in ("int8", "int16", "int32", "int64",
+                                                      "uint8", "uint16", "uint32"):
+            raise TypeError(f"{self}: n_steps must be an integer scalar, got {n_steps.type}")
+        if n_steps.dtype != "int64":
+            # keep a constant a constant: its value gives the static length
+            n_steps = constant(int(n_steps.data), dtype="int64") \
+                if isinstance(n_steps, Constant) else cast(n_steps, "int64")
+        n_expected = self.n_seqs + self.n_states + self.n_nonseqs
+        if len(outer) != n_expected:
+            raise ValueError(f"{self}: expected {n_expected} outer inputs after n_steps, "
+                             f"got {len(outer)}")
+        outer = [as_tensor_variable(v) for v in outer]
+        seqs = outer[:self.n_seqs]
+        inits = outer[self.n_seqs:self.n_seqs + self.n_states]
+        nonseqs = outer[self.n_seqs + self.n_states:]
+        inner_seqs = self.inner_inputs[:self.n_seqs]
+        for k, (o, i) in enumerate(zip(seqs, inner_seqs)):
+            if o.ndim != i.ndim + 1 or o.dtype != i.dtype:
+                raise TypeError(f"{self}: sequence {k} must be {i.ndim + 1}-d {i.dtype} "
+                                f"(its step is {i.type}), got {o.type}")
+        state_types = self._state_types()
+        for k, (o, t) in enumerate(zip(inits, state_types)):
+            if o.ndim != t.ndim + 1 or o.dtype != t.dtype:
+                raise TypeError(f"{self}: initial state buffer {k} must be {t.ndim + 1}-d "
+                                f"{t.dtype}, got {o.type}")
+        inner_ns = self.inner_inputs[self.n_seqs + self.n_taps:]
+        for k, (o, i) in enumerate(zip(nonseqs, inner_ns)):
+            if o.ndim != i.ndim or o.dtype != i.dtype:
+                raise TypeError(f"{self}: non-sequence {k} must be {i.type}, got {o.type}")
+        n_static = int(n_steps.data) if isinstance(n_steps, Constant) else None
+        out_types = []
+        si = 0
+        for out, t in zip(self.inner_outputs, self.taps):
+            shape = out.type.shape
+            if t is not None:
+                init_shape = inits[si].type.shape[1:]
+                shape = tuple(a if a is not None else b for a, b in zip(shape, init_shape))
+                si += 1
+            out_types.append(TensorType(out.type.dtype, shape=(n_static,) + tuple(shape)))
+        return Apply(self, [n_steps] + outer, [t() for t in out_types])
+
+    def _state_types(self):
+        """The type of each recurrent output's state (its first tap input)."""
+        types = []
+        pos = self.n_seqs
+        for t in self.taps:
+            if t is not None:
+                types.append(self.inner_inputs[pos].type)
+                pos += len(t)
+        return types
+
+    # -- running -----------------------------------------------------------
+    def _compiled(self):
+        # compiled once per op, on first use; the thunk is called directly, as
+        # the values come from this op and are already of the right types
+        if self._fn is None:
+            from ..compile.function import function
+            fn = function(self.inner_inputs, self.inner_outputs,
+                          mode=self.mode if self.mode is not None else "py",
+                          on_unused_input="ignore", name=str(self))
+            self._fn = fn.thunk
+        return self._fn
+
+    def perform(self, node, inputs, output_storage):
+        fn = self._compiled()
+        n = int(inputs[0])
+        if n < 0:
+            raise ValueError(f"{self}: n_steps must be >= 0, got {n}")
+        seqs = inputs[1:1 + self.n_seqs]
+        inits = inputs[1 + self.n_seqs:1 + self.n_seqs + self.n_states]
+        nonseqs = list(inputs[1 + self.n_seqs + self.n_states:])
+        for k, s in enumerate(seqs):
+            if s.shape[0] < n:
+                raise ValueError(f"{self}: sequence {k} has {s.shape[0]} steps but the "
+                                 f"loop runs {n} steps")
+        bufs = []   # per recurrent output: its initial buffer then each step
+        si = 0
+        for t, lag in zip(self.taps, self.lags):
+            if t is None:
+                bufs.append(None)
+                continue
+            init = inits[si]
+            si += 1
+            if init.shape[0] != lag:
+                raise ValueError(f"{self}: the initial buffer of recurrent output {si - 1} "
+                                 f"has {init.shape[0]} entries, its taps {t} need {lag}")
+            buf = np.empty((lag + n,) + init.shape[1:], dtype=init.dtype)
+            buf[:lag] = init
+            bufs.append(buf)
+        stacked = [[] for _ in self.taps]
+        for step in range(n):
+            args = [_item(s, step) for s in seqs]
+            for t, lag, buf in zip(self.taps, self.lags, bufs):
+                if t is not None:
+                    args.extend(_item(buf, step + lag + k) for k in t)
+            outs = fn(*args, *nonseqs)
+            for j, (out, buf, lag) in enumerate(zip(outs, bufs, self.lags)):
+                if buf is None:
+                    stacked[j].append(np.asarray(out))
+                    continue
+                out = np.asarray(out)
+                if out.shape != buf.shape[1:]:
+                    raise ValueError(
+                        f"{self}: step {step} returned shape {out.shape} for recurrent "
+                        f"output {j}, whose state has shape {buf.shape[1:]}; the step "
+                        f"function must keep the shape of outputs_info")
+                buf[lag + step] = out
+        for j, (buf, lag) in enumerate(zip(bufs, self.lags)):
+            dtype = node.outputs[j].type.dtype
+            if buf is not None:
+                output_storage[j][0] = buf[lag:]
+            elif n:
+                output_storage[j][0] = np.stack(stacked[j]).astype(dtype, copy=False)
+            else:
+                output_storage[j][0] = np.zeros(
+                    (0,) + tuple(s or 0 for s in node.outputs[j].type.shape[1:]), dtype)
+
+    def infer_shape(self, node, input_shapes):
+        n = node.inputs[0]
+        out = []
+        si = 0
+        outer_of = self._outer_for_inner(node)
+        for j, (o, t) in enumerate(zip(self.inner_outputs, self.taps)):
+            if t is not None:
+                out.append((n,) + tuple(input_shapes[1 + self.n_seqs + si][1:]))
+                si += 1
+                continue
+            # a size the inner graph computes: rebuild it on the first step's values
+            dims = []
+            for d, s in enumerate(o.type.shape):
+                dims.append(s if s is not None else clone_replace(o.shape[d], outer_of))
+            out.append((n,) + tuple(dims))
+        return out
+
+    def _outer_for_inner(self, node):
+        """{inner input: the outer value it takes at the first step}."""
+        outer = node.inputs[1:]
+        rep = {}
+        for k in range(self.n_seqs):
+            rep[self.inner_inputs[k]] = outer[k][0]
+        pos, si = self.n_seqs, 0
+        for t, lag in zip(self.taps, self.lags):
+            if t is None:
+                continue
+            for k in t:
+                rep[self.inner_inputs[pos]] = outer[self.n_seqs + si][lag + k]
+                pos += 1
+            si += 1
+        for k in range(self.n_nonseqs):
+            rep[self.inner_inputs[pos + k]] = outer[self.n_seqs + self.n_states + k]
+        return rep
+
+    def connection_pattern(self, node):
+        return [[i > 0] * len(node.outputs) for i in range(len(node.inputs))]
+
+    # -- gradient ----------------------------------------------------------
+    def L_op(self, inputs, outputs, output_grads):
+        from .grad import scan_grad
+        return scan_grad(self, inputs, outputs, output_grads)
+
+
+def _item(arr, i):
+    """``arr[i]`` as an ndarray (numpy returns a scalar for a 1-d array)."""
+    v = arr[i]
+    return v if isinstance(v, np.ndarray) else np.asarray(v)
+
+
+def placeholder(type_, name=None):
+    """A fresh owner-less variable of ``type_``."""
+    return type_.make_variable(name) if hasattr(type_, "make_variable") else \
+        Variable(type_, name=name)
+
+
+def free_inputs(outputs, known):
+    """Owner-less, non-constant variables ``outputs`` use besides ``known``."""
+    known = set(known)
+    return [v for v in graph_inputs(outputs)
+            if v not in known and not isinstance(v, Constant) and v.owner is None]
+
