@@ -1,0 +1,136 @@
+"""The on-disk cache of generated modules.
+
+A generated module is written to ``<cache dir>/numba/m_<key>.py`` where
+``key`` hashes the module's source (itself a deterministic function of the
+rewritten graph: ops and their props, types with static shapes, small
+constant values, structure) together with the symnet, numba, numpy and
+Python versions.  Its segments are compiled with ``cache=True``, so numba
+stores the machine code in ``__pycache__`` beside the file and a second
+process loads it instead of compiling again.
+
+The first line of every file is a header holding the key and a hash of the
+rest of the file; a file whose header does not match (truncated, edited,
+written by another version) is rewritten.  Files are written to a temporary
+name and moved into place with ``os.replace``, so two processes compiling
+the same graph at once never see a half-written file.
+
+The cache directory is ``$SYMNET_CACHE_DIR`` or ``~/.cache/symnet``.
+"""
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+
+__all__ = ["cache_dir", "module_key", "load_module"]
+
+_HEADER = "# symnet-numba-module"
+_LOADED = {}   # module name -> module imported by this process
+
+
+def cache_dir():
+    """The directory generated modules live in (created on demand)."""
+    root = os.environ.get("SYMNET_CACHE_DIR") or os.path.join(
+        os.path.expanduser("~"), ".cache", "symnet")
+    path = os.path.join(root, "numba")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def _versions():
+    import numba
+    import numpy
+    from ... import __version__ as symnet_version
+    return (f"symnet={symnet_version} numba={numba.__version__} "
+            f"numpy={numpy.__version__} python={sys.version_info[:3]}")
+
+
+def module_key(body):
+    """The cache key of a module whose source is ``body``."""
+    h = hashlib.sha256()
+    h.update(_versions().encode())
+    h.update(body.encode())
+    return h.hexdigest()[:24]
+
+
+def _header(key, body):
+    digest = hashlib.sha256(body.encode()).hexdigest()[:16]
+    return f"{_HEADER} key={key} body={digest}\n"
+
+
+def _valid(path, header):
+    try:
+        with open(path, encoding="utf-8") as fh:
+            first = fh.readline()
+            rest = fh.read()
+    except (OSError, UnicodeDecodeError):
+        return False
+    if first != header:
+        return False
+    return _header(header.split("key=")[1].split()[0], rest) == header
+
+
+def _write(path, text):
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp_", suffix=".py")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _import(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    # numba rebuilds cached code against sys.modules[name]: register first
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def load_module(body):
+    """Import the module with source ``body`` from the cache (writing it first
+    when missing or corrupt).  Returns ``(module, path, key)``."""
+    key = module_key(body)
+    path = os.path.join(cache_dir(), f"m_{key}.py")
+    header = _header(key, body)
+    if not _valid(path, header):
+        _write(path, header + body)
+    name = f"symnet_numba_{key}"
+    if name in _LOADED:  # compiled earlier in this process
+        return _LOADED[name], path, key
+    try:
+        module = _import(name, path)
+    except (SyntaxError, ImportError, EOFError, ValueError, OSError):
+        # a file replaced under our feet or a broken numba index: start over
+        _purge(path)
+        _write(path, header + body)
+        module = _import(name, path)
+    _LOADED[name] = module
+    return module, path, key
+
+
+def _purge(path):
+    """Remove ``path`` and numba's cache entries for it."""
+    base = os.path.splitext(os.path.basename(path))[0]
+    pyc = os.path.join(os.path.dirname(path), "__pycache__")
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+    if os.path.isdir(pyc):
+        for f in os.listdir(pyc):
+            if f.startswith(base + "."):
+                try:
+                    os.unlink(os.path.join(pyc, f))
+                except OSError:
+                    pass

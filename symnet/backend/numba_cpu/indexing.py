@@ -1,0 +1,64 @@
+"""Numba templates for basic indexing: ``Subtensor`` as a numpy slice (a
+view) and ``IncSubtensor`` writing into a copy (or, when the in-place
+rewrite allows it, into the input buffer).  Integer indices are checked
+against the axis size: numba does not check bounds itself."""
+from ..registry import register_kernel
+from ...tensor.ops.indexing import IN, IncSubtensor, Subtensor
+
+__all__ = []
+
+
+def _index(x, idx_list, scalars, lines, ctx):
+    """Source of the index tuple; appends bounds checks to ``lines``."""
+    it = iter(scalars)
+
+    def part(p):
+        if p is None:
+            return ""
+        return next(it) if p == IN else str(int(p))
+    items = []
+    for axis, e in enumerate(idx_list):
+        if isinstance(e, slice):
+            start, stop, step = part(e.start), part(e.stop), part(e.step)
+            items.append(f"{start}:{stop}" + (f":{step}" if step else ""))
+            if e.step == IN:
+                lines.append(f"if {step} == 0:")
+                lines.append("    raise ValueError('slice step cannot be zero')")
+        else:
+            i = part(e)
+            lines.append(f"if not (-{x}.shape[{axis}] <= {i} < {x}.shape[{axis}]):")
+            lines.append(f"    raise IndexError('index out of bounds for axis {axis}')")
+            items.append(i)
+    return ", ".join(items)
+
+
+@register_kernel("numba", Subtensor)
+def subtensor_kernel(node, ins, outs, ctx):
+    x, *scalars = ins
+    if node.inputs[0].type.ndim == 0:
+        raise NotImplementedError("indexing a 0-d value")
+    lines = []
+    idx = _index(x, node.op.idx_list, scalars, lines, ctx)
+    if not node.op.idx_list:
+        return [f"{outs[0]} = {x}"]
+    return lines + [f"{outs[0]} = {x}[{idx}]"]
+
+
+@register_kernel("numba", IncSubtensor)
+def inc_subtensor_kernel(node, ins, outs, ctx):
+    x, y, *scalars = ins
+    xv = node.inputs[0]
+    if xv.type.ndim == 0 or not node.op.idx_list:
+        raise NotImplementedError("indexing a 0-d value")
+    lines = []
+    idx = _index(x, node.op.idx_list, scalars, lines, ctx)
+    out = outs[0]
+    if node.op.inplace and ctx.can_destroy(xv):
+        lines.append(f"{out} = {x}")
+    else:
+        lines.append(f"{out} = {x}.copy()")
+    if node.op.set_instead_of_inc:
+        lines.append(f"{out}[{idx}] = {y}")
+    else:
+        lines.append(f"{out}[{idx}] = {out}[{idx}] + {y}")
+    return lines

@@ -1,0 +1,44 @@
+"""Shared helpers of the numba backend tests: a per-session cache dir and
+running a graph in both modes."""
+import os
+import tempfile
+import warnings
+
+import numpy as np
+
+import symnet
+from symnet.compile.mode import Mode
+
+_DIR = None
+
+
+def use_tmp_cache():
+    """Point SYMNET_CACHE_DIR at one temporary directory per test session."""
+    global _DIR
+    if _DIR is None:
+        _DIR = tempfile.mkdtemp(prefix="symnet-cache-")
+    os.environ["SYMNET_CACHE_DIR"] = _DIR
+    return _DIR
+
+
+def both(inputs, outputs, values, updates=None, optimizer="default", rtol=1e-5, atol=1e-6):
+    """Compile in 'numba' and 'py', run on ``values``, assert they agree;
+    returns the numba function."""
+    use_tmp_cache()
+    fn = symnet.function(inputs, outputs, updates=updates, mode=Mode("numba", optimizer),
+                         on_unused_input="ignore")
+    fp = symnet.function(inputs, outputs, updates=updates, mode=Mode("py", optimizer),
+                         on_unused_input="ignore")
+    with warnings.catch_warnings():
+        # "the numba kernel failed ... where py succeeded" must never happen
+        warnings.filterwarnings("error", "the numba kernel failed")
+        got = fn(*values)
+    want = fp(*values)
+    if not isinstance(outputs, (list, tuple)):
+        got, want = [got], [want]
+    for g, w in zip(got, want):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.dtype == w.dtype, (g.dtype, w.dtype)
+        assert g.shape == w.shape, (g.shape, w.shape)
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
+    return fn

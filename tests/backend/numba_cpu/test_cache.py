@@ -1,0 +1,82 @@
+"""The disk cache: a second process loads the compiled code instead of
+compiling again, and a corrupt cache file is rebuilt, never a crash."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+
+import symnet
+import symnet.tensor as T
+from symnet.backend.numba_cpu.cache import load_module, module_key, cache_dir
+from symnet.compile.mode import Mode
+
+from .helpers import use_tmp_cache
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+
+SCRIPT = textwrap.dedent("""
+    import json, time, numpy as np, symnet, symnet.tensor as T
+    from symnet.compile.mode import Mode
+    x = T.fmatrix('x')
+    t = time.perf_counter()
+    f = symnet.function([x], T.sum(T.tanh(x) * 3, axis=0), mode=Mode('numba', None))
+    link = time.perf_counter() - t
+    lk = f.thunk.linker
+    segs = [getattr(lk.module, s) for s in lk.segments]
+    hits = sum(sum(s.stats.cache_hits.values()) for s in segs)
+    misses = sum(sum(s.stats.cache_misses.values()) for s in segs)
+    out = f(np.ones((2, 3), 'float32')).tolist()
+    print(json.dumps(dict(hits=hits, misses=misses, link=link, out=out)))
+""")
+
+
+def _run(cache):
+    env = dict(os.environ, SYMNET_CACHE_DIR=cache, PYTHONPATH=ROOT)
+    res = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    import json
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def test_second_process_loads_from_cache(tmp_path):
+    first = _run(str(tmp_path))
+    second = _run(str(tmp_path))
+    assert first["out"] == second["out"] == [np.float32(3 * np.tanh(1) * 2)] * 3 or \
+        np.allclose(first["out"], 6 * np.tanh(1))
+    assert first["hits"] == 0
+    assert second["hits"] >= 1 and second["misses"] == 0
+    pyc = tmp_path / "numba" / "__pycache__"
+    assert any(p.suffix == ".nbi" for p in pyc.iterdir())   # numba's index files
+
+
+def test_corrupt_cache_file_is_rebuilt():
+    use_tmp_cache()
+    x = T.dvector("x")
+    mode = Mode("numba", optimizer=None)
+    f = symnet.function([x], T.exp(x) - 1, mode=mode)
+    path = f.thunk.linker.path
+    with open(path, "w") as fh:     # truncated garbage
+        fh.write("def seg0(:\n")
+    g = symnet.function([x], T.exp(x) - 1, mode=mode)
+    assert g.thunk.linker.path == path
+    np.testing.assert_allclose(g(np.zeros(2)), [0.0, 0.0])
+    with open(path) as fh:
+        assert fh.readline().startswith("# symnet-numba-module")
+    # a valid header over a damaged body is caught by the body hash too
+    text = open(path).read()
+    with open(path, "w") as fh:
+        fh.write(text.replace("np.exp", "np.log"))
+    h = symnet.function([x], T.exp(x) - 1, mode=mode)
+    np.testing.assert_allclose(h(np.zeros(2)), [0.0, 0.0])
+
+
+def test_key_depends_on_source_and_files_are_atomic():
+    use_tmp_cache()
+    assert module_key("a = 1\n") != module_key("a = 2\n")
+    mod, path, key = load_module("VALUE = 42\n")
+    assert mod.VALUE == 42 and os.path.dirname(path) == cache_dir()
+    assert not [p for p in os.listdir(cache_dir()) if p.startswith(".tmp_")]
