@@ -51,7 +51,6 @@ THEANO_MODULES = {
     "theano.tensor.nnet.abstract_conv": "symnet.compat.abstract_conv",
     "theano.gpuarray": "symnet.compat.gpuarray",
     "theano.ifelse": "symnet.compat.ifelse",
-    "theano.tensor.var": "symnet.tensor.variable",
     "theano.tensor.sharedvar": "symnet.compile.sharedvalue",
     "theano.gpuarray.dnn": None,
     "theano.sandbox.cuda": None,
@@ -421,6 +420,11 @@ def install(theano=True, lasagne=True):
     _FINDER = _AliasFinder(bool(theano), bool(lasagne))
     sys.meta_path.insert(0, _FINDER)
     if theano:
+        # theano.tensor.var (TensorVariable...) is put in sys.modules up
+        # front: importing it through the hook would set the attribute
+        # ``var`` of theano.tensor, i.e. symnet.tensor, hiding T.var.
+        sys.modules.setdefault("theano.tensor.var",
+                               importlib.import_module("symnet.tensor.variable"))
         from .configdefaults import config
         config.read_theano_flags()
 

@@ -171,12 +171,27 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
             g = _zeros_like(w) if return_disconnected == "zero" else None
         elif hasattr(w, "dtype") and g.dtype != w.dtype and _float(w):
             g = T.cast(g, w.dtype)
+        g = _static_like(g, w)
         if add_names and g is not None and g.name is None and getattr(w, "name", None):
             g.name = f"(d{getattr(cost, 'name', None) or 'cost'}/d{w.name})"
         out.append(g)
     if isinstance(wrt, (list, tuple)):
         return type(wrt)(out)
     return out[0]
+
+
+def _static_like(g, w):
+    """``g`` with ``w``'s static shape where only ``w``'s type knows it.
+
+    A gradient always has its variable's shape; saying so in the type keeps
+    ``W - lr * grad(cost, W)`` of the same type as a shared ``W``.
+    """
+    from . import tensor as T
+    ws = getattr(getattr(w, "type", None), "shape", None)
+    gs = getattr(getattr(g, "type", None), "shape", None)
+    if ws is None or gs is None or None in ws or len(ws) != len(gs) or tuple(gs) == tuple(ws):
+        return g
+    return T.reshape(g, tuple(ws), ndim=len(ws))
 
 
 def _connected_inputs(node):
@@ -387,9 +402,21 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
                    disconnected_inputs=disconnected_inputs)
         return out if isinstance(wrt, (list, tuple)) else out[0]
     if None in expr.type.shape:
-        raise ValueError(
-            f"jacobian of {expr}: its shape {expr.type.shape} must be known when the "
-            f"graph is built (give the inputs static shapes)")
+        # Size unknown until run time: one row per element is computed then,
+        # by _JacobianOp (Theano uses scan for this).
+        flat = T.flatten(expr)
+        result = []
+        for w in wrts:
+            w = T.as_tensor_variable(w)
+            seed = flat.type()
+            vjp = grad(None, w, consider_constant=consider_constant,
+                       disconnected_inputs=disconnected_inputs,
+                       known_grads={flat: seed})
+            jac = _JacobianOp(flat, w, seed, vjp)(flat, w)
+            shp = [expr.shape[k] for k in range(expr.ndim)] + \
+                [w.shape[k] for k in range(w.ndim)]
+            result.append(T.reshape(jac, shp, ndim=len(shp)))
+        return result if isinstance(wrt, (list, tuple)) else result[0]
     flat = T.flatten(expr)
     n = int(np.prod(expr.type.shape))
     result = []
@@ -423,6 +450,65 @@ def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
         out.append(jacobian(g, w, consider_constant=consider_constant,
                             disconnected_inputs=disconnected_inputs))
     return out if isinstance(wrt, (list, tuple)) else out[0]
+
+
+class _JacobianOp(Op):
+    """Rows ``d flat[i] / d w`` for every ``i``, the size known only at run time.
+
+    Holds the vector-Jacobian product graph ``vjp(seed) = seed^T d flat/d w``
+    and evaluates it once per unit vector ``seed = e_i`` with an inner
+    function compiled (in py mode) on first use. Its inputs are ``flat`` and
+    ``w`` (for the shapes) plus every free variable the product depends on,
+    so the outer graph's inputs and shared variables reach it. It has no
+    gradient itself (``hessian`` differentiates before calling it).
+    """
+
+    def __init__(self, flat, w, seed, vjp):
+        from .graph.basic import Constant
+        from .graph.traversal import graph_inputs
+        self.seed, self.vjp = seed, vjp
+        # seed is provided per row; constants stay in the inner graph
+        self.free = [v for v in graph_inputs([vjp]) if v is not seed
+                     and not isinstance(v, Constant)]
+        self._fn = None
+
+    def __str__(self):
+        return "Jacobian"
+
+    def make_node(self, flat, w):
+        from .tensor import TensorType
+        out = TensorType(self.vjp.dtype, (False,) * (1 + w.ndim))()
+        return Apply(self, [flat, w] + self.free, [out])
+
+    def _compile(self):
+        from .compile.function import function
+        from .graph.traversal import clone_replace
+        # shared variables cannot be listed as inputs: stand-ins replace them
+        stand = [v.type() for v in self.free]
+        vjp = clone_replace(self.vjp, dict(zip(self.free, stand)))
+        self._fn = function(stand + [self.seed], vjp, mode="py",
+                            on_unused_input="ignore")
+
+    def perform(self, node, inputs, output_storage):
+        if self._fn is None:
+            self._compile()
+        flat, w, free = inputs[0], inputs[1], inputs[2:]
+        n = int(np.size(flat))
+        out = np.zeros((n,) + np.shape(w), dtype=node.outputs[0].dtype)
+        seed = np.zeros(np.shape(flat), dtype=self.seed.dtype)
+        for i in range(n):
+            seed[...] = 0
+            seed[i] = 1
+            out[i] = self._fn(*free, seed.copy())
+        output_storage[0][0] = out
+
+    def infer_shape(self, node, input_shapes):
+        return [tuple(input_shapes[0][:1]) + tuple(input_shapes[1])]
+
+    def L_op(self, inputs, outputs, output_grads):
+        return [grad_undefined(self, i, x, "the gradient of a run-time-sized jacobian "
+                               "is not implemented (give the inputs static shapes)")
+                for i, x in enumerate(inputs)]
 
 
 # -- gradient-modifying identity ops ------------------------------------------------

@@ -23,7 +23,7 @@ from .configdefaults import config
 
 __all__ = ["binary_crossentropy", "categorical_crossentropy", "squared_error",
            "aggregate", "binary_hinge_loss", "multiclass_hinge_loss",
-           "binary_accuracy", "categorical_accuracy"]
+           "binary_accuracy", "categorical_accuracy", "huber_loss"]
 
 
 def align_targets(predictions, targets):
@@ -108,6 +108,35 @@ def squared_error(a, b):
     """
     a, b = align_targets(a, b)
     return T.sqr(a - b)
+
+
+def huber_loss(predictions, targets, delta=1):
+    """Item-wise Huber loss: quadratic for ``|d| <= delta``, linear beyond.
+
+    ``0.5 * d**2`` where ``|d| <= delta``, else ``delta * (|d| - delta / 2)``,
+    with ``d = targets - predictions``.
+
+    Parameters
+    ----------
+    predictions, targets : symbolic tensors of the same shape
+    delta : scalar, default 1
+
+    Returns
+    -------
+    symbolic tensor
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> p = T.dvector('p')
+    >>> huber_loss(p, np.zeros(3)).eval({p: np.array([0.5, -2.0, 3.0])})
+    array([0.125, 1.5  , 2.5  ])
+    """
+    predictions, targets = align_targets(predictions, targets)
+    abs_diff = abs(targets - predictions)
+    quad = 0.5 * T.sqr(targets - predictions)
+    lin = delta * (abs_diff - delta / 2.)
+    return T.switch(abs_diff <= delta, quad, lin)
 
 
 def aggregate(loss, weights=None, mode="mean"):

@@ -361,6 +361,8 @@ def pydotprint(fct, outfile=None, format="png", return_source=False, **kwargs):
     if return_source:
         return src
     outfile = outfile or f"symnet.pydotprint.{format}"
+    if str(outfile).endswith((".dot", ".gv")):
+        format = "dot"  # the file name asks for the DOT text itself
     if format == "dot":
         with open(outfile, "w") as fh:
             fh.write(src)

@@ -26,7 +26,7 @@ from .graph.traversal import graph_inputs
 
 __all__ = ["floatX", "shared_empty", "as_theano_expression", "collect_shared_vars",
            "one_hot", "unique", "as_tuple", "inspect_kwargs", "compute_norms",
-           "create_param", "int_types"]
+           "create_param", "int_types", "unroll_scan"]
 
 int_types = (numbers.Integral, np.integer)
 
@@ -225,6 +225,15 @@ def compute_norms(array, norm_axes=None):
     return np.sqrt(np.sum(array ** 2, axis=sum_over))
 
 
+class ParamSpecError(ValueError, TypeError):
+    """A parameter spec of the wrong kind or number of dimensions.
+
+    Both a ``TypeError`` (symnet's rule for wrong types and ndims) and a
+    ``ValueError`` (what Lasagne raises here), so code written for either
+    catches it.
+    """
+
+
 def _fmt_shape(shape):
     inner = ", ".join("?" if s is None else str(s) for s in shape)
     return f"({inner}{',' if len(shape) == 1 else ''})"
@@ -289,9 +298,9 @@ def create_param(spec, shape, name=None):
     if isinstance(spec, Variable):
         ndim = getattr(spec.type, "ndim", None)
         if ndim != len(shape):
-            raise ValueError(prefix + what.format("expression")
-                             + f" {spec} has {ndim} dimensions, should be {len(shape)} "
-                             f"(shape {shape})")
+            raise ParamSpecError(prefix + what.format("expression")
+                                 + f" {spec} has {ndim} dimensions, should be {len(shape)} "
+                                 f"(shape {shape})")
         static = getattr(spec.type, "shape", (None,) * ndim)
         if any(a is not None and a != b for a, b in zip(static, shape)):
             raise ValueError(prefix + what.format("expression")
@@ -300,7 +309,58 @@ def create_param(spec, shape, name=None):
             spec.name = name
         return spec
     if what.startswith("the provided"):
-        raise TypeError(prefix + f"the provided spec ({type(spec).__name__}) is not a "
-                        "numpy array, a symbolic expression, or a callable")
-    raise TypeError(prefix + f"the value ({type(spec).__name__}) returned by the "
-                    "provided callable is not a numpy array or a symbolic expression")
+        raise ParamSpecError(prefix + f"the provided spec ({type(spec).__name__}) is not "
+                             "a numpy array, a symbolic expression, or a callable")
+    raise ParamSpecError(prefix + f"the value ({type(spec).__name__}) returned by the "
+                         "provided callable is not a numpy array or a symbolic expression")
+
+
+def unroll_scan(fn, sequences, outputs_info, non_sequences, n_steps, go_backwards=False):
+    """A ``scan`` loop built as straight-line graph (Lasagne's helper).
+
+    Calls ``fn(*seq_slices, *previous_outputs, *non_sequences)`` ``n_steps``
+    times, the step's outputs feeding the next step; entries of
+    ``outputs_info`` that are None are outputs not fed back.
+
+    Parameters
+    ----------
+    fn : callable
+    sequences : list of symbolic tensors, iterated over their first axis
+    outputs_info : list of initial values (or None)
+    non_sequences : list of symbolic tensors passed unchanged to every step
+    n_steps : int, the number of steps (known when the graph is built)
+    go_backwards : bool, iterate the sequences from the end
+
+    Returns
+    -------
+    list of symbolic tensors, each output of every step stacked on axis 0
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x = T.dvector('x')
+    >>> out = unroll_scan(lambda xt, acc: acc + xt, [x], [T.constant(0.)], [], 3)
+    >>> out[0].eval({x: np.array([1., 2., 3.])})
+    array([1., 3., 6.])
+    """
+    from . import tensor as T
+    if not isinstance(sequences, (list, tuple)):
+        sequences = [sequences]
+    if not isinstance(outputs_info, (list, tuple)):
+        outputs_info = [outputs_info]
+    if not isinstance(non_sequences, (list, tuple)):
+        non_sequences = [non_sequences]
+    steps = range(n_steps)[::-1] if go_backwards else range(n_steps)
+    prev = list(outputs_info)
+    history = [[] for _ in prev]
+    for t in steps:
+        step = [s[t] for s in sequences]
+        out = fn(*(step + [p for p in prev if p is not None] + list(non_sequences)))
+        if not isinstance(out, (list, tuple)):
+            out = [out]
+        # fed-back outputs are the ones with an initial value (not None)
+        prev = [o if p is not None else None for o, p in zip(out, prev)] \
+            if len(out) == len(prev) else list(out)
+        for h, o in zip(history, out):
+            h.append(o)
+    return [T.stack(h, axis=0) for h in history]

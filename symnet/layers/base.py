@@ -163,8 +163,9 @@ class Layer:
             name = f"{self.name}.{name}"
         try:
             param = utils.create_param(spec, shape, name)
-        except ValueError as exc:
-            raise ValueError(f"{_layer_label(self)}: {exc}") from None
+        except (ValueError, TypeError) as exc:
+            # same class (utils.ParamSpecError is both), now naming the layer
+            raise type(exc)(f"{_layer_label(self)}: {exc}") from None
         tags.setdefault("trainable", True)
         tags.setdefault("regularizable", True)
         self.params[param] = {t for t, v in tags.items() if v}

@@ -27,7 +27,7 @@ from ..utils import as_tuple
 from .base import Layer, _layer_label
 
 __all__ = ["Conv1DLayer", "Conv2DLayer", "Conv3DLayer", "TransposedConv2DLayer",
-           "Deconv2DLayer",
+           "Deconv2DLayer", "TransposedConv3DLayer", "Deconv3DLayer",
            "DilatedConv2DLayer", "conv_output_length", "conv_input_length",
            "BaseConvLayer"]
 
@@ -461,6 +461,67 @@ class TransposedConv2DLayer(BaseConvLayer):
 
 
 Deconv2DLayer = TransposedConv2DLayer
+
+
+class TransposedConv3DLayer(TransposedConv2DLayer):
+    """Transposed 3-d convolution: the gradient of a :class:`Conv3DLayer`
+    with respect to its input, used as a forward pass.
+
+    Parameters are those of :class:`TransposedConv2DLayer`, with triples
+    for ``filter_size``, ``stride``, ``crop`` and ``output_size``; ``W`` has
+    shape ``(num_input_channels, num_filters, depth, rows, cols)``.
+
+    Examples
+    --------
+    >>> from symnet.layers import TransposedConv3DLayer
+    >>> TransposedConv3DLayer((None, 8, 4, 5, 6), 3, 3, stride=2).output_shape
+    (None, 3, 9, 11, 13)
+    """
+
+    def __init__(self, incoming, num_filters, filter_size, stride=(1, 1, 1), crop=0,
+                 untie_biases=False, W=init.GlorotUniform(), b=init.Constant(0.),
+                 nonlinearity=nonlinearities.rectify, flip_filters=False, output_size=None,
+                 **kwargs):
+        if output_size is not None and not isinstance(output_size, Variable):
+            output_size = as_tuple(output_size, 3, int)
+        self.output_size = output_size
+        BaseConvLayer.__init__(self, incoming, num_filters, filter_size, stride, crop,
+                               untie_biases, W, b, nonlinearity, flip_filters, n=3,
+                               **kwargs)
+        self.crop = self.pad
+        del self.pad
+        if self.crop == "same" and any(f % 2 == 0 for f in self.filter_size):
+            raise NotImplementedError(f"{_layer_label(self)}: crop='same' requires odd "
+                                      f"filter sizes, got {self.filter_size}")
+
+    def get_output_shape_for(self, input_shape):
+        if self.output_size is not None:
+            size = self.output_size
+            if isinstance(size, Variable):
+                size = (None, None, None)
+            return (input_shape[0], self.num_filters) + tuple(size)
+        return super().get_output_shape_for(input_shape)
+
+    def convolve(self, input, **kwargs):
+        from ..gradient import Lop
+        border_mode = "half" if self.crop == "same" else self.crop
+        if isinstance(self.output_size, Variable):
+            size = [self.output_size[k] for k in range(3)]
+        else:
+            size = list(self.output_shape[2:])
+            if any(s is None for s in size):
+                shape = tuple(input.shape[k] for k in range(5))
+                size = list(self.get_output_shape_for(shape)[2:])
+        # The forward 3-d convolution is linear in its input, so its
+        # vector-Jacobian product with ``input`` (taken at any point, here
+        # zeros of the output's shape) is the transposed convolution.
+        z = T.zeros([input.shape[0], self.num_filters] + size, dtype=input.dtype)
+        fwd = conv3d(z, self.W, border_mode=border_mode, subsample=self.stride,
+                     filter_flip=not self.flip_filters)
+        return Lop(fwd, z, input)
+
+
+Deconv3DLayer = TransposedConv3DLayer
 
 
 class DilatedConv2DLayer(BaseConvLayer):

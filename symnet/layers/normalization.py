@@ -15,7 +15,8 @@ from ..graph.basic import Variable
 from .base import Layer, _layer_label
 from .special import NonlinearityLayer
 
-__all__ = ["LocalResponseNormalization2DLayer", "BatchNormLayer", "batch_norm"]
+__all__ = ["LocalResponseNormalization2DLayer", "BatchNormLayer", "batch_norm",
+           "StandardizationLayer", "instance_norm", "layer_norm"]
 
 
 class _Alias(TensorSharedVariable):
@@ -223,4 +224,141 @@ def batch_norm(layer, **kwargs):
     if nonlinearity is not None:
         layer = NonlinearityLayer(layer, nonlinearity,
                                   name=bn_name + "_nonlin" if bn_name else None)
+    return layer
+
+
+class StandardizationLayer(Layer):
+    """Standardize each example to zero mean and unit variance over ``axes``.
+
+    Uses the statistics of the example itself (no running averages), so it
+    behaves the same in training and at test time.
+
+    Parameters
+    ----------
+    incoming : Layer or shape tuple
+    axes : 'auto', 'features', int or tuple of int
+        ``'auto'``: every axis after the second (each channel of each
+        example separately, as in instance normalization); ``'features'``:
+        every axis after the first (layer normalization).
+    epsilon : float
+        Added to the variance before the square root.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from symnet.layers import InputLayer, StandardizationLayer, get_output
+    >>> l = StandardizationLayer(InputLayer((None, 3)), axes='features')
+    >>> out = get_output(l, np.array([[1., 2., 3.]])).eval()
+    >>> np.round(out, 3)
+    array([[-1.225,  0.   ,  1.225]])
+    """
+
+    def __init__(self, incoming, axes="auto", epsilon=1e-4, **kwargs):
+        super().__init__(incoming, **kwargs)
+        ndim = len(self.input_shape)
+        if axes == "auto":
+            axes = tuple(range(2, ndim))
+        elif axes == "features":
+            axes = tuple(range(1, ndim))
+        elif isinstance(axes, int):
+            axes = (axes,)
+        axes = tuple(axes)
+        if not axes:
+            raise ValueError(f"{_layer_label(self)}: no axes to standardize over "
+                             f"for input shape {self.input_shape} (axes='auto' needs "
+                             f"at least 3 dimensions)")
+        for a in axes:
+            if not -ndim <= a < ndim:
+                raise ValueError(f"{_layer_label(self)}: axis {a} is out of range for "
+                                 f"input shape {self.input_shape}")
+        self.axes = axes
+        self.epsilon = epsilon
+
+    def get_output_for(self, input, **kwargs):
+        mean = input.mean(self.axes, keepdims=True)
+        std = T.sqrt(input.var(self.axes, keepdims=True) + self.epsilon)
+        return (input - mean) / std
+
+
+def _strip_bias_and_nonlinearity(layer):
+    # The normalization replaces the bias and must come before the
+    # nonlinearity: take both off the layer, return the nonlinearity.
+    nonlinearity = getattr(layer, "nonlinearity", None)
+    if nonlinearity is not None:
+        layer.nonlinearity = nonlinearities.identity
+    if getattr(layer, "b", None) is not None:
+        del layer.params[layer.b]
+        layer.b = None
+    return nonlinearity
+
+
+def instance_norm(layer, learn_scale=True, learn_bias=True, **kwargs):
+    """Insert instance normalization after ``layer``'s linear part.
+
+    A :class:`StandardizationLayer` over the spatial axes, then (optionally)
+    a per-channel :class:`ScaleLayer` and :class:`BiasLayer`, then the
+    layer's nonlinearity (its bias is removed).
+
+    Parameters
+    ----------
+    layer : Layer
+    learn_scale, learn_bias : bool
+    **kwargs
+        Passed to :class:`StandardizationLayer`; a ``name`` defaults to the
+        layer's name plus ``'_in'``.
+
+    Returns
+    -------
+    Layer
+        The last layer added.
+    """
+    from .special import BiasLayer, ScaleLayer
+    nonlinearity = _strip_bias_and_nonlinearity(layer)
+    name = kwargs.pop("name", None) or (layer.name + "_in" if getattr(layer, "name", None)
+                                        else None)
+    layer = StandardizationLayer(layer, axes="auto", name=name, **kwargs)
+    if learn_scale:
+        layer = ScaleLayer(layer, shared_axes="auto", name=name and name + "_scale")
+    if learn_bias:
+        layer = BiasLayer(layer, shared_axes="auto", name=name and name + "_bias")
+    if nonlinearity is not None:
+        layer = NonlinearityLayer(layer, nonlinearity, name=name and name + "_nonlin")
+    return layer
+
+
+def layer_norm(layer, **kwargs):
+    """Insert layer normalization after ``layer``'s linear part.
+
+    A :class:`StandardizationLayer` over all axes but the first, then a
+    :class:`ScaleLayer` and a :class:`BiasLayer` with one parameter per
+    feature (shared over the batch axis), then the layer's nonlinearity
+    (its bias is removed).
+
+    Parameters
+    ----------
+    layer : Layer
+    **kwargs
+        Passed to :class:`StandardizationLayer`; a ``name`` defaults to the
+        layer's name plus ``'_ln'``.
+
+    Returns
+    -------
+    Layer
+
+    Examples
+    --------
+    >>> from symnet.layers import DenseLayer, layer_norm, get_all_params
+    >>> l = layer_norm(DenseLayer((None, 10), 5, name='d'))
+    >>> [(p.name, p.get_value().shape) for p in get_all_params(l)]
+    [('d.W', (10, 5)), ('d_ln_scale.scales', (5,)), ('d_ln_bias.b', (5,))]
+    """
+    from .special import BiasLayer, ScaleLayer
+    nonlinearity = _strip_bias_and_nonlinearity(layer)
+    name = kwargs.pop("name", None) or (layer.name + "_ln" if getattr(layer, "name", None)
+                                        else None)
+    layer = StandardizationLayer(layer, axes="features", name=name, **kwargs)
+    layer = ScaleLayer(layer, shared_axes=(0,), name=name and name + "_scale")
+    layer = BiasLayer(layer, shared_axes=(0,), name=name and name + "_bias")
+    if nonlinearity is not None:
+        layer = NonlinearityLayer(layer, nonlinearity, name=name and name + "_nonlin")
     return layer

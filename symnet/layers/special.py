@@ -15,7 +15,7 @@ from .base import Layer, MergeLayer, _layer_label
 
 __all__ = ["NonlinearityLayer", "BiasLayer", "ScaleLayer", "standardize",
            "ExpressionLayer", "InverseLayer", "ParametricRectifierLayer", "prelu",
-           "RandomizedRectifierLayer", "rrelu"]
+           "RandomizedRectifierLayer", "rrelu", "TransformerLayer"]
 
 
 def _shared_axes(layer, shared_axes, ndim):
@@ -341,3 +341,107 @@ def rrelu(layer, **kwargs):
     if getattr(layer, "nonlinearity", None) is not None:
         layer.nonlinearity = nonlinearities.identity
     return RandomizedRectifierLayer(layer, **kwargs)
+
+
+class TransformerLayer(MergeLayer):
+    """Spatial transformer: resample the input on an affinely moved grid.
+
+    A localization network predicts, per example, six numbers: the affine
+    map ``theta`` (2x3) from output to input coordinates, both in ``[-1,
+    1]``. The output is the input sampled there with bilinear interpolation
+    (Jaderberg et al. 2015, "Spatial Transformer Networks").
+
+    Parameters
+    ----------
+    incoming : Layer or shape tuple
+        The input, ``(batch, channels, rows, cols)``.
+    localization_network : Layer
+        Gives ``(batch, 6)``: ``theta`` in row-major order.
+    downsample_factor : float or pair of float
+        Output rows/cols are the input's divided by this.
+    border_mode : 'nearest', 'mirror' or 'wrap'
+        How points outside the input are read: the nearest border pixel, the
+        input mirrored at its borders, or the input repeated periodically.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from symnet.layers import InputLayer, DenseLayer, TransformerLayer, get_output
+    >>> l_in = InputLayer((None, 1, 3, 4))
+    >>> identity = np.array([1, 0, 0, 0, 1, 0], 'float32')
+    >>> l_loc = DenseLayer(l_in, 6, W=np.zeros((12, 6), 'float32'), b=identity,
+    ...                    nonlinearity=None)
+    >>> l_t = TransformerLayer(l_in, l_loc)
+    >>> img = np.arange(12, dtype='float32').reshape(1, 1, 3, 4)
+    >>> bool(np.allclose(get_output(l_t, img).eval(), img))
+    True
+    """
+
+    def __init__(self, incoming, localization_network, downsample_factor=1,
+                 border_mode="nearest", **kwargs):
+        super().__init__([incoming, localization_network], **kwargs)
+        from ..utils import as_tuple
+        self.downsample_factor = as_tuple(downsample_factor, 2)
+        if border_mode not in ("nearest", "mirror", "wrap"):
+            raise ValueError(f"{_layer_label(self)}: border_mode must be 'nearest', "
+                             f"'mirror' or 'wrap', got {border_mode!r}")
+        self.border_mode = border_mode
+        shape, loc = self.input_shapes
+        if len(shape) != 4:
+            raise ValueError(f"{_layer_label(self)}: the input must have 4 dimensions "
+                             f"(batch, channels, rows, cols), got shape {shape}")
+        if len(loc) != 2 or loc[1] != 6:
+            raise ValueError(f"{_layer_label(self)}: the localization network must give "
+                             f"shape (batch, 6), got {loc}")
+
+    def get_output_shape_for(self, input_shapes):
+        shape = input_shapes[0]
+        return tuple(shape[:2]) + tuple(
+            None if s is None else int(s // f)
+            for s, f in zip(shape[2:], self.downsample_factor))
+
+    def get_output_for(self, inputs, **kwargs):
+        input, theta = inputs
+        b, c, h, w = (input.shape[k] for k in range(4))
+        out_h, out_w = self.output_shape[2:]
+        dtype = theta.dtype
+        if out_h is None:
+            out_h = T.cast(T.floor(h / self.downsample_factor[0]), "int64")
+        if out_w is None:
+            out_w = T.cast(T.floor(w / self.downsample_factor[1]), "int64")
+        # output grid in [-1, 1] (a single row/column sits at -1, as linspace)
+        xs = T.cast(T.arange(out_w), dtype) * (2.0 / T.maximum(out_w - 1, 1)) - 1
+        ys = T.cast(T.arange(out_h), dtype) * (2.0 / T.maximum(out_h - 1, 1)) - 1
+        n = out_h * out_w
+        grid = T.stack([T.tile(xs, (out_h,)), T.repeat(ys, out_w),
+                        T.ones((n,), dtype=dtype)])          # (3, n)
+        src = T.dot(T.reshape(theta, (-1, 2, 3)), grid)      # (batch, 2, n)
+        x = (src[:, 0].flatten() + 1) / 2 * T.cast(w - 1, dtype)
+        y = (src[:, 1].flatten() + 1) / 2 * T.cast(h - 1, dtype)
+        x0f, y0f = T.floor(x), T.floor(y)
+        x1f, y1f = x0f + 1, y0f + 1
+        x0, x1 = self._border(x0f, w), self._border(x1f, w)
+        y0, y1 = self._border(y0f, h), self._border(y1f, h)
+        # rows of the (batch * rows * cols, channels) image table
+        flat = input.dimshuffle(0, 2, 3, 1).reshape((-1, c))
+        base = T.repeat(T.arange(b) * (h * w), n)
+        out = 0
+        for yi, xi, wgt in ((y0, x0, (x1f - x) * (y1f - y)), (y1, x0, (x1f - x) * (y - y0f)),
+                            (y0, x1, (x - x0f) * (y1f - y)), (y1, x1, (x - x0f) * (y - y0f))):
+            out = out + wgt.dimshuffle(0, "x") * flat[base + yi * w + xi]
+        out = T.reshape(out, (b, out_h, out_w, c))
+        return out.dimshuffle(0, 3, 1, 2).astype(input.dtype)
+
+    def _border(self, coord, size):
+        """Integer pixel index for float coordinate ``coord`` per border_mode."""
+        size_f = T.cast(size, coord.dtype)
+        if self.border_mode == "nearest":
+            coord = T.clip(coord, 0, size_f - 1)
+        elif self.border_mode == "wrap":
+            coord = coord % size_f
+        else:  # mirror: period 2 * (size - 1), folded back onto [0, size - 1]
+            period = T.maximum(2 * (size_f - 1), 1)
+            coord = coord % period
+            coord = T.switch(coord > size_f - 1, period - coord, coord)
+            coord = T.clip(coord, 0, size_f - 1)
+        return T.cast(coord, "int64")

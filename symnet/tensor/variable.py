@@ -173,7 +173,7 @@ class _Operators:
         return _T().clip(self, a_min, a_max)
 
     def round(self, mode=None):
-        return _T().round(self)
+        return _T().round(self, mode)
 
     def squeeze(self):
         return _T().squeeze(self)
@@ -203,6 +203,45 @@ class _Operators:
 
     def cumsum(self, axis=None):
         return _T().cumsum(self, axis)
+
+    # -- more of Theano's variable methods, as thin calls to symnet.tensor ----
+    def cumprod(self, axis=None):
+        return _T().cumprod(self, axis)
+
+    def swapaxes(self, axis1, axis2):
+        order = list(range(self.ndim))
+        order[axis1], order[axis2] = order[axis2], order[axis1]
+        return _T().dimshuffle(self, tuple(order))
+
+    def take(self, indices, axis=None, mode="raise"):
+        return _T().take(self, indices, axis, mode)
+
+    def fill(self, value):
+        return _T().fill(self, value)
+
+    def diagonal(self):
+        """The main diagonal of a matrix."""
+        if self.ndim != 2:
+            raise TypeError(f"diagonal of {self}: expected a matrix, got {self.ndim} "
+                            f"dimensions")
+        return _T().diag(self)
+
+    def trace(self):
+        return _T().trace(self)
+
+    def ptp(self, axis=None):
+        return self.max(axis=axis) - self.min(axis=axis)
+
+    def conj(self):
+        return self  # real dtypes only
+
+    @property
+    def real(self):
+        return self
+
+    @property
+    def imag(self):
+        return _T().zeros_like(self)
 
     def __array__(self, *args, **kwargs):
         raise TypeError(
