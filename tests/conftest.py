@@ -14,7 +14,10 @@ for _p in (_HERE, os.path.dirname(_HERE)):
 
 @pytest.fixture(autouse=True)
 def _restore_config():
+    from symnet import random as srandom
     from symnet.configdefaults import config
     saved = (config.floatX, config.mode, config.strict)
+    rng = srandom.get_rng()
     yield
     config.floatX, config.mode, config.strict = saved
+    srandom.set_rng(rng)
