@@ -73,4 +73,9 @@ def _load(name):
                "numba": "symnet.backend.numba_cpu.linker",
                "cuda": "symnet.backend.cuda.linker"}
     if name in modules:
-        importlib.import_module(modules[name])
+        try:
+            importlib.import_module(modules[name])
+        except ImportError as exc:
+            raise ValueError(
+                f"the {name!r} backend is not available here ({exc}); use mode='numba' "
+                f"or mode='py'") from None
