@@ -19,12 +19,47 @@ def _nesterov(p, v, g, lr, mom):
     p += mom * v - lr * g
 
 
+# -- Theano-style graph libraries (symnet, PyTensor) --------------------------------
+
+class _TheanoStyle:
+    """The workloads symnet and PyTensor write alike.
+
+    Subclasses set ``self.lib`` (the package: ``function``, ``grad``,
+    ``shared``), ``self.T`` (its tensor module) and ``self.mode``.
+    """
+
+    def elemwise(self, x, a, b):
+        lib, T = self.lib, self.T
+        X = T.fvector("x")
+        loss = T.sum(T.tanh(a * X + b) * T.exp(-X * X))
+        f = lib.function([X], [loss, lib.grad(loss, X)], mode=self.mode)
+        return lambda: f(x)
+
+    def deep_chain(self, n):
+        lib, T = self.lib, self.T
+        t = time.perf_counter()
+        rng = np.random.RandomState(0)
+        y = T.fmatrix("y")
+        h = y
+        params = []
+        for i in range(n // 2):
+            w = lib.shared((rng.randn(64, 64) * 0.1).astype("float32"))
+            b = lib.shared(np.zeros(64, "float32"))
+            params += [w, b]
+            h = T.tanh(T.dot(h, w) + b)
+        grads = lib.grad(T.sum(h), params)
+        lib.function([y], grads, mode=self.mode)
+        return time.perf_counter() - t
+
+
 # -- symnet ------------------------------------------------------------------------
 
-class Symnet:
+class Symnet(_TheanoStyle):
     def __init__(self, mode="numba"):
         import symnet
-        self.symnet = symnet
+        import symnet.tensor
+        self.symnet = self.lib = symnet
+        self.T = symnet.tensor
         self.mode = mode
 
     def _train(self, params, x, y, lr, mom, forward):
@@ -63,31 +98,6 @@ class Symnet:
             h = T.nnet.relu(T.dot(h, sh[2]) + sh[3])
             return T.dot(h, sh[4]) + sh[5]
         return self._train(params, x, y, lr, mom, forward)
-
-    def elemwise(self, x, a, b):
-        import symnet
-        import symnet.tensor as T
-        X = T.fvector("x")
-        loss = T.sum(T.tanh(a * X + b) * T.exp(-X * X))
-        f = symnet.function([X], [loss, symnet.grad(loss, X)], mode=self.mode)
-        return lambda: f(x)
-
-    def deep_chain(self, n):
-        import symnet
-        import symnet.tensor as T
-        t = time.perf_counter()
-        rng = np.random.RandomState(0)
-        y = T.fmatrix("y")
-        h = y
-        params = []
-        for i in range(n // 2):
-            w = symnet.shared((rng.randn(64, 64) * 0.1).astype("float32"))
-            b = symnet.shared(np.zeros(64, "float32"))
-            params += [w, b]
-            h = T.tanh(T.dot(h, w) + b)
-        grads = symnet.grad(T.sum(h), params)
-        symnet.function([y], grads, mode=self.mode)
-        return time.perf_counter() - t
 
     def overhead(self):
         import symnet
@@ -146,9 +156,12 @@ class Numpy:
 
 # -- PyTensor ----------------------------------------------------------------------
 
-class PyTensor:
+class PyTensor(_TheanoStyle):
     def __init__(self, mode):
-        import pytensor  # noqa: F401
+        import pytensor
+        import pytensor.tensor
+        self.lib = pytensor
+        self.T = pytensor.tensor
         self.mode = mode
 
     def _train(self, params, x, y, lr, mom, forward):
@@ -179,31 +192,6 @@ class PyTensor:
                     h = pt.maximum(h, 0)
             return h
         return self._train(params, x, y, lr, mom, forward)
-
-    def elemwise(self, x, a, b):
-        import pytensor
-        import pytensor.tensor as pt
-        X = pt.fvector("x")
-        loss = pt.sum(pt.tanh(a * X + b) * pt.exp(-X * X))
-        f = pytensor.function([X], [loss, pytensor.grad(loss, X)], mode=self.mode)
-        return lambda: f(x)
-
-    def deep_chain(self, n):
-        import pytensor
-        import pytensor.tensor as pt
-        t = time.perf_counter()
-        rng = np.random.RandomState(0)
-        y = pt.fmatrix("y")
-        h = y
-        params = []
-        for i in range(n // 2):
-            w = pytensor.shared((rng.randn(64, 64) * 0.1).astype("float32"))
-            b = pytensor.shared(np.zeros(64, "float32"))
-            params += [w, b]
-            h = pt.tanh(pt.dot(h, w) + b)
-        grads = pytensor.grad(pt.sum(h), params)
-        pytensor.function([y], grads, mode=self.mode)
-        return time.perf_counter() - t
 
     def overhead(self):
         import pytensor

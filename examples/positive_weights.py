@@ -8,47 +8,20 @@ as its gradient is zero for negative ``w``).
 Scaled to the bundled 8x8 digits: 64 inputs, 32 hidden units with positive
 weights, then a softmax. Run ``python examples/positive_weights.py [--quick]``.
 """
-import argparse
-
 import numpy as np
 
 import symnet
 import symnet.tensor as T
-from symnet.datasets import load_digits, split
 from symnet.init import Normal
-from symnet.layers import InputLayer, DenseLayer, get_output, get_all_params
+from symnet.layers import InputLayer, DenseLayer
 from symnet.nonlinearities import softmax
-from symnet.objectives import categorical_crossentropy
-from symnet.random import set_rng
-from symnet.updates import nesterov_momentum
 from symnet.utils import floatX
 
-
-def train_classifier(output_layer, x, data, epochs, mode, lr=0.05):
-    """Train with Nesterov momentum on minibatches of 32; return test accuracy."""
-    y = T.ivector("y")
-    loss = categorical_crossentropy(get_output(output_layer), y).mean()
-    params = get_all_params(output_layer, trainable=True)
-    train = symnet.function([x, y], loss, updates=nesterov_momentum(loss, params, lr),
-                            mode=mode)
-    pred = T.argmax(get_output(output_layer, deterministic=True), axis=1)
-    accuracy = symnet.function([x, y], T.mean(T.eq(pred, y)), mode=mode)
-    X, Y = data["train"]
-    order = np.random.RandomState(0)
-    for epoch in range(epochs):
-        idx = order.permutation(len(X))
-        for start in range(0, len(X) - 31, 32):
-            train(X[idx[start:start + 32]], Y[idx[start:start + 32]])
-    return float(accuracy(*data["test"]))
+from _digits_common import parse_args_and_load, train_classifier
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a few epochs only")
-    parser.add_argument("--mode", default="py", help="backend: py or numba")
-    args = parser.parse_args(argv)
-    set_rng(np.random.RandomState(0))
-    data = split(*load_digits())
+    args, data = parse_args_and_load(__doc__, argv)
 
     l1 = InputLayer((None, 64))
     # The post's Normal(0.01, mean=-10) makes exp(w) ~ 5e-5: positive but so

@@ -8,26 +8,20 @@ training it updates that one matrix through both layers.
 Scaled to the bundled 8x8 digits: 64 inputs, 32 hidden units (the post has
 784 and 500). Run ``python examples/tied_autoencoder.py [--quick]``.
 """
-import argparse
-
 import numpy as np
 
 import symnet
-from symnet.datasets import load_digits, split
 from symnet.layers import InputLayer, DenseLayer, get_output, get_all_params, count_params
 from symnet.nonlinearities import sigmoid
 from symnet.objectives import squared_error
-from symnet.random import set_rng
 from symnet.updates import nesterov_momentum
+
+from _digits_common import parse_args_and_load
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a few epochs only")
-    parser.add_argument("--mode", default="py", help="backend: py or numba")
-    args = parser.parse_args(argv)
-    set_rng(np.random.RandomState(0))
-    X = split(*load_digits())["train"][0]
+    args, data = parse_args_and_load(__doc__, argv)
+    X = data["train"][0]
 
     l1 = InputLayer((None, 64))
     l2 = DenseLayer(l1, num_units=32)

@@ -306,6 +306,28 @@ def adadelta(loss_or_grads, params, learning_rate=1.0, rho=0.95, epsilon=1e-6):
     return updates
 
 
+def _adam_family(loss_or_grads, params, step_size, moments):
+    """The skeleton adam, adamax and amsgrad share.
+
+    ``step_size(t)`` is the bias-corrected learning rate at step ``t``;
+    ``moments(param, g, a_t)`` makes the parameter's state and returns
+    ``(pairs, step)``: ``(state, new value)`` pairs in update order and the
+    step to subtract from ``param``. The step counter ``t`` is updated last.
+    """
+    grads = get_or_compute_grads(loss_or_grads, params)
+    t_prev = _step_counter()
+    updates = OrderedDict()
+    t = t_prev + 1
+    a_t = step_size(t)
+    for param, g in zip(params, grads):
+        pairs, step = moments(param, g, a_t)
+        for state, new in pairs:
+            updates[state] = _as_dtype(new, param.dtype)
+        updates[param] = _as_dtype(param - step, param.dtype)
+    updates[t_prev] = _as_dtype(t, t_prev.dtype)
+    return updates
+
+
 def adam(loss_or_grads, params, learning_rate=0.001, beta1=0.9, beta2=0.999,
          epsilon=1e-8):
     """Adam (Kingma and Ba, 2014) with bias-corrected step size.
@@ -334,22 +356,17 @@ def adam(loss_or_grads, params, learning_rate=0.001, beta1=0.9, beta2=0.999,
     >>> len(upd), [v.dtype for v in upd.values()]
     (4, ['float32', 'float32', 'float32', 'float32'])
     """
-    grads = get_or_compute_grads(loss_or_grads, params)
-    t_prev = _step_counter()
-    updates = OrderedDict()
-    t = t_prev + 1
-    a_t = learning_rate * T.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
-    for param, g in zip(params, grads):
+    def moments(param, g, a_t):
         m_prev = _state_like(param)
         v_prev = _state_like(param)
         m_t = beta1 * m_prev + (1 - beta1) * g
         v_t = beta2 * v_prev + (1 - beta2) * g ** 2
         step = a_t * m_t / (T.sqrt(v_t) + epsilon)
-        updates[m_prev] = _as_dtype(m_t, param.dtype)
-        updates[v_prev] = _as_dtype(v_t, param.dtype)
-        updates[param] = _as_dtype(param - step, param.dtype)
-    updates[t_prev] = _as_dtype(t, t_prev.dtype)
-    return updates
+        return [(m_prev, m_t), (v_prev, v_t)], step
+
+    return _adam_family(loss_or_grads, params,
+                        lambda t: learning_rate * T.sqrt(1 - beta2 ** t) / (1 - beta1 ** t),
+                        moments)
 
 
 def adamax(loss_or_grads, params, learning_rate=0.002, beta1=0.9, beta2=0.999,
@@ -371,22 +388,16 @@ def adamax(loss_or_grads, params, learning_rate=0.002, beta1=0.9, beta2=0.999,
     OrderedDict
         Per parameter: first moment, infinity norm, parameter; then ``t``.
     """
-    grads = get_or_compute_grads(loss_or_grads, params)
-    t_prev = _step_counter()
-    updates = OrderedDict()
-    t = t_prev + 1
-    a_t = learning_rate / (1 - beta1 ** t)
-    for param, g in zip(params, grads):
+    def moments(param, g, a_t):
         m_prev = _state_like(param)
         u_prev = _state_like(param)
         m_t = beta1 * m_prev + (1 - beta1) * g
         u_t = T.maximum(beta2 * u_prev, abs(g))
         step = a_t * m_t / (u_t + epsilon)
-        updates[m_prev] = _as_dtype(m_t, param.dtype)
-        updates[u_prev] = _as_dtype(u_t, param.dtype)
-        updates[param] = _as_dtype(param - step, param.dtype)
-    updates[t_prev] = _as_dtype(t, t_prev.dtype)
-    return updates
+        return [(m_prev, m_t), (u_prev, u_t)], step
+
+    return _adam_family(loss_or_grads, params,
+                        lambda t: learning_rate / (1 - beta1 ** t), moments)
 
 
 def amsgrad(loss_or_grads, params, learning_rate=0.001, beta1=0.9, beta2=0.999,
@@ -408,12 +419,7 @@ def amsgrad(loss_or_grads, params, learning_rate=0.001, beta1=0.9, beta2=0.999,
         Per parameter: first moment, second moment, its running maximum,
         parameter; then ``t``.
     """
-    grads = get_or_compute_grads(loss_or_grads, params)
-    t_prev = _step_counter()
-    updates = OrderedDict()
-    t = t_prev + 1
-    a_t = learning_rate * T.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)
-    for param, g in zip(params, grads):
+    def moments(param, g, a_t):
         m_prev = _state_like(param)
         v_prev = _state_like(param)
         v_hat_prev = _state_like(param)
@@ -421,12 +427,11 @@ def amsgrad(loss_or_grads, params, learning_rate=0.001, beta1=0.9, beta2=0.999,
         v_t = beta2 * v_prev + (1 - beta2) * g ** 2
         v_hat_t = T.maximum(v_hat_prev, v_t)
         step = a_t * m_t / (T.sqrt(v_hat_t) + epsilon)
-        updates[m_prev] = _as_dtype(m_t, param.dtype)
-        updates[v_prev] = _as_dtype(v_t, param.dtype)
-        updates[v_hat_prev] = _as_dtype(v_hat_t, param.dtype)
-        updates[param] = _as_dtype(param - step, param.dtype)
-    updates[t_prev] = _as_dtype(t, t_prev.dtype)
-    return updates
+        return [(m_prev, m_t), (v_prev, v_t), (v_hat_prev, v_hat_t)], step
+
+    return _adam_family(loss_or_grads, params,
+                        lambda t: learning_rate * T.sqrt(1 - beta2 ** t) / (1 - beta1 ** t),
+                        moments)
 
 
 # -- constraints -----------------------------------------------------------------

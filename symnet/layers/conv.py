@@ -261,6 +261,16 @@ class BaseConvLayer(Layer):
         raise NotImplementedError(f"{type(self).__name__} does not implement convolve")
 
     # -- helpers for the forward layers ------------------------------------
+    def _forward_convolve(self, input):
+        """``self.convolution`` (Theano's ``conv2d`` keywords) applied with
+        this layer's stride, padding and flipping; the convolve of the
+        Conv1D/2D/3D layers."""
+        border_mode, crop = self._border_mode()
+        conved = self.convolution(input, self.W, self.input_shape, self.get_W_shape(),
+                                  subsample=self.stride, border_mode=border_mode,
+                                  filter_flip=self.flip_filters)
+        return self._crop_same(conved, input) if crop else conved
+
     def _border_mode(self):
         """The op's border mode for ``self.pad``, and whether the output must
         be cropped afterwards (even filter sizes with 'same')."""
@@ -310,11 +320,7 @@ class Conv1DLayer(BaseConvLayer):
         self.convolution = convolution
 
     def convolve(self, input, **kwargs):
-        border_mode, crop = self._border_mode()
-        conved = self.convolution(input, self.W, self.input_shape, self.get_W_shape(),
-                                  subsample=self.stride, border_mode=border_mode,
-                                  filter_flip=self.flip_filters)
-        return self._crop_same(conved, input) if crop else conved
+        return self._forward_convolve(input)
 
 
 class Conv2DLayer(BaseConvLayer):
@@ -344,11 +350,7 @@ class Conv2DLayer(BaseConvLayer):
         self.convolution = convolution
 
     def convolve(self, input, **kwargs):
-        border_mode, crop = self._border_mode()
-        conved = self.convolution(input, self.W, self.input_shape, self.get_W_shape(),
-                                  subsample=self.stride, border_mode=border_mode,
-                                  filter_flip=self.flip_filters)
-        return self._crop_same(conved, input) if crop else conved
+        return self._forward_convolve(input)
 
 
 class Conv3DLayer(BaseConvLayer):
@@ -375,11 +377,7 @@ class Conv3DLayer(BaseConvLayer):
         self.convolution = convolution
 
     def convolve(self, input, **kwargs):
-        border_mode, crop = self._border_mode()
-        conved = self.convolution(input, self.W, self.input_shape, self.get_W_shape(),
-                                  subsample=self.stride, border_mode=border_mode,
-                                  filter_flip=self.flip_filters)
-        return self._crop_same(conved, input) if crop else conved
+        return self._forward_convolve(input)
 
 
 class TransposedConv2DLayer(BaseConvLayer):
@@ -411,16 +409,19 @@ class TransposedConv2DLayer(BaseConvLayer):
     (None, 3, 28, 28)
     """
 
+    _spatial_dims = 2  # TransposedConv3DLayer reuses this constructor with 3
+
     def __init__(self, incoming, num_filters, filter_size, stride=(1, 1), crop=0,
                  untie_biases=False, W=init.GlorotUniform(), b=init.Constant(0.),
                  nonlinearity=nonlinearities.rectify, flip_filters=False, output_size=None,
                  **kwargs):
+        n = self._spatial_dims
         # output_size must be known before the base class computes shapes
         if output_size is not None and not isinstance(output_size, Variable):
-            output_size = as_tuple(output_size, 2, int)
+            output_size = as_tuple(output_size, n, int)
         self.output_size = output_size
         super().__init__(incoming, num_filters, filter_size, stride, crop, untie_biases, W,
-                         b, nonlinearity, flip_filters, n=2, **kwargs)
+                         b, nonlinearity, flip_filters, n=n, **kwargs)
         # the base class stored the argument as pad; it means cropping here
         self.crop = self.pad
         del self.pad
@@ -478,21 +479,14 @@ class TransposedConv3DLayer(TransposedConv2DLayer):
     (None, 3, 9, 11, 13)
     """
 
+    _spatial_dims = 3
+
     def __init__(self, incoming, num_filters, filter_size, stride=(1, 1, 1), crop=0,
                  untie_biases=False, W=init.GlorotUniform(), b=init.Constant(0.),
                  nonlinearity=nonlinearities.rectify, flip_filters=False, output_size=None,
                  **kwargs):
-        if output_size is not None and not isinstance(output_size, Variable):
-            output_size = as_tuple(output_size, 3, int)
-        self.output_size = output_size
-        BaseConvLayer.__init__(self, incoming, num_filters, filter_size, stride, crop,
-                               untie_biases, W, b, nonlinearity, flip_filters, n=3,
-                               **kwargs)
-        self.crop = self.pad
-        del self.pad
-        if self.crop == "same" and any(f % 2 == 0 for f in self.filter_size):
-            raise NotImplementedError(f"{_layer_label(self)}: crop='same' requires odd "
-                                      f"filter sizes, got {self.filter_size}")
+        super().__init__(incoming, num_filters, filter_size, stride, crop, untie_biases, W,
+                         b, nonlinearity, flip_filters, output_size, **kwargs)
 
     def get_output_shape_for(self, input_shape):
         if self.output_size is not None:
