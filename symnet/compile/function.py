@@ -282,6 +282,9 @@ class Function:
             if s.name:
                 self._names[s.name] = k
         self._upd_vars = [v for v, _ in updates]
+        self._expect = [(s.variable.type.numpy_dtype, s.variable.type.shape)
+                        if hasattr(s.variable.type, "numpy_dtype") and not s.strict
+                        else None for s in specs]
         self._out_borrow = out_borrow
 
     @property
@@ -329,8 +332,34 @@ class Function:
     def _label(self):
         return f"function {self.name!r}" if self.name else "the compiled function"
 
+    def _fast_args(self, args):
+        """Arguments that already are arrays of exactly the input types (the
+        common case in a training loop), or None to take the checked path."""
+        out = []
+        for val, expect in zip(args, self._expect):
+            if expect is None:
+                return None
+            dtype, shape = expect
+            if type(val) is not np.ndarray:
+                if isinstance(val, np.generic) and not shape and val.dtype == dtype:
+                    val = np.asarray(val)
+                else:
+                    return None
+            elif val.dtype != dtype or val.ndim != len(shape):
+                return None
+            else:
+                for want, got in zip(shape, val.shape):
+                    if want is not None and want != got:
+                        return None
+            out.append(val)
+        return out
+
     def __call__(self, *args, **kwargs):
-        vals = self._args(args, kwargs)
+        vals = None
+        if not kwargs and len(args) == len(self.specs) and not self.trust_input:
+            vals = self._fast_args(args)
+        if vals is None:
+            vals = self._args(args, kwargs)
         shared_vals = [v._value for v in self.shared_vars]
         results = self.thunk(*vals, *shared_vals)
         outs = results[: self._n_out]
