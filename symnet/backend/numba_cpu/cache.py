@@ -1,10 +1,10 @@
 """The on-disk cache of generated modules.
 
-A generated module is written to ``<cache dir>/numba/m_<key>.py`` where
-``key`` hashes the module's source (itself a deterministic function of the
-rewritten graph: ops and their props, types with static shapes, small
-constant values, structure) together with the symnet, numba, numpy and
-Python versions.  Its segments are compiled with ``cache=True``, so numba
+A generated module (one kernel, see ``linker.py``) is written to
+``<cache dir>/numba/k_<key>.py`` where ``key`` hashes the module's source
+(a deterministic, position-independent function of one node: its op and
+props, input types, scalar constant values) together with the symnet, numba, numpy and
+Python versions.  Its kernel is compiled with ``cache=True``, so numba
 stores the machine code in ``__pycache__`` beside the file and a second
 process loads it instead of compiling again.
 
@@ -16,6 +16,7 @@ the same graph at once never see a half-written file.
 
 The cache directory is ``$SYMNET_CACHE_DIR`` or ``~/.cache/symnet``.
 """
+import functools
 import hashlib
 import importlib.util
 import os
@@ -37,6 +38,7 @@ def cache_dir():
     return path
 
 
+@functools.lru_cache(maxsize=None)
 def _versions():
     import numba
     import numpy
@@ -97,17 +99,18 @@ def _import(name, path):
     return module
 
 
-def load_module(body):
+def load_module(body, prefix="m"):
     """Import the module with source ``body`` from the cache (writing it first
-    when missing or corrupt).  Returns ``(module, path, key)``."""
+    when missing or corrupt).  Returns ``(module, path, key)``; ``prefix``
+    starts the file name (``k`` for kernels, ``m`` for other modules)."""
     key = module_key(body)
-    path = os.path.join(cache_dir(), f"m_{key}.py")
+    name = f"symnet_numba_{key}"
+    if name in _LOADED:  # compiled earlier in this process: no file access
+        return _LOADED[name]
+    path = os.path.join(cache_dir(), f"{prefix}_{key}.py")
     header = _header(key, body)
     if not _valid(path, header):
         _write(path, header + body)
-    name = f"symnet_numba_{key}"
-    if name in _LOADED:  # compiled earlier in this process
-        return _LOADED[name], path, key
     try:
         module = _import(name, path)
     except (SyntaxError, ImportError, EOFError, ValueError, OSError):
@@ -115,7 +118,7 @@ def load_module(body):
         _purge(path)
         _write(path, header + body)
         module = _import(name, path)
-    _LOADED[name] = module
+    _LOADED[name] = (module, path, key)
     return module, path, key
 
 

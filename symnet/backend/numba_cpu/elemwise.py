@@ -1,12 +1,13 @@
 """Numba templates for elementwise ops: ``Elemwise`` (plain and fused
 ``Composite`` programs) as explicit loops over the broadcast output shape,
-and ``DimShuffle`` as a view.
+and ``DimShuffle`` as numpy views in the driver.
 
 ``SCALAR`` is the one table from scalar op name to the numba source of one
 element; ``emit_loop`` writes the loop nest around it.  Every step's result
 is cast to its declared dtype, so loops agree with numpy's dtype rules.
 """
 from ..registry import register_kernel
+from .linker import driver_op
 from ...tensor.ops.elemwise import DimShuffle, Elemwise
 
 __all__ = ["SCALAR", "HELPERS", "scalar_expr", "cast_expr", "emit_loop"]
@@ -250,60 +251,36 @@ def elemwise_kernel(node, ins, outs, ctx):
     return emit_loop(ins, node.inputs, outs[0], out_var, body, ctx, reuse=reuse)
 
 
-@register_kernel("numba", DimShuffle)
-def dimshuffle_kernel(node, ins, outs, ctx):
+@driver_op(DimShuffle)
+def dimshuffle_driver(node, ins, outs):
+    """DimShuffle in the driver: an index (drop axes, add ``None`` axes) and
+    a transpose, both numpy views."""
     (x,) = ins
     (xv,) = node.inputs
     order = node.op.new_order
-    out_nd = len(order)
-    if xv.type.ndim == 0:
-        if out_nd == 0:
-            return [f"{outs[0]} = {x}"]
-        shape = "(" + ", ".join("1" for _ in order) + ("," if out_nd == 1 else "") + ")"
-        return [f"{outs[0]} = np.full({shape}, {x}, np.{xv.type.dtype})"]
+    nd = xv.type.ndim
     kept = [d for d in order if d != "x"]
+    dropped = [d for d in range(nd) if d not in kept]
+    out = outs[0]
+    if nd == 0:
+        shape = "(" + ", ".join("1" for _ in order) + ("," if len(order) == 1 else "") + ")"
+        return [f"{out} = _np.reshape({x}, {shape})"], True
     lines = []
-    dropped = [d for d in range(xv.type.ndim) if d not in kept]
+    if dropped:
+        cond = " or ".join(f"{x}.shape[{d}] != 1" for d in dropped)
+        lines += [f"if {cond}:",
+                  "    raise ValueError('dimshuffle: cannot drop an axis of size != 1')"]
     cur = x
     if dropped:
-        t = ctx.tmp("d")
-        for d in dropped:
-            lines.append(f"if {x}.shape[{d}] != 1:")
-            lines.append(f"    raise ValueError('dimshuffle: cannot drop an axis of "
-                         f"size != 1')")
-        if not kept:
-            sub = ", ".join("0" for _ in range(xv.type.ndim))
-            if out_nd == 0:
-                return lines + [f"{outs[0]} = {x}[{sub}]"]
-            shape = "(" + ", ".join("1" for _ in order) + ("," if out_nd == 1 else "") + ")"
-            return lines + [f"{outs[0]} = np.full({shape}, {x}[{sub}], "
-                            f"np.{xv.type.dtype})"]
-        sub = ", ".join("0" if d in dropped else ":" for d in range(xv.type.ndim))
-        lines.append(f"{t} = {x}[{sub}]")
-        cur = t
-    # axes of the dropped-axes view, in input order
-    remaining = [d for d in range(xv.type.ndim) if d not in dropped]
+        cur = f"{x}[{', '.join('0' if d in dropped else ':' for d in range(nd))}]"
+    remaining = [d for d in range(nd) if d not in dropped]
     perm = [remaining.index(d) for d in kept]
-    if perm == list(range(len(perm)))[::-1]:
-        t = ctx.tmp("d")
-        lines.append(f"{t} = {cur}.T")
-        cur = t
-    elif perm != sorted(perm):
-        # numba's transpose(axes) takes ~20 s to compile: copy with a loop instead
-        t = ctx.tmp("d")
-        idx = [ctx.tmp("j") for _ in perm]
-        shape = ", ".join(f"{cur}.shape[{p}]" for p in perm)
-        lines.append(f"{t} = np.empty(({shape},), {cur}.dtype)")
-        for k, i in enumerate(idx):
-            lines.append("    " * k + f"for {i} in range({t}.shape[{k}]):")
-        src_idx = [None] * len(perm)
-        for k, p in enumerate(perm):
-            src_idx[p] = idx[k]
-        lines.append("    " * len(perm) + f"{t}[{', '.join(idx)}] = {cur}[{', '.join(src_idx)}]")
-        cur = t
+    transposed = perm != sorted(perm)
+    if transposed:
+        cur = f"{cur}.transpose({', '.join(map(str, perm))})"
     if "x" in order:
-        sub = ", ".join("None" if d == "x" else ":" for d in order)
-        lines.append(f"{outs[0]} = {cur}[{sub}]")
-    else:
-        lines.append(f"{outs[0]} = {cur}")
-    return lines
+        cur = f"{cur}[{', '.join('None' if d == 'x' else ':' for d in order)}]"
+    if not kept and "x" not in order:
+        cur = f"_np.asarray({cur})"
+    # dropping or adding unit axes of a C-contiguous array keeps it contiguous
+    return lines + [f"{out} = {cur}"], "input" if not transposed and kept else False

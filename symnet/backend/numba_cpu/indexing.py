@@ -1,8 +1,9 @@
-"""Numba templates for basic indexing: ``Subtensor`` as a numpy slice (a
-view) and ``IncSubtensor`` writing into a copy (or, when the in-place
+"""Basic indexing in the numba backend: ``Subtensor`` as a numpy slice in
+the driver (a view) and ``IncSubtensor`` writing into a copy (or, when the in-place
 rewrite allows it, into the input buffer).  Integer indices are checked
 against the axis size: numba does not check bounds itself."""
 from ..registry import register_kernel
+from .linker import driver_op
 from ...tensor.ops.indexing import IN, IncSubtensor, Subtensor
 
 __all__ = []
@@ -32,16 +33,29 @@ def _index(x, idx_list, scalars, lines, ctx):
     return ", ".join(items)
 
 
-@register_kernel("numba", Subtensor)
-def subtensor_kernel(node, ins, outs, ctx):
+@driver_op(Subtensor)
+def subtensor_driver(node, ins, outs):
+    """Subtensor in the driver: a numpy index (a view; numpy checks bounds)."""
     x, *scalars = ins
-    if node.inputs[0].type.ndim == 0:
-        raise NotImplementedError("indexing a 0-d value")
-    lines = []
-    idx = _index(x, node.op.idx_list, scalars, lines, ctx)
-    if not node.op.idx_list:
-        return [f"{outs[0]} = {x}"]
-    return lines + [f"{outs[0]} = {x}[{idx}]"]
+    if node.inputs[0].type.ndim == 0 or not node.op.idx_list:
+        return [f"{outs[0]} = {x}"], False
+    it = iter(scalars)
+
+    def part(p):
+        if p is None:
+            return ""
+        return f"int({next(it)})" if p == IN else str(int(p))
+    items = []
+    for e in node.op.idx_list:
+        if isinstance(e, slice):
+            start, stop, step = part(e.start), part(e.stop), part(e.step)
+            items.append(f"{start}:{stop}" + (f":{step}" if step else ""))
+        else:
+            items.append(part(e))
+    expr = f"{x}[{', '.join(items)}{',' if len(items) == 1 else ''}]"
+    if node.outputs[0].type.ndim == 0:
+        expr = f"_np.asarray({expr})"
+    return [f"{outs[0]} = {expr}"], False
 
 
 @register_kernel("numba", IncSubtensor)

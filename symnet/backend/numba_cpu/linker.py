@@ -1,27 +1,45 @@
-"""The Numba CPU backend: the whole graph as one generated Python module.
+"""The Numba CPU backend: compiled per-node kernels called by a Python driver.
 
 ``NumbaLinker(fgraph, mode)`` walks the rewritten graph in topological order
-and asks each node's kernel (registered per op class in
-``symnet.backend.registry`` by the family files beside this one) for a few
-lines of source.  Runs of consecutive nodes with kernels become *segments*:
-functions compiled eagerly with ``numba.njit`` (explicit signatures from the
-input types, C-contiguous arrays, ``cache=True``).  A node without a kernel
-(or whose kernel declines the case) runs its ``Op.perform`` between segments
-and ``warn_fallback`` says so once.  A plain-Python *driver* calls the
-segments and fallbacks in order; it is what the compiled function calls.
+and gives every node one of three implementations:
 
-Inside a segment a 0-d tensor is a numba scalar; the driver turns 0-d
-arrays into scalars on the way in and back into 0-d arrays on the way out.
-Constants bigger than a scalar are arguments of the segments, never
-globals, so they are not frozen into the machine code.
+*kernel*
+    The node's numba kernel (registered per op class under ``'numba'`` in
+    ``symnet.backend.registry`` by the family files beside this one) writes
+    a few lines of source; they become one small function compiled eagerly
+    with ``numba.njit`` (explicit signature from the input types,
+    C-contiguous arrays).  Its source uses position-independent names
+    (arguments ``a0, a1, ...``, results ``r0, ...``, scalar constants as
+    literals), so the same op on the same types gives the same text
+    wherever it occurs.  Each distinct text is one cached file (see
+    ``cache.py``): a kernel is compiled once per machine and shared by
+    every node, graph and process that needs it.  Compile time therefore
+    grows with the number of *distinct* kernels, not with the graph.
+*driver op*
+    Ops numba cannot speed up (``Dot`` is BLAS through ``np.dot`` either
+    way; reshapes, transposes, slices are views) are plain numpy lines in
+    the driver, registered with ``driver_op``: no compile cost at all.
+    A template ``(node, ins, outs) -> (lines, contiguous)`` says whether its
+    result is known C-contiguous (True, False or ``"input"``: as its first
+    input), so the driver copies (``_C``) only where a kernel may need it.
+    This is deliberate, not a fallback: there is no warning.
+*fallback*
+    A node with neither (or whose kernel declines the case) runs its
+    ``Op.perform`` in the driver and ``warn_fallback`` says so once.
 
-If a segment fails to compile the whole graph falls back to the ``py``
-linker (with a warning; an error under ``SYMNET_STRICT``).  If a call
-fails at run time the call is replayed on the ``py`` linker, which raises
-the error naming the node and the user line that built it.
+The *driver* ``make_run`` is plain Python with a ``# node k: ...`` comment
+above each call; it is what the compiled function calls.  Inside a kernel a
+0-d tensor is a numba scalar; in the driver it is a numpy scalar or a 0-d
+array.  Constants bigger than a scalar are kernel arguments, never globals,
+so they are not frozen into the machine code.
 
-The generated source (``f.source``) carries a comment naming each node, e.g.
-``# node 3: tanh(v2) -> v3``; ``symnet.export`` writes it out standalone.
+If a kernel fails to compile the whole graph falls back to the ``py`` linker
+(with a warning; an error under ``SYMNET_STRICT``).  If a call fails at run
+time the call is replayed on the ``py`` linker, which raises the error
+naming the node and the user line that built it.
+
+``f.source`` is one standalone module (the distinct kernels, then the
+driver); ``symnet.export`` writes it out.
 """
 import warnings
 
@@ -30,20 +48,32 @@ import numpy as np
 from ...configdefaults import config
 from ...graph.basic import Constant
 from ..py.linker import PyLinker, node_error
-from ..registry import kernel_for, register_linker, warn_fallback
+from ..registry import kernel_for, register_kernel, register_linker, warn_fallback
 
-__all__ = ["NumbaLinker", "Ctx", "FASTMATH", "FALLBACK_FAMILIES", "FALLBACK_OPS", "nb_type", "literal", "SUPPORTED_DTYPES"]
+__all__ = ["NumbaLinker", "Ctx", "FASTMATH", "FALLBACK_FAMILIES", "FALLBACK_OPS", "nb_type",
+           "literal", "SUPPORTED_DTYPES", "driver_op", "KERNEL_HEAD"]
 
 # NaN/Inf keep their IEEE meaning: no 'nnan' or 'ninf'.
 FASTMATH = ("afn", "arcp", "contract", "nsz", "reassoc")
 SUPPORTED_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
                     "uint32", "uint64", "float32", "float64", "complex64", "complex128")
 _NB_NAMES = {"bool": "nb.boolean"}
-# Families and ops that run their ``perform`` between compiled segments (with
-# the fallback warning): no kernel is written for them yet.
+# Families and ops that run their ``perform`` in the driver (with the
+# fallback warning): no kernel is written for them yet.
 FALLBACK_FAMILIES = ("advanced", "conv", "pool", "random", "gradient")
 FALLBACK_OPS = ("ARange", "Repeat", "Tile", "CrossentropyCategorical1Hot",
                 "SoftmaxCrossentropy")
+
+
+def driver_op(*op_classes):
+    """Decorator: register a *driver template* for ``op_classes``: numpy
+    lines run by the driver instead of a compiled kernel.  It is the numba
+    backend's implementation of the op (registered under ``'numba'``),
+    marked so that the linker calls it as a template."""
+    def deco(fn):
+        fn.driver_template = True
+        return register_kernel("numba", *op_classes)(fn)
+    return deco
 
 
 def _load_families():
@@ -52,9 +82,9 @@ def _load_families():
 
 
 def nb_type(var, readonly=False):
-    """Source text of the numba type of a segment argument holding ``var``
-    (``readonly`` for inputs, shared values and constants, which kernels
-    never write and users may pass as read-only arrays)."""
+    """Source text of the numba type of a kernel argument holding ``var``
+    (``readonly`` unless the kernel writes into it: users may pass
+    read-only arrays)."""
     t = var.type
     scalar = _NB_NAMES.get(t.dtype, f"nb.{t.dtype}")
     if t.ndim == 0:
@@ -88,12 +118,17 @@ def _is_tensor(var):
         and t.dtype in SUPPORTED_DTYPES
 
 
+def _scalar_ctor(dtype):
+    return "_np.bool_" if dtype == "bool" else f"_np.{dtype}"
+
+
 class Ctx:
     """What a kernel may ask while emitting source for one node."""
 
     def __init__(self, protected):
         self._protected = protected
         self._n = 0
+        self.destroyed = set()
 
     def tmp(self, prefix="t"):
         """A fresh local name."""
@@ -102,8 +137,12 @@ class Ctx:
 
     def can_destroy(self, var):
         """Whether a kernel may write into ``var``'s buffer (never inputs,
-        shared values, constants, outputs or views of them)."""
-        return var not in self._protected
+        shared values, constants, outputs or views of them).  A kernel asks
+        only when it means to write, so a yes marks the argument writable."""
+        ok = var not in self._protected
+        if ok:
+            self.destroyed.add(var)
+        return ok
 
 
 _VIEW_OPS = ("DimShuffle", "Subtensor", "Reshape", "Rebroadcast", "SpecifyShape")
@@ -122,8 +161,28 @@ def _protected_vars(fgraph, order):
     return prot
 
 
+def _arg_name(nm):
+    return nm.isidentifier() and nm not in ("True", "False")
+
+
+def _tuple(items):
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def _kernel_text(node, lines, args, arg_vars, results, ctx):
+    """The position-independent source of one kernel (named ``kernel``)."""
+    sig = ", ".join(nb_type(v, v not in ctx.destroyed) for v in arg_vars)
+    out = [f"@nb.njit(({sig}{',' if len(arg_vars) == 1 else ''}), **_FLAGS)",
+           f"def kernel({', '.join(args)}):",
+           f"    # {node.op}"]
+    out += [f"    {ln}" for ln in lines]
+    out.append(f"    return {results[0]}" if len(results) == 1
+               else f"    return {_tuple(results)}")
+    return "\n".join(out) + "\n"
+
+
 class NumbaLinker:
-    """Compile a FunctionGraph into one generated module (see module doc)."""
+    """Compile a FunctionGraph into kernels plus a driver (see module doc)."""
 
     backend = "numba"
 
@@ -142,11 +201,13 @@ class NumbaLinker:
         fg = self.fgraph
         names = {}
         self.consts = []          # values passed to the driver
-        const_vars = []
         for k, v in enumerate(fg.inputs):
             names[v] = f"i{k}"
-        ctx = Ctx(_protected_vars(fg, self.order))
-        n = 0
+        protected = _protected_vars(fg, self.order)
+        contig = set()      # driver names known to hold C-contiguous arrays
+        scalars = set()     # driver names known to hold numpy scalars
+        self.kernel_texts = {}   # kernel text -> local name (k0, k1, ...)
+        self.kernel_ops = {}     # local name -> op string (for the listing)
 
         def name_of(v):
             if v in names:
@@ -158,13 +219,23 @@ class NumbaLinker:
                     if lit is not None:
                         names[v] = lit
                         return lit
-                names[v] = f"c{len(self.consts)}"
+                nm = f"c{len(self.consts)}"
+                names[v] = nm
                 self.consts.append(np.ascontiguousarray(data) if data.ndim else data)
-                const_vars.append(v)
-                return names[v]
+                if data.ndim:
+                    contig.add(nm)
+                return nm
             raise KeyError(v)
 
-        blocks = []   # (node_index, node, lines or None)
+        def value(v):
+            """Driver expression of ``v`` for numpy code, perform and outputs."""
+            nm = names[v]
+            if not _arg_name(nm) or (v.type.ndim == 0 and nm[0] != "i"):
+                return f"_np.asarray({nm})"   # numpy scalars become 0-d arrays
+            return nm
+
+        drv = []
+        n = 0
         for k, node in enumerate(self.order):
             ins = [name_of(v) for v in node.inputs]
             outs = []
@@ -172,89 +243,29 @@ class NumbaLinker:
                 n += 1
                 names[v] = f"v{n}"
                 outs.append(names[v])
+            head = f"# node {k}: {node.op}({', '.join(ins)}) -> {', '.join(outs)}"
             lines = None
-            if all(_is_tensor(v) for v in node.inputs + node.outputs):
-                kernel = kernel_for("numba", type(node.op))
-                if kernel is not None:
-                    try:
-                        lines = kernel(node, ins, outs, ctx)
-                    except NotImplementedError:
-                        lines = None
+            tensors = all(_is_tensor(v) for v in node.inputs + node.outputs)
+            kernel = kernel_for("numba", type(node.op)) if tensors else None
+            if kernel is not None and getattr(kernel, "driver_template", False):
+                lines = self._driver_op(kernel, node, ins, outs, contig)
+            elif kernel is not None:
+                lines = self._kernel_call(kernel, node, ins, outs, protected, contig, scalars)
             if lines is None:
                 warn_fallback("numba", node.op)
                 self.fallback_nodes.append(node)
-            head = f"# node {k}: {node.op}({', '.join(ins)}) -> {', '.join(outs)}"
-            blocks.append((k, node, head, lines))
+                vals = [value(v) for v in node.inputs]
+                drv.append(f"{head}  (Python perform)")
+                drv.append(f"{', '.join(outs)}, = perform({k}, {_tuple(vals)})")
+            else:
+                drv.append(head)
+                drv.extend(lines)
         for v in fg.outputs:   # outputs that are constants need a name too
             name_of(v)
         self.names = names
-        return self._assemble(blocks, names)
-
-    def _assemble(self, blocks, names):
-        fg = self.fgraph
-        # group consecutive compiled blocks into segments
-        groups = []
-        for blk in blocks:
-            if blk[3] is None:
-                groups.append(("py", [blk]))
-            elif groups and groups[-1][0] == "nb":
-                groups[-1][1].append(blk)
-            else:
-                groups.append(("nb", [blk]))
-        # where each variable is used (by group index) for liveness
-        last_use = {}
-        for gi, (_, blks) in enumerate(groups):
-            for _, node, _, _ in blks:
-                for v in node.inputs:
-                    last_use[v] = max(last_use.get(v, -1), gi)
-        out_set = set(fg.outputs)
-        fixed = set(fg.inputs) | {v for v in names if isinstance(v, Constant)}
-        seg_src, drv = [], []
-        self.segments = []
-        scalar_wrap = {}
-        for gi, (kind, blks) in enumerate(groups):
-            if kind == "py":
-                _, node, head, _ = blks[0]
-                k = self.order.index(node)
-                outs = [names[v] for v in node.outputs]
-                ins = [_value(names[v]) for v in node.inputs]
-                drv.append(f"    {head}  (Python perform)")
-                drv.append(f"    {', '.join(outs)}, = perform({k}, "
-                           f"({', '.join(ins)}{',' if len(ins) == 1 else ''}))")
-                continue
-            produced, args = set(), []
-            for _, node, _, _ in blks:
-                for v in node.inputs:
-                    if v not in produced and v not in args and _arg_name(names[v]):
-                        args.append(v)
-                produced.update(node.outputs)
-            results = [v for v in _ordered(blks) if v in out_set or last_use.get(v, -1) > gi]
-            sname = f"seg{len(self.segments)}"
-            self.segments.append(sname)
-            sig = ", ".join(nb_type(v, v in fixed) for v in args)
-            seg_src.append(f"@nb.njit(({sig}{',' if len(args) == 1 else ''}), **_FLAGS)")
-            seg_src.append(f"def {sname}({', '.join(names[v] for v in args)}):")
-            for _, node, head, lines in blks:
-                seg_src.append(f"    {head}")
-                seg_src.extend(f"    {ln}" for ln in lines)
-            res = ", ".join(names[v] for v in results)
-            seg_src.append(f"    return ({res}{',' if len(results) == 1 else ''})")
-            seg_src.append("")
-            seg_src.append("")
-            call_args = ", ".join(_pass(names[v], v) for v in args)
-            if results:
-                drv.append(f"    {res}, = {sname}({call_args})")
-            else:
-                drv.append(f"    {sname}({call_args})")
-            for v in results:
-                if v.type.ndim == 0:
-                    drv.append(f"    {names[v]} = _np.asarray({names[v]}, _np.{v.type.dtype})")
         in_names = ", ".join(names[v] for v in fg.inputs)
-        ret = ", ".join(_value(names[v]) for v in fg.outputs)
+        ret = ", ".join(value(v) for v in fg.outputs)
         consts = ", ".join(f"c{k}" for k in range(len(self.consts)))
-        from .elemwise import HELPERS
-        header = _MODULE_HEAD.format(fastmath="{" + ", ".join(repr(f) for f in FASTMATH)
-                                     + "}") + HELPERS.lstrip("\n") + "\n\n"
         driver = [
             "def make_run(consts, perform, recover):",
             "    \"\"\"The driver: ``run(*inputs, *shared) -> [outputs..., updates...]``.\"\"\"",
@@ -264,19 +275,85 @@ class NumbaLinker:
             f"    def run({in_names}):",
             "        try:",
         ]
-        driver += ["        " + ln for ln in drv]
+        driver += ["            " + ln for ln in drv]
         driver += [f"            return [{ret}]",
                    "        except Exception as exc:",
-                   f"            return recover(exc, ({in_names}{',' if len(fg.inputs) == 1 else ''}))",
+                   f"            return recover(exc, {_tuple([names[v] for v in fg.inputs])})",
                    "    return run", ""]
-        return header + "\n".join(seg_src) + "\n".join(driver)
+        self.driver_source = "\n".join(driver)
+        return self._listing()
+
+    def _driver_op(self, template, node, ins, outs, contig):
+        try:
+            lines, is_contig = template(node, ins, outs)
+        except NotImplementedError:
+            return None
+        if is_contig == "input":   # a view that keeps its input's layout
+            is_contig = ins[0] in contig
+        if is_contig:
+            contig.update(outs)
+        return lines
+
+    def _kernel_call(self, kernel, node, ins, outs, protected, contig, scalars):
+        args, arg_vars, kins, call = [], [], [], []
+        for v, nm in zip(node.inputs, ins):
+            if not _arg_name(nm):          # a scalar literal: part of the kernel text
+                kins.append(nm)
+                continue
+            if v in arg_vars:
+                kins.append(args[arg_vars.index(v)])
+                continue
+            a = f"a{len(args)}"
+            args.append(a)
+            arg_vars.append(v)
+            kins.append(a)
+            if v.type.ndim == 0:
+                call.append(nm if nm in scalars else f"{nm}[()]")
+            else:
+                call.append(nm if nm in contig else f"_C({nm})")
+        results = [f"r{j}" for j in range(len(outs))]
+        ctx = Ctx(protected)
+        try:
+            body = kernel(node, kins, results, ctx)
+        except NotImplementedError:
+            return None
+        text = _kernel_text(node, body, args, arg_vars, results, ctx)
+        kname = self.kernel_texts.get(text)
+        if kname is None:
+            kname = self.kernel_texts[text] = f"k{len(self.kernel_texts)}"
+            self.kernel_ops[kname] = str(node.op)
+        lines = [f"{', '.join(outs)}{',' if len(outs) > 1 else ''} = "
+                 f"{kname}({', '.join(call)})"]
+        for v, nm in zip(node.outputs, outs):
+            if v.type.ndim == 0:       # numba returns Python scalars: fix the dtype
+                lines.append(f"{nm} = {_scalar_ctor(v.type.dtype)}({nm})")
+                scalars.add(nm)
+            else:
+                contig.add(nm)
+        return lines
+
+    def _listing(self):
+        """``f.source``: a standalone module (header, kernels, driver)."""
+        parts = [_MODULE_HEAD.format(fastmath=_fastmath_text())]
+        texts = list(self.kernel_texts)
+        if any("_tanh32" in t for t in texts):
+            from .elemwise import HELPERS
+            parts.append(HELPERS.lstrip("\n") + "\n")
+        for text, kname in self.kernel_texts.items():
+            parts.append(text.replace("def kernel(", f"def {kname}(", 1) + "\n")
+        parts.append(self.driver_source)
+        return "\n".join(parts)
 
     # -- compilation ------------------------------------------------------------
 
     def make_thunk(self):
         from .cache import load_module
+        kernels, self.paths = {}, []
         try:
-            module, path, key = load_module(self.source)
+            for text, kname in self.kernel_texts.items():
+                module, path, key = load_module(kernel_module(text), "k")
+                kernels[kname] = module.kernel
+                self.paths.append(path)
         except Exception as exc:
             if config.strict:
                 raise
@@ -286,8 +363,10 @@ class NumbaLinker:
             py = self._py_linker()
             py.source = self.source
             return py
-        self.path, self.key, self.module = path, key, module
-        run = module.make_run(self.consts, self._perform, self._recover)
+        self.kernels = kernels
+        ns = {"np": np, "_np": np, "_C": np.ascontiguousarray, **kernels}
+        exec(compile(self.driver_source, "<symnet numba driver>", "exec"), ns)
+        run = ns["make_run"](self.consts, self._perform, self._recover)
         run.source = self.source
         run.linker = self
         return run
@@ -317,31 +396,34 @@ class NumbaLinker:
         return result
 
 
-def _arg_name(nm):
-    return nm.isidentifier() and nm not in ("True", "False")
+def _fastmath_text():
+    return "{" + ", ".join(repr(f) for f in FASTMATH) + "}"
 
 
-def _value(nm):
-    """Driver-side expression of a name (literals become 0-d arrays)."""
-    return nm if _arg_name(nm) else f"_np.asarray({nm})"
+KERNEL_HEAD = '''"""One kernel of symnet's numba backend (shared by every graph using it)."""
+import numpy as np
+import numba as nb
+
+_FLAGS = dict(cache=True, nogil=True, error_model="numpy",
+              fastmath={fastmath})
 
 
-def _pass(name, var):
-    if var.type.ndim == 0:
-        return f"{name}[()]"
-    return f"_C({name})"
+'''
 
 
-def _ordered(blks):
-    out = []
-    for _, node, _, _ in blks:
-        out.extend(node.outputs)
-    return out
+def kernel_module(text):
+    """The source of the cached module holding the kernel ``text``."""
+    parts = [KERNEL_HEAD.format(fastmath=_fastmath_text())]
+    if "_tanh32" in text:
+        from .elemwise import HELPERS
+        parts.append(HELPERS.lstrip("\n") + "\n\n")
+    parts.append(text)
+    return "".join(parts)
 
 
 _MODULE_HEAD = '''"""Generated by symnet's numba backend: one graph, compiled by numba.
 
-``seg*`` are the compiled segments (0-d tensors are scalars inside them);
+``k*`` are the compiled kernels (0-d tensors are scalars inside them);
 ``make_run`` builds the driver that calls them in order.
 """
 import numpy as np
@@ -351,7 +433,6 @@ import numba as nb
 _C = _np.ascontiguousarray
 _FLAGS = dict(cache=True, nogil=True, error_model="numpy",
               fastmath={fastmath})
-
 
 '''
 

@@ -1,8 +1,9 @@
-"""Numba templates for shape ops: Shape, Shape_i, MakeVector, Reshape,
-Alloc, Join, Rebroadcast.  ARange, Tile and Repeat run their ``perform``."""
-from ..registry import register_kernel
+"""Shape ops in the numba backend's driver: Shape, Shape_i, MakeVector,
+Reshape, Alloc, Join and Rebroadcast are numpy lines (views, tiny vectors or
+one memcpy: a compiled kernel would only add compile time).  ARange, Tile
+and Repeat run their ``perform``."""
+from .linker import driver_op
 from ...tensor.ops.shape import Alloc, Join, MakeVector, Rebroadcast, Reshape, Shape, Shape_i
-from .elemwise import cast_expr
 
 __all__ = []
 
@@ -11,72 +12,49 @@ def _tuple(items):
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
-@register_kernel("numba", Shape)
-def shape_kernel(node, ins, outs, ctx):
-    (x,) = ins
-    nd = node.inputs[0].type.ndim
-    lines = [f"{outs[0]} = np.empty({nd}, np.int64)"]
-    lines += [f"{outs[0]}[{k}] = {x}.shape[{k}]" for k in range(nd)]
-    return lines
+@driver_op(Shape)
+def shape_driver(node, ins, outs):
+    return [f"{outs[0]} = _np.array(_np.shape({ins[0]}), _np.int64)"], True
 
 
-@register_kernel("numba", Shape_i)
-def shape_i_kernel(node, ins, outs, ctx):
-    return [f"{outs[0]} = np.int64({ins[0]}.shape[{node.op.i}])"]
+@driver_op(Shape_i)
+def shape_i_driver(node, ins, outs):
+    return [f"{outs[0]} = _np.int64({ins[0]}.shape[{node.op.i}])"], False
 
 
-@register_kernel("numba", MakeVector)
-def make_vector_kernel(node, ins, outs, ctx):
+@driver_op(MakeVector)
+def make_vector_driver(node, ins, outs):
     dt = node.outputs[0].type.dtype
-    lines = [f"{outs[0]} = np.empty({len(ins)}, np.{dt})"]
-    lines += [f"{outs[0]}[{k}] = {cast_expr(s, dt)}" for k, s in enumerate(ins)]
-    return lines
+    return [f"{outs[0]} = _np.array([{', '.join(ins)}], _np.{dt})"], True
 
 
-@register_kernel("numba", Reshape)
-def reshape_kernel(node, ins, outs, ctx):
+@driver_op(Reshape)
+def reshape_driver(node, ins, outs):
     x, shp = ins
-    xv = node.inputs[0]
-    nd = node.op.ndim
-    src = ctx.tmp("r")
-    if xv.type.ndim == 0:
-        lines = [f"{src} = np.full(1, {x}, np.{xv.type.dtype})"]
-    else:
-        lines = [f"{src} = np.ascontiguousarray({x}).ravel()"]
-    if nd == 0:
-        return lines + [f"if {src}.size != 1:",
-                        "    raise ValueError('reshape: cannot reshape into a 0-d array')",
-                        f"{outs[0]} = {src}[0]"]
-    dims = _tuple([f"{shp}[{k}]" for k in range(nd)])
-    return lines + [f"{outs[0]} = {src}.reshape({dims})"]
+    return [f"{outs[0]} = _np.reshape({x}, {_tuple([f'int({shp}[{k}])' for k in range(node.op.ndim)])})"], \
+        "input"
 
 
-@register_kernel("numba", Alloc)
-def alloc_kernel(node, ins, outs, ctx):
+@driver_op(Alloc)
+def alloc_driver(node, ins, outs):
     value, *shp = ins
-    vv = node.inputs[0]
     dt = node.outputs[0].type.dtype
-    if not shp:
-        return [f"{outs[0]} = {cast_expr(value, dt)}"]
-    shape = _tuple([f"{s}" for s in shp])
-    if vv.type.ndim == 0:
-        return [f"{outs[0]} = np.full({shape}, {value}, np.{dt})"]
-    conv = "" if vv.type.dtype == dt else f".astype(np.{dt})"
-    return [f"{outs[0]} = np.broadcast_to({value}, {shape}).copy(){conv}"]
+    shape = _tuple([f"int({s})" for s in shp])
+    return [f"{outs[0]} = _np.empty({shape}, _np.{dt})",
+            f"{outs[0]}[...] = {value}"], True
 
 
-@register_kernel("numba", Join)
-def join_kernel(node, ins, outs, ctx):
+@driver_op(Join)
+def join_driver(node, ins, outs):
     dt = node.outputs[0].type.dtype
-    if any(v.type.ndim == 0 for v in node.inputs):
-        raise NotImplementedError("join of scalars")
-    parts = [x if v.type.dtype == dt else f"{x}.astype(np.{dt})"
-             for x, v in zip(ins, node.inputs)]
-    return [f"{outs[0]} = np.concatenate({_tuple(parts)}, axis={node.op.axis})"]
+    expr = f"_np.concatenate({_tuple(ins)}, axis={node.op.axis})"
+    if any(v.type.dtype != dt for v in node.inputs):
+        expr += f".astype(_np.{dt})"
+    return [f"{outs[0]} = {expr}"], True
 
 
-@register_kernel("numba", Rebroadcast)
-def rebroadcast_kernel(node, ins, outs, ctx):
+@driver_op(Rebroadcast)
+def rebroadcast_driver(node, ins, outs):
     (x,) = ins
     lines = []
     for ax, b in node.op.axes:
@@ -84,4 +62,4 @@ def rebroadcast_kernel(node, ins, outs, ctx):
             lines.append(f"if {x}.shape[{ax}] != 1:")
             lines.append("    raise ValueError('rebroadcast: axis declared broadcastable "
                          "has size != 1')")
-    return lines + [f"{outs[0]} = {x}"]
+    return lines + [f"{outs[0]} = {x}"], "input"

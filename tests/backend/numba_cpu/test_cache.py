@@ -9,6 +9,7 @@ import numpy as np
 
 import symnet
 import symnet.tensor as T
+from symnet.backend.numba_cpu import cache
 from symnet.backend.numba_cpu.cache import load_module, module_key, cache_dir
 from symnet.compile.mode import Mode
 
@@ -25,7 +26,7 @@ SCRIPT = textwrap.dedent("""
     f = symnet.function([x], T.sum(T.tanh(x) * 3, axis=0), mode=Mode('numba', None))
     link = time.perf_counter() - t
     lk = f.thunk.linker
-    segs = [getattr(lk.module, s) for s in lk.segments]
+    segs = list(lk.kernels.values())
     hits = sum(sum(s.stats.cache_hits.values()) for s in segs)
     misses = sum(sum(s.stats.cache_misses.values()) for s in segs)
     out = f(np.ones((2, 3), 'float32')).tolist()
@@ -58,11 +59,12 @@ def test_corrupt_cache_file_is_rebuilt():
     x = T.dvector("x")
     mode = Mode("numba", optimizer=None)
     f = symnet.function([x], T.exp(x) - 1, mode=mode)
-    path = f.thunk.linker.path
+    (path,) = [p for p in f.thunk.linker.paths if "np.exp" in open(p).read()]
     with open(path, "w") as fh:     # truncated garbage
-        fh.write("def seg0(:\n")
+        fh.write("def kernel(:\n")
+    cache._LOADED.clear()           # as if in a new process
     g = symnet.function([x], T.exp(x) - 1, mode=mode)
-    assert g.thunk.linker.path == path
+    assert path in g.thunk.linker.paths
     np.testing.assert_allclose(g(np.zeros(2)), [0.0, 0.0])
     with open(path) as fh:
         assert fh.readline().startswith("# symnet-numba-module")
@@ -70,6 +72,7 @@ def test_corrupt_cache_file_is_rebuilt():
     text = open(path).read()
     with open(path, "w") as fh:
         fh.write(text.replace("np.exp", "np.log"))
+    cache._LOADED.clear()
     h = symnet.function([x], T.exp(x) - 1, mode=mode)
     np.testing.assert_allclose(h(np.zeros(2)), [0.0, 0.0])
 
@@ -80,3 +83,19 @@ def test_key_depends_on_source_and_files_are_atomic():
     mod, path, key = load_module("VALUE = 42\n")
     assert mod.VALUE == 42 and os.path.dirname(path) == cache_dir()
     assert not [p for p in os.listdir(cache_dir()) if p.startswith(".tmp_")]
+
+
+def test_identical_kernels_are_shared_across_graphs():
+    # the same op on the same types compiles once: a second graph whose nodes
+    # sit at other positions, with other neighbours, loads no new kernel file
+    use_tmp_cache()
+    mode = Mode("numba", optimizer=None)
+    x, y = T.fmatrix("x"), T.fmatrix("y")
+    f = symnet.function([x], T.sum(T.exp(x), axis=1), mode=mode)
+    before = set(os.listdir(cache_dir()))
+    g = symnet.function([x, y], [T.dot(x, y), T.sum(T.exp(T.dot(x, y)), axis=1)], mode=mode)
+    assert set(os.listdir(cache_dir())) == before
+    assert len(g.thunk.linker.kernels) == 2 and "np.dot" in g.source
+    xv = np.random.default_rng(0).normal(size=(3, 3)).astype("float32")
+    np.testing.assert_allclose(g(xv, xv)[1], np.exp(xv @ xv).sum(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(f(xv), np.exp(xv).sum(axis=1), rtol=1e-5)
