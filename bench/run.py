@@ -167,6 +167,33 @@ def run_w3(systems, quick, rows):
             if name.startswith("symnet"):
                 warm[name] = _subprocess_time(name, n, fresh_cache=False)
         rows += [row, warm]
+    rows.append(_rewrite_scaling(quick))
+
+
+def _rewrite_scaling(quick):
+    """W3's graphs through build + grad + rewrite only (py linker, no numba
+    compile): seconds of rewriting per 1,000 rewritten nodes, per N."""
+    import symnet
+    import symnet.tensor as T
+    notes = []
+    for n in ((20, 100) if quick else (20, 100, 400)):
+        rng = np.random.RandomState(0)
+        y = T.fmatrix("y")
+        h, params = y, []
+        t0 = time.perf_counter()
+        for _ in range(n // 2):
+            w = symnet.shared((rng.randn(64, 64) * 0.1).astype("float32"))
+            b = symnet.shared(np.zeros(64, "float32"))
+            params += [w, b]
+            h = T.tanh(T.dot(h, w) + b)
+        grads = symnet.grad(T.sum(h), params)
+        t1 = time.perf_counter()
+        f = symnet.function([y], grads, mode="py")
+        nodes = len(f.fgraph.apply_nodes)
+        notes.append(f"N={n}: build+grad {t1 - t0:.2f}s, rewrite {f.profile['rewrite']:.2f}s "
+                     f"for {nodes} nodes = {1000 * f.profile['rewrite'] / nodes:.2f}s/1k nodes")
+    return {"workload": "W3 rewrite scaling (py linker)", "unit": "",
+            "note": "; ".join(notes)}
 
 
 def _subprocess_time(system, n, fresh_cache):
