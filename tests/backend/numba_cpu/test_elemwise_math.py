@@ -1,0 +1,157 @@
+"""The numba backend's branch-free float32 exp / tanh / sigmoid helpers
+(``elemwise.HELPERS``): ulp bounds on dense sweeps, special values, and a
+fused graph with its gradient against numpy."""
+import warnings
+
+import numpy as np
+import pytest
+
+import symnet
+import symnet.tensor as T
+from symnet.compile.mode import Mode
+
+from .helpers import use_tmp_cache
+
+NB = Mode("numba", optimizer=None)
+
+
+def _compile(build, dtype="float32"):
+    """A numba function of one vector input; it must really run numba code."""
+    use_tmp_cache()
+    x = T.vector("x", dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "the numba backend failed")
+        fn = symnet.function([x], build(x), mode=NB)
+    return fn
+
+
+def _ulps(got, want):
+    """|got - want| in units of the float32 spacing at ``want`` (float32)."""
+    want = np.asarray(want, np.float32)
+    err = np.abs(got.astype(np.float64) - want.astype(np.float64))
+    return err / np.spacing(np.abs(want)).astype(np.float64)
+
+
+def _run(fn, x):
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "the numba kernel failed")
+        with np.errstate(all="ignore"):
+            return fn(x)
+
+
+@pytest.fixture(scope="module")
+def fns():
+    return {"exp": _compile(T.exp), "tanh": _compile(T.tanh),
+            "sigmoid": _compile(T.sigmoid)}
+
+
+def test_float32_uses_helpers_float64_uses_numpy(fns):
+    assert "_exp32(" in fns["exp"].source
+    assert "_tanh32(" in fns["tanh"].source
+    assert "_sigmoid32(" in fns["sigmoid"].source
+    f64 = _compile(lambda x: T.exp(x) + T.tanh(x), "float64")
+    assert "_exp32(" not in f64.source and "_tanh32(" not in f64.source
+    x = np.linspace(-5, 5, 101)
+    np.testing.assert_allclose(f64(x), np.exp(x) + np.tanh(x), rtol=1e-14, atol=1e-15)
+
+
+def test_exp_ulp_sweep(fns):
+    x = np.linspace(-88, 88, 4_000_001, dtype=np.float32)
+    got = _run(fns["exp"], x)
+    assert got.dtype == np.float32
+    exact = np.exp(x.astype(np.float64)).astype(np.float32)
+    assert _ulps(got, exact).max() <= 1.0
+    # numpy's own float32 exp is up to ~2.5 ulp off the rounded exact value
+    assert _ulps(got, np.exp(x)).max() <= 3.0
+
+
+def test_exp_denormal_and_overflow_edges(fns):
+    # outputs in the subnormal range lose relative precision: compare in
+    # units of the smallest subnormal there, and near the overflow edge
+    x = np.linspace(-103.9, -87.4, 200_001, dtype=np.float32)
+    got = _run(fns["exp"], x)
+    want = np.exp(x.astype(np.float64))
+    tiny = np.float64(np.finfo(np.float32).smallest_subnormal)
+    assert np.max(np.abs(got - want) / np.maximum(np.spacing(want.astype(np.float32)),
+                                                  tiny)) <= 2.0
+    hi = np.array([88.72, 88.7228, 88.7229, 88.75, 89.0, 89.5, 1e4, 3e38], np.float32)
+    got = _run(fns["exp"], hi)
+    with np.errstate(over="ignore"):
+        want = np.exp(hi.astype(np.float64)).astype(np.float32)
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
+    finite = np.isfinite(want)
+    assert _ulps(got[finite], want[finite]).max() <= 1.0
+
+
+def test_exp_special_values(fns):
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, -104.0, -105.0, -1e30, -3e38,
+                  1e-30, -1e-30, 1e-45], np.float32)
+    got = _run(fns["exp"], x)
+    np.testing.assert_array_equal(got, np.array(
+        [np.inf, 0, np.nan, 1, 1, 0, 0, 0, 0, 1, 1, 1], np.float32))
+
+
+def test_tanh_ulp_sweep(fns):
+    x = np.linspace(-10, 10, 4_000_001, dtype=np.float32)
+    got = _run(fns["tanh"], x)
+    assert got.dtype == np.float32
+    assert _ulps(got, np.tanh(x)).max() <= 2.0
+    assert _ulps(got, np.tanh(x.astype(np.float64))).max() <= 2.0
+    # near zero (the polynomial branch and its seam with the exp branch)
+    small = np.concatenate([np.geomspace(1e-38, 1.0, 200_000, dtype=np.float32),
+                            np.linspace(0.86, 0.89, 100_001, dtype=np.float32)])
+    for s in (small, -small):
+        assert _ulps(_run(fns["tanh"], s), np.tanh(s)).max() <= 2.0
+
+
+def test_tanh_special_values(fns):
+    x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 9.5, -9.5, 50, -1e30, 1e-45,
+                  -1e-45], np.float32)
+    got = _run(fns["tanh"], x)
+    want = np.array([1, -1, np.nan, 0, -0.0, 1, -1, 1, -1, 1e-45, -1e-45], np.float32)
+    np.testing.assert_array_equal(got, want)
+    assert np.signbit(got[4]) and not np.signbit(got[3])
+
+
+def test_sigmoid_ulp_and_special_values(fns):
+    x = np.linspace(-80, 80, 2_000_001, dtype=np.float32)
+    got = _run(fns["sigmoid"], x)
+    want = 1.0 / (1.0 + np.exp(-x.astype(np.float64)))
+    assert _ulps(got, want.astype(np.float32)).max() <= 2.0
+    sp = np.array([np.inf, -np.inf, np.nan, 0.0, 200.0, -200.0], np.float32)
+    np.testing.assert_array_equal(_run(fns["sigmoid"], sp),
+                                  np.array([1, 0, np.nan, 0.5, 1, 0], np.float32))
+
+
+def test_fused_graph_and_gradient_match_numpy():
+    """The bench's W2 graph (fused tanh * exp with its gradient) in numba
+    mode against a float64 numpy reference."""
+    a, b = np.float32(0.7), np.float32(-0.2)
+    use_tmp_cache()
+    x = T.fvector("x")
+    e = T.tanh(a * x + b) * T.exp(-x * x)
+    loss = T.sum(e)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", "the numba backend failed")
+        fn = symnet.function([x], [e, loss, symnet.grad(loss, x)], mode="numba")
+    assert "_exp32(" in fn.source and "_tanh32(" in fn.source
+    xv = np.random.RandomState(0).randn(10_000).astype(np.float32) * 3
+    xv[:4] = [0.0, -0.0, 12.0, -12.0]
+    got_e, got_loss, got_g = _run(fn, xv)
+    # exp's argument -x*x as the graph rounds it (its rounding error times
+    # x*x is the rest); a*x + b may be one fused multiply-add, hence the
+    # absolute term in the tolerance below
+    x64 = xv.astype(np.float64)
+    t = np.tanh(0.7 * x64 - 0.2)
+    ex = np.exp((-(xv * xv)).astype(np.float64))
+    slack = 2e-7 * (np.abs(0.7 * x64) + 0.2) * ex   # one rounding of a*x + b
+    g1, g2 = (1 - t * t) * 0.7 * ex, 2 * x64 * t * ex
+    want_g = g1 - g2
+    assert got_e.dtype == got_g.dtype == np.float32
+    # each element: tanh and exp at <= 2 ulp each plus a few float32 roundings
+    assert np.all(np.abs(got_e - t * ex) <= 1e-6 * np.abs(t * ex) + slack + 1e-44)
+    # the two terms of the gradient cancel: bound by their magnitudes; where
+    # exp(-x*x) is subnormal (|x| > 9.3) float32 keeps only a few digits
+    assert np.all(np.abs(got_g - want_g)
+                  <= 2e-6 * (np.abs(g1) + np.abs(g2)) + 3 * (1 + np.abs(x64)) * slack + 1e-40)
+    np.testing.assert_allclose(got_loss, np.sum(t * ex), rtol=1e-5)
