@@ -20,11 +20,12 @@ Examples
 import argparse
 import os
 import sys
-import tempfile
 import time
 import warnings
 
 import numpy as np
+
+from ._io import atomic_write
 
 __all__ = ["main", "build_parser", "build_mlp", "build_custom_mlp", "iterate_minibatches",
            "save_params", "load_data", "limit_blas_threads", "train", "CLIError"]
@@ -158,19 +159,8 @@ def save_params(path, values):
     >>> sorted(np.load(path).files)
     ['arr_0', 'arr_1']
     """
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".params-", suffix=".npz.tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, *values)
-        os.replace(tmp, path)
-    except BaseException:
-        # KeyboardInterrupt included: never leave the temporary file behind.
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, lambda fh: np.savez(fh, *values), binary=True,
+                 prefix=".params-", suffix=".npz.tmp")
 
 
 def limit_blas_threads(n):

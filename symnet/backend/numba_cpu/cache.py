@@ -21,7 +21,8 @@ import hashlib
 import importlib.util
 import os
 import sys
-import tempfile
+
+from ..._io import atomic_write
 
 __all__ = ["cache_dir", "module_key", "load_module"]
 
@@ -73,17 +74,7 @@ def _valid(path, header):
 
 
 def _write(path, text):
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp_", suffix=".py")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, lambda fh: fh.write(text), prefix=".tmp_", suffix=".py")
 
 
 def _import(name, path):
