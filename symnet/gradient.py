@@ -636,22 +636,27 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
     inputs = [T.TensorType(p.dtype, shape=tuple(1 if s == 1 else None for s in p.shape))(
         f"input {i}") for i, p in enumerate(pt)]
     out = T.as_tensor_variable(fun(*inputs))
+    # The random projection is an input, not a constant: two functions are
+    # compiled whatever ``n_tests`` is, and the projected cost of the finite
+    # differences is a numpy dot of ``f_out``'s value with it.
+    proj = T.TensorType(out.dtype if _float(out) else "float64",
+                        shape=tuple(1 if s == 1 else None for s in out.type.shape))("projection")
+    float_inputs = [i for i, p in zip(inputs, pt) if p.dtype.kind == "f"]
+    idx = [k for k, p in enumerate(pt) if p.dtype.kind == "f"]
+    f_out = function(inputs, out, mode=mode, on_unused_input="ignore")
+    f_grad = function(inputs + [proj], grad(T.sum(out * proj), float_inputs,
+                                            disconnected_inputs="ignore"),
+                      mode=mode, on_unused_input="ignore")
     for _ in range(n_tests):
-        proj_val = rng.uniform(-1.0, 1.0, size=_eval_shape(inputs, out, pt, mode))
-        proj = T.constant(np.asarray(proj_val, dtype=out.dtype if _float(out) else "float64"))
-        cost = T.sum(out * proj)
-        float_inputs = [i for i, p in zip(inputs, pt) if p.dtype.kind == "f"]
-        f_cost = function(inputs, cost, mode=mode, on_unused_input="ignore")
-        f_grad = function(inputs, grad(cost, float_inputs, disconnected_inputs="ignore"),
-                          mode=mode, on_unused_input="ignore")
-        sym = f_grad(*pt)
+        proj_val = np.asarray(rng.uniform(-1.0, 1.0, size=np.shape(f_out(*pt))),
+                              dtype=proj.dtype)
+        sym = f_grad(*pt, proj_val)
         sym = sym if isinstance(sym, list) else [sym]
-        idx = [k for k, p in enumerate(pt) if p.dtype.kind == "f"]
 
-        def fc(*vals):
-            return float(f_cost(*vals))
+        def cost(*vals):
+            return float(np.sum(np.asarray(f_out(*vals), dtype="float64") * proj_val))
         work = [p.copy() for p in pt]
-        num_all = numeric_grad(lambda *a: fc(*work), [work[k] for k in idx], eps)
+        num_all = numeric_grad(lambda *a: cost(*work), [work[k] for k in idx], eps)
         for k, s, n in zip(idx, sym, num_all):
             s = np.asarray(s, dtype="float64")
             abs_err = np.abs(s - n)
@@ -664,12 +669,6 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
                 pos = tuple(int(p) for p in np.unravel_index(flat, s.shape))
                 raise GradientError(k, pos, s.shape, float(s[pos]), float(n[pos]),
                                     float(abs_err[pos]), float(rel_err[pos]), abs_tol, rel_tol)
-
-
-def _eval_shape(inputs, out, pt, mode):
-    from .compile.function import function
-    f = function(inputs, out, mode=mode, on_unused_input="ignore")
-    return np.shape(f(*pt))
 
 
 verify_grad.E_grad = GradientError

@@ -20,6 +20,8 @@ Per-op tests are then one line each::
 Other helpers: ``rand`` makes random arrays of a dtype, ``backends()`` lists
 the backends checked, ``modes()`` the Mode objects used.
 """
+import os
+
 import numpy as np
 
 import symnet
@@ -27,7 +29,22 @@ from symnet import tensor as T
 from symnet.compile.mode import Mode
 from symnet.graph.traversal import io_toposort
 
+# Set when the whole suite runs on one compiled backend (``SYMNET_FORCE_BACKEND``,
+# see ``symnet.compile.mode.get_mode``): every drawn graph then costs kernel
+# compiles instead of a few numpy calls.
+FORCED_BACKEND = os.environ.get("SYMNET_FORCE_BACKEND") or None
+FORCED_MAX_EXAMPLES = 3
+
+
+def examples(n):
+    """A hypothesis ``max_examples``: ``n`` in the reference run, at most
+    ``FORCED_MAX_EXAMPLES`` in a forced-backend run, whose job is to run every
+    test's code path on that backend (the reference run draws the full
+    count; backend-against-py agreement has its own drawn tests)."""
+    return min(n, FORCED_MAX_EXAMPLES) if FORCED_BACKEND else n
+
 __all__ = ["check_op", "check_grad", "check_infer_shape", "rand", "backends", "modes",
+           "examples", "FORCED_BACKEND",
            "default_tol"]
 
 

@@ -16,6 +16,7 @@ from symnet.gradient import (DisconnectedInputError, GradientError, NullTypeGrad
 from symnet.graph.basic import Apply
 from symnet.graph.op import Op
 from symnet.graph.traversal import toposort
+from tests.oracles import examples
 
 
 def fn(inputs, outputs):
@@ -477,7 +478,7 @@ BINARY_SAFE = [T.add, T.sub, T.mul, lambda a, b: a / (1.5 + T.tanh(b)),
                lambda a, b: a * T.sum(b)]
 
 
-@settings(max_examples=20, deadline=None, derandomize=True)
+@settings(max_examples=examples(20), deadline=None, derandomize=True)
 @given(program=st.lists(st.tuples(st.booleans(), st.integers(0, 100), st.integers(0, 100),
                                   st.integers(0, 100)), min_size=1, max_size=8))
 def test_random_expressions_against_finite_differences(program):

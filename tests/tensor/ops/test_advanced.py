@@ -12,7 +12,7 @@ from symnet.compile.mode import Mode
 from symnet.graph.traversal import io_toposort
 from symnet.tensor.ops import advanced as A
 from symnet.tensor.ops.indexing import Subtensor
-from tests.oracles import check_op, rand
+from tests.oracles import check_op, examples, rand
 
 MODES = ["py", Mode("py", optimizer=None)]
 I = np.array  # noqa: E741
@@ -193,7 +193,7 @@ def test_subtensor_grad_accumulates_repeated_indices():
     np.testing.assert_array_equal(g.eval({m: a}, mode="py"), [[2, 0], [4, 0]])
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(st.lists(st.integers(-4, 3), min_size=1, max_size=6), st.integers(0, 1))
 def test_random_int_indices_match_numpy(idx, axis):
     a = rand((4, 4))

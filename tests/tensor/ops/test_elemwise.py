@@ -8,7 +8,7 @@ import symnet
 import symnet.tensor as T
 from symnet.configdefaults import config
 from symnet.tensor.ops.elemwise import SCALAR_OPS, DimShuffle
-from tests.oracles import check_op, rand
+from tests.oracles import check_op, examples, rand
 
 
 def _sigmoid(x):
@@ -109,7 +109,7 @@ def test_transcendental_of_ints_is_floatx():
     check_op(T.sqrt, [np.arange(5, dtype="int32")], ref=lambda a: np.sqrt(a))
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(st.lists(st.integers(1, 4), min_size=0, max_size=3),
        st.lists(st.booleans(), min_size=3, max_size=3),
        st.integers(0, 3))

@@ -9,8 +9,9 @@ import symnet
 import symnet.tensor as T
 from symnet.gradient import verify_grad
 from symnet.tensor.ops.elemwise import SCALAR_OPS, elemwise
+from tests.oracles import examples
 
-SETTINGS = settings(max_examples=10, deadline=None, derandomize=True)
+SETTINGS = settings(max_examples=examples(10), deadline=None, derandomize=True)
 
 # shapes of up to 3 axes with small sizes (1 included: broadcastable axes)
 shapes = st.lists(st.integers(1, 3), min_size=0, max_size=3).map(tuple)

@@ -7,8 +7,9 @@ from hypothesis import given, settings, strategies as st
 import symnet
 import symnet.tensor as T
 from symnet.gradient import DisconnectedInputError, verify_grad
+from tests.oracles import examples
 
-SETTINGS = settings(max_examples=10, deadline=None, derandomize=True)
+SETTINGS = settings(max_examples=examples(10), deadline=None, derandomize=True)
 
 
 def check(fun, *pts):

@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 import symnet
 import symnet.tensor as T
-from tests.oracles import check_op, rand
+from tests.oracles import check_op, examples, rand
 
 CONST_INDICES = [1, -1, (0, 2), slice(1, None), slice(None, -1), slice(None, None, 2),
                  slice(None, None, -1), slice(-3, -1), (slice(None), 1), (1, slice(2, 0, -1)),
@@ -111,7 +111,7 @@ def test_set_subtensor_on_shared_update():
     np.testing.assert_array_equal(w.get_value(), [0, 2, 2, 0])
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(st.integers(1, 6), st.integers(-8, 8) | st.none(), st.integers(-8, 8) | st.none(),
        st.sampled_from([None, 1, 2, -1, -3]))
 def test_slices_hypothesis(n, start, stop, step):

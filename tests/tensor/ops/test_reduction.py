@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 import symnet.tensor as T
 from symnet.configdefaults import config
-from tests.oracles import check_op, rand
+from tests.oracles import check_op, examples, rand
 
 AXES = [None, 0, 1, -1, (0, 2), (-1, -3), ()]
 KINDS = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min}
@@ -110,7 +110,7 @@ def test_static_shapes():
     assert T.argmax(x, axis=0).type.shape == (None, 4)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(st.lists(st.integers(1, 4), min_size=1, max_size=3), st.data())
 def test_sum_hypothesis(shape, data):
     nd = len(shape)

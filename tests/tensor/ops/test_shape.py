@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 import symnet
 import symnet.tensor as T
-from tests.oracles import check_op, rand
+from tests.oracles import check_op, examples, rand
 
 
 @pytest.mark.parametrize("shape", [(-1,), (6, -1), (-1, 2, 3), (3, 2, 2), (12, 1)])
@@ -148,7 +148,7 @@ def test_shape_and_shape_i():
     assert T.shape_i(T.matrix(shape=(5, None)), 0).data == 5
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(st.lists(st.integers(1, 4), min_size=1, max_size=4), st.data())
 def test_reshape_hypothesis(shape, data):
     x = rand(tuple(shape))
