@@ -286,6 +286,11 @@ class Function:
                         if hasattr(s.variable.type, "numpy_dtype") and not s.strict
                         else None for s in specs]
         self._out_borrow = out_borrow
+        # Outputs the backend returns in buffers of their own (see the numba
+        # linker's ``fresh_outputs``) need no aliasing check after the call.
+        fresh = getattr(thunk, "fresh_outputs", None) or (False,) * len(fgraph.outputs)
+        self._check_out = [not f for f in fresh[: self._n_out]]
+        self._plain = not updates and not any(self._check_out)
 
     @property
     def source(self):
@@ -356,10 +361,14 @@ class Function:
 
     def __call__(self, *args, **kwargs):
         vals = None
-        if not kwargs and len(args) == len(self.specs) and not self.trust_input:
-            vals = self._fast_args(args)
+        if not kwargs and len(args) == len(self.specs):
+            # ``trust_input``: the caller vouches for the arguments (as in Theano)
+            vals = args if self.trust_input else self._fast_args(args)
         if vals is None:
             vals = self._args(args, kwargs)
+        if self._plain:   # no updates, every output in a buffer of its own
+            results = self.thunk(*vals, *[v._value for v in self.shared_vars])
+            return results[0] if self.single else results
         shared_vals = [v._value for v in self.shared_vars]
         results = self.thunk(*vals, *shared_vals)
         outs = results[: self._n_out]
@@ -375,11 +384,16 @@ class Function:
         inputs_mem = [*vals, *shared_vals]
         final = []
         for k, o in enumerate(outs):
-            if isinstance(o, np.ndarray) and not self._out_borrow[k]:
+            if isinstance(o, np.ndarray) and self._check_out[k] and not self._out_borrow[k]:
+                # copied when it shares memory with an input, a shared value,
+                # an update or an earlier output, or is read-only (a constant
+                # the rewrites folded)
                 if any(o is a or (isinstance(a, np.ndarray) and a.size and
                                   np.may_share_memory(o, a)) for a in inputs_mem) or \
-                        any(o is c for c in checked) or not o.flags.writeable:
-                    o = o.copy()  # read-only: a constant the rewrites folded
+                        any(o is c for c in checked) or not o.flags.writeable or \
+                        any(isinstance(p, np.ndarray) and p.size and
+                            np.may_share_memory(o, p) for p in final):
+                    o = o.copy()
             final.append(o)
         for var, value in zip(self._upd_vars, checked):
             var._value = value

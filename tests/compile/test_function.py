@@ -255,3 +255,43 @@ def test_variable_eval():
     assert float(T.constant(3.0).eval(mode=PY)) == 3.0
     with pytest.raises(MissingInputError):
         z.eval({x: 2.0}, mode=PY)
+
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_outputs_never_alias_inputs_shared_or_each_other(mode):
+    x = T.dmatrix("x")
+    w = symnet.shared(np.arange(6.0).reshape(2, 3), name="w")
+    y = x * 2
+    f = symnet.function([x], [x, x.T, y, y, y.T, w, w[0], T.exp(x)], mode=mode)
+    a = np.ones((2, 3))
+    outs = f(a)
+    for k, o in enumerate(outs):
+        o[...] = -k - 1          # writing into one result ...
+    np.testing.assert_array_equal(a, np.ones((2, 3)))   # ... never reaches the input,
+    np.testing.assert_array_equal(w.get_value(), np.arange(6.0).reshape(2, 3))
+    assert outs[2][0, 0] == -3 and outs[3][0, 0] == -4  # nor another output
+    assert outs[4][0, 0] == -5
+
+
+def test_fresh_outputs_of_the_numba_linker():
+    x = T.dmatrix("x")
+    y = T.exp(x)
+    f = symnet.function([x], [y, x, y.T, T.sum(x), y * 2, y * 2], mode="numba")
+    # the kernels' own results, except where two outputs share one buffer
+    assert f.thunk.fresh_outputs == (False, False, False, True, False, False)
+    g = symnet.function([x], [T.exp(x), T.sum(x)], mode="numba")
+    assert g.thunk.fresh_outputs == (True, True) and g._plain
+
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_trust_input_skips_the_argument_checks(mode):
+    x = T.fvector("x")
+    f = symnet.function([x], x + 1, mode=mode)
+    with pytest.raises(TypeError, match="input 0"):
+        f(np.array([1.0, 2.0]))        # float64: refused without trust_input
+    f.trust_input = True
+    got = f(np.array([1.0, 2.0], dtype="float32"))
+    np.testing.assert_array_equal(got, [2.0, 3.0])
+    assert got.dtype == np.float32
+    with pytest.raises(TypeError):
+        f()                            # still a Python call: arity is checked
