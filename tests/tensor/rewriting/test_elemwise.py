@@ -6,6 +6,7 @@ from hypothesis import given, settings, strategies as st
 import symnet
 import symnet.tensor as T
 from symnet.tensor.ops.elemwise import Composite, Elemwise
+from tests.oracles import examples
 
 from ._helpers import NOFUSE, PY, RAW, compare, op_names
 
@@ -221,7 +222,7 @@ def graphs(draw):
     return ops
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(graphs())
 def test_random_graphs_keep_their_values(ops):
     x, y = T.dmatrix("x"), T.dmatrix("y")
@@ -242,3 +243,68 @@ def test_random_graphs_keep_their_values(ops):
     xc = xv.copy()
     symnet.function([x, y], outs, mode=PY, on_unused_input="ignore")(xc, yv)
     np.testing.assert_array_equal(xc, xv)
+
+
+def test_fusion_stops_at_the_size_limits():
+    from symnet.tensor.rewriting.elemwise import MAX_FUSED_INPUTS, MAX_FUSED_OPS
+    x = T.dvector("x")
+    y, params = x, []
+    for i in range(40):                 # 120 elementwise ops, 81 inputs
+        w, b = T.dvector(f"w{i}"), T.dvector(f"b{i}")
+        params += [w, b]
+        y = T.tanh(y * w + b)
+    f = symnet.function([x] + params, y, mode=PY)
+    comps = [n for n in f.fgraph.apply_nodes
+             if isinstance(n.op, Elemwise) and isinstance(n.op.scalar_op, Composite)]
+    assert len(comps) >= 120 // MAX_FUSED_OPS + 1
+    for n in comps:
+        assert len(n.op.scalar_op.program) <= MAX_FUSED_OPS
+        assert len(n.inputs) <= MAX_FUSED_INPUTS
+    rng = np.random.default_rng(0)
+    vals = [rng.uniform(-1, 1, 3) for _ in range(81)]
+    want = vals[0]
+    for i in range(40):
+        want = np.tanh(want * vals[1 + 2 * i] + vals[2 + 2 * i])
+    np.testing.assert_allclose(f(*vals), want, rtol=1e-12)
+
+
+def test_gradient_seed_alloc_becomes_a_broadcast_scalar():
+    x = T.fmatrix("x")
+    cost = T.sum(T.tanh(x) * T.exp(-x * x))
+    g = symnet.grad(cost, x)
+    xv = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
+    f = compare([x], [cost, g], [xv], rtol=1e-6, atol=1e-6)
+    assert "Alloc" not in op_names(f)
+    assert f.rewrite_stats.get("local_elemwise_alloc", 0) >= 1
+
+
+def test_alloc_whose_size_no_other_input_gives_is_kept():
+    n = T.lscalar("n")
+    s = T.dscalar("s")
+    v = T.dvector("v")
+    out = T.alloc(np.float64(2.0), n) * s        # only the Alloc knows the size
+    f = compare([n, s], [out], [np.int64(3), np.float64(1.5)])
+    assert "Alloc" in op_names(f)
+    np.testing.assert_array_equal(f(3, 1.5)[0], [3.0, 3.0, 3.0])
+    # a size that differs from the other input's is an error, not a broadcast
+    bad = symnet.function([n, v], T.alloc(np.float64(1.0), n) + v, mode=NOFUSE)
+    assert "Alloc" in op_names(bad)
+    with pytest.raises(Exception):
+        bad(4, np.ones(3))
+
+
+def test_one_instruction_ops_are_copied_into_each_consumer_loop():
+    x = T.dvector("x")
+    y = T.dvector("y")
+    nx = -x                      # read by two fused loops
+    e = T.exp(x)                 # expensive: computed once, never copied
+    outs = [T.exp(nx) * e, T.tanh(nx) + e, (x * y) + 1, T.sum(x * y)]
+    xv, yv = np.linspace(-1, 1, 5), np.linspace(2, 3, 5)
+    f = compare([x, y], outs, [xv, yv], mode=PY)
+    names = op_names(f)
+    assert "neg" not in names                       # no loop of its own
+    assert names.count("exp") == 1 and sum(         # exp(x) in one loop, read twice;
+        str(n.op.scalar_op).count("exp(") for n in f.fgraph.apply_nodes   # exp(-x) fused
+        if isinstance(n.op, Elemwise) and isinstance(n.op.scalar_op, Composite)) == 1
+    # ``x * y`` also feeds a reduction (not a loop it can join): computed once
+    assert names.count("mul") == 1
