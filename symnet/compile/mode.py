@@ -22,25 +22,36 @@ class Mode:
         'py', 'numba' or 'cuda'.
     optimizer : str or None
         'default' (the standard pipeline), 'fast_compile', or None (no rewrites).
+    parallel : bool
+        numba only: large elementwise loops run on all cores (``prange``).
+        Off by default: a loop pays for its threads only past some hundred
+        thousand elements, and parallel kernels take longer to compile.
     """
 
-    def __init__(self, linker="numba", optimizer="default", include=(), exclude=()):
+    def __init__(self, linker="numba", optimizer="default", include=(), exclude=(),
+                 parallel=False):
         if linker in ("c", "cvm", "vm", "c|py", "cvm_nogc"):
             linker = "numba"
         self.linker = linker
         self.optimizer = optimizer
         self.include = tuple(include)
         self.exclude = tuple(exclude)
+        self.parallel = bool(parallel)
 
     @property
     def backend(self):
         return self.linker
 
+    def _key(self):
+        return (self.linker, self.optimizer, self.include, self.exclude, self.parallel)
+
     def including(self, *tags):
-        return Mode(self.linker, self.optimizer, self.include + tags, self.exclude)
+        return Mode(self.linker, self.optimizer, self.include + tags, self.exclude,
+                    self.parallel)
 
     def excluding(self, *names):
-        return Mode(self.linker, self.optimizer, self.include, self.exclude + names)
+        return Mode(self.linker, self.optimizer, self.include, self.exclude + names,
+                    self.parallel)
 
     def requiring(self, *tags):
         return self.including(*tags)
@@ -57,16 +68,15 @@ class Mode:
                              exclude=self.exclude)
 
     def __eq__(self, other):
-        return isinstance(other, Mode) and (self.linker, self.optimizer, self.include,
-                                            self.exclude) == (other.linker, other.optimizer,
-                                                              other.include, other.exclude)
+        return isinstance(other, Mode) and self._key() == other._key()
 
     def __hash__(self):
-        return hash((self.linker, self.optimizer, self.include, self.exclude))
+        return hash(self._key())
 
     def __repr__(self):
+        par = ", parallel=True" if self.parallel else ""
         return (f"Mode(linker={self.linker!r}, optimizer={self.optimizer!r}, "
-                f"include={self.include}, exclude={self.exclude})")
+                f"include={self.include}, exclude={self.exclude}{par})")
 
 
 _NAMED = {
@@ -91,7 +101,7 @@ def get_mode(mode):
     found = _resolve(mode)
     forced = os.environ.get("SYMNET_FORCE_BACKEND")
     if forced and found.linker == "py":
-        found = Mode(forced, found.optimizer, found.include, found.exclude)
+        found = Mode(forced, found.optimizer, found.include, found.exclude, found.parallel)
     return found
 
 

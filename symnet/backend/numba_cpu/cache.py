@@ -14,6 +14,13 @@ written by another version) is rewritten.  Files are written to a temporary
 name and moved into place with ``os.replace``, so two processes compiling
 the same graph at once never see a half-written file.
 
+Once a module has been imported (its kernel compiled or loaded), a marker
+file ``<name>.ok`` is written beside it.  A later process that finds a valid
+module and its marker may defer the import to the kernel's first call
+(``compiled_before``): building a function from cached kernels then costs no
+numba start-up at all.  Should numba's own cache have gone meanwhile, that
+first call compiles again; the result is the same.
+
 The cache directory is ``$SYMNET_CACHE_DIR`` or ``~/.cache/symnet``.
 """
 import functools
@@ -41,10 +48,17 @@ def cache_dir():
 
 @functools.lru_cache(maxsize=None)
 def _versions():
-    import numba
+    # numba's version from its metadata: importing numba takes a third of a
+    # second, which a process that only loads cached kernels can skip
+    from importlib import metadata
     import numpy
     from ... import __version__ as symnet_version
-    return (f"symnet={symnet_version} numba={numba.__version__} "
+    try:
+        numba_version = metadata.version("numba")
+    except metadata.PackageNotFoundError:   # an unusual install: ask numba itself
+        import numba
+        numba_version = numba.__version__
+    return (f"symnet={symnet_version} numba={numba_version} "
             f"numpy={numpy.__version__} python={sys.version_info[:3]}")
 
 
@@ -90,6 +104,27 @@ def _import(name, path):
     return module
 
 
+def module_name(body):
+    """The name the module with source ``body`` is imported under."""
+    return f"symnet_numba_{module_key(body)}"
+
+
+def module_path(body, prefix="m"):
+    """The cache file of the module with source ``body``."""
+    return os.path.join(cache_dir(), f"{prefix}_{module_key(body)}.py")
+
+
+def compiled_before(body, prefix="m"):
+    """Whether this process or an earlier one imported the module with source
+    ``body`` from the cache (so its numba code is cached too) and the file
+    is still intact: the caller may then import it later, on first use."""
+    key = module_key(body)
+    if f"symnet_numba_{key}" in _LOADED:
+        return True
+    path = os.path.join(cache_dir(), f"{prefix}_{key}.py")
+    return os.path.exists(path + ".ok") and _valid(path, _header(key, body))
+
+
 def load_module(body, prefix="m"):
     """Import the module with source ``body`` from the cache (writing it first
     when missing or corrupt).  Returns ``(module, path, key)``; ``prefix``
@@ -110,6 +145,8 @@ def load_module(body, prefix="m"):
         _write(path, header + body)
         module = _import(name, path)
     _LOADED[name] = (module, path, key)
+    if not os.path.exists(path + ".ok"):
+        atomic_write(path + ".ok", lambda fh: fh.write(key), prefix=".tmp_", suffix=".ok")
     return module, path, key
 
 
@@ -117,10 +154,11 @@ def _purge(path):
     """Remove ``path`` and numba's cache entries for it."""
     base = os.path.splitext(os.path.basename(path))[0]
     pyc = os.path.join(os.path.dirname(path), "__pycache__")
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
+    for stale in (path, path + ".ok"):
+        try:
+            os.unlink(stale)
+        except OSError:
+            pass
     if os.path.isdir(pyc):
         for f in os.listdir(pyc):
             if f.startswith(base + "."):

@@ -10,7 +10,7 @@ from ..registry import register_kernel
 from .linker import driver_op
 from ...tensor.ops.elemwise import DimShuffle, Elemwise
 
-__all__ = ["SCALAR", "HELPERS", "scalar_expr", "cast_expr", "emit_loop"]
+__all__ = ["SCALAR", "HELPERS", "scalar_expr", "cast_expr", "emit_loop", "emit_fused"]
 
 # Scalar helpers every generated module defines.  llvmlite here has no
 # SVML, so ``np.exp``/``np.tanh`` on a scalar call libm per element and stop
@@ -44,7 +44,8 @@ HELPERS = '''
 from numba.extending import intrinsic as _intrinsic
 from llvmlite import ir as _ir
 
-_MF = dict(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+_MF = dict(cache=True, nogil=True, error_model="numpy", fastmath={"contract"},
+           no_cfunc_wrapper=True)
 
 
 @_intrinsic
@@ -97,8 +98,15 @@ def _sigmoid32(x):
     return np.float32(1.0) / (np.float32(1.0) + _exp32(-x))
 '''
 
-# In the kernel text of every scalar using HELPERS: the linker adds HELPERS
-# to a kernel's module when its text contains "_tanh32".
+# The block of a float32 sum inside a fused loop (see ``emit_fused``).
+FUSED_SUM_BLOCK = 256
+
+# With ``Mode(parallel=True)``: the smallest elementwise output (in elements)
+# whose loop is split over threads (below it, thread start-up costs more).
+PARALLEL_MIN_SIZE = 1 << 16
+
+# In the kernel text of every scalar using HELPERS: the kernel's module then
+# imports them from the one helpers module (``linker.helpers_module``).
 _HELPER_MARK = "# uses HELPERS (_tanh32, _exp32, _sigmoid32)"
 _HELPER_NAMES = ("_tanh32(", "_exp32(", "_sigmoid32(")
 
@@ -303,12 +311,25 @@ def emit_loop(ins, in_vars, out, out_var, body, ctx, reuse=None):
             elems.append(f"{name}[{sub}]")
     inner = []
     expr = body(elems, inner)
-    for k, (i, d) in enumerate(zip(idx, dims)):
-        lines.append("    " * k + f"for {i} in range({d}):")
-    pad = "    " * nd
-    lines.extend(pad + ln for ln in inner)
-    lines.append(pad + f"{out}[{', '.join(idx)}] = {expr}")
-    return lines
+
+    def nest(first, indent):
+        loop = []
+        for k, (i, d) in enumerate(zip(idx, dims)):
+            rng = first if k == 0 else "range"
+            loop.append("    " * (indent + k) + f"for {i} in {rng}({d}):")
+        pad = "    " * (indent + nd)
+        loop.extend(pad + ln for ln in inner)
+        loop.append(pad + f"{out}[{', '.join(idx)}] = {expr}")
+        return loop
+    if not ctx.parallel:
+        return lines + nest("range", 0)
+    # Threads pay only on big outputs: the same nest twice, the outer loop a
+    # prange above PARALLEL_MIN_SIZE elements.
+    ctx.uses_prange = True
+    lines.append(f"if {' * '.join(dims)} >= {PARALLEL_MIN_SIZE}:")
+    lines += nest("nb.prange", 1)
+    lines.append("else:")
+    return lines + nest("range", 1)
 
 
 @register_kernel("numba", Elemwise)
@@ -363,3 +384,96 @@ def dimshuffle_driver(node, ins, outs):
         cur = f"_np.asarray({cur})"
     # dropping or adding unit axes of a C-contiguous array keeps it contiguous
     return lines + [f"{out} = {cur}"], "input" if not transposed and kept else False
+
+
+def emit_fused(nodes, elem_names, arg_vars, result_vars, results, ctx):
+    """Lines of ONE loop nest computing a run of elementwise ``nodes`` over
+    the same domain (see ``linker._loop_runs``), with full sums/products of
+    their results accumulated in the same pass.
+
+    ``elem_names`` maps the run's outside inputs to kernel argument names
+    (or scalar literals); ``result_vars`` are the values needed after the
+    run, returned as ``results``.  A value used only inside the run stays a
+    scalar temporary: it is never written to memory.
+    """
+    from ...tensor.ops.reduction import Reduce
+    from .reduction import _init, _step
+    first = nodes[0].outputs[0]
+    nd = first.type.ndim
+    arrays = [(elem_names[v], v) for v in arg_vars if v.type.ndim == nd]
+    lines, dims = [], []
+    for axis in range(nd):
+        src = [name for name, v in arrays if v.type.shape[axis] != 1]
+        if not src:
+            if first.type.shape[axis] == 1:
+                dims.append("1")
+                continue
+            raise NotImplementedError("no input gives the size of this axis")
+        d = ctx.tmp("n")
+        lines.append(f"{d} = {src[0]}.shape[{axis}]")
+        for other in dict.fromkeys(src[1:]):
+            if other != src[0]:
+                lines.append(f"if {other}.shape[{axis}] != {d}:")
+                lines.append(f"    raise ValueError('elemwise: input shapes do not match "
+                             f"along axis {axis}')")
+        dims.append(d)
+    shape = "(" + ", ".join(dims) + ("," if nd == 1 else "") + ")"
+    idx = [ctx.tmp("j") for _ in range(nd)]
+    elem = {}
+    for v, name in elem_names.items():
+        if v.type.ndim == 0:
+            elem[v] = name
+        else:
+            sub = ", ".join("0" if s == 1 else i for s, i in zip(v.type.shape, idx))
+            elem[v] = f"{name}[{sub}]"
+    res_of = dict(zip(result_vars, results))
+    for v in result_vars:
+        if v.type.ndim:
+            lines.append(f"{res_of[v]} = np.empty({shape}, np.{v.type.dtype})")
+    inner, after = [], []
+    blocks = []      # (block partial, its init, the step folding it into the total)
+    for node in nodes:
+        out = node.outputs[0]
+        if isinstance(node.op, Reduce):
+            (x,) = node.inputs
+            kind, odt = node.op.kind, out.type.dtype
+            acc_dt = "float64" if odt == "float32" else odt
+            acc = ctx.tmp("a")
+            lines.append(f"{acc} = {cast_expr(_init(kind, acc_dt), acc_dt)}")
+            if x.type.dtype == "float32" and acc_dt == "float64":
+                # float32 partials over blocks of the innermost axis (they
+                # vectorize; a float64 step per element would not), each
+                # block then added in float64: numpy's pairwise summation
+                # is about as accurate
+                blk = ctx.tmp("b")
+                blocks.append((blk, cast_expr(_init(kind, "float32"), "float32"),
+                               f"{acc} = {_step(kind, acc, cast_expr(blk, acc_dt))}"))
+                inner.append(f"{blk} = {_step(kind, blk, elem[x])}")
+            else:
+                e = elem[x] if x.type.dtype == acc_dt else cast_expr(elem[x], acc_dt)
+                inner.append(f"{acc} = {_step(kind, acc, e)}")
+            after.append(f"{res_of[out]} = {cast_expr(acc, odt)}")
+            continue
+        in_dts = [v.type.dtype for v in node.inputs]
+        expr = scalar_expr(node.op.scalar_op, [elem[v] for v in node.inputs], in_dts,
+                           out.type.dtype, inner, ctx)
+        t = ctx.tmp("s")
+        inner.append(f"{t} = {expr}")
+        elem[out] = t
+        if out in res_of:
+            inner.append(f"{res_of[out]}[{', '.join(idx)}] = {t}")
+    for k, (i, d) in enumerate(zip(idx[:-1], dims[:-1])):
+        lines.append("    " * k + f"for {i} in range({d}):")
+    pad = "    " * (nd - 1)
+    if blocks:
+        b0, b1 = ctx.tmp("b"), ctx.tmp("b")
+        lines.append(pad + f"for {b0} in range(0, {dims[-1]}, {FUSED_SUM_BLOCK}):")
+        lines.append(pad + f"    {b1} = min({b0} + {FUSED_SUM_BLOCK}, {dims[-1]})")
+        lines += [pad + f"    {blk} = {init}" for blk, init, _ in blocks]
+        lines.append(pad + f"    for {idx[-1]} in range({b0}, {b1}):")
+        lines.extend(pad + "        " + ln for ln in inner)
+        lines += [pad + f"    {fold}" for _, _, fold in blocks]
+    else:
+        lines.append(pad + f"for {idx[-1]} in range({dims[-1]}):")
+        lines.extend(pad + "    " + ln for ln in inner)
+    return lines + after

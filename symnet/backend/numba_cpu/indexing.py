@@ -71,8 +71,32 @@ def inc_subtensor_kernel(node, ins, outs, ctx):
         lines.append(f"{out} = {x}")
     else:
         lines.append(f"{out} = {x}.copy()")
-    if node.op.set_instead_of_inc:
-        lines.append(f"{out}[{idx}] = {y}")
-    else:
-        lines.append(f"{out}[{idx}] = {out}[{idx}] + {y}")
+    k = xv.type.ndim - sum(not isinstance(e, slice) for e in node.op.idx_list)
+    if k == 0:   # one element
+        new = y if node.op.set_instead_of_inc else f"{out}[{idx}] + {y}"
+        return lines + [f"{out}[{idx}] = {new}"]
+    # The region is a view; the loop over it is much cheaper for numba to
+    # compile than an array expression assigned through a slice.
+    region = ctx.tmp("v")
+    lines.append(f"{region} = {out}[{idx}]")
+    yv = node.inputs[1]
+    m = yv.type.ndim
+    js = [ctx.tmp("j") for _ in range(k)]
+    ysub = []
+    for a in range(m):          # y's axes line up with the region's last m axes
+        r = k - m + a
+        if yv.type.shape[a] == 1:
+            ysub.append("0")
+            continue
+        lines.append(f"if {y}.shape[{a}] != {region}.shape[{r}]:")
+        lines.append(f"    if {y}.shape[{a}] != 1:")
+        lines.append(f"        raise ValueError('inc_subtensor: value shape does not fit "
+                     f"the region along axis {r}')")
+        ysub.append(f"({js[r]} if {y}.shape[{a}] != 1 else 0)")
+    elem = f"{y}[{', '.join(ysub)}]" if m else y
+    for d, j in enumerate(js):
+        lines.append("    " * d + f"for {j} in range({region}.shape[{d}]):")
+    at = f"{region}[{', '.join(js)}]"
+    new = elem if node.op.set_instead_of_inc else f"{at} + {elem}"
+    lines.append("    " * k + f"{at} = {new}")
     return lines

@@ -39,7 +39,18 @@ time the call is replayed on the ``py`` linker, which raises the error
 naming the node and the user line that built it.
 
 ``f.source`` is one standalone module (the distinct kernels, then the
-driver); ``symnet.export`` writes it out.
+driver); ``symnet.export`` writes it out.  In the cache, the float32 scalar
+helpers (``elemwise.HELPERS``) live in one module of their own that kernels
+import, so they are compiled once, not once per kernel.
+
+``Mode('numba', parallel=True)`` makes elementwise loops over at least
+``elemwise.PARALLEL_MIN_SIZE`` elements run their outer loop as a
+``prange`` (kernels compiled with ``parallel=True``); smaller outputs take
+the serial copy of the loop in the same kernel.
+
+The thunk's ``fresh_outputs`` says which outputs are returned in buffers no
+input, shared value, constant or other output shares (``_fresh_outputs``):
+``Function`` skips its aliasing check for those.
 
 Kernels return fresh arrays, so the first compiled function raises glibc's
 malloc thresholds once per process (``tune_malloc``): freed buffers are then
@@ -67,7 +78,7 @@ _NB_NAMES = {"bool": "nb.boolean"}
 # fallback warning): no kernel is written for them yet ("advanced" has
 # kernels for integer-vector indexing only; its other ops fall back).
 FALLBACK_FAMILIES = ("advanced", "conv", "pool", "random", "gradient")
-FALLBACK_OPS = ("ARange", "Repeat", "Tile")
+FALLBACK_OPS = ()
 
 
 def driver_op(*op_classes):
@@ -130,10 +141,12 @@ def _scalar_ctor(dtype):
 class Ctx:
     """What a kernel may ask while emitting source for one node."""
 
-    def __init__(self, protected):
+    def __init__(self, protected, parallel=False):
         self._protected = protected
         self._n = 0
         self.destroyed = set()
+        self.parallel = parallel      # the mode asks for prange loops
+        self.uses_prange = False      # this kernel has one (compiled parallel=True)
 
     def tmp(self, prefix="t"):
         """A fresh local name."""
@@ -166,6 +179,37 @@ def _protected_vars(fgraph, order):
     return prot
 
 
+def _fresh_outputs(fgraph, kinds):
+    """For each output of ``fgraph``: whether the driver returns it in a new
+    buffer that no input, shared value, constant or other output shares.
+
+    True only for the result of a compiled kernel (kernels allocate their
+    results; an in-place kernel writes into an intermediate, never into a
+    protected buffer) whose buffer no other output reaches through views.
+    ``Function`` then skips its run-time aliasing check for that output."""
+    def root(v):
+        while v.owner is not None:
+            node = v.owner
+            kind = kinds.get(node)
+            if kind == "perform":
+                return None          # ``perform`` may return anything
+            j = node.outputs.index(v)
+            src = (getattr(node.op, "view_map", None) or {}).get(j) or \
+                (getattr(node.op, "destroy_map", None) or {}).get(j)
+            if src:
+                v = node.inputs[src[0]]
+            elif kind == "driver":
+                v = node.inputs[0] if node.inputs else None   # views, conservatively
+                if v is None:
+                    return None
+            else:
+                return v
+        return None                  # an input or a constant
+    roots = [root(v) for v in fgraph.outputs]
+    return tuple(r is not None and v.owner is not None and kinds.get(v.owner) == "kernel"
+                 and roots.count(r) == 1 for v, r in zip(fgraph.outputs, roots))
+
+
 def _arg_name(nm):
     return nm.isidentifier() and nm not in ("True", "False")
 
@@ -174,16 +218,106 @@ def _tuple(items):
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
-def _kernel_text(node, lines, args, arg_vars, results, ctx):
+def _kernel_text(node, lines, args, arg_vars, results, ctx, title=None):
     """The position-independent source of one kernel (named ``kernel``)."""
     sig = ", ".join(nb_type(v, v not in ctx.destroyed) for v in arg_vars)
-    out = [f"@nb.njit(({sig}{',' if len(arg_vars) == 1 else ''}), **_FLAGS)",
+    par = "parallel=True, " if ctx.uses_prange else ""
+    out = [f"@nb.njit(({sig}{',' if len(arg_vars) == 1 else ''}), {par}**_FLAGS)",
            f"def kernel({', '.join(args)}):",
-           f"    # {node.op}"]
+           f"    # {title or node.op}"]
     out += [f"    {ln}" for ln in lines]
     out.append(f"    return {results[0]}" if len(results) == 1
                else f"    return {_tuple(results)}")
     return "\n".join(out) + "\n"
+
+
+class _Run:
+    """Consecutive elementwise nodes over one loop domain (``key``), plus
+    full sums or products of their results, computed by one loop nest;
+    ``hoisted`` are nodes met inside the run that depend on none of it,
+    emitted before it."""
+
+    def __init__(self, node, key):
+        self.nodes = [node]
+        self.key = key
+        self.hoisted = []
+        self.members = {node}
+        self.accumulators = set()     # outputs of the reductions in the run
+
+
+# reductions a run can carry as an accumulator (max/min need NaN and
+# empty-axis rules: they keep their own kernel)
+_RUN_REDUCE_KINDS = ("sum", "prod")
+
+
+def _domain(var):
+    """The loop domain of an elementwise result: per axis, a static size or
+    the (variable, axis) its size is read from."""
+    from ...tensor.rewriting.shape import _size_source
+    return tuple(_size_source(var, j) for j in range(var.type.ndim))
+
+
+def _run_member(node):
+    """The domain of ``node`` if it may be in a run, else None."""
+    from ...tensor.ops.elemwise import Elemwise
+    if not isinstance(node.op, Elemwise) or len(node.outputs) != 1:
+        return None
+    out = node.outputs[0]
+    nd = out.type.ndim
+    if nd == 0 or not all(_is_tensor(v) for v in node.inputs + node.outputs):
+        return None
+    if any(v.type.ndim not in (0, nd) for v in node.inputs):
+        return None
+    return _domain(out)
+
+
+def _run_reduction(node, run):
+    """Whether ``node`` reduces a run member's result over every axis."""
+    from ...tensor.ops.reduction import Reduce
+    if not isinstance(node.op, Reduce) or node.op.kind not in _RUN_REDUCE_KINDS:
+        return False
+    (x,) = node.inputs
+    return (x.owner in run.members and x not in run.accumulators
+            and len(node.op.axis) == x.type.ndim and node.outputs[0].type.ndim == 0
+            and _is_tensor(node.outputs[0]))
+
+
+def _loop_runs(order, fgraph, parallel=False):
+    """``order`` regrouped: nodes, and ``_Run``s of two or more nodes that
+    one fused loop computes (none with ``parallel``: prange kernels stay
+    one node each)."""
+    items = []
+    run = None
+
+    def close():
+        if run is not None:
+            items.append(run)
+    for node in order:
+        if parallel:
+            items.append(node)
+            continue
+        key = _run_member(node)
+        uses_run = run is not None and any(v.owner in run.members for v in node.inputs)
+        uses_acc = run is not None and any(v in run.accumulators for v in node.inputs)
+        if run is not None and not uses_acc:
+            if key is not None and key == run.key:
+                run.nodes.append(node)
+                run.members.add(node)
+                continue
+            if _run_reduction(node, run):
+                run.nodes.append(node)
+                run.members.add(node)
+                run.accumulators.add(node.outputs[0])
+                continue
+            if key is None and not uses_run:
+                run.hoisted.append(node)
+                continue
+        close()
+        run = _Run(node, key) if key is not None else None
+        if run is None:
+            items.append(node)
+    close()
+    return items
 
 
 class NumbaLinker:
@@ -240,14 +374,22 @@ class NumbaLinker:
             return nm
 
         drv = []
-        n = 0
-        for k, node in enumerate(self.order):
-            ins = [name_of(v) for v in node.inputs]
+        counter = [0]
+        kinds = {}    # node -> "kernel", "driver" or "perform"
+        position = {node: k for k, node in enumerate(self.order)}
+
+        def new_names(node):
             outs = []
             for v in node.outputs:
-                n += 1
-                names[v] = f"v{n}"
+                counter[0] += 1
+                names[v] = f"v{counter[0]}"
                 outs.append(names[v])
+            return outs
+
+        def emit_node(node):
+            k = position[node]
+            ins = [name_of(v) for v in node.inputs]
+            outs = new_names(node)
             head = f"# node {k}: {node.op}({', '.join(ins)}) -> {', '.join(outs)}"
             lines = None
             tensors = all(_is_tensor(v) for v in node.inputs + node.outputs)
@@ -256,7 +398,10 @@ class NumbaLinker:
                 lines = self._driver_op(kernel, node, ins, outs, contig)
             elif kernel is not None:
                 lines = self._kernel_call(kernel, node, ins, outs, protected, contig, scalars)
+            kinds[node] = "driver" if kernel is not None and lines is not None and \
+                getattr(kernel, "driver_template", False) else "kernel"
             if lines is None:
+                kinds[node] = "perform"
                 warn_fallback("numba", node.op)
                 self.fallback_nodes.append(node)
                 vals = [value(v) for v in node.inputs]
@@ -265,8 +410,30 @@ class NumbaLinker:
             else:
                 drv.append(head)
                 drv.extend(lines)
+
+        def emit_run(run):
+            for node in run.hoisted:
+                emit_node(node)
+            if len(run.nodes) == 1:
+                emit_node(run.nodes[0])
+                return
+            lines = self._fused_call(run, name_of, new_names, position, contig, scalars)
+            if lines is None:        # a member the fused loop cannot express
+                for node in run.nodes:
+                    emit_node(node)
+                return
+            for node in run.nodes:
+                kinds[node] = "kernel"
+            drv.extend(lines)
+
+        for item in _loop_runs(self.order, fg, parallel=getattr(self.mode, "parallel", False)):
+            if isinstance(item, _Run):
+                emit_run(item)
+            else:
+                emit_node(item)
         for v in fg.outputs:   # outputs that are constants need a name too
             name_of(v)
+        self.fresh_outputs = _fresh_outputs(fg, kinds)
         self.names = names
         in_names = ", ".join(names[v] for v in fg.inputs)
         ret = ", ".join(value(v) for v in fg.outputs)
@@ -317,7 +484,7 @@ class NumbaLinker:
             else:
                 call.append(nm if nm in contig else f"_C({nm})")
         results = [f"r{j}" for j in range(len(outs))]
-        ctx = Ctx(protected)
+        ctx = Ctx(protected, parallel=getattr(self.mode, "parallel", False))
         try:
             body = kernel(node, kins, results, ctx)
         except NotImplementedError:
@@ -331,6 +498,65 @@ class NumbaLinker:
                  f"{kname}({', '.join(call)})"]
         for v, nm in zip(node.outputs, outs):
             if v.type.ndim == 0:       # numba returns Python scalars: fix the dtype
+                lines.append(f"{nm} = {_scalar_ctor(v.type.dtype)}({nm})")
+                scalars.add(nm)
+            else:
+                contig.add(nm)
+        return lines
+
+    def _fused_call(self, run, name_of, new_names, position, contig, scalars):
+        """Driver lines calling one kernel that computes a run of elementwise
+        nodes (and full sums over them) in a single loop nest; None when
+        some member cannot be written so (its nodes then go one by one)."""
+        from .elemwise import emit_fused
+        members = set(run.nodes)
+        args, arg_vars, call = [], [], []
+        elem_names = {}              # variable -> its name inside the kernel
+        for node in run.nodes:
+            for v in node.inputs:
+                if v.owner in members or v in elem_names:
+                    continue
+                nm = name_of(v)
+                if not _arg_name(nm):     # a scalar literal
+                    elem_names[v] = nm
+                    continue
+                a = f"a{len(args)}"
+                args.append(a)
+                arg_vars.append(v)
+                elem_names[v] = a
+                if v.type.ndim == 0:
+                    call.append(nm if nm in scalars else f"{nm}[()]")
+                else:
+                    call.append(nm if nm in contig else f"_C({nm})")
+        clients = self.fgraph.clients
+        results, result_vars = [], []
+        for node in run.nodes:
+            v = node.outputs[0]
+            if any(c == "output" or c not in members for c, _ in clients.get(v, ())):
+                results.append(f"r{len(results)}")
+                result_vars.append(v)
+        ctx = Ctx(set())
+        try:
+            body = emit_fused(run.nodes, elem_names, arg_vars, result_vars, results, ctx)
+        except NotImplementedError:
+            return None
+        text = _kernel_text(run.nodes[-1], body, args, arg_vars, results, ctx,
+                            title="fused: " + "; ".join(str(n.op) for n in run.nodes))
+        kname = self.kernel_texts.get(text)
+        if kname is None:
+            kname = self.kernel_texts[text] = f"k{len(self.kernel_texts)}"
+            self.kernel_ops[kname] = "fused loop"
+        lines = []
+        for node in run.nodes:           # one comment per member, as for other nodes
+            ins = [name_of(v) for v in node.inputs]
+            outs = new_names(node)
+            lines.append(f"# node {position[node]}: {node.op}({', '.join(ins)}) -> "
+                         f"{', '.join(outs)}  (one loop: {kname})")
+        outs = [name_of(v) for v in result_vars]
+        lines.append(f"{', '.join(outs)}{',' if len(outs) > 1 else ''} = "
+                     f"{kname}({', '.join(call)})")
+        for v, nm in zip(result_vars, outs):
+            if v.type.ndim == 0:
                 lines.append(f"{nm} = {_scalar_ctor(v.type.dtype)}({nm})")
                 scalars.add(nm)
             else:
@@ -352,13 +578,19 @@ class NumbaLinker:
     # -- compilation ------------------------------------------------------------
 
     def make_thunk(self):
-        from .cache import load_module
+        from .cache import compiled_before, module_path
         kernels, self.paths = {}, []
+        self.ns = ns = {"np": np, "_np": np, "_C": np.ascontiguousarray}
         try:
             for text, kname in self.kernel_texts.items():
-                module, path, key = load_module(kernel_module(text), "k")
-                kernels[kname] = module.kernel
-                self.paths.append(path)
+                body = kernel_module(text)
+                if compiled_before(body, "k"):
+                    # compiled by an earlier call or process: imported (with
+                    # numba itself) on the first call, not now
+                    kernels[kname] = _LazyKernel(self, kname, body)
+                    self.paths.append(module_path(body, "k"))
+                else:
+                    kernels[kname] = self._load_kernel(kname, body)
         except Exception as exc:
             if config.strict:
                 raise
@@ -370,12 +602,28 @@ class NumbaLinker:
             return py
         self.kernels = kernels
         tune_malloc()
-        ns = {"np": np, "_np": np, "_C": np.ascontiguousarray, **kernels}
+        ns.update(kernels)
         exec(compile(self.driver_source, "<symnet numba driver>", "exec"), ns)
         run = ns["make_run"](self.consts, self._perform, self._recover)
         run.source = self.source
         run.linker = self
+        run.fresh_outputs = self.fresh_outputs
         return run
+
+    def _load_kernel(self, kname, body):
+        """Import (compiling if need be) the kernel module ``body`` and bind
+        its kernel to ``kname`` in the driver."""
+        from .cache import load_module
+        if "_tanh32" in body:
+            helpers_module()      # kernels import their helpers from it
+        module, path, key = load_module(body, "k")
+        if path not in self.paths:
+            self.paths.append(path)
+        fn = module.kernel
+        if hasattr(self, "kernels"):
+            self.kernels[kname] = fn
+        self.ns[kname] = fn
+        return fn
 
     def _py_linker(self):
         if self._py is None:
@@ -395,11 +643,24 @@ class NumbaLinker:
     def _recover(self, exc, args):
         """Replay a failed call on the py linker: it raises the error with the
         node named, or (a numba-side problem) computes the result."""
-        result = self._py_linker()(*args)
+        # copies: ``fresh_outputs`` promises buffers no input shares
+        result = [r.copy() if isinstance(r, np.ndarray) else r
+                  for r in self._py_linker()(*args)]
         warnings.warn(f"the numba kernel failed ({type(exc).__name__}: {exc}) where "
                       f"the py backend succeeded; please report this", RuntimeWarning,
                       stacklevel=3)
         return result
+
+
+class _LazyKernel:
+    """Stands in the driver for a kernel compiled before: its first call
+    imports the cached module and rebinds the driver's name to the kernel."""
+
+    def __init__(self, linker, kname, body):
+        self.linker, self.kname, self.body = linker, kname, body
+
+    def __call__(self, *args):
+        return self.linker._load_kernel(self.kname, self.body)(*args)
 
 
 # glibc's mallopt parameters (malloc.h) and the values the driver sets.
@@ -447,7 +708,7 @@ KERNEL_HEAD = '''"""One kernel of symnet's numba backend (shared by every graph 
 import numpy as np
 import numba as nb
 
-_FLAGS = dict(cache=True, nogil=True, error_model="numpy",
+_FLAGS = dict(cache=True, nogil=True, error_model="numpy", no_cfunc_wrapper=True,
               fastmath={fastmath})
 
 
@@ -458,10 +719,31 @@ def kernel_module(text):
     """The source of the cached module holding the kernel ``text``."""
     parts = [KERNEL_HEAD.format(fastmath=_fastmath_text())]
     if "_tanh32" in text:
-        from .elemwise import HELPERS
-        parts.append(HELPERS.lstrip("\n") + "\n\n")
+        from .cache import module_name
+        parts.append(f"from {module_name(_helpers_source())} import _exp32, _sigmoid32, "
+                     f"_tanh32  # noqa: F401\n\n\n")
     parts.append(text)
     return "".join(parts)
+
+
+_HELPERS_HEAD = '''"""The scalar helpers of symnet's numba kernels (see ``elemwise.HELPERS``),
+compiled once and called by every kernel that uses them."""
+import numpy as np
+import numba as nb
+'''
+
+
+def helpers_module():
+    """The cached module defining ``elemwise.HELPERS``, imported (and so
+    registered in ``sys.modules``) before any kernel that imports from it:
+    compiled once per machine instead of once per kernel module."""
+    from .cache import load_module
+    return load_module(_helpers_source(), "h")[0]
+
+
+def _helpers_source():
+    from .elemwise import HELPERS
+    return _HELPERS_HEAD + HELPERS
 
 
 _MODULE_HEAD = '''"""Generated by symnet's numba backend: one graph, compiled by numba.
@@ -474,7 +756,7 @@ import numpy as _np
 import numba as nb
 
 _C = _np.ascontiguousarray
-_FLAGS = dict(cache=True, nogil=True, error_model="numpy",
+_FLAGS = dict(cache=True, nogil=True, error_model="numpy", no_cfunc_wrapper=True,
               fastmath={fastmath})
 
 '''

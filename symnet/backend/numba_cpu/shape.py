@@ -1,9 +1,10 @@
 """Shape ops in the numba backend's driver: Shape, Shape_i, MakeVector,
-Reshape, Alloc, Join and Rebroadcast are numpy lines (views, tiny vectors or
-one memcpy: a compiled kernel would only add compile time).  ARange, Tile
-and Repeat run their ``perform``."""
+Reshape, Alloc, Join, Rebroadcast, ARange, Tile and Repeat are numpy lines
+(views, tiny vectors or one copy: a compiled kernel would only add compile
+time)."""
 from .linker import driver_op
-from ...tensor.ops.shape import Alloc, Join, MakeVector, Rebroadcast, Reshape, Shape, Shape_i
+from ...tensor.ops.shape import (ARange, Alloc, Join, MakeVector, Rebroadcast, Repeat,
+                                 Reshape, Shape, Shape_i, Tile)
 
 __all__ = []
 
@@ -63,3 +64,20 @@ def rebroadcast_driver(node, ins, outs):
             lines.append("    raise ValueError('rebroadcast: axis declared broadcastable "
                          "has size != 1')")
     return lines + [f"{outs[0]} = {x}"], "input"
+
+
+@driver_op(ARange)
+def arange_driver(node, ins, outs):
+    return [f"{outs[0]} = _np.arange({', '.join(ins)}, dtype=_np.{node.op.dtype})"], True
+
+
+@driver_op(Tile)
+def tile_driver(node, ins, outs):
+    return [f"{outs[0]} = _np.ascontiguousarray(_np.tile({ins[0]}, {tuple(node.op.reps)}))"], \
+        True
+
+
+@driver_op(Repeat)
+def repeat_driver(node, ins, outs):
+    return [f"{outs[0]} = _np.repeat({ins[0]}, {int(node.op.repeats)}, "
+            f"axis={node.op.axis!r})"], True

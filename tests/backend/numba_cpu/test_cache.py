@@ -19,18 +19,20 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 
 SCRIPT = textwrap.dedent("""
-    import json, time, numpy as np, symnet, symnet.tensor as T
+    import json, sys, time, numpy as np, symnet, symnet.tensor as T
     from symnet.compile.mode import Mode
     x = T.fmatrix('x')
     t = time.perf_counter()
     f = symnet.function([x], T.sum(T.tanh(x) * 3, axis=0), mode=Mode('numba', None))
     link = time.perf_counter() - t
-    lk = f.thunk.linker
-    segs = list(lk.kernels.values())
+    lazy = sorted(type(k).__name__ for k in f.thunk.linker.kernels.values())
+    numba_at_link = 'numba' in sys.modules
+    out = f(np.ones((2, 3), 'float32')).tolist()
+    segs = list(f.thunk.linker.kernels.values())    # loaded by the first call
     hits = sum(sum(s.stats.cache_hits.values()) for s in segs)
     misses = sum(sum(s.stats.cache_misses.values()) for s in segs)
-    out = f(np.ones((2, 3), 'float32')).tolist()
-    print(json.dumps(dict(hits=hits, misses=misses, link=link, out=out)))
+    print(json.dumps(dict(hits=hits, misses=misses, link=link, out=out, lazy=lazy,
+                          numba_at_link=numba_at_link)))
 """)
 
 
@@ -49,8 +51,12 @@ def test_second_process_loads_from_cache(tmp_path):
     second = _run(str(tmp_path))
     assert first["out"] == second["out"] == [np.float32(3 * np.tanh(1) * 2)] * 3 or \
         np.allclose(first["out"], 6 * np.tanh(1))
-    assert first["hits"] == 0
+    assert first["hits"] == 0 and first["numba_at_link"]      # compiled at function()
+    assert "_LazyKernel" not in first["lazy"]
     assert second["hits"] >= 1 and second["misses"] == 0
+    # the second process built the function without importing numba at all:
+    # its kernels were loaded from the cache on the first call
+    assert not second["numba_at_link"] and set(second["lazy"]) == {"_LazyKernel"}
     pyc = tmp_path / "numba" / "__pycache__"
     assert any(p.suffix == ".nbi" for p in pyc.iterdir())   # numba's index files
 

@@ -162,8 +162,8 @@ def test_fallback_warns_once_and_strict_raises():
         f = symnet.function([x], y, mode=NB)
     xv = np.linspace(-1, 1, 4)
     np.testing.assert_allclose(f(xv), np.exp(2 * (np.tanh(xv) + 1)) * 3)
-    # tanh, add before the Python perform; exp, mul after: 4 kernels
-    assert "Python perform" in f.source and f.source.count("def k") == 4
+    # tanh, add before the Python perform; exp, mul after: one loop each
+    assert "Python perform" in f.source and f.source.count("def k") == 2
     assert "v4, = perform(3, (v3,))" in f.source
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -178,8 +178,8 @@ def test_source_has_node_comments():
     x = T.fvector("x")
     f = symnet.function([x], T.tanh(x) * 2, mode=NB)
     src = f.source
-    assert "# node 0: tanh(i0) -> v1" in src
-    assert "v1 = k0(_C(i0))" in src and "def k0(a0)" in src
+    assert "# node 0: tanh(i0) -> v2  (one loop: k0)" in src   # tanh and * in one loop
+    assert "= k0(_C(i0)" in src and "def k0(a0" in src and "def k1(" not in src
     compile(src, "<generated>", "exec")
 
 
@@ -241,3 +241,58 @@ def test_driver_views_and_shape_ops_agree():
     both([x, k, m], outs, [xv, 1, np.ones((1, 3), "float32")], optimizer=None)
     with pytest.raises(IndexError):
         symnet.function([x, k], x[k], mode=NB)(xv, 5)
+
+
+def test_parallel_mode_splits_large_elementwise_loops():
+    from symnet.backend.numba_cpu.elemwise import PARALLEL_MIN_SIZE
+    use_tmp_cache()
+    x = T.fmatrix("x")
+    a = T.fscalar("a")
+    out = T.tanh(a * x) * T.exp(-x * x) + 1
+    par = Mode("numba", parallel=True)
+    assert par != Mode("numba") and "parallel=True" in repr(par)
+    assert par.including("fast_run").parallel and par.excluding("fusion").parallel
+    f = symnet.function([x, a], out, mode=par)
+    g = symnet.function([x, a], out, mode="py")
+    assert "nb.prange(" in f.source and "parallel=True" in f.source
+    assert "prange" not in symnet.function([x, a], out, mode="numba").source
+    rng = np.random.default_rng(0)
+    for shape in [(3, 5), (PARALLEL_MIN_SIZE // 64 + 1, 64)]:   # serial and threaded branch
+        xv = rng.normal(size=shape).astype("float32")
+        np.testing.assert_allclose(f(xv, np.float32(0.7)), g(xv, np.float32(0.7)),
+                                   rtol=2e-6, atol=2e-6)
+
+
+def test_one_loop_for_a_run_of_elementwise_nodes_and_their_sum():
+    use_tmp_cache()
+    x = T.fvector("x")
+    a, b = T.fscalars("a", "b")
+    loss = T.sum(T.tanh(a * x + b) * T.exp(-x * x))
+    outs = [loss, symnet.grad(loss, x)]
+    f = symnet.function([x, a, b], outs, mode="numba")
+    assert f.source.count("def k") == 1 and "(one loop: k0)" in f.source
+    xv = np.random.default_rng(0).normal(size=100_003).astype("float32")  # not whole blocks
+    got = f(xv, np.float32(0.5), np.float32(0.1))
+    x64 = xv.astype("float64")
+    want = np.sum(np.tanh(0.5 * x64 + 0.1) * np.exp(-x64 * x64))
+    assert got[0].dtype == np.float32 and got[0].shape == ()
+    np.testing.assert_allclose(got[0], want, rtol=2e-6)   # float32 blocks, float64 total
+    ref = symnet.function([x, a, b], outs, mode="py")(xv, np.float32(0.5), np.float32(0.1))
+    np.testing.assert_allclose(got[1], ref[1], rtol=2e-5, atol=1e-6)
+
+
+def test_fused_runs_respect_sums_used_by_later_nodes_and_broadcasting():
+    use_tmp_cache()
+    x = T.dmatrix("x")
+    r = T.TensorType("float64", shape=(1, None))("r")
+    i = T.lmatrix("i")
+    centred = x * 2 - T.mean(x * 2)          # the mean is needed before the subtraction
+    outs = [centred * r, T.sum(T.exp(x) + r), T.sum(i * 3), T.prod(x + 1)]
+    xv = np.random.default_rng(1).uniform(0.1, 1, size=(3, 5))
+    rv = np.random.default_rng(2).uniform(size=(1, 5))
+    iv = np.arange(15).reshape(3, 5)
+    f = both([x, r, i], outs, [xv, rv, iv], optimizer=None, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(f(xv, rv, iv)[0], (2 * xv - np.mean(2 * xv)) * rv, rtol=1e-12)
+    assert f(xv, rv, iv)[2] == 3 * iv.sum()
+    with pytest.raises(ValueError, match="do not match along axis 1"):
+        f(xv, np.ones((1, 4)), iv)
