@@ -70,8 +70,14 @@ def backends():
 
 
 def modes():
-    """Each backend with the standard rewrites, plus py without any."""
-    return [Mode(b) for b in backends()] + [Mode("py", optimizer=None)]
+    """Each backend with the standard rewrites, plus py without any (in a
+    forced-backend run, 'py' with rewrites *is* the forced backend: listed once)."""
+    from symnet.compile.mode import get_mode
+    found = []
+    for m in [Mode(b) for b in backends()] + [Mode("py", optimizer=None)]:
+        if get_mode(m) not in [get_mode(f) for f in found]:
+            found.append(m)
+    return found
 
 
 def default_tol(dtype):
