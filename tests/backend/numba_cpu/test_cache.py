@@ -39,6 +39,7 @@ SCRIPT = textwrap.dedent("""
 def _run(cache):
     env = dict(os.environ, SYMNET_CACHE_DIR=cache, PYTHONPATH=ROOT)
     env.pop("NUMBA_CACHE_DIR", None)  # CI sets it; numba's index must sit beside the module
+    env.pop("NUMBA_OPT", None)        # CI's numba run sets it: check numba's default
     res = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True,
                          text=True, timeout=120)
     assert res.returncode == 0, res.stderr
