@@ -26,6 +26,7 @@ import warnings
 import numpy as np
 
 from ._io import atomic_write
+from .distributed import DistributedError, launched_size
 
 __all__ = ["main", "build_parser", "build_mlp", "build_custom_mlp", "iterate_minibatches",
            "save_params", "load_data", "limit_blas_threads", "train", "CLIError"]
@@ -266,6 +267,7 @@ def train(args, out=None):
     import symnet
     import symnet.tensor as T
     from . import layers, objectives, updates, random as srandom
+    from .distributed.job import make_job
 
     try:
         # Before training, so a bad --out costs seconds, not a whole run.
@@ -273,6 +275,8 @@ def train(args, out=None):
     except OSError as exc:
         raise CLIError(f"--out {args.out}: cannot create the directory ({exc.strerror})") \
             from None
+    job = make_job(args)      # one process, or one rank of --workers N
+    out = job.output(out)
     threads = args.threads
     if threads is None and not any(os.environ.get(v) for v in (
             "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")):
@@ -305,14 +309,16 @@ def train(args, out=None):
     prediction = layers.get_output(network)
     loss = objectives.categorical_crossentropy(prediction, target_var).mean()
     params = layers.get_all_params(network, trainable=True)
-    step = updates.nesterov_momentum(loss, params, learning_rate=args.lr,
-                                     momentum=args.momentum)
+
+    def update_fn(loss_or_grads, params):
+        return updates.nesterov_momentum(loss_or_grads, params, learning_rate=args.lr,
+                                         momentum=args.momentum)
     test_prediction = layers.get_output(network, deterministic=True)
     test_loss = objectives.categorical_crossentropy(test_prediction, target_var).mean()
     test_acc = T.mean(T.eq(T.argmax(test_prediction, axis=1), target_var),
                       dtype=symnet.config.floatX)
     t0 = time.perf_counter()
-    train_fn = symnet.function([input_var, target_var], loss, updates=step, mode=args.mode)
+    train_fn = job.train_function([input_var, target_var], loss, params, update_fn, args.mode)
     val_fn = symnet.function([input_var, target_var], [test_loss, test_acc], mode=args.mode)
     print(f"model {args.model}: {layers.count_params(network, trainable=True)} parameters; "
           f"{len(X_train)} training, {len(X_val)} validation, {len(X_test)} test examples; "
@@ -328,13 +334,14 @@ def train(args, out=None):
             acc_sum += float(acc) * len(xb)
         return loss_sum / len(X), acc_sum / len(X)
 
-    shuffle_rng = np.random.RandomState(args.seed)
+    X_train, y_train = job.shard(X_train, y_train)
     n_batches = len(X_train) // args.batch_size
-    history = []
+    first_epoch, history = job.start(network, out)
     start = time.perf_counter()
-    for epoch in range(1, args.epochs + 1):
+    for epoch in range(first_epoch, args.epochs + 1):
         t_epoch = time.perf_counter()
-        bar = _progress(n_batches, f"epoch {epoch}/{args.epochs}", args.progress)
+        shuffle_rng = job.begin_epoch(epoch)
+        bar = _progress(n_batches, f"epoch {epoch}/{args.epochs}", args.progress and job.is_root)
         train_err = 0.0
         for xb, yb in iterate_minibatches(X_train, y_train, args.batch_size, shuffle=True,
                                           rng=shuffle_rng):
@@ -351,14 +358,16 @@ def train(args, out=None):
         if not np.isfinite(train_err):
             raise CLIError(f"training diverged at epoch {epoch} (loss is {train_err}); "
                            f"try a smaller --lr than {args.lr}")
+        job.end_epoch(epoch, history)
     _, acc = evaluate(X_test, y_test)
     print(f"trained {args.epochs} epochs in {time.perf_counter() - start:.1f} s", file=out)
 
     path = os.path.join(args.out, "params.npz")
-    save_params(path, layers.get_all_param_values(network))
+    if job.is_root:
+        save_params(path, layers.get_all_param_values(network))
     print(f"parameters saved to {path}", file=out)
     png = os.path.join(args.out, "learning_curve.png")
-    if _plot(png, history):
+    if job.is_root and _plot(png, history):
         print(f"learning curve saved to {png}", file=out)
     else:
         print("learning curve skipped (matplotlib is not installed)", file=out)
@@ -478,6 +487,16 @@ def build_parser():
                         "OPENBLAS_NUM_THREADS or OMP_NUM_THREADS is set; 0 keeps the BLAS "
                         "library's own choice); one is fastest for the digits' small "
                         "matrices, more may help on MNIST with --width 800")
+    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help="train data-parallel on N MPI ranks (needs 'pip install "
+                        "symnet[mpi]'): re-launches under 'mpiexec -n N', or runs as a rank "
+                        "when started by mpiexec/srun; --batch-size is per worker; rank 0 "
+                        "prints and writes OUT/checkpoint.npz after every epoch")
+    p.add_argument("--resume", action="store_true",
+                   help="with --workers: continue from OUT/checkpoint.npz")
+    p.add_argument("--timeout", type=_positive_float, default=300.0, metavar="SECONDS",
+                   help="with --workers: how long a rank waits for the others in a step "
+                        "before the job ends with an error (a rank died or hangs)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="do not draw the per-epoch progress bar on stderr")
     return parser
@@ -491,8 +510,15 @@ def main(argv=None):
         if args.command is None:
             parser.print_help()
             return 2
+        if args.workers is not None or launched_size() > 1:
+            from .distributed.launch import run_workers
+            return run_workers(args, sys.argv[1:] if argv is None else list(argv), train,
+                               user_errors=(CLIError, DistributedError))
+        if args.resume:
+            raise CLIError("--resume needs --workers N (checkpoints are written by "
+                           "data-parallel runs)")
         train(args)
-    except CLIError as exc:
+    except (CLIError, DistributedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
