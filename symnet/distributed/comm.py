@@ -116,11 +116,11 @@ class World:
             self._wait(self.comm.Ibcast(arr, root=root), what)
         return arr
 
-    def bcast_object(self, obj, root=0):
-        """Root's picklable ``obj`` on every rank (small metadata only)."""
+    def allgather_object(self, obj):
+        """Every rank's picklable ``obj``, in rank order (small metadata only)."""
         if self.size == 1:
-            return obj
-        return self.comm.bcast(obj, root=root)
+            return [obj]
+        return self.comm.allgather(obj)
 
     def barrier(self, what="a barrier"):
         if self.size == 1:
@@ -207,15 +207,19 @@ def broadcast_params(layer_or_params, root=0, world_=None):
     params = _params_of(layer_or_params)
     mine = [(_name(p, i), p.get_value(borrow=True).shape, str(p.get_value(borrow=True).dtype))
             for i, p in enumerate(params)]
-    theirs = w.bcast_object(mine, root=root)
-    if len(theirs) != len(mine):
-        raise DistributedError(f"rank {w.rank} has {len(mine)} parameters, rank {root} has "
-                               f"{len(theirs)}: the ranks built different networks")
-    for (name, shape, dtype), (_, rshape, rdtype) in zip(mine, theirs):
-        if (shape, dtype) != (rshape, rdtype):
-            raise DistributedError(
-                f"parameter {name}: rank {w.rank} has shape {shape} {dtype}, rank {root} "
-                f"has {rshape} {rdtype}: the ranks built different networks")
+    # every rank sees every rank's list, so all of them raise together
+    # instead of some waiting in a broadcast for ranks that gave up
+    every = w.allgather_object(mine)
+    ref = every[root]
+    for rank, theirs in enumerate(every):
+        if len(theirs) != len(ref):
+            raise DistributedError(f"rank {rank} has {len(theirs)} parameters, rank {root} "
+                                   f"has {len(ref)}: the ranks built different networks")
+        for (name, shape, dtype), (_, rshape, rdtype) in zip(theirs, ref):
+            if (shape, dtype) != (rshape, rdtype):
+                raise DistributedError(
+                    f"parameter {name}: rank {rank} has shape {shape} {dtype}, rank {root} "
+                    f"has {rshape} {rdtype}: the ranks built different networks")
     for i, p in enumerate(params):
         value = np.ascontiguousarray(p.get_value())
         p.set_value(w.bcast_array(value, root=root, what=f"the broadcast of {_name(p, i)}"))

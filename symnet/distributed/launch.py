@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import sys
 
-from .comm import DistributedError, init, launched_size
+from .comm import CollectiveTimeout, DistributedError, init, launched_size
 
 __all__ = ["find_mpiexec", "mpiexec_command", "run_workers"]
 
@@ -52,7 +52,7 @@ def mpiexec_command(n, argv, mpiexec=None):
     return cmd + [sys.executable, "-m", "symnet", *argv], env
 
 
-def _relaunch(args, argv, out):
+def _relaunch(args, argv):
     if importlib.util.find_spec("mpi4py") is None:
         raise DistributedError(f"--workers {args.workers} needs mpi4py: "
                                "pip install 'symnet[mpi]'")
@@ -62,11 +62,11 @@ def _relaunch(args, argv, out):
         from .job import checkpoint_path, describe_checkpoint
         ckpt = describe_checkpoint(checkpoint_path(args.out))
         print(f"error: the job on {args.workers} workers failed (mpiexec exit status "
-              f"{status}); {ckpt}", file=sys.stderr, flush=True)
+              f"{status}: a rank failed or was killed); {ckpt}", file=sys.stderr, flush=True)
     return status
 
 
-def run_workers(args, argv, train, user_errors=(), out=None):
+def run_workers(args, argv, train, user_errors=()):
     """Run the parsed ``symnet train`` job ``args`` data-parallel; returns
     the exit status.  ``train(args)`` is the job itself, ``argv`` the
     command line to relaunch with, ``user_errors`` the exceptions that
@@ -74,7 +74,7 @@ def run_workers(args, argv, train, user_errors=(), out=None):
     launched = launched_size()
     if launched == 0:
         if args.workers > 1:
-            return _relaunch(args, argv, out)
+            return _relaunch(args, argv)
         train(args)        # one worker: this process is rank 0 of 1
         return 0
     world = init(timeout=args.timeout)
@@ -92,6 +92,9 @@ def run_workers(args, argv, train, user_errors=(), out=None):
             raise
         # One rank's error must end them all: the others would wait for it
         # in the next allreduce until their timeout.
-        print(f"error: rank {world.rank} of {world.size}: {exc}", file=sys.stderr, flush=True)
-        world.abort(2 if isinstance(exc, user_errors) else 1)
+        where = f"rank {world.rank} of {world.size}: "
+        message = str(exc) if str(exc).startswith(where) else where + str(exc)
+        print(f"error: {message}", file=sys.stderr, flush=True)
+        user = isinstance(exc, user_errors) and not isinstance(exc, CollectiveTimeout)
+        world.abort(2 if user else 1)
     return 0
