@@ -494,9 +494,10 @@ def build_parser():
                         "prints and writes OUT/checkpoint.npz after every epoch")
     p.add_argument("--resume", action="store_true",
                    help="with --workers: continue from OUT/checkpoint.npz")
-    p.add_argument("--timeout", type=_positive_float, default=300.0, metavar="SECONDS",
+    p.add_argument("--timeout", type=_positive_float, default=120.0, metavar="SECONDS",
                    help="with --workers: how long a rank waits for the others in a step "
-                        "before the job ends with an error (a rank died or hangs)")
+                        "before the job ends with an error (a rank died or hangs); the "
+                        "wait for ranks still compiling is not counted")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="do not draw the per-epoch progress bar on stderr")
     return parser

@@ -133,6 +133,18 @@ def test_a_collective_that_never_completes_times_out():
         w._wait(_NeverDone(), "the allreduce of step 3")
 
 
+def test_patience_lengthens_the_timeout_inside_only():
+    w = comm.World(None, timeout=0.05)
+    w.rank, w.size = 1, 2
+    with w.patience(0.3):
+        assert w.timeout == 0.3
+        with pytest.raises(distributed.CollectiveTimeout, match="within 0.3 s"):
+            w._wait(_NeverDone(), "the startup")
+    assert w.timeout == 0.05
+    with comm.World(None, timeout=None).patience(5) as unlimited:
+        assert unlimited.timeout is None
+
+
 def test_allreduce_on_one_rank_is_the_identity():
     w = comm.World(None)
     buf = np.arange(4.0)

@@ -7,6 +7,7 @@ rank 0 of 1, every collective a no-op.  A process that *was* started by
 ``mpiexec`` with several ranks but cannot import mpi4py is an error, not a
 silent single-process run (each rank would train alone).
 """
+import contextlib
 import os
 import time
 
@@ -61,6 +62,18 @@ class World:
 
     def __repr__(self):
         return f"World(rank={self.rank}, size={self.size})"
+
+    @contextlib.contextmanager
+    def patience(self, seconds):
+        """Let the collectives inside the ``with`` wait up to ``seconds``
+        (at least the usual timeout): e.g. for ranks still compiling."""
+        saved = self.timeout
+        if saved is not None:
+            self.timeout = max(saved, seconds)
+        try:
+            yield self
+        finally:
+            self.timeout = saved
 
     def _wait(self, request, what):
         """Test ``request`` until done, sleeping a little longer each time

@@ -32,6 +32,8 @@ __all__ = ["PlainJob", "WorkerJob", "make_job", "checkpoint_path", "describe_che
 # options that change the network's shapes: a checkpoint only fits a run with
 # the same values
 _SHAPE_OPTIONS = ("model", "depth", "width", "data")
+#: how long ranks wait for each other to finish compiling
+STARTUP_SECONDS = 900
 
 
 def checkpoint_path(out_dir):
@@ -124,7 +126,10 @@ class WorkerJob(PlainJob):
         if self.args.resume:
             epoch, history = self._resume()
             print(f"resumed from {self.checkpoint} after epoch {epoch - 1}", file=out)
-        broadcast_params(self.state, world_=self.world)
+        # the first collective after compiling: the ranks finish compiling at
+        # different times (cold kernel cache), which --timeout must not count
+        with self.world.patience(STARTUP_SECONDS):
+            broadcast_params(self.state, world_=self.world)
         return epoch, history
 
     def _resume(self):
