@@ -77,7 +77,7 @@ def test_parameters_identical_across_ranks(tmp_path):
     # dropout masks come from different streams on each rank
     assert r0["rng"].shape == r1["rng"].shape == (1, 2)
     assert r0["rng"][0, 0] != r1["rng"][0, 0]
-    # one allreduce per step (6 steps), plus assert_synchronized's 8 checks
+    # one allreduce per step (assert_synchronized does not count: it is no allreduce_sum)
     assert int(r0["allreduces"]) == 6
 
 
@@ -170,7 +170,7 @@ def _start_and_wait_for_checkpoint(out, *extra):
                              "--workers", "2", "--out", str(out), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
                             cwd=ROOT)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 300   # a cold kernel cache compiles first
     while time.monotonic() < deadline and proc.poll() is None:
         try:
             if load_checkpoint(str(out / "checkpoint.npz"))[1] >= 2:
