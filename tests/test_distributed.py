@@ -220,15 +220,13 @@ def test_resume_with_another_width_names_the_option(tmp_path, capsys):
 
 
 def test_two_workers_without_mpi4py_say_how_to_install_it(tmp_path, capsys, monkeypatch):
+    find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "mpi4py" else find_spec(name, *a))
     for v in comm._SIZE_VARS:
         monkeypatch.delenv(v, raising=False)
     assert cli.main(_args(tmp_path, workers=2)) == 2
     assert "--workers 2 needs mpi4py: pip install 'symnet[mpi]'" in capsys.readouterr().err
-
-
-find_spec = importlib.util.find_spec
 
 
 def test_shards_are_equal_and_disjoint(tmp_path):
