@@ -119,19 +119,22 @@ def test_broadcast_params_names_a_mismatched_parameter(tmp_path):
 
 
 def test_train_two_workers_learns_as_well_as_one(tmp_path):
+    # trained to convergence with light dropout, so that the accuracies of two
+    # runs with other masks and minibatches differ by a few examples only;
     # the same 32 examples per step: 32 on one worker, 16 on each of two
-    one = run_cli(*QUICK, "--epochs", "12", "--workers", "1", "--batch-size", "32",
+    model = ["--model", "custom", "--depth", "1", "--drop-input", "0", "--drop-hidden", "0.2",
+             "--width", "64", "--epochs", "20"]
+    one = run_cli(*QUICK, *model, "--workers", "1", "--batch-size", "32",
                   "--out", str(tmp_path / "w1"))
-    two = run_cli(*QUICK, "--epochs", "12", "--workers", "2", "--batch-size", "16",
+    two = run_cli(*QUICK, *model, "--workers", "2", "--batch-size", "16",
                   "--out", str(tmp_path / "w2"))
     assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
     # metrics from rank 0 only: each epoch printed once
-    assert len(epoch_lines(two.stdout)) == 12
+    assert len(epoch_lines(two.stdout)) == 20
     assert two.stdout.count("test accuracy") == 1
-    # other dropout masks and minibatches, the same accuracy within a few points
-    assert accuracy(one.stdout) > 85 and abs(accuracy(two.stdout) - accuracy(one.stdout)) < 4
+    assert accuracy(one.stdout) > 94 and abs(accuracy(two.stdout) - accuracy(one.stdout)) < 3
     arrays, epoch, history, meta = load_checkpoint(str(tmp_path / "w2" / "checkpoint.npz"))
-    assert epoch == 12 and len(history) == 12 and meta["workers"] == 2
+    assert epoch == 20 and len(history) == 20 and meta["workers"] == 2
     final = np.load(tmp_path / "w2" / "params.npz")
     for i, a in enumerate(arrays[:len(final.files)]):
         np.testing.assert_array_equal(a, final[f"arr_{i}"])
@@ -188,21 +191,19 @@ def _start_and_wait_for_checkpoint(out, *extra):
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGSTOP], ids=["killed", "hung"])
 def test_a_dead_or_hung_rank_ends_the_job_and_resume_works(tmp_path, sig):
     out = tmp_path / "run"
-    proc, pid = _start_and_wait_for_checkpoint(out, "--timeout", "5")
+    proc, pid = _start_and_wait_for_checkpoint(out, "--timeout", "10")
     os.kill(pid, sig)
-    t0 = time.monotonic()
     try:
         _, stderr = proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         proc.kill()
         os.kill(pid, signal.SIGKILL)
         pytest.fail("the job hangs after a rank stopped")
-    assert time.monotonic() - t0 < 60
     assert proc.returncode != 0
     assert "error: the job on 2 workers failed" in stderr, stderr
     assert "--resume" in stderr
     if sig == signal.SIGSTOP:       # rank 0's own timeout caught it
-        assert "did not join" in stderr and "within 5 s" in stderr, stderr
+        assert "did not join" in stderr and "within 10 s" in stderr, stderr
     _, epoch, history, _ = load_checkpoint(str(out / "checkpoint.npz"))
     assert epoch >= 2 and len(history) == epoch
     rest = run_cli(*QUICK, "--epochs", str(epoch + 1), "--workers", "2", "--resume",
