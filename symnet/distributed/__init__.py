@@ -5,7 +5,7 @@ computes local gradients, averages them across ranks with ONE fused
 ``Allreduce`` over a flat buffer and applies the same update everywhere.
 
 >>> from symnet import distributed
->>> world = distributed.init(seed=0)      # rank/size from MPI.COMM_WORLD
+>>> world = distributed.init()     # rank/size from MPI.COMM_WORLD; init(seed=S) seeds
 >>> # network = build(...); distributed.broadcast_params(network)
 >>> # step = distributed.distributed_function([x, y], loss, params, update_fn)
 
