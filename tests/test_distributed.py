@@ -246,3 +246,12 @@ def test_shards_are_equal_and_disjoint(tmp_path):
 
 def test_describe_checkpoint(tmp_path):
     assert "no usable checkpoint" in job.describe_checkpoint(str(tmp_path / "none.npz"))
+
+
+def test_help_documents_the_worker_options(capsys):
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())     # however argparse wrapped it
+    for opt in ("--workers N", "mpiexec -n N", "--resume", "checkpoint.npz",
+                "--timeout SECONDS"):
+        assert opt in text, opt
