@@ -311,6 +311,26 @@ def test_an_interrupt_hidden_in_an_error_is_raised():
 
 # -- threads lose no update ---------------------------------------------------------------
 
+def _in_threads(work, n, timeout):
+    """Run ``work`` in ``n`` threads at once; re-raise the first error."""
+    errors = []
+
+    def run():
+        try:
+            work()
+        except Exception as exc:     # reported below, not lost with the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, daemon=True) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads), "a thread hangs"
+    if errors:
+        raise errors[0]
+
+
 @pytest.mark.parametrize("mode", ["py", "numba"])
 def test_eight_threads_lose_no_update(mode):
     acc = symnet.shared(np.zeros(64), name="acc")
@@ -318,41 +338,22 @@ def test_eight_threads_lose_no_update(mode):
     f = symnet.function([x], T.sum(acc), updates=[(acc, acc + x)], mode=mode)
     one = np.ones(64)
     f(one)
-    calls, errors = 300, []
+    calls = 300
 
     def work():
-        try:
-            for _ in range(calls):
-                f(one)
-        except Exception as exc:     # reported below, not lost with the thread
-            errors.append(exc)
+        for _ in range(calls):
+            f(one)
 
-    threads = [threading.Thread(target=work, daemon=True) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors and not any(t.is_alive() for t in threads)
+    _in_threads(work, 8, timeout=120)
     np.testing.assert_array_equal(acc.get_value(), np.full(64, 8 * calls + 1.0))
 
 
 def test_threads_compiling_one_graph_share_one_module(tmp_path, monkeypatch):
     monkeypatch.setenv("SYMNET_CACHE_DIR", str(tmp_path))
     cache._LOADED.clear()
-    results, errors = [], []
-
-    def work():
-        try:
-            results.append(_build()(np.zeros(3)))
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, daemon=True) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    assert not errors and len(results) == 4
+    results = []
+    _in_threads(lambda: results.append(_build()(np.zeros(3))), 4, timeout=300)
+    assert len(results) == 4
     for r in results:
         np.testing.assert_allclose(r, [2.0] * 3)
     assert len(glob.glob(str(tmp_path / "numba" / "k_*.py"))) == 1
