@@ -409,3 +409,13 @@ def test_shared_variable_pickles_with_its_value():
     w = pickle.loads(pickle.dumps(v))
     assert w.name == "W" and w.dtype == "float32" and w.type == v.type
     np.testing.assert_array_equal(w.get_value(), v.get_value())
+
+
+def test_pickled_function_keeps_updates_given_as_an_iterator():
+    acc = symnet.shared(np.zeros(2), name="acc")
+    x = T.dvector("x")
+    f = symnet.function([x], acc.sum(), updates=iter([(acc, acc + x)]),
+                        givens=iter([]), mode="py")
+    g, acc2 = pickle.loads(pickle.dumps((f, acc)))
+    g(np.ones(2))
+    np.testing.assert_array_equal(acc2.get_value(), [1.0, 1.0])

@@ -195,11 +195,12 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
         out_borrow.append(borrow)
 
     upd = _normalize_updates(updates)
+    explicit = list(upd)   # kept for pickling (``updates`` may be an iterator)
     upd += _default_updates(outs + [e for _, e in upd], upd, no_default_updates)
 
     # givens: substitute, keeping the user's graph untouched
     if givens:
-        pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
+        givens = pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
         memo = {}
         for old, new in pairs:
             if not isinstance(old, Variable):
@@ -253,7 +254,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     fn = Function(specs, in_vars, shared_vars, outs, upd, fgraph, thunk, single,
                   allow_input_downcast, name, mode_obj, out_borrow)
     # what pickling stores (the graph and the mode, not the compiled code)
-    fn._recipe = dict(inputs=list(inputs), outputs=outputs, mode=mode_obj, updates=updates,
+    fn._recipe = dict(inputs=list(inputs), outputs=outputs, mode=mode_obj, updates=explicit,
                       givens=givens, no_default_updates=no_default_updates,
                       accept_inplace=accept_inplace, name=name,
                       rebuild_strict=rebuild_strict,
