@@ -38,6 +38,8 @@ _INSTALLED = []
 def unsafe(path):
     """Why ``path`` (a folder or file) must not be trusted, or None if it may
     be: it must belong to this user and be writable by nobody else."""
+    if not hasattr(os, "geteuid"):   # no POSIX owners (Windows): ACLs decide
+        return None
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -81,6 +83,8 @@ def tighten(path):
     """Take the group's and others' write permission off the files of the
     entry ``path`` that this user owns (numba writes its files with the
     umask's mode, 0664 under the common umask 002)."""
+    if not hasattr(os, "geteuid"):
+        return
     for f in entry_files(path):
         try:
             st = os.stat(f)
