@@ -10,16 +10,19 @@ import tempfile
 __all__ = ["atomic_write"]
 
 
-def atomic_write(path, write, binary=False, prefix=".tmp_", suffix=".tmp"):
+def atomic_write(path, write, binary=False, prefix=".tmp_", suffix=".tmp", mode=None):
     """Call ``write(fh)`` on a temporary file beside ``path``, then move it
     into place with ``os.replace`` (atomic).  On any exception, Ctrl-C
-    included, the temporary file is removed and the old ``path`` is kept."""
+    included, the temporary file is removed and the old ``path`` is kept.
+    The file is private (0600) unless ``mode`` gives its permissions."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
     try:
         with os.fdopen(fd, "wb" if binary else "w",
                        **({} if binary else {"encoding": "utf-8"})) as fh:
             write(fh)
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:

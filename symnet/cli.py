@@ -160,8 +160,10 @@ def save_params(path, values):
     >>> sorted(np.load(path).files)
     ['arr_0', 'arr_1']
     """
+    from ._train_io import PARAMS_TMP, umask
+    # readable as any file the user writes (0644 under umask 022), not 0600
     atomic_write(path, lambda fh: np.savez(fh, *values), binary=True,
-                 prefix=".params-", suffix=".npz.tmp")
+                 prefix=PARAMS_TMP[0], suffix=PARAMS_TMP[1], mode=0o666 & ~umask())
 
 
 def limit_blas_threads(n):
@@ -275,6 +277,12 @@ def train(args, out=None):
     except OSError as exc:
         raise CLIError(f"--out {args.out}: cannot create the directory ({exc.strerror})") \
             from None
+    from ._train_io import check_writable, remove_stale_temps
+    try:
+        check_writable(args.out)   # a probe file: fail now, not after training
+    except OSError as exc:
+        raise CLIError(f"--out {args.out}: {exc.strerror}") from None
+    remove_stale_temps(args.out)   # left by a run killed with SIGKILL
     job = make_job(args)      # one process, or one rank of --workers N
     out = job.output(out)
     threads = args.threads
@@ -364,7 +372,11 @@ def train(args, out=None):
 
     path = os.path.join(args.out, "params.npz")
     if job.is_root:
-        save_params(path, layers.get_all_param_values(network))
+        try:
+            save_params(path, layers.get_all_param_values(network))
+        except OSError as exc:
+            raise OSError(exc.errno, f"cannot save the parameters to {path} "
+                                     f"({exc.strerror})") from None
     print(f"parameters saved to {path}", file=out)
     png = os.path.join(args.out, "learning_curve.png")
     if job.is_root and _plot(png, history):
@@ -392,6 +404,14 @@ def _int_at_least(low, expected):
 
 _positive_int = _int_at_least(1, "a positive integer")
 _count = _int_at_least(0, "a whole number >= 0")
+
+
+def _seed(text):
+    # numpy's RandomState takes 0 .. 2**32 - 1; say so instead of its traceback
+    value = _int_at_least(0, "a seed from 0 to 4294967295")(text)
+    if value >= 2 ** 32:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to 4294967295, got {value}")
+    return value
 
 
 def _positive_float(text):
@@ -469,7 +489,7 @@ def build_parser():
                    help="learning rate of nesterov_momentum")
     p.add_argument("--momentum", type=_probability, default=d["momentum"],
                    help="momentum of nesterov_momentum")
-    p.add_argument("--seed", type=int, default=d["seed"],
+    p.add_argument("--seed", type=_seed, default=d["seed"],
                    help="seed of the initial weights, dropout masks and minibatch order "
                         "(the digits' train/val/test split is fixed)")
     p.add_argument("--mode", choices=("py", "numba"), default=d["mode"],
@@ -511,14 +531,16 @@ def main(argv=None):
         if args.command is None:
             parser.print_help()
             return 2
-        if args.workers is not None or launched_size() > 1:
-            from .distributed.launch import run_workers
-            return run_workers(args, sys.argv[1:] if argv is None else list(argv), train,
-                               user_errors=(CLIError, DistributedError))
-        if args.resume:
-            raise CLIError("--resume needs --workers N (checkpoints are written by "
-                           "data-parallel runs)")
-        train(args)
+        from ._train_io import sigterm_raises
+        with sigterm_raises():   # SIGTERM unwinds: temporary files are removed
+            if args.workers is not None or launched_size() > 1:
+                from .distributed.launch import run_workers
+                return run_workers(args, sys.argv[1:] if argv is None else list(argv), train,
+                                   user_errors=(CLIError, DistributedError))
+            if args.resume:
+                raise CLIError("--resume needs --workers N (checkpoints are written by "
+                               "data-parallel runs)")
+            train(args)
     except (CLIError, DistributedError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -6,7 +6,16 @@ is provided; copy the graph into a FunctionGraph; rewrite it (the mode's
 pipeline); hand it to the backend's linker.  Calling the result checks the
 arguments, runs the graph, and only then writes all updates at once, so a
 call that raises leaves every shared variable unchanged.
+
+Threads: a compiled function may be called from several threads at once.
+Calls of functions that have updates are serialised by one process-wide
+lock (``UPDATE_LOCK``) from reading the shared values to writing the
+updates, so no update is lost and each call sees a consistent state; calls
+without updates run concurrently.  An interrupt (Ctrl-C) that surfaces
+inside a backend as another error is raised as the interrupt
+(``symnet._interrupt``).
 """
+import threading
 import time
 import warnings
 from collections import OrderedDict
@@ -19,8 +28,15 @@ from ..graph.traversal import ancestors, clone_get_equiv
 from .io import In, Out
 from .mode import get_mode
 from .sharedvalue import SharedVariable
+from .._interrupt import reraise_interrupt
 
 __all__ = ["function", "Function", "UnusedInputError", "MissingInputError"]
+
+
+# Held by a call of a function with updates from reading the shared values to
+# writing the updates (an RLock: an update function may run another from a
+# callback, e.g. a scan or a debugging hook, in the same thread).
+UPDATE_LOCK = threading.RLock()
 
 
 class UnusedInputError(ValueError):
@@ -179,11 +195,12 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
         out_borrow.append(borrow)
 
     upd = _normalize_updates(updates)
+    explicit = list(upd)   # kept for pickling (``updates`` may be an iterator)
     upd += _default_updates(outs + [e for _, e in upd], upd, no_default_updates)
 
     # givens: substitute, keeping the user's graph untouched
     if givens:
-        pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
+        givens = pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
         memo = {}
         for old, new in pairs:
             if not isinstance(old, Variable):
@@ -236,6 +253,13 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     t3 = time.perf_counter()
     fn = Function(specs, in_vars, shared_vars, outs, upd, fgraph, thunk, single,
                   allow_input_downcast, name, mode_obj, out_borrow)
+    # what pickling stores (the graph and the mode, not the compiled code)
+    fn._recipe = dict(inputs=list(inputs), outputs=outputs, mode=mode_obj, updates=explicit,
+                      givens=givens, no_default_updates=no_default_updates,
+                      accept_inplace=accept_inplace, name=name,
+                      rebuild_strict=rebuild_strict,
+                      allow_input_downcast=allow_input_downcast,
+                      on_unused_input=on_unused_input)
     fn.rewrite_stats = stats
     fn.profile = {"build": t1 - t0, "rewrite": t2 - t1, "link": t3 - t2}
     if profile:
@@ -367,10 +391,23 @@ class Function:
         if vals is None:
             vals = self._args(args, kwargs)
         if self._plain:   # no updates, every output in a buffer of its own
-            results = self.thunk(*vals, *[v._value for v in self.shared_vars])
+            results = self._run(vals, [v._value for v in self.shared_vars])
             return results[0] if self.single else results
-        shared_vals = [v._value for v in self.shared_vars]
-        results = self.thunk(*vals, *shared_vals)
+        if not self.updates:
+            return self._finish(vals, [v._value for v in self.shared_vars])
+        with UPDATE_LOCK:
+            return self._finish(vals, [v._value for v in self.shared_vars])
+
+    def _run(self, vals, shared_vals):
+        try:
+            return self.thunk(*vals, *shared_vals)
+        except Exception as exc:
+            reraise_interrupt(exc)   # Ctrl-C inside a kernel: never an error
+            raise
+
+    def _finish(self, vals, shared_vals):
+        """Run the graph, check its results and write the updates."""
+        results = self._run(vals, shared_vals)
         outs = results[: self._n_out]
         new = results[self._n_out:]
         # check every update before writing any: a call that raises changes nothing
@@ -404,5 +441,22 @@ class Function:
     def copy(self):
         return self
 
+    def __reduce__(self):
+        # ``pickle``/``copy.deepcopy``: the arguments ``function`` was called
+        # with (the user's graph, shared variables with their values, the
+        # mode); loading compiles again, which the kernel cache makes cheap.
+        recipe = getattr(self, "_recipe", None)
+        if recipe is None:
+            raise TypeError(f"{self._label()} was not made by symnet.function and "
+                            f"cannot be pickled")
+        return (_rebuild_function, (recipe, self.trust_input))
+
     def free(self):
         pass
+
+
+def _rebuild_function(recipe, trust_input):
+    """Unpickling a ``Function``: compile its recipe again."""
+    fn = function(**recipe)
+    fn.trust_input = trust_input
+    return fn

@@ -164,6 +164,23 @@ def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="val
     return out.dimshuffle(0, 2, 1, 3, 4)
 
 
+def _check_fits(layer):
+    """Positive filter sizes and strides, and a filter no larger than its
+    (padded) input where the input size is known: a clear error at build
+    time instead of an output of size 0."""
+    for what in ("filter_size", "stride"):
+        if any(v < 1 for v in getattr(layer, what)):
+            raise ValueError(f"{_layer_label(layer)}: {what} must be positive, got "
+                             f"{getattr(layer, what)}")
+    out = layer.get_output_shape_for(layer.input_shape)[2:]
+    for axis, (size, length) in enumerate(zip(layer.input_shape[2:], out)):
+        if size is not None and length is not None and length < 1:
+            raise ValueError(
+                f"{_layer_label(layer)}: the filter (size {layer.filter_size[axis]}) is "
+                f"larger than the input (size {size}, pad {layer.pad}) along spatial axis "
+                f"{axis}; the output would be empty. Use a smaller filter_size or pad")
+
+
 class BaseConvLayer(Layer):
     """The common base of Lasagne's convolutional layers.
 
@@ -221,6 +238,7 @@ class BaseConvLayer(Layer):
         if self.input_shape[1] is None:
             raise ValueError(f"{_layer_label(self)} needs a known number of input "
                              f"channels (axis 1), got input shape {self.input_shape}")
+        _check_fits(self)
         self.W = self.add_param(W, self.get_W_shape(), name="W")
         if b is None:
             self.b = None

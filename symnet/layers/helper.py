@@ -262,6 +262,30 @@ def get_all_param_values(layer, **tags):
     return [p.get_value() for p in get_all_params(layer, **tags)]
 
 
+def _cast_param(p, v):
+    """``v`` as ``p``'s dtype; refuses what the cast would lose silently:
+    imaginary parts, values that overflow to inf, non-integral or
+    out-of-range values for an integer parameter."""
+    want = np.dtype(p.dtype)
+    who = f"parameter {p.name or p} ({want.name})"
+    if v.dtype.kind == "c" and want.kind != "c":
+        raise TypeError(f"cannot set {who} from complex values (dtype {v.dtype}): "
+                        f"the imaginary part would be dropped")
+    if v.dtype.kind not in "biufc":
+        raise TypeError(f"cannot set {who} from values of dtype {v.dtype}")
+    with np.errstate(all="ignore"):
+        out = v.astype(want, copy=False)
+    if want.kind in "fc" and v.dtype.kind in "fc":
+        grown = np.isinf(out) & np.isfinite(v)
+        if grown.any():
+            raise ValueError(f"cannot set {who}: {int(grown.sum())} value(s) overflow "
+                             f"{want.name} (largest magnitude {np.abs(v[grown]).max():g})")
+    elif want.kind in "biu" and not np.array_equal(out, v):
+        raise ValueError(f"cannot set {who} from values of dtype {v.dtype}: they are not "
+                         f"all exactly representable")
+    return out
+
+
 def set_all_param_values(layer, values, **tags):
     """Set the network's parameters from a list of arrays.
 
@@ -297,6 +321,6 @@ def set_all_param_values(layer, values, **tags):
         if have != v.shape:
             raise ValueError(f"mismatch: parameter {p.name or p} has shape {have} but value "
                              f"to set has shape {v.shape}")
-        arrays.append(v.astype(p.dtype, copy=False))
+        arrays.append(_cast_param(p, v))
     for p, v in zip(params, arrays):
         p.set_value(v)

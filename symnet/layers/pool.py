@@ -10,6 +10,8 @@ Examples
 >>> MaxPool2DLayer(InputLayer((None, 16, 28, 28)), pool_size=2).output_shape
 (None, 16, 14, 14)
 """
+import numpy as np
+
 from .. import tensor as T
 from ..tensor.ops.pool import pool_2d
 from ..utils import as_tuple
@@ -54,6 +56,15 @@ def pool_output_length(input_length, pool_size, stride, pad, ignore_border):
     return max(0, (input_length - pool_size + stride - 1) // stride) + 1
 
 
+def _check_window(layer):
+    """pool_size and stride must be positive (0 would divide by zero later)."""
+    for what in ("pool_size", "stride"):
+        value = getattr(layer, what)
+        if any(not isinstance(v, (int, np.integer)) or v < 1 for v in value):
+            raise ValueError(f"{_layer_label(layer)}: {what} must be positive integers, "
+                             f"got {what}={value}")
+
+
 def _check_ndim(layer, ndim, what):
     if len(layer.input_shape) != ndim:
         raise ValueError(f"Tried to create a {what} layer ({_layer_label(layer)}) with input "
@@ -88,6 +99,7 @@ class Pool1DLayer(Layer):
         _check_ndim(self, 3, "1D pooling")
         self.pool_size = as_tuple(pool_size, 1)
         self.stride = self.pool_size if stride is None else as_tuple(stride, 1)
+        _check_window(self)
         self.pad = as_tuple(pad, 1)
         self.ignore_border = ignore_border
         self.mode = mode
@@ -130,6 +142,7 @@ class Pool2DLayer(Layer):
         _check_ndim(self, 4, "2D pooling")
         self.pool_size = as_tuple(pool_size, 2)
         self.stride = self.pool_size if stride is None else as_tuple(stride, 2)
+        _check_window(self)
         self.pad = as_tuple(pad, 2)
         self.ignore_border = ignore_border
         self.mode = mode
@@ -165,6 +178,7 @@ class Pool3DLayer(Layer):
         _check_ndim(self, 5, "3D pooling")
         self.pool_size = as_tuple(pool_size, 3)
         self.stride = self.pool_size if stride is None else as_tuple(stride, 3)
+        _check_window(self)
         self.pad = as_tuple(pad, 3)
         self.ignore_border = ignore_border
         self.mode = mode

@@ -64,6 +64,10 @@ class TensorType(Type):
     ((False, True), 2)
     >>> t == TensorType('float32', (False, True))
     True
+
+    The second positional argument is the broadcastable pattern, not a
+    shape: ``TensorType('float32', (3,))`` warns (3 is read as True, size 1);
+    write ``shape=(3,)`` for a static size.
     """
 
     def __init__(self, dtype, broadcastable=None, shape=None, name=None):
@@ -71,6 +75,14 @@ class TensorType(Type):
         if shape is None:
             if broadcastable is None:
                 raise TypeError("TensorType needs a broadcastable pattern or a shape")
+            if any(not isinstance(b, (bool, np.bool_)) and b not in (0, 1)
+                   for b in broadcastable):
+                import warnings
+                warnings.warn(f"TensorType({self.dtype!r}, {tuple(broadcastable)!r}): the "
+                              f"second argument is a broadcastable pattern (True/False "
+                              f"per axis), not a shape; sizes other than 0/1 are read as "
+                              f"True (size 1).  Pass shape={tuple(broadcastable)!r} for "
+                              f"static sizes", UserWarning, stacklevel=2)
             shape = tuple(1 if b else None for b in broadcastable)
         else:
             shape = tuple(None if s is None else int(s) for s in shape)
@@ -128,7 +140,9 @@ class TensorType(Type):
         ``name`` (the variable) when given.
         """
         who = f" for {name}" if name else ""
-        if isinstance(value, np.ndarray) and value.dtype == self.numpy_dtype:
+        # exactly ndarray: a subclass (np.matrix keeps 2-d under indexing and
+        # reductions) is converted to a plain array below
+        if type(value) is np.ndarray and value.dtype == self.numpy_dtype:
             arr = value
         elif strict:
             raise TypeError(f"expected a numpy array of dtype {self.dtype}{who}, "

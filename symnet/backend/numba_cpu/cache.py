@@ -22,14 +22,27 @@ numba start-up at all.  Should numba's own cache have gone meanwhile, that
 first call compiles again; the result is the same.
 
 The cache directory is ``$SYMNET_CACHE_DIR`` or ``~/.cache/symnet``.
+
+What is trusted (see ``trust.py``): a cache folder or file owned by another
+user or writable by others is refused with a warning, and this process then
+compiles in a private folder.  Any error loading a cached entry (a garbled
+or truncated numba index or data file, a broken ``.pyc``) marks the entry
+corrupt: it is deleted and compiled again, once, with one warning; the next
+process finds it intact.  A cache folder this user cannot write to is used
+read-only: modules found there are loaded, missing ones are compiled in the
+private folder.  Imports are serialised by a lock, so threads compiling the
+same graph at once share one module, as processes share one file.
 """
 import functools
 import hashlib
 import importlib.util
 import os
 import sys
+import threading
+import warnings
 
 from ..._io import atomic_write
+from .trust import entry_files, install_locator, private_folder, tighten, unsafe
 
 __all__ = ["cache_dir", "module_key", "load_module"]
 
@@ -37,13 +50,51 @@ _HEADER = "# symnet-numba-module"
 _LOADED = {}   # module name -> module imported by this process
 
 
+_IMPORT_LOCK = threading.RLock()
+_FOLDER = {}   # cache root -> (folder to use, writable), decided once per process
+
+
 def cache_dir():
-    """The directory generated modules live in (created on demand)."""
+    """The directory generated modules live in (created on demand); a private
+    folder where the configured one may not be trusted."""
+    return _folder()[0]
+
+
+def _folder():
+    """``(folder, writable)``: the checked cache folder of ``$SYMNET_CACHE_DIR``."""
     root = os.environ.get("SYMNET_CACHE_DIR") or os.path.join(
         os.path.expanduser("~"), ".cache", "symnet")
+    state = _FOLDER.get(root)
+    if state is None:
+        state = _FOLDER[root] = _check_folder(root)
+    return state
+
+
+def _check_folder(root):
     path = os.path.join(root, "numba")
-    os.makedirs(path, exist_ok=True)
-    return path
+    pyc = os.path.join(path, "__pycache__")
+    for folder in (root, path, pyc):
+        try:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+        except OSError:
+            break   # a read-only place: what exists is checked below
+    if not os.path.isdir(path):
+        return _private(path, "cannot be created")
+    for folder in (root, path, pyc):
+        reason = unsafe(folder)
+        if reason:
+            return _private(folder, reason + " (chmod go-w, or chown it, to use it)")
+    writable = os.access(path, os.W_OK) and os.access(pyc, os.W_OK)
+    return path, writable
+
+
+def _private(folder, reason):
+    private = os.path.join(private_folder(), "numba")
+    os.makedirs(os.path.join(private, "__pycache__"), mode=0o700, exist_ok=True)
+    warnings.warn(f"symnet does not use the kernel cache folder {folder}: it {reason}; "
+                  f"compiling in the private folder {private} instead (removed at exit)",
+                  RuntimeWarning, stacklevel=4)
+    return private, True
 
 
 @functools.lru_cache(maxsize=None)
@@ -94,6 +145,7 @@ def _write(path, text):
 def _import(name, path):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    install_locator(os.path.dirname(path))   # numba's files beside it (trust.py)
     # numba rebuilds cached code against sys.modules[name]: register first
     sys.modules[name] = module
     try:
@@ -133,36 +185,70 @@ def load_module(body, prefix="m"):
     name = f"symnet_numba_{key}"
     if name in _LOADED:  # compiled earlier in this process: no file access
         return _LOADED[name]
-    path = os.path.join(cache_dir(), f"{prefix}_{key}.py")
-    header = _header(key, body)
-    if not _valid(path, header):
-        _write(path, header + body)
+    with _IMPORT_LOCK:   # threads: one import (and compile) per module
+        if name in _LOADED:
+            return _LOADED[name]
+        folder, writable = _folder()
+        path = os.path.join(folder, f"{prefix}_{key}.py")
+        header = _header(key, body)
+        if not writable and not _usable_read_only(path, header):
+            path = os.path.join(_private_numba(), f"{prefix}_{key}.py")
+            writable = True
+        module = _import_entry(name, path, header, body, writable)
+        _LOADED[name] = (module, path, key)
+        return module, path, key
+
+
+def _usable_read_only(path, header):
+    """Whether the entry ``path`` of a read-only folder is complete and safe."""
+    if not (os.path.exists(path + ".ok") and _valid(path, header)):
+        return False
+    return not any(unsafe(f) for f in entry_files(path))
+
+
+def _private_numba():
+    path = os.path.join(private_folder(), "numba")
+    os.makedirs(os.path.join(path, "__pycache__"), mode=0o700, exist_ok=True)
+    return path
+
+
+def _import_entry(name, path, header, body, writable):
+    if writable:
+        for f in entry_files(path):
+            reason = unsafe(f)
+            if reason:
+                warnings.warn(f"symnet does not load the cache file {f}: it {reason}; "
+                              f"compiling its entry again", RuntimeWarning, stacklevel=4)
+                _purge(path)
+                break
+        if not _valid(path, header):
+            _write(path, header + body)
     try:
         module = _import(name, path)
-    except (SyntaxError, ImportError, EOFError, ValueError, OSError):
-        # a file replaced under our feet or a broken numba index: start over
-        _purge(path)
+    except Exception as exc:
+        # Any load error is a damaged entry (a truncated or garbled numba
+        # index or data file, a broken .pyc, a file replaced under our feet):
+        # compile it again, once; a second failure is a real error.
+        if writable:
+            warnings.warn(f"symnet's cached kernel {path} could not be loaded "
+                          f"({type(exc).__name__}: {str(exc)[:200]}); deleted it and "
+                          f"compiled it again", RuntimeWarning, stacklevel=4)
+            _purge(path)
+        else:   # read-only: compile it in the private folder instead
+            path = os.path.join(_private_numba(), os.path.basename(path))
         _write(path, header + body)
         module = _import(name, path)
-    _LOADED[name] = (module, path, key)
+    tighten(path)
     if not os.path.exists(path + ".ok"):
-        atomic_write(path + ".ok", lambda fh: fh.write(key), prefix=".tmp_", suffix=".ok")
-    return module, path, key
+        atomic_write(path + ".ok", lambda fh: fh.write(header.split("key=")[1].split()[0]),
+                     prefix=".tmp_", suffix=".ok")
+    return module
 
 
 def _purge(path):
-    """Remove ``path`` and numba's cache entries for it."""
-    base = os.path.splitext(os.path.basename(path))[0]
-    pyc = os.path.join(os.path.dirname(path), "__pycache__")
-    for stale in (path, path + ".ok"):
+    """Remove ``path``, its marker, and Python's and numba's files for it."""
+    for stale in entry_files(path):
         try:
             os.unlink(stale)
         except OSError:
             pass
-    if os.path.isdir(pyc):
-        for f in os.listdir(pyc):
-            if f.startswith(base + "."):
-                try:
-                    os.unlink(os.path.join(pyc, f))
-                except OSError:
-                    pass

@@ -64,6 +64,7 @@ import numpy as np
 from ...configdefaults import config
 from ...graph.basic import Constant
 from ..py.linker import PyLinker, node_error
+from ..._interrupt import reraise_interrupt
 from ..registry import kernel_for, register_kernel, register_linker, warn_fallback
 
 __all__ = ["NumbaLinker", "Ctx", "FASTMATH", "FALLBACK_FAMILIES", "FALLBACK_OPS", "nb_type",
@@ -643,6 +644,7 @@ class NumbaLinker:
     def _recover(self, exc, args):
         """Replay a failed call on the py linker: it raises the error with the
         node named, or (a numba-side problem) computes the result."""
+        reraise_interrupt(exc)   # a Ctrl-C surfacing as SystemError: never replayed
         # copies: ``fresh_outputs`` promises buffers no input shares
         result = [r.copy() if isinstance(r, np.ndarray) else r
                   for r in self._py_linker()(*args)]

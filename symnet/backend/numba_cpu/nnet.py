@@ -25,6 +25,9 @@ def _rows(node, ins, outs, ctx, log):
              f"    for {j} in range({x}.shape[1]):",
              f"        if {x}[{i}, {j}] > {m} or {x}[{i}, {j}] != {x}[{i}, {j}]:",
              f"            {m} = np.float64({x}[{i}, {j}])",
+             # as the py perform: a row whose max is not finite subtracts 0
+             f"    if not np.isfinite({m}):",
+             f"        {m} = 0.0",
              f"    {s} = 0.0",
              f"    for {j} in range({x}.shape[1]):",
              f"        {s} += np.exp(np.float64({x}[{i}, {j}]) - {m})"]
@@ -88,6 +91,9 @@ def softmax_crossentropy_kernel(node, ins, outs, ctx):
               f"    for {j} in range({x}.shape[1]):",
               f"        if {x}[{i}, {j}] > {m} or {x}[{i}, {j}] != {x}[{i}, {j}]:",
               f"            {m} = np.float64({x}[{i}, {j}])",
+             # as the py perform: a row whose max is not finite subtracts 0
+             f"    if not np.isfinite({m}):",
+             f"        {m} = 0.0",
               f"    if not np.isfinite({m}):",
               f"        {m} = 0.0",
               f"    {s} = 0.0",

@@ -72,6 +72,17 @@ class ScalarOp:
 
     __repr__ = __str__
 
+    def __reduce_ex__(self, protocol):
+        # The table's ops hold lambdas, which do not pickle: a pickle (of a
+        # compiled function's graph) names the op and the table rebuilds it.
+        if type(self) is ScalarOp and SCALAR_OPS.get(self.name) == self:
+            return (_scalar_op_named, (self.name,))
+        return super().__reduce_ex__(protocol)
+
+
+def _scalar_op_named(name):
+    return SCALAR_OPS[name]
+
 
 class Cast(ScalarOp):
     def __init__(self, dtype):
@@ -79,6 +90,9 @@ class Cast(ScalarOp):
         super().__init__("cast", 1, lambda x: x.astype(dtype), lambda *d: dtype,
                          grad=_g_cast, params=(dtype,))
         self.dtype = dtype
+
+    def __reduce__(self):
+        return (Cast, (self.dtype,))
 
 
 # -- broadcasting ---------------------------------------------------------------
@@ -656,6 +670,9 @@ class Composite(ScalarOp):
         final_dtype = self.program[out - nin][2] if out >= nin else None
         super().__init__("composite", nin, self._run, lambda *d: final_dtype,
                          grad=None, params=(nin, self.program, out))
+
+    def __reduce__(self):
+        return (Composite, (self.nin, self.program, self.out))
 
     def _run(self, *inputs):
         vals = list(inputs)

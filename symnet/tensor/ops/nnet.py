@@ -43,7 +43,8 @@ def _check_axis(op, x):
 
 def _stable_exp(x, axis):
     """``exp(x - max(x))`` and the max, along ``axis`` (numpy)."""
-    m = np.max(x, axis=axis, keepdims=True)
+    # initial: a row of length 0 has max -inf (then 0), as in the numba kernel
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0)  # rows of -inf: avoid inf - inf
     return np.exp(x - m), m
 

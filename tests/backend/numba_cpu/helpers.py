@@ -1,6 +1,8 @@
 """Shared helpers of the numba backend tests: a per-session cache dir and
 running a graph in both modes."""
+import atexit
 import os
+import shutil
 import tempfile
 import warnings
 
@@ -17,6 +19,8 @@ def use_tmp_cache():
     global _DIR
     if _DIR is None:
         _DIR = tempfile.mkdtemp(prefix="symnet-cache-")
+        # tens of MB of kernels: removed when the test process exits
+        atexit.register(shutil.rmtree, _DIR, True)
     os.environ["SYMNET_CACHE_DIR"] = _DIR
     return _DIR
 
