@@ -2,7 +2,7 @@
 Reshape, Alloc, Join, Rebroadcast, ARange, Tile and Repeat are numpy lines
 (views, tiny vectors or one copy: a compiled kernel would only add compile
 time)."""
-from .linker import driver_op
+from .dispatch import driver_op
 from ...tensor.ops.shape import (ARange, Alloc, Join, MakeVector, Rebroadcast, Repeat,
                                  Reshape, Shape, Shape_i, Tile)
 
