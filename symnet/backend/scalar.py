@@ -13,7 +13,7 @@ some backends substitute for some (op, dtype) pairs.
 source of one element, already cast to ``out_dtype``.
 """
 
-__all__ = ["SCALAR", "Spelling", "expression"]
+__all__ = ["SCALAR", "Spelling", "expression", "cast_expr"]
 
 
 class Spelling:
@@ -161,3 +161,11 @@ def expression(name, args, in_dtypes, out_dtype, spelling):
             raise NotImplementedError(name)
         expr = rule(list(args), list(in_dtypes), out_dtype, spelling)
     return spelling.cast(expr, out_dtype)
+
+
+def cast_expr(expr, dtype):
+    """``expr`` converted to ``dtype`` in the default (numpy) spelling."""
+    return _NUMPY.cast(expr, dtype)
+
+
+_NUMPY = Spelling()

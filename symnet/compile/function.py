@@ -231,8 +231,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     t1 = time.perf_counter()
     stats = mode_obj.rewrite(fgraph, profile=profile)
     t2 = time.perf_counter()
-    from ..backend.registry import linker_for
-    thunk = linker_for(mode_obj.linker)(fgraph, mode_obj)
+    from ..backend.registry import check_thunk, linker_for
+    thunk = check_thunk(linker_for(mode_obj.linker)(fgraph, mode_obj), fgraph, mode_obj.linker)
     t3 = time.perf_counter()
     fn = Function(specs, in_vars, shared_vars, outs, upd, fgraph, thunk, single,
                   allow_input_downcast, name, mode_obj, out_borrow)
@@ -282,12 +282,15 @@ class Function:
             if s.name:
                 self._names[s.name] = k
         self._upd_vars = [v for v, _ in updates]
+        # the thunk reads shared values from their storage containers and
+        # Function writes updates back (registry.Thunk)
+        self._stores = [v.container for v in shared_vars]
         self._expect = [(s.variable.type.numpy_dtype, s.variable.type.shape)
                         if hasattr(s.variable.type, "numpy_dtype") and not s.strict
                         else None for s in specs]
         self._out_borrow = out_borrow
-        # Outputs the backend returns in buffers of their own (see the numba
-        # linker's ``fresh_outputs``) need no aliasing check after the call.
+        # Outputs the backend returns in buffers of their own (the thunk's
+        # ``fresh_outputs``, see registry.Thunk) need no aliasing check.
         fresh = getattr(thunk, "fresh_outputs", None) or (False,) * len(fgraph.outputs)
         self._check_out = [not f for f in fresh[: self._n_out]]
         self._plain = not updates and not any(self._check_out)
@@ -367,9 +370,9 @@ class Function:
         if vals is None:
             vals = self._args(args, kwargs)
         if self._plain:   # no updates, every output in a buffer of its own
-            results = self.thunk(*vals, *[v._value for v in self.shared_vars])
+            results = self.thunk(*vals, *[c.value for c in self._stores])
             return results[0] if self.single else results
-        shared_vals = [v._value for v in self.shared_vars]
+        shared_vals = [c.value for c in self._stores]
         results = self.thunk(*vals, *shared_vals)
         outs = results[: self._n_out]
         new = results[self._n_out:]
@@ -396,7 +399,7 @@ class Function:
                     o = o.copy()
             final.append(o)
         for var, value in zip(self._upd_vars, checked):
-            var._value = value
+            var.container.value = value
         if self.single:
             return final[0]
         return final

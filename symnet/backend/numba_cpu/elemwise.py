@@ -11,7 +11,7 @@ step's result is cast to its declared dtype, so loops agree with numpy's
 dtype rules.
 """
 from ..registry import register_kernel
-from ..scalar import Spelling, expression
+from ..scalar import Spelling, cast_expr, expression
 from .dispatch import driver_op
 from ...tensor.ops.elemwise import DimShuffle, Elemwise
 
@@ -29,7 +29,6 @@ PARALLEL_MIN_SIZE = 1 << 16
 # lib/fastmath32.py (numba here has no SVML: np.exp on a scalar is a libm
 # call per element that stops LLVM from vectorizing the loop)
 _F32_HELPERS = {"exp": "_exp32", "tanh": "_tanh32", "sigmoid": "_sigmoid32"}
-_SPELL = Spelling()
 
 
 class CpuSpelling(Spelling):
@@ -43,11 +42,6 @@ class CpuSpelling(Spelling):
         if helper is None or out_dtype != "float32":
             return None
         return f"{self.ctx.use_lib('fastmath32', helper)}(np.float32({args[0]}))"
-
-
-def cast_expr(expr, dtype):
-    """``expr`` converted to ``dtype`` in numba source."""
-    return _SPELL.cast(expr, dtype)
 
 
 def scalar_expr(scalar_op, args, in_dtypes, out_dtype, lines, ctx):
