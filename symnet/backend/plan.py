@@ -2,8 +2,8 @@
 
 The pipeline, and where a backend plugs in::
 
-    function()  ->  FunctionGraph  ->  rewrites  ->  build_plan(fgraph)  ->  linker  ->  thunk
-                                                    (this module)          (a backend)  (registry.Thunk)
+    function() -> FunctionGraph -> rewrites -> build_plan(fgraph) -> linker -> thunk
+                                               (this module)        (backend)  (registry.Thunk)
 
 ``build_plan`` is computed once from the rewritten FunctionGraph.  A linker
 (numba today, CUDA next) walks ``plan.steps`` and emits one piece of code

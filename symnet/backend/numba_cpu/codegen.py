@@ -228,6 +228,7 @@ class Source:
         self.node_lines = []
         self.fallback_nodes = []
         self.driver = ""
+        self.body, self.in_names, self.out_names = [], [], []
 
     def listing(self):
         """``f.source``: a standalone module (header, libs, kernels, driver)."""
@@ -350,6 +351,10 @@ class _Writer:
                    f"            return recover(exc, {_tuple([self.names[v] for v in fg.inputs])})",
                    "    return run", ""]
         src.driver = "\n".join(driver)
+        # what ``njit_driver`` needs to write the same body as one njit function
+        src.body = list(self.drv)
+        src.in_names = [self.names[v] for v in fg.inputs]
+        src.out_names = [self.names[v] for v in fg.outputs]
         return src
 
     def emit_node(self, node):
@@ -390,6 +395,9 @@ class _Writer:
             lines, is_contig = template(node, ins, outs)
         except NotImplementedError:
             return None
+        if is_contig == "scalar":  # a numpy scalar (no ``[()]`` to pass it on)
+            self.scalars.update(outs)
+            return lines
         if is_contig == "input":   # a view that keeps its input's layout
             is_contig = ins[0] in self.contig
         if is_contig:

@@ -28,14 +28,18 @@ FALLBACK_OPS = ()
 _LOADED = []
 
 
-def driver_op(*op_classes):
+def driver_op(*op_classes, njit=False):
     """Decorator: register a *driver template* for ``op_classes``: numpy
     lines run by the driver instead of a compiled kernel.  It is the numba
     backend's implementation of the op (registered under ``'numba'``),
     marked so that the linker calls it as a template:
-    ``template(node, ins, outs) -> (lines, contiguous)``."""
+    ``template(node, ins, outs) -> (lines, contiguous)``, ``contiguous``
+    being True, False, ``"input"`` (as its first input) or ``"scalar"`` (a
+    numpy scalar, not an array).  ``njit=True``
+    says its lines are numba code too (see ``njit_driver.py``)."""
     def deco(fn):
         fn.driver_template = True
+        fn.njit_ok = bool(njit)
         return register_kernel("numba", *op_classes)(fn)
     return deco
 

@@ -151,7 +151,7 @@ def elemwise_kernel(node, ins, outs, ctx):
     return emit_loop(ins, node.inputs, outs[0], out_var, body, ctx, reuse=reuse)
 
 
-@driver_op(DimShuffle)
+@driver_op(DimShuffle, njit=True)
 def dimshuffle_driver(node, ins, outs):
     """DimShuffle in the driver: an index (drop axes, add ``None`` axes) and
     a transpose, both numpy views."""

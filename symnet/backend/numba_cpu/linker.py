@@ -23,6 +23,9 @@ Failures are never silent:
   (also when numba reports it as a ``SystemError`` whose cause is one) is
   re-raised as is, never replayed.
 
+With ``SYMNET_NUMBA_NJIT_DRIVER=1`` a graph whose every node is a kernel
+runs as one njit function instead of the Python driver (``njit_driver.py``).
+
 ``Mode('numba', parallel=True)`` makes elementwise loops over at least
 ``elemwise.PARALLEL_MIN_SIZE`` elements run their outer loop as a
 ``prange`` (and the plan fuses no runs: prange kernels stay one node each).
@@ -40,7 +43,7 @@ from ...configdefaults import config
 from ..plan import build_plan
 from ..py.linker import PyLinker, node_error
 from ..registry import register_linker
-from . import codegen
+from . import codegen, njit_driver
 from .codegen import (DRIVER_FILE, FASTMATH, KERNEL_HEAD, SUPPORTED_DTYPES, Ctx,  # noqa: F401
                       is_tensor, kernel_module, literal, nb_type)
 from .dispatch import FALLBACK_FAMILIES, FALLBACK_OPS, driver_op, load_families  # noqa: F401
@@ -53,6 +56,11 @@ __all__ = ["NumbaLinker", "Ctx", "FASTMATH", "FALLBACK_FAMILIES", "FALLBACK_OPS"
 def _replay_requested(mode):
     return bool(getattr(mode, "replay_on_error", False)) or \
         os.environ.get("SYMNET_NUMBA_REPLAY", "") not in ("", "0")
+
+
+def _njit_requested(mode):
+    return bool(getattr(mode, "njit_driver", False)) or \
+        os.environ.get("SYMNET_NUMBA_NJIT_DRIVER", "") not in ("", "0")
 
 
 def _interrupt(exc):
@@ -124,10 +132,39 @@ class NumbaLinker:
         ns.update(kernels)
         exec(compile(self.driver_source, DRIVER_FILE, "exec"), ns)
         run = ns["make_run"](self.consts, self._perform, self._recover)
-        run.source = self.source
+        source = self.source
+        if _njit_requested(self.mode) and njit_driver.eligible(self.code, self.fgraph):
+            run, text = self._njit_run(run)
+            source += "\n# -- the whole graph as one njit function (used instead of run)\n" \
+                + text
+        run.source = source
         run.linker = self
         run.fresh_outputs = self.fresh_outputs
         return run
+
+    def _njit_run(self, python_run):
+        """The thunk calling the whole graph as one njit function (see
+        ``njit_driver.py``); every kernel is loaded now, not lazily."""
+        from .cache import load_module, module_name
+        modules = {}
+        for text, kname in self.kernel_texts.items():
+            body = kernel_module(text, self.code.kernel_libs[kname])
+            self._load_kernel(kname, body)
+            modules[kname] = module_name(body)
+        text = njit_driver.module_text(self.code, modules)
+        drive = load_module(text, "d")[0].drive
+        return njit_driver.make_run(self, drive, python_run), njit_driver.drive_text(self.code)
+
+    def _njit_failed(self, exc, python_run, args):
+        """``drive`` raised: the Python driver runs the call to name the node."""
+        ki = _interrupt(exc)
+        if ki is not None:
+            raise ki
+        python_run(*args)     # raises the error naming the node, as without njit
+        raise KernelRuntimeError(
+            f"the njit driver failed ({type(exc).__name__}: {exc}) where the Python "
+            f"driver running the same kernels did not; unset SYMNET_NUMBA_NJIT_DRIVER "
+            f"and please report this") from exc
 
     def _load_kernel(self, kname, body):
         """Import (compiling if need be) the kernel module ``body`` and bind
