@@ -14,15 +14,19 @@ It is opt-in (``SYMNET_NUMBA_NJIT_DRIVER=1``, or a mode with
 distinct graph, paid on the first call; ``make_run`` measures it
 (``linker.njit_compile_s``).  Graphs it cannot take keep the Python driver.
 
-Errors stay named: when ``drive`` raises, the call is run again by the
+If numba cannot compile ``drive`` (a template numba does not support in
+some case), the function keeps the Python driver with a warning (an error
+under ``SYMNET_STRICT``).  Errors stay named: when ``drive`` raises, the call is run again by the
 Python driver (the same kernels), which raises the error naming the node;
 should that run succeed, the njit driver itself is at fault and a
 ``KernelRuntimeError`` says so.  Nothing is returned from another backend.
 """
 import time
+import warnings
 
 import numpy as np
 
+from ...configdefaults import config
 from ..registry import kernel_for
 from .codegen import KERNEL_HEAD, _fastmath_text, is_tensor
 
@@ -72,21 +76,44 @@ def make_run(linker, drive, python_run):
     consts = list(linker.consts)
     scalar_outs = [(k, v.type.dtype) for k, v in enumerate(linker.fgraph.outputs)
                    if v.type.ndim == 0]
-    first = [True]
+    state = {"first": True, "fallback": None}
 
     def run(*args):
-        try:
-            if first[0]:      # typed and compiled (or loaded) on the first call
-                t0 = time.perf_counter()
+        if state["fallback"] is not None:
+            return state["fallback"](*args)
+        if state["first"]:      # typed and compiled (or loaded) on the first call
+            t0 = time.perf_counter()
+            res = _first_call(linker, drive, args, consts, python_run, state)
+            linker.njit_compile_s = time.perf_counter() - t0
+            state["first"] = False
+            if state["fallback"] is not None:
+                return state["fallback"](*args)
+        else:
+            try:
                 res = drive(*args, *consts)
-                linker.njit_compile_s = time.perf_counter() - t0
-                first[0] = False
-            else:
-                res = drive(*args, *consts)
-        except Exception as exc:
-            return linker._njit_failed(exc, python_run, args)
+            except Exception as exc:
+                return linker._njit_failed(exc, python_run, args)
         out = list(res)
         for k, dt in scalar_outs:
             out[k] = np.asarray(out[k], dtype=dt)
         return out
     return run
+
+
+def _first_call(linker, drive, args, consts, python_run, state):
+    """The first call compiles ``drive``; if numba cannot compile it, the
+    Python driver takes over for good, with a warning (an error under
+    ``SYMNET_STRICT``)."""
+    from numba.core.errors import NumbaError
+    try:
+        return drive(*args, *consts)
+    except NumbaError as exc:
+        if config.strict:
+            raise
+        warnings.warn(f"the njit driver could not be compiled ({type(exc).__name__}: "
+                      f"{str(exc)[:300]}); this function keeps the Python driver",
+                      RuntimeWarning, stacklevel=4)
+        state["fallback"] = python_run
+        return None
+    except Exception as exc:
+        return linker._njit_failed(exc, python_run, args)

@@ -74,3 +74,28 @@ def test_a_failure_of_the_njit_driver_alone_is_an_error_not_a_fallback(njit_on):
     run = njit_driver.make_run(linker, bad_drive, python_run)
     with pytest.raises(KernelRuntimeError, match="driver-only problem"):
         run(np.zeros(2))
+
+
+def test_a_driver_numba_cannot_compile_keeps_the_python_driver_loudly(njit_on, monkeypatch):
+    from numba.core.errors import TypingError
+    from symnet.configdefaults import config
+    x = T.dvector("x")
+    f = symnet.function([x], T.exp(x), mode=Mode("numba", optimizer=None))
+    calls = []
+
+    def bad_drive(*args):
+        calls.append(1)
+        raise TypingError("cannot type this")
+
+    def python_run(*args):
+        return [np.exp(args[0])]
+    monkeypatch.setattr(config, "strict", False)
+    run = njit_driver.make_run(f.thunk.linker, bad_drive, python_run)
+    with pytest.warns(RuntimeWarning, match="keeps the Python driver"):
+        np.testing.assert_allclose(run(np.zeros(2))[0], np.ones(2))
+    np.testing.assert_allclose(run(np.ones(2))[0], np.exp(np.ones(2)))
+    assert len(calls) == 1                 # not tried again
+    monkeypatch.setattr(config, "strict", True)
+    run = njit_driver.make_run(f.thunk.linker, bad_drive, python_run)
+    with pytest.raises(TypingError):
+        run(np.zeros(2))
