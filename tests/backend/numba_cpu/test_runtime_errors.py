@@ -141,3 +141,30 @@ def test_interrupt_finds_the_cause_chain():
     outer.__cause__ = ki
     assert numba_linker._interrupt(outer) is ki
     assert numba_linker._interrupt(ValueError("no")) is None
+
+
+def test_a_fallback_perform_error_is_named_once(monkeypatch):
+    from symnet.graph.basic import Apply
+    from symnet.graph.op import Op
+
+    class Boom(Op):
+        """No numba kernel: runs its perform in the driver."""
+        __props__ = ()
+
+        def make_node(self, x):
+            return Apply(self, [x], [x.type()])
+
+        def perform(self, node, inputs, out):
+            raise ValueError("boom")
+    monkeypatch.setattr(config, "strict", False)
+    use_tmp_cache()
+    x = T.dvector("x")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # the fallback warning
+        f = symnet.function([x], Boom()(T.exp(x)) * 2, mode=NB)
+    _no_replay(monkeypatch)
+    with pytest.raises(ValueError) as info:
+        f(np.zeros(2))
+    msg = str(info.value)
+    assert msg.startswith("boom\n") and msg.count("while running node") == 1
+    assert "Boom" in msg and "input shapes [(2,)]" in msg
