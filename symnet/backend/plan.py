@@ -153,25 +153,24 @@ def _protected(fgraph, order, view_of):
 
     Only views spread protection: a destroyed intermediate is the point of
     an in-place kernel, its result may well be an output."""
-    views = {}
+    # the buffer each view lives in, in one pass: ``order`` is topological,
+    # so a view's source has its root already (linear, no chain walks)
+    vroot = {}
     for node in order:
-        op = node.op
-        for j, srcs in (getattr(op, "view_map", None) or {}).items():
-            if srcs and j < len(node.outputs):
-                views[node.outputs[j]] = node.inputs[srcs[0]]
-
-    def vroot(v):
-        while v in views:      # a loop: view chains may be long
-            v = views[v]
-        return v
+        view_map = getattr(node.op, "view_map", None) or {}
+        for j, v in enumerate(node.outputs):
+            srcs = view_map.get(j)
+            if srcs:
+                src = node.inputs[srcs[0]]
+                vroot[v] = vroot.get(src, src)
     owned = set(fgraph.inputs) | set(fgraph.outputs)
     for node in order:
         owned.update(v for v in node.inputs if isinstance(v, Constant))
-    roots = {vroot(v) for v in owned}
+    roots = {vroot.get(v, v) for v in owned}
     prot = set(owned)
     for node in order:
         for v in node.inputs + node.outputs:
-            if vroot(v) in roots:
+            if vroot.get(v, v) in roots:
                 prot.add(v)
     return prot
 
