@@ -1,17 +1,66 @@
-"""The one dispatch table: which backend runs an op, and how.
+"""The one dispatch table, and the contract between ``function()`` and a backend.
 
+Kernels
+-------
 ``kernel_for(backend, op_class)`` finds the kernel a backend registered for
 an op class (walking the class's MRO, so a subclass inherits its parent's
 kernel).  A backend without a kernel for an op must say so loudly: it warns
 once with the op's name and falls back to ``Op.perform``; with
 ``SYMNET_STRICT=1`` (``config.strict``) the fallback is an error instead.
+
+Linkers and the thunk protocol
+------------------------------
+A backend registers a *linker factory* with ``register_linker(name,
+factory)``.  ``function()`` rewrites the graph and calls
+``factory(fgraph, mode)``; the factory builds the backend-neutral plan
+(``backend/plan.py``), generates and compiles whatever it needs, and returns
+a *thunk*: a callable meeting the ``Thunk`` protocol below.  That is the
+whole contract; ``Function`` (``compile/function.py``) relies on nothing
+else.
+
+Inputs
+    ``thunk(*inputs, *shared)``: positional values in ``fgraph.inputs``
+    order, i.e. the function's explicit inputs (already checked against
+    their types by ``Function``, or vouched for with ``trust_input``), then
+    the current value of each shared variable, read from its storage
+    container (``shared.container.value``, see ``compile/storage.py``).  A
+    container holds what the backend works on: a numpy array for ``py`` and
+    ``numba`` (``HostStorage``); a CUDA backend supplies containers holding
+    device memory, whose ``get``/``set`` (behind ``get_value``/
+    ``set_value``) transfer to and from the host.
+Outputs
+    A list with one value per ``fgraph.outputs``: the function's outputs,
+    then the new value of each updated shared variable, in update order.
+Updates
+    The thunk never writes a shared container, nor the buffer of an input,
+    a shared value or a constant (the plan's ``protected`` set: in-place
+    kernels write only into intermediates).
+    ``Function`` commits the updates after every output of the call is
+    computed, all at once: if the thunk raises, no shared value changes
+    (all or nothing).
+Errors
+    A failing node raises its error naming the node, its input shapes and
+    the user line that built it (``py.linker.node_error``), keeping the
+    exception type.  No result is returned from another backend in its
+    place unless the user asked for it as a debugging option (and then with
+    a warning).  KeyboardInterrupt is never caught.
+``fresh_outputs``
+    ``None`` or a tuple of bools, one per ``fgraph.outputs``: True promises
+    that the returned buffer is shared with no input, shared value,
+    constant or other output (``plan.fresh_outputs``), so ``Function`` skips
+    its aliasing check and copy.  False or None: ``Function`` checks.
+``source``
+    The backend's generated source as text (a standalone module for
+    numba: ``f.source``, ``symnet.export``), or None where it generates none.
 """
+from typing import Optional, Protocol, Sequence, runtime_checkable
+
 import warnings
 
 from ..configdefaults import config
 
 __all__ = ["register_kernel", "kernel_for", "register_linker", "linker_for",
-           "MissingKernelError", "warn_fallback", "KERNELS", "LINKERS"]
+           "MissingKernelError", "warn_fallback", "KERNELS", "LINKERS", "Thunk", "check_thunk"]
 
 KERNELS = {}   # backend name -> {op class: kernel}
 LINKERS = {}   # backend name -> linker factory (a callable taking fgraph, mode)
@@ -54,7 +103,36 @@ def warn_fallback(backend, op):
                       RuntimeWarning, stacklevel=3)
 
 
+@runtime_checkable
+class Thunk(Protocol):
+    """What a linker factory returns (see the module docstring)."""
+
+    fresh_outputs: Optional[Sequence[bool]]
+    source: Optional[str]
+
+    def __call__(self, *values) -> list:
+        """``thunk(*inputs, *shared) -> [outputs..., updates...]``."""
+
+
+def check_thunk(thunk, fgraph, backend):
+    """``thunk`` if it meets the protocol for ``fgraph``, else a TypeError
+    naming the backend and what is wrong."""
+    if not callable(thunk):
+        raise TypeError(f"the {backend!r} linker returned {type(thunk).__name__}, "
+                        f"not a callable thunk")
+    fresh = getattr(thunk, "fresh_outputs", None)
+    if fresh is not None and len(fresh) != len(fgraph.outputs):
+        raise TypeError(f"the {backend!r} linker's fresh_outputs has {len(fresh)} "
+                        f"entries for {len(fgraph.outputs)} graph outputs")
+    source = getattr(thunk, "source", None)
+    if source is not None and not isinstance(source, str):
+        raise TypeError(f"the {backend!r} linker's source must be text, got "
+                        f"{type(source).__name__}")
+    return thunk
+
+
 def register_linker(name, factory):
+    """Register ``factory(fgraph, mode) -> Thunk`` as backend ``name``."""
     LINKERS[name] = factory
 
 

@@ -248,8 +248,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     t1 = time.perf_counter()
     stats = mode_obj.rewrite(fgraph, profile=profile)
     t2 = time.perf_counter()
-    from ..backend.registry import linker_for
-    thunk = linker_for(mode_obj.linker)(fgraph, mode_obj)
+    from ..backend.registry import check_thunk, linker_for
+    thunk = check_thunk(linker_for(mode_obj.linker)(fgraph, mode_obj), fgraph, mode_obj.linker)
     t3 = time.perf_counter()
     fn = Function(specs, in_vars, shared_vars, outs, upd, fgraph, thunk, single,
                   allow_input_downcast, name, mode_obj, out_borrow)
@@ -306,12 +306,15 @@ class Function:
             if s.name:
                 self._names[s.name] = k
         self._upd_vars = [v for v, _ in updates]
+        # the thunk reads shared values from their storage containers and
+        # Function writes updates back (registry.Thunk)
+        self._stores = [v.container for v in shared_vars]
         self._expect = [(s.variable.type.numpy_dtype, s.variable.type.shape)
                         if hasattr(s.variable.type, "numpy_dtype") and not s.strict
                         else None for s in specs]
         self._out_borrow = out_borrow
-        # Outputs the backend returns in buffers of their own (see the numba
-        # linker's ``fresh_outputs``) need no aliasing check after the call.
+        # Outputs the backend returns in buffers of their own (the thunk's
+        # ``fresh_outputs``, see registry.Thunk) need no aliasing check.
         fresh = getattr(thunk, "fresh_outputs", None) or (False,) * len(fgraph.outputs)
         self._check_out = [not f for f in fresh[: self._n_out]]
         self._plain = not updates and not any(self._check_out)
@@ -391,12 +394,16 @@ class Function:
         if vals is None:
             vals = self._args(args, kwargs)
         if self._plain:   # no updates, every output in a buffer of its own
-            results = self._run(vals, [v._value for v in self.shared_vars])
+            try:   # inlined ``_run``: this path is the per-call overhead
+                results = self.thunk(*vals, *[c.value for c in self._stores])
+            except Exception as exc:
+                reraise_interrupt(exc)   # Ctrl-C inside a kernel: never an error
+                raise
             return results[0] if self.single else results
         if not self.updates:
-            return self._finish(vals, [v._value for v in self.shared_vars])
+            return self._finish(vals, [c.value for c in self._stores])
         with UPDATE_LOCK:
-            return self._finish(vals, [v._value for v in self.shared_vars])
+            return self._finish(vals, [c.value for c in self._stores])
 
     def _run(self, vals, shared_vals):
         try:
@@ -415,7 +422,7 @@ class Function:
         for var, value in zip(self._upd_vars, new):
             if not isinstance(value, np.ndarray) or value.dtype != var.type.numpy_dtype:
                 value = np.asarray(value, dtype=var.type.dtype)
-            if value.shape != var._value.shape:
+            if value.shape != var.container.value.shape:
                 var.type.filter(value, name=f"the update of {_vname(var)}")
             checked.append(value)
         inputs_mem = [*vals, *shared_vals]
@@ -433,7 +440,7 @@ class Function:
                     o = o.copy()
             final.append(o)
         for var, value in zip(self._upd_vars, checked):
-            var._value = value
+            var.container.value = value
         if self.single:
             return final[0]
         return final

@@ -10,6 +10,7 @@ import numpy as np
 from ..graph.basic import Variable
 from ..tensor.type import TensorType
 from ..tensor.variable import _Operators
+from .storage import HostStorage
 
 __all__ = ["SharedVariable", "TensorSharedVariable", "shared"]
 
@@ -19,18 +20,21 @@ class SharedVariable(Variable):
 
     ``default_update``, when set to an expression, is applied by every
     compiled function that uses the variable and gives no explicit update.
+    The value lives in ``container`` (a ``storage.HostStorage``; a backend
+    may own another kind), which compiled functions read and update.
     """
 
     def __init__(self, type, value, name=None, strict=False, allow_downcast=None,
                  borrow=False):
         super().__init__(type, None, None, name)
+        self.container = HostStorage(None)
         self._value = type.filter(value if borrow else _copy(value),
                                   strict=strict, allow_downcast=allow_downcast, name=name)
         self.default_update = None
 
     def get_value(self, borrow=False, return_internal_type=False):
         """The current value (a copy unless ``borrow=True``)."""
-        return self._value if borrow else self._value.copy()
+        return self.container.get(borrow)
 
     def set_value(self, value, borrow=False):
         """Replace the value; it must fit the variable's type.
@@ -47,15 +51,26 @@ class SharedVariable(Variable):
             raise ValueError(
                 f"set_value on {who}: {exc}. Create it with "
                 f"symnet.shared(value, static_shape=False) if its size must change") from None
-        self._value = new
+        self.container.set(new)
 
     @property
-    def container(self):
-        return self
+    def _value(self):
+        return self.container.value
+
+    @_value.setter
+    def _value(self, value):
+        self.container.value = value
 
     @property
     def value(self):
-        return self._value
+        return self.container.value
+
+    def __setstate__(self, state):
+        # pickles made before the value moved into ``container``
+        if "_value" in state:
+            state = dict(state)
+            state["container"] = HostStorage(state.pop("_value"))
+        self.__dict__.update(state)
 
     def clone(self):
         cp = type(self)(self.type, self._value, self.name, borrow=True)

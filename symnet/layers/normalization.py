@@ -30,6 +30,7 @@ class _Alias(TensorSharedVariable):
     def __init__(self, base):
         Variable.__init__(self, base.type, None, None, base.name)
         self._base = base
+        self.container = base.container   # the same storage: reads and updates reach base
         self.default_update = None
 
     def clone(self):

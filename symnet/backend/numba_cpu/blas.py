@@ -1,7 +1,7 @@
 """Products in the numba backend's driver: ``Dot`` and ``BatchedDot`` are
 numpy lines (``np.dot``/``np.matmul`` call BLAS; a numba kernel would call
 the same BLAS and only add compile time)."""
-from .linker import driver_op
+from .dispatch import driver_op
 from ...tensor.ops.blas import BatchedDot, Dot
 
 __all__ = []

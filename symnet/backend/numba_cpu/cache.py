@@ -1,6 +1,6 @@
 """The on-disk cache of generated modules.
 
-A generated module (one kernel, see ``linker.py``) is written to
+A generated module (one kernel, see ``codegen.py``) is written to
 ``<cache dir>/numba/k_<key>.py`` where ``key`` hashes the module's source
 (a deterministic, position-independent function of one node: its op and
 props, input types, scalar constant values) together with the symnet, numba, numpy and

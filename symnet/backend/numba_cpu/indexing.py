@@ -3,7 +3,7 @@ the driver (a view) and ``IncSubtensor`` writing into a copy (or, when the in-pl
 rewrite allows it, into the input buffer).  Integer indices are checked
 against the axis size: numba does not check bounds itself."""
 from ..registry import register_kernel
-from .linker import driver_op
+from .dispatch import driver_op
 from ...tensor.ops.indexing import IN, IncSubtensor, Subtensor
 
 __all__ = []

@@ -4,7 +4,7 @@ numpy's pairwise summation is about that accurate), ``Argmax`` through
 numpy calls numba supports."""
 from ..registry import register_kernel
 from ...tensor.ops.reduction import Argmax, Reduce
-from .elemwise import cast_expr
+from ..scalar import cast_expr
 
 __all__ = []
 

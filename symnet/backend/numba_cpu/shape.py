@@ -2,7 +2,7 @@
 Reshape, Alloc, Join, Rebroadcast, ARange, Tile and Repeat are numpy lines
 (views, tiny vectors or one copy: a compiled kernel would only add compile
 time)."""
-from .linker import driver_op
+from .dispatch import driver_op
 from ...tensor.ops.shape import (ARange, Alloc, Join, MakeVector, Rebroadcast, Repeat,
                                  Reshape, Shape, Shape_i, Tile)
 
@@ -18,9 +18,9 @@ def shape_driver(node, ins, outs):
     return [f"{outs[0]} = _np.array(_np.shape({ins[0]}), _np.int64)"], True
 
 
-@driver_op(Shape_i)
+@driver_op(Shape_i, njit=True)
 def shape_i_driver(node, ins, outs):
-    return [f"{outs[0]} = _np.int64({ins[0]}.shape[{node.op.i}])"], False
+    return [f"{outs[0]} = _np.int64({ins[0]}.shape[{node.op.i}])"], "scalar"
 
 
 @driver_op(MakeVector)
@@ -54,7 +54,7 @@ def join_driver(node, ins, outs):
     return [f"{outs[0]} = {expr}"], True
 
 
-@driver_op(Rebroadcast)
+@driver_op(Rebroadcast, njit=True)
 def rebroadcast_driver(node, ins, outs):
     (x,) = ins
     lines = []

@@ -33,6 +33,8 @@ class PyLinker:
     """Compile a FunctionGraph into a callable running ``perform`` node by node."""
 
     backend = "py"
+    fresh_outputs = None   # ``perform`` may return views: Function checks
+    source = None
 
     def __init__(self, fgraph, mode=None):
         self.fgraph = fgraph

@@ -288,6 +288,7 @@ class DimShuffle(Op):
     """
 
     __props__ = ("new_order",)
+    view_map = {0: [0]}   # an index and a transpose: always a view
 
     def __init__(self, new_order):
         self.new_order = tuple(new_order)

@@ -139,6 +139,7 @@ class Reshape(Op):
     """Reshape ``x`` to the int64 vector ``shape`` (one entry may be -1)."""
 
     __props__ = ("ndim",)
+    view_map = {0: [0]}   # np.reshape returns a view where it can
 
     def __init__(self, ndim):
         self.ndim = int(ndim)

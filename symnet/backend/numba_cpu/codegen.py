@@ -1,0 +1,497 @@
+"""Source generation of the numba backend: a plan in, Python source out.
+
+``generate(plan, mode)`` walks the steps of a ``backend.plan.Plan`` and
+gives every node one of three implementations:
+
+*kernel*
+    The node's numba kernel (registered per op class under ``'numba'`` by
+    the family modules, see ``dispatch.py``) writes a few lines of source;
+    ``kernel_text`` wraps them in one small ``@nb.njit`` function with an
+    explicit signature (C-contiguous arrays).  Its source uses
+    position-independent names (arguments ``a0, a1, ...``, results
+    ``r0, ...``, scalar constants as literals), so the same op on the same
+    types gives the same text wherever it occurs: one cached module per
+    distinct text (``cache.py``).  A ``Run`` of the plan becomes ONE such
+    kernel (``elemwise.emit_fused``).
+*driver op*
+    Ops numba cannot speed up (``Dot`` is BLAS either way; reshapes,
+    transposes, slices are views) are numpy lines in the driver
+    (``dispatch.driver_op``).  A template says whether its result is known
+    C-contiguous, so the driver copies (``_C``) only where a kernel needs it.
+*fallback*
+    A node with neither (or whose kernel declines the case) runs its
+    ``Op.perform`` in the driver and ``warn_fallback`` says so once.
+
+The *driver* ``make_run`` is plain Python with a ``# node k: ...`` comment
+above each call (``Source.node_lines`` maps its lines back to the nodes, so
+a run-time error names the node).  Inside a kernel a 0-d tensor is a numba
+scalar; in the driver it is a numpy scalar or a 0-d array.  Constants bigger
+than a scalar are kernel arguments, never globals.
+
+Helpers a kernel calls live in real modules under ``lib/``; a kernel records
+them with ``ctx.use_lib`` and its cached module imports them.  ``f.source``
+(``Source.listing``) is one standalone module: the lib bodies, the distinct
+kernels, then the driver; ``symnet.export`` writes it out.
+"""
+import hashlib
+import os
+
+import numpy as np
+
+from ...graph.basic import Constant
+from ..registry import kernel_for, warn_fallback
+from ..plan import Run
+
+__all__ = ["generate", "Source", "Ctx", "nb_type", "literal", "is_tensor", "kernel_module",
+           "FASTMATH", "SUPPORTED_DTYPES", "KERNEL_HEAD", "DRIVER_FILE"]
+
+# NaN/Inf keep their IEEE meaning: no 'nnan' or 'ninf'.
+FASTMATH = ("afn", "arcp", "contract", "nsz", "reassoc")
+SUPPORTED_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
+                    "uint32", "uint64", "float32", "float64", "complex64", "complex128")
+_NB_NAMES = {"bool": "nb.boolean"}
+# the file name the driver is compiled under (tracebacks find it by this)
+DRIVER_FILE = "<symnet numba driver>"
+_LIB_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib")
+_LIB_PACKAGE = __package__ + ".lib"
+
+
+def nb_type(var, readonly=False):
+    """Source text of the numba type of a kernel argument holding ``var``
+    (``readonly`` unless the kernel writes into it: users may pass
+    read-only arrays)."""
+    t = var.type
+    scalar = _NB_NAMES.get(t.dtype, f"nb.{t.dtype}")
+    if t.ndim == 0:
+        return scalar
+    ro = ", readonly=True" if readonly else ""
+    return f"nb.types.Array({scalar}, {t.ndim}, 'C'{ro})"
+
+
+def literal(value, dtype):
+    """Source text of a numba scalar literal of ``dtype`` (or None)."""
+    kind = np.dtype(dtype).kind
+    if kind == "b":
+        return "True" if bool(value) else "False"
+    if kind in "iu":
+        return f"np.{dtype}({int(value)})"
+    if kind == "f":
+        v = float(value)
+        if np.isnan(v):
+            text = "np.nan"
+        elif np.isinf(v):
+            text = "np.inf" if v > 0 else "-np.inf"
+        else:
+            text = repr(v)
+        return f"np.{dtype}({text})"
+    return None
+
+
+def is_tensor(var):
+    """Whether the numba loops handle ``var`` (a tensor of a supported dtype)."""
+    t = var.type
+    return hasattr(t, "dtype") and hasattr(t, "ndim") and hasattr(t, "shape") \
+        and t.dtype in SUPPORTED_DTYPES
+
+
+def _scalar_ctor(dtype):
+    return "_np.bool_" if dtype == "bool" else f"_np.{dtype}"
+
+
+class Ctx:
+    """What a kernel may ask while emitting source for one node."""
+
+    def __init__(self, protected, parallel=False):
+        self._protected = protected
+        self._n = 0
+        self.destroyed = set()
+        self.parallel = parallel      # the mode asks for prange loops
+        self.uses_prange = False      # this kernel has one (compiled parallel=True)
+        self.libs = {}                # lib module -> names the kernel calls
+
+    def tmp(self, prefix="t"):
+        """A fresh local name."""
+        self._n += 1
+        return f"_{prefix}{self._n}"
+
+    def can_destroy(self, var):
+        """Whether a kernel may write into ``var``'s buffer (never inputs,
+        shared values, constants, outputs or views of them: the plan's
+        ``protected``).  A kernel asks only when it means to write, so a yes
+        marks the argument writable."""
+        ok = var not in self._protected
+        if ok:
+            self.destroyed.add(var)
+        return ok
+
+    def use_lib(self, module, name):
+        """The kernel calls ``name`` from ``lib/<module>.py``; returns ``name``."""
+        self.libs.setdefault(module, set()).add(name)
+        return name
+
+
+def _arg_name(nm):
+    return nm.isidentifier() and nm not in ("True", "False")
+
+
+def _tuple(items):
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def kernel_text(node, lines, args, arg_vars, results, ctx, title=None):
+    """The position-independent source of one kernel (named ``kernel``)."""
+    sig = ", ".join(nb_type(v, v not in ctx.destroyed) for v in arg_vars)
+    par = "parallel=True, " if ctx.uses_prange else ""
+    out = [f"@nb.njit(({sig}{',' if len(arg_vars) == 1 else ''}), {par}**_FLAGS)",
+           f"def kernel({', '.join(args)}):",
+           f"    # {title or node.op}"]
+    out += [f"    {ln}" for ln in lines]
+    out.append(f"    return {results[0]}" if len(results) == 1
+               else f"    return {_tuple(results)}")
+    return "\n".join(out) + "\n"
+
+
+def _fastmath_text():
+    return "{" + ", ".join(repr(f) for f in FASTMATH) + "}"
+
+
+def lib_source(module):
+    """The text of ``lib/<module>.py``."""
+    with open(os.path.join(_LIB_DIR, module + ".py"), encoding="utf-8") as fh:
+        return fh.read()
+
+
+def _lib_body(module):
+    text = lib_source(module)
+    mark = "# -- body (inlined by f.source)\n"
+    return text[text.index(mark) + len(mark):] if mark in text else text
+
+
+KERNEL_HEAD = '''"""One kernel of symnet's numba backend (shared by every graph using it)."""
+import numpy as np
+import numba as nb
+
+_FLAGS = dict(cache=True, nogil=True, error_model="numpy", no_cfunc_wrapper=True,
+              fastmath={fastmath})
+
+
+'''
+
+
+def kernel_module(text, libs=None):
+    """The source of the cached module holding the kernel ``text``; ``libs``
+    (module -> names) become imports, each with a hash of the lib's text
+    so a changed helper gives the kernel a new cache key."""
+    parts = [KERNEL_HEAD.format(fastmath=_fastmath_text())]
+    for module in sorted(libs or {}):
+        digest = hashlib.sha256(lib_source(module).encode()).hexdigest()[:16]
+        names = ", ".join(sorted(libs[module]))
+        parts.append(f"from {_LIB_PACKAGE}.{module} import {names}  # noqa: F401 "
+                     f"(lib {digest})\n\n\n")
+    parts.append(text)
+    return "".join(parts)
+
+
+_MODULE_HEAD = '''"""Generated by symnet's numba backend: one graph, compiled by numba.
+
+``k*`` are the compiled kernels (0-d tensors are scalars inside them);
+``make_run`` builds the driver that calls them in order.
+"""
+import numpy as np
+import numpy as _np
+import numba as nb
+
+_C = _np.ascontiguousarray
+_FLAGS = dict(cache=True, nogil=True, error_model="numpy", no_cfunc_wrapper=True,
+              fastmath={fastmath})
+
+'''
+
+
+class Source:
+    """What ``generate`` produces for one plan.
+
+    ``kernels``: kernel text -> local name (``k0``, ...); ``kernel_libs``:
+    local name -> {lib module: names}; ``driver``: the source of
+    ``make_run(consts, perform, recover)``; ``consts``: the values passed to
+    it; ``names``: variable -> driver name; ``kinds``: node -> "kernel",
+    "driver" or "perform"; ``node_lines``: (first driver line, node) pairs,
+    ascending; ``fallback_nodes``: nodes running ``perform``."""
+
+    def __init__(self):
+        self.kernels = {}
+        self.kernel_libs = {}
+        self.kernel_ops = {}
+        self.consts = []
+        self.names = {}
+        self.kinds = {}
+        self.node_lines = []
+        self.fallback_nodes = []
+        self.driver = ""
+        self.body, self.in_names, self.out_names = [], [], []
+
+    def listing(self):
+        """``f.source``: a standalone module (header, libs, kernels, driver)."""
+        parts = [_MODULE_HEAD.format(fastmath=_fastmath_text())]
+        libs = sorted({m for used in self.kernel_libs.values() for m in used})
+        for module in libs:
+            parts.append(f"# -- {_LIB_PACKAGE}.{module} (inlined)\n" + _lib_body(module)
+                         + "\n")
+        for text, kname in self.kernels.items():
+            parts.append(text.replace("def kernel(", f"def {kname}(", 1) + "\n")
+        parts.append(self.driver)
+        return "\n".join(parts)
+
+    def node_at(self, lineno):
+        """The node whose driver code holds line ``lineno`` (or None)."""
+        found = None
+        for first, node in self.node_lines:
+            if first > lineno:
+                break
+            found = node
+        return found
+
+
+def generate(plan, mode=None):
+    """The ``Source`` of ``plan`` (see the module docstring)."""
+    return _Writer(plan, mode).write()
+
+
+class _Writer:
+    """Writes the driver and kernels of one plan (state of one generation)."""
+
+    def __init__(self, plan, mode):
+        self.plan = plan
+        self.fg = plan.fgraph
+        self.parallel = getattr(mode, "parallel", False)
+        self.src = Source()
+        self.names = self.src.names
+        self.contig = set()     # driver names known to hold C-contiguous arrays
+        self.scalars = set()    # driver names known to hold numpy scalars
+        self.drv = []           # driver body lines
+        self.counter = 0
+
+    # -- names ----------------------------------------------------------------
+
+    def name_of(self, v):
+        names = self.names
+        if v in names:
+            return names[v]
+        if isinstance(v, Constant):
+            data = np.asarray(v.data)
+            if is_tensor(v) and data.ndim == 0:
+                lit = literal(data, v.type.dtype)
+                if lit is not None:
+                    names[v] = lit
+                    return lit
+            consts = self.src.consts
+            nm = f"c{len(consts)}"
+            names[v] = nm
+            consts.append(np.ascontiguousarray(data) if data.ndim else data)
+            if data.ndim:
+                self.contig.add(nm)
+            return nm
+        raise KeyError(v)
+
+    def value(self, v):
+        """Driver expression of ``v`` for numpy code, perform and outputs."""
+        nm = self.names[v]
+        if not _arg_name(nm) or (v.type.ndim == 0 and nm[0] != "i"):
+            return f"_np.asarray({nm})"   # numpy scalars become 0-d arrays
+        return nm
+
+    def new_names(self, node):
+        outs = []
+        for v in node.outputs:
+            self.counter += 1
+            self.names[v] = f"v{self.counter}"
+            outs.append(self.names[v])
+        return outs
+
+    def arg(self, v, nm):
+        """Driver expression passing ``v`` (named ``nm``) to a kernel."""
+        if v.type.ndim == 0:
+            return nm if nm in self.scalars else f"{nm}[()]"
+        return nm if nm in self.contig else f"_C({nm})"
+
+    def header(self, node, text):
+        self.src.node_lines.append((len(self.drv), node))
+        self.drv.append(text)
+
+    # -- steps ----------------------------------------------------------------
+
+    def write(self):
+        fg, src = self.fg, self.src
+        for k, v in enumerate(fg.inputs):
+            self.names[v] = f"i{k}"
+        for step in self.plan.steps:
+            if isinstance(step, Run):
+                self.emit_run(step)
+            else:
+                self.emit_node(step)
+        for v in fg.outputs:   # outputs that are constants need a name too
+            self.name_of(v)
+        in_names = ", ".join(self.names[v] for v in fg.inputs)
+        ret = ", ".join(self.value(v) for v in fg.outputs)
+        n = len(src.consts)
+        consts = ", ".join(f"c{k}" for k in range(n))
+        driver = [
+            "def make_run(consts, perform, recover):",
+            "    \"\"\"The driver: ``run(*inputs, *shared) -> [outputs..., updates...]``.\"\"\"",
+            f"    {consts}{',' if n == 1 else ''} = consts" if n else "    del consts",
+            "",
+            f"    def run({in_names}):",
+            "        try:",
+        ]
+        offset = len(driver) + 1      # line numbers start at 1
+        src.node_lines = [(first + offset, node) for first, node in src.node_lines]
+        driver += ["            " + ln for ln in self.drv]
+        driver += [f"            return [{ret}]",
+                   "        except Exception as exc:",
+                   f"            return recover(exc, {_tuple([self.names[v] for v in fg.inputs])})",
+                   "    return run", ""]
+        src.driver = "\n".join(driver)
+        # what ``njit_driver`` needs to write the same body as one njit function
+        src.body = list(self.drv)
+        src.in_names = [self.names[v] for v in fg.inputs]
+        src.out_names = [self.names[v] for v in fg.outputs]
+        return src
+
+    def emit_node(self, node):
+        k = self.plan.position[node]
+        ins = [self.name_of(v) for v in node.inputs]
+        outs = self.new_names(node)
+        head = f"# node {k}: {node.op}({', '.join(ins)}) -> {', '.join(outs)}"
+        lines = None
+        tensors = all(is_tensor(v) for v in node.inputs + node.outputs)
+        kernel = kernel_for("numba", type(node.op)) if tensors else None
+        template = kernel is not None and getattr(kernel, "driver_template", False)
+        if template:
+            lines = self.driver_op(kernel, node, ins, outs)
+        elif kernel is not None:
+            lines = self.kernel_call(kernel, node, ins, outs)
+        if lines is None:
+            self.src.kinds[node] = "perform"
+            warn_fallback("numba", node.op)
+            self.src.fallback_nodes.append(node)
+            vals = [self.value(v) for v in node.inputs]
+            self.header(node, f"{head}  (Python perform)")
+            self.drv.append(f"{', '.join(outs)}, = perform({k}, {_tuple(vals)})")
+            return
+        self.src.kinds[node] = "driver" if template else "kernel"
+        self.header(node, head)
+        self.drv.extend(lines)
+
+    def emit_run(self, run):
+        for node in run.hoisted:
+            self.emit_node(node)
+        lines = self.fused_call(run)
+        if lines is None:        # a member the fused loop cannot express
+            for node in run.nodes:
+                self.emit_node(node)
+
+    def driver_op(self, template, node, ins, outs):
+        try:
+            lines, is_contig = template(node, ins, outs)
+        except NotImplementedError:
+            return None
+        if is_contig == "scalar":  # a numpy scalar (no ``[()]`` to pass it on)
+            self.scalars.update(outs)
+            return lines
+        if is_contig == "input":   # a view that keeps its input's layout
+            is_contig = ins[0] in self.contig
+        if is_contig:
+            self.contig.update(outs)
+        return lines
+
+    def register(self, text, ctx, op_text):
+        """The local name of the kernel ``text`` (a new one if unseen)."""
+        kernels = self.src.kernels
+        kname = kernels.get(text)
+        if kname is None:
+            kname = kernels[text] = f"k{len(kernels)}"
+            self.src.kernel_ops[kname] = op_text
+            self.src.kernel_libs[kname] = {m: set(n) for m, n in ctx.libs.items()}
+        return kname
+
+    def call_lines(self, kname, result_vars, outs, call):
+        """The driver lines calling kernel ``kname`` and fixing scalar dtypes."""
+        lines = [f"{', '.join(outs)}{',' if len(outs) > 1 else ''} = "
+                 f"{kname}({', '.join(call)})"]
+        for v, nm in zip(result_vars, outs):
+            if v.type.ndim == 0:       # numba returns Python scalars: fix the dtype
+                lines.append(f"{nm} = {_scalar_ctor(v.type.dtype)}({nm})")
+                self.scalars.add(nm)
+            else:
+                self.contig.add(nm)
+        return lines
+
+    def kernel_call(self, kernel, node, ins, outs):
+        args, arg_vars, kins, call = [], [], [], []
+        for v, nm in zip(node.inputs, ins):
+            if not _arg_name(nm):          # a scalar literal: part of the kernel text
+                kins.append(nm)
+                continue
+            if v in arg_vars:
+                kins.append(args[arg_vars.index(v)])
+                continue
+            a = f"a{len(args)}"
+            args.append(a)
+            arg_vars.append(v)
+            kins.append(a)
+            call.append(self.arg(v, nm))
+        results = [f"r{j}" for j in range(len(outs))]
+        ctx = Ctx(self.plan.protected, parallel=self.parallel)
+        try:
+            body = kernel(node, kins, results, ctx)
+        except NotImplementedError:
+            return None
+        text = kernel_text(node, body, args, arg_vars, results, ctx)
+        kname = self.register(text, ctx, str(node.op))
+        return self.call_lines(kname, node.outputs, outs, call)
+
+    def fused_call(self, run):
+        """Driver lines calling one kernel that computes a run of elementwise
+        nodes (and full sums over them) in a single loop nest; None when
+        some member cannot be written so (its nodes then go one by one)."""
+        from .elemwise import emit_fused
+        members = run.members
+        args, arg_vars, call = [], [], []
+        elem_names = {}              # variable -> its name inside the kernel
+        for node in run.nodes:
+            for v in node.inputs:
+                if v.owner in members or v in elem_names:
+                    continue
+                nm = self.name_of(v)
+                if not _arg_name(nm):     # a scalar literal
+                    elem_names[v] = nm
+                    continue
+                a = f"a{len(args)}"
+                args.append(a)
+                arg_vars.append(v)
+                elem_names[v] = a
+                call.append(self.arg(v, nm))
+        clients = self.fg.clients
+        results, result_vars = [], []
+        for node in run.nodes:
+            v = node.outputs[0]
+            if any(c == "output" or c not in members for c, _ in clients.get(v, ())):
+                results.append(f"r{len(results)}")
+                result_vars.append(v)
+        ctx = Ctx(set())
+        try:
+            body = emit_fused(run.nodes, elem_names, arg_vars, result_vars, results, ctx)
+        except NotImplementedError:
+            return None
+        text = kernel_text(run.nodes[-1], body, args, arg_vars, results, ctx,
+                           title="fused: " + "; ".join(str(n.op) for n in run.nodes))
+        kname = self.register(text, ctx, "fused loop")
+        for node in run.nodes:           # one comment per member, as for other nodes
+            ins = [self.name_of(v) for v in node.inputs]
+            outs = self.new_names(node)
+            self.src.kinds[node] = "kernel"
+            self.header(node, f"# node {self.plan.position[node]}: {node.op}"
+                              f"({', '.join(ins)}) -> {', '.join(outs)}  (one loop: {kname})")
+        outs = [self.name_of(v) for v in result_vars]
+        self.drv.extend(self.call_lines(kname, result_vars, outs, call))
+        return True

@@ -1,0 +1,294 @@
+"""The backend-neutral plan of a rewritten graph: what every linker runs.
+
+The pipeline, and where a backend plugs in::
+
+    function() -> FunctionGraph -> rewrites -> build_plan(fgraph) -> linker -> thunk
+                                               (this module)        (backend)  (registry.Thunk)
+
+``build_plan`` is computed once from the rewritten FunctionGraph.  A linker
+(numba today, CUDA next) walks ``plan.steps`` and emits one piece of code
+per step; it never re-derives the facts below from the graph:
+
+``steps``
+    The execution order: single ``Apply`` nodes, and ``Run`` s of
+    elementwise nodes over one loop domain (plus full sums/products of their
+    results) that a backend computes in ONE loop nest or GPU kernel.  A run
+    carries ``hoisted`` nodes, met inside it but independent of it, which
+    run before it.  ``max_run`` bounds the nodes of a run (a size budget:
+    no kernel grows without bound); ``fuse=False`` makes every step a node.
+``last_use``
+    For every variable, the index of the last step that reads it (graph
+    outputs live to the end, ``len(steps)``): the point after which its
+    buffer may be freed or reused (device memory pools need it; the numba
+    driver leaves freeing to Python).
+``view_of``
+    Which outputs share a buffer with an input of their node, read ONLY
+    from the ops' own declarations: ``op.view_map`` (an output is a view)
+    and ``op.destroy_map`` (an output overwrites an input).  An op that
+    declares neither returns fresh buffers.
+``protected``
+    Variables whose buffers belong to the caller (graph inputs, shared
+    values, constants, graph outputs) or share a buffer with one through
+    views: no kernel may write into them (``can_destroy``).
+``fresh_outputs(honours)``
+    For each graph output, whether it is returned in a buffer no input,
+    shared value, constant or other output shares; ``Function`` skips its
+    aliasing check for those.  ``honours(node)`` is the backend's word that
+    its code for ``node`` allocates exactly as declared (a compiled kernel
+    does; an ``Op.perform`` fallback may return anything).
+
+A CUDA linker takes the same plan: each ``Run`` becomes one elementwise
+kernel over its domain, each node a kernel or a library call (cuBLAS),
+``last_use`` drives a device memory pool, ``protected`` keeps kernels off
+the caller's buffers, and ``fresh_outputs`` tells ``Function`` which
+results need no copy.  Shared storage lives in containers the backend owns
+(see ``registry.py``).
+"""
+from ..graph.basic import Constant
+
+__all__ = ["Plan", "Run", "build_plan", "MAX_RUN", "RUN_REDUCE_KINDS"]
+
+# The default size budget of a run (in nodes; None: unbounded).  The
+# compile-time work on fusion budgets sets it; a linker may pass its own.
+MAX_RUN = None
+
+# reductions a run can carry as an accumulator (max/min need NaN and
+# empty-axis rules: they keep their own kernel)
+RUN_REDUCE_KINDS = ("sum", "prod")
+
+
+class Run:
+    """Consecutive elementwise nodes over one loop domain (``key``), plus
+    full sums or products of their results, computed by one loop nest;
+    ``hoisted`` are nodes met inside the run that depend on none of it,
+    run before it."""
+
+    def __init__(self, node, key):
+        self.nodes = [node]
+        self.key = key
+        self.hoisted = []
+        self.members = {node}
+        self.accumulators = set()     # outputs of the reductions in the run
+
+    def add(self, node, accumulator=False):
+        self.nodes.append(node)
+        self.members.add(node)
+        if accumulator:
+            self.accumulators.add(node.outputs[0])
+
+    def __repr__(self):
+        return f"Run({[str(n.op) for n in self.nodes]})"
+
+
+class Plan:
+    """The plan of one FunctionGraph (see the module docstring)."""
+
+    def __init__(self, fgraph, order, steps):
+        self.fgraph = fgraph
+        self.order = order
+        self.position = {node: k for k, node in enumerate(order)}
+        self.steps = steps
+        self.view_of = _aliases(order)
+        self.protected = _protected(fgraph, order, self.view_of)
+        self.last_use = _last_use(fgraph, steps)
+
+    def nodes(self):
+        """Every node in the order the steps run them."""
+        out = []
+        for step in self.steps:
+            if isinstance(step, Run):
+                out.extend(step.hoisted)
+                out.extend(step.nodes)
+            else:
+                out.append(step)
+        return out
+
+    def root(self, var):
+        """The variable whose buffer ``var`` lives in, following declared
+        views and destroyed inputs (``var`` itself when fresh)."""
+        seen = 0
+        while var in self.view_of and seen <= len(self.order):
+            var = self.view_of[var]
+            seen += 1
+        return var
+
+    def fresh_outputs(self, honours):
+        """For each graph output, whether it is returned in a buffer of its
+        own (see the module docstring); ``honours(node)`` says the backend's
+        code for ``node`` allocates as the op declares."""
+        outs = self.fgraph.outputs
+        roots = []
+        for v in outs:
+            r = self.root(v)
+            # a buffer a node allocated; the chain of views/destroys to it
+            # must run through code that honours the declarations
+            v2, ok = v, True
+            while True:
+                if v2.owner is None or not honours(v2.owner):
+                    ok = False
+                    break
+                if v2 is r:
+                    break
+                v2 = self.view_of[v2]
+            roots.append(r if ok else None)
+        return tuple(r is not None and roots.count(r) == 1 for r in roots)
+
+
+def _aliases(order):
+    """``{output: the input whose buffer it views or overwrites}`` from the
+    ops' ``view_map`` and ``destroy_map`` (empty unless declared)."""
+    out = {}
+    for node in order:
+        op = node.op
+        for table in (getattr(op, "view_map", None) or {},
+                      getattr(op, "destroy_map", None) or {}):
+            for j, srcs in table.items():
+                if srcs and j < len(node.outputs):
+                    out.setdefault(node.outputs[j], node.inputs[srcs[0]])
+    return out
+
+
+def _protected(fgraph, order, view_of):
+    """Caller-owned variables and every variable viewing the same buffer.
+
+    Only views spread protection: a destroyed intermediate is the point of
+    an in-place kernel, its result may well be an output."""
+    # the buffer each view lives in, in one pass: ``order`` is topological,
+    # so a view's source has its root already (linear, no chain walks)
+    vroot = {}
+    for node in order:
+        view_map = getattr(node.op, "view_map", None) or {}
+        for j, v in enumerate(node.outputs):
+            srcs = view_map.get(j)
+            if srcs:
+                src = node.inputs[srcs[0]]
+                vroot[v] = vroot.get(src, src)
+    owned = set(fgraph.inputs) | set(fgraph.outputs)
+    for node in order:
+        owned.update(v for v in node.inputs if isinstance(v, Constant))
+    roots = {vroot.get(v, v) for v in owned}
+    prot = set(owned)
+    for node in order:
+        for v in node.inputs + node.outputs:
+            if vroot.get(v, v) in roots:
+                prot.add(v)
+    return prot
+
+
+def _last_use(fgraph, steps):
+    last = {}
+    for k, step in enumerate(steps):
+        nodes = (step.hoisted + step.nodes) if isinstance(step, Run) else [step]
+        for node in nodes:
+            for v in node.inputs:
+                last[v] = k
+    for v in fgraph.outputs:
+        last[v] = len(steps)
+    return last
+
+
+def _domain(var):
+    """The loop domain of an elementwise result: per axis, a static size or
+    the (variable, axis) its size is read from."""
+    from ..tensor.rewriting.shape import _size_source
+    return tuple(_size_source(var, j) for j in range(var.type.ndim))
+
+
+def _run_member(node, value_ok):
+    """The domain of ``node`` if it may be in a run, else None."""
+    from ..tensor.ops.elemwise import Elemwise
+    if not isinstance(node.op, Elemwise) or len(node.outputs) != 1:
+        return None
+    out = node.outputs[0]
+    nd = out.type.ndim
+    if nd == 0 or not all(value_ok(v) for v in node.inputs + node.outputs):
+        return None
+    if any(v.type.ndim not in (0, nd) for v in node.inputs):
+        return None
+    return _domain(out)
+
+
+def _run_reduction(node, run, value_ok):
+    """Whether ``node`` reduces a run member's result over every axis."""
+    from ..tensor.ops.reduction import Reduce
+    if not isinstance(node.op, Reduce) or node.op.kind not in RUN_REDUCE_KINDS:
+        return False
+    (x,) = node.inputs
+    return (x.owner in run.members and x not in run.accumulators
+            and len(node.op.axis) == x.type.ndim and node.outputs[0].type.ndim == 0
+            and value_ok(node.outputs[0]))
+
+
+def _tensor(var):
+    t = var.type
+    return hasattr(t, "dtype") and hasattr(t, "ndim") and hasattr(t, "shape")
+
+
+def _steps(order, fuse, max_run, value_ok):
+    """``order`` regrouped into nodes and ``Run``s of two or more nodes."""
+    items = []
+    run = None
+
+    def close():
+        if run is None:
+            return
+        if len(run.nodes) == 1:     # a run of one is a plain node
+            items.extend(run.hoisted)
+            items.append(run.nodes[0])
+        else:
+            items.append(run)
+    for node in order:
+        if not fuse:
+            items.append(node)
+            continue
+        key = _run_member(node, value_ok)
+        full = max_run is not None and run is not None and len(run.nodes) >= max_run
+        uses_run = run is not None and any(v.owner in run.members for v in node.inputs)
+        uses_acc = run is not None and any(v in run.accumulators for v in node.inputs)
+        if run is not None and not uses_acc and not full:
+            if key is not None and key == run.key:
+                run.add(node)
+                continue
+            if _run_reduction(node, run, value_ok):
+                run.add(node, accumulator=True)
+                continue
+            if key is None and not uses_run:
+                run.hoisted.append(node)
+                continue
+        close()
+        run = Run(node, key) if key is not None else None
+        if run is None:
+            items.append(node)
+    close()
+    return items
+
+
+def build_plan(fgraph, fuse=True, max_run=None, value_ok=None):
+    """The plan of the rewritten ``fgraph``.
+
+    Parameters
+    ----------
+    fgraph : FunctionGraph
+        Rewritten already; the plan does not change it.
+    fuse : bool
+        Group elementwise nodes into ``Run`` s (False: one step per node).
+    max_run : int or None
+        The most nodes in one run (default ``MAX_RUN``).
+    value_ok : callable or None
+        ``value_ok(var)``: whether the backend's loops handle ``var``'s type
+        (e.g. its dtypes); default: any tensor.
+
+    Examples
+    --------
+    >>> import symnet.tensor as T
+    >>> from symnet.graph.fg import FunctionGraph
+    >>> x = T.dvector('x')
+    >>> plan = build_plan(FunctionGraph([x], [T.exp(x) * 2 + 1]))
+    >>> [type(s).__name__ for s in plan.steps]
+    ['Run']
+    """
+    order = fgraph.toposort()
+    if max_run is None:
+        max_run = MAX_RUN
+    steps = _steps(order, fuse, max_run, value_ok or _tensor)
+    return Plan(fgraph, order, steps)
