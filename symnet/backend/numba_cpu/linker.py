@@ -374,6 +374,8 @@ class NumbaLinker:
             return nm
 
         drv = []
+        self.steps = []     # (nodes, results, kind, kernel, driver line) per step
+        hooked = getattr(self.mode, "step_hooks", False)
         counter = [0]
         kinds = {}    # node -> "kernel", "driver" or "perform"
         position = {node: k for k, node in enumerate(self.order)}
@@ -410,6 +412,17 @@ class NumbaLinker:
             else:
                 drv.append(head)
                 drv.extend(lines)
+            mark([node], node.outputs, kinds[node], lines)
+
+        def mark(nodes, out_vars, kind, lines):
+            # one driver step (see ``symnet.compile.instrument``): with
+            # ``mode.step_hooks`` the driver reports its results to ``_step``
+            line = lines[0] if lines else drv[-1]
+            kname = line.split("= ", 1)[-1].split("(", 1)[0] if kind == "kernel" else None
+            self.steps.append((nodes, out_vars, kind, kname, line.strip()))
+            if hooked:
+                drv.append(f"_step({len(self.steps) - 1}, "
+                           f"{_tuple([names[v] for v in out_vars])})")
 
         def emit_run(run):
             for node in run.hoisted:
@@ -425,6 +438,10 @@ class NumbaLinker:
             for node in run.nodes:
                 kinds[node] = "kernel"
             drv.extend(lines)
+            call = [ln for ln in lines if not ln.startswith("#")][:1]
+            lhs = {t.strip() for t in call[0].split("=", 1)[0].split(",")}
+            mark(run.nodes, [n.outputs[0] for n in run.nodes if names[n.outputs[0]] in lhs],
+                 "kernel", call)
 
         for item in _loop_runs(self.order, fg, parallel=getattr(self.mode, "parallel", False)):
             if isinstance(item, _Run):
@@ -603,6 +620,7 @@ class NumbaLinker:
         self.kernels = kernels
         tune_malloc()
         ns.update(kernels)
+        ns["_step"] = lambda k, results: None   # replaced by the instrumentation
         exec(compile(self.driver_source, "<symnet numba driver>", "exec"), ns)
         run = ns["make_run"](self.consts, self._perform, self._recover)
         run.source = self.source
@@ -764,7 +782,13 @@ _FLAGS = dict(cache=True, nogil=True, error_model="numpy", no_cfunc_wrapper=True
 
 def numba_linker(fgraph, mode=None):
     """The linker factory registered as 'numba'."""
-    return NumbaLinker(fgraph, mode).make_thunk()
+    import time
+    t0 = time.perf_counter()
+    linker = NumbaLinker(fgraph, mode)
+    t1 = time.perf_counter()
+    thunk = linker.make_thunk()
+    linker.times = {"codegen": t1 - t0, "compile": time.perf_counter() - t1}  # profile
+    return thunk
 
 
 register_linker("numba", numba_linker)
