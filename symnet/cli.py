@@ -312,7 +312,8 @@ def train(args, out=None):
     test_acc = T.mean(T.eq(T.argmax(test_prediction, axis=1), target_var),
                       dtype=symnet.config.floatX)
     t0 = time.perf_counter()
-    train_fn = symnet.function([input_var, target_var], loss, updates=step, mode=args.mode)
+    train_fn = symnet.function([input_var, target_var], loss, updates=step, mode=args.mode,
+                               profile=getattr(args, "profile", False), name="train_fn")
     val_fn = symnet.function([input_var, target_var], [test_loss, test_acc], mode=args.mode)
     print(f"model {args.model}: {layers.count_params(network, trainable=True)} parameters; "
           f"{len(X_train)} training, {len(X_val)} validation, {len(X_test)} test examples; "
@@ -348,6 +349,8 @@ def train(args, out=None):
         print(f"epoch {epoch}/{args.epochs}  training loss {train_err / n_batches:.6f}  "
               f"validation loss {val_err:.6f}  validation accuracy {100 * val_acc:.2f} %  "
               f"({time.perf_counter() - t_epoch:.2f} s)", file=out, flush=True)
+        if epoch == 1 and getattr(args, "profile", False):
+            train_fn.profile.summary(file=out)
         if not np.isfinite(train_err):
             raise CLIError(f"training diverged at epoch {epoch} (loss is {train_err}); "
                            f"try a smaller --lr than {args.lr}")
@@ -480,6 +483,9 @@ def build_parser():
                         "matrices, more may help on MNIST with --width 800")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="do not draw the per-epoch progress bar on stderr")
+    p.add_argument("--profile", action="store_true",
+                   help="time every node of the training step and print the profile "
+                        "(slowest steps, op classes, compile times) after the first epoch")
     return parser
 
 

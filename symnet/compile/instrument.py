@@ -145,9 +145,11 @@ class Instrumented:
 
     def _visit(self, i, node, vals, results, dt):
         if self.profile is not None:
-            self.profile.add_step(i, dt)
+            # since the previous step ended, as on numba: the steps add up to the run
+            self.profile.add_step(i, _clock() - self._last)
         if self.guard:
             check_results(self.guard, node, vals, results, i)
+        self._last = _clock()
         return results
 
     def original_linker(self):

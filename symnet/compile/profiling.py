@@ -48,6 +48,13 @@ class FunctionProfile(dict):
             self.cache_hits = sum(type(k).__name__ == "_LazyKernel" for k in kernels.values())
             self.update(getattr(linker, "times", {}))
 
+    def reset(self):
+        """Forget the run times so far (e.g. the first call, which on numba
+        also loads the kernels from the cache)."""
+        self.calls, self.call_time = 0, 0.0
+        self.step_time = [0.0] * len(self.steps)
+        self.step_calls = [0] * len(self.steps)
+
     def add_step(self, k, seconds):
         self.step_time[k] += seconds
         self.step_calls[k] += 1
