@@ -187,16 +187,7 @@ def debug_call(inst, args):
     mode = inst.debug
     py = inst._py_linker()
     order = {node: i for i, node in enumerate(py.order)}
-    captured = None
-    if inst.backend == "numba":
-        inst._capture, inst._fail = {}, None
-        try:
-            results = inst.inner(*args)
-            captured = inst._capture
-        finally:
-            inst._capture = None
-        if inst._fail is not None and inst.guard:
-            raise inst._refine(inst._locate(args), args)
+    pristine = [_copy(a) for a in args]      # for the run without rewrites
     ref_args = [_copy(a) for a in args]
     snapshots = {var: _copy(val) for var, val in zip(py.fgraph.inputs, ref_args)}
     for node in py.order:
@@ -216,6 +207,18 @@ def debug_call(inst, args):
             snapshots[var] = reference[var] = _copy(value)
         return outs
     ref_results = py_steps(py, ref_args, visit)
+    # the backend second: the reference ran on copies of the arguments, so an
+    # op that overwrites what it should not is caught before it harms them
+    captured = None
+    if inst.backend == "numba":
+        inst._capture, inst._fail = {}, None
+        try:
+            results = inst.inner(*args)
+            captured = inst._capture
+        finally:
+            inst._capture = None
+        if inst._fail is not None and inst.guard:
+            raise inst._refine(inst._locate(args), args)
     if captured is not None:
         _compare_steps(inst, captured, reference, order, mode.tolerances)
         for k, (a, b) in enumerate(zip(results, ref_results)):
@@ -225,7 +228,7 @@ def debug_call(inst, args):
     else:
         results = ref_results
     if mode.check_rewrites and inst.original is not None:
-        _check_rewrites(inst, args, ref_results, mode)
+        _check_rewrites(inst, pristine, ref_results, mode)
     return results
 
 
