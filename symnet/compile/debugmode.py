@@ -79,6 +79,14 @@ class DebugMode(Mode):
         Also run the NaN guard (NaN/Inf in any node's output is an error).
     tolerances : dict, optional
         ``{dtype: (rtol, atol)}`` overriding :data:`TOLERANCES`.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet, symnet.tensor as T
+    >>> x = T.vector('x')
+    >>> f = symnet.function([x], T.exp(x) * 2, mode=DebugMode('numba'))
+    >>> bool(np.allclose(f(np.array([0.0, 1.0], dtype='float32')), [2.0, 2 * np.e]))
+    True
     """
 
     is_debug_mode = True

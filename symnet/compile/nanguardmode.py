@@ -109,6 +109,17 @@ class NanGuardMode(Mode):
         ``config.mode``'s backend, numba unless set otherwise).
     check_inputs : bool
         Also check the function's arguments and shared values.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet, symnet.tensor as T
+    >>> x = T.vector('x')
+    >>> f = symnet.function([x], T.log(x) + 1, mode=NanGuardMode(linker='py'))
+    >>> f(np.array([1.0, -1.0], dtype='float32'))
+    Traceback (most recent call last):
+        ...
+    symnet.compile.nanguardmode.NanGuardError: NaN in output 0 of node 0: log(x)  [op class Elemwise]
+    ...
     """
 
     def __init__(self, nan_is_error=None, inf_is_error=None, big_is_error=None,

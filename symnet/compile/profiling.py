@@ -16,7 +16,19 @@ __all__ = ["FunctionProfile"]
 
 
 class FunctionProfile(dict):
-    """Compile times (dict items) plus, when profiling, per-step run times."""
+    """Compile times (dict items) plus, when profiling, per-step run times.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet, symnet.tensor as T
+    >>> x, W = T.vector('x'), T.matrix('W')
+    >>> f = symnet.function([W, x], T.tanh(T.dot(W, x)), mode='py', profile=True)
+    >>> _ = f(np.ones((3, 3), dtype='float32'), np.ones(3, dtype='float32'))
+    >>> f.profile.calls, sorted(f.profile.op_class_times())
+    (1, ['Dot', 'Elemwise'])
+    >>> 'rewrite' in f.profile and 'Compile:' in f.profile.text()
+    True
+    """
 
     def __init__(self, times, name=None, rewrite_stats=None, n_nodes=0):
         super().__init__(times)

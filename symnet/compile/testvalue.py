@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from ..backend.py.linker import node_error
+from ..backend.py.linker import perform_node
 from ..configdefaults import config
 from ..graph.basic import Constant
 from ..graph.op import BUILD_HOOKS
@@ -47,7 +47,16 @@ def _value_of(var):
 
 
 def get_test_value(var):
-    """The test value of ``var``; TestValueError when it has none."""
+    """The test value of ``var``; TestValueError when it has none.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x = T.vector('x')
+    >>> x.tag.test_value = np.ones(2, dtype='float32')
+    >>> get_test_value(x)
+    array([1., 1.], dtype=float32)
+    """
     value = _value_of(var)
     if value is _MISSING:
         raise TestValueError(f"{var} has no test value (set {var}.tag.test_value)")
@@ -75,14 +84,8 @@ def compute_node_test_value(node):
         vals.append(value)
     if getattr(node.op, "destroy_map", None):
         vals = [v.copy() if isinstance(v, np.ndarray) else v for v in vals]
-    storage = [[None] for _ in node.outputs]
-    with np.errstate(all="ignore"):
-        try:
-            node.op.perform(node, list(vals), storage)
-        except Exception as exc:
-            raise node_error(exc, node, vals) from exc
-    for var, cell in zip(node.outputs, storage):
-        var.tag.test_value = cell[0]
+    for var, value in zip(node.outputs, perform_node(node, vals)):
+        var.tag.test_value = value
 
 
 def _on_change(value):

@@ -63,7 +63,7 @@ import numpy as np
 
 from ...configdefaults import config
 from ...graph.basic import Constant
-from ..py.linker import PyLinker, node_error
+from ..py.linker import PyLinker, perform_node
 from ..registry import kernel_for, register_kernel, register_linker, warn_fallback
 
 __all__ = ["NumbaLinker", "Ctx", "FASTMATH", "FALLBACK_FAMILIES", "FALLBACK_OPS", "nb_type",
@@ -649,14 +649,7 @@ class NumbaLinker:
         return self._py
 
     def _perform(self, k, vals):
-        node = self.order[k]
-        storage = [[None] for _ in node.outputs]
-        with np.errstate(all="ignore"):
-            try:
-                node.op.perform(node, list(vals), storage)
-            except Exception as exc:
-                raise node_error(exc, node, vals) from exc
-        return [cell[0] for cell in storage]
+        return perform_node(self.order[k], vals)
 
     def _recover(self, exc, args):
         """Replay a failed call on the py linker: it raises the error with the
