@@ -332,6 +332,7 @@ def train(args, out=None):
     shuffle_rng = np.random.RandomState(args.seed)
     n_batches = len(X_train) // args.batch_size
     history = []
+    profile_warmup = getattr(args, "profile", False)
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         t_epoch = time.perf_counter()
@@ -340,6 +341,9 @@ def train(args, out=None):
         for xb, yb in iterate_minibatches(X_train, y_train, args.batch_size, shuffle=True,
                                           rng=shuffle_rng):
             train_err += float(train_fn(xb, yb))
+            if profile_warmup:
+                profile_warmup = False
+                train_fn.profile.reset()   # the first call also loads the kernels
             if bar is not None:
                 bar.update(1)
         if bar is not None:
@@ -350,6 +354,8 @@ def train(args, out=None):
               f"validation loss {val_err:.6f}  validation accuracy {100 * val_acc:.2f} %  "
               f"({time.perf_counter() - t_epoch:.2f} s)", file=out, flush=True)
         if epoch == 1 and getattr(args, "profile", False):
+            print("(profile of the training step; its first call, which also loads the "
+                  "kernels, is left out)", file=out)
             train_fn.profile.summary(file=out)
         if not np.isfinite(train_err):
             raise CLIError(f"training diverged at epoch {epoch} (loss is {train_err}); "

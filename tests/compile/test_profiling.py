@@ -86,3 +86,5 @@ def test_train_profile_prints_after_first_epoch(tmp_path, capsys):
     first, second = text.index("epoch 1/2"), text.index("epoch 2/2")
     assert first < text.index("Function profile of train_fn") < second
     assert "Dot" in text and "Compile:" in text
+    # 1258 training examples in batches of 32; the first call is left out
+    assert f"{1258 // 32 - 1} call(s)" in text
