@@ -242,12 +242,18 @@ def debug_call(inst, args):
 
 def _compare_steps(inst, captured, reference, order, tolerances):
     for k, (nodes, out_vars, kind, kname, line) in enumerate(inst.steps):
+        what = f"kernel {kname}" if kname else kind
         for var in out_vars:
             if var not in captured or var not in reference:
                 continue
+            try:
+                _check_type(var.owner, order[var.owner],
+                            [captured.get(v, reference.get(v)) for v in var.owner.outputs])
+            except BadOutputType as exc:
+                raise BadOutputType(f"numba step {k} ({what}: {line}): {exc}",
+                                    var.owner) from None
             diff = mismatch(captured[var], reference[var], tolerances)
             if diff:
-                what = f"kernel {kname}" if kname else kind
                 raise BadThunkOutput(
                     f"numba step {k} ({what}: {line}) computed {var} differently from "
                     f"py: {diff}\n  " + "\n  ".join(_node_name(n, order[n]) for n in nodes),

@@ -168,3 +168,32 @@ def test_mismatch_tolerances():
     assert mismatch(np.int32([1]), np.int32([2]), {}) == "values differ (1 of 1 elements)"
     assert mismatch(np.zeros(2), np.zeros(3), {}) == "shape (2,) vs (3,)"
     assert mismatch(np.float64([np.nan]), np.float64([np.nan]), {}) is None
+
+
+def test_wrong_dtype_from_a_kernel_is_caught():
+    x = T.vector("x")
+    f = symnet.function([x], T.exp(x) * 2 + 1, mode=DebugMode("numba"))
+    linker = f.thunk.linker
+    (kname,) = list(linker.kernel_texts.values())
+    right = linker.ns[kname]
+    linker.ns[kname] = lambda *args: np.asarray(right(*args), dtype="float64")
+    try:
+        with pytest.raises(BadOutputType, match=f"numba step 0 \\(kernel {kname}.*dtype float64, "
+                                                f"declared float32"):
+            f(np.ones(4, F32))
+    finally:
+        linker.ns[kname] = right
+
+
+def test_theano_spelling_through_compat():
+    import symnet.compat
+    symnet.compat.install()
+    try:
+        import theano
+        from theano.compile.debugmode import DebugMode as TheanoDebugMode
+        assert TheanoDebugMode is DebugMode and theano.compile.DebugMode is DebugMode
+        x = T.vector("x")
+        f = theano.function([x], T.exp(x), mode=TheanoDebugMode(optimizer="fast_run"))
+        np.testing.assert_allclose(f(np.array([0.0, 1.0], F32)), [1.0, np.e], rtol=1e-6)
+    finally:
+        symnet.compat.uninstall()
