@@ -64,8 +64,9 @@ class Mode:
 
     @property
     def step_hooks(self):
-        """Whether the backend must report each step to ``self.step_callback``
-        (NaN guard, profile, DebugMode); the numba driver has no hook otherwise."""
+        """Whether the numba driver must report each step's results (it then
+        calls ``_step(k, results)``; see compile/instrument.py): for the NaN
+        guard, the profile and DebugMode.  Otherwise it has no hook at all."""
         return bool(self.nan_guard or self.profile)
 
     def _copy(self, **changes):
