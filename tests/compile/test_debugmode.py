@@ -197,3 +197,32 @@ def test_theano_spelling_through_compat():
         np.testing.assert_allclose(f(np.array([0.0, 1.0], F32)), [1.0, np.e], rtol=1e-6)
     finally:
         symnet.compat.uninstall()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_mlp_training_step_passes(backend, monkeypatch):
+    """A whole Lasagne-style training step (dense layers, softmax, cross-entropy,
+    Nesterov updates) runs under DebugMode and returns the plain mode's loss."""
+    from symnet import layers, objectives, updates
+    from symnet.cli import build_mlp
+    from symnet.tensor.ops.elemwise import DimShuffle
+    from symnet.tensor.ops.shape import Reshape
+    # views these ops return; the op declarations land with the layering work,
+    # after which these lines change nothing
+    for op in (DimShuffle, Reshape):
+        if not op.view_map:
+            monkeypatch.setattr(op, "view_map", {0: [0]})
+    x, t = T.matrix("x"), T.ivector("t")
+    net = build_mlp((None, 64), 10, 16, x)
+    loss = objectives.categorical_crossentropy(
+        layers.get_output(net, deterministic=True), t).mean()
+    params = layers.get_all_params(net, trainable=True)
+    step = symnet.function([x, t], loss, mode=DebugMode(backend),
+                           updates=updates.nesterov_momentum(loss, params, learning_rate=0.1))
+    plain = symnet.function([x, t], loss, mode="py")
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(32, 64).astype(F32), rng.randint(0, 10, 32).astype("int32")
+    before = [p.get_value() for p in params]
+    expect = plain(X, y)
+    np.testing.assert_allclose(step(X, y), expect, rtol=1e-5)
+    assert all(not np.array_equal(b, p.get_value()) for b, p in zip(before, params))
