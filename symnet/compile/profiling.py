@@ -43,6 +43,7 @@ class FunctionProfile(dict):
         self.call_time = 0.0     # measured around each call as a whole
         self.step_time = []
         self.step_calls = []
+        self.step_best = []
         self.kernels = 0
         self.cache_hits = 0
 
@@ -51,9 +52,8 @@ class FunctionProfile(dict):
         self.enabled = True
         self.backend = instrumented.backend
         self.steps = instrumented.steps
-        self.step_time = [0.0] * len(self.steps)
-        self.step_calls = [0] * len(self.steps)
         self.order = {node: i for i, node in enumerate(instrumented.fgraph.toposort())}
+        self.reset()
         if linker is not None:
             kernels = getattr(linker, "kernels", {})
             self.kernels = len(kernels)
@@ -66,10 +66,13 @@ class FunctionProfile(dict):
         self.calls, self.call_time = 0, 0.0
         self.step_time = [0.0] * len(self.steps)
         self.step_calls = [0] * len(self.steps)
+        self.step_best = [float("inf")] * len(self.steps)
 
     def add_step(self, k, seconds):
         self.step_time[k] += seconds
         self.step_calls[k] += 1
+        if seconds < self.step_best[k]:
+            self.step_best[k] = seconds
 
     def add_call(self, seconds):
         self.calls += 1
@@ -82,10 +85,14 @@ class FunctionProfile(dict):
         """The steps' times added up (all calls)."""
         return sum(self.step_time)
 
-    def node_times(self):
-        """{node: seconds}; a fused loop's time is split evenly among its nodes."""
+    def node_times(self, best=False):
+        """{node: seconds in all calls}, or with ``best`` the shortest time of
+        one call (which a busy machine disturbs least); a fused loop's time
+        is split evenly among its nodes."""
         out = defaultdict(float)
-        for (nodes, *_), t in zip(self.steps, self.step_time):
+        times = self.step_time if not best else \
+            [t if n else 0.0 for t, n in zip(self.step_best, self.step_calls)]
+        for (nodes, *_), t in zip(self.steps, times):
             for node in nodes:
                 out[node] += t / len(nodes)
         return dict(out)
@@ -97,6 +104,16 @@ class FunctionProfile(dict):
             name = type(node.op).__name__
             s, n = out.get(name, (0.0, 0))
             out[name] = (s + t, n + 1)
+        return out
+
+    def kernel_times(self):
+        """numba: {kernel name: (seconds, number of steps calling it)}; one
+        kernel serves every node whose code is the same."""
+        out = {}
+        for (_, _, kind, kname, _), t in zip(self.steps, self.step_time):
+            if kind == "kernel" and kname:
+                s, n = out.get(kname, (0.0, 0))
+                out[kname] = (s + t, n + 1)
         return out
 
     def _step_label(self, k):
@@ -139,6 +156,12 @@ class FunctionProfile(dict):
                       "  share    total s  nodes  op class"]
             for name, (t, n) in sorted(self.op_class_times().items(), key=lambda kv: -kv[1][0]):
                 lines.append(f"  {100 * t / total:5.1f}%  {t:9.6f}  {n:5d}  {name}")
+            kernels = self.kernel_times()
+            if kernels:
+                lines += ["", "Kernels (each may serve several steps):",
+                          "  share    total s  steps  kernel"]
+                for name, (t, n) in sorted(kernels.items(), key=lambda kv: -kv[1][0])[:top]:
+                    lines.append(f"  {100 * t / total:5.1f}%  {t:9.6f}  {n:5d}  {name}")
         lines += ["", "Compile:"]
         for key in ("build", "rewrite", "link", "codegen", "compile"):
             if key in self:

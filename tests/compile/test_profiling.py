@@ -44,9 +44,8 @@ def test_steps_add_up_to_the_calls(backend):
     assert abs(sum(nodes.values()) - prof.steps_time) < 1e-9
     by_class = prof.op_class_times()
     assert "Dot" in by_class and by_class["Dot"][1] == 2
-    # the large product is the slowest work in this graph
-    slowest = max(nodes, key=nodes.get)
-    assert type(slowest.op).__name__ == "Dot" and slowest.inputs[1].name == "W1"
+    best = prof.node_times(best=True)
+    assert all(0 < best[n] <= nodes[n] / 5 * 1.000001 for n in nodes)
 
 
 def test_summary_text_numba():
@@ -56,7 +55,10 @@ def test_summary_text_numba():
     assert text.startswith("Function profile of heavy")
     assert "1 call(s)" in text and "Op classes" in text and "Compile:" in text
     if f.thunk.backend == "numba":
-        assert "driver line" in text and "kernel k" in text
+        assert "driver line" in text and "kernel k" in text and "Kernels (" in text
+        kernels = f.profile.kernel_times()
+        assert kernels and sum(n for _, n in kernels.values()) == \
+            sum(1 for step in f.profile.steps if step[2] == "kernel")
         assert "numba compile/load" in text and "codegen" in f.profile
         assert "_step(" in f.source
 
