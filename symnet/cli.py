@@ -326,7 +326,8 @@ def train(args, out=None):
     test_acc = T.mean(T.eq(T.argmax(test_prediction, axis=1), target_var),
                       dtype=symnet.config.floatX)
     t0 = time.perf_counter()
-    train_fn = job.train_function([input_var, target_var], loss, params, update_fn, args.mode)
+    train_fn = job.train_function([input_var, target_var], loss, params, update_fn, args.mode,
+                                  profile=getattr(args, "profile", False), name="train_fn")
     val_fn = symnet.function([input_var, target_var], [test_loss, test_acc], mode=args.mode)
     print(f"model {args.model}: {layers.count_params(network, trainable=True)} parameters; "
           f"{len(X_train)} training, {len(X_val)} validation, {len(X_test)} test examples; "
@@ -345,6 +346,14 @@ def train(args, out=None):
     X_train, y_train = job.shard(X_train, y_train)
     n_batches = len(X_train) // args.batch_size
     first_epoch, history = job.start(network, out)
+    # a data-parallel step is two functions and an Allreduce: no one profile
+    profiling = getattr(args, "profile", False) and \
+        getattr(train_fn, "profile", None) is not None
+    if getattr(args, "profile", False) and not profiling:
+        print("--profile: not available with --workers (a data-parallel step is two "
+              "compiled functions around an Allreduce); profile one worker instead",
+              file=sys.stderr)
+    profile_warmup = profiling
     start = time.perf_counter()
     for epoch in range(first_epoch, args.epochs + 1):
         t_epoch = time.perf_counter()
@@ -354,6 +363,9 @@ def train(args, out=None):
         for xb, yb in iterate_minibatches(X_train, y_train, args.batch_size, shuffle=True,
                                           rng=shuffle_rng):
             train_err += float(train_fn(xb, yb))
+            if profile_warmup:
+                profile_warmup = False
+                train_fn.profile.reset()   # the first call also loads the kernels
             if bar is not None:
                 bar.update(1)
         if bar is not None:
@@ -363,6 +375,10 @@ def train(args, out=None):
         print(f"epoch {epoch}/{args.epochs}  training loss {train_err / n_batches:.6f}  "
               f"validation loss {val_err:.6f}  validation accuracy {100 * val_acc:.2f} %  "
               f"({time.perf_counter() - t_epoch:.2f} s)", file=out, flush=True)
+        if epoch == first_epoch and profiling:
+            print("(profile of the training step; its first call, which also loads the "
+                  "kernels, is left out)", file=out)
+            train_fn.profile.summary(file=out)
         if not np.isfinite(train_err):
             raise CLIError(f"training diverged at epoch {epoch} (loss is {train_err}); "
                            f"try a smaller --lr than {args.lr}")
@@ -520,6 +536,9 @@ def build_parser():
                         "wait for ranks still compiling is not counted")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="do not draw the per-epoch progress bar on stderr")
+    p.add_argument("--profile", action="store_true",
+                   help="time every node of the training step and print the profile "
+                        "(slowest steps, op classes, compile times) after the first epoch")
     return parser
 
 

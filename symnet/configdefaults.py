@@ -10,6 +10,7 @@ import os
 __all__ = ["config"]
 
 _FLOATS = ("float16", "float32", "float64")
+_TEST_VALUE_MODES = ("off", "ignore", "warn", "raise", "pdb")
 _MODES = ("py", "numba", "cuda", "fast_compile", "FAST_COMPILE", "FAST_RUN")
 
 
@@ -32,7 +33,8 @@ class Config:
         # Names Theano code reads; kept so ported scripts do not crash.
         self.device = "cpu"
         self.optimizer = "fast_run"
-        self.compute_test_value = "off"
+        self._watchers = {}
+        self._compute_test_value = "off"
         self.exception_verbosity = "low"
         self.strict = os.environ.get("SYMNET_STRICT", "") not in ("", "0")
 
@@ -60,11 +62,33 @@ class Config:
             raise ValueError(f"config.mode must be one of {_MODES}, got {value!r}")
         self._mode = value
 
+    @property
+    def compute_test_value(self):
+        """'off' (default), 'ignore', 'warn', 'raise' or 'pdb': compute each
+        node's ``tag.test_value`` as the graph is built (see compile/testvalue.py)."""
+        return self._compute_test_value
+
+    @compute_test_value.setter
+    def compute_test_value(self, value):
+        if value not in _TEST_VALUE_MODES:
+            raise ValueError(f"config.compute_test_value must be one of "
+                             f"{_TEST_VALUE_MODES}, got {value!r}")
+        self._compute_test_value = value
+        for fn in self._watchers.get("compute_test_value", ()):
+            fn(value)
+
+    def watch(self, name, fn):
+        """Call ``fn(new_value)`` whenever setting ``name`` is assigned."""
+        self._watchers.setdefault(name, []).append(fn)
+
     def read_theano_flags(self):
         """Apply ``floatX``/``mode`` from ``THEANO_FLAGS`` (used by compat)."""
         fx = _theano_flag("floatX")
         if fx:
             self.floatX = fx
+        ctv = _theano_flag("compute_test_value")
+        if ctv:
+            self.compute_test_value = ctv
         dev = _theano_flag("device")
         if dev:
             self.device = dev

@@ -25,8 +25,10 @@ import numpy as np
 from ..graph.basic import Constant, Variable
 from ..graph.fg import FunctionGraph
 from ..graph.traversal import ancestors, clone_get_equiv
+from .instrument import instrument
 from .io import In, Out
 from .mode import get_mode
+from .profiling import FunctionProfile
 from .sharedvalue import SharedVariable
 from .._interrupt import reraise_interrupt
 
@@ -140,6 +142,9 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
         output is computed, all at once (each sees the old values).
     givens : list of pairs or dict
         Variables substituted in the graph before compiling.
+    profile : bool
+        Time every node (every kernel and driver line on numba): see
+        ``f.profile.summary()`` and ``symnet.compile.profiling``.
     allow_input_downcast : bool or None
         True allows lossy casts of arguments (float64 data to a float32
         input); None allows only Python floats to floatX.
@@ -244,6 +249,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
             shared_vars.append(v)
 
     mode_obj = get_mode(mode)
+    if profile:   # the backend must report each step (see compile/instrument.py)
+        mode_obj = mode_obj._copy(profile=True)
     fgraph = FunctionGraph(in_vars + shared_vars, outs + [e for _, e in upd])
     t1 = time.perf_counter()
     stats = mode_obj.rewrite(fgraph, profile=profile)
@@ -251,6 +258,10 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     from ..backend.registry import check_thunk, linker_for
     thunk = check_thunk(linker_for(mode_obj.linker)(fgraph, mode_obj), fgraph, mode_obj.linker)
     t3 = time.perf_counter()
+    prof = FunctionProfile({"build": t1 - t0, "rewrite": t2 - t1, "link": t3 - t2}, name,
+                           stats, len(fgraph.apply_nodes))
+    thunk = instrument(thunk, fgraph, mode_obj, prof if profile else None,
+                       (in_vars + shared_vars, outs + [e for _, e in upd]), stats)
     fn = Function(specs, in_vars, shared_vars, outs, upd, fgraph, thunk, single,
                   allow_input_downcast, name, mode_obj, out_borrow)
     # what pickling stores (the graph and the mode, not the compiled code)
@@ -261,7 +272,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
                       allow_input_downcast=allow_input_downcast,
                       on_unused_input=on_unused_input)
     fn.rewrite_stats = stats
-    fn.profile = {"build": t1 - t0, "rewrite": t2 - t1, "link": t3 - t2}
+    fn.profile = prof
     if profile:
         fn.profile_report = _profile_text(fn)
     return fn

@@ -5,12 +5,27 @@
 ``mode.including(*tags)`` / ``mode.excluding(*names)`` return new modes.
 """
 import os
+from dataclasses import dataclass
 
 from ..configdefaults import config
 
-__all__ = ["Mode", "get_mode", "FAST_COMPILE_TAGS"]
+__all__ = ["Mode", "get_mode", "FAST_COMPILE_TAGS", "NanGuard"]
 
 FAST_COMPILE_TAGS = ("fast_compile",)
+
+
+@dataclass(frozen=True)
+class NanGuard:
+    """What the NaN guard (``Mode(nan_guard=...)``) treats as an error;
+    ``check_inputs`` also checks the function's arguments and shared values."""
+
+    nan_is_error: bool = True
+    inf_is_error: bool = True
+    big_is_error: bool = False
+    check_inputs: bool = False
+
+    def __bool__(self):
+        return self.nan_is_error or self.inf_is_error or self.big_is_error
 
 
 class Mode:
@@ -26,10 +41,16 @@ class Mode:
         numba only: large elementwise loops run on all cores (``prange``).
         Off by default: a loop pays for its threads only past some hundred
         thousand elements, and parallel kernels take longer to compile.
+    nan_guard : bool or NanGuard
+        Check every node's outputs for NaN/Inf (see ``symnet.compile.nanguardmode``);
+        an error names the first node that produced one.  Off: no cost at all.
     """
 
+    #: set by ``function(profile=True)`` on its private copy of the mode
+    profile = False
+
     def __init__(self, linker="numba", optimizer="default", include=(), exclude=(),
-                 parallel=False):
+                 parallel=False, nan_guard=False):
         if linker in ("c", "cvm", "vm", "c|py", "cvm_nogc"):
             linker = "numba"
         self.linker = linker
@@ -37,21 +58,36 @@ class Mode:
         self.include = tuple(include)
         self.exclude = tuple(exclude)
         self.parallel = bool(parallel)
+        if nan_guard is True:
+            nan_guard = NanGuard()
+        self.nan_guard = nan_guard or None
+
+    @property
+    def step_hooks(self):
+        """Whether the numba driver must report each step's results (it then
+        calls ``_step(k, results)``; see compile/instrument.py): for the NaN
+        guard, the profile and DebugMode.  Otherwise it has no hook at all."""
+        return bool(self.nan_guard or self.profile)
+
+    def _copy(self, **changes):
+        new = Mode.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
 
     @property
     def backend(self):
         return self.linker
 
     def _key(self):
-        return (self.linker, self.optimizer, self.include, self.exclude, self.parallel)
+        return (type(self), self.linker, self.optimizer, self.include, self.exclude,
+                self.parallel, self.nan_guard, self.profile)
 
     def including(self, *tags):
-        return Mode(self.linker, self.optimizer, self.include + tags, self.exclude,
-                    self.parallel)
+        return self._copy(include=self.include + tags)
 
     def excluding(self, *names):
-        return Mode(self.linker, self.optimizer, self.include, self.exclude + names,
-                    self.parallel)
+        return self._copy(exclude=self.exclude + names)
 
     def requiring(self, *tags):
         return self.including(*tags)
@@ -75,7 +111,9 @@ class Mode:
 
     def __repr__(self):
         par = ", parallel=True" if self.parallel else ""
-        return (f"Mode(linker={self.linker!r}, optimizer={self.optimizer!r}, "
+        if self.nan_guard:
+            par += f", nan_guard={self.nan_guard!r}"
+        return (f"{type(self).__name__}(linker={self.linker!r}, optimizer={self.optimizer!r}, "
                 f"include={self.include}, exclude={self.exclude}{par})")
 
 
@@ -86,8 +124,8 @@ _NAMED = {
     "fast_compile": lambda: Mode("py", "fast_compile"),
     "FAST_COMPILE": lambda: Mode("py", "fast_compile"),
     "FAST_RUN": lambda: Mode("numba"),
-    "DebugMode": lambda: Mode("py"),
-    "NanGuardMode": lambda: Mode("py"),
+    # "DebugMode" and "NanGuardMode" are added by compile/debugmode.py and
+    # compile/nanguardmode.py (symnet.compile imports both)
 }
 
 
@@ -101,7 +139,7 @@ def get_mode(mode):
     found = _resolve(mode)
     forced = os.environ.get("SYMNET_FORCE_BACKEND")
     if forced and found.linker == "py":
-        found = Mode(forced, found.optimizer, found.include, found.exclude, found.parallel)
+        found = found._copy(linker=forced)
     return found
 
 

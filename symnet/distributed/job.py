@@ -72,8 +72,8 @@ class PlainJob:
     def output(self, out):
         return out
 
-    def train_function(self, inputs, loss, params, update_fn, mode):
-        return function(inputs, loss, updates=update_fn(loss, params), mode=mode)
+    def train_function(self, inputs, loss, params, update_fn, mode, **kwargs):
+        return function(inputs, loss, updates=update_fn(loss, params), mode=mode, **kwargs)
 
     def start(self, network, out):
         """The first epoch to run and the history so far."""
@@ -112,7 +112,9 @@ class WorkerJob(PlainJob):
         # repeat every line N times
         return out if self.is_root else open(os.devnull, "w")
 
-    def train_function(self, inputs, loss, params, update_fn, mode):
+    def train_function(self, inputs, loss, params, update_fn, mode, **kwargs):
+        # ``kwargs`` (profile, name) are for one compiled function; a
+        # distributed step is two of them around an Allreduce
         self.step = distributed_function(inputs, loss, params, update_fn, mode=mode,
                                          world=self.world)
         return self.step

@@ -16,7 +16,11 @@ depend on a backend:
 """
 from .basic import Apply
 
-__all__ = ["Op", "NullTypeGradError"]
+__all__ = ["Op", "NullTypeGradError", "BUILD_HOOKS"]
+
+#: callables ``hook(node)`` run on every node ``Op.__call__`` builds; the
+#: layers above register theirs here (graph/ imports nothing above it)
+BUILD_HOOKS = []
 
 
 class NullTypeGradError(TypeError):
@@ -52,6 +56,9 @@ class Op:
 
     def __call__(self, *inputs, **kwargs):
         node = self.make_node(*inputs, **kwargs)
+        if BUILD_HOOKS:   # e.g. test values (symnet.compile.testvalue)
+            for hook in BUILD_HOOKS:
+                hook(node)
         if self.default_output is not None:
             return node.outputs[self.default_output]
         if len(node.outputs) == 1:

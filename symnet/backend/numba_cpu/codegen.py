@@ -216,7 +216,8 @@ class Source:
     ``make_run(consts, perform, recover)``; ``consts``: the values passed to
     it; ``names``: variable -> driver name; ``kinds``: node -> "kernel",
     "driver" or "perform"; ``node_lines``: (first driver line, node) pairs,
-    ascending; ``fallback_nodes``: nodes running ``perform``."""
+    ascending; ``fallback_nodes``: nodes running ``perform``; ``steps``: the
+    driver's steps (see ``_Writer.mark``)."""
 
     def __init__(self):
         self.kernels = {}
@@ -227,6 +228,9 @@ class Source:
         self.kinds = {}
         self.node_lines = []
         self.fallback_nodes = []
+        # one entry per driver step, (nodes, result variables, kind, kernel
+        # name, driver line), for ``symnet.compile.instrument``
+        self.steps = []
         self.driver = ""
         self.body, self.in_names, self.out_names = [], [], []
 
@@ -270,6 +274,9 @@ class _Writer:
         self.scalars = set()    # driver names known to hold numpy scalars
         self.drv = []           # driver body lines
         self.counter = 0
+        # the NaN guard, DebugMode and the profiler ask the driver to report
+        # every step's results to ``_step``; without them no line is added
+        self.hooked = getattr(mode, "step_hooks", False)
 
     # -- names ----------------------------------------------------------------
 
@@ -313,6 +320,14 @@ class _Writer:
         if v.type.ndim == 0:
             return nm if nm in self.scalars else f"{nm}[()]"
         return nm if nm in self.contig else f"_C({nm})"
+
+    def mark(self, nodes, out_vars, kind, line, kname=None):
+        """Record one driver step (with ``step_hooks``, report it to ``_step``)."""
+        steps = self.src.steps
+        steps.append((nodes, out_vars, kind, kname, line.strip()))
+        if self.hooked:
+            self.drv.append(f"_step({len(steps) - 1}, "
+                            f"{_tuple([self.names[v] for v in out_vars])})")
 
     def header(self, node, text):
         self.src.node_lines.append((len(self.drv), node))
@@ -377,10 +392,14 @@ class _Writer:
             vals = [self.value(v) for v in node.inputs]
             self.header(node, f"{head}  (Python perform)")
             self.drv.append(f"{', '.join(outs)}, = perform({k}, {_tuple(vals)})")
+            self.mark([node], node.outputs, "perform", self.drv[-1])
             return
-        self.src.kinds[node] = "driver" if template else "kernel"
+        kind = self.src.kinds[node] = "driver" if template else "kernel"
         self.header(node, head)
         self.drv.extend(lines)
+        line = lines[0] if lines else head
+        kname = line.split("= ", 1)[-1].split("(", 1)[0] if kind == "kernel" else None
+        self.mark([node], node.outputs, kind, line, kname)
 
     def emit_run(self, run):
         for node in run.hoisted:
@@ -493,5 +512,8 @@ class _Writer:
             self.header(node, f"# node {self.plan.position[node]}: {node.op}"
                               f"({', '.join(ins)}) -> {', '.join(outs)}  (one loop: {kname})")
         outs = [self.name_of(v) for v in result_vars]
-        self.drv.extend(self.call_lines(kname, result_vars, outs, call))
+        lines = self.call_lines(kname, result_vars, outs, call)
+        self.drv.extend(lines)
+        first = [ln for ln in lines if not ln.startswith("#")][:1] or [kname]
+        self.mark(run.nodes, result_vars, "kernel", first[0], kname)
         return True

@@ -35,6 +35,7 @@ malloc thresholds once per process (``tune_malloc``): freed buffers are then
 reused by the next call instead of being page-faulted in again.
 """
 import os
+import time
 import warnings
 
 import numpy as np
@@ -85,6 +86,7 @@ class NumbaLinker:
         self.consts = src.consts
         self.names = src.names
         self.fallback_nodes = src.fallback_nodes
+        self.steps = src.steps     # for symnet.compile.instrument
         self.kernel_texts = src.kernels
         self.driver_source = src.driver
         self.fresh_outputs = self.plan.fresh_outputs(lambda n: src.kinds.get(n) != "perform")
@@ -119,10 +121,12 @@ class NumbaLinker:
         self.kernels = kernels
         tune_malloc()
         ns.update(kernels)
+        ns["_step"] = lambda k, results: None   # replaced by the instrumentation
         exec(compile(self.driver_source, DRIVER_FILE, "exec"), ns)
         run = ns["make_run"](self.consts, self._perform, self._recover)
         source = self.source
-        if _njit_requested(self.mode) and njit_driver.eligible(self.code, self.fgraph):
+        if _njit_requested(self.mode) and not getattr(self.mode, "step_hooks", False) \
+                and njit_driver.eligible(self.code, self.fgraph):
             run, text = self._njit_run(run)
             source += "\n# -- the whole graph as one njit function (used instead of run)\n" \
                 + text
@@ -268,7 +272,12 @@ def tune_malloc():
 
 def numba_linker(fgraph, mode=None):
     """The linker factory registered as 'numba'."""
-    return NumbaLinker(fgraph, mode).make_thunk()
+    t0 = time.perf_counter()
+    linker = NumbaLinker(fgraph, mode)
+    t1 = time.perf_counter()
+    thunk = linker.make_thunk()
+    linker.times = {"codegen": t1 - t0, "compile": time.perf_counter() - t1}  # profile
+    return thunk
 
 
 register_linker("numba", numba_linker)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..registry import register_linker
 
-__all__ = ["PyLinker", "node_error"]
+__all__ = ["PyLinker", "node_error", "perform_node"]
 
 
 def node_error(exc, node, values):
@@ -27,6 +27,18 @@ def node_error(exc, node, values):
         new = RuntimeError(msg)
     new.__cause__ = exc
     return new
+
+
+def perform_node(node, vals):
+    """``node``'s outputs computed by its ``perform`` on ``vals`` (errors
+    re-raised by ``node_error``; floating-point warnings silenced)."""
+    storage = [[None] for _ in node.outputs]
+    with np.errstate(all="ignore"):
+        try:
+            node.op.perform(node, list(vals), storage)
+        except Exception as exc:
+            raise node_error(exc, node, vals) from exc
+    return [cell[0] for cell in storage]
 
 
 class PyLinker:
