@@ -16,6 +16,9 @@ from .compile import (function, shared, In, Out, Mode, SharedVariable,  # noqa: 
 from . import tensor  # noqa: F401
 from .gradient import grad, Rop, Lop  # noqa: F401
 from . import gradient  # noqa: F401
+for _name in gradient.TENSOR_NAMES:  # theano.tensor.grad & co (see symnet/tensor)
+    setattr(tensor, _name, getattr(gradient, _name))
+del _name
 from . import printing  # noqa: F401
 from .export import export  # noqa: F401
 

@@ -60,10 +60,7 @@ class Mode:
         """Apply this mode's rewrites to ``fgraph`` in place; returns stats."""
         if self.optimizer is None:
             return {}
-        try:
-            from ..graph.rewriting import rewrite_graph
-        except ImportError:  # rewrites not built yet
-            return {}
+        from ..graph.rewriting import rewrite_graph
         return rewrite_graph(fgraph, optimizer=self.optimizer, include=self.include,
                              exclude=self.exclude)
 

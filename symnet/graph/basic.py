@@ -6,7 +6,7 @@ hashed and compared by identity, so they can key dicts and sets cheaply.
 """
 import sys
 
-__all__ = ["Node", "Variable", "Constant", "Apply", "user_line"]
+__all__ = ["Node", "Variable", "Constant", "Apply", "user_line", "register_eval_compiler"]
 
 _PKG_DIR = __file__.rsplit("/graph/", 1)[0]
 
@@ -85,9 +85,16 @@ class Variable(Node):
     def __repr__(self):
         return str(self)
 
+    #: True for variables that own a value between calls (shared variables):
+    #: graph code keeps them as the same inputs when it clones a graph
+    owns_value = False
+
     def eval(self, inputs_to_values=None, mode=None):
         """Compile and run this variable (cached per set of inputs)."""
-        from ..compile.function import function
+        function = _EVAL_COMPILER.get("function")
+        if function is None:
+            raise RuntimeError(f"{self}.eval() needs a function compiler: import symnet "
+                               f"(symnet.compile registers it)")
         inputs_to_values = inputs_to_values or {}
         keys = list(inputs_to_values)
         cache = self.__dict__.setdefault("_eval_cache", {})
@@ -117,6 +124,17 @@ class Constant(Variable):
             return self.name
         text = str(self.data)
         return text if len(text) < 20 else text[:17] + "..."
+
+
+#: ``{"function": compile}``: set by symnet.compile when it is imported, so
+#: that ``Variable.eval`` can compile without graph/ importing the layers above
+_EVAL_COMPILER = {}
+
+
+def register_eval_compiler(function):
+    """Make ``function(inputs, outputs, mode=, on_unused_input=)`` the compiler
+    ``Variable.eval`` uses (symnet.compile registers its ``function``)."""
+    _EVAL_COMPILER["function"] = function
 
 
 def _data_key(data):

@@ -29,10 +29,6 @@ from ..graph.traversal import clone_replace, graph_inputs
 __all__ = ["Scan"]
 
 
-def _float(v):
-    return v.type.dtype.startswith(("float", "complex"))
-
-
 class Scan(Op):
     """A symbolic loop (see the module docstring).
 
@@ -262,12 +258,6 @@ def _item(arr, i):
     """``arr[i]`` as an ndarray (numpy returns a scalar for a 1-d array)."""
     v = arr[i]
     return v if isinstance(v, np.ndarray) else np.asarray(v)
-
-
-def placeholder(type_, name=None):
-    """A fresh owner-less variable of ``type_``."""
-    return type_.make_variable(name) if hasattr(type_, "make_variable") else \
-        Variable(type_, name=name)
 
 
 def free_inputs(outputs, known):

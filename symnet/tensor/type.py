@@ -185,6 +185,26 @@ class TensorType(Type):
         from .variable import TensorVariable
         return TensorVariable(self, name=name)
 
+    # constant folding (graph/rewriting) asks the type for its constants
+    can_fold = True
+
+    def folded_constant(self, value):
+        """A TensorConstant for a folded output of this type, with the sizes
+        now known recorded in its type; None if ``value`` does not fit."""
+        from .variable import TensorConstant
+        arr = np.asarray(value)
+        if arr.dtype != self.numpy_dtype or arr.ndim != self.ndim:
+            return None
+        # record the sizes we now know, but never make an axis broadcastable
+        # that the graph did not treat as such
+        shape = tuple(s if s is not None else (None if a == 1 else a)
+                      for s, a in zip(self.shape, arr.shape))
+        return TensorConstant(TensorType(arr.dtype, shape=shape), arr)
+
+    def as_variable(self, value):
+        from .basic import as_tensor_variable
+        return as_tensor_variable(value)
+
 
 def _fits(value, dtype):
     try:
