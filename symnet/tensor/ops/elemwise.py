@@ -274,6 +274,7 @@ class DimShuffle(Op):
     """
 
     __props__ = ("new_order",)
+    view_map = {0: [0]}  # a transposed/reshaped view of x
 
     def __init__(self, new_order):
         self.new_order = tuple(new_order)

@@ -139,6 +139,7 @@ class Reshape(Op):
     """Reshape ``x`` to the int64 vector ``shape`` (one entry may be -1)."""
 
     __props__ = ("ndim",)
+    view_map = {0: [0]}  # a view of x when its layout allows (numpy's reshape)
 
     def __init__(self, ndim):
         self.ndim = int(ndim)
