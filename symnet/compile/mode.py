@@ -5,12 +5,32 @@
 ``mode.including(*tags)`` / ``mode.excluding(*names)`` return new modes.
 """
 import os
+import warnings
 
 from ..configdefaults import config
 
-__all__ = ["Mode", "get_mode", "FAST_COMPILE_TAGS"]
+__all__ = ["Mode", "get_mode", "FAST_COMPILE_TAGS", "LINKERS", "ModeWarning"]
 
 FAST_COMPILE_TAGS = ("fast_compile",)
+
+#: the backends a Mode may name
+LINKERS = ("py", "numba", "cuda")
+#: Theano's linker names: their compiled code is what the numba backend does
+_THEANO_LINKERS = ("c", "cvm", "vm", "c|py", "cvm_nogc")
+#: Theano mode names symnet does not implement yet: they run as plain py,
+#: without their checks (SYMNET_STRICT refuses them)
+_UNCHECKED_MODES = ("DebugMode", "NanGuardMode")
+_ANNOUNCED = set()
+
+
+class ModeWarning(UserWarning):
+    """A mode name symnet runs as something else (said once per name)."""
+
+
+def _announce(key, message):
+    if key not in _ANNOUNCED:
+        _ANNOUNCED.add(key)
+        warnings.warn(message, ModeWarning, stacklevel=3)
 
 
 class Mode:
@@ -30,8 +50,13 @@ class Mode:
 
     def __init__(self, linker="numba", optimizer="default", include=(), exclude=(),
                  parallel=False):
-        if linker in ("c", "cvm", "vm", "c|py", "cvm_nogc"):
+        if linker in _THEANO_LINKERS:
+            _announce(linker, f"Theano's linker {linker!r} runs on symnet's numba backend "
+                              f"(say linker='numba' to silence this)")
             linker = "numba"
+        elif linker not in LINKERS:
+            raise ValueError(f"unknown linker {linker!r}; expected one of {LINKERS} "
+                             f"(or Theano's {_THEANO_LINKERS}, run on numba)")
         self.linker = linker
         self.optimizer = optimizer
         self.include = tuple(include)
@@ -83,9 +108,18 @@ _NAMED = {
     "fast_compile": lambda: Mode("py", "fast_compile"),
     "FAST_COMPILE": lambda: Mode("py", "fast_compile"),
     "FAST_RUN": lambda: Mode("numba"),
-    "DebugMode": lambda: Mode("py"),
-    "NanGuardMode": lambda: Mode("py"),
+    "DebugMode": lambda: _unchecked("DebugMode"),
+    "NanGuardMode": lambda: _unchecked("NanGuardMode"),
 }
+
+
+def _unchecked(name):
+    if config.strict:
+        raise NotImplementedError(f"mode {name!r} is not implemented: its checks would not "
+                                  f"run (SYMNET_STRICT is set); use mode='py'")
+    _announce(name, f"mode {name!r} is not implemented: it runs as Mode('py'), without "
+                    f"{name}'s checks")
+    return Mode("py")
 
 
 def get_mode(mode):
