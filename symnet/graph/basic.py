@@ -172,8 +172,6 @@ class Apply(Node):
 
     def clone_with_new_inputs(self, inputs, strict=True):
         """A copy of this node applied to ``inputs`` (types re-checked)."""
-        if strict and all(a is b for a, b in zip(inputs, self.inputs)):
-            pass
         node = self.op.make_node(*inputs)
         node.tag = Tag(self.tag)
         return node
