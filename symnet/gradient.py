@@ -474,8 +474,9 @@ class _JacobianOp(Op):
         return Apply(self, [flat, w] + self.free, [out])
 
     def _compile(self):
-        from .compile.function import function
+        from .graph.compiler import get_compiler
         from .graph.traversal import clone_replace
+        function = get_compiler("the jacobian op")
         # shared variables cannot be listed as inputs: stand-ins replace them
         stand = [v.type() for v in self.free]
         vjp = clone_replace(self.vjp, dict(zip(self.free, stand)))

@@ -6,7 +6,9 @@ hashed and compared by identity, so they can key dicts and sets cheaply.
 """
 import sys
 
-__all__ = ["Node", "Variable", "Constant", "Apply", "user_line", "register_eval_compiler"]
+from .compiler import get_compiler
+
+__all__ = ["Node", "Variable", "Constant", "Apply", "user_line"]
 
 _PKG_DIR = __file__.rsplit("/graph/", 1)[0]
 
@@ -91,10 +93,7 @@ class Variable(Node):
 
     def eval(self, inputs_to_values=None, mode=None):
         """Compile and run this variable (cached per set of inputs)."""
-        function = _EVAL_COMPILER.get("function")
-        if function is None:
-            raise RuntimeError(f"{self}.eval() needs a function compiler: import symnet "
-                               f"(symnet.compile registers it)")
+        function = get_compiler(f"{self}.eval()")
         inputs_to_values = inputs_to_values or {}
         keys = list(inputs_to_values)
         cache = self.__dict__.setdefault("_eval_cache", {})
@@ -124,17 +123,6 @@ class Constant(Variable):
             return self.name
         text = str(self.data)
         return text if len(text) < 20 else text[:17] + "..."
-
-
-#: ``{"function": compile}``: set by symnet.compile when it is imported, so
-#: that ``Variable.eval`` can compile without graph/ importing the layers above
-_EVAL_COMPILER = {}
-
-
-def register_eval_compiler(function):
-    """Make ``function(inputs, outputs, mode=, on_unused_input=)`` the compiler
-    ``Variable.eval`` uses (symnet.compile registers its ``function``)."""
-    _EVAL_COMPILER["function"] = function
 
 
 def _data_key(data):
