@@ -16,9 +16,6 @@ from .compile import (function, shared, In, Out, Mode, SharedVariable,  # noqa: 
 from . import tensor  # noqa: F401
 from .gradient import grad, Rop, Lop  # noqa: F401
 from . import gradient  # noqa: F401
-for _name in gradient.TENSOR_NAMES:  # theano.tensor.grad & co (see symnet/tensor)
-    setattr(tensor, _name, getattr(gradient, _name))
-del _name
 from . import printing  # noqa: F401
 from .export import export  # noqa: F401
 
@@ -29,3 +26,10 @@ from collections import OrderedDict as OrderedUpdates  # noqa: F401,E402
 clone = clone_replace
 __version__ = "0.1.0"
 from .scan import scan, map, reduce, foldl, foldr  # noqa: F401,E402
+
+
+# theano.tensor.grad & co: symnet.tensor re-exports gradient's names, but
+# tensor/ is below gradient.py and must not import it; set them from here
+for _name in gradient.TENSOR_NAMES:
+    setattr(tensor, _name, getattr(gradient, _name))
+del _name

@@ -17,9 +17,6 @@ FAST_COMPILE_TAGS = ("fast_compile",)
 LINKERS = ("py", "numba", "cuda")
 #: Theano's linker names: their compiled code is what the numba backend does
 _THEANO_LINKERS = ("c", "cvm", "vm", "c|py", "cvm_nogc")
-#: Theano mode names symnet does not implement yet: they run as plain py,
-#: without their checks (SYMNET_STRICT refuses them)
-_UNCHECKED_MODES = ("DebugMode", "NanGuardMode")
 _ANNOUNCED = set()
 
 
@@ -114,6 +111,8 @@ _NAMED = {
 
 
 def _unchecked(name):
+    # Theano modes symnet does not implement yet (debug-modes will): plain py,
+    # without their checks, said once; SYMNET_STRICT refuses them
     if config.strict:
         raise NotImplementedError(f"mode {name!r} is not implemented: its checks would not "
                                   f"run (SYMNET_STRICT is set); use mode='py'")

@@ -189,4 +189,3 @@ def clone_replace(output, replace=None, share_inputs=True, strict=True, **kwargs
     if isinstance(output, (list, tuple)):
         return type(output)(result)
     return result[0]
-
