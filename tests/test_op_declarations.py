@@ -36,7 +36,12 @@ RNG = np.random.default_rng(0)
 
 def _all_op_classes():
     for info in pkgutil.walk_packages(symnet.__path__, "symnet."):
-        importlib.import_module(info.name)
+        try:
+            importlib.import_module(info.name)
+        except ImportError as exc:
+            if exc.name and not exc.name.startswith("symnet"):
+                continue  # an optional dependency (an extra, e.g. mpi4py) is not installed
+            raise
     found, stack = set(), [Op]
     while stack:  # explicit stack: the class tree is walked without recursion
         for sub in stack.pop().__subclasses__():
