@@ -26,3 +26,10 @@ from collections import OrderedDict as OrderedUpdates  # noqa: F401,E402
 clone = clone_replace
 __version__ = "0.1.0"
 from .scan import scan, map, reduce, foldl, foldr  # noqa: F401,E402
+
+
+# theano.tensor.grad & co: symnet.tensor re-exports gradient's names, but
+# tensor/ is below gradient.py and must not import it; set them from here
+for _name in gradient.TENSOR_NAMES:
+    setattr(tensor, _name, getattr(gradient, _name))
+del _name

@@ -12,13 +12,19 @@ import warnings
 import numpy as np
 
 from .graph.basic import Apply, Variable
-from .graph.op import NullTypeGradError, Op
+from .graph.op import NullTypeGradError, Op, _Undefined, grad_undefined
 from .graph.traversal import ancestors, io_toposort
 
 __all__ = ["grad", "Lop", "Rop", "jacobian", "hessian", "verify_grad",
            "DisconnectedInputError", "NullTypeGradError", "GradientError",
            "disconnected_grad", "zero_grad", "consider_constant", "grad_clip",
            "grad_scale", "grad_undefined", "grad_not_implemented", "undefined_grad"]
+
+
+#: the names ``symnet.tensor`` re-exports (as theano.tensor does); the root
+#: package sets them there, since tensor/ must not import this module
+TENSOR_NAMES = ("grad", "Rop", "Lop", "jacobian", "hessian", "verify_grad",
+                "consider_constant")
 
 
 class DisconnectedInputError(ValueError):
@@ -37,19 +43,6 @@ class GradientError(ValueError):
             f"gradient mismatch for input {arg} (shape {shape}) at position {err_pos}: "
             f"symbolic {val1!r} vs numeric {val2!r} (abs err {abs_err:.3g} > {abs_tol:.3g}, "
             f"rel err {rel_err:.3g} > {rel_tol:.3g})")
-
-
-class _Undefined:
-    """Marks an input gradient an op cannot provide (raises only if needed)."""
-
-    def __init__(self, op, index, reason):
-        self.op, self.index, self.reason = op, index, reason
-
-
-def grad_undefined(op, index, x, comment=""):
-    """What an ``L_op`` returns for an input whose gradient it cannot give;
-    ``grad`` raises ``NullTypeGradError`` naming ``op`` only if it is needed."""
-    return _Undefined(op, index, comment or "undefined gradient")
 
 
 grad_not_implemented = grad_undefined
@@ -481,8 +474,9 @@ class _JacobianOp(Op):
         return Apply(self, [flat, w] + self.free, [out])
 
     def _compile(self):
-        from .compile.function import function
+        from .graph.compiler import get_compiler
         from .graph.traversal import clone_replace
+        function = get_compiler("the jacobian op")
         # shared variables cannot be listed as inputs: stand-ins replace them
         stand = [v.type() for v in self.free]
         vjp = clone_replace(self.vjp, dict(zip(self.free, stand)))

@@ -17,6 +17,7 @@ import os
 import pkgutil
 import re
 import sys
+import warnings
 
 __all__ = ["where", "find_op_classes", "main"]
 
@@ -41,8 +42,10 @@ def _import_all():
             continue
         try:
             importlib.import_module(info.name)
-        except Exception:  # a half-written module must not hide the others
-            continue
+        except Exception as exc:  # a half-written module must not hide the others
+            warnings.warn(f"symnet.where: cannot import {info.name} "
+                          f"({type(exc).__name__}: {exc}); its ops are not listed",
+                          RuntimeWarning, stacklevel=2)
 
 
 def find_op_classes(name):

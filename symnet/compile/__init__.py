@@ -6,3 +6,7 @@ from .function import function, Function, UnusedInputError, MissingInputError  #
 from . import testvalue  # noqa: F401  (registers the test-value hook)
 from .nanguardmode import NanGuardMode  # noqa: F401  (also registers the named modes)
 from .debugmode import DebugMode  # noqa: F401
+
+from ..graph.compiler import register_compiler  # noqa: E402
+
+register_compiler(function)  # Variable.eval, Scan and the jacobian op compile through it

@@ -5,13 +5,30 @@
 ``mode.including(*tags)`` / ``mode.excluding(*names)`` return new modes.
 """
 import os
+import warnings
 from dataclasses import dataclass
 
 from ..configdefaults import config
 
-__all__ = ["Mode", "get_mode", "FAST_COMPILE_TAGS", "NanGuard"]
+__all__ = ["Mode", "get_mode", "FAST_COMPILE_TAGS", "LINKERS", "ModeWarning", "NanGuard"]
 
 FAST_COMPILE_TAGS = ("fast_compile",)
+
+#: the backends a Mode may name
+LINKERS = ("py", "numba", "cuda")
+#: Theano's linker names: their compiled code is what the numba backend does
+_THEANO_LINKERS = ("c", "cvm", "vm", "c|py", "cvm_nogc")
+_ANNOUNCED = set()
+
+
+class ModeWarning(UserWarning):
+    """A mode name symnet runs as something else (said once per name)."""
+
+
+def _announce(key, message):
+    if key not in _ANNOUNCED:
+        _ANNOUNCED.add(key)
+        warnings.warn(message, ModeWarning, stacklevel=3)
 
 
 @dataclass(frozen=True)
@@ -51,8 +68,13 @@ class Mode:
 
     def __init__(self, linker="numba", optimizer="default", include=(), exclude=(),
                  parallel=False, nan_guard=False):
-        if linker in ("c", "cvm", "vm", "c|py", "cvm_nogc"):
+        if linker in _THEANO_LINKERS:
+            _announce(linker, f"Theano's linker {linker!r} runs on symnet's numba backend "
+                              f"(say linker='numba' to silence this)")
             linker = "numba"
+        elif linker not in LINKERS:
+            raise ValueError(f"unknown linker {linker!r}; expected one of {LINKERS} "
+                             f"(or Theano's {_THEANO_LINKERS}, run on numba)")
         self.linker = linker
         self.optimizer = optimizer
         self.include = tuple(include)
@@ -96,10 +118,7 @@ class Mode:
         """Apply this mode's rewrites to ``fgraph`` in place; returns stats."""
         if self.optimizer is None:
             return {}
-        try:
-            from ..graph.rewriting import rewrite_graph
-        except ImportError:  # rewrites not built yet
-            return {}
+        from ..graph.rewriting import rewrite_graph
         return rewrite_graph(fgraph, optimizer=self.optimizer, include=self.include,
                              exclude=self.exclude)
 
@@ -139,6 +158,9 @@ def get_mode(mode):
     found = _resolve(mode)
     forced = os.environ.get("SYMNET_FORCE_BACKEND")
     if forced and found.linker == "py":
+        if forced not in LINKERS:
+            raise ValueError(f"SYMNET_FORCE_BACKEND: unknown linker {forced!r}; expected "
+                             f"one of {LINKERS}")
         found = found._copy(linker=forced)
     return found
 

@@ -24,6 +24,8 @@ class SharedVariable(Variable):
     may own another kind), which compiled functions read and update.
     """
 
+    owns_value = True  # graph/traversal keeps it as the same input when cloning
+
     def __init__(self, type, value, name=None, strict=False, allow_downcast=None,
                  borrow=False):
         super().__init__(type, None, None, name)

@@ -6,6 +6,8 @@ hashed and compared by identity, so they can key dicts and sets cheaply.
 """
 import sys
 
+from .compiler import get_compiler
+
 __all__ = ["Node", "Variable", "Constant", "Apply", "user_line"]
 
 _PKG_DIR = __file__.rsplit("/graph/", 1)[0]
@@ -85,9 +87,13 @@ class Variable(Node):
     def __repr__(self):
         return str(self)
 
+    #: True for variables that own a value between calls (shared variables):
+    #: graph code keeps them as the same inputs when it clones a graph
+    owns_value = False
+
     def eval(self, inputs_to_values=None, mode=None):
         """Compile and run this variable (cached per set of inputs)."""
-        from ..compile.function import function
+        function = get_compiler(f"{self}.eval()")
         inputs_to_values = inputs_to_values or {}
         keys = list(inputs_to_values)
         cache = self.__dict__.setdefault("_eval_cache", {})
@@ -154,8 +160,6 @@ class Apply(Node):
 
     def clone_with_new_inputs(self, inputs, strict=True):
         """A copy of this node applied to ``inputs`` (types re-checked)."""
-        if strict and all(a is b for a, b in zip(inputs, self.inputs)):
-            pass
         node = self.op.make_node(*inputs)
         node.tag = Tag(self.tag)
         return node

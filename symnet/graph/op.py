@@ -16,7 +16,7 @@ depend on a backend:
 """
 from .basic import Apply
 
-__all__ = ["Op", "NullTypeGradError", "BUILD_HOOKS"]
+__all__ = ["Op", "NullTypeGradError", "BUILD_HOOKS", "grad_undefined"]
 
 #: callables ``hook(node)`` run on every node ``Op.__call__`` builds; the
 #: layers above register theirs here (graph/ imports nothing above it)
@@ -25,6 +25,22 @@ BUILD_HOOKS = []
 
 class NullTypeGradError(TypeError):
     """Raised when a gradient is needed through an op that has none."""
+
+
+class _Undefined:
+    """Marks an input gradient an op cannot provide (raises only if needed)."""
+
+    def __init__(self, op, index, reason):
+        self.op, self.index, self.reason = op, index, reason
+
+
+def grad_undefined(op, index, x, comment=""):
+    """What an ``L_op`` returns for an input whose gradient it cannot give;
+    ``grad`` raises ``NullTypeGradError`` naming ``op`` only if it is needed.
+
+    Here, beside the Op contract, so that ops need not import symnet.gradient
+    (which is built on top of them); ``symnet.gradient`` re-exports it."""
+    return _Undefined(op, index, comment or "undefined gradient")
 
 
 class Op:

@@ -171,10 +171,9 @@ def clone_replace(output, replace=None, share_inputs=True, strict=True, **kwargs
     if replace is None:
         replace = {}
     items = list(replace.items()) if isinstance(replace, dict) else list(replace)
-    from ..tensor.basic import as_tensor_variable
     memo = {}
     for old, new in items:
-        new = as_tensor_variable(new) if not isinstance(new, Variable) else new
+        new = old.type.as_variable(new) if not isinstance(new, Variable) else new
         if strict and hasattr(old.type, "ndim") and getattr(new.type, "ndim", None) != old.type.ndim:
             raise TypeError(
                 f"clone_replace: cannot replace {old} ({old.type}) by {new} "
@@ -183,15 +182,10 @@ def clone_replace(output, replace=None, share_inputs=True, strict=True, **kwargs
     outs = _as_list(output)
     if not share_inputs:
         for v in graph_inputs(outs):
-            if v not in memo and not isinstance(v, Constant) and not _is_shared(v):
+            if v not in memo and not isinstance(v, Constant) and not v.owns_value:
                 memo[v] = v.clone()
     memo = clone_get_equiv([], outs, copy_inputs=False, memo=memo)
     result = [memo[v] for v in outs]
     if isinstance(output, (list, tuple)):
         return type(output)(result)
     return result[0]
-
-
-def _is_shared(v):
-    from ..compile.sharedvalue import SharedVariable
-    return isinstance(v, SharedVariable)

@@ -22,3 +22,20 @@ class Type:
 
     def is_compatible(self, other):
         return self == other
+
+    # -- hooks the graph layer calls; the layers above implement them ------------
+    # (graph/ must not import tensor/: a type speaks for its own values)
+
+    #: whether constant folding may replace an output of this type by a constant
+    can_fold = False
+
+    def folded_constant(self, value):
+        """A Constant of this type's family holding ``value``, the result of
+        constant folding an output of this type; None to leave it unfolded."""
+        return None
+
+    def as_variable(self, value):
+        """A Variable for the plain value ``value`` given where a variable of
+        this type is expected (e.g. a ``clone_replace`` replacement)."""
+        raise TypeError(f"cannot use the value {value!r} in place of a variable of "
+                        f"type {self}: pass a Variable")

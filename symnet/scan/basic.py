@@ -9,7 +9,8 @@ from step to step.
 from collections import OrderedDict
 
 from ..graph.traversal import clone_replace
-from .op import Scan, placeholder, free_inputs
+from .inner import placeholder
+from .op import Scan, free_inputs
 
 __all__ = ["scan", "map", "reduce", "foldl", "foldr"]
 

@@ -17,7 +17,7 @@ buffer (reversed).  ``truncate_gradient`` multiplies everything flowing
 back by a 0/1 mask that drops to 0 after that many steps.
 """
 from ..graph.traversal import clone_replace
-from .op import Scan, placeholder, _float
+from .inner import _float, placeholder
 
 __all__ = ["scan_grad"]
 
@@ -116,9 +116,9 @@ def scan_grad(op, inputs, outputs, output_grads):
         [T.shape_padleft(T.zeros_like(nonseqs[k])) for k in acc_idx]
     b_inputs += fresh[ns + op.n_taps:n_in]
     n_carried = len(pend_in) + len(acc_idx)
-    back = Scan(b_inputs, b_outputs, n_seqs=len(b_seqs),
-                taps=[[-1]] * n_carried + [None] * len(seq_idx), n_nonseqs=nn,
-                mode=op.mode, name=f"grad_of_{op.name or 'scan'}")
+    back = type(op)(b_inputs, b_outputs, n_seqs=len(b_seqs),  # a Scan, like op
+                    taps=[[-1]] * n_carried + [None] * len(seq_idx), n_nonseqs=nn,
+                    mode=op.mode, name=f"grad_of_{op.name or 'scan'}")
     res = back(n, *b_seqs, *b_inits, *nonseqs)
     res = res if isinstance(res, list) else [res]
 

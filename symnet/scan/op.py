@@ -23,14 +23,11 @@ graph, so gradients of gradients go through the same machinery.
 import numpy as np
 
 from ..graph.basic import Apply, Constant, Variable
+from ..graph.compiler import get_compiler
 from ..graph.op import Op
 from ..graph.traversal import clone_replace, graph_inputs
 
 __all__ = ["Scan"]
-
-
-def _float(v):
-    return v.type.dtype.startswith(("float", "complex"))
 
 
 class Scan(Op):
@@ -153,8 +150,7 @@ class Scan(Op):
         # compiled once per op, on first use; the thunk is called directly, as
         # the values come from this op and are already of the right types
         if self._fn is None:
-            from ..compile.function import function
-            fn = function(self.inner_inputs, self.inner_outputs,
+            fn = get_compiler(str(self))(self.inner_inputs, self.inner_outputs,
                           mode=self.mode if self.mode is not None else "py",
                           on_unused_input="ignore", name=str(self))
             self._fn = fn.thunk
@@ -262,12 +258,6 @@ def _item(arr, i):
     """``arr[i]`` as an ndarray (numpy returns a scalar for a 1-d array)."""
     v = arr[i]
     return v if isinstance(v, np.ndarray) else np.asarray(v)
-
-
-def placeholder(type_, name=None):
-    """A fresh owner-less variable of ``type_``."""
-    return type_.make_variable(name) if hasattr(type_, "make_variable") else \
-        Variable(type_, name=name)
 
 
 def free_inputs(outputs, known):

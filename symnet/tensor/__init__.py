@@ -25,8 +25,11 @@ from .ops.elemwise import SCALAR_OPS as _S
 from . import nnet  # noqa: F401,E402
 from . import extra_ops  # noqa: F401,E402
 from .ops.nnet import softplus  # noqa: F401,E402
-from ..gradient import (grad, Rop, Lop, jacobian, hessian, verify_grad,  # noqa: F401,E402
-                        consider_constant)
+from . import rewriting  # noqa: F401,E402  (registers the tensor rewrites)
+
+# ``T.grad``, ``T.jacobian``... (theano.tensor's names) are symnet.gradient's,
+# which is built on this package: the root package, always imported first,
+# puts them here (symnet/__init__.py), so that tensor/ does not import gradient
 
 
 def _make(name, public=None):

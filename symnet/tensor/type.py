@@ -75,7 +75,8 @@ class TensorType(Type):
         if shape is None:
             if broadcastable is None:
                 raise TypeError("TensorType needs a broadcastable pattern or a shape")
-            if any(not isinstance(b, (bool, np.bool_)) and b not in (0, 1)
+            # None reads the same either way (an axis of unknown size)
+            if any(b is not None and not isinstance(b, (bool, np.bool_)) and b not in (0, 1)
                    for b in broadcastable):
                 import warnings
                 warnings.warn(f"TensorType({self.dtype!r}, {tuple(broadcastable)!r}): the "
@@ -198,6 +199,26 @@ class TensorType(Type):
     def make_variable(self, name=None):
         from .variable import TensorVariable
         return TensorVariable(self, name=name)
+
+    # constant folding (graph/rewriting) asks the type for its constants
+    can_fold = True
+
+    def folded_constant(self, value):
+        """A TensorConstant for a folded output of this type, with the sizes
+        now known recorded in its type; None if ``value`` does not fit."""
+        from .variable import TensorConstant
+        arr = np.asarray(value)
+        if arr.dtype != self.numpy_dtype or arr.ndim != self.ndim:
+            return None
+        # record the sizes we now know, but never make an axis broadcastable
+        # that the graph did not treat as such
+        shape = tuple(s if s is not None else (None if a == 1 else a)
+                      for s, a in zip(self.shape, arr.shape))
+        return TensorConstant(TensorType(arr.dtype, shape=shape), arr)
+
+    def as_variable(self, value):
+        from .basic import as_tensor_variable
+        return as_tensor_variable(value)
 
 
 def _fits(value, dtype):

@@ -54,11 +54,6 @@ register_local("fast_compile", "merge", name="merge")(None)
 register_local("fast_compile", "constant_folding", name="constant_folding")(None)
 
 
-def _load_tensor_rewrites():
-    # imported lazily: symnet.tensor imports symnet.graph
-    from ...tensor import rewriting  # noqa: F401
-
-
 def rewrite_graph(fgraph, optimizer="default", include=(), exclude=()):
     """Rewrite ``fgraph`` in place; return ``{rewrite_name: times_fired}``.
 
@@ -77,7 +72,6 @@ def rewrite_graph(fgraph, optimizer="default", include=(), exclude=()):
     if optimizer not in ("default", "fast_compile", "fast_run", "FAST_RUN"):
         raise ValueError(f"unknown optimizer {optimizer!r}; expected 'default', "
                          f"'fast_compile' or None")
-    _load_tensor_rewrites()
     include, exclude = tuple(include), tuple(exclude)
     excluded = set(exclude)
     merge = not ({"merge", "fast_compile"} & excluded)

@@ -252,9 +252,7 @@ class EquilibriumDriver:
         op = node.op
         if getattr(op, "nondeterministic", False) or not op.do_constant_folding(node):
             return False
-        from ...tensor.type import TensorType
-        from ...tensor.variable import TensorConstant
-        if not all(isinstance(o.type, TensorType) for o in node.outputs):
+        if not all(o.type.can_fold for o in node.outputs):
             return False
         values = [i.data for i in node.inputs]
         if op.destroy_map:  # never let perform write into a constant
@@ -268,16 +266,13 @@ class EquilibriumDriver:
         biggest = max((np.size(v) for v in values), default=0)
         news = []
         for out, cell in zip(node.outputs, storage):
-            arr = np.asarray(cell[0])
-            if arr.size > FOLD_LIMIT and arr.size > biggest:
+            size = np.size(cell[0])
+            if size > FOLD_LIMIT and size > biggest:
                 return False
-            if arr.dtype != out.type.numpy_dtype or arr.ndim != out.type.ndim:
+            new = out.type.folded_constant(cell[0])
+            if new is None:
                 return False
-            # record the sizes we now know, but never make an axis broadcastable
-            # that the graph did not treat as such
-            shape = tuple(s if s is not None else (None if a == 1 else a)
-                          for s, a in zip(out.type.shape, arr.shape))
-            news.append(TensorConstant(TensorType(arr.dtype, shape=shape), arr))
+            news.append(new)
         for old, new in zip(node.outputs, news):
             check_replacement("constant_folding", old, new)
         for old, new in zip(node.outputs, news):

@@ -745,7 +745,7 @@ class BinCount(Op):
         return [(T.maximum(n, self.minlength),)]
 
     def L_op(self, inputs, outputs, output_grads):
-        from ...gradient import grad_undefined
+        from ...graph.op import grad_undefined
         return [None] + [grad_undefined(self, 1, inputs[1], "bincount has no gradient")
                          for _ in inputs[1:]]
 

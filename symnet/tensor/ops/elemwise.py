@@ -190,7 +190,7 @@ class Elemwise(Op):
     def L_op(self, inputs, outputs, output_grads):
         rule = self.scalar_op.grad_rule
         if rule is None:
-            from ...gradient import grad_undefined
+            from ...graph.op import grad_undefined
             return [grad_undefined(self, i, inputs[i]) for i in range(len(inputs))]
         grads = rule(inputs, outputs[0], output_grads[0])
         out = []

@@ -157,7 +157,7 @@ class PoolGrad(_PoolBase):
         return [input_shapes[0]]
 
     def L_op(self, inputs, outputs, output_grads):
-        from ...gradient import grad_undefined
+        from ...graph.op import grad_undefined
         x, out, gz = inputs
         if self.mode == "max":
             return [None, None, grad_undefined(self, 2, gz, "second derivative of max "

@@ -1,7 +1,8 @@
 """Tensor rewrites, one module per op family (same names as ``tensor/ops``).
 
 Importing this package registers every rewrite in
-``symnet.graph.rewriting.REGISTRY``; ``rewrite_graph`` imports it lazily.
+``symnet.graph.rewriting.REGISTRY``; ``symnet.tensor`` imports it, so the
+rewrites are registered whenever tensors exist (graph/ does not import tensor/).
 """
 from . import elemwise, reduction, shape, nnet  # noqa: F401
 

@@ -24,9 +24,10 @@ In-place (tag ``inplace``, run last) lets an Elemwise write its output into
 an input's buffer (``Elemwise(inplace=k)``), and an IncSubtensor update its
 ``x``.  The input must (1) have the output's dtype and broadcastable pattern,
 so the buffer has the output's shape; (2) be computed by a node of the graph
-known to return a fresh array (never a graph input: function inputs and
-shared variables' storage are never destroyed; never a constant; never a
-view such as a DimShuffle or Subtensor output); (3) have this node as its
+into a buffer of its own: never a graph input (function inputs and shared
+variables' storage are never destroyed), never a constant, never an output
+its op declares a view of an input (``Op.view_map``: DimShuffle, Subtensor,
+Reshape...); the ops' declarations are the only source of that knowledge; (3) have this node as its
 only client, so no reader runs after the write.
 """
 import numpy as np
@@ -37,7 +38,7 @@ from ..ops.elemwise import (SCALAR_OPS, Cast, Composite, DimShuffle, Elemwise,
                             dimshuffle)
 from .basic import elemwise_input, fit_type, is_const, scalar_name, single_client
 
-__all__ = ["fuse_elemwise", "inplace_elemwise", "local_elemwise_alloc", "FRESH_OUTPUT_OPS"]
+__all__ = ["fuse_elemwise", "inplace_elemwise", "local_elemwise_alloc", "destroyable"]
 
 _S = SCALAR_OPS
 
@@ -380,28 +381,15 @@ def fuse_elemwise(fgraph):
 
 # -- in-place ----------------------------------------------------------------------
 
-def _fresh_output_ops():
-    from ..ops.blas import BatchedDot, Dot
-    from ..ops.indexing import IncSubtensor
-    from ..ops.reduction import Reduce
-    from ..ops.shape import Alloc, Join
-    return (Elemwise, Reduce, Dot, BatchedDot, Alloc, Join, IncSubtensor)
-
-
-#: op classes whose perform always returns newly allocated arrays (never a
-#: view of an input); other ops may opt in with ``fresh_outputs = True``
-FRESH_OUTPUT_OPS = None
-
-
 def destroyable(fgraph, v, node):
-    """Whether ``node`` may overwrite ``v`` (see the module docstring)."""
-    global FRESH_OUTPUT_OPS
-    if FRESH_OUTPUT_OPS is None:
-        FRESH_OUTPUT_OPS = _fresh_output_ops()
+    """Whether ``node`` may overwrite ``v`` (see the module docstring).
+
+    Reads only the ops' declarations: an output its op does not declare a
+    view (``view_map``) is a buffer of its own (tests/test_op_declarations.py
+    checks every op's declarations against its ``perform``)."""
     if v.owner is None or isinstance(v, Constant) or v in fgraph.inputs:
         return False
-    op = v.owner.op
-    if not (isinstance(op, FRESH_OUTPUT_OPS) or getattr(op, "fresh_outputs", False)):
+    if v.index in v.owner.op.view_map:
         return False
     cl = fgraph.clients.get(v, ())
     return len(cl) == 1 and cl[0][0] is node

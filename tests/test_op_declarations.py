@@ -1,0 +1,355 @@
+"""Every Op's aliasing declarations (``view_map``, ``destroy_map``) are true.
+
+The in-place rewrite and the linkers trust them: an output not in
+``view_map`` may be overwritten in place, an input not in ``destroy_map`` is
+assumed intact.  This test walks every Op class in symnet, builds each on
+sample inputs (``SAMPLES``), runs its ``perform`` and checks that
+
+- an output sharing memory with an input is declared a view of (or as
+  destroying) that input,
+- an input that ``perform`` modified is declared destroyed,
+- an output sharing memory with no input is fresh: a second call returns a
+  different buffer (not state the op keeps),
+- the declarations name existing inputs and outputs.
+
+An op that cannot be sampled is listed in ``UNSAMPLED`` with the reason; a
+new Op class in neither table fails the test.
+"""
+import importlib
+import pkgutil
+
+import numpy as np
+import pytest
+
+import symnet
+import symnet.tensor as T
+from symnet.compile.mode import Mode
+from symnet.graph.basic import Constant
+from symnet.graph.op import Op
+from symnet.graph.traversal import io_toposort
+from symnet.gradient import (disconnected_grad, grad_clip, jacobian, zero_grad)
+from symnet.tensor.ops.elemwise import SCALAR_OPS, Elemwise
+from symnet.tensor.ops.indexing import IncSubtensor
+
+RNG = np.random.default_rng(0)
+
+
+def _all_op_classes():
+    for info in pkgutil.walk_packages(symnet.__path__, "symnet."):
+        try:
+            importlib.import_module(info.name)
+        except ImportError as exc:
+            if exc.name and not exc.name.startswith("symnet"):
+                continue  # an optional dependency (an extra, e.g. mpi4py) is not installed
+            raise
+    found, stack = set(), [Op]
+    while stack:  # explicit stack: the class tree is walked without recursion
+        for sub in stack.pop().__subclasses__():
+            if sub not in found and sub.__module__.startswith("symnet."):
+                found.add(sub)
+                stack.append(sub)
+    return found
+
+
+def _name(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _m(*shape):
+    return RNG.standard_normal(shape)
+
+
+# -- sample constructions: op class name -> builders of (inputs, outputs, values) ----
+
+def _elemwise():
+    x, y = T.dmatrix("x"), T.dmatrix("y")
+    return [x, y], [T.exp(x) + y, T.identity(x) if hasattr(T, "identity") else
+                    T.elemwise(SCALAR_OPS["identity"], x)], [_m(2, 3), _m(2, 3)]
+
+
+def _elemwise_inplace():
+    x, y = T.dmatrix("x"), T.dmatrix("y")
+    return [x, y], [Elemwise(SCALAR_OPS["add"], inplace=0)(x, y)], [_m(2, 3), _m(2, 3)]
+
+
+def _inc_subtensor(inplace):
+    def build():
+        x, y = T.dmatrix("x"), T.dvector("y")
+        out = T.inc_subtensor(x[1], y)
+        if inplace:
+            node = out.owner
+            out = IncSubtensor(node.op.idx_list, node.op.set_instead_of_inc,
+                               inplace=True)(*node.inputs)
+        return [x, y], [out], [_m(2, 3), _m(3)]
+    return build
+
+
+def _unary(fn, *shape):
+    def build():
+        x = T.TensorType("float64", (None,) * len(shape))("x")
+        return [x], [fn(x)], [_m(*shape)]
+    return build
+
+
+def _ints(fn):
+    def build():
+        x = T.lvector("x")
+        return [x], [fn(x)], [np.array([3, 0, 2, 2, 1], dtype="int64")]
+    return build
+
+
+def _scan():
+    x = T.dvector("x")
+    out, _ = symnet.scan(lambda v, acc: acc + v, sequences=[x],
+                         outputs_info=[T.constant(0.0, dtype="float64")], mode=Mode("py"))
+    return [x], [out], [_m(4)]
+
+
+def _jacobian():
+    x = T.dvector("x")
+    return [x], [jacobian(T.exp(x) * 2, x)], [_m(3)]
+
+
+def _random():
+    from symnet.tensor.shared_randomstreams import RandomStreams
+    return [], [RandomStreams(seed=1).uniform((2, 3))], []
+
+
+def _conv(kind):
+    def build():
+        x, w = T.dtensor4("x"), T.dtensor4("w")
+        out = T.nnet.conv2d(x, w)
+        if kind != "fwd":
+            g = T.grad(T.sum(out ** 2), x if kind == "inputs" else w)
+            out = g
+        return [x, w], [out], [_m(1, 2, 5, 5), _m(3, 2, 2, 2)]
+    return build
+
+
+def _pool(grad):
+    def build():
+        x = T.dtensor4("x")
+        out = T.signal.pool.pool_2d(x, ws=(2, 2), ignore_border=True)
+        if grad:
+            out = T.grad(T.sum(out ** 2), x)
+        return [x], [out], [_m(1, 2, 4, 4)]
+    return build
+
+
+def _labels(fn):
+    def build():
+        x, y = T.dmatrix("x"), T.lvector("y")
+        return [x, y], [fn(x, y)], [np.abs(_m(3, 4)) + 0.1, np.array([0, 3, 1])]
+    return build
+
+
+def _make_vector():
+    a, b = T.dscalar("a"), T.dscalar("b")
+    return [a, b], [T.stack([a, b])], [np.array(1.0), np.array(2.0)]
+
+
+def _advanced_inc():
+    x, y = T.dvector("x"), T.dvector("y")
+    return [x, y], [T.inc_subtensor(x[T.constant(np.array([0, 2, 0]))], y)], [_m(4), _m(3)]
+
+
+def _grad_ops():
+    x = T.dvector("x")
+    return [x], [zero_grad(x), disconnected_grad(x) * 1, grad_clip(x, -1, 1)], [_m(3)]
+
+
+SAMPLES = {
+    "symnet.tensor.ops.elemwise.Elemwise": [_elemwise, _elemwise_inplace],
+    "symnet.tensor.ops.elemwise.DimShuffle": [_unary(lambda x: x.T, 2, 3),
+                                              _unary(lambda x: x.dimshuffle("x", 0), 3)],
+    "symnet.tensor.ops.reduction.Reduce": [_unary(T.sum, 2, 3), _unary(lambda x: T.max(x, 0), 2, 3)],
+    "symnet.tensor.ops.reduction.Argmax": [_unary(lambda x: T.argmax(x, 1), 2, 3)],
+    "symnet.tensor.ops.shape.Shape": [_unary(T.shape, 2, 3)],
+    "symnet.tensor.ops.shape.Shape_i": [_unary(lambda x: T.shape_i(x, 1), 2, 3)],
+    "symnet.tensor.ops.shape.MakeVector": [_make_vector],
+    "symnet.tensor.ops.shape.Reshape": [_unary(lambda x: T.reshape(x, (3, 2)), 2, 3),
+                                        _unary(lambda x: T.reshape(x.T, (6,)), 2, 3)],
+    "symnet.tensor.ops.shape.Alloc": [_unary(lambda x: T.alloc(x, 4, 3), 3)],
+    "symnet.tensor.ops.shape.Join": [_unary(lambda x: T.concatenate([x, x * 2]), 2, 3)],
+    "symnet.tensor.ops.shape.ARange": [_ints(lambda x: T.arange(T.shape_i(x, 0)))],
+    "symnet.tensor.ops.shape.Rebroadcast": [_unary(lambda x: T.addbroadcast(x, 0), 1, 3)],
+    "symnet.tensor.ops.shape.Tile": [_unary(lambda x: T.tile(x, (2, 1)), 2, 3)],
+    "symnet.tensor.ops.shape.Repeat": [_unary(lambda x: T.repeat(x, 2, axis=0), 2, 3)],
+    "symnet.tensor.ops.indexing.Subtensor": [_unary(lambda x: x[1:, ::2], 3, 4),
+                                             _unary(lambda x: x[1, 2], 3, 4)],
+    "symnet.tensor.ops.indexing.IncSubtensor": [_inc_subtensor(False), _inc_subtensor(True)],
+    "symnet.tensor.ops.advanced.AdvancedSubtensor": [
+        _unary(lambda x: x[T.constant(np.array([2, 0, 2]))], 3, 4),
+        _unary(lambda x: x[x > 0], 3, 4)],
+    "symnet.tensor.ops.advanced.AdvancedIncSubtensor": [_advanced_inc],
+    "symnet.tensor.ops.advanced.Nonzero": [_unary(lambda x: T.nonzero(x, return_matrix=True), 3, 4)],
+    "symnet.tensor.ops.advanced.Sort": [_unary(T.sort, 3, 4)],
+    "symnet.tensor.ops.advanced.ArgSort": [_unary(T.argsort, 3, 4)],
+    "symnet.tensor.ops.advanced.CumOp": [_unary(lambda x: T.cumsum(x, 1), 3, 4),
+                                         _unary(lambda x: T.cumprod(x, 0), 3, 4)],
+    "symnet.tensor.ops.advanced.BinCount": [_ints(T.extra_ops.bincount)],
+    "symnet.tensor.ops.blas.Dot": [_unary(lambda x: T.dot(x, x.T), 2, 3)],
+    "symnet.tensor.ops.blas.BatchedDot": [
+        _unary(lambda x: T.batched_dot(x, x.dimshuffle(0, 2, 1)), 2, 3, 4)],
+    "symnet.tensor.ops.nnet.Softmax": [_unary(T.nnet.softmax, 3, 4)],
+    "symnet.tensor.ops.nnet.LogSoftmax": [_unary(T.nnet.log_softmax, 3, 4)],
+    "symnet.tensor.ops.nnet.CrossentropyCategorical1Hot": [
+        _labels(T.nnet.crossentropy_categorical_1hot)],
+    "symnet.tensor.ops.nnet.SoftmaxCrossentropy": [
+        _labels(T.nnet.softmax_crossentropy_with_int_labels)],
+    "symnet.tensor.ops.conv.Conv2d": [_conv("fwd")],
+    "symnet.tensor.ops.conv.Conv2dGradInputs": [_conv("inputs")],
+    "symnet.tensor.ops.conv.Conv2dGradWeights": [_conv("weights")],
+    "symnet.tensor.ops.pool.Pool": [_pool(False)],
+    "symnet.tensor.ops.pool.PoolGrad": [_pool(True)],
+    "symnet.tensor.ops.random.RandomDraw": [_random],
+    "symnet.scan.op.Scan": [_scan],
+    "symnet.gradient._JacobianOp": [_jacobian],
+    "symnet.gradient._GradOp": [_grad_ops],
+}
+
+UNSAMPLED = {
+    "symnet.tensor.ops.conv._ConvBase": "abstract base of the Conv2d ops (no make_node)",
+    "symnet.tensor.ops.pool._PoolBase": "abstract base of Pool and PoolGrad (no make_node)",
+}
+
+
+def test_every_op_class_is_sampled_or_listed():
+    names = {_name(c) for c in _all_op_classes()}
+    missing = sorted(names - set(SAMPLES) - set(UNSAMPLED))
+    assert missing == [], (
+        f"new Op classes {missing}: add sample constructions to SAMPLES in "
+        f"{__file__} (or list them in UNSAMPLED with the reason)")
+    stale = sorted((set(SAMPLES) | set(UNSAMPLED)) - names)
+    assert stale == [], f"SAMPLES/UNSAMPLED name ops that no longer exist: {stale}"
+    assert not set(SAMPLES) & set(UNSAMPLED)
+
+
+def _nodes_of(cls_name, outputs):
+    return [n for n in io_toposort([], outputs) if _name(type(n.op)) == cls_name]
+
+
+def _input_values(node, inputs, values):
+    """The runtime values of ``node``'s inputs, computed on the py backend
+    without rewrites (so the node's inputs are exactly those it was built on)."""
+    if all(isinstance(v, Constant) for v in node.inputs):
+        return [v.data.copy() for v in node.inputs]
+    fn = symnet.function(inputs, list(node.inputs), mode=Mode("py", optimizer=None),
+                         on_unused_input="ignore")
+    return [np.array(v, copy=True) for v in fn(*values)]
+
+
+def _perform(node, vals):
+    storage = [[None] for _ in node.outputs]
+    node.op.perform(node, vals, storage)
+    return [cell[0] for cell in storage]
+
+
+def _shares(a, b):
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.size > 0 \
+        and b.size > 0 and np.shares_memory(a, b)
+
+
+def check_declarations(node, vals):
+    """The problems found comparing ``node.op``'s declarations with what its
+    perform does on ``vals`` (a list of strings; empty when all is true)."""
+    op = node.op
+    view_map, destroy_map = op.view_map, op.destroy_map
+    problems = []
+    for decl_name, decl in (("view_map", view_map), ("destroy_map", destroy_map)):
+        if not isinstance(decl, dict):
+            problems.append(f"{decl_name} is {type(decl).__name__}, not a dict")
+            continue
+        for j, ins in decl.items():
+            if not 0 <= j < len(node.outputs) or any(not 0 <= i < len(vals) for i in ins):
+                problems.append(f"{decl_name} {decl} names a missing input or output")
+    if problems:
+        return problems
+    pristine = [np.array(v, copy=True) for v in vals]
+    outs = _perform(node, vals)
+    for j, out in enumerate(outs):
+        declared = set(view_map.get(j, ())) | set(destroy_map.get(j, ()))
+        for i, inp in enumerate(vals):
+            if _shares(out, inp) and i not in declared:
+                problems.append(f"output {j} shares memory with input {i}, but "
+                                f"view_map/destroy_map do not say so")
+    destroyed = {i for ins in destroy_map.values() for i in ins}
+    for i, (before, after) in enumerate(zip(pristine, vals)):
+        changed = before.shape != np.shape(after) or not np.array_equal(
+            before, after, equal_nan=before.dtype.kind in "fc")
+        if changed and i not in destroyed:
+            problems.append(f"perform modified input {i}, but destroy_map does not say so")
+    # fresh outputs are fresh: a second call does not hand back the same buffer
+    again = _perform(node, [np.array(v, copy=True) for v in pristine])
+    for j, (a, b) in enumerate(zip(outs, again)):
+        if j not in view_map and j not in destroy_map and _shares(a, b):
+            problems.append(f"output {j} is not a view of an input, yet two calls "
+                            f"return the same buffer (state kept by the op?)")
+    return problems
+
+
+def _cases():
+    for cls_name, builders in sorted(SAMPLES.items()):
+        for k, build in enumerate(builders):
+            yield pytest.param(cls_name, build, id=f"{cls_name.rsplit('.', 1)[1]}-{k}")
+
+
+@pytest.mark.parametrize("cls_name, build", list(_cases()))
+def test_declarations_match_perform(cls_name, build):
+    inputs, outputs, values = build()
+    nodes = _nodes_of(cls_name, outputs)
+    assert nodes, f"the sample for {cls_name} builds no node of that op"
+    for node in nodes:
+        vals = _input_values(node, inputs, values)
+        assert check_declarations(node, vals) == [], f"{node.op} on {node}"
+
+
+# -- the checker itself finds false declarations ---------------------------------------
+
+class _LyingView(Op):
+    """Returns its input itself but declares nothing."""
+
+    def make_node(self, x):
+        x = T.as_tensor_variable(x)
+        return symnet.Apply(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = inputs[0][::2]
+
+
+class _LyingDestroy(_LyingView):
+    """Overwrites its input but declares nothing."""
+
+    def perform(self, node, inputs, output_storage):
+        inputs[0] *= 2
+        output_storage[0][0] = inputs[0].copy()
+
+
+class _KeepsState(_LyingView):
+    """Returns a buffer it keeps between calls."""
+
+    def perform(self, node, inputs, output_storage):
+        if not hasattr(self, "buf"):
+            self.buf = np.empty_like(inputs[0])
+        self.buf[...] = inputs[0]
+        output_storage[0][0] = self.buf
+
+
+@pytest.mark.parametrize("op, message", [
+    (_LyingView(), "output 0 shares memory with input 0"),
+    (_LyingDestroy(), "perform modified input 0"),
+    (_KeepsState(), "two calls return the same buffer"),
+])
+def test_checker_catches_false_declarations(op, message):
+    node = op.make_node(T.dvector("x"))
+    problems = check_declarations(node, [_m(4)])
+    assert len(problems) == 1 and message in problems[0], problems
+
+
+def test_checker_accepts_true_declarations():
+    class Honest(_LyingView):
+        view_map = {0: [0]}
+    node = Honest().make_node(T.dvector("x"))
+    assert check_declarations(node, [_m(4)]) == []
+    Honest.view_map = {0: [1]}
+    assert "names a missing input" in check_declarations(node, [_m(4)])[0]
