@@ -23,6 +23,7 @@ from .. import nonlinearities
 from .. import tensor as T
 from ..graph.basic import Variable
 from ..tensor.ops.conv import conv2d, conv2d_grad_wrt_inputs
+from ..theano_extensions.conv import conv1d_mc0
 from ..utils import as_tuple
 from .base import Layer, _layer_label
 
@@ -105,22 +106,6 @@ def conv_input_length(output_length, filter_size, stride, pad=0):
         raise ValueError(f"Invalid pad: {pad!r} (expected an int, 'valid', 'full' or "
                          f"'same')")
     return (output_length - 1) * stride - 2 * pad + filter_size
-
-
-def _conv1d_mc0(input, filters, input_shape=None, filter_shape=None, border_mode="valid",
-                subsample=(1,), filter_flip=True):
-    """1-d convolution through conv2d, with a dummy row axis in front of the
-    time axis (Lasagne's ``conv1d_mc0``)."""
-    if isinstance(border_mode, (tuple, list)):
-        border_mode = (0,) + tuple(border_mode)
-    elif not isinstance(border_mode, str):
-        border_mode = (0, int(border_mode))
-    # 'valid', 'full' and 'half' pass through: on the dummy axis (filter
-    # size one) they all pad nothing
-    out = conv2d(input.dimshuffle(0, 1, "x", 2), filters.dimshuffle(0, 1, "x", 2),
-                 border_mode=border_mode, subsample=(1,) + tuple(subsample),
-                 filter_flip=filter_flip)
-    return out[:, :, 0, :]
 
 
 def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="valid",
@@ -314,7 +299,7 @@ class Conv1DLayer(BaseConvLayer):
     def __init__(self, incoming, num_filters, filter_size, stride=1, pad=0,
                  untie_biases=False, W=init.GlorotUniform(), b=init.Constant(0.),
                  nonlinearity=nonlinearities.rectify, flip_filters=True,
-                 convolution=_conv1d_mc0, **kwargs):
+                 convolution=conv1d_mc0, **kwargs):
         super().__init__(incoming, num_filters, filter_size, stride, pad, untie_biases, W,
                          b, nonlinearity, flip_filters, n=1, **kwargs)
         self.convolution = convolution

@@ -25,6 +25,10 @@ def _as_layer_list(layer_or_layers):
 
 
 def _inputs_of(layer):
+    if isinstance(layer, InputLayer):
+        # An input layer has no inputs, whatever attributes it (or a mock
+        # made from it) carries.
+        return []
     if hasattr(layer, "input_layers"):
         return list(layer.input_layers)
     if hasattr(layer, "input_layer"):
