@@ -9,8 +9,8 @@ padding), ``subsample`` (a 1-tuple stride) and ``filter_flip``.
 Lasagne offers several implementations that differ only in speed on
 Theano's backends; here they all run symnet's ``conv2d`` op with a dummy
 axis, and keep Lasagne's restrictions (``conv1d_unstrided``, ``conv1d_sd``
-and ``conv1d_md`` take only 'valid' and strides dividing the filter length), so code choosing one by name gets the
-same values and the same errors.
+and ``conv1d_md`` take only 'valid' and strides dividing the filter
+length), so code choosing one by name gets the same values and errors.
 
 Examples
 --------
