@@ -178,8 +178,8 @@ def as_tuple(x, N, t=None):
         # int_types (Integral or numpy integer) reads as "int", as in Lasagne
         names = "int" if t == int_types else (
             t.__name__ if isinstance(t, type) else " or ".join(c.__name__ for c in t))
-        raise TypeError(f"expected a single value or an iterable of {N} values of {names}, "
-                        f"got {x!r}")
+        raise TypeError(f"expected a single value or an iterable of {names}, got {x!r} "
+                        f"instead (need {N} of them)")
     if len(X) != N:
         raise ValueError(f"expected a single value or an iterable with length {N}, "
                          f"got {x!r} instead")

@@ -68,9 +68,10 @@ def test_regularization_return_types():
 
 
 def test_as_tuple_names_the_types():
-    with pytest.raises(TypeError, match="an iterable of 4 values of int, got 'asdf'"):
+    with pytest.raises(TypeError, match=r"an iterable of int, got 'asdf' instead \(need 4 "
+                                        r"of them\)"):
         utils.as_tuple("asdf", 4, utils.int_types)
-    with pytest.raises(TypeError, match="values of int or float, got"):
+    with pytest.raises(TypeError, match="iterable of int or float, got"):
         utils.as_tuple("asdf", 4, (int, float))
     with pytest.raises(ValueError, match="length 4"):
         utils.as_tuple([1, 2, 3], 4)

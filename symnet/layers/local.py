@@ -52,6 +52,8 @@ class LocallyConnected2DLayer(BaseConvLayer):
         equal the number of input channels.
     """
 
+    _groups_supported = False
+
     def __init__(self, incoming, num_filters, filter_size, stride=1, pad="same",
                  untie_biases=False, W=init.GlorotUniform(), b=init.Constant(0.),
                  nonlinearity=nonlinearities.rectify, flip_filters=True, channelwise=False,
