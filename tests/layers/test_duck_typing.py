@@ -113,3 +113,16 @@ def test_reshape_with_symbolic_sizes():
 def test_reshape_rejects_negative_sizes_other_than_minus_one(spec):
     with pytest.raises(ValueError, match="sizes must be positive"):
         ReshapeLayer((None, 48), spec)
+
+
+def test_get_output_input_keys_must_be_layers():
+    # Stand-ins are followed as layers, but a dictionary of inputs is keyed
+    # by real layers (or None for the input of a layer built from a shape).
+    layer = Double((None, 2))
+    x = T.matrix("x")
+    with pytest.raises(TypeError, match=r"get_output\(\): the keys of the inputs dictionary "
+                                        r"must be Layer instances \(or None\), got Stub"):
+        get_output(layer, {Stub((None, 2)): x})
+    out = get_output(layer, {None: x})
+    f = symnet.function([x], out, mode="py")
+    np.testing.assert_array_equal(f(np.ones((1, 2), "float32")), [[2.0, 2.0]])
