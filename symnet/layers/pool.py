@@ -522,4 +522,3 @@ class SpatialPyramidPoolingLayer(Layer):
                 region = input[:, :, r0:r1, c0:c1]
                 bins.append(_reduce_region(region, self.mode).dimshuffle(0, 1, "x"))
         return T.concatenate(bins, axis=2)
-        return T.concatenate(levels, axis=2)
