@@ -39,8 +39,8 @@ def _resolve_incoming(layer, incoming, each=""):
         return incoming, None
     if _is_layer_like(incoming):
         return incoming.output_shape, incoming
-    raise TypeError(f"{type(layer).__name__}: {each}incoming must be a Layer (or an object "
-                    f"with an output_shape) or a shape tuple, got "
+    raise TypeError(f"{type(layer).__name__}: {each}incoming must be a Layer or a shape "
+                    f"tuple (or any object with an output_shape), got "
                     f"{type(incoming).__name__} {incoming!r}")
 
 

@@ -282,21 +282,15 @@ class BaseConvLayer(Layer):
         Conv1D/2D/3D layers."""
         border_mode, crop = self._border_mode()
         g = self.num_groups
-        if g == 1:
-            conved = self.convolution(input, self.W, self.input_shape, self.get_W_shape(),
-                                      subsample=self.stride, border_mode=border_mode,
-                                      filter_flip=self.flip_filters)
-        else:
-            # filters [k F/g, (k+1) F/g) see input channels [k C/g, (k+1) C/g)
-            cin, fout = self.input_shape[1] // g, self.num_filters // g
-            in_shape = self.input_shape[:1] + (cin,) + tuple(self.input_shape[2:])
-            w_shape = (fout,) + self.get_W_shape()[1:]
-            conved = T.concatenate([
-                self.convolution(input[:, k * cin:(k + 1) * cin],
-                                 self.W[k * fout:(k + 1) * fout], in_shape, w_shape,
-                                 subsample=self.stride, border_mode=border_mode,
-                                 filter_flip=self.flip_filters)
-                for k in range(g)], axis=1)
+        cin, fout = self.input_shape[1] // g, self.num_filters // g
+        in_shape = self.input_shape[:1] + (cin,) + tuple(self.input_shape[2:])
+        # filters [k F/g, (k+1) F/g) see input channels [k C/g, (k+1) C/g)
+        parts = [self.convolution(input[:, k * cin:(k + 1) * cin] if g > 1 else input,
+                                  self.W[k * fout:(k + 1) * fout] if g > 1 else self.W,
+                                  in_shape, (fout,) + self.get_W_shape()[1:],
+                                  subsample=self.stride, border_mode=border_mode,
+                                  filter_flip=self.flip_filters) for k in range(g)]
+        conved = parts[0] if g == 1 else T.concatenate(parts, axis=1)
         return self._crop_same(conved, input) if crop else conved
 
     def _border_mode(self):

@@ -36,8 +36,8 @@ def test_layer_accepts_object_with_output_shape():
 
 @pytest.mark.parametrize("bad", [[2, 3], 5, "abc", None])
 def test_layer_rejects_objects_without_output_shape(bad):
-    with pytest.raises(TypeError, match=r"Double: incoming must be a Layer \(or an object "
-                                        r"with an output_shape\) or a shape tuple, got"):
+    with pytest.raises(TypeError, match=r"Double: incoming must be a Layer or a shape tuple "
+                                        r"\(or any object with an output_shape\), got"):
         Double(bad)
 
 
