@@ -38,6 +38,15 @@ def align_targets(predictions, targets):
     return predictions, targets
 
 
+def _check_ranks(where, predictions, targets):
+    """Targets are class indices (one rank less than predictions) or one-hot rows."""
+    if targets.ndim not in (predictions.ndim - 1, predictions.ndim):
+        raise TypeError(f"{where}: rank mismatch between targets and predictions: targets "
+                        f"must have ndim {predictions.ndim} (one-hot) or "
+                        f"{predictions.ndim - 1} (class indices) for predictions of ndim "
+                        f"{predictions.ndim}, got {targets.ndim}")
+
+
 def _one_hot(labels, num_classes, dtype):
     """``(N,)`` integer labels -> ``(N, num_classes)`` indicator matrix."""
     classes = T.arange(num_classes).dimshuffle("x", 0)
@@ -168,7 +177,8 @@ def aggregate(loss, weights=None, mode="mean"):
         return loss.sum()
     if mode == "normalized_sum":
         if weights is None:
-            raise ValueError("aggregate: mode='normalized_sum' requires weights")
+            raise ValueError("aggregate: mode='normalized_sum' divides by the sum of the "
+                             "weights, so calls with it require weights; got weights=None")
         return loss.sum() / T.sum(weights)
     raise ValueError(f"aggregate: mode must be 'mean', 'sum' or 'normalized_sum', "
                      f"got {mode!r}")
@@ -223,13 +233,10 @@ def multiclass_hinge_loss(predictions, targets, delta=1):
     -------
     symbolic vector
     """
-    num_cls = predictions.shape[1]
     targets = T.as_tensor_variable(targets)
+    _check_ranks("multiclass_hinge_loss", predictions, targets)
     if targets.ndim == predictions.ndim - 1:
-        targets = _one_hot(targets, num_cls, predictions.dtype)
-    elif targets.ndim != predictions.ndim:
-        raise TypeError(f"multiclass_hinge_loss: targets must have ndim "
-                        f"{predictions.ndim} or {predictions.ndim - 1}, got {targets.ndim}")
+        targets = _one_hot(targets, predictions.shape[1], predictions.dtype)
     is_target = T.gt(targets, 0)
     corrects = T.sum(T.switch(is_target, predictions, 0), axis=1)
     # the best wrong class: mask the target out with -inf before the max
@@ -284,11 +291,9 @@ def categorical_accuracy(predictions, targets, top_k=1):
     [1.0, 0.0]
     """
     targets = T.as_tensor_variable(targets)
+    _check_ranks("categorical_accuracy", predictions, targets)
     if targets.ndim == predictions.ndim:
         targets = T.argmax(targets, axis=-1)
-    elif targets.ndim != predictions.ndim - 1:
-        raise TypeError(f"categorical_accuracy: targets must have ndim "
-                        f"{predictions.ndim} or {predictions.ndim - 1}, got {targets.ndim}")
     if top_k == 1:
         hit = T.eq(T.argmax(predictions, axis=-1), targets)
     else:

@@ -61,18 +61,15 @@ def apply_penalty(tensor_or_tensors, penalty, **kwargs):
     Returns
     -------
     symbolic scalar
+        Or the int 0 for an empty list.
     """
     # test for a variable first: variables of known length are iterable
     if isinstance(tensor_or_tensors, Variable) or \
             not isinstance(tensor_or_tensors, (list, tuple, set)):
         return penalty(tensor_or_tensors, **kwargs)
-    tensors = list(tensor_or_tensors)
-    if not tensors:
-        return T.constant(0.0)
-    total = penalty(tensors[0], **kwargs)
-    for t in tensors[1:]:
-        total = total + penalty(t, **kwargs)
-    return total
+    # Python's sum, as in Lasagne: the plain int 0 for no tensors, so that
+    # ``loss + apply_penalty([], l2)`` leaves the loss's graph unchanged
+    return sum(penalty(t, **kwargs) for t in tensor_or_tensors)
 
 
 def _default_tags(tags):
@@ -122,13 +119,11 @@ def regularize_layer_params_weighted(layers, penalty, tags={'regularizable': Tru
     Returns
     -------
     symbolic scalar
+        Or the int 0 when no layer is given.
     """
     tags = _default_tags(tags)
-    total = None
-    for layer, coeff in layers.items():
-        term = coeff * apply_penalty(layer.get_params(**tags), penalty, **kwargs)
-        total = term if total is None else total + term
-    return T.constant(0.0) if total is None else total
+    return sum(coeff * apply_penalty(layer.get_params(**tags), penalty, **kwargs)
+               for layer, coeff in layers.items())
 
 
 def regularize_network_params(layer, penalty, tags={'regularizable': True}, **kwargs):

@@ -29,6 +29,7 @@ from . import tensor as T
 from .compile.sharedvalue import SharedVariable, shared
 from .configdefaults import config
 from .gradient import grad as _grad
+from .utils import default_norm_axes
 
 __all__ = ["sgd", "apply_momentum", "momentum", "apply_nesterov_momentum",
            "nesterov_momentum", "adagrad", "rmsprop", "adadelta", "adam",
@@ -67,7 +68,8 @@ def get_or_compute_grads(loss_or_grads, params):
         if len(loss_or_grads) != len(params):
             raise ValueError(f"got {len(loss_or_grads)} gradients for {len(params)} "
                              f"parameters")
-        return list(loss_or_grads)
+        # a list is returned as is (the very object), as Lasagne does
+        return loss_or_grads if isinstance(loss_or_grads, list) else list(loss_or_grads)
     return _grad(loss_or_grads, params)
 
 
@@ -466,16 +468,10 @@ def norm_constraint(tensor_var, max_norm, norm_axes=None, epsilon=1e-7):
     >>> np.round(f(np.array([[3., 0.], [4., .5]])), 3).tolist()
     [[0.6, 0.0], [0.8, 0.5]]
     """
-    ndim = tensor_var.ndim
     if norm_axes is not None:
         sum_over = tuple(norm_axes)
-    elif ndim == 2:  # dense W: one column per output unit
-        sum_over = (0,)
-    elif ndim in (3, 4, 5):  # conv filters: one per output channel (axis 0)
-        sum_over = tuple(range(1, ndim))
     else:
-        raise ValueError(f"norm_constraint: unsupported tensor dimensionality {ndim}; "
-                         f"pass norm_axes explicitly")
+        sum_over = default_norm_axes(tensor_var.ndim, "norm_constraint")
     dtype = tensor_var.dtype
     norms = T.sqrt(T.sum(T.sqr(tensor_var), axis=sum_over, keepdims=True))
     target = T.clip(norms, 0, max_norm)

@@ -161,7 +161,9 @@ def as_tuple(x, N, t=None):
     Raises
     ------
     ValueError
-        For an iterable of another length, or elements of the wrong type.
+        For an iterable of another length.
+    TypeError
+        For elements that are not instances of ``t``.
 
     Examples
     --------
@@ -173,10 +175,11 @@ def as_tuple(x, N, t=None):
     except TypeError:
         X = (x,) * N
     if t is not None and not all(isinstance(v, t) for v in X):
-        names = (t.__name__ if isinstance(t, type)
-                 else " or ".join(c.__name__ for c in t))
-        raise TypeError(f"expected a single {names} or an iterable of {N} of them, "
-                        f"got {x!r}")
+        # int_types (Integral or numpy integer) reads as "int", as in Lasagne
+        names = "int" if t == int_types else (
+            t.__name__ if isinstance(t, type) else " or ".join(c.__name__ for c in t))
+        raise TypeError(f"expected a single value or an iterable of {names}, got {x!r} "
+                        f"instead (need {N} of them)")
     if len(X) != N:
         raise ValueError(f"expected a single value or an iterable with length {N}, "
                          f"got {x!r} instead")
@@ -197,31 +200,57 @@ def inspect_kwargs(func):
             and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
-def compute_norms(array, norm_axes=None):
-    """L2 norms of a numpy array over ``norm_axes`` (numpy, not symbolic).
+def default_norm_axes(ndim, where):
+    """The axes a weight norm sums over by default, for a tensor of ``ndim``.
 
-    By default: all axes for a vector, axis 0 for a matrix (the incoming
-    weights of each unit), and all but the first axis for 3-5 dimensional
-    arrays (one norm per filter).
+    Axis 0 of a matrix (the incoming weights of each unit) and all but the
+    first axis for 3-5 dimensions (one norm per filter); other ranks need
+    explicit axes (ValueError naming ``where``).
+    """
+    if ndim == 2:
+        return (0,)
+    if ndim in (3, 4, 5):
+        return tuple(range(1, ndim))
+    raise ValueError(f"{where}: Unsupported tensor dimensionality {ndim}; must specify "
+                     f"`norm_axes`")
+
+
+def compute_norms(array, norm_axes=None):
+    """L2 norms of a numpy array or a symbolic tensor over ``norm_axes``.
+
+    By default (see :func:`default_norm_axes`): the absolute values of a
+    vector, one norm per column of a matrix (the incoming weights of each
+    unit), and one per filter (all but the first axis) for 3-5 dimensions.
+    A numpy array gives a numpy array of its dtype, a symbolic tensor a
+    symbolic tensor.
+
+    Raises
+    ------
+    RuntimeError
+        For anything else (a list, say): "Unsupported type".
 
     Examples
     --------
     >>> compute_norms(np.array([[3., 0.], [4., 1.]]))
     array([5., 1.])
+    >>> compute_norms(np.array([-2., 3.], 'float32'))
+    array([2., 3.], dtype=float32)
     """
-    array = np.asarray(array)
+    from .graph.basic import Variable
+    if not isinstance(array, (np.ndarray, Variable)):
+        raise RuntimeError(f"compute_norms: Unsupported type {type(array).__name__}; pass a "
+                           f"numpy array or a symbolic tensor")
     ndim = array.ndim
     if norm_axes is not None:
         sum_over = tuple(norm_axes)
     elif ndim == 1:
-        sum_over = ()
-    elif ndim == 2:
-        sum_over = (0,)
-    elif ndim in (3, 4, 5):
-        sum_over = tuple(range(1, ndim))
+        # the norm of each single entry is its absolute value
+        return abs(array)
     else:
-        raise ValueError(f"Unsupported tensor dimensionality {ndim}; "
-                         f"must specify `norm_axes`")
+        sum_over = default_norm_axes(ndim, "compute_norms")
+    if isinstance(array, Variable):
+        from . import tensor as T
+        return T.sqrt(T.sum(T.sqr(array), axis=sum_over))
     return np.sqrt(np.sum(array ** 2, axis=sum_over))
 
 

@@ -96,7 +96,7 @@ def test_aggregate(mode):
 
 def test_aggregate_errors():
     loss = T.dvector("loss")
-    with pytest.raises(ValueError, match="requires weights"):
+    with pytest.raises(ValueError, match="require weights"):
         O.aggregate(loss, mode="normalized_sum")
     with pytest.raises(ValueError, match="'median'"):
         O.aggregate(loss, mode="median")
@@ -209,3 +209,24 @@ def test_fallbacks_without_nnet_crossentropies(monkeypatch):
     tv = (pv > 0.3).astype("float32")
     got = run([p, oh], O.binary_crossentropy(p, oh), pv, tv)
     np.testing.assert_allclose(got, -(tv * np.log(pv) + (1 - tv) * np.log(1 - pv)), rtol=1e-5)
+
+
+def test_lasagne_wording_in_errors():
+    # Lasagne's words ("require weights", "rank mismatch") stay inside the
+    # more specific messages, for code that checks them.
+    with pytest.raises(ValueError, match="require weights; got weights=None"):
+        O.aggregate(T.dmatrix(), mode="normalized_sum")
+    for fn in (O.multiclass_hinge_loss, O.categorical_accuracy):
+        with pytest.raises(TypeError, match=r"rank mismatch between targets and predictions:"
+                                            r" targets must have ndim 1 \(one-hot\) or 0 "
+                                            r"\(class indices\) for predictions of ndim 1, "
+                                            r"got 2"):
+            fn(T.dvector(), T.dmatrix())
+
+
+def test_multiclass_hinge_loss_takes_int8_labels():
+    p, t = T.dmatrix("p"), T.bvector("t")
+    pv = np.random.RandomState(1).rand(6, 4)
+    labels = np.array([0, 3, 1, 1, 2, 3], dtype="int8")
+    got = run([p, t], O.multiclass_hinge_loss(p, t), pv, labels)
+    np.testing.assert_allclose(got, _np_multiclass_hinge(pv, labels, 1))

@@ -23,6 +23,27 @@ def _layer_label(layer):
     return type(layer).__name__
 
 
+def _is_layer_like(obj):
+    """True for a Layer or anything else with an ``output_shape``.
+
+    Lasagne duck-types its ``incoming`` argument (its own tests pass mocks
+    that only have an ``output_shape``), so code written for it may too.
+    """
+    return isinstance(obj, Layer) or (not isinstance(obj, (tuple, list, str))
+                                      and hasattr(obj, "output_shape"))
+
+
+def _resolve_incoming(layer, incoming, each=""):
+    """``(input_shape, input_layer)`` for one ``incoming`` of ``layer``."""
+    if isinstance(incoming, tuple):
+        return incoming, None
+    if _is_layer_like(incoming):
+        return incoming.output_shape, incoming
+    raise TypeError(f"{type(layer).__name__}: {each}incoming must be a Layer or a shape "
+                    f"tuple (or any object with an output_shape), got "
+                    f"{type(incoming).__name__} {incoming!r}")
+
+
 def _check_kwargs(layer, kwargs):
     """Raise TypeError for keywords no __init__ in the class chain accepts.
 
@@ -81,15 +102,7 @@ class Layer:
 
     def __init__(self, incoming, name=None, **kwargs):
         _check_kwargs(self, kwargs)
-        if isinstance(incoming, tuple):
-            self.input_shape = incoming
-            self.input_layer = None
-        elif isinstance(incoming, Layer):
-            self.input_shape = incoming.output_shape
-            self.input_layer = incoming
-        else:
-            raise TypeError(f"{type(self).__name__}: incoming must be a Layer or a shape "
-                            f"tuple, got {type(incoming).__name__} {incoming!r}")
+        self.input_shape, self.input_layer = _resolve_incoming(self, incoming)
         self.name = name
         self.params = OrderedDict()
         if any(d is not None and d <= 0 for d in self.input_shape):
@@ -197,15 +210,9 @@ class MergeLayer(Layer):
         self.input_shapes = []
         self.input_layers = []
         for inc in incomings:
-            if isinstance(inc, tuple):
-                self.input_shapes.append(inc)
-                self.input_layers.append(None)
-            elif isinstance(inc, Layer):
-                self.input_shapes.append(inc.output_shape)
-                self.input_layers.append(inc)
-            else:
-                raise TypeError(f"{type(self).__name__}: each incoming must be a Layer or "
-                                f"a shape tuple, got {type(inc).__name__} {inc!r}")
+            shape, layer = _resolve_incoming(self, inc, each="each ")
+            self.input_shapes.append(shape)
+            self.input_layers.append(layer)
         self.name = name
         self.params = OrderedDict()
 

@@ -23,13 +23,19 @@ from .. import nonlinearities
 from .. import tensor as T
 from ..graph.basic import Variable
 from ..tensor.ops.conv import conv2d, conv2d_grad_wrt_inputs
-from ..utils import as_tuple
+from ..theano_extensions.conv import conv1d_mc0
+from ..utils import as_tuple, int_types
 from .base import Layer, _layer_label
 
 __all__ = ["Conv1DLayer", "Conv2DLayer", "Conv3DLayer", "TransposedConv2DLayer",
            "Deconv2DLayer", "TransposedConv3DLayer", "Deconv3DLayer",
            "DilatedConv2DLayer", "conv_output_length", "conv_input_length",
            "BaseConvLayer"]
+
+
+def _int_tuple(x, n):
+    """``as_tuple`` for sizes: numpy integers accepted, Python ints kept."""
+    return tuple(int(v) for v in as_tuple(x, n, int_types))
 
 
 def conv_output_length(input_length, filter_size, stride, pad=0):
@@ -107,22 +113,6 @@ def conv_input_length(output_length, filter_size, stride, pad=0):
     return (output_length - 1) * stride - 2 * pad + filter_size
 
 
-def _conv1d_mc0(input, filters, input_shape=None, filter_shape=None, border_mode="valid",
-                subsample=(1,), filter_flip=True):
-    """1-d convolution through conv2d, with a dummy row axis in front of the
-    time axis (Lasagne's ``conv1d_mc0``)."""
-    if isinstance(border_mode, (tuple, list)):
-        border_mode = (0,) + tuple(border_mode)
-    elif not isinstance(border_mode, str):
-        border_mode = (0, int(border_mode))
-    # 'valid', 'full' and 'half' pass through: on the dummy axis (filter
-    # size one) they all pad nothing
-    out = conv2d(input.dimshuffle(0, 1, "x", 2), filters.dimshuffle(0, 1, "x", 2),
-                 border_mode=border_mode, subsample=(1,) + tuple(subsample),
-                 filter_flip=filter_flip)
-    return out[:, :, 0, :]
-
-
 def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="valid",
            subsample=(1, 1, 1), filter_flip=True):
     """3-d convolution of ``(batch, channels, depth, rows, cols)`` inputs with
@@ -181,6 +171,22 @@ def _check_fits(layer):
                 f"{axis}; the output would be empty. Use a smaller filter_size or pad")
 
 
+def _check_groups(layer, num_groups, num_filters):
+    """Validate a grouped convolution's ``num_groups``; return it as an int."""
+    if not isinstance(num_groups, int_types) or num_groups <= 0:
+        raise ValueError(f"{_layer_label(layer)}: num_groups must be positive, got "
+                         f"{num_groups!r}")
+    if num_groups != 1 and not layer._groups_supported:
+        raise NotImplementedError(f"{_layer_label(layer)} does not support grouped "
+                                  f"convolutions (num_groups={num_groups})")
+    channels = layer.input_shape[1]
+    for what, size in (("input channels", channels), ("filters", num_filters)):
+        if size % num_groups:
+            raise ValueError(f"{_layer_label(layer)}: num_groups ({num_groups}) must evenly "
+                             f"divide the number of {what} ({size})")
+    return int(num_groups)
+
+
 class BaseConvLayer(Layer):
     """The common base of Lasagne's convolutional layers.
 
@@ -203,13 +209,20 @@ class BaseConvLayer(Layer):
         True: a true convolution (filters flipped); False: a correlation.
     n : int or None
         Number of spatial dimensions; by default ``len(input_shape) - 2``.
+    num_groups : int
+        Grouped convolution: input channels and filters are split into this
+        many groups, filter group ``k`` seeing channel group ``k`` only (it
+        must divide both counts).
 
     Subclasses implement :meth:`convolve`.
     """
 
+    _groups_supported = True  # False where convolve ignores num_groups
+
     def __init__(self, incoming, num_filters, filter_size, stride=1, pad=0,
                  untie_biases=False, W=init.GlorotUniform(), b=init.Constant(0.),
-                 nonlinearity=nonlinearities.rectify, flip_filters=True, n=None, **kwargs):
+                 nonlinearity=nonlinearities.rectify, flip_filters=True, n=None,
+                 num_groups=1, **kwargs):
         super().__init__(incoming, **kwargs)
         self.nonlinearity = nonlinearities.identity if nonlinearity is None else nonlinearity
         ndim = len(self.input_shape)
@@ -225,19 +238,20 @@ class BaseConvLayer(Layer):
                              f"{self.input_shape}")
         self.n = n
         self.num_filters = num_filters
-        self.filter_size = as_tuple(filter_size, n, int)
+        self.filter_size = _int_tuple(filter_size, n)
         self.flip_filters = flip_filters
-        self.stride = as_tuple(stride, n, int)
+        self.stride = _int_tuple(stride, n)
         self.untie_biases = untie_biases
         if pad == "valid":
             self.pad = as_tuple(0, n)
         elif pad in ("full", "same"):
             self.pad = pad
         else:
-            self.pad = as_tuple(pad, n, int)
+            self.pad = _int_tuple(pad, n)
         if self.input_shape[1] is None:
             raise ValueError(f"{_layer_label(self)} needs a known number of input "
                              f"channels (axis 1), got input shape {self.input_shape}")
+        self.num_groups = _check_groups(self, num_groups, num_filters)
         _check_fits(self)
         self.W = self.add_param(W, self.get_W_shape(), name="W")
         if b is None:
@@ -254,8 +268,9 @@ class BaseConvLayer(Layer):
             self.b = self.add_param(b, biases_shape, name="b", regularizable=False)
 
     def get_W_shape(self):
-        """Shape of the weights: ``(num_filters, num_input_channels) + filter_size``."""
-        return (self.num_filters, self.input_shape[1]) + self.filter_size
+        """Shape of the weights: ``(num_filters, num_input_channels // num_groups) +
+        filter_size``."""
+        return (self.num_filters, self.input_shape[1] // self.num_groups) + self.filter_size
 
     def get_output_shape_for(self, input_shape):
         pad = self.pad if isinstance(self.pad, tuple) else (self.pad,) * self.n
@@ -284,9 +299,16 @@ class BaseConvLayer(Layer):
         this layer's stride, padding and flipping; the convolve of the
         Conv1D/2D/3D layers."""
         border_mode, crop = self._border_mode()
-        conved = self.convolution(input, self.W, self.input_shape, self.get_W_shape(),
+        g = self.num_groups
+        cin, fout = self.input_shape[1] // g, self.num_filters // g
+        in_shape = self.input_shape[:1] + (cin,) + tuple(self.input_shape[2:])
+        # filters [k F/g, (k+1) F/g) see input channels [k C/g, (k+1) C/g)
+        parts = [self.convolution(input[:, k * cin:(k + 1) * cin] if g > 1 else input,
+                                  self.W[k * fout:(k + 1) * fout] if g > 1 else self.W,
+                                  in_shape, (fout,) + self.get_W_shape()[1:],
                                   subsample=self.stride, border_mode=border_mode,
-                                  filter_flip=self.flip_filters)
+                                  filter_flip=self.flip_filters) for k in range(g)]
+        conved = parts[0] if g == 1 else T.concatenate(parts, axis=1)
         return self._crop_same(conved, input) if crop else conved
 
     def _border_mode(self):
@@ -332,9 +354,9 @@ class Conv1DLayer(BaseConvLayer):
     def __init__(self, incoming, num_filters, filter_size, stride=1, pad=0,
                  untie_biases=False, W=init.GlorotUniform(), b=init.Constant(0.),
                  nonlinearity=nonlinearities.rectify, flip_filters=True,
-                 convolution=_conv1d_mc0, **kwargs):
+                 convolution=conv1d_mc0, num_groups=1, **kwargs):
         super().__init__(incoming, num_filters, filter_size, stride, pad, untie_biases, W,
-                         b, nonlinearity, flip_filters, n=1, **kwargs)
+                         b, nonlinearity, flip_filters, n=1, num_groups=num_groups, **kwargs)
         self.convolution = convolution
 
     def convolve(self, input, **kwargs):
@@ -362,9 +384,9 @@ class Conv2DLayer(BaseConvLayer):
     def __init__(self, incoming, num_filters, filter_size, stride=(1, 1), pad=0,
                  untie_biases=False, W=init.GlorotUniform(), b=init.Constant(0.),
                  nonlinearity=nonlinearities.rectify, flip_filters=True, convolution=conv2d,
-                 **kwargs):
+                 num_groups=1, **kwargs):
         super().__init__(incoming, num_filters, filter_size, stride, pad, untie_biases, W,
-                         b, nonlinearity, flip_filters, n=2, **kwargs)
+                         b, nonlinearity, flip_filters, n=2, num_groups=num_groups, **kwargs)
         self.convolution = convolution
 
     def convolve(self, input, **kwargs):
@@ -389,9 +411,9 @@ class Conv3DLayer(BaseConvLayer):
     def __init__(self, incoming, num_filters, filter_size, stride=(1, 1, 1), pad=0,
                  untie_biases=False, W=init.GlorotUniform(), b=init.Constant(0.),
                  nonlinearity=nonlinearities.rectify, flip_filters=True, convolution=conv3d,
-                 **kwargs):
+                 num_groups=1, **kwargs):
         super().__init__(incoming, num_filters, filter_size, stride, pad, untie_biases, W,
-                         b, nonlinearity, flip_filters, n=3, **kwargs)
+                         b, nonlinearity, flip_filters, n=3, num_groups=num_groups, **kwargs)
         self.convolution = convolution
 
     def convolve(self, input, **kwargs):
@@ -428,6 +450,7 @@ class TransposedConv2DLayer(BaseConvLayer):
     """
 
     _spatial_dims = 2  # TransposedConv3DLayer reuses this constructor with 3
+    _groups_supported = False
 
     def __init__(self, incoming, num_filters, filter_size, stride=(1, 1), crop=0,
                  untie_biases=False, W=init.GlorotUniform(), b=init.Constant(0.),
@@ -436,7 +459,7 @@ class TransposedConv2DLayer(BaseConvLayer):
         n = self._spatial_dims
         # output_size must be known before the base class computes shapes
         if output_size is not None and not isinstance(output_size, Variable):
-            output_size = as_tuple(output_size, n, int)
+            output_size = _int_tuple(output_size, n)
         self.output_size = output_size
         super().__init__(incoming, num_filters, filter_size, stride, crop, untie_biases, W,
                          b, nonlinearity, flip_filters, n=n, **kwargs)
@@ -560,10 +583,12 @@ class DilatedConv2DLayer(BaseConvLayer):
     ((3, 5, 3, 3), (None, 5, 16, 16))
     """
 
+    _groups_supported = False
+
     def __init__(self, incoming, num_filters, filter_size, dilation=(1, 1), pad=0,
                  untie_biases=False, W=init.GlorotUniform(), b=init.Constant(0.),
                  nonlinearity=nonlinearities.rectify, flip_filters=False, **kwargs):
-        self.dilation = as_tuple(dilation, 2, int)
+        self.dilation = _int_tuple(dilation, 2)
         super().__init__(incoming, num_filters, filter_size, 1, pad, untie_biases, W, b,
                          nonlinearity, flip_filters, n=2, **kwargs)
         del self.stride

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 
 from .. import utils
-from .base import MergeLayer, _layer_label
+from .base import Layer, MergeLayer, _layer_label
 from .input import InputLayer
 
 __all__ = ["get_all_layers", "get_output", "get_output_shape", "get_all_params",
@@ -25,6 +25,10 @@ def _as_layer_list(layer_or_layers):
 
 
 def _inputs_of(layer):
+    if isinstance(layer, InputLayer):
+        # An input layer has no inputs, whatever attributes it (or a mock
+        # made from it) carries.
+        return []
     if hasattr(layer, "input_layers"):
         return list(layer.input_layers)
     if hasattr(layer, "input_layer"):
@@ -114,6 +118,13 @@ def get_output(layer_or_layers, inputs=None, **kwargs):
     >>> get_output(l, np.array([[1., 2.]], 'float32')).eval(mode="py")
     array([[3.]], dtype=float32)
     """
+    if isinstance(inputs, dict):
+        for key in inputs:
+            # None stands for the input of a layer built from a shape
+            if key is not None and not isinstance(key, Layer):
+                raise TypeError(f"get_output(): the keys of the inputs dictionary must be "
+                                f"Layer instances (or None), got {type(key).__name__} "
+                                f"{key!r}")
     treat_as_input = list(inputs.keys()) if isinstance(inputs, dict) else []
     all_layers = get_all_layers(layer_or_layers, treat_as_input)
     outputs = {l: l.input_var for l in all_layers

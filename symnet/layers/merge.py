@@ -87,6 +87,17 @@ def autocrop_array_shapes(input_shapes, cropping):
     return [tuple(sh) for sh in zip(*per_axis)]
 
 
+def _check_early(layer):
+    """Fail at construction on mismatched input shapes, when they are known.
+
+    A duck-typed incoming (anything with an ``output_shape``) may carry a
+    placeholder instead of a shape tuple; then the check waits until
+    ``get_output_shape_for`` is called with real shapes.
+    """
+    if all(isinstance(sh, (tuple, list)) for sh in layer.input_shapes):
+        layer.get_output_shape_for(layer.input_shapes)
+
+
 def _first_known(sizes):
     return next((s for s in sizes if s is not None), None)
 
@@ -112,7 +123,10 @@ class ConcatLayer(MergeLayer):
         super().__init__(incomings, **kwargs)
         self.axis = axis
         self.cropping = None if cropping is None else list(cropping)
-        self.get_output_shape_for(self.input_shapes)  # fail early on mismatches
+        if self.cropping is not None and -len(self.cropping) <= axis < len(self.cropping):
+            # The concatenation axis is where sizes may differ: never crop it.
+            self.cropping[axis] = None
+        _check_early(self)
 
     def get_output_shape_for(self, input_shapes):
         input_shapes = autocrop_array_shapes(input_shapes, self.cropping)
@@ -159,7 +173,7 @@ class ElemwiseMergeLayer(MergeLayer):
         super().__init__(incomings, **kwargs)
         self.merge_function = merge_function
         self.cropping = cropping
-        self.get_output_shape_for(self.input_shapes)  # fail early on mismatches
+        _check_early(self)
 
     def get_output_shape_for(self, input_shapes):
         input_shapes = autocrop_array_shapes(input_shapes, self.cropping)

@@ -7,6 +7,8 @@ running-average variables, moves ``mean`` and ``inv_std`` towards them on
 every call of a compiled function; with ``deterministic=True`` it
 normalizes with the running averages instead.
 """
+import warnings
+
 from .. import init
 from .. import nonlinearities
 from .. import tensor as T
@@ -147,9 +149,12 @@ class BatchNormLayer(Layer):
         else:
             self.gamma = self.add_param(gamma, shape, "gamma", trainable=True,
                                         regularizable=True)
-        self.mean = self.add_param(mean, shape, "mean", trainable=False, regularizable=False)
+        # tagged batch_norm_stat, as in Lasagne: get_params(batch_norm_stat=True)
+        # finds the running statistics
+        self.mean = self.add_param(mean, shape, "mean", trainable=False, regularizable=False,
+                                   batch_norm_stat=True)
         self.inv_std = self.add_param(inv_std, shape, "inv_std", trainable=False,
-                                      regularizable=False)
+                                      regularizable=False, batch_norm_stat=True)
 
     def get_output_for(self, input, deterministic=False, batch_norm_use_averages=None,
                        batch_norm_update_averages=None, **kwargs):
@@ -237,10 +242,11 @@ class StandardizationLayer(Layer):
     Parameters
     ----------
     incoming : Layer or shape tuple
-    axes : 'auto', 'features', int or tuple of int
-        ``'auto'``: every axis after the second (each channel of each
+    axes : 'auto', 'spatial', 'features', int or tuple of int
+        ``'spatial'``: every axis after the second (each channel of each
         example separately, as in instance normalization); ``'features'``:
-        every axis after the first (layer normalization).
+        every axis after the first (layer normalization); ``'auto'``:
+        'spatial', or axis 1 for a 2-d input.
     epsilon : float
         Added to the variance before the square root.
 
@@ -258,16 +264,23 @@ class StandardizationLayer(Layer):
         super().__init__(incoming, **kwargs)
         ndim = len(self.input_shape)
         if axes == "auto":
+            # the spatial axes, or the features of an input without any
+            axes = tuple(range(2, ndim)) if ndim > 2 else (1,)
+        elif axes == "spatial":
             axes = tuple(range(2, ndim))
         elif axes == "features":
             axes = tuple(range(1, ndim))
         elif isinstance(axes, int):
             axes = (axes,)
+        elif isinstance(axes, str):
+            raise ValueError(f"{_layer_label(self)}: axes must be 'auto', 'spatial', "
+                             f"'features', an int or a tuple of ints, got {axes!r}")
         axes = tuple(axes)
         if not axes:
-            raise ValueError(f"{_layer_label(self)}: no axes to standardize over "
-                             f"for input shape {self.input_shape} (axes='auto' needs "
-                             f"at least 3 dimensions)")
+            # Lasagne computes it (every item is its own mean: all zeros)
+            warnings.warn(f"{_layer_label(self)}: no axes to standardize over for input "
+                          f"shape {self.input_shape} (axes={axes!r}); the output is all "
+                          f"zeros", stacklevel=2)
         for a in axes:
             if not -ndim <= a < ndim:
                 raise ValueError(f"{_layer_label(self)}: axis {a} is out of range for "

@@ -442,6 +442,19 @@ class GlobalPoolLayer(Layer):
         return self.pool_function(input.flatten(3), axis=2)
 
 
+_SPP_MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")
+
+
+def _reduce_region(region, mode):
+    """Pool a whole ``(batch, channels, rows, cols)`` region into one value per channel."""
+    if mode == "max":
+        return region.max(axis=(2, 3))
+    if mode == "sum":
+        return region.sum(axis=(2, 3))
+    # no padding inside a region, so both averages are the plain mean
+    return region.mean(axis=(2, 3))
+
+
 class SpatialPyramidPoolingLayer(Layer):
     """Spatial pyramid pooling: pool each channel into ``p x p`` bins for
     every ``p`` in ``pool_dims`` and concatenate, giving a fixed-size output
@@ -468,14 +481,15 @@ class SpatialPyramidPoolingLayer(Layer):
                  **kwargs):
         super().__init__(incoming, **kwargs)
         if len(self.input_shape) != 4:
-            raise ValueError(f"{_layer_label(self)}: expected a 4-d input, got input "
+            raise ValueError(f"{_layer_label(self)}: Expected 4 input dimensions, got input "
                              f"shape {self.input_shape}")
         if implementation not in ("fast", "kaiming"):
             raise ValueError(f"{_layer_label(self)}: implementation must be 'fast' or "
                              f"'kaiming', got {implementation!r}")
-        if any(s is None for s in self.input_shape[2:]):
-            raise ValueError(f"{_layer_label(self)} needs known spatial input sizes (the "
-                             f"pooling windows depend on them), got {self.input_shape}")
+        if mode not in _SPP_MODES:
+            raise ValueError(f"{_layer_label(self)}: Mode must be either 'max', "
+                             f"'average_inc_pad' or 'average_exc_pad'. Got {mode!r} "
+                             f"('sum' is accepted too)")
         self.pool_dims = list(pool_dims)
         self.mode = mode
         self.implementation = implementation
@@ -485,6 +499,13 @@ class SpatialPyramidPoolingLayer(Layer):
 
     def get_output_for(self, input, **kwargs):
         h, w = self.input_shape[2:]
+        if h is None or w is None:
+            # The windows depend on the spatial sizes: with sizes known only
+            # when the network runs, every bin is a reduction over a slice
+            # with symbolic bounds (p * p bins per level).
+            h, w = input.shape[2], input.shape[3]
+            return T.concatenate([self._binned(input, h, w, p) for p in self.pool_dims],
+                                 axis=2)
         levels = []
         for p in self.pool_dims:
             if self.implementation == "fast":
@@ -492,12 +513,26 @@ class SpatialPyramidPoolingLayer(Layer):
                 st = (max(1, h // p), max(1, w // p))
                 levels.append(pool_2d(input, ws=ws, stride=st, ignore_border=True,
                                       mode=self.mode).flatten(3))
-                continue
-            for i in range(p):
-                r0, r1 = (i * h) // p, -((-(i + 1) * h) // p)
-                for j in range(p):
-                    c0, c1 = (j * w) // p, -((-(j + 1) * w) // p)
-                    region = input[:, :, r0:r1, c0:c1]
-                    levels.append(pool_2d(region, ws=(r1 - r0, c1 - c0),
-                                          ignore_border=True, mode=self.mode).flatten(3))
+            else:
+                levels.append(self._binned(input, h, w, p))
         return T.concatenate(levels, axis=2)
+
+    def _binned(self, input, h, w, p):
+        """One pyramid level as ``p * p`` reductions over slices (sizes may be symbolic)."""
+        if self.implementation == "fast":
+            # windows of ceil(n / p) every floor(n / p) (at least 1), as the
+            # known-size path pools them (only reached with symbolic sizes)
+            def bounds(n, i):
+                start = i * T.maximum(n // p, 1)
+                return start, start + (n + p - 1) // p
+        else:
+            def bounds(n, i):
+                return (i * n) // p, -((-(i + 1) * n) // p)
+        bins = []
+        for i in range(p):
+            r0, r1 = bounds(h, i)
+            for j in range(p):
+                c0, c1 = bounds(w, j)
+                region = input[:, :, r0:r1, c0:c1]
+                bins.append(_reduce_region(region, self.mode).dimshuffle(0, 1, "x"))
+        return T.concatenate(bins, axis=2)

@@ -87,6 +87,10 @@ class _RecurrentBase(MergeLayer):
         if unroll_scan and input_shape[1] is None:
             raise ValueError(f"{type(self).__name__}: unroll_scan=True needs a known "
                              f"sequence length (input_shape[1]), got {input_shape}")
+        if unroll_scan and gradient_steps != -1:
+            raise ValueError(f"{type(self).__name__}: gradient_steps={gradient_steps} "
+                             f"cannot be used with unroll_scan=True (an unrolled loop is "
+                             f"not truncated); pass gradient_steps=-1")
 
     def _add_init(self, name, spec, shape):
         """The initial state as a parameter of ``(1,) + shape``, or None for a layer."""
@@ -153,6 +157,46 @@ class _RecurrentBase(MergeLayer):
         return x
 
 
+def _sole_input(layer, network, what):
+    """The one InputLayer that the sub-network ``network`` starts from."""
+    inputs = [l for l in helper.get_all_layers(network) if isinstance(l, InputLayer)]
+    if len(inputs) != 1:
+        raise ValueError(f"{type(layer).__name__}: {what} must have exactly one InputLayer "
+                         f"(it is applied to one tensor per step), got {len(inputs)}")
+    return inputs[0]
+
+
+def _check_maps(layer, input_to_hidden, hidden_to_hidden):
+    """Check the two maps of a CustomRecurrentLayer; return the unit shape.
+
+    Each map may be a network of any depth on one InputLayer; the state's
+    shape (past the batch axis) must be what input_to_hidden gives, what
+    hidden_to_hidden takes and what it gives back.
+    """
+    name = type(layer).__name__
+    _sole_input(layer, input_to_hidden, "input_to_hidden")
+    hh_in = tuple(_sole_input(layer, hidden_to_hidden, "hidden_to_hidden").output_shape)
+    in_out = tuple(input_to_hidden.output_shape)
+    hh_out = tuple(hidden_to_hidden.output_shape)
+    if hh_in[1:] != hh_out[1:]:
+        raise ValueError(f"{name}: hidden_to_hidden must map its input shape to itself "
+                         f"(past the batch axis), got {hh_in} -> {hh_out}")
+    if in_out[1:] != hh_out[1:]:
+        raise ValueError(f"{name}: the output shapes of input_to_hidden {in_out} and "
+                         f"hidden_to_hidden {hh_out} must match past the batch axis")
+    batch, steps = layer.input_shapes[0][:2]
+    if layer.precompute_input:
+        # input_to_hidden then sees all steps of all sequences at once
+        want = None if batch is None or steps is None else batch * steps
+        what = "batch_size * sequence_length (precompute_input=True)"
+    else:
+        want, what = batch, "batch_size (precompute_input=False)"
+    if in_out[0] is not None and want is not None and in_out[0] != want:
+        raise ValueError(f"{name}: input_to_hidden's output shape {in_out} must have None or "
+                         f"{want} = {what} as its first size")
+    return hh_out[1:]
+
+
 class CustomRecurrentLayer(_RecurrentBase):
     """A recurrent layer whose input and recurrent maps are any layers.
 
@@ -194,16 +238,7 @@ class CustomRecurrentLayer(_RecurrentBase):
         self.hidden_to_hidden = hidden_to_hidden
         self.nonlinearity = nonlinearity if nonlinearity is not None else \
             nonlinearities.identity
-        in_out = tuple(input_to_hidden.output_shape)
-        hh_in = tuple(hidden_to_hidden.input_shape)
-        hh_out = tuple(hidden_to_hidden.output_shape)
-        if hh_in[1:] != hh_out[1:]:
-            raise ValueError(f"{type(self).__name__}: hidden_to_hidden must map "
-                             f"its input shape to itself, got {hh_in} -> {hh_out}")
-        if in_out[1:] != hh_out[1:]:
-            raise ValueError(f"{type(self).__name__}: the output shapes of input_to_hidden "
-                             f"{in_out} and hidden_to_hidden {hh_out} must match")
-        self._unit_shape = hh_out[1:]
+        self._unit_shape = _check_maps(self, input_to_hidden, hidden_to_hidden)
         self.hid_init = self._add_init("hid_init", hid_init, self._unit_shape)
 
     def get_params(self, **tags):
@@ -260,14 +295,15 @@ class RecurrentLayer(CustomRecurrentLayer):
                  backwards=False, learn_init=False, gradient_steps=-1, grad_clipping=0,
                  unroll_scan=False, precompute_input=True, mask_input=None,
                  only_return_final=False, **kwargs):
-        shape = incoming.output_shape if isinstance(incoming, Layer) else incoming
-        name = kwargs.get("name")
+        shape = incoming if isinstance(incoming, tuple) else incoming.output_shape
+        # Lasagne's parameter names: 'input_to_hidden.W', 'hidden_to_hidden.W'
+        # (prefixed with the layer's name), so that the two W stay apart
+        prefix = f"{kwargs['name']}." if kwargs.get("name") else ""
         in_to_hid = DenseLayer(InputLayer((None,) + tuple(shape[2:])), num_units,
                                W=W_in_to_hid, b=b, nonlinearity=None,
-                               name=None if name is None else f"{name}.input_to_hidden")
+                               name=f"{prefix}input_to_hidden")
         hid_to_hid = DenseLayer(InputLayer((None, num_units)), num_units, W=W_hid_to_hid,
-                                b=None, nonlinearity=None,
-                                name=None if name is None else f"{name}.hidden_to_hidden")
+                                b=None, nonlinearity=None, name=f"{prefix}hidden_to_hidden")
         self.W_in_to_hid = in_to_hid.W
         self.W_hid_to_hid = hid_to_hid.W
         self.b = in_to_hid.b

@@ -2,8 +2,8 @@
 ``ReshapeLayer``, ``DimshuffleLayer``, ``PadLayer``, ``SliceLayer``."""
 import numpy as np
 
-from .. import tensor as T
 from ..graph.basic import Variable
+from ..theano_extensions import padding
 from .base import Layer, _layer_label
 
 __all__ = ["FlattenLayer", "flatten", "ReshapeLayer", "reshape", "DimshuffleLayer",
@@ -73,6 +73,9 @@ class ReshapeLayer(Layer):
             elif not isinstance(s, (int, np.integer)) or isinstance(s, bool):
                 raise ValueError(f"{_layer_label(self)}: `shape` must be a tuple of int "
                                  f"and/or [int], got {shape!r}")
+            elif s < -1:
+                raise ValueError(f"{_layer_label(self)}: `shape` sizes must be positive "
+                                 f"(or -1 for one inferred size), got {s} in {shape!r}")
         if sum(1 for s in shape if isinstance(s, (int, np.integer)) and s == -1) > 1:
             raise ValueError(f"{_layer_label(self)}: `shape` cannot contain multiple -1, "
                              f"got {shape!r}")
@@ -81,6 +84,8 @@ class ReshapeLayer(Layer):
         self.get_output_shape_for(self.input_shape)
 
     def get_output_shape_for(self, input_shape, **kwargs):
+        # A symbolic input size (e.g. ``x.shape[0]``) is unknown here.
+        input_shape = tuple(None if isinstance(s, Variable) else s for s in input_shape)
         out = list(self.shape)
         # sizes used to compare totals; an axis copied from an unknown input
         # axis cancels out, so both sides count it as 1
@@ -174,20 +179,6 @@ class DimshuffleLayer(Layer):
 dimshuffle = DimshuffleLayer
 
 
-def _widths(width, n):
-    """Per-axis (before, after) padding for the ``n`` padded axes."""
-    if isinstance(width, (int, np.integer)):
-        width = [width] * n
-    out = []
-    for w in width:
-        try:
-            lo, hi = w
-        except TypeError:
-            lo = hi = w
-        out.append((int(lo), int(hi)))
-    return out
-
-
 class PadLayer(Layer):
     """Pad the axes after ``batch_ndim`` with ``val``.
 
@@ -216,7 +207,7 @@ class PadLayer(Layer):
 
     def get_output_shape_for(self, input_shape):
         out = list(input_shape)
-        widths = _widths(self.width, len(input_shape) - self.batch_ndim)
+        widths = padding.pad_widths(self.width, len(input_shape) - self.batch_ndim)
         for k, (lo, hi) in enumerate(widths):
             axis = k + self.batch_ndim
             if out[axis] is not None:
@@ -224,19 +215,7 @@ class PadLayer(Layer):
         return tuple(out)
 
     def get_output_for(self, input, **kwargs):
-        widths = _widths(self.width, input.ndim - self.batch_ndim)
-        out_shape = [input.shape[i] for i in range(input.ndim)]
-        index = [slice(None)] * input.ndim
-        for k, (lo, hi) in enumerate(widths):
-            axis = k + self.batch_ndim
-            out_shape[axis] = out_shape[axis] + (lo + hi)
-            index[axis] = slice(lo, lo + input.shape[axis]) if hi else slice(lo, None)
-        # the input's dtype (Lasagne uses floatX, the same for float inputs)
-        if self.val:
-            out = T.alloc(T.cast(self.val, input.dtype), *out_shape)
-        else:
-            out = T.zeros(out_shape, dtype=input.dtype)
-        return T.set_subtensor(out[tuple(index)], input)
+        return padding.pad(input, self.width, self.val, self.batch_ndim)
 
 
 pad = PadLayer

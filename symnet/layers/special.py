@@ -1,7 +1,9 @@
 """Layers that transform their input elementwise or by a user function:
 ``NonlinearityLayer``, ``BiasLayer``, ``ScaleLayer``, ``standardize``,
 ``ExpressionLayer``, ``InverseLayer``, ``ParametricRectifierLayer``,
-``prelu``, ``RandomizedRectifierLayer`` and ``rrelu``."""
+``prelu``, ``RandomizedRectifierLayer`` and ``rrelu``; the spatial
+transformers (``TransformerLayer``, ``TPSTransformerLayer``) live in
+``transform.py`` and are exported here too, where Lasagne has them."""
 import numpy as np
 
 from .. import init
@@ -12,10 +14,11 @@ from ..utils import floatX
 from ..gradient import grad
 from ..random import get_rng
 from .base import Layer, MergeLayer, _layer_label
+from .transform import TransformerLayer, TPSTransformerLayer
 
 __all__ = ["NonlinearityLayer", "BiasLayer", "ScaleLayer", "standardize",
            "ExpressionLayer", "InverseLayer", "ParametricRectifierLayer", "prelu",
-           "RandomizedRectifierLayer", "rrelu", "TransformerLayer"]
+           "RandomizedRectifierLayer", "rrelu", "TransformerLayer", "TPSTransformerLayer"]
 
 
 def _shared_axes(layer, shared_axes, ndim):
@@ -282,6 +285,16 @@ class InverseLayer(MergeLayer):
         return grad(None, wrt=layer_in, known_grads={layer_out: input})
 
 
+def _is_numeric(x):
+    """A number or numpy array (bounds may also be symbolic, then unchecked)."""
+    return isinstance(x, (int, float, np.number, np.ndarray))
+
+
+def _same_bounds(lower, upper):
+    return _is_numeric(lower) and _is_numeric(upper) and bool(np.all(
+        np.asarray(lower) == np.asarray(upper)))
+
+
 class RandomizedRectifierLayer(Layer):
     """Leaky rectifier with random leakiness while training (RReLU).
 
@@ -308,7 +321,8 @@ class RandomizedRectifierLayer(Layer):
         super().__init__(incoming, **kwargs)
         from ..tensor.shared_randomstreams import RandomStreams
         self._srng = RandomStreams(get_rng().randint(1, 2147462579))
-        if not 0 <= lower <= upper:
+        if _is_numeric(lower) and _is_numeric(upper) and \
+                not np.all((0 <= np.asarray(lower)) & (np.asarray(lower) <= upper)):
             raise ValueError(f"{_layer_label(self)}: need 0 <= lower <= upper, got "
                              f"lower={lower}, upper={upper}")
         self.lower = lower
@@ -316,7 +330,8 @@ class RandomizedRectifierLayer(Layer):
         self.shared_axes = _shared_axes(self, shared_axes, len(self.input_shape))
 
     def get_output_for(self, input, deterministic=False, **kwargs):
-        if deterministic or self.upper == self.lower:
+        input = T.as_tensor_variable(input)
+        if deterministic or _same_bounds(self.lower, self.upper):
             slope = (self.upper + self.lower) / 2.0
             return T.maximum(input, 0) + slope * T.minimum(input, 0)
         sizes = tuple(1 if axis in self.shared_axes
@@ -341,107 +356,3 @@ def rrelu(layer, **kwargs):
     if getattr(layer, "nonlinearity", None) is not None:
         layer.nonlinearity = nonlinearities.identity
     return RandomizedRectifierLayer(layer, **kwargs)
-
-
-class TransformerLayer(MergeLayer):
-    """Spatial transformer: resample the input on an affinely moved grid.
-
-    A localization network predicts, per example, six numbers: the affine
-    map ``theta`` (2x3) from output to input coordinates, both in ``[-1,
-    1]``. The output is the input sampled there with bilinear interpolation
-    (Jaderberg et al. 2015, "Spatial Transformer Networks").
-
-    Parameters
-    ----------
-    incoming : Layer or shape tuple
-        The input, ``(batch, channels, rows, cols)``.
-    localization_network : Layer
-        Gives ``(batch, 6)``: ``theta`` in row-major order.
-    downsample_factor : float or pair of float
-        Output rows/cols are the input's divided by this.
-    border_mode : 'nearest', 'mirror' or 'wrap'
-        How points outside the input are read: the nearest border pixel, the
-        input mirrored at its borders, or the input repeated periodically.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from symnet.layers import InputLayer, DenseLayer, TransformerLayer, get_output
-    >>> l_in = InputLayer((None, 1, 3, 4))
-    >>> identity = np.array([1, 0, 0, 0, 1, 0], 'float32')
-    >>> l_loc = DenseLayer(l_in, 6, W=np.zeros((12, 6), 'float32'), b=identity,
-    ...                    nonlinearity=None)
-    >>> l_t = TransformerLayer(l_in, l_loc)
-    >>> img = np.arange(12, dtype='float32').reshape(1, 1, 3, 4)
-    >>> bool(np.allclose(get_output(l_t, img).eval(), img))
-    True
-    """
-
-    def __init__(self, incoming, localization_network, downsample_factor=1,
-                 border_mode="nearest", **kwargs):
-        super().__init__([incoming, localization_network], **kwargs)
-        from ..utils import as_tuple
-        self.downsample_factor = as_tuple(downsample_factor, 2)
-        if border_mode not in ("nearest", "mirror", "wrap"):
-            raise ValueError(f"{_layer_label(self)}: border_mode must be 'nearest', "
-                             f"'mirror' or 'wrap', got {border_mode!r}")
-        self.border_mode = border_mode
-        shape, loc = self.input_shapes
-        if len(shape) != 4:
-            raise ValueError(f"{_layer_label(self)}: the input must have 4 dimensions "
-                             f"(batch, channels, rows, cols), got shape {shape}")
-        if len(loc) != 2 or loc[1] != 6:
-            raise ValueError(f"{_layer_label(self)}: the localization network must give "
-                             f"shape (batch, 6), got {loc}")
-
-    def get_output_shape_for(self, input_shapes):
-        shape = input_shapes[0]
-        return tuple(shape[:2]) + tuple(
-            None if s is None else int(s // f)
-            for s, f in zip(shape[2:], self.downsample_factor))
-
-    def get_output_for(self, inputs, **kwargs):
-        input, theta = inputs
-        b, c, h, w = (input.shape[k] for k in range(4))
-        out_h, out_w = self.output_shape[2:]
-        dtype = theta.dtype
-        if out_h is None:
-            out_h = T.cast(T.floor(h / self.downsample_factor[0]), "int64")
-        if out_w is None:
-            out_w = T.cast(T.floor(w / self.downsample_factor[1]), "int64")
-        # output grid in [-1, 1] (a single row/column sits at -1, as linspace)
-        xs = T.cast(T.arange(out_w), dtype) * (2.0 / T.maximum(out_w - 1, 1)) - 1
-        ys = T.cast(T.arange(out_h), dtype) * (2.0 / T.maximum(out_h - 1, 1)) - 1
-        n = out_h * out_w
-        grid = T.stack([T.tile(xs, (out_h,)), T.repeat(ys, out_w),
-                        T.ones((n,), dtype=dtype)])          # (3, n)
-        src = T.dot(T.reshape(theta, (-1, 2, 3)), grid)      # (batch, 2, n)
-        x = (src[:, 0].flatten() + 1) / 2 * T.cast(w - 1, dtype)
-        y = (src[:, 1].flatten() + 1) / 2 * T.cast(h - 1, dtype)
-        x0f, y0f = T.floor(x), T.floor(y)
-        x1f, y1f = x0f + 1, y0f + 1
-        x0, x1 = self._border(x0f, w), self._border(x1f, w)
-        y0, y1 = self._border(y0f, h), self._border(y1f, h)
-        # rows of the (batch * rows * cols, channels) image table
-        flat = input.dimshuffle(0, 2, 3, 1).reshape((-1, c))
-        base = T.repeat(T.arange(b) * (h * w), n)
-        out = 0
-        for yi, xi, wgt in ((y0, x0, (x1f - x) * (y1f - y)), (y1, x0, (x1f - x) * (y - y0f)),
-                            (y0, x1, (x - x0f) * (y1f - y)), (y1, x1, (x - x0f) * (y - y0f))):
-            out = out + wgt.dimshuffle(0, "x") * flat[base + yi * w + xi]
-        out = T.reshape(out, (b, out_h, out_w, c))
-        return out.dimshuffle(0, 3, 1, 2).astype(input.dtype)
-
-    def _border(self, coord, size):
-        """Integer pixel index for float coordinate ``coord`` per border_mode."""
-        size_f = T.cast(size, coord.dtype)
-        if self.border_mode == "nearest":
-            coord = T.clip(coord, 0, size_f - 1)
-        elif self.border_mode == "wrap":
-            coord = coord % size_f
-        else:  # mirror: period 2 * (size - 1), folded back onto [0, size - 1]
-            period = T.maximum(2 * (size_f - 1), 1)
-            coord = coord % period
-            coord = T.switch(coord > size_f - 1, period - coord, coord)
-            coord = T.clip(coord, 0, size_f - 1)
-        return T.cast(coord, "int64")

@@ -325,3 +325,41 @@ def test_conv3d(fs, stride, pad, flip):
         assert out.shape[2:] == tuple(-(-n // st) for n, st in zip((5, 6, 5), s))
     else:
         assert out.shape == ref.shape
+
+
+@pytest.mark.parametrize("cls,n", [(Conv1DLayer, 1), (Conv2DLayer, 2), (Conv3DLayer, 3)])
+def test_grouped_convolution(cls, n):
+    # num_groups=3: filters 3k..3k+2 see input channels 2k, 2k+1 only, which
+    # is the convolution of each channel group with its filter group
+    shape = (2, 6) + (5, 6, 4)[:n]
+    x = np.random.RandomState(0).rand(*shape).astype("float32")
+    l_in = InputLayer((None,) + shape[1:])
+    grouped = cls(l_in, 9, 3, num_groups=3, nonlinearity=None, b=None)
+    assert grouped.W.get_value().shape == (9, 2) + (3,) * n
+    W = grouped.W.get_value()
+    out = run(grouped, x)
+    for k in range(3):
+        part = cls(InputLayer((None, 2) + shape[2:]), 3, 3, nonlinearity=None, b=None,
+                   W=W[3 * k:3 * k + 3])
+        np.testing.assert_allclose(out[:, 3 * k:3 * k + 3], run(part, x[:, 2 * k:2 * k + 2]),
+                                   rtol=1e-5, atol=1e-5)
+
+
+def test_grouped_convolution_errors():
+    with pytest.raises(ValueError, match=r"num_groups \(2\) must evenly divide the number "
+                                         r"of input channels \(3\)"):
+        Conv1DLayer((2, 3, 4), 2, 3, num_groups=2)
+    with pytest.raises(ValueError, match=r"num_groups \(2\) must evenly divide the number "
+                                         r"of filters \(3\)"):
+        Conv1DLayer((2, 4, 4), 3, 3, num_groups=2)
+    with pytest.raises(ValueError, match="num_groups must be positive, got -3"):
+        Conv1DLayer((2, 3, 4), 1, 3, num_groups=-3)
+    with pytest.raises(NotImplementedError, match="does not support grouped convolutions"):
+        TransposedConv2DLayer((2, 4, 5, 5), 2, 3, num_groups=2)
+
+
+def test_numpy_integer_sizes():
+    l = Conv2DLayer((2, 3, 8, 8), np.int64(4), np.empty((3, 3)).shape, stride=np.int32(2))
+    assert l.filter_size == (3, 3) and l.stride == (2, 2)
+    assert all(type(v) is int for v in l.filter_size + l.stride)
+    assert l.output_shape == (2, 4, 3, 3)

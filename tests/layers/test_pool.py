@@ -219,8 +219,30 @@ def test_spatial_pyramid_pooling():
     ref = np.concatenate([x.reshape(2, 3, p, 8 // p, p, 8 // p).mean(axis=(3, 5))
                           .reshape(2, 3, p * p) for p in (4, 2, 1)], axis=2)
     np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="known spatial input sizes"):
-        SpatialPyramidPoolingLayer(InputLayer((None, 3, None, 8)))
+
+
+@pytest.mark.parametrize("implementation", ["fast", "kaiming"])
+@pytest.mark.parametrize("mode", ["max", "average_exc_pad", "sum"])
+def test_spatial_pyramid_pooling_unknown_sizes(implementation, mode):
+    # Spatial sizes known only at run time give the same bins as known ones.
+    x = rand(2, 3, 17, 13)
+    known = SpatialPyramidPoolingLayer(InputLayer((None, 3, 17, 13)), [3, 2, 1], mode=mode,
+                                       implementation=implementation)
+    unknown = SpatialPyramidPoolingLayer(InputLayer((None, None, None, None)), [3, 2, 1],
+                                         mode=mode, implementation=implementation)
+    assert unknown.output_shape == (None, None, 14)
+    out = run(unknown, x)
+    assert out.shape == (2, 3, 14)
+    np.testing.assert_allclose(out, run(known, x), rtol=1e-5, atol=1e-5)
+
+
+def test_spatial_pyramid_pooling_errors():
+    with pytest.raises(ValueError, match=r"SpatialPyramidPoolingLayer: Expected 4 input "
+                                         r"dimensions, got input shape \(10, 20, 30\)"):
+        SpatialPyramidPoolingLayer((10, 20, 30))
+    with pytest.raises(ValueError, match="Mode must be either 'max', 'average_inc_pad' or "
+                                         "'average_exc_pad'. Got 'median'"):
+        SpatialPyramidPoolingLayer((None, 3, 8, 8), mode="median")
 
 
 def test_signal_pool_namespace():
