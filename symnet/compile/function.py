@@ -7,6 +7,7 @@ pipeline); hand it to the backend's linker.  Calling the result checks the
 arguments, runs the graph, and only then writes all updates at once, so a
 call that raises leaves every shared variable unchanged.
 """
+import collections
 import time
 import warnings
 from collections import OrderedDict
@@ -229,7 +230,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     mode_obj = get_mode(mode)
     fgraph = FunctionGraph(in_vars + shared_vars, outs + [e for _, e in upd])
     t1 = time.perf_counter()
-    stats = mode_obj.rewrite(fgraph, profile=profile)
+    work, passes = collections.Counter(), []
+    stats = mode_obj.rewrite(fgraph, profile=profile, work=work, passes=passes)
     t2 = time.perf_counter()
     from ..backend.registry import linker_for
     thunk = linker_for(mode_obj.linker)(fgraph, mode_obj)
@@ -237,6 +239,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     fn = Function(specs, in_vars, shared_vars, outs, upd, fgraph, thunk, single,
                   allow_input_downcast, name, mode_obj, out_borrow)
     fn.rewrite_stats = stats
+    fn.rewrite_work = dict(work)      # node visits, rewrites tried and applied
+    fn.rewrite_passes = passes        # (pass, seconds, work) in order
     fn.profile = {"build": t1 - t0, "rewrite": t2 - t1, "link": t3 - t2}
     if profile:
         fn.profile_report = _profile_text(fn)
@@ -248,6 +252,8 @@ def _profile_text(fn):
              f"link {fn.profile['link']:.3f}s, {len(fn.fgraph.apply_nodes)} nodes"]
     for name, n in sorted((fn.rewrite_stats or {}).items(), key=lambda kv: -kv[1]):
         lines.append(f"  {name}: {n}")
+    for name, secs, done in getattr(fn, "rewrite_passes", ()):
+        lines.append(f"  pass {name}: {secs:.3f}s, {done.get('node_visits', 0)} node visits")
     return "\n".join(lines)
 
 

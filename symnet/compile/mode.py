@@ -56,8 +56,10 @@ class Mode:
     def requiring(self, *tags):
         return self.including(*tags)
 
-    def rewrite(self, fgraph, profile=None):
-        """Apply this mode's rewrites to ``fgraph`` in place; returns stats."""
+    def rewrite(self, fgraph, profile=None, work=None, passes=None):
+        """Apply this mode's rewrites to ``fgraph`` in place; returns stats.
+        ``work`` and ``passes`` receive work counters and per-pass times
+        (see ``symnet.graph.rewriting.rewrite_graph``)."""
         if self.optimizer is None:
             return {}
         try:
@@ -65,7 +67,7 @@ class Mode:
         except ImportError:  # rewrites not built yet
             return {}
         return rewrite_graph(fgraph, optimizer=self.optimizer, include=self.include,
-                             exclude=self.exclude)
+                             exclude=self.exclude, work=work, passes=passes)
 
     def __eq__(self, other):
         return isinstance(other, Mode) and self._key() == other._key()

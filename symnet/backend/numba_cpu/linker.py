@@ -65,6 +65,7 @@ from ...configdefaults import config
 from ...graph.basic import Constant
 from ..py.linker import PyLinker, node_error
 from ..registry import kernel_for, register_kernel, register_linker, warn_fallback
+from .budget import RunBudget
 
 __all__ = ["NumbaLinker", "Ctx", "FASTMATH", "FALLBACK_FAMILIES", "FALLBACK_OPS", "nb_type",
            "literal", "SUPPORTED_DTYPES", "driver_op", "KERNEL_HEAD", "tune_malloc"]
@@ -243,6 +244,8 @@ class _Run:
         self.hoisted = []
         self.members = {node}
         self.accumulators = set()     # outputs of the reductions in the run
+        self.budget = RunBudget()     # cut where one kernel would grow too big
+        self.budget.add(node)
 
 
 # reductions a run can carry as an accumulator (max/min need NaN and
@@ -250,14 +253,14 @@ class _Run:
 _RUN_REDUCE_KINDS = ("sum", "prod")
 
 
-def _domain(var):
+def _domain(var, memo=None):
     """The loop domain of an elementwise result: per axis, a static size or
     the (variable, axis) its size is read from."""
     from ...tensor.rewriting.shape import _size_source
-    return tuple(_size_source(var, j) for j in range(var.type.ndim))
+    return tuple(_size_source(var, j, memo) for j in range(var.type.ndim))
 
 
-def _run_member(node):
+def _run_member(node, memo=None):
     """The domain of ``node`` if it may be in a run, else None."""
     from ...tensor.ops.elemwise import Elemwise
     if not isinstance(node.op, Elemwise) or len(node.outputs) != 1:
@@ -268,7 +271,7 @@ def _run_member(node):
         return None
     if any(v.type.ndim not in (0, nd) for v in node.inputs):
         return None
-    return _domain(out)
+    return _domain(out, memo)
 
 
 def _run_reduction(node, run):
@@ -288,6 +291,7 @@ def _loop_runs(order, fgraph, parallel=False):
     one node each)."""
     items = []
     run = None
+    memo = {}     # size sources met so far: a deep chain is walked once
 
     def close():
         if run is not None:
@@ -296,17 +300,20 @@ def _loop_runs(order, fgraph, parallel=False):
         if parallel:
             items.append(node)
             continue
-        key = _run_member(node)
+        key = _run_member(node, memo)
         uses_run = run is not None and any(v.owner in run.members for v in node.inputs)
         uses_acc = run is not None and any(v in run.accumulators for v in node.inputs)
         if run is not None and not uses_acc:
-            if key is not None and key == run.key:
+            fits = run.budget.fits(node)
+            if fits and key is not None and key == run.key:
                 run.nodes.append(node)
                 run.members.add(node)
+                run.budget.add(node)
                 continue
-            if _run_reduction(node, run):
+            if fits and _run_reduction(node, run):
                 run.nodes.append(node)
                 run.members.add(node)
+                run.budget.add(node)
                 run.accumulators.add(node.outputs[0])
                 continue
             if key is None and not uses_run:
