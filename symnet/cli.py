@@ -4,11 +4,14 @@
 perceptron of Lasagne's ``mnist.py`` example (dropout, two ReLU layers,
 softmax), trains it with Nesterov momentum on the handwritten digits bundled
 with symnet (or on MNIST from a directory), prints the training loss,
-validation loss and validation accuracy of every epoch, and ends with the
+validation loss and validation accuracy of every epoch (with the tier that
+ran its steps: ``py`` while a tiered compile runs, see
+``symnet.compile.tiered``), and ends with the
 line ``test accuracy: XX.XX %``. The parameters are saved to
 ``OUT/params.npz`` (``numpy.savez``, no pickle) and, when matplotlib is
 installed, the learning curve to ``OUT/learning_curve.png``. The same
-``--seed`` gives the same numbers.
+``--seed`` gives the same numbers (from the same tier: steps run on py while
+a tiered compile runs may differ from numba's in the last digits).
 
 Examples
 --------
@@ -266,6 +269,7 @@ def train(args, out=None):
     import symnet
     import symnet.tensor as T
     from . import layers, objectives, updates, random as srandom
+    from .compile.tiered import describe_tiers, tier_counts
 
     try:
         # Before training, so a bad --out costs seconds, not a whole run.
@@ -334,6 +338,7 @@ def train(args, out=None):
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         t_epoch = time.perf_counter()
+        calls = tier_counts(train_fn)     # which tier (py while compiling) ran
         bar = _progress(n_batches, f"epoch {epoch}/{args.epochs}", args.progress)
         train_err = 0.0
         for xb, yb in iterate_minibatches(X_train, y_train, args.batch_size, shuffle=True,
@@ -347,7 +352,8 @@ def train(args, out=None):
         history.append((train_err / n_batches, val_err, val_acc))
         print(f"epoch {epoch}/{args.epochs}  training loss {train_err / n_batches:.6f}  "
               f"validation loss {val_err:.6f}  validation accuracy {100 * val_acc:.2f} %  "
-              f"({time.perf_counter() - t_epoch:.2f} s)", file=out, flush=True)
+              f"({time.perf_counter() - t_epoch:.2f} s, "
+              f"{describe_tiers(train_fn, calls)})", file=out, flush=True)
         if not np.isfinite(train_err):
             raise CLIError(f"training diverged at epoch {epoch} (loss is {train_err}); "
                            f"try a smaller --lr than {args.lr}")

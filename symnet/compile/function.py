@@ -233,8 +233,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     work, passes = collections.Counter(), []
     stats = mode_obj.rewrite(fgraph, profile=profile, work=work, passes=passes)
     t2 = time.perf_counter()
-    from ..backend.registry import linker_for
-    thunk = linker_for(mode_obj.linker)(fgraph, mode_obj)
+    from .tiered import make_thunk
+    thunk = make_thunk(fgraph, mode_obj, name)
     t3 = time.perf_counter()
     fn = Function(specs, in_vars, shared_vars, outs, upd, fgraph, thunk, single,
                   allow_input_downcast, name, mode_obj, out_borrow)
@@ -297,6 +297,17 @@ class Function:
         fresh = getattr(thunk, "fresh_outputs", None) or (False,) * len(fgraph.outputs)
         self._check_out = [not f for f in fresh[: self._n_out]]
         self._plain = not updates and not any(self._check_out)
+
+    @property
+    def tier(self):
+        """The backend that ran the last call (``'py'`` while a tiered
+        function's compile runs; see ``symnet.compile.tiered``), or that
+        will run the first."""
+        last = getattr(self.thunk, "last_tier", None)
+        if last is not None:
+            return last
+        return (getattr(self.thunk, "tier", None) or getattr(self.thunk, "backend", None)
+                or self.mode.linker)
 
     @property
     def source(self):

@@ -26,10 +26,15 @@ class Mode:
         numba only: large elementwise loops run on all cores (``prange``).
         Off by default: a loop pays for its threads only past some hundred
         thousand elements, and parallel kernels take longer to compile.
+    tiered : bool or None
+        numba only: run calls on the py backend while the kernels compile in
+        the background (True), never (False), or when the compile would be
+        slow, unless ``SYMNET_TIERED`` says otherwise (None; see
+        ``symnet.compile.tiered``).
     """
 
     def __init__(self, linker="numba", optimizer="default", include=(), exclude=(),
-                 parallel=False):
+                 parallel=False, tiered=None):
         if linker in ("c", "cvm", "vm", "c|py", "cvm_nogc"):
             linker = "numba"
         self.linker = linker
@@ -37,21 +42,23 @@ class Mode:
         self.include = tuple(include)
         self.exclude = tuple(exclude)
         self.parallel = bool(parallel)
+        self.tiered = None if tiered is None else bool(tiered)
 
     @property
     def backend(self):
         return self.linker
 
     def _key(self):
-        return (self.linker, self.optimizer, self.include, self.exclude, self.parallel)
+        return (self.linker, self.optimizer, self.include, self.exclude, self.parallel,
+                self.tiered)
 
     def including(self, *tags):
         return Mode(self.linker, self.optimizer, self.include + tags, self.exclude,
-                    self.parallel)
+                    self.parallel, self.tiered)
 
     def excluding(self, *names):
         return Mode(self.linker, self.optimizer, self.include, self.exclude + names,
-                    self.parallel)
+                    self.parallel, self.tiered)
 
     def requiring(self, *tags):
         return self.including(*tags)
@@ -77,6 +84,8 @@ class Mode:
 
     def __repr__(self):
         par = ", parallel=True" if self.parallel else ""
+        if self.tiered is not None:
+            par += f", tiered={self.tiered}"
         return (f"Mode(linker={self.linker!r}, optimizer={self.optimizer!r}, "
                 f"include={self.include}, exclude={self.exclude}{par})")
 
@@ -103,7 +112,8 @@ def get_mode(mode):
     found = _resolve(mode)
     forced = os.environ.get("SYMNET_FORCE_BACKEND")
     if forced and found.linker == "py":
-        found = Mode(forced, found.optimizer, found.include, found.exclude, found.parallel)
+        found = Mode(forced, found.optimizer, found.include, found.exclude, found.parallel,
+                     found.tiered)
     return found
 
 
