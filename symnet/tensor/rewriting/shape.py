@@ -109,10 +109,9 @@ def _size_source(x, j, memo=None):
 
 def _trace_size(x, j, memo, path):
     while True:  # a loop, not recursion: chains may be long
-        if memo is not None:
-            if (x, j) in memo:
-                return memo[(x, j)]
-            path.append((x, j))
+        if memo is not None and (x, j) in memo:
+            return memo[(x, j)]
+        path.append((x, j))
         size = x.type.shape[j]
         if size is not None:
             return size
