@@ -165,6 +165,11 @@ class TieredThunk:
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     thunk = self.linker.make_thunk()
+                    # kernels of a warm cache load on their first call: load
+                    # them here, so the switch never makes a call wait
+                    for kernel in list(getattr(self.linker, "kernels", {}).values()):
+                        if hasattr(kernel, "load"):
+                            kernel.load()
                 self._warnings = caught
                 # ``make_thunk`` may itself fall back to py (with a warning)
                 self._tier_name = getattr(thunk, "backend", self.backend)

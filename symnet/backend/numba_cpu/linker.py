@@ -667,7 +667,11 @@ class _LazyKernel:
         self.linker, self.kname, self.body = linker, kname, body
 
     def __call__(self, *args):
-        return self.linker._load_kernel(self.kname, self.body)(*args)
+        return self.load()(*args)
+
+    def load(self):
+        """Import the kernel now (tiered execution does so in the background)."""
+        return self.linker._load_kernel(self.kname, self.body)
 
 
 # glibc's mallopt parameters (malloc.h) and the values the driver sets.
