@@ -120,7 +120,8 @@ def test_mode_flag_and_environment(monkeypatch):
     assert m != Mode("numba") and "tiered=False" in repr(m)
 
 
-def test_py_mode_is_never_tiered():
+def test_py_mode_is_never_tiered(monkeypatch):
+    monkeypatch.delenv("SYMNET_FORCE_BACKEND", raising=False)   # CI's numba run
     x = T.vector("x")
     f = symnet.function([x], x + 1, mode=Mode("py", tiered=True))
     assert not isinstance(f.thunk, TieredThunk) and f.tier == "py"

@@ -13,22 +13,7 @@ from symnet.backend.numba_cpu import budget
 from symnet.backend.numba_cpu.linker import NumbaLinker
 from symnet.compile.mode import Mode
 from symnet.graph.fg import FunctionGraph
-
-
-def _chain(depth):
-    x = T.vector("x")
-    y = x
-    for _ in range(depth):
-        y = T.tanh(y) * 0.5 + 0.1
-    c = T.sum(y)
-    return [x], [c, symnet.grad(c, x)]
-
-
-def _wide(terms):
-    x = T.vector("x")
-    y = sum(T.tanh(x * float(i + 1)) for i in range(terms))
-    c = T.sum(y)
-    return [x], [c, symnet.grad(c, x)]
+from deep_graphs import chain, wide_sum
 
 
 def _updates(n):
@@ -51,7 +36,7 @@ def _size(text):
     return n_args, statements, stores
 
 
-@pytest.mark.parametrize("graph", [lambda: _chain(120), lambda: _wide(120),
+@pytest.mark.parametrize("graph", [lambda: chain(120), lambda: wide_sum(120),
                                    lambda: _updates(80)], ids=["chain", "wide", "updates"])
 def test_no_kernel_passes_the_budget(graph):
     linker = _linker(*graph())
@@ -67,8 +52,8 @@ def test_no_kernel_passes_the_budget(graph):
 
 
 def test_deep_chain_is_a_few_kernels_repeated():
-    small = _linker(*_chain(100))
-    deep = _linker(*_chain(400))
+    small = _linker(*chain(100))
+    deep = _linker(*chain(400))
     # only the pieces at the ends may differ with the depth
     assert len(deep.kernel_texts) <= 8 and \
         len(set(deep.kernel_texts) - set(small.kernel_texts)) <= 2
@@ -101,7 +86,7 @@ def test_run_budget_counts():
 def test_cut_runs_compute_the_same(monkeypatch):
     # a tiny budget cuts the chain into many kernels: values must not change
     monkeypatch.setattr(budget, "KERNEL_BUDGET", {"ops": 8, "nodes": 3, "args": 6})
-    ins, outs = _chain(12)
+    ins, outs = chain(12)
     f = symnet.function(ins, outs, mode=Mode("numba", tiered=False))
     assert len(re.findall(r"= k\d+\(", f.thunk.linker.driver_source)) >= 8
     a = np.linspace(-1, 1, 7).astype("float32")

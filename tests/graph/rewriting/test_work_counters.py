@@ -10,29 +10,11 @@ import symnet
 import symnet.tensor as T
 from symnet.compile.mode import Mode
 from symnet.graph.fg import FunctionGraph
+from deep_graphs import chain, wide_sum
 from symnet.tensor.rewriting import shape as shape_rw
 
 COUNTERS = ("node_visits", "rewrite_attempts", "rewrites_applied", "replacements",
             "nodes_pruned")
-
-
-def _chain(depth):
-    """``y = tanh(y) * 0.5 + 0.1``, ``depth`` links, with its gradient
-    (about ten nodes a link)."""
-    x = T.vector("x")
-    y = x
-    for _ in range(depth):
-        y = T.tanh(y) * 0.5 + 0.1
-    c = T.sum(y)
-    return [x], [c, symnet.grad(c, x)]
-
-
-def _wide(terms):
-    """A Python ``sum()`` of ``tanh(x * c)`` terms with its gradient."""
-    x = T.vector("x")
-    y = sum(T.tanh(x * float(i + 1)) for i in range(terms))
-    c = T.sum(y)
-    return [x], [c, symnet.grad(c, x)]
 
 
 def _work(build, n):
@@ -54,13 +36,13 @@ def _assert_linear(per_node):
 
 
 def test_chain_work_is_linear():
-    sizes = [_work(_chain, d) for d in (100, 1000, 3000)]
+    sizes = [_work(chain, d) for d in (100, 1000, 3000)]
     assert [s for s, _ in sizes][-1] > 29_000
     _assert_linear(sizes)
 
 
 def test_wide_sum_work_is_linear():
-    _assert_linear([_work(_wide, t) for t in (100, 1000)])
+    _assert_linear([_work(wide_sum, t) for t in (100, 1000)])
 
 
 @pytest.fixture
@@ -83,7 +65,7 @@ def test_size_walks_are_linear(trace_steps):
     totals = []
     for terms in (100, 1000):
         trace_steps.clear()
-        fg = FunctionGraph(*_wide(terms))
+        fg = FunctionGraph(*wide_sum(terms))
         Mode("numba").rewrite(fg)
         from symnet.backend.numba_cpu.linker import NumbaLinker
         NumbaLinker(fg, Mode("numba"))      # groups runs by their size sources
@@ -107,7 +89,7 @@ def test_size_source_memo_answers_like_the_walk():
 
 
 def test_profile_reports_every_pass():
-    f = symnet.function(*_chain(10), mode="py", profile=True)
+    f = symnet.function(*chain(10), mode="py", profile=True)
     names = [name for name, _, _ in f.rewrite_passes]
     assert names == ["simplify", "fuse_elemwise", "cleanup", "inplace_elemwise"]
     for name, seconds, done in f.rewrite_passes:
