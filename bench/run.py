@@ -21,6 +21,9 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# Step times must be the compiled code's: no tiered execution (py while the
+# kernels compile) unless asked for; W9 measures both with explicit modes.
+os.environ.setdefault("SYMNET_TIERED", "0")
 sys.path.insert(0, os.path.dirname(HERE))
 
 from bench import peers  # noqa: E402
