@@ -162,15 +162,14 @@ class TieredThunk:
         t0 = time.perf_counter()
         with self._progress:
             try:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    thunk = self.linker.make_thunk()
-                    # kernels of a warm cache load on their first call: load
-                    # them here, so the switch never makes a call wait
-                    for kernel in list(getattr(self.linker, "kernels", {}).values()):
-                        if hasattr(kernel, "load"):
-                            kernel.load()
-                self._warnings = caught
+                # (warnings are not caught here: ``catch_warnings`` would swap
+                # the whole process's filters while the compile runs)
+                thunk = self.linker.make_thunk()
+                # kernels of a warm cache load on their first call: load
+                # them here, so the switch never makes a call wait
+                for kernel in list(getattr(self.linker, "kernels", {}).values()):
+                    if hasattr(kernel, "load"):
+                        kernel.load()
                 # ``make_thunk`` may itself fall back to py (with a warning)
                 self._tier_name = getattr(thunk, "backend", self.backend)
                 self._compiled = thunk
@@ -185,12 +184,8 @@ class TieredThunk:
         return self._tier_name if self._compiled is not None else "py"
 
     def _settle(self):
-        """Once the compile ended: replay its warnings here (a background
-        thread's warnings would not reach the user's filters), raise its
-        error under SYMNET_STRICT, else warn and stay on py."""
-        for w in getattr(self, "_warnings", ()):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        self._warnings = ()
+        """Once the compile ended with an error: raise it in the caller's
+        thread under SYMNET_STRICT, else warn (once) and stay on py."""
         if self._error is not None:
             exc, self._error = self._error, None
             if config.strict:
@@ -200,8 +195,7 @@ class TieredThunk:
                           f"running on the py backend", RuntimeWarning, stacklevel=4)
 
     def __call__(self, *args):
-        if self._done.is_set() and (self._error is not None or
-                                    getattr(self, "_warnings", ())):
+        if self._error is not None and self._done.is_set():
             self._settle()
         fn = self._compiled
         tier = "py" if fn is None else self._tier_name
