@@ -2,6 +2,7 @@
 numba kernels compile in the background, then on the compiled code, with
 the same outputs and shared updates as either backend alone; the mode flag
 and SYMNET_TIERED; compile failures; the progress message."""
+import io
 import re
 import threading
 
@@ -28,7 +29,8 @@ def gate(monkeypatch):
         assert event.wait(120), "the test never opened the gate"
         return original(self)
     monkeypatch.setattr(NumbaLinker, "make_thunk", gated)
-    return event
+    yield event
+    event.set()          # let compiles the test left waiting finish
 
 
 def _build(mode):
@@ -177,6 +179,17 @@ def test_slow_compile_says_so_once(monkeypatch, capsys):
     assert re.search(r"still compiling 1 numba kernel \((0|1) from the cache\) for "
                      r"function 'slowpoke'", err), err
     np.testing.assert_allclose(f(np.ones(2, "float32")), np.e + 1, rtol=1e-6)
+
+
+def test_train_prints_the_tier_of_each_epoch(gate, monkeypatch, tmp_path):
+    from symnet import cli
+    monkeypatch.setenv("SYMNET_TIERED", "1")
+    args = cli.build_parser().parse_args(["train", "--epochs", "2", "--width", "8",
+                                          "--no-progress", "--out", str(tmp_path)])
+    out = io.StringIO()
+    cli.train(args, out=out)
+    epochs = [ln for ln in out.getvalue().splitlines() if ln.startswith("epoch")]
+    assert len(epochs) == 2 and all(ln.endswith(" s, py)") for ln in epochs), epochs
 
 
 def test_describe_tiers():
