@@ -94,19 +94,6 @@ def _normalize(result, node):
     return [(o, n) for o, n in pairs if n is not None and n is not o]
 
 
-_TENSOR = []
-
-
-def _tensor_classes():
-    """``(TensorType, TensorConstant)``, imported once (symnet.tensor imports
-    this package; an import statement per folded node costs a module lookup)."""
-    if not _TENSOR:
-        from ...tensor.type import TensorType
-        from ...tensor.variable import TensorConstant
-        _TENSOR.extend((TensorType, TensorConstant))
-    return _TENSOR
-
-
 class EquilibriumDriver:
     """Apply local rewrites (plus merge and constant folding) to a fixed point.
 
@@ -285,7 +272,8 @@ class EquilibriumDriver:
         op = node.op
         if getattr(op, "nondeterministic", False) or not op.do_constant_folding(node):
             return False
-        TensorType, TensorConstant = _tensor_classes()
+        from ...tensor.type import TensorType
+        from ...tensor.variable import TensorConstant
         if not all(isinstance(o.type, TensorType) for o in node.outputs):
             return False
         values = [i.data for i in node.inputs]
