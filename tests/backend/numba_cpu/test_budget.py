@@ -101,3 +101,24 @@ def test_cut_runs_compute_the_same(monkeypatch):
     c, g = f(a)
     np.testing.assert_allclose(c, y.sum(), rtol=1e-5)
     np.testing.assert_allclose(g, grad, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("limits", [{"ops": 2, "nodes": 2, "args": 3},
+                                    {"ops": 5, "nodes": 3, "args": 4}])
+def test_cut_runs_with_sums_and_broadcasts_match_py(monkeypatch, limits):
+    # full sums ride in a run's loop; a tiny budget leaves some of them, and
+    # some broadcast inputs, to the next piece or a kernel of their own
+    monkeypatch.setattr(budget, "KERNEL_BUDGET", limits)
+    x, w = T.matrix("x"), T.vector("w")
+    h = T.tanh(x * w + 0.5)
+    g = T.exp(-h * h) * w - x
+    loss = T.sum(h ** 2) + T.sum(g) * T.sum(T.exp(x))
+    outs = [loss, h * g, symnet.grad(loss, w)]
+    rng = np.random.RandomState(0)
+    args = [rng.randn(5, 3).astype("float32"), rng.randn(3).astype("float32")]
+    nb = symnet.function([x, w], outs, mode=Mode("numba", tiered=False))
+    assert "# fused:" in nb.source
+    ref = symnet.function([x, w], outs, mode=Mode("py"))
+    for got, want in zip(nb(*args), ref(*args)):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-5)
