@@ -21,16 +21,21 @@ from symnet.tensor.shared_randomstreams import RandomStreams
 
 @pytest.fixture
 def gate(monkeypatch):
-    """Hold every numba compile until the test sets the returned Event."""
+    """Hold every numba compile until the test sets the returned Event;
+    compiles still held when the test ends are abandoned."""
     event = threading.Event()
+    over = []
     original = NumbaLinker.make_thunk
 
     def gated(self):
         assert event.wait(120), "the test never opened the gate"
+        if over:
+            raise RuntimeError("the test ended before this compile")
         return original(self)
     monkeypatch.setattr(NumbaLinker, "make_thunk", gated)
     yield event
-    event.set()          # let compiles the test left waiting finish
+    over.append(True)
+    event.set()
 
 
 def _build(mode):
