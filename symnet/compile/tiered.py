@@ -22,6 +22,10 @@ When it is on (``Mode(tiered=...)``, else ``SYMNET_TIERED``):
   test suite runs with ``SYMNET_TIERED=0`` (``tests/conftest.py``) so that
   a numba test never silently tests ``py``; the tiering tests ask for it.
 
+The compile thread is not a daemon: a script that ends before its compile
+waits for it at exit, so the kernels reach the cache and the next run starts
+on compiled code.
+
 ``f.tier`` is the tier of the last call (``'py'`` or the backend's name),
 ``f.thunk.calls`` counts calls per tier, ``wait_compiled(f)`` blocks until
 the compiled tier is in place.
