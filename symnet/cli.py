@@ -4,11 +4,14 @@
 perceptron of Lasagne's ``mnist.py`` example (dropout, two ReLU layers,
 softmax), trains it with Nesterov momentum on the handwritten digits bundled
 with symnet (or on MNIST from a directory), prints the training loss,
-validation loss and validation accuracy of every epoch, and ends with the
+validation loss and validation accuracy of every epoch (with the tier that
+ran its steps: ``py`` while a tiered compile runs, see
+``symnet.compile.tiered``), and ends with the
 line ``test accuracy: XX.XX %``. The parameters are saved to
 ``OUT/params.npz`` (``numpy.savez``, no pickle) and, when matplotlib is
 installed, the learning curve to ``OUT/learning_curve.png``. The same
-``--seed`` gives the same numbers.
+``--seed`` gives the same numbers (from the same tier: steps run on py while
+a tiered compile runs may differ from numba's in the last digits).
 
 Examples
 --------
@@ -270,6 +273,7 @@ def train(args, out=None):
     import symnet.tensor as T
     from . import layers, objectives, updates, random as srandom
     from .distributed.job import make_job
+    from .compile.tiered import describe_tiers, tier_counts
 
     try:
         # Before training, so a bad --out costs seconds, not a whole run.
@@ -357,6 +361,7 @@ def train(args, out=None):
     start = time.perf_counter()
     for epoch in range(first_epoch, args.epochs + 1):
         t_epoch = time.perf_counter()
+        calls = tier_counts(train_fn)     # which tier (py while compiling) ran
         shuffle_rng = job.begin_epoch(epoch)
         bar = _progress(n_batches, f"epoch {epoch}/{args.epochs}", args.progress and job.is_root)
         train_err = 0.0
@@ -374,7 +379,8 @@ def train(args, out=None):
         history.append((train_err / n_batches, val_err, val_acc))
         print(f"epoch {epoch}/{args.epochs}  training loss {train_err / n_batches:.6f}  "
               f"validation loss {val_err:.6f}  validation accuracy {100 * val_acc:.2f} %  "
-              f"({time.perf_counter() - t_epoch:.2f} s)", file=out, flush=True)
+              f"({time.perf_counter() - t_epoch:.2f} s, "
+              f"{describe_tiers(train_fn, calls)})", file=out, flush=True)
         if epoch == first_epoch and profiling:
             print("(profile of the training step; its first call, which also loads the "
                   "kernels, is left out)", file=out)

@@ -1,6 +1,6 @@
 """Shared pytest setup: make ``tests/oracles.py`` importable both as
 ``tests.oracles`` and ``oracles``, and restore global config after each test
-(tests may reassign ``config.floatX``)."""
+(tests may reassign ``config.floatX``); tiered execution is off by default."""
 import os
 import sys
 
@@ -10,6 +10,10 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 for _p in (_HERE, os.path.dirname(_HERE)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
+
+# Tests of the numba backend must run numba code from their first call:
+# tiered execution (symnet.compile.tiered) is off unless a test asks for it.
+os.environ.setdefault("SYMNET_TIERED", "0")
 
 
 @pytest.fixture(autouse=True)

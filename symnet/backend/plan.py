@@ -63,16 +63,27 @@ class Run:
     ``hoisted`` are nodes met inside the run that depend on none of it,
     run before it."""
 
-    def __init__(self, node, key):
+    def __init__(self, node, key, budget=None):
         self.nodes = [node]
         self.key = key
         self.hoisted = []
         self.members = {node}
         self.accumulators = set()     # outputs of the reductions in the run
+        # what the run has used of the backend's kernel size budget (None:
+        # unbounded); see numba_cpu/budget.py for why runs are cut
+        self.budget = budget() if budget is not None else None
+        if self.budget is not None:
+            self.budget.add(node)
+
+    def fits(self, node):
+        """Whether ``node`` may join without passing the size budget."""
+        return self.budget is None or self.budget.fits(node)
 
     def add(self, node, accumulator=False):
         self.nodes.append(node)
         self.members.add(node)
+        if self.budget is not None:
+            self.budget.add(node)
         if accumulator:
             self.accumulators.add(node.outputs[0])
 
@@ -187,14 +198,15 @@ def _last_use(fgraph, steps):
     return last
 
 
-def _domain(var):
+def _domain(var, memo=None):
     """The loop domain of an elementwise result: per axis, a static size or
-    the (variable, axis) its size is read from."""
+    the (variable, axis) its size is read from (``memo`` remembers the size
+    sources met so far, so a deep chain is walked once)."""
     from ..tensor.rewriting.shape import _size_source
-    return tuple(_size_source(var, j) for j in range(var.type.ndim))
+    return tuple(_size_source(var, j, memo) for j in range(var.type.ndim))
 
 
-def _run_member(node, value_ok):
+def _run_member(node, value_ok, memo=None):
     """The domain of ``node`` if it may be in a run, else None."""
     from ..tensor.ops.elemwise import Elemwise
     if not isinstance(node.op, Elemwise) or len(node.outputs) != 1:
@@ -205,7 +217,7 @@ def _run_member(node, value_ok):
         return None
     if any(v.type.ndim not in (0, nd) for v in node.inputs):
         return None
-    return _domain(out)
+    return _domain(out, memo)
 
 
 def _run_reduction(node, run, value_ok):
@@ -224,10 +236,11 @@ def _tensor(var):
     return hasattr(t, "dtype") and hasattr(t, "ndim") and hasattr(t, "shape")
 
 
-def _steps(order, fuse, max_run, value_ok):
+def _steps(order, fuse, max_run, value_ok, budget=None):
     """``order`` regrouped into nodes and ``Run``s of two or more nodes."""
     items = []
     run = None
+    memo = {}
 
     def close():
         if run is None:
@@ -241,8 +254,9 @@ def _steps(order, fuse, max_run, value_ok):
         if not fuse:
             items.append(node)
             continue
-        key = _run_member(node, value_ok)
-        full = max_run is not None and run is not None and len(run.nodes) >= max_run
+        key = _run_member(node, value_ok, memo)
+        full = run is not None and ((max_run is not None and len(run.nodes) >= max_run)
+                                    or not run.fits(node))
         uses_run = run is not None and any(v.owner in run.members for v in node.inputs)
         uses_acc = run is not None and any(v in run.accumulators for v in node.inputs)
         if run is not None and not uses_acc and not full:
@@ -256,14 +270,14 @@ def _steps(order, fuse, max_run, value_ok):
                 run.hoisted.append(node)
                 continue
         close()
-        run = Run(node, key) if key is not None else None
+        run = Run(node, key, budget) if key is not None else None
         if run is None:
             items.append(node)
     close()
     return items
 
 
-def build_plan(fgraph, fuse=True, max_run=None, value_ok=None):
+def build_plan(fgraph, fuse=True, max_run=None, value_ok=None, budget=None):
     """The plan of the rewritten ``fgraph``.
 
     Parameters
@@ -277,6 +291,10 @@ def build_plan(fgraph, fuse=True, max_run=None, value_ok=None):
     value_ok : callable or None
         ``value_ok(var)``: whether the backend's loops handle ``var``'s type
         (e.g. its dtypes); default: any tensor.
+    budget : callable or None
+        Makes a fresh size budget per run (an object with ``fits(node)`` and
+        ``add(node)``, e.g. ``numba_cpu.budget.RunBudget``); a node that
+        does not fit starts a new run.
 
     Examples
     --------
@@ -290,5 +308,5 @@ def build_plan(fgraph, fuse=True, max_run=None, value_ok=None):
     order = fgraph.toposort()
     if max_run is None:
         max_run = MAX_RUN
-    steps = _steps(order, fuse, max_run, value_ok or _tensor)
+    steps = _steps(order, fuse, max_run, value_ok or _tensor, budget)
     return Plan(fgraph, order, steps)

@@ -61,13 +61,18 @@ class Mode:
     nan_guard : bool or NanGuard
         Check every node's outputs for NaN/Inf (see ``symnet.compile.nanguardmode``);
         an error names the first node that produced one.  Off: no cost at all.
+    tiered : bool or None
+        numba only: run calls on the py backend while the kernels compile in
+        the background (True), never (False), or when the compile would be
+        slow, unless ``SYMNET_TIERED`` says otherwise (None; see
+        ``symnet.compile.tiered``).
     """
 
     #: set by ``function(profile=True)`` on its private copy of the mode
     profile = False
 
     def __init__(self, linker="numba", optimizer="default", include=(), exclude=(),
-                 parallel=False, nan_guard=False):
+                 parallel=False, nan_guard=False, tiered=None):
         if linker in _THEANO_LINKERS:
             _announce(linker, f"Theano's linker {linker!r} runs on symnet's numba backend "
                               f"(say linker='numba' to silence this)")
@@ -83,6 +88,7 @@ class Mode:
         if nan_guard is True:
             nan_guard = NanGuard()
         self.nan_guard = nan_guard or None
+        self.tiered = None if tiered is None else bool(tiered)
 
     @property
     def step_hooks(self):
@@ -103,7 +109,7 @@ class Mode:
 
     def _key(self):
         return (type(self), self.linker, self.optimizer, self.include, self.exclude,
-                self.parallel, self.nan_guard, self.profile)
+                self.parallel, self.nan_guard, self.profile, self.tiered)
 
     def including(self, *tags):
         return self._copy(include=self.include + tags)
@@ -114,13 +120,15 @@ class Mode:
     def requiring(self, *tags):
         return self.including(*tags)
 
-    def rewrite(self, fgraph, profile=None):
-        """Apply this mode's rewrites to ``fgraph`` in place; returns stats."""
+    def rewrite(self, fgraph, profile=None, work=None, passes=None):
+        """Apply this mode's rewrites to ``fgraph`` in place; returns stats.
+        ``work`` and ``passes`` receive work counters and per-pass times
+        (see ``symnet.graph.rewriting.rewrite_graph``)."""
         if self.optimizer is None:
             return {}
         from ..graph.rewriting import rewrite_graph
         return rewrite_graph(fgraph, optimizer=self.optimizer, include=self.include,
-                             exclude=self.exclude)
+                             exclude=self.exclude, work=work, passes=passes)
 
     def __eq__(self, other):
         return isinstance(other, Mode) and self._key() == other._key()
@@ -132,6 +140,8 @@ class Mode:
         par = ", parallel=True" if self.parallel else ""
         if self.nan_guard:
             par += f", nan_guard={self.nan_guard!r}"
+        if self.tiered is not None:
+            par += f", tiered={self.tiered}"
         return (f"{type(self).__name__}(linker={self.linker!r}, optimizer={self.optimizer!r}, "
                 f"include={self.include}, exclude={self.exclude}{par})")
 

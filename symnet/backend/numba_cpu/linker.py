@@ -46,6 +46,7 @@ from ..plan import build_plan
 from ..py.linker import PyLinker, node_error
 from ..registry import register_linker
 from . import codegen, njit_driver
+from .budget import RunBudget
 from .codegen import (DRIVER_FILE, FASTMATH, KERNEL_HEAD, SUPPORTED_DTYPES, Ctx,  # noqa: F401
                       is_tensor, kernel_module, literal, nb_type)
 from .dispatch import FALLBACK_FAMILIES, FALLBACK_OPS, driver_op, load_families  # noqa: F401
@@ -79,7 +80,7 @@ class NumbaLinker:
         self.fgraph = fgraph
         self.mode = mode
         parallel = getattr(mode, "parallel", False)
-        self.plan = build_plan(fgraph, fuse=not parallel, value_ok=is_tensor)
+        self.plan = build_plan(fgraph, fuse=not parallel, value_ok=is_tensor, budget=RunBudget)
         self.order = self.plan.order
         self._py = None
         src = self.code = codegen.generate(self.plan, mode)
@@ -230,7 +231,11 @@ class _LazyKernel:
         self.linker, self.kname, self.body = linker, kname, body
 
     def __call__(self, *args):
-        return self.linker._load_kernel(self.kname, self.body)(*args)
+        return self.load()(*args)
+
+    def load(self):
+        """Import the kernel now (tiered execution does so in the background)."""
+        return self.linker._load_kernel(self.kname, self.body)
 
 
 # glibc's mallopt parameters (malloc.h) and the values the driver sets.

@@ -19,6 +19,12 @@ private copy of the graph.  The pipeline, for ``optimizer='default'``:
 ``fast_compile``, whole tags; ``exclude`` removes rewrites by name or tag.
 The result is ``{rewrite_name: times_fired}`` (``fn.rewrite_stats``).
 
+Work and time: ``work`` (a Counter) receives the equilibrium driver's work
+counters (see ``equilibrium``) and the node visits of the global passes
+(which find the Counter as ``fgraph.rewrite_work`` while they run);
+``passes`` (a list) receives one ``(pass name, seconds, work done)`` per
+pass, which ``function(..., profile=True)`` prints.
+
 Examples
 --------
 >>> import symnet, symnet.tensor as T
@@ -31,6 +37,7 @@ Examples
 (1, 1)
 """
 import collections
+import time
 
 from .db import (REGISTRY, GlobalRewrite, LocalRewrite, RewriteTypeError,  # noqa: F401
                  register_global, register_local, select)
@@ -38,7 +45,7 @@ from .equilibrium import FOLD_LIMIT, EquilibriumDriver, check_replacement  # noq
 
 __all__ = ["rewrite_graph", "register_local", "register_global", "REGISTRY",
            "LocalRewrite", "GlobalRewrite", "RewriteTypeError", "check_replacement",
-           "EquilibriumDriver", "PHASES"]
+           "EquilibriumDriver", "PHASES", "count_visits"]
 
 #: the default pipeline: (phase name, tags, kind)
 PHASES = (
@@ -54,7 +61,8 @@ register_local("fast_compile", "merge", name="merge")(None)
 register_local("fast_compile", "constant_folding", name="constant_folding")(None)
 
 
-def rewrite_graph(fgraph, optimizer="default", include=(), exclude=()):
+def rewrite_graph(fgraph, optimizer="default", include=(), exclude=(), work=None,
+                  passes=None):
     """Rewrite ``fgraph`` in place; return ``{rewrite_name: times_fired}``.
 
     Parameters
@@ -65,8 +73,13 @@ def rewrite_graph(fgraph, optimizer="default", include=(), exclude=()):
         Tags or names of optional rewrites to add.
     exclude : tuple of str
         Tags or names of rewrites to switch off.
+    work : collections.Counter, optional
+        Receives the work counters of every pass.
+    passes : list, optional
+        Receives ``(pass name, seconds, {counter: work done})`` per pass.
     """
     stats = collections.Counter()
+    work = collections.Counter() if work is None else work
     if optimizer is None:
         return {}
     if optimizer not in ("default", "fast_compile", "fast_run", "FAST_RUN"):
@@ -77,26 +90,51 @@ def rewrite_graph(fgraph, optimizer="default", include=(), exclude=()):
     merge = not ({"merge", "fast_compile"} & excluded)
     fold = not ({"constant_folding", "fast_compile"} & excluded)
 
-    def local(tags):
+    def timed(name, run):
+        before, t0 = collections.Counter(work), time.perf_counter()
+        run()
+        if passes is not None:
+            done = collections.Counter(work)
+            done.subtract(before)
+            passes.append((name, time.perf_counter() - t0, +done))
+
+    def local(tags, name="equilibrium"):
         rws = [rw for rw in select(tags, include, exclude)
                if isinstance(rw, LocalRewrite) and rw.fn is not None]
-        EquilibriumDriver(fgraph, rws, stats, merge=merge, fold=fold).run()
+        driver = EquilibriumDriver(fgraph, rws, stats, merge=merge, fold=fold, work=work)
+        timed(name, driver.run)
 
     def global_(tags):
         for rw in select(tags, include, exclude):
             if isinstance(rw, GlobalRewrite):
-                n = rw.fn(fgraph)
-                if n:
-                    stats[rw.name] += int(n)
+                timed(rw.name, lambda rw=rw: _run_global(rw, fgraph, stats, work))
 
     if optimizer == "fast_compile":
         extra = tuple(t for t in include if t not in ("fusion", "inplace"))
-        local(extra)
+        local(extra, "fast_compile")
         global_(tuple(t for t in include if t in ("fusion", "inplace")))
         return dict(stats)
     for phase, tags, kind in PHASES:
         if kind == "global":
             global_(tags)
         elif phase != "cleanup" or stats.get("fuse_elemwise"):
-            local(tags + include)
+            local(tags + include, phase)
     return dict(stats)
+
+
+def count_visits(fgraph, n):
+    """Add ``n`` to the node visits of the ``rewrite_graph`` running a
+    global pass on ``fgraph`` (nothing outside one)."""
+    work = getattr(fgraph, "rewrite_work", None)
+    if work is not None:
+        work["node_visits"] += n
+
+
+def _run_global(rw, fgraph, stats, work):
+    fgraph.rewrite_work = work      # where the pass counts its node visits
+    try:
+        n = rw.fn(fgraph)
+    finally:
+        del fgraph.rewrite_work
+    if n:
+        stats[rw.name] += int(n)

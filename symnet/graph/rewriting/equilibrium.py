@@ -17,6 +17,14 @@ Two rewrites are built into the driver because they need its state:
   replaced by a ``TensorConstant``; outputs over ``FOLD_LIMIT`` elements are
   not folded unless an input was already that big, so graphs do not bloat.
 
+The driver counts its work in ``work`` (a Counter, shared by every pass of
+one ``rewrite_graph``): ``node_visits`` (nodes taken off the worklist),
+``rewrite_attempts`` (local rewrites called), ``rewrites_applied``
+(rewrites, merges and folds that changed the graph) and the graph events
+it saw (``nodes_imported``, ``nodes_pruned``, ``replacements``).  Each is
+bounded by a constant times the number of nodes: tests assert that they
+grow linearly with the graph, which timings on a busy machine cannot show.
+
 Ops with ``nondeterministic = True`` (random draws) are never merged or
 folded.  Every replacement is type-checked first (``check_replacement``); a
 rewrite proposing another dtype, ndim or a contradicting static shape is
@@ -34,6 +42,9 @@ __all__ = ["EquilibriumDriver", "check_replacement", "FOLD_LIMIT"]
 
 #: largest folded constant (elements) unless an input was that big already
 FOLD_LIMIT = 10_000
+
+#: FunctionGraph event -> the work counter it increments
+_EVENTS = {"import": "nodes_imported", "prune": "nodes_pruned", "replace": "replacements"}
 
 
 def check_replacement(name, old, new):
@@ -94,11 +105,14 @@ class EquilibriumDriver:
         Receives ``{rewrite_name: times_fired}``.
     merge, fold : bool
         Run merging / constant folding.
+    work : collections.Counter, optional
+        Receives the work counters (see the module docstring).
     """
 
-    def __init__(self, fgraph, rewrites, stats, merge=True, fold=True):
+    def __init__(self, fgraph, rewrites, stats, merge=True, fold=True, work=None):
         self.fgraph = fgraph
         self.stats = stats
+        self.work = collections.Counter() if work is None else work
         self.merge = merge
         self.fold = fold
         # dispatch tables: op class -> rewrites; (Elemwise class, scalar name) -> rewrites
@@ -128,6 +142,7 @@ class EquilibriumDriver:
             self.queue.append(node)
 
     def _listen(self, event, payload):
+        self.work[_EVENTS[event]] += 1
         if event == "import":
             self._push(payload)
         elif event == "replace":
@@ -144,6 +159,7 @@ class EquilibriumDriver:
         for node in fg.toposort():
             self._push(node)
         budget = 50 * (len(fg.apply_nodes) + 100)
+        work = self.work
         fg.attach_listener(self._listen)
         try:
             while self.queue:
@@ -151,6 +167,7 @@ class EquilibriumDriver:
                 self.queued.discard(node)
                 if node not in fg.apply_nodes:
                     continue
+                work["node_visits"] += 1
                 budget -= 1
                 if budget < 0:
                     warnings.warn("rewriting did not reach a fixed point; stopping "
@@ -193,6 +210,7 @@ class EquilibriumDriver:
         if self.fold and self._fold(node):
             return
         for rw in self._candidates(node):
+            self.work["rewrite_attempts"] += 1
             result = rw.fn(self.fgraph, node)
             if not result:
                 continue
@@ -204,6 +222,7 @@ class EquilibriumDriver:
             for old, new in pairs:
                 self._replace(old, new, rw.name)
             self.stats[rw.name] += 1
+            self.work["rewrites_applied"] += 1
             return
 
     def _input_key(self, v):
@@ -242,6 +261,7 @@ class EquilibriumDriver:
             for old, new in zip(node.outputs, other.outputs):
                 self._replace(old, new, "merge")
             self.stats["merge"] += 1
+            self.work["rewrites_applied"] += 1
             return True
         self.seen[key] = node
         return False
@@ -278,4 +298,5 @@ class EquilibriumDriver:
         for old, new in zip(node.outputs, news):
             self._replace(old, new, "constant_folding")
         self.stats["constant_folding"] += 1
+        self.work["rewrites_applied"] += 1
         return True

@@ -33,7 +33,8 @@ only client, so no reader runs after the write.
 import numpy as np
 
 from ...graph.basic import Constant
-from ...graph.rewriting import check_replacement, register_global, register_local
+from ...graph.rewriting import (check_replacement, count_visits, register_global,
+                                register_local)
 from ..ops.elemwise import (SCALAR_OPS, Cast, Composite, DimShuffle, Elemwise,
                             dimshuffle)
 from .basic import elemwise_input, fit_type, is_const, scalar_name, single_client
@@ -219,7 +220,8 @@ def local_elemwise_alloc(fgraph, node):
     broadcasts the scalar instead of reading a filled array (one pass over
     memory less, and no allocation)."""
     from ..ops.shape import Alloc
-    from .shape import _entry_source, _size_source
+    from .shape import _entry_source, _size_source, size_memo
+    memo = size_memo(fgraph)
     out = _out(node)
     nd = out.ndim
     for k, v in enumerate(node.inputs):
@@ -232,9 +234,10 @@ def local_elemwise_alloc(fgraph, node):
         others = [u for j, u in enumerate(node.inputs) if j != k and u.ndim == nd]
 
         def given(axis, size):
-            want = _entry_source(size)
+            want = _entry_source(size, memo)
             return want is not None and any(
-                u.type.shape[axis] != 1 and _size_source(u, axis) == want for u in others)
+                u.type.shape[axis] != 1 and _size_source(u, axis, memo) == want
+                for u in others)
         if not all(given(a, s_) for a, s_ in enumerate(shape)):
             continue
         ins = list(node.inputs)
@@ -318,6 +321,7 @@ def fuse_elemwise(fgraph):
     clients = fgraph.clients
     assigned = set()
     groups = []
+    visits = len(order)
     for root in reversed(order):
         if root in assigned or not _fusable(root):
             continue
@@ -329,6 +333,7 @@ def fuse_elemwise(fgraph):
         nd = _out(root).ndim
         while stack:  # an explicit worklist: no recursion over graphs
             v = stack.pop()
+            visits += 1
             p = v.owner
             if p is None or p in group or p in assigned or not _fusable(p) \
                     or v.ndim != nd:
@@ -376,18 +381,21 @@ def fuse_elemwise(fgraph):
         check_replacement("fuse_elemwise", root_out, new)
         fgraph.replace(root_out, new, reason="fuse_elemwise")
         n += 1
+    count_visits(fgraph, visits)
     return n
 
 
 # -- in-place ----------------------------------------------------------------------
 
-def destroyable(fgraph, v, node):
+def destroyable(fgraph, v, node, inputs=None):
     """Whether ``node`` may overwrite ``v`` (see the module docstring).
 
     Reads only the ops' declarations: an output its op does not declare a
     view (``view_map``) is a buffer of its own (tests/test_op_declarations.py
-    checks every op's declarations against its ``perform``)."""
-    if v.owner is None or isinstance(v, Constant) or v in fgraph.inputs:
+    checks every op's declarations against its ``perform``); ``inputs``, a
+    set of ``fgraph.inputs``, saves a scan of that list."""
+    if v.owner is None or isinstance(v, Constant) or \
+            v in (fgraph.inputs if inputs is None else inputs):
         return False
     if v.index in v.owner.op.view_map:
         return False
@@ -400,19 +408,22 @@ def inplace_elemwise(fgraph):
     """Mark Elemwise and IncSubtensor nodes in-place where it is safe."""
     from ..ops.indexing import IncSubtensor
     n = 0
-    for node in fgraph.toposort():
+    order = fgraph.toposort()
+    count_visits(fgraph, len(order))
+    inputs = set(fgraph.inputs)
+    for node in order:
         op = node.op
         out = _out(node) if len(node.outputs) == 1 else None
         if isinstance(op, Elemwise) and op.inplace is None:
             for k, v in enumerate(node.inputs):
                 if v.dtype == out.dtype and v.broadcastable == out.broadcastable \
-                        and destroyable(fgraph, v, node):
+                        and destroyable(fgraph, v, node, inputs):
                     new = Elemwise(op.scalar_op, inplace=k).make_node(*node.inputs)
                     break
             else:
                 continue
         elif isinstance(op, IncSubtensor) and not op.inplace:
-            if not destroyable(fgraph, node.inputs[0], node):
+            if not destroyable(fgraph, node.inputs[0], node, inputs):
                 continue
             new = IncSubtensor(op.idx_list, op.set_instead_of_inc, inplace=True) \
                 .make_node(*node.inputs)

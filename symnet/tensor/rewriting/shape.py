@@ -6,6 +6,8 @@ reduction is read from its inputs' sizes (``infer_shape``), so ``x`` itself
 need not be computed just to learn its shape; reshapes of reshapes become
 one reshape and reshapes to the shape a value already has vanish.
 """
+import weakref
+
 import numpy as np
 
 from ...graph.rewriting import register_local
@@ -89,11 +91,27 @@ def local_reshape_reshape(fgraph, node):
     return [fit_type(node.op(x.owner.inputs[0], shp), node.outputs[0])]
 
 
-def _size_source(x, j):
+def _size_source(x, j, memo=None):
     """A canonical name for the size of axis ``j`` of ``x``: an int when
     static, else ``(variable, axis)`` traced up through Elemwise, DimShuffle
-    and reductions (which keep the sizes of their inputs)."""
+    and reductions (which keep the sizes of their inputs).
+
+    ``memo`` (a dict kept by the caller while the graph does not change)
+    remembers every ``(variable, axis)`` on the way: asking about each node
+    of a deep chain then costs the chain once, not once per node."""
+    path = []
+    found = _trace_size(x, j, memo, path)
+    if memo is not None:
+        for key in path:
+            memo[key] = found
+    return found
+
+
+def _trace_size(x, j, memo, path):
     while True:  # a loop, not recursion: chains may be long
+        if memo is not None and (x, j) in memo:
+            return memo[(x, j)]
+        path.append((x, j))
         size = x.type.shape[j]
         if size is not None:
             return size
@@ -117,26 +135,42 @@ def _size_source(x, j):
             return (x, j)
 
 
-def _entry_source(s):
+_MEMOS = weakref.WeakKeyDictionary()
+
+
+def size_memo(fgraph):
+    """The ``_size_source`` memo kept for ``fgraph`` while it is rewritten.
+
+    Rewrites replace a variable only by one of the same value, so a size
+    recorded as equal to another stays true after any later replacement
+    (at worst it names a variable no longer in the graph, and a comparison
+    that could have matched does not): the memo never needs clearing."""
+    memo = _MEMOS.get(fgraph)
+    if memo is None:
+        memo = _MEMOS[fgraph] = {}
+    return memo
+
+
+def _entry_source(s, memo=None):
     """``_size_source`` of a shape-vector entry (a constant or Shape_i)."""
     while s.owner is not None and isinstance(s.owner.op, Elemwise) \
             and s.owner.op.scalar_op.name == "cast":
         s = s.owner.inputs[0]
     if s.owner is not None and isinstance(s.owner.op, Shape_i):
-        return _size_source(s.owner.inputs[0], s.owner.op.i)
+        return _size_source(s.owner.inputs[0], s.owner.op.i, memo)
     return _const_int(s)
 
 
-def _same_shape(x, shp):
+def _same_shape(x, shp, memo=None):
     """Whether the target shape vector ``shp`` is known to be ``x``'s shape."""
     if shp.owner is not None and isinstance(shp.owner.op, Shape):
         w = shp.owner.inputs[0]
         return w.ndim == x.ndim and all(
-            _size_source(w, j) == _size_source(x, j) for j in range(x.ndim))
+            _size_source(w, j, memo) == _size_source(x, j, memo) for j in range(x.ndim))
     if shp.owner is not None and isinstance(shp.owner.op, MakeVector):
         if len(shp.owner.inputs) != x.ndim:
             return False
-        return all(_entry_source(s) == _size_source(x, j)
+        return all(_entry_source(s, memo) == _size_source(x, j, memo)
                    for j, s in enumerate(shp.owner.inputs))
     return False
 
@@ -154,6 +188,6 @@ def local_useless_reshape(fgraph, node):
     if x.ndim != out.ndim:
         return None
     static = None not in x.type.shape and x.type.shape == out.type.shape
-    if static or _same_shape(x, shp):
+    if static or _same_shape(x, shp, size_memo(fgraph)):
         return [fit_type(x, out)]
     return None

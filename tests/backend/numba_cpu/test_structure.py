@@ -15,7 +15,7 @@ from symnet.graph.fg import FunctionGraph
 
 PKG = os.path.dirname(os.path.abspath(dispatch.__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(PKG)))
-INFRA = {"__init__", "linker", "codegen", "cache", "dispatch", "njit_driver", "trust"}
+INFRA = {"__init__", "linker", "codegen", "cache", "dispatch", "njit_driver", "trust", "budget"}
 
 
 def _family_files():

@@ -1,0 +1,83 @@
+"""The size budget of one generated loop kernel.
+
+numba's compile time grows faster than a function's length: a fused loop of
+50 chained ``tanh(y) * 0.5 + 0.1`` links (150 scalar ops, 100 arguments,
+50 results in one loop body) took about 25 s to compile, while a loop of
+a few links takes well under a second.  So a run of elementwise nodes that
+``linker._loop_runs`` would compute in one loop is cut into pieces, each
+within ``KERNEL_BUDGET``: a piece costs at most a pass over memory more than
+one giant loop, and compile time stays bounded per kernel.
+
+Cut at fixed sizes, a long repetitive graph (a 2,000-deep chain and its
+gradient, 300 parameters updated the same way) gives pieces whose source
+texts are identical; the linker keeps one kernel per distinct text and the
+cache compiles it once, so such a graph compiles a handful of small kernels
+whatever its depth.
+
+Examples
+--------
+>>> b = RunBudget()
+>>> b.limits == KERNEL_BUDGET
+True
+"""
+
+from ...graph.basic import Constant
+
+__all__ = ["KERNEL_BUDGET", "RunBudget", "node_ops"]
+
+#: the most one loop kernel may hold: scalar ops in its body, elementwise
+#: nodes (each may be a result written to memory) and arguments.  The ops
+#: and args match the fusion rewrite's limits for one Composite; 6 nodes
+#: compiled a 200-term wide sum with its gradient in 3.0 s where 12 nodes
+#: took 7.4 s (fewer distinct pieces, each cheaper), and a 200-deep chain in
+#: 1.9 s against 2.0 s; W2's whole loss-and-gradient loop (5 nodes) stays one
+#: loop.
+KERNEL_BUDGET = {"ops": 48, "nodes": 6, "args": 16}
+
+
+def node_ops(node):
+    """Scalar operations ``node`` adds to a loop body (a fused Composite
+    counts its whole program, a reduction one accumulation step)."""
+    sop = getattr(node.op, "scalar_op", None)
+    program = getattr(sop, "program", None)
+    return len(program) if program is not None else 1
+
+
+class RunBudget:
+    """What a run of loop nodes has used of ``limits`` so far.
+
+    ``fits(node)`` says whether ``node`` may join without passing a limit
+    (a run's first node always fits: a single node is never cut); ``add``
+    records it.  Arguments are counted as distinct outside inputs that are
+    not scalar constants (those are literals in the kernel text).
+    """
+
+    def __init__(self, limits=None):
+        self.limits = dict(KERNEL_BUDGET if limits is None else limits)
+        self.ops = 0
+        self.nodes = 0
+        self.members = set()
+        self.args = set()
+
+    def _new_args(self, node):
+        return {v for v in node.inputs
+                if v.owner not in self.members and v not in self.args
+                and not _scalar_constant(v)}
+
+    def fits(self, node):
+        if not self.nodes:
+            return True
+        lim = self.limits
+        return (self.ops + node_ops(node) <= lim["ops"]
+                and self.nodes + 1 <= lim["nodes"]
+                and len(self.args) + len(self._new_args(node)) <= lim["args"])
+
+    def add(self, node):
+        self.args |= self._new_args(node)
+        self.members.add(node)
+        self.ops += node_ops(node)
+        self.nodes += 1
+
+
+def _scalar_constant(v):
+    return isinstance(v, Constant) and getattr(v.type, "ndim", None) == 0

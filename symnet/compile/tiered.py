@@ -1,0 +1,251 @@
+"""Tiered execution: a function runs on ``py`` until its numba code is compiled.
+
+A cold numba compile of an unusual graph can take many seconds; Theano's
+users learnt to wait.  With tiering ``function()`` returns as soon as the
+graph is rewritten and its source generated; the kernels compile in a
+background thread while calls run on the ``py`` backend (the reference every
+backend agrees with); the first call that starts after the compile finished
+runs the compiled code.  A switch happens only between calls, never inside
+one, and both tiers read and write the same shared variables through
+``Function``, so updates, random streams and in-place rewrites behave the
+same whichever tier ran a call.
+
+When it is on (``Mode(tiered=...)``, else ``SYMNET_TIERED``):
+
+- ``tiered=True`` / ``SYMNET_TIERED=1``: always, for the numba backend.
+- ``tiered=False`` / ``SYMNET_TIERED=0``: never; ``function()`` compiles.
+- ``tiered=None`` (the default) with ``SYMNET_TIERED`` unset or ``auto``:
+  only when at least ``AUTO_MIN_NEW_KERNELS`` kernels are not in the kernel
+  cache yet, i.e. when the compile would be slow.  A warm cache or a small
+  graph compiles at once (loading cached kernels is fast), so ``f.source``,
+  ``f.thunk.linker`` and backend comparisons see the compiled code.  The
+  test suite runs with ``SYMNET_TIERED=0`` (``tests/conftest.py``) so that
+  a numba test never silently tests ``py``; the tiering tests ask for it.
+
+The compile thread is not a daemon: a script that ends before its compile
+waits for it at exit, so the kernels reach the cache and the next run starts
+on compiled code.
+
+``f.tier`` is the tier of the last call (``'py'`` or the backend's name),
+``f.thunk.calls`` counts calls per tier, ``wait_compiled(f)`` blocks until
+the compiled tier is in place.
+
+Progress: a compile (tiered or not) still running after ``PROGRESS_AFTER_S``
+seconds says so once on stderr, with how many kernels it compiles and how
+many of them come from the cache, so that a long compile never looks like
+a hang.
+"""
+import collections
+import os
+import sys
+import threading
+import time
+import warnings
+
+from ..configdefaults import config
+
+__all__ = ["TieredThunk", "make_thunk", "wait_compiled", "tiered_enabled",
+           "tier_counts", "describe_tiers", "AUTO_MIN_NEW_KERNELS", "PROGRESS_AFTER_S",
+           "Progress"]
+
+#: in auto mode, tier a function when at least this many kernels are new
+AUTO_MIN_NEW_KERNELS = 3
+#: seconds after which a compile still running prints its one message
+#: (None: never)
+PROGRESS_AFTER_S = 3.0
+
+
+class Progress:
+    """Print ``message()`` once on stderr if not stopped within ``after`` s.
+
+    A timer thread rather than a check inside the compile: numba compiles
+    one kernel at a time without calling back, and a kernel may take long.
+    """
+
+    def __init__(self, message, after=None):
+        self.message = message
+        self.after = PROGRESS_AFTER_S if after is None else after
+        self.said = None
+        self._timer = None
+
+    def _say(self):
+        self.said = self.message()
+        print(self.said, file=sys.stderr, flush=True)
+
+    def __enter__(self):
+        if self.after is not None:
+            self._timer = threading.Timer(self.after, self._say)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self._timer is not None:
+            self._timer.cancel()
+        return False
+
+
+def tiered_enabled(mode, n_new):
+    """Whether a function of ``mode`` whose compile needs ``n_new`` kernels
+    not in the cache yet runs tiered (see the module docstring)."""
+    if getattr(mode, "step_hooks", False):
+        return False     # the NaN guard, DebugMode and profile instrument the compiled driver
+    flag = getattr(mode, "tiered", None)
+    if flag is None:
+        env = os.environ.get("SYMNET_TIERED", "auto").strip().lower()
+        if env in ("1", "true", "yes", "on"):
+            flag = True
+        elif env in ("0", "false", "no", "off"):
+            flag = False
+        elif env not in ("", "auto"):
+            raise ValueError(f"SYMNET_TIERED must be 0, 1 or auto, got {env!r}")
+    if flag is None:
+        return n_new >= AUTO_MIN_NEW_KERNELS
+    return bool(flag)
+
+
+def _kernel_counts(linker):
+    """(kernels, of which compiled before) of a numba linker's graph."""
+    from ..backend.numba_cpu.cache import compiled_before
+    from ..backend.numba_cpu.linker import kernel_module
+    texts = getattr(linker, "kernel_texts", {})
+    libs = linker.code.kernel_libs if texts else {}
+    cached = sum(1 for t, kname in texts.items()
+                 if compiled_before(kernel_module(t, libs[kname]), "k"))
+    return len(texts), cached
+
+
+def _compile_message(name, n, cached, tiered):
+    what = f"function {name!r}" if name else "a function"
+    msg = (f"symnet: still compiling {n} numba kernel{'s' if n != 1 else ''} "
+           f"({cached} from the cache) for {what}")
+    if tiered:
+        return msg + "; its calls run on the py backend until the compile ends"
+    return msg + " (Mode(tiered=True) runs calls on py meanwhile)"
+
+
+def make_thunk(fgraph, mode, name=None):
+    """The thunk ``function()`` calls: the backend's compiled one, or a
+    ``TieredThunk`` when tiering is on for this graph."""
+    from ..backend.registry import linker_for
+    if mode.linker != "numba":
+        return linker_for(mode.linker)(fgraph, mode)
+    linker_for("numba")          # registers the backend
+    from ..backend.numba_cpu.linker import NumbaLinker
+    t_gen = time.perf_counter()
+    linker = NumbaLinker(fgraph, mode)          # source only: no compile yet
+    t_gen = time.perf_counter() - t_gen
+    n, cached = _kernel_counts(linker)
+    if not tiered_enabled(mode, n - cached):
+        with Progress(lambda: _compile_message(name, n, cached, False)):
+            t0 = time.perf_counter()
+            thunk = linker.make_thunk()
+        # the profile's compile-time rows (the source was written above)
+        linker.times = {"codegen": t_gen, "compile": time.perf_counter() - t0}
+        return thunk
+    return TieredThunk(fgraph, mode, linker, _compile_message(name, n, cached, True))
+
+
+class TieredThunk:
+    """Runs calls on the py backend until ``linker.make_thunk()`` (run in a
+    background thread) has built the compiled thunk, then on that."""
+
+    backend = "numba"
+    fresh_outputs = None      # py's outputs may alias: Function checks them
+
+    def __init__(self, fgraph, mode, linker, message):
+        from ..backend.registry import linker_for
+        self.linker = linker
+        self.source = linker.source
+        self._py = linker_for("py")(fgraph, mode)
+        self._compiled = None
+        self._tier_name = self.backend
+        self._error = None
+        self.calls = collections.Counter()
+        self.last_tier = None
+        self.compile_seconds = None
+        self._done = threading.Event()
+        self._progress = Progress(lambda: message)
+        # Not a daemon: a script that ends before the compile does waits for
+        # it at exit, so the kernels reach the cache and its next run starts
+        # compiled (a daemon thread would be killed and the work lost).
+        self._thread = threading.Thread(target=self._compile, name="symnet-compile")
+        self._thread.start()
+
+    def _compile(self):
+        t0 = time.perf_counter()
+        with self._progress:
+            try:
+                # (warnings are not caught here: ``catch_warnings`` would swap
+                # the whole process's filters while the compile runs)
+                thunk = self.linker.make_thunk()
+                # kernels of a warm cache load on their first call: load
+                # them here, so the switch never makes a call wait
+                for kernel in list(getattr(self.linker, "kernels", {}).values()):
+                    if hasattr(kernel, "load"):
+                        kernel.load()
+                # ``make_thunk`` may itself fall back to py (with a warning)
+                self._tier_name = getattr(thunk, "backend", self.backend)
+                self._compiled = thunk
+            except Exception as exc:  # reported by the next call, in its thread
+                self._error = exc
+        self.compile_seconds = time.perf_counter() - t0
+        self._done.set()
+
+    @property
+    def tier(self):
+        """The tier the next call runs on."""
+        return self._tier_name if self._compiled is not None else "py"
+
+    def _settle(self):
+        """Once the compile ended with an error: raise it in the caller's
+        thread under SYMNET_STRICT, else warn (once) and stay on py."""
+        if self._error is not None:
+            exc, self._error = self._error, None
+            if config.strict:
+                raise exc
+            warnings.warn(f"compiling for the numba backend failed "
+                          f"({type(exc).__name__}: {exc}); this function keeps "
+                          f"running on the py backend", RuntimeWarning, stacklevel=4)
+
+    def __call__(self, *args):
+        if self._error is not None and self._done.is_set():
+            self._settle()
+        fn = self._compiled
+        tier = "py" if fn is None else self._tier_name
+        self.calls[tier] += 1
+        self.last_tier = tier
+        return (self._py if fn is None else fn)(*args)
+
+    def wait(self, timeout=None):
+        """Block until the compile ended (or ``timeout`` s); True when the
+        compiled tier will run the next call."""
+        self._done.wait(timeout)
+        if self._done.is_set():
+            self._settle()
+        return self._compiled is not None
+
+
+def wait_compiled(fn, timeout=None):
+    """Block until ``fn`` (a ``Function``) runs compiled code; True then.
+    Functions that are not tiered are compiled already."""
+    thunk = getattr(fn, "thunk", fn)
+    if isinstance(thunk, TieredThunk):
+        return thunk.wait(timeout)
+    return True
+
+
+def tier_counts(fn):
+    """Calls of ``fn`` so far per tier (empty for a function not tiered)."""
+    return collections.Counter(getattr(getattr(fn, "thunk", None), "calls", None) or {})
+
+
+def describe_tiers(fn, before):
+    """Which tier ran ``fn``'s calls since ``before`` (a ``tier_counts``):
+    ``'numba'``, ``'py'``, or ``'py for 12 steps, then numba'``."""
+    now = tier_counts(fn)
+    now.subtract(before)
+    py, other = now.get("py", 0), sum(n for t, n in now.items() if t != "py")
+    if py > 0 and other > 0:
+        return f"py for {py} step{'s' if py != 1 else ''}, then {fn.tier}"
+    return fn.tier
