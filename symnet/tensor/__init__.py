@@ -7,6 +7,7 @@ import numpy as np
 
 from .type import TensorType  # noqa: F401
 from .variable import TensorVariable, TensorConstant  # noqa: F401
+from ..graph.basic import Variable  # noqa: F401  (theano.tensor.Variable)
 from .basic import *  # noqa: F401,F403
 from .basic import as_tensor_variable, as_tensor, constant, NotScalarConstantError  # noqa: F401
 from .ops.elemwise import (Elemwise, DimShuffle, SCALAR_OPS, elemwise, cast,  # noqa: F401

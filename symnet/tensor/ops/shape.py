@@ -432,8 +432,16 @@ def concatenate(tensor_list, axis=0):
     return join(axis, *tensor_list)
 
 
-def stack(tensors, axis=0):
-    """Stack same-shaped tensors along a new ``axis``."""
+def stack(*tensors, axis=0):
+    """Stack same-shaped tensors along a new ``axis``: ``stack([a, b], axis)``,
+    or Theano's older spelling ``stack(a, b, c)`` (tensors as arguments)."""
+    if tensors and isinstance(tensors[0], (list, tuple)):
+        if len(tensors) > 2:
+            raise TypeError(f"stack(tensors, axis): got {len(tensors)} positional "
+                            f"arguments after a list of tensors")
+        if len(tensors) == 2:
+            axis = tensors[1]
+        tensors = tensors[0]
     if not tensors:
         raise ValueError("stack needs at least one tensor")
     tensors = [as_tensor_variable(t) for t in tensors]
