@@ -56,7 +56,7 @@ THEANO_MODULES = {
     "theano.tensor.xlogx": "symnet.compat.xlogx",
     "theano.ifelse": "symnet.compat.ifelse",
     "theano.tensor.sharedvar": "symnet.compile.sharedvalue",
-    "theano.gpuarray.dnn": None,
+    "theano.gpuarray.dnn": "symnet.compat.gpuarray.dnn",
     "theano.sandbox.cuda": None,
     "theano.sandbox.cuda.dnn": None,
     "theano.sandbox.cuda.basic_ops": None,
@@ -66,7 +66,7 @@ THEANO_MODULES = {
 #: ImportError, exactly as on a CPU-only Theano, so scripts that try them
 #: and fall back keep working.
 GPU_ONLY_MODULES = ("lasagne.layers.dnn", "lasagne.layers.corrmm",
-                    "lasagne.layers.cuda_convnet", "theano.gpuarray.dnn",
+                    "lasagne.layers.cuda_convnet",
                     "theano.sandbox.cuda", "theano.sandbox.cuda.dnn",
                     "theano.sandbox.cuda.basic_ops")
 
@@ -265,7 +265,9 @@ _BUILDERS = {
     "symnet.compat.scan_module": _build_scan_module,
     "symnet.compat.scan_module.scan_utils": _build_scan_utils,
     "symnet.compat.abstract_conv": _surface.build_abstract_conv,
-    "symnet.compat.gpuarray": _surface.build_gpuarray,
+    "symnet.compat.gpuarray": lambda: _surface.build_gpuarray(
+        _built("symnet.compat.gpuarray.dnn")),
+    "symnet.compat.gpuarray.dnn": _surface.build_gpuarray_dnn,
     "symnet.compat.scalar": _surface.build_scalar,
     "symnet.compat.xlogx": _surface.build_xlogx,
 }

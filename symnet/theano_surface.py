@@ -189,7 +189,24 @@ def build_xlogx():
                    dict(xlogx=xlogx, xlogy0=xlogy0))
 
 
-def build_gpuarray():
+def _no_cudnn():
+    """False: symnet has no cuDNN (``.msg`` says why, as Theano's does)."""
+    return False
+
+
+_no_cudnn.msg = "symnet has no GPU backend with cuDNN (pygpu is not activated)"
+_no_cudnn.avail = False
+
+
+def build_gpuarray_dnn():
+    # Theano imports gpuarray.dnn even without a GPU, and Lasagne's
+    # layers/dnn.py reads gpu.dnn.dnn_present before deciding to bail out.
+    return _module("symnet.compat.gpuarray.dnn",
+                   "``theano.gpuarray.dnn`` on a machine without cuDNN.",
+                   dict(dnn_present=_no_cudnn, dnn_available=_no_cudnn))
+
+
+def build_gpuarray(dnn):
     return _module("symnet.compat.gpuarray",
                    "``theano.gpuarray`` on a machine without pygpu.",
-                   dict(pygpu_activated=False), package=True)
+                   dict(pygpu_activated=False, dnn=dnn), package=True)

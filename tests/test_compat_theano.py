@@ -32,8 +32,13 @@ def test_gpuarray_reports_no_pygpu(theano):
     assert sandbox_gpuarray is gpuarray
 
 
+def test_gpuarray_dnn_reports_no_cudnn(theano):
+    from theano.gpuarray import dnn
+    assert theano.gpuarray.dnn is dnn
+    assert dnn.dnn_present() is False and "cuDNN" in dnn.dnn_present.msg
+
+
 @pytest.mark.parametrize("stmt", ["import theano.sandbox.cuda",
-                                  "import theano.gpuarray.dnn",
                                   "import theano.sandbox.cuda.dnn"])
 def test_cuda_modules_raise_importerror(theano, stmt):
     with pytest.raises(ImportError, match="needs a GPU build"):
@@ -204,3 +209,17 @@ def test_softmax_of_a_vector_is_a_row(fn, ref):
     np.testing.assert_allclose(got[0], ref(av))
     # an explicit axis keeps the vector
     assert fn(v, axis=-1).ndim == 1
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+def test_repeat_by_a_symbolic_count(axis):
+    # Lasagne's TransformerLayer repeats by a size computed from the input shape.
+    x, n = T.dmatrix("x"), T.lscalar("n")
+    xv = np.arange(6.0).reshape(2, 3)
+    out = T.repeat(x, n, axis=axis)
+    gx = symnet.grad((out * out).sum(), x)
+    got, g = symnet.function([x, n], [out, gx], mode=PY)(xv, 3)
+    np.testing.assert_array_equal(got, np.repeat(xv, 3, axis=axis))
+    np.testing.assert_allclose(g, 3 * 2 * xv)  # each element used 3 times
+    with pytest.raises(TypeError, match="integer scalar"):
+        T.repeat(x, T.dscalar("r"))
