@@ -75,6 +75,17 @@ def _check_update_type(var, expr):
             f"{_vname(var)} is {vt} but its update {expr} is {et}. "
             f"Cast the update (e.g. expr.astype('{vt.dtype}')) or build the shared "
             f"variable with the matching dtype")
+    declared = getattr(var.tag, "broadcastable", None) or ()
+    for axis, b in enumerate(declared):
+        if b and et.shape[axis] != 1:
+            # Theano's rule: the update's type must be convertible to the
+            # variable's, and a size not known to be 1 cannot broadcast.
+            raise TypeError(
+                f"the update of {_vname(var)} has type {et}, which cannot become "
+                f"{_vname(var)}'s type {vt}: axis {axis} is declared broadcastable "
+                f"(size 1) but the update's size there is "
+                f"{'unknown' if et.shape[axis] is None else et.shape[axis]}; use "
+                f"T.addbroadcast(update, {axis}) if it is always 1")
     for axis, (a, b) in enumerate(zip(vt.shape, et.shape)):
         if a is not None and b is not None and a != b:
             raise ValueError(

@@ -408,6 +408,13 @@ def binary_crossentropy(output, target):
     """
     log = SCALAR_OPS["log"]
     output = as_tensor_variable(output)
+    node = output.owner
+    if node is not None and getattr(getattr(node.op, "scalar_op", None), "name", None) \
+            == "sigmoid":
+        # Of sigmoid(x): the stable form in x, so that the gradient too is
+        # exact (sigmoid(x) - target) at any logits; through log(sigmoid(x))
+        # it would be 0/0 at |x| ~ 800 (Theano's rewrites give the same).
+        return sigmoid_binary_crossentropy(node.inputs[0], target)
     return -(target * elemwise(log, output) + (1 - target) * elemwise(log, 1 - output))
 
 
