@@ -25,6 +25,7 @@ from .ops.elemwise import SCALAR_OPS as _S
 
 from . import nnet  # noqa: F401,E402
 from . import extra_ops  # noqa: F401,E402
+from . import nlinalg, slinalg  # noqa: F401,E402
 from .ops.nnet import softplus  # noqa: F401,E402
 from ..gradient import (grad, Rop, Lop, jacobian, hessian, verify_grad,  # noqa: F401,E402
                         consider_constant)

@@ -94,7 +94,7 @@ def driver_op(*op_classes):
 
 def _load_families():
     """Import the family files so that their kernels are registered."""
-    from . import elemwise, reduction, shape, blas, indexing, nnet, advanced  # noqa: F401
+    from . import elemwise, reduction, shape, blas, indexing, nnet, advanced, linalg  # noqa: F401,E501
 
 
 def nb_type(var, readonly=False):
