@@ -74,7 +74,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         How the step is compiled (default 'py').
     name, profile, allow_gc : accepted for Theano compatibility.
     strict : bool
-        Require every free variable of ``fn`` to be a non-sequence.
+        Require every shared variable ``fn`` reads (and does not update) to
+        be among the non-sequences, as Theano does.
     return_list : bool
         Return a list even for a single output.
 
@@ -227,7 +228,9 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         if not isinstance(v.type, T.TensorType):
             raise TypeError(f"scan: the step function uses {v} of type {v.type}, which "
                             f"scan cannot pass to its steps")
-        if strict:
+        if strict and isinstance(v, SharedVariable):
+            # Theano's strict is about shared variables only: other free
+            # variables of the step are always passed implicitly.
             raise ValueError(f"scan(strict=True): the step function uses {v}, which is "
                              f"not among the non_sequences (pass it in non_sequences, "
                              f"or use strict=False)")

@@ -94,3 +94,12 @@ def test_random_draws_inside_scan_are_reproducible_from_the_seed():
     a, b = run(), run()
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a[0], a[1])  # a fresh draw each step
+
+
+def test_strict_is_about_shared_variables_only():
+    # A free symbolic variable of the step is passed implicitly, strict or not.
+    k = T.dscalar("k")
+    h0 = T.dvector("h0")
+    out, _ = symnet.scan(lambda h: h * k, outputs_info=h0, n_steps=2, strict=True)
+    got = symnet.function([h0, k], out, mode=PY)(np.array([1.0, 2.0]), 3.0)
+    np.testing.assert_allclose(got, [[3.0, 6.0], [9.0, 18.0]])
