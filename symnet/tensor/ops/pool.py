@@ -185,6 +185,13 @@ def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="m
         raise ValueError("pool_2d needs the window size ws")
     stride = stride if stride is not None else st
     pad = padding if padding is not None else pad
+    if pad is None:
+        pad = (0, 0)
     if ignore_border is None:
         ignore_border = False
+    from .pool_dynamic import DynamicPool, is_symbolic_size
+    if any(is_symbolic_size(v) for v in (ws, stride, pad)):
+        # sizes known only at run time (Theano allows symbolic ws/stride/pad)
+        return DynamicPool(ignore_border, mode)(input, ws, ws if stride is None else stride,
+                                                pad)
     return Pool(ws, ignore_border, stride, pad, mode)(input)
