@@ -82,15 +82,17 @@ class _AbstractConv:
         self.imshp, self.kshp = imshp, kshp
         self.args = (border_mode, subsample, filter_flip, filter_dilation)
 
+    nd = 2
+
     def _full_shape(self, first, second, shape):
-        # Theano passes only the spatial sizes; symnet's ops take all four.
+        # Theano passes only the spatial sizes; symnet's ops take them all.
         from .tensor import as_tensor_variable
         if hasattr(shape, "owner"):
             shape = as_tensor_variable(shape)
             if shape.ndim != 1:
-                raise TypeError(f"{type(self).__name__}: shape must be a vector of 2 "
-                                f"sizes, got {shape} ({shape.ndim} dims)")
-        sizes = [shape[i] for i in range(2)]
+                raise TypeError(f"{type(self).__name__}: shape must be a vector of "
+                                f"{self.nd} sizes, got {shape} ({shape.ndim} dims)")
+        sizes = [shape[i] for i in range(self.nd)]
         return [first, second] + sizes
 
 
@@ -128,6 +130,47 @@ class AbstractConv2d_gradWeights(_AbstractConv):
         return Conv2dGradWeights(*self.args)(img, topgrad, full)
 
 
+class _AbstractConv3(_AbstractConv):
+    nd = 3
+
+    def __init__(self, imshp=None, kshp=None, border_mode="valid", subsample=(1, 1, 1),
+                 filter_flip=True, filter_dilation=(1, 1, 1), num_groups=1, unshared=False):
+        super().__init__(imshp, kshp, border_mode, subsample, filter_flip, filter_dilation,
+                         num_groups, unshared)
+
+
+class AbstractConv3d(_AbstractConv3):
+    """``AbstractConv3d(...)(img, kern)``: the forward 3-D convolution."""
+
+    def __call__(self, img, kern):
+        from .tensor.ops.conv3d import Conv3d
+        return Conv3d(*self.args)(img, kern)
+
+
+class AbstractConv3d_gradInputs(_AbstractConv3):
+    """``AbstractConv3d_gradInputs(...)(kern, topgrad, shape)``: the 3-D
+    transposed convolution; ``shape`` is the input's three spatial sizes."""
+
+    def __call__(self, kern, topgrad, shape):
+        from .tensor import as_tensor_variable
+        from .tensor.ops.conv3d import Conv3dGradInputs
+        kern, topgrad = as_tensor_variable(kern), as_tensor_variable(topgrad)
+        full = self._full_shape(topgrad.shape[0], kern.shape[1], shape)
+        return Conv3dGradInputs(*self.args)(kern, topgrad, full)
+
+
+class AbstractConv3d_gradWeights(_AbstractConv3):
+    """``AbstractConv3d_gradWeights(...)(img, topgrad, shape)``: the gradient
+    of a 3-D convolution with respect to its filters."""
+
+    def __call__(self, img, topgrad, shape):
+        from .tensor import as_tensor_variable
+        from .tensor.ops.conv3d import Conv3dGradWeights
+        img, topgrad = as_tensor_variable(img), as_tensor_variable(topgrad)
+        full = self._full_shape(topgrad.shape[1], img.shape[1], shape)
+        return Conv3dGradWeights(*self.args)(img, topgrad, full)
+
+
 def get_conv_output_shape(image_shape, kernel_shape, border_mode, subsample,
                           filter_dilation=None):
     """The output shape of a 2-D convolution (None where an input size is
@@ -150,10 +193,13 @@ def build_abstract_conv():
     attrs = dict(AbstractConv2d=AbstractConv2d,
                  AbstractConv2d_gradInputs=AbstractConv2d_gradInputs,
                  AbstractConv2d_gradWeights=AbstractConv2d_gradWeights,
+                 AbstractConv3d=AbstractConv3d,
+                 AbstractConv3d_gradInputs=AbstractConv3d_gradInputs,
+                 AbstractConv3d_gradWeights=AbstractConv3d_gradWeights,
                  get_conv_output_shape=get_conv_output_shape)
-    # Only names symnet has: a script probing for one it lacks (3-D ops) gets
-    # the usual AttributeError, and Lasagne hides its 3-D transposed layer.
-    for name in ("conv2d", "conv2d_transpose", "conv2d_grad_wrt_inputs"):
+    # Only names symnet has: a script probing for one it lacks gets the usual
+    # AttributeError.
+    for name in ("conv2d", "conv2d_transpose", "conv2d_grad_wrt_inputs", "conv3d"):
         if hasattr(nnet, name):
             attrs[name] = getattr(nnet, name)
     return _module("symnet.compat.abstract_conv",

@@ -52,7 +52,8 @@ def test_submodules_are_attributes_without_import(theano):
     import theano.tensor as TT
     # Lasagne reads these without importing them first.
     assert hasattr(TT.nnet.abstract_conv, "AbstractConv2d_gradInputs")
-    assert not hasattr(TT.nnet.abstract_conv, "AbstractConv3d_gradInputs")
+    assert hasattr(TT.nnet.abstract_conv, "AbstractConv3d_gradInputs")
+    assert not hasattr(TT.nnet.abstract_conv, "AbstractConv4d")
     assert theano.gof.graph.Variable is Variable
     assert theano.scalar.upcast("int32", "float32") == "float64"
     assert theano.gpuarray.pygpu_activated is False
