@@ -1,9 +1,13 @@
-"""2-D pooling over the last two axes: max, sum, average (including or
-excluding padding), with Theano's ``ignore_border`` output-size rule.
+"""Pooling over the last two axes (``pool_2d``) or three (``pool_3d``):
+max, sum, average (including or excluding padding), with Theano's
+``ignore_border`` output-size rule. The ops pool over the last
+``len(ws)`` axes.
 
-The numpy reference loops over the few window offsets (ws[0] * ws[1]
-iterations), each a vectorised slice of the whole batch.
+The numpy reference loops over the few window offsets (the product of
+``ws``), each a vectorised slice of the whole batch.
 """
+import itertools
+
 import numpy as np
 
 from ...graph.basic import Apply
@@ -11,7 +15,7 @@ from ...graph.op import Op
 from ..basic import as_tensor_variable
 from ..type import TensorType
 
-__all__ = ["Pool", "PoolGrad", "pool_2d", "pool_output_length"]
+__all__ = ["Pool", "PoolGrad", "pool_2d", "pool_3d", "pool_output_length"]
 
 MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")
 
@@ -30,10 +34,13 @@ def pool_output_length(n, ws, stride, pad, ignore_border):
 class _PoolBase(Op):
     __props__ = ("ws", "ignore_border", "stride", "pad", "mode")
 
-    def __init__(self, ws, ignore_border=True, stride=None, pad=(0, 0), mode="max"):
+    def __init__(self, ws, ignore_border=True, stride=None, pad=None, mode="max"):
         self.ws = tuple(int(w) for w in ws)
         self.stride = tuple(int(s) for s in (stride or ws))
-        self.pad = tuple(int(p) for p in pad)
+        self.pad = tuple(int(p) for p in (pad or (0,) * len(self.ws)))
+        if not len(self.ws) == len(self.stride) == len(self.pad) or len(self.ws) not in (2, 3):
+            raise ValueError(f"pool: ws {self.ws}, stride {self.stride} and pad {self.pad} "
+                             f"need 2 entries each (pool_2d) or 3 (pool_3d)")
         self.ignore_border = bool(ignore_border)
         if mode == "average":
             mode = "average_inc_pad"
@@ -60,20 +67,30 @@ class _PoolBase(Op):
             geo.append((out, canvas, count))
         return geo
 
+    def _inside(self, sizes):
+        """The input's place in the padded canvas."""
+        return (Ellipsis,) + tuple(slice(p, p + n) for p, n in zip(self.pad, sizes))
+
     def _canvas(self, x, geo, fill):
-        (_, ch, _), (_, cw, _) = geo
-        ph, pw = self.pad
-        canvas = np.full(x.shape[:-2] + (ch, cw), fill, dtype=x.dtype)
-        canvas[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]] = x
+        nd = len(self.ws)
+        canvas = np.full(x.shape[:-nd] + tuple(c for _, c, _ in geo), fill, dtype=x.dtype)
+        canvas[self._inside(x.shape[-nd:])] = x
         return canvas
 
     def _offsets(self, geo):
-        (oh, _, _), (ow, _, _) = geo
-        sh, sw = self.stride
-        for i in range(self.ws[0]):
-            for j in range(self.ws[1]):
-                yield (Ellipsis, slice(i, i + sh * (oh - 1) + 1, sh),
-                       slice(j, j + sw * (ow - 1) + 1, sw))
+        for tap in itertools.product(*(range(w) for w in self.ws)):
+            yield (Ellipsis,) + tuple(slice(t, t + s * (o - 1) + 1, s)
+                                      for t, s, (o, _, _) in zip(tap, self.stride, geo))
+
+    def _counts(self, geo):
+        """Each window's element count (for averages), shaped to broadcast
+        over the pooled axes."""
+        out = 1
+        for k, (_, _, count) in enumerate(geo):
+            shape = [1] * len(geo)
+            shape[k] = -1
+            out = out * count.reshape(shape)
+        return out
 
 
 class Pool(_PoolBase):
@@ -83,14 +100,18 @@ class Pool(_PoolBase):
         x = as_tensor_variable(x)
         if x.ndim < 2:
             raise TypeError(f"pool_2d needs at least 2 dims, got {x} with {x.ndim}")
-        hw = x.type.shape[-2:]
+        nd = len(self.ws)
+        if x.ndim < nd:
+            raise TypeError(f"pool over {nd} axes needs at least {nd} dims, got {x} with "
+                            f"{x.ndim}")
+        hw = x.type.shape[-nd:]
         out = tuple(pool_output_length(n, w, s, p, self.ignore_border)
                     for n, w, s, p in zip(hw, self.ws, self.stride, self.pad))
-        return Apply(self, [x], [TensorType(x.dtype, shape=x.type.shape[:-2] + out)()])
+        return Apply(self, [x], [TensorType(x.dtype, shape=x.type.shape[:-nd] + out)()])
 
     def perform(self, node, inputs, output_storage):
         (x,) = inputs
-        geo = self._geometry(x.shape[-2:])
+        geo = self._geometry(x.shape[-len(self.ws):])
         if self.mode == "max":
             fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
             canvas = self._canvas(x, geo, fill)
@@ -103,17 +124,18 @@ class Pool(_PoolBase):
             for sl in self._offsets(geo):
                 out = canvas[sl].copy() if out is None else out + canvas[sl]
             if self.mode != "sum":
-                out = out / (geo[0][2][:, None] * geo[1][2][None, :])
+                out = out / self._counts(geo)
         output_storage[0][0] = np.asarray(out, dtype=node.outputs[0].dtype)
 
     def infer_shape(self, node, input_shapes):
         from ... import tensor as T
         shp = input_shapes[0]
-        out = list(shp[:-2])
+        nd = len(self.ws)
+        out = list(shp[:-nd])
         st = node.outputs[0].type.shape
-        for k, (n, w, s, p) in enumerate(zip(shp[-2:], self.ws, self.stride, self.pad)):
-            if st[-2 + k] is not None:
-                out.append(st[-2 + k])
+        for k, (n, w, s, p) in enumerate(zip(shp[-nd:], self.ws, self.stride, self.pad)):
+            if st[-nd + k] is not None:
+                out.append(st[-nd + k])
             elif self.ignore_border:
                 out.append(T.int_div(n + 2 * p - w, s) + 1)
             elif s >= w:
@@ -138,20 +160,20 @@ class PoolGrad(_PoolBase):
 
     def perform(self, node, inputs, output_storage):
         x, out, gz = inputs
-        geo = self._geometry(x.shape[-2:])
-        grad = np.zeros(x.shape[:-2] + (geo[0][1], geo[1][1]), dtype=gz.dtype)
+        nd = len(self.ws)
+        geo = self._geometry(x.shape[-nd:])
+        grad = np.zeros(x.shape[:-nd] + tuple(c for _, c, _ in geo), dtype=gz.dtype)
         if self.mode == "max":
             fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
             canvas = self._canvas(x, geo, fill)
             for sl in self._offsets(geo):
                 grad[sl] += gz * (canvas[sl] == out)
         else:
-            g = gz if self.mode == "sum" else gz / (geo[0][2][:, None] * geo[1][2][None, :])
+            g = gz if self.mode == "sum" else gz / self._counts(geo)
             for sl in self._offsets(geo):
                 grad[sl] += g
-        ph, pw = self.pad
         output_storage[0][0] = np.ascontiguousarray(
-            grad[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]]).astype(x.dtype, copy=False)
+            grad[self._inside(x.shape[-nd:])]).astype(x.dtype, copy=False)
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
@@ -167,6 +189,30 @@ class PoolGrad(_PoolBase):
         return [None, None, Pool(*args)(output_grads[0])]
 
 
+def _pool(nd, who, input, ws, ignore_border, stride, pad, mode, ds, st, padding):
+    ws = ws if ws is not None else ds
+    if ws is None:
+        raise ValueError(f"{who} needs the window size ws")
+    stride = stride if stride is not None else st
+    pad = padding if padding is not None else pad
+    if pad is None:
+        pad = (0,) * nd
+    if ignore_border is None:
+        ignore_border = False
+    from .pool_dynamic import DynamicPool, is_symbolic_size
+    if any(is_symbolic_size(v) for v in (ws, stride, pad)):
+        if nd != 2:
+            raise NotImplementedError(f"{who}: symbolic ws/stride/pad are supported by "
+                                      f"pool_2d only")
+        # sizes known only at run time (Theano allows symbolic ws/stride/pad)
+        return DynamicPool(ignore_border, mode)(input, ws, ws if stride is None else stride,
+                                                pad)
+    if len(tuple(ws)) != nd:
+        raise ValueError(f"{who} pools over {nd} axes: ws must have {nd} entries, got "
+                         f"{tuple(ws)}")
+    return Pool(ws, ignore_border, stride, pad, mode)(input)
+
+
 def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="max",
             ds=None, st=None, padding=None):
     """Theano's ``T.signal.pool.pool_2d`` over the last two axes.
@@ -180,18 +226,19 @@ def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="m
     array([[ 5.,  7.],
            [13., 15.]], dtype=float32)
     """
-    ws = ws if ws is not None else ds
-    if ws is None:
-        raise ValueError("pool_2d needs the window size ws")
-    stride = stride if stride is not None else st
-    pad = padding if padding is not None else pad
-    if pad is None:
-        pad = (0, 0)
-    if ignore_border is None:
-        ignore_border = False
-    from .pool_dynamic import DynamicPool, is_symbolic_size
-    if any(is_symbolic_size(v) for v in (ws, stride, pad)):
-        # sizes known only at run time (Theano allows symbolic ws/stride/pad)
-        return DynamicPool(ignore_border, mode)(input, ws, ws if stride is None else stride,
-                                                pad)
-    return Pool(ws, ignore_border, stride, pad, mode)(input)
+    return _pool(2, "pool_2d", input, ws, ignore_border, stride, pad, mode, ds, st, padding)
+
+
+def pool_3d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0, 0), mode="max",
+            ds=None, st=None, padding=None):
+    """Theano's ``T.signal.pool.pool_3d`` over the last three axes.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x = T.tensor3('x')
+    >>> pool_3d(x, (2, 2, 2), ignore_border=True).eval(
+    ...     {x: np.arange(8, dtype='float32').reshape(2, 2, 2)})
+    array([[[7.]]], dtype=float32)
+    """
+    return _pool(3, "pool_3d", input, ws, ignore_border, stride, pad, mode, ds, st, padding)
