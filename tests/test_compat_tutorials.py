@@ -199,23 +199,19 @@ def test_rbm_gibbs_chain_in_scan(theano):
         hidden_term = T.sum(T.log(1 + T.exp(wx_b)), axis=1)
         return -hidden_term - vbias_term
 
-    def propup(vis):
-        pre = T.dot(vis, W) + hbias
+    def propagate(inp, weights, bias):
+        pre = T.dot(inp, weights) + bias
         return [pre, T.nnet.sigmoid(pre)]
+
+    def sample(pre_and_mean):
+        pre, mean = pre_and_mean
+        return [pre, mean, theano_rng.binomial(size=mean.shape, n=1, p=mean, dtype=floatX)]
 
     def sample_h_given_v(v0):
-        pre, h1_mean = propup(v0)
-        h1 = theano_rng.binomial(size=h1_mean.shape, n=1, p=h1_mean, dtype=floatX)
-        return [pre, h1_mean, h1]
-
-    def propdown(hid):
-        pre = T.dot(hid, W.T) + vbias
-        return [pre, T.nnet.sigmoid(pre)]
+        return sample(propagate(v0, W, hbias))
 
     def sample_v_given_h(h0):
-        pre, v1_mean = propdown(h0)
-        v1 = theano_rng.binomial(size=v1_mean.shape, n=1, p=v1_mean, dtype=floatX)
-        return [pre, v1_mean, v1]
+        return sample(propagate(h0, W.T, vbias))
 
     def gibbs_hvh(h0_sample):
         pre_v1, v1_mean, v1_sample = sample_v_given_h(h0_sample)

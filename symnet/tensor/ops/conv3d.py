@@ -92,6 +92,16 @@ class _Conv3dBase(Op):
         return tuple(conv_output_length(n, k, p, s, d) for n, k, p, s, d in
                      zip(in_sizes, ksizes, pads, self.subsample, self.filter_dilation))
 
+    def _grad_node(self, a, gz, shape, lead):
+        """The node of a gradient op: its result has the given full shape
+        (static where ``shape`` is constant); ``lead`` gives the static
+        sizes of the first two axes from the two tensors."""
+        a, gz = as_tensor_variable(a), as_tensor_variable(gz)
+        shape = _as_shape_var(shape)
+        vals = (static_values(shape) + [None] * (2 + ND))[:2 + ND]
+        out = TensorType(upcast(a.dtype, gz.dtype), shape=lead(a, gz) + tuple(vals[2:]))()
+        return Apply(self, [a, gz, shape], [out])
+
     def _sym_out_sizes(self, in_sizes, ksizes):
         # conv_output_length written with graph arithmetic (// is int_div)
         pads = _pads(self.border_mode, ksizes, self.filter_dilation)
@@ -157,11 +167,7 @@ class Conv3dGradInputs(_Conv3dBase):
     full 5-D shape."""
 
     def make_node(self, w, gz, shape):
-        w, gz = as_tensor_variable(w), as_tensor_variable(gz)
-        shape = _as_shape_var(shape)
-        vals = (static_values(shape) + [None] * (2 + ND))[:2 + ND]
-        st = (gz.type.shape[0], w.type.shape[1]) + tuple(vals[2:])
-        return Apply(self, [w, gz, shape], [TensorType(upcast(w.dtype, gz.dtype), shape=st)()])
+        return self._grad_node(w, gz, shape, lambda w, gz: (gz.type.shape[0], w.type.shape[1]))
 
     def perform(self, node, inputs, output_storage):
         w, gz, shape = inputs
@@ -198,11 +204,7 @@ class Conv3dGradWeights(_Conv3dBase):
     """Gradient of conv3d with respect to its filters; ``shape`` is theirs."""
 
     def make_node(self, x, gz, shape):
-        x, gz = as_tensor_variable(x), as_tensor_variable(gz)
-        shape = _as_shape_var(shape)
-        vals = (static_values(shape) + [None] * (2 + ND))[:2 + ND]
-        st = (gz.type.shape[1], x.type.shape[1]) + tuple(vals[2:])
-        return Apply(self, [x, gz, shape], [TensorType(upcast(x.dtype, gz.dtype), shape=st)()])
+        return self._grad_node(x, gz, shape, lambda x, gz: (gz.type.shape[1], x.type.shape[1]))
 
     def perform(self, node, inputs, output_storage):
         x, gz, shape = inputs
