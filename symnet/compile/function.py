@@ -7,6 +7,7 @@ pipeline); hand it to the backend's linker.  Calling the result checks the
 arguments, runs the graph, and only then writes all updates at once, so a
 call that raises leaves every shared variable unchanged.
 """
+import copy
 import time
 import warnings
 from collections import OrderedDict
@@ -158,6 +159,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
                         f"(write function([x], ...) rather than function(x, ...))")
     specs = [i if isinstance(i, In) else In(i) for i in inputs]
     in_vars = []
+    cuts = []
     for k, s in enumerate(specs):
         if not isinstance(s.variable, Variable):
             raise TypeError(f"function input {k} must be a symbolic variable, got "
@@ -170,9 +172,13 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
                             f"variable: shared variables are implicit inputs, do not "
                             f"list them")
         if s.variable.owner is not None:
-            raise TypeError(f"function input {k} ({s.variable}) is computed from other "
-                            f"variables; inputs must be free variables (use givens to "
-                            f"replace an intermediate)")
+            # Theano cuts the graph at an intermediate input: the outputs
+            # take its value from the argument (y.eval({y: value}) works).
+            cut = s.variable.type()
+            cut.name = s.variable.name
+            cuts.append((s.variable, cut))
+            s = specs[k] = copy.copy(s)
+            s.variable = cut
         if s.variable in in_vars:
             raise ValueError(f"input {_vname(s.variable)} is listed twice")
         in_vars.append(s.variable)
@@ -193,8 +199,9 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     upd += _default_updates(outs + [e for _, e in upd], upd, no_default_updates)
 
     # givens: substitute, keeping the user's graph untouched
-    if givens:
-        pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
+    if givens or cuts:
+        pairs = cuts + (list(givens.items()) if isinstance(givens, dict)
+                        else list(givens or ()))
         memo = {}
         for old, new in pairs:
             if not isinstance(old, Variable):
