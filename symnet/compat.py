@@ -5,8 +5,9 @@
 ``theano.tensor`` *is* ``symnet.tensor`` (the same module object, so nothing
 runs twice and ``isinstance`` checks agree), ``lasagne.layers`` *is*
 ``symnet.layers``. The few Theano modules symnet has no file for
-(``theano.gof``, ``theano.scan_module.scan_utils``, ``theano.gpuarray``) are
-small modules built here from symnet's names.
+(``theano.gof``, ``theano.scan_module.scan_utils``, ``theano.gpuarray``,
+``theano.scalar``, ``T.xlogx``, ``T.nnet.abstract_conv``) are small modules
+built here or in :mod:`symnet.theano_surface` from symnet's names.
 
 This module also holds the graph-comparison helpers Theano users reach for:
 :func:`equal_computations` and :func:`is_same_graph`.
