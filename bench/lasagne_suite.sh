@@ -106,8 +106,8 @@ for case in ET.parse(xml).iter("testcase"):
     if kind != "skipped":
         msg = (case.find(kinds[0]).get("message") or "").splitlines()
         lines.append(f"{kind} {name}: {msg[0][:200] if msg else ''}")
-        if not case.get("name"):
-            collect.append(case.get("classname"))
+        if not case.get("classname"):  # a file that failed to collect
+            collect.append(case.get("name"))
 ran = counts["passed"] + counts["failed"] + counts["error"]
 pct = 100.0 * counts["passed"] / ran if ran else 0.0
 print(f"mode {mode} ({what}): {counts['passed']}/{ran} passed ({pct:.1f}%), "
