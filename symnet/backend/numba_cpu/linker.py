@@ -77,7 +77,7 @@ _NB_NAMES = {"bool": "nb.boolean"}
 # Families and ops that run their ``perform`` in the driver (with the
 # fallback warning): no kernel is written for them yet ("advanced" has
 # kernels for integer-vector indexing only; its other ops fall back).
-FALLBACK_FAMILIES = ("advanced", "conv", "conv3d", "pool", "pool_dynamic", "random", "gradient")
+FALLBACK_FAMILIES = ("advanced", "conv", "conv3d", "pool", "random", "gradient")
 FALLBACK_OPS = ()
 
 
