@@ -5,8 +5,9 @@
 ``theano.tensor`` *is* ``symnet.tensor`` (the same module object, so nothing
 runs twice and ``isinstance`` checks agree), ``lasagne.layers`` *is*
 ``symnet.layers``. The few Theano modules symnet has no file for
-(``theano.gof``, ``theano.scan_module.scan_utils``, ``theano.gpuarray``) are
-small modules built here from symnet's names.
+(``theano.gof``, ``theano.scan_module.scan_utils``, ``theano.gpuarray``,
+``theano.scalar``, ``T.xlogx``, ``T.nnet.abstract_conv``) are small modules
+built here or in :mod:`symnet.theano_surface` from symnet's names.
 
 This module also holds the graph-comparison helpers Theano users reach for:
 :func:`equal_computations` and :func:`is_same_graph`.
@@ -33,6 +34,7 @@ import types
 from .graph.basic import Apply, Constant, Variable
 from .graph.op import Op
 from .graph import traversal as _traversal
+from . import theano_surface as _surface
 
 __all__ = ["install", "uninstall", "installed", "equal_computations", "is_same_graph",
            "THEANO_MODULES", "GPU_ONLY_MODULES"]
@@ -50,9 +52,12 @@ THEANO_MODULES = {
     "theano.scan_module.scan_utils": "symnet.compat.scan_module.scan_utils",
     "theano.tensor.nnet.abstract_conv": "symnet.compat.abstract_conv",
     "theano.gpuarray": "symnet.compat.gpuarray",
+    "theano.sandbox.gpuarray": "symnet.compat.gpuarray",
+    "theano.scalar": "symnet.compat.scalar",
+    "theano.tensor.xlogx": "symnet.compat.xlogx",
     "theano.ifelse": "symnet.compat.ifelse",
     "theano.tensor.sharedvar": "symnet.compile.sharedvalue",
-    "theano.gpuarray.dnn": None,
+    "theano.gpuarray.dnn": "symnet.compat.gpuarray.dnn",
     "theano.sandbox.cuda": None,
     "theano.sandbox.cuda.dnn": None,
     "theano.sandbox.cuda.basic_ops": None,
@@ -62,7 +67,7 @@ THEANO_MODULES = {
 #: ImportError, exactly as on a CPU-only Theano, so scripts that try them
 #: and fall back keep working.
 GPU_ONLY_MODULES = ("lasagne.layers.dnn", "lasagne.layers.corrmm",
-                    "lasagne.layers.cuda_convnet", "theano.gpuarray.dnn",
+                    "lasagne.layers.cuda_convnet",
                     "theano.sandbox.cuda", "theano.sandbox.cuda.dnn",
                     "theano.sandbox.cuda.basic_ops")
 
@@ -199,7 +204,7 @@ def _build_gof_graph():
     return _module(
         "symnet.compat.gof.graph", "``theano.gof.graph`` names, from symnet.graph.",
         dict(Variable=Variable, Apply=Apply, Constant=Constant, Node=Apply.__mro__[1],
-             inputs=_traversal.graph_inputs, ancestors=_traversal.ancestors,
+             inputs=_surface.graph_inputs, ancestors=_traversal.ancestors,
              io_toposort=_traversal.io_toposort, clone=_traversal.clone,
              clone_get_equiv=_traversal.clone_get_equiv, variables=_traversal.variables,
              is_same_graph=is_same_graph, equal_computations=equal_computations))
@@ -228,26 +233,6 @@ def _build_scan_module():
         attrs["scan"] = symnet.scan
     return _module("symnet.compat.scan_module", "``theano.scan_module`` names.",
                    attrs, package=True)
-
-
-def _build_abstract_conv():
-    # Only the names symnet actually has: a script probing for one it lacks
-    # gets the usual AttributeError/ImportError instead of a stub that fails later.
-    from .tensor import nnet
-    attrs = {}
-    for name in ("conv2d", "conv2d_transpose", "AbstractConv2d",
-                 "AbstractConv2d_gradInputs", "AbstractConv2d_gradWeights",
-                 "get_conv_output_shape"):
-        if hasattr(nnet, name):
-            attrs[name] = getattr(nnet, name)
-    return _module("symnet.compat.abstract_conv",
-                   "``theano.tensor.nnet.abstract_conv`` names that symnet has.", attrs)
-
-
-def _build_gpuarray():
-    return _module("symnet.compat.gpuarray",
-                   "``theano.gpuarray`` on a machine without pygpu.",
-                   dict(pygpu_activated=False), package=True)
 
 
 def _ifelse(condition, then_branch, else_branch, name=None):
@@ -280,8 +265,12 @@ _BUILDERS = {
     "symnet.compat.gof.graph": _build_gof_graph,
     "symnet.compat.scan_module": _build_scan_module,
     "symnet.compat.scan_module.scan_utils": _build_scan_utils,
-    "symnet.compat.abstract_conv": _build_abstract_conv,
-    "symnet.compat.gpuarray": _build_gpuarray,
+    "symnet.compat.abstract_conv": _surface.build_abstract_conv,
+    "symnet.compat.gpuarray": lambda: _surface.build_gpuarray(
+        _built("symnet.compat.gpuarray.dnn")),
+    "symnet.compat.gpuarray.dnn": _surface.build_gpuarray_dnn,
+    "symnet.compat.scalar": _surface.build_scalar,
+    "symnet.compat.xlogx": _surface.build_xlogx,
 }
 
 
@@ -427,6 +416,17 @@ def install(theano=True, lasagne=True):
                                importlib.import_module("symnet.tensor.variable"))
         from .configdefaults import config
         config.read_theano_flags()
+        _attach_theano_modules()
+
+
+def _attach_theano_modules():
+    # `import theano` makes theano.gof, T.nnet.abstract_conv, ... attributes
+    # of their parents; Lasagne reads T.nnet.abstract_conv without importing it.
+    for alias, target in _surface.ATTACHED.items():
+        parent_alias, _, attr = alias.rpartition(".")
+        parent = importlib.import_module(_FINDER.target_of(parent_alias))
+        if not hasattr(parent, attr):
+            setattr(parent, attr, _built(target))
 
 
 def installed():
@@ -453,6 +453,11 @@ def uninstall():
             built = sys.modules.get(target) if target in _BUILDERS else None
             if built is not None and parent is not None and \
                     parent.__name__ not in _BUILDERS and getattr(parent, attr, None) is built:
+                delattr(parent, attr)
+        for alias, target in _surface.ATTACHED.items():
+            parent_alias, _, attr = alias.rpartition(".")
+            parent = sys.modules.get(_FINDER.target_of(parent_alias))
+            if parent is not None and getattr(parent, attr, None) is sys.modules.get(target):
                 delattr(parent, attr)
         for name in list(sys.modules):
             root = name.partition(".")[0]

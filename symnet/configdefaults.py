@@ -6,11 +6,16 @@ It starts from the ``SYMNET_FLOATX`` environment variable (and, after
 ``symnet.compat.install()``, from ``floatX`` in ``THEANO_FLAGS``).
 """
 import os
+import types
 
 __all__ = ["config"]
 
 _FLOATS = ("float16", "float32", "float64")
 _TEST_VALUE_MODES = ("off", "ignore", "warn", "raise", "pdb")
+_THEANO_WARN_FLAGS = ("argmax_pushdown_bug", "gpusum_01_011_0111_bug", "sum_sum_bug",
+                      "sum_div_dimshuffle_bug", "subtensor_merge_bug", "gpu_set_subtensor1",
+                      "vm_gc_bug", "signal_conv2d_interface", "reduce_join",
+                      "inc_set_subtensor1", "round", "identify_1pexp_bug")
 _MODES = ("py", "numba", "cuda", "fast_compile", "FAST_COMPILE", "FAST_RUN")
 
 
@@ -37,6 +42,9 @@ class Config:
         self._compute_test_value = "off"
         self.exception_verbosity = "low"
         self.strict = os.environ.get("SYMNET_STRICT", "") not in ("", "0")
+        # Theano's warnings about its own old bugs (config.warn.round = False
+        # in ported scripts): symnet never had those bugs, so all are off.
+        self.warn = types.SimpleNamespace(**{f: False for f in _THEANO_WARN_FLAGS})
 
     @property
     def floatX(self):

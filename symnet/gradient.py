@@ -129,8 +129,11 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
             raise TypeError(f"grad: wrt must be variables, got {type(w).__name__} {w!r}")
     seeds = {}
     if cost is not None:
-        seeds[cost] = T.constant(np.asarray(1, dtype=cost.dtype if _float(cost)
-                                            else "float64"))
+        one = T.constant(np.asarray(1, dtype=cost.dtype if _float(cost) else "float64"))
+        # The seed is 1 computed *from* the cost (1 whatever its value, NaN
+        # included), as Theano's ones_like(cost): the gradient graph then
+        # contains the cost, so function([x], grad(2 * x.sum(), x)) uses x.
+        seeds[cost] = T.switch(T.isnan(cost), one, one)
     for var, g in (known_grads or {}).items():
         g = T.as_tensor_variable(g)
         if getattr(var, "ndim", None) is not None and g.ndim != var.ndim:

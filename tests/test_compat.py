@@ -104,7 +104,7 @@ def test_ifelse(shim):
 
 @pytest.mark.parametrize("name", ["lasagne.layers.dnn", "lasagne.layers.corrmm",
                                   "lasagne.layers.cuda_convnet", "theano.sandbox.cuda",
-                                  "theano.gpuarray.dnn"])
+                                  "theano.sandbox.cuda.dnn"])
 def test_gpu_only_modules_raise_import_error(shim, name):
     with pytest.raises(ImportError, match="GPU"):
         importlib.import_module(name)

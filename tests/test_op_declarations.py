@@ -136,6 +136,34 @@ def _pool(grad):
     return build
 
 
+def _conv3d(kind):
+    def build():
+        x, w = T.dtensor5("x"), T.dtensor5("w")
+        out = T.nnet.conv3d(x, w)
+        if kind != "fwd":
+            out = T.grad(T.sum(out ** 2), x if kind == "inputs" else w)
+        return [x, w], [out], [_m(1, 2, 3, 3, 3), _m(2, 2, 2, 2, 2)]
+    return build
+
+
+def _dynamic_pool(grad):
+    def build():
+        x, k = T.dtensor4("x"), T.lscalar("k")
+        out = T.signal.pool.pool_2d(x, ws=(k, k), ignore_border=True)
+        if grad:
+            out = T.grad(T.sum(out ** 2), x)
+        return [x, k], [out], [_m(1, 2, 4, 4), np.array(2, dtype="int64")]
+    return build
+
+
+def _linalg(solve):
+    def build():
+        a, b = T.dmatrix("a"), T.dmatrix("b")
+        out = T.slinalg.solve(a, b) if solve else T.nlinalg.matrix_inverse(a)
+        return [a, b], [out], [_m(3, 3) + 3 * np.eye(3), _m(3, 2)]
+    return build
+
+
 def _labels(fn):
     def build():
         x, y = T.dmatrix("x"), T.lvector("y")
@@ -202,6 +230,13 @@ SAMPLES = {
     "symnet.tensor.ops.conv.Conv2dGradWeights": [_conv("weights")],
     "symnet.tensor.ops.pool.Pool": [_pool(False)],
     "symnet.tensor.ops.pool.PoolGrad": [_pool(True)],
+    "symnet.tensor.ops.conv3d.Conv3d": [_conv3d("fwd")],
+    "symnet.tensor.ops.conv3d.Conv3dGradInputs": [_conv3d("inputs")],
+    "symnet.tensor.ops.conv3d.Conv3dGradWeights": [_conv3d("weights")],
+    "symnet.tensor.ops.pool.DynamicPool": [_dynamic_pool(False)],
+    "symnet.tensor.ops.pool.DynamicPoolGrad": [_dynamic_pool(True)],
+    "symnet.tensor.ops.linalg.MatrixInverse": [_linalg(False)],
+    "symnet.tensor.ops.linalg.Solve": [_linalg(True)],
     "symnet.tensor.ops.random.RandomDraw": [_random],
     "symnet.scan.op.Scan": [_scan],
     "symnet.gradient._JacobianOp": [_jacobian],
@@ -211,6 +246,7 @@ SAMPLES = {
 UNSAMPLED = {
     "symnet.tensor.ops.conv._ConvBase": "abstract base of the Conv2d ops (no make_node)",
     "symnet.tensor.ops.pool._PoolBase": "abstract base of Pool and PoolGrad (no make_node)",
+    "symnet.tensor.ops.conv3d._Conv3dBase": "abstract base of the Conv3d ops (no make_node)",
 }
 
 

@@ -17,6 +17,7 @@ inside a backend as another error is raised as the interrupt
 """
 import collections
 import contextlib
+import copy
 import gc
 import threading
 import time
@@ -96,6 +97,17 @@ def _check_update_type(var, expr):
             f"{_vname(var)} is {vt} but its update {expr} is {et}. "
             f"Cast the update (e.g. expr.astype('{vt.dtype}')) or build the shared "
             f"variable with the matching dtype")
+    declared = getattr(var.tag, "broadcastable", None) or ()
+    for axis, b in enumerate(declared):
+        if b and et.shape[axis] != 1:
+            # Theano's rule: the update's type must be convertible to the
+            # variable's, and a size not known to be 1 cannot broadcast.
+            raise TypeError(
+                f"the update of {_vname(var)} has type {et}, which cannot become "
+                f"{_vname(var)}'s type {vt}: axis {axis} is declared broadcastable "
+                f"(size 1) but the update's size there is "
+                f"{'unknown' if et.shape[axis] is None else et.shape[axis]}; use "
+                f"T.addbroadcast(update, {axis}) if it is always 1")
     for axis, (a, b) in enumerate(zip(vt.shape, et.shape)):
         if a is not None and b is not None and a != b:
             raise ValueError(
@@ -171,6 +183,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
                         f"(write function([x], ...) rather than function(x, ...))")
     specs = [i if isinstance(i, In) else In(i) for i in inputs]
     in_vars = []
+    cuts = []
     for k, s in enumerate(specs):
         if not isinstance(s.variable, Variable):
             raise TypeError(f"function input {k} must be a symbolic variable, got "
@@ -183,9 +196,13 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
                             f"variable: shared variables are implicit inputs, do not "
                             f"list them")
         if s.variable.owner is not None:
-            raise TypeError(f"function input {k} ({s.variable}) is computed from other "
-                            f"variables; inputs must be free variables (use givens to "
-                            f"replace an intermediate)")
+            # Theano cuts the graph at an intermediate input: the outputs
+            # take its value from the argument (y.eval({y: value}) works).
+            cut = s.variable.type()
+            cut.name = s.variable.name
+            cuts.append((s.variable, cut))
+            s = specs[k] = copy.copy(s)
+            s.variable = cut
         if s.variable in in_vars:
             raise ValueError(f"input {_vname(s.variable)} is listed twice")
         in_vars.append(s.variable)
@@ -207,8 +224,11 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     upd += _default_updates(outs + [e for _, e in upd], upd, no_default_updates)
 
     # givens: substitute, keeping the user's graph untouched
-    if givens:
-        givens = pairs = list(givens.items()) if isinstance(givens, dict) else list(givens)
+    if givens or cuts:
+        if givens is not None and not isinstance(givens, dict):
+            givens = list(givens)    # an iterator, kept for the pickling recipe
+        pairs = cuts + (list(givens.items()) if isinstance(givens, dict)
+                        else list(givens or ()))
         memo = {}
         for old, new in pairs:
             if not isinstance(old, Variable):

@@ -153,6 +153,10 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False,
         bc = broadcastable or (False,) * arr.ndim
         static = tuple(1 if b else None for b in bc)
     ttype = TensorType(arr.dtype, shape=static)
-    return TensorSharedVariable(ttype, value if borrow else np.array(arr, copy=True),
-                                name=name, strict=strict, allow_downcast=allow_downcast,
-                                borrow=True)
+    var = TensorSharedVariable(ttype, value if borrow else np.array(arr, copy=True),
+                               name=name, strict=strict, allow_downcast=allow_downcast,
+                               borrow=True)
+    # Declared broadcastable axes are part of the variable's Theano type:
+    # function() rejects an update not known to have size 1 there.
+    var.tag.broadcastable = broadcastable
+    return var

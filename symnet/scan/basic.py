@@ -75,7 +75,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         How the step is compiled (default 'py').
     name, profile, allow_gc : accepted for Theano compatibility.
     strict : bool
-        Require every free variable of ``fn`` to be a non-sequence.
+        Require every shared variable ``fn`` reads (and does not update) to
+        be among the non-sequences, as Theano does.
     return_list : bool
         Return a list even for a single output.
 
@@ -195,9 +196,29 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
             raise TypeError(f"scan: update target {var} must be a shared variable")
     upd_exprs = [T.as_tensor_variable(e) for _, e in upd_pairs]
 
-    # -- free variables: implicit non-sequences or carried shared states ----
+    # Shared variables with a default update that the step reads (the
+    # states of random draws) are updated after every step, as in Theano:
+    # each step draws new numbers and the final state is in the updates.
     placeholders = set(args)
+    explicit = {v for v, _ in upd_pairs}
+    for v in free_inputs(outs + upd_exprs, placeholders):
+        if isinstance(v, SharedVariable) and getattr(v, "default_update", None) is not None \
+                and v not in explicit:
+            upd_pairs.append((v, v.default_update))
+            upd_exprs.append(T.as_tensor_variable(v.default_update))
     upd_vars = [v for v, _ in upd_pairs]
+
+    # A non-sequence the step uses directly (a closure over the outer
+    # variable, not its argument: Lasagne's recurrent layers) is that
+    # argument, as in Theano; so its own inputs are not free variables.
+    direct = OrderedDict()
+    for outer, inner in zip(ns_outer, ns_inner):
+        direct.setdefault(outer, inner)
+    if direct:
+        both = clone_replace(outs + upd_exprs, direct)
+        outs, upd_exprs = both[:len(outs)], both[len(outs):]
+
+    # -- free variables: implicit non-sequences or carried shared states ----
     free = free_inputs(outs + upd_exprs, placeholders)
     replace = {}
     upd_inner = {}
@@ -205,17 +226,15 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         if v in upd_vars:
             upd_inner[v] = replace[v] = placeholder(v.type, v.name)
             continue
-        if isinstance(v, SharedVariable) and getattr(v, "default_update", None) is not None:
-            raise NotImplementedError(
-                f"scan: the step function uses {v}, which has a default update (a "
-                f"random stream?); random draws inside scan are not supported: draw "
-                f"the random numbers for all steps outside and pass them as a sequence")
         if not isinstance(v.type, T.TensorType):
             raise TypeError(f"scan: the step function uses {v} of type {v.type}, which "
                             f"scan cannot pass to its steps")
-        if strict:
+        if strict and isinstance(v, SharedVariable):
+            # Theano's strict is about shared variables only: other free
+            # variables of the step are always passed implicitly.
             raise ValueError(f"scan(strict=True): the step function uses {v}, which is "
-                             f"not among the non_sequences")
+                             f"not among the non_sequences (pass it in non_sequences, "
+                             f"or use strict=False)")
         ns_outer.append(v)
         replace[v] = placeholder(v.type, v.name)
         ns_inner.append(replace[v])

@@ -7,6 +7,7 @@ import numpy as np
 
 from .type import TensorType  # noqa: F401
 from .variable import TensorVariable, TensorConstant  # noqa: F401
+from ..graph.basic import Variable  # noqa: F401  (theano.tensor.Variable)
 from .basic import *  # noqa: F401,F403
 from .basic import as_tensor_variable, as_tensor, constant, NotScalarConstantError  # noqa: F401
 from .ops.elemwise import (Elemwise, DimShuffle, SCALAR_OPS, elemwise, cast,  # noqa: F401
@@ -24,6 +25,7 @@ from .ops.elemwise import SCALAR_OPS as _S
 
 from . import nnet  # noqa: F401,E402
 from . import extra_ops  # noqa: F401,E402
+from . import nlinalg, slinalg  # noqa: F401,E402
 from .ops.nnet import softplus  # noqa: F401,E402
 from . import rewriting  # noqa: F401,E402  (registers the tensor rewrites)
 

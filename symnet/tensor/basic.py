@@ -200,14 +200,17 @@ tensor5 = _maker(5)
 
 
 def _plural(maker):
-    # Theano accepts scalars('x y'), scalars('x', 'y'), scalars(['x', 'y']) and scalars(3)
+    # Theano accepts scalars('xy'), scalars('x', 'y'), scalars(['x', 'y']) and scalars(3)
     def make(names, *more, dtype=None):
         if more:
             names = [names, *more]
         if isinstance(names, int):
             return [maker(dtype=dtype) for _ in range(names)]
         if isinstance(names, str):
-            names = names.replace(",", " ").split()
+            # 'x, y' and 'x y' name two variables; as in Theano, a single
+            # word names one variable per letter (matrices('pt') -> p, t).
+            names = names.replace(",", " ").split() if (" " in names or "," in names) \
+                else list(names)
         return [maker(n, dtype=dtype) for n in names]
     return make
 

@@ -79,6 +79,11 @@ class _Operators:
     __hash__ = Variable.__hash__
 
     def __getitem__(self, idx):
+        if isinstance(idx, list) and any(i is None or i is Ellipsis or isinstance(i, slice)
+                                         for i in idx):
+            # Theano (and numpy before 1.23) read a list holding slices as a
+            # tuple of indices; Lasagne builds such lists.
+            idx = tuple(idx)
         return _T().subtensor(self, idx)
 
     def __iter__(self):

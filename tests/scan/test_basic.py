@@ -144,9 +144,6 @@ def test_errors():
                     outputs_info=T.constant(np.float64(0)))
     with pytest.raises(ValueError, match="outputs_info has 2 entries"):
         symnet.scan(lambda v, a, b: a + v, sequences=x, outputs_info=[x[0], x[0]])
-    rs = symnet.tensor.shared_randomstreams.RandomStreams(1)
-    with pytest.raises(NotImplementedError, match="random"):
-        symnet.scan(lambda v: v + rs.normal(()), sequences=x)
 
 
 def test_runtime_sequence_too_short():

@@ -511,11 +511,12 @@ def _g_pow(inputs, out, gz):
 
 
 def _g_maximum(inputs, out, gz):
-    # Theano's convention: at a tie both inputs receive the gradient.
+    # Theano's convention: at a tie the first input alone receives the
+    # gradient, so d maximum(x, x) / dx is 1, the derivative of x.
     T = _T()
     x, y = inputs
     return [gz * T.eq(out, x) if _is_float(x) else None,
-            gz * T.eq(out, y) if _is_float(y) else None]
+            gz * T.neq(out, x) if _is_float(y) else None]
 
 
 def _g_none(inputs, out, gz):

@@ -212,8 +212,21 @@ def _one_hot_like(y, x):
 
 # -- public functions ------------------------------------------------------------------------
 
-def softmax(x, axis=-1):
+def _theano_rows(x, axis):
+    # Theano 1.0's softmax has no axis: it works on rows, and a vector is
+    # taken as one row, so softmax(vector) is a (1, n) matrix. An explicit
+    # axis keeps the input's shape.
+    if axis is not None:
+        return x, axis
+    x = as_tensor_variable(x)
+    return (dimshuffle(x, ("x", 0)) if x.ndim == 1 else x), -1
+
+
+def softmax(x, axis=None):
     """The softmax of ``x`` along ``axis`` (the last), computed stably.
+
+    Without ``axis`` a vector is taken as one row, as in Theano 1.0: the
+    result is a (1, n) matrix.
 
     Examples
     --------
@@ -222,20 +235,25 @@ def softmax(x, axis=-1):
     >>> out = T.nnet.softmax(x).eval({x: np.array([[0., 0.], [1000., 0.]], 'float32')})
     >>> out.tolist()
     [[0.5, 0.5], [1.0, 0.0]]
+    >>> T.nnet.softmax(T.vector('v')).type.shape
+    (1, None)
     """
+    x, axis = _theano_rows(x, axis)
     return Softmax(axis)(x)
 
 
-def log_softmax(x, axis=-1):
-    """``log(softmax(x))`` along ``axis``, finite for large logits.
+def log_softmax(x, axis=None):
+    """``log(softmax(x))`` along ``axis``, finite for large logits (a vector
+    without ``axis`` is one row, as for :func:`softmax`).
 
     Examples
     --------
     >>> import numpy as np, symnet.tensor as T
     >>> x = T.vector('x')
     >>> T.nnet.log_softmax(x).eval({x: np.array([1000., 0.], 'float32')}).tolist()
-    [0.0, -1000.0]
+    [[0.0, -1000.0]]
     """
+    x, axis = _theano_rows(x, axis)
     return LogSoftmax(axis)(x)
 
 
@@ -273,6 +291,13 @@ def relu(x, alpha=0):
     >>> T.nnet.relu(x, 0.1).eval({x: np.array([-2., 3.], 'float32')}).round(3)
     array([-0.2,  3. ], dtype=float32)
     """
+    if not hasattr(x, "owner") and not hasattr(alpha, "owner"):
+        # Theano's relu is plain arithmetic, so numpy in gives numpy out
+        # (Lasagne's tests use lasagne.nonlinearities.rectify as a reference).
+        x = np.asarray(x)
+        if np.all(alpha == 0):
+            return 0.5 * (x + np.abs(x))
+        return 0.5 * (1 + alpha) * x + 0.5 * (1 - alpha) * np.abs(x)
     if isinstance(alpha, (int, float)) and alpha == 0:
         return 0.5 * (x + _abs(x))
     if isinstance(alpha, (int, float)):
@@ -384,6 +409,13 @@ def binary_crossentropy(output, target):
     """
     log = SCALAR_OPS["log"]
     output = as_tensor_variable(output)
+    node = output.owner
+    if node is not None and getattr(getattr(node.op, "scalar_op", None), "name", None) \
+            == "sigmoid":
+        # Of sigmoid(x): the stable form in x, so that the gradient too is
+        # exact (sigmoid(x) - target) at any logits; through log(sigmoid(x))
+        # it would be 0/0 at |x| ~ 800 (Theano's rewrites give the same).
+        return sigmoid_binary_crossentropy(node.inputs[0], target)
     return -(target * elemwise(log, output) + (1 - target) * elemwise(log, 1 - output))
 
 

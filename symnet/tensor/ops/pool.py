@@ -1,17 +1,24 @@
-"""2-D pooling over the last two axes: max, sum, average (including or
-excluding padding), with Theano's ``ignore_border`` output-size rule.
+"""Pooling over the last two axes (``pool_2d``) or three (``pool_3d``):
+max, sum, average (including or excluding padding), with Theano's
+``ignore_border`` output-size rule. The ops pool over the last
+``len(ws)`` axes; ``DynamicPool`` takes a 2-D window, stride and padding
+that are only known at run time.
 
-The numpy reference loops over the few window offsets (ws[0] * ws[1]
-iterations), each a vectorised slice of the whole batch.
+The numpy reference loops over the few window offsets (the product of
+``ws``), each a vectorised slice of the whole batch.
 """
+import itertools
+
 import numpy as np
 
 from ...graph.basic import Apply
 from ...graph.op import Op
 from ..basic import as_tensor_variable
 from ..type import TensorType
+from .elemwise import cast
 
-__all__ = ["Pool", "PoolGrad", "pool_2d", "pool_output_length"]
+__all__ = ["Pool", "PoolGrad", "DynamicPool", "DynamicPoolGrad", "pool_2d", "pool_3d",
+           "pool_output_length"]
 
 MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")
 
@@ -30,10 +37,13 @@ def pool_output_length(n, ws, stride, pad, ignore_border):
 class _PoolBase(Op):
     __props__ = ("ws", "ignore_border", "stride", "pad", "mode")
 
-    def __init__(self, ws, ignore_border=True, stride=None, pad=(0, 0), mode="max"):
+    def __init__(self, ws, ignore_border=True, stride=None, pad=None, mode="max"):
         self.ws = tuple(int(w) for w in ws)
         self.stride = tuple(int(s) for s in (stride or ws))
-        self.pad = tuple(int(p) for p in pad)
+        self.pad = tuple(int(p) for p in (pad or (0,) * len(self.ws)))
+        if not len(self.ws) == len(self.stride) == len(self.pad) or len(self.ws) not in (2, 3):
+            raise ValueError(f"pool: ws {self.ws}, stride {self.stride} and pad {self.pad} "
+                             f"need 2 entries each (pool_2d) or 3 (pool_3d)")
         self.ignore_border = bool(ignore_border)
         if mode == "average":
             mode = "average_inc_pad"
@@ -60,20 +70,30 @@ class _PoolBase(Op):
             geo.append((out, canvas, count))
         return geo
 
+    def _inside(self, sizes):
+        """The input's place in the padded canvas."""
+        return (Ellipsis,) + tuple(slice(p, p + n) for p, n in zip(self.pad, sizes))
+
     def _canvas(self, x, geo, fill):
-        (_, ch, _), (_, cw, _) = geo
-        ph, pw = self.pad
-        canvas = np.full(x.shape[:-2] + (ch, cw), fill, dtype=x.dtype)
-        canvas[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]] = x
+        nd = len(self.ws)
+        canvas = np.full(x.shape[:-nd] + tuple(c for _, c, _ in geo), fill, dtype=x.dtype)
+        canvas[self._inside(x.shape[-nd:])] = x
         return canvas
 
     def _offsets(self, geo):
-        (oh, _, _), (ow, _, _) = geo
-        sh, sw = self.stride
-        for i in range(self.ws[0]):
-            for j in range(self.ws[1]):
-                yield (Ellipsis, slice(i, i + sh * (oh - 1) + 1, sh),
-                       slice(j, j + sw * (ow - 1) + 1, sw))
+        for tap in itertools.product(*(range(w) for w in self.ws)):
+            yield (Ellipsis,) + tuple(slice(t, t + s * (o - 1) + 1, s)
+                                      for t, s, (o, _, _) in zip(tap, self.stride, geo))
+
+    def _counts(self, geo):
+        """Each window's element count (for averages), shaped to broadcast
+        over the pooled axes."""
+        out = 1
+        for k, (_, _, count) in enumerate(geo):
+            shape = [1] * len(geo)
+            shape[k] = -1
+            out = out * count.reshape(shape)
+        return out
 
 
 class Pool(_PoolBase):
@@ -83,14 +103,18 @@ class Pool(_PoolBase):
         x = as_tensor_variable(x)
         if x.ndim < 2:
             raise TypeError(f"pool_2d needs at least 2 dims, got {x} with {x.ndim}")
-        hw = x.type.shape[-2:]
+        nd = len(self.ws)
+        if x.ndim < nd:
+            raise TypeError(f"pool over {nd} axes needs at least {nd} dims, got {x} with "
+                            f"{x.ndim}")
+        hw = x.type.shape[-nd:]
         out = tuple(pool_output_length(n, w, s, p, self.ignore_border)
                     for n, w, s, p in zip(hw, self.ws, self.stride, self.pad))
-        return Apply(self, [x], [TensorType(x.dtype, shape=x.type.shape[:-2] + out)()])
+        return Apply(self, [x], [TensorType(x.dtype, shape=x.type.shape[:-nd] + out)()])
 
     def perform(self, node, inputs, output_storage):
         (x,) = inputs
-        geo = self._geometry(x.shape[-2:])
+        geo = self._geometry(x.shape[-len(self.ws):])
         if self.mode == "max":
             fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
             canvas = self._canvas(x, geo, fill)
@@ -103,17 +127,18 @@ class Pool(_PoolBase):
             for sl in self._offsets(geo):
                 out = canvas[sl].copy() if out is None else out + canvas[sl]
             if self.mode != "sum":
-                out = out / (geo[0][2][:, None] * geo[1][2][None, :])
+                out = out / self._counts(geo)
         output_storage[0][0] = np.asarray(out, dtype=node.outputs[0].dtype)
 
     def infer_shape(self, node, input_shapes):
         from ... import tensor as T
         shp = input_shapes[0]
-        out = list(shp[:-2])
+        nd = len(self.ws)
+        out = list(shp[:-nd])
         st = node.outputs[0].type.shape
-        for k, (n, w, s, p) in enumerate(zip(shp[-2:], self.ws, self.stride, self.pad)):
-            if st[-2 + k] is not None:
-                out.append(st[-2 + k])
+        for k, (n, w, s, p) in enumerate(zip(shp[-nd:], self.ws, self.stride, self.pad)):
+            if st[-nd + k] is not None:
+                out.append(st[-nd + k])
             elif self.ignore_border:
                 out.append(T.int_div(n + 2 * p - w, s) + 1)
             elif s >= w:
@@ -138,20 +163,20 @@ class PoolGrad(_PoolBase):
 
     def perform(self, node, inputs, output_storage):
         x, out, gz = inputs
-        geo = self._geometry(x.shape[-2:])
-        grad = np.zeros(x.shape[:-2] + (geo[0][1], geo[1][1]), dtype=gz.dtype)
+        nd = len(self.ws)
+        geo = self._geometry(x.shape[-nd:])
+        grad = np.zeros(x.shape[:-nd] + tuple(c for _, c, _ in geo), dtype=gz.dtype)
         if self.mode == "max":
             fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
             canvas = self._canvas(x, geo, fill)
             for sl in self._offsets(geo):
                 grad[sl] += gz * (canvas[sl] == out)
         else:
-            g = gz if self.mode == "sum" else gz / (geo[0][2][:, None] * geo[1][2][None, :])
+            g = gz if self.mode == "sum" else gz / self._counts(geo)
             for sl in self._offsets(geo):
                 grad[sl] += g
-        ph, pw = self.pad
         output_storage[0][0] = np.ascontiguousarray(
-            grad[..., ph:ph + x.shape[-2], pw:pw + x.shape[-1]]).astype(x.dtype, copy=False)
+            grad[self._inside(x.shape[-nd:])]).astype(x.dtype, copy=False)
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]
@@ -167,6 +192,145 @@ class PoolGrad(_PoolBase):
         return [None, None, Pool(*args)(output_grads[0])]
 
 
+# -- window, stride and padding known only at run time ---------------------------
+# Theano's pool_2d accepts symbolic sizes (Lasagne's SpatialPyramidPoolingLayer
+# computes its windows from the input's shape). DynamicPool/DynamicPoolGrad take
+# them as integer-vector inputs and, at run time, apply the fixed-size
+# Pool/PoolGrad above (which also validates them): one reference for both.
+
+def is_symbolic_size(v):
+    """True when a ws/stride/pad argument holds a symbolic variable."""
+    if hasattr(v, "owner"):
+        return True
+    return isinstance(v, (list, tuple)) and any(hasattr(e, "owner") for e in v)
+
+
+def _size_vector(v, what):
+    """``v`` (a pair of ints/scalars, or an integer vector) as an int64
+    vector variable of length 2."""
+    v = as_tensor_variable(list(v) if isinstance(v, tuple) else v)
+    if v.ndim != 1 or not v.dtype.startswith(("int", "uint")):
+        raise TypeError(f"pool_2d: {what} must be 2 integers or an integer vector, got {v} "
+                        f"({v.ndim} dims, {v.dtype})")
+    if v.type.shape[0] not in (None, 2):
+        raise ValueError(f"pool_2d: {what} needs 2 entries (rows, cols), got "
+                         f"{v.type.shape[0]}")
+    return cast(v, "int64")
+
+
+def _fixed(ignore_border, mode, ws, stride, pad):
+    """The fixed-size op for the run-time sizes (its constructor checks them)."""
+    if len(ws) != 2 or len(stride) != 2 or len(pad) != 2:
+        raise ValueError(f"pool_2d: ws, stride and pad need 2 entries each, got {list(ws)}, "
+                         f"{list(stride)} and {list(pad)}")
+    return (tuple(int(w) for w in ws), ignore_border, tuple(int(s) for s in stride),
+            tuple(int(p) for p in pad), mode)
+
+
+class DynamicPool(Op):
+    """``pool_2d(x, ws, stride, pad)`` with the three sizes as int vectors."""
+
+    __props__ = ("ignore_border", "mode")
+
+    def __init__(self, ignore_border=True, mode="max"):
+        if mode == "average":
+            mode = "average_inc_pad"
+        if mode not in MODES:
+            raise ValueError(f"pool mode must be one of {MODES}, got {mode!r}")
+        self.ignore_border = bool(ignore_border)
+        self.mode = mode
+
+    def make_node(self, x, ws, stride, pad):
+        x = as_tensor_variable(x)
+        if x.ndim < 2:
+            raise TypeError(f"pool_2d needs at least 2 dims, got {x} with {x.ndim}")
+        sizes = [_size_vector(v, what) for v, what in
+                 ((ws, "ws"), (stride, "stride"), (pad, "pad"))]
+        out = TensorType(x.dtype, shape=x.type.shape[:-2] + (None, None))()
+        return Apply(self, [x] + sizes, [out])
+
+    def perform(self, node, inputs, output_storage):
+        x, ws, stride, pad = inputs
+        Pool(*_fixed(self.ignore_border, self.mode, ws, stride, pad)).perform(
+            node, [x], output_storage)
+
+    def infer_shape(self, node, input_shapes):
+        from ... import tensor as T
+        shp = input_shapes[0]
+        _, ws, st, pd = node.inputs
+        out = list(shp[:-2])
+        for k, n in enumerate(shp[-2:]):
+            w, s, p = ws[k], st[k], pd[k]
+            if self.ignore_border:
+                out.append(T.int_div(n + 2 * p - w, s) + 1)
+            else:
+                out.append(T.switch(T.ge(s, w), T.int_div(n - 1, s) + 1,
+                                    T.maximum(0, T.int_div(n - 1 - w + s, s)) + 1))
+        return [tuple(out)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        x, ws, stride, pad = inputs
+        g = DynamicPoolGrad(self.ignore_border, self.mode)(
+            x, outputs[0], output_grads[0], ws, stride, pad)
+        return [g, None, None, None]
+
+
+class DynamicPoolGrad(Op):
+    """Gradient of ``DynamicPool`` with respect to its input."""
+
+    __props__ = ("ignore_border", "mode")
+
+    def __init__(self, ignore_border=True, mode="max"):
+        self.ignore_border = bool(ignore_border)
+        self.mode = mode
+
+    def make_node(self, x, out, gz, ws, stride, pad):
+        x, out, gz = (as_tensor_variable(v) for v in (x, out, gz))
+        return Apply(self, [x, out, gz, ws, stride, pad], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        x, out, gz, ws, stride, pad = inputs
+        PoolGrad(*_fixed(self.ignore_border, self.mode, ws, stride, pad)).perform(
+            node, [x, out, gz], output_storage)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        from ...gradient import grad_undefined
+        x, out, gz, ws, stride, pad = inputs
+        if self.mode == "max":
+            return [None, None, grad_undefined(self, 2, gz, "second derivative of max "
+                                                "pooling is not implemented"),
+                    None, None, None]
+        # sum/average pooling is linear: its gradient's gradient is the pooling itself
+        return [None, None, DynamicPool(self.ignore_border, self.mode)(
+            output_grads[0], ws, stride, pad), None, None, None]
+
+
+def _pool(nd, who, input, ws, ignore_border, stride, pad, mode, ds, st, padding):
+    ws = ws if ws is not None else ds
+    if ws is None:
+        raise ValueError(f"{who} needs the window size ws")
+    stride = stride if stride is not None else st
+    pad = padding if padding is not None else pad
+    if pad is None:
+        pad = (0,) * nd
+    if ignore_border is None:
+        ignore_border = False
+    if any(is_symbolic_size(v) for v in (ws, stride, pad)):
+        if nd != 2:
+            raise NotImplementedError(f"{who}: symbolic ws/stride/pad are supported by "
+                                      f"pool_2d only")
+        # sizes known only at run time (Theano allows symbolic ws/stride/pad)
+        return DynamicPool(ignore_border, mode)(input, ws, ws if stride is None else stride,
+                                                pad)
+    if len(tuple(ws)) != nd:
+        raise ValueError(f"{who} pools over {nd} axes: ws must have {nd} entries, got "
+                         f"{tuple(ws)}")
+    return Pool(ws, ignore_border, stride, pad, mode)(input)
+
+
 def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="max",
             ds=None, st=None, padding=None):
     """Theano's ``T.signal.pool.pool_2d`` over the last two axes.
@@ -180,11 +344,19 @@ def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="m
     array([[ 5.,  7.],
            [13., 15.]], dtype=float32)
     """
-    ws = ws if ws is not None else ds
-    if ws is None:
-        raise ValueError("pool_2d needs the window size ws")
-    stride = stride if stride is not None else st
-    pad = padding if padding is not None else pad
-    if ignore_border is None:
-        ignore_border = False
-    return Pool(ws, ignore_border, stride, pad, mode)(input)
+    return _pool(2, "pool_2d", input, ws, ignore_border, stride, pad, mode, ds, st, padding)
+
+
+def pool_3d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0, 0), mode="max",
+            ds=None, st=None, padding=None):
+    """Theano's ``T.signal.pool.pool_3d`` over the last three axes.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x = T.tensor3('x')
+    >>> pool_3d(x, (2, 2, 2), ignore_border=True).eval(
+    ...     {x: np.arange(8, dtype='float32').reshape(2, 2, 2)})
+    array([[[7.]]], dtype=float32)
+    """
+    return _pool(3, "pool_3d", input, ws, ignore_border, stride, pad, mode, ds, st, padding)

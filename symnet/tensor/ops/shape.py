@@ -433,8 +433,16 @@ def concatenate(tensor_list, axis=0):
     return join(axis, *tensor_list)
 
 
-def stack(tensors, axis=0):
-    """Stack same-shaped tensors along a new ``axis``."""
+def stack(*tensors, axis=0):
+    """Stack same-shaped tensors along a new ``axis``: ``stack([a, b], axis)``,
+    or Theano's older spelling ``stack(a, b, c)`` (tensors as arguments)."""
+    if tensors and isinstance(tensors[0], (list, tuple)):
+        if len(tensors) > 2:
+            raise TypeError(f"stack(tensors, axis): got {len(tensors)} positional "
+                            f"arguments after a list of tensors")
+        if len(tensors) == 2:
+            axis = tensors[1]
+        tensors = tensors[0]
     if not tensors:
         raise ValueError("stack needs at least one tensor")
     tensors = [as_tensor_variable(t) for t in tensors]
@@ -666,7 +674,27 @@ class Repeat(Op):
 
 
 def repeat(x, repeats, axis=None):
+    """``np.repeat(x, repeats, axis)`` for a scalar ``repeats``: an int, or a
+    symbolic integer scalar (Lasagne's TransformerLayer repeats by a size
+    computed from the input's shape)."""
     x = as_tensor_variable(x)
     if axis is not None:
         axis = axis % x.ndim
-    return Repeat(int(get_scalar_constant_value(repeats)), axis)(x)
+    try:
+        return Repeat(int(get_scalar_constant_value(repeats)), axis)(x)
+    except NotScalarConstantError:
+        pass
+    repeats = as_tensor_variable(repeats)
+    if repeats.ndim != 0 or not repeats.dtype.startswith(("int", "uint")):
+        raise TypeError(f"repeat: repeats must be an integer scalar, got {repeats} "
+                        f"({repeats.ndim} dims, {repeats.dtype})")
+    # Each element gets a new axis of length `repeats` right after it
+    # (broadcast with alloc), which a reshape then merges: only existing ops,
+    # so the gradient (a sum over the new axis) comes for free.
+    if axis is None:
+        x, axis = flatten(x, 1), 0
+    sizes = [shape_i(x, i) for i in range(x.ndim)]
+    pattern = tuple(range(axis + 1)) + ("x",) + tuple(range(axis + 1, x.ndim))
+    spread = alloc(dimshuffle(x, pattern), *(sizes[:axis + 1] + [repeats] + sizes[axis + 1:]))
+    merged = sizes[:axis] + [sizes[axis] * repeats] + sizes[axis + 1:]
+    return reshape(spread, merged, ndim=x.ndim)

@@ -100,6 +100,18 @@ def local_sub_self(fgraph, node):
     return [fit_type(zeros_like(a, dtype=_out(node).dtype), _out(node))]
 
 
+@register_local("canonicalize", tracks=[Elemwise], scalars=["switch"])
+def local_switch_same_branches(fgraph, node):
+    """``switch(c, a, a)`` -> ``a``: the condition is not needed (gradient
+    seeds are ``switch(isnan(cost), 1, 1)``, which keeps the cost in the
+    gradient graph as Theano's does, until this removes the dependency)."""
+    _, a, b = node.inputs
+    if a is not b:
+        return None
+    new = fit_type(a, _out(node))
+    return None if new is None else [new]
+
+
 @register_local("canonicalize", tracks=[Elemwise], scalars=["neg"])
 def local_neg_neg(fgraph, node):
     """``-(-x)`` -> ``x``."""

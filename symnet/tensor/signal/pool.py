@@ -1,4 +1,4 @@
-"""``theano.tensor.signal.pool``: 2-d pooling over the last two axes.
+"""``theano.tensor.signal.pool``: 2-d and 3-d pooling over the last axes.
 
 The op itself (forward, shape rule, gradient) lives in
 ``symnet/tensor/ops/pool.py``; this module is the user-facing namespace with
@@ -14,9 +14,9 @@ Examples
 array([[ 2.5,  4.5],
        [10.5, 12.5]], dtype=float32)
 """
-from ..ops.pool import Pool, PoolGrad, pool_2d, pool_output_length
+from ..ops.pool import Pool, PoolGrad, pool_2d, pool_3d, pool_output_length
 
-__all__ = ["Pool", "PoolGrad", "MaxPoolGrad", "pool_2d", "pool_output_length",
+__all__ = ["Pool", "PoolGrad", "MaxPoolGrad", "pool_2d", "pool_3d", "pool_output_length",
            "max_pool_2d_same_size"]
 
 # Theano's name for the gradient of max pooling; ours serves every mode.

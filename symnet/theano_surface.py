@@ -1,0 +1,258 @@
+"""Theano-only modules and names that :mod:`symnet.compat` serves.
+
+Real Theano programs (and the real Lasagne library) reach for names that
+have no place in symnet's own namespaces: ``theano.tensor.nnet.abstract_conv``
+op classes called with 2-D output sizes, ``theano.scalar.upcast``,
+``theano.tensor.xlogx.xlogy0``, ``theano.gpuarray.pygpu_activated``. This
+module builds those modules from symnet's own ops; ``symnet.compat`` maps the
+Theano module names to them and, on ``install()``, makes them attributes of
+their parent modules, as ``import theano`` does (``T.nnet.abstract_conv``
+works without importing it first).
+
+Examples
+--------
+>>> import numpy as np, symnet.compat
+>>> symnet.compat.install(lasagne=False)
+>>> import theano, theano.tensor as T
+>>> theano.scalar.upcast('int32', 'float32')
+'float64'
+>>> x = T.vector('x')
+>>> f = theano.function([x], T.xlogx.xlogx(x), mode='py')
+>>> f(np.array([0., 1.], dtype=theano.config.floatX))
+array([0., 0.], dtype=float32)
+>>> symnet.compat.uninstall()
+"""
+import types
+
+__all__ = ["build_abstract_conv", "build_scalar", "build_xlogx", "build_gpuarray",
+           "graph_inputs", "ATTACHED"]
+
+#: Built modules made attributes of their (aliased) parent on install:
+#: ``{theano name: symnet.compat module name}``.
+ATTACHED = {
+    "theano.gof": "symnet.compat.gof",
+    "theano.scalar": "symnet.compat.scalar",
+    "theano.gpuarray": "symnet.compat.gpuarray",
+    # `from theano.sandbox import gpuarray` imports symnet.sandbox.gpuarray
+    # (the import system uses the parent's real name) unless it is an attribute.
+    "theano.sandbox.gpuarray": "symnet.compat.gpuarray",
+    "theano.tensor.xlogx": "symnet.compat.xlogx",
+    "theano.tensor.nnet.abstract_conv": "symnet.compat.abstract_conv",
+}
+
+
+def _module(name, doc, attrs, package=False):
+    mod = types.ModuleType(name, doc)
+    mod.__dict__.update(attrs)
+    if package:
+        mod.__path__ = []
+    return mod
+
+
+def graph_inputs(variable_list, blockers=None):
+    """``theano.gof.graph.inputs``: the owner-less variables that the given
+    outputs depend on; ``variable_list`` may be any iterable of variables
+    (Lasagne passes ``reversed(list)``).
+
+    The order is Theano's: a depth-first search that starts from the *last*
+    variable of the list (Lasagne reverses its list to get the first one's
+    inputs first)."""
+    from .graph.traversal import graph_inputs as _inputs
+    if hasattr(variable_list, "owner"):
+        variable_list = [variable_list]
+    return _inputs(list(variable_list)[::-1], blockers)
+
+
+# -- theano.tensor.nnet.abstract_conv -------------------------------------------
+
+def _no_groups(who, num_groups, unshared):
+    if num_groups != 1 or unshared:
+        raise NotImplementedError(f"{who}: grouped and unshared convolutions are not "
+                                  f"supported (num_groups={num_groups}, unshared={unshared})")
+
+
+class _AbstractConv:
+    """A Theano abstract-conv op: remembers its settings; calling it applies
+    symnet's conv op of the same meaning. ``imshp``/``kshp`` are hints that
+    symnet does not need (shapes are inferred)."""
+
+    def __init__(self, imshp=None, kshp=None, border_mode="valid", subsample=(1, 1),
+                 filter_flip=True, filter_dilation=(1, 1), num_groups=1, unshared=False):
+        _no_groups(type(self).__name__, num_groups, unshared)
+        self.imshp, self.kshp = imshp, kshp
+        self.args = (border_mode, subsample, filter_flip, filter_dilation)
+
+    nd = 2
+
+    def _full_shape(self, first, second, shape):
+        # Theano passes only the spatial sizes; symnet's ops take them all.
+        from .tensor import as_tensor_variable
+        if hasattr(shape, "owner"):
+            shape = as_tensor_variable(shape)
+            if shape.ndim != 1:
+                raise TypeError(f"{type(self).__name__}: shape must be a vector of "
+                                f"{self.nd} sizes, got {shape} ({shape.ndim} dims)")
+        sizes = [shape[i] for i in range(self.nd)]
+        return [first, second] + sizes
+
+
+class AbstractConv2d(_AbstractConv):
+    """``AbstractConv2d(...)(img, kern)``: the forward 2-D convolution."""
+
+    def __call__(self, img, kern):
+        from .tensor.ops.conv import Conv2d
+        return Conv2d(*self.args)(img, kern)
+
+
+class AbstractConv2d_gradInputs(_AbstractConv):
+    """``AbstractConv2d_gradInputs(...)(kern, topgrad, shape)``: the gradient
+    of a convolution with respect to its input (a transposed convolution);
+    ``shape`` is the input's two spatial sizes."""
+
+    def __call__(self, kern, topgrad, shape):
+        from .tensor import as_tensor_variable
+        from .tensor.ops.conv import Conv2dGradInputs
+        kern, topgrad = as_tensor_variable(kern), as_tensor_variable(topgrad)
+        full = self._full_shape(topgrad.shape[0], kern.shape[1], shape)
+        return Conv2dGradInputs(*self.args)(kern, topgrad, full)
+
+
+class AbstractConv2d_gradWeights(_AbstractConv):
+    """``AbstractConv2d_gradWeights(...)(img, topgrad, shape)``: the gradient
+    of a convolution with respect to its filters; ``shape`` is the filters'
+    two spatial sizes."""
+
+    def __call__(self, img, topgrad, shape):
+        from .tensor import as_tensor_variable
+        from .tensor.ops.conv import Conv2dGradWeights
+        img, topgrad = as_tensor_variable(img), as_tensor_variable(topgrad)
+        full = self._full_shape(topgrad.shape[1], img.shape[1], shape)
+        return Conv2dGradWeights(*self.args)(img, topgrad, full)
+
+
+class _AbstractConv3(_AbstractConv):
+    nd = 3
+
+    def __init__(self, imshp=None, kshp=None, border_mode="valid", subsample=(1, 1, 1),
+                 filter_flip=True, filter_dilation=(1, 1, 1), num_groups=1, unshared=False):
+        super().__init__(imshp, kshp, border_mode, subsample, filter_flip, filter_dilation,
+                         num_groups, unshared)
+
+
+class AbstractConv3d(_AbstractConv3):
+    """``AbstractConv3d(...)(img, kern)``: the forward 3-D convolution."""
+
+    def __call__(self, img, kern):
+        from .tensor.ops.conv3d import Conv3d
+        return Conv3d(*self.args)(img, kern)
+
+
+class AbstractConv3d_gradInputs(_AbstractConv3):
+    """``AbstractConv3d_gradInputs(...)(kern, topgrad, shape)``: the 3-D
+    transposed convolution; ``shape`` is the input's three spatial sizes."""
+
+    def __call__(self, kern, topgrad, shape):
+        from .tensor import as_tensor_variable
+        from .tensor.ops.conv3d import Conv3dGradInputs
+        kern, topgrad = as_tensor_variable(kern), as_tensor_variable(topgrad)
+        full = self._full_shape(topgrad.shape[0], kern.shape[1], shape)
+        return Conv3dGradInputs(*self.args)(kern, topgrad, full)
+
+
+class AbstractConv3d_gradWeights(_AbstractConv3):
+    """``AbstractConv3d_gradWeights(...)(img, topgrad, shape)``: the gradient
+    of a 3-D convolution with respect to its filters."""
+
+    def __call__(self, img, topgrad, shape):
+        from .tensor import as_tensor_variable
+        from .tensor.ops.conv3d import Conv3dGradWeights
+        img, topgrad = as_tensor_variable(img), as_tensor_variable(topgrad)
+        full = self._full_shape(topgrad.shape[1], img.shape[1], shape)
+        return Conv3dGradWeights(*self.args)(img, topgrad, full)
+
+
+def get_conv_output_shape(image_shape, kernel_shape, border_mode, subsample,
+                          filter_dilation=None):
+    """The output shape of a 2-D convolution (None where an input size is
+    None), as ``theano.tensor.nnet.abstract_conv.get_conv_output_shape``."""
+    from .tensor.ops.conv import _padding, conv_output_length
+    if len(image_shape) != 4 or len(kernel_shape) != 4:
+        raise NotImplementedError(f"get_conv_output_shape: only 2-D convolutions, got "
+                                  f"image shape {image_shape} and kernel {kernel_shape}")
+    dil = tuple(filter_dilation or (1, 1))
+    k_hw = tuple(kernel_shape[2:])
+    pads = _padding(border_mode, k_hw, dil) if None not in k_hw else (None, None)
+    out = [image_shape[0], kernel_shape[0]]
+    for n, k, p, s, d in zip(image_shape[2:], k_hw, pads, subsample, dil):
+        out.append(None if None in (n, k, p) else conv_output_length(n, k, p, s, d))
+    return tuple(out)
+
+
+def build_abstract_conv():
+    from .tensor import nnet
+    attrs = dict(AbstractConv2d=AbstractConv2d,
+                 AbstractConv2d_gradInputs=AbstractConv2d_gradInputs,
+                 AbstractConv2d_gradWeights=AbstractConv2d_gradWeights,
+                 AbstractConv3d=AbstractConv3d,
+                 AbstractConv3d_gradInputs=AbstractConv3d_gradInputs,
+                 AbstractConv3d_gradWeights=AbstractConv3d_gradWeights,
+                 get_conv_output_shape=get_conv_output_shape)
+    # Only names symnet has: a script probing for one it lacks gets the usual
+    # AttributeError.
+    for name in ("conv2d", "conv2d_transpose", "conv2d_grad_wrt_inputs", "conv3d"):
+        if hasattr(nnet, name):
+            attrs[name] = getattr(nnet, name)
+    return _module("symnet.compat.abstract_conv",
+                   "``theano.tensor.nnet.abstract_conv`` names that symnet has.", attrs)
+
+
+# -- theano.scalar, theano.tensor.xlogx, theano.gpuarray ------------------------
+
+def build_scalar():
+    from .tensor.type import upcast
+    return _module("symnet.compat.scalar",
+                   "``theano.scalar``: dtype helpers (symnet has no scalar types).",
+                   dict(upcast=upcast))
+
+
+def xlogx(x):
+    """``x * log(x)``, taken as 0 where ``x == 0``."""
+    from . import tensor as T
+    x = T.as_tensor_variable(x)
+    return T.switch(T.eq(x, 0), 0, x * T.log(T.switch(T.eq(x, 0), 1, x)))
+
+
+def xlogy0(x, y):
+    """``x * log(y)``, taken as 0 where ``x == 0`` (whatever ``y`` is)."""
+    from . import tensor as T
+    x, y = T.as_tensor_variable(x), T.as_tensor_variable(y)
+    # log of 1 where x is 0, so that neither value nor gradient sees log(0).
+    return T.switch(T.eq(x, 0), 0, x * T.log(T.switch(T.eq(x, 0), 1, y)))
+
+
+def build_xlogx():
+    return _module("symnet.compat.xlogx", "``theano.tensor.xlogx``.",
+                   dict(xlogx=xlogx, xlogy0=xlogy0))
+
+
+def _no_cudnn():
+    """False: symnet has no cuDNN (``.msg`` says why, as Theano's does)."""
+    return False
+
+
+_no_cudnn.msg = "symnet has no GPU backend with cuDNN (pygpu is not activated)"
+_no_cudnn.avail = False
+
+
+def build_gpuarray_dnn():
+    # Theano imports gpuarray.dnn even without a GPU, and Lasagne's
+    # layers/dnn.py reads gpu.dnn.dnn_present before deciding to bail out.
+    return _module("symnet.compat.gpuarray.dnn",
+                   "``theano.gpuarray.dnn`` on a machine without cuDNN.",
+                   dict(dnn_present=_no_cudnn, dnn_available=_no_cudnn))
+
+
+def build_gpuarray(dnn):
+    return _module("symnet.compat.gpuarray",
+                   "``theano.gpuarray`` on a machine without pygpu.",
+                   dict(pygpu_activated=False, dnn=dnn), package=True)

@@ -1,0 +1,105 @@
+"""Scan semantics that Theano code relies on: ``strict=True`` with
+non-sequences the step function uses directly, and random draws inside the
+step function (the state advancing once per step)."""
+import numpy as np
+import pytest
+
+import symnet
+import symnet.tensor as T
+from symnet.tensor.ops.random import random_draw
+from symnet.tensor.shared_randomstreams import RandomStreams
+
+PY = "py"
+
+
+def test_strict_accepts_an_expression_of_shared_variables_used_by_closure():
+    # Lasagne's LSTM/GRU: the step reads the outer W_stacked (a concatenate
+    # of shared variables), which is also passed in non_sequences.
+    a = symnet.shared(np.array([[0.5, -1.0], [2.0, 0.25]]), name="a")
+    b = symnet.shared(np.array([[1.0], [-0.5]]), name="b")
+    stacked = T.concatenate([a, b], axis=1)
+    h0 = T.dvector("h0")
+    out, _ = symnet.scan(lambda h, *_: T.tanh(T.dot(h, stacked))[:2], outputs_info=h0,
+                         non_sequences=[stacked], n_steps=3, strict=True)
+    got = symnet.function([h0], out, mode=PY)(np.array([0.3, -0.7]))
+    h, want = np.array([0.3, -0.7]), []
+    w = np.concatenate([a.get_value(), b.get_value()], axis=1)
+    for _ in range(3):
+        h = np.tanh(h @ w)[:2]
+        want.append(h)
+    np.testing.assert_allclose(got, want)
+
+
+def test_strict_accepts_a_shared_variable_used_directly():
+    # Lasagne's CustomRecurrentLayer: hidden_to_hidden.W used by closure and
+    # listed in non_sequences (get_all_params).
+    w = symnet.shared(np.array([[0.0, 1.0], [1.0, 0.0]]), name="hidden_to_hidden.W")
+    x = T.dmatrix("x")
+    out, _ = symnet.scan(lambda xt, h, *_: xt + T.dot(h, w), sequences=x,
+                         outputs_info=T.zeros((2,), dtype="float64"),
+                         non_sequences=[w], strict=True)
+    f = symnet.function([x], out, mode=PY)
+    xv = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_allclose(f(xv), [[1.0, 2.0], [5.0, 5.0]])
+    gw = symnet.function([x], symnet.grad(out.sum(), w), mode=PY)(xv)
+    eps, num = 1e-6, np.zeros((2, 2))
+    for i in range(2):
+        for j in range(2):
+            w0 = w.get_value()
+            for sign in (1, -1):
+                wv = w0.copy()
+                wv[i, j] += sign * eps
+                w.set_value(wv)
+                num[i, j] += sign * f(xv).sum() / (2 * eps)
+            w.set_value(w0)
+    np.testing.assert_allclose(gw, num, rtol=1e-6)
+
+
+def test_strict_still_names_what_is_missing():
+    w = symnet.shared(np.ones((2, 2)), name="W_hid")
+    h0 = T.dvector("h0")
+    with pytest.raises(ValueError, match=r"W_hid, which is not among the non_sequences"):
+        symnet.scan(lambda h: T.dot(h, w), outputs_info=h0, n_steps=2, strict=True)
+
+
+def _state_draw(seed, counter, shape):
+    """What a draw from the stream state [seed, counter] gives."""
+    st = T.constant(np.array([seed, counter], dtype="int64"))
+    return random_draw("uniform", st, shape, [0.0, 1.0], "float64")[1].eval(mode=PY)
+
+
+def test_random_draws_inside_scan_advance_once_per_step():
+    srng = RandomStreams(seed=7)
+    x0 = T.dvector("x0")
+    steps, upd = symnet.scan(lambda x: x + srng.uniform((3,), dtype="float64"),
+                             outputs_info=x0, n_steps=4)
+    (state,) = list(upd)  # the draw's state comes back as an update
+    seed = int(state.get_value()[0])
+    f = symnet.function([x0], steps, updates=upd, mode=PY)
+    first = f(np.zeros(3))
+    draws = np.diff(np.vstack([np.zeros(3), first]), axis=0)
+    for t in range(4):  # step t draws from the state after t draws
+        np.testing.assert_allclose(draws[t], _state_draw(seed, t, (3,)), rtol=1e-12)
+    assert state.get_value().tolist() == [seed, 4]
+    second = f(np.zeros(3))
+    np.testing.assert_allclose(np.diff(np.vstack([np.zeros(3), second]), axis=0)[0],
+                               _state_draw(seed, 4, (3,)), rtol=1e-12)
+
+
+def test_random_draws_inside_scan_are_reproducible_from_the_seed():
+    def run():
+        srng = RandomStreams(seed=3)
+        s, upd = symnet.scan(lambda: srng.normal((2,), dtype="float64"), n_steps=3)
+        return symnet.function([], s, updates=upd, mode=PY)()
+    a, b = run(), run()
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a[0], a[1])  # a fresh draw each step
+
+
+def test_strict_is_about_shared_variables_only():
+    # A free symbolic variable of the step is passed implicitly, strict or not.
+    k = T.dscalar("k")
+    h0 = T.dvector("h0")
+    out, _ = symnet.scan(lambda h: h * k, outputs_info=h0, n_steps=2, strict=True)
+    got = symnet.function([h0, k], out, mode=PY)(np.array([1.0, 2.0]), 3.0)
+    np.testing.assert_allclose(got, [[3.0, 6.0], [9.0, 18.0]])

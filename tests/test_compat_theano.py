@@ -1,0 +1,226 @@
+"""The Theano surface of symnet.compat that real Theano/Lasagne code uses at
+import time and in its helpers: module attributes, GPU probes, abstract conv
+ops, ``theano.scalar``, ``T.xlogx``, ``config.warn``, and Theano's spelling
+of a few tensor functions."""
+import importlib
+
+import numpy as np
+import pytest
+
+import symnet
+import symnet.tensor as T
+from symnet import compat
+from symnet.graph.basic import Variable
+
+PY = "py"
+
+
+@pytest.fixture
+def theano():
+    compat.install(lasagne=False)
+    import theano
+    yield theano
+    compat.uninstall()
+
+
+# -- import-time surface ---------------------------------------------------------------
+
+def test_gpuarray_reports_no_pygpu(theano):
+    from theano import gpuarray
+    from theano.sandbox import gpuarray as sandbox_gpuarray
+    assert gpuarray.pygpu_activated is False
+    assert sandbox_gpuarray is gpuarray
+
+
+def test_gpuarray_dnn_reports_no_cudnn(theano):
+    from theano.gpuarray import dnn
+    assert theano.gpuarray.dnn is dnn
+    assert dnn.dnn_present() is False and "cuDNN" in dnn.dnn_present.msg
+
+
+@pytest.mark.parametrize("stmt", ["import theano.sandbox.cuda",
+                                  "import theano.sandbox.cuda.dnn"])
+def test_cuda_modules_raise_importerror(theano, stmt):
+    with pytest.raises(ImportError, match="needs a GPU build"):
+        exec(stmt, {})
+    # the from-import spelling that Lasagne's conv tests use fails the same way
+    with pytest.raises(ImportError):
+        exec("from theano.sandbox import cuda", {})
+
+
+def test_submodules_are_attributes_without_import(theano):
+    import theano.tensor as TT
+    # Lasagne reads these without importing them first.
+    assert hasattr(TT.nnet.abstract_conv, "AbstractConv2d_gradInputs")
+    assert hasattr(TT.nnet.abstract_conv, "AbstractConv3d_gradInputs")
+    assert not hasattr(TT.nnet.abstract_conv, "AbstractConv4d")
+    assert theano.gof.graph.Variable is Variable
+    assert theano.scalar.upcast("int32", "float32") == "float64"
+    assert theano.gpuarray.pygpu_activated is False
+    assert TT.xlogx.xlogy0 is importlib.import_module("theano.tensor.xlogx").xlogy0
+
+
+def test_uninstall_takes_the_attributes_off(theano):
+    assert hasattr(symnet.tensor.nnet, "abstract_conv")
+    compat.uninstall()
+    for mod, attr in [(symnet, "gof"), (symnet, "scalar"), (symnet, "gpuarray"),
+                      (symnet.tensor, "xlogx"), (symnet.tensor.nnet, "abstract_conv")]:
+        assert not hasattr(mod, attr), attr
+    compat.install(lasagne=False)  # for the fixture's uninstall
+
+
+def test_tensor_variable_class(theano):
+    import theano.tensor as TT
+    assert TT.Variable is Variable
+    assert isinstance(TT.vector(), TT.Variable)
+    assert isinstance(theano.shared(np.zeros(2)), TT.Variable)
+    assert not isinstance(3, TT.Variable)
+
+
+def test_config_warn_flags(theano):
+    assert theano.config.warn.round is False
+    theano.config.warn.sum_div_dimshuffle_bug = False
+    theano.config.warn.round = False
+    assert theano.config.warn.sum_div_dimshuffle_bug is False
+
+
+def test_gof_graph_inputs_takes_any_iterable_in_theanos_order(theano):
+    x, y, z = (theano.shared(np.float32(0), name=n) for n in "xyz")
+    inputs = theano.gof.graph.inputs
+    # Theano's depth-first search starts from the last variable given;
+    # Lasagne's collect_shared_vars passes reversed(list) to get x, y, z.
+    assert inputs(reversed([x, y, z])) == [x, y, z]
+    assert inputs(iter([x + y])) == [x, y]
+    assert inputs((x + y) + z) == [x, y, z]
+    assert inputs(x + (y + z)) == [x, y, z]
+
+
+def test_xlogx_and_xlogy0_values_and_gradient(theano):
+    import theano.tensor as TT
+    x, y = TT.dvectors("xy")
+    xv = np.array([0.0, 0.5, 2.0])
+    yv = np.array([0.0, 3.0, 0.25])
+    f = theano.function([x, y], [TT.xlogx.xlogx(x), TT.xlogx.xlogy0(x, y),
+                                 theano.grad(TT.xlogx.xlogy0(x, y).sum(), [x, y])[1]],
+                        mode=PY)
+    a, b, gy = f(xv, yv)
+    np.testing.assert_allclose(a, [0.0, 0.5 * np.log(0.5), 2 * np.log(2)])
+    np.testing.assert_allclose(b, [0.0, 0.5 * np.log(3), 2 * np.log(0.25)])
+    np.testing.assert_allclose(gy, [0.0, 0.5 / 3, 2 / 0.25])  # finite where x == 0
+
+
+# -- abstract conv ops -----------------------------------------------------------------
+
+def _conv_case():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 7, 6))
+    w = rng.standard_normal((4, 3, 3, 2))
+    return x, w
+
+
+@pytest.mark.parametrize("border_mode, subsample", [("valid", (1, 1)), ("half", (2, 1)),
+                                                    ((1, 2), (1, 2))])
+def test_abstract_conv_grad_ops_are_the_conv_gradients(theano, border_mode, subsample):
+    from theano.tensor.nnet import abstract_conv as ac
+    xv, wv = _conv_case()
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    out = ac.AbstractConv2d(border_mode=border_mode, subsample=subsample)(x, w)
+    g = T.dtensor4("g")
+    cost = (out * g).sum()
+    gx, gw = symnet.grad(cost, [x, w])
+    mine_x = ac.AbstractConv2d_gradInputs(
+        imshp=xv.shape, kshp=wv.shape, border_mode=border_mode, subsample=subsample)(
+        w, g, x.shape[2:])
+    mine_w = ac.AbstractConv2d_gradWeights(border_mode=border_mode, subsample=subsample)(
+        x, g, [3, 2])
+    shape = ac.get_conv_output_shape(xv.shape, wv.shape, border_mode, subsample)
+    gv = np.random.default_rng(1).standard_normal(shape)
+    f = symnet.function([x, w, g], [gx, gw, mine_x, mine_w], mode=PY)
+    ref_x, ref_w, got_x, got_w = f(xv, wv, gv)
+    assert got_x.shape == xv.shape and got_w.shape == wv.shape
+    np.testing.assert_allclose(got_x, ref_x, rtol=1e-10)
+    np.testing.assert_allclose(got_w, ref_w, rtol=1e-10)
+    assert mine_w.type.shape[2:] == (3, 2)
+
+
+def test_get_conv_output_shape_with_unknown_sizes(theano):
+    from theano.tensor.nnet import abstract_conv as ac
+    assert ac.get_conv_output_shape((None, 3, 9, 9), (5, 3, 3, 3), "full", (2, 2)) == \
+        (None, 5, 6, 6)
+    assert ac.get_conv_output_shape((1, 3, None, 9), (5, 3, 3, 3), "valid", (1, 1)) == \
+        (1, 5, None, 7)
+
+
+def test_abstract_conv_rejects_groups(theano):
+    from theano.tensor.nnet import abstract_conv as ac
+    with pytest.raises(NotImplementedError, match="num_groups=2"):
+        ac.AbstractConv2d_gradInputs(num_groups=2)
+
+
+# -- Theano's spelling of tensor functions ---------------------------------------------
+
+def test_plural_constructors_one_variable_per_letter():
+    p, t = T.matrices("pt")
+    assert (p.name, t.name, p.ndim) == ("p", "t", 2)
+    assert [v.name for v in T.vectors("a, b")] == ["a", "b"]
+    assert [v.name for v in T.scalars("x y")] == ["x", "y"]
+    assert [v.name for v in T.ivectors("ab")] == ["a", "b"]
+
+
+def test_stack_of_arguments_and_of_a_list():
+    a, b = T.dscalars("ab")
+    f = symnet.function([a, b], [T.stack(a, b, a), T.stack([a, b]), T.stack([a, b], 0)],
+                        mode=PY)
+    for out, want in zip(f(1.0, 2.0), ([1.0, 2.0, 1.0], [1.0, 2.0], [1.0, 2.0])):
+        np.testing.assert_array_equal(out, want)
+    m = T.dmatrix("m")
+    assert T.stack([m, m], 1).type.ndim == 3
+    with pytest.raises(TypeError, match="positional"):
+        T.stack([a], 0, 1)
+
+
+def test_list_of_slices_indexes_like_a_tuple():
+    m = T.dmatrix("m")
+    mv = np.arange(12.0).reshape(3, 4)
+    out = m[[slice(None), slice(-2, None)]].eval({m: mv}, mode=PY)
+    np.testing.assert_array_equal(out, mv[:, -2:])
+    # a list of integers is still an advanced index
+    np.testing.assert_array_equal(m[[0, 2]].eval({m: mv}, mode=PY), mv[[0, 2]])
+
+
+def test_relu_of_numpy_is_numpy():
+    a = np.array([-2.0, 0.0, 3.0], dtype="float32")
+    out = T.nnet.relu(a)
+    assert isinstance(out, np.ndarray) and out.dtype == np.float32
+    np.testing.assert_array_equal(out, [0.0, 0.0, 3.0])
+    np.testing.assert_allclose(T.nnet.relu(a, 0.1), [-0.2, 0.0, 3.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("fn, ref", [
+    (T.nnet.softmax, lambda a: np.exp(a) / np.exp(a).sum()),
+    (T.nnet.log_softmax, lambda a: a - np.log(np.exp(a).sum())),
+])
+def test_softmax_of_a_vector_is_a_row(fn, ref):
+    v = T.dvector("v")
+    av = np.array([0.5, -1.0, 2.0])
+    out = fn(v)
+    assert out.ndim == 2 and out.type.shape[0] == 1
+    got = out.eval({v: av}, mode=PY)
+    assert got.shape == (1, 3)
+    np.testing.assert_allclose(got[0], ref(av))
+    # an explicit axis keeps the vector
+    assert fn(v, axis=-1).ndim == 1
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+def test_repeat_by_a_symbolic_count(axis):
+    # Lasagne's TransformerLayer repeats by a size computed from the input shape.
+    x, n = T.dmatrix("x"), T.lscalar("n")
+    xv = np.arange(6.0).reshape(2, 3)
+    out = T.repeat(x, n, axis=axis)
+    gx = symnet.grad((out * out).sum(), x)
+    got, g = symnet.function([x, n], [out, gx], mode=PY)(xv, 3)
+    np.testing.assert_array_equal(got, np.repeat(xv, 3, axis=axis))
+    np.testing.assert_allclose(g, 3 * 2 * xv)  # each element used 3 times
+    with pytest.raises(TypeError, match="integer scalar"):
+        T.repeat(x, T.dscalar("r"))
