@@ -130,6 +130,11 @@ class DistributedFunction:
         """Reseed the loss's random streams from ``key`` and this rank."""
         return seed_random_streams([self._loss], *key, self.world.rank)
 
+    @property
+    def tier(self):
+        """The backend that ran the last local step (see ``Function.tier``)."""
+        return self._local.tier
+
     def __call__(self, *args):
         buf = np.require(self._local(*args), dtype=self.dtype, requirements=["C", "W"])
         self.world.allreduce_sum(buf, what=f"the gradient allreduce of step {self.steps + 1}")
