@@ -252,6 +252,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     if profile:   # the backend must report each step (see compile/instrument.py)
         mode_obj = mode_obj._copy(profile=True)
     fgraph = FunctionGraph(in_vars + shared_vars, outs + [e for _, e in upd])
+    fgraph.n_updates = len(upd)   # a device backend keeps these on the device
     t1 = time.perf_counter()
     stats = mode_obj.rewrite(fgraph, profile=profile)
     t2 = time.perf_counter()
@@ -431,6 +432,9 @@ class Function:
         # check every update before writing any: a call that raises changes nothing
         checked = []
         for var, value in zip(self._upd_vars, new):
+            if hasattr(var.container, "accept"):    # device storage checks its own
+                checked.append(var.container.accept(value, var))
+                continue
             if not isinstance(value, np.ndarray) or value.dtype != var.type.numpy_dtype:
                 value = np.asarray(value, dtype=var.type.dtype)
             if value.shape != var.container.value.shape:
