@@ -19,20 +19,19 @@ from .runtime import compile_kernel, launch
 
 __all__ = []
 
-_PAIR, _ONE = ((ARR,), (ARR,)), ((ARR,),)
+# (index layout, ndim of x) -> the kernel case
+_CASES = {(((ARR,),), 1): "one", (((ARR,),), 2): "one", (((ARR,), (ARR,)), 2): "pair"}
 
 
 def _case(node, n_lead):
-    desc = node.op.desc
-    x = node.inputs[0]
-    idx = node.inputs[n_lead:]
-    if not all(v.type.ndim == 1 and v.type.dtype.startswith(("int", "uint")) for v in idx):
-        raise NotImplementedError("advanced indexing: only integer vectors")
-    if desc == _PAIR and x.type.ndim == 2:
-        return "pair"
-    if desc == _ONE and x.type.ndim in (1, 2):
-        return "one"
-    raise NotImplementedError("advanced indexing: unsupported layout")
+    """The kernel case of ``node`` (NotImplementedError: it falls back)."""
+    for v in node.inputs[n_lead:]:
+        if v.type.ndim != 1 or v.type.dtype[0] not in "iu":
+            raise NotImplementedError(f"{node.op}: index {v} is not an integer vector")
+    case = _CASES.get((node.op.desc, node.inputs[0].type.ndim))
+    if case is None:
+        raise NotImplementedError(f"{node.op}: no CUDA kernel for this layout")
+    return case
 
 
 def _indices(x_shape, vecs):

@@ -92,6 +92,7 @@ class CudaLinker:
     """Compile a FunctionGraph for the GPU (see the module docstring)."""
 
     backend = "cuda"
+    device_values = True    # takes device storage values as they are (Function)
 
     def __init__(self, fgraph, mode=None):
         cuda()    # raises CudaUnavailableError where no GPU and no simulator

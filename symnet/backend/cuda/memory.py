@@ -17,7 +17,7 @@ the simulator it is a numpy view.
 """
 import numpy as np
 
-from ...compile.storage import HostStorage, Storage
+from ...compile.storage import ON_DEVICE, HostStorage, Storage
 from .runtime import cuda, is_sim
 
 __all__ = ["DeviceStorage", "Allocator", "to_device", "to_host", "is_device", "view",
@@ -133,11 +133,14 @@ class DeviceStorage(Storage):
 
 def move_to_device(shared_var):
     """Make ``shared_var``'s container device storage, in place (one
-    container per variable: every compiled function keeps reading it)."""
+    container per variable: every compiled function keeps reading it; host
+    functions then get host copies, ``storage.host_values``, and their
+    updates are copied in, ``DeviceStorage.accept``)."""
     store = shared_var.container
     if isinstance(store, DeviceStorage):
         return store
     value = store.value
     store.__class__ = DeviceStorage
     store.value = to_device(value)
+    ON_DEVICE[0] += 1     # host functions now check for device storage
     return store

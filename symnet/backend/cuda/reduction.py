@@ -20,30 +20,31 @@ from .runtime import compile_kernel, launch, tpb
 __all__ = ["reduction_text"]
 
 
-def _init(kind, dtype):
-    if kind in ("sum", "any"):
-        return "0"
-    if kind in ("prod", "all"):
-        return "1"
-    if dtype.startswith("float"):
-        return "-np.inf" if kind == "max" else "np.inf"
-    info = np.iinfo(dtype) if dtype != "bool" else None
-    if info is None:
-        return "0" if kind == "max" else "1"
-    return str(info.min if kind == "max" else info.max)
+_NEUTRAL = {"sum": "0", "any": "0", "prod": "1", "all": "1"}
+
+
+def _init(kind, acc_dt):
+    """The accumulator's start: the neutral element, or for max/min the
+    lowest/highest value of ``acc_dt`` (never bool: any/all count in int32)."""
+    if kind in _NEUTRAL:
+        return _NEUTRAL[kind]
+    low = kind == "max"
+    if np.dtype(acc_dt).kind == "f":
+        return "-np.inf" if low else "np.inf"
+    info = np.iinfo(acc_dt)
+    return str(info.min if low else info.max)
+
+
+# how two partial results combine (any/all count in int32: max/min of 0/1)
+_FOLD = {"sum": "{a} + {b}", "prod": "{a} * {b}", "any": "max({a}, {b})",
+         "all": "min({a}, {b})",
+         # NaN wins (numpy's rule): b replaces a when better or NaN
+         "max": "{b} if ({b} > {a} or {b} != {b}) else {a}",
+         "min": "{b} if ({b} < {a} or {b} != {b}) else {a}"}
 
 
 def _combine(kind, a, b):
-    if kind == "sum":
-        return f"{a} + {b}"
-    if kind == "prod":
-        return f"{a} * {b}"
-    if kind == "any":
-        return f"max({a}, {b})"
-    if kind == "all":
-        return f"min({a}, {b})"
-    cmp = ">" if kind == "max" else "<"
-    return f"{b} if ({b} {cmp} {a} or {b} != {b}) else {a}"
+    return _FOLD[kind].format(a=a, b=b)
 
 
 def _decode(names, sizes, var, lines, indent):

@@ -108,3 +108,19 @@ def test_updates_from_pooled_buffers_are_not_reused_by_later_calls():
         np.testing.assert_array_equal(out[1], (xv.T * 2).reshape(6))
         np.testing.assert_array_equal(s.get_value(), xv.max(axis=0))
         np.testing.assert_array_equal(t.get_value(), xv.T.reshape(6))
+
+
+def test_host_functions_share_parameters_with_cuda_functions():
+    """Train on the GPU, evaluate and update the same shared variable with a
+    py function: it reads host copies and its updates are copied in."""
+    w = symnet.shared(np.ones(2), name="w")
+    x = T.dvector("x")
+    gpu_step = symnet.function([x], (w * x).sum(), updates=[(w, w + x)], mode="cuda")
+    gpu_step(np.array([1.0, 2.0]))
+    host_eval = symnet.function([x], w * x, mode="py")
+    np.testing.assert_array_equal(host_eval(np.ones(2)), [2.0, 3.0])
+    host_step = symnet.function([], [], updates=[(w, w * 10)], mode="py")
+    host_step()
+    assert is_device(w.container.value)
+    assert gpu_step(np.zeros(2)) == 0.0
+    np.testing.assert_array_equal(w.get_value(), [20.0, 30.0])
