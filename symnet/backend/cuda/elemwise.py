@@ -59,6 +59,24 @@ def scalar_source(scalar_op, args, in_dtypes, out_dtype, lines, fresh):
     return vals[scalar_op.out]
 
 
+def _literal(var):
+    """Source of a one-element constant's value as a typed scalar, or None."""
+    data = getattr(var, "data", None)
+    if not isinstance(data, np.ndarray) or data.size != 1 or \
+            getattr(var, "owner", 1) is not None:
+        return None
+    value, dtype = data.reshape(()).item(), str(data.dtype)
+    if dtype == "bool":
+        return repr(bool(value))
+    if data.dtype.kind in "iu":
+        return f"np.{dtype}({int(value)})"
+    if data.dtype.kind != "f":
+        return None
+    text = "np.nan" if value != value else ("np.inf" if value == np.inf else
+                                             "-np.inf" if value == -np.inf else repr(value))
+    return f"np.{dtype}({text})"
+
+
 def flat1(arr):
     """A 0-d device array as a 1-element vector (kernels read ``a[0]``)."""
     return view(arr, (1,), (arr.dtype.itemsize,))
@@ -72,9 +90,15 @@ class FusedKernel:
         self.nodes = list(nodes)
         produced = {n.outputs[0] for n in self.nodes}
         self.inputs = []
+        self.literals = {}      # one-element constants, written into the kernel
         for n in self.nodes:
             for v in n.inputs:
-                if v not in produced and v not in self.inputs:
+                if v in produced or v in self.inputs or v in self.literals:
+                    continue
+                lit = _literal(v)
+                if lit is not None:
+                    self.literals[v] = lit
+                else:
                     self.inputs.append(v)
         self.outputs = list(outputs)
         self.nd = self.nodes[0].outputs[0].type.ndim
@@ -95,7 +119,7 @@ class FusedKernel:
         for k in range(nd - 1, 0, -1):
             body += [f"    {idx[k]} = r % {dims[k]}", f"    r = r // {dims[k]}"]
         body.append(f"    {idx[0] if nd else '_'} = r")
-        elem = {}
+        elem = dict(self.literals)
         for v, name in a_names.items():
             if v.type.ndim == 0 or nd == 0:
                 sub = "0"

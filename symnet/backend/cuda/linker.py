@@ -105,11 +105,17 @@ class CudaLinker:
         for v in fgraph.inputs:
             if hasattr(v, "container"):
                 move_to_device(v)
+        # constants: float arrays live on the device from now on (kernels
+        # read them every call); scalars and int arrays (shapes, indices) stay
+        # on the host, where their readers want them
         self.consts = {}
         for node in plan.order:
             for v in node.inputs:
-                if isinstance(v, Constant):
-                    self.consts[v] = v.data
+                if isinstance(v, Constant) and v not in self.consts:
+                    data = v.data
+                    on_device = isinstance(data, np.ndarray) and data.size > 1 and \
+                        data.dtype.kind == "f"
+                    self.consts[v] = to_device(data) if on_device else data
         clients = {}
         for node in plan.order:
             for v in node.inputs:
