@@ -9,7 +9,8 @@ walks ``plan.steps`` and gives every step a callable run on device arrays.
   tree reductions (``reduction.py``).
 * A node runs its CUDA implementation, registered per op class with
   ``register_kernel('cuda', Op)`` by the family modules (``elemwise``,
-  ``reduction``, ``nnet``, ``indexing``, ``advanced``, ``blas``, ``shape``;
+  ``reduction``, ``nnet``, ``indexing``, ``advanced``, ``blas``, ``shape``,
+  ``conv``, ``pool``;
   the names of ``numba_cpu``'s).  An implementation is
   ``impl(node, rt) -> fn(*input values) -> [outputs]`` and may decline a case
   with NotImplementedError.
@@ -46,11 +47,11 @@ from .runtime import cuda
 
 __all__ = ["CudaLinker", "cuda_linker", "FAMILIES", "FALLBACK_FAMILIES", "FALLBACK_OPS"]
 
-FAMILIES = ("elemwise", "reduction", "nnet", "indexing", "advanced", "blas", "shape")
+FAMILIES = ("elemwise", "reduction", "nnet", "indexing", "advanced", "blas", "shape", "conv",
+            "pool")
 # What deliberately runs its ``perform`` on the host (with the fallback
-# warning): no CUDA kernel is written for these yet (conv/pool are the
-# issue's stretch goal: im2col + GEMM).
-FALLBACK_FAMILIES = ("conv", "pool", "random")
+# warning): no CUDA kernel is written for these yet.
+FALLBACK_FAMILIES = ("random",)
 FALLBACK_OPS = ("ArgSort", "BinCount", "CumOp", "Nonzero", "Sort", "ARange", "Repeat", "Tile",
                 "_GradOp", "_JacobianOp")
 SUPPORTED_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",

@@ -153,3 +153,34 @@ def test_join():
              [rand((2, 3)), rand((2, 1), "float32")], modes=CUDA)
     check_op(lambda a, b: T.concatenate([a, b], axis=0), [rand((2, 3)), rand((3, 3))],
              modes=CUDA)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(border_mode="full", filter_flip=False),
+                                dict(border_mode="half", subsample=(2, 1)),
+                                dict(border_mode=(1, 0), filter_dilation=(2, 1))])
+def test_conv2d_and_its_gradients(kw):
+    from symnet.tensor.nnet import conv2d
+    x, w = rand((2, 2, 5, 4)), rand((3, 2, 2, 3))
+
+    def graph(x, w):
+        y = conv2d(x, w, **kw)
+        loss = (y * y).sum()
+        return [y] + T.grad(loss, [x, w])
+    check_op(graph, [x, w], modes=CUDA, static_shapes=True)
+
+
+@pytest.mark.parametrize("kw", [dict(ws=(2, 2)), dict(ws=(2, 3), ignore_border=False),
+                                dict(ws=(3, 2), stride=(2, 1), pad=(1, 1),
+                                     mode="average_exc_pad", ignore_border=True),
+                                dict(ws=(2, 2), stride=(1, 1), mode="average_inc_pad",
+                                     pad=(1, 0), ignore_border=True),
+                                dict(ws=(2, 2), mode="sum", ignore_border=False)])
+def test_pool_and_its_gradient(kw):
+    from symnet.tensor.signal.pool import pool_2d
+    x = rand((2, 1, 5, 4))
+    x[0, 0, 0, :2] = 0.25       # ties in a max window: both get the gradient
+
+    def graph(x):
+        y = pool_2d(x, **kw)
+        return [y, T.grad((y * y).sum(), x)]
+    check_op(graph, [x], modes=CUDA, static_shapes=True)
