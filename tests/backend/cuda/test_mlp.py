@@ -38,3 +38,26 @@ def test_mlp_training_step_on_cuda_equals_py():
         assert g.dtype == w.dtype
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
     assert got[-1][0] < got[0][0]     # it learns
+
+
+def _cnn(mode, steps=2):
+    from symnet.tensor.nnet import conv2d
+    from symnet.tensor.signal.pool import pool_2d
+    rng = np.random.default_rng(2)
+    w = symnet.shared(rng.normal(0, 0.3, (2, 1, 3, 3)), name="w")
+    d = symnet.shared(rng.normal(0, 0.3, (8, 3)), name="d")
+    x, y = T.dtensor4("x"), T.lvector("y")
+    h = pool_2d(T.maximum(conv2d(x, w), 0), ws=(2, 2), ignore_border=True)
+    p = T.nnet.softmax(T.dot(h.flatten(2), d))
+    loss = T.nnet.categorical_crossentropy(p, y).mean()
+    train = symnet.function([x, y], loss, updates=U.sgd(loss, [w, d], 0.5), mode=mode)
+    xs, ys = rng.normal(size=(2, 1, 6, 6)), np.array([0, 2])
+    return [train(xs, ys) for _ in range(steps)], [w.get_value(), d.get_value()]
+
+
+def test_cnn_training_step_on_cuda_equals_py():
+    got, got_params = _cnn("cuda")
+    want, want_params = _cnn("py")
+    np.testing.assert_allclose(got, want, rtol=1e-10)
+    for g, w in zip(got_params, want_params):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
