@@ -53,7 +53,9 @@ def scalar_source(scalar_op, args, in_dtypes, out_dtype, lines, fresh):
         if op.name == "composite":
             raise NotImplementedError("nested composite")
         t = fresh()
-        lines.append(f"{t} = {expression(op.name, [vals[r] for r in refs], [dts[r] for r in refs], dtype, CudaSpelling())}")
+        expr = expression(op.name, [vals[r] for r in refs], [dts[r] for r in refs], dtype,
+                          CudaSpelling())
+        lines.append(f"{t} = {expr}")
         vals.append(t)
         dts.append(dtype)
     return vals[scalar_op.out]

@@ -120,7 +120,7 @@ def pool_grad_impl(node, rt):
     elif op.mode == "sum":
         step, count = "acc += gz[l, oy, ox]", ""
     else:
-        step, count = "acc += gz[l, oy, ox] / (ch * cw)", _COUNT.replace("\n        ", "\n        ")
+        step, count = "acc += gz[l, oy, ox] / (ch * cw)", _COUNT
     text = _GRAD.format(acc=acc, count=count, step=step)
 
     def run(x, out, gz):
