@@ -124,3 +124,14 @@ def test_host_functions_share_parameters_with_cuda_functions():
     assert is_device(w.container.value)
     assert gpu_step(np.zeros(2)) == 0.0
     np.testing.assert_array_equal(w.get_value(), [20.0, 30.0])
+
+
+def test_zero_and_clone_of_a_device_held_variable():
+    w = symnet.shared(np.arange(3.0), name="w")
+    symnet.function([], w + 1, mode="cuda")
+    c = w.clone()
+    np.testing.assert_array_equal(c.get_value(), [0.0, 1.0, 2.0])
+    assert isinstance(c.container.value, np.ndarray)
+    w.zero()
+    assert is_device(w.container.value)
+    np.testing.assert_array_equal(w.get_value(), [0.0, 0.0, 0.0])
