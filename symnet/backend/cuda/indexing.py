@@ -1,10 +1,14 @@
 """CUDA implementations of basic indexing: ``Subtensor`` is a device view
 (ints and slices), ``IncSubtensor`` copies ``x`` into a new device array
-and adds (or writes) ``y`` into the indexed region with one kernel."""
+and adds (or writes) ``y`` into the indexed region with one kernel.
+
+Slices with a negative or symbolic step fall back (loudly) to ``perform``:
+a device view starts at its lowest address, which a reversed view's first
+element is not (``memory.view`` relies on it)."""
 import numpy as np
 
 from ..registry import register_kernel
-from ...tensor.ops.indexing import IncSubtensor, Subtensor, _rebuild
+from ...tensor.ops.indexing import IN, IncSubtensor, Subtensor, _rebuild
 from .elemwise import broadcast_to, copy_into
 from .memory import is_device, to_device
 
@@ -29,9 +33,18 @@ def _region(x, idx):
     return x[tuple(keep)], ints
 
 
+def _forward_steps(op):
+    """NotImplementedError (a fallback) unless every slice steps forward by
+    a constant."""
+    for e in op.idx_list:
+        if isinstance(e, slice) and e.step is not None and (e.step == IN or e.step < 0):
+            raise NotImplementedError(f"{op}: a negative or symbolic slice step")
+
+
 @register_kernel("cuda", Subtensor)
 def subtensor_impl(node, rt):
     op = node.op
+    _forward_steps(op)
 
     def run(x, *vals):
         idx = _rebuild(op.idx_list, [np.asarray(v) if not is_device(v) else v.copy_to_host()
@@ -51,6 +64,7 @@ def subtensor_impl(node, rt):
 @register_kernel("cuda", IncSubtensor)
 def inc_subtensor_impl(node, rt):
     op = node.op
+    _forward_steps(op)
     dtype = node.outputs[0].type.dtype
 
     def run(x, y, *vals):

@@ -184,3 +184,10 @@ def test_pool_and_its_gradient(kw):
         y = pool_2d(x, **kw)
         return [y, T.grad((y * y).sum(), x)]
     check_op(graph, [x], modes=CUDA, static_shapes=True)
+
+
+def test_reversed_slices_fall_back_loudly_and_agree():
+    from symnet.backend import registry
+    registry._WARNED.discard(("cuda", "Subtensor"))
+    with pytest.warns(RuntimeWarning, match="no kernel for Subtensor"):
+        check_op(lambda x: x[::-1, 1:] * 2, [rand((3, 4))], modes=CUDA)
