@@ -253,7 +253,6 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     if profile:   # the backend must report each step (see compile/instrument.py)
         mode_obj = mode_obj._copy(profile=True)
     fgraph = FunctionGraph(in_vars + shared_vars, outs + [e for _, e in upd])
-    fgraph.n_updates = len(upd)   # a device backend keeps these on the device
     t1 = time.perf_counter()
     stats = mode_obj.rewrite(fgraph, profile=profile)
     t2 = time.perf_counter()
@@ -262,6 +261,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     t3 = time.perf_counter()
     prof = FunctionProfile({"build": t1 - t0, "rewrite": t2 - t1, "link": t3 - t2}, name,
                            stats, len(fgraph.apply_nodes))
+    fgraph.n_updates = len(upd)   # a device backend keeps these on the device
     thunk = instrument(thunk, fgraph, mode_obj, prof if profile else None,
                        (in_vars + shared_vars, outs + [e for _, e in upd]), stats)
     fn = Function(specs, in_vars, shared_vars, outs, upd, fgraph, thunk, single,

@@ -29,7 +29,8 @@ from a caching allocator and go back to it after the plan's ``last_use``
 of every variable sharing their buffer; outputs come back as numpy arrays;
 the updates stay device arrays, which ``Function`` commits to the device
 storage after every output is computed (``fgraph.n_updates``, set by
-``function()``, says how many trailing outputs are updates).
+``function()``, says how many trailing outputs are updates; read at call
+time).
 
 Errors name the node (``py.linker.node_error``).  Without a GPU and without
 the simulator, linking raises ``runtime.CudaUnavailableError`` saying why.
@@ -123,10 +124,19 @@ class CudaLinker:
                 clients.setdefault(v, set()).add(node)
         self.steps = [self._step(step, clients) for step in plan.steps]
         self.release_at = self._releases()
-        self.n_updates = getattr(fgraph, "n_updates", 0)
-        n = len(fgraph.outputs)
-        self.fresh_outputs = (True,) * (n - self.n_updates) + (False,) * self.n_updates
         self.source = "\n".join(t for t in self._texts())
+
+    @property
+    def n_updates(self):
+        """How many trailing outputs are updates (``function()`` sets
+        ``fgraph.n_updates`` once the thunk is built)."""
+        return getattr(self.fgraph, "n_updates", 0)
+
+    @property
+    def fresh_outputs(self):
+        # outputs are host copies of their own; updates stay device arrays
+        n, k = len(self.fgraph.outputs), self.n_updates
+        return (True,) * (n - k) + (False,) * k
 
     # -- link time --------------------------------------------------------------
 
