@@ -52,9 +52,10 @@ FAMILIES = ("elemwise", "reduction", "nnet", "indexing", "advanced", "blas", "sh
             "pool")
 # What deliberately runs its ``perform`` on the host (with the fallback
 # warning): no CUDA kernel is written for these yet.
-FALLBACK_FAMILIES = ("random",)
+# (conv3d, linalg and the DynamicPool ops come with the integration branch)
+FALLBACK_FAMILIES = ("random", "conv3d", "linalg")
 FALLBACK_OPS = ("ArgSort", "BinCount", "CumOp", "Nonzero", "Sort", "ARange", "Repeat", "Tile",
-                "_GradOp", "_JacobianOp")
+                "_GradOp", "_JacobianOp", "DynamicPool", "DynamicPoolGrad")
 SUPPORTED_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
                     "uint32", "uint64", "float32", "float64")
 
