@@ -38,15 +38,17 @@ the simulator, linking raises ``runtime.CudaUnavailableError`` saying why.
 import numpy as np
 
 from ..._interrupt import reraise_interrupt
+from ...compile.mode import Mode
 from ...graph.basic import Constant
 from ..plan import Run, build_plan
 from ..py.linker import node_error, perform_node
 from ..registry import kernel_for, register_linker, warn_fallback
-from .elemwise import FusedKernel, contiguous
+from .elemwise import FusedKernel, contiguous, copy_into
 from .memory import Allocator, is_device, move_to_device, to_device, to_host
 from .runtime import cuda
 
-__all__ = ["CudaLinker", "cuda_linker", "FAMILIES", "FALLBACK_FAMILIES", "FALLBACK_OPS"]
+__all__ = ["CudaLinker", "CudaMode", "cuda_linker", "FAMILIES", "FALLBACK_FAMILIES",
+           "FALLBACK_OPS"]
 
 FAMILIES = ("elemwise", "reduction", "nnet", "indexing", "advanced", "blas", "shape", "conv",
             "pool")
@@ -71,6 +73,23 @@ def _load_families():
 def _tensor_ok(var):
     t = var.type
     return hasattr(t, "ndim") and getattr(t, "dtype", None) in SUPPORTED_DTYPES
+
+
+class CudaMode(Mode):
+    """``Mode('cuda')`` whose function outputs stay on the device
+    (``device_outputs=True``: device arrays, e.g. to feed another CUDA
+    function or CuPy without a round trip; ``copy_to_host()`` reads one).
+
+    Examples
+    --------
+    >>> mode = CudaMode(device_outputs=True)
+    >>> mode.linker, mode.device_outputs
+    ('cuda', True)
+    """
+
+    def __init__(self, device_outputs=False, **options):
+        super().__init__("cuda", **options)
+        self.device_outputs = bool(device_outputs)
 
 
 class Runtime:
@@ -228,24 +247,41 @@ class CudaLinker:
                 if arr is not None and is_device(arr):
                     rt.release(arr)
         n_out = len(fg.outputs) - self.n_updates
+        on_device = getattr(self.mode, "device_outputs", False)
+        updates = [to_device(values[v]) for v in fg.outputs[n_out:]]
+        taken = {id(a) for a in args} | {id(u) for u in updates}
         result = []
-        for i, var in enumerate(fg.outputs):
+        for var in fg.outputs[:n_out]:
             val = values[var]
-            if i < n_out:
+            if on_device:     # a buffer of its own, as fresh_outputs promises
+                result.append(self._own_device(val, taken))
+            else:
                 result.append(to_host(contiguous(val, rt.empty)) if is_device(val)
                               else np.array(val, copy=True))
-            else:
-                result.append(to_device(val))
-        # outputs went to the host: their buffers go back to the pool; the
-        # updates' (and what they view) become the shared storage
-        keep = {id(values[self.plan.root(v)]) for v in fg.outputs[n_out:]
-                if self.plan.root(v) in values}
-        keep.update(id(r) for r in result[n_out:])
+        result += updates
+        # outputs copied to the host: their buffers go back to the pool; the
+        # updates' (and what they view) become the shared storage, as device
+        # outputs become the caller's
+        kept = fg.outputs[n_out:] if not on_device else fg.outputs
+        keep = {id(values[self.plan.root(v)]) for v in kept if self.plan.root(v) in values}
+        keep.update(id(r) for r in (result[n_out:] if not on_device else result))
         for arr in list(rt.pooled.values()):
             if id(arr) not in keep:
                 rt.release(arr)
         rt.pooled.clear()
         return result
+
+
+    def _own_device(self, val, taken):
+        """A device output in a buffer of its own: a pooled buffer no input,
+        update or earlier output holds (ids in ``taken``), else a copy."""
+        val = to_device(val)
+        if self.rt.pooled.get(id(val)) is not val or id(val) in taken:
+            out = self.rt.empty(val.shape, val.dtype)
+            val = copy_into(out, val)
+        self.rt.pooled.pop(id(val))     # the caller's now, never reused
+        taken.add(id(val))
+        return val
 
 
 def _device_call(node, fn):

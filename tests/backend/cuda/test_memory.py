@@ -1,7 +1,6 @@
 """Device-resident shared variables, the caching allocator, the loud
 fallback, and the error without a GPU."""
 import pickle
-import warnings
 
 import numpy as np
 import pytest
@@ -135,3 +134,21 @@ def test_zero_and_clone_of_a_device_held_variable():
     w.zero()
     assert is_device(w.container.value)
     np.testing.assert_array_equal(w.get_value(), [0.0, 0.0, 0.0])
+
+
+def test_device_outputs_stay_on_the_device_in_buffers_of_their_own():
+    from symnet.backend.cuda.linker import CudaMode
+    w = symnet.shared(np.ones(3), name="w")
+    x = T.dvector("x")
+    f = symnet.function([x], [x * 2, w + x, x], updates=[(w, w + x)],
+                        mode=CudaMode(device_outputs=True))
+    first = f(np.arange(3.0))
+    assert all(is_device(o) for o in first)
+    second = f(np.ones(3))          # must not write into the first call's results
+    np.testing.assert_array_equal(first[0].copy_to_host(), [0.0, 2.0, 4.0])
+    np.testing.assert_array_equal(first[1].copy_to_host(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(second[1].copy_to_host(), [2.0, 3.0, 4.0])
+    # the output equal to the update is not the shared storage itself
+    assert second[1] is not w.container.value
+    np.testing.assert_array_equal(w.get_value(), [2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(second[2].copy_to_host(), [1.0, 1.0, 1.0])
