@@ -35,6 +35,8 @@ time).
 Errors name the node (``py.linker.node_error``).  Without a GPU and without
 the simulator, linking raises ``runtime.CudaUnavailableError`` saying why.
 """
+import threading
+
 import numpy as np
 
 from ..._interrupt import reraise_interrupt
@@ -123,6 +125,7 @@ class CudaLinker:
         self.mode = mode
         self.plan = plan = build_plan(fgraph, value_ok=_tensor_ok)
         self.rt = Runtime()
+        self._lock = threading.Lock()
         self.fallback_nodes = []
         for v in fgraph.inputs:
             if hasattr(v, "container"):
@@ -234,6 +237,12 @@ class CudaLinker:
     # -- run time -----------------------------------------------------------------
 
     def __call__(self, *args):
+        # one call at a time per function: the allocator's bookkeeping is per
+        # call (the GPU's default stream serialises the kernels anyway)
+        with self._lock:
+            return self._run(args)
+
+    def _run(self, args):
         fg = self.fgraph
         values = dict(self.consts)
         for var, a in zip(fg.inputs, args):

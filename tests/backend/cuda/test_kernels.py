@@ -191,3 +191,41 @@ def test_reversed_slices_fall_back_loudly_and_agree():
     registry._WARNED.discard(("cuda", "Subtensor"))
     with pytest.warns(RuntimeWarning, match="no kernel for Subtensor"):
         check_op(lambda x: x[::-1, 1:] * 2, [rand((3, 4))], modes=CUDA)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8", "bool"])
+def test_integer_and_bool_elementwise(dtype):
+    a = rand((2, 3), dtype, low=0, high=9)
+    b = rand((2, 3), dtype, low=1, high=9)
+    if dtype == "bool":
+        check_op(lambda a, b: [T.and_(a, b), T.or_(a, b), T.xor(a, b), T.invert(a),
+                               T.eq(a, b)], [a, b], modes=CUDA)
+    else:
+        check_op(lambda a, b: [a + b * 3, a // b, a % b, T.maximum(a, b), a / b,
+                               T.sum(a * b, axis=0)], [a, b], modes=CUDA)
+
+
+def test_full_sum_inside_a_run_and_its_members():
+    x = T.dmatrix("x")
+    f = symnet.function([x], [T.exp(x) * 2, (T.exp(x) * 2).sum()], mode="cuda")
+    xv = rand((3, 2))
+    got = f(xv)
+    np.testing.assert_allclose(got[0], np.exp(xv) * 2)
+    np.testing.assert_allclose(got[1], (np.exp(xv) * 2).sum())
+
+
+def test_concurrent_calls_of_one_function():
+    import threading
+    x = T.dvector("x")
+    f = symnet.function([x], T.tanh(x).sum() * 2, mode="cuda")
+    vals = [np.full(4, k / 10) for k in range(4)]
+    out = [None] * 4
+
+    def call(k):
+        out[k] = f(vals[k])
+    threads = [threading.Thread(target=call, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    np.testing.assert_allclose(out, [np.tanh(v).sum() * 2 for v in vals])
