@@ -4,8 +4,8 @@ CUDA and JAX GPU (each when installed), on the same card in one process.
     python bench/gpu.py [--quick] [--json FILE]
 
 Rows: W1 (MLP training step) at batch 512 and 4,096, W2 (tanh*exp loss and
-gradient) at 1e7 elements, W4 (CNN training step; symnet's conv/pool are
-direct GPU kernels, not yet im2col + cuBLAS).  Each
+gradient) at 1e7 elements, W4 (CNN training step: conv as im2col + cuBLAS,
+pooling kernels, dropout's random draws on the host).  Each
 system's loss is first checked against the float64 numpy reference.  The
 card, driver and versions are printed with the table for bench/RESULTS.md.
 Run by ``bench/gpu.sh``; needs a GPU (the simulator would take hours).

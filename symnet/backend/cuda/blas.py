@@ -25,7 +25,7 @@ from ...tensor.ops.blas import BatchedDot, Dot
 from .memory import c_strides, to_device, view
 from .runtime import compile_kernel, is_sim, launch
 
-__all__ = ["matmul3", "cupy_module"]
+__all__ = ["matmul3", "cupy_module", "as_dtype"]
 
 _GEMM = """@cuda.jit
 def kernel(n, x, y, out):
@@ -99,7 +99,7 @@ def dot_impl(node, rt):
         out = rt.empty(shape, dt)
         out3 = view(out, (1, x3.shape[1], y3.shape[2]),
                     (0, y3.shape[2] * out.dtype.itemsize, out.dtype.itemsize))
-        matmul3(_cast(x3, dt, rt), _cast(y3, dt, rt), out3)
+        matmul3(as_dtype(x3, dt, rt), as_dtype(y3, dt, rt), out3)
         return [out]
     return run
 
@@ -121,12 +121,12 @@ def batched_dot_impl(node, rt):
         shape = (b,) + tuple(x.shape[1:-1]) + tuple(y.shape[2:])
         out = rt.empty(shape, dt)      # returned itself; written through a 3-D view
         out3 = view(out, (b, m, nn), c_strides((b, m, nn), out.dtype.itemsize))
-        matmul3(_cast(x3, dt, rt), _cast(y3, dt, rt), out3)
+        matmul3(as_dtype(x3, dt, rt), as_dtype(y3, dt, rt), out3)
         return [out]
     return run
 
 
-def _cast(a, dt, rt):
+def as_dtype(a, dt, rt):
     """``a`` in dtype ``dt`` (a device copy when it differs)."""
     if str(a.dtype) == dt:
         return a

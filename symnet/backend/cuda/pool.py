@@ -14,7 +14,7 @@ from ..registry import register_kernel
 from ...tensor.ops.pool import Pool, PoolGrad, pool_output_length
 from .elemwise import contiguous
 from .memory import c_strides, to_device, view
-from .runtime import compile_kernel, launch
+from .runtime import compile_kernel, launch, unravel
 
 __all__ = []
 
@@ -25,11 +25,7 @@ _COUNT = """
 _FORWARD = """@cuda.jit
 def kernel(n, x, out, wh, ww, sh, sw, ph, pw, loh, hih, low, hiw):
   for flat in range(cuda.grid(1), n, cuda.gridsize(1)):
-    ox = flat % out.shape[2]
-    r = flat // out.shape[2]
-    oy = r % out.shape[1]
-    l = r // out.shape[1]
-    acc = {init}
+""" + unravel(["l", "oy", "ox"], "out") + """    acc = {init}
     for i in range(wh):
       y = oy * sh + i - ph
       for j in range(ww):
@@ -46,11 +42,7 @@ def kernel(n, x, out, wh, ww, sh, sw, ph, pw, loh, hih, low, hiw):
 _GRAD = """@cuda.jit
 def kernel(n, x, out, gz, g, wh, ww, sh, sw, ph, pw, loh, hih, low, hiw):
   for flat in range(cuda.grid(1), n, cuda.gridsize(1)):
-    xx = flat % x.shape[2]
-    r = flat // x.shape[2]
-    y = r % x.shape[1]
-    l = r // x.shape[1]
-    cy = y + ph
+""" + unravel(["l", "y", "xx"], "x") + """    cy = y + ph
     cx = xx + pw
     acc = np.{acc}(0)
     for oy in range(max(0, (cy - wh) // sh + 1), min(out.shape[1] - 1, cy // sh) + 1):

@@ -22,7 +22,7 @@ import types
 
 import numpy as np
 
-__all__ = ["cuda", "CudaUnavailableError", "is_sim", "launch", "tpb", "compile_kernel",
+__all__ = ["cuda", "CudaUnavailableError", "is_sim", "launch", "tpb", "compile_kernel", "unravel",
            "SIM_HINT"]
 
 SIM_HINT = ("to run the CUDA backend without a GPU, use numba's CUDA simulator: set "
@@ -126,6 +126,18 @@ def namespace(sim):
     if sim:
         return {"math": SIM_MATH, "_rint": np.rint}
     return {"math": math, "_rint": _rint_gpu()}
+
+
+def unravel(names, array, var="flat", indent=4):
+    """Kernel source splitting the flat C-order index ``var`` over the axes
+    of ``array`` into ``names`` (one per axis)."""
+    pad = " " * indent
+    lines = [f"{pad}_t = {var}"]
+    for k in range(len(names) - 1, 0, -1):
+        lines += [f"{pad}{names[k]} = _t % {array}.shape[{k}]",
+                  f"{pad}_t = _t // {array}.shape[{k}]"]
+    lines.append(f"{pad}{names[0]} = _t")
+    return "\n".join(lines) + "\n"
 
 
 _KERNELS = {}
