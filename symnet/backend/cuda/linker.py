@@ -10,8 +10,7 @@ walks ``plan.steps`` and gives every step a callable run on device arrays.
 * A node runs its CUDA implementation, registered per op class with
   ``register_kernel('cuda', Op)`` by the family modules (``elemwise``,
   ``reduction``, ``nnet``, ``indexing``, ``advanced``, ``blas``, ``shape``,
-  ``conv``, ``pool``;
-  the names of ``numba_cpu``'s).  An implementation is
+  ``conv``, ``pool``: the names of ``numba_cpu``'s).  An implementation is
   ``impl(node, rt) -> fn(*input values) -> [outputs]`` and may decline a case
   with NotImplementedError.
 * A node without one falls back loudly: ``registry.warn_fallback`` warns
@@ -30,7 +29,9 @@ of every variable sharing their buffer; outputs come back as numpy arrays;
 the updates stay device arrays, which ``Function`` commits to the device
 storage after every output is computed (``fgraph.n_updates``, set by
 ``function()``, says how many trailing outputs are updates; read at call
-time).
+time).  ``CudaMode(device_outputs=True)`` returns the outputs as device
+arrays instead, each in a buffer of its own.  Calls of one function run one
+at a time (a lock): the allocator's bookkeeping is per call.
 
 Errors name the node (``py.linker.node_error``).  Without a GPU and without
 the simulator, linking raises ``runtime.CudaUnavailableError`` saying why.
