@@ -309,15 +309,17 @@ class Jax:
 # -- PyTorch ------------------------------------------------------------------------
 
 class Torch:
-    def __init__(self):
+    def __init__(self, device="cpu"):
         import torch
         self.torch = torch
+        self.device = device     # 'cuda' for the GPU rows (bench/gpu.py)
 
     def _train(self, params, x, y, lr, mom, forward):
         torch = self.torch
-        ps = [torch.tensor(p, requires_grad=True) for p in params]
+        ps = [torch.tensor(p, requires_grad=True, device=self.device) for p in params]
         opt = torch.optim.SGD(ps, lr=lr, momentum=mom, nesterov=True)
-        xt, yt = torch.from_numpy(x), torch.from_numpy(y.astype("int64"))
+        xt = torch.from_numpy(x).to(self.device)
+        yt = torch.from_numpy(y.astype("int64")).to(self.device)
 
         def step():
             opt.zero_grad()
@@ -349,7 +351,7 @@ class Torch:
 
     def elemwise(self, x, a, b):
         torch = self.torch
-        xt = torch.from_numpy(x)
+        xt = torch.from_numpy(x).to(self.device)
 
         def call():
             xv = xt.clone().requires_grad_(True)

@@ -514,11 +514,11 @@ def build_parser():
     p.add_argument("--seed", type=_seed, default=d["seed"],
                    help="seed of the initial weights, dropout masks and minibatch order "
                         "(the digits' train/val/test split is fixed)")
-    p.add_argument("--mode", choices=("py", "numba"), default=d["mode"],
-                   help="backend: 'py' (numpy reference interpreter) or 'numba' "
+    p.add_argument("--mode", choices=("py", "numba", "cuda"), default=d["mode"],
+                   help="backend: 'py' (numpy reference interpreter), 'numba' "
                         "(generated code compiled by Numba, the default; the first run "
                         "compiles its kernels, about 10 s, later runs load them from the "
-                        "disk cache)")
+                        "disk cache) or 'cuda' (an NVIDIA GPU, pip install 'symnet[cuda]')")
     p.add_argument("--out", default=d["out"], metavar="DIR",
                    help="directory for params.npz and learning_curve.png")
     p.add_argument("--data", default=d["data"], metavar="digits|mnist:DIR",

@@ -30,7 +30,9 @@ Inputs
     ``set_value``) transfer to and from the host.
 Outputs
     A list with one value per ``fgraph.outputs``: the function's outputs,
-    then the new value of each updated shared variable, in update order.
+    then the new value of each updated shared variable, in update order
+    (``fgraph.n_updates``, set by ``function()``, says how many: a device
+    backend returns those as device arrays for its storage to keep).
 Updates
     The thunk never writes a shared container, nor the buffer of an input,
     a shared value or a constant (the plan's ``protected`` set: in-place

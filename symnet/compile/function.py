@@ -34,6 +34,7 @@ from .io import In, Out
 from .mode import get_mode
 from .profiling import FunctionProfile
 from .sharedvalue import SharedVariable
+from .storage import ON_DEVICE, host_values
 from .._interrupt import reraise_interrupt
 
 __all__ = ["function", "Function", "UnusedInputError", "MissingInputError"]
@@ -286,6 +287,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     t3 = time.perf_counter()
     prof = FunctionProfile({"build": t1 - t0, "rewrite": t2 - t1, "link": t3 - t2}, name,
                            stats, len(fgraph.apply_nodes))
+    fgraph.n_updates = len(upd)   # a device backend keeps these on the device
     thunk = instrument(thunk, fgraph, mode_obj, prof if profile else None,
                        (in_vars + shared_vars, outs + [e for _, e in upd]), stats)
     fn = Function(specs, in_vars, shared_vars, outs, upd, fgraph, thunk, single,
@@ -368,6 +370,9 @@ class Function:
         # the thunk reads shared values from their storage containers and
         # Function writes updates back (registry.Thunk)
         self._stores = [v.container for v in shared_vars]
+        # a host thunk given shared values a device backend holds gets host
+        # copies (storage.host_values); a device thunk says it takes its own
+        self._device_thunk = bool(getattr(thunk, "device_values", False))
         self._expect = [(s.variable.type.numpy_dtype, s.variable.type.shape)
                         if hasattr(s.variable.type, "numpy_dtype") and not s.strict
                         else None for s in specs]
@@ -465,15 +470,21 @@ class Function:
             vals = self._args(args, kwargs)
         if self._plain:   # no updates, every output in a buffer of its own
             try:   # inlined ``_run``: this path is the per-call overhead
-                results = self.thunk(*vals, *[c.value for c in self._stores])
+                results = self.thunk(*vals, *([c.value for c in self._stores]
+                                               if not ON_DEVICE[0] else self._shared_values()))
             except Exception as exc:
                 reraise_interrupt(exc)   # Ctrl-C inside a kernel: never an error
                 raise
             return results[0] if self.single else results
         if not self.updates:
-            return self._finish(vals, [c.value for c in self._stores])
+            return self._finish(vals, self._shared_values())
         with UPDATE_LOCK:
-            return self._finish(vals, [c.value for c in self._stores])
+            return self._finish(vals, self._shared_values())
+
+    def _shared_values(self):
+        if ON_DEVICE[0] and not self._device_thunk:
+            return host_values(self._stores)
+        return [c.value for c in self._stores]
 
     def _run(self, vals, shared_vals):
         try:
@@ -490,6 +501,9 @@ class Function:
         # check every update before writing any: a call that raises changes nothing
         checked = []
         for var, value in zip(self._upd_vars, new):
+            if hasattr(var.container, "accept"):    # device storage checks its own
+                checked.append(var.container.accept(value, var))
+                continue
             if not isinstance(value, np.ndarray) or value.dtype != var.type.numpy_dtype:
                 value = np.asarray(value, dtype=var.type.dtype)
             if value.shape != var.container.value.shape:

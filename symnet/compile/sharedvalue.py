@@ -75,7 +75,8 @@ class SharedVariable(Variable):
         self.__dict__.update(state)
 
     def clone(self):
-        cp = type(self)(self.type, self._value, self.name, borrow=True)
+        # a host value (device storage copies out): the clone owns host storage
+        cp = type(self)(self.type, self.container.get(borrow=True), self.name, borrow=True)
         cp.tag = type(self.tag)(self.tag)
         cp.default_update = self.default_update
         return cp
@@ -84,7 +85,7 @@ class SharedVariable(Variable):
         return self.name if self.name is not None else f"<shared {self.type}>"
 
     def zero(self, borrow=False):
-        self._value = np.zeros_like(self._value)
+        self.container.set(np.zeros_like(self.container.get(borrow=True)))
 
 
 def _copy(value):

@@ -12,7 +12,17 @@ backend's storage.
 device backend (CUDA) supplies a container holding device memory, whose
 ``get`` copies to the host and ``set`` copies to the device.
 """
-__all__ = ["Storage", "HostStorage"]
+__all__ = ["Storage", "HostStorage", "ON_DEVICE", "host_values"]
+
+# How many containers a device backend ever took over (it increments it): while
+# zero, compiled host functions read ``container.value`` with no other check.
+ON_DEVICE = [0]
+
+
+def host_values(stores):
+    """The values of ``stores`` as a host backend needs them (device storage
+    copies to the host; host storage gives its array itself)."""
+    return [c.value if type(c) is HostStorage else c.get(borrow=True) for c in stores]
 
 
 class Storage:
