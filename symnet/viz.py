@@ -1,0 +1,401 @@
+"""The HTML graph viewer: ``viz(f_or_vars, "graph.html")``.
+
+Writes ONE self-contained HTML file (inline JS and CSS, nothing fetched
+from the network) that draws a graph at every stage of the compiler and
+lets a reader pan, zoom, click a node and switch stage:
+
+``as built``
+    The user's variables, as the expressions built them.
+``after grad``
+    With ``wrt=``: the graph of the cost together with ``symnet.grad``'s.
+``after <phase>``
+    After each phase of the default rewrite pipeline
+    (``symnet.graph.rewriting.PHASES``: simplify, fusion, cleanup, inplace),
+    with the nodes each phase created marked and named by the rewrite that
+    created them, and a count of the rewrites that fired.
+``as compiled``
+    For a compiled function: one box per step of the backend's plan (a fused
+    run of elementwise nodes is ONE box, as it is one loop nest), with the
+    kernel source and the driver lines that compute it.
+
+Clicking a node shows its op, the dtype and static shape of its outputs,
+the user's line that built it (``node.tag.trace``) and, compiled, its code.
+
+Layout: a layered (Sugiyama-style) layout computed here in Python, not a
+library: nodes get the layer of their longest path from the inputs and are
+ordered within a layer by the mean position of their neighbours, sweeping
+down and up a few times.  We chose our own because the page must open
+offline: the JavaScript layout libraries (dagre, ELK) would have to be
+vendored into every file and are not pip packages, and Graphviz needs the
+``dot`` program.  Linear-time sweeps keep 2,000 nodes fast; above
+``collapse`` drawn nodes, chains of single-client nodes fold into one box
+(constants are never drawn as nodes: they are listed in their consumer).
+
+Examples
+--------
+>>> import os, tempfile, symnet.tensor as T
+>>> x = T.vector('x')
+>>> path = viz(T.sum(T.exp(x) * 2.0), os.path.join(tempfile.mkdtemp(), 'g.html'))
+>>> text = open(path).read()
+>>> '<script src' in text or '<link' in text, '"after fusion"' in text
+(False, True)
+"""
+import collections
+import json
+
+from .graph.basic import Constant, Variable
+from .graph.traversal import io_toposort
+
+__all__ = ["viz", "graph_stages", "layout"]
+
+#: above this many drawn nodes, single-client chains are folded into one box
+COLLAPSE = 400
+_SORT_SWEEPS = 4
+
+
+def viz(obj, outfile="graph.html", wrt=None, mode=None, title=None, collapse=COLLAPSE):
+    """Write the stages of ``obj``'s graph to ``outfile`` as one HTML page.
+
+    Parameters
+    ----------
+    obj : Variable, list of Variables or compiled Function
+        A function shows its own graph, its rewrite phases and its compiled
+        code; variables show the graph as built and after each rewrite phase.
+    outfile : str
+        Where to write the page; its path is returned.
+    wrt : Variable or list of Variables, optional
+        With a single cost ``obj``, add the stage ``after grad``
+        (``obj`` and ``symnet.grad(obj, wrt)``); the rewrite stages then
+        rewrite the cost with its gradients.
+    mode : str or Mode, optional
+        Whose rewrites to replay (default: the function's mode, else
+        ``config.mode``).
+    title : str, optional
+    collapse : int
+        Fold single-client chains when a stage has more drawn nodes.
+
+    Returns
+    -------
+    str : ``outfile``
+    """
+    from ._viz_page import render
+    stages = graph_stages(obj, wrt=wrt, mode=mode)
+    for st in stages:
+        _finish(st, collapse)
+    page = render(stages, title or _title(obj))
+    with open(outfile, "w", encoding="utf-8") as fh:
+        fh.write(page)
+    return outfile
+
+
+def _title(obj):
+    name = getattr(obj, "name", None)
+    return f"symnet graph: {name}" if name else "symnet graph"
+
+
+# -- stages ---------------------------------------------------------------------
+
+def graph_stages(obj, wrt=None, mode=None):
+    """The stages of ``obj`` as plain dicts (name, nodes, edges, fired):
+    what ``viz`` draws, before layout."""
+    from .compile.function import Function
+    from .compile.mode import get_mode
+    from .graph.traversal import graph_inputs
+    func = obj if isinstance(obj, Function) else None
+    if func is not None:
+        roots = list(func.outputs) + [e for _, e in func.updates]
+        inputs = list(func.input_vars) + list(func.shared_vars)
+        mode = func.mode if mode is None else get_mode(mode)
+    else:
+        roots = _as_vars(obj)
+        inputs = None
+        mode = get_mode(mode)
+    stages = [_stage("as built", inputs or graph_inputs(roots), roots, {})]
+    if wrt is not None:
+        from .gradient import grad
+        if func is not None or len(roots) != 1:
+            raise ValueError("viz: wrt= needs a single cost variable (not a function "
+                             f"or a list of {len(roots)} variables)")
+        roots = roots + list(grad(roots[0], _as_vars(wrt)))
+        stages.append(_stage("after grad", graph_inputs(roots), roots, {}))
+    stages.extend(_rewrite_stages(inputs or graph_inputs(roots), roots, mode))
+    if func is not None:
+        stages.append(_compiled_stage(func))
+    return stages
+
+
+def _as_vars(obj):
+    items = obj if isinstance(obj, (list, tuple)) else [obj]
+    for k, v in enumerate(items):
+        if not isinstance(v, Variable):
+            raise TypeError(f"viz: item {k} is a {type(v).__name__}, expected a symbolic "
+                            f"variable, a list of variables or a compiled function")
+    return list(items)
+
+
+def _rewrite_stages(inputs, roots, mode):
+    """Replay ``mode``'s rewrites on a copy of the graph, snapshotting after
+    each phase; a node a phase created records the rewrite that did it."""
+    from .graph.fg import FunctionGraph
+    from .graph.rewriting import rewrite_graph
+    fg = FunctionGraph([v for v in inputs if not isinstance(v, Constant)], roots)
+    made_by, fired = {}, collections.Counter()
+    current = [None]     # the rewrite whose replacement is under way
+    replace = fg.replace
+
+    def traced_replace(old, new, reason=None):
+        current[0] = reason or "rewrite"
+        fired[current[0]] += 1
+        try:
+            replace(old, new, reason)
+        finally:
+            current[0] = None
+
+    def listen(event, node):
+        if event == "import":
+            made_by[node] = current[0] or "rewrite"
+
+    fg.replace = traced_replace     # this private copy only: to learn each change's rewrite
+    fg.attach_listener(listen)
+    stages = []
+
+    def snapshot(phase):
+        stages.append(_stage(f"after {phase}", fg.inputs, fg.outputs, dict(made_by),
+                             fired=dict(fired)))
+        made_by.clear()
+        fired.clear()
+
+    optimizer = getattr(mode, "optimizer", "default")
+    if optimizer is None:
+        return []
+    rewrite_graph(fg, optimizer=optimizer, include=mode.include, exclude=mode.exclude,
+                  after_phase=snapshot)
+    if not stages:   # fast_compile: one phase
+        snapshot("rewrites")
+    return stages
+
+
+def _compiled_stage(func):
+    """One box per plan step of ``func``'s backend, with its code."""
+    thunk = func.thunk
+    linker = getattr(thunk, "linker", None) or getattr(getattr(thunk, "thunk", None),
+                                                       "linker", None)
+    code = getattr(linker, "code", None)
+    plan = getattr(linker, "plan", None)
+    fg = func.fgraph
+    if code is None or plan is None:
+        st = _stage("as compiled", fg.inputs, fg.outputs, {})
+        for n in st["nodes"]:
+            if n["kind"] == "apply":
+                n["source"] = f"{n['op']}.perform (the {getattr(linker, 'backend', 'py')} " \
+                    f"backend runs each node's perform)"
+        return st
+    kernels = {kname: text for text, kname in code.kernels.items()}
+    driver = code.driver.splitlines()
+    starts = [first for first, _ in code.node_lines] + [len(driver)]
+    lines = {node: "\n".join(driver[first:starts[k + 1]])
+             for k, (first, node) in enumerate(code.node_lines)}
+    kname_of = {}
+    for nodes, _outs, _kind, kname, _line in code.steps:
+        for n in nodes:
+            kname_of[n] = kname
+    groups = {}
+    for step in plan.steps:       # an Apply, or a Run drawn as one box
+        for n in getattr(step, "hoisted", ()):
+            groups[n] = [n]
+        nodes = list(getattr(step, "nodes", [step]))
+        for n in nodes:
+            groups[n] = nodes
+    st = _stage("as compiled", fg.inputs, fg.outputs, {}, groups=groups)
+    for n in st["nodes"]:
+        node = n.pop("_node", None)
+        if node is None:
+            continue
+        members = groups.get(node, [node])
+        texts = []
+        for kname in dict.fromkeys(kname_of.get(m) for m in members):
+            if kname:
+                texts.append(kernels[kname])
+        driver_text = "\n".join(lines[m] for m in members if m in lines)
+        n["source"] = "\n".join(texts + (["# driver", driver_text] if driver_text else []))
+        n["how"] = code.kinds.get(members[-1], "")
+    return st
+
+
+# -- one stage ------------------------------------------------------------------
+
+def _vinfo(v):
+    t = v.type
+    shape = getattr(t, "shape", None)
+    return {"name": v.name or "", "type": str(t), "dtype": str(getattr(t, "dtype", "")),
+            "shape": "?" if shape is None else
+            "(" + ", ".join("?" if s is None else str(s) for s in shape)
+            + ("," if len(shape) == 1 else "") + ")"}
+
+
+def _trace(node):
+    tr = node.tag.get("trace") if hasattr(node, "tag") else None
+    if not tr:
+        return ""
+    fname, line, func = tr
+    return f"{fname}:{line} in {func}"
+
+
+def _stage(name, inputs, outputs, made_by, fired=None, groups=None):
+    """Nodes and edges of the graph between ``inputs`` and ``outputs``;
+    ``groups`` maps an Apply to the members drawn as one box with it."""
+    order = io_toposort(list(inputs), list(outputs))
+    ids, nodes, edges = {}, [], set()
+    out_pos = {}
+    for i, o in enumerate(outputs):
+        out_pos.setdefault(o, []).append(i)
+
+    def leaf_id(v):
+        if v not in ids:
+            ids[v] = len(nodes)
+            shared = type(v).__name__.endswith("SharedVariable") or hasattr(v, "get_value")
+            nodes.append({"kind": "shared" if shared else "input", "label": v.name or str(v),
+                          "op": "shared variable" if shared else "input",
+                          "outputs": [_vinfo(v)], "trace": "", "new": "", "consts": []})
+        return ids[v]
+
+    for node in order:
+        members = groups.get(node) if groups else None
+        head = members[-1] if members else node
+        if head in ids:
+            ids[node] = ids[head]
+            continue
+        k = ids[node] = len(nodes)
+        if members:
+            ids[head] = k
+        group = members or [node]
+        label = str(node.op) if len(group) == 1 else \
+            f"fused {len(group)}: " + " > ".join(str(m.op) for m in group[:4]) \
+            + (" ..." if len(group) > 4 else "")
+        nodes.append({"kind": "apply", "label": label, "op": type(node.op).__name__ + ": "
+                      + "; ".join(str(m.op) for m in group),
+                      "outputs": [_vinfo(o) for o in head.outputs], "trace": _trace(node),
+                      "new": made_by.get(node, ""), "consts": [], "_node": node,
+                      "result": [f"output {i}" for o in head.outputs
+                                 for i in out_pos.get(o, [])]})
+    for node in order:
+        k = ids[node]
+        for inp in node.inputs:
+            if isinstance(inp, Constant):
+                nodes[k]["consts"].append(str(inp))
+                continue
+            src = ids[inp.owner] if inp.owner is not None and inp.owner in ids else leaf_id(inp)
+            if src != k:
+                edges.add((src, k))
+    for o in outputs:
+        if o.owner is None and not isinstance(o, Constant):
+            leaf_id(o)
+    if not groups:
+        for n in nodes:
+            n.pop("_node", None)
+    return {"name": name, "nodes": nodes, "edges": sorted(edges), "fired": fired or {}}
+
+
+def _finish(stage, collapse):
+    """Fold chains when the stage is big, then lay it out."""
+    for n in stage["nodes"]:
+        n.pop("_node", None)
+    if len(stage["nodes"]) > collapse:
+        _fold_chains(stage)
+    x, y = layout(len(stage["nodes"]), stage["edges"])
+    for n, xi, yi in zip(stage["nodes"], x, y):
+        n["x"], n["y"] = xi, yi
+
+
+def _fold_chains(stage):
+    """Merge every apply node with its single apply consumer when that
+    consumer reads nothing else drawn: a chain becomes one box."""
+    nodes, edges = stage["nodes"], stage["edges"]
+    succ = collections.defaultdict(list)
+    pred = collections.defaultdict(list)
+    for a, b in edges:
+        succ[a].append(b)
+        pred[b].append(a)
+    into = list(range(len(nodes)))   # node -> the chain head it folds into
+
+    def find(k):
+        while into[k] != k:
+            k = into[k]
+        return k
+    for a in range(len(nodes)):     # ids are topological: producers first
+        if nodes[a]["kind"] != "apply" or len(succ[a]) != 1 or nodes[a].get("result"):
+            continue
+        b = succ[a][0]
+        if nodes[b]["kind"] == "apply" and len(pred[b]) == 1:
+            into[b] = find(a)
+    heads = {}
+    new_nodes = []
+    for k, n in enumerate(nodes):
+        h = find(k)
+        if h not in heads:
+            heads[h] = len(new_nodes)
+            new_nodes.append(dict(n, members=[]))
+        box = new_nodes[heads[h]]
+        box["members"].append(n["label"])
+        if h != k:
+            box["outputs"] = n["outputs"]
+            box["consts"] = box["consts"] + n["consts"]
+            box["result"] = n.get("result", [])
+            box["new"] = box["new"] or n["new"]
+            box["source"] = "\n".join(filter(None, [box.get("source"), n.get("source")]))
+    for box in new_nodes:
+        m = box.pop("members")
+        if len(m) > 1:
+            box["label"] = f"chain of {len(m)}: {m[0]} .. {m[-1]}"
+            box["op"] = " > ".join(m)
+    stage["nodes"] = new_nodes
+    stage["edges"] = sorted({(heads[find(a)], heads[find(b)]) for a, b in edges
+                             if find(a) != find(b)})
+
+
+# -- layout ---------------------------------------------------------------------
+
+def layout(n, edges, dx=170.0, dy=70.0):
+    """Layered layout of ``n`` nodes whose ids are a topological order:
+    ``(x, y)`` lists.  Layer = longest path from a source; order within a
+    layer by the mean position of the neighbours (down and up sweeps)."""
+    pred = [[] for _ in range(n)]
+    succ = [[] for _ in range(n)]
+    for a, b in edges:
+        pred[b].append(a)
+        succ[a].append(b)
+    layer = [0] * n
+    for k in range(n):           # ids are topological, so one pass suffices
+        for p in pred[k]:
+            layer[k] = max(layer[k], layer[p] + 1)
+    rows = collections.defaultdict(list)
+    for k in range(n):
+        rows[layer[k]].append(k)
+    pos = [0.0] * n
+    for row in rows.values():
+        for i, k in enumerate(row):
+            pos[k] = float(i)
+    depth = max(rows) + 1 if rows else 0
+    for sweep in range(_SORT_SWEEPS):
+        down = sweep % 2 == 0
+        for d in (range(1, depth) if down else range(depth - 2, -1, -1)):
+            row = rows[d]
+            near = pred if down else succ
+            key = {k: (sum(pos[j] for j in near[k]) / len(near[k]) if near[k] else pos[k])
+                   for k in row}
+            row.sort(key=lambda k: key[k])
+            for i, k in enumerate(row):
+                pos[k] = float(i)
+    xs, ys = [0.0] * n, [0.0] * n
+    for d, row in rows.items():
+        off = (len(row) - 1) / 2.0
+        for i, k in enumerate(row):
+            xs[k] = round((i - off) * dx, 1)
+            ys[k] = round(d * dy, 1)
+    return xs, ys
+
+
+def page_data(stages):
+    """The JSON the page embeds (``</`` escaped so it cannot close the script)."""
+    return json.dumps({"stages": stages}, separators=(",", ":")).replace("</", "<\\/")
+
