@@ -309,47 +309,52 @@ def _finish(stage, collapse):
 
 def _fold_chains(stage):
     """Merge every apply node with its single apply consumer when that
-    consumer reads nothing else drawn: a chain becomes one box."""
+    consumer reads nothing else drawn but nodes of constants (a
+    ``DimShuffle`` of a literal, folded in too): a chain becomes one box."""
     nodes, edges = stage["nodes"], stage["edges"]
     succ = collections.defaultdict(list)
     pred = collections.defaultdict(list)
     for a, b in edges:
         succ[a].append(b)
         pred[b].append(a)
-    into = list(range(len(nodes)))   # node -> the chain head it folds into
+    into = list(range(len(nodes)))   # node -> the node it folds into
 
     def find(k):
         while into[k] != k:
             k = into[k]
         return k
+
+    def op_of_constants(k):
+        return nodes[k]["kind"] == "apply" and not pred[k]
     for a in range(len(nodes)):     # ids are topological: producers first
         if nodes[a]["kind"] != "apply" or len(succ[a]) != 1 or nodes[a].get("result"):
             continue
         b = succ[a][0]
-        if nodes[b]["kind"] == "apply" and len(pred[b]) == 1:
+        if nodes[b]["kind"] != "apply":
+            continue
+        if op_of_constants(a):
+            into[a] = b
+        elif [p for p in pred[b] if not op_of_constants(p)] == [a]:
             into[b] = find(a)
-    heads = {}
+    groups = collections.defaultdict(list)
+    for k in range(len(nodes)):
+        groups[find(k)].append(k)
+    box_of = {h: i for i, h in enumerate(sorted(groups))}
     new_nodes = []
-    for k, n in enumerate(nodes):
-        h = find(k)
-        if h not in heads:
-            heads[h] = len(new_nodes)
-            new_nodes.append(dict(n, members=[]))
-        box = new_nodes[heads[h]]
-        box["members"].append(n["label"])
-        if h != k:
-            box["outputs"] = n["outputs"]
-            box["consts"] = box["consts"] + n["consts"]
-            box["result"] = n.get("result", [])
-            box["new"] = box["new"] or n["new"]
-            box["source"] = "\n".join(filter(None, [box.get("source"), n.get("source")]))
-    for box in new_nodes:
-        m = box.pop("members")
-        if len(m) > 1:
-            box["label"] = f"chain of {len(m)}: {m[0]} .. {m[-1]}"
-            box["op"] = " > ".join(m)
+    for h in sorted(groups):
+        ks = groups[h]
+        tail = nodes[max(ks)]       # the chain's last node: its outputs leave the box
+        box = dict(nodes[h], outputs=tail["outputs"], result=tail.get("result", []))
+        if len(ks) > 1:
+            labels = [nodes[k]["label"] for k in ks]
+            box["label"] = f"chain of {len(ks)}: {labels[0]} .. {labels[-1]}"
+            box["op"] = " > ".join(nodes[k]["op"] for k in ks)
+            box["consts"] = [c for k in ks for c in nodes[k]["consts"]]
+            box["new"] = next((nodes[k]["new"] for k in ks if nodes[k]["new"]), "")
+            box["source"] = "\n".join(nodes[k]["source"] for k in ks if nodes[k].get("source"))
+        new_nodes.append(box)
     stage["nodes"] = new_nodes
-    stage["edges"] = sorted({(heads[find(a)], heads[find(b)]) for a, b in edges
+    stage["edges"] = sorted({(box_of[find(a)], box_of[find(b)]) for a, b in edges
                              if find(a) != find(b)})
 
 
@@ -368,6 +373,9 @@ def layout(n, edges, dx=170.0, dy=70.0):
     for k in range(n):           # ids are topological, so one pass suffices
         for p in pred[k]:
             layer[k] = max(layer[k], layer[p] + 1)
+    for k in range(n):
+        if not pred[k] and succ[k]:    # an input sits just above its first reader
+            layer[k] = min(layer[s] for s in succ[k]) - 1
     rows = collections.defaultdict(list)
     for k in range(n):
         rows[layer[k]].append(k)
@@ -379,7 +387,7 @@ def layout(n, edges, dx=170.0, dy=70.0):
     for sweep in range(_SORT_SWEEPS):
         down = sweep % 2 == 0
         for d in (range(1, depth) if down else range(depth - 2, -1, -1)):
-            row = rows[d]
+            row = rows.get(d, [])
             near = pred if down else succ
             key = {k: (sum(pos[j] for j in near[k]) / len(near[k]) if near[k] else pos[k])
                    for k in row}
