@@ -9,8 +9,9 @@ writes what it saw (node counts, labels, the details shown) as JSON into
 (``tests/test_viz_browser.py``).
 """
 import html
+import json
 
-__all__ = ["render"]
+__all__ = ["render", "page_data"]
 
 _CSS = """
 body{margin:0;font:13px sans-serif;display:flex;height:100vh;overflow:hidden}
@@ -155,9 +156,13 @@ if (location.hash === '#selftest') {
 """
 
 
+def page_data(stages):
+    """The JSON the page embeds (``</`` escaped so it cannot close the script)."""
+    return json.dumps({"stages": stages}, separators=(",", ":")).replace("</", "<\\/")
+
+
 def render(stages, title):
     """The whole page for ``stages`` (laid out by ``symnet.viz``)."""
-    from .viz import page_data
     t = html.escape(title)
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{t}</title>\n"
             f"<style>{_CSS}</style></head>\n<body>\n<div id=\"main\"><div id=\"bar\">"

@@ -41,7 +41,6 @@ Examples
 (False, True)
 """
 import collections
-import json
 
 from .graph.basic import Constant, Variable
 from .graph.traversal import io_toposort
@@ -401,9 +400,4 @@ def layout(n, edges, dx=170.0, dy=70.0):
             xs[k] = round((i - off) * dx, 1)
             ys[k] = round(d * dy, 1)
     return xs, ys
-
-
-def page_data(stages):
-    """The JSON the page embeds (``</`` escaped so it cannot close the script)."""
-    return json.dumps({"stages": stages}, separators=(",", ":")).replace("</", "<\\/")
 
