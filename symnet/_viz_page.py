@@ -74,7 +74,7 @@ function draw(i){
   const fired = Object.entries(st.fired || {}).sort((a, b) => b[1] - a[1]);
   const made = st.nodes.filter(n => n['new']).length;
   side.innerHTML = `<h3>${esc(st.name)}</h3><p>${st.nodes.length} nodes, ${st.edges.length}
-    edges${made ? `, ${made} new in this stage (red border)` : ''}.</p>` +
+    edges${made ? `, ${made} new in this stage (red border; click one for the rewrite that made it)` : ''}${st.removed ? `, ${st.removed} removed` : ''}.</p>` +
     (fired.length ? '<b>rewrites that fired</b><table>' + fired.map(([r, c]) =>
       `<tr><td>${esc(r)}</td><td>${c}</td></tr>`).join('') + '</table>' : '') +
     '<p>Click a node for its details; drag to pan, wheel to zoom.</p>';
@@ -99,6 +99,33 @@ function show(k){
   if (n.source) h += `<b>code</b><pre id="detail-source">${esc(n.source)}</pre>`;
   side.innerHTML = h;
 }
+function focus(k, scale){
+  // centre node k at a readable scale (and select it)
+  const n = DATA.stages[current].nodes[k];
+  const w = svg.clientWidth || 800, h = svg.clientHeight || 600;
+  view.k = scale || Math.max(view.k, 0.8);
+  view.x = w / 2 - n.x * view.k; view.y = h / 2 - n.y * view.k;
+  apply(); show(k);
+}
+function find(text){
+  // the next node (after the selected one) whose label or op contains text
+  const nodes = DATA.stages[current].nodes, t = text.toLowerCase();
+  const sel = document.querySelector('g.node.sel');
+  const from = sel ? +sel.getAttribute('data-id') + 1 : 0;
+  for (let i = 0; i < nodes.length; i++) {
+    const k = (from + i) % nodes.length;
+    if ((nodes[k].label + ' ' + nodes[k].op).toLowerCase().includes(t)) { focus(k); return k; }
+  }
+  return -1;
+}
+function start(){
+  // a small graph fits the window; a big one opens readable, at its outputs
+  const nodes = DATA.stages[current].nodes;
+  if (nodes.length <= 150) { fit(); return; }
+  let last = 0;
+  nodes.forEach((n, k) => { if (n.y > nodes[last].y) last = k; });
+  focus(last, 0.8);
+}
 function fit(){
   const st = DATA.stages[current];
   if (!st.nodes.length) return;
@@ -114,7 +141,10 @@ DATA.stages.forEach((s, i) => {
   const o = document.createElement('option'); o.value = String(i); o.textContent = s.name;
   sel.appendChild(o);
 });
-sel.addEventListener('change', () => { draw(+sel.value); fit(); });
+sel.addEventListener('change', () => { draw(+sel.value); start(); });
+document.getElementById('find').addEventListener('keydown', ev => {
+  if (ev.key === 'Enter') find(ev.target.value);
+});
 document.getElementById('fit').addEventListener('click', fit);
 let drag = null;
 svg.addEventListener('mousedown', ev => { drag = [ev.clientX - view.x, ev.clientY - view.y]; });
@@ -129,11 +159,11 @@ svg.addEventListener('wheel', ev => {
   const mx = ev.clientX - r.left, my = ev.clientY - r.top;   // zoom about the cursor
   view.x = mx - (mx - view.x) * f; view.y = my - (my - view.y) * f; view.k *= f; apply();
 }, {passive: false});
-draw(0); fit();
-window.symnetViz = {draw, show, fit, data: DATA, view};
+draw(0); start();
+window.symnetViz = {draw, show, fit, find, focus, data: DATA, view};
 if (location.hash === '#selftest') {
   // what a headless browser checks: every stage drawn, a click shows details
-  const out = {stages: []};
+  const out = {stages: [], initialScale: view.k};
   DATA.stages.forEach((s, i) => {
     sel.value = String(i); sel.dispatchEvent(new Event('change'));
     const gs = document.querySelectorAll('#root g.node');
@@ -148,6 +178,10 @@ if (location.hash === '#selftest') {
     }
     out.stages.push(rec);
   });
+  sel.value = '0'; sel.dispatchEvent(new Event('change'));
+  const hit = find('sum');
+  out.find = {index: hit, label: hit >= 0 ? document.getElementById('detail-label').textContent : null,
+              scale: view.k};
   sel.value = '0'; sel.dispatchEvent(new Event('change'));
   const pre = document.createElement('pre'); pre.id = 'selftest';
   pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
@@ -167,7 +201,8 @@ def render(stages, title):
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{t}</title>\n"
             f"<style>{_CSS}</style></head>\n<body>\n<div id=\"main\"><div id=\"bar\">"
             f"<b>{t}</b> &nbsp; stage <select id=\"stage\"></select>"
-            f"<button id=\"fit\">fit</button></div>\n"
+            f"<button id=\"fit\">fit</button> find <input id=\"find\" size=\"14\" "
+            f"placeholder=\"op or name, Enter\"></div>\n"
             f"<svg id=\"view\" xmlns=\"http://www.w3.org/2000/svg\"><g id=\"root\"></g></svg>"
             f"</div>\n<div id=\"side\"></div>\n"
             f"<script id=\"graph-data\" type=\"application/json\">{page_data(stages)}</script>\n"

@@ -50,6 +50,8 @@ __all__ = ["viz", "graph_stages", "layout"]
 #: above this many drawn nodes, single-client chains are folded into one box
 COLLAPSE = 400
 _SORT_SWEEPS = 4
+#: widest row of boxes; a wider layer wraps onto more rows
+MAX_ROW = 24
 
 
 def viz(obj, outfile="graph.html", wrt=None, mode=None, title=None, collapse=COLLAPSE):
@@ -140,6 +142,7 @@ def _rewrite_stages(inputs, roots, mode):
     fg = FunctionGraph([v for v in inputs if not isinstance(v, Constant)], roots)
     made_by, fired = {}, collections.Counter()
     current = [None]     # the rewrite whose replacement is under way
+    removed = [0]        # nodes pruned since the last snapshot
     replace = fg.replace
 
     def traced_replace(old, new, reason=None):
@@ -153,16 +156,20 @@ def _rewrite_stages(inputs, roots, mode):
     def listen(event, node):
         if event == "import":
             made_by[node] = current[0] or "rewrite"
+        elif event == "prune":
+            removed[0] += 1
 
     fg.replace = traced_replace     # this private copy only: to learn each change's rewrite
     fg.attach_listener(listen)
     stages = []
 
     def snapshot(phase):
-        stages.append(_stage(f"after {phase}", fg.inputs, fg.outputs, dict(made_by),
-                             fired=dict(fired)))
+        st = _stage(f"after {phase}", fg.inputs, fg.outputs, dict(made_by), fired=dict(fired))
+        st["removed"] = removed[0]
+        stages.append(st)
         made_by.clear()
         fired.clear()
+        removed[0] = 0
 
     optimizer = getattr(mode, "optimizer", "default")
     if optimizer is None:
@@ -326,14 +333,16 @@ def _fold_chains(stage):
     def op_of_constants(k):
         return nodes[k]["kind"] == "apply" and not pred[k]
     for a in range(len(nodes)):     # ids are topological: producers first
-        if nodes[a]["kind"] != "apply" or len(succ[a]) != 1 or nodes[a].get("result"):
-            continue
-        b = succ[a][0]
-        if nodes[b]["kind"] != "apply":
+        if nodes[a]["kind"] != "apply" or not succ[a] or nodes[a].get("result"):
             continue
         if op_of_constants(a):
-            into[a] = b
-        elif [p for p in pred[b] if not op_of_constants(p)] == [a]:
+            # a constant in all but name: listed in its first reader's box
+            if all(nodes[b]["kind"] == "apply" for b in succ[a]):
+                into[a] = min(succ[a])
+            continue
+        b = succ[a][0]
+        if len(succ[a]) == 1 and nodes[b]["kind"] == "apply" and \
+                [p for p in pred[b] if not op_of_constants(p)] == [a]:
             into[b] = find(a)
     groups = collections.defaultdict(list)
     for k in range(len(nodes)):
@@ -353,16 +362,18 @@ def _fold_chains(stage):
             box["source"] = "\n".join(nodes[k]["source"] for k in ks if nodes[k].get("source"))
         new_nodes.append(box)
     stage["nodes"] = new_nodes
+    folded_constant = {a for a in range(len(nodes)) if into[a] != a and op_of_constants(a)}
     stage["edges"] = sorted({(box_of[find(a)], box_of[find(b)]) for a, b in edges
-                             if find(a) != find(b)})
+                             if find(a) != find(b) and a not in folded_constant})
 
 
 # -- layout ---------------------------------------------------------------------
 
-def layout(n, edges, dx=170.0, dy=70.0):
+def layout(n, edges, dx=170.0, dy=70.0, max_row=MAX_ROW):
     """Layered layout of ``n`` nodes whose ids are a topological order:
     ``(x, y)`` lists.  Layer = longest path from a source; order within a
-    layer by the mean position of the neighbours (down and up sweeps)."""
+    layer by the mean position of the neighbours (down and up sweeps); a
+    layer of more than ``max_row`` nodes takes several rows."""
     pred = [[] for _ in range(n)]
     succ = [[] for _ in range(n)]
     for a, b in edges:
@@ -393,11 +404,18 @@ def layout(n, edges, dx=170.0, dy=70.0):
             row.sort(key=lambda k: key[k])
             for i, k in enumerate(row):
                 pos[k] = float(i)
+    # A layer wider than ``max_row`` boxes is wrapped into several rows, so
+    # a big graph grows down, not into one unreadable line.
     xs, ys = [0.0] * n, [0.0] * n
-    for d, row in rows.items():
-        off = (len(row) - 1) / 2.0
-        for i, k in enumerate(row):
-            xs[k] = round((i - off) * dx, 1)
-            ys[k] = round(d * dy, 1)
+    y = 0.0
+    for d in sorted(rows):
+        row = rows[d]
+        for start in range(0, len(row), max_row):
+            part = row[start:start + max_row]
+            off = (len(part) - 1) / 2.0
+            for i, k in enumerate(part):
+                xs[k] = round((i - off) * dx, 1)
+                ys[k] = round(y, 1)
+            y += dy
     return xs, ys
 

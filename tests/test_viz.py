@@ -58,6 +58,8 @@ def test_stages_of_variables_with_grad(tmp_path):
     assert any(n["label"].startswith("Composite") for n in made)
     simplify = data["stages"][2]
     assert simplify["fired"].get("local_pow_specialize", 0) >= 1
+    # fusion replaced several nodes by fewer: what it removed is counted
+    assert fusion["removed"] >= len(simplify["nodes"]) - len(fusion["nodes"]) > 0
     # self-contained: nothing loaded from elsewhere
     assert "<script src" not in text and "<link" not in text and "@import" not in text
 

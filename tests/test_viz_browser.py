@@ -49,13 +49,17 @@ def page(tmp_path_factory):
     return f, path
 
 
-def test_page_runs_in_chromium(page):
-    f, path = page
+def _selftest(path):
     dom = _chromium("--dump-dom", path.as_uri() + "#selftest")
     found = re.search(r'<pre id="selftest">(.*?)</pre>', dom, re.S)
     assert found, "the page's self-test wrote nothing: " + dom[-1000:]
-    seen = json.loads(found.group(1).replace("&lt;", "<").replace("&gt;", ">")
+    return json.loads(found.group(1).replace("&lt;", "<").replace("&gt;", ">")
                       .replace("&quot;", '"').replace("&amp;", "&"))
+
+
+def test_page_runs_in_chromium(page):
+    f, path = page
+    seen = _selftest(path)
     names = [s["name"] for s in seen["stages"]]
     assert names == ["as built", "after simplify", "after fusion", "after cleanup",
                      "after inplace", "as compiled"]
@@ -75,6 +79,25 @@ def test_page_runs_in_chromium(page):
         "# node" in compiled["clicked"]["source"]
     # fusion is fewer boxes than the graph as built
     assert seen["stages"][2]["drawn"] < built["drawn"]
+    # the find box: typing "sum" selects the Sum node
+    assert seen["find"]["index"] >= 0 and seen["find"]["label"].startswith("Sum")
+
+
+def test_big_graph_opens_readable(tmp_path):
+    x = T.matrix('x')
+    h = x
+    for i in range(150):
+        w = symnet.shared(np.eye(4, dtype='float32'), name=f'w{i}')
+        h = T.tanh(T.dot(h, w) + 1.0) * 0.5 + h
+    path = tmp_path / "big.html"
+    viz(T.sum(h), str(path), mode='py')
+    seen = _selftest(path)
+    built = seen["stages"][0]
+    assert built["drawn"] > 300 and built["edges"] >= built["drawn"] - 1
+    assert any(label.startswith("chain of") for label in built["labels"])
+    # a big graph opens at a scale where labels show, not squeezed to fit
+    assert seen["initialScale"] >= 0.8
+    assert "Sum" in seen["find"]["label"]      # the last box: the chain ending in the sum
 
 
 def _png_size_and_bytes(data):
