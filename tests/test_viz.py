@@ -115,13 +115,17 @@ def test_layout_is_layered_and_distinct():
     assert len(set(zip(xs, ys))) == 5
 
 
-def test_two_thousand_nodes_fold_into_chains(tmp_path):
-    x = T.matrix('x')
-    h = x
-    for i in range(200):
+def deep_cost(depth):
+    """A residual stack of ``depth`` blocks: about 7 nodes per block."""
+    h = T.matrix('x')
+    for i in range(depth):
         w = symnet.shared(np.eye(4, dtype='float32'), name=f'w{i}')
         h = T.tanh(T.dot(h, w) + 1.0) * 0.5 + h
-    y = T.sum(h)
+    return T.sum(h)
+
+
+def test_two_thousand_nodes_fold_into_chains(tmp_path):
+    y = deep_cost(200)
     raw = graph_stages(y, mode='py')[0]
     assert len(raw["nodes"]) > 1200
     _, data = _data(viz(y, str(tmp_path / "big.html"), mode='py'))

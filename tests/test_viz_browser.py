@@ -19,6 +19,7 @@ import pytest
 import symnet
 import symnet.tensor as T
 from symnet.viz import viz
+from tests.test_viz import deep_cost
 
 _NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 BROWSER = next((p for p in map(shutil.which, _NAMES) if p), None)
@@ -84,13 +85,8 @@ def test_page_runs_in_chromium(page):
 
 
 def test_big_graph_opens_readable(tmp_path):
-    x = T.matrix('x')
-    h = x
-    for i in range(150):
-        w = symnet.shared(np.eye(4, dtype='float32'), name=f'w{i}')
-        h = T.tanh(T.dot(h, w) + 1.0) * 0.5 + h
     path = tmp_path / "big.html"
-    viz(T.sum(h), str(path), mode='py')
+    viz(deep_cost(150), str(path), mode='py')
     seen = _selftest(path)
     built = seen["stages"][0]
     assert built["drawn"] > 300 and built["edges"] >= built["drawn"] - 1
