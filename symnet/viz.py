@@ -10,9 +10,10 @@ lets a reader pan, zoom, click a node and switch stage:
     With ``wrt=``: the graph of the cost together with ``symnet.grad``'s.
 ``after <phase>``
     After each phase of the default rewrite pipeline
-    (``symnet.graph.rewriting.PHASES``: simplify, fusion, cleanup, inplace),
-    with the nodes each phase created marked and named by the rewrite that
-    created them, and a count of the rewrites that fired.
+    (``symnet.graph.rewriting.PHASES``: simplify, fusion with its cleanup,
+    inplace), replayed on a copy of the graph, with the nodes each phase
+    created marked and named by the rewrite that created them, a count of
+    the rewrites that fired and of the nodes removed.
 ``as compiled``
     For a compiled function: one box per step of the backend's plan (a fused
     run of elementwise nodes is ONE box, as it is one loop nest), with the
@@ -50,6 +51,12 @@ __all__ = ["viz", "graph_stages", "layout"]
 #: above this many drawn nodes, single-client chains are folded into one box
 COLLAPSE = 400
 _SORT_SWEEPS = 4
+_LOCAL_TAGS = ("canonicalize", "stabilize", "specialize")
+#: (stage, tags excluded) replaying the default pipeline one phase at a time;
+#: "fusion" includes the cleanup merge/fold that follows it
+_PHASE_REPLAY = (("simplify", ("fusion", "inplace")),
+                 ("fusion", _LOCAL_TAGS + ("inplace",)),
+                 ("inplace", _LOCAL_TAGS + ("fusion",)))
 #: widest row of boxes; a wider layer wraps onto more rows
 MAX_ROW = 24
 
@@ -174,10 +181,17 @@ def _rewrite_stages(inputs, roots, mode):
     optimizer = getattr(mode, "optimizer", "default")
     if optimizer is None:
         return []
-    rewrite_graph(fg, optimizer=optimizer, include=mode.include, exclude=mode.exclude,
-                  after_phase=snapshot)
-    if not stages:   # fast_compile: one phase
+    include, exclude = tuple(mode.include), tuple(mode.exclude)
+    if optimizer == "fast_compile":
+        rewrite_graph(fg, optimizer=optimizer, include=include, exclude=exclude)
         snapshot("rewrites")
+        return stages
+    # The pipeline replayed a phase at a time, each call with the other phases'
+    # tags excluded (merging and folding, run by every call, are idempotent):
+    # the phases stay defined in one place, graph/rewriting.
+    for phase, off in _PHASE_REPLAY:
+        rewrite_graph(fg, optimizer=optimizer, include=include, exclude=exclude + off)
+        snapshot(phase)
     return stages
 
 
@@ -199,7 +213,7 @@ def _compiled_stage(func):
     kernels = {kname: text for text, kname in code.kernels.items()}
     driver = code.driver.splitlines()
     starts = [first for first, _ in code.node_lines] + [len(driver)]
-    lines = {node: "\n".join(driver[first:starts[k + 1]])
+    lines = {node: "\n".join(_own_lines(driver[first:starts[k + 1]]))
              for k, (first, node) in enumerate(code.node_lines)}
     kname_of = {}
     for nodes, _outs, _kind, kname, _line in code.steps:
@@ -226,6 +240,15 @@ def _compiled_stage(func):
         n["source"] = "\n".join(texts + (["# driver", driver_text] if driver_text else []))
         n["how"] = code.kinds.get(members[-1], "")
     return st
+
+
+def _own_lines(lines):
+    """A node's driver lines, without the driver's closing ``return``/``except``
+    that follow the last node."""
+    for k, line in enumerate(lines):
+        if line.lstrip().startswith(("return ", "except ")):
+            return lines[:k]
+    return lines
 
 
 # -- one stage ------------------------------------------------------------------

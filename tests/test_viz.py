@@ -36,7 +36,7 @@ def test_stages_of_variables_with_grad(tmp_path):
     text, data = _data(path)
     names = [s["name"] for s in data["stages"]]
     assert names == ["as built", "after grad", "after simplify", "after fusion",
-                     "after cleanup", "after inplace"]
+                     "after inplace"]
     built = data["stages"][0]
     labels = [n["label"] for n in built["nodes"]]
     # as built: mul, tanh, pow (+ the DimShuffle of its exponent), Sum, and the inputs
@@ -139,3 +139,16 @@ def test_two_thousand_nodes_fold_into_chains(tmp_path):
     # edges still join every shared weight to the graph
     used = {a for a, _ in built["edges"]}
     assert all(k in used for k, n in enumerate(built["nodes"]) if n["kind"] == "shared")
+
+
+def test_replayed_phases_end_where_the_compiler_does():
+    # the phase-by-phase replay ends with the graph function() compiles
+    x = T.matrix('x')
+    w = symnet.shared(np.ones((3, 2), dtype='float32'), name='w')
+    cost = T.mean(T.nnet.softmax(T.dot(x, w)) ** 2) + T.sum(T.log(1 + T.exp(x)))
+    f = symnet.function([x], [cost, symnet.grad(cost, w)], mode='py')
+    stages = graph_stages(f)
+    assert [s["name"] for s in stages][-2:] == ["after inplace", "as compiled"]
+    replayed = sorted(n["label"] for n in stages[-2]["nodes"] if n["kind"] == "apply")
+    compiled = sorted(str(n.op) for n in f.fgraph.apply_nodes)
+    assert replayed == compiled

@@ -54,7 +54,7 @@ register_local("fast_compile", "merge", name="merge")(None)
 register_local("fast_compile", "constant_folding", name="constant_folding")(None)
 
 
-def rewrite_graph(fgraph, optimizer="default", include=(), exclude=(), after_phase=None):
+def rewrite_graph(fgraph, optimizer="default", include=(), exclude=()):
     """Rewrite ``fgraph`` in place; return ``{rewrite_name: times_fired}``.
 
     Parameters
@@ -65,9 +65,6 @@ def rewrite_graph(fgraph, optimizer="default", include=(), exclude=(), after_pha
         Tags or names of optional rewrites to add.
     exclude : tuple of str
         Tags or names of rewrites to switch off.
-    after_phase : callable, optional
-        Called as ``after_phase(phase_name)`` after each phase of ``PHASES``
-        that ran (``symnet.viz`` snapshots the graph there).
     """
     stats = collections.Counter()
     if optimizer is None:
@@ -102,8 +99,4 @@ def rewrite_graph(fgraph, optimizer="default", include=(), exclude=(), after_pha
             global_(tags)
         elif phase != "cleanup" or stats.get("fuse_elemwise"):
             local(tags + include)
-        else:
-            continue
-        if after_phase is not None:
-            after_phase(phase)
     return dict(stats)
