@@ -1,5 +1,6 @@
 """Printing graphs: ``debugprint`` (a tree), ``pp`` (an infix formula) and
-``pydotprint`` (a picture through Graphviz).
+``pydotprint`` (a picture through Graphviz); ``viz`` (``symnet/viz.py``)
+writes an interactive HTML page of every compiler stage.
 
 Every walker here uses an explicit stack, never recursion, so a graph of
 100,000 nodes prints as safely as one of ten.
@@ -23,8 +24,9 @@ import subprocess
 import sys
 
 from .graph.basic import Apply, Constant, Variable
+from .viz import viz  # noqa: F401  (re-exported: symnet.printing.viz)
 
-__all__ = ["debugprint", "pp", "pydotprint", "Printer"]
+__all__ = ["debugprint", "pp", "pydotprint", "Printer", "viz"]
 
 
 def _roots(obj):
