@@ -83,9 +83,21 @@ class Scan(Op):
         if len(self.inner_inputs) != n_seqs + self.n_taps + n_nonseqs:
             raise ValueError(f"Scan: {len(self.inner_inputs)} inner inputs, expected "
                              f"{n_seqs} + {self.n_taps} + {n_nonseqs}")
+        missing = free_inputs(self.inner_outputs, self.inner_inputs)
+        if missing:
+            names = ", ".join(str(v.name or v) for v in missing)
+            raise ValueError(f"Scan{{{name or ''}}}: the step uses {names} but "
+                             f"{'it is' if len(missing) == 1 else 'they are'} not among "
+                             f"the inner inputs: pass {names} as non_sequences")
         for t in self.taps:
             if t is not None and (not t or any(k >= 0 for k in t) or len(set(t)) != len(t)):
                 raise ValueError(f"Scan: state taps must be distinct negative ints, got {t}")
+        rec = [j for j, t in enumerate(self.taps) if t is not None]
+        for j, st in zip(rec, self._state_types()):
+            out = self.inner_outputs[j]
+            if out.type.dtype != st.dtype or out.type.ndim != st.ndim:
+                raise TypeError(f"{self}: output {j} ({out}) of the step is {out.type}, "
+                                f"but its state (outputs_info) is {st}")
         self._fn = None
 
     # identity semantics (see Notes)
