@@ -118,6 +118,7 @@ def scan_push_out(fgraph, node):
     outside = {s[0]: (s[1][:n], True) for s in parts.seqs}
     outside.update({s[0]: (s[1], False) for s in parts.nonseqs})
     moved = []       # inner nodes rebuilt outside
+    const_only = set()   # computed from constants alone
     for inode in _inner_nodes(node.op):
         ins = []
         for v in inode.inputs:
@@ -128,8 +129,8 @@ def scan_push_out(fgraph, node):
             else:
                 break
         else:
-            if all(isinstance(v, Constant) for v in inode.inputs):
-                continue          # constant folding's business
+            if all(v in const_only or isinstance(v, Constant) for v in inode.inputs):
+                const_only.update(inode.outputs)   # moved only along with others
             if not any(seq for _, seq in ins):
                 res = inode.op.make_node(*[v for v, _ in ins]).outputs
                 outs = [(r, False) for r in res]
@@ -142,17 +143,18 @@ def scan_push_out(fgraph, node):
             for v, o in zip(inode.outputs, outs):
                 outside[v] = o
             moved.append(inode)
-    if not moved:
-        return None
+    if all(n.outputs[0] in const_only for n in moved):
+        return None       # constant folding's business
     # the frontier: moved results read by nodes that stay, or inner outputs
     moved_set = set(moved)
     frontier = []
     for inode in _inner_nodes(node.op):
         if inode in moved_set:
             continue
-        frontier += [v for v in inode.inputs if v.owner in moved_set and v not in frontier]
+        frontier += [v for v in inode.inputs if v.owner in moved_set and v not in frontier
+                     and v not in const_only]    # constants stay literals inside
     frontier += [v for v in node.op.inner_outputs if v.owner in moved_set
-                 and v not in frontier]
+                 and v not in frontier and v not in const_only]
     if not frontier:
         return None
     replace = {}
