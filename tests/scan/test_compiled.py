@@ -160,5 +160,6 @@ def test_errors_name_the_output_and_the_missing_input():
     with pytest.raises(ValueError, match="uses w_free but it is not among the inner inputs"):
         Scan([v_in], [v_in * w], n_seqs=1, taps=[None], n_nonseqs=0)
     h_in = T.dscalar("h_t")
-    with pytest.raises(TypeError, match=r"output 0 .* is TensorType\(float32.*outputs_info\) is TensorType\(float64"):
+    with pytest.raises(TypeError, match=r"output 0 .* is TensorType\(float32.*"
+                                        r"outputs_info\) is TensorType\(float64"):
         Scan([h_in], [T.cast(h_in, "float32")], n_seqs=0, taps=[[-1]], n_nonseqs=0)
