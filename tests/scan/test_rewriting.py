@@ -10,6 +10,7 @@ from symnet.compile.mode import Mode
 from symnet.graph.traversal import io_toposort
 from symnet.scan import Scan
 from symnet.tensor.ops.blas import Dot
+from symnet.tensor.ops.elemwise import DimShuffle
 
 MODES = ["py", "numba"]
 rng = np.random.default_rng(3)
@@ -129,3 +130,27 @@ def test_constant_length_one_and_zero(mode):
     h0_, _ = symnet.scan(lambda v, h: h + v, sequences=x, outputs_info=h0, n_steps=0)
     f = check_values([x, h0], h0_, args[:2], mode, ["scan_trivial_length"])
     assert scans(f) == [] and f(*args[:2]).shape == (0, 2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_running_sums_of_the_gradient_leave_the_loop(mode):
+    x, h0, W, U, b = (T.dtensor3("x"), T.dmatrix("h0"), T.dmatrix("W"), T.dmatrix("U"),
+                      T.dvector("b"))
+    h, _ = symnet.scan(lambda v, h, W, U, b: T.tanh(T.dot(v, W) + T.dot(h, U) + b),
+                       sequences=x, outputs_info=h0, non_sequences=[W, U, b])
+    grads = symnet.grad(T.sum(h[-1] ** 2), [W, U, b, h0])
+    back = [n for n in symnet.graph.traversal.toposort(grads)
+            if isinstance(n.op, Scan) and (n.op.name or "").startswith("grad_of")]
+    (bnode,) = {n for n in back}
+    n_states_before = bnode.op.n_states
+    args = (rng.normal(size=(5, 2, 3)), rng.normal(size=(2, 4)), rng.normal(size=(3, 4)),
+            rng.normal(size=(4, 4)) * 0.5, rng.normal(size=4))
+    f = check_values([x, h0, W, U, b], grads, args, mode, ["scan_sum_out"])
+    (fwd, bwd) = scans(f)
+    # only the pending gradient of h is carried back; the sums for W, U and b
+    # are taken after the loop, W's and U's as one GEMM each
+    assert n_states_before == 4 and bwd.op.n_states == 1
+    assert len(inner_nodes(bwd.op)) < len(inner_nodes(bnode.op))
+    gemms = [n for n in f.fgraph.toposort() if isinstance(n.op, Dot) and
+             n.inputs[0].owner is not None and isinstance(n.inputs[0].owner.op, DimShuffle)]
+    assert len(gemms) == 2 and all(n.inputs[1].ndim == 2 for n in gemms)
