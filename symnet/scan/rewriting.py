@@ -9,12 +9,16 @@
 - ``scan_drop_unused``: outputs nobody uses (and that no used output reads
   back through its taps) are removed, then the inner inputs no output uses
   (sequences, non-sequences).
+- ``scan_merge_outputs``: outputs without state stacking the same inner
+  variable become one.
 - ``scan_keep_last``: an output used only as ``out[-1]`` is kept for the
   last step only (``Scan(keep=)``: the backend stores a few slots instead
   of every step).
 - ``scan_trivial_length``: a scan whose ``n_steps`` is the constant 1 is
   replaced by its inner graph on the first step's values; 0 steps by empty
   outputs.
+- ``scan_sum_out`` (``sum_out.py``): running sums read only at the end
+  (gradient accumulators) are summed after the loop.
 
 Each rewrite builds a new ``Scan`` node and replaces the old outputs.
 """
@@ -24,7 +28,8 @@ from ..graph.traversal import clone_replace, io_toposort
 from .inner import placeholder
 from .op import Scan
 
-__all__ = ["scan_push_out", "scan_drop_unused", "scan_keep_last", "scan_trivial_length"]
+__all__ = ["scan_push_out", "scan_drop_unused", "scan_merge_outputs", "scan_keep_last",
+           "scan_trivial_length"]
 
 TAGS = ("canonicalize", "scan")
 
@@ -200,6 +205,27 @@ def scan_drop_unused(fgraph, node):
         return None
     parts.outs, parts.seqs, parts.nonseqs = outs, seqs, nonseqs
     return parts.replacements(parts.build())
+
+
+@register_local(*TAGS, tracks=[Scan])
+def scan_merge_outputs(fgraph, node):
+    """Outputs without state that stack the same inner variable: one is kept."""
+    parts = _Parts(node)
+    first, same = {}, {}
+    for j, o in enumerate(parts.outs):
+        if o["taps"] is None:
+            key = (o["inner"], o["keep"])
+            if key in first:
+                same[j] = first[key]
+            else:
+                first[key] = j
+    if not same:
+        return None
+    kept = [j for j in range(len(parts.outs)) if j not in same]
+    old = parts.outs
+    parts.outs = [old[j] for j in kept]
+    new = dict(zip(kept, parts.build()))
+    return {o["old"]: new[same.get(j, j)] for j, o in enumerate(old)}
 
 
 # -- keep the last step only -------------------------------------------------------

@@ -154,3 +154,18 @@ def test_running_sums_of_the_gradient_leave_the_loop(mode):
     gemms = [n for n in f.fgraph.toposort() if isinstance(n.op, Dot) and
              n.inputs[0].owner is not None and isinstance(n.inputs[0].owner.op, DimShuffle)]
     assert len(gemms) == 2 and all(n.inputs[1].ndim == 2 for n in gemms)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_outputs_stacking_the_same_value_are_merged(mode):
+    x, h0 = T.dvector("x"), T.dscalar("h0")
+
+    def step(v, h):
+        y = T.exp(h) * v
+        return [h * 0.5 + v, y, y]
+    (h, a, b), _ = symnet.scan(step, sequences=x, outputs_info=[h0, None, None])
+    assert len(h.owner.op.inner_outputs) == 3
+    f = check_values([x, h0], [h, a, b * 2], (rng.normal(size=4), 0.2), mode,
+                     ["scan_merge_outputs"])
+    (node,) = scans(f)
+    assert len(node.outputs) == 2
