@@ -233,6 +233,7 @@ class Source:
         self.steps = []
         self.driver = ""
         self.body, self.in_names, self.out_names = [], [], []
+        self.appendix = []      # commented text listed after the driver (Scan's inner graphs)
 
     def listing(self):
         """``f.source``: a standalone module (header, libs, kernels, driver)."""
@@ -244,6 +245,7 @@ class Source:
         for text, kname in self.kernels.items():
             parts.append(text.replace("def kernel(", f"def {kname}(", 1) + "\n")
         parts.append(self.driver)
+        parts.extend(self.appendix)
         return "\n".join(parts)
 
     def node_at(self, lineno):

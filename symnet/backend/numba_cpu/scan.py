@@ -24,7 +24,8 @@ def inner_function(op, mode):
     """The inner graph of ``op`` compiled for ``mode`` (once per op and mode
     linker); an explicit ``scan(mode=...)`` wins over the outer mode."""
     inner_mode = op.mode if op.mode is not None else mode
-    key = getattr(inner_mode, "linker", inner_mode)
+    key = (getattr(inner_mode, "linker", inner_mode), getattr(inner_mode, "parallel", False),
+           bool(getattr(inner_mode, "step_hooks", False)))
     cache = op.__dict__.setdefault("_backend_fns", {})
     if key not in cache:
         fn = get_compiler(str(op))(op.inner_inputs, op.inner_outputs,
@@ -37,7 +38,12 @@ def inner_function(op, mode):
 @driver_op(Scan)
 def scan_driver(node, ins, outs, writer):
     op = node.op
-    fn = writer.object_const(inner_function(op, writer.mode))
+    inner = inner_function(op, writer.mode)
+    fn = writer.object_const(inner)
+    text = getattr(inner, "source", None) or "(no source: another backend)"
+    writer.src.appendix.append(
+        f"# -- {fn}: the inner graph of {op} (called once per step), its own source\n"
+        + "\n".join("# " + ln if ln else "#" for ln in text.splitlines()))
     p = f"_{outs[0]}"           # a prefix for this loop's locals
     n, seqs = f"{p}n", ins[1:1 + op.n_seqs]
     inits = ins[1 + op.n_seqs:1 + op.n_seqs + op.n_states]
