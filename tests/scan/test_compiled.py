@@ -163,3 +163,12 @@ def test_errors_name_the_output_and_the_missing_input():
     with pytest.raises(TypeError, match=r"output 0 .* is TensorType\(float32.*"
                                         r"outputs_info\) is TensorType\(float64"):
         Scan([h_in], [T.cast(h_in, "float32")], n_seqs=0, taps=[[-1]], n_nonseqs=0)
+
+
+def test_source_lists_the_inner_graph_and_export_refuses(tmp_path):
+    x, h0 = T.dmatrix("x"), T.dvector("h0")
+    h, _ = symnet.scan(lambda v, h: T.tanh(h * 0.5 + v), sequences=x, outputs_info=h0)
+    f = compile_([x, h0], h, "numba")
+    assert "the inner graph of Scan (called once per step)" in f.source
+    with pytest.raises(NotImplementedError, match="Scan loop"):
+        symnet.export(f, str(tmp_path / "m.py"))
