@@ -14,6 +14,9 @@ steps is taken after the loop:
   slice (the weight gradient ``h_{t-1}^T delta_t``), the loop emits
   ``y_t`` and the sum is ONE GEMM after the loop:
   ``reshape(S).T @ reshape(Y)`` over every step's rows at once.
+
+With 0 steps the rewritten ``out[-1]`` is the initial value (the loop's
+own ``out[-1]`` would be an IndexError); gradients never take that case.
 """
 from ..graph.rewriting import register_local
 from ..graph.traversal import io_toposort
