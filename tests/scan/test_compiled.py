@@ -172,3 +172,48 @@ def test_source_lists_the_inner_graph_and_export_refuses(tmp_path):
     assert "the inner graph of Scan (called once per step)" in f.source
     with pytest.raises(NotImplementedError, match="Scan loop"):
         symnet.export(f, str(tmp_path / "m.py"))
+
+
+def test_njit_loop_when_njit_drivers_are_asked_for(monkeypatch):
+    from symnet.backend.numba_cpu.scan import _NjitLoop
+    monkeypatch.setenv("SYMNET_NUMBA_NJIT_DRIVER", "1")
+    x, init = T.dmatrix("x"), T.dmatrix("init")
+    (y, z), _ = symnet.scan(lambda v, y2, y1: [T.tanh(y2 * 0.5 + y1 * v), T.exp(y1) * 2],
+                            sequences=x, outputs_info=[{"initial": init, "taps": [-2, -1]},
+                                                       None], go_backwards=True)
+    f = compile_([x, init], [y, z], "numba")
+    (loop,) = [c for c in f.thunk.linker.consts if isinstance(c, _NjitLoop)]
+    xv, iv = rng.normal(size=(6, 3)), rng.normal(size=(2, 3))
+    got_y, got_z = f(xv, iv)
+    assert loop.fn is not None and not loop.failed     # the steps ran in njit code
+    prev, zs = list(iv), []
+    for v in xv[::-1]:
+        zs.append(np.exp(prev[-1]) * 2)
+        prev.append(np.tanh(prev[-2] * 0.5 + prev[-1] * v))
+    np.testing.assert_allclose(got_y, prev[2:], rtol=1e-12)
+    np.testing.assert_allclose(got_z, zs, rtol=1e-12)
+    assert f(xv[:0], iv)[0].shape == (0, 3)
+    with pytest.raises(ValueError, match="initial buffer"):
+        f(xv, iv[:1])
+
+
+def test_njit_loop_that_numba_refuses_warns_and_keeps_the_python_loop(monkeypatch):
+    from numba.core.errors import TypingError
+    from symnet.backend.numba_cpu import scan as nscan
+    monkeypatch.setenv("SYMNET_NUMBA_NJIT_DRIVER", "1")
+
+    def refuse(self):
+        raise TypingError("no typing for this test")
+    monkeypatch.setattr(nscan._NjitLoop, "_build", refuse)
+    x, h0 = T.dmatrix("x"), T.dvector("h0")
+    h, _ = symnet.scan(lambda v, h: T.tanh(h * 0.5 + v), sequences=x, outputs_info=h0)
+    f = symnet.function([x, h0], h, mode="numba")
+    xv, hv = rng.normal(size=(4, 3)), rng.normal(size=3)
+    with pytest.warns(RuntimeWarning, match="njit loop could not be compiled"):
+        got = f(xv, hv)
+    np.testing.assert_allclose(got, symnet.function([x, h0], h, mode="py")(xv, hv))
+    monkeypatch.setenv("SYMNET_STRICT", "1")
+    monkeypatch.setattr(symnet.configdefaults.config, "strict", True)
+    g = symnet.function([x, h0], h, mode="numba")
+    with pytest.raises(TypingError):
+        g(xv, hv)

@@ -12,9 +12,22 @@ output the op keeps only the last ``m`` steps of (``op.keep``, set by the
 
 Errors are those of ``Scan.perform`` (same messages); the driver names the
 node that raised.
+
+When the mode asks for njit drivers (``SYMNET_NUMBA_NJIT_DRIVER=1``, see
+``njit_driver.py``) and the inner graph qualifies (every node a kernel, no
+0-d step values, every step kept), the whole loop is ONE njit function
+calling the inner graph's njit ``drive`` per step (``njit_loop``): no
+Python at all between steps.  The Python loop stays in the driver for the
+case numba cannot compile it (a warning says so).
 """
+import os
+import warnings
+
+from ...configdefaults import config
 from ...graph.compiler import get_compiler
 from ...scan.op import Scan
+from . import njit_driver
+from .codegen import kernel_module
 from .dispatch import driver_op
 
 __all__ = ["inner_function"]
@@ -57,6 +70,7 @@ def scan_driver(node, ins, outs, writer):
         L += [f"if {s}.shape[0] < {n}:",
               f"    raise ValueError({q} + ': sequence {k} has %d steps but the loop runs "
               f"%d steps' % ({s}.shape[0], {n}))"]
+    head, L = L, []
     bufs, si = [], 0
     for j, (t, lag, m) in enumerate(zip(op.taps, op.lags, keep)):
         b, dt = f"{p}b{j}", node.outputs[j].type.dtype
@@ -110,7 +124,16 @@ def scan_driver(node, ins, outs, writer):
             # the last min(n, m) steps, in order, out of the ring
             L.append(f"{o} = {b}[_np.arange({lag} + {n} - min({n}, {m}), {lag} + {n}) "
                      f"% {b}.shape[0]]")
-    return L, True
+    loop = njit_loop(node, inner, writer.mode)
+    if loop is None:
+        return head + L, True
+    # the whole loop as one njit function; the Python loop stays for the case
+    # numba cannot compile it (it then warns once and returns None)
+    j = writer.object_const(loop)
+    res = f"{p}j"
+    return head + [f"{res} = {j}({', '.join([n] + list(ins[1:]))})",
+                   f"if {res} is None:"] + ["    " + ln for ln in L] + \
+        ["else:", f"    {', '.join(outs)}, = {res}"], True
 
 
 scan_driver.takes_writer = True
@@ -122,3 +145,137 @@ def _slot(buf, index, lag, m, ring=None):
         return f"{buf}[{index}]"
     size = ring if ring is not None else max(lag + 1, m)
     return f"{buf}[({index}) % {size}]"
+
+
+# -- the whole loop in one njit function (opt-in, like njit_driver.py) --------------
+
+def _njit_requested(mode):
+    return bool(getattr(mode, "njit_driver", False)) or \
+        os.environ.get("SYMNET_NUMBA_NJIT_DRIVER", "") not in ("", "0")
+
+
+def njit_loop(node, inner, mode):
+    """A ``_NjitLoop`` running every step of ``node`` inside one njit
+    function that calls the inner graph's njit ``drive`` (see
+    ``njit_driver.py``), or None when the mode does not ask for njit
+    drivers or the loop does not qualify: every inner node a kernel (no
+    ``Dot``: numba's needs SciPy), no 0-d step values, every step kept."""
+    op = node.op
+    linker = getattr(inner, "linker", None)
+    code = getattr(linker, "code", None)
+    if not _njit_requested(mode) or code is None or \
+            not njit_driver.eligible(code, linker.fgraph) or \
+            any(m is not None for m in op.keep) or \
+            any(v.type.ndim == 0 for v in op.inner_inputs + op.inner_outputs):
+        return None
+    return _NjitLoop(node, linker)
+
+
+def loop_text(node, n_consts):
+    """The source of ``loop(n, seqs..., inits..., nonseqs..., consts...)``."""
+    op = node.op
+    seqs = [f"s{k}" for k in range(op.n_seqs)]
+    inits = [f"i{k}" for k in range(op.n_states)]
+    nonseqs = [f"n{k}" for k in range(op.n_nonseqs)]
+    consts = [f"c{k}" for k in range(n_consts)]
+    msg = str(op).replace('"', "'")
+    L = [f"def loop({', '.join(['n'] + seqs + inits + nonseqs + consts)}):"]
+    for s in seqs:
+        L += [f"    if {s}.shape[0] < n:",
+              f'        raise ValueError("{msg}: a sequence has fewer steps than n_steps")']
+    si, bufs = 0, []
+    for j, (t, lag) in enumerate(zip(op.taps, op.lags)):
+        dt = node.outputs[j].type.dtype
+        if t is None:
+            bufs.append(None)
+            continue
+        init = inits[si]
+        si += 1
+        bufs.append(f"b{j}")
+        L += [f"    if {init}.shape[0] != {lag}:",
+              f'        raise ValueError("{msg}: an initial buffer does not match its taps")',
+              f"    b{j} = np.empty(({lag} + n,) + {init}.shape[1:], np.{dt})",
+              f"    b{j}[:{lag}] = {init}"]
+
+    def call(t):
+        args = [f"{s}[{t}]" for s in seqs]
+        for tp, lag, b in zip(op.taps, op.lags, bufs):
+            if tp is not None:
+                args += [f"{b}[{t} + {lag + k}]" for k in tp]
+        return f"drive({', '.join(args + nonseqs + consts)})"
+
+    def store(t, pad):
+        out = []
+        for j, (tp, lag) in enumerate(zip(op.taps, op.lags)):
+            dst = f"o{j}[{t}]" if tp is None else f"b{j}[{t} + {lag}]"
+            shape = f"o{j}.shape[1:]" if tp is None else f"b{j}.shape[1:]"
+            out += [f"if r[{j}].shape != {shape}:",
+                    f'    raise ValueError("{msg}: a step returned an output of another '
+                    f'shape than its state or the earlier steps")',
+                    f"{dst} = r[{j}]"]
+        return [pad + ln for ln in out]
+    L += ["    if n == 0:", "        pass"]
+    for j, tp in enumerate(op.taps):
+        if tp is None:
+            v = node.outputs[j].type
+            L.append(f"        o{j} = np.zeros((0,) + {(0,) * (v.ndim - 1)}, np.{v.dtype})")
+    L.append("    else:")
+    L.append(f"        r = {call('0')}")
+    for j, tp in enumerate(op.taps):
+        if tp is None:
+            dt = node.outputs[j].type.dtype
+            L.append(f"        o{j} = np.empty((n,) + r[{j}].shape, np.{dt})")
+    L += store("0", "        ")
+    L.append("        for t in range(1, n):")
+    L.append(f"            r = {call('t')}")
+    L += store("t", "            ")
+    res = [f"o{j}" if tp is None else f"b{j}[{lag}:]"
+           for j, (tp, lag) in enumerate(zip(op.taps, op.lags))]
+    L.append(f"    return ({', '.join(res)},)")
+    return "@nb.njit(**_FLAGS)\n" + "\n".join(L) + "\n"
+
+
+class _NjitLoop:
+    """Calls the njit loop of one Scan node; built (kernels loaded, module
+    compiled) on the first call.  If numba cannot compile it, it warns once
+    (an error under ``SYMNET_STRICT``) and returns None from then on, and
+    the driver runs its Python loop."""
+
+    def __init__(self, node, linker):
+        self.node, self.linker = node, linker
+        self.fn, self.failed = None, False
+        self.source = None
+
+    def _build(self):
+        from .cache import load_module, module_name
+        linker = self.linker
+        modules = {}
+        for text, kname in linker.kernel_texts.items():
+            body = kernel_module(text, linker.code.kernel_libs[kname])
+            linker._load_kernel(kname, body)
+            modules[kname] = module_name(body)
+        self.source = njit_driver.module_text(linker.code, modules) + "\n\n" + \
+            loop_text(self.node, len(linker.consts))
+        self.fn = load_module(self.source, "d")[0].loop
+
+    def __call__(self, n, *args):
+        if self.failed:
+            return None
+        from numba.core.errors import NumbaError
+        try:
+            if self.fn is None:
+                self._build()
+            return self.fn(n, *args, *self.linker.consts)
+        except NumbaError as exc:
+            self.failed = True
+            _not_compiled(self.node.op, exc)      # raises under SYMNET_STRICT
+            return None
+
+
+def _not_compiled(op, exc):
+    """Warn that ``op`` keeps its Python loop (an error under SYMNET_STRICT)."""
+    if config.strict:
+        raise exc
+    warnings.warn(f"{op}: the njit loop could not be compiled ({type(exc).__name__}: "
+                  f"{str(exc)[:300]}); this scan keeps its Python loop",
+                  RuntimeWarning, stacklevel=3)
