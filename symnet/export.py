@@ -108,6 +108,9 @@ def export(f, path):
     if linker.fallback_nodes:
         ops = sorted({str(n.op) for n in linker.fallback_nodes})
         raise NotImplementedError(f"cannot export: ops without a numba kernel: {ops}")
+    if any(callable(c) for c in linker.consts):   # a Scan's compiled inner graph
+        raise NotImplementedError("cannot export: the graph has a Scan loop, whose inner "
+                                  "graph is a compiled function, not data")
     path = os.fspath(path)
     if not path.endswith(".py"):
         raise ValueError(f"export path must end with .py, got {path!r}")

@@ -83,10 +83,16 @@ def scan_grad(op, inputs, outputs, output_grads):
     # the new pending buffers: shift by one step, add what the taps sent back
     new_pend = {}
     for j, p in pend_in.items():
-        shifted = T.concatenate([p[1:], T.zeros_like(p[:1])], axis=0)
-        for pos, (owner, k) in enumerate(tap_owner):
-            gk = g_of.get(ns + pos)
-            if owner == j and gk is not None:
+        sent = [(k, g_of.get(ns + pos)) for pos, (owner, k) in enumerate(tap_owner)
+                if owner == j and g_of.get(ns + pos) is not None]
+        if op.taps[j] == [-1] and sent:
+            # one tap: the new buffer is what it sent (no shift, no zeros per step)
+            shifted = T.shape_padleft(T.cast(sent[0][1], p.dtype))
+            if shifted.type.shape != p.type.shape:
+                shifted = T.inc_subtensor(T.zeros_like(p)[0], sent[0][1])
+        else:
+            shifted = T.concatenate([p[1:], T.zeros_like(p[:1])], axis=0)
+            for k, gk in sent:
                 shifted = T.inc_subtensor(shifted[-k - 1], gk)
         new_pend[j] = shifted * mask if mask is not None else shifted
     acc_idx = [k for k in range(nn) if ns + op.n_taps + k in g_of]

@@ -50,6 +50,11 @@ class Scan(Op):
         -1 for full backpropagation through time, else the number of steps
         (counted back from the last) the gradient flows through.
     name : str, optional
+    keep : list of (int or None), optional
+        Per output: None to return every step, or ``m`` to return only the
+        last ``min(n_steps, m)`` steps (set by the ``scan_keep_last``
+        rewrite when only ``out[-1]`` is used, so a backend can store a
+        few steps instead of all of them).
 
     Notes
     -----
@@ -58,7 +63,7 @@ class Scan(Op):
     """
 
     def __init__(self, inner_inputs, inner_outputs, n_seqs, taps, n_nonseqs,
-                 mode=None, truncate_gradient=-1, name=None):
+                 mode=None, truncate_gradient=-1, name=None, keep=None):
         self.inner_inputs = list(inner_inputs)
         self.inner_outputs = list(inner_outputs)
         self.n_seqs = n_seqs
@@ -67,15 +72,32 @@ class Scan(Op):
         self.mode = mode
         self.truncate_gradient = truncate_gradient
         self.name = name
+        self.keep = list(keep) if keep is not None else [None] * len(self.inner_outputs)
+        if len(self.keep) != len(self.inner_outputs) or \
+                any(m is not None and (not isinstance(m, int) or m < 1) for m in self.keep):
+            raise ValueError(f"Scan: keep must give None or a positive int per output, "
+                             f"got {keep}")
         self.lags = [None if t is None else -min(t) for t in self.taps]
         self.n_taps = sum(len(t) for t in self.taps if t is not None)
         self.n_states = sum(t is not None for t in self.taps)
         if len(self.inner_inputs) != n_seqs + self.n_taps + n_nonseqs:
             raise ValueError(f"Scan: {len(self.inner_inputs)} inner inputs, expected "
                              f"{n_seqs} + {self.n_taps} + {n_nonseqs}")
+        missing = free_inputs(self.inner_outputs, self.inner_inputs)
+        if missing:
+            names = ", ".join(str(v.name or v) for v in missing)
+            raise ValueError(f"Scan{{{name or ''}}}: the step uses {names} but "
+                             f"{'it is' if len(missing) == 1 else 'they are'} not among "
+                             f"the inner inputs: pass {names} as non_sequences")
         for t in self.taps:
             if t is not None and (not t or any(k >= 0 for k in t) or len(set(t)) != len(t)):
                 raise ValueError(f"Scan: state taps must be distinct negative ints, got {t}")
+        rec = [j for j, t in enumerate(self.taps) if t is not None]
+        for j, st in zip(rec, self._state_types()):
+            out = self.inner_outputs[j]
+            if out.type.dtype != st.dtype or out.type.ndim != st.ndim:
+                raise TypeError(f"{self}: output {j} ({out}) of the step is {out.type}, "
+                                f"but its state (outputs_info) is {st}")
         self._fn = None
 
     # identity semantics (see Notes)
@@ -126,14 +148,19 @@ class Scan(Op):
         n_static = int(n_steps.data) if isinstance(n_steps, Constant) else None
         out_types = []
         si = 0
-        for out, t in zip(self.inner_outputs, self.taps):
+        for out, t, m in zip(self.inner_outputs, self.taps, self.keep):
             shape = out.type.shape
             if t is not None:
                 init_shape = inits[si].type.shape[1:]
                 shape = tuple(a if a is not None else b for a, b in zip(shape, init_shape))
                 si += 1
-            out_types.append(TensorType(out.type.dtype, shape=(n_static,) + tuple(shape)))
+            lead = n_static if m is None or n_static is None else min(n_static, m)
+            out_types.append(TensorType(out.type.dtype, shape=(lead,) + tuple(shape)))
         return Apply(self, [n_steps] + outer, [t() for t in out_types])
+
+    def keep_last(self):
+        """Per output: None (all steps are returned) or how many last steps."""
+        return list(self.keep)
 
     def _state_types(self):
         """The type of each recurrent output's state (its first tap input)."""
@@ -200,31 +227,35 @@ class Scan(Op):
                         f"output {j}, whose state has shape {buf.shape[1:]}; the step "
                         f"function must keep the shape of outputs_info")
                 buf[lag + step] = out
-        for j, (buf, lag) in enumerate(zip(bufs, self.lags)):
+        for j, (buf, lag, m) in enumerate(zip(bufs, self.lags, self.keep)):
             dtype = node.outputs[j].type.dtype
             if buf is not None:
-                output_storage[j][0] = buf[lag:]
+                res = buf[lag:]
             elif n:
-                output_storage[j][0] = np.stack(stacked[j]).astype(dtype, copy=False)
+                res = np.stack(stacked[j]).astype(dtype, copy=False)
             else:
-                output_storage[j][0] = np.zeros(
+                res = np.zeros(
                     (0,) + tuple(s or 0 for s in node.outputs[j].type.shape[1:]), dtype)
+            # the reference keeps every step and returns the last m
+            output_storage[j][0] = res if m is None else res[len(res) - min(n, m):]
 
     def infer_shape(self, node, input_shapes):
         n = node.inputs[0]
         out = []
         si = 0
         outer_of = self._outer_for_inner(node)
+        from ..tensor import minimum
+        lead = [n if m is None else minimum(n, m) for m in self.keep]
         for j, (o, t) in enumerate(zip(self.inner_outputs, self.taps)):
             if t is not None:
-                out.append((n,) + tuple(input_shapes[1 + self.n_seqs + si][1:]))
+                out.append((lead[j],) + tuple(input_shapes[1 + self.n_seqs + si][1:]))
                 si += 1
                 continue
             # a size the inner graph computes: rebuild it on the first step's values
             dims = []
             for d, s in enumerate(o.type.shape):
                 dims.append(s if s is not None else clone_replace(o.shape[d], outer_of))
-            out.append((n,) + tuple(dims))
+            out.append((lead[j],) + tuple(dims))
         return out
 
     def _outer_for_inner(self, node):
@@ -251,6 +282,9 @@ class Scan(Op):
     # -- gradient ----------------------------------------------------------
     def L_op(self, inputs, outputs, output_grads):
         from .grad import scan_grad
+        if any(m is not None for m in self.keep):
+            raise NotImplementedError(f"{self}: the gradient of a scan that keeps only its "
+                                      f"last steps (take it before compiling)")
         return scan_grad(self, inputs, outputs, output_grads)
 
 

@@ -233,6 +233,7 @@ class Source:
         self.steps = []
         self.driver = ""
         self.body, self.in_names, self.out_names = [], [], []
+        self.appendix = []      # commented text listed after the driver (Scan's inner graphs)
 
     def listing(self):
         """``f.source``: a standalone module (header, libs, kernels, driver)."""
@@ -244,6 +245,7 @@ class Source:
         for text, kname in self.kernels.items():
             parts.append(text.replace("def kernel(", f"def {kname}(", 1) + "\n")
         parts.append(self.driver)
+        parts.extend(self.appendix)
         return "\n".join(parts)
 
     def node_at(self, lineno):
@@ -267,6 +269,7 @@ class _Writer:
     def __init__(self, plan, mode):
         self.plan = plan
         self.fg = plan.fgraph
+        self.mode = mode
         self.parallel = getattr(mode, "parallel", False)
         self.src = Source()
         self.names = self.src.names
@@ -299,6 +302,13 @@ class _Writer:
                 self.contig.add(nm)
             return nm
         raise KeyError(v)
+
+    def object_const(self, obj):
+        """The driver name of a Python object the driver calls (a Scan's
+        compiled inner graph): passed in with the constants."""
+        consts = self.src.consts
+        consts.append(obj)
+        return f"c{len(consts) - 1}"
 
     def value(self, v):
         """Driver expression of ``v`` for numpy code, perform and outputs."""
@@ -411,7 +421,10 @@ class _Writer:
 
     def driver_op(self, template, node, ins, outs):
         try:
-            lines, is_contig = template(node, ins, outs)
+            if getattr(template, "takes_writer", False):   # e.g. Scan: see scan.py
+                lines, is_contig = template(node, ins, outs, self)
+            else:
+                lines, is_contig = template(node, ins, outs)
         except NotImplementedError:
             return None
         if is_contig == "scalar":  # a numpy scalar (no ``[()]`` to pass it on)

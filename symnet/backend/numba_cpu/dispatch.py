@@ -24,6 +24,8 @@ __all__ = ["driver_op", "load_families", "FALLBACK_FAMILIES", "FALLBACK_OPS"]
 # kernels for integer-vector indexing only; its other ops fall back).
 FALLBACK_FAMILIES = ("advanced", "conv", "conv3d", "pool", "random", "gradient")
 FALLBACK_OPS = ()
+# implementation modules for ops outside tensor/ops (symnet.scan's Scan)
+OTHER_FAMILIES = ("scan",)
 
 _LOADED = []
 
@@ -59,5 +61,8 @@ def load_families():
         if importlib.util.find_spec(full) is not None:
             importlib.import_module(full)
             names.append(info.name)
+    for name in OTHER_FAMILIES:
+        importlib.import_module(f"{__package__}.{name}")
+        names.append(name)
     _LOADED.append(tuple(names))
     return _LOADED[0]

@@ -1,0 +1,281 @@
+"""Scan in the numba backend: the loop is written into the generated driver.
+
+A ``Scan`` node becomes a ``for`` loop in the outer graph's driver (not an
+``Op.perform`` fallback).  Its inner graph is compiled by the same backend,
+with the outer function's mode, when the outer graph is generated; the
+loop calls that inner driver (its kernels, no ``Function.__call__``) once
+per step.  Before the loop the driver preallocates every output's storage
+for all steps; a recurrent output's buffer holds its initial taps followed
+by the steps, and the taps of step ``t`` are read from it by index.  An
+output the op keeps only the last ``m`` steps of (``op.keep``, set by the
+``scan_keep_last`` rewrite) lives in a ring of ``max(lag + 1, m)`` slots.
+
+Errors are those of ``Scan.perform`` (same messages); the driver names the
+node that raised.
+
+When the mode asks for njit drivers (``SYMNET_NUMBA_NJIT_DRIVER=1``, see
+``njit_driver.py``) and the inner graph qualifies (every node a kernel, no
+0-d step values, every step kept), the whole loop is ONE njit function
+calling the inner graph's njit ``drive`` per step (``njit_loop``): no
+Python at all between steps.  The Python loop stays in the driver for the
+case numba cannot compile it (a warning says so).
+"""
+import os
+import warnings
+
+from ...configdefaults import config
+from ...graph.compiler import get_compiler
+from ...scan.op import Scan
+from . import njit_driver
+from .codegen import kernel_module
+from .dispatch import driver_op
+
+__all__ = ["inner_function"]
+
+
+def inner_function(op, mode):
+    """The inner graph of ``op`` compiled for ``mode`` (once per op and mode
+    linker); an explicit ``scan(mode=...)`` wins over the outer mode."""
+    inner_mode = op.mode if op.mode is not None else mode
+    key = (getattr(inner_mode, "linker", inner_mode), getattr(inner_mode, "parallel", False),
+           bool(getattr(inner_mode, "step_hooks", False)))
+    cache = op.__dict__.setdefault("_backend_fns", {})
+    if key not in cache:
+        fn = get_compiler(str(op))(op.inner_inputs, op.inner_outputs,
+                                   mode=inner_mode if inner_mode is not None else "numba",
+                                   on_unused_input="ignore", name=f"{op}.inner")
+        cache[key] = fn.thunk
+    return cache[key]
+
+
+@driver_op(Scan)
+def scan_driver(node, ins, outs, writer):
+    op = node.op
+    inner = inner_function(op, writer.mode)
+    fn = writer.object_const(inner)
+    text = getattr(inner, "source", None) or "(no source: another backend)"
+    writer.src.appendix.append(
+        f"# -- {fn}: the inner graph of {op} (called once per step), its own source\n"
+        + "\n".join("# " + ln if ln else "#" for ln in text.splitlines()))
+    p = f"_{outs[0]}"           # a prefix for this loop's locals
+    n, seqs = f"{p}n", ins[1:1 + op.n_seqs]
+    inits = ins[1 + op.n_seqs:1 + op.n_seqs + op.n_states]
+    nonseqs = ins[1 + op.n_seqs + op.n_states:]
+    keep = op.keep_last()
+    q = repr(str(op))           # the op's name, quoted for the generated source
+    L = [f"{n} = int({ins[0]})",
+         f"if {n} < 0:",
+         f"    raise ValueError({q} + ': n_steps must be >= 0, got %d' % {n})"]
+    for k, s in enumerate(seqs):
+        L += [f"if {s}.shape[0] < {n}:",
+              f"    raise ValueError({q} + ': sequence {k} has %d steps but the loop runs "
+              f"%d steps' % ({s}.shape[0], {n}))"]
+    head, L = L, []
+    bufs, si = [], 0
+    for j, (t, lag, m) in enumerate(zip(op.taps, op.lags, keep)):
+        b, dt = f"{p}b{j}", node.outputs[j].type.dtype
+        bufs.append(b)
+        if t is None:
+            L.append(f"{b} = None")
+            continue
+        init = inits[si]
+        si += 1
+        size = f"{lag} + {n}" if m is None else f"{max(lag + 1, m)}"
+        L += [f"if {init}.shape[0] != {lag}:",
+              f"    raise ValueError({q} + ': the initial buffer of recurrent output "
+              f"{si - 1} has %d entries, its taps {t} need {lag}' % {init}.shape[0])",
+              f"{b} = _np.empty(({size},) + {init}.shape[1:], _np.{dt})",
+              f"{b}[:{lag}] = {init}"]
+    t_ = f"{p}t"
+    step = [f"{s}[{t_}]" for s in seqs]
+    for t, lag, m, b in zip(op.taps, op.lags, keep, bufs):
+        if t is not None:
+            step += [_slot(b, f"{t_} + {lag + k}", lag, m) for k in t]
+    r = f"{p}r"
+    L.append(f"for {t_} in range({n}):")
+    L.append(f"    {r} = {fn}({', '.join(step + list(nonseqs))})")
+    for j, (t, lag, m, b) in enumerate(zip(op.taps, op.lags, keep, bufs)):
+        dt = node.outputs[j].type.dtype
+        if t is None:
+            size = n if m is None else f"min({n}, {m})"
+            L += [f"    if {b} is None:",
+                  f"        {b} = _np.empty(({size},) + _np.shape({r}[{j}]), _np.{dt})",
+                  f"    elif _np.shape({r}[{j}]) != {b}.shape[1:]:",
+                  f"        raise ValueError({q} + ': step %d returned shape %s for output "
+                  f"{j}, earlier steps %s' % ({t_}, _np.shape({r}[{j}]), {b}.shape[1:]))",
+                  f"    {_slot(b, t_, 0, m, ring=None if m is None else size)} = {r}[{j}]"]
+            continue
+        L += [f"    if _np.shape({r}[{j}]) != {b}.shape[1:]:",
+              f"        raise ValueError({q} + ': step %d returned shape %s for recurrent "
+              f"output {j}, whose state has shape %s; the step function must keep the "
+              f"shape of outputs_info' % ({t_}, _np.shape({r}[{j}]), {b}.shape[1:]))",
+              f"    {_slot(b, f'{t_} + {lag}', lag, m)} = {r}[{j}]"]
+    for j, (t, lag, m, b, o) in enumerate(zip(op.taps, op.lags, keep, bufs, outs)):
+        dt = node.outputs[j].type.dtype
+        if t is None:
+            rest = tuple(s or 0 for s in node.outputs[j].type.shape[1:])
+            L.append(f"{o} = {b} if {b} is not None else _np.zeros((0,) + {rest}, _np.{dt})")
+            if m is not None:   # the ring in step order
+                L.append(f"{o} = _np.ascontiguousarray(_np.roll({o}, -({n} % {o}.shape[0]) "
+                         f"if {o}.shape[0] else 0, axis=0))")
+        elif m is None:
+            L.append(f"{o} = {b}[{lag}:]")
+        else:
+            # the last min(n, m) steps, in order, out of the ring
+            L.append(f"{o} = {b}[_np.arange({lag} + {n} - min({n}, {m}), {lag} + {n}) "
+                     f"% {b}.shape[0]]")
+    loop = njit_loop(node, inner, writer.mode)
+    if loop is None:
+        return head + L, True
+    # the whole loop as one njit function; the Python loop stays for the case
+    # numba cannot compile it (it then warns once and returns None)
+    j = writer.object_const(loop)
+    res = f"{p}j"
+    return head + [f"{res} = {j}({', '.join([n] + list(ins[1:]))})",
+                   f"if {res} is None:"] + ["    " + ln for ln in L] + \
+        ["else:", f"    {', '.join(outs)}, = {res}"], True
+
+
+scan_driver.takes_writer = True
+
+
+def _slot(buf, index, lag, m, ring=None):
+    """``buf[index]``, wrapped around the ring when only ``m`` steps are kept."""
+    if m is None:
+        return f"{buf}[{index}]"
+    size = ring if ring is not None else max(lag + 1, m)
+    return f"{buf}[({index}) % {size}]"
+
+
+# -- the whole loop in one njit function (opt-in, like njit_driver.py) --------------
+
+def _njit_requested(mode):
+    return bool(getattr(mode, "njit_driver", False)) or \
+        os.environ.get("SYMNET_NUMBA_NJIT_DRIVER", "") not in ("", "0")
+
+
+def njit_loop(node, inner, mode):
+    """A ``_NjitLoop`` running every step of ``node`` inside one njit
+    function that calls the inner graph's njit ``drive`` (see
+    ``njit_driver.py``), or None when the mode does not ask for njit
+    drivers or the loop does not qualify: every inner node a kernel (no
+    ``Dot``: numba's needs SciPy), no 0-d step values, every step kept."""
+    op = node.op
+    linker = getattr(inner, "linker", None)
+    code = getattr(linker, "code", None)
+    if not _njit_requested(mode) or code is None or \
+            not njit_driver.eligible(code, linker.fgraph) or \
+            any(m is not None for m in op.keep) or \
+            any(v.type.ndim == 0 for v in op.inner_inputs + op.inner_outputs):
+        return None
+    return _NjitLoop(node, linker)
+
+
+def loop_text(node, n_consts):
+    """The source of ``loop(n, seqs..., inits..., nonseqs..., consts...)``."""
+    op = node.op
+    seqs = [f"s{k}" for k in range(op.n_seqs)]
+    inits = [f"i{k}" for k in range(op.n_states)]
+    nonseqs = [f"n{k}" for k in range(op.n_nonseqs)]
+    consts = [f"c{k}" for k in range(n_consts)]
+    msg = str(op).replace('"', "'")
+    L = [f"def loop({', '.join(['n'] + seqs + inits + nonseqs + consts)}):"]
+    for s in seqs:
+        L += [f"    if {s}.shape[0] < n:",
+              f'        raise ValueError("{msg}: a sequence has fewer steps than n_steps")']
+    si, bufs = 0, []
+    for j, (t, lag) in enumerate(zip(op.taps, op.lags)):
+        dt = node.outputs[j].type.dtype
+        if t is None:
+            bufs.append(None)
+            continue
+        init = inits[si]
+        si += 1
+        bufs.append(f"b{j}")
+        L += [f"    if {init}.shape[0] != {lag}:",
+              f'        raise ValueError("{msg}: an initial buffer does not match its taps")',
+              f"    b{j} = np.empty(({lag} + n,) + {init}.shape[1:], np.{dt})",
+              f"    b{j}[:{lag}] = {init}"]
+
+    def call(t):
+        args = [f"{s}[{t}]" for s in seqs]
+        for tp, lag, b in zip(op.taps, op.lags, bufs):
+            if tp is not None:
+                args += [f"{b}[{t} + {lag + k}]" for k in tp]
+        return f"drive({', '.join(args + nonseqs + consts)})"
+
+    def store(t, pad):
+        out = []
+        for j, (tp, lag) in enumerate(zip(op.taps, op.lags)):
+            dst = f"o{j}[{t}]" if tp is None else f"b{j}[{t} + {lag}]"
+            shape = f"o{j}.shape[1:]" if tp is None else f"b{j}.shape[1:]"
+            out += [f"if r[{j}].shape != {shape}:",
+                    f'    raise ValueError("{msg}: a step returned an output of another '
+                    f'shape than its state or the earlier steps")',
+                    f"{dst} = r[{j}]"]
+        return [pad + ln for ln in out]
+    L += ["    if n == 0:", "        pass"]
+    for j, tp in enumerate(op.taps):
+        if tp is None:
+            v = node.outputs[j].type
+            L.append(f"        o{j} = np.zeros((0,) + {(0,) * (v.ndim - 1)}, np.{v.dtype})")
+    L.append("    else:")
+    L.append(f"        r = {call('0')}")
+    for j, tp in enumerate(op.taps):
+        if tp is None:
+            dt = node.outputs[j].type.dtype
+            L.append(f"        o{j} = np.empty((n,) + r[{j}].shape, np.{dt})")
+    L += store("0", "        ")
+    L.append("        for t in range(1, n):")
+    L.append(f"            r = {call('t')}")
+    L += store("t", "            ")
+    res = [f"o{j}" if tp is None else f"b{j}[{lag}:]"
+           for j, (tp, lag) in enumerate(zip(op.taps, op.lags))]
+    L.append(f"    return ({', '.join(res)},)")
+    return "@nb.njit(**_FLAGS)\n" + "\n".join(L) + "\n"
+
+
+class _NjitLoop:
+    """Calls the njit loop of one Scan node; built (kernels loaded, module
+    compiled) on the first call.  If numba cannot compile it, it warns once
+    (an error under ``SYMNET_STRICT``) and returns None from then on, and
+    the driver runs its Python loop."""
+
+    def __init__(self, node, linker):
+        self.node, self.linker = node, linker
+        self.fn, self.failed = None, False
+        self.source = None
+
+    def _build(self):
+        from .cache import load_module, module_name
+        linker = self.linker
+        modules = {}
+        for text, kname in linker.kernel_texts.items():
+            body = kernel_module(text, linker.code.kernel_libs[kname])
+            linker._load_kernel(kname, body)
+            modules[kname] = module_name(body)
+        self.source = njit_driver.module_text(linker.code, modules) + "\n\n" + \
+            loop_text(self.node, len(linker.consts))
+        self.fn = load_module(self.source, "d")[0].loop
+
+    def __call__(self, n, *args):
+        if self.failed:
+            return None
+        from numba.core.errors import NumbaError
+        try:
+            if self.fn is None:
+                self._build()
+            return self.fn(n, *args, *self.linker.consts)
+        except NumbaError as exc:
+            self.failed = True
+            _not_compiled(self.node.op, exc)      # raises under SYMNET_STRICT
+            return None
+
+
+def _not_compiled(op, exc):
+    """Warn that ``op`` keeps its Python loop (an error under SYMNET_STRICT)."""
+    if config.strict:
+        raise exc
+    warnings.warn(f"{op}: the njit loop could not be compiled ({type(exc).__name__}: "
+                  f"{str(exc)[:300]}); this scan keeps its Python loop",
+                  RuntimeWarning, stacklevel=3)

@@ -1,0 +1,171 @@
+"""The scan rewrites: each changes the graph as stated (the Scan's inner
+nodes counted before and after) and keeps the values (against the same
+graph compiled with the scan rewrites switched off)."""
+import numpy as np
+import pytest
+
+import symnet
+import symnet.tensor as T
+from symnet.compile.mode import Mode
+from symnet.graph.traversal import io_toposort
+from symnet.scan import Scan
+from symnet.tensor.ops.blas import Dot
+from symnet.tensor.ops.elemwise import DimShuffle
+
+MODES = ["py", "numba"]
+rng = np.random.default_rng(3)
+
+
+def inner_nodes(op):
+    return io_toposort(op.inner_inputs, op.inner_outputs)
+
+
+def scans(f):
+    return [n for n in f.fgraph.toposort() if isinstance(n.op, Scan)]
+
+
+def check_values(ins, outs, args, mode, fired):
+    f = symnet.function(ins, outs, mode=Mode(mode))
+    ref = symnet.function(ins, outs, mode=Mode("py", exclude=("scan",)))
+    assert all(f.rewrite_stats.get(name, 0) >= 1 for name in fired), f.rewrite_stats
+    assert not any(k.startswith("scan_") for k in ref.rewrite_stats)
+    for a, b in zip(f(*args), ref(*args)):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    return f
+
+
+def rnn(x, h0, W, U):
+    return symnet.scan(lambda v, h, W, U: T.tanh(T.dot(v, W) + T.dot(h, U)),
+                       sequences=x, outputs_info=h0, non_sequences=[W, U])[0]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_push_out_turns_x_t_dot_w_into_one_gemm(mode):
+    x, h0, W, U = T.dtensor3("x"), T.dmatrix("h0"), T.dmatrix("W"), T.dmatrix("U")
+    h = rnn(x, h0, W, U)
+    before = inner_nodes(h.owner.op)
+    assert sum(isinstance(n.op, Dot) for n in before) == 2
+    args = (rng.normal(size=(5, 2, 3)), rng.normal(size=(2, 4)), rng.normal(size=(3, 4)),
+            rng.normal(size=(4, 4)) * 0.5)
+    f = check_values([x, h0, W, U], h, args, mode, ["scan_push_out"])
+    (node,) = scans(f)
+    after = inner_nodes(node.op)
+    # only h @ U stays in the loop; x @ W is one Dot outside over every step
+    assert sum(isinstance(n.op, Dot) for n in after) == 1
+    assert len(after) < len(before)
+    outer_dots = [n for n in f.fgraph.toposort() if isinstance(n.op, Dot)]
+    assert len(outer_dots) == 1 and outer_dots[0].inputs[0].ndim == 2
+    assert outer_dots[0].inputs[1] is W or W in outer_dots[0].inputs
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_push_out_hoists_loop_invariants(mode):
+    h0, W = T.dvector("h0"), T.dmatrix("W")
+    h, _ = symnet.scan(lambda h, W: T.tanh(T.dot(h, T.exp(W) * 0.5)), outputs_info=h0,
+                       non_sequences=W, n_steps=4)
+    n_before = len(inner_nodes(h.owner.op))
+    f = check_values([h0, W], h, (rng.normal(size=3), rng.normal(size=(3, 3))), mode,
+                     ["scan_push_out"])
+    (node,) = scans(f)
+    inner = inner_nodes(node.op)
+    assert len(inner) < n_before
+    # every node left inside depends on the state (nothing on W alone)
+    dep = {node.op.inner_inputs[0]}
+    for n in inner:
+        if any(v in dep for v in n.inputs):
+            dep.update(n.outputs)
+    assert all(n.outputs[0] in dep for n in inner)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_unused_outputs_and_inputs_are_dropped(mode):
+    x, y, h0 = T.dvector("x"), T.dvector("y"), T.dscalar("h0")
+    (h, z), _ = symnet.scan(lambda a, b, h: [h * 0.5 + a, T.exp(b) * a],
+                            sequences=[x, y], outputs_info=[h0, None])
+    op = h.owner.op
+    assert len(op.inner_outputs) == 2 and op.n_seqs == 2
+    f = check_values([x, y, h0], h, (rng.normal(size=5), rng.normal(size=5), 0.3), mode,
+                     ["scan_drop_unused"])
+    (node,) = scans(f)
+    assert len(node.outputs) == 1 and node.op.n_seqs == 1
+    assert len(inner_nodes(node.op)) < len(inner_nodes(op))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_only_last_step_is_kept(mode):
+    x, h0 = T.dmatrix("x"), T.dvector("h0")
+    h, _ = symnet.scan(lambda v, h: T.tanh(h * 0.9 + v), sequences=x, outputs_info=h0)
+    f = check_values([x, h0], h[-1], (rng.normal(size=(6, 3)), rng.normal(size=3)), mode,
+                     ["scan_keep_last"])
+    (node,) = scans(f)
+    assert node.op.keep == [1]
+    assert len(inner_nodes(node.op)) == len(inner_nodes(h.owner.op))
+    if mode == "numba":       # a ring of lag + 1 = 2 slots, not one per step
+        assert "_np.empty((2,)" in f.source
+    # the whole output used elsewhere: every step is stored
+    g = symnet.function([x, h0], [h[-1], h.sum()], mode=Mode(mode))
+    assert scans(g)[0].op.keep == [None]
+    with pytest.raises(IndexError):
+        f(np.zeros((0, 3)), np.zeros(3))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_last_steps_of_two_taps_and_outputs_without_state(mode):
+    init = T.dvector("init")
+    (y, z), _ = symnet.scan(lambda y2, y1: [y2 + y1, y1 * 2],
+                            outputs_info=[{"initial": init, "taps": [-2, -1]}, None],
+                            n_steps=7)
+    check_values([init], [y[-1], z[-1]], (np.array([1.0, 1.0]),), mode, ["scan_keep_last"])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_constant_length_one_and_zero(mode):
+    x, h0, W = T.dmatrix("x"), T.dvector("h0"), T.dmatrix("W")
+    h1, _ = symnet.scan(lambda v, h, W: T.tanh(T.dot(h, W) + v), sequences=x,
+                        outputs_info=h0, non_sequences=W, n_steps=1)
+    args = (rng.normal(size=(3, 2)), rng.normal(size=2), rng.normal(size=(2, 2)))
+    f = check_values([x, h0, W], h1, args, mode, ["scan_trivial_length"])
+    assert scans(f) == [] and f(*args).shape == (1, 2)
+    h0_, _ = symnet.scan(lambda v, h: h + v, sequences=x, outputs_info=h0, n_steps=0)
+    f = check_values([x, h0], h0_, args[:2], mode, ["scan_trivial_length"])
+    assert scans(f) == [] and f(*args[:2]).shape == (0, 2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_running_sums_of_the_gradient_leave_the_loop(mode):
+    x, h0, W, U, b = (T.dtensor3("x"), T.dmatrix("h0"), T.dmatrix("W"), T.dmatrix("U"),
+                      T.dvector("b"))
+    h, _ = symnet.scan(lambda v, h, W, U, b: T.tanh(T.dot(v, W) + T.dot(h, U) + b),
+                       sequences=x, outputs_info=h0, non_sequences=[W, U, b])
+    grads = symnet.grad(T.sum(h[-1] ** 2), [W, U, b, h0])
+    back = [n for n in symnet.graph.traversal.toposort(grads)
+            if isinstance(n.op, Scan) and (n.op.name or "").startswith("grad_of")]
+    (bnode,) = {n for n in back}
+    n_states_before = bnode.op.n_states
+    args = (rng.normal(size=(5, 2, 3)), rng.normal(size=(2, 4)), rng.normal(size=(3, 4)),
+            rng.normal(size=(4, 4)) * 0.5, rng.normal(size=4))
+    f = check_values([x, h0, W, U, b], grads, args, mode, ["scan_sum_out"])
+    (fwd, bwd) = scans(f)
+    # only the pending gradient of h is carried back; the sums for W, U and b
+    # are taken after the loop, W's and U's as one GEMM each
+    assert n_states_before == 4 and bwd.op.n_states == 1
+    assert len(inner_nodes(bwd.op)) < len(inner_nodes(bnode.op))
+    gemms = [n for n in f.fgraph.toposort() if isinstance(n.op, Dot) and
+             n.inputs[0].owner is not None and isinstance(n.inputs[0].owner.op, DimShuffle)]
+    assert len(gemms) == 2 and all(n.inputs[1].ndim == 2 for n in gemms)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_outputs_stacking_the_same_value_are_merged(mode):
+    x, h0 = T.dvector("x"), T.dscalar("h0")
+
+    def step(v, h):
+        y = T.exp(h) * v
+        return [h * 0.5 + v, y, y]
+    (h, a, b), _ = symnet.scan(step, sequences=x, outputs_info=[h0, None, None])
+    assert len(h.owner.op.inner_outputs) == 3
+    f = check_values([x, h0], [h, a, b * 2], (rng.normal(size=4), 0.2), mode,
+                     ["scan_merge_outputs"])
+    (node,) = scans(f)
+    assert len(node.outputs) == 2
