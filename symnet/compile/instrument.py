@@ -80,7 +80,8 @@ class Instrumented:
             self.backend, self.py = "py", thunk
             steps = [([node], node.outputs, "perform", None, None) for node, _, _ in thunk.steps]
         elif linker is not None and getattr(linker, "steps", None) is not None \
-                and "_step(" in linker.driver_source:
+                and getattr(getattr(linker, "mode", None), "step_hooks", False):
+            # (a driver generated with step hooks: it reports every step, if any)
             self.backend, self.py = "numba", None
             steps = linker.steps
             linker.ns["_step"] = self._on_step

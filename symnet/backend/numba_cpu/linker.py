@@ -220,7 +220,25 @@ class NumbaLinker:
         if node is None:
             raise KernelRuntimeError(f"the numba driver failed ({type(exc).__name__}: "
                                      f"{exc})") from exc
-        raise node_error(exc, node, vals) from exc
+        raise node_error(_reference_error(node, vals) or exc, node, vals) from exc
+
+
+def _reference_error(node, vals):
+    """The error the py reference raises for ``node`` on ``vals``, or None.
+
+    A kernel's messages are constants fixed at compile time ("label out of
+    range"); the op's ``perform`` says which values were wrong and what was
+    expected.  Only the failing node runs, only on this error path, and the
+    call raises either way: nothing is replayed."""
+    if any(v is None for v in vals):     # an input computed inside a fused loop
+        return None
+    storage = [[None] for _ in node.outputs]
+    try:
+        with np.errstate(all="ignore"):
+            node.op.perform(node, list(vals), storage)
+    except Exception as ref:
+        return ref
+    return None
 
 
 class _LazyKernel:

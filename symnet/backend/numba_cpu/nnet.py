@@ -60,7 +60,7 @@ def log_softmax_kernel(node, ins, outs, ctx):
 
 def _label_checks(x, y, i):
     """Lines checking the labels ``y`` against the rows of ``x`` (the py
-    backend, replaying the call, raises the detailed error)."""
+    reference, run on the error path by the linker, gives the detailed error)."""
     return [f"if {y}.shape[0] != {x}.shape[0]:",
             "    raise ValueError('crossentropy: batch sizes of distribution and labels differ')",
             f"for {i} in range({y}.shape[0]):",
