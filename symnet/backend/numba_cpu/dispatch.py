@@ -22,7 +22,7 @@ __all__ = ["driver_op", "load_families", "FALLBACK_FAMILIES", "FALLBACK_OPS"]
 
 # Families and ops that run their ``perform`` in the driver ("advanced" has
 # kernels for integer-vector indexing only; its other ops fall back).
-FALLBACK_FAMILIES = ("advanced", "conv", "gradient")
+FALLBACK_FAMILIES = ("advanced", "gradient")
 FALLBACK_OPS = ()
 
 _LOADED = []
