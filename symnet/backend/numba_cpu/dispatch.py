@@ -20,9 +20,9 @@ from ..registry import register_kernel
 
 __all__ = ["driver_op", "load_families", "FALLBACK_FAMILIES", "FALLBACK_OPS"]
 
-# Families and ops that run their ``perform`` in the driver ("advanced" has
-# kernels for integer-vector indexing only; its other ops fall back).
-FALLBACK_FAMILIES = ("advanced", "gradient")
+# Families and ops that run their ``perform`` in the driver ("gradient": the
+# jacobian op, left to the compiled-Scan work).
+FALLBACK_FAMILIES = ("gradient",)
 FALLBACK_OPS = ()
 
 _LOADED = []
