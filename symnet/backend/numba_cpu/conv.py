@@ -1,23 +1,24 @@
-"""Convolution in the numba backend's driver: ``Conv2d`` and its two
-gradients as im2col plus BLAS GEMMs over chunks of the batch.
+"""Convolution in the numba backend: ``Conv2d`` and its two gradients as
+im2col plus BLAS GEMMs over chunks of the batch.
 
-Each op is one driver line calling a function of this module.  The column
-matrix of a chunk of images (``(chunk, C*kh*kw, Ho*Wo)``) is filled by
-``kh*kw`` strided copies, then
+Each op is one driver line calling a function of this module.  A compiled
+numba loop (``_im2col_loop``) fills the column matrix of a chunk of images
+(``(chunk, C*kh*kw, Ho*Wo)``; the zero border is written, never a padded
+copy of the input), then
 
-- forward: one batched GEMM ``W (K, C*kh*kw) @ cols`` writes the chunk's
-  output directly in its (chunk, K, Ho, Wo) layout;
+- forward: ``W (K, C*kh*kw) @ cols[b]``, one BLAS GEMM per image, written
+  directly in the output's (K, Ho, Wo) layout;
 - gradient wrt the filters: one GEMM per chunk (``tensordot`` of the
   chunk's output gradient with its columns), summed over chunks;
-- gradient wrt the input: one batched GEMM ``W.T @ gz`` gives the chunk's
-  columns, scattered back (col2im) with ``kh*kw`` strided adds.
+- gradient wrt the input: ``W.T @ gz[b]`` per image gives the columns, which
+  the adjoint loop (``_col2im_loop``) adds back into the input's shape.
 
 The chunk is as many images as fit ``COLUMN_BUDGET`` bytes of columns (at
-least one), so a large batch never allocates its whole column matrix:
-the memory beyond the inputs and the result is bounded.  GEMMs are BLAS
-either way (numba's ``np.dot`` would call the same BLAS and needs SciPy),
-so these lines are the op's numba implementation, not a fallback.
+least one), so a large batch never allocates its whole column matrix: the
+memory beyond the inputs and the result is bounded.  GEMMs are numpy's BLAS
+calls (numba's ``np.dot`` would call the same BLAS and needs SciPy).
 """
+import numba as nb
 import numpy as np
 
 from .dispatch import driver_op
@@ -55,24 +56,6 @@ class _Geometry:
         self.out = tuple(conv_output_length(n, k, p, s, d) for n, k, p, s, d in
                          zip(self.in_hw, self.k, self.pad, stride, dil))
 
-    def padded(self, x):
-        """The chunk ``x`` with its zero border."""
-        ph, pw = self.pad
-        if not (ph or pw):
-            return x
-        out = np.zeros(x.shape[:2] + (x.shape[2] + 2 * ph, x.shape[3] + 2 * pw), x.dtype)
-        out[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]] = x
-        return out
-
-    def taps(self):
-        """``(i, j, rows, cols)``: each filter tap and the slices of the
-        padded input it reads for every output position."""
-        (kh, kw), (sh, sw), (dh, dw), (ho, wo) = self.k, self.stride, self.dil, self.out
-        for i in range(kh):
-            for j in range(kw):
-                yield i, j, slice(i * dh, i * dh + sh * (ho - 1) + 1, sh), \
-                    slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-
 
 def _flat_filters(w, flip, dtype):
     """Filters as a (K, C*kh*kw) matrix, flipped for a true convolution."""
@@ -81,10 +64,72 @@ def _flat_filters(w, flip, dtype):
     return np.ascontiguousarray(w, dtype=dtype).reshape(w.shape[0], -1)
 
 
-def _im2col(geo, xp, buf):
-    """Fill ``buf`` (n, C, kh, kw, Ho, Wo) from the padded chunk ``xp``."""
-    for i, j, rs, cs in geo.taps():
-        buf[:, :, i, j] = xp[:, :, rs, cs]
+@nb.njit(cache=True, nogil=True)
+def _im2col_loop(x, cols, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
+    """Column ``((c*kh + i)*kw + j, (b*Ho + r)*Wo + q)`` of the chunk ``x``
+    is ``x[b, c, r*sh + i*dh - ph, q*sw + j*dw - pw]`` (0 outside the
+    input): the zero border is written, never a padded copy of ``x``."""
+    n, c, h, w = x.shape
+    for ch in range(c):
+        for i in range(kh):
+            for j in range(kw):
+                k = (ch * kh + i) * kw + j
+                for b in range(n):
+                    for r in range(ho):
+                        row = r * sh + i * dh - ph
+                        base = (b * ho + r) * wo
+                        inside = 0 <= row < h
+                        for q in range(wo):
+                            col = q * sw + j * dw - pw
+                            if inside and 0 <= col < w:
+                                cols[k, base + q] = x[b, ch, row, col]
+                            else:
+                                cols[k, base + q] = 0
+
+
+@nb.njit(cache=True, nogil=True)
+def _col2im_loop(cols, out, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
+    """The adjoint of ``_im2col_loop``: ``out`` (zeroed here) receives the
+    sum of every column entry that reads its position."""
+    n, c, h, w = out.shape
+    out[...] = 0
+    for b in range(n):
+        for ch in range(c):
+            for i in range(kh):
+                for j in range(kw):
+                    k = (ch * kh + i) * kw + j
+                    for r in range(ho):
+                        row = r * sh + i * dh - ph
+                        if row < 0 or row >= h:
+                            continue
+                        base = (b * ho + r) * wo
+                        for q in range(wo):
+                            col = q * sw + j * dw - pw
+                            if 0 <= col < w:
+                                out[b, ch, row, col] += cols[k, base + q]
+
+
+def _chunks(geo, b, c, dtype, budget):
+    """``(b0, m, cols)`` for each chunk of the batch: ``cols`` is the
+    chunk's column matrix (C*kh*kw, m*Ho*Wo), C-contiguous.  One buffer,
+    sized by ``column_chunk``, serves every chunk."""
+    rows, npos = c * geo.k[0] * geo.k[1], geo.out[0] * geo.out[1]
+    n = column_chunk(b, rows, npos, np.dtype(dtype).itemsize, budget)
+    buf = _alloc((rows * n * npos,), dtype)
+    for b0 in range(0, b, n):
+        m = min(n, b - b0)
+        yield b0, m, buf[:rows * m * npos].reshape(rows, m * npos)
+
+
+def _loop_args(geo):
+    (kh, kw), (sh, sw), (dh, dw), (ph, pw) = geo.k, geo.stride, geo.dil, geo.pad
+    return kh, kw, sh, sw, dh, dw, ph, pw, geo.out[0], geo.out[1]
+
+
+def _by_image(z, m, k, npos, dtype):
+    """The chunk's (m, K, Ho, Wo) gradient as a (K, m*Ho*Wo) matrix."""
+    return np.ascontiguousarray(z.reshape(m, k, npos).transpose(1, 0, 2),
+                                dtype=dtype).reshape(k, m * npos)
 
 
 def _check_out(geo, what):
@@ -101,16 +146,13 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, budget=None):
     geo = _Geometry(x.shape[2:], w.shape[2:], border_mode, stride, dil)
     _check_out(geo, "conv2d")
     b, c = x.shape[:2]
-    k, (ho, wo) = w.shape[0], geo.out
+    k, npos = w.shape[0], geo.out[0] * geo.out[1]
     wf = _flat_filters(w, flip, dtype)
-    out = np.empty((b, k, ho, wo), dtype)
-    n = column_chunk(b, wf.shape[1], ho * wo, np.dtype(dtype).itemsize, budget)
-    buf = _alloc((n, c) + geo.k + (ho, wo), dtype)
-    for b0 in range(0, b, n):
-        m = min(n, b - b0)
-        _im2col(geo, geo.padded(x[b0:b0 + m]), buf[:m])
-        np.matmul(wf, buf[:m].reshape(m, wf.shape[1], ho * wo),
-                  out=out[b0:b0 + m].reshape(m, k, ho * wo))
+    out = np.empty((b, k) + geo.out, dtype)
+    for b0, m, cols in _chunks(geo, b, c, dtype, budget):
+        _im2col_loop(x[b0:b0 + m].astype(dtype, copy=False), cols, *_loop_args(geo))
+        res = np.dot(wf, cols)                                  # (K, m*Ho*Wo): one GEMM
+        out[b0:b0 + m] = res.reshape((k, m) + geo.out).transpose(1, 0, 2, 3)
     return out
 
 
@@ -123,16 +165,14 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, bud
     if gz.shape[0] != b or tuple(gz.shape[2:]) != geo.out:
         raise ValueError(f"conv2d gradient: output gradient of shape {gz.shape} does not "
                          f"match input {x.shape} and filters {tuple(shape)}")
-    rows, npos = c * kh * kw, geo.out[0] * geo.out[1]
-    gw = np.zeros((k, rows), dtype)
-    n = column_chunk(b, rows, npos, np.dtype(dtype).itemsize, budget)
-    buf = _alloc((n, c) + geo.k + geo.out, dtype)
-    for b0 in range(0, b, n):
-        m = min(n, b - b0)
-        _im2col(geo, geo.padded(x[b0:b0 + m]), buf[:m])
-        g = gz[b0:b0 + m].reshape(m, k, npos).astype(dtype, copy=False)
-        gw += np.tensordot(g, buf[:m].reshape(m, rows, npos), axes=([0, 2], [0, 2]))
-    gw = gw.reshape(k, c, kh, kw)
+    npos = geo.out[0] * geo.out[1]
+    gwt = np.zeros((c * kh * kw, k), dtype)
+    for b0, m, cols in _chunks(geo, b, c, dtype, budget):
+        _im2col_loop(x[b0:b0 + m].astype(dtype, copy=False), cols, *_loop_args(geo))
+        # one GEMM, as cols @ gz.T: OpenBLAS is many times slower on the
+        # transposed product gz @ cols.T (a long inner dimension)
+        gwt += np.dot(cols, _by_image(gz[b0:b0 + m], m, k, npos, dtype).T)
+    gw = gwt.T.reshape(k, c, kh, kw)
     if flip:
         gw = gw[:, :, ::-1, ::-1]
     return np.ascontiguousarray(gw)
@@ -148,23 +188,12 @@ def conv2d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, budg
             or w.shape[1] != c:
         raise ValueError(f"conv2d input gradient: output gradient of shape {gz.shape} and "
                          f"filters {w.shape} do not give an input of shape {(b, c, h, wd)}")
-    wt = np.ascontiguousarray(_flat_filters(w, flip, dtype).T)    # (C*kh*kw, K)
-    (ph, pw), npos = geo.pad, geo.out[0] * geo.out[1]
+    wt = _flat_filters(w, flip, dtype).T                        # (C*kh*kw, K)
+    npos = geo.out[0] * geo.out[1]
     out = np.empty((b, c, h, wd), dtype)
-    n = column_chunk(b, wt.shape[0], npos, np.dtype(dtype).itemsize, budget)
-    buf = _alloc((n, c) + geo.k + geo.out, dtype)
-    # the padded canvas also holds what the last taps read beyond the border
-    canvas = np.empty((n, c, h + 2 * ph + geo.stride[0] + geo.dil[0] * geo.k[0],
-                       wd + 2 * pw + geo.stride[1] + geo.dil[1] * geo.k[1]), dtype)
-    for b0 in range(0, b, n):
-        m = min(n, b - b0)
-        g = gz[b0:b0 + m].reshape(m, k, npos).astype(dtype, copy=False)
-        np.matmul(wt, g, out=buf[:m].reshape(m, wt.shape[0], npos))
-        cv = canvas[:m]
-        cv[...] = 0
-        for i, j, rs, cs in geo.taps():
-            cv[:, :, rs, cs] += buf[:m, :, i, j]
-        out[b0:b0 + m] = cv[:, :, ph:ph + h, pw:pw + wd]
+    for b0, m, cols in _chunks(geo, b, c, dtype, budget):
+        np.dot(wt, _by_image(gz[b0:b0 + m], m, k, npos, dtype), out=cols)   # one GEMM
+        _col2im_loop(cols, out[b0:b0 + m], *_loop_args(geo))
     return out
 
 
