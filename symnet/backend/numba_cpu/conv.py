@@ -23,7 +23,7 @@ import numpy as np
 
 from .dispatch import driver_op
 from ...tensor.ops.conv import (Conv2d, Conv2dGradInputs, Conv2dGradWeights, _padding,
-                                conv_output_length)
+                                conv_output_length, group_slices)
 
 __all__ = ["COLUMN_BUDGET", "column_chunk", "conv2d_forward", "conv2d_grad_weights",
            "conv2d_grad_inputs"]
@@ -138,8 +138,19 @@ def _check_out(geo, what):
                          f"{geo.in_hw} (padding {geo.pad}, dilation {geo.dil})")
 
 
-def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, budget=None):
-    """``Conv2d``: ``x`` (B, C, H, W) with filters ``w`` (K, C, kh, kw)."""
+def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget=None):
+    """``Conv2d``: ``x`` (B, C, H, W) with filters ``w`` (K, C / groups, kh, kw)."""
+    if groups > 1:
+        if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1] * groups \
+                or w.shape[0] % groups:
+            raise ValueError(f"conv2d: input of shape {x.shape} and filters {w.shape} do "
+                             f"not split into num_groups={groups} groups")
+        out = np.empty((x.shape[0], w.shape[0]) + _Geometry(
+            x.shape[2:], w.shape[2:], border_mode, stride, dil).out, dtype)
+        for xs, ws in group_slices(x.shape[1], w.shape[0], groups):
+            out[:, ws] = conv2d_forward(x[:, xs], w[ws], border_mode, stride, dil, flip,
+                                        dtype, 1, budget)
+        return out
     if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1]:
         raise ValueError(f"conv2d: input has shape {x.shape}, filters {w.shape}: channels "
                          f"differ or not 4-D")
@@ -156,8 +167,15 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, budget=None):
     return out
 
 
-def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, budget=None):
+def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, groups=1,
+                        budget=None):
     """``Conv2dGradWeights``: the filters' gradient, of ``shape``."""
+    if groups > 1:
+        gw = np.empty(tuple(int(s) for s in shape), dtype)
+        for xs, ws in group_slices(x.shape[1], gz.shape[1], groups):
+            gw[ws] = conv2d_grad_weights(x[:, xs], gz[:, ws], shape, border_mode, stride,
+                                         dil, flip, dtype, 1, budget)
+        return gw
     kh, kw = int(shape[2]), int(shape[3])
     geo = _Geometry(x.shape[2:], (kh, kw), border_mode, stride, dil)
     b, c = x.shape[:2]
@@ -178,9 +196,17 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, bud
     return np.ascontiguousarray(gw)
 
 
-def conv2d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, budget=None):
+def conv2d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, groups=1,
+                       budget=None):
     """``Conv2dGradInputs``: the input's gradient (transposed convolution),
     of ``shape``."""
+    if groups > 1:
+        b, c, h, wd = (int(s) for s in shape)
+        out = np.empty((b, c, h, wd), dtype)
+        for xs, ws in group_slices(c, w.shape[0], groups):
+            out[:, xs] = conv2d_grad_inputs(w[ws], gz[:, ws], (b, c // groups, h, wd),
+                                            border_mode, stride, dil, flip, dtype, 1, budget)
+        return out
     b, c, h, wd = (int(s) for s in shape)
     geo = _Geometry((h, wd), w.shape[2:], border_mode, stride, dil)
     k = w.shape[0]
@@ -199,7 +225,7 @@ def conv2d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, budg
 
 def _args(op, dtype):
     return (f"{op.border_mode!r}, {op.subsample!r}, {op.filter_dilation!r}, "
-            f"{op.filter_flip!r}, {dtype!r}")
+            f"{op.filter_flip!r}, {dtype!r}, {getattr(op, 'num_groups', 1)!r}")
 
 
 _IMPORT = "from symnet.backend.numba_cpu.conv import {0} as _{0}"

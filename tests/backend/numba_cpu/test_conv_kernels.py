@@ -26,11 +26,12 @@ def convs(draw):
     dil = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     border = draw(st.one_of(st.sampled_from(["valid", "full", "half"]),
                             st.tuples(st.integers(0, 2), st.integers(0, 2))))
+    groups = draw(st.integers(1, 3))
     kw = dict(border_mode=border, subsample=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
-              filter_flip=draw(st.booleans()), filter_dilation=dil)
-    x_shape = (draw(st.integers(1, 3)), draw(st.integers(1, 3)),
+              filter_flip=draw(st.booleans()), filter_dilation=dil, num_groups=groups)
+    x_shape = (draw(st.integers(1, 3)), groups * draw(st.integers(1, 2)),
                draw(st.integers(1, 7)), draw(st.integers(1, 7)))
-    w_shape = (draw(st.integers(1, 3)), x_shape[1]) + k
+    w_shape = (groups * draw(st.integers(1, 2)), x_shape[1] // groups) + k
     return x_shape, w_shape, kw, draw(st.sampled_from(["float32", "float64"]))
 
 
@@ -61,11 +62,13 @@ def test_conv_and_its_gradients_agree_with_py(case, seed):
 
 @pytest.mark.parametrize("kw", [dict(border_mode="valid"),
                                 dict(border_mode="half", subsample=(2, 1), filter_flip=False),
-                                dict(border_mode=(1, 0), filter_dilation=(2, 1))])
+                                dict(border_mode=(1, 0), filter_dilation=(2, 1)),
+                                dict(border_mode="full", num_groups=2)])
 def test_conv_gradients_by_finite_differences_on_both_backends(kw):
     use_tmp_cache()
     rng = np.random.default_rng(2)
-    xv, wv = rng.normal(size=(2, 2, 5, 6)), rng.normal(size=(3, 2, 2, 3))
+    g = kw.get("num_groups", 1)
+    xv, wv = rng.normal(size=(2, 2, 5, 6)), rng.normal(size=(2 * g, 2 // g, 2, 3))
     for backend in ("numba", "py"):
         verify_grad(lambda x, w: conv2d(x, w, **kw), [xv, wv],
                     rng=np.random.RandomState(1), mode=Mode(backend))
@@ -133,3 +136,27 @@ def test_conv_net_step_has_no_python_perform(monkeypatch):
     xv = np.random.default_rng(1).normal(size=(3, 1, 6, 6)).astype("float32")
     for a, b in zip(f(xv), fp(xv)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_grouped_conv_is_the_concatenation_of_its_groups():
+    """num_groups=2 equals two separate convolutions, concatenated (py and numba)."""
+    use_tmp_cache()
+    rng = np.random.default_rng(5)
+    xv = rng.normal(size=(2, 4, 6, 5))
+    wv = rng.normal(size=(6, 2, 3, 2))
+    x, w = T.tensor4("x", dtype="float64"), T.tensor4("w", dtype="float64")
+    want = np.concatenate([Conv2d("half").forward(xv[:, :2], wv[:3]),
+                           Conv2d("half").forward(xv[:, 2:], wv[3:])], axis=1)
+    for backend in ("numba", "py"):
+        f = symnet.function([x, w], conv2d(x, w, border_mode="half", num_groups=2),
+                            mode=Mode(backend))
+        np.testing.assert_allclose(f(xv, wv), want, rtol=1e-10)
+
+
+def test_grouped_conv_channel_mismatch_is_named():
+    x = T.TensorType("float32", shape=(None, 4, None, None))("x")
+    w = T.TensorType("float32", shape=(6, 3, 3, 3))("w")
+    with pytest.raises(ValueError, match="expect 3 .*per group, 6 in all"):
+        conv2d(x, w, num_groups=2)
+    with pytest.raises(ValueError, match="num_groups must be a positive integer"):
+        conv2d(x, w, num_groups=0)
