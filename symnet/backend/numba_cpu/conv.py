@@ -223,35 +223,18 @@ def conv2d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, grou
     return out
 
 
-def _args(op, dtype):
-    return (f"{op.border_mode!r}, {op.subsample!r}, {op.filter_dilation!r}, "
-            f"{op.filter_flip!r}, {dtype!r}, {getattr(op, 'num_groups', 1)!r}")
+def _driver(fn):
+    """A driver template: one line calling ``fn`` of this module with the
+    node's inputs and the op's parameters."""
+    def template(node, ins, outs):
+        op, dtype = node.op, node.outputs[0].type.dtype
+        params = (f"{op.border_mode!r}, {op.subsample!r}, {op.filter_dilation!r}, "
+                  f"{op.filter_flip!r}, {dtype!r}, {op.num_groups!r}")
+        return [f"from symnet.backend.numba_cpu.conv import {fn} as _{fn}",
+                f"{outs[0]} = _{fn}({', '.join(ins)}, {params})"], True
+    return template
 
 
-_IMPORT = "from symnet.backend.numba_cpu.conv import {0} as _{0}"
-
-
-@driver_op(Conv2d)
-def conv2d_driver(node, ins, outs):
-    x, w = ins
-    fn = "conv2d_forward"
-    return [_IMPORT.format(fn),
-            f"{outs[0]} = _{fn}({x}, {w}, {_args(node.op, node.outputs[0].type.dtype)})"], True
-
-
-@driver_op(Conv2dGradWeights)
-def conv2d_grad_weights_driver(node, ins, outs):
-    x, gz, shape = ins
-    fn = "conv2d_grad_weights"
-    return [_IMPORT.format(fn),
-            f"{outs[0]} = _{fn}({x}, {gz}, {shape}, "
-            f"{_args(node.op, node.outputs[0].type.dtype)})"], True
-
-
-@driver_op(Conv2dGradInputs)
-def conv2d_grad_inputs_driver(node, ins, outs):
-    w, gz, shape = ins
-    fn = "conv2d_grad_inputs"
-    return [_IMPORT.format(fn),
-            f"{outs[0]} = _{fn}({w}, {gz}, {shape}, "
-            f"{_args(node.op, node.outputs[0].type.dtype)})"], True
+driver_op(Conv2d)(_driver("conv2d_forward"))
+driver_op(Conv2dGradWeights)(_driver("conv2d_grad_weights"))
+driver_op(Conv2dGradInputs)(_driver("conv2d_grad_inputs"))
