@@ -38,6 +38,25 @@ def _normal(gen, size, avg, std):
     return gen.normal(avg, std, size)
 
 
+def _truncated_normal(gen, size, avg, std):
+    # MRG's normal(truncate=True): draws beyond two standard deviations are
+    # redrawn (from the same generator, so the result is still a function
+    # of the state)
+    z = np.asarray(gen.standard_normal(size))
+    far = np.abs(z) > 2
+    while far.any():
+        z[far] = gen.standard_normal(int(far.sum()))
+        far = np.abs(z) > 2
+    return avg + std * z
+
+
+def _permutation(gen, size, n):
+    # the size ends with n: every row along the last axis permutes range(n)
+    if not size or size[-1] != int(n):
+        raise ValueError(f"permutation: the last size {size[-1:]} must be n={int(n)}")
+    return gen.permuted(np.broadcast_to(np.arange(int(n), dtype="int64"), size), axis=-1)
+
+
 def _binomial(gen, size, n, p):
     return gen.binomial(n, p, size)
 
@@ -66,6 +85,8 @@ def _choice(gen, size, a, p, replace):
 DISTRIBUTIONS = {
     "uniform": (("low", "high"), _uniform),
     "normal": (("avg", "std"), _normal),
+    "truncated_normal": (("avg", "std"), _truncated_normal),
+    "permutation": (("n",), _permutation),
     "binomial": (("n", "p"), _binomial),
     "random_integers": (("low", "high"), _integers),
     "multinomial": (("n", "pvals"), _multinomial),

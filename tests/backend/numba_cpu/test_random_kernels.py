@@ -89,3 +89,27 @@ def test_bad_parameters_name_the_draw():
     f = symnet.function([p], s.binomial((3,), p=p), mode=Mode("numba"))
     with pytest.raises(ValueError, match="RandomDraw.*binomial.*cannot draw size"):
         f(np.array([0.5, 2.0, 0.1], dtype=p.dtype))
+
+
+@pytest.mark.parametrize("cls", [RandomStreams, MRG_RandomStreams])
+def test_truncated_normal_and_permutation(cls, monkeypatch):
+    """MRG's normal(truncate=True) stays within two standard deviations;
+    permutation rows permute range(n); both equal across backends."""
+    use_tmp_cache()
+    monkeypatch.setattr(config, "strict", True)
+    got = {}
+    for backend in ("numba", "py"):
+        s = cls(11)
+        k = T.lscalar("k")
+        outs = [s.normal((400,), avg=1.0, std=0.5, truncate=True, dtype="float64"),
+                s.permutation((k, 2), n=6), s.permutation(n=5)]
+        f = symnet.function([k], outs, mode=Mode(backend))
+        got[backend] = f(3)
+        assert backend == "py" or "Python perform" not in f.source
+    for a, b in zip(got["numba"], got["py"]):
+        np.testing.assert_array_equal(a, b)
+    z, perms, one = got["py"]
+    assert np.all(np.abs(z - 1.0) <= 1.0) and z.std() > 0.3
+    assert perms.shape == (3, 2, 6) and perms.dtype == np.int64
+    assert all(sorted(row) == list(range(6)) for row in perms.reshape(-1, 6))
+    assert sorted(one) == list(range(5))
