@@ -18,6 +18,14 @@ from ._helpers import PY
 X = np.random.default_rng(1).standard_normal((3, 4))
 
 
+@pytest.fixture(autouse=True)
+def _perform_allowed(monkeypatch):
+    """The ops below have no numba kernel on purpose (their declarations are
+    what is tested): under SYMNET_STRICT their Python perform stays allowed."""
+    from symnet.configdefaults import config
+    monkeypatch.setattr(config, "strict", False)
+
+
 class _EveryOther(Op):
     """x[:, ::2]; a view in perform, declared or not by the subclasses."""
 
