@@ -2,7 +2,7 @@
 im2col plus BLAS GEMMs over chunks of the batch.
 
 Each op is one driver line calling a function of this module.  A compiled
-numba loop (``_im2col_loop``) fills the column matrix of a chunk of images
+numba loop (``lib/conv_loops.py``) fills the column matrix of a chunk of images
 (``(chunk, C*kh*kw, Ho*Wo)``; the zero border is written, never a padded
 copy of the input), then
 
@@ -11,14 +11,13 @@ copy of the input), then
 - gradient wrt the filters: one GEMM per chunk (``tensordot`` of the
   chunk's output gradient with its columns), summed over chunks;
 - gradient wrt the input: ``W.T @ gz[b]`` per image gives the columns, which
-  the adjoint loop (``_col2im_loop``) adds back into the input's shape.
+  the adjoint loop (``col2im``) adds back into the input's shape.
 
 The chunk is as many images as fit ``COLUMN_BUDGET`` bytes of columns (at
 least one), so a large batch never allocates its whole column matrix: the
 memory beyond the inputs and the result is bounded.  GEMMs are numpy's BLAS
 calls (numba's ``np.dot`` would call the same BLAS and needs SciPy).
 """
-import numba as nb
 import numpy as np
 
 from .dispatch import driver_op
@@ -64,51 +63,6 @@ def _flat_filters(w, flip, dtype):
     return np.ascontiguousarray(w, dtype=dtype).reshape(w.shape[0], -1)
 
 
-@nb.njit(cache=True, nogil=True)
-def _im2col_loop(x, cols, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
-    """Column ``((c*kh + i)*kw + j, (b*Ho + r)*Wo + q)`` of the chunk ``x``
-    is ``x[b, c, r*sh + i*dh - ph, q*sw + j*dw - pw]`` (0 outside the
-    input): the zero border is written, never a padded copy of ``x``."""
-    n, c, h, w = x.shape
-    for ch in range(c):
-        for i in range(kh):
-            for j in range(kw):
-                k = (ch * kh + i) * kw + j
-                for b in range(n):
-                    for r in range(ho):
-                        row = r * sh + i * dh - ph
-                        base = (b * ho + r) * wo
-                        inside = 0 <= row < h
-                        for q in range(wo):
-                            col = q * sw + j * dw - pw
-                            if inside and 0 <= col < w:
-                                cols[k, base + q] = x[b, ch, row, col]
-                            else:
-                                cols[k, base + q] = 0
-
-
-@nb.njit(cache=True, nogil=True)
-def _col2im_loop(cols, out, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
-    """The adjoint of ``_im2col_loop``: ``out`` (zeroed here) receives the
-    sum of every column entry that reads its position."""
-    n, c, h, w = out.shape
-    out[...] = 0
-    for b in range(n):
-        for ch in range(c):
-            for i in range(kh):
-                for j in range(kw):
-                    k = (ch * kh + i) * kw + j
-                    for r in range(ho):
-                        row = r * sh + i * dh - ph
-                        if row < 0 or row >= h:
-                            continue
-                        base = (b * ho + r) * wo
-                        for q in range(wo):
-                            col = q * sw + j * dw - pw
-                            if 0 <= col < w:
-                                out[b, ch, row, col] += cols[k, base + q]
-
-
 def _chunks(geo, b, c, dtype, budget):
     """``(b0, m, cols)`` for each chunk of the batch: ``cols`` is the
     chunk's column matrix (C*kh*kw, m*Ho*Wo), C-contiguous.  One buffer,
@@ -119,6 +73,13 @@ def _chunks(geo, b, c, dtype, budget):
     for b0 in range(0, b, n):
         m = min(n, b - b0)
         yield b0, m, buf[:rows * m * npos].reshape(rows, m * npos)
+
+
+def _loops():
+    """The compiled im2col/col2im loops (``lib/conv_loops.py``), imported on
+    first use: building a graph never imports numba (``cache.py``)."""
+    from .lib import conv_loops
+    return conv_loops
 
 
 def _loop_args(geo):
@@ -161,7 +122,7 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
     wf = _flat_filters(w, flip, dtype)
     out = np.empty((b, k) + geo.out, dtype)
     for b0, m, cols in _chunks(geo, b, c, dtype, budget):
-        _im2col_loop(x[b0:b0 + m].astype(dtype, copy=False), cols, *_loop_args(geo))
+        _loops().im2col(x[b0:b0 + m].astype(dtype, copy=False), cols, *_loop_args(geo))
         res = np.dot(wf, cols)                                  # (K, m*Ho*Wo): one GEMM
         out[b0:b0 + m] = res.reshape((k, m) + geo.out).transpose(1, 0, 2, 3)
     return out
@@ -186,7 +147,7 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, gro
     npos = geo.out[0] * geo.out[1]
     gwt = np.zeros((c * kh * kw, k), dtype)
     for b0, m, cols in _chunks(geo, b, c, dtype, budget):
-        _im2col_loop(x[b0:b0 + m].astype(dtype, copy=False), cols, *_loop_args(geo))
+        _loops().im2col(x[b0:b0 + m].astype(dtype, copy=False), cols, *_loop_args(geo))
         # one GEMM, as cols @ gz.T: OpenBLAS is many times slower on the
         # transposed product gz @ cols.T (a long inner dimension)
         gwt += np.dot(cols, _by_image(gz[b0:b0 + m], m, k, npos, dtype).T)
@@ -219,7 +180,7 @@ def conv2d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, grou
     out = np.empty((b, c, h, wd), dtype)
     for b0, m, cols in _chunks(geo, b, c, dtype, budget):
         np.dot(wt, _by_image(gz[b0:b0 + m], m, k, npos, dtype), out=cols)   # one GEMM
-        _col2im_loop(cols, out[b0:b0 + m], *_loop_args(geo))
+        _loops().col2im(cols, out[b0:b0 + m], *_loop_args(geo))
     return out
 
 
