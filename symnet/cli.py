@@ -99,17 +99,9 @@ def build_custom_mlp(input_shape, num_classes=10, depth=2, width=800, drop_input
 
 
 def build_cnn(input_shape, num_classes=10, width=256, input_var=None):
-    """Lasagne's ``build_cnn`` sized for small images: two 'same' 3x3
-    convolutions (32 and 64 filters, ReLU) each followed by 2x2 max pooling,
-    dropout 0.5, a ReLU layer of ``width`` units, dropout 0.5, softmax.
-    Flat inputs of a square number of features are viewed as one-channel
-    images.
-
-    Returns
-    -------
-    Layer
-        The softmax output layer.
-    """
+    """Lasagne's ``build_cnn`` for small images (flat square inputs become one
+    channel): two 'same' 3x3 ReLU convolutions (32, 64 filters) each with 2x2
+    max pooling, dropout 0.5, ``width`` ReLU units, dropout 0.5, softmax."""
     from . import layers, nonlinearities
     net = layers.InputLayer(shape=input_shape, input_var=input_var)
     if len(input_shape) == 2:
