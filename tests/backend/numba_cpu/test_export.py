@@ -6,6 +6,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 import symnet
 import symnet.tensor as T
@@ -62,6 +63,7 @@ def test_export_round_trip_without_symnet(tmp_path):
     np.testing.assert_allclose(got["W3"], W.get_value(), rtol=1e-5)
 
 
+@pytest.mark.perform_fallback
 def test_export_refuses_python_fallback_ops(tmp_path):
     import pytest
     from .test_linker import Double
