@@ -99,7 +99,8 @@ def export(f, path):
     Raises
     ------
     NotImplementedError
-        If an op of the graph has no numba kernel (it would need symnet).
+        If an op of the graph has no numba kernel or its driver line calls
+        a symnet helper (random draws, convolution: it would need symnet).
     """
     from .backend.numba_cpu.linker import NumbaLinker
     linker = getattr(f.thunk, "linker", None)
@@ -111,6 +112,12 @@ def export(f, path):
     if any(callable(c) for c in linker.consts):   # a Scan's compiled inner graph
         raise NotImplementedError("cannot export: the graph has a Scan loop, whose inner "
                                   "graph is a compiled function, not data")
+    # driver lines that call symnet's own numpy helpers (random draws, conv)
+    uses = {str(linker.code.node_at(k)) for k, ln in
+            enumerate(linker.driver_source.splitlines(), 1) if "from symnet." in ln}
+    if uses:
+        raise NotImplementedError(f"cannot export: ops whose numba implementation calls "
+                                  f"symnet's helpers: {sorted(uses)}")
     path = os.fspath(path)
     if not path.endswith(".py"):
         raise ValueError(f"export path must end with .py, got {path!r}")

@@ -82,7 +82,7 @@ def test_custom_model_in_process(tmp_path, capsys):
 @pytest.mark.parametrize("argv, fragment", [
     (["train", "--epochs", "0"], "--epochs: expected a positive integer"),
     (["train", "--lr", "fast"], "--lr: expected a positive number"),
-    (["train", "--model", "cnn"], "invalid choice: 'cnn'"),
+    (["train", "--model", "rnn"], "invalid choice: 'rnn'"),
     (["train", "--drop-input", "1.5"], "probability in [0, 1)"),
     (["train", "--data", "cifar"], "--data must be 'digits' or 'mnist:DIR'"),
     (["train", "--data", "mnist:/nonexistent/dir"], "is not a directory"),

@@ -35,6 +35,7 @@ def test_backends_include_py_and_numba():
     assert backends()[:2] == ["py", "numba"]
 
 
+@pytest.mark.perform_fallback
 def test_good_op_passes():
     check_op(_Double(), [rand((2, 3))], ref=lambda a: 2 * a, grad=True, grad2=True)
 
@@ -54,11 +55,13 @@ def test_wrong_dtype_fails():
         check_op(_BadDtype(), [rand((2,))], ref=lambda a: 2 * a)
 
 
+@pytest.mark.perform_fallback
 def test_wrong_infer_shape_fails():
     with pytest.raises(AssertionError, match="infer_shape"):
         check_op(_Double(bad_shape=True), [rand((2, 3))], ref=lambda a: 2 * a)
 
 
+@pytest.mark.perform_fallback
 def test_wrong_gradient_fails():
     with pytest.raises(GradientError):
         check_op(_Double(bad_grad=True), [rand((2, 3))], ref=lambda a: 2 * a, grad=True)

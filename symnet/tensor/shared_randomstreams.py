@@ -123,16 +123,15 @@ class RandomStreams(object):
                truncate=False, **kwargs):
         """Normal samples with mean ``avg`` and standard deviation ``std``.
 
-        Parameters are as for :meth:`uniform`; ``truncate`` (MRG) is not
-        supported.
+        Parameters are as for :meth:`uniform`; with ``truncate=True`` (MRG)
+        draws beyond two standard deviations are redrawn.
 
         Returns
         -------
         symbolic tensor
         """
-        if truncate:
-            raise NotImplementedError("normal(truncate=True) is not supported")
-        return self._draw("normal", size, [avg, std], ndim, dtype or config.floatX)
+        dist = "truncated_normal" if truncate else "normal"
+        return self._draw(dist, size, [avg, std], ndim, dtype or config.floatX)
 
     def binomial(self, size=(), n=1, p=0.5, ndim=None, dtype="int64", nstreams=None,
                  **kwargs):
@@ -179,6 +178,20 @@ class RandomStreams(object):
             raise TypeError(f"choice: a must be an int or a vector, got {a.type}")
         p = np.zeros(0) if p is None else p
         return self._draw("choice", size, [a, p, bool(replace)], ndim, dtype)
+
+    def permutation(self, size=(), n=1, ndim=None, dtype="int64"):
+        """Permutations of ``range(n)``: an array of shape ``size + (n,)``.
+
+        Returns
+        -------
+        symbolic tensor of ``dtype``
+        """
+        sizes = _size_list(size)
+        if ndim is not None and ndim != len(sizes):
+            raise ValueError(f"permutation: ndim={ndim} does not match size {size!r} "
+                             f"({len(sizes)} dims)")
+        n = np.int64(n) if isinstance(n, (int, np.integer)) else n
+        return self._draw("permutation", sizes + [n], [n], None, dtype)
 
     def multinomial(self, size=None, n=1, pvals=None, ndim=None, dtype="int64",
                     nstreams=None, **kwargs):

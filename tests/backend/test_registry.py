@@ -24,6 +24,7 @@ def test_kernel_for_walks_the_mro():
     assert registry.kernel_for("other-backend", _Child) is None
 
 
+@pytest.mark.perform_fallback
 def test_fallback_warns_once_and_strict_raises():
     op = _Child()
     registry._WARNED.discard(("test-backend", "_Child"))

@@ -4,10 +4,20 @@ vectors picking elements of a matrix (``x[rows, cols]``, the gradient of
 (``x[idx]``), read (``AdvancedSubtensor``) or added/written into a copy
 (``AdvancedIncSubtensor``; adding accumulates repeated indices like
 ``np.add.at``).  Indices are checked and wrapped as numpy does (numba does
-not check bounds).  Masks, slices, new axes, other ranks and the other ops
-of the family run their ``perform``."""
+not check bounds).
+
+Masks, slices, new axes and other ranks are one driver line each
+(``driver_cases``): numpy's own fancy indexing (``advanced_get`` /
+``advanced_inc``, what the ops' ``perform`` calls) on the whole arrays, as
+fast as a loop and exactly numpy's semantics.  Sorting, cumulative ops,
+``bincount`` and ``nonzero`` are driver lines too: one numpy call each
+(numpy's sorts and scans are compiled already; a numba loop would not be
+faster).
+"""
+from .dispatch import driver_op
 from ..registry import register_kernel
-from ...tensor.ops.advanced import ARR, AdvancedIncSubtensor, AdvancedSubtensor
+from ...tensor.ops.advanced import (ARR, AdvancedIncSubtensor, AdvancedSubtensor, ArgSort,
+                                    BinCount, CumOp, Nonzero, Sort)
 
 __all__ = []
 
@@ -125,3 +135,67 @@ def advanced_inc_subtensor_kernel(node, ins, outs, ctx):
     else:
         body.append(f"{out}[{pos}] {op} {val}")
     return lines + ["    " + ln for ln in body]
+
+
+def _op_call(node, fn, args):
+    """The lines calling ``fn`` of ``tensor/ops/advanced.py`` with a copy of
+    ``node.op`` (its ``desc`` is plain tuples: its repr rebuilds it)."""
+    op = node.op
+    cls = type(op).__name__
+    extra = f", {op.set_instead_of_inc!r}" if isinstance(op, AdvancedIncSubtensor) else ""
+    return [f"from symnet.tensor.ops.advanced import {cls} as _{cls}, {fn} as _{fn}",
+            f"_{fn}(_{cls}({op.desc!r}{extra}), {args})"]
+
+
+def advanced_subtensor_driver(node, ins, outs):
+    x, *vals = ins
+    imp, call = _op_call(node, "advanced_get", f"{x}, ({''.join(v + ', ' for v in vals)})")
+    return [imp, f"{outs[0]} = {call}"], False
+
+
+def advanced_inc_subtensor_driver(node, ins, outs):
+    x, y, *vals = ins
+    imp, call = _op_call(node, "advanced_inc",
+                         f"{x}, {y}, ({''.join(v + ', ' for v in vals)})")
+    return [imp, f"{outs[0]} = {call}"], True
+
+
+advanced_subtensor_kernel.driver_cases = advanced_subtensor_driver
+advanced_inc_subtensor_kernel.driver_cases = advanced_inc_subtensor_driver
+
+
+@driver_op(Sort)
+def sort_driver(node, ins, outs):
+    return [f"{outs[0]} = _np.sort({ins[0]}, axis={node.op.axis})"], True
+
+
+@driver_op(ArgSort)
+def argsort_driver(node, ins, outs):
+    return [f"{outs[0]} = _np.argsort({ins[0]}, axis={node.op.axis}).astype(_np.int64, "
+            f"copy=False)"], True
+
+
+@driver_op(CumOp)
+def cumop_driver(node, ins, outs):
+    fn = "cumsum" if node.op.mode == "add" else "cumprod"
+    dt = node.outputs[0].type.dtype
+    return [f"{outs[0]} = _np.asarray(_np.{fn}({ins[0]}, axis={node.op.axis}), "
+            f"dtype=_np.{dt})"], True
+
+
+@driver_op(BinCount)
+def bincount_driver(node, ins, outs):
+    x = ins[0]
+    w = ins[1] if node.op.weighted else "None"
+    dt = node.outputs[0].type.dtype
+    return [f"if {x}.size and {x}.min() < 0:",
+            f"    raise ValueError('bincount: input has negative value %s' % {x}.min())",
+            f"{outs[0]} = _np.bincount({x}, weights={w}, minlength={node.op.minlength})"
+            f".astype(_np.{dt})"], True
+
+
+@driver_op(Nonzero)
+def nonzero_driver(node, ins, outs):
+    x = ins[0]
+    return [f"{outs[0]} = _np.asarray(_np.nonzero({x}), dtype=_np.int64)"
+            f".reshape({x}.ndim, -1)"], True

@@ -395,6 +395,12 @@ class _Writer:
             lines = self.driver_op(kernel, node, ins, outs)
         elif kernel is not None:
             lines = self.kernel_call(kernel, node, ins, outs)
+            # a kernel covering the common cases may name a driver template
+            # (whole-array numpy lines) for the cases it declines
+            other = getattr(kernel, "driver_cases", None)
+            if lines is None and other is not None:
+                lines = self.driver_op(other, node, ins, outs)
+                template = lines is not None
         if lines is None:
             self.src.kinds[node] = "perform"
             warn_fallback("numba", node.op)

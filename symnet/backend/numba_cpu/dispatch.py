@@ -20,9 +20,9 @@ from ..registry import register_kernel
 
 __all__ = ["driver_op", "load_families", "FALLBACK_FAMILIES", "FALLBACK_OPS"]
 
-# Families and ops that run their ``perform`` in the driver ("advanced" has
-# kernels for integer-vector indexing only; its other ops fall back).
-FALLBACK_FAMILIES = ("advanced", "conv", "conv3d", "pool", "random", "gradient")
+# Families whose ops run their ``perform`` in the driver (with the fallback
+# warning): "gradient" (the jacobian op) and "conv3d" have no kernels yet.
+FALLBACK_FAMILIES = ("conv3d", "gradient")
 FALLBACK_OPS = ()
 # implementation modules for ops outside tensor/ops (symnet.scan's Scan)
 OTHER_FAMILIES = ("scan",)

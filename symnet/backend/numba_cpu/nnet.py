@@ -3,7 +3,8 @@ over the last axis of a matrix, one pass per row (max, sum of exp, write),
 and the two crossentropies with integer labels (``SoftmaxCrossentropy``,
 the fused op the stabilization rewrite makes, and
 ``CrossentropyCategorical1Hot``), one pass per row with the labels checked
-(numba does not check bounds).  Other ranks/axes run their ``perform``."""
+(numba does not check bounds).  Softmax over another axis or rank loops
+over a (outer, axis, inner) view of its input."""
 from ..registry import register_kernel
 from ...tensor.ops.nnet import (CrossentropyCategorical1Hot, LogSoftmax, Softmax,
                                 SoftmaxCrossentropy)
@@ -11,41 +12,67 @@ from ...tensor.ops.nnet import (CrossentropyCategorical1Hot, LogSoftmax, Softmax
 __all__ = []
 
 
+def _layout(node, x, out, ctx):
+    """(prelude lines, loop headers, element of x, element of out, length
+    of the softmax axis, the final line binding ``out``).  A matrix over
+    its last axis loops over rows; any other rank/axis views the
+    C-contiguous input as (outer, axis, inner) and loops over outer and
+    inner."""
+    xv, dt = node.inputs[0], node.outputs[0].type.dtype
+    nd, axis = xv.type.ndim, node.op.axis % max(xv.type.ndim, 1)
+    if nd == 2 and axis == 1:
+        i = ctx.tmp("i")
+        return ([f"{out} = np.empty(({x}.shape[0], {x}.shape[1]), np.{dt})"],
+                [f"for {i} in range({x}.shape[0]):"],
+                lambda j: f"{x}[{i}, {j}]", lambda j: f"{out}[{i}, {j}]",
+                f"{x}.shape[1]", None)
+    o, q, x3, o3 = ctx.tmp("o"), ctx.tmp("q"), ctx.tmp("x"), ctx.tmp("y")
+    outer = " * ".join(f"{x}.shape[{a}]" for a in range(axis)) or "1"
+    inner = " * ".join(f"{x}.shape[{a}]" for a in range(axis + 1, nd)) or "1"
+    n = ctx.tmp("n")
+    shape = "(" + "".join(f"{x}.shape[{a}], " for a in range(nd)) + ")"
+    return ([f"{n} = {x}.shape[{axis}]",
+             f"{x3} = {x}.reshape(({outer}, {n}, {inner}))",
+             f"{o3} = np.empty(({outer}, {n}, {inner}), np.{dt})"],
+            [f"for {o} in range({x3}.shape[0]):", f"    for {q} in range({x3}.shape[2]):"],
+            lambda j: f"{x3}[{o}, {j}, {q}]", lambda j: f"{o3}[{o}, {j}, {q}]", n,
+            f"{out} = {o3}.reshape({shape})")
+
+
 def _rows(node, ins, outs, ctx, log):
     (x,), (xv,), (ov,) = ins, node.inputs, node.outputs
-    if xv.type.ndim != 2 or node.op.axis not in (-1, 1) or \
-            ov.type.dtype not in ("float32", "float64"):
-        raise NotImplementedError("softmax: only the last axis of a matrix")
+    if xv.type.ndim == 0 or ov.type.dtype not in ("float32", "float64"):
+        raise NotImplementedError("softmax: float tensors of rank 1 or more")
     dt = ov.type.dtype
-    i, j, m, s = ctx.tmp("i"), ctx.tmp("j"), ctx.tmp("m"), ctx.tmp("s")
-    out = outs[0]
-    lines = [f"{out} = np.empty(({x}.shape[0], {x}.shape[1]), np.{dt})",
-             f"for {i} in range({x}.shape[0]):",
-             f"    {m} = -np.inf",
-             f"    for {j} in range({x}.shape[1]):",
-             f"        if {x}[{i}, {j}] > {m} or {x}[{i}, {j}] != {x}[{i}, {j}]:",
-             f"            {m} = np.float64({x}[{i}, {j}])",
-             # as the py perform: a row whose max is not finite subtracts 0
-             f"    if not np.isfinite({m}):",
-             f"        {m} = 0.0",
-             f"    {s} = 0.0",
-             f"    for {j} in range({x}.shape[1]):",
-             f"        {s} += np.exp(np.float64({x}[{i}, {j}]) - {m})"]
+    lines, loops, xa, oa, length, last = _layout(node, x, outs[0], ctx)
+    j, m, s = ctx.tmp("j"), ctx.tmp("m"), ctx.tmp("s")
+    ind = "    " * len(loops)
+    body = [f"{m} = -np.inf",
+            f"for {j} in range({length}):",
+            f"    if {xa(j)} > {m} or {xa(j)} != {xa(j)}:",
+            f"        {m} = np.float64({xa(j)})",
+            # as the py perform: a row whose max is not finite subtracts 0
+            f"if not np.isfinite({m}):",
+            f"    {m} = 0.0",
+            f"{s} = 0.0"]
     if log:
-        lines += [f"    {s} = {m} + np.log({s})",
-                  f"    for {j} in range({x}.shape[1]):",
-                  f"        {out}[{i}, {j}] = np.{dt}({x}[{i}, {j}] - {s})"]
+        body += [f"for {j} in range({length}):",
+                 f"    {s} += np.exp(np.float64({xa(j)}) - {m})",
+                 f"{s} = {m} + np.log({s})",
+                 f"for {j} in range({length}):",
+                 f"    {oa(j)} = np.{dt}({xa(j)} - {s})"]
     else:
         # exp once per element: the second pass only scales what the first wrote
         e = ctx.tmp("e")
-        lines[-2:] = [f"    for {j} in range({x}.shape[1]):",
-                      f"        {e} = np.exp(np.float64({x}[{i}, {j}]) - {m})",
-                      f"        {s} += {e}",
-                      f"        {out}[{i}, {j}] = np.{dt}({e})",
-                      f"    {s} = 1.0 / {s}",
-                      f"    for {j} in range({x}.shape[1]):",
-                      f"        {out}[{i}, {j}] = np.{dt}({out}[{i}, {j}] * {s})"]
-    return lines
+        body += [f"for {j} in range({length}):",
+                 f"    {e} = np.exp(np.float64({xa(j)}) - {m})",
+                 f"    {s} += {e}",
+                 f"    {oa(j)} = np.{dt}({e})",
+                 f"{s} = 1.0 / {s}",
+                 f"for {j} in range({length}):",
+                 f"    {oa(j)} = np.{dt}({oa(j)} * {s})"]
+    lines += loops + [ind + ln for ln in body]
+    return lines + ([last] if last else [])
 
 
 @register_kernel("numba", Softmax)

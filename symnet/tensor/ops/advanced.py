@@ -22,7 +22,7 @@ from ..type import TensorType
 from .elemwise import cast, dimshuffle
 
 __all__ = ["AdvancedSubtensor", "AdvancedIncSubtensor", "Nonzero", "Sort", "ArgSort",
-           "CumOp", "BinCount",
+           "CumOp", "BinCount", "advanced_get", "advanced_inc",
            "advanced_subtensor", "advanced_inc_subtensor", "take", "nonzero",
            "sort", "argsort", "cumsum", "cumprod", "bincount"]
 
@@ -279,6 +279,47 @@ def _fmt_desc(desc):
 
 # -- the ops -----------------------------------------------------------------------------
 
+def advanced_get(op, x, vals):
+    """``x[idx]`` for ``AdvancedSubtensor`` ``op`` (its ``perform`` and the
+    numba backend's driver line for the layouts its kernel does not take)."""
+    try:
+        out = x[_rebuild(op.desc, vals)]
+    except IndexError as exc:
+        raise IndexError(f"{op} on an array of shape {x.shape}: {exc}") from None
+    return np.asarray(out)
+
+
+def advanced_inc(op, x, y, vals):
+    """The result of ``AdvancedIncSubtensor`` ``op`` (shared as ``advanced_get``)."""
+    out = x.copy()
+    if op.set_instead_of_inc:
+        out[_rebuild(op.desc, vals)] = y
+    else:
+        # New axes become size-1 axes of a view of ``out`` indexed by a full
+        # slice, since np.add.at does not take None; the adjacency of the
+        # advanced entries (hence the region's axis order) is unchanged.
+        view_shape, ax, it = [], 0, iter(vals)
+        for e in op.desc:
+            if e[0] == NEW:
+                view_shape.append(1)
+                continue
+            n = 1
+            if e[0] == BOOL:
+                m = next(it)
+                n = m.ndim
+            elif e[0] == ARR:
+                next(it)
+            else:
+                for p in e[1:]:
+                    if p == IN:
+                        next(it)
+            view_shape.extend(x.shape[ax:ax + n])
+            ax += n
+        view_shape.extend(x.shape[ax:])
+        np.add.at(out.reshape(view_shape), _rebuild(op.desc, vals, for_add_at=True), y)
+    return out
+
+
 class AdvancedSubtensor(Op):
     """``x[idx]`` with integer arrays and/or boolean masks (a copy)."""
 
@@ -299,11 +340,7 @@ class AdvancedSubtensor(Op):
 
     def perform(self, node, inputs, output_storage):
         x, *vals = inputs
-        try:
-            out = x[_rebuild(self.desc, vals)]
-        except IndexError as exc:
-            raise IndexError(f"{self} on an array of shape {x.shape}: {exc}") from None
-        output_storage[0][0] = np.asarray(out)
+        output_storage[0][0] = advanced_get(self, x, vals)
 
     def infer_shape(self, node, input_shapes):
         from ... import tensor as T
@@ -389,33 +426,7 @@ class AdvancedIncSubtensor(Op):
 
     def perform(self, node, inputs, output_storage):
         x, y, *vals = inputs
-        out = x.copy()
-        if self.set_instead_of_inc:
-            out[_rebuild(self.desc, vals)] = y
-        else:
-            # New axes become size-1 axes of a view of ``out`` indexed by a full
-            # slice, since np.add.at does not take None; the adjacency of the
-            # advanced entries (hence the region's axis order) is unchanged.
-            view_shape, ax, it = [], 0, iter(vals)
-            for e in self.desc:
-                if e[0] == NEW:
-                    view_shape.append(1)
-                    continue
-                n = 1
-                if e[0] == BOOL:
-                    m = next(it)
-                    n = m.ndim
-                elif e[0] == ARR:
-                    next(it)
-                else:
-                    for p in e[1:]:
-                        if p == IN:
-                            next(it)
-                view_shape.extend(x.shape[ax:ax + n])
-                ax += n
-            view_shape.extend(x.shape[ax:])
-            np.add.at(out.reshape(view_shape), _rebuild(self.desc, vals, for_add_at=True), y)
-        output_storage[0][0] = out
+        output_storage[0][0] = advanced_inc(self, x, y, vals)
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0]]

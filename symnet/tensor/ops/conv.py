@@ -3,7 +3,10 @@ is the gradient with respect to the input).
 
 Layouts follow Theano: input (batch, channels, rows, cols), filters
 (out_channels, in_channels, rows, cols).  ``filter_flip=True`` (the default)
-is a true convolution; False is cross-correlation.  The numpy reference
+is a true convolution; False is cross-correlation.  With ``num_groups=g``
+the input channels and the filters split into g groups (filters of shape
+(out_channels, in_channels / g, rows, cols)); output group k convolves
+input group k only.  The numpy reference
 computes through im2col windows (``sliding_window_view``) and one tensordot,
 so it is BLAS-bound like the backends' kernels.
 """
@@ -17,7 +20,8 @@ from ..type import TensorType, upcast
 from .shape import static_values
 
 __all__ = ["Conv2d", "Conv2dGradInputs", "Conv2dGradWeights", "conv2d",
-           "conv2d_transpose", "conv2d_grad_wrt_inputs", "conv_output_length"]
+           "conv2d_transpose", "conv2d_grad_wrt_inputs", "conv_output_length",
+           "group_slices"]
 
 
 def _pair(v, name):
@@ -50,6 +54,13 @@ def conv_output_length(length, ksize, pad, stride, dilation=1):
     return (length + 2 * pad - dilation * (ksize - 1) - 1) // stride + 1
 
 
+def group_slices(n_in, n_out, groups):
+    """(input channel slice, filter slice) of each group of a grouped
+    convolution with ``n_in`` input channels and ``n_out`` filters."""
+    ci, co = n_in // groups, n_out // groups
+    return [(slice(k * ci, (k + 1) * ci), slice(k * co, (k + 1) * co)) for k in range(groups)]
+
+
 def _windows(xp, kh, kw, stride, dil, out_hw):
     """im2col view (B, C, Ho, Wo, kh, kw) of the padded input ``xp``."""
     eh, ew = dil[0] * (kh - 1) + 1, dil[1] * (kw - 1) + 1
@@ -59,10 +70,10 @@ def _windows(xp, kh, kw, stride, dil, out_hw):
 
 
 class _ConvBase(Op):
-    __props__ = ("border_mode", "subsample", "filter_flip", "filter_dilation")
+    __props__ = ("border_mode", "subsample", "filter_flip", "filter_dilation", "num_groups")
 
     def __init__(self, border_mode="valid", subsample=(1, 1), filter_flip=True,
-                 filter_dilation=(1, 1)):
+                 filter_dilation=(1, 1), num_groups=1):
         if not isinstance(border_mode, str):
             border_mode = _pair(border_mode, "border_mode")
         _padding(border_mode, (1, 1), (1, 1))  # validates
@@ -70,6 +81,18 @@ class _ConvBase(Op):
         self.subsample = _pair(subsample, "subsample")
         self.filter_flip = bool(filter_flip)
         self.filter_dilation = _pair(filter_dilation, "filter_dilation")
+        if int(num_groups) != num_groups or num_groups < 1:
+            raise ValueError(f"num_groups must be a positive integer, got {num_groups!r}")
+        # grouped convolution: input channels and filters split into
+        # num_groups groups; group g of the output sees only group g of the input
+        self.num_groups = int(num_groups)
+
+    def _args(self):
+        return (self.border_mode, self.subsample, self.filter_flip, self.filter_dilation,
+                self.num_groups)
+
+    def _groups(self, n_in, n_out):
+        return group_slices(n_in, n_out, self.num_groups)
 
     def _flip(self, w):
         return w[:, :, ::-1, ::-1] if self.filter_flip else w
@@ -93,10 +116,14 @@ class Conv2d(_ConvBase):
         if x.ndim != 4 or w.ndim != 4:
             raise TypeError(f"conv2d needs 4-D input and filters, got {x.ndim}-D {x} and "
                             f"{w.ndim}-D {w}")
-        ci, cw = x.type.shape[1], w.type.shape[1]
-        if ci is not None and cw is not None and ci != cw:
+        ci, cw, g = x.type.shape[1], w.type.shape[1], self.num_groups
+        if ci is not None and cw is not None and ci != cw * g:
             raise ValueError(f"conv2d: input {x} has {ci} channels (shape {x.type.shape}) "
-                             f"but filters {w} expect {cw} (shape {w.type.shape})")
+                             f"but filters {w} expect {cw} (shape {w.type.shape})"
+                             + (f" per group, {cw * g} in all" if g > 1 else ""))
+        if w.type.shape[0] is not None and w.type.shape[0] % g:
+            raise ValueError(f"conv2d: {w.type.shape[0]} filters (shape {w.type.shape}) do "
+                             f"not split into num_groups={g} groups")
         ho, wo = self._out_shape(x.type.shape[2:], w.type.shape[2:])
         for o, n in ((ho, "rows"), (wo, "cols")):
             if o is not None and o <= 0:
@@ -111,9 +138,17 @@ class Conv2d(_ConvBase):
         output_storage[0][0] = self.forward(x, w).astype(node.outputs[0].dtype, copy=False)
 
     def forward(self, x, w):
-        if x.shape[1] != w.shape[1]:
+        g = self.num_groups
+        if x.shape[1] != w.shape[1] * g or w.shape[0] % g:
             raise ValueError(f"conv2d: input has {x.shape[1]} channels, filters expect "
-                             f"{w.shape[1]} (shapes {x.shape} and {w.shape})")
+                             f"{w.shape[1]} (shapes {x.shape} and {w.shape})"
+                             + (f" per group of num_groups={g}" if g > 1 else ""))
+        if g > 1:
+            return np.concatenate([self._forward1(x[:, xs], w[ws]) for xs, ws in
+                                   self._groups(x.shape[1], w.shape[0])], axis=1)
+        return self._forward1(x, w)
+
+    def _forward1(self, x, w):
         kh, kw = w.shape[2:]
         ph, pw = self._pad((kh, kw))
         xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
@@ -144,7 +179,7 @@ class Conv2d(_ConvBase):
     def L_op(self, inputs, outputs, output_grads):
         x, w = inputs
         (gz,) = output_grads
-        args = (self.border_mode, self.subsample, self.filter_flip, self.filter_dilation)
+        args = self._args()
         gx = Conv2dGradInputs(*args)(w, gz, x.shape)
         gw = Conv2dGradWeights(*args)(x, gz, w.shape)
         return [gx, gw]
@@ -158,7 +193,8 @@ class Conv2dGradInputs(_ConvBase):
         w, gz = as_tensor_variable(w), as_tensor_variable(gz)
         shape = _as_shape_var(shape)
         vals = static_values(shape) + [None] * 4
-        st = (gz.type.shape[0], w.type.shape[1], vals[2], vals[3])
+        c = w.type.shape[1] * self.num_groups if w.type.shape[1] is not None else None
+        st = (gz.type.shape[0], c, vals[2], vals[3])
         out = TensorType(upcast(w.dtype, gz.dtype), shape=st)()
         return Apply(self, [w, gz, shape], [out])
 
@@ -168,6 +204,14 @@ class Conv2dGradInputs(_ConvBase):
             node.outputs[0].dtype, copy=False)
 
     def backward(self, w, gz, in_shape):
+        g = self.num_groups
+        if g > 1:
+            b, c, h, wd = in_shape
+            return np.concatenate([self._backward1(w[ws], gz[:, ws], (b, c // g, h, wd))
+                                   for _, ws in self._groups(c, w.shape[0])], axis=1)
+        return self._backward1(w, gz, in_shape)
+
+    def _backward1(self, w, gz, in_shape):
         kh, kw = w.shape[2:]
         ph, pw = self._pad((kh, kw))
         (sh, sw), (dh, dw) = self.subsample, self.filter_dilation
@@ -191,7 +235,7 @@ class Conv2dGradInputs(_ConvBase):
     def L_op(self, inputs, outputs, output_grads):
         w, gz, shape = inputs
         (g,) = output_grads
-        args = (self.border_mode, self.subsample, self.filter_flip, self.filter_dilation)
+        args = self._args()
         return [Conv2dGradWeights(*args)(g, gz, w.shape), Conv2d(*args)(g, w), None]
 
 
@@ -202,19 +246,24 @@ class Conv2dGradWeights(_ConvBase):
         x, gz = as_tensor_variable(x), as_tensor_variable(gz)
         shape = _as_shape_var(shape)
         vals = static_values(shape) + [None] * 4
-        st = (gz.type.shape[1], x.type.shape[1], vals[2], vals[3])
+        c = x.type.shape[1] // self.num_groups if x.type.shape[1] is not None else None
+        st = (gz.type.shape[1], c, vals[2], vals[3])
         out = TensorType(upcast(x.dtype, gz.dtype), shape=st)()
         return Apply(self, [x, gz, shape], [out])
 
     def perform(self, node, inputs, output_storage):
         x, gz, shape = inputs
         kh, kw = int(shape[2]), int(shape[3])
+        gw = np.concatenate([self._weights1(x[:, xs], gz[:, ws], kh, kw) for xs, ws in
+                             self._groups(x.shape[1], gz.shape[1])], axis=0)
+        output_storage[0][0] = gw.astype(node.outputs[0].dtype, copy=False)
+
+    def _weights1(self, x, gz, kh, kw):
         ph, pw = self._pad((kh, kw))
         xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
         win = _windows(xp, kh, kw, self.subsample, self.filter_dilation, gz.shape[2:])
         gw = np.tensordot(gz, win, axes=([0, 2, 3], [0, 2, 3]))  # K,C,kh,kw
-        output_storage[0][0] = np.ascontiguousarray(self._flip(gw)).astype(
-            node.outputs[0].dtype, copy=False)
+        return np.ascontiguousarray(self._flip(gw))
 
     def infer_shape(self, node, input_shapes):
         shape = node.inputs[2]
@@ -223,7 +272,7 @@ class Conv2dGradWeights(_ConvBase):
     def L_op(self, inputs, outputs, output_grads):
         x, gz, shape = inputs
         (g,) = output_grads
-        args = (self.border_mode, self.subsample, self.filter_flip, self.filter_dilation)
+        args = self._args()
         return [Conv2dGradInputs(*args)(g, gz, x.shape), Conv2d(*args)(x, g), None]
 
 
@@ -241,10 +290,10 @@ def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="val
     ...         w: np.ones((1, 1, 3, 3), 'float32')})[0, 0, 0]
     array([4., 6., 6., 4.], dtype=float32)
     """
-    if num_groups != 1 or unshared:
-        raise NotImplementedError("conv2d: grouped and unshared convolutions are not "
-                                  "supported")
-    return Conv2d(border_mode, subsample, filter_flip, filter_dilation)(input, filters)
+    if unshared:
+        raise NotImplementedError("conv2d: unshared convolutions are not supported")
+    return Conv2d(border_mode, subsample, filter_flip, filter_dilation, num_groups)(
+        input, filters)
 
 
 def conv2d_grad_wrt_inputs(output_grad, filters, input_shape, filter_shape=None,

@@ -24,7 +24,7 @@ from ..type import TensorType, normalize_dtype
 from .elemwise import cast
 
 __all__ = ["RandomDraw", "DISTRIBUTIONS", "random_draw", "STATE_TYPE",
-           "generator_for"]
+           "generator_for", "draw"]
 
 #: the type of every stream state: int64 ``[seed, counter]``
 STATE_TYPE = TensorType("int64", shape=(2,))
@@ -36,6 +36,25 @@ def _uniform(gen, size, low, high):
 
 def _normal(gen, size, avg, std):
     return gen.normal(avg, std, size)
+
+
+def _truncated_normal(gen, size, avg, std):
+    # MRG's normal(truncate=True): draws beyond two standard deviations are
+    # redrawn (from the same generator, so the result is still a function
+    # of the state)
+    z = np.asarray(gen.standard_normal(size))
+    far = np.abs(z) > 2
+    while far.any():
+        z[far] = gen.standard_normal(int(far.sum()))
+        far = np.abs(z) > 2
+    return avg + std * z
+
+
+def _permutation(gen, size, n):
+    # the size ends with n: every row along the last axis permutes range(n)
+    if not size or size[-1] != int(n):
+        raise ValueError(f"permutation: the last size {size[-1:]} must be n={int(n)}")
+    return gen.permuted(np.broadcast_to(np.arange(int(n), dtype="int64"), size), axis=-1)
 
 
 def _binomial(gen, size, n, p):
@@ -66,6 +85,8 @@ def _choice(gen, size, a, p, replace):
 DISTRIBUTIONS = {
     "uniform": (("low", "high"), _uniform),
     "normal": (("avg", "std"), _normal),
+    "truncated_normal": (("avg", "std"), _truncated_normal),
+    "permutation": (("n",), _permutation),
     "binomial": (("n", "p"), _binomial),
     "random_integers": (("low", "high"), _integers),
     "multinomial": (("n", "pvals"), _multinomial),
@@ -89,6 +110,35 @@ def generator_for(state):
     if seed < 0 or counter < 0:
         raise ValueError(f"random stream state must be non-negative, got {list(state)}")
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, counter])))
+
+
+def draw(dist, dtype, state, size, params):
+    """``(new_state, sample)`` of one draw: the whole computation of
+    ``RandomDraw`` (its ``perform`` and the numba backend's driver line both
+    call it, so every backend draws the same numbers from the same state).
+
+    Parameters
+    ----------
+    dist : str
+        A key of ``DISTRIBUTIONS``.
+    dtype : str
+        The sample's dtype.
+    state : array of int64, shape (2,)
+    size : tuple of int
+    params : sequence of arrays
+    """
+    sampler = DISTRIBUTIONS[dist][1]
+    try:
+        out = sampler(generator_for(state), size, *params)
+    except ValueError as exc:
+        raise ValueError(f"RandomDraw{{dist={dist!r}, dtype={dtype!r}, ndim={len(size)}}}: cannot draw size {size} with parameters "
+                         f"{[np.shape(p) for p in params]}: {exc}") from None
+    out = np.asarray(out)
+    if out.shape != size:
+        out = np.broadcast_to(out, size)
+    new_state = np.array(state, dtype="int64", copy=True)
+    new_state[1] += 1
+    return new_state, np.array(out, dtype=dtype)
 
 
 class RandomDraw(Op):
@@ -138,22 +188,11 @@ class RandomDraw(Op):
         return Apply(self, [state] + sizes + params, [state.type(), sample])
 
     def perform(self, node, inputs, output_storage):
-        state = inputs[0]
         size = tuple(int(s) for s in inputs[1:1 + self.ndim])
-        params = inputs[1 + self.ndim:]
-        sampler = DISTRIBUTIONS[self.dist][1]
-        try:
-            out = sampler(generator_for(state), size, *params)
-        except ValueError as exc:
-            raise ValueError(f"{self}: cannot draw size {size} with parameters "
-                             f"{[np.shape(p) for p in params]}: {exc}") from None
-        out = np.asarray(out)
-        if out.shape != size:
-            out = np.broadcast_to(out, size)
-        new_state = np.array(state, dtype="int64", copy=True)
-        new_state[1] += 1
+        new_state, sample = draw(self.dist, self.dtype, inputs[0], size,
+                                 inputs[1 + self.ndim:])
         output_storage[0][0] = new_state
-        output_storage[1][0] = np.array(out, dtype=self.dtype)
+        output_storage[1][0] = sample
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0], tuple(node.inputs[1:1 + self.ndim])]

@@ -6,6 +6,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 import symnet
 import symnet.tensor as T
@@ -62,6 +63,7 @@ def test_export_round_trip_without_symnet(tmp_path):
     np.testing.assert_allclose(got["W3"], W.get_value(), rtol=1e-5)
 
 
+@pytest.mark.perform_fallback
 def test_export_refuses_python_fallback_ops(tmp_path):
     import pytest
     from .test_linker import Double
@@ -72,4 +74,17 @@ def test_export_refuses_python_fallback_ops(tmp_path):
         warnings.simplefilter("ignore", RuntimeWarning)   # the fallback warning
         f = symnet.function([x], Double()(x) + 1, mode=Mode("numba", optimizer=None))
     with pytest.raises(NotImplementedError, match="Double"):
+        symnet.export(f, str(tmp_path / "m.py"))
+
+
+def test_export_refuses_ops_calling_symnet_helpers(tmp_path):
+    """A random draw's driver line imports symnet: the module would not be
+    standalone, so export says which op is in the way."""
+    import pytest
+    from symnet.tensor.shared_randomstreams import RandomStreams
+    use_tmp_cache()
+    x = T.dvector("x")
+    f = symnet.function([x], x * RandomStreams(1).uniform((3,), dtype="float64"),
+                        mode=Mode("numba"))
+    with pytest.raises(NotImplementedError, match="RandomDraw"):
         symnet.export(f, str(tmp_path / "m.py"))

@@ -152,6 +152,7 @@ class Double(Op):
         output_storage[0][0] = inputs[0] * 2
 
 
+@pytest.mark.perform_fallback
 def test_fallback_warns_once_and_strict_raises():
     use_tmp_cache()
     x = T.dvector("x")

@@ -50,6 +50,7 @@ def _destroyed_producers(f):
             for ins in n.op.destroy_map.values() for i in ins]
 
 
+@pytest.mark.perform_fallback   # _EveryOther* have no numba kernel
 def test_declared_view_is_never_destroyed():
     f = _compile(_EveryOtherView())
     assert _EveryOtherView not in _destroyed_producers(f)
@@ -58,6 +59,7 @@ def test_declared_view_is_never_destroyed():
     np.testing.assert_allclose(got_v, np.tanh(np.exp(X)[:, ::2]))
 
 
+@pytest.mark.perform_fallback   # _EveryOther* have no numba kernel
 def test_fresh_output_of_any_op_class_may_be_destroyed():
     f = _compile(_EveryOtherCopy())
     assert _EveryOtherCopy in _destroyed_producers(f)

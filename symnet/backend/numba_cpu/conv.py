@@ -1,0 +1,201 @@
+"""Convolution in the numba backend: ``Conv2d`` and its two gradients as
+im2col plus BLAS GEMMs over chunks of the batch.
+
+Each op is one driver line calling a function of this module.  A compiled
+numba loop (``lib/conv_loops.py``) fills the column matrix of a chunk of images
+(``(chunk, C*kh*kw, Ho*Wo)``; the zero border is written, never a padded
+copy of the input), then
+
+- forward: ``W (K, C*kh*kw) @ cols[b]``, one BLAS GEMM per image, written
+  directly in the output's (K, Ho, Wo) layout;
+- gradient wrt the filters: one GEMM per chunk (``tensordot`` of the
+  chunk's output gradient with its columns), summed over chunks;
+- gradient wrt the input: ``W.T @ gz[b]`` per image gives the columns, which
+  the adjoint loop (``col2im``) adds back into the input's shape.
+
+The chunk is as many images as fit ``COLUMN_BUDGET`` bytes of columns (at
+least one), so a large batch never allocates its whole column matrix: the
+memory beyond the inputs and the result is bounded.  GEMMs are numpy's BLAS
+calls (numba's ``np.dot`` would call the same BLAS and needs SciPy).
+"""
+import numpy as np
+
+from .dispatch import driver_op
+from ...tensor.ops.conv import (Conv2d, Conv2dGradInputs, Conv2dGradWeights, _padding,
+                                conv_output_length, group_slices)
+
+__all__ = ["COLUMN_BUDGET", "column_chunk", "conv2d_forward", "conv2d_grad_weights",
+           "conv2d_grad_inputs"]
+
+#: bytes of im2col columns one chunk of the batch may use
+COLUMN_BUDGET = 32 * 2 ** 20
+
+
+def column_chunk(batch, rows, cols, itemsize, budget=None):
+    """How many images one chunk holds: the most whose column matrix
+    (``rows * cols`` items each) fits ``budget`` bytes, at least 1."""
+    budget = COLUMN_BUDGET if budget is None else budget
+    per_image = max(1, rows * cols * itemsize)
+    return int(max(1, min(batch, budget // per_image)))
+
+
+def _alloc(shape, dtype):
+    """The column buffer of one chunk (a function so tests can watch sizes)."""
+    return np.empty(shape, dtype)
+
+
+class _Geometry:
+    """Sizes of one convolution: pads, output size, strides, dilation."""
+
+    def __init__(self, in_hw, k_hw, border_mode, stride, dil):
+        self.k = tuple(int(k) for k in k_hw)
+        self.pad = _padding(border_mode, self.k, dil)
+        self.stride, self.dil = stride, dil
+        self.in_hw = tuple(int(n) for n in in_hw)
+        self.out = tuple(conv_output_length(n, k, p, s, d) for n, k, p, s, d in
+                         zip(self.in_hw, self.k, self.pad, stride, dil))
+
+
+def _flat_filters(w, flip, dtype):
+    """Filters as a (K, C*kh*kw) matrix, flipped for a true convolution."""
+    if flip:
+        w = w[:, :, ::-1, ::-1]
+    return np.ascontiguousarray(w, dtype=dtype).reshape(w.shape[0], -1)
+
+
+def _chunks(geo, b, c, dtype, budget):
+    """``(b0, m, cols)`` for each chunk of the batch: ``cols`` is the
+    chunk's column matrix (C*kh*kw, m*Ho*Wo), C-contiguous.  One buffer,
+    sized by ``column_chunk``, serves every chunk."""
+    rows, npos = c * geo.k[0] * geo.k[1], geo.out[0] * geo.out[1]
+    n = column_chunk(b, rows, npos, np.dtype(dtype).itemsize, budget)
+    buf = _alloc((rows * n * npos,), dtype)
+    for b0 in range(0, b, n):
+        m = min(n, b - b0)
+        yield b0, m, buf[:rows * m * npos].reshape(rows, m * npos)
+
+
+def _loops():
+    """The compiled im2col/col2im loops (``lib/conv_loops.py``), imported on
+    first use: building a graph never imports numba (``cache.py``)."""
+    from .lib import conv_loops
+    return conv_loops
+
+
+def _loop_args(geo):
+    (kh, kw), (sh, sw), (dh, dw), (ph, pw) = geo.k, geo.stride, geo.dil, geo.pad
+    return kh, kw, sh, sw, dh, dw, ph, pw, geo.out[0], geo.out[1]
+
+
+def _by_image(z, m, k, npos, dtype):
+    """The chunk's (m, K, Ho, Wo) gradient as a (K, m*Ho*Wo) matrix."""
+    return np.ascontiguousarray(z.reshape(m, k, npos).transpose(1, 0, 2),
+                                dtype=dtype).reshape(k, m * npos)
+
+
+def _check_out(geo, what):
+    if min(geo.out) <= 0:
+        raise ValueError(f"{what}: filters of size {geo.k} do not fit the input "
+                         f"{geo.in_hw} (padding {geo.pad}, dilation {geo.dil})")
+
+
+def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget=None):
+    """``Conv2d``: ``x`` (B, C, H, W) with filters ``w`` (K, C / groups, kh, kw)."""
+    if groups > 1:
+        if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1] * groups \
+                or w.shape[0] % groups:
+            raise ValueError(f"conv2d: input of shape {x.shape} and filters {w.shape} do "
+                             f"not split into num_groups={groups} groups")
+        out = np.empty((x.shape[0], w.shape[0]) + _Geometry(
+            x.shape[2:], w.shape[2:], border_mode, stride, dil).out, dtype)
+        for xs, ws in group_slices(x.shape[1], w.shape[0], groups):
+            out[:, ws] = conv2d_forward(x[:, xs], w[ws], border_mode, stride, dil, flip,
+                                        dtype, 1, budget)
+        return out
+    if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1]:
+        raise ValueError(f"conv2d: input has shape {x.shape}, filters {w.shape}: channels "
+                         f"differ or not 4-D")
+    geo = _Geometry(x.shape[2:], w.shape[2:], border_mode, stride, dil)
+    _check_out(geo, "conv2d")
+    b, c = x.shape[:2]
+    k, npos = w.shape[0], geo.out[0] * geo.out[1]
+    wf = _flat_filters(w, flip, dtype)
+    out = np.empty((b, k) + geo.out, dtype)
+    for b0, m, cols in _chunks(geo, b, c, dtype, budget):
+        _loops().im2col(x[b0:b0 + m].astype(dtype, copy=False), cols, *_loop_args(geo))
+        res = np.dot(wf, cols)                                  # (K, m*Ho*Wo): one GEMM
+        out[b0:b0 + m] = res.reshape((k, m) + geo.out).transpose(1, 0, 2, 3)
+    return out
+
+
+def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, groups=1,
+                        budget=None):
+    """``Conv2dGradWeights``: the filters' gradient, of ``shape``."""
+    if groups > 1:
+        gw = np.empty(tuple(int(s) for s in shape), dtype)
+        for xs, ws in group_slices(x.shape[1], gz.shape[1], groups):
+            gw[ws] = conv2d_grad_weights(x[:, xs], gz[:, ws], shape, border_mode, stride,
+                                         dil, flip, dtype, 1, budget)
+        return gw
+    kh, kw = int(shape[2]), int(shape[3])
+    geo = _Geometry(x.shape[2:], (kh, kw), border_mode, stride, dil)
+    b, c = x.shape[:2]
+    k = gz.shape[1]
+    if gz.shape[0] != b or tuple(gz.shape[2:]) != geo.out:
+        raise ValueError(f"conv2d gradient: output gradient of shape {gz.shape} does not "
+                         f"match input {x.shape} and filters {tuple(shape)}")
+    npos = geo.out[0] * geo.out[1]
+    gwt = np.zeros((c * kh * kw, k), dtype)
+    for b0, m, cols in _chunks(geo, b, c, dtype, budget):
+        _loops().im2col(x[b0:b0 + m].astype(dtype, copy=False), cols, *_loop_args(geo))
+        # one GEMM, as cols @ gz.T: OpenBLAS is many times slower on the
+        # transposed product gz @ cols.T (a long inner dimension)
+        gwt += np.dot(cols, _by_image(gz[b0:b0 + m], m, k, npos, dtype).T)
+    gw = gwt.T.reshape(k, c, kh, kw)
+    if flip:
+        gw = gw[:, :, ::-1, ::-1]
+    return np.ascontiguousarray(gw)
+
+
+def conv2d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, groups=1,
+                       budget=None):
+    """``Conv2dGradInputs``: the input's gradient (transposed convolution),
+    of ``shape``."""
+    if groups > 1:
+        b, c, h, wd = (int(s) for s in shape)
+        out = np.empty((b, c, h, wd), dtype)
+        for xs, ws in group_slices(c, w.shape[0], groups):
+            out[:, xs] = conv2d_grad_inputs(w[ws], gz[:, ws], (b, c // groups, h, wd),
+                                            border_mode, stride, dil, flip, dtype, 1, budget)
+        return out
+    b, c, h, wd = (int(s) for s in shape)
+    geo = _Geometry((h, wd), w.shape[2:], border_mode, stride, dil)
+    k = w.shape[0]
+    if gz.shape[0] != b or gz.shape[1] != k or tuple(gz.shape[2:]) != geo.out \
+            or w.shape[1] != c:
+        raise ValueError(f"conv2d input gradient: output gradient of shape {gz.shape} and "
+                         f"filters {w.shape} do not give an input of shape {(b, c, h, wd)}")
+    wt = _flat_filters(w, flip, dtype).T                        # (C*kh*kw, K)
+    npos = geo.out[0] * geo.out[1]
+    out = np.empty((b, c, h, wd), dtype)
+    for b0, m, cols in _chunks(geo, b, c, dtype, budget):
+        np.dot(wt, _by_image(gz[b0:b0 + m], m, k, npos, dtype), out=cols)   # one GEMM
+        _loops().col2im(cols, out[b0:b0 + m], *_loop_args(geo))
+    return out
+
+
+def _driver(fn):
+    """A driver template: one line calling ``fn`` of this module with the
+    node's inputs and the op's parameters."""
+    def template(node, ins, outs):
+        op, dtype = node.op, node.outputs[0].type.dtype
+        params = (f"{op.border_mode!r}, {op.subsample!r}, {op.filter_dilation!r}, "
+                  f"{op.filter_flip!r}, {dtype!r}, {op.num_groups!r}")
+        return [f"from symnet.backend.numba_cpu.conv import {fn} as _{fn}",
+                f"{outs[0]} = _{fn}({', '.join(ins)}, {params})"], True
+    return template
+
+
+driver_op(Conv2d)(_driver("conv2d_forward"))
+driver_op(Conv2dGradWeights)(_driver("conv2d_grad_weights"))
+driver_op(Conv2dGradInputs)(_driver("conv2d_grad_inputs"))

@@ -1,0 +1,162 @@
+"""The numba backend's convolution (im2col + GEMM over chunks of the
+batch): forward and both gradients agree with the py reference over
+hypothesis-drawn shapes, border modes, strides, dilations and flips;
+gradients check against finite differences on both backends; the column
+buffer of a large batch is bounded by ``COLUMN_BUDGET``."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
+
+import symnet
+import symnet.tensor as T
+from symnet.backend.numba_cpu import conv as nconv
+from symnet.compile.mode import Mode
+from symnet.configdefaults import config
+from symnet.gradient import verify_grad
+from symnet.tensor.ops.conv import (Conv2d, Conv2dGradInputs, _padding, _windows, conv2d,
+                                    conv_output_length)
+
+from tests.oracles import check_op, examples
+from .helpers import use_tmp_cache
+
+
+@st.composite
+def convs(draw):
+    k = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dil = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    border = draw(st.one_of(st.sampled_from(["valid", "full", "half"]),
+                            st.tuples(st.integers(0, 2), st.integers(0, 2))))
+    groups = draw(st.integers(1, 3))
+    kw = dict(border_mode=border, subsample=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+              filter_flip=draw(st.booleans()), filter_dilation=dil, num_groups=groups)
+    x_shape = (draw(st.integers(1, 3)), groups * draw(st.integers(1, 2)),
+               draw(st.integers(1, 7)), draw(st.integers(1, 7)))
+    w_shape = (groups * draw(st.integers(1, 2)), x_shape[1] // groups) + k
+    return x_shape, w_shape, kw, draw(st.sampled_from(["float32", "float64"]))
+
+
+def _fits(x_shape, w_shape, kw):
+    pad = _padding(kw["border_mode"], w_shape[2:], kw["filter_dilation"])
+    return all(conv_output_length(n, k, p, s, d) > 0 for n, k, p, s, d in
+               zip(x_shape[2:], w_shape[2:], pad, kw["subsample"], kw["filter_dilation"]))
+
+
+@settings(max_examples=examples(15), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(case=convs(), seed=st.integers(0, 2 ** 16))
+def test_conv_and_its_gradients_agree_with_py(case, seed):
+    x_shape, w_shape, kw, dtype = case
+    assume(_fits(x_shape, w_shape, kw))
+    use_tmp_cache()
+    rng = np.random.default_rng(seed)
+    xv = rng.normal(size=x_shape).astype(dtype)
+    wv = rng.normal(size=w_shape).astype(dtype)
+
+    def fn(x, w):
+        y = conv2d(x, w, **kw)
+        gx, gw = symnet.grad(T.sum(y * y), [x, w])
+        return [y, gx, gw]
+    # static filter shapes: conv2d's infer_shape needs them for string border modes
+    check_op(fn, [xv, wv], static_shapes=True)
+
+
+@pytest.mark.parametrize("kw", [dict(border_mode="valid"),
+                                dict(border_mode="half", subsample=(2, 1), filter_flip=False),
+                                dict(border_mode=(1, 0), filter_dilation=(2, 1)),
+                                dict(border_mode="full", num_groups=2)])
+def test_conv_gradients_by_finite_differences_on_both_backends(kw):
+    use_tmp_cache()
+    rng = np.random.default_rng(2)
+    g = kw.get("num_groups", 1)
+    xv, wv = rng.normal(size=(2, 2, 5, 6)), rng.normal(size=(2 * g, 2 // g, 2, 3))
+    for backend in ("numba", "py"):
+        verify_grad(lambda x, w: conv2d(x, w, **kw), [xv, wv],
+                    rng=np.random.RandomState(1), mode=Mode(backend))
+
+
+def test_chunk_size_bounds_the_column_buffer():
+    """W7's first layer on a batch of 4,096: the whole column matrix is
+    236 MB; one chunk stays within the budget."""
+    b, rows, npos, item = 4096, 1 * 5 * 5, 24 * 24, 4
+    n = nconv.column_chunk(b, rows, npos, item)
+    assert 1 <= n < b and n * rows * npos * item <= nconv.COLUMN_BUDGET
+    assert nconv.column_chunk(b, rows, npos, item, budget=1) == 1     # at least one image
+    assert nconv.column_chunk(3, rows, npos, item) == 3               # small batches: one chunk
+
+
+@pytest.mark.parametrize("which", ["forward", "grad_weights", "grad_inputs"])
+def test_large_batch_never_allocates_the_whole_column_matrix(which, monkeypatch):
+    rng = np.random.default_rng(0)
+    b = 4096
+    x = rng.normal(size=(b, 2, 5, 5)).astype("float32")
+    w = rng.normal(size=(3, 2, 3, 3)).astype("float32")
+    op = Conv2d("half", (1, 1), True, (1, 1))
+    whole = b * 2 * 9 * 25 * 4               # bytes of the full column matrix
+    budget = whole // 16
+    monkeypatch.setattr(nconv, "COLUMN_BUDGET", budget)
+    sizes = []
+    real_alloc = nconv._alloc
+
+    def watch(shape, dtype):
+        sizes.append(int(np.prod(shape)) * np.dtype(dtype).itemsize)
+        return real_alloc(shape, dtype)
+    monkeypatch.setattr(nconv, "_alloc", watch)
+    args = ("half", (1, 1), (1, 1), True, "float32")
+    gz = rng.normal(size=(b, 3, 5, 5)).astype("float32")
+    if which == "forward":
+        got, want = nconv.conv2d_forward(x, w, *args), op.forward(x, w)
+    elif which == "grad_weights":
+        got = nconv.conv2d_grad_weights(x, gz, w.shape, *args)
+        want = np.tensordot(gz, _windows_of(x), axes=([0, 2, 3], [0, 2, 3]))[:, :, ::-1, ::-1]
+    else:
+        got = nconv.conv2d_grad_inputs(w, gz, x.shape, *args)
+        want = Conv2dGradInputs("half").backward(w, gz, x.shape)
+    assert sizes and max(sizes) <= budget < whole
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def _windows_of(x):
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    return _windows(xp, 3, 3, (1, 1), (1, 1), (5, 5))
+
+
+def test_conv_net_step_has_no_python_perform(monkeypatch):
+    """A conv + pool step and its gradient compile with no fallback."""
+    from symnet.tensor.ops.pool import pool_2d
+    use_tmp_cache()
+    monkeypatch.setattr(config, "strict", True)
+    x = T.tensor4("x", dtype="float32")
+    w = symnet.shared(np.random.default_rng(0).normal(size=(4, 1, 3, 3)).astype("float32"))
+    h = pool_2d(T.maximum(conv2d(x, w, border_mode="half"), 0), (2, 2), ignore_border=True)
+    loss = T.mean(h ** 2)
+    g = symnet.grad(loss, w)
+    f = symnet.function([x], [loss, g], mode=Mode("numba"))
+    fp = symnet.function([x], [loss, g], mode=Mode("py"))
+    assert "Python perform" not in f.source
+    xv = np.random.default_rng(1).normal(size=(3, 1, 6, 6)).astype("float32")
+    for a, b in zip(f(xv), fp(xv)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_grouped_conv_is_the_concatenation_of_its_groups():
+    """num_groups=2 equals two separate convolutions, concatenated (py and numba)."""
+    use_tmp_cache()
+    rng = np.random.default_rng(5)
+    xv = rng.normal(size=(2, 4, 6, 5))
+    wv = rng.normal(size=(6, 2, 3, 2))
+    x, w = T.tensor4("x", dtype="float64"), T.tensor4("w", dtype="float64")
+    want = np.concatenate([Conv2d("half").forward(xv[:, :2], wv[:3]),
+                           Conv2d("half").forward(xv[:, 2:], wv[3:])], axis=1)
+    for backend in ("numba", "py"):
+        f = symnet.function([x, w], conv2d(x, w, border_mode="half", num_groups=2),
+                            mode=Mode(backend))
+        np.testing.assert_allclose(f(xv, wv), want, rtol=1e-10)
+
+
+def test_grouped_conv_channel_mismatch_is_named():
+    x = T.TensorType("float32", shape=(None, 4, None, None))("x")
+    w = T.TensorType("float32", shape=(6, 3, 3, 3))("w")
+    with pytest.raises(ValueError, match="expect 3 .*per group, 6 in all"):
+        conv2d(x, w, num_groups=2)
+    with pytest.raises(ValueError, match="num_groups must be a positive integer"):
+        conv2d(x, w, num_groups=0)

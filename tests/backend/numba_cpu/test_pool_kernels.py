@@ -1,0 +1,104 @@
+"""The numba pooling kernels (``Pool``, ``PoolGrad``) agree with the py
+reference over hypothesis-drawn shapes, windows, strides, pads, modes and
+``ignore_border`` both ways; gradients check against finite differences
+on both backends; a CNN-style graph runs with no Python perform."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
+
+import symnet
+import symnet.tensor as T
+from symnet.compile.mode import Mode
+from symnet.configdefaults import config
+from symnet.gradient import verify_grad
+from symnet.tensor.ops.pool import MODES, pool_2d, pool_output_length
+
+from tests.oracles import check_op, examples
+from .helpers import use_tmp_cache
+
+
+@st.composite
+def pools(draw):
+    ndim = draw(st.integers(2, 4))
+    hw = (draw(st.integers(1, 7)), draw(st.integers(1, 7)))
+    lead = tuple(draw(st.integers(1, 3)) for _ in range(ndim - 2))
+    ws = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    ignore_border = draw(st.booleans())
+    pad = (0, 0)
+    if ignore_border:
+        pad = (draw(st.integers(0, ws[0] - 1)), draw(st.integers(0, ws[1] - 1)))
+    mode = draw(st.sampled_from(MODES))
+    dtype = draw(st.sampled_from(["float32", "float64"]))
+    return lead + hw, dict(ws=ws, stride=stride, ignore_border=ignore_border, pad=pad,
+                           mode=mode), dtype
+
+
+def _fits(shape, kw):
+    return all(pool_output_length(n, w, s, p, kw["ignore_border"]) > 0
+               for n, w, s, p in zip(shape[-2:], kw["ws"], kw["stride"], kw["pad"]))
+
+
+@settings(max_examples=examples(15), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(case=pools(), seed=st.integers(0, 2 ** 16))
+def test_pool_and_its_gradient_agree_with_py(case, seed):
+    shape, kw, dtype = case
+    assume(_fits(shape, kw))
+    use_tmp_cache()
+    rng = np.random.default_rng(seed)
+    xv = rng.normal(size=shape).astype(dtype)
+
+    def fn(x):
+        y = pool_2d(x, **kw)
+        # a weighted sum, so every window's gradient differs
+        wts = T.constant(np.linspace(-1.0, 2.0, 64).astype(dtype))
+        loss = T.sum(y * y) + T.sum(T.flatten(y)[:64] * wts[:T.flatten(y).shape[0]])
+        return [y, symnet.grad(loss, x)]
+    check_op(fn, [xv])
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("ignore_border,pad", [(True, (1, 1)), (False, (0, 0))])
+def test_pool_gradient_by_finite_differences_on_numba(mode, ignore_border, pad):
+    use_tmp_cache()
+    xv = np.random.default_rng(4).normal(size=(2, 5, 6))   # distinct: no ties in a max
+
+    def fn(x):
+        return pool_2d(x, (3, 2), ignore_border=ignore_border, stride=(2, 1), pad=pad,
+                       mode=mode)
+    for backend in ("numba", "py"):
+        verify_grad(fn, [xv], rng=np.random.RandomState(1), mode=Mode(backend))
+
+
+def test_max_gradient_goes_to_every_tied_maximum_as_py():
+    use_tmp_cache()
+    x = T.matrix("x", dtype="float64")
+    y = pool_2d(x, (2, 2), ignore_border=True)
+    g = symnet.grad(T.sum(y), x)
+    xv = np.array([[1.0, 1.0], [0.0, 1.0]])
+    got = [symnet.function([x], g, mode=Mode(b))(xv) for b in ("numba", "py")]
+    np.testing.assert_array_equal(got[0], got[1])
+    np.testing.assert_array_equal(got[0], [[1.0, 1.0], [0.0, 1.0]])
+
+
+def test_max_pool_propagates_nan():
+    use_tmp_cache()
+    x = T.matrix("x", dtype="float64")
+    f = symnet.function([x], pool_2d(x, (2, 2), ignore_border=True), mode=Mode("numba"))
+    out = f(np.array([[1.0, np.nan, 0.0, 2.0], [3.0, 0.0, 5.0, 1.0]]))
+    assert np.isnan(out[0, 0]) and out[0, 1] == 5.0
+
+
+def test_pooling_network_has_no_python_perform(monkeypatch):
+    use_tmp_cache()
+    monkeypatch.setattr(config, "strict", True)   # a fallback raises
+    x = T.tensor4("x", dtype="float32")
+    y = pool_2d(pool_2d(x, (2, 2), ignore_border=True, mode="average_exc_pad", pad=(1, 1)),
+                (2, 2), ignore_border=False)
+    f = symnet.function([x], [y, symnet.grad(T.sum(y), x)], mode=Mode("numba"))
+    assert "Python perform" not in f.source
+    xv = np.random.default_rng(0).normal(size=(2, 3, 6, 6)).astype("float32")
+    fp = symnet.function([x], [y, symnet.grad(T.sum(y), x)], mode=Mode("py"))
+    for a, b in zip(f(xv), fp(xv)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
