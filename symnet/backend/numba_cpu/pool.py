@@ -47,6 +47,10 @@ def _frame(node, ins, ctx):
     """Lines binding sizes and 3-D views shared by both kernels; returns
     (lines, names)."""
     op, nd = node.op, _check(node)
+    if len(op.ws) != 2:
+        # pool_3d (three pooled axes) has no loop kernel yet: it runs its
+        # perform with the fallback warning
+        raise NotImplementedError("numba pool kernels pool over two axes")
     x = ins[0]
     t = {k: ctx.tmp(k) for k in ("h", "w", "oh", "ow", "n", "b", "i", "j", "r0", "c0",
                                  "ra", "rb", "ca", "cb", "r", "c")}
