@@ -23,6 +23,7 @@ svg{width:100%;height:100%;cursor:grab;background:#fff}
 #side{width:34%;max-width:560px;border-left:1px solid #ccc;overflow:auto;padding:8px;
       box-sizing:border-box}
 g.node rect{fill:#e8f0fe;stroke:#4a6fa5;rx:5}
+g.node.block rect{fill:#efe3fb;stroke:#7a4fa5;stroke-width:2}
 g.node.input rect{fill:#fff7d6;stroke:#b08d00}
 g.node.shared rect{fill:#e3f6e3;stroke:#3c8d3c}
 g.node.new rect{stroke:#d03030;stroke-width:3}
@@ -64,7 +65,7 @@ function draw(i){
                 class: 'edge'}, ge);
   }
   st.nodes.forEach((n, k) => {
-    const g = el('g', {class: 'node ' + n.kind + (n['new'] ? ' new' : ''),
+    const g = el('g', {class: 'node ' + n.kind + (n.block ? ' block' : '') + (n['new'] ? ' new' : ''),
                        transform: `translate(${n.x},${n.y})`, 'data-id': k}, gn);
     el('rect', {x: -75, y: -12, width: 150, height: 24}, g);
     const t = el('text', {'text-anchor': 'middle', y: 4}, g);
@@ -73,8 +74,10 @@ function draw(i){
   });
   const fired = Object.entries(st.fired || {}).sort((a, b) => b[1] - a[1]);
   const made = st.nodes.filter(n => n['new']).length;
+  const blocks = st.nodes.filter(n => n.block).length;
   side.innerHTML = `<h3>${esc(st.name)}</h3><p>${st.nodes.length} nodes, ${st.edges.length}
     edges${made ? `, ${made} new in this stage (red border; click one for the rewrite that made it)` : ''}${st.removed ? `, ${st.removed} removed` : ''}.</p>` +
+    (blocks ? `<p id="blocks-note">${blocks} layer blocks (purple): the nodes one layer built, or that read one layer, folded into one box; click one to list its nodes.</p>` : '') +
     (fired.length ? '<b>rewrites that fired</b><table>' + fired.map(([r, c]) =>
       `<tr><td>${esc(r)}</td><td>${c}</td></tr>`).join('') + '</table>' : '') +
     '<p>Click a node for its details; drag to pan, wheel to zoom.</p>';
@@ -92,10 +95,14 @@ function show(k){
   });
   if (n.consts.length) h += `<tr><td>constants</td><td>${esc(n.consts.join(', '))}</td></tr>`;
   if (n.result && n.result.length) h += `<tr><td>result</td><td>${esc(n.result.join(', '))}</td></tr>`;
+  if (n.layer) h += `<tr><td>layer</td><td id="detail-layer">${esc(n.layer)}</td></tr>`;
   if (n.trace) h += `<tr><td>built at</td><td id="detail-trace">${esc(n.trace)}</td></tr>`;
   if (n['new']) h += `<tr><td>made by</td><td id="detail-new">${esc(n['new'])}</td></tr>`;
   if (n.how) h += `<tr><td>runs as</td><td>${esc(n.how)}</td></tr>`;
   h += '</table>';
+  if (n.members) h += `<b>${n.members.length} nodes in this layer block</b><ol id="detail-members">` +
+    n.members.map(m => `<li>${esc(m.label)} <small>${esc(m.outputs.map(o => o.dtype + ' ' + o.shape).join(', '))}` +
+                       `${m['new'] ? ' made by ' + esc(m['new']) : ''}</small></li>`).join('') + '</ol>';
   if (n.source) h += `<b>code</b><pre id="detail-source">${esc(n.source)}</pre>`;
   side.innerHTML = h;
 }
@@ -170,11 +177,21 @@ if (location.hash === '#selftest') {
     const rec = {name: s.name, drawn: gs.length, edges: document.querySelectorAll('#root path.edge').length,
                  labels: Array.from(gs).map(g => g.textContent)};
     const pick = Array.from(gs).find(g => g.classList.contains('apply'));
+    const block = Array.from(gs).find(g => g.classList.contains('block'));
+    if (block) {
+      // a folded layer block lists its nodes when clicked
+      block.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+      const li = document.querySelectorAll('#detail-members li');
+      rec.block = {label: document.getElementById('detail-label').textContent,
+                   layer: document.getElementById('detail-layer').textContent,
+                   members: li.length, first: li.length ? li[0].textContent : null};
+    }
+    rec.blocks = document.querySelectorAll('#root g.node.block').length;
     if (pick) {
       pick.dispatchEvent(new MouseEvent('click', {bubbles: true}));
       const q = id => { const e = document.getElementById(id); return e ? e.textContent : null; };
       rec.clicked = {label: q('detail-label'), op: q('detail-op'), trace: q('detail-trace'),
-                     source: q('detail-source'), selected: document.querySelectorAll('g.node.sel').length};
+                     source: q('detail-source'), layer: q('detail-layer'), selected: document.querySelectorAll('g.node.sel').length};
     }
     out.stages.push(rec);
   });

@@ -29,8 +29,11 @@ down and up a few times.  We chose our own because the page must open
 offline: the JavaScript layout libraries (dagre, ELK) would have to be
 vendored into every file and are not pip packages, and Graphviz needs the
 ``dot`` program.  Linear-time sweeps keep 2,000 nodes fast; above
-``collapse`` drawn nodes, chains of single-client nodes fold into one box
-(constants are never drawn as nodes: they are listed in their consumer).
+``collapse`` drawn nodes, the nodes each layer of a network built
+(``node.tag.layer``, recorded by ``symnet.layers.get_output``) fold into
+one box per layer (``symnet._viz_layers``), then chains of single-client
+nodes fold into one box (constants are never drawn as nodes: they are
+listed in their consumer).
 
 Examples
 --------
@@ -48,7 +51,8 @@ from .graph.traversal import io_toposort
 
 __all__ = ["viz", "graph_stages", "layout"]
 
-#: above this many drawn nodes, single-client chains are folded into one box
+#: above this many drawn nodes, layer blocks and single-client chains are
+#: folded into one box each
 COLLAPSE = 400
 _SORT_SWEEPS = 4
 _LOCAL_TAGS = ("canonicalize", "stabilize", "specialize")
@@ -80,7 +84,8 @@ def viz(obj, outfile="graph.html", wrt=None, mode=None, title=None, collapse=COL
         ``config.mode``).
     title : str, optional
     collapse : int
-        Fold single-client chains when a stage has more drawn nodes.
+        Fold layer blocks and single-client chains when a stage has more
+        drawn nodes.
 
     Returns
     -------
@@ -148,21 +153,27 @@ def _rewrite_stages(inputs, roots, mode):
     from .graph.rewriting import rewrite_graph
     fg = FunctionGraph([v for v in inputs if not isinstance(v, Constant)], roots)
     made_by, fired = {}, collections.Counter()
+    layer_of = {}        # a node a rewrite made: the layer of the node it replaced
     current = [None]     # the rewrite whose replacement is under way
+    replaced = [""]      # the layer of the variable being replaced
     removed = [0]        # nodes pruned since the last snapshot
     replace = fg.replace
 
     def traced_replace(old, new, reason=None):
         current[0] = reason or "rewrite"
+        replaced[0] = old.owner.tag.get("layer", "") if old.owner is not None else ""
         fired[current[0]] += 1
         try:
             replace(old, new, reason)
         finally:
             current[0] = None
+            replaced[0] = ""
 
     def listen(event, node):
         if event == "import":
             made_by[node] = current[0] or "rewrite"
+            if replaced[0] and "layer" not in node.tag:
+                layer_of[node] = replaced[0]
         elif event == "prune":
             removed[0] += 1
 
@@ -171,7 +182,8 @@ def _rewrite_stages(inputs, roots, mode):
     stages = []
 
     def snapshot(phase):
-        st = _stage(f"after {phase}", fg.inputs, fg.outputs, dict(made_by), fired=dict(fired))
+        st = _stage(f"after {phase}", fg.inputs, fg.outputs, dict(made_by), fired=dict(fired),
+                    layers=layer_of)
         st["removed"] = removed[0]
         stages.append(st)
         made_by.clear()
@@ -270,9 +282,16 @@ def _trace(node):
     return f"{fname}:{line} in {func}"
 
 
-def _stage(name, inputs, outputs, made_by, fired=None, groups=None):
+def _layer_of(group, layers):
+    """The layer that built every node of ``group``, else ''."""
+    names = {m.tag.get("layer") or layers.get(m, "") for m in group}
+    return names.pop() if len(names) == 1 else ""
+
+
+def _stage(name, inputs, outputs, made_by, fired=None, groups=None, layers=None):
     """Nodes and edges of the graph between ``inputs`` and ``outputs``;
-    ``groups`` maps an Apply to the members drawn as one box with it."""
+    ``groups`` maps an Apply to the members drawn as one box with it;
+    ``layers`` gives a layer to nodes without ``tag.layer``."""
     order = io_toposort(list(inputs), list(outputs))
     ids, nodes, edges = {}, [], set()
     out_pos = {}
@@ -305,6 +324,7 @@ def _stage(name, inputs, outputs, made_by, fired=None, groups=None):
                       + "; ".join(str(m.op) for m in group),
                       "outputs": [_vinfo(o) for o in head.outputs], "trace": _trace(node),
                       "new": made_by.get(node, ""), "consts": [], "_node": node,
+                      "layer": _layer_of(group, layers or {}),
                       "result": [f"output {i}" for o in head.outputs
                                  for i in out_pos.get(o, [])]})
     for node in order:
@@ -326,10 +346,12 @@ def _stage(name, inputs, outputs, made_by, fired=None, groups=None):
 
 
 def _finish(stage, collapse):
-    """Fold chains when the stage is big, then lay it out."""
+    """Fold layer blocks and chains when the stage is big, then lay it out."""
+    from ._viz_layers import fold_layers
     for n in stage["nodes"]:
         n.pop("_node", None)
     if len(stage["nodes"]) > collapse:
+        fold_layers(stage)
         _fold_chains(stage)
     x, y = layout(len(stage["nodes"]), stage["edges"])
     for n, xi, yi in zip(stage["nodes"], x, y):
@@ -339,7 +361,8 @@ def _finish(stage, collapse):
 def _fold_chains(stage):
     """Merge every apply node with its single apply consumer when that
     consumer reads nothing else drawn but nodes of constants (a
-    ``DimShuffle`` of a literal, folded in too): a chain becomes one box."""
+    ``DimShuffle`` of a literal, folded in too): a chain becomes one box.
+    Layer blocks are not folded further."""
     nodes, edges = stage["nodes"], stage["edges"]
     succ = collections.defaultdict(list)
     pred = collections.defaultdict(list)
@@ -353,18 +376,21 @@ def _fold_chains(stage):
             k = into[k]
         return k
 
+    def foldable(k):
+        return nodes[k]["kind"] == "apply" and "block" not in nodes[k]
+
     def op_of_constants(k):
-        return nodes[k]["kind"] == "apply" and not pred[k]
+        return foldable(k) and not pred[k]
     for a in range(len(nodes)):     # ids are topological: producers first
-        if nodes[a]["kind"] != "apply" or not succ[a] or nodes[a].get("result"):
+        if not foldable(a) or not succ[a] or nodes[a].get("result"):
             continue
         if op_of_constants(a):
             # a constant in all but name: listed in its first reader's box
-            if all(nodes[b]["kind"] == "apply" for b in succ[a]):
+            if all(foldable(b) for b in succ[a]):
                 into[a] = min(succ[a])
             continue
         b = succ[a][0]
-        if len(succ[a]) == 1 and nodes[b]["kind"] == "apply" and \
+        if len(succ[a]) == 1 and foldable(b) and \
                 [p for p in pred[b] if not op_of_constants(p)] == [a]:
             into[b] = find(a)
     groups = collections.defaultdict(list)
@@ -382,6 +408,8 @@ def _fold_chains(stage):
             box["op"] = " > ".join(nodes[k]["op"] for k in ks)
             box["consts"] = [c for k in ks for c in nodes[k]["consts"]]
             box["new"] = next((nodes[k]["new"] for k in ks if nodes[k]["new"]), "")
+            layers = {nodes[k].get("layer", "") for k in ks}
+            box["layer"] = layers.pop() if len(layers) == 1 else ""
             box["source"] = "\n".join(nodes[k]["source"] for k in ks if nodes[k].get("source"))
         new_nodes.append(box)
     stage["nodes"] = new_nodes

@@ -116,3 +116,21 @@ def test_screenshot_shows_a_drawing(page, tmp_path):
     assert (width, height) == (1200, 800)
     # boxes in three fill colours, text and edges: far from a blank page
     assert len(set(pixels)) > 40
+
+
+def test_layer_blocks_in_chromium(tmp_path):
+    from symnet.layers import get_all_params
+    from tests.test_viz_layers import deep_mlp
+    _, top, cost = deep_mlp(60)
+    path = tmp_path / "mlp.html"
+    viz(cost, str(path), wrt=get_all_params(top), mode='py')
+    seen = _selftest(path)
+    grad = seen["stages"][1]
+    assert grad["name"] == "after grad"
+    # one box per layer (and per layer its gradient reads), drawn with labels
+    assert grad["blocks"] >= 120 and grad["drawn"] < 400
+    assert "first (9 nodes)" in grad["labels"]
+    # a click on a folded block names the layer and lists its nodes
+    assert grad["block"]["label"] == "first (9 nodes)"
+    assert grad["block"]["layer"] == "first"
+    assert grad["block"]["members"] == 9

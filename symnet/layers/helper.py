@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from .. import utils
+from ..graph.basic import Variable
 from .base import Layer, MergeLayer, _layer_label
 from .input import InputLayer
 
@@ -140,7 +141,11 @@ def get_output(layer_or_layers, inputs=None, **kwargs):
         for l in outputs:
             outputs[l] = utils.as_theano_expression(inputs)
     accepted = {"deterministic"}
-    for layer in all_layers:
+    # what existed before a layer ran: walks that tag its new nodes stop here
+    known = set(outputs.values())
+    for l in all_layers:
+        known.update(getattr(l, "params", ()))
+    for position, layer in enumerate(all_layers):
         if layer in outputs:
             continue
         try:
@@ -151,6 +156,7 @@ def get_output(layer_or_layers, inputs=None, **kwargs):
         except KeyError:
             raise _free_floating(layer, "get_output()") from None
         outputs[layer] = layer.get_output_for(layer_inputs, **kwargs)
+        _tag_new_nodes(outputs[layer], _block_name(layer, position), known)
         try:
             accepted.update(utils.inspect_kwargs(layer.get_output_for))
         except (TypeError, ValueError):
@@ -167,6 +173,31 @@ def get_output(layer_or_layers, inputs=None, **kwargs):
     if isinstance(layer_or_layers, (list, tuple)):
         return [outputs[l] for l in layer_or_layers]
     return outputs[layer_or_layers]
+
+
+def _block_name(layer, position):
+    """What a node's ``tag.layer`` says: the layer's name, else its class and
+    its position in the network (``DenseLayer#3``)."""
+    return getattr(layer, "name", None) or f"{type(layer).__name__}#{position}"
+
+
+def _tag_new_nodes(out, name, known):
+    """Record ``name`` as ``node.tag.layer`` on the Apply nodes computing
+    ``out`` that are new: the walk (an explicit stack) stops at the
+    variables in ``known`` (inputs, earlier layers' outputs, parameter
+    expressions) and at nodes already tagged (shared sub-expressions, tied
+    weights keep the layer that built them first), so it costs O(new nodes).
+    ``out`` joins ``known`` afterwards."""
+    outs = list(out) if isinstance(out, (list, tuple)) else [out]
+    stack = [v for v in outs if isinstance(v, Variable)]
+    while stack:
+        v = stack.pop()
+        node = v.owner
+        if node is None or v in known or "layer" in node.tag:
+            continue
+        node.tag["layer"] = name
+        stack.extend(node.inputs)
+    known.update(v for v in outs if isinstance(v, Variable))
 
 
 def get_output_shape(layer_or_layers, input_shapes=None):
