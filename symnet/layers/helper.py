@@ -142,9 +142,11 @@ def get_output(layer_or_layers, inputs=None, **kwargs):
             outputs[l] = utils.as_theano_expression(inputs)
     accepted = {"deterministic"}
     # what existed before a layer ran: walks that tag its new nodes stop here
-    known = set(outputs.values())
+    known = {v for v in outputs.values() if isinstance(v, Variable)}
     for l in all_layers:
-        known.update(getattr(l, "params", ()))
+        params = getattr(l, "params", None)
+        if isinstance(params, dict):   # duck-typed layers (Mock) may have anything
+            known.update(params)
     for position, layer in enumerate(all_layers):
         if layer in outputs:
             continue

@@ -120,3 +120,16 @@ def test_a_layer_returning_its_input_tags_nothing():
 
     y = get_output(Identity(d, name="same"))
     assert {n.tag.layer for n in _nodes(y)} == {"d"}
+
+
+def test_duck_typed_layers_are_not_walked():
+    # Lasagne's tests pass Mock layers: their ``params`` and outputs are not
+    # graph variables, and tagging must not trip over them
+    from unittest.mock import Mock
+    from symnet.layers import InputLayer, Layer, get_output
+    l_in = InputLayer((None, 3))
+    layer = Mock(Layer(l_in), output_shape=(None, 3), get_output_kwargs=[])
+    layer.input_layer = l_in
+    out = get_output(layer)
+    assert out is layer.get_output_for.return_value
+    layer.get_output_for.assert_called_with(l_in.input_var)
