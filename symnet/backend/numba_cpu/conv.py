@@ -171,16 +171,39 @@ def conv2d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, grou
     b, c, h, wd = (int(s) for s in shape)
     geo = _Geometry((h, wd), w.shape[2:], border_mode, stride, dil)
     k = w.shape[0]
-    if gz.shape[0] != b or gz.shape[1] != k or tuple(gz.shape[2:]) != geo.out \
-            or w.shape[1] != c:
+    if gz.shape[0] != b or gz.shape[1] != k or w.shape[1] != c:
         raise ValueError(f"conv2d input gradient: output gradient of shape {gz.shape} and "
                          f"filters {w.shape} do not give an input of shape {(b, c, h, wd)}")
+    if tuple(gz.shape[2:]) != geo.out:
+        return _resized_grad_inputs(w, gz, (b, c, h, wd), geo, border_mode, stride, dil,
+                                    flip, dtype, budget)
     wt = _flat_filters(w, flip, dtype).T                        # (C*kh*kw, K)
     npos = geo.out[0] * geo.out[1]
     out = np.empty((b, c, h, wd), dtype)
     for b0, m, cols in _chunks(geo, b, c, dtype, budget):
         np.dot(wt, _by_image(gz[b0:b0 + m], m, k, npos, dtype), out=cols)   # one GEMM
         _loops().col2im(cols, out[b0:b0 + m], *_loop_args(geo))
+    return out
+
+
+def _resized_grad_inputs(w, gz, shape, geo, border_mode, stride, dil, flip, dtype, budget):
+    """A transposed convolution asked for an output size its ``gz`` does not
+    give exactly (Lasagne's ``TransposedConv2DLayer(output_size=...)``, as
+    Theano allows): computed for the nearest size ``gz`` does give, then
+    cropped or zero-padded to ``shape``, as the op's ``perform`` does."""
+    b, c, h, wd = shape
+    sizes = []
+    for n, o, k, p, s, d in zip((h, wd), gz.shape[2:], geo.k, geo.pad, stride, dil):
+        low = (int(o) - 1) * s - 2 * p + d * (k - 1) + 1     # the smallest such size
+        sizes.append(min(max(n, low), low + s - 1))
+    if min(sizes) < 1:
+        raise ValueError(f"conv2d input gradient: output gradient of shape {gz.shape} "
+                         f"does not fit an input of shape {shape}")
+    full = conv2d_grad_inputs(w, gz, (b, c, *sizes), border_mode, stride, dil, flip, dtype,
+                              1, budget)
+    out = np.zeros((b, c, h, wd), dtype)
+    hh, ww = min(h, sizes[0]), min(wd, sizes[1])
+    out[:, :, :hh, :ww] = full[:, :, :hh, :ww]
     return out
 
 
