@@ -63,6 +63,19 @@ def scalar_expr(scalar_op, args, in_dtypes, out_dtype, lines, ctx):
     return expression(scalar_op.name, args, in_dtypes, out_dtype, CpuSpelling(ctx))
 
 
+def _axis_size(src, axis, ctx, lines):
+    """A loop's size along ``axis``, read from the first array in ``src``;
+    appends to ``lines`` the checks that the others have it too."""
+    d = ctx.tmp("n")
+    lines.append(f"{d} = {src[0]}.shape[{axis}]")
+    for other in dict.fromkeys(src[1:]):
+        if other != src[0]:
+            lines.append(f"if {other}.shape[{axis}] != {d}:")
+            lines.append(f"    raise ValueError('elemwise: input shapes do not match "
+                         f"along axis {axis}')")
+    return d
+
+
 def emit_loop(ins, in_vars, out, out_var, body, ctx, reuse=None):
     """Lines of a loop nest computing ``out[idx] = body(element exprs)``.
 
@@ -87,15 +100,7 @@ def emit_loop(ins, in_vars, out, out_var, body, ctx, reuse=None):
         if not src:
             dims.append("1")
             continue
-        d = ctx.tmp("n")
-        lines.append(f"{d} = {src[0]}.shape[{axis}]")
-        for other in dict.fromkeys(src[1:]):
-            if other == src[0]:
-                continue
-            lines.append(f"if {other}.shape[{axis}] != {d}:")
-            lines.append(f"    raise ValueError('elemwise: input shapes do not match "
-                         f"along axis {axis}')")
-        dims.append(d)
+        dims.append(_axis_size(src, axis, ctx, lines))
     shape = "(" + ", ".join(dims) + ("," if nd == 1 else "") + ")"
     if reuse is not None:
         lines.append(f"{out} = {reuse}")
@@ -209,14 +214,7 @@ def emit_fused(nodes, elem_names, arg_vars, result_vars, results, ctx):
                 dims.append("1")
                 continue
             raise NotImplementedError("no input gives the size of this axis")
-        d = ctx.tmp("n")
-        lines.append(f"{d} = {src[0]}.shape[{axis}]")
-        for other in dict.fromkeys(src[1:]):
-            if other != src[0]:
-                lines.append(f"if {other}.shape[{axis}] != {d}:")
-                lines.append(f"    raise ValueError('elemwise: input shapes do not match "
-                             f"along axis {axis}')")
-        dims.append(d)
+        dims.append(_axis_size(src, axis, ctx, lines))
     shape = "(" + ", ".join(dims) + ("," if nd == 1 else "") + ")"
     idx = [ctx.tmp("j") for _ in range(nd)]
     elem = {}
