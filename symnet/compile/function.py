@@ -19,6 +19,7 @@ import collections
 import contextlib
 import copy
 import gc
+import operator
 import threading
 import time
 import warnings
@@ -34,7 +35,7 @@ from .io import In, Out
 from .mode import get_mode
 from .profiling import FunctionProfile
 from .sharedvalue import SharedVariable
-from .storage import ON_DEVICE, host_values
+from .storage import ON_DEVICE, HostStorage, host_values
 from .._interrupt import reraise_interrupt
 
 __all__ = ["function", "Function", "UnusedInputError", "MissingInputError"]
@@ -44,6 +45,9 @@ __all__ = ["function", "Function", "UnusedInputError", "MissingInputError"]
 # writing the updates (an RLock: an update function may run another from a
 # callback, e.g. a scan or a debugging hook, in the same thread).
 UPDATE_LOCK = threading.RLock()
+
+# a storage container's value (``map`` over containers, no Python frame per call)
+_VALUE = operator.attrgetter("value")
 
 
 class UnusedInputError(ValueError):
@@ -360,13 +364,14 @@ class Function:
         self.name = name
         self.mode = mode
         self.maker = _Maker(fgraph, mode, specs)
-        self.trust_input = False
+        self._n_in = len(specs)
         self._n_out = len(outputs)
         self._names = {}
         for k, s in enumerate(specs):
             if s.name:
                 self._names[s.name] = k
         self._upd_vars = [v for v, _ in updates]
+        self._upd_dtypes = [getattr(v.type, "numpy_dtype", None) for v in self._upd_vars]
         # the thunk reads shared values from their storage containers and
         # Function writes updates back (registry.Thunk)
         self._stores = [v.container for v in shared_vars]
@@ -379,9 +384,27 @@ class Function:
         self._out_borrow = out_borrow
         # Outputs the backend returns in buffers of their own (the thunk's
         # ``fresh_outputs``, see registry.Thunk) need no aliasing check.
-        fresh = getattr(thunk, "fresh_outputs", None) or (False,) * len(fgraph.outputs)
+        # A tiered thunk (compile/tiered.py) knows them once its compiled
+        # tier runs: until then every output is checked (``_await_fresh``).
+        self._await_fresh = bool(getattr(thunk, "switches_tier", False))
+        self._trust = False
+        self._set_fresh(getattr(thunk, "fresh_outputs", None))
+
+    def _set_fresh(self, fresh):
+        """The call paths for the thunk's ``fresh_outputs`` (None: none is)."""
+        fresh = fresh or (False,) * len(self.fgraph.outputs)
         self._check_out = [not f for f in fresh[: self._n_out]]
-        self._plain = not updates and not any(self._check_out)
+        self._check_any = any(self._check_out)
+        self._plain = not self.updates and not self._check_any
+        self.trust_input = self._trust   # (sets ``_direct``, the fastest path's flag)
+
+    def _settle_fresh(self):
+        """Once a tiered thunk's compile ended, its tier is final (compiled, or
+        py after a failed compile) and so is ``fresh_outputs``."""
+        thunk = self.thunk
+        if getattr(thunk, "compile_ended", True):
+            self._await_fresh = False
+            self._set_fresh(getattr(thunk, "fresh_outputs", None))
 
     @property
     def tier(self):
@@ -462,16 +485,37 @@ class Function:
         return out
 
     def __call__(self, *args, **kwargs):
-        vals = None
-        if not kwargs and len(args) == len(self.specs):
-            # ``trust_input``: the caller vouches for the arguments (as in Theano)
-            vals = args if self.trust_input else self._fast_args(args)
-        if vals is None:
+        # The steady-state path of a training loop: every line here is paid
+        # on every call (W5 measures it), so it reads plain attributes only
+        # and calls nothing it can skip.
+        if self._direct and not kwargs and len(args) == self._n_in:
+            # trusted arguments, no shared value, no update, fresh outputs:
+            # the arguments go to the thunk as they are
+            try:
+                results = self.thunk(*args)
+            except Exception as exc:
+                reraise_interrupt(exc)   # Ctrl-C inside a kernel: never an error
+                raise
+            return results[0] if self.single else results
+        if self._await_fresh:
+            self._settle_fresh()
+        if kwargs or len(args) != self._n_in:
             vals = self._args(args, kwargs)
+        elif self._trust:   # ``trust_input``: the caller vouches (as in Theano)
+            vals = args
+        else:
+            vals = self._fast_args(args)
+            if vals is None:
+                vals = self._args(args, kwargs)
         if self._plain:   # no updates, every output in a buffer of its own
-            try:   # inlined ``_run``: this path is the per-call overhead
-                results = self.thunk(*vals, *([c.value for c in self._stores]
-                                               if not ON_DEVICE[0] else self._shared_values()))
+            stores = self._stores
+            try:   # inlined ``_run``
+                if not stores:
+                    results = self.thunk(*vals)
+                elif ON_DEVICE[0]:
+                    results = self.thunk(*vals, *self._shared_values())
+                else:
+                    results = self.thunk(*vals, *map(_VALUE, stores))
             except Exception as exc:
                 reraise_interrupt(exc)   # Ctrl-C inside a kernel: never an error
                 raise
@@ -481,10 +525,21 @@ class Function:
         with UPDATE_LOCK:
             return self._finish(vals, self._shared_values())
 
+    @property
+    def trust_input(self):
+        """True: calls pass their arguments to the graph unchecked (the
+        caller vouches that they have the inputs' types, as in Theano)."""
+        return self._trust
+
+    @trust_input.setter
+    def trust_input(self, value):
+        self._trust = bool(value)
+        self._direct = self._trust and self._plain and not self._stores
+
     def _shared_values(self):
         if ON_DEVICE[0] and not self._device_thunk:
             return host_values(self._stores)
-        return [c.value for c in self._stores]
+        return list(map(_VALUE, self._stores))
 
     def _run(self, vals, shared_vals):
         try:
@@ -500,15 +555,28 @@ class Function:
         new = results[self._n_out:]
         # check every update before writing any: a call that raises changes nothing
         checked = []
-        for var, value in zip(self._upd_vars, new):
-            if hasattr(var.container, "accept"):    # device storage checks its own
-                checked.append(var.container.accept(value, var))
+        for var, dtype, value in zip(self._upd_vars, self._upd_dtypes, new):
+            store = var.container
+            if type(store) is not HostStorage and hasattr(store, "accept"):
+                checked.append(store.accept(value, var))   # device storage checks its own
                 continue
-            if not isinstance(value, np.ndarray) or value.dtype != var.type.numpy_dtype:
-                value = np.asarray(value, dtype=var.type.dtype)
-            if value.shape != var.container.value.shape:
+            if type(value) is not np.ndarray or value.dtype != dtype:
+                value = np.asarray(value, dtype=dtype)
+            if value.shape != store.value.shape:
                 var.type.filter(value, name=f"the update of {_vname(var)}")
             checked.append(value)
+        if not self._check_any:   # every output in a buffer of its own
+            final = outs
+        else:
+            final = self._unaliased(outs, vals, shared_vals, checked)
+        for var, value in zip(self._upd_vars, checked):
+            var.container.value = value
+        if self.single:
+            return final[0]
+        return final
+
+    def _unaliased(self, outs, vals, shared_vals, checked):
+        """``outs``, each copied where the user must not receive it as is."""
         inputs_mem = [*vals, *shared_vals]
         final = []
         for k, o in enumerate(outs):
@@ -523,10 +591,6 @@ class Function:
                             np.may_share_memory(o, p) for p in final):
                     o = o.copy()
             final.append(o)
-        for var, value in zip(self._upd_vars, checked):
-            var.container.value = value
-        if self.single:
-            return final[0]
         return final
 
     def copy(self):
