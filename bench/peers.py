@@ -55,6 +55,7 @@ class _TheanoStyle:
         t = time.perf_counter()
         f(np.zeros((64, 64), "float32"))
         self.first_call_s = time.perf_counter() - t
+        self.first_call_tier = getattr(f, "tier", None)    # symnet: 'py' or 'numba'
         return compile_s
 
 

@@ -15,10 +15,14 @@ When it is on (``Mode(tiered=...)``, else ``SYMNET_TIERED``):
 - ``tiered=True`` / ``SYMNET_TIERED=1``: always, for the numba backend.
 - ``tiered=False`` / ``SYMNET_TIERED=0``: never; ``function()`` compiles.
 - ``tiered=None`` (the default) with ``SYMNET_TIERED`` unset or ``auto``:
-  only when at least ``AUTO_MIN_NEW_KERNELS`` kernels are not in the kernel
-  cache yet, i.e. when the compile would be slow.  A warm cache or a small
-  graph compiles at once (loading cached kernels is fast), so ``f.source``,
-  ``f.thunk.linker`` and backend comparisons see the compiled code.  The
+  when at least ``AUTO_MIN_NEW_KERNELS`` kernels are not in the kernel
+  cache yet, i.e. when the compile would be slow, and when every kernel is
+  cached but this process has loaded none yet: numba's start-up (importing
+  it and its first dispatch, about 0.5 s) then runs in the background
+  while the first calls run on py.  Otherwise (a warm cache in a process
+  that runs numba already, or a small graph) it compiles at once, so
+  ``f.source``, ``f.thunk.linker`` and backend comparisons see the
+  compiled code.  The
   test suite runs with ``SYMNET_TIERED=0`` (``tests/conftest.py``) so that
   a numba test never silently tests ``py``; the tiering tests ask for it.
 
@@ -85,9 +89,11 @@ class Progress:
         return False
 
 
-def tiered_enabled(mode, n_new):
+def tiered_enabled(mode, n_new, numba_started=True):
     """Whether a function of ``mode`` whose compile needs ``n_new`` kernels
-    not in the cache yet runs tiered (see the module docstring)."""
+    not in the cache yet runs tiered (see the module docstring);
+    ``numba_started`` False: its kernels are cached but this process has
+    loaded none yet, so its first compiled call would start numba."""
     if getattr(mode, "step_hooks", False):
         return False     # the NaN guard, DebugMode and profile instrument the compiled driver
     flag = getattr(mode, "tiered", None)
@@ -100,8 +106,15 @@ def tiered_enabled(mode, n_new):
         elif env not in ("", "auto"):
             raise ValueError(f"SYMNET_TIERED must be 0, 1 or auto, got {env!r}")
     if flag is None:
-        return n_new >= AUTO_MIN_NEW_KERNELS
+        return n_new >= AUTO_MIN_NEW_KERNELS or not numba_started
     return bool(flag)
+
+
+def kernels_loaded():
+    """Whether this process has loaded a numba kernel already (numba's
+    start-up, its import and first dispatch, about 0.5 s, is behind it)."""
+    from ..backend.numba_cpu.cache import loaded_any
+    return loaded_any()
 
 
 def _kernel_counts(linker):
@@ -136,7 +149,7 @@ def make_thunk(fgraph, mode, name=None):
     linker = NumbaLinker(fgraph, mode)          # source only: no compile yet
     t_gen = time.perf_counter() - t_gen
     n, cached = _kernel_counts(linker)
-    if not tiered_enabled(mode, n - cached):
+    if not tiered_enabled(mode, n - cached, numba_started=n == 0 or kernels_loaded()):
         with Progress(lambda: _compile_message(name, n, cached, False)):
             t0 = time.perf_counter()
             thunk = linker.make_thunk()
@@ -151,7 +164,19 @@ class TieredThunk:
     background thread) has built the compiled thunk, then on that."""
 
     backend = "numba"
-    fresh_outputs = None      # py's outputs may alias: Function checks them
+    switches_tier = True      # Function asks ``fresh_outputs`` again once compiled
+
+    @property
+    def fresh_outputs(self):
+        """None (py's outputs may alias: Function checks them) until the
+        compiled tier runs, then that thunk's."""
+        compiled = self._compiled
+        return None if compiled is None else getattr(compiled, "fresh_outputs", None)
+
+    @property
+    def compile_ended(self):
+        """Whether the tier is final: the compile finished (or failed)."""
+        return self._done.is_set()
 
     def __init__(self, fgraph, mode, linker, message):
         from ..backend.registry import linker_for

@@ -8,6 +8,10 @@ import pytest
 
 import symnet
 import symnet.tensor as T
+from symnet.compile import tiered
+from symnet.compile.mode import Mode
+from symnet.compile.tiered import wait_compiled
+from tests.compile.test_tiered import gate  # noqa: F401 -- holds compiles back
 
 MODES = ["py", "numba"]
 
@@ -124,3 +128,46 @@ def test_an_output_aliasing_an_input_is_copied_on_the_update_path(mode):
     assert a[0] == 0.0
     assert float(total) == 3.0 and float(acc.get_value()) == 3.0
 
+
+def test_a_tiered_function_takes_the_compiled_paths_once_switched(gate):
+    x = T.fvector("x")
+    w = symnet.shared(np.float32(0), name="w")
+    f = symnet.function([x], T.exp(x) + 1, mode=Mode("numba", tiered=True))
+    g = symnet.function([x], T.exp(x) * 2, updates=[(w, w + T.sum(x))],
+                        mode=Mode("numba", tiered=True))
+    f.trust_input = True
+    a = np.arange(3, dtype="float32")
+    first = f(a)                           # on py: its outputs are checked
+    assert f.tier == "py" and f.thunk.fresh_outputs is None and not f._plain
+    np.testing.assert_allclose(g(a), np.exp(a) * 2, rtol=1e-6)
+    gate.set()
+    assert wait_compiled(f, timeout=300) and wait_compiled(g, timeout=300)
+    again = f(a)
+    assert f.tier == "numba" and f._plain and f._direct   # settled on the fast path
+    np.testing.assert_allclose(again, first, rtol=1e-6)
+    np.testing.assert_allclose(f(a), np.exp(a) + 1, rtol=1e-6)
+    np.testing.assert_allclose(g(a), np.exp(a) * 2, rtol=1e-6)
+    assert g.tier == "numba" and not g._plain              # updates: never plain
+    assert float(w.get_value()) == 6.0
+    f.trust_input = False
+    with pytest.raises(TypeError, match=r"input 0 \(x\)"):
+        f(np.arange(3.0))
+
+
+def test_a_warm_cache_tiers_until_numba_started(monkeypatch):
+    monkeypatch.setenv("SYMNET_TIERED", "auto")
+    assert tiered.tiered_enabled(Mode("numba"), 0, numba_started=False)
+    assert not tiered.tiered_enabled(Mode("numba"), 0, numba_started=True)
+    assert not tiered.tiered_enabled(Mode("numba", tiered=False), 0, numba_started=False)
+    x = T.fvector("x")
+    symnet.function([x], T.exp(x) * 5, mode="numba")(np.ones(2, "float32"))  # cached now
+    assert tiered.kernels_loaded()
+    monkeypatch.setattr(tiered, "kernels_loaded", lambda: False)   # a new process
+    f = symnet.function([x], T.exp(x) * 5, mode="numba")
+    assert isinstance(f.thunk, tiered.TieredThunk)
+    assert wait_compiled(f, timeout=300)
+    np.testing.assert_allclose(f(np.ones(2, "float32")), np.exp(1) * 5, rtol=1e-6)
+    assert f.tier == "numba"
+    monkeypatch.setenv("SYMNET_TIERED", "0")
+    assert not isinstance(symnet.function([x], T.exp(x) * 5, mode="numba").thunk,
+                          tiered.TieredThunk)

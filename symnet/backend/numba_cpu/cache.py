@@ -44,7 +44,7 @@ import warnings
 from ..._io import atomic_write
 from .trust import entry_files, install_locator, private_folder, tighten, unsafe
 
-__all__ = ["cache_dir", "module_key", "load_module"]
+__all__ = ["cache_dir", "module_key", "load_module", "loaded_any"]
 
 _HEADER = "# symnet-numba-module"
 _LOADED = {}   # module name -> module imported by this process
@@ -154,6 +154,12 @@ def _import(name, path):
         sys.modules.pop(name, None)
         raise
     return module
+
+
+def loaded_any():
+    """Whether this process has imported a generated module (so numba is
+    imported and its first dispatch done)."""
+    return bool(_LOADED)
 
 
 def module_name(body):
