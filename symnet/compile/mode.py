@@ -63,9 +63,9 @@ class Mode:
         an error names the first node that produced one.  Off: no cost at all.
     tiered : bool or None
         numba only: run calls on the py backend while the kernels compile in
-        the background (True), never (False), or when the compile would be
-        slow, unless ``SYMNET_TIERED`` says otherwise (None; see
-        ``symnet.compile.tiered``).
+        the background (True), never (False), or when the compile or numba's
+        start-up in this process would be slow, unless ``SYMNET_TIERED`` says
+        otherwise (None; see ``symnet.compile.tiered``).
     """
 
     #: set by ``function(profile=True)`` on its private copy of the mode
