@@ -59,18 +59,28 @@ def _f32bits(typingctx, i):
     return nb.float32(nb.int32), codegen
 
 
+@nb.njit(nb.types.UniTuple(nb.float32, 2)(nb.float32), **_MF)
+def _reduce(x):
+    """(r, n): x = n ln2 + r, |r| <= ln2/2, n integral (as a float)."""
+    n = np.floor(x * np.float32(1.4426950408889634) + np.float32(0.5))
+    r = x - n * np.float32(0.693359375)
+    return r - n * np.float32(-2.1219444005469058e-04), n
+
+
 @nb.njit(nb.float32(nb.float32), **_MF)
-def _exp32(x):
-    xc = min(max(x, np.float32(-104.0)), np.float32(89.0))
-    n = np.floor(xc * np.float32(1.4426950408889634) + np.float32(0.5))
-    r = xc - n * np.float32(0.693359375)
-    r = r - n * np.float32(-2.1219444005469058e-04)
+def _taylor(r):
+    """P(r) with e^r = 1 + r + r^2 P(r) (degree 5: Taylor to r^7)."""
     p = np.float32(1.0 / 5040.0) * r + np.float32(1.0 / 720.0)
     p = p * r + np.float32(1.0 / 120.0)
     p = p * r + np.float32(1.0 / 24.0)
     p = p * r + np.float32(1.0 / 6.0)
-    p = p * r + np.float32(0.5)
-    p = p * r + np.float32(1.0)
+    return p * r + np.float32(0.5)
+
+
+@nb.njit(nb.float32(nb.float32), **_MF)
+def _exp32(x):
+    r, n = _reduce(min(max(x, np.float32(-104.0)), np.float32(89.0)))
+    p = _taylor(r) * r + np.float32(1.0)
     p = p * r + np.float32(1.0)
     ni = np.int32(n)
     h = ni >> 1
@@ -83,16 +93,8 @@ def _exp32(x):
 @nb.njit(nb.float32(nb.float32), **_MF)
 def _tanh32(x):
     a = abs(x)
-    y = min(np.float32(2.0) * a, np.float32(20.0))
-    n = np.floor(y * np.float32(1.4426950408889634) + np.float32(0.5))
-    r = y - n * np.float32(0.693359375)
-    r = r - n * np.float32(-2.1219444005469058e-04)
-    q = np.float32(1.0 / 5040.0) * r + np.float32(1.0 / 720.0)
-    q = q * r + np.float32(1.0 / 120.0)
-    q = q * r + np.float32(1.0 / 24.0)
-    q = q * r + np.float32(1.0 / 6.0)
-    q = q * r + np.float32(0.5)
-    q = r + r * r * q
+    r, n = _reduce(min(np.float32(2.0) * a, np.float32(20.0)))
+    q = r + r * r * _taylor(r)
     s = _f32bits((np.int32(n) + np.int32(127)) << 23)
     t = s * q + (s - np.float32(1.0))
     u = t / (t + np.float32(2.0))
