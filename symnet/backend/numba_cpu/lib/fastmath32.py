@@ -59,6 +59,12 @@ def _f32bits(typingctx, i):
     return nb.float32(nb.int32), codegen
 
 
+@nb.njit(nb.float32(nb.int32), **_MF)
+def _pow2(k):
+    """2^k for -126 <= k <= 127, from the exponent bits."""
+    return _f32bits((k + np.int32(127)) << 23)
+
+
 @nb.njit(nb.types.UniTuple(nb.float32, 2)(nb.float32), **_MF)
 def _reduce(x):
     """(r, n): x = n ln2 + r, |r| <= ln2/2, n integral (as a float)."""
@@ -84,7 +90,7 @@ def _exp32(x):
     p = p * r + np.float32(1.0)
     ni = np.int32(n)
     h = ni >> 1
-    y = p * _f32bits((h + np.int32(127)) << 23) * _f32bits((ni - h + np.int32(127)) << 23)
+    y = p * _pow2(h) * _pow2(ni - h)
     y = np.float32(np.inf) if x > np.float32(89.0) else y
     y = np.float32(0.0) if x < np.float32(-104.0) else y
     return x if x != x else y
@@ -95,7 +101,7 @@ def _tanh32(x):
     a = abs(x)
     r, n = _reduce(min(np.float32(2.0) * a, np.float32(20.0)))
     q = r + r * r * _taylor(r)
-    s = _f32bits((np.int32(n) + np.int32(127)) << 23)
+    s = _pow2(np.int32(n))
     t = s * q + (s - np.float32(1.0))
     u = t / (t + np.float32(2.0))
     u = np.float32(1.0) if a > np.float32(9.0) else u
