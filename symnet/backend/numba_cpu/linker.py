@@ -28,8 +28,7 @@ runs as one njit function instead of the Python driver (``njit_driver.py``).
 
 ``Mode('numba', parallel=True)`` makes elementwise loops and fused runs over
 at least ``elemwise.PARALLEL_MIN_SIZE`` elements run their outer loop as a
-``prange`` (see ``fused.py``); ``Mode(exclude=('fusion',))`` keeps every
-node its own loop.
+``prange`` (see ``fused.py`` and ``threads.py``).
 
 Kernels return fresh arrays, so the first compiled function raises glibc's
 malloc thresholds once per process (``tune_malloc``): freed buffers are then
@@ -80,9 +79,7 @@ class NumbaLinker:
         load_families()
         self.fgraph = fgraph
         self.mode = mode
-        # ``Mode(exclude=('fusion',))`` also keeps the plan's runs apart
-        fuse = "fusion" not in (getattr(mode, "exclude", None) or ())
-        self.plan = build_plan(fgraph, fuse=fuse, value_ok=is_tensor, budget=RunBudget)
+        self.plan = build_plan(fgraph, value_ok=is_tensor, budget=RunBudget)
         self.order = self.plan.order
         self._py = None
         src = self.code = codegen.generate(self.plan, mode)

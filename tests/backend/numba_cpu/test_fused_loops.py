@@ -108,18 +108,6 @@ def test_two_d_run_with_broadcast_rows_and_columns_and_two_accumulators(shape):
         f(xv, np.ones((1, shape[1] + 1), "float32"), cv)
 
 
-def test_excluding_fusion_keeps_every_node_its_own_loop():
-    use_tmp_cache()
-    ins, outs = _w2()
-    f = symnet.function(ins, outs, mode=Mode("numba", exclude=("fusion",)))
-    assert f.source.count("def k") > 1 and "one loop" not in f.source
-    xv = np.random.default_rng(4).normal(size=1001).astype("float32")
-    loss, grad = f(xv, np.float32(0.7), np.float32(-0.2))
-    want_loss, want_grad = _w2_reference(xv, 0.7, -0.2)
-    np.testing.assert_allclose(loss, want_loss, rtol=3e-6)
-    np.testing.assert_allclose(grad, want_grad, rtol=2e-5, atol=2e-6)
-
-
 def test_symnet_num_threads_overrides_the_mode(monkeypatch):
     import numba
     use_tmp_cache()
