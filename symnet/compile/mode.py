@@ -55,9 +55,11 @@ class Mode:
     optimizer : str or None
         'default' (the standard pipeline), 'fast_compile', or None (no rewrites).
     parallel : bool
-        numba only: large elementwise loops run on all cores (``prange``).
-        Off by default: a loop pays for its threads only past some hundred
-        thousand elements, and parallel kernels take longer to compile.
+        numba only: large elementwise loops and fused runs run on numba's
+        threads (``prange``).  Off by default: measured, threads paid only
+        past ~250,000 elements on an idle core, and threaded kernels take
+        twice as long to compile.  ``SYMNET_NUM_THREADS`` overrides it (see
+        ``backend/numba_cpu/threads.py``).
     nan_guard : bool or NanGuard
         Check every node's outputs for NaN/Inf (see ``symnet.compile.nanguardmode``);
         an error names the first node that produced one.  Off: no cost at all.

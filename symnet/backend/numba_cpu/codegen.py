@@ -12,7 +12,7 @@ gives every node one of three implementations:
     ``r0, ...``, scalar constants as literals), so the same op on the same
     types gives the same text wherever it occurs: one cached module per
     distinct text (``cache.py``).  A ``Run`` of the plan becomes ONE such
-    kernel (``elemwise.emit_fused``).
+    kernel (``fused.emit_fused``).
 *driver op*
     Ops numba cannot speed up (``Dot`` is BLAS either way; reshapes,
     transposes, slices are views) are numpy lines in the driver
@@ -41,6 +41,7 @@ import numpy as np
 from ...graph.basic import Constant
 from ..registry import kernel_for, warn_fallback
 from ..plan import Run
+from . import threads
 
 __all__ = ["generate", "Source", "Ctx", "nb_type", "literal", "is_tensor", "kernel_module",
            "FASTMATH", "SUPPORTED_DTYPES", "KERNEL_HEAD", "DRIVER_FILE"]
@@ -270,7 +271,7 @@ class _Writer:
         self.plan = plan
         self.fg = plan.fgraph
         self.mode = mode
-        self.parallel = getattr(mode, "parallel", False)
+        self.parallel = threads.policy(mode)     # see threads.py
         self.src = Source()
         self.names = self.src.names
         self.contig = set()     # driver names known to hold C-contiguous arrays
@@ -492,7 +493,7 @@ class _Writer:
         """Driver lines calling one kernel that computes a run of elementwise
         nodes (and full sums over them) in a single loop nest; None when
         some member cannot be written so (its nodes then go one by one)."""
-        from .elemwise import emit_fused
+        from .fused import emit_fused
         members = run.members
         args, arg_vars, call = [], [], []
         elem_names = {}              # variable -> its name inside the kernel
@@ -516,7 +517,7 @@ class _Writer:
             if any(c == "output" or c not in members for c, _ in clients.get(v, ())):
                 results.append(f"r{len(results)}")
                 result_vars.append(v)
-        ctx = Ctx(set())
+        ctx = Ctx(set(), parallel=self.parallel)
         try:
             body = emit_fused(run.nodes, elem_names, arg_vars, result_vars, results, ctx)
         except NotImplementedError:

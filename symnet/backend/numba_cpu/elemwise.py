@@ -1,7 +1,6 @@
 """Numba templates for elementwise ops: ``Elemwise`` (plain and fused
 ``Composite`` programs) as explicit loops over the broadcast output shape,
-``emit_fused`` for a ``Run`` of the plan (one loop nest), and
-``DimShuffle`` as numpy views in the driver.
+and ``DimShuffle`` as numpy views in the driver.
 
 The element expressions come from the shared table ``backend/scalar.py``;
 ``CpuSpelling`` is how this backend writes them (numpy functions, and the
@@ -15,15 +14,13 @@ from ..scalar import Spelling, cast_expr, expression
 from .dispatch import driver_op
 from ...tensor.ops.elemwise import DimShuffle, Elemwise
 
-__all__ = ["CpuSpelling", "scalar_expr", "cast_expr", "emit_loop", "emit_fused",
-           "FUSED_SUM_BLOCK", "PARALLEL_MIN_SIZE"]
+__all__ = ["CpuSpelling", "scalar_expr", "cast_expr", "emit_loop", "PARALLEL_MIN_SIZE"]
 
-# The block of a float32 sum inside a fused loop (see ``emit_fused``).
-FUSED_SUM_BLOCK = 256
-
-# With ``Mode(parallel=True)``: the smallest elementwise output (in elements)
-# whose loop is split over threads (below it, thread start-up costs more).
-PARALLEL_MIN_SIZE = 1 << 16
+# With threaded loops on (threads.py): the smallest elementwise domain (in
+# elements) whose loop is split over threads.  Measured on 2 cores (W2's
+# loop): at 65,536 elements two threads took 0.12-0.14 ms against 0.08 ms
+# for one; they first won around 250,000.
+PARALLEL_MIN_SIZE = 1 << 18
 
 # float32 results of these scalar ops use the branch-free helpers of
 # lib/fastmath32.py (numba here has no SVML: np.exp on a scalar is a libm
@@ -132,7 +129,7 @@ def emit_loop(ins, in_vars, out, out_var, body, ctx, reuse=None):
     # prange above PARALLEL_MIN_SIZE elements.
     ctx.uses_prange = True
     lines.append(f"if {' * '.join(dims)} >= {PARALLEL_MIN_SIZE}:")
-    lines += nest("nb.prange", 1)
+    lines += ["    " + ln for ln in nest("nb.prange", 0)]
     lines.append("else:")
     return lines + nest("range", 1)
 
@@ -189,89 +186,3 @@ def dimshuffle_driver(node, ins, outs):
         cur = f"_np.asarray({cur})"
     # dropping or adding unit axes of a C-contiguous array keeps it contiguous
     return lines + [f"{out} = {cur}"], "input" if not transposed and kept else False
-
-
-def emit_fused(nodes, elem_names, arg_vars, result_vars, results, ctx):
-    """Lines of ONE loop nest computing a run of elementwise ``nodes`` over
-    the same domain (a ``Run`` of ``backend.plan``), with full sums/products of
-    their results accumulated in the same pass.
-
-    ``elem_names`` maps the run's outside inputs to kernel argument names
-    (or scalar literals); ``result_vars`` are the values needed after the
-    run, returned as ``results``.  A value used only inside the run stays a
-    scalar temporary: it is never written to memory.
-    """
-    from ...tensor.ops.reduction import Reduce
-    from .reduction import _init, _step
-    first = nodes[0].outputs[0]
-    nd = first.type.ndim
-    arrays = [(elem_names[v], v) for v in arg_vars if v.type.ndim == nd]
-    lines, dims = [], []
-    for axis in range(nd):
-        src = [name for name, v in arrays if v.type.shape[axis] != 1]
-        if not src:
-            if first.type.shape[axis] == 1:
-                dims.append("1")
-                continue
-            raise NotImplementedError("no input gives the size of this axis")
-        dims.append(_axis_size(src, axis, ctx, lines))
-    shape = "(" + ", ".join(dims) + ("," if nd == 1 else "") + ")"
-    idx = [ctx.tmp("j") for _ in range(nd)]
-    elem = {}
-    for v, name in elem_names.items():
-        if v.type.ndim == 0:
-            elem[v] = name
-        else:
-            sub = ", ".join("0" if s == 1 else i for s, i in zip(v.type.shape, idx))
-            elem[v] = f"{name}[{sub}]"
-    res_of = dict(zip(result_vars, results))
-    for v in result_vars:
-        if v.type.ndim:
-            lines.append(f"{res_of[v]} = np.empty({shape}, np.{v.type.dtype})")
-    inner, after = [], []
-    blocks = []      # (block partial, its init, the step folding it into the total)
-    for node in nodes:
-        out = node.outputs[0]
-        if isinstance(node.op, Reduce):
-            (x,) = node.inputs
-            kind, odt = node.op.kind, out.type.dtype
-            acc_dt = "float64" if odt == "float32" else odt
-            acc = ctx.tmp("a")
-            lines.append(f"{acc} = {cast_expr(_init(kind, acc_dt), acc_dt)}")
-            if x.type.dtype == "float32" and acc_dt == "float64":
-                # float32 partials over blocks of the innermost axis (they
-                # vectorize; a float64 step per element would not), each
-                # block then added in float64: numpy's pairwise summation
-                # is about as accurate
-                blk = ctx.tmp("b")
-                blocks.append((blk, cast_expr(_init(kind, "float32"), "float32"),
-                               f"{acc} = {_step(kind, acc, cast_expr(blk, acc_dt))}"))
-                inner.append(f"{blk} = {_step(kind, blk, elem[x])}")
-            else:
-                e = elem[x] if x.type.dtype == acc_dt else cast_expr(elem[x], acc_dt)
-                inner.append(f"{acc} = {_step(kind, acc, e)}")
-            after.append(f"{res_of[out]} = {cast_expr(acc, odt)}")
-            continue
-        in_dts = [v.type.dtype for v in node.inputs]
-        expr = scalar_expr(node.op.scalar_op, [elem[v] for v in node.inputs], in_dts,
-                           out.type.dtype, inner, ctx)
-        t = ctx.tmp("s")
-        inner.append(f"{t} = {expr}")
-        elem[out] = t
-        if out in res_of:
-            inner.append(f"{res_of[out]}[{', '.join(idx)}] = {t}")
-    for k, (i, d) in enumerate(zip(idx[:-1], dims[:-1])):
-        lines.append("    " * k + f"for {i} in range({d}):")
-    pad = "    " * (nd - 1)
-    if blocks:
-        b0, b1 = ctx.tmp("b"), ctx.tmp("b")
-        lines.append(pad + f"for {b0} in range(0, {dims[-1]}, {FUSED_SUM_BLOCK}):")
-        lines.append(pad + f"    {b1} = min({b0} + {FUSED_SUM_BLOCK}, {dims[-1]})")
-        lines += [pad + f"    {blk} = {init}" for blk, init, _ in blocks]
-        lines.append(pad + f"    for {idx[-1]} in range({b0}, {b1}):")
-        lines.extend(pad + "        " + ln for ln in inner)
-        lines += [pad + f"    {fold}" for _, _, fold in blocks]
-    else:
-        lines.append(pad + f"for {idx[-1]} in range({dims[-1]}):")
-        lines.extend(pad + "    " + ln for ln in inner)
-    return lines + after

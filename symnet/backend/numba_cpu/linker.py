@@ -26,9 +26,9 @@ Failures are never silent:
 With ``SYMNET_NUMBA_NJIT_DRIVER=1`` a graph whose every node is a kernel
 runs as one njit function instead of the Python driver (``njit_driver.py``).
 
-``Mode('numba', parallel=True)`` makes elementwise loops over at least
-``elemwise.PARALLEL_MIN_SIZE`` elements run their outer loop as a
-``prange`` (and the plan fuses no runs: prange kernels stay one node each).
+``Mode('numba', parallel=True)`` makes elementwise loops and fused runs over
+at least ``elemwise.PARALLEL_MIN_SIZE`` elements run their outer loop as a
+``prange`` (see ``fused.py`` and ``threads.py``).
 
 Kernels return fresh arrays, so the first compiled function raises glibc's
 malloc thresholds once per process (``tune_malloc``): freed buffers are then
@@ -79,8 +79,7 @@ class NumbaLinker:
         load_families()
         self.fgraph = fgraph
         self.mode = mode
-        parallel = getattr(mode, "parallel", False)
-        self.plan = build_plan(fgraph, fuse=not parallel, value_ok=is_tensor, budget=RunBudget)
+        self.plan = build_plan(fgraph, value_ok=is_tensor, budget=RunBudget)
         self.order = self.plan.order
         self._py = None
         src = self.code = codegen.generate(self.plan, mode)

@@ -15,7 +15,8 @@ from symnet.graph.fg import FunctionGraph
 
 PKG = os.path.dirname(os.path.abspath(dispatch.__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(PKG)))
-INFRA = {"__init__", "linker", "codegen", "cache", "dispatch", "njit_driver", "trust", "budget"}
+INFRA = {"__init__", "linker", "codegen", "cache", "dispatch", "njit_driver", "trust", "budget",
+         "fused", "threads"}
 
 
 def _family_files():

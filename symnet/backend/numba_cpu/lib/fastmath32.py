@@ -32,12 +32,16 @@ __all__ = ["_exp32", "_tanh32", "_sigmoid32"]
 # 3 steps off.  exp(inf) = inf, exp(-inf) = 0, exp(nan) = nan, x > 89 ->
 # inf, x < -104 -> 0; subnormal results round once.
 #
-# ``_tanh32``: |x| < 2^-12 returns x (keeps -0.0); |x| < 0.875 uses
-# x + x^3 P(x^2), P a degree-6 least-squares fit (error < 0.12 ulp);
-# otherwise 1 - 2/(e^{2|x|} + 1), where the quotient is below 0.26 so its
-# error shrinks in the subtraction, and a select restores the sign.
-# Measured on 1e7 points of linspace(-10, 10): at most 1 step from both the
-# rounded exact tanh and np.tanh(float32).  tanh(+-inf) = +-1, nan -> nan.
+# ``_tanh32``: with a = |x|, t = e^{2a} - 1 computed as 2^n (1 + q(r)) - 1
+# = 2^n q(r) + (2^n - 1) (the reduction of ``_exp32``, q(r) = e^r - 1 by
+# r + r^2 P(r), so t keeps its relative accuracy as a -> 0), then
+# tanh(a) = t / (t + 2) and the sign of x.  One exp-like polynomial and
+# one division: no second polynomial and no select between two branches
+# (W2's fused loss+gradient loop: 1.29 -> 0.99 ms).  |x| < 2^-12 returns x
+# (keeps -0.0), |x| > 9 gives +-1 (tanh(9) rounds to 1).  Measured on every
+# third float32 in [2^-13, 9.5] (45 million): at most 2 float32 steps from
+# the correctly rounded tanh (0.5% of them more than 1); at most 3 from
+# np.tanh(float32), itself up to 1 step off.  tanh(+-inf) = +-1, nan -> nan.
 #
 # ``_sigmoid32``: 1 / (1 + _exp32(-x)); at most 2 steps from the rounded
 # exact value on 1e7 points of linspace(-80, 80).
@@ -55,22 +59,38 @@ def _f32bits(typingctx, i):
     return nb.float32(nb.int32), codegen
 
 
+@nb.njit(nb.float32(nb.int32), **_MF)
+def _pow2(k):
+    """2^k for -126 <= k <= 127, from the exponent bits."""
+    return _f32bits((k + np.int32(127)) << 23)
+
+
+@nb.njit(nb.types.UniTuple(nb.float32, 2)(nb.float32), **_MF)
+def _reduce(x):
+    """(r, n): x = n ln2 + r, |r| <= ln2/2, n integral (as a float)."""
+    n = np.floor(x * np.float32(1.4426950408889634) + np.float32(0.5))
+    r = x - n * np.float32(0.693359375)
+    return r - n * np.float32(-2.1219444005469058e-04), n
+
+
 @nb.njit(nb.float32(nb.float32), **_MF)
-def _exp32(x):
-    xc = min(max(x, np.float32(-104.0)), np.float32(89.0))
-    n = np.floor(xc * np.float32(1.4426950408889634) + np.float32(0.5))
-    r = xc - n * np.float32(0.693359375)
-    r = r - n * np.float32(-2.1219444005469058e-04)
+def _taylor(r):
+    """P(r) with e^r = 1 + r + r^2 P(r) (degree 5: Taylor to r^7)."""
     p = np.float32(1.0 / 5040.0) * r + np.float32(1.0 / 720.0)
     p = p * r + np.float32(1.0 / 120.0)
     p = p * r + np.float32(1.0 / 24.0)
     p = p * r + np.float32(1.0 / 6.0)
-    p = p * r + np.float32(0.5)
-    p = p * r + np.float32(1.0)
+    return p * r + np.float32(0.5)
+
+
+@nb.njit(nb.float32(nb.float32), **_MF)
+def _exp32(x):
+    r, n = _reduce(min(max(x, np.float32(-104.0)), np.float32(89.0)))
+    p = _taylor(r) * r + np.float32(1.0)
     p = p * r + np.float32(1.0)
     ni = np.int32(n)
     h = ni >> 1
-    y = p * _f32bits((h + np.int32(127)) << 23) * _f32bits((ni - h + np.int32(127)) << 23)
+    y = p * _pow2(h) * _pow2(ni - h)
     y = np.float32(np.inf) if x > np.float32(89.0) else y
     y = np.float32(0.0) if x < np.float32(-104.0) else y
     return x if x != x else y
@@ -79,18 +99,15 @@ def _exp32(x):
 @nb.njit(nb.float32(nb.float32), **_MF)
 def _tanh32(x):
     a = abs(x)
-    z = x * x
-    p = np.float32(-4.957555793225765e-04) * z + np.float32(2.684171311557293e-03)
-    p = p * z + np.float32(-8.363970555365086e-03)
-    p = p * z + np.float32(2.1711135283112526e-02)
-    p = p * z + np.float32(-5.394072458148003e-02)
-    p = p * z + np.float32(1.333310306072235e-01)
-    p = p * z + np.float32(-3.3333325386047363e-01)
-    small = x + x * z * p
-    small = x if a < np.float32(2.0 ** -12) else small  # keeps -0.0; x^3/3 < ulp/2
-    big = np.float32(1.0) - np.float32(2.0) / (_exp32(np.float32(2.0) * a) + np.float32(1.0))
-    big = -big if x < np.float32(0.0) else big
-    return small if a < np.float32(0.875) else big
+    r, n = _reduce(min(np.float32(2.0) * a, np.float32(20.0)))
+    q = r + r * r * _taylor(r)
+    s = _pow2(np.int32(n))
+    t = s * q + (s - np.float32(1.0))
+    u = t / (t + np.float32(2.0))
+    u = np.float32(1.0) if a > np.float32(9.0) else u
+    u = -u if x < np.float32(0.0) else u
+    u = x if a < np.float32(2.0 ** -12) else u  # keeps -0.0; x^3/3 < ulp/2
+    return x if x != x else u
 
 
 @nb.njit(nb.float32(nb.float32), **_MF)

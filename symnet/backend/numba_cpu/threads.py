@@ -1,0 +1,54 @@
+"""The numba backend's threading policy: whether elementwise loops and fused
+runs get a threaded copy (a ``prange`` taken above ``PARALLEL_MIN_SIZE``
+elements), and on how many threads.
+
+The default is one thread, decided by measurement (2 cores shared with
+other work, numba 0.68):
+
+* a threaded kernel takes about twice as long to compile (W2's fused
+  kernel: 3.0 s -> 6.0 s cold), for every elementwise kernel of every graph,
+  since sizes are known only at run time;
+* two threads pay only while the second core is idle: W2 (1e6 elements)
+  went from 1.2 ms to 0.6-0.7 ms then, but with another process busy the
+  medians of the threaded kernel were 1.1x-10x *slower* than one thread
+  (OpenMP layer; workqueue less so), and below ~250,000 elements the
+  thread start-up cost more than it saved even at best.
+
+``Mode('numba', parallel=True)`` turns threaded loops on; ``SYMNET_NUM_THREADS``
+overrides the mode for every numba function: ``1`` turns threaded loops
+off, ``N >= 2`` turns them on.  The loops run on numba's thread pool,
+``NUMBA_NUM_THREADS`` threads (all cores by default): numba's count is
+process-wide and a kernel that set it itself could not be cached, so a
+different N is reported once (set ``NUMBA_NUM_THREADS`` to choose it).
+"""
+import os
+import warnings
+
+__all__ = ["policy", "around", "ENV"]
+
+ENV = "SYMNET_NUM_THREADS"
+_WARNED = set()
+
+
+def policy(mode):
+    """Whether kernels compiled under ``mode`` get threaded loops."""
+    raw = os.environ.get(ENV, "").strip()
+    if not raw:
+        return bool(getattr(mode, "parallel", False))
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"{ENV}: expected a positive integer (the threads of large "
+                         f"elementwise loops), got {raw!r}")
+    if n == 1:
+        return False
+    import numba
+    have = numba.config.NUMBA_NUM_THREADS
+    if n != have and (n, have) not in _WARNED:
+        _WARNED.add((n, have))
+        warnings.warn(f"{ENV}={n}: threaded loops run on numba's {have} threads "
+                      f"(set NUMBA_NUM_THREADS={n} before numba is imported to change it)",
+                      RuntimeWarning, stacklevel=2)
+    return have > 1
