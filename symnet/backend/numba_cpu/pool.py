@@ -7,8 +7,8 @@ The semantics are the numpy reference's (``tensor/ops/pool.py``): Theano's
 output-size rule for ``ignore_border`` both ways, the window divisor of the
 two average modes (padding counted or not; the part of a window beyond the
 border without ``ignore_border`` is never counted), NaN propagating through
-max, and max's gradient going to every position of the window equal to
-its max (as the reference does).  Leading axes are flattened into one
+max, and max's gradient going to the first position of the window (in
+row-major order) equal to its max, as the reference does.  Leading axes are flattened into one
 batch axis (the kernel's arguments are C-contiguous).
 """
 from ..registry import register_kernel
@@ -26,12 +26,17 @@ def _check(node):
 
 
 def _out_len(n, w, s, p, ignore_border):
-    """Source of Theano's output length of one axis (see ``pool_output_length``)."""
+    """Source of Theano's output length of one axis (``pool_output_length``:
+    without ``ignore_border``, a last window starting in the padding is dropped)."""
     if ignore_border:
         return f"({n} + {2 * p} - {w}) // {s} + 1"
     if s >= w:
-        return f"({n} - 1) // {s} + 1"
-    return f"max(0, ({n} - 1 - {w} + {s}) // {s}) + 1"
+        out = f"(({n} + {2 * p} - 1) // {s} + 1)"
+    else:
+        out = f"(max(0, ({n} + {2 * p} - 1 - {w} + {s}) // {s}) + 1)"
+    if p == 0:
+        return out
+    return f"{out} - (1 if {out} > 1 and ({out} - 1) * {s} >= {n} + {p} else 0)"
 
 
 def _count(op, k, start, n):
@@ -132,11 +137,19 @@ def pool_grad_kernel(node, ins, outs, ctx):
               f"{g} = np.zeros(({t['n']}, {t['h']}, {t['w']}), np.{dt})"]
     lines += head
     if op.mode == "max":
+        # the first position equal to the max takes the whole gradient;
+        # an explicit flag ends both loops (numba has no labelled break)
+        hit = ctx.tmp("hit")
         body = [f"{gv} = {gr}[{b}, {i}, {j}]",
+                f"{hit} = False",
                 f"for {r} in range({t['ra']}, {t['rb']}):",
                 f"    for {c} in range({t['ca']}, {t['cb']}):",
                 f"        if {xr}[{b}, {r}, {c}] == {orr}[{b}, {i}, {j}]:",
-                f"            {g}[{b}, {r}, {c}] += {gv}"]
+                f"            {g}[{b}, {r}, {c}] += {gv}",
+                f"            {hit} = True",
+                "            break",
+                f"    if {hit}:",
+                "        break"]
     else:
         val = f"{gr}[{b}, {i}, {j}]" if op.mode == "sum" else \
             f"np.float64({gr}[{b}, {i}, {j}]) / {_divisor(op, t)}"

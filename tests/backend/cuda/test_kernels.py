@@ -178,7 +178,8 @@ def test_conv2d_and_its_gradients(kw):
 def test_pool_and_its_gradient(kw):
     from symnet.tensor.signal.pool import pool_2d
     x = rand((2, 1, 5, 4))
-    x[0, 0, 0, :2] = 0.25       # ties in a max window: both get the gradient
+    x[0, 0, 0, :2] = 0.25       # ties in a max window: the first gets the gradient
+    x[1, 0, :2, 1] = 3.0
 
     def graph(x):
         y = pool_2d(x, **kw)
