@@ -174,7 +174,10 @@ def test_conv2d_and_its_gradients(kw):
                                      mode="average_exc_pad", ignore_border=True),
                                 dict(ws=(2, 2), stride=(1, 1), mode="average_inc_pad",
                                      pad=(1, 0), ignore_border=True),
-                                dict(ws=(2, 2), mode="sum", ignore_border=False)])
+                                dict(ws=(2, 2), mode="sum", ignore_border=False),
+                                dict(ws=(3, 2), stride=(3, 2), pad=(2, 1), ignore_border=False),
+                                dict(ws=(3, 2), stride=(2, 3), pad=(1, 1),
+                                     mode="average_exc_pad", ignore_border=False)])
 def test_pool_and_its_gradient(kw):
     from symnet.tensor.signal.pool import pool_2d
     x = rand((2, 1, 5, 4))
