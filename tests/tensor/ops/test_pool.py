@@ -118,3 +118,14 @@ def test_max_pool_gradient_goes_to_the_first_tied_maximum():
     out = symnet.function([x], g, mode="py")(np.array([[0.0, 1.0, 2.0, 2.0],
                                                         [1.0, 1.0, 2.0, 2.0]]))
     np.testing.assert_array_equal(out, [[0.0, 1.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+
+
+@pytest.mark.perform_fallback      # pool_3d has no numba kernel yet: it runs its perform
+def test_max_pool_3d_gradient_goes_to_the_first_tied_maximum():
+    from symnet.tensor.ops.pool import pool_3d
+    x = T.dtensor3("x")
+    g = symnet.grad(T.sum(pool_3d(x, (2, 2, 2), ignore_border=True)), x)
+    out = symnet.function([x], g, mode="py")(np.ones((2, 4, 2)))
+    want = np.zeros((2, 4, 2))
+    want[0, 0, 0] = want[0, 2, 0] = 1.0      # the first position of each of two windows
+    np.testing.assert_array_equal(out, want)
