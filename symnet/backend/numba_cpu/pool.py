@@ -8,8 +8,9 @@ output-size rule for ``ignore_border`` both ways, the window divisor of the
 two average modes (padding counted or not; the part of a window beyond the
 border without ``ignore_border`` is never counted), NaN propagating through
 max, and max's gradient going to the first position of the window (in
-row-major order) equal to its max, as the reference does.  Leading axes are flattened into one
-batch axis (the kernel's arguments are C-contiguous).
+row-major order) equal to its max, as the reference does.  Leading axes
+are flattened into one batch axis (the kernel's arguments are
+C-contiguous).
 """
 from ..registry import register_kernel
 from ...tensor.ops.pool import Pool, PoolGrad
@@ -48,6 +49,12 @@ def _count(op, k, start, n):
     return f"(min({start} + {w}, {n} + {2 * p}) - {start})"
 
 
+def _inside(op):
+    """True when every window lies inside the input (no padding, and
+    ``ignore_border``): no clipping, windows of the constant size ``ws``."""
+    return op.ignore_border and not any(op.pad)
+
+
 def _frame(node, ins, ctx):
     """Lines binding sizes and 3-D views shared by both kernels; returns
     (lines, names)."""
@@ -71,7 +78,7 @@ def _frame(node, ins, ctx):
     # the window (i, j) of image b, clipped to the input: rows ra:rb, cols ca:cb
     # (without padding and with ignore_border every window lies inside: no
     # clipping, and loops of a constant trip count that LLVM unrolls)
-    inside = op.ignore_border and not any(op.pad)
+    inside = _inside(op)
     rows = (f"{t['r0']}", f"{t['r0']} + {wh}") if inside else \
         (f"max({t['r0']} - {ph}, 0)", f"min({t['r0']} - {ph} + {wh}, {t['h']})")
     cols = (f"{t['c0']}", f"{t['c0']} + {ww}") if inside else \
@@ -149,10 +156,9 @@ def pool_grad_kernel(node, ins, outs, ctx):
         # without a data-dependent branch (random data would mispredict);
         # none matches only where the max is NaN (no gradient, as py)
         mx, cw, k, kk = ctx.tmp("mx"), ctx.tmp("cw"), ctx.tmp("k"), ctx.tmp("kk")
-        inside = op.ignore_border and not any(op.pad)
         # a window inside the input has the constant size ws: literals let
         # LLVM unroll the loop and turn // and % into shifts
-        size = (str(op.ws[1]), str(op.ws[0] * op.ws[1])) if inside else \
+        size = (str(op.ws[1]), str(op.ws[0] * op.ws[1])) if _inside(op) else \
             (f"{t['cb']} - {t['ca']}", f"({t['rb']} - {t['ra']}) * {cw}")
         body = [f"{mx} = {orr}[{b}, {i}, {j}]",
                 f"{cw} = {size[0]}",
