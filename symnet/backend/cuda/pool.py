@@ -1,7 +1,7 @@
 """CUDA kernels of 2-D pooling over the last two axes: ``Pool`` (max, sum,
 average with or without padding) with one thread per output element, and
 ``PoolGrad`` with one thread per input element summing the windows that
-cover it (max: where the element equals its window's max, as in Theano).
+cover it (max: where the element is its window's first max, as py).
 
 Leading axes are flattened (a C-contiguous copy where needed); the
 canvas geometry (padding, Theano's ``ignore_border=False`` rule) is the
@@ -107,7 +107,18 @@ def pool_grad_impl(node, rt):
     dt = node.outputs[0].type.dtype
     acc = "float64" if dt.startswith("float") else dt
     if op.mode == "max":
-        step = "if x[l, y, xx] == out[l, oy, ox]:\n          acc += gz[l, oy, ox]"
+        # the window's gradient goes to its first max (row-major), as py:
+        # this element takes it when no earlier element of the window ties
+        step = "\n".join([
+            "if x[l, y, xx] == out[l, oy, ox]:",
+            "          first = True",
+            "          for y2 in range(max(oy * sh - ph, 0), y + 1):",
+            "            for x2 in range(max(ox * sw - pw, 0),",
+            "                            min(ox * sw - pw + ww, x.shape[2])):",
+            "              if (y2 < y or x2 < xx) and x[l, y2, x2] == out[l, oy, ox]:",
+            "                first = False",
+            "          if first:",
+            "            acc += gz[l, oy, ox]"])
         count = ""
     elif op.mode == "sum":
         step, count = "acc += gz[l, oy, ox]", ""

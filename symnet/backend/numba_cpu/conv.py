@@ -6,12 +6,20 @@ numba loop (``lib/conv_loops.py``) fills the column matrix of a chunk of images
 (``(chunk, C*kh*kw, Ho*Wo)``; the zero border is written, never a padded
 copy of the input), then
 
-- forward: ``W (K, C*kh*kw) @ cols[b]``, one BLAS GEMM per image, written
-  directly in the output's (K, Ho, Wo) layout;
-- gradient wrt the filters: one GEMM per chunk (``tensordot`` of the
-  chunk's output gradient with its columns), summed over chunks;
-- gradient wrt the input: ``W.T @ gz[b]`` per image gives the columns, which
-  the adjoint loop (``col2im``) adds back into the input's shape.
+- forward: ``W (K, C*kh*kw) @ cols[b]``, in the output's (K, Ho, Wo)
+  layout;
+- gradient wrt the filters: ``gz[b] @ cols[b].T`` summed over the batch;
+- gradient wrt the input: ``W.T @ gz[b]`` gives the columns, which the
+  adjoint loop (``col2im``) adds back into the input's shape.
+
+Each GEMM is done one of two ways, by the number of output positions:
+with many (``PER_IMAGE_POSITIONS``: a first layer, 24x24 outputs), one
+GEMM per image on a column block per image (a batched ``matmul``
+straight into the output, reading ``gz`` in place: no transposed copy of
+the output or of ``gz``, no temporary); with few (8x8 outputs, deep and
+wide filters), per-image GEMMs are too small for BLAS to run well, so one
+GEMM per chunk works on the columns laid out (C*kh*kw, m*Ho*Wo), at the
+price of transposing the output or ``gz`` (small there).
 
 The chunk is as many images as fit ``COLUMN_BUDGET`` bytes of columns (at
 least one), so a large batch never allocates its whole column matrix: the
@@ -29,6 +37,11 @@ __all__ = ["COLUMN_BUDGET", "column_chunk", "conv2d_forward", "conv2d_grad_weigh
 
 #: bytes of im2col columns one chunk of the batch may use
 COLUMN_BUDGET = 32 * 2 ** 20
+
+#: output positions (Ho*Wo) from which GEMMs run per image: measured on
+#: W4/W7's layers (thread CPU time, one BLAS thread), per image was faster
+#: at 576 positions in all three products and slower at 64 (gradients)
+PER_IMAGE_POSITIONS = 256
 
 
 def column_chunk(batch, rows, cols, itemsize, budget=None):
@@ -63,16 +76,18 @@ def _flat_filters(w, flip, dtype):
     return np.ascontiguousarray(w, dtype=dtype).reshape(w.shape[0], -1)
 
 
-def _chunks(geo, b, c, dtype, budget):
+def _chunks(geo, b, c, dtype, budget, per_image=False):
     """``(b0, m, cols)`` for each chunk of the batch: ``cols`` is the
-    chunk's column matrix (C*kh*kw, m*Ho*Wo), C-contiguous.  One buffer,
+    chunk's column matrix, C-contiguous, (C*kh*kw, m*Ho*Wo) or, with
+    ``per_image``, (m, C*kh*kw, Ho*Wo) (one block per image).  One buffer,
     sized by ``column_chunk``, serves every chunk."""
     rows, npos = c * geo.k[0] * geo.k[1], geo.out[0] * geo.out[1]
     n = column_chunk(b, rows, npos, np.dtype(dtype).itemsize, budget)
     buf = _alloc((rows * n * npos,), dtype)
     for b0 in range(0, b, n):
         m = min(n, b - b0)
-        yield b0, m, buf[:rows * m * npos].reshape(rows, m * npos)
+        shape = (m, rows, npos) if per_image else (rows, m * npos)
+        yield b0, m, buf[:rows * m * npos].reshape(shape)
 
 
 def _loops():
@@ -121,10 +136,17 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
     k, npos = w.shape[0], geo.out[0] * geo.out[1]
     wf = _flat_filters(w, flip, dtype)
     out = np.empty((b, k) + geo.out, dtype)
-    for b0, m, cols in _chunks(geo, b, c, dtype, budget):
-        _loops().im2col(x[b0:b0 + m].astype(dtype, copy=False), cols, *_loop_args(geo))
-        res = np.dot(wf, cols)                                  # (K, m*Ho*Wo): one GEMM
-        out[b0:b0 + m] = res.reshape((k, m) + geo.out).transpose(1, 0, 2, 3)
+    per_image = npos >= PER_IMAGE_POSITIONS
+    for b0, m, cols in _chunks(geo, b, c, dtype, budget, per_image):
+        xs = x[b0:b0 + m].astype(dtype, copy=False)
+        if per_image:
+            _loops().im2col_images(xs, cols, *_loop_args(geo))
+            # (K, CKK) @ (m, CKK, npos) -> (m, K, npos): straight into the output
+            np.matmul(wf, cols, out=out[b0:b0 + m].reshape(m, k, npos))
+        else:
+            _loops().im2col(xs, cols, *_loop_args(geo))
+            res = np.dot(wf, cols)                              # (K, m*Ho*Wo): one GEMM
+            out[b0:b0 + m] = res.reshape((k, m) + geo.out).transpose(1, 0, 2, 3)
     return out
 
 
@@ -145,13 +167,22 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, gro
         raise ValueError(f"conv2d gradient: output gradient of shape {gz.shape} does not "
                          f"match input {x.shape} and filters {tuple(shape)}")
     npos = geo.out[0] * geo.out[1]
-    gwt = np.zeros((c * kh * kw, k), dtype)
-    for b0, m, cols in _chunks(geo, b, c, dtype, budget):
-        _loops().im2col(x[b0:b0 + m].astype(dtype, copy=False), cols, *_loop_args(geo))
-        # one GEMM, as cols @ gz.T: OpenBLAS is many times slower on the
-        # transposed product gz @ cols.T (a long inner dimension)
-        gwt += np.dot(cols, _by_image(gz[b0:b0 + m], m, k, npos, dtype).T)
-    gw = gwt.T.reshape(k, c, kh, kw)
+    per_image = npos >= PER_IMAGE_POSITIONS
+    ckk = c * kh * kw
+    acc = np.zeros((k, ckk) if per_image else (ckk, k), dtype)
+    gz3 = np.ascontiguousarray(gz, dtype=dtype).reshape(b, k, npos)
+    for b0, m, cols in _chunks(geo, b, c, dtype, budget, per_image):
+        xs = x[b0:b0 + m].astype(dtype, copy=False)
+        if per_image:
+            _loops().im2col_images(xs, cols, *_loop_args(geo))
+            for i in range(m):             # (K, npos) @ (npos, CKK): inner npos
+                acc += np.dot(gz3[b0 + i], cols[i].T)
+        else:
+            _loops().im2col(xs, cols, *_loop_args(geo))
+            # one GEMM, as cols @ gz.T: OpenBLAS is many times slower on the
+            # transposed product gz @ cols.T (a long inner dimension)
+            acc += np.dot(cols, _by_image(gz3[b0:b0 + m], m, k, npos, dtype).T)
+    gw = (acc if per_image else acc.T).reshape(k, c, kh, kw)
     if flip:
         gw = gw[:, :, ::-1, ::-1]
     return np.ascontiguousarray(gw)
@@ -180,9 +211,16 @@ def conv2d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, grou
     wt = _flat_filters(w, flip, dtype).T                        # (C*kh*kw, K)
     npos = geo.out[0] * geo.out[1]
     out = np.empty((b, c, h, wd), dtype)
-    for b0, m, cols in _chunks(geo, b, c, dtype, budget):
-        np.dot(wt, _by_image(gz[b0:b0 + m], m, k, npos, dtype), out=cols)   # one GEMM
-        _loops().col2im(cols, out[b0:b0 + m], *_loop_args(geo))
+    per_image = npos >= PER_IMAGE_POSITIONS
+    gz = np.ascontiguousarray(gz, dtype=dtype)
+    for b0, m, cols in _chunks(geo, b, c, dtype, budget, per_image):
+        if per_image:
+            # (CKK, K) @ (m, K, npos) -> (m, CKK, npos): one GEMM per image
+            np.matmul(wt, gz[b0:b0 + m].reshape(m, k, npos), out=cols)
+            _loops().col2im_images(cols, out[b0:b0 + m], *_loop_args(geo))
+        else:
+            np.dot(wt, _by_image(gz[b0:b0 + m], m, k, npos, dtype), out=cols)  # one GEMM
+            _loops().col2im(cols, out[b0:b0 + m], *_loop_args(geo))
     return out
 
 

@@ -7,9 +7,10 @@ The semantics are the numpy reference's (``tensor/ops/pool.py``): Theano's
 output-size rule for ``ignore_border`` both ways, the window divisor of the
 two average modes (padding counted or not; the part of a window beyond the
 border without ``ignore_border`` is never counted), NaN propagating through
-max, and max's gradient going to every position of the window equal to
-its max (as the reference does).  Leading axes are flattened into one
-batch axis (the kernel's arguments are C-contiguous).
+max, and max's gradient going to the first position of the window (in
+row-major order) equal to its max, as the reference does.  Leading axes
+are flattened into one batch axis (the kernel's arguments are
+C-contiguous).
 """
 from ..registry import register_kernel
 from ...tensor.ops.pool import Pool, PoolGrad
@@ -26,12 +27,17 @@ def _check(node):
 
 
 def _out_len(n, w, s, p, ignore_border):
-    """Source of Theano's output length of one axis (see ``pool_output_length``)."""
+    """Source of Theano's output length of one axis (``pool_output_length``:
+    without ``ignore_border``, a last window starting in the padding is dropped)."""
     if ignore_border:
         return f"({n} + {2 * p} - {w}) // {s} + 1"
     if s >= w:
-        return f"({n} - 1) // {s} + 1"
-    return f"max(0, ({n} - 1 - {w} + {s}) // {s}) + 1"
+        out = f"(({n} + {2 * p} - 1) // {s} + 1)"
+    else:
+        out = f"(max(0, ({n} + {2 * p} - 1 - {w} + {s}) // {s}) + 1)"
+    if p == 0:
+        return out
+    return f"{out} - (1 if {out} > 1 and ({out} - 1) * {s} >= {n} + {p} else 0)"
 
 
 def _count(op, k, start, n):
@@ -41,6 +47,12 @@ def _count(op, k, start, n):
     if op.mode == "average_exc_pad":
         return f"(min({start} + {w}, {p} + {n}) - max({start}, {p}))"
     return f"(min({start} + {w}, {n} + {2 * p}) - {start})"
+
+
+def _inside(op):
+    """True when every window lies inside the input (no padding, and
+    ``ignore_border``): no clipping, windows of the constant size ``ws``."""
+    return op.ignore_border and not any(op.pad)
 
 
 def _frame(node, ins, ctx):
@@ -64,15 +76,22 @@ def _frame(node, ins, ctx):
     loop = "nb.prange" if ctx.parallel else "range"
     ctx.uses_prange = ctx.uses_prange or ctx.parallel
     # the window (i, j) of image b, clipped to the input: rows ra:rb, cols ca:cb
+    # (without padding and with ignore_border every window lies inside: no
+    # clipping, and loops of a constant trip count that LLVM unrolls)
+    inside = _inside(op)
+    rows = (f"{t['r0']}", f"{t['r0']} + {wh}") if inside else \
+        (f"max({t['r0']} - {ph}, 0)", f"min({t['r0']} - {ph} + {wh}, {t['h']})")
+    cols = (f"{t['c0']}", f"{t['c0']} + {ww}") if inside else \
+        (f"max({t['c0']} - {pw}, 0)", f"min({t['c0']} - {pw} + {ww}, {t['w']})")
     head = [f"for {t['b']} in {loop}({t['n']}):",
             f"    for {t['i']} in range({t['oh']}):",
             f"        {t['r0']} = {t['i']} * {sh}",
-            f"        {t['ra']} = max({t['r0']} - {ph}, 0)",
-            f"        {t['rb']} = min({t['r0']} - {ph} + {wh}, {t['h']})",
+            f"        {t['ra']} = {rows[0]}",
+            f"        {t['rb']} = {rows[1]}",
             f"        for {t['j']} in range({t['ow']}):",
             f"            {t['c0']} = {t['j']} * {sw}",
-            f"            {t['ca']} = max({t['c0']} - {pw}, 0)",
-            f"            {t['cb']} = min({t['c0']} - {pw} + {ww}, {t['w']})"]
+            f"            {t['ca']} = {cols[0]}",
+            f"            {t['cb']} = {cols[1]}"]
     return lines, head, t, nd
 
 
@@ -100,10 +119,10 @@ def pool_kernel(node, ins, outs, ctx):
             f"for {r} in range({t['ra']}, {t['rb']}):",
             f"    for {c} in range({t['ca']}, {t['cb']}):",
             f"        {v} = {xr}[{b}, {r}, {c}]"]
-    if op.mode == "max":          # NaN wins, as np.maximum
-        body += [f"        if {v} > {m} or {v} != {v}:",
-                 f"            if {m} == {m}:",
-                 f"                {m} = {v}"]
+    if op.mode == "max":
+        # NaN wins, as np.maximum; a select, not a branch, which random data
+        # would mispredict half the time
+        body += [f"        {m} = {v} if (({v} > {m}) | ({v} != {v})) & ({m} == {m}) else {m}"]
         res = m
     else:
         body.append(f"        {m} += {v}")
@@ -132,11 +151,24 @@ def pool_grad_kernel(node, ins, outs, ctx):
               f"{g} = np.zeros(({t['n']}, {t['h']}, {t['w']}), np.{dt})"]
     lines += head
     if op.mode == "max":
-        body = [f"{gv} = {gr}[{b}, {i}, {j}]",
-                f"for {r} in range({t['ra']}, {t['rb']}):",
-                f"    for {c} in range({t['ca']}, {t['cb']}):",
-                f"        if {xr}[{b}, {r}, {c}] == {orr}[{b}, {i}, {j}]:",
-                f"            {g}[{b}, {r}, {c}] += {gv}"]
+        # the first position (row-major) equal to the max takes the whole
+        # gradient: one flat loop over the window, backwards, selects it
+        # without a data-dependent branch (random data would mispredict);
+        # none matches only where the max is NaN (no gradient, as py)
+        mx, cw, k, kk = ctx.tmp("mx"), ctx.tmp("cw"), ctx.tmp("k"), ctx.tmp("kk")
+        # a window inside the input has the constant size ws: literals let
+        # LLVM unroll the loop and turn // and % into shifts
+        size = (str(op.ws[1]), str(op.ws[0] * op.ws[1])) if _inside(op) else \
+            (f"{t['cb']} - {t['ca']}", f"({t['rb']} - {t['ra']}) * {cw}")
+        body = [f"{mx} = {orr}[{b}, {i}, {j}]",
+                f"{cw} = {size[0]}",
+                f"{k} = -1",
+                f"for {kk} in range({size[1]} - 1, -1, -1):",
+                f"    {k} = {kk} if {xr}[{b}, {t['ra']} + {kk} // {cw}, "
+                f"{t['ca']} + {kk} % {cw}] == {mx} else {k}",
+                f"if {k} >= 0:",
+                f"    {g}[{b}, {t['ra']} + {k} // {cw}, {t['ca']} + {k} % {cw}] += "
+                f"{gr}[{b}, {i}, {j}]"]
     else:
         val = f"{gr}[{b}, {i}, {j}]" if op.mode == "sum" else \
             f"np.float64({gr}[{b}, {i}, {j}]) / {_divisor(op, t)}"

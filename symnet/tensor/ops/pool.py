@@ -18,20 +18,48 @@ from ..type import TensorType
 from .elemwise import cast
 
 __all__ = ["Pool", "PoolGrad", "DynamicPool", "DynamicPoolGrad", "pool_2d", "pool_3d",
-           "pool_output_length"]
+           "pool_output_length", "pool_output_length_expr"]
 
 MODES = ("max", "sum", "average_inc_pad", "average_exc_pad")
 
 
 def pool_output_length(n, ws, stride, pad, ignore_border):
-    """Theano's output size for one pooled axis (None when ``n`` is None)."""
+    """Theano's output size for one pooled axis (None when ``n`` is None).
+
+    Without ``ignore_border`` the last, partial window is kept.  With
+    padding (which Theano refuses there) Theano's rule applies to the
+    padded length ``n + 2 * pad``, less a last window that would start
+    inside the right padding: every window holds at least one input element
+    (as PyTorch's ``ceil_mode``), so a max never sees only padding.
+    """
     if n is None:
         return None
     if ignore_border:
         return (n + 2 * pad - ws) // stride + 1
+    v = n + 2 * pad
     if stride >= ws:
-        return (n - 1) // stride + 1
-    return max(0, (n - 1 - ws + stride) // stride) + 1
+        out = (v - 1) // stride + 1
+    else:
+        out = max(0, (v - 1 - ws + stride) // stride) + 1
+    # at most one window starts in the right padding (pad < ws)
+    return out - 1 if out > 1 and (out - 1) * stride >= n + pad else out
+
+
+def pool_output_length_expr(n, ws, stride, pad, ignore_border):
+    """``pool_output_length`` of a symbolic length ``n`` (``ws``, ``stride``
+    and ``pad`` ints or symbolic scalars), for ``infer_shape``."""
+    from ... import tensor as T
+    if ignore_border:
+        return T.int_div(n + 2 * pad - ws, stride) + 1
+    v = n + 2 * pad
+    partial = T.maximum(0, T.int_div(v - 1 - ws + stride, stride)) + 1
+    if isinstance(stride, int) and isinstance(ws, int):
+        out = T.int_div(v - 1, stride) + 1 if stride >= ws else partial
+    else:
+        out = T.switch(T.ge(stride, ws), T.int_div(v - 1, stride) + 1, partial)
+    if isinstance(pad, int) and pad == 0:
+        return out       # no window can start beyond the input
+    return T.switch(T.and_(T.gt(out, 1), T.ge((out - 1) * stride, n + pad)), out - 1, out)
 
 
 class _PoolBase(Op):
@@ -52,8 +80,6 @@ class _PoolBase(Op):
         self.mode = mode
         if any(p >= w for p, w in zip(self.pad, self.ws)):
             raise ValueError(f"pool pad {self.pad} must be smaller than the window {self.ws}")
-        if any(self.pad) and not self.ignore_border:
-            raise NotImplementedError("pool padding requires ignore_border=True (as in Theano)")
 
     def _geometry(self, hw):
         """Output size, extended canvas size and window limits per axis."""
@@ -131,20 +157,13 @@ class Pool(_PoolBase):
         output_storage[0][0] = np.asarray(out, dtype=node.outputs[0].dtype)
 
     def infer_shape(self, node, input_shapes):
-        from ... import tensor as T
         shp = input_shapes[0]
         nd = len(self.ws)
         out = list(shp[:-nd])
         st = node.outputs[0].type.shape
         for k, (n, w, s, p) in enumerate(zip(shp[-nd:], self.ws, self.stride, self.pad)):
-            if st[-nd + k] is not None:
-                out.append(st[-nd + k])
-            elif self.ignore_border:
-                out.append(T.int_div(n + 2 * p - w, s) + 1)
-            elif s >= w:
-                out.append(T.int_div(n - 1, s) + 1)
-            else:
-                out.append(T.maximum(0, T.int_div(n - 1 - w + s, s)) + 1)
+            out.append(st[-nd + k] if st[-nd + k] is not None else
+                       pool_output_length_expr(n, w, s, p, self.ignore_border))
         return [tuple(out)]
 
     def L_op(self, inputs, outputs, output_grads):
@@ -154,8 +173,9 @@ class Pool(_PoolBase):
 
 
 class PoolGrad(_PoolBase):
-    """Gradient of ``Pool`` with respect to its input (max: every position
-    equal to its window's max receives the gradient, as in Theano)."""
+    """Gradient of ``Pool`` with respect to its input (max: the first
+    position of each window, in row-major order, equal to the window's max
+    receives the gradient, as cuDNN and PyTorch do; ties do not share it)."""
 
     def make_node(self, x, out, gz):
         x, out, gz = (as_tensor_variable(v) for v in (x, out, gz))
@@ -169,8 +189,13 @@ class PoolGrad(_PoolBase):
         if self.mode == "max":
             fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
             canvas = self._canvas(x, geo, fill)
+            # the offsets run in row-major window order: a window's gradient
+            # goes to the first offset that hits its max, later ties get none
+            taken = np.zeros(out.shape, dtype=bool)
             for sl in self._offsets(geo):
-                grad[sl] += gz * (canvas[sl] == out)
+                hit = (canvas[sl] == out) & ~taken
+                grad[sl] += gz * hit
+                taken |= hit
         else:
             g = gz if self.mode == "sum" else gz / self._counts(geo)
             for sl in self._offsets(geo):
@@ -255,18 +280,11 @@ class DynamicPool(Op):
             node, [x], output_storage)
 
     def infer_shape(self, node, input_shapes):
-        from ... import tensor as T
         shp = input_shapes[0]
         _, ws, st, pd = node.inputs
-        out = list(shp[:-2])
-        for k, n in enumerate(shp[-2:]):
-            w, s, p = ws[k], st[k], pd[k]
-            if self.ignore_border:
-                out.append(T.int_div(n + 2 * p - w, s) + 1)
-            else:
-                out.append(T.switch(T.ge(s, w), T.int_div(n - 1, s) + 1,
-                                    T.maximum(0, T.int_div(n - 1 - w + s, s)) + 1))
-        return [tuple(out)]
+        return [tuple(shp[:-2]) + tuple(
+            pool_output_length_expr(n, ws[k], st[k], pd[k], self.ignore_border)
+            for k, n in enumerate(shp[-2:]))]
 
     def L_op(self, inputs, outputs, output_grads):
         x, ws, stride, pad = inputs

@@ -174,11 +174,15 @@ def test_conv2d_and_its_gradients(kw):
                                      mode="average_exc_pad", ignore_border=True),
                                 dict(ws=(2, 2), stride=(1, 1), mode="average_inc_pad",
                                      pad=(1, 0), ignore_border=True),
-                                dict(ws=(2, 2), mode="sum", ignore_border=False)])
+                                dict(ws=(2, 2), mode="sum", ignore_border=False),
+                                dict(ws=(3, 2), stride=(3, 2), pad=(2, 1), ignore_border=False),
+                                dict(ws=(3, 2), stride=(2, 3), pad=(1, 1),
+                                     mode="average_exc_pad", ignore_border=False)])
 def test_pool_and_its_gradient(kw):
     from symnet.tensor.signal.pool import pool_2d
     x = rand((2, 1, 5, 4))
-    x[0, 0, 0, :2] = 0.25       # ties in a max window: both get the gradient
+    x[0, 0, 0, :2] = 0.25       # ties in a max window: the first gets the gradient
+    x[1, 0, :2, 1] = 3.0
 
     def graph(x):
         y = pool_2d(x, **kw)

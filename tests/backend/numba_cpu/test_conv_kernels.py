@@ -43,11 +43,21 @@ def _fits(x_shape, w_shape, kw):
 
 @settings(max_examples=examples(15), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(case=convs(), seed=st.integers(0, 2 ** 16))
-def test_conv_and_its_gradients_agree_with_py(case, seed):
+@given(case=convs(), seed=st.integers(0, 2 ** 16), per_image=st.booleans())
+def test_conv_and_its_gradients_agree_with_py(case, seed, per_image):
     x_shape, w_shape, kw, dtype = case
     assume(_fits(x_shape, w_shape, kw))
     use_tmp_cache()
+    # both GEMM layouts: per image (large outputs) or one per chunk (small)
+    saved = nconv.PER_IMAGE_POSITIONS
+    nconv.PER_IMAGE_POSITIONS = 1 if per_image else 10 ** 9
+    try:
+        _agree_with_py(x_shape, w_shape, kw, dtype, seed)
+    finally:
+        nconv.PER_IMAGE_POSITIONS = saved
+
+
+def _agree_with_py(x_shape, w_shape, kw, dtype, seed):
     rng = np.random.default_rng(seed)
     xv = rng.normal(size=x_shape).astype(dtype)
     wv = rng.normal(size=w_shape).astype(dtype)
@@ -84,8 +94,36 @@ def test_chunk_size_bounds_the_column_buffer():
     assert nconv.column_chunk(3, rows, npos, item) == 3               # small batches: one chunk
 
 
+@pytest.mark.parametrize("positions", [1, 10 ** 9])
+@pytest.mark.parametrize("kw", [dict(border_mode="valid"),
+                                dict(border_mode=(2, 1), subsample=(2, 3),
+                                     filter_dilation=(1, 2)),
+                                dict(border_mode="full", subsample=(1, 2), filter_flip=False)])
+def test_both_gemm_layouts_agree_with_the_reference_op(kw, positions, monkeypatch):
+    """Per-image and per-chunk GEMMs over a batch split into chunks
+    (a small budget), against the op's numpy forward and gradients."""
+    monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", positions)
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(5, 3, 9, 8))
+    w = rng.normal(size=(4, 3, 3, 2))
+    kw = dict(dict(subsample=(1, 1), filter_dilation=(1, 1), filter_flip=True), **kw)
+    args = (kw["border_mode"], kw["subsample"], kw["filter_dilation"], kw["filter_flip"],
+            "float64", 1, 3 * 6 * 200 * 8)           # budget: a few images per chunk
+    xs, ws = T.dtensor4("x"), T.dtensor4("w")
+    y = conv2d(xs, ws, **kw)
+    gz = rng.normal(size=symnet.function([xs, ws], y, mode="py")(x, w).shape)
+    gx, gw = symnet.grad(None, [xs, ws], known_grads={y: T.constant(gz)})
+    want = symnet.function([xs, ws], [y, gx, gw], mode="py")(x, w)
+    got = [nconv.conv2d_forward(x, w, *args), nconv.conv2d_grad_inputs(w, gz, x.shape, *args),
+           nconv.conv2d_grad_weights(x, gz, w.shape, *args)]
+    for g, r in zip(got, want):
+        np.testing.assert_allclose(g, r, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("positions", [1, 10 ** 9])      # both GEMM layouts
 @pytest.mark.parametrize("which", ["forward", "grad_weights", "grad_inputs"])
-def test_large_batch_never_allocates_the_whole_column_matrix(which, monkeypatch):
+def test_large_batch_never_allocates_the_whole_column_matrix(which, positions, monkeypatch):
+    monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", positions)
     rng = np.random.default_rng(0)
     b = 4096
     x = rng.normal(size=(b, 2, 5, 5)).astype("float32")

@@ -25,9 +25,8 @@ def pools(draw):
     ws = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     ignore_border = draw(st.booleans())
-    pad = (0, 0)
-    if ignore_border:
-        pad = (draw(st.integers(0, ws[0] - 1)), draw(st.integers(0, ws[1] - 1)))
+    # padding both with and without ignore_border
+    pad = (draw(st.integers(0, ws[0] - 1)), draw(st.integers(0, ws[1] - 1)))
     mode = draw(st.sampled_from(MODES))
     dtype = draw(st.sampled_from(["float32", "float64"]))
     return lead + hw, dict(ws=ws, stride=stride, ignore_border=ignore_border, pad=pad,
@@ -41,13 +40,14 @@ def _fits(shape, kw):
 
 @settings(max_examples=examples(15), deadline=None,
           suppress_health_check=[HealthCheck.too_slow])
-@given(case=pools(), seed=st.integers(0, 2 ** 16))
-def test_pool_and_its_gradient_agree_with_py(case, seed):
+@given(case=pools(), seed=st.integers(0, 2 ** 16), ties=st.booleans())
+def test_pool_and_its_gradient_agree_with_py(case, seed, ties):
     shape, kw, dtype = case
     assume(_fits(shape, kw))
     use_tmp_cache()
     rng = np.random.default_rng(seed)
-    xv = rng.normal(size=shape).astype(dtype)
+    # ties: three distinct values, so most max windows hold tied maxima
+    xv = (rng.integers(0, 3, size=shape) if ties else rng.normal(size=shape)).astype(dtype)
 
     def fn(x):
         y = pool_2d(x, **kw)
@@ -59,7 +59,8 @@ def test_pool_and_its_gradient_agree_with_py(case, seed):
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("ignore_border,pad", [(True, (1, 1)), (False, (0, 0))])
+@pytest.mark.parametrize("ignore_border,pad", [(True, (1, 1)), (False, (0, 0)),
+                                               (False, (1, 1))])
 def test_pool_gradient_by_finite_differences_on_numba(mode, ignore_border, pad):
     use_tmp_cache()
     xv = np.random.default_rng(4).normal(size=(2, 5, 6))   # distinct: no ties in a max
@@ -71,15 +72,34 @@ def test_pool_gradient_by_finite_differences_on_numba(mode, ignore_border, pad):
         verify_grad(fn, [xv], rng=np.random.RandomState(1), mode=Mode(backend))
 
 
-def test_max_gradient_goes_to_every_tied_maximum_as_py():
+def test_max_gradient_goes_to_the_first_tied_maximum_as_py():
     use_tmp_cache()
     x = T.matrix("x", dtype="float64")
-    y = pool_2d(x, (2, 2), ignore_border=True)
-    g = symnet.grad(T.sum(y), x)
-    xv = np.array([[1.0, 1.0], [0.0, 1.0]])
+    # overlapping windows (stride 1): a position may be the first max of
+    # several windows and receives each one's gradient
+    y = pool_2d(x, (2, 2), ignore_border=True, stride=(1, 1))
+    g = symnet.grad(T.sum(y * T.constant(np.array([[1.0, 2.0], [4.0, 8.0]]))), x)
+    xv = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
     got = [symnet.function([x], g, mode=Mode(b))(xv) for b in ("numba", "py")]
     np.testing.assert_array_equal(got[0], got[1])
-    np.testing.assert_array_equal(got[0], [[1.0, 1.0], [0.0, 1.0]])
+    # windows: (0,0)->x[0,0] w1; (0,1)->x[0,1] w2; (1,0)->x[1,1] w4; (1,1)->x[1,1] w8
+    np.testing.assert_array_equal(got[0], [[1.0, 2.0, 0.0], [0.0, 12.0, 0.0],
+                                           [0.0, 0.0, 0.0]])
+
+
+def test_max_pool_with_padding_without_ignore_border_matches_numpy():
+    use_tmp_cache()
+    x = T.tensor3("x", dtype="float64")
+    y = pool_2d(x, (3, 2), ignore_border=False, stride=(3, 2), pad=(2, 1))
+    xv = np.random.default_rng(2).normal(size=(2, 4, 4))
+    # numpy: pad with -inf, rows 2+4+2=8 -> windows at 0, 3 and 6, but 6 is
+    # in the right padding (input rows are 2..5): dropped; columns 1+4+1=6
+    # -> windows at 0, 2, 4
+    canvas = np.full((2, 8, 6), -np.inf)
+    canvas[:, 2:6, 1:5] = xv
+    ref = canvas[:, :6].reshape(2, 2, 3, 3, 2).max(axis=(2, 4))
+    for b in ("numba", "py"):
+        np.testing.assert_array_equal(symnet.function([x], y, mode=Mode(b))(xv), ref)
 
 
 def test_max_pool_propagates_nan():
