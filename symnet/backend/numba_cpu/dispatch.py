@@ -22,7 +22,7 @@ __all__ = ["driver_op", "load_families", "FALLBACK_FAMILIES", "FALLBACK_OPS"]
 
 # Families whose ops run their ``perform`` in the driver (with the fallback
 # warning): "gradient" (the jacobian op) and "conv3d" have no kernels yet.
-FALLBACK_FAMILIES = ("conv3d", "gradient")
+FALLBACK_FAMILIES = ("gradient",)
 # pooling with window sizes known only at run time (Theano's symbolic ws)
 FALLBACK_OPS = ("DynamicPool", "DynamicPoolGrad")
 # implementation modules for ops outside tensor/ops (symnet.scan's Scan)
