@@ -21,12 +21,14 @@ from ..registry import register_kernel
 __all__ = ["driver_op", "load_families", "FALLBACK_FAMILIES", "FALLBACK_OPS"]
 
 # Families whose ops run their ``perform`` in the driver (with the fallback
-# warning): "gradient" (the jacobian op) and "conv3d" have no kernels yet.
+# warning): "gradient" (the jacobian op) has no kernel yet.
 FALLBACK_FAMILIES = ("gradient",)
-# pooling with window sizes known only at run time (Theano's symbolic ws)
-FALLBACK_OPS = ("DynamicPool", "DynamicPoolGrad")
-# implementation modules for ops outside tensor/ops (symnet.scan's Scan)
-OTHER_FAMILIES = ("scan",)
+# single ops of other families that run their ``perform``
+FALLBACK_OPS = ()
+# implementation modules for ops outside tensor/ops (symnet.scan's Scan), and
+# those that serve ops of a family whose own module declines them (pool_nd:
+# pool_3d and the run-time-sized DynamicPool)
+OTHER_FAMILIES = ("scan", "pool_nd")
 
 _LOADED = []
 

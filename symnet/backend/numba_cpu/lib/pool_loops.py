@@ -1,0 +1,95 @@
+"""The compiled loops of the numba backend's run-time-sized pooling
+(``pool_nd.py``): ``pool`` and ``pool_grad`` over the last three axes of a
+(N, D, H, W) array, with window, stride and padding as run-time integers
+(a 2-D pooling is D=1 with a window of 1 along it).  Each window is clipped
+to the real input, so no padded canvas is built.  A real module, compiled
+once per machine (``cache=True``) and imported on first use.
+
+``mode``: 0 max, 1 sum, 2 average counting the padding, 3 average not
+counting it.  The average divisor never counts the part of a window beyond
+the border without ``ignore_border`` (the reference's rule).
+"""
+import numba as nb
+import numpy as np
+
+__all__ = ["pool", "pool_grad"]
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _span(o, w, s, p, n, mode):
+    """Window ``o`` along one axis: (first, end) clipped to the input, and
+    its divisor for the averages."""
+    start = o * s
+    lo, hi = max(start - p, 0), min(start - p + w, n)
+    if mode == 3:
+        cnt = min(start + w, p + n) - max(start, p)
+    else:
+        cnt = min(start + w, n + 2 * p) - start
+    return lo, hi, cnt
+
+
+@nb.njit(cache=True, nogil=True)
+def pool(x, out, ws, st, pd, mode):
+    """``out[b, t, i, j]``: the max, sum or average of window (t, i, j) of
+    ``x[b]``; NaN wins a max (as ``np.maximum``)."""
+    n, d, h, w = x.shape
+    _, od, oh, ow = out.shape
+    for b in range(n):
+        for t in range(od):
+            da, db, dc = _span(t, ws[0], st[0], pd[0], d, mode)
+            for i in range(oh):
+                ra, rb, rc = _span(i, ws[1], st[1], pd[1], h, mode)
+                for j in range(ow):
+                    ca, cb, cc = _span(j, ws[2], st[2], pd[2], w, mode)
+                    if mode == 0:
+                        m = x[b, da, ra, ca]
+                        for z in range(da, db):
+                            for r in range(ra, rb):
+                                for c in range(ca, cb):
+                                    v = x[b, z, r, c]
+                                    if (v > m or v != v) and m == m:
+                                        m = v
+                        out[b, t, i, j] = m
+                    else:
+                        acc = 0.0
+                        for z in range(da, db):
+                            for r in range(ra, rb):
+                                for c in range(ca, cb):
+                                    acc += x[b, z, r, c]
+                        if mode != 1:
+                            acc = acc / (dc * rc * cc)
+                        out[b, t, i, j] = acc
+
+
+@nb.njit(cache=True, nogil=True)
+def pool_grad(x, out, gz, g, ws, st, pd, mode):
+    """``g`` (zeroed here): the gradient of ``pool`` wrt ``x``.  Max sends
+    each window's gradient to the FIRST position (in (depth, row, col)
+    order) equal to the window's max."""
+    n, d, h, w = x.shape
+    _, od, oh, ow = gz.shape
+    g[...] = 0
+    for b in range(n):
+        for t in range(od):
+            da, db, dc = _span(t, ws[0], st[0], pd[0], d, mode)
+            for i in range(oh):
+                ra, rb, rc = _span(i, ws[1], st[1], pd[1], h, mode)
+                for j in range(ow):
+                    ca, cb, cc = _span(j, ws[2], st[2], pd[2], w, mode)
+                    gv = gz[b, t, i, j]
+                    if mode == 0:
+                        m = out[b, t, i, j]
+                        found = False
+                        for z in range(da, db):
+                            for r in range(ra, rb):
+                                for c in range(ca, cb):
+                                    if not found and x[b, z, r, c] == m:
+                                        g[b, z, r, c] += gv
+                                        found = True
+                        continue
+                    if mode != 1:
+                        gv = gv / np.float64(dc * rc * cc)
+                    for z in range(da, db):
+                        for r in range(ra, rb):
+                            for c in range(ca, cb):
+                                g[b, z, r, c] += gv
