@@ -21,14 +21,15 @@ from ..registry import register_kernel
 __all__ = ["driver_op", "load_families", "FALLBACK_FAMILIES", "FALLBACK_OPS"]
 
 # Families whose ops run their ``perform`` in the driver (with the fallback
-# warning): "gradient" (the jacobian op) has no kernel yet.
-FALLBACK_FAMILIES = ("gradient",)
+# warning): none left
+FALLBACK_FAMILIES = ()
 # single ops of other families that run their ``perform``
 FALLBACK_OPS = ()
-# implementation modules for ops outside tensor/ops (symnet.scan's Scan), and
+# implementation modules for ops outside tensor/ops (symnet.scan's Scan, the
+# ops of symnet/gradient.py), and
 # those that serve ops of a family whose own module declines them (pool_nd:
 # pool_3d and the run-time-sized DynamicPool)
-OTHER_FAMILIES = ("scan", "pool_nd")
+OTHER_FAMILIES = ("scan", "gradient", "pool_nd")
 
 _LOADED = []
 
