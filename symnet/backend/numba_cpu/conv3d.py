@@ -147,18 +147,17 @@ def conv3d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, budg
     return out
 
 
-def _driver(fn):
-    """A driver template: one line calling ``fn`` of this module with the
-    node's inputs and the op's parameters."""
-    def template(node, ins, outs):
-        op, dtype = node.op, node.outputs[0].type.dtype
-        params = (f"{op.border_mode!r}, {op.subsample!r}, {op.filter_dilation!r}, "
-                  f"{op.filter_flip!r}, {dtype!r}")
-        return [f"from symnet.backend.numba_cpu.conv3d import {fn} as _{fn}",
-                f"{outs[0]} = _{fn}({', '.join(ins)}, {params})"], True
-    return template
+#: the function of this module that computes each op
+_FUNCTIONS = {Conv3d: "conv3d_forward", Conv3dGradWeights: "conv3d_grad_weights",
+              Conv3dGradInputs: "conv3d_grad_inputs"}
 
 
-driver_op(Conv3d)(_driver("conv3d_forward"))
-driver_op(Conv3dGradWeights)(_driver("conv3d_grad_weights"))
-driver_op(Conv3dGradInputs)(_driver("conv3d_grad_inputs"))
+@driver_op(*_FUNCTIONS)
+def conv3d_driver(node, ins, outs):
+    """One driver line calling the op's function with the node's inputs and
+    the op's parameters."""
+    op, fn = node.op, _FUNCTIONS[type(node.op)]
+    params = (op.border_mode, op.subsample, op.filter_dilation, op.filter_flip,
+              node.outputs[0].type.dtype)
+    return [f"from symnet.backend.numba_cpu.conv3d import {fn} as _{fn}",
+            f"{outs[0]} = _{fn}({', '.join(ins)}, {', '.join(map(repr, params))})"], True

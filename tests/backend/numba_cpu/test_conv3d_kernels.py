@@ -27,20 +27,18 @@ def _triple(draw, lo, hi):
 
 @st.composite
 def convs(draw):
+    """(x shape, w shape, conv3d keywords, dtype) whose output is not empty."""
     k = _triple(draw, 1, 3)
-    border = draw(st.one_of(st.sampled_from(["valid", "full", "half"]),
-                            st.tuples(*(st.integers(0, 2),) * 3)))
-    kw = dict(border_mode=border, subsample=_triple(draw, 1, 2),
-              filter_flip=draw(st.booleans()), filter_dilation=_triple(draw, 1, 2))
+    kw = dict(border_mode=draw(st.one_of(st.sampled_from(["valid", "full", "half"]),
+                                         st.tuples(*(st.integers(0, 2),) * 3))),
+              subsample=_triple(draw, 1, 2), filter_flip=draw(st.booleans()),
+              filter_dilation=_triple(draw, 1, 2))
     x_shape = (draw(st.integers(1, 3)), draw(st.integers(1, 2))) + _triple(draw, 1, 5)
-    w_shape = (draw(st.integers(1, 3)), x_shape[1]) + k
-    return x_shape, w_shape, kw, draw(st.sampled_from(["float32", "float64"]))
-
-
-def _fits(x_shape, w_shape, kw):
-    pad = _pads(kw["border_mode"], w_shape[2:], kw["filter_dilation"])
-    return all(conv_output_length(n, k, p, s, d) > 0 for n, k, p, s, d in
-               zip(x_shape[2:], w_shape[2:], pad, kw["subsample"], kw["filter_dilation"]))
+    pads = _pads(kw["border_mode"], k, kw["filter_dilation"])
+    assume(all(conv_output_length(*a) > 0 for a in
+               zip(x_shape[2:], k, pads, kw["subsample"], kw["filter_dilation"])))
+    return (x_shape, (draw(st.integers(1, 3)), x_shape[1]) + k, kw,
+            draw(st.sampled_from(["float32", "float64"])))
 
 
 @settings(max_examples=examples(15), deadline=None,
@@ -48,17 +46,13 @@ def _fits(x_shape, w_shape, kw):
 @given(case=convs(), seed=st.integers(0, 2 ** 16))
 def test_conv3d_and_its_gradients_agree_with_py(case, seed):
     x_shape, w_shape, kw, dtype = case
-    assume(_fits(x_shape, w_shape, kw))
     use_tmp_cache()
     rng = np.random.default_rng(seed)
-    xv = rng.normal(size=x_shape).astype(dtype)
-    wv = rng.normal(size=w_shape).astype(dtype)
-
-    def fn(x, w):
-        y = T.nnet.conv3d(x, w, **kw)
-        gx, gw = symnet.grad(T.sum(y * y), [x, w])
-        return [y, gx, gw]
-    check_op(fn, [xv, wv], static_shapes=True)
+    # the output and both gradients (of a loss quadratic in it): one graph
+    check_op(lambda x, w: [y := T.nnet.conv3d(x, w, **kw),
+                           *symnet.grad(T.sum(y * y), [x, w])],
+             [rng.normal(size=s).astype(dtype) for s in (x_shape, w_shape)],
+             static_shapes=True)
 
 
 @pytest.mark.parametrize("kw", [dict(border_mode="valid"),
@@ -81,34 +75,33 @@ def _perform(op, *inputs):
     return out[0][0]
 
 
+@pytest.fixture
+def column_bytes(monkeypatch):
+    """The bytes of every column buffer conv3d allocates, recorded."""
+    sizes, real = [], nconv3d._alloc
+    monkeypatch.setattr(nconv3d, "_alloc", lambda shape, dtype: sizes.append(
+        int(np.prod(shape)) * np.dtype(dtype).itemsize) or real(shape, dtype))
+    return sizes
+
+
 @pytest.mark.parametrize("which", ["forward", "grad_weights", "grad_inputs"])
-def test_large_batch_never_allocates_the_whole_column_matrix(which, monkeypatch):
+def test_large_batch_never_allocates_the_whole_column_matrix(which, monkeypatch, column_bytes):
     rng = np.random.default_rng(0)
     b = 4096
-    x = rng.normal(size=(b, 2, 3, 3, 3)).astype("float32")
-    w = rng.normal(size=(3, 2, 2, 2, 2)).astype("float32")
-    gz = rng.normal(size=(b, 3, 2, 2, 2)).astype("float32")
+    x, w, gz = (rng.normal(size=s).astype("float32") for s in
+                ((b, 2, 3, 3, 3), (3, 2, 2, 2, 2), (b, 3, 2, 2, 2)))
     whole = b * 2 * 8 * 8 * 4                # bytes of the full column matrix
-    budget = whole // 16
     from symnet.backend.numba_cpu import conv as nconv
-    monkeypatch.setattr(nconv, "COLUMN_BUDGET", budget)
-    sizes = []
-    real_alloc = nconv3d._alloc
-
-    def watch(shape, dtype):
-        sizes.append(int(np.prod(shape)) * np.dtype(dtype).itemsize)
-        return real_alloc(shape, dtype)
-    monkeypatch.setattr(nconv3d, "_alloc", watch)
+    monkeypatch.setattr(nconv, "COLUMN_BUDGET", whole // 16)
     args = ("valid", (1, 1, 1), (1, 1, 1), True, "float32")
-    if which == "forward":
-        got, want = nconv3d.conv3d_forward(x, w, *args), _perform(Conv3d(), x, w)
-    elif which == "grad_weights":
-        got = nconv3d.conv3d_grad_weights(x, gz, w.shape, *args)
-        want = _perform(Conv3dGradWeights(), x, gz, np.array(w.shape))
-    else:
-        got = nconv3d.conv3d_grad_inputs(w, gz, x.shape, *args)
-        want = _perform(Conv3dGradInputs(), w, gz, np.array(x.shape))
-    assert sizes and max(sizes) <= budget < whole
+    got, want = {
+        "forward": lambda: (nconv3d.conv3d_forward(x, w, *args), _perform(Conv3d(), x, w)),
+        "grad_weights": lambda: (nconv3d.conv3d_grad_weights(x, gz, w.shape, *args),
+                                 _perform(Conv3dGradWeights(), x, gz, np.array(w.shape))),
+        "grad_inputs": lambda: (nconv3d.conv3d_grad_inputs(w, gz, x.shape, *args),
+                                _perform(Conv3dGradInputs(), w, gz, np.array(x.shape))),
+    }[which]()
+    assert column_bytes and max(column_bytes) <= whole // 16
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
 
 

@@ -29,11 +29,16 @@ def _span(o, w, s, p, n, mode):
 
 
 @nb.njit(cache=True, nogil=True)
-def pool(x, out, ws, st, pd, mode):
-    """``out[b, t, i, j]``: the max, sum or average of window (t, i, j) of
-    ``x[b]``; NaN wins a max (as ``np.maximum``)."""
+def _windows(x, out, gz, g, ws, st, pd, mode, backward):
+    """One pass over the windows.  Forward: ``out[b, t, i, j]`` is the max,
+    sum or average of window (t, i, j) of ``x[b]`` (NaN wins a max, as
+    ``np.maximum``).  ``backward``: ``g`` (zeroed here) receives the gradient
+    ``gz`` of that result wrt ``x``; max sends each window's gradient to the
+    FIRST position (in (depth, row, col) order) equal to the window's max."""
     n, d, h, w = x.shape
     _, od, oh, ow = out.shape
+    if backward:
+        g[...] = 0
     for b in range(n):
         for t in range(od):
             da, db, dc = _span(t, ws[0], st[0], pd[0], d, mode)
@@ -42,54 +47,43 @@ def pool(x, out, ws, st, pd, mode):
                 for j in range(ow):
                     ca, cb, cc = _span(j, ws[2], st[2], pd[2], w, mode)
                     if mode == 0:
-                        m = x[b, da, ra, ca]
-                        for z in range(da, db):
-                            for r in range(ra, rb):
-                                for c in range(ca, cb):
-                                    v = x[b, z, r, c]
-                                    if (v > m or v != v) and m == m:
-                                        m = v
-                        out[b, t, i, j] = m
-                    else:
-                        acc = 0.0
-                        for z in range(da, db):
-                            for r in range(ra, rb):
-                                for c in range(ca, cb):
-                                    acc += x[b, z, r, c]
-                        if mode != 1:
-                            acc = acc / (dc * rc * cc)
-                        out[b, t, i, j] = acc
-
-
-@nb.njit(cache=True, nogil=True)
-def pool_grad(x, out, gz, g, ws, st, pd, mode):
-    """``g`` (zeroed here): the gradient of ``pool`` wrt ``x``.  Max sends
-    each window's gradient to the FIRST position (in (depth, row, col)
-    order) equal to the window's max."""
-    n, d, h, w = x.shape
-    _, od, oh, ow = gz.shape
-    g[...] = 0
-    for b in range(n):
-        for t in range(od):
-            da, db, dc = _span(t, ws[0], st[0], pd[0], d, mode)
-            for i in range(oh):
-                ra, rb, rc = _span(i, ws[1], st[1], pd[1], h, mode)
-                for j in range(ow):
-                    ca, cb, cc = _span(j, ws[2], st[2], pd[2], w, mode)
-                    gv = gz[b, t, i, j]
-                    if mode == 0:
-                        m = out[b, t, i, j]
+                        m = out[b, t, i, j] if backward else x[b, da, ra, ca]
                         found = False
                         for z in range(da, db):
                             for r in range(ra, rb):
                                 for c in range(ca, cb):
-                                    if not found and x[b, z, r, c] == m:
-                                        g[b, z, r, c] += gv
-                                        found = True
+                                    v = x[b, z, r, c]
+                                    if backward:
+                                        if not found and v == m:
+                                            g[b, z, r, c] += gz[b, t, i, j]
+                                            found = True
+                                    elif (v > m or v != v) and m == m:
+                                        m = v
+                        if not backward:
+                            out[b, t, i, j] = m
                         continue
-                    if mode != 1:
-                        gv = gv / np.float64(dc * rc * cc)
+                    div = 1.0 if mode == 1 else np.float64(dc * rc * cc)
+                    gv = gz[b, t, i, j] / div if backward else 0.0
+                    acc = 0.0
                     for z in range(da, db):
                         for r in range(ra, rb):
                             for c in range(ca, cb):
-                                g[b, z, r, c] += gv
+                                if backward:
+                                    g[b, z, r, c] += gv
+                                else:
+                                    acc += x[b, z, r, c]
+                    if not backward:
+                        out[b, t, i, j] = acc / div
+
+
+@nb.njit(cache=True, nogil=True)
+def pool(x, out, ws, st, pd, mode):
+    """``out``: the pooled ``x`` (see ``_windows``)."""
+    _windows(x, out, out, x, ws, st, pd, mode, False)
+
+
+@nb.njit(cache=True, nogil=True)
+def pool_grad(x, out, gz, g, ws, st, pd, mode):
+    """``g``: the gradient of ``pool`` wrt ``x``, given its result ``out``
+    and the result's gradient ``gz`` (see ``_windows``)."""
+    _windows(x, out, gz, g, ws, st, pd, mode, True)
