@@ -26,10 +26,8 @@ FALLBACK_FAMILIES = ()
 # single ops of other families that run their ``perform``
 FALLBACK_OPS = ()
 # implementation modules for ops outside tensor/ops (symnet.scan's Scan, the
-# ops of symnet/gradient.py), and
-# those that serve ops of a family whose own module declines them (pool_nd:
-# pool_3d and the run-time-sized DynamicPool)
-OTHER_FAMILIES = ("scan", "gradient", "pool_nd")
+# ops of symnet/gradient.py)
+OTHER_FAMILIES = ("scan", "gradient")
 
 _LOADED = []
 

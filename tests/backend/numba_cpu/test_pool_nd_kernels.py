@@ -1,4 +1,4 @@
-"""The numba pooling the 2-D loop kernels decline (``pool_nd.py``):
+"""The numba pooling the 2-D loop kernels decline (``lib/pool_nd.py``):
 ``pool_3d`` and its gradient, ``DynamicPool``/``DynamicPoolGrad`` (sizes
 read at run time) and integer 2-D pooling agree with the py reference over
 hypothesis-drawn shapes, windows, strides, pads, modes and
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 import symnet
 import symnet.tensor as T
-from symnet.backend.numba_cpu import pool_nd
+from symnet.backend.numba_cpu.lib import pool_nd
 from symnet.compile.mode import Mode
 from symnet.configdefaults import config
 from symnet.gradient import verify_grad

@@ -1,5 +1,5 @@
 """The compiled loops of the numba backend's run-time-sized pooling
-(``pool_nd.py``): ``pool`` and ``pool_grad`` over the last three axes of a
+(``lib/pool_nd.py``): ``pool`` and ``pool_grad`` over the last three axes of a
 (N, D, H, W) array, with window, stride and padding as run-time integers
 (a 2-D pooling is D=1 with a window of 1 along it).  Each window is clipped
 to the real input, so no padded canvas is built.  A real module, compiled

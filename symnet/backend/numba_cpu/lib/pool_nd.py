@@ -2,23 +2,23 @@
 ``pool_3d`` (three pooled axes), other dtypes than float32/float64, and
 ``DynamicPool``/``DynamicPoolGrad`` (window, stride and padding known only
 at run time: the driver reads the three size vectors on each call).
+``pool.py`` calls ``register`` once its kernels exist.
 
 Each case is one driver line calling a function of this module, which
 flattens the leading axes into one batch axis and runs the compiled loops
-of ``lib/pool_loops.py`` over (N, D, H, W) (a 2-D pooling as D=1).  The
+of ``pool_loops.py`` over (N, D, H, W) (a 2-D pooling as D=1).  This
+module imports no numba itself (building a graph never does).  The
 semantics are the reference's (``tensor/ops/pool.py``): Theano's output
 size with ``ignore_border`` both ways, the two average divisors, NaN
 winning a max; max's gradient goes to the first maximum of each window.
 """
 import numpy as np
 
-from . import pool as _pool2d  # noqa: F401  (the 2-d loop kernels register first)
-from .dispatch import driver_op
-from ..registry import kernel_for
-from ...tensor.ops.pool import (DynamicPool, DynamicPoolGrad, Pool, PoolGrad, _fixed,
+from ..dispatch import driver_op
+from ....tensor.ops.pool import (DynamicPool, DynamicPoolGrad, Pool, PoolGrad, _fixed,
                                 pool_output_length)
 
-__all__ = ["pool_forward", "pool_backward", "dynamic_pool", "dynamic_pool_grad"]
+__all__ = ["pool_forward", "pool_backward", "dynamic_pool", "dynamic_pool_grad", "register"]
 
 _MODES = {"max": 0, "sum": 1, "average_inc_pad": 2, "average_exc_pad": 3}
 
@@ -26,7 +26,7 @@ _MODES = {"max": 0, "sum": 1, "average_inc_pad": 2, "average_exc_pad": 3}
 def _loops():
     """The compiled loops, imported on first use (building a graph never
     imports numba)."""
-    from .lib import pool_loops
+    from . import pool_loops
     return pool_loops
 
 
@@ -88,7 +88,7 @@ def dynamic_pool_grad(x, out, gz, ws, stride, pad, ignore_border, mode):
 
 
 def _line(fn, node, ins, outs, params):
-    return [f"from symnet.backend.numba_cpu.pool_nd import {fn} as _{fn}",
+    return [f"from symnet.backend.numba_cpu.lib.pool_nd import {fn} as _{fn}",
             f"{outs[0]} = _{fn}({', '.join(ins)}, {params})"], True
 
 
@@ -109,18 +109,10 @@ def _dynamic_template(fn):
     return template
 
 
-def _decline_to(op_class, template):
-    """Make ``template`` serve the cases the loop kernel of ``op_class``
-    declines (the kernel's ``driver_cases``); with no kernel, it is the
-    implementation."""
-    kernel = kernel_for("numba", op_class)
-    if kernel is None:
-        driver_op(op_class)(template)
-    else:
-        kernel.driver_cases = template
-
-
-_decline_to(Pool, _fixed_template("pool_forward"))
-_decline_to(PoolGrad, _fixed_template("pool_backward"))
-driver_op(DynamicPool)(_dynamic_template("dynamic_pool"))
-driver_op(DynamicPoolGrad)(_dynamic_template("dynamic_pool_grad"))
+def register(pool_kernel, pool_grad_kernel):
+    """Serve the cases the loop kernels of ``Pool`` and ``PoolGrad``
+    decline (their ``driver_cases``), and the two ``DynamicPool`` ops."""
+    pool_kernel.driver_cases = _fixed_template("pool_forward")
+    pool_grad_kernel.driver_cases = _fixed_template("pool_backward")
+    driver_op(DynamicPool)(_dynamic_template("dynamic_pool"))
+    driver_op(DynamicPoolGrad)(_dynamic_template("dynamic_pool_grad"))
