@@ -132,3 +132,18 @@ def test_mismatched_channels_name_both_shapes():
     with pytest.raises(ValueError, match="do not fit"):
         nconv3d.conv3d_forward(x, np.zeros((1, 2, 4, 2, 2)), "valid", (1, 1, 1), (1, 1, 1),
                                True, "float64")
+
+
+def test_read_only_inputs():
+    """Constants and frozen arrays reach the loops read-only."""
+    rng = np.random.default_rng(7)
+    x, w, gz = (rng.normal(size=s) for s in ((2, 2, 3, 4, 3), (2, 2, 2, 2, 2), (2, 2, 2, 3, 2)))
+    args = ("valid", (1, 1, 1), (1, 1, 1), True, "float64")
+    want = [nconv3d.conv3d_forward(x, w, *args), nconv3d.conv3d_grad_weights(x, gz, w.shape, *args),
+            nconv3d.conv3d_grad_inputs(w, gz, x.shape, *args)]
+    for a in (x, w, gz):
+        a.setflags(write=False)
+    got = [nconv3d.conv3d_forward(x, w, *args), nconv3d.conv3d_grad_weights(x, gz, w.shape, *args),
+           nconv3d.conv3d_grad_inputs(w, gz, x.shape, *args)]
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)

@@ -170,3 +170,16 @@ def test_bad_sizes_and_shapes_raise_clear_errors():
                               (0, 0), False, "max")
     with pytest.raises(ValueError, match="needs at least 3 dims"):
         pool_nd.pool_forward(np.zeros((3, 3)), (2, 2, 2), (1, 1, 1), (0, 0, 0), True, "sum")
+
+
+def test_read_only_inputs():
+    """Constants and frozen arrays reach the loops read-only."""
+    rng = np.random.default_rng(6)
+    x, gz = _no_ties(rng, (2, 3, 4, 5), "float64"), rng.normal(size=(2, 2, 2, 3))
+    args = ((2, 2, 2), (1, 2, 2), (0, 0, 1), True, "max")
+    out = pool_nd.pool_forward(x, *args)
+    want = pool_nd.pool_backward(x, out, gz, *args)
+    for a in (x, out, gz):
+        a.setflags(write=False)
+    np.testing.assert_array_equal(pool_nd.pool_forward(x, *args), out)
+    np.testing.assert_array_equal(pool_nd.pool_backward(x, out, gz, *args), want)

@@ -29,16 +29,18 @@ def _span(o, w, s, p, n, mode):
 
 
 @nb.njit(cache=True, nogil=True)
-def _windows(x, out, gz, g, ws, st, pd, mode, backward):
-    """One pass over the windows.  Forward: ``out[b, t, i, j]`` is the max,
-    sum or average of window (t, i, j) of ``x[b]`` (NaN wins a max, as
-    ``np.maximum``).  ``backward``: ``g`` (zeroed here) receives the gradient
-    ``gz`` of that result wrt ``x``; max sends each window's gradient to the
+def _windows(x, ref, gz, res, ws, st, pd, mode, backward):
+    """One pass over the windows; only ``res`` is written (the others may
+    be read-only arrays).  Forward: ``res[b, t, i, j]`` is the max, sum or
+    average of window (t, i, j) of ``x[b]`` (NaN wins a max, as
+    ``np.maximum``); ``ref`` and ``gz`` are not read.  ``backward``: ``res``
+    (zeroed here) receives the gradient wrt ``x``, given the pooled result
+    ``ref`` and its gradient ``gz``; max sends each window's gradient to the
     FIRST position (in (depth, row, col) order) equal to the window's max."""
     n, d, h, w = x.shape
-    _, od, oh, ow = out.shape
+    _, od, oh, ow = gz.shape if backward else res.shape
     if backward:
-        g[...] = 0
+        res[...] = 0
     for b in range(n):
         for t in range(od):
             da, db, dc = _span(t, ws[0], st[0], pd[0], d, mode)
@@ -47,7 +49,7 @@ def _windows(x, out, gz, g, ws, st, pd, mode, backward):
                 for j in range(ow):
                     ca, cb, cc = _span(j, ws[2], st[2], pd[2], w, mode)
                     if mode == 0:
-                        m = out[b, t, i, j] if backward else x[b, da, ra, ca]
+                        m = ref[b, t, i, j] if backward else x[b, da, ra, ca]
                         found = False
                         for z in range(da, db):
                             for r in range(ra, rb):
@@ -55,12 +57,12 @@ def _windows(x, out, gz, g, ws, st, pd, mode, backward):
                                     v = x[b, z, r, c]
                                     if backward:
                                         if not found and v == m:
-                                            g[b, z, r, c] += gz[b, t, i, j]
+                                            res[b, z, r, c] += gz[b, t, i, j]
                                             found = True
                                     elif (v > m or v != v) and m == m:
                                         m = v
                         if not backward:
-                            out[b, t, i, j] = m
+                            res[b, t, i, j] = m
                         continue
                     div = 1.0 if mode == 1 else np.float64(dc * rc * cc)
                     gv = gz[b, t, i, j] / div if backward else 0.0
@@ -69,17 +71,17 @@ def _windows(x, out, gz, g, ws, st, pd, mode, backward):
                         for r in range(ra, rb):
                             for c in range(ca, cb):
                                 if backward:
-                                    g[b, z, r, c] += gv
+                                    res[b, z, r, c] += gv
                                 else:
                                     acc += x[b, z, r, c]
                     if not backward:
-                        out[b, t, i, j] = acc / div
+                        res[b, t, i, j] = acc / div
 
 
 @nb.njit(cache=True, nogil=True)
 def pool(x, out, ws, st, pd, mode):
     """``out``: the pooled ``x`` (see ``_windows``)."""
-    _windows(x, out, out, x, ws, st, pd, mode, False)
+    _windows(x, x, x, out, ws, st, pd, mode, False)
 
 
 @nb.njit(cache=True, nogil=True)
