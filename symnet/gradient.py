@@ -452,12 +452,19 @@ class _JacobianOp(Op):
     """Rows ``d flat[i] / d w`` for every ``i``, the size known only at run time.
 
     Holds the vector-Jacobian product graph ``vjp(seed) = seed^T d flat/d w``
-    and evaluates it once per unit vector ``seed = e_i`` with an inner
-    function compiled (in py mode) on first use. Its inputs are ``flat`` and
-    ``w`` (for the shapes) plus every free variable the product depends on,
-    so the outer graph's inputs and shared variables reach it. It has no
-    gradient itself (``hessian`` differentiates before calling it).
+    and evaluates it once per unit vector ``seed = e_i``.  Its inputs are
+    ``flat`` and ``w`` (for the shapes) plus every free variable the product
+    depends on, so the outer graph's inputs and shared variables reach it.
+    Like ``Scan``, it is a graph op with an inner graph (``inner_inputs``:
+    a stand-in per free variable, then the seed; ``inner_outputs``: the
+    product): a compiled backend compiles that graph with the outer one
+    (the numba backend writes the loop over rows into its driver,
+    ``backend/numba_cpu/gradient.py``); ``perform``, the py reference,
+    compiles it in py mode on first use.  It has no gradient itself
+    (``hessian`` differentiates before calling it).
     """
+
+    mode = None   # the inner graph runs in the outer function's mode
 
     def __init__(self, flat, w, seed, vjp):
         from .graph.basic import Constant
@@ -466,6 +473,7 @@ class _JacobianOp(Op):
         # seed is provided per row; constants stay in the inner graph
         self.free = [v for v in graph_inputs([vjp]) if v is not seed
                      and not isinstance(v, Constant)]
+        self._inner = None
         self._fn = None
 
     def __str__(self):
@@ -476,19 +484,29 @@ class _JacobianOp(Op):
         out = TensorType(self.vjp.dtype, (False,) * (1 + w.ndim))()
         return Apply(self, [flat, w] + self.free, [out])
 
-    def _compile(self):
-        from .graph.compiler import get_compiler
-        from .graph.traversal import clone_replace
-        function = get_compiler("the jacobian op")
-        # shared variables cannot be listed as inputs: stand-ins replace them
-        stand = [v.type() for v in self.free]
-        vjp = clone_replace(self.vjp, dict(zip(self.free, stand)))
-        self._fn = function(stand + [self.seed], vjp, mode="py",
-                            on_unused_input="ignore")
+    def _inner_graph(self):
+        # shared variables cannot be inputs of a compiled graph: stand-ins
+        # replace every free variable (built once, on first use)
+        if self._inner is None:
+            from .graph.traversal import clone_replace
+            stand = [v.type() for v in self.free]
+            vjp = clone_replace(self.vjp, dict(zip(self.free, stand)))
+            self._inner = (stand + [self.seed], [vjp])
+        return self._inner
+
+    @property
+    def inner_inputs(self):
+        return self._inner_graph()[0]
+
+    @property
+    def inner_outputs(self):
+        return self._inner_graph()[1]
 
     def perform(self, node, inputs, output_storage):
         if self._fn is None:
-            self._compile()
+            from .graph.compiler import get_compiler
+            self._fn = get_compiler("the jacobian op")(
+                self.inner_inputs, self.inner_outputs[0], mode="py", on_unused_input="ignore")
         flat, w, free = inputs[0], inputs[1], inputs[2:]
         n = int(np.size(flat))
         out = np.zeros((n,) + np.shape(w), dtype=node.outputs[0].dtype)

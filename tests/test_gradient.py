@@ -104,6 +104,7 @@ class NoGrad(Op):
         out[0][0] = inputs[0] * 2
 
 
+@pytest.mark.perform_fallback   # an op defined here, with no kernel
 def test_null_gradients_name_the_op():
     x = T.dvector("x")
     with pytest.raises(NullTypeGradError, match="NoGrad"):
@@ -133,6 +134,7 @@ class SplitScale(Op):
         return [ga * s + gb, gradient.grad_undefined(self, 1, s, "not written")]
 
 
+@pytest.mark.perform_fallback   # an op defined here, with no kernel
 def test_multi_output_op_and_unneeded_undefined_gradient():
     x, s = T.dvector("x"), T.dscalar("s")
     a, b = SplitScale()(x, s)
@@ -219,6 +221,7 @@ class CountingDouble(Op):
         return [output_grads[0] * 2]
 
 
+@pytest.mark.perform_fallback   # an op defined here, with no kernel
 def test_each_node_visited_once_and_contributions_summed_once():
     x = T.dvector("x")
     h = CountingDouble()(x)
@@ -390,6 +393,7 @@ class WrongGradSquare(Op):
         return [output_grads[0] * (2 * x + 0.1 * offset * offset)]
 
 
+@pytest.mark.perform_fallback   # an op defined here, with no kernel
 def test_verify_grad_reports_largest_discrepancy():
     pt = np.array([0.5, 1.0, -1.0, 2.0])
     with pytest.raises(GradientError) as info:
@@ -406,6 +410,7 @@ def test_verify_grad_reports_largest_discrepancy():
     assert verify_grad.E_grad is GradientError
 
 
+@pytest.mark.perform_fallback   # an op defined here, with no kernel
 def test_verify_grad_passes_and_checks_tolerances():
     pt = np.array([0.5, 1.0])
     verify_grad(lambda v: WrongGradSquare()(v), [pt], mode="py", abs_tol=0.2, rel_tol=0.2,

@@ -21,12 +21,13 @@ from ..registry import register_kernel
 __all__ = ["driver_op", "load_families", "FALLBACK_FAMILIES", "FALLBACK_OPS"]
 
 # Families whose ops run their ``perform`` in the driver (with the fallback
-# warning): "gradient" (the jacobian op) and "conv3d" have no kernels yet.
-FALLBACK_FAMILIES = ("conv3d", "gradient")
-# pooling with window sizes known only at run time (Theano's symbolic ws)
-FALLBACK_OPS = ("DynamicPool", "DynamicPoolGrad")
-# implementation modules for ops outside tensor/ops (symnet.scan's Scan)
-OTHER_FAMILIES = ("scan",)
+# warning): none left
+FALLBACK_FAMILIES = ()
+# single ops of other families that run their ``perform``
+FALLBACK_OPS = ()
+# implementation modules for ops outside tensor/ops (symnet.scan's Scan, the
+# ops of symnet/gradient.py)
+OTHER_FAMILIES = ("scan", "gradient")
 
 _LOADED = []
 

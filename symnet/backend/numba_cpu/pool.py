@@ -13,6 +13,7 @@ are flattened into one batch axis (the kernel's arguments are
 C-contiguous).
 """
 from ..registry import register_kernel
+from .lib import pool_nd as _pool_nd
 from ...tensor.ops.pool import Pool, PoolGrad
 
 __all__ = []
@@ -60,8 +61,7 @@ def _frame(node, ins, ctx):
     (lines, names)."""
     op, nd = node.op, _check(node)
     if len(op.ws) != 2:
-        # pool_3d (three pooled axes) has no loop kernel yet: it runs its
-        # perform with the fallback warning
+        # pool_3d (three pooled axes): the loops of lib/pool_nd.py serve it
         raise NotImplementedError("numba pool kernels pool over two axes")
     x = ins[0]
     t = {k: ctx.tmp(k) for k in ("h", "w", "oh", "ow", "n", "b", "i", "j", "r0", "c0",
@@ -179,3 +179,8 @@ def pool_grad_kernel(node, ins, outs, ctx):
     lines += ["            " + ln for ln in body]
     lines.append(f"{outs[0]} = {g}.reshape({_shape(x, nd, [t['h'], t['w']])})")
     return lines
+
+
+# pool_3d, other dtypes and DynamicPool (sizes read at run time): the
+# compiled loops of lib/pool_nd.py serve what the kernels above decline
+_pool_nd.register(pool_kernel, pool_grad_kernel)

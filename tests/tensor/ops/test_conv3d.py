@@ -11,9 +11,6 @@ import symnet.tensor as T
 from symnet import compat
 from tests.oracles import check_op, rand
 
-# Conv3d and its gradients have no numba kernel yet: they run their perform
-pytestmark = pytest.mark.perform_fallback
-
 
 def naive_conv3d(x, w, pad, stride, dil, flip):
     """Cross-correlation (or convolution when ``flip``) by direct loops."""

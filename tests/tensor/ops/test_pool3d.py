@@ -9,9 +9,6 @@ import symnet.tensor as T
 from symnet.tensor.signal.pool import pool_3d
 from tests.oracles import check_op, rand
 
-# pool_3d has no numba loop kernel yet (the 2-d kernels decline it): it runs its perform
-pytestmark = pytest.mark.perform_fallback
-
 
 def naive_pool3d(x, ws, stride, pad, ignore_border, mode):
     n = x.shape[-3:]

@@ -9,9 +9,6 @@ import symnet.tensor as T
 from symnet.tensor.signal.pool import pool_2d
 from tests.oracles import check_op, rand
 
-# DynamicPool (symbolic window sizes) has no numba kernel yet: it runs its perform
-pytestmark = pytest.mark.perform_fallback
-
 MODES = ["max", "sum", "average_inc_pad", "average_exc_pad"]
 
 
