@@ -10,6 +10,6 @@ array([ 1.,  8., 27.])
 """
 from .basic import scan, map, reduce, foldl, foldr
 from .op import Scan
-from . import rewriting, sum_out  # noqa: F401  (register the scan rewrites)
+from . import buffer, merge, rewriting, sum_out  # noqa: F401  (register the scan rewrites)
 
 __all__ = ["scan", "map", "reduce", "foldl", "foldr", "Scan"]
