@@ -166,9 +166,26 @@ def scan_grad(op, inputs, outputs, output_grads):
         pos += 1
     for k in seq_idx:
         g = res[pos][::-1]
-        result[1 + k] = T.set_subtensor(T.zeros_like(seqs[k])[:n], g)
+        # the loop ran over the whole sequence: no zero padding, no copy
+        result[1 + k] = g if _length_of(n, seqs[k]) else \
+            T.set_subtensor(T.zeros_like(seqs[k])[:n], g)
         pos += 1
     return result
+
+
+def _length_of(n, seq):
+    """Whether ``n`` is, symbolically, ``seq.shape[0]``."""
+    from ..tensor.ops.indexing import Subtensor
+    from ..tensor.ops.shape import Shape, Shape_i
+    node = n.owner
+    if node is None:
+        return False
+    if isinstance(node.op, Shape_i):
+        return node.op.i == 0 and node.inputs[0] is seq
+    if isinstance(node.op, Subtensor) and node.op.idx_list == (0,) and \
+            node.inputs[0].owner is not None and isinstance(node.inputs[0].owner.op, Shape):
+        return node.inputs[0].owner.inputs[0] is seq
+    return False
 
 
 def saved_products(op):
