@@ -10,6 +10,7 @@ from symnet.compile.mode import Mode
 from symnet.graph.traversal import io_toposort
 from symnet.scan import Scan
 from symnet.tensor.ops.blas import Dot
+from symnet.tensor.ops.indexing import IncSubtensor
 
 MODES = ["py", "numba"]
 rng = np.random.default_rng(5)
@@ -61,6 +62,9 @@ def test_the_backward_loop_reads_the_saved_products(mode):
     bdots = inner_dots(bwd[0].op)
     assert len(bdots) == 2 and all(n.inputs[1].type.shape == (None, None) for n in bdots)
     assert not [n for n in f.fgraph.toposort() if isinstance(n.op, Dot) and U in n.inputs]
+    # the loop runs over all of x: x's gradient is the steps' gradient, not
+    # zeros with the steps written in
+    assert not [n for n in f.fgraph.toposort() if isinstance(n.op, IncSubtensor)]
     args = (rng.normal(size=(6, 2, 3)), rng.normal(size=(2, 4)), rng.normal(size=(3, 4)),
             rng.normal(size=(4, 4)) * 0.5)
     want = numpy_bptt(*args)
@@ -86,3 +90,16 @@ def test_second_order_through_the_saving_loop():
             dn[2][i, j] -= eps
             num[i, j] = (g_fn(*up) - g_fn(*dn)) / (2 * eps)
     np.testing.assert_allclose(f(*args), num, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_gradient_of_a_sequence_longer_than_the_loop_is_zero_padded(mode):
+    x, h0, U = T.dmatrix("x"), T.dvector("h0"), T.dmatrix("U")
+    h = symnet.scan(lambda v, h, U: T.tanh(v + T.dot(h, U)), sequences=x, outputs_info=h0,
+                    non_sequences=U, n_steps=3)[0]
+    f = symnet.function([x, h0, U], symnet.grad(T.sum(h ** 2), x), mode=Mode(mode))
+    args = (rng.normal(size=(5, 3)), rng.normal(size=3), rng.normal(size=(3, 3)) * 0.5)
+    gx, gh0, gW, gU = numpy_bptt(args[0][:3, None, :], args[1][None], np.eye(3), args[2])
+    want = np.zeros((5, 3))
+    want[:3] = gx[:, 0]
+    np.testing.assert_allclose(f(*args), want, rtol=1e-10, atol=1e-12)
