@@ -14,6 +14,9 @@ sequences for the masked GRU) and JAX ``lax.scan`` under ``jit``.  symnet's
 first loss is checked against a float64 numpy implementation of the layer's
 equations from the same weights.  Compile time is measured in a fresh
 process, with an empty kernel cache (cold) and again with it filled (warm).
+Tiered execution is off (``Mode(tiered=False)``): every timed step runs the
+compiled numba code, none the py tier while numba compiles, and the compile
+time is the time to the first compiled step.
 """
 import argparse
 import json
@@ -53,6 +56,7 @@ def symnet_step(size, gru):
     """(train function, layer) for symnet: loss, then Adam on every param."""
     import symnet
     import symnet.tensor as T
+    from symnet.compile.mode import Mode
     from symnet.layers import GRULayer, InputLayer, LSTMLayer, get_all_params, get_output
     from symnet.updates import adam
     l_in = InputLayer((size["batch"], size["seq"], size["n_in"]))
@@ -66,7 +70,8 @@ def symnet_step(size, gru):
     target = T.fmatrix("y")
     loss = T.mean((get_output(layer) - target) ** 2)
     params = get_all_params(layer, trainable=True)
-    fn = symnet.function(ins + [target], loss, updates=adam(loss, params, LR), mode="numba")
+    fn = symnet.function(ins + [target], loss, updates=adam(loss, params, LR),
+                         mode=Mode("numba", tiered=False))
     return fn, layer
 
 

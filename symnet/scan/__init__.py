@@ -10,6 +10,8 @@ array([ 1.,  8., 27.])
 """
 from .basic import scan, map, reduce, foldl, foldr
 from .op import Scan
-from . import rewriting, sum_out  # noqa: F401  (register the scan rewrites)
+# the scan rewrites; scan_reuse_saving (saved.py) first, see there
+from . import saved  # noqa: F401,I001
+from . import buffer, merge, rewriting, sum_out  # noqa: F401
 
 __all__ = ["scan", "map", "reduce", "foldl", "foldr", "Scan"]

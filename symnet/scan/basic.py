@@ -117,9 +117,12 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         lo, hi = min(taps), max(taps)
         span = hi - lo
         static = x.type.shape[0]
-        lengths.append((x.shape[0] - span, None if static is None else static - span))
+        # no ``x[0:]`` nor ``- 0``: the gradient recognises ``n == x.shape[0]``
+        # (scan/grad.py) and returns the steps' gradient as it is
+        lengths.append((x.shape[0] - span if span else x.shape[0],
+                        None if static is None else static - span))
         for tap in taps:
-            seq_outer.append(x[tap - lo:])
+            seq_outer.append(x[tap - lo:] if tap != lo else x)
             seq_inner.append(placeholder(T.TensorType(x.dtype, shape=x.type.shape[1:]),
                                          f"{x.name or 'seq'}[t{tap:+d}]"))
 

@@ -13,7 +13,15 @@ graph, and
 - adds the gradient of the non-sequences to a running sum.
 
 After the last backward step ``P`` holds the gradient of the initial
-buffer (reversed).  ``truncate_gradient`` multiplies everything flowing
+buffer (reversed).
+
+The backward step needs the forward step's intermediate values.  Elementwise
+ones it recomputes (cheap, fused); the products that read a state (an
+LSTM's ``h_{t-1} @ U``: a GEMM per step, a fifth of a training step's
+FLOPs) it reads back instead: the gradient runs a copy of the forward Scan
+that also stacks those products (``saved_products``), and the
+``scan_reuse_saving`` rewrite (``saved.py``) lets that copy replace the
+original loop, so the forward runs once.  ``truncate_gradient`` multiplies everything flowing
 back by a 0/1 mask that drops to 0 after that many steps.
 """
 from ..graph.traversal import clone_replace
@@ -36,7 +44,9 @@ def scan_grad(op, inputs, outputs, output_grads):
 
     # a fresh copy of the forward step, so the backward graph owns its variables
     fresh = [placeholder(v.type, v.name) for v in op.inner_inputs]
-    outs = clone_replace(list(op.inner_outputs), dict(zip(op.inner_inputs, fresh)))
+    dots = saved_products(op)
+    cloned = clone_replace(list(op.inner_outputs) + dots, dict(zip(op.inner_inputs, fresh)))
+    outs, dot_clones = cloned[:len(op.inner_outputs)], cloned[len(op.inner_outputs):]
     tap_owner = []   # per tap input: (recurrent output index, tap)
     for j, t in enumerate(op.taps):
         if t is not None:
@@ -121,6 +131,18 @@ def scan_grad(op, inputs, outputs, output_grads):
     b_inits = [pend_outer[j] for j in pend_in] + \
         [T.shape_padleft(T.zeros_like(nonseqs[k])) for k in acc_idx]
     b_inputs += fresh[ns + op.n_taps:n_in]
+    if dots:
+        # the products the forward loop stacked, read back instead of recomputed
+        saving = type(op)(op.inner_inputs, list(op.inner_outputs) + dots, n_seqs=ns,
+                          taps=list(op.taps) + [None] * len(dots), n_nonseqs=nn,
+                          mode=op.mode, truncate_gradient=op.truncate_gradient,
+                          name=op.name)
+        saving.extends = op
+        stacked = saving(*inputs)
+        saved_in = [placeholder(d.type, f"saved{k}") for k, d in enumerate(dot_clones)]
+        b_outputs = clone_replace(b_outputs, dict(zip(dot_clones, saved_in)))
+        b_inputs = b_inputs[:len(b_seqs)] + saved_in + b_inputs[len(b_seqs):]
+        b_seqs += [v[::-1] for v in stacked[len(op.inner_outputs):]]
     n_carried = len(pend_in) + len(acc_idx)
     back = type(op)(b_inputs, b_outputs, n_seqs=len(b_seqs),  # a Scan, like op
                     taps=[[-1]] * n_carried + [None] * len(seq_idx), n_nonseqs=nn,
@@ -144,6 +166,39 @@ def scan_grad(op, inputs, outputs, output_grads):
         pos += 1
     for k in seq_idx:
         g = res[pos][::-1]
-        result[1 + k] = T.set_subtensor(T.zeros_like(seqs[k])[:n], g)
+        # the loop ran over the whole sequence: no zero padding, no copy
+        result[1 + k] = g if _length_of(n, seqs[k]) else \
+            T.set_subtensor(T.zeros_like(seqs[k])[:n], g)
         pos += 1
     return result
+
+
+def _length_of(n, seq):
+    """Whether ``n`` is, symbolically, ``seq.shape[0]``."""
+    from ..tensor.ops.indexing import Subtensor
+    from ..tensor.ops.shape import Shape, Shape_i
+    node = n.owner
+    if node is None:
+        return False
+    if isinstance(node.op, Shape_i):
+        return node.op.i == 0 and node.inputs[0] is seq
+    if isinstance(node.op, Subtensor) and node.op.idx_list == (0,) and \
+            node.inputs[0].owner is not None and isinstance(node.inputs[0].owner.op, Shape):
+        return node.inputs[0].owner.inputs[0] is seq
+    return False
+
+
+def saved_products(op):
+    """The inner ``Dot`` results of ``op`` that read a state tap (directly
+    or not): what the backward loop reads back from the forward one."""
+    from ..graph.traversal import io_toposort
+    from ..tensor.ops.blas import Dot
+    taps = set(op.inner_inputs[op.n_seqs:op.n_seqs + op.n_taps])
+    on_state = set(taps)
+    found = []
+    for node in io_toposort(op.inner_inputs, op.inner_outputs):
+        if any(v in on_state for v in node.inputs):
+            on_state.update(node.outputs)
+            if isinstance(node.op, Dot) and _float(node.outputs[0]):
+                found.append(node.outputs[0])
+    return found

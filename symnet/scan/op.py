@@ -55,6 +55,11 @@ class Scan(Op):
         last ``min(n_steps, m)`` steps (set by the ``scan_keep_last``
         rewrite when only ``out[-1]`` is used, so a backend can store a
         few steps instead of all of them).
+    full : list of bool, optional
+        Per output: True for a recurrent output returned with its initial
+        taps in front (``lag + n_steps`` entries: the whole buffer the loop
+        fills, set by the ``scan_full_buffer`` rewrite where the graph
+        would otherwise copy it, as BPTT's ``concatenate([init, out])``).
 
     Notes
     -----
@@ -63,7 +68,7 @@ class Scan(Op):
     """
 
     def __init__(self, inner_inputs, inner_outputs, n_seqs, taps, n_nonseqs,
-                 mode=None, truncate_gradient=-1, name=None, keep=None):
+                 mode=None, truncate_gradient=-1, name=None, keep=None, full=None):
         self.inner_inputs = list(inner_inputs)
         self.inner_outputs = list(inner_outputs)
         self.n_seqs = n_seqs
@@ -78,6 +83,13 @@ class Scan(Op):
             raise ValueError(f"Scan: keep must give None or a positive int per output, "
                              f"got {keep}")
         self.lags = [None if t is None else -min(t) for t in self.taps]
+        self.full = [bool(f) for f in full] if full is not None else \
+            [False] * len(self.inner_outputs)
+        if len(self.full) != len(self.inner_outputs) or any(
+                f and (t is None or m is not None)
+                for f, t, m in zip(self.full, self.taps, self.keep)):
+            raise ValueError(f"Scan: full must give a bool per output, True only for a "
+                             f"recurrent output that keeps every step, got {full}")
         self.n_taps = sum(len(t) for t in self.taps if t is not None)
         self.n_states = sum(t is not None for t in self.taps)
         if len(self.inner_inputs) != n_seqs + self.n_taps + n_nonseqs:
@@ -148,13 +160,16 @@ class Scan(Op):
         n_static = int(n_steps.data) if isinstance(n_steps, Constant) else None
         out_types = []
         si = 0
-        for out, t, m in zip(self.inner_outputs, self.taps, self.keep):
+        for out, t, m, f, lag in zip(self.inner_outputs, self.taps, self.keep, self.full,
+                                     self.lags):
             shape = out.type.shape
             if t is not None:
                 init_shape = inits[si].type.shape[1:]
                 shape = tuple(a if a is not None else b for a, b in zip(shape, init_shape))
                 si += 1
             lead = n_static if m is None or n_static is None else min(n_static, m)
+            if f and lead is not None:
+                lead += lag
             out_types.append(TensorType(out.type.dtype, shape=(lead,) + tuple(shape)))
         return Apply(self, [n_steps] + outer, [t() for t in out_types])
 
@@ -230,7 +245,7 @@ class Scan(Op):
         for j, (buf, lag, m) in enumerate(zip(bufs, self.lags, self.keep)):
             dtype = node.outputs[j].type.dtype
             if buf is not None:
-                res = buf[lag:]
+                res = buf if self.full[j] else buf[lag:]
             elif n:
                 res = np.stack(stacked[j]).astype(dtype, copy=False)
             else:
@@ -245,7 +260,8 @@ class Scan(Op):
         si = 0
         outer_of = self._outer_for_inner(node)
         from ..tensor import minimum
-        lead = [n if m is None else minimum(n, m) for m in self.keep]
+        lead = [n + lag if f else n if m is None else minimum(n, m)
+                for m, f, lag in zip(self.keep, self.full, self.lags)]
         for j, (o, t) in enumerate(zip(self.inner_outputs, self.taps)):
             if t is not None:
                 out.append((lead[j],) + tuple(input_shapes[1 + self.n_seqs + si][1:]))
@@ -282,9 +298,10 @@ class Scan(Op):
     # -- gradient ----------------------------------------------------------
     def L_op(self, inputs, outputs, output_grads):
         from .grad import scan_grad
-        if any(m is not None for m in self.keep):
-            raise NotImplementedError(f"{self}: the gradient of a scan that keeps only its "
-                                      f"last steps (take it before compiling)")
+        if any(m is not None for m in self.keep) or any(self.full):
+            raise NotImplementedError(f"{self}: the gradient of a scan rewritten to keep "
+                                      f"only its last steps or to return its whole buffer "
+                                      f"(take it before compiling)")
         return scan_grad(self, inputs, outputs, output_grads)
 
 

@@ -17,6 +17,10 @@
 - ``scan_trivial_length``: a scan whose ``n_steps`` is the constant 1 is
   replaced by its inner graph on the first step's values; 0 steps by empty
   outputs.
+- ``scan_full_buffer`` (``buffer.py``): ``concatenate([init, out])`` of a
+  recurrent output is the loop's own buffer, returned whole (no copy).
+- ``scan_merge`` (``merge.py``): two scans over the same sequences and
+  ``n_steps`` become one.
 - ``scan_sum_out`` (``sum_out.py``): running sums read only at the end
   (gradient accumulators) are summed after the loop.
 
@@ -49,7 +53,7 @@ class _Parts:
         self.outs = []
         for j, t in enumerate(op.taps):
             o = {"inner": op.inner_outputs[j], "taps": t, "tap_inner": [], "init": None,
-                 "keep": op.keep[j], "old": node.outputs[j]}
+                 "keep": op.keep[j], "full": op.full[j], "old": node.outputs[j]}
             if t is not None:
                 o["tap_inner"] = op.inner_inputs[pos:pos + len(t)]
                 o["init"] = outer[ns + si]
@@ -69,7 +73,8 @@ class _Parts:
         new = Scan(inner_in, [o["inner"] for o in self.outs], n_seqs=len(self.seqs),
                    taps=[o["taps"] for o in self.outs], n_nonseqs=len(self.nonseqs),
                    mode=op.mode, truncate_gradient=op.truncate_gradient, name=op.name,
-                   keep=[o["keep"] for o in self.outs])
+                   keep=[o["keep"] for o in self.outs],
+                   full=[o.get("full", False) for o in self.outs])
         inits = [o["init"] for o in self.outs if o["taps"] is not None]
         res = new(self.n, *[s[1] for s in self.seqs], *inits, *[s[1] for s in self.nonseqs])
         return res if isinstance(res, list) else [res]
@@ -248,7 +253,7 @@ def scan_keep_last(fgraph, node):
     parts = _Parts(node)
     clients = {}
     for j, o in enumerate(parts.outs):
-        if o["keep"] is None:
+        if o["keep"] is None and not o["full"]:
             found = _last_step_clients(fgraph, o["old"])
             if found:
                 clients[j] = found
@@ -281,7 +286,7 @@ def scan_trivial_length(fgraph, node):
         res = []
         for o in parts.outs:
             if o["taps"] is not None:
-                res.append(o["init"][:0])
+                res.append(o["init"] if o["full"] else o["init"][:0])
                 continue
             shape = o["inner"].type.shape
             if any(s is None for s in shape):
@@ -295,5 +300,6 @@ def scan_trivial_length(fgraph, node):
         for ph, k in zip(o["tap_inner"], o["taps"] or ()):
             rep[ph] = o["init"][lag + k]
     step = clone_replace([o["inner"] for o in parts.outs], rep)
-    res = [T.shape_padleft(v) for v in step]
+    res = [T.concatenate([o["init"], T.shape_padleft(v)], axis=0) if o["full"]
+           else T.shape_padleft(v) for o, v in zip(parts.outs, step)]
     return parts.replacements(res)

@@ -92,7 +92,7 @@ def scan_sum_out(fgraph, node):
     seqs = {s[0]: s[1] for s in parts.seqs}
     plans = {}                  # output index -> (last-step clients, how to sum)
     for j, o in enumerate(parts.outs):
-        if o["taps"] != [-1] or o["keep"] not in (None, 1):
+        if o["taps"] != [-1] or o["keep"] not in (None, 1) or o["full"]:
             continue
         last = _last_step_clients(fgraph, o["old"])
         g = _increment(o["inner"], o["tap_inner"][0], uses) if last else None

@@ -169,3 +169,48 @@ def test_outputs_stacking_the_same_value_are_merged(mode):
                      ["scan_merge_outputs"])
     (node,) = scans(f)
     assert len(node.outputs) == 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_scans_over_the_same_sequences_and_steps_are_merged(mode):
+    x, h0, W = T.dtensor3("x"), T.dmatrix("h0"), T.dmatrix("W")
+    # two loops over x: a recurrence and a running max, sharing x_t @ W
+    h, _ = symnet.scan(lambda v, h, W: T.tanh(T.dot(v, W) + h), sequences=x,
+                       outputs_info=h0, non_sequences=W)
+    m, _ = symnet.scan(lambda v, m, W: T.maximum(m, T.dot(v, W)), sequences=x,
+                       outputs_info=h0, non_sequences=W)
+    n_before = len(inner_nodes(h.owner.op)) + len(inner_nodes(m.owner.op))
+    args = (rng.normal(size=(5, 2, 3)), rng.normal(size=(2, 4)), rng.normal(size=(3, 4)))
+    f = check_values([x, h0, W], [h, m * 2], args, mode, ["scan_merge"])
+    (node,) = scans(f)            # one loop computes both
+    assert len(node.outputs) == 2 and node.op.n_states == 2
+    after = inner_nodes(node.op)
+    assert len(after) < n_before
+    # by hand: the loops as Python loops over numpy
+    xv, hv, Wv = args
+    hs, ms, hh, mm = [], [], hv, hv
+    for t in range(5):
+        hh, mm = np.tanh(xv[t] @ Wv + hh), np.maximum(mm, xv[t] @ Wv)
+        hs.append(hh)
+        ms.append(mm)
+    got_h, got_m = f(*args)
+    np.testing.assert_allclose(got_h, np.stack(hs), rtol=1e-12)
+    np.testing.assert_allclose(got_m, 2 * np.stack(ms), rtol=1e-12)
+
+
+def test_scans_that_cannot_be_merged_stay_apart():
+    x, y, h0, k = T.dmatrix("x"), T.dmatrix("y"), T.dvector("h0"), T.iscalar("k")
+    step = lambda v, h: h + v     # noqa: E731
+    a, _ = symnet.scan(step, sequences=x, outputs_info=h0)
+    b, _ = symnet.scan(step, sequences=y, outputs_info=h0)          # no common sequence
+    c, _ = symnet.scan(step, sequences=x, outputs_info=a[-1])       # reads a's result
+    d, _ = symnet.scan(step, sequences=x, outputs_info=h0, n_steps=k)  # another length
+    f = symnet.function([x, y, h0, k], [a, b, c, d], mode=Mode("py"))
+    assert "scan_merge" not in f.rewrite_stats
+    assert len(scans(f)) == 4
+    xv, yv, hv = rng.normal(size=(4, 3)), rng.normal(size=(4, 3)), rng.normal(size=3)
+    ga, gb, gc, gd = f(xv, yv, hv, 2)
+    np.testing.assert_allclose(ga, hv + np.cumsum(xv, 0))
+    np.testing.assert_allclose(gb, hv + np.cumsum(yv, 0))
+    np.testing.assert_allclose(gc, ga[-1] + np.cumsum(xv, 0))
+    np.testing.assert_allclose(gd, (hv + np.cumsum(xv, 0))[:2])

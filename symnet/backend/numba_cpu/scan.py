@@ -70,6 +70,15 @@ def scan_driver(node, ins, outs, writer):
         L += [f"if {s}.shape[0] < {n}:",
               f"    raise ValueError({q} + ': sequence {k} has %d steps but the loop runs "
               f"%d steps' % ({s}.shape[0], {n}))"]
+    # the non-sequences are read every step: made contiguous once here, not
+    # copied by the kernels' ``_C`` each step (a transposed weight, as in
+    # BPTT's ``delta @ W.T``, also runs its GEMM faster contiguous)
+    cont = []
+    for k, v in enumerate(nonseqs):
+        if node.inputs[1 + op.n_seqs + op.n_states + k].type.ndim >= 1:
+            L.append(f"{p}c{k} = _np.ascontiguousarray({v})")
+            v = f"{p}c{k}"
+        cont.append(v)
     head, L = L, []
     bufs, si = [], 0
     for j, (t, lag, m) in enumerate(zip(op.taps, op.lags, keep)):
@@ -93,7 +102,7 @@ def scan_driver(node, ins, outs, writer):
             step += [_slot(b, f"{t_} + {lag + k}", lag, m) for k in t]
     r = f"{p}r"
     L.append(f"for {t_} in range({n}):")
-    L.append(f"    {r} = {fn}({', '.join(step + list(nonseqs))})")
+    L.append(f"    {r} = {fn}({', '.join(step + cont)})")
     for j, (t, lag, m, b) in enumerate(zip(op.taps, op.lags, keep, bufs)):
         dt = node.outputs[j].type.dtype
         if t is None:
@@ -118,8 +127,8 @@ def scan_driver(node, ins, outs, writer):
             if m is not None:   # the ring in step order
                 L.append(f"{o} = _np.ascontiguousarray(_np.roll({o}, -({n} % {o}.shape[0]) "
                          f"if {o}.shape[0] else 0, axis=0))")
-        elif m is None:
-            L.append(f"{o} = {b}[{lag}:]")
+        elif m is None:     # a view: the buffer with or without its initial taps
+            L.append(f"{o} = {b}" if op.full[j] else f"{o} = {b}[{lag}:]")
         else:
             # the last min(n, m) steps, in order, out of the ring
             L.append(f"{o} = {b}[_np.arange({lag} + {n} - min({n}, {m}), {lag} + {n}) "
@@ -229,7 +238,7 @@ def loop_text(node, n_consts):
     L.append("        for t in range(1, n):")
     L.append(f"            r = {call('t')}")
     L += store("t", "            ")
-    res = [f"o{j}" if tp is None else f"b{j}[{lag}:]"
+    res = [f"o{j}" if tp is None else f"b{j}" if op.full[j] else f"b{j}[{lag}:]"
            for j, (tp, lag) in enumerate(zip(op.taps, op.lags))]
     L.append(f"    return ({', '.join(res)},)")
     return "@nb.njit(**_FLAGS)\n" + "\n".join(L) + "\n"

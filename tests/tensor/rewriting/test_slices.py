@@ -1,0 +1,53 @@
+"""``local_add_slices_to_join``: the gradient of disjoint slices that cover
+an axis (an LSTM's gates) is one concatenation, not zeros plus one
+inc_subtensor per slice."""
+import numpy as np
+import pytest
+
+import symnet
+import symnet.tensor as T
+from symnet.compile.mode import Mode
+from symnet.tensor.ops.indexing import IncSubtensor
+from symnet.tensor.ops.shape import Join
+
+rng = np.random.default_rng(2)
+
+
+def ops(f, cls):
+    return [n for n in f.fgraph.toposort() if isinstance(n.op, cls)]
+
+
+def gate_grad(bounds):
+    x = T.TensorType("float64", shape=(None, 8))("x")    # the axis' size is static
+    parts = [x[:, a:b] for a, b in bounds]
+    cost = sum(T.sum(T.tanh(p) * (k + 1)) for k, p in enumerate(parts))
+    return x, symnet.grad(cost, x)
+
+
+def numpy_gate_grad(xv, bounds):
+    g = np.zeros_like(xv)
+    for k, (a, b) in enumerate(bounds):
+        g[:, a:b] += (k + 1) * (1 - np.tanh(xv[:, a:b]) ** 2)
+    return g
+
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_slices_covering_the_axis_become_one_join(mode):
+    bounds = [(4, 6), (0, 2), (2, 4), (6, 8)]     # out of order, as grad emits them
+    x, g = gate_grad(bounds)
+    f = symnet.function([x], g, mode=Mode(mode))
+    assert f.rewrite_stats.get("local_add_slices_to_join") == 1
+    assert not ops(f, IncSubtensor) and len(ops(f, Join)) == 1
+    xv = rng.normal(size=(3, 8))
+    np.testing.assert_allclose(f(xv), numpy_gate_grad(xv, bounds), rtol=1e-12)
+
+
+@pytest.mark.parametrize("bounds", [[(0, 3), (2, 8)],      # overlap
+                                    [(0, 3), (4, 8)],      # gap
+                                    [(0, 3), (3, 6)]])     # does not reach the end
+def test_slices_that_do_not_tile_the_axis_stay(bounds):
+    x, g = gate_grad(bounds)
+    f = symnet.function([x], g, mode=Mode("py"))
+    assert "local_add_slices_to_join" not in f.rewrite_stats and ops(f, IncSubtensor)
+    xv = rng.normal(size=(3, 8))
+    np.testing.assert_allclose(f(xv), numpy_gate_grad(xv, bounds), rtol=1e-12)
