@@ -77,7 +77,8 @@ def _theano_time(lib, T, case, n, mode):
     t3 = time.perf_counter()
     return {"build": t1 - t0, "compile": t2 - t1, "first_call": t3 - t2,
             "to_first_step": t3 - t1, "tier": getattr(f, "tier", None),
-            "rewrite": getattr(f, "profile", {}).get("rewrite")}
+            # PyTensor's ``f.profile`` is None unless profiling was asked for
+            "rewrite": (getattr(f, "profile", None) or {}).get("rewrite")}
 
 
 def _jax_time(case, n):
@@ -114,6 +115,10 @@ def child(system, case, n):
     if system == "jax":
         return _jax_time(case, n)
     if system.startswith("pytensor"):
+        # PyTensor's graph walkers (clone, toposort, grad) recurse once per
+        # node: its users raise the limit for deep graphs, and so do we
+        # (the 2,000-deep chain and sum stop at Python's 1,000 otherwise)
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 100_000))
         import pytensor
         import pytensor.tensor as pt
         mode = "FAST_RUN" if system == "pytensor_c" else "NUMBA"
