@@ -137,9 +137,16 @@ def child(system, case, n):
 def _measure(system, case, n, cache):
     env = dict(os.environ, SYMNET_CACHE_DIR=cache, NUMBA_CACHE_DIR=cache + "-numba",
                PYTENSOR_FLAGS=f"compiledir={cache}-pytensor")
-    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", system,
-                           case, str(n)], capture_output=True, text=True, env=env,
-                          timeout=3600)
+    # a peer's process is stopped past W9_PEER_TIMEOUT_S (PyTensor C on the
+    # 2,000-deep cases ran past 10 minutes on a loaded 2-core machine)
+    limit = 3600 if system.startswith("symnet") else \
+        float(os.environ.get("W9_PEER_TIMEOUT_S", "600"))
+    try:
+        proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", system,
+                               case, str(n)], capture_output=True, text=True, env=env,
+                              timeout=limit)
+    except subprocess.TimeoutExpired:
+        return f"error: past {limit:g} s (stopped)"
     if proc.returncode != 0:
         last = proc.stderr.strip().splitlines()[-1:] or ["?"]
         return f"error: {last[0][:50]}"
