@@ -2,7 +2,9 @@
 
 A cold numba compile of an unusual graph can take many seconds; Theano's
 users learnt to wait.  With tiering ``function()`` returns as soon as the
-graph is rewritten and its source generated; the kernels compile in a
+graph is rewritten (in auto mode, also its source generated, to count the
+kernels the cache lacks); the source (where not written yet) and the
+kernels are compiled in a
 background thread while calls run on the ``py`` backend (the reference every
 backend agrees with); the first call that starts after the compile finished
 runs the compiled code.  A switch happens only between calls, never inside
@@ -142,12 +144,13 @@ def make_thunk(fgraph, mode, name=None):
     from ..backend.registry import linker_for
     if mode.linker != "numba":
         return linker_for(mode.linker)(fgraph, mode)
+    if tiered_enabled(mode, None) is True:
+        # tiering asked for: the backend's modules are imported and the plan
+        # and source written in the compile thread, so ``function()``
+        # returns after the rewrites
+        return TieredThunk(fgraph, mode, None, name)
     linker_for("numba")          # registers the backend
     from ..backend.numba_cpu.linker import NumbaLinker
-    if tiered_enabled(mode, None) is True:
-        # tiering asked for: plan and source are written in the compile
-        # thread too, so ``function()`` returns after the rewrites
-        return TieredThunk(fgraph, mode, None, name)
     t_gen = time.perf_counter()
     linker = NumbaLinker(fgraph, mode)          # source only: no compile yet
     t_gen = time.perf_counter() - t_gen
@@ -199,6 +202,8 @@ class TieredThunk:
         if self._linker is None:
             with self._linker_lock:
                 if self._linker is None:
+                    from ..backend.registry import linker_for
+                    linker_for("numba")          # registers the backend
                     from ..backend.numba_cpu.linker import NumbaLinker
                     self._linker = NumbaLinker(self._fgraph, self._mode)
         return self._linker
