@@ -16,6 +16,11 @@ plus the first call (which loads a warm cache's kernels); for symnet
 tiered the first call runs on py while the compile goes on, so it never
 waits for the compiler.  The row notes say which tier ran symnet's first
 call.  Rewriting alone is ``f.profile['rewrite']`` of a py-mode function.
+
+PyTensor runs with the recursion limit raised to 100,000 (its graph
+walkers recurse once per node, as its users know); a peer's process is
+stopped after ``W9_PEER_TIMEOUT_S`` seconds (default 600) and its cell
+says so.
 """
 import json
 import os
