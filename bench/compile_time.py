@@ -16,6 +16,11 @@ plus the first call (which loads a warm cache's kernels); for symnet
 tiered the first call runs on py while the compile goes on, so it never
 waits for the compiler.  The row notes say which tier ran symnet's first
 call.  Rewriting alone is ``f.profile['rewrite']`` of a py-mode function.
+
+PyTensor runs with the recursion limit raised to 100,000 (its graph
+walkers recurse once per node, as its users know); a peer's process is
+stopped after ``W9_PEER_TIMEOUT_S`` seconds (default 600) and its cell
+says so.
 """
 import json
 import os
@@ -77,7 +82,8 @@ def _theano_time(lib, T, case, n, mode):
     t3 = time.perf_counter()
     return {"build": t1 - t0, "compile": t2 - t1, "first_call": t3 - t2,
             "to_first_step": t3 - t1, "tier": getattr(f, "tier", None),
-            "rewrite": getattr(f, "profile", {}).get("rewrite")}
+            # PyTensor's ``f.profile`` is None unless profiling was asked for
+            "rewrite": (getattr(f, "profile", None) or {}).get("rewrite")}
 
 
 def _jax_time(case, n):
@@ -114,6 +120,10 @@ def child(system, case, n):
     if system == "jax":
         return _jax_time(case, n)
     if system.startswith("pytensor"):
+        # PyTensor's graph walkers (clone, toposort, grad) recurse once per
+        # node: its users raise the limit for deep graphs, and so do we
+        # (the 2,000-deep chain and sum stop at Python's 1,000 otherwise)
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 100_000))
         import pytensor
         import pytensor.tensor as pt
         mode = "FAST_RUN" if system == "pytensor_c" else "NUMBA"
@@ -132,9 +142,16 @@ def child(system, case, n):
 def _measure(system, case, n, cache):
     env = dict(os.environ, SYMNET_CACHE_DIR=cache, NUMBA_CACHE_DIR=cache + "-numba",
                PYTENSOR_FLAGS=f"compiledir={cache}-pytensor")
-    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", system,
-                           case, str(n)], capture_output=True, text=True, env=env,
-                          timeout=3600)
+    # a peer's process is stopped past W9_PEER_TIMEOUT_S (PyTensor C on the
+    # 2,000-deep cases ran past 10 minutes on a loaded 2-core machine)
+    limit = 3600 if system.startswith("symnet") else \
+        float(os.environ.get("W9_PEER_TIMEOUT_S", "600"))
+    try:
+        proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", system,
+                               case, str(n)], capture_output=True, text=True, env=env,
+                              timeout=limit)
+    except subprocess.TimeoutExpired:
+        return f"error: past {limit:g} s (stopped)"
     if proc.returncode != 0:
         last = proc.stderr.strip().splitlines()[-1:] or ["?"]
         return f"error: {last[0][:50]}"

@@ -126,7 +126,8 @@ def check_thunk(thunk, fgraph, backend):
     if fresh is not None and len(fresh) != len(fgraph.outputs):
         raise TypeError(f"the {backend!r} linker's fresh_outputs has {len(fresh)} "
                         f"entries for {len(fgraph.outputs)} graph outputs")
-    source = getattr(thunk, "source", None)
+    # (a tiered thunk writes its source in its compile thread: not asked here)
+    source = None if getattr(thunk, "source_later", False) else getattr(thunk, "source", None)
     if source is not None and not isinstance(source, str):
         raise TypeError(f"the {backend!r} linker's source must be text, got "
                         f"{type(source).__name__}")

@@ -2,7 +2,9 @@
 
 A cold numba compile of an unusual graph can take many seconds; Theano's
 users learnt to wait.  With tiering ``function()`` returns as soon as the
-graph is rewritten and its source generated; the kernels compile in a
+graph is rewritten (in auto mode, also its source generated, to count the
+kernels the cache lacks); the source (where not written yet) and the
+kernels are compiled in a
 background thread while calls run on the ``py`` backend (the reference every
 backend agrees with); the first call that starts after the compile finished
 runs the compiled code.  A switch happens only between calls, never inside
@@ -30,6 +32,14 @@ The compile thread is not a daemon: a script that ends before its compile
 waits for it at exit, so the kernels reach the cache and the next run starts
 on compiled code.
 
+A first call never waits for the compiler, not even for ``import numba``:
+the compile thread holds the GIL for most of its work (numba's typing and
+lowering are Python), so started at once it would slow the first py call
+about threefold.  It therefore starts when the first call returns, or
+after ``START_GRACE_S`` seconds in which no call began (a script that
+prepares its data first loses no compile time); ``wait_compiled`` starts
+it at once.
+
 ``f.tier`` is the tier of the last call (``'py'`` or the backend's name),
 ``f.thunk.calls`` counts calls per tier, ``wait_compiled(f)`` blocks until
 the compiled tier is in place.
@@ -50,13 +60,16 @@ from ..configdefaults import config
 
 __all__ = ["TieredThunk", "make_thunk", "wait_compiled", "tiered_enabled",
            "tier_counts", "describe_tiers", "AUTO_MIN_NEW_KERNELS", "PROGRESS_AFTER_S",
-           "Progress"]
+           "Progress", "START_GRACE_S"]
 
 #: in auto mode, tier a function when at least this many kernels are new
 AUTO_MIN_NEW_KERNELS = 3
 #: seconds after which a compile still running prints its one message
 #: (None: never)
 PROGRESS_AFTER_S = 3.0
+#: a tiered compile starts when the first call returns, or this many
+#: seconds after ``function()`` when no call has begun by then
+START_GRACE_S = 0.5
 
 
 class Progress:
@@ -91,7 +104,8 @@ class Progress:
 
 def tiered_enabled(mode, n_new, numba_started=True):
     """Whether a function of ``mode`` whose compile needs ``n_new`` kernels
-    not in the cache yet runs tiered (see the module docstring);
+    not in the cache yet runs tiered (see the module docstring); with
+    ``n_new=None``, None where that depends on the count.
     ``numba_started`` False: its kernels are cached but this process has
     loaded none yet, so its first compiled call would start numba."""
     if getattr(mode, "step_hooks", False):
@@ -105,7 +119,9 @@ def tiered_enabled(mode, n_new, numba_started=True):
             flag = False
         elif env not in ("", "auto"):
             raise ValueError(f"SYMNET_TIERED must be 0, 1 or auto, got {env!r}")
-    if flag is None:
+    if flag is None:     # (``n_new`` None: not counted yet, so not decided)
+        if n_new is None:
+            return None
         return n_new >= AUTO_MIN_NEW_KERNELS or not numba_started
     return bool(flag)
 
@@ -143,6 +159,11 @@ def make_thunk(fgraph, mode, name=None):
     from ..backend.registry import linker_for
     if mode.linker != "numba":
         return linker_for(mode.linker)(fgraph, mode)
+    if tiered_enabled(mode, None) is True:
+        # tiering asked for: the backend's modules are imported and the plan
+        # and source written in the compile thread, so ``function()``
+        # returns after the rewrites
+        return TieredThunk(fgraph, mode, None, name)
     linker_for("numba")          # registers the backend
     from ..backend.numba_cpu.linker import NumbaLinker
     t_gen = time.perf_counter()
@@ -156,7 +177,7 @@ def make_thunk(fgraph, mode, name=None):
         # the profile's compile-time rows (the source was written above)
         linker.times = {"codegen": t_gen, "compile": time.perf_counter() - t0}
         return thunk
-    return TieredThunk(fgraph, mode, linker, _compile_message(name, n, cached, True))
+    return TieredThunk(fgraph, mode, linker, name)
 
 
 class TieredThunk:
@@ -165,6 +186,29 @@ class TieredThunk:
 
     backend = "numba"
     switches_tier = True      # Function asks ``fresh_outputs`` again once compiled
+    source_later = True       # ``source`` may be written on demand (registry.check_thunk)
+
+    def __init__(self, fgraph, mode, linker, name=None):
+        from ..backend.registry import linker_for
+        self._fgraph, self._mode, self._name = fgraph, mode, name
+        self._linker = linker      # None: written by the compile thread
+        self._linker_lock = threading.Lock()
+        self._py = linker_for("py")(fgraph, mode)
+        self._compiled = None
+        self._tier_name = self.backend
+        self._error = None
+        self.calls = collections.Counter()
+        self.last_tier = None
+        self.compile_seconds = None
+        self._done = threading.Event()
+        self._go = threading.Event()       # set: the compile may start
+        self._first_begun = False
+        self._progress = Progress(self._message)
+        # Not a daemon: a script that ends before the compile does waits for
+        # it at exit, so the kernels reach the cache and its next run starts
+        # compiled (a daemon thread would be killed and the work lost).
+        self._thread = threading.Thread(target=self._compile, name="symnet-compile")
+        self._thread.start()
 
     @property
     def fresh_outputs(self):
@@ -178,26 +222,36 @@ class TieredThunk:
         """Whether the tier is final: the compile finished (or failed)."""
         return self._done.is_set()
 
-    def __init__(self, fgraph, mode, linker, message):
-        from ..backend.registry import linker_for
-        self.linker = linker
-        self.source = linker.source
-        self._py = linker_for("py")(fgraph, mode)
-        self._compiled = None
-        self._tier_name = self.backend
-        self._error = None
-        self.calls = collections.Counter()
-        self.last_tier = None
-        self.compile_seconds = None
-        self._done = threading.Event()
-        self._progress = Progress(lambda: message)
-        # Not a daemon: a script that ends before the compile does waits for
-        # it at exit, so the kernels reach the cache and its next run starts
-        # compiled (a daemon thread would be killed and the work lost).
-        self._thread = threading.Thread(target=self._compile, name="symnet-compile")
-        self._thread.start()
+    @property
+    def linker(self):
+        """The ``NumbaLinker`` (plan and source; written now if the compile
+        thread has not yet)."""
+        if self._linker is None:
+            with self._linker_lock:
+                if self._linker is None:
+                    from ..backend.registry import linker_for
+                    linker_for("numba")          # registers the backend
+                    from ..backend.numba_cpu.linker import NumbaLinker
+                    self._linker = NumbaLinker(self._fgraph, self._mode)
+        return self._linker
+
+    @property
+    def source(self):
+        return self.linker.source
+
+    def _message(self):
+        if self._linker is None:     # still writing the source
+            what = f"function {self._name!r}" if self._name else "a function"
+            return (f"symnet: still writing the numba source for {what}; its calls "
+                    f"run on the py backend until the compile ends")
+        n, cached = _kernel_counts(self._linker)
+        return _compile_message(self._name, n, cached, True)
 
     def _compile(self):
+        # wait for the first call to end (see the module docstring); a call
+        # that begins within the grace period is waited for to its end
+        if not self._go.wait(START_GRACE_S) and self._first_begun:
+            self._go.wait()
         t0 = time.perf_counter()
         with self._progress:
             try:
@@ -240,11 +294,18 @@ class TieredThunk:
         tier = "py" if fn is None else self._tier_name
         self.calls[tier] += 1
         self.last_tier = tier
+        if fn is None and not self._go.is_set():
+            self._first_begun = True
+            try:
+                return self._py(*args)
+            finally:
+                self._go.set()       # the first call is over: compile now
         return (self._py if fn is None else fn)(*args)
 
     def wait(self, timeout=None):
         """Block until the compile ended (or ``timeout`` s); True when the
         compiled tier will run the next call."""
+        self._go.set()
         self._done.wait(timeout)
         if self._done.is_set():
             self._settle()

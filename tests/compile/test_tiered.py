@@ -207,3 +207,44 @@ def test_describe_tiers():
     assert tiered.describe_tiers(Fake, before) == "numba"
     Fake.thunk.calls = {"py": 14, "numba": 10}
     assert tiered.describe_tiers(Fake, before) == "py for 2 steps, then numba"
+
+
+def test_first_call_runs_before_the_compile_starts(monkeypatch):
+    # the compile thread (GIL-bound numba work) waits for the first call
+    monkeypatch.setattr(tiered, "START_GRACE_S", 60.0)
+    started = threading.Event()
+    original = NumbaLinker.make_thunk
+
+    def recording(self):
+        started.set()
+        return original(self)
+    monkeypatch.setattr(NumbaLinker, "make_thunk", recording)
+    x = T.vector("x")
+    f = symnet.function([x], T.tanh(x) * 2.0, mode=Mode("numba", tiered=True))
+    # plan and source are written in the compile thread, not by function()
+    assert f.thunk._linker is None
+    seen = []
+    py = f.thunk._py
+
+    def first(*args):
+        seen.append(started.is_set())
+        return py(*args)
+    f.thunk._py = first
+    a = np.linspace(-1, 1, 5).astype("float32")
+    np.testing.assert_allclose(f(a), np.tanh(a) * 2, rtol=1e-6)
+    assert seen == [False] and f.tier == "py"
+    assert started.wait(300)             # the first call's end started it
+    assert wait_compiled(f, timeout=300)
+    np.testing.assert_allclose(f(a), np.tanh(a) * 2, rtol=1e-6)
+    assert f.tier == "numba" and f.thunk.calls == {"py": 1, "numba": 1}
+
+
+def test_compile_starts_after_the_grace_without_calls(monkeypatch):
+    monkeypatch.setattr(tiered, "START_GRACE_S", 0.05)
+    x = T.vector("x")
+    f = symnet.function([x], T.exp(x) - 1.0, mode=Mode("numba", tiered=True))
+    assert "def make_run" in f.source      # written on demand
+    assert f.thunk._done.wait(300) and f.tier == "numba"    # no call, no wait_compiled
+    a = np.arange(3, dtype="float32")
+    np.testing.assert_allclose(f(a), np.exp(a) - 1, rtol=1e-6)
+    assert f.thunk.calls == {"numba": 1}

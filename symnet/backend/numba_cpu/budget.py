@@ -23,24 +23,47 @@ True
 
 from ...graph.basic import Constant
 
-__all__ = ["KERNEL_BUDGET", "RunBudget", "node_ops"]
+__all__ = ["KERNEL_BUDGET", "HEAVY_OPS", "HEAVY_WEIGHT", "RunBudget", "node_ops"]
 
-#: the most one loop kernel may hold: scalar ops in its body, elementwise
-#: nodes (each may be a result written to memory) and arguments.  The ops
-#: and args match the fusion rewrite's limits for one Composite; 6 nodes
-#: compiled a 200-term wide sum with its gradient in 3.0 s where 12 nodes
-#: took 7.4 s (fewer distinct pieces, each cheaper), and a 200-deep chain in
-#: 1.9 s against 2.0 s; W2's whole loss-and-gradient loop (5 nodes) stays one
-#: loop.
+#: the most one loop kernel may hold: scalar ops in its body (weighted, see
+#: ``HEAVY_WEIGHT``), elementwise nodes (each may be a result written to
+#: memory) and arguments.  The ops and args match the fusion rewrite's
+#: limits for one Composite; 6 nodes compiled a 200-term wide sum with its
+#: gradient in 3.0 s where 12 nodes took 7.4 s (fewer distinct pieces, each
+#: cheaper), and a 200-deep chain in 1.9 s against 2.0 s; W2's whole
+#: loss-and-gradient loop (5 nodes) stays one loop.
 KERNEL_BUDGET = {"ops": 48, "nodes": 6, "args": 16}
+
+#: float32 scalar ops that a kernel computes with an inlined helper of
+#: ``lib/fastmath32.py`` (``elemwise._F32_HELPERS``; a test keeps the two
+#: equal): each inlines a few dozen instructions (a polynomial, exp's
+#: bit tricks) that LLVM then optimizes in every kernel using it.
+HEAVY_OPS = frozenset({"exp", "tanh", "sigmoid"})
+#: what one of them counts against the ops budget.  numba's compile time
+#: grows about linearly with the loop body (measured, helpers warm: 0.15 s
+#: for a kernel of one ``tanh(y) * c + d`` link, 0.25 s for 3, 0.44 s for
+#: 6, 0.79 s for 12), so a repetitive graph, whose distinct pieces are few
+#: whatever their size, compiles fastest in short pieces: at 12 a chain
+#: piece holds 3 tanh links (not 6), which cut a cold 100-deep chain's
+#: compile by about a quarter, while W2's loop (tanh, exp and 16 plain ops,
+#: 40) stays one loop.
+HEAVY_WEIGHT = 12
 
 
 def node_ops(node):
     """Scalar operations ``node`` adds to a loop body (a fused Composite
-    counts its whole program, a reduction one accumulation step)."""
+    counts its whole program, a reduction one accumulation step), a float32
+    ``HEAVY_OPS`` one counting ``HEAVY_WEIGHT``."""
     sop = getattr(node.op, "scalar_op", None)
     program = getattr(sop, "program", None)
-    return len(program) if program is not None else 1
+    if program is None:
+        return _op_weight(sop, node.outputs[0].dtype if sop is not None else None)
+    return sum(_op_weight(op, dtype) for op, _, dtype in program)
+
+
+def _op_weight(scalar_op, dtype):
+    heavy = getattr(scalar_op, "name", None) in HEAVY_OPS and str(dtype) == "float32"
+    return HEAVY_WEIGHT if heavy else 1
 
 
 class RunBudget:

@@ -68,7 +68,7 @@ def test_many_updates_share_kernels():
 
 
 def test_run_budget_counts():
-    x = T.vector("x")
+    x = T.dvector("x")            # float64: exp counts one op (no helper)
     nodes = []
     y = x
     for _ in range(4):
@@ -122,3 +122,31 @@ def test_cut_runs_with_sums_and_broadcasts_match_py(monkeypatch, limits):
     for got, want in zip(nb(*args), ref(*args)):
         assert got.shape == want.shape and got.dtype == want.dtype
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-5)
+
+
+def test_float32_helper_ops_weigh_more():
+    from symnet.backend.numba_cpu.elemwise import _F32_HELPERS
+    assert budget.HEAVY_OPS == set(_F32_HELPERS)      # the ops with inlined helpers
+    x32, x64 = T.fvector("x"), T.dvector("x")
+    assert budget.node_ops(T.tanh(x32).owner) == budget.HEAVY_WEIGHT
+    assert budget.node_ops(T.tanh(x64).owner) == 1
+    assert budget.node_ops((x32 * 2).owner) == 1
+    # a fused Composite weighs its program: mul, add (1 each) and tanh
+    fg = FunctionGraph([x32], [T.tanh(x32 * np.float32(0.5) + np.float32(0.1))])
+    Mode("numba").rewrite(fg)
+    (node,) = fg.apply_nodes
+    assert len(node.op.scalar_op.program) == 3
+    assert budget.node_ops(node) == 2 + budget.HEAVY_WEIGHT
+
+
+def test_chain_pieces_are_short_and_w2_stays_one_loop():
+    # a tanh chain's pieces hold ops // (2 + HEAVY_WEIGHT) links ...
+    links = budget.KERNEL_BUDGET["ops"] // (2 + budget.HEAVY_WEIGHT)
+    linker = _linker(*chain(30))
+    counts = [text.count("_tanh32(") for text in linker.kernel_texts]
+    assert max(counts) == links == 3, counts
+    # ... while W2's loss and gradient (tanh, exp and plain ops) is one loop
+    x = T.fvector("x")
+    loss = T.sum(T.tanh(np.float32(0.7) * x + np.float32(0.2)) * T.exp(-x * x))
+    linker = _linker([x], [loss, symnet.grad(loss, x)])
+    assert len(linker.kernel_texts) == 1
