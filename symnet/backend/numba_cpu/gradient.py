@@ -11,7 +11,7 @@
 """
 from ...gradient import _GradOp, _JacobianOp
 from .dispatch import driver_op
-from .scan import inner_function
+from .scan import inner_constant
 
 __all__ = []
 
@@ -26,12 +26,7 @@ def grad_op_driver(node, ins, outs):
 @driver_op(_JacobianOp)
 def jacobian_driver(node, ins, outs, writer):
     op = node.op
-    inner = inner_function(op, writer.mode)
-    fn = writer.object_const(inner)
-    text = getattr(inner, "source", None) or "(no source: another backend)"
-    writer.src.appendix.append(
-        f"# -- {fn}: the inner graph of {op} (called once per row), its own source\n"
-        + "\n".join("# " + ln if ln else "#" for ln in text.splitlines()))
+    fn = inner_constant(op, writer, "row")
     flat, w, free = ins[0], ins[1], ins[2:]
     p, o = f"_{outs[0]}", outs[0]
     n, seed, i = f"{p}n", f"{p}s", f"{p}i"

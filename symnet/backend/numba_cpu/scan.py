@@ -30,7 +30,7 @@ from . import njit_driver
 from .codegen import kernel_module
 from .dispatch import driver_op
 
-__all__ = ["inner_function"]
+__all__ = ["inner_function", "inner_constant"]
 
 
 def inner_function(op, mode):
@@ -48,15 +48,22 @@ def inner_function(op, mode):
     return cache[key]
 
 
-@driver_op(Scan)
-def scan_driver(node, ins, outs, writer):
-    op = node.op
+def inner_constant(op, writer, per):
+    """The driver's name for ``op``'s compiled inner graph; its source goes
+    to the appendix of the outer source (``per``: what one call covers)."""
     inner = inner_function(op, writer.mode)
     fn = writer.object_const(inner)
     text = getattr(inner, "source", None) or "(no source: another backend)"
     writer.src.appendix.append(
-        f"# -- {fn}: the inner graph of {op} (called once per step), its own source\n"
+        f"# -- {fn}: the inner graph of {op} (called once per {per}), its own source\n"
         + "\n".join("# " + ln if ln else "#" for ln in text.splitlines()))
+    return fn
+
+
+@driver_op(Scan)
+def scan_driver(node, ins, outs, writer):
+    op = node.op
+    fn = inner_constant(op, writer, "step")
     p = f"_{outs[0]}"           # a prefix for this loop's locals
     n, seqs = f"{p}n", ins[1:1 + op.n_seqs]
     inits = ins[1 + op.n_seqs:1 + op.n_seqs + op.n_states]
@@ -133,7 +140,7 @@ def scan_driver(node, ins, outs, writer):
             # the last min(n, m) steps, in order, out of the ring
             L.append(f"{o} = {b}[_np.arange({lag} + {n} - min({n}, {m}), {lag} + {n}) "
                      f"% {b}.shape[0]]")
-    loop = njit_loop(node, inner, writer.mode)
+    loop = njit_loop(node, inner_function(op, writer.mode), writer.mode)
     if loop is None:
         return head + L, True
     # the whole loop as one njit function; the Python loop stays for the case
