@@ -3,6 +3,8 @@
     python bench/run.py --only W9            # full sizes (a quiet machine)
     python bench/run.py --only W9 --quick    # reduced sizes, a few minutes
     python bench/compile_time.py --quick     # the same, W9 alone
+    python bench/compile_time.py --cases=chain=100,updates=300 --systems=symnet,jax
+                                             # only those cases, sizes and systems
 
 Cases (WORKLOADS.md): a ``tanh(y) * 0.5 + 0.1`` chain with its gradient
 (2,000 deep; 100 deep too), separate shared-vector updates ``s + 1`` (300),
@@ -199,8 +201,23 @@ def main(argv=None):
         print(json.dumps(child(system, case, n)))
         return 0
     from bench.run import print_table
-    rows = run_w9("--quick" in argv, [])
-    print_table(rows, [s for s in SYSTEMS if _available(s)])
+    systems = SYSTEMS
+    for arg in argv:
+        # --cases chain=100,updates=300: only those cases and sizes
+        if arg.startswith("--cases="):
+            picked = {}
+            for item in arg.split("=", 1)[1].split(","):
+                case, _, n = item.partition("=") if "=" in item else (item, "", "")
+                if case not in CASES:
+                    raise SystemExit(f"--cases: unknown case {case!r}; known: {', '.join(CASES)}")
+                sizes = (int(n),) if n else CASES[case][0]
+                picked[case] = (picked.get(case, ((), ()))[0] + sizes,) * 2
+            CASES.clear()
+            CASES.update(picked)
+        elif arg.startswith("--systems="):
+            systems = tuple(arg.split("=", 1)[1].split(","))
+    rows = run_w9("--quick" in argv, [], systems)
+    print_table(rows, [s for s in systems if _available(s)])
     return 0
 
 
