@@ -50,6 +50,7 @@ from llvmlite import ir as _ir
 
 _MF = dict(cache=True, nogil=True, error_model="numpy", fastmath={"contract"},
            no_cfunc_wrapper=True)
+_PART = dict(_MF, inline="always")
 
 
 @_intrinsic
@@ -59,13 +60,13 @@ def _f32bits(typingctx, i):
     return nb.float32(nb.int32), codegen
 
 
-@nb.njit(nb.float32(nb.int32), **_MF)
+@nb.njit(**_PART)
 def _pow2(k):
     """2^k for -126 <= k <= 127, from the exponent bits."""
     return _f32bits((k + np.int32(127)) << 23)
 
 
-@nb.njit(nb.types.UniTuple(nb.float32, 2)(nb.float32), **_MF)
+@nb.njit(**_PART)
 def _reduce(x):
     """(r, n): x = n ln2 + r, |r| <= ln2/2, n integral (as a float)."""
     n = np.floor(x * np.float32(1.4426950408889634) + np.float32(0.5))
@@ -73,7 +74,7 @@ def _reduce(x):
     return r - n * np.float32(-2.1219444005469058e-04), n
 
 
-@nb.njit(nb.float32(nb.float32), **_MF)
+@nb.njit(**_PART)
 def _taylor(r):
     """P(r) with e^r = 1 + r + r^2 P(r) (degree 5: Taylor to r^7)."""
     p = np.float32(1.0 / 5040.0) * r + np.float32(1.0 / 720.0)
@@ -83,7 +84,7 @@ def _taylor(r):
     return p * r + np.float32(0.5)
 
 
-@nb.njit(nb.float32(nb.float32), **_MF)
+@nb.njit(**_MF)
 def _exp32(x):
     r, n = _reduce(min(max(x, np.float32(-104.0)), np.float32(89.0)))
     p = _taylor(r) * r + np.float32(1.0)
@@ -96,7 +97,7 @@ def _exp32(x):
     return x if x != x else y
 
 
-@nb.njit(nb.float32(nb.float32), **_MF)
+@nb.njit(**_MF)
 def _tanh32(x):
     a = abs(x)
     r, n = _reduce(min(np.float32(2.0) * a, np.float32(20.0)))
@@ -110,6 +111,6 @@ def _tanh32(x):
     return x if x != x else u
 
 
-@nb.njit(nb.float32(nb.float32), **_MF)
+@nb.njit(**_MF)
 def _sigmoid32(x):
     return np.float32(1.0) / (np.float32(1.0) + _exp32(-x))
