@@ -36,6 +36,12 @@ FUSED_SUM_BLOCK = 256
 PARALLEL_CHUNK = 1 << 14
 
 
+def _lesser(a, b):
+    """The smaller of two int64 names as a select: ``min()`` is a numba
+    overload, one more function compiled (cold) in each process (#13)."""
+    return f"{a} if {a} < {b} else {b}"
+
+
 class _Acc:
     """One full sum/product carried by the run."""
 
@@ -152,7 +158,7 @@ class _Nest:
         if blocked:
             b0, b1 = tmp("b"), tmp("b")
             out.append(f"for {b0} in range({lo}, {hi}, {FUSED_SUM_BLOCK}):")
-            out.append(f"    {b1} = min({b0} + {FUSED_SUM_BLOCK}, {hi})")
+            out += [f"    {b1} = {b0} + {FUSED_SUM_BLOCK}", f"    {b1} = {_lesser(b1, hi)}"]
             body = self._views(b0, b1) + [f"{a.blk} = {a.blk_init}" for a in blocked]
             body += [f"for {last} in range({b1} - {b0}):"] + self._step_lines(totals)
             body += [f"{totals[a]} = {a.step(totals[a], cast_expr(a.blk, a.acc_dt))}"
@@ -212,7 +218,8 @@ class _Nest:
             c, c0, c1, nc = tmp("c"), tmp("c"), tmp("c"), tmp("c")
             n = self.dims[0]
             out = [f"{nc} = ({n} + {PARALLEL_CHUNK - 1}) // {PARALLEL_CHUNK}"]
-            body = [f"{c0} = {c} * {PARALLEL_CHUNK}", f"{c1} = min({c0} + {PARALLEL_CHUNK}, {n})"]
+            body = [f"{c0} = {c} * {PARALLEL_CHUNK}", f"{c1} = {c0} + {PARALLEL_CHUNK}",
+                    f"{c1} = {_lesser(c1, n)}"]
             body += [f"{local[a]} = {a.init}" for a in self.accs]
             body += self._innermost(c0, c1, local)
         else:

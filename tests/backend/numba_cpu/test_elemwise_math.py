@@ -162,3 +162,66 @@ def test_fused_graph_and_gradient_match_numpy():
     assert np.all(np.abs(got_g - want_g)
                   <= 2e-6 * (np.abs(g1) + np.abs(g2)) + 3 * (1 + np.abs(x64)) * slack + 1e-40)
     np.testing.assert_allclose(got_loss, np.sum(t * ex), rtol=1e-5)
+
+
+LAZY_SCRIPT = """
+import json, warnings, numpy as np, symnet, symnet.tensor as T
+from numba.core import event
+from symnet.compile.mode import Mode
+from symnet.backend.numba_cpu.lib import fastmath32 as fm
+seen = []
+class Seen(event.Listener):
+    def on_start(self, ev):
+        fn = getattr(ev.data.get("dispatcher"), "py_func", None)
+        seen.append((getattr(fn, "__module__", ""), getattr(fn, "__qualname__", "")))
+    def on_end(self, ev):
+        pass
+event.register("numba:compile", Seen())
+names = ("_exp32", "_tanh32", "_sigmoid32", "_reduce", "_taylor", "_pow2")
+def compiled():
+    return {n: [str(s) for s in getattr(fm, n).signatures] for n in names}
+at_import = compiled()
+x = T.fvector("x")
+with warnings.catch_warnings():
+    warnings.filterwarnings("error", "the numba backend failed")
+    f = symnet.function([x], [T.tanh(x) * 2, T.sum(x * 3)], mode=Mode("numba", optimizer=None))
+xv = np.linspace(-5, 5, 1001).astype("float32")
+out, total = f(xv)
+after, seen_f = compiled(), list(seen)
+print(json.dumps(dict(at_import=at_import, after=after, src=f.source, seen=seen_f,
+                      out=np.asarray(out).tolist(), total=float(total),
+                      py=float(fm._tanh32.py_func(0.5)))))
+"""
+
+
+def test_helpers_compile_on_first_use_and_their_parts_are_inlined(tmp_path):
+    """Compile time (#13): importing fastmath32 compiles nothing; a tanh
+    graph compiles _tanh32 alone, for float32 only; its parts (_reduce,
+    _taylor, _pow2) are inlined into it, never compiled on their own."""
+    import json
+    import os
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))
+    env = dict(os.environ, SYMNET_CACHE_DIR=str(tmp_path / "s"),
+               NUMBA_CACHE_DIR=str(tmp_path / "n"), PYTHONPATH=root)
+    res = subprocess.run([sys.executable, "-c", LAZY_SCRIPT], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout.strip().splitlines()[-1])
+    assert all(sigs == [] for sigs in got["at_import"].values()), got["at_import"]
+    assert got["after"]["_tanh32"] == ["(float32,)"]
+    assert {n: s for n, s in got["after"].items() if n != "_tanh32"} == \
+        {n: [] for n in ("_exp32", "_sigmoid32", "_reduce", "_taylor", "_pow2")}
+    assert "_tanh32(" in got["src"]
+    # nothing else of ours compiled, and neither min() nor max() (numba
+    # overloads, one more compile each) for the clamps or the sum's blocks
+    ours = sorted(q for m, q in got["seen"] if not m.startswith("numba"))
+    assert ours == ["_tanh32", "kernel"] or ours == ["_tanh32", "kernel", "kernel"], ours
+    assert not [q for m, q in got["seen"] if q.startswith(("ol_min", "ol_max"))]
+    xv = np.linspace(-5, 5, 1001).astype("float32")
+    assert np.max(_ulps(np.float32(got["out"]) / 2, np.tanh(xv))) <= 3
+    assert abs(got["total"] - 3 * np.sum(xv, dtype=np.float64)) < 1e-3
+    # the helper still runs as plain Python (the parts compile on that call)
+    assert abs(got["py"] - np.tanh(0.5)) < 1e-6
