@@ -153,10 +153,11 @@ def scan_push_out(fgraph, node):
             for v, o in zip(inode.outputs, outs):
                 outside[v] = o
             moved.append(inode)
+    moved_set = _keep_cheap_per_step(node.op, moved, outside)
+    moved = [n for n in moved if n in moved_set]
     if all(n.outputs[0] in const_only for n in moved):
         return None       # constant folding's business
     # the frontier: moved results read by nodes that stay, or inner outputs
-    moved_set = set(moved)
     frontier = []
     for inode in _inner_nodes(node.op):
         if inode in moved_set:
@@ -177,6 +178,36 @@ def scan_push_out(fgraph, node):
     for o, v in zip(parts.outs, new_inner):
         o["inner"] = v
     return parts.replacements(parts.build())
+
+
+def _keep_cheap_per_step(op, moved, outside):
+    """The movable inner nodes worth moving: ``moved`` less the elementwise
+    ops and DimShuffles over per-step values whose results only nodes that
+    stay in the loop read (or that are inner outputs).
+
+    Why: such a node does the same work outside as inside, but outside it
+    is one more pass over a (steps, ...) array in memory, and the loop then
+    reads its result back as one more sequence.  In BPTT the pushed-out
+    ``x_t @ W + (h_{t-1} @ U)`` of the recomputed LSTM gates was one such
+    pass over 100x32x1024 floats, from two reversed views copied first
+    (W8: about 7 ms of a 100 ms step, single thread); in the loop it is a
+    32x1024 add on rows in cache.  Nodes on values computed once (no
+    sequence involved) are still moved: that saves ``n_steps - 1`` runs.
+    Visited last to first, so a chain of such nodes stays in as a whole."""
+    from ..tensor.ops.elemwise import DimShuffle, Elemwise
+    moved_set = set(moved)
+    readers = {}      # inner variable -> inner nodes reading it
+    for inode in _inner_nodes(op):
+        for v in inode.inputs:
+            readers.setdefault(v, []).append(inode)
+    for inode in reversed(moved):
+        if not isinstance(inode.op, (Elemwise, DimShuffle)) or \
+                not all(outside[v][1] for v in inode.outputs):
+            continue
+        if any(r in moved_set for v in inode.outputs for r in readers.get(v, ())):
+            continue
+        moved_set.discard(inode)
+    return moved_set
 
 
 # -- drop what nobody uses ---------------------------------------------------------

@@ -109,6 +109,18 @@ def test_shape_change_is_named(mode):
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_per_step_output_changing_shape_is_named(mode):
+    k = T.lvector("k")
+    ys, _ = symnet.scan(lambda n: T.arange(n) * 2, sequences=k)
+    f = compile_([k], ys, mode)
+    np.testing.assert_array_equal(f(np.array([3, 3])), [[0, 2, 4], [0, 2, 4]])
+    # the numba driver's check stops the loop; the error raised is the one
+    # of the node's reference (perform), naming the node, on both backends
+    with pytest.raises(ValueError, match="same shape(.|\n)*while running node Scan"):
+        f(np.array([3, 2]))
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_verify_grad_through_scan(mode):
     def fun(x, h0, W):
         h, _ = symnet.scan(lambda v, h, W: T.tanh(T.dot(h, W) + v), sequences=x,

@@ -10,7 +10,7 @@ from symnet.compile.mode import Mode
 from symnet.graph.traversal import io_toposort
 from symnet.scan import Scan
 from symnet.tensor.ops.blas import Dot
-from symnet.tensor.ops.elemwise import DimShuffle
+from symnet.tensor.ops.elemwise import DimShuffle, Elemwise
 
 MODES = ["py", "numba"]
 rng = np.random.default_rng(3)
@@ -57,6 +57,29 @@ def test_push_out_turns_x_t_dot_w_into_one_gemm(mode):
     outer_dots = [n for n in f.fgraph.toposort() if isinstance(n.op, Dot)]
     assert len(outer_dots) == 1 and outer_dots[0].inputs[0].ndim == 2
     assert outer_dots[0].inputs[1] is W or W in outer_dots[0].inputs
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_push_out_leaves_elementwise_of_sequences_read_only_in_the_loop(mode):
+    # a_t + b_t feeds only the state update: outside it would be one more
+    # pass over (steps, ...) arrays for the same adds, so it stays inside;
+    # exp(W) (no sequence) is still computed once outside
+    a, b, h0, W = T.dtensor3("a"), T.dtensor3("b"), T.dmatrix("h0"), T.dmatrix("W")
+    h, _ = symnet.scan(lambda a_t, b_t, h, W: T.tanh((a_t + b_t) * h + T.exp(W)),
+                       sequences=[a, b], outputs_info=h0, non_sequences=W)
+    args = (rng.normal(size=(5, 2, 3)), rng.normal(size=(5, 2, 3)), rng.normal(size=(2, 3)),
+            rng.normal(size=(2, 3)))
+    f = check_values([a, b, h0, W], h, args, mode, ["scan_push_out"])
+    (node,) = scans(f)
+    op = node.op
+    assert op.n_seqs == 2 and node.inputs[1] is not node.inputs[2]
+    inner = inner_nodes(op)
+    seq_in = set(op.inner_inputs[:2])
+    assert any(set(n.inputs) == seq_in for n in inner)      # the add is in the loop
+    assert not any("exp" in str(n.op) for n in inner)       # exp(W) is not
+    # no elementwise pass over the (steps, 2, 3) sequences outside the loop
+    assert not [n for n in f.fgraph.toposort()
+                if isinstance(n.op, Elemwise) and n.outputs[0].ndim == 3]
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -101,7 +101,8 @@ def scan_driver(node, ins, outs, writer):
               f"    raise ValueError({q} + ': the initial buffer of recurrent output "
               f"{si - 1} has %d entries, its taps {t} need {lag}' % {init}.shape[0])",
               f"{b} = _np.empty(({size},) + {init}.shape[1:], _np.{dt})",
-              f"{b}[:{lag}] = {init}"]
+              f"{b}[:{lag}] = {init}",
+              f"{p}s{j} = {b}.shape[1:]"]
     t_ = f"{p}t"
     step = [f"{s}[{t_}]" for s in seqs]
     for t, lag, m, b in zip(op.taps, op.lags, keep, bufs):
@@ -110,22 +111,28 @@ def scan_driver(node, ins, outs, writer):
     r = f"{p}r"
     L.append(f"for {t_} in range({n}):")
     L.append(f"    {r} = {fn}({', '.join(step + cont)})")
+    # per step and output: one index into the results, one shape compared
+    # with a tuple made once (``{p}s{j}``), one store into the buffer
+    o_ = f"{p}o"
     for j, (t, lag, m, b) in enumerate(zip(op.taps, op.lags, keep, bufs)):
         dt = node.outputs[j].type.dtype
+        shp = f"{p}s{j}"
+        L.append(f"    {o_} = {r}[{j}]")
         if t is None:
             size = n if m is None else f"min({n}, {m})"
             L += [f"    if {b} is None:",
-                  f"        {b} = _np.empty(({size},) + _np.shape({r}[{j}]), _np.{dt})",
-                  f"    elif _np.shape({r}[{j}]) != {b}.shape[1:]:",
+                  f"        {b} = _np.empty(({size},) + _np.shape({o_}), _np.{dt})",
+                  f"        {shp} = {b}.shape[1:]",
+                  f"    elif _np.shape({o_}) != {shp}:",
                   f"        raise ValueError({q} + ': step %d returned shape %s for output "
-                  f"{j}, earlier steps %s' % ({t_}, _np.shape({r}[{j}]), {b}.shape[1:]))",
-                  f"    {_slot(b, t_, 0, m, ring=None if m is None else size)} = {r}[{j}]"]
+                  f"{j}, earlier steps %s' % ({t_}, _np.shape({o_}), {shp}))",
+                  f"    {_slot(b, t_, 0, m, ring=None if m is None else size)} = {o_}"]
             continue
-        L += [f"    if _np.shape({r}[{j}]) != {b}.shape[1:]:",
+        L += [f"    if _np.shape({o_}) != {shp}:",
               f"        raise ValueError({q} + ': step %d returned shape %s for recurrent "
               f"output {j}, whose state has shape %s; the step function must keep the "
-              f"shape of outputs_info' % ({t_}, _np.shape({r}[{j}]), {b}.shape[1:]))",
-              f"    {_slot(b, f'{t_} + {lag}', lag, m)} = {r}[{j}]"]
+              f"shape of outputs_info' % ({t_}, _np.shape({o_}), {shp}))",
+              f"    {_slot(b, f'{t_} + {lag}', lag, m)} = {o_}"]
     for j, (t, lag, m, b, o) in enumerate(zip(op.taps, op.lags, keep, bufs, outs)):
         dt = node.outputs[j].type.dtype
         if t is None:

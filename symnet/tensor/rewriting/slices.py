@@ -63,6 +63,19 @@ def _piece(v):
     return (zeros,) + found + (y,)
 
 
+def _same_zeros(a, b, axis):
+    """Whether the zeros ``a`` and ``b`` have the same shape whenever the sum
+    runs: the same ``Alloc`` inputs, or (a gradient through ``add(x, y)``
+    allocates one from ``x.shape``, another from ``y.shape``) the same static
+    size along ``axis`` and no broadcastable axis, so Theano's broadcasting
+    rule makes the sum raise where their shapes differ, as the join does."""
+    ia, ib = a.owner.inputs, b.owner.inputs
+    if len(ia) == len(ib) and all(u is v for u, v in zip(ia, ib)):
+        return True
+    return a.ndim == b.ndim and a.type.shape[axis] == b.type.shape[axis] and \
+        not any(a.type.broadcastable) and not any(b.type.broadcastable)
+
+
 @register_local("canonicalize", tracks=[Elemwise], scalars=["add"])
 def local_add_slices_to_join(fgraph, node):
     """``sum_k inc_subtensor(zeros[.., a_k:b_k], g_k)`` over slices covering
@@ -78,9 +91,7 @@ def local_add_slices_to_join(fgraph, node):
         return None
     zeros, axis = pieces[0][0], pieces[0][1]
     size = zeros.type.shape[axis]
-    if size is None or any(p[1] != axis or len(p[0].owner.inputs) != len(zeros.owner.inputs)
-                           or any(a is not b for a, b in zip(p[0].owner.inputs,
-                                                             zeros.owner.inputs))
+    if size is None or any(p[1] != axis or not _same_zeros(p[0], zeros, axis)
                            for p in pieces):
         return None
     pieces.sort(key=lambda p: p[2])

@@ -1,4 +1,4 @@
-"""Reduction rewrites: nested sums, reductions over no axis."""
+"""Reduction rewrites: nested sums, reductions over no axis, over a reversed axis."""
 import numpy as np
 
 import symnet.tensor as T
@@ -42,3 +42,21 @@ def test_reduce_over_no_axis_is_identity():
     i = T.imatrix("i")
     f = compare([i], Reduce("sum", ())(i), [np.ones((2, 2), "int32")])
     assert op_names(f) == ["cast"]
+
+
+def test_reduce_over_a_reversed_axis_reads_the_unreversed_value():
+    x = T.dtensor3("x")
+    for kind, expr in (("sum", x[::-1].sum(axis=(0, 2))), ("max", x[::-1].max(axis=0)),
+                       ("min", x[::-1].min()), ("prod", x[::-1].prod(axis=(0, 1)))):
+        f = compare([x], expr, [X])
+        assert op_names(f) == ["Reduce"], (kind, op_names(f))
+        assert f.fgraph.toposort()[0].inputs[0] is f.fgraph.inputs[0]
+        assert f.rewrite_stats["local_reduce_reversed"] == 1
+
+
+def test_reduce_keeping_the_reversed_axis_or_over_another_slice_is_kept():
+    x = T.dtensor3("x")
+    f = compare([x], x[::-1].sum(axis=1), [X])          # axis 0 stays: order matters
+    assert "local_reduce_reversed" not in f.rewrite_stats and "Subtensor" in op_names(f)
+    f = compare([x], x[::2].sum(axis=0), [X])           # not a reversal
+    assert "local_reduce_reversed" not in f.rewrite_stats and "Subtensor" in op_names(f)

@@ -51,3 +51,35 @@ def test_slices_that_do_not_tile_the_axis_stay(bounds):
     assert "local_add_slices_to_join" not in f.rewrite_stats and ops(f, IncSubtensor)
     xv = rng.normal(size=(3, 8))
     np.testing.assert_allclose(f(xv), numpy_gate_grad(xv, bounds), rtol=1e-12)
+
+
+def two_zeros_sum(shape_a, shape_b):
+    """g1, g2 written into slices of zeros shaped like two DIFFERENT
+    variables (as the gradient through ``add(a, b)`` allocates them)."""
+    a = T.TensorType("float64", shape=shape_a)("a")
+    b = T.TensorType("float64", shape=shape_b)("b")
+    g1, g2 = T.dmatrix("g1"), T.dmatrix("g2")
+    out = T.inc_subtensor(T.zeros_like(a)[:, 0:3], g1) + \
+        T.inc_subtensor(T.zeros_like(b)[:, 3:8], g2)
+    return [a, b, g1, g2], out
+
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_zeros_of_equal_static_size_from_two_variables_become_one_join(mode):
+    ins, out = two_zeros_sum((None, 8), (None, 8))
+    f = symnet.function(ins, out, mode=Mode(mode))
+    assert f.rewrite_stats.get("local_add_slices_to_join") == 1
+    assert not ops(f, IncSubtensor) and len(ops(f, Join)) == 1
+    g1, g2 = rng.normal(size=(4, 3)), rng.normal(size=(4, 5))
+    av = np.zeros((4, 8))
+    np.testing.assert_allclose(f(av, av, g1, g2), np.concatenate([g1, g2], axis=1))
+    # zeros of different lengths: the join raises where the sum would
+    with pytest.raises(ValueError):
+        f(av, np.zeros((5, 8)), g1, rng.normal(size=(5, 5)))
+
+
+def test_zeros_that_may_broadcast_are_not_joined():
+    # (1, 8) zeros broadcast against (n, 8) ones in the sum: no join
+    ins, out = two_zeros_sum((1, 8), (None, 8))
+    f = symnet.function(ins, out, mode=Mode("py"), on_unused_input="ignore")
+    assert "local_add_slices_to_join" not in f.rewrite_stats and ops(f, IncSubtensor)
