@@ -41,13 +41,14 @@ __all__ = ["COLUMN_BUDGET", "CACHE_CHUNK", "column_chunk", "conv2d_forward",
 COLUMN_BUDGET = 32 * 2 ** 20
 
 #: bytes of columns one chunk holds at most when the budget allows more:
-#: a chunk whose columns stay in cache from im2col to the GEMM that reads
-#: them (L2 is 1 MiB a core here).  Measured on W7's layers (thread CPU
-#: time, one BLAS thread, 256 images): from 32 MiB chunks to 2 MiB, conv2
-#: forward 28 -> 23 ms, filter gradient 28.5 -> 23 ms, input gradient
-#: 28 -> 23.5 ms; conv1 forward 5.2 -> 4.1 ms, filter gradient 5.6 -> 4.7 ms
-#: (1 MiB: the same; 4 MiB and 8 MiB in between)
-CACHE_CHUNK = 2 * 2 ** 20
+#: a chunk whose columns are still in cache (L2 1 MiB a core, L3 32 MiB
+#: here) when the GEMM reads them.  Measured on W7's layers (thread CPU
+#: time, one BLAS thread, 256 images), 32 -> 4 MiB chunks: conv2 forward
+#: 28 -> 23 ms, filter gradient 28.5 -> 23.5 ms, input gradient 28 -> 25 ms;
+#: conv1 forward 5.2 -> 4.4 ms, filter gradient 5.6 -> 4.7 ms.  2 MiB saved
+#: a little more but doubles the GEMM calls, each a synchronisation of
+#: BLAS's threads (which stall when another process holds a core)
+CACHE_CHUNK = 4 * 2 ** 20
 
 #: output positions (Ho*Wo) from which GEMMs run per image: measured on
 #: W4/W7's layers (thread CPU time, one BLAS thread), per image was faster

@@ -202,13 +202,13 @@ def test_grouped_conv_channel_mismatch_is_named():
 
 @pytest.mark.parametrize("positions", [1, 10 ** 9])      # both GEMM layouts
 def test_columns_beyond_the_cache_chunk_run_in_cache_sized_chunks(positions, monkeypatch):
-    """A batch whose columns (3.3 MB) exceed ``CACHE_CHUNK`` but not the
+    """A batch whose columns (6.9 MB) exceed ``CACHE_CHUNK`` but not the
     budget runs in chunks of at most ``CACHE_CHUNK`` bytes, with the
     reference's values (forward and both gradients, an odd last chunk)."""
     monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", positions)
     rng = np.random.default_rng(5)
-    x = rng.normal(size=(67, 8, 12, 12)).astype("float32")
-    w = rng.normal(size=(16, 8, 5, 5)).astype("float32")
+    x = rng.normal(size=(67, 16, 12, 12)).astype("float32")
+    w = rng.normal(size=(16, 16, 5, 5)).astype("float32")
     gz = rng.normal(size=(67, 16, 8, 8)).astype("float32")
     sizes, real_alloc = [], nconv._alloc
     monkeypatch.setattr(nconv, "_alloc", lambda shape, dtype: sizes.append(
@@ -216,7 +216,7 @@ def test_columns_beyond_the_cache_chunk_run_in_cache_sized_chunks(positions, mon
     args = ("valid", (1, 1), (1, 1), True, "float32")
     got = [nconv.conv2d_forward(x, w, *args), nconv.conv2d_grad_inputs(w, gz, x.shape, *args),
            nconv.conv2d_grad_weights(x, gz, w.shape, *args)]
-    whole = 67 * 8 * 25 * 64 * 4
+    whole = 67 * 16 * 25 * 64 * 4
     assert sizes and max(sizes) <= nconv.CACHE_CHUNK < whole
     xd, wd, gd = (a.astype("float64") for a in (x, w, gz))
     want = [Conv2d("valid").forward(xd, wd), Conv2dGradInputs("valid").backward(wd, gd, x.shape),
