@@ -23,9 +23,9 @@ price of transposing the output or ``gz`` (small there).
 
 The chunk is as many images as fit ``COLUMN_BUDGET`` bytes of columns (at
 least one), so a large batch never allocates its whole column matrix: the
-memory beyond the inputs and the result is bounded.  It is also capped at
-``CACHE_CHUNK`` bytes, so the columns are still in cache when the GEMM
-reads them.  GEMMs are numpy's BLAS
+memory beyond the inputs and the result is bounded.  In the per-image
+layout it is also capped at ``CACHE_CHUNK`` bytes, so the columns are
+still in cache when the GEMMs read them.  GEMMs are numpy's BLAS
 calls (numba's ``np.dot`` would call the same BLAS and needs SciPy).
 """
 import numpy as np
@@ -40,14 +40,17 @@ __all__ = ["COLUMN_BUDGET", "CACHE_CHUNK", "column_chunk", "conv2d_forward",
 #: bytes of im2col columns one chunk of the batch may use
 COLUMN_BUDGET = 32 * 2 ** 20
 
-#: bytes of columns one chunk holds at most when the budget allows more:
-#: a chunk whose columns are still in cache (L2 1 MiB a core, L3 32 MiB
-#: here) when the GEMM reads them.  Measured on W7's layers (thread CPU
-#: time, one BLAS thread, 256 images), 32 -> 4 MiB chunks: conv2 forward
-#: 28 -> 23 ms, filter gradient 28.5 -> 23.5 ms, input gradient 28 -> 25 ms;
-#: conv1 forward 5.2 -> 4.4 ms, filter gradient 5.6 -> 4.7 ms.  2 MiB saved
-#: a little more but doubles the GEMM calls, each a synchronisation of
-#: BLAS's threads (which stall when another process holds a core)
+#: bytes of columns a chunk of the per-image layout holds at most when the
+#: budget allows more: its columns are still in cache (L2 1 MiB a core, L3
+#: 32 MiB here) when the GEMMs read them.  Measured on W7's first layer
+#: (thread CPU time, one BLAS thread, 256 images), 32 -> 4 MiB chunks:
+#: forward 5.2 -> 4.4 ms, filter gradient 5.6 -> 4.7 ms; the GEMM calls
+#: are one per image either way.  Not applied to the per-chunk layout:
+#: there it saved more CPU (W7's conv2: forward 28 -> 23 ms, each gradient
+#: 28 -> 23.5-25 ms, one BLAS thread) but made 13 GEMM calls of each
+#: one, every call a synchronisation of BLAS's threads, and with two BLAS
+#: threads and other processes busy on the 2 cores W7's step took 2x as
+#: long as with 2 calls (755 against 368 ms, PyTorch 395-425 ms alongside)
 CACHE_CHUNK = 4 * 2 ** 20
 
 #: output positions (Ho*Wo) from which GEMMs run per image: measured on
@@ -94,7 +97,9 @@ def _chunks(geo, b, c, dtype, budget, per_image=False):
     ``per_image``, (m, C*kh*kw, Ho*Wo) (one block per image).  One buffer,
     sized by ``column_chunk``, serves every chunk."""
     rows, npos = c * geo.k[0] * geo.k[1], geo.out[0] * geo.out[1]
-    budget = min(COLUMN_BUDGET if budget is None else budget, CACHE_CHUNK)
+    budget = COLUMN_BUDGET if budget is None else budget
+    if per_image:
+        budget = min(budget, CACHE_CHUNK)
     n = column_chunk(b, rows, npos, np.dtype(dtype).itemsize, budget)
     buf = _alloc((rows * n * npos,), dtype)
     for b0 in range(0, b, n):
