@@ -198,3 +198,35 @@ def test_grouped_conv_channel_mismatch_is_named():
         conv2d(x, w, num_groups=2)
     with pytest.raises(ValueError, match="num_groups must be a positive integer"):
         conv2d(x, w, num_groups=0)
+
+
+@pytest.mark.parametrize("per_image", [True, False])      # both GEMM layouts
+def test_columns_beyond_the_cache_chunk(per_image, monkeypatch):
+    """A batch whose columns (6.9 MB) exceed ``CACHE_CHUNK`` but not the
+    budget: the per-image layout runs in chunks of at most ``CACHE_CHUNK``
+    bytes (an odd last chunk), the per-chunk layout in one chunk (fewer
+    GEMM calls); both with the reference's values (forward, both
+    gradients)."""
+    monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", 1 if per_image else 10 ** 9)
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(67, 16, 12, 12)).astype("float32")
+    w = rng.normal(size=(16, 16, 5, 5)).astype("float32")
+    gz = rng.normal(size=(67, 16, 8, 8)).astype("float32")
+    sizes, real_alloc = [], nconv._alloc
+    monkeypatch.setattr(nconv, "_alloc", lambda shape, dtype: sizes.append(
+        int(np.prod(shape)) * np.dtype(dtype).itemsize) or real_alloc(shape, dtype))
+    args = ("valid", (1, 1), (1, 1), True, "float32")
+    got = [nconv.conv2d_forward(x, w, *args), nconv.conv2d_grad_inputs(w, gz, x.shape, *args),
+           nconv.conv2d_grad_weights(x, gz, w.shape, *args)]
+    whole = 67 * 16 * 25 * 64 * 4
+    assert len(sizes) == 3 and nconv.CACHE_CHUNK < whole <= nconv.COLUMN_BUDGET
+    if per_image:
+        assert max(sizes) <= nconv.CACHE_CHUNK
+    else:
+        assert sizes == [whole] * 3
+    xd, wd, gd = (a.astype("float64") for a in (x, w, gz))
+    want = [Conv2d("valid").forward(xd, wd), Conv2dGradInputs("valid").backward(wd, gd, x.shape),
+            np.tensordot(gd, _windows(xd, 5, 5, (1, 1), (1, 1), (8, 8)),
+                         axes=([0, 2, 3], [0, 2, 3]))[:, :, ::-1, ::-1]]
+    for g, r in zip(got, want):
+        np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-3)
