@@ -1,0 +1,74 @@
+"""``x @ w.T`` in the numba driver: a few rows in ``x`` run as
+``(w @ x.T).T`` (numba_cpu/blas.py); both branches agree with numpy and
+with the py backend, whatever consumes the F-ordered product."""
+import numpy as np
+import pytest
+
+import symnet
+import symnet.tensor as T
+from symnet.compile.mode import Mode
+
+from .helpers import both, use_tmp_cache
+
+RNG = np.random.RandomState(3)
+
+
+def _f32(*shape):
+    return RNG.randn(*shape).astype("float32")
+
+
+def _swapped(rows, w_rows, inner):
+    """The driver's rule (blas._SWAP) for x (rows, inner) @ w.T (inner, w_rows)."""
+    return rows * 4 <= w_rows and inner >= 128
+
+
+@pytest.mark.parametrize("rows", [4, 64])   # 4: swapped; 64: plain
+def test_product_and_its_consumers_agree_with_py(rows):
+    x, w, b = T.fmatrix("x"), T.fmatrix("w"), T.fvector("b")
+    prod = T.dot(x, w.T)
+    outs = [prod,                            # returned as is
+            T.nnet.relu(prod + b),           # an elementwise kernel (wants C order)
+            T.dot(prod, w),                  # BLAS again
+            T.sum(prod, axis=0)]             # a reduction kernel
+    xv, wv, bv = _f32(rows, 130), _f32(40, 130), _f32(40)
+    assert _swapped(rows, 40, 130) == (rows == 4)
+    fn = both([x, w, b], outs, [xv, wv, bv], rtol=1e-4, atol=1e-4)
+    assert "_np.dot(" in fn.thunk.source and ".T, " in fn.thunk.source
+    got = fn(xv, wv, bv)
+    ref = xv.astype("float64") @ wv.T.astype("float64")
+    np.testing.assert_allclose(got[0], ref, rtol=1e-4, atol=1e-4)
+    assert got[0].shape == (rows, 40) and got[0].dtype == np.float32
+    np.testing.assert_allclose(got[1], np.maximum(ref + bv, 0), rtol=1e-4, atol=1e-4)
+
+
+def test_one_function_takes_both_branches():
+    """The rule is decided per call on the run-time shapes."""
+    use_tmp_cache()
+    x, w = T.fmatrix("x"), T.fmatrix("w")
+    fn = symnet.function([x, w], T.tanh(T.dot(x, w.T)), mode=Mode("numba"))
+    wv = _f32(64, 200)
+    for rows in (2, 16, 17, 100):
+        xv = _f32(rows, 200)
+        np.testing.assert_allclose(fn(xv, wv), np.tanh(xv.astype("float64") @ wv.T),
+                                   rtol=1e-4, atol=1e-5)
+
+
+def test_mixed_dtypes_cast_after_the_swap():
+    use_tmp_cache()
+    x, w = T.fmatrix("x"), T.dmatrix("w")
+    xv, wv = _f32(3, 150), RNG.randn(20, 150)
+    fn = both([x, w], T.dot(x, w.T) * 2, [xv, wv])
+    assert fn(xv, wv).dtype == np.float64
+
+
+def test_mlp_gradient_step_agrees_with_py():
+    """The backward pass's ``g @ W.T`` at a small batch (W1's case)."""
+    x, y = T.fmatrix("x"), T.ivector("y")
+    w1 = symnet.shared(_f32(150, 160) * 0.1, name="w1")
+    w2 = symnet.shared(_f32(160, 5) * 0.1, name="w2")
+    h = T.nnet.relu(T.dot(x, w1))
+    loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(T.dot(h, w2)), y))
+    gw1, gw2 = symnet.grad(loss, [w1, w2])
+    xv, yv = _f32(8, 150), RNG.randint(0, 5, 8).astype("int32")
+    fn = both([x, y], [loss, gw1, gw2], [xv, yv], rtol=1e-4, atol=1e-6)
+    assert ".T, " in fn.thunk.source   # the gradient's g @ w2.T / ... took the rule
