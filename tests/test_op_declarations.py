@@ -115,14 +115,18 @@ def _random():
     return [], [RandomStreams(seed=1).uniform((2, 3))], []
 
 
-def _conv(kind):
+def _conv(kind, nd=2):
+    """A conv2d (``nd=2``) or conv3d (``nd=3``) sample: forward, or the
+    gradient with respect to the inputs or the weights."""
     def build():
-        x, w = T.dtensor4("x"), T.dtensor4("w")
-        out = T.nnet.conv2d(x, w)
+        tensor, conv = (T.dtensor4, T.nnet.conv2d) if nd == 2 else (T.dtensor5, T.nnet.conv3d)
+        x, w = tensor("x"), tensor("w")
+        out = conv(x, w)
         if kind != "fwd":
-            g = T.grad(T.sum(out ** 2), x if kind == "inputs" else w)
-            out = g
-        return [x, w], [out], [_m(1, 2, 5, 5), _m(3, 2, 2, 2)]
+            out = T.grad(T.sum(out ** 2), x if kind == "inputs" else w)
+        if nd == 2:
+            return [x, w], [out], [_m(1, 2, 5, 5), _m(3, 2, 2, 2)]
+        return [x, w], [out], [_m(1, 2, 3, 3, 3), _m(2, 2, 2, 2, 2)]
     return build
 
 
@@ -133,16 +137,6 @@ def _pool(grad):
         if grad:
             out = T.grad(T.sum(out ** 2), x)
         return [x], [out], [_m(1, 2, 4, 4)]
-    return build
-
-
-def _conv3d(kind):
-    def build():
-        x, w = T.dtensor5("x"), T.dtensor5("w")
-        out = T.nnet.conv3d(x, w)
-        if kind != "fwd":
-            out = T.grad(T.sum(out ** 2), x if kind == "inputs" else w)
-        return [x, w], [out], [_m(1, 2, 3, 3, 3), _m(2, 2, 2, 2, 2)]
     return build
 
 
@@ -230,9 +224,9 @@ SAMPLES = {
     "symnet.tensor.ops.conv.Conv2dGradWeights": [_conv("weights")],
     "symnet.tensor.ops.pool.Pool": [_pool(False)],
     "symnet.tensor.ops.pool.PoolGrad": [_pool(True)],
-    "symnet.tensor.ops.conv3d.Conv3d": [_conv3d("fwd")],
-    "symnet.tensor.ops.conv3d.Conv3dGradInputs": [_conv3d("inputs")],
-    "symnet.tensor.ops.conv3d.Conv3dGradWeights": [_conv3d("weights")],
+    "symnet.tensor.ops.conv3d.Conv3d": [_conv("fwd", nd=3)],
+    "symnet.tensor.ops.conv3d.Conv3dGradInputs": [_conv("inputs", nd=3)],
+    "symnet.tensor.ops.conv3d.Conv3dGradWeights": [_conv("weights", nd=3)],
     "symnet.tensor.ops.pool.DynamicPool": [_dynamic_pool(False)],
     "symnet.tensor.ops.pool.DynamicPoolGrad": [_dynamic_pool(True)],
     "symnet.tensor.ops.linalg.MatrixInverse": [_linalg(False)],
