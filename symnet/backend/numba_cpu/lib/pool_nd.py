@@ -15,7 +15,7 @@ winning a max; max's gradient goes to the first maximum of each window.
 import numpy as np
 
 from ..dispatch import driver_op
-from ....tensor.ops.pool import (DynamicPool, DynamicPoolGrad, Pool, PoolGrad, _fixed,
+from ....tensor.ops.pool import (DynamicPool, DynamicPoolGrad, Pool, _fixed,
                                 pool_output_length)
 
 __all__ = ["pool_forward", "pool_backward", "dynamic_pool", "dynamic_pool_grad", "register"]
