@@ -115,18 +115,19 @@ def _random():
     return [], [RandomStreams(seed=1).uniform((2, 3))], []
 
 
-def _conv(kind, nd=2):
+def _conv(kind, nd=2, groups=1):
     """A conv2d (``nd=2``) or conv3d (``nd=3``) sample: forward, or the
-    gradient with respect to the inputs or the weights."""
+    gradient with respect to the inputs or the weights; ``groups`` input
+    channel groups of 2 channels each."""
     def build():
         tensor, conv = (T.dtensor4, T.nnet.conv2d) if nd == 2 else (T.dtensor5, T.nnet.conv3d)
         x, w = tensor("x"), tensor("w")
-        out = conv(x, w)
+        out = conv(x, w, num_groups=groups)
         if kind != "fwd":
             out = T.grad(T.sum(out ** 2), x if kind == "inputs" else w)
         if nd == 2:
-            return [x, w], [out], [_m(1, 2, 5, 5), _m(3, 2, 2, 2)]
-        return [x, w], [out], [_m(1, 2, 3, 3, 3), _m(2, 2, 2, 2, 2)]
+            return [x, w], [out], [_m(1, 2 * groups, 5, 5), _m(3 * groups, 2, 2, 2)]
+        return [x, w], [out], [_m(1, 2 * groups, 3, 3, 3), _m(2 * groups, 2, 2, 2, 2)]
     return build
 
 
@@ -224,9 +225,12 @@ SAMPLES = {
     "symnet.tensor.ops.conv.Conv2dGradWeights": [_conv("weights")],
     "symnet.tensor.ops.pool.Pool": [_pool(False)],
     "symnet.tensor.ops.pool.PoolGrad": [_pool(True)],
-    "symnet.tensor.ops.conv3d.Conv3d": [_conv("fwd", nd=3)],
-    "symnet.tensor.ops.conv3d.Conv3dGradInputs": [_conv("inputs", nd=3)],
-    "symnet.tensor.ops.conv3d.Conv3dGradWeights": [_conv("weights", nd=3)],
+    "symnet.tensor.ops.conv3d.Conv3d": [_conv("fwd", nd=3),
+                                        _conv("fwd", nd=3, groups=2)],
+    "symnet.tensor.ops.conv3d.Conv3dGradInputs": [_conv("inputs", nd=3),
+                                                  _conv("inputs", nd=3, groups=2)],
+    "symnet.tensor.ops.conv3d.Conv3dGradWeights": [_conv("weights", nd=3),
+                                                   _conv("weights", nd=3, groups=2)],
     "symnet.tensor.ops.pool.DynamicPool": [_dynamic_pool(False)],
     "symnet.tensor.ops.pool.DynamicPoolGrad": [_dynamic_pool(True)],
     "symnet.tensor.ops.linalg.MatrixInverse": [_linalg(False)],

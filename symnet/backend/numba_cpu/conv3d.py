@@ -12,6 +12,11 @@ padded copy of the input), then
 - gradient wrt the input: ``W.T @ gz`` gives the columns of a chunk, which
   the adjoint loop (``col2vol``) adds back into the input's shape.
 
+A grouped convolution (``num_groups=g``) runs the same steps per group on
+the chunk: the group's channels into the column buffer (C/g*kd*kh*kw
+rows), then the group's GEMM, writing the group's slice of the result; one
+buffer serves every group and chunk.
+
 The chunk is as many volumes as fit ``conv.COLUMN_BUDGET`` bytes of
 columns (at least one), so a large batch never allocates its whole column
 matrix.  The output sizes of the input gradient are read from the output
@@ -24,7 +29,8 @@ import numpy as np
 from .conv import column_chunk
 from .dispatch import driver_op
 from ...tensor.ops.conv import conv_output_length
-from ...tensor.ops.conv3d import Conv3d, Conv3dGradInputs, Conv3dGradWeights, _pads
+from ...tensor.ops.conv3d import (Conv3d, Conv3dGradInputs, Conv3dGradWeights, _pads,
+                                  split_groups)
 
 __all__ = ["conv3d_forward", "conv3d_grad_weights", "conv3d_grad_inputs"]
 
@@ -78,72 +84,86 @@ def _by_volume(z, m, k, npos, dtype):
                                 dtype=dtype).reshape(k, m * npos)
 
 
-def conv3d_forward(x, w, border_mode, stride, dil, flip, dtype, budget=None):
-    """``Conv3d``: ``x`` (B, C, D, H, W) with filters ``w`` (K, C, kd, kh, kw)."""
-    if x.ndim != 5 or w.ndim != 5 or x.shape[1] != w.shape[1]:
+def conv3d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget=None):
+    """``Conv3d``: ``x`` (B, C, D, H, W) with filters ``w`` (K, C / groups,
+    kd, kh, kw)."""
+    if x.ndim != 5 or w.ndim != 5 or x.shape[1] != w.shape[1] * groups:
         raise ValueError(f"conv3d: input has {x.shape[1]} channels, filters expect "
-                         f"{w.shape[1]} (shapes {x.shape} and {w.shape})")
+                         f"{w.shape[1]} (shapes {x.shape} and {w.shape})"
+                         + (f" per group of num_groups={groups}" if groups > 1 else ""))
+    slices = split_groups("conv3d", x.shape[1], w.shape[0], groups, (x.shape, w.shape))
     ks = w.shape[2:]
     pads, outs = _geometry(x.shape[2:], ks, border_mode, stride, dil)
     if min(outs) <= 0:
         raise ValueError(f"conv3d: filters of size {ks} do not fit the input {x.shape[2:]} "
                          f"(padding {pads}, dilation {dil})")
-    b, c = x.shape[:2]
-    k = w.shape[0]
-    wf = _flat_filters(w, flip, dtype)
+    b, k = x.shape[0], w.shape[0]
+    kg = k // groups
+    wf = _flat_filters(w, flip, dtype)                 # (K, C/g*kd*kh*kw)
     out = np.empty((b, k) + outs, dtype)
     args = _loop_args(ks, stride, dil, pads, outs)
     for b0, m, cols in _chunks(b, wf.shape[1], outs, dtype, budget):
-        _loops().vol2col(x[b0:b0 + m].astype(dtype, copy=False), cols, *args)
-        res = np.dot(wf, cols)                         # (K, m*npos): one GEMM
-        out[b0:b0 + m] = res.reshape((k, m) + outs).transpose(1, 0, 2, 3, 4)
+        for xs, ws in slices:
+            _loops().vol2col(x[b0:b0 + m, xs].astype(dtype, copy=False), cols, *args)
+            res = np.dot(wf[ws], cols)                 # (K/g, m*npos): one GEMM a group
+            out[b0:b0 + m, ws] = res.reshape((kg, m) + outs).transpose(1, 0, 2, 3, 4)
     return out
 
 
-def conv3d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, budget=None):
-    """``Conv3dGradWeights``: the filters' gradient, of ``shape``."""
+def conv3d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, groups=1,
+                        budget=None):
+    """``Conv3dGradWeights``: the filters' gradient, of ``shape`` (K, C /
+    groups, kd, kh, kw)."""
     k, c, *ks = (int(s) for s in shape)
     ks = tuple(ks)
     pads, outs = _geometry(x.shape[2:], ks, border_mode, stride, dil)
     b = x.shape[0]
-    if gz.ndim != 5 or gz.shape[0] != b or gz.shape[1] != k or x.shape[1] != c or \
-            any(g > o for g, o in zip(gz.shape[2:], outs)):
+    if gz.ndim != 5 or gz.shape[0] != b or gz.shape[1] != k or x.shape[1] != c * groups or \
+            any(n > o for n, o in zip(gz.shape[2:], outs)):
         raise ValueError(f"conv3d filter gradient: output gradient of shape {gz.shape} "
-                         f"does not match input {x.shape} and filters {tuple(shape)}")
+                         f"does not match input {x.shape} and filters {tuple(shape)}"
+                         + (f" (num_groups={groups})" if groups > 1 else ""))
+    slices = split_groups("conv3d filter gradient", x.shape[1], k, groups, (x.shape, gz.shape))
     outs = tuple(gz.shape[2:])         # as perform: the windows gz covers
     npos = int(np.prod(outs))
-    rows = c * int(np.prod(ks))
-    gwt = np.zeros((rows, k), dtype)
+    rows, kg = c * int(np.prod(ks)), k // groups
+    gwt = np.zeros((groups, rows, kg), dtype)
     args = _loop_args(ks, stride, dil, pads, outs)
     for b0, m, cols in _chunks(b, rows, outs, dtype, budget):
-        _loops().vol2col(x[b0:b0 + m].astype(dtype, copy=False), cols, *args)
-        # cols @ gz.T: OpenBLAS is much slower on the transposed product (see conv.py)
-        gwt += np.dot(cols, _by_volume(gz[b0:b0 + m], m, k, npos, dtype).T)
-    gw = gwt.T.reshape((k, c) + ks)
+        for acc, (xs, ws) in zip(gwt, slices):
+            _loops().vol2col(x[b0:b0 + m, xs].astype(dtype, copy=False), cols, *args)
+            # cols @ gz.T: OpenBLAS is much slower on the transposed product (see conv.py)
+            acc += np.dot(cols, _by_volume(gz[b0:b0 + m, ws], m, kg, npos, dtype).T)
+    gw = gwt.transpose(0, 2, 1).reshape((k, c) + ks)
     if flip:
         gw = gw[:, :, ::-1, ::-1, ::-1]
     return np.ascontiguousarray(gw)
 
 
-def conv3d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, budget=None):
+def conv3d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, groups=1,
+                       budget=None):
     """``Conv3dGradInputs``: the input's gradient (transposed convolution),
     of ``shape``."""
     b, c, *sizes = (int(s) for s in shape)
     k = w.shape[0]
     if w.ndim != 5 or gz.ndim != 5 or gz.shape[0] != b or gz.shape[1] != k or \
-            w.shape[1] != c:
+            w.shape[1] * groups != c:
         raise ValueError(f"conv3d input gradient: output gradient of shape {gz.shape} and "
-                         f"filters {w.shape} do not give an input of shape {tuple(shape)}")
+                         f"filters {w.shape} do not give an input of shape {tuple(shape)}"
+                         + (f" (num_groups={groups})" if groups > 1 else ""))
+    slices = split_groups("conv3d input gradient", c, k, groups, (w.shape, gz.shape))
     ks = w.shape[2:]
     pads = tuple(int(p) for p in _pads(border_mode, ks, dil))
     outs = tuple(gz.shape[2:])
-    npos = int(np.prod(outs))
-    wt = _flat_filters(w, flip, dtype).T               # (C*kd*kh*kw, K)
+    npos, kg = int(np.prod(outs)), k // groups
+    wf = _flat_filters(w, flip, dtype)                 # (K, C/g*kd*kh*kw)
     out = np.empty((b, c) + tuple(sizes), dtype)
     args = _loop_args(ks, stride, dil, pads, outs)
-    for b0, m, cols in _chunks(b, wt.shape[0], outs, dtype, budget):
-        np.dot(wt, _by_volume(gz[b0:b0 + m], m, k, npos, dtype), out=cols)   # one GEMM
-        _loops().col2vol(cols, out[b0:b0 + m], *args)
+    for b0, m, cols in _chunks(b, wf.shape[1], outs, dtype, budget):
+        for xs, ws in slices:
+            np.dot(wf[ws].T, _by_volume(gz[b0:b0 + m, ws], m, kg, npos, dtype),
+                   out=cols)                           # one GEMM a group
+            _loops().col2vol(cols, out[b0:b0 + m, xs], *args)
     return out
 
 
@@ -158,6 +178,6 @@ def conv3d_driver(node, ins, outs):
     the op's parameters."""
     op, fn = node.op, _FUNCTIONS[type(node.op)]
     params = (op.border_mode, op.subsample, op.filter_dilation, op.filter_flip,
-              node.outputs[0].type.dtype)
+              node.outputs[0].type.dtype, op.num_groups)
     return [f"from symnet.backend.numba_cpu.conv3d import {fn} as _{fn}",
             f"{outs[0]} = _{fn}({', '.join(ins)}, {', '.join(map(repr, params))})"], True

@@ -4,7 +4,10 @@ Layouts: input ``(batch, channels, depth, rows, cols)``, filters
 ``(num_filters, channels, kd, kr, kc)``. ``border_mode`` is 'valid', 'full',
 'half' or explicit padding (an int or a triple); ``subsample`` is the
 stride, ``filter_dilation`` the spacing of filter taps; ``filter_flip``
-flips the filters (a true convolution, Theano's default).
+flips the filters (a true convolution, Theano's default).  With
+``num_groups=g`` the input channels and the filters split into g groups
+(filters of shape ``(num_filters, channels / g, kd, kr, kc)``): output
+group k convolves input group k only, as in ``conv.py``.
 
 The numpy reference is written for any number of spatial axes (im2col
 through ``sliding_window_view`` and one ``tensordot``); the ops fix it at
@@ -20,10 +23,10 @@ from ...graph.basic import Apply
 from ...graph.op import Op
 from ..basic import _as_shape_var, as_tensor_variable
 from ..type import TensorType, upcast
-from .conv import conv_output_length
+from .conv import conv_output_length, group_slices
 from .shape import static_values
 
-__all__ = ["Conv3d", "Conv3dGradInputs", "Conv3dGradWeights", "conv3d"]
+__all__ = ["Conv3d", "Conv3dGradInputs", "Conv3dGradWeights", "conv3d", "split_groups"]
 
 ND = 3
 
@@ -58,11 +61,22 @@ def _windows(xp, ksizes, stride, dil, out_sizes):
     return win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out_sizes)]
 
 
+def split_groups(what, n_in, n_out, groups, shapes):
+    """``group_slices`` of ``n_in`` input channels and ``n_out`` filters, or
+    a ValueError naming ``what`` and the arrays' ``shapes`` when the counts
+    do not split into ``groups`` groups."""
+    if n_in % groups or n_out % groups:
+        raise ValueError(f"{what}: {n_in} input channels and {n_out} filters (shapes "
+                         f"{' and '.join(map(str, shapes))}) do not split into "
+                         f"num_groups={groups} groups")
+    return group_slices(n_in, n_out, groups)
+
+
 class _Conv3dBase(Op):
-    __props__ = ("border_mode", "subsample", "filter_flip", "filter_dilation")
+    __props__ = ("border_mode", "subsample", "filter_flip", "filter_dilation", "num_groups")
 
     def __init__(self, border_mode="valid", subsample=(1,) * ND, filter_flip=True,
-                 filter_dilation=(1,) * ND):
+                 filter_dilation=(1,) * ND, num_groups=1):
         if isinstance(border_mode, str):
             if border_mode not in ("valid", "full", "half", "same"):
                 raise ValueError(f"conv3d: border_mode must be 'valid', 'full', 'half', an "
@@ -73,10 +87,19 @@ class _Conv3dBase(Op):
         self.subsample = _triple(subsample, "subsample")
         self.filter_flip = bool(filter_flip)
         self.filter_dilation = _triple(filter_dilation, "filter_dilation")
+        if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)) \
+                or num_groups < 1:
+            raise ValueError(f"conv3d: num_groups must be a positive integer, got "
+                             f"{num_groups!r}")
+        self.num_groups = int(num_groups)
 
     @property
     def _args(self):
-        return (self.border_mode, self.subsample, self.filter_flip, self.filter_dilation)
+        return (self.border_mode, self.subsample, self.filter_flip, self.filter_dilation,
+                self.num_groups)
+
+    def _groups(self, n_in, n_out, what, shapes):
+        return split_groups(what, n_in, n_out, self.num_groups, shapes)
 
     def _flip(self, w):
         return w[(slice(None), slice(None)) + (slice(None, None, -1),) * ND] \
@@ -109,6 +132,11 @@ class _Conv3dBase(Op):
                      zip(in_sizes, ksizes, pads, self.subsample, self.filter_dilation))
 
 
+def _join(parts, axis):
+    """The groups' results side by side (one group: its result, not a copy)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=axis)
+
+
 def _static(sizes):
     return tuple(None if s is None else int(s) for s in sizes)
 
@@ -121,10 +149,14 @@ class Conv3d(_Conv3dBase):
         if x.ndim != 2 + ND or w.ndim != 2 + ND:
             raise TypeError(f"conv3d needs 5-D input and filters, got {x.ndim}-D {x} and "
                             f"{w.ndim}-D {w}")
-        ci, cw = x.type.shape[1], w.type.shape[1]
-        if ci is not None and cw is not None and ci != cw:
+        ci, cw, g = x.type.shape[1], w.type.shape[1], self.num_groups
+        if ci is not None and cw is not None and ci != cw * g:
             raise ValueError(f"conv3d: input {x} has {ci} channels (shape {x.type.shape}) "
-                             f"but filters {w} expect {cw} (shape {w.type.shape})")
+                             f"but filters {w} expect {cw} (shape {w.type.shape})"
+                             + (f" per group, {cw * g} in all" if g > 1 else ""))
+        if w.type.shape[0] is not None and w.type.shape[0] % g:
+            raise ValueError(f"conv3d: {w.type.shape[0]} filters {w} (shape {w.type.shape}) "
+                             f"do not split into num_groups={g} groups")
         ks = w.type.shape[2:]
         outs = self._out_sizes(x.type.shape[2:], ks) if None not in ks else (None,) * ND
         if any(o is not None and o <= 0 for o in outs):
@@ -136,9 +168,18 @@ class Conv3d(_Conv3dBase):
 
     def perform(self, node, inputs, output_storage):
         x, w = inputs
-        if x.shape[1] != w.shape[1]:
+        g = self.num_groups
+        if x.shape[1] != w.shape[1] * g:
             raise ValueError(f"conv3d: input has {x.shape[1]} channels, filters expect "
-                             f"{w.shape[1]} (shapes {x.shape} and {w.shape})")
+                             f"{w.shape[1]} (shapes {x.shape} and {w.shape})"
+                             + (f" per group of num_groups={g}" if g > 1 else ""))
+        res = _join([self._forward1(x[:, xs], w[ws]) for xs, ws in self._groups(
+            x.shape[1], w.shape[0], "conv3d", (x.shape, w.shape))], axis=1)
+        output_storage[0][0] = np.ascontiguousarray(res).astype(node.outputs[0].dtype,
+                                                                copy=False)
+
+    def _forward1(self, x, w):
+        """One group's convolution."""
         ks = w.shape[2:]
         pads = _pads(self.border_mode, ks, self.filter_dilation)
         outs = self._out_sizes(x.shape[2:], ks)
@@ -146,9 +187,7 @@ class Conv3d(_Conv3dBase):
                        outs)
         axes_w = [1] + list(range(2 + ND, 2 + 2 * ND))
         res = np.tensordot(win, self._flip(w), axes=(axes_w, [1] + list(range(2, 2 + ND))))
-        res = np.moveaxis(res, -1, 1)  # (B, *out, K) -> (B, K, *out)
-        output_storage[0][0] = np.ascontiguousarray(res).astype(node.outputs[0].dtype,
-                                                                copy=False)
+        return np.moveaxis(res, -1, 1)  # (B, *out, K) -> (B, K, *out)
 
     def infer_shape(self, node, input_shapes):
         xs, ws = input_shapes
@@ -167,11 +206,27 @@ class Conv3dGradInputs(_Conv3dBase):
     full 5-D shape."""
 
     def make_node(self, w, gz, shape):
-        return self._grad_node(w, gz, shape, lambda w, gz: (gz.type.shape[0], w.type.shape[1]))
+        g = self.num_groups
+        return self._grad_node(w, gz, shape, lambda w, gz: (
+            gz.type.shape[0], None if w.type.shape[1] is None else w.type.shape[1] * g))
 
     def perform(self, node, inputs, output_storage):
         w, gz, shape = inputs
         in_shape = tuple(int(s) for s in shape)
+        g = self.num_groups
+        if in_shape[1] != w.shape[1] * g or gz.shape[1] != w.shape[0]:
+            raise ValueError(f"conv3d input gradient: filters of shape {w.shape} and an "
+                             f"output gradient of shape {gz.shape} do not give an input of "
+                             f"shape {in_shape}"
+                             + (f" (num_groups={g})" if g > 1 else ""))
+        part = (in_shape[0], in_shape[1] // g) + in_shape[2:]
+        gx = _join([self._backward1(w[ws], gz[:, ws], part) for _, ws in self._groups(
+            in_shape[1], w.shape[0], "conv3d input gradient", (w.shape, gz.shape))], axis=1)
+        output_storage[0][0] = np.ascontiguousarray(gx).astype(node.outputs[0].dtype,
+                                                               copy=False)
+
+    def _backward1(self, w, gz, in_shape):
+        """One group's transposed convolution, of ``in_shape``."""
         ks = w.shape[2:]
         pads = _pads(self.border_mode, ks, self.filter_dilation)
         outs = gz.shape[2:]
@@ -186,8 +241,7 @@ class Conv3dGradInputs(_Conv3dBase):
                           zip(tap, self.filter_dilation, self.subsample, outs))
             gp[(slice(None), slice(None)) + block] += cols[(Ellipsis,) + tap]
         crop = tuple(slice(p, p + n) for p, n in zip(pads, in_shape[2:]))
-        output_storage[0][0] = np.ascontiguousarray(
-            gp[(slice(None), slice(None)) + crop]).astype(node.outputs[0].dtype, copy=False)
+        return gp[(slice(None), slice(None)) + crop]
 
     def infer_shape(self, node, input_shapes):
         shape = node.inputs[2]
@@ -204,18 +258,25 @@ class Conv3dGradWeights(_Conv3dBase):
     """Gradient of conv3d with respect to its filters; ``shape`` is theirs."""
 
     def make_node(self, x, gz, shape):
-        return self._grad_node(x, gz, shape, lambda x, gz: (gz.type.shape[1], x.type.shape[1]))
+        g = self.num_groups
+        return self._grad_node(x, gz, shape, lambda x, gz: (
+            gz.type.shape[1], None if x.type.shape[1] is None else x.type.shape[1] // g))
 
     def perform(self, node, inputs, output_storage):
         x, gz, shape = inputs
         ks = tuple(int(s) for s in shape[2:])
+        gw = _join([self._weights1(x[:, xs], gz[:, ws], ks) for xs, ws in self._groups(
+            x.shape[1], gz.shape[1], "conv3d filter gradient", (x.shape, gz.shape))], axis=0)
+        output_storage[0][0] = np.ascontiguousarray(gw).astype(node.outputs[0].dtype,
+                                                               copy=False)
+
+    def _weights1(self, x, gz, ks):
+        """One group's filter gradient."""
         pads = _pads(self.border_mode, ks, self.filter_dilation)
         win = _windows(self._pad_input(x, pads), ks, self.subsample, self.filter_dilation,
                        gz.shape[2:])
         lead = [0] + list(range(2, 2 + ND))
-        gw = np.tensordot(gz, win, axes=(lead, lead))  # K, C, *k
-        output_storage[0][0] = np.ascontiguousarray(self._flip(gw)).astype(
-            node.outputs[0].dtype, copy=False)
+        return self._flip(np.tensordot(gz, win, axes=(lead, lead)))  # K, C, *k
 
     def infer_shape(self, node, input_shapes):
         shape = node.inputs[2]
@@ -231,7 +292,9 @@ class Conv3dGradWeights(_Conv3dBase):
 def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="valid",
            subsample=(1, 1, 1), filter_flip=True, filter_dilation=(1, 1, 1), num_groups=1,
            **kwargs):
-    """Theano's ``T.nnet.conv3d`` (``input_shape``/``filter_shape`` are hints).
+    """Theano's ``T.nnet.conv3d`` (``input_shape``/``filter_shape`` are hints;
+    ``num_groups`` splits channels and filters into groups, see the module
+    docstring).
 
     Examples
     --------
@@ -242,7 +305,5 @@ def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="val
     ...         w: np.ones((1, 1, 3, 3, 3), 'float32')})[0, 0, 1, 1]
     array([18., 27., 18.], dtype=float32)
     """
-    if num_groups != 1:
-        raise NotImplementedError(f"conv3d: grouped convolutions are not supported "
-                                  f"(num_groups={num_groups})")
-    return Conv3d(border_mode, subsample, filter_flip, filter_dilation)(input, filters)
+    return Conv3d(border_mode, subsample, filter_flip, filter_dilation, num_groups)(
+        input, filters)

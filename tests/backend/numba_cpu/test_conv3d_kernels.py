@@ -1,9 +1,11 @@
 """The numba backend's 3-D convolution (vol2col + GEMM over chunks of the
 batch): forward and both gradients agree with the py reference over
-hypothesis-drawn shapes, border modes, strides, dilations and flips;
-gradients check against finite differences on both backends; the column
-buffer of a large batch is bounded by ``COLUMN_BUDGET``; a conv3d step
-compiles with no Python perform."""
+hypothesis-drawn shapes, border modes, strides, dilations, flips and
+groups (``num_groups``), and with the direct-loop oracle
+(tests/conv3d_oracle.py); gradients check against finite differences on
+both backends; the column buffer of a large batch is bounded by
+``COLUMN_BUDGET``, grouped or not; a conv3d step compiles with no Python
+perform."""
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
@@ -17,6 +19,7 @@ from symnet.gradient import verify_grad
 from symnet.tensor.ops.conv import conv_output_length
 from symnet.tensor.ops.conv3d import Conv3d, Conv3dGradInputs, Conv3dGradWeights, _pads
 
+from tests.conv3d_oracle import conv3d_loops
 from tests.oracles import check_op, examples
 from .helpers import use_tmp_cache
 
@@ -29,15 +32,16 @@ def _triple(draw, lo, hi):
 def convs(draw):
     """(x shape, w shape, conv3d keywords, dtype) whose output is not empty."""
     k = _triple(draw, 1, 3)
+    groups = draw(st.integers(1, 3))
     kw = dict(border_mode=draw(st.one_of(st.sampled_from(["valid", "full", "half"]),
                                          st.tuples(*(st.integers(0, 2),) * 3))),
               subsample=_triple(draw, 1, 2), filter_flip=draw(st.booleans()),
-              filter_dilation=_triple(draw, 1, 2))
-    x_shape = (draw(st.integers(1, 3)), draw(st.integers(1, 2))) + _triple(draw, 1, 5)
+              filter_dilation=_triple(draw, 1, 2), num_groups=groups)
+    x_shape = (draw(st.integers(1, 3)), groups * draw(st.integers(1, 2))) + _triple(draw, 1, 5)
     pads = _pads(kw["border_mode"], k, kw["filter_dilation"])
     assume(all(conv_output_length(*a) > 0 for a in
                zip(x_shape[2:], k, pads, kw["subsample"], kw["filter_dilation"])))
-    return (x_shape, (draw(st.integers(1, 3)), x_shape[1]) + k, kw,
+    return (x_shape, (groups * draw(st.integers(1, 2)), x_shape[1] // groups) + k, kw,
             draw(st.sampled_from(["float32", "float64"])))
 
 
@@ -48,22 +52,30 @@ def test_conv3d_and_its_gradients_agree_with_py(case, seed):
     x_shape, w_shape, kw, dtype = case
     use_tmp_cache()
     rng = np.random.default_rng(seed)
-    # the output and both gradients (of a loss quadratic in it): one graph
+    def ref(x, w):
+        y = conv3d_loops(x, w, **kw)
+        return [y, *conv3d_loops(x, w, **kw, gy=2 * y)]
+    # the output and both gradients (of a loss quadratic in it): one graph,
+    # on py and numba against the loop oracle
     check_op(lambda x, w: [y := T.nnet.conv3d(x, w, **kw),
                            *symnet.grad(T.sum(y * y), [x, w])],
              [rng.normal(size=s).astype(dtype) for s in (x_shape, w_shape)],
-             static_shapes=True)
+             ref=ref, static_shapes=True)
 
 
 @pytest.mark.parametrize("kw", [dict(border_mode="valid"),
                                 dict(border_mode="half", subsample=(2, 1, 1),
                                      filter_flip=False),
                                 dict(border_mode=(1, 0, 1), filter_dilation=(1, 2, 1)),
-                                dict(border_mode="full", subsample=(1, 1, 2))])
+                                dict(border_mode="full", subsample=(1, 1, 2)),
+                                dict(border_mode="half", subsample=(1, 2, 1), num_groups=2),
+                                dict(border_mode=(0, 1, 1), filter_dilation=(1, 1, 2),
+                                     filter_flip=False, num_groups=2)])
 def test_conv3d_gradients_by_finite_differences_on_both_backends(kw):
     use_tmp_cache()
     rng = np.random.default_rng(2)
-    xv, wv = rng.normal(size=(2, 2, 4, 5, 4)), rng.normal(size=(2, 2, 2, 3, 2))
+    g = kw.get("num_groups", 1)
+    xv, wv = rng.normal(size=(2, 2, 4, 5, 4)), rng.normal(size=(2 * g, 2 // g, 2, 3, 2))
     for backend in ("numba", "py"):
         verify_grad(lambda x, w: T.nnet.conv3d(x, w, **kw), [xv, wv],
                     rng=np.random.RandomState(1), mode=Mode(backend))
@@ -84,24 +96,30 @@ def column_bytes(monkeypatch):
     return sizes
 
 
+@pytest.mark.parametrize("groups", [1, 2])
 @pytest.mark.parametrize("which", ["forward", "grad_weights", "grad_inputs"])
-def test_large_batch_never_allocates_the_whole_column_matrix(which, monkeypatch, column_bytes):
+def test_large_batch_never_allocates_the_whole_column_matrix(which, groups, monkeypatch,
+                                                             column_bytes):
     rng = np.random.default_rng(0)
     b = 4096
     x, w, gz = (rng.normal(size=s).astype("float32") for s in
-                ((b, 2, 3, 3, 3), (3, 2, 2, 2, 2), (b, 3, 2, 2, 2)))
-    whole = b * 2 * 8 * 8 * 4                # bytes of the full column matrix
+                ((b, 2, 3, 3, 3), (2 * groups, 2 // groups, 2, 2, 2), (b, 2 * groups, 2, 2, 2)))
+    whole = b * 2 * 8 * 8 * 4                # bytes of the full column matrix (all groups)
     from symnet.backend.numba_cpu import conv as nconv
     monkeypatch.setattr(nconv, "COLUMN_BUDGET", whole // 16)
-    args = ("valid", (1, 1, 1), (1, 1, 1), True, "float32")
+    args = ("valid", (1, 1, 1), (1, 1, 1), True, "float32", groups)
     got, want = {
-        "forward": lambda: (nconv3d.conv3d_forward(x, w, *args), _perform(Conv3d(), x, w)),
+        "forward": lambda: (nconv3d.conv3d_forward(x, w, *args),
+                            _perform(Conv3d(num_groups=groups), x, w)),
         "grad_weights": lambda: (nconv3d.conv3d_grad_weights(x, gz, w.shape, *args),
-                                 _perform(Conv3dGradWeights(), x, gz, np.array(w.shape))),
+                                 _perform(Conv3dGradWeights(num_groups=groups), x, gz,
+                                          np.array(w.shape))),
         "grad_inputs": lambda: (nconv3d.conv3d_grad_inputs(w, gz, x.shape, *args),
-                                _perform(Conv3dGradInputs(), w, gz, np.array(x.shape))),
+                                _perform(Conv3dGradInputs(num_groups=groups), w, gz,
+                                         np.array(x.shape))),
     }[which]()
-    assert column_bytes and max(column_bytes) <= whole // 16
+    # one buffer, within the budget: a group's columns are 1/groups of the chunk's
+    assert len(column_bytes) == 1 and column_bytes[0] <= whole // 16
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
 
 
@@ -134,11 +152,29 @@ def test_mismatched_channels_name_both_shapes():
                                True, "float64")
 
 
-def test_read_only_inputs():
-    """Constants and frozen arrays reach the loops read-only."""
+def test_grouped_shapes_that_do_not_split_name_both_shapes():
+    x, args = np.zeros((1, 4, 3, 3, 3)), ("valid", (1, 1, 1), (1, 1, 1), True, "float64", 2)
+    with pytest.raises(ValueError, match=r"4 channels, filters expect 3 .*per group of "
+                                         r"num_groups=2"):
+        nconv3d.conv3d_forward(x, np.zeros((6, 3, 2, 2, 2)), *args)
+    with pytest.raises(ValueError, match=r"4 input channels and 3 filters \(shapes "
+                                         r"\(1, 4, 3, 3, 3\) and \(3, 2, 2, 2, 2\)\)"):
+        nconv3d.conv3d_forward(x, np.zeros((3, 2, 2, 2, 2)), *args)
+    with pytest.raises(ValueError, match=r"filter gradient.*\(num_groups=2\)"):
+        nconv3d.conv3d_grad_weights(x, np.zeros((1, 4, 2, 2, 2)), (4, 3, 2, 2, 2), *args)
+    with pytest.raises(ValueError, match=r"input gradient.*\(num_groups=2\)"):
+        nconv3d.conv3d_grad_inputs(np.zeros((4, 3, 2, 2, 2)), np.zeros((1, 4, 2, 2, 2)),
+                                   x.shape, *args)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_read_only_inputs(groups):
+    """Constants and frozen arrays reach the loops read-only (a group's
+    channels as a read-only view)."""
     rng = np.random.default_rng(7)
-    x, w, gz = (rng.normal(size=s) for s in ((2, 2, 3, 4, 3), (2, 2, 2, 2, 2), (2, 2, 2, 3, 2)))
-    args = ("valid", (1, 1, 1), (1, 1, 1), True, "float64")
+    x, w, gz = (rng.normal(size=s) for s in ((2, 2, 3, 4, 3), (2, 2 // groups, 2, 2, 2),
+                                             (2, 2, 2, 3, 2)))
+    args = ("valid", (1, 1, 1), (1, 1, 1), True, "float64", groups)
     want = [nconv3d.conv3d_forward(x, w, *args), nconv3d.conv3d_grad_weights(x, gz, w.shape, *args),
             nconv3d.conv3d_grad_inputs(w, gz, x.shape, *args)]
     for a in (x, w, gz):
