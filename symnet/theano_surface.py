@@ -65,22 +65,23 @@ def graph_inputs(variable_list, blockers=None):
 
 # -- theano.tensor.nnet.abstract_conv -------------------------------------------
 
-def _no_groups(who, num_groups, unshared):
-    if num_groups != 1 or unshared:
-        raise NotImplementedError(f"{who}: grouped and unshared convolutions are not "
-                                  f"supported (num_groups={num_groups}, unshared={unshared})")
+def _no_unshared(who, unshared):
+    if unshared:
+        raise NotImplementedError(f"{who}: unshared convolutions are not supported "
+                                  f"(unshared={unshared})")
 
 
 class _AbstractConv:
     """A Theano abstract-conv op: remembers its settings; calling it applies
     symnet's conv op of the same meaning. ``imshp``/``kshp`` are hints that
-    symnet does not need (shapes are inferred)."""
+    symnet does not need (shapes are inferred).  ``num_groups`` is the ops'
+    (grouped convolution: filters of shape (out, in / num_groups, ...))."""
 
     def __init__(self, imshp=None, kshp=None, border_mode="valid", subsample=(1, 1),
                  filter_flip=True, filter_dilation=(1, 1), num_groups=1, unshared=False):
-        _no_groups(type(self).__name__, num_groups, unshared)
+        _no_unshared(type(self).__name__, unshared)
         self.imshp, self.kshp = imshp, kshp
-        self.args = (border_mode, subsample, filter_flip, filter_dilation)
+        self.args = (border_mode, subsample, filter_flip, filter_dilation, num_groups)
 
     nd = 2
 
@@ -113,8 +114,9 @@ class AbstractConv2d_gradInputs(_AbstractConv):
         from .tensor import as_tensor_variable
         from .tensor.ops.conv import Conv2dGradInputs
         kern, topgrad = as_tensor_variable(kern), as_tensor_variable(topgrad)
-        full = self._full_shape(topgrad.shape[0], kern.shape[1], shape)
-        return Conv2dGradInputs(*self.args)(kern, topgrad, full)
+        op = Conv2dGradInputs(*self.args)   # validates num_groups first
+        full = self._full_shape(topgrad.shape[0], kern.shape[1] * op.num_groups, shape)
+        return op(kern, topgrad, full)
 
 
 class AbstractConv2d_gradWeights(_AbstractConv):
@@ -126,8 +128,9 @@ class AbstractConv2d_gradWeights(_AbstractConv):
         from .tensor import as_tensor_variable
         from .tensor.ops.conv import Conv2dGradWeights
         img, topgrad = as_tensor_variable(img), as_tensor_variable(topgrad)
-        full = self._full_shape(topgrad.shape[1], img.shape[1], shape)
-        return Conv2dGradWeights(*self.args)(img, topgrad, full)
+        op = Conv2dGradWeights(*self.args)   # validates num_groups first
+        full = self._full_shape(topgrad.shape[1], img.shape[1] // op.num_groups, shape)
+        return op(img, topgrad, full)
 
 
 class _AbstractConv3(_AbstractConv):
@@ -155,8 +158,9 @@ class AbstractConv3d_gradInputs(_AbstractConv3):
         from .tensor import as_tensor_variable
         from .tensor.ops.conv3d import Conv3dGradInputs
         kern, topgrad = as_tensor_variable(kern), as_tensor_variable(topgrad)
-        full = self._full_shape(topgrad.shape[0], kern.shape[1], shape)
-        return Conv3dGradInputs(*self.args)(kern, topgrad, full)
+        op = Conv3dGradInputs(*self.args)   # validates num_groups first
+        full = self._full_shape(topgrad.shape[0], kern.shape[1] * op.num_groups, shape)
+        return op(kern, topgrad, full)
 
 
 class AbstractConv3d_gradWeights(_AbstractConv3):
@@ -167,8 +171,9 @@ class AbstractConv3d_gradWeights(_AbstractConv3):
         from .tensor import as_tensor_variable
         from .tensor.ops.conv3d import Conv3dGradWeights
         img, topgrad = as_tensor_variable(img), as_tensor_variable(topgrad)
-        full = self._full_shape(topgrad.shape[1], img.shape[1], shape)
-        return Conv3dGradWeights(*self.args)(img, topgrad, full)
+        op = Conv3dGradWeights(*self.args)   # validates num_groups first
+        full = self._full_shape(topgrad.shape[1], img.shape[1] // op.num_groups, shape)
+        return op(img, topgrad, full)
 
 
 def get_conv_output_shape(image_shape, kernel_shape, border_mode, subsample,

@@ -151,10 +151,36 @@ def test_get_conv_output_shape_with_unknown_sizes(theano):
         (1, 5, None, 7)
 
 
-def test_abstract_conv_rejects_groups(theano):
+def test_abstract_conv_rejects_unshared(theano):
     from theano.tensor.nnet import abstract_conv as ac
-    with pytest.raises(NotImplementedError, match="num_groups=2"):
-        ac.AbstractConv2d_gradInputs(num_groups=2)
+    with pytest.raises(NotImplementedError, match="unshared convolutions .*unshared=True"):
+        ac.AbstractConv2d_gradInputs(unshared=True)
+
+
+def test_grouped_abstract_conv2d_grad_ops_are_the_conv_gradients(theano):
+    """num_groups=2: filters (4, 2, ...) over 4 input channels; the gradient
+    ops give the input's 4 channels and the filters' 2."""
+    from theano.tensor.nnet import abstract_conv as ac
+    rng = np.random.default_rng(3)
+    xv, wv = rng.standard_normal((2, 4, 6, 5)), rng.standard_normal((4, 2, 3, 2))
+    gv = rng.standard_normal((2, 4, 3, 6))   # half: pads (1, 1)
+    x, w, g = T.dtensor4("x"), T.dtensor4("w"), T.dtensor4("g")
+    kw = dict(border_mode="half", subsample=(2, 1), num_groups=2)
+    out = ac.AbstractConv2d(**kw)(x, w)
+    gx, gw = symnet.grad((out * g).sum(), [x, w])
+    mine_x = ac.AbstractConv2d_gradInputs(**kw)(w, g, x.shape[2:])
+    mine_w = ac.AbstractConv2d_gradWeights(**kw)(x, g, [3, 2])
+    f = symnet.function([x, w, g], [out, gx, gw, mine_x, mine_w], mode=PY)
+    y, ref_x, ref_w, got_x, got_w = f(xv, wv, gv)
+    assert y.shape == gv.shape and got_x.shape == xv.shape and got_w.shape == wv.shape
+    np.testing.assert_allclose(got_x, ref_x, rtol=1e-10)
+    np.testing.assert_allclose(got_w, ref_w, rtol=1e-10)
+    # group 1 of the output is group 1's convolution alone
+    y1 = symnet.function([x, w], ac.AbstractConv2d(border_mode="half", subsample=(2, 1))(
+        x, w), mode=PY)(xv[:, 2:], wv[2:])
+    np.testing.assert_allclose(y[:, 2:], y1, rtol=1e-12)
+    with pytest.raises(ValueError, match="num_groups must be a positive integer"):
+        ac.AbstractConv2d_gradWeights(num_groups=0)(x, g, [3, 2])
 
 
 # -- Theano's spelling of tensor functions ---------------------------------------------

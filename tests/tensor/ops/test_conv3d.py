@@ -106,20 +106,20 @@ def test_grouped_conv3d_runtime_mismatch_is_named(mode):
         f(xv, np.zeros((3, 2, 2, 2, 2)))
 
 
-def test_abstract_conv3d_grad_inputs_is_the_transposed_convolution():
+@pytest.mark.parametrize("groups", [1, 2])
+def test_abstract_conv3d_grad_inputs_is_the_transposed_convolution(groups):
     compat.install(lasagne=False)
     try:
         from theano.tensor.nnet import abstract_conv as ac
+        kw = dict(subsample=(2, 1, 1), border_mode="half", num_groups=groups)
         x, w, g = T.dtensor5("x"), T.dtensor5("w"), T.dtensor5("g")
-        out = ac.AbstractConv3d(subsample=(2, 1, 1), border_mode="half")(x, w)
+        out = ac.AbstractConv3d(**kw)(x, w)
         gx = symnet.grad((out * g).sum(), x)
-        mine = ac.AbstractConv3d_gradInputs(subsample=(2, 1, 1), border_mode="half")(
-            w, g, x.shape[2:])
-        gw = ac.AbstractConv3d_gradWeights(subsample=(2, 1, 1), border_mode="half")(
-            x, g, [3, 1, 3])
-        xv = rand((1, 2, 5, 4, 4), rng=np.random.default_rng(2))
-        wv = rand((3, 2, 3, 1, 3), rng=np.random.default_rng(3))
-        gv = rand((1, 3, 3, 4, 4), rng=np.random.default_rng(4))
+        mine = ac.AbstractConv3d_gradInputs(**kw)(w, g, x.shape[2:])
+        gw = ac.AbstractConv3d_gradWeights(**kw)(x, g, [3, 1, 3])
+        xv = rand((1, 2 * groups, 5, 4, 4), rng=np.random.default_rng(2))
+        wv = rand((3 * groups, 2, 3, 1, 3), rng=np.random.default_rng(3))
+        gv = rand((1, 3 * groups, 3, 4, 4), rng=np.random.default_rng(4))
         f = symnet.function([x, w, g], [gx, mine, symnet.grad((out * g).sum(), w), gw],
                             mode="py")
         ref_x, got_x, ref_w, got_w = f(xv, wv, gv)
