@@ -18,6 +18,8 @@ Examples
 >>> l.W.get_value().shape, l.output_shape
 ((16, 3, 5, 5), (None, 16, 28, 28))
 """
+import inspect
+
 from .. import init
 from .. import nonlinearities
 from .. import tensor as T
@@ -114,10 +116,11 @@ def conv_input_length(output_length, filter_size, stride, pad=0):
 
 
 def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="valid",
-           subsample=(1, 1, 1), filter_flip=True):
+           subsample=(1, 1, 1), filter_flip=True, num_groups=1):
     """3-d convolution of ``(batch, channels, depth, rows, cols)`` inputs with
-    ``(out_channels, channels, depth, rows, cols)`` filters, built from one
-    2-d convolution per filter depth tap (depth folded into the batch).
+    ``(out_channels, channels / num_groups, depth, rows, cols)`` filters,
+    built from one (grouped) 2-d convolution per filter depth tap (depth
+    folded into the batch).
 
     ``border_mode`` is 'valid', 'full', 'half', an int or a triple; the
     filter depth must be known when the graph is built.
@@ -146,7 +149,8 @@ def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="val
     for u in range(fd):
         tap = fd - 1 - u if filter_flip else u
         y = conv2d(slices, filters[:, :, tap], border_mode=hw_mode,
-                   subsample=tuple(subsample[1:]), filter_flip=filter_flip)
+                   subsample=tuple(subsample[1:]), filter_flip=filter_flip,
+                   num_groups=num_groups)
         y = y.reshape([b, depth, y.shape[1], y.shape[2], y.shape[3]])
         # output depth d takes input slice d * sd + u from this tap
         y = y[:, u:u + sd * (out_depth - 1) + 1:sd]
@@ -169,6 +173,14 @@ def _check_fits(layer):
                 f"{_layer_label(layer)}: the filter (size {layer.filter_size[axis]}) is "
                 f"larger than the input (size {size}, pad {layer.pad}) along spatial axis "
                 f"{axis}; the output would be empty. Use a smaller filter_size or pad")
+
+
+def _takes_groups(convolution):
+    """Whether ``convolution`` has a ``num_groups`` keyword."""
+    try:
+        return "num_groups" in inspect.signature(convolution).parameters
+    except (TypeError, ValueError):     # no signature to read (a builtin, a C callable)
+        return False
 
 
 def _check_groups(layer, num_groups, num_filters):
@@ -300,6 +312,13 @@ class BaseConvLayer(Layer):
         Conv1D/2D/3D layers."""
         border_mode, crop = self._border_mode()
         g = self.num_groups
+        if g > 1 and _takes_groups(self.convolution):
+            # one grouped convolution (as Lasagne passes num_groups on)
+            conved = self.convolution(input, self.W, self.input_shape, self.get_W_shape(),
+                                      subsample=self.stride, border_mode=border_mode,
+                                      filter_flip=self.flip_filters, num_groups=g)
+            return self._crop_same(conved, input) if crop else conved
+        # a convolution without num_groups: one call per group
         cin, fout = self.input_shape[1] // g, self.num_filters // g
         in_shape = self.input_shape[:1] + (cin,) + tuple(self.input_shape[2:])
         # filters [k F/g, (k+1) F/g) see input channels [k C/g, (k+1) C/g)

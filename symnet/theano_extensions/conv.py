@@ -59,7 +59,7 @@ def _filter_length(filters, filter_shape, where):
     return int(length)
 
 
-def _conv(input, filters, border_mode, stride, filter_flip, dummy_first):
+def _conv(input, filters, border_mode, stride, filter_flip, dummy_first, num_groups=1):
     # A dummy axis of size 1 next to the time axis turns the 1-d convolution
     # into a 2-d one; string border modes pad nothing along the dummy axis
     # (its filter size is 1), so they pass through unchanged.
@@ -70,7 +70,7 @@ def _conv(input, filters, border_mode, stride, filter_flip, dummy_first):
         pattern, sub = (0, 1, 2, "x"), (stride, 1)
         mode = border_mode if isinstance(border_mode, str) else (border_mode, 0)
     out = conv2d(input.dimshuffle(*pattern), filters.dimshuffle(*pattern), border_mode=mode,
-                 subsample=sub, filter_flip=filter_flip)
+                 subsample=sub, filter_flip=filter_flip, num_groups=num_groups)
     return out[:, :, 0, :] if dummy_first else out[:, :, :, 0]
 
 
@@ -90,18 +90,17 @@ def conv1d_mc0(input, filters, image_shape=None, filter_shape=None, border_mode=
     filter_flip : bool
         True convolves (flips the filters), False correlates.
     num_groups : int
-        Only 1 (grouped convolutions raise NotImplementedError).
+        Grouped convolution: channels and filters split into this many
+        groups (filters of shape ``(filters, channels / num_groups,
+        filter_length)``), as ``conv2d``'s.
 
     Returns
     -------
     tensor3 ``(batch, filters, output_length)``
     """
     where = "conv1d_mc0"
-    if num_groups != 1:
-        raise NotImplementedError(f"{where}: grouped convolutions (num_groups="
-                                  f"{num_groups}) are not supported")
     return _conv(input, filters, _time_pad(border_mode, where), _stride(subsample, where),
-                 filter_flip, dummy_first=True)
+                 filter_flip, dummy_first=True, num_groups=num_groups)
 
 
 def conv1d_mc1(input, filters, image_shape=None, filter_shape=None, border_mode="valid",

@@ -345,6 +345,38 @@ def test_grouped_convolution(cls, n):
                                    rtol=1e-5, atol=1e-5)
 
 
+def test_grouped_conv3d_layer_is_one_grouped_op_per_convolution():
+    """Conv3DLayer(num_groups=2) hands num_groups to a convolution that takes
+    it (T.nnet.conv3d: one grouped Conv3d node, no concatenation) and calls
+    one without it once per group; all three give the same output."""
+    from symnet.graph.traversal import io_toposort
+    from symnet.tensor.ops.conv3d import Conv3d
+    x = np.random.RandomState(1).rand(2, 4, 5, 4, 6).astype("float32")
+    l_in = InputLayer((None, 4, 5, 4, 6))
+    default = Conv3DLayer(l_in, 6, (3, 2, 3), pad="same", stride=(1, 2, 1), num_groups=2,
+                          nonlinearity=None, b=None)
+    W = default.W.get_value()
+    assert W.shape == (6, 2, 3, 2, 3)
+    op = Conv3DLayer(l_in, 6, (3, 2, 3), pad="same", stride=(1, 2, 1), num_groups=2,
+                     nonlinearity=None, b=None, W=W, convolution=T.nnet.conv3d)
+    nodes = io_toposort([l_in.input_var], [symnet.layers.get_output(op)])
+    convs = [n.op for n in nodes if isinstance(n.op, Conv3d)]
+    assert [c.num_groups for c in convs] == [2]
+    assert not any(type(n.op).__name__ == "Join" for n in nodes)
+    calls = []
+
+    def no_groups(input, filters, input_shape, filter_shape, **kw):
+        calls.append(filter_shape)
+        return T.nnet.conv3d(input, filters, **kw)
+    sliced = Conv3DLayer(l_in, 6, (3, 2, 3), pad="same", stride=(1, 2, 1), num_groups=2,
+                         nonlinearity=None, b=None, W=W, convolution=no_groups)
+    want = run(default, x)
+    assert want.shape == (2, 6, 5, 2, 6)
+    for layer in (op, sliced):
+        np.testing.assert_allclose(run(layer, x), want, rtol=1e-5, atol=1e-5)
+    assert calls == [(3, 2, 3, 2, 3)] * 2
+
+
 def test_grouped_convolution_errors():
     with pytest.raises(ValueError, match=r"num_groups \(2\) must evenly divide the number "
                                          r"of input channels \(3\)"):
