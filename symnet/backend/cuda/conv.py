@@ -11,7 +11,8 @@ position, the input values under each filter tap (0 in the padding); then
 The products are ``blas.matmul3`` (cuBLAS through CuPy on a GPU, the simple
 kernel in the simulator).  ``filter_flip`` (a true convolution) gathers tap
 ``(i, j)`` at ``(kh-1-i, kw-1-j)``, so W is used in its own layout and the
-filter gradient comes out in it.  Any border mode, stride and dilation.
+filter gradient comes out in it.  Any border mode, stride and dilation;
+grouped convolutions (``num_groups`` > 1) are declined (the host fallback).
 """
 import numpy as np
 
@@ -159,6 +160,10 @@ def _check_channels(x, w):
 
 
 def _impl(node, rt, method, check=None):
+    if node.op.num_groups != 1:
+        # the kernels read every input channel for every filter: a grouped
+        # node runs its perform on the host (the linker's loud fallback)
+        raise NotImplementedError(f"{node.op}: no CUDA kernel for grouped convolutions")
     conv = _Conv(node, rt)
 
     def run(a, b, *shape):

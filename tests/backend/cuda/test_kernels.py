@@ -190,6 +190,27 @@ def test_pool_and_its_gradient(kw):
     check_op(graph, [x], modes=CUDA, static_shapes=True)
 
 
+@pytest.mark.parametrize("nd", [2, 3])
+def test_grouped_convolutions_fall_back_loudly_and_agree(nd):
+    """num_groups=2: the conv2d kernels decline (they read every channel),
+    conv3d has none yet; each op runs its perform, with the warning."""
+    from symnet.backend import registry
+    from symnet.tensor.nnet import conv2d
+    conv = conv2d if nd == 2 else T.nnet.conv3d
+    names = [f"Conv{nd}d", f"Conv{nd}dGradInputs", f"Conv{nd}dGradWeights"]
+    for name in names:
+        registry._WARNED.discard(("cuda", name))
+    x, w = rand((2, 4) + (4, 5, 3)[:nd]), rand((4, 2) + (2, 3, 2)[:nd])
+
+    def graph(x, w):
+        y = conv(x, w, num_groups=2, border_mode="half")
+        return [y] + T.grad((y * y).sum(), [x, w])
+    with pytest.warns(RuntimeWarning) as record:
+        check_op(graph, [x, w], modes=CUDA, static_shapes=True)
+    said = " ".join(str(r.message) for r in record)
+    assert all(f"no kernel for {name};" in said for name in names)
+
+
 def test_reversed_slices_fall_back_loudly_and_agree():
     from symnet.backend import registry
     registry._WARNED.discard(("cuda", "Subtensor"))
