@@ -27,10 +27,13 @@ memory beyond the inputs and the result is bounded.  In the per-image
 layout it is also capped at ``CACHE_CHUNK`` bytes, so the columns are
 still in cache when the GEMMs read them.  GEMMs are numpy's BLAS
 calls (numba's ``np.dot`` would call the same BLAS and needs SciPy).
+The column loops run threaded where ``threads.lib_threads()`` says so
+(off by default).
 """
 import numpy as np
 
 from .dispatch import driver_op
+from .threads import lib_threads
 from ...tensor.ops.conv import (Conv2d, Conv2dGradInputs, Conv2dGradWeights, _padding,
                                 conv_output_length, group_slices)
 
@@ -57,6 +60,12 @@ CACHE_CHUNK = 4 * 2 ** 20
 #: W4/W7's layers (thread CPU time, one BLAS thread), per image was faster
 #: at 576 positions in all three products and slower at 64 (gradients)
 PER_IMAGE_POSITIONS = 256
+
+
+#: bytes of columns from which a chunk's im2col/col2im runs threaded (when
+#: ``threads.lib_threads()``): below, waking the threads costs more than
+#: the loop (W4/W7's first layer per-chunk: 4 MiB)
+THREAD_MIN_BYTES = 1 << 20
 
 
 def column_chunk(batch, rows, cols, itemsize, budget=None):
@@ -115,6 +124,16 @@ def _loops():
     return conv_loops
 
 
+def _loop(name, cols):
+    """The loop ``name`` of ``lib/conv_loops.py`` for a chunk whose columns
+    are ``cols``: its threaded copy when ``threads.lib_threads()`` allows
+    threads and the chunk holds at least ``THREAD_MIN_BYTES`` of columns."""
+    loops = _loops()
+    if cols.nbytes >= THREAD_MIN_BYTES and lib_threads():
+        return getattr(loops, name + "_threads")
+    return getattr(loops, name)
+
+
 def _loop_args(geo):
     (kh, kw), (sh, sw), (dh, dw), (ph, pw) = geo.k, geo.stride, geo.dil, geo.pad
     return kh, kw, sh, sw, dh, dw, ph, pw, geo.out[0], geo.out[1]
@@ -158,11 +177,11 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
     for b0, m, cols in _chunks(geo, b, c, dtype, budget, per_image):
         xs = x[b0:b0 + m].astype(dtype, copy=False)
         if per_image:
-            _loops().im2col_images(xs, cols, *_loop_args(geo))
+            _loop('im2col_images', cols)(xs, cols, *_loop_args(geo))
             # (K, CKK) @ (m, CKK, npos) -> (m, K, npos): straight into the output
             np.matmul(wf, cols, out=out[b0:b0 + m].reshape(m, k, npos))
         else:
-            _loops().im2col(xs, cols, *_loop_args(geo))
+            _loop('im2col', cols)(xs, cols, *_loop_args(geo))
             res = np.dot(wf, cols)                              # (K, m*Ho*Wo): one GEMM
             out[b0:b0 + m] = res.reshape((k, m) + geo.out).transpose(1, 0, 2, 3)
     return out
@@ -192,11 +211,11 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, gro
     for b0, m, cols in _chunks(geo, b, c, dtype, budget, per_image):
         xs = x[b0:b0 + m].astype(dtype, copy=False)
         if per_image:
-            _loops().im2col_images(xs, cols, *_loop_args(geo))
+            _loop('im2col_images', cols)(xs, cols, *_loop_args(geo))
             for i in range(m):             # (K, npos) @ (npos, CKK): inner npos
                 acc += np.dot(gz3[b0 + i], cols[i].T)
         else:
-            _loops().im2col(xs, cols, *_loop_args(geo))
+            _loop('im2col', cols)(xs, cols, *_loop_args(geo))
             # one GEMM, as cols @ gz.T: OpenBLAS is many times slower on the
             # transposed product gz @ cols.T (a long inner dimension)
             acc += np.dot(cols, _by_image(gz3[b0:b0 + m], m, k, npos, dtype).T)
@@ -235,10 +254,10 @@ def conv2d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, grou
         if per_image:
             # (CKK, K) @ (m, K, npos) -> (m, CKK, npos): one GEMM per image
             np.matmul(wt, gz[b0:b0 + m].reshape(m, k, npos), out=cols)
-            _loops().col2im_images(cols, out[b0:b0 + m], *_loop_args(geo))
+            _loop('col2im_images', cols)(cols, out[b0:b0 + m], *_loop_args(geo))
         else:
             np.dot(wt, _by_image(gz[b0:b0 + m], m, k, npos, dtype), out=cols)  # one GEMM
-            _loops().col2im(cols, out[b0:b0 + m], *_loop_args(geo))
+            _loop('col2im', cols)(cols, out[b0:b0 + m], *_loop_args(geo))
     return out
 
 
