@@ -212,8 +212,14 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, gro
         xs = x[b0:b0 + m].astype(dtype, copy=False)
         if per_image:
             _loop('im2col_images', cols)(xs, cols, *_loop_args(geo))
-            for i in range(m):             # (K, npos) @ (npos, CKK): inner npos
-                acc += np.dot(gz3[b0 + i], cols[i].T)
+            if k <= npos:
+                # (m, K, npos) @ (m, npos, CKK): the per-image GEMMs in one
+                # call (no Python loop; W4/W7's first layer 15-20% faster),
+                # their (m, K, CKK) products no larger than the columns
+                acc += np.matmul(gz3[b0:b0 + m], cols.transpose(0, 2, 1)).sum(axis=0)
+            else:
+                for i in range(m):         # (K, npos) @ (npos, CKK): inner npos
+                    acc += np.dot(gz3[b0 + i], cols[i].T)
         else:
             _loop('im2col', cols)(xs, cols, *_loop_args(geo))
             # one GEMM, as cols @ gz.T: OpenBLAS is many times slower on the

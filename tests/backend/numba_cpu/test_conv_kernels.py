@@ -315,3 +315,22 @@ def test_lib_threads_follows_symnet_num_threads(monkeypatch):
     monkeypatch.setenv("SYMNET_NUM_THREADS", "two")
     with pytest.raises(ValueError, match="SYMNET_NUM_THREADS: expected a positive integer"):
         threads.lib_threads()
+
+
+@pytest.mark.parametrize("filters", [2, 40])     # fewer / more filters than positions
+def test_per_image_filter_gradient_both_ways(filters, monkeypatch):
+    """The per-image layout's filter gradient: one batched matmul summed over
+    the chunk when the filters are no more than the output positions (its
+    products no larger than the columns), per-image GEMMs otherwise; both
+    equal the reference (batch 5 in chunks of 2, an odd last one)."""
+    monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", 1)
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(5, 3, 7, 8)).astype("float32")          # 5x6 = 30 positions
+    gz = rng.normal(size=(5, filters, 5, 6)).astype("float32")
+    budget = 2 * 3 * 9 * 30 * 4                                   # two images a chunk
+    got = nconv.conv2d_grad_weights(x, gz, (filters, 3, 3, 3), "valid", (1, 1), (1, 1), True,
+                                    "float32", budget=budget)
+    want = np.tensordot(gz.astype("float64"), _windows(x.astype("float64"), 3, 3, (1, 1),
+                                                       (1, 1), (5, 6)),
+                        axes=([0, 2, 3], [0, 2, 3]))[:, :, ::-1, ::-1]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
