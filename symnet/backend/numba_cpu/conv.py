@@ -63,8 +63,9 @@ PER_IMAGE_POSITIONS = 256
 
 
 #: bytes of columns from which a chunk's im2col/col2im runs threaded (when
-#: ``threads.lib_threads()``): below, waking the threads costs more than
-#: the loop (W4/W7's first layer per-chunk: 4 MiB)
+#: ``threads.lib_threads()``), so that small chunks do not wake threads for
+#: a few microseconds of work; a guess, not measured (threads are off by
+#: default): W7's chunks hold 4 MiB (first layer) and 32 MiB (second)
 THREAD_MIN_BYTES = 1 << 20
 
 
