@@ -247,7 +247,7 @@ def test_threaded_column_loops_agree_with_serial_and_py(per_image, monkeypatch):
     args = ((1, 2), (2, 1), (1, 1), True, "float32")
     gz = rng.normal(size=nconv.conv2d_forward(x, w, *args).shape).astype("float32")
     ran = []
-    for name in ("im2col", "col2im", "im2col_images", "col2im_images"):
+    for name in ("im2col_images", "col2im_images"):    # serve both layouts
         fn = getattr(conv_loops, name + "_threads")
         monkeypatch.setattr(conv_loops, name + "_threads",
                             lambda *a, _fn=fn, _n=name: ran.append(_n) or _fn(*a))
@@ -263,8 +263,7 @@ def test_threaded_column_loops_agree_with_serial_and_py(per_image, monkeypatch):
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("numba has one thread here: no threaded loops to compare")
     threaded = run()
-    suffix = "_images" if per_image else ""
-    assert sorted(set(ran)) == sorted({"im2col" + suffix, "col2im" + suffix})
+    assert sorted(set(ran)) == ["col2im_images", "im2col_images"]
     for s, t in zip(serial, threaded):
         np.testing.assert_array_equal(s, t)
     xd, wd, gd = (a.astype("float64") for a in (x, w, gz))
@@ -275,8 +274,10 @@ def test_threaded_column_loops_agree_with_serial_and_py(per_image, monkeypatch):
 
 
 def test_threaded_column_loops_direct_calls_match_serial():
-    """Each threaded loop of lib/conv_loops.py writes the same array as its
-    serial copy (odd batch, channels and sizes, padding, dilation)."""
+    """The threaded loops of lib/conv_loops.py write the same arrays as the
+    serial ones, in the per-image layout and, through conv.py's
+    (m, C*kh*kw, Ho*Wo) view, the per-chunk one (odd batch, channels and
+    sizes, padding, stride, dilation)."""
     from symnet.backend.numba_cpu.lib import conv_loops as L
     rng = np.random.default_rng(8)
     x = rng.normal(size=(5, 3, 7, 6)).astype("float32")
@@ -288,12 +289,12 @@ def test_threaded_column_loops_direct_calls_match_serial():
                              ("im2col_images", "col2im_images", (5, 3 * kh * kw, ho * wo))):
         a, b = np.full(shape, np.nan, "float32"), np.full(shape, np.nan, "float32")
         getattr(L, fill)(x, a, *loop)
-        getattr(L, fill + "_threads")(x, b, *loop)
+        L.im2col_images_threads(x, nconv._as_images(b, 5), *loop)
         np.testing.assert_array_equal(a, b)
         assert not np.isnan(a).any()
         ga, gb = np.full(x.shape, np.nan, "float32"), np.full(x.shape, np.nan, "float32")
         getattr(L, add)(a, ga, *loop)
-        getattr(L, add + "_threads")(a, gb, *loop)
+        L.col2im_images_threads(nconv._as_images(a, 5), gb, *loop)
         np.testing.assert_array_equal(ga, gb)
         assert not np.isnan(ga).any()
 

@@ -6,11 +6,12 @@ writes the images' own (K, Ho*Wo) layout with no transposed copy.  A real
 module, compiled once per machine (``cache=True``) and imported only when
 a convolution first runs.
 
-Each loop also has a threaded copy (``*_threads``, a ``prange`` over work
-that writes disjoint memory: the column rows of ``im2col``, the images of
-the others), compiled on its first use; ``conv.py`` picks one by
-``threads.lib_threads()``.  Both copies run the same inlined body per row
-or image, so they compute the same values.
+The per-image loops also have threaded copies (``*_images_threads``, a
+``prange`` over the images, each writing only its own block), compiled on
+first use; ``conv.py`` takes them where ``threads.lib_threads()`` says so,
+for the per-chunk layout too, through a (m, C*kh*kw, Ho*Wo) view of its
+columns.  Both copies run the same inlined body per image, so they compute
+the same values.
 
 The inner loops test each column against the border (no split into
 inside and outside spans): measured, LLVM compiles this form into faster
@@ -20,8 +21,8 @@ measured 3-4x slower otherwise); the row loops are shared, inlined.
 """
 import numba as nb
 
-__all__ = ["im2col", "col2im", "im2col_images", "col2im_images", "im2col_threads",
-           "col2im_threads", "im2col_images_threads", "col2im_images_threads"]
+__all__ = ["im2col", "col2im", "im2col_images", "col2im_images",
+           "im2col_images_threads", "col2im_images_threads"]
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -50,27 +51,36 @@ def _add_row(out, b, ch, row, src, k, base, j, sw, dw, pw, wo):
             out[b, ch, row, col] += src[k, base + q]
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def _cols_row(x, cols, k, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
-    """Row ``k`` = (channel, i, j) of the chunk's column matrix, over every image."""
-    ch, i, j = k // (kh * kw), (k // kw) % kh, k % kw
-    for b in range(x.shape[0]):
-        for r in range(ho):
-            _fill_row(cols, k, (b * ho + r) * wo, x, b, ch, r * sh + i * dh - ph, j, sw, dw,
-                      pw, wo)
-
-
-@nb.njit(cache=True, nogil=True, inline="always")
-def _cols_image(cols, out, b, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
-    """Image ``b`` of ``col2im``: zeroed, then every column entry added back."""
-    out[b] = 0
-    for ch in range(out.shape[1]):
+@nb.njit(cache=True, nogil=True)
+def im2col(x, cols, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
+    """Column ``((c*kh + i)*kw + j, (b*Ho + r)*Wo + q)`` of the chunk ``x``
+    is ``x[b, c, r*sh + i*dh - ph, q*sw + j*dw - pw]`` (0 outside the
+    input): the zero border is written, never a padded copy of ``x``."""
+    n, c = x.shape[0], x.shape[1]
+    for ch in range(c):
         for i in range(kh):
             for j in range(kw):
                 k = (ch * kh + i) * kw + j
-                for r in range(ho):
-                    _add_row(out, b, ch, r * sh + i * dh - ph, cols, k, (b * ho + r) * wo, j,
-                             sw, dw, pw, wo)
+                for b in range(n):
+                    for r in range(ho):
+                        _fill_row(cols, k, (b * ho + r) * wo, x, b, ch, r * sh + i * dh - ph,
+                                  j, sw, dw, pw, wo)
+
+
+@nb.njit(cache=True, nogil=True)
+def col2im(cols, out, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
+    """The adjoint of ``im2col``: ``out`` (zeroed here) receives the
+    sum of every column entry that reads its position."""
+    n, c = out.shape[0], out.shape[1]
+    out[...] = 0
+    for b in range(n):
+        for ch in range(c):
+            for i in range(kh):
+                for j in range(kw):
+                    k = (ch * kh + i) * kw + j
+                    for r in range(ho):
+                        _add_row(out, b, ch, r * sh + i * dh - ph, cols, k, (b * ho + r) * wo,
+                                 j, sw, dw, pw, wo)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -91,30 +101,10 @@ def _image_add(cols, out, b, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
     """Image ``b`` of ``col2im_images``: zeroed, then its column block added back."""
     out[b] = 0
     src = cols[b]
-    for ch in range(out.shape[1]):
-        for i in range(kh):
-            for j in range(kw):
-                k = (ch * kh + i) * kw + j
-                for r in range(ho):
-                    _add_row(out, b, ch, r * sh + i * dh - ph, src, k, r * wo, j, sw, dw, pw,
-                             wo)
-
-
-@nb.njit(cache=True, nogil=True)
-def im2col(x, cols, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
-    """Column ``((c*kh + i)*kw + j, (b*Ho + r)*Wo + q)`` of the chunk ``x``
-    is ``x[b, c, r*sh + i*dh - ph, q*sw + j*dw - pw]`` (0 outside the
-    input): the zero border is written, never a padded copy of ``x``."""
-    for k in range(cols.shape[0]):
-        _cols_row(x, cols, k, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
-
-
-@nb.njit(cache=True, nogil=True)
-def col2im(cols, out, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
-    """The adjoint of ``im2col``: ``out`` (zeroed here) receives the
-    sum of every column entry that reads its position."""
-    for b in range(out.shape[0]):
-        _cols_image(cols, out, b, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
+    for k in range(src.shape[0]):          # the column row of (channel, i, j)
+        ch, i, j = k // (kh * kw), (k // kw) % kh, k % kw
+        for r in range(ho):
+            _add_row(out, b, ch, r * sh + i * dh - ph, src, k, r * wo, j, sw, dw, pw, wo)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -131,22 +121,6 @@ def col2im_images(cols, out, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
     sum of every column entry that reads its position."""
     for b in range(out.shape[0]):
         _image_add(cols, out, b, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
-
-
-# -- threaded copies: the same bodies under a prange -------------------------------
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def im2col_threads(x, cols, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
-    """``im2col`` with its column rows split over numba's threads."""
-    for k in nb.prange(cols.shape[0]):
-        _cols_row(x, cols, k, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
-
-
-@nb.njit(cache=True, nogil=True, parallel=True)
-def col2im_threads(cols, out, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
-    """``col2im`` with its images split over numba's threads."""
-    for b in nb.prange(out.shape[0]):
-        _cols_image(cols, out, b, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True)
