@@ -82,8 +82,22 @@ def reduce_kernel(node, ins, outs, ctx):
     lines += _nest(oidx, kept, x, [f"{buf}[{osub}] = {cast_expr(_init(kind, acc_dt), acc_dt)}"])
     sub = ", ".join(i for a, i in enumerate(idx) if a not in axes)
     e = ctx.tmp("e")
-    lines += _nest(idx, range(nd), x, [f"{e} = {elem}",
-                                       f"{buf}[{sub}] = {_step(kind, f'{buf}[{sub}]', e)}"])
+    if nd - 1 in axes:
+        # the last axis reduced: its loop accumulates into a local (kept in a
+        # register, vectorized), added to the buffer once per row; through the
+        # buffer every element waited for the previous add (measured, W7's
+        # conv bias gradients, Sum over axes 0, 2, 3, one thread: (256, 32,
+        # 24, 24) 1.7-2.6 -> 0.8-1.2 ms, (256, 64, 8, 8) 0.3-0.9 -> 0.23-0.43)
+        r = ctx.tmp("r")
+        inner = [f"{r} = {cast_expr(_init(kind, acc_dt), acc_dt)}",
+                 f"for {idx[-1]} in range({x}.shape[{nd - 1}]):",
+                 f"    {e} = {elem}",
+                 f"    {r} = {_step(kind, r, e)}",
+                 f"{buf}[{sub}] = {_step(kind, f'{buf}[{sub}]', r)}"]
+        lines += _nest(idx[:-1], range(nd - 1), x, inner)
+    else:
+        lines += _nest(idx, range(nd), x, [f"{e} = {elem}",
+                                           f"{buf}[{sub}] = {_step(kind, f'{buf}[{sub}]', e)}"])
     if acc_dt == odt:
         return lines + [f"{outs[0]} = {buf}"]
     lines.append(f"{outs[0]} = np.empty({oshape}, np.{odt})")

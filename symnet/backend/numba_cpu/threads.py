@@ -24,17 +24,24 @@ different N is reported once (set ``NUMBA_NUM_THREADS`` to choose it).
 import os
 import warnings
 
-__all__ = ["policy", "around", "ENV"]
+__all__ = ["policy", "lib_threads", "ENV", "LIB_THREADS"]
 
 ENV = "SYMNET_NUM_THREADS"
 _WARNED = set()
 
+#: the default of ``lib_threads()`` with SYMNET_NUM_THREADS unset: off.
+#: Measured (W7, two BLAS threads, 2 cores with 3-6 other processes busy,
+#: interleaved in one process): threaded im2col/col2im made the step 1.4x
+#: slower (median 1.78 s against 1.25 s), their threads waiting for cores
+#: as BLAS's do; not measured on an idle machine, where they may pay
+LIB_THREADS = False
 
-def policy(mode):
-    """Whether kernels compiled under ``mode`` get threaded loops."""
+
+def _requested():
+    """The thread count ``SYMNET_NUM_THREADS`` asks for, or None when unset."""
     raw = os.environ.get(ENV, "").strip()
     if not raw:
-        return bool(getattr(mode, "parallel", False))
+        return None
     try:
         n = int(raw)
     except ValueError:
@@ -42,6 +49,14 @@ def policy(mode):
     if n < 1:
         raise ValueError(f"{ENV}: expected a positive integer (the threads of large "
                          f"elementwise loops), got {raw!r}")
+    return n
+
+
+def policy(mode):
+    """Whether kernels compiled under ``mode`` get threaded loops."""
+    n = _requested()
+    if n is None:
+        return bool(getattr(mode, "parallel", False))
     if n == 1:
         return False
     import numba
@@ -52,3 +67,18 @@ def policy(mode):
                       f"(set NUMBA_NUM_THREADS={n} before numba is imported to change it)",
                       RuntimeWarning, stacklevel=2)
     return have > 1
+
+
+def lib_threads():
+    """Whether the fixed library loops of the convolution (im2col/col2im in
+    ``lib/conv_loops.py``) take their threaded copies.  Unlike generated
+    kernels they are compiled once per machine, so threads cost no compile
+    time per graph; they follow ``SYMNET_NUM_THREADS`` (``1``: never) and
+    otherwise ``LIB_THREADS`` (see its comment)."""
+    n = _requested()
+    if n == 1:
+        return False
+    if n is None and not LIB_THREADS:
+        return False
+    import numba
+    return numba.config.NUMBA_NUM_THREADS > 1

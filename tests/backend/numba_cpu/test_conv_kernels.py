@@ -230,3 +230,108 @@ def test_columns_beyond_the_cache_chunk(per_image, monkeypatch):
                          axes=([0, 2, 3], [0, 2, 3]))[:, :, ::-1, ::-1]]
     for g, r in zip(got, want):
         np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("per_image", [True, False])      # both GEMM layouts
+def test_threaded_column_loops_agree_with_serial_and_py(per_image, monkeypatch):
+    """With SYMNET_NUM_THREADS=2 a chunk of at least ``THREAD_MIN_BYTES`` of
+    columns runs the threaded im2col/col2im: odd sizes (batch 7, 3
+    channels, stride 2, padding) give the serial loops' values bit for bit
+    and the py reference's."""
+    from symnet.backend.numba_cpu.lib import conv_loops
+    monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", 1 if per_image else 10 ** 9)
+    monkeypatch.setattr(nconv, "THREAD_MIN_BYTES", 1)
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(7, 3, 11, 9)).astype("float32")
+    w = rng.normal(size=(5, 3, 3, 2)).astype("float32")
+    args = ((1, 2), (2, 1), (1, 1), True, "float32")
+    gz = rng.normal(size=nconv.conv2d_forward(x, w, *args).shape).astype("float32")
+    ran = []
+    for name in ("im2col_images", "col2im_images"):    # serve both layouts
+        fn = getattr(conv_loops, name + "_threads")
+        monkeypatch.setattr(conv_loops, name + "_threads",
+                            lambda *a, _fn=fn, _n=name: ran.append(_n) or _fn(*a))
+
+    def run():
+        return [nconv.conv2d_forward(x, w, *args), nconv.conv2d_grad_inputs(w, gz, x.shape, *args),
+                nconv.conv2d_grad_weights(x, gz, w.shape, *args)]
+    monkeypatch.setenv("SYMNET_NUM_THREADS", "1")
+    serial = run()
+    assert ran == []
+    monkeypatch.setenv("SYMNET_NUM_THREADS", "2")
+    import numba
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has one thread here: no threaded loops to compare")
+    threaded = run()
+    assert sorted(set(ran)) == ["col2im_images", "im2col_images"]
+    for s, t in zip(serial, threaded):
+        np.testing.assert_array_equal(s, t)
+    xd, wd, gd = (a.astype("float64") for a in (x, w, gz))
+    want = [Conv2d((1, 2), (2, 1)).forward(xd, wd),
+            Conv2dGradInputs((1, 2), (2, 1)).backward(wd, gd, x.shape)]
+    for g, r in zip(threaded, want):
+        np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-4)
+
+
+def test_threaded_column_loops_direct_calls_match_serial():
+    """The threaded loops of lib/conv_loops.py write the same arrays as the
+    serial ones, in the per-image layout and, through conv.py's
+    (m, C*kh*kw, Ho*Wo) view, the per-chunk one (odd batch, channels and
+    sizes, padding, stride, dilation)."""
+    from symnet.backend.numba_cpu.lib import conv_loops as L
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(5, 3, 7, 6)).astype("float32")
+    kh, kw, sh, sw, dh, dw, ph, pw = 3, 2, 2, 1, 1, 2, 1, 1
+    ho = (7 + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    wo = (6 + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    loop = (kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
+    for fill, add, shape in (("im2col", "col2im", (3 * kh * kw, 5 * ho * wo)),
+                             ("im2col_images", "col2im_images", (5, 3 * kh * kw, ho * wo))):
+        a, b = np.full(shape, np.nan, "float32"), np.full(shape, np.nan, "float32")
+        getattr(L, fill)(x, a, *loop)
+        L.im2col_images_threads(x, nconv._as_images(b, 5), *loop)
+        np.testing.assert_array_equal(a, b)
+        assert not np.isnan(a).any()
+        ga, gb = np.full(x.shape, np.nan, "float32"), np.full(x.shape, np.nan, "float32")
+        getattr(L, add)(a, ga, *loop)
+        L.col2im_images_threads(nconv._as_images(a, 5), gb, *loop)
+        np.testing.assert_array_equal(ga, gb)
+        assert not np.isnan(ga).any()
+
+
+def test_lib_threads_follows_symnet_num_threads(monkeypatch):
+    """``threads.lib_threads()``: off with SYMNET_NUM_THREADS=1, on with 2
+    (where numba has threads), ``LIB_THREADS`` when unset; a bad value is
+    named."""
+    import numba
+    from symnet.backend.numba_cpu import threads
+    monkeypatch.setenv("SYMNET_NUM_THREADS", "1")
+    assert threads.lib_threads() is False
+    monkeypatch.setenv("SYMNET_NUM_THREADS", "2")
+    assert threads.lib_threads() is (numba.config.NUMBA_NUM_THREADS > 1)
+    monkeypatch.delenv("SYMNET_NUM_THREADS")
+    for default in (False, True):
+        monkeypatch.setattr(threads, "LIB_THREADS", default)
+        assert threads.lib_threads() is (default and numba.config.NUMBA_NUM_THREADS > 1)
+    monkeypatch.setenv("SYMNET_NUM_THREADS", "two")
+    with pytest.raises(ValueError, match="SYMNET_NUM_THREADS: expected a positive integer"):
+        threads.lib_threads()
+
+
+@pytest.mark.parametrize("filters", [2, 40])     # fewer / more filters than positions
+def test_per_image_filter_gradient_both_ways(filters, monkeypatch):
+    """The per-image layout's filter gradient: one batched matmul summed over
+    the chunk when the filters are no more than the output positions (its
+    products no larger than the columns), per-image GEMMs otherwise; both
+    equal the reference (batch 5 in chunks of 2, an odd last one)."""
+    monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", 1)
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(5, 3, 7, 8)).astype("float32")          # 5x6 = 30 positions
+    gz = rng.normal(size=(5, filters, 5, 6)).astype("float32")
+    budget = 2 * 3 * 9 * 30 * 4                                   # two images a chunk
+    got = nconv.conv2d_grad_weights(x, gz, (filters, 3, 3, 3), "valid", (1, 1), (1, 1), True,
+                                    "float32", budget=budget)
+    want = np.tensordot(gz.astype("float64"), _windows(x.astype("float64"), 3, 3, (1, 1),
+                                                       (1, 1), (5, 6)),
+                        axes=([0, 2, 3], [0, 2, 3]))[:, :, ::-1, ::-1]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)

@@ -6,6 +6,13 @@ writes the images' own (K, Ho*Wo) layout with no transposed copy.  A real
 module, compiled once per machine (``cache=True``) and imported only when
 a convolution first runs.
 
+The per-image loops also have threaded copies (``*_images_threads``, a
+``prange`` over the images, each writing only its own block), compiled on
+first use; ``conv.py`` takes them where ``threads.lib_threads()`` says so,
+for the per-chunk layout too, through a (m, C*kh*kw, Ho*Wo) view of its
+columns.  Both copies run the same inlined body per image, so they compute
+the same values.
+
 The inner loops test each column against the border (no split into
 inside and outside spans): measured, LLVM compiles this form into faster
 code than three loops over computed spans (3x on W7's layers).  The loop
@@ -14,7 +21,8 @@ measured 3-4x slower otherwise); the row loops are shared, inlined.
 """
 import numba as nb
 
-__all__ = ["im2col", "col2im", "im2col_images", "col2im_images"]
+__all__ = ["im2col", "col2im", "im2col_images", "col2im_images",
+           "im2col_images_threads", "col2im_images_threads"]
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -75,30 +83,55 @@ def col2im(cols, out, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
                                  j, sw, dw, pw, wo)
 
 
+@nb.njit(cache=True, nogil=True, inline="always")
+def _image_cols(x, cols, b, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
+    """Image ``b`` of ``im2col_images``: its (C*kh*kw, Ho*Wo) column block."""
+    dst = cols[b]
+    for ch in range(x.shape[1]):
+        for i in range(kh):
+            for j in range(kw):
+                k = (ch * kh + i) * kw + j
+                for r in range(ho):
+                    _fill_row(dst, k, r * wo, x, b, ch, r * sh + i * dh - ph, j, sw, dw, pw,
+                              wo)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _image_add(cols, out, b, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
+    """Image ``b`` of ``col2im_images``: zeroed, then its column block added back."""
+    out[b] = 0
+    src = cols[b]
+    for k in range(src.shape[0]):          # the column row of (channel, i, j)
+        ch, i, j = k // (kh * kw), (k // kw) % kh, k % kw
+        for r in range(ho):
+            _add_row(out, b, ch, r * sh + i * dh - ph, src, k, r * wo, j, sw, dw, pw, wo)
+
+
 @nb.njit(cache=True, nogil=True)
 def im2col_images(x, cols, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
     """``cols[b, (c*kh + i)*kw + j, r*Wo + q]`` is
     ``x[b, c, r*sh + i*dh - ph, q*sw + j*dw - pw]`` (0 outside the input)."""
-    n, c = x.shape[0], x.shape[1]
-    for b in range(n):
-        dst = cols[b]
-        for ch in range(c):
-            for i in range(kh):
-                for j in range(kw):
-                    k = (ch * kh + i) * kw + j
-                    for r in range(ho):
-                        _fill_row(dst, k, r * wo, x, b, ch, r * sh + i * dh - ph, j, sw, dw,
-                                  pw, wo)
+    for b in range(x.shape[0]):
+        _image_cols(x, cols, b, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
 
 
 @nb.njit(cache=True, nogil=True)
 def col2im_images(cols, out, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
     """The adjoint of ``im2col_images``: ``out`` (zeroed here) receives the
     sum of every column entry that reads its position."""
-    out[...] = 0
     for b in range(out.shape[0]):
-        src = cols[b]
-        for k in range(src.shape[0]):          # the column row of (channel, i, j)
-            ch, i, j = k // (kh * kw), (k // kw) % kh, k % kw
-            for r in range(ho):
-                _add_row(out, b, ch, r * sh + i * dh - ph, src, k, r * wo, j, sw, dw, pw, wo)
+        _image_add(cols, out, b, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def im2col_images_threads(x, cols, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
+    """``im2col_images`` with its images split over numba's threads."""
+    for b in nb.prange(x.shape[0]):
+        _image_cols(x, cols, b, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
+
+
+@nb.njit(cache=True, nogil=True, parallel=True)
+def col2im_images_threads(cols, out, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
+    """``col2im_images`` with its images split over numba's threads."""
+    for b in nb.prange(out.shape[0]):
+        _image_add(cols, out, b, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
