@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from .graph.basic import Apply, Variable
+from .graph.gcpause import gc_paused
 from .graph.op import NullTypeGradError, Op, _Undefined, grad_undefined
 from .graph.traversal import ancestors, io_toposort
 
@@ -148,7 +149,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
                              f"dimensions) has {g.ndim} dimensions")
         seeds[var] = seeds[var] + g if var in seeds else g
     blockers = set(consider_constant or ())
-    grads, connected = _backprop(list(seeds), seeds, wrt_list, blockers)
+    with gc_paused():     # the gradient graph lives on (see graph/gcpause.py)
+        grads, connected = _backprop(list(seeds), seeds, wrt_list, blockers)
 
     out = []
     for w in wrt_list:

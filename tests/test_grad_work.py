@@ -82,3 +82,29 @@ def test_grad_counters_count_this_walk():
     assert done["nodes"] >= len(order)
     assert done["visits"] == 3 * done["nodes"]
     assert done["l_op_calls"] >= 3 * 3 + 1
+
+
+@pytest.mark.parametrize("was_on", [True, False])
+def test_grad_pauses_gc_and_restores_it(monkeypatch, was_on):
+    """The collector is off while ``grad`` builds the gradient graph, and
+    as it was before afterwards, also when an L_op raises."""
+    import gc
+    y, cost, params = _chain(2)
+    seen = []
+    original = gradient._backprop
+
+    def spying(*args):
+        seen.append(gc.isenabled())
+        if len(seen) > 1:
+            raise RuntimeError("an L_op failed")
+        return original(*args)
+    monkeypatch.setattr(gradient, "_backprop", spying)
+    (gc.enable if was_on else gc.disable)()
+    try:
+        gradient.grad(cost, params)
+        assert seen == [False] and gc.isenabled() is was_on
+        with pytest.raises(RuntimeError, match="an L_op failed"):
+            gradient.grad(cost, params)
+        assert seen == [False, False] and gc.isenabled() is was_on
+    finally:
+        gc.enable()
