@@ -367,15 +367,22 @@ class Torch:
         return lambda: v + 1
 
 
+_MAKERS = {"symnet": lambda: Symnet("numba"), "numpy": Numpy,
+           "pytensor_c": lambda: PyTensor("FAST_RUN"),
+           "pytensor_numba": lambda: PyTensor("NUMBA"), "jax": Jax, "torch": Torch}
+
+
+def adapter(name):
+    """The adapter of one system (its library imported, and no other's)."""
+    return _MAKERS[name]()
+
+
 def available():
     """{name: adapter} for every system importable here, symnet first."""
     out = {}
-    makers = [("symnet", lambda: Symnet("numba")), ("numpy", Numpy),
-              ("pytensor_c", lambda: PyTensor("FAST_RUN")),
-              ("pytensor_numba", lambda: PyTensor("NUMBA")), ("jax", Jax), ("torch", Torch)]
-    for name, mk in makers:
+    for name in _MAKERS:
         try:
-            out[name] = mk()
+            out[name] = adapter(name)
         except Exception:
             continue
     return out

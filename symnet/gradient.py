@@ -7,11 +7,13 @@ can itself be differentiated, rewritten and compiled by any backend.  The
 walk is iterative (a reverse topological order), visits each node once and
 sums the contributions to a variable used several times exactly once.
 """
+import collections
 import warnings
 
 import numpy as np
 
 from .graph.basic import Apply, Variable
+from .graph.gcpause import gc_paused
 from .graph.op import NullTypeGradError, Op, _Undefined, grad_undefined
 from .graph.traversal import ancestors, io_toposort
 
@@ -46,6 +48,12 @@ class GradientError(ValueError):
 
 
 grad_not_implemented = grad_undefined
+
+#: work counters of every ``grad`` walk so far (tests read their growth
+#: with the graph; counted, not timed): ``nodes`` in the reverse
+#: topological order, ``visits`` of those nodes by the three walks over it,
+#: ``l_op_calls`` and gradient ``terms`` added up
+work = collections.Counter()
 
 
 def _float(v):
@@ -141,7 +149,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
                              f"dimensions) has {g.ndim} dimensions")
         seeds[var] = seeds[var] + g if var in seeds else g
     blockers = set(consider_constant or ())
-    grads, connected = _backprop(list(seeds), seeds, wrt_list, blockers)
+    with gc_paused():     # the gradient graph lives on (see graph/gcpause.py)
+        grads, connected = _backprop(list(seeds), seeds, wrt_list, blockers)
 
     out = []
     for w in wrt_list:
@@ -223,6 +232,7 @@ def _backprop(outputs, seeds, wrt, blockers):
     contrib = {}  # var -> list of gradient terms
 
     def add(var, g):
+        work["terms"] += 1
         contrib.setdefault(var, []).append(g)
 
     for var, g in seeds.items():
@@ -243,6 +253,8 @@ def _backprop(outputs, seeds, wrt, blockers):
         contrib[var] = [acc]
         return acc
 
+    work["nodes"] += len(order)
+    work["visits"] += 3 * len(order)      # the two walks above and the one below
     for node in reversed(order):
         if not any(o in reaches for o in node.outputs):
             continue
@@ -261,6 +273,7 @@ def _backprop(outputs, seeds, wrt, blockers):
             if g is None:
                 g = _zeros_like(o) if _float(o) else T.zeros_like(o, dtype="float64")
             filled.append(g)
+        work["l_op_calls"] += 1
         try:
             in_grads = node.op.L_op(node.inputs, node.outputs, filled)
         except NullTypeGradError as exc:

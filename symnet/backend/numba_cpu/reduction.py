@@ -1,7 +1,8 @@
 """Numba templates for reductions: ``Reduce`` as a loop nest accumulating
-into a keepdims-shaped buffer (float32 sums accumulate in float64, as
-numpy's pairwise summation is about that accurate), ``Argmax`` through
-numpy calls numba supports."""
+into a buffer of the output's shape, allocated by ``lib/alloc.py``'s
+``_empty`` (float32 sums accumulate in float64, as numpy's pairwise
+summation is about that accurate), ``Argmax`` through numpy calls numba
+supports."""
 from ..registry import register_kernel
 from ...tensor.ops.reduction import Argmax, Reduce
 from ..scalar import cast_expr
@@ -72,13 +73,16 @@ def reduce_kernel(node, ins, outs, ctx):
         lines.append(f"{outs[0]} = {cast_expr(acc, odt)}")
         return lines
     # partial reduction: accumulate straight into a buffer of the output's
-    # shape (explicit loops: np.full/reshape/astype cost numba ~0.4 s to compile)
+    # shape (explicit loops: np.full/reshape/astype cost numba ~0.4 s to
+    # compile; lib/alloc.py's _empty, not np.empty: no overload compiled
+    # per rank and dtype in each cold process)
     kept = [a for a in range(nd) if a not in axes]
     oshape = "(" + ", ".join(f"{x}.shape[{a}]" for a in kept) + ",)"
     buf = ctx.tmp("a")
     oidx = [ctx.tmp("o") for _ in kept]
     osub = ", ".join(oidx)
-    lines.append(f"{buf} = np.empty({oshape}, np.{acc_dt})")
+    empty = ctx.use_lib("alloc", "_empty")
+    lines.append(f"{buf} = {empty}({oshape}, np.{acc_dt})")
     lines += _nest(oidx, kept, x, [f"{buf}[{osub}] = {cast_expr(_init(kind, acc_dt), acc_dt)}"])
     sub = ", ".join(i for a, i in enumerate(idx) if a not in axes)
     e = ctx.tmp("e")
@@ -100,7 +104,7 @@ def reduce_kernel(node, ins, outs, ctx):
                                            f"{buf}[{sub}] = {_step(kind, f'{buf}[{sub}]', e)}"])
     if acc_dt == odt:
         return lines + [f"{outs[0]} = {buf}"]
-    lines.append(f"{outs[0]} = np.empty({oshape}, np.{odt})")
+    lines.append(f"{outs[0]} = {empty}({oshape}, np.{odt})")
     return lines + _nest(oidx, kept, x, [f"{outs[0]}[{osub}] = "
                                          f"{cast_expr(f'{buf}[{osub}]', odt)}"])
 

@@ -46,3 +46,35 @@ def both(inputs, outputs, values, updates=None, optimizer="default", rtol=1e-5, 
         assert g.shape == w.shape, (g.shape, w.shape)
         np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
     return fn
+
+
+#: the head of a script run by ``run_cold``: ``seen`` gets the (module,
+#: qualname) of every function numba compiles in that process
+SPY_COMPILES = '''
+from numba.core import event
+seen = []
+class _Seen(event.Listener):
+    def on_start(self, ev):
+        fn = getattr(ev.data.get("dispatcher"), "py_func", None)
+        seen.append((getattr(fn, "__module__", ""), getattr(fn, "__qualname__", "")))
+    def on_end(self, ev):
+        pass
+event.register("numba:compile", _Seen())
+'''
+
+
+def run_cold(script, tmp_path, **env):
+    """Run ``SPY_COMPILES + script`` in a new process with empty kernel
+    caches (symnet's and numba's, under ``tmp_path``); the JSON its last
+    line prints."""
+    import json
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))
+    env = dict(os.environ, SYMNET_CACHE_DIR=str(tmp_path / "s"),
+               NUMBA_CACHE_DIR=str(tmp_path / "n"), PYTHONPATH=root, **env)
+    res = subprocess.run([sys.executable, "-c", SPY_COMPILES + script], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout.strip().splitlines()[-1])

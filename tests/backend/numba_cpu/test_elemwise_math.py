@@ -10,7 +10,7 @@ import symnet
 import symnet.tensor as T
 from symnet.compile.mode import Mode
 
-from .helpers import use_tmp_cache
+from .helpers import run_cold, use_tmp_cache
 
 NB = Mode("numba", optimizer=None)
 
@@ -166,17 +166,8 @@ def test_fused_graph_and_gradient_match_numpy():
 
 LAZY_SCRIPT = """
 import json, warnings, numpy as np, symnet, symnet.tensor as T
-from numba.core import event
 from symnet.compile.mode import Mode
 from symnet.backend.numba_cpu.lib import fastmath32 as fm
-seen = []
-class Seen(event.Listener):
-    def on_start(self, ev):
-        fn = getattr(ev.data.get("dispatcher"), "py_func", None)
-        seen.append((getattr(fn, "__module__", ""), getattr(fn, "__qualname__", "")))
-    def on_end(self, ev):
-        pass
-event.register("numba:compile", Seen())
 names = ("_exp32", "_tanh32", "_sigmoid32", "_reduce", "_taylor", "_pow2")
 def compiled():
     return {n: [str(s) for s in getattr(fm, n).signatures] for n in names}
@@ -198,18 +189,7 @@ def test_helpers_compile_on_first_use_and_their_parts_are_inlined(tmp_path):
     """Compile time (#13): importing fastmath32 compiles nothing; a tanh
     graph compiles _tanh32 alone, for float32 only; its parts (_reduce,
     _taylor, _pow2) are inlined into it, never compiled on their own."""
-    import json
-    import os
-    import subprocess
-    import sys
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__)))))
-    env = dict(os.environ, SYMNET_CACHE_DIR=str(tmp_path / "s"),
-               NUMBA_CACHE_DIR=str(tmp_path / "n"), PYTHONPATH=root)
-    res = subprocess.run([sys.executable, "-c", LAZY_SCRIPT], env=env,
-                         capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr
-    got = json.loads(res.stdout.strip().splitlines()[-1])
+    got = run_cold(LAZY_SCRIPT, tmp_path)
     assert all(sigs == [] for sigs in got["at_import"].values()), got["at_import"]
     assert got["after"]["_tanh32"] == ["(float32,)"]
     assert {n: s for n, s in got["after"].items() if n != "_tanh32"} == \
