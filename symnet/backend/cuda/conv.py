@@ -11,8 +11,13 @@ position, the input values under each filter tap (0 in the padding); then
 The products are ``blas.matmul3`` (cuBLAS through CuPy on a GPU, the simple
 kernel in the simulator).  ``filter_flip`` (a true convolution) gathers tap
 ``(i, j)`` at ``(kh-1-i, kw-1-j)``, so W is used in its own layout and the
-filter gradient comes out in it.  Any border mode, stride and dilation;
-grouped convolutions (``num_groups`` > 1) are declined (the host fallback).
+filter gradient comes out in it.  Any border mode, stride and dilation.
+
+Grouped convolutions (``num_groups`` = G): ``cols`` always spans every
+input channel, so group g's columns are the contiguous block of channels
+``g*C/G ..``, and each product above runs once per group on offset views
+(group g's filters, its block of ``cols``, its output channels); im2col
+and col2im are the same kernels.
 """
 import numpy as np
 
@@ -96,7 +101,7 @@ class _Conv:
 
     def cols(self, x, w_shape, ho, wo, args):
         x = to_device(x)
-        ckk = int(np.prod(w_shape[1:]))
+        ckk = int(x.shape[1]) * int(np.prod(w_shape[2:]))     # every channel
         cols = self.rt.empty((x.shape[0] * ho * wo, ckk), self.dt)
         self._launch(self.im2col_text, int(np.prod(cols.shape)), x, cols, *args)
         return cols
@@ -107,68 +112,85 @@ class _Conv:
         shape = (w.shape[0], int(np.prod(w.shape[1:])))
         return view(w, shape, c_strides(shape, w.dtype.itemsize))
 
+    def per_group(self, *operands):
+        """``matmul3`` once per group: each operand is (array, 3-D shape, byte
+        strides, elements from one group's block to the next)."""
+        for g in range(self.op.num_groups):
+            matmul3(*(view(a, shape, st, g * step) for a, shape, st, step in operands))
+
+    def check_grad(self, name, gz, k, c, ho, wo, kc):
+        """A gradient's ``topgrad`` (k filters, c input channels, kc filter
+        channels) against the geometry: the kernels index by it."""
+        g = self.op.num_groups
+        if tuple(gz.shape[1:]) != (k, ho, wo) or c != kc * g or k % g:
+            raise ValueError(f"{name}: topgrad {tuple(gz.shape)} does not fit {k} filters of "
+                             f"{kc} channels, {c} input channels, num_groups={g} and a "
+                             f"{ho}x{wo} output")
+
     def forward(self, x, w):
         ho, wo, args = self.geometry(x.shape, w.shape)
         cols = self.cols(x, w.shape, ho, wo, args)
         w2 = self.filters2(w)
-        b, k, ckk, hw = x.shape[0], w.shape[0], w2.shape[1], ho * wo
+        b, k, hw, ckk = x.shape[0], w.shape[0], ho * wo, cols.shape[1]
+        kg, gckk = k // self.op.num_groups, w2.shape[1]
         out = self.rt.empty((b, k, ho, wo), self.dt)
         it = out.dtype.itemsize
-        matmul3(view(w2, (b, k, ckk), (0, ckk * it, it)),
-                view(cols, (b, ckk, hw), (hw * ckk * it, it, ckk * it)),
-                view(out, (b, k, hw), (k * hw * it, hw * it, it)))
+        self.per_group((w2, (b, kg, gckk), (0, gckk * it, it), kg * gckk),
+                       (cols, (b, gckk, hw), (hw * ckk * it, it, ckk * it), gckk),
+                       (out, (b, kg, hw), (k * hw * it, hw * it, it), kg * hw))
         self.rt.release(cols)
         return out
 
     def grad_weights(self, x, gz, shape):
         ho, wo, args = self.geometry(x.shape, shape)
+        self.check_grad("conv2d filter gradient", gz, shape[0], x.shape[1], ho, wo, shape[1])
         cols = self.cols(x, shape, ho, wo, args)
-        b, k, hw = gz.shape[0], gz.shape[1], ho * wo
+        b, k, hw, ckk = gz.shape[0], gz.shape[1], ho * wo, cols.shape[1]
+        kg, gckk = k // self.op.num_groups, int(np.prod(shape[1:]))
         gz = as_dtype(contiguous(to_device(gz), self.rt.empty), self.dt, self.rt)
         it = gz.dtype.itemsize
         gz_t = self.rt.empty((k, b, hw), self.dt)           # gz as (K, batch, positions)
         copy_into(gz_t, view(gz, (k, b, hw), (hw * it, k * hw * it, it)))
         gw = self.rt.empty(shape, self.dt)
-        ckk = cols.shape[1]
-        matmul3(view(gz_t, (1, k, b * hw), (0, b * hw * it, it)),
-                view(cols, (1, b * hw, ckk), (0, ckk * it, it)),
-                view(gw, (1, k, ckk), (0, ckk * it, it)))
+        self.per_group((gz_t, (1, kg, b * hw), (0, b * hw * it, it), kg * b * hw),
+                       (cols, (1, b * hw, gckk), (0, ckk * it, it), gckk),
+                       (gw, (1, kg, gckk), (0, gckk * it, it), kg * gckk))
         self.rt.release(cols)
         self.rt.release(gz_t)
         return gw
 
     def grad_inputs(self, w, gz, shape):
         ho, wo, args = self.geometry(shape, w.shape)
+        self.check_grad("conv2d input gradient", gz, w.shape[0], shape[1], ho, wo, w.shape[1])
         w2 = self.filters2(w)
         gz = as_dtype(contiguous(to_device(gz), self.rt.empty), self.dt, self.rt)
-        b, k, ckk, hw = shape[0], w.shape[0], w2.shape[1], ho * wo
+        b, k, hw = shape[0], w.shape[0], ho * wo
+        kg, gckk = k // self.op.num_groups, w2.shape[1]
         it = gz.dtype.itemsize
+        ckk = shape[1] * int(np.prod(w.shape[2:]))         # every channel
         cols = self.rt.empty((b * hw, ckk), self.dt)
-        matmul3(view(gz, (b, hw, k), (k * hw * it, it, hw * it)),
-                view(w2, (b, k, ckk), (0, ckk * it, it)),
-                view(cols, (b, hw, ckk), (hw * ckk * it, ckk * it, it)))
+        self.per_group((gz, (b, hw, kg), (k * hw * it, it, hw * it), kg * hw),
+                       (w2, (b, kg, gckk), (0, gckk * it, it), kg * gckk),
+                       (cols, (b, hw, gckk), (hw * ckk * it, ckk * it, it), gckk))
         gx = self.rt.empty(shape, self.dt)
         self._launch(self.col2im_text, int(np.prod(shape)), cols, gx, *args)
         self.rt.release(cols)
         return gx
 
 
-def _check_channels(x, w):
-    if x.shape[1] != w.shape[1]:
+def _check_channels(g, x, w):
+    if x.shape[1] != w.shape[1] * g or w.shape[0] % g:
         raise ValueError(f"conv2d: input has {x.shape[1]} channels, filters expect "
-                         f"{w.shape[1]} (shapes {tuple(x.shape)} and {tuple(w.shape)})")
+                         f"{w.shape[1]} (shapes {tuple(x.shape)} and {tuple(w.shape)})"
+                         + (f" per group of num_groups={g}" if g > 1 else ""))
 
 
 def _impl(node, rt, method, check=None):
-    if node.op.num_groups != 1:
-        # the kernels read every input channel for every filter: a grouped
-        # node runs its perform on the host (the linker's loud fallback)
-        raise NotImplementedError(f"{node.op}: no CUDA kernel for grouped convolutions")
     conv = _Conv(node, rt)
 
     def run(a, b, *shape):
         if check is not None:
-            check(a, b)
+            check(node.op.num_groups, a, b)
         extra = [tuple(int(s) for s in to_host(shape[0]))] if shape else []
         return [getattr(conv, method)(a, b, *extra)]
     run.text = conv.text

@@ -190,20 +190,64 @@ def test_pool_and_its_gradient(kw):
     check_op(graph, [x], modes=CUDA, static_shapes=True)
 
 
-@pytest.mark.parametrize("nd", [2, 3])
-def test_grouped_convolutions_fall_back_loudly_and_agree(nd):
-    """num_groups=2: the conv2d kernels decline (they read every channel),
-    conv3d has none yet; each op runs its perform, with the warning."""
-    from symnet.backend import registry
+@pytest.mark.parametrize("xs, ws, groups, kw, dtype", [
+    ((2, 4, 5, 4), (4, 2, 2, 3), 2, dict(border_mode="half"), "float64"),
+    ((1, 6, 6, 5), (6, 2, 3, 2), 3, dict(border_mode="full", filter_flip=False), "float64"),
+    ((2, 4, 7, 6), (8, 1, 3, 2), 4, dict(subsample=(2, 1)), "float64"),   # depthwise, x2
+    ((2, 4, 6, 7), (2, 2, 2, 2), 2, dict(border_mode=(1, 2), subsample=(1, 2),
+                                         filter_dilation=(2, 1)), "float64"),
+    ((1, 6, 7, 5), (4, 3, 2, 3), 2, dict(border_mode="half", filter_dilation=(1, 2),
+                                         filter_flip=False), "float64"),
+    ((2, 4, 4, 4), (4, 2, 2, 2), 2, dict(), "float32"),
+])
+def test_grouped_conv2d_and_its_gradients_run_on_kernels(xs, ws, groups, kw, dtype):
+    """num_groups > 1: forward, input and filter gradients are CUDA kernels
+    (SYMNET_STRICT refuses a fallback) and agree with py."""
+    from symnet.configdefaults import config
     from symnet.tensor.nnet import conv2d
-    conv = conv2d if nd == 2 else T.nnet.conv3d
-    names = [f"Conv{nd}d", f"Conv{nd}dGradInputs", f"Conv{nd}dGradWeights"]
-    for name in names:
-        registry._WARNED.discard(("cuda", name))
-    x, w = rand((2, 4) + (4, 5, 3)[:nd]), rand((4, 2) + (2, 3, 2)[:nd])
+    from symnet.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+    from tests.oracles import default_tol
+    config.strict = True
+    x, w = rand(xs, dtype), rand(ws, dtype, rng=np.random.default_rng(1))
 
     def graph(x, w):
-        y = conv(x, w, num_groups=2, border_mode="half")
+        y = conv2d(x, w, num_groups=groups, **kw)
+        return [y] + T.grad((y * y).sum(), [x, w])
+    xv, wv = T.TensorType(dtype, shape=xs)("x"), T.TensorType(dtype, shape=ws)("w")
+    f = symnet.function([xv, wv], graph(xv, wv), mode="cuda")
+    assert f.thunk.fallback_nodes == []
+    ops = [n.op for n in f.maker.fgraph.toposort()]
+    for cls in (Conv2d, Conv2dGradInputs, Conv2dGradWeights):
+        assert any(type(op) is cls and op.num_groups == groups for op in ops), cls
+    # CUDA first: no buffer of the simulator's can hold py's answers yet
+    got = f(x, w)
+    want = symnet.function([xv, wv], graph(xv, wv), mode="py")(x, w)
+    rtol, atol = default_tol(dtype)
+    for name, g, r in zip(["y", "gx", "gw"], got, want):
+        np.testing.assert_allclose(g, r, rtol=rtol, atol=atol, err_msg=name)
+    check_op(graph, [x, w], modes=CUDA, static_shapes=True)
+
+
+def test_grouped_conv2d_channel_mismatch_names_the_shapes():
+    from symnet.tensor.nnet import conv2d
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    f = symnet.function([x, w], conv2d(x, w, num_groups=2), mode="cuda")
+    with pytest.raises(ValueError, match=r"input has 6 channels, filters expect 2 .* "
+                                         r"per group of num_groups=2"):
+        f(np.zeros((1, 6, 4, 4)), np.zeros((4, 2, 2, 2)))
+
+
+def test_grouped_conv3d_falls_back_loudly_and_agrees():
+    """conv3d has no CUDA kernels yet (FALLBACK_FAMILIES): each op runs its
+    perform, with the warning."""
+    from symnet.backend import registry
+    names = ["Conv3d", "Conv3dGradInputs", "Conv3dGradWeights"]
+    for name in names:
+        registry._WARNED.discard(("cuda", name))
+    x, w = rand((2, 4, 4, 5, 3)), rand((4, 2, 2, 3, 2))
+
+    def graph(x, w):
+        y = T.nnet.conv3d(x, w, num_groups=2, border_mode="half")
         return [y] + T.grad((y * y).sum(), [x, w])
     with pytest.warns(RuntimeWarning) as record:
         check_op(graph, [x, w], modes=CUDA, static_shapes=True)
