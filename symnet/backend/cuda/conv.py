@@ -1,9 +1,12 @@
-"""CUDA convolution: ``Conv2d`` and its two gradients as im2col + GEMM.
+"""CUDA convolution: ``Conv2d`` and its two gradients as im2col + GEMM
+(the same machinery, for any number of spatial axes, runs ``Conv3d``:
+``conv3d.py``).
 
-``cols`` (batch * out_rows * out_cols, channels * kh * kw) holds, per output
-position, the input values under each filter tap (0 in the padding); then
+``cols`` (batch * output positions, channels * filter taps) holds, per
+output position, the input values under each filter tap (0 in the
+padding); then
 
-* forward:          ``out[b] = W @ cols[b].T``  (W: filters as (K, C*kh*kw))
+* forward:          ``out[b] = W @ cols[b].T``  (W: filters as (K, C*taps))
 * wrt the filters:  ``gW = gz2 @ cols``         (gz2: gz as (K, batch*positions))
 * wrt the input:    ``cols_g[b] = gz[b].T @ W``, then col2im sums each input
   element's taps back (one thread per input element, no atomics)
@@ -28,86 +31,111 @@ from .elemwise import contiguous, copy_into
 from .memory import c_strides, to_device, to_host, view
 from .runtime import compile_kernel, launch, unravel
 
-__all__ = []
+__all__ = ["register_conv"]
 
-_DECODE = """    r = flat % cols.shape[1]
-    p = flat // cols.shape[1]
-    j = r % kw
-    t = r // kw
-    i = t % kh
-    c = t // kh
-    ox = p % wo
-    t = p // wo
-    oy = t % ho
-    b = t // ho
-"""
+# kernel arguments after the arrays, per spatial axis d: output size o{d},
+# filter size k{d}, padding pd{d}, stride s{d}, dilation l{d}
+_ARGS = ("o", "k", "pd", "s", "l")
 
-_IM2COL = """@cuda.jit
-def kernel(n, x, cols, ho, wo, kh, kw, ph, pw, sh, sw, dh, dw):
-  for flat in range(cuda.grid(1), n, cuda.gridsize(1)):
-""" + _DECODE + """    y = oy * sh + {ti} * dh - ph
-    xx = ox * sw + {tj} * dw - pw
-    if y >= 0 and y < x.shape[2] and xx >= 0 and xx < x.shape[3]:
-      cols[p, r] = x[b, c, y, xx]
-    else:
-      cols[p, r] = 0
-"""
 
-_COL2IM = """@cuda.jit
-def kernel(n, cols, gx, ho, wo, kh, kw, ph, pw, sh, sw, dh, dw):
-  for flat in range(cuda.grid(1), n, cuda.gridsize(1)):
-""" + unravel(["b", "c", "y", "xx"], "gx") + """    acc = np.{acc}(0)
-    for i in range(kh):
-      ty = y + ph - {ti} * dh
-      if ty < 0 or ty % sh != 0 or ty // sh >= ho:
-        continue
-      for j in range(kw):
-        tx = xx + pw - {tj} * dw
-        if tx < 0 or tx % sw != 0 or tx // sw >= wo:
-          continue
-        acc += cols[(b * ho + ty // sh) * wo + tx // sw, (c * kh + i) * kw + j]
-    gx[b, c, y, xx] = acc
-"""
+def _params(nd):
+    return ", ".join(f"{a}{d}" for a in _ARGS for d in range(nd))
+
+
+def _split(var, names, sizes, last, pad):
+    """Source splitting ``var`` into ``names`` (C order over ``sizes``, the
+    leading remainder in ``last``)."""
+    lines = [f"{pad}_t = {var}"]
+    for name, size in zip(reversed(names), reversed(sizes)):
+        lines += [f"{pad}{name} = _t % {size}", f"{pad}_t = _t // {size}"]
+    return "\n".join(lines + [f"{pad}{last} = _t"]) + "\n"
+
+
+def _tap(d, flip):
+    return f"(k{d} - 1 - j{d})" if flip else f"j{d}"
+
+
+def _flat(lead, names, sizes):
+    """The C-order flat index of (lead, *names) over (.., *sizes)."""
+    out = lead
+    for name, size in zip(names, sizes):
+        out = f"({out}) * {size} + {name}"
+    return out
+
+
+def im2col_text(nd, flip):
+    """Kernel: ``cols[p, r]``, one thread per element."""
+    r = range(nd)
+    js, ks, qs, os_ = ([f"{a}{d}" for d in r] for a in ("j", "k", "q", "o"))
+    lines = [f"    i{d} = q{d} * s{d} + {_tap(d, flip)} * l{d} - pd{d}" for d in r]
+    inside = " and ".join(f"i{d} >= 0 and i{d} < x.shape[{d + 2}]" for d in r)
+    at = ", ".join(["b", "c"] + [f"i{d}" for d in r])
+    return (f"@cuda.jit\ndef kernel(n, x, cols, {_params(nd)}):\n"
+            "  for flat in range(cuda.grid(1), n, cuda.gridsize(1)):\n"
+            "    r = flat % cols.shape[1]\n    p = flat // cols.shape[1]\n"
+            + _split("r", js, ks, "c", "    ") + _split("p", qs, os_, "b", "    ")
+            + "\n".join(lines) + f"\n    if {inside}:\n      cols[p, r] = x[{at}]\n"
+            "    else:\n      cols[p, r] = 0\n")
+
+
+def col2im_text(nd, flip, acc):
+    """Kernel: ``gx`` element by element, summing the ``cols`` taps over it."""
+    r = range(nd)
+    ys = [f"y{d}" for d in r]
+    body, pad = [], "    "
+    for d in r:
+        body += [f"{pad}for j{d} in range(k{d}):",
+                 f"{pad}  u{d} = y{d} + pd{d} - {_tap(d, flip)} * l{d}",
+                 f"{pad}  if u{d} < 0 or u{d} % s{d} != 0 or u{d} // s{d} >= o{d}:",
+                 f"{pad}    continue"]
+        pad += "  "
+    row = _flat("b", [f"u{d} // s{d}" for d in r], [f"o{d}" for d in r])
+    col = _flat("c", [f"j{d}" for d in r], [f"k{d}" for d in r])
+    at = ", ".join(["b", "c"] + ys)
+    return (f"@cuda.jit\ndef kernel(n, cols, gx, {_params(nd)}):\n"
+            "  for flat in range(cuda.grid(1), n, cuda.gridsize(1)):\n"
+            + unravel(["b", "c"] + ys, "gx") + f"    acc = np.{acc}(0)\n"
+            + "\n".join(body) + f"\n{pad}acc += cols[{row}, {col}]\n"
+            f"    gx[{at}] = acc\n")
 
 
 class _Conv:
-    """The geometry and kernels of one conv node (see the module docstring)."""
+    """The geometry and kernels of one conv node (see the module docstring);
+    ``pads(ksizes)`` is the op's padding per spatial axis."""
 
-    def __init__(self, node, rt):
+    def __init__(self, node, rt, pads, name):
         op = self.op = node.op
-        self.rt = rt
+        self.rt, self.pads, self.name = rt, pads, name
         self.dt = node.outputs[0].type.dtype
-        taps = dict(ti="(kh - 1 - i)", tj="(kw - 1 - j)") if op.filter_flip else \
-            dict(ti="i", tj="j")
+        self.nd = node.outputs[0].type.ndim - 2
         acc = "float64" if self.dt in ("float32", "float64") else self.dt
-        self.im2col_text = _IM2COL.format(**taps)
-        self.col2im_text = _COL2IM.format(acc=acc, **taps)
+        self.im2col_text = im2col_text(self.nd, op.filter_flip)
+        self.col2im_text = col2im_text(self.nd, op.filter_flip, acc)
         self.text = self.im2col_text + self.col2im_text
 
     def geometry(self, in_shape, w_shape):
-        """(out rows, out cols, launch arguments after the arrays)."""
+        """(output sizes, launch arguments after the arrays)."""
         op = self.op
-        kh, kw = (int(k) for k in w_shape[2:])
-        ph, pw = op._pad((kh, kw))
-        (sh, sw), (dh, dw) = op.subsample, op.filter_dilation
-        ho, wo = (conv_output_length(int(n), k, p, s, d) for n, k, p, s, d in
-                  zip(in_shape[2:], (kh, kw), (ph, pw), (sh, sw), (dh, dw)))
-        return ho, wo, [ho, wo, kh, kw, ph, pw, sh, sw, dh, dw]
+        ks = tuple(int(k) for k in w_shape[2:])
+        pads = tuple(int(p) for p in self.pads(ks))
+        outs = tuple(conv_output_length(int(n), k, p, s, d) for n, k, p, s, d in
+                     zip(in_shape[2:], ks, pads, op.subsample, op.filter_dilation))
+        return outs, [*outs, *ks, *pads, *op.subsample, *op.filter_dilation]
 
     def _launch(self, text, n, *args):
         if n:
             blocks, threads = launch(n)
             compile_kernel(text)[blocks, threads](n, *args)
 
-    def cols(self, x, w_shape, ho, wo, args):
+    def cols(self, x, w_shape, positions, args):
         x = to_device(x)
         ckk = int(x.shape[1]) * int(np.prod(w_shape[2:]))     # every channel
-        cols = self.rt.empty((x.shape[0] * ho * wo, ckk), self.dt)
+        cols = self.rt.empty((x.shape[0] * positions, ckk), self.dt)
         self._launch(self.im2col_text, int(np.prod(cols.shape)), x, cols, *args)
         return cols
 
     def filters2(self, w):
-        """The filters as a (K, C*kh*kw) matrix of the output dtype."""
+        """The filters as a (K, C*taps) matrix of the output dtype."""
         w = as_dtype(contiguous(to_device(w), self.rt.empty), self.dt, self.rt)
         shape = (w.shape[0], int(np.prod(w.shape[1:])))
         return view(w, shape, c_strides(shape, w.dtype.itemsize))
@@ -118,22 +146,28 @@ class _Conv:
         for g in range(self.op.num_groups):
             matmul3(*(view(a, shape, st, g * step) for a, shape, st, step in operands))
 
-    def check_grad(self, name, gz, k, c, ho, wo, kc):
-        """A gradient's ``topgrad`` (k filters, c input channels, kc filter
-        channels) against the geometry: the kernels index by it."""
+    def check(self, what, shapes, k, c, kc, gz=None, outs=()):
+        """The input/filter channels (and a gradient's ``topgrad``) against
+        the groups and the geometry: the kernels index by them."""
         g = self.op.num_groups
-        if tuple(gz.shape[1:]) != (k, ho, wo) or c != kc * g or k % g:
-            raise ValueError(f"{name}: topgrad {tuple(gz.shape)} does not fit {k} filters of "
-                             f"{kc} channels, {c} input channels, num_groups={g} and a "
-                             f"{ho}x{wo} output")
+        said = " and ".join(str(tuple(int(n) for n in s)) for s in shapes)
+        if c != kc * g or k % g:
+            raise ValueError(f"{self.name}{what}: input has {c} channels, filters expect {kc} "
+                             f"({k} filters; shapes {said})"
+                             + (f" per group of num_groups={g}" if g > 1 else ""))
+        if gz is not None and tuple(gz.shape[1:]) != (k, *outs):
+            raise ValueError(f"{self.name}{what}: topgrad {tuple(gz.shape)} does not fit "
+                             f"{k} filters and an output of {outs} (shapes {said})")
 
     def forward(self, x, w):
-        ho, wo, args = self.geometry(x.shape, w.shape)
-        cols = self.cols(x, w.shape, ho, wo, args)
+        self.check("", (x.shape, w.shape), w.shape[0], x.shape[1], w.shape[1])
+        outs, args = self.geometry(x.shape, w.shape)
+        hw = int(np.prod(outs))
+        cols = self.cols(x, w.shape, hw, args)
         w2 = self.filters2(w)
-        b, k, hw, ckk = x.shape[0], w.shape[0], ho * wo, cols.shape[1]
+        b, k, ckk = x.shape[0], w.shape[0], cols.shape[1]
         kg, gckk = k // self.op.num_groups, w2.shape[1]
-        out = self.rt.empty((b, k, ho, wo), self.dt)
+        out = self.rt.empty((b, k) + outs, self.dt)
         it = out.dtype.itemsize
         self.per_group((w2, (b, kg, gckk), (0, gckk * it, it), kg * gckk),
                        (cols, (b, gckk, hw), (hw * ckk * it, it, ckk * it), gckk),
@@ -142,10 +176,12 @@ class _Conv:
         return out
 
     def grad_weights(self, x, gz, shape):
-        ho, wo, args = self.geometry(x.shape, shape)
-        self.check_grad("conv2d filter gradient", gz, shape[0], x.shape[1], ho, wo, shape[1])
-        cols = self.cols(x, shape, ho, wo, args)
-        b, k, hw, ckk = gz.shape[0], gz.shape[1], ho * wo, cols.shape[1]
+        outs, args = self.geometry(x.shape, shape)
+        self.check(" filter gradient", (x.shape, gz.shape, shape), shape[0], x.shape[1],
+                   shape[1], gz, outs)
+        hw = int(np.prod(outs))
+        cols = self.cols(x, shape, hw, args)
+        b, k, ckk = gz.shape[0], gz.shape[1], cols.shape[1]
         kg, gckk = k // self.op.num_groups, int(np.prod(shape[1:]))
         gz = as_dtype(contiguous(to_device(gz), self.rt.empty), self.dt, self.rt)
         it = gz.dtype.itemsize
@@ -160,11 +196,12 @@ class _Conv:
         return gw
 
     def grad_inputs(self, w, gz, shape):
-        ho, wo, args = self.geometry(shape, w.shape)
-        self.check_grad("conv2d input gradient", gz, w.shape[0], shape[1], ho, wo, w.shape[1])
+        outs, args = self.geometry(shape, w.shape)
+        self.check(" input gradient", (w.shape, gz.shape, shape), w.shape[0], shape[1],
+                   w.shape[1], gz, outs)
         w2 = self.filters2(w)
         gz = as_dtype(contiguous(to_device(gz), self.rt.empty), self.dt, self.rt)
-        b, k, hw = shape[0], w.shape[0], ho * wo
+        b, k, hw = shape[0], w.shape[0], int(np.prod(outs))
         kg, gckk = k // self.op.num_groups, w2.shape[1]
         it = gz.dtype.itemsize
         ckk = shape[1] * int(np.prod(w.shape[2:]))         # every channel
@@ -178,35 +215,24 @@ class _Conv:
         return gx
 
 
-def _check_channels(g, x, w):
-    if x.shape[1] != w.shape[1] * g or w.shape[0] % g:
-        raise ValueError(f"conv2d: input has {x.shape[1]} channels, filters expect "
-                         f"{w.shape[1]} (shapes {tuple(x.shape)} and {tuple(w.shape)})"
-                         + (f" per group of num_groups={g}" if g > 1 else ""))
+def register_conv(name, pads_of, forward, grad_inputs, grad_weights):
+    """Register the CUDA kernels of a convolution op and its two gradient
+    ops; ``pads_of(op)`` returns the op's ``pads(ksizes)``."""
+    methods = ((forward, "forward"), (grad_inputs, "grad_inputs"),
+               (grad_weights, "grad_weights"))
+
+    @register_kernel("cuda", forward, grad_inputs, grad_weights)
+    def impl(node, rt):
+        method = next(m for cls, m in methods if isinstance(node.op, cls))
+        conv = _Conv(node, rt, pads_of(node.op), name)
+
+        def run(a, b, *shape):
+            extra = [tuple(int(s) for s in to_host(shape[0]))] if shape else []
+            return [getattr(conv, method)(a, b, *extra)]
+        run.text = conv.text
+        return run
+    return impl
 
 
-def _impl(node, rt, method, check=None):
-    conv = _Conv(node, rt)
-
-    def run(a, b, *shape):
-        if check is not None:
-            check(node.op.num_groups, a, b)
-        extra = [tuple(int(s) for s in to_host(shape[0]))] if shape else []
-        return [getattr(conv, method)(a, b, *extra)]
-    run.text = conv.text
-    return run
-
-
-@register_kernel("cuda", Conv2d)
-def conv2d_impl(node, rt):
-    return _impl(node, rt, "forward", _check_channels)
-
-
-@register_kernel("cuda", Conv2dGradInputs)
-def conv2d_grad_inputs_impl(node, rt):
-    return _impl(node, rt, "grad_inputs")
-
-
-@register_kernel("cuda", Conv2dGradWeights)
-def conv2d_grad_weights_impl(node, rt):
-    return _impl(node, rt, "grad_weights")
+conv2d_impl = register_conv("conv2d", lambda op: op._pad, Conv2d, Conv2dGradInputs,
+                            Conv2dGradWeights)

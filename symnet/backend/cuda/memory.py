@@ -12,8 +12,8 @@ back the ones the linker releases after their last use (the plan's
 its first step.
 
 ``view(arr, shape, strides, offset)`` is a strided view of a device array
-(for transposes, broadcast axes and blocks such as one group's channels); on a GPU it shares ``arr``'s memory, in
-the simulator it is a numpy view.
+(for transposes, broadcast axes and blocks such as one group's channels);
+on a GPU it shares ``arr``'s memory, in the simulator it is a numpy view.
 """
 import numpy as np
 
