@@ -54,11 +54,11 @@ __all__ = ["CudaLinker", "CudaMode", "cuda_linker", "FAMILIES", "FALLBACK_FAMILI
            "FALLBACK_OPS"]
 
 FAMILIES = ("elemwise", "reduction", "nnet", "indexing", "advanced", "blas", "shape", "conv",
-            "pool")
+            "conv3d", "pool")
 # What deliberately runs its ``perform`` on the host (with the fallback
 # warning): no CUDA kernel is written for these yet.
-# (conv3d, linalg and the DynamicPool ops come with the integration branch)
-FALLBACK_FAMILIES = ("random", "conv3d", "linalg")
+# (linalg and the DynamicPool ops come with the integration branch)
+FALLBACK_FAMILIES = ("random", "linalg")
 FALLBACK_OPS = ("ArgSort", "BinCount", "CumOp", "Nonzero", "Sort", "ARange", "Repeat", "Tile",
                 "_GradOp", "_JacobianOp", "DynamicPool", "DynamicPoolGrad")
 SUPPORTED_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",

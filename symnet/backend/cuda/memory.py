@@ -11,9 +11,9 @@ back the ones the linker releases after their last use (the plan's
 ``last_use``): a training loop stops calling the driver's allocator after
 its first step.
 
-``view(arr, shape, strides)`` is a strided view of a device array (for
-transposes and broadcast axes); on a GPU it shares ``arr``'s memory, in
-the simulator it is a numpy view.
+``view(arr, shape, strides, offset)`` is a strided view of a device array
+(for transposes, broadcast axes and blocks such as one group's channels);
+on a GPU it shares ``arr``'s memory, in the simulator it is a numpy view.
 """
 import numpy as np
 
@@ -45,10 +45,21 @@ def to_host(value):
     return np.asarray(value)
 
 
-def view(arr, shape, strides):
+def view(arr, shape, strides, offset=0):
     """A view of device array ``arr`` with ``shape`` and byte ``strides``
-    (non-negative; the first element stays at ``arr``'s start)."""
+    (non-negative), its first element ``offset`` elements past ``arr``'s
+    start (``arr``'s elements laid out in memory order)."""
     shape, strides = tuple(int(s) for s in shape), tuple(int(s) for s in strides)
+    if offset and 0 not in shape:
+        # a 1-D view spanning offset + the new view's extent, sliced: the
+        # slice moves the start (numba's device slices do the pointer math)
+        it = arr.dtype.itemsize
+        span = 1 + sum((n - 1) * s for n, s in zip(shape, strides)) // it
+        arr = _strided(arr, (int(offset) + span,), (it,))[int(offset):]
+    return _strided(arr, shape, strides)
+
+
+def _strided(arr, shape, strides):
     if is_sim():
         host = np.lib.stride_tricks.as_strided(arr._ary, shape, strides)
         return type(arr)(host)

@@ -190,25 +190,73 @@ def test_pool_and_its_gradient(kw):
     check_op(graph, [x], modes=CUDA, static_shapes=True)
 
 
-@pytest.mark.parametrize("nd", [2, 3])
-def test_grouped_convolutions_fall_back_loudly_and_agree(nd):
-    """num_groups=2: the conv2d kernels decline (they read every channel),
-    conv3d has none yet; each op runs its perform, with the warning."""
-    from symnet.backend import registry
+def _conv_on_kernels_agrees(nd, xs, ws, groups, kw, dtype="float64"):
+    """Conv{nd}d with ``num_groups=groups`` and both gradients: CUDA kernels
+    (SYMNET_STRICT refuses a fallback, the graph keeps the grouped ops) that
+    agree with py."""
+    from symnet.configdefaults import config
     from symnet.tensor.nnet import conv2d
-    conv = conv2d if nd == 2 else T.nnet.conv3d
-    names = [f"Conv{nd}d", f"Conv{nd}dGradInputs", f"Conv{nd}dGradWeights"]
-    for name in names:
-        registry._WARNED.discard(("cuda", name))
-    x, w = rand((2, 4) + (4, 5, 3)[:nd]), rand((4, 2) + (2, 3, 2)[:nd])
+    from symnet.tensor.ops import conv, conv3d
+    from tests.oracles import default_tol
+    config.strict = True
+    fn, mod = (conv2d, conv) if nd == 2 else (T.nnet.conv3d, conv3d)
+    x, w = rand(xs, dtype), rand(ws, dtype, rng=np.random.default_rng(1))
 
     def graph(x, w):
-        y = conv(x, w, num_groups=2, border_mode="half")
+        y = fn(x, w, num_groups=groups, **kw)
         return [y] + T.grad((y * y).sum(), [x, w])
-    with pytest.warns(RuntimeWarning) as record:
-        check_op(graph, [x, w], modes=CUDA, static_shapes=True)
-    said = " ".join(str(r.message) for r in record)
-    assert all(f"no kernel for {name};" in said for name in names)
+    xv, wv = T.TensorType(dtype, shape=xs)("x"), T.TensorType(dtype, shape=ws)("w")
+    f = symnet.function([xv, wv], graph(xv, wv), mode="cuda")
+    assert f.thunk.fallback_nodes == []
+    ops = [n.op for n in f.maker.fgraph.toposort()]
+    for name in (f"Conv{nd}d", f"Conv{nd}dGradInputs", f"Conv{nd}dGradWeights"):
+        assert any(type(op) is getattr(mod, name) and op.num_groups == groups
+                   for op in ops), name
+    # CUDA first: no buffer of the simulator's can hold py's answers yet
+    got = f(x, w)
+    want = symnet.function([xv, wv], graph(xv, wv), mode="py")(x, w)
+    rtol, atol = default_tol(dtype)
+    for name, g, r in zip(["y", "gx", "gw"], got, want):
+        np.testing.assert_allclose(g, r, rtol=rtol, atol=atol, err_msg=name)
+    check_op(graph, [x, w], modes=CUDA, static_shapes=True)
+
+
+@pytest.mark.parametrize("xs, ws, groups, kw, dtype", [
+    ((2, 4, 5, 4), (4, 2, 2, 3), 2, dict(border_mode="half"), "float64"),
+    ((1, 6, 6, 5), (6, 2, 3, 2), 3, dict(border_mode="full", filter_flip=False), "float64"),
+    ((2, 4, 7, 6), (8, 1, 3, 2), 4, dict(subsample=(2, 1)), "float64"),   # depthwise, x2
+    ((2, 4, 6, 7), (2, 2, 2, 2), 2, dict(border_mode=(1, 2), subsample=(1, 2),
+                                         filter_dilation=(2, 1)), "float64"),
+    ((1, 6, 7, 5), (4, 3, 2, 3), 2, dict(border_mode="half", filter_dilation=(1, 2),
+                                         filter_flip=False), "float64"),
+    ((2, 4, 4, 4), (4, 2, 2, 2), 2, dict(), "float32"),
+])
+def test_grouped_conv2d_and_its_gradients_run_on_kernels(xs, ws, groups, kw, dtype):
+    _conv_on_kernels_agrees(2, xs, ws, groups, kw, dtype)
+
+
+@pytest.mark.parametrize("xs, ws, groups, kw, dtype", [
+    ((2, 2, 4, 3, 3), (3, 2, 2, 2, 1), 1, dict(), "float64"),
+    ((1, 4, 4, 5, 3), (4, 2, 2, 3, 2), 2, dict(border_mode="half"), "float64"),
+    ((2, 3, 5, 4, 4), (6, 1, 2, 1, 2), 3, dict(border_mode="full", filter_flip=False,
+                                               subsample=(2, 1, 1)), "float64"),
+    ((1, 4, 5, 5, 4), (2, 2, 2, 2, 2), 2, dict(border_mode=(1, 0, 2), subsample=(1, 2, 1),
+                                               filter_dilation=(2, 1, 1)), "float64"),
+    ((1, 2, 3, 4, 3), (2, 1, 2, 2, 2), 2, dict(border_mode="half"), "float32"),
+])
+def test_conv3d_and_its_gradients_run_on_kernels(xs, ws, groups, kw, dtype):
+    _conv_on_kernels_agrees(3, xs, ws, groups, kw, dtype)
+
+
+@pytest.mark.parametrize("nd", [2, 3])
+def test_grouped_conv_channel_mismatch_names_the_shapes(nd):
+    from symnet.tensor.nnet import conv2d
+    fn = conv2d if nd == 2 else T.nnet.conv3d
+    x, w = (T.TensorType("float64", shape=(None,) * (2 + nd))(n) for n in "xw")
+    f = symnet.function([x, w], fn(x, w, num_groups=2), mode="cuda")
+    with pytest.raises(ValueError, match=rf"conv{nd}d: input has 6 channels, filters expect 2 "
+                                         r".*\(4, 2, 2, 2.* per group of num_groups=2"):
+        f(np.zeros((1, 6) + (4,) * nd), np.zeros((4, 2) + (2,) * nd))
 
 
 def test_reversed_slices_fall_back_loudly_and_agree():

@@ -152,3 +152,17 @@ def test_device_outputs_stay_on_the_device_in_buffers_of_their_own():
     assert second[1] is not w.container.value
     np.testing.assert_array_equal(w.get_value(), [2.0, 3.0, 4.0])
     np.testing.assert_array_equal(second[2].copy_to_host(), [1.0, 1.0, 1.0])
+
+
+def test_view_at_an_offset_shares_memory():
+    """``view(..., offset)`` starts that many elements in (a group's block)."""
+    from symnet.backend.cuda.memory import to_device, to_host, view
+    a = to_device(np.arange(24.0).reshape(4, 6))
+    # rows 1..2, columns 2..4 of a: offset 1*6+2, byte strides of a
+    v = view(a, (2, 3), (48, 8), 8)
+    np.testing.assert_array_equal(to_host(v), [[8, 9, 10], [14, 15, 16]])
+    t = view(a, (3, 2), (8, 48), 8)       # the same block, transposed
+    np.testing.assert_array_equal(to_host(t), [[8, 14], [9, 15], [10, 16]])
+    assert view(a, (0, 3), (48, 8), 8).shape == (0, 3)
+    v[1, 2] = -1.0                          # written through: a changes
+    assert to_host(a)[2, 4] == -1.0
