@@ -1,0 +1,74 @@
+"""The numba driver's tail: updates written into the shared storage.
+
+``backend/update_tail.py`` decides which updates run in place and makes them
+the plan's last steps; this module writes their driver lines:
+
+1. one shape check per tail step, all before the first write, so a call
+   either writes every in-place update or raises with none written;
+2. ``owned(...)``: the destroyed shared values as the kernels may write
+   them (C-contiguous, writeable, owning their memory, none given twice:
+   otherwise a copy, into which the update then goes and which
+   ``Function`` commits as it commits any update);
+3. each step's fused loop, whose results are its destroyed arguments
+   (``fused.emit_fused`` allocates nothing for them).
+
+The loop reads and writes each parameter through one name, so LLVM sees a
+single pointer and vectorizes without a run-time overlap test (separate
+output arguments aliasing the inputs made it fall back to scalar code).
+"""
+import inspect
+
+__all__ = ["owned", "emit_tail", "owned_source"]
+
+
+def owned(*arrays):
+    """``arrays`` as an in-place update may write them: each as given when
+    it is C-contiguous, writeable, owns its memory and was not given before
+    in this call; otherwise a C-contiguous copy."""
+    out = list(arrays)
+    seen = set()
+    for k, a in enumerate(arrays):
+        flags = a.flags
+        if a.base is not None or not (flags.c_contiguous and flags.writeable) or id(a) in seen:
+            out[k] = a.copy()
+        seen.add(id(a))
+    return out
+
+
+def owned_source():
+    """The text of ``owned`` as the driver's ``_owned`` (for ``f.source``)."""
+    return inspect.getsource(owned).replace("def owned(", "def _owned(", 1)
+
+
+def emit_tail(writer, runs):
+    """Driver lines of the plan's tail ``runs`` (see the module docstring)."""
+    names = writer.names
+    dest_names = []
+    for run in runs:
+        dest = list(run.into.values())
+        first = names[dest[0]]
+        members = set(run.nodes)
+        others = {v for node in run.nodes for v in node.inputs
+                  if v.owner not in members and v.type.ndim and not all(v.type.broadcastable)}
+        cond = [f"{writer.name_of(v)}.shape != {first}.shape"
+                for v in sorted(others, key=writer.name_of) if writer.name_of(v) != first]
+        who = ", ".join(str(s) for s in dest)
+        if cond:
+            writer.header(run.nodes[-1], f"# in-place update of {who}: shapes checked "
+                                         f"before any update is written")
+            writer.drv.append(f"if {' or '.join(cond)}:")
+            writer.drv.append(f"    raise ValueError('the update of {_quote(who)}: "
+                              f"its terms have other shapes than the shared value')")
+        dest_names += [names[s] for s in dest]
+    if dest_names:
+        lhs = ", ".join(dest_names)
+        writer.drv.append(f"{lhs}, = _owned({lhs})")
+        writer.contig.update(dest_names)
+    for run in runs:
+        if writer.fused_call(run, into=run.into) is None:
+            for node in run.nodes:    # a member the loop cannot express: fresh results
+                writer.emit_node(node)
+
+
+def _quote(text):
+    return text.replace("\\", "\\\\").replace("'", "\\'")
