@@ -14,7 +14,9 @@ The thunk protocol's promise (``registry.py``: if a call raises, no shared
 value changes) holds because:
 
 * every other step runs before the tail, so nothing after the first write
-  can fail in the graph's own code;
+  can fail in the graph's own code; and there is no tail at all when
+  ``Function``'s check of another update could refuse it (its value's
+  static shape does not guarantee the shared variable's);
 * a tail step reads only its own destroyed shared values, constants,
   scalars and intermediates in buffers of their own (never a caller's
   buffer, which might alias a shared value); a shared value a tail step
@@ -66,6 +68,11 @@ def plan_tail(plan, value_ok, run_member, run_class):
     tail = {i: d for i, d in cands.items()
             if _eligible(plan, plan.steps[i], d, value_ok, run_member)}
     _drop_conflicts(plan, tail)
+    ours = {o for d in tail.values() for o in d}
+    for k, idx in enumerate(targets):
+        o = outputs[n_out + k]
+        if o not in ours and not _fits(o, fg.inputs[idx]):
+            return     # ``Function`` may refuse that update after the tail wrote
     if not tail:
         return
     steps, runs = [], []
@@ -85,6 +92,18 @@ def plan_tail(plan, value_ok, run_member, run_class):
             plan.view_of[o] = s           # a destroyed input (plan.root follows it)
     plan.steps = steps + runs
     plan.tail = runs
+
+
+def _fits(o, s):
+    """Whether every value of ``o`` fits the type of shared variable ``s``
+    (so ``Function``'s check of the update cannot fail after the tail)."""
+    if o.type == s.type:
+        return True
+    oshape, sshape = getattr(o.type, "shape", None), getattr(s.type, "shape", None)
+    if oshape is None or sshape is None or len(oshape) != len(sshape) or \
+            getattr(o.type, "dtype", None) != getattr(s.type, "dtype", None):
+        return False
+    return all(b is None or a == b for a, b in zip(oshape, sshape))
 
 
 def _eligible(plan, step, dest, value_ok, run_member):

@@ -175,3 +175,22 @@ def test_the_source_defines_owned():
     params, xv, yv = _data()
     f, sh, vel = _nesterov("numba", params, xv, yv)
     assert "def _owned(" in f.source and "= _owned(" in f.source
+
+
+def test_no_tail_when_function_may_refuse_another_update():
+    # b[:n] may not fit b's static shape: Function checks it after the
+    # thunk, so a's update must not have been written in place by then
+    use_tmp_cache()
+    a = symnet.shared(np.zeros((2, 3), "float32"), name="a")
+    b = symnet.shared(np.arange(3.0, dtype="float32"), name="b")
+    n = T.lscalar("n")
+    f = symnet.function([n], a.sum(), updates=[(a, a * 2 + 1), (b, b[:n])],
+                        mode=_mode("numba"))
+    assert f.thunk.linker.plan.tail == []
+    f(np.int64(3))
+    with pytest.raises(ValueError, match="update of b"):
+        f(np.int64(2))
+    np.testing.assert_array_equal(a.get_value(), np.ones((2, 3)))
+    g = symnet.function([n], a.sum() * n, updates=[(a, a * 2 + 1), (b, b + 1)],
+                        mode=_mode("numba"))
+    assert [list(r.into.values()) for r in g.thunk.linker.plan.tail] == [[a], [b]]
