@@ -26,6 +26,10 @@ Failures are never silent:
 With ``SYMNET_NUMBA_NJIT_DRIVER=1`` a graph whose every node is a kernel
 runs as one njit function instead of the Python driver (``njit_driver.py``).
 
+Updates that the plan may write into their shared storage (``plan.tail``,
+``backend/update_tail.py``) run last and in place (``inplace.py``);
+``SYMNET_NUMBA_INPLACE_UPDATES=0`` writes every update into a fresh array.
+
 ``Mode('numba', parallel=True)`` makes elementwise loops and fused runs over
 at least ``elemwise.PARALLEL_MIN_SIZE`` elements run their outer loop as a
 ``prange`` (see ``fused.py`` and ``threads.py``).
