@@ -59,10 +59,10 @@ _run = make_run(_consts, _perform, _recover)
 def pure(*args):
     """``pure(*inputs, *shared_values) -> (outputs, new_shared_values)``;
     the arrays given are never changed."""
-    return _call(args, True)
+    return _invoke(args, True)
 
 
-def _call(args, copy):
+def _invoke(args, copy):
     n_in = len(INPUT_NAMES)
     if len(args) != n_in + len(SHARED_NAMES):
         raise TypeError("pure() takes %d inputs and %d shared values, got %d arguments"
@@ -79,7 +79,7 @@ def _call(args, copy):
 
 def step(*inputs):
     """Compute the outputs and apply the updates to ``SHARED``."""
-    outs, new = _call(inputs + tuple(SHARED[n] for n in SHARED_NAMES), False)
+    outs, new = _invoke(inputs + tuple(SHARED[n] for n in SHARED_NAMES), False)
     for n, v in zip(SHARED_NAMES, new):
         SHARED[n] = v
     outs = [o.copy() if isinstance(o, _np.ndarray) else o for o in outs]

@@ -10,7 +10,9 @@ the plan's last steps; this module writes their driver lines:
    otherwise a copy, into which the update then goes and which
    ``Function`` commits as it commits any update);
 3. each step's fused loop, whose results are its destroyed arguments
-   (``fused.emit_fused`` allocates nothing for them).
+   (``fused.emit_fused`` allocates nothing for them), all called from one
+   ``list(starmap(call, ...))``: no Python bytecode runs between two of
+   them, so a KeyboardInterrupt cannot fall between two updates.
 
 The loop reads and writes each parameter through one name, so LLVM sees a
 single pointer and vectorizes without a run-time overlap test (separate
@@ -43,8 +45,10 @@ def owned(*arrays):
 
 
 def owned_source():
-    """The text of ``owned`` as the driver's ``_owned`` (for ``f.source``)."""
-    return inspect.getsource(owned).replace("def owned(", "def _owned(", 1)
+    """The text of ``owned`` as the driver's ``_owned``, and the names the
+    driver's tail calls (for ``f.source``)."""
+    return ("from itertools import starmap as _starmap\nfrom operator import call as _call\n\n\n"
+            + inspect.getsource(owned).replace("def owned(", "def _owned(", 1))
 
 
 def emit_tail(writer, runs):
@@ -71,10 +75,24 @@ def emit_tail(writer, runs):
         lhs = ", ".join(dest_names)
         writer.drv.append(f"{lhs}, = _owned({lhs})")
         writer.contig.update(dest_names)
+    calls = []
     for run in runs:
         if writer.fused_call(run, into=run.into) is None:
+            calls = None
             for node in run.nodes:    # a member the loop cannot express: fresh results
                 writer.emit_node(node)
+        elif calls is not None and not writer.hooked:
+            # the call line (the last: results of ndim > 0 need no dtype fix)
+            lhs, call = writer.drv[-1].split(" = ", 1)
+            kname, args = call[:-1].split("(", 1)
+            writer.drv[-1] = f"# {lhs} = {kname}(...): called below, with the other updates"
+            calls.append((lhs, f"({kname}, {args})"))
+    if calls:
+        # every kernel of the tail from one C-level loop: no bytecode runs
+        # between two of them, so a Ctrl-C arriving meanwhile is raised after
+        # the last, never with some updates written and others not
+        writer.drv.append(f"_t = list(_starmap(_call, ({', '.join(c for _, c in calls)},)))")
+        writer.drv += [f"{lhs} = _t[{k}]" for k, (lhs, _) in enumerate(calls)]
 
 
 def _quote(text):

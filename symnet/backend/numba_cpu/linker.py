@@ -38,6 +38,8 @@ Kernels return fresh arrays, so the first compiled function raises glibc's
 malloc thresholds once per process (``tune_malloc``): freed buffers are then
 reused by the next call instead of being page-faulted in again.
 """
+import itertools
+import operator
 import os
 import time
 import warnings
@@ -111,7 +113,8 @@ class NumbaLinker:
     def make_thunk(self):
         from .cache import compiled_before, module_path
         kernels, self.paths = {}, []
-        self.ns = ns = {"np": np, "_np": np, "_C": np.ascontiguousarray, "_owned": owned}
+        self.ns = ns = {"np": np, "_np": np, "_C": np.ascontiguousarray, "_owned": owned,
+                          "_starmap": itertools.starmap, "_call": operator.call}
         try:
             for text, kname in self.kernel_texts.items():
                 body = kernel_module(text, self.code.kernel_libs[kname])

@@ -194,3 +194,68 @@ def test_no_tail_when_function_may_refuse_another_update():
     g = symnet.function([n], a.sum() * n, updates=[(a, a * 2 + 1), (b, b + 1)],
                         mode=_mode("numba"))
     assert [list(r.into.values()) for r in g.thunk.linker.plan.tail] == [[a], [b]]
+
+
+def test_an_interrupt_at_any_driver_line_writes_all_updates_or_none():
+    # KeyboardInterrupt raised at each line of the driver in turn (a trace
+    # function raising it stands for a Ctrl-C arriving there): afterwards
+    # every shared value is old, or every one is new, never a mix
+    import sys
+    from symnet.backend.numba_cpu.codegen import DRIVER_FILE
+    use_tmp_cache()
+    params, xv, yv = _data()
+    f, sh, vel = _nesterov("numba", params, xv, yv)
+    every = sh + vel
+    f(xv, yv)          # kernels loaded
+    old = [s.get_value() for s in every]
+
+    def restore():
+        for s, o in zip(every, old):
+            s.set_value(o)
+
+    f(xv, yv)
+    new = [s.get_value() for s in every]
+    lines = []
+
+    def tracer(stop):
+        def local(frame, event, arg):
+            if event == "line":
+                lines.append(frame.f_lineno)
+                if frame.f_lineno == stop:
+                    raise KeyboardInterrupt
+            return local
+
+        def glob(frame, event, arg):
+            if frame.f_code.co_filename == DRIVER_FILE and frame.f_code.co_name == "run":
+                return local
+            return None
+        return glob
+
+    restore()
+    sys.settrace(tracer(None))
+    try:
+        f(xv, yv)
+    finally:
+        sys.settrace(None)
+    driver_lines = sorted(set(lines))
+    assert len(driver_lines) > 20
+    for stop in driver_lines:
+        restore()
+        sys.settrace(tracer(stop))
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                f(xv, yv)
+        finally:
+            sys.settrace(None)
+        now = [s.get_value() for s in every]
+        all_old = all(np.array_equal(a, b) for a, b in zip(now, old))
+        all_new = all(np.array_equal(a, b) for a, b in zip(now, new))
+        assert all_old or all_new, f"a mix of old and new values after line {stop}"
+
+
+def test_the_tail_kernels_are_called_from_one_line():
+    use_tmp_cache()
+    params, xv, yv = _data()
+    f, _, _ = _nesterov("numba", params, xv, yv)
+    calls = [ln for ln in f.source.splitlines() if "_starmap(_call" in ln]
+    assert len(calls) == 1 and calls[0].count("(k") == 4
