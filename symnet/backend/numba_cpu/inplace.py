@@ -75,16 +75,20 @@ def emit_tail(writer, runs):
         lhs = ", ".join(dest_names)
         writer.drv.append(f"{lhs}, = _owned({lhs})")
         writer.contig.update(dest_names)
-    calls = []
+    calls, moved = [], []
     for run in runs:
         if writer.fused_call(run, into=run.into) is None:
+            for k, line in moved:     # called where they are after all
+                writer.drv[k] = line
             calls = None
             for node in run.nodes:    # a member the loop cannot express: fresh results
                 writer.emit_node(node)
         elif calls is not None and not writer.hooked:
             # the call line (the last: results of ndim > 0 need no dtype fix)
-            lhs, call = writer.drv[-1].split(" = ", 1)
+            line = writer.drv[-1]
+            lhs, call = line.split(" = ", 1)
             kname, args = call[:-1].split("(", 1)
+            moved.append((len(writer.drv) - 1, line))
             writer.drv[-1] = f"# {lhs} = {kname}(...): called below, with the other updates"
             calls.append((lhs, f"({kname}, {args})"))
     if calls:

@@ -259,3 +259,28 @@ def test_the_tail_kernels_are_called_from_one_line():
     f, _, _ = _nesterov("numba", params, xv, yv)
     calls = [ln for ln in f.source.splitlines() if "_starmap(_call" in ln]
     assert len(calls) == 1 and calls[0].count("(k") == 4
+
+
+def test_a_tail_step_the_fused_loop_cannot_write_runs_node_by_node(monkeypatch):
+    # the second in-place loop declines: every update still runs (the first
+    # where it was emitted), with the values py computes
+    from symnet.backend.numba_cpu import fused
+    use_tmp_cache()
+    real, seen = fused.emit_fused, []
+
+    def declining(*args, into=(), **kw):
+        if into:
+            seen.append(1)
+            if len(seen) == 2:
+                raise NotImplementedError("declined for the test")
+        return real(*args, into=into, **kw)
+
+    monkeypatch.setattr(fused, "emit_fused", declining)
+    params, xv, yv = _data()
+    fn, shn, veln = _nesterov("numba", params, xv, yv)
+    assert len(seen) == 4 and "_starmap(_call" not in fn.source
+    fp, shp, velp = _nesterov("py", params, xv, yv)
+    for _ in range(2):
+        np.testing.assert_allclose(fn(xv, yv), fp(xv, yv), rtol=1e-5)
+    for a, b in zip(shn + veln, shp + velp):
+        np.testing.assert_allclose(a.get_value(), b.get_value(), rtol=1e-5, atol=1e-6)
