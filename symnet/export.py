@@ -37,6 +37,7 @@ SHARED_NAMES = {shared_names!r}
 _N_OUT = {n_out}
 _SINGLE = {single}
 _UPDATED = {updated!r}   # shared index receiving each update, in update order
+_IN_PLACE = {in_place!r}   # the driver writes some updates into the arrays it is given
 
 _data = _np.load(_os.path.join(_os.path.dirname(_os.path.abspath(__file__)),
                                {npz!r}))
@@ -56,14 +57,20 @@ _run = make_run(_consts, _perform, _recover)
 
 
 def pure(*args):
-    """``pure(*inputs, *shared_values) -> (outputs, new_shared_values)``."""
+    """``pure(*inputs, *shared_values) -> (outputs, new_shared_values)``;
+    the arrays given are never changed."""
+    return _invoke(args, True)
+
+
+def _invoke(args, copy):
     n_in = len(INPUT_NAMES)
     if len(args) != n_in + len(SHARED_NAMES):
         raise TypeError("pure() takes %d inputs and %d shared values, got %d arguments"
                         % (n_in, len(SHARED_NAMES), len(args)))
     vals = [_np.asarray(a, dtype=d) for a, d in zip(args[:n_in], INPUT_DTYPES)]
     shared = list(args[n_in:])
-    res = _run(*vals, *shared)
+    given = [_np.array(a) for a in shared] if copy and _IN_PLACE else shared
+    res = _run(*vals, *given)
     new = list(shared)
     for k, v in zip(_UPDATED, res[_N_OUT:]):
         new[k] = _np.asarray(v, dtype=_np.asarray(shared[k]).dtype)
@@ -72,7 +79,7 @@ def pure(*args):
 
 def step(*inputs):
     """Compute the outputs and apply the updates to ``SHARED``."""
-    outs, new = pure(*inputs, *[SHARED[n] for n in SHARED_NAMES])
+    outs, new = _invoke(inputs + tuple(SHARED[n] for n in SHARED_NAMES), False)
     for n, v in zip(SHARED_NAMES, new):
         SHARED[n] = v
     outs = [o.copy() if isinstance(o, _np.ndarray) else o for o in outs]
@@ -138,7 +145,8 @@ def export(f, path):
         input_names=[v.name or f"input{k}" for k, v in enumerate(f.input_vars)],
         input_dtypes=[v.type.dtype for v in f.input_vars],
         shared_names=shared_names, n_out=len(f.outputs), single=bool(f.single),
-        updated=updated, npz=os.path.basename(npz), n_consts=len(linker.consts))
+        updated=updated, npz=os.path.basename(npz), n_consts=len(linker.consts),
+        in_place=bool(linker.plan.tail))
     np.savez(npz, **data)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(linker.source + tail)

@@ -30,6 +30,9 @@ per step; it never re-derives the facts below from the graph:
     Variables whose buffers belong to the caller (graph inputs, shared
     values, constants, graph outputs) or share a buffer with one through
     views: no kernel may write into them (``can_destroy``).
+``tail``
+    Updates that write into their shared variable's storage, run last
+    (``update_tail.py``; only when the linker asks, ``inplace_updates``).
 ``fresh_outputs(honours)``
     For each graph output, whether it is returned in a buffer no input,
     shared value, constant or other output shares; ``Function`` skips its
@@ -69,6 +72,7 @@ class Run:
         self.hoisted = []
         self.members = {node}
         self.accumulators = set()     # outputs of the reductions in the run
+        self.into = {}    # result -> the shared input it overwrites (plan.tail only)
         # what the run has used of the backend's kernel size budget (None:
         # unbounded); see numba_cpu/budget.py for why runs are cut
         self.budget = budget() if budget is not None else None
@@ -102,6 +106,7 @@ class Plan:
         self.view_of = _aliases(order)
         self.protected = _protected(fgraph, order, self.view_of)
         self.last_use = _last_use(fgraph, steps)
+        self.tail = []     # updates written in place, the last steps (update_tail.py)
 
     def nodes(self):
         """Every node in the order the steps run them."""
@@ -277,7 +282,8 @@ def _steps(order, fuse, max_run, value_ok, budget=None):
     return items
 
 
-def build_plan(fgraph, fuse=True, max_run=None, value_ok=None, budget=None):
+def build_plan(fgraph, fuse=True, max_run=None, value_ok=None, budget=None,
+               inplace_updates=False):
     """The plan of the rewritten ``fgraph``.
 
     Parameters
@@ -295,6 +301,9 @@ def build_plan(fgraph, fuse=True, max_run=None, value_ok=None, budget=None):
         Makes a fresh size budget per run (an object with ``fits(node)`` and
         ``add(node)``, e.g. ``numba_cpu.budget.RunBudget``); a node that
         does not fit starts a new run.
+    inplace_updates : bool
+        Let updates write into their shared variable's storage, as the
+        plan's last steps (``plan.tail``, see ``update_tail.py``).
 
     Examples
     --------
@@ -309,4 +318,9 @@ def build_plan(fgraph, fuse=True, max_run=None, value_ok=None, budget=None):
     if max_run is None:
         max_run = MAX_RUN
     steps = _steps(order, fuse, max_run, value_ok or _tensor, budget)
-    return Plan(fgraph, order, steps)
+    plan = Plan(fgraph, order, steps)
+    if inplace_updates:
+        from .update_tail import plan_tail
+        plan_tail(plan, value_ok or _tensor, _run_member, Run)
+        plan.last_use = _last_use(fgraph, plan.steps)
+    return plan

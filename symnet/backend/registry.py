@@ -34,9 +34,13 @@ Outputs
     (``fgraph.n_updates``, set by ``function()``, says how many: a device
     backend returns those as device arrays for its storage to keep).
 Updates
-    The thunk never writes a shared container, nor the buffer of an input,
-    a shared value or a constant (the plan's ``protected`` set: in-place
-    kernels write only into intermediates).
+    The thunk never writes a shared container, nor the buffer of an input
+    or a constant (the plan's ``protected`` set: in-place kernels write
+    only into intermediates).  The one exception is the plan's ``tail``
+    (``backend/update_tail.py``): an update may be written into its own
+    shared value's buffer, as the call's last steps, after every shape is
+    checked, so that a thunk that raises has written none of them; it then
+    returns that buffer as the update's new value.
     ``Function`` commits the updates after every output of the call is
     computed, all at once: if the thunk raises, no shared value changes
     (all or nothing).

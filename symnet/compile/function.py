@@ -202,13 +202,16 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
         t1 = time.perf_counter()
         stats = mode_obj.rewrite(fgraph, profile=profile, work=work, passes=passes)
     t2 = time.perf_counter()
+    # which graph input each update writes (registry.Thunk: a backend may
+    # write an update into its shared storage in place, see plan.py)
+    fgraph.n_updates = len(upd)   # a device backend keeps these on the device
+    fgraph.update_targets = tuple(len(in_vars) + shared_vars.index(v) for v, _ in upd)
     from ..backend.registry import check_thunk
     from .tiered import make_thunk
     thunk = check_thunk(make_thunk(fgraph, mode_obj, name), fgraph, mode_obj.linker)
     t3 = time.perf_counter()
     prof = FunctionProfile({"build": t1 - t0, "rewrite": t2 - t1, "link": t3 - t2}, name,
                            stats, len(fgraph.apply_nodes))
-    fgraph.n_updates = len(upd)   # a device backend keeps these on the device
     thunk = instrument(thunk, fgraph, mode_obj, prof if profile else None,
                        (in_vars + shared_vars, outs + [e for _, e in upd]), stats)
     fn = Function(specs, in_vars, shared_vars, outs, upd, fgraph, thunk, single,

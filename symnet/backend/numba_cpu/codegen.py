@@ -235,6 +235,7 @@ class Source:
         self.driver = ""
         self.body, self.in_names, self.out_names = [], [], []
         self.appendix = []      # commented text listed after the driver (Scan's inner graphs)
+        self.uses_owned = False   # the driver calls ``_owned`` (in-place updates)
 
     def listing(self):
         """``f.source``: a standalone module (header, libs, kernels, driver)."""
@@ -245,6 +246,9 @@ class Source:
                          + "\n")
         for text, kname in self.kernels.items():
             parts.append(text.replace("def kernel(", f"def {kname}(", 1) + "\n")
+        if self.uses_owned:
+            from .inplace import owned_source
+            parts.append(owned_source() + "\n")
         parts.append(self.driver)
         parts.extend(self.appendix)
         return "\n".join(parts)
@@ -350,11 +354,16 @@ class _Writer:
         fg, src = self.fg, self.src
         for k, v in enumerate(fg.inputs):
             self.names[v] = f"i{k}"
-        for step in self.plan.steps:
+        tail = self.plan.tail
+        for step in self.plan.steps[: len(self.plan.steps) - len(tail)]:
             if isinstance(step, Run):
                 self.emit_run(step)
             else:
                 self.emit_node(step)
+        if tail:    # updates written into the shared storage (inplace.py)
+            from .inplace import emit_tail
+            emit_tail(self, tail)
+            src.uses_owned = True
         for v in fg.outputs:   # outputs that are constants need a name too
             self.name_of(v)
         in_names = ", ".join(self.names[v] for v in fg.inputs)
@@ -489,10 +498,12 @@ class _Writer:
         kname = self.register(text, ctx, str(node.op))
         return self.call_lines(kname, node.outputs, outs, call)
 
-    def fused_call(self, run):
+    def fused_call(self, run, into=None):
         """Driver lines calling one kernel that computes a run of elementwise
         nodes (and full sums over them) in a single loop nest; None when
-        some member cannot be written so (its nodes then go one by one)."""
+        some member cannot be written so (its nodes then go one by one).
+        ``into``: result -> the run's input it is written into (the plan's
+        tail, see inplace.py)."""
         from .fused import emit_fused
         members = run.members
         args, arg_vars, call = [], [], []
@@ -518,8 +529,13 @@ class _Writer:
                 results.append(f"r{len(results)}")
                 result_vars.append(v)
         ctx = Ctx(set(), parallel=self.parallel)
+        for j, v in enumerate(result_vars):
+            if into and v in into:
+                results[j] = elem_names[into[v]]     # the kernel writes its argument
+                ctx.destroyed.add(into[v])
         try:
-            body = emit_fused(run.nodes, elem_names, arg_vars, result_vars, results, ctx)
+            body = emit_fused(run.nodes, elem_names, arg_vars, result_vars, results, ctx,
+                              into=set(results) & set(args))
         except NotImplementedError:
             return None
         text = kernel_text(run.nodes[-1], body, args, arg_vars, results, ctx,

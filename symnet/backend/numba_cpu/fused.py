@@ -63,7 +63,7 @@ class _Acc:
         return self._step(self.kind, acc, e)
 
 
-def emit_fused(nodes, elem_names, arg_vars, result_vars, results, ctx):
+def emit_fused(nodes, elem_names, arg_vars, result_vars, results, ctx, into=()):
     """Lines of ONE loop nest computing a run of elementwise ``nodes`` over
     the same domain (a ``Run`` of ``backend.plan``), with full sums/products
     of their results accumulated in the same pass.
@@ -71,7 +71,8 @@ def emit_fused(nodes, elem_names, arg_vars, result_vars, results, ctx):
     ``elem_names`` maps the run's outside inputs to kernel argument names
     (or scalar literals); ``result_vars`` are the values needed after the
     run, returned as ``results``.  A value used only inside the run stays a
-    scalar temporary: it is never written to memory.
+    scalar temporary: it is never written to memory.  A result named in
+    ``into`` (an argument's name) is written into that argument.
     """
     from ...tensor.ops.reduction import Reduce
     first = nodes[0].outputs[0]
@@ -89,7 +90,7 @@ def emit_fused(nodes, elem_names, arg_vars, result_vars, results, ctx):
     shape = "(" + ", ".join(dims) + ("," if nd == 1 else "") + ")"
     res_of = dict(zip(result_vars, results))
     for v in result_vars:
-        if v.type.ndim:
+        if v.type.ndim and res_of[v] not in into:
             lines.append(f"{res_of[v]} = np.empty({shape}, np.{v.type.dtype})")
     # the arrays the loop reads or writes element by element
     touched = {name: v for name, v in arrays}
@@ -109,6 +110,9 @@ def emit_fused(nodes, elem_names, arg_vars, result_vars, results, ctx):
     for v, name in elem_names.items():
         elem[v] = name if v.type.ndim == 0 else element(name, v)[0]
     inner, accs = [], []
+    # a result written into an argument (``into``) is stored after every
+    # member's value: a member after it may still read the argument's old value
+    stores = []
     for node in nodes:
         out = node.outputs[0]
         if isinstance(node.op, Reduce):
@@ -123,7 +127,9 @@ def emit_fused(nodes, elem_names, arg_vars, result_vars, results, ctx):
         inner.append(f"{t} = {expr}")
         elem[out] = t
         if out in res_of:
-            inner.append(f"{element(res_of[out], out)[0]} = {t}")
+            (stores if res_of[out] in into else inner).append(
+                f"{element(res_of[out], out)[0]} = {t}")
+    inner += stores
     for acc in accs:
         acc.blk = ctx.tmp("b")
     nest = _Nest(nd, dims, idx, touched, views, element, inner, accs, ctx)

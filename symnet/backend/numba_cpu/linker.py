@@ -26,6 +26,10 @@ Failures are never silent:
 With ``SYMNET_NUMBA_NJIT_DRIVER=1`` a graph whose every node is a kernel
 runs as one njit function instead of the Python driver (``njit_driver.py``).
 
+Updates that the plan may write into their shared storage (``plan.tail``,
+``backend/update_tail.py``) run last and in place (``inplace.py``);
+``SYMNET_NUMBA_INPLACE_UPDATES=0`` writes every update into a fresh array.
+
 ``Mode('numba', parallel=True)`` makes elementwise loops and fused runs over
 at least ``elemwise.PARALLEL_MIN_SIZE`` elements run their outer loop as a
 ``prange`` (see ``fused.py`` and ``threads.py``).
@@ -34,6 +38,8 @@ Kernels return fresh arrays, so the first compiled function raises glibc's
 malloc thresholds once per process (``tune_malloc``): freed buffers are then
 reused by the next call instead of being page-faulted in again.
 """
+import itertools
+import operator
 import os
 import time
 import warnings
@@ -49,6 +55,7 @@ from . import codegen, njit_driver
 from .budget import RunBudget
 from .codegen import (DRIVER_FILE, FASTMATH, KERNEL_HEAD, SUPPORTED_DTYPES, Ctx,  # noqa: F401
                       is_tensor, kernel_module, literal, nb_type)
+from .inplace import owned
 from .dispatch import FALLBACK_FAMILIES, FALLBACK_OPS, driver_op, load_families  # noqa: F401
 
 __all__ = ["NumbaLinker", "Ctx", "FASTMATH", "FALLBACK_FAMILIES", "FALLBACK_OPS", "nb_type",
@@ -59,6 +66,14 @@ __all__ = ["NumbaLinker", "Ctx", "FASTMATH", "FALLBACK_FAMILIES", "FALLBACK_OPS"
 def _replay_requested(mode):
     return bool(getattr(mode, "replay_on_error", False)) or \
         os.environ.get("SYMNET_NUMBA_REPLAY", "") not in ("", "0")
+
+
+def _inplace_updates(mode):
+    """Whether updates may be written into the shared storage (plan.tail,
+    ``inplace.py``): by default, but not for the njit driver (``_owned`` is
+    Python) nor with ``SYMNET_NUMBA_INPLACE_UPDATES=0``."""
+    return os.environ.get("SYMNET_NUMBA_INPLACE_UPDATES", "1") != "0" and \
+        not _njit_requested(mode)
 
 
 def _njit_requested(mode):
@@ -79,7 +94,8 @@ class NumbaLinker:
         load_families()
         self.fgraph = fgraph
         self.mode = mode
-        self.plan = build_plan(fgraph, value_ok=is_tensor, budget=RunBudget)
+        self.plan = build_plan(fgraph, value_ok=is_tensor, budget=RunBudget,
+                               inplace_updates=_inplace_updates(mode))
         self.order = self.plan.order
         self._py = None
         src = self.code = codegen.generate(self.plan, mode)
@@ -97,7 +113,8 @@ class NumbaLinker:
     def make_thunk(self):
         from .cache import compiled_before, module_path
         kernels, self.paths = {}, []
-        self.ns = ns = {"np": np, "_np": np, "_C": np.ascontiguousarray}
+        self.ns = ns = {"np": np, "_np": np, "_C": np.ascontiguousarray, "_owned": owned,
+                          "_starmap": itertools.starmap, "_call": operator.call}
         try:
             for text, kname in self.kernel_texts.items():
                 body = kernel_module(text, self.code.kernel_libs[kname])

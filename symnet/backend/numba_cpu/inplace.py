@@ -1,0 +1,103 @@
+"""The numba driver's tail: updates written into the shared storage.
+
+``backend/update_tail.py`` decides which updates run in place and makes them
+the plan's last steps; this module writes their driver lines:
+
+1. one shape check per tail step, all before the first write, so a call
+   either writes every in-place update or raises with none written;
+2. ``owned(...)``: the destroyed shared values as the kernels may write
+   them (C-contiguous, writeable, owning their memory, none given twice:
+   otherwise a copy, into which the update then goes and which
+   ``Function`` commits as it commits any update);
+3. each step's fused loop, whose results are its destroyed arguments
+   (``fused.emit_fused`` allocates nothing for them), all called from one
+   ``list(starmap(call, ...))``: no Python bytecode runs between two of
+   them, so a KeyboardInterrupt cannot fall between two updates.
+
+The loop reads and writes each parameter through one name, so LLVM sees a
+single pointer and vectorizes without a run-time overlap test (separate
+output arguments aliasing the inputs made it fall back to scalar code).
+"""
+import inspect
+
+__all__ = ["owned", "emit_tail", "owned_source"]
+
+
+def owned(*arrays):
+    """``arrays`` as an in-place update may write them: each as given when
+    it is C-contiguous, writeable, owns its memory and was not given before
+    in this call; otherwise a C-contiguous copy."""
+    # (``carray``: C-contiguous, aligned and writeable; the common case, every
+    # array fine, returns at once: it is paid on every call of a training step)
+    for a in arrays:
+        if a.base is not None or not a.flags.carray:
+            break
+    else:
+        if len(set(map(id, arrays))) == len(arrays):
+            return arrays
+    out = list(arrays)
+    seen = set()
+    for k, a in enumerate(arrays):
+        if a.base is not None or not a.flags.carray or id(a) in seen:
+            out[k] = a.copy()
+        seen.add(id(a))
+    return out
+
+
+def owned_source():
+    """The text of ``owned`` as the driver's ``_owned``, and the names the
+    driver's tail calls (for ``f.source``)."""
+    return ("from itertools import starmap as _starmap\nfrom operator import call as _call\n\n\n"
+            + inspect.getsource(owned).replace("def owned(", "def _owned(", 1))
+
+
+def emit_tail(writer, runs):
+    """Driver lines of the plan's tail ``runs`` (see the module docstring)."""
+    names = writer.names
+    dest_names = []
+    for run in runs:
+        dest = list(run.into.values())
+        first = names[dest[0]]
+        members = set(run.nodes)
+        others = {v for node in run.nodes for v in node.inputs
+                  if v.owner not in members and v.type.ndim and not all(v.type.broadcastable)}
+        cond = [f"{writer.name_of(v)}.shape != {first}.shape"
+                for v in sorted(others, key=writer.name_of) if writer.name_of(v) != first]
+        who = ", ".join(str(s) for s in dest)
+        if cond:
+            writer.header(run.nodes[-1], f"# in-place update of {who}: shapes checked "
+                                         f"before any update is written")
+            writer.drv.append(f"if {' or '.join(cond)}:")
+            writer.drv.append(f"    raise ValueError('the update of {_quote(who)}: "
+                              f"its terms have other shapes than the shared value')")
+        dest_names += [names[s] for s in dest]
+    if dest_names:
+        lhs = ", ".join(dest_names)
+        writer.drv.append(f"{lhs}, = _owned({lhs})")
+        writer.contig.update(dest_names)
+    calls, moved = [], []
+    for run in runs:
+        if writer.fused_call(run, into=run.into) is None:
+            for k, line in moved:     # called where they are after all
+                writer.drv[k] = line
+            calls = None
+            for node in run.nodes:    # a member the loop cannot express: fresh results
+                writer.emit_node(node)
+        elif calls is not None and not writer.hooked:
+            # the call line (the last: results of ndim > 0 need no dtype fix)
+            line = writer.drv[-1]
+            lhs, call = line.split(" = ", 1)
+            kname, args = call[:-1].split("(", 1)
+            moved.append((len(writer.drv) - 1, line))
+            writer.drv[-1] = f"# {lhs} = {kname}(...): called below, with the other updates"
+            calls.append((lhs, f"({kname}, {args})"))
+    if calls:
+        # every kernel of the tail from one C-level loop: no bytecode runs
+        # between two of them, so a Ctrl-C arriving meanwhile is raised after
+        # the last, never with some updates written and others not
+        writer.drv.append(f"_t = list(_starmap(_call, ({', '.join(c for _, c in calls)},)))")
+        writer.drv += [f"{lhs} = _t[{k}]" for k, (lhs, _) in enumerate(calls)]
+
+
+def _quote(text):
+    return text.replace("\\", "\\\\").replace("'", "\\'")
