@@ -8,10 +8,11 @@ numba code.  Two substitutions make it so: ``_np.dot(`` (numba's needs
 SciPy, which is not a dependency) becomes ``_dot(``, the GEMM of
 ``lib/cblas.py`` that calls numpy's own BLAS; ``_np.reshape(`` becomes
 ``_reshape(``, which makes its input C-contiguous first (numba reshapes
-nothing else; numpy copies such an input too).  ``module_text`` wraps it in ``drive(*inputs, *consts)``, decorated
-with ``@nb.njit`` (typed on first call) in a module of the disk cache that
-imports the graph's kernels from their own cached modules, so numba caches
-the driver's machine code like the kernels'.
+nothing else; numpy copies most such inputs too).  ``module_text`` wraps
+it in ``drive(*inputs, *consts)``, decorated with ``@nb.njit`` (typed on
+first call) in a module of the disk cache that imports the graph's kernels
+from their own cached modules, so numba caches the driver's machine code
+like the kernels'.
 
 It is opt-in (``SYMNET_NUMBA_NJIT_DRIVER=1``, or a mode with
 ``njit_driver = True``) because it costs one more numba compilation per
