@@ -82,3 +82,16 @@ def test_njit_loop_with_a_float32_recurrence_and_go_backwards():
     want = symnet.function([x, h0], outs, mode="py")(xv, hv)
     np.testing.assert_allclose(got[1], want[1], rtol=1e-4, atol=1e-5)
     assert got[0].dtype == np.float32 and got[1].dtype == np.float32
+
+
+def test_verify_grad_through_a_scan_with_a_product_in_its_njit_loop():
+    from symnet.gradient import verify_grad
+    rng = np.random.default_rng(4)
+
+    def fun(x, h0, W):
+        h, _ = symnet.scan(lambda v, h, W: T.tanh(T.dot(h, W) + v), sequences=x,
+                           outputs_info=h0, non_sequences=W)
+        return h
+    verify_grad(fun, [rng.normal(size=(4, 2, 3)), rng.normal(size=(2, 3)),
+                      rng.normal(size=(3, 3)) * 0.5], mode=_njit_mode(),
+                rng=np.random.RandomState(1))
