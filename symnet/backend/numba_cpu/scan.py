@@ -24,11 +24,13 @@ stays in the driver for the case numba cannot compile it (a warning says
 so).
 
 It stays opt-in, by measurement (W8, LSTM forward + BPTT + Adam, on 2
-shared cores with a load of ~6, so only ratios): the njit loops made the
-cold compile 2.9x as long (29.5 s -> 85.5 s: numba links every kernel of
-the step into the loop and optimizes the whole again), for steps 0.63-0.69x
-as long (interleaved, 20 each: median 1245 vs 1794 ms, minimum 514 vs
-812 ms).  Warm (cached) compiles were 5.7 s vs 7.5 s.
+shared cores under load, so only ratios): the njit loops made the cold
+compile 2.9x as long (29.5 s -> 85.5 s: numba links every kernel of the
+step into the loop and optimizes the whole again) for steps 0.90-0.93x as
+long (interleaved, 25 each, load ~3: medians 88.9 vs 95.6 ms and 72.3 vs
+80.4 ms); with one BLAS thread the minima were equal (104 ms), and the
+masked GRU variant was no faster (medians 73 vs 69 ms, minima 54 ms).
+Warm (cached) compiles were 5.7 s vs 7.5 s.
 """
 import os
 import warnings
