@@ -20,6 +20,9 @@ the inner dimension is small (minimum of 60 calls, 2 BLAS threads, in us):
 hence the rule in ``_SWAP`` (rows <= a quarter of w's rows, inner >= 128).
 The result is F-ordered: the template says it is not C-contiguous, so a
 kernel that needs C order copies it (``_C``) and a BLAS call takes it as is.
+
+Inside njit code (a graph or a scan loop compiled whole, ``njit_driver.py``)
+the same lines call ``lib/cblas.py``'s GEMM instead of ``np.dot``.
 """
 from .dispatch import driver_op
 from ...tensor.ops.blas import BatchedDot, Dot
@@ -47,7 +50,19 @@ def _is_transpose(v):
         and v.owner.op.new_order == (1, 0)
 
 
-@driver_op(Dot)
+def _dot_in_njit(node):
+    """Whether ``Dot``'s lines may run inside njit code (see njit_driver.py):
+    2-D float32/float64 matrices of one dtype, and a CBLAS gemm found."""
+    vs = node.inputs + node.outputs
+    if any(v.type.ndim != 2 for v in vs) or \
+            len({v.type.dtype for v in vs} | {"float32", "float64"}) != 2:
+        return False
+    from .lib import cblas
+    cblas.note_missing("a graph with a Dot run as one njit function")
+    return cblas.AVAILABLE
+
+
+@driver_op(Dot, njit=_dot_in_njit)
 def dot_driver(node, ins, outs):
     x, y = ins
     plain = f"{outs[0]} = {_cast(f'_np.dot({x}, {y})', node)}"

@@ -40,10 +40,11 @@ def driver_op(*op_classes, njit=False):
     ``template(node, ins, outs) -> (lines, contiguous)``, ``contiguous``
     being True, False, ``"input"`` (as its first input) or ``"scalar"`` (a
     numpy scalar, not an array).  ``njit=True``
-    says its lines are numba code too (see ``njit_driver.py``)."""
+    says its lines are numba code too (see ``njit_driver.py``); a function
+    ``njit(node) -> bool`` says so for some nodes only."""
     def deco(fn):
         fn.driver_template = True
-        fn.njit_ok = bool(njit)
+        fn.njit_ok = njit if callable(njit) else bool(njit)
         return register_kernel("numba", *op_classes)(fn)
     return deco
 

@@ -33,7 +33,13 @@ def _index(x, idx_list, scalars, lines, ctx):
     return ", ".join(items)
 
 
-@driver_op(Subtensor)
+def _view_in_njit(node):
+    """Whether the index can be written in njit code: constant indices (no
+    scalar inputs) and a view (not 0-d) out."""
+    return node.outputs[0].type.ndim > 0 and len(node.inputs) == 1
+
+
+@driver_op(Subtensor, njit=_view_in_njit)
 def subtensor_driver(node, ins, outs):
     """Subtensor in the driver: a numpy index (a view; numpy checks bounds)."""
     x, *scalars = ins
@@ -45,17 +51,21 @@ def subtensor_driver(node, ins, outs):
         if p is None:
             return ""
         return f"int({next(it)})" if p == IN else str(int(p))
-    items = []
-    for e in node.op.idx_list:
+    items, lines = [], []
+    for axis, e in enumerate(node.op.idx_list):
         if isinstance(e, slice):
             start, stop, step = part(e.start), part(e.stop), part(e.step)
             items.append(f"{start}:{stop}" + (f":{step}" if step else ""))
         else:
             items.append(part(e))
+            if e != IN:     # numba does not check bounds: the line does (njit_driver.py)
+                lines += [f"if not (-{x}.shape[{axis}] <= {int(e)} < {x}.shape[{axis}]):",
+                          f"    raise IndexError('index {int(e)} is out of bounds for axis "
+                          f"{axis}')"]
     expr = f"{x}[{', '.join(items)}{',' if len(items) == 1 else ''}]"
     if node.outputs[0].type.ndim == 0:
         expr = f"_np.asarray({expr})"
-    return [f"{outs[0]} = {expr}"], False
+    return lines + [f"{outs[0]} = {expr}"], False
 
 
 @register_kernel("numba", IncSubtensor)

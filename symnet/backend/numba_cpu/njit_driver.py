@@ -1,13 +1,18 @@
 """The whole graph as ONE njit function (opt-in): a call is one dispatch.
 
 When every node of the plan is a compiled kernel or a driver op whose
-template is numba code too (``driver_op(..., njit=True)``: views, shapes;
-not ``Dot``: numba's ``np.dot`` needs SciPy, which is not a dependency; no
-``perform`` fallback), the body of the Python driver is also valid numba
-code.  ``module_text`` wraps it in ``drive(*inputs, *consts)``, decorated
-with ``@nb.njit`` (typed on first call) in a module of the disk cache that
-imports the graph's kernels from their own cached modules, so numba caches
-the driver's machine code like the kernels'.
+template is numba code too (``driver_op(..., njit=True)``: views, shapes,
+slices, joins; ``Dot`` of 2-D float matrices when numpy's BLAS has a CBLAS
+gemm; no ``perform`` fallback), the body of the Python driver is also valid
+numba code.  Two substitutions make it so: ``_np.dot(`` (numba's needs
+SciPy, which is not a dependency) becomes ``_dot(``, the GEMM of
+``lib/cblas.py`` that calls numpy's own BLAS; ``_np.reshape(`` becomes
+``_reshape(``, which makes its input C-contiguous first (numba reshapes
+nothing else; numpy copies most such inputs too).  ``module_text`` wraps
+it in ``drive(*inputs, *consts)``, decorated with ``@nb.njit`` (typed on
+first call) in a module of the disk cache that imports the graph's kernels
+from their own cached modules, so numba caches the driver's machine code
+like the kernels'.
 
 It is opt-in (``SYMNET_NUMBA_NJIT_DRIVER=1``, or a mode with
 ``njit_driver = True``) because it costs one more numba compilation per
@@ -21,6 +26,7 @@ Python driver (the same kernels), which raises the error naming the node;
 should that run succeed, the njit driver itself is at fault and a
 ``KernelRuntimeError`` says so.  Nothing is returned from another backend.
 """
+import hashlib
 import time
 import warnings
 
@@ -28,7 +34,7 @@ import numpy as np
 
 from ...configdefaults import config
 from ..registry import kernel_for
-from .codegen import KERNEL_HEAD, _fastmath_text, is_tensor
+from .codegen import KERNEL_HEAD, _fastmath_text, is_tensor, lib_source
 
 __all__ = ["eligible", "module_text", "make_run"]
 
@@ -39,10 +45,16 @@ def eligible(src, fgraph):
     for node, kind in src.kinds.items():
         if kind == "perform":
             return False
-        if kind == "driver" and not getattr(kernel_for("numba", type(node.op)), "njit_ok",
-                                            False):
+        if kind == "driver" and not _njit_ok(node):
             return False
     return bool(src.kinds) and all(is_tensor(v) for v in fgraph.inputs + fgraph.outputs)
+
+
+def _njit_ok(node):
+    """Whether the driver template of ``node`` writes numba code (``njit_ok``:
+    a bool, or a function of the node)."""
+    ok = getattr(kernel_for("numba", type(node.op)), "njit_ok", False)
+    return bool(ok(node)) if callable(ok) else bool(ok)
 
 
 def drive_text(src):
@@ -54,7 +66,7 @@ def drive_text(src):
              "    # the whole graph: one dispatch per call"]
     lines += ["    " + ln for ln in src.body]
     lines.append(f"    return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).replace(_DOT, "_dot(").replace(_RESHAPE, "_reshape(") + "\n"
 
 
 def module_text(src, kernel_modules):
@@ -66,8 +78,28 @@ def module_text(src, kernel_modules):
         "import numpy as _np\n\n_C = _np.ascontiguousarray\n"]
     for kname, module in sorted(kernel_modules.items()):
         parts.append(f"from {module} import kernel as {kname}  # noqa: E402\n")
-    parts.append("\n\n" + drive_text(src))
+    body = drive_text(src)
+    if "_dot(" in body:
+        # the lib's digest in the text: a changed GEMM gives the module a new cache key
+        digest = hashlib.sha256(lib_source("cblas").encode()).hexdigest()[:16]
+        parts.append(f"from {_CBLAS} import dot as _dot  # noqa: E402 (lib {digest})\n")
+    if "_reshape(" in body:
+        parts.append(_RESHAPE_C)
+    parts.append("\n\n" + body)
     return "".join(parts)
+
+
+# what ``Dot``'s template writes, and the module whose ``dot`` replaces it
+_DOT = "_np.dot("
+_CBLAS = __package__ + ".lib.cblas"
+# numba reshapes C-contiguous arrays only (numpy copies the others itself)
+_RESHAPE = "_np.reshape("
+_RESHAPE_C = """
+
+@nb.njit(**_FLAGS)
+def _reshape(x, shape):
+    return _np.reshape(_np.ascontiguousarray(x), shape)
+"""
 
 
 def make_run(linker, drive, python_run):

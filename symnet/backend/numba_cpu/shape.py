@@ -29,7 +29,7 @@ def make_vector_driver(node, ins, outs):
     return [f"{outs[0]} = _np.array([{', '.join(ins)}], _np.{dt})"], True
 
 
-@driver_op(Reshape)
+@driver_op(Reshape, njit=lambda node: node.op.ndim > 0)   # see njit_driver's _reshape
 def reshape_driver(node, ins, outs):
     x, shp = ins
     return [f"{outs[0]} = _np.reshape({x}, {_tuple([f'int({shp}[{k}])' for k in range(node.op.ndim)])})"], \
@@ -45,7 +45,12 @@ def alloc_driver(node, ins, outs):
             f"{outs[0]}[...] = {value}"], True
 
 
-@driver_op(Join)
+def _join_in_njit(node):
+    """numba's ``np.concatenate`` of one dtype (no ``astype`` in the line)."""
+    return len({v.type.dtype for v in node.inputs + node.outputs}) == 1
+
+
+@driver_op(Join, njit=_join_in_njit)
 def join_driver(node, ins, outs):
     dt = node.outputs[0].type.dtype
     expr = f"_np.concatenate({_tuple(ins)}, axis={node.op.axis})"

@@ -54,11 +54,28 @@ def test_runtime_error_inside_the_njit_driver_names_the_node(njit_on):
         f(np.zeros(2), np.ones(3))
 
 
-def test_graphs_with_dot_keep_the_python_driver(njit_on):
-    x = T.dmatrix("x")
+def test_matrix_products_run_inside_the_njit_driver_through_cblas(njit_on):
+    from symnet.backend.numba_cpu.lib import cblas
+    x, w = T.fmatrix("x"), T.fmatrix("w")
+    # a transposed operand and column slices: strided views handed to the GEMM
+    f = symnet.function([x, w], T.tanh(T.dot(x, w.T)) + T.dot(x[:, 1:3], w[:, 1:3].T),
+                        mode=Mode("numba"))
+    assert ("def drive(" in f.source) == cblas.AVAILABLE
+    if cblas.AVAILABLE:
+        assert "_dot(" in f.source.split("one njit function")[-1]
+    rng = np.random.default_rng(0)
+    xv, wv = rng.normal(size=(3, 5)).astype("f4"), rng.normal(size=(4, 5)).astype("f4")
+    got = f(xv, wv)
+    assert got.dtype == np.float32
+    want = np.tanh(xv @ wv.T) + xv[:, 1:3] @ wv[:, 1:3].T
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_graphs_with_a_vector_dot_keep_the_python_driver(njit_on):
+    x = T.dvector("x")
     f = symnet.function([x], T.tanh(T.dot(x, x)), mode=Mode("numba"))
     assert "def drive(" not in f.source
-    np.testing.assert_allclose(f(np.eye(2)), np.tanh(np.eye(2)))
+    np.testing.assert_allclose(f(np.ones(2)), np.tanh(2.0))
 
 
 def test_a_failure_of_the_njit_driver_alone_is_an_error_not_a_fallback(njit_on):

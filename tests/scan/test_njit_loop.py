@@ -1,0 +1,97 @@
+"""The whole scan loop as one njit function (``scan.njit_loop``) with the
+inner graph's products (``Dot``) inside it, through ``lib/cblas.py``:
+Lasagne's LSTM and GRU layers with masks, forwards and backwards, values and
+gradients against the Python loop and the py backend."""
+import numpy as np
+import pytest
+
+import symnet
+import symnet.tensor as T
+from symnet.backend.numba_cpu.lib import cblas
+from symnet.backend.numba_cpu.scan import _NjitLoop
+from symnet.compile.mode import Mode
+from symnet.graph.traversal import io_toposort
+from symnet.layers import GRULayer, LSTMLayer, get_all_params, get_output
+from symnet.scan import Scan
+from symnet.tensor.ops.blas import Dot
+from tests.layers.test_recurrent import data, mask_data
+from tests.scan.test_recurrent_layers import build
+
+pytestmark = pytest.mark.skipif(not cblas.AVAILABLE, reason="numpy's BLAS has no CBLAS gemm")
+
+
+def _njit_mode():
+    mode = Mode("numba", tiered=False)
+    mode.njit_driver = True
+    return mode
+
+
+def _loops(f):
+    return [c for c in f.thunk.linker.consts if isinstance(c, _NjitLoop)]
+
+
+@pytest.mark.parametrize("cls", [LSTMLayer, GRULayer])
+@pytest.mark.parametrize("backwards", [False, True])
+def test_recurrent_layer_loops_with_their_gemm_in_njit_code(cls, backwards):
+    l_in, l_mask, l = build(cls, False, backwards)
+    params = get_all_params(l, trainable=True)
+    out = get_output(l)
+    cost = T.sum(out[:, -1] ** 2) + T.sum(T.tanh(out))
+    ins = [l_in.input_var, l_mask.input_var]
+    outs = [cost] + symnet.grad(cost, params)
+    x, m = data(6), mask_data()
+    f = symnet.function(ins, outs, mode=_njit_mode())
+    got = f(x, m)
+    scans = [n for n in f.fgraph.toposort() if isinstance(n.op, Scan)]
+    loops = _loops(f)
+    assert len(scans) == 2 and len(loops) == 2           # forward and BPTT
+    for loop in loops:       # every step ran in njit code, the products too
+        assert loop.fn is not None and not loop.failed
+        assert "_dot(" in loop.source and "_np.dot(" not in loop.source
+    for s in scans:          # h_{t-1} @ W_hid (and its BPTT product) inside each loop
+        inner = io_toposort(s.op.inner_inputs, s.op.inner_outputs)
+        assert any(isinstance(n.op, Dot) for n in inner)
+    python_loop = symnet.function(ins, outs, mode=Mode("numba", tiered=False))(x, m)
+    assert not _loops(symnet.function(ins, outs, mode=Mode("numba", tiered=False)))
+    ref = symnet.function(ins, outs, mode="py")(x, m)
+    for a, b, c in zip(got, python_loop, ref):
+        assert np.shape(a) == np.shape(c) and np.asarray(a).dtype == np.asarray(c).dtype
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(a, c, rtol=1e-4, atol=1e-5)
+
+
+def test_njit_loop_with_a_float32_recurrence_and_go_backwards():
+    x, h0 = T.ftensor3("x"), T.fmatrix("h0")
+    W = symnet.shared(np.random.default_rng(0).normal(size=(4, 4)).astype("float32"), name="W")
+    h, _ = symnet.scan(lambda v, h: T.tanh(T.dot(h, W) + v), sequences=x, outputs_info=h0,
+                       go_backwards=True)
+    loss = T.sum(h[-1] ** 2)
+    outs = [h, symnet.grad(loss, W)]
+    f = symnet.function([x, h0], outs, mode=_njit_mode())
+    rng = np.random.default_rng(1)
+    xv = rng.normal(size=(5, 3, 4)).astype("float32")
+    hv = rng.normal(size=(3, 4)).astype("float32")
+    got = f(xv, hv)
+    # the forward loop at least (a BPTT scan keeping only its last steps stays in Python)
+    assert _loops(f) and all(loop.fn is not None and not loop.failed for loop in _loops(f))
+    hs, cur, w = [], hv.astype("float64"), W.get_value().astype("float64")
+    for v in xv[::-1]:
+        cur = np.tanh(cur @ w + v)
+        hs.append(cur)
+    np.testing.assert_allclose(got[0], np.array(hs), rtol=1e-5, atol=1e-6)
+    want = symnet.function([x, h0], outs, mode="py")(xv, hv)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-4, atol=1e-5)
+    assert got[0].dtype == np.float32 and got[1].dtype == np.float32
+
+
+def test_verify_grad_through_a_scan_with_a_product_in_its_njit_loop():
+    from symnet.gradient import verify_grad
+    rng = np.random.default_rng(4)
+
+    def fun(x, h0, W):
+        h, _ = symnet.scan(lambda v, h, W: T.tanh(T.dot(h, W) + v), sequences=x,
+                           outputs_info=h0, non_sequences=W)
+        return h
+    verify_grad(fun, [rng.normal(size=(4, 2, 3)), rng.normal(size=(2, 3)),
+                      rng.normal(size=(3, 3)) * 0.5], mode=_njit_mode(),
+                rng=np.random.RandomState(1))
