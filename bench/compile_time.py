@@ -19,6 +19,11 @@ tiered the first call runs on py while the compile goes on, so it never
 waits for the compiler.  The row notes say which tier ran symnet's first
 call.  Rewriting alone is ``f.profile['rewrite']`` of a py-mode function.
 
+Accounting, as W3's (bench/run.py): each system's library is imported
+before the timer (jax; pytensor; symnet and numba, its compiler, for the
+numba modes); everything else (a backend's start, the first compile, JAX's
+first device array) is inside it.
+
 PyTensor runs with the recursion limit raised to 100,000 (its graph
 walkers recurse once per node, as its users know); a peer's process is
 stopped after ``W9_PEER_TIMEOUT_S`` seconds (default 600) and its cell
@@ -92,8 +97,8 @@ def _jax_time(case, n):
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     import jax
     import jax.numpy as jnp
-    xv = jnp.asarray(np.linspace(-1, 1, VEC).astype("float32"))
     t0 = time.perf_counter()
+    xv = jnp.asarray(np.linspace(-1, 1, VEC).astype("float32"))    # starts XLA's backend
     if case in ("chain", "big_chain", "rewrite"):
         depth = n if case == "chain" else n // 10
 
@@ -135,6 +140,7 @@ def child(system, case, n):
     from symnet.compile.mode import Mode
     if case == "rewrite":       # rewriting only: the py linker compiles nothing
         return _theano_time(symnet, T, case, n, Mode("py"))
+    import numba  # noqa: F401  (the compiler's import, like ``import jax``: before the timer)
     mode = Mode("numba", tiered=(system == "symnet_tiered"))
     return _theano_time(symnet, T, case, n, mode)
 
