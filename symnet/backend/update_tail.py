@@ -117,8 +117,13 @@ def _eligible(plan, step, dest, value_ok, run_member):
         if run_member(node, value_ok) is None:
             return False
         out = node.outputs[0]
-        outside = any(c == "output" or c not in members for c, _ in fg.clients.get(out, ()))
-        if outside and out not in dest:
+        clients = fg.clients.get(out, ())
+        if out in dest:
+            # an update's value read by a node outside the run (Adam's new
+            # moment inside another parameter's update) is needed before the tail
+            if any(c != "output" and c not in members for c, _ in clients):
+                return False
+        elif any(c == "output" or c not in members for c, _ in clients):
             return False     # a result something else reads: it cannot wait
     ins = {v for node in nodes for v in node.inputs if v.owner not in members}
     for o, s in dest.items():
