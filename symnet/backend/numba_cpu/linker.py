@@ -73,12 +73,7 @@ def _inplace_updates(mode):
     ``inplace.py``): by default, but not for the njit driver (``_owned`` is
     Python) nor with ``SYMNET_NUMBA_INPLACE_UPDATES=0``."""
     return os.environ.get("SYMNET_NUMBA_INPLACE_UPDATES", "1") != "0" and \
-        not _njit_requested(mode)
-
-
-def _njit_requested(mode):
-    return bool(getattr(mode, "njit_driver", False)) or \
-        os.environ.get("SYMNET_NUMBA_NJIT_DRIVER", "") not in ("", "0")
+        not njit_driver.requested(mode)
 
 
 class KernelRuntimeError(RuntimeError):
@@ -142,7 +137,7 @@ class NumbaLinker:
         exec(compile(self.driver_source, DRIVER_FILE, "exec"), ns)
         run = ns["make_run"](self.consts, self._perform, self._recover)
         source = self.source
-        if _njit_requested(self.mode) and not getattr(self.mode, "step_hooks", False) \
+        if njit_driver.requested(self.mode) and not getattr(self.mode, "step_hooks", False) \
                 and njit_driver.eligible(self.code, self.fgraph):
             run, text = self._njit_run(run)
             source += "\n# -- the whole graph as one njit function (used instead of run)\n" \

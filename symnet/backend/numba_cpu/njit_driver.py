@@ -27,6 +27,7 @@ should that run succeed, the njit driver itself is at fault and a
 ``KernelRuntimeError`` says so.  Nothing is returned from another backend.
 """
 import hashlib
+import os
 import time
 import warnings
 
@@ -36,7 +37,14 @@ from ...configdefaults import config
 from ..registry import kernel_for
 from .codegen import KERNEL_HEAD, _fastmath_text, is_tensor, lib_source
 
-__all__ = ["eligible", "module_text", "make_run"]
+__all__ = ["requested", "eligible", "module_text", "make_run"]
+
+
+def requested(mode):
+    """Whether ``mode`` asks for njit drivers (``njit_driver = True``) or
+    ``SYMNET_NUMBA_NJIT_DRIVER`` does; the graph's and a scan loop's alike."""
+    return bool(getattr(mode, "njit_driver", False)) or \
+        os.environ.get("SYMNET_NUMBA_NJIT_DRIVER", "") not in ("", "0")
 
 
 def eligible(src, fgraph):

@@ -32,7 +32,6 @@ long (interleaved, 25 each, load ~3: medians 88.9 vs 95.6 ms and 72.3 vs
 masked GRU variant was no faster (medians 73 vs 69 ms, minima 54 ms).
 Warm (cached) compiles were 5.7 s vs 7.5 s.
 """
-import os
 import warnings
 
 from ...configdefaults import config
@@ -184,11 +183,6 @@ def _slot(buf, index, lag, m, ring=None):
 
 # -- the whole loop in one njit function (opt-in, like njit_driver.py) --------------
 
-def _njit_requested(mode):
-    return bool(getattr(mode, "njit_driver", False)) or \
-        os.environ.get("SYMNET_NUMBA_NJIT_DRIVER", "") not in ("", "0")
-
-
 def njit_loop(node, inner, mode):
     """A ``_NjitLoop`` running every step of ``node`` inside one njit
     function that calls the inner graph's njit ``drive`` (see
@@ -199,7 +193,7 @@ def njit_loop(node, inner, mode):
     op = node.op
     linker = getattr(inner, "linker", None)
     code = getattr(linker, "code", None)
-    if not _njit_requested(mode) or code is None or \
+    if not njit_driver.requested(mode) or code is None or \
             not njit_driver.eligible(code, linker.fgraph) or \
             any(m is not None for m in op.keep) or \
             any(v.type.ndim == 0 for v in op.inner_inputs + op.inner_outputs):
