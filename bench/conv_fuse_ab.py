@@ -20,26 +20,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from bench.peers import Symnet, Torch  # noqa: E402
 from bench.run import LR, MOM, cnn_data  # noqa: E402
-from bench.w7_lenet import lenet_data, torch_step  # noqa: E402
-
-
-def _w7_symnet(params, x, y, mode):
-    import symnet
-    import symnet.tensor as T
-    from symnet import updates
-    from symnet.tensor.ops.pool import pool_2d
-    sh = [symnet.shared(p.copy(), name=f"p{i}") for i, p in enumerate(params)]
-    X = T.TensorType("float32", shape=(None, 1, 28, 28))("x")
-    Y = T.ivector("y")
-    h = X
-    for k in (0, 2):
-        h = T.nnet.relu(T.nnet.conv2d(h, sh[k]) + sh[k + 1].dimshuffle("x", 0, "x", "x"))
-        h = pool_2d(h, (2, 2), ignore_border=True)
-    h = T.nnet.relu(T.dot(h.flatten(2), sh[4]) + sh[5])
-    loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(T.dot(h, sh[6]) + sh[7]), Y))
-    f = symnet.function([X, Y], loss, updates=updates.adam(loss, sh, learning_rate=1e-3),
-                        mode=mode)
-    return lambda: f(x, y)
+from bench.w7_lenet import lenet_data, symnet_step, torch_step  # noqa: E402
 
 
 def _modes():
@@ -56,7 +37,7 @@ def steps(workload):
         out["torch"] = Torch().cnn([p.copy() for p in params], x, y, LR, MOM)
         return out
     params, x, y = lenet_data(256)
-    out = {k: _w7_symnet(params, x, y, m) for k, m in _modes().items()}
+    out = {k: symnet_step(params, x, y, m)[0] for k, m in _modes().items()}
     out["torch"] = torch_step(params, x, y)
     return out
 

@@ -7,6 +7,8 @@ gradients check against finite differences on both backends; the rewrite
 fires on Lasagne's Conv2DLayer and on W7's net and stays off where the
 convolution's output is read by anything else; the kernels keep the
 unfused graph's values at ``c + b == 0`` and for NaN."""
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
@@ -57,12 +59,8 @@ def test_fused_conv_and_gradients_agree_with_py(case, act, seed, per_image):
     assume(_fits(x_shape, w_shape, kw))
     use_tmp_cache()
     # both GEMM layouts: the epilogue on per-image blocks or on a chunk's GEMM result
-    saved = nconv.PER_IMAGE_POSITIONS
-    nconv.PER_IMAGE_POSITIONS = 1 if per_image else 10 ** 9
-    try:
+    with mock.patch.object(nconv, "PER_IMAGE_POSITIONS", 1 if per_image else 10 ** 9):
         _agree_with_py(x_shape, w_shape, kw, dtype, act, seed)
-    finally:
-        nconv.PER_IMAGE_POSITIONS = saved
 
 
 def _agree_with_py(x_shape, w_shape, kw, dtype, act, seed):
@@ -175,19 +173,22 @@ def test_fused_w7_step_agrees_with_unfused():
     import os
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.dirname(os.path.abspath(__file__))))))
-    from bench.conv_fuse_ab import _w7_symnet
-    from bench.w7_lenet import lenet_data
+    from bench.w7_lenet import lenet_data, symnet_step
     use_tmp_cache()
     params, x, y = lenet_data(4)
     base = Mode("numba", tiered=False)
-    steps = {k: _w7_symnet(params, x, y, m)
+    steps = {k: symnet_step(params, x, y, m)
              for k, m in (("plain", base.excluding("conv_epilogue")), ("fused", base))}
     for _ in range(3):
-        losses = {k: float(s()) for k, s in steps.items()}
+        losses = {k: float(s[0]()) for k, s in steps.items()}
         assert abs(losses["plain"] - losses["fused"]) < 1e-5, losses
-    fused_fn = [c.cell_contents for c in steps["fused"].__closure__
-                if hasattr(c.cell_contents, "fgraph")][0]
-    names = _op_names(fused_fn)
+    def params_of(f):
+        return {v.name: v.get_value() for v in f.shared_vars if v.name}
+    plain, fused = params_of(steps["plain"][1]), params_of(steps["fused"][1])
+    assert sorted(plain) == sorted(fused) and len(plain) == 8
+    for name, value in plain.items():
+        np.testing.assert_allclose(fused[name], value, rtol=1e-4, atol=1e-6, err_msg=name)
+    names = _op_names(steps["fused"][1])
     assert names.count("Conv2dBiasAct") == 2 and names.count("BiasActGrad") == 2, names
     assert "Conv2d" not in names
 
