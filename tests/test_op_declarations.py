@@ -133,18 +133,18 @@ def _conv(kind, nd=2, groups=1):
 
 def _conv_fused(kind, act="relu", flag=False):
     """A fused conv epilogue op (``tensor/ops/conv_fused.py``): the forward
-    ``Conv2dBiasAct`` (``flag``: keep the conv output) or ``BiasActGrad``
+    ``Conv2dBiasAct`` (``flag``: keep the sign) or ``BiasActGrad``
     (``flag``: in place)."""
     from symnet.tensor.ops.conv_fused import BiasActGrad, Conv2dBiasAct
 
     def build():
         x, w, b = T.dtensor4("x"), T.dtensor4("w"), T.dvector("b")
         if kind == "fwd":
-            out = Conv2dBiasAct(act=act, keep_conv=flag)(x, w, b)
+            out = Conv2dBiasAct(act=act, keep_sign=flag)(x, w, b)
             return [x, w, b], list(out) if flag else [out], [_m(2, 2, 5, 5), _m(3, 2, 2, 2), _m(3)]
-        g, c = T.dtensor4("g"), T.dtensor4("c")
-        return [g, c, b], BiasActGrad(act, inplace=flag)(g, c, b), \
-            [_m(2, 3, 4, 4), _m(2, 3, 4, 4), _m(3)]
+        g, s = T.dtensor4("g"), T.TensorType("int8", (None,) * 4)("s")
+        return [g, s], BiasActGrad(act, inplace=flag)(g, s), \
+            [_m(2, 3, 4, 4), RNG.integers(-1, 3, size=(2, 3, 4, 4)).astype("int8")]
     return build
 
 

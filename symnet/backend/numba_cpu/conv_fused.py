@@ -1,11 +1,11 @@
 """The fused convolution ops in the numba backend (``tensor/ops/conv_fused.py``):
 ``Conv2dBiasAct`` runs ``conv.conv2d_forward`` with an epilogue that adds
-the bias and applies the activation to each chunk's output right after its
-GEMM (per-image layout: in place on the block, or into the result when the
-convolution's output is kept; per-chunk layout: in the pass that transposes
-the GEMM's result into the output, which the plain convolution makes
-anyway); ``BiasActGrad`` is one loop over the output gradient giving the
-activation's gradient and the bias gradient (``lib/conv_epilogue.py``).
+the bias, applies the activation and keeps the sign to each group of
+images' output right after its GEMM, in place (per-image layout), or in
+the pass that transposes a chunk's GEMM result into the output, which the
+plain convolution makes anyway (per-chunk layout); ``BiasActGrad`` is one
+loop over the output gradient giving the activation's gradient and the
+bias gradient (``lib/conv_epilogue.py``).
 
 A grouped convolution applies the epilogue after all its groups (one more
 pass over the output, as unfused).
@@ -31,36 +31,39 @@ def _blocks(a):
     return a.reshape(a.shape[0], a.shape[1], -1)
 
 
-def _act_blocks(c, b, code, r):
-    """``r = act(c + b)`` on (m, K, positions) blocks, ``r`` maybe ``c``."""
-    if r is c:
-        _loops().bias_act_images_inplace(c, b, code)
+def _act_blocks(c, b, code, s):
+    """``c = act(c + b)`` on (m, K, positions) blocks, and ``s`` its sign
+    (unless None)."""
+    if s is None:
+        _loops().bias_act_inplace(c, b, code)
     else:
-        _loops().bias_act_images(c, b, code, r)
+        _loops().bias_act_sign_inplace(c, b, code, s)
 
 
 class _Epilogue:
-    """Called by ``conv2d_forward`` after each chunk's GEMM: writes the
-    chunk's ``act(c + b)`` (and, with ``keep``, its ``c`` from the per-chunk
-    GEMM's result).  ``r`` is the result, allocated on the first chunk
-    (the output array itself unless ``keep``)."""
+    """Called by ``conv2d_forward`` after each GEMM: makes images
+    ``b0:b0+m`` of ``out`` their ``act(c + b)`` (from ``res``, the
+    per-chunk GEMM's result, unless None) and, with ``keep``, writes their
+    sign into ``s`` (allocated on the first call)."""
 
     def __init__(self, b, code, keep):
-        self.b, self.code, self.keep, self.r = b, code, keep, None
+        self.b, self.code, self.keep, self.s = b, code, keep, None
 
     def __call__(self, out, res, b0, m):
-        if self.r is None:
-            self.r = np.empty_like(out) if self.keep else out
-        c, r = _blocks(out[b0:b0 + m]), _blocks(self.r[b0:b0 + m])
+        if self.keep and self.s is None:
+            self.s = np.empty(out.shape, np.int8)
+        r = _blocks(out[b0:b0 + m])
+        s = _blocks(self.s[b0:b0 + m]) if self.keep else None
         if res is None:   # per-image layout: the GEMM wrote ``c`` in place
-            _act_blocks(c, self.b, self.code, r)
+            _act_blocks(r, self.b, self.code, s)
         else:
-            _loops().bias_act_chunk(res, self.b, self.code, r, c, self.keep)
+            _loops().bias_act_chunk(res, self.b, self.code, r, r if s is None else s,
+                                    self.keep)
 
 
 def conv2d_bias_act(x, w, b, border_mode, stride, dil, flip, dtype, groups, act, keep,
                     budget=None):
-    """``Conv2dBiasAct``: ``act(conv2d(x, w) + b)``, and ``conv2d(x, w)``
+    """``Conv2dBiasAct``: ``act(conv2d(x, w) + b)``, and its int8 sign
     too with ``keep``."""
     if b.ndim != 1 or b.shape[0] != w.shape[0]:
         raise ValueError(f"conv2d bias+activation: bias of shape {b.shape} for filters "
@@ -68,29 +71,27 @@ def conv2d_bias_act(x, w, b, border_mode, stride, dil, flip, dtype, groups, act,
     code = ACTS.index(act)
     bb = np.ascontiguousarray(b, dtype)
     if groups > 1:
-        c = conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups, budget)
-        r = np.empty_like(c) if keep else c
-        _act_blocks(_blocks(c), bb, code, _blocks(r))
+        r = conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups, budget)
+        s = np.empty(r.shape, np.int8) if keep else None
+        _act_blocks(_blocks(r), bb, code, None if s is None else _blocks(s))
     else:
         epi = _Epilogue(bb, code, keep)
-        c = conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, 1, budget, epi)
-        r = epi.r if epi.r is not None else (np.empty_like(c) if keep else c)
-    return (r, c) if keep else r
+        r = conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, 1, budget, epi)
+        s = epi.s if epi.s is not None or not keep else np.empty(r.shape, np.int8)
+    return (r, s) if keep else r
 
 
-def bias_act_grad(g, c, b, act, dtype, inplace=False):
+def bias_act_grad(g, s, act, dtype, inplace=False):
     """``BiasActGrad``: ``(gc, gb)`` in one pass over ``g``; ``gc`` written
     over ``g`` with ``inplace`` (when ``g`` is a C-contiguous array of the
-    dtype: a fresh array's first writes fault its pages in, as much time
-    as the loop itself on W7's first layer)."""
-    if g.shape != c.shape or b.shape != (c.shape[1],):
-        raise ValueError(f"bias+activation gradient: g of shape {g.shape}, conv output "
-                         f"{c.shape} and bias {b.shape} do not match")
+    dtype: a fresh array's first writes fault its pages in)."""
+    if g.shape != s.shape:
+        raise ValueError(f"bias+activation gradient: g of shape {g.shape} and the sign "
+                         f"of shape {s.shape} differ")
     own = inplace and g.dtype == dtype and g.flags.c_contiguous
     g = np.ascontiguousarray(g, dtype)
     gb = np.empty(g.shape[1], dtype)
-    args = (_blocks(np.ascontiguousarray(c, dtype)), np.ascontiguousarray(b, dtype),
-            ACTS.index(act))
+    args = (_blocks(np.ascontiguousarray(s)), ACTS.index(act))
     if own:
         _loops().bias_act_grad_inplace(_blocks(g), *args, gb)
         return g, gb
@@ -104,7 +105,7 @@ def _conv_bias_act(node, ins, outs):
     op, dtype = node.op, node.outputs[0].type.dtype
     params = (f"{op.border_mode!r}, {op.subsample!r}, {op.filter_dilation!r}, "
               f"{op.filter_flip!r}, {dtype!r}, {op.num_groups!r}, {op.act!r}, "
-              f"{op.keep_conv!r}")
+              f"{op.keep_sign!r}")
     return ["from symnet.backend.numba_cpu.conv_fused import conv2d_bias_act as "
             "_conv2d_bias_act",
             f"{', '.join(outs)} = _conv2d_bias_act({', '.join(ins)}, {params})"], True

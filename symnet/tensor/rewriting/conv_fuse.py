@@ -11,12 +11,12 @@ for each ``Conv2d`` whose output ``c`` is read by
 - optionally loops computing that activation's gradient from ``c``, ``b``
   and an output gradient ``g`` (what ``grad`` builds),
 
-and by nothing else (but its shape), the convolution and the forward loop become one
-``Conv2dBiasAct`` (``keep_conv`` when gradients read ``c``), each gradient
-loop a ``BiasActGrad``, and a ``Sum`` over the batch and spatial axes of
-that gradient (the bias gradient) its second output.  A ``c`` read by
-anything else, or an expression that differs from these in any way, is
-left alone.
+and by nothing else (but its shape), the convolution and the forward loop
+become one ``Conv2dBiasAct`` (``keep_sign`` when gradients read ``c``: they
+need only the sign of ``c + b``), each gradient loop a ``BiasActGrad``, and
+a ``Sum`` over the batch and spatial axes of that gradient (the bias
+gradient) its second output.  A ``c`` read by anything else, or an
+expression that differs from these in any way, is left alone.
 
 The loops are recognised by their scalar expression, printed with the
 arguments of commutative ops sorted, against the expressions the
@@ -191,12 +191,12 @@ def conv_epilogue(fgraph):
             continue
         act, fwd, b, grads, shapes = m
         x, w = node.inputs
-        outs = Conv2dBiasAct(*node.op._args(), act=act, keep_conv=bool(grads))(x, w, b)
-        r, c = (outs[0], outs[1]) if grads else (outs, None)
+        outs = Conv2dBiasAct(*node.op._args(), act=act, keep_sign=bool(grads))(x, w, b)
+        r, sign = (outs[0], outs[1]) if grads else (outs, None)
         if fit_type(r, fwd.outputs[0]) is None:
             continue
         for gnode, g in grads:
-            gc, gb = BiasActGrad(act)(g, c, b)
+            gc, gb = BiasActGrad(act)(g, sign)
             for s in _bias_sums(fgraph, gnode.outputs[0]):
                 _replace(fgraph, s.outputs[0], gb)
             _replace(fgraph, gnode.outputs[0], gc)

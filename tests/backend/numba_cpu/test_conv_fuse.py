@@ -20,7 +20,8 @@ from symnet.backend.numba_cpu import conv_fused as nfused
 from symnet.compile.mode import Mode
 from symnet.gradient import verify_grad
 from symnet.tensor.ops.conv import Conv2d, conv2d
-from symnet.tensor.ops.conv_fused import BiasActGrad, Conv2dBiasAct, bias_act, bias_act_grad
+from symnet.tensor.ops.conv_fused import (NAN_SIGN, BiasActGrad, Conv2dBiasAct, bias_act,
+                                          bias_act_grad, sign_of)
 from symnet.tensor.ops.reduction import Reduce
 
 from tests.oracles import check_op, examples
@@ -195,32 +196,36 @@ def test_fused_w7_step_agrees_with_unfused():
 
 @pytest.mark.parametrize("act", ["relu", "max", "linear"])
 @pytest.mark.parametrize("inplace", [False, True])
-def test_kernels_keep_the_graphs_values_at_zero_and_nan(act, inplace):
+def test_kernels_keep_the_graphs_values_at_zero_and_nan(act, inplace, monkeypatch):
     """``c + b`` exactly 0 (relu's gradient there is 0.5 g, maximum's g)
-    and NaN, through the numba loops and the ops' numpy forms."""
+    and NaN, through the numba loops (both GEMM layouts' epilogues) and the
+    ops' numpy forms, against the unfused graph's formulas."""
     c = np.array([[[[-1.0, 0.0, 1.0, np.nan], [2.0, -0.5, 0.5, 0.0]]]], "float32")
     c = np.concatenate([c, c * 2], axis=1)        # two channels
     b = np.array([0.0, 1.0], "float32")
-    g = np.arange(1, c.size + 1, dtype="float32").reshape(c.shape)
-    want_gc, want_gb = bias_act_grad(g, c, b, act)
-    gc, gb = nfused.bias_act_grad(g.copy(), c, b, act, "float32", inplace)
-    np.testing.assert_array_equal(gc, want_gc)
-    np.testing.assert_allclose(gb, want_gb, rtol=1e-6, equal_nan=True)
     a = c + b[None, :, None, None]
+    g = np.arange(1, c.size + 1, dtype="float32").reshape(c.shape)
+    h, sgn = g * np.float32(0.5), np.sign(a)
+    want = {"relu": (0.5 * (a + np.abs(a)), h + h * sgn),
+            "max": (np.maximum(a, 0), g * (np.maximum(a, 0) == a)),
+            "linear": (a, g)}[act]
+    s = sign_of(c, b)
+    assert s.dtype == np.int8 and s[0, 0, 0].tolist() == [-1, 0, 1, NAN_SIGN]
+    np.testing.assert_array_equal(bias_act(c, b, act), want[0])
+    np.testing.assert_array_equal(bias_act_grad(g, s, act)[0], want[1])
+    gc, gb = nfused.bias_act_grad(g.copy(), s, act, "float32", inplace)
+    np.testing.assert_array_equal(gc, want[1])
+    np.testing.assert_allclose(gb, np.sum(want[1], axis=(0, 2, 3)), rtol=1e-6)
     if act == "relu":
-        assert gc[0, 0, 0, 1] == 0.5 * g[0, 0, 0, 1] and gc[0, 1, 1, 1] == 0.5 * g[0, 1, 1, 1]
-        ref = 0.5 * (a + np.abs(a))
-    elif act == "max":
-        assert gc[0, 0, 0, 1] == g[0, 0, 0, 1]
-        ref = np.maximum(a, 0)
-    else:
-        ref = a
-    assert np.isnan(gc[0, 0, 0, 3]) == (act == "relu")
-    np.testing.assert_array_equal(bias_act(c, b, act), ref)
-    r = np.empty_like(c)
-    nfused._act_blocks(nfused._blocks(c.copy()), b, ("linear", "relu", "max").index(act),
-                       nfused._blocks(r))
-    np.testing.assert_array_equal(r, ref)
+        assert gc[0, 0, 0, 1] == 0.5 * g[0, 0, 0, 1] and np.isnan(gc[0, 0, 0, 3])
+    # the forward epilogue, per image and per chunk: the conv of a 1x1 identity filter
+    w = np.eye(2, dtype="float32")[:, :, None, None]
+    for positions in (1, 10 ** 9):
+        monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", positions)
+        r, s2 = nfused.conv2d_bias_act(c, w, b, "valid", (1, 1), (1, 1), False, "float32", 1,
+                                       act, True)
+        np.testing.assert_array_equal(r, want[0])
+        np.testing.assert_array_equal(s2, s)
 
 
 def test_bad_inputs_name_the_shapes():
@@ -233,6 +238,27 @@ def test_bad_inputs_name_the_shapes():
         nfused.conv2d_bias_act(x, w, np.zeros(2, "float32"), "valid", (1, 1), (1, 1), True,
                                "float32", 1, "relu", False)
     g = np.zeros((1, 3, 3, 3), "float32")
-    with pytest.raises(ValueError, match=r"conv output \(1, 3, 3, 2\)"):
-        nfused.bias_act_grad(g, np.zeros((1, 3, 3, 2), "float32"), np.zeros(3, "float32"),
-                             "relu", "float32")
+    with pytest.raises(ValueError, match=r"sign of shape \(1, 3, 3, 2\) differ"):
+        nfused.bias_act_grad(g, np.zeros((1, 3, 3, 2), "int8"), "relu", "float32")
+    with pytest.raises(TypeError, match="int8 sign"):
+        BiasActGrad("relu")(T.tensor4("g"), T.tensor4("s"))
+
+
+@pytest.mark.parametrize("positions", [1, 10 ** 9])      # both GEMM layouts
+@pytest.mark.parametrize("keep", [False, True])
+@pytest.mark.parametrize("act", ["relu", "max"])
+def test_epilogue_over_chunks_and_image_groups(positions, keep, act, monkeypatch):
+    """A batch split into chunks (a small column budget) and, per image,
+    into groups of one image (``EPILOGUE_BYTES``): the result and the kept
+    sign equal the op's numpy forms."""
+    monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", positions)
+    rng = np.random.default_rng(4)
+    x, w, b = rng.normal(size=(7, 3, 9, 8)), rng.normal(size=(4, 3, 3, 2)), rng.normal(size=4)
+    c_want = Conv2d(border_mode=(1, 0), subsample=(1, 2)).forward(x, w)
+    monkeypatch.setattr(nconv, "EPILOGUE_BYTES", c_want[0].nbytes * 2 - 1)
+    got = nfused.conv2d_bias_act(x, w, b, (1, 0), (1, 2), (1, 1), True, "float64", 1, act,
+                                 keep, budget=3 * 6 * 9 * 4 * 8 * 3)   # 3 images a chunk
+    r = got[0] if keep else got
+    np.testing.assert_allclose(r, bias_act(c_want, b, act), rtol=1e-12, atol=1e-12)
+    if keep:
+        np.testing.assert_array_equal(got[1], sign_of(c_want, b))
