@@ -37,13 +37,8 @@ from .threads import lib_threads
 from ...tensor.ops.conv import (Conv2d, Conv2dGradInputs, Conv2dGradWeights, _padding,
                                 conv_output_length, group_slices)
 
-__all__ = ["COLUMN_BUDGET", "CACHE_CHUNK", "EPILOGUE_BYTES", "column_chunk", "conv2d_forward",
+__all__ = ["COLUMN_BUDGET", "CACHE_CHUNK", "column_chunk", "conv2d_forward",
            "conv2d_grad_weights", "conv2d_grad_inputs"]
-
-#: bytes of output a fused epilogue (``conv_fused.py``) takes at a time in
-#: the per-image layout: the GEMMs of that many images, then the epilogue
-#: on their output, still in L2 (1 MiB a core here)
-EPILOGUE_BYTES = 512 * 2 ** 10
 
 #: bytes of im2col columns one chunk of the batch may use
 COLUMN_BUDGET = 32 * 2 ** 20
@@ -216,10 +211,9 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
         _fill(x[b0:b0 + m].astype(dtype, copy=False), cols, geo)
         if per_image:
             # (K, CKK) @ (m, CKK, npos) -> (m, K, npos): straight into the output
-            if epilogue is None:
-                np.matmul(wf, cols, out=out[b0:b0 + m].reshape(m, k, npos))
-            else:
-                _gemm_epilogue(wf, cols, out, b0, m, epilogue)
+            np.matmul(wf, cols, out=out[b0:b0 + m].reshape(m, k, npos))
+            if epilogue is not None:
+                epilogue(out, None, b0, m)
         else:
             res = np.dot(wf, cols)                              # (K, m*Ho*Wo): one GEMM
             if epilogue is not None:
@@ -227,18 +221,6 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
             else:
                 out[b0:b0 + m] = res.reshape((k, m) + geo.out).transpose(1, 0, 2, 3)
     return out
-
-
-def _gemm_epilogue(wf, cols, out, b0, m, epilogue):
-    """The per-image GEMMs of a chunk, a few images at a time, each group's
-    epilogue run right after its GEMM while its output is in L2
-    (``EPILOGUE_BYTES`` of output a group)."""
-    k, npos = wf.shape[0], cols.shape[2]
-    step = max(1, EPILOGUE_BYTES // (k * npos * out.itemsize))
-    for i0 in range(0, m, step):
-        n = min(step, m - i0)
-        np.matmul(wf, cols[i0:i0 + n], out=out[b0 + i0:b0 + i0 + n].reshape(n, k, npos))
-        epilogue(out, None, b0 + i0, n)
 
 
 def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, groups=1,

@@ -247,15 +247,13 @@ def test_bad_inputs_name_the_shapes():
 @pytest.mark.parametrize("positions", [1, 10 ** 9])      # both GEMM layouts
 @pytest.mark.parametrize("keep", [False, True])
 @pytest.mark.parametrize("act", ["relu", "max"])
-def test_epilogue_over_chunks_and_image_groups(positions, keep, act, monkeypatch):
-    """A batch split into chunks (a small column budget) and, per image,
-    into groups of one image (``EPILOGUE_BYTES``): the result and the kept
-    sign equal the op's numpy forms."""
+def test_epilogue_over_chunks(positions, keep, act, monkeypatch):
+    """A batch split into chunks (a small column budget): the result and
+    the kept sign equal the op's numpy forms."""
     monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", positions)
     rng = np.random.default_rng(4)
     x, w, b = rng.normal(size=(7, 3, 9, 8)), rng.normal(size=(4, 3, 3, 2)), rng.normal(size=4)
     c_want = Conv2d(border_mode=(1, 0), subsample=(1, 2)).forward(x, w)
-    monkeypatch.setattr(nconv, "EPILOGUE_BYTES", c_want[0].nbytes * 2 - 1)
     got = nfused.conv2d_bias_act(x, w, b, (1, 0), (1, 2), (1, 1), True, "float64", 1, act,
                                  keep, budget=3 * 6 * 9 * 4 * 8 * 3)   # 3 images a chunk
     r = got[0] if keep else got
