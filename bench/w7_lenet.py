@@ -68,7 +68,7 @@ def flops(batch):
     return 2 * c1 + 3 * (c2 + dense)      # no gradient wrt the input images
 
 
-def symnet_step(params, x, y):
+def symnet_step(params, x, y, mode="numba"):
     import symnet
     import symnet.tensor as T
     from symnet import updates
@@ -84,7 +84,7 @@ def symnet_step(params, x, y):
     logits = T.dot(h, sh[6]) + sh[7]
     loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(logits), Y))
     f = symnet.function([X, Y], loss, updates=updates.adam(loss, sh, learning_rate=LR),
-                        mode="numba")
+                        mode=mode)
     return lambda: f(x, y), f
 
 

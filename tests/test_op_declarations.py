@@ -131,6 +131,23 @@ def _conv(kind, nd=2, groups=1):
     return build
 
 
+def _conv_fused(kind, act="relu", flag=False):
+    """A fused conv epilogue op (``tensor/ops/conv_fused.py``): the forward
+    ``Conv2dBiasAct`` (``flag``: keep the sign) or ``BiasActGrad``
+    (``flag``: in place)."""
+    from symnet.tensor.ops.conv_fused import BiasActGrad, Conv2dBiasAct
+
+    def build():
+        x, w, b = T.dtensor4("x"), T.dtensor4("w"), T.dvector("b")
+        if kind == "fwd":
+            out = Conv2dBiasAct(act=act, keep_sign=flag)(x, w, b)
+            return [x, w, b], list(out) if flag else [out], [_m(2, 2, 5, 5), _m(3, 2, 2, 2), _m(3)]
+        g, s = T.dtensor4("g"), T.TensorType("int8", (None,) * 4)("s")
+        return [g, s], BiasActGrad(act, inplace=flag)(g, s), \
+            [_m(2, 3, 4, 4), RNG.integers(-1, 3, size=(2, 3, 4, 4)).astype("int8")]
+    return build
+
+
 def _pool(grad):
     def build():
         x = T.dtensor4("x")
@@ -223,6 +240,10 @@ SAMPLES = {
     "symnet.tensor.ops.conv.Conv2d": [_conv("fwd")],
     "symnet.tensor.ops.conv.Conv2dGradInputs": [_conv("inputs")],
     "symnet.tensor.ops.conv.Conv2dGradWeights": [_conv("weights")],
+    "symnet.tensor.ops.conv_fused.Conv2dBiasAct": [_conv_fused("fwd"),
+                                                   _conv_fused("fwd", "max", True)],
+    "symnet.tensor.ops.conv_fused.BiasActGrad": [_conv_fused("grad"),
+                                                 _conv_fused("grad", "linear", True)],
     "symnet.tensor.ops.pool.Pool": [_pool(False)],
     "symnet.tensor.ops.pool.PoolGrad": [_pool(True)],
     "symnet.tensor.ops.conv3d.Conv3d": [_conv("fwd", nd=3),

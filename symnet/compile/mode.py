@@ -129,7 +129,10 @@ class Mode:
         if self.optimizer is None:
             return {}
         from ..graph.rewriting import rewrite_graph
-        return rewrite_graph(fgraph, optimizer=self.optimizer, include=self.include,
+        include = self.include
+        if self.linker == "numba":   # its kernels fuse the conv's bias and activation
+            include += ("conv_epilogue",)
+        return rewrite_graph(fgraph, optimizer=self.optimizer, include=include,
                              exclude=self.exclude, work=work, passes=passes)
 
     def __eq__(self, other):

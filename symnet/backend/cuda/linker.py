@@ -58,7 +58,9 @@ FAMILIES = ("elemwise", "reduction", "nnet", "indexing", "advanced", "blas", "sh
 # What deliberately runs its ``perform`` on the host (with the fallback
 # warning): no CUDA kernel is written for these yet.
 # (linalg and the DynamicPool ops come with the integration branch)
-FALLBACK_FAMILIES = ("random", "linalg")
+# conv_fused: made only by the conv_epilogue rewrite, which Mode runs for
+# numba (a cuda mode that includes it by hand runs their perform)
+FALLBACK_FAMILIES = ("random", "linalg", "conv_fused")
 FALLBACK_OPS = ("ArgSort", "BinCount", "CumOp", "Nonzero", "Sort", "ARange", "Repeat", "Tile",
                 "_GradOp", "_JacobianOp", "DynamicPool", "DynamicPoolGrad")
 SUPPORTED_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",

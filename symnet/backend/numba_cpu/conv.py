@@ -178,8 +178,14 @@ def _check_out(geo, what):
                          f"{geo.in_hw} (padding {geo.pad}, dilation {geo.dil})")
 
 
-def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget=None):
-    """``Conv2d``: ``x`` (B, C, H, W) with filters ``w`` (K, C / groups, kh, kw)."""
+def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget=None,
+                   epilogue=None):
+    """``Conv2d``: ``x`` (B, C, H, W) with filters ``w`` (K, C / groups, kh, kw).
+
+    ``epilogue(out, res, b0, m)`` (ungrouped only; ``conv_fused.py``) is
+    called after each chunk's GEMM, while its result is in cache: ``res``
+    None when the GEMM wrote images ``b0:b0+m`` of ``out`` itself, else the
+    chunk's (K, m*Ho*Wo) result, which the epilogue then writes out."""
     if groups > 1:
         if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1] * groups \
                 or w.shape[0] % groups:
@@ -206,9 +212,14 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
         if per_image:
             # (K, CKK) @ (m, CKK, npos) -> (m, K, npos): straight into the output
             np.matmul(wf, cols, out=out[b0:b0 + m].reshape(m, k, npos))
+            if epilogue is not None:
+                epilogue(out, None, b0, m)
         else:
             res = np.dot(wf, cols)                              # (K, m*Ho*Wo): one GEMM
-            out[b0:b0 + m] = res.reshape((k, m) + geo.out).transpose(1, 0, 2, 3)
+            if epilogue is not None:
+                epilogue(out, res, b0, m)
+            else:
+                out[b0:b0 + m] = res.reshape((k, m) + geo.out).transpose(1, 0, 2, 3)
     return out
 
 
