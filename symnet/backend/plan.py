@@ -12,7 +12,8 @@ per step; it never re-derives the facts below from the graph:
 ``steps``
     The execution order: single ``Apply`` nodes, and ``Run`` s of
     elementwise nodes over one loop domain (plus full sums/products of their
-    results) that a backend computes in ONE loop nest or GPU kernel.  A run
+    results, and with ``column_sums`` sums of a matrix result over its
+    rows) that a backend computes in ONE loop nest or GPU kernel.  A run
     carries ``hoisted`` nodes, met inside it but independent of it, which
     run before it.  ``max_run`` bounds the nodes of a run (a size budget:
     no kernel grows without bound); ``fuse=False`` makes every step a node.
@@ -225,15 +226,53 @@ def _run_member(node, value_ok, memo=None):
     return _domain(out, memo)
 
 
-def _run_reduction(node, run, value_ok):
-    """Whether ``node`` reduces a run member's result over every axis."""
+def _run_reduction(node, run, value_ok, column_sums=False):
+    """Whether ``node`` reduces a run member's result over every axis (or,
+    with ``column_sums``, sums a matrix member over its rows)."""
     from ..tensor.ops.reduction import Reduce
     if not isinstance(node.op, Reduce) or node.op.kind not in RUN_REDUCE_KINDS:
         return False
     (x,) = node.inputs
-    return (x.owner in run.members and x not in run.accumulators
-            and len(node.op.axis) == x.type.ndim and node.outputs[0].type.ndim == 0
-            and value_ok(node.outputs[0]))
+    if x.owner not in run.members or x in run.accumulators or not value_ok(node.outputs[0]):
+        return False
+    # a run carries full sums or column sums, not both (one loop nest each)
+    if column_sums and is_column_sum(node):
+        return not run.accumulators
+    return len(node.op.axis) == x.type.ndim and node.outputs[0].type.ndim == 0 \
+        and not any(a.type.ndim for a in run.accumulators)
+
+
+def is_column_sum(node):
+    """Whether ``node`` sums a float matrix over its rows (axis 0): a bias
+    gradient, which a backend taking ``column_sums`` computes in the pass
+    that computes the matrix."""
+    from ..tensor.ops.reduction import Reduce
+    if not isinstance(node.op, Reduce) or node.op.kind != "sum" or node.op.axis != (0,):
+        return False
+    (x,) = node.inputs
+    return x.type.ndim == 2 and str(x.type.dtype) in ("float32", "float64") \
+        and node.outputs[0].type.dtype == x.type.dtype
+
+
+def _sums_beside(order):
+    """``order`` with each column sum of an elementwise result moved to
+    just after the node computing that result (its only input, so the
+    order stays topological), where a run can take it in."""
+    from ..tensor.ops.elemwise import Elemwise
+    after = {}
+    for node in order:
+        x = node.inputs[0] if node.inputs else None
+        if is_column_sum(node) and x.owner is not None and isinstance(x.owner.op, Elemwise):
+            after.setdefault(x.owner, []).append(node)
+    if not after:
+        return order
+    moved = {n for sums in after.values() for n in sums}
+    out = []
+    for node in order:
+        if node not in moved:
+            out.append(node)
+            out.extend(after.get(node, ()))
+    return out
 
 
 def _tensor(var):
@@ -241,7 +280,7 @@ def _tensor(var):
     return hasattr(t, "dtype") and hasattr(t, "ndim") and hasattr(t, "shape")
 
 
-def _steps(order, fuse, max_run, value_ok, budget=None):
+def _steps(order, fuse, max_run, value_ok, budget=None, column_sums=False):
     """``order`` regrouped into nodes and ``Run``s of two or more nodes."""
     items = []
     run = None
@@ -268,7 +307,7 @@ def _steps(order, fuse, max_run, value_ok, budget=None):
             if key is not None and key == run.key:
                 run.add(node)
                 continue
-            if _run_reduction(node, run, value_ok):
+            if _run_reduction(node, run, value_ok, column_sums):
                 run.add(node, accumulator=True)
                 continue
             if key is None and not uses_run:
@@ -283,7 +322,7 @@ def _steps(order, fuse, max_run, value_ok, budget=None):
 
 
 def build_plan(fgraph, fuse=True, max_run=None, value_ok=None, budget=None,
-               inplace_updates=False):
+               inplace_updates=False, column_sums=False):
     """The plan of the rewritten ``fgraph``.
 
     Parameters
@@ -304,6 +343,10 @@ def build_plan(fgraph, fuse=True, max_run=None, value_ok=None, budget=None,
     inplace_updates : bool
         Let updates write into their shared variable's storage, as the
         plan's last steps (``plan.tail``, see ``update_tail.py``).
+    column_sums : bool
+        A run may also carry sums of its matrix results over axis 0
+        (``is_column_sum``: a bias gradient beside the relu gradient), each
+        moved next to its input; for backends whose loops write them.
 
     Examples
     --------
@@ -315,9 +358,11 @@ def build_plan(fgraph, fuse=True, max_run=None, value_ok=None, budget=None,
     ['Run']
     """
     order = fgraph.toposort()
+    if column_sums and fuse:
+        order = _sums_beside(order)
     if max_run is None:
         max_run = MAX_RUN
-    steps = _steps(order, fuse, max_run, value_ok or _tensor, budget)
+    steps = _steps(order, fuse, max_run, value_ok or _tensor, budget, column_sums)
     plan = Plan(fgraph, order, steps)
     if inplace_updates:
         from .update_tail import plan_tail

@@ -430,7 +430,8 @@ class _Writer:
     def emit_run(self, run):
         for node in run.hoisted:
             self.emit_node(node)
-        lines = self.fused_call(run)
+        from .colsum import inplace_into     # a run with a bias gradient (colsum.py)
+        lines = self.fused_call(run, into=inplace_into(run, self.plan.protected))
         if lines is None:        # a member the fused loop cannot express
             for node in run.nodes:
                 self.emit_node(node)

@@ -1,7 +1,8 @@
 """The numba loop nest of a ``Run`` of the plan (``emit_fused``): a run of
 elementwise nodes over one domain, plus full sums/products of their
-results, computed in ONE pass over memory, and on several threads when the
-domain is large (when ``threads.py`` says so).
+results (or sums of a matrix result over its rows: ``colsum.py``),
+computed in ONE pass over memory, and on several threads when the domain
+is large (when ``threads.py`` says so).
 
 Two facts measured here (AMD EPYC, AVX-512, numba 0.68) shape the code:
 
@@ -89,12 +90,15 @@ def emit_fused(nodes, elem_names, arg_vars, result_vars, results, ctx, into=()):
         dims.append(_axis_size(src, axis, ctx, lines))
     shape = "(" + ", ".join(dims) + ("," if nd == 1 else "") + ")"
     res_of = dict(zip(result_vars, results))
-    for v in result_vars:
-        if v.type.ndim and res_of[v] not in into:
+    # results over the domain (not a column sum's vector: colsum.py)
+    full = [v for v in result_vars if v.type.ndim == nd and not (
+        isinstance(v.owner.op, Reduce) and len(v.owner.op.axis) < nd)]
+    for v in full:
+        if res_of[v] not in into:
             lines.append(f"{res_of[v]} = np.empty({shape}, np.{v.type.dtype})")
     # the arrays the loop reads or writes element by element
     touched = {name: v for name, v in arrays}
-    touched.update((res_of[v], v) for v in result_vars if v.type.ndim)
+    touched.update((res_of[v], v) for v in full)
     idx = [ctx.tmp("j") for _ in range(nd)]
     # names inside the innermost loop: element j of the block view of each
     # array whose last axis is not a broadcast one
@@ -109,12 +113,15 @@ def emit_fused(nodes, elem_names, arg_vars, result_vars, results, ctx, into=()):
     elem = {}
     for v, name in elem_names.items():
         elem[v] = name if v.type.ndim == 0 else element(name, v)[0]
-    inner, accs = [], []
+    inner, accs, cols = [], [], []
     # a result written into an argument (``into``) is stored after every
     # member's value: a member after it may still read the argument's old value
     stores = []
     for node in nodes:
         out = node.outputs[0]
+        if isinstance(node.op, Reduce) and len(node.op.axis) < node.inputs[0].type.ndim:
+            cols.append((node, elem[node.inputs[0]]))   # a column sum (plan.is_column_sum)
+            continue
         if isinstance(node.op, Reduce):
             acc = _Acc(node, ctx)
             accs.append(acc)
@@ -130,6 +137,11 @@ def emit_fused(nodes, elem_names, arg_vars, result_vars, results, ctx, into=()):
             (stores if res_of[out] in into else inner).append(
                 f"{element(res_of[out], out)[0]} = {t}")
     inner += stores
+    if cols:
+        from .colsum import column_sums
+        before, steps, after = column_sums(cols, res_of, dims, idx[-1], accs, ctx)
+        nest = _Nest(nd, dims, idx, touched, views, element, inner + steps, [], ctx)
+        return lines + before + nest.serial() + after
     for acc in accs:
         acc.blk = ctx.tmp("b")
     nest = _Nest(nd, dims, idx, touched, views, element, inner, accs, ctx)

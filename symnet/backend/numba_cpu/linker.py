@@ -90,7 +90,8 @@ class NumbaLinker:
         self.fgraph = fgraph
         self.mode = mode
         self.plan = build_plan(fgraph, value_ok=is_tensor, budget=RunBudget,
-                               inplace_updates=_inplace_updates(mode))
+                               inplace_updates=_inplace_updates(mode),
+                               column_sums=True)     # bias gradients: colsum.py
         self.order = self.plan.order
         self._py = None
         src = self.code = codegen.generate(self.plan, mode)

@@ -269,7 +269,9 @@ def test_a_tail_step_the_fused_loop_cannot_write_runs_node_by_node(monkeypatch):
     real, seen = fused.emit_fused, []
 
     def declining(*args, into=(), **kw):
-        if into:
+        # a tail loop (a relu gradient with its bias gradient, colsum.py,
+        # writes in place too but carries a Sum)
+        if into and not any(type(n.op).__name__ == "Reduce" for n in args[0]):
             seen.append(1)
             if len(seen) == 2:
                 raise NotImplementedError("declined for the test")
