@@ -23,14 +23,24 @@ per step (``njit_loop``): no Python at all between steps.  The Python loop
 stays in the driver for the case numba cannot compile it (a warning says
 so).
 
+The loop takes the inner kernels, the GEMM (``lib/cblas.py``'s ``dot``,
+compiled once per dtype for any layout) and ``drive`` (compiled for the
+step's types) as arguments called by their native address
+(``kernel_ref.py``), so numba compiles only the loop's own body: linked in
+(``BY_ADDRESS = False``, as in round 3), every kernel was optimized and
+machine-coded again inside each loop.  Step values are copied into the
+loop's buffers by element loops, and ``drive`` has one call site: numba's
+``buf[t] = array`` and a peeled first step cost seconds of compile each.
+
 It stays opt-in, by measurement (W8, LSTM forward + BPTT + Adam, on 2
-shared cores under load, so only ratios): the njit loops made the cold
-compile 2.9x as long (29.5 s -> 85.5 s: numba links every kernel of the
-step into the loop and optimizes the whole again) for steps 0.90-0.93x as
-long (interleaved, 25 each, load ~3: medians 88.9 vs 95.6 ms and 72.3 vs
-80.4 ms); with one BLAS thread the minima were equal (104 ms), and the
-masked GRU variant was no faster (medians 73 vs 69 ms, minima 54 ms).
-Warm (cached) compiles were 5.7 s vs 7.5 s.
+shared cores under load 6-10, so only ratios): cold compiles (build +
+first call, fresh caches) were 45-59 s for the Python loop, 101 s with the
+kernels by address and 126 s linked in (round 3 saw 2.9x the Python loop's
+time, now about 2x: the two loops and drives themselves compile for about
+5-9 s, and the GEMM for ~6 s once per machine); warm (cached) compiles were
+the same (11-13 s each).  Steps, one BLAS thread, interleaved, 25 each:
+medians 252 vs 272 ms, minima 230 vs 251 ms (0.92x); round 3 measured
+0.90-0.93x for the LSTM, and the masked GRU no faster.
 """
 import warnings
 
@@ -264,8 +274,8 @@ def loop_text(node, n_consts, kernels=(), drive_arg=False):
     L.append(f"        r = {call('t')}")
     for j, tp in enumerate(op.taps):
         if tp is None:
-            L += ["        if t == 0:",
-                  f"            o{j} = np.empty((n,) + r[{j}].shape, np.{node.outputs[j].type.dtype})"]
+            dt = node.outputs[j].type.dtype
+            L += ["        if t == 0:", f"            o{j} = np.empty((n,) + r[{j}].shape, np.{dt})"]
     L += store("t", "        ")
     res = [f"o{j}" if tp is None else f"b{j}" if op.full[j] else f"b{j}[{lag}:]"
            for j, (tp, lag) in enumerate(zip(op.taps, op.lags))]
