@@ -149,3 +149,22 @@ def test_a_step_output_of_another_shape_is_named_in_the_njit_loop():
     with pytest.raises(ValueError, match="Scan"):
         # h0 of 2 rows against steps of 3 rows: the step's output has another shape
         f(np.zeros((2, 3, 4), "float32"), np.zeros((1, 4), "float32"))
+
+
+def test_a_later_call_with_strided_sequences_gets_its_own_drive():
+    x, h0 = T.ftensor3("x"), T.fmatrix("h0")
+    W = symnet.shared(np.random.default_rng(5).normal(size=(4, 4)).astype("float32"), name="W")
+    h, _ = symnet.scan(lambda v, h: T.tanh(T.dot(h, W) + v), sequences=x, outputs_info=h0)
+    f = symnet.function([x, h0], h, mode=_njit_mode())
+    rng = np.random.default_rng(6)
+    big = rng.normal(size=(3, 2, 9)).astype("float32")
+    hv = rng.normal(size=(2, 4)).astype("float32")
+    (loop,) = _loops(f)
+    for xv in (np.ascontiguousarray(big[:, :, :4]), big[:, :, 2:6]):   # C, then a strided view
+        want, cur = [], hv.astype("float64")
+        for v in xv:
+            cur = np.tanh(cur @ W.get_value().astype("float64") + v)
+            want.append(cur)
+        np.testing.assert_allclose(f(xv, hv), np.array(want), rtol=1e-5, atol=1e-6)
+        assert not loop.failed
+    assert len(loop._drives) == 2       # the C steps' drive and the strided steps'

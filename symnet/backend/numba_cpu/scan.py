@@ -324,10 +324,12 @@ class _NjitLoop:
     def __init__(self, node, linker):
         self.node, self.linker = node, linker
         self.fn, self.failed = None, False
-        self.source = None
+        self.source = self.module = None
         self.extra = ()         # the constants, then the kernels when by address
+        self._drives = {}       # step types -> KernelRef of ``drive`` compiled for them
+        self.by_address = BY_ADDRESS
 
-    def _build(self, args):
+    def _build(self):
         from .cache import load_module, module_name
         from .kernel_ref import KernelRef, dot_ref   # imports numpy's BLAS (lib/cblas.py)
         linker = self.linker
@@ -336,23 +338,30 @@ class _NjitLoop:
             body = kernel_module(text, linker.code.kernel_libs[kname])
             fns[kname] = linker._load_kernel(kname, body)
             modules[kname] = module_name(body)
-        refs = {k: KernelRef(fns[k]) for k in modules} if BY_ADDRESS else {}
+        self.by_address = BY_ADDRESS
+        refs = {k: KernelRef(fns[k]) for k in modules} if self.by_address else {}
         dots = {n.outputs[0].type.dtype for n in linker.fgraph.apply_nodes
                 if isinstance(n.op, Dot)}
         if refs and len(dots) == 1:      # one GEMM for the loop's products, by address too
             refs["_dot"] = dot_ref(dots.pop())
         names = sorted(refs)
         self.source = njit_driver.module_text(linker.code, modules,
-                                              names if BY_ADDRESS else None) + "\n\n" + \
-            loop_text(self.node, len(linker.consts), names, BY_ADDRESS)
-        module = load_module(self.source, "d")[0]
+                                              names if self.by_address else None) + \
+            "\n\n" + loop_text(self.node, len(linker.consts), names, self.by_address)
+        self.module = load_module(self.source, "d")[0]
         self.extra = tuple(linker.consts) + tuple(refs[k] for k in names)
-        if BY_ADDRESS:      # ``drive`` compiled here for the step's types, passed by address
-            from numba import typeof
-            types = _step_types(self.node, args) + tuple(typeof(c) for c in self.extra)
-            module.drive.compile(types)
-            self.extra += (KernelRef(module.drive, types),)
-        self.fn = module.loop
+        self.fn = self.module.loop
+
+    def _drive(self, args):
+        """``drive`` by address, compiled for the types of this call's steps
+        (a later call with other layouts gets its own)."""
+        from numba import typeof
+        from .kernel_ref import KernelRef
+        types = _step_types(self.node, args) + tuple(typeof(c) for c in self.extra)
+        if types not in self._drives:
+            self.module.drive.compile(types)
+            self._drives[types] = (KernelRef(self.module.drive, types),)
+        return self._drives[types]
 
     def __call__(self, n, *args):
         if self.failed:
@@ -360,8 +369,9 @@ class _NjitLoop:
         from numba.core.errors import NumbaError
         try:
             if self.fn is None:
-                self._build(args)
-            return self.fn(n, *args, *self.extra)
+                self._build()
+            drive = self._drive(args) if self.by_address else ()
+            return self.fn(n, *args, *self.extra, *drive)
         except NumbaError as exc:
             self.failed = True
             _not_compiled(self.node.op, exc)      # raises under SYMNET_STRICT
