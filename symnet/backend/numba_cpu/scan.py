@@ -33,14 +33,13 @@ loop's buffers by element loops, and ``drive`` has one call site: numba's
 ``buf[t] = array`` and a peeled first step cost seconds of compile each.
 
 It stays opt-in, by measurement (W8, LSTM forward + BPTT + Adam, on 2
-shared cores under load 6-10, so only ratios): cold compiles (build +
-first call, fresh caches) were 45-59 s for the Python loop, 101 s with the
-kernels by address and 126 s linked in (round 3 saw 2.9x the Python loop's
-time, now about 2x: the two loops and drives themselves compile for about
-5-9 s, and the GEMM for ~6 s once per machine); warm (cached) compiles were
-the same (11-13 s each).  Steps, one BLAS thread, interleaved, 25 each:
-medians 252 vs 272 ms, minima 230 vs 251 ms (0.92x); round 3 measured
-0.90-0.93x for the LSTM, and the masked GRU no faster.
+shared cores under load 3-10, so only ratios): cold compiles (build +
+first call, fresh caches) took 2.1x the Python loop's time (40 vs 19 s at
+load 5; 101 vs 45-59 s at load 8, and 126 s with the kernels linked in as
+in round 3): the two loops and their drives compile for 5-9 s and the GEMM
+for ~6 s once per machine.  Warm (cached) compiles were shorter (2.2 vs
+3.5 s).  Steps, one BLAS thread, interleaved, 25 each: LSTM medians 211 vs
+235 ms (minima 185 vs 213), masked GRU 162 vs 170 ms (minima 147 vs 150).
 """
 import warnings
 
