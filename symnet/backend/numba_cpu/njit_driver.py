@@ -65,29 +65,35 @@ def _njit_ok(node):
     return bool(ok(node)) if callable(ok) else bool(ok)
 
 
-def drive_text(src):
-    """The source of ``drive`` (the driver body as one function)."""
+def drive_text(src, kernel_args=()):
+    """The source of ``drive`` (the driver body as one function); the
+    functions named in ``kernel_args`` are its last parameters instead of
+    globals."""
     consts = [f"c{k}" for k in range(len(src.consts))]
     outs = src.out_names
     lines = ["@nb.njit(**_FLAGS)",
-             f"def drive({', '.join(src.in_names + consts)}):",
+             f"def drive({', '.join(src.in_names + consts + list(kernel_args))}):",
              "    # the whole graph: one dispatch per call"]
     lines += ["    " + ln for ln in src.body]
     lines.append(f"    return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
     return "\n".join(lines).replace(_DOT, "_dot(").replace(_RESHAPE, "_reshape(") + "\n"
 
 
-def module_text(src, kernel_modules):
+def module_text(src, kernel_modules, kernel_args=None):
     """The cached module defining ``drive``; ``kernel_modules`` maps each
-    kernel's local name to the module it is imported from."""
+    kernel's local name to the module it is imported from.  With
+    ``kernel_args`` (the scan loop's) nothing is imported: ``drive`` takes
+    the kernels named there (and ``_dot`` if named) as its last arguments,
+    ``KernelRef``s called by address (``kernel_ref.py``)."""
     parts = [KERNEL_HEAD.format(fastmath=_fastmath_text()).replace(
         "One kernel of symnet's numba backend (shared by every graph using it)",
         "The njit driver of one graph (symnet's numba backend)"),
         "import numpy as _np\n\n_C = _np.ascontiguousarray\n"]
-    for kname, module in sorted(kernel_modules.items()):
-        parts.append(f"from {module} import kernel as {kname}  # noqa: E402\n")
-    body = drive_text(src)
-    if "_dot(" in body:
+    if kernel_args is None:
+        for kname, module in sorted(kernel_modules.items()):
+            parts.append(f"from {module} import kernel as {kname}  # noqa: E402\n")
+    body = drive_text(src, kernel_args or ())
+    if "_dot(" in body and "_dot" not in (kernel_args or ()):
         # the lib's digest in the text: a changed GEMM gives the module a new cache key
         digest = hashlib.sha256(lib_source("cblas").encode()).hexdigest()[:16]
         parts.append(f"from {_CBLAS} import dot as _dot  # noqa: E402 (lib {digest})\n")

@@ -23,20 +23,32 @@ per step (``njit_loop``): no Python at all between steps.  The Python loop
 stays in the driver for the case numba cannot compile it (a warning says
 so).
 
+The loop takes the inner kernels, the GEMM (``lib/cblas.py``'s ``dot``,
+compiled once per dtype for any layout) and ``drive`` (compiled for the
+step's types) as arguments called by their native address
+(``kernel_ref.py``), so numba compiles only the loop's own body: linked in
+(``BY_ADDRESS = False``, as in round 3), every kernel was optimized and
+machine-coded again inside each loop.  Step values are copied into the
+loop's buffers by element loops, and ``drive`` has one call site: numba's
+``buf[t] = array`` and a peeled first step cost seconds of compile each.
+
 It stays opt-in, by measurement (W8, LSTM forward + BPTT + Adam, on 2
-shared cores under load, so only ratios): the njit loops made the cold
-compile 2.9x as long (29.5 s -> 85.5 s: numba links every kernel of the
-step into the loop and optimizes the whole again) for steps 0.90-0.93x as
-long (interleaved, 25 each, load ~3: medians 88.9 vs 95.6 ms and 72.3 vs
-80.4 ms); with one BLAS thread the minima were equal (104 ms), and the
-masked GRU variant was no faster (medians 73 vs 69 ms, minima 54 ms).
-Warm (cached) compiles were 5.7 s vs 7.5 s.
+shared cores under load 3-10, so only ratios): cold compiles (build +
+first call, fresh caches) took 2.1x the Python loop's time (40 vs 19 s at
+load 5; 101 vs 45-59 s at load 8, and 126 s with the kernels linked in as
+in round 3): the two loops and their drives compile for 5-9 s and the GEMM
+for ~6 s once per machine.  Warm (cached) compiles were shorter (2.2 vs
+3.5 s).  Steps, one BLAS thread, interleaved, 25 each: LSTM medians 211 vs
+235 ms (minima 185 vs 213), masked GRU 162 vs 170 ms (minima 147 vs 150).
 """
 import warnings
+
+import numpy as np
 
 from ...configdefaults import config
 from ...graph.compiler import get_compiler
 from ...scan.op import Scan
+from ...tensor.ops.blas import Dot
 from . import njit_driver
 from .codegen import kernel_module
 from .dispatch import driver_op
@@ -183,6 +195,10 @@ def _slot(buf, index, lag, m, ring=None):
 
 # -- the whole loop in one njit function (opt-in, like njit_driver.py) --------------
 
+# the loop calls the inner kernels by address (``kernel_ref.py``) instead of
+# linking them in (False: linked, as before; kept to measure the two)
+BY_ADDRESS = True
+
 def njit_loop(node, inner, mode):
     """A ``_NjitLoop`` running every step of ``node`` inside one njit
     function that calls the inner graph's njit ``drive`` (see
@@ -201,15 +217,18 @@ def njit_loop(node, inner, mode):
     return _NjitLoop(node, linker)
 
 
-def loop_text(node, n_consts):
-    """The source of ``loop(n, seqs..., inits..., nonseqs..., consts...)``."""
+def loop_text(node, n_consts, kernels=(), drive_arg=False):
+    """The source of ``loop(n, seqs..., inits..., nonseqs..., consts...,
+    kernels...[, drive])``; ``kernels``: the names of the inner kernels
+    passed by address, handed on to ``drive``, itself an argument with
+    ``drive_arg``."""
     op = node.op
     seqs = [f"s{k}" for k in range(op.n_seqs)]
     inits = [f"i{k}" for k in range(op.n_states)]
     nonseqs = [f"n{k}" for k in range(op.n_nonseqs)]
-    consts = [f"c{k}" for k in range(n_consts)]
+    consts = [f"c{k}" for k in range(n_consts)] + list(kernels)
     msg = str(op).replace('"', "'")
-    L = [f"def loop({', '.join(['n'] + seqs + inits + nonseqs + consts)}):"]
+    L = [f"def loop({', '.join(['n'] + seqs + inits + nonseqs + consts + ['drive'] * drive_arg)}):"]
     for s in seqs:
         L += [f"    if {s}.shape[0] < n:",
               f'        raise ValueError("{msg}: a sequence has fewer steps than n_steps")']
@@ -224,8 +243,8 @@ def loop_text(node, n_consts):
         bufs.append(f"b{j}")
         L += [f"    if {init}.shape[0] != {lag}:",
               f'        raise ValueError("{msg}: an initial buffer does not match its taps")',
-              f"    b{j} = np.empty(({lag} + n,) + {init}.shape[1:], np.{dt})",
-              f"    b{j}[:{lag}] = {init}"]
+              f"    b{j} = np.empty(({lag} + n,) + {init}.shape[1:], np.{dt})"]
+        L += ["    " + ln for ln in _copy(f"b{j}", init, node.outputs[j].type.ndim, j)]
 
     def call(t):
         args = [f"{s}[{t}]" for s in seqs]
@@ -241,28 +260,58 @@ def loop_text(node, n_consts):
             shape = f"o{j}.shape[1:]" if tp is None else f"b{j}.shape[1:]"
             out += [f"if r[{j}].shape != {shape}:",
                     f'    raise ValueError("{msg}: a step returned an output of another '
-                    f'shape than its state or the earlier steps")',
-                    f"{dst} = r[{j}]"]
+                    f'shape than its state or the earlier steps")']
+            out += _copy(dst, f"r[{j}]", node.outputs[j].type.ndim - 1, j)
         return [pad + ln for ln in out]
-    L += ["    if n == 0:", "        pass"]
+    # one call site of ``drive`` (a peeled first step would compile it twice):
+    # the outputs without taps are allocated at step 0, once their shape is known
     for j, tp in enumerate(op.taps):
         if tp is None:
             v = node.outputs[j].type
-            L.append(f"        o{j} = np.zeros((0,) + {(0,) * (v.ndim - 1)}, np.{v.dtype})")
-    L.append("    else:")
-    L.append(f"        r = {call('0')}")
+            L.append(f"    o{j} = np.zeros((0,) + {(0,) * (v.ndim - 1)}, np.{v.dtype})")
+    L.append("    for t in range(n):")
+    L.append(f"        r = {call('t')}")
     for j, tp in enumerate(op.taps):
         if tp is None:
             dt = node.outputs[j].type.dtype
-            L.append(f"        o{j} = np.empty((n,) + r[{j}].shape, np.{dt})")
-    L += store("0", "        ")
-    L.append("        for t in range(1, n):")
-    L.append(f"            r = {call('t')}")
-    L += store("t", "            ")
+            L += ["        if t == 0:", f"            o{j} = np.empty((n,) + r[{j}].shape, np.{dt})"]
+    L += store("t", "        ")
     res = [f"o{j}" if tp is None else f"b{j}" if op.full[j] else f"b{j}[{lag}:]"
            for j, (tp, lag) in enumerate(zip(op.taps, op.lags))]
     L.append(f"    return ({', '.join(res)},)")
     return "@nb.njit(**_FLAGS)\n" + "\n".join(L) + "\n"
+
+
+def _copy(dst, src, ndim, j):
+    """Lines copying the ``ndim``-d array ``src`` into ``dst`` (``src``'s
+    shape fits; ``j`` names the locals) element by element: numba's ``dst[...]
+    = src`` compiles a general broadcasting assignment, about 9 s for the
+    first one of a process."""
+    idx = [f"_a{d}" for d in range(ndim)]
+    lines = [f"_d{j} = {dst}", f"_s{j} = {src}"]
+    for d, i in enumerate(idx):
+        lines.append("    " * d + f"for {i} in range(_s{j}.shape[{d}]):")
+    lines.append("    " * ndim + f"_d{j}[{', '.join(idx)}] = _s{j}[{', '.join(idx)}]")
+    return lines
+
+
+def _step_types(node, args):
+    """The numba types of one step's arguments of ``drive`` (the sequences'
+    and taps' entries, the non-sequences) in the njit loop called with
+    ``args`` (sequences, initial buffers, non-sequences)."""
+    import numba
+    op = node.op
+    seqs, nonseqs = args[:op.n_seqs], args[op.n_seqs + op.n_states:]
+    out = []
+    for s in seqs:      # s[t]: C stays C, any other layout is 'A'
+        ty = numba.typeof(s)
+        out.append(ty.copy(ndim=ty.ndim - 1, layout="C" if ty.layout == "C" else "A"))
+    for j, tp in enumerate(op.taps):
+        if tp is not None:  # b[t + k]: an entry of the loop's own C buffer
+            v = node.outputs[j].type
+            out += [numba.types.Array(numba.from_dtype(np.dtype(v.dtype)), v.ndim - 1, "C")] * \
+                len(tp)
+    return tuple(out) + tuple(numba.typeof(v) for v in nonseqs)
 
 
 class _NjitLoop:
@@ -274,19 +323,44 @@ class _NjitLoop:
     def __init__(self, node, linker):
         self.node, self.linker = node, linker
         self.fn, self.failed = None, False
-        self.source = None
+        self.source = self.module = None
+        self.extra = ()         # the constants, then the kernels when by address
+        self._drives = {}       # step types -> KernelRef of ``drive`` compiled for them
+        self.by_address = BY_ADDRESS
 
     def _build(self):
         from .cache import load_module, module_name
+        from .kernel_ref import KernelRef, dot_ref   # imports numpy's BLAS (lib/cblas.py)
         linker = self.linker
-        modules = {}
+        modules, fns = {}, {}
         for text, kname in linker.kernel_texts.items():
             body = kernel_module(text, linker.code.kernel_libs[kname])
-            linker._load_kernel(kname, body)
+            fns[kname] = linker._load_kernel(kname, body)
             modules[kname] = module_name(body)
-        self.source = njit_driver.module_text(linker.code, modules) + "\n\n" + \
-            loop_text(self.node, len(linker.consts))
-        self.fn = load_module(self.source, "d")[0].loop
+        self.by_address = BY_ADDRESS
+        refs = {k: KernelRef(fns[k]) for k in modules} if self.by_address else {}
+        dots = {n.outputs[0].type.dtype for n in linker.fgraph.apply_nodes
+                if isinstance(n.op, Dot)}
+        if refs and len(dots) == 1:      # one GEMM for the loop's products, by address too
+            refs["_dot"] = dot_ref(dots.pop())
+        names = sorted(refs)
+        self.source = njit_driver.module_text(linker.code, modules,
+                                              names if self.by_address else None) + \
+            "\n\n" + loop_text(self.node, len(linker.consts), names, self.by_address)
+        self.module = load_module(self.source, "d")[0]
+        self.extra = tuple(linker.consts) + tuple(refs[k] for k in names)
+        self.fn = self.module.loop
+
+    def _drive(self, args):
+        """``drive`` by address, compiled for the types of this call's steps
+        (a later call with other layouts gets its own)."""
+        from numba import typeof
+        from .kernel_ref import KernelRef
+        types = _step_types(self.node, args) + tuple(typeof(c) for c in self.extra)
+        if types not in self._drives:
+            self.module.drive.compile(types)
+            self._drives[types] = (KernelRef(self.module.drive, types),)
+        return self._drives[types]
 
     def __call__(self, n, *args):
         if self.failed:
@@ -295,7 +369,8 @@ class _NjitLoop:
         try:
             if self.fn is None:
                 self._build()
-            return self.fn(n, *args, *self.linker.consts)
+            drive = self._drive(args) if self.by_address else ()
+            return self.fn(n, *args, *self.extra, *drive)
         except NumbaError as exc:
             self.failed = True
             _not_compiled(self.node.op, exc)      # raises under SYMNET_STRICT

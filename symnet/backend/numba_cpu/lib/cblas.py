@@ -156,6 +156,17 @@ def _layout(x):
     return -1, 0
 
 
+@nb.njit(**_JIT)
+def _c_copy(x):
+    """A C-contiguous copy of the 2-D array ``x``: numba's ascontiguousarray
+    of a strided view compiles for seconds (a general array copy)."""
+    out = np.empty(x.shape, x.dtype)
+    for i in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            out[i, j] = x[i, j]
+    return out
+
+
 def _gemm(a, b, out, transa, transb, alpha, beta):
     """The body of ``gemm`` (see the module doc); numba compiles it per dtype."""
     raise NotImplementedError("cblas._gemm runs inside njit code only")
@@ -183,19 +194,18 @@ def _gemm_typed(a, b, out, transa, transb, alpha, beta):
         lo, ldo = _layout(out)
         if lo < 0:
             raise ValueError("cblas.gemm: out must have a unit stride (it is written in place)")
-        if k == 0:                     # no product: out = beta * out
-            if beta == 0:
-                out[:, :] = 0
-            else:
-                out[:, :] *= beta
+        if k == 0:                     # no product: out = beta * out (loops compile
+            for i in range(m):         # far faster than numba's slice assignment)
+                for j in range(n):
+                    out[i, j] = 0 if beta == 0 else out[i, j] * beta
             return
         la, lda = _layout(a)
         if la < 0:
-            a = np.ascontiguousarray(a)
+            a = _c_copy(a)
             la, lda = 0, a.shape[1]
         lb, ldb = _layout(b)
         if lb < 0:
-            b = np.ascontiguousarray(b)
+            b = _c_copy(b)
             lb, ldb = 0, b.shape[1]
         ta = _TRANS if (la == 1) != transa else _NO_TRANS
         tb = _TRANS if (lb == 1) != transb else _NO_TRANS
@@ -226,7 +236,7 @@ def dot(a, b):
     if lb == 1 and a.shape[0] * 4 <= b.shape[1] and a.shape[1] >= 128:
         tmp = np.empty((b.shape[1], a.shape[0]), a.dtype)
         _gemm(b, a, tmp, True, True, 1.0, 0.0)
-        return np.ascontiguousarray(tmp.T)
+        return _c_copy(tmp.T)
     out = np.empty((a.shape[0], b.shape[1]), a.dtype)
     _gemm(a, b, out, False, False, 1.0, 0.0)
     return out
