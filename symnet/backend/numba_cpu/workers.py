@@ -38,6 +38,7 @@ start-up), so about 0.3 s less on an idle two-CPU machine, 0.35 s more CPU
 in all.
 """
 import os
+import select
 import signal
 import sys
 import threading
@@ -144,13 +145,18 @@ def compile_kernels(items, load, compile_body):
             load(name, body)
         return 0
     mine, theirs = split(items)
-    worker = _Worker.start([body for _, body, _ in theirs], compile_body)
+    try:
+        worker = _Worker.start([body for _, body, _ in theirs], compile_body)
+    except OSError as exc:       # no fork now (process limit, memory)
+        worker, failure = None, f"could not start it: {exc}"
     try:
         for name, body, _ in mine:
             load(name, body)
-        failure = worker.finish()
+        if worker is not None:
+            failure = worker.finish()
     except BaseException:
-        worker.kill()      # Ctrl-C or an error here: the worker's work is moot
+        if worker is not None:
+            worker.kill()    # Ctrl-C or an error here: the worker's work is moot
         raise
     if failure is not None:
         message = (f"the numba compile worker failed ({failure}); compiling its "
@@ -189,39 +195,44 @@ class _Worker:
 
     def finish(self):
         """Wait for the worker; None when it compiled everything, else what
-        went wrong (a sentence)."""
-        deadline = time.monotonic() + WORKER_TIMEOUT_S
+        went wrong (a sentence).  Its report ends when the pipe closes (it
+        exited); a worker silent past ``WORKER_TIMEOUT_S`` is killed."""
+        chunks, deadline = [], time.monotonic() + WORKER_TIMEOUT_S
         while True:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 self.kill()
                 return f"still running {WORKER_TIMEOUT_S:.0f} s after this process's share"
-            time.sleep(0.002)
+            if select.select([self.fd], [], [], min(left, 1.0))[0]:
+                data = os.read(self.fd, 4096)
+                if not data:
+                    break
+                chunks.append(data)
+        os.close(self.fd)
+        self.fd = None
+        try:
+            code = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        except ChildProcessError:    # reaped elsewhere (SIGCHLD ignored): the report says
+            code = None
         self.pid = None
-        with os.fdopen(self.fd, "rb") as fh:
-            report = fh.read().decode("utf-8", "replace")
-        code = os.waitstatus_to_exitcode(status)
-        if code == 0 and report == "ok":
+        report = b"".join(chunks).decode("utf-8", "replace")
+        if report == "ok" and code in (0, None):
             return None
-        if code < 0:
+        if code is not None and code < 0:
             return f"killed by signal {-code}" + (f": {report}" if report else "")
         return report or f"exit status {code}, no report"
 
     def kill(self):
-        if self.pid is None:
-            return
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        self.pid = None
-        try:
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            self.pid = None
+        if self.fd is not None:
             os.close(self.fd)
-        except OSError:
-            pass
+            self.fd = None
 
 
 def _child(bodies, compile_body, write_fd):

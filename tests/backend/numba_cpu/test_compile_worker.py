@@ -24,17 +24,20 @@ _SEQ = [0]
 
 
 def _graph():
-    """Inputs, outputs and values of a graph with four distinct kernels new
-    to this process (their loops' depth differs from call to call, so no
-    kernel text repeats one compiled before)."""
+    """Inputs, outputs and values of a graph whose kernels are all new to
+    this process (every output's loop has a depth that differs from call to
+    call, so no kernel text repeats one compiled before)."""
     _SEQ[0] += 1
+    depth = _SEQ[0] + os.getpid() % 5
     x = T.fmatrix("x")
     y = T.fmatrix("y")
-    a, b = x, y
-    for _ in range(_SEQ[0] + os.getpid() % 5):
+    a, b, c, d = x, y, x, y
+    for _ in range(depth):
         a = T.tanh(a) * np.float32(0.9) + y
         b = T.exp(-b * b) * x
-    outs = [T.sum(a, axis=0), b, T.max(a * b, axis=1), T.sqrt(abs(x) + y * y).mean()]
+        c = abs(c) * np.float32(0.5) + y * y
+        d = T.maximum(d, x) - np.float32(0.25)
+    outs = [T.sum(a, axis=0), b, T.max(c * x, axis=1), T.sqrt(d * d + x).mean()]
     rng = np.random.RandomState(_SEQ[0])
     vals = [rng.randn(5, 7).astype("float32"), rng.randn(5, 7).astype("float32")]
     return [x, y], outs, vals
@@ -89,6 +92,30 @@ def test_failed_worker_warns_and_compiles_here(fork_worker, monkeypatch, body, s
     assert any(said in str(w.message) for w in rec)
     assert f.thunk.linker.worker_kernels == 0
     assert not isinstance(f.thunk, PyLinker)    # compiled here, not a py fallback
+    _check(f, ins, outs, vals)
+
+
+def test_hung_worker_is_killed_and_its_kernels_compiled_here(fork_worker, monkeypatch):
+    import time
+    monkeypatch.setattr(linker_mod, "_compile_body", lambda body: time.sleep(60))
+    monkeypatch.setattr(workers, "WORKER_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(config, "strict", False)
+    ins, outs, vals = _graph()
+    with pytest.warns(RuntimeWarning, match=r"worker failed \(still running 0 s"):
+        f = symnet.function(ins, outs, mode=Mode("numba"))
+    assert f.thunk.linker.worker_kernels == 0
+    _check(f, ins, outs, vals)
+
+
+def test_no_fork_warns_and_compiles_here(fork_worker, monkeypatch):
+    def no_fork():
+        raise OSError(11, "Resource temporarily unavailable")
+    monkeypatch.setattr(workers.os, "fork", no_fork)
+    monkeypatch.setattr(config, "strict", False)
+    ins, outs, vals = _graph()
+    with pytest.warns(RuntimeWarning, match="could not start it: .*Resource temporarily"):
+        f = symnet.function(ins, outs, mode=Mode("numba"))
+    assert not isinstance(f.thunk, PyLinker)
     _check(f, ins, outs, vals)
 
 
