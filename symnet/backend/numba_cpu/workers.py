@@ -184,8 +184,11 @@ class _Worker:
         sys.stdout.flush()
         sys.stderr.flush()
         # no other thread may be inside numba or the cache at the fork: the
-        # child would inherit its lock held forever
-        with global_compiler_lock, _IMPORT_LOCK:
+        # child would inherit its lock held forever.  The cache's lock
+        # first: ``load_module`` holds it while numba compiles (takes the
+        # compiler lock), so the other order could deadlock with a thread
+        # compiling (a tiered function's)
+        with _IMPORT_LOCK, global_compiler_lock:
             pid = os.fork()
             if pid == 0:      # the child: never returns
                 os.close(read_fd)

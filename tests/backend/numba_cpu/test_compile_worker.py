@@ -170,3 +170,45 @@ def test_workers_flag(monkeypatch):
     monkeypatch.setenv("SYMNET_NUMBA_WORKERS", "sometimes")
     with pytest.raises(ValueError, match="SYMNET_NUMBA_WORKERS must be 0, 1 or auto"):
         workers.worker_enabled()
+
+
+_LOCK_SCRIPT = """
+import os, sys, threading, time
+sys.path.insert(0, {tests!r})
+os.environ["SYMNET_NUMBA_WORKERS"] = "1"
+from numba.core.compiler_lock import global_compiler_lock
+from symnet.backend.numba_cpu.cache import _IMPORT_LOCK
+from symnet.compile.mode import Mode
+import symnet
+from backend.numba_cpu.test_compile_worker import _graph
+
+held = threading.Event()
+
+def other_compile():
+    # what a tiered function's compile thread does: the cache's lock held
+    # while numba compiles (taking the compiler lock)
+    with _IMPORT_LOCK:
+        held.set()
+        time.sleep(0.5)
+        with global_compiler_lock:
+            pass
+
+t = threading.Thread(target=other_compile)
+t.start()
+held.wait()
+ins, outs, vals = _graph()
+f = symnet.function(ins, outs, mode=Mode("numba"))
+t.join()
+print("worker kernels", f.thunk.linker.worker_kernels)
+"""
+
+
+def test_fork_waits_for_a_thread_inside_the_cache_without_deadlock(tmp_path):
+    import subprocess
+    import sys
+    tests = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, SYMNET_CACHE_DIR=str(tmp_path), PYTHONPATH=os.path.dirname(tests))
+    res = subprocess.run([sys.executable, "-c", _LOCK_SCRIPT.format(tests=tests)], env=env,
+                         capture_output=True, text=True, timeout=240)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert int(res.stdout.split("worker kernels")[-1]) >= 1
