@@ -13,9 +13,9 @@ land in the same process, which then compiles the helper once.
 ``fork`` rather than a fresh interpreter: the child starts with numpy,
 numba and symnet imported (a fresh one would spend 0.5 s importing them,
 more than it saves).  It runs only where fork is safe enough: Linux, the
-main thread, at least two CPUs.  The parent holds numba's compiler lock and
-the cache's import lock across the fork, so the child never inherits a lock
-held by another thread.
+main thread, no MPI (``mpi4py`` imported), at least two CPUs.  The parent
+holds the cache's import lock and numba's compiler lock across the fork,
+so the child never inherits a lock held by another thread.
 
 Failures are never silent: a worker that raises, dies or hangs (past
 ``WORKER_TIMEOUT_S``) is reported with a warning, and its kernels are
@@ -71,6 +71,8 @@ def worker_enabled():
     if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
         return False
     if threading.current_thread() is not threading.main_thread():
+        return False
+    if "mpi4py" in sys.modules:     # MPI transports may forbid fork (symnet.distributed)
         return False
     try:
         cpus = len(os.sched_getaffinity(0))

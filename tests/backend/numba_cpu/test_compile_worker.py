@@ -5,6 +5,7 @@ SYMNET_STRICT); Ctrl-C while waiting for it is re-raised, the worker
 killed."""
 import os
 import signal
+import sys
 import warnings
 
 import numpy as np
@@ -166,6 +167,9 @@ def test_split_keeps_helpers_together_and_gives_the_worker_a_share():
 
 def test_workers_flag(monkeypatch):
     monkeypatch.setenv("SYMNET_NUMBA_WORKERS", "0")
+    assert not workers.worker_enabled()
+    monkeypatch.setenv("SYMNET_NUMBA_WORKERS", "1")
+    monkeypatch.setitem(sys.modules, "mpi4py", object())    # an MPI process never forks
     assert not workers.worker_enabled()
     monkeypatch.setenv("SYMNET_NUMBA_WORKERS", "sometimes")
     with pytest.raises(ValueError, match="SYMNET_NUMBA_WORKERS must be 0, 1 or auto"):
