@@ -31,11 +31,13 @@ memory).  So by default (``SYMNET_NUMBA_WORKERS=auto``) it forks only when
 sample, not the minute average, which lags).  ``SYMNET_NUMBA_WORKERS=1``
 forks wherever it can run (the tests), ``0`` never.
 
-Measured (#13, W3 N=100 cold, CPU seconds of ``function()``, under
-contention, three runs): in one process 0.90-0.99 s; with the worker
-0.65-0.67 s here and 0.62-0.67 s in the worker (each pays numba's
-start-up), so about 0.3 s less on an idle two-CPU machine, 0.35 s more CPU
-in all.
+Measured (#13, W3 cold, CPU seconds of ``function()``, under contention,
+two or three runs each): N=100 with numba 0.68, in one process 0.90-0.99
+s, with the worker 0.65-0.67 s here and 0.62-0.67 s in the worker; with
+numba 0.65 (the bench's), 1.43-1.68 s against 0.95-0.96 + 0.91 s; N=400
+(numba 0.65) 1.72-1.92 s against 1.22-1.35 + 0.97-1.08 s.  So on an idle
+two-CPU machine about a third less wall time, and 0.4-0.5 s more CPU in
+all (each process pays numba's start-up; the child pages in copies).
 """
 import os
 import select
