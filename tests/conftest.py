@@ -1,6 +1,6 @@
 """Shared pytest setup: make ``tests/oracles.py`` importable both as
 ``tests.oracles`` and ``oracles``, and restore global config after each test
-(tests may reassign ``config.floatX``); tiered execution is off by default;
+(tests may reassign ``config.floatX``); tiered execution and compile workers are off by default;
 tests marked ``perform_fallback`` run with ``SYMNET_STRICT`` off."""
 import os
 import sys
@@ -15,6 +15,10 @@ for _p in (_HERE, os.path.dirname(_HERE)):
 # Tests of the numba backend must run numba code from their first call:
 # tiered execution (symnet.compile.tiered) is off unless a test asks for it.
 os.environ.setdefault("SYMNET_TIERED", "0")
+# Likewise a compile never forks a worker process (numba_cpu/workers.py;
+# whether it would depends on the machine's load): test_compile_worker.py
+# asks for one.
+os.environ.setdefault("SYMNET_NUMBA_WORKERS", "0")
 
 
 def pytest_configure(config):

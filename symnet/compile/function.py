@@ -28,6 +28,7 @@ from ..graph.basic import Constant, Variable
 from ..graph.fg import FunctionGraph
 from ..graph.gcpause import gc_paused
 from ..graph.traversal import ancestors, clone_get_equiv
+from .aliasing import unaliased
 from .instrument import instrument
 from .io import In, Out
 from .mode import get_mode
@@ -478,22 +479,10 @@ class Function:
         return final
 
     def _unaliased(self, outs, vals, shared_vals, checked):
-        """``outs``, each copied where the user must not receive it as is."""
-        inputs_mem = [*vals, *shared_vals]
-        final = []
-        for k, o in enumerate(outs):
-            if isinstance(o, np.ndarray) and self._check_out[k] and not self._out_borrow[k]:
-                # copied when it shares memory with an input, a shared value,
-                # an update or an earlier output, or is read-only (a constant
-                # the rewrites folded)
-                if any(o is a or (isinstance(a, np.ndarray) and a.size and
-                                  np.may_share_memory(o, a)) for a in inputs_mem) or \
-                        any(o is c for c in checked) or not o.flags.writeable or \
-                        any(isinstance(p, np.ndarray) and p.size and
-                            np.may_share_memory(o, p) for p in final):
-                    o = o.copy()
-            final.append(o)
-        return final
+        """``outs``, each copied where the user must not receive it as is
+        (``aliasing.py``)."""
+        must = [c and not b for c, b in zip(self._check_out, self._out_borrow)]
+        return unaliased(outs, must, [*vals, *shared_vals], checked)
 
     def copy(self):
         return self

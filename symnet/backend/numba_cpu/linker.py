@@ -7,7 +7,8 @@
 2. *source*: ``codegen.generate`` writes the kernels and the driver;
 3. *compile* (here): each distinct kernel text is one module in the disk
    cache (``cache.py``), compiled with ``numba.njit`` once per machine, or
-   loaded on its first call when an earlier process compiled it; then the
+   loaded on its first call when an earlier process compiled it (several
+   new kernels: part compiled in a forked worker, ``workers.py``); then the
    driver is executed and ``make_thunk`` returns it as the thunk
    (``registry.Thunk``).
 
@@ -51,7 +52,7 @@ from ..._interrupt import reraise_interrupt
 from ..plan import build_plan
 from ..py.linker import PyLinker, node_error
 from ..registry import register_linker
-from . import codegen, njit_driver
+from . import codegen, njit_driver, workers
 from .budget import RunBudget
 from .codegen import (DRIVER_FILE, FASTMATH, KERNEL_HEAD, SUPPORTED_DTYPES, Ctx,  # noqa: F401
                       is_tensor, kernel_module, literal, nb_type)
@@ -112,16 +113,23 @@ class NumbaLinker:
         self.ns = ns = {"np": np, "_np": np, "_C": np.ascontiguousarray, "_owned": owned,
                           "_starmap": itertools.starmap, "_call": operator.call}
         try:
+            new = []
             for text, kname in self.kernel_texts.items():
-                body = kernel_module(text, self.code.kernel_libs[kname])
+                libs = self.code.kernel_libs[kname]
+                body = kernel_module(text, libs)
                 if compiled_before(body, "k"):
                     # compiled by an earlier call or process: imported (with
                     # numba itself) on the first call, not now
                     kernels[kname] = _LazyKernel(self, kname, body)
                     self.paths.append(module_path(body, "k"))
                 else:
-                    kernels[kname] = self._load_kernel(kname, body)
+                    new.append((kname, body, {f"{m}.{n}" for m in libs for n in libs[m]}))
+            # several new kernels: part compiled in a forked worker (workers.py)
+            self.worker_kernels = workers.compile_kernels(
+                new, lambda kname, body: kernels.__setitem__(
+                    kname, self._load_kernel(kname, body)), _compile_body)
         except Exception as exc:
+            reraise_interrupt(exc)   # a Ctrl-C inside numba: never a py fallback
             if config.strict:
                 raise
             warnings.warn(f"the numba backend failed to compile this graph "
@@ -251,6 +259,12 @@ def _reference_error(node, vals):
     except Exception as ref:
         return ref
     return None
+
+
+def _compile_body(body):
+    """What the compile worker does per kernel: compile it into the cache."""
+    from .cache import load_module
+    load_module(body, "k")
 
 
 class _LazyKernel:

@@ -16,7 +16,8 @@ from symnet.graph.fg import FunctionGraph
 PKG = os.path.dirname(os.path.abspath(dispatch.__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(PKG)))
 INFRA = {"__init__", "linker", "codegen", "cache", "dispatch", "njit_driver", "trust", "budget",
-         "fused", "threads", "inplace", "colsum", "kernel_ref"}
+         "fused", "threads", "inplace", "colsum", "kernel_ref",
+         "workers"}
 
 
 def _family_files():
