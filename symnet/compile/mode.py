@@ -129,7 +129,10 @@ class Mode:
         if self.optimizer is None:
             return {}
         from ..graph.rewriting import rewrite_graph
-        return rewrite_graph(fgraph, optimizer=self.optimizer, include=self.include,
+        # rewrites tagged with a backend's name (optional) run for that backend
+        # only: they make ops only it has kernels for
+        return rewrite_graph(fgraph, optimizer=self.optimizer,
+                             include=self.include + (self.linker,),
                              exclude=self.exclude, work=work, passes=passes)
 
     def __eq__(self, other):

@@ -315,7 +315,7 @@ class DynamicPoolGrad(Op):
         return [input_shapes[0]]
 
     def L_op(self, inputs, outputs, output_grads):
-        from ...gradient import grad_undefined
+        from ...graph.op import grad_undefined
         x, out, gz, ws, stride, pad = inputs
         if self.mode == "max":
             return [None, None, grad_undefined(self, 2, gz, "second derivative of max "

@@ -4,6 +4,6 @@ Importing this package registers every rewrite in
 ``symnet.graph.rewriting.REGISTRY``; ``symnet.tensor`` imports it, so the
 rewrites are registered whenever tensors exist (graph/ does not import tensor/).
 """
-from . import elemwise, reduction, shape, nnet, slices  # noqa: F401
+from . import elemwise, reduction, shape, nnet, slices, pool  # noqa: F401
 
-__all__ = ["elemwise", "reduction", "shape", "nnet"]
+__all__ = ["elemwise", "reduction", "shape", "nnet", "pool"]
