@@ -335,3 +335,32 @@ def test_per_image_filter_gradient_both_ways(filters, monkeypatch):
                                                        (1, 1), (5, 6)),
                         axes=([0, 2, 3], [0, 2, 3]))[:, :, ::-1, ::-1]
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("layout", ["chunk", "images"])
+def test_plain_column_loops_match_numpy_windows(layout):
+    """The copy path of a convolution with no padding, strides or dilation
+    (``conv_loops._plain``) fills the windows numpy's sliding_window_view
+    gives, and its col2im is their adjoint: <cols, im2col(x)> = <col2im(cols), x>."""
+    from numpy.lib.stride_tricks import sliding_window_view
+    from symnet.backend.numba_cpu.lib import conv_loops as L
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3, 2, 7, 6))
+    kh, kw, ho, wo = 3, 2, 5, 5
+    loop = (kh, kw, 1, 1, 1, 1, 0, 0, ho, wo)
+    # (b, c, ho, wo, kh, kw) -> rows (c, kh, kw), columns (b, ho, wo)
+    win = sliding_window_view(x, (kh, kw), axis=(2, 3))
+    want = win.transpose(1, 4, 5, 0, 2, 3).reshape(2 * kh * kw, 3 * ho * wo)
+    if layout == "chunk":
+        cols = np.empty((2 * kh * kw, 3 * ho * wo))
+        fill, add = L.im2col, L.col2im
+    else:
+        want = want.reshape(2 * kh * kw, 3, ho * wo).transpose(1, 0, 2)
+        cols = np.empty((3, 2 * kh * kw, ho * wo))
+        fill, add = L.im2col_images, L.col2im_images
+    fill(x, cols, *loop)
+    np.testing.assert_array_equal(cols, want)
+    c = rng.normal(size=cols.shape)
+    back = np.full_like(x, np.nan)          # col2im zeroes its output first
+    add(c, back, *loop)
+    np.testing.assert_allclose(np.sum(c * cols), np.sum(back * x), rtol=1e-12)
