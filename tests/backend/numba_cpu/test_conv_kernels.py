@@ -200,14 +200,16 @@ def test_grouped_conv_channel_mismatch_is_named():
         conv2d(x, w, num_groups=0)
 
 
-@pytest.mark.parametrize("per_image", [True, False])      # both GEMM layouts
-def test_columns_beyond_the_cache_chunk(per_image, monkeypatch):
+@pytest.mark.parametrize("per_image,blas", [(True, 2), (False, 2), (False, 1)])
+def test_columns_beyond_the_cache_chunk(per_image, blas, monkeypatch):
     """A batch whose columns (6.9 MB) exceed ``CACHE_CHUNK`` but not the
     budget: the per-image layout runs in chunks of at most ``CACHE_CHUNK``
     bytes (an odd last chunk), the per-chunk layout in one chunk (fewer
-    GEMM calls); both with the reference's values (forward, both
-    gradients)."""
+    GEMM calls, each a synchronisation of BLAS's threads) or, when BLAS
+    runs one thread, in chunks of at most ``SERIAL_CHUNK`` bytes; all with
+    the reference's values (forward, both gradients)."""
     monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", 1 if per_image else 10 ** 9)
+    monkeypatch.setattr(nconv, "blas_threads", lambda: blas)
     rng = np.random.default_rng(5)
     x = rng.normal(size=(67, 16, 12, 12)).astype("float32")
     w = rng.normal(size=(16, 16, 5, 5)).astype("float32")
@@ -222,6 +224,8 @@ def test_columns_beyond_the_cache_chunk(per_image, monkeypatch):
     assert len(sizes) == 3 and nconv.CACHE_CHUNK < whole <= nconv.COLUMN_BUDGET
     if per_image:
         assert max(sizes) <= nconv.CACHE_CHUNK
+    elif blas == 1:
+        assert max(sizes) <= nconv.SERIAL_CHUNK
     else:
         assert sizes == [whole] * 3
     xd, wd, gd = (a.astype("float64") for a in (x, w, gz))
@@ -297,6 +301,20 @@ def test_threaded_column_loops_direct_calls_match_serial():
         L.col2im_images_threads(nconv._as_images(a, 5), gb, *loop)
         np.testing.assert_array_equal(ga, gb)
         assert not np.isnan(ga).any()
+
+
+def test_blas_threads_reads_openblas_setting():
+    """``blas_threads`` asks the loaded OpenBLAS (None only without one),
+    and sees a change made while the process runs."""
+    from symnet.cli import limit_blas_threads
+    before = nconv.blas_threads()
+    if before is None:
+        pytest.skip("numpy's BLAS is not an OpenBLAS this build can ask")
+    try:
+        assert limit_blas_threads(1) and nconv.blas_threads() == 1
+    finally:
+        limit_blas_threads(before)
+    assert nconv.blas_threads() == before
 
 
 def test_lib_threads_follows_symnet_num_threads(monkeypatch):
