@@ -83,25 +83,29 @@ def im2col(x, cols, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo):
     """Column ``((c*kh + i)*kw + j, (b*Ho + r)*Wo + q)`` of the chunk ``x``
     is ``x[b, c, r*sh + i*dh - ph, q*sw + j*dw - pw]`` (0 outside the
     input): the zero border is written, never a padded copy of ``x``."""
-    n, c = x.shape[0], x.shape[1]
-    # the test stays out of the loop nest (inside it, it made both 2x slower)
+    # the test stays out of the loop nest (inside it, it made both 2x
+    # slower): each call inlines the nest with a constant ``plain``
     if _plain(sh, sw, dh, dw, ph, pw):
-        for ch in range(c):
-            for i in range(kh):
-                for j in range(kw):
-                    k = (ch * kh + i) * kw + j
-                    for b in range(n):
-                        for r in range(ho):
-                            _copy_row(cols, k, (b * ho + r) * wo, x, b, ch, i, j, r, wo)
-        return
+        _chunk_cols(x, cols, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo, True)
+    else:
+        _chunk_cols(x, cols, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo, False)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _chunk_cols(x, cols, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo, plain):
+    """The loop nest of ``im2col``."""
+    n, c = x.shape[0], x.shape[1]
     for ch in range(c):
         for i in range(kh):
             for j in range(kw):
                 k = (ch * kh + i) * kw + j
                 for b in range(n):
                     for r in range(ho):
-                        _fill_row(cols, k, (b * ho + r) * wo, x, b, ch, r * sh + i * dh - ph,
-                                  j, sw, dw, pw, wo)
+                        if plain:
+                            _copy_row(cols, k, (b * ho + r) * wo, x, b, ch, i, j, r, wo)
+                        else:
+                            _fill_row(cols, k, (b * ho + r) * wo, x, b, ch,
+                                      r * sh + i * dh - ph, j, sw, dw, pw, wo)
 
 
 @nb.njit(cache=True, nogil=True)
