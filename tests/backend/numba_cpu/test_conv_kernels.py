@@ -304,16 +304,24 @@ def test_threaded_column_loops_direct_calls_match_serial():
 
 
 def test_blas_threads_reads_openblas_setting():
-    """``blas_threads`` asks the loaded OpenBLAS (None only without one),
-    and sees a change made while the process runs."""
-    from symnet.cli import limit_blas_threads
+    """``blas_threads`` asks numpy's OpenBLAS (the library cblas.py found;
+    None only without one), and sees a change made while the process runs."""
+    import ctypes
+    from symnet.backend.numba_cpu.lib import cblas
     before = nconv.blas_threads()
     if before is None:
         pytest.skip("numpy's BLAS is not an OpenBLAS this build can ask")
+    lib = ctypes.CDLL(cblas.LIBRARY)
+    setter = next(getattr(lib, n) for n in (
+        "scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+        "scipy_openblas_set_num_threads", "openblas_set_num_threads") if hasattr(lib, n))
+    setter.argtypes, setter.restype = [ctypes.c_int], None
+    other = 1 if before != 1 else 2
     try:
-        assert limit_blas_threads(1) and nconv.blas_threads() == 1
+        setter(other)
+        assert nconv.blas_threads() == other
     finally:
-        limit_blas_threads(before)
+        setter(before)
     assert nconv.blas_threads() == before
 
 
