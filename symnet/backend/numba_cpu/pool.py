@@ -21,8 +21,7 @@ gradient 3.4 -> 2.0 ms, the forward unchanged at 1.0 ms).
 """
 from ..registry import register_kernel
 from .lib import pool_nd as _pool_nd
-from ...tensor.ops.pool import Pool, PoolGrad
-from ...tensor.ops.pool_argmax import MaxPoolArgmax, MaxPoolArgmaxGrad
+from ...tensor.ops.pool import MaxPoolArgmax, MaxPoolArgmaxGrad, Pool, PoolGrad
 
 __all__ = []
 

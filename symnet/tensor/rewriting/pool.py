@@ -5,13 +5,12 @@ modes only, see ``Mode.rewrite``) turns ``PoolGrad(x, Pool(x), gz)`` of
 2-D float max pooling into ``MaxPoolArgmaxGrad(x, idx, gz)``, the forward
 ``Pool(x)`` into ``MaxPoolArgmax(x)`` (its first output; ``idx`` its
 second), so the gradient reads a small offset array instead of the input
-and the pooled output (``tensor/ops/pool_argmax.py``).  Same values: both
+and the pooled output (``tensor/ops/pool.py``).  Same values: both
 send each window's gradient to its first maximum.  Other backends keep the
 pair (they have no kernel for the argmax ops).
 """
 from ...graph.rewriting import register_local
-from ..ops.pool import Pool, PoolGrad
-from ..ops.pool_argmax import MaxPoolArgmax, MaxPoolArgmaxGrad
+from ..ops.pool import MaxPoolArgmax, MaxPoolArgmaxGrad, Pool, PoolGrad
 
 __all__ = ["local_pool_argmax"]
 

@@ -176,7 +176,7 @@ def test_argmax_pair_agrees_with_pool_grad_on_numba_and_py(case, seed, data):
 
 
 def test_argmax_offsets_are_the_first_maximum_of_each_window():
-    from symnet.tensor.ops.pool_argmax import MaxPoolArgmax
+    from symnet.tensor.ops.pool import MaxPoolArgmax
     use_tmp_cache()
     x = T.matrix("x", dtype="float64")
     # 2x2 windows of a 2x6 input, padded by one column each side: taps count
@@ -210,7 +210,7 @@ def test_argmax_pair_is_for_numba_only_and_keeps_other_pools():
 
 
 def test_argmax_grad_rejects_mismatched_offsets():
-    from symnet.tensor.ops.pool_argmax import MaxPoolArgmax, MaxPoolArgmaxGrad
+    from symnet.tensor.ops.pool import MaxPoolArgmax, MaxPoolArgmaxGrad
     use_tmp_cache()
     x, gz = T.tensor4("x", dtype="float32"), T.tensor4("gz", dtype="float32")
     _, idx = MaxPoolArgmax((2, 2))(x)
