@@ -158,6 +158,17 @@ def _pool(grad):
     return build
 
 
+def _pool_argmax(grad):
+    def build():
+        from symnet.tensor.ops.pool import MaxPoolArgmax, MaxPoolArgmaxGrad
+        x, gz = T.dtensor4("x"), T.dtensor4("gz")
+        out, idx = MaxPoolArgmax((2, 2), True, (1, 1), (1, 0))(x)
+        outs = [MaxPoolArgmaxGrad((2, 2), True, (1, 1), (1, 0))(x, idx, gz)] if grad \
+            else [out, idx]
+        return [x, gz], outs, [_m(1, 2, 4, 4), _m(1, 2, 5, 3)]
+    return build
+
+
 def _dynamic_pool(grad):
     def build():
         x, k = T.dtensor4("x"), T.lscalar("k")
@@ -246,6 +257,8 @@ SAMPLES = {
                                                  _conv_fused("grad", "linear", True)],
     "symnet.tensor.ops.pool.Pool": [_pool(False)],
     "symnet.tensor.ops.pool.PoolGrad": [_pool(True)],
+    "symnet.tensor.ops.pool.MaxPoolArgmax": [_pool_argmax(False)],
+    "symnet.tensor.ops.pool.MaxPoolArgmaxGrad": [_pool_argmax(True)],
     "symnet.tensor.ops.conv3d.Conv3d": [_conv("fwd", nd=3),
                                         _conv("fwd", nd=3, groups=2)],
     "symnet.tensor.ops.conv3d.Conv3dGradInputs": [_conv("inputs", nd=3),
@@ -265,6 +278,8 @@ SAMPLES = {
 UNSAMPLED = {
     "symnet.tensor.ops.conv._ConvBase": "abstract base of the Conv2d ops (no make_node)",
     "symnet.tensor.ops.pool._PoolBase": "abstract base of Pool and PoolGrad (no make_node)",
+    "symnet.tensor.ops.pool._ArgmaxBase": "abstract base of the max-pool argmax "
+                                                 "pair (no make_node)",
     "symnet.tensor.ops.conv3d._Conv3dBase": "abstract base of the Conv3d ops (no make_node)",
 }
 

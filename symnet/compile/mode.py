@@ -129,10 +129,11 @@ class Mode:
         if self.optimizer is None:
             return {}
         from ..graph.rewriting import rewrite_graph
-        include = self.include
-        if self.linker == "numba":   # its kernels fuse the conv's bias and activation
-            include += ("conv_epilogue",)
-        return rewrite_graph(fgraph, optimizer=self.optimizer, include=include,
+        # rewrites tagged with a backend's name (optional) run for that backend
+        # only: they make ops only it has kernels for (numba: the conv
+        # epilogue, the max-pool argmax pair)
+        return rewrite_graph(fgraph, optimizer=self.optimizer,
+                             include=self.include + (self.linker,),
                              exclude=self.exclude, work=work, passes=passes)
 
     def __eq__(self, other):

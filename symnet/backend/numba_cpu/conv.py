@@ -25,7 +25,9 @@ The chunk is as many images as fit ``COLUMN_BUDGET`` bytes of columns (at
 least one), so a large batch never allocates its whole column matrix: the
 memory beyond the inputs and the result is bounded.  In the per-image
 layout it is also capped at ``CACHE_CHUNK`` bytes, so the columns are
-still in cache when the GEMMs read them.  GEMMs are numpy's BLAS
+still in cache when the GEMMs read them; in the per-chunk layout, at
+``SERIAL_CHUNK`` bytes when BLAS runs one thread (``blas_threads()``), where
+many small GEMM calls cost no synchronisation of BLAS's threads.  GEMMs are numpy's BLAS
 calls (numba's ``np.dot`` would call the same BLAS and needs SciPy).
 The column loops run threaded where ``threads.lib_threads()`` says so
 (off by default).
@@ -37,8 +39,8 @@ from .threads import lib_threads
 from ...tensor.ops.conv import (Conv2d, Conv2dGradInputs, Conv2dGradWeights, _padding,
                                 conv_output_length, group_slices)
 
-__all__ = ["COLUMN_BUDGET", "CACHE_CHUNK", "column_chunk", "conv2d_forward",
-           "conv2d_grad_weights", "conv2d_grad_inputs"]
+__all__ = ["COLUMN_BUDGET", "CACHE_CHUNK", "SERIAL_CHUNK", "blas_threads", "column_chunk",
+           "conv2d_forward", "conv2d_grad_weights", "conv2d_grad_inputs"]
 
 #: bytes of im2col columns one chunk of the batch may use
 COLUMN_BUDGET = 32 * 2 ** 20
@@ -55,6 +57,14 @@ COLUMN_BUDGET = 32 * 2 ** 20
 #: threads and other processes busy on the 2 cores W7's step took 2x as
 #: long as with 2 calls (755 against 368 ms, PyTorch 395-425 ms alongside)
 CACHE_CHUNK = 4 * 2 ** 20
+
+#: bytes of columns a chunk of the per-chunk layout holds at most when
+#: BLAS runs one thread (``symnet train``'s default): then a GEMM call costs
+#: no synchronisation of threads, and small chunks keep the columns in L2
+#: between im2col and the GEMM (and between the GEMM and col2im).  W7's
+#: conv2, one BLAS thread, thread CPU time of its three ops, contended
+#: machine, best of 2: 32 MiB 88.4 ms, 4 MiB 75.6, 2 MiB 72.2, 1 MiB 69.5
+SERIAL_CHUNK = 1 * 2 ** 20
 
 #: output positions (Ho*Wo) from which GEMMs run per image: measured on
 #: W4/W7's layers (thread CPU time, one BLAS thread), per image was faster
@@ -110,12 +120,45 @@ def _chunks(geo, b, c, dtype, budget, per_image=False):
     budget = COLUMN_BUDGET if budget is None else budget
     if per_image:
         budget = min(budget, CACHE_CHUNK)
+    elif blas_threads() == 1:
+        budget = min(budget, SERIAL_CHUNK)
     n = column_chunk(b, rows, npos, np.dtype(dtype).itemsize, budget)
     buf = _alloc((rows * n * npos,), dtype)
     for b0 in range(0, b, n):
         m = min(n, b - b0)
         shape = (m, rows, npos) if per_image else (rows, m * npos)
         yield b0, m, buf[:rows * m * npos].reshape(shape)
+
+
+_BLAS_THREADS = []
+
+
+def blas_threads():
+    """How many threads numpy's OpenBLAS runs now (it may change while the
+    process runs: ``symnet train`` sets it), or None when that cannot be
+    asked (another BLAS, no CBLAS found)."""
+    if not _BLAS_THREADS:
+        _BLAS_THREADS.append(_blas_thread_getter())
+    get = _BLAS_THREADS[0]
+    return None if get is None else int(get())
+
+
+def _blas_thread_getter():
+    import ctypes
+    from .lib import cblas
+    if not cblas.AVAILABLE:
+        return None
+    try:
+        lib = ctypes.CDLL(cblas.LIBRARY)
+    except OSError:
+        return None
+    for name in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
+                 "scipy_openblas_get_num_threads", "openblas_get_num_threads"):
+        get = getattr(lib, name, None)
+        if get is not None:
+            get.restype = ctypes.c_int
+            return get
+    return None
 
 
 def _loops():

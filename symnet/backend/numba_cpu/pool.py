@@ -11,10 +11,17 @@ max, and max's gradient going to the first position of the window (in
 row-major order) equal to its max, as the reference does.  Leading axes
 are flattened into one batch axis (the kernel's arguments are
 C-contiguous).
+
+``MaxPoolArgmax``/``MaxPoolArgmaxGrad`` (the pair the numba modes' rewrite
+``local_pool_argmax`` makes of a max ``Pool`` and its ``PoolGrad``): the
+forward loop also writes each window's first-maximum offset, and the
+gradient reads those offsets and ``gz`` only, not the input and the pooled
+output (measured on W7's first pool, 256x32x24x24 float32, one core: the
+gradient 3.4 -> 2.0 ms, the forward unchanged at 1.0 ms).
 """
 from ..registry import register_kernel
 from .lib import pool_nd as _pool_nd
-from ...tensor.ops.pool import Pool, PoolGrad
+from ...tensor.ops.pool import MaxPoolArgmax, MaxPoolArgmaxGrad, Pool, PoolGrad
 
 __all__ = []
 
@@ -176,6 +183,93 @@ def pool_grad_kernel(node, ins, outs, ctx):
                 f"for {r} in range({t['ra']}, {t['rb']}):",
                 f"    for {c} in range({t['ca']}, {t['cb']}):",
                 f"        {g}[{b}, {r}, {c}] += {gv}"]
+    lines += ["            " + ln for ln in body]
+    lines.append(f"{outs[0]} = {g}.reshape({_shape(x, nd, [t['h'], t['w']])})")
+    return lines
+
+
+def _tap(op, t, r, c):
+    """Source of the offset of input position (r, c) in its window, over the
+    window's ``prod(ws)`` taps of the padded canvas (``MaxPoolArgmax``)."""
+    return f"({r} + {op.pad[0]} - {t['r0']}) * {op.ws[1]} + {c} + {op.pad[1]} - {t['c0']}"
+
+
+@register_kernel("numba", MaxPoolArgmax)
+def pool_argmax_kernel(node, ins, outs, ctx):
+    """Max pooling that also writes each window's first-maximum offset
+    (``prod(ws)`` where the max is NaN), as ``MaxPoolArgmax.perform``."""
+    op = node.op
+    lines, head, t, nd = _frame(node, ins, ctx)
+    x, dt, it = ins[0], node.outputs[0].type.dtype, node.outputs[1].type.dtype
+    xr, o, a, m, v, k, up = (ctx.tmp(n) for n in ("xr", "o", "a", "m", "v", "k", "up"))
+    b, i, j, r, c = t["b"], t["i"], t["j"], t["r"], t["c"]
+    lines += [f"{xr} = {x}.reshape(({t['n']}, {t['h']}, {t['w']}))",
+              f"{o} = np.empty(({t['n']}, {t['oh']}, {t['ow']}), np.{dt})",
+              f"{a} = np.empty(({t['n']}, {t['oh']}, {t['ow']}), np.{it})"]
+    lines += head
+    # the first strictly greater value (or NaN) moves the max: ties keep the
+    # first; selects, not branches (random data would mispredict them)
+    body = [f"{m} = {xr}[{b}, {t['ra']}, {t['ca']}]",
+            f"{k} = {_tap(op, t, t['ra'], t['ca'])}",
+            f"for {r} in range({t['ra']}, {t['rb']}):",
+            f"    for {c} in range({t['ca']}, {t['cb']}):",
+            f"        {v} = {xr}[{b}, {r}, {c}]",
+            f"        {up} = (({v} > {m}) | ({v} != {v})) & ({m} == {m})",
+            f"        {m} = {v} if {up} else {m}",
+            f"        {k} = {_tap(op, t, r, c)} if {up} else {k}",
+            f"{o}[{b}, {i}, {j}] = {m}",
+            f"{a}[{b}, {i}, {j}] = {k} if {m} == {m} else {op.ws[0] * op.ws[1]}"]
+    lines += ["            " + ln for ln in body]
+    lines += [f"{outs[0]} = {o}.reshape({_shape(x, nd, [t['oh'], t['ow']])})",
+              f"{outs[1]} = {a}.reshape({_shape(x, nd, [t['oh'], t['ow']])})"]
+    return lines
+
+
+def _tiles(op):
+    """True when the windows tile the input without overlap or padding:
+    every position lies in at most one window, so the gradient can be
+    written whole (no zeroing pass, no read-modify-write)."""
+    return _inside(op) and tuple(op.stride) == tuple(op.ws)
+
+
+@register_kernel("numba", MaxPoolArgmaxGrad)
+def pool_argmax_grad_kernel(node, ins, outs, ctx):
+    """Each window's gradient to the offset ``MaxPoolArgmax`` kept."""
+    op = node.op
+    lines, head, t, nd = _frame(node, ins, ctx)
+    x, idx, gz = ins
+    dt = node.outputs[0].type.dtype
+    ar, gr, g, k, kk, rr, cc, gv = (ctx.tmp(n) for n in ("ar", "gr", "g", "k", "kk", "rr",
+                                                          "cc", "gv"))
+    b, i, j = t["b"], t["i"], t["j"]
+    (wh, ww), (ph, pw) = op.ws, op.pad
+    lines += [f"if {idx}.shape != {gz}.shape or {idx}.shape[{nd - 2}] != {t['oh']} "
+              f"or {idx}.shape[{nd - 1}] != {t['ow']}:",
+              "    raise ValueError('max pool gradient: the offsets and the output "
+              "gradient do not match the input')",
+              f"{ar} = {idx}.reshape(({t['n']}, {t['oh']}, {t['ow']}))",
+              f"{gr} = {gz}.reshape(({t['n']}, {t['oh']}, {t['ow']}))"]
+    if _tiles(op):
+        # every window writes all its positions (the gradient or 0); only
+        # the rows and columns no window covers are zeroed apart
+        lines += [f"{g} = np.empty(({t['n']}, {t['h']}, {t['w']}), np.{dt})",
+                  f"{g}[:, {t['oh']} * {wh}:, :] = 0",
+                  f"{g}[:, :, {t['ow']} * {ww}:] = 0"]
+        # gz read once before the stores (else each store, which might
+        # alias it, reloads it: 4x slower, measured)
+        body = [f"{k} = np.int64({ar}[{b}, {i}, {j}])",
+                f"{gv} = {gr}[{b}, {i}, {j}]",
+                f"for {kk} in range({wh * ww}):",
+                f"    {g}[{b}, {t['r0']} + {kk} // {ww}, {t['c0']} + {kk} % {ww}] = "
+                f"{gv} if {kk} == {k} else np.{dt}(0)"]
+    else:
+        lines.append(f"{g} = np.zeros(({t['n']}, {t['h']}, {t['w']}), np.{dt})")
+        body = [f"{k} = np.int64({ar}[{b}, {i}, {j}])",
+                f"{rr} = {t['r0']} - {ph} + {k} // {ww}",
+                f"{cc} = {t['c0']} - {pw} + {k} % {ww}",
+                f"if {k} < {wh * ww} and 0 <= {rr} < {t['h']} and 0 <= {cc} < {t['w']}:",
+                f"    {g}[{b}, {rr}, {cc}] += {gr}[{b}, {i}, {j}]"]
+    lines += head
     lines += ["            " + ln for ln in body]
     lines.append(f"{outs[0]} = {g}.reshape({_shape(x, nd, [t['h'], t['w']])})")
     return lines

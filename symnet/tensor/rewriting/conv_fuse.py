@@ -20,8 +20,9 @@ expression that differs from these in any way, is left alone.
 
 The loops are recognised by their scalar expression, printed with the
 arguments of commutative ops sorted, against the expressions the
-activations' formulas give (``_templates``).  Optional (tag
-``conv_epilogue``): ``Mode.rewrite`` includes it for the numba backend,
+activations' formulas give (``_templates``).  Optional (tags
+``conv_epilogue`` and ``numba``): ``Mode.rewrite`` includes its linker's
+name, so it runs for the numba backend,
 whose kernels compute the fused forms in the convolution's output pass.
 """
 import numpy as np
@@ -177,7 +178,7 @@ def _replace(fgraph, old, new):
     return True
 
 
-@register_global("fusion", "conv_epilogue", name="conv_epilogue", optional=True)
+@register_global("fusion", "conv_epilogue", "numba", name="conv_epilogue", optional=True)
 def conv_epilogue(fgraph):
     """Fuse each matching convolution's bias, activation and their gradient
     (see the module docstring); returns the number of convolutions fused."""
@@ -208,7 +209,8 @@ def conv_epilogue(fgraph):
     return n
 
 
-@register_global("inplace", "conv_epilogue", name="conv_epilogue_inplace", optional=True)
+@register_global("inplace", "conv_epilogue", "numba", name="conv_epilogue_inplace",
+                 optional=True)
 def conv_epilogue_inplace(fgraph):
     """``BiasActGrad`` writing over its output gradient where nothing else
     reads it (as ``inplace_elemwise`` does for the loop it replaced)."""

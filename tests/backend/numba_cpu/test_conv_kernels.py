@@ -200,14 +200,16 @@ def test_grouped_conv_channel_mismatch_is_named():
         conv2d(x, w, num_groups=0)
 
 
-@pytest.mark.parametrize("per_image", [True, False])      # both GEMM layouts
-def test_columns_beyond_the_cache_chunk(per_image, monkeypatch):
+@pytest.mark.parametrize("per_image,blas", [(True, 2), (False, 2), (False, 1)])
+def test_columns_beyond_the_cache_chunk(per_image, blas, monkeypatch):
     """A batch whose columns (6.9 MB) exceed ``CACHE_CHUNK`` but not the
     budget: the per-image layout runs in chunks of at most ``CACHE_CHUNK``
     bytes (an odd last chunk), the per-chunk layout in one chunk (fewer
-    GEMM calls); both with the reference's values (forward, both
-    gradients)."""
+    GEMM calls, each a synchronisation of BLAS's threads) or, when BLAS
+    runs one thread, in chunks of at most ``SERIAL_CHUNK`` bytes; all with
+    the reference's values (forward, both gradients)."""
     monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", 1 if per_image else 10 ** 9)
+    monkeypatch.setattr(nconv, "blas_threads", lambda: blas)
     rng = np.random.default_rng(5)
     x = rng.normal(size=(67, 16, 12, 12)).astype("float32")
     w = rng.normal(size=(16, 16, 5, 5)).astype("float32")
@@ -222,6 +224,8 @@ def test_columns_beyond_the_cache_chunk(per_image, monkeypatch):
     assert len(sizes) == 3 and nconv.CACHE_CHUNK < whole <= nconv.COLUMN_BUDGET
     if per_image:
         assert max(sizes) <= nconv.CACHE_CHUNK
+    elif blas == 1:
+        assert max(sizes) <= nconv.SERIAL_CHUNK
     else:
         assert sizes == [whole] * 3
     xd, wd, gd = (a.astype("float64") for a in (x, w, gz))
@@ -299,6 +303,28 @@ def test_threaded_column_loops_direct_calls_match_serial():
         assert not np.isnan(ga).any()
 
 
+def test_blas_threads_reads_openblas_setting():
+    """``blas_threads`` asks numpy's OpenBLAS (the library cblas.py found;
+    None only without one), and sees a change made while the process runs."""
+    import ctypes
+    from symnet.backend.numba_cpu.lib import cblas
+    before = nconv.blas_threads()
+    if before is None:
+        pytest.skip("numpy's BLAS is not an OpenBLAS this build can ask")
+    lib = ctypes.CDLL(cblas.LIBRARY)
+    setter = next(getattr(lib, n) for n in (
+        "scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+        "scipy_openblas_set_num_threads", "openblas_set_num_threads") if hasattr(lib, n))
+    setter.argtypes, setter.restype = [ctypes.c_int], None
+    other = 1 if before != 1 else 2
+    try:
+        setter(other)
+        assert nconv.blas_threads() == other
+    finally:
+        setter(before)
+    assert nconv.blas_threads() == before
+
+
 def test_lib_threads_follows_symnet_num_threads(monkeypatch):
     """``threads.lib_threads()``: off with SYMNET_NUM_THREADS=1, on with 2
     (where numba has threads), ``LIB_THREADS`` when unset; a bad value is
@@ -335,3 +361,32 @@ def test_per_image_filter_gradient_both_ways(filters, monkeypatch):
                                                        (1, 1), (5, 6)),
                         axes=([0, 2, 3], [0, 2, 3]))[:, :, ::-1, ::-1]
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("layout", ["chunk", "images"])
+def test_plain_column_loops_match_numpy_windows(layout):
+    """The copy path of a convolution with no padding, strides or dilation
+    (``conv_loops._plain``) fills the windows numpy's sliding_window_view
+    gives, and its col2im is their adjoint: <cols, im2col(x)> = <col2im(cols), x>."""
+    from numpy.lib.stride_tricks import sliding_window_view
+    from symnet.backend.numba_cpu.lib import conv_loops as L
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3, 2, 7, 6))
+    kh, kw, ho, wo = 3, 2, 5, 5
+    loop = (kh, kw, 1, 1, 1, 1, 0, 0, ho, wo)
+    # (b, c, ho, wo, kh, kw) -> rows (c, kh, kw), columns (b, ho, wo)
+    win = sliding_window_view(x, (kh, kw), axis=(2, 3))
+    want = win.transpose(1, 4, 5, 0, 2, 3).reshape(2 * kh * kw, 3 * ho * wo)
+    if layout == "chunk":
+        cols = np.empty((2 * kh * kw, 3 * ho * wo))
+        fill, add = L.im2col, L.col2im
+    else:
+        want = want.reshape(2 * kh * kw, 3, ho * wo).transpose(1, 0, 2)
+        cols = np.empty((3, 2 * kh * kw, ho * wo))
+        fill, add = L.im2col_images, L.col2im_images
+    fill(x, cols, *loop)
+    np.testing.assert_array_equal(cols, want)
+    c = rng.normal(size=cols.shape)
+    back = np.full_like(x, np.nan)          # col2im zeroes its output first
+    add(c, back, *loop)
+    np.testing.assert_allclose(np.sum(c * cols), np.sum(back * x), rtol=1e-12)

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 import symnet
 import symnet.tensor as T
-from symnet.compile.mode import Mode
+from symnet.compile.mode import Mode, get_mode
 from symnet.configdefaults import config
 from symnet.gradient import verify_grad
 from symnet.tensor.ops.pool import MODES, pool_2d, pool_output_length
@@ -122,3 +122,103 @@ def test_pooling_network_has_no_python_perform(monkeypatch):
     fp = symnet.function([x], [y, symnet.grad(T.sum(y), x)], mode=Mode("py"))
     for a, b in zip(f(xv), fp(xv)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+# -- the argmax pair (MaxPoolArgmax / MaxPoolArgmaxGrad) -------------------------------
+
+def _max_pool_fn(kw, dtype):
+    def fn(x):
+        y = pool_2d(x, mode="max", **kw)
+        # NaN windows give no gradient on every backend: the loss skips them
+        # (a NaN gz times PoolGrad's 0/1 mask would spread NaN in py only)
+        yy = T.switch(T.isnan(y), 0, y)
+        wts = T.constant(np.linspace(-1.0, 2.0, 64).astype(dtype))
+        loss = T.sum(yy * yy) + T.sum(T.flatten(yy)[:64] * wts[:T.flatten(yy).shape[0]])
+        return [y, symnet.grad(loss, x)]
+    return fn
+
+
+def _op_names(f):
+    return [type(n.op).__name__ for n in f.fgraph.toposort()]
+
+
+@settings(max_examples=examples(20), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(case=pools(), seed=st.integers(0, 2 ** 16), data=st.sampled_from(["normal", "ties", "nan"]))
+def test_argmax_pair_agrees_with_pool_grad_on_numba_and_py(case, seed, data):
+    """numba's rewritten pair, and the pair's py perform, give PoolGrad's
+    values exactly: ties (the first maximum), NaN windows, padding,
+    ignore_border both ways."""
+    shape, kw, dtype = case
+    kw.pop("mode")
+    assume(_fits(shape, kw))
+    use_tmp_cache()
+    rng = np.random.default_rng(seed)
+    xv = (rng.integers(0, 3, size=shape) if data == "ties" else
+          rng.normal(size=shape)).astype(dtype)
+    if data == "nan":
+        xv.reshape(-1)[rng.integers(0, xv.size, size=max(1, xv.size // 5))] = np.nan
+    x = T.TensorType(dtype, shape=(None,) * len(shape))("x")
+    outs = _max_pool_fn(kw, dtype)(x)
+    py = symnet.function([x], outs, mode=Mode("py"))(xv)
+    for mode in (Mode("numba", tiered=False), Mode("py").including("numba")):
+        f = symnet.function([x], outs, mode=mode)
+        assert {"MaxPoolArgmax", "MaxPoolArgmaxGrad"} <= set(_op_names(f)), mode
+        assert "PoolGrad" not in _op_names(f)
+        # the same backend with PoolGrad: the same graph around the pair, so
+        # the same values to the bit
+        ref = symnet.function([x], outs, mode=mode.excluding("local_pool_argmax"))
+        assert "PoolGrad" in _op_names(ref)
+        got = f(xv)
+        for a, b, c in zip(got, ref(xv), py):
+            np.testing.assert_array_equal(a, b)
+            np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-6)
+
+
+def test_argmax_offsets_are_the_first_maximum_of_each_window():
+    from symnet.tensor.ops.pool import MaxPoolArgmax
+    use_tmp_cache()
+    x = T.matrix("x", dtype="float64")
+    # 2x2 windows of a 2x6 input, padded by one column each side: taps count
+    # over the padded window; the third window's max is NaN (none: 4)
+    y, idx = MaxPoolArgmax((2, 2), True, (2, 2), (0, 1))(x)
+    xv = np.array([[1.0, 5.0, 5.0, 2.0, np.nan, 0.0], [0.0, 3.0, 7.0, 7.0, 1.0, 9.0]])
+    for b in ("numba", "py"):
+        got_y, got_i = symnet.function([x], [y, idx], mode=Mode(b))(xv)
+        # windows: cols (pad, 0), (1, 2), (3, 4), (5, pad)
+        np.testing.assert_array_equal(got_y, [[1.0, 7.0, np.nan, 9.0]])
+        np.testing.assert_array_equal(got_i, [[1, 3, 4, 2]])
+        assert got_i.dtype == np.uint8
+
+
+def test_argmax_pair_is_for_numba_only_and_keeps_other_pools():
+    use_tmp_cache()
+    x = T.tensor4("x", dtype="float32")
+    y = pool_2d(x, (2, 2), ignore_border=True)
+    avg = pool_2d(x, (2, 2), ignore_border=True, mode="average_inc_pad")
+    g = symnet.grad(T.sum(y) + T.sum(avg), x)
+    py_names = _op_names(symnet.function([x], g, mode=Mode("py")))
+    # (SYMNET_FORCE_BACKEND=numba makes Mode('py') a numba mode: the pair then)
+    assert ("MaxPoolArgmax" in py_names) == (get_mode(Mode("py")).linker == "numba")
+    names = _op_names(symnet.function([x], g, mode=Mode("numba")))
+    # the max pair is rewritten, the average pool keeps its PoolGrad
+    assert names.count("MaxPoolArgmax") == 1 and names.count("MaxPoolArgmaxGrad") == 1
+    assert names.count("PoolGrad") == 1 and names.count("Pool") == 1
+    # switched off by name, the numba graph keeps PoolGrad
+    off = Mode("numba").excluding("local_pool_argmax")
+    assert "MaxPoolArgmax" not in _op_names(symnet.function([x], g, mode=off))
+
+
+def test_argmax_grad_rejects_mismatched_offsets():
+    from symnet.tensor.ops.pool import MaxPoolArgmax, MaxPoolArgmaxGrad
+    use_tmp_cache()
+    x, gz = T.tensor4("x", dtype="float32"), T.tensor4("gz", dtype="float32")
+    _, idx = MaxPoolArgmax((2, 2))(x)
+    with pytest.raises(TypeError, match="offsets .* are uint8, expected int32"):
+        MaxPoolArgmaxGrad((16, 16))(x, idx, gz)
+    g = MaxPoolArgmaxGrad((2, 2))(x, idx, gz)
+    xv = np.zeros((1, 1, 4, 4), "float32")
+    for b in ("numba", "py"):
+        f = symnet.function([x, gz], g, mode=Mode(b))
+        with pytest.raises(ValueError, match="max pool gradient"):
+            f(xv, np.zeros((1, 1, 3, 2), "float32"))
