@@ -16,7 +16,7 @@ for _p in (_HERE, os.path.dirname(_HERE)):
 # tiered execution (symnet.compile.tiered) is off unless a test asks for it.
 os.environ.setdefault("SYMNET_TIERED", "0")
 # Likewise a compile never forks a worker process (numba_cpu/workers.py;
-# whether it would depends on the machine's load): test_compile_worker.py
+# opt-in, but a user's environment may set it): test_compile_worker.py
 # asks for one.
 os.environ.setdefault("SYMNET_NUMBA_WORKERS", "0")
 

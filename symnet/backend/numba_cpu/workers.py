@@ -26,10 +26,14 @@ worker and is re-raised.
 A worker only pays where a CPU is idle: on a busy machine the two
 processes share one CPU and the split costs more than it saves (each pays
 numba's start-up, about 0.2 s; the child pages in copies of the parent's
-memory).  So by default (``SYMNET_NUMBA_WORKERS=auto``) it forks only when
-``/proc/loadavg`` counts fewer runnable tasks than CPUs (an instant
-sample, not the minute average, which lags).  ``SYMNET_NUMBA_WORKERS=1``
-forks wherever it can run (the tests), ``0`` never.
+memory).  ``SYMNET_NUMBA_WORKERS=auto`` forks only when ``/proc/loadavg``
+counts fewer runnable tasks than CPUs (an instant sample, not the minute
+average, which lags); ``1`` forks wherever it can run (the tests); ``0``,
+the default, never.  It is opt-in because the quiet bench run did not show
+the gain the CPU accounting below promised: W3 cold with ``0`` against
+``1``, one run each on the idle 2-core box (bench/RESULTS.md, sixth
+session): N=20 1.42 against 0.97 s, N=100 1.22 against 1.34 s, N=400 1.48
+against 1.79 s.
 
 Measured (#13, W3 cold, CPU seconds of ``function()``, under contention,
 two or three runs each): N=100 with numba 0.68, in one process 0.90-0.99
@@ -65,10 +69,10 @@ class CompileWorkerError(RuntimeError):
 
 def worker_enabled():
     """Whether a compile may fork a worker now (see the module docstring)."""
-    flag = os.environ.get("SYMNET_NUMBA_WORKERS", "auto").strip().lower()
-    if flag in ("0", "false", "no", "off"):
+    flag = os.environ.get("SYMNET_NUMBA_WORKERS", "0").strip().lower()
+    if flag in ("0", "false", "no", "off", ""):
         return False
-    if flag not in ("1", "true", "yes", "on", "auto", ""):
+    if flag not in ("1", "true", "yes", "on", "auto"):
         raise ValueError(f"SYMNET_NUMBA_WORKERS must be 0, 1 or auto, got {flag!r}")
     if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
         return False
@@ -82,7 +86,7 @@ def worker_enabled():
         cpus = os.cpu_count() or 1
     if cpus < 2:
         return False
-    return flag not in ("auto", "") or _runnable() < cpus
+    return flag != "auto" or _runnable() < cpus
 
 
 def _runnable():

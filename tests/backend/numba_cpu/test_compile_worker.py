@@ -166,6 +166,8 @@ def test_split_keeps_helpers_together_and_gives_the_worker_a_share():
 
 
 def test_workers_flag(monkeypatch):
+    monkeypatch.delenv("SYMNET_NUMBA_WORKERS")      # opt-in: off by default
+    assert not workers.worker_enabled()
     monkeypatch.setenv("SYMNET_NUMBA_WORKERS", "0")
     assert not workers.worker_enabled()
     monkeypatch.setenv("SYMNET_NUMBA_WORKERS", "1")
