@@ -298,6 +298,8 @@ class Function:
         fresh = fresh or (False,) * len(self.fgraph.outputs)
         self._check_out = [not f for f in fresh[: self._n_out]]
         self._check_any = any(self._check_out)
+        # which outputs ``_unaliased`` checks: not fresh and not borrowed
+        self._must_check = [c and not b for c, b in zip(self._check_out, self._out_borrow)]
         self._plain = not self.updates and not self._check_any
         self.trust_input = self._trust   # (sets ``_direct``, the fastest path's flag)
 
@@ -481,8 +483,7 @@ class Function:
     def _unaliased(self, outs, vals, shared_vals, checked):
         """``outs``, each copied where the user must not receive it as is
         (``aliasing.py``)."""
-        must = [c and not b for c, b in zip(self._check_out, self._out_borrow)]
-        return unaliased(outs, must, [*vals, *shared_vals], checked)
+        return unaliased(outs, self._must_check, [*vals, *shared_vals], checked)
 
     def copy(self):
         return self
