@@ -349,14 +349,16 @@ class _NjitLoop:
             "\n\n" + loop_text(self.node, len(linker.consts), names, self.by_address)
         self.module = load_module(self.source, "d")[0]
         self.extra = tuple(linker.consts) + tuple(refs[k] for k in names)
+        if self.by_address:      # fixed for the loop's life: typed once, not per call
+            from numba import typeof
+            self._extra_types = tuple(typeof(c) for c in self.extra)
         self.fn = self.module.loop
 
     def _drive(self, args):
         """``drive`` by address, compiled for the types of this call's steps
         (a later call with other layouts gets its own)."""
-        from numba import typeof
         from .kernel_ref import KernelRef
-        types = _step_types(self.node, args) + tuple(typeof(c) for c in self.extra)
+        types = _step_types(self.node, args) + self._extra_types
         if types not in self._drives:
             self.module.drive.compile(types)
             self._drives[types] = (KernelRef(self.module.drive, types),)
