@@ -30,7 +30,9 @@ still in cache when the GEMMs read them; in the per-chunk layout, at
 many small GEMM calls cost no synchronisation of BLAS's threads.  GEMMs are numpy's BLAS
 calls (numba's ``np.dot`` would call the same BLAS and needs SciPy).
 The column loops run threaded where ``threads.lib_threads()`` says so
-(off by default).
+(off by default).  Where BLAS would thread each GEMM, the per-chunk layout
+instead splits the batch over threads (``conv_threads.py``: im2col, a
+one-thread GEMM and the pass after it per chunk, on every core).
 """
 import numpy as np
 
@@ -161,6 +163,12 @@ def _blas_thread_getter():
     return None
 
 
+def _threads():
+    """``conv_threads.py``: the per-chunk layout split over threads."""
+    from . import conv_threads
+    return conv_threads
+
+
 def _loops():
     """The compiled im2col/col2im loops (``lib/conv_loops.py``), imported on
     first use: building a graph never imports numba (``cache.py``)."""
@@ -250,6 +258,9 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
     wf = _flat_filters(w, flip, dtype)
     out = np.empty((b, k) + geo.out, dtype)
     per_image = npos >= PER_IMAGE_POSITIONS
+    nt = 0 if per_image else _threads().chunk_threads()
+    if nt:
+        return _threads().forward(x, wf, out, geo, nt, budget, epilogue)
     for b0, m, cols in _chunks(geo, b, c, dtype, budget, per_image):
         _fill(x[b0:b0 + m].astype(dtype, copy=False), cols, geo)
         if per_image:
@@ -287,7 +298,10 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, gro
     ckk = c * kh * kw
     acc = np.zeros((k, ckk) if per_image else (ckk, k), dtype)
     gz3 = np.ascontiguousarray(gz, dtype=dtype).reshape(b, k, npos)
-    for b0, m, cols in _chunks(geo, b, c, dtype, budget, per_image):
+    nt = 0 if per_image else _threads().chunk_threads()
+    if nt:
+        acc = _threads().grad_weights(x, gz3, geo, nt, dtype, budget)
+    for b0, m, cols in () if nt else _chunks(geo, b, c, dtype, budget, per_image):  # nt: done
         _fill(x[b0:b0 + m].astype(dtype, copy=False), cols, geo)
         if per_image:
             if k <= npos:
@@ -333,6 +347,10 @@ def conv2d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, grou
     out = np.empty((b, c, h, wd), dtype)
     per_image = npos >= PER_IMAGE_POSITIONS
     gz = np.ascontiguousarray(gz, dtype=dtype)
+    nt = 0 if per_image else _threads().chunk_threads()
+    if nt:
+        wf = np.ascontiguousarray(wt.T)
+        return _threads().grad_inputs(wf, gz.reshape(b, k, npos), out, geo, nt, budget)
     for b0, m, cols in _chunks(geo, b, c, dtype, budget, per_image):
         if per_image:
             # (CKK, K) @ (m, K, npos) -> (m, CKK, npos): one GEMM per image

@@ -207,9 +207,13 @@ def test_columns_beyond_the_cache_chunk(per_image, blas, monkeypatch):
     bytes (an odd last chunk), the per-chunk layout in one chunk (fewer
     GEMM calls, each a synchronisation of BLAS's threads) or, when BLAS
     runs one thread, in chunks of at most ``SERIAL_CHUNK`` bytes; all with
-    the reference's values (forward, both gradients)."""
+    the reference's values (forward, both gradients).  (The per-chunk layout
+    split over threads, taken where numba has threads too, is
+    test_conv_threads.py's.)"""
+    from symnet.backend.numba_cpu import conv_threads
     monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", 1 if per_image else 10 ** 9)
     monkeypatch.setattr(nconv, "blas_threads", lambda: blas)
+    monkeypatch.setattr(conv_threads, "chunk_threads", lambda: 0)
     rng = np.random.default_rng(5)
     x = rng.normal(size=(67, 16, 12, 12)).astype("float32")
     w = rng.normal(size=(16, 16, 5, 5)).astype("float32")
@@ -241,9 +245,12 @@ def test_threaded_column_loops_agree_with_serial_and_py(per_image, monkeypatch):
     """With SYMNET_NUM_THREADS=2 a chunk of at least ``THREAD_MIN_BYTES`` of
     columns runs the threaded im2col/col2im: odd sizes (batch 7, 3
     channels, stride 2, padding) give the serial loops' values bit for bit
-    and the py reference's."""
+    and the py reference's.  (Not the per-chunk layout split over threads,
+    which is test_conv_threads.py's.)"""
+    from symnet.backend.numba_cpu import conv_threads
     from symnet.backend.numba_cpu.lib import conv_loops
     monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", 1 if per_image else 10 ** 9)
+    monkeypatch.setattr(conv_threads, "chunk_threads", lambda: 0)
     monkeypatch.setattr(nconv, "THREAD_MIN_BYTES", 1)
     rng = np.random.default_rng(7)
     x = rng.normal(size=(7, 3, 11, 9)).astype("float32")

@@ -1,0 +1,186 @@
+"""The per-chunk convolution split over threads (``conv_threads.py``,
+``lib/conv_par.py``): forward (plain and with the fused epilogue), filter
+gradient and input gradient agree with the serial path and the float64
+reference over odd batches, chunks, paddings, strides, dilations, groups and
+dtypes; BLAS runs one thread inside and gets its count back; the column
+buffers of all threads stay within the budget for a batch of 4,096; the
+policy (``chunk_threads``) follows BLAS's thread count and
+SYMNET_NUM_THREADS."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+from symnet.backend.numba_cpu import conv as nconv
+from symnet.backend.numba_cpu import conv_fused as nfused
+from symnet.backend.numba_cpu import conv_threads
+from symnet.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
+from symnet.tensor.ops.conv_fused import bias_act, sign_of
+
+from tests.oracles import examples
+from .test_conv_kernels import _fits, convs
+
+
+def _run_all(x, w, gz, kw, dtype, groups=1, budget=None):
+    args = (kw["border_mode"], kw["subsample"], kw["filter_dilation"], kw["filter_flip"],
+            dtype, groups, budget)
+    return [nconv.conv2d_forward(x, w, *args), nconv.conv2d_grad_weights(x, gz, w.shape, *args),
+            nconv.conv2d_grad_inputs(w, gz, x.shape, *args)]
+
+
+def _reference(x, w, gz, kw):
+    """Forward, filter gradient, input gradient of the ops' numpy forms, float64."""
+    xd, wd, gd = (a.astype("float64") for a in (x, w, gz))
+    ops = dict(border_mode=kw["border_mode"], subsample=kw["subsample"],
+               filter_flip=kw["filter_flip"], filter_dilation=kw["filter_dilation"],
+               num_groups=kw.get("num_groups", 1))
+    gw_op = Conv2dGradWeights(**ops)
+    gw = np.concatenate([gw_op._weights1(xd[:, xs], gd[:, ws], *w.shape[2:]) for xs, ws in
+                         gw_op._groups(x.shape[1], w.shape[0])], axis=0)
+    return [Conv2d(**ops).forward(xd, wd), gw, Conv2dGradInputs(**ops).backward(wd, gd, x.shape)]
+
+
+def _threads(monkeypatch, n):
+    monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", 10 ** 9)   # the per-chunk layout
+    monkeypatch.setattr(conv_threads, "chunk_threads", lambda: n)
+
+
+@settings(max_examples=examples(15), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(case=convs())
+def test_threaded_chunks_agree_with_serial_and_reference(case, monkeypatch):
+    """Hypothesis-drawn shapes, border modes, strides, dilations, flips,
+    groups and dtypes; a budget of one image a thread (chunks of one image,
+    the batch not a multiple of the threads)."""
+    x_shape, w_shape, kw, dtype = case
+    assume(_fits(x_shape, w_shape, kw))
+    groups = kw["num_groups"]
+    rng = np.random.default_rng(sum(x_shape) + sum(w_shape))
+    x = rng.normal(size=x_shape).astype(dtype)
+    w = rng.normal(size=w_shape).astype(dtype)
+    out_shape = Conv2d(**kw).forward(x.astype("float64"), w.astype("float64")).shape
+    gz = rng.normal(size=out_shape).astype(dtype)
+    _threads(monkeypatch, 0)
+    serial = _run_all(x, w, gz, kw, dtype, groups)
+    _threads(monkeypatch, 2)
+    threaded = _run_all(x, w, gz, kw, dtype, groups, budget=1)
+    tol = 1e-4 if dtype == "float32" else 1e-10
+    for s, t, r in zip(serial, threaded, _reference(x, w, gz, kw)):
+        assert t.dtype == np.dtype(dtype) and t.shape == r.shape
+        np.testing.assert_allclose(t, s, rtol=tol, atol=tol)
+        np.testing.assert_allclose(t, r, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("nt", [2, 3])
+@pytest.mark.parametrize("kw", [dict(border_mode="valid", subsample=(1, 1),
+                                     filter_dilation=(1, 1), filter_flip=True),
+                                dict(border_mode=(2, 1), subsample=(2, 1),
+                                     filter_dilation=(1, 2), filter_flip=False)])
+def test_w7_like_layer_in_uneven_chunks(kw, nt, monkeypatch):
+    """A conv2-like layer (many input channels, few positions), batch 13 in
+    chunks of 2 images over 2 or 3 threads (an odd last chunk, threads with
+    different numbers of chunks), float32, against the reference."""
+    _threads(monkeypatch, nt)
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(13, 16, 10, 9)).astype("float32")
+    w = rng.normal(size=(12, 16, 3, 3)).astype("float32")
+    out_shape = Conv2d(**kw).forward(x[:1].astype("float64"), w.astype("float64")).shape[2:]
+    gz = rng.normal(size=(13, 12) + out_shape).astype("float32")
+    npos = out_shape[0] * out_shape[1]
+    budget = nt * 2 * 16 * 9 * npos * 4                         # 2 images a thread
+    got = _run_all(x, w, gz, kw, "float32", budget=budget)
+    for g, r in zip(got, _reference(x, w, gz, kw)):
+        np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("keep", [False, True])
+@pytest.mark.parametrize("act", ["relu", "max", "linear"])
+def test_threaded_epilogue(keep, act, monkeypatch):
+    """``Conv2dBiasAct`` on the threaded path: ``act(c + b)`` and the kept
+    int8 sign equal the op's numpy forms (float64: exact signs)."""
+    _threads(monkeypatch, 2)
+    rng = np.random.default_rng(4)
+    x, w, b = rng.normal(size=(7, 3, 9, 8)), rng.normal(size=(4, 3, 3, 2)), rng.normal(size=4)
+    c_want = Conv2d(border_mode=(1, 0), subsample=(1, 2)).forward(x, w)
+    got = nfused.conv2d_bias_act(x, w, b, (1, 0), (1, 2), (1, 1), True, "float64", 1, act,
+                                 keep, budget=1)
+    r = got[0] if keep else got
+    np.testing.assert_allclose(r, bias_act(c_want, b, act), rtol=1e-12, atol=1e-12)
+    if keep:
+        assert got[1].dtype == np.int8
+        np.testing.assert_array_equal(got[1], sign_of(c_want, b))
+
+
+def test_blas_runs_one_thread_inside_and_gets_its_count_back(monkeypatch):
+    """Inside the threaded loops numpy's BLAS runs one thread (two GEMMs at
+    once, one per core); after the call, and after a call that raised, it
+    runs as many as before."""
+    from symnet.backend.numba_cpu.lib import conv_par
+    before = nconv.blas_threads()
+    if before is None or conv_threads._blas_setter() is None:
+        pytest.skip("numpy's BLAS is not an OpenBLAS whose threads this build can set")
+    _threads(monkeypatch, 2)
+    seen = []
+    real = conv_par.forward_chunks
+
+    def watch(*a):
+        seen.append(nconv.blas_threads())
+        return real(*a)
+    monkeypatch.setattr(conv_par, "forward_chunks", watch)
+    setter = conv_threads._blas_setter()
+    setter(2)
+    try:
+        rng = np.random.default_rng(0)
+        x, w = rng.normal(size=(4, 3, 6, 6)), rng.normal(size=(2, 3, 3, 3))
+        nconv.conv2d_forward(x, w, "valid", (1, 1), (1, 1), True, "float64")
+        assert seen == [1] and nconv.blas_threads() == 2
+
+        def fail(*a):
+            raise RuntimeError("boom")
+        monkeypatch.setattr(conv_par, "forward_chunks", fail)
+        with pytest.raises(RuntimeError, match="boom"):
+            nconv.conv2d_forward(x, w, "valid", (1, 1), (1, 1), True, "float64")
+        assert nconv.blas_threads() == 2
+    finally:
+        setter(before)
+
+
+@pytest.mark.parametrize("which", ["forward", "grad_weights", "grad_inputs"])
+def test_threaded_large_batch_never_allocates_the_whole_column_matrix(which, monkeypatch):
+    """A batch of 4,096: the column buffers of all threads together stay
+    within the budget (a 16th of the whole column matrix)."""
+    _threads(monkeypatch, 2)
+    rng = np.random.default_rng(0)
+    b = 4096
+    x = rng.normal(size=(b, 2, 5, 5)).astype("float32")
+    w = rng.normal(size=(3, 2, 3, 3)).astype("float32")
+    gz = rng.normal(size=(b, 3, 5, 5)).astype("float32")
+    whole = b * 2 * 9 * 25 * 4
+    monkeypatch.setattr(nconv, "COLUMN_BUDGET", whole // 16)
+    sizes, real_alloc = [], nconv._alloc
+    monkeypatch.setattr(nconv, "_alloc", lambda shape, dtype: sizes.append(
+        int(np.prod(shape)) * np.dtype(dtype).itemsize) or real_alloc(shape, dtype))
+    kw = dict(border_mode="half", subsample=(1, 1), filter_dilation=(1, 1), filter_flip=True)
+    got = _run_all(x, w, gz, kw, "float32")[["forward", "grad_weights",
+                                             "grad_inputs"].index(which)]
+    assert sizes and max(sizes) <= whole // 16
+    want = _reference(x, w, gz, kw)[["forward", "grad_weights", "grad_inputs"].index(which)]
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
+
+
+def test_chunk_threads_policy(monkeypatch):
+    """Threads only when BLAS runs two or more (one when ``symnet train``
+    set it), never with SYMNET_NUM_THREADS=1; as many as both BLAS and
+    numba run."""
+    import numba
+    if conv_threads._blas_setter() is None:
+        pytest.skip("numpy's BLAS is not an OpenBLAS whose threads this build can set")
+    monkeypatch.delenv("SYMNET_NUM_THREADS", raising=False)
+    monkeypatch.setattr(nconv, "blas_threads", lambda: 1)
+    assert conv_threads.chunk_threads() == 0
+    monkeypatch.setattr(nconv, "blas_threads", lambda: None)
+    assert conv_threads.chunk_threads() == 0
+    monkeypatch.setattr(nconv, "blas_threads", lambda: 8)
+    n = numba.get_num_threads()
+    assert conv_threads.chunk_threads() == (n if n >= 2 else 0)
+    monkeypatch.setenv("SYMNET_NUM_THREADS", "1")
+    assert conv_threads.chunk_threads() == 0
