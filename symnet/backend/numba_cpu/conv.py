@@ -169,6 +169,23 @@ def _threads():
     return conv_threads
 
 
+def _split(geo, b, c, dtype, budget, per_image):
+    """``(nt, m, cols, blas)`` for the per-chunk layout split over ``nt``
+    threads (``conv_threads.chunk_threads``), ``m`` images a chunk, ``cols``
+    the threads' (nt, C*kh*kw*m*Ho*Wo) column buffers: each at most
+    ``SERIAL_CHUNK`` bytes (in L2 between im2col, the GEMM and the pass
+    after it), all within the budget; ``nt`` 0 for the serial path."""
+    blas = None if per_image else blas_threads()
+    nt = 0 if per_image else _threads().chunk_threads(blas)
+    if not nt:
+        return 0, 0, None, blas
+    rows, npos = c * geo.k[0] * geo.k[1], geo.out[0] * geo.out[1]
+    budget = COLUMN_BUDGET if budget is None else budget
+    per_thread = max(1, min(budget // nt, SERIAL_CHUNK))
+    m = column_chunk(-(-b // nt), rows, npos, np.dtype(dtype).itemsize, per_thread)
+    return nt, m, _alloc((nt, rows * m * npos), dtype), blas
+
+
 def _loops():
     """The compiled im2col/col2im loops (``lib/conv_loops.py``), imported on
     first use: building a graph never imports numba (``cache.py``)."""
@@ -258,9 +275,9 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
     wf = _flat_filters(w, flip, dtype)
     out = np.empty((b, k) + geo.out, dtype)
     per_image = npos >= PER_IMAGE_POSITIONS
-    nt = 0 if per_image else _threads().chunk_threads()
+    nt, n, tcols, blas = _split(geo, b, c, dtype, budget, per_image)
     if nt:
-        return _threads().forward(x, wf, out, geo, nt, budget, epilogue)
+        return _threads().forward(x, wf, out, tcols, n, _loop_args(geo), blas, epilogue)
     for b0, m, cols in _chunks(geo, b, c, dtype, budget, per_image):
         _fill(x[b0:b0 + m].astype(dtype, copy=False), cols, geo)
         if per_image:
@@ -298,9 +315,9 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, gro
     ckk = c * kh * kw
     acc = np.zeros((k, ckk) if per_image else (ckk, k), dtype)
     gz3 = np.ascontiguousarray(gz, dtype=dtype).reshape(b, k, npos)
-    nt = 0 if per_image else _threads().chunk_threads()
+    nt, n, tcols, blas = _split(geo, b, c, dtype, budget, per_image)
     if nt:
-        acc = _threads().grad_weights(x, gz3, geo, nt, dtype, budget)
+        acc = _threads().grad_weights(x, gz3, tcols, n, _loop_args(geo), blas)
     for b0, m, cols in () if nt else _chunks(geo, b, c, dtype, budget, per_image):  # nt: done
         _fill(x[b0:b0 + m].astype(dtype, copy=False), cols, geo)
         if per_image:
@@ -347,10 +364,10 @@ def conv2d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, grou
     out = np.empty((b, c, h, wd), dtype)
     per_image = npos >= PER_IMAGE_POSITIONS
     gz = np.ascontiguousarray(gz, dtype=dtype)
-    nt = 0 if per_image else _threads().chunk_threads()
+    nt, n, tcols, blas = _split(geo, b, c, dtype, budget, per_image)
     if nt:
-        wf = np.ascontiguousarray(wt.T)
-        return _threads().grad_inputs(wf, gz.reshape(b, k, npos), out, geo, nt, budget)
+        return _threads().grad_inputs(np.ascontiguousarray(wt.T), gz.reshape(b, k, npos),
+                                      out, tcols, n, _loop_args(geo), blas)
     for b0, m, cols in _chunks(geo, b, c, dtype, budget, per_image):
         if per_image:
             # (CKK, K) @ (m, K, npos) -> (m, CKK, npos): one GEMM per image

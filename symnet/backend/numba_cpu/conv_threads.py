@@ -17,16 +17,16 @@ ms, input gradient 55-62 -> 31-36 ms.  With BLAS threading each GEMM, the
 third of the time outside it (im2col, col2im, the transposed copy into the
 output) ran on one thread.
 
-Each thread holds ``SERIAL_CHUNK`` bytes of columns at most (``conv.py``:
-they stay in L2 between im2col, the GEMM and col2im), and the column
-buffers of all threads together fit the column budget, so a large batch
-still never allocates its whole column matrix.
+``conv.py`` sizes the chunks and allocates the threads' column buffers
+(``conv._split``): each thread holds ``SERIAL_CHUNK`` bytes of columns at
+most (in L2 between im2col, the GEMM and col2im), all of them within the
+column budget, so a large batch still never allocates its whole column
+matrix.
 """
 import ctypes
 
 import numpy as np
 
-from . import conv
 from .threads import _requested
 
 __all__ = ["chunk_threads", "forward", "grad_weights", "grad_inputs"]
@@ -54,12 +54,12 @@ def _blas_setter():
     return _SETTER[0]
 
 
-def chunk_threads():
-    """How many threads the per-chunk convolution runs on: 0 (the serial
-    path of ``conv.py``) unless BLAS runs two or more threads now, its
+def chunk_threads(blas):
+    """How many threads the per-chunk convolution runs on when numpy's BLAS
+    runs ``blas`` threads now (``conv.blas_threads()``; None: unknown): 0
+    (the serial path of ``conv.py``) unless that is two or more, its
     thread count can be set, numba has two or more threads and
     ``SYMNET_NUM_THREADS`` is not 1."""
-    blas = conv.blas_threads()
     if blas is None or blas < 2 or _requested() == 1 or _blas_setter() is None:
         return 0
     import numba
@@ -67,67 +67,63 @@ def chunk_threads():
     return n if n >= 2 else 0
 
 
-def _run(fn, *args):
-    """``fn(*args)`` with numpy's BLAS on one thread (restored after, also
-    on error)."""
-    setter, before = _blas_setter(), conv.blas_threads()
+def _run(fn, blas, *args):
+    """``fn(*args)`` with numpy's BLAS on one thread, then on ``blas``
+    again (also on error); as it is where that cannot be set (tests)."""
+    setter = _blas_setter()
+    if setter is None or blas is None:
+        fn(*args)
+        return
     setter(1)
     try:
         fn(*args)
     finally:
-        setter(before)
-
-
-def _buffers(geo, b, c, nt, dtype, budget):
-    """``(m, cols)``: images per chunk and the (nt, C*kh*kw*m*Ho*Wo) column
-    buffers of the ``nt`` threads, all of them within the budget."""
-    rows, npos = c * geo.k[0] * geo.k[1], geo.out[0] * geo.out[1]
-    budget = conv.COLUMN_BUDGET if budget is None else budget
-    per_thread = max(1, min(budget // nt, conv.SERIAL_CHUNK))
-    m = conv.column_chunk(-(-b // nt), rows, npos, np.dtype(dtype).itemsize, per_thread)
-    return m, conv._alloc((nt, rows * m * npos), dtype)
+        setter(blas)
 
 
 def _loops():
+    """``lib/conv_par.py``, imported on first use (building a graph never
+    imports numba)."""
     from .lib import conv_par
     return conv_par
 
 
-def forward(x, wf, out, geo, nt, budget, epilogue):
-    """``out`` (B, K, Ho, Wo): ``x`` convolved with the flat filters ``wf``;
-    ``epilogue`` (``conv_fused._Epilogue``: ``b``, ``code``, ``keep``)
-    applied in the same pass, its sign array set on it."""
-    b, c = x.shape[:2]
-    m, cols = _buffers(geo, b, c, nt, wf.dtype, budget)
-    out3 = out.reshape(b, out.shape[1], -1)
+def forward(x, wf, out, cols, m, loop, blas, epilogue):
+    """``out`` (B, K, Ho, Wo): ``x`` convolved with the flat filters ``wf``
+    on ``cols.shape[0]`` threads, ``m`` images a chunk (``cols``: each
+    thread's column buffer; ``loop``: ``conv._loop_args``; ``blas``: BLAS's
+    thread count to restore); ``epilogue`` (``conv_fused._Epilogue``: ``b``,
+    ``code``, ``keep``) applied in the same pass, its sign array set on it."""
+    b, k = out.shape[:2]
+    out3 = out.reshape(b, k, -1)
     if epilogue is None:
-        bias, code, keep, s = np.zeros(out.shape[1], wf.dtype), 0, False, None
+        bias, code, keep, s = np.zeros(k, wf.dtype), 0, False, None
     else:
         bias, code, keep = epilogue.b, epilogue.code, epilogue.keep
         s = np.empty(out.shape, np.int8) if keep else None
         epilogue.s = s
     s3 = np.empty((1, 1, 1), np.int8) if s is None else s.reshape(out3.shape)
-    res = np.empty((nt, out.shape[1] * m * geo.out[0] * geo.out[1]), wf.dtype)
-    _run(_loops().forward_chunks, np.ascontiguousarray(x, wf.dtype), wf, out3, cols, res,
-         m, *conv._loop_args(geo), bias, code, s3, epilogue is not None, keep)
+    res = np.empty((cols.shape[0], k * m * out3.shape[2]), wf.dtype)
+    _run(_loops().forward_chunks, blas, np.ascontiguousarray(x, wf.dtype), wf, out3, cols,
+         res, m, *loop, bias, code, s3, epilogue is not None, keep)
     return out
 
 
-def grad_weights(x, gz3, geo, nt, dtype, budget):
-    """The filters' gradient as a (C*kh*kw, K) matrix (``gz3``: (B, K, Ho*Wo))."""
-    b, c = x.shape[:2]
-    m, cols = _buffers(geo, b, c, nt, dtype, budget)
-    acc = np.zeros((nt, cols.shape[1] // (m * gz3.shape[2]), gz3.shape[1]), dtype)
-    g = np.empty((nt, gz3.shape[1] * m * gz3.shape[2]), dtype)
-    _run(_loops().grad_weights_chunks, np.ascontiguousarray(x, dtype), gz3, acc, cols, g, m,
-         *conv._loop_args(geo))
+def grad_weights(x, gz3, cols, m, loop, blas):
+    """The filters' gradient as a (C*kh*kw, K) matrix (``gz3``: (B, K,
+    Ho*Wo); the other arguments as ``forward``'s)."""
+    nt, k, npos = cols.shape[0], gz3.shape[1], gz3.shape[2]
+    acc = np.zeros((nt, cols.shape[1] // (m * npos), k), gz3.dtype)
+    g = np.empty((nt, k * m * npos), gz3.dtype)
+    _run(_loops().grad_weights_chunks, blas, np.ascontiguousarray(x, gz3.dtype), gz3, acc,
+         cols, g, m, *loop)
     return acc.sum(axis=0)
 
 
-def grad_inputs(wf, gz3, out, geo, nt, budget):
-    """``out`` (B, C, H, W): the input's gradient (``gz3``: (B, K, Ho*Wo))."""
-    b, c = out.shape[:2]
-    m, cols = _buffers(geo, b, c, nt, wf.dtype, budget)
-    g = np.empty((nt, gz3.shape[1] * m * gz3.shape[2]), wf.dtype)
-    _run(_loops().grad_inputs_chunks, wf, gz3, out, cols, g, m, *conv._loop_args(geo))
+def grad_inputs(wf, gz3, out, cols, m, loop, blas):
+    """``out`` (B, C, H, W): the input's gradient (``gz3``: (B, K, Ho*Wo);
+    the other arguments as ``forward``'s)."""
+    k, npos = gz3.shape[1], gz3.shape[2]
+    g = np.empty((cols.shape[0], k * m * npos), wf.dtype)
+    _run(_loops().grad_inputs_chunks, blas, wf, gz3, out, cols, g, m, *loop)
     return out

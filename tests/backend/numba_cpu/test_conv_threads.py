@@ -41,7 +41,7 @@ def _reference(x, w, gz, kw):
 
 def _threads(monkeypatch, n):
     monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", 10 ** 9)   # the per-chunk layout
-    monkeypatch.setattr(conv_threads, "chunk_threads", lambda: n)
+    monkeypatch.setattr(conv_threads, "chunk_threads", lambda blas: n)
 
 
 @settings(max_examples=examples(15), deadline=None,
@@ -175,12 +175,10 @@ def test_chunk_threads_policy(monkeypatch):
     if conv_threads._blas_setter() is None:
         pytest.skip("numpy's BLAS is not an OpenBLAS whose threads this build can set")
     monkeypatch.delenv("SYMNET_NUM_THREADS", raising=False)
-    monkeypatch.setattr(nconv, "blas_threads", lambda: 1)
-    assert conv_threads.chunk_threads() == 0
-    monkeypatch.setattr(nconv, "blas_threads", lambda: None)
-    assert conv_threads.chunk_threads() == 0
-    monkeypatch.setattr(nconv, "blas_threads", lambda: 8)
+    assert conv_threads.chunk_threads(1) == 0
+    assert conv_threads.chunk_threads(None) == 0
     n = numba.get_num_threads()
-    assert conv_threads.chunk_threads() == (n if n >= 2 else 0)
+    assert conv_threads.chunk_threads(8) == (n if n >= 2 else 0)
+    assert conv_threads.chunk_threads(2) == (2 if n >= 2 else 0)
     monkeypatch.setenv("SYMNET_NUM_THREADS", "1")
-    assert conv_threads.chunk_threads() == 0
+    assert conv_threads.chunk_threads(8) == 0
