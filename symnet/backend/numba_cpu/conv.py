@@ -175,14 +175,17 @@ def _split(geo, b, c, dtype, budget, per_image):
     the threads' (nt, C*kh*kw*m*Ho*Wo) column buffers: each at most
     ``SERIAL_CHUNK`` bytes (in L2 between im2col, the GEMM and the pass
     after it), all within the budget; ``nt`` 0 for the serial path."""
-    blas = None if per_image else blas_threads()
-    nt = 0 if per_image else _threads().chunk_threads(blas)
+    if per_image:
+        return 0, 0, None, None
+    blas = blas_threads()
+    rows, npos = c * geo.k[0] * geo.k[1], geo.out[0] * geo.out[1]
+    item = np.dtype(dtype).itemsize
+    nt = _threads().chunk_threads(blas, b * rows * npos * item)
     if not nt:
         return 0, 0, None, blas
-    rows, npos = c * geo.k[0] * geo.k[1], geo.out[0] * geo.out[1]
     budget = COLUMN_BUDGET if budget is None else budget
     per_thread = max(1, min(budget // nt, SERIAL_CHUNK))
-    m = column_chunk(-(-b // nt), rows, npos, np.dtype(dtype).itemsize, per_thread)
+    m = column_chunk(-(-b // nt), rows, npos, item, per_thread)
     return nt, m, _alloc((nt, rows * m * npos), dtype), blas
 
 

@@ -54,13 +54,22 @@ def _blas_setter():
     return _SETTER[0]
 
 
-def chunk_threads(blas):
-    """How many threads the per-chunk convolution runs on when numpy's BLAS
-    runs ``blas`` threads now (``conv.blas_threads()``; None: unknown): 0
-    (the serial path of ``conv.py``) unless that is two or more, its
-    thread count can be set, numba has two or more threads and
-    ``SYMNET_NUM_THREADS`` is not 1."""
-    if blas is None or blas < 2 or _requested() == 1 or _blas_setter() is None:
+#: bytes of a batch's whole column matrix below which the serial path
+#: runs: a thread team's start and BLAS's two thread-count calls cost tens
+#: of microseconds, which a convolution this small does not win back (a
+#: guess from the same cost in ``conv.THREAD_MIN_BYTES``, not measured)
+MIN_BYTES = 1 << 20
+
+
+def chunk_threads(blas, nbytes):
+    """How many threads the per-chunk convolution whose whole column matrix
+    would hold ``nbytes`` runs on when numpy's BLAS runs ``blas`` threads
+    now (``conv.blas_threads()``; None: unknown): 0 (the serial path of
+    ``conv.py``) unless that is two or more, its thread count can be set,
+    numba has two or more threads, ``SYMNET_NUM_THREADS`` is not 1 and
+    ``nbytes`` is at least ``MIN_BYTES``."""
+    if blas is None or blas < 2 or nbytes < MIN_BYTES or _requested() == 1 \
+            or _blas_setter() is None:
         return 0
     import numba
     n = min(blas, numba.get_num_threads())

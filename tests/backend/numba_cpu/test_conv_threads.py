@@ -41,7 +41,7 @@ def _reference(x, w, gz, kw):
 
 def _threads(monkeypatch, n):
     monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", 10 ** 9)   # the per-chunk layout
-    monkeypatch.setattr(conv_threads, "chunk_threads", lambda blas: n)
+    monkeypatch.setattr(conv_threads, "chunk_threads", lambda blas, nbytes: n)
 
 
 @settings(max_examples=examples(15), deadline=None,
@@ -169,16 +169,48 @@ def test_threaded_large_batch_never_allocates_the_whole_column_matrix(which, mon
 
 def test_chunk_threads_policy(monkeypatch):
     """Threads only when BLAS runs two or more (one when ``symnet train``
-    set it), never with SYMNET_NUM_THREADS=1; as many as both BLAS and
-    numba run."""
+    set it) and the columns are large enough, never with
+    SYMNET_NUM_THREADS=1; as many as both BLAS and numba run."""
     import numba
     if conv_threads._blas_setter() is None:
         pytest.skip("numpy's BLAS is not an OpenBLAS whose threads this build can set")
     monkeypatch.delenv("SYMNET_NUM_THREADS", raising=False)
-    assert conv_threads.chunk_threads(1) == 0
-    assert conv_threads.chunk_threads(None) == 0
+    big = conv_threads.MIN_BYTES
+    assert conv_threads.chunk_threads(1, big) == 0
+    assert conv_threads.chunk_threads(None, big) == 0
     n = numba.get_num_threads()
-    assert conv_threads.chunk_threads(8) == (n if n >= 2 else 0)
-    assert conv_threads.chunk_threads(2) == (2 if n >= 2 else 0)
+    assert conv_threads.chunk_threads(8, big) == (n if n >= 2 else 0)
+    assert conv_threads.chunk_threads(2, big) == (2 if n >= 2 else 0)
+    assert conv_threads.chunk_threads(8, big - 1) == 0          # too small to pay
     monkeypatch.setenv("SYMNET_NUM_THREADS", "1")
-    assert conv_threads.chunk_threads(8) == 0
+    assert conv_threads.chunk_threads(8, big) == 0
+
+
+def test_compiled_conv_relu_step_agrees_with_py(monkeypatch):
+    """A compiled conv + bias + relu layer and its gradients (the fused
+    epilogue, ``BiasActGrad``, both conv gradients) on the threaded path:
+    the same values as the py backend."""
+    import symnet
+    import symnet.tensor as T
+    from symnet.compile.mode import Mode
+    from .helpers import use_tmp_cache
+    use_tmp_cache()
+    _threads(monkeypatch, 2)
+    ran = []
+    from symnet.backend.numba_cpu.lib import conv_par
+    for name in ("forward_chunks", "grad_weights_chunks", "grad_inputs_chunks"):
+        fn = getattr(conv_par, name)
+        monkeypatch.setattr(conv_par, name, lambda *a, _fn=fn, _n=name: ran.append(_n) or _fn(*a))
+    rng = np.random.default_rng(6)
+    x = T.TensorType("float32", shape=(None, 6, 8, 8))("x")
+    w = symnet.shared(rng.normal(size=(5, 6, 3, 3)).astype("float32"), name="w")
+    b = symnet.shared(rng.normal(size=5).astype("float32"), name="b")
+    h = T.nnet.relu(T.nnet.conv2d(x, w) + b.dimshuffle("x", 0, "x", "x"))
+    loss = T.sum(h * h)
+    outs = [loss] + symnet.grad(loss, [x, w, b])
+    xv = rng.normal(size=(9, 6, 8, 8)).astype("float32")
+    got = symnet.function([x], outs, mode=Mode("numba", tiered=False))(xv)
+    want = symnet.function([x], outs, mode=Mode("py"))(xv)
+    assert sorted(set(ran)) == ["forward_chunks", "grad_inputs_chunks", "grad_weights_chunks"]
+    for g, r in zip(got, want):
+        np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-3)
