@@ -6,16 +6,21 @@ own chunks of images.
 
 ``chunk_threads()`` says when, and on how many threads: when numpy's BLAS
 would run its GEMMs on two or more threads (its default; ``symnet train``
-sets one), on as many of numba's threads, unless ``SYMNET_NUM_THREADS=1``.
-Around the call numpy's BLAS is set to one thread (and set back), so two
-GEMMs run at once, each on its own core.
+sets one), on as many, unless ``SYMNET_NUM_THREADS=1`` or the convolution
+is small.  Around the call numpy's BLAS is set to one thread (and set
+back), so the threads' GEMMs run at once, each on its own core (a BLAS
+call from two threads at once would queue on BLAS's thread pool).  The
+threads are Python threads of a pool kept for the process (the loops
+release the GIL): numba's ``prange`` compiled 9x longer.
 
-Measured on W7's conv2 (batch 256, two BLAS threads against two numba
-threads, the 2-core machine loaded by 2-3 other processes, interleaved,
-best of 5): forward 47-60 ms -> 28-36 ms, filter gradient 40-52 -> 31-32
-ms, input gradient 55-62 -> 31-36 ms.  With BLAS threading each GEMM, the
-third of the time outside it (im2col, col2im, the transposed copy into the
-output) ran on one thread.
+Measured on W7's conv2 (batch 256, 2 cores; two BLAS threads against two
+threads here, interleaved in one process, best of 5): with the machine
+loaded by 2-3 other processes, forward 47-60 ms -> 28-36 ms, filter
+gradient 40-52 -> 31-32 ms, input gradient 55-62 -> 31-36 ms; at load 1.9
+forward 23.5 -> 20-23 ms, filter gradient 23-26 -> 19-24, input
+gradient 29-31 -> 21-23; the forward alone on 1 and 2 threads here 22 ->
+11-12 ms.  With BLAS threading each GEMM, the fifth of the time outside it
+(im2col, col2im, the transposed copy into the output) ran on one thread.
 
 ``conv.py`` sizes the chunks and allocates the threads' column buffers
 (``conv._split``): each thread holds ``SERIAL_CHUNK`` bytes of columns at
@@ -24,6 +29,8 @@ column budget, so a large batch still never allocates its whole column
 matrix.
 """
 import ctypes
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -66,28 +73,45 @@ def chunk_threads(blas, nbytes):
     would hold ``nbytes`` runs on when numpy's BLAS runs ``blas`` threads
     now (``conv.blas_threads()``; None: unknown): 0 (the serial path of
     ``conv.py``) unless that is two or more, its thread count can be set,
-    numba has two or more threads, ``SYMNET_NUM_THREADS`` is not 1 and
-    ``nbytes`` is at least ``MIN_BYTES``."""
+    ``SYMNET_NUM_THREADS`` is not 1 and ``nbytes`` is at least
+    ``MIN_BYTES``; at most the CPUs this process may run on."""
     if blas is None or blas < 2 or nbytes < MIN_BYTES or _requested() == 1 \
             or _blas_setter() is None:
         return 0
-    import numba
-    n = min(blas, numba.get_num_threads())
+    n = min(blas, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+            else os.cpu_count() or 1)
     return n if n >= 2 else 0
 
 
-def _run(fn, blas, *args):
-    """``fn(*args)`` with numpy's BLAS on one thread, then on ``blas``
-    again (also on error); as it is where that cannot be set (tests)."""
-    setter = _blas_setter()
-    if setter is None or blas is None:
-        fn(*args)
-        return
-    setter(1)
+_POOL = []
+
+
+def _pool(n):
+    """A thread pool of at least ``n`` workers, kept for the process."""
+    if not _POOL or _POOL[0]._max_workers < n:
+        _POOL[:] = [ThreadPoolExecutor(max_workers=n, thread_name_prefix="symnet-conv")]
+    return _POOL[0]
+
+
+def _run(fn, blas, nt, *args):
+    """``fn(*args, t)`` for ``t`` in ``range(nt)`` at once (``t = 0`` on this
+    thread), with numpy's BLAS on one thread, then on ``blas`` again (also
+    on error; left as it is where it cannot be set: tests).  An error of
+    any call is raised once all have ended."""
+    setter = _blas_setter() if blas is not None else None
+    if setter is not None:
+        setter(1)
     try:
-        fn(*args)
+        pool = _pool(max(1, nt - 1))
+        others = [pool.submit(fn, *args, t) for t in range(1, nt)]
+        try:
+            fn(*args, 0)
+        finally:
+            for f in others:
+                f.result()
     finally:
-        setter(blas)
+        if setter is not None:
+            setter(blas)
 
 
 def _loops():
@@ -113,8 +137,8 @@ def forward(x, wf, out, cols, m, loop, blas, epilogue):
         epilogue.s = s
     s3 = np.empty((1, 1, 1), np.int8) if s is None else s.reshape(out3.shape)
     res = np.empty((cols.shape[0], k * m * out3.shape[2]), wf.dtype)
-    _run(_loops().forward_chunks, blas, np.ascontiguousarray(x, wf.dtype), wf, out3, cols,
-         res, m, *loop, bias, code, s3, epilogue is not None, keep)
+    _run(_loops().forward_chunks, blas, cols.shape[0], np.ascontiguousarray(x, wf.dtype), wf,
+         out3, cols, res, m, *loop, bias, code, s3, epilogue is not None, keep)
     return out
 
 
@@ -124,7 +148,7 @@ def grad_weights(x, gz3, cols, m, loop, blas):
     nt, k, npos = cols.shape[0], gz3.shape[1], gz3.shape[2]
     acc = np.zeros((nt, cols.shape[1] // (m * npos), k), gz3.dtype)
     g = np.empty((nt, k * m * npos), gz3.dtype)
-    _run(_loops().grad_weights_chunks, blas, np.ascontiguousarray(x, gz3.dtype), gz3, acc,
+    _run(_loops().grad_weights_chunks, blas, nt, np.ascontiguousarray(x, gz3.dtype), gz3, acc,
          cols, g, m, *loop)
     return acc.sum(axis=0)
 
@@ -134,5 +158,5 @@ def grad_inputs(wf, gz3, out, cols, m, loop, blas):
     the other arguments as ``forward``'s)."""
     k, npos = gz3.shape[1], gz3.shape[2]
     g = np.empty((cols.shape[0], k * m * npos), wf.dtype)
-    _run(_loops().grad_inputs_chunks, blas, wf, gz3, out, cols, g, m, *loop)
+    _run(_loops().grad_inputs_chunks, blas, cols.shape[0], wf, gz3, out, cols, g, m, *loop)
     return out
