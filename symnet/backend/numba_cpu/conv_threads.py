@@ -87,10 +87,13 @@ _POOL = []
 
 
 def _pool(n):
-    """A thread pool of at least ``n`` workers, kept for the process."""
-    if not _POOL or _POOL[0]._max_workers < n:
-        _POOL[:] = [ThreadPoolExecutor(max_workers=n, thread_name_prefix="symnet-conv")]
-    return _POOL[0]
+    """A thread pool of at least ``n`` workers, kept for the process.  A
+    forked child makes its own: the parent's workers do not exist there,
+    and work handed to them would wait forever."""
+    if not _POOL or _POOL[0][1] != os.getpid() or _POOL[0][0]._max_workers < n:
+        _POOL[:] = [(ThreadPoolExecutor(max_workers=n, thread_name_prefix="symnet-conv"),
+                     os.getpid())]
+    return _POOL[0][0]
 
 
 def _run(fn, blas, nt, *args):

@@ -217,3 +217,40 @@ def test_compiled_conv_relu_step_agrees_with_py(monkeypatch):
     assert sorted(set(ran)) == ["forward_chunks", "grad_inputs_chunks", "grad_weights_chunks"]
     for g, r in zip(got, want):
         np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_forked_child_runs_the_threaded_path(monkeypatch):
+    """After a fork (a data loader's worker) the child's threaded convolution
+    runs on a pool of its own and gives the parent's result, not a hang on
+    the parent's workers, which do not exist there."""
+    import os
+    import warnings
+    _threads(monkeypatch, 2)
+    rng = np.random.default_rng(12)
+    x, w = rng.normal(size=(6, 4, 7, 7)), rng.normal(size=(3, 4, 3, 3))
+    want = nconv.conv2d_forward(x, w, "valid", (1, 1), (1, 1), True, "float64")  # makes the pool
+    r, wfd = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)   # fork with threads running
+        pid = os.fork()
+    if pid == 0:                                       # the child: exit, never return
+        code = 1
+        try:
+            got = nconv.conv2d_forward(x, w, "valid", (1, 1), (1, 1), True, "float64")
+            code = 0 if np.array_equal(got, want) else 2
+        finally:
+            os.write(wfd, bytes([code]))
+            os._exit(code)
+    os.close(wfd)
+    import select
+    import signal
+    ready, _, _ = select.select([r], [], [], 120)
+    if not ready:                                      # hung: leave no process behind
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    try:
+        assert ready, "the forked child's convolution did not finish in 120 s"
+        assert os.read(r, 1) == b"\x00"
+    finally:
+        os.close(r)
