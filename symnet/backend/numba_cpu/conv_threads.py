@@ -62,9 +62,10 @@ def _blas_setter():
 
 
 #: bytes of a batch's whole column matrix below which the serial path
-#: runs: a thread team's start and BLAS's two thread-count calls cost tens
-#: of microseconds, which a convolution this small does not win back (a
-#: guess from the same cost in ``conv.THREAD_MIN_BYTES``, not measured)
+#: runs: waking the pool's thread and BLAS's two thread-count calls cost
+#: tens of microseconds (more when the other core is busy), which a
+#: convolution this small does not win back (a guess, as
+#: ``conv.THREAD_MIN_BYTES``; not measured)
 MIN_BYTES = 1 << 20
 
 
