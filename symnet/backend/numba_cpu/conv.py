@@ -256,7 +256,10 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
     ``epilogue(out, res, b0, m)`` (ungrouped only; ``conv_fused.py``) is
     called after each chunk's GEMM, while its result is in cache: ``res``
     None when the GEMM wrote images ``b0:b0+m`` of ``out`` itself, else the
-    chunk's (K, m*Ho*Wo) result, which the epilogue then writes out."""
+    chunk's (K, m*Ho*Wo) result, which the epilogue then writes out.  The
+    per-chunk layout split over threads (``conv_threads.forward``) applies
+    it in its own loop instead, from the epilogue's ``b``, ``code`` and
+    ``keep``, and sets its ``s``."""
     if groups > 1:
         if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1] * groups \
                 or w.shape[0] % groups:
@@ -321,7 +324,8 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, gro
     nt, n, tcols, blas = _split(geo, b, c, dtype, budget, per_image)
     if nt:
         acc = _threads().grad_weights(x, gz3, tcols, n, _loop_args(geo), blas)
-    for b0, m, cols in () if nt else _chunks(geo, b, c, dtype, budget, per_image):  # nt: done
+    # (none left when the threads filled ``acc``)
+    for b0, m, cols in () if nt else _chunks(geo, b, c, dtype, budget, per_image):
         _fill(x[b0:b0 + m].astype(dtype, copy=False), cols, geo)
         if per_image:
             if k <= npos:
