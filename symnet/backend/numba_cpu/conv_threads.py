@@ -11,16 +11,19 @@ is small.  Around the call numpy's BLAS is set to one thread (and set
 back), so the threads' GEMMs run at once, each on its own core (a BLAS
 call from two threads at once would queue on BLAS's thread pool).  The
 threads are Python threads of a pool kept for the process (the loops
-release the GIL): numba's ``prange`` compiled 9x longer.
+release the GIL): the same loops as one numba ``prange`` took 35 s to
+compile cold against 13 s (the serial path's: 4 s; all at load 5.5).
 
 Measured on W7's conv2 (batch 256, 2 cores; two BLAS threads against two
-threads here, interleaved in one process, best of 5): with the machine
-loaded by 2-3 other processes, forward 47-60 ms -> 28-36 ms, filter
-gradient 40-52 -> 31-32 ms, input gradient 55-62 -> 31-36 ms; at load 1.9
-forward 23.5 -> 20-23 ms, filter gradient 23-26 -> 19-24, input
-gradient 29-31 -> 21-23; the forward alone on 1 and 2 threads here 22 ->
-11-12 ms.  With BLAS threading each GEMM, the fifth of the time outside it
-(im2col, col2im, the transposed copy into the output) ran on one thread.
+threads here, interleaved in one process, best of 5; every number under
+contention): at load 5.4, forward 90-109 ms -> 59-64 ms, filter gradient
+66-78 -> 51-70, input gradient 89-97 -> 53-63; the prange form at load
+1.9: forward 23.5 -> 20-23 ms, filter gradient 23-26 -> 19-24, input
+gradient 29-31 -> 21-23, and the forward alone on 1 and 2 threads 22 ->
+11-12 ms.  W7's step (interleaved, medians of 8, load 9-11): 650 -> 448
+ms, CPU time 263 -> 174 ms a step.  With BLAS threading each GEMM, the
+fifth of the time outside it (im2col, col2im, the transposed copy into
+the output) ran on one thread, and its chunks of 160 images left L2.
 
 ``conv.py`` sizes the chunks and allocates the threads' column buffers
 (``conv._split``): each thread holds ``SERIAL_CHUNK`` bytes of columns at
