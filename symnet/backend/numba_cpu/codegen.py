@@ -224,6 +224,8 @@ class Source:
         self.kernels = {}
         self.kernel_libs = {}
         self.kernel_ops = {}
+        self.llvm_kernels = {}     # llvm kernel name -> llvm.kernel.LoopKernel
+        self.llvm_names = {}       # the numba text it stands for -> its name
         self.consts = []
         self.names = {}
         self.kinds = {}
@@ -246,6 +248,9 @@ class Source:
                          + "\n")
         for text, kname in self.kernels.items():
             parts.append(text.replace("def kernel(", f"def {kname}(", 1) + "\n")
+        if self.llvm_kernels:     # the llvm emitter's kernels (llvm/)
+            from .llvm.hook import listing
+            parts.append(listing(self.llvm_kernels))
         if self.uses_owned:
             from .inplace import owned_source
             parts.append(owned_source() + "\n")
@@ -285,6 +290,8 @@ class _Writer:
         # the NaN guard, DebugMode and the profiler ask the driver to report
         # every step's results to ``_step``; without them no line is added
         self.hooked = getattr(mode, "step_hooks", False)
+        from .llvm import hook
+        self.llvm = hook.enabled(mode, self.parallel)    # the llvm emitter (llvm/)
 
     # -- names ----------------------------------------------------------------
 
@@ -453,8 +460,14 @@ class _Writer:
             self.contig.update(outs)
         return lines
 
-    def register(self, text, ctx, op_text):
-        """The local name of the kernel ``text`` (a new one if unseen)."""
+    def register(self, text, ctx, op_text, llvm=None):
+        """The local name of the kernel ``text`` (a new one if unseen);
+        under the llvm emitter ``llvm()`` may build it instead of numba."""
+        if self.llvm and llvm is not None:
+            from .llvm import hook
+            kname = hook.register(self.src, text, llvm)
+            if kname is not None:
+                return kname
         kernels = self.src.kernels
         kname = kernels.get(text)
         if kname is None:
@@ -496,7 +509,9 @@ class _Writer:
         except NotImplementedError:
             return None
         text = kernel_text(node, body, args, arg_vars, results, ctx)
-        kname = self.register(text, ctx, str(node.op))
+        from .llvm import hook
+        kname = self.register(text, ctx, str(node.op), hook.node_kernel(
+            node, kernel, kins, args, arg_vars, results, ctx))
         return self.call_lines(kname, node.outputs, outs, call)
 
     def fused_call(self, run, into=None):
@@ -541,7 +556,9 @@ class _Writer:
             return None
         text = kernel_text(run.nodes[-1], body, args, arg_vars, results, ctx,
                            title="fused: " + "; ".join(str(n.op) for n in run.nodes))
-        kname = self.register(text, ctx, "fused loop")
+        from .llvm import hook
+        kname = self.register(text, ctx, "fused loop", hook.run_kernel(
+            run, elem_names, arg_vars, result_vars, results, text))
         for node in run.nodes:           # one comment per member, as for other nodes
             ins = [self.name_of(v) for v in node.inputs]
             outs = self.new_names(node)
