@@ -108,13 +108,27 @@ def _cache_path(key):
         os.path.exists(os.path.join(folder, f"o_{key}.o")) else None
 
 
-def build_ir(kernels):
+_BY_OBJECT = []
+
+
+def by_object():
+    """Whether numpy arrays keep their data pointer at ``kernel.DATA_OFFSET``
+    in this process (checked once): the wrappers then pass the arrays."""
+    if not _BY_OBJECT:
+        from .kernel import DATA_OFFSET
+        a = np.empty(3)
+        ok = ctypes.c_void_p.from_address(id(a) + DATA_OFFSET).value == a.ctypes.data
+        _BY_OBJECT.append(ok and sys.implementation.name == "cpython")
+    return _BY_OBJECT[0]
+
+
+def build_ir(kernels, objects=True):
     """The IR text of one module holding every kernel of ``kernels``
     ({kernel name: LoopKernel}); native names ``<kernel name>_native``."""
     from llvmlite import ir
     module = ir.Module(name="symnet_llvm")
     for kname, k in kernels.items():
-        k.define(module, f"{kname}_native")
+        k.define(module, f"{kname}_native", objects)
     return str(module)
 
 
@@ -124,7 +138,8 @@ def bind(kernels):
     if not kernels:
         return {}
     llvm = _llvm()
-    ir_text = build_ir(kernels)
+    objects = by_object()
+    ir_text = build_ir(kernels, objects)
     with _LOCK:
         tm = _target_machine(llvm)
         key = _key(ir_text, llvm)
@@ -148,9 +163,9 @@ def bind(kernels):
     src = []
     for kname, k in kernels.items():
         addr = engine.get_function_address(f"{kname}_native")
-        proto = ctypes.CFUNCTYPE(None, *k.ctypes_argtypes())
+        proto = ctypes.CFUNCTYPE(None, *k.ctypes_argtypes(objects))
         ns[f"_{kname}_native"] = proto(addr)
-        src += k.wrapper(kname, f"_{kname}_native") + [""]
+        src += k.wrapper(kname, f"_{kname}_native", objects) + [""]
     text = "\n".join(src)
     exec(compile(text, "<symnet llvm wrappers>", "exec"), ns)
     out = {kname: ns[kname] for kname in kernels}

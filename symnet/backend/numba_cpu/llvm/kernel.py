@@ -18,6 +18,14 @@ written into an argument.  It writes
   (dtype, C-contiguous), ``np.empty`` for the results, the native call and
   the same return value as the numba kernel (an array, a scalar, a tuple).
 
+The call: ctypes converting ``a.ctypes.data`` costs about 1 us per array
+(2.6 us for a 3-pointer call against 0.5 us, measured), more than a small
+kernel's work.  So where numpy's array struct has its data pointer where
+its C headers put it (``PyArrayObject_fields``: right after the object
+header, checked once per process against ``a.ctypes.data``), the wrapper
+passes the arrays themselves (``py_object``) and the native function reads
+the pointer (``by_object``); otherwise it passes ``a.ctypes.data``.
+
 A member the subset of ``lower.py`` cannot express raises
 ``NotImplementedError``: the caller then lets numba compile the kernel.
 """
@@ -31,6 +39,8 @@ __all__ = ["LoopKernel"]
 
 I64 = ir.IntType(64)
 I8 = ir.IntType(8)
+# where PyArrayObject_fields keeps ``data``: after ob_refcnt and ob_type
+DATA_OFFSET = 16
 
 
 def _mem_type(dtype):
@@ -108,7 +118,7 @@ class LoopKernel:
 
     # -- the wrapper -------------------------------------------------------------
 
-    def wrapper(self, kname, fn_name):
+    def wrapper(self, kname, fn_name, by_object=True):
         """Source lines of ``def kname(args)`` calling the native ``fn_name``."""
         nd = self.nd
         lines = [f"def {kname}({', '.join(self.args)}):", f"    # {self.title}"]
@@ -150,40 +160,42 @@ class LoopKernel:
             else:
                 lines.append(f"    {r} = _np.empty({shape}, _np.{'bool_' if dt == 'bool' else dt})")
                 ret.append(r)
-            ptrs.append(f"{r}.ctypes.data")
+            ptrs.append(r if by_object else f"{r}.ctypes.data")
         scratch = []
         for node in self.cols:
             if node.outputs[0].type.dtype != "float64":
                 t = f"_w{len(scratch)}"
                 lines.append(f"    {t} = _np.empty(({sizes[-1]},), _np.float64)")
-                scratch.append(f"{t}.ctypes.data")
+                scratch.append(t if by_object else f"{t}.ctypes.data")
         call = []
         for name, v in zip(self.args, self.arg_vars):
-            call.append(f"{name}.ctypes.data" if v.type.ndim else name)
+            call.append(name if by_object or not v.type.ndim else f"{name}.ctypes.data")
         call += ptrs + scratch + [s for s, src in zip(sizes, self.dims) if src is not None]
         lines.append(f"    {fn_name}({', '.join(call)})")
         lines.append(f"    return {ret[0]}" if len(ret) == 1 else f"    return ({', '.join(ret)})")
         return lines
 
-    def ctypes_argtypes(self):
+    def ctypes_argtypes(self, by_object=True):
         """The ctypes types of the native function's parameters."""
         import ctypes
+        arr = ctypes.py_object if by_object else ctypes.c_void_p
         ct = {"bool": ctypes.c_bool, "float32": ctypes.c_float, "float64": ctypes.c_double}
         out = []
         for v in self.arg_vars:
             dt = v.type.dtype
-            out.append(ctypes.c_void_p if v.type.ndim else
+            out.append(arr if v.type.ndim else
                        ct.get(dt) or getattr(ctypes, f"c_{dt}"))
         n_out = sum(1 for r in self.results if r not in self.args)
         n_scratch = sum(1 for n in self.cols if n.outputs[0].type.dtype != "float64")
-        out += [ctypes.c_void_p] * (n_out + n_scratch)
+        out += [arr] * (n_out + n_scratch)
         out += [ctypes.c_int64] * sum(1 for s in self.dims if s is not None)
         return out
 
     # -- the IR ------------------------------------------------------------------
 
-    def define(self, module, fn_name):
-        """Add ``@fn_name`` (the loop nest) to the llvmlite ``module``."""
+    def define(self, module, fn_name, by_object=True):
+        """Add ``@fn_name`` (the loop nest) to the llvmlite ``module``;
+        ``by_object``: arrays come as numpy objects (see the module doc)."""
         params = []
         for v in self.arg_vars:
             t = _mem_type(v.type.dtype)
@@ -194,10 +206,19 @@ class LoopKernel:
         params += [ir.DoubleType().as_pointer() for _ in scratch]
         n_dims = sum(1 for s in self.dims if s is not None)
         params += [I64] * n_dims
+        data_types = params
+        if by_object:
+            params = [I8.as_pointer() if isinstance(t, ir.PointerType) else t for t in params]
         fn = ir.Function(module, ir.FunctionType(ir.VoidType(), params), fn_name)
         b = ir.IRBuilder(fn.append_basic_block("entry"))
         self.fn, self.b, self.module = fn, b, module
         args = list(fn.args)
+        if by_object:     # the data pointer of each array object
+            for k, t in enumerate(data_types):
+                if isinstance(t, ir.PointerType):
+                    field = b.bitcast(b.gep(args[k], [ir.Constant(I64, DATA_OFFSET)]),
+                                      t.as_pointer())
+                    args[k] = b.load(field)
         ptr, env = {}, {}
         low = Lowerer(b, module)
         for k, (name, v) in enumerate(zip(self.args, self.arg_vars)):
