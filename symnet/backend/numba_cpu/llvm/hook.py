@@ -30,11 +30,13 @@ def register(src, text, factory):
     kname = src.llvm_names.get(text)
     if kname is not None:
         return kname
+    kname = f"L{len(src.llvm_kernels)}"
     try:
         kernel = factory()
+        kernel.ir_text = kernel.module_text(kname)    # lowered now: a decline shows here
     except NotImplementedError:
         return None
-    kname = src.llvm_names[text] = f"L{len(src.llvm_kernels)}"
+    src.llvm_names[text] = kname
     src.llvm_kernels[kname] = kernel
     return kname
 

@@ -70,23 +70,47 @@ def _key(ir_text, llvm):
     return h.hexdigest()[:24]
 
 
-def _object_code(llvm, tm, ir_text, path):
-    """The object code of ``ir_text``: from the cache file ``path`` or
-    compiled now (and written there)."""
+# a cache file: this head, the sha256 of the object code, the object code;
+# LLVM does not check an object file it loads (a damaged one crashes the
+# process), so the digest is checked first
+_HEAD = b"symnet-llvm-object 1\n"
+
+
+def _digest(data):
+    return hashlib.sha256(data).digest()
+
+
+def _checked(blob):
+    """The object code in the cache file contents ``blob`` (None: damaged)."""
+    n = len(_HEAD)
+    data = blob[n + 32:]
+    if blob[:n] != _HEAD or not data or blob[n:n + 32] != _digest(data):
+        return None
+    return data
+
+
+def _object_code(llvm, tm, texts, path):
+    """The object code of the modules ``texts`` linked into one: from the
+    cache file ``path`` or compiled now (and written there)."""
     if path is not None and os.path.exists(path):
         with open(path, "rb") as fh:
-            data = fh.read()
-        if data:
+            data = _checked(fh.read())
+        if data is not None:
             stats["loaded"] += 1
             return data, True
-    mod = llvm.parse_assembly(ir_text)
+        warnings.warn(f"symnet's cached llvm kernels {path} are damaged (truncated or "
+                      f"changed); compiled them again", RuntimeWarning, stacklevel=3)
+    mod = llvm.parse_assembly(texts[0])
+    for text in texts[1:]:      # each kernel was lowered into a module of its own
+        mod.link_in(llvm.parse_assembly(text))
     mod.verify()
     _optimize(llvm, mod, tm)
     data = tm.emit_object(mod)
     stats["compiled"] += 1
     if path is not None:
         try:
-            atomic_write(path, lambda fh: fh.write(data), binary=True, suffix=".o")
+            atomic_write(path, lambda fh: fh.write(_HEAD + _digest(data) + data),
+                         binary=True, suffix=".o")
         except OSError as exc:
             warnings.warn(f"symnet could not write the llvm kernel cache file {path}: {exc}",
                           RuntimeWarning, stacklevel=3)
@@ -122,16 +146,6 @@ def by_object():
     return _BY_OBJECT[0]
 
 
-def build_ir(kernels, objects=True):
-    """The IR text of one module holding every kernel of ``kernels``
-    ({kernel name: LoopKernel}); native names ``<kernel name>_native``."""
-    from llvmlite import ir
-    module = ir.Module(name="symnet_llvm")
-    for kname, k in kernels.items():
-        k.define(module, f"{kname}_native", objects)
-    return str(module)
-
-
 def bind(kernels):
     """``{kernel name: callable}`` for the llvm kernels of one graph
     (``{kernel name: LoopKernel}``), compiled (or loaded) as one module."""
@@ -139,12 +153,12 @@ def bind(kernels):
         return {}
     llvm = _llvm()
     objects = by_object()
-    ir_text = build_ir(kernels, objects)
+    texts = [k.ir_text for k in kernels.values()]
     with _LOCK:
         tm = _target_machine(llvm)
-        key = _key(ir_text, llvm)
+        key = _key("\n".join(texts), llvm)
         path = _cache_path(key)
-        data, cached = _object_code(llvm, tm, ir_text, path)
+        data, cached = _object_code(llvm, tm, texts, path)
         try:
             engine = _engine(llvm, tm, data)
         except Exception as exc:      # a damaged cache file: compile again, once
@@ -154,7 +168,7 @@ def bind(kernels):
                           f"({type(exc).__name__}: {str(exc)[:200]}); compiled them again",
                           RuntimeWarning, stacklevel=3)
             os.unlink(path)
-            data, _ = _object_code(llvm, tm, ir_text, path)
+            data, _ = _object_code(llvm, tm, texts, path)
             engine = _engine(llvm, tm, data)
         _ENGINES.append(engine)
     from .kernel import np_dtype_names

@@ -193,6 +193,14 @@ class LoopKernel:
 
     # -- the IR ------------------------------------------------------------------
 
+    def module_text(self, kname):
+        """The IR of a module holding only this kernel, ``@<kname>_native``
+        (``jit.bind`` links the modules of one graph into one)."""
+        from .jit import by_object
+        module = ir.Module(name=kname)
+        self.define(module, f"{kname}_native", by_object())
+        return str(module)
+
     def define(self, module, fn_name, by_object=True):
         """Add ``@fn_name`` (the loop nest) to the llvmlite ``module``;
         ``by_object``: arrays come as numpy objects (see the module doc)."""
