@@ -248,9 +248,8 @@ class Source:
                          + "\n")
         for text, kname in self.kernels.items():
             parts.append(text.replace("def kernel(", f"def {kname}(", 1) + "\n")
-        if self.llvm_kernels:     # the llvm emitter's kernels (llvm/)
-            from .llvm.hook import listing
-            parts.append(listing(self.llvm_kernels))
+        if self.llvm_kernels:     # the llvm emitter's kernels (llvm/hook.py)
+            parts.append(self.llvm_listing(self.llvm_kernels))
         if self.uses_owned:
             from .inplace import owned_source
             parts.append(owned_source() + "\n")
@@ -268,15 +267,17 @@ class Source:
         return found
 
 
-def generate(plan, mode=None):
-    """The ``Source`` of ``plan`` (see the module docstring)."""
-    return _Writer(plan, mode).write()
+def generate(plan, mode=None, llvm=None):
+    """The ``Source`` of ``plan`` (see the module docstring); ``llvm``: the
+    llvm emitter's hook module (``llvm/hook.py``), which may build the
+    elementwise kernels instead of numba when the mode asks for it."""
+    return _Writer(plan, mode, llvm).write()
 
 
 class _Writer:
     """Writes the driver and kernels of one plan (state of one generation)."""
 
-    def __init__(self, plan, mode):
+    def __init__(self, plan, mode, llvm=None):
         self.plan = plan
         self.fg = plan.fgraph
         self.mode = mode
@@ -290,8 +291,11 @@ class _Writer:
         # the NaN guard, DebugMode and the profiler ask the driver to report
         # every step's results to ``_step``; without them no line is added
         self.hooked = getattr(mode, "step_hooks", False)
-        from .llvm import hook
-        self.llvm = hook.enabled(mode, self.parallel)    # the llvm emitter (llvm/)
+        # the llvm emitter's hook (llvm/hook.py) when it builds this graph's
+        # elementwise kernels
+        self.llvm = llvm if llvm is not None and llvm.enabled(mode, self.parallel) else None
+        if self.llvm is not None:
+            self.src.llvm_listing = llvm.listing
 
     # -- names ----------------------------------------------------------------
 
@@ -463,9 +467,8 @@ class _Writer:
     def register(self, text, ctx, op_text, llvm=None):
         """The local name of the kernel ``text`` (a new one if unseen);
         under the llvm emitter ``llvm()`` may build it instead of numba."""
-        if self.llvm and llvm is not None:
-            from .llvm import hook
-            kname = hook.register(self.src, text, llvm)
+        if self.llvm is not None and llvm is not None:
+            kname = self.llvm.register(self.src, text, llvm)
             if kname is not None:
                 return kname
         kernels = self.src.kernels
@@ -509,8 +512,7 @@ class _Writer:
         except NotImplementedError:
             return None
         text = kernel_text(node, body, args, arg_vars, results, ctx)
-        from .llvm import hook
-        kname = self.register(text, ctx, str(node.op), hook.node_kernel(
+        kname = self.register(text, ctx, str(node.op), self.llvm and self.llvm.node_kernel(
             node, kernel, kins, args, arg_vars, results, ctx))
         return self.call_lines(kname, node.outputs, outs, call)
 
@@ -556,8 +558,7 @@ class _Writer:
             return None
         text = kernel_text(run.nodes[-1], body, args, arg_vars, results, ctx,
                            title="fused: " + "; ".join(str(n.op) for n in run.nodes))
-        from .llvm import hook
-        kname = self.register(text, ctx, "fused loop", hook.run_kernel(
+        kname = self.register(text, ctx, "fused loop", self.llvm and self.llvm.run_kernel(
             run, elem_names, arg_vars, result_vars, results, text))
         for node in run.nodes:           # one comment per member, as for other nodes
             ins = [self.name_of(v) for v in node.inputs]

@@ -95,7 +95,8 @@ class NumbaLinker:
                                column_sums=True)     # bias gradients: colsum.py
         self.order = self.plan.order
         self._py = None
-        src = self.code = codegen.generate(self.plan, mode)
+        from .llvm import hook      # the llvm emitter, where asked for (llvm/)
+        src = self.code = codegen.generate(self.plan, mode, hook)
         self.consts = src.consts
         self.names = src.names
         self.fallback_nodes = src.fallback_nodes

@@ -49,23 +49,12 @@ def _case(draw, nin, dtype):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("name", UNARY_FLOAT)
-def test_unary_float_ops(name, dtype):
+@pytest.mark.parametrize("name", UNARY_FLOAT + BINARY_FLOAT)
+def test_float_ops_broadcast(name, dtype):
+    """One node (no fusion rewrites): the op's own kernel, an llvm one;
+    a second input broadcasts along a drawn axis or is a 0-d scalar."""
     @SETTINGS
-    @given(_case(1, dtype))
-    def check(case):
-        variables, values = case
-        # one node (no fusion): the op's own kernel, as an llvm kernel
-        against_py(variables, elemwise(SCALAR_OPS[name], *variables), values,
-                   optimizer=None, rtol=4e-7 if dtype == "float32" else 1e-13)
-    check()
-
-
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("name", BINARY_FLOAT)
-def test_binary_float_ops_broadcast(name, dtype):
-    @SETTINGS
-    @given(_case(2, dtype))
+    @given(_case(SCALAR_OPS[name].nin, dtype))
     def check(case):
         variables, values = case
         against_py(variables, elemwise(SCALAR_OPS[name], *variables), values,

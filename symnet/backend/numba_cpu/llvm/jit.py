@@ -132,25 +132,12 @@ def _cache_path(key):
         os.path.exists(os.path.join(folder, f"o_{key}.o")) else None
 
 
-_BY_OBJECT = []
-
-
-def by_object():
-    """Whether numpy arrays keep their data pointer at ``kernel.DATA_OFFSET``
-    in this process (checked once): the wrappers then pass the arrays."""
-    if not _BY_OBJECT:
-        from .kernel import DATA_OFFSET
-        a = np.empty(3)
-        ok = ctypes.c_void_p.from_address(id(a) + DATA_OFFSET).value == a.ctypes.data
-        _BY_OBJECT.append(ok and sys.implementation.name == "cpython")
-    return _BY_OBJECT[0]
-
-
 def bind(kernels):
     """``{kernel name: callable}`` for the llvm kernels of one graph
     (``{kernel name: LoopKernel}``), compiled (or loaded) as one module."""
     if not kernels:
         return {}
+    from .kernel import by_object, np_dtype_names
     llvm = _llvm()
     objects = by_object()
     texts = [k.ir_text for k in kernels.values()]
@@ -171,7 +158,6 @@ def bind(kernels):
             data, _ = _object_code(llvm, tm, texts, path)
             engine = _engine(llvm, tm, data)
         _ENGINES.append(engine)
-    from .kernel import np_dtype_names
     ns = {"_np": np}
     ns.update(np_dtype_names(kernels.values()))
     src = []

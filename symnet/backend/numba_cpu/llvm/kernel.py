@@ -196,7 +196,6 @@ class LoopKernel:
     def module_text(self, kname):
         """The IR of a module holding only this kernel, ``@<kname>_native``
         (``jit.bind`` links the modules of one graph into one)."""
-        from .jit import by_object
         module = ir.Module(name=kname)
         self.define(module, f"{kname}_native", by_object())
         return str(module)
@@ -413,6 +412,21 @@ class LoopKernel:
                                b.gep(rows[r], [j], inbounds=True)))
         for x, p in stores:
             b.store(x, p)
+
+
+_BY_OBJECT = []
+
+
+def by_object():
+    """Whether numpy arrays keep their data pointer at ``DATA_OFFSET`` in
+    this process (checked once): the wrappers then pass the arrays."""
+    if not _BY_OBJECT:
+        import ctypes
+        import sys
+        a = np.empty(3)
+        ok = ctypes.c_void_p.from_address(id(a) + DATA_OFFSET).value == a.ctypes.data
+        _BY_OBJECT.append(ok and sys.implementation.name == "cpython")
+    return _BY_OBJECT[0]
 
 
 def np_dtype_names(kernels):
