@@ -182,7 +182,9 @@ print(json.dumps({{"numba": sorted(m for m in sys.modules if m == "numba" or m.s
 
 
 def _child(tmp_path):
-    env = dict(os.environ, SYMNET_CACHE_DIR=str(tmp_path / "s"),
+    # the child's reference is the real py backend (not CI's forced numba)
+    env = {k: v for k, v in os.environ.items() if k != "SYMNET_FORCE_BACKEND"}
+    env = dict(env, SYMNET_CACHE_DIR=str(tmp_path / "s"),
                NUMBA_CACHE_DIR=str(tmp_path / "n"), PYTHONPATH=ROOT,
                SYMNET_NUMBA_EMITTER="llvm", SYMNET_TIERED="0")
     res = subprocess.run([sys.executable, "-c", _CHILD.format(tests=ROOT)], env=env,
