@@ -213,3 +213,23 @@ def test_damaged_cache_file_is_compiled_again(tmp_path):
     again = _child(tmp_path)
     assert again["stats"] == {"compiled": 1, "loaded": 0} and again["err"] < 1e-4
     assert (folder / obj).read_bytes().startswith(b"symnet-llvm-object")    # rewritten
+
+
+def test_builtin_entry_keeps_reference_counts():
+    """A kernel whose arguments are all arrays (a scalar input arrives
+    broadcast, as a 1-element array) is called as a builtin (fastcall.py):
+    its new reference to the first argument is released by the wrapper."""
+    x, v, s = T.fmatrix("x"), T.fvector("v"), T.fscalar("s")
+    f = compile_with("llvm", [x, v, s], [T.exp(x) * x, T.tanh(v * s) + s])
+    kernels = f.thunk.linker.kernels
+    kinds = sorted(type(kernels[k].__globals__[f"_{k}_native"]).__name__
+                   for k in llvm_kernels(f))
+    assert kinds == ["builtin_function_or_method"] * 2, kinds
+    a = np.linspace(-2, 2, 12, dtype="float32").reshape(3, 4)
+    b = np.linspace(-2, 2, 5, dtype="float32")
+    before = sys.getrefcount(a), sys.getrefcount(b)
+    for _ in range(1000):
+        got = f(a, b, np.float32(0.5))
+    assert (sys.getrefcount(a), sys.getrefcount(b)) == before
+    np.testing.assert_allclose(got[0], np.exp(a) * a, rtol=1e-6)
+    np.testing.assert_allclose(got[1], np.tanh(b * 0.5) + 0.5, rtol=1e-6)

@@ -137,6 +137,7 @@ def bind(kernels):
     (``{kernel name: LoopKernel}``), compiled (or loaded) as one module."""
     if not kernels:
         return {}
+    from .fastcall import builtin
     from .kernel import by_object, np_dtype_names
     llvm = _llvm()
     objects = by_object()
@@ -163,8 +164,11 @@ def bind(kernels):
     src = []
     for kname, k in kernels.items():
         addr = engine.get_function_address(f"{kname}_native")
-        proto = ctypes.CFUNCTYPE(None, *k.ctypes_argtypes(objects))
-        ns[f"_{kname}_native"] = proto(addr)
+        if k.fast:       # a builtin function (fastcall.py)
+            ns[f"_{kname}_native"] = builtin(addr, kname)
+        else:
+            proto = ctypes.CFUNCTYPE(None, *k.ctypes_argtypes(objects))
+            ns[f"_{kname}_native"] = proto(addr)
         src += k.wrapper(kname, f"_{kname}_native", objects) + [""]
     text = "\n".join(src)
     exec(compile(text, "<symnet llvm wrappers>", "exec"), ns)

@@ -118,8 +118,15 @@ class LoopKernel:
 
     # -- the wrapper -------------------------------------------------------------
 
+    @property
+    def fast(self):
+        """Whether the kernel is called as a builtin (``fastcall.py``): every
+        argument an array, and numpy's array struct as expected."""
+        return by_object() and all(v.type.ndim for v in self.arg_vars)
+
     def wrapper(self, kname, fn_name, by_object=True):
-        """Source lines of ``def kname(args)`` calling the native ``fn_name``."""
+        """Source lines of ``def kname(args)`` calling the native ``fn_name``
+        (its builtin entry where ``fast``: the sizes are read natively)."""
         nd = self.nd
         lines = [f"def {kname}({', '.join(self.args)}):", f"    # {self.title}"]
         checks = []
@@ -170,7 +177,9 @@ class LoopKernel:
         call = []
         for name, v in zip(self.args, self.arg_vars):
             call.append(name if by_object or not v.type.ndim else f"{name}.ctypes.data")
-        call += ptrs + scratch + [s for s, src in zip(sizes, self.dims) if src is not None]
+        call += ptrs + scratch
+        if not self.fast:
+            call += [s for s, src in zip(sizes, self.dims) if src is not None]
         lines.append(f"    {fn_name}({', '.join(call)})")
         lines.append(f"    return {ret[0]}" if len(ret) == 1 else f"    return ({', '.join(ret)})")
         return lines
@@ -197,7 +206,16 @@ class LoopKernel:
         """The IR of a module holding only this kernel, ``@<kname>_native``
         (``jit.bind`` links the modules of one graph into one)."""
         module = ir.Module(name=kname)
-        self.define(module, f"{kname}_native", by_object())
+        if not self.fast:
+            self.define(module, f"{kname}_native", by_object())
+            return str(module)
+        from .fastcall import define_entry
+        native = self.define(module, f"{kname}_loops", by_object=False)
+        native.linkage = "internal"      # inlined into the entry
+        n_ptr = sum(1 for t in native.function_type.args if isinstance(t, ir.PointerType))
+        dims = [(self.args.index(src[0]), axis) for axis, src in enumerate(self.dims)
+                if src is not None]
+        define_entry(module, native, f"{kname}_native", list(range(n_ptr)), dims)
         return str(module)
 
     def define(self, module, fn_name, by_object=True):
