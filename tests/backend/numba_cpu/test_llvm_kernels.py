@@ -233,3 +233,12 @@ def test_builtin_entry_keeps_reference_counts():
     assert (sys.getrefcount(a), sys.getrefcount(b)) == before
     np.testing.assert_allclose(got[0], np.exp(a) * a, rtol=1e-6)
     np.testing.assert_allclose(got[1], np.tanh(b * 0.5) + 0.5, rtol=1e-6, atol=1e-7)
+
+
+def test_profile_and_source_say_which_emitter_built_each_kernel():
+    x, y = T.fmatrix("x"), T.dvector("y")
+    use = compile_with("llvm", [x, y], [T.tanh(x) * 2, y // 2.0], profile=True)
+    use(np.ones((2, 3), "float32"), np.ones(4))
+    text = use.profile.text()
+    assert "2 distinct (1 by the llvm emitter: L*)" in text, text
+    assert "kernels built by the llvm emitter" in use.source and "def k0(" in use.source
