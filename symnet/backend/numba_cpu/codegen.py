@@ -559,7 +559,7 @@ class _Writer:
         text = kernel_text(run.nodes[-1], body, args, arg_vars, results, ctx,
                            title="fused: " + "; ".join(str(n.op) for n in run.nodes))
         kname = self.register(text, ctx, "fused loop", self.llvm and self.llvm.run_kernel(
-            run, elem_names, arg_vars, result_vars, results, text))
+            run, elem_names, arg_vars, result_vars, results))
         for node in run.nodes:           # one comment per member, as for other nodes
             ins = [self.name_of(v) for v in node.inputs]
             outs = self.new_names(node)

@@ -60,7 +60,7 @@ def node_kernel(node, kernel, kins, args, arg_vars, results, ctx):
     return build
 
 
-def run_kernel(run, elem_names, arg_vars, result_vars, results, text):
+def run_kernel(run, elem_names, arg_vars, result_vars, results):
     """The factory of a plan ``Run``'s llvm kernel."""
     def build():
         from .kernel import LoopKernel

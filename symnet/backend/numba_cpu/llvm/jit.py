@@ -16,7 +16,9 @@ same key loads it (``add_object_file``) and skips optimization and code
 generation.  A file that fails to load is deleted and compiled again.
 
 ``bind(kernels)`` returns ``{kernel name: Python wrapper}``: the wrapper
-(``kernel.LoopKernel.wrapper``) calls the native function through ctypes.
+(``kernel.LoopKernel.wrapper``) checks and allocates, then calls the
+native code as a CPython builtin (``fastcall.py``), or through ctypes where
+that cannot be used.
 """
 import ctypes
 import hashlib

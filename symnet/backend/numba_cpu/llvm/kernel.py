@@ -24,7 +24,10 @@ kernel's work.  So where numpy's array struct has its data pointer where
 its C headers put it (``PyArrayObject_fields``: right after the object
 header, checked once per process against ``a.ctypes.data``), the wrapper
 passes the arrays themselves (``py_object``) and the native function reads
-the pointer (``by_object``); otherwise it passes ``a.ctypes.data``.
+the pointer (``by_object``); otherwise it passes ``a.ctypes.data``.  A
+kernel whose arguments are all arrays (the usual case: scalars arrive
+broadcast, as 1-element arrays) goes further: it is a CPython builtin
+(``fastcall.py``, 0.8 us a call against numba's 1.2 us).
 
 A member the subset of ``lower.py`` cannot express raises
 ``NotImplementedError``: the caller then lets numba compile the kernel.
