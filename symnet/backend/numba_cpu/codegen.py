@@ -467,7 +467,7 @@ class _Writer:
     def register(self, text, ctx, op_text, llvm=None):
         """The local name of the kernel ``text`` (a new one if unseen);
         under the llvm emitter ``llvm()`` may build it instead of numba."""
-        if self.llvm is not None and llvm is not None:
+        if self.llvm is not None and llvm:
             kname = self.llvm.register(self.src, text, llvm)
             if kname is not None:
                 return kname
@@ -558,8 +558,12 @@ class _Writer:
             return None
         text = kernel_text(run.nodes[-1], body, args, arg_vars, results, ctx,
                            title="fused: " + "; ".join(str(n.op) for n in run.nodes))
-        kname = self.register(text, ctx, "fused loop", self.llvm and self.llvm.run_kernel(
-            run, elem_names, arg_vars, result_vars, results))
+        # not the in-place update tail: its kernels run from one C-level loop
+        # so that Ctrl-C never lands between two of them (inplace.py), and an
+        # llvm kernel's wrapper is Python
+        kname = self.register(text, ctx, "fused loop", self.llvm and run not in self.plan.tail
+                              and self.llvm.run_kernel(run, elem_names, arg_vars,
+                                                       result_vars, results))
         for node in run.nodes:           # one comment per member, as for other nodes
             ins = [self.name_of(v) for v in node.inputs]
             outs = self.new_names(node)

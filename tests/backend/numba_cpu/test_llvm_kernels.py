@@ -242,3 +242,20 @@ def test_profile_and_source_say_which_emitter_built_each_kernel():
     text = use.profile.text()
     assert "2 distinct (1 by the llvm emitter: L*)" in text, text
     assert "kernels built by the llvm emitter" in use.source and "def k0(" in use.source
+
+
+def test_in_place_update_tail_stays_numba():
+    """The update tail's kernels run from one C-level loop so a Ctrl-C
+    never lands between two of them (inplace.py): they stay numba kernels;
+    the rest of the graph is llvm, and the updates are right."""
+    w = symnet.shared(np.ones(6, "float32"), name="w")
+    v = symnet.shared(np.full(6, 0.5, "float32"), name="v")
+    x = T.fvector("x")
+    f = compile_with("llvm", [x], [T.exp(x) * 2],
+                     updates=[(w, w * 0.9 + v), (v, v * 0.5 - 1.0)])
+    assert "_owned(" in f.source          # the updates are a tail
+    a = np.linspace(-1, 1, 6, dtype="float32")
+    np.testing.assert_allclose(f(a)[0], np.exp(a) * 2, rtol=1e-6)
+    np.testing.assert_allclose(w.get_value(), np.full(6, 1.4), rtol=1e-6)
+    np.testing.assert_allclose(v.get_value(), np.full(6, -0.75), rtol=1e-6)
+    assert llvm_kernels(f) and "def k0(" in f.source
