@@ -13,7 +13,7 @@ turned into a builtin function object by ``PyCFunction_NewEx`` (through
 ``ctypes.pythonapi``, once per kernel).  Calling it costs what calling
 ``len`` costs.  The entry reads each array's data pointer and sizes from
 numpy's array struct (``PyArrayObject_fields``: ``data`` at offset 16,
-``dimensions`` at 32; ``kernel.by_object`` checks the layout once per
+``dimensions`` at 32; ``by_object`` checks the layout once per
 process), calls the loop nest, and returns its first argument (a new
 reference).  The Python wrapper has already checked dtypes, layouts and
 shapes and allocated the results, and always passes exactly the arguments
@@ -23,11 +23,13 @@ import ctypes
 
 from llvmlite import ir
 
-__all__ = ["define_entry", "builtin", "DIMS_OFFSET"]
+__all__ = ["define_entry", "builtin", "by_object", "DATA_OFFSET", "DIMS_OFFSET"]
 
 I8P = ir.IntType(8).as_pointer()
 I64 = ir.IntType(64)
-# where PyArrayObject_fields keeps ``dimensions`` (after ``data`` and ``nd``)
+# where PyArrayObject_fields keeps ``data`` (after ob_refcnt and ob_type)
+DATA_OFFSET = 16
+# and ``dimensions`` (after ``data`` and ``nd``)
 DIMS_OFFSET = 32
 METH_FASTCALL = 0x0080
 
@@ -38,7 +40,6 @@ def define_entry(module, native, name, objects, dims):
     ``objects``: per native pointer parameter, the index of the argument
     object whose data it is; ``dims``: per native size parameter, (argument
     index, axis) it is read from."""
-    from .kernel import DATA_OFFSET
     fn = ir.Function(module, ir.FunctionType(I8P, [I8P, I8P.as_pointer(), I64]), name)
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     _, args, _ = fn.args
@@ -61,6 +62,21 @@ def define_entry(module, native, name, objects, dims):
     b.store(b.add(b.load(refcnt), ir.Constant(I64, 1)), refcnt)
     b.ret(first)
     return fn
+
+
+_BY_OBJECT = []
+
+
+def by_object():
+    """Whether numpy arrays keep their data pointer at ``DATA_OFFSET`` in
+    this process (checked once): the wrappers then pass the arrays."""
+    if not _BY_OBJECT:
+        import sys
+        import numpy as np
+        a = np.empty(3)
+        ok = ctypes.c_void_p.from_address(id(a) + DATA_OFFSET).value == a.ctypes.data
+        _BY_OBJECT.append(ok and sys.implementation.name == "cpython")
+    return _BY_OBJECT[0]
 
 
 class _MethodDef(ctypes.Structure):

@@ -139,8 +139,8 @@ def bind(kernels):
     (``{kernel name: LoopKernel}``), compiled (or loaded) as one module."""
     if not kernels:
         return {}
-    from .fastcall import builtin
-    from .kernel import by_object, np_dtype_names
+    from .fastcall import builtin, by_object
+    from .kernel import np_dtype_names
     llvm = _llvm()
     objects = by_object()
     texts = [k.ir_text for k in kernels.values()]

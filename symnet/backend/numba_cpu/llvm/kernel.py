@@ -36,14 +36,13 @@ import numpy as np
 from llvmlite import ir
 
 from ..fused import FUSED_SUM_BLOCK
+from .fastcall import DATA_OFFSET, by_object
 from .lower import Lowerer, llvm_type
 
 __all__ = ["LoopKernel"]
 
 I64 = ir.IntType(64)
 I8 = ir.IntType(8)
-# where PyArrayObject_fields keeps ``data``: after ob_refcnt and ob_type
-DATA_OFFSET = 16
 
 
 def _mem_type(dtype):
@@ -433,21 +432,6 @@ class LoopKernel:
                                b.gep(rows[r], [j], inbounds=True)))
         for x, p in stores:
             b.store(x, p)
-
-
-_BY_OBJECT = []
-
-
-def by_object():
-    """Whether numpy arrays keep their data pointer at ``DATA_OFFSET`` in
-    this process (checked once): the wrappers then pass the arrays."""
-    if not _BY_OBJECT:
-        import ctypes
-        import sys
-        a = np.empty(3)
-        ok = ctypes.c_void_p.from_address(id(a) + DATA_OFFSET).value == a.ctypes.data
-        _BY_OBJECT.append(ok and sys.implementation.name == "cpython")
-    return _BY_OBJECT[0]
 
 
 def np_dtype_names(kernels):
