@@ -248,7 +248,12 @@ class Source:
                          + "\n")
         for text, kname in self.kernels.items():
             parts.append(text.replace("def kernel(", f"def {kname}(", 1) + "\n")
-        if self.llvm_kernels:     # the llvm emitter's kernels (llvm/hook.py)
+        for text, kname in self.llvm_names.items():
+            # an llvm kernel's numba equivalent (what the default emitter
+            # compiles): the listing stays one standalone module (export)
+            parts.append(f"# {kname}: built by the llvm emitter; its numba equivalent:\n"
+                         + text.replace("def kernel(", f"def {kname}(", 1) + "\n")
+        if self.llvm_kernels:     # the llvm emitter's wrappers (llvm/hook.py)
             parts.append(self.llvm_listing(self.llvm_kernels))
         if self.uses_owned:
             from .inplace import owned_source
@@ -470,6 +475,8 @@ class _Writer:
         if self.llvm is not None and llvm:
             kname = self.llvm.register(self.src, text, llvm)
             if kname is not None:
+                self.src.kernel_libs.setdefault(
+                    kname, {m: set(n) for m, n in ctx.libs.items()})   # for the listing
                 return kname
         kernels = self.src.kernels
         kname = kernels.get(text)
