@@ -46,6 +46,7 @@ class FunctionProfile(dict):
         self.step_best = []
         self.kernels = 0
         self.cache_hits = 0
+        self.llvm_kernels = 0     # built by the llvm emitter (named L<n>)
 
     def attach(self, instrumented, linker):
         """Start collecting for ``instrumented`` (an ``instrument.Instrumented``)."""
@@ -58,6 +59,7 @@ class FunctionProfile(dict):
             kernels = getattr(linker, "kernels", {})
             self.kernels = len(kernels)
             self.cache_hits = sum(type(k).__name__ == "_LazyKernel" for k in kernels.values())
+            self.llvm_kernels = sum(hasattr(k, "llvm_source") for k in kernels.values())
             self.update(getattr(linker, "times", {}))
 
     def reset(self):
@@ -169,7 +171,8 @@ class FunctionProfile(dict):
                          "compile": "  numba compile/load"}.get(key, key)
                 lines.append(f"  {label}: {self[key]:.3f} s")
         if self.kernels:
-            lines.append(f"  kernels: {self.kernels} distinct, {self.cache_hits} found in "
+            by = f" ({self.llvm_kernels} by the llvm emitter: L*)" if self.llvm_kernels else ""
+            lines.append(f"  kernels: {self.kernels} distinct{by}, {self.cache_hits} found in "
                          f"the kernel cache")
         fired = sorted(self.rewrite_stats.items(), key=lambda kv: -kv[1])
         if fired:

@@ -224,6 +224,8 @@ class Source:
         self.kernels = {}
         self.kernel_libs = {}
         self.kernel_ops = {}
+        self.llvm_kernels = {}     # llvm kernel name -> llvm.kernel.LoopKernel
+        self.llvm_names = {}       # the numba text it stands for -> its name
         self.consts = []
         self.names = {}
         self.kinds = {}
@@ -246,6 +248,13 @@ class Source:
                          + "\n")
         for text, kname in self.kernels.items():
             parts.append(text.replace("def kernel(", f"def {kname}(", 1) + "\n")
+        for text, kname in self.llvm_names.items():
+            # an llvm kernel's numba equivalent (what the default emitter
+            # compiles): the listing stays one standalone module (export)
+            parts.append(f"# {kname}: built by the llvm emitter; its numba equivalent:\n"
+                         + text.replace("def kernel(", f"def {kname}(", 1) + "\n")
+        if self.llvm_kernels:     # the llvm emitter's wrappers (llvm/hook.py)
+            parts.append(self.llvm_listing(self.llvm_kernels))
         if self.uses_owned:
             from .inplace import owned_source
             parts.append(owned_source() + "\n")
@@ -263,15 +272,17 @@ class Source:
         return found
 
 
-def generate(plan, mode=None):
-    """The ``Source`` of ``plan`` (see the module docstring)."""
-    return _Writer(plan, mode).write()
+def generate(plan, mode=None, llvm=None):
+    """The ``Source`` of ``plan`` (see the module docstring); ``llvm``: the
+    llvm emitter's hook module (``llvm/hook.py``), which may build the
+    elementwise kernels instead of numba when the mode asks for it."""
+    return _Writer(plan, mode, llvm).write()
 
 
 class _Writer:
     """Writes the driver and kernels of one plan (state of one generation)."""
 
-    def __init__(self, plan, mode):
+    def __init__(self, plan, mode, llvm=None):
         self.plan = plan
         self.fg = plan.fgraph
         self.mode = mode
@@ -285,6 +296,11 @@ class _Writer:
         # the NaN guard, DebugMode and the profiler ask the driver to report
         # every step's results to ``_step``; without them no line is added
         self.hooked = getattr(mode, "step_hooks", False)
+        # the llvm emitter's hook (llvm/hook.py) when it builds this graph's
+        # elementwise kernels
+        self.llvm = llvm if llvm is not None and llvm.enabled(mode, self.parallel) else None
+        if self.llvm is not None:
+            self.src.llvm_listing = llvm.listing
 
     # -- names ----------------------------------------------------------------
 
@@ -453,8 +469,15 @@ class _Writer:
             self.contig.update(outs)
         return lines
 
-    def register(self, text, ctx, op_text):
-        """The local name of the kernel ``text`` (a new one if unseen)."""
+    def register(self, text, ctx, op_text, llvm=None):
+        """The local name of the kernel ``text`` (a new one if unseen);
+        under the llvm emitter ``llvm()`` may build it instead of numba."""
+        if self.llvm is not None and llvm:
+            kname = self.llvm.register(self.src, text, llvm)
+            if kname is not None:
+                self.src.kernel_libs.setdefault(
+                    kname, {m: set(n) for m, n in ctx.libs.items()})   # for the listing
+                return kname
         kernels = self.src.kernels
         kname = kernels.get(text)
         if kname is None:
@@ -496,7 +519,8 @@ class _Writer:
         except NotImplementedError:
             return None
         text = kernel_text(node, body, args, arg_vars, results, ctx)
-        kname = self.register(text, ctx, str(node.op))
+        kname = self.register(text, ctx, str(node.op), self.llvm and self.llvm.node_kernel(
+            node, kernel, kins, args, arg_vars, results, ctx))
         return self.call_lines(kname, node.outputs, outs, call)
 
     def fused_call(self, run, into=None):
@@ -541,7 +565,12 @@ class _Writer:
             return None
         text = kernel_text(run.nodes[-1], body, args, arg_vars, results, ctx,
                            title="fused: " + "; ".join(str(n.op) for n in run.nodes))
-        kname = self.register(text, ctx, "fused loop")
+        # not the in-place update tail: its kernels run from one C-level loop
+        # so that Ctrl-C never lands between two of them (inplace.py), and an
+        # llvm kernel's wrapper is Python
+        kname = self.register(text, ctx, "fused loop", self.llvm and run not in self.plan.tail
+                              and self.llvm.run_kernel(run, elem_names, arg_vars,
+                                                       result_vars, results))
         for node in run.nodes:           # one comment per member, as for other nodes
             ins = [self.name_of(v) for v in node.inputs]
             outs = self.new_names(node)

@@ -95,7 +95,8 @@ class NumbaLinker:
                                column_sums=True)     # bias gradients: colsum.py
         self.order = self.plan.order
         self._py = None
-        src = self.code = codegen.generate(self.plan, mode)
+        from .llvm import hook      # the llvm emitter, where asked for (llvm/)
+        src = self.code = codegen.generate(self.plan, mode, hook)
         self.consts = src.consts
         self.names = src.names
         self.fallback_nodes = src.fallback_nodes
@@ -124,6 +125,9 @@ class NumbaLinker:
                     self.paths.append(module_path(body, "k"))
                 else:
                     new.append((kname, body, {f"{m}.{n}" for m in libs for n in libs[m]}))
+            if self.code.llvm_kernels:     # the llvm emitter's kernels: one module (llvm/)
+                from .llvm.jit import bind
+                kernels.update(bind(self.code.llvm_kernels))
             # several new kernels: part compiled in a forked worker (workers.py)
             self.worker_kernels = workers.compile_kernels(
                 new, lambda kname, body: kernels.__setitem__(

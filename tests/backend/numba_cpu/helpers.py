@@ -38,6 +38,13 @@ def both(inputs, outputs, values, updates=None, optimizer="default", rtol=1e-5, 
         warnings.filterwarnings("error", "the numba kernel failed")
         got = fn(*values)
     want = fp(*values)
+    assert_agree(got, want, outputs, rtol, atol)
+    return fn
+
+
+def assert_agree(got, want, outputs, rtol, atol):
+    """The results ``got`` equal ``want`` in dtype, shape and value (NaN
+    where ``want`` has NaN); ``outputs`` a list: lists of results."""
     if not isinstance(outputs, (list, tuple)):
         got, want = [got], [want]
     for g, w in zip(got, want):
@@ -45,7 +52,6 @@ def both(inputs, outputs, values, updates=None, optimizer="default", rtol=1e-5, 
         assert g.dtype == w.dtype, (g.dtype, w.dtype)
         assert g.shape == w.shape, (g.shape, w.shape)
         np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
-    return fn
 
 
 #: the head of a script run by ``run_cold``: ``seen`` gets the (module,

@@ -1,0 +1,38 @@
+"""The llvm emitter: elementwise kernels as LLVM IR, compiled without numba.
+
+Under ``SYMNET_NUMBA_EMITTER=llvm`` (or a mode with ``emitter = 'llvm'``)
+the numba backend's code generator hands each elementwise kernel (a plan
+``Run`` with its full sums and column sums, or a single ``Elemwise`` node)
+to this package first:
+
+* ``lower.py``: the element expressions of ``backend/scalar.py`` (the one
+  semantics table) lowered to IR;
+* ``fastmath32.py``: the float32 exp/tanh/sigmoid of ``lib/fastmath32.py``
+  as IR;
+* ``kernel.py``: the loop nest of one kernel and its Python wrapper;
+* ``jit.py``: every llvm kernel of one graph compiled as ONE module
+  (O3, host CPU), its object code cached on disk.
+
+A kernel the emitter cannot express (an op outside the subset, complex
+numbers, a threaded loop) is compiled by numba exactly as under the
+default emitter; ``f.profile`` and ``f.source`` say which emitter built
+which kernel.  The njit driver (``SYMNET_NUMBA_NJIT_DRIVER=1``) calls numba
+kernels only, so it keeps the numba emitter.  A graph whose kernels are
+all llvm ones never starts numba (numba's first compile in a process costs
+0.2-0.4 s: more than JAX's whole W3 compile, issue #13).
+"""
+import os
+
+__all__ = ["requested", "EMITTERS"]
+
+EMITTERS = ("numba", "llvm")
+
+
+def requested(mode):
+    """Whether ``mode`` (``emitter = 'llvm'``) or ``SYMNET_NUMBA_EMITTER``
+    asks for the llvm emitter; the mode's word wins."""
+    choice = getattr(mode, "emitter", None) or os.environ.get("SYMNET_NUMBA_EMITTER", "numba")
+    if choice not in EMITTERS:
+        raise ValueError(f"SYMNET_NUMBA_EMITTER / Mode.emitter must be one of {EMITTERS}, "
+                         f"got {choice!r}")
+    return choice == "llvm"

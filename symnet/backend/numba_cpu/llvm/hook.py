@@ -1,0 +1,80 @@
+"""Where the llvm emitter plugs into the numba backend's code generator.
+
+``codegen._Writer`` writes every kernel's numba text as before (the text
+is the kernel's cache key: position-independent, so identical kernels of a
+graph are one).  Under the llvm emitter it also passes ``register`` a
+factory (``node_kernel``/``run_kernel``) building the same kernel as a
+``kernel.LoopKernel``; ``register`` keeps the first one built for a text
+under a name ``L<n>`` (``Source.llvm_kernels``), and the linker compiles
+them all as one module (``jit.bind``).  A factory that raises
+``NotImplementedError`` leaves the kernel to numba.
+"""
+from . import requested
+
+__all__ = ["enabled", "register", "node_kernel", "run_kernel", "listing"]
+
+
+def enabled(mode, parallel):
+    """Whether the graph's elementwise kernels go to the llvm emitter:
+    asked for, serial loops (the threaded loops are numba's prange), and not
+    the njit driver (which calls numba kernels)."""
+    if not requested(mode) or parallel:
+        return False
+    from ..njit_driver import requested as njit_requested
+    return not njit_requested(mode)
+
+
+def register(src, text, factory):
+    """The name of the llvm kernel for numba ``text`` (built by
+    ``factory()`` when unseen), or None when the emitter declines it."""
+    kname = src.llvm_names.get(text)
+    if kname is not None:
+        return kname
+    kname = f"L{len(src.llvm_kernels)}"
+    try:
+        kernel = factory()
+        kernel.ir_text = kernel.module_text(kname)    # lowered now: a decline shows here
+    except NotImplementedError:
+        return None
+    src.llvm_names[text] = kname
+    src.llvm_kernels[kname] = kernel
+    return kname
+
+
+def node_kernel(node, kernel, kins, args, arg_vars, results, ctx):
+    """The factory of a single ``Elemwise`` node's llvm kernel (None for
+    other kernels), written into its input where the numba kernel is."""
+    from ....tensor.ops.elemwise import Elemwise
+    from ..elemwise import elemwise_kernel
+    if kernel is not elemwise_kernel or not isinstance(node.op, Elemwise):
+        return None
+
+    def build():
+        from .kernel import LoopKernel
+        elem_names = dict(zip(node.inputs, kins))
+        res = list(results)
+        k = node.op.inplace
+        if k is not None and node.inputs[k] in ctx.destroyed:
+            res = [kins[k]]
+        return LoopKernel([node], elem_names, arg_vars, list(node.outputs), res, str(node.op))
+    return build
+
+
+def run_kernel(run, elem_names, arg_vars, result_vars, results):
+    """The factory of a plan ``Run``'s llvm kernel."""
+    def build():
+        from .kernel import LoopKernel
+        title = "fused: " + "; ".join(str(n.op) for n in run.nodes)
+        return LoopKernel(run.nodes, dict(elem_names), list(arg_vars), list(result_vars),
+                          list(results), title)
+    return build
+
+
+def listing(kernels):
+    """``f.source``'s part for the llvm kernels: each wrapper (the native
+    function is LLVM IR compiled by ``jit.py``)."""
+    out = ["# -- kernels built by the llvm emitter (symnet/backend/numba_cpu/llvm/):",
+           "# each wrapper calls its loop nest compiled from LLVM IR"]
+    for kname, k in kernels.items():
+        out += ["# " + ln for ln in k.wrapper(kname, f"{kname}_native")]
+    return "\n".join(out) + "\n"
