@@ -113,7 +113,9 @@ def test_verify_grad_through_the_swapped_loop():
 
 def test_left_alone_on_py_small_weights_and_weights_read_elsewhere():
     ins, h = rnn()
-    assert symnet.function(ins, h, mode="py").rewrite_stats.get("scan_dot_swapped", 0) == 0
+    fpy = symnet.function(ins, h, mode="py")
+    # (SYMNET_FORCE_BACKEND=numba makes mode='py' a numba mode: it fires there)
+    assert fpy.rewrite_stats.get("scan_dot_swapped", 0) == (fpy.mode.linker == "numba")
     ins, h = rnn(rows=16)                 # inner dimension below 128
     assert symnet.function(ins, h, mode="numba").rewrite_stats.get("scan_dot_swapped", 0) == 0
     U = T.TensorType("float64", shape=(H, H))("U")
