@@ -11,6 +11,8 @@ from symnet.graph.traversal import io_toposort
 from symnet.scan import Scan
 from symnet.tensor.ops.elemwise import DimShuffle, Elemwise
 
+from tests.scan._recurrent import KINDS, assert_same, layer_case
+
 MODES = ["py", "numba"]
 rng = np.random.default_rng(11)
 
@@ -116,31 +118,13 @@ def test_left_alone_when_the_sum_is_read_elsewhere_or_changes_per_step(mode):
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("kind", ["lstm", "lstm_masked_backwards", "lstm_truncated", "gru"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_recurrent_layers_match_without_the_rewrite(kind, mode):
-    from symnet.layers import (GRULayer, InputLayer, LSTMLayer, get_all_params,
-                               get_output)
-    l_in, l_mask = InputLayer((3, 5, 4)), InputLayer((3, 5))
-    opts = {}
-    if kind in ("lstm_masked_backwards", "gru"):
-        opts["mask_input"] = l_mask
-    if kind == "lstm_masked_backwards":
-        opts["backwards"] = True
-    if kind == "lstm_truncated":
-        opts["gradient_steps"] = 2
-    net = (GRULayer if kind == "gru" else LSTMLayer)(l_in, 6, **opts)
-    loss = T.sum(get_output(net)[:, -1] ** 2)
-    outs = [loss] + symnet.grad(loss, get_all_params(net, trainable=True))
-    ins = [l_in.input_var] + ([l_mask.input_var] if "mask_input" in opts else [])
+    ins, outs, args = layer_case(kind, 6, rng)
     f = symnet.function(ins, outs, mode=Mode(mode))
     ref = symnet.function(ins, outs, mode=Mode(mode, exclude=("scan_sink_bias",)))
     # the LSTM's BPTT reads only the saved gates' input (grad.py's
     # saved_products), the GRU's the sequence too: it is rewritten there as well
     assert f.rewrite_stats.get("scan_sink_bias", 0) >= (2 if kind == "gru" else 1)
     assert whole_sequence_adds(f) == [] and whole_sequence_adds(ref) != []
-    x = rng.normal(size=(3, 5, 4)).astype("float32")
-    mask = (np.arange(5)[None, :] < np.array([5, 3, 4])[:, None]).astype("float32")
-    a = [x] + ([mask] if "mask_input" in opts else [])
-    for got, want in zip(f(*a), ref(*a)):
-        assert got.shape == want.shape and got.dtype == want.dtype
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert_same(f, ref, args, rtol=1e-5, atol=1e-6)

@@ -12,6 +12,8 @@ from symnet.scan import Scan
 from symnet.tensor.ops.blas import Dot
 from symnet.tensor.ops.elemwise import DimShuffle
 
+from tests.scan._recurrent import KINDS, assert_same, layer_case
+
 H = 128          # the rewrite needs the weight's rows (the inner dimension) >= 128
 rng = np.random.default_rng(5)
 
@@ -129,31 +131,9 @@ def test_left_alone_on_py_small_weights_and_weights_read_elsewhere():
     np.testing.assert_allclose(f(*a), symnet.function([h0, U], h2, mode="py")(*a), rtol=1e-10)
 
 
-@pytest.mark.parametrize("kind", ["lstm", "lstm_masked_backwards", "lstm_truncated", "gru"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_recurrent_layers_gradients_match_without_the_rewrite(kind):
-    from symnet.layers import (GRULayer, InputLayer, LSTMLayer, get_all_params,
-                               get_output)
-    l_in = InputLayer((3, 5, 4))
-    l_mask = InputLayer((3, 5))
-    opts = {}
-    if kind != "lstm" and kind != "lstm_truncated":
-        opts["mask_input"] = l_mask
-    if kind == "lstm_masked_backwards":
-        opts["backwards"] = True
-    if kind == "lstm_truncated":
-        opts["gradient_steps"] = 2
-    cls = GRULayer if kind == "gru" else LSTMLayer
-    layer = cls(l_in, H, **opts)
-    loss = T.sum(get_output(layer)[:, -1] ** 2)
-    params = get_all_params(layer, trainable=True)
-    ins = [l_in.input_var] + ([l_mask.input_var] if "mask_input" in opts else [])
-    outs = [loss] + symnet.grad(loss, params)
+    ins, outs, args = layer_case(kind, H, rng)
     f = symnet.function(ins, outs, mode="numba")
     assert f.rewrite_stats.get("scan_dot_swapped", 0) >= 2
-    ref = without(ins, outs)
-    x = rng.normal(size=(3, 5, 4)).astype("float32")
-    mask = (np.arange(5)[None, :] < np.array([5, 3, 4])[:, None]).astype("float32")
-    a = [x] + ([mask] if "mask_input" in opts else [])
-    for got, want in zip(f(*a), ref(*a)):
-        assert got.shape == want.shape and got.dtype == want.dtype
-        np.testing.assert_allclose(got, want, rtol=2e-4, atol=1e-5)
+    assert_same(f, without(ins, outs), args, rtol=2e-4, atol=1e-5)
