@@ -24,10 +24,18 @@ product's inner dimension) are known to be at least 128 (the swap's own
 runtime rule needs that and few rows in ``x``; where it does not hold the
 product runs unswapped, on the transposed view).
 
-Measured (OpenBLAS, 2 shared cores, per step GEMM, minimum of 100 calls,
-us; under load from other processes): ``32x256 @ 256x1024`` 255 -> 200
-(one BLAS thread, with the copy to C order), 178 -> 127 (two threads);
-``32x1024 @ 1024x256`` 193 -> 184 (one thread), 168 -> 101 (two).
+Measured (OpenBLAS, 2 shared cores under load from other processes;
+per-step GEMM plus the copy to C order, minimum of 300 calls, us):
+
+    x @ W shape           one BLAS thread     two BLAS threads
+    32x256 @ 256x1024       248 -> 205          143 -> 125
+    32x1024 @ 1024x256      192 -> 197          149 -> 116
+    32x256 @ 256x768        141 -> 153          110 -> 95
+    32x768 @ 768x256        144 -> 148          112 -> 89
+
+so with one BLAS thread only the LSTM's forward product gains; with two
+(the default, and blas.py's own rule was measured so) all of them do.
+Switch it off with ``Mode(exclude=("scan_dot_swapped",))``.
 """
 from ..graph.rewriting import count_visits, register_global
 from ..graph.traversal import clone_replace, io_toposort
