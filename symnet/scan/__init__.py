@@ -12,6 +12,6 @@ from .basic import scan, map, reduce, foldl, foldr
 from .op import Scan
 # the scan rewrites; scan_reuse_saving (saved.py) first, see there
 from . import saved  # noqa: F401,I001
-from . import buffer, flip_out, merge, rewriting, sum_out  # noqa: F401
+from . import buffer, flip_out, merge, rewriting, sink, sum_out, swap_dot  # noqa: F401
 
 __all__ = ["scan", "map", "reduce", "foldl", "foldr", "Scan"]

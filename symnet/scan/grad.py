@@ -190,15 +190,38 @@ def _length_of(n, seq):
 
 def saved_products(op):
     """The inner ``Dot`` results of ``op`` that read a state tap (directly
-    or not): what the backward loop reads back from the forward one."""
+    or not): what the backward loop reads back from the forward one.
+
+    A product read only by one ``add`` whose other terms do not read a
+    state (an RNN's ``x_t W + b + h_{t-1} U``: the gates before their
+    nonlinearities) is saved as that sum instead: the backward step then
+    reads the gates' input as it is, instead of adding the sequence's step
+    to the saved product again (one kernel and one sequence less per step,
+    and the forward stores the kernel's C-ordered result)."""
     from ..graph.traversal import io_toposort
     from ..tensor.ops.blas import Dot
+    from ..tensor.ops.elemwise import Elemwise
     taps = set(op.inner_inputs[op.n_seqs:op.n_seqs + op.n_taps])
     on_state = set(taps)
-    found = []
-    for node in io_toposort(op.inner_inputs, op.inner_outputs):
+    found, readers = [], {}
+    order = io_toposort(op.inner_inputs, op.inner_outputs)
+    for node in order:
+        for v in node.inputs:
+            readers.setdefault(v, []).append(node)
+    for node in order:
         if any(v in on_state for v in node.inputs):
             on_state.update(node.outputs)
             if isinstance(node.op, Dot) and _float(node.outputs[0]):
                 found.append(node.outputs[0])
+    for k, d in enumerate(found):
+        rd = readers.get(d, [])
+        if len(rd) != 1 or d in op.inner_outputs:
+            continue
+        (add,) = rd
+        s = add.outputs[0]
+        if isinstance(add.op, Elemwise) and add.op.scalar_op.name == "add" and \
+                len(add.outputs) == 1 and s.dtype == d.dtype and s.ndim == d.ndim and \
+                add.inputs.count(d) == 1 and \
+                not any(v in on_state for v in add.inputs if v is not d):
+            found[k] = s
     return found

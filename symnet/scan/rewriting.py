@@ -23,6 +23,11 @@
   ``n_steps`` become one.
 - ``scan_sum_out`` (``sum_out.py``): running sums read only at the end
   (gradient accumulators) are summed after the loop.
+- ``scan_sink_bias`` (``sink.py``): a sequence ``P + b`` with ``b`` the
+  same every step becomes ``P``, ``b`` added in the step.
+- ``scan_dot_swapped`` (``swap_dot.py``, numba only, after these): the
+  per-step GEMM's weight is passed transposed so the backend's swapped
+  GEMM runs.
 
 Each rewrite builds a new ``Scan`` node and replaces the old outputs.
 """

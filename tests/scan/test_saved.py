@@ -52,11 +52,13 @@ def test_the_backward_loop_reads_the_saved_products(mode):
     assert f.rewrite_stats.get("scan_reuse_saving") == 1
     fwd = [n for n in scans(f) if not str(n.op).startswith("Scan{grad")]
     bwd = [n for n in scans(f) if str(n.op).startswith("Scan{grad")]
-    # one forward loop (the copy that also stacks h_{t-1} @ U), one backward loop
+    # one forward loop (the copy that also stacks x_t @ W + h_{t-1} @ U: the
+    # product's only reader, an add of terms that read no state), one backward
     assert len(fwd) == 1 and len(bwd) == 1
     assert fwd[0].op.n_states == 1 and len(fwd[0].outputs) == 2
     (dot,) = inner_dots(fwd[0].op)
-    assert dot.outputs[0] in fwd[0].op.inner_outputs
+    saved = fwd[0].op.inner_outputs[1]
+    assert saved.owner.op.scalar_op.name == "add" and dot.outputs[0] in saved.owner.inputs
     # backward per step: delta @ U.T and delta @ W.T (x's gradient), both
     # products with a transposed weight; h_{t-1} @ U is recomputed nowhere
     bdots = inner_dots(bwd[0].op)

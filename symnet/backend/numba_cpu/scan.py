@@ -40,6 +40,11 @@ in round 3): the two loops and their drives compile for 5-9 s and the GEMM
 for ~6 s once per machine.  Warm (cached) compiles were shorter (2.2 vs
 3.5 s).  Steps, one BLAS thread, interleaved, 25 each: LSTM medians 211 vs
 235 ms (minima 185 vs 213), masked GRU 162 vs 170 ms (minima 147 vs 150).
+Round 5 (load 5, fresh caches, W8 build + first call): 22.5 s Python loop
+against 57.8 s njit loop, warm 5.9 vs 5.7 s; of the difference, compiling
+``lib/cblas.py``'s ``dot`` for (A, A) arrays alone took 4.1-8.5 s (a
+variant reading the layouts from integer strides, one ``_gemm`` call site:
+2.6-3.7 s), so the loop stays opt-in.
 """
 import warnings
 

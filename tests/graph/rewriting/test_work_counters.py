@@ -92,8 +92,8 @@ def test_profile_reports_every_pass():
     f = symnet.function(*chain(10), mode="py", profile=True)
     names = [name for name, _, _ in f.rewrite_passes]
     if f.mode.linker == "numba":     # SYMNET_FORCE_BACKEND=numba: its optional passes too
-        assert names == ["simplify", "fuse_elemwise", "conv_epilogue", "cleanup",
-                         "inplace_elemwise", "conv_epilogue_inplace"]
+        assert names == ["simplify", "fuse_elemwise", "conv_epilogue", "scan_dot_swapped",
+                         "cleanup", "inplace_elemwise", "conv_epilogue_inplace"]
     else:
         assert names == ["simplify", "fuse_elemwise", "cleanup", "inplace_elemwise"]
     for name, seconds, done in f.rewrite_passes:
