@@ -3,11 +3,12 @@ over the last axis of a matrix, one pass per row (max, sum of exp, write),
 and the two crossentropies with integer labels (``SoftmaxCrossentropy``,
 the fused op the stabilization rewrite makes, and
 ``CrossentropyCategorical1Hot``), one pass per row with the labels checked
-(numba does not check bounds).  Softmax over another axis or rank loops
+(numba does not check bounds); ``SoftmaxCrossentropyWithGrad``, the loss and
+its gradient wrt the logits from one pass over each row.  Softmax over another axis or rank loops
 over a (outer, axis, inner) view of its input."""
 from ..registry import register_kernel
 from ...tensor.ops.nnet import (CrossentropyCategorical1Hot, LogSoftmax, Softmax,
-                                SoftmaxCrossentropy)
+                                SoftmaxCrossentropy, SoftmaxCrossentropyWithGrad)
 
 __all__ = []
 
@@ -96,7 +97,7 @@ def _label_checks(x, y, i):
 
 
 def _check_types(node):
-    xv, yv = node.inputs
+    xv, yv = node.inputs[:2]
     dt = node.outputs[0].type.dtype
     if xv.type.ndim != 2 or yv.type.ndim != 1 or dt not in ("float32", "float64"):
         raise NotImplementedError("crossentropy: a matrix and a label vector")
@@ -141,3 +142,42 @@ def crossentropy_1hot_kernel(node, ins, outs, ctx):
         f"{out} = np.empty({p}.shape[0], np.{dt})",
         f"for {i} in range({p}.shape[0]):",
         f"    {out}[{i}] = -np.log({p}[{i}, {y}[{i}]])"]
+
+
+@register_kernel("numba", SoftmaxCrossentropyWithGrad)
+def softmax_crossentropy_with_grad_kernel(node, ins, outs, ctx):
+    """Per row, in float64: the max ``m`` (0 where not finite), ``exp(x - m)``
+    written into ``dx`` and summed to ``s``; then ``nll = log(s) - (x_y - m)``
+    and ``dx = exp(x - m) * gz / s``, less ``gz`` at the label (from
+    ``exp(x_y - m) / s - 1``, not by subtracting from the rounded value)."""
+    dt = _check_types(node)
+    x, y, gz = ins
+    nll, dx = outs
+    i, j, m, s, g, e = (ctx.tmp(n) for n in "ijmsge")
+    lines = _label_checks(x, y, i)
+    if node.inputs[2].type.ndim:
+        lines += [f"if {gz}.shape[0] != {x}.shape[0]:",
+                  "    raise ValueError('crossentropy gradient: one output gradient per row expected')"]
+    row_g = f"np.float64({gz}[{i}])" if node.inputs[2].type.ndim else f"np.float64({gz})"
+    return lines + [
+        f"{nll} = np.empty({x}.shape[0], np.{dt})",
+        f"{dx} = np.empty(({x}.shape[0], {x}.shape[1]), np.{dt})",
+        f"for {i} in range({x}.shape[0]):",
+        f"    {m} = -np.inf",
+        f"    for {j} in range({x}.shape[1]):",
+        f"        if {x}[{i}, {j}] > {m} or {x}[{i}, {j}] != {x}[{i}, {j}]:",
+        f"            {m} = np.float64({x}[{i}, {j}])",
+        f"    if not np.isfinite({m}):",
+        f"        {m} = 0.0",
+        f"    {s} = 0.0",
+        f"    for {j} in range({x}.shape[1]):",
+        f"        {e} = np.exp(np.float64({x}[{i}, {j}]) - {m})",
+        f"        {s} += {e}",
+        f"        {dx}[{i}, {j}] = np.{dt}({e})",
+        f"    {g} = {row_g}",
+        f"    {e} = {g} / {s}",
+        f"    for {j} in range({x}.shape[1]):",
+        f"        {dx}[{i}, {j}] = np.{dt}({dx}[{i}, {j}] * {e})",
+        f"    {e} = np.float64({x}[{i}, {y}[{i}]]) - {m}",
+        f"    {dx}[{i}, {y}[{i}]] = np.{dt}((np.exp({e}) / {s} - 1.0) * {g})",
+        f"    {nll}[{i}] = np.{dt}(np.log({s}) - {e})"]
