@@ -104,6 +104,18 @@ def _check_types(node):
     return dt
 
 
+def _row_max(x, i, j, m):
+    """Lines (in the loop over rows ``i``) setting ``m`` to the float64 max of
+    row ``i`` of ``x``: NaN where the row has one, and 0 where it is not
+    finite, as the py perform subtracts."""
+    return [f"    {m} = -np.inf",
+            f"    for {j} in range({x}.shape[1]):",
+            f"        if {x}[{i}, {j}] > {m} or {x}[{i}, {j}] != {x}[{i}, {j}]:",
+            f"            {m} = np.float64({x}[{i}, {j}])",
+            f"    if not np.isfinite({m}):",
+            f"        {m} = 0.0"]
+
+
 @register_kernel("numba", SoftmaxCrossentropy)
 def softmax_crossentropy_kernel(node, ins, outs, ctx):
     """``log(sum(exp(x - m))) - (x[i, y_i] - m)`` per row in float64, with
@@ -114,16 +126,7 @@ def softmax_crossentropy_kernel(node, ins, outs, ctx):
     out = outs[0]
     lines = _label_checks(x, y, i)
     lines += [f"{out} = np.empty({x}.shape[0], np.{dt})",
-              f"for {i} in range({x}.shape[0]):",
-              f"    {m} = -np.inf",
-              f"    for {j} in range({x}.shape[1]):",
-              f"        if {x}[{i}, {j}] > {m} or {x}[{i}, {j}] != {x}[{i}, {j}]:",
-              f"            {m} = np.float64({x}[{i}, {j}])",
-             # as the py perform: a row whose max is not finite subtracts 0
-             f"    if not np.isfinite({m}):",
-             f"        {m} = 0.0",
-              f"    if not np.isfinite({m}):",
-              f"        {m} = 0.0",
+              f"for {i} in range({x}.shape[0]):"] + _row_max(x, i, j, m) + [
               f"    {s} = 0.0",
               f"    for {j} in range({x}.shape[1]):",
               f"        {s} += np.exp(np.float64({x}[{i}, {j}]) - {m})",
@@ -162,13 +165,7 @@ def softmax_crossentropy_with_grad_kernel(node, ins, outs, ctx):
     return lines + [
         f"{nll} = np.empty({x}.shape[0], np.{dt})",
         f"{dx} = np.empty(({x}.shape[0], {x}.shape[1]), np.{dt})",
-        f"for {i} in range({x}.shape[0]):",
-        f"    {m} = -np.inf",
-        f"    for {j} in range({x}.shape[1]):",
-        f"        if {x}[{i}, {j}] > {m} or {x}[{i}, {j}] != {x}[{i}, {j}]:",
-        f"            {m} = np.float64({x}[{i}, {j}])",
-        f"    if not np.isfinite({m}):",
-        f"        {m} = 0.0",
+        f"for {i} in range({x}.shape[0]):"] + _row_max(x, i, j, m) + [
         f"    {s} = 0.0",
         f"    for {j} in range({x}.shape[1]):",
         f"        {e} = np.exp(np.float64({x}[{i}, {j}]) - {m})",
