@@ -181,6 +181,8 @@ def _class_row(cols, sm, x):
 def _row_gradient(g, x):
     """The output gradient ``gz`` when ``g`` is ``gz[:, None]``; a scalar
     ``s`` when ``gz`` is ``alloc(s, rows of x)`` (a mean's gradient)."""
+    from ...graph.basic import Constant
+    from ..basic import as_tensor_variable
     from ..ops.shape import Alloc, Shape_i
     if g.owner is None or not isinstance(g.owner.op, DimShuffle) \
             or g.owner.op.new_order != (0, "x"):
@@ -193,6 +195,8 @@ def _row_gradient(g, x):
         if rows is not None and isinstance(rows.op, Shape_i) and rows.op.i == 0 \
                 and rows.inputs[0].ndim >= 1 and _same_rows(rows.inputs[0], x):
             s = _unwrap(val)
+            if isinstance(s, Constant) and np.size(s.data) == 1:    # a folded dimshuffle
+                s = as_tensor_variable(np.asarray(s.data).reshape(()))
             if s.ndim == 0 and s.dtype == x.dtype:
                 return s
     return gz if gz.ndim == 1 and gz.dtype == x.dtype else None

@@ -171,3 +171,17 @@ def test_loss_alone_or_gradient_alone():
     assert "SoftmaxCrossentropyWithGrad" not in _ops(f)
     f = both([x, y], symnet.grad(loss, x), [xv, yv])
     assert _ops(f).count("SoftmaxCrossentropyWithGrad") == 1 and "Softmax" not in _ops(f)
+
+
+@pytest.mark.parametrize("reduce", [T.sum, T.mean])
+def test_sum_or_mean_gives_a_scalar_output_gradient(reduce):
+    """A sum's gradient (a folded constant 1) and a mean's (1/rows) reach
+    the fused op as a scalar, with no per-row vector allocated."""
+    x, y = T.fmatrix("x"), T.ivector("y")
+    xv, yv = _logits("float32", rows=7)
+    loss = reduce(T.nnet.categorical_crossentropy(T.nnet.softmax(x), y))
+    f = both([x, y], [loss, symnet.grad(loss, x)], [xv, yv])
+    node = [n for n in f.fgraph.toposort() if isinstance(n.op, SoftmaxCrossentropyWithGrad)]
+    assert len(node) == 1 and node[0].inputs[2].ndim == 0 and "Alloc" not in _ops(f)
+    scale = 1.0 if reduce is T.sum else 1.0 / len(yv)
+    np.testing.assert_allclose(f(xv, yv)[1], _numpy_ref(xv, yv, scale)[1], rtol=1e-5, atol=1e-7)
