@@ -149,10 +149,13 @@ def crossentropy_1hot_kernel(node, ins, outs, ctx):
 
 @register_kernel("numba", SoftmaxCrossentropyWithGrad)
 def softmax_crossentropy_with_grad_kernel(node, ins, outs, ctx):
-    """Per row, in float64: the max ``m`` (0 where not finite), ``exp(x - m)``
-    written into ``dx`` and summed to ``s``; then ``nll = log(s) - (x_y - m)``
-    and ``dx = exp(x - m) * gz / s``, less ``gz`` at the label (from
-    ``exp(x_y - m) / s - 1``, not by subtracting from the rounded value)."""
+    """Per row: the max ``m`` (0 where not finite), ``exp(x - m)`` in float64
+    written into ``dx`` and summed to ``s``; ``nll = log(s) - (x_y - m)``
+    in float64 (as ``SoftmaxCrossentropy``'s kernel); then ``dx`` rounded
+    step by step in the output dtype as the unfused graph (the Softmax
+    kernel, then ``(sm - onehot) * gz``) and the py perform round it: an
+    optimizer that normalizes gradients (Adam) amplifies a last-bit
+    difference in components that are ~0."""
     dt = _check_types(node)
     x, y, gz = ins
     nll, dx = outs
@@ -161,7 +164,7 @@ def softmax_crossentropy_with_grad_kernel(node, ins, outs, ctx):
     if node.inputs[2].type.ndim:
         lines += [f"if {gz}.shape[0] != {x}.shape[0]:",
                   "    raise ValueError('crossentropy gradient: one output gradient per row expected')"]
-    row_g = f"np.float64({gz}[{i}])" if node.inputs[2].type.ndim else f"np.float64({gz})"
+    row_g = f"np.{dt}({gz}[{i}])" if node.inputs[2].type.ndim else f"np.{dt}({gz})"
     return lines + [
         f"{nll} = np.empty({x}.shape[0], np.{dt})",
         f"{dx} = np.empty(({x}.shape[0], {x}.shape[1]), np.{dt})",
@@ -171,10 +174,9 @@ def softmax_crossentropy_with_grad_kernel(node, ins, outs, ctx):
         f"        {e} = np.exp(np.float64({x}[{i}, {j}]) - {m})",
         f"        {s} += {e}",
         f"        {dx}[{i}, {j}] = np.{dt}({e})",
+        f"    {nll}[{i}] = np.{dt}(np.log({s}) - (np.float64({x}[{i}, {y}[{i}]]) - {m}))",
+        f"    {s} = 1.0 / {s}",
         f"    {g} = {row_g}",
-        f"    {e} = {g} / {s}",
         f"    for {j} in range({x}.shape[1]):",
-        f"        {dx}[{i}, {j}] = np.{dt}({dx}[{i}, {j}] * {e})",
-        f"    {e} = np.float64({x}[{i}, {y}[{i}]]) - {m}",
-        f"    {dx}[{i}, {y}[{i}]] = np.{dt}((np.exp({e}) / {s} - 1.0) * {g})",
-        f"    {nll}[{i}] = np.{dt}(np.log({s}) - {e})"]
+        f"        {e} = np.{dt}({dx}[{i}, {j}] * {s})",
+        f"        {dx}[{i}, {j}] = np.{dt}(({e} - np.{dt}({j} == {y}[{i}])) * {g})"]
