@@ -194,6 +194,16 @@ def _labels(fn):
     return build
 
 
+def _xent_with_grad(gz_ndim):
+    def build():
+        from symnet.tensor.ops.nnet import SoftmaxCrossentropyWithGrad
+        x, y = T.dmatrix("x"), T.lvector("y")
+        gz = T.dvector("gz") if gz_ndim else T.dscalar("gz")
+        return [x, y, gz], SoftmaxCrossentropyWithGrad()(x, y, gz), \
+            [_m(3, 4), np.array([0, 3, 1]), _m(3) if gz_ndim else np.array(0.5)]
+    return build
+
+
 def _make_vector():
     a, b = T.dscalar("a"), T.dscalar("b")
     return [a, b], [T.stack([a, b])], [np.array(1.0), np.array(2.0)]
@@ -248,6 +258,7 @@ SAMPLES = {
         _labels(T.nnet.crossentropy_categorical_1hot)],
     "symnet.tensor.ops.nnet.SoftmaxCrossentropy": [
         _labels(T.nnet.softmax_crossentropy_with_int_labels)],
+    "symnet.tensor.ops.nnet.SoftmaxCrossentropyWithGrad": [_xent_with_grad(0), _xent_with_grad(1)],
     "symnet.tensor.ops.conv.Conv2d": [_conv("fwd")],
     "symnet.tensor.ops.conv.Conv2dGradInputs": [_conv("inputs")],
     "symnet.tensor.ops.conv.Conv2dGradWeights": [_conv("weights")],

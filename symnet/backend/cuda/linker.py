@@ -64,7 +64,7 @@ FALLBACK_FAMILIES = ("random", "linalg", "conv_fused")
 FALLBACK_OPS = ("ArgSort", "BinCount", "CumOp", "Nonzero", "Sort", "ARange", "Repeat", "Tile",
                 "_GradOp", "_JacobianOp", "DynamicPool", "DynamicPoolGrad",
                 # never built for cuda: the numba modes' rewrite makes them
-                "MaxPoolArgmax", "MaxPoolArgmaxGrad")
+                "MaxPoolArgmax", "MaxPoolArgmaxGrad", "SoftmaxCrossentropyWithGrad")
 SUPPORTED_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
                     "uint32", "uint64", "float32", "float64")
 

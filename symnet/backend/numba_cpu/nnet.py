@@ -3,11 +3,12 @@ over the last axis of a matrix, one pass per row (max, sum of exp, write),
 and the two crossentropies with integer labels (``SoftmaxCrossentropy``,
 the fused op the stabilization rewrite makes, and
 ``CrossentropyCategorical1Hot``), one pass per row with the labels checked
-(numba does not check bounds).  Softmax over another axis or rank loops
+(numba does not check bounds); ``SoftmaxCrossentropyWithGrad``, the loss and
+its gradient wrt the logits from one pass over each row.  Softmax over another axis or rank loops
 over a (outer, axis, inner) view of its input."""
 from ..registry import register_kernel
 from ...tensor.ops.nnet import (CrossentropyCategorical1Hot, LogSoftmax, Softmax,
-                                SoftmaxCrossentropy)
+                                SoftmaxCrossentropy, SoftmaxCrossentropyWithGrad)
 
 __all__ = []
 
@@ -96,11 +97,23 @@ def _label_checks(x, y, i):
 
 
 def _check_types(node):
-    xv, yv = node.inputs
+    xv, yv = node.inputs[:2]
     dt = node.outputs[0].type.dtype
     if xv.type.ndim != 2 or yv.type.ndim != 1 or dt not in ("float32", "float64"):
         raise NotImplementedError("crossentropy: a matrix and a label vector")
     return dt
+
+
+def _row_max(x, i, j, m):
+    """Lines (in the loop over rows ``i``) setting ``m`` to the float64 max of
+    row ``i`` of ``x``: NaN where the row has one, and 0 where it is not
+    finite, as the py perform subtracts."""
+    return [f"    {m} = -np.inf",
+            f"    for {j} in range({x}.shape[1]):",
+            f"        if {x}[{i}, {j}] > {m} or {x}[{i}, {j}] != {x}[{i}, {j}]:",
+            f"            {m} = np.float64({x}[{i}, {j}])",
+            f"    if not np.isfinite({m}):",
+            f"        {m} = 0.0"]
 
 
 @register_kernel("numba", SoftmaxCrossentropy)
@@ -113,16 +126,7 @@ def softmax_crossentropy_kernel(node, ins, outs, ctx):
     out = outs[0]
     lines = _label_checks(x, y, i)
     lines += [f"{out} = np.empty({x}.shape[0], np.{dt})",
-              f"for {i} in range({x}.shape[0]):",
-              f"    {m} = -np.inf",
-              f"    for {j} in range({x}.shape[1]):",
-              f"        if {x}[{i}, {j}] > {m} or {x}[{i}, {j}] != {x}[{i}, {j}]:",
-              f"            {m} = np.float64({x}[{i}, {j}])",
-             # as the py perform: a row whose max is not finite subtracts 0
-             f"    if not np.isfinite({m}):",
-             f"        {m} = 0.0",
-              f"    if not np.isfinite({m}):",
-              f"        {m} = 0.0",
+              f"for {i} in range({x}.shape[0]):"] + _row_max(x, i, j, m) + [
               f"    {s} = 0.0",
               f"    for {j} in range({x}.shape[1]):",
               f"        {s} += np.exp(np.float64({x}[{i}, {j}]) - {m})",
@@ -141,3 +145,38 @@ def crossentropy_1hot_kernel(node, ins, outs, ctx):
         f"{out} = np.empty({p}.shape[0], np.{dt})",
         f"for {i} in range({p}.shape[0]):",
         f"    {out}[{i}] = -np.log({p}[{i}, {y}[{i}]])"]
+
+
+@register_kernel("numba", SoftmaxCrossentropyWithGrad)
+def softmax_crossentropy_with_grad_kernel(node, ins, outs, ctx):
+    """Per row: the max ``m`` (0 where not finite), ``exp(x - m)`` in float64
+    written into ``dx`` and summed to ``s``; ``nll = log(s) - (x_y - m)``
+    in float64 (as ``SoftmaxCrossentropy``'s kernel); then ``dx`` rounded
+    step by step in the output dtype as the unfused graph (the Softmax
+    kernel, then ``(sm - onehot) * gz``) and the py perform round it: an
+    optimizer that normalizes gradients (Adam) amplifies a last-bit
+    difference in components that are ~0."""
+    dt = _check_types(node)
+    x, y, gz = ins
+    nll, dx = outs
+    i, j, m, s, g, e = (ctx.tmp(n) for n in "ijmsge")
+    lines = _label_checks(x, y, i)
+    if node.inputs[2].type.ndim:
+        lines += [f"if {gz}.shape[0] != {x}.shape[0]:",
+                  "    raise ValueError('crossentropy gradient: one output gradient per row expected')"]
+    row_g = f"np.{dt}({gz}[{i}])" if node.inputs[2].type.ndim else f"np.{dt}({gz})"
+    return lines + [
+        f"{nll} = np.empty({x}.shape[0], np.{dt})",
+        f"{dx} = np.empty(({x}.shape[0], {x}.shape[1]), np.{dt})",
+        f"for {i} in range({x}.shape[0]):"] + _row_max(x, i, j, m) + [
+        f"    {s} = 0.0",
+        f"    for {j} in range({x}.shape[1]):",
+        f"        {e} = np.exp(np.float64({x}[{i}, {j}]) - {m})",
+        f"        {s} += {e}",
+        f"        {dx}[{i}, {j}] = np.{dt}({e})",
+        f"    {nll}[{i}] = np.{dt}(np.log({s}) - (np.float64({x}[{i}, {y}[{i}]]) - {m}))",
+        f"    {s} = 1.0 / {s}",
+        f"    {g} = {row_g}",
+        f"    for {j} in range({x}.shape[1]):",
+        f"        {e} = np.{dt}({dx}[{i}, {j}] * {s})",
+        f"        {dx}[{i}, {j}] = np.{dt}(({e} - np.{dt}({j} == {y}[{i}])) * {g})"]

@@ -6,7 +6,9 @@ first) whose gradients are graphs of ordinary ops, so second derivatives
 work.  ``CrossentropyCategorical1Hot`` is ``-log(p[i, y_i])`` and
 ``SoftmaxCrossentropy`` the fused, stable ``-log_softmax(x)[i, y_i]``
 that the stabilization rewrite substitutes for
-``categorical_crossentropy(softmax(x), y)``.  Activations are plain
+``categorical_crossentropy(softmax(x), y)``; ``SoftmaxCrossentropyWithGrad``
+is that loss and its gradient wrt ``x`` in one op (made by the numba modes'
+rewrite).  Activations are plain
 compositions of elementwise ops with Theano's exact definitions.
 """
 import numpy as np
@@ -19,6 +21,7 @@ from ..type import TensorType
 from .elemwise import SCALAR_OPS, cast, dimshuffle, elemwise
 
 __all__ = ["Softmax", "LogSoftmax", "CrossentropyCategorical1Hot", "SoftmaxCrossentropy",
+           "SoftmaxCrossentropyWithGrad",
            "softmax", "log_softmax", "sigmoid", "softplus", "relu", "elu", "selu",
            "hard_sigmoid", "ultra_fast_sigmoid", "categorical_crossentropy",
            "crossentropy_categorical_1hot", "binary_crossentropy",
@@ -201,6 +204,62 @@ class SoftmaxCrossentropy(Op):
         onehot = _one_hot_like(y, x)
         return [(sm - onehot) * dimshuffle(gz, (0, "x")), None]
 
+
+
+class SoftmaxCrossentropyWithGrad(Op):
+    """``(nll, dx)`` of logits ``x`` (batch, classes) and integer labels
+    ``y`` in one pass over ``x``: ``nll`` is ``SoftmaxCrossentropy(x, y)``
+    and ``dx = (softmax(x) - onehot(y)) * gz`` its gradient for the output
+    gradient ``gz`` (a vector, one per row, or a scalar for every row).
+
+    Only the numba modes' rewrite ``local_softmax_crossentropy_fuse`` makes
+    it (from ``SoftmaxCrossentropy`` and the gradient graph the
+    stabilization rewrite builds), so the softmax is computed once per step.
+    Its gradient is a graph of ordinary ops (second derivatives work)."""
+
+    def make_node(self, x, y, gz):
+        x = _float_input(x, "softmax_crossentropy_with_grad")
+        y, gz = as_tensor_variable(y), as_tensor_variable(gz)
+        _check_labels(str(self), x, y)
+        if gz.ndim > 1 or gz.dtype != x.dtype:
+            raise TypeError(f"{self}: the output gradient {gz} must be a scalar or a vector "
+                            f"of {x.dtype} (one per row of {x}), got {gz.ndim} dimensions "
+                            f"of {gz.dtype}")
+        return Apply(self, [x, y, gz], [TensorType(x.dtype, shape=x.type.shape[:1])(),
+                                        x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        x, y, gz = inputs
+        _label_check_runtime(self, x, y)
+        if gz.ndim == 1 and gz.shape[0] != x.shape[0]:
+            raise ValueError(f"{self}: output gradient of shape {gz.shape} for logits of "
+                             f"shape {x.shape}: one entry per row expected")
+        e, m = _stable_exp(x, 1)
+        s = e.sum(axis=1, keepdims=True)
+        rows = np.arange(x.shape[0])
+        nll = np.log(s[:, 0]) - (x[rows, y] - m[:, 0])
+        dx = e / s
+        dx[rows, y] -= 1
+        dx *= gz[:, None] if gz.ndim else gz
+        dt = node.outputs[0].dtype
+        output_storage[0][0] = nll.astype(dt, copy=False)
+        output_storage[1][0] = dx.astype(dt, copy=False)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0][:1], input_shapes[0]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        from .reduction import sum as _sum
+        x, y, gz = inputs
+        g_nll, g_dx = output_grads
+        sm = Softmax(-1)(x)
+        diff = sm - _one_hot_like(y, x)
+        gzb = dimshuffle(gz, (0, "x")) if gz.ndim else gz
+        # dx is linear in gz and softmax(x) * gz in x: Softmax's J^T applied to g_dx * gz
+        h = g_dx * gzb
+        gx = diff * dimshuffle(g_nll, (0, "x")) + sm * (h - _sum(h * sm, axis=1, keepdims=True))
+        ggz = _sum(diff * g_dx, axis=1) if gz.ndim else _sum(diff * g_dx)
+        return [gx, None, ggz]
 
 def _one_hot_like(y, x):
     """One-hot rows of ``y`` with ``x``'s number of columns and dtype."""

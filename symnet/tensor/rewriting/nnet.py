@@ -13,17 +13,26 @@ inputs by an equivalent stable op:
   ``-softplus(x)``;
 - ``log(1 + x)`` -> ``log1p(x)``; ``exp(x) - 1`` -> ``expm1(x)``.
 
+``local_softmax_crossentropy_fuse`` (tag ``numba``: optional, run by the
+numba modes only) then joins ``SoftmaxCrossentropy(x, y)`` and that
+gradient ``(softmax(x) - onehot(y)) * gz`` into one
+``SoftmaxCrossentropyWithGrad(x, y, gz)``: one pass over the logits instead
+of two softmaxes and the one-hot graph (measured in the W1 step).
+
 The one-hot crossentropy ``-sum(t * log(softmax(x)), axis=-1)`` is built
 from primitives and is stabilized by the first rule.
 """
+import numpy as np
+
 from ...graph.rewriting import register_local
 from ..ops.elemwise import SCALAR_OPS, DimShuffle, Elemwise
-from ..ops.nnet import CrossentropyCategorical1Hot, LogSoftmax, Softmax, SoftmaxCrossentropy
+from ..ops.nnet import (CrossentropyCategorical1Hot, LogSoftmax, Softmax, SoftmaxCrossentropy,
+                        SoftmaxCrossentropyWithGrad)
 from ..ops.reduction import Reduce
-from .basic import elemwise_input, fit_type, is_const, scalar_name
+from .basic import elemwise_input, fit_type, is_const, scalar_name, single_client
 
 __all__ = ["local_log_softmax", "local_softmax_crossentropy", "local_softmax_crossentropy_grad",
-           "local_log_softmax_grad",
+           "local_log_softmax_grad", "local_softmax_crossentropy_fuse",
            "local_log_sigmoid", "local_log1m_sigmoid", "local_log1p", "local_expm1"]
 
 
@@ -129,6 +138,142 @@ def local_softmax_crossentropy_grad(fgraph, node):
     gz, y, _ = parts
     new = (sm - _one_hot_like(y, sm)) * dimshuffle(gz, (0, "x"))
     return [fit_type(new, node.outputs[0])]
+
+
+def _one_hot_labels(oh, sm, x):
+    """``y`` when ``oh`` is ``cast(eq(y[:, None], arange(k)[None, :]))`` as
+    ``_one_hot_like(y, sm)`` builds it, with ``k`` the columns of ``sm`` or ``x``."""
+    eq = elemwise_input(oh, "cast") if oh.dtype == sm.dtype else None
+    eq = eq and elemwise_input(eq[0], "eq")
+    if eq is None:
+        return None
+    ycol, cols = eq
+    if ycol.owner is None or not isinstance(ycol.owner.op, DimShuffle) \
+            or ycol.owner.op.new_order != (0, "x") or not _class_row(cols, sm, x):
+        return None
+    y = ycol.owner.inputs[0]
+    return y if y.ndim == 1 and y.dtype.startswith(("int", "uint")) else None
+
+
+def _class_row(cols, sm, x):
+    """Whether ``cols`` is ``arange(k)[None, :]`` for the ``k`` columns of
+    ``sm``/``x``: built from their shape, or the constant it folds to when
+    ``k`` is static."""
+    from ...graph.basic import Constant
+    from ..ops.shape import ARange, Shape_i
+    if isinstance(cols, Constant):
+        k = x.type.shape[1] if x.type.shape[1] is not None else sm.type.shape[1]
+        data = np.asarray(cols.data)
+        return k is not None and data.shape == (1, k) and \
+            np.array_equal(data[0], np.arange(k))
+    if cols.owner is None or not isinstance(cols.owner.op, DimShuffle) \
+            or cols.owner.op.new_order != ("x", 0):
+        return False
+    ar = cols.owner.inputs[0].owner
+    if ar is None or not isinstance(ar.op, ARange) or not is_const(ar.inputs[0], 0) \
+            or not is_const(ar.inputs[2], 1):
+        return False
+    k = ar.inputs[1].owner
+    return k is not None and isinstance(k.op, Shape_i) and k.op.i == 1 \
+        and any(k.inputs[0] is v for v in (sm, x))
+
+
+def _row_gradient(g, x):
+    """The output gradient ``gz`` when ``g`` is ``gz[:, None]``; a scalar
+    ``s`` when ``gz`` is ``alloc(s, rows of x)`` (a mean's gradient)."""
+    from ...graph.basic import Constant
+    from ..basic import as_tensor_variable
+    from ..ops.shape import Alloc, Shape_i
+    if g.owner is None or not isinstance(g.owner.op, DimShuffle) \
+            or g.owner.op.new_order != (0, "x"):
+        return None
+    gz = g.owner.inputs[0]
+    al = gz.owner
+    if al is not None and isinstance(al.op, Alloc) and len(al.inputs) == 2:
+        val, n = al.inputs
+        rows = n.owner
+        if rows is not None and isinstance(rows.op, Shape_i) and rows.op.i == 0 \
+                and rows.inputs[0].ndim >= 1 and _same_rows(rows.inputs[0], x):
+            s = _unwrap(val)
+            if isinstance(s, Constant) and np.size(s.data) == 1:    # a folded dimshuffle
+                s = as_tensor_variable(np.asarray(s.data).reshape(()))
+            if s.ndim == 0 and s.dtype == x.dtype:
+                return s
+    return gz if gz.ndim == 1 and gz.dtype == x.dtype else None
+
+
+def _same_rows(v, x):
+    """Whether ``v`` has ``x``'s rows by construction: ``x`` itself or an
+    op of it that keeps them (the crossentropy's per-row output)."""
+    return v is x or (v.owner is not None and isinstance(v.owner.op, SoftmaxCrossentropy)
+                      and v.owner.inputs[0] is x)
+
+
+def _depends_on(v, target, skip=()):
+    """Whether ``target`` is ``v`` or one of its ancestors, not looking
+    through the nodes whose ids are in ``skip`` (explicit stack)."""
+    stack, seen = [v], set(skip)
+    while stack:
+        u = stack.pop()
+        if u is target:
+            return True
+        if u.owner is not None and id(u.owner) not in seen:
+            seen.add(id(u.owner))
+            stack.extend(u.owner.inputs)
+    return False
+
+
+def _xent_grad_parts(fgraph, node):
+    """``(sub, sm, x, y, gz)`` when ``node`` is ``(sm - onehot(y)) * gz[:, None]``
+    with ``sm = softmax(x)`` and the difference used by ``node`` only."""
+    if len(node.inputs) != 2:
+        return None
+    for d, g in (node.inputs, tuple(reversed(node.inputs))):
+        parts = elemwise_input(d, "sub")
+        if parts is None or not single_client(fgraph, d):
+            continue
+        sm, oh = parts
+        x = _softmax_last_axis(sm)
+        if x is None:
+            continue
+        y = _one_hot_labels(oh, sm, x)
+        gz = None if y is None else _row_gradient(g, x)
+        if gz is not None:
+            return d, sm, x, y, gz
+    return None
+
+
+@register_local("numba", tracks=[Elemwise], scalars=["mul"], optional=True)
+def local_softmax_crossentropy_fuse(fgraph, node):
+    """``(softmax(x) - onehot(y)) * gz[:, None]`` (and ``SoftmaxCrossentropy(x,
+    y)`` where the graph has it) -> ``SoftmaxCrossentropyWithGrad(x, y, gz)``,
+    when the softmax and the difference serve nothing else."""
+    from ..ops.shape import Shape_i
+    found = _xent_grad_parts(fgraph, node)
+    if found is None:
+        return None
+    d, sm, x, y, gz = found
+    others = [c for c, _ in fgraph.clients.get(sm, ()) if c is not d.owner]
+    if any(c == "output" or not isinstance(c.op, Shape_i) for c in others):
+        return None                 # the softmax itself is used elsewhere
+    nll, dx = SoftmaxCrossentropyWithGrad()(x, y, gz)
+    dx = fit_type(dx, node.outputs[0])
+    if dx is None:
+        return None
+    out = {node.outputs[0]: dx}
+    for c in others:                # the softmax's shape is the logits' shape
+        out[c.outputs[0]] = Shape_i(c.op.i)(x)
+    for c, _ in fgraph.clients.get(x, ()):
+        if c == "output" or not isinstance(c.op, SoftmaxCrossentropy) or c.inputs[1] is not y:
+            continue
+        # a mean's gradient reads the loss's length: x's rows, not its values
+        rows = [s for s, _ in fgraph.clients.get(c.outputs[0], ())
+                if s != "output" and isinstance(s.op, Shape_i)]
+        if not _depends_on(gz, c.outputs[0], skip={id(s) for s in rows}):
+            out.update({s.outputs[0]: Shape_i(0)(x) for s in rows})
+            out[c.outputs[0]] = nll     # the forward loss comes out of the same pass
+            break
+    return out
 
 
 @register_local("stabilize", tracks=[Elemwise], scalars=["mul"])

@@ -30,7 +30,9 @@ REGEN = os.environ.get("SYMNET_REGEN_GOLDEN", "") not in ("", "0")
 
 
 def _source(inputs, outputs, updates=None):
-    f = symnet.function(inputs, outputs, updates=updates, mode=Mode("py"))
+    # the numba modes' own rewrites (tag 'numba') included: the graph the
+    # numba backend compiles, whether or not SYMNET_FORCE_BACKEND is set
+    f = symnet.function(inputs, outputs, updates=updates, mode=Mode("py").including("numba"))
     return NumbaLinker(f.fgraph, Mode("numba")).source
 
 

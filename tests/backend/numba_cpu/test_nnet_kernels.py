@@ -52,7 +52,8 @@ def test_softmax_crossentropy_kernel_values_and_grad(dtype, ldtype):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_rewritten_categorical_crossentropy_of_softmax(dtype):
-    """The default rewrites fuse it into SoftmaxCrossentropy: a kernel now."""
+    """The default rewrites fuse it into SoftmaxCrossentropy, and with its
+    gradient (numba modes) into SoftmaxCrossentropyWithGrad: a kernel."""
     x = T.matrix("x", dtype=dtype)
     y = T.ivector("y")
     xv, yv = _logits(dtype, rows=8, cols=10, seed=3)
@@ -60,6 +61,8 @@ def test_rewritten_categorical_crossentropy_of_softmax(dtype):
     with warnings.catch_warnings():
         warnings.filterwarnings("error", "the numba backend has no kernel")
         f = both([x, y], [loss, symnet.grad(loss, x)], [xv, yv], rtol=1e-5, atol=1e-6)
+        assert _is_kernel(f, "SoftmaxCrossentropyWithGrad")
+        f = both([x, y], loss, [xv, yv], rtol=1e-5, atol=1e-6)
     assert _is_kernel(f, "SoftmaxCrossentropy")
 
 
