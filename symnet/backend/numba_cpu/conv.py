@@ -168,6 +168,12 @@ def _loops():
     return conv_loops
 
 
+def _direct():
+    """``conv_direct.py`` (its routing and loops), imported on first use."""
+    from . import conv_direct
+    return conv_direct
+
+
 def _threaded(cols):
     """Whether the chunk whose columns are ``cols`` runs the threaded loops:
     when ``threads.lib_threads()`` allows threads and the chunk holds at
@@ -243,6 +249,8 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
     if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1]:
         raise ValueError(f"conv2d: input has shape {x.shape}, filters {w.shape}: channels "
                          f"differ or not 4-D")
+    if epilogue is None and _direct().use_direct(w.shape, groups):   # few filter taps
+        return _direct().direct_conv2d(x, w, None, border_mode, stride, dil, flip, dtype)[0]
     geo = _Geometry(x.shape[2:], w.shape[2:], border_mode, stride, dil)
     _check_out(geo, "conv2d")
     b, c = x.shape[:2]
@@ -275,6 +283,9 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, gro
             gw[ws] = conv2d_grad_weights(x[:, xs], gz[:, ws], shape, border_mode, stride,
                                          dil, flip, dtype, 1, budget)
         return gw
+    if _direct().use_direct(tuple(int(n) for n in shape), groups):   # few filter taps
+        return _direct().direct_grad_weights(x, gz, shape, border_mode, stride, dil, flip,
+                                             dtype)[0]
     kh, kw = int(shape[2]), int(shape[3])
     geo = _Geometry(x.shape[2:], (kh, kw), border_mode, stride, dil)
     b, c = x.shape[:2]
