@@ -169,7 +169,8 @@ def _loops():
 
 
 def _direct():
-    """``conv_direct.py`` (its routing and loops), imported on first use."""
+    """``conv_direct.py`` (its routing and loops), imported on first use
+    (it imports nothing of this module: no import cycle)."""
     from . import conv_direct
     return conv_direct
 
@@ -234,7 +235,10 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
     ``epilogue(out, res, b0, m)`` (ungrouped only; ``conv_fused.py``) is
     called after each chunk's GEMM, while its result is in cache: ``res``
     None when the GEMM wrote images ``b0:b0+m`` of ``out`` itself, else the
-    chunk's (K, m*Ho*Wo) result, which the epilogue then writes out."""
+    chunk's (K, m*Ho*Wo) result, which the epilogue then writes out.  A
+    convolution ``conv_direct.use_direct`` takes applies the epilogue's
+    ``b``, ``code`` and ``keep`` in its own output pass instead (and sets
+    its ``s``)."""
     if groups > 1:
         if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1] * groups \
                 or w.shape[0] % groups:
@@ -249,10 +253,14 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
     if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1]:
         raise ValueError(f"conv2d: input has shape {x.shape}, filters {w.shape}: channels "
                          f"differ or not 4-D")
-    if epilogue is None and _direct().use_direct(w.shape, groups):   # few filter taps
-        return _direct().direct_conv2d(x, w, None, border_mode, stride, dil, flip, dtype)[0]
     geo = _Geometry(x.shape[2:], w.shape[2:], border_mode, stride, dil)
     _check_out(geo, "conv2d")
+    if _direct().use_direct(w.shape, groups):   # few filter taps: no columns, no GEMM
+        if epilogue is None:
+            return _direct().direct_conv2d(x, w, None, geo, flip, dtype)[0]
+        out, epilogue.s = _direct().direct_conv2d(x, w, epilogue.b, geo, flip, dtype,
+                                                  epilogue.code, epilogue.keep)
+        return out
     b, c = x.shape[:2]
     k, npos = w.shape[0], geo.out[0] * geo.out[1]
     wf = _flat_filters(w, flip, dtype)
@@ -283,9 +291,6 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, gro
             gw[ws] = conv2d_grad_weights(x[:, xs], gz[:, ws], shape, border_mode, stride,
                                          dil, flip, dtype, 1, budget)
         return gw
-    if _direct().use_direct(tuple(int(n) for n in shape), groups):   # few filter taps
-        return _direct().direct_grad_weights(x, gz, shape, border_mode, stride, dil, flip,
-                                             dtype)[0]
     kh, kw = int(shape[2]), int(shape[3])
     geo = _Geometry(x.shape[2:], (kh, kw), border_mode, stride, dil)
     b, c = x.shape[:2]
@@ -293,6 +298,8 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, gro
     if gz.shape[0] != b or tuple(gz.shape[2:]) != geo.out:
         raise ValueError(f"conv2d gradient: output gradient of shape {gz.shape} does not "
                          f"match input {x.shape} and filters {tuple(shape)}")
+    if _direct().use_direct((k, c, kh, kw), groups):                 # few filter taps
+        return _direct().direct_grad_weights(x, gz, (k, c, kh, kw), geo, flip, dtype)[0]
     npos = geo.out[0] * geo.out[1]
     per_image = npos >= PER_IMAGE_POSITIONS
     ckk = c * kh * kw

@@ -33,7 +33,6 @@ or shapes where they pay (set ``DIRECT_MAX_TAPS``, as the tests do).
 """
 import numpy as np
 
-from .conv import THREAD_MIN_BYTES, _Geometry, _check_out
 from .threads import lib_threads
 
 __all__ = ["DIRECT_MAX_TAPS", "use_direct", "direct_conv2d", "direct_grad_weights"]
@@ -41,6 +40,11 @@ __all__ = ["DIRECT_MAX_TAPS", "use_direct", "direct_conv2d", "direct_grad_weight
 #: the most filter taps (C_in * kh * kw) of a convolution routed to the
 #: direct loops; 0: none (see the module docstring's measurements)
 DIRECT_MAX_TAPS = 0
+
+#: output (forward) or output-gradient (filter gradient) bytes from which
+#: the threaded loops run, when ``threads.lib_threads()`` allows threads
+#: (as ``conv.THREAD_MIN_BYTES``; not measured, threads are off by default)
+THREAD_MIN_BYTES = 1 << 20
 
 
 def use_direct(w_shape, groups):
@@ -77,15 +81,12 @@ def _threads(nbytes):
     return nbytes >= THREAD_MIN_BYTES and lib_threads()
 
 
-def direct_conv2d(x, w, b, border_mode, stride, dil, flip, dtype, code=0, keep=False):
+def direct_conv2d(x, w, b, geo, flip, dtype, code=0, keep=False):
     """``act(conv2d(x, w) + b)`` (``code`` an index of ``conv_fused.ACTS``;
     ``b`` None: no bias) and, with ``keep``, its int8 sign: ``(out, sign)``
-    (``sign`` None without ``keep``)."""
-    if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1]:
-        raise ValueError(f"conv2d: input has shape {x.shape}, filters {w.shape}: channels "
-                         f"differ or not 4-D")
-    geo = _Geometry(x.shape[2:], w.shape[2:], border_mode, stride, dil)
-    _check_out(geo, "conv2d")
+    (``sign`` None without ``keep``).  ``geo``: the convolution's
+    ``conv._Geometry`` (pads, strides, dilations, output size), checked by
+    the caller, as are the shapes."""
     k = w.shape[0]
     bb = np.zeros(k, dtype) if b is None else np.ascontiguousarray(b, dtype)
     out = np.empty((x.shape[0], k) + geo.out, dtype)
@@ -93,32 +94,27 @@ def direct_conv2d(x, w, b, border_mode, stride, dil, flip, dtype, code=0, keep=F
     loops = _loops()
     run = loops.direct_forward_threads if _threads(out.nbytes) else loops.direct_forward
     run(_padded(x, geo, dtype), _filters(w, flip, dtype), bb, code, keep, out, s,
-        *stride, *dil)
+        *geo.stride, *geo.dil)
     return out, (s if keep else None)
 
 
-def direct_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype):
-    """``(gw, gb)``: the filters' gradient (of ``shape``) and the sum of
-    ``gz`` over every axis but 1 (the bias gradient), in one pass."""
-    kh, kw = int(shape[2]), int(shape[3])
-    geo = _Geometry(x.shape[2:], (kh, kw), border_mode, stride, dil)
-    b, c = x.shape[:2]
-    k = gz.shape[1]
-    if gz.shape[0] != b or tuple(gz.shape[2:]) != geo.out or int(shape[1]) != c:
-        raise ValueError(f"conv2d gradient: output gradient of shape {gz.shape} does not "
-                         f"match input {x.shape} and filters {tuple(shape)}")
+def direct_grad_weights(x, gz, shape, geo, flip, dtype):
+    """``(gw, gb)``: the filters' gradient (of ``shape``, K, C_in, kh, kw)
+    and the sum of ``gz`` over every axis but 1 (the bias gradient), in one
+    pass (``geo`` and the shapes checked by the caller)."""
+    k, c, kh, kw = (int(n) for n in shape)
     xp = _padded(x, geo, dtype)
     gz = np.ascontiguousarray(gz, dtype)
     loops = _loops()
     if _threads(gz.nbytes):
         import numba
-        slots = max(1, min(b, numba.get_num_threads()))
+        slots = max(1, min(x.shape[0], numba.get_num_threads()))
         gws, gbs = np.zeros((slots, k, c, kh, kw)), np.zeros((slots, k))
-        loops.direct_grad_weights_threads(xp, gz, gws, gbs, *stride, *dil)
+        loops.direct_grad_weights_threads(xp, gz, gws, gbs, *geo.stride, *geo.dil)
         gw, gb = gws.sum(axis=0), gbs.sum(axis=0)
     else:
         gw, gb = np.zeros((k, c, kh, kw)), np.zeros(k)
-        loops.direct_grad_weights(xp, gz, gw, gb, *stride, *dil)
+        loops.direct_grad_weights(xp, gz, gw, gb, *geo.stride, *geo.dil)
     if flip:
         gw = gw[:, :, ::-1, ::-1]
     return np.ascontiguousarray(gw, dtype), gb.astype(dtype)

@@ -19,7 +19,6 @@ pass over the output, as unfused).
 """
 import numpy as np
 
-from . import conv_direct as direct
 from .conv import conv2d_forward
 from .dispatch import driver_op
 from ...tensor.ops.conv_fused import ACTS, BiasActGrad, Conv2dBiasAct
@@ -78,10 +77,6 @@ def conv2d_bias_act(x, w, b, border_mode, stride, dil, flip, dtype, groups, act,
                          f"of shape {w.shape}")
     code = ACTS.index(act)
     bb = np.ascontiguousarray(b, dtype)
-    if direct.use_direct(w.shape, groups):        # few filter taps: conv_direct.py
-        r, s = direct.direct_conv2d(x, w, bb, border_mode, stride, dil, flip, dtype, code,
-                                    keep)
-        return (r, s) if keep else r
     if groups > 1:
         r = conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups, budget)
         s = np.empty(r.shape, np.int8) if keep else None

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 import symnet
 import symnet.tensor as T
 from symnet.backend.numba_cpu import conv_direct as direct
+from symnet.backend.numba_cpu.conv import _Geometry
 from symnet.compile.mode import Mode
 from symnet.gradient import verify_grad
 from symnet.tensor.ops.conv import Conv2d, Conv2dGradWeights, conv2d
@@ -39,8 +40,10 @@ def direct_convs(draw):
     return x_shape, w_shape, kw, draw(st.sampled_from(["float32", "float64"]))
 
 
-def _args(kw):
-    return (kw["border_mode"], kw["subsample"], kw["filter_dilation"], kw["filter_flip"])
+def _args(x_shape, w_shape, kw):
+    geo = _Geometry(x_shape[2:], w_shape[2:], kw["border_mode"], kw["subsample"],
+                    kw["filter_dilation"])
+    return geo, kw["filter_flip"]
 
 
 @settings(max_examples=examples(40), deadline=None,
@@ -54,14 +57,15 @@ def test_direct_kernels_agree_with_the_reference_ops(case, act, seed):
     b = rng.normal(size=w_shape[0]).astype(dtype)
     tol = dict(rtol=1e-4, atol=1e-4) if dtype == "float32" else dict(rtol=1e-10, atol=1e-10)
     c = Conv2d(**kw).forward(x, w)
-    out, s = direct.direct_conv2d(x, w, b, *_args(kw), dtype, ACTS.index(act), True)
+    geo = _args(x_shape, w_shape, kw)
+    out, s = direct.direct_conv2d(x, w, b, *geo, dtype, ACTS.index(act), True)
     assert out.dtype == dtype and out.shape == c.shape
     np.testing.assert_allclose(out, bias_act(c, b, act), **tol)
     # the sign may differ only where c + b rounds to 0 differently
     a = c + b[None, :, None, None]
     sure = np.abs(a) > 1e-3
     np.testing.assert_array_equal(s[sure], sign_of(c, b)[sure])
-    plain, none = direct.direct_conv2d(x, w, None, *_args(kw), dtype)
+    plain, none = direct.direct_conv2d(x, w, None, *geo, dtype)
     assert none is None
     np.testing.assert_allclose(plain, c, **tol)
 
@@ -69,22 +73,23 @@ def test_direct_kernels_agree_with_the_reference_ops(case, act, seed):
     node = Conv2dGradWeights(**kw).make_node(x, gz, np.array(w_shape))
     store = [[None]]
     node.op.perform(node, [x, gz, np.array(w_shape)], store)
-    gw, gb = direct.direct_grad_weights(x, gz, w_shape, *_args(kw), dtype)
+    gw, gb = direct.direct_grad_weights(x, gz, w_shape, *geo, dtype)
     want = store[0][0]
     assert gw.dtype == dtype and gw.shape == w_shape and gb.shape == (w_shape[0],)
     np.testing.assert_allclose(gw, want, **tol)
     np.testing.assert_allclose(gb, gz.sum(axis=(0, 2, 3)), **tol)
 
 
-@pytest.mark.parametrize("kw", [dict(border_mode="valid", subsample=(1, 1), filter_dilation=(1, 1)),
-                                dict(border_mode=(2, 1), subsample=(2, 1), filter_dilation=(1, 2)),
-                                dict(border_mode="half", subsample=(1, 2), filter_dilation=(2, 1))])
+@pytest.mark.parametrize("kw", [
+    dict(border_mode="valid", subsample=(1, 1), filter_dilation=(1, 1)),
+    dict(border_mode=(2, 1), subsample=(2, 1), filter_dilation=(1, 2)),
+    dict(border_mode="half", subsample=(1, 2), filter_dilation=(2, 1))])
 def test_threaded_direct_loops_agree_with_serial(kw, monkeypatch):
     rng = np.random.default_rng(3)
     x = rng.normal(size=(5, 2, 14, 13)).astype("float32")
     w = rng.normal(size=(4, 2, 5, 3)).astype("float32")
     b = rng.normal(size=4).astype("float32")
-    args = (kw["border_mode"], kw["subsample"], kw["filter_dilation"], True, "float32")
+    args = _args(x.shape, w.shape, dict(kw, filter_flip=True)) + ("float32",)
     serial = direct.direct_conv2d(x, w, b, *args, 1, True)
     gz = rng.normal(size=serial[0].shape).astype("float32")
     gserial = direct.direct_grad_weights(x, gz, w.shape, *args)
@@ -98,15 +103,18 @@ def test_threaded_direct_loops_agree_with_serial(kw, monkeypatch):
     np.testing.assert_allclose(gthreaded[1], gserial[1], rtol=1e-5, atol=1e-5)
 
 
-def test_direct_errors_name_the_shapes():
+def test_routed_errors_name_the_shapes(monkeypatch):
+    """The checks of the im2col path hold on the direct path too."""
+    from symnet.backend.numba_cpu.conv import conv2d_forward, conv2d_grad_weights
+    monkeypatch.setattr(direct, "DIRECT_MAX_TAPS", 10 ** 6)
     x, w = np.zeros((2, 3, 8, 8), "float32"), np.zeros((4, 2, 3, 3), "float32")
+    args = ("valid", (1, 1), (1, 1), True, "float32")
     with pytest.raises(ValueError, match=r"\(2, 3, 8, 8\).*\(4, 2, 3, 3\)"):
-        direct.direct_conv2d(x, w, None, "valid", (1, 1), (1, 1), True, "float32")
+        conv2d_forward(x, w, *args)
     with pytest.raises(ValueError, match="do not fit"):
-        direct.direct_conv2d(x[:, :2, :2], w, None, "valid", (1, 1), (1, 1), True, "float32")
+        conv2d_forward(x[:, :2, :2, :2], w, *args)
     with pytest.raises(ValueError, match="output gradient of shape"):
-        direct.direct_grad_weights(x, np.zeros((2, 4, 5, 5), "float32"), (4, 3, 3, 3),
-                                   "valid", (1, 1), (1, 1), True, "float32")
+        conv2d_grad_weights(x, np.zeros((2, 4, 5, 5), "float32"), (4, 3, 3, 3), *args)
 
 
 def test_routing_threshold_counts_the_filter_taps(monkeypatch):
