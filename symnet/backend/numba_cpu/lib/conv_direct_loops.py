@@ -4,27 +4,32 @@ layer's one channel and 5x5 filters) computed straight from the input, with
 no column matrix.  A real module, compiled once per machine (``cache=True``)
 and imported only when a direct convolution first runs.
 
-Forward: for each image, filter and output row, a row accumulator of
-``Wo`` floats (in L1) receives the taps of every input channel and filter
-row; the loop over the output columns is the vectorized one, and each pass
-over it adds up to five taps of one filter row (``_taps``), so the
-accumulator is loaded and stored once per five multiply-adds, not once per
-tap.  The epilogue (bias, activation, int8 sign; the formulas of
-``lib/conv_epilogue.py``) runs on the finished row while it is in
-registers/L1: the output is written once.
+Forward: for each image and filter, an accumulator over the output plane
+(in L1) receives the taps of every input channel and filter row; each
+pass over it adds up to five taps of one filter row (``_taps``), so the
+accumulator is loaded and stored once per five multiply-adds, not once
+per tap.  With strides 1 the plane is flat (``_plane``: rows ``Wp`` long,
+the ``Wp - Wo`` extra columns computed and dropped), so a pass is one long
+contiguous loop; with strides, one output row at a time (``_row``).  The
+epilogue (bias, activation, int8 sign; the formulas of
+``lib/conv_epilogue.py``) runs on each finished row: the output is written
+once.  Offsets and counters are unsigned, so numba emits no test for
+negative indices (which kept the loops from vectorizing: 4x slower).
 
-Filter gradient: for each image, filter and output row, the gradient row
-``gz[b, k, r, :]`` times each tap's input run ``x[b, c, r*sh + i*dh,
-j*dw + q*sw]``, summed over ``q`` (a vectorized dot product) into a float32
-per-image accumulator, then added to the float64 total; the bias gradient
-is the sum of the same gradient rows in the same pass.
+Filter gradient: for each image and filter, each tap's sum over the
+output positions of ``gz`` times the input run it reads (dot products,
+up to five taps per pass over ``gz``), with stride 1 over ``gz`` copied
+into a flat plane of rows ``Wp`` long (zeros past ``Wo``) so each dot is
+one long contiguous loop; the per-image sums (in ``gz``'s dtype) are added
+into float64 totals, and the bias gradient is the sum of the same rows in
+the same pass.
 
 The input arrives already zero-padded (``conv_direct.py`` builds the padded
 copy: a few channels, so a small one); strides and dilations are general,
 and a width stride of 1 (``unit``) takes loops with contiguous loads.
 ``*_threads`` copies split the images over numba's threads (``prange``),
-each image writing only its own output (forward) or its own row of a
-per-image partial sum (gradient).
+each image writing only its own output (forward), or each thread into its
+own slot of partial sums (gradient), summed by the caller.
 """
 import numba as nb
 import numpy as np
@@ -195,34 +200,19 @@ def _dots(g, xr, o, dw, sw, m, n, unit):
     o1, o2, o3, o4 = o + np.uint64(dw), o + np.uint64(2 * dw), o + np.uint64(3 * dw), \
         o + np.uint64(4 * dw)
     m = np.uint64(m)
-    if not unit:
-        u = np.uint64(sw)
-        for q in range(m):
-            p = q * u
-            t0 += g[q] * xr[o + p]
-            if n > 1:
-                t1 += g[q] * xr[o1 + p]
-                t2 += g[q] * xr[o2 + p]
-            if n > 3:
-                t3 += g[q] * xr[o3 + p]
-                t4 += g[q] * xr[o4 + p]
-    elif n == 5:
-        for q in range(m):
-            gv = g[q]
-            t0 += gv * xr[o + q]
-            t1 += gv * xr[o1 + q]
-            t2 += gv * xr[o2 + q]
-            t3 += gv * xr[o3 + q]
-            t4 += gv * xr[o4 + q]
-    elif n == 3:
-        for q in range(m):
-            gv = g[q]
-            t0 += gv * xr[o + q]
-            t1 += gv * xr[o1 + q]
-            t2 += gv * xr[o2 + q]
-    else:
-        for q in range(m):
-            t0 += g[q] * xr[o + q]
+    # ``unit`` is a constant where this is inlined: ``q * u`` folds to ``q``
+    # (contiguous loads); the tests on ``n`` are loop-invariant (unswitched)
+    u = np.uint64(1) if unit else np.uint64(sw)
+    for q in range(m):
+        p = q * u
+        gv = g[q]
+        t0 += gv * xr[o + p]
+        if n > 1:
+            t1 += gv * xr[o1 + p]
+            t2 += gv * xr[o2 + p]
+        if n > 3:
+            t3 += gv * xr[o3 + p]
+            t4 += gv * xr[o4 + p]
     return t0, t1, t2, t3, t4
 
 
