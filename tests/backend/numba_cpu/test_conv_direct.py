@@ -96,8 +96,11 @@ def test_threaded_direct_loops_agree_with_serial(kw, monkeypatch):
     monkeypatch.setattr(direct, "lib_threads", lambda: True)
     monkeypatch.setattr(direct, "THREAD_MIN_BYTES", 0)
     threaded = direct.direct_conv2d(x, w, b, *args, 1, True)
-    np.testing.assert_array_equal(threaded[0], serial[0])
-    np.testing.assert_array_equal(threaded[1], serial[1])
+    # the same loops, compiled apart (the threaded copy through numba's
+    # parfor pass): with NUMBA_OPT=0 their multiply-adds may round apart
+    np.testing.assert_allclose(threaded[0], serial[0], rtol=1e-5, atol=1e-5)
+    sure = np.abs(serial[0]) > 1e-4
+    np.testing.assert_array_equal(threaded[1][sure], serial[1][sure])
     gthreaded = direct.direct_grad_weights(x, gz, w.shape, *args)
     np.testing.assert_allclose(gthreaded[0], gserial[0], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(gthreaded[1], gserial[1], rtol=1e-5, atol=1e-5)
