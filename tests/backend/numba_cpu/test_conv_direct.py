@@ -28,15 +28,17 @@ from .test_conv_kernels import _fits
 
 @st.composite
 def direct_convs(draw):
-    k = (draw(st.integers(1, 7)), draw(st.integers(1, 7)))
-    dil = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    border = draw(st.one_of(st.sampled_from(["valid", "full", "half"]),
-                            st.tuples(st.integers(0, 2), st.integers(0, 2))))
-    kw = dict(border_mode=border, subsample=(draw(st.integers(1, 2)), draw(st.integers(1, 2))),
-              filter_flip=draw(st.booleans()), filter_dilation=dil)
-    x_shape = (draw(st.integers(1, 3)), draw(st.integers(1, 4)),
-               draw(st.integers(1, 12)), draw(st.integers(1, 12)))
-    w_shape = (draw(st.integers(1, 3)), x_shape[1]) + k
+    """1-4 input channels, filters up to 7x7 (every tap grouping), strides
+    and dilations 1-2, every border mode; one group."""
+    def ints(lo, hi):
+        return draw(st.integers(lo, hi))
+    c_in = ints(1, 4)
+    x_shape = (ints(1, 3), c_in, ints(1, 12), ints(1, 12))
+    w_shape = (ints(1, 3), c_in, ints(1, 7), ints(1, 7))
+    kw = dict(border_mode=draw(st.one_of(st.sampled_from(["valid", "full", "half"]),
+                                         st.tuples(st.integers(0, 2), st.integers(0, 2)))),
+              subsample=(ints(1, 2), ints(1, 2)), filter_dilation=(ints(1, 2), ints(1, 2)),
+              filter_flip=draw(st.booleans()))
     return x_shape, w_shape, kw, draw(st.sampled_from(["float32", "float64"]))
 
 
