@@ -169,6 +169,19 @@ def _pool_argmax(grad):
     return build
 
 
+def _pool_bias_act(act):
+    def build():
+        from symnet.tensor.ops.pool import MaxPoolArgmax
+        from symnet.tensor.ops.pool_fused import MaxPoolBiasActGrad
+        x, gz = T.dtensor4("x"), T.dtensor4("gz")
+        s = T.TensorType("int8", (None,) * 4)("s")
+        idx = MaxPoolArgmax((2, 2), True, (2, 2), (0, 0))(x)[1]
+        outs = MaxPoolBiasActGrad((2, 2), True, (2, 2), (0, 0), act)(x, idx, gz, s)
+        return [x, gz, s], outs, [_m(2, 3, 5, 4), _m(2, 3, 2, 2),
+                                  RNG.integers(-1, 3, size=(2, 3, 5, 4)).astype("int8")]
+    return build
+
+
 def _dynamic_pool(grad):
     def build():
         x, k = T.dtensor4("x"), T.lscalar("k")
@@ -270,6 +283,8 @@ SAMPLES = {
     "symnet.tensor.ops.pool.PoolGrad": [_pool(True)],
     "symnet.tensor.ops.pool.MaxPoolArgmax": [_pool_argmax(False)],
     "symnet.tensor.ops.pool.MaxPoolArgmaxGrad": [_pool_argmax(True)],
+    "symnet.tensor.ops.pool_fused.MaxPoolBiasActGrad": [_pool_bias_act("relu"),
+                                                        _pool_bias_act("max")],
     "symnet.tensor.ops.conv3d.Conv3d": [_conv("fwd", nd=3),
                                         _conv("fwd", nd=3, groups=2)],
     "symnet.tensor.ops.conv3d.Conv3dGradInputs": [_conv("inputs", nd=3),

@@ -58,9 +58,10 @@ FAMILIES = ("elemwise", "reduction", "nnet", "indexing", "advanced", "blas", "sh
 # What deliberately runs its ``perform`` on the host (with the fallback
 # warning): no CUDA kernel is written for these yet.
 # (linalg and the DynamicPool ops come with the integration branch)
-# conv_fused: made only by the conv_epilogue rewrite, which Mode runs for
-# numba (a cuda mode that includes it by hand runs their perform)
-FALLBACK_FAMILIES = ("random", "linalg", "conv_fused")
+# conv_fused, pool_fused: made only by the conv_epilogue and
+# local_pool_bias_act_grad rewrites, which Mode runs for numba (a cuda mode
+# that includes them by hand runs their perform)
+FALLBACK_FAMILIES = ("random", "linalg", "conv_fused", "pool_fused")
 FALLBACK_OPS = ("ArgSort", "BinCount", "CumOp", "Nonzero", "Sort", "ARange", "Repeat", "Tile",
                 "_GradOp", "_JacobianOp", "DynamicPool", "DynamicPoolGrad",
                 # never built for cuda: the numba modes' rewrite makes them

@@ -196,6 +196,13 @@ def _loops():
     return conv_loops
 
 
+def _direct():
+    """``conv_direct.py`` (its routing and loops), imported on first use
+    (it imports nothing of this module: no import cycle)."""
+    from . import conv_direct
+    return conv_direct
+
+
 def _threaded(cols):
     """Whether the chunk whose columns are ``cols`` runs the threaded loops:
     when ``threads.lib_threads()`` allows threads and the chunk holds at
@@ -257,9 +264,10 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
     called after each chunk's GEMM, while its result is in cache: ``res``
     None when the GEMM wrote images ``b0:b0+m`` of ``out`` itself, else the
     chunk's (K, m*Ho*Wo) result, which the epilogue then writes out.  The
-    per-chunk layout split over threads (``conv_threads.forward``) applies
-    it in its own loop instead, from the epilogue's ``b``, ``code`` and
-    ``keep``, and sets its ``s``."""
+    per-chunk layout split over threads (``conv_threads.forward``) and a
+    convolution ``conv_direct.use_direct`` takes apply it in their own
+    output pass instead, from the epilogue's ``b``, ``code`` and ``keep``,
+    and set its ``s``."""
     if groups > 1:
         if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1] * groups \
                 or w.shape[0] % groups:
@@ -276,6 +284,12 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
                          f"differ or not 4-D")
     geo = _Geometry(x.shape[2:], w.shape[2:], border_mode, stride, dil)
     _check_out(geo, "conv2d")
+    if _direct().use_direct(w.shape, groups):   # few filter taps: no columns, no GEMM
+        if epilogue is None:
+            return _direct().direct_conv2d(x, w, None, geo, flip, dtype)[0]
+        out, epilogue.s = _direct().direct_conv2d(x, w, epilogue.b, geo, flip, dtype,
+                                                  epilogue.code, epilogue.keep)
+        return out
     b, c = x.shape[:2]
     k, npos = w.shape[0], geo.out[0] * geo.out[1]
     wf = _flat_filters(w, flip, dtype)
@@ -316,6 +330,8 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, gro
     if gz.shape[0] != b or tuple(gz.shape[2:]) != geo.out:
         raise ValueError(f"conv2d gradient: output gradient of shape {gz.shape} does not "
                          f"match input {x.shape} and filters {tuple(shape)}")
+    if _direct().use_direct((k, c, kh, kw), groups):                 # few filter taps
+        return _direct().direct_grad_weights(x, gz, (k, c, kh, kw), geo, flip, dtype)[0]
     npos = geo.out[0] * geo.out[1]
     per_image = npos >= PER_IMAGE_POSITIONS
     ckk = c * kh * kw

@@ -6,6 +6,6 @@ rewrites are registered whenever tensors exist (graph/ does not import tensor/).
 """
 from . import elemwise, reduction, shape, nnet, slices, pool  # noqa: F401
 # after elemwise: its global pass runs after fuse_elemwise (registration order)
-from . import conv_fuse  # noqa: F401
+from . import conv_fuse, pool_fuse  # noqa: F401
 
 __all__ = ["elemwise", "reduction", "shape", "nnet", "pool", "conv_fuse"]

@@ -1,0 +1,72 @@
+"""Max pooling's gradient and the convolution epilogue's gradient in one op.
+
+A CNN layer ``pool(act(conv2d(x, w) + b))`` on the numba backend becomes
+``MaxPoolArgmax(Conv2dBiasAct(x, w, b))`` (the ``conv_epilogue`` and
+``local_pool_argmax`` rewrites), and its gradient
+``BiasActGrad(MaxPoolArgmaxGrad(c, idx, gz), sign)``: the pooling
+gradient writes a full-size array that is mostly zeros, and the bias and
+activation gradient reads it back and writes it again.
+``MaxPoolBiasActGrad`` is the pair in one op (made by the
+``local_pool_bias_act_grad`` rewrite, ``tensor/rewriting/pool_fuse.py``,
+never built by users): from the input's shape, the offsets, the pooled
+output's gradient and the sign, it gives ``[gc, gb]`` as ``BiasActGrad``
+does, so a kernel writes ``gc`` once, in one pass that also sums ``gb``.
+
+The values are those of the two ops in sequence (``perform`` runs their
+references one after the other): every position's gradient is the
+activation's gradient of the pooling gradient there (0 where the window's
+maximum was elsewhere, or no window covers it), so a NaN sign gives NaN
+even where no gradient arrives, as the unfused graph does.
+"""
+from ...graph.basic import Apply
+from ..basic import as_tensor_variable
+from ..type import TensorType
+from .conv_fused import _check_act, bias_act_grad
+from .pool import MaxPoolArgmaxGrad, _ArgmaxBase, argmax_dtype
+
+__all__ = ["MaxPoolBiasActGrad"]
+
+
+class MaxPoolBiasActGrad(_ArgmaxBase):
+    """``[gc, gb]`` = ``BiasActGrad(act)(MaxPoolArgmaxGrad(geometry)(x, idx,
+    gz), s)``; ``x`` (N, K, H, W): only its shape is read."""
+
+    __props__ = _ArgmaxBase.__props__ + ("act",)
+
+    def __init__(self, ws, ignore_border=True, stride=None, pad=None, act="linear"):
+        super().__init__(ws, ignore_border, stride, pad)
+        self.act = _check_act(act)
+
+    def pool_grad(self):
+        """The ``MaxPoolArgmaxGrad`` of the same geometry."""
+        return MaxPoolArgmaxGrad(self.ws, self.ignore_border, self.stride, self.pad)
+
+    def make_node(self, x, idx, gz, s):
+        x, idx, gz, s = (as_tensor_variable(v) for v in (x, idx, gz, s))
+        if x.ndim != 4 or len(self.ws) != 2:
+            raise TypeError(f"max pool + bias/activation gradient: needs a 4-D input "
+                            f"(batch, channels, rows, columns) pooled over 2 axes, got "
+                            f"{x.ndim}-D {x} and a window of {self.ws}")
+        if idx.dtype != argmax_dtype(self.ws) or s.dtype != "int8" or s.ndim != 4:
+            raise TypeError(f"max pool + bias/activation gradient: offsets {idx} "
+                            f"({idx.dtype}, expected {argmax_dtype(self.ws)}) and an int8 "
+                            f"4-D sign {s} ({s.ndim}-D {s.dtype})")
+        # the types of the replaced pair's outputs: MaxPoolArgmaxGrad's is x's
+        return Apply(self, [x, idx, gz, s], [x.type(), TensorType(
+            x.dtype, shape=(x.type.shape[1],))()])
+
+    def perform(self, node, inputs, output_storage):
+        x, idx, gz, s = inputs
+        if s.shape != x.shape:
+            raise ValueError(f"max pool + bias/activation gradient: the sign of shape "
+                             f"{s.shape} differs from the input's {x.shape}")
+        pg = self.pool_grad()
+        store = [[None]]
+        pg.perform(pg.make_node(x, idx, gz), [x, idx, gz], store)
+        gc, gb = bias_act_grad(store[0][0], s, self.act)
+        output_storage[0][0] = gc
+        output_storage[1][0] = gb
+
+    def infer_shape(self, node, input_shapes):
+        xs = input_shapes[0]
+        return [xs, (xs[1],)]
