@@ -56,7 +56,9 @@ def join_driver(node, ins, outs):
     expr = f"_np.concatenate({_tuple(ins)}, axis={node.op.axis})"
     if any(v.type.dtype != dt for v in node.inputs):
         expr += f".astype(_np.{dt})"
-    return [f"{outs[0]} = {expr}"], True
+    # numpy lays the result out like its inputs (F-ordered views give an F
+    # result), and the kernels downstream take this fresh output as C
+    return [f"{outs[0]} = _C({expr})"], True
 
 
 @driver_op(Rebroadcast, njit=True)

@@ -297,3 +297,13 @@ def test_fused_runs_respect_sums_used_by_later_nodes_and_broadcasting():
     assert f(xv, rv, iv)[2] == 3 * iv.sum()
     with pytest.raises(ValueError, match="do not match along axis 1"):
         f(xv, np.ones((1, 4)), iv)
+
+
+def test_join_of_a_transposed_view_feeds_a_kernel_in_c_order():
+    # numpy's concatenate of F-ordered views returns an F-ordered array; the
+    # sum's kernel downstream is typed for C (hypothesis found this graph)
+    x = T.matrix("x", dtype="float64")
+    v = T.reshape(x, (4, 3)).T
+    out = T.concatenate([x[:1], v[1:]], axis=0)
+    vals = [np.random.default_rng(1).uniform(-1, 1, (3, 4))]
+    both([x], [out, T.sum(out)], vals, optimizer=None, rtol=1e-12, atol=1e-12)
