@@ -90,7 +90,22 @@ def _clip(a, dts, out, sp):
 
 
 def _sgn(a, dts, out, sp):
-    return a[0] if dts[0] == "bool" else sp.fn("sign", a[0])
+    if dts[0] == "bool":
+        return a[0]
+    if dts[0][0] == "u":
+        # numba's np.sign of an unsigned int is -1 wrapped (255 for uint8)
+        # where numpy's is 1
+        return f"({a[0]} != 0)"
+    return sp.fn("sign", a[0])
+
+
+def _int_div(a, dts, out, sp):
+    x, y = a
+    if dts[0][0] == "i" and dts[1][0] == "i":
+        # numpy's MIN // -1 wraps to MIN; numba's int64 floor division
+        # gives 0 there, so -1 is divided by negation (which wraps the same)
+        return f"((-{x}) if {y} == -1 else ({x} // {y}))"
+    return f"({x} // {y})"
 
 
 def _rounding(fn):
@@ -105,7 +120,7 @@ SCALAR = {
     "sub": _f("({0} - {1})"),
     "mul": _f("({0} * {1})"),
     "true_div": _true_div,
-    "int_div": _f("({0} // {1})"),
+    "int_div": _int_div,
     "mod": _f("({0} % {1})"),
     "pow": _pow,
     "maximum": _max,

@@ -22,6 +22,11 @@ def _eval(name, values, out_dtype, spelling=None):
     ("clip", (np.float64(np.nan), np.float64(0.0), np.float64(1.0)), "float64", np.nan),
     ("true_div", (np.int64(7), np.int64(2)), "float64", 3.5),
     ("int_div", (np.int64(-7), np.int64(2)), "int64", -4),
+    ("int_div", (np.int64(-7), np.int64(-1)), "int64", 7),
+    ("int_div", (np.int64(np.iinfo(np.int64).min), np.int64(-1)), "int64",
+     np.iinfo(np.int64).min),                            # wraps, as numpy's does
+    ("sgn", (np.uint8(200),), "uint8", 1),
+    ("sgn", (np.uint64(0),), "uint64", 0),
     ("pow", (np.int64(2), np.int64(10)), "int64", 1024),
     ("switch", (True, np.float32(1.0), np.float32(2.0)), "float32", 1.0),
     ("round", (np.float64(2.5),), "float64", 2.0),       # numpy rounds half to even

@@ -307,3 +307,15 @@ def test_join_of_a_transposed_view_feeds_a_kernel_in_c_order():
     out = T.concatenate([x[:1], v[1:]], axis=0)
     vals = [np.random.default_rng(1).uniform(-1, 1, (3, 4))]
     both([x], [out, T.sum(out)], vals, optimizer=None, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int32", "int64", "uint8", "uint64"])
+def test_integer_sign_and_floor_division_corners_agree_with_py(dtype):
+    # numba's own np.sign of an unsigned int wraps -1 (255 for uint8), and
+    # its int64 MIN // -1 is 0 where numpy's wraps to MIN
+    info = np.iinfo(dtype)
+    x, y = T.vector("x", dtype=dtype), T.vector("y", dtype=dtype)
+    a = np.array([info.min, info.max, 0, 7, info.min, 5], dtype)
+    b = np.array([-1 if info.min < 0 else 1, 2, 3, -1 if info.min < 0 else 2, 1, 2], dtype)
+    with np.errstate(all="ignore"):
+        both([x, y], [T.sgn(x), x // y, x % y], [a, b], optimizer=None, rtol=0, atol=0)
