@@ -146,21 +146,8 @@ def blas_threads():
 
 
 def _blas_thread_getter():
-    import ctypes
     from .lib import cblas
-    if not cblas.AVAILABLE:
-        return None
-    try:
-        lib = ctypes.CDLL(cblas.LIBRARY)
-    except OSError:
-        return None
-    for name in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads64_",
-                 "scipy_openblas_get_num_threads", "openblas_get_num_threads"):
-        get = getattr(lib, name, None)
-        if get is not None:
-            get.restype = ctypes.c_int
-            return get
-    return None
+    return cblas.openblas_threads_fn("get")
 
 
 def _threads():

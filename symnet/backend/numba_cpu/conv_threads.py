@@ -31,7 +31,6 @@ most (in L2 between im2col, the GEMM and col2im), all of them within the
 column budget, so a large batch still never allocates its whole column
 matrix.
 """
-import ctypes
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -47,20 +46,8 @@ _SETTER = []
 def _blas_setter():
     """numpy's OpenBLAS ``set_num_threads``, or None (not found)."""
     if not _SETTER:
-        found = None
         from .lib import cblas
-        if cblas.AVAILABLE:
-            try:
-                lib = ctypes.CDLL(cblas.LIBRARY)
-            except OSError:
-                lib = None
-            for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
-                         "scipy_openblas_set_num_threads", "openblas_set_num_threads"):
-                found = getattr(lib, name, None) if lib is not None else None
-                if found is not None:
-                    found.argtypes, found.restype = [ctypes.c_int], None
-                    break
-        _SETTER.append(found)
+        _SETTER.append(cblas.openblas_threads_fn("set"))
     return _SETTER[0]
 
 

@@ -127,6 +127,29 @@ LIBRARY = _FOUND[1] if AVAILABLE else None
 _NOTED = []
 
 
+def openblas_threads_fn(verb):
+    """OpenBLAS's ``{verb}_num_threads`` (verb ``get`` or ``set``) in the
+    library the gemm came from, as a ctypes function, or None (another
+    BLAS, or no CBLAS found): the names it has in numpy's scipy-openblas
+    wheels (64-bit ints) and in a system OpenBLAS."""
+    if not AVAILABLE:
+        return None
+    try:
+        lib = ctypes.CDLL(LIBRARY)
+    except OSError:
+        return None
+    for name in (f"scipy_openblas_{verb}_num_threads64_", f"openblas_{verb}_num_threads64_",
+                 f"scipy_openblas_{verb}_num_threads", f"openblas_{verb}_num_threads"):
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            if verb == "set":
+                fn.argtypes, fn.restype = [ctypes.c_int], None
+            else:
+                fn.restype = ctypes.c_int
+            return fn
+    return None
+
+
 def note_missing(what):
     """Warn once per process that ``what`` keeps numpy's ``np.dot`` because
     no CBLAS gemm was found (a note, not a fallback: results are the same)."""
