@@ -27,6 +27,7 @@ import pytest
 import symnet
 import symnet.tensor as T
 from symnet.backend.numba_cpu import cache
+from symnet.backend.numba_cpu.llvm import jit
 from symnet.compile.mode import Mode
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -36,17 +37,25 @@ OTHER_UID = 65534   # "nobody": a user that is not us
 
 # -- helpers -------------------------------------------------------------------------
 
-def _build():
+# the cache's promises hold for the kernels of both emitters: numba's
+# (modules, numba's index and data files) and the llvm emitter's (one
+# object file per graph, llvm/jit.py)
+EMITTERS = ["numba", "llvm"]
+
+
+def _build(emitter="numba"):
     x = T.dvector("x")
-    return symnet.function([x], T.exp(x) * 3 - 1, mode=Mode("numba", None))
+    return symnet.function([x], T.exp(x) * 3 - 1,
+                           mode=Mode("numba", None, tiered=False, emitter=emitter))
 
 
-def _warm(monkeypatch, root):
+def _warm(monkeypatch, root, emitter="numba"):
     """A cache at ``root`` holding the kernel of ``_build``; returns its folder."""
     monkeypatch.setenv("SYMNET_CACHE_DIR", str(root))
-    cache._FOLDER.pop(str(root), None)
-    cache._LOADED.clear()
-    f = _build()
+    _new_process(root)
+    f = _build(emitter)
+    assert [f.thunk.linker.emitter_of(k) for k in f.thunk.linker.kernel_names.values()] \
+        == [emitter]
     np.testing.assert_allclose(f(np.zeros(2)), [2.0, 2.0])
     return os.path.join(str(root), "numba")
 
@@ -55,21 +64,43 @@ def _new_process(root):
     """Forget what this process knows of the cache at ``root``, as a new one would."""
     cache._LOADED.clear()
     cache._FOLDER.pop(str(root), None)
+    jit._ENGINES.clear()
 
 
-def _call_recording():
-    """Build and call ``_build``'s function; returns (output, warning texts, kernels)."""
+def _call_recording(emitter="numba"):
+    """Build and call ``_build``'s function; returns (output, warning texts,
+    {"hits": entries loaded from disk, "misses": entries compiled})."""
+    before = dict(jit.stats)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        f = _build()
+        f = _build(emitter)
         out = f(np.ones(2))
-    return out, [str(w.message) for w in caught], list(f.thunk.linker.kernels.values())
+    if emitter == "llvm":
+        counts = {"hits": jit.stats["loaded"] - before["loaded"],
+                  "misses": jit.stats["compiled"] - before["compiled"]}
+    else:
+        ks = list(f.thunk.linker.kernels.values())
+        counts = {"hits": sum(sum(k.stats.cache_hits.values()) for k in ks),
+                  "misses": sum(sum(k.stats.cache_misses.values()) for k in ks)}
+    return out, [str(w.message) for w in caught], counts
 
 
 def _numba_files(folder, suffix):
     files = sorted(glob.glob(os.path.join(folder, "__pycache__", "*" + suffix)))
     assert files, f"no numba {suffix} file in {folder}"
     return files
+
+
+def _llvm_files(folder):
+    files = sorted(glob.glob(os.path.join(folder, "o_*.o")))
+    assert files, f"no llvm object file in {folder}"
+    return files
+
+
+def _entry_files(emitter, folder):
+    """The files a planted payload goes into: numba's index (a pickle) or
+    the llvm emitter's object file."""
+    return _numba_files(folder, ".nbi") if emitter == "numba" else _llvm_files(folder)
 
 
 def _plant(path, marker):
@@ -109,96 +140,126 @@ DAMAGE = {
     "nbi-truncated": (".nbi", _truncate), "nbi-garbled": (".nbi", _garble),
     "nbi-empty": (".nbi", _empty), "nbc-truncated": (".nbc", _truncate),
     "nbc-garbled": (".nbc", _garble), "nbc-empty": (".nbc", _empty),
+    "o-truncated": (".o", _truncate), "o-garbled": (".o", _garble), "o-empty": (".o", _empty),
 }
+
+
+def _damaged_files(folder, suffix):
+    return _llvm_files(folder) if suffix == ".o" else _numba_files(folder, suffix)
 
 
 @pytest.mark.parametrize("kind", sorted(DAMAGE))
 def test_damaged_entry_is_compiled_again_once(kind, tmp_path, monkeypatch):
-    folder = _warm(monkeypatch, tmp_path)
     suffix, damage = DAMAGE[kind]
-    for path in _numba_files(folder, suffix):
+    emitter = "llvm" if suffix == ".o" else "numba"
+    folder = _warm(monkeypatch, tmp_path, emitter)
+    for path in _damaged_files(folder, suffix):
         damage(path)
     _new_process(tmp_path)
-    out, msgs, _ = _call_recording()
+    out, msgs, _ = _call_recording(emitter)
     np.testing.assert_allclose(out, [WANT, WANT])
     assert not [m for m in msgs if "please report" in m], msgs
     healed = [m for m in msgs if "could not be loaded" in m]
     assert len(healed) == 1, msgs
     # the next process finds the entry intact: no warning, loaded from disk
     _new_process(tmp_path)
-    out, msgs, kernels = _call_recording()
+    out, msgs, counts = _call_recording(emitter)
     np.testing.assert_allclose(out, [WANT, WANT])
     assert msgs == []
-    assert sum(sum(k.stats.cache_hits.values()) for k in kernels) >= 1
-    assert sum(sum(k.stats.cache_misses.values()) for k in kernels) == 0
+    assert counts["hits"] >= 1 and counts["misses"] == 0
 
 
-def test_garbled_index_warns_once_naming_the_entry(tmp_path, monkeypatch):
-    folder = _warm(monkeypatch, tmp_path)
-    for path in _numba_files(folder, ".nbi"):
+@pytest.mark.parametrize("emitter", EMITTERS)
+def test_garbled_index_warns_once_naming_the_entry(emitter, tmp_path, monkeypatch):
+    folder = _warm(monkeypatch, tmp_path, emitter)
+    for path in _entry_files(emitter, folder):
         _garble(path)
     _new_process(tmp_path)
-    _, msgs, _ = _call_recording()
+    _, msgs, _ = _call_recording(emitter)
     (healed,) = [m for m in msgs if "could not be loaded" in m]
     assert folder in healed and "compiled it again" in healed
 
 
 # -- the cache trusts no one -------------------------------------------------------------
 
-def _refused(tmp_path, monkeypatch, spoil, what):
-    """Warm a cache, ``spoil`` it, plant a pickle in numba's index; the next
-    process must warn about ``what`` and never load the planted file."""
-    folder = _warm(monkeypatch, tmp_path / "cache")
+def _plant_object(path):
+    """Overwrite the llvm object file ``path`` with a well-formed entry (right
+    head and digest) whose code is not ours: loading it is the breach."""
+    planted = b"planted object code"
+    with open(path, "wb") as fh:
+        fh.write(jit._HEAD + jit._digest(planted) + planted)
+
+
+def _refused(tmp_path, monkeypatch, spoil, what, emitter="numba"):
+    """Warm a cache, ``spoil`` it, plant a payload in its entry (a pickle in
+    numba's index, foreign object code in the llvm one); the next process
+    must warn about ``what`` and never load the planted file."""
+    folder = _warm(monkeypatch, tmp_path / "cache", emitter)
     marker = tmp_path / "planted-code-ran"
-    for path in _numba_files(folder, ".nbi"):
-        _plant(path, marker)
+    for path in _entry_files(emitter, folder):
+        if emitter == "numba":
+            _plant(path, marker)
+        else:
+            _plant_object(path)
     spoil(folder)
     _new_process(tmp_path / "cache")
-    out, msgs, _ = _call_recording()
+    out, msgs, counts = _call_recording(emitter)
     np.testing.assert_allclose(out, [WANT, WANT])
     assert not marker.exists(), "a cache file someone else could write was loaded"
+    if emitter == "llvm":
+        # the planted object code would fail to load ("could not be
+        # loaded"); the module was compiled, or loaded from the private
+        # folder (this process's: an earlier test may have filled it)
+        assert counts["hits"] + counts["misses"] == 1, counts
+        assert not [m for m in msgs if "could not be loaded" in m], msgs
     assert any(what in m for m in msgs), msgs
     return msgs
 
 
-def test_world_writable_cache_folder_is_refused(tmp_path, monkeypatch):
+@pytest.mark.parametrize("emitter", EMITTERS)
+def test_world_writable_cache_folder_is_refused(emitter, tmp_path, monkeypatch):
     msgs = _refused(tmp_path, monkeypatch, lambda d: os.chmod(d, 0o777),
-                    "is writable by every user")
+                    "is writable by every user", emitter)
     assert any("private folder" in m for m in msgs)
 
 
-def test_group_writable_pycache_folder_is_refused(tmp_path, monkeypatch):
+@pytest.mark.parametrize("emitter", EMITTERS)
+def test_group_writable_pycache_folder_is_refused(emitter, tmp_path, monkeypatch):
     _refused(tmp_path, monkeypatch,
              lambda d: os.chmod(os.path.join(d, "__pycache__"), 0o770),
-             "is writable by its group")
+             "is writable by its group", emitter)
 
 
-def test_group_writable_index_file_is_refused(tmp_path, monkeypatch):
+@pytest.mark.parametrize("emitter", EMITTERS)
+def test_group_writable_index_file_is_refused(emitter, tmp_path, monkeypatch):
     def spoil(folder):
-        for path in _numba_files(folder, ".nbi"):
+        for path in _entry_files(emitter, folder):
             os.chmod(path, 0o664)
-    msgs = _refused(tmp_path, monkeypatch, spoil, "is writable by its group")
+    msgs = _refused(tmp_path, monkeypatch, spoil, "is writable by its group", emitter)
     assert any("does not load the cache file" in m for m in msgs)
 
 
 @pytest.mark.skipif(not IS_ROOT, reason="giving a folder to another user needs root")
-def test_cache_folder_of_another_user_is_refused(tmp_path, monkeypatch):
+@pytest.mark.parametrize("emitter", EMITTERS)
+def test_cache_folder_of_another_user_is_refused(emitter, tmp_path, monkeypatch):
     _refused(tmp_path, monkeypatch, lambda d: os.chown(d, OTHER_UID, -1),
-             f"is owned by uid {OTHER_UID}")
+             f"is owned by uid {OTHER_UID}", emitter)
 
 
 @pytest.mark.skipif(not IS_ROOT, reason="giving a file to another user needs root")
-def test_cache_file_of_another_user_is_refused(tmp_path, monkeypatch):
+@pytest.mark.parametrize("emitter", EMITTERS)
+def test_cache_file_of_another_user_is_refused(emitter, tmp_path, monkeypatch):
     def spoil(folder):
-        for path in _numba_files(folder, ".nbi"):
+        for path in _entry_files(emitter, folder):
             os.chown(path, OTHER_UID, -1)
-    _refused(tmp_path, monkeypatch, spoil, f"is owned by uid {OTHER_UID}")
+    _refused(tmp_path, monkeypatch, spoil, f"is owned by uid {OTHER_UID}", emitter)
 
 
-def test_files_the_cache_writes_are_private(tmp_path, monkeypatch):
+@pytest.mark.parametrize("emitter", EMITTERS)
+def test_files_the_cache_writes_are_private(emitter, tmp_path, monkeypatch):
     old = os.umask(0o002)   # the common umask that makes files group-writable
     try:
-        folder = _warm(monkeypatch, tmp_path)
+        folder = _warm(monkeypatch, tmp_path, emitter)
     finally:
         os.umask(old)
     for path in [folder, *glob.glob(os.path.join(folder, "**", "*"), recursive=True)]:
@@ -208,14 +269,17 @@ def test_files_the_cache_writes_are_private(tmp_path, monkeypatch):
 # -- a read-only warm cache is used as it is -------------------------------------------------
 
 READ_ONLY_SCRIPT = textwrap.dedent("""
-    import json, numpy as np, symnet, symnet.tensor as T
+    import json, sys, numpy as np, symnet, symnet.tensor as T
     from symnet.compile.mode import Mode
+    from symnet.backend.numba_cpu.llvm import jit
     x = T.dvector('x')
-    f = symnet.function([x], T.exp(x) * 3 - 1, mode=Mode('numba', None))
+    f = symnet.function([x], T.exp(x) * 3 - 1,
+                        mode=Mode('numba', None, tiered=False, emitter=sys.argv[1]))
     out = f(np.ones(2)).tolist()
-    ks = list(f.thunk.linker.kernels.values())
-    print(json.dumps(dict(out=out, hits=sum(sum(k.stats.cache_hits.values()) for k in ks),
-                          misses=sum(sum(k.stats.cache_misses.values()) for k in ks))))
+    ks = [k for k in f.thunk.linker.kernels.values() if hasattr(k, 'stats')]
+    hits = sum(sum(k.stats.cache_hits.values()) for k in ks) + jit.stats['loaded']
+    misses = sum(sum(k.stats.cache_misses.values()) for k in ks) + jit.stats['compiled']
+    print(json.dumps(dict(out=out, hits=hits, misses=misses)))
 """)
 
 # Root writes through any permission: a read-only bind mount in a private
@@ -242,12 +306,13 @@ def _run_read_only(folder, argv, env):
             os.chmod(d, mode)
 
 
-def test_read_only_warm_cache_is_loaded_not_recompiled(tmp_path):
+@pytest.mark.parametrize("emitter", EMITTERS)
+def test_read_only_warm_cache_is_loaded_not_recompiled(emitter, tmp_path):
     import json
     env = dict(os.environ, SYMNET_CACHE_DIR=str(tmp_path / "symnet"), PYTHONPATH=ROOT,
                NUMBA_CACHE_DIR=str(tmp_path / "numba"))   # both folders read-only
     env.pop("NUMBA_OPT", None)
-    argv = [sys.executable, "-W", "error::RuntimeWarning", "-c", READ_ONLY_SCRIPT]
+    argv = [sys.executable, "-W", "error::RuntimeWarning", "-c", READ_ONLY_SCRIPT, emitter]
     warm = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300)
     assert warm.returncode == 0, warm.stderr
     res = _run_read_only(str(tmp_path), argv, env)
@@ -348,15 +413,21 @@ def test_eight_threads_lose_no_update(mode):
     np.testing.assert_array_equal(acc.get_value(), np.full(64, 8 * calls + 1.0))
 
 
-def test_threads_compiling_one_graph_share_one_module(tmp_path, monkeypatch):
+@pytest.mark.parametrize("emitter", EMITTERS)
+def test_threads_compiling_one_graph_share_one_module(emitter, tmp_path, monkeypatch):
     monkeypatch.setenv("SYMNET_CACHE_DIR", str(tmp_path))
-    cache._LOADED.clear()
+    _new_process(tmp_path)
+    before = jit.stats["compiled"]
     results = []
-    _in_threads(lambda: results.append(_build()(np.zeros(3))), 4, timeout=300)
+    _in_threads(lambda: results.append(_build(emitter)(np.zeros(3))), 4, timeout=300)
     assert len(results) == 4
     for r in results:
         np.testing.assert_allclose(r, [2.0] * 3)
-    assert len(glob.glob(str(tmp_path / "numba" / "k_*.py"))) == 1
+    if emitter == "numba":
+        assert len(glob.glob(str(tmp_path / "numba" / "k_*.py"))) == 1
+    else:       # one module compiled, one object file, one engine
+        assert jit.stats["compiled"] - before == 1
+        assert len(glob.glob(str(tmp_path / "numba" / "o_*.o"))) == 1
 
 
 # -- pickling ---------------------------------------------------------------------------

@@ -68,13 +68,19 @@ class Mode:
         the background (True), never (False), or when the compile or numba's
         start-up in this process would be slow, unless ``SYMNET_TIERED`` says
         otherwise (None; see ``symnet.compile.tiered``).
+    emitter : str or None
+        numba only: who writes the elementwise kernels, 'llvm' (LLVM IR
+        through llvmlite, the default) or 'numba' (numba source); None:
+        ``SYMNET_NUMBA_EMITTER`` decides (see backend/numba_cpu/llvm/).
     """
 
     #: set by ``function(profile=True)`` on its private copy of the mode
     profile = False
+    #: who writes the numba backend's elementwise kernels (None: the environment)
+    emitter = None
 
     def __init__(self, linker="numba", optimizer="default", include=(), exclude=(),
-                 parallel=False, nan_guard=False, tiered=None):
+                 parallel=False, nan_guard=False, tiered=None, emitter=None):
         if linker in _THEANO_LINKERS:
             _announce(linker, f"Theano's linker {linker!r} runs on symnet's numba backend "
                               f"(say linker='numba' to silence this)")
@@ -91,6 +97,9 @@ class Mode:
             nan_guard = NanGuard()
         self.nan_guard = nan_guard or None
         self.tiered = None if tiered is None else bool(tiered)
+        if emitter is not None:      # else the class's None: the environment decides
+            from ..backend.numba_cpu.llvm import check_emitter
+            self.emitter = check_emitter(emitter)
 
     @property
     def step_hooks(self):
@@ -111,7 +120,7 @@ class Mode:
 
     def _key(self):
         return (type(self), self.linker, self.optimizer, self.include, self.exclude,
-                self.parallel, self.nan_guard, self.profile, self.tiered)
+                self.parallel, self.nan_guard, self.profile, self.tiered, self.emitter)
 
     def including(self, *tags):
         return self._copy(include=self.include + tags)
@@ -148,6 +157,8 @@ class Mode:
             par += f", nan_guard={self.nan_guard!r}"
         if self.tiered is not None:
             par += f", tiered={self.tiered}"
+        if self.emitter is not None:
+            par += f", emitter={self.emitter!r}"
         return (f"{type(self).__name__}(linker={self.linker!r}, optimizer={self.optimizer!r}, "
                 f"include={self.include}, exclude={self.exclude}{par})")
 

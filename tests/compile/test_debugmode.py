@@ -107,12 +107,20 @@ def test_wrong_driver_line_is_caught(monkeypatch):
     assert "_np.dot(i0, i1) + 1" in str(info.value)
 
 
-def test_wrong_compiled_kernel_is_caught():
+def _numba_debug_mode(emitter):
+    mode = DebugMode("numba")
+    mode.emitter = emitter       # who builds the kernels (numba_cpu/llvm/)
+    return mode
+
+
+@pytest.mark.parametrize("emitter", ["numba", "llvm"])
+def test_wrong_compiled_kernel_is_caught(emitter):
     """A fused-loop kernel replaced after compilation by one that is off by 1e-2."""
     x = T.vector("x")
-    f = symnet.function([x], T.exp(x) * 2 + 1, mode=DebugMode("numba"))
+    f = symnet.function([x], T.exp(x) * 2 + 1, mode=_numba_debug_mode(emitter))
     linker = f.thunk.linker
-    (kname,) = [k for k in linker.kernel_texts.values()]
+    (kname,) = [k for k in linker.kernel_names.values()]
+    assert linker.emitter_of(kname) == emitter
     right = linker.ns[kname]
     linker.ns[kname] = lambda *args: right(*args) + np.float32(1e-2)
     with pytest.raises(BadThunkOutput) as info:
@@ -170,11 +178,13 @@ def test_mismatch_tolerances():
     assert mismatch(np.float64([np.nan]), np.float64([np.nan]), {}) is None
 
 
-def test_wrong_dtype_from_a_kernel_is_caught():
+@pytest.mark.parametrize("emitter", ["numba", "llvm"])
+def test_wrong_dtype_from_a_kernel_is_caught(emitter):
     x = T.vector("x")
-    f = symnet.function([x], T.exp(x) * 2 + 1, mode=DebugMode("numba"))
+    f = symnet.function([x], T.exp(x) * 2 + 1, mode=_numba_debug_mode(emitter))
     linker = f.thunk.linker
-    (kname,) = list(linker.kernel_texts.values())
+    (kname,) = list(linker.kernel_names.values())
+    assert linker.emitter_of(kname) == emitter
     right = linker.ns[kname]
     linker.ns[kname] = lambda *args: np.asarray(right(*args), dtype="float64")
     try:

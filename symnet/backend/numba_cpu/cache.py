@@ -44,7 +44,8 @@ import warnings
 from ..._io import atomic_write
 from .trust import entry_files, install_locator, private_folder, tighten, unsafe
 
-__all__ = ["cache_dir", "module_key", "load_module", "loaded_any"]
+__all__ = ["cache_dir", "module_key", "load_module", "loaded_any", "file_entry",
+           "replace_damaged"]
 
 _HEADER = "# symnet-numba-module"
 _LOADED = {}   # module name -> module imported by this process
@@ -212,6 +213,48 @@ def _usable_read_only(path, header):
     return not any(unsafe(f) for f in entry_files(path))
 
 
+def file_entry(name):
+    """The path of the cache entry ``name`` that is one file (the llvm
+    emitter's object code, ``llvm/jit.py``), checked as a module entry is:
+    a file someone else could have written is refused (deleted where the
+    folder is ours, else passed over) with the same warning, and where the
+    folder is read-only a missing entry is written to the private folder."""
+    folder, writable = _folder()
+    path = os.path.join(folder, name)
+    reason = unsafe(path)        # None for a missing file
+    if reason:
+        _distrust(path, reason, stacklevel=3)
+        if writable:
+            _purge(path)
+            return path
+    if writable or (not reason and os.path.exists(path)):
+        return path
+    return os.path.join(_private_numba(), name)
+
+
+def replace_damaged(path, exc, stacklevel=2):
+    """Say (once per call) that the cache entry ``path`` failed to load
+    with ``exc``; returns where to write it again: the same place once
+    deleted, the private folder where it cannot be."""
+    _damaged(path, exc, stacklevel + 1)
+    try:
+        os.unlink(path)
+        return path
+    except OSError:
+        return os.path.join(_private_numba(), os.path.basename(path))
+
+
+def _distrust(path, reason, stacklevel):
+    warnings.warn(f"symnet does not load the cache file {path}: it {reason}; "
+                  f"compiling its entry again", RuntimeWarning, stacklevel=stacklevel + 1)
+
+
+def _damaged(path, exc, stacklevel):
+    warnings.warn(f"symnet's cached kernel {path} could not be loaded "
+                  f"({type(exc).__name__}: {str(exc)[:200]}); deleted it and "
+                  f"compiled it again", RuntimeWarning, stacklevel=stacklevel + 1)
+
+
 def _private_numba():
     path = os.path.join(private_folder(), "numba")
     os.makedirs(os.path.join(path, "__pycache__"), mode=0o700, exist_ok=True)
@@ -223,8 +266,7 @@ def _import_entry(name, path, header, body, writable):
         for f in entry_files(path):
             reason = unsafe(f)
             if reason:
-                warnings.warn(f"symnet does not load the cache file {f}: it {reason}; "
-                              f"compiling its entry again", RuntimeWarning, stacklevel=4)
+                _distrust(f, reason, stacklevel=4)
                 _purge(path)
                 break
         if not _valid(path, header):
@@ -236,9 +278,7 @@ def _import_entry(name, path, header, body, writable):
         # index or data file, a broken .pyc, a file replaced under our feet):
         # compile it again, once; a second failure is a real error.
         if writable:
-            warnings.warn(f"symnet's cached kernel {path} could not be loaded "
-                          f"({type(exc).__name__}: {str(exc)[:200]}); deleted it and "
-                          f"compiled it again", RuntimeWarning, stacklevel=4)
+            _damaged(path, exc, stacklevel=4)
             _purge(path)
         else:   # read-only: compile it in the private folder instead
             path = os.path.join(_private_numba(), os.path.basename(path))

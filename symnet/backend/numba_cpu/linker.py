@@ -106,6 +106,17 @@ class NumbaLinker:
         self.fresh_outputs = self.plan.fresh_outputs(lambda n: src.kinds.get(n) != "perform")
         self.source = src.listing()
 
+    @property
+    def kernel_names(self):
+        """Kernel text -> the name the driver calls it by, for every kernel
+        of both emitters (numba's ``k<n>``, the llvm emitter's ``L<n>``);
+        ``ns[name]`` is the callable (DebugMode and the tests patch it)."""
+        return {**self.kernel_texts, **self.code.llvm_names}
+
+    def emitter_of(self, kname):
+        """'llvm' or 'numba': who built kernel ``kname``."""
+        return "llvm" if kname in self.code.llvm_kernels else "numba"
+
     # -- compilation ------------------------------------------------------------
 
     def make_thunk(self):

@@ -1,6 +1,7 @@
 """A numba kernel failing at run time: an error naming the node, never a
 silent replay on the py backend (the replay is an explicit, warned
-debugging option), and Ctrl-C is never swallowed."""
+debugging option), and Ctrl-C is never swallowed; the same for a kernel
+built by either emitter (numba's ``k<n>``, the llvm emitter's ``L<n>``)."""
 import warnings
 
 import numpy as np
@@ -18,13 +19,19 @@ from .helpers import use_tmp_cache
 NB = Mode("numba", optimizer=None)
 
 
-def _graph():
+@pytest.fixture(params=["numba", "llvm"])
+def emitter(request):
+    return request.param
+
+
+def _graph(emitter="numba"):
     """exp(x) then a sum of it reversed: two kernels (the reversal, a view in
     the driver, keeps the sum out of exp's loop), one patched to fail."""
     use_tmp_cache()
     x = T.dvector("x")
     y = T.exp(x)
-    f = symnet.function([x], [T.sum(y[::-1]), y], mode=NB)
+    f = symnet.function([x], [T.sum(y[::-1]), y],
+                        mode=Mode("numba", optimizer=None, emitter=emitter))
     return f, x
 
 
@@ -42,15 +49,15 @@ def _no_replay(monkeypatch):
 
 def _kernel_of(f, op_word):
     """The local name of the kernel whose node's op mentions ``op_word``."""
-    for text, kname in f.thunk.linker.kernel_texts.items():
+    for text, kname in f.thunk.linker.kernel_names.items():
         if op_word in text.splitlines()[2]:
             return kname
     raise AssertionError(f"no kernel for {op_word} in {f.source}")
 
 
-def test_failing_kernel_raises_naming_the_node(monkeypatch):
+def test_failing_kernel_raises_naming_the_node(monkeypatch, emitter):
     monkeypatch.delenv("SYMNET_NUMBA_REPLAY", raising=False)
-    f, _ = _graph()
+    f, _ = _graph(emitter)
     xv = np.arange(3.0)
     np.testing.assert_allclose(f(xv)[0], np.exp(xv).sum())
     _break(f, _kernel_of(f, "Sum"), ValueError("bad things in the kernel"))
@@ -64,22 +71,25 @@ def test_failing_kernel_raises_naming_the_node(monkeypatch):
     assert isinstance(info.value.__cause__, ValueError)
 
 
-def test_failure_names_the_failing_node_not_a_neighbour(monkeypatch):
+def test_failure_names_the_failing_node_not_a_neighbour(monkeypatch, emitter):
     monkeypatch.delenv("SYMNET_NUMBA_REPLAY", raising=False)
-    f, _ = _graph()
-    _break(f, _kernel_of(f, "exp"), FloatingPointError("exp broke"))
+    f, _ = _graph(emitter)
+    kname = _kernel_of(f, "exp")
+    assert f.thunk.linker.emitter_of(kname) == emitter
+    _break(f, kname, FloatingPointError("exp broke"))
     _no_replay(monkeypatch)
     with pytest.raises(FloatingPointError, match=r"exp broke\n  while running node exp"):
         f(np.arange(3.0))
 
 
-def test_a_failed_call_changes_no_shared_value(monkeypatch):
+def test_a_failed_call_changes_no_shared_value(monkeypatch, emitter):
     monkeypatch.delenv("SYMNET_NUMBA_REPLAY", raising=False)
     use_tmp_cache()
     x = T.dvector("x")
     w = symnet.shared(np.ones(3), name="w")
-    f = symnet.function([x], T.sum(T.exp(x * w)), updates=[(w, w * 2)], mode=NB)
-    for kname in f.thunk.linker.kernel_texts.values():
+    f = symnet.function([x], T.sum(T.exp(x * w)), updates=[(w, w * 2)],
+                        mode=Mode("numba", optimizer=None, emitter=emitter))
+    for kname in f.thunk.linker.kernel_names.values():
         _break(f, kname, RuntimeError("kernel failed"))
     _no_replay(monkeypatch)
     with pytest.raises(RuntimeError, match="kernel failed"):
@@ -87,8 +97,8 @@ def test_a_failed_call_changes_no_shared_value(monkeypatch):
     np.testing.assert_array_equal(w.get_value(), np.ones(3))
 
 
-def test_replay_is_an_explicit_option_and_warns(monkeypatch):
-    f, _ = _graph()
+def test_replay_is_an_explicit_option_and_warns(monkeypatch, emitter):
+    f, _ = _graph(emitter)
     xv = np.arange(3.0)
     _break(f, _kernel_of(f, "Sum"), ValueError("numba-side problem"))
     monkeypatch.setenv("SYMNET_NUMBA_REPLAY", "1")
@@ -103,24 +113,24 @@ def test_replay_is_an_explicit_option_and_warns(monkeypatch):
         f(xv)
 
 
-def test_replay_through_the_mode_attribute(monkeypatch):
+def test_replay_through_the_mode_attribute(monkeypatch, emitter):
     monkeypatch.delenv("SYMNET_NUMBA_REPLAY", raising=False)
     monkeypatch.setattr(config, "strict", False)
     use_tmp_cache()
     x = T.dvector("x")
-    mode = Mode("numba", optimizer=None)
+    mode = Mode("numba", optimizer=None, emitter=emitter)
     mode.replay_on_error = True
     f = symnet.function([x], T.exp(x), mode=mode)
-    for kname in f.thunk.linker.kernel_texts.values():
+    for kname in f.thunk.linker.kernel_names.values():
         _break(f, kname, ValueError("numba-side problem"))
     with pytest.warns(RuntimeWarning, match="failed at node exp"):
         np.testing.assert_allclose(f(np.zeros(2)), np.ones(2))
 
 
 @pytest.mark.parametrize("wrap", [False, True])
-def test_keyboard_interrupt_is_never_caught_or_replayed(monkeypatch, wrap):
+def test_keyboard_interrupt_is_never_caught_or_replayed(monkeypatch, wrap, emitter):
     monkeypatch.setenv("SYMNET_NUMBA_REPLAY", "1")   # even with the replay asked for
-    f, _ = _graph()
+    f, _ = _graph(emitter)
     if wrap:
         # how numba reports a Ctrl-C inside a kernel
         err = SystemError("<numba kernel> returned a result with an exception set")
@@ -133,6 +143,25 @@ def test_keyboard_interrupt_is_never_caught_or_replayed(monkeypatch, wrap):
         warnings.simplefilter("error")
         with pytest.raises(KeyboardInterrupt):
             f(np.arange(3.0))
+
+
+def test_a_real_shape_mismatch_names_the_node(monkeypatch, emitter):
+    """Not a patched kernel: the kernel's own shape check fails at run time."""
+    monkeypatch.delenv("SYMNET_NUMBA_REPLAY", raising=False)
+    use_tmp_cache()
+    x, y = T.dvector("x"), T.dvector("y")
+    f = symnet.function([x, y], T.exp(x) * y,
+                        mode=Mode("numba", optimizer=None, emitter=emitter))
+    (kname,) = [k for k in f.thunk.linker.kernel_names.values()
+                if f.thunk.linker.emitter_of(k) == emitter]
+    np.testing.assert_allclose(f(np.zeros(3), np.ones(3)), np.ones(3))
+    _no_replay(monkeypatch)
+    with pytest.raises(ValueError) as info:
+        f(np.zeros(3), np.ones(4))
+    msg = str(info.value)
+    assert "input shapes do not match along axis 0" in msg, msg
+    # the multiplication, not exp: an intermediate's shape is not kept
+    assert "while running node mul(exp.0, y)" in msg and "(4,)]" in msg, msg
 
 
 def test_interrupt_finds_the_cause_chain():

@@ -23,16 +23,27 @@ all llvm ones never starts numba (numba's first compile in a process costs
 """
 import os
 
-__all__ = ["requested", "EMITTERS"]
+__all__ = ["requested", "check_emitter", "EMITTERS", "DEFAULT"]
 
 EMITTERS = ("numba", "llvm")
+DEFAULT = "numba"
 
 
-def requested(mode):
-    """Whether ``mode`` (``emitter = 'llvm'``) or ``SYMNET_NUMBA_EMITTER``
-    asks for the llvm emitter; the mode's word wins."""
-    choice = getattr(mode, "emitter", None) or os.environ.get("SYMNET_NUMBA_EMITTER", "numba")
+def check_emitter(choice):
+    """``choice`` if it names an emitter, else a ValueError saying which do."""
     if choice not in EMITTERS:
         raise ValueError(f"SYMNET_NUMBA_EMITTER / Mode.emitter must be one of {EMITTERS}, "
                          f"got {choice!r}")
-    return choice == "llvm"
+    return choice
+
+
+def chosen(mode):
+    """The emitter ``mode`` (``Mode(emitter=...)``) or ``SYMNET_NUMBA_EMITTER``
+    asks for (the mode's word wins), else ``DEFAULT``."""
+    return check_emitter(getattr(mode, "emitter", None)
+                         or os.environ.get("SYMNET_NUMBA_EMITTER") or DEFAULT)
+
+
+def requested(mode):
+    """Whether the llvm emitter is asked for (``chosen``)."""
+    return chosen(mode) == "llvm"

@@ -8,12 +8,17 @@ numba's first compile in a process sets up its typing and target contexts
 
 The pipeline is LLVM's O3 (loop and SLP vectorization on) for the host
 CPU and its features, so the loops become vector code as numba's do.  The
-object file of the module is written to the kernel cache folder
-(``cache.cache_dir()``: the same trust checks) as ``o_<key>.o``, the key
-hashing the module's IR together with the symnet, llvmlite, numpy and
-Python versions and the host CPU and features; a later process with the
-same key loads it (``add_object_file``) and skips optimization and code
-generation.  A file that fails to load is deleted and compiled again.
+object file of the module is written to the kernel cache folder as
+``o_<key>.o``, the key hashing the module's IR together with the symnet,
+llvmlite, numpy and Python versions and the host CPU and features; a later
+process with the same key loads it (``add_object_file``) and skips
+optimization and code generation.  The cache is the numba kernels' one
+with its checks (``cache.file_entry``: a folder or file someone else could
+write is refused, a read-only folder is read and new entries go to the
+private folder); a damaged file is compiled again, once, with one warning
+naming it (``cache.replace_damaged``).  In a process, graphs whose modules
+have the same key (two threads compiling one graph, one graph compiled
+twice) share one engine.
 
 ``bind(kernels)`` returns ``{kernel name: Python wrapper}``: the wrapper
 (``kernel.LoopKernel.wrapper``) checks and allocates, then calls the
@@ -34,7 +39,7 @@ from ...._io import atomic_write
 __all__ = ["bind", "stats"]
 
 _LOCK = threading.Lock()
-_ENGINES = []        # keeps every engine (and its code) alive with the process
+_ENGINES = {}        # module key -> its engine: alive (with its code) as long as the process
 stats = {"compiled": 0, "loaded": 0}    # modules, for tests and profiles
 
 
@@ -91,17 +96,21 @@ def _checked(blob):
     return data
 
 
-def _object_code(llvm, tm, texts, path):
-    """The object code of the modules ``texts`` linked into one: from the
-    cache file ``path`` or compiled now (and written there)."""
-    if path is not None and os.path.exists(path):
-        with open(path, "rb") as fh:
-            data = _checked(fh.read())
-        if data is not None:
-            stats["loaded"] += 1
-            return data, True
-        warnings.warn(f"symnet's cached llvm kernels {path} are damaged (truncated or "
-                      f"changed); compiled them again", RuntimeWarning, stacklevel=3)
+def _read(path):
+    """The object code cached at ``path``: None where there is none; a
+    ValueError where the file is damaged (truncated or changed)."""
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as fh:
+        data = _checked(fh.read())
+    if data is None:
+        raise ValueError("its digest does not match its contents (truncated or changed)")
+    return data
+
+
+def _compile(llvm, tm, texts, path):
+    """The object code of the modules ``texts`` linked into one, compiled
+    now and written to the cache file ``path``."""
     mod = llvm.parse_assembly(texts[0])
     for text in texts[1:]:      # each kernel was lowered into a module of its own
         mod.link_in(llvm.parse_assembly(text))
@@ -109,14 +118,31 @@ def _object_code(llvm, tm, texts, path):
     _optimize(llvm, mod, tm)
     data = tm.emit_object(mod)
     stats["compiled"] += 1
-    if path is not None:
-        try:
-            atomic_write(path, lambda fh: fh.write(_HEAD + _digest(data) + data),
-                         binary=True, suffix=".o")
-        except OSError as exc:
-            warnings.warn(f"symnet could not write the llvm kernel cache file {path}: {exc}",
-                          RuntimeWarning, stacklevel=3)
-    return data, False
+    try:
+        atomic_write(path, lambda fh: fh.write(_HEAD + _digest(data) + data),
+                     binary=True, suffix=".o")
+    except OSError as exc:
+        warnings.warn(f"symnet could not write the llvm kernel cache file {path}: {exc}",
+                      RuntimeWarning, stacklevel=4)
+    return data
+
+
+def _load(llvm, tm, texts, key):
+    """The MCJIT engine holding the compiled ``texts``: their object code
+    loaded from the kernel cache (``cache.file_entry``: the numba kernels'
+    trust checks) or compiled now; a damaged entry is compiled again, once,
+    with one warning naming it (``cache.replace_damaged``)."""
+    from ..cache import file_entry, replace_damaged
+    path = file_entry(f"o_{key}.o")
+    try:
+        data = _read(path)
+        if data is not None:
+            engine = _engine(llvm, tm, data)
+            stats["loaded"] += 1
+            return engine
+    except (OSError, ValueError, RuntimeError) as exc:
+        path = replace_damaged(path, exc, stacklevel=4)
+    return _engine(llvm, tm, _compile(llvm, tm, texts, path))
 
 
 def _engine(llvm, tm, data):
@@ -125,13 +151,6 @@ def _engine(llvm, tm, data):
     engine.add_object_file(llvm.ObjectFileRef.from_data(data))
     engine.finalize_object()
     return engine
-
-
-def _cache_path(key):
-    from ..cache import _folder
-    folder, writable = _folder()
-    return os.path.join(folder, f"o_{key}.o") if writable or \
-        os.path.exists(os.path.join(folder, f"o_{key}.o")) else None
 
 
 def bind(kernels):
@@ -145,22 +164,10 @@ def bind(kernels):
     objects = by_object()
     texts = [k.ir_text for k in kernels.values()]
     with _LOCK:
-        tm = _target_machine(llvm)
         key = _key("\n".join(texts), llvm)
-        path = _cache_path(key)
-        data, cached = _object_code(llvm, tm, texts, path)
-        try:
-            engine = _engine(llvm, tm, data)
-        except Exception as exc:      # a damaged cache file: compile again, once
-            if not cached:
-                raise
-            warnings.warn(f"symnet's cached llvm kernels {path} could not be loaded "
-                          f"({type(exc).__name__}: {str(exc)[:200]}); compiled them again",
-                          RuntimeWarning, stacklevel=3)
-            os.unlink(path)
-            data, _ = _object_code(llvm, tm, texts, path)
-            engine = _engine(llvm, tm, data)
-        _ENGINES.append(engine)
+        engine = _ENGINES.get(key)
+        if engine is None:      # threads compiling one graph share one module
+            engine = _ENGINES[key] = _load(llvm, _target_machine(llvm), texts, key)
     ns = {"_np": np}
     ns.update(np_dtype_names(kernels.values()))
     src = []
