@@ -17,17 +17,26 @@ from .basic import const_value, fit_type, scalar_name
 __all__ = ["local_add_slices_to_join"]
 
 
-def _leaves(fgraph, root):
-    """The terms of the tree of ``add`` nodes under ``root`` (an inner add
-    is looked through when ``root``'s tree is its only client)."""
-    leaves, stack = [], [root]
+def _pieces(fgraph, root):
+    """The ``_piece`` of every term of the tree of ``add`` nodes under
+    ``root`` (an inner add is looked through when ``root``'s tree is its
+    only client), or None as soon as one term is not a piece: the terms of
+    each add are checked as it is opened, so a long sum of other terms (the
+    2,000-term sum of W9, whose every add node this rewrite visits) is
+    given up at its first add, not walked to its end from each one."""
+    pieces, stack = [], [root]
     while stack:
-        v = stack.pop()
-        if scalar_name(v) == "add" and (v is root or len(fgraph.clients.get(v, ())) == 1):
-            stack.extend(reversed(v.owner.inputs))
-        else:
-            leaves.append(v)
-    return leaves
+        inner = []
+        for v in stack.pop().owner.inputs:
+            if scalar_name(v) == "add" and len(fgraph.clients.get(v, ())) == 1:
+                inner.append(v)
+                continue
+            p = _piece(v)
+            if p is None:
+                return None
+            pieces.append(p)
+        stack.extend(reversed(inner))
+    return pieces
 
 
 def _piece(v):
@@ -81,13 +90,8 @@ def local_add_slices_to_join(fgraph, node):
     """``sum_k inc_subtensor(zeros[.., a_k:b_k], g_k)`` over slices covering
     the axis: ``concatenate(g_k)``."""
     out = node.outputs[0]
-    pieces = []
-    for v in _leaves(fgraph, out):
-        p = _piece(v)
-        if p is None:
-            return None
-        pieces.append(p)
-    if len(pieces) < 2:
+    pieces = _pieces(fgraph, out)
+    if pieces is None or len(pieces) < 2:
         return None
     zeros, axis = pieces[0][0], pieces[0][1]
     size = zeros.type.shape[axis]

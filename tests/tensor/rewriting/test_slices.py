@@ -83,3 +83,20 @@ def test_zeros_that_may_broadcast_are_not_joined():
     ins, out = two_zeros_sum((1, 8), (None, 8))
     f = symnet.function(ins, out, mode=Mode("py"), on_unused_input="ignore")
     assert "local_add_slices_to_join" not in f.rewrite_stats and ops(f, IncSubtensor)
+
+
+def test_a_long_sum_of_other_terms_is_given_up_at_once(monkeypatch):
+    """The rewrite visits every add of a 400-term sum: each visit looks at a
+    few terms (not the whole sum below it), so its work is linear (W9's
+    2,000-term sum spent a minute here when every visit walked the sum)."""
+    from symnet.tensor.rewriting import slices
+    looked = []      # the terms the rewrite looked at, over all its visits
+    real = slices.scalar_name
+    monkeypatch.setattr(slices, "scalar_name", lambda v: looked.append(v) or real(v))
+    x = T.dvector("x")
+    n = 400
+    y = sum(T.tanh(x * (k + 1.0)) for k in range(n))
+    f = symnet.function([x], y, mode=Mode("py"))
+    xv = np.linspace(-1, 1, 5)
+    np.testing.assert_allclose(f(xv), sum(np.tanh(xv * (k + 1.0)) for k in range(n)))
+    assert 0 < len(looked) <= 4 * n, len(looked)
