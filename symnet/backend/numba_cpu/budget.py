@@ -23,7 +23,8 @@ True
 
 from ...graph.basic import Constant
 
-__all__ = ["KERNEL_BUDGET", "HEAVY_OPS", "HEAVY_WEIGHT", "RunBudget", "node_ops"]
+__all__ = ["KERNEL_BUDGET", "HEAVY_OPS", "HEAVY_WEIGHT", "MODULE_BUDGET", "RunBudget",
+           "node_ops"]
 
 #: the most one loop kernel may hold: scalar ops in its body (weighted, see
 #: ``HEAVY_WEIGHT``), elementwise nodes (each may be a result written to
@@ -48,6 +49,17 @@ HEAVY_OPS = frozenset({"exp", "tanh", "sigmoid"})
 #: compile by about a quarter, while W2's loop (tanh, exp and 16 plain ops,
 #: 40) stays one loop.
 HEAVY_WEIGHT = 12
+
+
+#: the most LLVM IR instructions one llvmlite module of the llvm emitter
+#: holds (``llvm/jit.py``): a graph's distinct kernels are compiled in
+#: modules of at most this size (a kernel larger than it alone), so LLVM's
+#: O3 time per module stays bounded however many distinct kernels a graph
+#: has, and each module is cached on its own (a graph sharing a module's
+#: kernels with another loads it).  A W9 graph's kernels fit in one module
+#: (the 2,000-deep chain: 4 kernels, about 600 instructions; the 2,000-term
+#: sum: 8, about 1,200), W3's too.
+MODULE_BUDGET = 4000
 
 
 def node_ops(node):

@@ -1,8 +1,12 @@
-"""Compile the llvm kernels of one ``function()``: one module, one
-optimization, one code generation, cached on disk as object code.
+"""Compile the llvm kernels of one ``function()``: a few modules (one for a
+usual graph), each optimized, compiled and cached on disk as object code.
 
-Why one module: LLVM's fixed costs (pass pipeline set-up, target machine,
-MCJIT engine) are paid once per graph, not once per kernel.  Why not numba:
+Why few modules: LLVM's fixed costs (pass pipeline set-up, target machine,
+MCJIT engine) are paid once per module, not once per kernel.  Why not one
+for any graph: O3's time grows with the module, so ``modules`` packs the
+graph's distinct kernels (identical ones are one already, ``hook.py``) in
+order into modules of at most ``budget.MODULE_BUDGET`` IR instructions,
+each compiled and cached on its own.  Why not numba:
 numba's first compile in a process sets up its typing and target contexts
 (0.2-0.4 s), more than a whole W3 graph needs here (#13).
 
@@ -36,7 +40,7 @@ import numpy as np
 
 from ...._io import atomic_write
 
-__all__ = ["bind", "stats"]
+__all__ = ["bind", "stats", "modules", "ir_size", "cached_modules"]
 
 _LOCK = threading.Lock()
 _ENGINES = {}        # module key -> its engine: alive (with its code) as long as the process
@@ -153,26 +157,69 @@ def _engine(llvm, tm, data):
     return engine
 
 
+def ir_size(ir_text):
+    """The instructions of an IR module's text (its indented lines)."""
+    return sum(1 for ln in ir_text.splitlines() if ln.startswith("  ") and
+               not ln.lstrip().startswith(";"))
+
+
+def modules(kernels, budget=None):
+    """The kernel names of ``kernels`` (``{name: LoopKernel}``) in modules:
+    in order, each holding at most ``budget`` (``MODULE_BUDGET``) IR
+    instructions, a kernel larger than that alone."""
+    from ..budget import MODULE_BUDGET
+    budget = MODULE_BUDGET if budget is None else budget
+    out, size = [], 0
+    for kname, k in kernels.items():
+        n = ir_size(k.ir_text)
+        if not out or size + n > budget:
+            out.append([])
+            size = 0
+        out[-1].append(kname)
+        size += n
+    return out
+
+
+def _keys(llvm, kernels):
+    """(kernel names, cache key) of each module of ``kernels``."""
+    return [(names, _key("\n".join(kernels[n].ir_text for n in names), llvm))
+            for names in modules(kernels)]
+
+
+def cached_modules(kernels):
+    """(modules, of which cached): what ``bind(kernels)`` would compile,
+    and how many of those this process or the disk cache holds already."""
+    if not kernels:
+        return 0, 0
+    from ..cache import cache_dir
+    keys = _keys(_llvm(), kernels)
+    return len(keys), sum(1 for _, key in keys if key in _ENGINES or
+                          os.path.exists(os.path.join(cache_dir(), f"o_{key}.o")))
+
+
 def bind(kernels):
     """``{kernel name: callable}`` for the llvm kernels of one graph
-    (``{kernel name: LoopKernel}``), compiled (or loaded) as one module."""
+    (``{kernel name: LoopKernel}``), compiled (or loaded) in ``modules``."""
     if not kernels:
         return {}
     from .fastcall import builtin, by_object
     from .kernel import np_dtype_names
     llvm = _llvm()
     objects = by_object()
-    texts = [k.ir_text for k in kernels.values()]
+    engine_of, key_of = {}, {}
     with _LOCK:
-        key = _key("\n".join(texts), llvm)
-        engine = _ENGINES.get(key)
-        if engine is None:      # threads compiling one graph share one module
-            engine = _ENGINES[key] = _load(llvm, _target_machine(llvm), texts, key)
+        for names, key in _keys(llvm, kernels):
+            key_of.update(dict.fromkeys(names, key))
+            engine = _ENGINES.get(key)
+            if engine is None:      # threads compiling one graph share its modules
+                texts = [kernels[n].ir_text for n in names]
+                engine = _ENGINES[key] = _load(llvm, _target_machine(llvm), texts, key)
+            engine_of.update(dict.fromkeys(names, engine))
     ns = {"_np": np}
     ns.update(np_dtype_names(kernels.values()))
     src = []
     for kname, k in kernels.items():
-        addr = engine.get_function_address(f"{kname}_native")
+        addr = engine_of[kname].get_function_address(f"{kname}_native")
         if k.fast:       # a builtin function (fastcall.py)
             ns[f"_{kname}_native"] = builtin(addr, kname)
         else:
@@ -184,5 +231,6 @@ def bind(kernels):
     out = {kname: ns[kname] for kname in kernels}
     for kname in kernels:
         out[kname].llvm_source = text
-        out[kname].native_address = engine.get_function_address(f"{kname}_native")
+        out[kname].native_address = engine_of[kname].get_function_address(f"{kname}_native")
+        out[kname].llvm_module = key_of[kname]     # the cache key of its module
     return out
