@@ -223,6 +223,9 @@ def _compiled_stage(func):
                     f"backend runs each node's perform)"
         return st
     kernels = {kname: text for text, kname in code.kernels.items()}
+    for kname, k in code.llvm_kernels.items():      # the llvm emitter's: their IR
+        kernels[kname] = (f"; {kname}: built by the llvm emitter "
+                          f"(symnet/backend/numba_cpu/llvm/), as LLVM IR\n" + k.ir_text)
     driver = code.driver.splitlines()
     starts = [first for first, _ in code.node_lines] + [len(driver)]
     lines = {node: "\n".join(_own_lines(driver[first:starts[k + 1]]))

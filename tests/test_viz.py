@@ -8,6 +8,7 @@ import pytest
 
 import symnet
 import symnet.tensor as T
+from symnet.compile.mode import Mode
 from symnet.printing import viz as printing_viz
 from symnet.viz import graph_stages, layout, viz
 from tests.oracles import FORCED_BACKEND
@@ -64,16 +65,21 @@ def test_stages_of_variables_with_grad(tmp_path):
     assert "<script src" not in text and "<link" not in text and "@import" not in text
 
 
-def test_compiled_stage_shows_kernel_source(tmp_path):
+@pytest.mark.parametrize("emitter", ["numba", "llvm"])
+def test_compiled_stage_shows_kernel_source(tmp_path, emitter):
     x, w, y = _tanh_cost()
-    f = symnet.function([x], y, mode='numba')
+    f = symnet.function([x], y, mode=Mode("numba", emitter=emitter))
     _, data = _data(viz(f, str(tmp_path / "f.html")))
     st = data["stages"][-1]
     assert st["name"] == "as compiled"
     ops = [n for n in st["nodes"] if n["kind"] == "apply"]
     # tanh, square and sum: one fused loop nest, one box
     assert len(ops) == 1 and ops[0]["label"].startswith("fused 2:")
-    assert "@nb.njit" in ops[0]["source"] and "def kernel(" in ops[0]["source"]
+    if emitter == "numba":
+        assert "@nb.njit" in ops[0]["source"] and "def kernel(" in ops[0]["source"]
+    else:       # the kernel's LLVM IR
+        assert "built by the llvm emitter" in ops[0]["source"]
+        assert "@\"L0_native\"(" in ops[0]["source"], ops[0]["source"]
     assert "# node" in ops[0]["source"]           # its driver lines come with it
     assert ops[0]["how"] == "kernel"
     assert ops[0]["result"] == ["output 0"]

@@ -58,7 +58,10 @@ class FunctionProfile(dict):
         if linker is not None:
             kernels = getattr(linker, "kernels", {})
             self.kernels = len(kernels)
-            self.cache_hits = sum(type(k).__name__ == "_LazyKernel" for k in kernels.values())
+            # a numba kernel loaded on its first call, an llvm one whose module
+            # was loaded (llvm/jit.py)
+            self.cache_hits = sum(type(k).__name__ == "_LazyKernel" or
+                                  getattr(k, "from_cache", False) for k in kernels.values())
             self.llvm_kernels = sum(hasattr(k, "llvm_source") for k in kernels.values())
             self.update(getattr(linker, "times", {}))
 
@@ -169,6 +172,10 @@ class FunctionProfile(dict):
             if key in self:
                 label = {"codegen": "  codegen (numba source)",
                          "compile": "  numba compile/load"}.get(key, key)
+                if self.llvm_kernels:
+                    label = {"codegen": "  codegen (numba source, llvm IR)",
+                             "compile": "  compile/load (llvm modules, numba kernels)"
+                             }.get(key, label)
                 lines.append(f"  {label}: {self[key]:.3f} s")
         if self.kernels:
             by = f" ({self.llvm_kernels} by the llvm emitter: L*)" if self.llvm_kernels else ""

@@ -18,10 +18,12 @@ When it is on (``Mode(tiered=...)``, else ``SYMNET_TIERED``):
 - ``tiered=False`` / ``SYMNET_TIERED=0``: never; ``function()`` compiles.
 - ``tiered=None`` (the default) with ``SYMNET_TIERED`` unset or ``auto``:
   when at least ``AUTO_MIN_NEW_KERNELS`` kernels are not in the kernel
-  cache yet, i.e. when the compile would be slow, and when every kernel is
-  cached but this process has loaded none yet: numba's start-up (importing
+  cache yet (a module of the llvm emitter counts as one kernel), i.e. when
+  the compile would be slow, and when the graph has numba kernels, all
+  cached, but this process has loaded none yet: numba's start-up (importing
   it and its first dispatch, about 0.5 s) then runs in the background
-  while the first calls run on py.  Otherwise (a warm cache in a process
+  while the first calls run on py (the llvm emitter's kernels need no
+  numba: a graph of only those is not tiered for it).  Otherwise (a warm cache in a process
   that runs numba already, or a small graph) it compiles at once, so
   ``f.source``, ``f.thunk.linker`` and backend comparisons see the
   compiled code.  The
@@ -134,20 +136,32 @@ def kernels_loaded():
 
 
 def _kernel_counts(linker):
-    """(kernels, of which compiled before) of a numba linker's graph."""
+    """``(kernels, of which from the cache, new, numba kernels, llvm ones)``
+    of a numba linker's graph.  An llvm kernel comes from the cache when its
+    module does (``llvm/jit.py``); ``new`` counts each new numba kernel and
+    each new llvm module (of bounded size, ``budget.MODULE_BUDGET``)."""
     from ..backend.numba_cpu.cache import compiled_before
     from ..backend.numba_cpu.linker import kernel_module
     texts = getattr(linker, "kernel_texts", {})
     libs = linker.code.kernel_libs if texts else {}
     cached = sum(1 for t, kname in texts.items()
                  if compiled_before(kernel_module(t, libs[kname]), "k"))
-    return len(texts), cached
+    new = len(texts) - cached
+    llvm = getattr(getattr(linker, "code", None), "llvm_kernels", None) or {}
+    if llvm:
+        from ..backend.numba_cpu.llvm.jit import cached_modules
+        mods, mods_cached = cached_modules(llvm)
+        new += mods - mods_cached
+        cached += len(llvm) if mods == mods_cached else 0
+    return len(texts) + len(llvm), cached, new, len(texts), len(llvm)
 
 
-def _compile_message(name, n, cached, tiered):
+def _compile_message(name, counts, tiered):
+    n, cached, _, _, n_llvm = counts
     what = f"function {name!r}" if name else "a function"
-    msg = (f"symnet: still compiling {n} numba kernel{'s' if n != 1 else ''} "
-           f"({cached} from the cache) for {what}")
+    by = f", {n_llvm} by the llvm emitter" if n_llvm else ""
+    msg = (f"symnet: still compiling {n} kernel{'s' if n != 1 else ''} "
+           f"({cached} from the cache{by}) for {what}")
     if tiered:
         return msg + "; its calls run on the py backend until the compile ends"
     return msg + " (Mode(tiered=True) runs calls on py meanwhile)"
@@ -169,9 +183,12 @@ def make_thunk(fgraph, mode, name=None):
     t_gen = time.perf_counter()
     linker = NumbaLinker(fgraph, mode)          # source only: no compile yet
     t_gen = time.perf_counter() - t_gen
-    n, cached = _kernel_counts(linker)
-    if not tiered_enabled(mode, n - cached, numba_started=n == 0 or kernels_loaded()):
-        with Progress(lambda: _compile_message(name, n, cached, False)):
+    counts = _kernel_counts(linker)
+    # numba's start-up matters only to a graph with numba kernels (the llvm
+    # emitter's are loaded without numba)
+    n_numba = counts[3]
+    if not tiered_enabled(mode, counts[2], numba_started=n_numba == 0 or kernels_loaded()):
+        with Progress(lambda: _compile_message(name, counts, False)):
             t0 = time.perf_counter()
             thunk = linker.make_thunk()
         # the profile's compile-time rows (the source was written above)
@@ -244,8 +261,7 @@ class TieredThunk:
             what = f"function {self._name!r}" if self._name else "a function"
             return (f"symnet: still writing the numba source for {what}; its calls "
                     f"run on the py backend until the compile ends")
-        n, cached = _kernel_counts(self._linker)
-        return _compile_message(self._name, n, cached, True)
+        return _compile_message(self._name, _kernel_counts(self._linker), True)
 
     def _compile(self):
         # wait for the first call to end (see the module docstring); a call

@@ -156,18 +156,31 @@ def test_a_tiered_function_takes_the_compiled_paths_once_switched(gate):
 
 def test_a_warm_cache_tiers_until_numba_started(monkeypatch):
     monkeypatch.setenv("SYMNET_TIERED", "auto")
-    assert tiered.tiered_enabled(Mode("numba"), 0, numba_started=False)
-    assert not tiered.tiered_enabled(Mode("numba"), 0, numba_started=True)
+    nb = Mode("numba", emitter="numba")     # numba kernels: they need numba started
+    assert tiered.tiered_enabled(nb, 0, numba_started=False)
+    assert not tiered.tiered_enabled(nb, 0, numba_started=True)
     assert not tiered.tiered_enabled(Mode("numba", tiered=False), 0, numba_started=False)
     x = T.fvector("x")
-    symnet.function([x], T.exp(x) * 5, mode="numba")(np.ones(2, "float32"))  # cached now
+    symnet.function([x], T.exp(x) * 5, mode=nb)(np.ones(2, "float32"))  # cached now
     assert tiered.kernels_loaded()
     monkeypatch.setattr(tiered, "kernels_loaded", lambda: False)   # a new process
-    f = symnet.function([x], T.exp(x) * 5, mode="numba")
+    f = symnet.function([x], T.exp(x) * 5, mode=nb)
     assert isinstance(f.thunk, tiered.TieredThunk)
     assert wait_compiled(f, timeout=300)
     np.testing.assert_allclose(f(np.ones(2, "float32")), np.exp(1) * 5, rtol=1e-6)
     assert f.tier == "numba"
     monkeypatch.setenv("SYMNET_TIERED", "0")
-    assert not isinstance(symnet.function([x], T.exp(x) * 5, mode="numba").thunk,
+    assert not isinstance(symnet.function([x], T.exp(x) * 5, mode=nb).thunk,
                           tiered.TieredThunk)
+
+
+def test_a_warm_llvm_cache_needs_no_numba_start_so_does_not_tier(monkeypatch):
+    monkeypatch.setenv("SYMNET_TIERED", "auto")
+    mode = Mode("numba", emitter="llvm")
+    x = T.fvector("x")
+    symnet.function([x], T.exp(x) * 7, mode=mode)(np.ones(2, "float32"))  # cached now
+    monkeypatch.setattr(tiered, "kernels_loaded", lambda: False)   # numba not started
+    f = symnet.function([x], T.exp(x) * 7, mode=mode)
+    assert not isinstance(f.thunk, tiered.TieredThunk)
+    assert f.thunk.linker.code.llvm_kernels and not f.thunk.linker.kernel_texts
+    np.testing.assert_allclose(f(np.ones(2, "float32")), np.exp(1) * 7, rtol=1e-6)

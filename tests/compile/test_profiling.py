@@ -48,18 +48,29 @@ def test_steps_add_up_to_the_calls(backend):
     assert all(0 < best[n] <= nodes[n] / 5 * 1.000001 for n in nodes)
 
 
-def test_summary_text_numba():
+@pytest.mark.parametrize("emitter", ["numba", "llvm"])
+def test_summary_text_numba(emitter, monkeypatch):
+    monkeypatch.setenv("SYMNET_NUMBA_EMITTER", emitter)
     f, args = _heavy_function("numba")
     f(*args)
     text = f.profile.text()
     assert text.startswith("Function profile of heavy")
     assert "1 call(s)" in text and "Op classes" in text and "Compile:" in text
     if f.thunk.backend == "numba":
-        assert "driver line" in text and "kernel k" in text and "Kernels (" in text
+        # the kernels are named by their emitter: numba's k<n>, llvm's L<n>
+        k = "k" if emitter == "numba" else "L"
+        assert "driver line" in text and f"kernel {k}0" in text and "Kernels (" in text
         kernels = f.profile.kernel_times()
         assert kernels and sum(n for _, n in kernels.values()) == \
             sum(1 for step in f.profile.steps if step[2] == "kernel")
-        assert "numba compile/load" in text and "codegen" in f.profile
+        assert all(name.startswith(k) for name in kernels), kernels
+        if emitter == "numba":
+            assert "numba compile/load" in text and "by the llvm emitter" not in text
+        else:
+            assert "compile/load (llvm modules, numba kernels)" in text
+            n = len(f.thunk.linker.code.llvm_kernels)
+            assert f"kernels: {n} distinct ({n} by the llvm emitter: L*)" in text
+        assert "codegen" in f.profile
         assert "_step(" in f.source
 
 

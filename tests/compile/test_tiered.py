@@ -161,7 +161,8 @@ def test_compile_failure_raises_under_strict(monkeypatch):
         f(np.zeros(3, "float32"))
 
 
-def test_slow_compile_says_so_once(monkeypatch, capsys):
+@pytest.mark.parametrize("emitter", ["numba", "llvm"])
+def test_slow_compile_says_so_once(monkeypatch, capsys, emitter):
     said = threading.Event()
     original_say = tiered.Progress._say
 
@@ -177,11 +178,12 @@ def test_slow_compile_says_so_once(monkeypatch, capsys):
     monkeypatch.setattr(NumbaLinker, "make_thunk", slow)
     monkeypatch.setattr(tiered, "PROGRESS_AFTER_S", 0.05)
     x = T.vector("x")
-    f = symnet.function([x], T.exp(x) + 1.0, mode=Mode("numba", tiered=False),
+    f = symnet.function([x], T.exp(x) + 1.0, mode=Mode("numba", tiered=False, emitter=emitter),
                         name="slowpoke")
     err = capsys.readouterr().err
     assert len(re.findall("still compiling", err)) == 1, err
-    assert re.search(r"still compiling 1 numba kernel \((0|1) from the cache\) for "
+    by = ", 1 by the llvm emitter" if emitter == "llvm" else ""
+    assert re.search(rf"still compiling 1 kernel \((0|1) from the cache{by}\) for "
                      r"function 'slowpoke'", err), err
     np.testing.assert_allclose(f(np.ones(2, "float32")), np.e + 1, rtol=1e-6)
 

@@ -41,6 +41,8 @@ def define_entry(module, native, name, objects, dims):
     object whose data it is; ``dims``: per native size parameter, (argument
     index, axis) it is read from."""
     fn = ir.Function(module, ir.FunctionType(I8P, [I8P, I8P.as_pointer(), I64]), name)
+    for a, nm in zip(fn.args, ("self", "args", "nargs")):      # CPython's names
+        a.name = nm
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     _, args, _ = fn.args
 

@@ -206,15 +206,20 @@ def bind(kernels):
     from .kernel import np_dtype_names
     llvm = _llvm()
     objects = by_object()
-    engine_of, key_of = {}, {}
+    engine_of, key_of, cached = {}, {}, set()
     with _LOCK:
         for names, key in _keys(llvm, kernels):
             key_of.update(dict.fromkeys(names, key))
             engine = _ENGINES.get(key)
+            compiled = False
             if engine is None:      # threads compiling one graph share its modules
                 texts = [kernels[n].ir_text for n in names]
+                before = stats["compiled"]
                 engine = _ENGINES[key] = _load(llvm, _target_machine(llvm), texts, key)
+                compiled = stats["compiled"] != before
             engine_of.update(dict.fromkeys(names, engine))
+            if not compiled:
+                cached.update(names)
     ns = {"_np": np}
     ns.update(np_dtype_names(kernels.values()))
     src = []
@@ -233,4 +238,5 @@ def bind(kernels):
         out[kname].llvm_source = text
         out[kname].native_address = engine_of[kname].get_function_address(f"{kname}_native")
         out[kname].llvm_module = key_of[kname]     # the cache key of its module
+        out[kname].from_cache = kname in cached    # its module loaded, not compiled
     return out

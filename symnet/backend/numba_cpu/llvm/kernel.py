@@ -237,6 +237,14 @@ class LoopKernel:
         if by_object:
             params = [I8.as_pointer() if isinstance(t, ir.PointerType) else t for t in params]
         fn = ir.Function(module, ir.FunctionType(ir.VoidType(), params), fn_name)
+        # the parameters named as in the wrapper (a<k> arguments, r<k>
+        # results, w<k> column-sum scratch, n<axis> sizes): the IR is read
+        # beside the wrapper and the numba text (f.source, viz)
+        pnames = list(self.args) + [r for _, r in outs] + \
+            [f"w{k}" for k in range(len(scratch))] + \
+            [f"n{axis}" for axis, src in enumerate(self.dims) if src is not None]
+        for a, nm in zip(fn.args, pnames):
+            a.name = nm
         b = ir.IRBuilder(fn.append_basic_block("entry"))
         self.fn, self.b, self.module = fn, b, module
         args = list(fn.args)
@@ -303,11 +311,11 @@ class LoopKernel:
         b.ret_void()
         return fn
 
-    def _slot(self, t):
+    def _slot(self, t, name="acc"):
         """A stack slot in the entry block (promoted to a register by LLVM)."""
         b = self.b
         with b.goto_entry_block():
-            return b.alloca(t)
+            return b.alloca(t, name=name)
 
     def _to_mem(self, val, dtype):
         return self.b.zext(val, I8) if dtype == "bool" else val
@@ -321,7 +329,7 @@ class LoopKernel:
         done = self.fn.append_basic_block("done")
         b.branch(head)
         b.position_at_end(head)
-        j = b.phi(I64)
+        j = b.phi(I64, name="j")
         j.add_incoming(start if start is not None else ir.Constant(I64, 0), pre)
         b.cbranch(b.icmp_signed("<", j, n), loop, done)
         b.position_at_end(loop)
@@ -358,7 +366,7 @@ class LoopKernel:
         if not blocked:
             self._loop(n, lambda j: self._element(rows, j, j, {}))
             return
-        blk = {node: self._slot(ir.FloatType()) for node, _ in blocked}
+        blk = {node: self._slot(ir.FloatType(), "block_acc") for node, _ in blocked}
         step = ir.Constant(I64, FUSED_SUM_BLOCK)
 
         def block(b0):
@@ -392,7 +400,7 @@ class LoopKernel:
             if name in self.ptr:
                 p, _ = self.ptr[name]
                 x = b.load(rows[name] if v.type.shape[-1] == 1 else
-                           b.gep(rows[name], [j], inbounds=True))
+                           b.gep(rows[name], [j], inbounds=True), name=f"{name}_j")
                 if v.type.dtype == "bool":
                     x = b.icmp_unsigned("!=", x, ir.Constant(I8, 0))
                 val[v] = (x, v.type.dtype)
