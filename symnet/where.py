@@ -100,6 +100,21 @@ def _kernel_lines(classes):
     return lines
 
 
+def _emitter_lines(classes):
+    """Who writes the numba backend's elementwise loops and sums (the emitter,
+    ``backend/numba_cpu/llvm/``): said for Elemwise and Reduce."""
+    from .tensor.ops.elemwise import Elemwise
+    from .tensor.ops.reduction import Reduce
+    if not any(issubclass(c, (Elemwise, Reduce)) for c in classes):
+        return []
+    from .backend.numba_cpu import llvm
+    from .backend.numba_cpu.llvm.kernel import LoopKernel
+    return [f"  {'llvm':8s} LoopKernel at {_loc(LoopKernel)}: the numba backend's "
+            f"elementwise loops and full/column sums as LLVM IR (emitter here: "
+            f"{llvm.chosen(None)}; default {llvm.DEFAULT}; SYMNET_NUMBA_EMITTER or "
+            f"Mode(emitter=...) chooses; f.profile names each kernel's emitter)"]
+
+
 def _scalar_lines(name):
     from .tensor.ops import elemwise
     ops = elemwise.SCALAR_OPS
@@ -168,7 +183,7 @@ def where(name):
     if not out:
         raise LookupError(f"no op named {name!r}: give an Op class name (Dot, Elemwise) "
                           f"or a scalar op name (exp, add)")
-    kernels = _kernel_lines(classes)
+    kernels = _kernel_lines(classes) + _emitter_lines(classes)
     out.append("kernels:")
     out.extend(kernels or ["  (none registered: every backend runs perform())"])
     tests = _test_files(sorted(set(words)))

@@ -52,3 +52,20 @@ def test_where_function_in_process():
     from symnet.where import where, find_op_classes
     assert [c.__name__ for c in find_op_classes("reshape")] == ["Reshape"]
     assert "symnet/tensor/ops/shape.py" in where("Reshape")
+
+
+def test_elementwise_ops_say_which_emitter_builds_their_loops():
+    from symnet.backend.numba_cpu import llvm
+    env = dict(os.environ)
+    for chosen in ("numba", "llvm"):
+        env["SYMNET_NUMBA_EMITTER"] = chosen
+        r = subprocess.run([sys.executable, "-m", "symnet.where", "exp"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        out = _check_locations(r.stdout)
+        m = re.search(r"llvm\s+LoopKernel at (symnet/backend/numba_cpu/llvm/kernel.py):(\d+)",
+                      out)
+        assert m, out
+        assert f"emitter here: {chosen}; default {llvm.DEFAULT}" in out
+    r = run("Dot")
+    assert "LoopKernel" not in r.stdout      # not an elementwise op
