@@ -66,7 +66,7 @@ def test_no_kernel_passes_the_budget(graph, emitter):
             assert len(loop.args) <= lim["args"] and len(loop.results) <= lim["nodes"]
             assert len(loop.nodes) <= lim["nodes"], loop.title
             assert sum(budget.node_ops(n) for n in loop.nodes) <= lim["ops"], loop.title
-            assert len(re.findall(r"^define ", k.text, re.M)) <= 1 + len(budget.HEAVY_OPS), \
+            assert len(re.findall(r"^define ", k.text, re.M)) <= 2 + len(budget.HEAVY_OPS), \
                 k.text     # the loop nest, its entry point and at most the helpers
 
 
