@@ -16,7 +16,7 @@ from symnet.graph.basic import Apply
 from symnet.graph.op import Op
 from symnet.tensor.ops.elemwise import SCALAR_OPS, Composite, Elemwise
 
-from .emitters import built_by, each_emitter, emitter_mode
+from .emitters import built_by, each_emitter, emitter_mode, kernels
 from .helpers import both, use_tmp_cache
 
 NB = Mode("numba", optimizer=None)
@@ -165,7 +165,7 @@ def test_fallback_warns_once_and_strict_raises():
     xv = np.linspace(-1, 1, 4)
     np.testing.assert_allclose(f(xv), np.exp(2 * (np.tanh(xv) + 1)) * 3)
     # tanh, add before the Python perform; exp, mul after: one loop each
-    assert "Python perform" in f.source and f.source.count("def k") == 2
+    assert "Python perform" in f.source and len(kernels(f)) == 2      # either emitter's
     assert "v4, = perform(3, (v3,))" in f.source
     with warnings.catch_warnings():
         warnings.simplefilter("error")
