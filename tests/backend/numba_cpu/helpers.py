@@ -25,11 +25,16 @@ def use_tmp_cache():
     return _DIR
 
 
-def both(inputs, outputs, values, updates=None, optimizer="default", rtol=1e-5, atol=1e-6):
+def both(inputs, outputs, values, updates=None, optimizer="default", rtol=1e-5, atol=1e-6,
+         emitter=None):
     """Compile in 'numba' and 'py', run on ``values``, assert they agree;
-    returns the numba function."""
+    returns the numba function.  ``emitter``: the numba backend's emitter
+    ("numba" or "llvm"; None: the default)."""
     use_tmp_cache()
-    fn = symnet.function(inputs, outputs, updates=updates, mode=Mode("numba", optimizer),
+    mode = Mode("numba", optimizer)
+    if emitter is not None:
+        mode.emitter = emitter      # as emitters.emitter_mode
+    fn = symnet.function(inputs, outputs, updates=updates, mode=mode,
                          on_unused_input="ignore")
     fp = symnet.function(inputs, outputs, updates=updates, mode=Mode("py", optimizer),
                          on_unused_input="ignore")

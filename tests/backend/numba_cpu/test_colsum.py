@@ -15,6 +15,7 @@ from symnet.backend.plan import Run, build_plan
 from symnet.compile.mode import Mode
 from symnet.graph.fg import FunctionGraph
 
+from .emitters import built_by, each_emitter, emitter_mode, kernels
 from .helpers import both, use_tmp_cache
 from .test_inplace_updates import _data, _nesterov
 
@@ -34,7 +35,8 @@ def _values(dtype="float32", n=37, m=53, seed=0):
 
 
 def _fused_titles(fn):
-    return re.findall(r"# fused: (.*)", fn.source)
+    """The ops of each fused kernel of ``fn`` (either emitter's)."""
+    return [k.title[len("fused: "):] for k in kernels(fn) if k.title.startswith("fused: ")]
 
 
 def _without_column_sums(monkeypatch):
@@ -44,12 +46,19 @@ def _without_column_sums(monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_relu_gradient_and_its_column_sum_are_one_loop_and_agree_with_py(dtype):
+@each_emitter
+def test_relu_gradient_and_its_column_sum_are_one_loop_and_agree_with_py(dtype, emitter):
     ins, d = _relu_grad(dtype)
-    fn = both(ins, [d, d.sum(axis=0)], _values(dtype))
+    fn = both(ins, [d, d.sum(axis=0)], _values(dtype), emitter=emitter)
+    ks = built_by(fn, emitter)
     titles = _fused_titles(fn)
-    assert len(titles) == 1 and titles[0].endswith("Sum{axis=[0]}"), titles
-    assert not re.search(r"# Sum\{axis=\[0\]\}", fn.source)   # no kernel of its own
+    assert len(ks) == len(titles) == 1 and titles[0].endswith("Sum{axis=[0]}"), titles
+    assert not [k for k in ks if k.title.startswith("Sum")]   # no kernel of its own
+    (k,) = ks
+    if emitter == "llvm":      # the llvm loop computes the gradient and sums it
+        assert [str(n.op) for n in k.loop.nodes][-1] == "Sum{axis=[0]}"
+        assert len(k.loop.results) == 2
+    assert len(re.findall(rf"\(one loop: {k.name}\)", fn.source)) == 2   # both nodes
 
 
 def test_the_fused_sum_equals_the_separate_sum_kernel_to_the_bit(monkeypatch):
@@ -114,14 +123,16 @@ def test_the_plan_moves_a_column_sum_next_to_its_input_only_when_asked():
                    for n in s.nodes)
 
 
-def test_a_nesterov_step_sums_each_bias_gradient_in_its_loop_and_agrees_with_py():
+@each_emitter
+def test_a_nesterov_step_sums_each_bias_gradient_in_its_loop_and_agrees_with_py(emitter):
     use_tmp_cache()
     params, xv, yv = _data()
-    fn, shn, veln = _nesterov("numba", params, xv, yv)
+    fn, shn, veln = _nesterov(emitter_mode(emitter, tiered=False), params, xv, yv)
     fp, shp, velp = _nesterov("py", params, xv, yv)
+    built_by(fn, emitter)
     # the hidden bias gradient summed inside the relu gradient's fused loop; the
     # output layer's comes from SoftmaxCrossentropyWithGrad, its sum a kernel of its own
-    assert len(re.findall(r"# node \d+: Sum\{axis=\[0\]\}\(v\d+\) -> v\d+  \(one loop: k",
+    assert len(re.findall(r"# node \d+: Sum\{axis=\[0\]\}\(v\d+\) -> v\d+  \(one loop: [kL]",
                           fn.source)) == 1
     assert len(re.findall(r"# node \d+: SoftmaxCrossentropyWithGrad\(", fn.source)) == 1
     for _ in range(3):

@@ -173,14 +173,17 @@ def compiled():
     return {n: [str(s) for s in getattr(fm, n).signatures] for n in names}
 at_import = compiled()
 x = T.fvector("x")
+mode = Mode("numba", optimizer=None)
+mode.emitter = EMITTER
 with warnings.catch_warnings():
     warnings.filterwarnings("error", "the numba backend failed")
-    f = symnet.function([x], [T.tanh(x) * 2, T.sum(x * 3)], mode=Mode("numba", optimizer=None))
+    f = symnet.function([x], [T.tanh(x) * 2, T.sum(x * 3)], mode=mode)
 xv = np.linspace(-5, 5, 1001).astype("float32")
 out, total = f(xv)
 after, seen_f = compiled(), list(seen)
+ir = {k: v.ir_text for k, v in f.thunk.linker.code.llvm_kernels.items()}
 print(json.dumps(dict(at_import=at_import, after=after, src=f.source, seen=seen_f,
-                      out=np.asarray(out).tolist(), total=float(total),
+                      out=np.asarray(out).tolist(), total=float(total), ir=ir,
                       py=float(fm._tanh32.py_func(0.5)))))
 """
 
@@ -188,8 +191,9 @@ print(json.dumps(dict(at_import=at_import, after=after, src=f.source, seen=seen_
 def test_helpers_compile_on_first_use_and_their_parts_are_inlined(tmp_path):
     """Compile time (#13): importing fastmath32 compiles nothing; a tanh
     graph compiles _tanh32 alone, for float32 only; its parts (_reduce,
-    _taylor, _pow2) are inlined into it, never compiled on their own."""
-    got = run_cold(LAZY_SCRIPT, tmp_path)
+    _taylor, _pow2) are inlined into it, never compiled on their own.
+    (The numba emitter's helpers: pinned to it.)"""
+    got = run_cold(LAZY_SCRIPT.replace("EMITTER", "'numba'"), tmp_path)
     assert all(sigs == [] for sigs in got["at_import"].values()), got["at_import"]
     assert got["after"]["_tanh32"] == ["(float32,)"]
     assert {n: s for n, s in got["after"].items() if n != "_tanh32"} == \
@@ -205,3 +209,17 @@ def test_helpers_compile_on_first_use_and_their_parts_are_inlined(tmp_path):
     assert abs(got["total"] - 3 * np.sum(xv, dtype=np.float64)) < 1e-3
     # the helper still runs as plain Python (the parts compile on that call)
     assert abs(got["py"] - np.tanh(0.5)) < 1e-6
+
+
+def test_llvm_kernels_carry_their_helpers_and_compile_nothing_with_numba(tmp_path):
+    """The llvm emitter's equivalent: the same graph's kernels define the
+    float32 tanh in their own IR (llvm/fastmath32.py), so numba compiles
+    nothing at all, helpers included; values as accurate as numba's."""
+    got = run_cold(LAZY_SCRIPT.replace("EMITTER", "'llvm'"), tmp_path)
+    assert got["seen"] == [] and all(s == [] for s in got["after"].values()), got
+    tanh_ir = [t for t in got["ir"].values() if 'call float @"_tanh32"(' in t]
+    assert len(tanh_ir) == 1 and 'define internal float @"_tanh32"(' in tanh_ir[0]
+    assert not [t for t in got["ir"].values() if "@\"_exp32\"" in t]   # only what is used
+    xv = np.linspace(-5, 5, 1001).astype("float32")
+    assert np.max(_ulps(np.float32(got["out"]) / 2, np.tanh(xv))) <= 3
+    assert abs(got["total"] - 3 * np.sum(xv, dtype=np.float64)) < 1e-3

@@ -1,7 +1,8 @@
 """The fused loop of a plan ``Run`` (numba_cpu/fused.py) and the threading
 policy (numba_cpu/threads.py): values against the py backend on sizes that
 are not whole blocks or chunks, empty and non-contiguous inputs, serial and
-threaded copies of the loop."""
+threaded copies of the loop; the serial loop under both emitters (numba
+text, llvm IR)."""
 import re
 
 import numpy as np
@@ -13,10 +14,17 @@ from symnet.backend.numba_cpu.elemwise import PARALLEL_MIN_SIZE
 from symnet.backend.numba_cpu.fused import FUSED_SUM_BLOCK, PARALLEL_CHUNK
 from symnet.compile.mode import Mode
 
+from .emitters import EMITTERS, built_by, emitter_mode
 from .helpers import use_tmp_cache
 
 SERIAL = Mode("numba")
 THREADED = Mode("numba", parallel=True)
+# the serial loop under each emitter; threaded loops are numba's (prange)
+LOOPS = {**{f"serial-{e}": emitter_mode(e) for e in EMITTERS}, "threaded": THREADED}
+
+
+def _emitter(which):
+    return "numba" if which == "threaded" else which.split("-")[1]
 
 
 def _w2():
@@ -38,15 +46,15 @@ def w2_functions():
     use_tmp_cache()
     ins, outs = _w2()
     return {m: symnet.function(ins, outs, mode=mode)
-            for m, mode in (("serial", SERIAL), ("threaded", THREADED), ("py", "py"))}
+            for m, mode in (*LOOPS.items(), ("py", "py"))}
 
 
 @pytest.mark.parametrize("n", [0, 1, FUSED_SUM_BLOCK - 1, FUSED_SUM_BLOCK + 1, 100_003,
                                PARALLEL_MIN_SIZE + PARALLEL_CHUNK // 2 + 7])
-@pytest.mark.parametrize("which", ["serial", "threaded"])
+@pytest.mark.parametrize("which", list(LOOPS))
 def test_loss_and_gradient_in_one_loop_agree_with_py(w2_functions, which, n):
     f, ref = w2_functions[which], w2_functions["py"]
-    assert f.source.count("def k") == 1       # one kernel: one pass over x
+    assert len(built_by(f, _emitter(which))) == 1       # one kernel: one pass over x
     xv = np.random.default_rng(n).normal(size=n).astype("float32")
     a, b = np.float32(0.7), np.float32(-0.2)
     loss, grad = f(xv, a, b)
@@ -61,7 +69,7 @@ def test_loss_and_gradient_in_one_loop_agree_with_py(w2_functions, which, n):
 
 
 def test_the_threaded_copy_splits_the_domain_and_the_serial_one_counts_from_zero(w2_functions):
-    ser, par = w2_functions["serial"].source, w2_functions["threaded"].source
+    ser, par = w2_functions["serial-numba"].source, w2_functions["threaded"].source
     assert "prange" not in ser and "nb.prange(" in par and "parallel=True" in par
     assert f">= {PARALLEL_MIN_SIZE}:" in par
     # every element loop runs from 0 over a view of its block: an index
@@ -73,7 +81,7 @@ def test_the_threaded_copy_splits_the_domain_and_the_serial_one_counts_from_zero
 def test_non_contiguous_input(w2_functions):
     base = np.random.default_rng(3).normal(size=2 * 70_001).astype("float32")
     xv = base[::2]
-    for which in ("serial", "threaded"):
+    for which in LOOPS:
         loss, grad = w2_functions[which](xv, np.float32(0.3), np.float32(0.1))
         want_loss, want_grad = _w2_reference(xv, 0.3, 0.1)
         np.testing.assert_allclose(loss, want_loss, rtol=3e-6)
@@ -97,9 +105,9 @@ def test_two_d_run_with_broadcast_rows_and_columns_and_two_accumulators(shape):
     rv = rng.normal(size=(1, shape[1])).astype("float32")
     cv = rng.normal(size=(shape[0], 1)).astype("float32")
     want = symnet.function([x, row, col], outs, mode="py")(xv, rv, cv)
-    for mode in (SERIAL, THREADED):
+    for which, mode in LOOPS.items():
         f = symnet.function([x, row, col], outs, mode=mode)
-        assert f.source.count("def k") == 1
+        assert len(built_by(f, _emitter(which))) == 1, which
         got = f(xv, rv, cv)
         for g, w in zip(got, want):
             assert g.shape == w.shape and g.dtype == w.dtype

@@ -14,6 +14,8 @@ LR, MOM = np.float32(0.05), np.float32(0.9)
 
 
 def _mode(name):
+    if isinstance(name, Mode):      # a mode of its own (e.g. one emitter's)
+        return name
     return Mode(name, tiered=False) if name == "numba" else Mode(name)
 
 

@@ -1,16 +1,19 @@
 """Identical kernels are compiled once: two elementwise runs of one graph
 with the same source share one kernel (one module, one numba compile, one
-cache entry), and a second function of the same graph compiles nothing."""
+cache entry), and a second function of the same graph compiles nothing.
+Under both emitters: the llvm emitter's kernels are one ``L<n>`` per
+distinct loop, compiled as one module (one object file in the cache)."""
 import glob
 import os
-import re
 
 import numpy as np
 
 import symnet
 import symnet.tensor as T
 from symnet.backend.numba_cpu import cache
-from symnet.compile.mode import Mode
+from symnet.backend.numba_cpu.llvm import jit
+
+from .emitters import built_by, calls, each_emitter, emitter_mode
 
 
 def _graph():
@@ -28,7 +31,8 @@ def _reference(x, w):
     return np.tanh((h1 @ w) * 0.3721 + 0.1234)
 
 
-def test_identical_runs_compile_one_kernel(tmp_path, monkeypatch):
+@each_emitter
+def test_identical_runs_compile_one_kernel(tmp_path, monkeypatch, emitter):
     monkeypatch.setenv("SYMNET_CACHE_DIR", str(tmp_path))      # a cold cache
     imported = []
     original = cache._import
@@ -39,17 +43,23 @@ def test_identical_runs_compile_one_kernel(tmp_path, monkeypatch):
     monkeypatch.setattr(cache, "_import", counting)
 
     ins, out = _graph()
-    f = symnet.function(ins, out, mode=Mode("numba", tiered=False))
+    compiled = jit.stats["compiled"]
+    f = symnet.function(ins, out, mode=emitter_mode(emitter, tiered=False))
     linker = f.thunk.linker
-    tanh_kernels = [k for t, k in linker.kernel_texts.items() if "_tanh32(" in t]
-    assert len(tanh_kernels) == 1, linker.kernel_texts
+    ks = built_by(f, emitter)
+    tanh_kernels = [k for k in ks if "tanh" in k.title]
+    assert len(tanh_kernels) == 1 and tanh_kernels[0].emitter == emitter, ks
     # the driver calls that one kernel for both runs
-    calls = re.findall(rf"= {tanh_kernels[0]}\(", linker.driver_source)
-    assert len(calls) == 2, linker.driver_source
+    assert calls(linker.driver_source).count(tanh_kernels[0].name) == 2, linker.driver_source
     # one module import (= one numba compile on a cold cache) per distinct text
+    numba_kernels = [k for k in ks if k.emitter == "numba"]
     kernel_modules = [p for p in imported if p.startswith("k_")]
-    assert len(kernel_modules) == len(set(kernel_modules)) == len(linker.kernel_texts)
-    assert len(glob.glob(str(tmp_path / "numba" / "k_*.py"))) == len(linker.kernel_texts)
+    assert len(kernel_modules) == len(set(kernel_modules)) == len(numba_kernels)
+    assert len(glob.glob(str(tmp_path / "numba" / "k_*.py"))) == len(numba_kernels)
+    # the llvm kernels: one module compiled, one object file cached
+    llvm_modules = 1 if emitter == "llvm" else 0
+    assert jit.stats["compiled"] - compiled == llvm_modules
+    assert len(glob.glob(str(tmp_path / "numba" / "o_*.o"))) == llvm_modules
 
     rng = np.random.RandomState(0)
     x = rng.randn(5, 4).astype("float32")
@@ -60,6 +70,8 @@ def test_identical_runs_compile_one_kernel(tmp_path, monkeypatch):
 
     # the same graph built again: its kernels are this process's already
     imported.clear()
-    g = symnet.function(*_graph(), mode=Mode("numba", tiered=False))
+    compiled = jit.stats["compiled"]
+    g = symnet.function(*_graph(), mode=emitter_mode(emitter, tiered=False))
     np.testing.assert_allclose(g(x, w)[0], got, rtol=0, atol=0)
     assert [p for p in imported if p.startswith("k_")] == []
+    assert jit.stats["compiled"] == compiled     # llvm: its object file loaded

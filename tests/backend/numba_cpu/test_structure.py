@@ -13,6 +13,8 @@ from symnet.backend.numba_cpu.linker import NumbaLinker
 from symnet.compile.mode import Mode
 from symnet.graph.fg import FunctionGraph
 
+from .emitters import built_by, each_emitter, emitter_mode
+
 PKG = os.path.dirname(os.path.abspath(dispatch.__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(PKG)))
 INFRA = {"__init__", "linker", "codegen", "cache", "dispatch", "njit_driver", "trust", "budget",
@@ -73,11 +75,14 @@ def test_families_are_found_by_the_op_family_names():
     assert set(_family_files()) <= op_families | {"lib"}
 
 
-def test_kernels_import_helpers_from_a_real_lib_module():
+@each_emitter
+def test_kernels_import_helpers_from_a_real_lib_module(emitter):
+    # under the llvm emitter, of the kernel's numba equivalent (the listing
+    # stays one standalone module: ``symnet export``)
     x = T.fvector("x")
     fg = FunctionGraph([x], [T.tanh(x)])
-    linker = NumbaLinker(fg, Mode("numba", optimizer=None))
-    ((text, kname),) = linker.kernel_texts.items()
+    linker = NumbaLinker(fg, emitter_mode(emitter, optimizer=None))
+    ((kname, _, _, _, text, _),) = built_by(linker, emitter)
     assert linker.code.kernel_libs[kname] == {"fastmath32": {"_tanh32"}}
     module = codegen.kernel_module(text, linker.code.kernel_libs[kname])
     assert "from symnet.backend.numba_cpu.lib.fastmath32 import _tanh32" in module

@@ -372,8 +372,9 @@ class LoopKernel:
         def block(b0):
             b1 = b.add(b0, step)
             b1 = b.select(b.icmp_signed("<", b1, n), b1, n)
-            for node, _ in blocked:
-                b.store(ir.Constant(ir.FloatType(), 0.0), blk[node])
+            for node, _ in blocked:     # a product's partial starts at 1 (fused.py's blk_init)
+                b.store(ir.Constant(ir.FloatType(), 1.0 if node.op.kind == "prod" else 0.0),
+                        blk[node])
             self._loop(b1, lambda j: self._element(rows, j, j, blk), start=b0)
             for node, acc_dt in blocked:
                 t = self.totals[node]
