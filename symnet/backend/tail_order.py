@@ -29,10 +29,10 @@ order against 1375 us in this one (minimums 1094 against 1051); two BLAS
 threads, minimums 790 against 727 us (medians too noisy to read).
 """
 
-__all__ = ["order_tail"]
+__all__ = ["order_tail", "static_size"]
 
 
-def _size(var):
+def static_size(var):
     """The static element count of ``var``, or None when a dimension is unknown."""
     shape = getattr(var.type, "shape", None)
     if shape is None or any(d is None for d in shape):
@@ -61,7 +61,7 @@ def order_tail(fgraph, steps, tail, run_class):
         # a producer's key is at most its late readers' (so it sorts before
         # them); an unknown size (a batch dimension) counts as smallest
         key = min([late_nodes[c] for c in reads if c in late_nodes] +
-                  [(_size(step.outputs[0]) or 0) if any(c in in_tail for c in reads)
+                  [(static_size(step.outputs[0]) or 0) if any(c in in_tail for c in reads)
                    else float("inf")])
         late[k] = late_nodes[step] = key
     moved = set(late)

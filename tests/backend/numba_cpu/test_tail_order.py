@@ -6,11 +6,7 @@ both emitters."""
 import numpy as np
 import pytest
 
-import symnet
-import symnet.tensor as T
-from symnet.compile.mode import Mode
-
-from .helpers import use_tmp_cache
+from .helpers import assert_raises_changing_nothing, mlp_nesterov, use_tmp_cache
 from .llvm_helpers import emitter, llvm_kernels
 
 LR, MOM = np.float32(0.05), np.float32(0.9)
@@ -18,37 +14,18 @@ SIZES = (7, 9, 6, 3)     # three layers: 7x9, 9x6, 6x3 weights
 
 
 def _net(mode, params, extra_grad=False, static_shape=True):
-    """A three-layer relu net with Nesterov momentum (W1 in small); returns
-    (f, shared params, velocities).  ``extra_grad``: the first weight's
-    gradient is also an output of the function."""
-    sh = [symnet.shared(p.copy(), name=f"p{k}") for k, p in enumerate(params)]
-    vel = [symnet.shared(np.zeros_like(p), name=f"v{k}", static_shape=static_shape)
-           for k, p in enumerate(params)]
-    x, y = T.fmatrix("x"), T.ivector("y")
-    h = x
-    for i in range(3):
-        h = T.dot(h, sh[2 * i]) + sh[2 * i + 1]
-        if i < 2:
-            h = T.nnet.relu(h)
-    loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(h), y))
-    grads = symnet.grad(loss, sh)
-    updates = []
-    for p, v, g in zip(sh, vel, grads):
-        nv = MOM * v - LR * g
-        updates += [(v, nv), (p, p + MOM * nv - LR * g)]
-    outs = [loss, grads[0]] if extra_grad else loss
-    m = Mode(mode, tiered=False) if mode == "numba" else Mode(mode)
-    return symnet.function([x, y], outs, updates=updates, mode=m), sh, vel
+    return mlp_nesterov(mode, params, LR, MOM, static_shape=static_shape, extra_grad=extra_grad)
 
 
-def _data(seed=0):
+def _data(seed=0, sizes=SIZES, batch=5, scale=0.4):
+    """(params, x, y) of the net with layer widths ``sizes``."""
     rng = np.random.default_rng(seed)
     params = []
-    for a, b in zip(SIZES[:-1], SIZES[1:]):
-        params += [rng.normal(0, 0.4, (a, b)).astype("float32"),
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        params += [rng.normal(0, scale, (a, b)).astype("float32"),
                    rng.normal(0, 0.1, b).astype("float32")]
-    return params, rng.normal(size=(5, SIZES[0])).astype("float32"), \
-        rng.integers(0, SIZES[-1], 5).astype("int32")
+    return params, rng.normal(size=(batch, sizes[0])).astype("float32"), \
+        rng.integers(0, sizes[-1], batch).astype("int32")
 
 
 def _destroyed(run):
@@ -130,8 +107,95 @@ def test_a_failing_call_still_changes_no_shared_value(name, bad):
     assert f.thunk.linker.plan.tail
     f(xv, yv)
     vel[bad].set_value(np.zeros((2,) + params[bad].shape[1:], "float32"))
-    before = [s.get_value() for s in sh + vel]
-    with pytest.raises(ValueError):
-        f(xv, yv)
-    for s, b in zip(sh + vel, before):
-        np.testing.assert_array_equal(s.get_value(), b)
+    assert_raises_changing_nothing(sh + vel, lambda: f(xv, yv))
+
+
+# -- threads for the large update loops only (threads.tail_threads) ------------
+
+BIG = (4, 400, 330, 3)     # the 400x330 weight: 132,000 elements >= TAIL_MIN_SIZE
+
+
+def _big_data(seed=3):
+    return _data(seed, BIG, batch=6, scale=0.2)
+
+
+def _tail_kernels(fn):
+    """{destroyed shared names: whether its loop has a threaded copy}."""
+    plan = fn.thunk.linker.plan
+    call = next(ln for ln in fn.source.splitlines() if "_starmap(_call" in ln)
+    names = [part.split(",")[0] for part in call.split("((", 1)[1].split("(")]
+    out = {}
+    for run, kname in zip(plan.tail, names):
+        text = fn.source.split(f"def {kname}(", 1)[1].split("\ndef ", 1)[0]
+        out[frozenset(_destroyed(run))] = "nb.prange" in text
+    return out
+
+
+@pytest.mark.parametrize("name", ["numba", "llvm"])
+def test_tail_threads_thread_only_the_large_updates(monkeypatch, name):
+    from symnet.backend.numba_cpu import threads
+    monkeypatch.setenv("SYMNET_TAIL_THREADS", "1")
+    monkeypatch.delenv("SYMNET_NUM_THREADS", raising=False)
+    use_tmp_cache()
+    params, xv, yv = _big_data()
+    with emitter(name):
+        fn, shn, veln = _net("numba", params, static_shape=True)
+    assert threads.tail_threads(None)
+    assert static_threshold_holds(params)
+    kernels = _tail_kernels(fn)
+    assert kernels.pop(frozenset({"p2", "v2"})) is True
+    assert not any(kernels.values())
+    fp, shp, velp = _net("py", params)
+    for _ in range(3):
+        np.testing.assert_allclose(fn(xv, yv), fp(xv, yv), rtol=1e-5)
+    for a, b in zip(shn + veln, shp + velp):
+        np.testing.assert_allclose(a.get_value(), b.get_value(), rtol=1e-5, atol=1e-6)
+
+
+def static_threshold_holds(params):
+    """The data has one weight above TAIL_MIN_SIZE and none other."""
+    from symnet.backend.numba_cpu.threads import TAIL_MIN_SIZE
+    sizes = sorted(p.size for p in params)
+    return sizes[-1] >= TAIL_MIN_SIZE > sizes[-2]
+
+
+@pytest.mark.parametrize("env", [{}, {"SYMNET_TAIL_THREADS": "0"},
+                                 {"SYMNET_TAIL_THREADS": "1", "SYMNET_NUM_THREADS": "1"}])
+def test_no_threaded_tail_unless_asked(monkeypatch, env):
+    monkeypatch.delenv("SYMNET_TAIL_THREADS", raising=False)
+    monkeypatch.delenv("SYMNET_NUM_THREADS", raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    use_tmp_cache()
+    params, xv, yv = _big_data()
+    fn, _, _ = _net("numba", params)
+    assert not any(_tail_kernels(fn).values())
+    assert "prange" not in fn.source
+
+
+def test_tail_threads_bad_value_is_an_error(monkeypatch):
+    from symnet.backend.numba_cpu import threads
+    monkeypatch.setenv("SYMNET_TAIL_THREADS", "yes")
+    with pytest.raises(ValueError, match="SYMNET_TAIL_THREADS: expected 0 or 1.*'yes'"):
+        threads.tail_threads(None)
+
+
+@pytest.mark.parametrize("name", ["numba", "llvm"])
+def test_threaded_tail_failing_call_changes_no_shared_value(monkeypatch, name):
+    # a label out of range: the loss kernel raises before the (threaded)
+    # tail, nothing is written; the next good call matches py
+    monkeypatch.setenv("SYMNET_TAIL_THREADS", "1")
+    monkeypatch.delenv("SYMNET_NUM_THREADS", raising=False)
+    use_tmp_cache()
+    params, xv, yv = _big_data(4)
+    with emitter(name):
+        f, sh, vel = _net("numba", params)
+    assert any(_tail_kernels(f).values())
+    fp, shp, velp = _net("py", params)
+    np.testing.assert_allclose(f(xv, yv), fp(xv, yv), rtol=1e-5)
+    bad = yv.copy()
+    bad[2] = BIG[-1] + 5
+    assert_raises_changing_nothing(sh + vel, lambda: f(xv, bad), match="label")
+    np.testing.assert_allclose(f(xv, yv), fp(xv, yv), rtol=1e-5)
+    for a, b in zip(sh + vel, shp + velp):
+        np.testing.assert_allclose(a.get_value(), b.get_value(), rtol=1e-5, atol=1e-6)
