@@ -26,7 +26,11 @@ Measured (W1's two large weights, 784x500 and 500x500, b=64: gradient GEMMs
 then the two Nesterov updates, interleaved in one process, 2 cores with
 other processes busy, load ~3): one BLAS thread, median 1487 us in the old
 order against 1375 us in this one (minimums 1094 against 1051); two BLAS
-threads, minimums 790 against 727 us (medians too noisy to read).
+threads, minimums 790 against 727 us (medians too noisy to read).  The
+whole W1 step, old order against this one interleaved in one process, one
+BLAS thread, load 5-7: thread CPU time b=64 median 3.61 against 3.67 ms
+(minimums 3.10 against 3.07), b=512 19.8 against 20.1 ms: no difference
+readable under that contention; not yet measured on an idle machine.
 """
 
 __all__ = ["order_tail", "static_size"]
