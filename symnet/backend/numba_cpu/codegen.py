@@ -41,6 +41,7 @@ import numpy as np
 from ...graph.basic import Constant
 from ..registry import kernel_for, warn_fallback
 from ..plan import Run
+from ..tail_order import static_size
 from . import threads
 
 __all__ = ["generate", "Source", "Ctx", "nb_type", "literal", "is_tensor", "kernel_module",
@@ -107,6 +108,7 @@ class Ctx:
         self._n = 0
         self.destroyed = set()
         self.parallel = parallel      # the mode asks for prange loops
+        self.parallel_min = None      # elements from which they run (None: PARALLEL_MIN_SIZE)
         self.uses_prange = False      # this kernel has one (compiled parallel=True)
         self.libs = {}                # lib module -> names the kernel calls
 
@@ -554,6 +556,9 @@ class _Writer:
                 results.append(f"r{len(results)}")
                 result_vars.append(v)
         ctx = Ctx(set(), parallel=self.parallel)
+        if into and threads.tail_threads(self.mode) and \
+                min(static_size(s) or 0 for s in into.values()) >= threads.TAIL_MIN_SIZE:
+            ctx.parallel, ctx.parallel_min = True, threads.TAIL_MIN_SIZE   # threads.py
         for j, v in enumerate(result_vars):
             if into and v in into:
                 results[j] = elem_names[into[v]]     # the kernel writes its argument

@@ -19,7 +19,7 @@ Two facts measured here (AMD EPYC, AVX-512, numba 0.68) shape the code:
 
 Threads: with ``ctx.parallel`` the nest is written twice, the threaded copy
 taken at run time when the domain has at least ``PARALLEL_MIN_SIZE``
-elements.  It splits the outermost axis over a ``prange`` (a 1-d domain
+elements (``ctx.parallel_min`` where set: the update tail's, threads.py).  It splits the outermost axis over a ``prange`` (a 1-d domain
 that carries a sum: in chunks of ``PARALLEL_CHUNK`` elements); every chunk
 keeps its own partial sums in an array, added in chunk order after the loop, so a sum
 does not depend on the number of threads.
@@ -151,7 +151,7 @@ def emit_fused(nodes, elem_names, arg_vars, result_vars, results, ctx, into=()):
     else:
         ctx.uses_prange = True
         from .elemwise import PARALLEL_MIN_SIZE
-        lines.append(f"if {' * '.join(dims)} >= {PARALLEL_MIN_SIZE}:")
+        lines.append(f"if {' * '.join(dims)} >= {getattr(ctx, 'parallel_min', None) or PARALLEL_MIN_SIZE}:")
         lines += ["    " + ln for ln in nest.threaded()]
         lines.append("else:")
         lines += ["    " + ln for ln in nest.serial()]

@@ -14,6 +14,16 @@ other work, numba 0.68):
   (OpenMP layer; workqueue less so), and below ~250,000 elements the
   thread start-up cost more than it saved even at best.
 
+The in-place update tail (``backend/update_tail.py``) has a policy of its
+own, ``tail_threads``: its large loops (``TAIL_MIN_SIZE`` elements or more,
+known from the shared value's static shape) may get the threaded copy while
+every other kernel stays serial, so only those few kernels pay the compile
+time.  That is what XLA's CPU backend does with W1's step (its optimized
+HLO, JAX 0.10.2: the 784x500 and 500x500 update loops split in two,
+``outer_dimension_partitions=2``, the 500- and 10-wide ones not).  Off by
+default (``TAIL_THREADS``) until measured on an idle machine;
+``SYMNET_TAIL_THREADS=1`` turns it on, ``0`` off.
+
 ``Mode('numba', parallel=True)`` turns threaded loops on; ``SYMNET_NUM_THREADS``
 overrides the mode for every numba function: ``1`` turns threaded loops
 off, ``N >= 2`` turns them on.  The loops run on numba's thread pool,
@@ -24,9 +34,11 @@ different N is reported once (set ``NUMBA_NUM_THREADS`` to choose it).
 import os
 import warnings
 
-__all__ = ["policy", "lib_threads", "ENV", "LIB_THREADS"]
+__all__ = ["policy", "lib_threads", "tail_threads", "ENV", "TAIL_ENV", "LIB_THREADS",
+           "TAIL_THREADS", "TAIL_MIN_SIZE"]
 
 ENV = "SYMNET_NUM_THREADS"
+TAIL_ENV = "SYMNET_TAIL_THREADS"
 _WARNED = set()
 
 #: the default of ``lib_threads()`` with SYMNET_NUM_THREADS unset: off.
@@ -35,6 +47,19 @@ _WARNED = set()
 #: slower (median 1.78 s against 1.25 s), their threads waiting for cores
 #: as BLAS's do; not measured on an idle machine, where they may pay
 LIB_THREADS = False
+
+#: the default of ``tail_threads()`` with SYMNET_TAIL_THREADS unset: off.
+#: Measured (W1, interleaved in one process, 2 cores with other processes
+#: busy, load 6-7): the threaded tail made the step slower, b=64 median 184
+#: ms against 78 ms (minimums 72 against 22), b=512 217 against 169 ms; those
+#: steps take 1.5 and 10 ms on an idle machine, where XLA's choice (module
+#: docstring) may win: not measured there
+TAIL_THREADS = False
+
+#: the fewest elements (the shared value's static size) for which an
+#: in-place update loop gets a threaded copy under ``tail_threads``: W1's
+#: 500x500 (250,000) and 784x500 updates, not its 500-wide bias vectors
+TAIL_MIN_SIZE = 1 << 17
 
 
 def _requested():
@@ -79,6 +104,22 @@ def lib_threads():
     if n == 1:
         return False
     if n is None and not LIB_THREADS:
+        return False
+    import numba
+    return numba.config.NUMBA_NUM_THREADS > 1
+
+
+def tail_threads(mode):
+    """Whether the in-place update tail's loops of ``TAIL_MIN_SIZE``
+    elements or more get a threaded copy (see the module docstring):
+    ``SYMNET_TAIL_THREADS`` (``1`` on, ``0`` off), else ``TAIL_THREADS``;
+    never with ``SYMNET_NUM_THREADS=1`` or a single numba thread."""
+    raw = os.environ.get(TAIL_ENV, "").strip()
+    if raw not in ("", "0", "1"):
+        raise ValueError(f"{TAIL_ENV}: expected 0 or 1 (threads for the large in-place "
+                         f"update loops), got {raw!r}")
+    on = TAIL_THREADS if raw == "" else raw == "1"
+    if not on or _requested() == 1:
         return False
     import numba
     return numba.config.NUMBA_NUM_THREADS > 1

@@ -89,3 +89,40 @@ def run_cold(script, tmp_path, **env):
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def mlp_nesterov(mode, params, lr, mom, static_shape=True, extra_grad=False):
+    """W1 in small: a relu MLP (``params``: weight, bias per layer),
+    softmax crossentropy, Nesterov momentum on every parameter; returns
+    (f, shared params, velocities).  ``extra_grad``: the first weight's
+    gradient is also an output of ``f(x, y)``."""
+    import symnet.tensor as T
+    sh = [symnet.shared(p.copy(), name=f"p{k}") for k, p in enumerate(params)]
+    vel = [symnet.shared(np.zeros_like(p), name=f"v{k}", static_shape=static_shape)
+           for k, p in enumerate(params)]
+    x, y = T.fmatrix("x"), T.ivector("y")
+    h, n = x, len(params) // 2
+    for i in range(n):
+        h = T.dot(h, sh[2 * i]) + sh[2 * i + 1]
+        if i < n - 1:
+            h = T.nnet.relu(h)
+    loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(h), y))
+    grads = symnet.grad(loss, sh)
+    updates = []
+    for p, v, g in zip(sh, vel, grads):
+        nv = mom * v - lr * g
+        updates += [(v, nv), (p, p + mom * nv - lr * g)]
+    outs = [loss, grads[0]] if extra_grad else loss
+    m = Mode(mode, tiered=False) if mode == "numba" else Mode(mode)
+    return symnet.function([x, y], outs, updates=updates, mode=m), sh, vel
+
+
+def assert_raises_changing_nothing(shared, call, match=None):
+    """``call()`` raises ValueError (matching ``match``) and every shared
+    variable in ``shared`` keeps its value."""
+    import pytest
+    before = [s.get_value() for s in shared]
+    with pytest.raises(ValueError, match=match):
+        call()
+    for s, b in zip(shared, before):
+        np.testing.assert_array_equal(s.get_value(), b)

@@ -11,7 +11,7 @@ import symnet.tensor as T
 from symnet.compile.mode import Mode
 from symnet.tensor.ops.nnet import CrossentropyCategorical1Hot, SoftmaxCrossentropy
 
-from .helpers import both, use_tmp_cache
+from .helpers import both, mlp_nesterov, use_tmp_cache
 
 
 def _is_kernel(f, opname):
@@ -106,20 +106,8 @@ def test_mlp_training_step_has_no_python_perform():
             for a, b in zip(sizes[:-1], sizes[1:]) for s in ((a, b), (b,))]
 
     def make(mode):
-        sh = [symnet.shared(v.copy()) for v in vals]
-        vel = [symnet.shared(np.zeros_like(v)) for v in vals]
-        x, y = T.fmatrix("x"), T.ivector("y")
-        h = x
-        for i in range(3):
-            h = T.dot(h, sh[2 * i]) + sh[2 * i + 1]
-            if i < 2:
-                h = T.nnet.relu(h)
-        loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(h), y))
-        upd = []
-        for p, v, g in zip(sh, vel, symnet.grad(loss, sh)):
-            nv = 0.9 * v - 0.1 * g
-            upd += [(v, nv), (p, p + 0.9 * nv - 0.1 * g)]
-        return symnet.function([x, y], loss, updates=upd, mode=mode), sh
+        f, sh, _ = mlp_nesterov(mode, vals, 0.1, 0.9)
+        return f, sh
 
     fn, shn = make("numba")
     fp, shp = make("py")
