@@ -74,6 +74,12 @@ SERIAL_CHUNK = 1 * 2 ** 20
 PER_IMAGE_POSITIONS = 256
 
 
+#: whether a layer with many output positions (the per-image layout) also
+#: splits its batch over threads in the per-chunk layout when BLAS would
+#: run two or more threads (``_split``)
+SPLIT_PER_IMAGE = True
+
+
 #: bytes of columns from which a chunk's im2col/col2im runs threaded (when
 #: ``threads.lib_threads()``), so that small chunks do not wake threads for
 #: a few microseconds of work; a guess, not measured (threads are off by
@@ -162,7 +168,7 @@ def _split(geo, b, c, dtype, budget, per_image):
     the threads' (nt, C*kh*kw*m*Ho*Wo) column buffers: each at most
     ``SERIAL_CHUNK`` bytes (in L2 between im2col, the GEMM and the pass
     after it), all within the budget; ``nt`` 0 for the serial path."""
-    if per_image:
+    if per_image and not SPLIT_PER_IMAGE:
         return 0, 0, None, None
     blas = blas_threads()
     rows, npos = c * geo.k[0] * geo.k[1], geo.out[0] * geo.out[1]
@@ -284,7 +290,8 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
     per_image = npos >= PER_IMAGE_POSITIONS
     nt, n, tcols, blas = _split(geo, b, c, dtype, budget, per_image)
     if nt:
-        return _threads().forward(x, wf, out, tcols, n, _loop_args(geo), blas, epilogue)
+        return _threads().forward(x, wf, out, tcols, n, _loop_args(geo), blas, epilogue,
+                                  per_image)
     for b0, m, cols in _chunks(geo, b, c, dtype, budget, per_image):
         _fill(x[b0:b0 + m].astype(dtype, copy=False), cols, geo)
         if per_image:
@@ -326,7 +333,7 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, gro
     gz3 = np.ascontiguousarray(gz, dtype=dtype).reshape(b, k, npos)
     nt, n, tcols, blas = _split(geo, b, c, dtype, budget, per_image)
     if nt:
-        acc = _threads().grad_weights(x, gz3, tcols, n, _loop_args(geo), blas)
+        acc = _threads().grad_weights(x, gz3, tcols, n, _loop_args(geo), blas, per_image)
     # (none left when the threads filled ``acc``)
     for b0, m, cols in () if nt else _chunks(geo, b, c, dtype, budget, per_image):
         _fill(x[b0:b0 + m].astype(dtype, copy=False), cols, geo)
@@ -374,7 +381,9 @@ def conv2d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, grou
     out = np.empty((b, c, h, wd), dtype)
     per_image = npos >= PER_IMAGE_POSITIONS
     gz = np.ascontiguousarray(gz, dtype=dtype)
-    nt, n, tcols, blas = _split(geo, b, c, dtype, budget, per_image)
+    # (no threaded per-image form: a first layer, W4/W7's, needs no input gradient)
+    nt, n, tcols, blas = _split(geo, b, c, dtype, budget, per_image) if not per_image \
+        else (0, 0, None, None)
     if nt:
         return _threads().grad_inputs(np.ascontiguousarray(wt.T), gz.reshape(b, k, npos),
                                       out, tcols, n, _loop_args(geo), blas)
