@@ -4,13 +4,14 @@ b=64), interleaved in one process, optionally beside PyTorch eager:
     python bench/ab_conv.py "conv.SPLIT_PER_IMAGE=0" "conv.SPLIT_PER_IMAGE=1"
     python bench/ab_conv.py "env:SYMNET_NUMBA_EMITTER=numba" "env:SYMNET_NUMBA_EMITTER=llvm"
     python bench/ab_conv.py A B --only W7 --reps 30 --torch --cpu
+    OPENBLAS_NUM_THREADS=1 python bench/ab_conv.py - --torch --one-thread --cpu
 
 Each setting is a comma-separated list of ``module.NAME=value`` (a constant
 of ``symnet.backend.numba_cpu.<module>``, set while that setting's steps
 compile and run: ``conv.SPLIT_PER_IMAGE``, ``threads.LIB_THREADS``,
 ``pool_threads.MIN_BYTES``...) or ``env:NAME=value`` (an environment
 variable, e.g. the emitter); ``-`` is the defaults.  Values are Python
-literals (``0``, ``True``, ``1 << 20``).  Every setting compiles its own
+literals (``0``, ``True``, ``1048576``).  Every setting compiles its own
 function; each round times one step of every system in turn; medians and
 minimums (ms) are printed, and with ``--cpu`` the process's CPU time per
 step beside them (all threads: the work done, less disturbed by other
@@ -99,7 +100,13 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=15)
     ap.add_argument("--torch", action="store_true", help="PyTorch eager alongside")
     ap.add_argument("--cpu", action="store_true", help="also the process CPU time a step")
+    ap.add_argument("--one-thread", action="store_true",
+                    help="PyTorch on one thread (run with OPENBLAS_NUM_THREADS=1 too): "
+                         "compares the work done on a busy machine")
     args = ap.parse_args(argv)
+    if args.one_thread and args.torch:
+        import torch
+        torch.set_num_threads(1)
     settings = [Setting(s) for s in args.settings]
     for w in args.only.split(","):
         fns = {}

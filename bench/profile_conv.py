@@ -2,6 +2,7 @@
 step: symnet's ``f.profile`` beside torch.profiler's per-op table (issue #16).
 
     python bench/profile_conv.py [--only W7,W4] [--reps 10] [--top 25]
+    OPENBLAS_NUM_THREADS=1 python bench/profile_conv.py --one-thread --clock thread
 
 Prints symnet's slowest steps (kernels, driver lines) and op classes, then
 PyTorch eager's self CPU time per aten op over the same number of steps.
@@ -18,8 +19,9 @@ from bench.run import LR, MOM, cnn_data  # noqa: E402
 from bench.w7_lenet import lenet_data, symnet_step, torch_step  # noqa: E402
 
 
-
 def _symnet(workload):
+    """``(step, f)``: one symnet step of ``workload`` and its function,
+    compiled with profile=True."""
     import symnet
     made = {}
     orig = symnet.function
