@@ -58,14 +58,15 @@ def pool_bias_act_grad(x, idx, gz, s, ws, act, dtype):
         raise ValueError(f"max pool + bias/activation gradient: the offsets {idx.shape}, "
                          f"the output gradient {gz.shape} and the sign {s.shape} do not "
                          f"match the input {x.shape} pooled by {tuple(ws)}")
-    ins = (np.ascontiguousarray(idx), np.ascontiguousarray(gz, dtype), np.ascontiguousarray(s))
-    nt = _threads(n * k * h * w * np.dtype(dtype).itemsize)
+    gc = np.empty(x.shape, dtype)
+    nt = _threads(gc.nbytes)
+    acc = np.zeros((max(nt, 1), k), np.float64)
+    args = (np.ascontiguousarray(idx), np.ascontiguousarray(gz, dtype),
+            np.ascontiguousarray(s), gc, acc, wh, ww, ACTS.index(act))
     if nt:
-        gc, acc = np.empty(x.shape, dtype), np.zeros((nt, k), np.float64)
-        conv_threads._run(pool_fused_loops.pool_bias_act_grad_images, None, nt, *ins, gc, acc,
-                          wh, ww, ACTS.index(act), nt)
-    else:            # (its ``gc`` allocated in the loop: faster, see there)
-        gc, acc = pool_fused_loops.pool_bias_act_grad(*ins, wh, ww, ACTS.index(act))
+        conv_threads._run(pool_fused_loops.pool_bias_act_grad_images, None, nt, *args, nt)
+    else:
+        pool_fused_loops.pool_bias_act_grad_images(*args, 1, 0)
     return gc, acc.sum(axis=0).astype(dtype)
 
 

@@ -10,15 +10,15 @@ Each (image, channel) plane is done whole before the next: the pooling
 gradient written into it (every window writes all its positions; rows and
 columns no window covers get 0), then, while the plane is in L1, the
 activation's gradient over it in place with the bias sum (float64), as the
-generated kernel this replaces did, with the window (2x2: every CNN here)
-and the activation as constants in copies of the body.
+generated kernel this replaces did (2x2 windows, every CNN here, with the
+window as constants in a copy of the body).
 """
 import numba as nb
 import numpy as np
 
 from .conv_epilogue import _FLAGS, _grad
 
-__all__ = ["pool_bias_act_grad_images", "pool_bias_act_grad"]
+__all__ = ["pool_bias_act_grad_images"]
 
 
 @nb.njit(inline="always", **_FLAGS)
@@ -50,28 +50,6 @@ def _images(idx, gz, s, gc, acc, code, t, nt, wh, ww):
             acc[t, k] += tot
 
 
-@nb.njit(inline="always", **_FLAGS)
-def _by_window(idx, gz, s, gc, acc, code, t, nt, wh, ww):
-    """``_images`` with 2x2 windows as constants (the offsets' divisions
-    become shifts), other windows as they come."""
-    if wh == 2 and ww == 2:
-        _images(idx, gz, s, gc, acc, code, t, nt, 2, 2)
-    else:
-        _images(idx, gz, s, gc, acc, code, t, nt, wh, ww)
-
-
-@nb.njit(inline="always", **_FLAGS)
-def _by_code(idx, gz, s, gc, acc, code, t, nt, wh, ww):
-    """Each activation gets its own copy of the loops, its formula a
-    constant (as the generated kernel this replaces had it)."""
-    if code == 1:
-        _by_window(idx, gz, s, gc, acc, 1, t, nt, wh, ww)
-    elif code == 2:
-        _by_window(idx, gz, s, gc, acc, 2, t, nt, wh, ww)
-    else:
-        _by_window(idx, gz, s, gc, acc, 0, t, nt, wh, ww)
-
-
 @nb.njit(**_FLAGS)
 def pool_bias_act_grad_images(idx, gz, s, gc, acc, wh, ww, code, nt, t):
     """``gc[n]`` for the images ``n = t, t + nt, ...`` (``gc`` (N, K, H, W),
@@ -80,18 +58,16 @@ def pool_bias_act_grad_images(idx, gz, s, gc, acc, wh, ww, code, nt, t):
     of a max pooling by ``(wh, ww)`` windows that tile the input (``idx``:
     each window's offset of its maximum, ``gz``: the pooled output's
     gradient); ``acc[t, k]`` (float64, zeroed by the caller) gains the sum
-    of ``gc[n, k]`` over them."""
-    _by_code(idx, gz, s, gc, acc, code, t, nt, wh, ww)
+    of ``gc[n, k]`` over them.
 
-
-@nb.njit(**_FLAGS)
-def pool_bias_act_grad(idx, gz, s, wh, ww, code):
-    """``pool_bias_act_grad_images`` of every image on this thread, into a
-    ``gc`` of ``s``'s shape and ``gz``'s dtype allocated here: LLVM then
-    knows that no input overlaps it and vectorizes the loops with no
-    runtime checks (W4's layer: 0.70 against 0.79 ms into a ``gc`` passed
-    in, thread CPU time, best of 40).  Returns ``(gc, acc)``, ``acc`` (1, K)."""
-    gc = np.empty(s.shape, gz.dtype)
-    acc = np.zeros((1, gz.shape[1]), np.float64)
-    _by_code(idx, gz, s, gc, acc, code, 0, 1, wh, ww)
-    return gc, acc
+    2x2 windows run a copy of the loops with the window as constants: with
+    it as run-time values the loops ran 3-4x slower (W4's layer, thread CPU
+    time, best of 40: 2.6-3.4 against 0.73-0.76 ms, the generated kernel
+    this replaces 0.73).  The activation stays a run-time value (LLVM
+    unswitches its test): a copy per activation too made no measured
+    difference and tripled the cold compile (61 s against about 9-20 s
+    at load 6; compiled once per machine)."""
+    if wh == 2 and ww == 2:
+        _images(idx, gz, s, gc, acc, code, t, nt, 2, 2)
+    else:
+        _images(idx, gz, s, gc, acc, code, t, nt, wh, ww)
