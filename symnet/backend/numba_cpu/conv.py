@@ -32,7 +32,8 @@ calls (numba's ``np.dot`` would call the same BLAS and needs SciPy).
 The column loops run threaded where ``threads.lib_threads()`` says so
 (off by default).  Where BLAS would thread each GEMM, the per-chunk layout
 instead splits the batch over threads (``conv_threads.py``: im2col, a
-one-thread GEMM and the pass after it per chunk, on every core).
+one-thread GEMM and the pass after it per chunk, on every core), and so
+does the per-image layout (``SPLIT_PER_IMAGE``).
 """
 import numpy as np
 
@@ -74,9 +75,16 @@ SERIAL_CHUNK = 1 * 2 ** 20
 PER_IMAGE_POSITIONS = 256
 
 
-#: whether a layer with many output positions (the per-image layout) also
-#: splits its batch over threads in the per-chunk layout when BLAS would
-#: run two or more threads (``_split``)
+#: whether a layer with many output positions (the per-image layout: W4/W7's
+#: first layer) also splits its batch over threads when BLAS would run two
+#: or more (``_split``; ``lib/conv_par.py``'s ``*_image_chunks``: each
+#: thread's chunks in the per-image layout, one one-thread GEMM per image
+#: and the epilogue on its block).  Its per-image GEMMs (32x25x576) are
+#: too small for BLAS to thread, so without it the layer ran on one core.
+#: Measured (process CPU a call, interleaved, load 3 from other work on
+#: the 2 cores): W7's conv1 forward 5.9 -> 5.2 ms, filter gradient 6.4 ->
+#: 6.0 ms: no extra work; what the second core saves in wall time was not
+#: measurable on the busy machine (``bench/ab_conv.py`` A/Bs it)
 SPLIT_PER_IMAGE = True
 
 
