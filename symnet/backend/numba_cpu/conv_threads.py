@@ -2,7 +2,10 @@
 output positions: W7's conv2, 8x8 outputs, 32x5x5 column rows) with the
 batch split over threads instead of each GEMM: every thread runs im2col,
 a one-thread BLAS GEMM and the pass after it (``lib/conv_par.py``) on its
-own chunks of images.
+own chunks of images.  The per-image layout (many output positions: a
+first layer) does the same with ``per_image`` where ``conv.SPLIT_PER_IMAGE``
+says so (one GEMM per image into its own output block), and
+``pool_fused.py`` splits the pooling gradient's images on the same pool.
 
 ``chunk_threads()`` says when, and on how many threads: when numpy's BLAS
 would run its GEMMs on two or more threads (its default; ``symnet train``

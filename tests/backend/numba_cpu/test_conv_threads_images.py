@@ -8,7 +8,7 @@ dtypes, in uneven chunks over 2 or 3 threads; the column buffers stay within
 the budget; with ``SPLIT_PER_IMAGE`` off the serial loops run."""
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 
 from symnet.backend.numba_cpu import conv as nconv
 from symnet.backend.numba_cpu import conv_fused as nfused
@@ -18,8 +18,8 @@ from symnet.tensor.ops.conv import Conv2d
 from symnet.tensor.ops.conv_fused import bias_act, sign_of
 
 from tests.oracles import examples
-from .test_conv_kernels import _fits, convs
-from .test_conv_threads import _reference, _run_all
+from .test_conv_kernels import convs
+from .test_conv_threads import _reference, _run_all, check_large_batch, check_three, draw_arrays
 
 
 def _image_threads(monkeypatch, n, split=True):
@@ -43,25 +43,14 @@ def _image_threads(monkeypatch, n, split=True):
 def test_threaded_images_agree_with_serial_and_reference(case, monkeypatch):
     """Hypothesis-drawn shapes, border modes, strides, dilations, flips,
     groups and dtypes; a budget of one image a thread."""
-    x_shape, w_shape, kw, dtype = case
-    assume(_fits(x_shape, w_shape, kw))
-    groups = kw["num_groups"]
-    rng = np.random.default_rng(sum(x_shape) + sum(w_shape))
-    x = rng.normal(size=x_shape).astype(dtype)
-    w = rng.normal(size=w_shape).astype(dtype)
-    out_shape = Conv2d(**kw).forward(x.astype("float64"), w.astype("float64")).shape
-    gz = rng.normal(size=out_shape).astype(dtype)
+    x, w, gz, kw, dtype = draw_arrays(case)
     ran = _image_threads(monkeypatch, 0)
-    serial = _run_all(x, w, gz, kw, dtype, groups)
+    serial = _run_all(x, w, gz, kw, dtype, kw["num_groups"])
     assert ran == []
     ran = _image_threads(monkeypatch, 2)
-    threaded = _run_all(x, w, gz, kw, dtype, groups, budget=1)
+    threaded = _run_all(x, w, gz, kw, dtype, kw["num_groups"], budget=1)
     assert set(ran) == {"forward_image_chunks", "grad_weights_image_chunks"}
-    tol = 1e-4 if dtype == "float32" else 1e-10
-    for s, t, r in zip(serial, threaded, _reference(x, w, gz, kw)):
-        assert t.dtype == np.dtype(dtype) and t.shape == r.shape
-        np.testing.assert_allclose(t, s, rtol=tol, atol=tol)
-        np.testing.assert_allclose(t, r, rtol=tol, atol=tol)
+    check_three(serial, threaded, x, w, gz, kw, dtype)
 
 
 @pytest.mark.parametrize("nt", [2, 3])
@@ -128,21 +117,7 @@ def test_threaded_images_large_batch_stay_within_the_budget(which, monkeypatch):
     """A batch of 4,096: the column buffers of both threads together stay
     within the budget (a 16th of the whole column matrix)."""
     _image_threads(monkeypatch, 2)
-    rng = np.random.default_rng(0)
-    b = 4096
-    x = rng.normal(size=(b, 2, 5, 5)).astype("float32")
-    w = rng.normal(size=(3, 2, 3, 3)).astype("float32")
-    gz = rng.normal(size=(b, 3, 5, 5)).astype("float32")
-    whole = b * 2 * 9 * 25 * 4
-    monkeypatch.setattr(nconv, "COLUMN_BUDGET", whole // 16)
-    sizes, real_alloc = [], nconv._alloc
-    monkeypatch.setattr(nconv, "_alloc", lambda shape, dtype: sizes.append(
-        int(np.prod(shape)) * np.dtype(dtype).itemsize) or real_alloc(shape, dtype))
-    kw = dict(border_mode="half", subsample=(1, 1), filter_dilation=(1, 1), filter_flip=True)
-    k = ["forward", "grad_weights"].index(which)
-    got = _run_all(x, w, gz, kw, "float32")[k]
-    assert sizes and max(sizes) <= whole // 16
-    np.testing.assert_allclose(got, _reference(x, w, gz, kw)[k], rtol=1e-4, atol=1e-3)
+    check_large_batch(which, monkeypatch)
 
 
 def test_compiled_first_layer_step_agrees_with_py(monkeypatch):
