@@ -1,7 +1,8 @@
 """``MaxPoolBiasActGrad`` (``tensor/ops/pool_fused.py``) in the numba
 backend: max pooling's gradient and the convolution epilogue's gradient in
-one loop (``lib/pool_fused_loops.py``, called by a driver line) that sums the bias gradient ``gb`` in float64 as it goes
-(``lib/conv_epilogue.py``'s ``BiasActGrad`` loop does the same sum).  The
+one loop (``lib/pool_fused_loops.py``, called by a driver line) that sums
+the bias gradient ``gb`` in float64 as it goes (``lib/conv_epilogue.py``'s
+``BiasActGrad`` loop does the same sum).  The
 windows tile the input (the rewrite makes the op for no other geometry);
 every position gets the activation's gradient of the pooling gradient
 there (``gz`` at the offset the forward kept, 0 elsewhere and where no
