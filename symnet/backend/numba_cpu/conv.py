@@ -32,7 +32,8 @@ calls (numba's ``np.dot`` would call the same BLAS and needs SciPy).
 The column loops run threaded where ``threads.lib_threads()`` says so
 (off by default).  Where BLAS would thread each GEMM, the per-chunk layout
 instead splits the batch over threads (``conv_threads.py``: im2col, a
-one-thread GEMM and the pass after it per chunk, on every core).
+one-thread GEMM and the pass after it per chunk, on every core), and so
+does the per-image layout (``SPLIT_PER_IMAGE``).
 """
 import numpy as np
 
@@ -72,6 +73,19 @@ SERIAL_CHUNK = 1 * 2 ** 20
 #: W4/W7's layers (thread CPU time, one BLAS thread), per image was faster
 #: at 576 positions in all three products and slower at 64 (gradients)
 PER_IMAGE_POSITIONS = 256
+
+
+#: whether a layer with many output positions (the per-image layout: W4/W7's
+#: first layer) also splits its batch over threads when BLAS would run two
+#: or more (``_split``; ``lib/conv_par.py``'s ``*_image_chunks``: each
+#: thread's chunks in the per-image layout, one one-thread GEMM per image
+#: and the epilogue on its block).  Its per-image GEMMs (32x25x576) are
+#: too small for BLAS to thread, so without it the layer ran on one core.
+#: Measured (process CPU a call, interleaved, load 3 from other work on
+#: the 2 cores): W7's conv1 forward 5.9 -> 5.2 ms, filter gradient 6.4 ->
+#: 6.0 ms: no extra work; what the second core saves in wall time was not
+#: measurable on the busy machine (``bench/ab_conv.py`` A/Bs it)
+SPLIT_PER_IMAGE = True
 
 
 #: bytes of columns from which a chunk's im2col/col2im runs threaded (when
@@ -162,7 +176,7 @@ def _split(geo, b, c, dtype, budget, per_image):
     the threads' (nt, C*kh*kw*m*Ho*Wo) column buffers: each at most
     ``SERIAL_CHUNK`` bytes (in L2 between im2col, the GEMM and the pass
     after it), all within the budget; ``nt`` 0 for the serial path."""
-    if per_image:
+    if per_image and not SPLIT_PER_IMAGE:
         return 0, 0, None, None
     blas = blas_threads()
     rows, npos = c * geo.k[0] * geo.k[1], geo.out[0] * geo.out[1]
@@ -284,7 +298,8 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
     per_image = npos >= PER_IMAGE_POSITIONS
     nt, n, tcols, blas = _split(geo, b, c, dtype, budget, per_image)
     if nt:
-        return _threads().forward(x, wf, out, tcols, n, _loop_args(geo), blas, epilogue)
+        return _threads().forward(x, wf, out, tcols, n, _loop_args(geo), blas, epilogue,
+                                  per_image)
     for b0, m, cols in _chunks(geo, b, c, dtype, budget, per_image):
         _fill(x[b0:b0 + m].astype(dtype, copy=False), cols, geo)
         if per_image:
@@ -326,7 +341,7 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, gro
     gz3 = np.ascontiguousarray(gz, dtype=dtype).reshape(b, k, npos)
     nt, n, tcols, blas = _split(geo, b, c, dtype, budget, per_image)
     if nt:
-        acc = _threads().grad_weights(x, gz3, tcols, n, _loop_args(geo), blas)
+        acc = _threads().grad_weights(x, gz3, tcols, n, _loop_args(geo), blas, per_image)
     # (none left when the threads filled ``acc``)
     for b0, m, cols in () if nt else _chunks(geo, b, c, dtype, budget, per_image):
         _fill(x[b0:b0 + m].astype(dtype, copy=False), cols, geo)
@@ -374,7 +389,9 @@ def conv2d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, grou
     out = np.empty((b, c, h, wd), dtype)
     per_image = npos >= PER_IMAGE_POSITIONS
     gz = np.ascontiguousarray(gz, dtype=dtype)
-    nt, n, tcols, blas = _split(geo, b, c, dtype, budget, per_image)
+    # (no threaded per-image form: a first layer, W4/W7's, needs no input gradient)
+    nt, n, tcols, blas = _split(geo, b, c, dtype, budget, per_image) if not per_image \
+        else (0, 0, None, None)
     if nt:
         return _threads().grad_inputs(np.ascontiguousarray(wt.T), gz.reshape(b, k, npos),
                                       out, tcols, n, _loop_args(geo), blas)

@@ -2,7 +2,10 @@
 output positions: W7's conv2, 8x8 outputs, 32x5x5 column rows) with the
 batch split over threads instead of each GEMM: every thread runs im2col,
 a one-thread BLAS GEMM and the pass after it (``lib/conv_par.py``) on its
-own chunks of images.
+own chunks of images.  The per-image layout (many output positions: a
+first layer) does the same with ``per_image`` where ``conv.SPLIT_PER_IMAGE``
+says so (one GEMM per image into its own output block), and
+``pool_fused.py`` splits the pooling gradient's images on the same pool.
 
 ``chunk_threads()`` says when, and on how many threads: when numpy's BLAS
 would run its GEMMs on two or more threads (its default; ``symnet train``
@@ -115,7 +118,7 @@ def _loops():
     return conv_par
 
 
-def forward(x, wf, out, cols, m, loop, blas, epilogue):
+def forward(x, wf, out, cols, m, loop, blas, epilogue, per_image=False):
     """``out`` (B, K, Ho, Wo): ``x`` convolved with the flat filters ``wf``
     on ``cols.shape[0]`` threads, ``m`` images a chunk (``cols``: each
     thread's column buffer; ``loop``: ``conv._loop_args``; ``blas``: BLAS's
@@ -130,17 +133,29 @@ def forward(x, wf, out, cols, m, loop, blas, epilogue):
         s = np.empty(out.shape, np.int8) if keep else None
         epilogue.s = s
     s3 = np.empty((1, 1, 1), np.int8) if s is None else s.reshape(out3.shape)
+    x = np.ascontiguousarray(x, wf.dtype)
+    if per_image:     # (``lib/conv_par.py``: the GEMMs write ``out`` in place)
+        _run(_loops().forward_image_chunks, blas, cols.shape[0], x, wf, out3, cols, m, *loop,
+             bias, code, s3, epilogue is not None, keep)
+        return out
     res = np.empty((cols.shape[0], k * m * out3.shape[2]), wf.dtype)
-    _run(_loops().forward_chunks, blas, cols.shape[0], np.ascontiguousarray(x, wf.dtype), wf,
+    _run(_loops().forward_chunks, blas, cols.shape[0], x, wf,
          out3, cols, res, m, *loop, bias, code, s3, epilogue is not None, keep)
     return out
 
 
-def grad_weights(x, gz3, cols, m, loop, blas):
-    """The filters' gradient as a (C*kh*kw, K) matrix (``gz3``: (B, K,
-    Ho*Wo); the other arguments as ``forward``'s)."""
+def grad_weights(x, gz3, cols, m, loop, blas, per_image=False):
+    """The filters' gradient as a (C*kh*kw, K) matrix, or with ``per_image``
+    (K, C*kh*kw) (``gz3``: (B, K, Ho*Wo); the other arguments as
+    ``forward``'s)."""
     nt, k, npos = cols.shape[0], gz3.shape[1], gz3.shape[2]
-    acc = np.zeros((nt, cols.shape[1] // (m * npos), k), gz3.dtype)
+    rows = cols.shape[1] // (m * npos)
+    if per_image:
+        acc = np.zeros((nt, k, rows), gz3.dtype)
+        _run(_loops().grad_weights_image_chunks, blas, nt, np.ascontiguousarray(x, gz3.dtype),
+             gz3, acc, cols, m, *loop)
+        return acc.sum(axis=0)
+    acc = np.zeros((nt, rows, k), gz3.dtype)
     g = np.empty((nt, k * m * npos), gz3.dtype)
     _run(_loops().grad_weights_chunks, blas, nt, np.ascontiguousarray(x, gz3.dtype), gz3, acc,
          cols, g, m, *loop)

@@ -1,7 +1,8 @@
-"""The numba kernel of ``MaxPoolBiasActGrad`` (``tensor/ops/pool_fused.py``):
-max pooling's gradient and the convolution epilogue's gradient in one
-kernel that sums the bias gradient ``gb`` in float64 as it goes
-(``lib/conv_epilogue.py``'s ``BiasActGrad`` loop does the same sum).  The
+"""``MaxPoolBiasActGrad`` (``tensor/ops/pool_fused.py``) in the numba
+backend: max pooling's gradient and the convolution epilogue's gradient in
+one loop (``lib/pool_fused_loops.py``, called by a driver line) that sums
+the bias gradient ``gb`` in float64 as it goes (``lib/conv_epilogue.py``'s
+``BiasActGrad`` loop does the same sum).  The
 windows tile the input (the rewrite makes the op for no other geometry);
 every position gets the activation's gradient of the pooling gradient
 there (``gz`` at the offset the forward kept, 0 elsewhere and where no
@@ -15,83 +16,70 @@ time, best of 7 x 30 calls, 2 cores under load 6 from other work):
 0.74-0.76 ms against 0.91-0.93 ms for ``MaxPoolArgmaxGrad`` then
 ``BiasActGrad``; one loop nest computing each position's value straight
 from the offset and the sign (no second pass) measured slower, 1.1 ms.
+
+The images are split over threads (``conv_threads._run``: Python threads
+running the ``nogil`` loop, each with its own row of bias sums) where the
+convolutions' policy allows threads (``conv_threads.chunk_threads``) and
+the gradient is large (``MIN_BYTES``): a fixed library loop, so the
+threads cost no compile time per graph (a ``prange`` in the generated
+kernel this replaces would have doubled it).
 """
-from ..registry import register_kernel
+import numpy as np
+
+from .dispatch import driver_op
+from ...tensor.ops.conv_fused import ACTS
 from ...tensor.ops.pool_fused import MaxPoolBiasActGrad
 
-__all__ = ["act_grad_source"]
+__all__ = ["pool_bias_act_grad", "MIN_BYTES"]
 
 
-def act_grad_source(act, g, sv, dt):
-    """Source of the activation's gradient times ``g`` from the sign ``sv``
-    (the formulas of ``tensor/ops/conv_fused.py``, as selects; a sign
-    other than 1, -1, 0 is ``NAN_SIGN``)."""
-    one, zero = f"np.{dt}(1)", f"np.{dt}(0)"
-    if act == "relu":
-        f = (f"({one} if {sv} == 1 else (-{one} if {sv} == -1 else ({zero} if {sv} == 0 "
-             f"else np.{dt}(np.nan))))")
-        h = f"({g} * np.{dt}(0.5))"
-        return f"{h} + {h} * {f}"
-    if act == "max":
-        return f"{g} * ({one} if {sv} == 0 or {sv} == 1 else {zero})"
-    return g
+#: bytes of the gradient ``gc`` from which the op splits its images over
+#: threads (where ``conv_threads.chunk_threads`` allows them: numpy's BLAS
+#: runs two or more, SYMNET_NUM_THREADS is not 1): W4's layer is 4.7 MB,
+#: W7's 18.9 and 4.2 MB; below, waking a thread costs more than it saves
+#: (a guess, as ``conv_threads.MIN_BYTES``)
+MIN_BYTES = 1 << 20
 
 
-@register_kernel("numba", MaxPoolBiasActGrad)
-def pool_bias_act_grad_kernel(node, ins, outs, ctx):
+def _threads(nbytes):
+    """How many threads the op runs on for a ``gc`` of ``nbytes`` (0: this one)."""
+    if nbytes < MIN_BYTES:
+        return 0
+    from . import conv, conv_threads
+    return conv_threads.chunk_threads(conv.blas_threads(), nbytes)
+
+
+def pool_bias_act_grad(x, idx, gz, s, ws, act, dtype):
+    """``MaxPoolBiasActGrad``: ``(gc, gb)`` (``x``: only its shape is read)."""
+    from . import conv_threads
+    from .lib import pool_fused_loops
+    (wh, ww), (n, k, h, w) = ws, x.shape
+    oh, ow = (h - wh) // wh + 1, (w - ww) // ww + 1
+    if idx.shape != gz.shape or idx.shape != (n, k, oh, ow) or s.shape != x.shape:
+        raise ValueError(f"max pool + bias/activation gradient: the offsets {idx.shape}, "
+                         f"the output gradient {gz.shape} and the sign {s.shape} do not "
+                         f"match the input {x.shape} pooled by {tuple(ws)}")
+    gc = np.empty(x.shape, dtype)
+    nt = _threads(gc.nbytes)
+    acc = np.zeros((max(nt, 1), k), np.float64)
+    args = (np.ascontiguousarray(idx), np.ascontiguousarray(gz, dtype),
+            np.ascontiguousarray(s), gc, acc, wh, ww, ACTS.index(act))
+    if nt:
+        conv_threads._run(pool_fused_loops.pool_bias_act_grad_images, None, nt, *args, nt)
+    else:
+        pool_fused_loops.pool_bias_act_grad_images(*args, 1, 0)
+    return gc, acc.sum(axis=0).astype(dtype)
+
+
+@driver_op(MaxPoolBiasActGrad)
+def _pool_bias_act_grad(node, ins, outs):
     op = node.op
     if len(op.ws) != 2 or any(op.pad) or not op.ignore_border \
             or tuple(op.stride) != tuple(op.ws):
         raise NotImplementedError("max pool + bias/activation gradient: windows that "
                                   "tile the input only")
-    x, idx, gz, s = ins
-    dt = node.outputs[0].type.dtype
-    (wh, ww) = op.ws
-    t = {k: ctx.tmp(k) for k in ("N", "K", "H", "W", "oh", "ow", "gc", "gf", "sf", "gb", "acc",
-                                 "m", "k", "i", "j", "a", "r", "c", "p", "kk", "gv", "v", "t",
-                                 "z", "n")}
-    m, k, i, j, a, r, c, p = (t[v] for v in ("m", "k", "i", "j", "a", "r", "c", "p"))
-    gc, gf, sf, acc, v, tt, z = (t[v] for v in ("gc", "gf", "sf", "acc", "v", "t", "z"))
-    lines = [f"{t['N']}, {t['K']}, {t['H']}, {t['W']} = {x}.shape",
-             f"{t['oh']} = ({t['H']} - {wh}) // {wh} + 1",
-             f"{t['ow']} = ({t['W']} - {ww}) // {ww} + 1",
-             f"if {idx}.shape != {gz}.shape or {idx}.shape[0] != {t['N']} or "
-             f"{idx}.shape[1] != {t['K']} or {idx}.shape[2] != {t['oh']} or "
-             f"{idx}.shape[3] != {t['ow']} or {s}.shape != {x}.shape:",
-             "    raise ValueError('max pool + bias/activation gradient: the offsets, the "
-             "output gradient and the sign do not match the input')",
-             f"{gc} = np.empty(({t['N']}, {t['K']}, {t['H']}, {t['W']}), np.{dt})",
-             f"{gf} = {gc}.reshape(({t['N']} * {t['K']}, {t['H']} * {t['W']}))",
-             f"{sf} = {s}.reshape(({t['N']} * {t['K']}, {t['H']} * {t['W']}))",
-             f"{acc} = np.zeros({t['K']}, np.float64)",
-             f"{z} = np.{dt}(0)",
-             f"for {t['n']} in range({t['N']}):",
-             f"    for {k} in range({t['K']}):",
-             f"        {m} = {t['n']} * {t['K']} + {k}",
-             # each (image, channel) plane: the pooling gradient first (every
-             # window writes all its positions), then, while the plane is in
-             # L1, the activation's gradient over it in place with the bias sum
-             f"        for {i} in range({t['oh']}):",
-             f"            for {j} in range({t['ow']}):",
-             # gz and the offset read once before the stores (as MaxPoolArgmaxGrad's kernel)
-             f"                {t['kk']} = np.int64({idx}[{t['n']}, {k}, {i}, {j}])",
-             f"                {t['gv']} = {gz}[{t['n']}, {k}, {i}, {j}]",
-             f"                for {a} in range({wh * ww}):",
-             f"                    {gc}[{t['n']}, {k}, {i} * {wh} + {a} // {ww}, {j} * {ww} + "
-             f"{a} % {ww}] = {t['gv']} if {a} == {t['kk']} else {z}",
-             # rows and columns no window covers: no gradient
-             f"        for {r} in range({t['H']}):",
-             f"            for {c} in range({t['ow']} * {ww} if {r} < {t['oh']} * {wh} "
-             f"else 0, {t['W']}):",
-             f"                {gc}[{t['n']}, {k}, {r}, {c}] = {z}",
-             f"        {tt} = 0.0",
-             f"        for {p} in range({t['H']} * {t['W']}):",
-             f"            {v} = " + act_grad_source(op.act, f"{gf}[{m}, {p}]", f"{sf}[{m}, {p}]",
-                                                    dt),
-             f"            {gf}[{m}, {p}] = {v}",
-             f"            {tt} += {v}",
-             f"        {acc}[{k}] += {tt}",
-             f"{t['gb']} = {acc}.astype(np.{dt})",
-             f"{outs[0]} = {gc}",
-             f"{outs[1]} = {t['gb']}"]
-    return lines
+    dtype = node.outputs[0].type.dtype
+    return ["from symnet.backend.numba_cpu.pool_fused import pool_bias_act_grad as "
+            "_pool_bias_act_grad",
+            f"{outs[0]}, {outs[1]} = _pool_bias_act_grad({', '.join(ins)}, "
+            f"{tuple(op.ws)!r}, {op.act!r}, {dtype!r})"], True

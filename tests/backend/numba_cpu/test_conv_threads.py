@@ -51,18 +51,28 @@ def test_threaded_chunks_agree_with_serial_and_reference(case, monkeypatch):
     """Hypothesis-drawn shapes, border modes, strides, dilations, flips,
     groups and dtypes; a budget of one image a thread (chunks of one image,
     the batch not a multiple of the threads)."""
+    x, w, gz, kw, dtype = draw_arrays(case)
+    _threads(monkeypatch, 0)
+    serial = _run_all(x, w, gz, kw, dtype, kw["num_groups"])
+    _threads(monkeypatch, 2)
+    threaded = _run_all(x, w, gz, kw, dtype, kw["num_groups"], budget=1)
+    check_three(serial, threaded, x, w, gz, kw, dtype)
+
+
+def draw_arrays(case):
+    """``(x, w, gz, kw, dtype)`` for a hypothesis-drawn ``convs()`` case
+    (rejected where the filters do not fit)."""
     x_shape, w_shape, kw, dtype = case
     assume(_fits(x_shape, w_shape, kw))
-    groups = kw["num_groups"]
     rng = np.random.default_rng(sum(x_shape) + sum(w_shape))
     x = rng.normal(size=x_shape).astype(dtype)
     w = rng.normal(size=w_shape).astype(dtype)
     out_shape = Conv2d(**kw).forward(x.astype("float64"), w.astype("float64")).shape
-    gz = rng.normal(size=out_shape).astype(dtype)
-    _threads(monkeypatch, 0)
-    serial = _run_all(x, w, gz, kw, dtype, groups)
-    _threads(monkeypatch, 2)
-    threaded = _run_all(x, w, gz, kw, dtype, groups, budget=1)
+    return x, w, rng.normal(size=out_shape).astype(dtype), kw, dtype
+
+
+def check_three(serial, threaded, x, w, gz, kw, dtype):
+    """The threaded forward and gradients equal the serial ones and the reference."""
     tol = 1e-4 if dtype == "float32" else 1e-10
     for s, t, r in zip(serial, threaded, _reference(x, w, gz, kw)):
         assert t.dtype == np.dtype(dtype) and t.shape == r.shape
@@ -152,6 +162,12 @@ def test_threaded_large_batch_never_allocates_the_whole_column_matrix(which, mon
     """A batch of 4,096: the column buffers of all threads together stay
     within the budget (a 16th of the whole column matrix)."""
     _threads(monkeypatch, 2)
+    check_large_batch(which, monkeypatch)
+
+
+def check_large_batch(which, monkeypatch):
+    """``which`` of a batch of 4,096 with a budget of a 16th of the whole
+    column matrix: no buffer beyond it, the reference's values."""
     rng = np.random.default_rng(0)
     b = 4096
     x = rng.normal(size=(b, 2, 5, 5)).astype("float32")
@@ -163,11 +179,10 @@ def test_threaded_large_batch_never_allocates_the_whole_column_matrix(which, mon
     monkeypatch.setattr(nconv, "_alloc", lambda shape, dtype: sizes.append(
         int(np.prod(shape)) * np.dtype(dtype).itemsize) or real_alloc(shape, dtype))
     kw = dict(border_mode="half", subsample=(1, 1), filter_dilation=(1, 1), filter_flip=True)
-    got = _run_all(x, w, gz, kw, "float32")[["forward", "grad_weights",
-                                             "grad_inputs"].index(which)]
+    k = ["forward", "grad_weights", "grad_inputs"].index(which)
+    got = _run_all(x, w, gz, kw, "float32")[k]
     assert sizes and max(sizes) <= whole // 16
-    want = _reference(x, w, gz, kw)[["forward", "grad_weights", "grad_inputs"].index(which)]
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(got, _reference(x, w, gz, kw)[k], rtol=1e-4, atol=1e-3)
 
 
 def test_chunk_threads_policy(monkeypatch):

@@ -87,13 +87,15 @@ def bias_act_chunk(res, b, code, r, s, keep):
 
 
 @nb.njit(inline="always", **_FLAGS)
-def _grad(gv, sv, code, half, one, zero):
+def _grad(gv, sv, code, half, one, zero, nan):
     """The activation's gradient times ``gv`` from the sign ``sv``: the
     graph's ``h + h * sgn(a)`` (``h = gv * 0.5``) or ``gv * (maximum(a, 0)
-    == a)``, as selects."""
+    == a)``, as selects.  ``nan`` is of ``gv``'s dtype: a float64 NaN
+    would make the select, and the product, float64 (the same values,
+    converted: 13% slower on W4's pooling gradient, measured)."""
     if code == 1:
         h = gv * half
-        f = one if sv == 1 else (-one if sv == -1 else (zero if sv == 0 else np.nan))
+        f = one if sv == 1 else (-one if sv == -1 else (zero if sv == 0 else nan))
         return h + h * f
     if code == 2:
         return gv * (one if sv == 0 or sv == 1 else zero)
@@ -103,12 +105,13 @@ def _grad(gv, sv, code, half, one, zero):
 @nb.njit(inline="always", **_FLAGS)
 def _grad_blocks(g, s, code, gc, gb):
     half, one, zero = g.dtype.type(0.5), g.dtype.type(1), g.dtype.type(0)
+    nan = g.dtype.type(np.nan)
     acc = np.zeros(g.shape[1])
     for i in range(g.shape[0]):
         for k in range(g.shape[1]):
             t = 0.0
             for p in range(g.shape[2]):
-                v = _grad(g[i, k, p], s[i, k, p], code, half, one, zero)
+                v = _grad(g[i, k, p], s[i, k, p], code, half, one, zero, nan)
                 gc[i, k, p] = v
                 t += v
             acc[k] += t

@@ -29,9 +29,10 @@ import numpy as np
 
 from .cblas import gemm
 from .conv_epilogue import _act, _sign
-from .conv_loops import col2im, im2col
+from .conv_loops import col2im, im2col, im2col_images
 
-__all__ = ["forward_chunks", "grad_weights_chunks", "grad_inputs_chunks"]
+__all__ = ["forward_chunks", "grad_weights_chunks", "grad_inputs_chunks",
+           "forward_image_chunks", "grad_weights_image_chunks"]
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -108,3 +109,57 @@ def grad_inputs_chunks(wf, gz, out, cols, g, m, kh, kw, sh, sw, dh, dw, ph, pw, 
         _by_image(gz, b0, n, gc)
         gemm(wf, gc, c, True, False, 1.0, 0.0)
         col2im(c, out[b0:b0 + n], kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
+
+
+# -- the per-image layout (many output positions: W4/W7's first layer) ------------
+# Each chunk's columns are (n, C*kh*kw, Ho*Wo), one block per image, and each
+# image's GEMM writes (or reads) that image's own (K, Ho*Wo) block of the
+# output (or of gz) in place, as conv.py's serial per-image path does; the
+# epilogue runs on the image's block right after its GEMM, still in L1/L2.
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _image_cols(x, cols, j, m, rows, npos, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo, t):
+    """Chunk ``j`` (images ``j*m`` on, ``m`` at most): ``(b0, n, c)``, ``c``
+    its (n, rows, npos) columns filled in thread ``t``'s buffer."""
+    b0 = j * m
+    n = min(m, x.shape[0] - b0)
+    c = cols[t, :n * rows * npos].reshape((n, rows, npos))
+    im2col_images(x[b0:b0 + n], c, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
+    return b0, n, c
+
+
+@nb.njit(**_JIT)
+def forward_image_chunks(x, wf, out, cols, m, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo,
+                         bias, code, s, epi, keep, t):
+    """``forward_chunks`` in the per-image layout: ``out`` (B, K, Ho*Wo)
+    written by one GEMM per image, then the epilogue over that image's block."""
+    b, k, npos, nt = x.shape[0], wf.shape[0], out.shape[2], cols.shape[0]
+    for j in range(t, (b + m - 1) // m, nt):
+        b0, n, c = _image_cols(x, cols, j, m, wf.shape[1], npos, kh, kw, sh, sw, dh, dw, ph,
+                               pw, ho, wo, t)
+        for i in range(n):
+            o = out[b0 + i]
+            gemm(wf, c[i], o, False, False, 1.0, 0.0)
+            if not epi:
+                continue
+            for kk in range(k):
+                bk = bias[kk]
+                for p in range(npos):
+                    v = o[kk, p] + bk
+                    if keep:
+                        s[b0 + i, kk, p] = _sign(v)
+                    o[kk, p] = _act(v, code)
+
+
+@nb.njit(**_JIT)
+def grad_weights_image_chunks(x, gz, acc, cols, m, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo, t):
+    """``acc[t]`` (K, C*kh*kw), zeroed by the caller: thread ``t``'s share of
+    ``sum_b gz_b @ cols_b.T`` in the per-image layout (``gz`` (B, K, Ho*Wo)
+    read in place, one GEMM per image)."""
+    b, npos, nt = x.shape[0], gz.shape[2], acc.shape[0]
+    for j in range(t, (b + m - 1) // m, nt):
+        b0, n, c = _image_cols(x, cols, j, m, acc.shape[2], npos, kh, kw, sh, sw, dh, dw, ph,
+                               pw, ho, wo, t)
+        for i in range(n):
+            gemm(gz[b0 + i], c[i], acc[t], False, True, 1.0, 1.0)
