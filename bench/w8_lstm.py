@@ -3,6 +3,7 @@
     python bench/w8_lstm.py            # full size (needs a quiet machine)
     python bench/w8_lstm.py --quick    # tiny sizes, to check it works
     python bench/w8_lstm.py --gru      # the GRU variant, mask of varying lengths
+    python bench/w8_lstm.py --profile  # where a step's time goes, symnet and PyTorch
 
 LSTM: input 64, hidden 256, sequence 100, batch 32; loss = mean squared
 error of the last hidden state against a random target; forward + backward
@@ -52,7 +53,7 @@ def make_data(size, gru, seed=0):
 
 # -- symnet ----------------------------------------------------------------------
 
-def symnet_step(size, gru):
+def symnet_step(size, gru, profile=False):
     """(train function, layer) for symnet: loss, then Adam on every param."""
     import symnet
     import symnet.tensor as T
@@ -71,7 +72,7 @@ def symnet_step(size, gru):
     loss = T.mean((get_output(layer) - target) ** 2)
     params = get_all_params(layer, trainable=True)
     fn = symnet.function(ins + [target], loss, updates=adam(loss, params, LR),
-                         mode=Mode("numba", tiered=False))
+                         mode=Mode("numba", tiered=False), profile=profile)
     return fn, layer
 
 
@@ -207,18 +208,63 @@ def jax_step(size, gru, x, y, mask):
     return step, compile_s
 
 
+def profile(size, gru, repeats):
+    """Print where one step's time goes: symnet's per-step profile (its two
+    scan loops, the GEMMs outside them, the rest), then PyTorch's forward,
+    backward and Adam step timed apart (medians and minima, ms; the GRU
+    unpacked: the mask is not applied there)."""
+    import statistics
+    x, y, mask, lengths = make_data(size, gru)
+    call = [x, mask, y] if gru else [x, y]
+    fn, _ = symnet_step(size, gru, profile=True)
+    for _ in range(2):
+        fn(*call)
+    fn.profile.reset()
+    for _ in range(repeats):
+        fn(*call)
+    fn.profile.summary(top=12)
+    try:
+        import torch
+    except ImportError:
+        return
+    cls = torch.nn.GRU if gru else torch.nn.LSTM
+    net = cls(size["n_in"], size["hidden"], batch_first=True)
+    opt = torch.optim.Adam(net.parameters(), lr=LR)
+    X, Y = torch.from_numpy(x), torch.from_numpy(y)
+    parts = {"forward + loss": [], "backward": [], "Adam": []}
+    for r in range(repeats + 2):
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        h = net(X)[1]
+        loss = (((h if gru else h[0])[0] - Y) ** 2).mean()
+        t1 = time.perf_counter()
+        loss.backward()
+        t2 = time.perf_counter()
+        opt.step()
+        t3 = time.perf_counter()
+        if r >= 2:
+            for k, v in zip(parts, (t1 - t0, t2 - t1, t3 - t2)):
+                parts[k].append(v)
+    print("PyTorch (median / min ms): " + "; ".join(
+        f"{k} {statistics.median(v) * 1e3:.2f} / {min(v) * 1e3:.2f}" for k, v in parts.items()))
+
+
 # -- main ------------------------------------------------------------------------------
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes, a few repeats")
     ap.add_argument("--gru", action="store_true", help="the masked GRU variant")
+    ap.add_argument("--profile", action="store_true",
+                    help="where a step's time goes (symnet's profile, PyTorch's parts)")
     ap.add_argument("--compile-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     size = QUICK if args.quick else FULL
     if args.compile_only:
         return compile_once(size, args.gru)
     repeats = 3 if args.quick else 20
+    if args.profile:
+        return profile(size, args.gru, repeats)
     x, y, mask, lengths = make_data(size, args.gru)
     fn, layer = symnet_step(size, args.gru)
     call = [x, mask, y] if args.gru else [x, y]

@@ -19,23 +19,35 @@ second operand is then a transpose and the swapped GEMM runs.  The loop
 head makes non-sequences contiguous once per call (one copy of ``W``).
 
 It applies to a non-sequence that is read only as the second operand of
-2-D ``Dot``s whose first operand changes per step, and whose rows (the
-product's inner dimension) are known to be at least 128 (the swap's own
-runtime rule needs that and few rows in ``x``; where it does not hold the
-product runs unswapped, on the transposed view).
+2-D ``Dot``s whose first operand changes per step, and whose shape is known:
+its rows (the product's inner dimension) at least ``MIN_INNER`` (the swap's
+own runtime rule needs that and few rows in ``x``; where it does not hold
+the product runs unswapped, on the transposed view) and its columns (the
+product's width) at least ``MIN_COLS``, where the swap was measured to win.
 
-Measured (OpenBLAS, 2 shared cores under load from other processes;
-per-step GEMM plus the copy to C order, minimum of 300 calls, us):
+Measured in round 6 (OpenBLAS, 2 shared cores, load 2.3-2.9 from other
+processes; ``x @ W`` against ``(W.T @ x.T).T`` copied to C order, the
+order the kernels read; 200 interleaved calls each, minimum and median,
+ratio swapped / unswapped):
 
-    x @ W shape           one BLAS thread     two BLAS threads
-    32x256 @ 256x1024       248 -> 205          143 -> 125
-    32x1024 @ 1024x256      192 -> 197          149 -> 116
-    32x256 @ 256x768        141 -> 153          110 -> 95
-    32x768 @ 768x256        144 -> 148          112 -> 89
+    x @ W shape            one BLAS thread      two BLAS threads
+    32x128 @ 128x512         1.07 / 1.09          1.22 / 1.28
+    32x256 @ 256x512         1.01 / 1.07          1.06 / 1.16
+    32x256 @ 256x768         1.17 / 1.17          1.15 / 1.22   (GRU forward)
+    32x512 @ 512x1536        1.00 / 1.04          1.00 / 1.03
+    32x1024 @ 1024x256       1.03 / 1.07          1.07 / 1.10   (LSTM BPTT)
+    32x128 @ 128x1024        0.80 / 0.88          0.99 / 1.02
+    32x256 @ 256x1024        0.84 / 0.92          0.95 / 1.14   (LSTM forward)
+    32x512 @ 512x1024        0.76 / 0.91          0.80 / 0.87
+    32x1024 @ 1024x1024      0.78 / 0.85          0.79 / 0.88
+    32x512 @ 512x2048        0.82 / 1.03          0.87 / 1.13
 
-so with one BLAS thread only the LSTM's forward product gains; with two
-(the default, and blas.py's own rule was measured so) all of them do.
-Switch it off with ``Mode(exclude=("scan_dot_swapped",))``.
+so the swap wins only for products at least 1024 wide: the LSTM's forward
+``h @ U`` keeps it; BPTT's ``delta @ U.T`` (256 wide) and both of the GRU's
+products (768 and 256) lose 3-20% with it and are left alone.  Round 5
+measured the same direction with one thread and gains for all four W8
+shapes with two, under other load; the minima above are the steadier
+figure.  Switch it off with ``Mode(exclude=("scan_dot_swapped",))``.
 """
 from ..graph.rewriting import count_visits, register_global
 from ..graph.traversal import clone_replace, io_toposort
@@ -48,6 +60,8 @@ __all__ = ["scan_dot_swapped"]
 # the swap's runtime rule (blas.py's ``_SWAP``) needs an inner dimension of
 # at least this many; a weight known to have fewer rows is left alone
 MIN_INNER = 128
+# products narrower than this ran slower swapped (module doc's table)
+MIN_COLS = 1024
 
 
 def _swappable(op, nonseqs):
@@ -59,8 +73,9 @@ def _swappable(op, nonseqs):
             readers.setdefault(v, []).append((inode, i))
     out = []
     for w in nonseqs:
-        rows = w.type.shape[0] if w.type.ndim == 2 else None
-        if rows is None or rows < MIN_INNER or w in op.inner_outputs or \
+        rows, cols = w.type.shape if w.type.ndim == 2 else (None, None)
+        if rows is None or rows < MIN_INNER or cols is None or cols < MIN_COLS or \
+                w in op.inner_outputs or \
                 w.type.dtype not in ("float32", "float64"):
             continue
         uses = readers.get(w, [])

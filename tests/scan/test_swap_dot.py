@@ -1,6 +1,7 @@
 """``scan_dot_swapped`` (numba only): a Scan's per-step GEMM weight is passed
 transposed, so the inner ``Dot`` reads a transpose and the backend's swapped
-GEMM runs; values and gradients as without it, on both backends."""
+GEMM runs, only for products at least ``MIN_COLS`` wide (where it was
+measured to win); values and gradients as without it, on both backends."""
 import numpy as np
 import pytest
 
@@ -9,12 +10,16 @@ import symnet.tensor as T
 from symnet.compile.mode import Mode
 from symnet.graph.traversal import io_toposort
 from symnet.scan import Scan
+from symnet.scan.swap_dot import MIN_COLS, MIN_INNER
 from symnet.tensor.ops.blas import Dot
 from symnet.tensor.ops.elemwise import DimShuffle
 
 from tests.scan._recurrent import KINDS, assert_same, layer_case
 
-H = 128          # the rewrite needs the weight's rows (the inner dimension) >= 128
+# the rewrite needs the weight's rows (the product's inner dimension) >= 128
+# and its columns (the product's width) >= 1024: a square state weight of 1024
+H = MIN_COLS
+assert MIN_INNER <= H
 rng = np.random.default_rng(5)
 
 
@@ -55,7 +60,7 @@ def without(ins, outs):
     return symnet.function(ins, outs, mode=Mode("numba", exclude=("scan_dot_swapped",)))
 
 
-@pytest.mark.parametrize("batch", [3, 40])     # 40 rows: the swap's runtime rule says no
+@pytest.mark.parametrize("batch", [3, 260])    # 260 rows: the swap's runtime rule says no
 def test_forward_weight_passed_transposed_same_values(batch):
     ins, h = rnn()
     f = symnet.function(ins, h, mode="numba")
@@ -87,12 +92,15 @@ def test_gradient_loop_reads_the_weight_itself_and_matches():
     py = symnet.function(ins, grads, mode="py")
     assert f.rewrite_stats.get("scan_dot_swapped", 0) == 2        # forward and BPTT
     fwd, bwd = scans(f)
-    # delta @ U.T (the state's gradient) and delta @ W.T (the input's) read
-    # transposed non-sequences; no product reads a non-sequence as it is
+    # delta @ U.T (the state's gradient, H wide) reads a transposed
+    # non-sequence; delta @ W.T (the input's, 3 wide: too narrow to gain)
+    # reads its non-sequence as it is
     nonseqs = set(bwd.op.inner_inputs[len(bwd.op.inner_inputs) - bwd.op.n_nonseqs:])
-    dots = inner_dots(bwd.op)
-    assert sum(reads_transposed_input(d, bwd.op) for d in dots) == 2
-    assert not any(d.inputs[1] in nonseqs for d in dots)
+    dots = [d for d in inner_dots(bwd.op)
+            if d.inputs[1] in nonseqs or reads_transposed_input(d, bwd.op)]
+    assert len(dots) == 2
+    assert sum(reads_transposed_input(d, bwd.op) for d in dots) == 1
+    assert sum(d.inputs[1] in nonseqs and d.inputs[1].type.shape == (H, 3) for d in dots) == 1
     # BPTT's ``delta @ U.T``: the loop gets U itself (no transpose outside)
     assert any(v is ins[3] for v in bwd.inputs)
     a = args(3)
@@ -103,14 +111,22 @@ def test_gradient_loop_reads_the_weight_itself_and_matches():
 
 
 def test_verify_grad_through_the_swapped_loop():
-    def cost(U):
-        h, _ = symnet.scan(lambda v, h, U: T.tanh(v + T.dot(h, U)),
-                           sequences=T.constant(rng.normal(size=(3, 2, H)) * 0.3),
-                           outputs_info=T.constant(rng.normal(size=(2, H)) * 0.3),
-                           non_sequences=[U])
+    # the weight is a constant (H x H: too many entries for finite
+    # differences); the gradient wrt a gain on h @ U goes through the
+    # forward and the BPTT loop, both with U passed transposed
+    U = T.constant(rng.normal(size=(H, H)) * 0.03)
+    seq = T.constant(rng.normal(size=(3, 2, H)) * 0.3)
+    h0 = T.constant(rng.normal(size=(2, H)) * 0.3)
+
+    def cost(a):
+        h, _ = symnet.scan(lambda v, h, a, U: T.tanh(v + a * T.dot(h, U)), sequences=seq,
+                           outputs_info=h0, non_sequences=[a, U])
         return T.sum(h[-1])
-    U = rng.normal(size=(H, H)) * 0.05
-    symnet.gradient.verify_grad(cost, [U], rng=np.random.default_rng(0), mode="numba")
+    a = T.dvector("a")
+    f = symnet.function([a], symnet.grad(cost(a).sum(), a), mode="numba")
+    assert f.rewrite_stats.get("scan_dot_swapped", 0) == 2
+    symnet.gradient.verify_grad(cost, [np.array([0.8])], rng=np.random.default_rng(0),
+                                mode="numba")
 
 
 def test_left_alone_on_py_small_weights_and_weights_read_elsewhere():
@@ -119,6 +135,8 @@ def test_left_alone_on_py_small_weights_and_weights_read_elsewhere():
     # (SYMNET_FORCE_BACKEND=numba makes mode='py' a numba mode: it fires there)
     assert fpy.rewrite_stats.get("scan_dot_swapped", 0) == (fpy.mode.linker == "numba")
     ins, h = rnn(rows=16)                 # inner dimension below 128
+    assert symnet.function(ins, h, mode="numba").rewrite_stats.get("scan_dot_swapped", 0) == 0
+    ins, h = rnn(rows=512)                # 512 wide: below MIN_COLS
     assert symnet.function(ins, h, mode="numba").rewrite_stats.get("scan_dot_swapped", 0) == 0
     U = T.TensorType("float64", shape=(H, H))("U")
     h0 = T.dmatrix("h0")
@@ -131,9 +149,52 @@ def test_left_alone_on_py_small_weights_and_weights_read_elsewhere():
     np.testing.assert_allclose(f(*a), symnet.function([h0, U], h2, mode="py")(*a), rtol=1e-10)
 
 
+def two_products(k, n):
+    """A step ``h -> tanh(h @ U) @ V`` with U (k, n) and V (n, k)."""
+    U = T.TensorType("float64", shape=(k, n))("U")
+    V = T.TensorType("float64", shape=(n, k))("V")
+    h0 = T.dmatrix("h0")
+    h, _ = symnet.scan(lambda h, U, V: T.dot(T.tanh(T.dot(h, U)), V) * 0.5, outputs_info=h0,
+                       non_sequences=[U, V], n_steps=3)
+    return [h0, U, V], h
+
+
+@pytest.mark.parametrize("k, n, swapped", [(256, 1024, "U"), (256, 768, None),
+                                           (128, 2048, "U"), (1024, 1024, "UV")])
+def test_decided_by_the_products_width(k, n, swapped):
+    # U's product is n wide, V's k wide: each is passed transposed only
+    # when its product is at least MIN_COLS wide
+    ins, h = two_products(k, n)
+    f = symnet.function(ins, h, mode="numba")
+    ref = without(ins, h)
+    (node,), (before,) = scans(f), scans(ref)
+    names = "".join(sorted(d.inputs[1].owner.inputs[0].name[0] for d in inner_dots(node.op)
+                           if reads_transposed_input(d, node.op)))
+    assert names == (swapped or "")
+    assert f.rewrite_stats.get("scan_dot_swapped", 0) == (swapped is not None)
+    # one transpose view more inside the loop per weight passed transposed
+    assert len(inner_nodes(node.op)) == len(inner_nodes(before.op)) + len(names)
+    a = (rng.normal(size=(2, k)) * 0.3, rng.normal(size=(k, n)) * 0.05,
+         rng.normal(size=(n, k)) * 0.05)
+    got, want = f(*a), symnet.function(ins, h, mode="py")(*a)
+    assert got.shape == want.shape == (3, 2, k)
+    hs, ref_h = [], a[0]
+    for _ in range(3):       # the step in numpy
+        ref_h = np.tanh(ref_h @ a[1]) @ a[2] * 0.5
+        hs.append(ref_h)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(got, np.stack(hs), rtol=1e-10, atol=1e-12)
+
+
+# LSTM: h @ U is 4 * 256 = 1024 wide (swapped), BPTT's delta @ U.T 256 (not);
+# GRU: 3 * 352 = 1056 wide likewise
 @pytest.mark.parametrize("kind", KINDS)
 def test_recurrent_layers_gradients_match_without_the_rewrite(kind):
-    ins, outs, args = layer_case(kind, H, rng)
+    hidden = 352 if kind == "gru" else 256
+    ins, outs, args = layer_case(kind, hidden, rng)
     f = symnet.function(ins, outs, mode="numba")
-    assert f.rewrite_stats.get("scan_dot_swapped", 0) >= 2
+    assert f.rewrite_stats.get("scan_dot_swapped", 0) == 1
+    fwd = [n for n in scans(f) if not any(reads_transposed_input(d, n.op)
+                                          for d in inner_dots(n.op))]
+    assert len(fwd) == len(scans(f)) - 1       # BPTT's loop left alone
     assert_same(f, without(ins, outs), args, rtol=2e-4, atol=1e-5)
