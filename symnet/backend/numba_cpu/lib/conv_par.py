@@ -28,7 +28,7 @@ import numba as nb
 import numpy as np
 
 from .cblas import gemm
-from .conv_epilogue import _act, _sign
+from .conv_epilogue import _act, _sign, bias_act_inplace, bias_act_sign_inplace
 from .conv_loops import col2im, im2col, im2col_images
 
 __all__ = ["forward_chunks", "grad_weights_chunks", "grad_inputs_chunks",
@@ -134,22 +134,16 @@ def forward_image_chunks(x, wf, out, cols, m, kh, kw, sh, sw, dh, dw, ph, pw, ho
                          bias, code, s, epi, keep, t):
     """``forward_chunks`` in the per-image layout: ``out`` (B, K, Ho*Wo)
     written by one GEMM per image, then the epilogue over that image's block."""
-    b, k, npos, nt = x.shape[0], wf.shape[0], out.shape[2], cols.shape[0]
+    b, npos, nt = x.shape[0], out.shape[2], cols.shape[0]
     for j in range(t, (b + m - 1) // m, nt):
         b0, n, c = _image_cols(x, cols, j, m, wf.shape[1], npos, kh, kw, sh, sw, dh, dw, ph,
                                pw, ho, wo, t)
         for i in range(n):
-            o = out[b0 + i]
-            gemm(wf, c[i], o, False, False, 1.0, 0.0)
-            if not epi:
-                continue
-            for kk in range(k):
-                bk = bias[kk]
-                for p in range(npos):
-                    v = o[kk, p] + bk
-                    if keep:
-                        s[b0 + i, kk, p] = _sign(v)
-                    o[kk, p] = _act(v, code)
+            gemm(wf, c[i], out[b0 + i], False, False, 1.0, 0.0)
+            if epi and keep:      # the image's block, still in cache
+                bias_act_sign_inplace(out[b0 + i:b0 + i + 1], bias, code, s[b0 + i:b0 + i + 1])
+            elif epi:
+                bias_act_inplace(out[b0 + i:b0 + i + 1], bias, code)
 
 
 @nb.njit(**_JIT)
