@@ -23,7 +23,16 @@ that also stacks those products (``saved_products``), and the
 ``scan_reuse_saving`` rewrite (``saved.py``) lets that copy replace the
 original loop, so the forward runs once.  ``truncate_gradient`` multiplies everything flowing
 back by a 0/1 mask that drops to 0 after that many steps.
+
+A recurrent output whose stacked gradient is zeros (an LSTM's cell
+states) or zeros but for the last step (``h[-1]``, an RNN read at its final
+state) is no sequence of the backward loop: the last step's value starts
+the pending buffer (``_last_step_only``).  W8's BPTT lost two sequences of
+100 x 32 x 256 zeros (filled in memory every call) and an ``add`` per step
+each.
 """
+import numpy as np
+
 from ..graph.traversal import clone_replace
 from .inner import _float, placeholder
 
@@ -70,16 +79,25 @@ def scan_grad(op, inputs, outputs, output_grads):
         g = output_grads[j]
         if g.dtype != o.dtype:
             g = T.cast(g, o.dtype)
-        g_outer[j] = g[::-1]
-        g_in[j] = placeholder(TensorType(o.dtype, shape=g.type.shape[1:]), f"g_out{j}")
+        # a recurrent output's gradient that is zeros, or zeros but for the
+        # last step, is no sequence: the last step's value starts the
+        # pending buffer instead (see ``_last_step_only``)
+        last = _last_step_only(g) if t is not None else None
+        if last is None:
+            g_outer[j] = g[::-1]
+            g_in[j] = placeholder(TensorType(o.dtype, shape=g.type.shape[1:]), f"g_out{j}")
         if t is not None:
             init = inits[si - 1]
             pend_in[j] = placeholder(TensorType(o.dtype, shape=init.type.shape), f"pending{j}")
-            pend_outer[j] = T.shape_padleft(T.zeros_like(init))
+            start = T.zeros_like(init)
+            if last is not None and last is not _ZERO:
+                start = T.inc_subtensor(start[0], T.cast(last, o.dtype))
+            pend_outer[j] = T.shape_padleft(start)
 
     known = {}
-    for j in g_in:
-        total = g_in[j] + pend_in[j][0] if j in pend_in else g_in[j]
+    for j in sorted(set(g_in) | set(pend_in)):
+        total = pend_in[j][0] if j not in g_in else \
+            g_in[j] + pend_in[j][0] if j in pend_in else g_in[j]
         if mask is not None:
             total = total * mask
         known[outs[j]] = known[outs[j]] + total if outs[j] in known else total
@@ -171,6 +189,42 @@ def scan_grad(op, inputs, outputs, output_grads):
             T.set_subtensor(T.zeros_like(seqs[k])[:n], g)
         pos += 1
     return result
+
+
+_ZERO = object()     # ``_last_step_only``: the gradient is zeros at every step
+
+
+def _all_zeros(g):
+    """Whether ``g`` is zeros by construction: a constant of zeros, or an
+    ``Alloc`` of one (``zeros_like``: the gradient of an output nothing
+    reads, such as an LSTM's cell states)."""
+    from ..graph.basic import Constant
+    from ..tensor.ops.shape import Alloc
+    if g.owner is not None and isinstance(g.owner.op, Alloc):
+        g = g.owner.inputs[0]
+    return isinstance(g, Constant) and g.data is not None and \
+        np.asarray(g.data).size > 0 and not np.asarray(g.data).any()
+
+
+def _last_step_only(g):
+    """For the stacked gradient ``g`` of a recurrent output: ``_ZERO`` when
+    it is zeros, the value of its last step when it is zeros but for that
+    step (``inc_subtensor(zeros[-1], v)``: the gradient of ``out[-1]``, an
+    RNN read only at its final state), else None.
+
+    Backward step 0 (the forward's last step) adds the step's gradient to
+    the pending gradient of that state, whose initial buffer is zeros; every
+    later step adds zeros.  Starting the pending buffer at ``v`` instead
+    gives the same sums without a sequence of zeros in memory (two passes
+    over it, steps x batch x units) and an ``add`` per step."""
+    from ..tensor.ops.indexing import IncSubtensor
+    if _all_zeros(g):
+        return _ZERO
+    node = g.owner
+    if node is None or not isinstance(node.op, IncSubtensor) or len(node.inputs) != 2 or \
+            node.op.idx_list != (-1,) or not _all_zeros(node.inputs[0]):
+        return None
+    return node.inputs[1]
 
 
 def _length_of(n, seq):

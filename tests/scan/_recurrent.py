@@ -11,6 +11,13 @@ KINDS = ["lstm", "lstm_masked_backwards", "lstm_truncated", "gru"]
 def layer_case(kind, hidden, rng):
     """(inputs, [loss, *grads], argument values) for ``kind`` (one of KINDS):
     batch 3, 5 steps, 4 inputs; a mask of lengths 5, 3, 4 where masked."""
+    ins, loss, params, args = layer_loss(kind, hidden, rng)
+    return ins, [loss] + symnet.grad(loss, params), args
+
+
+def layer_loss(kind, hidden, rng):
+    """(inputs, loss, trainable params, argument values): ``layer_case``
+    before the gradients, for tests that take them more than once."""
     from symnet.layers import GRULayer, InputLayer, LSTMLayer, get_all_params, get_output
     l_in, l_mask = InputLayer((3, 5, 4)), InputLayer((3, 5))
     opts = {}
@@ -22,11 +29,11 @@ def layer_case(kind, hidden, rng):
         opts["gradient_steps"] = 2
     net = (GRULayer if kind == "gru" else LSTMLayer)(l_in, hidden, **opts)
     loss = T.sum(get_output(net)[:, -1] ** 2)
-    outs = [loss] + symnet.grad(loss, get_all_params(net, trainable=True))
     ins = [l_in.input_var] + ([l_mask.input_var] if "mask_input" in opts else [])
     x = rng.normal(size=(3, 5, 4)).astype("float32")
     mask = (np.arange(5)[None, :] < np.array([5, 3, 4])[:, None]).astype("float32")
-    return ins, outs, [x] + ([mask] if "mask_input" in opts else [])
+    return ins, loss, get_all_params(net, trainable=True), \
+        [x] + ([mask] if "mask_input" in opts else [])
 
 
 def assert_same(f, ref, args, rtol, atol):
