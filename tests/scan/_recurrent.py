@@ -41,3 +41,15 @@ def assert_same(f, ref, args, rtol, atol):
     for got, want in zip(f(*args), ref(*args)):
         assert got.shape == want.shape and got.dtype == want.dtype
         np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
+
+
+def with_and_without(kind, mode, switch_off, seed):
+    """(f, ref, args): ``kind``'s loss and gradients compiled in ``mode``,
+    then again, from the same layer, after ``switch_off()`` (a change to how
+    the gradient is built, switched off for ``ref``)."""
+    from symnet.compile.mode import Mode
+    ins, loss, params, args = layer_loss(kind, 6, np.random.default_rng(seed))
+    f = symnet.function(ins, [loss] + symnet.grad(loss, params), mode=Mode(mode))
+    switch_off()
+    ref = symnet.function(ins, [loss] + symnet.grad(loss, params), mode=Mode(mode))
+    return f, ref, args

@@ -17,7 +17,7 @@ from symnet.graph.traversal import io_toposort
 from symnet.scan import Scan
 from symnet.tensor.ops.shape import Alloc
 
-from tests.scan._recurrent import KINDS, assert_same, layer_loss
+from tests.scan._recurrent import KINDS, assert_same, with_and_without
 
 G = importlib.import_module("symnet.scan.grad")
 MODES = ["py", "numba"]
@@ -73,10 +73,7 @@ def test_final_state_backward_reads_no_zero_sequences(kind, mode, without):
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("kind", KINDS)
 def test_recurrent_layers_same_values_as_with_zero_sequences(kind, mode, without):
-    ins, loss, params, args = layer_loss(kind, 6, np.random.default_rng(3))
-    f = symnet.function(ins, [loss] + symnet.grad(loss, params), mode=Mode(mode))
-    without()
-    ref = symnet.function(ins, [loss] + symnet.grad(loss, params), mode=Mode(mode))
+    f, ref, args = with_and_without(kind, mode, without, 3)
     # the LSTM's cell states (gradient zeros) are no sequence any more; the
     # loss reads h through a DimShuffle (h[:, -1] of (batch, steps, units)),
     # whose gradient stays a sequence

@@ -17,7 +17,7 @@ from symnet.scan import Scan
 from symnet.tensor.ops.blas import Dot
 from symnet.tensor.ops.elemwise import Elemwise
 
-from tests.scan._recurrent import KINDS, assert_same, layer_loss
+from tests.scan._recurrent import KINDS, assert_same, with_and_without
 
 G = importlib.import_module("symnet.scan.grad")
 MODES = ["py", "numba"]
@@ -82,10 +82,7 @@ def test_lstm_backward_step_computes_no_activation(mode, recompute):
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("kind", KINDS)
 def test_recurrent_layers_same_values_as_recomputed(kind, mode, recompute):
-    ins, loss, params, args = layer_loss(kind, 6, np.random.default_rng(8))
-    f = symnet.function(ins, [loss] + symnet.grad(loss, params), mode=Mode(mode))
-    recompute()
-    ref = symnet.function(ins, [loss] + symnet.grad(loss, params), mode=Mode(mode))
+    f, ref, args = with_and_without(kind, mode, recompute, 8)
     assert _by_value(_inner(_scans(f)[1][0])) == []
     assert _by_value(_inner(_scans(ref)[1][0])) != []
     assert_same(f, ref, args, rtol=1e-5, atol=1e-6)
