@@ -18,6 +18,17 @@ process, with an empty kernel cache (cold) and again with it filled (warm).
 Tiered execution is off (``Mode(tiered=False)``): every timed step runs the
 compiled numba code, none the py tier while numba compiles, and the compile
 time is the time to the first compiled step.
+
+BLAS threads (round 7, #17): the loops' per-step GEMMs run on numpy's
+OpenBLAS with its two threads.  Measured alone (07:07 UTC, load 1.1, 300
+calls x 9, minimum / median us, one thread against two): the forward's
+swapped ``(U.T @ h.T).T`` 32x256x1024 200.7 / 221.6 against 111.5 / 113.3;
+BPTT's ``delta @ U.T`` 32x1024x256 202.8 / 219.6 against 122.5 / 125.0;
+the weight gradient after the loop (3200 rows) 19.4 / 19.8 ms against
+10.1 / 10.2 ms.  Two threads win ~1.8x at every W8 shape, so the step keeps
+them: a whole W8 step held at one BLAS thread would pay ~17 ms in the loops
+and ~9 ms after them.  Nothing of symnet's own is threaded inside the
+loops, so the spinning OpenBLAS worker costs them nothing.
 """
 import argparse
 import json
