@@ -242,6 +242,10 @@ def _lift_shapes(outputs, candidates):
                 else size
             if new.type.dtype == node.outputs[0].type.dtype and new.ndim == 0:
                 rep[node.outputs[0]] = new
+    # the candidates themselves stay the same variables (clone_replace keeps
+    # every node whose inputs did not change), so they can be replaced next;
+    # one computed from another's size would be cloned and recomputed (the
+    # same values)
     return clone_replace(outputs, rep) if rep else outputs
 
 
