@@ -245,12 +245,22 @@ def test_forked_child_runs_the_threaded_path(monkeypatch):
     """After a fork (a data loader's worker) the child's threaded convolution
     runs on a pool of its own and gives the parent's result, not a hang on
     the parent's workers, which do not exist there."""
-    import os
-    import warnings
     _threads(monkeypatch, 2)
     rng = np.random.default_rng(12)
     x, w = rng.normal(size=(6, 4, 7, 7)), rng.normal(size=(3, 4, 3, 3))
     want = nconv.conv2d_forward(x, w, "valid", (1, 1), (1, 1), True, "float64")  # makes the pool
+    assert in_forked_child(lambda: np.array_equal(
+        nconv.conv2d_forward(x, w, "valid", (1, 1), (1, 1), True, "float64"), want))
+
+
+def in_forked_child(check, what="convolution"):
+    """Run ``check()`` in a forked child (threads running here, as in a data
+    loader's worker); True when it returned True there in 120 s (a hung
+    child is killed, not left behind)."""
+    import os
+    import select
+    import signal
+    import warnings
     r, wfd = os.pipe()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)   # fork with threads running
@@ -258,20 +268,17 @@ def test_forked_child_runs_the_threaded_path(monkeypatch):
     if pid == 0:                                       # the child: exit, never return
         code = 1
         try:
-            got = nconv.conv2d_forward(x, w, "valid", (1, 1), (1, 1), True, "float64")
-            code = 0 if np.array_equal(got, want) else 2
+            code = 0 if check() else 2
         finally:
             os.write(wfd, bytes([code]))
             os._exit(code)
     os.close(wfd)
-    import select
-    import signal
     ready, _, _ = select.select([r], [], [], 120)
-    if not ready:                                      # hung: leave no process behind
+    if not ready:
         os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     try:
-        assert ready, "the forked child's convolution did not finish in 120 s"
-        assert os.read(r, 1) == b"\x00"
+        assert ready, f"the forked child's {what} did not finish in 120 s"
+        return os.read(r, 1) == b"\x00"
     finally:
         os.close(r)

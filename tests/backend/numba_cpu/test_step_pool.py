@@ -22,6 +22,7 @@ from symnet.compile.mode import Mode
 from symnet.tensor.ops.pool import pool_2d
 
 from .helpers import use_tmp_cache
+from .test_conv_threads import in_forked_child
 
 _POOL_THREADS = threads.pool_threads
 
@@ -248,39 +249,18 @@ def test_forked_child_forgets_the_hold_and_runs_its_own_pool(on_pool, blas2):
     """Forked while a hold is open (another thread's step), the child has
     BLAS's count back and no hold open; its compiled step runs on a pool
     of its own and gives the parent's loss."""
-    import select
-    import signal
-    import warnings
     f, x, y, sh = _pool_function()
     start = [p.get_value().copy() for p in sh]
     want = float(f(x, y))                           # makes the parent's pool
     for p, v in zip(sh, start):
         p.set_value(v)
     tok = step_pool.hold()
-    r, wfd = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)   # fork with threads running
-        pid = os.fork()
-    if pid == 0:                                       # the child: exit, never return
-        code = 1
-        try:
-            free = step_pool.blas_count() == 2 and step_pool._HELD == [0, None]
-            got = float(f(x, y))
-            code = 0 if free and got == want and step_pool.blas_count() == 2 else 2
-        finally:
-            os.write(wfd, bytes([code]))
-            os._exit(code)
-    os.close(wfd)
-    step_pool.release(tok)
-    ready, _, _ = select.select([r], [], [], 120)
-    if not ready:                                      # hung: leave no process behind
-        os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
     try:
-        assert ready, "the forked child's step did not finish in 120 s"
-        assert os.read(r, 1) == b"\x00"
+        assert in_forked_child(lambda: step_pool.blas_count() == 2 and step_pool._HELD == [0, None]
+                               and float(f(x, y)) == want and step_pool.blas_count() == 2,
+                               "step")
     finally:
-        os.close(r)
+        step_pool.release(tok)
     assert step_pool.blas_count() == 2
 
 
