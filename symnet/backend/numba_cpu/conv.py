@@ -69,7 +69,12 @@ CACHE_CHUNK = 4 * 2 ** 20
 #: no synchronisation of threads, and small chunks keep the columns in L2
 #: between im2col and the GEMM (and between the GEMM and col2im).  W7's
 #: conv2, one BLAS thread, thread CPU time of its three ops, contended
-#: machine, best of 2: 32 MiB 88.4 ms, 4 MiB 75.6, 2 MiB 72.2, 1 MiB 69.5
+#: machine, best of 2: 32 MiB 88.4 ms, 4 MiB 75.6, 2 MiB 72.2, 1 MiB 69.5.
+#: Also each pool thread's chunk (``_split``).  Again with the step's pool
+#: (BLAS held at one thread), W7's step interleaved in one process, medians
+#: of medians of 5 rounds, 2 cores under load 3-4.5: 1 MiB 87.3 ms against
+#: 2 MiB 107.7 ms; at load 4.4 (one core in effect, wall = CPU): 1 MiB
+#: 100.4, 2 MiB 94.3, 512 KiB 103.1 ms: kept
 SERIAL_CHUNK = 1 * 2 ** 20
 
 #: output positions (Ho*Wo) from which GEMMs run per image: measured on
@@ -79,15 +84,16 @@ PER_IMAGE_POSITIONS = 256
 
 
 #: whether a layer with many output positions (the per-image layout: W4/W7's
-#: first layer) also splits its batch over threads when BLAS would run two
-#: or more (``_split``; ``lib/conv_par.py``'s ``*_image_chunks``: each
-#: thread's chunks in the per-image layout, one one-thread GEMM per image
-#: and the epilogue on its block).  Its per-image GEMMs (32x25x576) are
-#: too small for BLAS to thread, so without it the layer ran on one core.
-#: Measured (process CPU a call, interleaved, load 3 from other work on
-#: the 2 cores): W7's conv1 forward 5.9 -> 5.2 ms, filter gradient 6.4 ->
-#: 6.0 ms: no extra work; what the second core saves in wall time was not
-#: measurable on the busy machine (``bench/ab_conv.py`` A/Bs it)
+#: first layer) also splits its batch over the pool (``_split``;
+#: ``lib/conv_par.py``'s ``*_image_chunks``: each thread's chunks in the
+#: per-image layout, one one-thread GEMM per image and the epilogue on its
+#: block).  Its per-image GEMMs (32x25x576) are too small for BLAS to
+#: thread, so without it the layer runs on one core.  Measured with the
+#: step's pool (BLAS held at one thread; the old numbers were taken with
+#: BLAS's worker spinning on the second core), interleaved in one process,
+#: medians of medians of 5 rounds, 2 cores under load 3-4 from other work:
+#: W4's step 9.99 / 9.09 ms split against 11.15 / 11.45 ms not (two runs),
+#: W7's 87.3 against 99.6 ms (``bench/ab_conv.py`` A/Bs it)
 SPLIT_PER_IMAGE = True
 
 

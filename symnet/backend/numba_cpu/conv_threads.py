@@ -45,9 +45,16 @@ __all__ = ["chunk_threads", "forward", "grad_weights", "grad_inputs", "MIN_BYTES
 
 
 #: bytes of a batch's whole column matrix below which the serial path
-#: runs: waking the pool's thread costs tens of microseconds (more when
-#: the other core is busy), which a convolution this small does not win
-#: back (MEASURED below)
+#: runs: handing work to the pool costs ~30 us (``step_pool.DOT_MIN_MACS``'s
+#: comment), more when the other core is busy.  Measured with BLAS held at
+#: one thread, 2 cores under load 3-4 from other work (minimums of 5 x 20+
+#: calls, serial against split, us): W7's conv2 geometry at 0.2 MB of
+#: columns forward 119 -> 157, at 1 MB 426 -> 470, at 2 MB 819 -> 853; W7's
+#: conv1 at 1 MB 212 -> 263, 2 MB 394 -> 435: with no idle core the split
+#: costs its hand-over and gains nothing at these sizes, while whole steps
+#: (W4's 3.7 MB conv1, below and ``conv.SPLIT_PER_IMAGE``) gain.  With an
+#: idle core a 1 MB convolution's ~0.4 ms would halve for ~30 us, so 1 MiB
+#: stays (not measured on an idle machine: none was idle this round)
 MIN_BYTES = 1 << 20
 
 

@@ -35,8 +35,13 @@ __all__ = ["pool_bias_act_grad", "MIN_BYTES"]
 
 
 #: bytes of the gradient ``gc`` from which the op splits its images over
-#: the pool (where ``threads.pool_threads()`` is two or more): W4's layer is 4.7 MB, W7's 18.9 and 4.2 MB; below, waking
-#: a thread costs more than it saves (MEASURED below)
+#: the pool (where ``threads.pool_threads()`` is two or more): W4's layer
+#: is 4.7 MB, W7's 18.9 and 4.2 MB; below, the hand-over (~30 us) is not
+#: won back (as ``conv_threads.MIN_BYTES``).  The split, on and off (this
+#: constant at 2^40), interleaved in one process with BLAS held at one
+#: thread, medians of medians of 5 rounds, 2 cores under load 3-4: W4's
+#: step 9.99 / 9.09 ms on against 9.81 / 10.13 off (two runs: no readable
+#: difference), W7's 87.3 ms against 103.4 ms; kept on
 MIN_BYTES = 1 << 20
 
 

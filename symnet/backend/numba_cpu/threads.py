@@ -40,10 +40,15 @@ thread, started right after, shares that core with it.  W7's conv2
 forward alone: 11-13 ms on our 2 threads, 20-24 ms serial, and 22-26 ms
 on our 2 threads right after one (256, 1024) @ (1024, 256) ``np.dot`` on
 BLAS's two; inside W7's step the threads gained nothing (conv2's three
-ops 26 / 25 / 25 ms with or without them).  With BLAS held at one thread
-for the whole step (and the dense products split over the pool): W7
-~100 ms -> ~55 ms (numbers in ``step_pool.py`` and the report of issue
-#16).  One pool, not two: BLAS's threads and ours never run at once.
+ops 26 / 25 / 25 ms with or without them).  Holding BLAS at one thread
+for the whole step took W7 from 101 / 105 / 99 ms to 58 / 62 / 61 ms
+(interleaved in one process, a quiet moment).  With the step's pool
+(dense products split over it too), main against this, alternating
+processes, 2 cores under load 3-4 from other work: W7 medians 196-206 ->
+96-150 ms, CPU 190-206 -> 90-106 ms a step (the spinning worker's CPU
+gone); W4 48-90 -> 19-23 ms, CPU 34-54 -> 14-16 ms.  One pool, not two:
+BLAS's threads and ours never run at once (numba's OpenMP threads neither:
+``LIB_THREADS``).
 
 ``Mode('numba', parallel=True)`` turns threaded loops on; ``SYMNET_NUM_THREADS``
 overrides the mode for every numba function: ``1`` turns threaded loops
@@ -55,18 +60,21 @@ different N is reported once (set ``NUMBA_NUM_THREADS`` to choose it).
 import os
 import warnings
 
-__all__ = ["policy", "pool_threads", "lib_threads", "tail_threads", "ENV", "TAIL_ENV", "LIB_THREADS",
-           "TAIL_THREADS", "TAIL_MIN_SIZE"]
+__all__ = ["policy", "pool_threads", "lib_threads", "tail_threads", "ENV", "TAIL_ENV",
+           "LIB_THREADS", "TAIL_THREADS", "TAIL_MIN_SIZE"]
 
 ENV = "SYMNET_NUM_THREADS"
 TAIL_ENV = "SYMNET_TAIL_THREADS"
 _WARNED = set()
 
 #: the default of ``lib_threads()`` with SYMNET_NUM_THREADS unset: off.
-#: Measured (W7, two BLAS threads, 2 cores with 3-6 other processes busy,
-#: interleaved in one process): threaded im2col/col2im made the step 1.4x
-#: slower (median 1.78 s against 1.25 s), their threads waiting for cores
-#: as BLAS's do; not measured on an idle machine, where they may pay
+#: They are numba's threads (OpenMP), a second pool beside the step's: W4
+#: with them on (and its first layer left to them, ``conv.SPLIT_PER_IMAGE``
+#: off) against the step's pool, interleaved in one process, 2 cores under
+#: load 3-4: median 15.0 ms, CPU 28.8 ms a step, against 10.0 ms, CPU 14.4
+#: ms (their workers spin after each loop, as BLAS's do).  Under the pool
+#: no 2-D convolution reaches them anyway: one smaller than
+#: ``conv_threads.MIN_BYTES`` has chunks below ``conv.THREAD_MIN_BYTES``
 LIB_THREADS = False
 
 #: the default of ``tail_threads()`` with SYMNET_TAIL_THREADS unset: off.
