@@ -43,6 +43,7 @@ from ..registry import kernel_for, warn_fallback
 from ..plan import Run
 from ..tail_order import static_size
 from . import step_pool, threads
+from .step_pool import DRIVER_LINES as _POOL
 
 __all__ = ["generate", "Source", "Ctx", "nb_type", "literal", "is_tensor", "kernel_module",
            "FASTMATH", "SUPPORTED_DTYPES", "KERNEL_HEAD", "DRIVER_FILE"]
@@ -209,16 +210,6 @@ _FLAGS = dict(cache=True, nogil=True, error_model="numpy", no_cfunc_wrapper=True
               fastmath={fastmath})
 
 '''
-
-
-# the driver of a step whose ops use the pool (step_pool.py): the import
-# in make_run, the hold before ``try``, the release in ``finally``
-_POOL_HEAD = (
-    "    from symnet.backend.numba_cpu.step_pool import dot as _pdot, hold as _hold, "
-    "release as _release",
-    "        _held = _hold()   # numpy's BLAS on one thread: our threads use both cores",
-    "        finally:",
-    "            _release(_held)")
 
 
 class Source:
@@ -405,10 +396,10 @@ class _Writer:
             "def make_run(consts, perform, recover):",
             "    \"\"\"The driver: ``run(*inputs, *shared) -> [outputs..., updates...]``.\"\"\"",
             f"    {consts}{',' if n == 1 else ''} = consts" if n else "    del consts",
-            *_POOL_HEAD[:1 if self.pool else 0],
+            *_POOL[:1 if self.pool else 0],
             "",
             f"    def run({in_names}):",
-            *_POOL_HEAD[1:2 if self.pool else 1],
+            *_POOL[1:2 if self.pool else 1],
             "        try:",
         ]
         offset = len(driver) + 1      # line numbers start at 1
@@ -417,7 +408,7 @@ class _Writer:
         driver += [f"            return [{ret}]",
                    "        except Exception as exc:",
                    f"            return recover(exc, {_tuple([self.names[v] for v in fg.inputs])})",
-                   *(_POOL_HEAD[2:] if self.pool else ()), "    return run", ""]
+                   *(_POOL[2:] if self.pool else ()), "    return run", ""]
         src.driver = "\n".join(driver)
         # what ``njit_driver`` needs to write the same body as one njit function
         src.body = list(self.drv)

@@ -38,7 +38,8 @@ import numpy as np
 
 from . import threads
 
-__all__ = ["hold", "release", "run", "dot", "uses_pool", "blas_count", "DOT_MIN_MACS"]
+__all__ = ["hold", "release", "run", "dot", "uses_pool", "blas_count", "DOT_MIN_MACS",
+           "DRIVER_LINES"]
 
 _LOCK = [threading.Lock()]
 _HELD = [0, None]        # holds open now; BLAS's count to set back (None: left alone)
@@ -55,6 +56,16 @@ _POOL = []               # [(executor, pid)]
 #: 128x500x500 (32M) 617/643 -> 378/473; 256x1024x256 (67M, W7's dense
 #: layer) 1300/1385 -> 744/997
 DOT_MIN_MACS = 1 << 23
+
+
+#: the driver lines of a step whose ops use the pool (``codegen.py``): the
+#: import in ``make_run``, the hold before ``try``, the release in ``finally``
+DRIVER_LINES = (
+    "    from symnet.backend.numba_cpu.step_pool import dot as _pdot, hold as _hold, "
+    "release as _release",
+    "        _held = _hold()   # numpy's BLAS on one thread: our threads use both cores",
+    "        finally:",
+    "            _release(_held)")
 
 
 def _blas():
