@@ -10,6 +10,7 @@ forgets its parent's hold and runs the pool of its own; ``step_pool.dot``
 equals ``np.dot``."""
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -303,3 +304,47 @@ def test_pool_threads_policy(monkeypatch):
     monkeypatch.setenv("SYMNET_NUM_THREADS", "0")
     with pytest.raises(ValueError, match="SYMNET_NUM_THREADS: expected a positive integer"):
         threads.pool_threads()
+
+
+def test_run_from_two_threads_and_from_inside_a_job():
+    """Two threads handing work to the pool at once, and a job handing
+    work on from inside the pool: every call runs once with its own ``t``
+    (a busy pool runs them on the calling thread), none waits forever."""
+    seen, lock = [], threading.Lock()
+
+    def job(tag, t):
+        with lock:
+            seen.append((tag, t))
+
+    def nested(tag, t):
+        job(tag, t)
+        step_pool.run(job, 2, f"{tag}.{t}")
+
+    outer = [threading.Thread(target=step_pool.run, args=(nested, 3, k)) for k in "ab"]
+    for th in outer:
+        th.start()
+    for th in outer:
+        th.join(30)
+    assert not any(th.is_alive() for th in outer)
+    want = [(k, t) for k in "ab" for t in range(3)] + \
+        [(f"{k}.{t}", u) for k in "ab" for t in range(3) for u in range(2)]
+    assert sorted(seen) == sorted(want)
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("boom in t=1"), KeyboardInterrupt()])
+def test_an_error_of_a_pool_thread_is_raised_after_all_ended(exc):
+    """A pool thread's error (a KeyboardInterrupt too) is raised on the
+    calling thread once every call ended; the pool serves the next call."""
+    ended = []
+
+    def job(t):
+        if t == 1:
+            raise exc
+        time.sleep(0.05)
+        ended.append(t)
+    with pytest.raises(type(exc)):
+        step_pool.run(job, 3)
+    assert sorted(ended) == [0, 2]
+    ended.clear()
+    step_pool.run(lambda t: ended.append(t), 3)
+    assert sorted(ended) == [0, 1, 2]
