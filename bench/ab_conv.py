@@ -9,7 +9,7 @@ b=64), interleaved in one process, optionally beside PyTorch eager:
 Each setting is a comma-separated list of ``module.NAME=value`` (a constant
 of ``symnet.backend.numba_cpu.<module>``, set while that setting's steps
 compile and run: ``conv.SPLIT_PER_IMAGE``, ``threads.LIB_THREADS``,
-``pool_threads.MIN_BYTES``...) or ``env:NAME=value`` (an environment
+``pool_fused.MIN_BYTES``, ``step_pool.DOT_MIN_MACS``...) or ``env:NAME=value`` (an environment
 variable, e.g. the emitter); ``-`` is the defaults.  Values are Python
 literals (``0``, ``True``, ``1048576``).  Every setting compiles its own
 function; each round times one step of every system in turn; medians and

@@ -22,7 +22,10 @@ The result is F-ordered: the template says it is not C-contiguous, so a
 kernel that needs C order copies it (``_C``) and a BLAS call takes it as is.
 
 Inside njit code (a graph or a scan loop compiled whole, ``njit_driver.py``)
-the same lines call ``lib/cblas.py``'s GEMM instead of ``np.dot``.
+the same lines call ``lib/cblas.py``'s GEMM instead of ``np.dot``.  In a
+step whose ops split their work over the pool (``step_pool.py``: numpy's
+BLAS then runs one thread throughout) they call ``step_pool.dot``, which
+splits a large product into row blocks over the pool.
 """
 from .dispatch import driver_op
 from ...tensor.ops.blas import BatchedDot, Dot
@@ -63,14 +66,19 @@ def _dot_in_njit(node):
 
 
 @driver_op(Dot, njit=_dot_in_njit)
-def dot_driver(node, ins, outs):
+def dot_driver(node, ins, outs, writer=None):
     x, y = ins
-    plain = f"{outs[0]} = {_cast(f'_np.dot({x}, {y})', node)}"
+    # a step whose ops use the pool splits its products over it (step_pool.dot)
+    dot = "_pdot" if getattr(writer, "pool", False) else "_np.dot"
+    plain = f"{outs[0]} = {_cast(f'{dot}({x}, {y})', node)}"
     if node.inputs[0].type.ndim == 2 and _is_transpose(node.inputs[1]):
-        swapped = f"{outs[0]} = {_cast(f'_np.dot({y}.T, {x}.T).T', node)}"
+        swapped = f"{outs[0]} = {_cast(f'{dot}({y}.T, {x}.T).T', node)}"
         return [f"if {_SWAP.format(x=x, y=y)}:", f"    {swapped}", "else:",
                 f"    {plain}"], False
     return [plain], node.outputs[0].type.ndim > 0
+
+
+dot_driver.takes_writer = True
 
 
 @driver_op(BatchedDot)

@@ -42,7 +42,8 @@ from ...graph.basic import Constant
 from ..registry import kernel_for, warn_fallback
 from ..plan import Run
 from ..tail_order import static_size
-from . import threads
+from . import step_pool, threads
+from .step_pool import DRIVER_LINES as _POOL
 
 __all__ = ["generate", "Source", "Ctx", "nb_type", "literal", "is_tensor", "kernel_module",
            "FASTMATH", "SUPPORTED_DTYPES", "KERNEL_HEAD", "DRIVER_FILE"]
@@ -289,6 +290,9 @@ class _Writer:
         self.fg = plan.fgraph
         self.mode = mode
         self.parallel = threads.policy(mode)     # see threads.py
+        # an op splits its work over the step's pool: the driver holds numpy's
+        # BLAS at one thread throughout and splits Dot too (step_pool.py)
+        self.pool = step_pool.uses_pool(plan.order)
         self.src = Source()
         self.names = self.src.names
         self.contig = set()     # driver names known to hold C-contiguous arrays
@@ -392,8 +396,10 @@ class _Writer:
             "def make_run(consts, perform, recover):",
             "    \"\"\"The driver: ``run(*inputs, *shared) -> [outputs..., updates...]``.\"\"\"",
             f"    {consts}{',' if n == 1 else ''} = consts" if n else "    del consts",
+            *_POOL[:1 if self.pool else 0],
             "",
             f"    def run({in_names}):",
+            *_POOL[1:2 if self.pool else 1],
             "        try:",
         ]
         offset = len(driver) + 1      # line numbers start at 1
@@ -402,7 +408,7 @@ class _Writer:
         driver += [f"            return [{ret}]",
                    "        except Exception as exc:",
                    f"            return recover(exc, {_tuple([self.names[v] for v in fg.inputs])})",
-                   "    return run", ""]
+                   *(_POOL[2:] if self.pool else ()), "    return run", ""]
         src.driver = "\n".join(driver)
         # what ``njit_driver`` needs to write the same body as one njit function
         src.body = list(self.drv)

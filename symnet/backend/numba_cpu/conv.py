@@ -30,10 +30,13 @@ still in cache when the GEMMs read them; in the per-chunk layout, at
 many small GEMM calls cost no synchronisation of BLAS's threads.  GEMMs are numpy's BLAS
 calls (numba's ``np.dot`` would call the same BLAS and needs SciPy).
 The column loops run threaded where ``threads.lib_threads()`` says so
-(off by default).  Where BLAS would thread each GEMM, the per-chunk layout
-instead splits the batch over threads (``conv_threads.py``: im2col, a
-one-thread GEMM and the pass after it per chunk, on every core), and so
-does the per-image layout (``SPLIT_PER_IMAGE``).
+(off by default).  Where the step's pool has two threads or more
+(``threads.pool_threads()``), the per-chunk layout instead splits the
+batch over them (``conv_threads.py``: im2col, a one-thread GEMM and the
+pass after it per chunk, on every core), and so does the per-image layout
+(``SPLIT_PER_IMAGE``); the driver of a step with such an op holds numpy's
+BLAS at one thread throughout (``step_pool.py``: the templates below say
+``uses_pool``).
 """
 import numpy as np
 
@@ -66,7 +69,12 @@ CACHE_CHUNK = 4 * 2 ** 20
 #: no synchronisation of threads, and small chunks keep the columns in L2
 #: between im2col and the GEMM (and between the GEMM and col2im).  W7's
 #: conv2, one BLAS thread, thread CPU time of its three ops, contended
-#: machine, best of 2: 32 MiB 88.4 ms, 4 MiB 75.6, 2 MiB 72.2, 1 MiB 69.5
+#: machine, best of 2: 32 MiB 88.4 ms, 4 MiB 75.6, 2 MiB 72.2, 1 MiB 69.5.
+#: Also each pool thread's chunk (``_split``).  Again with the step's pool
+#: (BLAS held at one thread), W7's step interleaved in one process, medians
+#: of medians of 5 rounds, 2 cores under load 3-4.5: 1 MiB 87.3 ms against
+#: 2 MiB 107.7 ms; at load 4.4 (one core in effect, wall = CPU): 1 MiB
+#: 100.4, 2 MiB 94.3, 512 KiB 103.1 ms: kept
 SERIAL_CHUNK = 1 * 2 ** 20
 
 #: output positions (Ho*Wo) from which GEMMs run per image: measured on
@@ -76,15 +84,16 @@ PER_IMAGE_POSITIONS = 256
 
 
 #: whether a layer with many output positions (the per-image layout: W4/W7's
-#: first layer) also splits its batch over threads when BLAS would run two
-#: or more (``_split``; ``lib/conv_par.py``'s ``*_image_chunks``: each
-#: thread's chunks in the per-image layout, one one-thread GEMM per image
-#: and the epilogue on its block).  Its per-image GEMMs (32x25x576) are
-#: too small for BLAS to thread, so without it the layer ran on one core.
-#: Measured (process CPU a call, interleaved, load 3 from other work on
-#: the 2 cores): W7's conv1 forward 5.9 -> 5.2 ms, filter gradient 6.4 ->
-#: 6.0 ms: no extra work; what the second core saves in wall time was not
-#: measurable on the busy machine (``bench/ab_conv.py`` A/Bs it)
+#: first layer) also splits its batch over the pool (``_split``;
+#: ``lib/conv_par.py``'s ``*_image_chunks``: each thread's chunks in the
+#: per-image layout, one one-thread GEMM per image and the epilogue on its
+#: block).  Its per-image GEMMs (32x25x576) are too small for BLAS to
+#: thread, so without it the layer runs on one core.  Measured with the
+#: step's pool (BLAS held at one thread; the old numbers were taken with
+#: BLAS's worker spinning on the second core), interleaved in one process,
+#: medians of medians of 5 rounds, 2 cores under load 3-4 from other work:
+#: W4's step 9.99 / 9.09 ms split against 11.15 / 11.45 ms not (two runs),
+#: W7's 87.3 against 99.6 ms (``bench/ab_conv.py`` A/Bs it)
 SPLIT_PER_IMAGE = True
 
 
@@ -146,22 +155,13 @@ def _chunks(geo, b, c, dtype, budget, per_image=False):
         yield b0, m, buf[:rows * m * npos].reshape(shape)
 
 
-_BLAS_THREADS = []
-
-
 def blas_threads():
     """How many threads numpy's OpenBLAS runs now (it may change while the
-    process runs: ``symnet train`` sets it), or None when that cannot be
-    asked (another BLAS, no CBLAS found)."""
-    if not _BLAS_THREADS:
-        _BLAS_THREADS.append(_blas_thread_getter())
-    get = _BLAS_THREADS[0]
-    return None if get is None else int(get())
-
-
-def _blas_thread_getter():
-    from .lib import cblas
-    return cblas.openblas_threads_fn("get")
+    process runs: ``symnet train`` sets it, a step using the pool holds it
+    at one), or None when that cannot be asked (another BLAS, no CBLAS
+    found)."""
+    from . import step_pool
+    return step_pool.blas_count()
 
 
 def _threads():
@@ -171,23 +171,22 @@ def _threads():
 
 
 def _split(geo, b, c, dtype, budget, per_image):
-    """``(nt, m, cols, blas)`` for the per-chunk layout split over ``nt``
-    threads (``conv_threads.chunk_threads``), ``m`` images a chunk, ``cols``
-    the threads' (nt, C*kh*kw*m*Ho*Wo) column buffers: each at most
+    """``(nt, m, cols)`` for the per-chunk layout split over ``nt`` threads
+    (``conv_threads.chunk_threads``), ``m`` images a chunk, ``cols`` the
+    threads' (nt, C*kh*kw*m*Ho*Wo) column buffers: each at most
     ``SERIAL_CHUNK`` bytes (in L2 between im2col, the GEMM and the pass
     after it), all within the budget; ``nt`` 0 for the serial path."""
     if per_image and not SPLIT_PER_IMAGE:
-        return 0, 0, None, None
-    blas = blas_threads()
+        return 0, 0, None
     rows, npos = c * geo.k[0] * geo.k[1], geo.out[0] * geo.out[1]
     item = np.dtype(dtype).itemsize
-    nt = _threads().chunk_threads(blas, b * rows * npos * item)
+    nt = _threads().chunk_threads(b * rows * npos * item)
     if not nt:
-        return 0, 0, None, blas
+        return 0, 0, None
     budget = COLUMN_BUDGET if budget is None else budget
     per_thread = max(1, min(budget // nt, SERIAL_CHUNK))
     m = column_chunk(-(-b // nt), rows, npos, item, per_thread)
-    return nt, m, _alloc((nt, rows * m * npos), dtype), blas
+    return nt, m, _alloc((nt, rows * m * npos), dtype)
 
 
 def _loops():
@@ -296,10 +295,9 @@ def conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, groups=1, budget
     wf = _flat_filters(w, flip, dtype)
     out = np.empty((b, k) + geo.out, dtype)
     per_image = npos >= PER_IMAGE_POSITIONS
-    nt, n, tcols, blas = _split(geo, b, c, dtype, budget, per_image)
+    nt, n, tcols = _split(geo, b, c, dtype, budget, per_image)
     if nt:
-        return _threads().forward(x, wf, out, tcols, n, _loop_args(geo), blas, epilogue,
-                                  per_image)
+        return _threads().forward(x, wf, out, tcols, n, _loop_args(geo), epilogue, per_image)
     for b0, m, cols in _chunks(geo, b, c, dtype, budget, per_image):
         _fill(x[b0:b0 + m].astype(dtype, copy=False), cols, geo)
         if per_image:
@@ -339,9 +337,9 @@ def conv2d_grad_weights(x, gz, shape, border_mode, stride, dil, flip, dtype, gro
     ckk = c * kh * kw
     acc = np.zeros((k, ckk) if per_image else (ckk, k), dtype)
     gz3 = np.ascontiguousarray(gz, dtype=dtype).reshape(b, k, npos)
-    nt, n, tcols, blas = _split(geo, b, c, dtype, budget, per_image)
+    nt, n, tcols = _split(geo, b, c, dtype, budget, per_image)
     if nt:
-        acc = _threads().grad_weights(x, gz3, tcols, n, _loop_args(geo), blas, per_image)
+        acc = _threads().grad_weights(x, gz3, tcols, n, _loop_args(geo), per_image)
     # (none left when the threads filled ``acc``)
     for b0, m, cols in () if nt else _chunks(geo, b, c, dtype, budget, per_image):
         _fill(x[b0:b0 + m].astype(dtype, copy=False), cols, geo)
@@ -390,11 +388,11 @@ def conv2d_grad_inputs(w, gz, shape, border_mode, stride, dil, flip, dtype, grou
     per_image = npos >= PER_IMAGE_POSITIONS
     gz = np.ascontiguousarray(gz, dtype=dtype)
     # (no threaded per-image form: a first layer, W4/W7's, needs no input gradient)
-    nt, n, tcols, blas = _split(geo, b, c, dtype, budget, per_image) if not per_image \
-        else (0, 0, None, None)
+    nt, n, tcols = _split(geo, b, c, dtype, budget, per_image) if not per_image \
+        else (0, 0, None)
     if nt:
         return _threads().grad_inputs(np.ascontiguousarray(wt.T), gz.reshape(b, k, npos),
-                                      out, tcols, n, _loop_args(geo), blas)
+                                      out, tcols, n, _loop_args(geo))
     for b0, m, cols in _chunks(geo, b, c, dtype, budget, per_image):
         if per_image:
             # (CKK, K) @ (m, K, npos) -> (m, CKK, npos): one GEMM per image
@@ -438,6 +436,6 @@ def _driver(fn):
     return template
 
 
-driver_op(Conv2d)(_driver("conv2d_forward"))
-driver_op(Conv2dGradWeights)(_driver("conv2d_grad_weights"))
-driver_op(Conv2dGradInputs)(_driver("conv2d_grad_inputs"))
+for _op, _fn in ((Conv2d, "conv2d_forward"), (Conv2dGradWeights, "conv2d_grad_weights"),
+                 (Conv2dGradInputs, "conv2d_grad_inputs")):
+    driver_op(_op)(_driver(_fn)).uses_pool = True     # its step holds BLAS (step_pool.py)

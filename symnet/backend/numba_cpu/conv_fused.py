@@ -118,6 +118,9 @@ def _conv_bias_act(node, ins, outs):
             f"{', '.join(outs)} = _conv2d_bias_act({', '.join(ins)}, {params})"], True
 
 
+_conv_bias_act.uses_pool = True     # conv2d_forward's threads: its step holds BLAS (step_pool.py)
+
+
 @driver_op(BiasActGrad)
 def _bias_act_grad(node, ins, outs):
     dtype = node.outputs[0].type.dtype

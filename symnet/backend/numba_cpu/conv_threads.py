@@ -7,15 +7,18 @@ first layer) does the same with ``per_image`` where ``conv.SPLIT_PER_IMAGE``
 says so (one GEMM per image into its own output block), and
 ``pool_fused.py`` splits the pooling gradient's images on the same pool.
 
-``chunk_threads()`` says when, and on how many threads: when numpy's BLAS
-would run its GEMMs on two or more threads (its default; ``symnet train``
-sets one), on as many, unless ``SYMNET_NUM_THREADS=1`` or the convolution
-is small.  Around the call numpy's BLAS is set to one thread (and set
-back), so the threads' GEMMs run at once, each on its own core (a BLAS
-call from two threads at once would queue on BLAS's thread pool).  The
-threads are Python threads of a pool kept for the process (the loops
-release the GIL): the same loops as one numba ``prange`` took 35 s to
-compile cold against 13 s (the serial path's: 4 s; all at load 5.5).
+``chunk_threads()`` says when, and on how many threads: on the step's
+pool (``threads.pool_threads()``: the CPUs this process may run on, or
+``SYMNET_NUM_THREADS``), whatever numpy's BLAS runs (``symnet train``
+sets one), unless the convolution is small or numpy's BLAS thread count
+cannot be set.  Meanwhile numpy's BLAS runs one thread (``step_pool.run``;
+a step using the pool holds it there from its first line): the threads'
+GEMMs run at once, each on its own core (a BLAS call from two threads at
+once would queue on BLAS's thread pool), and no BLAS worker spins on the
+core our second thread needs (``threads.py``).  The threads are Python
+threads of the process's pool (``step_pool.py``; the loops release the
+GIL): the same loops as one numba ``prange`` took 35 s to compile cold
+against 13 s (the serial path's: 4 s; all at load 5.5).
 
 Measured on W7's conv2 (batch 256, 2 cores; two BLAS threads against two
 threads here, interleaved in one process, best of 5; every number under
@@ -34,81 +37,42 @@ most (in L2 between im2col, the GEMM and col2im), all of them within the
 column budget, so a large batch still never allocates its whole column
 matrix.
 """
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
-from .threads import _requested
+from . import step_pool, threads
 
-__all__ = ["chunk_threads", "forward", "grad_weights", "grad_inputs"]
-
-_SETTER = []
-
-
-def _blas_setter():
-    """numpy's OpenBLAS ``set_num_threads``, or None (not found)."""
-    if not _SETTER:
-        from .lib import cblas
-        _SETTER.append(cblas.openblas_threads_fn("set"))
-    return _SETTER[0]
+__all__ = ["chunk_threads", "forward", "grad_weights", "grad_inputs", "MIN_BYTES"]
 
 
 #: bytes of a batch's whole column matrix below which the serial path
-#: runs: waking the pool's thread and BLAS's two thread-count calls cost
-#: tens of microseconds (more when the other core is busy), which a
-#: convolution this small does not win back (a guess, as
-#: ``conv.THREAD_MIN_BYTES``; not measured)
+#: runs: handing work to the pool costs ~30 us (``step_pool.DOT_MIN_MACS``'s
+#: comment), more when the other core is busy.  Measured with BLAS held at
+#: one thread, 2 cores under load 3-4 from other work (minimums of 5 x 20+
+#: calls, serial against split, us): W7's conv2 geometry at 0.2 MB of
+#: columns forward 119 -> 157, at 1 MB 426 -> 470, at 2 MB 819 -> 853; W7's
+#: conv1 at 1 MB 212 -> 263, 2 MB 394 -> 435: with no idle core the split
+#: costs its hand-over and gains nothing at these sizes, while whole steps
+#: (W4's 3.7 MB conv1, below and ``conv.SPLIT_PER_IMAGE``) gain.  With an
+#: idle core a 1 MB convolution's ~0.4 ms would halve for ~30 us, so 1 MiB
+#: stays (not measured on an idle machine: none was idle this round)
 MIN_BYTES = 1 << 20
 
 
-def chunk_threads(blas, nbytes):
-    """How many threads the per-chunk convolution whose whole column matrix
-    would hold ``nbytes`` runs on when numpy's BLAS runs ``blas`` threads
-    now (``conv.blas_threads()``; None: unknown): 0 (the serial path of
-    ``conv.py``) unless that is two or more, its thread count can be set,
-    ``SYMNET_NUM_THREADS`` is not 1 and ``nbytes`` is at least
-    ``MIN_BYTES``; at most the CPUs this process may run on."""
-    if blas is None or blas < 2 or nbytes < MIN_BYTES or _requested() == 1 \
-            or _blas_setter() is None:
+def chunk_threads(nbytes):
+    """How many threads a convolution whose whole column matrix would hold
+    ``nbytes`` splits over: 0 (the serial path) below ``MIN_BYTES``, with a
+    pool of one thread, or where numpy's BLAS thread count cannot be set
+    (each thread's GEMM could not be made one-thread); else
+    ``threads.pool_threads()``."""
+    if nbytes < MIN_BYTES:
         return 0
-    n = min(blas, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-            else os.cpu_count() or 1)
-    return n if n >= 2 else 0
+    n = threads.pool_threads()
+    return n if n >= 2 and step_pool.blas_count() is not None else 0
 
 
-_POOL = []
-
-
-def _pool(n):
-    """A thread pool of at least ``n`` workers, kept for the process.  A
-    forked child makes its own: the parent's workers do not exist there,
-    and work handed to them would wait forever."""
-    if not _POOL or _POOL[0][1] != os.getpid() or _POOL[0][0]._max_workers < n:
-        _POOL[:] = [(ThreadPoolExecutor(max_workers=n, thread_name_prefix="symnet-conv"),
-                     os.getpid())]
-    return _POOL[0][0]
-
-
-def _run(fn, blas, nt, *args):
-    """``fn(*args, t)`` for ``t`` in ``range(nt)`` at once (``t = 0`` on this
-    thread), with numpy's BLAS on one thread, then on ``blas`` again (also
-    on error; left as it is where it cannot be set: tests).  An error of
-    any call is raised once all have ended."""
-    setter = _blas_setter() if blas is not None else None
-    if setter is not None:
-        setter(1)
-    try:
-        pool = _pool(max(1, nt - 1))
-        others = [pool.submit(fn, *args, t) for t in range(1, nt)]
-        try:
-            fn(*args, 0)
-        finally:
-            for f in others:
-                f.result()
-    finally:
-        if setter is not None:
-            setter(blas)
+def _run(fn, nt, *args):
+    """``fn(*args, t)`` for ``t`` in ``range(nt)`` on the pool (``step_pool.run``)."""
+    step_pool.run(fn, nt, *args)
 
 
 def _loops():
@@ -118,12 +82,12 @@ def _loops():
     return conv_par
 
 
-def forward(x, wf, out, cols, m, loop, blas, epilogue, per_image=False):
+def forward(x, wf, out, cols, m, loop, epilogue, per_image=False):
     """``out`` (B, K, Ho, Wo): ``x`` convolved with the flat filters ``wf``
     on ``cols.shape[0]`` threads, ``m`` images a chunk (``cols``: each
-    thread's column buffer; ``loop``: ``conv._loop_args``; ``blas``: BLAS's
-    thread count to restore); ``epilogue`` (``conv_fused._Epilogue``: ``b``,
-    ``code``, ``keep``) applied in the same pass, its sign array set on it."""
+    thread's column buffer; ``loop``: ``conv._loop_args``); ``epilogue``
+    (``conv_fused._Epilogue``: ``b``, ``code``, ``keep``) applied in the
+    same pass, its sign array set on it."""
     b, k = out.shape[:2]
     out3 = out.reshape(b, k, -1)
     if epilogue is None:
@@ -135,16 +99,16 @@ def forward(x, wf, out, cols, m, loop, blas, epilogue, per_image=False):
     s3 = np.empty((1, 1, 1), np.int8) if s is None else s.reshape(out3.shape)
     x = np.ascontiguousarray(x, wf.dtype)
     if per_image:     # (``lib/conv_par.py``: the GEMMs write ``out`` in place)
-        _run(_loops().forward_image_chunks, blas, cols.shape[0], x, wf, out3, cols, m, *loop,
+        _run(_loops().forward_image_chunks, cols.shape[0], x, wf, out3, cols, m, *loop,
              bias, code, s3, epilogue is not None, keep)
         return out
     res = np.empty((cols.shape[0], k * m * out3.shape[2]), wf.dtype)
-    _run(_loops().forward_chunks, blas, cols.shape[0], x, wf,
+    _run(_loops().forward_chunks, cols.shape[0], x, wf,
          out3, cols, res, m, *loop, bias, code, s3, epilogue is not None, keep)
     return out
 
 
-def grad_weights(x, gz3, cols, m, loop, blas, per_image=False):
+def grad_weights(x, gz3, cols, m, loop, per_image=False):
     """The filters' gradient as a (C*kh*kw, K) matrix, or with ``per_image``
     (K, C*kh*kw) (``gz3``: (B, K, Ho*Wo); the other arguments as
     ``forward``'s)."""
@@ -152,20 +116,20 @@ def grad_weights(x, gz3, cols, m, loop, blas, per_image=False):
     rows = cols.shape[1] // (m * npos)
     if per_image:
         acc = np.zeros((nt, k, rows), gz3.dtype)
-        _run(_loops().grad_weights_image_chunks, blas, nt, np.ascontiguousarray(x, gz3.dtype),
+        _run(_loops().grad_weights_image_chunks, nt, np.ascontiguousarray(x, gz3.dtype),
              gz3, acc, cols, m, *loop)
         return acc.sum(axis=0)
     acc = np.zeros((nt, rows, k), gz3.dtype)
     g = np.empty((nt, k * m * npos), gz3.dtype)
-    _run(_loops().grad_weights_chunks, blas, nt, np.ascontiguousarray(x, gz3.dtype), gz3, acc,
+    _run(_loops().grad_weights_chunks, nt, np.ascontiguousarray(x, gz3.dtype), gz3, acc,
          cols, g, m, *loop)
     return acc.sum(axis=0)
 
 
-def grad_inputs(wf, gz3, out, cols, m, loop, blas):
+def grad_inputs(wf, gz3, out, cols, m, loop):
     """``out`` (B, C, H, W): the input's gradient (``gz3``: (B, K, Ho*Wo);
     the other arguments as ``forward``'s)."""
     k, npos = gz3.shape[1], gz3.shape[2]
     g = np.empty((cols.shape[0], k * m * npos), wf.dtype)
-    _run(_loops().grad_inputs_chunks, blas, cols.shape[0], wf, gz3, out, cols, g, m, *loop)
+    _run(_loops().grad_inputs_chunks, cols.shape[0], wf, gz3, out, cols, g, m, *loop)
     return out

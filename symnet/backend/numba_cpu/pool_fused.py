@@ -17,16 +17,17 @@ time, best of 7 x 30 calls, 2 cores under load 6 from other work):
 ``BiasActGrad``; one loop nest computing each position's value straight
 from the offset and the sign (no second pass) measured slower, 1.1 ms.
 
-The images are split over threads (``conv_threads._run``: Python threads
-running the ``nogil`` loop, each with its own row of bias sums) where the
-convolutions' policy allows threads (``conv_threads.chunk_threads``) and
-the gradient is large (``MIN_BYTES``): a fixed library loop, so the
-threads cost no compile time per graph (a ``prange`` in the generated
-kernel this replaces would have doubled it).
+The images are split over the step's pool (``step_pool.run``: Python
+threads running the ``nogil`` loop, each with its own row of bias sums)
+where it has two threads or more (``threads.pool_threads()``) and the
+gradient is large (``MIN_BYTES``): a fixed library loop, so the threads
+cost no compile time per graph (a ``prange`` in the generated kernel this
+replaces would have doubled it).
 """
 import numpy as np
 
 from .dispatch import driver_op
+from . import threads
 from ...tensor.ops.conv_fused import ACTS
 from ...tensor.ops.pool_fused import MaxPoolBiasActGrad
 
@@ -34,24 +35,25 @@ __all__ = ["pool_bias_act_grad", "MIN_BYTES"]
 
 
 #: bytes of the gradient ``gc`` from which the op splits its images over
-#: threads (where ``conv_threads.chunk_threads`` allows them: numpy's BLAS
-#: runs two or more, SYMNET_NUM_THREADS is not 1): W4's layer is 4.7 MB,
-#: W7's 18.9 and 4.2 MB; below, waking a thread costs more than it saves
-#: (a guess, as ``conv_threads.MIN_BYTES``)
+#: the pool (where ``threads.pool_threads()`` is two or more): W4's layer
+#: is 4.7 MB, W7's 18.9 and 4.2 MB; below, the hand-over (~30 us) is not
+#: won back (as ``conv_threads.MIN_BYTES``).  The split, on and off (this
+#: constant at 2^40), interleaved in one process with BLAS held at one
+#: thread, medians of medians of 5 rounds, 2 cores under load 3-4: W4's
+#: step 9.99 / 9.09 ms on against 9.81 / 10.13 off (two runs: no readable
+#: difference), W7's 87.3 ms against 103.4 ms; kept on
 MIN_BYTES = 1 << 20
 
 
 def _threads(nbytes):
     """How many threads the op runs on for a ``gc`` of ``nbytes`` (0: this one)."""
-    if nbytes < MIN_BYTES:
-        return 0
-    from . import conv, conv_threads
-    return conv_threads.chunk_threads(conv.blas_threads(), nbytes)
+    n = threads.pool_threads()
+    return n if n >= 2 and nbytes >= MIN_BYTES else 0
 
 
 def pool_bias_act_grad(x, idx, gz, s, ws, act, dtype):
     """``MaxPoolBiasActGrad``: ``(gc, gb)`` (``x``: only its shape is read)."""
-    from . import conv_threads
+    from . import step_pool
     from .lib import pool_fused_loops
     (wh, ww), (n, k, h, w) = ws, x.shape
     oh, ow = (h - wh) // wh + 1, (w - ww) // ww + 1
@@ -65,7 +67,7 @@ def pool_bias_act_grad(x, idx, gz, s, ws, act, dtype):
     args = (np.ascontiguousarray(idx), np.ascontiguousarray(gz, dtype),
             np.ascontiguousarray(s), gc, acc, wh, ww, ACTS.index(act))
     if nt:
-        conv_threads._run(pool_fused_loops.pool_bias_act_grad_images, None, nt, *args, nt)
+        step_pool.run(pool_fused_loops.pool_bias_act_grad_images, nt, *args, nt)
     else:
         pool_fused_loops.pool_bias_act_grad_images(*args, 1, 0)
     return gc, acc.sum(axis=0).astype(dtype)
@@ -83,3 +85,6 @@ def _pool_bias_act_grad(node, ins, outs):
             "_pool_bias_act_grad",
             f"{outs[0]}, {outs[1]} = _pool_bias_act_grad({', '.join(ins)}, "
             f"{tuple(op.ws)!r}, {op.act!r}, {dtype!r})"], True
+
+
+_pool_bias_act_grad.uses_pool = True     # its images on the pool: its step holds BLAS

@@ -24,6 +24,32 @@ HLO, JAX 0.10.2: the 784x500 and 500x500 update loops split in two,
 default (``TAIL_THREADS``) until measured on an idle machine;
 ``SYMNET_TAIL_THREADS=1`` turns it on, ``0`` off.
 
+Symnet's own threads (``pool_threads``: the convolutions' image chunks,
+``conv_threads.py``; the pooling gradient, ``pool_fused.py``; the dense
+products of a step that uses them, ``step_pool.dot``) are one pool of
+Python threads running ``nogil`` library loops and one-thread BLAS calls,
+as many as the CPUs this process may run on (``SYMNET_NUM_THREADS``
+overrides it; ``1``: everything serial and numpy's BLAS left alone),
+whatever numpy's BLAS runs.  A step that uses them holds numpy's BLAS at
+one thread from its first line to its last (``step_pool.hold``), because
+of what was measured on these 2-core machines (OpenBLAS 0.3 of numpy's
+wheel): after every BLAS call on two threads, OpenBLAS's worker keeps
+spinning on the other core (a ``sched_yield`` loop until its
+THREAD_TIMEOUT, about 2^28 cycles, some 0.1 s, by default), so our second
+thread, started right after, shares that core with it.  W7's conv2
+forward alone: 11-13 ms on our 2 threads, 20-24 ms serial, and 22-26 ms
+on our 2 threads right after one (256, 1024) @ (1024, 256) ``np.dot`` on
+BLAS's two; inside W7's step the threads gained nothing (conv2's three
+ops 26 / 25 / 25 ms with or without them).  Holding BLAS at one thread
+for the whole step took W7 from 101 / 105 / 99 ms to 58 / 62 / 61 ms
+(interleaved in one process, a quiet moment).  With the step's pool
+(dense products split over it too), main against this, alternating
+processes, 2 cores under load 3-4 from other work: W7 medians 196-206 ->
+96-150 ms, CPU 190-206 -> 90-106 ms a step (the spinning worker's CPU
+gone); W4 48-90 -> 19-23 ms, CPU 34-54 -> 14-16 ms.  One pool, not two:
+BLAS's threads and ours never run at once (numba's OpenMP threads neither:
+``LIB_THREADS``).
+
 ``Mode('numba', parallel=True)`` turns threaded loops on; ``SYMNET_NUM_THREADS``
 overrides the mode for every numba function: ``1`` turns threaded loops
 off, ``N >= 2`` turns them on.  The loops run on numba's thread pool,
@@ -34,18 +60,21 @@ different N is reported once (set ``NUMBA_NUM_THREADS`` to choose it).
 import os
 import warnings
 
-__all__ = ["policy", "lib_threads", "tail_threads", "ENV", "TAIL_ENV", "LIB_THREADS",
-           "TAIL_THREADS", "TAIL_MIN_SIZE"]
+__all__ = ["policy", "pool_threads", "lib_threads", "tail_threads", "ENV", "TAIL_ENV",
+           "LIB_THREADS", "TAIL_THREADS", "TAIL_MIN_SIZE"]
 
 ENV = "SYMNET_NUM_THREADS"
 TAIL_ENV = "SYMNET_TAIL_THREADS"
 _WARNED = set()
 
 #: the default of ``lib_threads()`` with SYMNET_NUM_THREADS unset: off.
-#: Measured (W7, two BLAS threads, 2 cores with 3-6 other processes busy,
-#: interleaved in one process): threaded im2col/col2im made the step 1.4x
-#: slower (median 1.78 s against 1.25 s), their threads waiting for cores
-#: as BLAS's do; not measured on an idle machine, where they may pay
+#: They are numba's threads (OpenMP), a second pool beside the step's: W4
+#: with them on (and its first layer left to them, ``conv.SPLIT_PER_IMAGE``
+#: off) against the step's pool, interleaved in one process, 2 cores under
+#: load 3-4: median 15.0 ms, CPU 28.8 ms a step, against 10.0 ms, CPU 14.4
+#: ms (their workers spin after each loop, as BLAS's do).  Under the pool
+#: no 2-D convolution reaches them anyway: one smaller than
+#: ``conv_threads.MIN_BYTES`` has chunks below ``conv.THREAD_MIN_BYTES``
 LIB_THREADS = False
 
 #: the default of ``tail_threads()`` with SYMNET_TAIL_THREADS unset: off.
@@ -72,9 +101,21 @@ def _requested():
     except ValueError:
         n = 0
     if n < 1:
-        raise ValueError(f"{ENV}: expected a positive integer (the threads of large "
-                         f"elementwise loops), got {raw!r}")
+        raise ValueError(f"{ENV}: expected a positive integer (the threads symnet's "
+                         f"own work and threaded loops may use), got {raw!r}")
     return n
+
+
+def pool_threads():
+    """How many threads symnet's own work (``step_pool.py``) may split over:
+    ``SYMNET_NUM_THREADS`` where set, else the CPUs this process may run
+    on; independent of numpy's BLAS's count."""
+    n = _requested()
+    if n is not None:
+        return n
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def policy(mode):

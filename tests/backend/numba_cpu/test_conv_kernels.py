@@ -213,7 +213,7 @@ def test_columns_beyond_the_cache_chunk(per_image, blas, monkeypatch):
     from symnet.backend.numba_cpu import conv_threads
     monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", 1 if per_image else 10 ** 9)
     monkeypatch.setattr(nconv, "blas_threads", lambda: blas)
-    monkeypatch.setattr(conv_threads, "chunk_threads", lambda blas, nbytes: 0)
+    monkeypatch.setattr(conv_threads, "chunk_threads", lambda nbytes: 0)
     rng = np.random.default_rng(5)
     x = rng.normal(size=(67, 16, 12, 12)).astype("float32")
     w = rng.normal(size=(16, 16, 5, 5)).astype("float32")
@@ -250,7 +250,7 @@ def test_threaded_column_loops_agree_with_serial_and_py(per_image, monkeypatch):
     from symnet.backend.numba_cpu import conv_threads
     from symnet.backend.numba_cpu.lib import conv_loops
     monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", 1 if per_image else 10 ** 9)
-    monkeypatch.setattr(conv_threads, "chunk_threads", lambda blas, nbytes: 0)
+    monkeypatch.setattr(conv_threads, "chunk_threads", lambda nbytes: 0)
     monkeypatch.setattr(nconv, "THREAD_MIN_BYTES", 1)
     rng = np.random.default_rng(7)
     x = rng.normal(size=(7, 3, 11, 9)).astype("float32")

@@ -4,15 +4,15 @@ gradient and input gradient agree with the serial path and the float64
 reference over odd batches, chunks, paddings, strides, dilations, groups and
 dtypes; BLAS runs one thread inside and gets its count back; the column
 buffers of all threads stay within the budget for a batch of 4,096; the
-policy (``chunk_threads``) follows BLAS's thread count and
-SYMNET_NUM_THREADS."""
+policy (``chunk_threads``) follows the step's pool (``SYMNET_NUM_THREADS``,
+the CPUs), not BLAS's thread count."""
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from symnet.backend.numba_cpu import conv as nconv
 from symnet.backend.numba_cpu import conv_fused as nfused
-from symnet.backend.numba_cpu import conv_threads
+from symnet.backend.numba_cpu import conv_threads, step_pool
 from symnet.tensor.ops.conv import Conv2d, Conv2dGradInputs, Conv2dGradWeights
 from symnet.tensor.ops.conv_fused import bias_act, sign_of
 
@@ -41,7 +41,7 @@ def _reference(x, w, gz, kw):
 
 def _threads(monkeypatch, n):
     monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", 10 ** 9)   # the per-chunk layout
-    monkeypatch.setattr(conv_threads, "chunk_threads", lambda blas, nbytes: n)
+    monkeypatch.setattr(conv_threads, "chunk_threads", lambda nbytes: n)
 
 
 @settings(max_examples=examples(15), deadline=None,
@@ -126,7 +126,7 @@ def test_blas_runs_one_thread_inside_and_gets_its_count_back(monkeypatch):
     the calling thread or the other), it runs as many as before."""
     from symnet.backend.numba_cpu.lib import conv_par
     before = nconv.blas_threads()
-    if before is None or conv_threads._blas_setter() is None:
+    if before is None:
         pytest.skip("numpy's BLAS is not an OpenBLAS whose threads this build can set")
     _threads(monkeypatch, 2)
     seen = []
@@ -136,7 +136,7 @@ def test_blas_runs_one_thread_inside_and_gets_its_count_back(monkeypatch):
         seen.append(nconv.blas_threads())
         return real(*a)
     monkeypatch.setattr(conv_par, "forward_chunks", watch)
-    setter = conv_threads._blas_setter()
+    setter = step_pool._blas()[1]
     setter(2)
     try:
         rng = np.random.default_rng(0)
@@ -186,22 +186,28 @@ def check_large_batch(which, monkeypatch):
 
 
 def test_chunk_threads_policy(monkeypatch):
-    """Threads only when BLAS runs two or more (one when ``symnet train``
-    set it) and the columns are large enough, never with
-    SYMNET_NUM_THREADS=1; as many as BLAS runs, at most the CPUs."""
+    """Threads from ``MIN_BYTES`` of columns, as many as the step's pool
+    (the CPUs, or SYMNET_NUM_THREADS), whatever numpy's BLAS runs (one
+    when ``symnet train`` set it); never with SYMNET_NUM_THREADS=1."""
     import os
-    if conv_threads._blas_setter() is None:
+    before = step_pool.blas_count()
+    if before is None:
         pytest.skip("numpy's BLAS is not an OpenBLAS whose threads this build can set")
     monkeypatch.delenv("SYMNET_NUM_THREADS", raising=False)
     big = conv_threads.MIN_BYTES
-    assert conv_threads.chunk_threads(1, big) == 0
-    assert conv_threads.chunk_threads(None, big) == 0
     n = len(os.sched_getaffinity(0))
-    assert conv_threads.chunk_threads(8, big) == (n if n >= 2 else 0)
-    assert conv_threads.chunk_threads(2, big) == (2 if n >= 2 else 0)
-    assert conv_threads.chunk_threads(8, big - 1) == 0          # too small to pay
+    setter = step_pool._blas()[1]
+    try:
+        for blas in (1, 2):
+            setter(blas)
+            assert conv_threads.chunk_threads(big) == (n if n >= 2 else 0)
+    finally:
+        setter(before)
+    assert conv_threads.chunk_threads(big - 1) == 0          # too small to pay
+    monkeypatch.setenv("SYMNET_NUM_THREADS", "3")
+    assert conv_threads.chunk_threads(big) == 3
     monkeypatch.setenv("SYMNET_NUM_THREADS", "1")
-    assert conv_threads.chunk_threads(8, big) == 0
+    assert conv_threads.chunk_threads(big) == 0
 
 
 def test_compiled_conv_relu_step_agrees_with_py(monkeypatch):
@@ -239,12 +245,22 @@ def test_forked_child_runs_the_threaded_path(monkeypatch):
     """After a fork (a data loader's worker) the child's threaded convolution
     runs on a pool of its own and gives the parent's result, not a hang on
     the parent's workers, which do not exist there."""
-    import os
-    import warnings
     _threads(monkeypatch, 2)
     rng = np.random.default_rng(12)
     x, w = rng.normal(size=(6, 4, 7, 7)), rng.normal(size=(3, 4, 3, 3))
     want = nconv.conv2d_forward(x, w, "valid", (1, 1), (1, 1), True, "float64")  # makes the pool
+    assert in_forked_child(lambda: np.array_equal(
+        nconv.conv2d_forward(x, w, "valid", (1, 1), (1, 1), True, "float64"), want))
+
+
+def in_forked_child(check, what="convolution"):
+    """Run ``check()`` in a forked child (threads running here, as in a data
+    loader's worker); True when it returned True there in 120 s (a hung
+    child is killed, not left behind)."""
+    import os
+    import select
+    import signal
+    import warnings
     r, wfd = os.pipe()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)   # fork with threads running
@@ -252,20 +268,17 @@ def test_forked_child_runs_the_threaded_path(monkeypatch):
     if pid == 0:                                       # the child: exit, never return
         code = 1
         try:
-            got = nconv.conv2d_forward(x, w, "valid", (1, 1), (1, 1), True, "float64")
-            code = 0 if np.array_equal(got, want) else 2
+            code = 0 if check() else 2
         finally:
             os.write(wfd, bytes([code]))
             os._exit(code)
     os.close(wfd)
-    import select
-    import signal
     ready, _, _ = select.select([r], [], [], 120)
-    if not ready:                                      # hung: leave no process behind
+    if not ready:
         os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     try:
-        assert ready, "the forked child's convolution did not finish in 120 s"
-        assert os.read(r, 1) == b"\x00"
+        assert ready, f"the forked child's {what} did not finish in 120 s"
+        return os.read(r, 1) == b"\x00"
     finally:
         os.close(r)

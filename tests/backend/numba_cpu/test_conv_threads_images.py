@@ -27,7 +27,7 @@ def _image_threads(monkeypatch, n, split=True):
     (0: serial) when ``split``; returns the names of the threaded loops run."""
     monkeypatch.setattr(nconv, "PER_IMAGE_POSITIONS", 1)
     monkeypatch.setattr(nconv, "SPLIT_PER_IMAGE", split)
-    monkeypatch.setattr(conv_threads, "chunk_threads", lambda blas, nbytes: n)
+    monkeypatch.setattr(conv_threads, "chunk_threads", lambda nbytes: n)
     ran = []
     for name in ("forward_image_chunks", "grad_weights_image_chunks", "forward_chunks",
                  "grad_weights_chunks", "grad_inputs_chunks"):

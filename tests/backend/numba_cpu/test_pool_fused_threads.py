@@ -68,11 +68,12 @@ def test_mismatched_gradient_names_the_shapes():
 
 
 def test_threads_policy_by_size(monkeypatch):
-    """Below ``MIN_BYTES`` of gradient one thread; above, what the
-    convolutions' policy allows (here: forced to 2)."""
-    from symnet.backend.numba_cpu import conv_threads
-    monkeypatch.setattr(conv_threads, "chunk_threads", lambda blas, nbytes: 2)
+    """Below ``MIN_BYTES`` of gradient one thread; above, the step's pool
+    (``SYMNET_NUM_THREADS`` here), unless it has one thread."""
+    monkeypatch.setenv("SYMNET_NUM_THREADS", "2")
     assert pool_fused._threads(pool_fused.MIN_BYTES - 1) == 0
     assert pool_fused._threads(pool_fused.MIN_BYTES) == 2
-    monkeypatch.setattr(conv_threads, "chunk_threads", lambda blas, nbytes: 0)
+    monkeypatch.setenv("SYMNET_NUM_THREADS", "3")
+    assert pool_fused._threads(pool_fused.MIN_BYTES) == 3
+    monkeypatch.setenv("SYMNET_NUM_THREADS", "1")
     assert pool_fused._threads(pool_fused.MIN_BYTES) == 0

@@ -1,0 +1,240 @@
+"""One thread pool for a step: the threads symnet's own work splits over
+(``conv_threads.py``, ``pool_fused.py``, the dense products of ``dot``),
+and numpy's BLAS held at one thread while a step that uses them runs.
+
+Why (the finding is in ``threads.py``'s docstring): after a BLAS call on
+two threads OpenBLAS's worker keeps spinning on the other core, so our
+second thread, started right after, shares that core with it and the
+split gains nothing.  With BLAS on one thread for the whole step, no BLAS
+worker wakes, and every parallel part of the step is ours.
+
+* ``hold()`` / ``release(token)``: the generated driver of a function
+  whose plan has an op that uses the pool (``uses_pool``) calls them
+  around its whole body (``try``/``finally``: also when the call raises;
+  visible in ``f.source``).  Reentrant and thread-safe: the first hold
+  saves BLAS's count and sets one thread, the last release sets it back.
+  Nothing happens with ``SYMNET_NUM_THREADS=1`` or a single CPU
+  (``threads.pool_threads()``), or where BLAS's count cannot be set.
+* ``run(fn, nt, *args)``: ``fn(*args, t)`` for ``t < nt`` at once on the
+  pool (``t = 0`` on the calling thread), BLAS held meanwhile (a direct
+  call outside a step holds it itself).
+* ``dot(a, b)``: a dense product as row blocks of the output, each a
+  one-thread BLAS GEMM on its own thread; the driver of such a step calls
+  it for ``Dot`` (``blas.py``).  Measured against one-thread BLAS for
+  them (``DOT_MIN_MACS`` at 2^40), interleaved in one process, medians of
+  medians of 5 rounds, 2 cores under load 3-4 from other work: W4's step
+  9.99 / 9.09 ms against 11.62 / 11.75 ms (two runs), W7's 87.3 against
+  102.9 ms.  Other BLAS calls of such a step (``BatchedDot``, a Scan's
+  products, 3-D convolutions) run on one thread.
+
+The pool is plain daemon threads, each handed its job through two locks
+(``_Worker``), kept per process: a forked child makes its own, and
+forgets a hold its parent's other threads had (``os.register_at_fork``).
+While one call uses the pool, another (a second Python thread's step, or
+a job's own) runs its calls one after another on its own thread.
+"""
+import os
+import threading
+
+import numpy as np
+
+from . import threads
+
+__all__ = ["hold", "release", "run", "dot", "uses_pool", "blas_count", "DOT_MIN_MACS",
+           "DRIVER_LINES"]
+
+_LOCK = [threading.Lock()]
+_HELD = [0, None]        # holds open now; BLAS's count to set back (None: left alone)
+_FNS = []                # [(get, set) of numpy's OpenBLAS, or None]
+_POOL = []               # [(workers, pid, lock held while they work)]
+
+#: multiply-adds of a product (rows * inner * columns) from which ``dot``
+#: splits it over the pool; below, one BLAS call.  Handing work to the
+#: pool and waiting for it costs ~30 us (``run`` of a no-op on 2 threads,
+#: minimum of 2,000).  float32, BLAS held at one thread, minimum / median
+#: of 300 calls in us, one BLAS call against ``dot`` on 2 threads (2 cores
+#: with 3-4 other processes busy: what a split gains here is a floor):
+#: 64x256x256 (4.2M) 87/88 -> 94/98; 64x512x512 (16.8M) 359/365 -> 263/279;
+#: 128x500x500 (32M) 617/643 -> 378/473; 256x1024x256 (67M, W7's dense
+#: layer) 1300/1385 -> 744/997
+DOT_MIN_MACS = 1 << 23
+
+
+#: the driver lines of a step whose ops use the pool (``codegen.py``): the
+#: import in ``make_run``, the hold before ``try``, the release in ``finally``
+DRIVER_LINES = (
+    "    from symnet.backend.numba_cpu.step_pool import dot as _pdot, hold as _hold, "
+    "release as _release",
+    "        _held = _hold()   # numpy's BLAS on one thread: our threads use both cores",
+    "        finally:",
+    "            _release(_held)")
+
+
+def _blas():
+    """``(get, set)``: numpy's OpenBLAS thread-count functions, or None."""
+    if not _FNS:
+        from .lib import cblas
+        get, put = cblas.openblas_threads_fn("get"), cblas.openblas_threads_fn("set")
+        _FNS.append((get, put) if get is not None and put is not None else None)
+    return _FNS[0]
+
+
+def blas_count():
+    """How many threads numpy's BLAS runs now, or None (cannot be asked)."""
+    fns = _blas()
+    return None if fns is None else int(fns[0]())
+
+
+def _hold():
+    """Count one hold; the first sets BLAS to one thread.  True if counted."""
+    fns = _blas()
+    if fns is None:
+        return False
+    with _LOCK[0]:
+        if _HELD[0] == 0:
+            n = int(fns[0]())
+            _HELD[1] = n if n > 1 else None
+            if n > 1:
+                fns[1](1)
+        _HELD[0] += 1
+    return True
+
+
+def hold():
+    """Numpy's BLAS on one thread until ``release`` of the token returned
+    (the driver's first line); nothing where the pool has one thread."""
+    return _hold() if threads.pool_threads() >= 2 else False
+
+
+def release(token):
+    """End the hold ``token`` (``hold``'s result); the last one open sets
+    BLAS's count back to what it was."""
+    if not token:
+        return
+    with _LOCK[0]:
+        _HELD[0] -= 1
+        if _HELD[0] == 0 and _HELD[1] is not None:
+            _blas()[1](_HELD[1])
+            _HELD[1] = None
+
+
+def _after_fork():
+    """In a forked child: no hold is open there (the parent's other threads
+    do not exist), the lock may have been taken mid-fork, the pool's
+    workers are gone."""
+    _LOCK[0] = threading.Lock()
+    if _HELD[0] and _HELD[1] is not None and _FNS and _FNS[0] is not None:
+        _FNS[0][1](_HELD[1])
+    _HELD[:] = [0, None]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
+class _Worker:
+    """One pool thread: waits on ``go``, runs its job, releases ``done``.
+    Two plain locks hand work over in ~6 us (minimum of 3,000, 2 cores
+    under load 1-2) against ~12-17 us for a ``ThreadPoolExecutor``'s
+    submit and result (medians 29-63 against 54-80 us).  Whole steps
+    (alternating processes, the other core busy: wall = CPU) showed no
+    readable difference: W4 medians 12.1-16.7 against 11.0-15.3 ms, W7
+    99-103 against 97-100 ms."""
+
+    def __init__(self):
+        self.go, self.done = threading.Lock(), threading.Lock()
+        self.go.acquire()
+        self.done.acquire()
+        self.job, self.error = None, None
+        threading.Thread(target=self._loop, name="symnet-pool", daemon=True).start()
+
+    def _loop(self):
+        while True:
+            self.go.acquire()
+            fn, args = self.job
+            self.job = None
+            try:
+                fn(*args)
+            except BaseException as exc:     # raised again on the calling thread
+                self.error = exc
+            self.done.release()
+
+    def start(self, fn, args):
+        self.job, self.error = (fn, args), None
+        self.go.release()
+
+    def wait(self):
+        """Wait for the job; its error, or None."""
+        self.done.acquire()
+        return self.error
+
+
+def _pool(n):
+    """``n`` pool threads and the lock held while they work, kept for the
+    process (a forked child makes its own: its parent's threads do not
+    exist there)."""
+    if not _POOL or _POOL[0][1] != os.getpid():
+        _POOL[:] = [([], os.getpid(), threading.Lock())]
+    workers = _POOL[0][0]
+    while len(workers) < n:
+        workers.append(_Worker())
+    return workers[:n], _POOL[0][2]
+
+
+def run(fn, nt, *args):
+    """``fn(*args, t)`` for ``t`` in ``range(nt)`` at once (``t = 0`` on this
+    thread), numpy's BLAS held at one thread meanwhile.  An error of any
+    call is raised once all have ended.  Where the pool is busy (another
+    thread's step, or a call from inside a pool job) the calls run one
+    after another on this thread: the same results, never a deadlock."""
+    token = _hold()
+    try:
+        workers, busy = _pool(0)
+        if nt < 2 or not busy.acquire(blocking=False):
+            for t in range(nt):
+                fn(*args, t)
+            return
+        try:
+            workers, _ = _pool(nt - 1)
+            for t, w in enumerate(workers, 1):
+                w.start(fn, args + (t,))
+            try:
+                fn(*args, 0)
+            finally:
+                errors = [w.wait() for w in workers]
+            for err in errors:
+                if err is not None:
+                    raise err
+        finally:
+            busy.release()
+    finally:
+        release(token)
+
+
+def _rows(a, b, out, nt, t):
+    """Thread ``t``'s row block of ``out = a @ b``."""
+    m = a.shape[0]
+    r0, r1 = m * t // nt, m * (t + 1) // nt
+    np.dot(a[r0:r1], b, out=out[r0:r1])
+
+
+def dot(a, b):
+    """``np.dot(a, b)``, split into row blocks of the result over the pool
+    when both are 2-D float32/float64 matrices of one dtype, the product
+    has at least ``DOT_MIN_MACS`` multiply-adds and a few rows a thread
+    (else one numpy call)."""
+    nt = threads.pool_threads()
+    if nt < 2 or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype \
+            or a.dtype not in (np.float32, np.float64) or a.shape[1] != b.shape[0] \
+            or a.shape[0] < 8 * nt or a.shape[0] * a.shape[1] * b.shape[1] < DOT_MIN_MACS:
+        return np.dot(a, b)
+    out = np.empty((a.shape[0], b.shape[1]), a.dtype)
+    run(_rows, nt, a, b, out, nt)
+    return out
+
+
+def uses_pool(nodes):
+    """Whether any of ``nodes`` runs a numba implementation that splits its
+    work over the pool (its driver template says ``uses_pool``)."""
+    from ..registry import kernel_for
+    return any(getattr(kernel_for("numba", type(n.op)), "uses_pool", False) for n in nodes)
