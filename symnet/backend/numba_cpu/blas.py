@@ -69,6 +69,8 @@ def _dot_in_njit(node):
     """Whether ``Dot``'s lines may run inside njit code (see njit_driver.py):
     2-D float32/float64 matrices of one dtype, and a CBLAS gemm found."""
     vs = node.inputs + node.outputs
+    if _split(node):       # ``_pdot`` is Python (gemm_split.py): keep the Python driver
+        return False
     if any(v.type.ndim != 2 for v in vs) or \
             len({v.type.dtype for v in vs} | {"float32", "float64"}) != 2:
         return False
@@ -77,13 +79,21 @@ def _dot_in_njit(node):
     return cblas.AVAILABLE
 
 
+def _split(node):
+    """Whether ``Dot``'s lines call ``gemm_split.pdot`` (opt-in, see there)."""
+    from . import gemm_split
+    return node.outputs[0].type.ndim == 2 and gemm_split.requested() and \
+        gemm_split.available()
+
+
 @driver_op(Dot, njit=_dot_in_njit)
 def dot_driver(node, ins, outs):
     x, y = ins
-    plain = f"{outs[0]} = {_cast(f'_np.dot({x}, {y})', node)}"
+    dot = "_pdot" if _split(node) else "_np.dot"
+    plain = f"{outs[0]} = {_cast(f'{dot}({x}, {y})', node)}"
     if node.inputs[0].type.ndim == 2 and _is_transpose(node.inputs[1]):
         # both branches give a C-contiguous result (the module doc)
-        swapped = f"{outs[0]} = {_cast(f'_tcopy(_np.dot({y}.T, {x}.T))', node)}"
+        swapped = f"{outs[0]} = {_cast(f'_tcopy({dot}({y}.T, {x}.T))', node)}"
         return [f"if {_SWAP.format(x=x, y=y)}:", f"    {swapped}", "else:",
                 f"    {plain}"], True
     return [plain], node.outputs[0].type.ndim > 0

@@ -1,0 +1,114 @@
+"""Opt-in "one pool" for a graph's matrix products: numpy's BLAS held at one
+thread for the whole call, each large GEMM split in two (by rows or by
+columns of its result) over numba's own thread pool, one CBLAS call a half.
+
+Why it exists: after a GEMM on two threads, OpenBLAS's worker thread keeps
+spinning on the other core for a while, so threaded work of ours right
+after it (round 6's threaded update tail, ``threads.tail_threads``) shared
+that core with the spinner and made W1 b=64 take 8 ms instead of 1.6-1.9.
+JAX runs its GEMMs and its split update loops on one pool; this is that
+arrangement for the numba backend: with ``SYMNET_GEMM_SPLIT=1``
+
+* ``Dot``'s driver lines (``blas.py``) call ``pdot`` instead of ``np.dot``;
+* the linker wraps the driver in ``hold_blas``: BLAS at one thread for the
+  call, its previous count restored afterwards (also when the call raises,
+  a Ctrl-C included);
+* ``SYMNET_TAIL_THREADS=1`` then threads the large in-place updates on the
+  same (numba's) pool.
+
+Off by default: not measured faster (``bench/w1_pool.py``, W1 interleaved
+in one process, 2 cores, load 5: b=64 minimum 1.63 ms split and 1.60 ms
+split + threaded tail against 1.51 ms default, every median 40-90 ms; not
+measured on an idle machine).  A hand-off to numba's OpenMP pool costs 3-4
+us while its threads spin, against 12-50 us for a Python
+``ThreadPoolExecutor`` round trip, but with another process on the second
+core every split waits for that core (milliseconds).
+
+The step-level hook is the same idea as the convolution steps' "BLAS at one
+thread for this call" (``threads.py``, round 7): the two can be merged into
+one policy there.
+"""
+import os
+
+import numpy as np
+
+__all__ = ["ENV", "MIN_MACS", "requested", "available", "pdot", "hold_blas"]
+
+ENV = "SYMNET_GEMM_SPLIT"
+
+#: products of fewer multiply-adds (m * n * k) stay one CBLAS call: W1's
+#: 10-wide ones (320,000 at b=64) are not worth a hand-off
+MIN_MACS = 1 << 21
+
+_FNS = []       # (get, set) of OpenBLAS's thread count, found once
+
+
+def _thread_fns():
+    if not _FNS:
+        from .lib import cblas
+        _FNS.append((cblas.openblas_threads_fn("get"), cblas.openblas_threads_fn("set")))
+    return _FNS[0]
+
+
+def requested():
+    """Whether ``SYMNET_GEMM_SPLIT`` asks for split GEMMs (``1``; ``0`` or
+    unset: no).  Never with the njit driver (its products are CBLAS calls
+    inside numba code already)."""
+    raw = os.environ.get(ENV, "").strip()
+    if raw not in ("", "0", "1"):
+        raise ValueError(f"{ENV}: expected 0 or 1 (split GEMMs over numba's threads with "
+                         f"BLAS at one thread), got {raw!r}")
+    if raw != "1":
+        return False
+    from . import njit_driver
+    return not njit_driver.requested(None)
+
+
+def available():
+    """Whether the split can run here: a CBLAS gemm and OpenBLAS's thread
+    count reachable (another BLAS could not be held at one thread)."""
+    from .lib import cblas
+    get, put = _thread_fns()
+    return cblas.AVAILABLE and get is not None and put is not None
+
+
+def hold_blas(run):
+    """``run`` wrapped: numpy's BLAS at one thread during each call, the
+    previous count restored afterwards, whatever the call does."""
+    get, put = _thread_fns()
+
+    def held(*args):
+        before = get()
+        put(1)
+        try:
+            return run(*args)
+        finally:
+            put(before)
+    return held
+
+
+_SPLIT = []
+
+
+def _splitter():
+    if not _SPLIT:
+        from .lib.gemm_split_loops import split_gemm
+        _SPLIT.append(split_gemm)
+    return _SPLIT[0]
+
+
+def pdot(a, b):
+    """``np.dot(a, b)``; 2-D float32/float64 products of one dtype with at
+    least ``MIN_MACS`` multiply-adds run as two CBLAS calls on numba's
+    threads, each writing half of the (new, C-contiguous) result: by rows
+    when it has at least as many rows as columns, else by columns."""
+    if a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or \
+            a.dtype not in (np.float32, np.float64):
+        return np.dot(a, b)
+    m, k = a.shape
+    k2, n = b.shape
+    if k != k2 or m * n * k < MIN_MACS:
+        return np.dot(a, b)     # numpy's own error for mismatched shapes
+    out = np.empty((m, n), a.dtype)
+    _splitter()(a, b, out, m >= n)
+    return out
