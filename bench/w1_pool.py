@@ -9,7 +9,9 @@ process from the same initial weights and run interleaved.
 
 Prints each configuration's median and minimum step time.  Run it on a
 quiet machine: with another process on the second core, every threaded
-configuration waits for that core (medians of milliseconds).
+configuration waits for that core (medians of milliseconds).  Round 7
+could not find a quiet moment; its numbers (load 3-5) are in
+``symnet/backend/numba_cpu/gemm_split.py``.
 """
 import argparse
 import os

@@ -16,10 +16,15 @@ arrangement for the numba backend: with ``SYMNET_GEMM_SPLIT=1``
 * ``SYMNET_TAIL_THREADS=1`` then threads the large in-place updates on the
   same (numba's) pool.
 
-Off by default: not measured faster (``bench/w1_pool.py``, W1 interleaved
-in one process, 2 cores, load 5: b=64 minimum 1.63 ms split and 1.60 ms
-split + threaded tail against 1.51 ms default, every median 40-90 ms; not
-measured on an idle machine).  A hand-off to numba's OpenMP pool costs 3-4
+Off by default: not measured faster, and not measured on an idle machine
+(``bench/w1_pool.py``, W1 interleaved in one process, 2 cores shared with
+other developers' runs, load 3-5):
+
+* b=64, 300 steps each: minimum 1.63 ms split, 1.60 ms split + threaded
+  tail, 1.51 ms default (medians 40-90 ms, meaningless);
+* windows of 20 (b=64) and 4 (b=512) interleaved steps for 4 minutes each,
+  none of them with the other core free: best window medians b=64 1.99 /
+  2.03 against 1.96 ms, b=512 16.3 / 16.9 against 11.7 ms.  A hand-off to numba's OpenMP pool costs 3-4
 us while its threads spin, against 12-50 us for a Python
 ``ThreadPoolExecutor`` round trip, but with another process on the second
 core every split waits for that core (milliseconds).
