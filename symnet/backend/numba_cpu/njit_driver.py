@@ -82,9 +82,10 @@ def drive_text(src, kernel_args=()):
 def module_text(src, kernel_modules, kernel_args=None):
     """The cached module defining ``drive``; ``kernel_modules`` maps each
     kernel's local name to the module it is imported from.  With
-    ``kernel_args`` (the scan loop's) nothing is imported: ``drive`` takes
+    ``kernel_args`` (the scan loop's) no kernel is imported: ``drive`` takes
     the kernels named there (and ``_dot`` if named) as its last arguments,
-    ``KernelRef``s called by address (``kernel_ref.py``)."""
+    ``KernelRef``s called by address (``kernel_ref.py``); ``tcopy`` (a
+    swapped ``Dot``'s C-order copy, ``blas.py``) is imported either way."""
     parts = [KERNEL_HEAD.format(fastmath=_fastmath_text()).replace(
         "One kernel of symnet's numba backend (shared by every graph using it)",
         "The njit driver of one graph (symnet's numba backend)"),
