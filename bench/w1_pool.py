@@ -2,28 +2,31 @@
 numpy's BLAS held at one thread for the call and each large GEMM split
 over numba's threads (``SYMNET_GEMM_SPLIT=1``, numba_cpu/gemm_split.py),
 with or without the threaded update tail (``SYMNET_TAIL_THREADS=1``),
-against the default (two BLAS threads, serial tail), all built in one
-process from the same initial weights and run interleaved.
+against the default (two BLAS threads, serial tail).
 
-    python bench/w1_pool.py [--batch 64 512] [--steps 200]
+    python bench/w1_pool.py [--batch 64 512] [--steps 100] [--rounds 5]
 
-Prints each configuration's median and minimum step time.  Run it on a
-quiet machine: with another process on the second core, every threaded
-configuration waits for that core (medians of milliseconds).  Round 7
-could not find a quiet moment; its numbers (load 3-5) are in
-``symnet/backend/numba_cpu/gemm_split.py``.
+Each configuration runs in a process of its own (``--configs NAME`` runs
+one in this process), the configurations alternating, ``--rounds`` times;
+each prints its median and minimum step time (the loss of the first step
+is checked against the float64 numpy reference).  Not interleaved in one
+process: OpenBLAS's worker thread, once woken by a two-thread GEMM, keeps
+spinning on the second core for a long time after the count is set to one,
+so a split step right after a default one shares that core with it (in one
+process the split measured slower at b=512, 14.8 against 9.2 ms minimum; in
+processes of their own it was faster, see gemm_split.py).
 """
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
 os.environ.setdefault("SYMNET_TIERED", "0")
-
-from bench import peers, run  # noqa: E402
 
 CONFIGS = {
     "default": {},
@@ -33,49 +36,40 @@ CONFIGS = {
 }
 
 
-def build(batch, env):
-    """W1's step function built with ``env`` set (it is read at compile time)."""
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+def run_one(name, batches, steps):
+    """Build and time W1 in this process with configuration ``name``."""
+    os.environ.update(CONFIGS[name])
+    from bench import peers, run
+    for batch in batches:
         params, x, y = run.mlp_data(batch)
-        return peers.Symnet().mlp([p.copy() for p in params], x, y, run.LR, run.MOM)
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        step = peers.Symnet().mlp([p.copy() for p in params], x, y, run.LR, run.MOM)
+        run.check_loss(name, "W1", float(step()), run.mlp_loss_ref(params, x, y))
+        for _ in range(5):
+            step()
+        ts = []
+        for _ in range(steps):
+            t = time.perf_counter()
+            step()
+            ts.append(time.perf_counter() - t)
+        print(f"W1 b={batch} {name:11s} median {statistics.median(ts) * 1e3:7.3f} ms  "
+              f"min {min(ts) * 1e3:7.3f} ms", flush=True)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--batch", type=int, nargs="+", default=[64, 512])
-    ap.add_argument("--steps", type=int, default=200)
-    ap.add_argument("--configs", default=",".join(CONFIGS))
+    ap.add_argument("--steps", type=int, default=100)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--configs", default="default,split+tail,split")
     args = ap.parse_args()
     names = args.configs.split(",")
-    for batch in args.batch:
-        steps = {name: build(batch, CONFIGS[name]) for name in names}
-        first = {name: float(s()) for name, s in steps.items()}
-        ref = first["default"] if "default" in first else next(iter(first.values()))
-        for name, loss in first.items():
-            if abs(loss - ref) > 1e-5 * abs(ref):
-                raise SystemExit(f"W1 b={batch}: {name}'s loss {loss} differs from {ref}")
-        for s in steps.values():
-            for _ in range(5):
-                s()
-        times = {name: [] for name in names}
-        for i in range(args.steps):
-            order = names if i % 2 == 0 else names[::-1]
-            for name in order:
-                t = time.perf_counter()
-                steps[name]()
-                times[name].append(time.perf_counter() - t)
-        for name in names:
-            ts = times[name]
-            print(f"W1 b={batch} {name:11s} median {statistics.median(ts) * 1e3:7.3f} ms  "
-                  f"min {min(ts) * 1e3:7.3f} ms")
+    if len(names) == 1:
+        return run_one(names[0], args.batch, args.steps)
+    for r in range(args.rounds):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            subprocess.run([sys.executable, os.path.abspath(__file__), "--configs", name,
+                            "--steps", str(args.steps), "--batch", *map(str, args.batch)],
+                           check=True)
 
 
 if __name__ == "__main__":

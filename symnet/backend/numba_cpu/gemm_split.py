@@ -16,18 +16,30 @@ arrangement for the numba backend: with ``SYMNET_GEMM_SPLIT=1``
 * ``SYMNET_TAIL_THREADS=1`` then threads the large in-place updates on the
   same (numba's) pool.
 
-Off by default: not measured faster, and not measured on an idle machine
-(``bench/w1_pool.py``, W1 interleaved in one process, 2 cores shared with
-other developers' runs, load 3-5):
+Off by default, for now (``bench/w1_pool.py``; 2 cores shared with other
+developers' runs, so medians, ms, each configuration in a process of its
+own, alternating):
 
-* b=64, 300 steps each: minimum 1.63 ms split, 1.60 ms split + threaded
-  tail, 1.51 ms default (medians 40-90 ms, meaningless);
-* windows of 20 (b=64) and 4 (b=512) interleaved steps for 4 minutes each,
-  none of them with the other core free: best window medians b=64 1.99 /
-  2.03 against 1.96 ms, b=512 16.3 / 16.9 against 11.7 ms.  A hand-off to numba's OpenMP pool costs 3-4
-us while its threads spin, against 12-50 us for a Python
-``ThreadPoolExecutor`` round trip, but with another process on the second
-core every split waits for that core (milliseconds).
+* load ~1.2, 8 pairs, default against split + threaded tail: b=64
+  1.50/1.45, 3.55/2.51, 1.86/1.62, 1.68/1.57, 1.45/1.42, 1.61/1.43,
+  1.96/1.84, 2.23/1.73 (faster in 8 of 8, minimums too); b=512
+  10.33/10.16, 13.29/9.89, 10.50/10.44, 11.01/10.25, 9.59/10.11,
+  10.15/9.85, 10.53/10.72, 11.61/10.14 (faster in 6 of 8); the split
+  alone was mixed (b=64 2.18, 2.61, 1.62 against 1.50, 3.55, 1.86);
+* load 1-2 right after, 4 pairs: b=64 1.98/2.03, 1.87/1.81, 3.28/2.52
+  (one pair lost to contention), b=512 10.67/27.6, 10.48/10.47,
+  12.73/11.04: under contention the threaded steps lose most.
+
+So split + threaded tail measured faster at both batches where the box
+was near idle, but not on an idle machine, and it changes BLAS threading
+for every graph with a ``Dot`` (W4/W7's dense layers beside the
+convolutions' own policy, W8's scan steps), which was not measured.  In
+ONE process the comparison is wrong (``bench/w1_pool.py`` says why).
+
+A hand-off to numba's OpenMP pool costs 3-4 us while its threads spin,
+against 12-50 us for a Python ``ThreadPoolExecutor`` round trip; with
+another process on the second core every split waits for that core
+(milliseconds).
 
 The step-level hook is the same idea as the convolution steps' "BLAS at one
 thread for this call" (``threads.py``, round 7): the two can be merged into
