@@ -28,10 +28,15 @@ own, alternating):
   alone was mixed (b=64 2.18, 2.61, 1.62 against 1.50, 3.55, 1.86);
 * load 1-2 right after, 4 pairs: b=64 1.98/2.03, 1.87/1.81, 3.28/2.52
   (one pair lost to contention), b=512 10.67/27.6, 10.48/10.47,
-  12.73/11.04: under contention the threaded steps lose most.
+  12.73/11.04: under contention the threaded steps lose most;
+* load 0.1-0.6 (the box nearly idle), 4 pairs: b=64 1.56/1.60,
+  1.73/1.42, 1.63/1.50, 1.46/1.35 (minimums 1.41/1.40, 1.51/1.30,
+  1.47/1.35, 1.40/1.30); b=512 9.61/11.51, 12.58/9.72, 10.12/9.35,
+  9.32/9.35 (minimums 9.29/9.24, 9.68/9.02, 9.41/8.94, 9.11/8.79).
 
 So split + threaded tail measured faster at both batches where the box
-was near idle, but not on an idle machine, and it changes BLAS threading
+was near idle (b=64 in 11 of 12 pairs, b=512 in 8 of 12 by medians and
+10 of 12 by minimums).  It stays opt-in because it changes BLAS threading
 for every graph with a ``Dot`` (W4/W7's dense layers beside the
 convolutions' own policy, W8's scan steps), which was not measured.  In
 ONE process the comparison is wrong (``bench/w1_pool.py`` says why).
