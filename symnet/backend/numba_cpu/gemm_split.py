@@ -32,11 +32,14 @@ own, alternating):
 * load 0.1-0.6 (the box nearly idle), 4 pairs: b=64 1.56/1.60,
   1.73/1.42, 1.63/1.50, 1.46/1.35 (minimums 1.41/1.40, 1.51/1.30,
   1.47/1.35, 1.40/1.30); b=512 9.61/11.51, 12.58/9.72, 10.12/9.35,
-  9.32/9.35 (minimums 9.29/9.24, 9.68/9.02, 9.41/8.94, 9.11/8.79).
+  9.32/9.35 (minimums 9.29/9.24, 9.68/9.02, 9.41/8.94, 9.11/8.79);
+* load 0.02-0.6, 4 more pairs: b=64 1.91/2.67, 1.54/1.35, 1.64/1.38,
+  1.56/1.35; b=512 10.75/10.02, 9.68/9.30, 10.14/8.96, 11.95/9.08.
 
 So split + threaded tail measured faster at both batches where the box
-was near idle (b=64 in 11 of 12 pairs, b=512 in 8 of 12 by medians and
-10 of 12 by minimums).  It stays opt-in because it changes BLAS threading
+was near idle (b=64 in 14 of 16 pairs, b=512 in 12 of 16 by medians;
+near idle, b=64 medians ~1.35-1.50 against ~1.55-1.65 ms, b=512 ~9.0-9.4
+against ~9.7-10.1 ms).  It stays opt-in because it changes BLAS threading
 for every graph with a ``Dot`` (W4/W7's dense layers beside the
 convolutions' own policy, W8's scan steps), which was not measured.  In
 ONE process the comparison is wrong (``bench/w1_pool.py`` says why).
