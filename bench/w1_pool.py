@@ -36,6 +36,12 @@ CONFIGS = {
 }
 
 
+def _seconds(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
 def run_one(name, batches, steps):
     """Build and time W1 in this process with configuration ``name``."""
     os.environ.update(CONFIGS[name])
@@ -46,11 +52,7 @@ def run_one(name, batches, steps):
         run.check_loss(name, "W1", float(step()), run.mlp_loss_ref(params, x, y))
         for _ in range(5):
             step()
-        ts = []
-        for _ in range(steps):
-            t = time.perf_counter()
-            step()
-            ts.append(time.perf_counter() - t)
+        ts = [_seconds(step) for _ in range(steps)]
         print(f"W1 b={batch} {name:11s} median {statistics.median(ts) * 1e3:7.3f} ms  "
               f"min {min(ts) * 1e3:7.3f} ms", flush=True)
 
