@@ -18,8 +18,11 @@ the inner dimension is small (minimum of 60 calls, 2 BLAS threads, in us):
     512, 500, 500            1317        1311          1882
 
 hence the rule in ``_SWAP`` (rows <= a quarter of w's rows, inner >= 128).
-The result is F-ordered: the template says it is not C-contiguous, so a
-kernel that needs C order copies it (``_C``) and a BLAS call takes it as is.
+BLAS's result is then the transpose of a C-contiguous array; ``tcopy``
+(``lib/transpose.py``) copies it to C order, which the kernel after it (W1's
+relu gradient) needs: 12 us at 64x500 against 22 us for numpy's
+``ascontiguousarray``, which the driver's ``_C`` used to pay there (30-40
+us inside W1's step).
 
 Inside njit code (a graph or a scan loop compiled whole, ``njit_driver.py``)
 the same lines call ``lib/cblas.py``'s GEMM instead of ``np.dot``.  In a
@@ -31,7 +34,19 @@ from .dispatch import driver_op
 from ...tensor.ops.blas import BatchedDot, Dot
 from ...tensor.ops.elemwise import DimShuffle
 
-__all__ = []
+__all__ = ["tcopy"]
+
+_TCOPY = []
+
+
+def tcopy(a):
+    """``np.ascontiguousarray(a.T)`` for a 2-D ``a`` (``lib/transpose.py``),
+    imported with numba on the first call, not when a graph is compiled;
+    the Python driver calls it as ``_tcopy``."""
+    if not _TCOPY:
+        from .lib.transpose import tcopy as fn
+        _TCOPY.append(fn)
+    return _TCOPY[0](a)
 
 
 def _cast(expr, node):
@@ -57,6 +72,8 @@ def _dot_in_njit(node):
     """Whether ``Dot``'s lines may run inside njit code (see njit_driver.py):
     2-D float32/float64 matrices of one dtype, and a CBLAS gemm found."""
     vs = node.inputs + node.outputs
+    if _split(node):       # ``_gsdot`` is Python (gemm_split.py): keep the Python driver
+        return False
     if any(v.type.ndim != 2 for v in vs) or \
             len({v.type.dtype for v in vs} | {"float32", "float64"}) != 2:
         return False
@@ -65,16 +82,26 @@ def _dot_in_njit(node):
     return cblas.AVAILABLE
 
 
+def _split(node):
+    """Whether ``Dot``'s lines call ``gemm_split.pdot`` (opt-in, see there)."""
+    from . import gemm_split
+    return node.outputs[0].type.ndim == 2 and gemm_split.requested() and \
+        gemm_split.available()
+
+
 @driver_op(Dot, njit=_dot_in_njit)
 def dot_driver(node, ins, outs, writer=None):
     x, y = ins
-    # a step whose ops use the pool splits its products over it (step_pool.dot)
-    dot = "_pdot" if getattr(writer, "pool", False) else "_np.dot"
+    # a step whose ops use the pool splits its products over it (step_pool.dot);
+    # elsewhere ``SYMNET_GEMM_SPLIT=1`` splits them over numba's (gemm_split.pdot)
+    dot = "_pdot" if getattr(writer, "pool", False) else "_gsdot" if _split(node) \
+        else "_np.dot"
     plain = f"{outs[0]} = {_cast(f'{dot}({x}, {y})', node)}"
     if node.inputs[0].type.ndim == 2 and _is_transpose(node.inputs[1]):
-        swapped = f"{outs[0]} = {_cast(f'{dot}({y}.T, {x}.T).T', node)}"
+        # both branches give a C-contiguous result (the module doc)
+        swapped = f"{outs[0]} = {_cast(f'_tcopy({dot}({y}.T, {x}.T))', node)}"
         return [f"if {_SWAP.format(x=x, y=y)}:", f"    {swapped}", "else:",
-                f"    {plain}"], False
+                f"    {plain}"], True
     return [plain], node.outputs[0].type.ndim > 0
 
 

@@ -52,7 +52,7 @@ from ..._interrupt import reraise_interrupt
 from ..plan import build_plan
 from ..py.linker import PyLinker, node_error
 from ..registry import register_linker
-from . import codegen, njit_driver, workers
+from . import blas, codegen, gemm_split, njit_driver, workers
 from .budget import RunBudget
 from .codegen import (DRIVER_FILE, FASTMATH, KERNEL_HEAD, SUPPORTED_DTYPES, Ctx,  # noqa: F401
                       is_tensor, kernel_module, literal, nb_type)
@@ -123,7 +123,8 @@ class NumbaLinker:
         from .cache import compiled_before, module_path
         kernels, self.paths = {}, []
         self.ns = ns = {"np": np, "_np": np, "_C": np.ascontiguousarray, "_owned": owned,
-                          "_starmap": itertools.starmap, "_call": operator.call}
+                          "_starmap": itertools.starmap, "_call": operator.call,
+                          "_tcopy": blas.tcopy, "_gsdot": gemm_split.pdot}
         try:
             new = []
             for text, kname in self.kernel_texts.items():
@@ -160,6 +161,8 @@ class NumbaLinker:
         ns["_step"] = lambda k, results: None   # replaced by the instrumentation
         exec(compile(self.driver_source, DRIVER_FILE, "exec"), ns)
         run = ns["make_run"](self.consts, self._perform, self._recover)
+        if "_gsdot(" in self.driver_source:     # split GEMMs: BLAS at one thread
+            run = gemm_split.hold_blas(run)
         source = self.source
         if njit_driver.requested(self.mode) and not getattr(self.mode, "step_hooks", False) \
                 and njit_driver.eligible(self.code, self.fgraph):

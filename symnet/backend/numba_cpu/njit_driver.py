@@ -82,9 +82,10 @@ def drive_text(src, kernel_args=()):
 def module_text(src, kernel_modules, kernel_args=None):
     """The cached module defining ``drive``; ``kernel_modules`` maps each
     kernel's local name to the module it is imported from.  With
-    ``kernel_args`` (the scan loop's) nothing is imported: ``drive`` takes
+    ``kernel_args`` (the scan loop's) no kernel is imported: ``drive`` takes
     the kernels named there (and ``_dot`` if named) as its last arguments,
-    ``KernelRef``s called by address (``kernel_ref.py``)."""
+    ``KernelRef``s called by address (``kernel_ref.py``); ``tcopy`` (a
+    swapped ``Dot``'s C-order copy, ``blas.py``) is imported either way."""
     parts = [KERNEL_HEAD.format(fastmath=_fastmath_text()).replace(
         "One kernel of symnet's numba backend (shared by every graph using it)",
         "The njit driver of one graph (symnet's numba backend)"),
@@ -97,6 +98,9 @@ def module_text(src, kernel_modules, kernel_args=None):
         # the lib's digest in the text: a changed GEMM gives the module a new cache key
         digest = hashlib.sha256(lib_source("cblas").encode()).hexdigest()[:16]
         parts.append(f"from {_CBLAS} import dot as _dot  # noqa: E402 (lib {digest})\n")
+    if "_tcopy(" in body:     # Dot's transposed product (blas.py)
+        digest = hashlib.sha256(lib_source("transpose").encode()).hexdigest()[:16]
+        parts.append(f"from {_TRANSPOSE} import tcopy as _tcopy  # noqa: E402 (lib {digest})\n")
     if "_reshape(" in body:
         parts.append(_RESHAPE_C)
     parts.append("\n\n" + body)
@@ -106,6 +110,7 @@ def module_text(src, kernel_modules, kernel_args=None):
 # what ``Dot``'s template writes, and the module whose ``dot`` replaces it
 _DOT = "_np.dot("
 _CBLAS = __package__ + ".lib.cblas"
+_TRANSPOSE = __package__ + ".lib.transpose"
 # numba reshapes C-contiguous arrays only (numpy copies the others itself)
 _RESHAPE = "_np.reshape("
 _RESHAPE_C = """

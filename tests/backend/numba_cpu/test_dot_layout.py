@@ -1,6 +1,7 @@
 """``x @ w.T`` in the numba driver: a few rows in ``x`` run as
-``(w @ x.T).T`` (numba_cpu/blas.py); both branches agree with numpy and
-with the py backend, whatever consumes the F-ordered product."""
+``(w @ x.T).T`` (numba_cpu/blas.py), copied to C order by ``tcopy``
+(lib/transpose.py); both branches agree with numpy and with the py backend,
+whatever consumes the product, and give a C-contiguous result."""
 import numpy as np
 import pytest
 
@@ -38,6 +39,7 @@ def test_product_and_its_consumers_agree_with_py(rows):
     ref = xv.astype("float64") @ wv.T.astype("float64")
     np.testing.assert_allclose(got[0], ref, rtol=1e-4, atol=1e-4)
     assert got[0].shape == (rows, 40) and got[0].dtype == np.float32
+    assert got[0].flags.c_contiguous      # either branch: no copy by the kernels after it
     np.testing.assert_allclose(got[1], np.maximum(ref + bv, 0), rtol=1e-4, atol=1e-4)
 
 
@@ -72,3 +74,52 @@ def test_mlp_gradient_step_agrees_with_py():
     xv, yv = _f32(8, 150), RNG.randint(0, 5, 8).astype("int32")
     fn = both([x, y], [loss, gw1, gw2], [xv, yv], rtol=1e-4, atol=1e-6)
     assert ".T, " in fn.thunk.source   # the gradient's g @ w2.T / ... took the rule
+
+
+def _product_name(source):
+    """The driver name of the swapped product in ``source``."""
+    line = next(ln for ln in source.splitlines() if "_tcopy(_np.dot(" in ln)
+    return line.split("=")[0].strip()
+
+
+def test_the_kernel_after_a_swapped_product_takes_it_without_a_copy():
+    """W1's relu gradient read the F-ordered product through ``_C`` (a copy
+    of the whole product per step); the product is now C-ordered already."""
+    x, w, b = T.fmatrix("x"), T.fmatrix("w"), T.fvector("b")
+    out = T.nnet.relu(T.dot(x, w.T) + b)
+    xv, wv, bv = _f32(4, 130), _f32(40, 130), _f32(40)
+    fn = both([x, w, b], out, [xv, wv, bv], rtol=1e-4, atol=1e-4)
+    name = _product_name(fn.thunk.source)
+    assert f"_C({name})" not in fn.thunk.source
+    np.testing.assert_allclose(fn(xv, wv, bv), np.maximum(xv @ wv.T + bv, 0), rtol=1e-4,
+                               atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(500, 64), (7, 3), (1, 9), (9, 1), (0, 5), (5, 0)])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_tcopy_is_a_c_ordered_transpose(shape, dtype):
+    from symnet.backend.numba_cpu.blas import tcopy
+    a = (RNG.randn(*shape) * 100).astype(dtype)
+    got = tcopy(a)
+    assert got.flags.c_contiguous and got.dtype == a.dtype and got.shape == shape[::-1]
+    np.testing.assert_array_equal(got, a.T)
+    assert not np.shares_memory(got, a)
+
+
+def test_swapped_product_inside_the_njit_driver(monkeypatch):
+    """The njit driver imports ``tcopy`` and runs the swapped branch too."""
+    from symnet.backend.numba_cpu.lib import cblas
+    use_tmp_cache()
+    monkeypatch.setenv("SYMNET_NUMBA_NJIT_DRIVER", "1")
+    x, w, b = T.fmatrix("x"), T.fmatrix("w"), T.fvector("b")
+    fn = symnet.function([x, w, b], T.nnet.relu(T.dot(x, w.T) + b), mode=Mode("numba"))
+    assert ("def drive(" in fn.source) == cblas.AVAILABLE
+    if cblas.AVAILABLE:
+        assert "_tcopy(_dot(" in fn.source.split("one njit function")[-1]
+    wv, bv = _f32(40, 130), _f32(40)
+    for rows in (4, 30):                  # swapped, then plain
+        xv = _f32(rows, 130)
+        got = fn(xv, wv, bv)
+        assert got.flags.c_contiguous
+        np.testing.assert_allclose(got, np.maximum(xv.astype("float64") @ wv.T + bv, 0),
+                                   rtol=1e-4, atol=1e-4)
