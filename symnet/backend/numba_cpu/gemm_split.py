@@ -66,16 +66,6 @@ ENV = "SYMNET_GEMM_SPLIT"
 #: 10-wide ones (320,000 at b=64) are not worth a hand-off
 MIN_MACS = 1 << 21
 
-_FNS = []       # (get, set) of OpenBLAS's thread count, found once
-
-
-def _thread_fns():
-    if not _FNS:
-        from .lib import cblas
-        _FNS.append((cblas.openblas_threads_fn("get"), cblas.openblas_threads_fn("set")))
-    return _FNS[0]
-
-
 def requested():
     """Whether ``SYMNET_GEMM_SPLIT`` asks for split GEMMs (``1``; ``0`` or
     unset: no).  Never with the njit driver (its products are CBLAS calls
@@ -92,10 +82,11 @@ def requested():
 
 def available():
     """Whether the split can run here: a CBLAS gemm and OpenBLAS's thread
-    count reachable (another BLAS could not be held at one thread)."""
+    count reachable (another BLAS could not be held at one thread; found
+    once, by ``step_pool``, whose hold ``hold_blas`` takes)."""
+    from . import step_pool
     from .lib import cblas
-    get, put = _thread_fns()
-    return cblas.AVAILABLE and get is not None and put is not None
+    return cblas.AVAILABLE and step_pool._blas() is not None
 
 
 def hold_blas(run):

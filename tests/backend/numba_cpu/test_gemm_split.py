@@ -7,7 +7,7 @@ import pytest
 
 import symnet
 import symnet.tensor as T
-from symnet.backend.numba_cpu import gemm_split
+from symnet.backend.numba_cpu import gemm_split, step_pool
 from symnet.compile.mode import Mode
 
 from .helpers import use_tmp_cache
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(not gemm_split.available(),
 
 
 def _blas_threads():
-    return gemm_split._thread_fns()[0]()
+    return step_pool._blas()[0]()
 
 
 @pytest.mark.parametrize("a_shape, b_shape", [
@@ -82,7 +82,7 @@ def test_blas_threads_restored_after_an_error(monkeypatch):
     use_tmp_cache()
     w_init = [RNG.randn(300, 400).astype("float32"), RNG.randn(400, 10).astype("float32")]
     f, w1, _ = _mlp(True, monkeypatch, w_init)
-    put = gemm_split._thread_fns()[1]
+    put = step_pool._blas()[1]
     seen, start = [], _blas_threads()
     put(2)
     try:
@@ -100,7 +100,7 @@ def test_blas_threads_restored_after_an_error(monkeypatch):
 
 def test_the_split_runs_at_one_blas_thread(monkeypatch):
     """``hold_blas``: one BLAS thread inside the call, the count before after it."""
-    put = gemm_split._thread_fns()[1]
+    put = step_pool._blas()[1]
     inside, start = [], _blas_threads()
     held = gemm_split.hold_blas(lambda: inside.append(_blas_threads()))
     put(2)
