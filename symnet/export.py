@@ -49,6 +49,16 @@ def _perform(k, vals):
     raise RuntimeError("exported modules have no Python fallback ops")
 
 
+# driver helpers that live in symnet (numba_cpu/blas.py, gemm_split.py), as
+# the numpy calls they equal: a transposed product's copy to C order, and a
+# product split over numba's threads (run here as one numpy call)
+def _tcopy(a):
+    return _np.ascontiguousarray(a.T)
+
+
+_gsdot = _np.dot
+
+
 def _recover(exc, args):
     raise exc
 

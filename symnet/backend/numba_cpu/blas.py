@@ -28,7 +28,9 @@ Inside njit code (a graph or a scan loop compiled whole, ``njit_driver.py``)
 the same lines call ``lib/cblas.py``'s GEMM instead of ``np.dot``.  In a
 step whose ops split their work over the pool (``step_pool.py``: numpy's
 BLAS then runs one thread throughout) they call ``step_pool.dot``, which
-splits a large product into row blocks over the pool.
+splits a large product into row blocks over the pool; in a dense training
+step (``gemm_split.chosen``) they call ``gemm_split.pdot`` (``_gsdot``),
+which splits it over numba's threads, BLAS held at one.
 """
 from .dispatch import driver_op
 from ...tensor.ops.blas import BatchedDot, Dot
@@ -72,8 +74,6 @@ def _dot_in_njit(node):
     """Whether ``Dot``'s lines may run inside njit code (see njit_driver.py):
     2-D float32/float64 matrices of one dtype, and a CBLAS gemm found."""
     vs = node.inputs + node.outputs
-    if _split(node):       # ``_gsdot`` is Python (gemm_split.py): keep the Python driver
-        return False
     if any(v.type.ndim != 2 for v in vs) or \
             len({v.type.dtype for v in vs} | {"float32", "float64"}) != 2:
         return False
@@ -82,20 +82,13 @@ def _dot_in_njit(node):
     return cblas.AVAILABLE
 
 
-def _split(node):
-    """Whether ``Dot``'s lines call ``gemm_split.pdot`` (opt-in, see there)."""
-    from . import gemm_split
-    return node.outputs[0].type.ndim == 2 and gemm_split.requested() and \
-        gemm_split.available()
-
-
 @driver_op(Dot, njit=_dot_in_njit)
 def dot_driver(node, ins, outs, writer=None):
     x, y = ins
     # a step whose ops use the pool splits its products over it (step_pool.dot);
-    # elsewhere ``SYMNET_GEMM_SPLIT=1`` splits them over numba's (gemm_split.pdot)
-    dot = "_pdot" if getattr(writer, "pool", False) else "_gsdot" if _split(node) \
-        else "_np.dot"
+    # a large dense training step over numba's threads (gemm_split.chosen)
+    split = getattr(writer, "split", False) and node.outputs[0].type.ndim == 2
+    dot = "_pdot" if getattr(writer, "pool", False) else "_gsdot" if split else "_np.dot"
     plain = f"{outs[0]} = {_cast(f'{dot}({x}, {y})', node)}"
     if node.inputs[0].type.ndim == 2 and _is_transpose(node.inputs[1]):
         # both branches give a C-contiguous result (the module doc)

@@ -275,17 +275,18 @@ class Source:
         return found
 
 
-def generate(plan, mode=None, llvm=None):
+def generate(plan, mode=None, llvm=None, split=False):
     """The ``Source`` of ``plan`` (see the module docstring); ``llvm``: the
     llvm emitter's hook module (``llvm/hook.py``), which may build the
-    elementwise kernels instead of numba when the mode asks for it."""
-    return _Writer(plan, mode, llvm).write()
+    elementwise kernels instead of numba when the mode asks for it;
+    ``split``: products split over numba's threads (``gemm_split.py``)."""
+    return _Writer(plan, mode, llvm, split).write()
 
 
 class _Writer:
     """Writes the driver and kernels of one plan (state of one generation)."""
 
-    def __init__(self, plan, mode, llvm=None):
+    def __init__(self, plan, mode, llvm=None, split=False):
         self.plan = plan
         self.fg = plan.fgraph
         self.mode = mode
@@ -293,6 +294,10 @@ class _Writer:
         # an op splits its work over the step's pool: the driver holds numpy's
         # BLAS at one thread throughout and splits Dot too (step_pool.py)
         self.pool = step_pool.uses_pool(plan.order)
+        # else a training step with large products may split them over numba's
+        # threads, BLAS held at one, and thread its large update loops (the
+        # linker asks gemm_split.chosen)
+        self.split = split and not self.pool
         self.src = Source()
         self.names = self.src.names
         self.contig = set()     # driver names known to hold C-contiguous arrays
@@ -562,7 +567,7 @@ class _Writer:
                 results.append(f"r{len(results)}")
                 result_vars.append(v)
         ctx = Ctx(set(), parallel=self.parallel)
-        if into and threads.tail_threads(self.mode) and \
+        if into and threads.tail_threads(self.mode, self.split) and \
                 min(static_size(s) or 0 for s in into.values()) >= threads.TAIL_MIN_SIZE:
             ctx.parallel, ctx.parallel_min = True, threads.TAIL_MIN_SIZE   # threads.py
         for j, v in enumerate(result_vars):

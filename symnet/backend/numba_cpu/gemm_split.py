@@ -1,64 +1,74 @@
-"""Opt-in "one pool" for a graph's matrix products: numpy's BLAS held at one
-thread for the whole call, each large GEMM split in two (by rows or by
-columns of its result) over numba's own thread pool, one CBLAS call a half.
+"""One pool for a dense training step's matrix products: numpy's BLAS held
+at one thread for the whole call, each large GEMM split in two (by rows or
+by columns of its result) over numba's own thread pool, one CBLAS call a
+half, and the step's large update loops threaded on the same pool.
 
 Why it exists: after a GEMM on two threads, OpenBLAS's worker thread keeps
 spinning on the other core for a while, so threaded work of ours right
 after it (round 6's threaded update tail, ``threads.tail_threads``) shared
 that core with the spinner and made W1 b=64 take 8 ms instead of 1.6-1.9.
 JAX runs its GEMMs and its split update loops on one pool; this is that
-arrangement for the numba backend: with ``SYMNET_GEMM_SPLIT=1``
+arrangement for the numba backend.  For a function where ``chosen`` says so
 
-* ``Dot``'s driver lines (``blas.py``) call ``pdot`` (``_gsdot``) instead of ``np.dot``
-  (a step on the pool, ``step_pool.py``, calls its own ``dot`` instead);
+* ``Dot``'s driver lines (``blas.py``) call ``pdot`` (``_gsdot``) instead of ``np.dot``;
 * the linker wraps the driver in ``hold_blas``: BLAS at one thread for the
   call, its previous count restored afterwards (also when the call raises,
   a Ctrl-C included);
-* ``SYMNET_TAIL_THREADS=1`` then threads the large in-place updates on the
-  same (numba's) pool.
+* the in-place update loops of ``threads.TAIL_MIN_SIZE`` elements or more
+  get their threaded copy (``threads.tail_threads``).
 
-Off by default, for now (``bench/w1_pool.py``; 2 cores shared with other
-developers' runs, so medians, ms, each configuration in a process of its
-own, alternating):
+The policy, decided per function from its plan (``chosen``, round 8): on
+by default for a training step with a large dense product
+(``large_dense_step``: it updates shared storage in place, a ``Dot`` reads
+one of those shared matrices with ``MIN_SHARED`` elements or more, no
+Scan, no op of the step's own pool) where numpy's BLAS runs two threads or
+more; ``SYMNET_GEMM_SPLIT=1`` forces it for any function, ``0`` turns it
+off, ``SYMNET_NUM_THREADS=1`` (or one numba thread) keeps everything
+serial.  A Scan's per-step products measured 1.8x slower at one BLAS
+thread, so functions with a Scan keep two-thread BLAS; the convolution
+steps (``step_pool.py``) keep their own Python-thread pool, whose hand-off
+(6-10 us) costs more than numba's (3-4 us below) but which their nogil
+library loops need.  Both take the same reentrant hold
+(``step_pool._hold``), so they never restore each other's BLAS count.
 
-* load ~1.2, 8 pairs, default against split + threaded tail: b=64
-  1.50/1.45, 3.55/2.51, 1.86/1.62, 1.68/1.57, 1.45/1.42, 1.61/1.43,
-  1.96/1.84, 2.23/1.73 (faster in 8 of 8, minimums too); b=512
+Measured for the default (W1, ``bench/w1_pool.py --configs default`` run
+from main f6351bd and from this branch, one process each, alternating, in
+the same bench lock; medians of 300 steps in ms, main / branch; the box
+was never quiet, load 1.3-1.6 from other developers' work during the lock):
+
+* b=64: 2.47/1.68, 2.81/1.74, 3.41/2.99, 3.02/3.43 (minimums 2.15/1.62,
+  2.29/1.62, 2.70/2.27, 2.58/2.79);
+* b=512: 13.2/10.5, 14.5/11.2, 14.7/14.0, 15.4/15.1 (minimums 11.3/10.1,
+  12.4/10.0, 12.6/11.6, 12.7/12.4);
+* with one more busy process (``while :; do :; done``, load ~1.8), 100
+  steps: b=64 5.98/6.47, 6.59/7.16; b=512 25.3/26.8, 28.9/31.1: both
+  slow, the split ~8% slower than two-thread BLAS, no multi-x loss.
+
+Round 7's opt-in measurements of the same arrangement (``SYMNET_GEMM_SPLIT=1``
+with ``SYMNET_TAIL_THREADS=1`` against two-thread BLAS, in processes of
+their own):
+
+* load ~1.2, 8 pairs: b=64 1.50/1.45, 3.55/2.51, 1.86/1.62, 1.68/1.57,
+  1.45/1.42, 1.61/1.43, 1.96/1.84, 2.23/1.73 (faster in 8 of 8); b=512
   10.33/10.16, 13.29/9.89, 10.50/10.44, 11.01/10.25, 9.59/10.11,
   10.15/9.85, 10.53/10.72, 11.61/10.14 (faster in 6 of 8); the split
-  alone was mixed (b=64 2.18, 2.61, 1.62 against 1.50, 3.55, 1.86);
-* load 1-2 right after, 4 pairs: b=64 1.98/2.03, 1.87/1.81, 3.28/2.52
-  (one pair lost to contention), b=512 10.67/27.6, 10.48/10.47,
-  12.73/11.04: under contention the threaded steps lose most;
-* load 0.1-0.6 (the box nearly idle), 4 pairs: b=64 1.56/1.60,
-  1.73/1.42, 1.63/1.50, 1.46/1.35 (minimums 1.41/1.40, 1.51/1.30,
-  1.47/1.35, 1.40/1.30); b=512 9.61/11.51, 12.58/9.72, 10.12/9.35,
-  9.32/9.35 (minimums 9.29/9.24, 9.68/9.02, 9.41/8.94, 9.11/8.79);
-* load 0.02-0.6, 4 more pairs: b=64 1.91/2.67, 1.54/1.35, 1.64/1.38,
-  1.56/1.35; b=512 10.75/10.02, 9.68/9.30, 10.14/8.96, 11.95/9.08.
+  alone (serial tail) was mixed;
+* load 1-2 right after, 4 pairs: b=64 1.98/2.03, 1.87/1.81, 3.28/2.52,
+  b=512 10.67/27.6 (one pair lost to contention), 10.48/10.47, 12.73/11.04;
+* near idle (load 0.02-0.6), 8 pairs: b=64 medians ~1.35-1.50 against
+  ~1.55-1.65 ms, b=512 ~9.0-9.4 against ~9.7-10.1 ms.
 
-So split + threaded tail measured faster at both batches where the box
-was near idle (b=64 in 14 of 16 pairs, b=512 in 12 of 16 by medians;
-near idle, b=64 medians ~1.35-1.50 against ~1.55-1.65 ms, b=512 ~9.0-9.4
-against ~9.7-10.1 ms).  It stays opt-in because it changes BLAS threading
-for every graph with a ``Dot`` (W4/W7's dense layers beside the
-convolutions' own policy, W8's scan steps), which was not measured.  In
-ONE process the comparison is wrong (``bench/w1_pool.py`` says why).
-
+In ONE process the comparison is wrong (``bench/w1_pool.py`` says why).
 A hand-off to numba's OpenMP pool costs 3-4 us while its threads spin,
 against 12-50 us for a Python ``ThreadPoolExecutor`` round trip; with
-another process on the second core every split waits for that core
-(milliseconds).
-
-The step-level hook is the same idea as the convolution steps' "BLAS at one
-thread for this call" (``threads.py``, round 7): the two can be merged into
-one policy there.
+another process on the second core every split waits for that core.
 """
 import os
 
 import numpy as np
 
-__all__ = ["ENV", "MIN_MACS", "requested", "available", "pdot", "hold_blas"]
+__all__ = ["ENV", "MIN_MACS", "MIN_SHARED", "setting", "chosen",
+           "large_dense_step", "available", "pdot", "hold_blas"]
 
 ENV = "SYMNET_GEMM_SPLIT"
 
@@ -66,18 +76,74 @@ ENV = "SYMNET_GEMM_SPLIT"
 #: 10-wide ones (320,000 at b=64) are not worth a hand-off
 MIN_MACS = 1 << 21
 
-def requested():
-    """Whether ``SYMNET_GEMM_SPLIT`` asks for split GEMMs (``1``; ``0`` or
-    unset: no).  Never with the njit driver (its products are CBLAS calls
-    inside numba code already)."""
+#: the smallest shared weight matrix (elements, static shape) of a ``Dot``
+#: that makes a training step split by default (``large_dense_step``): W1's
+#: 784x500 and 500x500, the same bound as the threaded update loops'
+#: (``threads.TAIL_MIN_SIZE``)
+MIN_SHARED = 1 << 17
+
+def setting():
+    """What ``SYMNET_GEMM_SPLIT`` asks for: True (``1``), False (``0``), or
+    None when unset (the function's plan decides, ``chosen``)."""
     raw = os.environ.get(ENV, "").strip()
     if raw not in ("", "0", "1"):
         raise ValueError(f"{ENV}: expected 0 or 1 (split GEMMs over numba's threads with "
                          f"BLAS at one thread), got {raw!r}")
-    if raw != "1":
+    return None if raw == "" else raw == "1"
+
+
+def chosen(plan, mode=None):
+    """Whether the function of ``plan`` runs its products split, BLAS held
+    at one thread and its large update loops threaded (module doc):
+    ``SYMNET_GEMM_SPLIT`` where set, else a training step with a large
+    dense product (``large_dense_step``) where numpy's BLAS runs two
+    threads or more (``OPENBLAS_NUM_THREADS=1``, as an MPI rank per core
+    sets, keeps the step serial); never with the njit driver,
+    ``SYMNET_NUM_THREADS=1`` or a single numba thread."""
+    from . import njit_driver, threads
+    want = setting()
+    if want is False or njit_driver.requested(mode) or threads.pool_threads() < 2:
         return False
-    from . import njit_driver
-    return not njit_driver.requested(None)
+    if want is None and not (large_dense_step(plan) and _blas_threads() >= 2):
+        return False
+    import numba
+    return numba.config.NUMBA_NUM_THREADS > 1 and available()
+
+
+def _blas_threads():
+    """Numpy's BLAS thread count outside any hold (a step running on another
+    thread may hold it at one now), 0 where it cannot be asked."""
+    from . import step_pool
+    n = step_pool.blas_count()
+    held, saved = step_pool._HELD
+    return (saved or 1) if held else (n or 0)
+
+
+def large_dense_step(plan):
+    """Whether ``plan`` is a training step whose products the split pays
+    for: it updates shared storage in place (``plan.tail``), a ``Dot``
+    reads one of those shared matrices (or its transpose) of at least
+    ``MIN_SHARED`` elements, and it has no op with an inner graph (a Scan:
+    its per-step products measured 1.8x slower at one BLAS thread) and no
+    op of the step's own pool (``step_pool.py``: its steps keep their
+    policy)."""
+    from ...tensor.ops.blas import Dot
+    from ...tensor.ops.elemwise import DimShuffle
+    from ..tail_order import static_size
+    from . import step_pool
+    updated = {v for run in plan.tail for v in run.into.values()}
+    if not updated or any(hasattr(n.op, "inner_outputs") for n in plan.order) or \
+            step_pool.uses_pool(plan.order):
+        return False
+    for node in plan.order:
+        if not isinstance(node.op, Dot):
+            continue
+        for v in node.inputs:
+            if v.owner is not None and isinstance(v.owner.op, DimShuffle):
+                v = v.owner.inputs[0]
+            if v in updated and v.type.ndim == 2 and (static_size(v) or 0) >= MIN_SHARED:
+                return True
+    return False
 
 
 def available():

@@ -96,7 +96,8 @@ class NumbaLinker:
         self.order = self.plan.order
         self._py = None
         from .llvm import hook      # the llvm emitter, where asked for (llvm/)
-        src = self.code = codegen.generate(self.plan, mode, hook)
+        src = self.code = codegen.generate(self.plan, mode, hook,
+                                           split=gemm_split.chosen(self.plan, mode))
         self.consts = src.consts
         self.names = src.names
         self.fallback_nodes = src.fallback_nodes

@@ -20,9 +20,10 @@ known from the shared value's static shape) may get the threaded copy while
 every other kernel stays serial, so only those few kernels pay the compile
 time.  That is what XLA's CPU backend does with W1's step (its optimized
 HLO, JAX 0.10.2: the 784x500 and 500x500 update loops split in two,
-``outer_dimension_partitions=2``, the 500- and 10-wide ones not).  Off by
-default (``TAIL_THREADS``) until measured on an idle machine;
-``SYMNET_TAIL_THREADS=1`` turns it on, ``0`` off.
+``outer_dimension_partitions=2``, the 500- and 10-wide ones not).  On by
+default only in a step whose products are split over the same (numba's)
+threads, BLAS held at one (``gemm_split.py``, round 8); elsewhere off
+(``TAIL_THREADS``); ``SYMNET_TAIL_THREADS=1`` turns it on, ``0`` off.
 
 Symnet's own threads (``pool_threads``: the convolutions' image chunks,
 ``conv_threads.py``; the pooling gradient, ``pool_fused.py``; the dense
@@ -77,12 +78,11 @@ _WARNED = set()
 #: ``conv_threads.MIN_BYTES`` has chunks below ``conv.THREAD_MIN_BYTES``
 LIB_THREADS = False
 
-#: the default of ``tail_threads()`` with SYMNET_TAIL_THREADS unset: off.
-#: Measured (W1, interleaved in one process, 2 cores with other processes
-#: busy, load 6-7): the threaded tail made the step slower, b=64 median 184
-#: ms against 78 ms (minimums 72 against 22), b=512 217 against 169 ms; those
-#: steps take 1.5 and 10 ms on an idle machine, where XLA's choice (module
-#: docstring) may win: not measured there
+#: the default of ``tail_threads()`` with SYMNET_TAIL_THREADS unset outside
+#: a split step (``gemm_split.chosen``): off.  Measured (W1, interleaved in
+#: one process, 2 cores with other processes busy, load 6-7): the threaded
+#: tail alone (two-thread BLAS) made the step slower, b=64 median 184 ms
+#: against 78 ms (minimums 72 against 22), b=512 217 against 169 ms
 TAIL_THREADS = False
 
 #: the fewest elements (the shared value's static size) for which an
@@ -150,16 +150,18 @@ def lib_threads():
     return numba.config.NUMBA_NUM_THREADS > 1
 
 
-def tail_threads(mode):
+def tail_threads(mode, split=False):
     """Whether the in-place update tail's loops of ``TAIL_MIN_SIZE``
     elements or more get a threaded copy (see the module docstring):
-    ``SYMNET_TAIL_THREADS`` (``1`` on, ``0`` off), else ``TAIL_THREADS``;
-    never with ``SYMNET_NUM_THREADS=1`` or a single numba thread."""
+    ``SYMNET_TAIL_THREADS`` (``1`` on, ``0`` off), else ``TAIL_THREADS``
+    or ``split`` (a function whose products are split over the same threads,
+    ``gemm_split.chosen``); never with ``SYMNET_NUM_THREADS=1`` or a single
+    numba thread."""
     raw = os.environ.get(TAIL_ENV, "").strip()
     if raw not in ("", "0", "1"):
         raise ValueError(f"{TAIL_ENV}: expected 0 or 1 (threads for the large in-place "
                          f"update loops), got {raw!r}")
-    on = TAIL_THREADS if raw == "" else raw == "1"
+    on = (TAIL_THREADS or split) if raw == "" else raw == "1"
     if not on or _requested() == 1:
         return False
     import numba

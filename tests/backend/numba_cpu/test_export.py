@@ -15,17 +15,23 @@ from symnet.compile.mode import Mode
 from .helpers import use_tmp_cache
 
 
-def test_export_round_trip_without_symnet(tmp_path):
+@pytest.mark.parametrize("w_shape", [(3, 2), (400, 400)])
+def test_export_round_trip_without_symnet(tmp_path, w_shape):
+    # (400, 400): a step whose products are split over numba's threads by
+    # default (gemm_split.py); the exported module runs them as numpy's dot
     use_tmp_cache()
     rng = np.random.default_rng(0)
-    W = symnet.shared(rng.normal(size=(3, 2)).astype("float32"), name="W")
+    W = symnet.shared(rng.normal(size=w_shape).astype("float32"), name="W")
     x = T.fmatrix("x")
     y = T.fvector("y")
     loss = T.sum(T.dot(x, W)) * T.sum(y)
     f = symnet.function([x, y], loss, updates=[(W, W - 0.1 * T.tanh(W))],
                         mode=Mode("numba", optimizer=None))
-    xv = rng.normal(size=(4, 3)).astype("float32")
+    xv = rng.normal(size=(4, w_shape[0])).astype("float32")
     yv = rng.normal(size=4).astype("float32")
+    from symnet.backend.numba_cpu import gemm_split
+    split = w_shape[0] > 3 and gemm_split.chosen(f.thunk.linker.plan)
+    assert ("_gsdot(" in f.source) == split
     out_dir = tmp_path / "export"
     out_dir.mkdir()
     symnet.export(f, str(out_dir / "model_step.py"))

@@ -1,7 +1,8 @@
-"""Opt-in split GEMMs (``SYMNET_GEMM_SPLIT=1``, numba_cpu/gemm_split.py):
-``pdot`` equals numpy's product; a training step agrees with the serial
-path; numpy's BLAS thread count is back after every call, also one that
-raised."""
+"""Split GEMMs (numba_cpu/gemm_split.py): ``pdot`` equals numpy's product;
+a training step with a large shared weight is split by default and agrees
+with py, the others keep numpy's dot (``SYMNET_GEMM_SPLIT`` and
+``SYMNET_NUM_THREADS=1`` win); numpy's BLAS thread count is back after
+every call, also one that raised or was interrupted."""
 import numpy as np
 import pytest
 
@@ -120,4 +121,144 @@ def test_the_split_runs_at_one_blas_thread(monkeypatch):
 def test_bad_setting_is_an_error(monkeypatch):
     monkeypatch.setenv(gemm_split.ENV, "yes")
     with pytest.raises(ValueError, match="SYMNET_GEMM_SPLIT"):
-        gemm_split.requested()
+        gemm_split.setting()
+
+
+# -- the default policy (gemm_split.chosen) --------------------------------------------
+
+def _clear_env(monkeypatch):
+    for k in (gemm_split.ENV, "SYMNET_NUM_THREADS", "SYMNET_TAIL_THREADS",
+              "SYMNET_NUMBA_NJIT_DRIVER"):
+        monkeypatch.delenv(k, raising=False)
+
+
+def _step(mode, dtype="float32", sizes=(37, 401, 333, 7), updates=True, scan=False):
+    """A relu MLP's Nesterov step (the weights' static shapes from ``sizes``),
+    or with ``scan`` a recurrence over the first weight; returns (f, shared,
+    inputs).  ``updates=False``: the gradients are returned instead."""
+    rng = np.random.default_rng(11)
+    ws = [symnet.shared((rng.normal(size=(a, b)) * 0.05).astype(dtype), name=f"w{k}")
+          for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]))]
+    vel = [symnet.shared(np.zeros_like(w.get_value()), name=f"v{k}") for k, w in enumerate(ws)]
+    x, y = T.matrix("x", dtype=dtype), T.ivector("y")
+    h = x
+    if scan:
+        h, _ = symnet.scan(lambda v, h, W: T.tanh(T.dot(h, W) + v),
+                           sequences=T.tile(x[None], (2, 1, 1)), outputs_info=x,
+                           non_sequences=ws[0] if sizes[0] == sizes[1] else None)
+        h = h[-1]
+    for k, w in enumerate(ws):
+        h = T.dot(h, w)
+        if k < len(ws) - 1:
+            h = T.nnet.relu(h)
+    loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(h), y))
+    grads = symnet.grad(loss, ws)
+    lr, mom = np.asarray(0.05, dtype), np.asarray(0.9, dtype)
+    ups = []
+    for w, v, g in zip(ws, vel, grads):
+        nv = mom * v - lr * g
+        ups += [(v, nv), (w, w + mom * nv - lr * g)]
+    m = Mode(mode, tiered=False) if mode == "numba" else Mode(mode)
+    if updates:
+        f = symnet.function([x, y], loss, updates=ups, mode=m)
+    else:
+        f = symnet.function([x, y], [loss] + grads, mode=m)
+    xv = rng.normal(size=(sizes[0] + 3, sizes[0])).astype(dtype)
+    yv = rng.integers(0, sizes[-1], len(xv)).astype("int32")
+    return f, ws + vel, (xv, yv)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_large_dense_step_is_split_by_default_and_agrees_with_py(dtype, monkeypatch):
+    _clear_env(monkeypatch)
+    use_tmp_cache()
+    f, sh, args = _step("numba", dtype)
+    fp, shp, _ = _step("py", dtype)
+    assert "_gsdot(" in f.source and "_np.dot(" not in f.source
+    assert "nb.prange" in f.source        # the 401x333 update loop: threaded
+    put = step_pool._blas()[1]
+    start = _blas_threads()
+    put(2)
+    try:
+        for _ in range(3):
+            np.testing.assert_allclose(f(*args), fp(*args), rtol=1e-5 if dtype == "float32"
+                                       else 1e-12)
+            assert _blas_threads() == 2
+    finally:
+        put(start)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for a, b in zip(sh, shp):
+        assert a.get_value().dtype == np.dtype(dtype)
+        np.testing.assert_allclose(a.get_value(), b.get_value(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("case", ["small weights", "no updates", "split off", "one thread",
+                                  "one BLAS thread", "scan"])
+def test_other_functions_keep_numpys_dot(case, monkeypatch):
+    _clear_env(monkeypatch)
+    kw = {}
+    if case == "small weights":
+        kw["sizes"] = (37, 300, 400, 7)      # 120,000 and 2,800 elements: below MIN_SHARED
+    elif case == "no updates":
+        kw["updates"] = False
+    elif case == "split off":
+        monkeypatch.setenv(gemm_split.ENV, "0")
+    elif case == "one thread":
+        monkeypatch.setenv("SYMNET_NUM_THREADS", "1")
+    elif case == "scan":
+        kw.update(scan=True, sizes=(401, 401, 7))
+    use_tmp_cache()
+    get, put = step_pool._blas()
+    start = get()
+    put(1 if case == "one BLAS thread" else 2)     # as OPENBLAS_NUM_THREADS=1 would
+    try:
+        f, sh, args = _step("numba", **kw)
+        put(2)
+        fp, shp, _ = _step("py", **kw)
+        calls = []
+        monkeypatch.setattr(step_pool, "_FNS", [(lambda: calls.append("get") or get(),
+                                                 lambda n: calls.append(n) or put(n))])
+        got_all, want_all = f(*args), fp(*args)
+        assert calls == []        # the call neither reads nor sets BLAS's count
+    finally:
+        put(start)
+    assert "_gsdot(" not in f.source and "nb.prange" not in f.source
+    plan = f.thunk.linker.plan
+    assert any(type(n.op).__name__ == "Scan" for n in plan.order) == (case == "scan")
+    assert bool(plan.tail) == (case != "no updates")
+    if not kw.get("updates", True):
+        assert len(got_all) == len(want_all) == 4
+    else:
+        got_all, want_all = [got_all], [want_all]
+    for got, want in zip(got_all, want_all):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
+    for a, b in zip(sh, shp):
+        np.testing.assert_allclose(a.get_value(), b.get_value(), rtol=1e-4, atol=1e-6)
+
+
+def test_an_interrupted_split_step_restores_blas_and_writes_nothing(monkeypatch):
+    _clear_env(monkeypatch)
+    use_tmp_cache()
+    real, seen = gemm_split.pdot, []
+
+    def interrupt_once(a, b):
+        if not seen:
+            seen.append(_blas_threads())
+            raise KeyboardInterrupt
+        return real(a, b)
+    monkeypatch.setattr(gemm_split, "pdot", interrupt_once)
+    f, sh, args = _step("numba")
+    fp, shp, _ = _step("py")
+    before = [s.get_value() for s in sh]
+    put = step_pool._blas()[1]
+    start = _blas_threads()
+    put(2)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            f(*args)
+        assert seen == [1] and _blas_threads() == 2 and step_pool._HELD == [0, None]
+        for s, b in zip(sh, before):
+            np.testing.assert_array_equal(s.get_value(), b)
+        np.testing.assert_allclose(f(*args), fp(*args), rtol=1e-5)
+    finally:
+        put(start)

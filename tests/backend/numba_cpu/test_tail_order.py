@@ -132,15 +132,26 @@ def _tail_kernels(fn):
 
 
 @pytest.mark.parametrize("name", ["numba", "llvm"])
-def test_tail_threads_thread_only_the_large_updates(monkeypatch, name):
-    from symnet.backend.numba_cpu import threads
-    monkeypatch.setenv("SYMNET_TAIL_THREADS", "1")
-    monkeypatch.delenv("SYMNET_NUM_THREADS", raising=False)
+@pytest.mark.parametrize("env", [{"SYMNET_TAIL_THREADS": "1", "SYMNET_GEMM_SPLIT": "0"}, {}],
+                         ids=["asked", "split step"])
+def test_tail_threads_thread_only_the_large_updates(monkeypatch, name, env):
+    # asked for (beside two-thread BLAS), or by default: the 400x330 weight
+    # makes the step one whose products are split (gemm_split.chosen), and
+    # its large update loop shares the same threads
+    from symnet.backend.numba_cpu import gemm_split, threads
+    for k in ("SYMNET_TAIL_THREADS", "SYMNET_NUM_THREADS", "SYMNET_GEMM_SPLIT"):
+        monkeypatch.delenv(k, raising=False)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    split = not env
+    if split and not gemm_split.available():
+        pytest.skip("no OpenBLAS thread count to hold (another BLAS): nothing is split")
     use_tmp_cache()
     params, xv, yv = _big_data()
     with emitter(name):
         fn, shn, veln = _net("numba", params, static_shape=True)
-    assert threads.tail_threads(None)
+    assert ("_gsdot(" in fn.source) == split
+    assert threads.tail_threads(None, split)
     assert static_threshold_holds(params)
     kernels = _tail_kernels(fn)
     assert kernels.pop(frozenset({"p2", "v2"})) is True
@@ -159,11 +170,12 @@ def static_threshold_holds(params):
     return sizes[-1] >= TAIL_MIN_SIZE > sizes[-2]
 
 
-@pytest.mark.parametrize("env", [{}, {"SYMNET_TAIL_THREADS": "0"},
+@pytest.mark.parametrize("env", [{"SYMNET_GEMM_SPLIT": "0"}, {"SYMNET_TAIL_THREADS": "0"},
+                                 {"SYMNET_NUM_THREADS": "1"},
                                  {"SYMNET_TAIL_THREADS": "1", "SYMNET_NUM_THREADS": "1"}])
-def test_no_threaded_tail_unless_asked(monkeypatch, env):
-    monkeypatch.delenv("SYMNET_TAIL_THREADS", raising=False)
-    monkeypatch.delenv("SYMNET_NUM_THREADS", raising=False)
+def test_no_threaded_tail_unless_asked_or_split(monkeypatch, env):
+    for k in ("SYMNET_TAIL_THREADS", "SYMNET_NUM_THREADS", "SYMNET_GEMM_SPLIT"):
+        monkeypatch.delenv(k, raising=False)
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     use_tmp_cache()
