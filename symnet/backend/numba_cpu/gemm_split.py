@@ -42,7 +42,20 @@ was never quiet, load 1.3-1.6 from other developers' work during the lock):
   12.4/10.0, 12.6/11.6, 12.7/12.4);
 * with one more busy process (``while :; do :; done``, load ~1.8), 100
   steps: b=64 5.98/6.47, 6.59/7.16; b=512 25.3/26.8, 28.9/31.1: both
-  slow, the split ~8% slower than two-thread BLAS, no multi-x loss.
+  slow, the split ~8% slower than two-thread BLAS, no multi-x loss;
+* later, load 0.9-1.6 (another developer's process busy outside the lock):
+  b=64 1.90/2.30, 2.39/2.28, 2.01/3.09, 3.76/2.96, then 6 pairs of 400
+  steps 2.86/2.61, 3.17/2.40, 3.47/2.61, 3.07/3.12, 2.35/1.92, 2.36/2.62
+  (faster in 6 of 10); b=512 6 pairs of 200 steps 13.39/12.23,
+  12.30/12.19, 11.50/11.63, 11.31/11.52, 11.54/10.41, 10.73/10.41;
+* ``bench/run.py --only W1``, one run each (load 1.2-1.3): b=64 main
+  3.51 ms (1.11x the best peer, 2.28x its floor) against 2.96 ms (0.89x,
+  1.80x); b=512 16.1 ms (1.03x) against 15.7 ms (0.89x).
+
+The split's checks (``available``, BLAS's thread count) import numba, so
+``function()`` of such a step in a fresh process now imports it (+0.2-0.3
+s there, instead of at the first call; the compiled tier was ready 0.86 /
+1.15 s and 0.93 / 0.93 s after the build, main / this, in tiered auto mode).
 
 Round 7's opt-in measurements of the same arrangement (``SYMNET_GEMM_SPLIT=1``
 with ``SYMNET_TAIL_THREADS=1`` against two-thread BLAS, in processes of
