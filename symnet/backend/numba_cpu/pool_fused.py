@@ -64,8 +64,10 @@ def pool_bias_act_grad(x, idx, gz, s, ws, act, dtype):
     gc = np.empty(x.shape, dtype)
     nt = _threads(gc.nbytes)
     acc = np.zeros((max(nt, 1), k), np.float64)
-    args = (np.ascontiguousarray(idx), np.ascontiguousarray(gz, dtype),
-            np.ascontiguousarray(s), gc, acc, wh, ww, ACTS.index(act))
+    # the loop scatters gz as bits (an integer view of the same width)
+    bits = np.dtype(f"i{gc.itemsize}")
+    args = (np.ascontiguousarray(idx), np.ascontiguousarray(gz, dtype).view(bits),
+            np.ascontiguousarray(s), gc, gc.view(bits), acc, wh, ww, ACTS.index(act))
     if nt:
         step_pool.run(pool_fused_loops.pool_bias_act_grad_images, nt, *args, nt)
     else:

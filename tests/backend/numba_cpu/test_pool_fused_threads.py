@@ -77,3 +77,22 @@ def test_threads_policy_by_size(monkeypatch):
     assert pool_fused._threads(pool_fused.MIN_BYTES) == 3
     monkeypatch.setenv("SYMNET_NUM_THREADS", "1")
     assert pool_fused._threads(pool_fused.MIN_BYTES) == 0
+
+
+
+@pytest.mark.parametrize("nt", [0, 2])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("ws", [(2, 2), (3, 2)])
+def test_gradient_bits_route_exactly(nt, dtype, ws, monkeypatch):
+    """The loop scatters ``gz`` as bits under a mask: subnormal, huge and
+    signed-zero gradients reach the position the offset names unchanged
+    and every other position is zero, exactly as the reference (linear
+    activation: the pooling gradient itself)."""
+    monkeypatch.setattr(pool_fused, "_threads", lambda nbytes: nt)
+    x, idx, gz, s = _case((3, 2, 7, 9), ws, dtype, 11)
+    info = np.finfo(dtype)
+    gz.flat[:5] = [info.smallest_subnormal, -info.smallest_subnormal, info.max, -info.max, -0.0]
+    gc, gb = pool_fused.pool_bias_act_grad(x, idx, gz, s, ws, "linear", dtype)
+    want_gc, _ = _reference(x, idx, gz, s, ws, "linear")
+    np.testing.assert_array_equal(gc, want_gc)
+    assert np.count_nonzero(gc) == np.count_nonzero(gz)

@@ -191,6 +191,29 @@ def test_argmax_offsets_are_the_first_maximum_of_each_window():
         assert got_i.dtype == np.uint8
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_argmax_grad_routes_gradient_bits_exactly(dtype):
+    """The tiling-window kernel writes ``gz``'s bits under a mask: subnormal,
+    huge and signed-zero gradients reach the first maximum of their window
+    unchanged, with ties (integer inputs), the other positions and the
+    rows no window covers zero, as on py."""
+    from symnet.tensor.ops.pool import MaxPoolArgmax, MaxPoolArgmaxGrad
+    use_tmp_cache()
+    x, gz = T.tensor4("x", dtype=dtype), T.tensor4("gz", dtype=dtype)
+    _, idx = MaxPoolArgmax((2, 2), True, (2, 2), (0, 0))(x)
+    g = MaxPoolArgmaxGrad((2, 2), True, (2, 2), (0, 0))(x, idx, gz)
+    rng = np.random.default_rng(3)
+    xv = rng.integers(0, 3, size=(2, 3, 7, 9)).astype(dtype)
+    info = np.finfo(dtype)
+    gzv = rng.normal(size=(2, 3, 3, 4)).astype(dtype)
+    gzv.flat[:5] = [info.smallest_subnormal, -info.smallest_subnormal, info.max, -info.max,
+                    -0.0]
+    got, want = (symnet.function([x, gz], g, mode=Mode(b))(xv, gzv) for b in ("numba", "py"))
+    assert got.dtype == want.dtype == np.dtype(dtype) and got.shape == xv.shape
+    np.testing.assert_array_equal(got, want)
+    assert np.count_nonzero(got) == np.count_nonzero(gzv)
+
+
 def test_argmax_pair_is_for_numba_only_and_keeps_other_pools():
     use_tmp_cache()
     x = T.tensor4("x", dtype="float32")
