@@ -198,7 +198,9 @@ class PoolGrad(_PoolBase):
             taken = np.zeros(out.shape, dtype=bool)
             for sl in self._offsets(geo):
                 hit = (canvas[sl] == out) & ~taken
-                grad[sl] += gz * hit
+                # where, not gz * hit: a NaN or inf gradient reaches its
+                # window's max only (inf * 0 would spread NaN over the window)
+                grad[sl] += np.where(hit, gz, 0)
                 taken |= hit
         else:
             g = gz if self.mode == "sum" else gz / self._counts(geo)
@@ -319,7 +321,7 @@ class MaxPoolArgmaxGrad(_ArgmaxBase):
                              f"gradient {gz.shape} do not match an input of shape {x.shape}")
         grad = np.zeros(x.shape[:-nd] + tuple(c for _, c, _ in geo), dtype=gz.dtype)
         for t, sl in self._taps(geo):
-            grad[sl] += gz * (idx == t)
+            grad[sl] += np.where(idx == t, gz, 0)   # NaN/inf to the max only (PoolGrad)
         output_storage[0][0] = np.ascontiguousarray(
             grad[self._inside(x.shape[-nd:])]).astype(x.dtype, copy=False)
 

@@ -214,6 +214,29 @@ def test_argmax_grad_routes_gradient_bits_exactly(dtype):
     assert np.count_nonzero(got) == np.count_nonzero(gzv)
 
 
+@pytest.mark.parametrize("argmax", [True, False], ids=["MaxPoolArgmaxGrad", "PoolGrad"])
+def test_max_pool_grad_sends_nan_and_inf_to_the_max_only(argmax):
+    """A NaN or infinite output gradient reaches its window's first maximum
+    and nothing else, on py (whose ``gz * hit`` had made ``inf * 0`` a NaN
+    over the whole window) and numba alike; the other windows are unharmed."""
+    from symnet.tensor.ops.pool import MaxPoolArgmax, MaxPoolArgmaxGrad, Pool, PoolGrad
+    use_tmp_cache()
+    x, gz = T.tensor4("x", dtype="float64"), T.tensor4("gz", dtype="float64")
+    if argmax:
+        _, idx = MaxPoolArgmax((2, 2), True, (2, 2), (0, 0))(x)
+        g = MaxPoolArgmaxGrad((2, 2), True, (2, 2), (0, 0))(x, idx, gz)
+    else:
+        out = Pool((2, 2), True, (2, 2), (0, 0), "max")(x)
+        g = PoolGrad((2, 2), True, (2, 2), (0, 0), "max")(x, out, gz)
+    xv = np.arange(16, dtype="float64").reshape(1, 1, 4, 4)   # each window's max: bottom right
+    gzv = np.array([[[[np.nan, np.inf], [-np.inf, 2.0]]]])
+    want = np.zeros_like(xv)
+    want[0, 0, 1::2, 1::2] = gzv[0, 0]
+    for b in ("py", "numba"):
+        got = symnet.function([x, gz], g, mode=Mode(b))(xv, gzv)
+        np.testing.assert_array_equal(got, want, err_msg=b)
+
+
 def test_argmax_pair_is_for_numba_only_and_keeps_other_pools():
     use_tmp_cache()
     x = T.tensor4("x", dtype="float32")
