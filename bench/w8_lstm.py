@@ -28,7 +28,10 @@ the weight gradient after the loop (3200 rows) 19.4 / 19.8 ms against
 10.1 / 10.2 ms.  Two threads win ~1.8x at every W8 shape, so the step keeps
 them: a whole W8 step held at one BLAS thread would pay ~17 ms in the loops
 and ~9 ms after them.  Nothing of symnet's own is threaded inside the
-loops, so the spinning OpenBLAS worker costs them nothing.
+loops, so the spinning OpenBLAS worker costs them nothing.  Round 8: the
+forward's product is no longer swapped (``scan/swap_dot.py``, ``MIN_ROWS``):
+inside the loop the swapped form and its copy back took ~250 us a step
+against ~130 us for the plain ``h @ U``.
 """
 import argparse
 import json

@@ -16,7 +16,12 @@ per step; it never re-derives the facts below from the graph:
     rows) that a backend computes in ONE loop nest or GPU kernel.  A run
     carries ``hoisted`` nodes, met inside it but independent of it, which
     run before it.  ``max_run`` bounds the nodes of a run (a size budget:
-    no kernel grows without bound); ``fuse=False`` makes every step a node.
+    no kernel grows without bound); ``fuse=False`` makes every step a node.  With ``unify_sizes`` two
+    sizes an elementwise node requires equal (two non-broadcastable
+    inputs along one axis, or an input and the result) count as one when
+    domains are compared, so nodes over the same unknown size read from
+    different variables share a run (a Scan's step graph, whose batch size
+    every input carries unknown).
 ``last_use``
     For every variable, the index of the last step that reads it (graph
     outputs live to the end, ``len(steps)``): the point after which its
@@ -280,11 +285,51 @@ def _tensor(var):
     return hasattr(t, "dtype") and hasattr(t, "ndim") and hasattr(t, "shape")
 
 
-def _steps(order, fuse, max_run, value_ok, budget=None, column_sums=False):
+def _equal_sizes(order, memo):
+    """``find(size)``: one representative per class of sizes that the
+    elementwise nodes of ``order`` require equal (a static size, an int,
+    represents its class).  Sound because an elementwise node raises when
+    the sizes of its non-broadcastable axes differ: a run fused over such
+    sizes raises the same error from its own shape checks."""
+    from ..tensor.ops.elemwise import Elemwise
+    from ..tensor.rewriting.shape import _size_source
+    parent = {}
+
+    def find(a):
+        path = []
+        while a in parent:     # a loop, not recursion: the classes may be long chains
+            path.append(a)
+            a = parent[a]
+        for p in path:
+            parent[p] = a
+        return a
+
+    for node in order:
+        if not isinstance(node.op, Elemwise) or not node.outputs:
+            continue
+        nd = node.outputs[0].type.ndim
+        for j in range(nd):
+            sizes = [_size_source(v, j, memo) for v in node.inputs
+                     if v.type.ndim == nd and not v.type.broadcastable[j]]
+            sizes += [_size_source(v, j, memo) for v in node.outputs]
+            roots = {find(a) for a in sizes}
+            static = [r for r in roots if isinstance(r, int)]
+            if len(static) > 1:      # two different static sizes: the node fails anyway
+                continue
+            top = static[0] if static else next(iter(roots))
+            for r in roots:
+                if r is not top:
+                    parent[r] = top
+    return find
+
+
+def _steps(order, fuse, max_run, value_ok, budget=None, column_sums=False,
+           unify_sizes=False):
     """``order`` regrouped into nodes and ``Run``s of two or more nodes."""
     items = []
     run = None
     memo = {}
+    find = _equal_sizes(order, memo) if fuse and unify_sizes else None
 
     def close():
         if run is None:
@@ -299,6 +344,8 @@ def _steps(order, fuse, max_run, value_ok, budget=None, column_sums=False):
             items.append(node)
             continue
         key = _run_member(node, value_ok, memo)
+        if key is not None and find is not None:
+            key = tuple(find(a) for a in key)
         full = run is not None and ((max_run is not None and len(run.nodes) >= max_run)
                                     or not run.fits(node))
         uses_run = run is not None and any(v.owner in run.members for v in node.inputs)
@@ -322,7 +369,7 @@ def _steps(order, fuse, max_run, value_ok, budget=None, column_sums=False):
 
 
 def build_plan(fgraph, fuse=True, max_run=None, value_ok=None, budget=None,
-               inplace_updates=False, column_sums=False):
+               inplace_updates=False, column_sums=False, unify_sizes=False):
     """The plan of the rewritten ``fgraph``.
 
     Parameters
@@ -347,6 +394,9 @@ def build_plan(fgraph, fuse=True, max_run=None, value_ok=None, budget=None,
         A run may also carry sums of its matrix results over axis 0
         (``is_column_sum``: a bias gradient beside the relu gradient), each
         moved next to its input; for backends whose loops write them.
+    unify_sizes : bool
+        Compare run domains up to the sizes the elementwise nodes require
+        equal (see ``steps`` in the module docstring).
 
     Examples
     --------
@@ -362,7 +412,8 @@ def build_plan(fgraph, fuse=True, max_run=None, value_ok=None, budget=None,
         order = _sums_beside(order)
     if max_run is None:
         max_run = MAX_RUN
-    steps = _steps(order, fuse, max_run, value_ok or _tensor, budget, column_sums)
+    steps = _steps(order, fuse, max_run, value_ok or _tensor, budget, column_sums,
+                   unify_sizes)
     plan = Plan(fgraph, order, steps)
     if inplace_updates:
         from .update_tail import plan_tail

@@ -78,6 +78,10 @@ class Mode:
     profile = False
     #: who writes the numba backend's elementwise kernels (None: the environment)
     emitter = None
+    #: set on the copy a backend compiles a Scan's step graph with: its plan
+    #: fuses elementwise nodes over sizes they require equal (``build_plan``'s
+    #: ``unify_sizes``), since every step input's batch size is unknown
+    scan_step = False
 
     def __init__(self, linker="numba", optimizer="default", include=(), exclude=(),
                  parallel=False, nan_guard=False, tiered=None, emitter=None):

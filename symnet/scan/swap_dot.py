@@ -42,12 +42,21 @@ ratio swapped / unswapped):
     32x1024 @ 1024x1024      0.78 / 0.85          0.79 / 0.88
     32x512 @ 512x2048        0.82 / 1.03          0.87 / 1.13
 
-so the swap wins only for products at least 1024 wide: the LSTM's forward
-``h @ U`` keeps it; BPTT's ``delta @ U.T`` (256 wide) and both of the GRU's
+so the swap wins only for products at least 1024 wide; BPTT's ``delta @ U.T`` (256 wide) and both of the GRU's
 products (768 and 256) lose 3-20% with it and are left alone.  Round 5
 measured the same direction with one thread and gains for all four W8
 shapes with two, under other load; the minima above are the steadier
 figure.  Switch it off with ``Mode(exclude=("scan_dot_swapped",))``.
+
+Round 8 (#17) measured the LSTM forward's ``h @ U`` (32x256 @ 256x1024)
+inside the loop, where the table's isolated GEMMs do not see it: the whole
+W8 step (forward, BPTT, Adam; 12 alternating calls each, same process,
+load 1.2-1.3) took median / minimum 93.5 / 88.9, 98.6 / 85.5 and 104.8 /
+84.8 ms with the swap against 81.6 / 76.0, 84.9 / 69.8 and 97.4 / 75.0
+without it.  In the loop the swapped product and its copy back to C order
+took ~250 us a step against ~130 for the plain one.  So a weight with
+fewer than ``MIN_ROWS`` rows (the product's inner dimension; the table's
+gains start at 512) is left alone.
 """
 from ..graph.rewriting import count_visits, register_global
 from ..graph.traversal import clone_replace, io_toposort
@@ -62,6 +71,8 @@ __all__ = ["scan_dot_swapped"]
 MIN_INNER = 128
 # products narrower than this ran slower swapped (module doc's table)
 MIN_COLS = 1024
+# weights with fewer rows ran slower swapped inside a loop (module doc, round 8)
+MIN_ROWS = 512
 
 
 def _swappable(op, nonseqs):
@@ -74,7 +85,7 @@ def _swappable(op, nonseqs):
     out = []
     for w in nonseqs:
         rows, cols = w.type.shape if w.type.ndim == 2 else (None, None)
-        if rows is None or rows < MIN_INNER or cols is None or cols < MIN_COLS or \
+        if rows is None or rows < max(MIN_INNER, MIN_ROWS) or cols is None or cols < MIN_COLS or \
                 w in op.inner_outputs or \
                 w.type.dtype not in ("float32", "float64"):
             continue

@@ -72,6 +72,43 @@ def test_runs_stop_at_a_different_loop_domain():
     assert {r.nodes[0].outputs[0].type.ndim for r in runs} == {1, 2}
 
 
+def test_unify_sizes_joins_runs_over_sizes_the_graph_requires_equal():
+    # a and b have unknown lengths read from different variables; a * b
+    # requires them equal, so with unify_sizes exp(a) and tanh(b) share
+    # its run (without it the domains differ and three steps remain)
+    a, b, c = T.dvector("a"), T.dvector("b"), T.dvector("c")
+    fg = _fg([a, b, c], [T.exp(a) * T.tanh(b), T.exp(c)])
+    plain = build_plan(fg).steps
+    joined = build_plan(fg, unify_sizes=True).steps
+    assert not any(isinstance(s, Run) and len(s.nodes) == 3 for s in plain)
+    runs = [s for s in joined if isinstance(s, Run)]
+    assert [sorted(_ops(r)) for r in runs] == [["exp", "mul", "tanh"]]
+    # exp(c) is tied to nothing: its own step either way
+    assert sum(1 for s in joined if not isinstance(s, Run)) == 1
+    # a static size represents its class: a vector of 3 ties a free one to 3
+    d = T.TensorType("float64", shape=(3,))("d")
+    fg = _fg([a, d], [T.exp(a) + d, T.exp(d) * 2])
+    runs = [s for s in build_plan(fg, unify_sizes=True).steps if isinstance(s, Run)]
+    assert [len(r.nodes) for r in runs] == [4] and runs[0].key == (3,)
+
+
+def test_unify_sizes_keeps_the_shape_error():
+    # the fused loop checks its inputs' shapes: lengths that differ raise
+    # the elementwise ValueError as the unfused nodes do
+    import symnet.compile.mode as mode_mod
+    a, b = T.dvector("a"), T.dvector("b")
+    out = T.exp(a) * T.tanh(b)
+    # (the fusion rewrite off: it would make the three nodes one Composite)
+    mode = mode_mod.Mode("numba", tiered=False, exclude=("fuse_elemwise",))._copy(
+        scan_step=True)
+    f = symnet.function([a, b], out, mode=mode)
+    assert any(isinstance(s, Run) and len(s.nodes) == 3
+               for s in f.thunk.linker.plan.steps)
+    np.testing.assert_allclose(f(np.ones(4), np.ones(4)), np.exp(1) * np.tanh(1))
+    with pytest.raises(ValueError, match="shape"):
+        f(np.ones(4), np.ones(5))
+
+
 def test_last_use_of_each_variable():
     x, y = T.dvector("x"), T.dvector("y")
     a = T.exp(x)

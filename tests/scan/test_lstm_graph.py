@@ -53,3 +53,42 @@ def test_weight_gradients_are_one_gemm_each_after_the_loop(mode):
     for got, want in zip(f(x), ref(x)):
         assert got.shape == want.shape
         np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-5)
+
+
+def _kernel_steps(plan):
+    """The steps of ``plan`` that run an elementwise loop (runs and single
+    elementwise nodes)."""
+    from symnet.backend.plan import Run
+    from symnet.tensor.ops.elemwise import Elemwise
+    return [s for s in plan.steps if isinstance(s, Run) or isinstance(s.op, Elemwise)]
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_step_graphs_fuse_over_the_batch_size(kind):
+    # numba compiles each loop's step graph with ``scan_step`` set: its plan
+    # fuses elementwise nodes over sizes they require equal (every step
+    # input's batch size is unknown, read from different variables), so
+    # the steps run fewer loops; values as the py backend's
+    from symnet.backend.numba_cpu.linker import is_tensor
+    from symnet.backend.numba_cpu.budget import RunBudget
+    from symnet.backend.numba_cpu.scan import inner_function
+    from symnet.backend.plan import build_plan
+    from tests.scan._recurrent import layer_case
+    ins, outs, args = layer_case(kind, HID, np.random.default_rng(3))
+    f = symnet.function(ins, outs, mode=Mode("numba", tiered=False))
+    scans = [n for n in f.fgraph.toposort() if isinstance(n.op, Scan)]
+    assert len(scans) == 2
+    fewer = 0
+    for node in scans:
+        linker = inner_function(node.op, f.mode).linker
+        assert linker.mode.scan_step
+        plain = build_plan(linker.fgraph, value_ok=is_tensor, budget=RunBudget,
+                           column_sums=True)
+        got, before = len(_kernel_steps(linker.plan)), len(_kernel_steps(plain))
+        assert got <= before
+        fewer += got < before
+    assert fewer >= 1
+    ref = symnet.function(ins, outs, mode="py")
+    for got, want in zip(f(*args), ref(*args)):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=2e-4, atol=1e-5)

@@ -1,7 +1,7 @@
 """``scan_dot_swapped`` (numba only): a Scan's per-step GEMM weight is passed
 transposed, so the inner ``Dot`` reads a transpose and the backend's swapped
-GEMM runs, only for products at least ``MIN_COLS`` wide (where it was
-measured to win); values and gradients as without it, on both backends."""
+GEMM runs, only for products at least ``MIN_COLS`` wide whose weight has
+at least ``MIN_ROWS`` rows (where it was measured to win); values and gradients as without it, on both backends."""
 import numpy as np
 import pytest
 
@@ -10,16 +10,16 @@ import symnet.tensor as T
 from symnet.compile.mode import Mode
 from symnet.graph.traversal import io_toposort
 from symnet.scan import Scan
-from symnet.scan.swap_dot import MIN_COLS, MIN_INNER
+from symnet.scan.swap_dot import MIN_COLS, MIN_INNER, MIN_ROWS
 from symnet.tensor.ops.blas import Dot
 from symnet.tensor.ops.elemwise import DimShuffle
 
 from tests.scan._recurrent import KINDS, assert_same, layer_case
 
-# the rewrite needs the weight's rows (the product's inner dimension) >= 128
+# the rewrite needs the weight's rows (the product's inner dimension) >= 512
 # and its columns (the product's width) >= 1024: a square state weight of 1024
 H = MIN_COLS
-assert MIN_INNER <= H
+assert MIN_INNER <= MIN_ROWS <= H
 rng = np.random.default_rng(5)
 
 
@@ -159,11 +159,14 @@ def two_products(k, n):
     return [h0, U, V], h
 
 
-@pytest.mark.parametrize("k, n, swapped", [(256, 1024, "U"), (256, 768, None),
-                                           (128, 2048, "U"), (1024, 1024, "UV")])
+@pytest.mark.parametrize("k, n, swapped", [(512, 1024, "U"), (256, 768, None),
+                                           (512, 2048, "U"), (1024, 1024, "UV"),
+                                           (256, 1024, None), (128, 2048, None)])
 def test_decided_by_the_products_width(k, n, swapped):
     # U's product is n wide, V's k wide: each is passed transposed only
-    # when its product is at least MIN_COLS wide
+    # when its product is at least MIN_COLS wide and its inner dimension
+    # (the weight's rows) at least MIN_ROWS: W8's LSTM forward h @ U
+    # (256 x 1024) is left alone
     ins, h = two_products(k, n)
     f = symnet.function(ins, h, mode="numba")
     ref = without(ins, h)
@@ -186,11 +189,11 @@ def test_decided_by_the_products_width(k, n, swapped):
     np.testing.assert_allclose(got, np.stack(hs), rtol=1e-10, atol=1e-12)
 
 
-# LSTM: h @ U is 4 * 256 = 1024 wide (swapped), BPTT's delta @ U.T 256 (not);
-# GRU: 3 * 352 = 1056 wide likewise
+# LSTM: h @ U is 4 * 512 = 2048 wide with 512 rows (swapped), BPTT's
+# delta @ U.T 512 wide (not); GRU: 3 * 512 = 1536 wide likewise
 @pytest.mark.parametrize("kind", KINDS)
 def test_recurrent_layers_gradients_match_without_the_rewrite(kind):
-    hidden = 352 if kind == "gru" else 256
+    hidden = 512
     ins, outs, args = layer_case(kind, hidden, rng)
     f = symnet.function(ins, outs, mode="numba")
     assert f.rewrite_stats.get("scan_dot_swapped", 0) == 1

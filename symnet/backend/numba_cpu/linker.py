@@ -92,7 +92,8 @@ class NumbaLinker:
         self.mode = mode
         self.plan = build_plan(fgraph, value_ok=is_tensor, budget=RunBudget,
                                inplace_updates=_inplace_updates(mode),
-                               column_sums=True)     # bias gradients: colsum.py
+                               column_sums=True,     # bias gradients: colsum.py
+                               unify_sizes=getattr(mode, "scan_step", False))
         self.order = self.plan.order
         self._py = None
         from .llvm import hook      # the llvm emitter, where asked for (llvm/)

@@ -50,6 +50,7 @@ import warnings
 
 import numpy as np
 
+from ...compile.mode import get_mode
 from ...configdefaults import config
 from ...graph.compiler import get_compiler
 from ...scan.op import Scan
@@ -69,8 +70,14 @@ def inner_function(op, mode):
            bool(getattr(inner_mode, "step_hooks", False)))
     cache = op.__dict__.setdefault("_backend_fns", {})
     if key not in cache:
+        step_mode = get_mode(inner_mode if inner_mode is not None else "numba")
+        if step_mode.linker == "numba":
+            # the step's elementwise nodes fuse over sizes they require equal
+            # (the plan's ``unify_sizes``): W8's LSTM step ran 9 kernels in
+            # BPTT and 3 forward where the step's inputs are all batch-sized
+            step_mode = step_mode._copy(scan_step=True)
         fn = get_compiler(str(op))(op.inner_inputs, op.inner_outputs,
-                                   mode=inner_mode if inner_mode is not None else "numba",
+                                   mode=step_mode,
                                    on_unused_input="ignore", name=f"{op}.inner")
         cache[key] = fn.thunk
     return cache[key]
