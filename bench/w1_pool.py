@@ -1,9 +1,9 @@
 """W1's step with its matrix products on one thread pool (issue #12, rounds
 7-8): numpy's BLAS held at one thread for the call and each large GEMM
-split over numba's threads, with the threaded update tail (the default
-since round 8, numba_cpu/gemm_split.py), against two BLAS threads and a
-serial tail (``SYMNET_GEMM_SPLIT=0``, the default before) and the split
-alone (``SYMNET_TAIL_THREADS=0``).
+split over numba's threads, with the threaded update tail
+(``SYMNET_GEMM_SPLIT=auto``, numba_cpu/gemm_split.py), against the
+default (two BLAS threads and a serial tail) and the split alone
+(``SYMNET_TAIL_THREADS=0``).
 
     python bench/w1_pool.py [--batch 64 512] [--steps 100] [--rounds 5]
 
@@ -31,6 +31,7 @@ os.environ.setdefault("SYMNET_TIERED", "0")
 
 CONFIGS = {
     "default": {},
+    "auto": {"SYMNET_GEMM_SPLIT": "auto"},
     "unsplit": {"SYMNET_GEMM_SPLIT": "0"},
     "split": {"SYMNET_GEMM_SPLIT": "1", "SYMNET_TAIL_THREADS": "0"},
     "split+tail": {"SYMNET_GEMM_SPLIT": "1", "SYMNET_TAIL_THREADS": "1"},
@@ -64,7 +65,7 @@ def main():
     ap.add_argument("--batch", type=int, nargs="+", default=[64, 512])
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--configs", default="default,unsplit")
+    ap.add_argument("--configs", default="default,auto")
     args = ap.parse_args()
     names = args.configs.split(",")
     if len(names) == 1:

@@ -17,13 +17,13 @@ arrangement for the numba backend.  For a function where ``chosen`` says so
 * the in-place update loops of ``threads.TAIL_MIN_SIZE`` elements or more
   get their threaded copy (``threads.tail_threads``).
 
-The policy, decided per function from its plan (``chosen``, round 8): on
-by default for a training step with a large dense product
+The policy, decided per function from its plan (``chosen``, round 8),
+with ``SYMNET_GEMM_SPLIT=auto``: a training step with a large dense product
 (``large_dense_step``: it updates shared storage in place, a ``Dot`` reads
 one of those shared matrices with ``MIN_SHARED`` elements or more, no
 Scan, no op of the step's own pool) where numpy's BLAS runs two threads or
-more; ``SYMNET_GEMM_SPLIT=1`` forces it for any function, ``0`` turns it
-off, ``SYMNET_NUM_THREADS=1`` (or one numba thread) keeps everything
+more; ``SYMNET_GEMM_SPLIT=1`` forces it for any function, ``0`` (or unset:
+``DEFAULT``, see below) turns it off, ``SYMNET_NUM_THREADS=1`` (or one numba thread) keeps everything
 serial.  A Scan's per-step products measured 1.8x slower at one BLAS
 thread, so functions with a Scan keep two-thread BLAS; the convolution
 steps (``step_pool.py``) keep their own Python-thread pool, whose hand-off
@@ -71,6 +71,20 @@ their own):
 * near idle (load 0.02-0.6), 8 pairs: b=64 medians ~1.35-1.50 against
   ~1.55-1.65 ms, b=512 ~9.0-9.4 against ~9.7-10.1 ms.
 
+Why ``auto`` is not the default (yet): its cold compile.  The split and
+the threaded update loops are ``parallel=True`` numba functions, compiled
+once per operand layout (C or F: three for W1) and cached afterwards.
+With empty caches (a fresh install: numba's cache of ``lib/`` and
+symnet's kernel cache both new) the first W1 b=64 step took 25.9 s to
+compile in the tenth session's bench run with ``auto`` (the same run's
+second command, caches warm, 0.82 s), and, both measured beside a CI run
+(load ~5), 88.7 s with ``auto`` against 12.5 s with the split off; one
+``split_gemm`` layout alone compiled for 16-20 s there.  The step-time
+gain (below) is ~0.15 ms a W1 b=64 step near idle: over a hundred
+thousand steps to earn 25 s back.  Making it the default
+needs a split whose compile is small (no ``parallel=True``: halves of a
+non-parallel cached kernel on ``step_pool``'s threads, one operand layout).
+
 In ONE process the comparison is wrong (``bench/w1_pool.py`` says why).
 A hand-off to numba's OpenMP pool costs 3-4 us while its threads spin,
 against 12-50 us for a Python ``ThreadPoolExecutor`` round trip; with
@@ -80,36 +94,42 @@ import os
 
 import numpy as np
 
-__all__ = ["ENV", "MIN_MACS", "MIN_SHARED", "setting", "chosen",
+__all__ = ["ENV", "DEFAULT", "MIN_MACS", "MIN_SHARED", "setting", "chosen",
            "large_dense_step", "available", "pdot", "hold_blas"]
 
 ENV = "SYMNET_GEMM_SPLIT"
+
+#: what an unset ``SYMNET_GEMM_SPLIT`` means: off (module doc: the cold
+#: compile of the split costs more than the split gains)
+DEFAULT = "0"
 
 #: products of fewer multiply-adds (m * n * k) stay one CBLAS call: W1's
 #: 10-wide ones (320,000 at b=64) are not worth a hand-off
 MIN_MACS = 1 << 21
 
 #: the smallest shared weight matrix (elements, static shape) of a ``Dot``
-#: that makes a training step split by default (``large_dense_step``): W1's
+#: that makes a training step split under ``auto`` (``large_dense_step``): W1's
 #: 784x500 and 500x500, the same bound as the threaded update loops'
 #: (``threads.TAIL_MIN_SIZE``)
 MIN_SHARED = 1 << 17
 
+
 def setting():
     """What ``SYMNET_GEMM_SPLIT`` asks for: True (``1``), False (``0``), or
-    None when unset (the function's plan decides, ``chosen``)."""
-    raw = os.environ.get(ENV, "").strip()
-    if raw not in ("", "0", "1"):
-        raise ValueError(f"{ENV}: expected 0 or 1 (split GEMMs over numba's threads with "
-                         f"BLAS at one thread), got {raw!r}")
-    return None if raw == "" else raw == "1"
+    None for ``auto`` (the function's plan decides, ``chosen``); unset
+    means ``DEFAULT``."""
+    raw = os.environ.get(ENV, "").strip().lower() or DEFAULT
+    if raw not in ("0", "1", "auto"):
+        raise ValueError(f"{ENV}: expected 0, 1 or auto (split GEMMs over numba's threads "
+                         f"with BLAS at one thread), got {raw!r}")
+    return None if raw == "auto" else raw == "1"
 
 
 def chosen(plan, mode=None):
     """Whether the function of ``plan`` runs its products split, BLAS held
     at one thread and its large update loops threaded (module doc):
-    ``SYMNET_GEMM_SPLIT`` where set, else a training step with a large
-    dense product (``large_dense_step``) where numpy's BLAS runs two
+    ``SYMNET_GEMM_SPLIT=1``/``0`` (unset: ``DEFAULT``), or with ``auto``
+    a training step with a large dense product (``large_dense_step``) where numpy's BLAS runs two
     threads or more (``OPENBLAS_NUM_THREADS=1``, as an MPI rank per core
     sets, keeps the step serial); never with the njit driver,
     ``SYMNET_NUM_THREADS=1`` or a single numba thread."""

@@ -20,9 +20,9 @@ known from the shared value's static shape) may get the threaded copy while
 every other kernel stays serial, so only those few kernels pay the compile
 time.  That is what XLA's CPU backend does with W1's step (its optimized
 HLO, JAX 0.10.2: the 784x500 and 500x500 update loops split in two,
-``outer_dimension_partitions=2``, the 500- and 10-wide ones not).  On by
-default only in a step whose products are split over the same (numba's)
-threads, BLAS held at one (``gemm_split.py``, round 8); elsewhere off
+``outer_dimension_partitions=2``, the 500- and 10-wide ones not).  On
+in a step whose products are split over the same (numba's) threads, BLAS
+held at one (``gemm_split.py``, round 8, opt-in); elsewhere off
 (``TAIL_THREADS``); ``SYMNET_TAIL_THREADS=1`` turns it on, ``0`` off.
 
 Symnet's own threads (``pool_threads``: the convolutions' image chunks,

@@ -16,9 +16,11 @@ from .helpers import use_tmp_cache
 
 
 @pytest.mark.parametrize("w_shape", [(3, 2), (400, 400)])
-def test_export_round_trip_without_symnet(tmp_path, w_shape):
-    # (400, 400): a step whose products are split over numba's threads by
-    # default (gemm_split.py); the exported module runs them as numpy's dot
+def test_export_round_trip_without_symnet(tmp_path, w_shape, monkeypatch):
+    # (400, 400): a step whose products are split over numba's threads
+    # under SYMNET_GEMM_SPLIT=auto (gemm_split.py); the exported module runs
+    # them as numpy's dot
+    monkeypatch.setenv("SYMNET_GEMM_SPLIT", "auto")
     use_tmp_cache()
     rng = np.random.default_rng(0)
     W = symnet.shared(rng.normal(size=w_shape).astype("float32"), name="W")

@@ -1,6 +1,7 @@
 """Split GEMMs (numba_cpu/gemm_split.py): ``pdot`` equals numpy's product;
-a training step with a large shared weight is split by default and agrees
-with py, the others keep numpy's dot (``SYMNET_GEMM_SPLIT`` and
+under ``SYMNET_GEMM_SPLIT=auto`` a training step with a large shared
+weight is split and agrees with py, the others keep numpy's dot (as every
+step does with the variable unset; ``SYMNET_GEMM_SPLIT=0`` and
 ``SYMNET_NUM_THREADS=1`` win); numpy's BLAS thread count is back after
 every call, also one that raised or was interrupted."""
 import numpy as np
@@ -120,16 +121,27 @@ def test_the_split_runs_at_one_blas_thread(monkeypatch):
 
 def test_bad_setting_is_an_error(monkeypatch):
     monkeypatch.setenv(gemm_split.ENV, "yes")
-    with pytest.raises(ValueError, match="SYMNET_GEMM_SPLIT"):
+    with pytest.raises(ValueError, match="SYMNET_GEMM_SPLIT: expected 0, 1 or auto.*'yes'"):
         gemm_split.setting()
+
+
+@pytest.mark.parametrize("raw, want", [("1", True), ("0", False), ("auto", None),
+                                       (" AUTO ", None), ("", False)])
+def test_setting_values(raw, want, monkeypatch):
+    monkeypatch.setenv(gemm_split.ENV, raw)
+    assert gemm_split.setting() is want
+    monkeypatch.delenv(gemm_split.ENV)
+    assert gemm_split.setting() is (gemm_split.DEFAULT == "1")
 
 
 # -- the default policy (gemm_split.chosen) --------------------------------------------
 
-def _clear_env(monkeypatch):
+def _clear_env(monkeypatch, split="auto"):
     for k in (gemm_split.ENV, "SYMNET_NUM_THREADS", "SYMNET_TAIL_THREADS",
               "SYMNET_NUMBA_NJIT_DRIVER"):
         monkeypatch.delenv(k, raising=False)
+    if split is not None:
+        monkeypatch.setenv(gemm_split.ENV, split)
 
 
 def _step(mode, dtype="float32", sizes=(37, 401, 333, 7), updates=True, scan=False):
@@ -169,7 +181,7 @@ def _step(mode, dtype="float32", sizes=(37, 401, 333, 7), updates=True, scan=Fal
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_a_large_dense_step_is_split_by_default_and_agrees_with_py(dtype, monkeypatch):
+def test_a_large_dense_step_is_split_under_auto_and_agrees_with_py(dtype, monkeypatch):
     _clear_env(monkeypatch)
     use_tmp_cache()
     f, sh, args = _step("numba", dtype)
@@ -192,10 +204,11 @@ def test_a_large_dense_step_is_split_by_default_and_agrees_with_py(dtype, monkey
         np.testing.assert_allclose(a.get_value(), b.get_value(), rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("case", ["small weights", "no updates", "split off", "one thread",
-                                  "one BLAS thread", "scan"])
+@pytest.mark.parametrize("case", ["small weights", "no updates", "split off", "unset",
+                                  "one thread", "one BLAS thread", "scan"])
 def test_other_functions_keep_numpys_dot(case, monkeypatch):
-    _clear_env(monkeypatch)
+    # "unset": the default (gemm_split.DEFAULT) keeps even the large step unsplit
+    _clear_env(monkeypatch, None if case == "unset" else "auto")
     kw = {}
     if case == "small weights":
         kw["sizes"] = (37, 300, 400, 7)      # 120,000 and 2,800 elements: below MIN_SHARED

@@ -132,10 +132,11 @@ def _tail_kernels(fn):
 
 
 @pytest.mark.parametrize("name", ["numba", "llvm"])
-@pytest.mark.parametrize("env", [{"SYMNET_TAIL_THREADS": "1", "SYMNET_GEMM_SPLIT": "0"}, {}],
+@pytest.mark.parametrize("env", [{"SYMNET_TAIL_THREADS": "1", "SYMNET_GEMM_SPLIT": "0"},
+                                 {"SYMNET_GEMM_SPLIT": "auto"}],
                          ids=["asked", "split step"])
 def test_tail_threads_thread_only_the_large_updates(monkeypatch, name, env):
-    # asked for (beside two-thread BLAS), or by default: the 400x330 weight
+    # asked for (beside two-thread BLAS), or under auto: the 400x330 weight
     # makes the step one whose products are split (gemm_split.chosen), and
     # its large update loop shares the same threads
     from symnet.backend.numba_cpu import gemm_split, threads
@@ -143,7 +144,7 @@ def test_tail_threads_thread_only_the_large_updates(monkeypatch, name, env):
         monkeypatch.delenv(k, raising=False)
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    split = not env
+    split = env.get("SYMNET_GEMM_SPLIT") == "auto"
     if split and not gemm_split.available():
         pytest.skip("no OpenBLAS thread count to hold (another BLAS): nothing is split")
     use_tmp_cache()
@@ -170,7 +171,7 @@ def static_threshold_holds(params):
     return sizes[-1] >= TAIL_MIN_SIZE > sizes[-2]
 
 
-@pytest.mark.parametrize("env", [{"SYMNET_GEMM_SPLIT": "0"}, {"SYMNET_TAIL_THREADS": "0"},
+@pytest.mark.parametrize("env", [{}, {"SYMNET_GEMM_SPLIT": "0"}, {"SYMNET_TAIL_THREADS": "0"},
                                  {"SYMNET_NUM_THREADS": "1"},
                                  {"SYMNET_TAIL_THREADS": "1", "SYMNET_NUM_THREADS": "1"}])
 def test_no_threaded_tail_unless_asked_or_split(monkeypatch, env):
