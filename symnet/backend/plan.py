@@ -16,7 +16,8 @@ per step; it never re-derives the facts below from the graph:
     rows) that a backend computes in ONE loop nest or GPU kernel.  A run
     carries ``hoisted`` nodes, met inside it but independent of it, which
     run before it.  ``max_run`` bounds the nodes of a run (a size budget:
-    no kernel grows without bound); ``fuse=False`` makes every step a node.  With ``unify_sizes`` two
+    no kernel grows without bound); ``fuse=False`` makes every step a node.
+    With ``unify_sizes`` two
     sizes an elementwise node requires equal (two non-broadcastable
     inputs along one axis, or an input and the result) count as one when
     domains are compared, so nodes over the same unknown size read from

@@ -42,7 +42,8 @@ ratio swapped / unswapped):
     32x1024 @ 1024x1024      0.78 / 0.85          0.79 / 0.88
     32x512 @ 512x2048        0.82 / 1.03          0.87 / 1.13
 
-so the swap wins only for products at least 1024 wide; BPTT's ``delta @ U.T`` (256 wide) and both of the GRU's
+so the swap wins only for products at least 1024 wide; BPTT's ``delta @ U.T``
+(256 wide) and both of the GRU's
 products (768 and 256) lose 3-20% with it and are left alone.  Round 5
 measured the same direction with one thread and gains for all four W8
 shapes with two, under other load; the minima above are the steadier

@@ -1,7 +1,8 @@
 """``scan_dot_swapped`` (numba only): a Scan's per-step GEMM weight is passed
 transposed, so the inner ``Dot`` reads a transpose and the backend's swapped
 GEMM runs, only for products at least ``MIN_COLS`` wide whose weight has
-at least ``MIN_ROWS`` rows (where it was measured to win); values and gradients as without it, on both backends."""
+at least ``MIN_ROWS`` rows (where it was measured to win); values and gradients
+as without it, on both backends."""
 import numpy as np
 import pytest
 

@@ -23,7 +23,8 @@ with ``SYMNET_GEMM_SPLIT=auto``: a training step with a large dense product
 one of those shared matrices with ``MIN_SHARED`` elements or more, no
 Scan, no op of the step's own pool) where numpy's BLAS runs two threads or
 more; ``SYMNET_GEMM_SPLIT=1`` forces it for any function, ``0`` (or unset:
-``DEFAULT``, see below) turns it off, ``SYMNET_NUM_THREADS=1`` (or one numba thread) keeps everything
+``DEFAULT``, see below) turns it off, ``SYMNET_NUM_THREADS=1`` (or one numba
+thread) keeps everything
 serial.  A Scan's per-step products measured 1.8x slower at one BLAS
 thread, so functions with a Scan keep two-thread BLAS; the convolution
 steps (``step_pool.py``) keep their own Python-thread pool, whose hand-off
