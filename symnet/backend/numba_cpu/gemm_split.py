@@ -95,6 +95,8 @@ import os
 
 import numpy as np
 
+from . import threads
+
 __all__ = ["ENV", "DEFAULT", "MIN_MACS", "MIN_SHARED", "setting", "chosen",
            "large_dense_step", "available", "pdot", "hold_blas"]
 
@@ -110,9 +112,9 @@ MIN_MACS = 1 << 21
 
 #: the smallest shared weight matrix (elements, static shape) of a ``Dot``
 #: that makes a training step split under ``auto`` (``large_dense_step``): W1's
-#: 784x500 and 500x500, the same bound as the threaded update loops'
-#: (``threads.TAIL_MIN_SIZE``)
-MIN_SHARED = 1 << 17
+#: 784x500 and 500x500; the threaded update loops' bound, so a split step's
+#: large weights also get the threaded update
+MIN_SHARED = threads.TAIL_MIN_SIZE
 
 
 def setting():
@@ -134,7 +136,7 @@ def chosen(plan, mode=None):
     threads or more (``OPENBLAS_NUM_THREADS=1``, as an MPI rank per core
     sets, keeps the step serial); never with the njit driver,
     ``SYMNET_NUM_THREADS=1`` or a single numba thread."""
-    from . import njit_driver, threads
+    from . import njit_driver
     want = setting()
     if want is False or njit_driver.requested(mode) or threads.pool_threads() < 2:
         return False
