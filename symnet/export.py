@@ -50,13 +50,18 @@ def _perform(k, vals):
 
 
 # driver helpers that live in symnet (numba_cpu/blas.py, gemm_split.py), as
-# the numpy calls they equal: a transposed product's copy to C order, and a
-# product split over numba's threads (run here as one numpy call)
+# the plain calls they equal: a transposed product's copy to C order, a
+# product split over symnet's threads (here one numpy call), and the update
+# tail's kernels split in row blocks over them (here one after another)
 def _tcopy(a):
     return _np.ascontiguousarray(a.T)
 
 
 _gsdot = _np.dot
+
+
+def _ptail(calls, rows, split):
+    return list(_starmap(_call, calls))
 
 
 def _recover(exc, args):

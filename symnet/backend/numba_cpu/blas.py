@@ -30,7 +30,7 @@ step whose ops split their work over the pool (``step_pool.py``: numpy's
 BLAS then runs one thread throughout) they call ``step_pool.dot``, which
 splits a large product into row blocks over the pool; in a dense training
 step (``gemm_split.chosen``) they call ``gemm_split.pdot`` (``_gsdot``),
-which splits it over numba's threads, BLAS held at one.
+which splits it over symnet's threads, BLAS held at one.
 """
 from .dispatch import driver_op
 from ...tensor.ops.blas import BatchedDot, Dot
@@ -86,7 +86,7 @@ def _dot_in_njit(node):
 def dot_driver(node, ins, outs, writer=None):
     x, y = ins
     # a step whose ops use the pool splits its products over it (step_pool.dot);
-    # a large dense training step over numba's threads (gemm_split.chosen)
+    # a large dense training step over symnet's threads too (gemm_split.chosen)
     split = getattr(writer, "split", False) and node.outputs[0].type.ndim == 2
     dot = "_pdot" if getattr(writer, "pool", False) else "_gsdot" if split else "_np.dot"
     plain = f"{outs[0]} = {_cast(f'{dot}({x}, {y})', node)}"

@@ -279,7 +279,8 @@ def generate(plan, mode=None, llvm=None, split=False):
     """The ``Source`` of ``plan`` (see the module docstring); ``llvm``: the
     llvm emitter's hook module (``llvm/hook.py``), which may build the
     elementwise kernels instead of numba when the mode asks for it;
-    ``split``: products split over numba's threads (``gemm_split.py``)."""
+    ``split``: products and large updates split over the step's pool
+    (``gemm_split.py``)."""
     return _Writer(plan, mode, llvm, split).write()
 
 
@@ -294,10 +295,11 @@ class _Writer:
         # an op splits its work over the step's pool: the driver holds numpy's
         # BLAS at one thread throughout and splits Dot too (step_pool.py)
         self.pool = step_pool.uses_pool(plan.order)
-        # else a training step with large products may split them over numba's
-        # threads, BLAS held at one, and thread its large update loops (the
-        # linker asks gemm_split.chosen)
+        # else a training step with large products may split them over the
+        # same pool, BLAS held at one, and run its large update loops in row
+        # blocks there (the linker asks gemm_split.chosen)
         self.split = split and not self.pool
+        self.tail_rows = None      # see fused_call
         self.src = Source()
         self.names = self.src.names
         self.contig = set()     # driver names known to hold C-contiguous arrays
@@ -567,13 +569,20 @@ class _Writer:
                 results.append(f"r{len(results)}")
                 result_vars.append(v)
         ctx = Ctx(set(), parallel=self.parallel)
-        if into and threads.tail_threads(self.mode, self.split) and \
-                min(static_size(s) or 0 for s in into.values()) >= threads.TAIL_MIN_SIZE:
+        large = into and threads.tail_threads(self.mode, self.split) and \
+            min(static_size(s) or 0 for s in into.values()) >= threads.TAIL_MIN_SIZE
+        if large and not self.split:
             ctx.parallel, ctx.parallel_min = True, threads.TAIL_MIN_SIZE   # threads.py
+        # a split step runs this serial kernel on row blocks over its pool
+        # instead (gemm_split.ptail): the positions of its results among its
+        # arguments, read by the tail (inplace.py); no threaded copy to compile
+        self.tail_rows = None
         for j, v in enumerate(result_vars):
             if into and v in into:
                 results[j] = elem_names[into[v]]     # the kernel writes its argument
                 ctx.destroyed.add(into[v])
+        if self.split and into and all(v in into for v in result_vars):
+            self.tail_rows = (tuple(int(r[1:]) for r in results), bool(large))
         try:
             body = emit_fused(run.nodes, elem_names, arg_vars, result_vars, results, ctx,
                               into=set(results) & set(args))

@@ -1,7 +1,8 @@
 """One pool for a dense training step's matrix products: numpy's BLAS held
 at one thread for the whole call, each large GEMM split in two (by rows or
-by columns of its result) over numba's own thread pool, one CBLAS call a
-half, and the step's large update loops threaded on the same pool.
+by columns of its result) over symnet's own Python threads, one BLAS call a
+part, and the step's large update loops run in row blocks on the same
+threads.
 
 Why it exists: after a GEMM on two threads, OpenBLAS's worker thread keeps
 spinning on the other core for a while, so threaded work of ours right
@@ -10,103 +11,88 @@ that core with the spinner and made W1 b=64 take 8 ms instead of 1.6-1.9.
 JAX runs its GEMMs and its split update loops on one pool; this is that
 arrangement for the numba backend.  For a function where ``chosen`` says so
 
-* ``Dot``'s driver lines (``blas.py``) call ``pdot`` (``_gsdot``) instead of ``np.dot``;
+* ``Dot``'s driver lines (``blas.py``) call ``pdot`` (``_gsdot``) instead of
+  ``np.dot``: a product of ``MIN_MACS`` or more as one ``np.dot`` (row
+  block) or ``np.matmul`` (column block of the result) per thread, each
+  releasing the GIL;
+* the in-place update tail's loops of ``threads.TAIL_MIN_SIZE`` elements or
+  more run through ``ptail`` (``_ptail``): the ordinary serial kernel (the
+  one the unsplit step compiles) called on row blocks of its arrays, one
+  block a thread;
 * the linker wraps the driver in ``hold_blas``: BLAS at one thread for the
   call, its previous count restored afterwards (also when the call raises,
-  a Ctrl-C included);
-* the in-place update loops of ``threads.TAIL_MIN_SIZE`` elements or more
-  get their threaded copy (``threads.tail_threads``).
+  a Ctrl-C included).
 
-The policy, decided per function from its plan (``chosen``, round 8),
-with ``SYMNET_GEMM_SPLIT=auto``: a training step with a large dense product
-(``large_dense_step``: it updates shared storage in place, a ``Dot`` reads
-one of those shared matrices with ``MIN_SHARED`` elements or more, no
-Scan, no op of the step's own pool) where numpy's BLAS runs two threads or
-more; ``SYMNET_GEMM_SPLIT=1`` forces it for any function, ``0`` (or unset:
-``DEFAULT``, see below) turns it off, ``SYMNET_NUM_THREADS=1`` (or one numba
-thread) keeps everything
-serial.  A Scan's per-step products measured 1.8x slower at one BLAS
-thread, so functions with a Scan keep two-thread BLAS; the convolution
-steps (``step_pool.py``) keep their own Python-thread pool, whose hand-off
-(6-10 us) costs more than numba's (3-4 us below) but which their nogil
-library loops need.  Both take the same reentrant hold
-(``step_pool._hold``), so they never restore each other's BLAS count.
+The threads (``_crew_run``) claim parts of a call one at a time, so a
+thread that wakes late (its core busy with another process) takes nothing
+and the caller never waits for it; after a job a thread keeps asking for
+the next for ``SPIN_S`` before it blocks.  A Ctrl-C lands between two
+parts, never inside one, and is raised once every part has run: an update
+is written whole (each part's kernels run from one ``starmap``).
 
-Measured for the default (W1, ``bench/w1_pool.py --configs default`` run
-from main f6351bd and from this branch, one process each, alternating, in
-the same bench lock; medians of 300 steps in ms, main / branch; the box
-was never quiet, load 1.3-1.6 from other developers' work during the lock):
+The policy, decided per function from its plan (``chosen``), with
+``SYMNET_GEMM_SPLIT=auto`` (the ``DEFAULT``, round 9): a training step
+with a large dense product (``large_dense_step``: it updates shared storage
+in place, a ``Dot`` reads one of those shared matrices with ``MIN_SHARED``
+elements or more, no Scan, no op of the step's own pool) where numpy's
+BLAS runs two threads or more; ``SYMNET_GEMM_SPLIT=1`` forces it for any
+function, ``0`` turns it off, ``SYMNET_NUM_THREADS=1`` (or one CPU) keeps
+everything serial.  A Scan's per-step products measured 1.8x slower at one
+BLAS thread, so functions with a Scan keep two-thread BLAS; the
+convolution steps (``step_pool.py``) keep their own pool.  Both take the
+same reentrant hold (``step_pool._hold``), so they never restore each
+other's BLAS count.
 
-* b=64: 2.47/1.68, 2.81/1.74, 3.41/2.99, 3.02/3.43 (minimums 2.15/1.62,
-  2.29/1.62, 2.70/2.27, 2.58/2.79);
-* b=512: 13.2/10.5, 14.5/11.2, 14.7/14.0, 15.4/15.1 (minimums 11.3/10.1,
-  12.4/10.0, 12.6/11.6, 12.7/12.4);
-* with one more busy process (``while :; do :; done``, load ~1.8), 100
-  steps: b=64 5.98/6.47, 6.59/7.16; b=512 25.3/26.8, 28.9/31.1: both
-  slow, the split ~8% slower than two-thread BLAS, no multi-x loss;
-* later, load 0.9-1.6 (another developer's process busy outside the lock):
-  b=64 1.90/2.30, 2.39/2.28, 2.01/3.09, 3.76/2.96, then 6 pairs of 400
-  steps 2.86/2.61, 3.17/2.40, 3.47/2.61, 3.07/3.12, 2.35/1.92, 2.36/2.62
-  (faster in 6 of 10); b=512 6 pairs of 200 steps 13.39/12.23,
-  12.30/12.19, 11.50/11.63, 11.31/11.52, 11.54/10.41, 10.73/10.41;
-* ``bench/run.py --only W1``, one run each (load 1.2-1.3): b=64 main
-  3.51 ms (1.11x the best peer, 2.28x its floor) against 2.96 ms (0.89x,
-  1.80x); b=512 16.1 ms (1.03x) against 15.7 ms (0.89x).
+Round 9 (this arrangement, the default) against main's default (two BLAS
+threads, serial tail), W1 through ``bench/w1_pool.py --configs default``
+run from each tree, one process each, alternating, in the same bench lock;
+medians (minimums) of 300 steps in ms, main / branch, load 1.3-2 from
+other developers' work throughout:
+
+* b=64: 5.82 (2.92) / 5.14 (3.21), 4.98 (4.23) / 4.03 (3.03), 5.18 (4.14) /
+  4.04 (2.72); later (load 1.35-1.45) 4.76 (3.69) / 4.55 (3.07), 4.84 (4.17)
+  / 4.02 (2.85), 4.04 (2.99) / 4.81 (3.04), 3.30 (2.52) / 4.30 (2.65), 4.24
+  (2.80) / 4.64 (3.20): at a moderate load within the noise (medians faster
+  in 5 of 8 pairs, minimums in 4 of 8);
+* b=512 (100 steps): 21.5 (16.3) / 21.7 (15.6), 20.2 (16.8) / 20.3 (16.1),
+  18.5 (12.9) / 18.8 (16.3): the same;
+* with one more busy process (``while :; do :; done``), b=64, 100 steps:
+  9.17 / 8.21, 13.14 / 7.93, 8.50 / 8.15: no multi-x loss; in one
+  heavily loaded moment (load 2.5) main's two-thread BLAS took 65-83 ms a
+  step (each GEMM 6-27 ms) against 5.5-7.7 ms here;
+* cold compile, fresh ``SYMNET_CACHE_DIR`` and ``NUMBA_CACHE_DIR``, build
+  to the first W1 b=64 step: 4.45 and 4.29 s (main) against 4.25 and 4.30
+  s: nothing extra to compile (round 8's ``parallel=True`` split, opt-in
+  until now, compiled for 25.9 s there).
 
 The split's checks (``available``, BLAS's thread count) import numba, so
-``function()`` of such a step in a fresh process now imports it (+0.2-0.3
-s there, instead of at the first call; the compiled tier was ready 0.86 /
-1.15 s and 0.93 / 0.93 s after the build, main / this, in tiered auto mode).
-
-Round 7's opt-in measurements of the same arrangement (``SYMNET_GEMM_SPLIT=1``
-with ``SYMNET_TAIL_THREADS=1`` against two-thread BLAS, in processes of
-their own):
-
-* load ~1.2, 8 pairs: b=64 1.50/1.45, 3.55/2.51, 1.86/1.62, 1.68/1.57,
-  1.45/1.42, 1.61/1.43, 1.96/1.84, 2.23/1.73 (faster in 8 of 8); b=512
-  10.33/10.16, 13.29/9.89, 10.50/10.44, 11.01/10.25, 9.59/10.11,
-  10.15/9.85, 10.53/10.72, 11.61/10.14 (faster in 6 of 8); the split
-  alone (serial tail) was mixed;
-* load 1-2 right after, 4 pairs: b=64 1.98/2.03, 1.87/1.81, 3.28/2.52,
-  b=512 10.67/27.6 (one pair lost to contention), 10.48/10.47, 12.73/11.04;
-* near idle (load 0.02-0.6), 8 pairs: b=64 medians ~1.35-1.50 against
-  ~1.55-1.65 ms, b=512 ~9.0-9.4 against ~9.7-10.1 ms.
-
-Why ``auto`` is not the default (yet): its cold compile.  The split and
-the threaded update loops are ``parallel=True`` numba functions, compiled
-once per operand layout (C or F: three for W1) and cached afterwards.
-With empty caches (a fresh install: numba's cache of ``lib/`` and
-symnet's kernel cache both new) the first W1 b=64 step took 25.9 s to
-compile in the tenth session's bench run with ``auto`` (the same run's
-second command, caches warm, 0.82 s), and, both measured beside a CI run
-(load ~5), 88.7 s with ``auto`` against 12.5 s with the split off; one
-``split_gemm`` layout alone compiled for 16-20 s there.  The step-time
-gain (below) is ~0.15 ms a W1 b=64 step near idle: over a hundred
-thousand steps to earn 25 s back.  Making it the default
-needs a split whose compile is small (no ``parallel=True``: halves of a
-non-parallel cached kernel on ``step_pool``'s threads, one operand layout).
+``function()`` of such a step in a fresh process imports it (+0.2-0.3 s
+there, instead of at the first call).
 
 In ONE process the comparison is wrong (``bench/w1_pool.py`` says why).
-A hand-off to numba's OpenMP pool costs 3-4 us while its threads spin,
-against 12-50 us for a Python ``ThreadPoolExecutor`` round trip; with
-another process on the second core every split waits for that core.
 """
+import itertools
 import os
+import queue
+import threading
+import time
+from itertools import starmap
+from operator import call
 
 import numpy as np
 
 from . import threads
 
 __all__ = ["ENV", "DEFAULT", "MIN_MACS", "MIN_SHARED", "setting", "chosen",
-           "large_dense_step", "available", "pdot", "hold_blas"]
+           "large_dense_step", "available", "pdot", "ptail", "hold_blas"]
 
 ENV = "SYMNET_GEMM_SPLIT"
 
-#: what an unset ``SYMNET_GEMM_SPLIT`` means: off (module doc: the cold
-#: compile of the split costs more than the split gains)
-DEFAULT = "0"
+#: what an unset ``SYMNET_GEMM_SPLIT`` means: the plan decides (module doc:
+#: the split on the step's Python threads compiles nothing of its own)
+DEFAULT = "auto"
 
-#: products of fewer multiply-adds (m * n * k) stay one CBLAS call: W1's
+#: products of fewer multiply-adds (m * n * k) stay one BLAS call: W1's
 #: 10-wide ones (320,000 at b=64) are not worth a hand-off
 MIN_MACS = 1 << 21
 
@@ -116,6 +102,11 @@ MIN_MACS = 1 << 21
 #: large weights also get the threaded update
 MIN_SHARED = threads.TAIL_MIN_SIZE
 
+#: chunks a thread of a split product or update takes when all threads are
+#: on time (more would let a late thread take fewer; 2 measured no better
+#: than 1, ``SPIN_S``)
+CHUNKS = 1
+
 
 def setting():
     """What ``SYMNET_GEMM_SPLIT`` asks for: True (``1``), False (``0``), or
@@ -123,7 +114,7 @@ def setting():
     means ``DEFAULT``."""
     raw = os.environ.get(ENV, "").strip().lower() or DEFAULT
     if raw not in ("0", "1", "auto"):
-        raise ValueError(f"{ENV}: expected 0, 1 or auto (split GEMMs over numba's threads "
+        raise ValueError(f"{ENV}: expected 0, 1 or auto (split GEMMs over symnet's threads "
                          f"with BLAS at one thread), got {raw!r}")
     return None if raw == "auto" else raw == "1"
 
@@ -131,19 +122,18 @@ def setting():
 def chosen(plan, mode=None):
     """Whether the function of ``plan`` runs its products split, BLAS held
     at one thread and its large update loops threaded (module doc):
-    ``SYMNET_GEMM_SPLIT=1``/``0`` (unset: ``DEFAULT``), or with ``auto``
-    a training step with a large dense product (``large_dense_step``) where numpy's BLAS runs two
-    threads or more (``OPENBLAS_NUM_THREADS=1``, as an MPI rank per core
-    sets, keeps the step serial); never with the njit driver,
-    ``SYMNET_NUM_THREADS=1`` or a single numba thread."""
+    ``SYMNET_GEMM_SPLIT=1``/``0``, or with ``auto`` (unset: ``DEFAULT``)
+    a training step with a large dense product (``large_dense_step``) where
+    numpy's BLAS runs two threads or more (``OPENBLAS_NUM_THREADS=1``, as an
+    MPI rank per core sets, keeps the step serial); never with the njit
+    driver, ``SYMNET_NUM_THREADS=1`` or a single CPU."""
     from . import njit_driver
     want = setting()
     if want is False or njit_driver.requested(mode) or threads.pool_threads() < 2:
         return False
     if want is None and not (large_dense_step(plan) and _blas_threads() >= 2):
         return False
-    import numba
-    return numba.config.NUMBA_NUM_THREADS > 1 and available()
+    return available()
 
 
 def _blas_threads():
@@ -183,12 +173,11 @@ def large_dense_step(plan):
 
 
 def available():
-    """Whether the split can run here: a CBLAS gemm and OpenBLAS's thread
-    count reachable (another BLAS could not be held at one thread; found
-    once, by ``step_pool``, whose hold ``hold_blas`` takes)."""
+    """Whether the split can run here: OpenBLAS's thread count reachable
+    (another BLAS could not be held at one thread; found once, by
+    ``step_pool``, whose hold ``hold_blas`` takes)."""
     from . import step_pool
-    from .lib import cblas
-    return cblas.AVAILABLE and step_pool._blas() is not None
+    return step_pool._blas() is not None
 
 
 def hold_blas(run):
@@ -207,22 +196,158 @@ def hold_blas(run):
     return held
 
 
-_SPLIT = []
+class _Job:
+    """One split call: the chunks ``i < n`` of ``fn``, claimed one at a time
+    by whichever thread asks first (``work``), so a thread that wakes late
+    (its core busy with another process) finds less or nothing left, and
+    the caller never waits for a thread that has not started: only for
+    chunks that other threads are running.
+
+    ``fn(*args, i, n)`` prepares chunk ``i`` (slices: no effect, so it may
+    be run again) and returns its calls ``[(f, *f_args), ...]``; they run
+    from one ``starmap`` together with the call that marks the chunk done,
+    so an interrupt lands before all of them or after all of them."""
+    __slots__ = ("fn", "args", "n", "claim", "fin", "ok", "acks", "done", "error")
+
+    def __init__(self, fn, args, n):
+        self.fn, self.args, self.n = fn, args, n
+        # itertools.count's next() is one C call: atomic under the GIL
+        self.claim, self.fin = itertools.count(), itertools.count(1)
+        self.ok = bytearray(n)           # chunks whose calls have all run
+        self.acks = []                   # crew threads past this job
+        self.done = threading.Lock()     # released by whoever ends the last chunk
+        self.done.acquire()
+        self.error = None
+
+    def chunk(self, i):
+        try:
+            calls = self.fn(*self.args, i, self.n)
+            calls.append((self.ok.__setitem__, i, 1))
+            list(starmap(call, calls))
+        except BaseException as exc:     # raised by the caller once all have ended
+            if self.error is None:
+                self.error = exc
+        finally:
+            if next(self.fin) == self.n:
+                self.done.release()
+
+    def work(self):
+        """Run chunks until none is left."""
+        n, claim = self.n, self.claim
+        while True:
+            i = next(claim)
+            if i >= n:
+                return
+            self.chunk(i)
 
 
-def _splitter():
-    if not _SPLIT:
-        from .lib.gemm_split_loops import split_gemm
-        _SPLIT.append(split_gemm)
-    return _SPLIT[0]
+#: how long a crew thread keeps asking for its next job before it blocks
+#: (yielding the GIL in between): the products and loops of one step come
+#: 10-100 us apart, and a thread woken from a block reaches its chunk late
+#: or not at all when the core is busy.  W1 b=64, alternating processes,
+#: medians in ms (main's two-thread BLAS / no spin / 300 us / 1 ms): 5.6,
+#: 4.5, 3.1, 5.0 / 6.1, 5.9, 5.3, 5.1 / 5.1, 5.0, 3.8, 5.8; later 5.8, 5.0,
+#: 5.2 (main) / 5.6, 4.4, 4.1 (1 ms) / 5.1, 4.0, 4.0 (1 ms, ``CHUNKS`` 1)
+SPIN_S = 1e-3
+
+
+def _crew_loop(jobs):
+    """A crew thread: the jobs posted to it, in order (``_crew_run``)."""
+    get, nowait, clock, pause = jobs.get, jobs.get_nowait, time.perf_counter, time.sleep
+    while True:
+        job = None
+        end = clock() + SPIN_S
+        while clock() < end:
+            try:
+                job = nowait()
+                break
+            except queue.Empty:
+                pause(0)
+        if job is None:
+            job = get()
+        try:
+            job.work()
+        finally:
+            job.acks.append(1)
+
+
+_CREW = []
+
+
+def _crew(nt):
+    """Queues of ``nt - 1`` crew threads, kept per process (a forked child
+    makes its own: its parent's threads do not exist there)."""
+    if not _CREW or _CREW[1] != os.getpid():
+        _CREW[:] = [[], os.getpid()]
+    queues = _CREW[0]
+    while len(queues) < nt - 1:
+        q = queue.SimpleQueue()
+        threading.Thread(target=_crew_loop, args=(q,), name="symnet-split",
+                         daemon=True).start()
+        queues.append(q)
+    return queues[:nt - 1]
+
+
+def _crew_run(fn, nt, n, *args):
+    """Every chunk ``i < n`` of ``fn`` (``_Job``) run, on this thread and
+    ``nt - 1`` crew threads, whichever claims it first; returns once all
+    have ended, raising the first error of any.  A Ctrl-C on this thread is
+    raised after every chunk has run (an update is written whole or not at
+    all): a chunk it kept from running runs then."""
+    job = _Job(fn, args, n)
+    helpers = _crew(nt)
+    for q in helpers:
+        q.put(job)
+    try:
+        job.work()
+        escaped = None
+    except BaseException as exc:         # a Ctrl-C between two chunks of this thread
+        escaped = exc
+    if escaped is None:
+        job.done.acquire()
+    else:                                # its chunk may never end: wait for the crew
+        while len(job.acks) < len(helpers):
+            time.sleep(1e-4)
+    if escaped is None and isinstance(job.error, KeyboardInterrupt):
+        escaped, job.error = job.error, None
+    if escaped is not None and not all(job.ok):
+        for i in range(n):
+            if not job.ok[i]:
+                job.chunk(i)
+    if job.error is not None:
+        raise job.error
+    if escaped is not None:
+        raise escaped
+
+
+def _bounds(size, nt, t):
+    """Thread ``t``'s ``[lo, hi)`` of ``size`` rows or columns: parts of
+    whole 16-element blocks, so each thread's columns start on a 64-byte
+    line of float32 (the last part takes the rest)."""
+    part = ((size + nt - 1) // nt + 15) // 16 * 16
+    return min(t * part, size), (size if t == nt - 1 else min((t + 1) * part, size))
+
+
+def _gemm_part(a, b, out, by_rows, i, n):
+    """Chunk ``i`` of ``out = a @ b``: its rows (``np.dot`` into a
+    C-contiguous row block) or its columns (``np.matmul``, which hands a
+    column block of a C array to BLAS as it is); both release the GIL."""
+    lo, hi = _bounds(out.shape[0] if by_rows else out.shape[1], n, i)
+    if lo >= hi:
+        return []
+    if by_rows:
+        return [(np.dot, a[lo:hi], b, out[lo:hi])]
+    return [(np.matmul, a, b[:, lo:hi], out[:, lo:hi])]
 
 
 def pdot(a, b):
     """``np.dot(a, b)``; 2-D float32/float64 products of one dtype with at
-    least ``MIN_MACS`` multiply-adds run as two CBLAS calls on numba's
-    threads, each writing half of the (new, C-contiguous) result: by rows
-    when it has at least as many rows as columns, else by columns."""
-    if a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or \
+    least ``MIN_MACS`` multiply-adds run as one BLAS call a thread of the
+    step's pool (``step_pool.run``), each writing its part of the (new,
+    C-contiguous) result: by rows when it has at least as many rows as
+    columns, else by columns."""
+    nt = threads.pool_threads()
+    if nt < 2 or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or \
             a.dtype not in (np.float32, np.float64):
         return np.dot(a, b)
     m, k = a.shape
@@ -230,5 +355,44 @@ def pdot(a, b):
     if k != k2 or m * n * k < MIN_MACS:
         return np.dot(a, b)     # numpy's own error for mismatched shapes
     out = np.empty((m, n), a.dtype)
-    _splitter()(a, b, out, m >= n)
+    _crew_run(_gemm_part, nt, CHUNKS * nt, a, b, out, m >= n)
     return out
+
+
+def _row_part(args, dest, i, n):
+    """``args`` of an elementwise update kernel cut to chunk ``i`` of ``n``
+    of ``dest``'s rows: the arrays with ``dest``'s rows (same rank, same
+    first length); the others (scalars as (1, 1) arrays, rows broadcast
+    from a shorter rank) as they are."""
+    n0 = dest.shape[0]
+    lo, hi = n0 * i // n, n0 * (i + 1) // n
+    return tuple(a[lo:hi] if isinstance(a, np.ndarray) and a.ndim == dest.ndim and
+                 a.shape[0] == n0 else a for a in args)
+
+
+def _tail_part(calls, rows, split, i, n):
+    """Chunk ``i`` of the update tail ``calls`` (``ptail``): its rows of
+    each call in ``split``; chunk 0 also every other call."""
+    out = []
+    for k, entry in enumerate(calls):
+        if k in split:
+            out.append((entry[0],) + _row_part(entry[1:], entry[1 + rows[k][0]], i, n))
+        elif i == 0:
+            out.append(entry)
+    return out
+
+
+def ptail(calls, rows, split):
+    """The update tail's kernel calls ``calls`` (``(kernel, *args)`` each),
+    which write their results into their arguments (``rows[k]``: the
+    positions of call ``k``'s results among its arguments); those in
+    ``split`` (indices) cut into row blocks over the step's threads.  The
+    list of their results, as ``list(starmap(call, calls))`` would give."""
+    nt = threads.pool_threads()
+    big = {k for k in split if calls[k][1 + rows[k][0]].shape[0] >= CHUNKS * nt}
+    if nt < 2 or not big:
+        return list(starmap(call, calls))
+    _crew_run(_tail_part, nt, CHUNKS * nt, calls, rows, big)
+    # (a kernel of one result returns it bare, as the driver's line expects)
+    return [c[1 + pos[0]] if len(pos) == 1 else tuple(c[1 + p] for p in pos)
+            for c, pos in zip(calls, rows)]

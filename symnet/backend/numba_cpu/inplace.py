@@ -12,7 +12,10 @@ the plan's last steps; this module writes their driver lines:
 3. each step's fused loop, whose results are its destroyed arguments
    (``fused.emit_fused`` allocates nothing for them), all called from one
    ``list(starmap(call, ...))``: no Python bytecode runs between two of
-   them, so a KeyboardInterrupt cannot fall between two updates.
+   them, so a KeyboardInterrupt cannot fall between two updates.  In a
+   split step (``gemm_split.chosen``) the large ones run in row blocks over
+   the step's pool, ``_ptail`` (``gemm_split.ptail``), each thread's share
+   from one ``starmap`` likewise.
 
 The loop reads and writes each parameter through one name, so LLVM sees a
 single pointer and vectorizes without a run-time overlap test (separate
@@ -90,13 +93,22 @@ def emit_tail(writer, runs):
             kname, args = call[:-1].split("(", 1)
             moved.append((len(writer.drv) - 1, line))
             writer.drv[-1] = f"# {lhs} = {kname}(...): called below, with the other updates"
-            calls.append((lhs, f"({kname}, {args})"))
+            calls.append((lhs, f"({kname}, {args})", writer.tail_rows))
     if calls:
         # every kernel of the tail from one C-level loop: no bytecode runs
         # between two of them, so a Ctrl-C arriving meanwhile is raised after
         # the last, never with some updates written and others not
-        writer.drv.append(f"_t = list(_starmap(_call, ({', '.join(c for _, c in calls)},)))")
-        writer.drv += [f"{lhs} = _t[{k}]" for k, (lhs, _) in enumerate(calls)]
+        entries = ", ".join(c for _, c, _ in calls)
+        rows = [r for _, _, r in calls]
+        split = tuple(k for k, r in enumerate(rows) if r is not None and r[1])
+        if split and all(rows):
+            # a split step: the large ones in row blocks (gemm_split.ptail);
+            # every result is an argument written in place
+            writer.drv.append(f"_t = _ptail(({entries},), {tuple(r[0] for r in rows)!r}, "
+                              f"{split!r})")
+        else:
+            writer.drv.append(f"_t = list(_starmap(_call, ({entries},)))")
+        writer.drv += [f"{lhs} = _t[{k}]" for k, (lhs, _, _) in enumerate(calls)]
 
 
 def _quote(text):

@@ -126,7 +126,8 @@ class NumbaLinker:
         kernels, self.paths = {}, []
         self.ns = ns = {"np": np, "_np": np, "_C": np.ascontiguousarray, "_owned": owned,
                           "_starmap": itertools.starmap, "_call": operator.call,
-                          "_tcopy": blas.tcopy, "_gsdot": gemm_split.pdot}
+                          "_tcopy": blas.tcopy, "_gsdot": gemm_split.pdot,
+                          "_ptail": gemm_split.ptail}
         try:
             new = []
             for text, kname in self.kernel_texts.items():
@@ -163,7 +164,8 @@ class NumbaLinker:
         ns["_step"] = lambda k, results: None   # replaced by the instrumentation
         exec(compile(self.driver_source, DRIVER_FILE, "exec"), ns)
         run = ns["make_run"](self.consts, self._perform, self._recover)
-        if "_gsdot(" in self.driver_source:     # split GEMMs: BLAS at one thread
+        if "_gsdot(" in self.driver_source or "_ptail(" in self.driver_source:
+            # a split step (gemm_split.py): BLAS at one thread
             run = gemm_split.hold_blas(run)
         source = self.source
         if njit_driver.requested(self.mode) and not getattr(self.mode, "step_hooks", False) \

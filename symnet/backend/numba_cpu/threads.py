@@ -21,9 +21,10 @@ every other kernel stays serial, so only those few kernels pay the compile
 time.  That is what XLA's CPU backend does with W1's step (its optimized
 HLO, JAX 0.10.2: the 784x500 and 500x500 update loops split in two,
 ``outer_dimension_partitions=2``, the 500- and 10-wide ones not).  On
-in a step whose products are split over the same (numba's) threads, BLAS
-held at one (``gemm_split.py``, round 8, opt-in); elsewhere off
-(``TAIL_THREADS``); ``SYMNET_TAIL_THREADS=1`` turns it on, ``0`` off.
+in a step whose products are split (``gemm_split.py``, the default since
+round 9), where the serial kernel runs in row blocks on the split's
+threads, no threaded copy compiled; elsewhere off (``TAIL_THREADS``);
+``SYMNET_TAIL_THREADS=1`` turns the threaded copy on, ``0`` off.
 
 Symnet's own threads (``pool_threads``: the convolutions' image chunks,
 ``conv_threads.py``; the pooling gradient, ``pool_fused.py``; the dense

@@ -17,9 +17,9 @@ from .helpers import use_tmp_cache
 
 @pytest.mark.parametrize("w_shape", [(3, 2), (400, 400)])
 def test_export_round_trip_without_symnet(tmp_path, w_shape, monkeypatch):
-    # (400, 400): a step whose products are split over numba's threads
-    # under SYMNET_GEMM_SPLIT=auto (gemm_split.py); the exported module runs
-    # them as numpy's dot
+    # (400, 400): a step whose products and update are split over symnet's
+    # threads under SYMNET_GEMM_SPLIT=auto (gemm_split.py); the exported
+    # module runs them as numpy's dot and one kernel call
     monkeypatch.setenv("SYMNET_GEMM_SPLIT", "auto")
     use_tmp_cache()
     rng = np.random.default_rng(0)
@@ -33,7 +33,7 @@ def test_export_round_trip_without_symnet(tmp_path, w_shape, monkeypatch):
     yv = rng.normal(size=4).astype("float32")
     from symnet.backend.numba_cpu import gemm_split
     split = w_shape[0] > 3 and gemm_split.chosen(f.thunk.linker.plan)
-    assert ("_gsdot(" in f.source) == split
+    assert ("_gsdot(" in f.source) == split and ("_ptail(" in f.source) == split
     out_dir = tmp_path / "export"
     out_dir.mkdir()
     symnet.export(f, str(out_dir / "model_step.py"))

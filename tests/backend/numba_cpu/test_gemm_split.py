@@ -1,9 +1,11 @@
-"""Split GEMMs (numba_cpu/gemm_split.py): ``pdot`` equals numpy's product;
-under ``SYMNET_GEMM_SPLIT=auto`` a training step with a large shared
-weight is split and agrees with py, the others keep numpy's dot (as every
-step does with the variable unset; ``SYMNET_GEMM_SPLIT=0`` and
-``SYMNET_NUM_THREADS=1`` win); numpy's BLAS thread count is back after
-every call, also one that raised or was interrupted."""
+"""Split GEMMs (numba_cpu/gemm_split.py): ``pdot`` equals numpy's product,
+``ptail`` the serial update calls; under ``SYMNET_GEMM_SPLIT=auto`` (also
+the default: the variable unset) a training step with a large shared
+weight is split and agrees with py, the others keep numpy's dot
+(``SYMNET_GEMM_SPLIT=0`` and ``SYMNET_NUM_THREADS=1`` win); numpy's BLAS
+thread count is back after every call, also one that raised or was
+interrupted; an error or Ctrl-C in a part raises once every part has
+run."""
 import numpy as np
 import pytest
 
@@ -29,13 +31,16 @@ def _blas_threads():
     ((500, 64), (64, 33)),       # rows, an odd size
     ((3, 1000), (1000, 1001)),   # columns, fewer columns than a half's block
     ((8, 8), (8, 8)),            # below MIN_MACS: numpy's own call
+    ((1, 3000), (3000, 1000)),   # one row: columns
+    ((1000, 3000), (3000, 1)),   # one column: rows
 ])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_pdot_equals_numpy(a_shape, b_shape, dtype):
     a, b = RNG.randn(*a_shape).astype(dtype), RNG.randn(*b_shape).astype(dtype)
     want = a.astype("float64") @ b.astype("float64")
     tol = 1e-4 if dtype == "float32" else 1e-10
-    for x, y in ((a, b), (np.asfortranarray(a), b), (a.T.copy().T, b.T.copy().T)):
+    for x, y in ((a, b), (np.asfortranarray(a), b), (a.T.copy().T, b.T.copy().T),
+                 (a, np.asfortranarray(b))):
         got = gemm_split.pdot(x, y)
         assert got.dtype == np.dtype(dtype) and got.shape == want.shape
         assert got.flags.c_contiguous
@@ -126,12 +131,12 @@ def test_bad_setting_is_an_error(monkeypatch):
 
 
 @pytest.mark.parametrize("raw, want", [("1", True), ("0", False), ("auto", None),
-                                       (" AUTO ", None), ("", False)])
+                                       (" AUTO ", None), ("", None)])
 def test_setting_values(raw, want, monkeypatch):
     monkeypatch.setenv(gemm_split.ENV, raw)
     assert gemm_split.setting() is want
     monkeypatch.delenv(gemm_split.ENV)
-    assert gemm_split.setting() is (gemm_split.DEFAULT == "1")
+    assert gemm_split.DEFAULT == "auto" and gemm_split.setting() is None
 
 
 # -- the default policy (gemm_split.chosen) --------------------------------------------
@@ -181,13 +186,15 @@ def _step(mode, dtype="float32", sizes=(37, 401, 333, 7), updates=True, scan=Fal
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_a_large_dense_step_is_split_under_auto_and_agrees_with_py(dtype, monkeypatch):
-    _clear_env(monkeypatch)
+@pytest.mark.parametrize("split", ["auto", None], ids=["auto", "unset"])
+def test_a_large_dense_step_is_split_under_auto_and_agrees_with_py(dtype, split, monkeypatch):
+    _clear_env(monkeypatch, split)
     use_tmp_cache()
     f, sh, args = _step("numba", dtype)
     fp, shp, _ = _step("py", dtype)
     assert "_gsdot(" in f.source and "_np.dot(" not in f.source
-    assert "nb.prange" in f.source        # the 401x333 update loop: threaded
+    # the 401x333 update loop: its serial kernel in row blocks, no threaded copy
+    assert "_ptail(" in f.source and "nb.prange" not in f.source
     put = step_pool._blas()[1]
     start = _blas_threads()
     put(2)
@@ -204,11 +211,10 @@ def test_a_large_dense_step_is_split_under_auto_and_agrees_with_py(dtype, monkey
         np.testing.assert_allclose(a.get_value(), b.get_value(), rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("case", ["small weights", "no updates", "split off", "unset",
+@pytest.mark.parametrize("case", ["small weights", "no updates", "split off",
                                   "one thread", "one BLAS thread", "scan"])
 def test_other_functions_keep_numpys_dot(case, monkeypatch):
-    # "unset": the default (gemm_split.DEFAULT) keeps even the large step unsplit
-    _clear_env(monkeypatch, None if case == "unset" else "auto")
+    _clear_env(monkeypatch, None)
     kw = {}
     if case == "small weights":
         kw["sizes"] = (37, 300, 400, 7)      # 120,000 and 2,800 elements: below MIN_SHARED
@@ -237,6 +243,7 @@ def test_other_functions_keep_numpys_dot(case, monkeypatch):
     finally:
         put(start)
     assert "_gsdot(" not in f.source and "nb.prange" not in f.source
+    assert "_ptail(" not in f.source
     plan = f.thunk.linker.plan
     assert any(type(n.op).__name__ == "Scan" for n in plan.order) == (case == "scan")
     assert bool(plan.tail) == (case != "no updates")
@@ -276,3 +283,96 @@ def test_an_interrupted_split_step_restores_blas_and_writes_nothing(monkeypatch)
         np.testing.assert_allclose(f(*args), fp(*args), rtol=1e-5)
     finally:
         put(start)
+
+
+# -- the parts: ptail and the crew (gemm_split._crew_run) ---------------------------
+
+def _update_kernel():
+    """A numba kernel as the tail's: ``p += lr * g`` (lr a (1, 1) array, as
+    the driver passes scalars), ``v`` scaled by the row vector ``s`` (broadcast
+    over rows); returns the arguments it wrote."""
+    import numba as nb
+
+    @nb.njit(nogil=True)
+    def k(lr, p, g, v, s):
+        for i in range(p.shape[0]):
+            for j in range(p.shape[1]):
+                p[i, j] += lr[0, 0] * g[i, j]
+                v[i, j] *= s[0, j]
+        return p, v
+    return k
+
+
+@pytest.mark.parametrize("rows", [1, 3, 4, 401])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_ptail_equals_the_serial_calls(rows, dtype):
+    k = _update_kernel()
+    rng = np.random.default_rng(rows)
+
+    def args():
+        r = np.random.default_rng(rows)
+        return (np.full((1, 1), 0.5, dtype), r.normal(size=(rows, 33)).astype(dtype),
+                r.normal(size=(rows, 33)).astype(dtype), r.normal(size=(rows, 33)).astype(dtype),
+                r.normal(size=(1, 33)).astype(dtype))
+    small = [rng.normal(size=(5, 2)).astype(dtype) for _ in range(3)]
+    small.insert(0, np.full((1, 1), 2.0, dtype))
+    small.append(np.ones((1, 2), dtype))
+    want_big, want_small = k(*args()), k(*[a.copy() for a in small])
+    big_args = args()
+    got = gemm_split.ptail(((k,) + big_args, (k,) + tuple(small)), ((1, 3), (1, 3)), (0,))
+    assert len(got) == 2
+    assert got[0][0] is big_args[1] and got[0][1] is big_args[3]   # written in place
+    for g, w in zip(got[0] + got[1], want_big + want_small):
+        assert g.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(g, w)
+
+
+def test_crew_runs_every_part_once():
+    import threading
+    seen = []
+
+    def part(out, i, n):
+        return [(out.append, (i, n, threading.get_ident()))]
+    for _ in range(50):
+        gemm_split._crew_run(part, 2, 2, seen)
+    by_call = [sorted(x[:2] for x in seen[k:k + 2]) for k in range(0, len(seen), 2)]
+    assert by_call == [[(0, 2), (1, 2)]] * 50
+
+
+@pytest.mark.parametrize("exc", [ValueError("bad part"), KeyboardInterrupt()])
+@pytest.mark.parametrize("where", [0, 1])
+def test_an_error_in_a_part_is_raised_after_every_part_has_run(exc, where):
+    import threading
+    import time
+    done, fired = [], []
+
+    def part(i, n):
+        # an error every time; a Ctrl-C once, as a user's would be
+        if i == where and not (fired and isinstance(exc, KeyboardInterrupt)):
+            fired.append(i)
+            raise exc
+        time.sleep(0.01)
+        return [(done.append, i)]
+    with pytest.raises(type(exc), match="bad part" if isinstance(exc, ValueError) else None):
+        gemm_split._crew_run(part, 2, 2)
+    # a part that raised before its calls is run again after an interrupt
+    # (it has written nothing), so every update is whole; an error's part is not
+    want = [1 - where] + ([where] if isinstance(exc, KeyboardInterrupt) else [])
+    assert sorted(done) == sorted(want)
+    assert gemm_split._crew_run(lambda i, n: [(done.append, -1)], 2, 2) is None  # usable after
+    assert done[-1] == -1 and threading.active_count() >= 2
+
+
+def test_one_thread_runs_the_parts_on_the_caller(monkeypatch):
+    # SYMNET_NUM_THREADS=1: ptail and pdot make one call each, no crew
+    monkeypatch.setenv("SYMNET_NUM_THREADS", "1")
+    k = _update_kernel()
+    p = np.zeros((400, 3))
+    calls = ((k, np.ones((1, 1)), p, np.ones((400, 3)), np.ones((400, 3)), np.ones((1, 3))),)
+    seen = []
+    real = gemm_split._crew_run
+    monkeypatch.setattr(gemm_split, "_crew_run", lambda *a: seen.append(a) or real(*a))
+    got = gemm_split.ptail(calls, ((1, 3),), (0,))
+    a, b = RNG.randn(400, 600), RNG.randn(600, 500)
+    np.testing.assert_array_equal(gemm_split.pdot(a, b), np.dot(a, b))
+    assert seen == [] and (p == 1).all() and got[0][0] is p

@@ -120,21 +120,28 @@ def _big_data(seed=3):
 
 
 def _tail_kernels(fn):
-    """{destroyed shared names: whether its loop has a threaded copy}."""
+    """{destroyed shared names: whether its loop runs threaded}: a threaded
+    copy of the kernel (``nb.prange``), or in a split step the serial kernel
+    in row blocks over the split's threads (``_ptail``'s last argument)."""
     plan = fn.thunk.linker.plan
-    call = next(ln for ln in fn.source.splitlines() if "_starmap(_call" in ln)
+    call = next(ln for ln in fn.source.splitlines()
+                if "_starmap(_call" in ln or "_ptail(" in ln)
+    split = ()
+    if "_ptail(" in call:
+        split = eval("(" + call.rsplit(", (", 1)[1][:-1])   # the last argument: indices
+        call = call.split("_ptail(", 1)[1]
     names = [part.split(",")[0] for part in call.split("((", 1)[1].split("(")]
     out = {}
-    for run, kname in zip(plan.tail, names):
+    for k, (run, kname) in enumerate(zip(plan.tail, names)):
         text = fn.source.split(f"def {kname}(", 1)[1].split("\ndef ", 1)[0]
-        out[frozenset(_destroyed(run))] = "nb.prange" in text
+        out[frozenset(_destroyed(run))] = "nb.prange" in text or k in split
     return out
 
 
 @pytest.mark.parametrize("name", ["numba", "llvm"])
 @pytest.mark.parametrize("env", [{"SYMNET_TAIL_THREADS": "1", "SYMNET_GEMM_SPLIT": "0"},
-                                 {"SYMNET_GEMM_SPLIT": "auto"}],
-                         ids=["asked", "split step"])
+                                 {"SYMNET_GEMM_SPLIT": "auto"}, {}],
+                         ids=["asked", "split step", "default"])
 def test_tail_threads_thread_only_the_large_updates(monkeypatch, name, env):
     # asked for (beside two-thread BLAS), or under auto: the 400x330 weight
     # makes the step one whose products are split (gemm_split.chosen), and
@@ -144,7 +151,7 @@ def test_tail_threads_thread_only_the_large_updates(monkeypatch, name, env):
         monkeypatch.delenv(k, raising=False)
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    split = env.get("SYMNET_GEMM_SPLIT") == "auto"
+    split = env.get("SYMNET_GEMM_SPLIT", "auto") == "auto"     # auto: the default
     if split and not gemm_split.available():
         pytest.skip("no OpenBLAS thread count to hold (another BLAS): nothing is split")
     use_tmp_cache()
@@ -152,6 +159,7 @@ def test_tail_threads_thread_only_the_large_updates(monkeypatch, name, env):
     with emitter(name):
         fn, shn, veln = _net("numba", params, static_shape=True)
     assert ("_gsdot(" in fn.source) == split
+    assert ("_ptail(" in fn.source) == split and ("nb.prange" in fn.source) != split
     assert threads.tail_threads(None, split)
     assert static_threshold_holds(params)
     kernels = _tail_kernels(fn)
@@ -171,7 +179,7 @@ def static_threshold_holds(params):
     return sizes[-1] >= TAIL_MIN_SIZE > sizes[-2]
 
 
-@pytest.mark.parametrize("env", [{}, {"SYMNET_GEMM_SPLIT": "0"}, {"SYMNET_TAIL_THREADS": "0"},
+@pytest.mark.parametrize("env", [{"SYMNET_GEMM_SPLIT": "0"}, {"SYMNET_TAIL_THREADS": "0"},
                                  {"SYMNET_NUM_THREADS": "1"},
                                  {"SYMNET_TAIL_THREADS": "1", "SYMNET_NUM_THREADS": "1"}])
 def test_no_threaded_tail_unless_asked_or_split(monkeypatch, env):
