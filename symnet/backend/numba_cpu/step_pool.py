@@ -234,17 +234,27 @@ def _cols(a, b, out, nt, t):
 _GEMM = []      # [lib.cblas.gemm], or [None] where no CBLAS gemm was found
 
 
-def _by_columns(a, b):
-    """Whether ``a @ b`` splits by column blocks: ``b`` a transposed view
-    (a backward pass's ``g @ W.T``) with at least four times more columns
-    than ``a`` has rows.  W4's input gradient of its dense layer, 64x256 @
-    (4608x256).T float32, minimums of 200 calls in us, two rounds, 2 cores,
-    load ~2 (a slow phase): row blocks of the swapped product ``(W @ g.T).T``
-    and its transposing copy 4,319 / 3,315; column blocks written in place
-    1,962 / 3,198; row blocks of ``g @ W.T`` (32 rows a thread) 4,760 /
-    1,914.  In W4's step (profile, 40 steps, load 1.1-1.5): 4,554 ->
-    3,969 us a step for this product."""
-    if not (b.strides[0] == b.itemsize and a.shape[0] * 4 <= b.shape[1]):
+def _swapped(a, b):
+    """``blas._SWAP``'s rule, at run time: ``b`` a transposed view at least
+    four times wider than ``a`` is tall, and an inner size of 128 or more:
+    ``a @ b`` runs as ``(b.T @ a.T).T`` (see ``blas.py``)."""
+    return b.strides[0] == b.itemsize and a.shape[0] * 4 <= b.shape[1] and a.shape[1] >= 128
+
+
+def _by_columns(a, b, nt):
+    """Whether ``a @ b``, swapped by ``_swapped``, splits by column blocks
+    instead: ``b`` at least 16 times wider than ``a`` is tall (a backward
+    pass's ``g @ W.T`` at a small batch) and CBLAS found.  W4's input
+    gradient of its dense layer, 64x256 @ (4608x256).T float32, minimums
+    of 200 calls in us, two rounds, 2 cores, load ~2 (a slow phase): row
+    blocks of the swapped product and its transposing copy 4,319 / 3,315;
+    column blocks written in place 1,962 / 3,198; row blocks of ``g @ W.T``
+    (32 rows a thread) 4,760 / 1,914.  In W4's step (profile, 40 steps,
+    load 1.1-1.6, main against this, two runs): 4,554 / 4,116 -> 3,969 /
+    3,640 us a step for this product.  W7's 256x256 @ (1024x256).T, only 4
+    times wider, stays swapped: its step showed no readable difference
+    (medians 100 / 106 / 94 ms against 101 / 109 / 100)."""
+    if not (a.shape[0] * 16 <= b.shape[1] and b.shape[1] >= 16 * nt):
         return False
     if not _GEMM:
         from .lib import cblas
@@ -255,27 +265,28 @@ def _by_columns(a, b):
 def dot(a, b):
     """``np.dot(a, b)``, split over the pool when both are 2-D float32/float64
     matrices of one dtype and the product has at least ``DOT_MIN_MACS``
-    multiply-adds: into column blocks of the result when ``b`` is a
-    transposed view much wider than ``a`` is tall (``_by_columns``), else
-    into row blocks when there are a few rows a thread.  A product not
-    split is one numpy call, swapped by ``blas._SWAP``'s rule (the driver
-    of a step on the pool leaves that choice to this function)."""
+    multiply-adds: into column blocks of the result (``_by_columns``), or
+    else into row blocks of it, or of its transpose where ``_swapped`` (then
+    copied to C order), when there are a few rows a thread.  The driver of
+    a step on the pool leaves the swap to this function (``blas.py``): a
+    product not split is one numpy call, swapped by the same rule."""
+    if a.ndim != 2 or b.ndim != 2:
+        return np.dot(a, b)
+    from .blas import tcopy
+    swap = _swapped(a, b)
     nt = threads.pool_threads()
-    if nt >= 2 and a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype \
-            and a.dtype in (np.float32, np.float64) and a.shape[1] == b.shape[0] \
-            and a.shape[0] * a.shape[1] * b.shape[1] >= DOT_MIN_MACS:
-        out = np.empty((a.shape[0], b.shape[1]), a.dtype)
-        if b.shape[1] >= 16 * nt and _by_columns(a, b):
+    if nt >= 2 and a.dtype == b.dtype and a.dtype in (np.float32, np.float64) \
+            and a.shape[1] == b.shape[0] and a.shape[0] * a.shape[1] * b.shape[1] >= DOT_MIN_MACS:
+        if swap and _by_columns(a, b, nt):
+            out = np.empty((a.shape[0], b.shape[1]), a.dtype)
             run(_cols, nt, a, b, out, nt)
             return out
-        if a.shape[0] >= 8 * nt:
-            run(_rows, nt, a, b, out, nt)
-            return out
-    if a.ndim == 2 and b.ndim == 2 and b.strides[0] == b.itemsize \
-            and a.shape[0] * 4 <= b.shape[1] and a.shape[1] >= 128:
-        from .blas import tcopy
-        return tcopy(np.dot(b.T, a.T))
-    return np.dot(a, b)
+        x, y = (b.T, a.T) if swap else (a, b)
+        if x.shape[0] >= 8 * nt:
+            out = np.empty((x.shape[0], y.shape[1]), a.dtype)
+            run(_rows, nt, x, y, out, nt)
+            return tcopy(out) if swap else out
+    return tcopy(np.dot(b.T, a.T)) if swap else np.dot(a, b)
 
 
 def uses_pool(nodes):
