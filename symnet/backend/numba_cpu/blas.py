@@ -28,8 +28,8 @@ Inside njit code (a graph or a scan loop compiled whole, ``njit_driver.py``)
 the same lines call ``lib/cblas.py``'s GEMM instead of ``np.dot``.  In a
 step whose ops split their work over the pool (``step_pool.py``: numpy's
 BLAS then runs one thread throughout) they call ``step_pool.dot``, which
-splits a large product into row or column blocks over the pool (and
-swaps a product it does not split by the rule above); in a dense training
+splits a large product into row or column blocks over the pool and
+applies the swap above itself, at run time; in a dense training
 step (``gemm_split.chosen``) they call ``gemm_split.pdot`` (``_gsdot``),
 which splits it over numba's threads, BLAS held at one.
 """
