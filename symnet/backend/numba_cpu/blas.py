@@ -28,7 +28,8 @@ Inside njit code (a graph or a scan loop compiled whole, ``njit_driver.py``)
 the same lines call ``lib/cblas.py``'s GEMM instead of ``np.dot``.  In a
 step whose ops split their work over the pool (``step_pool.py``: numpy's
 BLAS then runs one thread throughout) they call ``step_pool.dot``, which
-splits a large product into row blocks over the pool; in a dense training
+splits a large product into row or column blocks over the pool and
+applies the swap above itself, at run time; in a dense training
 step (``gemm_split.chosen``) they call ``gemm_split.pdot`` (``_gsdot``),
 which splits it over symnet's threads, BLAS held at one.
 """
@@ -90,7 +91,8 @@ def dot_driver(node, ins, outs, writer=None):
     split = getattr(writer, "split", False) and node.outputs[0].type.ndim == 2
     dot = "_pdot" if getattr(writer, "pool", False) else "_gsdot" if split else "_np.dot"
     plain = f"{outs[0]} = {_cast(f'{dot}({x}, {y})', node)}"
-    if node.inputs[0].type.ndim == 2 and _is_transpose(node.inputs[1]):
+    if node.inputs[0].type.ndim == 2 and _is_transpose(node.inputs[1]) \
+            and not getattr(writer, "pool", False):     # _pdot decides it at run time
         # both branches give a C-contiguous result (the module doc)
         swapped = f"{outs[0]} = {_cast(f'_tcopy({dot}({y}.T, {x}.T))', node)}"
         return [f"if {_SWAP.format(x=x, y=y)}:", f"    {swapped}", "else:",

@@ -18,8 +18,9 @@ worker wakes, and every parallel part of the step is ours.
 * ``run(fn, nt, *args)``: ``fn(*args, t)`` for ``t < nt`` at once on the
   pool (``t = 0`` on the calling thread), BLAS held meanwhile (a direct
   call outside a step holds it itself).
-* ``dot(a, b)``: a dense product as row blocks of the output, each a
-  one-thread BLAS GEMM on its own thread; the driver of such a step calls
+* ``dot(a, b)``: a dense product as row blocks of the output (column
+  blocks for ``g @ W.T`` with few rows), each a one-thread BLAS GEMM on
+  its own thread; the driver of such a step calls
   it for ``Dot`` (``blas.py``).  Measured against one-thread BLAS for
   them (``DOT_MIN_MACS`` at 2^40), interleaved in one process, medians of
   medians of 5 rounds, 2 cores under load 3-4 from other work: W4's step
@@ -218,19 +219,74 @@ def _rows(a, b, out, nt, t):
     np.dot(a[r0:r1], b, out=out[r0:r1])
 
 
+def _cols(a, b, out, nt, t):
+    """Thread ``t``'s column block of ``out = a @ b``, written in place by
+    CBLAS (a column block of a C array has one unit stride; numpy's
+    ``dot`` writes only whole C-contiguous outputs).  Blocks are whole
+    16-element runs, so each starts on a 64-byte line of float32."""
+    n = out.shape[1]
+    c0 = min(n, (n * t // nt + 15) // 16 * 16)
+    c1 = n if t == nt - 1 else min(n, (n * (t + 1) // nt + 15) // 16 * 16)
+    if c0 < c1:
+        _GEMM[0](a, b[:, c0:c1], out[:, c0:c1])
+
+
+_GEMM = []      # [lib.cblas.gemm], or [None] where no CBLAS gemm was found
+
+
+def _swapped(a, b):
+    """``blas._SWAP``'s rule, at run time: ``b`` a transposed view at least
+    four times wider than ``a`` is tall, and an inner size of 128 or more:
+    ``a @ b`` runs as ``(b.T @ a.T).T`` (see ``blas.py``)."""
+    return b.strides[0] == b.itemsize and a.shape[0] * 4 <= b.shape[1] and a.shape[1] >= 128
+
+
+def _by_columns(a, b, nt):
+    """Whether ``a @ b``, swapped by ``_swapped``, splits by column blocks
+    instead: ``b`` at least 16 times wider than ``a`` is tall (a backward
+    pass's ``g @ W.T`` at a small batch) and CBLAS found.  W4's input
+    gradient of its dense layer, 64x256 @ (4608x256).T float32, minimums
+    of 200 calls in us, two rounds, 2 cores, load ~2 (a slow phase): row
+    blocks of the swapped product and its transposing copy 4,319 / 3,315;
+    column blocks written in place 1,962 / 3,198; row blocks of ``g @ W.T``
+    (32 rows a thread) 4,760 / 1,914.  In W4's step (profile, 40 steps,
+    load 1.1-1.6, main against this, two runs): 4,554 / 4,116 -> 3,969 /
+    3,640 us a step for this product.  W7's 256x256 @ (1024x256).T, only 4
+    times wider, stays swapped: its step showed no readable difference
+    (medians 100 / 106 / 94 ms against 101 / 109 / 100)."""
+    if not (a.shape[0] * 16 <= b.shape[1] and b.shape[1] >= 16 * nt):
+        return False
+    if not _GEMM:
+        from .lib import cblas
+        _GEMM.append(cblas.gemm if cblas.AVAILABLE else None)
+    return _GEMM[0] is not None
+
+
 def dot(a, b):
-    """``np.dot(a, b)``, split into row blocks of the result over the pool
-    when both are 2-D float32/float64 matrices of one dtype, the product
-    has at least ``DOT_MIN_MACS`` multiply-adds and a few rows a thread
-    (else one numpy call)."""
-    nt = threads.pool_threads()
-    if nt < 2 or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype \
-            or a.dtype not in (np.float32, np.float64) or a.shape[1] != b.shape[0] \
-            or a.shape[0] < 8 * nt or a.shape[0] * a.shape[1] * b.shape[1] < DOT_MIN_MACS:
+    """``np.dot(a, b)``, split over the pool when both are 2-D float32/float64
+    matrices of one dtype and the product has at least ``DOT_MIN_MACS``
+    multiply-adds: into column blocks of the result (``_by_columns``), or
+    else into row blocks of it, or of its transpose where ``_swapped`` (then
+    copied to C order), when there are a few rows a thread.  The driver of
+    a step on the pool leaves the swap to this function (``blas.py``): a
+    product not split is one numpy call, swapped by the same rule."""
+    if a.ndim != 2 or b.ndim != 2:
         return np.dot(a, b)
-    out = np.empty((a.shape[0], b.shape[1]), a.dtype)
-    run(_rows, nt, a, b, out, nt)
-    return out
+    from .blas import tcopy
+    swap = _swapped(a, b)
+    nt = threads.pool_threads()
+    if nt >= 2 and a.dtype == b.dtype and a.dtype in (np.float32, np.float64) \
+            and a.shape[1] == b.shape[0] and a.shape[0] * a.shape[1] * b.shape[1] >= DOT_MIN_MACS:
+        if swap and _by_columns(a, b, nt):
+            out = np.empty((a.shape[0], b.shape[1]), a.dtype)
+            run(_cols, nt, a, b, out, nt)
+            return out
+        x, y = (b.T, a.T) if swap else (a, b)
+        if x.shape[0] >= 8 * nt:
+            out = np.empty((x.shape[0], y.shape[1]), a.dtype)
+            run(_rows, nt, x, y, out, nt)
+            return tcopy(out) if swap else out
+    return tcopy(np.dot(b.T, a.T)) if swap else np.dot(a, b)
 
 
 def uses_pool(nodes):

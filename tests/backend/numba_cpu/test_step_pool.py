@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import symnet
 import symnet.tensor as T
@@ -292,6 +293,92 @@ def test_dot_equals_numpy(dtype, monkeypatch):
     monkeypatch.setattr(step_pool, "DOT_MIN_MACS", 0)
     step_pool.dot(a, b)
     assert ran == []
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.integers(1, 20), inner=st.integers(100, 160), cols=st.integers(1, 330),
+       nt=st.integers(2, 3), dtype=st.sampled_from(["float32", "float64"]))
+def test_dot_of_a_transposed_wide_operand(rows, inner, cols, nt, dtype, monkeypatch):
+    """``g @ W.T``: column blocks of the result written in place by CBLAS
+    (16-column runs, the last block takes the rest) where ``W.T`` is 16
+    times wider than ``g`` is tall; else row blocks of ``W @ g.T`` copied
+    to C order where ``blas._SWAP``'s rule swaps it; else row blocks of
+    ``g @ W.T``; too few rows: not split.  Always numpy's values, C order."""
+    from symnet.backend.numba_cpu.lib import cblas
+    monkeypatch.setattr(step_pool, "DOT_MIN_MACS", 0)
+    _pool_of(monkeypatch, nt)
+    ran, real = [], step_pool.run
+
+    def watch(fn, n, *args):
+        ran.append(fn.__name__)
+        return real(fn, n, *args)
+    monkeypatch.setattr(step_pool, "run", watch)
+    rng = np.random.default_rng(rows * 1000 + cols)
+    g = rng.normal(size=(rows, inner)).astype(dtype)
+    w = rng.normal(size=(cols, inner)).astype(dtype)
+    got = step_pool.dot(g, w.T)
+    tol = 1e-4 if dtype == "float32" else 1e-12
+    assert got.dtype == np.dtype(dtype) and got.flags.c_contiguous and got.shape == (rows, cols)
+    np.testing.assert_allclose(got, np.dot(g, w.T), rtol=tol, atol=tol)
+    swap = rows * 4 <= cols and inner >= 128
+    if swap and rows * 16 <= cols and cols >= 16 * nt and cblas.AVAILABLE:
+        assert ran == ["_cols"]
+    elif (cols if swap else rows) >= 8 * nt:
+        assert ran == ["_rows"]
+    else:
+        assert ran == []
+
+
+def test_dot_not_split_swaps_as_the_plain_driver_does(monkeypatch):
+    """A product the pool does not split (one thread, or below
+    ``DOT_MIN_MACS``) with few rows and a transposed operand is
+    ``tcopy(np.dot(w, g.T))``, C-ordered, as ``blas._SWAP``'s driver line:
+    equal to numpy's, mixed dtypes too."""
+    from symnet.backend.numba_cpu import blas
+    calls = []
+    monkeypatch.setattr(blas, "tcopy", lambda a: calls.append(a.shape) or np.ascontiguousarray(a.T))
+    rng = np.random.default_rng(5)
+    g, w = rng.normal(size=(4, 130)), rng.normal(size=(40, 130)).astype("float32")
+    for n, low in ((1, 0), (2, 1 << 40)):
+        _pool_of(monkeypatch, n)
+        monkeypatch.setattr(step_pool, "DOT_MIN_MACS", low)
+        for x in (g, g.astype("float32")):
+            got = step_pool.dot(x, w.T)
+            assert got.flags.c_contiguous and got.dtype == np.dot(x, w.T).dtype
+            np.testing.assert_allclose(got, np.dot(x, w.T), rtol=1e-5, atol=1e-4)
+    assert calls == [(40, 4)] * 4
+    assert step_pool.dot(g[:, :100], w[:, :100].T).flags.c_contiguous     # inner < 128: plain
+    assert len(calls) == 4
+
+
+def test_pool_step_splits_its_backward_product_by_columns(on_pool):
+    """A step on the pool calls ``_pdot(g, W.T)`` for its dense layer's
+    input gradient (no swapped branch in the driver: ``step_pool.dot``
+    chooses at run time); at batch 4 against 256 inputs and 128 units it
+    runs as column blocks, and two steps equal py's."""
+    rng = np.random.default_rng(8)
+    shapes = [(4, 1, 5, 5), (4,), (256, 128), (128,), (128, 5), (5,)]
+    vals = [(rng.normal(size=s) * 0.1).astype("float32") for s in shapes]
+    x = rng.normal(size=(4, 1, 20, 20)).astype("float32")
+    y = rng.integers(0, 5, 4).astype("int32")
+    res = []
+    for mode in (Mode("py"), Mode("numba", tiered=False)):
+        sh = [symnet.shared(v.copy()) for v in vals]
+        X, Y = T.TensorType("float32", shape=(None, 1, 20, 20))("x"), T.ivector("y")
+        h = T.nnet.relu(T.nnet.conv2d(X, sh[0]) + sh[1].dimshuffle("x", 0, "x", "x"))
+        h = pool_2d(h, (2, 2), ignore_border=True).flatten(2)
+        h = T.nnet.relu(T.dot(h, sh[2]) + sh[3])
+        loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(T.dot(h, sh[4]) + sh[5]), Y))
+        f = symnet.function([X, Y], loss, mode=mode,
+                            updates=[(p, p - 0.1 * g) for p, g in zip(sh, symnet.grad(loss, sh))])
+        res.append(([float(f(x, y)) for _ in range(2)], [p.get_value() for p in sh], f))
+    (want, want_sh, _), (got, got_sh, f) = res
+    assert "_tcopy(" not in f.source and "_pdot(" in f.source
+    assert ("_cols", 1) in on_pool
+    np.testing.assert_allclose(got, want, rtol=1e-4)
+    for a, b in zip(got_sh, want_sh):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
 def test_pool_threads_policy(monkeypatch):
