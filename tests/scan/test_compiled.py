@@ -229,3 +229,54 @@ def test_njit_loop_that_numba_refuses_warns_and_keeps_the_python_loop(monkeypatc
     g = symnet.function([x, h0], h, mode="numba")
     with pytest.raises(TypingError):
         g(xv, hv)
+
+
+def _step_two_states(v, h, cs, taps):
+    c_new = 0.8 * cs[0] + T.tanh(v)
+    return [T.tanh(h * 0.5 + c_new), c_new]
+
+
+def two_states(x, h0, c0, taps=(-1,)):
+    """``h`` read after the loop; ``c`` a state only the loop itself reads
+    (with two taps, ``c[t-2]`` feeds ``c[t]``)."""
+    c_info = {"initial": c0, "taps": list(taps)} if len(taps) == 2 else c0
+    (h, c), _ = symnet.scan(lambda v, h, *cs: _step_two_states(v, h, cs, taps), sequences=x,
+                            outputs_info=[h0, c_info])
+    return h, c
+
+
+def two_states_args(taps, seed=8):
+    r = np.random.default_rng(seed)
+    return (r.normal(size=(6, 3)), r.normal(size=3),
+            r.normal(size=(2, 3)) if len(taps) == 2 else r.normal(size=3))
+
+
+@pytest.mark.parametrize("taps", [(-1,), (-2, -1)])
+def test_a_state_nothing_reads_after_the_loop_lives_in_a_ring(taps):
+    """BPTT's ``dh``/``dc``: the driver keeps such a state in ``lag + 1``
+    slots, not one per step; the op is unchanged and the values are py's and
+    a numpy loop's (also for the gradient, whose BPTT states are unread)."""
+    x, h0 = T.dmatrix("x"), T.dvector("h0")
+    c0 = T.dmatrix("c0") if len(taps) == 2 else T.dvector("c0")
+    h, c = two_states(x, h0, c0, taps)
+    args = two_states_args(taps)
+    f = compile_([x, h0, c0], h, "numba")
+    (node,) = [n for n in f.fgraph.toposort() if isinstance(n.op, Scan)]
+    assert node.op.keep == [None, None]
+    assert f"_np.empty(({len(taps) + 1},)" in f.source      # c: a ring
+    assert "_np.empty((1 + " in f.source                     # h: every step
+    hs, hv, cv = [], args[1], list(args[2]) if len(taps) == 2 else [args[2]]
+    for v in args[0]:
+        cv.append(0.8 * cv[-len(taps)] + np.tanh(v))
+        hv = np.tanh(hv * 0.5 + cv[-1])
+        hs.append(hv)
+    np.testing.assert_allclose(f(*args), np.array(hs), rtol=1e-12, atol=1e-12)
+    # c read after the loop: every step of it is stored
+    g = compile_([x, h0, c0], [h, c], "numba")
+    assert f"_np.empty(({len(taps) + 1},)" not in g.source
+    outs = [h] + symnet.grad(T.sum(h[-1] ** 2), [x, h0])
+    got = compile_([x, h0, c0], outs, "numba")(*args)
+    ref = symnet.function([x, h0, c0], outs, mode="py")(*args)
+    for a, b in zip(got, ref):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

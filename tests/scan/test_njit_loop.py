@@ -168,3 +168,32 @@ def test_a_later_call_with_strided_sequences_gets_its_own_drive():
         np.testing.assert_allclose(f(xv, hv), np.array(want), rtol=1e-5, atol=1e-6)
         assert not loop.failed
     assert len(loop._drives) == 2       # the C steps' drive and the strided steps'
+
+
+@pytest.mark.parametrize("taps", [(-1,), (-2, -1)])
+def test_njit_loop_keeps_a_state_nothing_reads_in_a_ring(taps):
+    """A state only the loop reads (BPTT's ``dh``/``dc``, ``scan._kept``)
+    lives in a ring of ``lag + 1`` slots in the njit loop too; the loop still
+    compiles, and its values (and, through BPTT's ring, gradients) are the
+    Python loop's and py's."""
+    from tests.scan.test_compiled import two_states, two_states_args
+    x, h0 = T.dmatrix("x"), T.dvector("h0")
+    c0 = T.dmatrix("c0") if len(taps) == 2 else T.dvector("c0")
+    h, _ = two_states(x, h0, c0, taps)
+    args = two_states_args(taps)
+    cases = [([h], 1, [None, 1], len(taps) + 1)]
+    if len(taps) == 1:  # (BPTT of the two-tap state is no njit loop: a template it lacks)
+        cases.append(([h] + symnet.grad(T.sum(h[-1] ** 2), [x, h0]), 2, [1, 1, None], 2))
+    for outs, n_loops, keep, ring in cases:
+        f = symnet.function([x, h0, c0], outs, mode=_njit_mode())
+        got = f(*args)
+        loops = _loops(f)
+        assert len(loops) == n_loops and all(lp.fn is not None and not lp.failed
+                                               for lp in loops)
+        assert loops[-1].keep == keep and f"% {ring}]" in loops[-1].source
+        python_loop = symnet.function([x, h0, c0], outs, mode=Mode("numba", tiered=False))(*args)
+        ref = symnet.function([x, h0, c0], outs, mode="py")(*args)
+        for a, b, c in zip(got, python_loop, ref):
+            assert a.shape == c.shape and a.dtype == c.dtype
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(a, c, rtol=1e-10, atol=1e-12)

@@ -17,7 +17,8 @@ When the mode asks for njit drivers (``SYMNET_NUMBA_NJIT_DRIVER=1``, see
 ``njit_driver.py``) and the inner graph qualifies (every node a kernel or
 an njit-able template -- views, constant slices, joins, reshapes, and
 ``Dot`` of 2-D float matrices through ``lib/cblas.py``'s GEMM, so an LSTM's
-or GRU's step qualifies --, no 0-d step values, every step kept), the
+or GRU's step qualifies --, no 0-d step values, every step of an output
+without taps kept; a state may live in a ring, as in the Python loop), the
 whole loop is ONE njit function calling the inner graph's njit ``drive``
 per step (``njit_loop``): no Python at all between steps.  The Python loop
 stays in the driver for the case numba cannot compile it (a warning says
@@ -103,7 +104,7 @@ def scan_driver(node, ins, outs, writer):
     n, seqs = f"{p}n", ins[1:1 + op.n_seqs]
     inits = ins[1 + op.n_seqs:1 + op.n_seqs + op.n_states]
     nonseqs = ins[1 + op.n_seqs + op.n_states:]
-    keep = op.keep_last()
+    keep = _kept(node, writer)
     q = repr(str(op))           # the op's name, quoted for the generated source
     L = [f"{n} = int({ins[0]})",
          f"if {n} < 0:",
@@ -182,7 +183,7 @@ def scan_driver(node, ins, outs, writer):
             # the last min(n, m) steps, in order, out of the ring
             L.append(f"{o} = {b}[_np.arange({lag} + {n} - min({n}, {m}), {lag} + {n}) "
                      f"% {b}.shape[0]]")
-    loop = njit_loop(node, inner_function(op, writer.mode), writer.mode)
+    loop = njit_loop(node, inner_function(op, writer.mode), writer.mode, keep)
     if loop is None:
         return head + L, True
     # the whole loop as one njit function; the Python loop stays for the case
@@ -195,6 +196,22 @@ def scan_driver(node, ins, outs, writer):
 
 
 scan_driver.takes_writer = True
+
+
+def _kept(node, writer):
+    """``op.keep_last()``, where a state that nothing reads after the loop
+    keeps its last step only: a ring of ``lag + 1`` slots.  BPTT's ``dh`` and
+    ``dc`` (W8's LSTM) were stored at every step, 2 x 3.3 MB a call, never
+    read.  Not a graph rewrite: ``scan_merge`` would then join such a scan
+    with its twin of another keep into one whose states share placeholders.
+    Not under step hooks (DebugMode compares every output with py's)."""
+    op = node.op
+    keep = op.keep_last()
+    if getattr(writer.mode, "step_hooks", False):
+        return keep
+    clients = writer.plan.fgraph.clients
+    return [1 if t is not None and m is None and not f and not clients.get(v) else m
+            for t, m, f, v in zip(op.taps, keep, op.full, node.outputs)]
 
 
 def _slot(buf, index, lag, m, ring=None):
@@ -211,29 +228,33 @@ def _slot(buf, index, lag, m, ring=None):
 # linking them in (False: linked, as before; kept to measure the two)
 BY_ADDRESS = True
 
-def njit_loop(node, inner, mode):
+def njit_loop(node, inner, mode, keep=None):
     """A ``_NjitLoop`` running every step of ``node`` inside one njit
     function that calls the inner graph's njit ``drive`` (see
     ``njit_driver.py``), or None when the mode does not ask for njit
     drivers or the loop does not qualify: every inner node a kernel or an
     njit-able template (``njit_driver.eligible``), no 0-d step values,
-    every step kept."""
+    every step of an output without taps kept (a state may keep its last
+    steps only: a ring of ``max(lag + 1, m)`` slots, as in the Python loop;
+    ``keep``: the driver's, ``op.keep`` by default)."""
     op = node.op
+    keep = op.keep if keep is None else keep
     linker = getattr(inner, "linker", None)
     code = getattr(linker, "code", None)
     if not njit_driver.requested(mode) or code is None or \
             not njit_driver.eligible(code, linker.fgraph) or \
-            any(m is not None for m in op.keep) or \
+            any(m is not None and t is None for t, m in zip(op.taps, keep)) or \
             any(v.type.ndim == 0 for v in op.inner_inputs + op.inner_outputs):
         return None
-    return _NjitLoop(node, linker)
+    return _NjitLoop(node, linker, keep)
 
 
-def loop_text(node, n_consts, kernels=(), drive_arg=False):
+def loop_text(node, n_consts, kernels=(), drive_arg=False, keep=None):
     """The source of ``loop(n, seqs..., inits..., nonseqs..., consts...,
     kernels...[, drive])``; ``kernels``: the names of the inner kernels
     passed by address, handed on to ``drive``, itself an argument with
-    ``drive_arg``."""
+    ``drive_arg``; ``keep``: per output, the steps kept (``op.keep`` by
+    default)."""
     op = node.op
     seqs = [f"s{k}" for k in range(op.n_seqs)]
     inits = [f"i{k}" for k in range(op.n_states)]
@@ -245,6 +266,12 @@ def loop_text(node, n_consts, kernels=(), drive_arg=False):
         L += [f"    if {s}.shape[0] < n:",
               f'        raise ValueError("{msg}: a sequence has fewer steps than n_steps")']
     si, bufs = 0, []
+    # a state keeping its last m steps only lives in a ring of ``size[j]`` slots
+    keep = op.keep if keep is None else keep
+    size = [None if m is None else max(lag + 1, m) for lag, m in zip(op.lags, keep)]
+
+    def slot(j, index):
+        return f"b{j}[{index}]" if size[j] is None else f"b{j}[({index}) % {size[j]}]"
     for j, (t, lag) in enumerate(zip(op.taps, op.lags)):
         dt = node.outputs[j].type.dtype
         if t is None:
@@ -255,20 +282,21 @@ def loop_text(node, n_consts, kernels=(), drive_arg=False):
         bufs.append(f"b{j}")
         L += [f"    if {init}.shape[0] != {lag}:",
               f'        raise ValueError("{msg}: an initial buffer does not match its taps")',
-              f"    b{j} = np.empty(({lag} + n,) + {init}.shape[1:], np.{dt})"]
+              f"    b{j} = np.empty(({f'{lag} + n' if size[j] is None else size[j]},) + "
+              f"{init}.shape[1:], np.{dt})"]
         L += ["    " + ln for ln in _copy(f"b{j}", init, node.outputs[j].type.ndim, j)]
 
     def call(t):
         args = [f"{s}[{t}]" for s in seqs]
-        for tp, lag, b in zip(op.taps, op.lags, bufs):
+        for j, (tp, lag) in enumerate(zip(op.taps, op.lags)):
             if tp is not None:
-                args += [f"{b}[{t} + {lag + k}]" for k in tp]
+                args += [slot(j, f"{t} + {lag + k}") for k in tp]
         return f"drive({', '.join(args + nonseqs + consts)})"
 
     def store(t, pad):
         out = []
         for j, (tp, lag) in enumerate(zip(op.taps, op.lags)):
-            dst = f"o{j}[{t}]" if tp is None else f"b{j}[{t} + {lag}]"
+            dst = f"o{j}[{t}]" if tp is None else slot(j, f"{t} + {lag}")
             shape = f"o{j}.shape[1:]" if tp is None else f"b{j}.shape[1:]"
             out += [f"if r[{j}].shape != {shape}:",
                     f'    raise ValueError("{msg}: a step returned an output of another '
@@ -288,7 +316,15 @@ def loop_text(node, n_consts, kernels=(), drive_arg=False):
             dt = node.outputs[j].type.dtype
             L += ["        if t == 0:", f"            o{j} = np.empty((n,) + r[{j}].shape, np.{dt})"]
     L += store("t", "        ")
-    res = [f"o{j}" if tp is None else f"b{j}" if op.full[j] else f"b{j}[{lag}:]"
+    for j, (lag, m) in enumerate(zip(op.lags, keep)):
+        if size[j] is not None:     # the last min(n, m) steps, in order, out of the ring
+            v = node.outputs[j].type
+            L += [f"    k{j} = np.empty((min(n, {m}),) + b{j}.shape[1:], np.{v.dtype})",
+                  f"    for q{j} in range(k{j}.shape[0]):"]
+            src = slot(j, f"{lag} + n - k{j}.shape[0] + q{j}")
+            L += ["        " + ln for ln in _copy(f"k{j}[q{j}]", src, v.ndim - 1, j)]
+    res = [f"o{j}" if tp is None else f"k{j}" if size[j] is not None else
+           f"b{j}" if op.full[j] else f"b{j}[{lag}:]"
            for j, (tp, lag) in enumerate(zip(op.taps, op.lags))]
     L.append(f"    return ({', '.join(res)},)")
     return "@nb.njit(**_FLAGS)\n" + "\n".join(L) + "\n"
@@ -332,8 +368,9 @@ class _NjitLoop:
     (an error under ``SYMNET_STRICT``) and returns None from then on, and
     the driver runs its Python loop."""
 
-    def __init__(self, node, linker):
+    def __init__(self, node, linker, keep=None):
         self.node, self.linker = node, linker
+        self.keep = node.op.keep if keep is None else keep
         self.fn, self.failed = None, False
         self.source = self.module = None
         self.extra = ()         # the constants, then the kernels when by address
@@ -358,7 +395,8 @@ class _NjitLoop:
         names = sorted(refs)
         self.source = njit_driver.module_text(linker.code, modules,
                                               names if self.by_address else None) + \
-            "\n\n" + loop_text(self.node, len(linker.consts), names, self.by_address)
+            "\n\n" + loop_text(self.node, len(linker.consts), names, self.by_address,
+                                 self.keep)
         self.module = load_module(self.source, "d")[0]
         self.extra = tuple(linker.consts) + tuple(refs[k] for k in names)
         if self.by_address:      # fixed for the loop's life: typed once, not per call
