@@ -213,7 +213,7 @@ class _Job:
         self.fn, self.args, self.n = fn, args, n
         # itertools.count's next() is one C call: atomic under the GIL
         self.claim, self.fin = itertools.count(), itertools.count(1)
-        self.ok = bytearray(n)           # chunks whose calls have all run
+        self.ok = bytearray(n)           # chunks whose calls have all run, or failed
         self.acks = []                   # crew threads past this job
         self.done = threading.Lock()     # released by whoever ends the last chunk
         self.done.acquire()
@@ -225,6 +225,13 @@ class _Job:
             calls.append((self.ok.__setitem__, i, 1))
             list(starmap(call, calls))
         except BaseException as exc:     # raised by the caller once all have ended
+            if not isinstance(exc, KeyboardInterrupt):
+                # a kernel's own error: some of the chunk's calls may have
+                # written, so it is never run again (a Ctrl-C's re-run below),
+                # and its error is the one raised, not a Ctrl-C's
+                self.ok[i] = 1
+                if isinstance(self.error, KeyboardInterrupt):
+                    self.error = None
             if self.error is None:
                 self.error = exc
         finally:

@@ -363,6 +363,31 @@ def test_an_error_in_a_part_is_raised_after_every_part_has_run(exc, where):
     assert done[-1] == -1 and threading.active_count() >= 2
 
 
+@pytest.mark.parametrize("first", ["error", "interrupt"])
+def test_a_part_that_failed_is_not_run_again_after_an_interrupt(first):
+    # part 0 writes, then its kernel fails; part 1 is interrupted before its
+    # calls (a Ctrl-C), before or after part 0's failure: part 0 must not
+    # write twice (the interrupt's re-run), and its error is the one raised
+    import time
+    done, fired = [], []
+
+    def fail():
+        raise ValueError("kernel failed")
+
+    def part(i, n):
+        if i == 0:
+            return [(time.sleep, 0.05 if first == "interrupt" else 0),
+                    (done.append, 0), (fail,)]
+        if not fired:
+            fired.append(1)
+            time.sleep(0 if first == "interrupt" else 0.05)
+            raise KeyboardInterrupt
+        return [(done.append, 1)]
+    with pytest.raises(ValueError, match="kernel failed"):
+        gemm_split._crew_run(part, 2, 2)
+    assert done.count(0) == 1
+
+
 def test_one_thread_runs_the_parts_on_the_caller(monkeypatch):
     # SYMNET_NUM_THREADS=1: ptail and pdot make one call each, no crew
     monkeypatch.setenv("SYMNET_NUM_THREADS", "1")
