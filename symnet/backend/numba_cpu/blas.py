@@ -62,8 +62,11 @@ def _cast(expr, node):
     return f"({expr}).astype(_np.{dt}, copy=False)"
 
 
-# when ``x @ y``, y a transposed view, runs as ``(y.T @ x.T).T`` (module doc)
-_SWAP = "{x}.shape[0] * 4 <= {y}.shape[1] and {x}.shape[1] >= 128"
+# when ``x @ y``, y a transposed view, runs as ``(y.T @ x.T).T`` (module doc):
+# x's rows at most 1/SWAP_RATIO of y's columns, an inner size of SWAP_MIN_INNER
+# or more; ``step_pool.dot`` applies the same rule at run time
+SWAP_RATIO, SWAP_MIN_INNER = 4, 128
+_SWAP = f"{{x}}.shape[0] * {SWAP_RATIO} <= {{y}}.shape[1] and {{x}}.shape[1] >= {SWAP_MIN_INNER}"
 
 
 def _is_transpose(v):

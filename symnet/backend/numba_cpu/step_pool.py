@@ -238,7 +238,9 @@ def _swapped(a, b):
     """``blas._SWAP``'s rule, at run time: ``b`` a transposed view at least
     four times wider than ``a`` is tall, and an inner size of 128 or more:
     ``a @ b`` runs as ``(b.T @ a.T).T`` (see ``blas.py``)."""
-    return b.strides[0] == b.itemsize and a.shape[0] * 4 <= b.shape[1] and a.shape[1] >= 128
+    from .blas import SWAP_MIN_INNER, SWAP_RATIO
+    return b.strides[0] == b.itemsize and a.shape[0] * SWAP_RATIO <= b.shape[1] \
+        and a.shape[1] >= SWAP_MIN_INNER
 
 
 def _by_columns(a, b, nt):
