@@ -1,8 +1,9 @@
 """W1's step with its matrix products on one thread pool (issue #12, rounds
 7-9): numpy's BLAS held at one thread for the call, each large GEMM split
 over symnet's threads and the large update loops in row blocks on them
-(``SYMNET_GEMM_SPLIT=auto``, numba_cpu/gemm_split.py: the default since
-round 9), against two-thread BLAS and a serial tail (``unsplit``) and the
+(``SYMNET_GEMM_SPLIT=auto``, numba_cpu/gemm_split.py: opt-in; built as
+the default in round 9 and measured not to earn it), against two-thread
+BLAS and a serial tail (``unsplit``, the default) and the
 split alone (``split``: ``SYMNET_TAIL_THREADS=0``).  To compare two
 trees (main against a branch), run ``--configs default`` from each, one
 process each, alternating.
@@ -67,7 +68,7 @@ def main():
     ap.add_argument("--batch", type=int, nargs="+", default=[64, 512])
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--configs", default="default,unsplit")
+    ap.add_argument("--configs", default="auto,unsplit")
     args = ap.parse_args()
     names = args.configs.split(",")
     if len(names) == 1:

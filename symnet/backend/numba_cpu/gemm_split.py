@@ -31,20 +31,21 @@ parts, never inside one, and is raised once every part has run: an update
 is written whole (each part's kernels run from one ``starmap``).
 
 The policy, decided per function from its plan (``chosen``), with
-``SYMNET_GEMM_SPLIT=auto`` (the ``DEFAULT``, round 9): a training step
+``SYMNET_GEMM_SPLIT=auto`` (opt-in; see below for why not the
+``DEFAULT``): a training step
 with a large dense product (``large_dense_step``: it updates shared storage
 in place, a ``Dot`` reads one of those shared matrices with ``MIN_SHARED``
 elements or more, no Scan, no op of the step's own pool) where numpy's
 BLAS runs two threads or more; ``SYMNET_GEMM_SPLIT=1`` forces it for any
-function, ``0`` turns it off, ``SYMNET_NUM_THREADS=1`` (or one CPU) keeps
+function, ``0`` (or unset) turns it off, ``SYMNET_NUM_THREADS=1`` (or one CPU) keeps
 everything serial.  A Scan's per-step products measured 1.8x slower at one
 BLAS thread, so functions with a Scan keep two-thread BLAS; the
 convolution steps (``step_pool.py``) keep their own pool.  Both take the
 same reentrant hold (``step_pool._hold``), so they never restore each
 other's BLAS count.
 
-Round 9 (this arrangement, the default) against main's default (two BLAS
-threads, serial tail), W1 through ``bench/w1_pool.py --configs default``
+Round 9 (this arrangement, built as the default) against main's default
+(two BLAS threads, serial tail), W1 through ``bench/w1_pool.py --configs default``
 run from each tree, one process each, alternating, in the same bench lock;
 medians (minimums) of 300 steps in ms, main / branch, load 1.3-2 from
 other developers' work throughout:
@@ -64,6 +65,21 @@ other developers' work throughout:
   to the first W1 b=64 step: 4.45 and 4.29 s (main) against 4.25 and 4.30
   s: nothing extra to compile (round 8's ``parallel=True`` split, opt-in
   until now, compiled for 25.9 s there).
+
+Why it is not the default: the coordinator's runs after the merge, at a
+lower load (1.0-1.3, the bench lock held, nobody else working),
+``bench/w1_pool.py --batch 64 512`` from main with the split as default,
+alternating ``default`` (split) and ``unsplit`` processes, medians
+(minimums) in ms: b=64, 200 steps, split / unsplit: 4.22 (3.55) / 4.70
+(4.18), 4.46 (2.94) / 3.23 (2.43), 4.66 (3.18) / 3.37 (2.97), 4.72 (4.20) /
+4.02 (3.11); 300 steps: 4.94 (3.17) / 3.70 (2.89), 5.02 (2.77) / 4.69
+(3.90), 4.96 (2.77) / 5.11 (3.60), 4.45 (2.67) / 4.15 (3.36); b=512: 18.5 /
+17.7, 19.4 / 16.9, 17.9 / 17.7, 17.6 / 17.3.  Two-thread BLAS had the better
+median in 6 of 8 b=64 pairs and in 4 of 4 at b=512; the split the better
+minimum in 6 of 8: faster when its threads run undisturbed, more jitter
+when they do not.  The bench reports medians, so the split stays opt-in:
+``SYMNET_GEMM_SPLIT=auto`` on a machine where other processes load the
+cores (there it avoids two-thread OpenBLAS's multi-x losses above).
 
 The split's checks (``available``, BLAS's thread count) import numba, so
 ``function()`` of such a step in a fresh process imports it (+0.2-0.3 s
@@ -88,9 +104,10 @@ __all__ = ["ENV", "DEFAULT", "MIN_MACS", "MIN_SHARED", "setting", "chosen",
 
 ENV = "SYMNET_GEMM_SPLIT"
 
-#: what an unset ``SYMNET_GEMM_SPLIT`` means: the plan decides (module doc:
-#: the split on the step's Python threads compiles nothing of its own)
-DEFAULT = "auto"
+#: what an unset ``SYMNET_GEMM_SPLIT`` means: off (module doc: the split
+#: compiles nothing of its own, but its medians lost to two-thread BLAS at
+#: a low load)
+DEFAULT = "0"
 
 #: products of fewer multiply-adds (m * n * k) stay one BLAS call: W1's
 #: 10-wide ones (320,000 at b=64) are not worth a hand-off

@@ -1,8 +1,8 @@
 """Split GEMMs (numba_cpu/gemm_split.py): ``pdot`` equals numpy's product,
-``ptail`` the serial update calls; under ``SYMNET_GEMM_SPLIT=auto`` (also
-the default: the variable unset) a training step with a large shared
-weight is split and agrees with py, the others keep numpy's dot
-(``SYMNET_GEMM_SPLIT=0`` and ``SYMNET_NUM_THREADS=1`` win); numpy's BLAS
+``ptail`` the serial update calls; under ``SYMNET_GEMM_SPLIT=auto`` a
+training step with a large shared weight is split and agrees with py, the
+others keep numpy's dot (``SYMNET_GEMM_SPLIT=0``, the variable unset (the
+``DEFAULT``) and ``SYMNET_NUM_THREADS=1`` win); numpy's BLAS
 thread count is back after every call, also one that raised or was
 interrupted; an error or Ctrl-C in a part raises once every part has
 run."""
@@ -130,13 +130,17 @@ def test_bad_setting_is_an_error(monkeypatch):
         gemm_split.setting()
 
 
+# what an empty or unset variable means: DEFAULT's setting
+_UNSET = {"0": False, "1": True, "auto": None}[gemm_split.DEFAULT]
+
+
 @pytest.mark.parametrize("raw, want", [("1", True), ("0", False), ("auto", None),
-                                       (" AUTO ", None), ("", None)])
+                                       (" AUTO ", None), ("", _UNSET)])
 def test_setting_values(raw, want, monkeypatch):
     monkeypatch.setenv(gemm_split.ENV, raw)
     assert gemm_split.setting() is want
     monkeypatch.delenv(gemm_split.ENV)
-    assert gemm_split.DEFAULT == "auto" and gemm_split.setting() is None
+    assert gemm_split.setting() is _UNSET
 
 
 # -- the default policy (gemm_split.chosen) --------------------------------------------
@@ -186,9 +190,8 @@ def _step(mode, dtype="float32", sizes=(37, 401, 333, 7), updates=True, scan=Fal
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("split", ["auto", None], ids=["auto", "unset"])
-def test_a_large_dense_step_is_split_under_auto_and_agrees_with_py(dtype, split, monkeypatch):
-    _clear_env(monkeypatch, split)
+def test_a_large_dense_step_is_split_under_auto_and_agrees_with_py(dtype, monkeypatch):
+    _clear_env(monkeypatch, "auto")
     use_tmp_cache()
     f, sh, args = _step("numba", dtype)
     fp, shp, _ = _step("py", dtype)
@@ -211,10 +214,11 @@ def test_a_large_dense_step_is_split_under_auto_and_agrees_with_py(dtype, split,
         np.testing.assert_allclose(a.get_value(), b.get_value(), rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("case", ["small weights", "no updates", "split off",
+@pytest.mark.parametrize("case", ["small weights", "no updates", "split off", "unset",
                                   "one thread", "one BLAS thread", "scan"])
 def test_other_functions_keep_numpys_dot(case, monkeypatch):
-    _clear_env(monkeypatch, None)
+    # "unset": the default (gemm_split.DEFAULT) keeps even the large step unsplit
+    _clear_env(monkeypatch, None if case == "unset" else "auto")
     kw = {}
     if case == "small weights":
         kw["sizes"] = (37, 300, 400, 7)      # 120,000 and 2,800 elements: below MIN_SHARED
