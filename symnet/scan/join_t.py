@@ -17,6 +17,10 @@ from its own source of 256-float rows, which fits in the core's cache:
     were last read before the forward loop):
     ascontiguousarray(join(1, 4 x (256, 256)).T)            1303 / 1121
     concatenate(4 x (256, 256).T, axis=0, out=C buffer)      680 /  546
+In the W8 call (every driver line timed, 15 calls, two rounds alternating
+with main in one lock, 17:39 UTC, load 1.3-1.4): this line 0.71 and 0.90 ms
+a call against main's copy 1.34 and 1.19 ms.  Half a millisecond of a
+~125 ms step: the whole step's difference is within its noise.
 
 This pass (phase ``fusion``, tagged ``numba``: the copy it saves is that
 driver's) replaces ``join(1, A, B, ...).T`` of 2-D parts, where a Scan
