@@ -107,8 +107,10 @@ def emit_tail(writer, runs):
             split = _lazy_products(writer, runs, calls)
         if split and all(rows):
             # a split step: the large ones in row blocks (gemm_split.ptail);
-            # every result is an argument written in place
-            writer.drv.append(f"_t = _ptail(({entries},), {tuple(r[0] for r in rows)!r}, "
+            # every result is an argument written in place.  A pool step's
+            # (step_pool.tail) keeps its own hold: no hold_blas of the linker
+            fn = "_pltail" if writer.pool else "_ptail"
+            writer.drv.append(f"_t = {fn}(({entries},), {tuple(r[0] for r in rows)!r}, "
                               f"{split!r})")
         else:
             writer.drv.append(f"_t = list(_starmap(_call, ({entries},)))")
@@ -120,7 +122,7 @@ def _lazy_products(writer, runs, calls):
     reads (a weight gradient for its update) made lazy (``_plazy``,
     ``step_pool.LazyDot``), so each is computed by the tail in row blocks
     right before the update loop over those rows, never whole; returns the
-    indices of the tail calls reading one, which ``_ptail`` runs in row
+    indices of the tail calls reading one, which ``_pltail`` runs in row
     blocks over the pool's threads.  A product qualifies when it is 2-D,
     not all broadcastable (so the tail's shape check makes it the shape of
     the value it updates), no output, read by tail steps only, and written

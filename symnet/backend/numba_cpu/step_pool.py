@@ -45,7 +45,7 @@ import numpy as np
 
 from . import threads
 
-__all__ = ["hold", "release", "run", "dot", "lazy_dot", "LazyDot", "uses_pool", "blas_count",
+__all__ = ["hold", "release", "run", "dot", "lazy_dot", "LazyDot", "tail", "uses_pool", "blas_count",
            "DOT_MIN_MACS", "LAZY_ROWS", "DRIVER_LINES"]
 
 _LOCK = [threading.Lock()]
@@ -69,7 +69,7 @@ DOT_MIN_MACS = 1 << 23
 #: import in ``make_run``, the hold before ``try``, the release in ``finally``
 DRIVER_LINES = (
     "    from symnet.backend.numba_cpu.step_pool import dot as _pdot, hold as _hold, "
-    "release as _release, lazy_dot as _plazy",
+    "release as _release, lazy_dot as _plazy, tail as _pltail",
     "        _held = _hold()   # numpy's BLAS on one thread: our threads use both cores",
     "        finally:",
     "            _release(_held)")
@@ -346,6 +346,15 @@ def lazy_dot(a, b):
             or a.dtype not in (np.float32, np.float64):
         return dot(a, b)
     return LazyDot(a, b)
+
+
+def tail(calls, rows, split):
+    """The update tail of a step on the pool whose calls read ``LazyDot``
+    products (the driver's ``_pltail``): ``gemm_split.ptail``, under the
+    step's own hold (the ``hold()`` of its first line), so with one pool
+    thread BLAS is left alone as in the rest of the step."""
+    from .gemm_split import ptail
+    return ptail(calls, rows, split)
 
 
 def uses_pool(nodes):
