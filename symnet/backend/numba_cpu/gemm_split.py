@@ -97,7 +97,7 @@ from operator import call
 
 import numpy as np
 
-from . import threads
+from . import step_pool, threads
 
 __all__ = ["ENV", "DEFAULT", "MIN_MACS", "MIN_SHARED", "setting", "chosen",
            "large_dense_step", "available", "pdot", "ptail", "hold_blas"]
@@ -480,3 +480,8 @@ def ptail(calls, rows, split):
     # (a kernel of one result returns it bare, as the driver's line expects)
     return [c[1 + pos[0]] if len(pos) == 1 else tuple(c[1 + p] for p in pos)
             for c, pos in zip(calls, rows)]
+
+
+# a pool step's tail with lazy products (step_pool.tail) runs ptail: registered
+# here, so step_pool needs no import of this module
+step_pool._TAIL[:] = [ptail]

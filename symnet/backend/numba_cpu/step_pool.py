@@ -348,13 +348,15 @@ def lazy_dot(a, b):
     return LazyDot(a, b)
 
 
+_TAIL = []      # [gemm_split.ptail], set by gemm_split (which the linker imports)
+
+
 def tail(calls, rows, split):
     """The update tail of a step on the pool whose calls read ``LazyDot``
     products (the driver's ``_pltail``): ``gemm_split.ptail``, under the
     step's own hold (the ``hold()`` of its first line), so with one pool
     thread BLAS is left alone as in the rest of the step."""
-    from .gemm_split import ptail
-    return ptail(calls, rows, split)
+    return _TAIL[0](calls, rows, split)
 
 
 def uses_pool(nodes):
