@@ -313,7 +313,15 @@ class LazyDot:
     ran at 42 GB/s, of 8 MB at 10 GB/s), so W4's 4608x256 gradient (4.7 MB),
     written by its GEMM and read by the momentum update beside the weights
     and velocities, went to memory and back: the update alone took 0.35 ms
-    with its arrays in cache and 1.5 ms inside the step.
+    with its arrays in cache and 1.5 ms inside the step.  Measured (round
+    10, 2 cores, load 1.3-1.5, bench lock): W4's product and update alone
+    after 24 MB of other traffic, 4 rounds of 40 calls, main's ``dot`` then
+    the update loop / this: minimums 3.99, 4.89, 3.92, 5.30 / 3.74, 3.69,
+    3.43, 3.99 ms, medians 5.47, 5.77, 5.25, 7.29 / 4.57, 4.76, 5.14, 4.81;
+    W4's whole step, 9 alternating pairs of processes of 150 steps: the
+    minimum lower in 8 of 9 (medians of the minimums 15.2 / 14.6 ms), the
+    median within the noise (lower in 5 of 9; medians of medians 22.0 /
+    22.2 ms), CPU a step about the same (29.6-38.5 / 30.9-36.6 ms).
 
     ``shape``/``dtype``/``ndim`` are the product's (the tail's shape checks
     read them); ``rows(lo, hi, out)`` writes rows ``lo:hi`` into ``out``;
