@@ -574,14 +574,15 @@ class _Writer:
         if large and not self.split:
             ctx.parallel, ctx.parallel_min = True, threads.TAIL_MIN_SIZE   # threads.py
         # a split step runs this serial kernel on row blocks over its pool
-        # instead (gemm_split.ptail): the positions of its results among its
-        # arguments, read by the tail (inplace.py); no threaded copy to compile
+        # instead (gemm_split.ptail), and a pool step may (a product only the
+        # tail reads, inplace.py): the positions of its results among its
+        # arguments, read by the tail; no threaded copy to compile
         self.tail_rows = None
         for j, v in enumerate(result_vars):
             if into and v in into:
                 results[j] = elem_names[into[v]]     # the kernel writes its argument
                 ctx.destroyed.add(into[v])
-        if self.split and into and all(v in into for v in result_vars):
+        if (self.split or self.pool) and into and all(v in into for v in result_vars):
             self.tail_rows = (tuple(int(r[1:]) for r in results), bool(large))
         try:
             body = emit_fused(run.nodes, elem_names, arg_vars, result_vars, results, ctx,

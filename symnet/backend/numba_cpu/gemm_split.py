@@ -97,7 +97,7 @@ from operator import call
 
 import numpy as np
 
-from . import threads
+from . import step_pool, threads
 
 __all__ = ["ENV", "DEFAULT", "MIN_MACS", "MIN_SHARED", "setting", "chosen",
            "large_dense_step", "available", "pdot", "ptail", "hold_blas"]
@@ -394,12 +394,67 @@ def _row_part(args, dest, i, n):
                  a.shape[0] == n0 else a for a in args)
 
 
+def _lazy(entry):
+    """Whether a tail call's arguments include a product not computed yet
+    (``step_pool.LazyDot``)."""
+    from .step_pool import LazyDot
+    return any(isinstance(a, LazyDot) for a in entry)
+
+
+def _settle(calls, rows, blocks):
+    """``calls`` with each ``LazyDot`` computed whole now, before any update
+    is written, unless every call reading it runs in row blocks (its index
+    in ``blocks``) and neither of its operands shares memory with a value
+    the tail writes (a product of a weight the tail updates must read it
+    before the update)."""
+    from .step_pool import LazyDot
+    dests = [c[1 + p] for c, pos in zip(calls, rows) for p in pos]
+    done = {}
+    for k, c in enumerate(calls):
+        for a in c:
+            if isinstance(a, LazyDot) and id(a) not in done and (k not in blocks or any(
+                    np.may_share_memory(x, d) for x in (a.a, a.b) for d in dests)):
+                done[id(a)] = np.asarray(a)
+    if not done:
+        return calls
+    return [tuple(done.get(id(a), a) for a in c) for c in calls]
+
+
+def _lazy_rows(entry, dest, i, n):
+    """Chunk ``i`` of ``n`` of ``dest``'s rows of a tail call reading
+    ``LazyDot`` products: per block of ``step_pool.LAZY_ROWS`` rows, each
+    product's rows computed into a buffer of this chunk, then the kernel on
+    the block (its other arrays cut as ``_row_part`` cuts them)."""
+    from .step_pool import LAZY_ROWS, LazyDot
+    n0 = dest.shape[0]
+    lo, hi = n0 * i // n, n0 * (i + 1) // n
+    step = min(LAZY_ROWS, max(hi - lo, 1))
+    bufs = {j: np.empty((step, a.shape[1]), a.dtype) for j, a in enumerate(entry)
+            if isinstance(a, LazyDot)}
+    out = []
+    for r0 in range(lo, hi, step):
+        r1 = min(hi, r0 + step)
+        args = []
+        for j, a in enumerate(entry):
+            if j in bufs:
+                out.append((a.rows, r0, r1, bufs[j][:r1 - r0]))
+                args.append(bufs[j][:r1 - r0])
+            elif isinstance(a, np.ndarray) and a.ndim == dest.ndim and a.shape[0] == n0:
+                args.append(a[r0:r1])
+            else:
+                args.append(a)
+        out.append(tuple(args))
+    return out
+
+
 def _tail_part(calls, rows, split, i, n):
     """Chunk ``i`` of the update tail ``calls`` (``ptail``): its rows of
     each call in ``split``; chunk 0 also every other call."""
     out = []
     for k, entry in enumerate(calls):
-        if k in split:
+        if k in split and _lazy(entry):
+            out += _lazy_rows(entry, entry[1 + rows[k][0]], i, n)
+        elif k in split:
             out.append((entry[0],) + _row_part(entry[1:], entry[1 + rows[k][0]], i, n))
         elif i == 0:
             out.append(entry)
@@ -411,12 +466,22 @@ def ptail(calls, rows, split):
     which write their results into their arguments (``rows[k]``: the
     positions of call ``k``'s results among its arguments); those in
     ``split`` (indices) cut into row blocks over the step's threads.  The
-    list of their results, as ``list(starmap(call, calls))`` would give."""
+    list of their results, as ``list(starmap(call, calls))`` would give.
+    An argument may be a product not computed yet (``step_pool.LazyDot``:
+    a pool step's weight gradient), computed block by block with the rows
+    of its call in ``split`` (``_lazy_rows``), else whole first."""
     nt = threads.pool_threads()
     big = {k for k in split if calls[k][1 + rows[k][0]].shape[0] >= CHUNKS * nt}
+    if any(map(_lazy, calls)):
+        calls = _settle(calls, rows, big if nt >= 2 else ())
     if nt < 2 or not big:
         return list(starmap(call, calls))
     _crew_run(_tail_part, nt, CHUNKS * nt, calls, rows, big)
     # (a kernel of one result returns it bare, as the driver's line expects)
     return [c[1 + pos[0]] if len(pos) == 1 else tuple(c[1 + p] for p in pos)
             for c, pos in zip(calls, rows)]
+
+
+# a pool step's tail with lazy products (step_pool.tail) runs ptail: registered
+# here, so step_pool needs no import of this module
+step_pool._TAIL[:] = [ptail]

@@ -15,7 +15,9 @@ the plan's last steps; this module writes their driver lines:
    them, so a KeyboardInterrupt cannot fall between two updates.  In a
    split step (``gemm_split.chosen``) the large ones run in row blocks over
    the step's pool, ``_ptail`` (``gemm_split.ptail``), each thread's share
-   from one ``starmap`` likewise.
+   from one ``starmap`` likewise; in a step on the pool (``step_pool.py``)
+   so do the updates reading a product nothing else reads, which is then
+   computed there block by block (``_lazy_products``).
 
 The loop reads and writes each parameter through one name, so LLVM sees a
 single pointer and vectorizes without a run-time overlap test (separate
@@ -101,14 +103,61 @@ def emit_tail(writer, runs):
         entries = ", ".join(c for _, c, _ in calls)
         rows = [r for _, _, r in calls]
         split = tuple(k for k, r in enumerate(rows) if r is not None and r[1])
+        if writer.pool and all(rows):
+            split = _lazy_products(writer, runs, calls)
         if split and all(rows):
             # a split step: the large ones in row blocks (gemm_split.ptail);
-            # every result is an argument written in place
-            writer.drv.append(f"_t = _ptail(({entries},), {tuple(r[0] for r in rows)!r}, "
+            # every result is an argument written in place.  A pool step's
+            # (step_pool.tail) keeps its own hold: no hold_blas of the linker
+            fn = "_pltail" if writer.pool else "_ptail"
+            writer.drv.append(f"_t = {fn}(({entries},), {tuple(r[0] for r in rows)!r}, "
                               f"{split!r})")
         else:
             writer.drv.append(f"_t = list(_starmap(_call, ({entries},)))")
         writer.drv += [f"{lhs} = _t[{k}]" for k, (lhs, _, _) in enumerate(calls)]
+
+
+def _lazy_products(writer, runs, calls):
+    """In a step on the pool (``step_pool.py``): the products only the tail
+    reads (a weight gradient for its update) made lazy (``_plazy``,
+    ``step_pool.LazyDot``), so each is computed by the tail in row blocks
+    right before the update loop over those rows, never whole; returns the
+    indices of the tail calls reading one, which ``_pltail`` runs in row
+    blocks over the pool's threads.  A product qualifies when it is 2-D,
+    not all broadcastable (so the tail's shape check makes it the shape of
+    the value it updates), no output, read by tail steps only, and written
+    by a plain ``_pdot`` line (no dtype cast), with no in-place step after
+    it."""
+    from ...tensor.ops.blas import Dot
+    members = {node for run in runs for node in run.nodes}
+    ran = writer.plan.nodes()
+    position = {n: k for k, n in enumerate(ran)}
+    # a product computed late must read what it would have read: no step
+    # after it (before the tail) may write into an array in place (the
+    # values the tail itself writes are checked at run time, ptail)
+    writes = [k for k, n in enumerate(ran)
+              if n not in members and getattr(n.op, "destroy_map", None)]
+    lazy = set()
+    for run in runs:
+        for node in run.nodes:
+            for v in node.inputs:
+                if v in lazy or v.owner is None or not isinstance(v.owner.op, Dot) or \
+                        v.type.ndim != 2 or all(v.type.broadcastable) or \
+                        any(c == "output" or c not in members
+                            for c, _ in writer.fg.clients.get(v, ())) or \
+                        any(p > position[v.owner] for p in writes):
+                    continue
+                nm = writer.names[v]
+                head = f"{nm} = _pdot("
+                at = [k for k, ln in enumerate(writer.drv) if ln.startswith(head)]
+                if len(at) == 1 and writer.drv[at[0]].endswith(")") and \
+                        ".astype(" not in writer.drv[at[0]]:
+                    writer.drv[at[0]] = f"{nm} = _plazy(" + writer.drv[at[0]][len(head):]
+                    writer.contig.discard(nm)
+                    lazy.add(v)
+    names = {writer.names[v] for v in lazy}
+    return tuple(k for k, (_, entry, _) in enumerate(calls)
+                 if names & {a.strip() for a in entry.strip("()").split(",")})
 
 
 def _quote(text):

@@ -27,6 +27,10 @@ worker wakes, and every parallel part of the step is ours.
   9.99 / 9.09 ms against 11.62 / 11.75 ms (two runs), W7's 87.3 against
   102.9 ms.  Other BLAS calls of such a step (``BatchedDot``, a Scan's
   products, 3-D convolutions) run on one thread.
+* ``lazy_dot(a, b)``: a product that only the step's update tail reads (a
+  weight gradient), left for the tail to compute in row blocks, each right
+  before the update of those rows, over the pool's threads (``LazyDot``,
+  ``inplace._lazy_products``, ``gemm_split.ptail``).
 
 The pool is plain daemon threads, each handed its job through two locks
 (``_Worker``), kept per process: a forked child makes its own, and
@@ -41,8 +45,8 @@ import numpy as np
 
 from . import threads
 
-__all__ = ["hold", "release", "run", "dot", "uses_pool", "blas_count", "DOT_MIN_MACS",
-           "DRIVER_LINES"]
+__all__ = ["hold", "release", "run", "dot", "lazy_dot", "LazyDot", "tail", "uses_pool", "blas_count",
+           "DOT_MIN_MACS", "LAZY_ROWS", "DRIVER_LINES"]
 
 _LOCK = [threading.Lock()]
 _HELD = [0, None]        # holds open now; BLAS's count to set back (None: left alone)
@@ -65,7 +69,7 @@ DOT_MIN_MACS = 1 << 23
 #: import in ``make_run``, the hold before ``try``, the release in ``finally``
 DRIVER_LINES = (
     "    from symnet.backend.numba_cpu.step_pool import dot as _pdot, hold as _hold, "
-    "release as _release",
+    "release as _release, lazy_dot as _plazy, tail as _pltail",
     "        _held = _hold()   # numpy's BLAS on one thread: our threads use both cores",
     "        finally:",
     "            _release(_held)")
@@ -289,6 +293,78 @@ def dot(a, b):
             run(_rows, nt, x, y, out, nt)
             return tcopy(out) if swap else out
     return tcopy(np.dot(b.T, a.T)) if swap else np.dot(a, b)
+
+
+#: rows of a ``LazyDot`` computed at a time by the update tail (``rows``):
+#: 128 rows of W4's 256-wide weight gradient are 128 KB of float32, which
+#: stay in L2 between the GEMM that writes them and the update that reads
+#: them
+LAZY_ROWS = 128
+
+
+class LazyDot:
+    """``a @ b`` not computed yet: a weight gradient that only the update
+    tail reads (``inplace.py``), computed there in row blocks of
+    ``LAZY_ROWS``, each right before the update loop over the same rows
+    (``gemm_split.ptail``), so the whole product is never written to memory
+    and read back.
+
+    Why: on these machines only ~8 MB of cache serve a core (a copy of 4 MB
+    ran at 42 GB/s, of 8 MB at 10 GB/s), so W4's 4608x256 gradient (4.7 MB),
+    written by its GEMM and read by the momentum update beside the weights
+    and velocities, went to memory and back: the update alone took 0.35 ms
+    with its arrays in cache and 1.5 ms inside the step.  Measured (round
+    10, 2 cores, load 1.3-1.5, bench lock): W4's product and update alone
+    after 24 MB of other traffic, 4 rounds of 40 calls, main's ``dot`` then
+    the update loop / this: minimums 3.99, 4.89, 3.92, 5.30 / 3.74, 3.69,
+    3.43, 3.99 ms, medians 5.47, 5.77, 5.25, 7.29 / 4.57, 4.76, 5.14, 4.81;
+    W4's whole step, 9 alternating pairs of processes of 150 steps: the
+    minimum lower in 8 of 9 (medians of the minimums 15.2 / 14.6 ms), the
+    median within the noise (lower in 5 of 9; medians of medians 22.0 /
+    22.2 ms), CPU a step about the same (29.6-38.5 / 30.9-36.6 ms).
+
+    ``shape``/``dtype``/``ndim`` are the product's (the tail's shape checks
+    read them); ``rows(lo, hi, out)`` writes rows ``lo:hi`` into ``out``;
+    ``np.asarray`` computes the whole product (``__array__``)."""
+
+    __slots__ = ("a", "b", "shape", "dtype")
+    ndim = 2
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+        self.shape = (a.shape[0], b.shape[1])
+        self.dtype = np.result_type(a.dtype, b.dtype)
+
+    def rows(self, lo, hi, out):
+        """Rows ``lo:hi`` of the product, written into ``out`` (C order)."""
+        np.dot(self.a[lo:hi], self.b, out=out)
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        out = np.dot(self.a, self.b)
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+
+def lazy_dot(a, b):
+    """``LazyDot(a, b)`` for 2-D ``a``, ``b`` of one float dtype whose
+    shapes match (the driver of a pool step calls it, as ``_plazy``, for a
+    product only its update tail reads); anything else ``dot(a, b)`` now,
+    whose error a mismatch raises as before."""
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0] or a.dtype != b.dtype \
+            or a.dtype not in (np.float32, np.float64):
+        return dot(a, b)
+    return LazyDot(a, b)
+
+
+_TAIL = []      # [gemm_split.ptail], set by gemm_split (which the linker imports)
+
+
+def tail(calls, rows, split):
+    """The update tail of a step on the pool whose calls read ``LazyDot``
+    products (the driver's ``_pltail``): ``gemm_split.ptail``, under the
+    step's own hold (the ``hold()`` of its first line), so with one pool
+    thread BLAS is left alone as in the rest of the step."""
+    return _TAIL[0](calls, rows, split)
 
 
 def uses_pool(nodes):

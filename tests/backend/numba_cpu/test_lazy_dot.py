@@ -1,0 +1,194 @@
+"""A product only the update tail reads, computed there in row blocks
+(``step_pool.LazyDot``, ``gemm_split.ptail``, ``inplace._lazy_products``):
+its rows and whole value equal numpy's; the tail's updates with it equal
+the serial calls on the whole product over hypothesis-drawn shapes, block
+sizes, threads and dtypes; a product of a value the tail writes, or one a
+call outside the row blocks reads, is computed whole before any write; a
+conv step on the pool makes its weight gradients lazy and trains as the py
+backend does; a product that is also an output, or read by a step that is
+not an update, stays a plain ``_pdot``."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import symnet
+import symnet.tensor as T
+from symnet.backend.numba_cpu import gemm_split, step_pool, threads
+from symnet.compile.mode import Mode
+from symnet.tensor.ops.pool import pool_2d
+
+from .helpers import use_tmp_cache
+
+
+def _kernel():
+    """A tail kernel as the driver's: ``v = m * v - lr * g``, ``p += v``
+    (``m``, ``lr`` (1, 1) arrays, as the driver passes scalars); returns the
+    arguments it wrote."""
+    import numba as nb
+
+    @nb.njit(nogil=True)
+    def k(m, v, lr, g, p):
+        for i in range(p.shape[0]):
+            for j in range(p.shape[1]):
+                v[i, j] = m[0, 0] * v[i, j] - lr[0, 0] * g[i, j]
+                p[i, j] += v[i, j]
+        return v, p
+    return k
+
+
+_K = []
+
+
+def _k():
+    if not _K:
+        _K.append(_kernel())
+    return _K[0]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lazy_dot_rows_and_whole_equal_numpy(dtype):
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(9, 37)).astype(dtype).T       # a transposed view, as h.T
+    b = rng.normal(size=(9, 5)).astype(dtype)
+    lz = step_pool.lazy_dot(a, b)
+    assert isinstance(lz, step_pool.LazyDot)
+    assert lz.shape == (37, 5) and lz.dtype == np.dtype(dtype) and lz.ndim == 2
+    want = np.dot(a, b)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(np.asarray(lz), want, rtol=tol, atol=tol)
+    out = np.empty((11, 5), dtype)
+    assert lz.rows(20, 31, out) is out
+    np.testing.assert_allclose(out, want[20:31], rtol=tol, atol=tol)
+
+
+def test_lazy_dot_declines_what_it_cannot_defer():
+    """Mixed dtypes and vectors are computed now, as ``dot``; mismatched
+    shapes raise numpy's error at once, before the tail."""
+    a, b = np.ones((4, 3), "float32"), np.ones((3, 2), "float64")
+    assert isinstance(step_pool.lazy_dot(a, b), np.ndarray)
+    assert isinstance(step_pool.lazy_dot(a, np.ones(3, "float32")), np.ndarray)
+    with pytest.raises(ValueError):
+        step_pool.lazy_dot(a, np.ones((4, 2), "float32"))
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.integers(1, 300), inner=st.integers(1, 20), cols=st.integers(1, 40),
+       block=st.integers(1, 64), nt=st.integers(1, 3),
+       dtype=st.sampled_from(["float32", "float64"]))
+def test_ptail_with_a_lazy_product_equals_the_serial_calls(rows, inner, cols, block, nt,
+                                                           dtype, monkeypatch):
+    """The update reading a lazy product, in row blocks over ``nt`` threads
+    with ``block`` rows at a time (or whole on one thread), writes what the
+    same kernel writes given the whole product; a small update beside it
+    runs once, whole."""
+    monkeypatch.setattr(threads, "pool_threads", lambda: nt)
+    monkeypatch.setattr(step_pool, "LAZY_ROWS", block)
+    rng = np.random.default_rng(rows * 7 + cols)
+    h = rng.normal(size=(inner, rows)).astype(dtype)
+    g = rng.normal(size=(inner, cols)).astype(dtype)
+    v0 = rng.normal(size=(rows, cols)).astype(dtype)
+    p0 = rng.normal(size=(rows, cols)).astype(dtype)
+    m, lr = np.full((1, 1), 0.9, dtype), np.full((1, 1), 0.1, dtype)
+    small = [rng.normal(size=(3, 2)).astype(dtype) for _ in range(3)]
+    k = _k()
+    want_v, want_p = k(m, v0.copy(), lr, np.dot(h.T, g), p0.copy())
+    want_small = k(m, small[0].copy(), lr, small[1], small[2].copy())
+    v, p = v0.copy(), p0.copy()
+    sv, sp = small[0].copy(), small[2].copy()
+    got = gemm_split.ptail(((k, m, v, lr, step_pool.lazy_dot(h.T, g), p),
+                            (k, m, sv, lr, small[1], sp)), ((1, 4), (1, 4)), (0,))
+    assert got[0][0] is v and got[0][1] is p          # written in place
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for a, b in zip(got[0] + got[1], (want_v, want_p) + want_small):
+        assert a.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("where", ["operand", "call outside the blocks"])
+def test_a_lazy_product_is_computed_before_any_write_when_it_must(where, monkeypatch):
+    """A product of the very value the tail updates reads it before the
+    update (``np.may_share_memory``); one that a call outside the row
+    blocks reads is computed whole for it; both equal the serial calls on
+    products computed first."""
+    monkeypatch.setattr(threads, "pool_threads", lambda: 2)
+    monkeypatch.setattr(step_pool, "LAZY_ROWS", 3)
+    rng = np.random.default_rng(5)
+    v0 = rng.normal(size=(16, 16)).astype("float32")
+    p0 = rng.normal(size=(16, 16)).astype("float32")
+    h = rng.normal(size=(16, 16)).astype("float32")
+    m, lr = np.full((1, 1), 0.9, "float32"), np.full((1, 1), 0.1, "float32")
+    k = _k()
+    v, p = v0.copy(), p0.copy()
+    if where == "operand":
+        lz = step_pool.lazy_dot(p, h)           # p is written by the same call
+        want = k(m, v0.copy(), lr, np.dot(p0, h), p0.copy())
+        got = gemm_split.ptail(((k, m, v, lr, lz, p),), ((1, 4),), (0,))[0]
+    else:
+        lz = step_pool.lazy_dot(h, h)
+        v2, p2 = v0.copy(), p0.copy()
+        prod = np.dot(h, h)
+        want = k(m, v0.copy(), lr, prod, p0.copy()) + k(m, v0.copy(), lr, prod, p0.copy())
+        got = gemm_split.ptail(((k, m, v, lr, lz, p), (k, m, v2, lr, lz, p2)),
+                               ((1, 4), (1, 4)), (0,))
+        got = got[0] + got[1]
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def _conv_step(mode, lazy_out=False, other_reader=False):
+    """A W4-like step (conv 5x5 relu, 2x2 max pool, dense relu, dense
+    softmax, SGD with momentum) at batch 6; ``lazy_out``: the dense weight
+    gradient is also an output; ``other_reader``: its sum is added to the
+    loss reported (a reader that is not an update).  Returns the losses of
+    three steps, the parameters after them and the function."""
+    rng = np.random.default_rng(11)
+    shapes = [(4, 1, 5, 5), (4,), (256, 64), (64,), (64, 5), (5,)]
+    sh = [symnet.shared((rng.normal(size=s) * 0.1).astype("float32"), name=f"p{i}")
+          for i, s in enumerate(shapes)]
+    vel = [symnet.shared(np.zeros(s, "float32")) for s in shapes]
+    X, Y = T.TensorType("float32", shape=(None, 1, 20, 20))("x"), T.ivector("y")
+    h = T.nnet.relu(T.nnet.conv2d(X, sh[0]) + sh[1].dimshuffle("x", 0, "x", "x"))
+    h = pool_2d(h, (2, 2), ignore_border=True).flatten(2)
+    h = T.nnet.relu(T.dot(h, sh[2]) + sh[3])
+    loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(T.dot(h, sh[4]) + sh[5]), Y))
+    grads = symnet.grad(loss, sh)
+    updates = []
+    for p, v, g in zip(sh, vel, grads):
+        nv = 0.9 * v - 0.05 * g
+        updates += [(v, nv), (p, p + 0.9 * nv - 0.05 * g)]
+    outs = [loss]
+    if lazy_out:
+        outs.append(grads[2])
+    if other_reader:
+        outs = [loss + 0.0 * grads[2].sum()]
+    f = symnet.function([X, Y], outs, updates=updates, mode=mode)
+    x = rng.normal(size=(6, 1, 20, 20)).astype("float32")
+    y = rng.integers(0, 5, 6).astype("int32")
+    losses = [float(np.asarray(f(x, y)[0])) for _ in range(3)]
+    return losses, [p.get_value() for p in sh + vel], f
+
+
+@pytest.mark.parametrize("case", ["lazy", "output", "other reader"])
+def test_conv_step_with_lazy_weight_gradients_trains_as_py(case, monkeypatch):
+    """On a pool of two threads the dense layers' weight gradients, read by
+    their updates only, become ``_plazy`` products run by ``_pltail`` in
+    blocks of 16 rows; three momentum steps equal py's.  A gradient that is
+    also an output, or read by another step, stays ``_pdot``."""
+    monkeypatch.delenv("SYMNET_NUM_THREADS", raising=False)
+    monkeypatch.setattr(threads, "pool_threads", lambda: 2)
+    monkeypatch.setattr(step_pool, "LAZY_ROWS", 16)
+    use_tmp_cache()
+    kw = {"lazy_out": case == "output", "other_reader": case == "other reader"}
+    got, got_p, f = _conv_step(Mode("numba", tiered=False), **kw)
+    want, want_p, _ = _conv_step(Mode("py"), **kw)
+    lines = f.source.splitlines()
+    lazy = sum("= _plazy(" in ln for ln in lines)
+    plain = sum("= _pdot(" in ln for ln in lines)
+    assert any("_t = _pltail(" in ln for ln in lines) and "_ptail(" not in f.source
+    # six products: the 256x64 weight gradient is lazy only in the plain
+    # step; the 64x5 one, read by its update only, in all three
+    assert (lazy, plain) == ((2, 4) if case == "lazy" else (1, 5))
+    np.testing.assert_allclose(got, want, rtol=1e-4)
+    for a, b in zip(got_p, want_p):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
