@@ -58,7 +58,8 @@ from .budget import RunBudget
 from .codegen import (DRIVER_FILE, FASTMATH, KERNEL_HEAD, SUPPORTED_DTYPES, Ctx,  # noqa: F401
                       is_tensor, kernel_module, literal, nb_type)
 from .inplace import owned
-from .dispatch import FALLBACK_FAMILIES, FALLBACK_OPS, driver_op, load_families  # noqa: F401
+from .dispatch import (FALLBACK_FAMILIES, FALLBACK_OPS, driver_op, load_families,  # noqa: F401
+                       load_families_for)
 
 __all__ = ["NumbaLinker", "Ctx", "FASTMATH", "FALLBACK_FAMILIES", "FALLBACK_OPS", "nb_type",
            "literal", "SUPPORTED_DTYPES", "driver_op", "KERNEL_HEAD", "tune_malloc",
@@ -88,7 +89,7 @@ class NumbaLinker:
     backend = "numba"
 
     def __init__(self, fgraph, mode=None):
-        load_families()
+        load_families_for({type(node.op) for node in fgraph.apply_nodes})
         self.fgraph = fgraph
         self.mode = mode
         self.plan = build_plan(fgraph, value_ok=is_tensor, budget=RunBudget,
