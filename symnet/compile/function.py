@@ -308,8 +308,8 @@ class Function:
 
     def _settle_fresh(self):
         """Once a tiered thunk's tier is final (compiled, or py after a failed
-        compile), so is ``fresh_outputs``, and calls go to what
-        ``TieredThunk.final`` names (the compiled thunk: no wrapper)."""
+        compile), so is ``fresh_outputs``, and this call and the next go to
+        what ``TieredThunk.final`` names (the compiled thunk: no wrapper)."""
         thunk = self.thunk
         final = thunk.final() if hasattr(thunk, "final") else thunk
         if final is not None:

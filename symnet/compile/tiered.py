@@ -44,11 +44,11 @@ it at once.
 
 ``f.tier`` is the tier of the last call (``'py'`` or the backend's name),
 ``f.thunk.calls`` counts calls per tier, ``wait_compiled(f)`` blocks until
-the compiled tier is in place.  Once a call has run on the compiled tier,
-the tier is final and ``Function`` calls the compiled thunk itself
-(``TieredThunk.final``): later calls no longer pay for this wrapper
+the compiled tier is in place.  Once the compile has ended, the tier is
+final and ``Function`` calls the compiled thunk itself from its next call
+on (``TieredThunk.final``): those calls no longer pay for this wrapper
 (about 1 us, a third of a scalar function's call) and are not counted in
-``calls``, which then ends with one call on the compiled tier.
+``calls``, which then ends with one call on the compiled tier (the switch).
 
 Progress: a compile (tiered or not) still running after ``PROGRESS_AFTER_S``
 seconds says so once on stderr, with how many kernels it compiles and how
@@ -244,17 +244,19 @@ class TieredThunk:
         return self._done.is_set()
 
     def final(self):
-        """What ``Function`` may call instead of this wrapper from now on:
-        None while calls may still switch tier (the compile runs, or no
-        call has run on its result yet, so ``last_tier`` and ``calls`` have
-        not recorded the switch); the compiled thunk after that; this
-        wrapper itself after a failed compile (it warns, then runs py)."""
+        """What ``Function`` calls instead of this wrapper from its current
+        call on: None while the compile runs; then the compiled thunk (the
+        switch is recorded here: ``last_tier``, and that call counted in
+        ``calls``); this wrapper itself after a failed compile (it warns,
+        then runs py)."""
         if not self._done.is_set():
             return None
         fn = self._compiled
         if fn is None:
             return self
-        return fn if self.last_tier == self._tier_name and self.calls[self._tier_name] else None
+        self.calls[self._tier_name] += 1
+        self.last_tier = self._tier_name
+        return fn
 
     @property
     def linker(self):
