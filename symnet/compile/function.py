@@ -262,6 +262,9 @@ class Function:
         self.updates = updates
         self.fgraph = fgraph
         self.thunk = thunk
+        # what a call runs: the thunk, or once a tiered thunk's tier is final
+        # the compiled thunk it wraps (``_settle_fresh``)
+        self._call = thunk
         self.single = single
         self.allow_input_downcast = allow_input_downcast
         self.name = name
@@ -304,10 +307,13 @@ class Function:
         self.trust_input = self._trust   # (sets ``_direct``, the fastest path's flag)
 
     def _settle_fresh(self):
-        """Once a tiered thunk's compile ended, its tier is final (compiled, or
-        py after a failed compile) and so is ``fresh_outputs``."""
+        """Once a tiered thunk's tier is final (compiled, or py after a failed
+        compile), so is ``fresh_outputs``, and this call and the next go to
+        what ``TieredThunk.final`` names (the compiled thunk: no wrapper)."""
         thunk = self.thunk
-        if getattr(thunk, "compile_ended", True):
+        final = thunk.final() if hasattr(thunk, "final") else thunk
+        if final is not None:
+            self._call = final
             self._await_fresh = False
             self._set_fresh(getattr(thunk, "fresh_outputs", None))
 
@@ -397,7 +403,7 @@ class Function:
             # trusted arguments, no shared value, no update, fresh outputs:
             # the arguments go to the thunk as they are
             try:
-                results = self.thunk(*args)
+                results = self._call(*args)
             except Exception as exc:
                 reraise_interrupt(exc)   # Ctrl-C inside a kernel: never an error
                 raise
@@ -416,11 +422,11 @@ class Function:
             stores = self._stores
             try:   # inlined ``_run``
                 if not stores:
-                    results = self.thunk(*vals)
+                    results = self._call(*vals)
                 elif ON_DEVICE[0]:
-                    results = self.thunk(*vals, *self._shared_values())
+                    results = self._call(*vals, *self._shared_values())
                 else:
-                    results = self.thunk(*vals, *map(_VALUE, stores))
+                    results = self._call(*vals, *map(_VALUE, stores))
             except Exception as exc:
                 reraise_interrupt(exc)   # Ctrl-C inside a kernel: never an error
                 raise
@@ -448,7 +454,7 @@ class Function:
 
     def _run(self, vals, shared_vals):
         try:
-            return self.thunk(*vals, *shared_vals)
+            return self._call(*vals, *shared_vals)
         except Exception as exc:
             reraise_interrupt(exc)   # Ctrl-C inside a kernel: never an error
             raise

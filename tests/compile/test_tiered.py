@@ -85,7 +85,10 @@ def test_tiered_switches_between_calls_with_same_results_and_updates(gate):
     gate.set()
     assert wait_compiled(f, timeout=300)
     second = _run(f, shared, 3)
-    assert f.tier == "numba" and f.thunk.calls == {"py": 3, "numba": 3}
+    # the tier is final: calls go to the compiled thunk directly, and the
+    # wrapper counted the switch only
+    assert f.tier == "numba" and f.thunk.calls == {"py": 3, "numba": 1}
+    assert f._call is f.thunk._compiled
 
     ref_py, shared_py = _build(Mode("py"))
     _assert_same(first + second, _run(ref_py, shared_py, 6))
@@ -149,6 +152,8 @@ def test_compile_failure_warns_and_stays_on_py(monkeypatch):
         out = f(a)
     np.testing.assert_allclose(out, np.tanh(a), rtol=1e-6)
     assert f.tier == "py" and not wait_compiled(f, timeout=1)
+    np.testing.assert_allclose(f(a), np.tanh(a), rtol=1e-6)
+    assert f._call is f.thunk and f.thunk.calls == {"py": 2}   # still the wrapper, on py
 
 
 def test_compile_failure_raises_under_strict(monkeypatch):
@@ -250,3 +255,29 @@ def test_compile_starts_after_the_grace_without_calls(monkeypatch):
     a = np.arange(3, dtype="float32")
     np.testing.assert_allclose(f(a), np.exp(a) - 1, rtol=1e-6)
     assert f.thunk.calls == {"numba": 1}
+
+
+def test_calls_skip_the_wrapper_once_the_compiled_tier_ran(gate):
+    x = T.fscalar("x")
+    f = symnet.function([x], [x + 1, x * 2], mode=Mode("numba", tiered=True))
+    v = np.array(1.5, "float32")
+
+    def check(outs):
+        assert [o.dtype for o in outs] == ["float32", "float32"]
+        assert [o.shape for o in outs] == [(), ()]
+        assert [float(o) for o in outs] == [2.5, 3.0]
+    check(f(v))                               # py: the gate is shut
+    assert f._call is f.thunk and f.tier == "py"
+    gate.set()
+    assert wait_compiled(f, timeout=300)
+    assert f._call is f.thunk                 # until a call sees the compile ended
+    check(f(v))                               # the switch
+    assert f._call is f.thunk._compiled and f.thunk.calls == {"py": 1, "numba": 1}
+    for trust in (False, True, False):
+        f.trust_input = trust
+        check(f(v))
+        check(f(x=v))
+        assert f._call is f.thunk._compiled and f.tier == "numba"
+    assert f.thunk.calls == {"py": 1, "numba": 1}    # no longer counted
+    with pytest.raises(TypeError, match="takes at most 1 arguments"):
+        f(v, v)

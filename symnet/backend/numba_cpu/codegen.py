@@ -38,6 +38,7 @@ import os
 
 import numpy as np
 
+from ...compile.sharedvalue import SharedVariable
 from ...graph.basic import Constant
 from ..registry import kernel_for, warn_fallback
 from ..plan import Run
@@ -221,7 +222,9 @@ class Source:
     it; ``names``: variable -> driver name; ``kinds``: node -> "kernel",
     "driver" or "perform"; ``node_lines``: (first driver line, node) pairs,
     ascending; ``fallback_nodes``: nodes running ``perform``; ``steps``: the
-    driver's steps (see ``_Writer.mark``)."""
+    driver's steps (see ``_Writer.mark``); ``direct_kernels``: the numba
+    kernels the driver may call through their compiled entry point, without
+    numba's type dispatch (``_Writer.register``)."""
 
     def __init__(self):
         self.kernels = {}
@@ -241,6 +244,7 @@ class Source:
         self.body, self.in_names, self.out_names = [], [], []
         self.appendix = []      # commented text listed after the driver (Scan's inner graphs)
         self.uses_owned = False   # the driver calls ``_owned`` (in-place updates)
+        self.direct_kernels = set()
 
     def listing(self):
         """``f.source``: a standalone module (header, libs, kernels, driver)."""
@@ -303,7 +307,16 @@ class _Writer:
         self.src = Source()
         self.names = self.src.names
         self.contig = set()     # driver names known to hold C-contiguous arrays
-        self.scalars = set()    # driver names known to hold numpy scalars
+        self.scalars = set()    # driver names known to hold scalars (no ``[()]``)
+        # names holding a kernel's scalar result as numba returned it, a
+        # Python scalar: made a numpy scalar (``typed_lines``) or a 0-d array
+        # (``value``) only where numpy code reads it; kernels take it as is
+        self.raw = {}           # name -> dtype
+        # names of arrays whose dtype, rank and C order the driver knows,
+        # whatever the caller passed (``trust_input`` checks nothing): kernel
+        # results, constants, shared values (see ``register``)
+        self.typed = set()
+        self.checked = set()    # kernels some call of which needs numba's dispatch
         self.drv = []           # driver body lines
         self.counter = 0
         # the NaN guard, DebugMode and the profiler ask the driver to report
@@ -334,6 +347,7 @@ class _Writer:
             consts.append(np.ascontiguousarray(data) if data.ndim else data)
             if data.ndim:
                 self.contig.add(nm)
+                self.typed.add(nm)
             return nm
         raise KeyError(v)
 
@@ -347,6 +361,8 @@ class _Writer:
     def value(self, v):
         """Driver expression of ``v`` for numpy code, perform and outputs."""
         nm = self.names[v]
+        if nm in self.raw:
+            return f"_np.asarray({nm}, {_scalar_ctor(self.raw[nm])})"
         if not _arg_name(nm) or (v.type.ndim == 0 and nm[0] != "i"):
             return f"_np.asarray({nm})"   # numpy scalars become 0-d arrays
         return nm
@@ -364,6 +380,24 @@ class _Writer:
         if v.type.ndim == 0:
             return nm if nm in self.scalars else f"{nm}[()]"
         return nm if nm in self.contig else f"_C({nm})"
+
+    def exact_args(self, arg_vars):
+        """Whether a kernel may take ``arg_vars`` through its entry point,
+        which converts scalars as numba's dispatch does but unboxes arrays
+        without checking their dtype, rank or order: scalars, and arrays
+        the driver knows (``typed``), passed C-contiguous (``arg``)."""
+        return all(v.type.ndim == 0 or self.names[v] in self.typed for v in arg_vars)
+
+    def typed_lines(self, names):
+        """Lines making the raw scalars among ``names`` numpy scalars of
+        their dtype, for numpy code that reads them (a Python float would
+        change its result dtype)."""
+        lines = []
+        for nm in dict.fromkeys(names):
+            dtype = self.raw.pop(nm, None)
+            if dtype is not None:
+                lines.append(f"{nm} = {_scalar_ctor(dtype)}({nm})")
+        return lines
 
     def mark(self, nodes, out_vars, kind, line, kname=None):
         """Record one driver step (with ``step_hooks``, report it to ``_step``)."""
@@ -383,6 +417,8 @@ class _Writer:
         fg, src = self.fg, self.src
         for k, v in enumerate(fg.inputs):
             self.names[v] = f"i{k}"
+            if isinstance(v, SharedVariable) and v.type.ndim:
+                self.typed.add(f"i{k}")     # set_value checked it (passed through _C)
         tail = self.plan.tail
         for step in self.plan.steps[: len(self.plan.steps) - len(tail)]:
             if isinstance(step, Run):
@@ -421,6 +457,7 @@ class _Writer:
         src.body = list(self.drv)
         src.in_names = [self.names[v] for v in fg.inputs]
         src.out_names = [self.names[v] for v in fg.outputs]
+        src.direct_kernels = set(src.kernels.values()) - self.checked
         return src
 
     def emit_node(self, node):
@@ -475,6 +512,7 @@ class _Writer:
                 lines, is_contig = template(node, ins, outs)
         except NotImplementedError:
             return None
+        lines = self.typed_lines(ins) + lines
         if is_contig == "scalar":  # a numpy scalar (no ``[()]`` to pass it on)
             self.scalars.update(outs)
             return lines
@@ -484,9 +522,13 @@ class _Writer:
             self.contig.update(outs)
         return lines
 
-    def register(self, text, ctx, op_text, llvm=None):
+    def register(self, text, ctx, op_text, llvm=None, exact=False):
         """The local name of the kernel ``text`` (a new one if unseen);
-        under the llvm emitter ``llvm()`` may build it instead of numba."""
+        under the llvm emitter ``llvm()`` may build it instead of numba.
+        ``exact``: this call passes arguments of exactly the kernel's
+        types (``exact_args``); a numba kernel all of whose calls do is
+        called through its compiled entry point (``direct_kernels``),
+        which skips numba's type dispatch (half a microsecond a call)."""
         if self.llvm is not None and llvm:
             kname = self.llvm.register(self.src, text, llvm)
             if kname is not None:
@@ -499,6 +541,8 @@ class _Writer:
             kname = kernels[text] = f"k{len(kernels)}"
             self.src.kernel_ops[kname] = op_text
             self.src.kernel_libs[kname] = {m: set(n) for m, n in ctx.libs.items()}
+        if not exact:
+            self.checked.add(kname)
         return kname
 
     def call_lines(self, kname, result_vars, outs, call):
@@ -506,11 +550,14 @@ class _Writer:
         lines = [f"{', '.join(outs)}{',' if len(outs) > 1 else ''} = "
                  f"{kname}({', '.join(call)})"]
         for v, nm in zip(result_vars, outs):
-            if v.type.ndim == 0:       # numba returns Python scalars: fix the dtype
-                lines.append(f"{nm} = {_scalar_ctor(v.type.dtype)}({nm})")
+            if v.type.ndim == 0:       # numba returns Python scalars
                 self.scalars.add(nm)
+                self.raw[nm] = v.type.dtype
+                if self.hooked:        # the hooks see every step's numpy values
+                    lines += self.typed_lines([nm])
             else:
                 self.contig.add(nm)
+                self.typed.add(nm)
         return lines
 
     def kernel_call(self, kernel, node, ins, outs):
@@ -535,7 +582,7 @@ class _Writer:
             return None
         text = kernel_text(node, body, args, arg_vars, results, ctx)
         kname = self.register(text, ctx, str(node.op), self.llvm and self.llvm.node_kernel(
-            node, kernel, kins, args, arg_vars, results, ctx))
+            node, kernel, kins, args, arg_vars, results, ctx), self.exact_args(arg_vars))
         return self.call_lines(kname, node.outputs, outs, call)
 
     def fused_call(self, run, into=None):
@@ -596,7 +643,8 @@ class _Writer:
         # llvm kernel's wrapper is Python
         kname = self.register(text, ctx, "fused loop", self.llvm and run not in self.plan.tail
                               and self.llvm.run_kernel(run, elem_names, arg_vars,
-                                                       result_vars, results))
+                                                       result_vars, results),
+                              self.exact_args(arg_vars))
         for node in run.nodes:           # one comment per member, as for other nodes
             ins = [self.name_of(v) for v in node.inputs]
             outs = self.new_names(node)

@@ -7,7 +7,10 @@ function) or ``driver_op(Op)`` (a driver template: numpy lines in the
 driver).  This module imports neither the linker nor the code generator, so
 a family module never imports the linker and the linker imports the
 families without a cycle.  ``load_families`` finds the family modules by
-name (one per op family that has one): nothing is listed by hand.
+name (one per op family that has one): nothing is listed by hand.  The
+linker imports only the families of a graph's ops (``load_families_for``):
+all sixteen take about 0.1 s to import, a fifth of a warm compile of W3's
+tanh chain, which needs four.
 
 ``FALLBACK_FAMILIES`` / ``FALLBACK_OPS`` name what deliberately runs its
 ``perform`` (with the fallback warning): no kernel is written for them yet.
@@ -15,10 +18,12 @@ name (one per op family that has one): nothing is listed by hand.
 import importlib
 import importlib.util
 import pkgutil
+import sys
 
 from ..registry import register_kernel
 
-__all__ = ["driver_op", "load_families", "FALLBACK_FAMILIES", "FALLBACK_OPS"]
+__all__ = ["driver_op", "load_families", "load_families_for", "FALLBACK_FAMILIES",
+           "FALLBACK_OPS"]
 
 # Families whose ops run their ``perform`` in the driver (with the fallback
 # warning): none left
@@ -49,23 +54,53 @@ def driver_op(*op_classes, njit=False):
     return deco
 
 
+def family_names():
+    """The names of the family modules of this package (imports none)."""
+    from ...tensor import ops
+    names = [info.name for info in pkgutil.iter_modules(ops.__path__)
+             if not info.name.startswith("_")
+             and importlib.util.find_spec(f"{__package__}.{info.name}") is not None]
+    return names + list(OTHER_FAMILIES)
+
+
 def load_families():
     """Import every family module of this package (``numba_cpu/<family>.py``
     for each ``tensor/ops/<family>.py``) so that its kernels register.
     Returns their names."""
     if _LOADED:
         return _LOADED[0]
-    from ...tensor import ops
-    names = []
-    for info in pkgutil.iter_modules(ops.__path__):
-        if info.name.startswith("_"):
-            continue
-        full = f"{__package__}.{info.name}"
-        if importlib.util.find_spec(full) is not None:
-            importlib.import_module(full)
-            names.append(info.name)
-    for name in OTHER_FAMILIES:
+    names = family_names()
+    for name in names:
         importlib.import_module(f"{__package__}.{name}")
-        names.append(name)
     _LOADED.append(tuple(names))
     return _LOADED[0]
+
+
+def _family_of(cls):
+    """The family name of an op class: its module's under ``tensor/ops``, or
+    one of ``OTHER_FAMILIES`` (None for a class defined elsewhere)."""
+    module = cls.__module__
+    if module.startswith(_OPS):
+        return module[len(_OPS):].split(".", 1)[0]
+    top = module.split(".")[1:2]
+    return top[0] if module.startswith("symnet.") and top[0] in OTHER_FAMILIES else None
+
+
+_OPS = "symnet.tensor.ops."
+
+
+def load_families_for(op_classes):
+    """Import the family modules of ``op_classes`` and of their bases (the
+    kernels of an op family register in the backend module of the same
+    name); every family when some class has no kernel then (an op defined
+    elsewhere, or a family with none: its fallback is decided as before)."""
+    from ..registry import kernel_for
+    classes = set(op_classes)
+    if _LOADED:
+        return
+    for fam in {_family_of(c) for cls in classes for c in cls.__mro__} - {None}:
+        full = f"{__package__}.{fam}"
+        if full not in sys.modules and importlib.util.find_spec(full) is not None:
+            importlib.import_module(full)
+    if any(kernel_for("numba", cls) is None for cls in classes):
+        load_families()

@@ -22,6 +22,7 @@ from numba.core import cgutils, types
 from numba.experimental.function_type import FunctionModel
 from numba.extending import NativeValue, register_model, typeof_impl, unbox
 
+from .compiled import compiled_version
 from .lib.cblas import dot as _cblas_dot
 
 __all__ = ["KernelFn", "KernelRef", "dot_ref"]
@@ -41,13 +42,7 @@ class KernelRef:
     def __init__(self, dispatcher, args=None):
         """``args``: the argument types of the compiled version to call;
         None for a dispatcher with exactly one."""
-        if args is None:
-            sigs = dispatcher.nopython_signatures
-            if len(sigs) != 1:
-                raise ValueError(f"{dispatcher}: a kernel passed by address needs exactly "
-                                 f"one compiled signature, it has {len(sigs)}")
-            args = sigs[0].args
-        cres = dispatcher.overloads[tuple(args)]
+        cres = compiled_version(dispatcher, args)
         self.dispatcher, self.signature = dispatcher, cres.signature
         self.jit_addr = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)
         if not self.jit_addr:

@@ -53,11 +53,13 @@ from ..plan import build_plan
 from ..py.linker import PyLinker, node_error
 from ..registry import register_linker
 from . import blas, codegen, gemm_split, njit_driver, workers
+from .compiled import entry_point
 from .budget import RunBudget
 from .codegen import (DRIVER_FILE, FASTMATH, KERNEL_HEAD, SUPPORTED_DTYPES, Ctx,  # noqa: F401
                       is_tensor, kernel_module, literal, nb_type)
 from .inplace import owned
-from .dispatch import FALLBACK_FAMILIES, FALLBACK_OPS, driver_op, load_families  # noqa: F401
+from .dispatch import (FALLBACK_FAMILIES, FALLBACK_OPS, driver_op, load_families,  # noqa: F401
+                       load_families_for)
 
 __all__ = ["NumbaLinker", "Ctx", "FASTMATH", "FALLBACK_FAMILIES", "FALLBACK_OPS", "nb_type",
            "literal", "SUPPORTED_DTYPES", "driver_op", "KERNEL_HEAD", "tune_malloc",
@@ -87,7 +89,7 @@ class NumbaLinker:
     backend = "numba"
 
     def __init__(self, fgraph, mode=None):
-        load_families()
+        load_families_for({type(node.op) for node in fgraph.apply_nodes})
         self.fgraph = fgraph
         self.mode = mode
         self.plan = build_plan(fgraph, value_ok=is_tensor, budget=RunBudget,
@@ -160,7 +162,7 @@ class NumbaLinker:
             return py
         self.kernels = kernels
         tune_malloc()
-        ns.update(kernels)
+        ns.update((kname, self._bound(kname, fn)) for kname, fn in kernels.items())
         ns["_step"] = lambda k, results: None   # replaced by the instrumentation
         exec(compile(self.driver_source, DRIVER_FILE, "exec"), ns)
         run = ns["make_run"](self.consts, self._perform, self._recover)
@@ -210,7 +212,15 @@ class NumbaLinker:
         fn = module.kernel
         if hasattr(self, "kernels"):
             self.kernels[kname] = fn
-        self.ns[kname] = fn
+        self.ns[kname] = self._bound(kname, fn)
+        return fn
+
+    def _bound(self, kname, fn):
+        """What the driver calls for the loaded kernel ``fn``: its compiled
+        entry point where every call passes arguments of exactly its types
+        (codegen's ``direct_kernels``): no type dispatch (compiled.py)."""
+        if kname in self.code.direct_kernels and hasattr(fn, "overloads"):
+            return entry_point(fn)
         return fn
 
     def _py_linker(self):
@@ -240,6 +250,11 @@ class NumbaLinker:
                 local = frame.f_locals
                 vals = [local.get(self.names.get(v, ""), getattr(v, "data", None))
                         for v in node.inputs]
+                # a kernel's scalar result is a Python scalar in the driver
+                # (codegen's ``raw``): ``perform`` expects it typed
+                vals = [np.asarray(x, v.type.dtype)
+                        if isinstance(x, (bool, int, float, complex)) and is_tensor(v) else x
+                        for v, x in zip(node.inputs, vals)]
                 return node, vals
             tb = tb.tb_next
         return None, None

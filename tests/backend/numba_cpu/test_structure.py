@@ -18,7 +18,7 @@ from .emitters import built_by, each_emitter, emitter_mode
 PKG = os.path.dirname(os.path.abspath(dispatch.__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(PKG)))
 INFRA = {"__init__", "linker", "codegen", "cache", "dispatch", "njit_driver", "trust", "budget",
-         "fused", "threads", "inplace", "colsum", "kernel_ref",
+         "fused", "threads", "inplace", "colsum", "kernel_ref", "compiled",
          "workers", "conv_threads", "conv_direct", "step_pool", "gemm_split"}
 
 
@@ -98,3 +98,29 @@ def test_a_float64_graph_uses_no_helper():
     linker = NumbaLinker(FunctionGraph([x], [T.tanh(x)]), Mode("numba", optimizer=None))
     assert all(not libs for libs in linker.code.kernel_libs.values())
     assert "fastmath32" not in linker.source
+
+
+def test_a_graph_loads_only_the_families_of_its_ops():
+    code = ("import sys; import symnet.tensor as T; "
+            "from symnet.graph.op import Op; "
+            "from symnet.backend.numba_cpu import dispatch; "
+            "from symnet.backend.registry import kernel_for; "
+            "from symnet.tensor.ops.elemwise import Elemwise; "
+            "from symnet.tensor.ops.reduction import Reduce; "
+            "fam = lambda: sorted(n.rsplit('.', 1)[1] for n in sys.modules "
+            "    if n.rsplit('.', 1)[0] == 'symnet.backend.numba_cpu' "
+            "    and n.rsplit('.', 1)[1] in dispatch.family_names()); "
+            "dispatch.load_families_for({Elemwise, Reduce}); "
+            "assert kernel_for('numba', Elemwise) and kernel_for('numba', Reduce); "
+            "print(','.join(fam())); "
+            "Other = type('Other', (Op,), {}); "
+            "dispatch.load_families_for({Elemwise, Other}); "
+            "print(','.join(fam()))")
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": ROOT}, timeout=300)
+    assert res.returncode == 0, res.stderr
+    first, then = res.stdout.strip().splitlines()
+    assert "elemwise" in first.split(",") and "reduction" in first.split(",")
+    assert "conv" not in first.split(",") and "scan" not in first.split(",")
+    # an op of no family (no kernel anywhere): every family, as before
+    assert set(then.split(",")) == set(_family_files())
