@@ -261,10 +261,7 @@ class Function:
         self.outputs = outputs
         self.updates = updates
         self.fgraph = fgraph
-        self.thunk = thunk
-        # what a call runs: the thunk, or once a tiered thunk's tier is final
-        # the compiled thunk it wraps (``_settle_fresh``)
-        self._call = thunk
+        self.thunk = thunk      # (also sets ``_call``, what a call runs)
         self.single = single
         self.allow_input_downcast = allow_input_downcast
         self.name = name
@@ -305,6 +302,18 @@ class Function:
         self._must_check = [c and not b for c, b in zip(self._check_out, self._out_borrow)]
         self._plain = not self.updates and not self._check_any
         self.trust_input = self._trust   # (sets ``_direct``, the fastest path's flag)
+
+    @property
+    def thunk(self):
+        """The backend's callable (``registry.Thunk``)."""
+        return self._thunk
+
+    @thunk.setter
+    def thunk(self, value):
+        # what a call runs: the thunk, or once a tiered thunk's tier is final
+        # the compiled thunk it wraps (``_settle_fresh``); a thunk set later
+        # (a debugging wrapper) is what calls run from then on
+        self._thunk = self._call = value
 
     def _settle_fresh(self):
         """Once a tiered thunk's tier is final (compiled, or py after a failed
