@@ -93,7 +93,7 @@ def test_profile_reports_every_pass():
     names = [name for name, _, _ in f.rewrite_passes]
     if f.mode.linker == "numba":     # SYMNET_FORCE_BACKEND=numba: its optional passes too
         assert names == ["simplify", "fuse_elemwise", "conv_epilogue", "scan_dot_swapped",
-                         "cleanup", "inplace_elemwise", "conv_epilogue_inplace"]
+                         "scan_join_transposed", "cleanup", "inplace_elemwise", "conv_epilogue_inplace"]
     else:
         assert names == ["simplify", "fuse_elemwise", "cleanup", "inplace_elemwise"]
     for name, seconds, done in f.rewrite_passes:
