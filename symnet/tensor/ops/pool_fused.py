@@ -19,12 +19,14 @@ maximum was elsewhere, or no window covers it), so a NaN sign gives NaN
 even where no gradient arrives, as the unfused graph does.
 """
 from ...graph.basic import Apply
-from ..basic import as_tensor_variable
+from ...graph.op import Op
+from ..basic import _as_shape_var, as_tensor_variable
 from ..type import TensorType
+from .conv import Conv2dGradWeights
 from .conv_fused import _check_act, bias_act_grad
 from .pool import MaxPoolArgmaxGrad, _ArgmaxBase, argmax_dtype
 
-__all__ = ["MaxPoolBiasActGrad"]
+__all__ = ["MaxPoolBiasActGrad", "PoolConvGradWeights"]
 
 
 class MaxPoolBiasActGrad(_ArgmaxBase):
@@ -70,3 +72,44 @@ class MaxPoolBiasActGrad(_ArgmaxBase):
     def infer_shape(self, node, input_shapes):
         xs = input_shapes[0]
         return [xs, (xs[1],)]
+
+
+class PoolConvGradWeights(Op):
+    """``[gw, gb]``: ``Conv2dGradWeights(conv)(x, gc, shape)`` with ``[gc,
+    gb] = MaxPoolBiasActGrad(pool)(c, idx, gz, s)``, where nothing else
+    reads ``gc``: a CNN layer's filter gradient straight from the pooled
+    output's gradient, so a kernel can make ``gc`` one image at a time
+    while that image's columns are in cache, and never write it whole
+    (the ``local_pool_conv_grad_weights`` rewrite,
+    ``tensor/rewriting/pool_fuse.py``, makes it; never built by users).
+    ``c`` (the convolution's output) gives only its shape; ``perform`` runs
+    the two ops' references one after the other."""
+
+    __props__ = ("pool", "conv")
+
+    def __init__(self, pool, conv):
+        if not isinstance(pool, MaxPoolBiasActGrad) or not isinstance(conv, Conv2dGradWeights):
+            raise TypeError(f"PoolConvGradWeights: needs a MaxPoolBiasActGrad and a "
+                            f"Conv2dGradWeights, got {pool} and {conv}")
+        self.pool, self.conv = pool, conv
+
+    def make_node(self, x, c, idx, gz, s, shape):
+        x = as_tensor_variable(x)
+        gc, gb = self.pool(c, idx, gz, s)
+        gw = self.conv(x, gc, _as_shape_var(shape))
+        c, idx, gz, s = gc.owner.inputs
+        return Apply(self, [x, c, idx, gz, s, gw.owner.inputs[2]], [gw.type(), gb.type()])
+
+    def perform(self, node, inputs, output_storage):
+        x, c, idx, gz, s, shape = inputs
+        pool_out = [[None], [None]]
+        self.pool.perform(None, [c, idx, gz, s], pool_out)
+        gc = pool_out[0][0]
+        conv_out = [[None]]
+        self.conv.perform(self.conv.make_node(x, gc, shape), [x, gc, shape], conv_out)
+        output_storage[0][0] = conv_out[0][0].astype(node.outputs[0].dtype, copy=False)
+        output_storage[1][0] = pool_out[1][0].astype(node.outputs[1].dtype, copy=False)
+
+    def infer_shape(self, node, input_shapes):
+        shape = node.inputs[5]
+        return [tuple(shape[i] for i in range(4)), (input_shapes[1][1],)]
