@@ -195,6 +195,18 @@ def _pool_conv_grad():
                                  RNG.integers(-1, 2, size=(2, 3, 4, 4)).astype("int8")]
 
 
+def _conv_pool(keep):
+    def build():
+        from symnet.tensor.ops.conv_fused import Conv2dBiasAct
+        from symnet.tensor.ops.pool import MaxPoolArgmax
+        from symnet.tensor.ops.pool_fused import Conv2dBiasActPool
+        x, w, b = T.dtensor4("x"), T.dtensor4("w"), T.dvector("b")
+        outs = Conv2dBiasActPool(Conv2dBiasAct(act="relu", keep_sign=keep),
+                                 MaxPoolArgmax((2, 2), True, (2, 2), (0, 0)))(x, w, b)
+        return [x, w, b], outs, [_m(2, 2, 6, 5), _m(3, 2, 2, 2), _m(3)]
+    return build
+
+
 def _dynamic_pool(grad):
     def build():
         x, k = T.dtensor4("x"), T.lscalar("k")
@@ -299,6 +311,7 @@ SAMPLES = {
     "symnet.tensor.ops.pool_fused.MaxPoolBiasActGrad": [_pool_bias_act("relu"),
                                                         _pool_bias_act("max")],
     "symnet.tensor.ops.pool_fused.PoolConvGradWeights": [_pool_conv_grad],
+    "symnet.tensor.ops.pool_fused.Conv2dBiasActPool": [_conv_pool(True), _conv_pool(False)],
     "symnet.tensor.ops.conv3d.Conv3d": [_conv("fwd", nd=3),
                                         _conv("fwd", nd=3, groups=2)],
     "symnet.tensor.ops.conv3d.Conv3dGradInputs": [_conv("inputs", nd=3),

@@ -34,7 +34,8 @@ import numpy as np
 from .dispatch import driver_op
 from . import threads
 from ...tensor.ops.conv_fused import ACTS
-from ...tensor.ops.pool_fused import MaxPoolBiasActGrad, PoolConvGradWeights
+from ...tensor.ops.pool import argmax_dtype
+from ...tensor.ops.pool_fused import Conv2dBiasActPool, MaxPoolBiasActGrad, PoolConvGradWeights
 
 __all__ = ["pool_bias_act_grad", "pool_conv_grad_weights", "MIN_BYTES"]
 
@@ -172,3 +173,22 @@ def _pool_conv_grad_weights(node, ins, outs):
 
 
 _pool_conv_grad_weights.uses_pool = True     # its images on the pool: its step holds BLAS
+
+
+@driver_op(Conv2dBiasActPool)
+def _conv_bias_act_pool(node, ins, outs):
+    conv, pool = node.op.conv, node.op.pool
+    if len(pool.ws) != 2 or any(pool.pad) or not pool.ignore_border \
+            or tuple(pool.stride) != tuple(pool.ws):
+        raise NotImplementedError("convolution + max pool: windows that tile the "
+                                  "convolution's output only")
+    dtype = node.outputs[0].type.dtype
+    params = (f"{conv.border_mode!r}, {conv.subsample!r}, {conv.filter_dilation!r}, "
+              f"{conv.filter_flip!r}, {dtype!r}, {conv.num_groups!r}, {conv.act!r}, "
+              f"{conv.keep_sign!r}, {tuple(pool.ws)!r}, {argmax_dtype(pool.ws)!r}")
+    return ["from symnet.backend.numba_cpu.conv_fused import conv2d_bias_act_pool as "
+            "_conv2d_bias_act_pool",
+            f"{', '.join(outs)}, = _conv2d_bias_act_pool({', '.join(ins)}, {params})"], True
+
+
+_conv_bias_act_pool.uses_pool = True     # the convolution's threads: its step holds BLAS

@@ -23,10 +23,10 @@ from ...graph.op import Op
 from ..basic import _as_shape_var, as_tensor_variable
 from ..type import TensorType
 from .conv import Conv2dGradWeights
-from .conv_fused import _check_act, bias_act_grad
-from .pool import MaxPoolArgmaxGrad, _ArgmaxBase, argmax_dtype
+from .conv_fused import Conv2dBiasAct, _check_act, bias_act_grad
+from .pool import MaxPoolArgmax, MaxPoolArgmaxGrad, _ArgmaxBase, argmax_dtype
 
-__all__ = ["MaxPoolBiasActGrad", "PoolConvGradWeights"]
+__all__ = ["MaxPoolBiasActGrad", "PoolConvGradWeights", "Conv2dBiasActPool"]
 
 
 class MaxPoolBiasActGrad(_ArgmaxBase):
@@ -113,3 +113,42 @@ class PoolConvGradWeights(Op):
     def infer_shape(self, node, input_shapes):
         shape = node.inputs[5]
         return [tuple(shape[i] for i in range(4)), (input_shapes[1][1],)]
+
+
+class Conv2dBiasActPool(Op):
+    """``[r, (s,) out, idx]``: ``Conv2dBiasAct(conv)(x, w, b)`` (``r``, and
+    ``s`` with ``keep_sign``) and ``MaxPoolArgmax(pool)(r)`` (``out``,
+    ``idx``), for max pooling windows that tile ``r``: a CNN layer's
+    forward in one op, so a kernel can pool each image while its
+    convolution output is in cache (the ``local_conv_bias_act_pool``
+    rewrite, ``tensor/rewriting/pool_fuse.py``, makes it; never built by
+    users).  ``perform`` runs the two ops' references one after the other."""
+
+    __props__ = ("conv", "pool")
+
+    def __init__(self, conv, pool):
+        if not isinstance(conv, Conv2dBiasAct) or not isinstance(pool, MaxPoolArgmax):
+            raise TypeError(f"Conv2dBiasActPool: needs a Conv2dBiasAct and a MaxPoolArgmax, "
+                            f"got {conv} and {pool}")
+        self.conv, self.pool = conv, pool
+
+    def make_node(self, x, w, b):
+        r = self.conv.make_node(x, w, b)
+        pooled = self.pool.make_node(r.outputs[0])
+        return Apply(self, list(r.inputs), [v.type() for v in r.outputs + pooled.outputs])
+
+    def perform(self, node, inputs, output_storage):
+        n = len(node.outputs) - 2
+        conv_out = [[None] for _ in range(n)]
+        self.conv.perform(node, inputs, conv_out)
+        r = conv_out[0][0]
+        pool_out = [[None], [None]]
+        self.pool.perform(self.pool.make_node(r), [r], pool_out)
+        for store, got in zip(output_storage, conv_out + pool_out):
+            store[0] = got[0]
+
+    def infer_shape(self, node, input_shapes):
+        shape = self.conv.conv_op().infer_shape(node, input_shapes[:2])[0]
+        pooled = self.pool.pair().infer_shape(
+            self.pool.make_node(node.outputs[0]), [shape])[0]
+        return [shape] * (len(node.outputs) - 2) + [pooled, pooled]

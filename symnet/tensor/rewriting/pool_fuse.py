@@ -17,15 +17,21 @@ op's ``gc`` is read by an ungrouped ``Conv2dGradWeights`` only (a first
 layer, whose input needs no gradient: W4's): the two become
 ``PoolConvGradWeights``, so the numba kernel makes ``gc`` an image at a
 time right before that image's GEMM and never writes it whole.
+
+``local_conv_bias_act_pool`` does the same for the forward: a
+``MaxPoolArgmax`` with tiling windows of a ``Conv2dBiasAct``'s output
+and the convolution become ``Conv2dBiasActPool``, whose kernel pools each
+image right after its convolution, while in cache.
 """
 from ...graph.rewriting import register_local
 from ..ops.conv import Conv2dGradWeights
-from ..ops.conv_fused import BiasActGrad
-from ..ops.pool import MaxPoolArgmaxGrad
-from ..ops.pool_fused import MaxPoolBiasActGrad, PoolConvGradWeights
+from ..ops.conv_fused import BiasActGrad, Conv2dBiasAct
+from ..ops.pool import MaxPoolArgmax, MaxPoolArgmaxGrad
+from ..ops.pool_fused import Conv2dBiasActPool, MaxPoolBiasActGrad, PoolConvGradWeights
 from .basic import fit_type
 
-__all__ = ["local_pool_bias_act_grad", "local_pool_conv_grad_weights"]
+__all__ = ["local_pool_bias_act_grad", "local_pool_conv_grad_weights",
+           "local_conv_bias_act_pool"]
 
 
 def _tiles(op):
@@ -67,6 +73,22 @@ def local_pool_conv_grad_weights(fgraph, node):
     gw, gb = PoolConvGradWeights(pg.op, node.op)(x, *pg.inputs, shape)
     new = {node.outputs[0]: fit_type(gw, node.outputs[0]),
            pg.outputs[1]: fit_type(gb, pg.outputs[1])}
+    if None in new.values():
+        return None
+    return new
+
+
+@register_local("numba", tracks=[MaxPoolArgmax], optional=True)
+def local_conv_bias_act_pool(fgraph, node):
+    """``MaxPoolArgmax(Conv2dBiasAct(x, w, b)[0])`` -> ``Conv2dBiasActPool``
+    (the convolution's outputs stay outputs: the gradient reads them)."""
+    r = node.inputs[0]
+    conv = r.owner
+    if conv is None or not isinstance(conv.op, Conv2dBiasAct) or r is not conv.outputs[0] \
+            or r.ndim != 4 or not _tiles(node.op):
+        return None
+    outs = Conv2dBiasActPool(conv.op, node.op)(*conv.inputs)
+    new = {old: fit_type(v, old) for old, v in zip(conv.outputs + node.outputs, outs)}
     if None in new.values():
         return None
     return new

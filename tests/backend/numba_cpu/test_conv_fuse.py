@@ -192,8 +192,8 @@ def test_fused_w7_step_agrees_with_unfused():
     names = _op_names(steps["fused"][1])
     # each layer's BiasActGrad, fused with its pooling gradient (pool_fuse.py);
     # the first layer's, which no input gradient reads, with its filter
-    # gradient too
-    assert names.count("Conv2dBiasAct") == 2 and names.count("MaxPoolBiasActGrad") == 1 \
+    # gradient too; each layer's forward with its max pooling
+    assert names.count("Conv2dBiasActPool") == 2 and names.count("MaxPoolBiasActGrad") == 1 \
         and names.count("PoolConvGradWeights") == 1, names
     assert "Conv2d" not in names
 
