@@ -17,6 +17,11 @@ references one after the other): every position's gradient is the
 activation's gradient of the pooling gradient there (0 where the window's
 maximum was elsewhere, or no window covers it), so a NaN sign gives NaN
 even where no gradient arrives, as the unfused graph does.
+
+Two more pairs of the same layer, made by the same module's rewrites for
+the numba backend: ``PoolConvGradWeights`` (this op and the filter
+gradient that alone reads its ``gc``) and ``Conv2dBiasActPool`` (the
+forward convolution and its max pooling).
 """
 from ...graph.basic import Apply
 from ...graph.op import Op
