@@ -77,7 +77,7 @@ def conv2d_bias_act(x, w, b, border_mode, stride, dil, flip, dtype, groups, act,
     """``Conv2dBiasAct``: ``act(conv2d(x, w) + b)``, and its int8 sign
     too with ``keep``."""
     r, s, _ = _forward(x, w, b, border_mode, stride, dil, flip, dtype, groups, act, keep,
-                             budget)
+                       budget)
     return (r, s) if keep else r
 
 
@@ -91,7 +91,7 @@ def conv2d_bias_act_pool(x, w, b, border_mode, stride, dil, flip, dtype, groups,
     otherwise in one pass over the output afterwards."""
     ws = tuple(int(n) for n in ws)
     r, s, pooled = _forward(x, w, b, border_mode, stride, dil, flip, dtype, groups, act,
-                                  keep, budget, (ws, idx_dtype))
+                            keep, budget, (ws, idx_dtype))
     if pooled is None:
         from .lib import pool_fused_loops
         n, k, h, w_ = r.shape
@@ -104,7 +104,7 @@ def conv2d_bias_act_pool(x, w, b, border_mode, stride, dil, flip, dtype, groups,
 
 
 def _forward(x, w, b, border_mode, stride, dil, flip, dtype, groups, act, keep,
-                   budget=None, pool=None):
+             budget=None, pool=None):
     """``(r, s, pooled)``: ``conv2d_bias_act``'s output and sign (None
     without ``keep``), and with ``pool`` (``_Epilogue``'s) the pooled
     output and offsets where the convolution's pass made them (else None)."""

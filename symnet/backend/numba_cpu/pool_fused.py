@@ -34,7 +34,6 @@ import numpy as np
 from .dispatch import driver_op
 from . import threads
 from ...tensor.ops.conv_fused import ACTS
-from ...tensor.ops.pool import argmax_dtype
 from ...tensor.ops.pool_fused import Conv2dBiasActPool, MaxPoolBiasActGrad, PoolConvGradWeights
 
 __all__ = ["pool_bias_act_grad", "pool_conv_grad_weights", "MIN_BYTES"]
@@ -185,7 +184,7 @@ def _conv_bias_act_pool(node, ins, outs):
     dtype = node.outputs[0].type.dtype
     params = (f"{conv.border_mode!r}, {conv.subsample!r}, {conv.filter_dilation!r}, "
               f"{conv.filter_flip!r}, {dtype!r}, {conv.num_groups!r}, {conv.act!r}, "
-              f"{conv.keep_sign!r}, {tuple(pool.ws)!r}, {argmax_dtype(pool.ws)!r}")
+              f"{conv.keep_sign!r}, {tuple(pool.ws)!r}, {node.outputs[-1].type.dtype!r}")
     return ["from symnet.backend.numba_cpu.conv_fused import conv2d_bias_act_pool as "
             "_conv2d_bias_act_pool",
             f"{', '.join(outs)}, = _conv2d_bias_act_pool({', '.join(ins)}, {params})"], True

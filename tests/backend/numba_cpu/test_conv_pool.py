@@ -88,6 +88,24 @@ def test_kernel_agrees_with_perform(b, c_in, k, size, ksize, border, stride, dil
     np.testing.assert_allclose(got[-2], want[-2], rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("nt", [0, 2])
+def test_grouped_convolution_pools_after(nt, monkeypatch):
+    """A grouped convolution (its groups one after another) is pooled in
+    one pass afterwards: the same values as the op's perform."""
+    _image_threads(monkeypatch, nt)
+    rng = np.random.default_rng(nt)
+    x, w, bias = rng.normal(size=(3, 4, 9, 8)), rng.normal(size=(6, 2, 2, 3)), \
+        rng.normal(size=6)
+    got = nfused.conv2d_bias_act_pool(x, w, bias, "valid", (1, 1), (1, 1), True, "float64", 2,
+                                      "relu", True, (2, 2), "uint8")
+    conv = Conv2dBiasAct("valid", (1, 1), True, (1, 1), 2, "relu", True)
+    want = _perform(Conv2dBiasActPool(conv, MaxPoolArgmax((2, 2), True, (2, 2), (0, 0))),
+                    [x, w, bias], 4)
+    for g, v in zip(got, want):
+        assert g.shape == v.shape and g.dtype == v.dtype
+        np.testing.assert_allclose(g, v, rtol=1e-10, atol=1e-10)
+
+
 def _net(wrt, ws=(2, 2), stride=None):
     """A conv layer (relu), max pooling and a dense map: the output and the
     gradients of a loss wrt ``wrt`` (names among x, w, b)."""
