@@ -182,6 +182,31 @@ def _pool_bias_act(act):
     return build
 
 
+def _pool_conv_grad():
+    from symnet.tensor.ops.conv import Conv2dGradWeights
+    from symnet.tensor.ops.pool import MaxPoolArgmax
+    from symnet.tensor.ops.pool_fused import MaxPoolBiasActGrad, PoolConvGradWeights
+    x, c, gz = T.dtensor4("x"), T.dtensor4("c"), T.dtensor4("gz")
+    s = T.TensorType("int8", (None,) * 4)("s")
+    idx = MaxPoolArgmax((2, 2), True, (2, 2), (0, 0))(c)[1]
+    outs = PoolConvGradWeights(MaxPoolBiasActGrad((2, 2), True, (2, 2), (0, 0), "relu"),
+                               Conv2dGradWeights())(x, c, idx, gz, s, (3, 2, 2, 3))
+    return [x, c, gz, s], outs, [_m(2, 2, 5, 6), _m(2, 3, 4, 4), _m(2, 3, 2, 2),
+                                 RNG.integers(-1, 2, size=(2, 3, 4, 4)).astype("int8")]
+
+
+def _conv_pool(keep):
+    def build():
+        from symnet.tensor.ops.conv_fused import Conv2dBiasAct
+        from symnet.tensor.ops.pool import MaxPoolArgmax
+        from symnet.tensor.ops.pool_fused import Conv2dBiasActPool
+        x, w, b = T.dtensor4("x"), T.dtensor4("w"), T.dvector("b")
+        outs = Conv2dBiasActPool(Conv2dBiasAct(act="relu", keep_sign=keep),
+                                 MaxPoolArgmax((2, 2), True, (2, 2), (0, 0)))(x, w, b)
+        return [x, w, b], outs, [_m(2, 2, 6, 5), _m(3, 2, 2, 2), _m(3)]
+    return build
+
+
 def _dynamic_pool(grad):
     def build():
         x, k = T.dtensor4("x"), T.lscalar("k")
@@ -285,6 +310,8 @@ SAMPLES = {
     "symnet.tensor.ops.pool.MaxPoolArgmaxGrad": [_pool_argmax(True)],
     "symnet.tensor.ops.pool_fused.MaxPoolBiasActGrad": [_pool_bias_act("relu"),
                                                         _pool_bias_act("max")],
+    "symnet.tensor.ops.pool_fused.PoolConvGradWeights": [_pool_conv_grad],
+    "symnet.tensor.ops.pool_fused.Conv2dBiasActPool": [_conv_pool(True), _conv_pool(False)],
     "symnet.tensor.ops.conv3d.Conv3d": [_conv("fwd", nd=3),
                                         _conv("fwd", nd=3, groups=2)],
     "symnet.tensor.ops.conv3d.Conv3dGradInputs": [_conv("inputs", nd=3),

@@ -51,10 +51,14 @@ class _Epilogue:
     """Called by ``conv2d_forward`` after each GEMM: makes images
     ``b0:b0+m`` of ``out`` their ``act(c + b)`` (from ``res``, the
     per-chunk GEMM's result, unless None) and, with ``keep``, writes their
-    sign into ``s`` (allocated on the first call)."""
+    sign into ``s`` (allocated on the first call).  ``pool`` ((wh, ww), the
+    offsets' dtype; None: no pooling) asks ``conv_threads.forward``'s
+    per-image layout to max pool each image in the same pass, which then
+    sets ``pooled`` (the pooled output and the offsets)."""
 
-    def __init__(self, b, code, keep):
+    def __init__(self, b, code, keep, pool=None):
         self.b, self.code, self.keep, self.s = b, code, keep, None
+        self.pool, self.pooled = pool, None
 
     def __call__(self, out, res, b0, m):
         if self.keep and self.s is None:
@@ -72,6 +76,38 @@ def conv2d_bias_act(x, w, b, border_mode, stride, dil, flip, dtype, groups, act,
                     budget=None):
     """``Conv2dBiasAct``: ``act(conv2d(x, w) + b)``, and its int8 sign
     too with ``keep``."""
+    r, s, _ = _forward(x, w, b, border_mode, stride, dil, flip, dtype, groups, act, keep,
+                       budget)
+    return (r, s) if keep else r
+
+
+def conv2d_bias_act_pool(x, w, b, border_mode, stride, dil, flip, dtype, groups, act, keep,
+                         ws, idx_dtype, budget=None):
+    """``Conv2dBiasActPool``: ``conv2d_bias_act``'s results, then its
+    output max pooled by ``ws`` windows that tile it and each window's
+    first-maximum offset (``idx_dtype``).  In the per-image layout split
+    over the pool (W4's and W7's first layer) each image is pooled right
+    after its GEMM and epilogue, while in cache and on every thread;
+    otherwise in one pass over the output afterwards."""
+    ws = tuple(int(n) for n in ws)
+    r, s, pooled = _forward(x, w, b, border_mode, stride, dil, flip, dtype, groups, act,
+                            keep, budget, (ws, idx_dtype))
+    if pooled is None:
+        from .lib import pool_fused_loops
+        n, k, h, w_ = r.shape
+        shape = (n, k, h // ws[0], w_ // ws[1])
+        pooled = (np.empty(shape, r.dtype), np.empty(shape, idx_dtype))
+        pool_fused_loops.max_pool_argmax_image(
+            r.reshape(n * k, h, w_), pooled[0].reshape((n * k,) + shape[2:]),
+            pooled[1].reshape((n * k,) + shape[2:]), *ws)
+    return ((r, s) if keep else (r,)) + pooled
+
+
+def _forward(x, w, b, border_mode, stride, dil, flip, dtype, groups, act, keep,
+             budget=None, pool=None):
+    """``(r, s, pooled)``: ``conv2d_bias_act``'s output and sign (None
+    without ``keep``), and with ``pool`` (``_Epilogue``'s) the pooled
+    output and offsets where the convolution's pass made them (else None)."""
     if b.ndim != 1 or b.shape[0] != w.shape[0]:
         raise ValueError(f"conv2d bias+activation: bias of shape {b.shape} for filters "
                          f"of shape {w.shape}")
@@ -82,10 +118,11 @@ def conv2d_bias_act(x, w, b, border_mode, stride, dil, flip, dtype, groups, act,
         s = np.empty(r.shape, np.int8) if keep else None
         _act_blocks(_blocks(r), bb, code, None if s is None else _blocks(s))
     else:
-        epi = _Epilogue(bb, code, keep)
+        epi = _Epilogue(bb, code, keep, pool)
         r = conv2d_forward(x, w, border_mode, stride, dil, flip, dtype, 1, budget, epi)
         s = epi.s if epi.s is not None or not keep else np.empty(r.shape, np.int8)
-    return (r, s) if keep else r
+        return r, s, epi.pooled
+    return r, s, None
 
 
 def bias_act_grad(g, s, act, dtype, inplace=False):

@@ -99,8 +99,20 @@ def forward(x, wf, out, cols, m, loop, epilogue, per_image=False):
     s3 = np.empty((1, 1, 1), np.int8) if s is None else s.reshape(out3.shape)
     x = np.ascontiguousarray(x, wf.dtype)
     if per_image:     # (``lib/conv_par.py``: the GEMMs write ``out`` in place)
+        # with ``epilogue.pool`` ((wh, ww), the offsets' dtype: conv_fused's
+        # Conv2dBiasActPool) each image is max pooled right after its
+        # epilogue, while in cache; ``epilogue.pooled`` says it was
+        pool = getattr(epilogue, "pool", None)
+        if pool is None:
+            pooled, idx, ws = np.empty((1, 1, 1, 1), wf.dtype), np.empty((1, 1, 1, 1), np.uint8), \
+                (0, 0)
+        else:
+            ws = pool[0]
+            shape = (b, k, loop[-2] // ws[0], loop[-1] // ws[1])
+            pooled, idx = np.empty(shape, wf.dtype), np.empty(shape, pool[1])
+            epilogue.pooled = (pooled, idx)
         _run(_loops().forward_image_chunks, cols.shape[0], x, wf, out3, cols, m, *loop,
-             bias, code, s3, epilogue is not None, keep)
+             bias, code, s3, epilogue is not None, keep, pooled, idx, *ws)
         return out
     res = np.empty((cols.shape[0], k * m * out3.shape[2]), wf.dtype)
     _run(_loops().forward_chunks, cols.shape[0], x, wf,

@@ -298,7 +298,12 @@ def dot(a, b):
 #: rows of a ``LazyDot`` computed at a time by the update tail (``rows``):
 #: 128 rows of W4's 256-wide weight gradient are 128 KB of float32, which
 #: stay in L2 between the GEMM that writes them and the update that reads
-#: them
+#: them.  Round 11 swept it in W4's step (one process, 6 alternating rounds
+#: of 30 steps, bench lock, load 0.6-0.8), round medians in ms: 32 rows
+#: 9.03-9.28, 64 8.15-8.90, 128 7.80-8.07, 256 7.77-7.92, 512 7.67-7.96
+#: (the last round of 256 and 512 fell in a slow phase of the machine,
+#: 9.2-9.3).  128 to 512 are within 0.1-0.2 ms of each other (1-2 %,
+#: within the noise between runs), so 128 stays
 LAZY_ROWS = 128
 
 

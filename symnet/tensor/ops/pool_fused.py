@@ -17,14 +17,21 @@ references one after the other): every position's gradient is the
 activation's gradient of the pooling gradient there (0 where the window's
 maximum was elsewhere, or no window covers it), so a NaN sign gives NaN
 even where no gradient arrives, as the unfused graph does.
+
+Two more pairs of the same layer, made by the same module's rewrites for
+the numba backend: ``PoolConvGradWeights`` (this op and the filter
+gradient that alone reads its ``gc``) and ``Conv2dBiasActPool`` (the
+forward convolution and its max pooling).
 """
 from ...graph.basic import Apply
-from ..basic import as_tensor_variable
+from ...graph.op import Op
+from ..basic import _as_shape_var, as_tensor_variable
 from ..type import TensorType
-from .conv_fused import _check_act, bias_act_grad
-from .pool import MaxPoolArgmaxGrad, _ArgmaxBase, argmax_dtype
+from .conv import Conv2dGradWeights
+from .conv_fused import Conv2dBiasAct, _check_act, bias_act_grad
+from .pool import MaxPoolArgmax, MaxPoolArgmaxGrad, _ArgmaxBase, argmax_dtype
 
-__all__ = ["MaxPoolBiasActGrad"]
+__all__ = ["MaxPoolBiasActGrad", "PoolConvGradWeights", "Conv2dBiasActPool"]
 
 
 class MaxPoolBiasActGrad(_ArgmaxBase):
@@ -70,3 +77,83 @@ class MaxPoolBiasActGrad(_ArgmaxBase):
     def infer_shape(self, node, input_shapes):
         xs = input_shapes[0]
         return [xs, (xs[1],)]
+
+
+class PoolConvGradWeights(Op):
+    """``[gw, gb]``: ``Conv2dGradWeights(conv)(x, gc, shape)`` with ``[gc,
+    gb] = MaxPoolBiasActGrad(pool)(c, idx, gz, s)``, where nothing else
+    reads ``gc``: a CNN layer's filter gradient straight from the pooled
+    output's gradient, so a kernel can make ``gc`` one image at a time
+    while that image's columns are in cache, and never write it whole
+    (the ``local_pool_conv_grad_weights`` rewrite,
+    ``tensor/rewriting/pool_fuse.py``, makes it; never built by users).
+    ``c`` (the convolution's output) gives only its shape; ``perform`` runs
+    the two ops' references one after the other."""
+
+    __props__ = ("pool", "conv")
+
+    def __init__(self, pool, conv):
+        if not isinstance(pool, MaxPoolBiasActGrad) or not isinstance(conv, Conv2dGradWeights):
+            raise TypeError(f"PoolConvGradWeights: needs a MaxPoolBiasActGrad and a "
+                            f"Conv2dGradWeights, got {pool} and {conv}")
+        self.pool, self.conv = pool, conv
+
+    def make_node(self, x, c, idx, gz, s, shape):
+        x = as_tensor_variable(x)
+        gc, gb = self.pool(c, idx, gz, s)
+        gw = self.conv(x, gc, _as_shape_var(shape))
+        c, idx, gz, s = gc.owner.inputs
+        return Apply(self, [x, c, idx, gz, s, gw.owner.inputs[2]], [gw.type(), gb.type()])
+
+    def perform(self, node, inputs, output_storage):
+        x, c, idx, gz, s, shape = inputs
+        pool_out = [[None], [None]]
+        self.pool.perform(None, [c, idx, gz, s], pool_out)
+        gc = pool_out[0][0]
+        conv_out = [[None]]
+        self.conv.perform(self.conv.make_node(x, gc, shape), [x, gc, shape], conv_out)
+        output_storage[0][0] = conv_out[0][0].astype(node.outputs[0].dtype, copy=False)
+        output_storage[1][0] = pool_out[1][0].astype(node.outputs[1].dtype, copy=False)
+
+    def infer_shape(self, node, input_shapes):
+        shape = node.inputs[5]
+        return [tuple(shape[i] for i in range(4)), (input_shapes[1][1],)]
+
+
+class Conv2dBiasActPool(Op):
+    """``[r, (s,) out, idx]``: ``Conv2dBiasAct(conv)(x, w, b)`` (``r``, and
+    ``s`` with ``keep_sign``) and ``MaxPoolArgmax(pool)(r)`` (``out``,
+    ``idx``), for max pooling windows that tile ``r``: a CNN layer's
+    forward in one op, so a kernel can pool each image while its
+    convolution output is in cache (the ``local_conv_bias_act_pool``
+    rewrite, ``tensor/rewriting/pool_fuse.py``, makes it; never built by
+    users).  ``perform`` runs the two ops' references one after the other."""
+
+    __props__ = ("conv", "pool")
+
+    def __init__(self, conv, pool):
+        if not isinstance(conv, Conv2dBiasAct) or not isinstance(pool, MaxPoolArgmax):
+            raise TypeError(f"Conv2dBiasActPool: needs a Conv2dBiasAct and a MaxPoolArgmax, "
+                            f"got {conv} and {pool}")
+        self.conv, self.pool = conv, pool
+
+    def make_node(self, x, w, b):
+        r = self.conv.make_node(x, w, b)
+        pooled = self.pool.make_node(r.outputs[0])
+        return Apply(self, list(r.inputs), [v.type() for v in r.outputs + pooled.outputs])
+
+    def perform(self, node, inputs, output_storage):
+        n = len(node.outputs) - 2
+        conv_out = [[None] for _ in range(n)]
+        self.conv.perform(node, inputs, conv_out)
+        r = conv_out[0][0]
+        pool_out = [[None], [None]]
+        self.pool.perform(self.pool.make_node(r), [r], pool_out)
+        for store, got in zip(output_storage, conv_out + pool_out):
+            store[0] = got[0]
+
+    def infer_shape(self, node, input_shapes):
+        shape = self.conv.conv_op().infer_shape(node, input_shapes[:2])[0]
+        pooled = self.pool.pair().infer_shape(
+            self.pool.make_node(node.outputs[0]), [shape])[0]
+        return [shape] * (len(node.outputs) - 2) + [pooled, pooled]

@@ -11,14 +11,27 @@ at most one window), when the pooling gradient has no other client.
 Optional, tag ``numba`` (``Mode.rewrite`` runs it for the numba backend,
 which has its kernel): a local rewrite of the cleanup phase, after the
 fusion phase made the ``BiasActGrad``.
+
+``local_pool_conv_grad_weights`` goes one step further when the fused
+op's ``gc`` is read by an ungrouped ``Conv2dGradWeights`` only (a first
+layer, whose input needs no gradient: W4's): the two become
+``PoolConvGradWeights``, so the numba kernel makes ``gc`` an image at a
+time right before that image's GEMM and never writes it whole.
+
+``local_conv_bias_act_pool`` does the same for the forward: a
+``MaxPoolArgmax`` with tiling windows of a ``Conv2dBiasAct``'s output
+and the convolution become ``Conv2dBiasActPool``, whose kernel pools each
+image right after its convolution, while in cache.
 """
 from ...graph.rewriting import register_local
-from ..ops.conv_fused import BiasActGrad
-from ..ops.pool import MaxPoolArgmaxGrad
-from ..ops.pool_fused import MaxPoolBiasActGrad
+from ..ops.conv import Conv2dGradWeights
+from ..ops.conv_fused import BiasActGrad, Conv2dBiasAct
+from ..ops.pool import MaxPoolArgmax, MaxPoolArgmaxGrad
+from ..ops.pool_fused import Conv2dBiasActPool, MaxPoolBiasActGrad, PoolConvGradWeights
 from .basic import fit_type
 
-__all__ = ["local_pool_bias_act_grad"]
+__all__ = ["local_pool_bias_act_grad", "local_pool_conv_grad_weights",
+           "local_conv_bias_act_pool"]
 
 
 def _tiles(op):
@@ -44,3 +57,38 @@ def local_pool_bias_act_grad(fgraph, node):
     if new[0] is None or new[1] is None:
         return None
     return dict(zip(node.outputs, new))
+
+
+@register_local("numba", tracks=[Conv2dGradWeights], optional=True)
+def local_pool_conv_grad_weights(fgraph, node):
+    """``Conv2dGradWeights(x, MaxPoolBiasActGrad(c, idx, gz, s)[0], shape)``
+    -> ``PoolConvGradWeights``, which also gives the bias gradient."""
+    x, gc, shape = node.inputs
+    pg = gc.owner
+    if pg is None or not isinstance(pg.op, MaxPoolBiasActGrad) or gc is not pg.outputs[0] \
+            or node.op.num_groups != 1 or x.ndim != 4 \
+            or len(fgraph.clients.get(gc, ())) != 1 \
+            or not (x.dtype == gc.dtype == node.outputs[0].dtype):
+        return None
+    gw, gb = PoolConvGradWeights(pg.op, node.op)(x, *pg.inputs, shape)
+    new = {node.outputs[0]: fit_type(gw, node.outputs[0]),
+           pg.outputs[1]: fit_type(gb, pg.outputs[1])}
+    if None in new.values():
+        return None
+    return new
+
+
+@register_local("numba", tracks=[MaxPoolArgmax], optional=True)
+def local_conv_bias_act_pool(fgraph, node):
+    """``MaxPoolArgmax(Conv2dBiasAct(x, w, b)[0])`` -> ``Conv2dBiasActPool``
+    (the convolution's outputs stay outputs: the gradient reads them)."""
+    r = node.inputs[0]
+    conv = r.owner
+    if conv is None or not isinstance(conv.op, Conv2dBiasAct) or r is not conv.outputs[0] \
+            or r.ndim != 4 or not _tiles(node.op):
+        return None
+    outs = Conv2dBiasActPool(conv.op, node.op)(*conv.inputs)
+    new = {old: fit_type(v, old) for old, v in zip(conv.outputs + node.outputs, outs)}
+    if None in new.values():
+        return None
+    return new

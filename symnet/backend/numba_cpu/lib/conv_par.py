@@ -30,6 +30,7 @@ import numpy as np
 from .cblas import gemm
 from .conv_epilogue import _act, _sign, bias_act_inplace, bias_act_sign_inplace
 from .conv_loops import col2im, im2col, im2col_images
+from .pool_fused_loops import max_pool_argmax_image
 
 __all__ = ["forward_chunks", "grad_weights_chunks", "grad_inputs_chunks",
            "forward_image_chunks", "grad_weights_image_chunks"]
@@ -131,9 +132,12 @@ def _image_cols(x, cols, j, m, rows, npos, kh, kw, sh, sw, dh, dw, ph, pw, ho, w
 
 @nb.njit(**_JIT)
 def forward_image_chunks(x, wf, out, cols, m, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo,
-                         bias, code, s, epi, keep, t):
+                         bias, code, s, epi, keep, pooled, idx, wh, ww, t):
     """``forward_chunks`` in the per-image layout: ``out`` (B, K, Ho*Wo)
-    written by one GEMM per image, then the epilogue over that image's block."""
+    written by one GEMM per image, then the epilogue over that image's
+    block, then, with ``wh`` > 0, its max pooling by (wh, ww) windows that
+    tile it into ``pooled`` and ``idx`` (B, K, Ho // wh, Wo // ww)
+    (``Conv2dBiasActPool``: the block is still in cache)."""
     b, npos, nt = x.shape[0], out.shape[2], cols.shape[0]
     for j in range(t, (b + m - 1) // m, nt):
         b0, n, c = _image_cols(x, cols, j, m, wf.shape[1], npos, kh, kw, sh, sw, dh, dw, ph,
@@ -144,6 +148,9 @@ def forward_image_chunks(x, wf, out, cols, m, kh, kw, sh, sw, dh, dw, ph, pw, ho
                 bias_act_sign_inplace(out[b0 + i:b0 + i + 1], bias, code, s[b0 + i:b0 + i + 1])
             elif epi:
                 bias_act_inplace(out[b0 + i:b0 + i + 1], bias, code)
+            if wh > 0:
+                max_pool_argmax_image(out[b0 + i].reshape((out.shape[1], ho, wo)),
+                                      pooled[b0 + i], idx[b0 + i], wh, ww)
 
 
 @nb.njit(**_JIT)

@@ -16,9 +16,11 @@ window as constants in a copy of the body).
 import numba as nb
 import numpy as np
 
+from .cblas import gemm
 from .conv_epilogue import _FLAGS, _grad
+from .conv_loops import im2col_images
 
-__all__ = ["pool_bias_act_grad_images"]
+__all__ = ["pool_bias_act_grad_images", "pool_grad_weights_images", "max_pool_argmax_image"]
 
 
 @nb.njit(inline="always", **_FLAGS)
@@ -86,3 +88,65 @@ def pool_bias_act_grad_images(idx, gzb, s, gc, gcb, acc, wh, ww, code, nt, t):
         _images(idx, gzb, s, gc, gcb, acc, code, t, nt, 2, 2)
     else:
         _images(idx, gzb, s, gc, gcb, acc, code, t, nt, wh, ww)
+
+
+@nb.njit(**_FLAGS)
+def pool_grad_weights_images(x, idx, gzb, s, gc, gcb, accb, accw, cols, wh, ww, code,
+                             kh, kw, sh, sw, dh, dw, ph, pw, ho, wo, nt, t):
+    """``PoolConvGradWeights`` over the images ``n = t, t + nt, ...``: each
+    image's ``gc`` (``pool_bias_act_grad_images``' loops on that image
+    alone) into this thread's buffer ``gc[t]`` (1, K, Ho, Wo) (``gcb``: its
+    bits), the bias sums into ``accb[t]`` (float64), then the image's
+    columns into ``cols[t]`` (1, C*kh*kw, Ho*Wo) and its GEMM added to
+    ``accw[t]`` (K, C*kh*kw): ``gc`` is read back while in cache, and never
+    written whole.  The caller zeroes ``accb`` and ``accw`` and sums them
+    over ``t`` in thread order."""
+    k = gc.shape[2]
+    g2 = gc[t].reshape((k, ho * wo))
+    for n in range(t, x.shape[0], nt):
+        if wh == 2 and ww == 2:      # (constants: as pool_bias_act_grad_images)
+            _images(idx[n:n + 1], gzb[n:n + 1], s[n:n + 1], gc[t], gcb[t], accb[t:t + 1],
+                    code, 0, 1, 2, 2)
+        else:
+            _images(idx[n:n + 1], gzb[n:n + 1], s[n:n + 1], gc[t], gcb[t], accb[t:t + 1],
+                    code, 0, 1, wh, ww)
+        im2col_images(x[n:n + 1], cols[t], kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
+        gemm(g2, cols[t, 0], accw[t], False, True, 1.0, 1.0)
+
+
+@nb.njit(inline="always", **_FLAGS)
+def _max_pool_planes(c, out, idx, wh, ww):
+    nan = out.dtype.type(np.nan)
+    none = idx.dtype.type(wh * ww)
+    for k in range(c.shape[0]):
+        for i in range(out.shape[1]):
+            for j in range(out.shape[2]):
+                r0, c0 = i * wh, j * ww
+                m = c[k, r0, c0]
+                at = 0
+                seen = m != m
+                # as MaxPoolArgmax's kernel (numba_cpu/pool.py): the first
+                # strictly greater value moves the max (selects, not
+                # branches), a NaN anywhere gives NaN and the 'none' offset
+                for a in range(wh):
+                    for b in range(ww):
+                        v = c[k, r0 + a, c0 + b]
+                        up = v > m
+                        m = v if up else m
+                        at = a * ww + b if up else at
+                        seen = seen | (v != v)
+                out[k, i, j] = nan if seen else m
+                idx[k, i, j] = none if seen else idx.dtype.type(at)
+
+
+@nb.njit(**_FLAGS)
+def max_pool_argmax_image(c, out, idx, wh, ww):
+    """Max pooling of one image's planes ``c`` (K, H, W) by ``(wh, ww)``
+    windows that tile them (stride = window, no padding, the rows and
+    columns no window covers ignored) into ``out`` and the offsets of each
+    window's first maximum into ``idx`` (both (K, H // wh, W // ww)), as
+    ``MaxPoolArgmax``; 2x2 windows with the window as constants."""
+    if wh == 2 and ww == 2:
+        _max_pool_planes(c, out, idx, 2, 2)
+    else:
+        _max_pool_planes(c, out, idx, wh, ww)
