@@ -71,3 +71,44 @@ def test_listener_sees_changes():
     fg.attach_listener(lambda kind, what: events.append(kind))
     fg.replace(z.owner.inputs[0], T.sin(x))
     assert "import" in events and "replace" in events and "prune" in events
+
+
+def _fresh_order(fg):
+    from symnet.graph.traversal import io_toposort
+    return io_toposort(fg.inputs, fg.outputs)
+
+
+def test_toposort_is_kept_until_an_edit_and_follows_every_edit():
+    # the order is kept between passes (W3 sorted its graph nine times per
+    # compile); every edit, and an outside change of the public output
+    # list, gives a new one equal to a fresh sort
+    x, y = T.dscalars("x", "y")
+    a = T.exp(x)
+    z = a * y + a
+    fg = FunctionGraph([x, y], [z], clone=False)
+    first = fg.toposort()
+    assert first == _fresh_order(fg) and len(first) == 3
+    first.reverse()                          # a caller's list is its own
+    assert fg.toposort() == _fresh_order(fg)
+    fg.replace(a, T.log(T.sin(x)), reason="test")     # imports two nodes, prunes one
+    order = fg.toposort()
+    assert order == _fresh_order(fg) and len(order) == 4
+    assert [n.op.scalar_op.name for n in order[:2]] == ["sin", "log"]
+    fg.replace(fg.outputs[0], y * 2)         # an output replaced: the rest pruned
+    assert fg.toposort() == _fresh_order(fg) and len(fg.toposort()) == 1
+    fg.outputs.append(T.cos(y))              # the public list changed from outside
+    order = fg.toposort()
+    assert order[-1].op.scalar_op.name == "cos" and order == _fresh_order(fg)
+
+
+def test_toposort_follows_a_replace_that_imports_and_prunes_nothing():
+    # an input replaced by a variable already in the graph: no node comes or
+    # goes, but exp now reads sin's output and must follow it
+    x, y = T.dscalars("x", "y")
+    s = T.sin(y)
+    z = T.exp(x) + s
+    fg = FunctionGraph([x, y], [z], clone=False)
+    assert [n.op.scalar_op.name for n in fg.toposort()] == ["exp", "sin", "add"]
+    fg.replace(x, s)
+    assert [n.op.scalar_op.name for n in fg.toposort()] == ["sin", "exp", "add"]
+    assert fg.toposort() == _fresh_order(fg)
