@@ -21,6 +21,12 @@ module and its marker may defer the import to the kernel's first call
 numba start-up at all.  Should numba's own cache have gone meanwhile, that
 first call compiles again; the result is the same.
 
+Beside the modules, one-file entries (``read_entry``/``write_entry``: a
+head, the sha256 of the data, the data, checked before the data is read)
+hold what a warm process would otherwise redo: the llvm emitter's object
+code (``o_*.o``) and IR text (``ir_*.ll``, ``llvm/hook.py``), and a
+graph's compiled driver (``c_*.code``, ``cached_code``).
+
 The cache directory is ``$SYMNET_CACHE_DIR`` or ``~/.cache/symnet``.
 
 What is trusted (see ``trust.py``): a cache folder or file owned by another

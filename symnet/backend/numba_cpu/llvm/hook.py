@@ -55,15 +55,20 @@ _IR_HEAD = b"symnet-llvm-ir 1\n"
 
 @functools.lru_cache(maxsize=None)
 def _emitter_digest():
-    """A hash of the sources that turn a kernel into IR (this folder's)."""
+    """A hash of the sources that turn a kernel into IR: this folder's, and
+    the modules outside it that the lowering reads (the fused sums' block,
+    the reductions' initial values, the scalar expressions)."""
     import llvmlite
     from ..codegen import FASTMATH
     h = hashlib.sha256(f"llvmlite={llvmlite.__version__} {FASTMATH}".encode())
     here = os.path.dirname(os.path.abspath(__file__))
-    for name in sorted(os.listdir(here)):
-        if name.endswith(".py"):
-            with open(os.path.join(here, name), "rb") as fh:
-                h.update(name.encode() + b"\0" + fh.read())
+    files = sorted(os.path.join(here, n) for n in os.listdir(here) if n.endswith(".py"))
+    files += [os.path.join(here, os.pardir, n) for n in ("fused.py", "elemwise.py",
+                                                         "reduction.py")]
+    files.append(os.path.join(here, os.pardir, os.pardir, "scalar.py"))
+    for path in files:
+        with open(path, "rb") as fh:
+            h.update(os.path.basename(path).encode() + b"\0" + fh.read())
     return h.hexdigest()
 
 
@@ -72,7 +77,11 @@ def ir_text(kernel, kname, text):
     earlier process lowered the kernel of numba ``text`` (a decline is
     never cached: it raises before anything is written)."""
     from ..cache import file_entry, module_key, read_entry, replace_damaged, write_entry
-    path = file_entry(f"ir_{module_key(f'{_emitter_digest()} {kname}{chr(10)}{text}')}.ll")
+    from .fastcall import by_object
+    # by_object: whether this process's arrays are passed as objects (the
+    # IR differs); it follows numpy's and Python's versions, keyed anyway
+    key = module_key(f"{_emitter_digest()} by_object={by_object()} {kname}\n{text}")
+    path = file_entry(f"ir_{key}.ll")
     try:
         data = read_entry(path, _IR_HEAD)
         if data is not None:
