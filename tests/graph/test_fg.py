@@ -112,3 +112,26 @@ def test_toposort_follows_a_replace_that_imports_and_prunes_nothing():
     fg.replace(x, s)
     assert [n.op.scalar_op.name for n in fg.toposort()] == ["sin", "exp", "add"]
     assert fg.toposort() == _fresh_order(fg)
+
+
+def _built_here(x, y):
+    return T.exp(x) * y        # the trace every copy of these nodes keeps
+
+
+def test_a_cloned_graph_keeps_each_nodes_trace_and_owns_fresh_outputs():
+    x, y = T.dscalars("x", "y")
+    z = _built_here(x, y)
+    originals = {n.op.scalar_op.name: n for n in FunctionGraph([x, y], [z], clone=False).toposort()}
+    fg = FunctionGraph([x, y], [z])            # clones (traversal._full_clone)
+    copy = z.owner.clone()
+    for node in fg.toposort() + [copy]:
+        orig = originals[node.op.scalar_op.name]
+        assert node is not orig and node.op == orig.op
+        assert node.tag.trace == orig.tag.trace and node.tag.trace[2] == "_built_here"
+        assert node.tag is not orig.tag
+        assert [o.owner for o in node.outputs] == [node] * len(node.outputs)
+        assert [o.index for o in node.outputs] == list(range(len(node.outputs)))
+        assert not set(node.outputs) & set(orig.outputs)
+    assert copy.inputs == z.owner.inputs and copy.inputs is not z.owner.inputs
+    assert z.owner is originals["mul"] and z.owner.outputs == [z]     # the original untouched
+    _check_clients(fg)
