@@ -165,9 +165,22 @@ class Apply(Node):
         return node
 
     def clone(self):
-        outs = [o.clone() for o in self.outputs]
-        node = Apply(self.op, self.inputs, outs)
-        node.tag = Tag(self.tag)
+        return self.copy_onto(list(self.inputs), [o.clone() for o in self.outputs])
+
+    def copy_onto(self, inputs, outputs):
+        """This node's op on the list ``inputs``, owning the fresh owner-less
+        ``outputs``, with a copy of this node's tag: a structural copy
+        (``clone``, a whole graph's in ``traversal._full_clone``).  Nothing
+        is checked again (this node was) and no stack is walked for a trace
+        (the tag keeps this node's): a third of cloning a graph."""
+        node = Apply.__new__(type(self))
+        node.op = self.op
+        node.inputs = inputs
+        node.outputs = outputs
+        for i, out in enumerate(outputs):
+            out.owner = node
+            out.index = i
+        node.tag = type(self.tag)(self.tag)
         return node
 
     def __str__(self):

@@ -33,6 +33,9 @@ class FunctionGraph:
         self.clients = {}
         self.variables = set()
         self._listeners = []
+        # the last toposort, until an edit: a compile sorts the graph once
+        # per pass (about ten times), mostly with no edit in between
+        self._order = None
         for v in self.inputs:
             self._add_var(v)
         for node in io_toposort(self.inputs, self.outputs):
@@ -51,6 +54,7 @@ class FunctionGraph:
         if node in self.apply_nodes:
             return
         self.apply_nodes.add(node)
+        self._order = None
         for i, inp in enumerate(node.inputs):
             self._add_var(inp)
             self.clients[inp].append((node, i))
@@ -92,6 +96,7 @@ class FunctionGraph:
             if any(self.clients.get(o) for o in node.outputs):
                 continue
             self.apply_nodes.discard(node)
+            self._order = None
             for o in node.outputs:
                 self.clients.pop(o, None)
                 self.variables.discard(o)
@@ -118,6 +123,7 @@ class FunctionGraph:
                 f"replace ({reason or 'manual'}): {old} has type {old.type} but its "
                 f"replacement {new} has type {new.type}")
         self._import_graph(new)
+        self._order = None      # a client now reads ``new``: the order may change
         for client, i in list(self.clients[old]):
             if client == "output":
                 self.outputs[i] = new
@@ -141,7 +147,13 @@ class FunctionGraph:
 
     # -- queries -------------------------------------------------------
     def toposort(self):
-        return io_toposort(self.inputs, self.outputs)
+        """The apply nodes, dependencies first (a new list each call)."""
+        cached = self._order
+        # inputs and outputs are public lists: an order sorted for others is stale
+        if cached is None or cached[0] != self.inputs or cached[1] != self.outputs:
+            cached = self._order = (list(self.inputs), list(self.outputs),
+                                    io_toposort(self.inputs, self.outputs))
+        return list(cached[2])
 
     def __len__(self):
         return len(self.apply_nodes)

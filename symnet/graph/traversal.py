@@ -139,9 +139,7 @@ def _full_clone(inputs, outputs, copy_inputs=True):
         memo[v] = v.clone() if copy_inputs else v
     for node in io_toposort(inputs, outputs):
         new_inputs = [memo.setdefault(i, i) for i in node.inputs]
-        outs = [o.clone() for o in node.outputs]
-        new_node = type(node)(node.op, new_inputs, outs)
-        new_node.tag = type(node.tag)(node.tag)
+        new_node = node.copy_onto(new_inputs, [o.clone() for o in node.outputs])
         for old, new in zip(node.outputs, new_node.outputs):
             memo[old] = new
     for v in outputs:

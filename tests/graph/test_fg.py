@@ -71,3 +71,67 @@ def test_listener_sees_changes():
     fg.attach_listener(lambda kind, what: events.append(kind))
     fg.replace(z.owner.inputs[0], T.sin(x))
     assert "import" in events and "replace" in events and "prune" in events
+
+
+def _fresh_order(fg):
+    from symnet.graph.traversal import io_toposort
+    return io_toposort(fg.inputs, fg.outputs)
+
+
+def test_toposort_is_kept_until_an_edit_and_follows_every_edit():
+    # the order is kept between passes (W3 sorted its graph nine times per
+    # compile); every edit, and an outside change of the public output
+    # list, gives a new one equal to a fresh sort
+    x, y = T.dscalars("x", "y")
+    a = T.exp(x)
+    z = a * y + a
+    fg = FunctionGraph([x, y], [z], clone=False)
+    first = fg.toposort()
+    assert first == _fresh_order(fg) and len(first) == 3
+    first.reverse()                          # a caller's list is its own
+    assert fg.toposort() == _fresh_order(fg)
+    fg.replace(a, T.log(T.sin(x)), reason="test")     # imports two nodes, prunes one
+    order = fg.toposort()
+    assert order == _fresh_order(fg) and len(order) == 4
+    assert [n.op.scalar_op.name for n in order[:2]] == ["sin", "log"]
+    fg.replace(fg.outputs[0], y * 2)         # an output replaced: the rest pruned
+    assert fg.toposort() == _fresh_order(fg) and len(fg.toposort()) == 1
+    fg.outputs.append(T.cos(y))              # the public list changed from outside
+    order = fg.toposort()
+    assert order[-1].op.scalar_op.name == "cos" and order == _fresh_order(fg)
+
+
+def test_toposort_follows_a_replace_that_imports_and_prunes_nothing():
+    # an input replaced by a variable already in the graph: no node comes or
+    # goes, but exp now reads sin's output and must follow it
+    x, y = T.dscalars("x", "y")
+    s = T.sin(y)
+    z = T.exp(x) + s
+    fg = FunctionGraph([x, y], [z], clone=False)
+    assert [n.op.scalar_op.name for n in fg.toposort()] == ["exp", "sin", "add"]
+    fg.replace(x, s)
+    assert [n.op.scalar_op.name for n in fg.toposort()] == ["sin", "exp", "add"]
+    assert fg.toposort() == _fresh_order(fg)
+
+
+def _built_here(x, y):
+    return T.exp(x) * y        # the trace every copy of these nodes keeps
+
+
+def test_a_cloned_graph_keeps_each_nodes_trace_and_owns_fresh_outputs():
+    x, y = T.dscalars("x", "y")
+    z = _built_here(x, y)
+    originals = {n.op.scalar_op.name: n for n in FunctionGraph([x, y], [z], clone=False).toposort()}
+    fg = FunctionGraph([x, y], [z])            # clones (traversal._full_clone)
+    copy = z.owner.clone()
+    for node in fg.toposort() + [copy]:
+        orig = originals[node.op.scalar_op.name]
+        assert node is not orig and node.op == orig.op
+        assert node.tag.trace == orig.tag.trace and node.tag.trace[2] == "_built_here"
+        assert node.tag is not orig.tag
+        assert [o.owner for o in node.outputs] == [node] * len(node.outputs)
+        assert [o.index for o in node.outputs] == list(range(len(node.outputs)))
+        assert not set(node.outputs) & set(orig.outputs)
+    assert copy.inputs == z.owner.inputs and copy.inputs is not z.owner.inputs
+    assert z.owner is originals["mul"] and z.owner.outputs == [z]     # the original untouched
+    _check_clients(fg)

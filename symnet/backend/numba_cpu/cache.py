@@ -21,6 +21,12 @@ module and its marker may defer the import to the kernel's first call
 numba start-up at all.  Should numba's own cache have gone meanwhile, that
 first call compiles again; the result is the same.
 
+Beside the modules, one-file entries (``read_entry``/``write_entry``: a
+head, the sha256 of the data, the data, checked before the data is read)
+hold what a warm process would otherwise redo: the llvm emitter's object
+code (``o_*.o``) and IR text (``ir_*.ll``, ``llvm/hook.py``), and a
+graph's compiled driver (``c_*.code``, ``cached_code``).
+
 The cache directory is ``$SYMNET_CACHE_DIR`` or ``~/.cache/symnet``.
 
 What is trusted (see ``trust.py``): a cache folder or file owned by another
@@ -45,7 +51,7 @@ from ..._io import atomic_write
 from .trust import entry_files, install_locator, private_folder, tighten, unsafe
 
 __all__ = ["cache_dir", "module_key", "load_module", "loaded_any", "file_entry",
-           "replace_damaged"]
+           "replace_damaged", "read_entry", "write_entry", "cached_code"]
 
 _HEADER = "# symnet-numba-module"
 _LOADED = {}   # module name -> module imported by this process
@@ -101,15 +107,18 @@ def _private(folder, reason):
 @functools.lru_cache(maxsize=None)
 def _versions():
     # numba's version from its metadata: importing numba takes a third of a
-    # second, which a process that only loads cached kernels can skip
-    from importlib import metadata
+    # second, which a process that only loads cached kernels can skip (but
+    # reading the metadata takes a few ms: numba's own, where imported)
     import numpy
     from ... import __version__ as symnet_version
-    try:
-        numba_version = metadata.version("numba")
-    except metadata.PackageNotFoundError:   # an unusual install: ask numba itself
-        import numba
-        numba_version = numba.__version__
+    numba_version = getattr(sys.modules.get("numba"), "__version__", None)
+    if numba_version is None:
+        from importlib import metadata
+        try:
+            numba_version = metadata.version("numba")
+        except metadata.PackageNotFoundError:   # an unusual install: ask numba itself
+            import numba
+            numba_version = numba.__version__
     return (f"symnet={symnet_version} numba={numba_version} "
             f"numpy={numpy.__version__} python={sys.version_info[:3]}")
 
@@ -242,6 +251,61 @@ def replace_damaged(path, exc, stacklevel=2):
         return path
     except OSError:
         return os.path.join(_private_numba(), os.path.basename(path))
+
+
+def digest(data):
+    return hashlib.sha256(data).digest()
+
+
+def read_entry(path, head):
+    """The data of the one-file cache entry at ``path`` (``head``, the
+    sha256 of the data, the data): None where there is none; a ValueError
+    where it is damaged (truncated or changed), checked before anything
+    reads the data (LLVM does not check object code, nor marshal code)."""
+    try:
+        with open(path, "rb") as fh:
+            blob = fh.read()
+    except FileNotFoundError:
+        return None
+    n = len(head)
+    data = blob[n + 32:]
+    if blob[:n] != head or not data or blob[n:n + 32] != digest(data):
+        raise ValueError("its digest does not match its contents (truncated or changed)")
+    return data
+
+
+def write_entry(path, head, data, stacklevel=2):
+    """Write the one-file cache entry ``path`` (see ``read_entry``); a
+    failure to write warns: the caller has the data anyway."""
+    try:
+        atomic_write(path, lambda fh: fh.write(head + digest(data) + data),
+                     binary=True, suffix=os.path.splitext(path)[1])
+    except OSError as exc:
+        warnings.warn(f"symnet could not write the cache file {path}: {exc}",
+                      RuntimeWarning, stacklevel=stacklevel + 1)
+
+
+_CODE_HEAD = b"symnet-code 1\n"
+
+
+def cached_code(source, filename):
+    """``compile(source, filename, "exec")``, from the cache where an
+    earlier process compiled the same text: a graph's driver is a few
+    thousand lines, a third of a warm compile's code generation to compile
+    again (marshalled code objects depend on the bytecode version, which
+    is in the key)."""
+    import marshal
+    key = module_key(f"{importlib.util.MAGIC_NUMBER!r} {filename}\n{source}")
+    path = file_entry(f"c_{key}.code")
+    try:
+        data = read_entry(path, _CODE_HEAD)
+        if data is not None:
+            return marshal.loads(data)
+    except (OSError, ValueError, EOFError, TypeError) as exc:
+        path = replace_damaged(path, exc, stacklevel=3)
+    code = compile(source, filename, "exec")
+    write_entry(path, _CODE_HEAD, marshal.dumps(code), stacklevel=2)
+    return code
 
 
 def _distrust(path, reason, stacklevel):

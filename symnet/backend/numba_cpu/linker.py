@@ -52,7 +52,7 @@ from ..._interrupt import reraise_interrupt
 from ..plan import build_plan
 from ..py.linker import PyLinker, node_error
 from ..registry import register_linker
-from . import blas, codegen, gemm_split, njit_driver, workers
+from . import blas, codegen, gemm_split, njit_driver
 from .compiled import entry_point
 from .budget import RunBudget
 from .codegen import (DRIVER_FILE, FASTMATH, KERNEL_HEAD, SUPPORTED_DTYPES, Ctx,  # noqa: F401
@@ -124,7 +124,7 @@ class NumbaLinker:
     # -- compilation ------------------------------------------------------------
 
     def make_thunk(self):
-        from .cache import compiled_before, module_path
+        from .cache import cached_code, compiled_before, module_path
         kernels, self.paths = {}, []
         self.ns = ns = {"np": np, "_np": np, "_C": np.ascontiguousarray, "_owned": owned,
                           "_starmap": itertools.starmap, "_call": operator.call,
@@ -145,10 +145,14 @@ class NumbaLinker:
             if self.code.llvm_kernels:     # the llvm emitter's kernels: one module (llvm/)
                 from .llvm.jit import bind
                 kernels.update(bind(self.code.llvm_kernels))
-            # several new kernels: part compiled in a forked worker (workers.py)
-            self.worker_kernels = workers.compile_kernels(
-                new, lambda kname, body: kernels.__setitem__(
-                    kname, self._load_kernel(kname, body)), _compile_body)
+            # several new kernels: part compiled in a forked worker (workers.py,
+            # not imported where every kernel is cached)
+            self.worker_kernels = 0
+            if new:
+                from . import workers
+                self.worker_kernels = workers.compile_kernels(
+                    new, lambda kname, body: kernels.__setitem__(
+                        kname, self._load_kernel(kname, body)), _compile_body)
         except Exception as exc:
             reraise_interrupt(exc)   # a Ctrl-C inside numba: never a py fallback
             if config.strict:
@@ -164,7 +168,7 @@ class NumbaLinker:
         tune_malloc()
         ns.update((kname, self._bound(kname, fn)) for kname, fn in kernels.items())
         ns["_step"] = lambda k, results: None   # replaced by the instrumentation
-        exec(compile(self.driver_source, DRIVER_FILE, "exec"), ns)
+        exec(cached_code(self.driver_source, DRIVER_FILE), ns)
         run = ns["make_run"](self.consts, self._perform, self._recover)
         if "_gsdot(" in self.driver_source or "_ptail(" in self.driver_source:
             # a split step (gemm_split.py): BLAS at one thread

@@ -154,7 +154,9 @@ def test_identical_kernels_are_shared_across_graphs():
     f = symnet.function([x], T.sum(T.exp(x), axis=1), mode=mode)
     before = set(os.listdir(cache_dir()))
     g = symnet.function([x, y], [T.dot(x, y), T.sum(T.exp(T.dot(x, y)), axis=1)], mode=mode)
-    assert set(os.listdir(cache_dir())) == before
+    # only the new graph's compiled driver (``c_*.code``, one per graph) is new
+    added = set(os.listdir(cache_dir())) - before
+    assert len(added) == 1 and next(iter(added)).startswith("c_")
     assert len(g.thunk.linker.kernels) == 2 and "np.dot" in g.source
     xv = np.random.default_rng(0).normal(size=(3, 3)).astype("float32")
     np.testing.assert_allclose(g(xv, xv)[1], np.exp(xv @ xv).sum(axis=1), rtol=1e-5)

@@ -8,10 +8,19 @@ factory (``node_kernel``/``run_kernel``) building the same kernel as a
 under a name ``L<n>`` (``Source.llvm_kernels``), and the linker compiles
 them all as one module (``jit.bind``).  A factory that raises
 ``NotImplementedError`` leaves the kernel to numba.
+
+A kernel's IR text is cached on disk (``ir_text``), keyed on what the
+graph already treats as its identity, the numba text, with its name, the
+emitter's own source and the versions: lowering a graph's kernels to IR
+costs more than reading them back in a new process.
 """
+import functools
+import hashlib
+import os
+
 from . import requested
 
-__all__ = ["enabled", "register", "node_kernel", "run_kernel", "listing"]
+__all__ = ["enabled", "register", "node_kernel", "run_kernel", "listing", "ir_text"]
 
 
 def enabled(mode, parallel):
@@ -33,12 +42,55 @@ def register(src, text, factory):
     kname = f"L{len(src.llvm_kernels)}"
     try:
         kernel = factory()
-        kernel.ir_text = kernel.module_text(kname)    # lowered now: a decline shows here
+        kernel.ir_text = ir_text(kernel, kname, text)    # lowered now: a decline shows here
     except NotImplementedError:
         return None
     src.llvm_names[text] = kname
     src.llvm_kernels[kname] = kernel
     return kname
+
+
+_IR_HEAD = b"symnet-llvm-ir 1\n"
+
+
+@functools.lru_cache(maxsize=None)
+def _emitter_digest():
+    """A hash of the sources that turn a kernel into IR: this folder's, and
+    the modules outside it that the lowering reads (the fused sums' block,
+    the reductions' initial values, the scalar expressions)."""
+    import llvmlite
+    from ..codegen import FASTMATH
+    h = hashlib.sha256(f"llvmlite={llvmlite.__version__} {FASTMATH}".encode())
+    here = os.path.dirname(os.path.abspath(__file__))
+    files = sorted(os.path.join(here, n) for n in os.listdir(here) if n.endswith(".py"))
+    files += [os.path.join(here, os.pardir, n) for n in ("fused.py", "elemwise.py",
+                                                         "reduction.py")]
+    files.append(os.path.join(here, os.pardir, os.pardir, "scalar.py"))
+    for path in files:
+        with open(path, "rb") as fh:
+            h.update(os.path.basename(path).encode() + b"\0" + fh.read())
+    return h.hexdigest()
+
+
+def ir_text(kernel, kname, text):
+    """``kernel.module_text(kname)``, read from the kernel cache where an
+    earlier process lowered the kernel of numba ``text`` (a decline is
+    never cached: it raises before anything is written)."""
+    from ..cache import file_entry, module_key, read_entry, replace_damaged, write_entry
+    from .fastcall import by_object
+    # by_object: whether this process's arrays are passed as objects (the
+    # IR differs); it follows numpy's and Python's versions, keyed anyway
+    key = module_key(f"{_emitter_digest()} by_object={by_object()} {kname}\n{text}")
+    path = file_entry(f"ir_{key}.ll")
+    try:
+        data = read_entry(path, _IR_HEAD)
+        if data is not None:
+            return data.decode()
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        path = replace_damaged(path, exc, stacklevel=4)
+    ir = kernel.module_text(kname)
+    write_entry(path, _IR_HEAD, ir.encode(), stacklevel=4)
+    return ir
 
 
 def node_kernel(node, kernel, kins, args, arg_vars, results, ctx):

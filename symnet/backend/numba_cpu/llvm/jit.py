@@ -34,11 +34,8 @@ import hashlib
 import os
 import sys
 import threading
-import warnings
 
 import numpy as np
-
-from ...._io import atomic_write
 
 __all__ = ["bind", "stats", "modules", "ir_size", "cached_modules"]
 
@@ -81,40 +78,21 @@ def _key(ir_text, llvm):
     return h.hexdigest()[:24]
 
 
-# a cache file: this head, the sha256 of the object code, the object code;
-# LLVM does not check an object file it loads (a damaged one crashes the
-# process), so the digest is checked first
+# a cache file: this head, the sha256 of the object code, the object code
+# (``cache.read_entry``); LLVM does not check an object file it loads (a
+# damaged one crashes the process), so the digest is checked first
 _HEAD = b"symnet-llvm-object 1\n"
 
 
 def _digest(data):
-    return hashlib.sha256(data).digest()
-
-
-def _checked(blob):
-    """The object code in the cache file contents ``blob`` (None: damaged)."""
-    n = len(_HEAD)
-    data = blob[n + 32:]
-    if blob[:n] != _HEAD or not data or blob[n:n + 32] != _digest(data):
-        return None
-    return data
-
-
-def _read(path):
-    """The object code cached at ``path``: None where there is none; a
-    ValueError where the file is damaged (truncated or changed)."""
-    if not os.path.exists(path):
-        return None
-    with open(path, "rb") as fh:
-        data = _checked(fh.read())
-    if data is None:
-        raise ValueError("its digest does not match its contents (truncated or changed)")
-    return data
+    from ..cache import digest
+    return digest(data)
 
 
 def _compile(llvm, tm, texts, path):
     """The object code of the modules ``texts`` linked into one, compiled
     now and written to the cache file ``path``."""
+    from ..cache import write_entry
     mod = llvm.parse_assembly(texts[0])
     for text in texts[1:]:      # each kernel was lowered into a module of its own
         mod.link_in(llvm.parse_assembly(text))
@@ -122,12 +100,7 @@ def _compile(llvm, tm, texts, path):
     _optimize(llvm, mod, tm)
     data = tm.emit_object(mod)
     stats["compiled"] += 1
-    try:
-        atomic_write(path, lambda fh: fh.write(_HEAD + _digest(data) + data),
-                     binary=True, suffix=".o")
-    except OSError as exc:
-        warnings.warn(f"symnet could not write the llvm kernel cache file {path}: {exc}",
-                      RuntimeWarning, stacklevel=4)
+    write_entry(path, _HEAD, data, stacklevel=4)
     return data
 
 
@@ -136,10 +109,10 @@ def _load(llvm, tm, texts, key):
     loaded from the kernel cache (``cache.file_entry``: the numba kernels'
     trust checks) or compiled now; a damaged entry is compiled again, once,
     with one warning naming it (``cache.replace_damaged``)."""
-    from ..cache import file_entry, replace_damaged
+    from ..cache import file_entry, read_entry, replace_damaged
     path = file_entry(f"o_{key}.o")
     try:
-        data = _read(path)
+        data = read_entry(path, _HEAD)
         if data is not None:
             engine = _engine(llvm, tm, data)
             stats["loaded"] += 1

@@ -37,7 +37,7 @@ from llvmlite import ir
 
 from ..fused import FUSED_SUM_BLOCK
 from .fastcall import DATA_OFFSET, by_object
-from .lower import Lowerer, llvm_type
+from .types import llvm_type
 
 __all__ = ["LoopKernel"]
 
@@ -255,6 +255,7 @@ class LoopKernel:
                                       t.as_pointer())
                     args[k] = b.load(field)
         ptr, env = {}, {}
+        from .lower import Lowerer     # not needed where the IR is cached (hook.py)
         low = Lowerer(b, module)
         for k, (name, v) in enumerate(zip(self.args, self.arg_vars)):
             a = args[k]

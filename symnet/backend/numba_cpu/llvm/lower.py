@@ -34,22 +34,9 @@ import numpy as np
 from llvmlite import ir
 
 from ..codegen import FASTMATH
+from .types import BOOL, FLOAT_TYPES, INT_TYPES, llvm_type
 
 __all__ = ["Lowerer", "llvm_type", "INT_TYPES", "FLOAT_TYPES"]
-
-FLOAT_TYPES = {"float32": ir.FloatType(), "float64": ir.DoubleType()}
-INT_TYPES = {f"{s}int{b}": ir.IntType(b) for s in ("", "u") for b in (8, 16, 32, 64)}
-BOOL = ir.IntType(1)
-
-
-def llvm_type(dtype):
-    """The LLVM type of a scalar of ``dtype`` (in registers: bool is i1)."""
-    if dtype == "bool":
-        return BOOL
-    t = FLOAT_TYPES.get(dtype) or INT_TYPES.get(dtype)
-    if t is None:
-        raise NotImplementedError(f"llvm emitter: dtype {dtype}")
-    return t
 
 
 def _is_float(dt):
