@@ -146,7 +146,24 @@ def scan_driver(node, ins, outs, writer):
             step += [_slot(b, f"{t_} + {lag + k}", lag, m) for k in t]
     r = f"{p}r"
     L.append(f"for {t_} in range({n}):")
-    L.append(f"    {r} = {fn}({', '.join(step + cont)})")
+    # the step writes the outputs it can (``given_outputs``, codegen's
+    # ``Source.given``) straight into their slot of the buffer, a view given
+    # as ``_o``; an output returned in its own array is stored as before
+    # (the first step of an output without taps: its buffer is made then)
+    given = set(getattr(inner_function(op, writer.mode), "given_outputs", ()))
+    dests, slots = [], []
+    for j, (t, lag, m, b) in enumerate(zip(op.taps, op.lags, keep, bufs)):
+        ring = None if t is not None or m is None else f"min({n}, {m})"
+        slots.append(_slot(b, t_, 0, m, ring=ring) if t is None else
+                     _slot(b, f"{t_} + {lag}", lag, m))
+        if j not in given:
+            dests.append("None")
+            continue
+        dests.append(f"{p}d{j}")
+        L.append(f"    {p}d{j} = {slots[j]}" + (f" if {b} is not None else None"
+                                                  if t is None else ""))
+    out = [f"_o=({', '.join(dests)},)"] if given else []
+    L.append(f"    {r} = {fn}({', '.join(step + cont + out)})")
     # per step and output: one index into the results, one shape compared
     # with a tuple made once (``{p}s{j}``), one store into the buffer
     o_ = f"{p}o"
@@ -156,19 +173,23 @@ def scan_driver(node, ins, outs, writer):
         L.append(f"    {o_} = {r}[{j}]")
         if t is None:
             size = n if m is None else f"min({n}, {m})"
-            L += [f"    if {b} is None:",
-                  f"        {b} = _np.empty(({size},) + _np.shape({o_}), _np.{dt})",
-                  f"        {shp} = {b}.shape[1:]",
-                  f"    elif _np.shape({o_}) != {shp}:",
-                  f"        raise ValueError({q} + ': step %d returned shape %s for output "
-                  f"{j}, earlier steps %s' % ({t_}, _np.shape({o_}), {shp}))",
-                  f"    {_slot(b, t_, 0, m, ring=None if m is None else size)} = {o_}"]
-            continue
-        L += [f"    if _np.shape({o_}) != {shp}:",
-              f"        raise ValueError({q} + ': step %d returned shape %s for recurrent "
-              f"output {j}, whose state has shape %s; the step function must keep the "
-              f"shape of outputs_info' % ({t_}, _np.shape({o_}), {shp}))",
-              f"    {_slot(b, f'{t_} + {lag}', lag, m)} = {o_}"]
+            store = [f"if {b} is None:",
+                     f"    {b} = _np.empty(({size},) + _np.shape({o_}), _np.{dt})",
+                     f"    {shp} = {b}.shape[1:]",
+                     f"elif _np.shape({o_}) != {shp}:",
+                     f"    raise ValueError({q} + ': step %d returned shape %s for output "
+                     f"{j}, earlier steps %s' % ({t_}, _np.shape({o_}), {shp}))",
+                     f"{slots[j]} = {o_}"]
+        else:
+            store = [f"if _np.shape({o_}) != {shp}:",
+                     f"    raise ValueError({q} + ': step %d returned shape %s for recurrent "
+                     f"output {j}, whose state has shape %s; the step function must keep the "
+                     f"shape of outputs_info' % ({t_}, _np.shape({o_}), {shp}))",
+                     f"{slots[j]} = {o_}"]
+        if j in given:      # written into its slot already: nothing to store
+            L += [f"    if {o_} is not {p}d{j}:"] + ["        " + ln for ln in store]
+        else:
+            L += ["    " + ln for ln in store]
     for j, (t, lag, m, b, o) in enumerate(zip(op.taps, op.lags, keep, bufs, outs)):
         dt = node.outputs[j].type.dtype
         if t is None:
