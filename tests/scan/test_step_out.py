@@ -171,3 +171,54 @@ def test_a_state_of_another_shape_is_still_named():
     f = symnet.function([h0], h, mode="numba")
     with pytest.raises(ValueError, match="returned shape .* for recurrent output 0"):
         f(np.ones(B, np.float32))
+
+
+def grad_graph(dtype):
+    ins, outs = graph(dtype)
+    x, h0, c0, W = ins
+    loss = (outs[0][-1] ** 2).sum() + outs[3].sum() * 0.1 + outs[4].sum() * 0.2
+    return ins, T.grad(loss, [W, h0, c0, x])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bptt_states_go_into_their_slots(dtype):
+    # BPTT's states are step values with a leading axis added (``g[None]``):
+    # the kernel or GEMM computing ``g`` writes into the slot's entry and the
+    # step returns the slot itself
+    ins, grads = grad_graph(dtype)
+    f = symnet.function(ins, grads, mode="numba")
+    ref = symnet.function(ins, grads, mode="py")
+    args = data(dtype)
+    for g, p in zip(f(*args), ref(*args)):
+        assert g.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(g, p, **tol(dtype))
+    (node,) = [n for n in f.fgraph.toposort()
+               if isinstance(n.op, Scan) and n.op.n_seqs > 1]   # the BPTT scan
+    (run,) = node.op._backend_fns.values()
+    states = [j for j, t in enumerate(node.op.taps) if t is not None]
+    lifted = [j for j in states if j in run.given_outputs]
+    assert lifted, (states, run.given_outputs)
+    # the step called with buffers: the given ones come back as themselves
+    step_args = []
+    for v in node.op.inner_inputs:
+        shp = tuple(s if s is not None else B for s in v.type.shape)
+        step_args.append(rng.standard_normal(shp).astype(dtype))
+    plain = run(*step_args)
+    bufs = tuple(np.zeros(np.shape(v), dtype) for v in plain)
+    got = run(*step_args, _o=bufs)
+    for k, (g, b, p) in enumerate(zip(got, bufs, plain)):
+        if k in run.given_outputs:
+            assert g is b, k
+        np.testing.assert_allclose(g, p, **tol(dtype))
+
+
+def test_verify_grad_through_the_step_with_buffers():
+    x = rng.standard_normal((4, B, H))
+    W = rng.standard_normal((H, H)) * 0.5
+
+    def fun(x, W):
+        h0 = T.zeros((B, H), dtype="float64")
+        outs, _ = symnet.scan(step, sequences=x, outputs_info=[h0, h0, None, None, None],
+                              non_sequences=W)
+        return (outs[0] ** 2).sum() + outs[3].sum()
+    symnet.gradient.verify_grad(fun, [x, W], rng=np.random.RandomState(3), mode="numba")

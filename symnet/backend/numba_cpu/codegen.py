@@ -348,11 +348,26 @@ class _Writer:
         # nothing.  Only llvm kernels and joins take a buffer, and a hooked
         # driver (DebugMode, profiles) may wrap the kernels it calls.
         self.given, self.used_given = {}, set()
+        # an output that is a step value with leading broadcast axes added
+        # (BPTT's states, ``g[None]``): ``g`` goes into the given buffer's
+        # entry, and the output is then the buffer itself (``emit_node``)
+        self.lifted, self.lifted_out = {}, {}
         if getattr(mode, "scan_step", False) and self.llvm is not None and not self.hooked:
+            from ...tensor.ops.elemwise import DimShuffle
             inputs = set(self.fg.inputs)
             for k, v in enumerate(self.fg.outputs):
                 if v.owner is not None and v not in inputs and is_tensor(v) and v.type.ndim:
                     self.given.setdefault(v, k)
+            for v, k in list(self.given.items()):
+                node = v.owner
+                if not isinstance(node.op, DimShuffle):
+                    continue
+                u = node.inputs[0]
+                p = v.type.ndim - u.type.ndim
+                if p > 0 and node.op.new_order == ("x",) * p + tuple(range(u.type.ndim)) \
+                        and u.owner is not None and u not in self.given \
+                        and len(self.fg.clients.get(u, ())) == 1:
+                    self.lifted[u] = (k, p)
 
     # -- names ----------------------------------------------------------------
 
@@ -389,10 +404,16 @@ class _Writer:
         output ``v`` (``_o[k]``, possibly None at run time; see ``into``), or
         None when ``v`` gets none."""
         k = self.given.get(v)
-        if k is None:
+        if k is not None:
+            self.used_given.add(k)
+            return f"_o[{k}]"
+        if v not in self.lifted:
             return None
+        k, p = self.lifted[v]
         self.used_given.add(k)
-        return f"_o[{k}]"
+        self.lifted_out[v] = k
+        entry = ", ".join(["0"] * p)
+        return f"(_og{k} := (_o[{k}][{entry}] if _o[{k}] is not None else None))"
 
     def llvm_dests(self, kname, result_vars):
         """``out=(...)`` for the call of llvm kernel ``kname`` computing
@@ -545,6 +566,12 @@ class _Writer:
         kind = self.src.kinds[node] = "driver" if template else "kernel"
         self.header(node, head)
         self.drv.extend(lines)
+        u = node.inputs[0] if node.inputs else None
+        if template and u in self.lifted_out and self.given.get(node.outputs[0]) is not None:
+            # its value was written into the given buffer's entry: the output
+            # is that buffer (the Scan driver then stores nothing)
+            k = self.lifted_out[u]
+            self.drv.append(f"{outs[0]} = _o[{k}] if {ins[0]} is _og{k} else {outs[0]}")
         line = lines[0] if lines else head
         kname = line.split("= ", 1)[-1].split("(", 1)[0] if kind == "kernel" else None
         self.mark([node], node.outputs, kind, line, kname)
