@@ -20,8 +20,11 @@ the outputs returned in another array.  Which outputs a compiled step may
 write so is recorded on its source (``codegen.Source.given``, the thunk's
 ``given_outputs``): W8's forward step stored 7 arrays a step, its BPTT step
 a (32, 1024) join and two states; call of W8, main / branch, three
-alternating rounds of 10 x 5 calls under the bench lock (load 2.0):
-medians 70.2-71.8 against 64.9-67.1 ms.
+alternating rounds of 10 x 5 calls under the bench lock: medians 70.2-71.8
+against 64.9-67.1 ms (load 2.0), 60.1-61.3 against 57.3-57.8 ms (load 1.2);
+``bench/w8_lstm.py``: 59.5 and 60.6 against 57.9 and 58.0 ms (PyTorch
+59.8-60.5), the masked GRU 50.3 and 50.2 against 46.5 and 46.9 ms.  Under
+step hooks (``profile=True``, DebugMode) the step takes no buffers.
 
 Errors are those of ``Scan.perform`` (same messages); the driver names the
 node that raised.
