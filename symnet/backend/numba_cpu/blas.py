@@ -93,6 +93,13 @@ def dot_driver(node, ins, outs, writer=None):
     # a large dense training step over symnet's threads too (gemm_split.chosen)
     split = getattr(writer, "split", False) and node.outputs[0].type.ndim == 2
     dot = "_pdot" if getattr(writer, "pool", False) else "_gsdot" if split else "_np.dot"
+    given = getattr(writer, "dest", None)
+    if given is not None and dot == "_np.dot" and all(v.type.ndim == 2 for v in node.inputs) \
+            and len({v.type.dtype for v in node.inputs + node.outputs}) == 1:
+        dest = given(node.outputs[0])    # a scan step's output: into the loop's buffer
+        if dest is not None:
+            return [f"{outs[0]} = _np.dot({x}, {y}, out=_into({dest}, ({x}.shape[0], "
+                    f"{y}.shape[1]), _np.{node.outputs[0].type.dtype}))"], True
     plain = f"{outs[0]} = {_cast(f'{dot}({x}, {y})', node)}"
     if node.inputs[0].type.ndim == 2 and _is_transpose(node.inputs[1]) \
             and not getattr(writer, "pool", False):     # _pdot decides it at run time

@@ -47,7 +47,7 @@ from . import step_pool, threads
 from .step_pool import DRIVER_LINES as _POOL
 
 __all__ = ["generate", "Source", "Ctx", "nb_type", "literal", "is_tensor", "kernel_module",
-           "FASTMATH", "SUPPORTED_DTYPES", "KERNEL_HEAD", "DRIVER_FILE"]
+           "into", "FASTMATH", "SUPPORTED_DTYPES", "KERNEL_HEAD", "DRIVER_FILE"]
 
 # NaN/Inf keep their IEEE meaning: no 'nnan' or 'ninf'.
 FASTMATH = ("afn", "arcp", "contract", "nsz", "reassoc")
@@ -224,7 +224,9 @@ class Source:
     ascending; ``fallback_nodes``: nodes running ``perform``; ``steps``: the
     driver's steps (see ``_Writer.mark``); ``direct_kernels``: the numba
     kernels the driver may call through their compiled entry point, without
-    numba's type dispatch (``_Writer.register``)."""
+    numba's type dispatch (``_Writer.register``); ``given``: the positions
+    of the outputs that ``run(..., _o=buffers)`` may write straight into
+    the buffers given for them (a scan step's, ``_Writer.dest``)."""
 
     def __init__(self):
         self.kernels = {}
@@ -245,6 +247,7 @@ class Source:
         self.appendix = []      # commented text listed after the driver (Scan's inner graphs)
         self.uses_owned = False   # the driver calls ``_owned`` (in-place updates)
         self.direct_kernels = set()
+        self.given = ()
 
     def listing(self):
         """``f.source``: a standalone module (header, libs, kernels, driver)."""
@@ -277,6 +280,19 @@ class Source:
                 break
             found = node
         return found
+
+
+def into(dest, shape, dtype):
+    """Where a result of ``shape`` and ``dtype`` is written: ``dest``, a
+    buffer the caller gave (``Source.given``), when it fits (C-contiguous,
+    writeable, that shape and dtype), else a new array.  The caller finds
+    out by identity whether its buffer was used: a step returning another
+    shape than its state then reaches the Scan driver's own error."""
+    if dest is not None and dest.shape == shape and dest.dtype == dtype:
+        flags = dest.flags
+        if flags.c_contiguous and flags.writeable:
+            return dest
+    return np.empty(shape, dtype)
 
 
 def generate(plan, mode=None, llvm=None, split=False):
@@ -327,6 +343,31 @@ class _Writer:
         self.llvm = llvm if llvm is not None and llvm.enabled(mode, self.parallel) else None
         if self.llvm is not None:
             self.src.llvm_listing = llvm.listing
+        # a scan step's outputs, by position, that its kernels may write into
+        # the loop's own buffers (``dest``): the Scan driver then stores
+        # nothing.  Only llvm kernels and joins take a buffer, and a hooked
+        # driver (DebugMode, profiles) may wrap the kernels it calls.
+        self.given, self.used_given = {}, set()
+        # an output that is a step value with leading broadcast axes added
+        # (BPTT's states, ``g[None]``): ``g`` goes into the given buffer's
+        # entry, and the output is then the buffer itself (``emit_node``)
+        self.lifted, self.lifted_out = {}, {}
+        if getattr(mode, "scan_step", False) and self.llvm is not None and not self.hooked:
+            from ...tensor.ops.elemwise import DimShuffle
+            inputs = set(self.fg.inputs)
+            for k, v in enumerate(self.fg.outputs):
+                if v.owner is not None and v not in inputs and is_tensor(v) and v.type.ndim:
+                    self.given.setdefault(v, k)
+            for v, k in list(self.given.items()):
+                node = v.owner
+                if not isinstance(node.op, DimShuffle):
+                    continue
+                u = node.inputs[0]
+                p = v.type.ndim - u.type.ndim
+                if p > 0 and node.op.new_order == ("x",) * p + tuple(range(u.type.ndim)) \
+                        and u.owner is not None and u not in self.given \
+                        and len(self.fg.clients.get(u, ())) == 1:
+                    self.lifted[u] = (k, p)
 
     # -- names ----------------------------------------------------------------
 
@@ -357,6 +398,36 @@ class _Writer:
         consts = self.src.consts
         consts.append(obj)
         return f"c{len(consts) - 1}"
+
+    def dest(self, v):
+        """The driver expression of the buffer the caller may give for the
+        output ``v`` (``_o[k]``, possibly None at run time; see ``into``), or
+        None when ``v`` gets none."""
+        k = self.given.get(v)
+        if k is not None:
+            self.used_given.add(k)
+            return f"_o[{k}]"
+        if v not in self.lifted:
+            return None
+        k, p = self.lifted[v]
+        self.used_given.add(k)
+        self.lifted_out[v] = k
+        entry = ", ".join(["0"] * p)
+        return f"(_og{k} := (_o[{k}][{entry}] if _o[{k}] is not None else None))"
+
+    def llvm_dests(self, kname, result_vars):
+        """``out=(...)`` for the call of llvm kernel ``kname`` computing
+        ``result_vars`` when some of them are given outputs (``dest``), else
+        None; a result written into an argument takes none."""
+        kernel = self.src.llvm_kernels.get(kname)
+        if kernel is None or not self.given:
+            return None
+        dests = [None if r in kernel.args else self.dest(v)
+                 for v, r in zip(result_vars, kernel.results)]
+        if not any(dests):
+            return None
+        kernel.given = True
+        return f"out={_tuple([d or 'None' for d in dests])}"
 
     def value(self, v):
         """Driver expression of ``v`` for numpy code, perform and outputs."""
@@ -432,6 +503,9 @@ class _Writer:
         for v in fg.outputs:   # outputs that are constants need a name too
             self.name_of(v)
         in_names = ", ".join(self.names[v] for v in fg.inputs)
+        src.given = tuple(sorted(self.used_given))
+        if src.given:       # the buffers given for the outputs (``dest``)
+            in_names += (", " if in_names else "") + "_o=_NO"
         ret = ", ".join(self.value(v) for v in fg.outputs)
         n = len(src.consts)
         consts = ", ".join(f"c{k}" for k in range(n))
@@ -439,6 +513,7 @@ class _Writer:
             "def make_run(consts, perform, recover):",
             "    \"\"\"The driver: ``run(*inputs, *shared) -> [outputs..., updates...]``.\"\"\"",
             f"    {consts}{',' if n == 1 else ''} = consts" if n else "    del consts",
+            *([f"    _NO = {_tuple(['None'] * len(fg.outputs))}"] if src.given else []),
             *_POOL[:1 if self.pool else 0],
             "",
             f"    def run({in_names}):",
@@ -491,6 +566,12 @@ class _Writer:
         kind = self.src.kinds[node] = "driver" if template else "kernel"
         self.header(node, head)
         self.drv.extend(lines)
+        u = node.inputs[0] if node.inputs else None
+        if template and u in self.lifted_out and self.given.get(node.outputs[0]) is not None:
+            # its value was written into the given buffer's entry: the output
+            # is that buffer (the Scan driver then stores nothing)
+            k = self.lifted_out[u]
+            self.drv.append(f"{outs[0]} = _o[{k}] if {ins[0]} is _og{k} else {outs[0]}")
         line = lines[0] if lines else head
         kname = line.split("= ", 1)[-1].split("(", 1)[0] if kind == "kernel" else None
         self.mark([node], node.outputs, kind, line, kname)
@@ -583,7 +664,8 @@ class _Writer:
         text = kernel_text(node, body, args, arg_vars, results, ctx)
         kname = self.register(text, ctx, str(node.op), self.llvm and self.llvm.node_kernel(
             node, kernel, kins, args, arg_vars, results, ctx), self.exact_args(arg_vars))
-        return self.call_lines(kname, node.outputs, outs, call)
+        out = self.llvm_dests(kname, node.outputs)
+        return self.call_lines(kname, node.outputs, outs, call + ([out] if out else []))
 
     def fused_call(self, run, into=None):
         """Driver lines calling one kernel that computes a run of elementwise
@@ -652,7 +734,8 @@ class _Writer:
             self.header(node, f"# node {self.plan.position[node]}: {node.op}"
                               f"({', '.join(ins)}) -> {', '.join(outs)}  (one loop: {kname})")
         outs = [self.name_of(v) for v in result_vars]
-        lines = self.call_lines(kname, result_vars, outs, call)
+        out = self.llvm_dests(kname, result_vars)
+        lines = self.call_lines(kname, result_vars, outs, call + ([out] if out else []))
         self.drv.extend(lines)
         first = [ln for ln in lines if not ln.startswith("#")][:1] or [kname]
         self.mark(run.nodes, result_vars, "kernel", first[0], kname)

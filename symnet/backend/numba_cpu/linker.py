@@ -129,7 +129,7 @@ class NumbaLinker:
         self.ns = ns = {"np": np, "_np": np, "_C": np.ascontiguousarray, "_owned": owned,
                           "_starmap": itertools.starmap, "_call": operator.call,
                           "_tcopy": blas.tcopy, "_gsdot": gemm_split.pdot,
-                          "_ptail": gemm_split.ptail}
+                          "_ptail": gemm_split.ptail, "_into": codegen.into}
         try:
             new = []
             for text, kname in self.kernel_texts.items():
@@ -169,7 +169,7 @@ class NumbaLinker:
         ns.update((kname, self._bound(kname, fn)) for kname, fn in kernels.items())
         ns["_step"] = lambda k, results: None   # replaced by the instrumentation
         exec(cached_code(self.driver_source, DRIVER_FILE), ns)
-        run = ns["make_run"](self.consts, self._perform, self._recover)
+        run = plain = ns["make_run"](self.consts, self._perform, self._recover)
         if "_gsdot(" in self.driver_source or "_ptail(" in self.driver_source:
             # a split step (gemm_split.py): BLAS at one thread
             run = gemm_split.hold_blas(run)
@@ -179,6 +179,9 @@ class NumbaLinker:
             run, text = self._njit_run(run)
             source += "\n# -- the whole graph as one njit function (used instead of run)\n" \
                 + text
+        # which outputs ``run(..., _o=buffers)`` writes into given buffers
+        # (codegen.Source.given); a wrapped run takes no buffers
+        run.given_outputs = self.code.given if run is plain else ()
         run.source = source
         run.linker = self
         run.fresh_outputs = self.fresh_outputs

@@ -10,6 +10,22 @@ by the steps, and the taps of step ``t`` are read from it by index.  An
 output the op keeps only the last ``m`` steps of (``op.keep``, set by the
 ``scan_keep_last`` rewrite) lives in a ring of ``max(lag + 1, m)`` slots.
 
+The step writes what it can straight into the buffers (the out=
+protocol, round 11): the inner driver is ``run(*step_inputs, _o=slots)``,
+``slots`` holding per output the view of its slot for this step (or None);
+its llvm kernels, joins and GEMMs computing an output, or an output with
+leading broadcast axes added (BPTT's ``g[None]`` states), write into the
+slot when it fits (``codegen.into``) and return it, and the loop stores only
+the outputs returned in another array.  Which outputs a compiled step may
+write so is recorded on its source (``codegen.Source.given``, the thunk's
+``given_outputs``): W8's forward step stored 7 arrays a step, its BPTT step
+a (32, 1024) join and two states; call of W8, main / branch, three
+alternating rounds of 10 x 5 calls under the bench lock: medians 70.2-71.8
+against 64.9-67.1 ms (load 2.0), 60.1-61.3 against 57.3-57.8 ms (load 1.2);
+``bench/w8_lstm.py``: 59.5 and 60.6 against 57.9 and 58.0 ms (PyTorch
+59.8-60.5), the masked GRU 50.3 and 50.2 against 46.5 and 46.9 ms.  Under
+step hooks (``profile=True``, DebugMode) the step takes no buffers.
+
 Errors are those of ``Scan.perform`` (same messages); the driver names the
 node that raised.
 
@@ -146,7 +162,24 @@ def scan_driver(node, ins, outs, writer):
             step += [_slot(b, f"{t_} + {lag + k}", lag, m) for k in t]
     r = f"{p}r"
     L.append(f"for {t_} in range({n}):")
-    L.append(f"    {r} = {fn}({', '.join(step + cont)})")
+    # the step writes the outputs it can (``given_outputs``, codegen's
+    # ``Source.given``) straight into their slot of the buffer, a view given
+    # as ``_o``; an output returned in its own array is stored as before
+    # (the first step of an output without taps: its buffer is made then)
+    given = set(getattr(inner_function(op, writer.mode), "given_outputs", ()))
+    dests, slots = [], []
+    for j, (t, lag, m, b) in enumerate(zip(op.taps, op.lags, keep, bufs)):
+        ring = None if t is not None or m is None else f"min({n}, {m})"
+        slots.append(_slot(b, t_, 0, m, ring=ring) if t is None else
+                     _slot(b, f"{t_} + {lag}", lag, m))
+        if j not in given:
+            dests.append("None")
+            continue
+        dests.append(f"{p}d{j}")
+        L.append(f"    {p}d{j} = {slots[j]}" + (f" if {b} is not None else None"
+                                                  if t is None else ""))
+    out = [f"_o=({', '.join(dests)},)"] if given else []
+    L.append(f"    {r} = {fn}({', '.join(step + cont + out)})")
     # per step and output: one index into the results, one shape compared
     # with a tuple made once (``{p}s{j}``), one store into the buffer
     o_ = f"{p}o"
@@ -156,19 +189,23 @@ def scan_driver(node, ins, outs, writer):
         L.append(f"    {o_} = {r}[{j}]")
         if t is None:
             size = n if m is None else f"min({n}, {m})"
-            L += [f"    if {b} is None:",
-                  f"        {b} = _np.empty(({size},) + _np.shape({o_}), _np.{dt})",
-                  f"        {shp} = {b}.shape[1:]",
-                  f"    elif _np.shape({o_}) != {shp}:",
-                  f"        raise ValueError({q} + ': step %d returned shape %s for output "
-                  f"{j}, earlier steps %s' % ({t_}, _np.shape({o_}), {shp}))",
-                  f"    {_slot(b, t_, 0, m, ring=None if m is None else size)} = {o_}"]
-            continue
-        L += [f"    if _np.shape({o_}) != {shp}:",
-              f"        raise ValueError({q} + ': step %d returned shape %s for recurrent "
-              f"output {j}, whose state has shape %s; the step function must keep the "
-              f"shape of outputs_info' % ({t_}, _np.shape({o_}), {shp}))",
-              f"    {_slot(b, f'{t_} + {lag}', lag, m)} = {o_}"]
+            store = [f"if {b} is None:",
+                     f"    {b} = _np.empty(({size},) + _np.shape({o_}), _np.{dt})",
+                     f"    {shp} = {b}.shape[1:]",
+                     f"elif _np.shape({o_}) != {shp}:",
+                     f"    raise ValueError({q} + ': step %d returned shape %s for output "
+                     f"{j}, earlier steps %s' % ({t_}, _np.shape({o_}), {shp}))",
+                     f"{slots[j]} = {o_}"]
+        else:
+            store = [f"if _np.shape({o_}) != {shp}:",
+                     f"    raise ValueError({q} + ': step %d returned shape %s for recurrent "
+                     f"output {j}, whose state has shape %s; the step function must keep the "
+                     f"shape of outputs_info' % ({t_}, _np.shape({o_}), {shp}))",
+                     f"{slots[j]} = {o_}"]
+        if j in given:      # written into its slot already: nothing to store
+            L += [f"    if {o_} is not {p}d{j}:"] + ["        " + ln for ln in store]
+        else:
+            L += ["    " + ln for ln in store]
     for j, (t, lag, m, b, o) in enumerate(zip(op.taps, op.lags, keep, bufs, outs)):
         dt = node.outputs[j].type.dtype
         if t is None:

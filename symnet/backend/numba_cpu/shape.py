@@ -64,18 +64,32 @@ def _join_in_njit(node):
     return _one_dtype(node) and not _of_transposes(node)
 
 
+def _join_shape(ins, axis, nd):
+    """The driver expression of the shape of the join of ``ins``."""
+    return _tuple([" + ".join(f"{x}.shape[{d}]" for x in ins) if d == axis
+                   else f"{ins[0]}.shape[{d}]" for d in range(nd)])
+
+
 @driver_op(Join, njit=_join_in_njit)
-def join_driver(node, ins, outs):
+def join_driver(node, ins, outs, writer=None):
     dt = node.outputs[0].type.dtype
     axis = node.op.axis
+    given = getattr(writer, "dest", None)
+    dest = given(node.outputs[0]) if given is not None and isinstance(axis, int) and \
+        axis >= 0 and _one_dtype(node) else None
+    if dest is not None:
+        # a scan step's output: into the loop's buffer when one is given
+        # (codegen.into; W8's BPTT stored its (32, 1024) gate gradients anew)
+        shape = _join_shape(ins, axis, node.outputs[0].type.ndim)
+        return [f"{outs[0]} = _np.concatenate({_tuple(ins)}, axis={axis}, "
+                f"out=_into({dest}, {shape}, _np.{dt}))"], True
     if _of_transposes(node):
         # written straight into a C-ordered result, each part transposed
         # from its own small source: numpy would return the join of F views
         # in F order, and ``_C`` then transposed it whole, reading rows the
         # whole join wide (W8's 4 x (256, 256) recurrent weights, 60 calls,
         # median / min us, cold cache: 680 / 546 against 1303 / 1121)
-        shape = _tuple([" + ".join(f"{x}.shape[{d}]" for x in ins) if d == axis
-                        else f"{ins[0]}.shape[{d}]" for d in range(2)])
+        shape = _join_shape(ins, axis, 2)
         return [f"{outs[0]} = _np.concatenate({_tuple(ins)}, axis={axis}, "
                 f"out=_np.empty({shape}, _np.{dt}))"], True
     expr = f"_np.concatenate({_tuple(ins)}, axis={axis})"
@@ -84,6 +98,9 @@ def join_driver(node, ins, outs):
     # numpy lays the result out like its inputs (F-ordered views give an F
     # result), and the kernels downstream take this fresh output as C
     return [f"{outs[0]} = _C({expr})"], True
+
+
+join_driver.takes_writer = True
 
 
 @driver_op(Rebroadcast, njit=True)

@@ -193,7 +193,8 @@ def bind(kernels):
             engine_of.update(dict.fromkeys(names, engine))
             if not compiled:
                 cached.update(names)
-    ns = {"_np": np}
+    from ..codegen import into
+    ns = {"_np": np, "_into": into}
     ns.update(np_dtype_names(kernels.values()))
     src = []
     for kname, k in kernels.items():

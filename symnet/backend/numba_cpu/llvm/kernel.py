@@ -81,6 +81,9 @@ class LoopKernel:
             raise NotImplementedError("llvm emitter: 0-d loop")
         self.elem_names, self.arg_vars = elem_names, arg_vars
         self.args = [elem_names[v] for v in arg_vars]
+        # the wrapper takes ``out=``: per result, a buffer to write it into
+        # (codegen's ``llvm_dests``: a scan step's outputs)
+        self.given = False
         self.result_vars, self.results = result_vars, results
         for v in arg_vars:
             if v.type.ndim not in (0, nd):
@@ -130,7 +133,9 @@ class LoopKernel:
         """Source lines of ``def kname(args)`` calling the native ``fn_name``
         (its builtin entry where ``fast``: the sizes are read natively)."""
         nd = self.nd
-        lines = [f"def {kname}({', '.join(self.args)}):", f"    # {self.title}"]
+        given = self.given and any(r not in self.args for r in self.results)
+        params = list(self.args) + (["out=None"] if given else [])
+        lines = [f"def {kname}({', '.join(params)}):", f"    # {self.title}"]
         checks = []
         for name, v in self.arrays:
             d = f"_d_{v.type.dtype}"
@@ -154,8 +159,8 @@ class LoopKernel:
                           f"        raise ValueError('elemwise: input shapes do not match "
                           f"along axis {axis}')"]
         shape = "(" + ", ".join(sizes) + ("," if nd == 1 else "") + ")"
-        ptrs, ret = [], []
-        for v, r in zip(self.result_vars, self.results):
+        ptrs, ret, allocs = [], [], []
+        for j, (v, r) in enumerate(zip(self.result_vars, self.results)):
             if r in self.args:        # written into the argument
                 ret.append(r)
                 continue
@@ -163,13 +168,19 @@ class LoopKernel:
             if v.type.ndim == 0:
                 lines.append(f"    {r} = _np.empty(1, _np.{dt})")
                 ret.append(f"{r}[0]")
-            elif v.type.ndim == 1 and nd == 2:      # a column sum
-                lines.append(f"    {r} = _np.empty(({sizes[-1]},), _np.{dt})")
-                ret.append(r)
-            else:
-                lines.append(f"    {r} = _np.empty({shape}, _np.{'bool_' if dt == 'bool' else dt})")
-                ret.append(r)
+                ptrs.append(r if by_object else f"{r}.ctypes.data")
+                continue
+            rshape = f"({sizes[-1]},)" if v.type.ndim == 1 and nd == 2 else shape  # column sum
+            allocs.append((j, r, rshape, "bool_" if dt == "bool" else dt))
+            ret.append(r)
             ptrs.append(r if by_object else f"{r}.ctypes.data")
+        if given:       # a given buffer that fits is written into (codegen.into)
+            lines.append("    if out is None:")
+            lines += [f"        {r} = _np.empty({s}, _np.{dt})" for _, r, s, dt in allocs]
+            lines.append("    else:")
+            lines += [f"        {r} = _into(out[{j}], {s}, _np.{dt})" for j, r, s, dt in allocs]
+        else:
+            lines += [f"    {r} = _np.empty({s}, _np.{dt})" for _, r, s, dt in allocs]
         scratch = []
         for node in self.cols:
             if node.outputs[0].type.dtype != "float64":
