@@ -225,3 +225,23 @@ def test_verify_grad_through_the_step_with_buffers():
                               non_sequences=W)
         return (outs[0] ** 2).sum() + outs[3].sum()
     symnet.gradient.verify_grad(fun, [x, W], rng=np.random.RandomState(3), mode=LLVM)
+
+
+
+def test_a_gain_gradient_whose_bptt_state_is_a_step_sum():
+    # BPTT's state for the gradient of a gain ``a`` is a per-step sum (0-d)
+    # that the loop stacks with an axis added: its llvm kernel returns a
+    # scalar and takes no buffer (its wrapper once had an empty
+    # ``if out is None:`` block, a compile failure that sent the graph to
+    # the py backend with a warning)
+    import warnings
+    a, x, h0 = T.TensorType("float64", shape=(1,))("a"), T.dtensor3("x"), T.dmatrix("h0")
+    h, _ = symnet.scan(lambda v, h, a: T.tanh(v + a * h), sequences=x,
+                       outputs_info=h0, non_sequences=a)
+    g = symnet.grad(T.sum(h[-1]), a)
+    av, xv, hv = np.array([0.8]), rng.standard_normal((4, 2, 3)), rng.standard_normal((2, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = symnet.function([a, x, h0], g, mode=LLVM)(av, xv, hv)
+    want = symnet.function([a, x, h0], g, mode="py")(av, xv, hv)
+    np.testing.assert_allclose(got, want, rtol=1e-10)

@@ -422,7 +422,8 @@ class _Writer:
         kernel = self.src.llvm_kernels.get(kname)
         if kernel is None or not self.given:
             return None
-        dests = [None if r in kernel.args else self.dest(v)
+        # a 0-d result is returned as a scalar: it has no buffer to write into
+        dests = [None if r in kernel.args or v.type.ndim == 0 else self.dest(v)
                  for v, r in zip(result_vars, kernel.results)]
         if not any(dests):
             return None

@@ -133,7 +133,8 @@ class LoopKernel:
         """Source lines of ``def kname(args)`` calling the native ``fn_name``
         (its builtin entry where ``fast``: the sizes are read natively)."""
         nd = self.nd
-        given = self.given and any(r not in self.args for r in self.results)
+        given = self.given and any(r not in self.args and v.type.ndim > 0
+                                   for v, r in zip(self.result_vars, self.results))
         params = list(self.args) + (["out=None"] if given else [])
         lines = [f"def {kname}({', '.join(params)}):", f"    # {self.title}"]
         checks = []
