@@ -26,9 +26,17 @@ When the pool is busy (a call from inside a pool job, or another Python
 thread's step) the chunks run one after another on the calling thread:
 the same values.
 
-The policy, measured on W2 (a fused loss and gradient over 1e6 float32
-elements, about 1.0 ms on one thread of this 2-core box): see
-``MIN_SIZE``.  ``SYMNET_LOOP_SPLIT=0`` turns the split off (every loop on
+Why (issue #12, W2: ``sum(tanh(a*x+b) * exp(-x*x))`` and its gradient
+over 1e6 float32 elements, one fused loop): JAX's XLA runs that fusion on
+both cores.  Bench processes, alternating, the same lock, the second core
+idle (load 1.2): JAX 1.94 / 1.22 ms median (1.90 / 0.90 min), with
+``taskset -c 0`` 1.53-1.56 ms; symnet on one thread 1.87 / 1.91 ms, split
+0.98 / 0.99 ms.  With one busy process beside it (``while True: pass``):
+one thread 1.85 / 1.87 ms, split 1.90 / 1.88 ms (JAX 1.60-1.80); with two:
+one thread 2.46 / 2.97 / 2.83 ms, split 2.39 / 1.90 / 1.90 ms.  The pool's
+threads wait on locks, they do not spin, so a busy machine costs the
+split a few percent at worst: on by default, thresholds at ``MIN_SIZE``.
+``SYMNET_LOOP_SPLIT=0`` turns the split off (every loop on
 the calling thread, as before), ``1`` (the default) splits from the
 thresholds of ``min_size``, a larger integer sets every loop's threshold
 in elements; ``SYMNET_NUM_THREADS=1``
