@@ -29,6 +29,12 @@ kernel whose arguments are all arrays (the usual case: scalars arrive
 broadcast, as 1-element arrays) goes further: it is a CPython builtin
 (``fastcall.py``, 0.8 us a call against numba's 1.2 us).
 
+A large call (``split_min`` elements or more) of a ``splittable`` kernel
+runs as chunks of axis 0 on the pool's threads (``loop_split.py``): the
+wrapper hands the builtin and its arguments to ``split_plan()``'s
+``Split``, which calls the builtin once per chunk with one more argument
+(the chunk's partial sums); the entry then releases the GIL.
+
 A member the subset of ``lower.py`` cannot express raises
 ``NotImplementedError``: the caller then lets numba compile the kernel.
 """
