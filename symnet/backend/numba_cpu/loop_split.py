@@ -32,7 +32,7 @@ both cores.  Bench processes, alternating, the same lock, the second core
 idle (load 1.2): JAX 1.94 / 1.22 ms median (1.90 / 0.90 min), with
 ``taskset -c 0`` 1.53-1.56 ms; symnet on one thread 1.87 / 1.91 ms, split
 0.98 / 0.99 ms.  With one busy process beside it (``while True: pass``):
-one thread 1.85 / 1.87 ms, split 1.90 / 1.88 ms (JAX 1.60-1.80); with two:
+one thread 1.85 / 1.87 ms, split 1.90 / 1.88 ms (JAX 1.59-1.80); with two:
 one thread 2.46 / 2.97 / 2.83 ms, split 2.39 / 1.90 / 1.90 ms.  The pool's
 threads wait on locks, they do not spin, so a busy machine costs the
 split a few percent at worst: on by default, thresholds at ``MIN_SIZE``.
