@@ -106,9 +106,9 @@ _SHAPE_READERS = {MaxPoolBiasActGrad: 0, PoolConvGradWeights: 1}
 def local_conv_pool_shape_only(fgraph, node):
     """``Conv2dBiasActPool`` -> the same with ``shape_only`` when every
     client of its convolution output ``r`` reads only ``r``'s shape (it is
-    no output of the graph).  Its own rewrite, run whenever such a node
-    changes clients, so it does not depend on the order in which the
-    gradient's fusions ran."""
+    no output of the graph).  A rewrite of its own on the fused node, not
+    a test inside ``local_conv_bias_act_pool``: when that one runs, the
+    gradient's pair may not be fused yet (its readers then read values)."""
     if node.op.shape_only:
         return None
     r = node.outputs[0]
