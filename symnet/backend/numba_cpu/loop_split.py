@@ -96,13 +96,15 @@ class Split:
     """How one kernel's call is cut: ``cut``, per call argument, whether
     axis 0 indexes it (else it is passed whole: broadcast inputs, the
     1-element arrays of full sums); ``accs``: per full sum or product,
-    (call argument of its result, ``'sum'``/``'prod'``, accumulator dtype);
+    (call argument of its result, ``'sum'``/``'prod'``, accumulator dtype,
+    its initial value as the kernel's source writes it: ``reduction._init``);
     ``align``: chunks of axis 0 start on multiples of it.  The threshold
     is the kernel's wrapper's (``LoopKernel.split_min``)."""
 
     def __init__(self, cut, accs, align, title=""):
         self.cut, self.align, self.title = tuple(cut), align, title
-        self.accs = [(k, kind, np.dtype(dt)) for k, kind, dt, _ in accs]
+        self.accs = [(k, kind, np.dtype(dt), np.dtype(dt).type(init))
+                     for k, kind, dt, init in accs]
         self.first = self.cut.index(True)
 
     def bounds(self, n, nt):
@@ -125,12 +127,11 @@ class Split:
         calls = [tuple(a[lo:hi] if c else a for a, c in zip(args, self.cut)) + (part[t],)
                  for t, (lo, hi) in enumerate(chunks)]
         run(_chunk, len(chunks), native, calls)
-        for k, (arg, kind, dt) in enumerate(self.accs):
+        for k, (arg, kind, dt, acc) in enumerate(self.accs):
             if dt == np.float64:      # Python floats add as float64 does
                 vals = part[:, k].tolist()
             else:
                 vals = [row[k:k + 1].view(dt)[0] for row in part]
-            acc = dt.type(0 if kind == "sum" else 1)
             for v in vals:      # chunk order: the same every call
                 acc = acc + v if kind == "sum" else acc * v
             args[arg][0] = acc

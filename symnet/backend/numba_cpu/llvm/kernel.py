@@ -160,15 +160,11 @@ class LoopKernel:
         """The ``loop_split.Split`` of this kernel's call: which call
         arguments are cut along axis 0, and its full sums' partials."""
         from ..loop_split import Split
-        call_vars = list(self.arg_vars) + [v for v, r in zip(self.result_vars, self.results)
-                                           if r not in self.args]
+        fresh = [(v, r) for v, r in zip(self.result_vars, self.results) if r not in self.args]
+        call_vars = list(self.arg_vars) + [v for v, _ in fresh]
         cut = [v.type.ndim == self.nd and v.type.shape[0] != 1 for v in call_vars]
-        accs = []
-        for node, acc_dt, blocked, init in self.accs:
-            out = node.outputs[0]
-            r = self.results[self.result_vars.index(out)]
-            accs.append((len(self.args) + [x for x in self.results if x not in self.args].index(r),
-                         node.op.kind, acc_dt, out.type.dtype))
+        accs = [(len(self.args) + [v for v, _ in fresh].index(node.outputs[0]),
+                 node.op.kind, acc_dt, init) for node, acc_dt, _, init in self.accs]
         align = 1 if self.nd > 1 else FUSED_SUM_BLOCK if any(a[2] for a in self.accs) else 16
         return Split(cut, accs, align, title=self.title)
 
