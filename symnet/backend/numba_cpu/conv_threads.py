@@ -41,7 +41,8 @@ import numpy as np
 
 from . import step_pool, threads
 
-__all__ = ["chunk_threads", "forward", "grad_weights", "grad_inputs", "MIN_BYTES"]
+__all__ = ["chunk_threads", "forward", "grad_weights", "grad_inputs", "MIN_BYTES",
+           "CLAIM_CHUNKS"]
 
 
 #: bytes of a batch's whole column matrix below which the serial path
@@ -56,6 +57,11 @@ __all__ = ["chunk_threads", "forward", "grad_weights", "grad_inputs", "MIN_BYTES
 #: idle core a 1 MB convolution's ~0.4 ms would halve for ~30 us, so 1 MiB
 #: stays (not measured on an idle machine: none was idle this round)
 MIN_BYTES = 1 << 20
+
+#: chunks the per-image layout's batch is cut into at least (fewer where
+#: the column buffer holds fewer images), claimed by the pool's threads as
+#: they ask (``lib/claim.py``): W4's 64 images in chunks of 4
+CLAIM_CHUNKS = 16
 
 
 def chunk_threads(nbytes):
@@ -115,8 +121,12 @@ def forward(x, wf, out, cols, m, loop, epilogue, per_image=False):
         # buffer of its thread (``out`` is never written)
         own = pool is not None and epilogue.shape_only
         scratch = np.empty((cols.shape[0] if own else 0, k, out3.shape[2]), wf.dtype)
+        # chunks of at most ``ceil(B / CLAIM_CHUNKS)`` images, claimed by
+        # the threads as they ask (``lib/claim.py``)
+        m = min(m, max(1, -(-b // CLAIM_CHUNKS)))
         _run(_loops().forward_image_chunks, cols.shape[0], x, wf, out3, cols, m, *loop,
-             bias, code, s3, epilogue is not None, keep, pooled, idx, *ws, scratch)
+             bias, code, s3, epilogue is not None, keep, pooled, idx, *ws, scratch,
+             np.zeros(1, np.int64))
         return out
     res = np.empty((cols.shape[0], k * m * out3.shape[2]), wf.dtype)
     _run(_loops().forward_chunks, cols.shape[0], x, wf,

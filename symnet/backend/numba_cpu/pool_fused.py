@@ -36,7 +36,7 @@ from . import threads
 from ...tensor.ops.conv_fused import ACTS
 from ...tensor.ops.pool_fused import Conv2dBiasActPool, MaxPoolBiasActGrad, PoolConvGradWeights
 
-__all__ = ["pool_bias_act_grad", "pool_conv_grad_weights", "MIN_BYTES"]
+__all__ = ["pool_bias_act_grad", "pool_conv_grad_weights", "MIN_BYTES", "RUNS"]
 
 
 #: bytes of the gradient ``gc`` from which the op splits its images over
@@ -48,6 +48,12 @@ __all__ = ["pool_bias_act_grad", "pool_conv_grad_weights", "MIN_BYTES"]
 #: step 9.99 / 9.09 ms on against 9.81 / 10.13 off (two runs: no readable
 #: difference), W7's 87.3 ms against 103.4 ms; kept on
 MIN_BYTES = 1 << 20
+
+#: runs of images ``pool_conv_grad_weights`` cuts the batch into, claimed
+#: by the pool's threads as they ask (``lib/claim.py``), each with its own
+#: filter and bias sums (so memory does not grow with the batch): W4's 64
+#: images in runs of 4, ~0.1 ms of one thread each
+RUNS = 16
 
 
 def _threads(nbytes):
@@ -141,15 +147,18 @@ def pool_conv_grad_weights(x, c, idx, gz, s, shape, ws, act, border_mode, stride
     nt = max(_threads(c.size * np.dtype(dtype).itemsize), 1)
     gc = np.empty((nt, 1) + c.shape[1:], dtype)
     bits = np.dtype(f"i{gc.itemsize}")
-    accb, accw = np.zeros((nt, k), np.float64), np.zeros((nt, k, ckk), dtype)
+    # the images in RUNS runs at most, claimed by the threads as they ask,
+    # each summed into its own accumulators (lib/pool_fused_loops.py)
+    runs = max(1, min(RUNS, x.shape[0]))
+    accb, accw = np.zeros((runs, k), np.float64), np.zeros((runs, k, ckk), dtype)
     args = (np.ascontiguousarray(x, dtype), np.ascontiguousarray(idx),
             np.ascontiguousarray(gz, dtype).view(bits), np.ascontiguousarray(s), gc,
             gc.view(bits), accb, accw, np.empty((nt, 1, ckk, npos), dtype), *ws,
-            ACTS.index(act), *_loop_args(geo))
+            ACTS.index(act), *_loop_args(geo), np.zeros(1, np.int64))
     if nt > 1:
-        step_pool.run(pool_fused_loops.pool_grad_weights_images, nt, *args, nt)
+        step_pool.run(pool_fused_loops.pool_grad_weights_images, nt, *args)
     else:
-        pool_fused_loops.pool_grad_weights_images(*args, 1, 0)
+        pool_fused_loops.pool_grad_weights_images(*args, 0)
     gw = accw.sum(axis=0).reshape(kshape)
     if flip:
         gw = gw[:, :, ::-1, ::-1]

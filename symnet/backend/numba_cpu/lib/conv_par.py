@@ -14,7 +14,8 @@ chunks of a few images keep each chunk's columns in that core's L2 between
 im2col, the GEMM and the pass after it.
 
 Chunk ``j`` is images ``j*m : (j+1)*m`` (the last one shorter); thread
-``t`` runs chunks ``t, t+nt, ...``, each in its own column buffer
+``t`` runs chunks ``t, t+nt, ...`` (the per-image forward: whichever chunk
+is next when it asks, ``claim.py``), each in its own column buffer
 (``cols[t]``), so every result is written by one thread only; the filter
 gradient keeps one accumulator per thread (``acc[t]``), summed by the
 caller in thread order, so the result does not depend on timing.  Plain
@@ -27,6 +28,7 @@ serial path's compiled loops serve (the same argument types).  A real module, co
 import numba as nb
 import numpy as np
 
+from .claim import claim
 from .cblas import gemm
 from .conv_epilogue import _act, _sign, bias_act_inplace, bias_act_sign_inplace
 from .conv_loops import col2im, im2col, im2col_images
@@ -132,7 +134,7 @@ def _image_cols(x, cols, j, m, rows, npos, kh, kw, sh, sw, dh, dw, ph, pw, ho, w
 
 @nb.njit(**_JIT)
 def forward_image_chunks(x, wf, out, cols, m, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo,
-                         bias, code, s, epi, keep, pooled, idx, wh, ww, scratch, t):
+                         bias, code, s, epi, keep, pooled, idx, wh, ww, scratch, ctr, t):
     """``forward_chunks`` in the per-image layout: ``out`` (B, K, Ho*Wo)
     written by one GEMM per image, then the epilogue over that image's
     block, then, with ``wh`` > 0, its max pooling by (wh, ww) windows that
@@ -140,9 +142,14 @@ def forward_image_chunks(x, wf, out, cols, m, kh, kw, sh, sw, dh, dw, ph, pw, ho
     (``Conv2dBiasActPool``: the block is still in cache).  With a
     non-empty ``scratch`` (nt, K, Ho*Wo) thread ``t`` makes each image's
     block in ``scratch[t]`` instead, and ``out`` is not written
-    (``Conv2dBiasActPool.shape_only``)."""
-    b, npos, nt = x.shape[0], out.shape[2], cols.shape[0]
-    for j in range(t, (b + m - 1) // m, nt):
+    (``Conv2dBiasActPool.shape_only``).  The chunks go to the threads
+    as they ask (``claim(ctr)``; ``ctr`` zeroed by the caller): each image's
+    results are its own, whichever thread makes them."""
+    b, npos = x.shape[0], out.shape[2]
+    while True:
+        j = claim(ctr)
+        if j >= (b + m - 1) // m:
+            break
         b0, n, c = _image_cols(x, cols, j, m, wf.shape[1], npos, kh, kw, sh, sw, dh, dw, ph,
                                pw, ho, wo, t)
         for i in range(n):

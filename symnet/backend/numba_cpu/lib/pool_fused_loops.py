@@ -16,6 +16,7 @@ window as constants in a copy of the body).
 import numba as nb
 import numpy as np
 
+from .claim import claim
 from .cblas import gemm
 from .conv_epilogue import _FLAGS, _grad
 from .conv_loops import im2col_images
@@ -105,26 +106,35 @@ def pool_bias_act_grad_images(idx, gzb, s, gc, gcb, acc, wh, ww, code, nt, t):
 
 @nb.njit(**_FLAGS)
 def pool_grad_weights_images(x, idx, gzb, s, gc, gcb, accb, accw, cols, wh, ww, code,
-                             kh, kw, sh, sw, dh, dw, ph, pw, ho, wo, nt, t):
-    """``PoolConvGradWeights`` over the images ``n = t, t + nt, ...``: each
+                             kh, kw, sh, sw, dh, dw, ph, pw, ho, wo, ctr, t):
+    """``PoolConvGradWeights`` over runs of images claimed as this thread
+    asks (``claim(ctr)``, ``ctr`` zeroed by the caller): run ``u`` is the
+    images ``u * m`` on (``m = ceil(N / U)``, ``U = accb.shape[0]``); each
     image's ``gc`` (``pool_bias_act_grad_images``' loops on that image
     alone) into this thread's buffer ``gc[t]`` (1, K, Ho, Wo) (``gcb``: its
-    bits), the bias sums into ``accb[t]`` (float64), then the image's
+    bits), the bias sums into ``accb[u]`` (float64), then the image's
     columns into ``cols[t]`` (1, C*kh*kw, Ho*Wo) and its GEMM added to
-    ``accw[t]`` (K, C*kh*kw): ``gc`` is read back while in cache, and never
+    ``accw[u]`` (K, C*kh*kw): ``gc`` is read back while in cache, and never
     written whole.  The caller zeroes ``accb`` and ``accw`` and sums them
-    over ``t`` in thread order."""
+    over ``u``: a run's sums are made in image order by one thread, so
+    the result does not depend on which thread ran which run."""
     k = gc.shape[2]
     g2 = gc[t].reshape((k, ho * wo))
-    for n in range(t, x.shape[0], nt):
-        if wh == 2 and ww == 2:      # (constants: as pool_bias_act_grad_images)
-            _images(idx[n:n + 1], gzb[n:n + 1], s[n:n + 1], gc[t], gcb[t], accb[t:t + 1],
-                    code, 0, 1, 2, 2)
-        else:
-            _images(idx[n:n + 1], gzb[n:n + 1], s[n:n + 1], gc[t], gcb[t], accb[t:t + 1],
-                    code, 0, 1, wh, ww)
-        im2col_images(x[n:n + 1], cols[t], kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
-        gemm(g2, cols[t, 0], accw[t], False, True, 1.0, 1.0)
+    runs = accb.shape[0]
+    m = (x.shape[0] + runs - 1) // runs
+    while True:
+        u = claim(ctr)
+        if u >= runs:
+            break
+        for n in range(u * m, min(x.shape[0], (u + 1) * m)):
+            if wh == 2 and ww == 2:      # (constants: as pool_bias_act_grad_images)
+                _images(idx[n:n + 1], gzb[n:n + 1], s[n:n + 1], gc[t], gcb[t],
+                        accb[u:u + 1], code, 0, 1, 2, 2)
+            else:
+                _images(idx[n:n + 1], gzb[n:n + 1], s[n:n + 1], gc[t], gcb[t],
+                        accb[u:u + 1], code, 0, 1, wh, ww)
+            im2col_images(x[n:n + 1], cols[t], kh, kw, sh, sw, dh, dw, ph, pw, ho, wo)
+            gemm(g2, cols[t, 0], accw[u], False, True, 1.0, 1.0)
 
 
 @nb.njit(inline="always", **_FLAGS)
