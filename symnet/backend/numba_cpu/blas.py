@@ -18,11 +18,29 @@ the inner dimension is small (minimum of 60 calls, 2 BLAS threads, in us):
     512, 500, 500            1317        1311          1882
 
 hence the rule in ``_SWAP`` (rows <= a quarter of w's rows, inner >= 128).
+
 BLAS's result is then the transpose of a C-contiguous array; ``tcopy``
 (``lib/transpose.py``) copies it to C order, which the kernel after it (W1's
 relu gradient) needs: 12 us at 64x500 against 22 us for numpy's
 ``ascontiguousarray``, which the driver's ``_C`` used to pay there (30-40
 us inside W1's step).
+
+Re-measured in round 13 (numpy 2.4's OpenBLAS 0.3.31, 2 BLAS threads,
+minimum of 40 calls in each of 4 rounds, bench lock, load 1.3-1.9), in us,
+``x @ w.T`` against ``tcopy(w @ x.T)``:
+
+    x rows, w rows, inner   x @ w.T   (w @ x.T).T + tcopy
+    16,  500, 500             74           69
+    32,  256, 1024           122          118
+    64,  500, 500            199          208     (W1's ``g @ W1.T``)
+    64,  784, 500            309          310
+    64, 1000, 500            388          401
+    128, 500, 500            370          397
+    64, 4608, 256            972         1905
+
+The swap now gains only at a few rows and loses 2x at 64 x 4608 x 256 (a
+dense layer's input gradient in a step off the pool), so it also needs
+at most ``SWAP_MAX_ROWS`` rows in ``x``.
 
 Inside njit code (a graph or a scan loop compiled whole, ``njit_driver.py``)
 the same lines call ``lib/cblas.py``'s GEMM instead of ``np.dot``.  In a
@@ -64,9 +82,12 @@ def _cast(expr, node):
 
 # when ``x @ y``, y a transposed view, runs as ``(y.T @ x.T).T`` (module doc):
 # x's rows at most 1/SWAP_RATIO of y's columns, an inner size of SWAP_MIN_INNER
-# or more; ``step_pool.dot`` applies the same rule at run time
-SWAP_RATIO, SWAP_MIN_INNER = 4, 128
-_SWAP = f"{{x}}.shape[0] * {SWAP_RATIO} <= {{y}}.shape[1] and {{x}}.shape[1] >= {SWAP_MIN_INNER}"
+# or more; ``step_pool.dot`` applies the first two at run time (its products
+# split over the pool, measured apart); the driver off the pool also needs at
+# most SWAP_MAX_ROWS rows (the module doc's round 13 table)
+SWAP_RATIO, SWAP_MIN_INNER, SWAP_MAX_ROWS = 4, 128, 32
+_SWAP = f"{{x}}.shape[0] * {SWAP_RATIO} <= {{y}}.shape[1] and {{x}}.shape[1] >= {SWAP_MIN_INNER}" \
+    f" and {{x}}.shape[0] <= {SWAP_MAX_ROWS}"
 
 
 def _is_transpose(v):

@@ -2,8 +2,12 @@
 ``(w @ x.T).T`` (numba_cpu/blas.py), copied to C order by ``tcopy``
 (lib/transpose.py); both branches agree with numpy and with the py backend,
 whatever consumes the product, and give a C-contiguous result."""
+import functools
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symnet
 import symnet.tensor as T
@@ -20,7 +24,7 @@ def _f32(*shape):
 
 def _swapped(rows, w_rows, inner):
     """The driver's rule (blas._SWAP) for x (rows, inner) @ w.T (inner, w_rows)."""
-    return rows * 4 <= w_rows and inner >= 128
+    return rows * 4 <= w_rows and inner >= 128 and rows <= 32
 
 
 @pytest.mark.parametrize("rows", [4, 64])   # 4: swapped; 64: plain
@@ -49,10 +53,35 @@ def test_one_function_takes_both_branches():
     x, w = T.fmatrix("x"), T.fmatrix("w")
     fn = symnet.function([x, w], T.tanh(T.dot(x, w.T)), mode=Mode("numba"))
     wv = _f32(64, 200)
-    for rows in (2, 16, 17, 100):
+    for rows in (2, 16, 17, 32, 33, 100):
         xv = _f32(rows, 200)
         np.testing.assert_allclose(fn(xv, wv), np.tanh(xv.astype("float64") @ wv.T),
                                    rtol=1e-4, atol=1e-5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.integers(1, 70), w_rows=st.sampled_from([3, 127, 128, 140, 260, 300]),
+       inner=st.sampled_from([1, 127, 128, 131]))
+def test_either_branch_agrees_with_numpy_around_the_rule(rows, w_rows, inner):
+    """Shapes drawn around each bound of the rule (rows against a quarter of
+    w's rows and ``SWAP_MAX_ROWS``, the inner size against 128): the rule
+    text the driver runs says what ``_swapped`` says, and one compiled
+    function gives numpy's product, C-ordered, on either branch."""
+    from symnet.backend.numba_cpu import blas
+    xv, wv, bv = _f32(rows, inner), _f32(w_rows, inner), _f32(w_rows)
+    assert eval(blas._SWAP.format(x="xv", y="wv.T")) == _swapped(rows, w_rows, inner)
+    got = _relu_dot()(xv, wv, bv)
+    assert got.flags.c_contiguous and got.shape == (rows, w_rows) and got.dtype == np.float32
+    np.testing.assert_allclose(got, np.maximum(xv.astype("float64") @ wv.T + bv, 0),
+                               rtol=1e-4, atol=1e-4)
+
+
+@functools.lru_cache(maxsize=None)
+def _relu_dot():
+    """One function for every drawn shape (compiled on first use)."""
+    x, w, b = T.fmatrix("x"), T.fmatrix("w"), T.fvector("b")
+    use_tmp_cache()
+    return symnet.function([x, w, b], T.nnet.relu(T.dot(x, w.T) + b), mode=Mode("numba"))
 
 
 def test_mixed_dtypes_cast_after_the_swap():
@@ -74,6 +103,43 @@ def test_mlp_gradient_step_agrees_with_py():
     xv, yv = _f32(8, 150), RNG.randint(0, 5, 8).astype("int32")
     fn = both([x, y], [loss, gw1, gw2], [xv, yv], rtol=1e-4, atol=1e-6)
     assert ".T, " in fn.thunk.source   # the gradient's g @ w2.T / ... took the rule
+
+
+@pytest.mark.parametrize("batch", [8, 40])    # g @ w1.T swapped; plain (over SWAP_MAX_ROWS)
+def test_nesterov_steps_update_every_parameter_as_py_does(batch):
+    """Three training steps of a small MLP with Nesterov momentum on each
+    side of the row bound: every weight, bias and velocity after each step
+    as the py backend computes them."""
+    use_tmp_cache()
+    rng = np.random.RandomState(batch)
+    xv = rng.randn(batch, 150).astype("float32")
+    yv = rng.randint(0, 5, batch).astype("int32")
+    init = [rng.randn(150, 160) * 0.1, rng.randn(160) * 0.1, rng.randn(160, 200) * 0.1,
+            rng.randn(200) * 0.1, rng.randn(200, 5) * 0.1, rng.randn(5) * 0.1]
+    fns, shared = [], []
+    for mode in ("numba", "py"):
+        params = [symnet.shared(v.astype("float32")) for v in init]
+        vel = [symnet.shared(np.zeros_like(v, dtype="float32")) for v in init]
+        x, y = T.fmatrix("x"), T.ivector("y")
+        h = T.nnet.relu(T.dot(x, params[0]) + params[1])
+        h = T.nnet.relu(T.dot(h, params[2]) + params[3])
+        out = T.nnet.softmax(T.dot(h, params[4]) + params[5])
+        loss = T.mean(T.nnet.categorical_crossentropy(out, y))
+        ups = []
+        for p, v, g in zip(params, vel, symnet.grad(loss, params)):
+            nv = 0.9 * v - 0.05 * g
+            ups += [(v, nv), (p, p + 0.9 * nv - 0.05 * g)]
+        fns.append(symnet.function([x, y], loss, updates=ups, mode=Mode(mode)))
+        shared.append(params + vel)
+    # the hidden gradient (batch, 200) @ w1.T (200, 160)
+    assert _swapped(batch, 160, 200) == (batch == 8)
+    assert "_tcopy(_np.dot(" in fns[0].thunk.source
+    for _ in range(3):
+        losses = [float(fn(xv, yv)) for fn in fns]
+        np.testing.assert_allclose(losses[0], losses[1], rtol=1e-5)
+        for got, want in zip(*shared):
+            np.testing.assert_allclose(got.get_value(), want.get_value(), rtol=1e-4, atol=1e-6)
+    assert np.abs(shared[0][0].get_value() - init[0]).max() > 1e-4   # the steps moved it
 
 
 def _product_name(source):
