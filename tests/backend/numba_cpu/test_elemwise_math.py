@@ -168,7 +168,8 @@ LAZY_SCRIPT = """
 import json, warnings, numpy as np, symnet, symnet.tensor as T
 from symnet.compile.mode import Mode
 from symnet.backend.numba_cpu.lib import fastmath32 as fm
-names = ("_exp32", "_tanh32", "_sigmoid32", "_reduce", "_taylor", "_pow2")
+names = ("_exp32", "_tanh32", "_sigmoid32", "_reduce", "_exp_poly", "_expm1_poly", "_pow2",
+         "_with_sign")
 def compiled():
     return {n: [str(s) for s in getattr(fm, n).signatures] for n in names}
 at_import = compiled()
@@ -191,13 +192,14 @@ print(json.dumps(dict(at_import=at_import, after=after, src=f.source, seen=seen_
 def test_helpers_compile_on_first_use_and_their_parts_are_inlined(tmp_path):
     """Compile time (#13): importing fastmath32 compiles nothing; a tanh
     graph compiles _tanh32 alone, for float32 only; its parts (_reduce,
-    _taylor, _pow2) are inlined into it, never compiled on their own.
+    _expm1_poly, _pow2, _with_sign) are inlined into it, never compiled on their own.
     (The numba emitter's helpers: pinned to it.)"""
     got = run_cold(LAZY_SCRIPT.replace("EMITTER", "'numba'"), tmp_path)
     assert all(sigs == [] for sigs in got["at_import"].values()), got["at_import"]
     assert got["after"]["_tanh32"] == ["(float32,)"]
     assert {n: s for n, s in got["after"].items() if n != "_tanh32"} == \
-        {n: [] for n in ("_exp32", "_sigmoid32", "_reduce", "_taylor", "_pow2")}
+        {n: [] for n in ("_exp32", "_sigmoid32", "_reduce", "_exp_poly", "_expm1_poly",
+                         "_pow2", "_with_sign")}
     assert "_tanh32(" in got["src"]
     # nothing else of ours compiled, and neither min() nor max() (numba
     # overloads, one more compile each) for the clamps or the sum's blocks
