@@ -111,6 +111,33 @@ def test_tanh_ulp_sweep(fns):
     assert np.array_equal(_run(fns["tanh"], -small), -_run(fns["tanh"], small))
 
 
+def _float32_grid(lo, hi, step):
+    """Every ``step``-th float32 from lo to hi (>= 0), by bit pattern, in
+    chunks of 4M."""
+    a, b = np.float32(lo).view(np.int32), np.float32(hi).view(np.int32)
+    for s in range(int(a), int(b) + 1, step << 22):
+        yield np.arange(s, min(s + (step << 22), int(b) + 1), step,
+                        dtype=np.int32).view(np.float32)
+
+
+@pytest.mark.parametrize("name, lo, hi, sign, bound", [
+    ("exp", 0.0, 89.0, 1, 1), ("exp", 0.0, 104.0, -1, 1), ("tanh", 0.0, 10.0, 1, 2)])
+def test_dense_float32_grid(fns, name, lo, hi, sign, bound):
+    """Every 16th float32 of the range (70 million; subnormal inputs and
+    results included, the latter in steps of 2^-149) within the bound
+    lib/fastmath32.py states, against the float64 function rounded once."""
+    ref = {"exp": np.exp, "tanh": np.tanh}[name]
+    for x in _float32_grid(lo, hi, 16):
+        x = x * np.float32(sign)
+        got = _run(fns[name], x)
+        with np.errstate(over="ignore"):
+            want = ref(x.astype(np.float64)).astype(np.float32)
+        fin = np.isfinite(want)
+        unit = np.maximum(np.spacing(np.abs(want[fin])).astype(np.float64), 2.0 ** -149)
+        assert np.max(np.abs(got[fin].astype(np.float64) - want[fin]) / unit) <= bound
+        np.testing.assert_array_equal(got[~fin], want[~fin])
+
+
 def test_tanh_special_values(fns):
     x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 9.5, -9.5, 50, -1e30, 1e-45,
                   -1e-45], np.float32)
