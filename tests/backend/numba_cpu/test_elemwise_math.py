@@ -111,6 +111,33 @@ def test_tanh_ulp_sweep(fns):
     assert np.array_equal(_run(fns["tanh"], -small), -_run(fns["tanh"], small))
 
 
+def _float32_grid(lo, hi, step):
+    """Every ``step``-th float32 from lo to hi (>= 0), by bit pattern, in
+    chunks of 4M."""
+    a, b = np.float32(lo).view(np.int32), np.float32(hi).view(np.int32)
+    for s in range(int(a), int(b) + 1, step << 22):
+        yield np.arange(s, min(s + (step << 22), int(b) + 1), step,
+                        dtype=np.int32).view(np.float32)
+
+
+@pytest.mark.parametrize("name, lo, hi, sign, bound", [
+    ("exp", 0.0, 89.0, 1, 1), ("exp", 0.0, 104.0, -1, 1), ("tanh", 0.0, 10.0, 1, 2)])
+def test_dense_float32_grid(fns, name, lo, hi, sign, bound):
+    """Every 16th float32 of the range (70 million; subnormal inputs and
+    results included, the latter in steps of 2^-149) within the bound
+    lib/fastmath32.py states, against the float64 function rounded once."""
+    ref = {"exp": np.exp, "tanh": np.tanh}[name]
+    for x in _float32_grid(lo, hi, 16):
+        x = x * np.float32(sign)
+        got = _run(fns[name], x)
+        with np.errstate(over="ignore"):
+            want = ref(x.astype(np.float64)).astype(np.float32)
+        fin = np.isfinite(want)
+        unit = np.maximum(np.spacing(np.abs(want[fin])).astype(np.float64), 2.0 ** -149)
+        assert np.max(np.abs(got[fin].astype(np.float64) - want[fin]) / unit) <= bound
+        np.testing.assert_array_equal(got[~fin], want[~fin])
+
+
 def test_tanh_special_values(fns):
     x = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 9.5, -9.5, 50, -1e30, 1e-45,
                   -1e-45], np.float32)
@@ -168,7 +195,8 @@ LAZY_SCRIPT = """
 import json, warnings, numpy as np, symnet, symnet.tensor as T
 from symnet.compile.mode import Mode
 from symnet.backend.numba_cpu.lib import fastmath32 as fm
-names = ("_exp32", "_tanh32", "_sigmoid32", "_reduce", "_taylor", "_pow2")
+names = ("_exp32", "_tanh32", "_sigmoid32", "_reduce", "_exp_poly", "_expm1_poly", "_pow2",
+         "_with_sign")
 def compiled():
     return {n: [str(s) for s in getattr(fm, n).signatures] for n in names}
 at_import = compiled()
@@ -191,13 +219,14 @@ print(json.dumps(dict(at_import=at_import, after=after, src=f.source, seen=seen_
 def test_helpers_compile_on_first_use_and_their_parts_are_inlined(tmp_path):
     """Compile time (#13): importing fastmath32 compiles nothing; a tanh
     graph compiles _tanh32 alone, for float32 only; its parts (_reduce,
-    _taylor, _pow2) are inlined into it, never compiled on their own.
+    _expm1_poly, _pow2, _with_sign) are inlined into it, never compiled on their own.
     (The numba emitter's helpers: pinned to it.)"""
     got = run_cold(LAZY_SCRIPT.replace("EMITTER", "'numba'"), tmp_path)
     assert all(sigs == [] for sigs in got["at_import"].values()), got["at_import"]
     assert got["after"]["_tanh32"] == ["(float32,)"]
     assert {n: s for n, s in got["after"].items() if n != "_tanh32"} == \
-        {n: [] for n in ("_exp32", "_sigmoid32", "_reduce", "_taylor", "_pow2")}
+        {n: [] for n in ("_exp32", "_sigmoid32", "_reduce", "_exp_poly", "_expm1_poly",
+                         "_pow2", "_with_sign")}
     assert "_tanh32(" in got["src"]
     # nothing else of ours compiled, and neither min() nor max() (numba
     # overloads, one more compile each) for the clamps or the sum's blocks

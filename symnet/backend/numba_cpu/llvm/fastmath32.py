@@ -17,6 +17,13 @@ __all__ = ["helper"]
 F32 = ir.FloatType()
 I32 = ir.IntType(32)
 _FLAGS = ("contract",)
+_ROUND = 12582912.0                 # 1.5 2^23: adding it rounds to an integer
+_ROUND_BITS = 0x4B400000            # its bits
+# P of e^r ~ 1 + r + r^2 P(r) (lib/fastmath32.py: _exp_poly, _expm1_poly)
+_P = (0.4999999403953552, 0.1666652113199234, 0.04166838899254799,
+      0.00836874544620514, 0.0013814540579915047)
+_Q = (0.5, 0.1666666567325592, 0.04166635870933533, 0.008333389647305012,
+      0.0013940668432042003, 0.00019845881615765393)
 
 
 def _c(x):
@@ -60,61 +67,57 @@ class _B:
         fn = self.module.declare_intrinsic(f"llvm.{name}", [F32])
         return self.b.call(fn, [x], fastmath=_FLAGS)
 
+    def bits(self, x):
+        return self.b.bitcast(x, I32)
+
     def pow2(self, k):
         """2^k for -126 <= k <= 127, from the exponent bits."""
         b = self.b
         return b.bitcast(b.shl(b.add(k, ir.Constant(I32, 127)), ir.Constant(I32, 23)), F32)
 
     def reduce(self, x):
-        """(r, n): x = n ln2 + r, |r| <= ln2/2, n integral (as a float)."""
-        n = self.intrinsic("floor", self.add(self.mul(x, _c(1.4426950408889634)), _c(0.5)))
+        """(r, n): x = n ln2 + r, |r| <= ln2/2, n the nearest integer (an
+        i32), read from the low bits of x log2(e) + 1.5 2^23."""
+        k = self.add(self.mul(x, _c(1.4426950408889634)), _c(_ROUND))
+        n = self.sub(k, _c(_ROUND))
+        ni = self.b.sub(self.bits(k), ir.Constant(I32, _ROUND_BITS))
         r = self.sub(x, self.mul(n, _c(0.693359375)))
-        return self.sub(r, self.mul(n, _c(-2.1219444005469058e-04))), n
+        return self.sub(r, self.mul(n, _c(-2.1219444005469058e-04))), ni
 
-    def taylor(self, r):
-        """P(r) with e^r = 1 + r + r^2 P(r) (degree 5: Taylor to r^7)."""
-        p = self.add(self.mul(_c(1.0 / 5040.0), r), _c(1.0 / 720.0))
-        for c in (1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5):
+    def poly(self, r, P):
+        """P(r), coefficients ``P`` from the constant term up, by Horner."""
+        p = self.add(self.mul(_c(P[-1]), r), _c(P[-2]))
+        for c in P[-3::-1]:
             p = self.add(self.mul(p, r), _c(c))
         return p
 
 
-def _max(B, x, y):
-    # numba's max(x, y) on floats: x if x > y else y (y for NaN x; NaN is
-    # selected at the end anyway)
-    return B.sel(B.gt(x, y), x, y)
-
-
-def _min(B, x, y):
-    return B.sel(B.lt(x, y), x, y)
-
-
 def _exp32(B, x):
-    r, n = B.reduce(_min(B, _max(B, x, _c(-104.0)), _c(89.0)))
-    p = B.add(B.mul(B.taylor(r), r), _c(1.0))
+    # the clamps let NaN through (then every step keeps it); past 89 the
+    # product overflows to inf and below -104 it rounds to 0 by itself
+    x = B.sel(B.lt(x, _c(-104.0)), _c(-104.0), x)
+    x = B.sel(B.gt(x, _c(89.0)), _c(89.0), x)
+    r, ni = B.reduce(x)
+    p = B.add(B.mul(B.poly(r, _P), r), _c(1.0))
     p = B.add(B.mul(p, r), _c(1.0))
     b = B.b
-    ni = b.fptosi(n, I32)
     h = b.ashr(ni, ir.Constant(I32, 1))
-    y = B.mul(B.mul(p, B.pow2(h)), B.pow2(b.sub(ni, h)))
-    y = B.sel(B.gt(x, _c(89.0)), _c(float("inf")), y)
-    y = B.sel(B.lt(x, _c(-104.0)), _c(0.0), y)
-    return B.sel(b.fcmp_unordered("!=", x, x), x, y)
+    return B.mul(B.mul(p, B.pow2(h)), B.pow2(b.sub(ni, h)))
 
 
 def _tanh32(B, x):
     a = B.intrinsic("fabs", x)
-    a2 = B.mul(_c(2.0), a)
-    r, n = B.reduce(B.sel(B.lt(a2, _c(20.0)), a2, _c(20.0)))
-    q = B.add(r, B.mul(B.mul(r, r), B.taylor(r)))
-    s = B.pow2(B.b.fptosi(n, I32))
+    a2 = B.add(a, a)
+    a2 = B.sel(B.gt(a2, _c(20.0)), _c(20.0), a2)
+    r, ni = B.reduce(a2)
+    q = B.add(r, B.mul(B.mul(r, r), B.poly(r, _Q)))
+    s = B.pow2(ni)
     t = B.add(B.mul(s, q), B.sub(s, _c(1.0)))
     u = B.div(t, B.add(t, _c(2.0)))
-    u = B.sel(B.gt(a, _c(9.0)), _c(1.0), u)
-    neg = B.b.fneg(u)
-    u = B.sel(B.lt(x, _c(0.0)), neg, u)
-    u = B.sel(B.lt(a, _c(2.0 ** -12)), x, u)      # keeps -0.0
-    return B.sel(B.b.fcmp_unordered("!=", x, x), x, u)
+    # u >= 0 (or NaN): x's sign bit or-ed in gives tanh(-0.0) = -0.0
+    b = B.b
+    sign = b.and_(B.bits(x), ir.Constant(I32, -2 ** 31))
+    return b.bitcast(b.or_(B.bits(u), sign), F32)
 
 
 def _sigmoid32(B, x):
