@@ -1,6 +1,7 @@
 """Shared pytest setup: make ``tests/oracles.py`` importable both as
 ``tests.oracles`` and ``oracles``, and restore global config after each test
-(tests may reassign ``config.floatX``); tiered execution and compile workers are off by default;
+(tests may reassign ``config.floatX``); tiered execution, compile workers and the
+graph cache are off by default;
 tests marked ``perform_fallback`` run with ``SYMNET_STRICT`` off."""
 import os
 import sys
@@ -19,6 +20,10 @@ os.environ.setdefault("SYMNET_TIERED", "0")
 # opt-in, but a user's environment may set it): test_compile_worker.py
 # asks for one.
 os.environ.setdefault("SYMNET_NUMBA_WORKERS", "0")
+# The graph cache (numba_cpu/graph_cache.py) would let a test's compile
+# reuse the plan and source an earlier test made of the same graph, while
+# tests patch emitters, budgets and rewrites: test_graph_cache.py turns it on.
+os.environ.setdefault("SYMNET_GRAPH_CACHE", "0")
 
 
 def pytest_configure(config):

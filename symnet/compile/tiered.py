@@ -171,9 +171,11 @@ def _compile_message(name, counts, tiered):
     return msg + " (Mode(tiered=True) runs calls on py meanwhile)"
 
 
-def make_thunk(fgraph, mode, name=None):
+def make_thunk(fgraph, mode, name=None, cached=None):
     """The thunk ``function()`` calls: the backend's compiled one, or a
-    ``TieredThunk`` when tiering is on for this graph."""
+    ``TieredThunk`` when tiering is on for this graph.  ``cached``: the
+    graph's ``graph_cache.Entry`` (numba), whose plan and source a hit
+    reuses and a miss stores."""
     from ..backend.registry import linker_for
     if mode.linker != "numba":
         return linker_for(mode.linker)(fgraph, mode)
@@ -185,7 +187,12 @@ def make_thunk(fgraph, mode, name=None):
     linker_for("numba")          # registers the backend
     from ..backend.numba_cpu.linker import NumbaLinker
     t_gen = time.perf_counter()
-    linker = NumbaLinker(fgraph, mode)          # source only: no compile yet
+    if cached is not None and cached.hit:
+        linker = NumbaLinker.restore(cached.state, mode)
+    else:
+        linker = NumbaLinker(fgraph, mode)      # source only: no compile yet
+        if cached is not None:
+            cached.store(fgraph, linker.state())
     t_gen = time.perf_counter() - t_gen
     counts = _kernel_counts(linker)
     # numba's start-up matters only to a graph with numba kernels (the llvm

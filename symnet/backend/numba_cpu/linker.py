@@ -79,6 +79,11 @@ def _inplace_updates(mode):
         not njit_driver.requested(mode)
 
 
+#: what ``NumbaLinker.__init__`` computes (the graph cache keeps it)
+_STATE = ("fgraph", "plan", "order", "code", "consts", "names", "fallback_nodes", "steps",
+          "kernel_texts", "driver_source", "fresh_outputs", "source")
+
+
 class KernelRuntimeError(RuntimeError):
     """A compiled call failed where the driver cannot name the node."""
 
@@ -109,6 +114,19 @@ class NumbaLinker:
         self.driver_source = src.driver
         self.fresh_outputs = self.plan.fresh_outputs(lambda n: src.kinds.get(n) != "perform")
         self.source = src.listing()
+
+    def state(self):
+        """What ``__init__`` computed (plan and source), for the graph cache
+        (``graph_cache.py``): everything but the mode."""
+        return {k: getattr(self, k) for k in _STATE}
+
+    @classmethod
+    def restore(cls, state, mode):
+        """The linker ``__init__`` would build, from its cached ``state``."""
+        linker = cls.__new__(cls)
+        linker.__dict__.update(state, mode=mode, _py=None)
+        load_families_for({type(node.op) for node in linker.fgraph.apply_nodes})
+        return linker
 
     @property
     def kernel_names(self):

@@ -216,6 +216,13 @@ class LoopKernel:
 
     # -- the IR ------------------------------------------------------------------
 
+    #: what ``define`` leaves behind while lowering (llvmlite objects): not
+    #: the kernel's once its IR text exists, so not pickled (graph_cache.py)
+    _LOWERING = ("fn", "b", "module", "dim_vals", "low", "ptr", "col_acc", "totals")
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k not in self._LOWERING}
+
     def module_text(self, kname):
         """The IR of a module holding only this kernel, ``@<kname>_native``
         (``jit.bind`` links the modules of one graph into one)."""

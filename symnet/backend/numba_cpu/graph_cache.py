@@ -1,0 +1,282 @@
+"""The graph cache: a warm process skips the rewrites, the plan and the code
+generation of a graph it has compiled before.
+
+``function()`` asks ``lookup`` with the graph it was given (inputs, output
+and update expressions), before rewriting.  The key is a structural hash of
+that graph: every node's op (its class and every attribute, nested ops
+included), the types, names and user lines of the variables, the bytes of
+every constant, the order of the inputs and outputs; plus the mode, the
+``SYMNET_*``/``NUMBA_*`` environment, ``config``, the rewrite registry, the
+versions, and the size and time of every symnet source file (so an edited
+rewrite or emitter never meets an entry written by the code before it).
+
+An entry (``g_<key>.pkl``, a ``cache.read_entry`` file: checked against its
+digest before it is read) pickles the rewritten FunctionGraph and the numba
+linker's plan and source (``NumbaLinker.__init__``'s results) together; the
+variables of the given graph are pickled as their positions in it, so the
+rebuilt graph reads this process's inputs, shared variables and constants.
+What it rebuilds is what the cold compile made: the same graph, the same
+source (the tests compare them).  A damaged entry warns, is deleted and is
+written again by this compile.
+
+What is never cached (``lookup`` returns None): modes other than a plain
+``Mode`` on numba, profiling, the NaN guard, explicit tiering (its compile
+thread writes the source); a graph with an op or a rewrite defined outside
+symnet (its code is not in the key), or an op holding a variable or a value
+the key cannot describe (an inner graph, an arbitrary object).
+``SYMNET_GRAPH_CACHE=0`` turns the cache off.
+"""
+import hashlib
+import io
+import os
+import pickle
+import threading
+import types
+
+import numpy as np
+
+from ...configdefaults import config
+from ...graph.basic import Apply, Constant, Variable
+from ...graph.traversal import io_toposort
+from . import cache
+
+__all__ = ["lookup", "Entry"]
+
+_HEAD = b"symnet-graph 1\n"
+_PKG = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_FIXED = []       # the process-wide part of the key, computed once
+_PLAIN = frozenset((type(None), bool, int, float, complex, str, bytes))
+_KNOWN = ("symnet.", "numpy", "builtins", "math", "operator")
+
+
+_GIVEN = threading.local()    # the variables of the graph an entry is loaded for
+
+
+def _given(k):
+    """Unpickling: the given graph's variable number ``k``."""
+    return _GIVEN.variables[k]
+
+
+class _Uncacheable(Exception):
+    """The graph holds something the key cannot describe."""
+
+
+def enabled(mode, profile):
+    """Whether ``function()`` may use the cache for ``mode``."""
+    from ...compile.mode import Mode
+    return (type(mode) is Mode and mode.linker == "numba" and not profile
+            and not mode.profile and not mode.nan_guard and mode.tiered is not True
+            and not mode.scan_step
+            and os.environ.get("SYMNET_GRAPH_CACHE", "1") != "0")
+
+
+def _sources():
+    """Size and modification time of every symnet source file."""
+    out = []
+    stack = [_PKG]
+    while stack:      # an explicit stack: the package tree, no recursion
+        top = stack.pop()
+        with os.scandir(top) as it:
+            for e in it:
+                if e.is_dir(follow_symlinks=False):
+                    if e.name != "__pycache__":
+                        stack.append(e.path)
+                elif e.name.endswith(".py"):
+                    st = e.stat()
+                    out.append(f"{e.path} {st.st_size} {st.st_mtime_ns}")
+    return "\n".join(sorted(out))
+
+
+def _fixed():
+    if not _FIXED:
+        _FIXED.append(hashlib.sha256(
+            f"{cache._versions()}\n{_sources()}".encode()).hexdigest())
+    return _FIXED[0]
+
+
+def _settings(mode):
+    """The per-call part of the key that is not the graph."""
+    from ...graph.rewriting import REGISTRY
+    rewrites = []
+    for name, rw in REGISTRY.items():
+        fn = getattr(rw, "fn", None)      # None: the driver's own (merge, folding)
+        if fn is not None and not getattr(fn, "__module__", "").startswith("symnet."):
+            raise _Uncacheable(f"rewrite {name} is defined outside symnet")
+        rewrites.append(f"{name}:{getattr(fn, '__qualname__', None)}:{sorted(rw.tags)}")
+    env = sorted((k, v) for k, v in os.environ.items()
+                 if k.startswith(("SYMNET_", "NUMBA_")))
+    conf = sorted((k, repr(v)) for k, v in vars(config).items() if k != "_watchers")
+    mode_key = (mode.linker, mode.optimizer, mode.include, mode.exclude, mode.parallel,
+                mode.tiered, mode.emitter)
+    return repr((_fixed(), mode_key, env, conf, rewrites))
+
+
+class _Encoder:
+    """The key's text for ops and types (memoised by identity: one op
+    object serves many nodes)."""
+
+    def __init__(self):
+        self.memo = {}
+        self.by_value = {}
+
+    def __call__(self, x, depth=0):
+        cls = type(x)
+        if cls in _PLAIN:
+            return repr(x)
+        if cls is tuple and all(type(v) in _PLAIN for v in x):
+            return repr(x)       # a shape, a broadcast pattern, an axis list
+        if depth > 8:
+            raise _Uncacheable("nested too deep")
+        got = self.memo.get(id(x))
+        if got is not None:
+            return got
+        state = getattr(x, "__dict__", None)
+        if state is not None:
+            try:        # equal types (most variables' are) share one text
+                vkey = (cls, tuple(state.items()))
+                got = self.by_value.get(vkey)
+            except TypeError:        # an unhashable attribute
+                vkey = got = None
+            if got is not None:
+                return got
+        if state is not None and cls.__module__.startswith("symnet.") and all(
+                type(v) in _PLAIN or type(v) is tuple and all(type(i) in _PLAIN for i in v)
+                for v in state.values()):
+            # a type (dtype, shape, name): one line, no walk
+            text = self.memo[id(x)] = f"{cls.__module__}.{cls.__qualname__}{sorted(state.items())!r}"
+            if vkey is not None:
+                self.by_value[vkey] = text
+            return text
+        if isinstance(x, (tuple, list, frozenset, set)):
+            items = [self(v, depth + 1) for v in x]
+            if isinstance(x, (set, frozenset)):
+                items.sort()
+            text = f"{type(x).__name__}({','.join(items)})"
+        elif isinstance(x, dict):
+            text = "{" + ",".join(sorted(f"{self(k, depth + 1)}:{self(v, depth + 1)}"
+                                         for k, v in x.items())) + "}"
+        elif isinstance(x, np.dtype):
+            text = f"dtype({x.str})"
+        elif isinstance(x, (np.ndarray, np.generic)):
+            a = np.ascontiguousarray(x)
+            text = f"array({a.dtype.str},{a.shape},{hashlib.sha256(a.view(np.uint8)).hexdigest()})"
+        elif isinstance(x, (type, types.FunctionType, types.BuiltinFunctionType, np.ufunc)):
+            # named by where it is defined: only code whose source the key
+            # covers (symnet's) or that is fixed by a version in it
+            where = getattr(x, "__module__", None) or "numpy"
+            if not where.startswith(_KNOWN) or "<" in getattr(x, "__qualname__", ""):
+                raise _Uncacheable(f"{x!r} in an op")
+            text = f"{where}.{getattr(x, '__qualname__', x.__name__)}"
+        elif isinstance(x, (Variable, Apply)) or not type(x).__module__.startswith("symnet."):
+            raise _Uncacheable(f"{type(x).__name__} in an op")
+        elif type(x).__reduce_ex__ is not object.__reduce_ex__ or \
+                type(x).__reduce__ is not object.__reduce__:
+            # it says how it pickles (a table's scalar op by its name): the
+            # recipe names it, as the cached graph will
+            text = "reduce" + self(x.__reduce_ex__(pickle.HIGHEST_PROTOCOL)[:2], depth + 1)
+        else:
+            text = f"{type(x).__module__}.{type(x).__qualname__}" + self(
+                getattr(x, "__dict__", None) or
+                {s: getattr(x, s, None) for s in getattr(type(x), "__slots__", ())}, depth + 1)
+        self.memo[id(x)] = text
+        return text
+
+
+def lookup(mode, inputs, roots, n_outputs):
+    """An ``Entry`` for this graph (``entry.hit``: found in the cache), or
+    None where the graph may not be cached."""
+    try:
+        key, variables = _key(mode, inputs, roots, n_outputs)
+    except _Uncacheable:
+        return None
+    return Entry(key, variables)
+
+
+def _key(mode, inputs, roots, n_outputs):
+    enc = _Encoder()
+    index = {}
+    variables = []
+    lines = [_settings(mode), str(n_outputs)]
+
+    def number(v):
+        k = index.get(v)
+        if k is None:
+            if not isinstance(v, Constant):
+                raise _Uncacheable("a free variable")    # function() reports it
+            k = index[v] = len(variables)
+            variables.append(v)
+            lines.append(f"c {enc(v.type)} {v.name!r} {enc(v.data)}")
+        return k
+
+    for v in inputs:
+        index[v] = len(variables)
+        variables.append(v)
+        lines.append(f"i {enc(v.type)} {v.name!r}")
+    for node in io_toposort(inputs, roots):
+        op = node.op
+        if not type(op).__module__.startswith("symnet."):
+            raise _Uncacheable(f"op {type(op).__name__} is defined outside symnet")
+        args = [number(v) for v in node.inputs]
+        outs = []
+        for o in node.outputs:
+            index[o] = len(variables)
+            variables.append(o)
+            outs.append(f"{enc(o.type)} {o.name!r}")
+        lines.append(f"n {enc(op)} {args} {outs} {node.tag.get('trace')!r}")
+    lines.append(repr([number(r) for r in roots]))
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:40], variables
+
+
+class Entry:
+    """One graph's cache entry: ``hit`` and what ``load`` read, or ``store``."""
+
+    def __init__(self, key, variables):
+        self.key = key
+        self.variables = variables
+        self.path = cache.file_entry(f"g_{key}.pkl")
+        self.fgraph = self.state = None
+        self.rewrite_info = None
+        self.hit = self._load()
+
+    def _load(self):
+        try:
+            data = cache.read_entry(self.path, _HEAD)
+            if data is None:
+                return False
+            _GIVEN.variables = self.variables
+            try:
+                self.fgraph, self.state, self.rewrite_info = pickle.loads(data)[1:]
+            finally:
+                _GIVEN.variables = None
+            return True
+        except Exception as exc:      # damaged: warn, delete, compile again
+            self.path = cache.replace_damaged(self.path, exc, stacklevel=5)
+            return False
+
+    def store(self, fgraph, state):
+        """Write the rewritten graph and the linker's plan and source
+        (``state``); ``rewrite_info`` is set by ``function()``."""
+        index = {id(v): k for k, v in enumerate(self.variables)}
+
+        class Pickler(pickle.Pickler):
+            # called for objects other than plain values and containers
+            # (half the time of a ``persistent_id`` called for every one)
+            def reducer_override(self, obj):
+                k = index.get(id(obj))
+                return NotImplemented if k is None else (_given, (k,))
+
+        buf = io.BytesIO()
+        # FunctionGraph.memo maps the given graph to its first copy, most of
+        # which the rewrites replaced: nothing reads it after the copy, and
+        # it is most of what would be pickled; a hit gets an empty one
+        memo, fgraph.memo = fgraph.memo, {}
+        try:
+            # the nodes in order first: each is then pickled after its
+            # inputs, so pickle's own recursion stays shallow on deep graphs
+            Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(
+                (fgraph.toposort(), fgraph, state, self.rewrite_info))
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            return       # something in the graph does not pickle: compiled each time
+        finally:
+            fgraph.memo = memo
+        cache.write_entry(self.path, _HEAD, buf.getvalue(), stacklevel=4)
