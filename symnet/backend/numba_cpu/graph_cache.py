@@ -28,6 +28,7 @@ the key cannot describe (an inner graph, an arbitrary object).
 """
 import hashlib
 import io
+import marshal
 import os
 import pickle
 import threading
@@ -196,35 +197,43 @@ def _key(mode, inputs, roots, n_outputs):
     enc = _Encoder()
     index = {}
     variables = []
-    lines = [_settings(mode), str(n_outputs)]
+    ops = {}          # id(op) -> its text (one op object serves many nodes)
+    # plain tuples, hashed at once (marshal version 2: no references, so
+    # the same graph gives the same bytes in every process)
+    rows = [_settings(mode), n_outputs]
 
-    def number(v):
-        k = index.get(v)
-        if k is None:
-            if not isinstance(v, Constant):
-                raise _Uncacheable("a free variable")    # function() reports it
-            k = index[v] = len(variables)
-            variables.append(v)
-            lines.append(f"c {enc(v.type)} {v.name!r} {enc(v.data)}")
+    def constant(v):
+        if not isinstance(v, Constant):
+            raise _Uncacheable("a free variable")    # function() reports it
+        k = index[v] = len(variables)
+        variables.append(v)
+        rows.append((enc(v.type), v.name, enc(v.data)))
         return k
 
     for v in inputs:
         index[v] = len(variables)
         variables.append(v)
-        lines.append(f"i {enc(v.type)} {v.name!r}")
+        rows.append((enc(v.type), v.name))
     for node in io_toposort(inputs, roots):
         op = node.op
-        if not type(op).__module__.startswith("symnet."):
-            raise _Uncacheable(f"op {type(op).__name__} is defined outside symnet")
-        args = [number(v) for v in node.inputs]
+        text = ops.get(id(op))
+        if text is None:
+            if not type(op).__module__.startswith("symnet."):
+                raise _Uncacheable(f"op {type(op).__name__} is defined outside symnet")
+            text = ops[id(op)] = enc(op)
+        args = [index[v] if v in index else constant(v) for v in node.inputs]
         outs = []
         for o in node.outputs:
             index[o] = len(variables)
             variables.append(o)
-            outs.append(f"{enc(o.type)} {o.name!r}")
-        lines.append(f"n {enc(op)} {args} {outs} {node.tag.get('trace')!r}")
-    lines.append(repr([number(r) for r in roots]))
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()[:40], variables
+            outs.append((enc(o.type), o.name))
+        rows.append((text, tuple(args), tuple(outs), node.tag.get("trace")))
+    rows.append(tuple(index[v] if v in index else constant(v) for v in roots))
+    try:
+        data = marshal.dumps(tuple(rows), 2)
+    except ValueError as exc:          # a trace of other values than names and numbers
+        raise _Uncacheable(str(exc)) from None
+    return hashlib.sha256(data).hexdigest()[:40], variables
 
 
 class Entry:
