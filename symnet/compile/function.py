@@ -207,7 +207,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
             stats, cached_work, passes = cached.rewrite_info
             work.update(cached_work)
         else:
-            fgraph = FunctionGraph(in_vars + shared_vars, outs + [e for _, e in upd])
+            fgraph = FunctionGraph(in_vars + shared_vars, outs + [e for _, e in upd],
+                                   order=None if cached is None else cached.order)
             t1 = time.perf_counter()
             stats = mode_obj.rewrite(fgraph, profile=profile, work=work, passes=passes)
             if cached is not None:

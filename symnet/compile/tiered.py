@@ -187,12 +187,13 @@ def make_thunk(fgraph, mode, name=None, cached=None):
     linker_for("numba")          # registers the backend
     from ..backend.numba_cpu.linker import NumbaLinker
     t_gen = time.perf_counter()
+    state = None
     if cached is not None and cached.hit:
         linker = NumbaLinker.restore(cached.state, mode)
     else:
         linker = NumbaLinker(fgraph, mode)      # source only: no compile yet
         if cached is not None:
-            cached.store(fgraph, linker.state())
+            state = linker.state()
     t_gen = time.perf_counter() - t_gen
     counts = _kernel_counts(linker)
     # numba's start-up matters only to a graph with numba kernels (the llvm
@@ -204,8 +205,13 @@ def make_thunk(fgraph, mode, name=None, cached=None):
             thunk = linker.make_thunk()
         # the profile's compile-time rows (the source was written above)
         linker.times = {"codegen": t_gen, "compile": time.perf_counter() - t0}
-        return thunk
-    return TieredThunk(fgraph, mode, linker, name)
+    else:
+        thunk = TieredThunk(fgraph, mode, linker, name)
+    if state is not None:
+        # the graph cache's entry is written in a thread of its own once
+        # the kernels are compiled (or compiling in the tier's thread)
+        cached.store(fgraph, state)
+    return thunk
 
 
 class TieredThunk:

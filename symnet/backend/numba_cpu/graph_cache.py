@@ -41,7 +41,7 @@ from ...graph.basic import Apply, Constant, Variable
 from ...graph.traversal import io_toposort
 from . import cache
 
-__all__ = ["lookup", "Entry"]
+__all__ = ["lookup", "Entry", "wait"]
 
 _HEAD = b"symnet-graph 1\n"
 _PKG = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -50,12 +50,24 @@ _PLAIN = frozenset((type(None), bool, int, float, complex, str, bytes))
 _KNOWN = ("symnet.", "numpy", "builtins", "math", "operator")
 
 
+_WRITING = []                 # the threads writing entries (``wait``)
 _GIVEN = threading.local()    # the variables of the graph an entry is loaded for
 
 
 def _given(k):
     """Unpickling: the given graph's variable number ``k``."""
     return _GIVEN.variables[k]
+
+
+def wait():
+    """Wait until every entry this process began writing is written."""
+    for thread in list(_WRITING):
+        thread.join()
+
+
+def _bare(cls):
+    """Unpickling: an instance whose state is set next."""
+    return cls.__new__(cls)
 
 
 class _Uncacheable(Exception):
@@ -187,10 +199,10 @@ def lookup(mode, inputs, roots, n_outputs):
     """An ``Entry`` for this graph (``entry.hit``: found in the cache), or
     None where the graph may not be cached."""
     try:
-        key, variables = _key(mode, inputs, roots, n_outputs)
+        key, variables, order = _key(mode, inputs, roots, n_outputs)
     except _Uncacheable:
         return None
-    return Entry(key, variables)
+    return Entry(key, variables, order)
 
 
 def _key(mode, inputs, roots, n_outputs):
@@ -214,7 +226,8 @@ def _key(mode, inputs, roots, n_outputs):
         index[v] = len(variables)
         variables.append(v)
         rows.append((enc(v.type), v.name))
-    for node in io_toposort(inputs, roots):
+    order = io_toposort(inputs, roots)
+    for node in order:
         op = node.op
         text = ops.get(id(op))
         if text is None:
@@ -233,15 +246,16 @@ def _key(mode, inputs, roots, n_outputs):
         data = marshal.dumps(tuple(rows), 2)
     except ValueError as exc:          # a trace of other values than names and numbers
         raise _Uncacheable(str(exc)) from None
-    return hashlib.sha256(data).hexdigest()[:40], variables
+    return hashlib.sha256(data).hexdigest()[:40], variables, order
 
 
 class Entry:
     """One graph's cache entry: ``hit`` and what ``load`` read, or ``store``."""
 
-    def __init__(self, key, variables):
+    def __init__(self, key, variables, order):
         self.key = key
         self.variables = variables
+        self.order = order      # the given graph's nodes (FunctionGraph's ``order``)
         self.path = cache.file_entry(f"g_{key}.pkl")
         self.fgraph = self.state = None
         self.rewrite_info = None
@@ -264,28 +278,36 @@ class Entry:
 
     def store(self, fgraph, state):
         """Write the rewritten graph and the linker's plan and source
-        (``state``); ``rewrite_info`` is set by ``function()``."""
+        (``state``; ``rewrite_info`` is set by ``function()``), in a thread
+        of its own: the compile (or the first calls) need not wait for it.
+        Not a daemon: a process ending sooner waits for the entry."""
+        order = fgraph.toposort()
+        thread = threading.Thread(target=self._write, args=(order, fgraph, state),
+                                  name="symnet-graph-cache")
+        thread.start()
+        _WRITING[:] = [t for t in _WRITING if t.is_alive()] + [thread]
+
+    def _write(self, order, fgraph, state):
         index = {id(v): k for k, v in enumerate(self.variables)}
 
         class Pickler(pickle.Pickler):
             # called for objects other than plain values and containers
             # (half the time of a ``persistent_id`` called for every one)
             def reducer_override(self, obj):
+                if obj is fgraph:
+                    # FunctionGraph.memo maps the given graph to its first
+                    # copy, mostly replaced by the rewrites: nothing reads
+                    # it after the copy, and it would be most of the entry
+                    return (_bare, (type(obj),), dict(vars(obj), memo={}))
                 k = index.get(id(obj))
                 return NotImplemented if k is None else (_given, (k,))
 
         buf = io.BytesIO()
-        # FunctionGraph.memo maps the given graph to its first copy, most of
-        # which the rewrites replaced: nothing reads it after the copy, and
-        # it is most of what would be pickled; a hit gets an empty one
-        memo, fgraph.memo = fgraph.memo, {}
         try:
             # the nodes in order first: each is then pickled after its
             # inputs, so pickle's own recursion stays shallow on deep graphs
             Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(
-                (fgraph.toposort(), fgraph, state, self.rewrite_info))
+                (order, fgraph, state, self.rewrite_info))
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
             return       # something in the graph does not pickle: compiled each time
-        finally:
-            fgraph.memo = memo
         cache.write_entry(self.path, _HEAD, buf.getvalue(), stacklevel=4)

@@ -12,6 +12,7 @@ import pytest
 
 import symnet
 import symnet.tensor as T
+from symnet.backend.numba_cpu import graph_cache
 from symnet.compile.mode import Mode
 from symnet.graph.basic import Apply
 from symnet.graph.op import Op
@@ -27,6 +28,7 @@ def cache_on(tmp_path, monkeypatch):
 
 
 def _entries(folder):
+    graph_cache.wait()       # entries are written in a thread
     return sorted(p for p in os.listdir(folder) if p.startswith("g_"))
 
 
@@ -43,6 +45,7 @@ def _mlp(c=0.5, dtype="float32", bias_shape=(None,), axis=None, mode=None):
     gw, gb = symnet.grad(loss, [w, b])
     f = symnet.function([x], [loss, gb], updates=[(w, w - 0.1 * gw)],
                         mode=mode or Mode("numba", tiered=False))
+    graph_cache.wait()       # a miss's entry is written in a thread
     return f, w
 
 
@@ -150,6 +153,7 @@ def test_not_used_with_profile_or_py(cache_on):
 def test_a_new_process_hits_and_gives_the_same_source(tmp_path):
     script = '''
 import json, numpy as np, symnet, symnet.tensor as T
+from symnet.backend.numba_cpu import graph_cache
 from symnet.compile.mode import Mode
 rng = np.random.RandomState(0)
 y = T.fmatrix("y"); h = y; ps = []
