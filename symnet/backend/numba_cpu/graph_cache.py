@@ -6,9 +6,13 @@ and update expressions), before rewriting.  The key is a structural hash of
 that graph: every node's op (its class and every attribute, nested ops
 included), the types, names and user lines of the variables, the bytes of
 every constant, the order of the inputs and outputs; plus the mode, the
-``SYMNET_*``/``NUMBA_*`` environment, ``config``, the rewrite registry, the
-versions, and the size and time of every symnet source file (so an edited
-rewrite or emitter never meets an entry written by the code before it).
+``SYMNET_*``/``NUMBA_*`` environment and the BLAS and OpenMP thread
+settings with the number of usable CPUs (the code generator reads them),
+``config``, the rewrite registry, the versions, and the size and time of
+every symnet source file (so an edited rewrite or emitter never meets an
+entry written by the code before it).  Not in the key: a BLAS thread count
+changed inside the process (``threadpoolctl``); a hit then keeps the split
+of products the entry's compile chose (the same results, another speed).
 
 An entry (``g_<key>.pkl``, a ``cache.read_entry`` file: checked against its
 digest before it is read) pickles the rewritten FunctionGraph and the numba
@@ -47,6 +51,7 @@ _HEAD = b"symnet-graph 1\n"
 _PKG = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _FIXED = []       # the process-wide part of the key, computed once
 _PLAIN = frozenset((type(None), bool, int, float, complex, str, bytes))
+_ENV = ("SYMNET_", "NUMBA_", "OMP_", "OPENBLAS_", "MKL_", "BLIS_", "GOTO_")
 _KNOWN = ("symnet.", "numpy", "builtins", "math", "operator")
 
 
@@ -107,6 +112,12 @@ def _fixed():
     return _FIXED[0]
 
 
+def _cpus():
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _settings(mode):
     """The per-call part of the key that is not the graph."""
     from ...graph.rewriting import REGISTRY
@@ -116,8 +127,10 @@ def _settings(mode):
         if fn is not None and not getattr(fn, "__module__", "").startswith("symnet."):
             raise _Uncacheable(f"rewrite {name} is defined outside symnet")
         rewrites.append(f"{name}:{getattr(fn, '__qualname__', None)}:{sorted(rw.tags)}")
-    env = sorted((k, v) for k, v in os.environ.items()
-                 if k.startswith(("SYMNET_", "NUMBA_")))
+    # the source also follows the CPUs this process may use and the BLAS
+    # threads (gemm_split.chosen): their settings are in the key
+    env = sorted((k, v) for k, v in os.environ.items() if k.startswith(_ENV))
+    env.append(("cpus", _cpus()))
     conf = sorted((k, repr(v)) for k, v in vars(config).items() if k != "_watchers")
     mode_key = (mode.linker, mode.optimizer, mode.include, mode.exclude, mode.parallel,
                 mode.tiered, mode.emitter)
