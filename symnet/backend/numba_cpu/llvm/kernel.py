@@ -35,7 +35,6 @@ A member the subset of ``lower.py`` cannot express raises
 import numpy as np
 from llvmlite import ir
 
-from ..fused import FUSED_SUM_BLOCK
 from .fastcall import DATA_OFFSET, by_object
 from .types import llvm_type
 
@@ -386,6 +385,9 @@ class LoopKernel:
         if not blocked:
             self._loop(n, lambda j: self._element(rows, j, j, {}))
             return
+        # imported here: a kernel read back from the graph cache (its IR
+        # text cached too) is never lowered, and fused.py imports elemwise's
+        from ..fused import FUSED_SUM_BLOCK
         blk = {node: self._slot(ir.FloatType(), "block_acc") for node, _ in blocked}
         step = ir.Constant(I64, FUSED_SUM_BLOCK)
 
