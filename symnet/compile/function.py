@@ -199,7 +199,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
         mode_obj = mode_obj._copy(profile=True)
     work, passes = collections.Counter(), []
     cached = _graph_cache(mode_obj, profile, in_vars + shared_vars,
-                          outs + [e for _, e in upd], len(outs))
+                          outs + [e for _, e in upd], len(outs),
+                          [len(in_vars) + shared_vars.index(v) for v, _ in upd])
     with gc_paused():
         if cached is not None and cached.hit:     # rewritten by an earlier process
             fgraph = cached.fgraph
@@ -247,7 +248,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     return fn
 
 
-def _graph_cache(mode, profile, inputs, roots, n_outputs):
+def _graph_cache(mode, profile, inputs, roots, n_outputs, targets):
     """The numba backend's graph cache entry for this graph (a warm process
     skips rewriting and code generation), or None where it does not apply."""
     if mode.linker != "numba":
@@ -255,7 +256,7 @@ def _graph_cache(mode, profile, inputs, roots, n_outputs):
     from ..backend.numba_cpu import graph_cache
     if not graph_cache.enabled(mode, profile):
         return None
-    return graph_cache.lookup(mode, inputs, roots, n_outputs)
+    return graph_cache.lookup(mode, inputs, roots, n_outputs, targets)
 
 
 def _profile_text(fn):

@@ -37,6 +37,7 @@ import os
 import pickle
 import threading
 import types
+import warnings
 
 import numpy as np
 
@@ -208,24 +209,31 @@ class _Encoder:
         return text
 
 
-def lookup(mode, inputs, roots, n_outputs):
-    """An ``Entry`` for this graph (``entry.hit``: found in the cache), or
-    None where the graph may not be cached."""
+def lookup(mode, inputs, roots, n_outputs, targets):
+    """An ``Entry`` for the graph from ``inputs`` to ``roots`` (the outputs,
+    then the updates' expressions, ``targets`` their inputs' positions):
+    ``entry.hit`` where it was found in the cache; None where the graph may
+    not be cached."""
     try:
-        key, variables, order = _key(mode, inputs, roots, n_outputs)
+        key, variables, order = _key(mode, inputs, roots, (n_outputs, tuple(targets)))
     except _Uncacheable:
+        return None
+    except Exception as exc:     # a bug here must not stop the compile: said, and skipped
+        warnings.warn(f"symnet's graph cache could not describe this graph "
+                      f"({type(exc).__name__}: {exc}); compiling it without the cache",
+                      RuntimeWarning, stacklevel=3)
         return None
     return Entry(key, variables, order)
 
 
-def _key(mode, inputs, roots, n_outputs):
+def _key(mode, inputs, roots, outputs):
     enc = _Encoder()
     index = {}
     variables = []
     ops = {}          # id(op) -> its text (one op object serves many nodes)
     # plain tuples, hashed at once (marshal version 2: no references, so
     # the same graph gives the same bytes in every process)
-    rows = [_settings(mode), n_outputs]
+    rows = [_settings(mode), outputs]
 
     def constant(v):
         if not isinstance(v, Constant):

@@ -104,6 +104,24 @@ def test_a_graph_differing_in_one_thing_misses(cache_on, change):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_updates_written_to_other_shared_variables_miss(cache_on):
+    """The same expressions and inputs, the updates' targets swapped."""
+    x = T.fvector("x")
+    a = symnet.shared(np.ones(3, "float32"), name="a")
+    b = symnet.shared(np.full(3, 2, "float32"), name="b")
+    mode = Mode("numba", tiered=False)
+    f1 = symnet.function([x], T.sum(x), updates=[(a, a + b * x), (b, a * x)], mode=mode)
+    f2 = symnet.function([x], T.sum(x), updates=[(b, a + b * x), (a, a * x)], mode=mode)
+    graph_cache.wait()
+    assert (f1.graph_cache, f2.graph_cache) == ("miss", "miss")
+    f2(np.full(3, 3, "float32"))
+    np.testing.assert_allclose(b.get_value(), [7, 7, 7])     # 1 + 2 * 3
+    np.testing.assert_allclose(a.get_value(), [3, 3, 3])     # 1 * 3
+    f1(np.ones(3, "float32"))
+    np.testing.assert_allclose(a.get_value(), [10, 10, 10])  # 3 + 7 * 1
+    np.testing.assert_allclose(b.get_value(), [3, 3, 3])     # 3 * 1
+
+
 def test_a_damaged_entry_warns_and_is_written_again(cache_on):
     _mlp()
     (name,) = _entries(cache_on)
