@@ -20,15 +20,20 @@ linker's plan and source (``NumbaLinker.__init__``'s results) together; the
 variables of the given graph are pickled as their positions in it, so the
 rebuilt graph reads this process's inputs, shared variables and constants.
 What it rebuilds is what the cold compile made: the same graph, the same
-source (the tests compare them).  A damaged entry warns, is deleted and is
-written again by this compile.
+source (the tests compare them), with two differences: ``fgraph.memo`` (the
+map from the given graph to its first copy, which nothing reads after the
+copy) is empty, and ``f.rewrite_passes`` holds the times of the compile
+that wrote the entry.  A damaged entry warns, is deleted and is written
+again by this compile.  A miss writes its entry in a thread of its own once
+the kernels are compiled (``wait`` joins it; a process waits for it at exit).
 
 What is never cached (``lookup`` returns None): modes other than a plain
 ``Mode`` on numba, profiling, the NaN guard, explicit tiering (its compile
 thread writes the source); a graph with an op or a rewrite defined outside
 symnet (its code is not in the key), or an op holding a variable or a value
 the key cannot describe (an inner graph, an arbitrary object).
-``SYMNET_GRAPH_CACHE=0`` turns the cache off.
+``SYMNET_GRAPH_CACHE=0`` turns the cache off (the test suite does, but for
+``test_graph_cache.py``: its tests patch emitters and budgets in process).
 """
 import hashlib
 import io
