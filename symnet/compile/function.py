@@ -245,6 +245,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     fn.profile = prof
     if profile:
         fn.profile_report = _profile_text(fn)
+    if cached is not None and not cached.hit and cached.state is not None:
+        cached.store(fgraph, cached.state)    # a miss: its entry, in a thread
     return fn
 
 

@@ -208,9 +208,9 @@ def make_thunk(fgraph, mode, name=None, cached=None):
     else:
         thunk = TieredThunk(fgraph, mode, linker, name)
     if state is not None:
-        # the graph cache's entry is written in a thread of its own once
-        # the kernels are compiled (or compiling in the tier's thread)
-        cached.store(fgraph, state)
+        # written (by function(), once the Function is built) in a thread
+        # of its own, after the kernels are compiled
+        cached.state = state
     return thunk
 
 
