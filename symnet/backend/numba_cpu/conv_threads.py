@@ -111,8 +111,12 @@ def forward(x, wf, out, cols, m, loop, epilogue, per_image=False):
             shape = (b, k, loop[-2] // ws[0], loop[-1] // ws[1])
             pooled, idx = np.empty(shape, wf.dtype), np.empty(shape, pool[1])
             epilogue.pooled = (pooled, idx)
+        # with ``epilogue.shape_only`` each image's output goes to a
+        # buffer of its thread (``out`` is never written)
+        own = pool is not None and epilogue.shape_only
+        scratch = np.empty((cols.shape[0] if own else 0, k, out3.shape[2]), wf.dtype)
         _run(_loops().forward_image_chunks, cols.shape[0], x, wf, out3, cols, m, *loop,
-             bias, code, s3, epilogue is not None, keep, pooled, idx, *ws)
+             bias, code, s3, epilogue is not None, keep, pooled, idx, *ws, scratch)
         return out
     res = np.empty((cols.shape[0], k * m * out3.shape[2]), wf.dtype)
     _run(_loops().forward_chunks, cols.shape[0], x, wf,

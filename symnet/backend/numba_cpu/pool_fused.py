@@ -184,7 +184,8 @@ def _conv_bias_act_pool(node, ins, outs):
     dtype = node.outputs[0].type.dtype
     params = (f"{conv.border_mode!r}, {conv.subsample!r}, {conv.filter_dilation!r}, "
               f"{conv.filter_flip!r}, {dtype!r}, {conv.num_groups!r}, {conv.act!r}, "
-              f"{conv.keep_sign!r}, {tuple(pool.ws)!r}, {node.outputs[-1].type.dtype!r}")
+              f"{conv.keep_sign!r}, {tuple(pool.ws)!r}, {node.outputs[-1].type.dtype!r}, "
+              f"shape_only={node.op.shape_only!r}")
     return ["from symnet.backend.numba_cpu.conv_fused import conv2d_bias_act_pool as "
             "_conv2d_bias_act_pool",
             f"{', '.join(outs)}, = _conv2d_bias_act_pool({', '.join(ins)}, {params})"], True

@@ -52,6 +52,11 @@ gone); W4 48-90 -> 19-23 ms, CPU 34-54 -> 14-16 ms.  One pool, not two:
 BLAS's threads and ours never run at once (numba's OpenMP threads neither:
 ``LIB_THREADS``).
 
+A large llvm loop (W2's, 1e6 elements) is not a threaded copy but the
+serial loop called on row blocks at once on that pool
+(``loop_split.py``: on by default above measured sizes, nothing more to
+compile; ``SYMNET_LOOP_SPLIT=0`` off, and off with ``SYMNET_NUM_THREADS=1``).
+
 ``Mode('numba', parallel=True)`` turns threaded loops on; ``SYMNET_NUM_THREADS``
 overrides the mode for every numba function: ``1`` turns threaded loops
 off, ``N >= 2`` turns them on.  The loops run on numba's thread pool,

@@ -127,15 +127,21 @@ class Conv2dBiasActPool(Op):
     forward in one op, so a kernel can pool each image while its
     convolution output is in cache (the ``local_conv_bias_act_pool``
     rewrite, ``tensor/rewriting/pool_fuse.py``, makes it; never built by
-    users).  ``perform`` runs the two ops' references one after the other."""
+    users).  ``perform`` runs the two ops' references one after the other.
 
-    __props__ = ("conv", "pool")
+    With ``shape_only`` (set by the ``local_conv_pool_shape_only`` rewrite
+    where only the pooling gradients read ``r``, and those only its shape)
+    ``r``'s values are undefined: a kernel may give an array of its shape
+    and type that it never wrote, and keep each image's convolution output
+    in a buffer of its own (W4's 4.7 MB never written to memory)."""
 
-    def __init__(self, conv, pool):
+    __props__ = ("conv", "pool", "shape_only")
+
+    def __init__(self, conv, pool, shape_only=False):
         if not isinstance(conv, Conv2dBiasAct) or not isinstance(pool, MaxPoolArgmax):
             raise TypeError(f"Conv2dBiasActPool: needs a Conv2dBiasAct and a MaxPoolArgmax, "
                             f"got {conv} and {pool}")
-        self.conv, self.pool = conv, pool
+        self.conv, self.pool, self.shape_only = conv, pool, bool(shape_only)
 
     def make_node(self, x, w, b):
         r = self.conv.make_node(x, w, b)

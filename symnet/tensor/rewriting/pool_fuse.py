@@ -22,6 +22,9 @@ time right before that image's GEMM and never writes it whole.
 ``MaxPoolArgmax`` with tiling windows of a ``Conv2dBiasAct``'s output
 and the convolution become ``Conv2dBiasActPool``, whose kernel pools each
 image right after its convolution, while in cache.
+``local_conv_pool_shape_only`` then marks that op ``shape_only`` when
+nothing reads the convolution's output but the pooling gradients (which
+read its shape only), so its kernel need not write it.
 """
 from ...graph.rewriting import register_local
 from ..ops.conv import Conv2dGradWeights
@@ -31,7 +34,7 @@ from ..ops.pool_fused import Conv2dBiasActPool, MaxPoolBiasActGrad, PoolConvGrad
 from .basic import fit_type
 
 __all__ = ["local_pool_bias_act_grad", "local_pool_conv_grad_weights",
-           "local_conv_bias_act_pool"]
+           "local_conv_bias_act_pool", "local_conv_pool_shape_only"]
 
 
 def _tiles(op):
@@ -92,3 +95,25 @@ def local_conv_bias_act_pool(fgraph, node):
     if None in new.values():
         return None
     return new
+
+
+#: the ops that read only the shape of their input at this position
+#: (``x`` of ``MaxPoolBiasActGrad``, ``c`` of ``PoolConvGradWeights``)
+_SHAPE_READERS = {MaxPoolBiasActGrad: 0, PoolConvGradWeights: 1}
+
+
+@register_local("numba", tracks=[Conv2dBiasActPool], optional=True)
+def local_conv_pool_shape_only(fgraph, node):
+    """``Conv2dBiasActPool`` -> the same with ``shape_only`` when every
+    client of its convolution output ``r`` reads only ``r``'s shape (it is
+    no output of the graph).  A rewrite of its own on the fused node, not
+    a test inside ``local_conv_bias_act_pool``: when that one runs, the
+    gradient's pair may not be fused yet (its readers then read values)."""
+    if node.op.shape_only:
+        return None
+    r = node.outputs[0]
+    for client, i in fgraph.clients.get(r, ()):
+        if client == "output" or _SHAPE_READERS.get(type(client.op)) != i:
+            return None
+    outs = Conv2dBiasActPool(node.op.conv, node.op.pool, True)(*node.inputs)
+    return dict(zip(node.outputs, outs))

@@ -50,9 +50,10 @@ def _perform(op, inputs, n_out):
        flip=st.booleans(), ws=st.sampled_from([(2, 2), (3, 2)]),
        act=st.sampled_from(["relu", "max", "linear"]), keep=st.booleans(),
        dtype=st.sampled_from(["float32", "float64"]), nt=st.sampled_from([0, 2, 3]),
-       data=st.sampled_from(["normal", "ties", "nan"]), seed=st.integers(0, 2 ** 16))
+       data=st.sampled_from(["normal", "ties", "nan"]), shape_only=st.booleans(),
+       seed=st.integers(0, 2 ** 16))
 def test_kernel_agrees_with_perform(b, c_in, k, size, ksize, border, stride, dil, flip, ws,
-                                    act, keep, dtype, nt, data, seed, monkeypatch):
+                                    act, keep, dtype, nt, data, shape_only, seed, monkeypatch):
     out = tuple(conv_output_length(n, kk, p, s_, d) for n, kk, p, s_, d in
                 zip(size, ksize, _padding(border, ksize, dil), stride, dil))
     if min(out) < 1:
@@ -68,10 +69,22 @@ def test_kernel_agrees_with_perform(b, c_in, k, size, ksize, border, stride, dil
     ran = _image_threads(monkeypatch, nt)
     got = nfused.conv2d_bias_act_pool(x, w, bias, border, stride, dil, flip, dtype, 1, act,
                                       keep, ws, argmax_dtype(ws))
+    if shape_only:
+        # the convolution output's values are undefined (the per-image
+        # threads never write it): every other output is exactly the one
+        # made with it, its own shape and dtype kept
+        only = nfused.conv2d_bias_act_pool(x, w, bias, border, stride, dil, flip, dtype, 1,
+                                           act, keep, ws, argmax_dtype(ws), shape_only=True)
+        assert len(only) == len(got)
+        assert only[0].shape == got[0].shape and only[0].dtype == got[0].dtype
+        for g, v in zip(got[1:], only[1:]):
+            assert g.dtype == v.dtype
+            np.testing.assert_array_equal(v, g)
+        assert ran.count("forward_image_chunks") == 2 * nt
     conv = Conv2dBiasAct(border, stride, flip, dil, 1, act, keep)
     pool = MaxPoolArgmax(ws, True, ws, (0, 0))
     want = _perform(Conv2dBiasActPool(conv, pool), [x, w, bias], 4 if keep else 3)
-    assert ran.count("forward_image_chunks") == nt
+    assert ran.count("forward_image_chunks") == nt * (2 if shape_only else 1)
     assert len(got) == len(want)
     for g, v in zip(got, want):
         assert g.shape == v.shape and g.dtype == v.dtype
@@ -145,6 +158,40 @@ def test_rewrite_fires_for_tiling_windows_and_values_agree(x_shape, dtype):
         # (SYMNET_FORCE_BACKEND=numba makes Mode('py') a numba mode: fused there)
         assert ("Conv2dBiasActPool" in _names(_net(wrt), vals, Mode("py"))) == \
             (get_mode(Mode("py")).linker == "numba")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_shape_only_where_only_the_pooling_gradients_read_the_output(dtype, monkeypatch):
+    """``local_conv_pool_shape_only``: the fused op is marked shape_only
+    when the pooling gradients alone read its convolution output (with the
+    input's gradient too), not when the graph also reads the activations
+    (their sum) or returns them; values agree with py either way, on the
+    per-image threads too."""
+    use_tmp_cache()
+    _image_threads(monkeypatch, 2)
+    rng = np.random.default_rng(7)
+    vals = [rng.normal(size=s).astype(dtype) for s in
+            ((3, 1, 17, 17), (3, 1, 2, 2), (3,), (3 * 8 * 8, 2))]
+
+    def net(wrt, extra):
+        def fn(x, w, b, v):
+            h = T.nnet.relu(conv2d(x, w) + b.dimshuffle("x", 0, "x", "x"))
+            out = T.dot(pool_2d(h, (2, 2), ignore_border=True).flatten(2), v)
+            args = dict(x=x, w=w, b=b)
+            grads = symnet.grad(T.sum(out * out), [args[n] for n in wrt])
+            return [out] + grads + ([] if extra is None else [extra(h)])
+        return fn
+    tol = dict(rtol=2e-4, atol=2e-4) if dtype == "float32" else {}
+    for wrt, extra, want in ((("w", "b"), None, True), (("x", "w", "b"), None, True),
+                             (("w", "b"), T.sum, False), (("w", "b"), lambda h: h, False)):
+        fn = net(wrt, extra)
+        check_op(fn, vals, static_shapes=True, modes=[Mode("numba"), FUSED_PY, Mode("py")],
+                 **tol)
+        for mode in (Mode("numba"), FUSED_PY):
+            sym = [T.TensorType(v.dtype, shape=v.shape)() for v in vals]
+            ops = [n.op for n in symnet.function(sym, fn(*sym), mode=mode).fgraph.toposort()
+                   if isinstance(n.op, Conv2dBiasActPool)]
+            assert [op.shape_only for op in ops] == [want], (wrt, extra, ops)
 
 
 def test_rewrite_stays_off_for_overlapping_windows():

@@ -24,6 +24,7 @@ from symnet.backend.numba_cpu import conv, pool_fused
 from symnet.backend.numba_cpu.lib import pool_fused_loops
 from symnet.compile.mode import Mode, get_mode
 from symnet.gradient import verify_grad
+from symnet.tensor.ops.conv_fused import NAN_SIGN
 from symnet.tensor.ops.conv import Conv2dGradWeights, _padding, conv2d, conv_output_length
 from symnet.tensor.ops.pool import MaxPoolArgmax, pool_2d
 from symnet.tensor.ops.pool_fused import MaxPoolBiasActGrad, PoolConvGradWeights
@@ -101,6 +102,46 @@ def test_kernel_agrees_with_perform(b, c_in, k, size, ksize, border, stride, dil
     tol = 2e-4 if dtype == "float32" else 1e-10
     np.testing.assert_allclose(gw, want_gw, rtol=tol, atol=tol)
     np.testing.assert_allclose(gb, want_gb, rtol=tol, atol=tol)
+
+
+@settings(max_examples=examples(20), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(b=st.integers(1, 4), k=st.integers(1, 4),
+       size=st.tuples(st.integers(4, 11), st.integers(4, 11)),
+       ws=st.sampled_from([(2, 2), (3, 2)]), act=st.sampled_from(["relu", "max", "linear"]),
+       dtype=st.sampled_from(["float32", "float64"]), nt=st.sampled_from([0, 2]),
+       seed=st.integers(0, 2 ** 16))
+def test_kernels_with_zero_and_nan_signs_agree_with_perform(b, k, size, ws, act, dtype, nt,
+                                                            seed, monkeypatch):
+    """The sign of a zero and of a NaN convolution output (0 and NAN_SIGN,
+    which _case never draws) give the unfused ops' values in both kernels
+    of lib/pool_fused_loops.py: the plane pass (``_plane_grad``) makes 0.5x
+    and NaN of them where no gradient arrives too, with the bias sums."""
+    case = _case(b, 1, k, size, (2, 2), "valid", (1, 1), (1, 1), ws, dtype, seed)
+    if case is None:
+        return
+    x, c, idx, gz, s = case
+    rng = np.random.default_rng(seed + 1)
+    s = rng.choice(np.array([-1, 0, 1, NAN_SIGN], "int8"), size=s.shape, p=[.4, .1, .4, .1])
+    s.flat[0] = NAN_SIGN
+    shape = np.array((k, 1, 2, 2))
+    monkeypatch.setattr(conv, "PER_IMAGE_POSITIONS", 1)
+    monkeypatch.setattr(pool_fused, "_threads", lambda nbytes: nt)
+    args = (ws, act, "valid", (1, 1), (1, 1), True)
+    gw, gb = pool_fused.pool_conv_grad_weights(x, c, idx, gz, s, shape, *args, dtype)
+    want_gw, want_gb = _reference(x, c, idx, gz, s, shape, *args)
+    tol = 2e-4 if dtype == "float32" else 1e-10
+    assert np.isnan(want_gb).any() == (act == "relu")
+    np.testing.assert_allclose(gw, want_gw, rtol=tol, atol=tol)
+    np.testing.assert_allclose(gb, want_gb, rtol=tol, atol=tol)
+    gc, gb = pool_fused.pool_bias_act_grad(c, idx, gz, s, ws, act, dtype)
+    op = MaxPoolBiasActGrad(ws, True, ws, (0, 0), act)
+    store = [[None], [None]]
+    op.perform(op.make_node(c, idx, gz, s), [c, idx, gz, s], store)
+    assert gc.dtype == np.dtype(dtype) and gc.shape == c.shape
+    np.testing.assert_array_equal(np.isnan(gc), np.isnan(store[0][0]))
+    np.testing.assert_allclose(gc, store[0][0], rtol=tol, atol=tol)
+    np.testing.assert_allclose(gb, store[1][0], rtol=tol, atol=tol)
 
 
 def test_mismatched_shapes_are_named(monkeypatch):

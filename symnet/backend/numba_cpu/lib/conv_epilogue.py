@@ -92,10 +92,14 @@ def _grad(gv, sv, code, half, one, zero, nan):
     graph's ``h + h * sgn(a)`` (``h = gv * 0.5``) or ``gv * (maximum(a, 0)
     == a)``, as selects.  ``nan`` is of ``gv``'s dtype: a float64 NaN
     would make the select, and the product, float64 (the same values,
-    converted: 13% slower on W4's pooling gradient, measured)."""
+    converted: 13% slower on W4's pooling gradient, measured).  ``sgn(a)``
+    is the sign converted (``one * sv``, -1, 0 or 1) unless it is
+    ``_NAN_SIGN``: one select, where a chain of three (one per sign) ran
+    the pooling gradient's plane pass 0.49 ms against 0.37 (W4's 2048
+    planes, one thread, best of 20; the same bits, float32 and float64)."""
     if code == 1:
         h = gv * half
-        f = one if sv == 1 else (-one if sv == -1 else (zero if sv == 0 else nan))
+        f = nan if sv == _NAN_SIGN else one * sv
         return h + h * f
     if code == 2:
         return gv * (one if sv == 0 or sv == 1 else zero)

@@ -132,24 +132,28 @@ def _image_cols(x, cols, j, m, rows, npos, kh, kw, sh, sw, dh, dw, ph, pw, ho, w
 
 @nb.njit(**_JIT)
 def forward_image_chunks(x, wf, out, cols, m, kh, kw, sh, sw, dh, dw, ph, pw, ho, wo,
-                         bias, code, s, epi, keep, pooled, idx, wh, ww, t):
+                         bias, code, s, epi, keep, pooled, idx, wh, ww, scratch, t):
     """``forward_chunks`` in the per-image layout: ``out`` (B, K, Ho*Wo)
     written by one GEMM per image, then the epilogue over that image's
     block, then, with ``wh`` > 0, its max pooling by (wh, ww) windows that
     tile it into ``pooled`` and ``idx`` (B, K, Ho // wh, Wo // ww)
-    (``Conv2dBiasActPool``: the block is still in cache)."""
+    (``Conv2dBiasActPool``: the block is still in cache).  With a
+    non-empty ``scratch`` (nt, K, Ho*Wo) thread ``t`` makes each image's
+    block in ``scratch[t]`` instead, and ``out`` is not written
+    (``Conv2dBiasActPool.shape_only``)."""
     b, npos, nt = x.shape[0], out.shape[2], cols.shape[0]
     for j in range(t, (b + m - 1) // m, nt):
         b0, n, c = _image_cols(x, cols, j, m, wf.shape[1], npos, kh, kw, sh, sw, dh, dw, ph,
                                pw, ho, wo, t)
         for i in range(n):
-            gemm(wf, c[i], out[b0 + i], False, False, 1.0, 0.0)
+            blk = scratch[t:t + 1] if scratch.shape[0] else out[b0 + i:b0 + i + 1]
+            gemm(wf, c[i], blk[0], False, False, 1.0, 0.0)
             if epi and keep:      # the image's block, still in cache
-                bias_act_sign_inplace(out[b0 + i:b0 + i + 1], bias, code, s[b0 + i:b0 + i + 1])
+                bias_act_sign_inplace(blk, bias, code, s[b0 + i:b0 + i + 1])
             elif epi:
-                bias_act_inplace(out[b0 + i:b0 + i + 1], bias, code)
+                bias_act_inplace(blk, bias, code)
             if wh > 0:
-                max_pool_argmax_image(out[b0 + i].reshape((out.shape[1], ho, wo)),
+                max_pool_argmax_image(blk[0].reshape((out.shape[1], ho, wo)),
                                       pooled[b0 + i], idx[b0 + i], wh, ww)
 
 

@@ -23,12 +23,30 @@ from .conv_loops import im2col_images
 __all__ = ["pool_bias_act_grad_images", "pool_grad_weights_images", "max_pool_argmax_image"]
 
 
+@nb.njit(**_FLAGS)
+def _plane_grad(g, s, code):
+    """``g[p]`` (one plane, flat) made the activation's gradient of itself
+    from the sign ``s[p]``, in place; returns the plane's sum (float64).
+
+    A function of its own, not inlined into ``_images``: inlined there,
+    beside the scatter's loops, the pair ran 1.52 ms on W4's layer against
+    0.86 ms called like this (one thread, 64 images, best of 20; the
+    scatter alone 0.35, this loop alone 0.47: LLVM compiled the inlined
+    nest worse than the two loops apart)."""
+    half, one, zero = g.dtype.type(0.5), g.dtype.type(1), g.dtype.type(0)
+    nan = g.dtype.type(np.nan)
+    tot = 0.0
+    for p in range(g.shape[0]):
+        v = _grad(g[p], s[p], code, half, one, zero, nan)
+        g[p] = v
+        tot += v
+    return tot
+
+
 @nb.njit(inline="always", **_FLAGS)
 def _images(idx, gzb, s, gc, gcb, acc, code, t, nt, wh, ww):
     n_img, k_ch, h, w = gc.shape
     oh, ow = gzb.shape[2], gzb.shape[3]
-    half, one, zero = gc.dtype.type(0.5), gc.dtype.type(1), gc.dtype.type(0)
-    nan = gc.dtype.type(np.nan)
     bits0 = gcb.dtype.type(0)
     # the second pass runs over each plane as one flat row (vectorized)
     gf = gc.reshape((n_img * k_ch, h * w))
@@ -51,12 +69,7 @@ def _images(idx, gzb, s, gc, gcb, acc, code, t, nt, wh, ww):
                 for c in range(ow * ww if r < oh * wh else 0, w):
                     gcb[n, k, r, c] = bits0
             m = n * k_ch + k
-            tot = 0.0
-            for p in range(h * w):
-                v = _grad(gf[m, p], sf[m, p], code, half, one, zero, nan)
-                gf[m, p] = v
-                tot += v
-            acc[t, k] += tot
+            acc[t, k] += _plane_grad(gf[m], sf[m], code)
 
 
 @nb.njit(**_FLAGS)

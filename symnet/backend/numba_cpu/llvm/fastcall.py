@@ -23,7 +23,8 @@ import ctypes
 
 from llvmlite import ir
 
-__all__ = ["define_entry", "builtin", "by_object", "DATA_OFFSET", "DIMS_OFFSET"]
+__all__ = ["define_entry", "builtin", "by_object", "python_symbols", "DATA_OFFSET",
+           "DIMS_OFFSET"]
 
 I8P = ir.IntType(8).as_pointer()
 I64 = ir.IntType(64)
@@ -34,17 +35,23 @@ DIMS_OFFSET = 32
 METH_FASTCALL = 0x0080
 
 
-def define_entry(module, native, name, objects, dims):
+def define_entry(module, native, name, objects, dims, chunk=None):
     """Add ``@name``, the METH_FASTCALL entry calling ``native``.
 
     ``objects``: per native pointer parameter, the index of the argument
     object whose data it is; ``dims``: per native size parameter, (argument
-    index, axis) it is read from."""
+    index, axis) it is read from.  ``chunk``: None, or whether ``native``
+    takes a last ``i8*`` for its partial sums.  A kernel that may run in
+    chunks on several threads (``loop_split.py``) is called with one more
+    argument than ``objects`` names: then the entry releases the GIL
+    around the loops (so the chunks run at once) and passes that array's
+    data as the partials pointer; the usual call passes null and keeps
+    the GIL, so a small kernel's call costs what it did."""
     fn = ir.Function(module, ir.FunctionType(I8P, [I8P, I8P.as_pointer(), I64]), name)
     for a, nm in zip(fn.args, ("self", "args", "nargs")):      # CPython's names
         a.name = nm
     b = ir.IRBuilder(fn.append_basic_block("entry"))
-    _, args, _ = fn.args
+    _, args, nargs = fn.args
 
     def obj(k):
         return b.load(b.gep(args, [ir.Constant(I64, k)], inbounds=True))
@@ -58,7 +65,10 @@ def define_entry(module, native, name, objects, dims):
     for k, axis in dims:
         shape = field(obj(k), DIMS_OFFSET, I64.as_pointer())
         call.append(b.load(b.gep(shape, [ir.Constant(I64, axis)], inbounds=True)))
-    b.call(native, call)
+    if chunk is None:
+        b.call(native, call)
+    else:
+        _chunked_call(module, fn, b, native, call, obj, nargs, len(objects), chunk)
     first = obj(0)
     refcnt = b.bitcast(first, I64.as_pointer())       # ob_refcnt: a new reference
     b.store(b.add(b.load(refcnt), ir.Constant(I64, 1)), refcnt)
@@ -66,6 +76,57 @@ def define_entry(module, native, name, objects, dims):
     return fn
 
 
+def _chunked_call(module, fn, b, native, call, obj, nargs, n_obj, partials):
+    """``native(*call[, part])``, the GIL released around it when ``nargs``
+    says a chunk is called (see ``define_entry``)."""
+    save = module.globals.get("PyEval_SaveThread") or ir.Function(
+        module, ir.FunctionType(I8P, []), "PyEval_SaveThread")
+    restore = module.globals.get("PyEval_RestoreThread") or ir.Function(
+        module, ir.FunctionType(ir.VoidType(), [I8P]), "PyEval_RestoreThread")
+    null = ir.Constant(I8P, None)
+    is_chunk = b.icmp_signed(">", nargs, ir.Constant(I64, n_obj), name="is_chunk")
+    start = b.block
+    release = fn.append_basic_block("release")
+    loops = fn.append_basic_block("loops")
+    b.cbranch(is_chunk, release, loops)
+    b.position_at_end(release)
+    state = b.call(save, [])
+    part = null
+    if partials:
+        p = b.gep(obj(n_obj), [ir.Constant(I64, DATA_OFFSET)], inbounds=True)
+        part = b.load(b.bitcast(p, I8P.as_pointer()))
+    b.branch(loops)
+    b.position_at_end(loops)
+    ts = b.phi(I8P, name="thread_state")
+    ts.add_incoming(null, start)
+    ts.add_incoming(state, release)
+    if partials:
+        pp = b.phi(I8P, name="part")
+        pp.add_incoming(null, start)
+        pp.add_incoming(part, release)
+        call = call + [pp]
+    b.call(native, call)
+    reacquire = fn.append_basic_block("reacquire")
+    done = fn.append_basic_block("done")
+    b.cbranch(is_chunk, reacquire, done)
+    b.position_at_end(reacquire)
+    b.call(restore, [ts])
+    b.branch(done)
+    b.position_at_end(done)
+
+
+def python_symbols():
+    """Tell LLVM where CPython's GIL functions are (the chunk entries call
+    them); the executable may not export them to the JIT's lookup."""
+    if not _SYMBOLS:
+        import llvmlite.binding as llvm
+        for nm in ("PyEval_SaveThread", "PyEval_RestoreThread"):
+            llvm.add_symbol(nm, ctypes.cast(getattr(ctypes.pythonapi, nm),
+                                            ctypes.c_void_p).value)
+        _SYMBOLS.append(True)
+
+
+_SYMBOLS = []
 _BY_OBJECT = []
 
 

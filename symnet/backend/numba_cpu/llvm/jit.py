@@ -48,6 +48,8 @@ def _llvm():
     import llvmlite.binding as llvm
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
+    from .fastcall import python_symbols
+    python_symbols()
     return llvm
 
 
@@ -204,6 +206,8 @@ def bind(kernels):
         else:
             proto = ctypes.CFUNCTYPE(None, *k.ctypes_argtypes(objects))
             ns[f"_{kname}_native"] = proto(addr)
+        if k.split_min is not None:
+            ns[f"_{kname}_split"] = k.split_plan()
         src += k.wrapper(kname, f"_{kname}_native", objects) + [""]
     text = "\n".join(src)
     exec(compile(text, "<symnet llvm wrappers>", "exec"), ns)

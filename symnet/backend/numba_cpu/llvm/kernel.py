@@ -29,9 +29,17 @@ kernel whose arguments are all arrays (the usual case: scalars arrive
 broadcast, as 1-element arrays) goes further: it is a CPython builtin
 (``fastcall.py``, 0.8 us a call against numba's 1.2 us).
 
+A large call (``split_min`` elements or more) of a ``splittable`` kernel
+runs as chunks of axis 0 on the pool's threads (``loop_split.py``): the
+wrapper hands the builtin and its arguments to ``split_plan()``'s
+``Split``, which calls the builtin once per chunk with one more argument
+(the chunk's partial sums); the entry then releases the GIL.
+
 A member the subset of ``lower.py`` cannot express raises
 ``NotImplementedError``: the caller then lets numba compile the kernel.
 """
+import sys
+
 import numpy as np
 from llvmlite import ir
 
@@ -42,6 +50,14 @@ __all__ = ["LoopKernel"]
 
 I64 = ir.IntType(64)
 I8 = ir.IntType(8)
+
+
+#: scalar functions costing several ns an element (a polynomial or a libm
+#: call), against well under one for arithmetic
+_HEAVY = frozenset(("exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "tanh",
+                    "sigmoid", "softplus", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
+                    "arctan2", "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "pow", "erf",
+                    "erfc", "erfinv", "gamma", "gammaln", "psi"))
 
 
 def _mem_type(dtype):
@@ -120,6 +136,51 @@ class LoopKernel:
             else:
                 self.dims.append(list(dict.fromkeys(src)))
 
+    @property
+    def splittable(self):
+        """Whether a call over a large domain may run in chunks of axis 0 on
+        several threads (``loop_split.py``): a builtin call (``fast``), no
+        column sums (their per-column order of rows would change), and an
+        axis 0 whose size some input gives."""
+        return self.fast and not self.cols and self.dims[0] is not None
+
+    @property
+    def split_min(self):
+        """The domain size from which a call runs in chunks
+        (``loop_split.min_size``, read when first asked: the function's
+        compile), or None: never (not ``splittable``, or the split off)."""
+        if not hasattr(self, "_split_min"):
+            from ..loop_split import min_size
+            n = min_size(self.heavy_ops()) if self.splittable else None
+            self._split_min = n if n is not None and n < sys.maxsize else None
+        return self._split_min
+
+    def split_plan(self):
+        """The ``loop_split.Split`` of this kernel's call: which call
+        arguments are cut along axis 0, and its full sums' partials."""
+        from ..fused import FUSED_SUM_BLOCK     # not at import (a graph-cache hit)
+        from ..loop_split import Split
+        fresh = [(v, r) for v, r in zip(self.result_vars, self.results) if r not in self.args]
+        call_vars = list(self.arg_vars) + [v for v, _ in fresh]
+        cut = [v.type.ndim == self.nd and v.type.shape[0] != 1 for v in call_vars]
+        accs = [(len(self.args) + [v for v, _ in fresh].index(node.outputs[0]),
+                 node.op.kind, acc_dt, init) for node, acc_dt, _, init in self.accs]
+        align = 1 if self.nd > 1 else FUSED_SUM_BLOCK if any(a[2] for a in self.accs) else 16
+        return Split(cut, accs, align, title=self.title)
+
+    def heavy_ops(self):
+        """How many exp/log/tanh-like functions one element computes (the
+        split's threshold falls with them: ``loop_split.min_size``)."""
+        from ....tensor.ops.elemwise import Composite, Elemwise
+        n = 0
+        for node in self.nodes:
+            if not isinstance(node.op, Elemwise):
+                continue
+            op = node.op.scalar_op
+            ops = [o for o, _, _ in op.program] if isinstance(op, Composite) else [op]
+            n += sum(1 for o in ops if o.name in _HEAVY)
+        return n
+
     # -- the wrapper -------------------------------------------------------------
 
     @property
@@ -193,7 +254,14 @@ class LoopKernel:
         call += ptrs + scratch
         if not self.fast:
             call += [s for s, src in zip(sizes, self.dims) if src is not None]
-        lines.append(f"    {fn_name}({', '.join(call)})")
+        if self.split_min is not None:     # large domains in chunks (loop_split.py)
+            size = " * ".join(s for s in sizes if s != "1")
+            lines += [f"    if {size} >= {self.split_min}:",
+                      f"        _{kname}_split.run({fn_name}, ({', '.join(call)},))",
+                      "    else:",
+                      f"        {fn_name}({', '.join(call)})"]
+        else:
+            lines.append(f"    {fn_name}({', '.join(call)})")
         lines.append(f"    return {ret[0]}" if len(ret) == 1 else f"    return ({', '.join(ret)})")
         return lines
 
@@ -230,17 +298,24 @@ class LoopKernel:
             self.define(module, f"{kname}_native", by_object())
             return str(module)
         from .fastcall import define_entry
-        native = self.define(module, f"{kname}_loops", by_object=False)
+        partials = self.splittable and bool(self.accs)
+        native = self.define(module, f"{kname}_loops", by_object=False, partials=partials)
         native.linkage = "internal"      # inlined into the entry
         n_ptr = sum(1 for t in native.function_type.args if isinstance(t, ir.PointerType))
+        n_ptr -= partials
         dims = [(self.args.index(src[0]), axis) for axis, src in enumerate(self.dims)
                 if src is not None]
-        define_entry(module, native, f"{kname}_native", list(range(n_ptr)), dims)
+        define_entry(module, native, f"{kname}_native", list(range(n_ptr)), dims,
+                     chunk=partials if self.splittable else None)
         return str(module)
 
-    def define(self, module, fn_name, by_object=True):
+    def define(self, module, fn_name, by_object=True, partials=False):
         """Add ``@fn_name`` (the loop nest) to the llvmlite ``module``;
-        ``by_object``: arrays come as numpy objects (see the module doc)."""
+        ``by_object``: arrays come as numpy objects (see the module doc);
+        ``partials``: a last ``i8* part`` parameter, null for a whole call;
+        a chunk's call (``loop_split.py``) passes there where its full sums
+        go, unrounded (the accumulator's type, 8 bytes apart), and leaves
+        the sums' results alone."""
         params = []
         for v in self.arg_vars:
             t = _mem_type(v.type.dtype)
@@ -250,7 +325,7 @@ class LoopKernel:
         scratch = [n for n in self.cols if n.outputs[0].type.dtype != "float64"]
         params += [ir.DoubleType().as_pointer() for _ in scratch]
         n_dims = sum(1 for s in self.dims if s is not None)
-        params += [I64] * n_dims
+        params += [I64] * n_dims + ([I8.as_pointer()] if partials else [])
         data_types = params
         if by_object:
             params = [I8.as_pointer() if isinstance(t, ir.PointerType) else t for t in params]
@@ -260,7 +335,8 @@ class LoopKernel:
         # beside the wrapper and the numba text (f.source, viz)
         pnames = list(self.args) + [r for _, r in outs] + \
             [f"w{k}" for k in range(len(scratch))] + \
-            [f"n{axis}" for axis, src in enumerate(self.dims) if src is not None]
+            [f"n{axis}" for axis, src in enumerate(self.dims) if src is not None] + \
+            (["part"] if partials else [])
         for a, nm in zip(fn.args, pnames):
             a.name = nm
         b = ir.IRBuilder(fn.append_basic_block("entry"))
@@ -294,7 +370,8 @@ class LoopKernel:
             else:
                 col_acc[node] = args[k]
                 k += 1
-        dim_args = iter(args[k:])
+        part = args[-1] if partials else None
+        dim_args = iter(args[k:len(args) - partials])
         dims = [ir.Constant(I64, 1) if s is None else next(dim_args) for s in self.dims]
         self.dim_vals = dims
         low.env.update(env)
@@ -322,6 +399,16 @@ class LoopKernel:
             self._loop(dims[-1], lambda j, res=res, acc=acc: b.store(
                 b.fptrunc(b.load(b.gep(acc, [j], inbounds=True)), res.type.pointee),
                 b.gep(res, [j], inbounds=True)))
+        if part is not None and self.accs:
+            whole = fn.append_basic_block("whole")
+            chunk = fn.append_basic_block("chunk")
+            b.cbranch(b.icmp_unsigned("==", part, ir.Constant(part.type, None)), whole, chunk)
+            b.position_at_end(chunk)
+            for k, (node, acc_dt, _, _) in enumerate(self.accs):
+                p = b.gep(part, [ir.Constant(I64, 8 * k)], inbounds=True)
+                b.store(b.load(totals[node]), b.bitcast(p, llvm_type(acc_dt).as_pointer()))
+            b.ret_void()
+            b.position_at_end(whole)
         for node, acc_dt, blocked, init in self.accs:
             out = node.outputs[0]
             r = self.results[self.result_vars.index(out)]
