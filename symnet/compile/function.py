@@ -16,6 +16,7 @@ inside a backend as another error is raised as the interrupt
 (``symnet._interrupt``).
 """
 import collections
+import contextlib
 import copy
 import operator
 import threading
@@ -198,10 +199,10 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     if profile:   # the backend must report each step (see compile/instrument.py)
         mode_obj = mode_obj._copy(profile=True)
     work, passes = collections.Counter(), []
-    cached = _graph_cache(mode_obj, profile, in_vars + shared_vars,
-                          outs + [e for _, e in upd], len(outs),
-                          [len(in_vars) + shared_vars.index(v) for v, _ in upd])
-    with gc_paused():
+    with gc_paused():     # the key's walk allocates as much as the copy
+        cached = _graph_cache(mode_obj, profile, in_vars + shared_vars,
+                              outs + [e for _, e in upd], len(outs),
+                              [len(in_vars) + shared_vars.index(v) for v, _ in upd])
         if cached is not None and cached.hit:     # rewritten by an earlier process
             fgraph = cached.fgraph
             t1 = time.perf_counter()
@@ -211,7 +212,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
             fgraph = FunctionGraph(in_vars + shared_vars, outs + [e for _, e in upd],
                                    order=None if cached is None else cached.order)
             t1 = time.perf_counter()
-            stats = mode_obj.rewrite(fgraph, profile=profile, work=work, passes=passes)
+            with _watch(cached):
+                stats = mode_obj.rewrite(fgraph, profile=profile, work=work, passes=passes)
             if cached is not None:
                 cached.rewrite_info = (stats, dict(work), passes)
     t2 = time.perf_counter()
@@ -248,6 +250,14 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     if cached is not None and not cached.hit and cached.state is not None:
         cached.store(fgraph, cached.state)    # a miss: its entry, in a thread
     return fn
+
+
+def _watch(cached):
+    """The graph cache's watch on a miss's warnings (see ``graph_cache.watch``)."""
+    if cached is None:
+        return contextlib.nullcontext()
+    from ..backend.numba_cpu import graph_cache
+    return graph_cache.watch(cached)
 
 
 def _graph_cache(mode, profile, inputs, roots, n_outputs, targets):

@@ -191,7 +191,9 @@ def make_thunk(fgraph, mode, name=None, cached=None):
     if cached is not None and cached.hit:
         linker = NumbaLinker.restore(cached.state, mode)
     else:
-        linker = NumbaLinker(fgraph, mode)      # source only: no compile yet
+        from ..backend.numba_cpu.graph_cache import watch
+        with watch(cached):            # (None: the graph cache is not used)
+            linker = NumbaLinker(fgraph, mode)      # source only: no compile yet
         if cached is not None:
             state = linker.state()
     t_gen = time.perf_counter() - t_gen

@@ -5,14 +5,26 @@ generation of a graph it has compiled before.
 and update expressions), before rewriting.  The key is a structural hash of
 that graph: every node's op (its class and every attribute, nested ops
 included), the types, names and user lines of the variables, the bytes of
-every constant, the order of the inputs and outputs; plus the mode, the
-``SYMNET_*``/``NUMBA_*`` environment and the BLAS and OpenMP thread
-settings with the number of usable CPUs (the code generator reads them),
-``config``, the rewrite registry, the versions, and the size and time of
-every symnet source file (so an edited rewrite or emitter never meets an
-entry written by the code before it).  Not in the key: a BLAS thread count
-changed inside the process (``threadpoolctl``); a hit then keeps the split
-of products the entry's compile chose (the same results, another speed).
+every constant, the order of the inputs and outputs and which shared
+variable each update writes; plus the mode, the ``SYMNET_*``/``NUMBA_*``
+environment and the BLAS and OpenMP thread settings with the number of
+usable CPUs (the code generator reads them; not the cache folders, this
+cache's switch nor ``SYMNET_TIERED``, which nothing before the source
+reads), ``config``, the rewrite registry, the versions, and the size and
+time of every symnet source file (so an edited rewrite or emitter never
+meets an entry written by the code before it).  The key's walk is the one
+``FunctionGraph`` copies the graph along (``order=``): a miss walks the
+given graph once, as without the cache.
+
+What the code generator reads from the process beyond the key is checked
+on a hit instead: numpy's BLAS thread count (``threadpoolctl`` may change
+it in the process), for the graphs whose split of products depends on it
+(``_reads``: a large dense step under ``SYMNET_GEMM_SPLIT=auto``); another
+count misses, and the compile writes the entry again.  The loop split's
+threshold (``LoopKernel.split_min``) is not kept in the entry: a hit asks
+this process's settings.  A symnet function or constant replaced inside
+the process (monkeypatching an emitter or a budget) is not seen: the test
+suite turns the cache off in a test that does so (``tests/conftest.py``).
 
 An entry (``g_<key>.pkl``, a ``cache.read_entry`` file: checked against its
 digest before it is read) pickles the rewritten FunctionGraph and the numba
@@ -23,18 +35,30 @@ What it rebuilds is what the cold compile made: the same graph, the same
 source (the tests compare them), with two differences: ``fgraph.memo`` (the
 map from the given graph to its first copy, which nothing reads after the
 copy) is empty, and ``f.rewrite_passes`` holds the times of the compile
-that wrote the entry.  A damaged entry warns, is deleted and is written
-again by this compile.  A miss writes its entry in a thread of its own once
-the kernels are compiled (``wait`` joins it; a process waits for it at exit).
+that wrote the entry.  A hit gives the perform fallback's warning as the
+code generator does (``NumbaLinker.restore``); a compile that gave any other
+warning in the rewrites or the code generator (``watch``) is not written,
+so its warning is given every time.  A damaged entry warns, is deleted and
+is written again by this compile.
+
+A miss's entry is written at exit (``atexit``: ``flush``), or when more
+than ``PENDING`` misses wait: pickling holds the GIL, and written in a
+thread during the first calls it made them slower (W3 N=400's first call
+9 -> 26 ms); at exit it costs the process's end about 10 ms (N=100) to
+40 ms (N=400).  A process that ends without ``atexit`` (``os._exit``, a
+kill) writes nothing: the next one misses and writes it.
 
 What is never cached (``lookup`` returns None): modes other than a plain
 ``Mode`` on numba, profiling, the NaN guard, explicit tiering (its compile
 thread writes the source); a graph with an op or a rewrite defined outside
 symnet (its code is not in the key), or an op holding a variable or a value
 the key cannot describe (an inner graph, an arbitrary object).
-``SYMNET_GRAPH_CACHE=0`` turns the cache off (the test suite does, but for
-``test_graph_cache.py``: its tests patch emitters and budgets in process).
+
+On by default (``SYMNET_GRAPH_CACHE=0`` turns it off), and on in the test
+suite: DEFAULT_REASON_PLACEHOLDER
 """
+import atexit
+import contextlib
 import hashlib
 import io
 import marshal
@@ -51,17 +75,27 @@ from ...graph.basic import Apply, Constant, Variable
 from ...graph.traversal import io_toposort
 from . import cache
 
-__all__ = ["lookup", "Entry", "wait"]
+__all__ = ["lookup", "Entry", "flush"]
 
 _HEAD = b"symnet-graph 1\n"
 _PKG = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 _FIXED = []       # the process-wide part of the key, computed once
 _PLAIN = frozenset((type(None), bool, int, float, complex, str, bytes))
 _ENV = ("SYMNET_", "NUMBA_", "OMP_", "OPENBLAS_", "MKL_", "BLIS_", "GOTO_")
+#: of those, what neither the rewrites nor the source read: where the caches
+#: live, this cache's switch, and tiering (decided after the source is
+#: written; a cold process and a warm one commonly differ only in it)
+_ENV_NOT_READ = frozenset(("SYMNET_CACHE_DIR", "NUMBA_CACHE_DIR", "SYMNET_GRAPH_CACHE",
+                           "SYMNET_TIERED"))
 _KNOWN = ("symnet.", "numpy", "builtins", "math", "operator")
 
 
-_WRITING = []                 # the threads writing entries (``wait``)
+#: misses whose entries are not written yet (``flush``): at most this many
+#: (their graphs, kept alive until written, are mostly alive anyway: their
+#: Functions hold them)
+PENDING = 8
+_PENDING = []
+_ATEXIT = []
 _GIVEN = threading.local()    # the variables of the graph an entry is loaded for
 
 
@@ -70,10 +104,10 @@ def _given(k):
     return _GIVEN.variables[k]
 
 
-def wait():
-    """Wait until every entry this process began writing is written."""
-    for thread in list(_WRITING):
-        thread.join()
+def flush():
+    """Write the entries of this process's misses (at exit, or now)."""
+    while _PENDING:
+        _PENDING.pop(0)._write()
 
 
 def _bare(cls):
@@ -135,7 +169,8 @@ def _settings(mode):
         rewrites.append(f"{name}:{getattr(fn, '__qualname__', None)}:{sorted(rw.tags)}")
     # the source also follows the CPUs this process may use and the BLAS
     # threads (gemm_split.chosen): their settings are in the key
-    env = sorted((k, v) for k, v in os.environ.items() if k.startswith(_ENV))
+    env = sorted((k, v) for k, v in os.environ.items()
+                 if k.startswith(_ENV) and k not in _ENV_NOT_READ)
     env.append(("cpus", _cpus()))
     conf = sorted((k, repr(v)) for k, v in vars(config).items() if k != "_watchers")
     mode_key = (mode.linker, mode.optimizer, mode.include, mode.exclude, mode.parallel,
@@ -275,6 +310,27 @@ def _key(mode, inputs, roots, outputs):
     return hashlib.sha256(data).hexdigest()[:40], variables, order
 
 
+@contextlib.contextmanager
+def watch(entry):
+    """Around a miss's cached stages (the rewrites, ``NumbaLinker``): the
+    warnings they give go on to the caller, and an entry whose compile
+    warned is not written (a hit would skip the code that warns; only the
+    perform fallback's warning, kept in the plan, is given again on a hit:
+    ``NumbaLinker.restore``)."""
+    if entry is None or entry.hit:
+        yield
+        return
+    with warnings.catch_warnings(record=True) as got:
+        try:
+            yield
+        finally:
+            for w in got:
+                if w.category is not RuntimeWarning or "no kernel for" not in str(w.message):
+                    entry.warned = True
+    for w in got:       # outside the recording: to the caller's filters again
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+
+
 class Entry:
     """One graph's cache entry: ``hit`` and what ``load`` read, or ``store``."""
 
@@ -284,7 +340,8 @@ class Entry:
         self.order = order      # the given graph's nodes (FunctionGraph's ``order``)
         self.path = cache.file_entry(f"g_{key}.pkl")
         self.fgraph = self.state = None
-        self.rewrite_info = None
+        self.rewrite_info = self.reads = None
+        self.warned = False
         self.hit = self._load()
 
     def _load(self):
@@ -294,26 +351,36 @@ class Entry:
                 return False
             _GIVEN.variables = self.variables
             try:
-                self.fgraph, self.state, self.rewrite_info = pickle.loads(data)[1:]
+                self.fgraph, self.state, self.rewrite_info, reads = pickle.loads(data)[1:]
             finally:
                 _GIVEN.variables = None
+            if _reads_now(reads) != reads:      # compiled for another BLAS count
+                self.fgraph = self.state = self.rewrite_info = None
+                return False
             return True
         except Exception as exc:      # damaged: warn, delete, compile again
             self.path = cache.replace_damaged(self.path, exc, stacklevel=5)
             return False
 
     def store(self, fgraph, state):
-        """Write the rewritten graph and the linker's plan and source
-        (``state``; ``rewrite_info`` is set by ``function()``), in a thread
-        of its own: the compile (or the first calls) need not wait for it.
-        Not a daemon: a process ending sooner waits for the entry."""
-        order = fgraph.toposort()
-        thread = threading.Thread(target=self._write, args=(order, fgraph, state),
-                                  name="symnet-graph-cache")
-        thread.start()
-        _WRITING[:] = [t for t in _WRITING if t.is_alive()] + [thread]
+        """Keep the rewritten graph and the linker's plan and source
+        (``state``; ``rewrite_info`` is set by ``function()``) to be written
+        at exit (``flush``), or when ``PENDING`` later misses are waiting:
+        pickling holds the GIL, so written now it would slow the first
+        calls (N=400: 9 -> 26 ms in a thread)."""
+        if self.warned:
+            return
+        self.reads = _reads(state)
+        self.fgraph, self.state, self.order = fgraph, state, None
+        if not _ATEXIT:
+            atexit.register(flush)
+            _ATEXIT.append(True)
+        _PENDING.append(self)
+        while len(_PENDING) > PENDING:
+            _PENDING.pop(0)._write()
 
-    def _write(self, order, fgraph, state):
+    def _write(self):
+        fgraph = self.fgraph
         index = {id(v): k for k, v in enumerate(self.variables)}
 
         class Pickler(pickle.Pickler):
@@ -333,7 +400,26 @@ class Entry:
             # the nodes in order first: each is then pickled after its
             # inputs, so pickle's own recursion stays shallow on deep graphs
             Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(
-                (order, fgraph, state, self.rewrite_info))
+                (fgraph.toposort(), fgraph, self.state, self.rewrite_info, self.reads))
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
             return       # something in the graph does not pickle: compiled each time
         cache.write_entry(self.path, _HEAD, buf.getvalue(), stacklevel=4)
+
+
+def _reads(state):
+    """What the compile read from the process that neither the key nor a
+    hit's own compile covers: numpy's BLAS thread count (``threadpoolctl``
+    may change it in the process) where ``gemm_split.chosen`` decides by it,
+    a large dense training step.  A hit needs the same now (``Entry._load``);
+    for other graphs it is not asked (loading the BLAS probe costs ~10 ms)."""
+    from . import gemm_split
+    if gemm_split.setting() is None and gemm_split.large_dense_step(state["plan"]):
+        return {"blas_threads": gemm_split._blas_threads()}
+    return {}
+
+
+def _reads_now(reads):
+    if "blas_threads" in reads:
+        from . import gemm_split
+        return {"blas_threads": gemm_split._blas_threads()}
+    return {}

@@ -51,7 +51,7 @@ from ...configdefaults import config
 from ..._interrupt import reraise_interrupt
 from ..plan import build_plan
 from ..py.linker import PyLinker, node_error
-from ..registry import register_linker
+from ..registry import register_linker, warn_fallback
 from . import blas, codegen, njit_driver
 from .compiled import entry_point
 from .budget import RunBudget
@@ -128,6 +128,8 @@ class NumbaLinker:
         source, and the source is written)."""
         linker = cls.__new__(cls)
         linker.__dict__.update(state, mode=mode, _py=None)
+        for node in linker.fallback_nodes:      # said as the code generator says it
+            warn_fallback("numba", node.op)
         return linker
 
     @property

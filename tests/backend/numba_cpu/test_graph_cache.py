@@ -1,9 +1,13 @@
 """The graph cache (``numba_cpu/graph_cache.py``, #12 W3 warm): a graph
 compiled before is not rewritten nor generated again.  A hit gives the
 cold compile's source and results (and py's); a graph differing in a
-constant's value, a dtype, a broadcast pattern, a mode flag or an op
-parameter misses; a damaged entry warns and is written again; what the key
-cannot describe is never cached."""
+constant's value, a dtype, a broadcast pattern, a mode flag, an op
+parameter, the updates' targets, or a setting the code generator reads
+from the process (numpy's BLAS thread count, the thread and loop-split
+settings, a config flag) changed in the same process misses; entries are
+written at exit or by ``flush``, not during the compile; a damaged entry
+warns and is written again; what the key cannot describe is never
+cached."""
 import os
 import warnings
 
@@ -20,6 +24,18 @@ from symnet.graph.op import Op
 from .helpers import run_cold
 
 
+def test_a_test_patching_symnet_compiles_without_the_cache(monkeypatch):
+    """conftest: the key cannot see a symnet module's attribute replaced in
+    the process, so a test that replaces one runs without the cache."""
+    from symnet.backend.numba_cpu import codegen
+    monkeypatch.setenv("SYMNET_GRAPH_CACHE", "1")
+    monkeypatch.setattr(symnet.config, "strict", False)      # config: in the key
+    monkeypatch.setattr(graph_cache, "PENDING", 8)
+    assert os.environ["SYMNET_GRAPH_CACHE"] == "1"
+    monkeypatch.setattr(codegen, "kernel_for", codegen.kernel_for)
+    assert os.environ["SYMNET_GRAPH_CACHE"] == "0"
+
+
 @pytest.fixture
 def cache_on(tmp_path, monkeypatch):
     monkeypatch.setenv("SYMNET_CACHE_DIR", str(tmp_path / "cache"))
@@ -28,7 +44,7 @@ def cache_on(tmp_path, monkeypatch):
 
 
 def _entries(folder):
-    graph_cache.wait()       # entries are written in a thread
+    graph_cache.flush()      # a miss's entry is written at exit, or by flush
     return sorted(p for p in os.listdir(folder) if p.startswith("g_"))
 
 
@@ -45,7 +61,7 @@ def _mlp(c=0.5, dtype="float32", bias_shape=(None,), axis=None, mode=None):
     gw, gb = symnet.grad(loss, [w, b])
     f = symnet.function([x], [loss, gb], updates=[(w, w - 0.1 * gw)],
                         mode=mode or Mode("numba", tiered=False))
-    graph_cache.wait()       # a miss's entry is written in a thread
+    graph_cache.flush()      # a miss's entry is written at exit, or by flush
     return f, w
 
 
@@ -112,7 +128,7 @@ def test_updates_written_to_other_shared_variables_miss(cache_on):
     mode = Mode("numba", tiered=False)
     f1 = symnet.function([x], T.sum(x), updates=[(a, a + b * x), (b, a * x)], mode=mode)
     f2 = symnet.function([x], T.sum(x), updates=[(b, a + b * x), (a, a * x)], mode=mode)
-    graph_cache.wait()
+    graph_cache.flush()
     assert (f1.graph_cache, f2.graph_cache) == ("miss", "miss")
     f2(np.full(3, 3, "float32"))
     np.testing.assert_allclose(b.get_value(), [7, 7, 7])     # 1 + 2 * 3
@@ -188,3 +204,130 @@ print(json.dumps([f.graph_cache, f.thunk.source, [float(np.sum(o)) for o in out]
     assert cold[0] == "miss" and warm[0] == "hit"
     assert warm[1] == cold[1]
     assert warm[2] == cold[2]
+
+
+def test_an_entry_is_written_at_flush_not_by_the_compile(cache_on, monkeypatch):
+    """Pickling holds the GIL: a miss's entry waits for ``flush`` (at exit)
+    or for ``PENDING`` later misses, so the first calls do not share the
+    GIL with it."""
+    monkeypatch.setattr(graph_cache, "PENDING", 1)
+    x = T.fvector("x")
+
+    def compile_(op):        # one line builds each: the key holds user lines
+        return symnet.function([x], op(x), mode=Mode("numba", tiered=False))
+    f1 = compile_(T.exp)
+    assert f1.graph_cache == "miss"
+    assert not os.path.isdir(cache_on) or not any(p.startswith("g_") for p in
+                                                  os.listdir(cache_on))
+    np.testing.assert_allclose(f1(np.ones(2, "float32")), np.exp(np.ones(2, "float32")))
+    compile_(T.log)                                      # one more pending: f1's written
+    assert len([p for p in os.listdir(cache_on) if p.startswith("g_")]) == 1
+    assert len(_entries(cache_on)) == 2                  # flush writes the other
+    assert compile_(T.exp).graph_cache == "hit"
+    assert compile_(T.log).graph_cache == "hit"
+
+
+@pytest.mark.parametrize("setting", [
+    ("env", "SYMNET_LOOP_SPLIT", "0"),        # the loop split's threshold (loop_split.py)
+    ("env", "SYMNET_NUM_THREADS", "1"),       # symnet's threads (threads.py)
+    ("env", "SYMNET_GEMM_SPLIT", "1"),        # products split over the threads
+    ("config", "strict", True),               # a config flag
+])
+def test_a_setting_changed_in_the_process_misses(cache_on, monkeypatch, setting):
+    kind, name, value = setting
+    f0, _ = _mlp()
+    assert f0.graph_cache == "miss" and _mlp()[0].graph_cache == "hit"
+    if kind == "env":
+        monkeypatch.setenv(name, value)
+    else:
+        monkeypatch.setattr(symnet.config, name, value)
+    f1, w1 = _mlp()
+    assert f1.graph_cache == "miss"
+    assert len(_entries(cache_on)) == 2
+    assert _mlp()[0].graph_cache == "hit"
+    f_py, w_py = _mlp(mode="py")
+    for a, b in zip(_run(f1, w1), _run(f_py, w_py)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_blas_thread_count_changed_in_the_process_misses(cache_on, monkeypatch):
+    """Under ``SYMNET_GEMM_SPLIT=auto`` a large dense training step is split
+    where numpy's BLAS runs two threads or more: the entry records the count
+    it was compiled under, and a hit needs the same (``threadpoolctl`` may
+    change it in the process, beyond the environment in the key)."""
+    from symnet.backend.numba_cpu import gemm_split, step_pool
+    from .test_gemm_split import _clear_env, _step
+    if not gemm_split.available() or step_pool.blas_count() is None:
+        pytest.skip("no OpenBLAS thread count to set (another BLAS)")
+    if graph_cache._cpus() < 2:
+        pytest.skip("one CPU: the split is never chosen")
+    _clear_env(monkeypatch, "auto")
+    get, put = step_pool._blas()
+    start = get()
+    try:
+        put(2)
+        f2, _, _ = _step("numba")
+        graph_cache.flush()
+        assert f2.graph_cache == "miss" and "_gsdot(" in f2.source
+        assert _step("numba")[0].graph_cache == "hit"
+        put(1)
+        f1, sh, args = _step("numba")
+        graph_cache.flush()
+        assert f1.graph_cache == "miss" and "_gsdot(" not in f1.source
+        hit1 = _step("numba")[0]
+        assert hit1.graph_cache == "hit" and hit1.source == f1.source
+        put(2)
+        again = _step("numba")[0]
+        assert again.graph_cache == "miss" and again.source == f2.source
+        fp, shp, _ = _step("py")
+        np.testing.assert_allclose(f1(*args), fp(*args), rtol=1e-5)
+        for a, b in zip(sh, shp):
+            np.testing.assert_allclose(a.get_value(), b.get_value(), rtol=1e-5, atol=1e-6)
+    finally:
+        put(start)
+
+
+@pytest.mark.perform_fallback
+def test_a_hit_warns_of_a_perform_fallback_as_the_cold_compile_does(cache_on, monkeypatch):
+    """A hit skips the code generator, which says when a node runs through
+    ``perform``: the linker says it again from the cached plan."""
+    from symnet.backend import registry
+    from symnet.backend.numba_cpu import codegen
+    from symnet.tensor.ops.advanced import Sort
+    real = codegen.kernel_for
+    # Sort as an op without a numba kernel (not in the key: the patch lasts
+    # for both compiles)
+    monkeypatch.setattr(codegen, "kernel_for",
+                        lambda b, cls: None if cls is Sort else real(b, cls))
+    monkeypatch.setenv("SYMNET_GRAPH_CACHE", "1")    # conftest turned it off for the patch
+    x = T.dvector("x")
+
+    def compile_():
+        registry._WARNED.discard(("numba", "Sort"))     # it warns once per process
+        with pytest.warns(RuntimeWarning, match="no kernel for Sort"):
+            return symnet.function([x], T.sort(x) * 2, mode=Mode("numba", tiered=False))
+    cold = compile_()
+    assert cold.graph_cache == "miss" and len(_entries(cache_on)) == 1
+    hit = compile_()
+    assert hit.graph_cache == "hit" and "Python perform" in hit.source
+    np.testing.assert_allclose(hit(np.array([3.0, 1, 2])), [2, 4, 6])
+
+
+def test_a_compile_that_warned_is_not_written(cache_on, monkeypatch):
+    """A hit would skip the rewrite or emitter that warned: such a graph is
+    compiled each time, its warning given each time."""
+    from symnet.compile.mode import Mode as M
+    real = M.rewrite
+
+    def warning_rewrite(self, fgraph, **kw):
+        warnings.warn("a rewrite's warning", UserWarning)
+        return real(self, fgraph, **kw)
+    monkeypatch.setattr(M, "rewrite", warning_rewrite)
+    monkeypatch.setenv("SYMNET_GRAPH_CACHE", "1")    # conftest turned it off for the patch
+    x = T.fvector("x")
+    for _ in range(2):
+        with pytest.warns(UserWarning, match="a rewrite's warning"):
+            f = symnet.function([x], T.exp(x) + 1, mode=Mode("numba", tiered=False))
+        assert f.graph_cache == "miss"
+        assert not os.path.isdir(cache_on) or _entries(cache_on) == []
+    np.testing.assert_allclose(f(np.zeros(2, "float32")), [2, 2])

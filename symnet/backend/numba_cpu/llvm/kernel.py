@@ -283,9 +283,11 @@ class LoopKernel:
 
     # -- the IR ------------------------------------------------------------------
 
-    #: what ``define`` leaves behind while lowering (llvmlite objects): not
-    #: the kernel's once its IR text exists, so not pickled (graph_cache.py)
-    _LOWERING = ("fn", "b", "module", "dim_vals", "low", "ptr", "col_acc", "totals")
+    #: not pickled (graph_cache.py): what ``define`` leaves behind while
+    #: lowering (llvmlite objects, not the kernel's once its IR text exists),
+    #: and ``split_min``'s answer (a hit asks this process's settings again)
+    _LOWERING = ("fn", "b", "module", "dim_vals", "low", "ptr", "col_acc", "totals",
+                 "_split_min")
 
     def __getstate__(self):
         return {k: v for k, v in self.__dict__.items() if k not in self._LOWERING}
