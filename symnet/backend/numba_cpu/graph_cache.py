@@ -267,10 +267,15 @@ def lookup(mode, inputs, roots, n_outputs, targets):
 
 
 def _key(mode, inputs, roots, outputs):
+    from ...tensor.type import TensorType
     enc = _Encoder()
     index = {}
     variables = []
-    ops = {}          # id(op) -> its text (one op object serves many nodes)
+    ops = {}          # id(op) -> its number in ``seen`` (one op serves many nodes)
+    # every op's text, type and user line once, in the order first met:
+    # the rows name them by number (the bytes hashed are a few per node)
+    seen = {}
+    once = seen.setdefault       # once(x, len(seen)): x's number
     # plain tuples, hashed at once (marshal version 2: no references, so
     # the same graph gives the same bytes in every process)
     rows = [_settings(mode), outputs]
@@ -290,19 +295,29 @@ def _key(mode, inputs, roots, outputs):
     order = io_toposort(inputs, roots)
     for node in order:
         op = node.op
-        text = ops.get(id(op))
-        if text is None:
+        k_op = ops.get(id(op))
+        if k_op is None:
             if not type(op).__module__.startswith("symnet."):
                 raise _Uncacheable(f"op {type(op).__name__} is defined outside symnet")
-            text = ops[id(op)] = enc(op)
+            k_op = ops[id(op)] = once(enc(op), len(seen))
         args = [index[v] if v in index else constant(v) for v in node.inputs]
         outs = []
         for o in node.outputs:
             index[o] = len(variables)
             variables.append(o)
-            outs.append((enc(o.type), o.name))
-        rows.append((text, tuple(args), tuple(outs), node.tag.get("trace")))
+            t = o.type
+            # a tensor's type (most of them): its attributes as they are,
+            # plain values marshal takes (or refuses: then not cached)
+            outs.append(once(tuple(t.__dict__.items()) if type(t) is TensorType
+                             else enc(t), len(seen)))
+            outs.append(o.name)
+        try:
+            trace = once(node.tag.get("trace"), len(seen))
+        except TypeError:          # a trace holding an unhashable value
+            raise _Uncacheable("a user line the key cannot read") from None
+        rows.append((k_op, tuple(args), tuple(outs), trace))
     rows.append(tuple(index[v] if v in index else constant(v) for v in roots))
+    rows.append(tuple(seen))       # dicts keep the order of insertion
     try:
         data = marshal.dumps(tuple(rows), 2)
     except ValueError as exc:          # a trace of other values than names and numbers
