@@ -55,7 +55,17 @@ symnet (its code is not in the key), or an op holding a variable or a value
 the key cannot describe (an inner graph, an arbitrary object).
 
 On by default (``SYMNET_GRAPH_CACHE=0`` turns it off), and on in the test
-suite: DEFAULT_REASON_PLACEHOLDER
+suite, so that what it gets wrong fails there.  Measured (W3's tanh chain
+in new processes, main and this cache alternating, the box's fast phase):
+a warm start (build, grad, compile) takes 93 -> 75 ms at N=20, 168 -> 109
+ms at N=100, 481 -> 243 ms at N=400, which keeps N=100 under 0.3 s in the
+box's slow phase too (about twice as slow); a cold compile pays the key and
+this module's first use, +6 to +19 ms (3-5 %), and its first call nothing.
+An entry takes 0.1 MB (N=20) to 1.3 MB (N=400) of the cache folder, one
+per distinct graph, like the kernels.  What can go wrong is a stale hit:
+something the code generator reads that neither the key nor ``_reads``
+covers; the key takes the whole environment and ``config`` rather than a
+list, and the suite's tests compare a hit's source and results.
 """
 import atexit
 import contextlib
