@@ -41,12 +41,14 @@ warning in the rewrites or the code generator (``watch``) is not written,
 so its warning is given every time.  A damaged entry warns, is deleted and
 is written again by this compile.
 
-A miss's entry is written at exit (``atexit``: ``flush``), or when more
+A miss's entry is written at exit (``atexit``: ``flush``; not by a forked
+child, whose copy of the list is its parent's), or when more
 than ``PENDING`` misses wait: pickling holds the GIL, and written in a
 thread during the first calls it made them slower (W3 N=400's first call
 9 -> 26 ms); at exit it costs the process's end about 10 ms (N=100) to
 40 ms (N=400).  A process that ends without ``atexit`` (``os._exit``, a
-kill) writes nothing: the next one misses and writes it.
+kill) writes nothing: the next one misses and writes it.  A forked child
+does not write its parent's entries (its copy of the list).
 
 What is never cached (``lookup`` returns None): modes other than a plain
 ``Mode`` on numba, profiling, the NaN guard, explicit tiering (its compile
@@ -117,7 +119,13 @@ def _given(k):
 def flush():
     """Write the entries of this process's misses (at exit, or now)."""
     while _PENDING:
-        _PENDING.pop(0)._write()
+        _write_oldest()
+
+
+def _write_oldest():
+    entry = _PENDING.pop(0)
+    if entry.pid == os.getpid():    # not a forked child's copy of its parent's
+        entry._write()
 
 
 def _bare(cls):
@@ -400,9 +408,10 @@ class Entry:
         if not _ATEXIT:
             atexit.register(flush)
             _ATEXIT.append(True)
+        self.pid = os.getpid()
         _PENDING.append(self)
         while len(_PENDING) > PENDING:
-            _PENDING.pop(0)._write()
+            _write_oldest()
 
     def _write(self):
         fgraph = self.fgraph

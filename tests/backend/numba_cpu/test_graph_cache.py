@@ -331,3 +331,20 @@ def test_a_compile_that_warned_is_not_written(cache_on, monkeypatch):
         assert f.graph_cache == "miss"
         assert not os.path.isdir(cache_on) or _entries(cache_on) == []
     np.testing.assert_allclose(f(np.zeros(2, "float32")), [2, 2])
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+def test_a_forked_child_does_not_write_its_parents_entries(cache_on):
+    x = T.fvector("x")
+    f = symnet.function([x], T.exp(x) * 2, mode=Mode("numba", tiered=False))
+    assert f.graph_cache == "miss"
+    pid = os.fork()
+    if pid == 0:         # the child: its copy of the pending entry is not its own
+        try:
+            graph_cache.flush()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert not os.path.isdir(cache_on) or not any(p.startswith("g_")
+                                                  for p in os.listdir(cache_on))
+    assert len(_entries(cache_on)) == 1           # the parent's flush writes it
