@@ -414,6 +414,8 @@ class Entry:
             _write_oldest()
 
     def _write(self):
+        if not os.path.isdir(os.path.dirname(self.path)):
+            return    # its folder is gone (a temporary cache, removed before exit)
         fgraph = self.fgraph
         index = {id(v): k for k, v in enumerate(self.variables)}
 

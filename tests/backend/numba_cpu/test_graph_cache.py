@@ -348,3 +348,17 @@ def test_a_forked_child_does_not_write_its_parents_entries(cache_on):
     assert not os.path.isdir(cache_on) or not any(p.startswith("g_")
                                                   for p in os.listdir(cache_on))
     assert len(_entries(cache_on)) == 1           # the parent's flush writes it
+
+
+def test_a_folder_removed_before_the_write_is_left_alone(cache_on):
+    """A temporary cache folder (a test's) may be removed before exit, when
+    the pending entries are written: nothing to keep, nothing to say."""
+    import shutil
+    x = T.fvector("x")
+    f = symnet.function([x], T.exp(x) - 3, mode=Mode("numba", tiered=False))
+    assert f.graph_cache == "miss"
+    shutil.rmtree(cache_on)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        graph_cache.flush()
+    assert not os.path.exists(cache_on)
