@@ -1,7 +1,9 @@
 """Shared pytest setup: make ``tests/oracles.py`` importable both as
 ``tests.oracles`` and ``oracles``, and restore global config after each test
-(tests may reassign ``config.floatX``); tiered execution and compile workers are off by default;
-tests marked ``perform_fallback`` run with ``SYMNET_STRICT`` off."""
+(tests may reassign ``config.floatX``); tiered execution and compile workers
+are off by default; the graph cache is on, as for users, but in a test that
+patches symnet through ``monkeypatch``; tests marked ``perform_fallback`` run
+with ``SYMNET_STRICT`` off."""
 import os
 import sys
 
@@ -19,6 +21,41 @@ os.environ.setdefault("SYMNET_TIERED", "0")
 # opt-in, but a user's environment may set it): test_compile_worker.py
 # asks for one.
 os.environ.setdefault("SYMNET_NUMBA_WORKERS", "0")
+
+# The graph cache (numba_cpu/graph_cache.py) is on, as for users (it is
+# their default): a test's compile may reuse the rewritten graph and source
+# an earlier compile of the same graph wrote.  Its key covers the graph,
+# the mode, the environment, ``config`` and symnet's source files, not a
+# symnet function or constant replaced in the process: a test that replaces
+# one through ``monkeypatch`` (an emitter, a budget, a rewrite, a kernel
+# table) compiles without the cache until it ends.  ``config`` is in the
+# key, and ``graph_cache`` itself is what test_graph_cache.py patches.
+_KEYED = ("symnet.configdefaults", "symnet.backend.numba_cpu.graph_cache")
+
+
+def _patches_symnet(target, name=None):
+    if isinstance(target, str):                     # "module.attribute"
+        return target.startswith("symnet.") and not target.startswith(_KEYED)
+    where = getattr(target, "__name__", None) if isinstance(target, type(os)) else \
+        getattr(target, "__module__", None) if isinstance(target, type) else \
+        type(target).__module__
+    return (where or "").startswith("symnet") and not (where or "").startswith(_KEYED)
+
+
+def _guard(method, symnet_target):
+    def guarded(self, target, *args, **kwargs):
+        if symnet_target(target, *args[:1]):
+            self.setenv("SYMNET_GRAPH_CACHE", "0")
+        return method(self, target, *args, **kwargs)
+    return guarded
+
+
+pytest.MonkeyPatch.setattr = _guard(pytest.MonkeyPatch.setattr, _patches_symnet)
+# an item of a symnet table (a kernel registry), or a symnet module made
+# unimportable; os.environ's items are in the key
+pytest.MonkeyPatch.setitem = _guard(
+    pytest.MonkeyPatch.setitem,
+    lambda d, k=None: d is not os.environ and (d is not sys.modules or str(k).startswith("symnet")))
 
 
 def pytest_configure(config):

@@ -16,6 +16,7 @@ inside a backend as another error is raised as the interrupt
 (``symnet._interrupt``).
 """
 import collections
+import contextlib
 import copy
 import operator
 import threading
@@ -198,10 +199,23 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     if profile:   # the backend must report each step (see compile/instrument.py)
         mode_obj = mode_obj._copy(profile=True)
     work, passes = collections.Counter(), []
-    with gc_paused():
-        fgraph = FunctionGraph(in_vars + shared_vars, outs + [e for _, e in upd])
-        t1 = time.perf_counter()
-        stats = mode_obj.rewrite(fgraph, profile=profile, work=work, passes=passes)
+    with gc_paused():     # the key's walk allocates as much as the copy
+        cached = _graph_cache(mode_obj, profile, in_vars + shared_vars,
+                              outs + [e for _, e in upd], len(outs),
+                              [len(in_vars) + shared_vars.index(v) for v, _ in upd])
+        if cached is not None and cached.hit:     # rewritten by an earlier process
+            fgraph = cached.fgraph
+            t1 = time.perf_counter()
+            stats, cached_work, passes = cached.rewrite_info
+            work.update(cached_work)
+        else:
+            fgraph = FunctionGraph(in_vars + shared_vars, outs + [e for _, e in upd],
+                                   order=None if cached is None else cached.order)
+            t1 = time.perf_counter()
+            with _watch(cached):
+                stats = mode_obj.rewrite(fgraph, profile=profile, work=work, passes=passes)
+            if cached is not None:
+                cached.rewrite_info = (stats, dict(work), passes)
     t2 = time.perf_counter()
     # which graph input each update writes (registry.Thunk: a backend may
     # write an update into its shared storage in place, see plan.py)
@@ -209,7 +223,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     fgraph.update_targets = tuple(len(in_vars) + shared_vars.index(v) for v, _ in upd)
     from ..backend.registry import check_thunk
     from .tiered import make_thunk
-    thunk = check_thunk(make_thunk(fgraph, mode_obj, name), fgraph, mode_obj.linker)
+    thunk = check_thunk(make_thunk(fgraph, mode_obj, name, cached), fgraph, mode_obj.linker)
     t3 = time.perf_counter()
     prof = FunctionProfile({"build": t1 - t0, "rewrite": t2 - t1, "link": t3 - t2}, name,
                            stats, len(fgraph.apply_nodes))
@@ -225,12 +239,36 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
                       allow_input_downcast=allow_input_downcast,
                       on_unused_input=on_unused_input)
     fn.rewrite_stats = stats
+    # the numba graph cache (backend/numba_cpu/graph_cache.py): 'hit' (the
+    # rewrites and code generation were skipped), 'miss', or None (not used)
+    fn.graph_cache = None if cached is None else ("hit" if cached.hit else "miss")
     fn.rewrite_work = dict(work)      # node visits, rewrites tried and applied
     fn.rewrite_passes = passes        # (pass, seconds, work) in order
     fn.profile = prof
     if profile:
         fn.profile_report = _profile_text(fn)
+    if cached is not None and not cached.hit and cached.state is not None:
+        cached.store(fgraph, cached.state)    # a miss: its entry, in a thread
     return fn
+
+
+def _watch(cached):
+    """The graph cache's watch on a miss's warnings (see ``graph_cache.watch``)."""
+    if cached is None:
+        return contextlib.nullcontext()
+    from ..backend.numba_cpu import graph_cache
+    return graph_cache.watch(cached)
+
+
+def _graph_cache(mode, profile, inputs, roots, n_outputs, targets):
+    """The numba backend's graph cache entry for this graph (a warm process
+    skips rewriting and code generation), or None where it does not apply."""
+    if mode.linker != "numba":
+        return None
+    from ..backend.numba_cpu import graph_cache
+    if not graph_cache.enabled(mode, profile):
+        return None
+    return graph_cache.lookup(mode, inputs, roots, n_outputs, targets)
 
 
 def _profile_text(fn):

@@ -171,9 +171,11 @@ def _compile_message(name, counts, tiered):
     return msg + " (Mode(tiered=True) runs calls on py meanwhile)"
 
 
-def make_thunk(fgraph, mode, name=None):
+def make_thunk(fgraph, mode, name=None, cached=None):
     """The thunk ``function()`` calls: the backend's compiled one, or a
-    ``TieredThunk`` when tiering is on for this graph."""
+    ``TieredThunk`` when tiering is on for this graph.  ``cached``: the
+    graph's ``graph_cache.Entry`` (numba), whose plan and source a hit
+    reuses and a miss stores."""
     from ..backend.registry import linker_for
     if mode.linker != "numba":
         return linker_for(mode.linker)(fgraph, mode)
@@ -185,7 +187,15 @@ def make_thunk(fgraph, mode, name=None):
     linker_for("numba")          # registers the backend
     from ..backend.numba_cpu.linker import NumbaLinker
     t_gen = time.perf_counter()
-    linker = NumbaLinker(fgraph, mode)          # source only: no compile yet
+    state = None
+    if cached is not None and cached.hit:
+        linker = NumbaLinker.restore(cached.state, mode)
+    else:
+        from ..backend.numba_cpu.graph_cache import watch
+        with watch(cached):            # (None: the graph cache is not used)
+            linker = NumbaLinker(fgraph, mode)      # source only: no compile yet
+        if cached is not None:
+            state = linker.state()
     t_gen = time.perf_counter() - t_gen
     counts = _kernel_counts(linker)
     # numba's start-up matters only to a graph with numba kernels (the llvm
@@ -197,8 +207,13 @@ def make_thunk(fgraph, mode, name=None):
             thunk = linker.make_thunk()
         # the profile's compile-time rows (the source was written above)
         linker.times = {"codegen": t_gen, "compile": time.perf_counter() - t0}
-        return thunk
-    return TieredThunk(fgraph, mode, linker, name)
+    else:
+        thunk = TieredThunk(fgraph, mode, linker, name)
+    if state is not None:
+        # written (by function(), once the Function is built) in a thread
+        # of its own, after the kernels are compiled
+        cached.state = state
+    return thunk
 
 
 class TieredThunk:

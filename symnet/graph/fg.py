@@ -18,11 +18,18 @@ class FunctionGraph:
     inputs, outputs : list of Variable
     clone : bool
         Copy the graph first (the default), so the caller's graph is untouched.
+    order : list of Apply, optional
+        ``io_toposort(inputs, outputs)``, where the caller has walked the
+        graph already (``function()``, for the graph cache's key): the
+        graph is not walked again, and its first ``toposort`` is this order.
     """
 
-    def __init__(self, inputs, outputs, clone=True):
+    def __init__(self, inputs, outputs, clone=True, order=None):
+        nodes = order
         if clone:
-            memo = _full_clone(list(inputs), list(outputs), copy_inputs=False)
+            nodes = None if order is None else []
+            memo = _full_clone(list(inputs), list(outputs), copy_inputs=False,
+                               order=order, cloned=nodes)
             outputs = [memo[o] for o in outputs]
             self.memo = memo
         else:
@@ -38,11 +45,13 @@ class FunctionGraph:
         self._order = None
         for v in self.inputs:
             self._add_var(v)
-        for node in io_toposort(self.inputs, self.outputs):
+        for node in io_toposort(self.inputs, self.outputs) if nodes is None else nodes:
             self._import_node(node)
         for i, o in enumerate(self.outputs):
             self._add_var(o)
             self.clients[o].append(("output", i))
+        if nodes is not None:
+            self._order = (list(self.inputs), list(self.outputs), list(nodes))
 
     # -- bookkeeping ---------------------------------------------------
     def _add_var(self, v):

@@ -132,14 +132,18 @@ def clone(inputs, outputs, copy_inputs=True):
     return [memo[v] for v in inputs], [memo[v] for v in outputs]
 
 
-def _full_clone(inputs, outputs, copy_inputs=True):
-    """A structural copy: every Apply node is new (types are not re-derived)."""
+def _full_clone(inputs, outputs, copy_inputs=True, order=None, cloned=None):
+    """A structural copy: every Apply node is new (types are not re-derived).
+    ``order``: ``io_toposort(inputs, outputs)`` where the caller has it;
+    ``cloned`` (a list) receives the new nodes in that order."""
     memo = {}
     for v in inputs:
         memo[v] = v.clone() if copy_inputs else v
-    for node in io_toposort(inputs, outputs):
+    for node in io_toposort(inputs, outputs) if order is None else order:
         new_inputs = [memo.setdefault(i, i) for i in node.inputs]
         new_node = node.copy_onto(new_inputs, [o.clone() for o in node.outputs])
+        if cloned is not None:
+            cloned.append(new_node)
         for old, new in zip(node.outputs, new_node.outputs):
             memo[old] = new
     for v in outputs:

@@ -135,3 +135,25 @@ def test_a_cloned_graph_keeps_each_nodes_trace_and_owns_fresh_outputs():
     assert copy.inputs == z.owner.inputs and copy.inputs is not z.owner.inputs
     assert z.owner is originals["mul"] and z.owner.outputs == [z]     # the original untouched
     _check_clients(fg)
+
+
+def test_a_given_order_builds_the_same_graph():
+    """``order`` (the caller's io_toposort, as function() passes for the
+    graph cache's key) gives the graph and the toposort a walk would."""
+    from symnet.graph.traversal import io_toposort
+    x, y = T.dscalars("x", "y")
+    a = T.exp(x)
+    outs = [a * y + a, T.log(a) - y]
+    walked = FunctionGraph([x, y], outs)
+    given = FunctionGraph([x, y], outs, order=io_toposort([x, y], outs))
+    _check_clients(given)
+    assert len(given) == len(walked) == 5
+    ops = [str(n.op) for n in given.toposort()]
+    assert ops == [str(n.op) for n in walked.toposort()]
+    assert [str(n.op) for n in io_toposort(given.inputs, given.outputs)] == ops
+    assert a.owner not in given.apply_nodes       # copied, not the caller's nodes
+    assert given.outputs[0] is not outs[0] and given.inputs == [x, y]
+    # without cloning, the order's own nodes are the graph's
+    same = FunctionGraph([x, y], outs, clone=False, order=io_toposort([x, y], outs))
+    assert same.toposort() == io_toposort([x, y], outs)
+    _check_clients(same)

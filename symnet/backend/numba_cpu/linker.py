@@ -51,8 +51,8 @@ from ...configdefaults import config
 from ..._interrupt import reraise_interrupt
 from ..plan import build_plan
 from ..py.linker import PyLinker, node_error
-from ..registry import register_linker
-from . import blas, codegen, gemm_split, njit_driver
+from ..registry import register_linker, warn_fallback
+from . import blas, codegen, njit_driver
 from .compiled import entry_point
 from .budget import RunBudget
 from .codegen import (DRIVER_FILE, FASTMATH, KERNEL_HEAD, SUPPORTED_DTYPES, Ctx,  # noqa: F401
@@ -79,6 +79,11 @@ def _inplace_updates(mode):
         not njit_driver.requested(mode)
 
 
+#: what ``NumbaLinker.__init__`` computes (the graph cache keeps it)
+_STATE = ("fgraph", "plan", "order", "code", "consts", "names", "fallback_nodes", "steps",
+          "kernel_texts", "driver_source", "fresh_outputs", "source")
+
+
 class KernelRuntimeError(RuntimeError):
     """A compiled call failed where the driver cannot name the node."""
 
@@ -98,6 +103,7 @@ class NumbaLinker:
                                unify_sizes=getattr(mode, "scan_step", False))
         self.order = self.plan.order
         self._py = None
+        from . import gemm_split
         from .llvm import hook      # the llvm emitter, where asked for (llvm/)
         src = self.code = codegen.generate(self.plan, mode, hook,
                                            split=gemm_split.chosen(self.plan, mode))
@@ -109,6 +115,22 @@ class NumbaLinker:
         self.driver_source = src.driver
         self.fresh_outputs = self.plan.fresh_outputs(lambda n: src.kinds.get(n) != "perform")
         self.source = src.listing()
+
+    def state(self):
+        """What ``__init__`` computed (plan and source), for the graph cache
+        (``graph_cache.py``): everything but the mode."""
+        return {k: getattr(self, k) for k in _STATE}
+
+    @classmethod
+    def restore(cls, state, mode):
+        """The linker ``__init__`` would build, from its cached ``state``
+        (the op families' kernel modules are not imported: they write
+        source, and the source is written)."""
+        linker = cls.__new__(cls)
+        linker.__dict__.update(state, mode=mode, _py=None)
+        for node in linker.fallback_nodes:      # said as the code generator says it
+            warn_fallback("numba", node.op)
+        return linker
 
     @property
     def kernel_names(self):
@@ -128,8 +150,13 @@ class NumbaLinker:
         kernels, self.paths = {}, []
         self.ns = ns = {"np": np, "_np": np, "_C": np.ascontiguousarray, "_owned": owned,
                           "_starmap": itertools.starmap, "_call": operator.call,
-                          "_tcopy": blas.tcopy, "_gsdot": gemm_split.pdot,
-                          "_ptail": gemm_split.ptail, "_into": codegen.into}
+                          "_tcopy": blas.tcopy, "_into": codegen.into}
+        # a split step's helpers (gemm_split.py, with its thread crew): not
+        # imported for a driver without one (a warm graph-cache hit)
+        split = "_gsdot(" in self.driver_source or "_ptail(" in self.driver_source
+        if split:
+            from . import gemm_split
+            ns.update(_gsdot=gemm_split.pdot, _ptail=gemm_split.ptail)
         try:
             new = []
             for text, kname in self.kernel_texts.items():
@@ -170,7 +197,7 @@ class NumbaLinker:
         ns["_step"] = lambda k, results: None   # replaced by the instrumentation
         exec(cached_code(self.driver_source, DRIVER_FILE), ns)
         run = plain = ns["make_run"](self.consts, self._perform, self._recover)
-        if "_gsdot(" in self.driver_source or "_ptail(" in self.driver_source:
+        if split:
             # a split step (gemm_split.py): BLAS at one thread
             run = gemm_split.hold_blas(run)
         source = self.source

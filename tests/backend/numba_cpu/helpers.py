@@ -15,12 +15,18 @@ _DIR = None
 
 
 def use_tmp_cache():
-    """Point SYMNET_CACHE_DIR at one temporary directory per test session."""
+    """Point SYMNET_CACHE_DIR at one temporary directory per test session
+    (``SYMNET_TEST_CACHE_DIR``, where set: a folder kept between runs, so a
+    second run meets the kernels and graph cache entries of the first; the
+    tests that count the kernel files a compile adds, test_cache.py's and
+    test_llvm_modules.py's, then find none to add)."""
     global _DIR
     if _DIR is None:
-        _DIR = tempfile.mkdtemp(prefix="symnet-cache-")
-        # tens of MB of kernels: removed when the test process exits
-        atexit.register(shutil.rmtree, _DIR, True)
+        _DIR = os.environ.get("SYMNET_TEST_CACHE_DIR")
+        if not _DIR:
+            _DIR = tempfile.mkdtemp(prefix="symnet-cache-")
+            # tens of MB of kernels: removed when the test process exits
+            atexit.register(shutil.rmtree, _DIR, True)
     os.environ["SYMNET_CACHE_DIR"] = _DIR
     return _DIR
 

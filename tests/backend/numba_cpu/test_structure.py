@@ -19,7 +19,8 @@ PKG = os.path.dirname(os.path.abspath(dispatch.__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(PKG)))
 INFRA = {"__init__", "linker", "codegen", "cache", "dispatch", "njit_driver", "trust", "budget",
          "fused", "threads", "inplace", "colsum", "kernel_ref", "compiled",
-         "workers", "conv_threads", "conv_direct", "step_pool", "gemm_split", "loop_split"}
+         "workers", "conv_threads", "conv_direct", "step_pool", "gemm_split", "loop_split",
+         "graph_cache"}
 
 
 def _family_files():

@@ -43,7 +43,6 @@ import sys
 import numpy as np
 from llvmlite import ir
 
-from ..fused import FUSED_SUM_BLOCK
 from .fastcall import DATA_OFFSET, by_object
 from .types import llvm_type
 
@@ -159,6 +158,7 @@ class LoopKernel:
     def split_plan(self):
         """The ``loop_split.Split`` of this kernel's call: which call
         arguments are cut along axis 0, and its full sums' partials."""
+        from ..fused import FUSED_SUM_BLOCK     # not at import (a graph-cache hit)
         from ..loop_split import Split
         fresh = [(v, r) for v, r in zip(self.result_vars, self.results) if r not in self.args]
         call_vars = list(self.arg_vars) + [v for v, _ in fresh]
@@ -282,6 +282,15 @@ class LoopKernel:
         return out
 
     # -- the IR ------------------------------------------------------------------
+
+    #: not pickled (graph_cache.py): what ``define`` leaves behind while
+    #: lowering (llvmlite objects, not the kernel's once its IR text exists),
+    #: and ``split_min``'s answer (a hit asks this process's settings again)
+    _LOWERING = ("fn", "b", "module", "dim_vals", "low", "ptr", "col_acc", "totals",
+                 "_split_min")
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k not in self._LOWERING}
 
     def module_text(self, kname):
         """The IR of a module holding only this kernel, ``@<kname>_native``
@@ -465,6 +474,9 @@ class LoopKernel:
         if not blocked:
             self._loop(n, lambda j: self._element(rows, j, j, {}))
             return
+        # imported here: a kernel read back from the graph cache (its IR
+        # text cached too) is never lowered, and fused.py imports elemwise's
+        from ..fused import FUSED_SUM_BLOCK
         blk = {node: self._slot(ir.FloatType(), "block_acc") for node, _ in blocked}
         step = ir.Constant(I64, FUSED_SUM_BLOCK)
 
