@@ -36,6 +36,9 @@ one thread 1.85 / 1.87 ms, split 1.90 / 1.88 ms (JAX 1.59-1.80); with two:
 one thread 2.46 / 2.97 / 2.83 ms, split 2.39 / 1.90 / 1.90 ms.  The pool's
 threads wait on locks, they do not spin, so a busy machine costs the
 split a few percent at worst: on by default, thresholds at ``MIN_SIZE``.
+(Measured before round 13's cheaper ``lib/fastmath32`` exp/tanh, which
+brought W2's one-thread loop to about 1.47 ms; the thresholds were not
+measured again.)
 ``SYMNET_LOOP_SPLIT=0`` turns the split off (every loop on
 the calling thread, as before), ``1`` (the default) splits from the
 thresholds of ``min_size``, a larger integer sets every loop's threshold

@@ -239,9 +239,12 @@ _GEMM = []      # [lib.cblas.gemm], or [None] where no CBLAS gemm was found
 
 
 def _swapped(a, b):
-    """``blas._SWAP``'s rule, at run time: ``b`` a transposed view at least
-    four times wider than ``a`` is tall, and an inner size of 128 or more:
-    ``a @ b`` runs as ``(b.T @ a.T).T`` (see ``blas.py``)."""
+    """The first two conditions of ``blas._SWAP``, at run time: ``b`` a
+    transposed view at least four times wider than ``a`` is tall, and an
+    inner size of 128 or more: ``a @ b`` runs as ``(b.T @ a.T).T`` (see
+    ``blas.py``).  ``SWAP_MAX_ROWS`` is not applied here: it was measured
+    off the pool (two BLAS threads), and a pool step's wide products split
+    by columns instead (``_by_columns``)."""
     from .blas import SWAP_MIN_INNER, SWAP_RATIO
     return b.strides[0] == b.itemsize and a.shape[0] * SWAP_RATIO <= b.shape[1] \
         and a.shape[1] >= SWAP_MIN_INNER
