@@ -40,6 +40,9 @@ def test_a_test_patching_symnet_compiles_without_the_cache(monkeypatch):
 def cache_on(tmp_path, monkeypatch):
     monkeypatch.setenv("SYMNET_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("SYMNET_GRAPH_CACHE", "1")
+    # these tests compare with the py backend and check that py is never
+    # cached: under CI's SYMNET_FORCE_BACKEND=numba, mode="py" would be numba
+    monkeypatch.delenv("SYMNET_FORCE_BACKEND", raising=False)
     return tmp_path / "cache" / "numba"
 
 
