@@ -154,8 +154,9 @@ class NumbaLinker:
         # a split step's helpers (gemm_split.py, with its thread crew): not
         # imported for a driver without one (a warm graph-cache hit)
         split = "_gsdot(" in self.driver_source or "_ptail(" in self.driver_source
-        if split:
+        if split or "_pltail(" in self.driver_source:    # step_pool.tail runs gemm_split's
             from . import gemm_split
+        if split:
             ns.update(_gsdot=gemm_split.pdot, _ptail=gemm_split.ptail)
         try:
             new = []

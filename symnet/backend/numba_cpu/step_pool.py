@@ -364,7 +364,7 @@ def lazy_dot(a, b):
     return LazyDot(a, b)
 
 
-_TAIL = []      # [gemm_split.ptail], set when gemm_split is imported (by the linker, or by tail())
+_TAIL = []      # [gemm_split.ptail], set by gemm_split (which the linker imports)
 
 
 def tail(calls, rows, split):
@@ -372,10 +372,6 @@ def tail(calls, rows, split):
     products (the driver's ``_pltail``): ``gemm_split.ptail``, under the
     step's own hold (the ``hold()`` of its first line), so with one pool
     thread BLAS is left alone as in the rest of the step."""
-    if not _TAIL:
-        # a graph-cache hit binds this driver without importing gemm_split
-        # (the linker imports it only for a driver calling it by name)
-        from . import gemm_split  # noqa: F401  (sets _TAIL)
     return _TAIL[0](calls, rows, split)
 
 
