@@ -132,3 +132,38 @@ def assert_raises_changing_nothing(shared, call, match=None):
         call()
     for s, b in zip(shared, before):
         np.testing.assert_array_equal(s.get_value(), b)
+
+
+def conv_step(mode, lazy_out=False, other_reader=False):
+    """A W4-like step (conv 5x5 relu, 2x2 max pool, dense relu, dense
+    softmax, SGD with momentum) at batch 6; ``lazy_out``: the dense weight
+    gradient is also an output; ``other_reader``: its sum is added to the
+    loss reported (a reader that is not an update).  Returns the losses of
+    three steps, the parameters after them and the function."""
+    import symnet.tensor as T
+    from symnet.tensor.ops.pool import pool_2d
+    rng = np.random.default_rng(11)
+    shapes = [(4, 1, 5, 5), (4,), (256, 64), (64,), (64, 5), (5,)]
+    sh = [symnet.shared((rng.normal(size=s) * 0.1).astype("float32"), name=f"p{i}")
+          for i, s in enumerate(shapes)]
+    vel = [symnet.shared(np.zeros(s, "float32")) for s in shapes]
+    X, Y = T.TensorType("float32", shape=(None, 1, 20, 20))("x"), T.ivector("y")
+    h = T.nnet.relu(T.nnet.conv2d(X, sh[0]) + sh[1].dimshuffle("x", 0, "x", "x"))
+    h = pool_2d(h, (2, 2), ignore_border=True).flatten(2)
+    h = T.nnet.relu(T.dot(h, sh[2]) + sh[3])
+    loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(T.dot(h, sh[4]) + sh[5]), Y))
+    grads = symnet.grad(loss, sh)
+    updates = []
+    for p, v, g in zip(sh, vel, grads):
+        nv = 0.9 * v - 0.05 * g
+        updates += [(v, nv), (p, p + 0.9 * nv - 0.05 * g)]
+    outs = [loss]
+    if lazy_out:
+        outs.append(grads[2])
+    if other_reader:
+        outs = [loss + 0.0 * grads[2].sum()]
+    f = symnet.function([X, Y], outs, updates=updates, mode=mode)
+    x = rng.normal(size=(6, 1, 20, 20)).astype("float32")
+    y = rng.integers(0, 5, 6).astype("int32")
+    losses = [float(np.asarray(f(x, y)[0])) for _ in range(3)]
+    return losses, [p.get_value() for p in sh + vel], f

@@ -218,27 +218,11 @@ def test_a_new_process_hits_a_pool_step_with_a_lazy_tail(tmp_path):
 import json, numpy as np
 from symnet.backend.numba_cpu import step_pool
 from symnet.compile.mode import Mode
-import symnet, symnet.tensor as T
-from symnet.tensor.ops.pool import pool_2d
+from tests.backend.numba_cpu.helpers import conv_step
 step_pool.LAZY_ROWS = 16        # the same in both processes
-rng = np.random.default_rng(11)
-shapes = [(4, 1, 5, 5), (4,), (256, 64), (64,), (64, 5), (5,)]
-sh = [symnet.shared((rng.normal(size=s) * 0.1).astype("float32")) for s in shapes]
-vel = [symnet.shared(np.zeros(s, "float32")) for s in shapes]
-X, Y = T.TensorType("float32", shape=(None, 1, 20, 20))("x"), T.ivector("y")
-h = T.nnet.relu(T.nnet.conv2d(X, sh[0]) + sh[1].dimshuffle("x", 0, "x", "x"))
-h = pool_2d(h, (2, 2), ignore_border=True).flatten(2)
-h = T.nnet.relu(T.dot(h, sh[2]) + sh[3])
-loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(T.dot(h, sh[4]) + sh[5]), Y))
-updates = []
-for p, v, g in zip(sh, vel, symnet.grad(loss, sh)):
-    updates += [(v, 0.9 * v - 0.05 * g), (p, p + 0.9 * (0.9 * v - 0.05 * g) - 0.05 * g)]
-f = symnet.function([X, Y], loss, updates=updates, mode=Mode("numba", tiered=False))
-x = rng.normal(size=(6, 1, 20, 20)).astype("float32")
-y = rng.integers(0, 5, 6).astype("int32")
-losses = [float(f(x, y)) for _ in range(3)]
+losses, params, f = conv_step(Mode("numba", tiered=False))
 print(json.dumps([f.graph_cache, "_pltail(" in f.thunk.source, losses,
-                  [float(np.sum(p.get_value())) for p in sh + vel]]))
+                  [float(np.sum(p)) for p in params]]))
 '''
     cold = run_cold(script, tmp_path, SYMNET_GRAPH_CACHE="1", SYMNET_NUM_THREADS="2")
     warm = run_cold(script, tmp_path, SYMNET_GRAPH_CACHE="1", SYMNET_NUM_THREADS="2")

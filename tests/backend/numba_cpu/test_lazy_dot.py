@@ -11,13 +11,10 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-import symnet
-import symnet.tensor as T
 from symnet.backend.numba_cpu import gemm_split, step_pool, threads
 from symnet.compile.mode import Mode
-from symnet.tensor.ops.pool import pool_2d
 
-from .helpers import use_tmp_cache
+from .helpers import conv_step, use_tmp_cache
 
 
 def _kernel():
@@ -136,39 +133,6 @@ def test_a_lazy_product_is_computed_before_any_write_when_it_must(where, monkeyp
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
-def _conv_step(mode, lazy_out=False, other_reader=False):
-    """A W4-like step (conv 5x5 relu, 2x2 max pool, dense relu, dense
-    softmax, SGD with momentum) at batch 6; ``lazy_out``: the dense weight
-    gradient is also an output; ``other_reader``: its sum is added to the
-    loss reported (a reader that is not an update).  Returns the losses of
-    three steps, the parameters after them and the function."""
-    rng = np.random.default_rng(11)
-    shapes = [(4, 1, 5, 5), (4,), (256, 64), (64,), (64, 5), (5,)]
-    sh = [symnet.shared((rng.normal(size=s) * 0.1).astype("float32"), name=f"p{i}")
-          for i, s in enumerate(shapes)]
-    vel = [symnet.shared(np.zeros(s, "float32")) for s in shapes]
-    X, Y = T.TensorType("float32", shape=(None, 1, 20, 20))("x"), T.ivector("y")
-    h = T.nnet.relu(T.nnet.conv2d(X, sh[0]) + sh[1].dimshuffle("x", 0, "x", "x"))
-    h = pool_2d(h, (2, 2), ignore_border=True).flatten(2)
-    h = T.nnet.relu(T.dot(h, sh[2]) + sh[3])
-    loss = T.mean(T.nnet.categorical_crossentropy(T.nnet.softmax(T.dot(h, sh[4]) + sh[5]), Y))
-    grads = symnet.grad(loss, sh)
-    updates = []
-    for p, v, g in zip(sh, vel, grads):
-        nv = 0.9 * v - 0.05 * g
-        updates += [(v, nv), (p, p + 0.9 * nv - 0.05 * g)]
-    outs = [loss]
-    if lazy_out:
-        outs.append(grads[2])
-    if other_reader:
-        outs = [loss + 0.0 * grads[2].sum()]
-    f = symnet.function([X, Y], outs, updates=updates, mode=mode)
-    x = rng.normal(size=(6, 1, 20, 20)).astype("float32")
-    y = rng.integers(0, 5, 6).astype("int32")
-    losses = [float(np.asarray(f(x, y)[0])) for _ in range(3)]
-    return losses, [p.get_value() for p in sh + vel], f
-
-
 @pytest.mark.parametrize("case", ["lazy", "output", "other reader"])
 def test_conv_step_with_lazy_weight_gradients_trains_as_py(case, monkeypatch):
     """On a pool of two threads the dense layers' weight gradients, read by
@@ -180,8 +144,8 @@ def test_conv_step_with_lazy_weight_gradients_trains_as_py(case, monkeypatch):
     monkeypatch.setattr(step_pool, "LAZY_ROWS", 16)
     use_tmp_cache()
     kw = {"lazy_out": case == "output", "other_reader": case == "other reader"}
-    got, got_p, f = _conv_step(Mode("numba", tiered=False), **kw)
-    want, want_p, _ = _conv_step(Mode("py"), **kw)
+    got, got_p, f = conv_step(Mode("numba", tiered=False), **kw)
+    want, want_p, _ = conv_step(Mode("py"), **kw)
     lines = f.source.splitlines()
     lazy = sum("= _plazy(" in ln for ln in lines)
     plain = sum("= _pdot(" in ln for ln in lines)
