@@ -16,7 +16,6 @@ inside a backend as another error is raised as the interrupt
 (``symnet._interrupt``).
 """
 import collections
-import contextlib
 import copy
 import operator
 import threading
@@ -212,7 +211,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
             fgraph = FunctionGraph(in_vars + shared_vars, outs + [e for _, e in upd],
                                    order=None if cached is None else cached.order)
             t1 = time.perf_counter()
-            with _watch(cached):
+            from .tiered import watch_misses
+            with watch_misses(cached):
                 stats = mode_obj.rewrite(fgraph, profile=profile, work=work, passes=passes)
             if cached is not None:
                 cached.rewrite_info = (stats, dict(work), passes)
@@ -248,16 +248,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     if profile:
         fn.profile_report = _profile_text(fn)
     if cached is not None and not cached.hit and cached.state is not None:
-        cached.store(fgraph, cached.state)    # a miss: its entry, in a thread
+        cached.store(fgraph, cached.state)    # a miss: its entry, written at exit
     return fn
-
-
-def _watch(cached):
-    """The graph cache's watch on a miss's warnings (see ``graph_cache.watch``)."""
-    if cached is None:
-        return contextlib.nullcontext()
-    from ..backend.numba_cpu import graph_cache
-    return graph_cache.watch(cached)
 
 
 def _graph_cache(mode, profile, inputs, roots, n_outputs, targets):

@@ -56,6 +56,7 @@ many of them come from the cache, so that a long compile never looks like
 a hang.
 """
 import collections
+import contextlib
 import os
 import sys
 import threading
@@ -191,8 +192,7 @@ def make_thunk(fgraph, mode, name=None, cached=None):
     if cached is not None and cached.hit:
         linker = NumbaLinker.restore(cached.state, mode)
     else:
-        from ..backend.numba_cpu.graph_cache import watch
-        with watch(cached):            # (None: the graph cache is not used)
+        with watch_misses(cached):
             linker = NumbaLinker(fgraph, mode)      # source only: no compile yet
         if cached is not None:
             state = linker.state()
@@ -210,10 +210,20 @@ def make_thunk(fgraph, mode, name=None, cached=None):
     else:
         thunk = TieredThunk(fgraph, mode, linker, name)
     if state is not None:
-        # written (by function(), once the Function is built) in a thread
-        # of its own, after the kernels are compiled
+        # stored by function() once the Function is built (the entry is
+        # written at exit: graph_cache.flush)
         cached.state = state
     return thunk
+
+
+def watch_misses(cached):
+    """The graph cache's watch on a miss's warnings (``graph_cache.watch``);
+    nothing where the cache is not used (``cached`` None), so the module is
+    not imported then."""
+    if cached is None:
+        return contextlib.nullcontext()
+    from ..backend.numba_cpu import graph_cache
+    return graph_cache.watch(cached)
 
 
 class TieredThunk:
