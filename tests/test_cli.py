@@ -68,6 +68,20 @@ def test_same_seed_same_numbers(first_run, tmp_path):
     assert numbers(proc3.stdout) != numbers(proc1.stdout)
 
 
+def test_numba_run_compiles_before_its_first_step(tmp_path):
+    # As a user runs it, SYMNET_TIERED unset (the suite sets it to 0): a
+    # tiered first step would run on py, and where the switch to numba falls
+    # would decide the numbers, so the same --seed could give different ones.
+    env = {k: v for k, v in ENV.items() if k != "SYMNET_TIERED"}
+    proc = subprocess.run([sys.executable, "-m", "symnet", "train", *QUICK, "--seed", "3",
+                           "--out", str(tmp_path)], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    tiers = [line.rsplit("(", 1)[1] for line in proc.stdout.splitlines()
+             if line.startswith("epoch")]
+    assert len(tiers) == 2 and all(t.endswith("s, numba)") for t in tiers), proc.stdout
+
+
 def test_custom_model_in_process(tmp_path, capsys):
     args = cli.build_parser().parse_args(
         ["train", "--model", "custom", "--depth", "1", "--width", "8", "--drop-input", "0",
