@@ -8,6 +8,7 @@ the same type.
 import numpy as np
 
 from ..configdefaults import config
+from ..graph.basic import Variable
 from ..graph.type import Type
 
 __all__ = ["TensorType", "upcast", "ALL_DTYPES", "FLOAT_DTYPES", "INT_DTYPES",
@@ -174,6 +175,10 @@ class TensorType(Type):
         if arr.dtype == target:
             return arr
         if arr.dtype == object:
+            if isinstance(value, Variable):
+                raise TypeError(f"expected an array of {self.dtype}{who}, got the symbolic "
+                                f"variable {value}; pass its value (compile a function or "
+                                f"call .eval())")
             raise TypeError(f"expected an array of {self.dtype}{who}, got {type(value).__name__}")
         if allow_downcast or np.can_cast(arr.dtype, target, "safe"):
             return arr.astype(target)

@@ -248,7 +248,14 @@ class _Operators:
     def imag(self):
         return _T().zeros_like(self)
 
-    def __array__(self, *args, **kwargs):
+    def __array__(self, dtype=None, copy=None):
+        if self.ndim == 0 and dtype in (None, object) and copy is not False:
+            # A symbolic scalar becomes an object element, as Theano's did,
+            # so numpy arithmetic over a list of symbolic sizes builds the
+            # symbolic result: Lasagne's ReshapeLayer calls np.prod on them.
+            box = np.empty((), dtype=object)
+            box[()] = self
+            return box
         raise TypeError(
             f"symbolic variable {self} cannot be converted to a numpy array; "
             f"compile a function or call .eval()")

@@ -73,6 +73,26 @@ def test_python_protocol_errors():
     assert [v.ndim for v in T.dvector(shape=(2,))] == [0, 0]
 
 
+def test_numpy_reduces_a_list_of_symbolic_sizes():
+    # Lasagne's ReshapeLayer.get_output_shape_for calls np.prod on symbolic
+    # sizes; with Theano that built the symbolic product.
+    x = T.tensor3("x")
+    batch, seq, feat = x.shape
+    size = np.prod([batch, seq, feat])
+    assert isinstance(size, symnet.Variable)
+    value = np.ones((3, 5, 7), dtype=symnet.config.floatX)
+    assert int(size.eval({x: value})) == 105
+    assert int(np.sum([batch, 2 * seq]).eval({x: value})) == 13
+
+
+def test_a_symbolic_value_for_an_input_is_named():
+    a, b = T.iscalar("a"), T.iscalar("b")
+    f = symnet.function([a], 2 * a)
+    with pytest.raises(TypeError, match=r"input 0 \(a\), got the symbolic variable b; "
+                                        r"pass its value"):
+        f(b)
+
+
 def test_names_and_str():
     x = T.dvector("x")
     assert str(x) == "x" and str(x + 1) == "add.0"
