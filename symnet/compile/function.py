@@ -121,7 +121,14 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
         if s.variable.owner is not None:
             # Theano cuts the graph at an intermediate input: the outputs
             # take its value from the argument (y.eval({y: value}) works).
-            cut = s.variable.type()
+            # The sizes symnet inferred for it came from the graph the cut
+            # removes, so as in Theano (whose types had no sizes) only its
+            # rank, dtype and broadcastable axes bind the value; the nodes
+            # after the cut are made again from the cut's type.
+            cut_type = s.variable.type
+            if hasattr(cut_type, "broadcastable"):
+                cut_type = cut_type.clone(broadcastable=cut_type.broadcastable)
+            cut = cut_type()
             cut.name = s.variable.name
             cuts.append((s.variable, cut))
             s = specs[k] = copy.copy(s)

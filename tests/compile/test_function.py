@@ -309,3 +309,25 @@ def test_intermediate_input_cuts_the_graph():
     assert float(g(1.0, 10.0)) == 11.0
     assert float((y * x).eval({x: 2.0}, mode=PY)) == pytest.approx(4 * np.exp(2.0))
 
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_an_intermediate_input_is_not_bound_by_inferred_sizes(mode):
+    # Lasagne's test_recurrent_bck gives an output of inferred type (?, ?, 2)
+    # a (2, 3, 4) value: Theano's types had no sizes, so only rank, dtype
+    # and broadcastable axes bind it; the nodes after the cut follow its size.
+    x = T.matrix("x")
+    w = symnet.shared(np.ones((4, 2), dtype=symnet.config.floatX), name="w")
+    y = T.dot(x, w)
+    assert y.type.shape == (None, 2)
+    z = (2 * y).sum(axis=1)
+    value = np.arange(12, dtype=symnet.config.floatX).reshape(2, 6)
+    f = symnet.function([y], [y, z], mode=mode)
+    got_y, got_z = f(value)
+    np.testing.assert_array_equal(got_y, value)
+    np.testing.assert_allclose(got_z, 2 * value.sum(axis=1))
+    with pytest.raises(TypeError, match="expected 2"):
+        f(np.ones((2, 3, 4), dtype=symnet.config.floatX))
+    b = T.addbroadcast(T.matrix("b"), 1)       # a declared broadcastable axis binds
+    with pytest.raises(ValueError, match="axis 1 should have size 1"):
+        symnet.function([b], b + 1, mode=mode)(np.ones((2, 3), dtype=symnet.config.floatX))
+
