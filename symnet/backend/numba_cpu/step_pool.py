@@ -310,6 +310,9 @@ def dot(a, b):
 LAZY_ROWS = 128
 
 
+_TCOPY_INTO = []     # [lib.transpose.tcopy_into], imported (numba) on first use
+
+
 class LazyDot:
     """``a @ b`` not computed yet: a weight gradient that only the update
     tail reads (``inplace.py``), computed there in row blocks of
@@ -343,9 +346,34 @@ class LazyDot:
         self.shape = (a.shape[0], b.shape[1])
         self.dtype = np.result_type(a.dtype, b.dtype)
 
-    def rows(self, lo, hi, out):
-        """Rows ``lo:hi`` of the product, written into ``out`` (C order)."""
-        np.dot(self.a[lo:hi], self.b, out=out)
+    def staged(self):
+        """Whether ``rows`` wants a staging buffer (``stage``) for its rows of
+        ``a``: ``a`` is a transposed view (``h.T`` of a weight gradient)."""
+        a = self.a
+        return a.shape[1] > 1 and a.strides[0] == a.itemsize and a.strides[1] != a.itemsize
+
+    def rows(self, lo, hi, out, stage=None):
+        """Rows ``lo:hi`` of the product, written into ``out`` (C order).
+        With ``stage`` (C order, at least ``hi - lo`` rows, ``a``'s columns;
+        where ``staged``) ``a``'s rows are first copied there in C order.
+
+        Why: OpenBLAS runs W4's 128x64 @ 64x256 blocks with the transposed
+        ``h.T`` ~1.4x slower than with a C-ordered one.  One thread's half
+        (18 blocks of 128 rows), BLAS at one thread, minimums of 40 calls
+        in us, 4 rounds: ``h.T`` as it is 1,277-1,298; C-ordered 916-936;
+        staged by ``lib.transpose.tcopy_into`` 1,042-1,046 (numpy's
+        ``copyto`` of the transpose 1,274-1,301).  W4's step, alternating
+        processes against main, bench lock, load 2.0-2.3, medians
+        (minimums) in ms: 7.91 (7.58) / 7.64 (7.17), 8.00 (7.39) / 7.51
+        (6.87), 7.82 (7.02) / 7.60 (6.89); W7's step (K = 256) unchanged:
+        80.1, 78.3, 79.9 / 81.4, 78.0, 79.1."""
+        a = self.a[lo:hi]
+        if stage is not None:
+            if not _TCOPY_INTO:
+                from .lib.transpose import tcopy_into
+                _TCOPY_INTO.append(tcopy_into)
+            a = _TCOPY_INTO[0](a.T, stage[:hi - lo])
+        np.dot(a, self.b, out=out)
         return out
 
     def __array__(self, dtype=None, copy=None):
