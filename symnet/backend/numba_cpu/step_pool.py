@@ -225,17 +225,22 @@ def _rows(a, b, out, nt, t):
 
 def _cols(a, b, out, nt, t):
     """Thread ``t``'s column block of ``out = a @ b``, written in place by
-    CBLAS (a column block of a C array has one unit stride; numpy's
-    ``dot`` writes only whole C-contiguous outputs).  Blocks are whole
-    16-element runs, so each starts on a 64-byte line of float32."""
+    ``np.matmul`` (a column block of a C array has one unit stride, which
+    numpy hands to BLAS as it is; ``np.dot`` writes only whole C-contiguous
+    outputs).  Blocks are whole 16-element runs, so each starts on a 64-byte
+    line of float32.
+
+    Not ``lib.cblas.gemm``: called from Python, its dispatch costs ~100-150
+    us a call (a 2x2 product: 116-156 us against numpy's 4); W4's half of
+    ``g @ W.T``, 64x256 @ 256x2304, BLAS at one thread, minimums / medians
+    of 30 calls in us, 4 rounds: 1,370/1,531, 1,431/1,526, 1,442/1,591,
+    1,168/1,306 against 1,126/1,189, 1,180/1,245, 1,198/1,284,
+    1,079/1,163."""
     n = out.shape[1]
     c0 = min(n, (n * t // nt + 15) // 16 * 16)
     c1 = n if t == nt - 1 else min(n, (n * (t + 1) // nt + 15) // 16 * 16)
     if c0 < c1:
-        _GEMM[0](a, b[:, c0:c1], out[:, c0:c1])
-
-
-_GEMM = []      # [lib.cblas.gemm], or [None] where no CBLAS gemm was found
+        np.matmul(a, b[:, c0:c1], out=out[:, c0:c1])
 
 
 def _swapped(a, b):
@@ -253,7 +258,7 @@ def _swapped(a, b):
 def _by_columns(a, b, nt):
     """Whether ``a @ b``, swapped by ``_swapped``, splits by column blocks
     instead: ``b`` at least 16 times wider than ``a`` is tall (a backward
-    pass's ``g @ W.T`` at a small batch) and CBLAS found.  W4's input
+    pass's ``g @ W.T`` at a small batch).  W4's input
     gradient of its dense layer, 64x256 @ (4608x256).T float32, minimums
     of 200 calls in us, two rounds, 2 cores, load ~2 (a slow phase): row
     blocks of the swapped product and its transposing copy 4,319 / 3,315;
@@ -263,12 +268,7 @@ def _by_columns(a, b, nt):
     3,640 us a step for this product.  W7's 256x256 @ (1024x256).T, only 4
     times wider, stays swapped: its step showed no readable difference
     (medians 100 / 106 / 94 ms against 101 / 109 / 100)."""
-    if not (a.shape[0] * 16 <= b.shape[1] and b.shape[1] >= 16 * nt):
-        return False
-    if not _GEMM:
-        from .lib import cblas
-        _GEMM.append(cblas.gemm if cblas.AVAILABLE else None)
-    return _GEMM[0] is not None
+    return a.shape[0] * 16 <= b.shape[1] and b.shape[1] >= 16 * nt
 
 
 def dot(a, b):
