@@ -122,6 +122,10 @@ def dot_driver(node, ins, outs, writer=None):
             return [f"{outs[0]} = _np.dot({x}, {y}, out=_into({dest}, ({x}.shape[0], "
                     f"{y}.shape[1]), _np.{node.outputs[0].type.dtype}))"], True
     plain = f"{outs[0]} = {_cast(f'{dot}({x}, {y})', node)}"
+    lazy = getattr(writer, "lazy_lines", None)
+    if dot == "_pdot" and plain == f"{outs[0]} = _pdot({x}, {y})" and lazy is not None:
+        # the same product left for the update tail (inplace._lazy_products)
+        lazy[node.outputs[0]] = (plain, f"{outs[0]} = _plazy({x}, {y})")
     if node.inputs[0].type.ndim == 2 and _is_transpose(node.inputs[1]) \
             and not getattr(writer, "pool", False):     # _pdot decides it at run time
         # both branches give a C-contiguous result (the module doc)

@@ -334,6 +334,11 @@ class _Writer:
         self.typed = set()
         self.checked = set()    # kernels some call of which needs numba's dispatch
         self.drv = []           # driver body lines
+        # node -> the index in ``drv`` of its last line (``emit_node``), and a
+        # pool step's products -> (their line, the line computing them lazily
+        # instead) (``blas.dot_driver``): ``inplace._lazy_products`` may swap
+        # the second in
+        self.line_at, self.lazy_lines = {}, {}
         self.counter = 0
         # the NaN guard, DebugMode and the profiler ask the driver to report
         # every step's results to ``_step``; without them no line is added
@@ -567,6 +572,7 @@ class _Writer:
         kind = self.src.kinds[node] = "driver" if template else "kernel"
         self.header(node, head)
         self.drv.extend(lines)
+        self.line_at[node] = len(self.drv) - 1
         u = node.inputs[0] if node.inputs else None
         if template and u in self.lifted_out and self.given.get(node.outputs[0]) is not None:
             # its value was written into the given buffer's entry: the output

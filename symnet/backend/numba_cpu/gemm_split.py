@@ -423,21 +423,24 @@ def _settle(calls, rows, blocks):
 def _lazy_rows(entry, dest, i, n):
     """Chunk ``i`` of ``n`` of ``dest``'s rows of a tail call reading
     ``LazyDot`` products: per block of ``step_pool.LAZY_ROWS`` rows, each
-    product's rows computed into a buffer of this chunk, then the kernel on
-    the block (its other arrays cut as ``_row_part`` cuts them)."""
+    product's rows computed into a buffer of this chunk (its transposed
+    operand staged in another, ``LazyDot.staged``), then the kernel on the
+    block (its other arrays cut as ``_row_part`` cuts them)."""
     from .step_pool import LAZY_ROWS, LazyDot
     n0 = dest.shape[0]
     lo, hi = n0 * i // n, n0 * (i + 1) // n
     step = min(LAZY_ROWS, max(hi - lo, 1))
     bufs = {j: np.empty((step, a.shape[1]), a.dtype) for j, a in enumerate(entry)
             if isinstance(a, LazyDot)}
+    stages = {j: np.empty((step, entry[j].a.shape[1]), entry[j].dtype) for j in bufs
+              if entry[j].staged()}
     out = []
     for r0 in range(lo, hi, step):
         r1 = min(hi, r0 + step)
         args = []
         for j, a in enumerate(entry):
             if j in bufs:
-                out.append((a.rows, r0, r1, bufs[j][:r1 - r0]))
+                out.append((a.rows, r0, r1, bufs[j][:r1 - r0], stages.get(j)))
                 args.append(bufs[j][:r1 - r0])
             elif isinstance(a, np.ndarray) and a.ndim == dest.ndim and a.shape[0] == n0:
                 args.append(a[r0:r1])

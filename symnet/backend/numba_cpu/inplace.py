@@ -95,16 +95,16 @@ def emit_tail(writer, runs):
             kname, args = call[:-1].split("(", 1)
             moved.append((len(writer.drv) - 1, line))
             writer.drv[-1] = f"# {lhs} = {kname}(...): called below, with the other updates"
-            calls.append((lhs, f"({kname}, {args})", writer.tail_rows))
+            calls.append((lhs, f"({kname}, {args})", writer.tail_rows, run))
     if calls:
         # every kernel of the tail from one C-level loop: no bytecode runs
         # between two of them, so a Ctrl-C arriving meanwhile is raised after
         # the last, never with some updates written and others not
-        entries = ", ".join(c for _, c, _ in calls)
-        rows = [r for _, _, r in calls]
+        entries = ", ".join(c[1] for c in calls)
+        rows = [c[2] for c in calls]
         split = tuple(k for k, r in enumerate(rows) if r is not None and r[1])
         if writer.pool and all(rows):
-            split = _lazy_products(writer, runs, calls)
+            split = _lazy_products(writer, runs, [c[3] for c in calls])
         if split and all(rows):
             # a split step: the large ones in row blocks (gemm_split.ptail);
             # every result is an argument written in place.  A pool step's
@@ -114,20 +114,21 @@ def emit_tail(writer, runs):
                               f"{split!r})")
         else:
             writer.drv.append(f"_t = list(_starmap(_call, ({entries},)))")
-        writer.drv += [f"{lhs} = _t[{k}]" for k, (lhs, _, _) in enumerate(calls)]
+        writer.drv += [f"{c[0]} = _t[{k}]" for k, c in enumerate(calls)]
 
 
-def _lazy_products(writer, runs, calls):
+def _lazy_products(writer, runs, called):
     """In a step on the pool (``step_pool.py``): the products only the tail
     reads (a weight gradient for its update) made lazy (``_plazy``,
     ``step_pool.LazyDot``), so each is computed by the tail in row blocks
     right before the update loop over those rows, never whole; returns the
-    indices of the tail calls reading one, which ``_pltail`` runs in row
-    blocks over the pool's threads.  A product qualifies when it is 2-D,
-    not all broadcastable (so the tail's shape check makes it the shape of
-    the value it updates), no output, read by tail steps only, and written
-    by a plain ``_pdot`` line (no dtype cast), with no in-place step after
-    it."""
+    indices of the tail calls (``called``: the run of each) reading one,
+    which ``_pltail`` runs in row blocks over the pool's threads.  A product
+    qualifies when it is 2-D, not all broadcastable (so the tail's shape
+    check makes it the shape of the value it updates), no output, read by
+    tail steps only, and written by a plain ``_pdot`` line (no dtype cast:
+    ``blas.dot_driver`` then records its lazy line), with no in-place step
+    after it."""
     from ...tensor.ops.blas import Dot
     members = {node for run in runs for node in run.nodes}
     ran = writer.plan.nodes()
@@ -141,23 +142,20 @@ def _lazy_products(writer, runs, calls):
     for run in runs:
         for node in run.nodes:
             for v in node.inputs:
-                if v in lazy or v.owner is None or not isinstance(v.owner.op, Dot) or \
+                at = writer.line_at.get(v.owner)
+                plain, line = writer.lazy_lines.get(v, (None, None))
+                if v in lazy or line is None or at is None or writer.drv[at] != plain or \
+                        not isinstance(v.owner.op, Dot) or \
                         v.type.ndim != 2 or all(v.type.broadcastable) or \
                         any(c == "output" or c not in members
                             for c, _ in writer.fg.clients.get(v, ())) or \
                         any(p > position[v.owner] for p in writes):
                     continue
-                nm = writer.names[v]
-                head = f"{nm} = _pdot("
-                at = [k for k, ln in enumerate(writer.drv) if ln.startswith(head)]
-                if len(at) == 1 and writer.drv[at[0]].endswith(")") and \
-                        ".astype(" not in writer.drv[at[0]]:
-                    writer.drv[at[0]] = f"{nm} = _plazy(" + writer.drv[at[0]][len(head):]
-                    writer.contig.discard(nm)
-                    lazy.add(v)
-    names = {writer.names[v] for v in lazy}
-    return tuple(k for k, (_, entry, _) in enumerate(calls)
-                 if names & {a.strip() for a in entry.strip("()").split(",")})
+                writer.drv[at] = line
+                writer.contig.discard(writer.names[v])
+                lazy.add(v)
+    return tuple(k for k, run in enumerate(called)
+                 if any(v in lazy for node in run.nodes for v in node.inputs))
 
 
 def _quote(text):

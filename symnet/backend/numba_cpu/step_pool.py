@@ -225,17 +225,24 @@ def _rows(a, b, out, nt, t):
 
 def _cols(a, b, out, nt, t):
     """Thread ``t``'s column block of ``out = a @ b``, written in place by
-    CBLAS (a column block of a C array has one unit stride; numpy's
-    ``dot`` writes only whole C-contiguous outputs).  Blocks are whole
-    16-element runs, so each starts on a 64-byte line of float32."""
+    ``np.matmul`` (a column block of a C array has one unit stride, which
+    numpy hands to BLAS as it is; ``np.dot`` writes only whole C-contiguous
+    outputs).  Blocks are whole 16-element runs, so each starts on a 64-byte
+    line of float32.
+
+    Not ``lib.cblas.gemm``: called from Python with its default arguments
+    left out, numba's dispatch takes its slow path, ~90 us a call (a 2x2
+    product: 87-94 us; ~1 us with all seven passed; 116-156 us against
+    numpy's 4 in the run below); W4's half of
+    ``g @ W.T``, 64x256 @ 256x2304, BLAS at one thread, minimums / medians
+    of 30 calls in us, 4 rounds: 1,370/1,531, 1,431/1,526, 1,442/1,591,
+    1,168/1,306 against 1,126/1,189, 1,180/1,245, 1,198/1,284,
+    1,079/1,163."""
     n = out.shape[1]
     c0 = min(n, (n * t // nt + 15) // 16 * 16)
     c1 = n if t == nt - 1 else min(n, (n * (t + 1) // nt + 15) // 16 * 16)
     if c0 < c1:
-        _GEMM[0](a, b[:, c0:c1], out[:, c0:c1])
-
-
-_GEMM = []      # [lib.cblas.gemm], or [None] where no CBLAS gemm was found
+        np.matmul(a, b[:, c0:c1], out=out[:, c0:c1])
 
 
 def _swapped(a, b):
@@ -253,7 +260,7 @@ def _swapped(a, b):
 def _by_columns(a, b, nt):
     """Whether ``a @ b``, swapped by ``_swapped``, splits by column blocks
     instead: ``b`` at least 16 times wider than ``a`` is tall (a backward
-    pass's ``g @ W.T`` at a small batch) and CBLAS found.  W4's input
+    pass's ``g @ W.T`` at a small batch).  W4's input
     gradient of its dense layer, 64x256 @ (4608x256).T float32, minimums
     of 200 calls in us, two rounds, 2 cores, load ~2 (a slow phase): row
     blocks of the swapped product and its transposing copy 4,319 / 3,315;
@@ -263,12 +270,7 @@ def _by_columns(a, b, nt):
     3,640 us a step for this product.  W7's 256x256 @ (1024x256).T, only 4
     times wider, stays swapped: its step showed no readable difference
     (medians 100 / 106 / 94 ms against 101 / 109 / 100)."""
-    if not (a.shape[0] * 16 <= b.shape[1] and b.shape[1] >= 16 * nt):
-        return False
-    if not _GEMM:
-        from .lib import cblas
-        _GEMM.append(cblas.gemm if cblas.AVAILABLE else None)
-    return _GEMM[0] is not None
+    return a.shape[0] * 16 <= b.shape[1] and b.shape[1] >= 16 * nt
 
 
 def dot(a, b):
@@ -310,6 +312,9 @@ def dot(a, b):
 LAZY_ROWS = 128
 
 
+_TCOPY_INTO = []     # [lib.transpose.tcopy_into], imported (numba) on first use
+
+
 class LazyDot:
     """``a @ b`` not computed yet: a weight gradient that only the update
     tail reads (``inplace.py``), computed there in row blocks of
@@ -343,9 +348,34 @@ class LazyDot:
         self.shape = (a.shape[0], b.shape[1])
         self.dtype = np.result_type(a.dtype, b.dtype)
 
-    def rows(self, lo, hi, out):
-        """Rows ``lo:hi`` of the product, written into ``out`` (C order)."""
-        np.dot(self.a[lo:hi], self.b, out=out)
+    def staged(self):
+        """Whether ``rows`` wants a staging buffer (``stage``) for its rows of
+        ``a``: ``a`` is a transposed view (``h.T`` of a weight gradient)."""
+        a = self.a
+        return a.shape[1] > 1 and a.strides[0] == a.itemsize and a.strides[1] != a.itemsize
+
+    def rows(self, lo, hi, out, stage=None):
+        """Rows ``lo:hi`` of the product, written into ``out`` (C order).
+        With ``stage`` (C order, at least ``hi - lo`` rows, ``a``'s columns;
+        where ``staged``) ``a``'s rows are first copied there in C order.
+
+        Why: OpenBLAS runs W4's 128x64 @ 64x256 blocks with the transposed
+        ``h.T`` ~1.4x slower than with a C-ordered one.  One thread's half
+        (18 blocks of 128 rows), BLAS at one thread, minimums of 40 calls
+        in us, 4 rounds: ``h.T`` as it is 1,277-1,298; C-ordered 916-936;
+        staged by ``lib.transpose.tcopy_into`` 1,042-1,046 (numpy's
+        ``copyto`` of the transpose 1,274-1,301).  W4's step, alternating
+        processes against main, bench lock, load 2.0-2.3, medians
+        (minimums) in ms: 7.91 (7.58) / 7.64 (7.17), 8.00 (7.39) / 7.51
+        (6.87), 7.82 (7.02) / 7.60 (6.89); W7's step (K = 256) unchanged:
+        80.1, 78.3, 79.9 / 81.4, 78.0, 79.1."""
+        a = self.a[lo:hi]
+        if stage is not None:
+            if not _TCOPY_INTO:
+                from .lib.transpose import tcopy_into
+                _TCOPY_INTO.append(tcopy_into)
+            a = _TCOPY_INTO[0](a.T, stage[:hi - lo])
+        np.dot(a, self.b, out=out)
         return out
 
     def __array__(self, dtype=None, copy=None):

@@ -56,6 +56,36 @@ def test_lazy_dot_rows_and_whole_equal_numpy(dtype):
     out = np.empty((11, 5), dtype)
     assert lz.rows(20, 31, out) is out
     np.testing.assert_allclose(out, want[20:31], rtol=tol, atol=tol)
+    # staged: a's rows copied to C order into a buffer longer than the block
+    assert lz.staged()
+    stage = np.full((16, 9), np.nan, dtype)
+    out2 = np.empty((11, 5), dtype)
+    assert lz.rows(20, 31, out2, stage) is out2
+    np.testing.assert_array_equal(stage[:11], a[20:31])
+    assert np.isnan(stage[11:]).all()                 # nothing past the block
+    np.testing.assert_allclose(out2, want[20:31], rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("a, staged", [
+    (np.ones((9, 37), "float32").T, True),               # h.T: a transposed view
+    (np.ones((37, 9), "float32"), False),                # C order already
+    (np.ones((37, 9), "float32")[:, :4], False),         # rows strided, columns unit
+    (np.ones((1, 37), "float32").T, False),              # one column: C order too
+])
+def test_lazy_dot_stages_only_a_transposed_operand(a, staged):
+    b = np.ones((a.shape[1], 3), "float32")
+    assert step_pool.LazyDot(a, b).staged() is staged
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (7, 1), (64, 128), (5, 300)])
+def test_tcopy_into_writes_the_transpose(shape, dtype):
+    from symnet.backend.numba_cpu.lib.transpose import tcopy_into
+    base = np.arange(np.prod(shape) * 3).astype(dtype).reshape(shape[0], 3 * shape[1])
+    a = base[:, shape[1]:2 * shape[1]]             # a column block: rows strided
+    out = np.zeros(shape[::-1], dtype)
+    assert tcopy_into(a, out) is out
+    np.testing.assert_array_equal(out, a.T)
 
 
 def test_lazy_dot_declines_what_it_cannot_defer():
@@ -72,18 +102,20 @@ def test_lazy_dot_declines_what_it_cannot_defer():
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.integers(1, 300), inner=st.integers(1, 20), cols=st.integers(1, 40),
        block=st.integers(1, 64), nt=st.integers(1, 3),
-       dtype=st.sampled_from(["float32", "float64"]))
+       dtype=st.sampled_from(["float32", "float64"]), transposed=st.booleans())
 def test_ptail_with_a_lazy_product_equals_the_serial_calls(rows, inner, cols, block, nt,
-                                                           dtype, monkeypatch):
+                                                           dtype, transposed, monkeypatch):
     """The update reading a lazy product, in row blocks over ``nt`` threads
     with ``block`` rows at a time (or whole on one thread), writes what the
-    same kernel writes given the whole product; a small update beside it
-    runs once, whole."""
+    same kernel writes given the whole product, whether its left operand is
+    a transposed view (staged in C order block by block) or C-ordered; a
+    small update beside it runs once, whole."""
     monkeypatch.setattr(threads, "pool_threads", lambda: nt)
     monkeypatch.setattr(step_pool, "LAZY_ROWS", block)
     rng = np.random.default_rng(rows * 7 + cols)
     h = rng.normal(size=(inner, rows)).astype(dtype)
     g = rng.normal(size=(inner, cols)).astype(dtype)
+    ht = h.T if transposed else np.ascontiguousarray(h.T)
     v0 = rng.normal(size=(rows, cols)).astype(dtype)
     p0 = rng.normal(size=(rows, cols)).astype(dtype)
     m, lr = np.full((1, 1), 0.9, dtype), np.full((1, 1), 0.1, dtype)
@@ -93,7 +125,7 @@ def test_ptail_with_a_lazy_product_equals_the_serial_calls(rows, inner, cols, bl
     want_small = k(m, small[0].copy(), lr, small[1], small[2].copy())
     v, p = v0.copy(), p0.copy()
     sv, sp = small[0].copy(), small[2].copy()
-    got = gemm_split.ptail(((k, m, v, lr, step_pool.lazy_dot(h.T, g), p),
+    got = gemm_split.ptail(((k, m, v, lr, step_pool.lazy_dot(ht, g), p),
                             (k, m, sv, lr, small[1], sp)), ((1, 4), (1, 4)), (0,))
     assert got[0][0] is v and got[0][1] is p          # written in place
     tol = 1e-5 if dtype == "float32" else 1e-12
