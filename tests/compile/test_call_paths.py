@@ -117,6 +117,40 @@ def test_an_update_that_fails_writes_nothing(mode, trust):
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_momentum_updates_in_place_and_a_failing_step_writes_none_of_them(mode):
+    # numba writes w and v in place (the update tail) and hands back the
+    # shared arrays themselves, which the commit keeps without its checks
+    rng = np.random.RandomState(0)
+    w0, v0 = rng.randn(6, 5).astype("float32"), rng.randn(6, 5).astype("float32")
+    w = symnet.shared(w0.copy(), name="w")
+    v = symnet.shared(v0.copy(), name="v")
+    x, y = T.fmatrix("x"), T.fmatrix("y")
+    g = x * y                    # an intermediate: the tail may read it
+    nv = 0.9 * v - 0.1 * g
+    f = symnet.function([x, y], T.sum(w), updates=[(v, nv), (w, w + 0.9 * nv - 0.1 * g)],
+                        mode=Mode(mode, tiered=False))
+    xv, yv = rng.randn(6, 5).astype("float32"), rng.randn(6, 5).astype("float32")
+    gv = xv * yv
+    before = w.get_value(borrow=True), v.get_value(borrow=True)
+    f(xv, yv)
+    if mode == "numba":
+        assert w.get_value(borrow=True) is before[0] and v.get_value(borrow=True) is before[1]
+    want_v = np.float32(0.9) * v0 - np.float32(0.1) * gv
+    want_w = w0 + np.float32(0.9) * want_v - np.float32(0.1) * gv
+    np.testing.assert_allclose(v.get_value(), want_v, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(w.get_value(), want_w, rtol=1e-6, atol=1e-6)
+    assert w.get_value().dtype == v.get_value().dtype == np.float32
+    kept = [s.get_value() for s in (w, v)]
+    with pytest.raises(ValueError):
+        f(xv, yv[:, :4])         # x * y fails, before any update is written
+    for s, k in zip((w, v), kept):
+        np.testing.assert_array_equal(s.get_value(), k)
+    f(xv, yv)                    # and the next good call takes one more step
+    np.testing.assert_allclose(v.get_value(), np.float32(0.9) * kept[1] - np.float32(0.1) * gv,
+                               rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_an_output_aliasing_an_input_is_copied_on_the_update_path(mode):
     x = T.fvector("x")
     acc = symnet.shared(np.float32(0), name="acc")

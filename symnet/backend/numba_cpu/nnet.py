@@ -149,8 +149,10 @@ def crossentropy_1hot_kernel(node, ins, outs, ctx):
 
 @register_kernel("numba", SoftmaxCrossentropyWithGrad)
 def softmax_crossentropy_with_grad_kernel(node, ins, outs, ctx):
-    """Per row: the max ``m`` (0 where not finite), ``exp(x - m)`` in float64
-    written into ``dx`` and summed to ``s``; ``nll = log(s) - (x_y - m)``
+    """Per row: the max ``m`` (0 where not finite), ``exp(x - m)`` (in
+    float64; for float32, ``x - m`` and the exp in float32 as the py
+    perform computes them) written into ``dx`` and summed in float64 to
+    ``s``; ``nll = log(s) - (x_y - m)``
     in float64 (as ``SoftmaxCrossentropy``'s kernel); then ``dx`` rounded
     step by step in the output dtype as the unfused graph (the Softmax
     kernel, then ``(sm - onehot) * gz``) and the py perform round it: an
@@ -165,15 +167,28 @@ def softmax_crossentropy_with_grad_kernel(node, ins, outs, ctx):
         lines += [f"if {gz}.shape[0] != {x}.shape[0]:",
                   "    raise ValueError('crossentropy gradient: one output gradient per row expected')"]
     row_g = f"np.{dt}({gz}[{i}])" if node.inputs[2].type.ndim else f"np.{dt}({gz})"
+    if dt == "float32":
+        # float32 as the py perform computes it: x - m rounded to float32,
+        # then exp of it (fastmath32's, within 1 float32 step and
+        # vectorized, against a libm float64 call an element); the sum
+        # and the log stay float64
+        mf = ctx.tmp("mf")
+        exp32 = ctx.use_lib("fastmath32", "_exp32")
+        first = [f"    {mf} = np.float32({m})",
+                 f"    for {j} in range({x}.shape[1]):",
+                 f"        {e} = {exp32}(np.float32({x}[{i}, {j}] - {mf}))",
+                 f"        {s} += np.float64({e})",
+                 f"        {dx}[{i}, {j}] = {e}"]
+    else:
+        first = [f"    for {j} in range({x}.shape[1]):",
+                 f"        {e} = np.exp(np.float64({x}[{i}, {j}]) - {m})",
+                 f"        {s} += {e}",
+                 f"        {dx}[{i}, {j}] = np.{dt}({e})"]
     return lines + [
         f"{nll} = np.empty({x}.shape[0], np.{dt})",
         f"{dx} = np.empty(({x}.shape[0], {x}.shape[1]), np.{dt})",
         f"for {i} in range({x}.shape[0]):"] + _row_max(x, i, j, m) + [
-        f"    {s} = 0.0",
-        f"    for {j} in range({x}.shape[1]):",
-        f"        {e} = np.exp(np.float64({x}[{i}, {j}]) - {m})",
-        f"        {s} += {e}",
-        f"        {dx}[{i}, {j}] = np.{dt}({e})",
+        f"    {s} = 0.0"] + first + [
         f"    {nll}[{i}] = np.{dt}(np.log({s}) - (np.float64({x}[{i}, {y}[{i}]]) - {m}))",
         f"    {s} = 1.0 / {s}",
         f"    {g} = {row_g}",

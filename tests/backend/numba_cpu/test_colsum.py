@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symnet
 import symnet.tensor as T
@@ -15,6 +17,7 @@ from symnet.backend.plan import Run, build_plan
 from symnet.compile.mode import Mode
 from symnet.graph.fg import FunctionGraph
 
+from tests.oracles import check_op, examples
 from .emitters import built_by, each_emitter, emitter_mode, kernels
 from .helpers import both, use_tmp_cache
 from .test_inplace_updates import _data, _nesterov
@@ -147,3 +150,67 @@ def test_a_run_takes_full_sums_or_column_sums_not_both():
     fn = both(ins, [e, e.sum(axis=0), e.sum()], _values(), rtol=1e-5, atol=1e-4)
     titles = _fused_titles(fn)
     assert any(t.endswith("Sum{axis=[0]}") for t in titles), titles
+
+
+def _llvm_against_numba(ins, outs, vals):
+    """Each output of the llvm emitter's kernels against the numba kernels'
+    (to the bit) and against py (to float tolerance)."""
+    got = symnet.function(ins, outs, mode=emitter_mode("llvm", tiered=False))
+    want = symnet.function(ins, outs, mode=emitter_mode("numba", tiered=False))
+    py = symnet.function(ins, outs, mode="py")
+    assert built_by(got, "llvm")
+    kept = [v.copy() for v in vals]
+    g, w, p = got(*vals), want(*vals), py(*vals)
+    for v, k in zip(vals, kept):
+        np.testing.assert_array_equal(v, k)
+    for a, b, c in zip(g, w, p):
+        assert a.dtype == b.dtype == c.dtype and a.shape == b.shape == c.shape
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-5)
+    return got
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 21, 64])
+def test_the_llvm_column_sum_over_row_groups_equals_the_numba_sum_to_the_bit(n):
+    # the llvm kernel sums COL_ROWS rows per pass over the columns, the rows
+    # left over one at a time; every row count around a group's size
+    from symnet.backend.numba_cpu.llvm.kernel import COL_ROWS
+    assert COL_ROWS == 8
+    use_tmp_cache()
+    ins, d = _relu_grad()
+    vals = _values(n=n, m=37, seed=n)
+    vals[1][0] *= 1e6           # rows of very different sizes: the order shows
+    fn = _llvm_against_numba(ins, [d, d.sum(axis=0)], vals)
+    (k,) = [k for k in kernels(fn) if k.title.endswith("Sum{axis=[0]}")]
+    assert k.loop._col_sources()    # the grouped loop, not the one-loop form
+
+
+def test_a_column_sum_of_a_value_not_stored_keeps_the_one_loop_form():
+    use_tmp_cache()
+    ins, d = _relu_grad()
+    vals = _values(n=19, m=40, seed=3)
+    fn = _llvm_against_numba(ins, [d, (d * d).sum(axis=0)], vals)
+    (k,) = [k for k in kernels(fn) if k.title.endswith("Sum{axis=[0]}")]
+    assert k.loop._col_sources() is None
+
+
+@settings(max_examples=examples(15), deadline=None)
+@given(n=st.integers(1, 40), m=st.integers(1, 70), seed=st.integers(0, 2**16),
+       dtype=st.sampled_from(["float32", "float64"]))
+def test_the_relu_gradient_and_its_column_sum_on_drawn_shapes(n, m, seed, dtype):
+    ins, d = _relu_grad(dtype)
+    vals = _values(dtype, n=n, m=m, seed=seed)
+    vals[0][:, ::3] = 0.0
+    vals[2][::2] = 0.0           # z == 0 in some columns: sgn's middle case
+    check_op(lambda x, g, b: [d_of(x, g, b), d_of(x, g, b).sum(axis=0)], vals,
+             ref=lambda x, g, b: [_ref_relu_grad(x, g, b), _ref_relu_grad(x, g, b).astype(
+                 "float64").sum(axis=0).astype(dtype)])
+
+
+def d_of(x, g, b):
+    return g * 0.5 * (1 + T.sgn(x + b))
+
+
+def _ref_relu_grad(x, g, b):
+    dt = x.dtype.type
+    return g * dt(0.5) * (dt(1) + np.sign(x + b))

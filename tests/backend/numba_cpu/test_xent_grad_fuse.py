@@ -6,12 +6,16 @@ softmax crossentropy training loss) or must not (the softmax used
 elsewhere)."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symnet
 import symnet.tensor as T
 from symnet.compile.mode import Mode, get_mode
 from symnet.gradient import verify_grad
 from symnet.tensor.ops.nnet import SoftmaxCrossentropyWithGrad
+
+from tests.oracles import examples
 
 from .helpers import both, use_tmp_cache
 
@@ -185,3 +189,26 @@ def test_sum_or_mean_gives_a_scalar_output_gradient(reduce):
     assert len(node) == 1 and node[0].inputs[2].ndim == 0 and "Alloc" not in _ops(f)
     scale = 1.0 if reduce is T.sum else 1.0 / len(yv)
     np.testing.assert_allclose(f(xv, yv)[1], _numpy_ref(xv, yv, scale)[1], rtol=1e-5, atol=1e-7)
+
+
+@settings(max_examples=examples(15), deadline=None)
+@given(rows=st.integers(1, 70), cols=st.integers(1, 40), scale=st.sampled_from([0.1, 3.0, 40.0]),
+       seed=st.integers(0, 2**16))
+def test_float32_values_on_drawn_shapes_against_numpy_and_py(rows, cols, scale, seed):
+    # the float32 kernel's exp is fastmath32's: within float32 rounding of
+    # the float64 reference and of the py perform, every row and column
+    x, y, gz = T.fmatrix("x"), T.ivector("y"), T.fscalar("gz")
+    rng = np.random.default_rng(seed)
+    xv = (rng.normal(size=(rows, cols)) * scale).astype("float32")
+    yv = rng.integers(0, cols, size=rows).astype("int32")
+    gv = np.float32(1.0 / rows)
+    nll, dx = SoftmaxCrossentropyWithGrad()(x, y, gz)
+    f = symnet.function([x, y, gz], [nll, dx], mode=Mode("numba", tiered=False))
+    assert "SoftmaxCrossentropyWithGrad" in _ops(f)
+    got = f(xv, yv, gv)
+    want = _numpy_ref(xv, yv, gv)
+    py = symnet.function([x, y, gz], [nll, dx], mode="py")(xv, yv, gv)
+    for g, w, p in zip(got, want, py):
+        assert g.dtype == np.float32 and g.shape == p.shape
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=1e-6)
+        np.testing.assert_allclose(g, p, rtol=2e-5, atol=1e-6)
