@@ -29,11 +29,7 @@ __all__ = ["tcopy", "tcopy_into"]
 def tcopy(a):
     """``np.ascontiguousarray(a.T)`` for a C-contiguous 2-D ``a`` (module doc)."""
     r, c = a.shape
-    out = np.empty((c, r), a.dtype)
-    for j in range(r):
-        for i in range(c):
-            out[i, j] = a[j, i]
-    return out
+    return tcopy_into(a, np.empty((c, r), a.dtype))
 
 
 @nb.njit(cache=True, nogil=True)
