@@ -44,7 +44,9 @@ from bench import peers  # noqa: E402
 LR, MOM = 0.01, 0.9
 
 
-def median_time(fn, repeats, warmup=2):
+def call_times(fn, repeats, warmup=2):
+    """Seconds of each of ``repeats`` calls of ``fn``, after ``warmup``
+    untimed ones."""
     for _ in range(warmup):
         fn()
     times = []
@@ -52,7 +54,11 @@ def median_time(fn, repeats, warmup=2):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return times
+
+
+def median_time(fn, repeats, warmup=2):
+    return statistics.median(call_times(fn, repeats, warmup))
 
 
 def gemm_rate(n=512, k=784, m=500, repeats=20):

@@ -64,13 +64,9 @@ import numpy as np  # noqa: E402
 
 
 def _times(fn, calls):
-    for _ in range(5):
-        fn()
-    ts = []
-    for _ in range(calls):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
+    """Median and minimum of ``calls`` calls of ``fn``, in us."""
+    from bench import run
+    ts = run.call_times(fn, calls, warmup=5)
     return statistics.median(ts) * 1e6, min(ts) * 1e6
 
 
