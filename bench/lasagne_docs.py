@@ -19,8 +19,11 @@ where ``symnet.compat.install`` has not been called yet. Three parts:
 ``mnist MODE LASAGNE_DIR MODEL [EPOCHS]``
     ``examples/mnist.py``'s ``main`` with its ``load_dataset`` replaced by
     :func:`digits_like_mnist` (no download).
+``recurrent MODE LASAGNE_DIR [EPOCHS]``
+    ``examples/recurrent.py``'s ``main`` (its data is generated).
 ``compare LOG_A LOG_B``
-    Two mnist runs (the same model, two backends) printed the same numbers.
+    Two runs of an example (two backends, or two modes) printed the same
+    numbers.
 
 Each part prints one ``RESULT`` line (passed/total) and one line per failure.
 """
@@ -38,7 +41,7 @@ import traceback
 import numpy as np
 
 __all__ = ["digits_like_mnist", "iterate_minibatches", "page_items", "run_docstrings",
-           "run_rst", "run_mnist", "compare"]
+           "run_rst", "run_example", "compare"]
 
 # The modules Lasagne's conftest.py keeps the doctest collector away from:
 # they import GPU-only Theano modules.
@@ -393,51 +396,56 @@ def iterate_minibatches(inputs, targets, batchsize, shuffle=False):
         yield inputs[part], targets[part]
 
 
-def run_mnist(mode, lasagne_dir, model, epochs=2):
-    _, _, tally = start(f"mnist {model}", mode)
-    np.random.seed(42)
+def run_example(mode, lasagne_dir, script, name, **kwargs):
+    """``examples/<script>.py``'s ``main(**kwargs)``; passes when it ends and
+    every loss, accuracy or cost it printed is finite."""
+    _, _, tally = start(script if name == script else f"{script} {name}", mode)
+    np.random.seed(42)  # the examples draw their data and weights from numpy
     sys.path.insert(0, os.path.join(lasagne_dir, "examples"))
-    import mnist
-    mnist.load_dataset = digits_like_mnist
+    module = importlib.import_module(script)
+    if script == "mnist":
+        module.load_dataset = digits_like_mnist
     t0 = time.time()
     buf = io.StringIO()
     try:
         with contextlib.redirect_stdout(buf):
-            mnist.main(model=model, num_epochs=epochs)
+            module.main(**kwargs)
         numbers = printed_numbers(buf.getvalue())
         if not numbers or not all(np.isfinite(v) for _, v in numbers):
-            raise AssertionError(f"losses/accuracies not all finite: {numbers}")
+            raise AssertionError(f"printed numbers missing or not all finite: {numbers}")
     except Exception as e:
         print(buf.getvalue(), end="")
         traceback.print_exc()
-        tally.add(model, traceback.format_exception_only(type(e), e)[-1].strip()[:400])
+        tally.add(name, traceback.format_exception_only(type(e), e)[-1].strip()[:400])
     else:
         print(buf.getvalue(), end="")
-        tally.add(model)
-    print(f"  {model}: {time.time() - t0:.1f} s")
+        tally.add(name)
+    print(f"  {name}: {time.time() - t0:.1f} s")
     return tally.report()
 
 
 def printed_numbers(text):
-    """(label, value) of each loss and accuracy mnist.py printed."""
-    return [(m.group(1).strip(), float(m.group(2))) for m in
-            re.finditer(r"^\s+([a-z ]+(?:loss|accuracy)):\s+(\S+)", text, re.M)]
+    """(label, value) of each loss and accuracy mnist.py printed
+    (``  training loss:  2.3``) and each cost recurrent.py printed
+    (``Epoch 0 validation cost = 0.11``)."""
+    return [(m.group(1).strip(), float(m.group(2))) for m in re.finditer(
+        r"^\s*([A-Za-z0-9 ]*(?:loss|accuracy|cost))(?::| =)\s+(\S+)", text, re.M)]
 
 
 def compare(log_a, log_b):
-    """The same mnist run on two backends printed the same numbers: losses
-    to 1e-4 relative, accuracies (% of 500 images) to one image."""
+    """Two runs of the same example printed the same numbers: losses
+    and costs to 1e-4 relative, accuracies (% of 500 images) to one image."""
     a, b = [printed_numbers(open(log).read()) for log in (log_a, log_b)]
     bad = [f"{la}: {va} vs {vb}" for (la, va), (lb, vb) in zip(a, b)
            if la != lb or not (abs(va - vb) <= 0.2 + 1e-9 if "accuracy" in la
                                else np.isclose(va, vb, rtol=1e-4, atol=1e-6))]
     if len(a) != len(b) or not a:
         bad.append(f"{len(a)} numbers in {log_a}, {len(b)} in {log_b}")
-    name = os.path.basename(log_a).rsplit(".", 2)[0]
+    names = f"{os.path.basename(log_a)} and {os.path.basename(log_b)}"
     if bad:
-        print(f"  FAILED {name}: numba and py runs differ: " + "; ".join(bad[:4]))
+        print(f"  FAILED {names} differ: " + "; ".join(bad[:4]))
         return 1
-    print(f"  {name}: numba and py printed the same {len(a)} losses and accuracies")
+    print(f"  {names} printed the same {len(a)} numbers")
     return 0
 
 
@@ -452,8 +460,13 @@ def main(argv):
     if part == "rst":
         return run_rst(mode, lasagne_dir)
     if part == "mnist":
-        return run_mnist(mode, lasagne_dir, argv[3], int(argv[4]) if len(argv) > 4 else 2)
-    raise SystemExit(f"unknown part {part!r} (docstrings, rst or mnist)")
+        epochs = int(argv[4]) if len(argv) > 4 else 2
+        return run_example(mode, lasagne_dir, "mnist", argv[3], model=argv[3],
+                           num_epochs=epochs)
+    if part == "recurrent":
+        epochs = int(argv[3]) if len(argv) > 3 else 2
+        return run_example(mode, lasagne_dir, "recurrent", "recurrent", num_epochs=epochs)
+    raise SystemExit(f"unknown part {part!r} (docstrings, rst, mnist or recurrent)")
 
 
 if __name__ == "__main__":
