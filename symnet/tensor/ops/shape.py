@@ -14,8 +14,8 @@ from ..basic import (NotScalarConstantError, _as_shape_var, as_tensor_variable,
 from ..type import TensorType, upcast
 from .elemwise import cast, dimshuffle
 
-__all__ = ["Shape", "Shape_i", "ShapeBeyondRank", "MakeVector", "Reshape", "Alloc", "Join", "ARange",
-           "Rebroadcast", "Tile", "Repeat",
+__all__ = ["Shape", "Shape_i", "ShapeBeyondRank", "MakeVector", "Reshape", "Alloc", "Join",
+           "ARange", "Rebroadcast", "Tile", "Repeat",
            "shape", "shape_i", "reshape", "flatten", "alloc", "join", "concatenate",
            "stack", "arange", "zeros", "ones", "zeros_like", "ones_like", "fill",
            "shape_padleft", "shape_padright", "shape_padaxis", "patternbroadcast",
