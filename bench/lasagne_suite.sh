@@ -11,6 +11,8 @@
 #      with LASAGNE_DIR's `lasagne` package on the path.
 # Environment:
 #   PYTHON       interpreter with numpy, numba, pytest, mock, scipy (python3)
+#   PYTHONPATH   kept after the paths the script puts first (e.g. a folder
+#                holding mock and scipy installed with pip --target)
 #   MODES        which modes to run, e.g. "B" (default "A B")
 #   SYMNET_MODE  symnet backend for the tests (default py: numba compiles
 #                make the whole suite take much longer)
@@ -79,7 +81,7 @@ for mode in $MODES; do
         esac
     done
     [ $has_path = 1 ] || TESTS+=("$tests_dir")
-    (cd "$WORK" && LASAGNE_SUITE_MODE=$mode PYTHONPATH="$path" "$PYTHON" -m pytest \
+    (cd "$WORK" && LASAGNE_SUITE_MODE=$mode PYTHONPATH="$path${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m pytest \
         -c "$WORK/pytest.ini" --rootdir "$WORK" -p no:cacheprovider -q \
         --import-mode=importlib --continue-on-collection-errors --junitxml="$OUT/mode_$mode.xml" "${TESTS[@]}" \
         > "$OUT/mode_$mode.log" 2>&1)

@@ -7,7 +7,8 @@ their ``perform`` (``linker.FALLBACK_OPS``)."""
 import numpy as np
 
 from ..registry import register_kernel
-from ...tensor.ops.shape import Alloc, Join, MakeVector, Rebroadcast, Reshape, Shape, Shape_i
+from ...tensor.ops.shape import (Alloc, Join, MakeVector, Rebroadcast, Reshape, Shape,
+                                 ShapeBeyondRank, Shape_i)
 from .elemwise import broadcast_to, copy_into, is_c_contiguous
 from .memory import c_strides, is_device, to_device, to_host, view
 
@@ -28,6 +29,15 @@ def shape_impl(node, rt):
 def shape_i_impl(node, rt):
     i = node.op.i
     return lambda x: [np.asarray(x.shape[i], dtype="int64")]
+
+
+@register_kernel("cuda", ShapeBeyondRank)
+def shape_beyond_rank_impl(node, rt):
+    message = node.op.message(node.inputs[0])
+
+    def run(x):
+        raise IndexError(message)
+    return run
 
 
 @register_kernel("cuda", MakeVector)

@@ -1,11 +1,11 @@
-"""Shape ops in the numba backend's driver: Shape, Shape_i, MakeVector,
+"""Shape ops in the numba backend's driver: Shape, Shape_i, ShapeBeyondRank, MakeVector,
 Reshape, Alloc, Join, Rebroadcast, ARange, Tile and Repeat are numpy lines
 (views, tiny vectors or one copy: a compiled kernel would only add compile
 time)."""
 from .dispatch import driver_op
 from ...tensor.ops.elemwise import DimShuffle
 from ...tensor.ops.shape import (ARange, Alloc, Join, MakeVector, Rebroadcast, Repeat,
-                                 Reshape, Shape, Shape_i, Tile)
+                                 Reshape, Shape, ShapeBeyondRank, Shape_i, Tile)
 
 __all__ = []
 
@@ -22,6 +22,12 @@ def shape_driver(node, ins, outs):
 @driver_op(Shape_i, njit=True)
 def shape_i_driver(node, ins, outs):
     return [f"{outs[0]} = _np.int64({ins[0]}.shape[{node.op.i}])"], "scalar"
+
+
+@driver_op(ShapeBeyondRank)
+def shape_beyond_rank_driver(node, ins, outs):
+    # the py reference's error, raised by the driver when the node is reached
+    return [f"raise IndexError({node.op.message(node.inputs[0])!r})"], "scalar"
 
 
 @driver_op(MakeVector)

@@ -267,7 +267,24 @@ def subtensor(x, idx):
     idx_list, scalars = split
     if all(isinstance(e, slice) and e == slice(None) for e in idx_list):
         return x
+    beyond = _shape_beyond_rank(x, idx_list)
+    if beyond is not None:
+        return beyond
     return Subtensor(idx_list)(x, *scalars)
+
+
+def _shape_beyond_rank(x, idx_list):
+    """``v.shape[i]`` with ``i`` past ``v``'s rank builds as in Theano (its
+    shapes had no static length) and fails when evaluated: see
+    ShapeBeyondRank. None for any other index."""
+    from .shape import Shape, ShapeBeyondRank
+    if x.owner is None or not isinstance(x.owner.op, Shape) or len(idx_list) != 1 \
+            or not isinstance(idx_list[0], int):
+        return None
+    v = x.owner.inputs[0]
+    if -v.ndim <= idx_list[0] < v.ndim:
+        return None
+    return ShapeBeyondRank(idx_list[0])(v)
 
 
 def _inc_or_set(x, y, set_, inplace=False, tolerate_inplace_aliasing=False):

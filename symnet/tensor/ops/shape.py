@@ -14,8 +14,8 @@ from ..basic import (NotScalarConstantError, _as_shape_var, as_tensor_variable,
 from ..type import TensorType, upcast
 from .elemwise import cast, dimshuffle
 
-__all__ = ["Shape", "Shape_i", "MakeVector", "Reshape", "Alloc", "Join", "ARange",
-           "Rebroadcast", "Tile", "Repeat",
+__all__ = ["Shape", "Shape_i", "ShapeBeyondRank", "MakeVector", "Reshape", "Alloc", "Join",
+           "ARange", "Rebroadcast", "Tile", "Repeat",
            "shape", "shape_i", "reshape", "flatten", "alloc", "join", "concatenate",
            "stack", "arange", "zeros", "ones", "zeros_like", "ones_like", "fill",
            "shape_padleft", "shape_padright", "shape_padaxis", "patternbroadcast",
@@ -68,6 +68,54 @@ class Shape_i(Op):
 
     def L_op(self, inputs, outputs, output_grads):
         return [None]
+
+
+class ShapeBeyondRank(Op):
+    """``x.shape[i]`` for an axis ``x`` does not have: it builds, and raises
+    IndexError when evaluated.
+
+    Theano's ``x.shape`` had no static length, so ``vector.shape[1]`` built
+    and failed only when a function computed it. Code written for Theano
+    relies on that: Lasagne's ``multiclass_hinge_loss`` takes
+    ``predictions.shape[1]`` first and checks the ranks of its arguments
+    after, raising its own TypeError. Only ``x.shape[i]`` with a constant
+    ``i`` makes this op (``x[i]`` of any other vector still fails when it is
+    built), and it is never constant-folded, so compiling such a graph
+    succeeds and only evaluating it fails.
+    """
+
+    __props__ = ("i",)
+
+    def __init__(self, i):
+        self.i = int(i)
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        if -x.ndim <= self.i < x.ndim:
+            raise ValueError(f"ShapeBeyondRank({self.i}) of {x} with {x.ndim} dims: "
+                             f"axis {self.i} exists, use Shape_i")
+        return Apply(self, [x], [TensorType("int64", shape=())()])
+
+    def message(self, x):
+        dims = "dimension" if x.ndim == 1 else "dimensions"
+        return (f"{x}.shape[{self.i}] was evaluated, but {x} has {x.ndim} {dims} "
+                f"({x.type}), so its shape has no entry {self.i} (such an index builds, "
+                f"as in Theano, and fails only when computed: check {x}.ndim first)")
+
+    def perform(self, node, inputs, output_storage):
+        raise IndexError(self.message(node.inputs[0]))
+
+    def infer_shape(self, node, input_shapes):
+        return [()]
+
+    def connection_pattern(self, node):
+        return [[False]]  # a size, not a function of the values
+
+    def L_op(self, inputs, outputs, output_grads):
+        return [None]
+
+    def do_constant_folding(self, node):
+        return False  # folding would raise when the graph is compiled, not evaluated
 
 
 def shape(x):

@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 import symnet
 import symnet.tensor as T
-from tests.oracles import check_op, examples, rand
+from tests.oracles import backends, check_op, examples, rand
 
 
 @pytest.mark.parametrize("shape", [(-1,), (6, -1), (-1, 2, 3), (3, 2, 2), (12, 1)])
@@ -146,6 +146,54 @@ def test_shape_and_shape_i():
     check_op(lambda x: [T.shape(x), x.shape[1], T.shape_i(x, 0)], [rand((2, 3))],
              ref=lambda a: [np.array(a.shape), np.int64(3), np.int64(2)])
     assert T.shape_i(T.matrix(shape=(5, None)), 0).data == 5
+
+
+@pytest.mark.parametrize("mode", backends())
+@pytest.mark.parametrize("i", [1, 3, -2])
+def test_shape_index_beyond_rank_builds_and_fails_when_run(mode, i):
+    # Theano built v.shape[i] for any i (its shapes had no static length)
+    # and failed only when the value was computed; code checks ranks after.
+    x, m = T.vector("x"), T.matrix("m")
+    n = x.shape[i]
+    assert n.type.dtype == "int64" and n.type.ndim == 0
+    f = symnet.function([x, m], [m.sum() * n, x.sum()], mode=mode)  # compiles
+    with pytest.raises(IndexError) as exc:
+        f(np.zeros(3, x.dtype), np.ones((2, 2), m.dtype))
+    msg = str(exc.value)
+    assert f"x.shape[{i}] was evaluated" in msg and "x has 1 dimension" in msg
+    assert f"no entry {i}" in msg
+    # a graph that holds such a size but does not compute it runs
+    g = symnet.function([x], [x.sum(), x.shape[-1] + x.shape[0]], mode=mode)
+    total, size = g(np.arange(3, dtype=x.dtype))
+    assert float(total) == 3.0 and int(size) == 6
+
+
+def test_shape_index_beyond_rank_of_constant_is_not_folded():
+    c = T.constant(np.zeros((2, 3)))
+    f = symnet.function([], c.shape[2], mode="py")
+    with pytest.raises(IndexError, match=r"shape has no entry 2"):
+        f()
+
+
+def test_shape_index_beyond_rank_lets_a_rank_check_run_first():
+    # the pattern of a loss that takes predictions.shape[1] before it checks
+    # that targets and predictions have compatible ranks
+    def loss(predictions, targets):
+        num_classes = predictions.shape[1]
+        if targets.ndim != predictions.ndim - 1 and targets.ndim != predictions.ndim:
+            raise TypeError(f"rank mismatch: {targets.ndim} vs {predictions.ndim}")
+        return num_classes
+    with pytest.raises(TypeError, match="rank mismatch"):
+        loss(T.vector(), T.tensor3())
+
+
+def test_index_beyond_a_static_size_still_fails_when_built():
+    # only v.shape[i] is let through; other vectors of known size refuse
+    v = T.vector("v", shape=(2,))
+    with pytest.raises(IndexError, match="out of bounds for axis 0"):
+        v[2]
+    with pytest.raises(IndexError, match="out of bounds for axis 0"):
+        T.stack([v.shape[0]])[1]
 
 
 @settings(max_examples=examples(15), deadline=None)
