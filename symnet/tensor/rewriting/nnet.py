@@ -325,10 +325,12 @@ def local_log1m_sigmoid(fgraph, node):
     return [fit_type(_ew("neg", _ew("softplus", inner[0])), node.outputs[0])]
 
 
-def _negated(x):
-    """``-x``, without a double negation when ``x`` is already ``-z``."""
+def _sigmoid_of_neg(x, old):
+    """``[sigmoid(-x)]`` fitted to ``old``'s type (no ``--z`` when ``x`` is
+    ``-z``), or None when it does not fit."""
     n = elemwise_input(x, "neg")
-    return n[0] if n is not None else _ew("neg", x)
+    new = fit_type(_ew("sigmoid", n[0] if n is not None else _ew("neg", x)), old)
+    return None if new is None else [new]
 
 
 @register_local("stabilize", tracks=[Elemwise], scalars=["true_div"])
@@ -341,20 +343,17 @@ def local_inv_1_plus_exp(fgraph, node):
     for c, e in (a, tuple(reversed(a))):
         inner = elemwise_input(e, "exp")
         if inner is not None and is_const(c, 1):
-            new = fit_type(_ew("sigmoid", _negated(inner[0])), node.outputs[0])
-            return None if new is None else [new]
+            return _sigmoid_of_neg(inner[0], node.outputs[0])
     return None
 
 
 @register_local("stabilize", tracks=[Elemwise], scalars=["sub"])
 def local_1m_sigmoid(fgraph, node):
     """``1 - sigmoid(x)`` -> ``sigmoid(-x)``, exact where the former rounds to 0."""
-    c, s = node.inputs
-    inner = elemwise_input(s, "sigmoid")
-    if inner is None or not is_const(c, 1):
+    inner = elemwise_input(node.inputs[1], "sigmoid")
+    if inner is None or not is_const(node.inputs[0], 1):
         return None
-    new = fit_type(_ew("sigmoid", _negated(inner[0])), node.outputs[0])
-    return None if new is None else [new]
+    return _sigmoid_of_neg(inner[0], node.outputs[0])
 
 
 @register_local("stabilize", tracks=[Elemwise], scalars=["log"])
