@@ -26,7 +26,7 @@ import sys
 from .graph.basic import Apply, Constant, Variable
 from .viz import viz  # noqa: F401  (re-exported: symnet.printing.viz)
 
-__all__ = ["debugprint", "pp", "pydotprint", "Printer", "viz"]
+__all__ = ["debugprint", "pp", "pprint", "pydotprint", "Printer", "viz"]
 
 
 def _roots(obj):
@@ -139,8 +139,10 @@ def debugprint(obj, file=None, print_type=False, ids="int", depth=-1, done=None,
 
     Returns
     -------
-    str or the file
-        The text when ``file='str'``, else ``file`` (stdout by default).
+    str, the file or None
+        The text when ``file='str'``, ``file`` when one is given, and None
+        when printing to stdout (as Theano: ``debugprint(f)`` typed at a
+        prompt shows the tree and nothing after it).
 
     Examples
     --------
@@ -180,9 +182,11 @@ def debugprint(obj, file=None, print_type=False, ids="int", depth=-1, done=None,
     text = "\n".join(lines) + "\n"
     if file == "str":
         return text
-    out = sys.stdout if file is None else file
-    out.write(text)
-    return out
+    if file is None:
+        sys.stdout.write(text)
+        return None
+    file.write(text)
+    return file
 
 
 # -- pp: infix formulas --------------------------------------------------------------
@@ -269,6 +273,10 @@ def pp(var):
         else:
             todo.extend(reversed(templates[item]))
     return "".join(out)
+
+
+#: Theano's name for the formula printer: ``theano.printing.pprint(var)``.
+pprint = pp
 
 
 class _Slot:
