@@ -226,13 +226,11 @@ _PREFIX = {"b": "int8", "w": "int16", "i": "int32", "l": "int64",
 
 
 def _typed(prefix, base):
-    dtype = _PREFIX[prefix]
-
-    def make(name=None, shape=None):
-        return base(name, dtype=dtype, shape=shape)
-    make.__name__ = prefix + base.__name__
-    make.__doc__ = f"A {dtype} {base.__name__} variable."
-    return make
+    # As in Theano, ``T.dmatrix`` is a TensorType, not a function: calling it
+    # makes a variable of that very type (``T.dscalar('x').type is
+    # T.dscalar``), and it compares equal to ``TensorType('float64', (False,
+    # False))``.  ``shape=`` (symnet's static sizes) goes to TensorType.__call__.
+    return base(dtype=_PREFIX[prefix]).type
 
 
 def _typed_plural(prefix, base):

@@ -110,6 +110,17 @@ class TensorType(Type):
             shape = tuple(1 if b else None for b in broadcastable)
         return TensorType(dtype or self.dtype, shape=self.shape if shape is None else shape)
 
+    def __call__(self, name=None, shape=None):
+        """A free variable of this type, or of this dtype with static sizes
+        ``shape`` (``T.dmatrix('w', shape=(3, 4))``)."""
+        if shape is None:
+            return self.make_variable(name)
+        shape = tuple(shape)
+        if len(shape) != self.ndim:
+            raise ValueError(f"{self}(shape={shape}): {len(shape)} sizes for a type of "
+                             f"{self.ndim} dimensions")
+        return self.clone(shape=shape).make_variable(name)
+
     def __eq__(self, other):
         return (type(other) is type(self) and other.dtype == self.dtype
                 and other.shape == self.shape)
