@@ -181,11 +181,14 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     ns_inner = [placeholder(v.type, v.name) for v in ns_outer]
 
     # -- the step function, called once on placeholders --------------------
+    # Non-sequences are passed as the outer variables themselves, as Theano
+    # does, and replaced by their placeholders below: the step may then take
+    # ``grad(y[i], x)`` with y built from x outside (the Jacobian of Theano's
+    # tutorial), which placeholders would have disconnected.
     args = list(seq_inner)
     for taps in state_inner:
         args.extend(taps)
-    args += ns_inner
-    outs, updates = _split_result(fn(*args))
+    outs, updates = _split_result(fn(*args, *ns_outer))
     outs = [T.as_tensor_variable(o) for o in outs]
     if info and len(info) != len(outs):
         raise ValueError(f"scan: outputs_info has {len(info)} entries but the step "
@@ -202,7 +205,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     # Shared variables with a default update that the step reads (the
     # states of random draws) are updated after every step, as in Theano:
     # each step draws new numbers and the final state is in the updates.
-    placeholders = set(args)
+    placeholders = set(args) | set(ns_outer)
     explicit = {v for v, _ in upd_pairs}
     for v in free_inputs(outs + upd_exprs, placeholders):
         if isinstance(v, SharedVariable) and getattr(v, "default_update", None) is not None \
@@ -222,6 +225,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         outs, upd_exprs = both[:len(outs)], both[len(outs):]
 
     # -- free variables: implicit non-sequences or carried shared states ----
+    placeholders = set(args) | set(ns_inner)
     free = free_inputs(outs + upd_exprs, placeholders)
     replace = {}
     upd_inner = {}
