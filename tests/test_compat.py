@@ -92,6 +92,15 @@ def test_built_modules(shim):
     assert importlib.import_module("theano.gof") is importlib.import_module("theano.gof")
 
 
+def test_scan_module_after_plain_import(shim):
+    import theano
+    # Theano's scan docs reach scan_module through the package attribute
+    assert theano.scan_module.scan is symnet.scan
+    with pytest.raises(NotImplementedError, match=r"scan_module.until .* not supported "
+                                                  r"by symnet: run the scan for n_steps"):
+        theano.scan_module.until(T.scalar() > 1)
+
+
 def test_ifelse(shim):
     from theano.ifelse import ifelse
     a, b = T.scalars("a", "b")

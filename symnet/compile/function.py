@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 from ..graph.basic import Constant, Variable
-from ..graph.fg import FunctionGraph
+from ..graph.fg import FunctionGraph, MissingInputError
 from ..graph.gcpause import gc_paused
 from ..graph.traversal import ancestors, clone_get_equiv
 from .aliasing import unaliased
@@ -52,10 +52,6 @@ _VALUE = operator.attrgetter("value")
 
 class UnusedInputError(ValueError):
     """An input does not contribute to any output or update."""
-
-
-class MissingInputError(ValueError):
-    """A free variable the outputs need is not among the inputs."""
 
 
 def _vname(v):

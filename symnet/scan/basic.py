@@ -8,6 +8,7 @@ from step to step.
 """
 from collections import OrderedDict
 
+from ..graph.fg import MissingInputError
 from ..graph.traversal import clone_replace
 from .inner import placeholder
 from .op import Scan, free_inputs
@@ -239,9 +240,10 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         if strict and isinstance(v, SharedVariable):
             # Theano's strict is about shared variables only: other free
             # variables of the step are always passed implicitly.
-            raise ValueError(f"scan(strict=True): the step function uses {v}, which is "
-                             f"not among the non_sequences (pass it in non_sequences, "
-                             f"or use strict=False)")
+            # (Theano's error too: its strict step is compiled without v)
+            raise MissingInputError(f"scan(strict=True): the step function uses {v}, "
+                                    f"which is not among the non_sequences (pass it in "
+                                    f"non_sequences, or use strict=False)")
         ns_outer.append(v)
         replace[v] = placeholder(v.type, v.name)
         ns_inner.append(replace[v])
