@@ -24,9 +24,10 @@ import subprocess
 import sys
 
 from .graph.basic import Apply, Constant, Variable
+from .tensor.ops.debug import Print  # noqa: F401  (re-exported: theano.printing.Print)
 from .viz import viz  # noqa: F401  (re-exported: symnet.printing.viz)
 
-__all__ = ["debugprint", "pp", "pprint", "pydotprint", "Printer", "viz"]
+__all__ = ["debugprint", "pp", "pprint", "pydotprint", "Print", "Printer", "viz"]
 
 
 def _roots(obj):
