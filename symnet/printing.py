@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 
+from .compile import monitormode as _monitormode
 from .graph.basic import Apply, Constant, Variable
 from .tensor.ops.debug import Print  # noqa: F401  (re-exported: theano.printing.Print)
 from .viz import viz  # noqa: F401  (re-exported: symnet.printing.viz)
@@ -188,6 +189,9 @@ def debugprint(obj, file=None, print_type=False, ids="int", depth=-1, done=None,
         return None
     file.write(text)
     return file
+
+
+_monitormode.PRINT_TREE[0] = debugprint   # detect_nan's tree (compile/ cannot import us)
 
 
 # -- pp: infix formulas --------------------------------------------------------------
