@@ -233,16 +233,9 @@ def _build_scan_utils():
                    dict(equal_computations=equal_computations))
 
 
-def _until(condition):
-    """``theano.scan_module.until``: a clear error, not an AttributeError."""
-    raise NotImplementedError(
-        "theano.scan_module.until (a scan that stops when a condition holds) is not "
-        "supported by symnet: run the scan for n_steps and mask the steps after the "
-        "condition (for example with T.switch on a cumulative flag)")
-
-
 def _build_scan_module():
-    attrs = {"scan_utils": _built("symnet.compat.scan_module.scan_utils"), "until": _until}
+    from .scan import until
+    attrs = {"scan_utils": _built("symnet.compat.scan_module.scan_utils"), "until": until}
     import symnet
     if hasattr(symnet, "scan"):
         attrs["scan"] = symnet.scan

@@ -12,6 +12,7 @@ from ..graph.fg import MissingInputError
 from ..graph.traversal import clone_replace
 from .inner import placeholder
 from .op import Scan, free_inputs
+from .until import freeze_after_done, split_until, steps_run
 
 __all__ = ["scan", "map", "reduce", "foldl", "foldr"]
 
@@ -54,7 +55,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         Called once, symbolically, with: one slice per sequence tap, one
         value per tap of every fed-back output, then the non-sequences.
         Returns the step's outputs (a variable or a list), optionally with
-        an ``OrderedDict`` of shared-variable updates.
+        an ``OrderedDict`` of shared-variable updates and an
+        ``until(condition)`` that stops the loop (``symnet/scan/until.py``).
     sequences : Variable, dict or list of them
         Iterated over their first axis.  A dict ``{'input': x, 'taps': [0, 1]}``
         gives ``fn`` ``x[t]`` and ``x[t + 1]``.
@@ -189,13 +191,17 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     args = list(seq_inner)
     for taps in state_inner:
         args.extend(taps)
-    outs, updates = _split_result(fn(*args, *ns_outer))
+    outs, updates, cond = split_until(fn(*args, *ns_outer), _split_result)
     outs = [T.as_tensor_variable(o) for o in outs]
     if info and len(info) != len(outs):
         raise ValueError(f"scan: outputs_info has {len(info)} entries but the step "
                          f"function returned {len(outs)} outputs")
     if not info:
         states = [None] * len(outs)
+    if cond is not None:
+        # the condition goes through the replacements below as a last output
+        outs.append(cond)
+        states.append(None)
 
     upd_pairs = list(updates.items())
     for var, _ in upd_pairs:
@@ -260,6 +266,16 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         states.append((T.shape_padleft(var), [-1]))
         state_inner.append([upd_inner[var]])
 
+    if cond is not None:
+        k = len(outs) - len(upd_vars) - 1
+        cond = outs.pop(k)
+        del states[k]
+        outs, done_out, done_init, done_in = freeze_after_done(outs, states, state_inner,
+                                                               cond)
+        outs.append(done_out)
+        states.append((done_init, [-1]))
+        state_inner.append([done_in])
+
     # -- check the fed-back outputs against their initial states -----------
     si = 0
     for k, (o, st) in enumerate(zip(outs, states)):
@@ -290,7 +306,10 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
               name=name)
     inits = [st[0] for st in states if st is not None]
     res = op.make_node(n, *seq_outer, *inits, *ns_outer).outputs
-    n_user = len(outs) - len(upd_vars)
+    if cond is not None:   # only the steps up to the first true condition
+        stop = steps_run(res[-1], n)
+        res = [r[:stop] for r in res[:-1]]
+    n_user = len(outs) - len(upd_vars) - (cond is not None)
     new_updates = OrderedDict((var, r[-1]) for var, r in zip(upd_vars, res[n_user:]))
     user = res[:n_user]
     if len(user) == 1 and not return_list:
