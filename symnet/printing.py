@@ -155,12 +155,12 @@ def debugprint(obj, file=None, print_type=False, ids="int", depth=-1, done=None,
     >>> print(debugprint([y, y + 1], file='str', print_type=True), end='')
     exp [id 0] <TensorType(float64, (2,))>
      |mul [id 1] <TensorType(float64, (2,))>
-     | |x [id 2] <TensorType(float64, (?,))>
+     | |x [id 2] <TensorType(float64, vector)>
      | |w [id 3] [shared] <TensorType(float64, (2,))>
     add [id 4] <TensorType(float64, (2,))>
      |exp [id 0] <TensorType(float64, (2,))>
-     |DimShuffle{new_order=('x',)} [id 5] <TensorType(float64, (1,))>
-     | |1.0 [id 6] <TensorType(float64, ())>
+     |DimShuffle{new_order=('x',)} [id 5] <TensorType(float64, (True,))>
+     | |1.0 [id 6] <TensorType(float64, scalar)>
     """
     ids_of = ids if isinstance(ids, _Ids) else _Ids(ids)
     done = set() if done is None else done

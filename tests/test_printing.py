@@ -27,7 +27,7 @@ def test_debugprint_options():
     x = T.dmatrix("x")
     y = T.sum(x, axis=0)
     y.name = "colsum"
-    assert "<TensorType(float64, (?,))>" in debugprint(y, file="str", print_type=True)
+    assert "<TensorType(float64, vector)>" in debugprint(y, file="str", print_type=True)
     assert "'colsum'" in debugprint(y, file="str")
     assert "[id A]" in debugprint(y, file="str", ids="CHAR")
     assert "[id" not in debugprint(y, file="str", ids="")

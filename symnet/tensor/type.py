@@ -46,6 +46,10 @@ def upcast(*dtypes):
     return out
 
 
+_THEANO_KINDS = {(): "scalar", (False,): "vector", (False, False): "matrix",
+                 (True, False): "row", (False, True): "col"}
+
+
 class TensorType(Type):
     """The type of an n-dimensional array variable.
 
@@ -138,10 +142,13 @@ class TensorType(Type):
     def __str__(self):
         if self.name:
             return self.name
-        shp = ", ".join("?" if s is None else str(s) for s in self.shape)
-        if self.ndim == 1:
-            shp += ","
-        return f"TensorType({self.dtype}, ({shp}))"
+        if any(s not in (None, 1) for s in self.shape):   # static sizes: show them
+            shp = ", ".join("?" if s is None else str(s) for s in self.shape)
+            return f"TensorType({self.dtype}, ({shp}{',' if self.ndim == 1 else ''}))"
+        # else Theano's spelling, which its users read: scalar, vector, row...
+        b = self.broadcastable
+        kind = _THEANO_KINDS.get(b) or (str(b) if any(b) else f"{len(b)}D")
+        return f"TensorType({self.dtype}, {kind})"
 
     __repr__ = __str__
 

@@ -13,7 +13,10 @@ def test_spellings_and_equality():
     assert b.is_compatible(TensorType("float32", shape=(None, 1)))
     assert TensorType("float32", shape=(3,)).is_compatible(TensorType("float32", shape=(None,)))
     assert not TensorType("float32", shape=(3,)).is_compatible(TensorType("float32", shape=(4,)))
-    assert str(TensorType("int8", shape=(None,))) == "TensorType(int8, (?,))"
+    assert str(TensorType("int8", shape=(None,))) == "TensorType(int8, vector)"  # Theano's
+    assert str(TensorType("int8", shape=(None, 1, None))) == "TensorType(int8, (False, True, False))"
+    assert str(TensorType("int8", shape=(None,) * 3)) == "TensorType(int8, 3D)"
+    assert str(TensorType("int8", shape=(3, None))) == "TensorType(int8, (3, ?))"  # sizes shown
     with pytest.raises(TypeError):
         TensorType("float32")
     with pytest.raises(TypeError, match="unsupported dtype"):
