@@ -30,8 +30,9 @@ the same reST without Sphinx, keeping its rules:
 * ``THEANO_FLAGS`` defaults to ``floatX=float64,device=cpu``, Theano's own
   defaults when the docs were written (set it to override).
 
-Per file it prints examples run, passed, failed and skipped, and each
-failure's line and first line. Not part of CI (CI has no Theano checkout).
+Per file it prints examples run, passed, failed and skipped, each
+failure's line and first line, and the backend's fallback warnings (an op
+run through its Python ``perform``). Not part of CI (CI has no Theano checkout).
 """
 import argparse
 import doctest
@@ -339,6 +340,10 @@ def main(argv=None):
                 totals[k] += res[k]
             print(f"{rel}: {res['run']} run, {res['passed']} passed, {res['failed']} failed, "
                   f"{res['skipped']} skipped ({res['seconds']} s)")
+            # a backend that ran an op through its perform says so on stderr:
+            # a silent fallback would hide in a pass count
+            for line in sorted({ln.strip() for ln in err.splitlines() if "has no kernel" in ln}):
+                print(f"  warning: {line[:150]}")
             for fl in res["failures"]:
                 print(f"  line {fl['line']}: {fl['source'][:70]}\n      got: {fl['got'][:150]}")
                 if args.full:
