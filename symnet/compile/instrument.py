@@ -82,7 +82,13 @@ class Instrumented:
         self.source = getattr(thunk, "source", None)
         self.fresh_outputs = getattr(thunk, "fresh_outputs", None)
         linker = getattr(thunk, "linker", None)
-        if isinstance(thunk, PyLinker):
+        if self.monitor is not None:
+            # every node runs through its perform (monitormode.py), whichever
+            # backend linked the thunk (SYMNET_FORCE_BACKEND may have chosen one)
+            self.backend = "py"
+            self.py = thunk if isinstance(thunk, PyLinker) else None
+            steps = []
+        elif isinstance(thunk, PyLinker):
             self.backend, self.py = "py", thunk
             steps = [([node], node.outputs, "perform", None, None) for node, _, _ in thunk.steps]
         elif linker is not None and getattr(linker, "steps", None) is not None \
