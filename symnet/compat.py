@@ -37,7 +37,7 @@ from .graph import traversal as _traversal
 from . import theano_surface as _surface
 
 __all__ = ["install", "uninstall", "installed", "equal_computations", "is_same_graph",
-           "THEANO_MODULES", "GPU_ONLY_MODULES"]
+           "THEANO_MODULES", "GPU_ONLY_MODULES", "UNSUPPORTED_MODULES"]
 
 #: Theano module names whose symnet counterpart is not at the same dotted
 #: path. Every other ``theano.a.b`` maps to ``symnet.a.b`` (for example
@@ -70,6 +70,13 @@ GPU_ONLY_MODULES = ("lasagne.layers.dnn", "lasagne.layers.corrmm",
                     "lasagne.layers.cuda_convnet",
                     "theano.sandbox.cuda", "theano.sandbox.cuda.dnn",
                     "theano.sandbox.cuda.basic_ops")
+
+#: Theano packages symnet has no counterpart for: importing one (or a
+#: submodule) raises ImportError saying so, instead of "No module named".
+UNSUPPORTED_MODULES = {
+    "theano.sparse": "symnet has no sparse tensors (theano.sparse); use dense tensors "
+                     "(a scipy.sparse matrix's .toarray())",
+}
 
 # Lasagne's top-level package imports these submodules, so that
 # ``import lasagne; lasagne.layers.DenseLayer`` works; we import the ones
@@ -227,7 +234,8 @@ def _build_scan_utils():
 
 
 def _build_scan_module():
-    attrs = {"scan_utils": _built("symnet.compat.scan_module.scan_utils")}
+    from .scan import until
+    attrs = {"scan_utils": _built("symnet.compat.scan_module.scan_utils"), "until": until}
     import symnet
     if hasattr(symnet, "scan"):
         attrs["scan"] = symnet.scan
@@ -343,6 +351,9 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
         dest = self.target_of(fullname)
         if dest is None:
             return None
+        top = ".".join(fullname.split(".")[:2])
+        if top in UNSUPPORTED_MODULES and self.theano:
+            raise ImportError(f"{fullname}: {UNSUPPORTED_MODULES[top]}", name=fullname)
         if dest is _GPU:
             raise ImportError(
                 f"{fullname} needs a GPU build (cuDNN/CUDA Theano), which symnet does "

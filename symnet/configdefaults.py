@@ -41,6 +41,8 @@ class Config:
         self._watchers = {}
         self._compute_test_value = "off"
         self.exception_verbosity = "low"
+        # repr() of a tensor variable shows its tag.test_value too (Theano's flag)
+        self.print_test_value = False
         self.strict = os.environ.get("SYMNET_STRICT", "") not in ("", "0")
         # Theano's warnings about its own old bugs (config.warn.round = False
         # in ported scripts): symnet never had those bugs, so all are off.

@@ -23,10 +23,12 @@ import shutil
 import subprocess
 import sys
 
+from .compile import monitormode as _monitormode
 from .graph.basic import Apply, Constant, Variable
+from .tensor.ops.debug import Print  # noqa: F401  (re-exported: theano.printing.Print)
 from .viz import viz  # noqa: F401  (re-exported: symnet.printing.viz)
 
-__all__ = ["debugprint", "pp", "pydotprint", "Printer", "viz"]
+__all__ = ["debugprint", "pp", "pprint", "pydotprint", "Print", "Printer", "viz"]
 
 
 def _roots(obj):
@@ -139,8 +141,10 @@ def debugprint(obj, file=None, print_type=False, ids="int", depth=-1, done=None,
 
     Returns
     -------
-    str or the file
-        The text when ``file='str'``, else ``file`` (stdout by default).
+    str, the file or None
+        The text when ``file='str'``, ``file`` when one is given, and None
+        when printing to stdout (as Theano: ``debugprint(f)`` typed at a
+        prompt shows the tree and nothing after it).
 
     Examples
     --------
@@ -151,12 +155,12 @@ def debugprint(obj, file=None, print_type=False, ids="int", depth=-1, done=None,
     >>> print(debugprint([y, y + 1], file='str', print_type=True), end='')
     exp [id 0] <TensorType(float64, (2,))>
      |mul [id 1] <TensorType(float64, (2,))>
-     | |x [id 2] <TensorType(float64, (?,))>
+     | |x [id 2] <TensorType(float64, vector)>
      | |w [id 3] [shared] <TensorType(float64, (2,))>
     add [id 4] <TensorType(float64, (2,))>
      |exp [id 0] <TensorType(float64, (2,))>
-     |DimShuffle{new_order=('x',)} [id 5] <TensorType(float64, (1,))>
-     | |1.0 [id 6] <TensorType(float64, ())>
+     |DimShuffle{new_order=('x',)} [id 5] <TensorType(float64, (True,))>
+     | |1.0 [id 6] <TensorType(float64, scalar)>
     """
     ids_of = ids if isinstance(ids, _Ids) else _Ids(ids)
     done = set() if done is None else done
@@ -180,9 +184,14 @@ def debugprint(obj, file=None, print_type=False, ids="int", depth=-1, done=None,
     text = "\n".join(lines) + "\n"
     if file == "str":
         return text
-    out = sys.stdout if file is None else file
-    out.write(text)
-    return out
+    if file is None:
+        sys.stdout.write(text)
+        return None
+    file.write(text)
+    return file
+
+
+_monitormode.PRINT_TREE[0] = debugprint   # detect_nan's tree (compile/ cannot import us)
 
 
 # -- pp: infix formulas --------------------------------------------------------------
@@ -269,6 +278,10 @@ def pp(var):
         else:
             todo.extend(reversed(templates[item]))
     return "".join(out)
+
+
+#: Theano's name for the formula printer: ``theano.printing.pprint(var)``.
+pprint = pp
 
 
 class _Slot:

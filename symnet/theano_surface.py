@@ -32,6 +32,9 @@ __all__ = ["build_abstract_conv", "build_scalar", "build_xlogx", "build_gpuarray
 ATTACHED = {
     "theano.gof": "symnet.compat.gof",
     "theano.scalar": "symnet.compat.scalar",
+    # Theano's scan docs write theano.scan_module.until(...) after a bare
+    # `import theano`
+    "theano.scan_module": "symnet.compat.scan_module",
     "theano.gpuarray": "symnet.compat.gpuarray",
     # `from theano.sandbox import gpuarray` imports symnet.sandbox.gpuarray
     # (the import system uses the parent's real name) unless it is an attribute.

@@ -92,6 +92,22 @@ def test_built_modules(shim):
     assert importlib.import_module("theano.gof") is importlib.import_module("theano.gof")
 
 
+def test_unsupported_theano_package_says_so(shim):
+    with pytest.raises(ImportError, match=r"theano.sparse: symnet has no sparse tensors"):
+        import theano.sparse  # noqa: F401
+    # (`from theano import sparse` looks for symnet.sparse: "cannot import name 'sparse'")
+    with pytest.raises(ImportError, match=r"theano.sparse: symnet has no sparse"):  # the parent
+        import theano.sparse.basic  # noqa: F401
+
+
+def test_scan_module_after_plain_import(shim):
+    import theano
+    # Theano's scan docs reach scan_module through the package attribute
+    assert theano.scan_module.scan is symnet.scan
+    from symnet.scan import until
+    assert theano.scan_module.until is until
+
+
 def test_ifelse(shim):
     from theano.ifelse import ifelse
     a, b = T.scalars("a", "b")

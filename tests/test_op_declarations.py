@@ -29,6 +29,7 @@ from symnet.graph.op import Op
 from symnet.graph.traversal import io_toposort
 from symnet.gradient import (disconnected_grad, grad_clip, jacobian, zero_grad)
 from symnet.tensor.ops.elemwise import SCALAR_OPS, Elemwise
+from symnet.tensor.ops.debug import Print
 from symnet.tensor.ops.indexing import IncSubtensor
 
 RNG = np.random.default_rng(0)
@@ -272,6 +273,9 @@ SAMPLES = {
     "symnet.tensor.ops.shape.Join": [_unary(lambda x: T.concatenate([x, x * 2]), 2, 3)],
     "symnet.tensor.ops.shape.ARange": [_ints(lambda x: T.arange(T.shape_i(x, 0)))],
     "symnet.tensor.ops.shape.Rebroadcast": [_unary(lambda x: T.addbroadcast(x, 0), 1, 3)],
+    "symnet.tensor.ops.debug.Print": [_unary(lambda x: Print("", global_fn=lambda op, v: None)(x),
+                                             2, 3)],
+    "symnet.tensor.ops.debug.SpecifyShape": [_unary(lambda x: T.specify_shape(x, (2, 3)), 2, 3)],
     "symnet.tensor.ops.shape.Tile": [_unary(lambda x: T.tile(x, (2, 1)), 2, 3)],
     "symnet.tensor.ops.shape.Repeat": [_unary(lambda x: T.repeat(x, 2, axis=0), 2, 3)],
     "symnet.tensor.ops.indexing.Subtensor": [_unary(lambda x: x[1:, ::2], 3, 4),

@@ -6,6 +6,8 @@ from .function import function, Function, UnusedInputError, MissingInputError  #
 from . import testvalue  # noqa: F401  (registers the test-value hook)
 from .nanguardmode import NanGuardMode  # noqa: F401  (also registers the named modes)
 from .debugmode import DebugMode  # noqa: F401
+from .monitormode import MonitorMode  # noqa: F401
+from . import monitormode  # noqa: F401  (theano.compile.monitormode.detect_nan)
 
 from ..graph.compiler import register_compiler  # noqa: E402
 

@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 
 from ..graph.basic import Constant, Variable
-from ..graph.fg import FunctionGraph
+from ..graph.fg import FunctionGraph, MissingInputError
 from ..graph.gcpause import gc_paused
 from ..graph.traversal import ancestors, clone_get_equiv
 from .aliasing import unaliased
@@ -52,10 +52,6 @@ _VALUE = operator.attrgetter("value")
 
 class UnusedInputError(ValueError):
     """An input does not contribute to any output or update."""
-
-
-class MissingInputError(ValueError):
-    """A free variable the outputs need is not among the inputs."""
 
 
 def _vname(v):
@@ -543,8 +539,70 @@ class Function:
         (``aliasing.py``)."""
         return unaliased(outs, self._must_check, [*vals, *shared_vals], checked)
 
-    def copy(self):
-        return self
+    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None,
+             profile=None):
+        """A new function computing the same outputs (Theano's ``copy``).
+
+        Parameters
+        ----------
+        share_memory : bool
+            Accepted for Theano; the copy never shares default-value storage
+            with this function (shared variables are shared either way).
+        swap : dict, optional
+            ``{old_shared: new_shared}``: the copy reads and updates
+            ``new_shared`` where this function uses ``old_shared``.
+        delete_updates : bool
+            The copy updates nothing (explicit and default updates dropped).
+        name : str, optional
+            The copy's name (default: this function's).
+
+        Returns
+        -------
+        Function
+            As in Theano, the copy returns a list even for a single output.
+
+        Examples
+        --------
+        >>> import symnet, symnet.tensor as T
+        >>> state, inc = symnet.shared(0), T.iscalar('inc')
+        >>> acc = symnet.function([inc], state, updates=[(state, state + inc)], mode='py')
+        >>> new_state = symnet.shared(0)
+        >>> acc.copy(swap={state: new_state})(5)
+        [array(0)]
+        >>> print(new_state.get_value(), state.get_value())
+        5 0
+        """
+        from .sharedvalue import SharedVariable
+        recipe = getattr(self, "_recipe", None)
+        if recipe is None:
+            raise TypeError(f"{self._label()} was not made by symnet.function and "
+                            f"cannot be copied")
+        recipe = dict(recipe, name=self.name if name is None else name)
+        if profile:
+            recipe["profile"] = profile
+        swap = dict(swap or {})
+        for old, new in swap.items():
+            if old not in self.shared_vars:
+                raise ValueError(f"copy(swap=...): {_vname(old)} is not a shared variable "
+                                 f"of {self._label()} (it uses "
+                                 f"{[_vname(v) for v in self.shared_vars]})")
+            if not isinstance(new, SharedVariable) or new.type != old.type:
+                raise TypeError(f"copy(swap=...): {_vname(old)} ({old.type}) must be "
+                                f"swapped for a shared variable of the same type, got "
+                                f"{new!r} ({getattr(new, 'type', type(new).__name__)})")
+        if delete_updates:  # an input only the updates read is no error now
+            recipe.update(updates=[], no_default_updates=True, on_unused_input="ignore")
+        elif swap:
+            recipe["updates"] = [(swap.get(v, v), e) for v, e in normalize_updates(
+                recipe["updates"])]
+        if swap:
+            givens = recipe["givens"]
+            givens = list(givens.items()) if isinstance(givens, dict) else list(givens or ())
+            recipe["givens"] = givens + list(swap.items())
+        fn = function(**recipe)
+        fn.trust_input = self.trust_input
+        fn.single = False
+        return fn
 
     def __reduce__(self):
         # ``pickle``/``copy.deepcopy``: the arguments ``function`` was called

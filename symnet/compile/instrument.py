@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 from ..backend.py.linker import PyLinker, node_error
+from .monitormode import NodeValues
 from .nanguardmode import NanGuardError, input_problem_error, node_problem_error, problem_in
 
 __all__ = ["instrument", "Instrumented", "py_steps"]
@@ -32,15 +33,17 @@ _clock = time.perf_counter
 def instrument(thunk, fgraph, mode, profile=None, original=None, rewrite_stats=None):
     """``thunk``, wrapped when ``mode`` asks for a guard, a profile or DebugMode."""
     debug = getattr(mode, "is_debug_mode", False)
-    if not (getattr(mode, "nan_guard", None) or profile is not None or debug):
+    if not (getattr(mode, "nan_guard", None) or profile is not None or debug
+            or getattr(mode, "monitor", False)):
         return thunk
     return Instrumented(thunk, fgraph, mode, profile, original, rewrite_stats)
 
 
-def py_steps(linker, inputs, visit):
+def py_steps(linker, inputs, visit, before=None):
     """Run ``linker``'s (a PyLinker) nodes in order; ``visit(i, node, vals,
     results, seconds)`` after each node sees its inputs and outputs and
-    returns the outputs to store (it may raise).  Returns the graph outputs."""
+    returns the outputs to store (it may raise); ``before(i, node, vals)``,
+    if given, is called before each node runs.  Returns the graph outputs."""
     slots = [None] * linker.n_slots
     slots[: len(inputs)] = inputs
     for k, v in linker.consts.items():
@@ -49,6 +52,8 @@ def py_steps(linker, inputs, visit):
         for i, (node, ins, outs) in enumerate(linker.steps):
             vals = [slots[j] for j in ins]
             storage = [[None] for _ in outs]
+            if before is not None:
+                before(i, node, vals)
             t0 = _clock()
             try:
                 node.op.perform(node, vals, storage)
@@ -69,6 +74,7 @@ class Instrumented:
         self.fgraph = fgraph
         self.mode = mode
         self.guard = getattr(mode, "nan_guard", None)
+        self.monitor = mode if getattr(mode, "monitor", False) else None
         self.profile = profile
         self.debug = mode if getattr(mode, "is_debug_mode", False) else None
         self.original = original
@@ -76,7 +82,13 @@ class Instrumented:
         self.source = getattr(thunk, "source", None)
         self.fresh_outputs = getattr(thunk, "fresh_outputs", None)
         linker = getattr(thunk, "linker", None)
-        if isinstance(thunk, PyLinker):
+        if self.monitor is not None:
+            # every node runs through its perform (monitormode.py), whichever
+            # backend linked the thunk (SYMNET_FORCE_BACKEND may have chosen one)
+            self.backend = "py"
+            self.py = thunk if isinstance(thunk, PyLinker) else None
+            steps = []
+        elif isinstance(thunk, PyLinker):
             self.backend, self.py = "py", thunk
             steps = [([node], node.outputs, "perform", None, None) for node, _, _ in thunk.steps]
         elif linker is not None and getattr(linker, "steps", None) is not None \
@@ -130,7 +142,9 @@ class Instrumented:
         if self.debug is not None:
             return self.debug.debug_call(self, args)
         t0 = self._last = _clock()
-        if self.backend == "py":
+        if self.monitor is not None:    # node by node, whatever the backend
+            out = py_steps(self._py_linker(), args, self._visit, self._before)
+        elif self.backend == "py":
             try:
                 out = py_steps(self.py, args, self._visit)
             except NanGuardError as exc:
@@ -150,8 +164,14 @@ class Instrumented:
             self.profile.add_step(i, _clock() - self._last)
         if self.guard:
             check_results(self.guard, node, vals, results, i)
+        if self.monitor is not None and self.monitor.post_func is not None:
+            self.monitor.post_func(i, node, NodeValues(vals, results))
         self._last = _clock()
         return results
+
+    def _before(self, i, node, vals):
+        if self.monitor.pre_func is not None:
+            self.monitor.pre_func(i, node, NodeValues(vals, [None] * len(node.outputs)))
 
     def original_linker(self):
         """A PyLinker over the graph as the user built it (no rewrites)."""

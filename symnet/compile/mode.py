@@ -130,7 +130,8 @@ class Mode:
         return self._copy(include=self.include + tags)
 
     def excluding(self, *names):
-        return self._copy(exclude=self.exclude + names)
+        return self._copy(exclude=self.exclude + tuple(_THEANO_REWRITES.get(n, n)
+                                                       for n in names))
 
     def requiring(self, *tags):
         return self.including(*tags)
@@ -166,6 +167,12 @@ class Mode:
         return (f"{type(self).__name__}(linker={self.linker!r}, optimizer={self.optimizer!r}, "
                 f"include={self.include}, exclude={self.exclude}{par})")
 
+
+#: Theano's names of rewrites that symnet runs under another name or tag:
+#: ``mode.excluding('local_elemwise_fusion')`` (Theano's debugging FAQ)
+#: turns symnet's fusion off too.
+_THEANO_REWRITES = {"local_elemwise_fusion": "fusion", "elemwise_fusion": "fusion",
+                    "composite_elemwise_fusion": "fusion"}
 
 _NAMED = {
     "py": lambda: Mode("py"),

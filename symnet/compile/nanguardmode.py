@@ -23,9 +23,12 @@ __all__ = ["NanGuard", "NanGuardMode", "NanGuardError", "BIG", "problem_in", "de
 BIG = 1e10
 
 
-class NanGuardError(FloatingPointError):
+class NanGuardError(FloatingPointError, AssertionError):
     """A NaN, Inf or huge value came out of a node; ``.node`` is that node
-    (``None`` for a bad function input) and ``.kind`` one of 'NaN', 'Inf', 'big'."""
+    (``None`` for a bad function input) and ``.kind`` one of 'NaN', 'Inf', 'big'.
+
+    Also an AssertionError: what Theano's NanGuardMode raised, and what its
+    users' code catches."""
 
     def __init__(self, msg, node=None, kind=None):
         super().__init__(msg)

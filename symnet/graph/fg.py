@@ -7,7 +7,12 @@ which keeps the ``clients`` lists (who uses each variable) consistent.
 from .basic import Variable
 from .traversal import _full_clone, io_toposort
 
-__all__ = ["FunctionGraph"]
+__all__ = ["FunctionGraph", "MissingInputError"]
+
+
+class MissingInputError(ValueError):
+    """A free variable the outputs need is not among the inputs (raised by
+    ``function`` and by ``scan(strict=True)``, hence defined this low)."""
 
 
 class FunctionGraph:

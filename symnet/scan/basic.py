@@ -8,9 +8,11 @@ from step to step.
 """
 from collections import OrderedDict
 
+from ..graph.fg import MissingInputError
 from ..graph.traversal import clone_replace
 from .inner import placeholder
 from .op import Scan, free_inputs
+from .until import freeze_after_done, split_until, steps_run
 
 __all__ = ["scan", "map", "reduce", "foldl", "foldr"]
 
@@ -53,7 +55,8 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         Called once, symbolically, with: one slice per sequence tap, one
         value per tap of every fed-back output, then the non-sequences.
         Returns the step's outputs (a variable or a list), optionally with
-        an ``OrderedDict`` of shared-variable updates.
+        an ``OrderedDict`` of shared-variable updates and an
+        ``until(condition)`` that stops the loop (``symnet/scan/until.py``).
     sequences : Variable, dict or list of them
         Iterated over their first axis.  A dict ``{'input': x, 'taps': [0, 1]}``
         gives ``fn`` ``x[t]`` and ``x[t + 1]``.
@@ -181,17 +184,24 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     ns_inner = [placeholder(v.type, v.name) for v in ns_outer]
 
     # -- the step function, called once on placeholders --------------------
+    # Non-sequences are passed as the outer variables themselves, as Theano
+    # does, and replaced by their placeholders below: the step may then take
+    # ``grad(y[i], x)`` with y built from x outside (the Jacobian of Theano's
+    # tutorial), which placeholders would have disconnected.
     args = list(seq_inner)
     for taps in state_inner:
         args.extend(taps)
-    args += ns_inner
-    outs, updates = _split_result(fn(*args))
+    outs, updates, cond = split_until(fn(*args, *ns_outer), _split_result)
     outs = [T.as_tensor_variable(o) for o in outs]
     if info and len(info) != len(outs):
         raise ValueError(f"scan: outputs_info has {len(info)} entries but the step "
                          f"function returned {len(outs)} outputs")
     if not info:
         states = [None] * len(outs)
+    if cond is not None:
+        # the condition goes through the replacements below as a last output
+        outs.append(cond)
+        states.append(None)
 
     upd_pairs = list(updates.items())
     for var, _ in upd_pairs:
@@ -202,7 +212,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     # Shared variables with a default update that the step reads (the
     # states of random draws) are updated after every step, as in Theano:
     # each step draws new numbers and the final state is in the updates.
-    placeholders = set(args)
+    placeholders = set(args) | set(ns_outer)
     explicit = {v for v, _ in upd_pairs}
     for v in free_inputs(outs + upd_exprs, placeholders):
         if isinstance(v, SharedVariable) and getattr(v, "default_update", None) is not None \
@@ -222,6 +232,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         outs, upd_exprs = both[:len(outs)], both[len(outs):]
 
     # -- free variables: implicit non-sequences or carried shared states ----
+    placeholders = set(args) | set(ns_inner)
     free = free_inputs(outs + upd_exprs, placeholders)
     replace = {}
     upd_inner = {}
@@ -235,9 +246,10 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         if strict and isinstance(v, SharedVariable):
             # Theano's strict is about shared variables only: other free
             # variables of the step are always passed implicitly.
-            raise ValueError(f"scan(strict=True): the step function uses {v}, which is "
-                             f"not among the non_sequences (pass it in non_sequences, "
-                             f"or use strict=False)")
+            # (Theano's error too: its strict step is compiled without v)
+            raise MissingInputError(f"scan(strict=True): the step function uses {v}, "
+                                    f"which is not among the non_sequences (pass it in "
+                                    f"non_sequences, or use strict=False)")
         ns_outer.append(v)
         replace[v] = placeholder(v.type, v.name)
         ns_inner.append(replace[v])
@@ -253,6 +265,16 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         outs.append(expr)
         states.append((T.shape_padleft(var), [-1]))
         state_inner.append([upd_inner[var]])
+
+    if cond is not None:
+        k = len(outs) - len(upd_vars) - 1
+        cond = outs.pop(k)
+        del states[k]
+        outs, done_out, done_init, done_in = freeze_after_done(outs, states, state_inner,
+                                                               cond)
+        outs.append(done_out)
+        states.append((done_init, [-1]))
+        state_inner.append([done_in])
 
     # -- check the fed-back outputs against their initial states -----------
     si = 0
@@ -284,7 +306,10 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
               name=name)
     inits = [st[0] for st in states if st is not None]
     res = op.make_node(n, *seq_outer, *inits, *ns_outer).outputs
-    n_user = len(outs) - len(upd_vars)
+    if cond is not None:   # only the steps up to the first true condition
+        stop = steps_run(res[-1], n)
+        res = [r[:stop] for r in res[:-1]]
+    n_user = len(outs) - len(upd_vars) - (cond is not None)
     new_updates = OrderedDict((var, r[-1]) for var, r in zip(upd_vars, res[n_user:]))
     user = res[:n_user]
     if len(user) == 1 and not return_list:

@@ -314,6 +314,8 @@ def _item(arr, i):
 def free_inputs(outputs, known):
     """Owner-less, non-constant variables ``outputs`` use besides ``known``."""
     known = set(known)
-    return [v for v in graph_inputs(outputs)
+    # known variables block the walk: a non-sequence computed outside the
+    # step (its owner's inputs are not the step's) is itself an input
+    return [v for v in graph_inputs(outputs, blockers=known)
             if v not in known and not isinstance(v, Constant) and v.owner is None]
 

@@ -15,7 +15,8 @@ from .variable import TensorConstant, TensorVariable
 __all__ = ["as_tensor_variable", "as_tensor", "constant", "tensor",
            "scalar", "vector", "row", "col", "matrix", "tensor3", "tensor4", "tensor5",
            "scalars", "vectors", "matrices", "tensor3s", "tensor4s",
-           "get_scalar_constant_value", "NotScalarConstantError", "_as_shape_var"]
+           "get_scalar_constant_value", "NotScalarConstantError", "_as_shape_var",
+           "stacklists", "mgrid", "ogrid"]
 
 
 class NotScalarConstantError(ValueError):
@@ -123,6 +124,71 @@ def as_tensor_variable(x, name=None, ndim=None, dtype=None):
 as_tensor = as_tensor_variable
 
 
+def stacklists(tensor_list):
+    """Stack a nested list of same-shaped tensors into one tensor (Theano's).
+
+    The nesting becomes the leading axes: a 2x2 list of scalars gives a
+    matrix, of matrices a 4-d tensor.
+
+    Examples
+    --------
+    >>> a, b, c, d = scalars('abcd', dtype='float64')
+    >>> stacklists([[a, b], [c, d]]).eval({a: 1, b: 2, c: 3, d: 4})
+    array([[1., 2.],
+           [3., 4.]])
+    """
+    from .ops.shape import stack
+    if not isinstance(tensor_list, (list, tuple)):
+        return as_tensor_variable(tensor_list)
+    # post-order over the nesting with an explicit stack (no recursion): a
+    # list is stacked once all its items are
+    done = {}
+    todo = [(tensor_list, False)]
+    while todo:
+        item, expanded = todo.pop()
+        if expanded:
+            done[id(item)] = stack([done[id(e)] if isinstance(e, (list, tuple))
+                                    else as_tensor_variable(e) for e in item])
+            continue
+        todo.append((item, True))
+        todo.extend((e, False) for e in item if isinstance(e, (list, tuple)))
+    return done[id(tensor_list)]
+
+
+class _Grid:
+    """``mgrid[0:5, 0:3]`` / ``ogrid[...]``: numpy's index grids, symbolic."""
+
+    def __init__(self, sparse):
+        self.sparse = sparse
+
+    def __getitem__(self, key):
+        from .ops.shape import alloc, arange
+        from .ops.elemwise import dimshuffle
+        slices = key if isinstance(key, tuple) else (key,)
+        ranges = []
+        for sl in slices:
+            if not isinstance(sl, slice) or sl.stop is None:
+                raise TypeError(f"{'ogrid' if self.sparse else 'mgrid'}[...] takes slices "
+                                f"with a stop, like [0:5, 0:3], got {sl!r}")
+            if isinstance(sl.step, complex):
+                raise NotImplementedError("mgrid/ogrid with a complex step (a number of "
+                                          "points) is not supported; use arange")
+            ranges.append(arange(0 if sl.start is None else sl.start, sl.stop,
+                                 1 if sl.step is None else sl.step))
+        n = len(ranges)
+        out = []
+        for k, r in enumerate(ranges):
+            v = dimshuffle(r, ("x",) * k + (0,) + ("x",) * (n - k - 1))
+            out.append(v if self.sparse else alloc(v, *[q.shape[0] for q in ranges]))
+        return out
+
+
+#: ``mgrid[0:5, 0:3]``: two 5x3 int64 grids, as ``numpy.mgrid``.
+mgrid = _Grid(sparse=False)
+#: ``ogrid[0:5, 0:3]``: a 5x1 and a 1x3 grid, as ``numpy.ogrid``.
+ogrid = _Grid(sparse=True)
+
+
 def _as_shape_var(shape):
     """A shape given as ints, scalar variables or a vector -> int64 vector."""
     from .ops.shape import stack
@@ -226,13 +292,11 @@ _PREFIX = {"b": "int8", "w": "int16", "i": "int32", "l": "int64",
 
 
 def _typed(prefix, base):
-    dtype = _PREFIX[prefix]
-
-    def make(name=None, shape=None):
-        return base(name, dtype=dtype, shape=shape)
-    make.__name__ = prefix + base.__name__
-    make.__doc__ = f"A {dtype} {base.__name__} variable."
-    return make
+    # As in Theano, ``T.dmatrix`` is a TensorType, not a function: calling it
+    # makes a variable of that very type (``T.dscalar('x').type is
+    # T.dscalar``), and it compares equal to ``TensorType('float64', (False,
+    # False))``.  ``shape=`` (symnet's static sizes) goes to TensorType.__call__.
+    return base(dtype=_PREFIX[prefix]).type
 
 
 def _typed_plural(prefix, base):

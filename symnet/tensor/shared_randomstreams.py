@@ -20,17 +20,52 @@ Examples
 """
 import numpy as np
 
-from ..compile.sharedvalue import shared
+from ..compile.sharedvalue import TensorSharedVariable
 from ..configdefaults import config
 from ..graph.basic import Variable
 from .basic import as_tensor_variable
+from .type import TensorType
 from .ops.random import random_draw, _size_list
 
-__all__ = ["RandomStreams"]
+__all__ = ["RandomStreams", "RandomStateSharedVariable", "RandomStateValue"]
 
 # seeds of the per-draw states are drawn below this bound (any non-negative
 # int64 works; a 31-bit range keeps them readable in debug prints)
 _SEED_BOUND = 2 ** 31 - 1
+
+
+class RandomStateValue(np.ndarray):
+    """A draw's state ``[seed, counter]`` as ``get_value`` returns it, with
+    the methods of numpy's RandomState that Theano code calls on it.
+
+    Theano kept a RandomState in ``draw.rng``; its tutorial reseeds a draw
+    with ``r = draw.rng.get_value(borrow=True); r.seed(89234);
+    draw.rng.set_value(r, borrow=True)`` and saves and restores it with
+    ``get_state``/``set_state``.  The same lines work here (a borrowed
+    value is the state itself, so ``seed`` alone already takes effect).
+    """
+
+    def seed(self, seed=None):
+        """Restart the draw's sequence from ``seed`` (fresh from the OS if None)."""
+        if seed is None:
+            seed = int(np.random.default_rng().integers(_SEED_BOUND))
+        self[...] = (int(seed), 0)
+
+    def get_state(self):
+        """The state to give ``set_state`` later (a plain copy)."""
+        return np.array(self)
+
+    def set_state(self, state):
+        """Go back to a state ``get_state`` returned."""
+        self[...] = np.asarray(state, dtype=self.dtype)
+
+
+class RandomStateSharedVariable(TensorSharedVariable):
+    """A draw's state (``draw.rng``): a shared int64 ``[seed, counter]``
+    whose ``get_value`` is a :class:`RandomStateValue`."""
+
+    def get_value(self, borrow=False, return_internal_type=False):
+        return super().get_value(borrow, return_internal_type).view(RandomStateValue)
 
 
 class RandomStreams(object):
@@ -57,7 +92,9 @@ class RandomStreams(object):
 
     def _new_state(self):
         seed = int(self.gen_seedgen.integers(_SEED_BOUND))
-        return shared(np.array([seed, 0], dtype="int64"), name="rng_state")
+        return RandomStateSharedVariable(TensorType("int64", shape=(2,)),
+                                         np.array([seed, 0], dtype="int64"),
+                                         name="rng_state", borrow=True)
 
     def seed(self, seed=None):
         """Re-seed the stream and every state it has made.

@@ -46,6 +46,10 @@ def upcast(*dtypes):
     return out
 
 
+_THEANO_KINDS = {(): "scalar", (False,): "vector", (False, False): "matrix",
+                 (True, False): "row", (False, True): "col"}
+
+
 class TensorType(Type):
     """The type of an n-dimensional array variable.
 
@@ -110,6 +114,17 @@ class TensorType(Type):
             shape = tuple(1 if b else None for b in broadcastable)
         return TensorType(dtype or self.dtype, shape=self.shape if shape is None else shape)
 
+    def __call__(self, name=None, shape=None):
+        """A free variable of this type, or of this dtype with static sizes
+        ``shape`` (``T.dmatrix('w', shape=(3, 4))``)."""
+        if shape is None:
+            return self.make_variable(name)
+        shape = tuple(shape)
+        if len(shape) != self.ndim:
+            raise ValueError(f"{self}(shape={shape}): {len(shape)} sizes for a type of "
+                             f"{self.ndim} dimensions")
+        return self.clone(shape=shape).make_variable(name)
+
     def __eq__(self, other):
         return (type(other) is type(self) and other.dtype == self.dtype
                 and other.shape == self.shape)
@@ -127,10 +142,13 @@ class TensorType(Type):
     def __str__(self):
         if self.name:
             return self.name
-        shp = ", ".join("?" if s is None else str(s) for s in self.shape)
-        if self.ndim == 1:
-            shp += ","
-        return f"TensorType({self.dtype}, ({shp}))"
+        if any(s not in (None, 1) for s in self.shape):   # static sizes: show them
+            shp = ", ".join("?" if s is None else str(s) for s in self.shape)
+            return f"TensorType({self.dtype}, ({shp}{',' if self.ndim == 1 else ''}))"
+        # else Theano's spelling, which its users read: scalar, vector, row...
+        b = self.broadcastable
+        kind = _THEANO_KINDS.get(b) or (str(b) if any(b) else f"{len(b)}D")
+        return f"TensorType({self.dtype}, {kind})"
 
     __repr__ = __str__
 

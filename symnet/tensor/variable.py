@@ -6,6 +6,7 @@ sets and dicts; use ``T.eq``/``T.neq`` for elementwise comparison.
 """
 import numpy as np
 
+from ..configdefaults import config
 from ..graph.basic import Constant, Variable
 
 __all__ = ["TensorVariable", "TensorConstant"]
@@ -267,6 +268,13 @@ class _Operators:
 
 class TensorVariable(_Operators, Variable):
     """A symbolic n-dimensional array."""
+
+    def __repr__(self):
+        # Theano's config.print_test_value: the name, then the test value
+        if config.print_test_value and "test_value" in self.tag:
+            value = self.type.filter(self.tag["test_value"], allow_downcast=True)
+            return f"{self}\n{value!r}"
+        return str(self)
 
 
 class TensorConstant(_Operators, Constant):

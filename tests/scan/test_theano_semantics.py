@@ -58,7 +58,9 @@ def test_strict_accepts_a_shared_variable_used_directly():
 def test_strict_still_names_what_is_missing():
     w = symnet.shared(np.ones((2, 2)), name="W_hid")
     h0 = T.dvector("h0")
-    with pytest.raises(ValueError, match=r"W_hid, which is not among the non_sequences"):
+    # Theano's error type (its scan docs show it), still a ValueError
+    with pytest.raises(symnet.compile.MissingInputError,
+                       match=r"W_hid, which is not among the non_sequences"):
         symnet.scan(lambda h: T.dot(h, w), outputs_info=h0, n_steps=2, strict=True)
 
 
@@ -103,3 +105,34 @@ def test_strict_is_about_shared_variables_only():
     out, _ = symnet.scan(lambda h: h * k, outputs_info=h0, n_steps=2, strict=True)
     got = symnet.function([h0, k], out, mode=PY)(np.array([1.0, 2.0]), 3.0)
     np.testing.assert_allclose(got, [[3.0, 6.0], [9.0, 18.0]])
+
+
+@pytest.mark.parametrize("mode", [PY, "numba"])
+def test_step_gets_the_outer_non_sequences(mode):
+    # Theano's tutorial computes a Jacobian and a Hessian this way: the step
+    # takes grad(y[i], x) where y was built from x outside the step, so the
+    # step must be called with the outer variables, not fresh placeholders.
+    x = T.dvector("x")
+    y = x ** 3
+    J, upd = symnet.scan(lambda i, y, x: T.grad(y[i], x), sequences=T.arange(y.shape[0]),
+                         non_sequences=[y, x])
+    gy = T.grad(y.sum(), x)
+    H, _ = symnet.scan(lambda i, gy, x: T.grad(gy[i], x), sequences=T.arange(gy.shape[0]),
+                       non_sequences=[gy, x])
+    assert not upd
+    xv = np.array([1.0, -2.0, 0.5])
+    j, h = symnet.function([x], [J, H], mode=mode)(xv)
+    np.testing.assert_allclose(j, np.diag(3 * xv ** 2))
+    np.testing.assert_allclose(h, np.diag(6 * xv))
+
+
+def test_a_draw_passed_as_non_sequence_is_drawn_once_per_call():
+    # The step reads the draw, not the stream behind it: one draw for all
+    # steps, and the stream advances once per call, not once per step.
+    srng = RandomStreams(seed=5)
+    u = srng.uniform((2,), dtype="float64")
+    out, upd = symnet.scan(lambda k, u: u * k, sequences=T.arange(1, 4, dtype="float64"),
+                           non_sequences=[u])
+    assert not upd
+    got = symnet.function([], out, mode=PY)()
+    np.testing.assert_allclose(got, np.outer([1.0, 2.0, 3.0], got[0]))

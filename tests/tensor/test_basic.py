@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+import symnet
 import symnet.tensor as T
 from symnet.configdefaults import config
 from symnet.tensor.basic import get_scalar_constant_value, NotScalarConstantError
@@ -74,3 +75,32 @@ def test_get_scalar_constant_value():
         get_scalar_constant_value(T.matrix().shape[0])
     with pytest.raises(NotScalarConstantError):
         get_scalar_constant_value(T.scalar())
+
+
+def test_stacklists_nests_into_leading_axes():
+    a, b, c, d = T.matrices("abcd", dtype="float64")
+    f = symnet.function([a, b, c, d], T.stacklists([[a, b], [c, d]]), mode="py")
+    vals = [np.full((2, 3), k, dtype="float64") for k in range(4)]
+    np.testing.assert_array_equal(f(*vals), np.array(vals).reshape(2, 2, 2, 3))
+    x = T.lscalar("x")
+    np.testing.assert_array_equal(T.stacklists([[1, 2], [3, x]]).eval({x: 4}), [[1, 2], [3, 4]])
+    assert T.stacklists(x) is x
+
+
+@pytest.mark.parametrize("key", [(slice(0, 5), slice(0, 3)), (slice(2, 9, 3),),
+                                 (slice(1, 4), slice(0, 2), slice(-2, 2, 2))])
+def test_mgrid_and_ogrid_are_numpys(key):
+    for ours, theirs in ((T.mgrid, np.mgrid), (T.ogrid, np.ogrid)):
+        got = [v.eval() for v in ours[key]]
+        want = list(theirs[key])  # (mgrid gives one stacked array)
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert g.dtype == "int64" and g.shape == w.shape
+            np.testing.assert_array_equal(g, w)
+
+
+def test_grids_reject_what_they_cannot_do():
+    with pytest.raises(NotImplementedError, match="complex step"):
+        T.mgrid[0:1:5j]
+    with pytest.raises(TypeError, match=r"slices with a stop, like \[0:5, 0:3\], got 3"):
+        T.ogrid[3]

@@ -188,3 +188,33 @@ def test_choice():
     assert sorted(vd.tolist()) == [5.0, 6.0, 7.0, 8.0]
     e = symnet.function([], srng.choice((50,), a=4), mode="py")()
     assert set(np.unique(e)) <= {0, 1, 2, 3} and len(np.unique(e)) > 1
+
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_draw_rng_reseeds_and_restores_as_theano_tutorial(mode):
+    # Theano's tutorial: r = draw.rng.get_value(borrow=True); r.seed(n);
+    # draw.rng.set_value(r, borrow=True), and get_state/set_state
+    srng = RandomStreams(seed=234)
+    u = srng.uniform((2, 2), dtype="float64")
+    f = symnet.function([], u, mode=mode)
+
+    def reseed(n):
+        r = u.rng.get_value(borrow=True)
+        r.seed(n)
+        u.rng.set_value(r, borrow=True)
+    reseed(89234)
+    a = f()
+    reseed(89234)
+    np.testing.assert_array_equal(f(), a)
+    reseed(1)
+    assert not np.allclose(f(), a)
+    saved = u.rng.get_value().get_state()
+    v1, v2 = f(), f()
+    r = u.rng.get_value(borrow=True)
+    r.set_state(saved)
+    u.rng.set_value(r, borrow=True)
+    np.testing.assert_array_equal(f(), v1)
+    np.testing.assert_array_equal(f(), v2)
+    # what functions read stays a plain int64 array
+    assert type(u.rng.container.get(borrow=True)) is np.ndarray
+    assert u.rng.get_value().tolist()[1] == 3  # one draw after reseed(1), two after restoring

@@ -13,13 +13,32 @@ def test_spellings_and_equality():
     assert b.is_compatible(TensorType("float32", shape=(None, 1)))
     assert TensorType("float32", shape=(3,)).is_compatible(TensorType("float32", shape=(None,)))
     assert not TensorType("float32", shape=(3,)).is_compatible(TensorType("float32", shape=(4,)))
-    assert str(TensorType("int8", shape=(None,))) == "TensorType(int8, (?,))"
+    assert str(TensorType("int8", shape=(None,))) == "TensorType(int8, vector)"  # Theano's
+    assert str(TensorType("int8", shape=(None, 1, None))) == "TensorType(int8, (False, True, False))"
+    assert str(TensorType("int8", shape=(None,) * 3)) == "TensorType(int8, 3D)"
+    assert str(TensorType("int8", shape=(3, None))) == "TensorType(int8, (3, ?))"  # sizes shown
     with pytest.raises(TypeError):
         TensorType("float32")
     with pytest.raises(TypeError, match="unsupported dtype"):
         TensorType("object", shape=())
     with pytest.raises(ValueError, match="negative"):
         TensorType("float32", shape=(-1,))
+
+
+def test_typed_constructors_are_types():
+    # Theano's T.dscalar is a TensorType: calling it makes a variable of that
+    # very type; its tutorial prints `x.type is T.dscalar` -> True.
+    import symnet.tensor as T
+    x = T.dscalar("x")
+    assert isinstance(T.dscalar, TensorType) and x.type is T.dscalar and x.name == "x"
+    assert TensorType("float64", (False,) * 2) == T.dmatrix
+    assert T.fmatrix().type == TensorType("float32", (False, False))
+    assert T.lrow("r").broadcastable == (True, False) and T.bcol().dtype == "int8"
+    w = T.dmatrix("w", shape=(3, 4))
+    assert w.type.shape == (3, 4) and T.dmatrix.shape == (None, None)  # no change to the type
+    with pytest.raises(ValueError, match=r"shape=\(3,\)\): 1 sizes for a type of 2 dim"):
+        T.dmatrix("m", shape=(3,))
+    assert [v.name for v in T.iscalars("ab")] == ["a", "b"]
 
 
 def test_floatx_dtype():

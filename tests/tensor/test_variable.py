@@ -97,3 +97,16 @@ def test_names_and_str():
     x = T.dvector("x")
     assert str(x) == "x" and str(x + 1) == "add.0"
     assert str(T.constant(2.5, dtype="float64")) == "2.5"
+
+
+def test_repr_shows_the_test_value_with_print_test_value():
+    from symnet.configdefaults import config
+    x = T.dscalar("x")
+    x.tag.test_value = 42
+    assert repr(x) == "x"
+    config.print_test_value = True
+    try:
+        assert repr(x) == "x\narray(42.)"      # filtered to the variable's type
+        assert repr(T.dscalar("y")) == "y"      # no test value: the name alone
+    finally:
+        config.print_test_value = False

@@ -11,6 +11,11 @@ inputs by an equivalent stable op:
   probability that underflowed to 0;
 - ``log(sigmoid(x))`` -> ``-softplus(-x)``; ``log(1 - sigmoid(x))`` ->
   ``-softplus(x)``;
+- ``1 / (1 + exp(-x))`` -> ``sigmoid(x)`` and ``1 - sigmoid(x)`` ->
+  ``sigmoid(-x)``, so that the logistic regression of Theano's tutorial,
+  written with ``exp``, meets the two rules above, and its gradient divides
+  by ``sigmoid(-x)`` (tiny but not 0) instead of ``1 - p`` (0 once ``p``
+  rounds to 1, then inf * 0 = NaN in every weight after one step);
 - ``log(1 + x)`` -> ``log1p(x)``; ``exp(x) - 1`` -> ``expm1(x)``.
 
 ``local_softmax_crossentropy_fuse`` (tag ``numba``: optional, run by the
@@ -33,7 +38,8 @@ from .basic import elemwise_input, fit_type, is_const, scalar_name, single_clien
 
 __all__ = ["local_log_softmax", "local_softmax_crossentropy", "local_softmax_crossentropy_grad",
            "local_log_softmax_grad", "local_softmax_crossentropy_fuse",
-           "local_log_sigmoid", "local_log1m_sigmoid", "local_log1p", "local_expm1"]
+           "local_log_sigmoid", "local_log1m_sigmoid", "local_inv_1_plus_exp",
+           "local_1m_sigmoid", "local_log1p", "local_expm1"]
 
 
 def _ew(name, *args):
@@ -317,6 +323,37 @@ def local_log1m_sigmoid(fgraph, node):
     if inner is None:
         return None
     return [fit_type(_ew("neg", _ew("softplus", inner[0])), node.outputs[0])]
+
+
+def _sigmoid_of_neg(x, old):
+    """``[sigmoid(-x)]`` fitted to ``old``'s type (no ``--z`` when ``x`` is
+    ``-z``), or None when it does not fit."""
+    n = elemwise_input(x, "neg")
+    new = fit_type(_ew("sigmoid", n[0] if n is not None else _ew("neg", x)), old)
+    return None if new is None else [new]
+
+
+@register_local("stabilize", tracks=[Elemwise], scalars=["true_div"])
+def local_inv_1_plus_exp(fgraph, node):
+    """``1 / (1 + exp(x))`` -> ``sigmoid(-x)`` (the logistic written out)."""
+    num, den = node.inputs
+    a = elemwise_input(den, "add")
+    if a is None or not is_const(num, 1):
+        return None
+    for c, e in (a, tuple(reversed(a))):
+        inner = elemwise_input(e, "exp")
+        if inner is not None and is_const(c, 1):
+            return _sigmoid_of_neg(inner[0], node.outputs[0])
+    return None
+
+
+@register_local("stabilize", tracks=[Elemwise], scalars=["sub"])
+def local_1m_sigmoid(fgraph, node):
+    """``1 - sigmoid(x)`` -> ``sigmoid(-x)``, exact where the former rounds to 0."""
+    inner = elemwise_input(node.inputs[1], "sigmoid")
+    if inner is None or not is_const(node.inputs[0], 1):
+        return None
+    return _sigmoid_of_neg(inner[0], node.outputs[0])
 
 
 @register_local("stabilize", tracks=[Elemwise], scalars=["log"])

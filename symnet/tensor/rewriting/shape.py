@@ -1,7 +1,8 @@
 """Rewrites of shape computations.
 
 Sizes known at build time become constants; ``x.shape[i]`` becomes
-``Shape_i(i)(x)``; the size of an elementwise result, DimShuffle or
+``Shape_i(i)(x)`` (and ``x.shape``, of a result the next rule lifts
+through, the vector of those); the size of an elementwise result, DimShuffle or
 reduction is read from its inputs' sizes (``infer_shape``), so ``x`` itself
 need not be computed just to learn its shape; reshapes of reshapes become
 one reshape and reshapes to the shape a value already has vanish.
@@ -19,7 +20,8 @@ from ..ops.shape import MakeVector, Reshape, Shape, Shape_i
 from .basic import fit_type
 
 __all__ = ["local_shape_constant", "local_shape_i_constant", "local_shape_subtensor",
-           "local_shape_i_lift", "local_reshape_reshape", "local_useless_reshape"]
+           "local_shape_i_lift", "local_shape_to_shape_i", "local_subtensor_make_vector", "local_reshape_reshape",
+           "local_useless_reshape"]
 
 
 def _int64(value):
@@ -56,6 +58,22 @@ def local_shape_subtensor(fgraph, node):
     return [Shape_i(idx[0] % x.ndim)(x)]
 
 
+@register_local("canonicalize", tracks=[Subtensor])
+def local_subtensor_make_vector(fgraph, node):
+    """``MakeVector(a, b, c)[1]`` (an int index) -> ``b``: a shape built by
+    ``local_shape_to_shape_i`` then indexed, as ``x.shape[0]`` is."""
+    v = node.inputs[0]
+    idx = node.op.idx_list
+    if v.owner is None or not isinstance(v.owner.op, MakeVector) or len(idx) != 1 \
+            or not isinstance(idx[0], int) or len(node.inputs) != 1:
+        return None
+    items = v.owner.inputs
+    if not -len(items) <= idx[0] < len(items):
+        return None
+    new = fit_type(items[idx[0]], node.outputs[0])
+    return None if new is None else [new]
+
+
 # ops whose ``infer_shape`` is trusted to lift ``Shape_i`` above them
 _LIFT = (Elemwise, DimShuffle, Reduce)
 
@@ -80,6 +98,19 @@ def local_shape_i_lift(fgraph, node):
     if getattr(size, "ndim", None) != 0 or not str(size.dtype).startswith(("int", "uint")):
         return None
     return [fit_type(cast(size, "int64"), node.outputs[0])]
+
+
+@register_local("canonicalize", tracks=[Shape])
+def local_shape_to_shape_i(fgraph, node):
+    """``op(...).shape`` -> ``[Shape_i(0)(op(...)), ...]`` for the ops
+    ``local_shape_i_lift`` lifts through: each size then comes from the
+    inputs' sizes, and ``(x ** 2).shape`` no longer computes ``x ** 2``
+    (what Theano's shape tutorial shows)."""
+    v = node.inputs[0]
+    if v.owner is None or not isinstance(v.owner.op, _LIFT) or v.ndim == 0:
+        return None
+    return [fit_type(MakeVector("int64")(*[Shape_i(i)(v) for i in range(v.ndim)]),
+                     node.outputs[0])]
 
 
 @register_local("canonicalize", tracks=[Reshape])

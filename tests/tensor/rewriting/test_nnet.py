@@ -72,13 +72,44 @@ def test_log_sigmoid_forms():
     x = T.dvector("x")
     f = compare([x], [T.log(T.nnet.sigmoid(x)), T.log(1 - T.nnet.sigmoid(x))], [X[0]])
     assert "log" not in op_names(f) and "softplus" in op_names(f)
-    assert f.rewrite_stats["local_log_sigmoid"] == 1
-    assert f.rewrite_stats["local_log1m_sigmoid"] == 1
+    # 1 - sigmoid(x) becomes sigmoid(-x) first, so both logs meet the same rule
+    assert f.rewrite_stats["local_1m_sigmoid"] == 1
+    assert f.rewrite_stats["local_log_sigmoid"] == 2
     big = np.array([-800.0, 800.0])
     a, b = symnet.function([x], [T.log(T.nnet.sigmoid(x)), T.log(1 - T.nnet.sigmoid(x))],
                            mode=PY)(big)
     np.testing.assert_allclose(a, [-800.0, 0.0])
     np.testing.assert_allclose(b, [0.0, -800.0])
+
+
+def test_log1m_sigmoid_alone():
+    x = T.dvector("x")
+    f = symnet.function([x], T.log(1 - T.nnet.sigmoid(x)), mode=PY.excluding("local_1m_sigmoid"))
+    assert f.rewrite_stats["local_log1m_sigmoid"] == 1
+    np.testing.assert_allclose(f(np.array([-800.0, 800.0])), [0.0, -800.0])
+
+
+def test_logistic_written_with_exp():
+    # Theano's tutorial writes p = 1 / (1 + exp(-z)) and the cross-entropy
+    # with log(p) and log(1 - p); its gradient must stay finite once p
+    # rounds to 1 (z > 37 in float64), as it did on Theano.
+    z, y = T.dvector("z"), T.dvector("y")
+    p = 1 / (1 + T.exp(-z))
+    xent = (-y * T.log(p) - (1 - y) * T.log(1 - p)).sum()
+    outs = [p, xent, T.grad(xent, z), 1 / (1 + T.exp(z))]
+    f = compare([z, y], outs, [X[0], (X[1] > 0).astype("float64")])
+    zv, yv = np.array([-3.0, 0.5, 40.0, 60.0]), np.array([1.0, 0.0, 0.0, 1.0])
+    assert f.rewrite_stats["local_inv_1_plus_exp"] == 2
+    sig = 1 / (1 + np.exp(-zv))
+    pv, xv, gv, qv = f(zv, yv)
+    np.testing.assert_allclose(pv, sig)
+    np.testing.assert_allclose(qv, 1 / (1 + np.exp(zv)), rtol=1e-12)
+    assert qv[2] > 0  # exp(-40), where 1 - p is 0
+    # log(1 + exp(-z)) + (1 - y) * z, without the rounding of 1 - p
+    np.testing.assert_allclose(xv, (np.logaddexp(0, -zv) + (1 - yv) * zv).sum())
+    np.testing.assert_allclose(gv, np.where(yv == 1, -1 / (1 + np.exp(zv)), sig))  # sig - y
+    raw = symnet.function([z, y], outs[2], mode=RAW)(zv, yv)
+    assert not np.isfinite(raw).all()  # what the rewrites save us from
 
 
 def test_log1p_and_expm1():
