@@ -74,7 +74,9 @@ process read):
 * the tail's large updates on two threads right after two-thread BLAS
   (OpenBLAS's worker still spinning on the other core): step minimums
   1.77-3.05 ms (2.30-2.62 with W0's gradient made lazy too) against
-  1.42-1.67 in the same processes' rounds;
+  1.42-1.67 in the same processes' rounds; with OpenBLAS's worker thread
+  reniced to 5 (so that ours would win its core) the tail line took
+  556-613 us minimum against 206-329 (load 8);
 * lazy products in a split step (``SYMNET_GEMM_SPLIT=1``, one BLAS
   thread, the tail on two threads in 128-row blocks): that tail line
   1,058-2,375 us minimum against 871-1,654 for the split step's two
