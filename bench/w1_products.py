@@ -49,6 +49,48 @@ in round 14 got it back inside the step (same lock, alternating processes):
 The three small products take 14-21 us each in the step against 3.6 us of
 floor (OpenBLAS runs them on one thread at either setting): about 40 us of
 the 290 us gap.
+
+Round 15 looked at the rest, the update tail (driver lines timed one by
+one, minimums of 300 steps, load 2.2: the tail's starmap 181 us, W0's
+update ``k6`` alone 58 us with its arrays in cache and 150-153 us after
+32 MB of other traffic: it streams W0 and its velocity from memory).  W1
+does not use W4's lazy weight gradients (``step_pool.LazyDot``) because
+``inplace.emit_tail`` asks for them only in a step on the pool and
+``blas.dot_driver`` records a lazy line only for ``_pdot``; W1 runs
+``np.dot`` on two BLAS threads.  Measured and dropped (bench lock, load
+2.5-6 from other developers' niced jobs, so step medians swung 1.7-90 ms
+and only minimums, per-line minimums and blocks interleaved in one
+process read):
+
+* W0's gradient in row blocks, each block's update right after it (two
+  BLAS threads, one thread updating), ``x.T @ g1`` plus the update after a
+  step, minimums in us: whole 609; blocks of 392 rows 641, 256 669, 196
+  696, 128 1,074, 98 932 (smaller GEMMs lose more than the cache gains);
+* the same inside the step, interleaved in one process (12 blocks of 20
+  steps each): ``x.T @ g1`` in 128-row blocks in the tail the best block
+  in 1 of 12, ``h1.T @ g2`` and ``x.T @ g1`` whole in the tail, each
+  right before its update, 3 of 12, the present driver 4 (and 4 for the
+  last variant below);
+* the tail's large updates on two threads right after two-thread BLAS
+  (OpenBLAS's worker still spinning on the other core): step minimums
+  1.77-3.05 ms (2.30-2.62 with W0's gradient made lazy too) against
+  1.42-1.67 in the same processes' rounds; with OpenBLAS's worker thread
+  reniced to 5 (so that ours would win its core) the tail line took
+  556-613 us minimum against 206-329 (load 8);
+* lazy products in a split step (``SYMNET_GEMM_SPLIT=1``, one BLAS
+  thread, the tail on two threads in 128-row blocks): that tail line
+  1,058-2,375 us minimum against 871-1,654 for the split step's two
+  products and tail as now, and 658 for the same three lines of the
+  default step;
+* the tail's calls in reverse order (W0 last, its weights then warm for
+  the next step's first product): best block in 8 of 15 against 7 (one
+  BLAS thread, one process, pinned): no difference;
+* W0, its velocity and gradient on transparent huge pages: the update
+  after other traffic 211 us minimum either way.
+
+Lines the driver could drop (the six shape checks, ``_owned``, the
+unpacking of ``_t``, the batch-size scalars) add up to ~12 us of minimum
+per step: under 1 %.
 """
 import argparse
 import os
