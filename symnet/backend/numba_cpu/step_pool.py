@@ -38,6 +38,15 @@ The pool is plain daemon threads, each handed its job through two locks
 forgets a hold its parent's other threads had (``os.register_at_fork``).
 While one call uses the pool, another (a second Python thread's step, or
 a job's own) runs its calls one after another on its own thread.
+
+Tried in round 15 and dropped: ``run`` on ``gemm_split``'s crew (one set of
+threads for the whole step, each part claimed by whichever thread asks
+first, the crew not spinning after the pool's jobs).  W4's step,
+alternating processes under the bench lock, load 3-4 from other work,
+medians of 60 steps in ms, this pool / the crew: 13.0, 11.1, 11.5 / 12.6,
+11.2, 12.5; with one more busy process 20.8, 18.9, 16.5 / 20.7, 25.9, 23.1;
+the crew left spinning 1 ms after each job made W2 slower beside other
+work (medians 0.85-1.08 / 1.09-1.55 ms).  No gain the noise lets us see.
 """
 import os
 import threading
@@ -349,6 +358,17 @@ class LazyDot:
     minimum lower in 8 of 9 (medians of the minimums 15.2 / 14.6 ms), the
     median within the noise (lower in 5 of 9; medians of medians 22.0 /
     22.2 ms), CPU a step about the same (29.6-38.5 / 30.9-36.6 ms).
+
+    Tried in round 15 and dropped: the input gradient ``g @ W.T`` computed
+    in the same row blocks, from each block of ``W`` just before its update
+    (one read of ``W`` less; the pooled filter gradient would then have to
+    run inside the tail).  Modelled alone (the product, 3 MB of other
+    traffic, the tail; against the blocks doing all three), 10 alternating
+    rounds of 40 calls, load 3.5, medians (minimums) in ms: 7.2-12.3
+    (5.5-7.3) against 6.5-12.0 (5.8-7.3): no gain to pay for it.  Nor did
+    ``LAZY_ROWS`` of 64, 256 or 512 against 128 (medians of 6 rounds of
+    the tail alone: 3.27, 3.11, 2.80 against 2.95 ms, each round's spread
+    wider than that).
 
     ``shape``/``dtype``/``ndim`` are the product's (the tail's shape checks
     read them); ``rows(lo, hi, out)`` writes rows ``lo:hi`` into ``out``;
