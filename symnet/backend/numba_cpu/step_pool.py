@@ -19,7 +19,8 @@ worker wakes, and every parallel part of the step is ours.
   pool (``t = 0`` on the calling thread), BLAS held meanwhile (a direct
   call outside a step holds it itself).
 * ``dot(a, b)``: a dense product as row blocks of the output (column
-  blocks for ``g @ W.T`` with few rows), each a one-thread BLAS GEMM on
+  blocks for ``g @ W.T`` with few rows, and for a product with fewer rows
+  than columns), each a one-thread BLAS GEMM on
   its own thread; the driver of such a step calls
   it for ``Dot`` (``blas.py``).  Measured against one-thread BLAS for
   them (``DOT_MIN_MACS`` at 2^40), interleaved in one process, medians of
@@ -37,6 +38,15 @@ The pool is plain daemon threads, each handed its job through two locks
 forgets a hold its parent's other threads had (``os.register_at_fork``).
 While one call uses the pool, another (a second Python thread's step, or
 a job's own) runs its calls one after another on its own thread.
+
+Tried in round 15 and dropped: ``run`` on ``gemm_split``'s crew (one set of
+threads for the whole step, each part claimed by whichever thread asks
+first, the crew not spinning after the pool's jobs).  W4's step,
+alternating processes under the bench lock, load 3-4 from other work,
+medians of 60 steps in ms, this pool / the crew: 13.0, 11.1, 11.5 / 12.6,
+11.2, 12.5; with one more busy process 20.8, 18.9, 16.5 / 20.7, 25.9, 23.1;
+the crew left spinning 1 ms after each job made W2 slower beside other
+work (medians 0.85-1.08 / 1.09-1.55 ms).  No gain the noise lets us see.
 """
 import os
 import threading
@@ -273,12 +283,25 @@ def _by_columns(a, b, nt):
     return a.shape[0] * 16 <= b.shape[1] and b.shape[1] >= 16 * nt
 
 
+def _wide(a, b, nt):
+    """Whether ``a @ b`` with ``b`` in C order (a weight read as it is: a
+    forward product) splits by column blocks: fewer rows than columns, so
+    each thread reads all of ``a`` and its part of ``b`` instead of all of
+    ``b`` (``gemm_split.pdot``'s rule).  W4's forward product, 64x4608 @
+    4608x256 float32, 2 threads, 24 MB of other traffic before each call,
+    8 alternating rounds of 30 calls, medians / minimums in us (bench lock,
+    load 3.5 from other work): row blocks 3,005-3,691 / 2,756-3,244, column
+    blocks 2,607-3,024 / 2,448-2,646, faster in every round.  W7's
+    256x1024 @ 1024x256 (as many rows as columns) keeps row blocks."""
+    return b.flags.c_contiguous and a.shape[0] < b.shape[1] and b.shape[1] >= 16 * nt
+
+
 def dot(a, b):
     """``np.dot(a, b)``, split over the pool when both are 2-D float32/float64
     matrices of one dtype and the product has at least ``DOT_MIN_MACS``
-    multiply-adds: into column blocks of the result (``_by_columns``), or
-    else into row blocks of it, or of its transpose where ``_swapped`` (then
-    copied to C order), when there are a few rows a thread.  The driver of
+    multiply-adds: into column blocks of the result (``_by_columns``,
+    ``_wide``), or else into row blocks of it, or of its transpose where
+    ``_swapped`` (then copied to C order), when there are a few rows a thread.  The driver of
     a step on the pool leaves the swap to this function (``blas.py``): a
     product not split is one numpy call, swapped by the same rule."""
     if a.ndim != 2 or b.ndim != 2:
@@ -288,7 +311,7 @@ def dot(a, b):
     nt = threads.pool_threads()
     if nt >= 2 and a.dtype == b.dtype and a.dtype in (np.float32, np.float64) \
             and a.shape[1] == b.shape[0] and a.shape[0] * a.shape[1] * b.shape[1] >= DOT_MIN_MACS:
-        if swap and _by_columns(a, b, nt):
+        if (swap and _by_columns(a, b, nt)) or _wide(a, b, nt):
             out = np.empty((a.shape[0], b.shape[1]), a.dtype)
             run(_cols, nt, a, b, out, nt)
             return out
@@ -335,6 +358,17 @@ class LazyDot:
     minimum lower in 8 of 9 (medians of the minimums 15.2 / 14.6 ms), the
     median within the noise (lower in 5 of 9; medians of medians 22.0 /
     22.2 ms), CPU a step about the same (29.6-38.5 / 30.9-36.6 ms).
+
+    Tried in round 15 and dropped: the input gradient ``g @ W.T`` computed
+    in the same row blocks, from each block of ``W`` just before its update
+    (one read of ``W`` less; the pooled filter gradient would then have to
+    run inside the tail).  Modelled alone (the product, 3 MB of other
+    traffic, the tail; against the blocks doing all three), 10 alternating
+    rounds of 40 calls, load 3.5, medians (minimums) in ms: 7.2-12.3
+    (5.5-7.3) against 6.5-12.0 (5.8-7.3): no gain to pay for it.  Nor did
+    ``LAZY_ROWS`` of 64, 256 or 512 against 128 (medians of 6 rounds of
+    the tail alone: 3.27, 3.11, 2.80 against 2.95 ms, each round's spread
+    wider than that).
 
     ``shape``/``dtype``/``ndim`` are the product's (the tail's shape checks
     read them); ``rows(lo, hi, out)`` writes rows ``lo:hi`` into ``out``;

@@ -298,6 +298,20 @@ def test_dot_equals_numpy(dtype, monkeypatch):
     assert ran == []
 
 
+def _split_names(monkeypatch, nt):
+    """A pool of ``nt`` threads, every product split at any size; returns
+    the list the name of each ``step_pool.run``'s function is added to."""
+    monkeypatch.setattr(step_pool, "DOT_MIN_MACS", 0)
+    _pool_of(monkeypatch, nt)
+    ran, real = [], step_pool.run
+
+    def watch(fn, n, *args):
+        ran.append(fn.__name__)
+        return real(fn, n, *args)
+    monkeypatch.setattr(step_pool, "run", watch)
+    return ran
+
+
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.integers(1, 20), inner=st.integers(100, 160), cols=st.integers(1, 330),
@@ -308,14 +322,7 @@ def test_dot_of_a_transposed_wide_operand(rows, inner, cols, nt, dtype, monkeypa
     times wider than ``g`` is tall; else row blocks of ``W @ g.T`` copied
     to C order where ``blas._SWAP``'s rule swaps it; else row blocks of
     ``g @ W.T``; too few rows: not split.  Always numpy's values, C order."""
-    monkeypatch.setattr(step_pool, "DOT_MIN_MACS", 0)
-    _pool_of(monkeypatch, nt)
-    ran, real = [], step_pool.run
-
-    def watch(fn, n, *args):
-        ran.append(fn.__name__)
-        return real(fn, n, *args)
-    monkeypatch.setattr(step_pool, "run", watch)
+    ran = _split_names(monkeypatch, nt)
     rng = np.random.default_rng(rows * 1000 + cols)
     g = rng.normal(size=(rows, inner)).astype(dtype)
     w = rng.normal(size=(cols, inner)).astype(dtype)
@@ -327,6 +334,32 @@ def test_dot_of_a_transposed_wide_operand(rows, inner, cols, nt, dtype, monkeypa
     if swap and rows * 16 <= cols and cols >= 16 * nt:
         assert ran == ["_cols"]
     elif (cols if swap else rows) >= 8 * nt:
+        assert ran == ["_rows"]
+    else:
+        assert ran == []
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.integers(1, 40), inner=st.integers(1, 70), cols=st.integers(1, 120),
+       nt=st.integers(2, 3), dtype=st.sampled_from(["float32", "float64"]))
+def test_dot_with_fewer_rows_than_columns_splits_by_columns(rows, inner, cols, nt, dtype,
+                                                            monkeypatch):
+    """``h @ W`` with ``W`` in C order (a forward product): column blocks
+    where it has fewer rows than columns and 16 columns a thread, else row
+    blocks where there are 8 rows a thread, else one call; numpy's values,
+    C order, also for a column block of a larger ``h``."""
+    ran = _split_names(monkeypatch, nt)
+    rng = np.random.default_rng(rows * 1000 + cols + inner)
+    h = rng.normal(size=(rows, inner + 3)).astype(dtype)[:, 1:inner + 1]
+    w = rng.normal(size=(inner, cols)).astype(dtype)
+    got = step_pool.dot(h, w)
+    tol = 1e-4 if dtype == "float32" else 1e-12
+    assert got.dtype == np.dtype(dtype) and got.flags.c_contiguous and got.shape == (rows, cols)
+    np.testing.assert_allclose(got, np.dot(h, w), rtol=tol, atol=tol)
+    if rows < cols and cols >= 16 * nt:
+        assert ran == ["_cols"]
+    elif rows >= 8 * nt:
         assert ran == ["_rows"]
     else:
         assert ran == []
