@@ -38,6 +38,7 @@ from .sharedvalue import SharedVariable, state_variable
 from .updates import default_updates, normalize_updates
 from .storage import ON_DEVICE, HostStorage, host_values
 from .._interrupt import reraise_interrupt
+from ..tensor.rewriting.ifelse import lazify
 
 __all__ = ["function", "Function", "UnusedInputError", "MissingInputError"]
 
@@ -235,6 +236,10 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
             from .tiered import watch_misses
             with watch_misses(cached):
                 stats = mode_obj.rewrite(fgraph, profile=profile, work=work, passes=passes)
+            # branches of an ifelse run only when taken, whatever the rewrites
+            n_lazy = lazify(fgraph)
+            if n_lazy:
+                stats = dict(stats, lazify_ifelse=n_lazy)
             if cached is not None:
                 cached.rewrite_info = (stats, dict(work), passes)
     t2 = time.perf_counter()
