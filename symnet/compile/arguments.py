@@ -7,14 +7,17 @@ implicit input takes no argument.  ``InputValues`` is ``f.value`` and
 ``f.container``: an input's default or state looked up by position, name
 or variable (``f[s]`` is ``f.value[s]``).
 """
+import copy
 import difflib
 
 import numpy as np
 
 from ..graph.basic import Variable
-from .storage import HostStorage
+from .io import as_in
+from .storage import HostStorage, Storage
 
-__all__ = ["containers", "bind", "InputValues", "input_index", "set_input"]
+__all__ = ["containers", "bind", "InputValues", "input_index", "set_input",
+           "current_inputs"]
 
 
 def _vname(v):
@@ -136,6 +139,22 @@ def set_input(fn, key, value):
     spec = fn.specs[k]
     val = np.array(_filter(spec, k, value, fn.allow_input_downcast), copy=True)
     fn._containers[k].set(val)
+
+
+def current_inputs(fn, inputs):
+    """``inputs`` (the list ``function`` was given) with each default and
+    state at its current value: a copy or a pickle of ``fn`` starts where
+    ``fn`` is, as in Theano.  A state shared with another function (its
+    value a container) stays shared."""
+    out = []
+    for item, spec, store in zip(inputs, fn.specs, fn._containers):
+        if store.value is None or isinstance(spec.value, Storage):
+            out.append(item)
+            continue
+        new = copy.copy(as_in(item))
+        new.value, new.has_default = np.array(store.value, copy=True), True
+        out.append(new)
+    return out
 
 
 class InputValues:

@@ -29,7 +29,8 @@ from ..graph.fg import FunctionGraph, MissingInputError
 from ..graph.gcpause import gc_paused
 from ..graph.traversal import ancestors, clone_get_equiv
 from .aliasing import unaliased
-from .arguments import InputValues, bind, containers, input_index, set_input
+from .arguments import (InputValues, bind, containers, current_inputs, input_index,
+                        set_input)
 from .instrument import instrument
 from .io import In, Out, as_in
 from .mode import get_mode
@@ -600,7 +601,8 @@ class Function:
         if recipe is None:
             raise TypeError(f"{self._label()} was not made by symnet.function and "
                             f"cannot be copied")
-        recipe = dict(recipe, name=self.name if name is None else name)
+        recipe = dict(recipe, name=self.name if name is None else name,
+                      inputs=current_inputs(self, recipe["inputs"]))
         if profile:
             recipe["profile"] = profile
         swap = dict(swap or {})
@@ -635,6 +637,7 @@ class Function:
         if recipe is None:
             raise TypeError(f"{self._label()} was not made by symnet.function and "
                             f"cannot be pickled")
+        recipe = dict(recipe, inputs=current_inputs(self, recipe["inputs"]))
         return (_rebuild_function, (recipe, self.trust_input))
 
     def free(self):

@@ -143,3 +143,19 @@ def test_shared_names_are_no_keyword():
     assert float(f(3.0, 1.0)) == 2.0
     with pytest.raises(TypeError, match="several inputs are named 'a'"):
         f(1.0, a=2.0)
+
+
+def test_copy_and_pickle_start_from_the_current_state():
+    import pickle
+    x, s, z = T.scalar("x"), T.scalar("s"), T.scalar("z")
+    f = symnet.function([x, In(z, value=1.0), In(s, value=0.0, update=s + x * z)], s,
+                        mode="py")
+    f(2.0)
+    f[z] = 3.0
+    g = pickle.loads(pickle.dumps(f))
+    c = f.copy()
+    # the unpickled function has variables of its own: look up by name
+    assert float(g["s"]) == float(c[s]) == 2.0 and float(g["z"]) == 3.0
+    g(1.0)
+    c(10.0)
+    assert (float(g["s"]), float(c[s]), float(f[s])) == (5.0, 32.0, 2.0)   # states apart
