@@ -26,6 +26,13 @@ def _merged_type(a, b):
     return TensorType(a.type.dtype, shape=shape)
 
 
+def _same(a, b):
+    """Two sizes known equal when the graph is built (one variable, or
+    equal Python ints)."""
+    return a is b or (isinstance(a, (int, np.integer)) and isinstance(b, (int, np.integer))
+                      and a == b)
+
+
 class IfElse(Op):
     """``outputs[i] = then[i] if cond else else[i]`` for ``n_outs`` pairs.
 
@@ -65,18 +72,18 @@ class IfElse(Op):
     def infer_shape(self, node, input_shapes):
         n = self.n_outs
         then, other = input_shapes[1:1 + n], input_shapes[1 + n:]
-        flat_t = [d for s in then for d in s]
-        if not flat_t:
-            return [()] * n
-        flat_e = [d for s in other for d in s]
-        # the shapes chosen lazily too: the untaken branch's may not exist
-        picked = ifelse(node.inputs[0], [as_tensor_variable(d) for d in flat_t],
-                        [as_tensor_variable(d) for d in flat_e])
-        out, k = [], 0
-        for s in then:
-            out.append(tuple(picked[k:k + len(s)]))
-            k += len(s)
-        return out
+        # sizes both branches agree on need no choice; the others are chosen
+        # lazily too (the untaken branch's may not exist)
+        differ = [(j, d) for j, (st, se) in enumerate(zip(then, other))
+                  for d, (a, b) in enumerate(zip(st, se)) if not _same(a, b)]
+        out = [list(s) for s in then]
+        if differ:
+            picked = ifelse(node.inputs[0],
+                            [as_tensor_variable(then[j][d]) for j, d in differ],
+                            [as_tensor_variable(other[j][d]) for j, d in differ])
+            for (j, d), v in zip(differ, picked):
+                out[j][d] = v
+        return [tuple(s) for s in out]
 
     def connection_pattern(self, node):
         n = self.n_outs

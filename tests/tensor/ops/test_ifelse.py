@@ -98,3 +98,14 @@ def test_compat_theano_ifelse_is_lazy():
     finally:
         if not was:
             compat.uninstall()
+
+
+def test_infer_shape_chooses_only_sizes_the_branches_disagree_on():
+    x, c = T.dmatrix("x"), T.iscalar("c")
+    node = ifelse(c > 0, x * 2, x + 1).owner
+    rows = x.shape[0]
+    (shape,) = node.op.infer_shape(node, [(), (rows, 3), (rows, 4)])
+    assert shape[0] is rows
+    assert isinstance(shape[1].owner.op, IfElse)
+    f = symnet.function([c], shape[1], mode="py")
+    assert (int(f(1)), int(f(0))) == (3, 4)
