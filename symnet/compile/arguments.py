@@ -16,7 +16,7 @@ from ..graph.basic import Variable
 from .io import as_in
 from .storage import HostStorage, Storage
 
-__all__ = ["containers", "bind", "InputValues", "input_index", "set_input",
+__all__ = ["containers", "bind", "InputValues", "InputAccess", "input_index", "set_input",
            "current_inputs"]
 
 
@@ -187,3 +187,25 @@ class InputValues:
 
     def __iter__(self):
         return iter(self._fn._keys)
+
+
+class InputAccess:
+    """What ``Function`` gets from this module: its inputs' defaults and
+    states by position, name or variable (Theano's ``f[s]``, ``f[s] = v``,
+    ``f.value``, ``f.container``)."""
+
+    def __getitem__(self, key):
+        return self._containers[input_index(self, key)].value
+
+    def __setitem__(self, key, value):
+        set_input(self, key, value)
+
+    @property
+    def value(self):
+        """The inputs' current values (defaults, states); assignable."""
+        return InputValues(self, True)
+
+    @property
+    def container(self):
+        """The inputs' containers (``f.container[s].value``)."""
+        return InputValues(self, False)

@@ -29,8 +29,7 @@ from ..graph.fg import FunctionGraph, MissingInputError
 from ..graph.gcpause import gc_paused
 from ..graph.traversal import ancestors, clone_get_equiv
 from .aliasing import unaliased
-from .arguments import (InputValues, bind, containers, current_inputs, input_index,
-                        set_input)
+from .arguments import InputAccess, bind, containers, current_inputs
 from .instrument import instrument
 from .io import In, Out, as_in
 from .mode import get_mode
@@ -308,8 +307,10 @@ class _Maker:
         self.inputs = inputs
 
 
-class Function:
-    """A compiled graph: call it with the input values (see ``function``)."""
+class Function(InputAccess):
+    """A compiled graph: call it with the input values (see ``function``);
+    ``f[key]``, ``f.value[key]``, ``f.container[key]`` give its inputs'
+    defaults and states (``arguments.InputAccess``)."""
 
     def __init__(self, specs, in_vars, shared_vars, outputs, updates, fgraph, thunk,
                  single, allow_input_downcast, name, mode, out_borrow, states=None,
@@ -412,26 +413,6 @@ class Function:
 
     def _args(self, args, kwargs):
         return bind(self, args, kwargs)[0]   # (a function with no state)
-
-    def __getitem__(self, key):
-        """The value of an input's state or default, by position, name or
-        variable (Theano's ``f[s]``)."""
-        return self._containers[input_index(self, key)].value
-
-    def __setitem__(self, key, value):
-        set_input(self, key, value)
-
-    @property
-    def value(self):
-        """The inputs' current values (defaults, states), by position, name
-        or variable; assignable."""
-        return InputValues(self, True)
-
-    @property
-    def container(self):
-        """The inputs' containers (``f.container[s].value``), by position,
-        name or variable."""
-        return InputValues(self, False)
 
     def _arg_names(self):
         return [_vname(s.variable) for s in self.specs]
