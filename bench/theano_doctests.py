@@ -27,6 +27,8 @@ the same reST without Sphinx, keeping its rules:
 * numpy prints as the numpy of the docs (``legacy='1.13'``: ``array(5.0)``,
   ``[ 1.  2.]``, ``5.0`` not ``np.float64(5.0)``) unless ``--numpy-print
   modern``: those differences say nothing about symnet;
+* ``time.clock`` (gone since Python 3.8) is ``time.perf_counter``, for the
+  docs' timing examples;
 * ``THEANO_FLAGS`` defaults to ``floatX=float64,device=cpu``, Theano's own
   defaults when the docs were written (set it to override).
 
@@ -279,6 +281,10 @@ def _child(path, numpy_print):
     if numpy_print == "legacy":
         import numpy
         numpy.set_printoptions(legacy="1.13")
+    if not hasattr(time, "clock"):
+        # the docs' Python had time.clock (removed in 3.8): their timing
+        # examples call it, which says nothing about symnet
+        time.clock = time.perf_counter
     import symnet.compat
     symnet.compat.install()
     t0 = time.time()

@@ -243,28 +243,10 @@ def _build_scan_module():
                    attrs, package=True)
 
 
-def _ifelse(condition, then_branch, else_branch, name=None):
-    """``theano.ifelse.ifelse``, computed eagerly with ``T.switch``.
-
-    Theano evaluates only the branch taken; here both are computed and one
-    is selected, which gives the same values (and gradients) at the cost of
-    computing the other branch.
-    """
-    from . import tensor as T
-    if isinstance(then_branch, (list, tuple)):
-        if len(then_branch) != len(else_branch):
-            raise ValueError(f"ifelse: the branches have {len(then_branch)} and "
-                             f"{len(else_branch)} outputs; they must have the same number")
-        return [T.switch(condition, a, b) for a, b in zip(then_branch, else_branch)]
-    out = T.switch(condition, then_branch, else_branch)
-    if name is not None:
-        out.name = name
-    return out
-
-
 def _build_ifelse():
-    return _module("symnet.compat.ifelse", "``theano.ifelse`` (eager, see ifelse).",
-                   dict(ifelse=_ifelse))
+    from .tensor.ops.ifelse import IfElse, ifelse
+    return _module("symnet.compat.ifelse", "``theano.ifelse``: a lazy ``ifelse``.",
+                   dict(ifelse=ifelse, IfElse=IfElse))
 
 
 _BUILDERS = {

@@ -131,9 +131,10 @@ def export(f, path):
     if linker.fallback_nodes:
         ops = sorted({str(n.op) for n in linker.fallback_nodes})
         raise NotImplementedError(f"cannot export: ops without a numba kernel: {ops}")
-    if any(callable(c) for c in linker.consts):   # a Scan's compiled inner graph
-        raise NotImplementedError("cannot export: the graph has a Scan loop, whose inner "
-                                  "graph is a compiled function, not data")
+    if any(callable(c) for c in linker.consts):   # a Scan's or ifelse's inner graph
+        raise NotImplementedError("cannot export: the graph has a Scan loop or a lazy "
+                                  "ifelse, whose inner graphs are compiled functions, "
+                                  "not data")
     # driver lines that call symnet's own numpy helpers (random draws, conv)
     uses = {str(linker.code.node_at(k)) for k, ln in
             enumerate(linker.driver_source.splitlines(), 1) if "from symnet." in ln}

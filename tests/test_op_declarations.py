@@ -253,6 +253,21 @@ def _advanced_inc():
     return [x, y], [T.inc_subtensor(x[T.constant(np.array([0, 2, 0]))], y)], [_m(4), _m(3)]
 
 
+def _ifelse(lazy):
+    def build():
+        from symnet.graph.fg import FunctionGraph
+        from symnet.tensor.ops.ifelse import ifelse
+        from symnet.tensor.rewriting.ifelse import lazify
+        x = T.dmatrix("x")
+        outs = [ifelse(T.sum(x) > 0, x, x.T.T * 2), ifelse(T.sum(x) < 0, T.exp(x), x)]
+        if lazy:      # the split function() makes: branches as inner graphs
+            fg = FunctionGraph([x], outs)
+            assert lazify(fg) == 2
+            outs = fg.outputs
+        return [x], outs, [np.abs(_m(2, 3))]
+    return build
+
+
 def _grad_ops():
     x = T.dvector("x")
     return [x], [zero_grad(x), disconnected_grad(x) * 1, grad_clip(x, -1, 1)], [_m(3)]
@@ -275,6 +290,8 @@ SAMPLES = {
     "symnet.tensor.ops.shape.Rebroadcast": [_unary(lambda x: T.addbroadcast(x, 0), 1, 3)],
     "symnet.tensor.ops.debug.Print": [_unary(lambda x: Print("", global_fn=lambda op, v: None)(x),
                                              2, 3)],
+    "symnet.tensor.ops.ifelse.IfElse": [_ifelse(False)],
+    "symnet.tensor.ops.ifelse.LazyIfElse": [_ifelse(True)],
     "symnet.tensor.ops.debug.SpecifyShape": [_unary(lambda x: T.specify_shape(x, (2, 3)), 2, 3)],
     "symnet.tensor.ops.shape.Tile": [_unary(lambda x: T.tile(x, (2, 1)), 2, 3)],
     "symnet.tensor.ops.shape.Repeat": [_unary(lambda x: T.repeat(x, 2, axis=0), 2, 3)],

@@ -29,14 +29,16 @@ from ..graph.fg import FunctionGraph, MissingInputError
 from ..graph.gcpause import gc_paused
 from ..graph.traversal import ancestors, clone_get_equiv
 from .aliasing import unaliased
+from .arguments import InputAccess, bind, containers, current_inputs
 from .instrument import instrument
-from .io import In, Out
+from .io import In, Out, as_in
 from .mode import get_mode
 from .profiling import FunctionProfile
-from .sharedvalue import SharedVariable
+from .sharedvalue import SharedVariable, state_variable
 from .updates import default_updates, normalize_updates
 from .storage import ON_DEVICE, HostStorage, host_values
 from .._interrupt import reraise_interrupt
+from ..tensor.rewriting.ifelse import lazify
 
 __all__ = ["function", "Function", "UnusedInputError", "MissingInputError"]
 
@@ -100,9 +102,17 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     if not isinstance(inputs, (list, tuple)):
         raise TypeError(f"function inputs must be a list, got {type(inputs).__name__} "
                         f"(write function([x], ...) rather than function(x, ...))")
-    specs = [i if isinstance(i, In) else In(i) for i in inputs]
+    for k, item in enumerate(inputs):
+        if not isinstance(item, (In, Variable, tuple, list)):
+            raise TypeError(f"function input {k} must be a symbolic variable, got "
+                            f"{type(item).__name__} {item!r}")
+    specs = [as_in(i) for i in inputs]
+    keys = [s.variable for s in specs]     # before cuts: what f[var] looks up
     in_vars = []
     cuts = []
+    # inputs the function keeps between calls: each becomes a private shared
+    # variable (substituted like a given), updated with the shared updates
+    states, state_upd = {}, []
     for k, s in enumerate(specs):
         if not isinstance(s.variable, Variable):
             raise TypeError(f"function input {k} must be a symbolic variable, got "
@@ -114,6 +124,14 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
             raise TypeError(f"function input {k} ({_vname(s.variable)}) is a shared "
                             f"variable: shared variables are implicit inputs, do not "
                             f"list them")
+        if s.variable in states or s.variable in in_vars:
+            raise ValueError(f"input {_vname(s.variable)} is listed twice")
+        if s.stateful:
+            states[s.variable] = st = state_variable(s)
+            cuts.append((s.variable, st))
+            if s.update is not None:
+                state_upd.append((st, s.update))
+            continue
         if s.variable.owner is not None:
             # Theano cuts the graph at an intermediate input: the outputs
             # take its value from the argument (y.eval({y: value}) works).
@@ -147,6 +165,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
 
     upd = normalize_updates(updates)
     explicit = list(upd)   # kept for pickling (``updates`` may be an iterator)
+    upd += normalize_updates(state_upd)
     upd += default_updates(outs + [e for _, e in upd], upd, no_default_updates)
 
     # givens: substitute, keeping the user's graph untouched
@@ -175,7 +194,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     used = ancestors(roots)
     used_set = set(used)
     for s in specs:
-        if s.variable not in used_set:
+        if s.variable not in used_set and not s.stateful:
             msg = (f"input {_vname(s.variable)} is not used to compute any output or "
                    f"update; pass on_unused_input='ignore' to allow it")
             if on_unused_input == "raise":
@@ -217,6 +236,10 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
             from .tiered import watch_misses
             with watch_misses(cached):
                 stats = mode_obj.rewrite(fgraph, profile=profile, work=work, passes=passes)
+            # branches of an ifelse run only when taken, whatever the rewrites
+            n_lazy = lazify(fgraph)
+            if n_lazy:
+                stats = dict(stats, lazify_ifelse=n_lazy)
             if cached is not None:
                 cached.rewrite_info = (stats, dict(work), passes)
     t2 = time.perf_counter()
@@ -232,8 +255,9 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
                            stats, len(fgraph.apply_nodes))
     thunk = instrument(thunk, fgraph, mode_obj, prof if profile else None,
                        (in_vars + shared_vars, outs + [e for _, e in upd]), stats)
-    fn = Function(specs, in_vars, shared_vars, outs, upd, fgraph, thunk, single,
-                  allow_input_downcast, name, mode_obj, out_borrow)
+    cls = _StatefulFunction if states else Function
+    fn = cls(specs, in_vars, shared_vars, outs, upd, fgraph, thunk, single,
+             allow_input_downcast, name, mode_obj, out_borrow, states, keys)
     # what pickling stores (the graph and the mode, not the compiled code)
     fn._recipe = dict(inputs=list(inputs), outputs=outputs, mode=mode_obj, updates=explicit,
                       givens=givens, no_default_updates=no_default_updates,
@@ -283,11 +307,14 @@ class _Maker:
         self.inputs = inputs
 
 
-class Function:
-    """A compiled graph: call it with the input values (see ``function``)."""
+class Function(InputAccess):
+    """A compiled graph: call it with the input values (see ``function``);
+    ``f[key]``, ``f.value[key]``, ``f.container[key]`` give its inputs'
+    defaults and states (``arguments.InputAccess``)."""
 
     def __init__(self, specs, in_vars, shared_vars, outputs, updates, fgraph, thunk,
-                 single, allow_input_downcast, name, mode, out_borrow):
+                 single, allow_input_downcast, name, mode, out_borrow, states=None,
+                 keys=None):
         self.specs = specs
         self.input_vars = in_vars
         self.shared_vars = shared_vars
@@ -305,7 +332,16 @@ class Function:
         self._names = {}
         for k, s in enumerate(specs):
             if s.name:
-                self._names[s.name] = k
+                # a name two inputs share is no keyword (arguments.bind says so)
+                self._names[s.name] = None if s.name in self._names else k
+        states = states or {}
+        # per input: its private shared variable if the function keeps its
+        # value (In with an update), the container of its default or state,
+        # and the variable f[var] looks it up by (the user's, before a cut)
+        self._states = [states.get(s.variable) for s in specs]
+        self._containers = containers(specs, states, allow_input_downcast)
+        self._keys = list(keys) if keys is not None else [s.variable for s in specs]
+        self._positional = [k for k, s in enumerate(specs) if not s.implicit]
         self._upd_vars = [v for v, _ in updates]
         self._upd_dtypes = [getattr(v.type, "numpy_dtype", None) for v in self._upd_vars]
         # the thunk reads shared values from their storage containers and
@@ -376,38 +412,7 @@ class Function:
         return getattr(self.thunk, "source", None)
 
     def _args(self, args, kwargs):
-        n = len(self.specs)
-        if len(args) > n:
-            raise TypeError(f"{self._label()} takes at most {n} arguments "
-                            f"({', '.join(self._arg_names())}), got {len(args)}")
-        values = list(args) + [None] * (n - len(args))
-        given = [True] * len(args) + [False] * (n - len(args))
-        for key, val in kwargs.items():
-            if key not in self._names:
-                raise TypeError(f"{self._label()} got an unexpected keyword argument "
-                                f"{key!r}; inputs are named {self._arg_names()}")
-            k = self._names[key]
-            if given[k]:
-                raise TypeError(f"{self._label()} got multiple values for input {key!r}")
-            values[k], given[k] = val, True
-        out = []
-        for k, (spec, val, ok) in enumerate(zip(self.specs, values, given)):
-            if not ok:
-                if spec.has_default:
-                    val = spec.value
-                else:
-                    raise TypeError(f"{self._label()} is missing a value for input {k} "
-                                    f"({_vname(spec.variable)}); it takes "
-                                    f"{len(self.specs)} arguments")
-            if self.trust_input:
-                out.append(val)
-                continue
-            allow = spec.allow_downcast if spec.allow_downcast is not None \
-                else self.allow_input_downcast
-            out.append(spec.variable.type.filter(
-                val, strict=spec.strict, allow_downcast=allow,
-                name=f"input {k} ({_vname(spec.variable)})"))
-        return out
+        return bind(self, args, kwargs)[0]   # (a function with no state)
 
     def _arg_names(self):
         return [_vname(s.variable) for s in self.specs]
@@ -577,7 +582,8 @@ class Function:
         if recipe is None:
             raise TypeError(f"{self._label()} was not made by symnet.function and "
                             f"cannot be copied")
-        recipe = dict(recipe, name=self.name if name is None else name)
+        recipe = dict(recipe, name=self.name if name is None else name,
+                      inputs=current_inputs(self, recipe["inputs"]))
         if profile:
             recipe["profile"] = profile
         swap = dict(swap or {})
@@ -612,10 +618,33 @@ class Function:
         if recipe is None:
             raise TypeError(f"{self._label()} was not made by symnet.function and "
                             f"cannot be pickled")
+        recipe = dict(recipe, inputs=current_inputs(self, recipe["inputs"]))
         return (_rebuild_function, (recipe, self.trust_input))
 
     def free(self):
         pass
+
+
+class _StatefulFunction(Function):
+    """A function that keeps some inputs' values between calls (``In`` with
+    an update): a state passed as an argument is stored before the call and
+    the old value put back if the call raises, so, as with shared updates,
+    a call that raises changes nothing."""
+
+    def __call__(self, *args, **kwargs):
+        if self._await_fresh:
+            self._settle_fresh()
+        vals, assign = bind(self, args, kwargs)
+        with UPDATE_LOCK:
+            old = [(store, store.value) for store, _ in assign]
+            for store, value in assign:
+                store.set(value)
+            try:
+                return self._finish(vals, self._shared_values())
+            except BaseException:
+                for store, value in old:
+                    store.value = value
+                raise
 
 
 def _rebuild_function(recipe, trust_input):

@@ -1,10 +1,38 @@
-"""Function input/output specifications (``In`` with defaults, ``Out``)."""
+"""Function input/output specifications: ``In`` (defaults, state), ``Out``.
 
-__all__ = ["In", "Out"]
+An ``In`` with a ``value`` is an optional argument; one with an ``update``
+is also a state the compiled function keeps between calls (a private
+shared variable: ``f[s]``, ``f[s] = v``, ``f.value[s]``,
+``f.container[s].value``).  ``as_in`` turns Theano's shortcut forms of an
+input list's items into ``In`` instances.
+"""
+from ..graph.basic import Variable
+from .storage import Storage
+
+__all__ = ["In", "Out", "as_in"]
 
 
 class In:
-    """An input with an optional default ``value`` and keyword ``name``.
+    """An input with an optional default ``value``, ``update`` and ``name``.
+
+    Parameters
+    ----------
+    variable : Variable
+        The graph input this describes.
+    name : str, optional
+        The keyword the argument can be passed by (default: the variable's
+        name, unless ``autoname=False``).
+    value : number, array or storage container, optional
+        The default value.  With an ``update``, the initial value of a
+        state the function keeps; a container (``f.container[s]`` of another
+        function) shares that state.
+    update : Variable, optional
+        The state's new value after each call (computed from the old one).
+    mutable : bool
+        The function may modify ``value`` itself rather than a copy.
+    implicit : bool or None
+        True: the caller cannot pass this argument (its value comes from
+        its container).  None: True exactly when ``value`` is a container.
 
     Examples
     --------
@@ -13,12 +41,29 @@ class In:
     >>> f = symnet.function([x, In(y, value=1.0)], x + y)
     >>> float(f(2.0)), float(f(2.0, 3.0)), float(f(2.0, y=5.0))
     (3.0, 5.0, 7.0)
+
+    A running total kept by the function:
+
+    >>> s = T.scalar('s')
+    >>> acc = symnet.function([x, In(s, value=0.0, update=s + x)], s + x)
+    >>> float(acc(2.0)), float(acc(3.0)), float(acc[s])
+    (2.0, 5.0, 5.0)
     """
 
     def __init__(self, variable, name=None, value=None, update=None, mutable=False,
-                 strict=False, allow_downcast=None, borrow=False, implicit=False):
+                 strict=False, allow_downcast=None, autoname=True, implicit=None,
+                 borrow=False, shared=False):
+        if not isinstance(variable, Variable):
+            raise TypeError(f"In: the input must be a symbolic variable, got "
+                            f"{type(variable).__name__} {variable!r}")
+        if update is not None and not isinstance(update, Variable):
+            raise TypeError(f"In({variable}): update must be a symbolic expression, got "
+                            f"{type(update).__name__} {update!r}")
+        if update is not None and value is None:
+            raise ValueError(f"In({variable}): an input with an update needs a value "
+                             f"(its initial state), e.g. In(s, update=..., value=0.0)")
         self.variable = variable
-        self.name = name if name is not None else variable.name
+        self.name = variable.name if name is None and autoname else name
         self.value = value
         self.has_default = value is not None
         self.update = update
@@ -26,7 +71,55 @@ class In:
         self.strict = strict
         self.allow_downcast = allow_downcast
         self.borrow = borrow
-        self.implicit = implicit
+        if implicit is None:
+            implicit = isinstance(value, Storage)
+        if implicit and value is None:
+            raise ValueError(f"In({variable}): implicit=True needs a value (the caller "
+                             f"cannot pass one)")
+        self.implicit = bool(implicit)
+
+    @property
+    def stateful(self):
+        """The function keeps this input's value between calls."""
+        return self.update is not None or self.implicit
+
+    def __repr__(self):
+        return f"In({self.variable}, name={self.name!r})"
+
+
+def as_in(item):
+    """``item`` of a function's input list as an ``In`` (Theano's shortcuts).
+
+    ``r``; ``(name, r)``; ``(r, value)``; ``((r, update), value)``;
+    ``(name, r, value)``; ``(name, (r, update), value)``.
+
+    Examples
+    --------
+    >>> import symnet.tensor as T
+    >>> s, x = T.scalar('s'), T.scalar('x')
+    >>> spec = as_in(('total', (s, s + x), 0.0))
+    >>> spec.name, spec.value, spec.update is not None
+    ('total', 0.0, True)
+    """
+    if isinstance(item, In):
+        return item
+    if isinstance(item, Variable):
+        return In(item)
+    if isinstance(item, (tuple, list)):
+        if len(item) == 2 and isinstance(item[0], str):
+            return In(item[1], name=item[0])
+        name = None
+        if len(item) == 3 and isinstance(item[0], str):
+            name, item = item[0], item[1:]
+        if len(item) == 2:
+            head, value = item
+            if isinstance(head, (tuple, list)) and len(head) == 2:
+                return In(head[0], name=name, value=value, update=head[1])
+            if isinstance(head, Variable):
+                return In(head, name=name, value=value)
+    raise TypeError(f"function input {item!r} is not a variable, an In, or one of "
+                    f"(name, r), (r, value), ((r, update), value), (name, r, value), "
+                    f"(name, (r, update), value)")
 
 
 class Out:

@@ -10,9 +10,9 @@ import numpy as np
 from ..graph.basic import Variable
 from ..tensor.type import TensorType
 from ..tensor.variable import _Operators
-from .storage import HostStorage
+from .storage import HostStorage, Storage
 
-__all__ = ["SharedVariable", "TensorSharedVariable", "shared"]
+__all__ = ["SharedVariable", "TensorSharedVariable", "shared", "state_variable"]
 
 
 class SharedVariable(Variable):
@@ -161,3 +161,23 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False,
     # function() rejects an update not known to have size 1 there.
     var.tag.broadcastable = broadcastable
     return var
+
+
+def state_variable(spec):
+    """The private shared variable holding a stateful input's value
+    (``In(s, value=..., update=...)``, see ``compile/io.py``).
+
+    It has the input's own type, so the graph is the same as with ``s``; a
+    ``value`` that is a storage container (another function's
+    ``f.container[s]``) is shared, anything else is checked against the
+    type and copied unless ``mutable``.
+    """
+    var = spec.variable
+    name = spec.name or var.name
+    if isinstance(spec.value, Storage):
+        st = TensorSharedVariable(var.type, spec.value.value, name=name, borrow=True)
+        st.container = spec.value
+    else:
+        st = TensorSharedVariable(var.type, spec.value, name=name, strict=spec.strict,
+                                  allow_downcast=spec.allow_downcast, borrow=spec.mutable)
+    return st
