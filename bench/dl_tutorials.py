@@ -334,12 +334,21 @@ LINE_RE = re.compile(rf"(?<![A-Za-z])({LABELS})[\s:=,]+{NUMBER}")
 
 def printed_numbers(text):
     """[(label, value)] of each cost, error or rate the program printed,
-    in order; a label is prefixed by its line's 'layer N' when it has one."""
+    in order; a label is prefixed by its line's 'layer N' when it has one,
+    and by 'run N' from the second time a 'Training epoch 0' line comes
+    (dA.py trains two autoencoders, one after the other)."""
     found = []
+    runs = 0
     for line in text.replace("\r", "\n").splitlines():
         layer = re.search(r"layer (\d+)", line)
+        if line.startswith("Training epoch 0,"):
+            runs += 1
         for m in LINE_RE.finditer(line):
-            label = m.group(1) if not layer else f"layer {layer.group(1)} {m.group(1)}"
+            label = m.group(1)
+            if layer:
+                label = f"layer {layer.group(1)} {label}"
+            elif runs > 1 and line.startswith("Training epoch"):
+                label = f"run {runs} {label}"
             found.append((label, float(m.group(2))))
     return found
 

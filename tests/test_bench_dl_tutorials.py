@@ -88,3 +88,13 @@ def test_same_numbers_and_learns():
     assert learns(layered, "validation error") == (30.0, 12.0)
     assert learns(layered, "cost") == (9.0, 7.0)  # the last layer's series
     assert learns(layered[:1], "cost") is None
+
+
+def test_two_trainings_are_two_series():
+    # dA.py trains without, then with, corruption: each its own series
+    text = ("Training epoch 0, cost  180.2\nTraining epoch 1, cost  150.1\n"
+            "Training epoch 0, cost  190.3\nTraining epoch 1, cost  161.8\n")
+    numbers = printed_numbers(text)
+    assert [lab for lab, _ in numbers] == ["cost", "cost", "run 2 cost", "run 2 cost"]
+    assert learns(numbers, "cost") == (190.3, 161.8)
+    assert learns(numbers[:3], "cost") is None  # the second run's one epoch tells nothing
