@@ -1,7 +1,7 @@
 """Compiling graphs into callables: function(), Mode, In/Out, shared."""
 from .sharedvalue import SharedVariable, TensorSharedVariable, shared  # noqa: F401
 from .io import In, Out  # noqa: F401
-from .mode import Mode, get_mode  # noqa: F401
+from .mode import Mode, get_mode, get_default_mode  # noqa: F401
 from .function import function, Function, UnusedInputError, MissingInputError  # noqa: F401
 from . import testvalue  # noqa: F401  (registers the test-value hook)
 from .nanguardmode import NanGuardMode  # noqa: F401  (also registers the named modes)

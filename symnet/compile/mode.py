@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ..configdefaults import config
 
-__all__ = ["Mode", "get_mode", "FAST_COMPILE_TAGS", "LINKERS", "ModeWarning", "NanGuard"]
+__all__ = ["Mode", "get_mode", "get_default_mode", "FAST_COMPILE_TAGS", "LINKERS", "ModeWarning", "NanGuard"]
 
 FAST_COMPILE_TAGS = ("fast_compile",)
 
@@ -201,6 +201,25 @@ def get_mode(mode):
                              f"one of {LINKERS}")
         found = found._copy(linker=forced)
     return found
+
+
+def get_default_mode():
+    """The Mode a function compiled without ``mode=`` runs in (the one
+    ``config.mode`` names): Theano's ``theano.compile.get_default_mode()``,
+    which programs derive their own modes from.
+
+    Examples
+    --------
+    >>> import symnet
+    >>> from symnet.compile.mode import get_default_mode
+    >>> old, symnet.config.mode = symnet.config.mode, "py"
+    >>> get_default_mode().linker
+    'py'
+    >>> get_default_mode().excluding("fusion").exclude
+    ('fusion',)
+    >>> symnet.config.mode = old
+    """
+    return get_mode(None)
 
 
 def _resolve(mode):

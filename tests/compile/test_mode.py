@@ -9,3 +9,29 @@ def test_force_backend_env_replaces_py(monkeypatch):
     assert get_mode("numba").linker == "numba"
     monkeypatch.delenv("SYMNET_FORCE_BACKEND")
     assert get_mode("py").linker == "py"
+
+
+def test_get_default_mode_follows_config_mode_as_in_theano():
+    # Theano programs write `theano.compile.mode.get_default_mode().excluding(...)`
+    # (the tutorials' test.py reads theano.compile.mode.get_default_mode())
+    import numpy as np
+    import symnet
+    import symnet.tensor as T
+    from symnet import compat
+    old = symnet.config.mode
+    compat.install(lasagne=False)
+    try:
+        import theano
+        for name, linker in (("py", "py"), ("FAST_RUN", "numba"), ("FAST_COMPILE", "py")):
+            symnet.config.mode = name
+            assert theano.compile.mode.get_default_mode() == symnet.compile.get_mode(name)
+            assert theano.compile.get_default_mode().linker == linker
+        symnet.config.mode = "py"
+        mode = theano.compile.get_default_mode().excluding("fusion")
+        assert mode.linker == "py" and mode.exclude == ("fusion",)
+        x = T.vector("x")
+        f = theano.function([x], T.exp(x) * 2, mode=mode)
+        np.testing.assert_allclose(f(np.array([0.0, 1.0], "float32")), [2, 2 * np.e], rtol=1e-6)
+    finally:
+        symnet.config.mode = old
+        compat.uninstall()
