@@ -75,3 +75,17 @@ def _restore_config(request):
     yield
     config.floatX, config.mode, config.strict = saved
     srandom.set_rng(rng)
+
+
+@pytest.fixture
+def terminal_sigint():
+    """SIGINT raises KeyboardInterrupt while the test runs, as at a terminal.
+
+    A shell starts a background job (``pytest &``, a CI script run with
+    ``&``) with SIGINT ignored, and Python then keeps it ignored: a test that
+    sends itself SIGINT would wait forever for an interrupt that never comes.
+    """
+    import signal
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, handler)

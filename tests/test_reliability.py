@@ -325,7 +325,7 @@ def test_read_only_warm_cache_is_loaded_not_recompiled(emitter, tmp_path):
 # -- Ctrl-C always stops ------------------------------------------------------------------
 
 @pytest.mark.parametrize("mode", ["py", "numba"])
-def test_sigint_from_a_timer_always_stops_a_loop_of_calls(mode):
+def test_sigint_from_a_timer_always_stops_a_loop_of_calls(mode, terminal_sigint):
     x = T.fmatrix("x")
     w = symnet.shared(np.zeros((120, 120), "float32"), name="w")
     count = symnet.shared(np.float64(0), name="count")

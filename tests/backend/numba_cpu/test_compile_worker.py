@@ -139,7 +139,8 @@ def test_failed_worker_is_an_error_under_strict(fork_worker, monkeypatch):
         symnet.function(ins, outs, mode=Mode("numba", emitter=fork_worker))
 
 
-def test_ctrl_c_while_waiting_is_raised_and_worker_killed(fork_worker, monkeypatch):
+def test_ctrl_c_while_waiting_is_raised_and_worker_killed(fork_worker, monkeypatch,
+                                                          terminal_sigint):
     import time
     monkeypatch.setattr(linker_mod, "_compile_body", lambda body: time.sleep(60))
     started, finish = [], workers._Worker.finish
@@ -151,14 +152,8 @@ def test_ctrl_c_while_waiting_is_raised_and_worker_killed(fork_worker, monkeypat
     monkeypatch.setattr(workers._Worker, "finish", interrupted_finish)
     ins, outs, _ = _graph()
     t0 = time.perf_counter()
-    # A shell starts a background job with SIGINT ignored, so under 'pytest &'
-    # the kill above would do nothing; a terminal's Ctrl-C is what is tested.
-    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            symnet.function(ins, outs, mode=Mode("numba", emitter=fork_worker))
-    finally:
-        signal.signal(signal.SIGINT, handler)
+    with pytest.raises(KeyboardInterrupt):
+        symnet.function(ins, outs, mode=Mode("numba", emitter=fork_worker))
     assert time.perf_counter() - t0 < 30          # did not wait for the sleeping worker
     assert started and started[0] > 0
     with pytest.raises(ChildProcessError):         # killed and reaped: no zombie left
