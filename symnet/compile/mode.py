@@ -212,9 +212,9 @@ def get_default_mode():
     --------
     >>> import symnet
     >>> from symnet.compile.mode import get_default_mode
-    >>> old, symnet.config.mode = symnet.config.mode, "py"
+    >>> old, symnet.config.mode = symnet.config.mode, "numba"
     >>> get_default_mode().linker
-    'py'
+    'numba'
     >>> get_default_mode().excluding("fusion").exclude
     ('fusion',)
     >>> symnet.config.mode = old
