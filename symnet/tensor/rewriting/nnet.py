@@ -325,6 +325,15 @@ def local_log1m_sigmoid(fgraph, node):
     return [fit_type(_ew("neg", _ew("softplus", inner[0])), node.outputs[0])]
 
 
+def _plus_one_terms(v):
+    """The terms ``x`` of ``v = 1 + x`` or ``v = x + 1`` (a two-input add
+    with a constant 1), in the add's order; none when ``v`` is not one."""
+    a = elemwise_input(v, "add")
+    if a is None:
+        return []
+    return [x for c, x in (a, tuple(reversed(a))) if is_const(c, 1)]
+
+
 def _sigmoid_of_neg(x, old):
     """``[sigmoid(-x)]`` fitted to ``old``'s type (no ``--z`` when ``x`` is
     ``-z``), or None when it does not fit."""
@@ -337,12 +346,11 @@ def _sigmoid_of_neg(x, old):
 def local_inv_1_plus_exp(fgraph, node):
     """``1 / (1 + exp(x))`` -> ``sigmoid(-x)`` (the logistic written out)."""
     num, den = node.inputs
-    a = elemwise_input(den, "add")
-    if a is None or not is_const(num, 1):
+    if not is_const(num, 1):
         return None
-    for c, e in (a, tuple(reversed(a))):
+    for e in _plus_one_terms(den):
         inner = elemwise_input(e, "exp")
-        if inner is not None and is_const(c, 1):
+        if inner is not None:
             return _sigmoid_of_neg(inner[0], node.outputs[0])
     return None
 
@@ -359,14 +367,10 @@ def local_1m_sigmoid(fgraph, node):
 @register_local("stabilize", tracks=[Elemwise], scalars=["log"])
 def local_log1p(fgraph, node):
     """``log(1 + x)`` -> ``log1p(x)``."""
-    a = elemwise_input(node.inputs[0], "add")
-    if a is None:
-        return None
-    for c, x in (a, reversed(a)):
-        if is_const(c, 1):
-            new = _ew("log1p", x)
-            if new.dtype == node.outputs[0].dtype:
-                return [fit_type(new, node.outputs[0])]
+    for x in _plus_one_terms(node.inputs[0]):
+        new = _ew("log1p", x)
+        if new.dtype == node.outputs[0].dtype:
+            return [fit_type(new, node.outputs[0])]
     return None
 
 
