@@ -7,7 +7,7 @@ Numba code generation, and a Lasagne-compatible network API on top.
 >>> float(f(3.0))
 6.0
 """
-from .configdefaults import config  # noqa: F401
+from .configdefaults import config, change_flags  # noqa: F401
 from .graph.basic import Variable, Constant, Apply  # noqa: F401
 from .graph.op import Op  # noqa: F401
 from .graph.traversal import clone_replace  # noqa: F401

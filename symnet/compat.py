@@ -39,6 +39,26 @@ from . import theano_surface as _surface
 __all__ = ["install", "uninstall", "installed", "equal_computations", "is_same_graph",
            "THEANO_MODULES", "GPU_ONLY_MODULES", "UNSUPPORTED_MODULES"]
 
+# ``import theano.compat`` gives this module, so it also answers the Python
+# 2/3 helpers scripts import from Theano's compat module (``from
+# theano.compat import izip, OrderedDict``). Python 3 only: PY3 is True.
+from collections import OrderedDict  # noqa: E402,F401
+from collections.abc import Callable  # noqa: E402,F401
+from io import BytesIO  # noqa: E402,F401
+PY3 = True
+izip, imap, ifilter = zip, map, filter
+string_types, integer_types = (str,), (int,)
+
+
+def decode(x):
+    """``bytes`` to ``str`` (UTF-8); a ``str`` is returned as it is."""
+    return x.decode() if isinstance(x, bytes) else x
+
+
+def decode_iter(itr):
+    """:func:`decode` over an iterable of lines."""
+    return (decode(x) for x in itr)
+
 #: Theano module names whose symnet counterpart is not at the same dotted
 #: path. Every other ``theano.a.b`` maps to ``symnet.a.b`` (for example
 #: ``theano.tensor.nnet`` -> ``symnet.tensor.nnet``,
@@ -57,6 +77,7 @@ THEANO_MODULES = {
     "theano.tensor.xlogx": "symnet.compat.xlogx",
     "theano.ifelse": "symnet.compat.ifelse",
     "theano.tensor.sharedvar": "symnet.compile.sharedvalue",
+    "theano.configparser": "symnet.configdefaults",
     "theano.gpuarray.dnn": "symnet.compat.gpuarray.dnn",
     "theano.sandbox.cuda": None,
     "theano.sandbox.cuda.dnn": None,

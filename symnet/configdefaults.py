@@ -5,10 +5,12 @@ Python float constants, initializers), so code may reassign it at run time.
 It starts from the ``SYMNET_FLOATX`` environment variable (and, after
 ``symnet.compat.install()``, from ``floatX`` in ``THEANO_FLAGS``).
 """
+import contextlib
+import functools
 import os
 import types
 
-__all__ = ["config"]
+__all__ = ["config", "change_flags"]
 
 _FLOATS = ("float16", "float32", "float64")
 _TEST_VALUE_MODES = ("off", "ignore", "warn", "raise", "pdb")
@@ -47,6 +49,8 @@ class Config:
         # Theano's warnings about its own old bugs (config.warn.round = False
         # in ported scripts): symnet never had those bugs, so all are off.
         self.warn = types.SimpleNamespace(**{f: False for f in _THEANO_WARN_FLAGS})
+        # Theano's test helpers seed their generators from this (utt.fetch_seed)
+        self.unittests = types.SimpleNamespace(rseed=666)
 
     @property
     def floatX(self):
@@ -105,3 +109,47 @@ class Config:
 
 
 config = Config()
+
+
+class change_flags(contextlib.ContextDecorator):
+    """Set settings of ``config`` for a ``with`` block or a decorated
+    function, and put the old values back after it (also on an error)::
+
+        with change_flags(floatX="float64", compute_test_value="raise"):
+            ...
+
+    Dotted names reach nested settings (``**{"unittests.rseed": 1}``); an
+    unknown name is an AttributeError before anything is set.
+    """
+
+    def __init__(self, args=(), **kwargs):
+        self._new = dict(args, **kwargs)
+        self._old = []
+
+    @staticmethod
+    def _owner(name):
+        *path, last = name.split(".")
+        obj = functools.reduce(getattr, path, config)
+        if not hasattr(obj, last):
+            raise AttributeError(f"change_flags: config has no setting {name!r}")
+        return obj, last
+
+    def __enter__(self):
+        targets = [(self._owner(k), v) for k, v in self._new.items()]
+        saved = []
+        try:
+            for (obj, last), value in targets:
+                old = getattr(obj, last)
+                setattr(obj, last, value)
+                saved.append((obj, last, old))
+        except Exception:
+            for obj, last, old in reversed(saved):
+                setattr(obj, last, old)
+            raise
+        self._old.append(saved)
+        return self
+
+    def __exit__(self, *exc):
+        for obj, last, old in reversed(self._old.pop()):
+            setattr(obj, last, old)
+        return False

@@ -2,6 +2,7 @@
 import time and in its helpers: module attributes, GPU probes, abstract conv
 ops, ``theano.scalar``, ``T.xlogx``, ``config.warn``, and Theano's spelling
 of a few tensor functions."""
+import collections
 import importlib
 
 import numpy as np
@@ -82,6 +83,40 @@ def test_config_warn_flags(theano):
     theano.config.warn.sum_div_dimshuffle_bug = False
     theano.config.warn.round = False
     assert theano.config.warn.sum_div_dimshuffle_bug is False
+
+
+def test_change_flags_sets_and_restores(theano):
+    from theano.configparser import change_flags as from_configparser
+    assert from_configparser is theano.change_flags
+    before = theano.config.floatX
+    with theano.change_flags(floatX="float64"):
+        assert theano.config.floatX == "float64"
+        assert theano.tensor.scalar().dtype == "float64"
+    assert theano.config.floatX == before
+
+    @theano.change_flags(**{"unittests.rseed": 12})
+    def seed():
+        return theano.config.unittests.rseed
+    assert seed() == 12 and theano.config.unittests.rseed == 666
+
+
+@pytest.mark.parametrize("flags, error", [
+    (dict(floatX="float64", no_such_flag=1), "no setting 'no_such_flag'"),
+    (dict(floatX="float64", mode="no_such_mode"), "config.mode must be one of"),
+])
+def test_change_flags_sets_nothing_on_a_bad_flag(theano, flags, error):
+    before = theano.config.floatX
+    with pytest.raises((AttributeError, ValueError), match=error):
+        with theano.change_flags(**flags):
+            pass
+    assert theano.config.floatX == before
+
+
+def test_theano_compat_python2_names(theano):
+    from theano.compat import PY3, OrderedDict, decode, imap, izip
+    assert PY3 is True and OrderedDict is collections.OrderedDict
+    assert list(izip("ab", imap(len, ["x", "yz"]))) == [("a", 1), ("b", 2)]
+    assert decode(b"abc") == "abc" and decode("abc") == "abc"
 
 
 def test_gof_graph_inputs_takes_any_iterable_in_theanos_order(theano):

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Run Theano's own unit tests on symnet-as-theano and print pass counts.
+#
+#   bench/theano_suite.sh THEANO_DIR [TEST_FILES...] [-- PYTEST_ARGS...]
+#
+# THEANO_DIR is a checkout of github.com/Theano/Theano (left untouched: the
+# tests run from a throwaway copy; Theano's own library code is never
+# imported). TEST_FILES are paths inside the checkout, e.g.
+# theano/tests/test_gradient.py; without them, DEFAULT_FILES below (the files
+# that test what user programs do: functions, gradients, scan, tensor ops,
+# nnet, pooling, random streams).
+#
+# How: symnet.compat.install() answers `import theano...` with symnet; an
+# import hook put in front of it answers every `theano.<...>.tests<...>`
+# module (Theano's test helpers such as theano.tests.unittest_tools, and test
+# modules that import each other) from the copy, so the tests run exactly as
+# written against symnet's library.
+#
+# Environment:
+#   PYTHON       interpreter with numpy, numba, pytest (python3)
+#   PYTHONPATH   kept after the paths the script puts first: a folder holding
+#                what Theano's tests import (pip install --target DIR six nose
+#                scipy parameterized mock)
+#   SYMNET_MODE  symnet backend for the tests (default py)
+#   OUT          where the junit XML and failure lists go (a temp dir)
+# Compat fixes for Theano's test code on today's stack (its library is not
+# involved), always on, listed so that a count is read knowing them:
+#   numpy.testing.dec (gone since numpy 1.25) is given a small stand-in with
+#   skipif/knownfailureif/slow decorators.
+# Not part of CI: CI has no Theano checkout.
+set -u
+if [ $# -lt 1 ] || [ ! -d "$1/theano/tests" ]; then
+    echo "usage: $0 THEANO_DIR [TEST_FILES...] [-- PYTEST_ARGS...]" >&2
+    exit 2
+fi
+THEANO_DIR=$(cd "$1" && pwd); shift
+SYMNET_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PYTHON=${PYTHON:-python3}
+export SYMNET_MODE=${SYMNET_MODE:-py}
+OUT=${OUT:-$(mktemp -d -t theano_suite.XXXXXX)}
+mkdir -p "$OUT"
+DEFAULT_FILES="theano/tests/test_gradient.py theano/tests/test_rop.py
+theano/tests/test_2nd_order_grads.py theano/tests/test_ifelse.py
+theano/tests/test_updates.py theano/tests/test_dictionary_output.py
+theano/compile/tests/test_function.py theano/compile/tests/test_pfunc.py
+theano/compile/tests/test_shared.py theano/compile/tests/test_function_module.py
+theano/compile/tests/test_builders.py theano/scan_module/tests/test_scan.py
+theano/tensor/tests/test_basic.py theano/tensor/tests/test_subtensor.py
+theano/tensor/tests/test_inc_subtensor.py theano/tensor/tests/test_elemwise.py
+theano/tensor/tests/test_extra_ops.py theano/tensor/tests/test_keepdims.py
+theano/tensor/tests/test_var.py theano/tensor/tests/test_sharedvar.py
+theano/tensor/tests/test_sort.py theano/tensor/tests/test_nlinalg.py
+theano/tensor/tests/test_casting.py theano/tensor/tests/test_xlogx.py
+theano/tensor/nnet/tests/test_nnet.py theano/tensor/nnet/tests/test_sigm.py
+theano/tensor/nnet/tests/test_bn.py theano/tensor/nnet/tests/test_abstract_conv.py
+theano/tensor/nnet/tests/test_conv.py theano/tensor/nnet/tests/test_neighbours.py
+theano/tensor/signal/tests/test_pool.py theano/sandbox/tests/test_rng_mrg.py
+theano/tensor/tests/test_shared_randomstreams.py theano/tensor/tests/test_raw_random.py"
+FILES=()
+PYTEST_ARGS=()
+seen_dashes=0
+for a in "$@"; do
+    if [ "$a" = "--" ]; then seen_dashes=1
+    elif [ $seen_dashes = 1 ]; then PYTEST_ARGS+=("$a")
+    else FILES+=("$a"); fi
+done
+[ ${#FILES[@]} -gt 0 ] || FILES=($DEFAULT_FILES)
+
+WORK=$(mktemp -d -t theano_src.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+# Only the test folders travel (so no Theano library module can be imported
+# by accident); they keep their place in the tree, which the hook reads.
+mkdir -p "$WORK/src"
+(cd "$THEANO_DIR" && find theano -type d -name tests) | while read -r d; do
+    mkdir -p "$WORK/src/$d"
+    cp -r "$THEANO_DIR/$d/." "$WORK/src/$d/"
+done
+TESTS=()
+for f in "${FILES[@]}"; do
+    if [ -e "$WORK/src/${f%%::*}" ]; then TESTS+=("$WORK/src/$f")
+    else echo "no such test file in $THEANO_DIR: $f" >&2; exit 2; fi
+done
+printf '[pytest]\naddopts =\npython_files = test*py\n' > "$WORK/pytest.ini"
+cat > "$WORK/conftest.py" <<'EOF'
+"""Loaded before any test module: symnet answers `import theano`, and this
+hook answers Theano's test modules from the copy next to this file."""
+import importlib.abc
+import importlib.util
+import os
+import sys
+import types
+
+import numpy.testing
+
+import symnet.compat
+
+SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "src")
+
+
+class TheanoTests(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path=None, target=None):
+        parts = fullname.split(".")
+        if parts[0] != "theano" or "tests" not in parts:
+            return None
+        base = os.path.join(SRC, *parts)
+        if os.path.isdir(base):
+            return importlib.util.spec_from_file_location(
+                fullname, os.path.join(base, "__init__.py"),
+                submodule_search_locations=[base])
+        if os.path.exists(base + ".py"):
+            return importlib.util.spec_from_file_location(fullname, base + ".py")
+        return None
+
+
+symnet.compat.install()
+sys.meta_path.insert(0, TheanoTests())
+
+
+def _skipif(cond, msg=""):
+    import pytest
+    return pytest.mark.skipif(bool(cond() if callable(cond) else cond), reason=msg or "dec.skipif")
+
+
+def _knownfailureif(cond, msg=""):
+    import pytest
+    return pytest.mark.xfail(bool(cond() if callable(cond) else cond), reason=msg or "knownfailure",
+                             strict=False)
+
+
+if not hasattr(numpy.testing, "dec"):
+    dec = types.ModuleType("numpy.testing.dec")
+    dec.skipif = _skipif
+    dec.knownfailureif = _knownfailureif
+    dec.slow = lambda f: f
+    numpy.testing.dec = dec
+    sys.modules["numpy.testing.dec"] = dec
+EOF
+
+(cd "$WORK" && PYTHONPATH="$SYMNET_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m pytest \
+    -c "$WORK/pytest.ini" --rootdir "$WORK" -p no:cacheprovider -q \
+    --import-mode=importlib --continue-on-collection-errors --junitxml="$OUT/suite.xml" \
+    "${PYTEST_ARGS[@]}" "${TESTS[@]}" > "$OUT/suite.log" 2>&1)
+if [ ! -s "$OUT/suite.xml" ]; then
+    echo "pytest did not run the suite; the end of $OUT/suite.log:"
+    tail -n 8 "$OUT/suite.log" | sed 's/^/  /'
+    exit 1
+fi
+"$PYTHON" - "$OUT/suite.xml" "$OUT/failures" <<'EOF'
+import collections
+import sys
+import xml.etree.ElementTree as ET
+xml, failures = sys.argv[1:]
+per_file = collections.defaultdict(lambda: dict(passed=0, failed=0, error=0, skipped=0))
+lines, collect = [], []
+for case in ET.parse(xml).iter("testcase"):
+    cls = case.get("classname") or ""
+    # the file: the dotted name up to its first test_* part
+    dotted = (cls or case.get("name")).removeprefix("::").removeprefix("src.").split(".")
+    first = next((i for i, p in enumerate(dotted) if p.startswith("test_")), len(dotted) - 1)
+    key = ".".join(dotted[:first + 1])
+    kinds = [c.tag for c in case if c.tag in ("failure", "error", "skipped")]
+    kind = {"failure": "failed"}.get(kinds[0], kinds[0]) if kinds else "passed"
+    per_file[key][kind] += 1
+    if kind in ("failed", "error"):
+        msg = (case.find(kinds[0]).get("message") or "").splitlines()
+        lines.append(f"{kind} {cls}::{case.get('name')}: {msg[0][:200] if msg else ''}")
+        if not cls:
+            collect.append(case.get("name"))
+tot = collections.Counter()
+for key in sorted(per_file):
+    c = per_file[key]
+    tot.update(c)
+    ran = c["passed"] + c["failed"] + c["error"]
+    print(f"  {key}: {c['passed']}/{ran} passed, {c['skipped']} skipped")
+ran = tot["passed"] + tot["failed"] + tot["error"]
+pct = 100.0 * tot["passed"] / ran if ran else 0.0
+print(f"Theano's tests on symnet: {tot['passed']}/{ran} passed ({pct:.1f}%), {tot['failed']} failed, "
+      f"{tot['error']} errors, {tot['skipped']} skipped")
+if collect:
+    print(f"  {len(collect)} file(s) failed to collect: " + ", ".join(collect))
+with open(failures, "w") as f:
+    f.write("\n".join(lines) + "\n")
+print(f"  failures: {failures}")
+EOF
+echo "logs and junit XML: $OUT"
