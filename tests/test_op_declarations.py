@@ -30,6 +30,7 @@ from symnet.graph.traversal import io_toposort
 from symnet.gradient import (disconnected_grad, grad_clip, jacobian, zero_grad)
 from symnet.tensor.ops.elemwise import SCALAR_OPS, Elemwise
 from symnet.tensor.ops.debug import Print
+from symnet.compile.ops import as_op
 from symnet.tensor.ops.indexing import IncSubtensor
 
 RNG = np.random.default_rng(0)
@@ -290,6 +291,9 @@ SAMPLES = {
     "symnet.tensor.ops.shape.Rebroadcast": [_unary(lambda x: T.addbroadcast(x, 0), 1, 3)],
     "symnet.tensor.ops.debug.Print": [_unary(lambda x: Print("", global_fn=lambda op, v: None)(x),
                                              2, 3)],
+    "symnet.compile.ops.FromFunctionOp": [
+        _unary(as_op([T.dmatrix], [T.dmatrix])(lambda m: m[::-1]), 2, 3),
+        _unary(as_op([T.dmatrix], [T.dvector])(lambda m: m[:, 0]), 2, 3)],
     "symnet.tensor.ops.ifelse.IfElse": [_ifelse(False)],
     "symnet.tensor.ops.ifelse.LazyIfElse": [_ifelse(True)],
     "symnet.tensor.ops.debug.SpecifyShape": [_unary(lambda x: T.specify_shape(x, (2, 3)), 2, 3)],

@@ -8,6 +8,7 @@ from .nanguardmode import NanGuardMode  # noqa: F401  (also registers the named 
 from .debugmode import DebugMode  # noqa: F401
 from .monitormode import MonitorMode  # noqa: F401
 from . import monitormode  # noqa: F401  (theano.compile.monitormode.detect_nan)
+from .ops import as_op, FromFunctionOp  # noqa: F401
 
 from ..graph.compiler import register_compiler  # noqa: E402
 

@@ -14,7 +14,7 @@ depend on a backend:
 - ``__props__``: the attribute names that make two instances the same op;
   equality and hashing use them, so merging recognises equal nodes.
 """
-from .basic import Apply
+from .basic import Apply, Variable
 
 __all__ = ["Op", "NullTypeGradError", "BUILD_HOOKS", "grad_undefined"]
 
@@ -81,8 +81,28 @@ class Op:
             return node.outputs[0]
         return node.outputs
 
+    #: Theano's short form of make_node: lists of input and output types
+    #: (``itypes = [T.dmatrix]``); an op that sets both gets the make_node
+    #: below, which checks the inputs against ``itypes``
+    itypes = None
+    otypes = None
+
     def make_node(self, *inputs):
-        raise NotImplementedError(f"{type(self).__name__}.make_node")
+        if self.itypes is None or self.otypes is None:
+            raise NotImplementedError(
+                f"{type(self).__name__}.make_node (or set itypes and otypes)")
+        if len(inputs) != len(self.itypes):
+            raise TypeError(f"{self}: expected {len(self.itypes)} inputs "
+                            f"({', '.join(map(str, self.itypes))}), got {len(inputs)}")
+        checked = []
+        for i, (var, want) in enumerate(zip(inputs, self.itypes)):
+            if not isinstance(var, Variable):
+                var = want.as_variable(var)
+            if not want.is_compatible(var.type):
+                raise TypeError(f"{self}: input {i} ({var}) has type {var.type}, "
+                                f"expected {want} (itypes)")
+            checked.append(var)
+        return Apply(self, checked, [t() for t in self.otypes])
 
     def perform(self, node, inputs, output_storage):
         raise NotImplementedError(f"{type(self).__name__}.perform")
