@@ -41,8 +41,8 @@ def containers(specs, states, allow_input_downcast):
 
 def _filter(spec, k, value, allow_input_downcast):
     allow = spec.allow_downcast if spec.allow_downcast is not None else allow_input_downcast
-    return spec.variable.type.filter(value, strict=spec.strict, allow_downcast=allow,
-                                     name=f"input {k} ({_vname(spec.variable)})")
+    return spec.variable.type.filter_named(value, f"input {k} ({_vname(spec.variable)})",
+                                           strict=spec.strict, allow_downcast=allow)
 
 
 def signature(fn):

@@ -527,7 +527,7 @@ class Function(InputAccess):
             if type(value) is not np.ndarray or value.dtype != dtype:
                 value = np.asarray(value, dtype=dtype)
             if value.shape != store.value.shape:
-                var.type.filter(value, name=f"the update of {_vname(var)}")
+                var.type.filter_named(value, f"the update of {_vname(var)}")
             checked.append(value)
         if not self._check_any:   # every output in a buffer of its own
             final = outs

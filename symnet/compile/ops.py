@@ -49,7 +49,7 @@ class FromFunctionOp(Op):
             raise ValueError(f"{self}: the function returned {len(outs)} values for "
                              f"{len(output_storage)} outputs (otypes)")
         for storage, value, var in zip(output_storage, outs, node.outputs):
-            value = var.type.filter(value, allow_downcast=True, name=str(var))
+            value = var.type.filter_named(value, str(var), allow_downcast=True)
             # the op declares no view_map: a result that is (a view of) an
             # input, as `return m[:, 0]` gives, must not be handed out as such
             if any(np.may_share_memory(value, x) for x in inputs if isinstance(x, np.ndarray)):

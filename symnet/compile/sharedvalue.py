@@ -30,8 +30,9 @@ class SharedVariable(Variable):
                  borrow=False):
         super().__init__(type, None, None, name)
         self.container = HostStorage(None)
-        self._value = type.filter(value if borrow else _copy(value),
-                                  strict=strict, allow_downcast=allow_downcast, name=name)
+        value = value if borrow else _copy(value)
+        self._value = (type.filter_named(value, name, strict=strict, allow_downcast=allow_downcast)
+                       if name else type.filter(value, strict=strict, allow_downcast=allow_downcast))
         self.default_update = None
 
     def get_value(self, borrow=False, return_internal_type=False):
@@ -46,7 +47,7 @@ class SharedVariable(Variable):
         """
         who = self.name or "shared variable"
         try:
-            new = self.type.filter(value if borrow else _copy(value), name=who)
+            new = self.type.filter_named(value if borrow else _copy(value), who)
         except TypeError as exc:
             raise TypeError(f"set_value on {who}: {exc}") from None
         except ValueError as exc:

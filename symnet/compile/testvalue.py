@@ -40,7 +40,7 @@ def _value_of(var):
         value = var.tag["test_value"]
         if not hasattr(var.type, "numpy_dtype"):    # not a tensor: taken as is
             return value
-        return var.type.filter(value, allow_downcast=True, name=f"the test value of {var}")
+        return var.type.filter_named(value, f"the test value of {var}", allow_downcast=True)
     if hasattr(var, "get_value"):          # a shared variable
         return var.get_value(borrow=True)
     return _MISSING

@@ -13,6 +13,16 @@ class Type:
     def filter(self, value, strict=False, allow_downcast=None):
         raise NotImplementedError(f"{type(self).__name__}.filter")
 
+    def filter_named(self, value, name, strict=False, allow_downcast=None):
+        """``filter`` with the error naming ``name`` (the variable, the
+        input); what compile/ calls. A type whose ``filter`` takes the
+        standard arguments only (a user's type, as Theano's docs write
+        them) gets its message prefixed with the name."""
+        try:
+            return self.filter(value, strict=strict, allow_downcast=allow_downcast)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{name}: {exc}") from exc
+
     def make_variable(self, name=None):
         from .basic import Variable
         return Variable(self, name=name)

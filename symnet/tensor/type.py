@@ -180,6 +180,9 @@ class TensorType(Type):
                     f"{arr.shape} (axis {axis} should have size {want})")
         return arr
 
+    def filter_named(self, value, name, strict=False, allow_downcast=None):
+        return self.filter(value, strict=strict, allow_downcast=allow_downcast, name=name)
+
     def _convert(self, value, allow_downcast, who):
         target = self.numpy_dtype
         if isinstance(value, (bool, int, float, complex)) and not isinstance(value, np.generic):

@@ -130,11 +130,11 @@ class DeviceStorage(Storage):
         ``var``'s type, as the device array to store."""
         if not is_device(value):
             value = np.asarray(value, dtype=var.type.dtype)
-            var.type.filter(value, name=f"the update of {var}")
+            var.type.filter_named(value, f"the update of {var}")
             return to_device(value)
         if np.dtype(value.dtype) != var.type.numpy_dtype or \
                 tuple(value.shape) != tuple(self.value.shape):
-            var.type.filter(to_host(value), name=f"the update of {var}")
+            var.type.filter_named(to_host(value), f"the update of {var}")
         return value
 
     def __reduce__(self):
