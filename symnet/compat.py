@@ -78,6 +78,8 @@ THEANO_MODULES = {
     "theano.ifelse": "symnet.compat.ifelse",
     "theano.tensor.sharedvar": "symnet.compile.sharedvalue",
     "theano.configparser": "symnet.configdefaults",
+    "theano.tests": "symnet.compat.tests",
+    "theano.tests.unittest_tools": "symnet.testing",
     "theano.gpuarray.dnn": "symnet.compat.gpuarray.dnn",
     "theano.sandbox.cuda": None,
     "theano.sandbox.cuda.dnn": None,
@@ -271,6 +273,9 @@ def _build_ifelse():
 
 
 _BUILDERS = {
+    "symnet.compat.tests": lambda: _module(
+        "symnet.compat.tests", "``theano.tests``: its unittest_tools is symnet.testing.",
+        dict(unittest_tools=importlib.import_module("symnet.testing")), package=True),
     "symnet.compat.ifelse": _build_ifelse,
     "symnet.compat.gof": _build_gof,
     "symnet.compat.gof.graph": _build_gof_graph,

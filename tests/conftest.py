@@ -89,3 +89,14 @@ def terminal_sigint():
     handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, handler)
+
+
+@pytest.fixture
+def theano_shim():
+    """``import theano`` gives symnet for the test (symnet.compat.install),
+    taken off after it; yields the ``theano`` module."""
+    from symnet import compat
+    compat.install(lasagne=False)
+    import theano
+    yield theano
+    compat.uninstall()

@@ -107,19 +107,16 @@ def test_infer_shape_gives_the_shape_without_running_the_function():
     assert out.owner.op.infer_shape(out.owner, [(7, 3)]) == [(7,)]
     np.testing.assert_array_equal(out.eval({m: np.arange(6.0).reshape(3, 2)}), [0.0, 2.0, 4.0])
     assert calls == [1]
+    np.testing.assert_array_equal(out.shape.eval({m: np.ones((5, 2))}), [5])
+    assert calls == [1]   # the shape came from infer_shape, not from running it
     with pytest.raises(TypeError, match="infer_shape must be callable"):
         as_op([T.dvector], [T.dvector], infer_shape=3)
 
 
-def test_theano_paths():
-    from symnet import compat
-    compat.install(lasagne=False)
-    try:
-        from theano.compile.ops import as_op as shim_as_op
-        from theano.compile import as_op as compile_as_op
-        assert shim_as_op is as_op and compile_as_op is as_op
-    finally:
-        compat.uninstall()
+def test_theano_paths(theano_shim):
+    from theano.compile.ops import as_op as shim_as_op
+    from theano.compile import as_op as compile_as_op
+    assert shim_as_op is as_op and compile_as_op is as_op
 
 
 @pytest.mark.parametrize("mode", BACKENDS)

@@ -78,12 +78,23 @@ def local_subtensor_make_vector(fgraph, node):
 _LIFT = (Elemwise, DimShuffle, Reduce)
 
 
+def _liftable(op):
+    """Whether sizes are read through ``op.infer_shape``: symnet's ops in
+    ``_LIFT``, and a user's op that has an infer_shape (defined outside
+    symnet, or given one as ``as_op(infer_shape=)`` does), whose shape
+    Theano's users expect without running the op."""
+    if isinstance(op, _LIFT):
+        return True
+    user = not type(op).__module__.startswith("symnet.") or "infer_shape" in vars(op)
+    return user and callable(getattr(op, "infer_shape", None))
+
+
 @register_local("canonicalize", tracks=[Shape_i])
 def local_shape_i_lift(fgraph, node):
     """``Shape_i(i)(op(...))`` -> the size from ``op.infer_shape``, for
     Elemwise, DimShuffle and reductions."""
     v = node.inputs[0]
-    if v.owner is None or not isinstance(v.owner.op, _LIFT):
+    if v.owner is None or not _liftable(v.owner.op):
         return None
     producer = v.owner
     in_shapes = [tuple(s if s is not None else Shape_i(j)(inp)
@@ -107,7 +118,7 @@ def local_shape_to_shape_i(fgraph, node):
     inputs' sizes, and ``(x ** 2).shape`` no longer computes ``x ** 2``
     (what Theano's shape tutorial shows)."""
     v = node.inputs[0]
-    if v.owner is None or not isinstance(v.owner.op, _LIFT) or v.ndim == 0:
+    if v.owner is None or not _liftable(v.owner.op) or v.ndim == 0:
         return None
     return [fit_type(MakeVector("int64")(*[Shape_i(i)(v) for i in range(v.ndim)]),
                      node.outputs[0])]
