@@ -68,6 +68,10 @@ THEANO_MODULES = {
     "theano": "symnet",
     "theano.gof": "symnet.compat.gof",
     "theano.gof.graph": "symnet.compat.gof.graph",
+    "theano.gof.op": "symnet.compat.gof.op",
+    "theano.gof.type": "symnet.compat.gof.type",
+    "theano.gof.fg": "symnet.compat.gof.fg",
+    "theano.gof.utils": "symnet.compat.gof.utils",
     "theano.scan_module": "symnet.compat.scan_module",
     "theano.scan_module.scan_utils": "symnet.compat.scan_module.scan_utils",
     "theano.tensor.nnet.abstract_conv": "symnet.compat.abstract_conv",
@@ -75,6 +79,7 @@ THEANO_MODULES = {
     "theano.sandbox.gpuarray": "symnet.compat.gpuarray",
     "theano.scalar": "symnet.compat.scalar",
     "theano.tensor.xlogx": "symnet.compat.xlogx",
+    "theano.tensor.opt": "symnet.compat.tensor_opt",
     "theano.ifelse": "symnet.compat.ifelse",
     "theano.tensor.sharedvar": "symnet.compile.sharedvalue",
     "theano.configparser": "symnet.configdefaults",
@@ -240,14 +245,29 @@ def _build_gof_graph():
              is_same_graph=is_same_graph, equal_computations=equal_computations))
 
 
-def _build_gof():
+def _build_gof_parts():
+    """``theano.gof.op``, ``.type``, ``.fg`` and ``.utils``: the names users'
+    own ops and types import from them."""
     from .graph.type import Type
+    from .graph.fg import FunctionGraph, MissingInputError
+    # Theano raises MethodNotDefined for a missing perform/c_code; symnet's
+    # Op raises NotImplementedError, which is what code catching it expects
+    parts = dict(op=dict(Op=Op, PureOp=Op, Apply=Apply),
+                 type=dict(Type=Type),
+                 fg=dict(FunctionGraph=FunctionGraph, MissingInputError=MissingInputError),
+                 utils=dict(MethodNotDefined=NotImplementedError))
+    return {name: _module(f"symnet.compat.gof.{name}", f"``theano.gof.{name}`` names.", attrs)
+            for name, attrs in parts.items()}
+
+
+def _build_gof():
     graph = _built("symnet.compat.gof.graph")
-    from .graph.fg import FunctionGraph
-    return _module(
-        "symnet.compat.gof", "``theano.gof`` names, from symnet.graph.",
-        dict(Variable=Variable, Apply=Apply, Constant=Constant, Op=Op, Type=Type,
-             FunctionGraph=FunctionGraph, graph=graph), package=True)
+    parts = {name: _built(f"symnet.compat.gof.{name}") for name in ("op", "type", "fg", "utils")}
+    names = dict(Variable=Variable, Constant=Constant, graph=graph, **parts)
+    for part in parts.values():
+        names.update((k, v) for k, v in vars(part).items() if not k.startswith("__"))
+    return _module("symnet.compat.gof", "``theano.gof`` names, from symnet.graph.", names,
+                   package=True)
 
 
 def _build_scan_utils():
@@ -278,6 +298,12 @@ _BUILDERS = {
         dict(unittest_tools=importlib.import_module("symnet.testing")), package=True),
     "symnet.compat.ifelse": _build_ifelse,
     "symnet.compat.gof": _build_gof,
+    "symnet.compat.tensor_opt": lambda: _module(
+        "symnet.compat.tensor_opt", "``theano.tensor.opt``: the constant helpers scripts use.",
+        {name: getattr(importlib.import_module("symnet.tensor.basic"), name)
+         for name in ("get_scalar_constant_value", "NotScalarConstantError")}),
+    **{f"symnet.compat.gof.{name}": (lambda name=name: _build_gof_parts()[name])
+       for name in ("op", "type", "fg", "utils")},
     "symnet.compat.gof.graph": _build_gof_graph,
     "symnet.compat.scan_module": _build_scan_module,
     "symnet.compat.scan_module.scan_utils": _build_scan_utils,

@@ -119,6 +119,28 @@ def test_theano_compat_python2_names(theano):
     assert decode(b"abc") == "abc" and decode("abc") == "abc"
 
 
+def test_gof_modules_give_symnets_classes(theano):
+    import theano.gof.type
+    from theano.gof import Apply, MissingInputError, Op, Type
+    from theano.gof.fg import FunctionGraph
+    from theano.gof.op import Op as op_op
+    from theano.gof.utils import MethodNotDefined
+    from symnet.graph import fg, op, type as gtype
+    assert Op is op_op is op.Op and Type is gtype.Type is theano.gof.type.Type
+    assert FunctionGraph is fg.FunctionGraph and MissingInputError is fg.MissingInputError
+    assert Apply is symnet.graph.basic.Apply
+    with pytest.raises(MethodNotDefined):
+        Op().perform(None, [], [])
+
+
+def test_tensor_opt_constant_helpers(theano):
+    from theano.tensor.opt import NotScalarConstantError, get_scalar_constant_value
+    T = theano.tensor
+    assert get_scalar_constant_value(T.constant(3.0) * 2) == 6.0
+    with pytest.raises(NotScalarConstantError):
+        get_scalar_constant_value(T.dscalar("x"))
+
+
 def test_gof_graph_inputs_takes_any_iterable_in_theanos_order(theano):
     x, y, z = (theano.shared(np.float32(0), name=n) for n in "xyz")
     inputs = theano.gof.graph.inputs

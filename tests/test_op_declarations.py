@@ -31,6 +31,7 @@ from symnet.gradient import (disconnected_grad, grad_clip, jacobian, zero_grad)
 from symnet.tensor.ops.elemwise import SCALAR_OPS, Elemwise
 from symnet.tensor.ops.debug import Print
 from symnet.compile.ops import as_op
+from symnet.tensor.ops.decomp import Eigvalsh, _EigvecshOf
 from symnet.tensor.ops.indexing import IncSubtensor
 
 RNG = np.random.default_rng(0)
@@ -227,6 +228,14 @@ def _linalg(solve):
     return build
 
 
+def _spd(fn):
+    def build():
+        a, b = T.dmatrix("a"), T.dmatrix("b")
+        m = _m(3, 3)
+        return [a, b], [fn(a, b)], [m @ m.T + 3 * np.eye(3), 4 * np.eye(3)]
+    return build
+
+
 def _labels(fn):
     def build():
         x, y = T.dmatrix("x"), T.lvector("y")
@@ -347,6 +356,12 @@ SAMPLES = {
     "symnet.tensor.ops.pool.DynamicPoolGrad": [_dynamic_pool(True)],
     "symnet.tensor.ops.linalg.MatrixInverse": [_linalg(False)],
     "symnet.tensor.ops.linalg.Solve": [_linalg(True)],
+    "symnet.tensor.ops.decomp.Cholesky": [_spd(lambda a, b: T.slinalg.cholesky(a + 0 * b)),
+                                          _spd(lambda a, b: T.slinalg.cholesky(a, lower=False)
+                                               + 0 * b)],
+    "symnet.tensor.ops.decomp.Eigvalsh": [_spd(T.slinalg.eigvalsh)],
+    "symnet.tensor.ops.decomp._EigvecshOf": [
+        _spd(lambda a, b: _EigvecshOf(Eigvalsh())(a, b))],
     "symnet.tensor.ops.random.RandomDraw": [_random],
     "symnet.scan.op.Scan": [_scan],
     "symnet.gradient._JacobianOp": [_jacobian],

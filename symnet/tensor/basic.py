@@ -209,7 +209,7 @@ def _as_shape_var(shape):
 def get_scalar_constant_value(v):
     """The Python/numpy value of a scalar known at build time, else raise."""
     from .ops.shape import Shape
-    from .ops.elemwise import Elemwise
+    from .ops.elemwise import DimShuffle, Elemwise
     if isinstance(v, (int, float, np.integer, np.floating)):
         return np.asarray(v)
     if isinstance(v, np.ndarray) and v.size == 1:
@@ -233,6 +233,15 @@ def get_scalar_constant_value(v):
                 return np.asarray(x.type.shape[idx], dtype="int64")
         if isinstance(op, Elemwise) and op.scalar_op.name == "cast":
             return get_scalar_constant_value(v.owner.inputs[0]).astype(v.dtype)
+        if isinstance(op, DimShuffle) and v.type.shape == (1,) * v.ndim:
+            return get_scalar_constant_value(v.owner.inputs[0])
+        if isinstance(op, Elemwise) and v.type.shape == (1,) * v.ndim:
+            # an elementwise op of constant scalars (``constant(3) * 2``), as
+            # Theano folds it: the op's own perform on the values
+            vals = [get_scalar_constant_value(i).reshape((1,) * i.ndim) for i in v.owner.inputs]
+            storage = [[None] for _ in v.owner.outputs]
+            op.perform(v.owner, vals, storage)
+            return np.asarray(storage[v.index][0]).reshape(())
     raise NotScalarConstantError(f"{v} is not a constant scalar")
 
 

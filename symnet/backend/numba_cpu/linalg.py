@@ -23,4 +23,10 @@ def solve_driver(node, ins, outs):
     return [_SQUARE.format(a=a, who="solve"),
             f"if {b}.shape[0] != {a}.shape[0]: raise ValueError('solve: A has shape %s but "
             f"b has %d rows' % ({a}.shape, {b}.shape[0]))",
-            f"{outs[0]} = _np.linalg.solve({a}, {b}).astype(_np.{dt})"], True
+            f"{outs[0]} = _np.linalg.solve({_triangle(node.op, a)}, {b}).astype(_np.{dt})"], True
+
+
+def _triangle(op, a):
+    """A triangular A is read through its triangle only (Solve.perform)."""
+    return {"lower_triangular": f"_np.tril({a})",
+            "upper_triangular": f"_np.triu({a})"}.get(op.A_structure, a)

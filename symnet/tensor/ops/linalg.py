@@ -111,7 +111,10 @@ class Solve(Op):
             raise ValueError(f"solve: A has shape {a.shape} but b has {b.shape[0]} rows "
                              f"(shape {b.shape})")
         dtype = node.outputs[0].dtype
-        # np.linalg.solve reads a 1-D b as one right-hand side.
+        # a triangular A is read through its triangle only (as LAPACK's
+        # triangular solver does); np.linalg.solve reads a 1-D b as one
+        # right-hand side
+        a = _TRIANGLE.get(self.A_structure, lambda m: m)(a)
         output_storage[0][0] = np.linalg.solve(a, b).astype(dtype, copy=False)
 
     def infer_shape(self, node, input_shapes):
@@ -126,11 +129,16 @@ class Solve(Op):
         gb = Solve(_TRANSPOSED.get(self.A_structure, self.A_structure), not self.lower)(
             dimshuffle(a, (1, 0)), gz)
         ga = -outer(gb, x) if x.ndim == 1 else -dot(gb, dimshuffle(x, (1, 0)))
+        if self.A_structure in _TRIANGLE:     # the other triangle is never read
+            from .decomp import _tril_scaled
+            ga = (_tril_scaled(ga, 1.0) if self.A_structure == "lower_triangular"
+                  else dimshuffle(_tril_scaled(dimshuffle(ga, (1, 0)), 1.0), (1, 0)))
         return [ga, gb]
 
 
 # The transpose of a triangular matrix is triangular the other way.
 _TRANSPOSED = {"lower_triangular": "upper_triangular", "upper_triangular": "lower_triangular"}
+_TRIANGLE = {"lower_triangular": np.tril, "upper_triangular": np.triu}
 
 
 def matrix_inverse(x):
