@@ -80,6 +80,7 @@ THEANO_MODULES = {
     "theano.scalar": "symnet.compat.scalar",
     "theano.tensor.xlogx": "symnet.compat.xlogx",
     "theano.tensor.opt": "symnet.compat.tensor_opt",
+    "theano.tensor.nnet.conv3d2d": "symnet.compat.conv3d2d",
     "theano.ifelse": "symnet.compat.ifelse",
     "theano.tensor.sharedvar": "symnet.compile.sharedvalue",
     "theano.configparser": "symnet.configdefaults",
@@ -298,6 +299,9 @@ _BUILDERS = {
         dict(unittest_tools=importlib.import_module("symnet.testing")), package=True),
     "symnet.compat.ifelse": _build_ifelse,
     "symnet.compat.gof": _build_gof,
+    "symnet.compat.conv3d2d": lambda: _module(
+        "symnet.compat.conv3d2d", "``theano.tensor.nnet.conv3d2d``: conv3d in its layout.",
+        dict(conv3d=importlib.import_module("symnet.tensor.ops.conv3d").conv3d2d)),
     "symnet.compat.tensor_opt": lambda: _module(
         "symnet.compat.tensor_opt", "``theano.tensor.opt``: the constant helpers scripts use.",
         {name: getattr(importlib.import_module("symnet.tensor.basic"), name)

@@ -15,7 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ...graph.basic import Apply
 from ...graph.op import Op
-from ..basic import NotScalarConstantError, _as_shape_var, as_tensor_variable
+from ..basic import _as_shape_var, as_tensor_variable
 from ..type import TensorType, upcast
 from .shape import static_values
 
@@ -161,8 +161,8 @@ class Conv2d(_ConvBase):
 
     def infer_shape(self, node, input_shapes):
         xs, ws = input_shapes
-        ph, pw = self._pad(node.inputs[1].type.shape[2:]) \
-            if None not in node.inputs[1].type.shape[2:] else (None, None)
+        # the pads of 'full'/'half' from the kernel's sizes, symbolic ones too
+        ph, pw = self._pad(ws[2:])
         st = node.outputs[0].type.shape
         out = [xs[0], ws[0]]
         for i, (n, k, s, d) in enumerate(zip(xs[2:], ws[2:], self.subsample,
@@ -170,10 +170,7 @@ class Conv2d(_ConvBase):
             if st[2 + i] is not None:
                 out.append(st[2 + i])
             else:
-                p = (ph, pw)[i]
-                if p is None:
-                    raise NotScalarConstantError("conv2d infer_shape needs static kernels")
-                out.append((n + 2 * p - d * (k - 1) - 1) // s + 1)
+                out.append((n + 2 * (ph, pw)[i] - d * (k - 1) - 1) // s + 1)
         return [tuple(out)]
 
     def L_op(self, inputs, outputs, output_grads):

@@ -23,7 +23,7 @@ from ...graph.basic import Apply
 from ...graph.op import Op
 from ..basic import _as_shape_var, as_tensor_variable
 from ..type import TensorType, upcast
-from .conv import conv_output_length, group_slices
+from .conv import _padding, conv_output_length, group_slices
 from .shape import static_values
 
 __all__ = ["Conv3d", "Conv3dGradInputs", "Conv3dGradWeights", "conv3d", "split_groups"]
@@ -307,3 +307,39 @@ def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="val
     """
     return Conv3d(border_mode, subsample, filter_flip, filter_dilation, num_groups)(
         input, filters)
+
+
+def conv3d2d(signals, filters, signals_shape=None, filters_shape=None, border_mode="valid"):
+    """Theano's ``theano.tensor.nnet.conv3d2d.conv3d``: the same 3-d
+    convolution (filters flipped on all three axes) in its other layout,
+    signals ``(batch, time, channels, rows, cols)`` and filters ``(out
+    channels, time, in channels, rows, cols)``; the output is ``(batch,
+    time, out channels, rows, cols)``.  ``border_mode`` is 'valid', 'full',
+    'half' or a triple of them (time, rows, cols; rows and cols alike, as
+    Theano requires)."""
+    signals, filters = as_tensor_variable(signals), as_tensor_variable(filters)
+    for who, var in (("signals", signals), ("filters", filters)):
+        if var.ndim != 5:
+            raise TypeError(f"conv3d2d: {who} must have 5 dims, got {var} with {var.ndim}")
+    modes = (border_mode,) * 3 if isinstance(border_mode, str) else tuple(border_mode)
+    if len(modes) != 3 or modes[1] != modes[2] or \
+            any(m not in ("valid", "full", "half") for m in modes):
+        raise ValueError(f"conv3d2d: border_mode must be 'valid', 'full', 'half' or three of "
+                         f"them with rows and cols alike, got {border_mode!r}")
+    mode = modes[0]
+    if modes[0] != modes[1]:
+        # per-axis modes: zero-pad the signals (symbolic sizes work), then 'valid'
+        from .indexing import set_subtensor
+        from .shape import zeros
+        pads = [_padding(m, (filters.shape[ax],) * 2, (1, 1))[0]
+                for m, ax in zip(modes, (1, 3, 4))]
+        shape = [signals.shape[i] for i in range(5)]
+        region = [slice(None)] * 5
+        for p, ax in zip(pads, (1, 3, 4)):
+            shape[ax] = shape[ax] + 2 * p
+            region[ax] = slice(p, p + signals.shape[ax])
+        signals = set_subtensor(zeros(shape, dtype=signals.dtype)[tuple(region)], signals)
+        mode = "valid"
+    out = conv3d(signals.dimshuffle(0, 2, 1, 3, 4), filters.dimshuffle(0, 2, 1, 3, 4),
+                 border_mode=mode, filter_flip=True)
+    return out.dimshuffle(0, 2, 1, 3, 4)

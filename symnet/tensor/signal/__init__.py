@@ -1,8 +1,8 @@
 """``theano.tensor.signal``: signal-processing functions on tensors.
 
-Only :mod:`symnet.tensor.signal.pool` (2-d pooling) exists, as in the parts
-of Theano that Lasagne uses.
+:mod:`symnet.tensor.signal.pool` (pooling) and
+:mod:`symnet.tensor.signal.conv` (2-d convolution of plain images).
 """
-from . import pool  # noqa: F401
+from . import conv, pool  # noqa: F401
 
-__all__ = ["pool"]
+__all__ = ["conv", "pool"]
