@@ -32,6 +32,8 @@ from symnet.tensor.ops.elemwise import SCALAR_OPS, Elemwise
 from symnet.tensor.ops.debug import Print
 from symnet.compile.ops import as_op
 from symnet.tensor.ops.decomp import Eigvalsh, _EigvecshOf
+from symnet.tensor.ops.fft import IRFFT
+import symnet.tensor.fft  # noqa: F401  (T.fft)
 from symnet.tensor.ops.indexing import IncSubtensor
 
 RNG = np.random.default_rng(0)
@@ -356,6 +358,10 @@ SAMPLES = {
     "symnet.tensor.ops.pool.DynamicPoolGrad": [_dynamic_pool(True)],
     "symnet.tensor.ops.linalg.MatrixInverse": [_linalg(False)],
     "symnet.tensor.ops.linalg.Solve": [_linalg(True)],
+    "symnet.tensor.ops.fft.RFFT": [_unary(T.fft.rfft, 2, 3)],
+    "symnet.tensor.ops.fft.IRFFT": [
+        _unary(lambda x: T.fft.irfft(x.dimshuffle(0, 1, "x") * [1.0, 0.5]), 2, 3),
+        _unary(lambda x: IRFFT(None)(x.dimshuffle(0, 1, "x") * [1.0, 0.5], 5), 2, 3)],
     "symnet.tensor.ops.decomp.Cholesky": [_spd(lambda a, b: T.slinalg.cholesky(a + 0 * b)),
                                           _spd(lambda a, b: T.slinalg.cholesky(a, lower=False)
                                                + 0 * b)],
