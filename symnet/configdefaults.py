@@ -9,6 +9,7 @@ import contextlib
 import functools
 import os
 import types
+import warnings
 
 __all__ = ["config", "change_flags"]
 
@@ -18,7 +19,8 @@ _THEANO_WARN_FLAGS = ("argmax_pushdown_bug", "gpusum_01_011_0111_bug", "sum_sum_
                       "sum_div_dimshuffle_bug", "subtensor_merge_bug", "gpu_set_subtensor1",
                       "vm_gc_bug", "signal_conv2d_interface", "reduce_join",
                       "inc_set_subtensor1", "round", "identify_1pexp_bug")
-_MODES = ("py", "numba", "cuda", "fast_compile", "FAST_COMPILE", "FAST_RUN")
+_MODES = ("py", "numba", "cuda", "fast_compile", "FAST_COMPILE", "FAST_RUN", "DebugMode",
+          "DEBUG_MODE", "NanGuardMode")
 
 
 def _theano_flag(name):
@@ -96,7 +98,8 @@ class Config:
         self._watchers.setdefault(name, []).append(fn)
 
     def read_theano_flags(self):
-        """Apply ``floatX``/``mode`` from ``THEANO_FLAGS`` (used by compat)."""
+        """Apply ``floatX``, ``compute_test_value``, ``device`` and ``mode``
+        from ``THEANO_FLAGS`` (used by compat)."""
         fx = _theano_flag("floatX")
         if fx:
             self.floatX = fx
@@ -106,6 +109,13 @@ class Config:
         dev = _theano_flag("device")
         if dev:
             self.device = dev
+        mode = _theano_flag("mode")
+        if mode in _MODES:
+            self.mode = mode
+        elif mode:
+            warnings.warn(f"THEANO_FLAGS mode={mode}: symnet has no such mode (it has "
+                          f"{', '.join(_MODES)}); functions compile in mode {self.mode!r}",
+                          RuntimeWarning, stacklevel=2)
 
 
 config = Config()

@@ -141,6 +141,31 @@ def test_tensor_opt_constant_helpers(theano):
         get_scalar_constant_value(T.dscalar("x"))
 
 
+@pytest.mark.parametrize("flag, linker, mode_class", [
+    ("FAST_RUN", "numba", "Mode"), ("FAST_COMPILE", "py", "Mode"),
+    ("DebugMode", None, "DebugMode"), ("DEBUG_MODE", None, "DebugMode"),
+    ("NanGuardMode", "numba", "NanGuardMode")])
+def test_theano_flags_mode_is_read(theano, monkeypatch, flag, linker, mode_class):
+    monkeypatch.setenv("THEANO_FLAGS", f"floatX=float32,mode={flag}")
+    monkeypatch.delenv("SYMNET_FORCE_BACKEND", raising=False)
+    theano.config.read_theano_flags()
+    assert theano.config.mode == flag
+    x = theano.tensor.dvector("x")
+    f = theano.function([x], x * 2)
+    assert type(f.maker.mode).__name__ == mode_class
+    assert linker is None or f.maker.mode.linker == linker
+    np.testing.assert_array_equal(f([1.0, 2.0]), [2.0, 4.0])
+
+
+def test_theano_flags_unknown_mode_warns_and_keeps_the_mode(theano, monkeypatch):
+    monkeypatch.setenv("THEANO_FLAGS", "mode=ProfileMode")
+    before = theano.config.mode
+    with pytest.warns(RuntimeWarning, match="THEANO_FLAGS mode=ProfileMode: symnet has no "
+                                            "such mode"):
+        theano.config.read_theano_flags()
+    assert theano.config.mode == before
+
+
 def test_gof_graph_inputs_takes_any_iterable_in_theanos_order(theano):
     x, y, z = (theano.shared(np.float32(0), name=n) for n in "xyz")
     inputs = theano.gof.graph.inputs

@@ -299,4 +299,4 @@ def _check_rewrites(inst, args, results, mode):
                      f"graph as built: {diff}{blame}")
 
 
-_NAMED["DebugMode"] = DebugMode
+_NAMED["DebugMode"] = _NAMED["DEBUG_MODE"] = DebugMode

@@ -14,6 +14,7 @@ neither backend runs any of this code.
 """
 import numpy as np
 
+from ..configdefaults import config
 from .mode import _NAMED, Mode, NanGuard
 
 __all__ = ["NanGuard", "NanGuardMode", "NanGuardError", "BIG", "problem_in", "describe_node",
@@ -129,7 +130,8 @@ class NanGuardMode(Mode):
                  optimizer="default", linker=None, check_inputs=True, **kwargs):
         if linker is None:
             from .mode import get_mode
-            linker = get_mode(None).linker
+            # config.mode = 'NanGuardMode' (THEANO_FLAGS) guards the default backend
+            linker = "numba" if config.mode == "NanGuardMode" else get_mode(None).linker
         guard = NanGuard(nan_is_error is not False, inf_is_error is not False,
                          big_is_error is not False, check_inputs)
         super().__init__(linker, optimizer if optimizer != "fast_run" else "default",
