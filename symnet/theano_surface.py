@@ -22,6 +22,7 @@ Examples
 array([0., 0.], dtype=float32)
 >>> symnet.compat.uninstall()
 """
+import sys
 import types
 
 __all__ = ["build_abstract_conv", "build_scalar", "build_xlogx", "build_gpuarray",
@@ -236,6 +237,26 @@ def xlogy0(x, y):
     x, y = T.as_tensor_variable(x), T.as_tensor_variable(y)
     # log of 1 where x is 0, so that neither value nor gradient sees log(0).
     return T.switch(T.eq(x, 0), 0, x * T.log(T.switch(T.eq(x, 0), 1, y)))
+
+
+def d3viz(fct, outfile, copy_deps=True, *args, **kwargs):
+    """Theano's ``d3viz``: an interactive HTML page of ``fct``'s graph, here
+    symnet's viewer (:func:`symnet.viz.viz`: one self-contained file, its
+    rewrite stages and compiled code too).  ``copy_deps`` is accepted: the
+    page needs no other file."""
+    from .viz import viz
+    return viz(fct, outfile)
+
+
+def build_d3viz():
+    names = dict(d3viz=d3viz, d3write=d3viz)
+    sub = _module("symnet.compat.d3viz.d3viz", "``theano.d3viz.d3viz``.", names)
+    # the package's ``d3viz`` is the function, as in Theano: with the
+    # submodule already in sys.modules, importing it does not put the module
+    # object in its place
+    sys.modules["theano.d3viz.d3viz"] = sys.modules["symnet.compat.d3viz.d3viz"] = sub
+    return _module("symnet.compat.d3viz", "``theano.d3viz``: symnet's HTML graph viewer.",
+                   dict(names, d3viz_module=sub), package=True)
 
 
 def build_xlogx():
