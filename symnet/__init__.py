@@ -11,7 +11,7 @@ from .configdefaults import config, change_flags  # noqa: F401
 from .graph.basic import Variable, Constant, Apply  # noqa: F401
 from .graph.op import Op  # noqa: F401
 from .graph.traversal import clone_replace  # noqa: F401
-from .compile import (function, shared, In, Out, Mode, SharedVariable,  # noqa: F401
+from .compile import (function, shared, In, Out, Param, Mode, SharedVariable,  # noqa: F401
                       Function)
 from . import tensor  # noqa: F401
 from .gradient import grad, Rop, Lop  # noqa: F401

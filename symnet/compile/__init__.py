@@ -1,6 +1,6 @@
 """Compiling graphs into callables: function(), Mode, In/Out, shared."""
 from .sharedvalue import SharedVariable, TensorSharedVariable, shared  # noqa: F401
-from .io import In, Out  # noqa: F401
+from .io import In, Out, Param  # noqa: F401
 from .mode import Mode, get_mode, get_default_mode  # noqa: F401
 from .function import function, Function, UnusedInputError, MissingInputError  # noqa: F401
 from . import testvalue  # noqa: F401  (registers the test-value hook)

@@ -9,7 +9,7 @@ input list's items into ``In`` instances.
 from ..graph.basic import Variable
 from .storage import Storage
 
-__all__ = ["In", "Out", "as_in"]
+__all__ = ["In", "Out", "Param", "as_in"]
 
 
 class In:
@@ -85,6 +85,23 @@ class In:
 
     def __repr__(self):
         return f"In({self.variable}, name={self.name!r})"
+
+
+def Param(variable, default=None, name=None, mutable=False, strict=False,
+          allow_downcast=None, implicit=None, borrow=None):
+    """Theano's older spelling of an input with a default value:
+    ``Param(x, default=1.0)`` is ``In(x, value=1.0)``.
+
+    Examples
+    --------
+    >>> import symnet, symnet.tensor as T
+    >>> x, y = T.scalars('x', 'y')
+    >>> f = symnet.function([x, Param(y, default=2.0)], x * y)
+    >>> float(f(3.0)), float(f(3.0, 4.0))
+    (6.0, 12.0)
+    """
+    return In(variable, name=name, value=default, mutable=mutable, strict=strict,
+              allow_downcast=allow_downcast, implicit=implicit, borrow=bool(borrow))
 
 
 def as_in(item):

@@ -159,3 +159,12 @@ def test_copy_and_pickle_start_from_the_current_state():
     g(1.0)
     c(10.0)
     assert (float(g["s"]), float(c[s]), float(f[s])) == (5.0, 32.0, 2.0)   # states apart
+
+
+@pytest.mark.parametrize("mode", BACKENDS)
+def test_param_is_theanos_in_with_a_default(mode):
+    x, y = T.dscalars("x", "y")
+    f = symnet.function([x, symnet.Param(y, default=2.0, name="scale")], x * y, mode=mode)
+    assert float(f(3.0)) == 6.0 and float(f(3.0, 4.0)) == 12.0 and float(f(3.0, scale=5.0)) == 15.0
+    with pytest.raises(TypeError, match="missing a value for input 0"):
+        symnet.function([x, symnet.Param(y)], x * y, mode=mode)(y=1.0)
