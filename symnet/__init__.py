@@ -25,7 +25,9 @@ from collections import OrderedDict as OrderedUpdates  # noqa: F401,E402
 
 clone = clone_replace
 __version__ = "0.1.0"
-from .scan import scan, map, reduce, foldl, foldr  # noqa: F401,E402
+from .scan import scan, map, reduce, foldl, foldr, scan_checkpoints  # noqa: F401,E402
+from .graph.type import Type  # noqa: F401,E402
+from .graph.fg import FunctionGraph  # noqa: F401,E402
 
 
 # theano.tensor.grad & co: symnet.tensor re-exports gradient's names, but
