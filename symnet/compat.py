@@ -59,6 +59,11 @@ def decode_iter(itr):
     """:func:`decode` over an iterable of lines."""
     return (decode(x) for x in itr)
 
+
+def exc_message(e):
+    """The message of the exception ``e`` (its first argument), as ``str``."""
+    return decode(e.args[0]) if e.args else ""
+
 #: Theano module names whose symnet counterpart is not at the same dotted
 #: path. Every other ``theano.a.b`` maps to ``symnet.a.b`` (for example
 #: ``theano.tensor.nnet`` -> ``symnet.tensor.nnet``,
@@ -82,6 +87,18 @@ THEANO_MODULES = {
     "theano.sandbox.cuda": None,
     "theano.sandbox.cuda.dnn": None,
     "theano.sandbox.cuda.basic_ops": None,
+    "theano.gof.null_type": "symnet.graph.null_type",
+    "theano.gof.fg": "symnet.graph.fg",
+    "theano.scan_module.scan_op": "symnet.scan.op",
+    "theano.scalar.sharedvar": "symnet.compat.scalar_sharedvar",
+}
+
+#: ``{theano module name: symnet module}`` put in sys.modules on install:
+#: these modules share their name with a function of their parent
+#: (``theano.compile.pfunc`` is both), and importing them through the hook
+#: would make the parent's attribute the module instead of the function.
+PRELOADED = {
+    "theano.compile.pfunc": "symnet.compile.pfunc",
 }
 
 #: Modules that exist only on a GPU installation; importing them raises
@@ -242,10 +259,28 @@ def _build_gof():
     from .graph.type import Type
     graph = _built("symnet.compat.gof.graph")
     from .graph.fg import FunctionGraph
+    from .graph.fg import MissingInputError
     return _module(
         "symnet.compat.gof", "``theano.gof`` names, from symnet.graph.",
         dict(Variable=Variable, Apply=Apply, Constant=Constant, Op=Op, Type=Type,
-             FunctionGraph=FunctionGraph, graph=graph), package=True)
+             FunctionGraph=FunctionGraph, graph=graph,
+             MissingInputError=MissingInputError,
+             fg=importlib.import_module("symnet.graph.fg")), package=True)
+
+
+def _build_scalar_sharedvar():
+    from .compile.sharedvalue import shared as _shared
+
+    def shared(value, name=None, strict=False, allow_downcast=None):
+        """``theano.scalar.sharedvar.shared``: symnet has no scalar types, so a
+        shared 0-d tensor (it updates and computes the same)."""
+        import numpy as np
+        if np.ndim(value) != 0:
+            raise TypeError(f"theano.scalar.sharedvar.shared needs a scalar value, got "
+                            f"one of shape {np.shape(value)}")
+        return _shared(value, name=name, strict=strict, allow_downcast=allow_downcast)
+    return _module("symnet.compat.scalar_sharedvar",
+                   "``theano.scalar.sharedvar``: shared scalars.", dict(shared=shared))
 
 
 def _build_scan_utils():
@@ -282,6 +317,7 @@ _BUILDERS = {
     "symnet.compat.gpuarray.dnn": _surface.build_gpuarray_dnn,
     "symnet.compat.scalar": _surface.build_scalar,
     "symnet.compat.xlogx": _surface.build_xlogx,
+    "symnet.compat.scalar_sharedvar": _build_scalar_sharedvar,
 }
 
 
@@ -428,6 +464,8 @@ def install(theano=True, lasagne=True):
         # ``var`` of theano.tensor, i.e. symnet.tensor, hiding T.var.
         sys.modules.setdefault("theano.tensor.var",
                                importlib.import_module("symnet.tensor.variable"))
+        for alias, target in PRELOADED.items():
+            sys.modules.setdefault(alias, importlib.import_module(target))
         from .configdefaults import config
         config.read_theano_flags()
         _attach_theano_modules()

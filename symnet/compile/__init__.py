@@ -8,6 +8,10 @@ from .nanguardmode import NanGuardMode  # noqa: F401  (also registers the named 
 from .debugmode import DebugMode  # noqa: F401
 from .monitormode import MonitorMode  # noqa: F401
 from . import monitormode  # noqa: F401  (theano.compile.monitormode.detect_nan)
+# the function shadows its module's name, as in Theano (compat keeps
+# `import theano.compile.pfunc` working: see compat.PRELOADED)
+from .pfunc import pfunc, rebuild_collect_shared  # noqa: F401,E402
+from ..configdefaults import config  # noqa: F401,E402  (theano.compile.config)
 
 from ..graph.compiler import register_compiler  # noqa: E402
 

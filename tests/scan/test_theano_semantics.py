@@ -136,3 +136,47 @@ def test_a_draw_passed_as_non_sequence_is_drawn_once_per_call():
     assert not upd
     got = symnet.function([], out, mode=PY)()
     np.testing.assert_allclose(got, np.outer([1.0, 2.0, 3.0], got[0]))
+
+
+# -- sequence taps, cut as Theano cuts them ------------------------------------------
+
+@pytest.mark.parametrize("taps, want", [
+    ([-1], [0., 1., 2., 3.]),              # as if tap 0 were used: 4 steps, x[t-1]
+    ([-2, -1], [0., 1., 2.]),              # returns x[t-2]
+    ([1], [1., 2., 3., 4.]),               # x[t+1] at step 0 is x[1]
+    (-1, [0., 1., 2., 3.]),                # one tap as a plain int
+])
+def test_sequence_taps_cut_as_if_tap_zero_were_used(taps, want):
+    x = T.dvector('x')
+    y, _ = symnet.scan(lambda *a: a[0], sequences=dict(input=x, taps=taps))
+    got = symnet.function([x], y, mode=PY)(np.arange(5.0))
+    np.testing.assert_array_equal(got, want)
+
+
+def test_int_tap_of_an_output_and_repeated_taps():
+    u, x0 = T.dvectors('u', 'x0')
+    out, _ = symnet.scan(lambda u_tm2, x_tm1, x_tm2: u_tm2 + 10 * x_tm1 + 100 * x_tm2,
+                         sequences=dict(input=u, taps=-2),
+                         outputs_info=dict(initial=x0, taps=[-1, -2]))
+    vu, vx0 = np.array([1., 2., 3., 4.]), np.array([5., 6.])
+    got = symnet.function([u, x0], out, mode=PY)(vu, vx0)
+    want = [vu[0] + 10 * vx0[1] + 100 * vx0[0]]
+    want.append(vu[1] + 10 * want[0] + 100 * vx0[1])
+    np.testing.assert_allclose(got, want)
+    with pytest.raises(ValueError, match="repeat a tap"):
+        symnet.scan(lambda a, b: a, sequences=x0, outputs_info=dict(initial=u, taps=[-1, -1]))
+
+
+@pytest.mark.parametrize("order", ["outputs_first", "updates_first"])
+def test_step_returns_outputs_and_a_list_of_update_pairs(order):
+    w = symnet.shared(np.float64(1.0), name='w')
+    x = T.dvector('x')
+
+    def step(v):
+        outs, upd = [v * w], [(w, w + 1)]
+        return (outs, upd) if order == "outputs_first" else (upd, outs)
+    y, updates = symnet.scan(step, sequences=x)
+    assert list(updates) == [w]
+    got = symnet.function([x], y, updates=updates, mode=PY)(np.array([1., 1., 1.]))
+    np.testing.assert_allclose(got, [1., 2., 3.])
+    assert float(w.get_value()) == 4.0
