@@ -25,6 +25,8 @@ class SharedVariable(Variable):
     """
 
     owns_value = True  # graph/traversal keeps it as the same input when cloning
+    #: (also on the class: ``del v.default_update`` removes it, as in Theano)
+    default_update = None
 
     def __init__(self, type, value, name=None, strict=False, allow_downcast=None,
                  borrow=False):
@@ -32,7 +34,6 @@ class SharedVariable(Variable):
         self.container = HostStorage(None)
         self._value = type.filter(value if borrow else _copy(value),
                                   strict=strict, allow_downcast=allow_downcast, name=name)
-        self.default_update = None
 
     def get_value(self, borrow=False, return_internal_type=False):
         """The current value (a copy unless ``borrow=True``)."""

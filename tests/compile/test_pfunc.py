@@ -84,3 +84,17 @@ def test_ordered_updates():
     f()
     assert float(a.get_value()) == 1.0 and float(b.get_value()) == 2.0
     assert symnet.OrderedUpdates is OrderedUpdates
+
+
+def test_deleting_a_default_update():
+    x = symnet.shared(np.int64(0))
+    x.default_update = x + 1
+    f = pfunc([], [x], mode='py')
+    f()
+    assert x.get_value() == 1
+    del x.default_update                  # gone for new functions, kept by f
+    assert x.default_update is None
+    f()
+    assert x.get_value() == 2
+    pfunc([], [x], mode='py')()
+    assert x.get_value() == 2
