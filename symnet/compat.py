@@ -89,6 +89,7 @@ THEANO_MODULES = {
     "theano.sandbox.cuda.basic_ops": None,
     "theano.gof.null_type": "symnet.graph.null_type",
     "theano.gof.fg": "symnet.graph.fg",
+    "theano.gof.op": "symnet.graph.op",
     "theano.scan_module.scan_op": "symnet.scan.op",
     "theano.scalar.sharedvar": "symnet.compat.scalar_sharedvar",
 }
@@ -265,7 +266,8 @@ def _build_gof():
         dict(Variable=Variable, Apply=Apply, Constant=Constant, Op=Op, Type=Type,
              FunctionGraph=FunctionGraph, graph=graph,
              MissingInputError=MissingInputError,
-             fg=importlib.import_module("symnet.graph.fg")), package=True)
+             fg=importlib.import_module("symnet.graph.fg"),
+             op=importlib.import_module("symnet.graph.op")), package=True)
 
 
 def _build_scalar_sharedvar():

@@ -82,6 +82,11 @@ def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
+def _format_as(wrt, results):
+    """``results`` in the form ``wrt`` was given: a list, a tuple, or one."""
+    return type(wrt)(results) if isinstance(wrt, (list, tuple)) else results[0]
+
+
 def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
          add_names=True, known_grads=None, return_disconnected="zero",
          null_gradients="raise"):
@@ -432,7 +437,7 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
     if expr.ndim == 0:
         out = grad(expr, wrts, consider_constant=consider_constant,
                    disconnected_inputs=disconnected_inputs)
-        return out if isinstance(wrt, (list, tuple)) else out[0]
+        return _format_as(wrt, out)
     if None in expr.type.shape:
         # Size unknown until run time: one row per element is computed then,
         # by _JacobianOp (Theano uses scan for this).
@@ -448,7 +453,7 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
             shp = [expr.shape[k] for k in range(expr.ndim)] + \
                 [w.shape[k] for k in range(w.ndim)]
             result.append(T.reshape(jac, shp, ndim=len(shp)))
-        return result if isinstance(wrt, (list, tuple)) else result[0]
+        return _format_as(wrt, result)
     flat = T.flatten(expr)
     n = int(np.prod(expr.type.shape))
     result = []
@@ -458,7 +463,7 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
         jac = T.stack(rows)
         shp = list(expr.type.shape) + [w.shape[k] for k in range(w.ndim)]
         result.append(T.reshape(jac, shp, ndim=len(shp)))
-    return result if isinstance(wrt, (list, tuple)) else result[0]
+    return _format_as(wrt, result)
 
 
 def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
@@ -481,7 +486,7 @@ def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
                  disconnected_inputs=disconnected_inputs)
         out.append(jacobian(g, w, consider_constant=consider_constant,
                             disconnected_inputs=disconnected_inputs))
-    return out if isinstance(wrt, (list, tuple)) else out[0]
+    return _format_as(wrt, out)
 
 
 class _JacobianOp(Op):

@@ -303,6 +303,8 @@ def test_compile_pfunc_is_a_function_and_a_module(theano):
 def test_theano_module_paths_of_tc(theano):
     from theano.gof.null_type import NullType
     from theano.gof import MissingInputError
+    from theano.gof.op import Op as GofOp
+    assert GofOp is symnet.Op and theano.gof.op.Op is symnet.Op
     from theano.gradient import DisconnectedType
     from theano.updates import OrderedUpdates
     from theano.scan_module.scan_op import Scan

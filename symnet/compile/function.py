@@ -122,9 +122,9 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
             raise TypeError(f"function input {k} ({s.variable}) is a constant; inputs "
                             f"must be free variables")
         if isinstance(s.variable, SharedVariable):
-            raise TypeError(f"function input {k} ({_vname(s.variable)}) is a shared "
-                            f"variable: shared variables are implicit inputs, do not "
-                            f"list them")
+            raise TypeError(f"function input {k}: Cannot use a shared variable "
+                            f"({_vname(s.variable)}) as explicit input: shared variables "
+                            f"are implicit inputs, do not list them")
         if s.variable in states or s.variable in in_vars:
             raise ValueError(f"input {_vname(s.variable)} is listed twice")
         if s.stateful:
@@ -178,7 +178,6 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     upd = normalize_updates(updates)
     explicit = list(upd)   # kept for pickling (``updates`` may be an iterator)
     upd += normalize_updates(state_upd)
-    upd += default_updates(outs + [e for _, e in upd], upd, no_default_updates)
 
     # givens: substitute, keeping the user's graph untouched
     if givens or cuts:
@@ -190,6 +189,11 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
         for old, new in pairs:
             if not isinstance(old, Variable):
                 raise TypeError(f"givens keys must be variables, got {old!r}")
+            if old in in_vars:
+                # (Theano's error type) the argument would be silently ignored
+                raise RuntimeError(f"givens: {_vname(old)} is an input of the function, "
+                                   f"so it cannot be replaced; drop it from the inputs or "
+                                   f"from givens")
             if not isinstance(new, Variable):
                 new = as_tensor_variable(np.asarray(new, dtype=old.dtype))
             if getattr(new.type, "ndim", None) != getattr(old.type, "ndim", None) or \
@@ -201,6 +205,15 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
         memo = clone_get_equiv([], roots, copy_inputs=False, memo=memo)
         outs = [memo[o] for o in outs]
         upd = [(v, memo[e]) for v, e in upd]
+    # Default updates of the shared variables the graph still reads once the
+    # givens and cuts are made (Theano's rule: a variable a given replaces, or
+    # that only feeds a cut input, is not updated); their expressions get the
+    # givens too.
+    defaults = default_updates(outs + [e for _, e in upd], upd, no_default_updates)
+    if defaults and (givens or cuts):
+        memo = clone_get_equiv([], [e for _, e in defaults], copy_inputs=False, memo=memo)
+        defaults = [(v, memo[e]) for v, e in defaults]
+    upd += defaults
 
     roots = outs + [e for _, e in upd]
     used = ancestors(roots)

@@ -98,3 +98,36 @@ def test_deleting_a_default_update():
     assert x.get_value() == 2
     pfunc([], [x], mode='py')()
     assert x.get_value() == 2
+
+
+def test_default_updates_follow_givens_and_cuts():
+    # a shared variable only read by the part of the graph a cut input
+    # replaces is not updated (Theano's rule)
+    a = symnet.shared(np.int64(0), name='a')
+    a.default_update = a + 1
+    b = 2 * a
+    f = symnet.function([b], b, mode='py')
+    assert int(f(21)) == 21 and int(a.get_value()) == 0
+    # nor is one a given replaces
+    c = symnet.shared(np.float64(1.0), name='c')
+    c.default_update = c + 3.0
+    x = T.dscalar('x')
+    f = symnet.function([x], c + 10, givens={c: x}, mode='py')
+    assert float(f(5.0)) == 15.0 and float(c.get_value()) == 1.0
+    assert len(f.maker.fgraph.inputs) == 1
+    # the givens apply to the default update's expression as well
+    f = symnet.function([], c + 10, givens={c: c + 10}, mode='py')
+    assert float(f()) == 21.0
+    assert float(f()) == 34.0          # c became (1 + 10) + 3
+
+
+def test_shared_variable_as_explicit_input_names_it():
+    w = symnet.shared(np.ones(2), name='w')
+    with pytest.raises(TypeError, match=r"Cannot use a shared variable \(w\) as explicit"):
+        pfunc([w], T.sum(w * w), mode='py')
+
+
+def test_givens_cannot_replace_an_input():
+    x = T.dscalar('x')
+    with pytest.raises(RuntimeError, match="x is an input of the function"):
+        symnet.function([x], x * 2, givens={x: x + 1}, mode='py')
