@@ -27,6 +27,8 @@
 # involved), always on, listed so that a count is read knowing them:
 #   numpy.testing.dec (gone since numpy 1.25) is given a small stand-in with
 #   skipif/knownfailureif/slow decorators.
+#   numpy.cast (gone in numpy 2.0; Theano's tests write np.cast[dtype](x)) is
+#   given back as a mapping of dtype to np.asarray(x, dtype).
 # Not part of CI: CI has no Theano checkout.
 set -u
 if [ $# -lt 1 ] || [ ! -d "$1/theano/tests" ]; then
@@ -134,6 +136,15 @@ if not hasattr(numpy.testing, "dec"):
     dec.slow = lambda f: f
     numpy.testing.dec = dec
     sys.modules["numpy.testing.dec"] = dec
+
+
+class _Cast(dict):
+    def __missing__(self, dtype):
+        return lambda x: numpy.asarray(x, dtype=dtype)
+
+
+if "cast" not in numpy.__dict__:
+    numpy.cast = _Cast()
 EOF
 
 (cd "$WORK" && PYTHONPATH="$SYMNET_ROOT${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m pytest \

@@ -21,9 +21,18 @@ from .export import export  # noqa: F401
 
 from .tensor import dot  # noqa: F401,E402
 from .printing import pp  # noqa: F401,E402
-from collections import OrderedDict as OrderedUpdates  # noqa: F401,E402
+from .compile.updates import OrderedUpdates  # noqa: F401,E402
 
 clone = clone_replace
+
+
+def _asarray(a, dtype, order=None):
+    """``theano._asarray``: ``np.asarray(a, dtype)`` whose result has exactly
+    the dtype asked for (Theano's test code builds its data with it)."""
+    import numpy as np
+    return np.asarray(a, dtype=np.dtype(dtype), order=order)
+
+
 __version__ = "0.1.0"
 from .scan import scan, map, reduce, foldl, foldr, scan_checkpoints  # noqa: F401,E402
 from .graph.type import Type  # noqa: F401,E402

@@ -59,6 +59,11 @@ def decode_iter(itr):
     """:func:`decode` over an iterable of lines."""
     return (decode(x) for x in itr)
 
+
+def exc_message(e):
+    """The message of the exception ``e`` (its first argument), as ``str``."""
+    return decode(e.args[0]) if e.args else ""
+
 #: Theano module names whose symnet counterpart is not at the same dotted
 #: path. Every other ``theano.a.b`` maps to ``symnet.a.b`` (for example
 #: ``theano.tensor.nnet`` -> ``symnet.tensor.nnet``,
@@ -68,9 +73,7 @@ THEANO_MODULES = {
     "theano": "symnet",
     "theano.gof": "symnet.compat.gof",
     "theano.gof.graph": "symnet.compat.gof.graph",
-    "theano.gof.op": "symnet.compat.gof.op",
     "theano.gof.type": "symnet.compat.gof.type",
-    "theano.gof.fg": "symnet.compat.gof.fg",
     "theano.gof.utils": "symnet.compat.gof.utils",
     "theano.scan_module": "symnet.compat.scan_module",
     "theano.scan_module.scan_utils": "symnet.compat.scan_module.scan_utils",
@@ -92,6 +95,19 @@ THEANO_MODULES = {
     "theano.sandbox.cuda": None,
     "theano.sandbox.cuda.dnn": None,
     "theano.sandbox.cuda.basic_ops": None,
+    "theano.gof.null_type": "symnet.graph.null_type",
+    "theano.gof.fg": "symnet.graph.fg",
+    "theano.gof.op": "symnet.graph.op",
+    "theano.scan_module.scan_op": "symnet.scan.op",
+    "theano.scalar.sharedvar": "symnet.compat.scalar_sharedvar",
+}
+
+#: ``{theano module name: symnet module}`` put in sys.modules on install:
+#: these modules share their name with a function of their parent
+#: (``theano.compile.pfunc`` is both), and importing them through the hook
+#: would make the parent's attribute the module instead of the function.
+PRELOADED = {
+    "theano.compile.pfunc": "symnet.compile.pfunc",
 }
 
 #: Modules that exist only on a GPU installation; importing them raises
@@ -249,28 +265,41 @@ def _build_gof_graph():
 
 
 def _build_gof_parts():
-    """``theano.gof.op``, ``.type``, ``.fg`` and ``.utils``: the names users'
-    own ops and types import from them."""
+    """``theano.gof.type`` and ``.utils``: the names users' own ops and
+    types import from them (``theano.gof.op``/``.fg`` are symnet.graph's)."""
     from .graph.type import Type
-    from .graph.fg import FunctionGraph, MissingInputError
     # Theano raises MethodNotDefined for a missing perform/c_code; symnet's
     # Op raises NotImplementedError, which is what code catching it expects
-    parts = dict(op=dict(Op=Op, PureOp=Op, Apply=Apply),
-                 type=dict(Type=Type),
-                 fg=dict(FunctionGraph=FunctionGraph, MissingInputError=MissingInputError),
-                 utils=dict(MethodNotDefined=NotImplementedError))
+    parts = dict(type=dict(Type=Type), utils=dict(MethodNotDefined=NotImplementedError))
     return {name: _module(f"symnet.compat.gof.{name}", f"``theano.gof.{name}`` names.", attrs)
             for name, attrs in parts.items()}
 
 
 def _build_gof():
-    graph = _built("symnet.compat.gof.graph")
-    parts = {name: _built(f"symnet.compat.gof.{name}") for name in ("op", "type", "fg", "utils")}
-    names = dict(Variable=Variable, Constant=Constant, graph=graph, **parts)
-    for part in parts.values():
-        names.update((k, v) for k, v in vars(part).items() if not k.startswith("__"))
+    from .graph import fg, op
+    from .graph.type import Type
+    names = dict(Variable=Variable, Apply=Apply, Constant=Constant, Op=Op, PureOp=Op, Type=Type,
+                 FunctionGraph=fg.FunctionGraph, MissingInputError=fg.MissingInputError,
+                 MethodNotDefined=NotImplementedError, graph=_built("symnet.compat.gof.graph"),
+                 op=op, fg=fg, type=_built("symnet.compat.gof.type"),
+                 utils=_built("symnet.compat.gof.utils"))
     return _module("symnet.compat.gof", "``theano.gof`` names, from symnet.graph.", names,
                    package=True)
+
+
+def _build_scalar_sharedvar():
+    from .compile.sharedvalue import shared as _shared
+
+    def shared(value, name=None, strict=False, allow_downcast=None):
+        """``theano.scalar.sharedvar.shared``: symnet has no scalar types, so a
+        shared 0-d tensor (it updates and computes the same)."""
+        import numpy as np
+        if np.ndim(value) != 0:
+            raise TypeError(f"theano.scalar.sharedvar.shared needs a scalar value, got "
+                            f"one of shape {np.shape(value)}")
+        return _shared(value, name=name, strict=strict, allow_downcast=allow_downcast)
+    return _module("symnet.compat.scalar_sharedvar",
+                   "``theano.scalar.sharedvar``: shared scalars.", dict(shared=shared))
 
 
 def _build_scan_utils():
@@ -311,7 +340,7 @@ _BUILDERS = {
         {name: getattr(importlib.import_module("symnet.tensor.basic"), name)
          for name in ("get_scalar_constant_value", "NotScalarConstantError")}),
     **{f"symnet.compat.gof.{name}": (lambda name=name: _build_gof_parts()[name])
-       for name in ("op", "type", "fg", "utils")},
+       for name in ("type", "utils")},
     "symnet.compat.gof.graph": _build_gof_graph,
     "symnet.compat.scan_module": _build_scan_module,
     "symnet.compat.scan_module.scan_utils": _build_scan_utils,
@@ -321,6 +350,7 @@ _BUILDERS = {
     "symnet.compat.gpuarray.dnn": _surface.build_gpuarray_dnn,
     "symnet.compat.scalar": _surface.build_scalar,
     "symnet.compat.xlogx": _surface.build_xlogx,
+    "symnet.compat.scalar_sharedvar": _build_scalar_sharedvar,
 }
 
 
@@ -467,6 +497,8 @@ def install(theano=True, lasagne=True):
         # ``var`` of theano.tensor, i.e. symnet.tensor, hiding T.var.
         sys.modules.setdefault("theano.tensor.var",
                                importlib.import_module("symnet.tensor.variable"))
+        for alias, target in PRELOADED.items():
+            sys.modules.setdefault(alias, importlib.import_module(target))
         from .configdefaults import config
         config.read_theano_flags()
         _attach_theano_modules()

@@ -53,6 +53,10 @@ class Config:
         self.warn = types.SimpleNamespace(**{f: False for f in _THEANO_WARN_FLAGS})
         # Theano's test helpers seed their generators from this (utt.fetch_seed)
         self.unittests = types.SimpleNamespace(rseed=666)
+        # Theano's inplace-cycle check setting; its test helpers read it
+        self.cycle_detection = "regular"
+        # no C compiler: Theano's tests and scripts skip their C-only paths
+        self.cxx = ""
 
     @property
     def floatX(self):

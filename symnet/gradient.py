@@ -14,13 +14,15 @@ import numpy as np
 
 from .graph.basic import Apply, Variable
 from .graph.gcpause import gc_paused
+from .graph.null_type import DisconnectedType, NullType
 from .graph.op import NullTypeGradError, Op, _Undefined, grad_undefined
 from .graph.traversal import ancestors, io_toposort
 
 __all__ = ["grad", "Lop", "Rop", "jacobian", "hessian", "verify_grad",
            "DisconnectedInputError", "NullTypeGradError", "GradientError",
            "disconnected_grad", "zero_grad", "consider_constant", "grad_clip",
-           "grad_scale", "grad_undefined", "grad_not_implemented", "undefined_grad"]
+           "grad_scale", "grad_undefined", "grad_not_implemented", "undefined_grad",
+           "NullType", "DisconnectedType"]
 
 
 #: the names ``symnet.tensor`` re-exports (as theano.tensor does); the root
@@ -49,6 +51,17 @@ class GradientError(ValueError):
 
 grad_not_implemented = grad_undefined
 
+
+def _special_grad(g, op, index):
+    """A gradient given as a NullType or DisconnectedType variable (Theano's
+    way) in symnet's terms: an ``_Undefined`` marker, or None."""
+    t = getattr(g, "type", None)
+    if isinstance(t, NullType):
+        return _Undefined(op, index, t.why_null)
+    if isinstance(t, DisconnectedType):
+        return None
+    return g
+
 #: work counters of every ``grad`` walk so far (tests read their growth
 #: with the graph; counted, not timed): ``nodes`` in the reverse
 #: topological order, ``visits`` of those nodes by the three walks over it,
@@ -67,6 +80,11 @@ def _zeros_like(v):
 
 def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
+
+
+def _format_as(wrt, results):
+    """``results`` in the form ``wrt`` was given: a list, a tuple, or one."""
+    return type(wrt)(results) if isinstance(wrt, (list, tuple)) else results[0]
 
 
 def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
@@ -143,11 +161,20 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
         # contains the cost, so function([x], grad(2 * x.sum(), x)) uses x.
         seeds[cost] = T.switch(T.isnan(cost), one, one)
     for var, g in (known_grads or {}).items():
+        g = _special_grad(g, "known_grads", var)
+        if g is None:
+            seeds.pop(var, None)     # as Theano: it replaces the cost's 1
+            continue
+        if isinstance(g, _Undefined):
+            seeds[var] = g
+            continue
         g = T.as_tensor_variable(g)
         if getattr(var, "ndim", None) is not None and g.ndim != var.ndim:
             raise ValueError(f"known_grads: the gradient given for {var} ({var.ndim} "
                              f"dimensions) has {g.ndim} dimensions")
-        seeds[var] = seeds[var] + g if var in seeds else g
+        # Theano's rule: a known gradient of the cost replaces its 1; of any
+        # other variable, it adds to what flows back from the cost.
+        seeds[var] = seeds[var] + g if var in seeds and var is not cost else g
     blockers = set(consider_constant or ())
     with gc_paused():     # the gradient graph lives on (see graph/gcpause.py)
         grads, connected = _backprop(list(seeds), seeds, wrt_list, blockers)
@@ -282,6 +309,7 @@ def _backprop(outputs, seeds, wrt, blockers):
             raise ValueError(f"{node.op}.L_op returned {len(in_grads)} gradients for "
                              f"{len(node.inputs)} inputs")
         for i, (inp, g) in enumerate(zip(node.inputs, in_grads)):
+            g = _special_grad(g, node.op, i)
             if g is None or inp not in reaches or i not in links[node]:
                 continue
             if not isinstance(g, (Variable, _Undefined)):
@@ -409,7 +437,7 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
     if expr.ndim == 0:
         out = grad(expr, wrts, consider_constant=consider_constant,
                    disconnected_inputs=disconnected_inputs)
-        return out if isinstance(wrt, (list, tuple)) else out[0]
+        return _format_as(wrt, out)
     if None in expr.type.shape:
         # Size unknown until run time: one row per element is computed then,
         # by _JacobianOp (Theano uses scan for this).
@@ -425,7 +453,7 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
             shp = [expr.shape[k] for k in range(expr.ndim)] + \
                 [w.shape[k] for k in range(w.ndim)]
             result.append(T.reshape(jac, shp, ndim=len(shp)))
-        return result if isinstance(wrt, (list, tuple)) else result[0]
+        return _format_as(wrt, result)
     flat = T.flatten(expr)
     n = int(np.prod(expr.type.shape))
     result = []
@@ -435,7 +463,7 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
         jac = T.stack(rows)
         shp = list(expr.type.shape) + [w.shape[k] for k in range(w.ndim)]
         result.append(T.reshape(jac, shp, ndim=len(shp)))
-    return result if isinstance(wrt, (list, tuple)) else result[0]
+    return _format_as(wrt, result)
 
 
 def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
@@ -458,7 +486,7 @@ def hessian(cost, wrt, consider_constant=None, disconnected_inputs="raise"):
                  disconnected_inputs=disconnected_inputs)
         out.append(jacobian(g, w, consider_constant=consider_constant,
                             disconnected_inputs=disconnected_inputs))
-    return out if isinstance(wrt, (list, tuple)) else out[0]
+    return _format_as(wrt, out)
 
 
 class _JacobianOp(Op):

@@ -27,6 +27,8 @@ import numpy as np
 
 from . import tensor as T
 from .compile.sharedvalue import SharedVariable, shared
+# `import theano.updates` gives this module: Theano's OrderedUpdates lives there
+from .compile.updates import OrderedUpdates  # noqa: F401
 from .configdefaults import config
 from .gradient import grad as _grad
 from .utils import default_norm_axes

@@ -344,3 +344,43 @@ def test_repeat_by_a_symbolic_count(axis):
     np.testing.assert_allclose(g, 3 * 2 * xv)  # each element used 3 times
     with pytest.raises(TypeError, match="integer scalar"):
         T.repeat(x, T.dscalar("r"))
+
+
+# -- module paths of functions, pfunc, gradients and scan (r16-tc) ------------------
+
+def test_compile_pfunc_is_a_function_and_a_module(theano):
+    import theano.compile
+    from theano.compile.pfunc import rebuild_collect_shared
+    from theano.compile import pfunc
+    assert callable(pfunc) and theano.compile.pfunc is pfunc
+    assert rebuild_collect_shared is symnet.compile.rebuild_collect_shared
+    x = theano.tensor.dscalar()
+    assert float(pfunc([x], x + 1, mode=PY)(1.0)) == 2.0
+    assert theano.compile.config is symnet.config
+
+
+def test_theano_module_paths_of_tc(theano):
+    from theano.gof.null_type import NullType
+    from theano.gof import MissingInputError
+    from theano.gof.op import Op as GofOp
+    assert GofOp is symnet.Op and theano.gof.op.Op is symnet.Op
+    from theano.gradient import DisconnectedType
+    from theano.updates import OrderedUpdates
+    from theano.scan_module.scan_op import Scan
+    from theano.tensor import Tensor, TensorType
+    import theano.scalar.sharedvar
+    from theano.compat import exc_message
+    assert NullType is symnet.graph.null_type.NullType
+    assert MissingInputError is theano.gof.fg.MissingInputError
+    assert DisconnectedType is symnet.gradient.DisconnectedType
+    assert OrderedUpdates is symnet.compile.updates.OrderedUpdates
+    from symnet.scan.op import Scan as symnet_scan
+    assert Scan is symnet_scan and Tensor is TensorType
+    s = theano.scalar.sharedvar.shared(1)
+    assert s.ndim == 0 and int(s.get_value()) == 1
+    with pytest.raises(TypeError, match="scalar value"):
+        theano.scalar.sharedvar.shared([1, 2])
+    assert exc_message(ValueError("boom")) == "boom"
+    assert theano.config.cxx == "" and theano.config.cycle_detection == "regular"
+    a = theano._asarray([1, 2], dtype="int32")
+    assert a.dtype == np.int32 and a.tolist() == [1, 2]

@@ -503,3 +503,17 @@ def test_random_expressions_against_finite_differences(program):
     rng = np.random.RandomState(len(program))
     verify_grad(build, [rng.uniform(-1, 1, (2, 3)), rng.uniform(-1, 1, (1, 3))],
                 mode="py", rng=rng)
+
+
+def test_jacobian_and_hessian_keep_the_form_of_wrt():
+    # Theano's format_as: a tuple gives a tuple, a list a list, one variable one
+    x, z = T.dvectors('x', 'z')
+    y = x * 2 + z
+    for wrt, kind in [((x,), tuple), ([x], list), ((x, z), tuple)]:
+        J = symnet.gradient.jacobian(y, wrt)
+        assert type(J) is kind and len(J) == len(wrt)
+    J = symnet.gradient.jacobian(y, x)
+    np.testing.assert_allclose(J.eval({x: np.ones(3), z: np.ones(3)}), 2 * np.eye(3))
+    H = symnet.gradient.hessian((x ** 2).sum(), (x,))
+    assert type(H) is tuple
+    np.testing.assert_allclose(H[0].eval({x: np.arange(3.0)}), 2 * np.eye(3))

@@ -9,6 +9,10 @@ from .debugmode import DebugMode  # noqa: F401
 from .monitormode import MonitorMode  # noqa: F401
 from . import monitormode  # noqa: F401  (theano.compile.monitormode.detect_nan)
 from .ops import as_op, FromFunctionOp  # noqa: F401
+# the function shadows its module's name, as in Theano (compat keeps
+# `import theano.compile.pfunc` working: see compat.PRELOADED)
+from .pfunc import pfunc, rebuild_collect_shared  # noqa: F401,E402
+from ..configdefaults import config  # noqa: F401,E402  (theano.compile.config)
 
 from ..graph.compiler import register_compiler  # noqa: E402
 

@@ -69,8 +69,9 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     Parameters
     ----------
     inputs : list of Variable or In
-    outputs : Variable, list of Variables, or None
-        A single variable gives a single return value; a list gives a list.
+    outputs : Variable, list of Variables, dict, or None
+        A single variable gives a single return value; a list gives a list;
+        a dict ``{name: variable}`` (names are strings) gives a dict.
     mode : str or Mode, optional
         'numba' (default: ``config.mode``), 'py', 'cuda', 'fast_compile'.
     updates : list of pairs or OrderedDict
@@ -121,9 +122,9 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
             raise TypeError(f"function input {k} ({s.variable}) is a constant; inputs "
                             f"must be free variables")
         if isinstance(s.variable, SharedVariable):
-            raise TypeError(f"function input {k} ({_vname(s.variable)}) is a shared "
-                            f"variable: shared variables are implicit inputs, do not "
-                            f"list them")
+            raise TypeError(f"function input {k}: Cannot use a shared variable "
+                            f"({_vname(s.variable)}) as explicit input: shared variables "
+                            f"are implicit inputs, do not list them")
         if s.variable in states or s.variable in in_vars:
             raise ValueError(f"input {_vname(s.variable)} is listed twice")
         if s.stateful:
@@ -151,8 +152,19 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
             raise ValueError(f"input {_vname(s.variable)} is listed twice")
         in_vars.append(s.variable)
 
-    single = outputs is not None and not isinstance(outputs, (list, tuple))
-    out_list = [] if outputs is None else ([outputs] if single else list(outputs))
+    output_keys = None
+    out_spec = outputs
+    if isinstance(outputs, dict):
+        # Theano's outputs by name: compiled in the sorted order of their
+        # names, and every call returns {name: value}
+        bad = [k for k in outputs if not isinstance(k, str)]
+        if bad:
+            raise TypeError(f"function: the keys of a dict of outputs must be strings, "
+                            f"got {', '.join(f'{type(k).__name__} {k!r}' for k in bad)}")
+        output_keys = sorted(outputs)
+        out_spec = [outputs[k] for k in output_keys]
+    single = out_spec is not None and not isinstance(out_spec, (list, tuple))
+    out_list = [] if out_spec is None else ([out_spec] if single else list(out_spec))
     from ..tensor.basic import as_tensor_variable
     out_borrow = []
     outs = []
@@ -166,7 +178,6 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     upd = normalize_updates(updates)
     explicit = list(upd)   # kept for pickling (``updates`` may be an iterator)
     upd += normalize_updates(state_upd)
-    upd += default_updates(outs + [e for _, e in upd], upd, no_default_updates)
 
     # givens: substitute, keeping the user's graph untouched
     if givens or cuts:
@@ -178,6 +189,11 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
         for old, new in pairs:
             if not isinstance(old, Variable):
                 raise TypeError(f"givens keys must be variables, got {old!r}")
+            if old in in_vars:
+                # (Theano's error type) the argument would be silently ignored
+                raise RuntimeError(f"givens: {_vname(old)} is an input of the function, "
+                                   f"so it cannot be replaced; drop it from the inputs or "
+                                   f"from givens")
             if not isinstance(new, Variable):
                 new = as_tensor_variable(np.asarray(new, dtype=old.dtype))
             if getattr(new.type, "ndim", None) != getattr(old.type, "ndim", None) or \
@@ -189,6 +205,15 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
         memo = clone_get_equiv([], roots, copy_inputs=False, memo=memo)
         outs = [memo[o] for o in outs]
         upd = [(v, memo[e]) for v, e in upd]
+    # Default updates of the shared variables the graph still reads once the
+    # givens and cuts are made (Theano's rule: a variable a given replaces, or
+    # that only feeds a cut input, is not updated); their expressions get the
+    # givens too.
+    defaults = default_updates(outs + [e for _, e in upd], upd, no_default_updates)
+    if defaults and (givens or cuts):
+        memo = clone_get_equiv([], [e for _, e in defaults], copy_inputs=False, memo=memo)
+        defaults = [(v, memo[e]) for v, e in defaults]
+    upd += defaults
 
     roots = outs + [e for _, e in upd]
     used = ancestors(roots)
@@ -256,6 +281,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
     thunk = instrument(thunk, fgraph, mode_obj, prof if profile else None,
                        (in_vars + shared_vars, outs + [e for _, e in upd]), stats)
     cls = _StatefulFunction if states else Function
+    if output_keys is not None:
+        cls = _DICT_OUTPUTS[cls]
     fn = cls(specs, in_vars, shared_vars, outs, upd, fgraph, thunk, single,
              allow_input_downcast, name, mode_obj, out_borrow, states, keys)
     # what pickling stores (the graph and the mode, not the compiled code)
@@ -265,6 +292,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
                       rebuild_strict=rebuild_strict,
                       allow_input_downcast=allow_input_downcast,
                       on_unused_input=on_unused_input)
+    fn.output_keys = output_keys
     fn.rewrite_stats = stats
     # the numba graph cache (backend/numba_cpu/graph_cache.py): 'hit' (the
     # rewrites and code generation were skipped), 'miss', or None (not used)
@@ -311,6 +339,9 @@ class Function(InputAccess):
     """A compiled graph: call it with the input values (see ``function``);
     ``f[key]``, ``f.value[key]``, ``f.container[key]`` give its inputs'
     defaults and states (``arguments.InputAccess``)."""
+
+    #: the names of the outputs given as a dict (sorted), else None
+    output_keys = None
 
     def __init__(self, specs, in_vars, shared_vars, outputs, updates, fgraph, thunk,
                  single, allow_input_downcast, name, mode, out_borrow, states=None,
@@ -645,6 +676,26 @@ class _StatefulFunction(Function):
                 for store, value in old:
                     store.value = value
                 raise
+
+
+class _DictOutputs:
+    """Outputs given as a dict (Theano's ``output_keys``): a call returns
+    ``{name: value}``; ``f.outputs`` lists them in the sorted order of
+    their names."""
+
+    def __call__(self, *args, **kwargs):
+        return dict(zip(self.output_keys, super().__call__(*args, **kwargs)))
+
+
+class _DictFunction(_DictOutputs, Function):
+    pass
+
+
+class _DictStatefulFunction(_DictOutputs, _StatefulFunction):
+    pass
+
+
+_DICT_OUTPUTS = {Function: _DictFunction, _StatefulFunction: _DictStatefulFunction}
 
 
 def _rebuild_function(recipe, trust_input):

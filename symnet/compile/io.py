@@ -59,6 +59,17 @@ class In:
         if update is not None and not isinstance(update, Variable):
             raise TypeError(f"In({variable}): update must be a symbolic expression, got "
                             f"{type(update).__name__} {update!r}")
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"In({variable}): name must be a string, got "
+                            f"{type(name).__name__} {name!r}")
+        if update is not None and getattr(variable, "owns_value", False):
+            raise TypeError(f"In({variable}): a shared variable is no input (functions "
+                            f"read it themselves); give its update in updates=[...]")
+        if update is not None and (
+                getattr(update.type, "dtype", None) != getattr(variable.type, "dtype", None)
+                or getattr(update.type, "ndim", None) != getattr(variable.type, "ndim", None)):
+            raise TypeError(f"In({variable}): the update must have the input's type "
+                            f"{variable.type}, got {update} of type {update.type}")
         if update is not None and value is None:
             raise ValueError(f"In({variable}): an input with an update needs a value "
                              f"(its initial state), e.g. In(s, update=..., value=0.0)")

@@ -25,6 +25,8 @@ class SharedVariable(Variable):
     """
 
     owns_value = True  # graph/traversal keeps it as the same input when cloning
+    #: (also on the class: ``del v.default_update`` removes it, as in Theano)
+    default_update = None
 
     def __init__(self, type, value, name=None, strict=False, allow_downcast=None,
                  borrow=False):
@@ -33,7 +35,6 @@ class SharedVariable(Variable):
         value = value if borrow else _copy(value)
         self._value = (type.filter_named(value, name, strict=strict, allow_downcast=allow_downcast)
                        if name else type.filter(value, strict=strict, allow_downcast=allow_downcast))
-        self.default_update = None
 
     def get_value(self, borrow=False, return_internal_type=False):
         """The current value (a copy unless ``borrow=True``)."""

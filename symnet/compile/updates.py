@@ -14,7 +14,7 @@ from ..graph.basic import Variable
 from ..graph.traversal import ancestors
 from .sharedvalue import SharedVariable
 
-__all__ = ["normalize_updates", "default_updates"]
+__all__ = ["normalize_updates", "default_updates", "OrderedUpdates"]
 
 
 def _vname(v):
@@ -101,3 +101,62 @@ def default_updates(roots, explicit, no_default_updates):
                 new.append(v.default_update)
         frontier = new
     return found
+
+
+class OrderedUpdates(OrderedDict):
+    """Theano's ``theano.updates.OrderedUpdates``: an ordered
+    ``{shared_variable: new_value}`` mapping that refuses other keys and
+    adds with ``+`` (what ``scan`` returns as its updates).
+
+    Adding two sets of updates fails with ``KeyError`` when they give one
+    variable two different new values; equal values merge.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet
+    >>> a, b = symnet.shared(np.float64(0), name='a'), symnet.shared(np.float64(1), name='b')
+    >>> up = OrderedUpdates([(a, a + 1)]) + OrderedUpdates([(b, b * 2)])
+    >>> [v.name for v in up]
+    ['a', 'b']
+    >>> up[3] = 4
+    Traceback (most recent call last):
+      ...
+    TypeError: OrderedUpdates keys must be shared variables, got int 3
+    """
+
+    def __init__(self, *args, **kwargs):
+        if len(args) == 1 and isinstance(args[0], dict) and len(args[0]) > 1 \
+                and not isinstance(args[0], OrderedDict):
+            # the order of the updates decides the order they are applied in
+            warnings.warn("OrderedUpdates built from an unordered dict", stacklevel=2)
+        super().__init__()
+        self.update(*args, **kwargs)
+
+    def __setitem__(self, key, value):
+        if not isinstance(key, SharedVariable):
+            raise TypeError(f"OrderedUpdates keys must be shared variables, got "
+                            f"{type(key).__name__} {key!r}")
+        super().__setitem__(key, value)
+
+    def update(self, other=None, **kwargs):
+        if kwargs:
+            raise TypeError("OrderedUpdates keys must be shared variables, not keywords "
+                            f"({', '.join(kwargs)})")
+        if other is None:
+            return
+        pairs = other.items() if isinstance(other, dict) else other
+        for key, val in pairs:
+            if key in self and self[key] != val:
+                raise KeyError(f"two different updates for {_vname(key)}: {self[key]} "
+                               f"and {val}")
+            self[key] = val
+
+    def __add__(self, other):
+        out = OrderedUpdates(self)
+        out.update(other)
+        return out
+
+    def __radd__(self, other):
+        out = OrderedUpdates(other)
+        out.update(self)
+        return out

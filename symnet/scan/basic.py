@@ -8,6 +8,9 @@ from step to step.
 """
 from collections import OrderedDict
 
+import numpy as np
+
+from ..graph.basic import Variable
 from ..graph.fg import MissingInputError
 from ..graph.traversal import clone_replace
 from .inner import placeholder
@@ -15,6 +18,17 @@ from .op import Scan, free_inputs
 from .until import freeze_after_done, split_until, steps_run
 
 __all__ = ["scan", "map", "reduce", "foldl", "foldr"]
+
+
+def _taps(taps, what):
+    """A tap list; Theano also accepts one tap as a plain int (taps=-2)."""
+    if taps is None:
+        return []
+    taps = [int(taps)] if isinstance(taps, (int, np.integer)) else list(taps)
+    if len(set(taps)) != len(taps):
+        raise ValueError(f"scan: {what} has the taps {taps}, which repeat a tap; "
+                         f"each tap may be given once")
+    return taps
 
 
 def _as_list(x):
@@ -25,10 +39,31 @@ def _as_list(x):
     return [x]
 
 
+def _update_pairs(x):
+    """Whether ``x`` is updates given as a list of (shared variable, value)
+    pairs; an empty list counts (``return outputs, []``)."""
+    from ..compile.sharedvalue import SharedVariable
+    return isinstance(x, (list, tuple)) and all(
+        isinstance(p, (list, tuple)) and len(p) == 2 and isinstance(p[0], SharedVariable)
+        for p in x)
+
+
 def _split_result(res):
-    """(outputs, updates) from what a step function returned."""
+    """(outputs, updates) from what a step function returned: outputs, a
+    dict of updates, or both (in either order, the updates a dict or a list
+    of pairs), as Theano's scan reads them."""
     if isinstance(res, dict):
         return [], res
+    if _update_pairs(res) and res:
+        return [], OrderedDict(res)
+    if isinstance(res, (list, tuple)) and len(res) == 2 and not any(
+            isinstance(r, dict) for r in res):
+        first, second = res
+        if isinstance(first, (list, tuple, Variable)) and _update_pairs(second) \
+                and not (_update_pairs(first) and first):
+            return _as_list(first), OrderedDict(second)
+        if _update_pairs(first) and first and isinstance(second, (list, tuple, Variable)):
+            return _as_list(second), OrderedDict(first)
     if isinstance(res, (list, tuple)):
         items = list(res)
         dicts = [r for r in items if isinstance(r, dict)]
@@ -108,7 +143,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     for k, seq in enumerate(_as_list(sequences)):
         if isinstance(seq, dict):
             x = seq.get("input")
-            taps = list(seq.get("taps", [0]) or [0])
+            taps = _taps(seq.get("taps", [0]), f"sequence {k}") or [0]
         else:
             x, taps = seq, [0]
         x = T.as_tensor_variable(x)
@@ -117,7 +152,9 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
                             f"to iterate over, got a scalar")
         if go_backwards:
             x = x[::-1]
-        lo, hi = min(taps), max(taps)
+        # Theano's cut: as if tap 0 were used too, so that x[t-1] at step 0
+        # is x[0] and x[t+1] is x[1] (taps all below or all above 0)
+        lo, hi = min(min(taps), 0), max(max(taps), 0)
         span = hi - lo
         static = x.type.shape[0]
         # no ``x[0:]`` nor ``- 0``: the gradient recognises ``n == x.shape[0]``
@@ -154,7 +191,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         init, taps = entry, [-1]
         if isinstance(entry, dict):
             init = entry.get("initial")
-            taps = list(entry.get("taps", [-1]))
+            taps = _taps(entry.get("taps", [-1]), f"outputs_info {k}")
         if init is None:
             states.append(None)
             continue

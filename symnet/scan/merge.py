@@ -66,6 +66,11 @@ def scan_merge(fgraph, node):
     if other is None:
         return None
     first, second = _Parts(node), _Parts(other)
+    if set(node.op.inner_inputs) & set(other.op.inner_inputs):
+        # two loops built on one step graph (the gradient's copy of a
+        # forward Scan reuses its placeholders): the second gets its own,
+        # or the merged step would list one placeholder twice
+        _fresh_inner(second)
     # the second's inner inputs reading an outer variable the first reads
     # too take the first's placeholder
     rep = {}
@@ -89,6 +94,21 @@ def scan_merge(fgraph, node):
         first.op = _renamed(node.op, f"{node.op.name or 'scan'}+{other.op.name or 'scan'}")
     new = first.build()
     return {o["old"]: v for o, v in zip(first.outs, new) if fgraph.clients.get(o["old"])}
+
+
+def _fresh_inner(parts):
+    """Give ``parts`` (a ``_Parts``) new inner placeholders, its step
+    graph rebuilt on them."""
+    from .inner import placeholder
+    olds = [p[0] for p in parts.seqs + parts.nonseqs] + \
+        [v for o in parts.outs for v in o["tap_inner"]]
+    fresh = {v: placeholder(v.type, v.name) for v in olds}
+    outs = clone_replace([o["inner"] for o in parts.outs], fresh)
+    for o, v in zip(parts.outs, outs):
+        o["inner"] = v
+        o["tap_inner"] = [fresh[t] for t in o["tap_inner"]]
+    for pair in parts.seqs + parts.nonseqs:
+        pair[0] = fresh[pair[0]]
 
 
 class _renamed:

@@ -6,6 +6,7 @@ compositions (``softplus``, ``mean``, ``var``) are plain functions.
 import numpy as np
 
 from .type import TensorType  # noqa: F401
+Tensor = TensorType  # Theano's older name (theano.tensor.Tensor)
 from .variable import TensorVariable, TensorConstant  # noqa: F401
 from ..graph.basic import Variable  # noqa: F401  (theano.tensor.Variable)
 from .basic import *  # noqa: F401,F403

@@ -187,7 +187,7 @@ class TensorType(Type):
         target = self.numpy_dtype
         if isinstance(value, (bool, int, float, complex)) and not isinstance(value, np.generic):
             arr = np.asarray(value)
-            if allow_downcast or _fits(value, target):
+            if allow_downcast or _fits(value, target, inexact_float=allow_downcast is None):
                 return arr.astype(target)
             raise TypeError(
                 f"cannot convert Python {type(value).__name__} {value!r} to "
@@ -247,14 +247,21 @@ class TensorType(Type):
         return as_tensor_variable(value)
 
 
-def _fits(value, dtype):
+def _fits(value, dtype, inexact_float=True):
+    """Whether the Python scalar ``value`` may become ``dtype``: when the
+    conversion is exact, or (``inexact_float``) a float to a float dtype.
+    With allow_downcast=False Theano wants it exact (0.1 is no float32)."""
+    ref = np.asarray(value)
     try:
-        converted = np.asarray(value).astype(dtype)
+        converted = ref.astype(dtype)
     except (OverflowError, ValueError):
         return False
     if dtype.kind in "iub" and isinstance(value, float):
         return False
-    return converted == value or (isinstance(value, float) and dtype.kind == "f")
+    # compared at the value's own precision (float32(0.1) == 0.1 is True
+    # under NEP 50, which converts the Python float to float32 first)
+    return converted.astype(ref.dtype) == ref or (inexact_float and isinstance(value, float)
+                                  and dtype.kind == "f")
 
 
 def _fmt_shape(shape):

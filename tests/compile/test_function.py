@@ -331,3 +331,32 @@ def test_an_intermediate_input_is_not_bound_by_inferred_sizes(mode):
     with pytest.raises(ValueError, match="axis 1 should have size 1"):
         symnet.function([b], b + 1, mode=mode)(np.ones((2, 3), dtype=symnet.config.floatX))
 
+
+
+# -- outputs given as a dict (Theano's output_keys) -----------------------------------
+
+def test_dict_outputs_return_a_dict():
+    import pickle
+    x, y = T.dscalars('x', 'y')
+    f = symnet.function([x, y], {'b': x * y, 'a': x + y, '1': x}, mode='py')
+    assert f(2.0, 4.0) == {'1': 2.0, 'a': 6.0, 'b': 8.0}
+    assert f(2.0, y=4.0) == f(x=2.0, y=4.0) == f(2.0, 4.0)
+    assert f.output_keys == ['1', 'a', 'b'] and f.outputs[0] is x
+    g = pickle.loads(pickle.dumps(f))
+    assert g(1.0, 3.0) == {'1': 1.0, 'a': 4.0, 'b': 3.0}
+    assert f.copy()(1.0, 1.0) == {'1': 1.0, 'a': 2.0, 'b': 1.0}
+    # a dict of results feeds another function's keyword arguments
+    a, b = T.dscalars('a', 'b')
+    h = symnet.function([a, b], a * 10 + b, mode='py')
+    assert float(h(**{k: v for k, v in f(5.0, 7.0).items() if k != '1'})) == 155.0
+    with pytest.raises(TypeError, match="must be strings, got float 1.0"):
+        symnet.function([x], {1.0: x, 'a': x ** 2}, mode='py')
+
+
+def test_dict_outputs_with_a_stateful_input():
+    x = T.dscalar('x')
+    acc = T.dscalar('acc')
+    f = symnet.function([x, symnet.In(acc, value=0.0, update=acc + x)],
+                        {'total': acc + x, 'x2': 2 * x}, mode='py')
+    assert f(1.0) == {'total': 1.0, 'x2': 2.0}
+    assert f(2.0) == {'total': 3.0, 'x2': 4.0}

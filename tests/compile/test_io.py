@@ -168,3 +168,38 @@ def test_param_is_theanos_in_with_a_default(mode):
     assert float(f(3.0)) == 6.0 and float(f(3.0, 4.0)) == 12.0 and float(f(3.0, scale=5.0)) == 15.0
     with pytest.raises(TypeError, match="missing a value for input 0"):
         symnet.function([x, symnet.Param(y)], x * y, mode=mode)(y=1.0)
+
+
+def test_in_update_checks_come_first():
+    # Theano's order: a shared variable or an update of another type is a
+    # TypeError, before the missing initial value
+    import numpy as np
+    import symnet
+    a = symnet.shared(1.0)
+    with pytest.raises(TypeError, match="shared variable is no input"):
+        In(a, update=a + 1)
+    x, v = T.dscalar('x'), T.dvector('v')
+    with pytest.raises(TypeError, match="update must have the input's type"):
+        In(x, update=v, value=0.0)
+    with pytest.raises(TypeError, match="update must have the input's type"):
+        In(x, update=T.cast(x, 'float32'), value=0.0)
+
+
+def test_allow_downcast_false_wants_python_floats_exact():
+    import symnet
+    a, b, c = T.fscalars('a', 'b', 'c')
+    f = symnet.function([In(a, allow_downcast=True), In(b, allow_downcast=False),
+                         In(c, allow_downcast=None)], a + b + c, mode='py')
+    assert float(f(0, 0, 0)) == 0.0
+    assert abs(float(f(0.1, 0, 0)) - 0.1) < 1e-7
+    assert float(f(0, 0.5, 0)) == 0.5                 # exact in float32: fine
+    with pytest.raises(TypeError, match="without loss"):
+        f(0, 0.1, 0)
+    assert abs(float(f(0, 0, 0.1)) - 0.1) < 1e-7      # None: a float to floatX
+
+
+def test_in_name_must_be_a_string():
+    a = T.dscalar('a')
+    for bad in ([], (), {'x'}, T.dscalar()):
+        with pytest.raises(TypeError, match="name must be a string"):
+            In(a, name=bad)

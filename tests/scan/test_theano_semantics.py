@@ -136,3 +136,93 @@ def test_a_draw_passed_as_non_sequence_is_drawn_once_per_call():
     assert not upd
     got = symnet.function([], out, mode=PY)()
     np.testing.assert_allclose(got, np.outer([1.0, 2.0, 3.0], got[0]))
+
+
+# -- sequence taps, cut as Theano cuts them ------------------------------------------
+
+@pytest.mark.parametrize("taps, want", [
+    ([-1], [0., 1., 2., 3.]),              # as if tap 0 were used: 4 steps, x[t-1]
+    ([-2, -1], [0., 1., 2.]),              # returns x[t-2]
+    ([1], [1., 2., 3., 4.]),               # x[t+1] at step 0 is x[1]
+    (-1, [0., 1., 2., 3.]),                # one tap as a plain int
+])
+def test_sequence_taps_cut_as_if_tap_zero_were_used(taps, want):
+    x = T.dvector('x')
+    y, _ = symnet.scan(lambda *a: a[0], sequences=dict(input=x, taps=taps))
+    got = symnet.function([x], y, mode=PY)(np.arange(5.0))
+    np.testing.assert_array_equal(got, want)
+
+
+def test_int_tap_of_an_output_and_repeated_taps():
+    u, x0 = T.dvectors('u', 'x0')
+    out, _ = symnet.scan(lambda u_tm2, x_tm1, x_tm2: u_tm2 + 10 * x_tm1 + 100 * x_tm2,
+                         sequences=dict(input=u, taps=-2),
+                         outputs_info=dict(initial=x0, taps=[-1, -2]))
+    vu, vx0 = np.array([1., 2., 3., 4.]), np.array([5., 6.])
+    got = symnet.function([u, x0], out, mode=PY)(vu, vx0)
+    want = [vu[0] + 10 * vx0[1] + 100 * vx0[0]]
+    want.append(vu[1] + 10 * want[0] + 100 * vx0[1])
+    np.testing.assert_allclose(got, want)
+    with pytest.raises(ValueError, match="repeat a tap"):
+        symnet.scan(lambda a, b: a, sequences=x0, outputs_info=dict(initial=u, taps=[-1, -1]))
+
+
+@pytest.mark.parametrize("order", ["outputs_first", "updates_first"])
+def test_step_returns_outputs_and_a_list_of_update_pairs(order):
+    w = symnet.shared(np.float64(1.0), name='w')
+    x = T.dvector('x')
+
+    def step(v):
+        outs, upd = [v * w], [(w, w + 1)]
+        return (outs, upd) if order == "outputs_first" else (upd, outs)
+    y, updates = symnet.scan(step, sequences=x)
+    assert list(updates) == [w]
+    got = symnet.function([x], y, updates=updates, mode=PY)(np.array([1., 1., 1.]))
+    np.testing.assert_allclose(got, [1., 2., 3.])
+    assert float(w.get_value()) == 4.0
+
+
+def test_rop_through_scan_matches_finite_differences():
+    # Rop's double-vjp differentiates the loop's gradient, whose copies of
+    # the forward Scan share its step graph: scan_merge must give them
+    # placeholders of their own (it listed one twice before)
+    rng = np.random.RandomState(3)
+    u, W, eu = T.dmatrix('u'), T.dmatrix('W'), T.dmatrix('eu')
+    h0 = T.dvector('h0')
+    o, _ = symnet.scan(lambda u_t, h, W: T.tanh(T.dot(W, u_t + h)), sequences=u,
+                       outputs_info=h0, non_sequences=W)
+    eh, eW = T.dvector('eh'), T.dmatrix('eW')
+    rops = [symnet.gradient.Rop(o[-1], wrt, e) for wrt, e in [(u, eu), (h0, eh), (W, eW)]]
+    f = symnet.function([u, h0, W, eu, eh, eW], rops, mode=PY)
+    fo = symnet.function([u, h0, W], o[-1], mode=PY)
+    vals = [rng.uniform(size=s) for s in [(6, 3), (3,), (3, 3)]]
+    evs = [rng.uniform(size=v.shape) for v in vals]
+    got = f(*vals, *evs)
+    eps = 1e-6
+    for k in range(3):
+        hi = [v + eps * evs[k] if i == k else v for i, v in enumerate(vals)]
+        lo = [v - eps * evs[k] if i == k else v for i, v in enumerate(vals)]
+        want = (fo(*hi) - fo(*lo)) / (2 * eps)
+        np.testing.assert_allclose(got[k], want, rtol=1e-5, atol=1e-8)
+
+
+def test_scan_over_gradients_of_a_scan():
+    # Theano's test_rop reference: a loop whose step takes grad(o[i], u) of
+    # a forward loop; the step's graph holds copies of that loop sharing its
+    # placeholders, which scan_merge joins (it listed one twice before)
+    rng = np.random.RandomState(4)
+    u = T.specify_shape(T.dmatrix('u'), (5, 3))
+    h0 = T.specify_shape(T.dvector('h0'), (3,))
+    W = T.specify_shape(T.dmatrix('W'), (3, 3))
+    eu = T.dmatrix('eu')
+    o, _ = symnet.scan(lambda u_t, h, W: T.tanh(T.dot(W, u_t + h)), sequences=u,
+                       outputs_info=h0, non_sequences=W, name='rnn_fn')
+    o = o[-1]
+    jv, _ = symnet.scan(lambda i, o, u, h0, W, eu: (symnet.grad(o[i], u) * eu).sum(),
+                        sequences=T.arange(o.shape[0]), non_sequences=[o, u, h0, W, eu])
+    rop = symnet.gradient.Rop(o, u, eu)
+    f = symnet.function([u.owner.inputs[0], h0.owner.inputs[0], W.owner.inputs[0], eu],
+                        [jv, rop], mode=PY, on_unused_input='ignore')
+    vals = [rng.uniform(size=s) for s in [(5, 3), (3,), (3, 3), (5, 3)]]
+    got_jv, got_rop = f(*vals)
+    np.testing.assert_allclose(got_jv, got_rop, rtol=1e-10)
