@@ -6,7 +6,10 @@ one flattened patch per row, rows ordered by (batch, channel, patch row,
 patch col); ``neibs2images`` puts non-overlapping patches back. Both are
 graphs of slices, ``stack`` and ``reshape``, so their gradients come from
 those ops and every backend runs them. The patch shape and step must be
-constants; the image sizes may be known only at run time.
+constants; the image sizes may be known only at run time. Sizes that do
+not fit the mode raise when the graph is built if the graph knows them;
+otherwise 'valid' mode with non-overlapping patches raises when the
+function runs, while the other cases take the patches that fit.
 
 Examples
 --------
@@ -131,6 +134,12 @@ def images2neibs(ten4, neib_shape, neib_step=None, mode="valid"):
                         f"neib_shape={(c, d)}")
     for axis, k, s in ((2, c, steps[0]), (3, d, steps[1])):
         _check_static(mode, x.type.shape[axis], k, s, axis)
+    if mode == "valid" and steps == [c, d]:
+        # Non-overlapping patches are a reshape, which also raises, when the
+        # function runs, on images that the patches do not tile.
+        b, ch, h, w = (x.shape[i] for i in range(4))
+        blocks = reshape(x, (b, ch, h // c, c, w // d, d)).dimshuffle(0, 1, 2, 4, 3, 5)
+        return reshape(blocks, (-1, c * d))
     grid = []
     for axis, k, s in ((2, c, steps[0]), (3, d, steps[1])):
         n = x.shape[axis]

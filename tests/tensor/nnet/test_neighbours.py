@@ -89,3 +89,7 @@ def test_errors():
         images2neibs(s, (3, 2))
     assert images2neibs(s, (3, 2), mode="ignore_borders").eval(mode="py").shape == \
         (2 * 3 * 3 * 5, 6)
+    # sizes known only at run time: patches that do not tile the image raise then
+    f = symnet.function([x], images2neibs(x, (2, 2)), mode="py")
+    with pytest.raises(ValueError, match="cannot reshape"):
+        f(np.zeros((2, 3, 5, 5), dtype=x.dtype))
