@@ -163,6 +163,14 @@ def _pool(grad):
     return build
 
 
+def _pool_grad_grad():
+    from symnet.tensor.ops.pool import DownsampleFactorMaxGradGrad, Pool
+    x, ggx = T.dtensor4("x"), T.dtensor4("ggx")
+    args = ((2, 2), True, (2, 2), (0, 0), "max")
+    out = DownsampleFactorMaxGradGrad(*args)(x, Pool(*args)(x), ggx)
+    return [x, ggx], [out], [_m(1, 2, 4, 4), _m(1, 2, 4, 4)]
+
+
 def _pool_argmax(grad):
     def build():
         from symnet.tensor.ops.pool import MaxPoolArgmax, MaxPoolArgmaxGrad
@@ -342,6 +350,7 @@ SAMPLES = {
                                                  _conv_fused("grad", "linear", True)],
     "symnet.tensor.ops.pool.Pool": [_pool(False)],
     "symnet.tensor.ops.pool.PoolGrad": [_pool(True)],
+    "symnet.tensor.ops.pool.DownsampleFactorMaxGradGrad": [_pool_grad_grad],
     "symnet.tensor.ops.pool.MaxPoolArgmax": [_pool_argmax(False)],
     "symnet.tensor.ops.pool.MaxPoolArgmaxGrad": [_pool_argmax(True)],
     "symnet.tensor.ops.pool_fused.MaxPoolBiasActGrad": [_pool_bias_act("relu"),

@@ -233,6 +233,12 @@ def get_scalar_constant_value(v):
                 return np.asarray(x.type.shape[idx], dtype="int64")
         if isinstance(op, Elemwise) and op.scalar_op.name == "cast":
             return get_scalar_constant_value(v.owner.inputs[0]).astype(v.dtype)
+        # an element of a constant (``as_tensor_variable([3, 2])[0]``, which
+        # is what iterating over a constant vector gives)
+        if isinstance(op, Subtensor) and isinstance(v.owner.inputs[0], Constant) \
+                and len(v.owner.inputs) == 1 \
+                and all(isinstance(i, (int, np.integer)) for i in op.idx_list):
+            return np.asarray(np.asarray(v.owner.inputs[0].data)[tuple(op.idx_list)])
         if isinstance(op, DimShuffle) and v.type.shape == (1,) * v.ndim:
             return get_scalar_constant_value(v.owner.inputs[0])
         if isinstance(op, Elemwise) and v.type.shape == (1,) * v.ndim:
@@ -329,3 +335,21 @@ for _p in _PREFIX:
         _ns[_p + _nm] = _typed_plural(_p, _base)
         __all__.append(_p + _nm)
 del _ns, _p, _base, _nm
+
+
+# Per-dtype tolerances of Theano's ``theano.tensor.basic._allclose``, which
+# Theano-era test scripts import to compare a function's result with numpy's.
+_ALLCLOSE_TOL = {"float16": (1e-3, 1e-3), "float32": (1e-5, 1e-5), "complex64": (1e-5, 1e-5)}
+
+
+def _allclose(a, b, rtol=None, atol=None):
+    """``np.allclose`` with tolerances for the less precise of the two
+    dtypes (float16: 1e-3, float32/complex64: 1e-5, else numpy's)."""
+    a, b = np.asarray(a), np.asarray(b)
+    atol_, rtol_ = 1e-8, 1e-5
+    for kind in ("float16", "float32", "complex64"):
+        if kind in (a.dtype.name, b.dtype.name):
+            atol_, rtol_ = _ALLCLOSE_TOL[kind]
+            break
+    return bool(np.allclose(a, b, rtol=rtol_ if rtol is None else rtol,
+                            atol=atol_ if atol is None else atol))

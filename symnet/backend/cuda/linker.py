@@ -65,6 +65,8 @@ FAMILIES = ("elemwise", "reduction", "nnet", "indexing", "advanced", "blas", "sh
 FALLBACK_FAMILIES = ("random", "linalg", "conv_fused", "pool_fused", "debug", "ifelse")
 FALLBACK_OPS = ("ArgSort", "BinCount", "CumOp", "Nonzero", "Sort", "ARange", "Repeat", "Tile",
                 "_GradOp", "_JacobianOp", "DynamicPool", "DynamicPoolGrad",
+                # max pooling's second derivative (rare: Hessians, double backprop)
+                "DownsampleFactorMaxGradGrad",
                 # never built for cuda: the numba modes' rewrite makes them
                 "MaxPoolArgmax", "MaxPoolArgmaxGrad", "SoftmaxCrossentropyWithGrad")
 SUPPORTED_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",

@@ -21,7 +21,8 @@ gradient 3.4 -> 2.0 ms, the forward unchanged at 1.0 ms).
 """
 from ..registry import register_kernel
 from .lib import pool_nd as _pool_nd
-from ...tensor.ops.pool import MaxPoolArgmax, MaxPoolArgmaxGrad, Pool, PoolGrad
+from ...tensor.ops.pool import (DownsampleFactorMaxGradGrad, MaxPoolArgmax,
+                                MaxPoolArgmaxGrad, Pool, PoolGrad)
 
 __all__ = []
 
@@ -140,42 +141,60 @@ def pool_kernel(node, ins, outs, ctx):
     return lines
 
 
+def _first_max(op, t, xr, orr, ctx):
+    """Lines finding the position of window (b, i, j) that takes its
+    gradient, ending in an ``if`` (true when there is one) for the caller's
+    indented line; and that position's index into ``xr``."""
+    b, i, j = t["b"], t["i"], t["j"]
+    # the first position (row-major) equal to the max takes the whole
+    # gradient: one flat loop over the window, backwards, selects it
+    # without a data-dependent branch (random data would mispredict);
+    # none matches only where the max is NaN (no gradient, as py)
+    mx, cw, k, kk = ctx.tmp("mx"), ctx.tmp("cw"), ctx.tmp("k"), ctx.tmp("kk")
+    # a window inside the input has the constant size ws: literals let
+    # LLVM unroll the loop and turn // and % into shifts
+    size = (str(op.ws[1]), str(op.ws[0] * op.ws[1])) if _inside(op) else \
+        (f"{t['cb']} - {t['ca']}", f"({t['rb']} - {t['ra']}) * {cw}")
+    lines = [f"{mx} = {orr}[{b}, {i}, {j}]",
+             f"{cw} = {size[0]}",
+             f"{k} = -1",
+             f"for {kk} in range({size[1]} - 1, -1, -1):",
+             f"    {k} = {kk} if {xr}[{b}, {t['ra']} + {kk} // {cw}, "
+             f"{t['ca']} + {kk} % {cw}] == {mx} else {k}",
+             f"if {k} >= 0:"]
+    return lines, f"{b}, {t['ra']} + {k} // {cw}, {t['ca']} + {k} % {cw}"
+
+
+def _grad_views(ins, ctx, t, nd, what, third_like_input):
+    """Lines checking the shapes of the pooled output and of the third input
+    (shaped like the input, or like the output) and viewing x, them as 3-D
+    (batch, rows, cols); returns (lines, xr, orr, thr)."""
+    x, out, third = ins
+    xr, orr, thr = ctx.tmp("xr"), ctx.tmp("or"), ctx.tmp("th")
+    rows, cols = (t["h"], t["w"]) if third_like_input else (t["oh"], t["ow"])
+    lines = [f"if {out}.shape[{nd - 2}] != {t['oh']} or {out}.shape[{nd - 1}] != {t['ow']} "
+             f"or {third}.shape[{nd - 2}] != {rows} or {third}.shape[{nd - 1}] != {cols}:",
+             f"    raise ValueError('{what}: the pooled output or the gradient does not "
+             f"match the input')",
+             f"{xr} = {x}.reshape(({t['n']}, {t['h']}, {t['w']}))",
+             f"{orr} = {out}.reshape(({t['n']}, {t['oh']}, {t['ow']}))",
+             f"{thr} = {third}.reshape(({t['n']}, {rows}, {cols}))"]
+    return lines, xr, orr, thr
+
+
 @register_kernel("numba", PoolGrad)
 def pool_grad_kernel(node, ins, outs, ctx):
     op = node.op
     lines, head, t, nd = _frame(node, ins, ctx)
-    x, out, gz = ins
-    dt = node.outputs[0].type.dtype
-    xr, orr, gr, g, gv = (ctx.tmp(k) for k in ("xr", "or", "gr", "g", "gv"))
+    x, dt = ins[0], node.outputs[0].type.dtype
+    g, gv = ctx.tmp("g"), ctx.tmp("gv")
     b, i, j, r, c = t["b"], t["i"], t["j"], t["r"], t["c"]
-    lines += [f"if {out}.shape[{nd - 2}] != {t['oh']} or {out}.shape[{nd - 1}] != {t['ow']} "
-              f"or {gz}.shape[{nd - 2}] != {t['oh']} or {gz}.shape[{nd - 1}] != {t['ow']}:",
-              "    raise ValueError('pool gradient: the pooled output and its gradient "
-              "do not match the input')",
-              f"{xr} = {x}.reshape(({t['n']}, {t['h']}, {t['w']}))",
-              f"{orr} = {out}.reshape(({t['n']}, {t['oh']}, {t['ow']}))",
-              f"{gr} = {gz}.reshape(({t['n']}, {t['oh']}, {t['ow']}))",
-              f"{g} = np.zeros(({t['n']}, {t['h']}, {t['w']}), np.{dt})"]
+    views, xr, orr, gr = _grad_views(ins, ctx, t, nd, "pool gradient", False)
+    lines += views + [f"{g} = np.zeros(({t['n']}, {t['h']}, {t['w']}), np.{dt})"]
     lines += head
     if op.mode == "max":
-        # the first position (row-major) equal to the max takes the whole
-        # gradient: one flat loop over the window, backwards, selects it
-        # without a data-dependent branch (random data would mispredict);
-        # none matches only where the max is NaN (no gradient, as py)
-        mx, cw, k, kk = ctx.tmp("mx"), ctx.tmp("cw"), ctx.tmp("k"), ctx.tmp("kk")
-        # a window inside the input has the constant size ws: literals let
-        # LLVM unroll the loop and turn // and % into shifts
-        size = (str(op.ws[1]), str(op.ws[0] * op.ws[1])) if _inside(op) else \
-            (f"{t['cb']} - {t['ca']}", f"({t['rb']} - {t['ra']}) * {cw}")
-        body = [f"{mx} = {orr}[{b}, {i}, {j}]",
-                f"{cw} = {size[0]}",
-                f"{k} = -1",
-                f"for {kk} in range({size[1]} - 1, -1, -1):",
-                f"    {k} = {kk} if {xr}[{b}, {t['ra']} + {kk} // {cw}, "
-                f"{t['ca']} + {kk} % {cw}] == {mx} else {k}",
-                f"if {k} >= 0:",
-                f"    {g}[{b}, {t['ra']} + {k} // {cw}, {t['ca']} + {k} % {cw}] += "
-                f"{gr}[{b}, {i}, {j}]"]
+        body, at = _first_max(op, t, xr, orr, ctx)
+        body += [f"    {g}[{at}] += {gr}[{b}, {i}, {j}]"]
     else:
         val = f"{gr}[{b}, {i}, {j}]" if op.mode == "sum" else \
             f"np.float64({gr}[{b}, {i}, {j}]) / {_divisor(op, t)}"
@@ -185,6 +204,21 @@ def pool_grad_kernel(node, ins, outs, ctx):
                 f"        {g}[{b}, {r}, {c}] += {gv}"]
     lines += ["            " + ln for ln in body]
     lines.append(f"{outs[0]} = {g}.reshape({_shape(x, nd, [t['h'], t['w']])})")
+    return lines
+
+
+@register_kernel("numba", DownsampleFactorMaxGradGrad)
+def pool_grad_grad_kernel(node, ins, outs, ctx):
+    # each window reads ggx where PoolGrad sent the window's gradient
+    lines, head, t, nd = _frame(node, ins, ctx)
+    x, dt, o = ins[0], node.outputs[0].type.dtype, ctx.tmp("o")
+    views, xr, orr, gg = _grad_views(ins, ctx, t, nd, "max pool second derivative", True)
+    lines += views + [f"{o} = np.zeros(({t['n']}, {t['oh']}, {t['ow']}), np.{dt})"]
+    lines += head
+    body, at = _first_max(node.op, t, xr, orr, ctx)
+    body += [f"    {o}[{t['b']}, {t['i']}, {t['j']}] = {gg}[{at}]"]
+    lines += ["            " + ln for ln in body]
+    lines.append(f"{outs[0]} = {o}.reshape({_shape(x, nd, [t['oh'], t['ow']])})")
     return lines
 
 

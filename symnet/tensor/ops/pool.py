@@ -20,7 +20,7 @@ from ..basic import as_tensor_variable
 from ..type import TensorType
 from .elemwise import cast
 
-__all__ = ["Pool", "PoolGrad", "MaxPoolArgmax", "MaxPoolArgmaxGrad", "DynamicPool",
+__all__ = ["Pool", "PoolGrad", "DownsampleFactorMaxGradGrad", "MaxPoolArgmax", "MaxPoolArgmaxGrad", "DynamicPool",
            "DynamicPoolGrad", "pool_2d", "pool_3d", "pool_output_length",
            "pool_output_length_expr", "argmax_dtype"]
 
@@ -213,14 +213,54 @@ class PoolGrad(_PoolBase):
         return [input_shapes[0]]
 
     def L_op(self, inputs, outputs, output_grads):
-        from ...graph.op import grad_undefined
         x, out, gz = inputs
-        if self.mode == "max":
-            return [None, None, grad_undefined(self, 2, gz, "second derivative of max "
-                                                "pooling is not implemented")]
         args = (self.ws, self.ignore_border, self.stride, self.pad, self.mode)
+        if self.mode == "max":
+            # linear in gz: each window's gradient is read back where it was sent
+            return [None, None, DownsampleFactorMaxGradGrad(*args)(x, out, output_grads[0])]
         # sum/average pooling is linear: its gradient's gradient is the pooling itself
         return [None, None, Pool(*args)(output_grads[0])]
+
+
+class DownsampleFactorMaxGradGrad(_PoolBase):
+    """Gradient of max pooling's ``PoolGrad`` with respect to its ``gz``
+    (Theano's name): ``(x, out, ggx) -> `` each window's value of ``ggx`` at
+    the position that takes the window's gradient (its first maximum), 0
+    where there is none (a NaN maximum). The output has ``out``'s shape."""
+
+    def make_node(self, x, out, ggx):
+        x, out, ggx = (as_tensor_variable(v) for v in (x, out, ggx))
+        if self.mode != "max":
+            raise ValueError(f"DownsampleFactorMaxGradGrad: mode must be 'max', got "
+                             f"{self.mode!r}")
+        if ggx.ndim != x.ndim or out.ndim != x.ndim:
+            raise TypeError(f"DownsampleFactorMaxGradGrad: x {x}, out {out} and ggx {ggx} "
+                            f"must have the same number of dims ({x.ndim}, {out.ndim}, "
+                            f"{ggx.ndim})")
+        return Apply(self, [x, out, ggx], [TensorType(ggx.dtype, shape=out.type.shape)()])
+
+    def perform(self, node, inputs, output_storage):
+        x, out, ggx = inputs
+        nd = len(self.ws)
+        geo = self._geometry(x.shape[-nd:])
+        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        canvas, gcanvas = self._canvas(x, geo, fill), self._canvas(ggx, geo, 0)
+        res = np.zeros(out.shape, dtype=node.outputs[0].dtype)
+        # the same row-major first-maximum rule as PoolGrad's
+        taken = np.zeros(out.shape, dtype=bool)
+        for sl in self._offsets(geo):
+            hit = (canvas[sl] == out) & ~taken
+            res = np.where(hit, gcanvas[sl], res)
+            taken |= hit
+        output_storage[0][0] = res
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[1]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        x, out, ggx = inputs
+        args = (self.ws, self.ignore_border, self.stride, self.pad, self.mode)
+        return [None, None, PoolGrad(*args)(x, out, output_grads[0])]
 
 
 # -- max pooling that keeps its argmax -------------------------------------------
@@ -329,12 +369,12 @@ class MaxPoolArgmaxGrad(_ArgmaxBase):
         return [input_shapes[0]]
 
     def L_op(self, inputs, outputs, output_grads):
-        # PoolGrad's answer: no gradient reaches x or the offsets, and the
-        # second derivative of max pooling is undefined
+        # PoolGrad's answer: no gradient reaches x or the offsets; gz's is
+        # read back at each window's maximum
         x, idx, gz = inputs
-        grads = PoolGrad(self.ws, self.ignore_border, self.stride, self.pad, "max").L_op(
-            [x, None, gz], outputs, output_grads)
-        return [None, None, grads[2]]
+        args = (self.ws, self.ignore_border, self.stride, self.pad, "max")
+        return [None, None,
+                DownsampleFactorMaxGradGrad(*args)(x, Pool(*args)(x), output_grads[0])]
 
 
 # -- window, stride and padding known only at run time ---------------------------

@@ -16,11 +16,29 @@ array([[ 2.5,  4.5],
 """
 from ..ops.pool import Pool, PoolGrad, pool_2d, pool_3d, pool_output_length
 
-__all__ = ["Pool", "PoolGrad", "MaxPoolGrad", "pool_2d", "pool_3d", "pool_output_length",
-           "max_pool_2d_same_size"]
+__all__ = ["Pool", "PoolGrad", "MaxPoolGrad", "AveragePoolGrad", "pool_2d", "pool_3d",
+           "pool_output_length", "max_pool_2d_same_size", "max_pool_2d"]
 
-# Theano's name for the gradient of max pooling; ours serves every mode.
-MaxPoolGrad = PoolGrad
+# Theano's names for the gradients of max and of average pooling; ours
+# serves every mode.
+MaxPoolGrad = AveragePoolGrad = PoolGrad
+
+
+def max_pool_2d(input, ds, ignore_border=None, st=None, padding=(0, 0), mode="max"):
+    """Theano 0.7/0.8's name (and argument names) for :func:`pool_2d`:
+    ``ds`` is the window, ``st`` the stride, ``padding`` the padding.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x = T.matrix('x')
+    >>> max_pool_2d(x, (2, 2), ignore_border=True).eval(
+    ...     {x: np.arange(16, dtype='float32').reshape(4, 4)}, mode='py')
+    array([[ 5.,  7.],
+           [13., 15.]], dtype=float32)
+    """
+    return pool_2d(input, ws=ds, ignore_border=ignore_border, stride=st, pad=padding,
+                   mode=mode)
 
 
 def max_pool_2d_same_size(input, patch_size):

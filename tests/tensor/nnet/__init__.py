@@ -1,0 +1,1 @@
+"""Tests of the modules of symnet.tensor.nnet (Theano's module paths)."""
