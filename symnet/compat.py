@@ -77,7 +77,6 @@ THEANO_MODULES = {
     "theano.tensor.xlogx": "symnet.compat.xlogx",
     "theano.ifelse": "symnet.compat.ifelse",
     "theano.tensor.sharedvar": "symnet.compile.sharedvalue",
-    "theano.configparser": "symnet.configdefaults",
     "theano.gpuarray.dnn": "symnet.compat.gpuarray.dnn",
     "theano.sandbox.cuda": None,
     "theano.sandbox.cuda.dnn": None,

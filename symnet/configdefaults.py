@@ -10,7 +10,7 @@ import functools
 import os
 import types
 
-__all__ = ["config", "change_flags"]
+__all__ = ["config", "change_flags", "cache_root"]
 
 _FLOATS = ("float16", "float32", "float64")
 _TEST_VALUE_MODES = ("off", "ignore", "warn", "raise", "pdb")
@@ -19,6 +19,12 @@ _THEANO_WARN_FLAGS = ("argmax_pushdown_bug", "gpusum_01_011_0111_bug", "sum_sum_
                       "vm_gc_bug", "signal_conv2d_interface", "reduce_join",
                       "inc_set_subtensor1", "round", "identify_1pexp_bug")
 _MODES = ("py", "numba", "cuda", "fast_compile", "FAST_COMPILE", "FAST_RUN")
+
+
+def cache_root():
+    """symnet's cache folder: ``$SYMNET_CACHE_DIR`` or ``~/.cache/symnet``."""
+    return os.environ.get("SYMNET_CACHE_DIR") or os.path.join(
+        os.path.expanduser("~"), ".cache", "symnet")
 
 
 def _theano_flag(name):
@@ -51,6 +57,16 @@ class Config:
         self.warn = types.SimpleNamespace(**{f: False for f in _THEANO_WARN_FLAGS})
         # Theano's test helpers seed their generators from this (utt.fetch_seed)
         self.unittests = types.SimpleNamespace(rseed=666)
+
+    @property
+    def compiledir(self):
+        """Theano's ``config.compiledir`` (scripts and Theano's tests write
+        scratch files there): symnet's cache folder, created on first use."""
+        root = cache_root()
+        os.makedirs(root, exist_ok=True)
+        return root
+
+    base_compiledir = compiledir
 
     @property
     def floatX(self):
