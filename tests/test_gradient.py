@@ -503,3 +503,14 @@ def test_random_expressions_against_finite_differences(program):
     rng = np.random.RandomState(len(program))
     verify_grad(build, [rng.uniform(-1, 1, (2, 3)), rng.uniform(-1, 1, (1, 3))],
                 mode="py", rng=rng)
+
+
+def test_grad_names_as_theano():
+    # Theano names (dcost/dx) only when both have names (its printing docs show '')
+    x = T.dscalar("x")
+    y = x ** 2
+    assert symnet.grad(y, x).name is None
+    y.name = "c"
+    assert symnet.grad(y, x).name == "(dc/dx)"
+    assert symnet.grad(y, x, add_names=False).name is None
+    assert symnet.grad((x * 3).sum(), [x])[0].name is None
