@@ -10,14 +10,27 @@ import numpy as np
 
 from .graph.basic import Constant
 from .tensor.ops.blas import Dot
-from .tensor.ops.elemwise import DimShuffle, Elemwise
+from .scan.op import Scan
+from .tensor.ops.elemwise import Cast, DimShuffle, Elemwise
+from .tensor.ops.nnet import LogSoftmax, Softmax
 from .tensor.ops.reduction import Reduce
+from .tensor.ops.shape import Shape_i
 
 __all__ = ["theano_name", "theano_str"]
 
 
+# Elemwise ops Theano built with a name of their own (T.nnet.sigmoid is
+# ``Elemwise(scalar_sigmoid, name='sigmoid')``), printed by that name
+_NAMED_ELEMWISE = {"sigmoid": "sigmoid", "softplus": "softplus"}
+
+
 def _elemwise_name(op):
     scalar = str(op.scalar_op)
+    if isinstance(op.scalar_op, Cast):
+        return f"Elemwise{{Cast{{{op.scalar_op.dtype}}}}}" + (
+            f"[(0, {op.inplace})]" if op.inplace is not None else "")
+    if op.inplace is None and scalar in _NAMED_ELEMWISE:
+        return _NAMED_ELEMWISE[scalar]
     if op.inplace is not None:
         return f"Elemwise{{{scalar}}}[(0, {op.inplace})]"
     if scalar.startswith("Composite{"):
@@ -44,6 +57,11 @@ _THEANO_NAMES = {
     DimShuffle: lambda op, node: "InplaceDimShuffle{%s}" % ",".join(map(str, op.new_order)),
     Reduce: _reduce_name,
     Dot: lambda op, node: "dot",
+    Shape_i: lambda op, node: f"Shape_i{{{op.i}}}",
+    Softmax: lambda op, node: "Softmax",
+    LogSoftmax: lambda op, node: "LogSoftmax",
+    # Theano's scan op: 'for{cpu,<the name given to scan>}'
+    Scan: lambda op, node: f"for{{cpu,{op.name or 'scan_fn'}}}",
 }
 
 

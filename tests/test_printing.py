@@ -158,3 +158,20 @@ def test_pydot_imported_says_whether_pictures_can_be_drawn(tmp_path):
     else:
         with pytest.raises(ImportError, match="Graphviz"):
             pydotprint(T.exp(T.vector("x")), outfile=out)
+
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_theano_names_of_scan_cast_shape_and_named_elemwise(mode):
+    x, k = T.dmatrix("x"), T.iscalar("k")
+    assert pp(T.nnet.sigmoid(x)) == "sigmoid(x)"        # Theano's named Elemwise
+    assert theano_name(T.cast(x, "float32").owner.op) == "Elemwise{Cast{float32}}"
+    assert theano_name(T.nnet.softmax(x).owner.op) == "Softmax"
+    r, _ = symnet.scan(lambda p, a: p * a, outputs_info=T.ones_like(x), non_sequences=x,
+                       n_steps=k)
+    f = symnet.function([x, k], r[-1], mode=mode)
+    lines = debugprint(f, file="str").splitlines()
+    assert lines[1].startswith(" |for{cpu,scan_fn} [id B] ''   ")
+    assert any(ln.strip(" |").startswith("Shape_i{0} [id") for ln in lines)
+    assert "Elemwise{Cast{int64}} [id C] ''   0" in lines[2]
+    named, _ = symnet.scan(lambda p: p * 2, outputs_info=x, n_steps=3, name="double")
+    assert "for{cpu,double}" in debugprint(named, file="str")
