@@ -10,6 +10,7 @@ Numba code generation, and a Lasagne-compatible network API on top.
 from .configdefaults import config, change_flags  # noqa: F401
 from .graph.basic import Variable, Constant, Apply  # noqa: F401
 from .graph.op import Op  # noqa: F401
+from .graph.type import Generic, generic  # noqa: F401  (theano.Generic)
 from .graph.traversal import clone_replace  # noqa: F401
 from .compile import (function, shared, In, Out, Param, Mode, SharedVariable,  # noqa: F401
                       Function)

@@ -88,7 +88,6 @@ THEANO_MODULES = {
     "theano.d3viz.d3viz": "symnet.compat.d3viz.d3viz",
     "theano.ifelse": "symnet.compat.ifelse",
     "theano.tensor.sharedvar": "symnet.compile.sharedvalue",
-    "theano.configparser": "symnet.configdefaults",
     "theano.tests": "symnet.compat.tests",
     "theano.tests.unittest_tools": "symnet.testing",
     "theano.gpuarray.dnn": "symnet.compat.gpuarray.dnn",

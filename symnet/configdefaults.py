@@ -11,7 +11,7 @@ import os
 import types
 import warnings
 
-__all__ = ["config", "change_flags"]
+__all__ = ["config", "change_flags", "cache_root"]
 
 _FLOATS = ("float16", "float32", "float64")
 _TEST_VALUE_MODES = ("off", "ignore", "warn", "raise", "pdb")
@@ -21,6 +21,12 @@ _THEANO_WARN_FLAGS = ("argmax_pushdown_bug", "gpusum_01_011_0111_bug", "sum_sum_
                       "inc_set_subtensor1", "round", "identify_1pexp_bug")
 _MODES = ("py", "numba", "cuda", "fast_compile", "FAST_COMPILE", "FAST_RUN", "DebugMode",
           "DEBUG_MODE", "NanGuardMode")
+
+
+def cache_root():
+    """symnet's cache folder: ``$SYMNET_CACHE_DIR`` or ``~/.cache/symnet``."""
+    return os.environ.get("SYMNET_CACHE_DIR") or os.path.join(
+        os.path.expanduser("~"), ".cache", "symnet")
 
 
 def _theano_flag(name):
@@ -57,6 +63,16 @@ class Config:
         self.cycle_detection = "regular"
         # no C compiler: Theano's tests and scripts skip their C-only paths
         self.cxx = ""
+
+    @property
+    def compiledir(self):
+        """Theano's ``config.compiledir`` (scripts and Theano's tests write
+        scratch files there): symnet's cache folder, created on first use."""
+        root = cache_root()
+        os.makedirs(root, exist_ok=True)
+        return root
+
+    base_compiledir = compiledir
 
     @property
     def floatX(self):

@@ -110,7 +110,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
         ``disconnected_grad``, ``consider_constant`` and ``x.shape`` count as
         disconnected.
     add_names : bool
-        Name gradients ``(dcost/dx)`` after named ``wrt`` variables.
+        Name gradients ``(dcost/dx)`` when ``cost`` and ``wrt`` have names
+        (``cost`` and ``x`` here), as Theano does.
     known_grads : dict {Variable: Variable}
         Gradients to start from (added to any flowing from ``cost``), e.g.
         the gradient of a loss computed outside the graph.
@@ -204,8 +205,10 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
         elif hasattr(w, "dtype") and g.dtype != w.dtype and _float(w):
             g = T.cast(g, w.dtype)
         g = _static_like(g, w)
-        if add_names and g is not None and g.name is None and getattr(w, "name", None):
-            g.name = f"(d{getattr(cost, 'name', None) or 'cost'}/d{w.name})"
+        # Theano names a gradient only when both the cost and wrt have names
+        if add_names and g is not None and g.name is None and getattr(w, "name", None) \
+                and getattr(cost, "name", None):
+            g.name = f"(d{cost.name}/d{w.name})"
         out.append(g)
     if isinstance(wrt, (list, tuple)):
         return type(wrt)(out)

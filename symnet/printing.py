@@ -10,25 +10,30 @@ Examples
 >>> import symnet.tensor as T
 >>> x, y = T.scalars('x', 'y')
 >>> print(pp(x + 2.0 * y))
-(x + (2.0 * y))
->>> print(debugprint(x + 2.0 * y, file='str'), end='')
-add [id 0]
- |x [id 1]
- |mul [id 2]
- | |2.0 [id 3]
- | |y [id 4]
+(x + (TensorConstant{2.0} * y))
+>>> print(debugprint(x + 2.0 * y, file='str'), end='')  # doctest: +NORMALIZE_WHITESPACE
+Elemwise{add,no_inplace} [id A] ''
+ |x [id B]
+ |Elemwise{mul,no_inplace} [id C] ''
+   |TensorConstant{2.0} [id D]
+   |y [id E]
 """
 
+import importlib.util
 import shutil
 import subprocess
 import sys
 
 from .compile import monitormode as _monitormode
 from .graph.basic import Apply, Constant, Variable
+from .printnames import theano_name, theano_str
+from .tensor.ops.blas import Dot
+from .tensor.ops.indexing import IN as _IN, Subtensor
 from .tensor.ops.debug import Print  # noqa: F401  (re-exported: theano.printing.Print)
 from .viz import viz  # noqa: F401  (re-exported: symnet.printing.viz)
 
-__all__ = ["debugprint", "pp", "pprint", "pydotprint", "Print", "Printer", "viz"]
+__all__ = ["debugprint", "pp", "pprint", "pydotprint", "Print", "Printer", "viz",
+           "min_informative_str", "theano_name", "theano_str", "pydot_imported"]
 
 
 def _roots(obj):
@@ -77,49 +82,53 @@ class _Ids:
                 self.table[key] = _letters(n)
             else:
                 self.table[key] = str(id(key))
-        return f" [id {self.table[key]}]"
+        return f"[id {self.table[key]}]"
 
 
 def _letters(n):
+    """Theano's letter ids: A..Z, then BA, BB... (base 26 with A as 0)."""
     s = ""
-    n += 1
-    while n:
-        n, r = divmod(n - 1, 26)
+    while True:
+        n, r = divmod(n, 26)
         s = chr(65 + r) + s
-    return s
+        if not n:
+            return s
 
 
-def _label(v, print_type, ids):
-    if v.owner is not None:
-        op = v.owner.op
-        text = str(op)
-        if len(v.owner.outputs) > 1:
-            text += f".{v.index}"
-        text += ids(v)
-        if v.name is not None:
-            text += f" '{v.name}'"
-    else:
-        text = str(v) + ids(v)
-        if _is_shared(v):
-            text += " [shared]"
-    if print_type:
-        text += f" <{v.type}>"
-    return text
+def _label(v, print_type, ids, order=None, maps=(False, False)):
+    """One line of debugprint, laid out as Theano's (trailing spaces included:
+    Theano's tests and docs compare them)."""
+    type_str = f" <{v.type}>" if print_type else ""
+    node = v.owner
+    if node is None:
+        return f"{theano_str(v)} {ids(v)}{type_str}"
+    text = theano_name(node.op, node)
+    if len(node.outputs) > 1:
+        text += f".{v.index}"
+    destroy = f"d={node.op.destroy_map}" if maps[0] and node.op.destroy_map else ""
+    view = f"v={node.op.view_map}" if maps[1] and node.op.view_map else ""
+    pos = str(order[node]) if order and node in order else ""
+    return f"{text} {ids(v)}{type_str} '{v.name or ''}' {destroy} {view} {pos}"
 
 
 _MAX_INDENT = 40
 
 
-def _indent(d):
-    """' |' per level; very deep levels show their depth instead, so the text
-    of a long chain grows linearly, not quadratically."""
+def _indent(pad, d):
+    """The text before a line at depth ``d``: ``pad`` (its parent's
+    children's margin: ' |' per level whose parent has later children,
+    '  ' where it was the last, as Theano draws it) and ' |'.  Past
+    _MAX_INDENT levels the margin stops growing and the line shows its depth
+    instead, so the text of a long chain grows linearly, not quadratically."""
+    if d == 0:
+        return ""
     if d <= _MAX_INDENT:
-        return " |" * d
-    return " |" * _MAX_INDENT + f" ({d} levels)"
+        return pad + " |"
+    return pad + f" | ({d} levels)"
 
 
-def debugprint(obj, file=None, print_type=False, ids="int", depth=-1, done=None,
-               stop_on_name=False, prefix=""):
+def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, done=None,
+               stop_on_name=False, prefix="", print_destroy_map=False, print_view_map=False):
     """Print a graph as an indented tree, one variable per line.
 
     Parameters
@@ -138,6 +147,13 @@ def debugprint(obj, file=None, print_type=False, ids="int", depth=-1, done=None,
         Maximum depth to print (-1: everything).
     stop_on_name : bool
         Do not descend below named variables.
+    print_destroy_map, print_view_map : bool
+        Show which inputs each node overwrites (``d={0: [0]}``) or returns
+        a view of (``v={0: [0]}``).
+
+    Each line is laid out as Theano's: ``op [id A] 'name' d= v= order``
+    (the order: the node's position in a compiled function), with
+    Theano's op names (:func:`theano_name`).
 
     Returns
     -------
@@ -153,24 +169,27 @@ def debugprint(obj, file=None, print_type=False, ids="int", depth=-1, done=None,
     >>> x = T.dvector('x')
     >>> y = T.exp(x * w)
     >>> print(debugprint([y, y + 1], file='str', print_type=True), end='')
-    exp [id 0] <TensorType(float64, (2,))>
-     |mul [id 1] <TensorType(float64, (2,))>
-     | |x [id 2] <TensorType(float64, vector)>
-     | |w [id 3] [shared] <TensorType(float64, (2,))>
-    add [id 4] <TensorType(float64, (2,))>
-     |exp [id 0] <TensorType(float64, (2,))>
-     |DimShuffle{new_order=('x',)} [id 5] <TensorType(float64, (True,))>
-     | |1.0 [id 6] <TensorType(float64, scalar)>
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Elemwise{exp,no_inplace} [id A] <TensorType(float64, (2,))> ''
+     |Elemwise{mul,no_inplace} [id B] <TensorType(float64, (2,))> ''
+       |x [id C] <TensorType(float64, vector)>
+       |w [id D] <TensorType(float64, (2,))>
+    Elemwise{add,no_inplace} [id E] <TensorType(float64, (2,))> ''
+     |Elemwise{exp,no_inplace} [id A] <TensorType(float64, (2,))> ''
+     |InplaceDimShuffle{x} [id F] <TensorType(float64, (True,))> ''
+       |TensorConstant{1.0} [id G] <TensorType(float64, scalar)>
     """
     ids_of = ids if isinstance(ids, _Ids) else _Ids(ids)
     done = set() if done is None else done
+    order = _order(obj)
     lines = []
     # explicit stack of (variable, depth): recursion would overflow on deep graphs
     for root in _roots(obj):
-        stack = [(root, 0)]
+        stack = [(root, 0, "", False)]
         while stack:
-            v, d = stack.pop()
-            lines.append(prefix + _indent(d) + _label(v, print_type, ids_of))
+            v, d, pad, more = stack.pop()
+            lines.append(prefix + _indent(pad, d) + _label(v, print_type, ids_of, order,
+                                                            (print_destroy_map, print_view_map)))
             node = v.owner
             if node is None or node in done:
                 continue
@@ -179,8 +198,11 @@ def debugprint(obj, file=None, print_type=False, ids="int", depth=-1, done=None,
                 continue
             if stop_on_name and v.name is not None and d > 0:
                 continue
-            for inp in reversed(node.inputs):
-                stack.append((inp, d + 1))
+            # the inputs' margin: this line's, continued by ' |' where this
+            # variable has later siblings and '  ' where it is the last
+            child_pad = pad + (" |" if more else "  ") if 0 < d < _MAX_INDENT else pad
+            for k in range(len(node.inputs) - 1, -1, -1):
+                stack.append((node.inputs[k], d + 1, child_pad, k < len(node.inputs) - 1))
     text = "\n".join(lines) + "\n"
     if file == "str":
         return text
@@ -191,14 +213,86 @@ def debugprint(obj, file=None, print_type=False, ids="int", depth=-1, done=None,
     return file
 
 
-_monitormode.PRINT_TREE[0] = debugprint   # detect_nan's tree (compile/ cannot import us)
+def _order(obj):
+    """{node: position} in a compiled function's (or FunctionGraph's) order:
+    Theano's debugprint of a function ends each node's line with it."""
+    fgraph = getattr(obj, "fgraph", None)
+    if fgraph is None and hasattr(obj, "apply_nodes") and hasattr(obj, "toposort"):
+        fgraph = obj
+    if fgraph is None:
+        return None
+    return {node: k for k, node in enumerate(fgraph.toposort())}
+
+
+_monitormode.PRINT_TREE[0] = debugprint
+
+
+def min_informative_str(obj, indent_level=0, _prev_obs=None, _tag_generator=None):
+    """A short tree of ``obj``: each variable gets a letter; a named variable
+    prints its name and stops there; a variable seen before prints ``<its
+    letter>``; otherwise its op, with its inputs one space further in.
+
+    Examples
+    --------
+    >>> import symnet.tensor as T
+    >>> a, b, c = T.matrices('a', 'b', 'c')
+    >>> ab = a + b
+    >>> ab.name = 'ab'
+    >>> print(min_informative_str(ab * c + ab))
+    A. Elemwise{add,no_inplace}
+     B. Elemwise{mul,no_inplace}
+      C. ab
+      D. c
+     <C>
+    """
+    seen = {} if _prev_obs is None else _prev_obs
+    count = [len(seen)] if _tag_generator is None else _tag_generator
+    lines = []
+    stack = [(obj, indent_level)]   # explicit stack: deep graphs must not recurse
+    while stack:
+        v, level = stack.pop()
+        pad = " " * level
+        if v in seen:
+            lines.append(f"{pad}<{seen[v]}>")
+            continue
+        tag = seen[v] = _letters(count[0])
+        count[0] += 1
+        if v.name is not None or v.owner is None:
+            lines.append(f"{pad}{tag}. {theano_str(v)}")
+            continue
+        lines.append(f"{pad}{tag}. {theano_name(v.owner.op, v.owner)}")
+        stack.extend((i, level + 1) for i in reversed(v.owner.inputs))
+    return "\n".join(lines)   # detect_nan's tree (compile/ cannot import us)
 
 
 # -- pp: infix formulas --------------------------------------------------------------
 
+# Theano's pprint writes these as operators; every other op (comparisons
+# included: ``gt(x, y)``) as a function call.
 _INFIX = {"add": "+", "sub": "-", "mul": "*", "true_div": "/", "int_div": "//",
-          "mod": "%", "pow": "**", "eq": "==", "neq": "!=", "lt": "<", "le": "<=",
-          "gt": ">", "ge": ">=", "and_": "&", "or_": "|", "xor": "^"}
+          "mod": "%", "pow": "**", "and_": "&", "or_": "|", "xor": "^"}
+
+
+def _pp_subtensor(op, args):
+    """``x[Constant{1}, i:]``: Theano's form, an index fixed in the graph
+    printed as the constant Theano held it in."""
+    rest = iter(args[1:])
+
+    def part(p):
+        if p is None:
+            return [""]
+        return [next(rest)] if p == _IN else [f"Constant{{{p}}}"]
+    out = [args[0], "["]
+    for k, e in enumerate(op.idx_list):
+        if k:
+            out.append(", ")
+        if isinstance(e, slice):
+            out += part(e.start) + [":"] + part(e.stop)
+            if e.step is not None:
+                out += [":"] + part(e.step)
+        else:
+            out += part(e)
+    return out + ["]"]
 
 
 def _pp_node(node, args):
@@ -211,6 +305,10 @@ def _pp_node(node, args):
         return ["(", args[0], f" {_INFIX[name]} ", args[1], ")"]
     if name == "neg":
         return ["(-", args[0], ")"]
+    if isinstance(op, Dot):
+        return ["(", args[0], " \\dot ", args[1], ")"]
+    if isinstance(op, Subtensor):
+        return _pp_subtensor(op, args)
     head = f"{scalar}(" if scalar is not None else None
     if scalar is None and type(op).__name__ == "DimShuffle":
         order = op.new_order
@@ -221,7 +319,7 @@ def _pp_node(node, args):
             return [args[0], ".T"]
         return [args[0], f".dimshuffle{tuple(order)}"]
     if head is None:
-        head = f"{op}("
+        head = f"{theano_name(op, node)}("
     out = [head]
     for k, a in enumerate(args):
         if k:
@@ -232,11 +330,13 @@ def _pp_node(node, args):
 
 
 def pp(var):
-    """An infix formula for ``var`` (``'(x + (2.0 * y))'``).
+    """An infix formula for ``var`` (``'(x + (TensorConstant{2.0} * y))'``),
+    as Theano's ``pprint`` writes it.
 
-    Elementwise arithmetic and comparisons print as operators with full
-    parentheses; other ops print as function calls.  Named intermediate
-    variables print by their name.
+    Elementwise arithmetic prints as operators with full parentheses,
+    ``dot`` as ``\\dot``; other ops (comparisons included) print as
+    function calls, constants as ``TensorConstant{...}``.  Named
+    intermediate variables print by their name.
 
     Examples
     --------
@@ -245,7 +345,7 @@ def pp(var):
     >>> pp(T.exp(-x).T)
     'exp((-x)).T'
     >>> pp(T.sum(x ** 2, axis=1))
-    'Sum{axis=[1]}((x ** 2.0))'
+    'Sum{axis=[1], acc_dtype=float64}((x ** TensorConstant{2.0}))'
     """
     if isinstance(var, (list, tuple)):
         return "\n".join(pp(v) for v in var)
@@ -260,7 +360,7 @@ def pp(var):
             continue
         node = v.owner
         if node is None or (v.name is not None and v is not var):
-            templates[v] = [str(v)]
+            templates[v] = [theano_str(v)]
             continue
         if not expanded:
             stack.append((v, True))
@@ -343,6 +443,12 @@ def _dot_source(obj):
         lines.append(f"  {src} -> out{k};")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+#: Theano's flag, read by scripts before they draw: whether
+#: :func:`pydotprint` can make pictures here (the ``graphviz`` package or the
+#: ``dot`` program is present; ``format='dot'`` needs neither).
+pydot_imported = importlib.util.find_spec("graphviz") is not None or shutil.which("dot") is not None
 
 
 def pydotprint(fct, outfile=None, format="png", return_source=False, **kwargs):

@@ -517,3 +517,14 @@ def test_jacobian_and_hessian_keep_the_form_of_wrt():
     H = symnet.gradient.hessian((x ** 2).sum(), (x,))
     assert type(H) is tuple
     np.testing.assert_allclose(H[0].eval({x: np.arange(3.0)}), 2 * np.eye(3))
+
+
+def test_grad_names_as_theano():
+    # Theano names (dcost/dx) only when both have names (its printing docs show '')
+    x = T.dscalar("x")
+    y = x ** 2
+    assert symnet.grad(y, x).name is None
+    y.name = "c"
+    assert symnet.grad(y, x).name == "(dc/dx)"
+    assert symnet.grad(y, x, add_names=False).name is None
+    assert symnet.grad((x * 3).sum(), [x])[0].name is None

@@ -7,7 +7,8 @@ import pytest
 
 import symnet
 import symnet.tensor as T
-from symnet.printing import debugprint, pp, pydotprint
+from symnet.printing import (debugprint, min_informative_str, pp, pydotprint, theano_name,
+                             theano_str)
 
 
 def test_debugprint_tree_ids_and_shared():
@@ -16,11 +17,12 @@ def test_debugprint_tree_ids_and_shared():
     a = T.exp(x * w)
     out = debugprint([a + a], file="str")
     lines = out.splitlines()
-    assert lines[0].startswith("add [id 0]")
-    assert sum("exp [id 1]" in ln for ln in lines) == 2  # printed twice...
-    assert sum(ln.strip(" |").startswith("mul") for ln in lines) == 1  # ...subtree once
-    assert any("w [id" in ln and "[shared]" in ln for ln in lines)
-    assert " | |x [id" in out
+    assert lines[0] == "Elemwise{add,no_inplace} [id A] ''   "   # Theano's layout
+    assert sum("Elemwise{exp,no_inplace} [id B]" in ln for ln in lines) == 2  # twice...
+    assert sum(ln.strip(" |").startswith("Elemwise{mul") for ln in lines) == 1  # ...once below
+    # Theano's margins: ' |' below an input with later siblings, '  ' below the last;
+    # a shared variable prints as its name, as in Theano
+    assert lines[3:5] == [" |   |x [id D]", " |   |w [id E]"]
 
 
 def test_debugprint_options():
@@ -43,16 +45,20 @@ def test_debugprint_options():
 def test_debugprint_stdout(capsys):
     x = T.dscalar("x")
     assert debugprint(x + 1) is None  # so a prompt shows only the tree
-    assert capsys.readouterr().out.startswith("add [id 0]")
-    assert symnet.printing.pprint(x + 1) == pp(x + 1) == "(x + 1.0)"
+    assert capsys.readouterr().out.startswith("Elemwise{add,no_inplace} [id A]")
+    assert symnet.printing.pprint(x + 1) == pp(x + 1) == "(x + TensorConstant{1.0})"
 
 
 def test_debugprint_function_prints_fgraph():
     x = T.dvector("x")
     f = symnet.function([x], [T.exp(x), x * 2], mode="py")
     text = debugprint(f, file="str")
-    assert "exp" in text and "mul" in text
-    assert text == debugprint(f.fgraph.outputs, file="str")
+    # a function's nodes end with their position in its order, as in Theano
+    assert text.splitlines() == ["Elemwise{exp,no_inplace} [id A] ''   0", " |x [id B]",
+                                 "Elemwise{mul,no_inplace} [id C] ''   1", " |x [id B]",
+                                 " |TensorConstant{(1,) of 2.0} [id D]"]
+    assert text.replace("   0\n", "   \n").replace("   1\n", "   \n") == \
+        debugprint(f.fgraph.outputs, file="str")
 
 
 def test_debugprint_deep_graph_is_linear():
@@ -66,13 +72,61 @@ def test_debugprint_deep_graph_is_linear():
     assert sys.getrecursionlimit() < 20000
 
 
+def test_debugprint_theano_layout_ids_and_stop_on_name():
+    # Theano's own test_printing.test_debugprint, line for line
+    A, B, D, E = T.matrices("A", "B", "D", "E")
+    C = A + B
+    C.name = "C"
+    G = C + (D + E)
+    assert debugprint(G, file="str", ids="int").splitlines() == [
+        "Elemwise{add,no_inplace} [id 0] ''   ",
+        " |Elemwise{add,no_inplace} [id 1] 'C'   ",
+        " | |A [id 2]", " | |B [id 3]",
+        " |Elemwise{add,no_inplace} [id 4] ''   ",
+        "   |D [id 5]", "   |E [id 6]"]
+    assert debugprint(G, file="str", ids="CHAR", stop_on_name=True).splitlines() == [
+        "Elemwise{add,no_inplace} [id A] ''   ",
+        " |Elemwise{add,no_inplace} [id B] 'C'   ",
+        " |Elemwise{add,no_inplace} [id C] ''   ",
+        "   |D [id D]", "   |E [id E]"]
+    assert debugprint(G, file="str", ids="").splitlines()[:3] == [
+        "Elemwise{add,no_inplace}  ''   ", " |Elemwise{add,no_inplace}  'C'   ", " | |A "]
+    assert min_informative_str(G) == ("A. Elemwise{add,no_inplace}\n B. C\n"
+                                      " C. Elemwise{add,no_inplace}\n  D. D\n  E. E")
+
+
+def test_theano_ids_names_and_constants():
+    from symnet.printing import _letters
+    assert [_letters(n) for n in (0, 25, 26, 27, 52)] == ["A", "Z", "BA", "BB", "CA"]
+    x = T.dmatrix("x")
+    assert theano_name(x.sum().owner.op, x.sum().owner) == "Sum{acc_dtype=float64}"
+    assert theano_name(x.dimshuffle(1, "x", 0).owner.op) == "InplaceDimShuffle{1,x,0}"
+    assert str((x + 1).owner.op) == "add"    # symnet's own name, used by its errors
+    assert theano_str(T.constant(2)) == "TensorConstant{2}"
+    assert theano_str(T.constant(np.full((2, 3), 0.5))) == "TensorConstant{(2, 3) of 0.5}"
+    assert theano_str(T.constant(np.arange(3))) == "TensorConstant{[0 1 2]}"
+    assert theano_str(T.constant(np.arange(30))) == "TensorConstant{[ 0  1  2 .. 27 28 29]}"
+    assert pp(T.gt(1.0 / (1.0 + T.exp(-T.dot(x, x))), 0.5)) == (
+        "gt((TensorConstant{1.0} / (TensorConstant{1.0} + exp((-(x \\dot x))))), "
+        "TensorConstant{0.5})")
+
+
+def test_pp_subtensor_as_theano():
+    x = T.dvector()
+    assert pp(x[1]) == "<TensorType(float64, vector)>[Constant{1}]"   # Theano's test
+    m, i = T.dmatrix("m"), T.iscalar("i")
+    assert pp(m[i:, ::2]) == "m[i:, ::Constant{2}]"
+    assert pp(m[1:i:-1, 0]) == "m[Constant{1}:i:Constant{-1}, Constant{0}]"
+
+
 def test_pp():
     x, y = T.dscalars("x", "y")
-    assert pp(x + 2.0 * y) == "(x + (2.0 * y))"
+    assert pp(x + 2.0 * y) == "(x + (TensorConstant{2.0} * y))"
     assert pp(T.exp(-x) / y) == "(exp((-x)) / y)"
     m = T.dmatrix("m")
     assert pp(m.T) == "m.T"
-    assert pp(T.dot(m, m)) == "Dot(m, m)"
+    assert pp(T.dot(m, m)) == "(m \\dot m)"
+    assert pp(T.gt(x, y)) == "gt(x, y)"    # Theano: comparisons are calls
     z = x * y
     z.name = "z"
     assert pp(T.log(z) + z) == "(log(z) + z)"
@@ -92,3 +146,32 @@ def test_pydotprint(tmp_path, monkeypatch):
     monkeypatch.setattr("shutil.which", lambda name: None)
     with pytest.raises(ImportError, match="graphviz"):
         pydotprint(T.exp(x), str(tmp_path / "g.png"))
+
+
+def test_pydot_imported_says_whether_pictures_can_be_drawn(tmp_path):
+    # Theano's scripts and tests skip their drawings when it is False
+    flag = symnet.printing.pydot_imported
+    assert isinstance(flag, bool)
+    out = str(tmp_path / "g.png")
+    if flag:
+        assert pydotprint(T.exp(T.vector("x")), outfile=out) == out
+    else:
+        with pytest.raises(ImportError, match="Graphviz"):
+            pydotprint(T.exp(T.vector("x")), outfile=out)
+
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_theano_names_of_scan_cast_shape_and_named_elemwise(mode):
+    x, k = T.dmatrix("x"), T.iscalar("k")
+    assert pp(T.nnet.sigmoid(x)) == "sigmoid(x)"        # Theano's named Elemwise
+    assert theano_name(T.cast(x, "float32").owner.op) == "Elemwise{Cast{float32}}"
+    assert theano_name(T.nnet.softmax(x).owner.op) == "Softmax"
+    r, _ = symnet.scan(lambda p, a: p * a, outputs_info=T.ones_like(x), non_sequences=x,
+                       n_steps=k)
+    f = symnet.function([x, k], r[-1], mode=mode)
+    lines = debugprint(f, file="str").splitlines()
+    assert lines[1].startswith(" |for{cpu,scan_fn} [id B] ''   ")
+    assert any(ln.strip(" |").startswith("Shape_i{0} [id") for ln in lines)
+    assert "Elemwise{Cast{int64}} [id C] ''   0" in lines[2]
+    named, _ = symnet.scan(lambda p: p * 2, outputs_info=x, n_steps=3, name="double")
+    assert "for{cpu,double}" in debugprint(named, file="str")

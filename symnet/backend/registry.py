@@ -109,21 +109,6 @@ def warn_fallback(backend, op):
                       RuntimeWarning, stacklevel=3)
 
 
-def warn_graph_fallback(backend, var, to="py"):
-    """Announce (once per type class) that a whole graph runs on the ``to``
-    backend because ``var``'s type is one ``backend`` cannot hold (a user's
-    own Type: the compiled backends hold tensors only)."""
-    what = (f"the {backend} backend holds tensors only; {var} has type {var.type} "
-            f"({type(var.type).__name__})")
-    if config.strict:
-        raise MissingKernelError(f"{what} (SYMNET_STRICT is set)")
-    key = (backend, "type", type(var.type).__name__)
-    if key not in _WARNED:
-        _WARNED.add(key)
-        warnings.warn(f"{what}: graphs with it run on the {to} backend",
-                      RuntimeWarning, stacklevel=3)
-
-
 @runtime_checkable
 class Thunk(Protocol):
     """What a linker factory returns (see the module docstring)."""

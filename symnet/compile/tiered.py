@@ -57,7 +57,6 @@ a hang.
 """
 import collections
 import contextlib
-import itertools
 import os
 import sys
 import threading
@@ -65,7 +64,6 @@ import time
 import warnings
 
 from ..configdefaults import config
-from ..tensor.type import TensorType
 
 __all__ = ["TieredThunk", "make_thunk", "wait_compiled", "tiered_enabled",
            "tier_counts", "describe_tiers", "AUTO_MIN_NEW_KERNELS", "PROGRESS_AFTER_S",
@@ -179,14 +177,9 @@ def make_thunk(fgraph, mode, name=None, cached=None):
     ``TieredThunk`` when tiering is on for this graph.  ``cached``: the
     graph's ``graph_cache.Entry`` (numba), whose plan and source a hit
     reuses and a miss stores."""
-    from ..backend.registry import linker_for, warn_graph_fallback
+    from ..backend.registry import linker_for
     if mode.linker != "numba":
         return linker_for(mode.linker)(fgraph, mode)
-    graph_vars = itertools.chain(fgraph.inputs, (o for n in fgraph.toposort() for o in n.outputs))
-    other = next((v for v in graph_vars if not isinstance(v.type, TensorType)), None)
-    if other is not None:
-        warn_graph_fallback("numba", other)
-        return linker_for("py")(fgraph, mode)
     if tiered_enabled(mode, None) is True:
         # tiering asked for: the backend's modules are imported and the plan
         # and source written in the compile thread, so ``function()``

@@ -1,6 +1,6 @@
 """The Type contract: what a Variable may hold, checked at the graph edge."""
 
-__all__ = ["Type"]
+__all__ = ["Type", "Generic", "generic"]
 
 
 class Type:
@@ -49,3 +49,36 @@ class Type:
         this type is expected (e.g. a ``clone_replace`` replacement)."""
         raise TypeError(f"cannot use the value {value!r} in place of a variable of "
                         f"type {self}: pass a Variable")
+
+
+class Generic(Type):
+    """Any Python object (a file name, a dict, a list): Theano's ``Generic``.
+
+    Values pass through unchanged; ops that take them (``T.load``'s path)
+    check them when they run.
+
+    Examples
+    --------
+    >>> from symnet.graph.basic import Variable
+    >>> path = Variable(Generic(), name='path')
+    >>> path.type.filter('weights.npy')
+    'weights.npy'
+    """
+
+    def filter(self, value, strict=False, allow_downcast=None, name=None):
+        return value
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self))
+
+    def __str__(self):
+        return "Generic"
+
+    __repr__ = __str__
+
+
+#: the one instance programs use (``theano.gof.generic``)
+generic = Generic()

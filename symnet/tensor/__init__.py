@@ -23,6 +23,7 @@ from .ops.indexing import (subtensor, set_subtensor, inc_subtensor,  # noqa: F40
                            take, nonzero, sort, argsort, cumsum, cumprod)
 from .ops.blas import dot, tensordot, batched_dot, outer, batched_tensordot  # noqa: F401
 from .ops.debug import specify_shape  # noqa: F401
+from .io import load  # noqa: F401  (theano.tensor.load)
 from .ops.elemwise import SCALAR_OPS as _S
 
 from . import nnet  # noqa: F401,E402

@@ -36,7 +36,9 @@ def test_detect_nan_prints_the_node_and_its_values(capsys):
     assert capsys.readouterr().out == ""
     f(0.0)
     out = capsys.readouterr().out
-    assert out.startswith("*** NaN detected ***\nmul [id 0]\n |log [id 1]")  # not fused
+    # not fused; laid out as Theano's debug_faq shows it
+    assert out.startswith("*** NaN detected ***\nElemwise{mul,no_inplace} [id A] ''   \n"
+                          " |Elemwise{log,no_inplace} [id B] ''   \n | |x [id C]\n |x [id C]\n")
     assert "Inputs : [array(-inf), array(0.)]\nOutputs: [array(nan)]\n" in out
 
 

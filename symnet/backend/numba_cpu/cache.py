@@ -47,6 +47,7 @@ import sys
 import threading
 import warnings
 
+from ...configdefaults import cache_root
 from ..._io import atomic_write
 from .trust import entry_files, install_locator, private_folder, tighten, unsafe
 
@@ -69,8 +70,7 @@ def cache_dir():
 
 def _folder():
     """``(folder, writable)``: the checked cache folder of ``$SYMNET_CACHE_DIR``."""
-    root = os.environ.get("SYMNET_CACHE_DIR") or os.path.join(
-        os.path.expanduser("~"), ".cache", "symnet")
+    root = cache_root()
     state = _FOLDER.get(root)
     if state is None:
         state = _FOLDER[root] = _check_folder(root)

@@ -380,6 +380,9 @@ class _Writer:
         names = self.names
         if v in names:
             return names[v]
+        if isinstance(v, Constant) and not is_tensor(v):
+            names[v] = self.object_const(v.data)   # a Python object (a Generic str)
+            return names[v]
         if isinstance(v, Constant):
             data = np.asarray(v.data)
             if is_tensor(v) and data.ndim == 0:
@@ -440,6 +443,8 @@ class _Writer:
         nm = self.names[v]
         if nm in self.raw:
             return f"_np.asarray({nm}, {_scalar_ctor(self.raw[nm])})"
+        if not is_tensor(v):
+            return nm     # a Python object (a Generic input): passed as it is
         if not _arg_name(nm) or (v.type.ndim == 0 and nm[0] != "i"):
             return f"_np.asarray({nm})"   # numpy scalars become 0-d arrays
         return nm
@@ -547,8 +552,10 @@ class _Writer:
         outs = self.new_names(node)
         head = f"# node {k}: {node.op}({', '.join(ins)}) -> {', '.join(outs)}"
         lines = None
-        tensors = all(is_tensor(v) for v in node.inputs + node.outputs)
-        kernel = kernel_for("numba", type(node.op)) if tensors else None
+        kernel = kernel_for("numba", type(node.op))
+        if not getattr(kernel, "objects_ok", False) and \
+                not all(is_tensor(v) for v in node.inputs + node.outputs):
+            kernel = None   # numba's loops take tensors only
         template = kernel is not None and getattr(kernel, "driver_template", False)
         if template:
             lines = self.driver_op(kernel, node, ins, outs)

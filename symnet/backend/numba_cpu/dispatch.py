@@ -37,7 +37,7 @@ OTHER_FAMILIES = ("scan", "gradient")
 _LOADED = []
 
 
-def driver_op(*op_classes, njit=False):
+def driver_op(*op_classes, njit=False, objects=False):
     """Decorator: register a *driver template* for ``op_classes``: numpy
     lines run by the driver instead of a compiled kernel.  It is the numba
     backend's implementation of the op (registered under ``'numba'``),
@@ -46,9 +46,11 @@ def driver_op(*op_classes, njit=False):
     being True, False, ``"input"`` (as its first input) or ``"scalar"`` (a
     numpy scalar, not an array).  ``njit=True``
     says its lines are numba code too (see ``njit_driver.py``); a function
-    ``njit(node) -> bool`` says so for some nodes only."""
+    ``njit(node) -> bool`` says so for some nodes only.  ``objects=True``:
+    it also takes inputs that are not tensors (a Generic file name)."""
     def deco(fn):
         fn.driver_template = True
+        fn.objects_ok = objects
         fn.njit_ok = njit if callable(njit) else bool(njit)
         return register_kernel("numba", *op_classes)(fn)
     return deco

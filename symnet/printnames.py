@@ -1,0 +1,99 @@
+"""The names Theano printed for ops and variables: ``Elemwise{add,no_inplace}``,
+``InplaceDimShuffle{x,0}``, ``Sum{acc_dtype=float64}``, ``TensorConstant{2}``.
+
+debugprint, pp and min_informative_str (:mod:`symnet.printing`) print a
+graph the way Theano printed the same graph, because users compare these
+printouts with Theano's documentation and their old logs.  ``str(op)``
+keeps symnet's short names (``add``), which symnet's own error messages use.
+"""
+import numpy as np
+
+from .graph.basic import Constant
+from .tensor.ops.blas import Dot
+from .scan.op import Scan
+from .tensor.ops.elemwise import Cast, DimShuffle, Elemwise
+from .tensor.ops.nnet import LogSoftmax, Softmax
+from .tensor.ops.reduction import Reduce
+from .tensor.ops.shape import Shape_i
+
+__all__ = ["theano_name", "theano_str"]
+
+
+# Elemwise ops Theano built with a name of their own (T.nnet.sigmoid is
+# ``Elemwise(scalar_sigmoid, name='sigmoid')``), printed by that name
+_NAMED_ELEMWISE = {"sigmoid": "sigmoid", "softplus": "softplus"}
+
+
+def _elemwise_name(op):
+    scalar = str(op.scalar_op)
+    if isinstance(op.scalar_op, Cast):
+        return f"Elemwise{{Cast{{{op.scalar_op.dtype}}}}}" + (
+            f"[(0, {op.inplace})]" if op.inplace is not None else "")
+    if op.inplace is None and scalar in _NAMED_ELEMWISE:
+        return _NAMED_ELEMWISE[scalar]
+    if op.inplace is not None:
+        return f"Elemwise{{{scalar}}}[(0, {op.inplace})]"
+    if scalar.startswith("Composite{"):
+        return f"Elemwise{{{scalar}}}"   # made by fusion: Theano gave it no name
+    return f"Elemwise{{{scalar},no_inplace}}"
+
+
+def _acc_dtype(dtype):
+    return {"f": "float64", "c": "complex128", "u": "uint64"}.get(np.dtype(dtype).kind, "int64")
+
+
+def _reduce_name(op, node):
+    if op.kind not in ("sum", "prod"):
+        return str(op)
+    head = op.kind.capitalize()
+    acc = f"acc_dtype={_acc_dtype(node.inputs[0].dtype)}" if node is not None else ""
+    if node is not None and len(op.axis) == node.inputs[0].ndim:
+        return f"{head}{{{acc}}}"
+    return f"{head}{{axis={list(op.axis)}{', ' + acc if acc else ''}}}"
+
+
+_THEANO_NAMES = {
+    Elemwise: lambda op, node: _elemwise_name(op),
+    DimShuffle: lambda op, node: "InplaceDimShuffle{%s}" % ",".join(map(str, op.new_order)),
+    Reduce: _reduce_name,
+    Dot: lambda op, node: "dot",
+    Shape_i: lambda op, node: f"Shape_i{{{op.i}}}",
+    Softmax: lambda op, node: "Softmax",
+    LogSoftmax: lambda op, node: "LogSoftmax",
+    # Theano's scan op: 'for{cpu,<the name given to scan>}'
+    Scan: lambda op, node: f"for{{cpu,{op.name or 'scan_fn'}}}",
+}
+
+
+def theano_name(op, node=None):
+    """The name Theano printed for ``op`` (applied in ``node``, when given).
+
+    Examples
+    --------
+    >>> import symnet.tensor as T
+    >>> x = T.dmatrix('x')
+    >>> theano_name((x + 1).owner.op), str((x + 1).owner.op)
+    ('Elemwise{add,no_inplace}', 'add')
+    >>> s = x.sum(axis=0)
+    >>> theano_name(s.owner.op, s.owner)
+    'Sum{axis=[0], acc_dtype=float64}'
+    """
+    for cls in type(op).__mro__:
+        if cls in _THEANO_NAMES:
+            return _THEANO_NAMES[cls](op, node)
+    return str(op)
+
+
+def theano_str(v):
+    """A variable as Theano printed it: its name, ``TensorConstant{2}``,
+    ``TensorConstant{(3,) of 0.5}`` or ``<TensorType(float64, vector)>``."""
+    if v.name is not None or not isinstance(v, Constant) or not hasattr(v.type, "dtype"):
+        return str(v)
+    d = np.asarray(v.data)
+    if d.ndim and d.size and (d == d.flat[0]).all():
+        text = f"{d.shape} of {str(d.flat[0])}"   # str: a float32 prints short
+    else:
+        text = str(d)
+    if len(text) > 20:
+        text = text[:10] + ".." + text[-10:]
+    return f"TensorConstant{{{text}}}"
