@@ -83,7 +83,6 @@ THEANO_MODULES = {
     "theano.scalar": "symnet.compat.scalar",
     "theano.tensor.xlogx": "symnet.compat.xlogx",
     "theano.tensor.opt": "symnet.compat.tensor_opt",
-    "theano.tensor.nnet.conv3d2d": "symnet.compat.conv3d2d",
     "theano.d3viz": "symnet.compat.d3viz",
     "theano.d3viz.d3viz": "symnet.compat.d3viz.d3viz",
     "theano.ifelse": "symnet.compat.ifelse",
@@ -331,9 +330,6 @@ _BUILDERS = {
     "symnet.compat.gof": _build_gof,
     "symnet.compat.d3viz": _surface.build_d3viz,
     "symnet.compat.d3viz.d3viz": lambda: _built("symnet.compat.d3viz").d3viz_module,
-    "symnet.compat.conv3d2d": lambda: _module(
-        "symnet.compat.conv3d2d", "``theano.tensor.nnet.conv3d2d``: conv3d in its layout.",
-        dict(conv3d=importlib.import_module("symnet.tensor.ops.conv3d").conv3d2d)),
     "symnet.compat.tensor_opt": lambda: _module(
         "symnet.compat.tensor_opt", "``theano.tensor.opt``: the constant helpers scripts use.",
         {name: getattr(importlib.import_module("symnet.tensor.basic"), name)
