@@ -68,6 +68,7 @@ THEANO_MODULES = {
     "theano": "symnet",
     "theano.gof": "symnet.compat.gof",
     "theano.gof.graph": "symnet.compat.gof.graph",
+    "theano.gof.op": "symnet.compat.gof.op",
     "theano.scan_module": "symnet.compat.scan_module",
     "theano.scan_module.scan_utils": "symnet.compat.scan_module.scan_utils",
     "theano.tensor.nnet.abstract_conv": "symnet.compat.abstract_conv",
@@ -245,7 +246,14 @@ def _build_gof():
     return _module(
         "symnet.compat.gof", "``theano.gof`` names, from symnet.graph.",
         dict(Variable=Variable, Apply=Apply, Constant=Constant, Op=Op, Type=Type,
-             FunctionGraph=FunctionGraph, graph=graph), package=True)
+             FunctionGraph=FunctionGraph, graph=graph,
+             op=_built("symnet.compat.gof.op")), package=True)
+
+
+def _build_gof_op():
+    # `class MyOp(theano.gof.op.Op)`: the path some custom-op code uses
+    return _module("symnet.compat.gof.op", "``theano.gof.op``: the Op base class.",
+                   dict(Op=Op, Apply=Apply))
 
 
 def _build_scan_utils():
@@ -274,6 +282,7 @@ _BUILDERS = {
     "symnet.compat.ifelse": _build_ifelse,
     "symnet.compat.gof": _build_gof,
     "symnet.compat.gof.graph": _build_gof_graph,
+    "symnet.compat.gof.op": _build_gof_op,
     "symnet.compat.scan_module": _build_scan_module,
     "symnet.compat.scan_module.scan_utils": _build_scan_utils,
     "symnet.compat.abstract_conv": _surface.build_abstract_conv,
@@ -428,6 +437,10 @@ def install(theano=True, lasagne=True):
         # ``var`` of theano.tensor, i.e. symnet.tensor, hiding T.var.
         sys.modules.setdefault("theano.tensor.var",
                                importlib.import_module("symnet.tensor.variable"))
+        # The same for theano.tensor's modules named like functions of it.
+        for sub in ("elemwise", "sort", "subtensor"):
+            sys.modules.setdefault("theano.tensor." + sub,
+                                   importlib.import_module("symnet.tensor." + sub))
         from .configdefaults import config
         config.read_theano_flags()
         _attach_theano_modules()

@@ -343,6 +343,9 @@ SAMPLES = {
     "symnet.tensor.ops.pool.DynamicPoolGrad": [_dynamic_pool(True)],
     "symnet.tensor.ops.linalg.MatrixInverse": [_linalg(False)],
     "symnet.tensor.ops.linalg.Solve": [_linalg(True)],
+    "symnet.tensor.ops.special.Special": [
+        lambda: ([x := T.dvector("x")], [T.gammaln(x), T.psi(x), T.erf(x)],
+                 [np.array([0.5, 2.0, 3.5])])],
     "symnet.tensor.ops.random.RandomDraw": [_random],
     "symnet.scan.op.Scan": [_scan],
     "symnet.gradient._JacobianOp": [_jacobian],

@@ -320,3 +320,20 @@ for _p in _PREFIX:
         _ns[_p + _nm] = _typed_plural(_p, _base)
         __all__.append(_p + _nm)
 del _ns, _p, _base, _nm
+
+
+# (atol, rtol) by the narrowest float dtype of two arrays compared
+_TOLERANCES = {"float16": (1e-3, 1e-3), "float32": (1e-5, 1e-5), "complex64": (1e-5, 1e-5)}
+
+
+def _allclose(a, b, rtol=None, atol=None):
+    """``np.allclose`` with tolerances for the narrowest float dtype of ``a``
+    and ``b`` (float16: 1e-3; float32: 1e-5; otherwise numpy's 1e-8 absolute,
+    1e-5 relative) unless given: Theano's ``tensor.basic._allclose``, which
+    its test helper ``utt.assert_allclose`` and ports of Theano tests call."""
+    a, b = np.asarray(a), np.asarray(b)
+    dtypes = {str(a.dtype), str(b.dtype)}
+    narrow = next((_TOLERANCES[d] for d in ("float16", "float32", "complex64")
+                   if d in dtypes), (1e-8, 1e-5))
+    return bool(np.allclose(a, b, atol=narrow[0] if atol is None else atol,
+                            rtol=narrow[1] if rtol is None else rtol))
