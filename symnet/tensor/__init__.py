@@ -286,7 +286,13 @@ def ceil_intdiv(a, b):
     return q + cast(neq(mod(a, b), 0), q.dtype)
 from .sort import sort, argsort  # noqa: E402,F811  (with Theano's kind=, order=)
 from .ops.reduction import max_and_argmax  # noqa: E402,F401
-from .ops.shape import Alloc  # noqa: E402,F401
+from .ops.shape import (Alloc, Join, Reshape, ARange, Shape, Rebroadcast, Tile,  # noqa: E402,F401
+                        MakeVector, Shape_i)
+from .ops.reduction import Argmax  # noqa: E402,F401
+from .ops.blas import Dot  # noqa: E402,F401
+from .ops.debug import SpecifyShape  # noqa: E402,F401
+from .arrange import *  # noqa: E402,F401,F403
+Tensor = TensorType   # Theano's older name
 from .ops.special import (erf, erfc, erfcx, gamma, gammaln, psi, tri_gamma,  # noqa: E402,F401
                           deg2rad, rad2deg, UNSUPPORTED as _UNSUPPORTED)
 globals().update(_UNSUPPORTED)   # erfinv, j0, ...: raise NotImplementedError when called
