@@ -226,6 +226,13 @@ def _linalg(solve):
     return build
 
 
+def _decomp(outputs):
+    def build():
+        a = T.dmatrix("a")
+        return [a], outputs(a), [_m(3, 3) + 3 * np.eye(3)]
+    return build
+
+
 def _labels(fn):
     def build():
         x, y = T.dmatrix("x"), T.lvector("y")
@@ -343,6 +350,13 @@ SAMPLES = {
     "symnet.tensor.ops.pool.DynamicPoolGrad": [_dynamic_pool(True)],
     "symnet.tensor.ops.linalg.MatrixInverse": [_linalg(False)],
     "symnet.tensor.ops.linalg.Solve": [_linalg(True)],
+    "symnet.tensor.ops.linalg.Det": [_decomp(lambda a: [T.nlinalg.det(a)])],
+    "symnet.tensor.ops.linalg.Eigh": [_decomp(lambda a: T.nlinalg.eigh(a + a.T))],
+    "symnet.tensor.ops.linalg.SVD": [_decomp(lambda a: T.nlinalg.svd(a)),
+                                     _decomp(lambda a: [T.nlinalg.svd(a, 0, 0)])],
+    "symnet.tensor.ops.linalg.QRFull": [_decomp(lambda a: T.nlinalg.qr(a)),
+                                        _decomp(lambda a: [T.nlinalg.qr(a, "r")])],
+    "symnet.tensor.ops.linalg.MatrixPinv": [_decomp(lambda a: [T.nlinalg.pinv(a)])],
     "symnet.tensor.ops.special.Special": [
         lambda: ([x := T.dvector("x")], [T.gammaln(x), T.psi(x), T.erf(x)],
                  [np.array([0.5, 2.0, 3.5])])],
