@@ -125,3 +125,20 @@ def test_may_share_memory():
     with pytest.raises(TypeError, match="expected numpy arrays"):
         may_share_memory(a, 3)
     assert may_share_memory(a, 3, raise_other_type=False) is False
+
+
+def test_numpy_ufuncs_on_variables_build_the_ops():
+    x = T.dmatrix("x")
+    a = rand((2, 3), rng=np.random.default_rng(4)) + 2.5
+    fns = [np.exp, np.log1p, np.arccosh, np.trunc, np.deg2rad, np.square, np.absolute,
+           np.sign, np.maximum, np.arctan2]
+    outs = [fn(x) if fn.nin == 1 else fn(a, x) for fn in fns]
+    f = symnet.function([x], outs + [a + x, a - x, a ** x, a < x], mode="py")
+    got = f(a)
+    for fn, g in zip(fns, got):
+        np.testing.assert_allclose(g, fn(a) if fn.nin == 1 else fn(a, a), err_msg=fn.__name__)
+    np.testing.assert_allclose(got[-4:-1], [a + a, a - a, a ** a])
+    assert not got[-1].any()
+    assert (a == x) is False and (a != x) is True     # identity, as x == a
+    with pytest.raises(TypeError):
+        np.add.reduce(x)
