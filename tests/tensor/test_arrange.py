@@ -98,3 +98,48 @@ def test_elementwise_functions_print_as_theano_and_add_is_variadic():
     assert s.tolist() == [7.0] and p.tolist() == [8.0]
     with pytest.raises(TypeError, match="takes 2 inputs"):
         T.sub(a, b, c)
+
+
+# -- theano.tensor.extra_ops compositions ----------------------------------------
+
+from symnet.tensor import extra_ops as E  # noqa: E402
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_searchsorted(side):
+    xs = np.array([1.0, 2.0, 2.0, 5.0])
+    vs = np.array([[0.0, 2.0], [3.0, 9.0]])
+    check_op(lambda x, v: E.searchsorted(x, v, side), [xs, vs],
+             ref=lambda x, v: np.searchsorted(x, v, side))
+    order = np.array([3, 0, 2, 1])
+    check_op(lambda x, v, s: E.searchsorted(x, v, side, sorter=s), [xs[[1, 3, 2, 0]], vs, order],
+             ref=lambda x, v, s: np.searchsorted(x, v, side, sorter=s))
+
+
+@pytest.mark.parametrize("m", [0, 1, 2, 7])
+def test_bartlett(m):
+    f = symnet.function([k := T.lscalar("k")], E.bartlett(k), mode="py")
+    np.testing.assert_allclose(f(m), np.bartlett(m), atol=1e-7)
+
+
+@pytest.mark.parametrize("offset", [-2, -1, 0, 1, 3, 5])
+def test_fill_diagonal_offset(offset):
+    def ref(a, v):
+        a = a.copy()
+        r, c = np.arange(a.shape[0]), np.arange(a.shape[0]) + offset
+        keep = (c >= 0) & (c < a.shape[1])
+        a[r[keep], c[keep]] = v
+        return a
+    check_op(lambda a, v: E.fill_diagonal_offset(a, v, offset), [A, np.float64(7.0)], ref=ref,
+             grad=True)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_unravel_and_ravel_multi_index(order):
+    idx = np.array([0, 5, 11, 7])
+    check_op(lambda i: list(E.unravel_index(i, (3, 4), order)), [idx],
+             ref=lambda i: list(np.unravel_index(i, (3, 4), order=order)))
+    coords = [np.array([0, 2, 4]), np.array([3, -1, 1])]
+    for mode in ("wrap", "clip"):
+        check_op(lambda r, c: E.ravel_multi_index([r, c], (3, 4), mode, order), coords,
+                 ref=lambda r, c: np.ravel_multi_index((r, c), (3, 4), mode=mode, order=order))
