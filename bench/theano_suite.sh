@@ -27,7 +27,8 @@
 # involved), always on, listed so that a count is read knowing them:
 #   numpy.testing.dec (gone since numpy 1.25) is given a small stand-in with
 #   skipif/knownfailureif/slow decorators; numpy.find_common_type (gone in
-#   numpy 2) is numpy.result_type of its arguments.
+#   numpy 2) is numpy.result_type of its arguments, numpy.product is
+#   numpy.prod, numpy.cast[dtype](x) is numpy.asarray(x, dtype).
 #   A name that a test file imports from a theano module symnet has but that
 #   lacks the name (`from theano.tensor import Tri`, an op class symnet does
 #   not have) is given, in that file only, a placeholder that raises
@@ -199,6 +200,15 @@ def pytest_pycollect_makeitem(collector, name, obj):
 if not hasattr(numpy, "find_common_type"):
     numpy.find_common_type = lambda array_types, scalar_types: numpy.result_type(
         *array_types, *scalar_types)
+
+
+if not hasattr(numpy, "product"):
+    numpy.product = numpy.prod
+if "cast" not in numpy.__dict__:
+    class _Cast:
+        def __getitem__(self, dtype):
+            return lambda x: numpy.asarray(x, dtype=dtype)
+    numpy.cast = _Cast()
 
 
 if not hasattr(numpy.testing, "dec"):

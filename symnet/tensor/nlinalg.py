@@ -91,9 +91,11 @@ def matrix_power(M, n):
 
 def norm(x, ord=None):
     """``np.linalg.norm(x, ord)`` of a vector (``ord``: None/2, any p, inf,
-    -inf, 0) or a matrix (``ord``: None/'fro', 1, -1, inf, -inf)."""
+    -inf, 0) or a matrix (``ord``: None/'fro', 1, -1, inf, -inf); ``'inf'``
+    and ``'-inf'`` may be strings (Theano's spelling)."""
     T = _T()
     x = as_tensor_variable(x)
+    ord = {"inf": np.inf, "-inf": -np.inf}.get(ord, ord) if isinstance(ord, str) else ord
     if x.ndim == 1:
         if ord is None or ord == 2:
             return T.sqrt(T.sum(T.sqr(x)))
@@ -117,7 +119,7 @@ def norm(x, ord=None):
             return T.max(s) if ord == np.inf else T.min(s)
         raise ValueError(f"norm: ord={ord!r} is not supported for matrices "
                          f"(None, 'fro', 1, -1, inf, -inf)")
-    raise ValueError(f"norm: expected a vector or a matrix, got {x} ({x.ndim} dims)")
+    raise NotImplementedError(f"norm: only vectors and matrices, got {x} ({x.ndim} dims)")
 
 
 def tensorinv(a, ind=2):

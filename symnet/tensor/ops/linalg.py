@@ -304,7 +304,9 @@ class QRFull(Op):
 
 
 class MatrixPinv(Op):
-    """The Moore-Penrose pseudo-inverse (``np.linalg.pinv``); no gradient."""
+    """The Moore-Penrose pseudo-inverse (``np.linalg.pinv``). Its gradient
+    (Golub and Pereyra's, exact where the rank does not change):
+    ``-P.T G P.T + (I - X P) G.T P P.T + P.T P G.T (I - P X)`` for ``P = pinv(X)``."""
 
     __props__ = ()
 
@@ -318,6 +320,17 @@ class MatrixPinv(Op):
 
     def infer_shape(self, node, input_shapes):
         return [input_shapes[0][::-1]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        from .blas import dot
+        from ... import tensor as T
+        (x,), (p,), (g,) = inputs, outputs, output_grads
+        t = lambda v: dimshuffle(v, (1, 0))  # noqa: E731
+        m, n = x.shape[0], x.shape[1]
+        left = T.eye(m, dtype=x.dtype) - dot(x, p)
+        right = T.eye(n, dtype=x.dtype) - dot(p, x)
+        return [-dot(dot(t(p), g), t(p)) + dot(dot(left, t(g)), dot(p, t(p)))
+                + dot(dot(t(p), p), dot(t(g), right))]
 
 
 def det(x):

@@ -85,3 +85,16 @@ def test_tensorinv_and_tensorsolve():
              ref=lambda v: np.linalg.tensorinv(v, ind=1))
     b = rand((6,), rng=np.random.default_rng(3))
     check_op(nlinalg.tensorsolve, [a, b], ref=np.linalg.tensorsolve)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4)])
+def test_pinv_gradient(shape):
+    x = rand(shape, rng=np.random.default_rng(5))
+    check_op(nlinalg.pinv, [x], ref=np.linalg.pinv, grad=True)
+
+
+def test_norm_string_infinities_and_tensors():
+    check_op(lambda x: [nlinalg.norm(x, "inf"), nlinalg.norm(x, "-inf")], [R],
+             ref=lambda a: [np.linalg.norm(a, np.inf), np.linalg.norm(a, -np.inf)])
+    with pytest.raises(NotImplementedError, match="only vectors and matrices"):
+        nlinalg.norm(T.dtensor3(), None)
