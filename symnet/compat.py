@@ -106,6 +106,7 @@ THEANO_MODULES = {
 #: would make the parent's attribute the module instead of the function.
 PRELOADED = {
     "theano.compile.pfunc": "symnet.compile.pfunc",
+    **{f"theano.tensor.{sub}": f"symnet.tensor.{sub}" for sub in ("elemwise", "sort", "subtensor")},
 }
 
 #: Modules that exist only on a GPU installation; importing them raises

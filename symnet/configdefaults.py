@@ -48,6 +48,13 @@ class Config:
         # Names Theano code reads; kept so ported scripts do not crash.
         self.device = "cpu"
         self.optimizer = "fast_run"
+        # Theano's OpenMP settings (its C elemwise loops): read by scripts and
+        # Theano's tests; symnet's numba kernels do not use them.
+        self.openmp = False
+        self.openmp_elemwise_minsize = 200000
+        # Theano's in-place rewrite checked for cycles 'regular'ly or 'fast';
+        # symnet's in-place rewrite has no such setting (Theano's tests set it).
+        self.cycle_detection = "regular"
         self._watchers = {}
         self._compute_test_value = "off"
         self.exception_verbosity = "low"

@@ -246,6 +246,13 @@ def _spd(fn):
     return build
 
 
+def _decomp(outputs):
+    def build():
+        a = T.dmatrix("a")
+        return [a], outputs(a), [_m(3, 3) + 3 * np.eye(3)]
+    return build
+
+
 def _labels(fn):
     def build():
         x, y = T.dmatrix("x"), T.lvector("y")
@@ -377,6 +384,16 @@ SAMPLES = {
     "symnet.tensor.ops.decomp.Eigvalsh": [_spd(T.slinalg.eigvalsh)],
     "symnet.tensor.ops.decomp._EigvecshOf": [
         _spd(lambda a, b: _EigvecshOf(Eigvalsh())(a, b))],
+    "symnet.tensor.ops.linalg.Det": [_decomp(lambda a: [T.nlinalg.det(a)])],
+    "symnet.tensor.ops.linalg.Eigh": [_decomp(lambda a: T.nlinalg.eigh(a + a.T))],
+    "symnet.tensor.ops.linalg.SVD": [_decomp(lambda a: T.nlinalg.svd(a)),
+                                     _decomp(lambda a: [T.nlinalg.svd(a, 0, 0)])],
+    "symnet.tensor.ops.linalg.QRFull": [_decomp(lambda a: T.nlinalg.qr(a)),
+                                        _decomp(lambda a: [T.nlinalg.qr(a, "r")])],
+    "symnet.tensor.ops.linalg.MatrixPinv": [_decomp(lambda a: [T.nlinalg.pinv(a)])],
+    "symnet.tensor.ops.special.Special": [
+        lambda: ([x := T.dvector("x")], [T.gammaln(x), T.psi(x), T.erf(x)],
+                 [np.array([0.5, 2.0, 3.5])])],
     "symnet.tensor.ops.random.RandomDraw": [_random],
     "symnet.scan.op.Scan": [_scan],
     "symnet.gradient._JacobianOp": [_jacobian],

@@ -37,14 +37,42 @@ from . import rewriting  # noqa: F401,E402  (registers the tensor rewrites)
 # puts them here (symnet/__init__.py), so that tensor/ does not import gradient
 
 
-def _make(name, public=None):
-    op = _S[name]
+class _ElemwiseFunction:
+    """``T.add``, ``T.exp``...: calling one applies its scalar op elementwise.
+    It prints as Theano's (``Elemwise{add,no_inplace}``), whose ``T.add`` is
+    the op itself; code that names things after ``str(T.add)`` (Theano's
+    op tests) finds the same names."""
 
-    def fn(*args):
-        return elemwise(op, *args)
-    fn.__name__ = public or name
-    fn.__qualname__ = fn.__name__
-    fn.__doc__ = f"Elementwise ``{name}`` (with broadcasting)."
+    def __init__(self, op, name, fn=None):
+        self.op, self._fn = op, fn       # fn: a composition (T.deg2rad, T.erf...)
+        self.__name__ = self.__qualname__ = name
+        self.__doc__ = fn.__doc__ if fn is not None else \
+            f"Elementwise ``{op.name}`` (with broadcasting)."
+
+    def __call__(self, *args):
+        if self._fn is not None:
+            return self._fn(*args)
+        if self.op.associative and len(args) > 2:
+            # T.add(a, b, c) and T.mul(a, b, c, d): Theano's are variadic
+            out = elemwise(self.op, args[0], args[1])
+            for a in args[2:]:
+                out = elemwise(self.op, out, a)
+            return out
+        return elemwise(self.op, *args)
+
+    def __str__(self):
+        return f"Elemwise{{{self.__name__},no_inplace}}"
+
+    def __repr__(self):
+        return f"<symnet.tensor.{self.__name__}>"
+
+    def __reduce__(self):
+        return self.__name__   # pickles as the module attribute of that name
+
+
+def _make(name, public=None):
+    fn = _ElemwiseFunction(_S[name], public or name)
+    fn.__module__ = __name__
     return fn
 
 
@@ -85,7 +113,7 @@ sqrt = _make("sqrt")
 sqr = _make("sqr")
 square = sqr
 reciprocal = _make("reciprocal")
-inv = reciprocal
+inv = _make("reciprocal", "inv")
 tanh = _make("tanh")
 sinh = _make("sinh")
 cosh = _make("cosh")
@@ -232,12 +260,107 @@ def real(x):
 
 newaxis = None
 
+# theano.tensor's module paths elemwise, sort and subtensor (r16-tt). Loading
+# them sets the attributes elemwise/sort/subtensor of this package to the
+# modules (a plain `from . import sort` would not load them: the functions
+# of those names are found first): the functions are bound again right after.
+from .elemwise import Elemwise as _E  # noqa: E402,F401
+from .subtensor import advanced_inc_subtensor as _a  # noqa: E402,F401
+from .sort import topk, argtopk, topk_and_argtopk  # noqa: E402,F401
+from .ops.elemwise import elemwise  # noqa: E402,F811
+from .ops.indexing import subtensor  # noqa: E402,F811
+
+# theano.tensor's dtype lists (r16-tt)
+int_dtypes = ["int8", "int16", "int32", "int64"]
+uint_dtypes = ["uint8", "uint16", "uint32", "uint64"]
+float_dtypes = ["float16", "float32", "float64"]
+complex_dtypes = ["complex64", "complex128"]
+integer_dtypes = int_dtypes + uint_dtypes
+discrete_dtypes = ["bool"] + integer_dtypes
+continuous_dtypes = float_dtypes + complex_dtypes
+all_dtypes = discrete_dtypes + continuous_dtypes
+
+
+def ceil_intdiv(a, b):
+    """``ceil(a / b)`` for integers, computed exactly in integer arithmetic:
+    ``a // b + (a % b != 0)`` (Theano's ``ceil_intdiv``)."""
+    q = int_div(a, b)
+    return q + cast(neq(mod(a, b), 0), q.dtype)
+from .sort import sort, argsort  # noqa: E402,F811  (with Theano's kind=, order=)
+from .ops.reduction import max_and_argmax  # noqa: E402,F401
+from .ops.shape import (Alloc, Join, Reshape, ARange, Shape, Rebroadcast, Tile,  # noqa: E402,F401
+                        MakeVector, Shape_i)
+from .ops.reduction import Argmax  # noqa: E402,F401
+from .ops.blas import Dot  # noqa: E402,F401
+from .ops.debug import SpecifyShape  # noqa: E402,F401
+from .arrange import *  # noqa: E402,F401,F403
+Tensor = TensorType   # Theano's older name
+from .ops.special import (erf, erfc, erfcx, gamma, gammaln, psi, tri_gamma,  # noqa: E402,F401
+                          deg2rad, rad2deg, UNSUPPORTED as _UNSUPPORTED)
+globals().update(_UNSUPPORTED)   # erfinv, j0, ...: raise NotImplementedError when called
+for _n in ["erf", "erfc", "erfcx", "gamma", "gammaln", "psi", "tri_gamma", "deg2rad",
+           "rad2deg", "round_half_away_from_zero"] + list(_UNSUPPORTED):
+    globals()[_n] = _ElemwiseFunction(None, _n, globals()[_n])
+    globals()[_n].__module__ = __name__
+
+
+class EmptyConstantError(NotScalarConstantError):
+    """``get_scalar_constant_value`` of an empty constant (Theano's name)."""
+
+
+def _conj(x):
+    """The complex conjugate; symnet's tensors are real, so ``x`` itself."""
+    return as_tensor_variable(x)
+
+
+conj = _ElemwiseFunction(None, "conj", _conj)
+conj.__module__ = __name__
+
+
+def is_flat(var, ndim=None, outdim=None):
+    """Whether ``var`` has ``ndim`` dimensions (default 1; ``outdim`` is
+    Theano's older name for it)."""
+    ndim = ndim if ndim is not None else (outdim if outdim is not None else 1)
+    return as_tensor_variable(var).ndim == ndim
+
+
+def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
+    """The covariance matrix of the variables in ``m`` (rows, or columns with
+    ``rowvar=False``) and ``y``, as ``np.cov`` (without weights)."""
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("cov: fweights/aweights are not supported")
+    m = as_tensor_variable(m)
+    x = m if rowvar else m.T
+    if y is not None:
+        y = as_tensor_variable(y)
+        x = concatenate([x, y if rowvar else y.T], axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    n = cast(shape_i(x, 1), x.dtype if x.dtype.startswith("float") else _floatX())
+    centered = x - mean(x, axis=1, keepdims=True)
+    return dot(centered, centered.T) / (n - ddof)
+
+
+def _floatX():
+    from ..configdefaults import config
+    return config.floatX
+
+
+from . import inplace  # noqa: E402,F401  (after the functions it names)
+from .ops.indexing import Subtensor, IncSubtensor  # noqa: E402,F401
+from .subtensor import (AdvancedSubtensor, AdvancedIncSubtensor,  # noqa: E402,F401
+                        AdvancedSubtensor1, AdvancedIncSubtensor1,
+                        AdvancedBooleanSubtensor, AdvancedBooleanIncSubtensor)
+
 
 def __getattr__(name):
     # shared_randomstreams needs symnet.compile, which imports this package:
     # load it on first use instead of at import time.
     # ``signal`` too, so that ``T.signal.pool.pool_2d`` works after a plain
     # ``import symnet.tensor as T`` (API.md spells it that way).
+    if name == "_shared":  # theano.tensor._shared (Theano's tests use it): symnet.shared
+        import symnet
+        return symnet.shared
     if name in ("shared_randomstreams", "signal"):
         import importlib
         return importlib.import_module("." + name, __name__)

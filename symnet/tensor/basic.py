@@ -337,19 +337,18 @@ for _p in _PREFIX:
 del _ns, _p, _base, _nm
 
 
-# Per-dtype tolerances of Theano's ``theano.tensor.basic._allclose``, which
-# Theano-era test scripts import to compare a function's result with numpy's.
-_ALLCLOSE_TOL = {"float16": (1e-3, 1e-3), "float32": (1e-5, 1e-5), "complex64": (1e-5, 1e-5)}
+# (atol, rtol) by the narrowest float dtype of two arrays compared
+_TOLERANCES = {"float16": (1e-3, 1e-3), "float32": (1e-5, 1e-5), "complex64": (1e-5, 1e-5)}
 
 
 def _allclose(a, b, rtol=None, atol=None):
-    """``np.allclose`` with tolerances for the less precise of the two
-    dtypes (float16: 1e-3, float32/complex64: 1e-5, else numpy's)."""
+    """``np.allclose`` with tolerances for the narrowest float dtype of ``a``
+    and ``b`` (float16: 1e-3; float32: 1e-5; otherwise numpy's 1e-8 absolute,
+    1e-5 relative) unless given: Theano's ``tensor.basic._allclose``, which
+    its test helper ``utt.assert_allclose`` and ports of Theano tests call."""
     a, b = np.asarray(a), np.asarray(b)
-    atol_, rtol_ = 1e-8, 1e-5
-    for kind in ("float16", "float32", "complex64"):
-        if kind in (a.dtype.name, b.dtype.name):
-            atol_, rtol_ = _ALLCLOSE_TOL[kind]
-            break
-    return bool(np.allclose(a, b, rtol=rtol_ if rtol is None else rtol,
-                            atol=atol_ if atol is None else atol))
+    dtypes = {str(a.dtype), str(b.dtype)}
+    narrow = next((_TOLERANCES[d] for d in ("float16", "float32", "complex64")
+                   if d in dtypes), (1e-8, 1e-5))
+    return bool(np.allclose(a, b, atol=narrow[0] if atol is None else atol,
+                            rtol=narrow[1] if rtol is None else rtol))

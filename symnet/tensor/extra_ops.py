@@ -12,7 +12,8 @@ from .ops.elemwise import SCALAR_OPS, cast, dimshuffle, elemwise
 from .ops.shape import arange, flatten, repeat, shape_i, squeeze  # noqa: F401
 
 __all__ = ["cumsum", "cumprod", "CumOp", "bincount", "BinCount", "repeat", "squeeze",
-           "to_one_hot", "diff", "fill_diagonal", "compress"]
+           "to_one_hot", "diff", "fill_diagonal", "compress", "searchsorted", "bartlett",
+           "fill_diagonal_offset", "unravel_index", "ravel_multi_index", "cpu_contiguous"]
 
 
 def to_one_hot(y, nb_class, dtype=None):
@@ -88,3 +89,96 @@ def compress(condition, x, axis=None):
     (``np.compress``; ``axis=None`` works on the flattened ``x``)."""
     cond = flatten(as_tensor_variable(condition), 1)
     return take(x, nonzero(cond)[0], axis=axis)
+
+
+def searchsorted(x, v, side="left", sorter=None):
+    """``np.searchsorted``: where the values ``v`` go in the sorted vector
+    ``x`` (``side='right'``: after equal entries); ``sorter`` sorts ``x``.
+    Built as a count of the entries before each value (memory
+    ``len(x) * v.size``)."""
+    from .. import tensor as T
+    x, v = as_tensor_variable(x), as_tensor_variable(v)
+    if x.ndim != 1:
+        raise TypeError(f"searchsorted: x must be a vector, got {x} ({x.ndim} dims)")
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    if sorter is not None:
+        x = x[as_tensor_variable(sorter)]
+    before = T.lt if side == "left" else T.le
+    return T.sum(before(x, dimshuffle(v, tuple(range(v.ndim)) + ("x",))), axis=-1,
+                 dtype="int64")
+
+
+def bartlett(M):
+    """The Bartlett (triangular) window of ``M`` points (``np.bartlett``)."""
+    from .. import tensor as T
+    from ..configdefaults import config
+    M = as_tensor_variable(M)
+    if M.ndim != 0 or not M.dtype.startswith(("int", "uint")):
+        raise TypeError(f"bartlett: M must be an integer scalar, got {M}")
+    n = cast(arange(M, dtype="int64"), config.floatX)
+    half = cast(M - 1, config.floatX) / 2
+    w = 1 - abs(n - half) / T.maximum(half, 1e-30)
+    return T.switch(T.eq(M, 1), 1, w).astype(config.floatX)
+
+
+def fill_diagonal_offset(a, val, offset):
+    """A copy of the matrix ``a`` with its ``offset``-th diagonal (above the
+    main one for ``offset > 0``) set to the scalar ``val``."""
+    from .. import tensor as T
+    a, val, offset = as_tensor_variable(a), as_tensor_variable(val), as_tensor_variable(offset)
+    if a.ndim != 2:
+        raise TypeError(f"fill_diagonal_offset: a must be a matrix, got {a} ({a.ndim} dims)")
+    rows, cols = shape_i(a, 0), shape_i(a, 1)
+    start_r = T.maximum(-offset, 0)
+    start_c = T.maximum(offset, 0)
+    n = T.maximum(T.minimum(rows - start_r, cols - start_c), 0)
+    i = arange(n, dtype="int64")
+    return T.set_subtensor(a[i + start_r, i + start_c], val)
+
+
+def unravel_index(indices, dims, order="C"):
+    """``np.unravel_index``: a tuple of coordinate arrays, one per dimension
+    of the shape ``dims``, for the flat ``indices``."""
+    from .. import tensor as T
+    if order not in ("C", "F"):
+        raise ValueError(f"unravel_index: order must be 'C' or 'F', got {order!r}")
+    indices = as_tensor_variable(indices)
+    dims = as_tensor_variable(dims)
+    n = shape_i(dims, 0) if dims.type.shape[0] is None else dims.type.shape[0]
+    if not isinstance(n, int):
+        raise ValueError("unravel_index: the number of dimensions must be known")
+    axes = range(n - 1, -1, -1) if order == "C" else range(n)
+    out, rest = [None] * n, indices
+    for k in axes:
+        out[k] = rest % dims[k]
+        rest = rest // dims[k]
+    return tuple(T.cast(o, "int64") for o in out)
+
+
+def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
+    """``np.ravel_multi_index``: flat indices of the coordinate arrays
+    ``multi_index`` into the shape ``dims`` (``mode``: 'raise' is not
+    checked, 'wrap' and 'clip' as numpy)."""
+    from .. import tensor as T
+    if order not in ("C", "F"):
+        raise ValueError(f"ravel_multi_index: order must be 'C' or 'F', got {order!r}")
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"ravel_multi_index: mode must be 'raise', 'wrap' or 'clip', "
+                         f"got {mode!r}")
+    coords = [as_tensor_variable(c) for c in multi_index]
+    dims = as_tensor_variable(dims)
+    if mode == "wrap":
+        coords = [c % dims[k] for k, c in enumerate(coords)]
+    elif mode == "clip":
+        coords = [T.clip(c, 0, dims[k] - 1) for k, c in enumerate(coords)]
+    axes = range(len(coords)) if order == "C" else range(len(coords) - 1, -1, -1)
+    flat = None
+    for k in axes:
+        flat = coords[k] if flat is None else flat * dims[k] + coords[k]
+    return T.cast(flat, "int64")
+
+
+def cpu_contiguous(x):
+    """``x`` itself: symnet's arrays are C-contiguous when a kernel needs it."""
+    return as_tensor_variable(x)

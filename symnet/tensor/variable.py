@@ -261,9 +261,45 @@ class _Operators:
             f"symbolic variable {self} cannot be converted to a numpy array; "
             f"compile a function or call .eval()")
 
-    # numpy should defer to our reflected operators (ndarray + var -> var.__radd__)
     __array_priority__ = 1000
-    __array_ufunc__ = None
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """``np.exp(x)``, ``np.sqrt(x)``... on a variable build the symbolic
+        op (PyMC3-style code relies on it, as Theano allowed); an operator
+        with an ndarray on its left (``ndarray + x``) gives what Python's
+        reflected operator gives (``x.__radd__``), and ``ndarray == x`` stays
+        Python's identity comparison. Other ufuncs and methods: TypeError."""
+        if method != "__call__" or any(v is not None for v in kwargs.values()):
+            return NotImplemented
+        name = ufunc.__name__
+        if len(inputs) == 2 and name in _UFUNC_OPERATORS:
+            fwd, refl = _UFUNC_OPERATORS[name]
+            if fwd is None:      # == and != compare identities (see API.md)
+                same = inputs[0] is inputs[1]
+                return same if name == "equal" else not same
+            if inputs[0] is self:
+                return getattr(self, fwd)(inputs[1])
+            return getattr(self, refl)(inputs[0])
+        fn = getattr(_T(), _UFUNC_NAMES.get(name, name), None)
+        if fn is None or len(inputs) != ufunc.nin:
+            return NotImplemented
+        return fn(*inputs)
+
+
+# numpy ufunc -> (operator method, reflected method) of a variable
+_UFUNC_OPERATORS = {
+    "add": ("__add__", "__radd__"), "subtract": ("__sub__", "__rsub__"),
+    "multiply": ("__mul__", "__rmul__"), "true_divide": ("__truediv__", "__rtruediv__"),
+    "floor_divide": ("__floordiv__", "__rfloordiv__"), "remainder": ("__mod__", "__rmod__"),
+    "power": ("__pow__", "__rpow__"), "matmul": ("__matmul__", "__rmatmul__"),
+    "bitwise_and": ("__and__", "__rand__"), "bitwise_or": ("__or__", "__ror__"),
+    "bitwise_xor": ("__xor__", "__rxor__"), "less": ("__lt__", "__gt__"),
+    "less_equal": ("__le__", "__ge__"), "greater": ("__gt__", "__lt__"),
+    "greater_equal": ("__ge__", "__le__"), "equal": (None, None), "not_equal": (None, None),
+}
+# numpy ufunc names whose symnet.tensor function has another name
+_UFUNC_NAMES = {"absolute": "abs_", "negative": "neg", "sign": "sgn", "square": "sqr",
+                "rint": "round_half_to_even", "conjugate": "conj", "fabs": "abs_"}
 
 
 class TensorVariable(_Operators, Variable):

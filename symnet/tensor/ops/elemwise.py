@@ -285,16 +285,28 @@ class DimShuffle(Op):
     """Reorder axes, insert broadcastable axes ('x'), drop size-1 axes.
 
     ``new_order`` lists, for each output axis, an input axis or 'x'.
+    Theano's form ``DimShuffle(input_broadcastable, new_order, inplace=False)``
+    is accepted too: the pattern is then checked against the input's
+    dimensions (``inplace`` means nothing here: the output is always a view).
     """
 
     __props__ = ("new_order",)
     view_map = {0: [0]}   # an index and a transpose: always a view
 
-    def __init__(self, new_order):
-        self.new_order = tuple(new_order)
+    def __init__(self, *args, inplace=False):
+        if len(args) not in (1, 2, 3):
+            raise TypeError(f"DimShuffle(new_order) or DimShuffle(input_broadcastable, "
+                            f"new_order, inplace=False), got {len(args)} arguments")
+        self.input_broadcastable = tuple(args[0]) if len(args) > 1 else None
+        self.new_order = tuple(args[-1] if len(args) < 3 else args[1])
 
     def make_node(self, x):
         x = as_tensor_variable(x)
+        if self.input_broadcastable is not None and \
+                len(self.input_broadcastable) != x.ndim:
+            raise TypeError(f"DimShuffle{self.new_order}: expected an input with "
+                            f"{len(self.input_broadcastable)} dimensions "
+                            f"{self.input_broadcastable}, got {x} with {x.ndim}")
         kept = [d for d in self.new_order if d != "x"]
         if len(set(kept)) != len(kept) or any(not 0 <= d < x.ndim for d in kept):
             raise ValueError(f"dimshuffle{self.new_order}: invalid pattern for {x} "

@@ -213,7 +213,7 @@ class IncSubtensor(Op):
         y = as_tensor_variable(y)
         target = _static_shape(x.type.shape, self.idx_list)
         if y.ndim > len(target):
-            raise ValueError(f"{self}: value {y} has {y.ndim} dims, more than the "
+            raise TypeError(f"{self}: value {y} has {y.ndim} dims, more than the "
                              f"{len(target)} of the indexed region of {x}")
         for ys, ts in zip(reversed(y.type.shape), reversed(target)):
             if ys is not None and ts is not None and ys != 1 and ys != ts:
@@ -265,8 +265,6 @@ def subtensor(x, idx):
     if split is None:
         return advanced.advanced_subtensor(x, idx)
     idx_list, scalars = split
-    if all(isinstance(e, slice) and e == slice(None) for e in idx_list):
-        return x
     beyond = _shape_beyond_rank(x, idx_list)
     if beyond is not None:
         return beyond

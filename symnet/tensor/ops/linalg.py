@@ -17,7 +17,8 @@ from ..basic import as_tensor_variable
 from ..type import TensorType, upcast
 from .elemwise import dimshuffle
 
-__all__ = ["MatrixInverse", "Solve", "matrix_inverse", "solve"]
+__all__ = ["MatrixInverse", "Solve", "Det", "Eigh", "SVD", "QRFull", "MatrixPinv",
+           "matrix_inverse", "solve", "det", "eigh", "svd", "qr", "pinv"]
 
 
 def _float_matrix(who, x, name):
@@ -166,3 +167,202 @@ def solve(a, b):
     array([1., 2.])
     """
     return Solve()(a, b)
+
+
+# -- determinant, symmetric eigendecomposition, SVD, QR, pseudo-inverse --------
+
+class Det(Op):
+    """The determinant of a square float matrix (``np.linalg.det``); its
+    gradient is ``det(X) * inv(X).T``."""
+
+    __props__ = ()
+
+    def make_node(self, x):
+        x = _float_matrix("det", x, "x")
+        _square("det", x)
+        return Apply(self, [x], [TensorType(x.dtype, shape=())()])
+
+    def perform(self, node, inputs, output_storage):
+        _check_square_runtime("det", inputs[0])
+        output_storage[0][0] = np.asarray(np.linalg.det(inputs[0]), dtype=node.outputs[0].dtype)
+
+    def infer_shape(self, node, input_shapes):
+        return [()]
+
+    def L_op(self, inputs, outputs, output_grads):
+        (x,), (d,), (gz,) = inputs, outputs, output_grads
+        return [gz * d * dimshuffle(MatrixInverse()(x), (1, 0))]
+
+
+class Eigh(Op):
+    """Eigenvalues (ascending) and eigenvectors (columns) of a symmetric
+    float matrix, reading only its lower (``UPLO='L'``) or upper triangle
+    (``np.linalg.eigh``)."""
+
+    __props__ = ("UPLO",)
+
+    def __init__(self, UPLO="L"):
+        if UPLO not in ("L", "U"):
+            raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+        self.UPLO = UPLO
+
+    def make_node(self, x):
+        x = _float_matrix("eigh", x, "x")
+        n = _square("eigh", x)
+        return Apply(self, [x], [TensorType(x.dtype, shape=(n,))(),
+                                 TensorType(x.dtype, shape=(n, n))()])
+
+    def perform(self, node, inputs, output_storage):
+        _check_square_runtime("eigh", inputs[0])
+        w, v = np.linalg.eigh(inputs[0], self.UPLO)
+        for store, val, out in zip(output_storage, (w, v), node.outputs):
+            store[0] = val.astype(out.dtype, copy=False)
+
+    def infer_shape(self, node, input_shapes):
+        (s,) = input_shapes
+        return [(s[0],), (s[0], s[0])]
+
+    def L_op(self, inputs, outputs, output_grads):
+        # For the symmetric S the op reads: dS = V (diag(gw) + F o (V^T gV)) V^T,
+        # F_ij = 1 / (w_j - w_i) off the diagonal; then symmetrized, and mapped
+        # to the entries read (the triangle counts twice off the diagonal).
+        from .blas import dot
+        from ... import tensor as T
+        (x,), (w, v) = inputs, outputs
+        gw, gv = output_grads
+        vt = dimshuffle(v, (1, 0))
+        n = w.shape[0]
+        eye = T.eye(n, dtype=x.dtype)
+        inner = 0
+        if gw is not None:
+            inner = inner + eye * dimshuffle(gw, ("x", 0))
+        if gv is not None:
+            diff = dimshuffle(w, ("x", 0)) - dimshuffle(w, (0, "x"))
+            inner = inner + (1 - eye) / (diff + eye) * dot(vt, gv)
+        g = dot(dot(v, inner), vt)
+        g = (g + dimshuffle(g, (1, 0))) / 2
+        tri = T.tril if self.UPLO == "L" else T.triu
+        return [tri(2 * g) - eye * g]
+
+
+class SVD(Op):
+    """Singular value decomposition (``np.linalg.svd``): ``s`` alone, or
+    ``u, s, vt`` with ``compute_uv``; no gradient (as in Theano)."""
+
+    __props__ = ("full_matrices", "compute_uv")
+
+    def __init__(self, full_matrices=True, compute_uv=True):
+        self.full_matrices = bool(full_matrices)
+        self.compute_uv = bool(compute_uv)
+
+    def make_node(self, x):
+        x = _float_matrix("svd", x, "x")
+        mk = lambda nd: TensorType(x.dtype, shape=(None,) * nd)()  # noqa: E731
+        outs = [mk(2), mk(1), mk(2)] if self.compute_uv else [mk(1)]
+        return Apply(self, [x], outs)
+
+    def perform(self, node, inputs, output_storage):
+        res = np.linalg.svd(inputs[0], self.full_matrices, self.compute_uv)
+        res = res if self.compute_uv else (res,)
+        for store, val, out in zip(output_storage, res, node.outputs):
+            store[0] = val.astype(out.dtype, copy=False)
+
+    def infer_shape(self, node, input_shapes):
+        from ... import tensor as T
+        m, n = input_shapes[0]
+        k = T.minimum(m, n)
+        if not self.compute_uv:
+            return [(k,)]
+        if self.full_matrices:
+            return [(m, m), (k,), (n, n)]
+        return [(m, k), (k,), (k, n)]
+
+
+class QRFull(Op):
+    """QR decomposition (``np.linalg.qr``) with numpy's modes: ``'reduced'``
+    and ``'complete'`` give ``q, r``; ``'r'`` gives ``r``; ``'raw'`` gives
+    ``h, tau``. No gradient (as in Theano)."""
+
+    __props__ = ("mode",)
+    _MODES = ("reduced", "complete", "r", "raw")
+
+    def __init__(self, mode="reduced"):
+        if mode not in self._MODES:
+            raise ValueError(f"qr: mode must be one of {self._MODES}, got {mode!r}")
+        self.mode = mode
+
+    def make_node(self, x):
+        x = _float_matrix("qr", x, "x")
+        nout = 1 if self.mode == "r" else 2
+        shapes = [(None, None)] * nout if self.mode != "raw" else [(None, None), (None,)]
+        return Apply(self, [x], [TensorType(x.dtype, shape=s)() for s in shapes])
+
+    def perform(self, node, inputs, output_storage):
+        res = np.linalg.qr(inputs[0], self.mode)
+        res = (res,) if self.mode == "r" else tuple(res)
+        for store, val, out in zip(output_storage, res, node.outputs):
+            store[0] = np.asarray(val).astype(out.dtype, copy=False)
+
+    def infer_shape(self, node, input_shapes):
+        from ... import tensor as T
+        m, n = input_shapes[0]
+        k = T.minimum(m, n)
+        return {"reduced": [(m, k), (k, n)], "complete": [(m, m), (m, n)],
+                "r": [(k, n)], "raw": [(n, m), (k,)]}[self.mode]
+
+
+class MatrixPinv(Op):
+    """The Moore-Penrose pseudo-inverse (``np.linalg.pinv``). Its gradient
+    (Golub and Pereyra's, exact where the rank does not change):
+    ``-P.T G P.T + (I - X P) G.T P P.T + P.T P G.T (I - P X)`` for ``P = pinv(X)``."""
+
+    __props__ = ()
+
+    def make_node(self, x):
+        x = _float_matrix("pinv", x, "x")
+        return Apply(self, [x], [TensorType(x.dtype, shape=x.type.shape[::-1])()])
+
+    def perform(self, node, inputs, output_storage):
+        output_storage[0][0] = np.linalg.pinv(inputs[0]).astype(node.outputs[0].dtype,
+                                                                 copy=False)
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0][::-1]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        from .blas import dot
+        from ... import tensor as T
+        (x,), (p,), (g,) = inputs, outputs, output_grads
+        t = lambda v: dimshuffle(v, (1, 0))  # noqa: E731
+        m, n = x.shape[0], x.shape[1]
+        left = T.eye(m, dtype=x.dtype) - dot(x, p)
+        right = T.eye(n, dtype=x.dtype) - dot(p, x)
+        return [-dot(dot(t(p), g), t(p)) + dot(dot(left, t(g)), dot(p, t(p)))
+                + dot(dot(t(p), p), dot(t(g), right))]
+
+
+def det(x):
+    """The determinant of the square matrix ``x``."""
+    return Det()(x)
+
+
+def eigh(a, UPLO="L"):
+    """``(w, v)``: eigenvalues (ascending) and eigenvectors of the symmetric ``a``."""
+    return Eigh(UPLO)(a)
+
+
+def svd(a, full_matrices=1, compute_uv=1):
+    """``np.linalg.svd``: ``[u, s, vt]``, or ``s`` when ``compute_uv`` is false."""
+    out = SVD(full_matrices, compute_uv)(a)
+    return out
+
+
+def qr(a, mode="reduced"):
+    """``np.linalg.qr``: ``[q, r]`` (``'reduced'``, ``'complete'``), ``r``
+    (``'r'``) or ``[h, tau]`` (``'raw'``)."""
+    return QRFull(mode)(a)
+
+
+def pinv(x):
+    """The pseudo-inverse of the matrix ``x``."""
+    return MatrixPinv()(x)

@@ -216,13 +216,21 @@ def _arg(kind, x, axis, keepdims):
         out = Argmax(kind, 0 if x.ndim else None)(x)
         ax = tuple(range(x.ndim))
     else:
-        if isinstance(axis, (list, tuple)):
-            if len(axis) != 1:
-                raise ValueError(f"{kind} takes a single axis, got {axis}")
-            axis = axis[0]
-        a = normalize_axis(x, axis)[0]
-        out = Argmax(kind, a)(x)
-        ax = (a,)
+        ax = tuple(sorted(set(normalize_axis(x, axis))))
+        if len(ax) == x.ndim:
+            return _arg(kind, x, None, keepdims)
+        if len(ax) == 1:
+            out = Argmax(kind, ax[0])(x)
+        else:
+            # Several axes (Theano's meaning): the index into those axes
+            # flattened in C order, i.e. the argmax over the last axis once
+            # they are moved to the end and merged.
+            from .elemwise import dimshuffle
+            from .shape import reshape, shape_i
+            keep = [d for d in range(x.ndim) if d not in ax]
+            moved = dimshuffle(x, tuple(keep) + ax)
+            out = Argmax(kind, len(keep))(
+                reshape(moved, [shape_i(x, d) for d in keep] + [-1], ndim=len(keep) + 1))
     if keepdims:
         out = Reduce("max", ax)._expand(out, x)
     return out
@@ -234,6 +242,22 @@ def argmax(x, axis=None, keepdims=False):
 
 def argmin(x, axis=None, keepdims=False):
     return _arg("argmin", x, axis, keepdims)
+
+
+def max_and_argmax(x, axis=None, keepdims=False):
+    """``[max(x, axis), argmax(x, axis)]`` (Theano's pair; several axes are
+    allowed, the index then counts into those axes flattened in C order).
+
+    Examples
+    --------
+    >>> import numpy as np, symnet, symnet.tensor as T
+    >>> x = T.dmatrix('x')
+    >>> m, i = T.max_and_argmax(x, axis=1)
+    >>> f = symnet.function([x], [m, i], mode='py')
+    >>> [a.tolist() for a in f(np.array([[1., 5., 2.], [7., 0., 3.]]))]
+    [[5.0, 7.0], [1, 0]]
+    """
+    return [max(x, axis, keepdims), argmax(x, axis, keepdims)]
 
 
 def _count(x, axes):

@@ -7,14 +7,17 @@ slice, summed: a zero fill, a copy of the whole array per slice and a
 k-way add, per step of the backward loop.  When the slices are constant,
 along one axis, disjoint and cover it, the sum is ``concatenate(g_k)``:
 one pass.
+
+``local_useless_subtensor``: ``x[:]`` (kept as a node when built, as in
+Theano, so that ``set_subtensor(x[:], y)`` works) is ``x``.
 """
 from ...graph.rewriting import register_local
 from ..ops.elemwise import Elemwise
-from ..ops.indexing import IncSubtensor
+from ..ops.indexing import IncSubtensor, Subtensor
 from ..ops.shape import Alloc, Join
 from .basic import const_value, fit_type, scalar_name
 
-__all__ = ["local_add_slices_to_join"]
+__all__ = ["local_add_slices_to_join", "local_useless_subtensor"]
 
 
 def _pieces(fgraph, root):
@@ -107,3 +110,11 @@ def local_add_slices_to_join(fgraph, node):
     if end != size:
         return None
     return [fit_type(Join(axis)(*[p[4] for p in pieces]), out)]
+
+
+@register_local("canonicalize", tracks=[Subtensor])
+def local_useless_subtensor(fgraph, node):
+    """``x[:, :]`` (only full slices) -> ``x``."""
+    if all(e == slice(None) for e in node.op.idx_list):
+        return [fit_type(node.inputs[0], node.outputs[0])]
+    return None
