@@ -22,6 +22,7 @@ from .export import export  # noqa: F401
 from .tensor import dot  # noqa: F401,E402
 from .printing import pp  # noqa: F401,E402
 from .compile.updates import OrderedUpdates  # noqa: F401,E402
+from .compile.builders import OpFromGraph  # noqa: F401,E402  (theano.OpFromGraph)
 
 clone = clone_replace
 

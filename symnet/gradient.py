@@ -22,7 +22,7 @@ __all__ = ["grad", "Lop", "Rop", "jacobian", "hessian", "verify_grad",
            "DisconnectedInputError", "NullTypeGradError", "GradientError",
            "disconnected_grad", "zero_grad", "consider_constant", "grad_clip",
            "grad_scale", "grad_undefined", "grad_not_implemented", "undefined_grad",
-           "NullType", "DisconnectedType"]
+           "NullType", "DisconnectedType", "disconnected_type"]
 
 
 #: the names ``symnet.tensor`` re-exports (as theano.tensor does); the root
@@ -50,6 +50,12 @@ class GradientError(ValueError):
 
 
 grad_not_implemented = grad_undefined
+
+
+def disconnected_type():
+    """``DisconnectedType()()``: what an op's gradient returns for an input
+    that no output depends on (Theano's helper)."""
+    return DisconnectedType()()
 
 
 def _special_grad(g, op, index):
@@ -115,10 +121,11 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
         Gradients to start from (added to any flowing from ``cost``), e.g.
         the gradient of a loss computed outside the graph.
     return_disconnected : {'zero', 'None', 'Disconnected'}
-        What a disconnected ``wrt`` gets when not raising: zeros, or None.
-    null_gradients : {'raise'}
-        Accepted for Theano compatibility; an undefined gradient that is
-        needed always raises ``NullTypeGradError`` naming the op.
+        What a disconnected ``wrt`` gets when not raising: zeros, None, or
+        a DisconnectedType variable.
+    null_gradients : {'raise', 'return'}
+        An undefined gradient that is needed raises ``NullTypeGradError``
+        naming the op, or ('return') is returned as a NullType variable.
 
     Raises
     ------
@@ -182,6 +189,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
     out = []
     for w in wrt_list:
         g = grads.get(w)
+        if isinstance(g, _Undefined) and null_gradients == "return":
+            out.append(NullType(g.reason)())
+            continue
         if isinstance(g, _Undefined):
             raise NullTypeGradError(
                 f"cannot compute the gradient with respect to {w}: {g.op} has no "
@@ -200,6 +210,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
                 raise DisconnectedInputError(msg)
             if disconnected_inputs == "warn":
                 warnings.warn(msg, stacklevel=2)
+            if return_disconnected == "Disconnected":
+                out.append(DisconnectedType()())
+                continue
             g = _zeros_like(w) if return_disconnected == "zero" else None
         elif hasattr(w, "dtype") and g.dtype != w.dtype and _float(w):
             g = T.cast(g, w.dtype)
