@@ -55,6 +55,8 @@ class Config:
         self.cycle_detection = "regular"
         # no C compiler: Theano's tests and scripts skip their C-only paths
         self.cxx = ""
+        # test values while function() rewrites a graph: off, as in Theano
+        self.compute_test_value_opt = "off"
 
     @property
     def floatX(self):
