@@ -22,7 +22,7 @@ __all__ = ["grad", "Lop", "Rop", "jacobian", "hessian", "verify_grad",
            "DisconnectedInputError", "NullTypeGradError", "GradientError",
            "disconnected_grad", "zero_grad", "consider_constant", "grad_clip",
            "grad_scale", "grad_undefined", "grad_not_implemented", "undefined_grad",
-           "NullType", "DisconnectedType", "disconnected_type"]
+           "NullType", "DisconnectedType", "disconnected_type", "RopNotDifferentiableError"]
 
 
 #: the names ``symnet.tensor`` re-exports (as theano.tensor does); the root
@@ -33,6 +33,11 @@ TENSOR_NAMES = ("grad", "Rop", "Lop", "jacobian", "hessian", "verify_grad",
 
 class DisconnectedInputError(ValueError):
     """A ``wrt`` variable does not influence the cost."""
+
+
+class RopNotDifferentiableError(NullTypeGradError, ValueError):
+    """``Rop`` met an op with no gradient on the path from ``wrt`` to ``f``
+    (a ValueError, as Theano's Rop raises, and a NullTypeGradError)."""
 
 
 class GradientError(ValueError):
@@ -395,6 +400,17 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
     f : Variable or list of Variable
     wrt : Variable or list of Variable
     eval_points : Variable or list, one ``v`` shaped like each ``wrt``
+    disconnected_outputs : {'raise', 'warn', 'ignore'}
+        What to do for an ``f`` that depends on none of ``wrt``: raise
+        ``ValueError``, warn, or give zeros.
+
+    Raises
+    ------
+    ValueError
+        An eval point of another number of dimensions than its ``wrt``; a
+        disconnected ``f`` (see above); an ``f`` not differentiable along
+        its path to ``wrt`` (``RopNotDifferentiableError``, which is also a
+        ``NullTypeGradError``).
 
     Examples
     --------
@@ -404,18 +420,43 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
     array(6.)
     """
     from . import tensor as T
+    if disconnected_outputs not in ("raise", "warn", "ignore"):
+        raise ValueError(f"Rop: disconnected_outputs must be 'raise', 'warn' or 'ignore', "
+                         f"got {disconnected_outputs!r}")
     single_f = not isinstance(f, (list, tuple))
-    fs = _as_list(f)
+    fs = [T.as_tensor_variable(v) for v in _as_list(f)]
     wrts, vs = _as_list(wrt), _as_list(eval_points)
     if len(wrts) != len(vs):
         raise ValueError(f"Rop: {len(wrts)} wrt but {len(vs)} eval points")
+    for k, (w, v) in enumerate(zip(wrts, vs)):
+        if getattr(v, "ndim", np.ndim(v)) != w.ndim:
+            raise ValueError(f"Rop: eval point {k} ({v}) has {getattr(v, 'ndim', np.ndim(v))} "
+                             f"dimensions but its wrt {w} has {w.ndim}")
     results = []
     for fi in fs:
         u = fi.type()
         u.name = "u"
-        lops = grad(None, wrts, known_grads={fi: u}, disconnected_inputs="ignore")
+        try:
+            lops = grad(None, wrts, known_grads={fi: u}, disconnected_inputs="ignore",
+                        return_disconnected="None")
+        except NullTypeGradError as exc:
+            raise RopNotDifferentiableError(f"Rop of {fi}: {exc}") from None
+        if all(lp is None for lp in lops):
+            # Theano's rule: no path from wrt, or only through x.shape,
+            # disconnected_grad and the like
+            msg = (f"Rop: {fi} does not depend on any of {', '.join(map(str, wrts))} "
+                   f"(or only through non-differentiable paths); pass "
+                   f"disconnected_outputs='ignore' to get zeros")
+            if disconnected_outputs == "raise":
+                raise ValueError(msg)
+            if disconnected_outputs == "warn":
+                warnings.warn(msg, stacklevel=2)
+            results.append(_zeros_like(fi))
+            continue
         s = None
         for lp, v in zip(lops, vs):
+            if lp is None:
+                continue
             term = T.sum(lp * v)
             s = term if s is None else s + term
         jv = grad(s, u, disconnected_inputs="ignore")
@@ -426,7 +467,7 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
             from .graph.traversal import clone_replace
             jv = clone_replace(jv, {u: T.zeros_like(fi)})
         results.append(jv)
-    return results[0] if single_f else results
+    return results[0] if single_f else type(f)(results)
 
 
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):

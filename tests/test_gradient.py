@@ -517,3 +517,41 @@ def test_jacobian_and_hessian_keep_the_form_of_wrt():
     H = symnet.gradient.hessian((x ** 2).sum(), (x,))
     assert type(H) is tuple
     np.testing.assert_allclose(H[0].eval({x: np.arange(3.0)}), 2 * np.eye(3))
+
+
+def test_rop_errors_and_forms_as_theano():
+    x, v = T.dvector('x'), T.dvector('v')
+    m, mv = T.dmatrix('m'), T.dmatrix('mv')
+    # an output that does not depend on wrt, or only through its shape
+    for f in (T.sum(m), x.shape[0]):
+        with pytest.raises(ValueError, match="does not depend on any of x"):
+            gradient.Rop(f, x, v)
+    z = gradient.Rop(T.sum(m), x, v, disconnected_outputs='ignore')
+    assert float(z.eval({})) == 0.0
+    with pytest.warns(UserWarning, match="does not depend"):
+        gradient.Rop(T.sum(m), x, v, disconnected_outputs='warn')
+    # an eval point of the wrong rank
+    with pytest.raises(ValueError, match="eval point 0"):
+        gradient.Rop(0., [m], [v])
+    # a path through an op with no gradient: ValueError, and NullTypeGradError
+
+    class NoGrad(Op):
+        __props__ = ()
+
+        def make_node(self, a):
+            return Apply(self, [a], [a.type()])
+
+        def perform(self, node, inputs, out):
+            out[0][0] = inputs[0]
+
+        def grad(self, inputs, g):
+            return [gradient.grad_undefined(self, 0, inputs[0])]
+    with pytest.raises(ValueError, match="NoGrad"):
+        gradient.Rop(NoGrad()(x) * 2, x, v)
+    with pytest.raises(NullTypeGradError):
+        gradient.Rop(NoGrad()(x) * 2, x, v)
+    # the form of f: list, tuple or one
+    outs = gradient.Rop((m, x, m + x), [m, x], [mv, v])
+    assert type(outs) is tuple and len(outs) == 3
+    vals = {m: np.ones((2, 3)), x: np.ones(3), mv: np.full((2, 3), 2.0), v: np.arange(3.0)}
+    np.testing.assert_allclose(outs[2].eval(vals), 2.0 + np.arange(3.0)[None, :] * np.ones((2, 1)))

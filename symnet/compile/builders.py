@@ -224,7 +224,7 @@ class OpFromGraph(Op):
         from ..tensor import zeros_like
         pts = [zeros_like(v) if e is None else e for v, e in zip(inputs, eval_points)]
         outs = self.inline_on(inputs)
-        return Rop(outs, list(inputs), pts)
+        return Rop(outs, list(inputs), pts, disconnected_outputs="ignore")
 
 
 def _call(override, *lists):
