@@ -57,6 +57,15 @@ class GradientError(ValueError):
 grad_not_implemented = grad_undefined
 
 
+def _on_disconnected(policy, msg, error):
+    """What grad and Rop do about a disconnected variable: raise
+    ``error(msg)``, warn (at their caller), or nothing, as ``policy`` says."""
+    if policy == "raise":
+        raise error(msg)
+    if policy == "warn":
+        warnings.warn(msg, stacklevel=3)
+
+
 def disconnected_type():
     """``DisconnectedType()()``: what an op's gradient returns for an input
     that no output depends on (Theano's helper)."""
@@ -211,10 +220,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
                    f"(or only through disconnected_grad, consider_constant or the "
                    f"shape of a tensor); pass disconnected_inputs='ignore' to get a "
                    f"zero gradient")
-            if disconnected_inputs == "raise":
-                raise DisconnectedInputError(msg)
-            if disconnected_inputs == "warn":
-                warnings.warn(msg, stacklevel=2)
+            _on_disconnected(disconnected_inputs, msg, DisconnectedInputError)
             if return_disconnected == "Disconnected":
                 out.append(DisconnectedType()())
                 continue
@@ -447,10 +453,7 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
             msg = (f"Rop: {fi} does not depend on any of {', '.join(map(str, wrts))} "
                    f"(or only through non-differentiable paths); pass "
                    f"disconnected_outputs='ignore' to get zeros")
-            if disconnected_outputs == "raise":
-                raise ValueError(msg)
-            if disconnected_outputs == "warn":
-                warnings.warn(msg, stacklevel=2)
+            _on_disconnected(disconnected_outputs, msg, ValueError)
             results.append(_zeros_like(fi))
             continue
         s = None
