@@ -57,6 +57,9 @@ class Config:
         self.cxx = ""
         # test values while function() rewrites a graph: off, as in Theano
         self.compute_test_value_opt = "off"
+        # what to do when a rewrite fails: symnet's rewrites raise (Theano's
+        # scripts set 'raise' to be sure of it)
+        self.on_opt_error = "raise"
 
     @property
     def floatX(self):

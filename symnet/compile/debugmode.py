@@ -300,3 +300,4 @@ def _check_rewrites(inst, args, results, mode):
 
 
 _NAMED["DebugMode"] = DebugMode
+_NAMED["DEBUG_MODE"] = DebugMode    # Theano's other name for it
