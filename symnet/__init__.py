@@ -15,6 +15,7 @@ from .compile import (function, shared, In, Out, Mode, SharedVariable,  # noqa: 
                       Function)
 from . import tensor  # noqa: F401
 from .gradient import grad, Rop, Lop  # noqa: F401
+from .gradient import subgraph_grad  # noqa: F401  (theano.subgraph_grad)
 from . import gradient  # noqa: F401
 from . import printing  # noqa: F401
 from .export import export  # noqa: F401

@@ -22,7 +22,8 @@ __all__ = ["grad", "Lop", "Rop", "jacobian", "hessian", "verify_grad",
            "DisconnectedInputError", "NullTypeGradError", "GradientError",
            "disconnected_grad", "zero_grad", "consider_constant", "grad_clip",
            "grad_scale", "grad_undefined", "grad_not_implemented", "undefined_grad",
-           "NullType", "DisconnectedType", "disconnected_type", "RopNotDifferentiableError"]
+           "NullType", "DisconnectedType", "disconnected_type", "RopNotDifferentiableError",
+           "subgraph_grad"]
 
 
 #: the names ``symnet.tensor`` re-exports (as theano.tensor does); the root
@@ -70,6 +71,54 @@ def disconnected_type():
     """``DisconnectedType()()``: what an op's gradient returns for an input
     that no output depends on (Theano's helper)."""
     return DisconnectedType()()
+
+
+def subgraph_grad(wrt, end, start=None, cost=None, details=False):
+    """Gradients of a part of a graph: with respect to ``wrt`` and to the
+    variables ``end`` (where the part begins), from ``cost`` and/or the
+    known gradients ``start`` ({variable: gradient}) at its top; the part
+    below ``end`` is not walked (Theano's ``subgraph_grad``, for
+    backpropagating a graph piece by piece).
+
+    Returns
+    -------
+    (wrt_grads, end_grads), or with ``details`` also the gradients from
+    ``start`` and from ``cost`` alone (lists over ``wrt + end``, None where
+    not asked).
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x, w1, w2 = T.dvector('x'), T.dvector('w1'), T.dvector('w2')
+    >>> h = T.tanh(x * w1)
+    >>> cost = T.sum(h * w2)
+    >>> (gw2,), (gh,) = subgraph_grad([w2], [h], cost=cost)
+    >>> (gw1,), (gx,) = subgraph_grad([w1], [x], start={h: gh})
+    >>> vals = {x: np.array([0.5]), w1: np.array([2.0]), w2: np.array([3.0])}
+    >>> float(gw1.eval(vals)[0]) == float(3 * 0.5 * (1 - np.tanh(1.0) ** 2))
+    True
+    """
+    if cost is None and not start:
+        raise ValueError("subgraph_grad: give a cost, start gradients, or both")
+    wrt, end = list(wrt), list(end)
+    params = list(dict.fromkeys(wrt + end))
+    start_grads = cost_grads = None
+    if start:
+        start_grads = grad(None, params, known_grads=dict(start), consider_constant=end,
+                           disconnected_inputs="ignore")
+    if cost is not None:
+        cost_grads = grad(cost, params, consider_constant=end, disconnected_inputs="ignore")
+    if start_grads is None:
+        total = cost_grads
+    elif cost_grads is None:
+        total = start_grads
+    else:
+        total = [a + b for a, b in zip(start_grads, cost_grads)]
+    by_var = dict(zip(params, total))
+    result = ([by_var[v] for v in wrt], [by_var[v] for v in end])
+    if details:
+        return result + (start_grads, cost_grads)
+    return result
 
 
 def _special_grad(g, op, index):
@@ -127,12 +176,13 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
         ``wrt`` the cost depends on only through non-differentiable ops
         (comparisons, casts to integers, ``floor``, ``argmax``...) is not
         disconnected: its gradient is zero, as in Theano.  Paths through
-        ``disconnected_grad``, ``consider_constant`` and ``x.shape`` count as
-        disconnected.
+        ``disconnected_grad``, the ``consider_constant`` list and ``x.shape``
+        count as disconnected.
     add_names : bool
         Name gradients ``(dcost/dx)`` after named ``wrt`` variables.
     known_grads : dict {Variable: Variable}
-        Gradients to start from (added to any flowing from ``cost``), e.g.
+        Gradients to start from (added to any flowing from ``cost``; one
+        given for ``cost`` itself replaces its 1, as in Theano), e.g.
         the gradient of a loss computed outside the graph.
     return_disconnected : {'zero', 'None', 'Disconnected'}
         What a disconnected ``wrt`` gets when not raising: zeros, None, or
@@ -217,7 +267,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
             g = _zeros_like(w)
         elif g is None:
             msg = (f"grad: {w} is not part of the computational graph of the cost "
-                   f"(or only through disconnected_grad, consider_constant or the "
+                   f"(or only through disconnected_grad, the consider_constant list or the "
                    f"shape of a tensor); pass disconnected_inputs='ignore' to get a "
                    f"zero gradient")
             _on_disconnected(disconnected_inputs, msg, DisconnectedInputError)
@@ -685,7 +735,9 @@ def undefined_grad(x):
     return _GradOp("undefined_grad")(x)
 
 
-consider_constant = disconnected_grad
+#: Theano's consider_constant(x): x held constant; the gradient through it
+#: is zero, connected (grad(consider_constant(x).sum(), x) is 0, no error)
+consider_constant = zero_grad
 
 
 def grad_clip(x, lower_bound, upper_bound):
