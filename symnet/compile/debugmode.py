@@ -299,5 +299,4 @@ def _check_rewrites(inst, args, results, mode):
                      f"graph as built: {diff}{blame}")
 
 
-_NAMED["DebugMode"] = DebugMode
-_NAMED["DEBUG_MODE"] = DebugMode    # Theano's other name for it
+_NAMED["DebugMode"] = _NAMED["DEBUG_MODE"] = DebugMode
