@@ -16,6 +16,7 @@ from .compile import (function, shared, In, Out, Param, Mode, SharedVariable,  #
                       Function)
 from . import tensor  # noqa: F401
 from .gradient import grad, Rop, Lop  # noqa: F401
+from .gradient import subgraph_grad  # noqa: F401  (theano.subgraph_grad)
 from . import gradient  # noqa: F401
 from . import printing  # noqa: F401
 from .export import export  # noqa: F401
@@ -23,6 +24,7 @@ from .export import export  # noqa: F401
 from .tensor import dot  # noqa: F401,E402
 from .printing import pp  # noqa: F401,E402
 from .compile.updates import OrderedUpdates  # noqa: F401,E402
+from .compile.builders import OpFromGraph  # noqa: F401,E402  (theano.OpFromGraph)
 
 clone = clone_replace
 

@@ -109,6 +109,11 @@ PRELOADED = {
     **{f"theano.tensor.{sub}": f"symnet.tensor.{sub}" for sub in ("elemwise", "sort", "subtensor")},
 }
 
+#: Theano modules ``import theano`` makes attributes of their parent
+#: (``theano.tensor.sharedvar.SharedVariable`` with no import of its own)
+#: that are symnet modules at another path: imported on install.
+IMPORTED_ON_INSTALL = ("theano.tensor.sharedvar",)
+
 #: Modules that exist only on a GPU installation; importing them raises
 #: ImportError, exactly as on a CPU-only Theano, so scripts that try them
 #: and fall back keep working.
@@ -495,6 +500,8 @@ def install(theano=True, lasagne=True):
                                importlib.import_module("symnet.tensor.variable"))
         for alias, target in PRELOADED.items():
             sys.modules.setdefault(alias, importlib.import_module(target))
+        for alias in IMPORTED_ON_INSTALL:
+            importlib.import_module(alias)
         from .configdefaults import config
         config.read_theano_flags()
         _attach_theano_modules()
@@ -539,6 +546,11 @@ def uninstall():
             parent_alias, _, attr = alias.rpartition(".")
             parent = sys.modules.get(_FINDER.target_of(parent_alias))
             if parent is not None and getattr(parent, attr, None) is sys.modules.get(target):
+                delattr(parent, attr)
+        for alias in IMPORTED_ON_INSTALL:
+            parent_alias, _, attr = alias.rpartition(".")
+            parent = sys.modules.get(parent_alias)
+            if parent is not None and getattr(parent, attr, None) is sys.modules.get(alias):
                 delattr(parent, attr)
         for name in list(sys.modules):
             root = name.partition(".")[0]

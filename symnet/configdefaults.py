@@ -70,6 +70,11 @@ class Config:
         self.cycle_detection = "regular"
         # no C compiler: Theano's tests and scripts skip their C-only paths
         self.cxx = ""
+        # test values while function() rewrites a graph: off, as in Theano
+        self.compute_test_value_opt = "off"
+        # what to do when a rewrite fails: symnet's rewrites raise (Theano's
+        # scripts set 'raise' to be sure of it)
+        self.on_opt_error = "raise"
 
     @property
     def compiledir(self):

@@ -22,7 +22,8 @@ __all__ = ["grad", "Lop", "Rop", "jacobian", "hessian", "verify_grad",
            "DisconnectedInputError", "NullTypeGradError", "GradientError",
            "disconnected_grad", "zero_grad", "consider_constant", "grad_clip",
            "grad_scale", "grad_undefined", "grad_not_implemented", "undefined_grad",
-           "NullType", "DisconnectedType"]
+           "NullType", "DisconnectedType", "disconnected_type", "RopNotDifferentiableError",
+           "subgraph_grad"]
 
 
 #: the names ``symnet.tensor`` re-exports (as theano.tensor does); the root
@@ -33,6 +34,11 @@ TENSOR_NAMES = ("grad", "Rop", "Lop", "jacobian", "hessian", "verify_grad",
 
 class DisconnectedInputError(ValueError):
     """A ``wrt`` variable does not influence the cost."""
+
+
+class RopNotDifferentiableError(NullTypeGradError, ValueError):
+    """``Rop`` met an op with no gradient on the path from ``wrt`` to ``f``
+    (a ValueError, as Theano's Rop raises, and a NullTypeGradError)."""
 
 
 class GradientError(ValueError):
@@ -50,6 +56,69 @@ class GradientError(ValueError):
 
 
 grad_not_implemented = grad_undefined
+
+
+def _on_disconnected(policy, msg, error):
+    """What grad and Rop do about a disconnected variable: raise
+    ``error(msg)``, warn (at their caller), or nothing, as ``policy`` says."""
+    if policy == "raise":
+        raise error(msg)
+    if policy == "warn":
+        warnings.warn(msg, stacklevel=3)
+
+
+def disconnected_type():
+    """``DisconnectedType()()``: what an op's gradient returns for an input
+    that no output depends on (Theano's helper)."""
+    return DisconnectedType()()
+
+
+def subgraph_grad(wrt, end, start=None, cost=None, details=False):
+    """Gradients of a part of a graph: with respect to ``wrt`` and to the
+    variables ``end`` (where the part begins), from ``cost`` and/or the
+    known gradients ``start`` ({variable: gradient}) at its top; the part
+    below ``end`` is not walked (Theano's ``subgraph_grad``, for
+    backpropagating a graph piece by piece).
+
+    Returns
+    -------
+    (wrt_grads, end_grads), or with ``details`` also the gradients from
+    ``start`` and from ``cost`` alone (lists over ``wrt + end``, None where
+    not asked).
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x, w1, w2 = T.dvector('x'), T.dvector('w1'), T.dvector('w2')
+    >>> h = T.tanh(x * w1)
+    >>> cost = T.sum(h * w2)
+    >>> (gw2,), (gh,) = subgraph_grad([w2], [h], cost=cost)
+    >>> (gw1,), (gx,) = subgraph_grad([w1], [x], start={h: gh})
+    >>> vals = {x: np.array([0.5]), w1: np.array([2.0]), w2: np.array([3.0])}
+    >>> float(gw1.eval(vals)[0]) == float(3 * 0.5 * (1 - np.tanh(1.0) ** 2))
+    True
+    """
+    if cost is None and not start:
+        raise ValueError("subgraph_grad: give a cost, start gradients, or both")
+    wrt, end = list(wrt), list(end)
+    params = list(dict.fromkeys(wrt + end))
+    start_grads = cost_grads = None
+    if start:
+        start_grads = grad(None, params, known_grads=dict(start), consider_constant=end,
+                           disconnected_inputs="ignore")
+    if cost is not None:
+        cost_grads = grad(cost, params, consider_constant=end, disconnected_inputs="ignore")
+    if start_grads is None:
+        total = cost_grads
+    elif cost_grads is None:
+        total = start_grads
+    else:
+        total = [a + b for a, b in zip(start_grads, cost_grads)]
+    by_var = dict(zip(params, total))
+    result = ([by_var[v] for v in wrt], [by_var[v] for v in end])
+    if details:
+        return result + (start_grads, cost_grads)
+    return result
 
 
 def _special_grad(g, op, index):
@@ -107,19 +176,21 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
         ``wrt`` the cost depends on only through non-differentiable ops
         (comparisons, casts to integers, ``floor``, ``argmax``...) is not
         disconnected: its gradient is zero, as in Theano.  Paths through
-        ``disconnected_grad``, ``consider_constant`` and ``x.shape`` count as
-        disconnected.
+        ``disconnected_grad``, the ``consider_constant`` list and ``x.shape``
+        count as disconnected.
     add_names : bool
         Name gradients ``(dcost/dx)`` when ``cost`` and ``wrt`` have names
         (``cost`` and ``x`` here), as Theano does.
     known_grads : dict {Variable: Variable}
-        Gradients to start from (added to any flowing from ``cost``), e.g.
+        Gradients to start from (added to any flowing from ``cost``; one
+        given for ``cost`` itself replaces its 1, as in Theano), e.g.
         the gradient of a loss computed outside the graph.
     return_disconnected : {'zero', 'None', 'Disconnected'}
-        What a disconnected ``wrt`` gets when not raising: zeros, or None.
-    null_gradients : {'raise'}
-        Accepted for Theano compatibility; an undefined gradient that is
-        needed always raises ``NullTypeGradError`` naming the op.
+        What a disconnected ``wrt`` gets when not raising: zeros, None, or
+        a DisconnectedType variable.
+    null_gradients : {'raise', 'return'}
+        An undefined gradient that is needed raises ``NullTypeGradError``
+        naming the op, or ('return') is returned as a NullType variable.
 
     Raises
     ------
@@ -183,6 +254,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
     out = []
     for w in wrt_list:
         g = grads.get(w)
+        if isinstance(g, _Undefined) and null_gradients == "return":
+            out.append(NullType(g.reason)())
+            continue
         if isinstance(g, _Undefined):
             raise NullTypeGradError(
                 f"cannot compute the gradient with respect to {w}: {g.op} has no "
@@ -194,13 +268,13 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
             g = _zeros_like(w)
         elif g is None:
             msg = (f"grad: {w} is not part of the computational graph of the cost "
-                   f"(or only through disconnected_grad, consider_constant or the "
+                   f"(or only through disconnected_grad, the consider_constant list or the "
                    f"shape of a tensor); pass disconnected_inputs='ignore' to get a "
                    f"zero gradient")
-            if disconnected_inputs == "raise":
-                raise DisconnectedInputError(msg)
-            if disconnected_inputs == "warn":
-                warnings.warn(msg, stacklevel=2)
+            _on_disconnected(disconnected_inputs, msg, DisconnectedInputError)
+            if return_disconnected == "Disconnected":
+                out.append(DisconnectedType()())
+                continue
             g = _zeros_like(w) if return_disconnected == "zero" else None
         elif hasattr(w, "dtype") and g.dtype != w.dtype and _float(w):
             g = T.cast(g, w.dtype)
@@ -385,6 +459,17 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
     f : Variable or list of Variable
     wrt : Variable or list of Variable
     eval_points : Variable or list, one ``v`` shaped like each ``wrt``
+    disconnected_outputs : {'raise', 'warn', 'ignore'}
+        What to do for an ``f`` that depends on none of ``wrt``: raise
+        ``ValueError``, warn, or give zeros.
+
+    Raises
+    ------
+    ValueError
+        An eval point of another number of dimensions than its ``wrt``; a
+        disconnected ``f`` (see above); an ``f`` not differentiable along
+        its path to ``wrt`` (``RopNotDifferentiableError``, which is also a
+        ``NullTypeGradError``).
 
     Examples
     --------
@@ -394,18 +479,40 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
     array(6.)
     """
     from . import tensor as T
+    if disconnected_outputs not in ("raise", "warn", "ignore"):
+        raise ValueError(f"Rop: disconnected_outputs must be 'raise', 'warn' or 'ignore', "
+                         f"got {disconnected_outputs!r}")
     single_f = not isinstance(f, (list, tuple))
-    fs = _as_list(f)
+    fs = [T.as_tensor_variable(v) for v in _as_list(f)]
     wrts, vs = _as_list(wrt), _as_list(eval_points)
     if len(wrts) != len(vs):
         raise ValueError(f"Rop: {len(wrts)} wrt but {len(vs)} eval points")
+    for k, (w, v) in enumerate(zip(wrts, vs)):
+        if getattr(v, "ndim", np.ndim(v)) != w.ndim:
+            raise ValueError(f"Rop: eval point {k} ({v}) has {getattr(v, 'ndim', np.ndim(v))} "
+                             f"dimensions but its wrt {w} has {w.ndim}")
     results = []
     for fi in fs:
         u = fi.type()
         u.name = "u"
-        lops = grad(None, wrts, known_grads={fi: u}, disconnected_inputs="ignore")
+        try:
+            lops = grad(None, wrts, known_grads={fi: u}, disconnected_inputs="ignore",
+                        return_disconnected="None")
+        except NullTypeGradError as exc:
+            raise RopNotDifferentiableError(f"Rop of {fi}: {exc}") from None
+        if all(lp is None for lp in lops):
+            # Theano's rule: no path from wrt, or only through x.shape,
+            # disconnected_grad and the like
+            msg = (f"Rop: {fi} does not depend on any of {', '.join(map(str, wrts))} "
+                   f"(or only through non-differentiable paths); pass "
+                   f"disconnected_outputs='ignore' to get zeros")
+            _on_disconnected(disconnected_outputs, msg, ValueError)
+            results.append(_zeros_like(fi))
+            continue
         s = None
         for lp, v in zip(lops, vs):
+            if lp is None:
+                continue
             term = T.sum(lp * v)
             s = term if s is None else s + term
         jv = grad(s, u, disconnected_inputs="ignore")
@@ -416,7 +523,7 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
             from .graph.traversal import clone_replace
             jv = clone_replace(jv, {u: T.zeros_like(fi)})
         results.append(jv)
-    return results[0] if single_f else results
+    return results[0] if single_f else type(f)(results)
 
 
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
@@ -631,7 +738,9 @@ def undefined_grad(x):
     return _GradOp("undefined_grad")(x)
 
 
-consider_constant = disconnected_grad
+#: Theano's consider_constant(x): x held constant; the gradient through it
+#: is zero, connected (grad(consider_constant(x).sum(), x) is 0, no error)
+consider_constant = zero_grad
 
 
 def grad_clip(x, lower_bound, upper_bound):

@@ -384,3 +384,13 @@ def test_theano_module_paths_of_tc(theano):
     assert theano.config.cxx == "" and theano.config.cycle_detection == "regular"
     a = theano._asarray([1, 2], dtype="int32")
     assert a.dtype == np.int32 and a.tolist() == [1, 2]
+
+
+def test_tensor_sharedvar_is_an_attribute_after_import_theano():
+    compat.install(lasagne=False)
+    try:
+        import theano
+        assert theano.tensor.sharedvar.SharedVariable is symnet.compile.SharedVariable
+    finally:
+        compat.uninstall()
+    assert not hasattr(symnet.tensor, "sharedvar")

@@ -115,6 +115,16 @@ def _jacobian():
     return [x], [jacobian(T.exp(x) * 2, x)], [_m(3)]
 
 
+def _op_from_graph():
+    # outputs that are an input, a view of one, and fresh; a shared input
+    from symnet.compile.builders import OpFromGraph
+    x, y = T.dvectors("x", "y")
+    s = symnet.shared(np.ones(3), name="s")
+    op = OpFromGraph([x, y], [x, y[::-1], x * y + s])
+    a, b = T.dvectors("a", "b")
+    return [a, b], op(a, b), [_m(3), _m(3)]
+
+
 def _random():
     from symnet.tensor.shared_randomstreams import RandomStreams
     return [], [RandomStreams(seed=1).uniform((2, 3))], []
@@ -398,6 +408,7 @@ SAMPLES = {
     "symnet.scan.op.Scan": [_scan],
     "symnet.gradient._JacobianOp": [_jacobian],
     "symnet.gradient._GradOp": [_grad_ops],
+    "symnet.compile.builders.OpFromGraph": [_op_from_graph],
 }
 
 UNSAMPLED = {

@@ -13,6 +13,7 @@ from .ops import as_op, FromFunctionOp  # noqa: F401
 # `import theano.compile.pfunc` working: see compat.PRELOADED)
 from .pfunc import pfunc, rebuild_collect_shared  # noqa: F401,E402
 from ..configdefaults import config  # noqa: F401,E402  (theano.compile.config)
+from .builders import OpFromGraph  # noqa: F401,E402  (registers its inlining rewrite)
 
 from ..graph.compiler import register_compiler  # noqa: E402
 

@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 
+from ..configdefaults import change_flags, config
 from ..graph.basic import Constant, Variable
 from ..graph.fg import FunctionGraph, MissingInputError
 from ..graph.gcpause import gc_paused
@@ -259,7 +260,10 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
                                    order=None if cached is None else cached.order)
             t1 = time.perf_counter()
             from .tiered import watch_misses
-            with watch_misses(cached):
+            # test values check the user's graph as it is built; the rewrites'
+            # own nodes get none (Theano's compute_test_value_opt, 'off')
+            with watch_misses(cached), change_flags(
+                    compute_test_value=config.compute_test_value_opt):
                 stats = mode_obj.rewrite(fgraph, profile=profile, work=work, passes=passes)
             # branches of an ifelse run only when taken, whatever the rewrites
             n_lazy = lazify(fgraph)

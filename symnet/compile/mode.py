@@ -185,6 +185,10 @@ _NAMED = {
     # compile/nanguardmode.py (symnet.compile imports both)
 }
 
+#: Theano's predefined Mode objects (``theano.compile.mode.FAST_RUN``)
+FAST_RUN = _NAMED["FAST_RUN"]()
+FAST_COMPILE = _NAMED["FAST_COMPILE"]()
+
 
 def get_mode(mode):
     """A Mode from None (``config.mode``), a name, or a Mode.

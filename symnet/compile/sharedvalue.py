@@ -27,6 +27,10 @@ class SharedVariable(Variable):
     owns_value = True  # graph/traversal keeps it as the same input when cloning
     #: (also on the class: ``del v.default_update`` removes it, as in Theano)
     default_update = None
+    #: the ``strict`` and ``allow_downcast`` it was made with: ``set_value``
+    #: checks new values by them too (Theano's rule)
+    strict = False
+    allow_downcast = None
 
     def __init__(self, type, value, name=None, strict=False, allow_downcast=None,
                  borrow=False):
@@ -35,6 +39,7 @@ class SharedVariable(Variable):
         value = value if borrow else _copy(value)
         self._value = (type.filter_named(value, name, strict=strict, allow_downcast=allow_downcast)
                        if name else type.filter(value, strict=strict, allow_downcast=allow_downcast))
+        self.strict, self.allow_downcast = bool(strict), allow_downcast
 
     def get_value(self, borrow=False, return_internal_type=False):
         """The current value (a copy unless ``borrow=True``)."""
@@ -48,7 +53,8 @@ class SharedVariable(Variable):
         """
         who = self.name or "shared variable"
         try:
-            new = self.type.filter_named(value if borrow else _copy(value), who)
+            new = self.type.filter_named(value if borrow else _copy(value), who,
+                                         strict=self.strict, allow_downcast=self.allow_downcast)
         except TypeError as exc:
             raise TypeError(f"set_value on {who}: {exc}") from None
         except ValueError as exc:
@@ -81,6 +87,7 @@ class SharedVariable(Variable):
         cp = type(self)(self.type, self.container.get(borrow=True), self.name, borrow=True)
         cp.tag = type(self.tag)(self.tag)
         cp.default_update = self.default_update
+        cp.strict, cp.allow_downcast = self.strict, self.allow_downcast
         return cp
 
     def __str__(self):

@@ -13,7 +13,7 @@ import numpy as np
 from ..graph.basic import Variable
 from ..graph.fg import MissingInputError
 from ..graph.traversal import clone_replace
-from .inner import placeholder
+from .inner import placeholder, run_build_hooks, with_test_value
 from .op import Scan, free_inputs
 from .until import freeze_after_done, split_until, steps_run
 
@@ -163,8 +163,9 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
                         None if static is None else static - span))
         for tap in taps:
             seq_outer.append(x[tap - lo:] if tap != lo else x)
-            seq_inner.append(placeholder(T.TensorType(x.dtype, shape=x.type.shape[1:]),
-                                         f"{x.name or 'seq'}[t{tap:+d}]"))
+            seq_inner.append(with_test_value(
+                placeholder(T.TensorType(x.dtype, shape=x.type.shape[1:]),
+                            f"{x.name or 'seq'}[t{tap:+d}]"), seq_outer[-1], 0))
 
     if n_steps is None:
         if not lengths:
@@ -215,10 +216,12 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
             continue
         buf, taps = st
         st_type = T.TensorType(buf.dtype, shape=buf.type.shape[1:])
-        state_inner.append([placeholder(st_type, f"state{k}[t{tp:+d}]") for tp in taps])
+        lag = -min(taps)
+        state_inner.append([with_test_value(placeholder(st_type, f"state{k}[t{tp:+d}]"),
+                                            buf, lag + tp) for tp in taps])
 
     ns_outer = [T.as_tensor_variable(v) for v in _as_list(non_sequences)]
-    ns_inner = [placeholder(v.type, v.name) for v in ns_outer]
+    ns_inner = [with_test_value(placeholder(v.type, v.name), v) for v in ns_outer]
 
     # -- the step function, called once on placeholders --------------------
     # Non-sequences are passed as the outer variables themselves, as Theano
@@ -266,6 +269,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         direct.setdefault(outer, inner)
     if direct:
         both = clone_replace(outs + upd_exprs, direct)
+        run_build_hooks(both)
         outs, upd_exprs = both[:len(outs)], both[len(outs):]
 
     # -- free variables: implicit non-sequences or carried shared states ----
@@ -275,7 +279,7 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
     upd_inner = {}
     for v in free:
         if v in upd_vars:
-            upd_inner[v] = replace[v] = placeholder(v.type, v.name)
+            upd_inner[v] = replace[v] = with_test_value(placeholder(v.type, v.name), v)
             continue
         if not isinstance(v.type, T.TensorType):
             raise TypeError(f"scan: the step function uses {v} of type {v.type}, which "
@@ -288,15 +292,16 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
                                     f"which is not among the non_sequences (pass it in "
                                     f"non_sequences, or use strict=False)")
         ns_outer.append(v)
-        replace[v] = placeholder(v.type, v.name)
+        replace[v] = with_test_value(placeholder(v.type, v.name), v)
         ns_inner.append(replace[v])
     if replace:
         both = clone_replace(outs + upd_exprs, replace)
+        run_build_hooks(both)
         outs, upd_exprs = both[:len(outs)], both[len(outs):]
     # updated shared variables become states fed back with tap -1
     for var, expr in zip(upd_vars, upd_exprs):
         if var not in upd_inner:  # the body does not read it
-            upd_inner[var] = placeholder(var.type, var.name)
+            upd_inner[var] = with_test_value(placeholder(var.type, var.name), var)
         if expr.dtype != var.dtype or expr.ndim != var.ndim:
             raise TypeError(f"scan: the update of {var} ({var.type}) has type {expr.type}")
         outs.append(expr)
@@ -342,7 +347,9 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
               n_nonseqs=len(ns_inner), mode=mode, truncate_gradient=truncate_gradient,
               name=name)
     inits = [st[0] for st in states if st is not None]
-    res = op.make_node(n, *seq_outer, *inits, *ns_outer).outputs
+    node = op.make_node(n, *seq_outer, *inits, *ns_outer)
+    run_build_hooks(node.outputs)
+    res = node.outputs
     if cond is not None:   # only the steps up to the first true condition
         stop = steps_run(res[-1], n)
         res = [r[:stop] for r in res[:-1]]

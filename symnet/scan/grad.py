@@ -46,7 +46,7 @@ each.
 import numpy as np
 
 from ..graph.traversal import clone_replace
-from .inner import _float, placeholder
+from .inner import _float, placeholder, run_build_hooks, with_test_value
 
 __all__ = ["scan_grad"]
 
@@ -64,9 +64,10 @@ def scan_grad(op, inputs, outputs, output_grads):
     n_in = len(op.inner_inputs)
 
     # a fresh copy of the forward step, so the backward graph owns its variables
-    fresh = [placeholder(v.type, v.name) for v in op.inner_inputs]
+    fresh = [with_test_value(placeholder(v.type, v.name), v) for v in op.inner_inputs]
     dots = saved_products(op)
     cloned = clone_replace(list(op.inner_outputs) + dots, dict(zip(op.inner_inputs, fresh)))
+    run_build_hooks(cloned)
     outs, dot_clones = cloned[:len(op.inner_outputs)], cloned[len(op.inner_outputs):]
     tap_owner = []   # per tap input: (recurrent output index, tap)
     for j, t in enumerate(op.taps):
@@ -76,7 +77,7 @@ def scan_grad(op, inputs, outputs, output_grads):
     mask = None
     mask_seq = None
     if op.truncate_gradient is not None and op.truncate_gradient >= 0:
-        mask = T.bscalar("mask")
+        mask = with_test_value(T.bscalar("mask"), T.constant(1, dtype="int8"))
         mask_seq = T.cast(T.lt(T.arange(n), op.truncate_gradient), "int8")
 
     # per-step output gradients (sequences of the backward loop) and pending buffers
@@ -97,10 +98,14 @@ def scan_grad(op, inputs, outputs, output_grads):
         last = _last_step_only(g) if t is not None else None
         if last is None:
             g_outer[j] = g[::-1]
-            g_in[j] = placeholder(TensorType(o.dtype, shape=g.type.shape[1:]), f"g_out{j}")
+            g_in[j] = with_test_value(
+                placeholder(TensorType(o.dtype, shape=g.type.shape[1:]), f"g_out{j}"),
+                g_outer[j], 0)
         if t is not None:
             init = inits[si - 1]
-            pend_in[j] = placeholder(TensorType(o.dtype, shape=init.type.shape), f"pending{j}")
+            pend_in[j] = with_test_value(
+                placeholder(TensorType(o.dtype, shape=init.type.shape), f"pending{j}"),
+                T.zeros_like(init))
             start = T.zeros_like(init)
             if last is not None and last is not _ZERO:
                 start = T.inc_subtensor(start[0], T.cast(last, o.dtype))
@@ -136,7 +141,8 @@ def scan_grad(op, inputs, outputs, output_grads):
                 shifted = T.inc_subtensor(shifted[-k - 1], gk)
         new_pend[j] = shifted * mask if mask is not None else shifted
     acc_idx = [k for k in range(nn) if ns + op.n_taps + k in g_of]
-    acc_in = {k: placeholder(fresh[ns + op.n_taps + k].type, f"acc{k}") for k in acc_idx}
+    acc_in = {k: with_test_value(placeholder(fresh[ns + op.n_taps + k].type, f"acc{k}"),
+                                 fresh[ns + op.n_taps + k]) for k in acc_idx}
     seq_idx = [k for k in range(ns) if k in g_of]
 
     # the backward loop: sequences, then carried states, then non-sequences
@@ -176,8 +182,10 @@ def scan_grad(op, inputs, outputs, output_grads):
                           name=op.name)
         saving.extends = op
         stacked = saving(*inputs)
-        saved_in = [placeholder(d.type, f"saved{k}") for k, d in enumerate(dot_clones)]
+        saved_in = [with_test_value(placeholder(d.type, f"saved{k}"), d)
+                    for k, d in enumerate(dot_clones)]
         b_outputs = clone_replace(b_outputs, dict(zip(dot_clones, saved_in)))
+        run_build_hooks(b_outputs)
         b_inputs = b_inputs[:len(b_seqs)] + saved_in + b_inputs[len(b_seqs):]
         b_seqs += [v[::-1] for v in stacked[len(op.inner_outputs):]]
     n_carried = len(pend_in) + len(acc_idx)

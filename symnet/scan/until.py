@@ -66,8 +66,9 @@ def freeze_after_done(outs, states, state_inner, cond):
     set, and the ``done`` state itself: returns ``(outs, done_out,
     done_init, done_in)`` for the caller to add as the last state."""
     from .. import tensor as T
-    from .inner import placeholder
+    from .inner import placeholder, with_test_value
     done_in = placeholder(T.TensorType("int8", shape=()), "done[t-1]")
+    with_test_value(done_in, T.constant(0, dtype="int8"))
     new = list(outs)
     si = 0
     for k, (o, st) in enumerate(zip(outs, states)):

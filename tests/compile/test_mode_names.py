@@ -74,3 +74,16 @@ def test_rewrites_that_cannot_be_imported_are_an_error(monkeypatch):
     x = T.dvector("x")
     with pytest.raises(ImportError, match="symnet.graph.rewriting"):
         symnet.function([x], x * 1, mode=Mode("py"))
+
+
+def test_theano_predefined_modes_and_debug_mode_name():
+    import symnet.tensor as T
+    from symnet.compile import mode as mode_mod
+    from symnet.compile.debugmode import DebugMode
+    assert mode_mod.FAST_RUN.linker == "numba" and mode_mod.FAST_COMPILE.linker == "py"
+    assert mode_mod.FAST_COMPILE.optimizer == "fast_compile"
+    assert isinstance(mode_mod.get_mode("DEBUG_MODE"), DebugMode)
+    x = T.dscalar('x')
+    f = symnet.function([x], {'2x': 2 * x}, mode="DEBUG_MODE")
+    assert f(3.0) == {'2x': 6.0}
+    assert symnet.config.on_opt_error == "raise"

@@ -101,3 +101,21 @@ def test_shared_operators_and_clone():
     np.testing.assert_array_equal((w * 2 + 1).eval(mode="py"), [1, 3, 5])
     c = w.clone()
     assert c is not w and c.name == "w"
+
+
+def test_set_value_keeps_strict_and_allow_downcast():
+    # Theano's rule: the flags given to shared() check every new value too
+    b = symnet.shared(np.float64(7.2), strict=True)
+    with pytest.raises(TypeError, match="expected a numpy array of dtype float64"):
+        b.set_value(8)
+    b.set_value(np.array(8.0))
+    assert b.get_value() == 8.0
+    i = symnet.shared(np.int64(7), allow_downcast=True)
+    i.set_value(8.23)
+    assert i.get_value() == 8 and i.get_value().dtype == np.int64
+    j = symnet.shared(np.int64(7))
+    with pytest.raises(TypeError, match="without loss"):
+        j.set_value(8.23)
+    f = symnet.shared(np.zeros(3, 'float32'), allow_downcast=True)
+    f.set_value(np.ones(3))                     # float64 data, downcast allowed
+    assert f.get_value().dtype == np.float32

@@ -226,3 +226,37 @@ def test_scan_over_gradients_of_a_scan():
     vals = [rng.uniform(size=s) for s in [(5, 3), (3,), (3, 3), (5, 3)]]
     got_jv, got_rop = f(*vals)
     np.testing.assert_allclose(got_jv, got_rop, rtol=1e-10)
+
+
+def test_test_values_flow_through_scan_and_its_gradient():
+    # with compute_test_value on, the step function is built on the step's
+    # values (taps, states, non-sequences, shared), and so are the loop's
+    # outputs and gradient; a shape error in the step shows at build time
+    w = symnet.shared(np.array([[1.0, 2.0], [3.0, 4.0]]), name='w')
+    with symnet.change_flags(compute_test_value='raise'):
+        x, h0, b = T.dmatrix('x'), T.dvector('h0'), T.dvector('b')
+        x.tag.test_value = np.arange(8.0).reshape(4, 2)
+        h0.tag.test_value = np.array([0.5, -0.5])
+        b.tag.test_value = np.array([1.0, 2.0])
+        seen = {}
+
+        def step(x_tm1, x_t, h, b):
+            seen['x_tm1'] = x_tm1.tag.test_value.copy()
+            return T.tanh(T.dot(h, w) + x_t - x_tm1 + b)
+        hs, _ = symnet.scan(step, sequences=dict(input=x, taps=[-1, 0]), outputs_info=h0,
+                            non_sequences=b)
+        np.testing.assert_array_equal(seen['x_tm1'], [0.0, 1.0])
+        h, want = np.array([0.5, -0.5]), []
+        xv = np.arange(8.0).reshape(4, 2)
+        for t in range(1, 4):
+            h = np.tanh(h @ w.get_value() + xv[t] - xv[t - 1] + np.array([1.0, 2.0]))
+            want.append(h)
+        np.testing.assert_allclose(hs.tag.test_value, want)
+        g = symnet.grad(hs.sum(), [x, w])
+        assert g[0].tag.test_value.shape == (4, 2) and g[1].tag.test_value.shape == (2, 2)
+        with pytest.raises(Exception, match="shape|align|broadcast"):
+            symnet.scan(lambda x_t, h: T.dot(x_t, T.ones((3, 3))) + h, sequences=x,
+                        outputs_info=h0)
+    f = symnet.function([x, h0, b], g, mode=PY)
+    got = f(xv, np.array([0.5, -0.5]), np.array([1.0, 2.0]))
+    np.testing.assert_allclose(got[0], g[0].tag.test_value)

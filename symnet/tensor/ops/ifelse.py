@@ -43,8 +43,16 @@ class IfElse(Op):
 
     __props__ = ("n_outs",)
 
-    def __init__(self, n_outs=1):
+    def __init__(self, n_outs=1, as_view=False, gpu=False, name=None):
+        # Theano's constructor; as_view (may the output be a view of the
+        # branch taken?) is a hint symnet keeps but does not need: the
+        # plan (backend/plan.py) decides aliasing from view_map
+        if gpu:
+            raise NotImplementedError("IfElse(gpu=True): symnet has no GPU IfElse; the "
+                                      "cuda backend runs the ordinary one")
         self.n_outs = n_outs
+        self.as_view = bool(as_view)
+        self.name = name
 
     def make_node(self, cond, *branches):
         cond = as_tensor_variable(cond)

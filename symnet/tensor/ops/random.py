@@ -257,5 +257,6 @@ def random_draw(dist, state, size, params, dtype):
     """
     sizes = _size_list(size)
     op = RandomDraw(dist, dtype, len(sizes))
-    node = op.make_node(state, *sizes, *params)
-    return node.outputs[0], node.outputs[1]
+    # through Op.__call__: its build hooks give the draw test values
+    new_state, sample = op(state, *sizes, *params)
+    return new_state, sample

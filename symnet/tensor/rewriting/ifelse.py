@@ -73,5 +73,8 @@ def _split(fgraph, node):
     other = _branch_graph(node.inputs[1 + n:], owned[1], order)
     op = LazyIfElse(then[1:], other[1:], [o.type for o in node.outputs])
     new = op.make_node(node.inputs[0], *then[0], *other[0])
-    fgraph.replace_all(list(zip(node.outputs, new.outputs)), reason="lazify_ifelse")
+    # only the outputs the graph reads: an unread one is not in the graph
+    # (an update reading one output of a 4-output ifelse crashed here)
+    fgraph.replace_all([(o, v) for o, v in zip(node.outputs, new.outputs)
+                        if fgraph.clients.get(o)], reason="lazify_ifelse")
     return 1

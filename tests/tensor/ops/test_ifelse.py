@@ -109,3 +109,25 @@ def test_infer_shape_chooses_only_sizes_the_branches_disagree_on():
     assert isinstance(shape[1].owner.op, IfElse)
     f = symnet.function([c], shape[1], mode="py")
     assert (int(f(1)), int(f(0))) == (3, 4)
+
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_one_output_of_a_multi_output_ifelse_read_by_an_update(mode):
+    # only output 0 is read (by an update): the lazy split replaced all four
+    # and failed on the unread ones ("not in this graph")
+    rng = np.random.default_rng(0)
+    shapes = ([4, 8], [8], [8, 3], [3])
+    p = [symnet.shared(rng.random(s)) for s in shapes]
+    ins = [T.dtensor3('a'), T.dmatrix('b'), T.dtensor3('c'), T.dmatrix('d')]
+    new = ifelse(T.constant(1, 'int8') >= 0, [v[-1] for v in ins], p)
+    f = symnet.function(ins, [], updates=[(p[0], new[0])], mode=mode)
+    vals = [rng.random([19] + s) for s in shapes]
+    f(*vals)
+    np.testing.assert_array_equal(p[0].get_value(), vals[0][-1])
+
+
+def test_ifelse_op_takes_theanos_constructor_arguments():
+    op = IfElse(2, as_view=True, name='sel')
+    assert op == IfElse(2) and op.as_view and op.name == 'sel'
+    with pytest.raises(NotImplementedError, match="gpu"):
+        IfElse(1, gpu=True)
