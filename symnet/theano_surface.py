@@ -211,6 +211,9 @@ def build_abstract_conv():
     for name in ("conv2d", "conv2d_transpose", "conv2d_grad_wrt_inputs", "conv3d"):
         if hasattr(nnet, name):
             attrs[name] = getattr(nnet, name)
+    # Theano's abstract_conv functions that symnet writes in its own file
+    from .tensor.nnet import abstract_conv
+    attrs.update((name, getattr(abstract_conv, name)) for name in abstract_conv.__all__)
     return _module("symnet.compat.abstract_conv",
                    "``theano.tensor.nnet.abstract_conv`` names that symnet has.", attrs)
 

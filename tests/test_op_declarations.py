@@ -176,9 +176,16 @@ def _pool(grad):
 def _pool_grad_grad():
     from symnet.tensor.ops.pool import DownsampleFactorMaxGradGrad, Pool
     x, ggx = T.dtensor4("x"), T.dtensor4("ggx")
-    args = ((2, 2), True, (2, 2), (0, 0), "max")
+    args = ((2, 2), True, (1, 1), (1, 0), "max")
     out = DownsampleFactorMaxGradGrad(*args)(x, Pool(*args)(x), ggx)
     return [x, ggx], [out], [_m(1, 2, 4, 4), _m(1, 2, 4, 4)]
+
+
+def _conv_shape_hint():
+    from symnet.tensor.nnet import conv
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    out = conv.conv2d(x, w, (1, 2, 4, 4), (3, 2, 2, 2))
+    return [x, w], [out], [_m(1, 2, 4, 4), _m(3, 2, 2, 2)]
 
 
 def _pool_argmax(grad):
@@ -366,8 +373,9 @@ SAMPLES = {
     "symnet.tensor.ops.conv_fused.BiasActGrad": [_conv_fused("grad"),
                                                  _conv_fused("grad", "linear", True)],
     "symnet.tensor.ops.pool.Pool": [_pool(False)],
-    "symnet.tensor.ops.pool.PoolGrad": [_pool(True)],
     "symnet.tensor.ops.pool.DownsampleFactorMaxGradGrad": [_pool_grad_grad],
+    "symnet.tensor.nnet.conv._ShapeHint": [_conv_shape_hint],
+    "symnet.tensor.ops.pool.PoolGrad": [_pool(True)],
     "symnet.tensor.ops.pool.MaxPoolArgmax": [_pool_argmax(False)],
     "symnet.tensor.ops.pool.MaxPoolArgmaxGrad": [_pool_argmax(True)],
     "symnet.tensor.ops.pool_fused.MaxPoolBiasActGrad": [_pool_bias_act("relu"),

@@ -249,7 +249,10 @@ def test_signal_pool_namespace():
     x = T.tensor4("x")
     xv = rand(1, 2, 5, 4)
     assert signal_pool.pool_2d is symnet.tensor.ops.pool.pool_2d
-    assert signal_pool.Pool is symnet.tensor.ops.pool.Pool
+    # Theano's op form (settings first, window when called); made with a
+    # window first it is the op itself
+    assert type(signal_pool.Pool((2, 2))) is symnet.tensor.ops.pool.Pool
+    assert isinstance(signal_pool.Pool(True)(x, (2, 2)).owner.op, signal_pool.Pool)
     f = symnet.function([x], signal_pool.max_pool_2d_same_size(x, (2, 2)), mode="py")
     out = f(xv)
     ref = np.zeros_like(xv)

@@ -28,5 +28,5 @@ def specify_shape_driver(node, ins, outs):
     lines = []
     if cond:
         msg = f"specify_shape: {node.inputs[0]} was declared of shape {want}"
-        lines = [f"if {cond}:", f"    raise AssertionError({msg!r})"]
+        lines = [f"if {cond}:", f"    raise {node.op.error.__name__}({msg!r})"]
     return lines + [f"{outs[0]} = {x}"], "input"

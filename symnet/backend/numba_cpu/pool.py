@@ -39,7 +39,7 @@ def _out_len(n, w, s, p, ignore_border):
     """Source of Theano's output length of one axis (``pool_output_length``:
     without ``ignore_border``, a last window starting in the padding is dropped)."""
     if ignore_border:
-        return f"({n} + {2 * p} - {w}) // {s} + 1"
+        return f"max(0, ({n} + {2 * p} - {w}) // {s} + 1)"
     if s >= w:
         out = f"(({n} + {2 * p} - 1) // {s} + 1)"
     else:

@@ -21,7 +21,7 @@ array([[4., 5.],
 from ...graph.basic import Constant, Variable
 from ..basic import NotScalarConstantError, get_scalar_constant_value
 from ..ops.conv import conv2d as _conv2d
-from ..ops.debug import specify_shape
+from ..ops.debug import SpecifyShape
 
 __all__ = ["conv2d"]
 
@@ -31,6 +31,13 @@ __all__ = ["conv2d"]
 _CONVOP_TUNING = ("unroll_batch", "unroll_kern", "unroll_patch", "verbose", "version",
                   "openmp", "direction_hint", "imshp_logical", "kshp_logical",
                   "kshp_logical_top_aligned")
+
+
+class _ShapeHint(SpecifyShape):
+    """``specify_shape`` raising ValueError, as Theano's ConvOp did when the
+    data did not have the image_shape/filter_shape it was given."""
+
+    error = ValueError
 
 
 def _constant_shape(shape, what):
@@ -111,9 +118,9 @@ def conv2d(input, filters, image_shape=None, filter_shape=None, border_mode="val
         raise ValueError(f"conv2d: image_shape {image_shape} has {image_shape[1]} input "
                          f"channels but filter_shape {filter_shape} has {filter_shape[1]}")
     if image_shape is not None:
-        input = specify_shape(input, image_shape)
+        input = _ShapeHint(image_shape)(input)
     if filter_shape is not None:
-        filters = specify_shape(filters, filter_shape)
+        filters = _ShapeHint(filter_shape)(filters)
     return _conv2d(input, filters, border_mode=border_mode, subsample=tuple(subsample))
 
 #: Theano's flag for "the Python implementation of ConvOp can run" (it

@@ -81,6 +81,9 @@ class SpecifyShape(Op):
 
     __props__ = ("shape",)
     view_map = {0: [0]}
+    # what a mismatch raises when the function runs: AssertionError, as
+    # Theano's SpecifyShape; a subclass may raise what its caller promised
+    error = AssertionError
 
     def __init__(self, shape):
         self.shape = tuple(shape)
@@ -101,9 +104,8 @@ class SpecifyShape(Op):
         (x,) = inputs
         if x.ndim != len(self.shape) or any(w is not None and w != s
                                             for s, w in zip(x.shape, self.shape)):
-            # AssertionError, as Theano's SpecifyShape raised
-            raise AssertionError(f"specify_shape: {node.inputs[0]} was declared of shape "
-                                 f"{self.shape}, got {x.shape}")
+            raise self.error(f"specify_shape: {node.inputs[0]} was declared of shape "
+                             f"{self.shape}, got {x.shape}")
         output_storage[0][0] = x
 
     def infer_shape(self, node, input_shapes):

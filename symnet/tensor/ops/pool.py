@@ -39,7 +39,8 @@ def pool_output_length(n, ws, stride, pad, ignore_border):
     if n is None:
         return None
     if ignore_border:
-        return (n + 2 * pad - ws) // stride + 1
+        # a window larger than the (padded) input gives no output, not a negative size
+        return max(0, (n + 2 * pad - ws) // stride + 1)
     v = n + 2 * pad
     if stride >= ws:
         out = (v - 1) // stride + 1
@@ -54,7 +55,7 @@ def pool_output_length_expr(n, ws, stride, pad, ignore_border):
     and ``pad`` ints or symbolic scalars), for ``infer_shape``."""
     from ... import tensor as T
     if ignore_border:
-        return T.int_div(n + 2 * pad - ws, stride) + 1
+        return T.maximum(0, T.int_div(n + 2 * pad - ws, stride) + 1)
     v = n + 2 * pad
     partial = T.maximum(0, T.int_div(v - 1 - ws + stride, stride)) + 1
     if isinstance(stride, int) and isinstance(ws, int):
@@ -112,7 +113,9 @@ class _PoolBase(Op):
 
     def _offsets(self, geo):
         for tap in itertools.product(*(range(w) for w in self.ws)):
-            yield (Ellipsis,) + tuple(slice(t, t + s * (o - 1) + 1, s)
+            # o == 0 (a window larger than the input): an empty slice, whose
+            # stop t - s + 1 would otherwise count from the end
+            yield (Ellipsis,) + tuple(slice(t, t + s * (o - 1) + 1 if o else t, s)
                                       for t, s, (o, _, _) in zip(tap, self.stride, geo))
 
     def _counts(self, geo):

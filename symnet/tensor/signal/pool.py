@@ -14,14 +14,160 @@ Examples
 array([[ 2.5,  4.5],
        [10.5, 12.5]], dtype=float32)
 """
-from ..ops.pool import Pool, PoolGrad, pool_2d, pool_3d, pool_output_length
+from ..basic import as_tensor_variable
+from ..ops import pool as _ops
+from ..ops.pool import PoolGrad, is_symbolic_size, pool_2d, pool_3d, pool_output_length
 
-__all__ = ["Pool", "PoolGrad", "MaxPoolGrad", "AveragePoolGrad", "pool_2d", "pool_3d",
-           "pool_output_length", "max_pool_2d_same_size", "max_pool_2d"]
+__all__ = ["Pool", "PoolGrad", "MaxPoolGrad", "AveragePoolGrad", "DownsampleFactorMaxGradGrad",
+           "pool_2d", "pool_3d", "pool_output_length", "max_pool_2d_same_size",
+           "max_pool_2d"]
 
-# Theano's names for the gradients of max and of average pooling; ours
-# serves every mode.
-MaxPoolGrad = AveragePoolGrad = PoolGrad
+
+class _OpForm(type):
+    # isinstance(node.op, Pool) holds for the op a Pool(...) call applied
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, cls._op) or type.__instancecheck__(cls, obj)
+
+
+class _TheanoPoolOp(metaclass=_OpForm):
+    """Theano's op form: settings when made (``ignore_border``, ``mode``,
+    ``ndim``), the window, stride and padding when called. Made with a
+    window first (``Pool((2, 2), ...)``), it is symnet's op itself."""
+
+    _op = None
+    _mode = "max"
+
+    def __new__(cls, *args, **kwargs):
+        if (args and isinstance(args[0], (tuple, list))) or "ws" in kwargs:
+            return cls._op(*args, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, ignore_border=False, mode=None, ndim=2, openmp=None):
+        if ndim not in (1, 2, 3):
+            raise ValueError(f"{type(self).__name__}: ndim must be 1, 2 or 3, got {ndim}")
+        self.ignore_border, self.ndim = bool(ignore_border), ndim
+        self.mode = mode or self._mode
+
+    def _window(self, ws, stride, pad):
+        """(ws, stride, pad, symbolic)."""
+        stride = ws if stride is None else stride
+        pad = (0,) * self.ndim if pad is None else pad
+        if any(is_symbolic_size(v) for v in (ws, stride, pad)):
+            if self.ndim == 1:
+                raise NotImplementedError(f"{type(self).__name__}(ndim=1): the window "
+                                          f"must be known when the graph is built")
+            return ws, stride, pad, True
+        ws, stride, pad = (tuple(int(v) for v in a) for a in (ws, stride, pad))
+        if not len(ws) == len(stride) == len(pad) == self.ndim:
+            raise ValueError(f"{type(self).__name__}(ndim={self.ndim}): ws {ws}, stride "
+                             f"{stride} and pad {pad} need {self.ndim} entries each")
+        if self.ndim == 1:
+            # 1-d pooling is 2-d pooling of rows of height 1
+            return (1,) + ws, (1,) + stride, (0,) + pad, False
+        return ws, stride, pad, False
+
+    def _lift(self, *tensors):
+        """1-d: the tensors with an axis of size 1 before their last."""
+        if self.ndim != 1:
+            return tensors
+        tensors = [as_tensor_variable(t) for t in tensors]
+        return [t.dimshuffle(*range(t.ndim - 1), "x", t.ndim - 1) for t in tensors]
+
+    def _drop(self, y):
+        """1-d: ``y`` without the axis ``_lift`` added."""
+        return y[(slice(None),) * (y.ndim - 2) + (0,)] if self.ndim == 1 else y
+
+    def _grad(self, x, out, gz, ws, stride, pad):
+        ws, stride, pad, symbolic = self._window(ws, stride, pad)
+        x, out, gz = self._lift(x, out, gz)
+        if symbolic:
+            if self.ndim != 2 or self._op is _ops.DownsampleFactorMaxGradGrad:
+                raise NotImplementedError(f"{type(self).__name__}: a window known only at "
+                                          f"run time is supported by 2-d pool gradients")
+            sizes = [_ops._size_vector(v, what) for v, what in
+                     ((ws, "ws"), (stride, "stride"), (pad, "pad"))]
+            return _ops.DynamicPoolGrad(self.ignore_border, self.mode)(x, out, gz, *sizes)
+        return self._drop(self._op(ws, self.ignore_border, stride, pad, self.mode)(x, out, gz))
+
+
+class Pool(_TheanoPoolOp):
+    """``Pool(ignore_border=False, mode='max', ndim=2)(input, ws, stride=None,
+    pad=None)``: :func:`pool_2d` (or ``pool_3d``) as Theano's op."""
+
+    _op = _ops.Pool
+
+    def __call__(self, input, ws, stride=None, pad=None):
+        ws, stride, pad, _ = self._window(ws, stride, pad)
+        fn = pool_3d if self.ndim == 3 else pool_2d
+        (x,) = self._lift(input)
+        return self._drop(fn(x, ws, self.ignore_border, stride, pad, self.mode))
+
+    @staticmethod
+    def out_shape(imgshape, ws=None, ignore_border=False, stride=None, pad=None, ndim=2,
+                  ds=None, st=None, padding=None):
+        """The shape pooling gives an input of shape ``imgshape`` (a list;
+        symbolic where a size or setting is).
+
+        Examples
+        --------
+        >>> Pool.out_shape((9, 8, 6), (2, 2))
+        [9, 4, 3]
+        """
+        ws = ws if ws is not None else ds
+        stride = stride if stride is not None else (st if st is not None else ws)
+        pad = pad if pad is not None else (padding if padding is not None else (0,) * ndim)
+        if len(imgshape) < ndim:
+            raise TypeError(f"Pool.out_shape: imgshape {tuple(imgshape)} has fewer than "
+                            f"ndim={ndim} sizes")
+        out = list(imgshape[:-ndim])
+        for n, w, s, p in zip(imgshape[-ndim:], ws, stride, pad):
+            if any(is_symbolic_size(v) for v in (n, w, s, p)):
+                out.append(_ops.pool_output_length_expr(n, w, s, p, ignore_border))
+            else:
+                out.append(pool_output_length(int(n), int(w), int(s), int(p), ignore_border))
+        return out
+
+
+class MaxPoolGrad(_TheanoPoolOp):
+    """``MaxPoolGrad(ignore_border, ndim=2)(x, maxout, gz, ws, stride=None,
+    pad=None)``: the gradient of max pooling."""
+
+    _op = _ops.PoolGrad
+
+    def __init__(self, ignore_border, ndim=2, openmp=None, mode="max"):
+        super().__init__(ignore_border, mode, ndim, openmp)
+
+    def __call__(self, x, maxout, gz, ws, stride=None, pad=None):
+        return self._grad(x, maxout, gz, ws, stride, pad)
+
+
+class AveragePoolGrad(_TheanoPoolOp):
+    """``AveragePoolGrad(ignore_border, mode='average_inc_pad', ndim=2)(x, gz,
+    ws, stride=None, pad=None)``: the gradient of sum or average pooling."""
+
+    _op = _ops.PoolGrad
+    _mode = "average_inc_pad"
+
+    def __init__(self, ignore_border, mode="average_inc_pad", ndim=2, openmp=None):
+        super().__init__(ignore_border, mode, ndim, openmp)
+
+    def __call__(self, x, gz, ws, stride=None, pad=None):
+        # the pooled output only matters to max pooling: gz stands in for it
+        return self._grad(x, gz, gz, ws, stride, pad)
+
+
+class DownsampleFactorMaxGradGrad(_TheanoPoolOp):
+    """``DownsampleFactorMaxGradGrad(ignore_border, mode='max', ndim=2)(x,
+    maxout, ggx, ws, stride=None, pad=None)``: the gradient of
+    ``MaxPoolGrad`` with respect to its ``gz``."""
+
+    _op = _ops.DownsampleFactorMaxGradGrad
+
+    def __init__(self, ignore_border, mode="max", ndim=2, openmp=None):
+        super().__init__(ignore_border, mode, ndim, openmp)
+
+    def __call__(self, x, maxout, ggx, ws, stride=None, pad=None):
+        return self._grad(x, maxout, ggx, ws, stride, pad)
 
 
 def max_pool_2d(input, ds, ignore_border=None, st=None, padding=(0, 0), mode="max"):
@@ -68,7 +214,7 @@ def max_pool_2d_same_size(input, patch_size):
            [4., 0.]], dtype=float32)
     """
     args = (tuple(patch_size), True, None, (0, 0), "max")
-    pooled = Pool(*args)(input)
+    pooled = _ops.Pool(*args)(input)
     # the gradient of max pooling routes each window's value back to the
     # position(s) of its maximum: fed the maxima themselves, it is exactly this
-    return PoolGrad(*args)(input, pooled, pooled)
+    return _ops.PoolGrad(*args)(input, pooled, pooled)

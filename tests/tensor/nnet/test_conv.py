@@ -61,10 +61,14 @@ def test_errors():
         conv.conv2d(x, w, unroll_batches=2)
     with pytest.raises(TypeError, match="4-D"):
         conv.conv2d(T.dmatrix(), w)
-    # the shapes given are checked when the function runs
-    f = symnet.function([x, w], conv.conv2d(x, w, (3, 2, 8, 8), (4, 2, 5, 5)), mode="py")
-    with pytest.raises(AssertionError, match=r"\(3, 2, 8, 8\), got \(2, 2, 8, 8\)"):
-        f(rand((2, 2, 8, 8)), rand((4, 2, 5, 5)))
+    # the shapes given are checked when the function runs (ValueError, as
+    # Theano's ConvOp), on every backend
+    for mode in ("py", "numba"):
+        f = symnet.function([x, w], conv.conv2d(x, w, (3, 2, 8, 8), (4, 2, 5, 5)), mode=mode)
+        with pytest.raises(ValueError, match=r"declared of shape \(3, 2, 8, 8\)"):
+            f(rand((2, 2, 8, 8)), rand((4, 2, 5, 5)))
+        with pytest.raises(ValueError, match=r"declared of shape \(4, 2, 5, 5\)"):
+            f(rand((3, 2, 8, 8)), rand((4, 2, 5, 6)))
 
 
 def test_theano_module_path():

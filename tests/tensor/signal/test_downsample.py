@@ -51,6 +51,6 @@ def test_theano_module_path():
         from theano.tensor.signal import downsample as tds
         from theano.tensor.signal.pool import AveragePoolGrad, max_pool_2d
         assert tds is downsample and max_pool_2d is pool.max_pool_2d
-        assert AveragePoolGrad is pool.PoolGrad
+        assert AveragePoolGrad is pool.AveragePoolGrad
     finally:
         symnet.compat.uninstall()
