@@ -112,15 +112,22 @@ def _times(fn, calls):
     return statistics.median(ts) * 1e6, min(ts) * 1e6
 
 
-def _in_step(batch, calls):
-    """The step's products timed inside it: ``{(a shape, b shape, b
-    transposed): [seconds...]}`` and the step's median in ms."""
+def w1_step(batch):
+    """W1's step as ``bench/run.py`` builds it (``peers.Symnet().mlp``),
+    called once, and the symnet ``Function`` it calls: ``(step, f)``."""
     from bench import peers, run
     params, x, y = run.mlp_data(batch)
     step = peers.Symnet().mlp([p.copy() for p in params], x, y, run.LR, run.MOM)
     step()
     f = next(c.cell_contents for c in step.__closure__
              if hasattr(c.cell_contents, "thunk"))
+    return step, f
+
+
+def _in_step(batch, calls):
+    """The step's products timed inside it: ``{(a shape, b shape, b
+    transposed): [seconds...]}`` and the step's median in ms."""
+    step, f = w1_step(batch)
     ns = f.thunk.linker.ns      # the driver's globals: its ``_np`` is looked up per call
     seen = {}
 
