@@ -247,7 +247,7 @@ def _build_gof():
         "symnet.compat.gof", "``theano.gof`` names, from symnet.graph.",
         dict(Variable=Variable, Apply=Apply, Constant=Constant, Op=Op, Type=Type,
              FunctionGraph=FunctionGraph, graph=graph,
-             op=_built("symnet.compat.gof.op")), package=True)
+             op=_built("symnet.compat.gof.op"), **_surface.LINKERS), package=True)
 
 
 def _build_gof_op():
