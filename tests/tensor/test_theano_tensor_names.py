@@ -62,6 +62,8 @@ def test_value_of_more_dims_than_the_region_is_a_type_error():
     a, v = T.dmatrix("a"), T.dmatrix("v")
     with pytest.raises(TypeError, match="has 2 dims, more than the 1"):
         T.set_subtensor(a[0], v)
+    with pytest.raises(TypeError, match="has 2 dims, more than the 1"):
+        T.inc_subtensor(T.dvector()[T.lvector()], v)
 
 
 def test_advanced_inc_and_set_subtensor_call_forms():
