@@ -143,3 +143,13 @@ def test_unravel_and_ravel_multi_index(order):
     for mode in ("wrap", "clip"):
         check_op(lambda r, c: E.ravel_multi_index([r, c], (3, 4), mode, order), coords,
                  ref=lambda r, c: np.ravel_multi_index((r, c), (3, 4), mode=mode, order=order))
+
+
+def test_unravel_index_of_a_symbolic_shape():
+    dims = T.lvector("dims")
+    with pytest.raises(ValueError, match="pass ndim="):
+        E.unravel_index(T.lvector(), dims)
+    i = T.lvector("i")
+    f = symnet.function([i, dims], list(E.unravel_index(i, dims, ndim=2)), mode="py")
+    got = f(np.array([0, 7, 11]), np.array([3, 4]))
+    assert [g.tolist() for g in got] == [list(v) for v in np.unravel_index([0, 7, 11], (3, 4))]
