@@ -164,3 +164,8 @@ def test_join_op_with_the_axis_as_first_input():
     assert h.tolist() == np.hstack([A, A]).tolist() and v.tolist() == np.vstack([A, A]).tolist()
     with pytest.raises(TypeError, match="must be known"):
         T.Join()(T.lscalar(), a, b)
+
+
+def test_make_vector_op_defaults_to_int64():
+    v = T.MakeVector()(T.lscalar(), 3)
+    assert v.dtype == "int64" and v.type.shape == (2,)

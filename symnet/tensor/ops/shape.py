@@ -136,7 +136,7 @@ class MakeVector(Op):
 
     __props__ = ("dtype",)
 
-    def __init__(self, dtype):
+    def __init__(self, dtype="int64"):   # Theano's default
         self.dtype = dtype
 
     def make_node(self, *scalars):
