@@ -286,7 +286,7 @@ def _build_gof():
                  FunctionGraph=fg.FunctionGraph, MissingInputError=fg.MissingInputError,
                  MethodNotDefined=NotImplementedError, graph=_built("symnet.compat.gof.graph"),
                  op=op, fg=fg, type=_built("symnet.compat.gof.type"),
-                 utils=_built("symnet.compat.gof.utils"))
+                 utils=_built("symnet.compat.gof.utils"), **_surface.LINKERS)
     return _module("symnet.compat.gof", "``theano.gof`` names, from symnet.graph.", names,
                    package=True)
 

@@ -55,6 +55,8 @@ class Config:
         # Theano's in-place rewrite checked for cycles 'regular'ly or 'fast';
         # symnet's in-place rewrite has no such setting (Theano's tests set it).
         self.cycle_detection = "regular"
+        # No C compiler is used: Theano code tests `if not config.cxx` to skip C paths
+        self.cxx = ""
         self._watchers = {}
         self._compute_test_value = "off"
         self.exception_verbosity = "low"

@@ -224,7 +224,7 @@ def build_scalar():
     from .tensor.type import upcast
     return _module("symnet.compat.scalar",
                    "``theano.scalar``: dtype helpers (symnet has no scalar types).",
-                   dict(upcast=upcast))
+                   dict(upcast=upcast, **_scalar_ops()))
 
 
 def xlogx(x):
@@ -288,3 +288,53 @@ def build_gpuarray(dnn):
     return _module("symnet.compat.gpuarray",
                    "``theano.gpuarray`` on a machine without pygpu.",
                    dict(pygpu_activated=False, dnn=dnn), package=True)
+
+
+# -- theano.gof's linker classes (r16-tt) -----------------------------------------
+
+class _Linker:
+    """A Theano linker class: ``theano.Mode(linker=gof.PerformLinker())``
+    picks the symnet backend of the same role (``mode_linker``). Theano's
+    linker API itself (``accept``, ``make_function``) is not provided."""
+
+    mode_linker = "numba"
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __repr__(self):
+        return f"{type(self).__name__}() (symnet linker {self.mode_linker!r})"
+
+
+class PerformLinker(_Linker):
+    """Theano's Python linker: symnet's py backend (each op's ``perform``)."""
+
+    mode_linker = "py"
+
+
+class CLinker(_Linker):
+    """Theano's C linker: symnet's compiled (numba) backend."""
+
+
+class OpWiseCLinker(_Linker):
+    """Theano's per-op C linker: symnet's compiled (numba) backend."""
+
+
+LINKERS = {"PerformLinker": PerformLinker, "CLinker": CLinker, "OpWiseCLinker": OpWiseCLinker}
+
+
+def _scalar_ops():
+    """``theano.scalar.add``, ``.exp``...: symnet's scalar ops (what
+    ``Elemwise`` applies), so ``T.Elemwise(theano.scalar.add)`` works."""
+    from .tensor.ops.elemwise import SCALAR_OPS
+    ops = dict(SCALAR_OPS)
+    ops.update(abs_=SCALAR_OPS["abs"], inv=SCALAR_OPS["reciprocal"])
+    # theano.scalar's type groups, as dtype names (symnet has no scalar types;
+    # code uses them as str(t) or to build tensors of those dtypes)
+    from .tensor import (int_dtypes, uint_dtypes, float_dtypes, complex_dtypes,
+                         integer_dtypes, discrete_dtypes, continuous_dtypes, all_dtypes)
+    ops.update(int_types=tuple(int_dtypes), uint_types=tuple(uint_dtypes),
+               float_types=tuple(float_dtypes), complex_types=tuple(complex_dtypes),
+               integer_types=tuple(integer_dtypes), discrete_types=tuple(discrete_dtypes),
+               continuous_types=tuple(continuous_dtypes), all_types=tuple(all_dtypes))
+    return ops

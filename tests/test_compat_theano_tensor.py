@@ -41,3 +41,12 @@ def test_config_settings_theano_code_reads(theano):
     assert theano.config.openmp is False
     assert theano.config.openmp_elemwise_minsize == 200000
     assert theano.config.cycle_detection == "regular"
+
+
+def test_scalar_ops_and_linkers(theano):
+    import theano.tensor as T
+    x = T.dvector("x")
+    f = theano.function([x], T.Elemwise(theano.scalar.add)(x, x),
+                        mode=theano.Mode(linker=theano.gof.PerformLinker()))
+    assert f(np.array([1.0, 2.0])).tolist() == [2.0, 4.0]
+    assert "uint8" in theano.scalar.all_types and "float16" in theano.scalar.float_types

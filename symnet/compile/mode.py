@@ -85,6 +85,8 @@ class Mode:
 
     def __init__(self, linker="numba", optimizer="default", include=(), exclude=(),
                  parallel=False, nan_guard=False, tiered=None, emitter=None):
+        # theano.gof.PerformLinker() and the like name the backend they stand for
+        linker = getattr(linker, "mode_linker", linker)
         if linker in _THEANO_LINKERS:
             _announce(linker, f"Theano's linker {linker!r} runs on symnet's numba backend "
                               f"(say linker='numba' to silence this)")

@@ -137,17 +137,19 @@ def fill_diagonal_offset(a, val, offset):
     return T.set_subtensor(a[i + start_r, i + start_c], val)
 
 
-def unravel_index(indices, dims, order="C"):
+def unravel_index(indices, dims, order="C", ndim=None):
     """``np.unravel_index``: a tuple of coordinate arrays, one per dimension
-    of the shape ``dims``, for the flat ``indices``."""
+    of the shape ``dims``, for the flat ``indices``; ``ndim`` gives the
+    number of dimensions when ``dims`` is a vector of unknown length."""
     from .. import tensor as T
     if order not in ("C", "F"):
         raise ValueError(f"unravel_index: order must be 'C' or 'F', got {order!r}")
     indices = as_tensor_variable(indices)
     dims = as_tensor_variable(dims)
-    n = shape_i(dims, 0) if dims.type.shape[0] is None else dims.type.shape[0]
-    if not isinstance(n, int):
-        raise ValueError("unravel_index: the number of dimensions must be known")
+    n = dims.type.shape[0] if ndim is None else int(ndim)
+    if n is None:
+        raise ValueError(f"unravel_index: the length of dims {dims} is not known when the "
+                         f"graph is built; pass ndim=")
     axes = range(n - 1, -1, -1) if order == "C" else range(n)
     out, rest = [None] * n, indices
     for k in axes:

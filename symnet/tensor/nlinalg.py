@@ -119,14 +119,21 @@ def norm(x, ord=None):
             return T.max(s) if ord == np.inf else T.min(s)
         raise ValueError(f"norm: ord={ord!r} is not supported for matrices "
                          f"(None, 'fro', 1, -1, inf, -inf)")
+    if x.ndim == 0:
+        raise ValueError(f"norm: expected a vector or a matrix, got the scalar {x}")
     raise NotImplementedError(f"norm: only vectors and matrices, got {x} ({x.ndim} dims)")
+
+
+def _float(a):
+    """Integer arrays are solved in floats (float64, numpy's choice)."""
+    return a if a.dtype.startswith("float") else _T().cast(a, "float64")
 
 
 def tensorinv(a, ind=2):
     """``np.linalg.tensorinv``: the inverse of ``a`` seen as a matrix whose
     rows are its first ``ind`` axes."""
     T = _T()
-    a = as_tensor_variable(a)
+    a = _float(as_tensor_variable(a))
     rows, cols = a.shape[:ind], a.shape[ind:]
     n = T.prod(rows)
     inv = matrix_inverse(a.reshape((n, -1), ndim=2))
@@ -136,7 +143,7 @@ def tensorinv(a, ind=2):
 def tensorsolve(a, b, axes=None):
     """``np.linalg.tensorsolve``: ``x`` with ``tensordot(a, x, x.ndim) == b``."""
     T = _T()
-    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    a, b = _float(as_tensor_variable(a)), as_tensor_variable(b)
     if axes is not None:
         rest = [k for k in range(a.ndim) if k not in axes]
         a = a.dimshuffle(rest + list(axes))

@@ -143,3 +143,29 @@ def test_unravel_and_ravel_multi_index(order):
     for mode in ("wrap", "clip"):
         check_op(lambda r, c: E.ravel_multi_index([r, c], (3, 4), mode, order), coords,
                  ref=lambda r, c: np.ravel_multi_index((r, c), (3, 4), mode=mode, order=order))
+
+
+def test_unravel_index_of_a_symbolic_shape():
+    dims = T.lvector("dims")
+    with pytest.raises(ValueError, match="pass ndim="):
+        E.unravel_index(T.lvector(), dims)
+    i = T.lvector("i")
+    f = symnet.function([i, dims], list(E.unravel_index(i, dims, ndim=2)), mode="py")
+    got = f(np.array([0, 7, 11]), np.array([3, 4]))
+    assert [g.tolist() for g in got] == [list(v) for v in np.unravel_index([0, 7, 11], (3, 4))]
+
+
+def test_join_op_with_the_axis_as_first_input():
+    a, b = T.dmatrix("a"), T.dmatrix("b")
+    out = T.Join()(-1, a, b)
+    assert isinstance(out.owner.op, T.Join) and out.owner.op.axis == 1
+    f = symnet.function([a, b], [out, T.Join(view=0)(T.constant(0), a, b)], mode="py")
+    h, v = f(A, A)
+    assert h.tolist() == np.hstack([A, A]).tolist() and v.tolist() == np.vstack([A, A]).tolist()
+    with pytest.raises(TypeError, match="must be known"):
+        T.Join()(T.lscalar(), a, b)
+
+
+def test_make_vector_op_defaults_to_int64():
+    v = T.MakeVector()(T.lscalar(), 3)
+    assert v.dtype == "int64" and v.type.shape == (2,)

@@ -62,6 +62,8 @@ def test_value_of_more_dims_than_the_region_is_a_type_error():
     a, v = T.dmatrix("a"), T.dmatrix("v")
     with pytest.raises(TypeError, match="has 2 dims, more than the 1"):
         T.set_subtensor(a[0], v)
+    with pytest.raises(TypeError, match="has 2 dims, more than the 1"):
+        T.inc_subtensor(T.dvector()[T.lvector()], v)
 
 
 def test_advanced_inc_and_set_subtensor_call_forms():
@@ -142,3 +144,20 @@ def test_numpy_ufuncs_on_variables_build_the_ops():
     assert (a == x) is False and (a != x) is True     # identity, as x == a
     with pytest.raises(TypeError):
         np.add.reduce(x)
+
+
+def test_zero_dim_array_axes():
+    x = T.dmatrix("x")
+    a = rand((3, 4), rng=np.random.default_rng(6))
+    f = symnet.function([x], [x.sum(np.array(1)), x.max([np.array(0), np.array(1)]),
+                              T.argmax(x, np.array(0))], mode="py")
+    s, m, i = f(a)
+    np.testing.assert_allclose(s, a.sum(1))
+    assert m == a.max() and i.tolist() == a.argmax(0).tolist()
+
+
+def test_linker_classes_pick_the_backend():
+    from symnet.theano_surface import PerformLinker, CLinker
+    assert symnet.Mode(linker=PerformLinker()).linker == "py"
+    assert symnet.Mode(linker=CLinker()).linker == "numba"
+    assert symnet.config.cxx == ""

@@ -414,8 +414,8 @@ class AdvancedIncSubtensor(Op):
         _check_static(x, self.desc, idx)
         region = _static_shape(x, self.desc, idx)
         if y.ndim > len(region):
-            raise ValueError(f"{self}: value {y} has {y.ndim} dims, more than the "
-                             f"{len(region)} of the indexed region of {x}")
+            raise TypeError(f"{self}: value {y} has {y.ndim} dims, more than the "
+                            f"{len(region)} of the indexed region of {x}")
         for ys, rs in zip(reversed(y.type.shape), reversed(region)):
             if ys is not None and rs is not None and ys != 1 and ys != rs:
                 raise ValueError(f"{self}: value of shape {y.type.shape} does not fit "

@@ -23,8 +23,8 @@ def normalize_axis(x, axis):
     """``axis`` (None, int or sequence, negatives allowed) -> sorted tuple."""
     if axis is None:
         return tuple(range(x.ndim))
-    if isinstance(axis, (int, np.integer)):
-        axis = [axis]
+    if isinstance(axis, (int, np.integer)) or (isinstance(axis, np.ndarray) and axis.ndim == 0):
+        axis = [axis]   # (Theano's tests pass np.array(1) as an axis)
     out = []
     for a in axis:
         a = int(a)

@@ -136,7 +136,7 @@ class MakeVector(Op):
 
     __props__ = ("dtype",)
 
-    def __init__(self, dtype):
+    def __init__(self, dtype="int64"):   # Theano's default
         self.dtype = dtype
 
     def make_node(self, *scalars):
@@ -395,15 +395,31 @@ def fill(model, value):
 
 
 class Join(Op):
-    """Concatenate tensors along a fixed ``axis``."""
+    """Concatenate tensors along a fixed ``axis``.
+
+    Theano's form ``Join()(axis, *tensors)`` (the axis as the first input;
+    it must be known when the graph is built) builds the node of
+    ``Join(axis)``; ``view`` is Theano's hint for returning an input, which
+    symnet's join does not do (it always makes a new array).
+    """
 
     __props__ = ("axis",)
 
-    def __init__(self, axis):
-        self.axis = int(axis)
+    def __init__(self, axis=None, view=-1):
+        self.axis = None if axis is None else int(axis)
 
     def make_node(self, *tensors):
         from .elemwise import weak_constants
+        if self.axis is None:
+            from ..basic import get_scalar_constant_value, NotScalarConstantError
+            axis, *tensors = tensors
+            try:
+                axis = int(get_scalar_constant_value(axis))
+            except NotScalarConstantError:
+                raise TypeError(f"Join()(axis, ...): the axis must be known when the graph "
+                                f"is built, got {axis}") from None
+            ndim = as_tensor_variable(tensors[0]).ndim if tensors else 1
+            return Join(axis % ndim if ndim else 0).make_node(*tensors)
         tensors = weak_constants(list(tensors))
         if not tensors:
             raise ValueError("join needs at least one tensor")

@@ -166,7 +166,8 @@ def test_inc_set_errors():
     x = T.dvector("x", shape=(5,))
     with pytest.raises(ValueError, match="does not fit"):
         T.set_subtensor(x[[0, 1]], T.dvector("y", shape=(3,)))
-    with pytest.raises(ValueError, match="more than"):
+    # too many dimensions is a type error (API.md; Theano raises TypeError too)
+    with pytest.raises(TypeError, match="more than"):
         T.inc_subtensor(x[[0, 1]], T.dmatrix("y"))
 
 

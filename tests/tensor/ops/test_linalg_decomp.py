@@ -98,3 +98,11 @@ def test_norm_string_infinities_and_tensors():
              ref=lambda a: [np.linalg.norm(a, np.inf), np.linalg.norm(a, -np.inf)])
     with pytest.raises(NotImplementedError, match="only vectors and matrices"):
         nlinalg.norm(T.dtensor3(), None)
+
+
+def test_tensorsolve_of_integers_and_norm_of_a_scalar():
+    a = np.eye(6, dtype="int32").reshape(6, 2, 3)
+    b = rand((6,), rng=np.random.default_rng(3))
+    check_op(nlinalg.tensorsolve, [a, b], ref=np.linalg.tensorsolve)
+    with pytest.raises(ValueError, match="scalar"):
+        nlinalg.norm(3, None)
