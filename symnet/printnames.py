@@ -87,7 +87,11 @@ def theano_name(op, node=None):
 def theano_str(v):
     """A variable as Theano printed it: its name, ``TensorConstant{2}``,
     ``TensorConstant{(3,) of 0.5}`` or ``<TensorType(float64, vector)>``."""
-    if v.name is not None or not isinstance(v, Constant) or not hasattr(v.type, "dtype"):
+    if v.name is not None or v.owner is not None:
+        return str(v)
+    if not isinstance(v, Constant):
+        return f"<{v.type}>"   # a shared variable too: Theano does not mark them
+    if not hasattr(v.type, "dtype"):
         return str(v)
     d = np.asarray(v.data)
     if d.ndim and d.size and (d == d.flat[0]).all():
