@@ -8,7 +8,8 @@ keeps symnet's short names (``add``), which symnet's own error messages use.
 """
 import numpy as np
 
-from .graph.basic import Constant
+from .graph import basic as _basic
+from .graph.basic import Apply, Constant
 from .tensor.ops.blas import Dot
 from .scan.op import Scan
 from .tensor.ops.elemwise import Cast, DimShuffle, Elemwise
@@ -16,7 +17,7 @@ from .tensor.ops.nnet import LogSoftmax, Softmax
 from .tensor.ops.reduction import Reduce
 from .tensor.ops.shape import Shape_i
 
-__all__ = ["theano_name", "theano_str"]
+__all__ = ["theano_name", "theano_str", "theano_repr"]
 
 
 # Elemwise ops Theano built with a name of their own (T.nnet.sigmoid is
@@ -58,8 +59,9 @@ _THEANO_NAMES = {
     Reduce: _reduce_name,
     Dot: lambda op, node: "dot",
     Shape_i: lambda op, node: f"Shape_i{{{op.i}}}",
-    Softmax: lambda op, node: "Softmax",
-    LogSoftmax: lambda op, node: "LogSoftmax",
+    # Theano's softmax ops work on the last axis only: another axis keeps symnet's name
+    Softmax: lambda op, node: "Softmax" if op.axis == -1 else str(op),
+    LogSoftmax: lambda op, node: "LogSoftmax" if op.axis == -1 else str(op),
     # Theano's scan op: 'for{cpu,<the name given to scan>}'
     Scan: lambda op, node: f"for{{cpu,{op.name or 'scan_fn'}}}",
 }
@@ -101,3 +103,33 @@ def theano_str(v):
     if len(text) > 20:
         text = text[:10] + ".." + text[-10:]
     return f"TensorConstant{{{text}}}"
+
+
+def theano_repr(obj):
+    """A variable or node as Theano's str() showed it: ``x``,
+    ``Elemwise{add,no_inplace}.0``, ``TensorConstant{2}``,
+    ``<TensorType(float64, vector)>``, ``Elemwise{add,no_inplace}(x, y)``.
+    symnet's repr() (a prompt, a printed list) uses it.
+
+    Examples
+    --------
+    >>> import symnet.tensor as T
+    >>> x = T.dvector('x')
+    >>> y = (x + 1).dimshuffle('x', 0)
+    >>> y, str(y)
+    (InplaceDimShuffle{x,0}.0, "DimShuffle{new_order=('x', 0)}.0")
+    >>> [y.owner.inputs[0].owner]
+    [Elemwise{add,no_inplace}(x, InplaceDimShuffle{x}.0)]
+    """
+    if isinstance(obj, Apply):
+        return f"{theano_name(obj.op, obj)}({', '.join(theano_repr(i) for i in obj.inputs)})"
+    if obj.name is not None:
+        return obj.name
+    if obj.owner is not None:
+        return f"{theano_name(obj.owner.op, obj.owner)}.{obj.index}"
+    if isinstance(obj, Constant):
+        return theano_str(obj)
+    return f"<{obj.type}>"
+
+
+_basic.REPR[0] = theano_repr

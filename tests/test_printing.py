@@ -204,3 +204,16 @@ def test_debugprint_shows_scan_step_graphs_linked_to_outer_inputs():
     assert tail[9:] == ["", "for{cpu,scan_fn}.1 [id B] ''   ",
                         " >Elemwise{add,no_inplace} [id G] ''   ",
                         " >Elemwise{add,no_inplace} [id J] ''   "]
+
+
+def test_repr_is_theano_form_and_str_symnet_short_name():
+    # a prompt and a printed list show reprs: Theano's form; str() (errors) stays short
+    x = T.dvector("x")
+    y = T.shape_padaxis(x + 1, 0)
+    assert repr(y) == "InplaceDimShuffle{x,0}.0" and str(y) == "DimShuffle{new_order=('x', 0)}.0"
+    assert repr([y.owner]) == "[InplaceDimShuffle{x,0}(Elemwise{add,no_inplace}.0)]"
+    assert repr(T.constant(2)) == "TensorConstant{2}" and repr(T.dmatrix()) == \
+        "<TensorType(float64, matrix)>"
+    f = symnet.function([x], T.exp(x), mode="py")
+    assert repr(f.fgraph.toposort()) == "[Elemwise{exp,no_inplace}(x)]"
+    assert theano_name(T.nnet.softmax(T.dmatrix(), axis=0).owner.op) != "Softmax"

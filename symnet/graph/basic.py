@@ -85,7 +85,7 @@ class Variable(Node):
         return f"<{self.type}>"
 
     def __repr__(self):
-        return str(self)
+        return REPR[0](self)
 
     #: True for variables that own a value between calls (shared variables):
     #: graph code keeps them as the same inputs when it clones a graph
@@ -186,7 +186,8 @@ class Apply(Node):
     def __str__(self):
         return f"{self.op}({', '.join(str(i) for i in self.inputs)})"
 
-    __repr__ = __str__
+    def __repr__(self):
+        return REPR[0](self)
 
     @property
     def nin(self):
@@ -195,6 +196,13 @@ class Apply(Node):
     @property
     def nout(self):
         return len(self.outputs)
+
+
+#: ``REPR[0](obj)``: how repr() shows a variable or a node.  symnet.printing
+#: (above graph/) sets Theano's form (``Elemwise{add,no_inplace}.0``), which
+#: a prompt and ``str(a_list)`` show, as users saw them in Theano; str()
+#: keeps symnet's short names, which its error messages use.
+REPR = [str]
 
 
 def _count():
