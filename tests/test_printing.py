@@ -212,6 +212,9 @@ def test_repr_is_theano_form_and_str_symnet_short_name():
     y = T.shape_padaxis(x + 1, 0)
     assert repr(y) == "InplaceDimShuffle{x,0}.0" and str(y) == "DimShuffle{new_order=('x', 0)}.0"
     assert repr([y.owner]) == "[InplaceDimShuffle{x,0}(Elemwise{add,no_inplace}.0)]"
+    # a node prints so both ways (Theano's debug_faq prints nodes in a MonitorMode hook)
+    z = 5.0 * T.dscalar("x")
+    assert str(z.owner) == repr(z.owner) == "Elemwise{mul,no_inplace}(TensorConstant{5.0}, x)"
     assert repr(T.constant(2)) == "TensorConstant{2}" and repr(T.dmatrix()) == \
         "<TensorType(float64, matrix)>"
     f = symnet.function([x], T.exp(x), mode="py")

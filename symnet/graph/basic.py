@@ -184,10 +184,14 @@ class Apply(Node):
         return node
 
     def __str__(self):
+        # Theano's form, both ways: users print nodes (a MonitorMode hook's
+        # print(i, node), a toposort() list); error messages name a node
+        # by its op and inputs themselves, in symnet's short names.
+        if REPR[0] is not str:
+            return REPR[0](self)
         return f"{self.op}({', '.join(str(i) for i in self.inputs)})"
 
-    def __repr__(self):
-        return REPR[0](self)
+    __repr__ = __str__
 
     @property
     def nin(self):
@@ -198,10 +202,11 @@ class Apply(Node):
         return len(self.outputs)
 
 
-#: ``REPR[0](obj)``: how repr() shows a variable or a node.  symnet.printing
-#: (above graph/) sets Theano's form (``Elemwise{add,no_inplace}.0``), which
-#: a prompt and ``str(a_list)`` show, as users saw them in Theano; str()
-#: keeps symnet's short names, which its error messages use.
+#: ``REPR[0](obj)``: how repr() shows a variable, and str() and repr() a
+#: node.  symnet.printnames (above graph/) sets Theano's form
+#: (``Elemwise{add,no_inplace}.0``), which a prompt and ``str(a_list)``
+#: show, as users saw them in Theano; a variable's str() keeps symnet's
+#: short names, which its error messages use.
 REPR = [str]
 
 
