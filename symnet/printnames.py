@@ -12,7 +12,7 @@ from .graph import basic as _basic
 from .graph.basic import Apply, Constant
 from .tensor.ops.blas import Dot
 from .scan.op import Scan
-from .tensor.ops.elemwise import Cast, DimShuffle, Elemwise
+from .tensor.ops.elemwise import Cast, Composite, DimShuffle, Elemwise
 from .tensor.ops.nnet import LogSoftmax, Softmax
 from .tensor.ops.reduction import Reduce
 from .tensor.ops.shape import Shape_i
@@ -25,8 +25,33 @@ __all__ = ["theano_name", "theano_str", "theano_repr"]
 _NAMED_ELEMWISE = {"sigmoid": "sigmoid", "softplus": "softplus"}
 
 
+# Theano's scalar printer, which names a fused Composite: arithmetic infix,
+# comparisons in capitals, its own names for a few functions
+_SCALAR_INFIX = {"add": "+", "sub": "-", "mul": "*", "true_div": "/", "int_div": "//",
+                 "mod": "%", "pow": "**"}
+_SCALAR_NAMES = {"gt": "GT", "ge": "GE", "lt": "LT", "le": "LE", "eq": "EQ", "neq": "NEQ",
+                 "sigmoid": "scalar_sigmoid", "softplus": "scalar_softplus"}
+
+
+def _composite_name(c):
+    """``Composite{(log(i0) * i0)}``: the fused program in Theano's words."""
+    names = [f"i{k}" for k in range(c.nin)]
+    for op, refs, _ in c.program:
+        args = [names[r] for r in refs]
+        name = getattr(op, "name", None)
+        if name in _SCALAR_INFIX and len(args) == 2:
+            text = f"({args[0]} {_SCALAR_INFIX[name]} {args[1]})"
+        elif name == "neg":
+            text = f"(-{args[0]})"
+        else:
+            text = f"{_SCALAR_NAMES.get(name, str(op))}({', '.join(args)})"
+        names.append(text)
+    return f"Composite{{{names[c.out]}}}"
+
+
 def _elemwise_name(op):
-    scalar = str(op.scalar_op)
+    scalar = _composite_name(op.scalar_op) if isinstance(op.scalar_op, Composite) \
+        else str(op.scalar_op)
     if isinstance(op.scalar_op, Cast):
         return f"Elemwise{{Cast{{{op.scalar_op.dtype}}}}}" + (
             f"[(0, {op.inplace})]" if op.inplace is not None else "")

@@ -220,3 +220,16 @@ def test_repr_is_theano_form_and_str_symnet_short_name():
     f = symnet.function([x], T.exp(x), mode="py")
     assert repr(f.fgraph.toposort()) == "[Elemwise{exp,no_inplace}(x)]"
     assert theano_name(T.nnet.softmax(T.dmatrix(), axis=0).owner.op) != "Softmax"
+
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_fused_composite_prints_in_theanos_scalar_words(mode):
+    # Theano's debug_faq: Elemwise{Composite{(log(i0) * i0)}}
+    x = T.dscalar("x")
+    f = symnet.function([x], T.log(x) * x, mode=mode)
+    assert debugprint(f, file="str").splitlines()[0] == \
+        "Elemwise{Composite{(log(i0) * i0)}} [id A] ''   0"
+    y, b = T.dvector("y"), T.dscalar("b")
+    g = symnet.function([y, b], T.nnet.sigmoid(-y - b) > 0.5, mode=mode)
+    assert debugprint(g, file="str").startswith(
+        "Elemwise{Composite{GT(scalar_sigmoid(((-i0) - i1)), i2)}} [id A]")
