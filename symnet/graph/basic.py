@@ -185,10 +185,13 @@ class Apply(Node):
 
     def __str__(self):
         # Theano's form, both ways: users print nodes (a MonitorMode hook's
-        # print(i, node), a toposort() list); error messages name a node
-        # by its op and inputs themselves, in symnet's short names.
+        # print(i, node), a toposort() list); error messages use short().
         if REPR[0] is not str:
             return REPR[0](self)
+        return self.short()
+
+    def short(self):
+        """symnet's short form (``add(x, y)``), which its error messages use."""
         return f"{self.op}({', '.join(str(i) for i in self.inputs)})"
 
     __repr__ = __str__
