@@ -142,6 +142,10 @@ def BoolParam(default, is_valid=None, allow_override=True):
 class _Section:
     """A group of settings (the ``a`` of ``config.a.b``)."""
 
+    def __repr__(self):
+        # its settings, not an address: the numba graph cache keys on repr(config values)
+        return f"_Section({sorted(vars(self).items())!r})"
+
 
 def _own_class(obj):
     # Properties go on a class of this object alone: each section gets its

@@ -381,7 +381,7 @@ def _backprop(outputs, seeds, wrt, blockers):
         try:
             in_grads = node.op.L_op(node.inputs, node.outputs, filled)
         except NullTypeGradError as exc:
-            raise NullTypeGradError(f"{exc} (node {node}, built at {_where(node)})") from None
+            raise NullTypeGradError(f"{exc} (node {node.short()}, built at {_where(node)})") from None
         if len(in_grads) != len(node.inputs):
             raise ValueError(f"{node.op}.L_op returned {len(in_grads)} gradients for "
                              f"{len(node.inputs)} inputs")

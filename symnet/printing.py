@@ -19,6 +19,7 @@ Elemwise{add,no_inplace} [id A] ''
    |y [id E]
 """
 
+import functools
 import importlib.util
 import shutil
 import subprocess
@@ -27,6 +28,7 @@ import sys
 from .compile import monitormode as _monitormode
 from .graph.basic import Apply, Constant, Variable
 from .printnames import theano_name, theano_str
+from .scan.op import Scan
 from .tensor.ops.blas import Dot
 from .tensor.ops.indexing import IN as _IN, Subtensor
 from .tensor.ops.debug import Print  # noqa: F401  (re-exported: theano.printing.Print)
@@ -95,13 +97,14 @@ def _letters(n):
             return s
 
 
-def _label(v, print_type, ids, order=None, maps=(False, False)):
+def _label(v, print_type, ids, order=None, maps=(False, False), links=None):
     """One line of debugprint, laid out as Theano's (trailing spaces included:
     Theano's tests and docs compare them)."""
     type_str = f" <{v.type}>" if print_type else ""
     node = v.owner
     if node is None:
-        return f"{theano_str(v)} {ids(v)}{type_str}"
+        link = f" -> {ids(links[v])}" if links and v in links else ""
+        return f"{theano_str(v)} {ids(v)}{type_str}{link}"
     text = theano_name(node.op, node)
     if len(node.outputs) > 1:
         text += f".{v.index}"
@@ -153,7 +156,10 @@ def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, done=None
 
     Each line is laid out as Theano's: ``op [id A] 'name' d= v= order``
     (the order: the node's position in a compiled function), with
-    Theano's op names (:func:`theano_name`).
+    Theano's op names (:func:`theano_name`).  The step graph of each scan
+    follows, under "Inner graphs of the scan ops:", its lines marked ``>``
+    and each step input pointing (``-> [id E]``) at the outer variable it
+    stands for.
 
     Returns
     -------
@@ -181,19 +187,47 @@ def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, done=None
     """
     ids_of = ids if isinstance(ids, _Ids) else _Ids(ids)
     done = set() if done is None else done
-    order = _order(obj)
+    label = functools.partial(_label, print_type=print_type, ids=ids_of, order=_order(obj),
+                              maps=(print_destroy_map, print_view_map))
+    scans = []
+    lines = _tree(_roots(obj), prefix, label, done, depth, stop_on_name, scans)
+    if scans:
+        # As Theano: each loop's step graph after the outer graph, its lines
+        # marked '>', an input of the step pointing (->) at the outer
+        # variable it stands for.  A loop inside a step joins the list.
+        lines += ["", prefix + "Inner graphs of the scan ops:"]
+        for node in scans:   # grows while it is walked (nested loops)
+            links = _scan_links(node)
+            for out in node.outputs:   # the step printed in full under the first
+                lines += ["", prefix + label(out)]
+                lines += _tree(node.op.inner_outputs, prefix + " >",
+                               functools.partial(label, links=links), done, depth,
+                               stop_on_name, scans)
+    text = "\n".join(lines) + "\n"
+    if file == "str":
+        return text
+    if file is None:
+        sys.stdout.write(text)
+        return None
+    file.write(text)
+    return file
+
+
+def _tree(roots, prefix, label, done, depth, stop_on_name, scans):
+    """debugprint's lines for ``roots``; Scan nodes met are added to ``scans``."""
     lines = []
-    # explicit stack of (variable, depth): recursion would overflow on deep graphs
-    for root in _roots(obj):
+    # explicit stack: recursion would overflow on deep graphs
+    for root in roots:
         stack = [(root, 0, "", False)]
         while stack:
             v, d, pad, more = stack.pop()
-            lines.append(prefix + _indent(pad, d) + _label(v, print_type, ids_of, order,
-                                                            (print_destroy_map, print_view_map)))
+            lines.append(prefix + _indent(pad, d) + label(v))
             node = v.owner
             if node is None or node in done:
                 continue
             done.add(node)
+            if isinstance(node.op, Scan):
+                scans.append(node)
             if depth >= 0 and d + 1 > depth:
                 continue
             if stop_on_name and v.name is not None and d > 0:
@@ -203,14 +237,27 @@ def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, done=None
             child_pad = pad + (" |" if more else "  ") if 0 < d < _MAX_INDENT else pad
             for k in range(len(node.inputs) - 1, -1, -1):
                 stack.append((node.inputs[k], d + 1, child_pad, k < len(node.inputs) - 1))
-    text = "\n".join(lines) + "\n"
-    if file == "str":
-        return text
-    if file is None:
-        sys.stdout.write(text)
-        return None
-    file.write(text)
-    return file
+    return lines
+
+
+def _scan_links(node):
+    """{inner input: the outer input it stands for} of a Scan node: a
+    sequence's slice -> the sequence, a state's taps -> its initial value,
+    a non-sequence -> itself outside."""
+    op = node.op
+    outer = node.inputs[1:]             # after n_steps
+    inner = op.inner_inputs
+    links = dict(zip(inner[:op.n_seqs], outer[:op.n_seqs]))
+    k, s = op.n_seqs, op.n_seqs
+    for taps in op.taps:
+        if taps is None:
+            continue
+        for _ in taps:
+            links[inner[k]] = outer[s]
+            k += 1
+        s += 1
+    links.update(zip(inner[k:], outer[s:]))
+    return links
 
 
 def _order(obj):

@@ -8,15 +8,16 @@ keeps symnet's short names (``add``), which symnet's own error messages use.
 """
 import numpy as np
 
-from .graph.basic import Constant
+from .graph import basic as _basic
+from .graph.basic import Apply, Constant
 from .tensor.ops.blas import Dot
 from .scan.op import Scan
-from .tensor.ops.elemwise import Cast, DimShuffle, Elemwise
+from .tensor.ops.elemwise import Cast, Composite, DimShuffle, Elemwise
 from .tensor.ops.nnet import LogSoftmax, Softmax
 from .tensor.ops.reduction import Reduce
 from .tensor.ops.shape import Shape_i
 
-__all__ = ["theano_name", "theano_str"]
+__all__ = ["theano_name", "theano_str", "theano_repr"]
 
 
 # Elemwise ops Theano built with a name of their own (T.nnet.sigmoid is
@@ -24,8 +25,33 @@ __all__ = ["theano_name", "theano_str"]
 _NAMED_ELEMWISE = {"sigmoid": "sigmoid", "softplus": "softplus"}
 
 
+# Theano's scalar printer, which names a fused Composite: arithmetic infix,
+# comparisons in capitals, its own names for a few functions
+_SCALAR_INFIX = {"add": "+", "sub": "-", "mul": "*", "true_div": "/", "int_div": "//",
+                 "mod": "%", "pow": "**"}
+_SCALAR_NAMES = {"gt": "GT", "ge": "GE", "lt": "LT", "le": "LE", "eq": "EQ", "neq": "NEQ",
+                 "sigmoid": "scalar_sigmoid", "softplus": "scalar_softplus"}
+
+
+def _composite_name(c):
+    """``Composite{(log(i0) * i0)}``: the fused program in Theano's words."""
+    names = [f"i{k}" for k in range(c.nin)]
+    for op, refs, _ in c.program:
+        args = [names[r] for r in refs]
+        name = getattr(op, "name", None)
+        if name in _SCALAR_INFIX and len(args) == 2:
+            text = f"({args[0]} {_SCALAR_INFIX[name]} {args[1]})"
+        elif name == "neg":
+            text = f"(-{args[0]})"
+        else:
+            text = f"{_SCALAR_NAMES.get(name, str(op))}({', '.join(args)})"
+        names.append(text)
+    return f"Composite{{{names[c.out]}}}"
+
+
 def _elemwise_name(op):
-    scalar = str(op.scalar_op)
+    scalar = _composite_name(op.scalar_op) if isinstance(op.scalar_op, Composite) \
+        else str(op.scalar_op)
     if isinstance(op.scalar_op, Cast):
         return f"Elemwise{{Cast{{{op.scalar_op.dtype}}}}}" + (
             f"[(0, {op.inplace})]" if op.inplace is not None else "")
@@ -58,8 +84,9 @@ _THEANO_NAMES = {
     Reduce: _reduce_name,
     Dot: lambda op, node: "dot",
     Shape_i: lambda op, node: f"Shape_i{{{op.i}}}",
-    Softmax: lambda op, node: "Softmax",
-    LogSoftmax: lambda op, node: "LogSoftmax",
+    # Theano's softmax ops work on the last axis only: another axis keeps symnet's name
+    Softmax: lambda op, node: "Softmax" if op.axis == -1 else str(op),
+    LogSoftmax: lambda op, node: "LogSoftmax" if op.axis == -1 else str(op),
     # Theano's scan op: 'for{cpu,<the name given to scan>}'
     Scan: lambda op, node: f"for{{cpu,{op.name or 'scan_fn'}}}",
 }
@@ -87,7 +114,11 @@ def theano_name(op, node=None):
 def theano_str(v):
     """A variable as Theano printed it: its name, ``TensorConstant{2}``,
     ``TensorConstant{(3,) of 0.5}`` or ``<TensorType(float64, vector)>``."""
-    if v.name is not None or not isinstance(v, Constant) or not hasattr(v.type, "dtype"):
+    if v.name is not None or v.owner is not None:
+        return str(v)
+    if not isinstance(v, Constant):
+        return f"<{v.type}>"   # a shared variable too: Theano does not mark them
+    if not hasattr(v.type, "dtype"):
         return str(v)
     d = np.asarray(v.data)
     if d.ndim and d.size and (d == d.flat[0]).all():
@@ -97,3 +128,33 @@ def theano_str(v):
     if len(text) > 20:
         text = text[:10] + ".." + text[-10:]
     return f"TensorConstant{{{text}}}"
+
+
+def theano_repr(obj):
+    """A variable or node as Theano's str() showed it: ``x``,
+    ``Elemwise{add,no_inplace}.0``, ``TensorConstant{2}``,
+    ``<TensorType(float64, vector)>``, ``Elemwise{add,no_inplace}(x, y)``.
+    symnet's repr() (a prompt, a printed list) uses it.
+
+    Examples
+    --------
+    >>> import symnet.tensor as T
+    >>> x = T.dvector('x')
+    >>> y = (x + 1).dimshuffle('x', 0)
+    >>> y, str(y)
+    (InplaceDimShuffle{x,0}.0, "DimShuffle{new_order=('x', 0)}.0")
+    >>> [y.owner.inputs[0].owner]
+    [Elemwise{add,no_inplace}(x, InplaceDimShuffle{x}.0)]
+    """
+    if isinstance(obj, Apply):
+        return f"{theano_name(obj.op, obj)}({', '.join(theano_repr(i) for i in obj.inputs)})"
+    if obj.name is not None:
+        return obj.name
+    if obj.owner is not None:
+        return f"{theano_name(obj.owner.op, obj.owner)}.{obj.index}"
+    if isinstance(obj, Constant):
+        return theano_str(obj)
+    return f"<{obj.type}>"
+
+
+_basic.REPR[0] = theano_repr

@@ -158,3 +158,9 @@ def test_strip_pickler_drops_traces():
     assert "trace" not in back.owner.tag and "trace" not in y.owner.tag
     f = symnet.function([back.owner.inputs[0].owner.inputs[0]], back, mode="py")
     np.testing.assert_allclose(f(np.zeros((1, 2), config.floatX)), [[2.0, 2.0]])
+
+
+def test_config_groups_repr_their_settings():
+    # the numba graph cache keys on repr() of config's values: no addresses in it
+    AddConfigVar("t_misc_group.size", "s", IntParam(3))
+    assert repr(config.t_misc_group) == "_Section([('_param_size', 3)])"

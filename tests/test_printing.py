@@ -175,3 +175,61 @@ def test_theano_names_of_scan_cast_shape_and_named_elemwise(mode):
     assert "Elemwise{Cast{int64}} [id C] ''   0" in lines[2]
     named, _ = symnet.scan(lambda p: p * 2, outputs_info=x, n_steps=3, name="double")
     assert "for{cpu,double}" in debugprint(named, file="str")
+
+
+def test_debugprint_shows_scan_step_graphs_linked_to_outer_inputs():
+    # Theano's test_scan_debugprint1 and 4: the step graph after the outer one
+    k, a = T.iscalar("k"), T.dvector("A")
+    r, _ = symnet.scan(lambda p, A: p * A, outputs_info=T.ones_like(a), non_sequences=a,
+                       n_steps=k)
+    lines = debugprint(r[-1], file="str").splitlines()
+    at = lines.index("Inner graphs of the scan ops:")
+    assert lines[at - 1] == "" and lines[at + 1] == ""
+    assert lines[at + 2] == "for{cpu,scan_fn} [id B] ''   "
+    assert lines[at + 3] == " >Elemwise{mul,no_inplace} [id J] ''   "
+    init = next(ln for ln in lines[:at] if ln.strip(" |").startswith("InplaceDimShuffle{x,0}"))
+    init_id = init[init.index("[id"):init.index("]") + 1]
+    assert lines[at + 4].startswith(" > |") and lines[at + 4].endswith(f"-> {init_id}")
+    assert lines[at + 5] == " > |A [id L] -> [id I]"       # the non-sequence outside
+    b0 = symnet.shared(np.arange(2, dtype="int64"))
+    (u, v), _ = symnet.scan(lambda u2, u1, v2, v1: (u1 + u2, v1 + v2),
+                            outputs_info=[{"initial": b0, "taps": [-2, -1]},
+                                          {"initial": b0, "taps": [-2, -1]}], n_steps=5)
+    text = debugprint(u + v, file="str")
+    assert " | | |<TensorType(int64, (2,))> [id E]" in text   # shared: no marker, as Theano
+    tail = text[text.index("Inner graphs"):].splitlines()
+    # each output of the loop, its step in full under the first, then by id only
+    assert tail[2] == "for{cpu,scan_fn}.0 [id B] ''   " and len(tail) == 13
+    assert tail[4] == " > |state0[t-1] [id H] -> [id D]"   # a tap -> the initial value
+    assert tail[9:] == ["", "for{cpu,scan_fn}.1 [id B] ''   ",
+                        " >Elemwise{add,no_inplace} [id G] ''   ",
+                        " >Elemwise{add,no_inplace} [id J] ''   "]
+
+
+def test_repr_is_theano_form_and_str_symnet_short_name():
+    # a prompt and a printed list show reprs: Theano's form; str() (errors) stays short
+    x = T.dvector("x")
+    y = T.shape_padaxis(x + 1, 0)
+    assert repr(y) == "InplaceDimShuffle{x,0}.0" and str(y) == "DimShuffle{new_order=('x', 0)}.0"
+    assert repr([y.owner]) == "[InplaceDimShuffle{x,0}(Elemwise{add,no_inplace}.0)]"
+    # a node prints so both ways (Theano's debug_faq prints nodes in a MonitorMode hook)
+    z = 5.0 * T.dscalar("x")
+    assert str(z.owner) == repr(z.owner) == "Elemwise{mul,no_inplace}(TensorConstant{5.0}, x)"
+    assert repr(T.constant(2)) == "TensorConstant{2}" and repr(T.dmatrix()) == \
+        "<TensorType(float64, matrix)>"
+    f = symnet.function([x], T.exp(x), mode="py")
+    assert repr(f.fgraph.toposort()) == "[Elemwise{exp,no_inplace}(x)]"
+    assert theano_name(T.nnet.softmax(T.dmatrix(), axis=0).owner.op) != "Softmax"
+
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_fused_composite_prints_in_theanos_scalar_words(mode):
+    # Theano's debug_faq: Elemwise{Composite{(log(i0) * i0)}}
+    x = T.dscalar("x")
+    f = symnet.function([x], T.log(x) * x, mode=mode)
+    assert debugprint(f, file="str").splitlines()[0] == \
+        "Elemwise{Composite{(log(i0) * i0)}} [id A] ''   0"
+    y, b = T.dvector("y"), T.dscalar("b")
+    g = symnet.function([y, b], T.nnet.sigmoid(-y - b) > 0.5, mode=mode)
+    assert debugprint(g, file="str").startswith(
+        "Elemwise{Composite{GT(scalar_sigmoid(((-i0) - i1)), i2)}} [id A]")

@@ -85,7 +85,7 @@ class Variable(Node):
         return f"<{self.type}>"
 
     def __repr__(self):
-        return str(self)
+        return REPR[0](self)
 
     #: True for variables that own a value between calls (shared variables):
     #: graph code keeps them as the same inputs when it clones a graph
@@ -184,6 +184,14 @@ class Apply(Node):
         return node
 
     def __str__(self):
+        # Theano's form, both ways: users print nodes (a MonitorMode hook's
+        # print(i, node), a toposort() list); error messages use short().
+        if REPR[0] is not str:
+            return REPR[0](self)
+        return self.short()
+
+    def short(self):
+        """symnet's short form (``add(x, y)``), which its error messages use."""
         return f"{self.op}({', '.join(str(i) for i in self.inputs)})"
 
     __repr__ = __str__
@@ -195,6 +203,14 @@ class Apply(Node):
     @property
     def nout(self):
         return len(self.outputs)
+
+
+#: ``REPR[0](obj)``: how repr() shows a variable, and str() and repr() a
+#: node.  symnet.printnames (above graph/) sets Theano's form
+#: (``Elemwise{add,no_inplace}.0``), which a prompt and ``str(a_list)``
+#: show, as users saw them in Theano; a variable's str() keeps symnet's
+#: short names, which its error messages use.
+REPR = [str]
 
 
 def _count():

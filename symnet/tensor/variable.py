@@ -309,8 +309,8 @@ class TensorVariable(_Operators, Variable):
         # Theano's config.print_test_value: the name, then the test value
         if config.print_test_value and "test_value" in self.tag:
             value = self.type.filter(self.tag["test_value"], allow_downcast=True)
-            return f"{self}\n{value!r}"
-        return str(self)
+            return f"{Variable.__repr__(self)}\n{value!r}"
+        return Variable.__repr__(self)
 
 
 class TensorConstant(_Operators, Constant):
