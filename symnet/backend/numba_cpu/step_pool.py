@@ -456,8 +456,14 @@ def tail(calls, rows, split):
     """The update tail of a step on the pool whose calls read ``LazyDot``
     products (the driver's ``_pltail``): ``gemm_split.ptail``, under the
     step's own hold (the ``hold()`` of its first line), so with one pool
-    thread BLAS is left alone as in the rest of the step."""
-    return _TAIL[0](calls, rows, split)
+    thread BLAS is left alone as in the rest of the step.
+
+    Its crew thread does not linger (``gemm_split.SPIN_S``) after the tail:
+    the tail is the crew's only job in such a step, the next one a whole
+    step later, and polling meanwhile took a core from the pool's threads
+    in the next step's first convolution (3 busy threads on 2 cores; W4's
+    crew thread used 2.0 ms of CPU a step, 1 of them polling)."""
+    return _TAIL[0](calls, rows, split, linger=False)
 
 
 def uses_pool(nodes):
