@@ -245,7 +245,8 @@ def _cols(a, b, out, nt, t):
     left out, numba's dispatch takes its slow path, ~90 us a call (a 2x2
     product: 87-94 us; ~1 us with all seven passed; 116-156 us against
     numpy's 4 in the run below); W4's half of
-    ``g @ W.T``, 64x256 @ 256x2304, BLAS at one thread, minimums / medians
+    ``g @ W.T`` (which ran here until round 16: ``_rows_t``), 64x256 @
+    256x2304, BLAS at one thread, minimums / medians
     of 30 calls in us, 4 rounds: 1,370/1,531, 1,431/1,526, 1,442/1,591,
     1,168/1,306 against 1,126/1,189, 1,180/1,245, 1,198/1,284,
     1,079/1,163."""
