@@ -224,10 +224,10 @@ class _Job:
     be run again) and returns its calls ``[(f, *f_args), ...]``; they run
     from one ``starmap`` together with the call that marks the chunk done,
     so an interrupt lands before all of them or after all of them."""
-    __slots__ = ("fn", "args", "n", "claim", "fin", "ok", "acks", "done", "error")
+    __slots__ = ("fn", "args", "n", "claim", "fin", "ok", "acks", "done", "error", "linger")
 
-    def __init__(self, fn, args, n):
-        self.fn, self.args, self.n = fn, args, n
+    def __init__(self, fn, args, n, linger=True):
+        self.fn, self.args, self.n, self.linger = fn, args, n, linger
         # itertools.count's next() is one C call: atomic under the GIL
         self.claim, self.fin = itertools.count(), itertools.count(1)
         self.ok = bytearray(n)           # chunks whose calls have all run, or failed
@@ -278,9 +278,10 @@ SPIN_S = 1e-3
 def _crew_loop(jobs):
     """A crew thread: the jobs posted to it, in order (``_crew_run``)."""
     get, nowait, clock, pause = jobs.get, jobs.get_nowait, time.perf_counter, time.sleep
+    linger = True
     while True:
         job = None
-        end = clock() + SPIN_S
+        end = clock() + (SPIN_S if linger else 0.0)
         while clock() < end:
             try:
                 job = nowait()
@@ -293,6 +294,7 @@ def _crew_loop(jobs):
             job.work()
         finally:
             job.acks.append(1)
+        linger = job.linger
 
 
 _CREW = []
@@ -312,13 +314,15 @@ def _crew(nt):
     return queues[:nt - 1]
 
 
-def _crew_run(fn, nt, n, *args):
+def _crew_run(fn, nt, n, *args, linger=True):
     """Every chunk ``i < n`` of ``fn`` (``_Job``) run, on this thread and
     ``nt - 1`` crew threads, whichever claims it first; returns once all
     have ended, raising the first error of any.  A Ctrl-C on this thread is
     raised after every chunk has run (an update is written whole or not at
-    all): a chunk it kept from running runs then."""
-    job = _Job(fn, args, n)
+    all): a chunk it kept from running runs then.  With ``linger`` False
+    the crew threads block right after this job instead of asking for the
+    next for ``SPIN_S`` (``step_pool.tail``)."""
+    job = _Job(fn, args, n, linger)
     helpers = _crew(nt)
     for q in helpers:
         q.put(job)
@@ -464,7 +468,7 @@ def _tail_part(calls, rows, split, i, n):
     return out
 
 
-def ptail(calls, rows, split):
+def ptail(calls, rows, split, linger=True):
     """The update tail's kernel calls ``calls`` (``(kernel, *args)`` each),
     which write their results into their arguments (``rows[k]``: the
     positions of call ``k``'s results among its arguments); those in
@@ -472,14 +476,15 @@ def ptail(calls, rows, split):
     list of their results, as ``list(starmap(call, calls))`` would give.
     An argument may be a product not computed yet (``step_pool.LazyDot``:
     a pool step's weight gradient), computed block by block with the rows
-    of its call in ``split`` (``_lazy_rows``), else whole first."""
+    of its call in ``split`` (``_lazy_rows``), else whole first.
+    ``linger``: ``_crew_run``'s."""
     nt = threads.pool_threads()
     big = {k for k in split if calls[k][1 + rows[k][0]].shape[0] >= CHUNKS * nt}
     if any(map(_lazy, calls)):
         calls = _settle(calls, rows, big if nt >= 2 else ())
     if nt < 2 or not big:
         return list(starmap(call, calls))
-    _crew_run(_tail_part, nt, CHUNKS * nt, calls, rows, big)
+    _crew_run(_tail_part, nt, CHUNKS * nt, calls, rows, big, linger=linger)
     # (a kernel of one result returns it bare, as the driver's line expects)
     return [c[1 + pos[0]] if len(pos) == 1 else tuple(c[1 + p] for p in pos)
             for c, pos in zip(calls, rows)]

@@ -125,7 +125,19 @@ def pool_conv_grad_weights(x, c, idx, gz, s, shape, ws, act, border_mode, stride
     filters, float32), the pair against this, BLAS held at one thread, 2
     pool threads, 24 MB of other traffic before each call, 5 alternating
     rounds of 30 calls, two runs, load 0.4-0.7: medians 1,900 / 3,231 us
-    against 1,673 / 3,057, minimums 1,703 / 1,745 against 1,552 / 1,564."""
+    against 1,673 / 3,057, minimums 1,703 / 1,745 against 1,552 / 1,564.
+
+    Tried in round 16 and dropped (W4's layer, 64 images on one thread,
+    thread CPU, minimums of 20 calls against this loop's in the same
+    process, load 6-7): the filter gradient from each window's maximum
+    alone, a quarter of the GEMM's multiply-adds (an LLVM IR loop adding
+    the window's gradient times the 5x5 input patch at its offset, five
+    8-wide FMAs a window): 1.08-1.24 ms against 1.32-1.47, the offset, the
+    sign's gather and the select costing ~11 cycles a window (the windows'
+    values made in a numba loop first: 0.6-1.1 ms alone); columns and
+    ``gc`` in window-offset order (each offset's 12x12 grid contiguous, so
+    no scatter): 3.1 ms against 1.1, its 12-long rows not vectorized; 4
+    images a GEMM (32x2304 @ 2304x25): 1.9 ms against 0.7-1.2 one a GEMM."""
     from . import step_pool
     from .conv import PER_IMAGE_POSITIONS, _Geometry, _loop_args, conv2d_grad_weights
     from .lib import cblas

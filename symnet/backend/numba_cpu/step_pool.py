@@ -19,8 +19,9 @@ worker wakes, and every parallel part of the step is ours.
   pool (``t = 0`` on the calling thread), BLAS held meanwhile (a direct
   call outside a step holds it itself).
 * ``dot(a, b)``: a dense product as row blocks of the output (column
-  blocks for ``g @ W.T`` with few rows, and for a product with fewer rows
-  than columns), each a one-thread BLAS GEMM on
+  blocks for a product with fewer rows than columns; row blocks of
+  ``W @ g.T``, each written transposed, for ``g @ W.T`` with few rows),
+  each a one-thread BLAS GEMM on
   its own thread; the driver of such a step calls
   it for ``Dot`` (``blas.py``).  Measured against one-thread BLAS for
   them (``DOT_MIN_MACS`` at 2^40), interleaved in one process, medians of
@@ -244,7 +245,8 @@ def _cols(a, b, out, nt, t):
     left out, numba's dispatch takes its slow path, ~90 us a call (a 2x2
     product: 87-94 us; ~1 us with all seven passed; 116-156 us against
     numpy's 4 in the run below); W4's half of
-    ``g @ W.T``, 64x256 @ 256x2304, BLAS at one thread, minimums / medians
+    ``g @ W.T`` (which ran here until round 16: ``_rows_t``), 64x256 @
+    256x2304, BLAS at one thread, minimums / medians
     of 30 calls in us, 4 rounds: 1,370/1,531, 1,431/1,526, 1,442/1,591,
     1,168/1,306 against 1,126/1,189, 1,180/1,245, 1,198/1,284,
     1,079/1,163."""
@@ -255,32 +257,43 @@ def _cols(a, b, out, nt, t):
         np.matmul(a, b[:, c0:c1], out=out[:, c0:c1])
 
 
+def _rows_t(x, y, tmp, out, nt, t):
+    """Thread ``t``'s row block of ``tmp = x @ y`` (a swapped product: ``x``
+    is ``W``, ``y`` is ``g.T``), then its transpose written into its column
+    block of ``out = tmp.T`` (``lib.transpose.tcopy_into``), C-ordered, while
+    the block is still in this thread's cache.  Blocks are whole 16-row runs,
+    so each column block of ``out`` starts on a 64-byte line of float32.
+
+    Why: ``g @ W.T`` as it is (BLAS's transposed operand) ran slower than
+    ``W @ g.T`` at a pool step's shapes.  W4's dense input gradient, one
+    thread's half (64x256 @ (2304x256).T float32), BLAS at one thread, 24
+    MB of other traffic before each call, medians (minimums) of 40 calls in
+    ms, 4 rounds: ``g @ W.T`` written in place as a column block
+    (``_cols``, round 13's rule for this product) 1.66 (1.47), 1.48 (1.29),
+    1.73 (1.39), 1.67 (1.41); this 1.30 (1.20), 1.28 (1.13), 1.49 (1.25),
+    1.32 (1.23); the same values bit for bit.  Round 13 had measured row
+    blocks of the swapped product slower than the column blocks because
+    one thread then copied the whole result to C order, one value a row
+    (0.35-0.5 ms for W4's 4608x64; now each thread copies its block, 8
+    values a row: 0.06 ms a half)."""
+    m = x.shape[0]
+    r0 = min(m, (m * t // nt + 15) // 16 * 16)
+    r1 = m if t == nt - 1 else min(m, (m * (t + 1) // nt + 15) // 16 * 16)
+    if r0 < r1:
+        np.dot(x[r0:r1], y, out=tmp[r0:r1])
+        _tcopy_into()(tmp[r0:r1], out[:, r0:r1])
+
+
 def _swapped(a, b):
     """The first two conditions of ``blas._SWAP``, at run time: ``b`` a
     transposed view at least four times wider than ``a`` is tall, and an
     inner size of 128 or more: ``a @ b`` runs as ``(b.T @ a.T).T`` (see
-    ``blas.py``).  ``SWAP_MAX_ROWS`` is not applied here: it was measured
-    off the pool (two BLAS threads), and a pool step's wide products split
-    by columns instead (``_by_columns``)."""
+    ``blas.py``), on the pool in row blocks of ``b.T @ a.T`` each written
+    transposed into the result (``_rows_t``).  ``SWAP_MAX_ROWS`` is not
+    applied here: it was measured off the pool (two BLAS threads)."""
     from .blas import SWAP_MIN_INNER, SWAP_RATIO
     return b.strides[0] == b.itemsize and a.shape[0] * SWAP_RATIO <= b.shape[1] \
         and a.shape[1] >= SWAP_MIN_INNER
-
-
-def _by_columns(a, b, nt):
-    """Whether ``a @ b``, swapped by ``_swapped``, splits by column blocks
-    instead: ``b`` at least 16 times wider than ``a`` is tall (a backward
-    pass's ``g @ W.T`` at a small batch).  W4's input
-    gradient of its dense layer, 64x256 @ (4608x256).T float32, minimums
-    of 200 calls in us, two rounds, 2 cores, load ~2 (a slow phase): row
-    blocks of the swapped product and its transposing copy 4,319 / 3,315;
-    column blocks written in place 1,962 / 3,198; row blocks of ``g @ W.T``
-    (32 rows a thread) 4,760 / 1,914.  In W4's step (profile, 40 steps,
-    load 1.1-1.6, main against this, two runs): 4,554 / 4,116 -> 3,969 /
-    3,640 us a step for this product.  W7's 256x256 @ (1024x256).T, only 4
-    times wider, stays swapped: its step showed no readable difference
-    (medians 100 / 106 / 94 ms against 101 / 109 / 100)."""
-    return a.shape[0] * 16 <= b.shape[1] and b.shape[1] >= 16 * nt
 
 
 def _wide(a, b, nt):
@@ -299,11 +312,12 @@ def _wide(a, b, nt):
 def dot(a, b):
     """``np.dot(a, b)``, split over the pool when both are 2-D float32/float64
     matrices of one dtype and the product has at least ``DOT_MIN_MACS``
-    multiply-adds: into column blocks of the result (``_by_columns``,
-    ``_wide``), or else into row blocks of it, or of its transpose where
-    ``_swapped`` (then copied to C order), when there are a few rows a thread.  The driver of
-    a step on the pool leaves the swap to this function (``blas.py``): a
-    product not split is one numpy call, swapped by the same rule."""
+    multiply-adds: into column blocks of the result (``_wide``), or else
+    into row blocks of it, or of its transpose where ``_swapped`` (each
+    written transposed into the result, ``_rows_t``), when there are a few
+    rows a thread.  The driver of a step on the pool leaves the swap to this
+    function (``blas.py``): a product not split is one numpy call, swapped
+    by the same rule."""
     if a.ndim != 2 or b.ndim != 2:
         return np.dot(a, b)
     from .blas import tcopy
@@ -311,15 +325,18 @@ def dot(a, b):
     nt = threads.pool_threads()
     if nt >= 2 and a.dtype == b.dtype and a.dtype in (np.float32, np.float64) \
             and a.shape[1] == b.shape[0] and a.shape[0] * a.shape[1] * b.shape[1] >= DOT_MIN_MACS:
-        if (swap and _by_columns(a, b, nt)) or _wide(a, b, nt):
+        if not swap and _wide(a, b, nt):
             out = np.empty((a.shape[0], b.shape[1]), a.dtype)
             run(_cols, nt, a, b, out, nt)
             return out
         x, y = (b.T, a.T) if swap else (a, b)
         if x.shape[0] >= 8 * nt:
-            out = np.empty((x.shape[0], y.shape[1]), a.dtype)
-            run(_rows, nt, x, y, out, nt)
-            return tcopy(out) if swap else out
+            out = np.empty((a.shape[0], b.shape[1]), a.dtype)
+            if swap:
+                run(_rows_t, nt, x, y, np.empty((x.shape[0], y.shape[1]), a.dtype), out, nt)
+            else:
+                run(_rows, nt, x, y, out, nt)
+            return out
     return tcopy(np.dot(b.T, a.T)) if swap else np.dot(a, b)
 
 
@@ -336,6 +353,14 @@ LAZY_ROWS = 128
 
 
 _TCOPY_INTO = []     # [lib.transpose.tcopy_into], imported (numba) on first use
+
+
+def _tcopy_into():
+    """``lib.transpose.tcopy_into``, imported (numba) on the first call."""
+    if not _TCOPY_INTO:
+        from .lib.transpose import tcopy_into
+        _TCOPY_INTO.append(tcopy_into)
+    return _TCOPY_INTO[0]
 
 
 class LazyDot:
@@ -405,10 +430,7 @@ class LazyDot:
         80.1, 78.3, 79.9 / 81.4, 78.0, 79.1."""
         a = self.a[lo:hi]
         if stage is not None:
-            if not _TCOPY_INTO:
-                from .lib.transpose import tcopy_into
-                _TCOPY_INTO.append(tcopy_into)
-            a = _TCOPY_INTO[0](a.T, stage[:hi - lo])
+            a = _tcopy_into()(a.T, stage[:hi - lo])
         np.dot(a, self.b, out=out)
         return out
 
@@ -435,8 +457,14 @@ def tail(calls, rows, split):
     """The update tail of a step on the pool whose calls read ``LazyDot``
     products (the driver's ``_pltail``): ``gemm_split.ptail``, under the
     step's own hold (the ``hold()`` of its first line), so with one pool
-    thread BLAS is left alone as in the rest of the step."""
-    return _TAIL[0](calls, rows, split)
+    thread BLAS is left alone as in the rest of the step.
+
+    Its crew thread does not linger (``gemm_split.SPIN_S``) after the tail:
+    the tail is the crew's only job in such a step, the next one a whole
+    step later, and polling meanwhile took a core from the pool's threads
+    in the next step's first convolution (3 busy threads on 2 cores; W4's
+    crew thread used 2.0 ms of CPU a step, 1 of them polling)."""
+    return _TAIL[0](calls, rows, split, linger=False)
 
 
 def uses_pool(nodes):

@@ -343,6 +343,62 @@ def test_crew_runs_every_part_once():
     assert by_call == [[(0, 2), (1, 2)]] * 50
 
 
+class _CountingQueue:
+    """A crew thread's queue that counts its polls (``get_nowait``) after
+    ``mark`` is set: how a thread waits for its next job is seen from here."""
+
+    def __init__(self, real):
+        self.q, self.mark, self.polls = real(), [False], [0]
+
+    def put(self, job):
+        self.q.put(job)
+
+    def get(self):
+        return self.q.get()
+
+    def get_nowait(self):
+        self.polls[0] += self.mark[0]
+        return self.q.get_nowait()
+
+
+@pytest.mark.parametrize("linger", [True, False])
+def test_a_crew_thread_polls_after_a_job_only_when_it_lingers(linger, monkeypatch):
+    # the update tail of a pool step (step_pool.tail) runs with linger=False:
+    # its crew thread blocks at once instead of polling for SPIN_S, while
+    # the next step's convolution needs both cores for the pool's threads
+    import threading
+    import time
+    queues, real = [], gemm_split.queue.SimpleQueue
+
+    def make():
+        queues.append(_CountingQueue(real))
+        return queues[-1]
+    monkeypatch.setattr(gemm_split, "_CREW", [])          # a crew of its own
+    monkeypatch.setattr(gemm_split.queue, "SimpleQueue", make)
+    monkeypatch.setattr(gemm_split, "SPIN_S", 0.2)
+    ran, both = [], threading.Barrier(2)
+
+    def part(i, n):
+        both.wait(timeout=10)      # one part on this thread, one on the crew's
+        return [(ran.append, threading.get_ident())]
+    gemm_split._crew_run(part, 2, 2, linger=linger)
+    assert len(set(ran)) == 2 and len(queues) == 1
+    queues[0].mark[0] = True
+    time.sleep(0.05)
+    assert (queues[0].polls[0] > 0) == linger
+    # the crew still takes the next job either way
+    ran.clear()
+    both.reset()
+    gemm_split._crew_run(part, 2, 2)
+    assert len(set(ran)) == 2
+
+
+def test_a_pool_steps_tail_runs_without_lingering(monkeypatch):
+    seen = []
+    monkeypatch.setattr(step_pool, "_TAIL", [lambda *a, **k: seen.append(k) or "done"])
+    assert step_pool.tail((), (), ()) == "done" and seen == [{"linger": False}]
+
+
 @pytest.mark.parametrize("exc", [ValueError("bad part"), KeyboardInterrupt()])
 @pytest.mark.parametrize("where", [0, 1])
 def test_an_error_in_a_part_is_raised_after_every_part_has_run(exc, where):

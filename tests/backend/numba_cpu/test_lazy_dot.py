@@ -78,14 +78,22 @@ def test_lazy_dot_stages_only_a_transposed_operand(a, staged):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
-@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (7, 1), (64, 128), (5, 300)])
-def test_tcopy_into_writes_the_transpose(shape, dtype):
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (7, 1), (64, 128), (5, 300), (8, 3),
+                                   (9, 5), (16, 1), (17, 33), (23, 8)])
+@pytest.mark.parametrize("block", [False, True])
+def test_tcopy_into_writes_the_transpose(shape, dtype, block):
+    # rows of a in tiles of 8 and the rest one by one (lib/transpose.py);
+    # ``out`` a C array or a column block of a wider one (step_pool._rows_t),
+    # whose other columns stay as they were
     from symnet.backend.numba_cpu.lib.transpose import tcopy_into
     base = np.arange(np.prod(shape) * 3).astype(dtype).reshape(shape[0], 3 * shape[1])
     a = base[:, shape[1]:2 * shape[1]]             # a column block: rows strided
-    out = np.zeros(shape[::-1], dtype)
+    wide = np.full((shape[1], shape[0] + 5 if block else shape[0]), -1, dtype)
+    out = wide[:, 2:2 + shape[0]] if block else wide
     assert tcopy_into(a, out) is out
     np.testing.assert_array_equal(out, a.T)
+    if block:
+        assert (wide[:, :2] == -1).all() and (wide[:, 2 + shape[0]:] == -1).all()
 
 
 def test_lazy_dot_declines_what_it_cannot_defer():

@@ -317,11 +317,11 @@ def _split_names(monkeypatch, nt):
 @given(rows=st.integers(1, 20), inner=st.integers(100, 160), cols=st.integers(1, 330),
        nt=st.integers(2, 3), dtype=st.sampled_from(["float32", "float64"]))
 def test_dot_of_a_transposed_wide_operand(rows, inner, cols, nt, dtype, monkeypatch):
-    """``g @ W.T``: column blocks of the result written in place by
-    ``np.matmul`` (16-column runs, the last block takes the rest) where ``W.T`` is 16
-    times wider than ``g`` is tall; else row blocks of ``W @ g.T`` copied
-    to C order where ``blas._SWAP``'s rule swaps it; else row blocks of
-    ``g @ W.T``; too few rows: not split.  Always numpy's values, C order."""
+    """``g @ W.T``: row blocks of ``W @ g.T`` (16-row runs, the last block
+    takes the rest), each written transposed into its column block of the
+    result (``_rows_t``), where ``blas._SWAP``'s rule swaps it; else row
+    blocks of ``g @ W.T``; too few rows: not split.  Always numpy's values,
+    C order."""
     ran = _split_names(monkeypatch, nt)
     rng = np.random.default_rng(rows * 1000 + cols)
     g = rng.normal(size=(rows, inner)).astype(dtype)
@@ -331,10 +331,8 @@ def test_dot_of_a_transposed_wide_operand(rows, inner, cols, nt, dtype, monkeypa
     assert got.dtype == np.dtype(dtype) and got.flags.c_contiguous and got.shape == (rows, cols)
     np.testing.assert_allclose(got, np.dot(g, w.T), rtol=tol, atol=tol)
     swap = rows * 4 <= cols and inner >= 128
-    if swap and rows * 16 <= cols and cols >= 16 * nt:
-        assert ran == ["_cols"]
-    elif (cols if swap else rows) >= 8 * nt:
-        assert ran == ["_rows"]
+    if (cols if swap else rows) >= 8 * nt:
+        assert ran == ["_rows_t" if swap else "_rows"]
     else:
         assert ran == []
 
@@ -387,11 +385,12 @@ def test_dot_not_split_swaps_as_the_plain_driver_does(monkeypatch):
     assert len(calls) == 4
 
 
-def test_pool_step_splits_its_backward_product_by_columns(on_pool):
+def test_pool_step_splits_its_backward_product_swapped(on_pool):
     """A step on the pool calls ``_pdot(g, W.T)`` for its dense layer's
     input gradient (no swapped branch in the driver: ``step_pool.dot``
     chooses at run time); at batch 4 against 256 inputs and 128 units it
-    runs as column blocks, and two steps equal py's."""
+    runs as row blocks of ``W @ g.T`` written transposed, and two steps
+    equal py's."""
     rng = np.random.default_rng(8)
     shapes = [(4, 1, 5, 5), (4,), (256, 128), (128,), (128, 5), (5,)]
     vals = [(rng.normal(size=s) * 0.1).astype("float32") for s in shapes]
@@ -410,7 +409,7 @@ def test_pool_step_splits_its_backward_product_by_columns(on_pool):
         res.append(([float(f(x, y)) for _ in range(2)], [p.get_value() for p in sh], f))
     (want, want_sh, _), (got, got_sh, f) = res
     assert "_tcopy(" not in f.source and "_pdot(" in f.source
-    assert ("_cols", 1) in on_pool
+    assert ("_rows_t", 1) in on_pool
     np.testing.assert_allclose(got, want, rtol=1e-4)
     for a, b in zip(got_sh, want_sh):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
