@@ -409,9 +409,6 @@ SAMPLES = {
     "symnet.tensor.ops.linalg.QRFull": [_decomp(lambda a: T.nlinalg.qr(a)),
                                         _decomp(lambda a: [T.nlinalg.qr(a, "r")])],
     "symnet.tensor.ops.linalg.MatrixPinv": [_decomp(lambda a: [T.nlinalg.pinv(a)])],
-    "symnet.tensor.ops.special.Special": [
-        lambda: ([x := T.dvector("x")], [T.gammaln(x), T.psi(x), T.erf(x)],
-                 [np.array([0.5, 2.0, 3.5])])],
     "symnet.tensor.ops.random.RandomDraw": [_random],
     "symnet.scan.op.Scan": [_scan],
     "symnet.gradient._JacobianOp": [_jacobian],

@@ -62,8 +62,7 @@ FAMILIES = ("elemwise", "reduction", "nnet", "indexing", "advanced", "blas", "sh
 # local_pool_bias_act_grad rewrites, which Mode runs for numba (a cuda mode
 # that includes them by hand runs their perform)
 # ("debug": Print must print host values, SpecifyShape is one comparison)
-FALLBACK_FAMILIES = ("random", "linalg", "conv_fused", "pool_fused", "debug", "ifelse",
-                     "special")
+FALLBACK_FAMILIES = ("random", "linalg", "conv_fused", "pool_fused", "debug", "ifelse")
 FALLBACK_OPS = ("ArgSort", "BinCount", "CumOp", "Nonzero", "Sort", "ARange", "Repeat", "Tile",
                 "_GradOp", "_JacobianOp", "DynamicPool", "DynamicPoolGrad",
                 # max pooling's second derivative (rare: Hessians, double backprop)

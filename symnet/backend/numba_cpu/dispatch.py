@@ -26,8 +26,8 @@ __all__ = ["driver_op", "load_families", "load_families_for", "FALLBACK_FAMILIES
            "FALLBACK_OPS"]
 
 # Families whose ops run their ``perform`` in the driver (with the fallback
-# warning): the special functions (erf, gammaln, psi...), no kernel yet
-FALLBACK_FAMILIES = ("special",)
+# warning): none left
+FALLBACK_FAMILIES = ()
 # single ops of other families that run their ``perform``
 FALLBACK_OPS = ()
 # implementation modules for ops outside tensor/ops (symnet.scan's Scan, the

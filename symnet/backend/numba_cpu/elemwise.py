@@ -3,9 +3,10 @@
 and ``DimShuffle`` as numpy views in the driver.
 
 The element expressions come from the shared table ``backend/scalar.py``;
-``CpuSpelling`` is how this backend writes them (numpy functions, and the
+``CpuSpelling`` is how this backend writes them (numpy functions, the
 vectorizable float32 helpers of ``lib/fastmath32.py`` for exp, tanh and
-sigmoid).  ``emit_loop`` writes the loop nest around one expression.  Every
+sigmoid, and ``lib/special.py`` for erf, gammaln, psi and the others numpy
+lacks).  ``emit_loop`` writes the loop nest around one expression.  Every
 step's result is cast to its declared dtype, so loops agree with numpy's
 dtype rules.
 """
@@ -26,6 +27,9 @@ PARALLEL_MIN_SIZE = 1 << 18
 # lib/fastmath32.py (numba here has no SVML: np.exp on a scalar is a libm
 # call per element that stops LLVM from vectorizing the loop)
 _F32_HELPERS = {"exp": "_exp32", "tanh": "_tanh32", "sigmoid": "_sigmoid32"}
+# the special functions, which numpy lacks: float64 helpers of lib/special.py
+_SPECIAL_HELPERS = {name: "_" + name for name in
+                    ("erf", "erfc", "gamma", "gammaln", "psi", "tri_gamma")}
 
 
 class CpuSpelling(Spelling):
@@ -35,6 +39,9 @@ class CpuSpelling(Spelling):
         self.ctx = ctx
 
     def override(self, name, args, in_dtypes, out_dtype):
+        special = _SPECIAL_HELPERS.get(name)
+        if special is not None:
+            return f"{self.ctx.use_lib('special', special)}(np.float64({args[0]}))"
         helper = _F32_HELPERS.get(name)
         if helper is None or out_dtype != "float32":
             return None

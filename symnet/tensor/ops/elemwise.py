@@ -15,6 +15,7 @@ from ...configdefaults import config
 from ...graph.basic import Apply, Variable
 from ...graph.op import Op
 from ..basic import as_tensor_variable, constant
+from . import _special_ref as _sref
 from ..type import TensorType, normalize_dtype, upcast
 
 __all__ = ["ScalarOp", "Elemwise", "DimShuffle", "SCALAR_OPS", "elemwise",
@@ -597,6 +598,8 @@ def _clip(x, lo, hi):
 
 _u = _unary
 # name: (nin, numpy impl, dtype rule, gradient rule, commutative)
+_TWO_BY_SQRT_PI = float(2 / np.sqrt(np.pi))
+
 TABLE = {
     # arithmetic
     "add": (2, np.add, same, _g_add, True),
@@ -654,6 +657,14 @@ TABLE = {
     "arctanh": (1, np.arctanh, float_out, _u(lambda x, o: 1 / (1 - x * x)), False),
     "sigmoid": (1, _sigmoid, float_out, _u(lambda x, o: o * (1 - o)), False),
     "softplus": (1, _softplus, float_out, _u(lambda x, o: _T().nnet.sigmoid(x)), False),
+    # special functions (numpy references in _special_ref.py)
+    "erf": (1, _sref.erf, float_out, _u(lambda x, o: _TWO_BY_SQRT_PI * _T().exp(-x * x)), False),
+    "erfc": (1, _sref.erfc, float_out, _u(lambda x, o: -_TWO_BY_SQRT_PI * _T().exp(-x * x)),
+             False),
+    "gamma": (1, _sref.gamma, float_out, _u(lambda x, o: o * _T().psi(x)), False),
+    "gammaln": (1, _sref.gammaln, float_out, _u(lambda x, o: _T().psi(x)), False),
+    "psi": (1, _sref.psi, float_out, _u(lambda x, o: _T().tri_gamma(x)), False),
+    "tri_gamma": (1, _sref.tri_gamma, float_out, _sref.no_tri_gamma_grad, False),
     "floor": (1, np.floor, same, _g_none, False),
     "ceil": (1, np.ceil, same, _g_none, False),
     "round": (1, _round_half_even, same, _g_none, False),

@@ -1,5 +1,7 @@
 """Elementwise ops: every scalar op against numpy, broadcasting, and the
 dtype rules of API.md."""
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -7,8 +9,13 @@ from hypothesis import given, settings, strategies as st
 import symnet
 import symnet.tensor as T
 from symnet.configdefaults import config
+from symnet.tensor.ops import _special_ref
 from symnet.tensor.ops.elemwise import SCALAR_OPS, DimShuffle
 from tests.oracles import check_op, examples, rand
+
+
+def _math(fn):
+    return lambda x: np.vectorize(fn, otypes=[np.float64])(x)
 
 
 def _sigmoid(x):
@@ -44,6 +51,12 @@ FLOAT_OPS = {
     "round": (np.round, (-2, 2), False), "trunc": (np.trunc, (-2, 2), False),
     "identity": (np.copy, (-2, 2), True),
     "clip": (lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi), (-2, 2), True),
+    # special functions: Python's math module (psi and tri_gamma, which it
+    # lacks, against the py reference; tests/tensor/ops/test_special.py
+    # checks their known values)
+    "erf": (_math(math.erf), (-2, 2), True), "erfc": (_math(math.erfc), (-2, 2), True),
+    "gamma": (_math(math.gamma), (0.5, 3), True), "gammaln": (_math(math.lgamma), (0.5, 3), True),
+    "psi": (_special_ref.psi, (0.5, 3), True), "tri_gamma": (_special_ref.tri_gamma, (0.5, 3), False),
 }
 INT_OPS = {"and_": np.bitwise_and, "or_": np.bitwise_or, "xor": np.bitwise_xor,
            "invert": np.invert}

@@ -10,7 +10,6 @@ import symnet
 import symnet.tensor as T
 from tests.oracles import check_op
 
-pytestmark = pytest.mark.perform_fallback   # no numba kernel yet: perform runs
 
 EULER = 0.5772156649015329
 X = np.array([0.3, 1.0, 2.5, 7.25, 15.0])
