@@ -1,6 +1,6 @@
-"""Theano's modules for a program's own settings, for reading arrays from
-disk in a graph and for saving models: ``theano.configparser.AddConfigVar``,
-``theano.Generic`` with ``T.load``, ``theano.misc.pkl_utils``."""
+"""Theano's modules for a program's own settings and for saving models:
+``theano.configparser.AddConfigVar``, ``theano.misc.pkl_utils`` (``T.load``
+is tested in tests/tensor/ops/test_io.py)."""
 import io
 import os
 import pickle
@@ -15,7 +15,6 @@ from symnet import compat
 from symnet.configdefaults import config
 from symnet.configparser import (THEANO_FLAGS_DICT, AddConfigVar, BoolParam, ConfigParam,
                                  EnumStr, IntParam)
-from symnet.graph.type import Generic
 from symnet.misc.pkl_utils import StripPickler, dump, load
 
 
@@ -70,43 +69,6 @@ def test_theano_configparser_module_and_compiledir():
         assert os.path.isdir(theano.config.compiledir)
     finally:
         compat.uninstall()
-
-
-# -- Generic and T.load -----------------------------------------------------------------
-
-@pytest.fixture
-def npy(tmp_path):
-    fname = str(tmp_path / "a.npy")
-    np.save(fname, np.arange(5, dtype=np.int32))
-    return fname
-
-
-@pytest.mark.parametrize("mode", ["py", "numba"])
-def test_load_reads_the_file_each_call(npy, mode):
-    path = symnet.Variable(Generic())
-    x = T.load(path, "int32", (False,), "c")
-    f = symnet.function([path], [(x ** 2).sum(), x], mode=mode)
-    for _ in range(2):    # copy-on-write: an in-place op never changes the file
-        total, arr = f(npy)
-        assert int(total) == 30 and arr.dtype == np.int32
-        np.testing.assert_array_equal(arr, np.arange(5))
-    assert isinstance(arr, np.memmap)
-    np.testing.assert_array_equal(np.load(npy), np.arange(5))
-    g = symnet.function([], T.load(npy, "int32", (False,)) * 2, mode=mode)
-    np.testing.assert_array_equal(g(), np.arange(5) * 2)
-
-
-def test_load_errors(npy):
-    path = symnet.Variable(Generic())
-    for bad in ("r+", "r", "w+", "toto"):
-        with pytest.raises(ValueError, match="None and 'c'"):
-            T.load(path, "int32", (False,), bad)
-    with pytest.raises(TypeError, match="Generic"):
-        T.load(T.vector(), "int32", (False,))
-    f = symnet.function([path], T.load(path, "float64", (False,)), mode="py")
-    with pytest.raises(TypeError, match="int32 array of 1 dimensions; the graph expects "
-                                        "float64"):
-        f(npy)
 
 
 # -- pkl_utils -----------------------------------------------------------------------------

@@ -295,7 +295,7 @@ from .ops.blas import Dot  # noqa: E402,F401
 from .ops.debug import SpecifyShape  # noqa: E402,F401
 from .arrange import *  # noqa: E402,F401,F403
 Tensor = TensorType   # Theano's older name
-from .ops.special import (erf, erfc, erfcx, gamma, gammaln, psi, tri_gamma,  # noqa: E402,F401
+from .special import (erf, erfc, erfcx, gamma, gammaln, psi, tri_gamma,  # noqa: E402,F401
                           deg2rad, rad2deg, UNSUPPORTED as _UNSUPPORTED)
 globals().update(_UNSUPPORTED)   # erfinv, j0, ...: raise NotImplementedError when called
 for _n in ["erf", "erfc", "erfcx", "gamma", "gammaln", "psi", "tri_gamma", "deg2rad",

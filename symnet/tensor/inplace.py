@@ -29,7 +29,7 @@ __all__ = [n + "_inplace" for n in _NAMES] + ["transpose_inplace"]
 
 globals().update({n + "_inplace": getattr(_T, n) for n in _NAMES})
 # Theano's scipy-only functions: in-place names that raise as T's do
-from .ops.special import UNSUPPORTED as _UNSUPPORTED  # noqa: E402
+from .special import UNSUPPORTED as _UNSUPPORTED  # noqa: E402
 globals().update({n + "_inplace": getattr(_T, n) for n in _UNSUPPORTED})
 __all__ += [n + "_inplace" for n in _UNSUPPORTED]
 

@@ -57,12 +57,14 @@ FAMILIES = ("elemwise", "reduction", "nnet", "indexing", "advanced", "blas", "sh
             "conv3d", "pool")
 # What deliberately runs its ``perform`` on the host (with the fallback
 # warning): no CUDA kernel is written for these yet.
-# (linalg and the DynamicPool ops come with the integration branch)
+# (linalg, decomp and fft are LAPACK/FFT calls on the host; io reads a
+# file; the DynamicPool ops come with the integration branch)
 # conv_fused, pool_fused: made only by the conv_epilogue and
 # local_pool_bias_act_grad rewrites, which Mode runs for numba (a cuda mode
 # that includes them by hand runs their perform)
 # ("debug": Print must print host values, SpecifyShape is one comparison)
-FALLBACK_FAMILIES = ("random", "linalg", "conv_fused", "pool_fused", "debug", "ifelse")
+FALLBACK_FAMILIES = ("random", "linalg", "decomp", "fft", "io", "conv_fused", "pool_fused",
+                     "debug", "ifelse")
 FALLBACK_OPS = ("ArgSort", "BinCount", "CumOp", "Nonzero", "Sort", "ARange", "Repeat", "Tile",
                 "_GradOp", "_JacobianOp", "DynamicPool", "DynamicPoolGrad",
                 # max pooling's second derivative (rare: Hessians, double backprop)

@@ -13,8 +13,9 @@ Examples
 >>> import numpy as np, symnet.tensor as T
 >>> from symnet.tensor.nnet.nnet import softmax_with_bias, prepend_1_to_each_row
 >>> x, b = T.matrix('x'), T.vector('b')
->>> softmax_with_bias(x, b).eval({x: np.zeros((1, 2), 'float32'),
-...                               b: np.array([0., np.log(3.)], 'float32')}, mode='py')
+>>> out = softmax_with_bias(x, b).eval({x: np.zeros((1, 2), 'float32'),
+...                                     b: np.array([0., np.log(3.)], 'float32')})
+>>> np.round(out, 6)
 array([[0.25, 0.75]], dtype=float32)
 >>> prepend_1_to_each_row(x).eval({x: np.zeros((2, 1), 'float32')}, mode='py')
 array([[1., 0.],

@@ -49,6 +49,14 @@ class LoadFromDisk(Op):
     def perform(self, node, inputs, output_storage):
         output_storage[0][0] = self.read(inputs[0])
 
+    def infer_shape(self, node, input_shapes):
+        # the sizes are in the file, read when the function runs: the shape
+        # is the loaded array's own (static sizes where its type has them)
+        from .shape import Shape_i
+        out = node.outputs[0]
+        return [tuple(s if s is not None else Shape_i(j)(out)
+                      for j, s in enumerate(out.type.shape))]
+
     def do_constant_folding(self, node):
         return False   # the file is read when the function runs, not when it compiles
 

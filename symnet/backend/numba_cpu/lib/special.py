@@ -16,7 +16,7 @@ import math  # noqa: E402  (in the body: the exported listing imports numpy and 
 # module to them); digamma and trigamma, which C lacks, climb by the
 # recurrence psi(x) = psi(x + 1) - 1/x to x >= 10 and finish with the
 # asymptotic series, negative arguments by the reflection formulas: the
-# same steps as the py reference (tensor/ops/special.py), so both agree to
+# same steps as the py reference (tensor/ops/_special_ref.py), so both agree to
 # a few ulps.  Poles give what scipy gives: gamma(0) = inf with 0's sign,
 # gamma(-n) = nan, gammaln = inf, psi(0) = -inf and psi(-n) = nan,
 # tri_gamma(-n) = inf.

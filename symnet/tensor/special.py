@@ -1,6 +1,6 @@
 """Special functions of Theano's tensor namespace: ``erf erfc gamma gammaln
 psi tri_gamma`` (scalar ops of the elementwise table, so they fuse into the
-loops around them; their numpy references are in ``_special_ref.py``, the
+loops around them; their numpy references are in ``ops/_special_ref.py``, the
 numba kernels' helpers in ``backend/numba_cpu/lib/special.py``), and the
 compositions ``erfcx``, ``deg2rad``, ``rad2deg``.
 
@@ -21,15 +21,15 @@ Examples
 """
 import numpy as np
 
-from ..basic import as_tensor_variable
-from .elemwise import SCALAR_OPS, elemwise
+from .basic import as_tensor_variable
+from .ops.elemwise import SCALAR_OPS, elemwise
 
 __all__ = ["erf", "erfc", "erfcx", "gamma", "gammaln", "psi", "tri_gamma",
            "deg2rad", "rad2deg", "UNSUPPORTED"]
 
 
 def _T():
-    from ... import tensor
+    from .. import tensor
     return tensor
 
 
