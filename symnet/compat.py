@@ -106,6 +106,11 @@ THEANO_MODULES = {
 #: would make the parent's attribute the module instead of the function.
 PRELOADED = {
     "theano.compile.pfunc": "symnet.compile.pfunc",
+    # theano.tensor.var (TensorVariable...): the attribute ``var`` of
+    # theano.tensor, i.e. symnet.tensor, would hide T.var
+    "theano.tensor.var": "symnet.tensor.variable",
+    # the package's ``d3viz`` is the function, as in Theano
+    "theano.d3viz.d3viz": "symnet.compat.d3viz.d3viz",
     **{f"theano.tensor.{sub}": f"symnet.tensor.{sub}" for sub in ("elemwise", "sort", "subtensor")},
 }
 
@@ -493,13 +498,9 @@ def install(theano=True, lasagne=True):
     _FINDER = _AliasFinder(bool(theano), bool(lasagne))
     sys.meta_path.insert(0, _FINDER)
     if theano:
-        # theano.tensor.var (TensorVariable...) is put in sys.modules up
-        # front: importing it through the hook would set the attribute
-        # ``var`` of theano.tensor, i.e. symnet.tensor, hiding T.var.
-        sys.modules.setdefault("theano.tensor.var",
-                               importlib.import_module("symnet.tensor.variable"))
         for alias, target in PRELOADED.items():
-            sys.modules.setdefault(alias, importlib.import_module(target))
+            sys.modules.setdefault(alias, _built(target) if target in _BUILDERS
+                                   else importlib.import_module(target))
         for alias in IMPORTED_ON_INSTALL:
             importlib.import_module(alias)
         from .configdefaults import config

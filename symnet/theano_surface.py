@@ -22,7 +22,6 @@ Examples
 array([0., 0.], dtype=float32)
 >>> symnet.compat.uninstall()
 """
-import sys
 import types
 
 __all__ = ["build_abstract_conv", "build_scalar", "build_xlogx", "build_gpuarray",
@@ -253,11 +252,8 @@ def d3viz(fct, outfile, copy_deps=True, *args, **kwargs):
 
 def build_d3viz():
     names = dict(d3viz=d3viz, d3write=d3viz)
+    # its submodule (compat.PRELOADED puts it in sys.modules on install)
     sub = _module("symnet.compat.d3viz.d3viz", "``theano.d3viz.d3viz``.", names)
-    # the package's ``d3viz`` is the function, as in Theano: with the
-    # submodule already in sys.modules, importing it does not put the module
-    # object in its place
-    sys.modules["theano.d3viz.d3viz"] = sys.modules["symnet.compat.d3viz.d3viz"] = sub
     return _module("symnet.compat.d3viz", "``theano.d3viz``: symnet's HTML graph viewer.",
                    dict(names, d3viz_module=sub), package=True)
 
