@@ -21,24 +21,18 @@ from ...graph.op import Op
 from ..type import TensorType, upcast
 from .elemwise import SCALAR_OPS, elemwise
 from .linalg import _check_square_runtime, _float_matrix, _square
-from .shape import arange
 
 __all__ = ["Cholesky", "Eigvalsh", "cholesky", "eigvalsh", "generalized_eigh"]
-
-
-def _lower_mask(n, k=0):
-    """``i >= j + k`` over an ``(n, n)`` grid, as a graph."""
-    i = arange(n)
-    return elemwise(SCALAR_OPS["ge"], i.dimshuffle(0, "x"), i.dimshuffle("x", 0) + k)
 
 
 def _tril_scaled(x, diag_scale, below_scale=1.0):
     """``x`` below the diagonal times ``below_scale``, on it times
     ``diag_scale``, zero above, as a graph."""
+    from ..arrange import tri
     n = x.shape[0]
     switch = SCALAR_OPS["switch"]
-    return elemwise(switch, _lower_mask(n, 1), below_scale * x,
-                    elemwise(switch, _lower_mask(n), diag_scale * x, 0 * x))
+    return elemwise(switch, tri(n, n, -1, dtype="bool"), below_scale * x,
+                    elemwise(switch, tri(n, n, 0, dtype="bool"), diag_scale * x, 0 * x))
 
 
 def _fold_lower(s):
