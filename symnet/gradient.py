@@ -374,7 +374,9 @@ def _backprop(outputs, seeds, wrt, blockers):
                     f"({g.reason}), and it is needed for {o}")
         filled = []
         for o, g in zip(node.outputs, out_grads):
-            if g is None:
+            if g is None and not hasattr(o.type, "dtype"):   # a RandomState, a Generic
+                g = disconnected_type()
+            elif g is None:
                 g = _zeros_like(o) if _float(o) else T.zeros_like(o, dtype="float64")
             filled.append(g)
         work["l_op_calls"] += 1

@@ -559,6 +559,9 @@ class Function(InputAccess):
             if type(store) is not HostStorage and hasattr(store, "accept"):
                 checked.append(store.accept(value, var))   # device storage checks its own
                 continue
+            if dtype is None:        # not an array (raw_random's RandomState)
+                checked.append(var.type.filter_named(value, f"the update of {_vname(var)}"))
+                continue
             if type(value) is not np.ndarray or value.dtype != dtype:
                 value = np.asarray(value, dtype=dtype)
             if value.shape != store.value.shape:

@@ -55,6 +55,11 @@ def normalize_updates(updates):
 
 def _check_update_type(var, expr):
     vt, et = var.type, expr.type
+    if not hasattr(vt, "dtype"):      # a Generic state (raw_random's RandomState)
+        if et != vt:
+            raise TypeError(f"an update must have the same type as its shared variable: "
+                            f"{_vname(var)} is {vt} but its update {expr} is {et}")
+        return
     if getattr(et, "dtype", None) != vt.dtype or et.ndim != vt.ndim:
         raise TypeError(
             f"an update must have the same type as its shared variable: "

@@ -499,7 +499,7 @@ class _Writer:
         fg, src = self.fg, self.src
         for k, v in enumerate(fg.inputs):
             self.names[v] = f"i{k}"
-            if isinstance(v, SharedVariable) and v.type.ndim:
+            if isinstance(v, SharedVariable) and getattr(v.type, "ndim", 0):
                 self.typed.add(f"i{k}")     # set_value checked it (passed through _C)
         tail = self.plan.tail
         for step in self.plan.steps[: len(self.plan.steps) - len(tail)]:

@@ -11,6 +11,7 @@ re-implement PCG64 and numpy's samplers bit for bit to get there.
 """
 from .dispatch import driver_op
 from ...tensor.ops.random import RandomDraw
+from ...tensor.raw_random import RandomFunction
 
 __all__ = []
 
@@ -24,3 +25,15 @@ def random_draw_driver(node, ins, outs):
     return ["from symnet.tensor.ops.random import draw as _draw",
             f"{outs[0]}, {outs[1]} = _draw({op.dist!r}, {op.dtype!r}, {state}, {size}, "
             f"{args})"], True
+
+
+@driver_op(RandomFunction, objects=True)
+def raw_random_driver(node, ins, outs, writer):
+    """``theano.tensor.raw_random``'s ``RandomFunction``: the state is a numpy
+    ``RandomState`` (a Python object), so the line calls the op's own
+    ``draw`` (its ``perform``), which draws with that RandomState's methods."""
+    op = writer.object_const(node.op)
+    return [f"{outs[0]}, {outs[1]} = {op}.draw({', '.join(ins)})"], False
+
+
+raw_random_driver.takes_writer = True
