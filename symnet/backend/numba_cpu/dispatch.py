@@ -56,6 +56,20 @@ def driver_op(*op_classes, njit=False, objects=False):
     return deco
 
 
+def method_driver(op_class, method, contiguous=False, objects=False):
+    """Register, as ``op_class``'s driver template, one line calling the
+    node's op's own ``method`` (its perform's work) on the input arrays:
+    for ops whose whole job is one numpy call with data-dependent sizes or
+    Python objects (``np.unique``, a RandomState draw).  ``method`` returns
+    the list of outputs."""
+    def template(node, ins, outs, writer):
+        op = writer.object_const(node.op)
+        return [f"{', '.join(outs)}, = {op}.{method}({', '.join(ins)})"], contiguous
+    template.takes_writer = True
+    template.__name__ = f"{op_class.__name__.lower()}_{method}_driver"
+    return driver_op(op_class, objects=objects)(template)
+
+
 def family_names():
     """The names of the family modules of this package (imports none)."""
     from ...tensor import ops

@@ -9,7 +9,7 @@ exactly the numbers of a seeded py run (the stream state ``[seed, counter]``
 advances by one per draw on both).  A numba kernel would have to
 re-implement PCG64 and numpy's samplers bit for bit to get there.
 """
-from .dispatch import driver_op
+from .dispatch import driver_op, method_driver
 from ...tensor.ops.random import RandomDraw
 from ...tensor.raw_random import RandomFunction
 
@@ -27,13 +27,7 @@ def random_draw_driver(node, ins, outs):
             f"{args})"], True
 
 
-@driver_op(RandomFunction, objects=True)
-def raw_random_driver(node, ins, outs, writer):
-    """``theano.tensor.raw_random``'s ``RandomFunction``: the state is a numpy
-    ``RandomState`` (a Python object), so the line calls the op's own
-    ``draw`` (its ``perform``), which draws with that RandomState's methods."""
-    op = writer.object_const(node.op)
-    return [f"{outs[0]}, {outs[1]} = {op}.draw({', '.join(ins)})"], False
-
-
-raw_random_driver.takes_writer = True
+# ``theano.tensor.raw_random``'s ``RandomFunction``: the state is a numpy
+# ``RandomState`` (a Python object), so the line calls the op's own ``draw``
+# (its perform), which draws with that RandomState's methods.
+method_driver(RandomFunction, "draw", objects=True)
