@@ -10,10 +10,12 @@ from .ops.advanced import bincount, cumprod, cumsum, nonzero, take  # noqa: F401
 from .ops.advanced import BinCount, CumOp  # noqa: F401
 from .ops.elemwise import SCALAR_OPS, cast, dimshuffle, elemwise
 from .ops.shape import arange, flatten, repeat, shape_i, squeeze  # noqa: F401
+from .ops.unique import Unique, unique  # noqa: F401
 
 __all__ = ["cumsum", "cumprod", "CumOp", "bincount", "BinCount", "repeat", "squeeze",
            "to_one_hot", "diff", "fill_diagonal", "compress", "searchsorted", "bartlett",
-           "fill_diagonal_offset", "unravel_index", "ravel_multi_index", "cpu_contiguous"]
+           "fill_diagonal_offset", "unravel_index", "ravel_multi_index", "cpu_contiguous",
+           "Unique", "unique"]
 
 
 def to_one_hot(y, nb_class, dtype=None):
