@@ -17,11 +17,15 @@ import numpy as np
 
 from .basic import as_tensor_variable
 from .ops.linalg import (MatrixInverse, matrix_inverse, Det, det, Eigh, eigh,  # noqa: F401
-                         SVD, svd, QRFull, qr, MatrixPinv, pinv, solve)
+                         SVD, svd, QRFull, qr, MatrixPinv, pinv, solve, Eig, eig, Lstsq)
 
 __all__ = ["MatrixInverse", "matrix_inverse", "Det", "det", "Eigh", "eigh", "SVD", "svd",
            "QRFull", "qr", "MatrixPinv", "pinv", "trace", "diag", "extract_diag",
-           "alloc_diag", "matrix_dot", "matrix_power", "norm", "tensorinv", "tensorsolve"]
+           "alloc_diag", "matrix_dot", "matrix_power", "norm", "tensorinv", "tensorsolve",
+           "Eig", "eig", "lstsq"]
+
+#: Theano's spelling: the op class is ``lstsq``, called as ``lstsq()(a, b, rcond)``
+lstsq = Lstsq
 
 
 def _T():

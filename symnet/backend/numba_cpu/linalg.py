@@ -2,7 +2,8 @@
 Solve (and Det, Eigh, SVD, QRFull, MatrixPinv) are one LAPACK call each
 through numpy (a kernel would only wrap it)."""
 from .dispatch import driver_op
-from ...tensor.ops.linalg import MatrixInverse, Solve, Det, Eigh, SVD, QRFull, MatrixPinv
+from ...tensor.ops.linalg import (MatrixInverse, Solve, Det, Eigh, Eig, Lstsq, SVD, QRFull,
+                                  MatrixPinv)
 
 __all__ = []
 
@@ -56,6 +57,20 @@ def det_driver(node, ins, outs):
 def eigh_driver(node, ins, outs):
     return [_SQUARE.format(a=ins[0], who="eigh")] + \
         _outputs(outs, f"_np.linalg.eigh({ins[0]}, {node.op.UPLO!r})", _dtypes(node)), True
+
+
+@driver_op(Eig)
+def eig_driver(node, ins, outs):
+    # real parts, as Eig.perform
+    return [_SQUARE.format(a=ins[0], who="eig")] + _outputs(
+        outs, f"[_r.real for _r in _np.linalg.eig({ins[0]})]", _dtypes(node)), True
+
+
+@driver_op(Lstsq)
+def lstsq_driver(node, ins, outs):
+    a, b, rcond = ins
+    return _outputs(outs, f"_np.linalg.lstsq({a}, {b}, rcond=float({rcond}))",
+                    _dtypes(node)), False
 
 
 @driver_op(SVD)

@@ -17,8 +17,8 @@ from ..basic import as_tensor_variable
 from ..type import TensorType, upcast
 from .elemwise import dimshuffle
 
-__all__ = ["MatrixInverse", "Solve", "Det", "Eigh", "SVD", "QRFull", "MatrixPinv",
-           "matrix_inverse", "solve", "det", "eigh", "svd", "qr", "pinv"]
+__all__ = ["MatrixInverse", "Solve", "Det", "Eigh", "Eig", "Lstsq", "SVD", "QRFull",
+           "MatrixPinv", "matrix_inverse", "solve", "det", "eigh", "eig", "svd", "qr", "pinv"]
 
 
 def _float_matrix(who, x, name):
@@ -339,6 +339,78 @@ class MatrixPinv(Op):
         right = T.eye(n, dtype=x.dtype) - dot(p, x)
         return [-dot(dot(t(p), g), t(p)) + dot(dot(left, t(g)), dot(p, t(p)))
                 + dot(dot(t(p), p), dot(t(g), right))]
+
+
+class Eig(Op):
+    """Eigenvalues and right eigenvectors (columns) of a square float matrix
+    (``np.linalg.eig``), in the input's dtype as Theano gives them: real,
+    so only the real parts of complex ones (their order is numpy's, not
+    sorted).  No gradient (Theano has none either)."""
+
+    __props__ = ()
+
+    def make_node(self, x):
+        x = _float_matrix("eig", x, "x")
+        n = _square("eig", x)
+        return Apply(self, [x], [TensorType(x.dtype, shape=(n,))(),
+                                 TensorType(x.dtype, shape=(n, n))()])
+
+    def perform(self, node, inputs, output_storage):
+        _check_square_runtime("eig", inputs[0])
+        for store, val, out in zip(output_storage, np.linalg.eig(inputs[0]), node.outputs):
+            store[0] = np.ascontiguousarray(val.real, dtype=out.dtype)
+
+    def infer_shape(self, node, input_shapes):
+        (s,) = input_shapes
+        return [(s[0],), (s[0], s[0])]
+
+
+class Lstsq(Op):
+    """``np.linalg.lstsq(a, b, rcond)``: ``[x, residuals, rank, s]``, the
+    least-squares solution of ``a @ x = b`` (float64 for integer inputs;
+    ``x`` has ``b``'s dimensions), the squared residuals per column, the
+    rank of ``a`` (int64) and its singular values.  No gradient (as
+    Theano)."""
+
+    __props__ = ()
+
+    def make_node(self, a, b, rcond):
+        a, b, rcond = (as_tensor_variable(v) for v in (a, b, rcond))
+        if a.ndim != 2:
+            raise TypeError(f"lstsq: the coefficient matrix a must have 2 dims, got {a} "
+                            f"with {a.ndim}")
+        if b.ndim not in (1, 2):
+            raise TypeError(f"lstsq: b must be a vector or a matrix, got {b} with {b.ndim} dims")
+        if rcond.ndim != 0:
+            raise TypeError(f"lstsq: rcond must be a scalar, got {rcond} with {rcond.ndim} dims")
+        floats = [v.dtype for v in (a, b) if v.dtype.startswith("float")]
+        dtype = upcast(*floats) if floats else "float64"
+        x = TensorType(dtype, shape=(a.type.shape[1],) + tuple(b.type.shape[1:]))()
+        return Apply(self, [a, b, rcond], [x, TensorType(dtype, shape=(None,))(),
+                                           TensorType("int64", shape=())(),
+                                           TensorType(dtype, shape=(None,))()])
+
+    def perform(self, node, inputs, output_storage):
+        a, b, rcond = inputs
+        res = np.linalg.lstsq(a, b, rcond=float(rcond))
+        for store, val, out in zip(output_storage, res, node.outputs):
+            store[0] = np.asarray(val, dtype=out.dtype)
+
+    def infer_shape(self, node, input_shapes):
+        sa, sb, _ = input_shapes
+        return [(sa[1],) + tuple(sb[1:]), (node.outputs[1].shape[0],), (),
+                (node.outputs[3].shape[0],)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        from ...graph.op import grad_undefined
+        return [grad_undefined(self, k, v, "lstsq has no gradient")
+                for k, v in enumerate(inputs)]
+
+
+def eig(a):
+    """``(w, v)``: eigenvalues and right eigenvectors of the square ``a``
+    (real parts, ``a``'s dtype: see :class:`Eig`)."""
+    return Eig()(a)
 
 
 def det(x):

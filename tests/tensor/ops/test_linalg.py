@@ -59,3 +59,41 @@ def test_errors_name_the_operand():
     f = symnet.function([x], T.nlinalg.matrix_inverse(x), mode="py")
     with pytest.raises(ValueError, match="must be square"):
         f(np.ones((2, 3)))
+
+
+def test_eig_values_vectors_and_numpys_order():
+    a = np.array([[2., 1., 0.], [1., 3., 1.], [0., 1., 4.]])
+
+    def ref(a):
+        return [v.real for v in np.linalg.eig(a)]
+    w, v = check_op(T.nlinalg.eig, [a], ref=ref)
+    np.testing.assert_allclose(a @ v, v * w, atol=1e-10)
+    x = T.fmatrix()
+    assert [o.dtype for o in T.nlinalg.eig(x)] == ["float32", "float32"]
+    with pytest.raises(ValueError, match="must be square, got static shape"):
+        T.nlinalg.eig(T.TensorType("float64", shape=(2, 3))())
+
+
+@pytest.mark.parametrize("bshape", [(5,), (5, 2)])
+def test_lstsq_matches_numpy(bshape):
+    a = rand((5, 3), rng=np.random.default_rng(4))
+    b = rand(bshape, rng=np.random.default_rng(5))
+
+    def ref(a, b, rcond):
+        x, res, rank, s = np.linalg.lstsq(a, b, rcond=float(rcond))
+        return [x, res, np.int64(rank), s]
+    got = check_op(lambda a, b, r: T.nlinalg.lstsq()(a, b, r), [a, b, np.array(-1.0)], ref=ref)
+    assert got[0].shape == (3,) + bshape[1:] and got[2] == 3
+
+
+def test_lstsq_integer_inputs_and_errors():
+    x, y, z = T.lmatrix(), T.lmatrix(), T.lscalar()
+    out = T.nlinalg.lstsq()(x, y, z)
+    assert [o.dtype for o in out] == ["float64", "float64", "int64", "float64"]
+    m = symnet.function([x, y, z], out, mode="py")(np.array([[2, 1], [3, 4]]),
+                                                    np.array([[17, 20], [43, 50]]), 1)
+    np.testing.assert_allclose(m[0], [[5, 6], [7, 8]])
+    with pytest.raises(TypeError, match="coefficient matrix a must have 2 dims"):
+        T.nlinalg.lstsq()(T.dvector(), T.dvector(), T.dscalar())
+    with pytest.raises(TypeError, match="rcond must be a scalar"):
+        T.nlinalg.lstsq()(T.dmatrix(), T.dvector(), T.dvector())
