@@ -21,6 +21,7 @@ from .ops.shape import (shape, shape_i, reshape, flatten, alloc, join, concatena
                         addbroadcast, unbroadcast, squeeze, tile, repeat, make_vector)
 from .ops.indexing import (subtensor, set_subtensor, inc_subtensor,  # noqa: F401
                            take, nonzero, sort, argsort, cumsum, cumprod)
+from .ops.choose import Choose, choose  # noqa: F401
 from .ops.blas import dot, tensordot, batched_dot, outer, batched_tensordot  # noqa: F401
 from .ops.debug import specify_shape  # noqa: F401
 from .io import load  # noqa: F401  (theano.tensor.load)

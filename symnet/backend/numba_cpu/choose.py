@@ -1,0 +1,9 @@
+"""``Choose`` in the numba backend's driver: one ``np.choose`` over the whole
+arrays (numba has no ``np.choose``), through the op's ``compute`` so that
+an index out of range raises the op's own message."""
+from .dispatch import method_driver
+from ...tensor.ops.choose import Choose
+
+__all__ = []
+
+method_driver(Choose, "compute")
