@@ -70,11 +70,13 @@ class Op:
 
     __repr__ = __str__
 
-    def __call__(self, *inputs, **kwargs):
+    def __call__(self, *inputs, return_list=False, **kwargs):
         node = self.make_node(*inputs, **kwargs)
         if BUILD_HOOKS:   # e.g. test values (symnet.compile.testvalue)
             for hook in BUILD_HOOKS:
                 hook(node)
+        if return_list:     # Theano's keyword: the outputs as a list, even one
+            return list(node.outputs)
         if self.default_output is not None:
             return node.outputs[self.default_output]
         if len(node.outputs) == 1:

@@ -407,10 +407,9 @@ class Lstsq(Op):
                 for k, v in enumerate(inputs)]
 
 
-def eig(a):
-    """``(w, v)``: eigenvalues and right eigenvectors of the square ``a``
-    (real parts, ``a``'s dtype: see :class:`Eig`)."""
-    return Eig()(a)
+#: ``eig(a) -> [w, v]``: Theano's op instance (an op, so that it can be
+#: stored and called like a function)
+eig = Eig()
 
 
 def det(x):

@@ -97,3 +97,12 @@ def test_lstsq_integer_inputs_and_errors():
         T.nlinalg.lstsq()(T.dvector(), T.dvector(), T.dscalar())
     with pytest.raises(TypeError, match="rcond must be a scalar"):
         T.nlinalg.lstsq()(T.dmatrix(), T.dvector(), T.dvector())
+
+
+def test_eig_is_an_op_instance_like_theanos():
+    assert isinstance(T.nlinalg.eig, T.nlinalg.Eig)
+
+    class Holder:
+        op = T.nlinalg.eig        # stored on a class and called through self
+    w, v = Holder().op(T.dmatrix())
+    assert (w.ndim, v.ndim) == (1, 2)

@@ -48,3 +48,11 @@ def test_types_and_errors():
     with pytest.raises(symnet.gradient.NullTypeGradError, match="not differentiable"):
         x = T.dvector()
         symnet.grad(unique(x).sum(), x)
+
+
+def test_return_list_keyword_of_an_op_call():
+    v = T.dvector("v")
+    outs = Unique()(v, return_list=True)
+    assert isinstance(outs, list) and len(outs) == 1
+    np.testing.assert_array_equal(outs[0].eval({v: np.array([2., 2., 1.])}), [1., 2.])
+    assert len(Unique(True, True)(v, return_list=True)) == 3
