@@ -147,6 +147,14 @@ def _zeros_like(v):
     return T.zeros_like(v, dtype=v.dtype if _float(v) else None)
 
 
+def _float_zeros_like(w):
+    """The zero gradient of ``w``: never an integer (Theano's rule: a
+    gradient has ``w``'s dtype if it is a float, else ``floatX``)."""
+    from . import tensor as T
+    from .configdefaults import config
+    return T.zeros_like(w, dtype=w.dtype if _float(w) else config.floatX)
+
+
 def _as_list(x):
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
@@ -265,7 +273,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
             # Theano's rule: a variable the cost depends on only through
             # non-differentiable ops (comparisons, casts to int, argmax,
             # floor...) has a zero gradient, not a disconnected one.
-            g = _zeros_like(w)
+            g = _float_zeros_like(w)
         elif g is None:
             msg = (f"grad: {w} is not part of the computational graph of the cost "
                    f"(or only through disconnected_grad, the consider_constant list or the "
@@ -275,7 +283,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
             if return_disconnected == "Disconnected":
                 out.append(DisconnectedType()())
                 continue
-            g = _zeros_like(w) if return_disconnected == "zero" else None
+            g = _float_zeros_like(w) if return_disconnected == "zero" else None
         elif hasattr(w, "dtype") and g.dtype != w.dtype and _float(w):
             g = T.cast(g, w.dtype)
         g = _static_like(g, w)

@@ -528,3 +528,18 @@ def test_grad_names_as_theano():
     assert symnet.grad(y, x).name == "(dc/dx)"
     assert symnet.grad(y, x, add_names=False).name is None
     assert symnet.grad((x * 3).sum(), [x])[0].name is None
+
+
+def test_zero_gradient_of_an_integer_input_is_floatx():
+    # Theano's rule: a gradient is never an integer; an integer input that
+    # reaches the cost only through non-differentiable paths gets floatX zeros
+    x, z = T.fscalar("x"), T.lscalar("z")
+    gx, gz = symnet.grad(x * 2 + z, [x, z])
+    assert gx.dtype == "float32" and gz.dtype == symnet.config.floatX
+    assert gz.eval({z: np.int64(3)}) == 0
+    i = T.ivector("i")
+    gi = symnet.grad(T.sum(i * 2.0), i)
+    assert gi.dtype == symnet.config.floatX
+    np.testing.assert_array_equal(gi.eval({i: np.array([1, 2], "int32")}), [0, 0])
+    w = T.lvector("w")
+    assert symnet.grad(x, w, disconnected_inputs="ignore").dtype == symnet.config.floatX

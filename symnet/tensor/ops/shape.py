@@ -375,8 +375,11 @@ def ones(shape, dtype=None):
 def _like(x, value, dtype):
     x = as_tensor_variable(x)
     dt = dtype or x.dtype
+    # Shape_i even for a static size (the rewrites fold it): x stays in the
+    # graph, as in Theano (its fill), so ``function([x], zeros_like(x))``
+    # uses x, givens replace it and grad finds x connected (a zero gradient)
     return alloc(constant(np.asarray(value, dtype=dt)),
-                 *[shape_i(x, i) for i in range(x.ndim)])
+                 *[Shape_i(i)(x) for i in range(x.ndim)])
 
 
 def zeros_like(x, dtype=None):

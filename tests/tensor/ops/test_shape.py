@@ -205,3 +205,23 @@ def test_reshape_hypothesis(shape, data):
     if data.draw(st.booleans()):
         target[data.draw(st.integers(0, len(target) - 1))] = -1
     check_op(lambda v: T.reshape(v, target), [x], ref=lambda a: a.reshape(target))
+
+
+@pytest.mark.parametrize("like", ["zeros_like", "ones_like"])
+def test_like_of_a_static_shape_keeps_its_input_in_the_graph(like):
+    # Theano's fill(x, 0): x is an input of the graph even when its shape is
+    # known, so it counts as used, givens replace it, and grad finds it
+    # disconnected (fill's rule), never "not part of the graph" by accident
+    x = T.TensorType("float32", shape=(2, 3))("x")
+    y = T.TensorType("float32", shape=(2, 3))("y")
+    out = getattr(T, like)(x, dtype="int8")
+    assert out.type.shape == (2, 3) and out.dtype == "int8"
+    want = np.full((2, 3), like == "ones_like", dtype="int8")
+    for mode in ("py", "numba"):
+        np.testing.assert_array_equal(
+            symnet.function([x], out, mode=mode)(np.ones((2, 3), "float32")), want)
+        np.testing.assert_array_equal(
+            symnet.function([y], out, givens={x: y * 2}, mode=mode)(np.ones((2, 3), "float32")),
+            want)
+    with pytest.raises(symnet.gradient.DisconnectedInputError):
+        symnet.grad(T.cast(out, "float32").sum(), x)
