@@ -5,6 +5,8 @@ errors between parameters surface when the graph is built.  Pass
 ``static_shape=False`` for data whose size changes (Theano's behaviour: only
 the broadcastable pattern is fixed).
 """
+import copy
+
 import numpy as np
 
 from ..graph.basic import Variable
@@ -83,8 +85,12 @@ class SharedVariable(Variable):
         self.__dict__.update(state)
 
     def clone(self):
-        # a host value (device storage copies out): the clone owns host storage
-        cp = type(self)(self.type, self.container.get(borrow=True), self.name, borrow=True)
+        # Theano's clone: a new variable over the same container, so a value
+        # set or updated through either is the value of both (a graph cloned
+        # with share_inputs=False still trains the same parameters)
+        cp = copy.copy(self)
+        Variable.__init__(cp, self.type, None, None, self.name)   # its own name, tag
+        cp.__dict__.pop("_eval_cache", None)       # functions compiled for self
         cp.tag = type(self.tag)(self.tag)
         cp.default_update = self.default_update
         cp.strict, cp.allow_downcast = self.strict, self.allow_downcast

@@ -183,9 +183,12 @@ def clone_replace(output, replace=None, share_inputs=True, strict=True, **kwargs
         memo[old] = new
     outs = _as_list(output)
     if not share_inputs:
-        for v in graph_inputs(outs):
-            if v not in memo and not isinstance(v, Constant) and not v.owns_value:
-                memo[v] = v.clone()
+        # Theano's rule: every input of the result is a copy, the
+        # replacements' and the shared variables' too (a shared variable's
+        # clone uses the same storage)
+        memo = clone_get_equiv([], outs, copy_inputs=False, memo=memo)
+        outs = [memo[v] for v in outs]
+        memo = {v: v.clone() for v in graph_inputs(outs) if not isinstance(v, Constant)}
     memo = clone_get_equiv([], outs, copy_inputs=False, memo=memo)
     result = [memo[v] for v in outs]
     if isinstance(output, (list, tuple)):

@@ -101,6 +101,11 @@ def test_shared_operators_and_clone():
     np.testing.assert_array_equal((w * 2 + 1).eval(mode="py"), [1, 3, 5])
     c = w.clone()
     assert c is not w and c.name == "w"
+    # Theano's clone: the same storage under a new variable
+    w.set_value(np.array([5.0, 6.0, 7.0]))
+    np.testing.assert_array_equal(c.get_value(), [5.0, 6.0, 7.0])
+    symnet.function([], [], updates=[(c, c * 2)], mode="py")()
+    np.testing.assert_array_equal(w.get_value(), [10.0, 12.0, 14.0])
 
 
 def test_set_value_keeps_strict_and_allow_downcast():

@@ -72,9 +72,17 @@ def test_clone_replace_share_inputs():
     assert x in ancestors(shared_in)
     copied = clone_replace(z, {y: T.constant(1.0, dtype="float64")}, share_inputs=False)
     anc = ancestors(copied)
-    assert x not in anc and w in anc  # shared variables stay shared
+    # Theano's rule: shared variables are copied too, over the same storage
+    assert x not in anc and w not in anc
     new_x = [v for v in anc if v.name == "x"][0]
+    new_w = [v for v in anc if v.name == "w"][0]
     assert float(copied.eval({new_x: 2.0}, mode="py")) == 5.0
+    w.set_value(np.float64(3.0))
+    assert new_w.get_value() == 3.0
+    assert float(copied.eval({new_x: 2.0}, mode="py")) == 7.0
+    # the replacements are copied as well
+    y2 = T.dscalar("y2")
+    assert y2 not in ancestors(clone_replace(z, [(y, y2)], share_inputs=False))
 
 
 def test_clone_replace_ndim_mismatch():

@@ -128,12 +128,13 @@ def test_host_functions_share_parameters_with_cuda_functions():
 def test_zero_and_clone_of_a_device_held_variable():
     w = symnet.shared(np.arange(3.0), name="w")
     symnet.function([], w + 1, mode="cuda")
-    c = w.clone()
+    c = w.clone()      # Theano's clone: the same (device-held) storage
     np.testing.assert_array_equal(c.get_value(), [0.0, 1.0, 2.0])
-    assert isinstance(c.container.value, np.ndarray)
+    assert c.container is w.container
     w.zero()
     assert is_device(w.container.value)
     np.testing.assert_array_equal(w.get_value(), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(c.get_value(), [0.0, 0.0, 0.0])
 
 
 def test_device_outputs_stay_on_the_device_in_buffers_of_their_own():
