@@ -97,21 +97,22 @@ def _letters(n):
             return s
 
 
-def _label(v, print_type, ids, order=None, maps=(False, False), links=None):
+def _label(v, print_type, ids, order=None, maps=(False, False), links=None, storage=None):
     """One line of debugprint, laid out as Theano's (trailing spaces included:
     Theano's tests and docs compare them)."""
     type_str = f" <{v.type}>" if print_type else ""
+    data = f" {storage(v)}" if storage is not None else ""
     node = v.owner
     if node is None:
         link = f" -> {ids(links[v])}" if links and v in links else ""
-        return f"{theano_str(v)} {ids(v)}{type_str}{link}"
+        return f"{theano_str(v)} {ids(v)}{type_str}{data}{link}"
     text = theano_name(node.op, node)
     if len(node.outputs) > 1:
         text += f".{v.index}"
     destroy = f"d={node.op.destroy_map}" if maps[0] and node.op.destroy_map else ""
     view = f"v={node.op.view_map}" if maps[1] and node.op.view_map else ""
     pos = str(order[node]) if order and node in order else ""
-    return f"{text} {ids(v)}{type_str} '{v.name or ''}' {destroy} {view} {pos}"
+    return f"{text} {ids(v)}{type_str} '{v.name or ''}' {destroy} {view} {pos}{data}"
 
 
 _MAX_INDENT = 40
@@ -131,7 +132,8 @@ def _indent(pad, d):
 
 
 def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, done=None,
-               stop_on_name=False, prefix="", print_destroy_map=False, print_view_map=False):
+               stop_on_name=False, prefix="", print_destroy_map=False, print_view_map=False,
+               print_storage=False):
     """Print a graph as an indented tree, one variable per line.
 
     Parameters
@@ -153,6 +155,12 @@ def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, done=None
     print_destroy_map, print_view_map : bool
         Show which inputs each node overwrites (``d={0: [0]}``) or returns
         a view of (``v={0: [0]}``).
+    print_storage : bool
+        For a compiled function, end each line with the variable's storage
+        cell as Theano prints it: ``[value]`` for shared variables (their
+        current value) and constants, ``[None]`` for the others (a call's
+        inputs and intermediate values are not kept between calls, as
+        Theano's with garbage collection on).  No effect on a graph.
 
     Each line is laid out as Theano's: ``op [id A] 'name' d= v= order``
     (the order: the node's position in a compiled function), with
@@ -188,7 +196,8 @@ def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, done=None
     ids_of = ids if isinstance(ids, _Ids) else _Ids(ids)
     done = set() if done is None else done
     label = functools.partial(_label, print_type=print_type, ids=ids_of, order=_order(obj),
-                              maps=(print_destroy_map, print_view_map))
+                              maps=(print_destroy_map, print_view_map),
+                              storage=_storage(obj) if print_storage else None)
     scans = []
     lines = _tree(_roots(obj), prefix, label, done, depth, stop_on_name, scans)
     if scans:
@@ -258,6 +267,21 @@ def _scan_links(node):
         s += 1
     links.update(zip(inner[k:], outer[s:]))
     return links
+
+
+def _storage(obj):
+    """``v -> '[value]'`` for a compiled function's variables (debugprint's
+    ``print_storage``), None for anything else."""
+    if getattr(obj, "fgraph", None) is None:
+        return None
+
+    def cell(v):
+        if _is_shared(v):
+            return str([v.get_value(borrow=True)])
+        if isinstance(v, Constant):
+            return str([v.data])
+        return "[None]"
+    return cell
 
 
 def _order(obj):

@@ -233,3 +233,21 @@ def test_fused_composite_prints_in_theanos_scalar_words(mode):
     g = symnet.function([y, b], T.nnet.sigmoid(-y - b) > 0.5, mode=mode)
     assert debugprint(g, file="str").startswith(
         "Elemwise{Composite{GT(scalar_sigmoid(((-i0) - i1)), i2)}} [id A]")
+
+
+def test_debugprint_print_storage_of_a_function():
+    # Theano's print_storage: each line ends with the variable's storage
+    # cell; shared variables and constants hold their values, the rest None
+    w = symnet.shared(np.array([1.0, 2.0]), name="w")
+    x = T.dvector("x")
+    f = symnet.function([x], T.exp(x * w) + 1, mode="py")
+    text = debugprint(f, file="str", print_storage=True)
+    lines = text.splitlines()
+    assert lines[0].endswith(" [None]") and lines[0].startswith("Elemwise{")
+    assert " |x [id B] [None]" in lines
+    assert " |w [id C] [array([1., 2.])]" in lines
+    w.set_value(np.array([3.0, 4.0]))
+    assert "[array([3., 4.])]" in debugprint(f, file="str", print_storage=True)
+    # a graph has no storage: the lines are those without the flag
+    y = T.exp(x * w)
+    assert debugprint(y, file="str", print_storage=True) == debugprint(y, file="str")
