@@ -78,7 +78,14 @@ def scan_grad(op, inputs, outputs, output_grads):
     mask_seq = None
     if op.truncate_gradient is not None and op.truncate_gradient >= 0:
         mask = with_test_value(T.bscalar("mask"), T.constant(1, dtype="int8"))
-        mask_seq = T.cast(T.lt(T.arange(n), op.truncate_gradient), "int8")
+        kept = op.truncate_gradient
+        done = [o for o, i in zip(outputs, op.inner_outputs) if i.tag.get("until_done")]
+        if done:
+            # a loop with until: the backward loop starts with the steps run
+            # after the condition held (frozen), which the count skips
+            from .until import steps_run
+            kept = kept + (n - steps_run(done[0], n))
+        mask_seq = T.cast(T.lt(T.arange(n), kept), "int8")
 
     # per-step output gradients (sequences of the backward loop) and pending buffers
     g_in, g_outer = {}, {}

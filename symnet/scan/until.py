@@ -85,6 +85,9 @@ def freeze_after_done(outs, states, state_inner, cond):
         if new[k].dtype != o.dtype:
             new[k] = T.cast(new[k], o.dtype)
     done_out = T.cast(T.or_(T.neq(done_in, 0), T.neq(cond, 0)), "int8")
+    # scan_grad finds it by this mark: truncate_gradient counts the steps
+    # back from the last one run, not from the frozen ones after it
+    done_out.tag.until_done = True
     done_init = T.shape_padleft(T.constant(0, dtype="int8"))
     return new, done_out, done_init, done_in
 

@@ -57,6 +57,33 @@ def test_gradient_flows_through_the_steps_run(mode):
     np.testing.assert_allclose(g, 1 + 2 * 3.0 + 3 * 9.0)   # d/da (a + a^2 + a^3)
 
 
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("truncate", [1, 3, 7, 20])
+def test_truncate_gradient_counts_back_from_the_last_step_run(mode, truncate):
+    # 15 steps requested, 7 run (x = 0..6, stop once x > 5); the gradient of
+    # sum(x**2) reaches the last `truncate` of the 7, as in Theano
+    x, u = T.dvector("x"), T.lscalar("u")
+    r, _ = scan(lambda x, u: (x * x, until(x > u)), sequences=x, non_sequences=u,
+                truncate_gradient=truncate)
+    f = symnet.function([x, u], [r, symnet.grad(r.sum(), x)], mode=mode)
+    seq = np.arange(15.0)
+    out, g = f(seq, 5)
+    np.testing.assert_allclose(out, seq[:7] ** 2)
+    want = 2 * seq * (np.arange(15) < 7) * (np.arange(15) >= 7 - truncate)
+    np.testing.assert_allclose(g, want)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_truncate_gradient_with_until_and_sequence_taps(mode):
+    x, u = T.dvector("x"), T.lscalar("u")
+    r, _ = scan(lambda a, b, u: (a * b, until(b > u)), sequences=dict(input=x, taps=[-2, 0]),
+                non_sequences=u, truncate_gradient=3)
+    g = symnet.function([x, u], symnet.grad(r.sum(), x), mode=mode)(np.arange(15.0), 6)
+    # steps t = 2..7 run (b = x[t] stops at 7); the last three, t = 5, 6, 7,
+    # send x[t-2] * x[t] back to x[t-2] and x[t]
+    np.testing.assert_allclose(g, [0, 0, 0, 5, 6, 10, 4, 5, 0, 0, 0, 0, 0, 0, 0])
+
+
 def test_errors():
     with pytest.raises(TypeError, match=r"until: the condition must be a scalar"):
         until(T.dvector("v") > 0)
