@@ -1,7 +1,7 @@
 """The debug ops (``symnet/tensor/ops/debug.py``) in the numba backend's
 driver: each is its input (a view) after a print or a shape check."""
-from .dispatch import driver_op
-from ...tensor.ops.debug import Print, SpecifyShape, print_attrs
+from .dispatch import driver_op, method_driver
+from ...tensor.ops.debug import CheckShape, Print, SpecifyShape, print_attrs
 
 __all__ = []
 
@@ -30,3 +30,7 @@ def specify_shape_driver(node, ins, outs):
         msg = f"specify_shape: {node.inputs[0]} was declared of shape {want}"
         lines = [f"if {cond}:", f"    raise {node.op.error.__name__}({msg!r})"]
     return lines + [f"{outs[0]} = {x}"], "input"
+
+
+# a Python rule (images2neibs's sizes): the line calls the op's own check
+method_driver(CheckShape, "checked", contiguous="input")

@@ -7,9 +7,8 @@ patch col); ``neibs2images`` puts non-overlapping patches back. Both are
 graphs of slices, ``stack`` and ``reshape``, so their gradients come from
 those ops and every backend runs them. The patch shape and step must be
 constants; the image sizes may be known only at run time. Sizes that do
-not fit the mode raise when the graph is built if the graph knows them;
-otherwise 'valid' mode with non-overlapping patches raises when the
-function runs, while the other cases take the patches that fit.
+not fit the mode (Theano's rules) raise a TypeError when the graph is
+built if the graph knows them, else when the function runs.
 
 Examples
 --------
@@ -23,8 +22,11 @@ array([[ 0.,  1.,  4.,  5.],
        [ 8.,  9., 12., 13.],
        [10., 11., 14., 15.]], dtype=float32)
 """
+from collections import namedtuple
+
 from ...graph.basic import Constant, Variable
 from ..basic import NotScalarConstantError, as_tensor_variable, get_scalar_constant_value
+from ..ops.debug import CheckShape
 from ..ops.shape import concatenate, reshape, stack, zeros
 
 __all__ = ["images2neibs", "neibs2images", "Images2Neibs"]
@@ -54,24 +56,52 @@ def _pair(v, what):
     return out
 
 
-def _check_static(mode, n, k, step, axis):
-    # What Theano checked when the function ran; here as soon as the size is known.
-    if n is None:
-        return
+def _size_error(mode, n, k, step, axis):
+    """Theano's rule for image size ``n`` on ``axis``, patch size ``k`` and
+    step ``step`` in ``mode``: None when they fit, else the message."""
     if mode == "wrap_centered":
         if n < k:
-            raise TypeError(f"images2neibs: in wrap_centered mode the image ({n} on axis "
-                            f"{axis}) must not be smaller than the patch ({k})")
-        return
+            return (f"images2neibs: in wrap_centered mode the image ({n} on axis {axis}) "
+                    f"must not be smaller than the patch ({k})")
+        return None
+    if n < k:
+        return (f"images2neibs: patch size {k} does not fit image size {n} on axis {axis} "
+                f"(mode {mode!r})")
     extent = {"valid": n - k, "ignore_borders": n - k, "half": n - k % 2,
               "full": n + k - 2}[mode]
-    if n < k:
-        raise TypeError(f"images2neibs: patch size {k} does not fit image size {n} on "
-                        f"axis {axis} (mode {mode!r})")
     if mode != "ignore_borders" and extent % step:
-        raise TypeError(f"images2neibs: neib_shape {k}, neib_step {step} and image size "
-                        f"{n} on axis {axis} are not consistent in mode {mode!r} (use "
-                        f"mode='ignore_borders' to drop the remainder)")
+        return (f"images2neibs: neib_shape {k}, neib_step {step} and image size {n} on "
+                f"axis {axis} are not consistent in mode {mode!r} (use "
+                f"mode='ignore_borders' to drop the remainder)")
+    return None
+
+
+class _SizeRule(namedtuple("_SizeRule", "mode patch steps")):
+    """The run-time check of a 4-D input's two image sizes (CheckShape's
+    rule): Theano's TypeError message, or None."""
+
+    def __call__(self, shape):
+        for axis in (2, 3):
+            message = _size_error(self.mode, int(shape[axis]), self.patch[axis - 2],
+                                  self.steps[axis - 2], axis)
+            if message is not None:
+                return message
+        return None
+
+
+def _check_sizes(x, mode, patch, steps):
+    """``x``, its image sizes checked by Theano's rule: now where the graph
+    knows them, else when the function runs (a CheckShape before the
+    slices, whose own errors would not name the cause)."""
+    known = True
+    for axis in (2, 3):
+        n = x.type.shape[axis]
+        known = known and n is not None
+        message = None if n is None else _size_error(mode, n, patch[axis - 2],
+                                                      steps[axis - 2], axis)
+        if message is not None:
+            raise TypeError(message)
+    return x if known else CheckShape(_SizeRule(mode, tuple(patch), tuple(steps)), TypeError)(x)
 
 
 def _pad_axis(x, axis, mode, k):
@@ -132,8 +162,7 @@ def images2neibs(ten4, neib_shape, neib_step=None, mode="valid"):
     if mode == "wrap_centered" and (c % 2 == 0 or d % 2 == 0):
         raise TypeError(f"images2neibs: mode 'wrap_centered' needs odd patch sizes, got "
                         f"neib_shape={(c, d)}")
-    for axis, k, s in ((2, c, steps[0]), (3, d, steps[1])):
-        _check_static(mode, x.type.shape[axis], k, s, axis)
+    x = _check_sizes(x, mode, (c, d), steps)
     if mode == "valid" and steps == [c, d]:
         # Non-overlapping patches are a reshape, which also raises, when the
         # function runs, on images that the patches do not tile.

@@ -12,7 +12,7 @@ from ...graph.op import Op
 from ..basic import NotScalarConstantError, as_tensor_variable, get_scalar_constant_value
 from ..type import TensorType
 
-__all__ = ["Print", "SpecifyShape", "specify_shape", "print_attrs"]
+__all__ = ["Print", "SpecifyShape", "CheckShape", "specify_shape", "print_attrs"]
 
 
 def print_attrs(op, x):
@@ -113,6 +113,46 @@ class SpecifyShape(Op):
 
     def L_op(self, inputs, outputs, output_grads):
         return [SpecifyShape(self.shape)(output_grads[0])]
+
+    def R_op(self, inputs, eval_points):
+        return [eval_points[0]]
+
+
+class CheckShape(Op):
+    """An identity that checks its input's shape by a rule when the function
+    runs: ``check(shape)`` returns None, or the message of the ``error`` to
+    raise.  For the size rules of an op built from others
+    (``images2neibs``), checked before the graph that would fail less
+    clearly.  ``check`` is compared by value (a namedtuple with
+    ``__call__`` keeps equal nodes mergeable)."""
+
+    __props__ = ("check", "error")
+    view_map = {0: [0]}
+
+    def __init__(self, check, error=ValueError):
+        self.check = check
+        self.error = error
+
+    def make_node(self, x):
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type()])
+
+    def checked(self, x):
+        """``[x]`` once ``x``'s shape passes the check (also the numba
+        backend's driver line)."""
+        message = self.check(x.shape)
+        if message is not None:
+            raise self.error(message)
+        return [x]
+
+    def perform(self, node, inputs, output_storage):
+        (output_storage[0][0],) = self.checked(inputs[0])
+
+    def infer_shape(self, node, input_shapes):
+        return [input_shapes[0]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        return [output_grads[0]]
 
     def R_op(self, inputs, eval_points):
         return [eval_points[0]]

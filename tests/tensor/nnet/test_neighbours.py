@@ -89,7 +89,23 @@ def test_errors():
         images2neibs(s, (3, 2))
     assert images2neibs(s, (3, 2), mode="ignore_borders").eval(mode="py").shape == \
         (2 * 3 * 3 * 5, 6)
-    # sizes known only at run time: patches that do not tile the image raise then
-    f = symnet.function([x], images2neibs(x, (2, 2)), mode="py")
-    with pytest.raises(ValueError, match="cannot reshape"):
-        f(np.zeros((2, 3, 5, 5), dtype=x.dtype))
+
+
+
+@pytest.mark.parametrize("backend", ["py", "numba"])
+@pytest.mark.parametrize("mode, step, bad, good", [
+    ("valid", None, (5, 5), (6, 4)),
+    ("valid", (1, 2), (4, 5), (4, 4)),
+    ("half", None, (5, 4), (4, 6)),
+    ("full", None, (4, 5), (6, 4)),
+    ("wrap_centered", None, (2, 3), (3, 3)),
+])
+def test_sizes_known_only_at_run_time_are_checked_then(backend, mode, step, bad, good):
+    # Theano's rule and error type (TypeError) when the function runs
+    x = T.tensor4("x")
+    k = (3, 3) if mode == "wrap_centered" else (2, 2)
+    f = symnet.function([x], T.sqr(images2neibs(x, k, step, mode=mode)), mode=backend)
+    with pytest.raises(TypeError, match=f"on axis [23] .*mode {mode!r}|wrap_centered mode"):
+        f(np.zeros((2, 3) + bad, dtype=x.dtype))
+    want = images2neibs(T.constant(np.ones((2, 3) + good, dtype=x.dtype)), k, step, mode=mode)
+    assert f(np.ones((2, 3) + good, dtype=x.dtype)).shape == want.eval(mode="py").shape
