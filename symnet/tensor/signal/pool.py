@@ -42,9 +42,13 @@ class _TheanoPoolOp(metaclass=_OpForm):
             return cls._op(*args, **kwargs)
         return super().__new__(cls)
 
+    #: the largest ndim the op form takes (Pool composes more axes)
+    _max_ndim = 3
+
     def __init__(self, ignore_border=False, mode=None, ndim=2, openmp=None):
-        if ndim not in (1, 2, 3):
-            raise ValueError(f"{type(self).__name__}: ndim must be 1, 2 or 3, got {ndim}")
+        if not 1 <= ndim <= self._max_ndim:
+            raise ValueError(f"{type(self).__name__}: ndim must be between 1 and "
+                             f"{self._max_ndim}, got {ndim}")
         self.ignore_border, self.ndim = bool(ignore_border), ndim
         self.mode = mode or self._mode
 
@@ -92,12 +96,21 @@ class _TheanoPoolOp(metaclass=_OpForm):
 
 class Pool(_TheanoPoolOp):
     """``Pool(ignore_border=False, mode='max', ndim=2)(input, ws, stride=None,
-    pad=None)``: :func:`pool_2d` (or ``pool_3d``) as Theano's op."""
+    pad=None)``: :func:`pool_2d` (or ``pool_3d``) as Theano's op; ``ndim``
+    above 3 pools the last 3 axes, then each earlier one (see
+    :func:`_pool_more_axes`)."""
 
     _op = _ops.Pool
+    _max_ndim = 32
 
     def __call__(self, input, ws, stride=None, pad=None):
-        ws, stride, pad, _ = self._window(ws, stride, pad)
+        ws, stride, pad, symbolic = self._window(ws, stride, pad)
+        if self.ndim > 3:
+            if symbolic:
+                raise NotImplementedError(f"Pool(ndim={self.ndim}): the window must be known "
+                                          f"when the graph is built")
+            return _pool_more_axes(as_tensor_variable(input), ws, self.ignore_border, stride,
+                                   pad, self.mode)
         fn = pool_3d if self.ndim == 3 else pool_2d
         (x,) = self._lift(input)
         return self._drop(fn(x, ws, self.ignore_border, stride, pad, self.mode))
@@ -126,6 +139,27 @@ class Pool(_TheanoPoolOp):
             else:
                 out.append(pool_output_length(int(n), int(w), int(s), int(p), ignore_border))
         return out
+
+
+def _pool_more_axes(x, ws, ignore_border, stride, pad, mode):
+    """Pooling over the last ``len(ws)`` (> 3) axes as ``pool_3d`` over the
+    last three, then, for each earlier pooled axis, a ``pool_2d`` of that
+    axis (the later ones flattened beside it, window 1 there).  Every mode
+    is separable so: a window's max, sum or element count is that of its
+    per-axis parts, and max's gradient still reaches the window's first
+    maximum in row-major order (the earliest axis is pooled last)."""
+    nd = len(ws)
+    if x.ndim < nd:
+        raise TypeError(f"Pool(ndim={nd}) needs at least {nd} dims, got {x} with {x.ndim}")
+    y = pool_3d(x, ws[-3:], ignore_border, stride[-3:], pad[-3:], mode)
+    for axis in range(x.ndim - 4, x.ndim - nd - 1, -1):
+        k = axis - (x.ndim - nd)
+        lead = [y.shape[i] for i in range(axis)]
+        flat = y.reshape(lead + [y.shape[axis], -1], ndim=axis + 2)
+        pooled = pool_2d(flat, (ws[k], 1), ignore_border, (stride[k], 1), (pad[k], 0), mode)
+        y = pooled.reshape(lead + [pooled.shape[axis]] +
+                           [y.shape[i] for i in range(axis + 1, y.ndim)], ndim=y.ndim)
+    return y
 
 
 class MaxPoolGrad(_TheanoPoolOp):

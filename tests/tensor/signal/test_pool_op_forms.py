@@ -33,8 +33,9 @@ def test_one_dimensional_pooling():
 
     check_op(lambda v: Pool(ndim=1, ignore_border=True)(v, (3,), (2,)), [x], ref=ref,
              grad=True)
-    with pytest.raises(ValueError, match="ndim must be 1, 2 or 3, got 4"):
-        Pool(ndim=4)
+    # Pool composes more axes (below); the gradient op forms stop at 3
+    with pytest.raises(ValueError, match="ndim must be between 1 and 3, got 4"):
+        MaxPoolGrad(True, ndim=4)
 
 
 def test_gradient_op_forms():
@@ -78,3 +79,49 @@ def test_window_larger_than_input_gives_an_empty_output():
     g = symnet.grad(Pool(ndim=1, ignore_border=True)(x, (10,), (5,), (3,)).sum(), x)
     np.testing.assert_array_equal(g.eval({x: np.ones((1, 1, 2))}, mode="py"),
                                   np.zeros((1, 1, 2)))
+
+
+def _brute_pool(x, ws, stride, ignore_border, mode):
+    """Pooling by enumerating windows (no padding): the numpy oracle."""
+    import itertools
+    nd = len(ws)
+    lead, sizes = x.shape[:-nd], x.shape[-nd:]
+    outs = [ops.pool_output_length(n, w, s, 0, ignore_border)
+            for n, w, s in zip(sizes, ws, stride)]
+    out = np.empty(lead + tuple(outs))
+    for idx in itertools.product(*[range(o) for o in outs]):
+        win = x[(Ellipsis,) + tuple(slice(i * s, min(i * s + w, n))
+                                    for i, w, s, n in zip(idx, ws, stride, sizes))]
+        win = win.reshape(lead + (-1,))
+        # without padding both averages divide by the window's clipped size
+        out[(Ellipsis,) + idx] = {"max": win.max(-1), "sum": win.sum(-1)}.get(
+            mode, win.mean(-1))
+    return out
+
+
+@pytest.mark.parametrize("mode", ["max", "sum", "average_inc_pad", "average_exc_pad"])
+@pytest.mark.parametrize("ignore_border", [True, False])
+def test_pool_over_four_and_five_axes(mode, ignore_border):
+    # Theano's Pool(ndim=...) over more axes than pool_3d: values of every
+    # window, partial ones at the borders without ignore_border
+    x = rand((2, 5, 4, 4, 5), rng=np.random.default_rng(0))
+    ws, stride = (2, 2, 3, 2), (2, 1, 2, 2)
+    check_op(lambda x: Pool(ndim=4, ignore_border=ignore_border, mode=mode)(x, ws, stride),
+             [x], ref=lambda x: _brute_pool(x, ws, stride, ignore_border, mode),
+             grad=mode != "max")
+    y = rand((1, 3, 3, 2, 4, 4), rng=np.random.default_rng(1))
+    check_op(lambda y: Pool(ndim=5, ignore_border=True, mode=mode)(y, (2, 2, 1, 2, 2)),
+             [y], ref=lambda y: _brute_pool(y, (2, 2, 1, 2, 2), (2, 2, 1, 2, 2), True, mode))
+
+
+def test_max_pool_over_four_axes_gradient_goes_to_the_first_maximum():
+    x = np.zeros((1, 2, 2, 2, 2))      # one window, all tied: the first element wins
+    v = T.TensorType("float64", shape=(None,) * 5)("v")
+    g = symnet.grad(Pool(ndim=4, ignore_border=True)(v, (2, 2, 2, 2)).sum(), v)
+    for mode in ("py", "numba"):
+        got = symnet.function([v], g, mode=mode)(x)
+        assert got.sum() == 1 and got[0, 0, 0, 0, 0] == 1
+    with pytest.raises(ValueError, match="ndim must be between 1 and 32"):
+        Pool(ndim=40)
+    with pytest.raises(TypeError, match=r"Pool\(ndim=4\) needs at least 4 dims"):
+        Pool(ndim=4)(T.tensor3(), (2, 2, 2, 2))
