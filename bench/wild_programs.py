@@ -41,8 +41,10 @@ Printed per program and backend: ran/stopped/failed, seconds, the last
 numbers printed, the first line of any error; then whether the numba run
 printed the same numbers as the py run. Environment: BACKENDS (default
 "py numba"), STRICT (default 1), FLOATX (float64 runs the programs as
-Theano's default floatX would; symnet's default is float32), OUT (logs; a
-temp dir), PYTHON.
+Theano's default floatX would; symnet's default is float32), LASAGNE_SRC
+(a folder holding the real ``lasagne`` package: the programs then run it on
+symnet-as-theano, ``compat.install(lasagne=False)``), OUT (logs; a temp
+dir), PYTHON.
 """
 import contextlib
 import io
@@ -400,7 +402,11 @@ def run_program(name, src_dir, data_dir, work_dir):
     import runpy
     import symnet.compat
     spec = PROGRAMS[name]
-    symnet.compat.install(lasagne=spec["lasagne"])
+    if os.environ.get("LASAGNE_SRC"):  # the real Lasagne on symnet-as-theano
+        symnet.compat.install(lasagne=False)
+        sys.path.insert(0, os.environ["LASAGNE_SRC"])
+    else:
+        symnet.compat.install(lasagne=spec["lasagne"])
     repo = os.path.join(src_dir, spec["repo"])
     script = os.path.join(repo, spec["script"])
     install_py2_importer(os.path.abspath(repo))
@@ -453,6 +459,9 @@ def run_program(name, src_dir, data_dir, work_dir):
         result["error"] = failure(e)
     result["seconds"] = round(time.time() - t0, 1)
     result["numbers"] = printed_numbers(tee.buf.getvalue())
+    lasagne_file = getattr(sys.modules.get("lasagne"), "__file__", None) or ""
+    if os.environ.get("LASAGNE_SRC") and lasagne_file.startswith(os.environ["LASAGNE_SRC"]):
+        result["stubbed"].append("real lasagne")  # proof that it was the one imported
     return result
 
 
