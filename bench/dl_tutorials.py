@@ -291,14 +291,19 @@ def run_program(name, code_dir, data_dir, work_dir, sizes="small"):
             if name == "logistic_sgd":
                 predict_like_tutorial(data_dir)
     except BaseException as e:  # SystemExit too: a program's exit is a failure here
-        if isinstance(e, KeyboardInterrupt):
-            raise
-        traceback.print_exc()
-        result["error"] = (traceback.format_exception_only(type(e), e)[-1].strip()
-                           .splitlines()[0][:300])
+        result["error"] = failure(e)
     result["seconds"] = round(time.time() - t0, 1)
     result["numbers"] = printed_numbers(tee.buf.getvalue())
     return result
+
+
+def failure(e):
+    """The first line of the error that ended a program, its traceback
+    printed; KeyboardInterrupt is raised again."""
+    if isinstance(e, KeyboardInterrupt):
+        raise e
+    traceback.print_exc()
+    return traceback.format_exception_only(type(e), e)[-1].strip().splitlines()[0][:300]
 
 
 def predict_like_tutorial(data_dir):
@@ -374,6 +379,42 @@ def learns(numbers, label):
 
 # -- the driver -----------------------------------------------------------------------
 
+def compare_to_py(results, ran, indent):
+    """Print, for each backend of `ran` but py, whether it printed py's
+    numbers; 1 when one did not, else 0."""
+    status = 0
+    for b in ran:
+        if b != "py" and "py" in ran:
+            diff = same_numbers(results["py"]["numbers"], results[b]["numbers"])
+            print(f"{'':{indent}s}{b} vs py: " + ("same numbers" if diff is None else diff),
+                  flush=True)
+            status |= diff is not None
+    return status
+
+
+def run_fresh(script, args, backend, log, out_json, **empty):
+    """`python script run ARGS... out_json` in a fresh process on `backend`
+    (compiled before the first call; SYMNET_STRICT from STRICT, default 1;
+    FLOATX sets Theano's floatX flag), its output in `log`; the result
+    dict it wrote, or one whose error quotes the log's end (with `empty`'s
+    keys added) when it wrote none. bench/wild_programs.py uses it too."""
+    env = dict(os.environ, SYMNET_MODE=backend, SYMNET_TIERED="0",
+               SYMNET_STRICT=os.environ.get("STRICT", "1"))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    if os.environ.get("FLOATX"):
+        env["THEANO_FLAGS"] = f"floatX={os.environ['FLOATX']}"
+    with open(log, "w") as f:
+        subprocess.run([os.environ.get("PYTHON", sys.executable), "-W", "ignore", script, "run",
+                        *args, out_json], stdout=f, stderr=subprocess.STDOUT, env=env)
+    if os.path.exists(out_json):
+        with open(out_json) as f:
+            return json.load(f)
+    with open(log) as f:
+        return dict({"error": "no result; log ends: " + f.read()[-300:].replace("\n", " | "),
+                     "seconds": 0, "numbers": [], "stubbed": []}, **empty)
+
+
 def main(argv):
     if argv and argv[0] == "run":
         name, code_dir, data_dir, work_dir, out_json = argv[1:6]
@@ -395,30 +436,15 @@ def main(argv):
     backends = os.environ.get("BACKENDS", "py numba").split()
     data_dir = os.path.join(out, "data")
     write_data(data_dir)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     status = 0
     rows = []
     for name in names:
         results = {}
         for backend in backends:
             log, out_json = (os.path.join(out, f"{name}.{backend}.{ext}") for ext in ("log", "json"))
-            env = dict(os.environ, SYMNET_MODE=backend, SYMNET_TIERED="0",
-                       SYMNET_STRICT=os.environ.get("STRICT", "1"))
-            env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-            if os.environ.get("FLOATX"):
-                env["THEANO_FLAGS"] = f"floatX={os.environ['FLOATX']}"
-            with open(log, "w") as f:
-                subprocess.run([os.environ.get("PYTHON", sys.executable), "-W", "ignore",
-                                os.path.abspath(__file__), "run", name, code_dir, data_dir,
-                                os.path.join(out, "work", f"{name}.{backend}"), out_json],
-                               stdout=f, stderr=subprocess.STDOUT, env=env)
-            if os.path.exists(out_json):
-                with open(out_json) as f:
-                    r = json.load(f)
-            else:
-                with open(log) as f:
-                    r = {"error": "no result; log ends: " + f.read()[-300:].replace("\n", " | "),
-                         "seconds": 0, "numbers": [], "stubbed": []}
+            r = run_fresh(os.path.abspath(__file__), [name, code_dir, data_dir,
+                                                      os.path.join(out, "work", f"{name}.{backend}")],
+                          backend, log, out_json)
             results[backend] = r
             last = r["numbers"][-1] if r["numbers"] else None
             line = (f"{name:18s} {backend:6s} {'ran' if r['error'] is None else 'FAILED':6s} "
@@ -439,14 +465,7 @@ def main(argv):
                        f"{trend[0]:g} -> {trend[1]:g}"
                        + (" (learns)" if trend[1] < trend[0] else " (DOES NOT GO DOWN)"))
             print(f"{'':26s}{label}: {verdict}")
-        if "py" in ran and len(ran) > 1:
-            for b in ran:
-                if b == "py":
-                    continue
-                diff = same_numbers(results["py"]["numbers"], results[b]["numbers"])
-                print(f"{'':26s}{b} vs py: " + ("same numbers" if diff is None else diff),
-                      flush=True)
-                status |= diff is not None
+        status |= compare_to_py(results, ran, 26)
     print(f"logs: {out}")
     return status
 

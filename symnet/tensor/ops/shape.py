@@ -685,13 +685,43 @@ class Tile(Op):
 
 
 def tile(x, reps, ndim=None):
+    """``np.tile(x, reps)``; `reps` a sequence of ints or integer scalars,
+    symbolic ones included (``T.tile(m, (x.shape[0], 1))``)."""
     x = as_tensor_variable(x)
-    reps = tuple(int(get_scalar_constant_value(r)) for r in reps)
+    if isinstance(reps, Variable):
+        reps = _shape_list(reps)
+    known = []
+    for r in reps:
+        try:
+            known.append(int(get_scalar_constant_value(r)))
+        except NotScalarConstantError:
+            known.append(None)
     if len(reps) > x.ndim:
         x = shape_padleft(x, len(reps) - x.ndim)
     elif len(reps) < x.ndim:
-        reps = (1,) * (x.ndim - len(reps)) + reps
-    return Tile(reps)(x)
+        known = [1] * (x.ndim - len(reps)) + known
+        reps = [1] * (x.ndim - len(reps)) + list(reps)
+    if None not in known:
+        return Tile(tuple(known))(x)
+    return _tile_symbolic(x, reps)
+
+
+def _tile_symbolic(x, reps):
+    # Repetitions known only at run time: x as (1, s0, 1, s1, ...) broadcast
+    # to (r0, s0, r1, s1, ...) then merged pairwise, so the gradient is
+    # Alloc's (a sum over the repetition axes) and no new Op is needed.
+    interleaved = []
+    for i in range(x.ndim):
+        interleaved += ["x", i]
+    sizes, merged = [], []
+    for i, r in enumerate(reps):
+        r = as_tensor_variable(r)
+        if r.ndim != 0 or not r.dtype.startswith(("int", "uint")):
+            raise TypeError(f"tile: repetition {i} of {x} must be an integer scalar, got {r.type}")
+        r = cast(r, "int64")
+        sizes += [r, shape_i(x, i)]
+        merged.append(r * shape_i(x, i))
+    return reshape(alloc(dimshuffle(x, tuple(interleaved)), *sizes), merged)
 
 
 class Repeat(Op):

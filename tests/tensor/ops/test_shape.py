@@ -115,6 +115,21 @@ def test_tile(reps):
              grad=True)
 
 
+def test_tile_symbolic_reps():
+    # reps known only at run time (ntm-lasagne tiles its memory by the batch
+    # size: T.tile(m, (x.shape[0], 1, 1)))
+    check_op(lambda x, y: T.tile(x, (y.shape[0], 1, 2)), [rand((2, 3)), rand((4, 1))],
+             ref=lambda a, b: np.tile(a, (4, 1, 2)), grad=True, grad2=True)
+    check_op(lambda x, y: T.tile(x, (2, y.shape[1])), [rand((2, 3)), rand((4, 3))],
+             ref=lambda a, b: np.tile(a, (2, 3)), grad=True)
+    n = T.lscalar("n")
+    x = T.vector("x")
+    f = symnet.function([x, n], T.tile(x, [n]), mode="py")
+    assert f(np.arange(3, dtype=x.dtype), 0).shape == (0,)
+    with pytest.raises(TypeError, match="repetition 0 of x must be an integer scalar"):
+        T.tile(x, [T.scalar("r")])
+
+
 @pytest.mark.parametrize("axis", [None, 0, 1])
 def test_repeat(axis):
     check_op(lambda x: T.repeat(x, 3, axis=axis), [rand((2, 3))],

@@ -1,0 +1,542 @@
+"""Run public Theano and Lasagne programs from the wild unchanged on symnet,
+through the compat shim: the classic intro scripts (Newmu/Theano-Tutorials,
+benanne/theano-tutorial, marekrei/theano-tutorial) and larger programs with
+custom layers and scan (snipsco/ntm-lasagne, ...).
+
+    python bench/wild_programs.py SRC_DIR [PROGRAM ...]
+
+SRC_DIR holds one checkout per repository, named ``owner+name``
+(``Newmu+Theano-Tutorials/0_multiply.py`` ...). Nothing is copied from
+them into symnet and no program file is edited. Not part of CI: CI has no
+checkouts.
+
+Each program runs in a fresh process per backend: ``py`` and ``numba``
+(``SYMNET_TIERED=0``, ``SYMNET_STRICT=1`` by default, so a kernel that
+falls back fails the run), with ``symnet.compat.install()`` done before the
+program imports ``theano`` / ``lasagne``, the program's folder first on
+sys.path, and its own working directory. What the runner puts between the
+program and Python 3:
+
+Python 2
+    The programs are Python 2 (``print x``, ``xrange``, ``cPickle``,
+    implicit relative imports). Their files are translated in memory by
+    Python's own 2to3 (lib2to3, its default fixers; ``fix_import`` only for
+    files inside a package) as they are imported; integer ``/`` keeps
+    Python 3's meaning (2to3 does not change it).
+Data
+    The machine has no network, so each program's data loader gets a
+    stand-in with the loader's name and signature (``load.mnist``,
+    ``load.cifar10``) that returns symnet's bundled 8x8 digits, enlarged,
+    in the loader's types, with few examples; text data sets are written as
+    files in the program's format (see ``STANDINS``).
+Plots
+    ``matplotlib`` is stubbed when it is not installed (every attribute of
+    ``matplotlib.pyplot`` is a no-op): the plots are out of scope.
+Length
+    Programs that train for hours are stopped after they have printed
+    ``stop`` result lines (a ``StopProgram`` raised from their print): the
+    run counts as ran, and the result lines are compared across backends.
+
+Printed per program and backend: ran/stopped/failed, seconds, the last
+numbers printed, the first line of any error; then whether the numba run
+printed the same numbers as the py run. Environment: BACKENDS (default
+"py numba"), STRICT (default 1), FLOATX (float64 runs the programs as
+Theano's default floatX would; symnet's default is float32), LASAGNE_SRC
+(a folder holding the real ``lasagne`` package: the programs then run it on
+symnet-as-theano, ``compat.install(lasagne=False)``), OUT (logs; a temp
+dir), PYTHON.
+"""
+import contextlib
+import io
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import types
+
+import numpy as np
+
+if __name__ == "__main__":  # run as a script: bench.* from this checkout
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench.dl_tutorials import (compare_to_py, failure, run_fresh,  # noqa: E402
+                                same_numbers)
+
+__all__ = ["PROGRAMS", "py2to3", "printed_numbers", "same_numbers", "StopProgram",
+           "digits_images", "one_hot", "sentiment_standin"]
+
+
+# name -> repository folder, script, argv, stand-in loaders, the regex of a
+# result line, how many result lines to wait for before stopping (None: run
+# to the end).
+def _p(repo, script, argv=(), standins=(), result=r".", stop=None, lasagne=True, stubs=None,
+       entry=None):
+    return dict(repo=repo, script=script, argv=list(argv), standins=list(standins),
+                result=result, stop=stop, lasagne=lasagne, stubs=stubs or {}, entry=entry)
+
+
+NEWMU, BENANNE, MAREKREI = "Newmu+Theano-Tutorials", "benanne+theano-tutorial", "marekrei+theano-tutorial"
+PROGRAMS = {
+    "newmu/0_multiply": _p(NEWMU, "0_multiply.py"),
+    "newmu/1_linear_regression": _p(NEWMU, "1_linear_regression.py"),
+    # each epoch prints the test accuracy
+    "newmu/2_logistic_regression": _p(NEWMU, "2_logistic_regression.py", standins=["newmu_mnist"],
+                                      stop=3),
+    # imports (and never calls) Newmu's unpublished foxhound and scipy.misc.imsave
+    # (gone from SciPy since 1.2): no-op stand-ins
+    "newmu/3_net": _p(NEWMU, "3_net.py", standins=["newmu_mnist"], stop=3,
+                      stubs={"foxhound.utils.vis": ["grayscale_grid_vis", "unit_scale"],
+                             "scipy.misc": ["imsave"]}),
+    "newmu/4_modern_net": _p(NEWMU, "4_modern_net.py", standins=["newmu_mnist"], stop=3),
+    "newmu/5_convolutional_net": _p(NEWMU, "5_convolutional_net.py", standins=["newmu_mnist"],
+                                    stop=2),
+    "benanne/1_multiply": _p(BENANNE, "1_multiply.py"),
+    # feeds NumPy float64 scalars to T.scalar(): floatX float32 (symnet's
+    # default, API.md) refuses them, as Theano with floatX=float32 does;
+    # FLOATX=float64 (Theano's default) runs it
+    "benanne/2_linear_regression": _p(BENANNE, "2_linear_regression.py", result="w =", stop=5),
+    "benanne/3_logistic_regression": _p(BENANNE, "3_logistic_regression.py",
+                                        standins=["cifar10"], result="accuracy", stop=3),
+    "benanne/4_net": _p(BENANNE, "4_net.py", standins=["cifar10"], result="accuracy", stop=3),
+    "benanne/5_fancy_net": _p(BENANNE, "5_fancy_net.py", standins=["cifar10"],
+                              result="accuracy", stop=3),
+    "benanne/6_convnet": _p(BENANNE, "6_convnet.py", standins=["cifar10"], result="accuracy",
+                            stop=2),
+    "benanne/6_convnet_dropout": _p(BENANNE, "6_convnet_dropout.py", standins=["cifar10"],
+                                    result="accuracy", stop=2),
+    "benanne/6_convnet_color": _p(BENANNE, "6_convnet_color.py", standins=["cifar10"],
+                                  result="accuracy", stop=2),
+    # written for Lasagne before 0.1 (MaxPool2DLayer(ds=), objectives.Objective,
+    # layer.get_output()): Lasagne 0.2's API (the contract) has none of them
+    "benanne/7_convnet_lasagne": _p(BENANNE, "7_convnet_lasagne.py", standins=["cifar10"],
+                                    result="accuracy", stop=2),
+    "marekrei/minimal_working_example": _p(MAREKREI, "minimal_working_example.py"),
+    "marekrei/minimal_training_example": _p(MAREKREI, "minimal_training_example.py"),
+    # the countries data set ships with the repository
+    "marekrei/classifier": _p(MAREKREI, "classifier.py",
+                              argv=["{repo}/data/countries-classify-gdp-normalised.train.txt",
+                                    "{repo}/data/countries-classify-gdp-normalised.test.txt"]),
+    # float32: a training prediction of 240 flips between py and numba in
+    # the last epoch (near-tie argmax; costs agree to 3e-7); FLOATX=float64
+    # prints the same numbers on both
+    "marekrei/rnnclassifier": _p(MAREKREI, "rnnclassifier.py",
+                                 argv=["{data}/sentiment.train.txt", "{data}/sentiment.test.txt"],
+                                 standins=["sentiment"]),
+    # trains for a million sequences, printing every 500: stopped after the first
+    # (its Dashboard, never reached, plots with pandas)
+    "ntm/copy-task": _p("snipsco+ntm-lasagne", "examples/copy-task.py", result="Batch", stop=1,
+                        stubs={"pandas": []}),
+    # main() reads CoNLL files with Python 2 strings (`line.decode('utf-8')`
+    # on a str): the file's own test() of the CRF loss and accuracy runs
+    # instead; gensim (word2vec embeddings, not used) is a stand-in
+    "lasagnenlp/crf_test": _p("XuezheMax+LasagneNLP", "bi_lstm_cnn_crf.py", entry="test",
+                              stubs={"gensim.models.word2vec": ["Word2Vec"]}),
+}
+PROGRAMS["ntm/copy-task"]["path"] = [""]  # `from ntm.layers import ...`: the repository root
+
+
+# -- Python 2 --------------------------------------------------------------------------
+
+def classic_div(a, b):
+    """Python 2's `a / b`: floor division when both sides are integers
+    (Python ints, NumPy integers or arrays, integer symbolic variables, as
+    Theano's `__div__` did), true division otherwise."""
+    def integer(x):
+        if isinstance(x, (bool, int, np.integer)):
+            return True
+        return str(getattr(x, "dtype", "float")).startswith(("int", "uint"))
+    return a // b if integer(a) and integer(b) else a / b
+
+
+def _classic_div_fixer():
+    """A lib2to3 fixer module (RefactoringTool loads fixers by module
+    name): `a / b` -> `__classic_div__(a, b)`, the rest of a `*`, `/`, `%`
+    chain kept left to right; `/=` likewise."""
+    name = "wild_fixes.fix_classic_div"
+    if name in sys.modules:
+        return name
+    from lib2to3 import fixer_base, pytree
+    from lib2to3.fixer_util import Call, Comma, Name
+    from lib2to3.pgen2 import token
+    from lib2to3.pygram import python_symbols as syms
+
+    def div(left, right):
+        left, right = left.clone(), right.clone()
+        left.prefix = ""
+        right.prefix = " "
+        return Call(Name("__classic_div__"), [left, Comma(), right])
+
+    class FixClassicDiv(fixer_base.BaseFix):
+        BM_compatible = False
+        PATTERN = "term< any+ > | expr_stmt< any '/=' any >"
+
+        def transform(self, node, results):
+            kids = node.children
+            if node.type == syms.expr_stmt:  # x /= y -> x = __classic_div__(x, y)
+                target = kids[0].clone()
+                new = pytree.Node(syms.expr_stmt, [target, pytree.Leaf(token.EQUAL, "=", prefix=" "),
+                                                   div(kids[0], kids[2])])
+                new.children[2].prefix = " "
+                new.prefix = node.prefix
+                return new
+            if not any(op.type == token.SLASH for op in kids[1::2]):
+                return None
+            expr = kids[0].clone()
+            for op, right in zip(kids[1::2], kids[2::2]):
+                if op.type == token.SLASH:
+                    expr = div(expr, right)
+                else:
+                    expr = pytree.Node(syms.term, [expr, op.clone(), right.clone()])
+            expr.prefix = node.prefix
+            return expr
+    package = types.ModuleType("wild_fixes")
+    module = types.ModuleType(name)
+    module.FixClassicDiv = FixClassicDiv
+    package.fix_classic_div = module
+    sys.modules["wild_fixes"], sys.modules[name] = package, module
+    return name
+
+
+def py2to3(source, in_package=False, path="<program>"):
+    """`source` (Python 2) as Python 3, by lib2to3's default fixers and
+    one for Python 2's `/` (`classic_div`). fix_import (implicit relative
+    imports made explicit) only in a package: a script's `import load` is
+    a top-level module, not a relative one; it looks for the imported
+    module next to `path`."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from lib2to3.refactor import RefactoringTool, get_fixers_from_package
+        fixers = [f for f in get_fixers_from_package("lib2to3.fixes")
+                  if in_package or not f.endswith(".fix_import")] + [_classic_div_fixer()]
+    if not source.endswith("\n"):
+        source += "\n"
+    if "from __future__ import division" in source:
+        fixers = fixers[:-1]
+    return str(RefactoringTool(fixers).refactor_string(source, path))
+
+
+def install_py2_importer(root):
+    """Modules imported from under `root` are translated by py2to3 first."""
+    import importlib.machinery as machinery
+
+    class Loader(machinery.SourceFileLoader):
+        def source_to_code(self, data, path, *, _optimize=-1):
+            in_package = os.path.exists(os.path.join(os.path.dirname(path), "__init__.py"))
+            text = py2to3(data.decode("utf-8"), in_package, path)
+            return compile(text, path, "exec", dont_inherit=True)
+
+    ours = machinery.FileFinder.path_hook((Loader, machinery.SOURCE_SUFFIXES))
+
+    def hook(path):
+        if os.path.abspath(path or ".").startswith(root):
+            return ours(path)
+        raise ImportError  # the next hook handles it
+    sys.path_hooks.insert(0, hook)
+    sys.path_importer_cache.clear()
+    sys.dont_write_bytecode = True  # nothing written into the checkouts
+    builtin = sys.modules["builtins"]
+    # names 2to3 leaves to the program's run time (it renames the calls it sees)
+    for name, value in (("xrange", range), ("unicode", str), ("long", int),
+                        ("raw_input", input), ("__classic_div__", classic_div)):
+        if not hasattr(builtin, name):
+            setattr(builtin, name, value)
+
+
+# -- stand-ins --------------------------------------------------------------------------
+
+def digits_images(size, copies=1):
+    """(images, labels): symnet's bundled 8x8 digits (1,797), enlarged to
+    size x size by repeating pixels and centring, scaled to [0, 1], float64;
+    `copies` > 1 adds copies moved by a pixel."""
+    from symnet.datasets import load_digits
+    X, y = load_digits()
+    X = np.asarray(X, dtype=np.float64).reshape(-1, 8, 8)
+    k = size // 8 if size % 8 == 0 else (size - 4) // 8
+    big = np.kron(X / X.max(), np.ones((k, k)))
+    off = (size - 8 * k) // 2
+    out = np.zeros((copies, len(X), size, size))
+    for c in range(copies):
+        top = max(0, min(size - 8 * k, off + (c % 2) - (c // 2)))
+        out[c, :, top:top + 8 * k, off:off + 8 * k] = big
+    order = np.random.RandomState(0).permutation(len(X))
+    return out[:, order].reshape(-1, size, size), np.tile(np.asarray(y, np.int64)[order], copies)
+
+
+def one_hot(labels, n):
+    return np.eye(n)[labels]
+
+
+def newmu_mnist_module(n_train=512, n_test=256):
+    """Newmu's load.py reads MNIST's idx files from /media/datasets/ (60,000
+    images): `load.mnist(ntrain, ntest, onehot)` here returns 512 train and
+    256 test digits, 28x28 rows of float64 in [0, 1], labels one-hot float64
+    (or int) as load.py's do."""
+    module = types.ModuleType("load")
+
+    def mnist(ntrain=60000, ntest=10000, onehot=True):
+        X, y = digits_images(28)
+        X = X.reshape(len(X), 784)
+        trX, trY = X[:min(ntrain, n_train)], y[:min(ntrain, n_train)]
+        teX, teY = X[n_train:n_train + min(ntest, n_test)], y[n_train:n_train + min(ntest, n_test)]
+        if onehot:
+            trY, teY = one_hot(trY, 10), one_hot(teY, 10)
+        return trX, teX, trY, teY
+    module.mnist, module.one_hot = mnist, lambda x, n: one_hot(np.asarray(x).ravel(), n)
+    return module
+
+
+def cifar10_module(n_train=500, n_test=250):
+    """benanne's load.py unpickles CIFAR batches with np.load (refused by
+    NumPy 2 without allow_pickle) and Python 2's cPickle:
+    `load.cifar10(dtype, grayscale)` here returns 500 train and 250 test
+    digits as 32x32 images (the three colour planes equal), rows of 1,024
+    (grayscale) or 3,072 values in [0, 1], one-hot labels, as load.py's."""
+    module = types.ModuleType("load")
+
+    def cifar10(dtype="float64", grayscale=True):
+        X, y = digits_images(32)
+        X = X.reshape(len(X), 1024)
+        if not grayscale:
+            X = np.concatenate([X, X, X], axis=1)
+        T = one_hot(y, 10)
+        return (X[:n_train].astype(dtype), T[:n_train].astype(dtype),
+                X[n_train:n_train + n_test].astype(dtype),
+                T[n_train:n_train + n_test].astype(dtype))
+    module.cifar10 = cifar10
+    module.one_hot = lambda x, n: one_hot(np.asarray(x), n)
+    module.class_names_cifar10 = {"label_names": [str(i) for i in range(10)]}
+    return module
+
+
+def sentiment_standin(n=300, seed=0):
+    """Lines "score<TAB>sentence" as stanford_sentiment_extractor.py writes
+    them: words w0-w9 are negative, w10-w19 positive, w20-w39 neutral; the
+    score is the share of positive words among the non-neutral ones."""
+    rng = np.random.RandomState(seed)
+    lines = []
+    for _ in range(n):
+        words = rng.randint(0, 40, rng.randint(4, 10))
+        polar = words[words < 20]
+        score = float(np.mean(polar >= 10)) if len(polar) else 0.5
+        lines.append(f"{score:.4f}\t" + " ".join(f"W{w}" for w in words))
+    return lines
+
+
+def write_sentiment(data_dir):
+    lines = sentiment_standin()
+    for name, part in (("train", lines[:240]), ("test", lines[240:])):
+        with open(os.path.join(data_dir, f"sentiment.{name}.txt"), "w") as f:
+            f.write("\n".join(part) + "\n")
+
+
+def stub_module(dotted, names):
+    """Modules `dotted` (and its parents) whose `names` are no-ops."""
+    parts = dotted.split(".")
+    for i in range(1, len(parts) + 1):
+        name = ".".join(parts[:i])
+        if name not in sys.modules:
+            sys.modules[name] = types.ModuleType(name)
+            if i > 1:
+                setattr(sys.modules[".".join(parts[:i - 1])], parts[i - 1], sys.modules[name])
+    for n in names:
+        setattr(sys.modules[dotted], n, lambda *args, **kwargs: None)
+
+
+def stub_matplotlib():
+    """A matplotlib whose pyplot does nothing. True when stubbed."""
+    try:
+        import matplotlib  # noqa: F401
+        return False
+    except ImportError:
+        pass
+    class NoOp:
+        """Any attribute, any call: itself (plt.cm.gray, fig.add_subplot(1)...)."""
+
+        def __call__(self, *args, **kwargs):
+            return self
+
+        def __getattr__(self, name):
+            return self
+    mpl, pyplot = types.ModuleType("matplotlib"), types.ModuleType("matplotlib.pyplot")
+    pyplot.__getattr__ = mpl.__getattr__ = lambda name: NoOp()
+    mpl.pyplot = pyplot
+    sys.modules["matplotlib"], sys.modules["matplotlib.pyplot"] = mpl, pyplot
+    return True
+
+
+# -- one program in this process --------------------------------------------------------
+
+class StopProgram(BaseException):
+    """Raised from a program's print once it has printed enough results;
+    a BaseException so that the program's `except Exception` lets it by."""
+
+
+class Tee(io.TextIOBase):
+    """Writes to the real stdout, keeps a copy, and stops the program after
+    `stop` lines matching `result`."""
+
+    def __init__(self, out, result, stop):
+        self.out, self.buf = out, io.StringIO()
+        self.result, self.stop, self.seen, self.pending = re.compile(result), stop, 0, ""
+
+    def write(self, s):
+        self.buf.write(s)
+        self.out.write(s)
+        self.pending += s
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            if line.strip() and self.result.search(line):
+                self.seen += 1
+                if self.stop is not None and self.seen >= self.stop:
+                    raise StopProgram(f"stopped after {self.seen} result lines")
+        return len(s)
+
+    def flush(self):
+        self.out.flush()
+
+
+def run_program(name, src_dir, data_dir, work_dir):
+    """Run one program here; a dict of what happened."""
+    import runpy
+    import symnet.compat
+    spec = PROGRAMS[name]
+    if os.environ.get("LASAGNE_SRC"):  # the real Lasagne on symnet-as-theano
+        symnet.compat.install(lasagne=False)
+        sys.path.insert(0, os.environ["LASAGNE_SRC"])
+    else:
+        symnet.compat.install(lasagne=spec["lasagne"])
+    repo = os.path.join(src_dir, spec["repo"])
+    script = os.path.join(repo, spec["script"])
+    install_py2_importer(os.path.abspath(repo))
+    with open(script, encoding="utf-8") as f:
+        uses_matplotlib = "matplotlib" in f.read()
+    stubbed = ["matplotlib"] if stub_matplotlib() and uses_matplotlib else []
+    import numba  # noqa: F401  (numba reads scipy.__version__ when scipy is imported)
+    for dotted, names in spec["stubs"].items():
+        stub_module(dotted, names)
+        stubbed.append(dotted)
+    for standin in spec["standins"]:
+        if standin == "newmu_mnist":
+            sys.modules["load"] = newmu_mnist_module()
+        elif standin == "cifar10":
+            sys.modules["load"] = cifar10_module()
+        elif standin == "sentiment":
+            write_sentiment(data_dir)
+        stubbed.append(standin)
+    for extra in spec.get("path", []):
+        sys.path.insert(0, os.path.join(repo, extra))
+    sys.path.insert(0, os.path.dirname(script))
+    os.makedirs(work_dir, exist_ok=True)
+    os.chdir(work_dir)
+    sys.argv = [script] + [a.format(repo=repo, data=data_dir) for a in spec["argv"]]
+    np.random.seed(1234)
+    import random
+    random.seed(1234)
+    result = {"program": name, "backend": os.environ.get("SYMNET_MODE", "default"),
+              "stubbed": stubbed, "error": None, "stopped": False}
+    tee = Tee(sys.stdout, spec["result"], spec["stop"])
+    t0 = time.time()
+    try:
+        with contextlib.redirect_stdout(tee):
+            with open(script, encoding="utf-8") as f:
+                code = compile(py2to3(f.read(), False, script), script, "exec", dont_inherit=True)
+            # with an entry, the file is a module whose function runs
+            module = types.ModuleType("__main__" if spec["entry"] is None else "program")
+            module.__file__ = script
+            saved = sys.modules["__main__"]
+            sys.modules["__main__"] = module
+            try:
+                exec(code, module.__dict__)
+                if spec["entry"] is not None:
+                    getattr(module, spec["entry"])()
+            finally:
+                sys.modules["__main__"] = saved
+    except StopProgram:
+        result["stopped"] = True
+    except BaseException as e:  # SystemExit too: a program's exit is a failure here
+        result["error"] = failure(e)
+    result["seconds"] = round(time.time() - t0, 1)
+    result["numbers"] = printed_numbers(tee.buf.getvalue())
+    lasagne_file = getattr(sys.modules.get("lasagne"), "__file__", None) or ""
+    if os.environ.get("LASAGNE_SRC") and lasagne_file.startswith(os.environ["LASAGNE_SRC"]):
+        result["stubbed"].append("real lasagne")  # proof that it was the one imported
+    return result
+
+
+# -- reading what a program printed -----------------------------------------------------
+
+NUMBER = re.compile(r"(?<![\w.])(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)(?![\w])")
+
+
+def printed_numbers(text):
+    """[(label, value)] of every number printed, in order; a number's label
+    is the words before it on its line back to the previous number
+    ("accuracy: 0.61" -> ("accuracy", 0.61); a bare "0.61" -> ("", 0.61))."""
+    found = []
+    for line in text.replace("\r", "\n").splitlines():
+        start = 0
+        for m in NUMBER.finditer(line):
+            words = re.findall(r"[A-Za-z_#]+", line[start:m.start()])
+            found.append((" ".join(words[-3:]), float(m.group(1))))
+            start = m.end()
+    return found
+
+
+# -- the driver -------------------------------------------------------------------------
+
+def main(argv):
+    if argv and argv[0] == "run":
+        name, src_dir, data_dir, work_dir, out_json = argv[1:6]
+        result = run_program(name, src_dir, data_dir, work_dir)
+        with open(out_json, "w") as f:
+            json.dump(result, f)
+        return 0 if result["error"] is None else 1
+    if not argv or not os.path.isdir(argv[0]):
+        print(f"usage: {sys.argv[0]} SRC_DIR [PROGRAM ...]  (SRC_DIR/owner+name/ checkouts)",
+              file=sys.stderr)
+        return 2
+    src_dir = os.path.abspath(argv[0])
+    names = []
+    for pattern in argv[1:] or list(PROGRAMS):
+        hits = [n for n in PROGRAMS if n == pattern or n.startswith(pattern.rstrip("/") + "/")]
+        if not hits:
+            print(f"unknown program {pattern!r}; known: {' '.join(PROGRAMS)}", file=sys.stderr)
+            return 2
+        names += hits
+    out = os.environ.get("OUT") or tempfile.mkdtemp(prefix="wild_programs.")
+    backends = os.environ.get("BACKENDS", "py numba").split()
+    data_dir = os.path.join(out, "data")
+    os.makedirs(data_dir, exist_ok=True)
+    status = 0
+    for name in names:
+        if not os.path.isfile(os.path.join(src_dir, PROGRAMS[name]["repo"], PROGRAMS[name]["script"])):
+            print(f"{name:34s} no checkout in {src_dir}")
+            status = 1
+            continue
+        results = {}
+        for backend in backends:
+            safe = name.replace("/", "__")
+            log, out_json = (os.path.join(out, f"{safe}.{backend}.{ext}") for ext in ("log", "json"))
+            r = run_fresh(os.path.abspath(__file__), [name, src_dir, data_dir,
+                                                      os.path.join(out, "work", f"{safe}.{backend}")],
+                          backend, log, out_json, stopped=False)
+            results[backend] = r
+            state = "FAILED" if r["error"] else "ran" + (" (stopped)" if r["stopped"] else "")
+            last = ", ".join(f"{lab} {v:g}".strip() for lab, v in r["numbers"][-2:]) or "-"
+            line = f"{name:34s} {backend:6s} {state:13s} {r['seconds']:7.1f} s  last: {last}"
+            if r["error"]:
+                status = 1
+                line += f"\n{'':42s}error: {r['error']}"
+            if r["stubbed"]:
+                line += f"  (stand-ins: {', '.join(r['stubbed'])})"
+            print(line, flush=True)
+        ran = [b for b in backends if results[b]["error"] is None]
+        status |= compare_to_py(results, ran, 42)
+    print(f"logs: {out}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,100 @@
+"""bench/wild_programs.py's pieces that need no checkouts: the Python 2
+translation (2to3 plus Python 2's `/`), the stand-in data loaders in the
+programs' formats, stopping a program after its N-th result line, and the
+reading of what it printed (CI has no checkouts; the runner runs by hand)."""
+import io
+
+import numpy as np
+import pytest
+
+import symnet
+import symnet.tensor as T
+from bench.wild_programs import (PROGRAMS, StopProgram, Tee, cifar10_module, classic_div,
+                                 newmu_mnist_module, printed_numbers, py2to3, same_numbers,
+                                 sentiment_standin)
+
+
+def run_py2(source, **names):
+    scope = dict(names, __classic_div__=classic_div)
+    out = io.StringIO()
+    scope["print"] = lambda *a, **k: print(*a, **k, file=out)
+    exec(compile(py2to3(source), "<test>", "exec"), scope)
+    return scope, out.getvalue()
+
+
+def test_py2to3_runs_python2_prints_xrange_and_division():
+    scope, out = run_py2("print 'a', 7 / 2, 7.0 / 2, -7 / 2\n"
+                         "for i in xrange(2): print i,\n"
+                         "x = 9\nx /= 2\nprint\nprint x, 2 * 3 / 4 % 5\n")
+    assert out == "a 3 3.5 -4\n0 1 \n4 1\n"
+
+
+def test_py2to3_leaves_future_division_alone():
+    _, out = run_py2("from __future__ import division\nprint 7 / 2\n")
+    assert out == "3.5\n"
+
+
+def test_classic_div_on_symbolic_integers_is_integer_division():
+    # rnnclassifier.py's `l = M.shape[0] / total_slices` then M[0:l]: Theano's
+    # __div__ of integers was an integer division
+    m = T.vector("m")
+    half = classic_div(m.shape[0], 2)
+    assert half.dtype.startswith("int")
+    f = symnet.function([m], m[half:], mode="py")
+    assert np.array_equal(f(np.arange(5, dtype=m.dtype)), [2, 3, 4])
+    assert classic_div(m, 2).dtype == m.dtype  # floats divide truly
+    assert classic_div(np.arange(5), 2).tolist() == [0, 0, 1, 1, 2]
+
+
+def test_standin_loaders_have_the_programs_formats():
+    trX, teX, trY, teY = newmu_mnist_module().mnist(onehot=True)
+    assert trX.shape == (512, 784) and teX.shape == (256, 784) and trX.dtype == np.float64
+    assert trX.min() == 0.0 and trX.max() == 1.0
+    assert trY.shape == (512, 10) and np.array_equal(trY.sum(1), np.ones(512))
+    _, _, y, _ = newmu_mnist_module().mnist(ntrain=100, onehot=False)
+    assert y.shape == (100,) and y.dtype.kind == "i"
+    x, t, xt, tt = cifar10_module().cifar10(dtype="float32", grayscale=False)
+    assert x.shape == (500, 3072) and xt.shape == (250, 3072) and x.dtype == np.float32
+    # the three colour planes are the same digit, and the labels one-hot
+    assert np.array_equal(x[:, :1024], x[:, 2048:]) and np.array_equal(t.sum(1), np.ones(500))
+    assert cifar10_module().cifar10()[0].shape == (500, 1024)
+
+
+def test_sentiment_standin_scores_follow_words():
+    for line in sentiment_standin(n=50):
+        score, sentence = line.split("\t")
+        words = [int(w[1:]) for w in sentence.split()]
+        polar = [w for w in words if w < 20]
+        want = np.mean([w >= 10 for w in polar]) if polar else 0.5
+        assert float(score) == pytest.approx(want, abs=1e-4)
+
+
+def test_tee_stops_the_program_after_its_nth_result_line():
+    out = io.StringIO()
+    tee = Tee(out, "accuracy", 2)
+    tee.write("iteration 1\naccuracy: 0.5\n")
+    with pytest.raises(StopProgram, match="after 2 result lines"):
+        tee.write("iteration 2\naccur")
+        tee.write("acy: 0.7\n")
+    assert out.getvalue() == "iteration 1\naccuracy: 0.5\niteration 2\naccuracy: 0.7\n"
+    assert not issubclass(StopProgram, Exception)  # a program's `except Exception` lets it by
+    Tee(io.StringIO(), ".", None).write("runs to the end\n" * 5)
+
+
+def test_printed_numbers_and_same_numbers():
+    text = ("iteration 1\naccuracy: 0.61\n0.25\nBatch #500: 0.667376\n"
+            "Epoch: 0\tCost: 395.3\tAccuracy: 0.3083\n[0.355 0.407]\n")
+    nums = printed_numbers(text)
+    assert nums == [("iteration", 1.0), ("accuracy", 0.61), ("", 0.25), ("Batch #", 500.0),
+                    ("", 0.667376), ("Epoch", 0.0), ("Cost", 395.3), ("Accuracy", 0.3083),
+                    ("", 0.355), ("", 0.407)]
+    assert same_numbers(nums, nums) is None
+    other = [(lab, v + 0.1 if lab == "Cost" else v) for lab, v in nums]
+    assert same_numbers(nums, other) == "1 of 10 differ, first Cost: 395.3 vs 395.4"
+    assert "labels differ" in same_numbers(nums, nums[1:])
+
+
+def test_programs_table_is_well_formed():
+    for name, spec in PROGRAMS.items():
+        assert "/" in name and "+" in spec["repo"] and spec["script"].endswith(".py"), name
+        assert spec["stop"] is None or spec["stop"] >= 1
