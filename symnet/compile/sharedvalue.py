@@ -90,6 +90,20 @@ class SharedVariable(Variable):
         cp.strict, cp.allow_downcast = self.strict, self.allow_downcast
         return cp
 
+    def alias(self):
+        """A second shared variable on this one's storage (what Theano's
+        ``clone(..., share_inputs=False)`` makes of a shared variable): a
+        value set or an update applied through either is seen by both, and
+        its ``default_update`` is its own (Lasagne's BatchNormLayer hangs the
+        running-average updates on such an alias, so that graphs which only
+        read ``mean`` leave it alone)."""
+        cp = type(self).__new__(type(self))
+        Variable.__init__(cp, self.type, None, None, self.name)
+        cp.container = self.container
+        cp.tag = type(self.tag)(self.tag)
+        cp.strict, cp.allow_downcast = self.strict, self.allow_downcast
+        return cp
+
     def __str__(self):
         return self.name if self.name is not None else f"<shared {self.type}>"
 

@@ -160,7 +160,8 @@ def clone_replace(output, replace=None, share_inputs=True, strict=True, **kwargs
     replace : dict or list of pairs
         ``{old: new}``; the new variables are used as they are.
     share_inputs : bool
-        Keep the graph's owner-less inputs (True) or clone them too.
+        Keep the graph's owner-less inputs (True) or clone them too; a
+        shared variable's clone is an alias on its storage (``alias``).
 
     Examples
     --------
@@ -183,9 +184,10 @@ def clone_replace(output, replace=None, share_inputs=True, strict=True, **kwargs
         memo[old] = new
     outs = _as_list(output)
     if not share_inputs:
+        # a shared variable's copy is an alias of its storage, as in Theano
         for v in graph_inputs(outs):
-            if v not in memo and not isinstance(v, Constant) and not v.owns_value:
-                memo[v] = v.clone()
+            if v not in memo and not isinstance(v, Constant):
+                memo[v] = v.alias() if v.owns_value else v.clone()
     memo = clone_get_equiv([], outs, copy_inputs=False, memo=memo)
     result = [memo[v] for v in outs]
     if isinstance(output, (list, tuple)):

@@ -40,6 +40,9 @@ class _Alias(TensorSharedVariable):
         cp.default_update = self.default_update
         return cp
 
+    def alias(self):
+        return _Alias(self._base)
+
     @property
     def _value(self):
         return self._base._value
