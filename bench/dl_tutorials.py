@@ -279,19 +279,16 @@ def run_program(name, code_dir, data_dir, work_dir, sizes="small"):
         module_name, entry, kwargs = "test", TESTPY[name], {}
     tee = Tee(sys.stdout)
     t0 = time.time()
-    try:
-        with contextlib.redirect_stdout(tee):
-            module = importlib.import_module(module_name)
-            if module_name == "rnnslu":
-                module.main({"fold": 3, "data": "atis", "lr": 0.0970806646812754, "verbose": 1,
-                             "decay": True, "win": 7, "nhidden": 20, "seed": 345,
-                             "emb_dimension": 10, "nepochs": 1, "savemodel": False})
-            else:
-                getattr(module, entry)(**kwargs)
-            if name == "logistic_sgd":
-                predict_like_tutorial(data_dir)
-    except BaseException as e:  # SystemExit too: a program's exit is a failure here
-        result["error"] = failure(e)
+    with caught(result), contextlib.redirect_stdout(tee):
+        module = importlib.import_module(module_name)
+        if module_name == "rnnslu":
+            module.main({"fold": 3, "data": "atis", "lr": 0.0970806646812754, "verbose": 1,
+                         "decay": True, "win": 7, "nhidden": 20, "seed": 345,
+                         "emb_dimension": 10, "nepochs": 1, "savemodel": False})
+        else:
+            getattr(module, entry)(**kwargs)
+        if name == "logistic_sgd":
+            predict_like_tutorial(data_dir)
     result["seconds"] = round(time.time() - t0, 1)
     result["numbers"] = printed_numbers(tee.buf.getvalue())
     return result
@@ -320,6 +317,33 @@ def predict_like_tutorial(data_dir):
     predicted = predict_model(test_x[:10])
     print("Predicted values for the first 10 examples in test set:", predicted)
     print(f"predict error {np.mean(predicted != test_y[:10]) * 100:f} %")
+
+
+@contextlib.contextmanager
+def caught(result):
+    """Runs the block; an exception it raises (SystemExit too: a program's
+    exit is a failure here) is printed and its first line becomes
+    ``result["error"]`` (``failure``)."""
+    try:
+        yield
+    except BaseException as e:
+        result["error"] = failure(e)
+
+
+def run_child(args, env, log, out_json, **empty):
+    """Run a bench script's ``run`` command (``args``: the script and its
+    arguments) in a fresh interpreter, output to ``log``; the result it
+    wrote to ``out_json``, or a failure quoting the end of the log when it
+    wrote none (a crash), with ``empty``'s keys added."""
+    with open(log, "w") as f:
+        subprocess.run([os.environ.get("PYTHON", sys.executable), "-W", "ignore", *args],
+                       stdout=f, stderr=subprocess.STDOUT, env=env)
+    if os.path.exists(out_json):
+        with open(out_json) as f:
+            return json.load(f)
+    with open(log) as f:
+        return dict({"error": "no result; log ends: " + f.read()[-300:].replace("\n", " | "),
+                     "seconds": 0, "numbers": [], "stubbed": []}, **empty)
 
 
 # -- reading what a program printed ---------------------------------------------------
@@ -404,15 +428,7 @@ def run_fresh(script, args, backend, log, out_json, **empty):
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     if os.environ.get("FLOATX"):
         env["THEANO_FLAGS"] = f"floatX={os.environ['FLOATX']}"
-    with open(log, "w") as f:
-        subprocess.run([os.environ.get("PYTHON", sys.executable), "-W", "ignore", script, "run",
-                        *args, out_json], stdout=f, stderr=subprocess.STDOUT, env=env)
-    if os.path.exists(out_json):
-        with open(out_json) as f:
-            return json.load(f)
-    with open(log) as f:
-        return dict({"error": "no result; log ends: " + f.read()[-300:].replace("\n", " | "),
-                     "seconds": 0, "numbers": [], "stubbed": []}, **empty)
+    return run_child([script, "run", *args, out_json], env, log, out_json, **empty)
 
 
 def main(argv):

@@ -187,6 +187,11 @@ class OpFromGraph(Op):
                 for k in range(len(self.inner_inputs))]
 
     def L_op(self, inputs, outputs, output_grads):
+        if "grad" in vars(self):
+            # ``op.grad = f`` on the instance: Theano before 1.0 asked the
+            # op's grad, so this overrode it (the Recipes' guided
+            # backpropagation notebook swaps relu's gradient this way)
+            return _as_grads(_call(vars(self)["grad"], inputs, output_grads), inputs)
         if self._lop != _DEFAULT:
             return _as_grads(_call(self._lop, inputs, outputs, output_grads), inputs)
         if callable(self._grad) or isinstance(self._grad, OpFromGraph):

@@ -160,7 +160,8 @@ def clone_replace(output, replace=None, share_inputs=True, strict=True, **kwargs
     replace : dict or list of pairs
         ``{old: new}``; the new variables are used as they are.
     share_inputs : bool
-        Keep the graph's owner-less inputs (True) or clone them too.
+        Keep the graph's owner-less inputs (True) or clone them too; a
+        shared variable's clone shares its storage (``SharedVariable.clone``).
 
     Examples
     --------

@@ -19,10 +19,23 @@ __all__ = ["get_all_layers", "get_output", "get_output_shape", "get_all_params",
            "count_params", "get_all_param_values", "set_all_param_values"]
 
 
-def _as_layer_list(layer_or_layers):
+def _many(layer_or_layers):
+    """The layers of a list, a tuple or another iterable of layers (Lasagne
+    takes any: ``get_output(layers.values())`` in its style transfer
+    recipe), or None for a single layer."""
+    if isinstance(layer_or_layers, Layer):
+        return None
     if isinstance(layer_or_layers, (list, tuple)):
         return list(layer_or_layers)
-    return [layer_or_layers]
+    try:
+        return list(iter(layer_or_layers))
+    except TypeError:
+        return None
+
+
+def _as_layer_list(layer_or_layers):
+    many = _many(layer_or_layers)
+    return [layer_or_layers] if many is None else many
 
 
 def _inputs_of(layer):
@@ -126,6 +139,9 @@ def get_output(layer_or_layers, inputs=None, **kwargs):
                 raise TypeError(f"get_output(): the keys of the inputs dictionary must be "
                                 f"Layer instances (or None), got {type(key).__name__} "
                                 f"{key!r}")
+    many = _many(layer_or_layers)
+    if many is not None:
+        layer_or_layers = many  # an iterator is read once
     treat_as_input = list(inputs.keys()) if isinstance(inputs, dict) else []
     all_layers = get_all_layers(layer_or_layers, treat_as_input)
     outputs = {l: l.input_var for l in all_layers
@@ -172,8 +188,8 @@ def get_output(layer_or_layers, inputs=None, **kwargs):
             lines.append(f"{key} (perhaps you meant {close[0]})" if close else key)
         warnings.warn("get_output() was called with unused kwargs:\n\t" + "\n\t".join(lines),
                       stacklevel=2)
-    if isinstance(layer_or_layers, (list, tuple)):
-        return [outputs[l] for l in layer_or_layers]
+    if many is not None:
+        return [outputs[l] for l in many]
     return outputs[layer_or_layers]
 
 
@@ -219,9 +235,12 @@ def get_output_shape(layer_or_layers, input_shapes=None):
     >>> get_output_shape(l), get_output_shape(l, (7, 2))
     ((None, 5), (7, 5))
     """
+    many = _many(layer_or_layers)
+    if many is not None:
+        layer_or_layers = many
     if input_shapes is None or (isinstance(input_shapes, dict) and not input_shapes):
-        if isinstance(layer_or_layers, (list, tuple)):
-            return [l.output_shape for l in layer_or_layers]
+        if many is not None:
+            return [l.output_shape for l in many]
         return layer_or_layers.output_shape
     treat_as_input = list(input_shapes.keys()) if isinstance(input_shapes, dict) else []
     all_layers = get_all_layers(layer_or_layers, treat_as_input)
@@ -247,8 +266,8 @@ def get_output_shape(layer_or_layers, input_shapes=None):
         except KeyError:
             raise _free_floating(layer, "get_output_shape()") from None
         shapes[layer] = layer.get_output_shape_for(in_shapes)
-    if isinstance(layer_or_layers, (list, tuple)):
-        return [shapes[l] for l in layer_or_layers]
+    if many is not None:
+        return [shapes[l] for l in many]
     return shapes[layer_or_layers]
 
 

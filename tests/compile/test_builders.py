@@ -94,6 +94,29 @@ def test_grad_overrides():
         symnet.grad(T.sum(op(xx, ww, bb)), ww)
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_grad_set_on_the_instance_overrides(mode):
+    # Theano before 1.0: ``op.grad = f`` replaced the op's gradient (the
+    # guided backpropagation of Lasagne's Recipes): relu's gradient passes
+    # only positive gradients through positive inputs
+    x = T.fmatrix("x")
+    inp = x.type()
+    relu = OpFromGraph([inp], [T.maximum(inp, 0)])
+
+    def guided(inputs, out_grads):
+        (i,), (g,) = inputs, out_grads
+        return (g * (i > 0).astype(i.dtype) * (g > 0).astype(i.dtype),)
+    w = np.array([[1., -1.], [2., -3.]], "float32")
+    xv = np.array([[1., 2.], [-1., 3.]], "float32")
+    plain = symnet.function([x], symnet.grad((relu(x) * w).sum(), x), mode=mode)
+    np.testing.assert_allclose(plain(xv), w * (xv > 0))
+    relu.grad = guided
+    f = symnet.function([x], [relu(x), symnet.grad((relu(x) * w).sum(), x)], mode=mode)
+    out, gx = f(xv)
+    np.testing.assert_allclose(out, np.maximum(xv, 0))
+    np.testing.assert_allclose(gx, w * (xv > 0) * (w > 0))
+
+
 def test_lop_override_and_rop():
     x = T.dvector('x')
     y = 1.0 / (1.0 + T.exp(-x))

@@ -85,6 +85,31 @@ def test_clone_replace_share_inputs():
     assert y2 not in ancestors(clone_replace(z, [(y, y2)], share_inputs=False))
 
 
+def test_clone_of_a_shared_variable_is_an_alias_with_its_own_default_update():
+    # Lasagne's BatchNormLayer: theano.clone(mean, share_inputs=False) gets a
+    # default_update; a function reading only ``mean`` must not apply it,
+    # one using the clone must, and the update must reach ``mean``
+    for mode in ("py", "numba"):
+        x = T.dvector("x")
+        mean = symnet.shared(np.zeros(3), name="mean")
+        running = clone_replace(mean, share_inputs=False)
+        assert running is not mean and running.name == "mean"
+        running.default_update = 0.5 * running + 0.5 * x
+        read = symnet.function([x], x - mean, mode=mode)
+        train = symnet.function([x], x - mean + 0 * running, mode=mode)
+        data = np.array([2.0, 4.0, 6.0])
+        np.testing.assert_allclose(read(data), data)
+        np.testing.assert_allclose(read(data), data)
+        np.testing.assert_allclose(mean.get_value(), np.zeros(3))  # reading updated nothing
+        np.testing.assert_allclose(train(data), data)
+        np.testing.assert_allclose(mean.get_value(), 0.5 * data)  # the update reached mean
+        np.testing.assert_allclose(running.get_value(), 0.5 * data)
+        np.testing.assert_allclose(train(data), 0.5 * data)
+        np.testing.assert_allclose(mean.get_value(), 0.75 * data)
+        mean.set_value(np.ones(3))
+        np.testing.assert_allclose(running.get_value(), np.ones(3))
+
+
 def test_clone_replace_ndim_mismatch():
     import pytest
     x = T.dscalar("x")

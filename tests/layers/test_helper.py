@@ -101,6 +101,26 @@ def test_get_output_shape():
         get_output_shape(ConcatLayer([InputLayer((1, 2)), InputLayer((1, 2))]), (1, 2))
 
 
+def test_any_iterable_of_layers_is_a_list_of_them():
+    # Lasagne takes any iterable: the style transfer recipe passes dict.values()
+    l_in, a, b, c = diamond()
+    layers = {"a": a, "c": c}
+    x = np.arange(8, dtype="float32").reshape(2, 4)
+    from_values = get_output(layers.values(), x, deterministic=True)
+    from_list = get_output([a, c], x, deterministic=True)
+    assert isinstance(from_values, list) and len(from_values) == 2
+    for got, want in zip(from_values, from_list):
+        np.testing.assert_allclose(got.eval(mode="py"), want.eval(mode="py"))
+    np.testing.assert_allclose(from_values[0].eval(mode="py"),
+                               np.maximum(x @ a.W.get_value() + a.b.get_value(), 0), rtol=1e-6)
+    # an iterator is read once, and still answers every layer
+    outs = get_output(iter([a, b]), x)
+    assert len(outs) == 2 and outs[1].eval(mode="py").shape == (2, 2)
+    assert get_output_shape(layers.values()) == [(None, 3), (None, 5)]
+    assert get_output_shape(iter([a, c]), (7, 4)) == [(7, 3), (7, 5)]
+    assert get_all_layers(layers.values()) == [l_in, a, b, c]
+
+
 def test_params_collection():
     l_in, a, b, c = diamond()
     d = DenseLayer(c, 2, W=np.ones((5, 2), "float32"), name="d")

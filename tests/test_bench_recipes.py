@@ -1,0 +1,79 @@
+"""bench/recipes.py's pieces that need no Recipes checkout: the synthetic
+data in the formats the recipes load, the random weights, the Python 2
+conversion and the cuDNN stand-in's names (CI has no checkout; the runner
+runs by hand)."""
+import gzip
+import os
+import pickle
+
+import numpy as np
+
+import symnet
+import symnet.layers
+from bench.recipes import (DNN_NAMES, Py2Str, cifar_batches_standin, mnist_idx_standin,
+                           py2_source, random_param_values, standin_text)
+
+
+def test_cifar_batches_load_as_the_deep_residual_script_reads_them(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    cifar_batches_standin(str(folder), per_batch=7)
+    names = sorted(os.listdir(folder))
+    assert names == [f"data_batch_{j}" for j in range(1, 6)] + ["test_batch"]
+    with open(folder / "data_batch_3", "rb") as f:
+        d = pickle.load(f)
+    assert d["data"].dtype == np.uint8 and d["data"].shape == (7, 3072)
+    assert len(d["labels"]) == 7 and all(0 <= v < 10 for v in d["labels"])
+    # a class's images are brighter by 12 per class: the labels can be learnt
+    assert np.array_equal(d["data"].min(axis=1) >= 12 * np.array(d["labels"]),
+                          np.ones(7, bool))
+
+
+def test_mnist_idx_file_reads_as_the_autoencoder_reads_it(tmp_path):
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    mnist_idx_standin(str(path), 1800)
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    assert np.frombuffer(raw[:16], ">i4").tolist() == [2051, 1800, 28, 28]
+    data = np.frombuffer(raw, np.uint8, offset=16).reshape(-1, 1, 28, 28)
+    assert data.shape == (1800, 1, 28, 28) and data.max() == 255
+    assert data[:, :, :2].max() == 0 and data[:, :, 26:].max() == 0  # centred 24x24
+    assert np.array_equal(data[0], data[1797])  # the 1,797 digits, cycled
+
+
+def test_random_param_values_keep_the_scale_of_each_kind():
+    params = [symnet.shared(np.zeros((64, 32, 3, 3), np.float32), name="conv.W"),
+              symnet.shared(np.zeros((512, 10), np.float32), name="W"),
+              symnet.shared(np.zeros(64, np.float32), name="bn.inv_std"),
+              symnet.shared(np.zeros(64, np.float32), name="gamma"),
+              symnet.shared(np.zeros(64, np.float32), name="b")]
+    conv, dense, inv_std, gamma, b = random_param_values(params)
+    assert [v.shape for v in (conv, dense, inv_std)] == [(64, 32, 3, 3), (512, 10), (64,)]
+    assert all(v.dtype == np.float32 for v in (conv, dense, inv_std, gamma, b))
+    assert abs(conv.std() - np.sqrt(2 / (32 * 9))) < 0.01  # fan in: 32 channels x 3x3
+    assert abs(dense.std() - np.sqrt(2 / 512)) < 0.01       # fan in: 512 rows
+    assert inv_std.min() >= 0.8 and inv_std.max() <= 1.2 and gamma.min() >= 0.8
+    assert np.abs(b).max() < 0.05
+    again = random_param_values(params)
+    assert all(np.array_equal(a, c) for a, c in zip(again, (conv, dense, inv_std, gamma, b)))
+
+
+def test_py2_source_converts_only_what_python3_cannot_parse():
+    py3 = "x = 1\nprint(x / 2)\n"
+    assert py2_source(py3) == py3
+    converted = py2_source("import cPickle\nn = 3\nprint 'batch_' + `n+1`\n")
+    namespace = {}
+    exec(compile(converted.replace("import cPickle\n", ""), "<t>", "exec"), namespace)
+    assert "print('batch_' + repr(n+1))" in converted
+
+
+def test_the_cudnn_stand_in_names_cpu_layers_symnet_has():
+    for dnn_name, cpu_name in DNN_NAMES.items():
+        assert hasattr(symnet.layers, cpu_name), (dnn_name, cpu_name)
+    assert DNN_NAMES["Conv2DDNNLayer"] == "Conv2DLayer"
+
+
+def test_standin_text_holds_the_generation_phrase_and_acts_as_python2_str():
+    text = standin_text(2000)
+    assert len(text) == 2000 and text.startswith("The quick brown fox jumps")
+    s = Py2Str(text)
+    assert s.decode("utf-8-sig").encode("utf-8") == text and isinstance(s.decode(), str)
