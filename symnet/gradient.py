@@ -249,6 +249,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
             seeds[var] = g
             continue
         g = T.as_tensor_variable(g)
+        if g.ndim == 0 and getattr(var, "ndim", 0):
+            # Theano takes a scalar as that gradient everywhere
+            g = T.alloc(g, *[var.shape[i] for i in range(var.ndim)])
         if getattr(var, "ndim", None) is not None and g.ndim != var.ndim:
             raise ValueError(f"known_grads: the gradient given for {var} ({var.ndim} "
                              f"dimensions) has {g.ndim} dimensions")

@@ -543,3 +543,15 @@ def test_zero_gradient_of_an_integer_input_is_floatx():
     np.testing.assert_array_equal(gi.eval({i: np.array([1, 2], "int32")}), [0, 0])
     w = T.lvector("w")
     assert symnet.grad(x, w, disconnected_inputs="ignore").dtype == symnet.config.floatX
+
+
+def test_known_grads_scalar_is_the_gradient_everywhere():
+    # Theano accepts a scalar known gradient for a tensor: that value at
+    # every element (what ops' gradients broadcast it to)
+    x = T.dvector("x")
+    y = T.exp(x)
+    g = symnet.grad(None, x, known_grads={y: T.constant(2.0, dtype="float64")})
+    xv = np.array([0.0, 1.0, -1.0])
+    np.testing.assert_allclose(g.eval({x: xv}), 2.0 * np.exp(xv))
+    with pytest.raises(ValueError, match="known_grads: the gradient given for .* has 1"):
+        symnet.grad(None, x, known_grads={T.outer(x, x): T.dvector()})
