@@ -555,3 +555,47 @@ def test_known_grads_scalar_is_the_gradient_everywhere():
     np.testing.assert_allclose(g.eval({x: xv}), 2.0 * np.exp(xv))
     with pytest.raises(ValueError, match="known_grads: the gradient given for .* has 1"):
         symnet.grad(None, x, known_grads={T.outer(x, x): T.dvector()})
+
+
+def test_undefined_gradient_of_an_output_no_wrt_reaches_is_not_needed():
+    # Theano's test_disconnected_nan: x reaches f but not g (the op's
+    # connection_pattern), so the undefined gradient sent to g never matters
+    from symnet.graph.basic import Apply
+    from symnet.graph.null_type import NullType
+    from symnet.graph.op import Op
+
+    class Op1(Op):
+        __props__ = ()
+
+        def make_node(self, x):
+            return Apply(self, [x], [x.type(), T.dscalar()])
+
+        def connection_pattern(self, node):
+            return [[True, False]]
+
+        def perform(self, node, inputs, output_storage):
+            output_storage[0][0] = inputs[0]
+            output_storage[1][0] = np.float64(0.0)
+
+        def grad(self, inputs, output_grads):
+            return [2 * output_grads[0]]
+
+    class Op2(Op):
+        __props__ = ()
+
+        def make_node(self, f, g):
+            return Apply(self, [f, g], [T.dscalar()])
+
+        def perform(self, node, inputs, output_storage):
+            output_storage[0][0] = np.float64(inputs[0].sum() + inputs[1])
+
+        def grad(self, inputs, output_grads):
+            return [T.ones_like(inputs[0]), NullType("no gradient for g")()]
+
+    x = T.dvector("x")
+    f, g = Op1()(x)
+    gx = symnet.grad(Op2()(f, g), x)
+    np.testing.assert_array_equal(gx.eval({x: np.array([1.0, 5.0])}, mode="py"), [2.0, 2.0])
+    # an output that x does reach still raises
+    with pytest.raises(NullTypeGradError, match="no gradient for g"):
+        symnet.grad(Op2()(f, T.sum(f)), x)
