@@ -659,14 +659,19 @@ class CumOp(Op):
 
     __props__ = ("axis", "mode")
 
-    def __init__(self, axis, mode="add"):
+    def __init__(self, axis=None, mode="add"):
         if mode not in ("add", "mul"):
             raise ValueError(f"CumOp mode must be 'add' or 'mul', got {mode!r}")
-        self.axis = int(axis)
+        self.axis = None if axis is None else int(axis)
         self.mode = mode
 
     def make_node(self, x):
         x = as_tensor_variable(x)
+        if self.axis is None or self.axis < 0:
+            # Theano's CumOp() (the flattened array) and negative axes: the
+            # node is that of the op with the axis they mean
+            flat, axis = _flat_axis(x, self.axis)
+            return CumOp(axis, self.mode).make_node(flat)
         if not 0 <= self.axis < x.ndim:
             raise ValueError(f"{self}: axis out of range for {x} with {x.ndim} dims")
         dtype = np.cumsum(np.zeros(1, x.dtype)).dtype.name

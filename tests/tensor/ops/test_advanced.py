@@ -313,3 +313,16 @@ def test_compress_squeeze_repeat():
     v = T.dvector("v")
     np.testing.assert_array_equal(
         T.extra_ops.repeat(v, 2).eval({v: I([1., 2.])}, mode="py"), [1., 1., 2., 2.])
+
+
+def test_cumop_op_form_flattens_without_axis_and_takes_negative_axes():
+    # Theano's CumOp(axis=None, mode='add') called as an op
+    from symnet.tensor.ops.advanced import CumOp
+    a = rand((3, 4, 2), rng=np.random.default_rng(0))
+    check_op(lambda x: CumOp()(x), [a], ref=np.cumsum, grad=True)
+    check_op(lambda x: CumOp(mode="mul")(x), [a + 2], ref=np.cumprod)
+    check_op(lambda x: CumOp(axis=-2, mode="mul")(x), [a + 2],
+             ref=lambda v: np.cumprod(v, axis=-2), grad=True)
+    assert CumOp(-1)(T.tensor3()).owner.op == CumOp(2)
+    with pytest.raises(ValueError, match="axis -4 is out of range"):
+        CumOp(-4)(T.tensor3())
