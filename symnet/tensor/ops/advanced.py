@@ -22,7 +22,7 @@ from ..type import TensorType
 from .elemwise import cast, dimshuffle
 
 __all__ = ["AdvancedSubtensor", "AdvancedIncSubtensor", "Nonzero", "Sort", "ArgSort",
-           "CumOp", "BinCount", "advanced_get", "advanced_inc",
+           "CumOp", "BinCount", "NegativeCountError", "advanced_get", "advanced_inc",
            "advanced_subtensor", "advanced_inc_subtensor", "take", "nonzero",
            "sort", "argsort", "cumsum", "cumprod", "bincount"]
 
@@ -722,6 +722,11 @@ def cumprod(x, axis=None):
     return CumOp(axis, "mul")(x)
 
 
+class NegativeCountError(ValueError, AssertionError):
+    """``bincount`` of a negative value.  Also an AssertionError: what
+    Theano's ``bincount(..., assert_nonneg=True)`` raised."""
+
+
 class BinCount(Op):
     """``np.bincount`` of a non-negative integer vector (no gradient)."""
 
@@ -749,7 +754,7 @@ class BinCount(Op):
     def perform(self, node, inputs, output_storage):
         x = inputs[0]
         if x.size and x.min() < 0:
-            raise ValueError(f"bincount: input has negative value {x.min()}")
+            raise NegativeCountError(f"bincount: input has negative value {x.min()}")
         w = inputs[1] if self.weighted else None
         out = np.bincount(x, weights=w, minlength=self.minlength)
         output_storage[0][0] = out.astype(node.outputs[0].dtype)
