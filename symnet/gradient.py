@@ -249,6 +249,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
             seeds[var] = g
             continue
         g = T.as_tensor_variable(g)
+        if g.ndim == 0 and getattr(var, "ndim", 0):
+            # Theano takes a scalar as that gradient everywhere
+            g = T.alloc(g, *[var.shape[i] for i in range(var.ndim)])
         if getattr(var, "ndim", None) is not None and g.ndim != var.ndim:
             raise ValueError(f"known_grads: the gradient given for {var} ({var.ndim} "
                              f"dimensions) has {g.ndim} dimensions")
@@ -375,11 +378,21 @@ def _backprop(outputs, seeds, wrt, blockers):
         out_grads = [None if o in blockers else total(o) for o in node.outputs]
         if all(g is None for g in out_grads):
             continue
-        for o, g in zip(node.outputs, out_grads):
-            if isinstance(g, _Undefined):
+        pattern = None
+        for k, (o, g) in enumerate(zip(node.outputs, out_grads)):
+            if not isinstance(g, _Undefined):
+                continue
+            pattern = pattern or node.op.connection_pattern(node)
+            if not any(pattern[i][k] for i, inp in enumerate(node.inputs) if inp in reaches):
+                # Theano's rule: no input we differentiate reaches this
+                # output, so its undefined gradient is never needed
+                out_grads[k] = None
+            else:
                 raise NullTypeGradError(
                     f"the gradient through {g.op} (input {g.index}) is undefined "
                     f"({g.reason}), and it is needed for {o}")
+        if all(g is None for g in out_grads):
+            continue
         filled = []
         for o, g in zip(node.outputs, out_grads):
             if g is None and not hasattr(o.type, "dtype"):   # a RandomState, a Generic

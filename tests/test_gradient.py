@@ -538,8 +538,64 @@ def test_zero_gradient_of_an_integer_input_is_floatx():
     assert gx.dtype == "float32" and gz.dtype == symnet.config.floatX
     assert gz.eval({z: np.int64(3)}) == 0
     i = T.ivector("i")
-    gi = symnet.grad(T.sum(i * 2.0), i)
+    gi = symnet.grad(T.sum(T.gt(i, 0) * 2.0), i)     # through a comparison only
     assert gi.dtype == symnet.config.floatX
     np.testing.assert_array_equal(gi.eval({i: np.array([1, 2], "int32")}), [0, 0])
     w = T.lvector("w")
     assert symnet.grad(x, w, disconnected_inputs="ignore").dtype == symnet.config.floatX
+
+
+def test_known_grads_scalar_is_the_gradient_everywhere():
+    # Theano accepts a scalar known gradient for a tensor: that value at
+    # every element (what ops' gradients broadcast it to)
+    x = T.dvector("x")
+    y = T.exp(x)
+    g = symnet.grad(None, x, known_grads={y: T.constant(2.0, dtype="float64")})
+    xv = np.array([0.0, 1.0, -1.0])
+    np.testing.assert_allclose(g.eval({x: xv}), 2.0 * np.exp(xv))
+    with pytest.raises(ValueError, match="known_grads: the gradient given for .* has 1"):
+        symnet.grad(None, x, known_grads={T.outer(x, x): T.dvector()})
+
+
+def test_undefined_gradient_of_an_output_no_wrt_reaches_is_not_needed():
+    # Theano's test_disconnected_nan: x reaches f but not g (the op's
+    # connection_pattern), so the undefined gradient sent to g never matters
+    from symnet.graph.basic import Apply
+    from symnet.graph.null_type import NullType
+    from symnet.graph.op import Op
+
+    class Op1(Op):
+        __props__ = ()
+
+        def make_node(self, x):
+            return Apply(self, [x], [x.type(), T.dscalar()])
+
+        def connection_pattern(self, node):
+            return [[True, False]]
+
+        def perform(self, node, inputs, output_storage):
+            output_storage[0][0] = inputs[0]
+            output_storage[1][0] = np.float64(0.0)
+
+        def grad(self, inputs, output_grads):
+            return [2 * output_grads[0]]
+
+    class Op2(Op):
+        __props__ = ()
+
+        def make_node(self, f, g):
+            return Apply(self, [f, g], [T.dscalar()])
+
+        def perform(self, node, inputs, output_storage):
+            output_storage[0][0] = np.float64(inputs[0].sum() + inputs[1])
+
+        def grad(self, inputs, output_grads):
+            return [T.ones_like(inputs[0]), NullType("no gradient for g")()]
+
+    x = T.dvector("x")
+    f, g = Op1()(x)
+    gx = symnet.grad(Op2()(f, g), x)
+    np.testing.assert_array_equal(gx.eval({x: np.array([1.0, 5.0])}, mode="py"), [2.0, 2.0])
+    # an output that x does reach still raises
+    with pytest.raises(NullTypeGradError, match="no gradient for g"):
+        symnet.grad(Op2()(f, T.sum(f)), x)

@@ -189,7 +189,8 @@ def bincount_driver(node, ins, outs):
     w = ins[1] if node.op.weighted else "None"
     dt = node.outputs[0].type.dtype
     return [f"if {x}.size and {x}.min() < 0:",
-            f"    raise ValueError('bincount: input has negative value %s' % {x}.min())",
+            "    from symnet.tensor.ops.advanced import NegativeCountError as _Neg",
+            f"    raise _Neg('bincount: input has negative value %s' % {x}.min())",
             f"{outs[0]} = _np.bincount({x}, weights={w}, minlength={node.op.minlength})"
             f".astype(_np.{dt})"], True
 

@@ -22,7 +22,7 @@ from ..type import TensorType
 from .elemwise import cast, dimshuffle
 
 __all__ = ["AdvancedSubtensor", "AdvancedIncSubtensor", "Nonzero", "Sort", "ArgSort",
-           "CumOp", "BinCount", "advanced_get", "advanced_inc",
+           "CumOp", "BinCount", "NegativeCountError", "advanced_get", "advanced_inc",
            "advanced_subtensor", "advanced_inc_subtensor", "take", "nonzero",
            "sort", "argsort", "cumsum", "cumprod", "bincount"]
 
@@ -659,14 +659,19 @@ class CumOp(Op):
 
     __props__ = ("axis", "mode")
 
-    def __init__(self, axis, mode="add"):
+    def __init__(self, axis=None, mode="add"):
         if mode not in ("add", "mul"):
             raise ValueError(f"CumOp mode must be 'add' or 'mul', got {mode!r}")
-        self.axis = int(axis)
+        self.axis = None if axis is None else int(axis)
         self.mode = mode
 
     def make_node(self, x):
         x = as_tensor_variable(x)
+        if self.axis is None or self.axis < 0:
+            # Theano's CumOp() (the flattened array) and negative axes: the
+            # node is that of the op with the axis they mean
+            flat, axis = _flat_axis(x, self.axis)
+            return CumOp(axis, self.mode).make_node(flat)
         if not 0 <= self.axis < x.ndim:
             raise ValueError(f"{self}: axis out of range for {x} with {x.ndim} dims")
         dtype = np.cumsum(np.zeros(1, x.dtype)).dtype.name
@@ -717,6 +722,11 @@ def cumprod(x, axis=None):
     return CumOp(axis, "mul")(x)
 
 
+class NegativeCountError(ValueError, AssertionError):
+    """``bincount`` of a negative value.  Also an AssertionError: what
+    Theano's ``bincount(..., assert_nonneg=True)`` raised."""
+
+
 class BinCount(Op):
     """``np.bincount`` of a non-negative integer vector (no gradient)."""
 
@@ -744,7 +754,7 @@ class BinCount(Op):
     def perform(self, node, inputs, output_storage):
         x = inputs[0]
         if x.size and x.min() < 0:
-            raise ValueError(f"bincount: input has negative value {x.min()}")
+            raise NegativeCountError(f"bincount: input has negative value {x.min()}")
         w = inputs[1] if self.weighted else None
         out = np.bincount(x, weights=w, minlength=self.minlength)
         output_storage[0][0] = out.astype(node.outputs[0].dtype)

@@ -313,3 +313,29 @@ def test_compress_squeeze_repeat():
     v = T.dvector("v")
     np.testing.assert_array_equal(
         T.extra_ops.repeat(v, 2).eval({v: I([1., 2.])}, mode="py"), [1., 1., 2., 2.])
+
+
+def test_cumop_op_form_flattens_without_axis_and_takes_negative_axes():
+    # Theano's CumOp(axis=None, mode='add') called as an op
+    from symnet.tensor.ops.advanced import CumOp
+    a = rand((3, 4, 2), rng=np.random.default_rng(0))
+    check_op(lambda x: CumOp()(x), [a], ref=np.cumsum, grad=True)
+    check_op(lambda x: CumOp(mode="mul")(x), [a + 2], ref=np.cumprod)
+    check_op(lambda x: CumOp(axis=-2, mode="mul")(x), [a + 2],
+             ref=lambda v: np.cumprod(v, axis=-2), grad=True)
+    assert CumOp(-1)(T.tensor3()).owner.op == CumOp(2)
+    with pytest.raises(ValueError, match="axis -4 is out of range"):
+        CumOp(-4)(T.tensor3())
+
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_bincount_of_a_negative_value_raises_also_as_an_assertion(mode):
+    # Theano's bincount(..., assert_nonneg=True) raised AssertionError; a
+    # negative value is a ValueError naming it here, and that AssertionError
+    from symnet.tensor.ops.advanced import NegativeCountError
+    v = T.lvector("v")
+    f = symnet.function([v], T.extra_ops.bincount(v, assert_nonneg=True), mode=mode)
+    for err in (ValueError, AssertionError, NegativeCountError):
+        with pytest.raises(err, match="bincount: input has negative value -1"):
+            f(np.array([2, -1, 0]))
+    np.testing.assert_array_equal(f(np.array([2, 0, 2])), [1, 0, 2])
