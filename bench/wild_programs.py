@@ -63,17 +63,18 @@ if __name__ == "__main__":  # run as a script: bench.* from this checkout
 from bench.dl_tutorials import (compare_to_py, failure, run_fresh,  # noqa: E402
                                 same_numbers)
 
-__all__ = ["PROGRAMS", "py2to3", "printed_numbers", "same_numbers", "StopProgram",
-           "digits_images", "one_hot", "sentiment_standin"]
+__all__ = ["PROGRAMS", "py2to3", "printed_numbers", "same_numbers", "StopProgram", "run_tests",
+           "stub_module", "digits_images", "one_hot", "sentiment_standin"]
 
 
 # name -> repository folder, script, argv, stand-in loaders, the regex of a
 # result line, how many result lines to wait for before stopping (None: run
 # to the end).
 def _p(repo, script, argv=(), standins=(), result=r".", stop=None, lasagne=True, stubs=None,
-       entry=None):
+       entry=None, path=(), floatx=None):
     return dict(repo=repo, script=script, argv=list(argv), standins=list(standins),
-                result=result, stop=stop, lasagne=lasagne, stubs=stubs or {}, entry=entry)
+                result=result, stop=stop, lasagne=lasagne, stubs=stubs or {}, entry=entry,
+                path=list(path), floatx=floatx)
 
 
 NEWMU, BENANNE, MAREKREI = "Newmu+Theano-Tutorials", "benanne+theano-tutorial", "marekrei+theano-tutorial"
@@ -93,9 +94,10 @@ PROGRAMS = {
                                     stop=2),
     "benanne/1_multiply": _p(BENANNE, "1_multiply.py"),
     # feeds NumPy float64 scalars to T.scalar(): floatX float32 (symnet's
-    # default, API.md) refuses them, as Theano with floatX=float32 does;
-    # FLOATX=float64 (Theano's default) runs it
-    "benanne/2_linear_regression": _p(BENANNE, "2_linear_regression.py", result="w =", stop=5),
+    # default, API.md) refuses them, as Theano with floatX=float32 does; run
+    # with Theano's default, float64 (a flag, not an edit)
+    "benanne/2_linear_regression": _p(BENANNE, "2_linear_regression.py", result="w =", stop=5,
+                                      floatx="float64"),
     "benanne/3_logistic_regression": _p(BENANNE, "3_logistic_regression.py",
                                         standins=["cifar10"], result="accuracy", stop=3),
     "benanne/4_net": _p(BENANNE, "4_net.py", standins=["cifar10"], result="accuracy", stop=3),
@@ -134,6 +136,50 @@ PROGRAMS = {
                               stubs={"gensim.models.word2vec": ["Word2Vec"]}),
 }
 PROGRAMS["ntm/copy-task"]["path"] = [""]  # `from ntm.layers import ...`: the repository root
+for _task in ("reversed-copy", "repeat-copy", "associative-recall", "dyck-words", "sort",
+              "upsidedown-copy"):  # the same training loop on other tasks
+    PROGRAMS[f"ntm/{_task}-task"] = dict(PROGRAMS["ntm/copy-task"],
+                                         script=f"examples/{_task}-task.py")
+# ntm's own unit tests feed float64 arrays to T.tensor3() and friends: they
+# were written for Theano's default floatX, float64; symnet's float32
+# refuses the float64 data (as Theano with floatX=float32 does).
+# test_sharpening's NumPy reference stores a (1,)-array into an element,
+# which NumPy 2 refuses ("setting an array element with a sequence")
+for _test in ("similarities", "heads", "layers"):
+    PROGRAMS[f"ntm/test_{_test}"] = _p("snipsco+ntm-lasagne", f"ntm/test/test_{_test}.py",
+                                       path=[""], entry="run_tests", floatx="float64")
+
+# Newmu's DCGAN: its lib/ops.py deconvolves with Theano's cuDNN ops
+# (theano.sandbox.cuda.dnn: GPU internals symnet does not provide, a clear
+# ImportError); tqdm and sklearn's joblib, imported first, are stand-ins
+PROGRAMS["dcgan/mnist_cond"] = _p("Newmu+dcgan_code", "mnist/train_cond_dcgan.py", path=[""],
+                                  stubs={"tqdm": ["tqdm"], "sklearn.externals.joblib": ["dump"]})
+# Lasagne's Recipes: a variational autoencoder on MNIST's idx files (the
+# runner writes stand-ins into its working directory: 10,600 training
+# images, of which the last 10,000 validate, and 500 test images), two
+# epochs of 64 hidden units (its defaults: 300 and 1,024); PIL (it saves
+# pictures) and scipy.stats.norm (the inverse normal CDF, from the standard
+# library here) are stand-ins
+PROGRAMS["recipes/variational_autoencoder"] = _p(
+    "Lasagne+Recipes", "examples/variational_autoencoder/variational_autoencoder.py",
+    argv=["--num_epochs", "2", "--n_hid", "64"], standins=["mnist_idx", "pil", "scipy_norm"])
+PROGRAMS["seq2seq/model"] = _p("nicolas-ivanov+lasagne_seq2seq", "lib/nn_model/model.py", path=[""],
+                                entry="train_seq2seq")
+
+# pixel-rnn-lasagne (Python 3 already): its layer files test themselves when
+# run; colorlog (coloured logging) is a stand-in whose info() prints
+PIXELRNN, COLORLOG = "taimir+pixel-rnn-lasagne", {"colorlog": ["basicConfig", "debug", "print:info"]}
+for _name in ("skew", "convs", "diag_lstm"):
+    PROGRAMS[f"pixelrnn/{_name}"] = _p(PIXELRNN, f"layers/{_name}.py", path=[""], stubs=COLORLOG)
+# main.py only samples from a saved model (its train_model() call is
+# commented out): the runner trains a small PixelRNN with main.py's own
+# train_model() (see train_pixelrnn). It fails by API.md's contract:
+# DiagLSTMLayer hands its (1,)-shaped bias to a Conv1DLayer of 4h filters;
+# Lasagne checks only the number of dimensions, and Theano broadcast the
+# length-1 axis at run time; symnet's shared variables know their shape and
+# refuse it when the layer is built, naming layer, parameter and both shapes
+PROGRAMS["pixelrnn/train"] = _p(PIXELRNN, "main.py", path=[""], entry="train_pixelrnn",
+                                stubs=dict(COLORLOG, scipy=[]))
 
 
 # -- Python 2 --------------------------------------------------------------------------
@@ -324,6 +370,41 @@ def sentiment_standin(n=300, seed=0):
     return lines
 
 
+def write_mnist_idx(folder, n_train=10600, n_test=500):
+    """MNIST's gzipped idx files (train-images-idx3-ubyte.gz, ...) of the
+    enlarged digits, 28x28 uint8; the images are stored transposed, as
+    MNIST's row-major pixels read by a loader that transposes them."""
+    import gzip
+    import struct
+    X, y = digits_images(28, copies=6)
+    X = (X * 255).astype(np.uint8).transpose(0, 2, 1)
+    for name, images, labels in (("train", X[:n_train], y[:n_train]),
+                                 ("t10k", X[n_train:n_train + n_test], y[n_train:n_train + n_test])):
+        with gzip.open(os.path.join(folder, f"{name}-images-idx3-ubyte.gz"), "wb") as f:
+            f.write(struct.pack(">IIII", 2051, len(images), 28, 28) + images.tobytes())
+        with gzip.open(os.path.join(folder, f"{name}-labels-idx1-ubyte.gz"), "wb") as f:
+            f.write(struct.pack(">II", 2049, len(labels)) + labels.astype(np.uint8).tobytes())
+
+
+def pil_module():
+    """PIL.Image whose images know their size and draw and save nothing."""
+    class Picture:
+        def __init__(self, size):
+            self.size = tuple(size)
+
+        def paste(self, *args, **kwargs):
+            pass
+
+        def save(self, *args, **kwargs):
+            pass
+    image = types.ModuleType("PIL.Image")
+    image.fromarray = lambda a, mode=None: Picture(np.shape(a)[1::-1])
+    image.new = lambda mode, size, color=0: Picture(size)
+    pil = types.ModuleType("PIL")
+    pil.Image = image
+    return pil, image
+
+
 def write_sentiment(data_dir):
     lines = sentiment_standin()
     for name, part in (("train", lines[:240]), ("test", lines[240:])):
@@ -341,7 +422,10 @@ def stub_module(dotted, names):
             if i > 1:
                 setattr(sys.modules[".".join(parts[:i - 1])], parts[i - 1], sys.modules[name])
     for n in names:
-        setattr(sys.modules[dotted], n, lambda *args, **kwargs: None)
+        if n.startswith("print:"):  # a logging call that prints its message
+            setattr(sys.modules[dotted], n[6:], lambda msg, *args, **kwargs: print(msg % args if args else msg))
+        else:
+            setattr(sys.modules[dotted], n, lambda *args, **kwargs: None)
 
 
 def stub_matplotlib():
@@ -364,6 +448,70 @@ def stub_matplotlib():
     mpl.pyplot = pyplot
     sys.modules["matplotlib"], sys.modules["matplotlib.pyplot"] = mpl, pyplot
     return True
+
+
+DRIVERS = {}  # entry -> the runner's function that drives the program's module
+
+
+def run_tests(module):
+    """A pytest file's test_* functions (without fixtures), one by one:
+    "passed NAME" or the failure printed for each; fails if one failed."""
+    failed = []
+    for name, fn in list(vars(module).items()):
+        if name.startswith("test_") and callable(fn):
+            try:
+                fn()
+                print(f"passed {name}")
+            except Exception as e:
+                print(f"FAILED {name}: {type(e).__name__}: {e}")
+                failed.append(name)
+    if failed:
+        raise AssertionError(f"{len(failed)} test(s) failed: {', '.join(failed)}")
+
+
+DRIVERS["run_tests"] = run_tests
+
+
+def train_pixelrnn(main):
+    """pixel-rnn-lasagne: main.py's train_model() (10 epochs, the
+    validation loss logged at each epoch's first minibatch) on 8 training
+    and 4 validation digits, binarised as its mnist.py does, with a PixelRNN
+    of main.py's depth and 8 hidden units (main.py: 64) in minibatches of 4
+    (16); the model monitor, which saves the best parameters into the
+    checkout, is a stand-in that keeps nothing."""
+    from network.pixel_rnn import PixelRNN
+    X, _ = digits_images(28)
+    X = (X[:12, None] > 0.5).astype(np.int32)
+    model = PixelRNN(batch_size=4, image_shape=(1, 28, 28), n_hidden=8)
+
+    class Monitor:
+        def save_model(self, msg=""):
+            pass
+    main.train_model(model=model, model_monitor=Monitor(), X=X[:8].astype(np.float32), y=X[:8],
+                     X_valid=X[8:].astype(np.float32), y_valid=X[8:], batch_size=4)
+
+
+DRIVERS["train_pixelrnn"] = train_pixelrnn
+
+
+def train_seq2seq(model_module):
+    """lasagne_seq2seq: bin/train.py needs a 50 MB dialog corpus, nltk and a
+    gensim word2vec model; the runner builds its model with model.py's
+    get_nn_model() at configs/config.py's sizes (GRU encoder and decoder of
+    512 units, 200-wide embeddings) for 60 words, and takes three adadelta
+    steps of its train function on 8 answers that repeat their question's
+    first 20 tokens after the start token; then its predict function."""
+    rng = np.random.RandomState(0)
+    model = model_module.get_nn_model(vocab_size=60)
+    x = rng.randint(3, 60, (8, 25)).astype(np.int32)
+    y = np.concatenate([np.ones((8, 1), np.int32), x[:, :20]], axis=1)
+    for step in range(3):
+        print(f"step {step} cost {float(model.train(x, y)):.6f}")
+    probs = model.predict(x, y)
+    print(f"predict shape {probs.shape[0]} x {probs.shape[1]} row sums {probs.sum(1).mean():.6f}")
+
+
+DRIVERS["train_seq2seq"] = train_seq2seq
 
 
 # -- one program in this process --------------------------------------------------------
@@ -424,6 +572,15 @@ def run_program(name, src_dir, data_dir, work_dir):
             sys.modules["load"] = cifar10_module()
         elif standin == "sentiment":
             write_sentiment(data_dir)
+        elif standin == "mnist_idx":
+            os.makedirs(work_dir, exist_ok=True)
+            write_mnist_idx(work_dir)
+        elif standin == "pil":
+            sys.modules["PIL"], sys.modules["PIL.Image"] = pil_module()
+        elif standin == "scipy_norm":
+            from statistics import NormalDist
+            stub_module("scipy.stats", [])
+            sys.modules["scipy.stats"].norm = types.SimpleNamespace(ppf=NormalDist().inv_cdf)
         stubbed.append(standin)
     for extra in spec.get("path", []):
         sys.path.insert(0, os.path.join(repo, extra))
@@ -449,7 +606,9 @@ def run_program(name, src_dir, data_dir, work_dir):
             sys.modules["__main__"] = module
             try:
                 exec(code, module.__dict__)
-                if spec["entry"] is not None:
+                if spec["entry"] in DRIVERS:
+                    DRIVERS[spec["entry"]](module)
+                elif spec["entry"] is not None:
                     getattr(module, spec["entry"])()
             finally:
                 sys.modules["__main__"] = saved
@@ -467,7 +626,9 @@ def run_program(name, src_dir, data_dir, work_dir):
 
 # -- reading what a program printed -----------------------------------------------------
 
-NUMBER = re.compile(r"(?<![\w.])(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)(?![\w])")
+# a number is not part of a word: "13.4s" (a time, which differs run to
+# run) is none, nor is its prefix "13"
+NUMBER = re.compile(r"(?<![\w.])(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)(?!\w|\.\d)")
 
 
 def printed_numbers(text):
@@ -521,7 +682,10 @@ def main(argv):
             log, out_json = (os.path.join(out, f"{safe}.{backend}.{ext}") for ext in ("log", "json"))
             r = run_fresh(os.path.abspath(__file__), [name, src_dir, data_dir,
                                                       os.path.join(out, "work", f"{safe}.{backend}")],
-                          backend, log, out_json, stopped=False)
+                          backend, log, out_json, floatx=PROGRAMS[name]["floatx"],
+                          stopped=False)
+            if PROGRAMS[name]["floatx"] and not os.environ.get("FLOATX"):
+                r["stubbed"].append(f"floatX={PROGRAMS[name]['floatx']}")
             results[backend] = r
             state = "FAILED" if r["error"] else "ran" + (" (stopped)" if r["stopped"] else "")
             last = ", ".join(f"{lab} {v:g}".strip() for lab, v in r["numbers"][-2:]) or "-"
