@@ -134,6 +134,9 @@ PROGRAMS = {
     # instead; gensim (word2vec embeddings, not used) is a stand-in
     "lasagnenlp/crf_test": _p("XuezheMax+LasagneNLP", "bi_lstm_cnn_crf.py", entry="test",
                               stubs={"gensim.models.word2vec": ["Word2Vec"]}),
+    "lasagnenlp/bi_lstm_cnn_crf": _p("XuezheMax+LasagneNLP", "bi_lstm_cnn_crf.py",
+                                     entry="train_bilstm_cnn_crf",
+                                     stubs={"gensim.models.word2vec": ["Word2Vec"]}),
 }
 PROGRAMS["ntm/copy-task"]["path"] = [""]  # `from ntm.layers import ...`: the repository root
 for _task in ("reversed-copy", "repeat-copy", "associative-recall", "dyck-words", "sort",
@@ -512,6 +515,69 @@ def train_seq2seq(model_module):
 
 
 DRIVERS["train_seq2seq"] = train_seq2seq
+
+
+def train_bilstm_cnn_crf(program):
+    """LasagneNLP's bi_lstm_cnn_crf.py: main() reads its CoNLL files with
+    Python 2 strings (`line.decode` on a str), so the runner takes main()'s
+    steps after the reading, with the program's own functions, as
+    run_bi-lstm-cnn-crf.sh configures them (fine-tuned embeddings,
+    momentum 0.9, gradient clipping 5, dropout), smaller (30 units, 10
+    filters; 16 sentences of up to 8 words whose tag is their word's index
+    mod 4, 6 characters a word): three training steps, then main()'s
+    evaluation of the same sentences."""
+    import lasagne
+    import theano
+    import theano.tensor as T
+    from lasagne_nlp.networks.networks import build_BiLSTM_CNN_CRF
+    from lasagne_nlp.utils import utils
+    floatx = theano.config.floatX
+    rng = np.random.RandomState(0)
+    n, length, n_chars, n_words, n_labels, char_vocab = 16, 8, 6, 30, 4, 12
+    words = rng.randint(1, n_words, (n, length)).astype(np.int32)
+    masks = (np.arange(length) < rng.randint(4, length + 1, (n, 1))).astype(floatx)
+    targets = (words % n_labels * masks).astype(np.int32)
+    chars = ((words[:, :, None] * 7 + np.arange(n_chars)) % char_vocab).astype(np.int32)
+    embedd_table = rng.uniform(-0.3, 0.3, (n_words, 20)).astype(floatx)
+    char_embedd_table = rng.uniform(-0.3, 0.3, (char_vocab, 30)).astype(floatx)
+
+    input_var, target_var = T.imatrix(name="inputs"), T.imatrix(name="targets")
+    mask_var, char_input_var = T.matrix(name="masks", dtype=floatx), T.itensor3(name="char-inputs")
+    layer_char = lasagne.layers.InputLayer(shape=(None, length, n_chars), input_var=char_input_var)
+    layer_char = lasagne.layers.reshape(layer_char, (-1, [2]))
+    layer_char = lasagne.layers.EmbeddingLayer(layer_char, input_size=char_vocab, output_size=30,
+                                               W=char_embedd_table)
+    layer_char = lasagne.layers.DimshuffleLayer(layer_char, pattern=(0, 2, 1))
+    layer_input = lasagne.layers.InputLayer(shape=(None, length), input_var=input_var)
+    layer_input = lasagne.layers.EmbeddingLayer(layer_input, input_size=n_words, output_size=20,
+                                                W=embedd_table)
+    layer_mask = lasagne.layers.InputLayer(shape=(None, length), input_var=mask_var)
+    network = build_BiLSTM_CNN_CRF(layer_char, layer_input, 30, n_labels, mask=layer_mask,
+                                   grad_clipping=5, peepholes=False, num_filters=10, dropout=True)
+    num_tokens = mask_var.sum(dtype=floatx)
+    energies_train = lasagne.layers.get_output(network)
+    energies_eval = lasagne.layers.get_output(network, deterministic=True)
+    loss_train = program.crf_loss(energies_train, target_var, mask_var).mean()
+    loss_eval = program.crf_loss(energies_eval, target_var, mask_var).mean()
+    _, corr_train = program.crf_accuracy(energies_train, target_var)
+    corr_train = (corr_train * mask_var).sum(dtype=floatx)
+    prediction_eval, corr_eval = program.crf_accuracy(energies_eval, target_var)
+    corr_eval = (corr_eval * mask_var).sum(dtype=floatx)
+    params = lasagne.layers.get_all_params(network, trainable=True)
+    updates = utils.create_updates(loss_train, params, "momentum", 0.01, momentum=0.9)
+    train_fn = theano.function([input_var, target_var, mask_var, char_input_var],
+                               [loss_train, corr_train, num_tokens], updates=updates)
+    eval_fn = theano.function([input_var, target_var, mask_var, char_input_var],
+                              [loss_eval, corr_eval, num_tokens, prediction_eval])
+    for step in range(3):
+        err, corr, num = train_fn(words, targets, masks, chars)
+        print(f"train step {step} loss: {float(err):.4f}, acc: {float(corr) * 100 / float(num):.2f}%")
+    err, corr, num, predictions = eval_fn(words, targets, masks, chars)
+    print(f"dev loss: {float(err):.4f}, corr: {int(corr)}, total: {int(num)}, "
+          f"predictions {predictions.shape[0]} x {predictions.shape[1]}")
+
+
+DRIVERS["train_bilstm_cnn_crf"] = train_bilstm_cnn_crf
 
 
 # -- one program in this process --------------------------------------------------------
