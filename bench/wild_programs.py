@@ -166,6 +166,12 @@ PROGRAMS["dcgan/mnist_cond"] = _p("Newmu+dcgan_code", "mnist/train_cond_dcgan.py
 PROGRAMS["recipes/variational_autoencoder"] = _p(
     "Lasagne+Recipes", "examples/variational_autoencoder/variational_autoencoder.py",
     argv=["--num_epochs", "2", "--n_hid", "64"], standins=["mnist_idx", "pil", "scipy_norm"])
+# the RNN tutorials' finite differences need float64, Theano's default floatX
+PROGRAMS["wildml/rnnlm"] = _p("dennybritz+rnn-tutorial-rnnlm", "rnn_theano.py",
+                              entry="check_and_train_rnn", floatx="float64")
+PROGRAMS["wildml/gru"] = _p("dennybritz+rnn-tutorial-gru-lstm", "utils.py",
+                            entry="check_and_train_rnn", floatx="float64",
+                            stubs={"nltk": []})  # it tokenizes the CSV, not read here
 PROGRAMS["seq2seq/model"] = _p("nicolas-ivanov+lasagne_seq2seq", "lib/nn_model/model.py", path=[""],
                                 entry="train_seq2seq")
 
@@ -578,6 +584,39 @@ def train_bilstm_cnn_crf(program):
 
 
 DRIVERS["train_bilstm_cnn_crf"] = train_bilstm_cnn_crf
+
+
+def check_and_train_rnn(module):
+    """WildML's RNN tutorials (dennybritz/rnn-tutorial-rnnlm, -gru-lstm):
+    their training scripts read a Reddit CSV with Python 2 strings
+    (`x[0].decode`) into ragged NumPy arrays (which NumPy 2 refuses), so the
+    runner takes their steps after the reading with the tutorials' own
+    model class and functions: the tutorial's gradient_check_theano (every
+    parameter element's backprop gradient against central differences), as
+    its notebook calls it on [0, 1, 2, 3] -> [1, 2, 3, 4], then SGD over
+    20 stand-in sentences in which a word is mostly followed by the next
+    one, printing the loss per epoch."""
+    model_class = getattr(module, "GRUTheano", None) or module.RNNTheano
+    rng = np.random.RandomState(0)
+    vocab = 12
+    sentences = []
+    for _ in range(20):
+        words = [int(rng.randint(vocab))]
+        while len(words) < rng.randint(5, 10):
+            words.append((words[-1] + 1) % vocab if rng.rand() < 0.9 else int(rng.randint(vocab)))
+        sentences.append(words)
+    X, Y = [w[:-1] for w in sentences], [w[1:] for w in sentences]
+    np.random.seed(10)
+    model = model_class(vocab, hidden_dim=6, bptt_truncate=1000)  # tutorials: 8000/2000, 100/128
+    module.gradient_check_theano(model, [0, 1, 2, 3], [1, 2, 3, 4])
+    print(f"loss before training {model.calculate_loss(X, Y):.6f}")
+    for epoch in range(3):
+        for i in np.random.permutation(len(Y)):
+            model.sgd_step(X[i], Y[i], 0.01 if model_class.__name__ == "GRUTheano" else 0.05)
+        print(f"epoch {epoch} loss {model.calculate_loss(X, Y):.6f}")
+
+
+DRIVERS["check_and_train_rnn"] = check_and_train_rnn
 
 
 # -- one program in this process --------------------------------------------------------
