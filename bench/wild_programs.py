@@ -63,17 +63,18 @@ if __name__ == "__main__":  # run as a script: bench.* from this checkout
 from bench.dl_tutorials import (compare_to_py, failure, run_fresh,  # noqa: E402
                                 same_numbers)
 
-__all__ = ["PROGRAMS", "py2to3", "printed_numbers", "same_numbers", "StopProgram",
-           "digits_images", "one_hot", "sentiment_standin"]
+__all__ = ["PROGRAMS", "py2to3", "printed_numbers", "same_numbers", "StopProgram", "run_tests",
+           "stub_module", "digits_images", "one_hot", "sentiment_standin"]
 
 
 # name -> repository folder, script, argv, stand-in loaders, the regex of a
 # result line, how many result lines to wait for before stopping (None: run
 # to the end).
 def _p(repo, script, argv=(), standins=(), result=r".", stop=None, lasagne=True, stubs=None,
-       entry=None):
+       entry=None, path=(), floatx=None):
     return dict(repo=repo, script=script, argv=list(argv), standins=list(standins),
-                result=result, stop=stop, lasagne=lasagne, stubs=stubs or {}, entry=entry)
+                result=result, stop=stop, lasagne=lasagne, stubs=stubs or {}, entry=entry,
+                path=list(path), floatx=floatx)
 
 
 NEWMU, BENANNE, MAREKREI = "Newmu+Theano-Tutorials", "benanne+theano-tutorial", "marekrei+theano-tutorial"
@@ -93,9 +94,10 @@ PROGRAMS = {
                                     stop=2),
     "benanne/1_multiply": _p(BENANNE, "1_multiply.py"),
     # feeds NumPy float64 scalars to T.scalar(): floatX float32 (symnet's
-    # default, API.md) refuses them, as Theano with floatX=float32 does;
-    # FLOATX=float64 (Theano's default) runs it
-    "benanne/2_linear_regression": _p(BENANNE, "2_linear_regression.py", result="w =", stop=5),
+    # default, API.md) refuses them, as Theano with floatX=float32 does; run
+    # with Theano's default, float64 (a flag, not an edit)
+    "benanne/2_linear_regression": _p(BENANNE, "2_linear_regression.py", result="w =", stop=5,
+                                      floatx="float64"),
     "benanne/3_logistic_regression": _p(BENANNE, "3_logistic_regression.py",
                                         standins=["cifar10"], result="accuracy", stop=3),
     "benanne/4_net": _p(BENANNE, "4_net.py", standins=["cifar10"], result="accuracy", stop=3),
@@ -132,8 +134,61 @@ PROGRAMS = {
     # instead; gensim (word2vec embeddings, not used) is a stand-in
     "lasagnenlp/crf_test": _p("XuezheMax+LasagneNLP", "bi_lstm_cnn_crf.py", entry="test",
                               stubs={"gensim.models.word2vec": ["Word2Vec"]}),
+    "lasagnenlp/bi_lstm_cnn_crf": _p("XuezheMax+LasagneNLP", "bi_lstm_cnn_crf.py",
+                                     entry="train_bilstm_cnn_crf",
+                                     stubs={"gensim.models.word2vec": ["Word2Vec"]}),
 }
 PROGRAMS["ntm/copy-task"]["path"] = [""]  # `from ntm.layers import ...`: the repository root
+for _task in ("reversed-copy", "repeat-copy", "associative-recall", "dyck-words", "sort",
+              "upsidedown-copy"):  # the same training loop on other tasks
+    PROGRAMS[f"ntm/{_task}-task"] = dict(PROGRAMS["ntm/copy-task"],
+                                         script=f"examples/{_task}-task.py")
+# ntm's own unit tests feed float64 arrays to T.tensor3() and friends: they
+# were written for Theano's default floatX, float64; symnet's float32
+# refuses the float64 data (as Theano with floatX=float32 does).
+# test_sharpening's NumPy reference stores a (1,)-array into an element,
+# which NumPy 2 refuses ("setting an array element with a sequence")
+for _test in ("similarities", "heads", "layers"):
+    PROGRAMS[f"ntm/test_{_test}"] = _p("snipsco+ntm-lasagne", f"ntm/test/test_{_test}.py",
+                                       path=[""], entry="run_tests", floatx="float64")
+
+# Newmu's DCGAN: its lib/ops.py deconvolves with Theano's cuDNN ops
+# (theano.sandbox.cuda.dnn: GPU internals symnet does not provide, a clear
+# ImportError); tqdm and sklearn's joblib, imported first, are stand-ins
+PROGRAMS["dcgan/mnist_cond"] = _p("Newmu+dcgan_code", "mnist/train_cond_dcgan.py", path=[""],
+                                  stubs={"tqdm": ["tqdm"], "sklearn.externals.joblib": ["dump"]})
+# Lasagne's Recipes: a variational autoencoder on MNIST's idx files (the
+# runner writes stand-ins into its working directory: 10,600 training
+# images, of which the last 10,000 validate, and 500 test images), two
+# epochs of 64 hidden units (its defaults: 300 and 1,024); PIL (it saves
+# pictures) and scipy.stats.norm (the inverse normal CDF, from the standard
+# library here) are stand-ins
+PROGRAMS["recipes/variational_autoencoder"] = _p(
+    "Lasagne+Recipes", "examples/variational_autoencoder/variational_autoencoder.py",
+    argv=["--num_epochs", "2", "--n_hid", "64"], standins=["mnist_idx", "pil", "scipy_norm"])
+# the RNN tutorials' finite differences need float64, Theano's default floatX
+PROGRAMS["wildml/rnnlm"] = _p("dennybritz+rnn-tutorial-rnnlm", "rnn_theano.py",
+                              entry="check_and_train_rnn", floatx="float64")
+PROGRAMS["wildml/gru"] = _p("dennybritz+rnn-tutorial-gru-lstm", "utils.py",
+                            entry="check_and_train_rnn", floatx="float64",
+                            stubs={"nltk": []})  # it tokenizes the CSV, not read here
+PROGRAMS["seq2seq/model"] = _p("nicolas-ivanov+lasagne_seq2seq", "lib/nn_model/model.py", path=[""],
+                                entry="train_seq2seq")
+
+# pixel-rnn-lasagne (Python 3 already): its layer files test themselves when
+# run; colorlog (coloured logging) is a stand-in whose info() prints
+PIXELRNN, COLORLOG = "taimir+pixel-rnn-lasagne", {"colorlog": ["basicConfig", "debug", "print:info"]}
+for _name in ("skew", "convs", "diag_lstm"):
+    PROGRAMS[f"pixelrnn/{_name}"] = _p(PIXELRNN, f"layers/{_name}.py", path=[""], stubs=COLORLOG)
+# main.py only samples from a saved model (its train_model() call is
+# commented out): the runner trains a small PixelRNN with main.py's own
+# train_model() (see train_pixelrnn). It fails by API.md's contract:
+# DiagLSTMLayer hands its (1,)-shaped bias to a Conv1DLayer of 4h filters;
+# Lasagne checks only the number of dimensions, and Theano broadcast the
+# length-1 axis at run time; symnet's shared variables know their shape and
+# refuse it when the layer is built, naming layer, parameter and both shapes
+PROGRAMS["pixelrnn/train"] = _p(PIXELRNN, "main.py", path=[""], entry="train_pixelrnn",
+                                stubs=dict(COLORLOG, scipy=[]))
 
 
 # -- Python 2 --------------------------------------------------------------------------
@@ -324,6 +379,41 @@ def sentiment_standin(n=300, seed=0):
     return lines
 
 
+def write_mnist_idx(folder, n_train=10600, n_test=500):
+    """MNIST's gzipped idx files (train-images-idx3-ubyte.gz, ...) of the
+    enlarged digits, 28x28 uint8; the images are stored transposed, as
+    MNIST's row-major pixels read by a loader that transposes them."""
+    import gzip
+    import struct
+    X, y = digits_images(28, copies=6)
+    X = (X * 255).astype(np.uint8).transpose(0, 2, 1)
+    for name, images, labels in (("train", X[:n_train], y[:n_train]),
+                                 ("t10k", X[n_train:n_train + n_test], y[n_train:n_train + n_test])):
+        with gzip.open(os.path.join(folder, f"{name}-images-idx3-ubyte.gz"), "wb") as f:
+            f.write(struct.pack(">IIII", 2051, len(images), 28, 28) + images.tobytes())
+        with gzip.open(os.path.join(folder, f"{name}-labels-idx1-ubyte.gz"), "wb") as f:
+            f.write(struct.pack(">II", 2049, len(labels)) + labels.astype(np.uint8).tobytes())
+
+
+def pil_module():
+    """PIL.Image whose images know their size and draw and save nothing."""
+    class Picture:
+        def __init__(self, size):
+            self.size = tuple(size)
+
+        def paste(self, *args, **kwargs):
+            pass
+
+        def save(self, *args, **kwargs):
+            pass
+    image = types.ModuleType("PIL.Image")
+    image.fromarray = lambda a, mode=None: Picture(np.shape(a)[1::-1])
+    image.new = lambda mode, size, color=0: Picture(size)
+    pil = types.ModuleType("PIL")
+    pil.Image = image
+    return pil, image
+
+
 def write_sentiment(data_dir):
     lines = sentiment_standin()
     for name, part in (("train", lines[:240]), ("test", lines[240:])):
@@ -341,7 +431,10 @@ def stub_module(dotted, names):
             if i > 1:
                 setattr(sys.modules[".".join(parts[:i - 1])], parts[i - 1], sys.modules[name])
     for n in names:
-        setattr(sys.modules[dotted], n, lambda *args, **kwargs: None)
+        if n.startswith("print:"):  # a logging call that prints its message
+            setattr(sys.modules[dotted], n[6:], lambda msg, *args, **kwargs: print(msg % args if args else msg))
+        else:
+            setattr(sys.modules[dotted], n, lambda *args, **kwargs: None)
 
 
 def stub_matplotlib():
@@ -364,6 +457,166 @@ def stub_matplotlib():
     mpl.pyplot = pyplot
     sys.modules["matplotlib"], sys.modules["matplotlib.pyplot"] = mpl, pyplot
     return True
+
+
+DRIVERS = {}  # entry -> the runner's function that drives the program's module
+
+
+def run_tests(module):
+    """A pytest file's test_* functions (without fixtures), one by one:
+    "passed NAME" or the failure printed for each; fails if one failed."""
+    failed = []
+    for name, fn in list(vars(module).items()):
+        if name.startswith("test_") and callable(fn):
+            try:
+                fn()
+                print(f"passed {name}")
+            except Exception as e:
+                print(f"FAILED {name}: {type(e).__name__}: {e}")
+                failed.append(name)
+    if failed:
+        raise AssertionError(f"{len(failed)} test(s) failed: {', '.join(failed)}")
+
+
+DRIVERS["run_tests"] = run_tests
+
+
+def train_pixelrnn(main):
+    """pixel-rnn-lasagne: main.py's train_model() (10 epochs, the
+    validation loss logged at each epoch's first minibatch) on 8 training
+    and 4 validation digits, binarised as its mnist.py does, with a PixelRNN
+    of main.py's depth and 8 hidden units (main.py: 64) in minibatches of 4
+    (16); the model monitor, which saves the best parameters into the
+    checkout, is a stand-in that keeps nothing."""
+    from network.pixel_rnn import PixelRNN
+    X, _ = digits_images(28)
+    X = (X[:12, None] > 0.5).astype(np.int32)
+    model = PixelRNN(batch_size=4, image_shape=(1, 28, 28), n_hidden=8)
+
+    class Monitor:
+        def save_model(self, msg=""):
+            pass
+    main.train_model(model=model, model_monitor=Monitor(), X=X[:8].astype(np.float32), y=X[:8],
+                     X_valid=X[8:].astype(np.float32), y_valid=X[8:], batch_size=4)
+
+
+DRIVERS["train_pixelrnn"] = train_pixelrnn
+
+
+def train_seq2seq(model_module):
+    """lasagne_seq2seq: bin/train.py needs a 50 MB dialog corpus, nltk and a
+    gensim word2vec model; the runner builds its model with model.py's
+    get_nn_model() at configs/config.py's sizes (GRU encoder and decoder of
+    512 units, 200-wide embeddings) for 60 words, and takes three adadelta
+    steps of its train function on 8 answers that repeat their question's
+    first 20 tokens after the start token; then its predict function."""
+    rng = np.random.RandomState(0)
+    model = model_module.get_nn_model(vocab_size=60)
+    x = rng.randint(3, 60, (8, 25)).astype(np.int32)
+    y = np.concatenate([np.ones((8, 1), np.int32), x[:, :20]], axis=1)
+    for step in range(3):
+        print(f"step {step} cost {float(model.train(x, y)):.6f}")
+    probs = model.predict(x, y)
+    print(f"predict shape {probs.shape[0]} x {probs.shape[1]} row sums {probs.sum(1).mean():.6f}")
+
+
+DRIVERS["train_seq2seq"] = train_seq2seq
+
+
+def train_bilstm_cnn_crf(program):
+    """LasagneNLP's bi_lstm_cnn_crf.py: main() reads its CoNLL files with
+    Python 2 strings (`line.decode` on a str), so the runner takes main()'s
+    steps after the reading, with the program's own functions, as
+    run_bi-lstm-cnn-crf.sh configures them (fine-tuned embeddings,
+    momentum 0.9, gradient clipping 5, dropout), smaller (30 units, 10
+    filters; 16 sentences of up to 8 words whose tag is their word's index
+    mod 4, 6 characters a word): three training steps, then main()'s
+    evaluation of the same sentences."""
+    import lasagne
+    import theano
+    import theano.tensor as T
+    from lasagne_nlp.networks.networks import build_BiLSTM_CNN_CRF
+    from lasagne_nlp.utils import utils
+    floatx = theano.config.floatX
+    rng = np.random.RandomState(0)
+    n, length, n_chars, n_words, n_labels, char_vocab = 16, 8, 6, 30, 4, 12
+    words = rng.randint(1, n_words, (n, length)).astype(np.int32)
+    masks = (np.arange(length) < rng.randint(4, length + 1, (n, 1))).astype(floatx)
+    targets = (words % n_labels * masks).astype(np.int32)
+    chars = ((words[:, :, None] * 7 + np.arange(n_chars)) % char_vocab).astype(np.int32)
+    embedd_table = rng.uniform(-0.3, 0.3, (n_words, 20)).astype(floatx)
+    char_embedd_table = rng.uniform(-0.3, 0.3, (char_vocab, 30)).astype(floatx)
+
+    input_var, target_var = T.imatrix(name="inputs"), T.imatrix(name="targets")
+    mask_var, char_input_var = T.matrix(name="masks", dtype=floatx), T.itensor3(name="char-inputs")
+    layer_char = lasagne.layers.InputLayer(shape=(None, length, n_chars), input_var=char_input_var)
+    layer_char = lasagne.layers.reshape(layer_char, (-1, [2]))
+    layer_char = lasagne.layers.EmbeddingLayer(layer_char, input_size=char_vocab, output_size=30,
+                                               W=char_embedd_table)
+    layer_char = lasagne.layers.DimshuffleLayer(layer_char, pattern=(0, 2, 1))
+    layer_input = lasagne.layers.InputLayer(shape=(None, length), input_var=input_var)
+    layer_input = lasagne.layers.EmbeddingLayer(layer_input, input_size=n_words, output_size=20,
+                                                W=embedd_table)
+    layer_mask = lasagne.layers.InputLayer(shape=(None, length), input_var=mask_var)
+    network = build_BiLSTM_CNN_CRF(layer_char, layer_input, 30, n_labels, mask=layer_mask,
+                                   grad_clipping=5, peepholes=False, num_filters=10, dropout=True)
+    num_tokens = mask_var.sum(dtype=floatx)
+    energies_train = lasagne.layers.get_output(network)
+    energies_eval = lasagne.layers.get_output(network, deterministic=True)
+    loss_train = program.crf_loss(energies_train, target_var, mask_var).mean()
+    loss_eval = program.crf_loss(energies_eval, target_var, mask_var).mean()
+    _, corr_train = program.crf_accuracy(energies_train, target_var)
+    corr_train = (corr_train * mask_var).sum(dtype=floatx)
+    prediction_eval, corr_eval = program.crf_accuracy(energies_eval, target_var)
+    corr_eval = (corr_eval * mask_var).sum(dtype=floatx)
+    params = lasagne.layers.get_all_params(network, trainable=True)
+    updates = utils.create_updates(loss_train, params, "momentum", 0.01, momentum=0.9)
+    train_fn = theano.function([input_var, target_var, mask_var, char_input_var],
+                               [loss_train, corr_train, num_tokens], updates=updates)
+    eval_fn = theano.function([input_var, target_var, mask_var, char_input_var],
+                              [loss_eval, corr_eval, num_tokens, prediction_eval])
+    for step in range(3):
+        err, corr, num = train_fn(words, targets, masks, chars)
+        print(f"train step {step} loss: {float(err):.4f}, acc: {float(corr) * 100 / float(num):.2f}%")
+    err, corr, num, predictions = eval_fn(words, targets, masks, chars)
+    print(f"dev loss: {float(err):.4f}, corr: {int(corr)}, total: {int(num)}, "
+          f"predictions {predictions.shape[0]} x {predictions.shape[1]}")
+
+
+DRIVERS["train_bilstm_cnn_crf"] = train_bilstm_cnn_crf
+
+
+def check_and_train_rnn(module):
+    """WildML's RNN tutorials (dennybritz/rnn-tutorial-rnnlm, -gru-lstm):
+    their training scripts read a Reddit CSV with Python 2 strings
+    (`x[0].decode`) into ragged NumPy arrays (which NumPy 2 refuses), so the
+    runner takes their steps after the reading with the tutorials' own
+    model class and functions: the tutorial's gradient_check_theano (every
+    parameter element's backprop gradient against central differences), as
+    its notebook calls it on [0, 1, 2, 3] -> [1, 2, 3, 4], then SGD over
+    20 stand-in sentences in which a word is mostly followed by the next
+    one, printing the loss per epoch."""
+    model_class = getattr(module, "GRUTheano", None) or module.RNNTheano
+    rng = np.random.RandomState(0)
+    vocab = 12
+    sentences = []
+    for _ in range(20):
+        words = [int(rng.randint(vocab))]
+        while len(words) < rng.randint(5, 10):
+            words.append((words[-1] + 1) % vocab if rng.rand() < 0.9 else int(rng.randint(vocab)))
+        sentences.append(words)
+    X, Y = [w[:-1] for w in sentences], [w[1:] for w in sentences]
+    np.random.seed(10)
+    model = model_class(vocab, hidden_dim=6, bptt_truncate=1000)  # tutorials: 8000/2000, 100/128
+    module.gradient_check_theano(model, [0, 1, 2, 3], [1, 2, 3, 4])
+    print(f"loss before training {model.calculate_loss(X, Y):.6f}")
+    for epoch in range(3):
+        for i in np.random.permutation(len(Y)):
+            model.sgd_step(X[i], Y[i], 0.01 if model_class.__name__ == "GRUTheano" else 0.05)
+        print(f"epoch {epoch} loss {model.calculate_loss(X, Y):.6f}")
+
+
+DRIVERS["check_and_train_rnn"] = check_and_train_rnn
 
 
 # -- one program in this process --------------------------------------------------------
@@ -424,6 +677,15 @@ def run_program(name, src_dir, data_dir, work_dir):
             sys.modules["load"] = cifar10_module()
         elif standin == "sentiment":
             write_sentiment(data_dir)
+        elif standin == "mnist_idx":
+            os.makedirs(work_dir, exist_ok=True)
+            write_mnist_idx(work_dir)
+        elif standin == "pil":
+            sys.modules["PIL"], sys.modules["PIL.Image"] = pil_module()
+        elif standin == "scipy_norm":
+            from statistics import NormalDist
+            stub_module("scipy.stats", [])
+            sys.modules["scipy.stats"].norm = types.SimpleNamespace(ppf=NormalDist().inv_cdf)
         stubbed.append(standin)
     for extra in spec.get("path", []):
         sys.path.insert(0, os.path.join(repo, extra))
@@ -449,7 +711,9 @@ def run_program(name, src_dir, data_dir, work_dir):
             sys.modules["__main__"] = module
             try:
                 exec(code, module.__dict__)
-                if spec["entry"] is not None:
+                if spec["entry"] in DRIVERS:
+                    DRIVERS[spec["entry"]](module)
+                elif spec["entry"] is not None:
                     getattr(module, spec["entry"])()
             finally:
                 sys.modules["__main__"] = saved
@@ -467,7 +731,9 @@ def run_program(name, src_dir, data_dir, work_dir):
 
 # -- reading what a program printed -----------------------------------------------------
 
-NUMBER = re.compile(r"(?<![\w.])(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)(?![\w])")
+# a number is not part of a word: "13.4s" (a time, which differs run to
+# run) is none, nor is its prefix "13"
+NUMBER = re.compile(r"(?<![\w.])(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf)(?!\w|\.\d)")
 
 
 def printed_numbers(text):
@@ -521,7 +787,10 @@ def main(argv):
             log, out_json = (os.path.join(out, f"{safe}.{backend}.{ext}") for ext in ("log", "json"))
             r = run_fresh(os.path.abspath(__file__), [name, src_dir, data_dir,
                                                       os.path.join(out, "work", f"{safe}.{backend}")],
-                          backend, log, out_json, stopped=False)
+                          backend, log, out_json, floatx=PROGRAMS[name]["floatx"],
+                          stopped=False)
+            if PROGRAMS[name]["floatx"] and not os.environ.get("FLOATX"):
+                r["stubbed"].append(f"floatX={PROGRAMS[name]['floatx']}")
             results[backend] = r
             state = "FAILED" if r["error"] else "ran" + (" (stopped)" if r["stopped"] else "")
             last = ", ".join(f"{lab} {v:g}".strip() for lab, v in r["numbers"][-2:]) or "-"

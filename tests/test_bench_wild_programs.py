@@ -3,6 +3,7 @@ translation (2to3 plus Python 2's `/`), the stand-in data loaders in the
 programs' formats, stopping a program after its N-th result line, and the
 reading of what it printed (CI has no checkouts; the runner runs by hand)."""
 import io
+import types
 
 import numpy as np
 import pytest
@@ -10,8 +11,8 @@ import pytest
 import symnet
 import symnet.tensor as T
 from bench.wild_programs import (PROGRAMS, StopProgram, Tee, cifar10_module, classic_div,
-                                 newmu_mnist_module, printed_numbers, py2to3, same_numbers,
-                                 sentiment_standin)
+                                 newmu_mnist_module, printed_numbers, py2to3, run_tests,
+                                 same_numbers, sentiment_standin, stub_module)
 
 
 def run_py2(source, **names):
@@ -83,14 +84,14 @@ def test_tee_stops_the_program_after_its_nth_result_line():
 
 def test_printed_numbers_and_same_numbers():
     text = ("iteration 1\naccuracy: 0.61\n0.25\nBatch #500: 0.667376\n"
-            "Epoch: 0\tCost: 395.3\tAccuracy: 0.3083\n[0.355 0.407]\n")
+            "Epoch: 0\tCost: 395.3\tAccuracy: 0.3083\n[0.355 0.407]\nEpoch 1 of 2 took 13.439s\n")
     nums = printed_numbers(text)
     assert nums == [("iteration", 1.0), ("accuracy", 0.61), ("", 0.25), ("Batch #", 500.0),
                     ("", 0.667376), ("Epoch", 0.0), ("Cost", 395.3), ("Accuracy", 0.3083),
-                    ("", 0.355), ("", 0.407)]
+                    ("", 0.355), ("", 0.407), ("Epoch", 1.0), ("of", 2.0)]
     assert same_numbers(nums, nums) is None
     other = [(lab, v + 0.1 if lab == "Cost" else v) for lab, v in nums]
-    assert same_numbers(nums, other) == "1 of 10 differ, first Cost: 395.3 vs 395.4"
+    assert same_numbers(nums, other) == "1 of 12 differ, first Cost: 395.3 vs 395.4"
     assert "labels differ" in same_numbers(nums, nums[1:])
 
 
@@ -98,3 +99,25 @@ def test_programs_table_is_well_formed():
     for name, spec in PROGRAMS.items():
         assert "/" in name and "+" in spec["repo"] and spec["script"].endswith(".py"), name
         assert spec["stop"] is None or spec["stop"] >= 1
+
+
+def test_run_tests_runs_each_test_function_and_fails_when_one_fails(capsys):
+    module = types.ModuleType("test_demo")
+    exec("def helper():\n    raise RuntimeError\n"
+         "def test_ok():\n    assert 1 + 1 == 2\n"
+         "def test_bad():\n    assert [1] == [2], 'lists differ'\n", module.__dict__)
+    with pytest.raises(AssertionError, match="1 test.s. failed: test_bad"):
+        run_tests(module)
+    assert capsys.readouterr().out == "passed test_ok\nFAILED test_bad: AssertionError: lists differ\n"
+
+
+def test_stub_module_makes_parents_and_printing_logs(monkeypatch, capsys):
+    import sys
+    for name in ("fakepkg", "fakepkg.sub"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    stub_module("fakepkg.sub", ["draw", "print:info"])
+    import fakepkg.sub
+    assert fakepkg.sub.draw(1, x=2) is None
+    fakepkg.sub.info("loss: %.2f", 0.5)
+    assert capsys.readouterr().out == "loss: 0.50\n"
+    assert sys.modules["fakepkg"].sub is sys.modules["fakepkg.sub"]
