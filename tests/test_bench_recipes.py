@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import pickle
+import sys
 
 import numpy as np
 
@@ -66,7 +67,9 @@ def test_py2_source_converts_only_what_python3_cannot_parse():
     assert "print('batch_' + repr(n+1))" in converted
 
 
-def test_python2_division_only_for_two_integers(tmp_path):
+def test_python2_division_only_for_two_integers(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "path", list(sys.path))  # load() puts the recipe's folder first
+    monkeypatch.setattr(sys, "modules", dict(sys.modules))
     recipe = tmp_path / "py2_models.py"
     recipe.write_text("a = 10 / 4\nb = 10.0 / 4\nc = 9\nc /= 2\nd = [7 / 2 for _ in 'x']\n")
     m = load(str(recipe), "py2_models", division=True)
