@@ -706,17 +706,16 @@ def saliency(recipes, work):
 PROGRAMS = {
     "cifar10_nin": (zoo("cifar10_nin.py", "build_model", "output", (4, 3, 32, 32), 966986,
                         train=lambda net: _cifar_batch()), True),
-    "vgg16": (zoo("vgg16.py", "build_model", "prob", (1, 3, 224, 224), 138357544), False),
-    "vgg19": (zoo("vgg19.py", "build_model", "prob", (1, 3, 224, 224), 143667240), False),
-    "googlenet": (zoo("googlenet.py", "build_model", "prob", (1, 3, 224, 224)), False),
+    "vgg16": (zoo("vgg16.py", "build_model", "prob", (1, 3, 224, 224), 138357544), True),
+    "vgg19": (zoo("vgg19.py", "build_model", "prob", (1, 3, 224, 224), 143667240), True),
+    "googlenet": (zoo("googlenet.py", "build_model", "prob", (1, 3, 224, 224)), True),
     "inception_v3": (zoo("inception_v3.py", "build_network", "softmax", (1, 3, 299, 299)),
-                     False),
-    "resnet50": (zoo("resnet50.py", "build_model", "prob", (1, 3, 224, 224)), False),
+                     True),
+    "resnet50": (zoo("resnet50.py", "build_model", "prob", (1, 3, 224, 224)), True),
     "caffe_reference": (zoo("caffe_reference.py", "build_model", "fc8", (1, 3, 227, 227),
-                            input_key="data"),
-                        False),
-    "vgg_cnn_s": (zoo("vgg_cnn_s.py", "build_model", "prob", (1, 3, 224, 224)), False),
-    "c3d": (zoo("c3d.py", "build_model", "prob", (1, 3, 16, 112, 112)), False),
+                            input_key="data"), True),
+    "vgg_cnn_s": (zoo("vgg_cnn_s.py", "build_model", "prob", (1, 3, 224, 224)), True),
+    "c3d": (zoo("c3d.py", "build_model", "prob", (1, 3, 16, 112, 112)), True),
     "Unet": (zoo("Unet.py", "build_UNet", "output_flattened", (2, 1, 32, 32),
                  kwargs=dict(input_dim=(32, 32), base_n_filters=4), train=unet_batch), True),
     "deep_residual": (deep_residual, True),
@@ -729,6 +728,7 @@ PROGRAMS = {
     "variational_autoencoder": (vae, True),
     "spatial_transformer": (spatial_transformer, True),
     "style_transfer": (style_transfer, True),
+    # five VGG-16 gradients at 224x224: 111 s on numba (the py run's numbers)
     "saliency": (saliency, False),
 }
 
