@@ -44,7 +44,22 @@ Python 2
     lib2to3 before they run; ``cPickle`` is ``pickle``; ``xrange`` is a
     builtin that truncates its float arguments as Python 2's integer
     division did; ``urllib2.urlopen`` returns the stand-in text as a
-    Python 2 ``str`` (its ``decode``/``encode`` give the text back).
+    Python 2 ``str`` (its ``decode``/``encode`` give the text back), and
+    ``urllib.urlopen`` (Python 2's name, in the saliency notebook) gives
+    no bytes (the image comes from the matplotlib stand-in). The
+    preactivation/wide ResNet's models.py runs with Python 2's integer
+    division (``a / b`` of two ints is ``a // b``, an AST rewrite in
+    memory): its folder is Python 2 code, and its bottleneck net makes
+    ``out_num_filters / 4`` filters.
+Notebooks
+    the code cells run in order in one namespace, IPython's ``%`` and ``!``
+    lines left out, each converted by lib2to3 where it is Python 2; cells
+    that load pretrained weights, or loop for long, are replaced by the
+    runner's steps (each program's docstring says which); ``matplotlib``
+    is a stand-in whose functions do nothing and whose ``imread`` gives a
+    random image; ``skimage.transform.resize`` is nearest-neighbour; a
+    ``theano.sandbox.cuda`` stand-in (the saliency notebook asks
+    ``cuda_enabled``, as Theano before 1.0 could on a CPU) says False.
 Missing packages
     ``skimage`` (imported by c3d.py for its image helpers, which are not
     run) and ``PIL.Image`` (the autoencoder saves pictures) are stubs when
@@ -66,6 +81,7 @@ Environment: MODES (default "A B"), BACKENDS (default "py numba"), NUMBA
 SITE (extra sys.path entries for the recipes' own needs, os.pathsep
 separated), PYTHON (default: this interpreter).
 """
+import ast
 import builtins
 import contextlib
 import gzip
@@ -125,6 +141,33 @@ def _module(name, **attrs):
     return m
 
 
+class _Nothing:
+    """What the matplotlib stand-in's functions return: calls and attributes
+    of it give it back (plots are out of scope)."""
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __getattr__(self, name):
+        return self
+
+
+def random_image(path, *args):
+    """The matplotlib stand-in's ``imread``: a random 120x160 RGB image,
+    the same for the same path (one for every file object)."""
+    seed = sum(map(ord, os.path.basename(path))) if isinstance(path, str) else 0
+    return np.random.RandomState(seed).randint(0, 256, (120, 160, 3)).astype(np.uint8)
+
+
+def resize_nearest(image, shape, preserve_range=True, **kwargs):
+    """The skimage stand-in's ``transform.resize``: nearest neighbour to
+    ``shape`` (the first two axes; floats truncated as Python 2 did)."""
+    image = np.asarray(image)
+    rows = (np.arange(int(shape[0])) * image.shape[0]) // int(shape[0])
+    cols = (np.arange(int(shape[1])) * image.shape[1]) // int(shape[1])
+    return image[rows][:, cols].astype(np.float64)
+
+
 def install_standins():
     """The stand-ins of the module docstring (after lasagne is importable)."""
     import lasagne.layers
@@ -140,10 +183,17 @@ def install_standins():
     try:
         import skimage  # noqa: F401
     except ImportError:
-        sk = _module("skimage", transform=_module("skimage.transform"),
+        sk = _module("skimage", transform=_module("skimage.transform", resize=resize_nearest),
                      color=_module("skimage.color"), io=_module("skimage.io"))
         sk.__path__ = []
         stubbed.append("skimage")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        pyplot = _module("matplotlib.pyplot", imread=random_image)
+        pyplot.__getattr__ = lambda name: _Nothing()
+        _module("matplotlib", pyplot=pyplot, use=_Nothing(), __path__=[])
+        stubbed.append("matplotlib")
     try:
         import PIL.Image  # noqa: F401
     except ImportError:
@@ -183,19 +233,49 @@ def py2_source(source):
                                     "<recipe>"))
 
 
-def load(path, name=None):
+def py2_div(a, b):
+    """``a / b`` as Python 2 computed it: floor division for two integers."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a // b
+    return a / b
+
+
+class Py2Division(ast.NodeTransformer):
+    """Turns each ``a / b`` (and ``a /= b``) into ``py2_div(a, b)``."""
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if not isinstance(node.op, ast.Div):
+            return node
+        return ast.copy_location(ast.Call(ast.Name("py2_div", ast.Load()),
+                                          [node.left, node.right], []), node)
+
+    def visit_AugAssign(self, node):
+        self.generic_visit(node)
+        if not isinstance(node.op, ast.Div) or not isinstance(node.target, ast.Name):
+            return node
+        value = ast.Call(ast.Name("py2_div", ast.Load()),
+                         [ast.Name(node.target.id, ast.Load()), node.value], [])
+        return ast.copy_location(ast.Assign([node.target], value), node)
+
+
+def load(path, name=None, division=False):
     """Import the recipe at ``path`` as a module (its folder first on
-    sys.path, for its own imports)."""
+    sys.path, for its own imports); ``division``: with Python 2's integer
+    division (for recipes written for Python 2 that parse as Python 3)."""
     name = name or os.path.splitext(os.path.basename(path))[0]
     folder = os.path.dirname(os.path.abspath(path))
     if folder not in sys.path:
         sys.path.insert(0, folder)
     with open(path) as f:
-        source = py2_source(f.read())
+        tree = ast.parse(py2_source(f.read()), path)
     module = types.ModuleType(name)
     module.__file__ = path
+    if division:
+        tree = ast.fix_missing_locations(Py2Division().visit(tree))
+        module.py2_div = py2_div
     sys.modules[name] = module
-    exec(compile(source, path, "exec"), module.__dict__)
+    exec(compile(tree, path, "exec"), module.__dict__)
     return module
 
 
@@ -248,6 +328,41 @@ def random_param_values(params, seed=0):
             new = 0.01 * rng.standard_normal(shape)
         out.append(new.astype(v.dtype))
     return out
+
+
+# -- notebooks -------------------------------------------------------------------------
+
+def notebook_cells(path):
+    """[(index, source)] of a notebook's code cells, IPython's lines (``%``
+    magics, ``!`` shell commands) left out."""
+    with open(path) as f:
+        nb = json.load(f)
+    out = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        source = cell["source"]
+        source = "".join(source) if isinstance(source, list) else source
+        lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+        out.append((i, "\n".join(lines) + "\n"))
+    return out
+
+
+def run_notebook(path, replace=(), after=()):
+    """Run a notebook's code cells in one namespace, in order; ``replace``
+    maps a cell's index to the runner's function run instead (None: the
+    cell is skipped), ``after`` to one run after it (to shrink sizes)."""
+    replace, after = dict(replace), dict(after)
+    ns = {"__name__": "__main__"}
+    for i, source in notebook_cells(path):
+        if i in replace:
+            if replace[i] is not None:
+                replace[i](ns)
+        else:
+            exec(compile(py2_source(source), f"{os.path.basename(path)} cell {i}", "exec"), ns)
+        if i in after:
+            after[i](ns)
+    return ns
 
 
 # -- the programs ----------------------------------------------------------------------
@@ -393,10 +508,13 @@ def densenet(file):
 
 
 def preact(builder, **kwargs):
+    # models.py's folder is Python 2 (its utils.py and train_nn.py do not
+    # parse as Python 3); the bottleneck net computes out_num_filters / 4
     def run(recipes, work):
         import lasagne
         import theano.tensor as T
-        m = load(os.path.join(recipes, "papers", "preactivation_and_wide_resnet", "models.py"))
+        m = load(os.path.join(recipes, "papers", "preactivation_and_wide_resnet", "models.py"),
+                 division=True)
         input_var = T.tensor4("inputs")
         net = getattr(m, builder)(input_var, **kwargs)
         numbers = [("params", lasagne.layers.count_params(net, trainable=True))]
@@ -458,23 +576,146 @@ def vae(recipes, work):
     return numbers, {}
 
 
+def cluttered_mnist_standin(path, sizes=(128, 32, 32), dim=60, seed=0):
+    """mnist_cluttered_60x60_6distortions.npz as the spatial transformer
+    notebook loads it: x_train/x_valid/x_test rows of dim*dim float32 in
+    [0, 1], y_* one-hot rows of 10. Each image holds one of symnet's 8x8
+    digits enlarged 3x at a random place, over four 6x6 bits of others."""
+    from symnet.datasets import load_digits
+    X, y = load_digits()
+    X = np.asarray(X, np.float32).reshape(-1, 8, 8) / 16.0
+    rng = np.random.RandomState(seed)
+    arrays = {}
+    for split, n in zip(("train", "valid", "test"), sizes):
+        images = np.zeros((n, dim, dim), np.float32)
+        pick = rng.randint(len(X), size=n)
+        for k, i in enumerate(pick):
+            for _ in range(4):
+                r, c = rng.randint(dim - 6, size=2)
+                images[k, r:r + 6, c:c + 6] = np.kron(X[rng.randint(len(X))], np.ones((3, 3)))[:6, :6]
+            r, c = rng.randint(dim - 24, size=2)
+            images[k, r:r + 24, c:c + 24] = np.kron(X[i], np.ones((3, 3), np.float32))
+        arrays[f"x_{split}"] = images.reshape(n, -1)
+        arrays[f"y_{split}"] = np.eye(10, dtype=np.float32)[np.asarray(y)[pick]]
+    np.savez(path, **arrays)
+
+
+def spatial_transformer(recipes, work):
+    """The spatial transformer notebook on a stand-in cluttered MNIST (128
+    training images: cell 4 shows the 102nd), two epochs of batches of 32;
+    its plots are stubs."""
+    cluttered_mnist_standin("mnist_cluttered_60x60_6distortions.npz")
+
+    def small(ns):  # cell 0 defines the sizes every later cell reads
+        ns["NUM_EPOCHS"], ns["BATCH_SIZE"] = 2, 32
+    numbers = []
+    with printed(numbers, [("train cost", r"Train cost (\S+),"), ("test acc", r"test acc (\S+)")]):
+        ns = run_notebook(os.path.join(recipes, "examples", "spatial_transformer_network.ipynb"),
+                          after={0: small})
+    assert len(numbers) == 4 and np.all(np.isfinite([v for _, v in numbers])), numbers
+    shape = list(ns["test_transform"].shape)
+    assert shape == [32, 1, 20, 20], shape  # downsample_factor 3 of 60x60
+    return numbers, {"transform shape": shape}
+
+
+def style_transfer(recipes, work):
+    """The art style transfer notebook at IMAGE_W 32 (the VGG-19 features
+    down to pool5's 1x1), random weights and random photo and painting:
+    cell 4 opens the weights' pickle in text mode (Python 2), so the runner
+    takes its steps (build_model, set_all_param_values with random values);
+    cell 15's 8 x 40 L-BFGS evaluations become the gradient against central
+    differences along a random direction and one L-BFGS run of 5."""
+    import lasagne
+    import scipy.optimize
+
+    def small(ns):
+        ns["IMAGE_W"] = 32
+
+    def weights(ns):
+        net = ns["net"] = ns["build_model"]()
+        params = lasagne.layers.get_all_params(net["pool5"])
+        lasagne.layers.set_all_param_values(net["pool5"], random_param_values(params))
+
+    numbers = []
+
+    def optimise(ns):
+        x0 = ns["generated_image"].get_value().astype("float64")
+        d = np.random.RandomState(5).standard_normal(x0.shape)
+        d /= np.linalg.norm(d)
+        h = 2.0
+        fd = (ns["eval_loss"](x0 + h * d) - ns["eval_loss"](x0 - h * d)) / (2 * h)
+        analytic = float(ns["eval_grad"](x0) @ d.ravel())
+        numbers.extend([("loss", float(ns["eval_loss"](x0))), ("directional grad", analytic)])
+        print(f"directional derivative {analytic:.6g}, central difference {fd:.6g}")
+        assert np.isclose(analytic, fd, rtol=0.02), (analytic, fd)
+        x, loss, _ = scipy.optimize.fmin_l_bfgs_b(ns["eval_loss"], x0.flatten(),
+                                                  fprime=ns["eval_grad"], maxfun=5)
+        numbers.append(("loss after 5", float(loss)))
+        assert loss < numbers[0][1], (loss, numbers[0][1])
+        ns["xs"] = [x0] + [x.reshape(x0.shape)] * 8  # cell 17 plots nine
+    run_notebook(os.path.join(recipes, "examples", "styletransfer", "Art Style Transfer.ipynb"),
+                 replace={4: weights, 15: optimise}, after={2: small})
+    return numbers, {}
+
+
+def saliency(recipes, work):
+    """The saliency maps and guided backpropagation notebook, all of it
+    (default gradient, guided backprop, deconvnet on two images) with
+    random VGG-16 weights: cell 3 loads the weights' pickle, so the runner
+    sets ``weights``, ``classes`` and ``mean_pixel`` instead (the values
+    from the shapes of the model zoo's vgg16.py, the recipe's same net).
+    The images come through Python 2's ``urllib.urlopen`` (a stand-in
+    giving no bytes) and the matplotlib stand-in's imread; cell 17 asks
+    ``theano.sandbox.cuda.cuda_enabled`` (Theano before 1.0 had the module
+    on a CPU too): a stand-in module answers False."""
+    import urllib
+    import lasagne
+    import theano
+    urllib.urlopen = lambda url, *a, **k: io.BytesIO(b"")
+    theano.sandbox.cuda = _module("theano.sandbox.cuda", cuda_enabled=False)
+
+    def weights(ns):
+        zoo_vgg16 = load(os.path.join(recipes, "modelzoo", "vgg16.py"), "vgg16")
+        params = lasagne.layers.get_all_params(zoo_vgg16.build_model()["prob"])
+        ns["weights"] = random_param_values(params)
+        ns["classes"] = [f"class {i}" for i in range(1000)]
+        ns["mean_pixel"] = np.array([103.939, 116.779, 123.68])
+
+    numbers = []
+    maps = []
+
+    def keep(ns):  # after each cell computing a saliency map
+        sal, cls = ns["saliency_fn"](ns["img"])
+        assert sal.shape == (1, 3, 224, 224) and np.all(np.isfinite(sal)), sal.shape
+        maps.append(sal)
+        numbers.append((f"saliency {len(maps)} abs sum", float(np.abs(sal).sum())))
+        print(numbers[-1], "class", int(cls[0]))
+    ns = run_notebook(os.path.join(recipes, "examples",
+                                   "Saliency Maps and Guided Backpropagation.ipynb"),
+                      replace={3: weights}, after={15: keep, 23: keep, 27: keep})
+    # guided backprop passes only positive gradients through positive inputs:
+    # its map differs from the plain gradient's, and the relus were swapped
+    assert not np.allclose(maps[0], maps[1]) and not np.allclose(maps[1], maps[2])
+    assert len(ns["relu_layers"]) == 15  # 13 convolutions and fc6, fc7
+    return numbers, {}
+
+
 # program -> (function, runs on numba in a bench run). Published totals:
 # VGG16 138,357,544 and VGG19 143,667,240 parameters (the ILSVRC models);
 # cifar10_nin's 966,986 is its layers' sum (conv 3*192*25+192, ...).
 PROGRAMS = {
     "cifar10_nin": (zoo("cifar10_nin.py", "build_model", "output", (4, 3, 32, 32), 966986,
                         train=lambda net: _cifar_batch()), True),
-    "vgg16": (zoo("vgg16.py", "build_model", "prob", (1, 3, 224, 224), 138357544), False),
-    "vgg19": (zoo("vgg19.py", "build_model", "prob", (1, 3, 224, 224), 143667240), False),
-    "googlenet": (zoo("googlenet.py", "build_model", "prob", (1, 3, 224, 224)), False),
+    "vgg16": (zoo("vgg16.py", "build_model", "prob", (1, 3, 224, 224), 138357544), True),
+    "vgg19": (zoo("vgg19.py", "build_model", "prob", (1, 3, 224, 224), 143667240), True),
+    "googlenet": (zoo("googlenet.py", "build_model", "prob", (1, 3, 224, 224)), True),
     "inception_v3": (zoo("inception_v3.py", "build_network", "softmax", (1, 3, 299, 299)),
-                     False),
-    "resnet50": (zoo("resnet50.py", "build_model", "prob", (1, 3, 224, 224)), False),
+                     True),
+    "resnet50": (zoo("resnet50.py", "build_model", "prob", (1, 3, 224, 224)), True),
     "caffe_reference": (zoo("caffe_reference.py", "build_model", "fc8", (1, 3, 227, 227),
-                            input_key="data"),
-                        False),
-    "vgg_cnn_s": (zoo("vgg_cnn_s.py", "build_model", "prob", (1, 3, 224, 224)), False),
-    "c3d": (zoo("c3d.py", "build_model", "prob", (1, 3, 16, 112, 112)), False),
+                            input_key="data"), True),
+    "vgg_cnn_s": (zoo("vgg_cnn_s.py", "build_model", "prob", (1, 3, 224, 224)), True),
+    "c3d": (zoo("c3d.py", "build_model", "prob", (1, 3, 16, 112, 112)), True),
     "Unet": (zoo("Unet.py", "build_UNet", "output_flattened", (2, 1, 32, 32),
                  kwargs=dict(input_dim=(32, 32), base_n_filters=4), train=unet_batch), True),
     "deep_residual": (deep_residual, True),
@@ -485,6 +726,10 @@ PROGRAMS = {
     "wide_resnet": (preact("ResNet_FullPre_Wide", n=1, k=1), True),
     "lstm_text_generation": (lstm_text, True),
     "variational_autoencoder": (vae, True),
+    "spatial_transformer": (spatial_transformer, True),
+    "style_transfer": (style_transfer, True),
+    # five VGG-16 gradients at 224x224: 111 s on numba (the py run's numbers)
+    "saliency": (saliency, False),
 }
 
 

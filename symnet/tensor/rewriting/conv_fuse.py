@@ -225,9 +225,13 @@ def conv_epilogue_inplace(fgraph):
         if g.dtype != node.outputs[0].dtype or not destroyable(fgraph, g, node, inputs):
             continue
         new = BiasActGrad(op.act, inplace=True).make_node(*node.inputs)
-        for old, out in zip(node.outputs, new.outputs):
+        # the bias-gradient output is not in the graph when nothing asks for
+        # the bias's gradient (a gradient taken wrt the input image only)
+        pairs = [(old, out) for old, out in zip(node.outputs, new.outputs)
+                 if fgraph.clients.get(old)]
+        for old, out in pairs:
             check_replacement("conv_epilogue_inplace", old, out)
-        fgraph.replace_all(list(zip(node.outputs, new.outputs)), reason="conv_epilogue_inplace")
+        fgraph.replace_all(pairs, reason="conv_epilogue_inplace")
         n += 1
     count_visits(fgraph, len(order))
     return n

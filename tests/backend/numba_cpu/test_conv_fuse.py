@@ -144,6 +144,28 @@ def _conv_relu(x, w, b):
     return T.nnet.relu(conv2d(x, w) + b.dimshuffle("x", 0, "x", "x"))
 
 
+def test_gradient_wrt_the_input_only_runs_in_place():
+    """A gradient wrt the input image alone (the Recipes' style transfer):
+    no bias gradient is asked for, so BiasActGrad's second output is not in
+    the graph; the in-place rewrite replaces the first only."""
+    from symnet import layers as L
+    x = T.tensor4("x")
+    c1 = L.Conv2DLayer(L.InputLayer((1, 3, 16, 16), x), 4, 3, pad=1, flip_filters=False)
+    c2 = L.Conv2DLayer(c1, 4, 3, pad=1, flip_filters=False)
+    pool = L.Pool2DLayer(c2, 2, mode="average_exc_pad")
+    cost = sum(T.sum(o ** 2) for o in L.get_output([c1, pool]))
+    g = symnet.grad(cost, x)
+    use_tmp_cache()
+    xv = np.random.default_rng(0).normal(size=(1, 3, 16, 16)).astype("float32")
+    fused = symnet.function([x], g, mode=Mode("numba"))
+    names = _op_names(fused)
+    assert names.count("BiasActGrad") == 1
+    assert [n.op.inplace for n in fused.fgraph.toposort()
+            if isinstance(n.op, BiasActGrad)] == [True]
+    want = symnet.function([x], g, mode=Mode("py"))(xv)
+    np.testing.assert_allclose(fused(xv), want, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize("case", ["conv_output", "conv_read_twice", "untied_bias",
                                   "other_activation", "sum_of_conv"])
 def test_rewrite_stays_off_where_the_conv_output_is_read_elsewhere(case):
