@@ -523,7 +523,7 @@ def pydotprint(fct, outfile=None, format="png", return_source=False, **kwargs):
     >>> import symnet.tensor as T
     >>> x = T.vector('x')
     >>> print(pydotprint(T.exp(x), return_source=True).splitlines()[2])
-      n0 [shape=ellipse, label="exp"];
+      n0 [shape=ellipse, label="Elemwise{exp,no_inplace}"];
     """
     src = _dot_source(fct)
     if return_source:

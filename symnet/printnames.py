@@ -3,12 +3,15 @@
 
 debugprint, pp and min_informative_str (:mod:`symnet.printing`) print a
 graph the way Theano printed the same graph, because users compare these
-printouts with Theano's documentation and their old logs.  ``str(op)``
-keeps symnet's short names (``add``), which symnet's own error messages use.
+printouts with Theano's documentation and their old logs.  For the same
+reason str(op) and str(variable) show Theano's form once this module is
+imported (``print(node.op, node.inputs)``); ``op.short_name()`` and
+``graph.basic.short_str`` keep symnet's short names (``add``, ``add.0``),
+which its error messages and generated code use.
 """
 import numpy as np
 
-from .graph import basic as _basic
+from .graph import basic as _basic, op as _op
 from .graph.basic import Apply, Constant
 from .tensor.ops.blas import Dot
 from .scan.op import Scan
@@ -70,7 +73,7 @@ def _acc_dtype(dtype):
 
 def _reduce_name(op, node):
     if op.kind not in ("sum", "prod"):
-        return str(op)
+        return op.short_name()
     head = op.kind.capitalize()
     acc = f"acc_dtype={_acc_dtype(node.inputs[0].dtype)}" if node is not None else ""
     if node is not None and len(op.axis) == node.inputs[0].ndim:
@@ -85,8 +88,8 @@ _THEANO_NAMES = {
     Dot: lambda op, node: "dot",
     Shape_i: lambda op, node: f"Shape_i{{{op.i}}}",
     # Theano's softmax ops work on the last axis only: another axis keeps symnet's name
-    Softmax: lambda op, node: "Softmax" if op.axis == -1 else str(op),
-    LogSoftmax: lambda op, node: "LogSoftmax" if op.axis == -1 else str(op),
+    Softmax: lambda op, node: "Softmax" if op.axis == -1 else op.short_name(),
+    LogSoftmax: lambda op, node: "LogSoftmax" if op.axis == -1 else op.short_name(),
     # Theano's scan op: 'for{cpu,<the name given to scan>}'
     Scan: lambda op, node: f"for{{cpu,{op.name or 'scan_fn'}}}",
 }
@@ -99,7 +102,7 @@ def theano_name(op, node=None):
     --------
     >>> import symnet.tensor as T
     >>> x = T.dmatrix('x')
-    >>> theano_name((x + 1).owner.op), str((x + 1).owner.op)
+    >>> theano_name((x + 1).owner.op), (x + 1).owner.op.short_name()
     ('Elemwise{add,no_inplace}', 'add')
     >>> s = x.sum(axis=0)
     >>> theano_name(s.owner.op, s.owner)
@@ -108,7 +111,7 @@ def theano_name(op, node=None):
     for cls in type(op).__mro__:
         if cls in _THEANO_NAMES:
             return _THEANO_NAMES[cls](op, node)
-    return str(op)
+    return op.short_name()
 
 
 def theano_str(v):
@@ -142,7 +145,7 @@ def theano_repr(obj):
     >>> x = T.dvector('x')
     >>> y = (x + 1).dimshuffle('x', 0)
     >>> y, str(y)
-    (InplaceDimShuffle{x,0}.0, "DimShuffle{new_order=('x', 0)}.0")
+    (InplaceDimShuffle{x,0}.0, 'InplaceDimShuffle{x,0}.0')
     >>> [y.owner.inputs[0].owner]
     [Elemwise{add,no_inplace}(x, InplaceDimShuffle{x}.0)]
     """
@@ -158,3 +161,4 @@ def theano_repr(obj):
 
 
 _basic.REPR[0] = theano_repr
+_op.OP_STR[0] = theano_name

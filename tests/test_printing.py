@@ -101,7 +101,7 @@ def test_theano_ids_names_and_constants():
     x = T.dmatrix("x")
     assert theano_name(x.sum().owner.op, x.sum().owner) == "Sum{acc_dtype=float64}"
     assert theano_name(x.dimshuffle(1, "x", 0).owner.op) == "InplaceDimShuffle{1,x,0}"
-    assert str((x + 1).owner.op) == "add"    # symnet's own name, used by its errors
+    assert (x + 1).owner.op.short_name() == "add"    # symnet's own name, used by its errors
     assert theano_str(T.constant(2)) == "TensorConstant{2}"
     assert theano_str(T.constant(np.full((2, 3), 0.5))) == "TensorConstant{(2, 3) of 0.5}"
     assert theano_str(T.constant(np.arange(3))) == "TensorConstant{[0 1 2]}"
@@ -109,6 +109,26 @@ def test_theano_ids_names_and_constants():
     assert pp(T.gt(1.0 / (1.0 + T.exp(-T.dot(x, x))), 0.5)) == (
         "gt((TensorConstant{1.0} / (TensorConstant{1.0} + exp((-(x \\dot x))))), "
         "TensorConstant{0.5})")
+
+
+def test_str_of_ops_and_variables_is_theanos():
+    # what users print (scan.txt's print(a + 1), a MonitorMode hook's
+    # print(node.op, node.inputs)) reads as in Theano's docs
+    x = T.dmatrix("x")
+    y = x * 2
+    assert str(y.owner.op) == y.owner.op.name == "Elemwise{mul,no_inplace}"
+    assert str(y) == "Elemwise{mul,no_inplace}.0"
+    assert str(y.owner.inputs) == "[x, InplaceDimShuffle{x,x}.0]"
+    assert str(x.dimshuffle(1, 0).owner.op) == "InplaceDimShuffle{1,0}"
+    assert str(T.dot(x, x).owner.op) == "dot"
+    assert str(T.nnet.softmax(x).owner.op) == "Softmax"
+    # an op Theano had no other name for keeps symnet's
+    assert str(T.concatenate([x, x]).owner.op) == "Join{axis=0}"
+    # symnet's messages keep the short names
+    assert y.owner.short() == "mul(x, DimShuffle{new_order=('x', 'x')}.0)"
+    f = symnet.function([x], x + x.T, mode="py")
+    with pytest.raises(ValueError, match=r"while running node add\(x, DimShuffle"):
+        f(np.ones((2, 3)))
 
 
 def test_pp_subtensor_as_theano():
@@ -138,7 +158,8 @@ def test_pydotprint(tmp_path, monkeypatch):
     x = T.dvector("x")
     w = symnet.shared(np.ones(2), name="w")
     src = pydotprint(T.exp(x) * w, return_source=True)
-    assert src.startswith("digraph G {") and 'label="exp"' in src and "palegreen" in src
+    assert src.startswith("digraph G {") and "palegreen" in src
+    assert 'label="Elemwise{exp,no_inplace}"' in src   # Theano's pictures name ops so
     out = pydotprint(T.exp(x), str(tmp_path / "g.dot"), format="dot")
     assert open(out).read().startswith("digraph")
     # without graphviz nor dot: a clear ImportError
@@ -206,11 +227,11 @@ def test_debugprint_shows_scan_step_graphs_linked_to_outer_inputs():
                         " >Elemwise{add,no_inplace} [id J] ''   "]
 
 
-def test_repr_is_theano_form_and_str_symnet_short_name():
-    # a prompt and a printed list show reprs: Theano's form; str() (errors) stays short
+def test_repr_and_str_are_theano_form():
+    # a prompt and a printed list show reprs, print() strs: Theano's form both
     x = T.dvector("x")
     y = T.shape_padaxis(x + 1, 0)
-    assert repr(y) == "InplaceDimShuffle{x,0}.0" and str(y) == "DimShuffle{new_order=('x', 0)}.0"
+    assert repr(y) == str(y) == "InplaceDimShuffle{x,0}.0"
     assert repr([y.owner]) == "[InplaceDimShuffle{x,0}(Elemwise{add,no_inplace}.0)]"
     # a node prints so both ways (Theano's debug_faq prints nodes in a MonitorMode hook)
     z = 5.0 * T.dscalar("x")

@@ -119,7 +119,7 @@ class Scan(Op):
     def __hash__(self):
         return id(self)
 
-    def __str__(self):
+    def short_name(self):
         return f"Scan{{{self.name}}}" if self.name else "Scan"
 
     # -- building --------------------------------------------------------
@@ -192,9 +192,9 @@ class Scan(Op):
         # compiled once per op, on first use; the thunk is called directly, as
         # the values come from this op and are already of the right types
         if self._fn is None:
-            fn = get_compiler(str(self))(self.inner_inputs, self.inner_outputs,
+            fn = get_compiler(self.short_name())(self.inner_inputs, self.inner_outputs,
                           mode=self.mode if self.mode is not None else "py",
-                          on_unused_input="ignore", name=str(self))
+                          on_unused_input="ignore", name=self.short_name())
             self._fn = fn.thunk
         return self._fn
 

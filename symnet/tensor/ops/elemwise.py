@@ -138,7 +138,12 @@ class Elemwise(Op):
         self.inplace = inplace
         self.destroy_map = {0: [inplace]} if inplace is not None else {}
 
-    def __str__(self):
+    @property
+    def name(self):
+        """Theano's ``op.name`` of an elemwise op: ``Elemwise{mul,no_inplace}``."""
+        return str(self)
+
+    def short_name(self):
         s = str(self.scalar_op)
         return s if self.inplace is None else f"{s}[inplace:{self.inplace}]"
 
