@@ -254,8 +254,14 @@ def _check_runtime_broadcast(node, inputs):
     if len(inputs) < 2:
         return
     ref = None
-    for var, val in zip(node.inputs, inputs):
+    for i, (var, val) in enumerate(zip(node.inputs, inputs)):
         bc = var.type.broadcastable
+        if np.ndim(val) != len(bc):
+            # only an unchecked call (trust_input=True) gets here
+            raise TypeError(
+                f"{node.op.short_name()}: input {i} ({var}) has type {var.type} but its "
+                f"value has {np.ndim(val)} dims (shape {np.shape(val)}); "
+                f"trust_input=True skips the check of the inputs")
         for axis, size in enumerate(np.shape(val)):
             if bc[axis]:
                 continue
