@@ -113,7 +113,8 @@ def inner_constant(op, writer, per):
     return fn
 
 
-@driver_op(Scan)
+# objects: a non-sequence may be a typed list, passed to the step as it is
+@driver_op(Scan, objects=True)
 def scan_driver(node, ins, outs, writer):
     op = node.op
     fn = inner_constant(op, writer, "step")
@@ -135,7 +136,7 @@ def scan_driver(node, ins, outs, writer):
     # BPTT's ``delta @ W.T``, also runs its GEMM faster contiguous)
     cont = []
     for k, v in enumerate(nonseqs):
-        if node.inputs[1 + op.n_seqs + op.n_states + k].type.ndim >= 1:
+        if getattr(node.inputs[1 + op.n_seqs + op.n_states + k].type, "ndim", 0) >= 1:
             L.append(f"{p}c{k} = _np.ascontiguousarray({v})")
             v = f"{p}c{k}"
         cont.append(v)
