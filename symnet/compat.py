@@ -82,7 +82,6 @@ THEANO_MODULES = {
     "theano.sandbox.gpuarray": "symnet.compat.gpuarray",
     "theano.scalar": "symnet.compat.scalar",
     "theano.tensor.xlogx": "symnet.compat.xlogx",
-    "theano.tensor.opt": "symnet.compat.tensor_opt",
     "theano.d3viz": "symnet.compat.d3viz",
     "theano.d3viz.d3viz": "symnet.compat.d3viz.d3viz",
     "theano.ifelse": "symnet.compat.ifelse",
@@ -286,12 +285,14 @@ def _build_gof_parts():
 
 def _build_gof():
     from .graph import fg, op
+    from .graph.rewriting.local_optimizer import LocalOptimizer, local_optimizer
     from .graph.type import Type
     names = dict(Variable=Variable, Apply=Apply, Constant=Constant, Op=Op, PureOp=Op, Type=Type,
                  FunctionGraph=fg.FunctionGraph, MissingInputError=fg.MissingInputError,
                  MethodNotDefined=NotImplementedError, graph=_built("symnet.compat.gof.graph"),
                  op=op, fg=fg, type=_built("symnet.compat.gof.type"),
-                 utils=_built("symnet.compat.gof.utils"), **_surface.LINKERS)
+                 utils=_built("symnet.compat.gof.utils"), **_surface.LINKERS,
+                 local_optimizer=local_optimizer, LocalOptimizer=LocalOptimizer)
     return _module("symnet.compat.gof", "``theano.gof`` names, from symnet.graph.", names,
                    package=True)
 
@@ -341,10 +342,6 @@ _BUILDERS = {
     "symnet.compat.gof": _build_gof,
     "symnet.compat.d3viz": _surface.build_d3viz,
     "symnet.compat.d3viz.d3viz": lambda: _built("symnet.compat.d3viz").d3viz_module,
-    "symnet.compat.tensor_opt": lambda: _module(
-        "symnet.compat.tensor_opt", "``theano.tensor.opt``: the constant helpers scripts use.",
-        {name: getattr(importlib.import_module("symnet.tensor.basic"), name)
-         for name in ("get_scalar_constant_value", "NotScalarConstantError")}),
     **{f"symnet.compat.gof.{name}": (lambda name=name: _build_gof_parts()[name])
        for name in ("type", "utils")},
     "symnet.compat.gof.graph": _build_gof_graph,

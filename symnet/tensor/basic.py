@@ -208,7 +208,7 @@ def _as_shape_var(shape):
 
 def get_scalar_constant_value(v):
     """The Python/numpy value of a scalar known at build time, else raise."""
-    from .ops.shape import Shape
+    from .ops.shape import Alloc, Shape
     from .ops.elemwise import DimShuffle, Elemwise
     if isinstance(v, (int, float, np.integer, np.floating)):
         return np.asarray(v)
@@ -240,6 +240,10 @@ def get_scalar_constant_value(v):
                 and all(isinstance(i, (int, np.integer)) for i in op.idx_list):
             return np.asarray(np.asarray(v.owner.inputs[0].data)[tuple(op.idx_list)])
         if isinstance(op, DimShuffle) and v.type.shape == (1,) * v.ndim:
+            return get_scalar_constant_value(v.owner.inputs[0])
+        if isinstance(op, Alloc):
+            # every element is the fill value (``T.zeros(n)``), as Theano
+            # answered it (its fibby rewrite drops ``fibby(zeros(...))`` so)
             return get_scalar_constant_value(v.owner.inputs[0])
         if isinstance(op, Elemwise) and v.type.shape == (1,) * v.ndim:
             # an elementwise op of constant scalars (``constant(3) * 2``), as
