@@ -275,10 +275,11 @@ def _build_gof_graph():
 def _build_gof_parts():
     """``theano.gof.type`` and ``.utils``: the names users' own ops and
     types import from them (``theano.gof.op``/``.fg`` are symnet.graph's)."""
-    from .graph.type import Type
+    from .graph.type import Generic, Type
     # Theano raises MethodNotDefined for a missing perform/c_code; symnet's
     # Op raises NotImplementedError, which is what code catching it expects
-    parts = dict(type=dict(Type=Type), utils=dict(MethodNotDefined=NotImplementedError))
+    parts = dict(type=dict(Type=Type, Generic=Generic),
+                 utils=dict(MethodNotDefined=NotImplementedError))
     return {name: _module(f"symnet.compat.gof.{name}", f"``theano.gof.{name}`` names.", attrs)
             for name, attrs in parts.items()}
 

@@ -75,6 +75,10 @@ class Op:
         own = cls.__dict__.get("__str__")
         if own is not None and "short_name" not in cls.__dict__:
             cls.short_name = own
+        perform = cls.__dict__.get("perform")
+        if perform is not None and getattr(cls, "get_params", None) is not None \
+                and perform.__code__.co_argcount >= 5:
+            cls.perform = _with_params(perform)
 
     def short_name(self):
         """symnet's name for this op (``add``, ``Join{axis=0}``)."""
@@ -142,6 +146,20 @@ class Op:
 
     def do_constant_folding(self, node):
         return True
+
+
+def _with_params(perform):
+    """Theano's op params: an op with ``get_params(node)`` (and a
+    ``params_type``) whose ``perform`` takes a fourth argument gets
+    ``get_params(node)`` there; every caller of perform passes three."""
+    missing = object()
+
+    def run(self, node, inputs, output_storage, params=missing):
+        if params is missing:
+            params = self.get_params(node)
+        return perform(self, node, inputs, output_storage, params)
+    run.__doc__, run.__name__ = perform.__doc__, perform.__name__
+    return run
 
 
 def apply(op, inputs, outputs):
