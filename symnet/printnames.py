@@ -19,6 +19,7 @@ from .tensor.ops.elemwise import Cast, Composite, DimShuffle, Elemwise
 from .tensor.ops.nnet import LogSoftmax, Softmax
 from .tensor.ops.reduction import Reduce
 from .tensor.ops.shape import Shape_i
+from .tensor.type import TensorType, theano_kind
 
 __all__ = ["theano_name", "theano_str", "theano_repr"]
 
@@ -114,13 +115,22 @@ def theano_name(op, node=None):
     return op.short_name()
 
 
+def _type_str(t):
+    """A type as Theano printed it: a tensor type by its broadcastable
+    pattern (``TensorType(float64, vector)``), also where symnet knows
+    static sizes (a shared variable's), which Theano's types did not hold."""
+    if getattr(t, "name", None) or not isinstance(t, TensorType):
+        return str(t)
+    return f"TensorType({t.dtype}, {theano_kind(t.broadcastable)})"
+
+
 def theano_str(v):
     """A variable as Theano printed it: its name, ``TensorConstant{2}``,
     ``TensorConstant{(3,) of 0.5}`` or ``<TensorType(float64, vector)>``."""
     if v.name is not None or v.owner is not None:
         return str(v)
     if not isinstance(v, Constant):
-        return f"<{v.type}>"   # a shared variable too: Theano does not mark them
+        return f"<{_type_str(v.type)}>"   # a shared variable too: Theano does not mark them
     if not hasattr(v.type, "dtype"):
         return str(v)
     d = np.asarray(v.data)
@@ -157,7 +167,7 @@ def theano_repr(obj):
         return f"{theano_name(obj.owner.op, obj.owner)}.{obj.index}"
     if isinstance(obj, Constant):
         return theano_str(obj)
-    return f"<{obj.type}>"
+    return f"<{_type_str(obj.type)}>"
 
 
 _basic.REPR[0] = theano_repr

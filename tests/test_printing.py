@@ -119,6 +119,9 @@ def test_str_of_ops_and_variables_is_theanos():
     assert str(y.owner.op) == y.owner.op.name == "Elemwise{mul,no_inplace}"
     assert str(y) == "Elemwise{mul,no_inplace}.0"
     assert str(y.owner.inputs) == "[x, InplaceDimShuffle{x,x}.0]"
+    w = symnet.shared(np.ones((3, 1)))
+    assert str((w + 1).owner) == \
+        "Elemwise{add,no_inplace}(<TensorType(float64, col)>, InplaceDimShuffle{x,x}.0)"
     assert str(x.dimshuffle(1, 0).owner.op) == "InplaceDimShuffle{1,0}"
     assert str(T.dot(x, x).owner.op) == "dot"
     assert str(T.nnet.softmax(x).owner.op) == "Softmax"
@@ -217,7 +220,8 @@ def test_debugprint_shows_scan_step_graphs_linked_to_outer_inputs():
                             outputs_info=[{"initial": b0, "taps": [-2, -1]},
                                           {"initial": b0, "taps": [-2, -1]}], n_steps=5)
     text = debugprint(u + v, file="str")
-    assert " | | |<TensorType(int64, (2,))> [id E]" in text   # shared: no marker, as Theano
+    # shared: no marker, and its type by its broadcastable pattern, as Theano
+    assert " | | |<TensorType(int64, vector)> [id E]" in text
     tail = text[text.index("Inner graphs"):].splitlines()
     # each output of the loop, its step in full under the first, then by id only
     assert tail[2] == "for{cpu,scan_fn}.0 [id B] ''   " and len(tail) == 13
