@@ -134,6 +134,8 @@ def theano_str(v):
     if not hasattr(v.type, "dtype"):
         return str(v)
     d = np.asarray(v.data)
+    if d.ndim == 0 and v.tag.get("python_int"):
+        return f"TensorConstant{{{int(d)}}}"   # written as an int (elemwise.weak_constants)
     if d.ndim and d.size and (d == d.flat[0]).all():
         text = f"{d.shape} of {str(d.flat[0])}"   # str: a float32 prints short
     else:

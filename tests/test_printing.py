@@ -46,7 +46,7 @@ def test_debugprint_stdout(capsys):
     x = T.dscalar("x")
     assert debugprint(x + 1) is None  # so a prompt shows only the tree
     assert capsys.readouterr().out.startswith("Elemwise{add,no_inplace} [id A]")
-    assert symnet.printing.pprint(x + 1) == pp(x + 1) == "(x + TensorConstant{1.0})"
+    assert symnet.printing.pprint(x + 1) == pp(x + 1) == "(x + TensorConstant{1})"
 
 
 def test_debugprint_function_prints_fgraph():
@@ -132,6 +132,16 @@ def test_str_of_ops_and_variables_is_theanos():
     f = symnet.function([x], x + x.T, mode="py")
     with pytest.raises(ValueError, match=r"while running node add\(x, DimShuffle"):
         f(np.ones((2, 3)))
+
+
+def test_a_python_int_prints_as_written_whatever_dtype_it_took():
+    # Theano's printing_drawing.txt: 1 / (1 + exp(...)) shows TensorConstant{1}
+    x = T.dmatrix("x")
+    y = 1 / (1 + T.exp(-x))
+    assert y.dtype == "float64" and y.owner.inputs[0].owner.inputs[0].dtype == "float64"
+    assert pp(y) == "(TensorConstant{1} / (TensorConstant{1} + exp((-x))))"
+    assert pp(x * 2.0) == "(x * TensorConstant{2.0})"
+    assert pp(x + np.float64(3)) == "(x + TensorConstant{3.0})"
 
 
 def test_pp_subtensor_as_theano():

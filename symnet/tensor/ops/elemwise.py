@@ -450,6 +450,10 @@ def _weak_const(value, dtype):
         if len(_WEAK_CACHE) > 4096:
             _WEAK_CACHE.clear()
         c = _WEAK_CACHE[key] = constant(np.asarray(value, dtype=dtype))
+        if type(value) is int and np.dtype(dtype).kind in "fc":
+            # Theano kept a Python int an int constant (the op upcast it):
+            # its printouts show ``TensorConstant{1}``, and so do symnet's
+            c.tag.python_int = True
     return c
 
 
