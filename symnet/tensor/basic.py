@@ -15,6 +15,7 @@ from .variable import TensorConstant, TensorVariable
 __all__ = ["as_tensor_variable", "as_tensor", "constant", "tensor",
            "scalar", "vector", "row", "col", "matrix", "tensor3", "tensor4", "tensor5",
            "scalars", "vectors", "matrices", "tensor3s", "tensor4s",
+           "tensor6", "tensor7", "rows", "cols", "tensor5s", "tensor6s", "tensor7s",
            "get_scalar_constant_value", "NotScalarConstantError", "_as_shape_var",
            "stacklists", "mgrid", "ogrid"]
 
@@ -282,6 +283,8 @@ matrix = _maker(2)
 tensor3 = _maker(3)
 tensor4 = _maker(4)
 tensor5 = _maker(5)
+tensor6 = _maker(6)
+tensor7 = _maker(7)
 
 
 def _plural(maker):
@@ -305,6 +308,11 @@ vectors = _plural(vector)
 matrices = _plural(matrix)
 tensor3s = _plural(tensor3)
 tensor4s = _plural(tensor4)
+rows = _plural(row)
+cols = _plural(col)
+tensor5s = _plural(tensor5)
+tensor6s = _plural(tensor6)
+tensor7s = _plural(tensor7)
 
 _PREFIX = {"b": "int8", "w": "int16", "i": "int32", "l": "int64",
            "f": "float32", "d": "float64", "c": "complex64", "z": "complex128"}
@@ -328,14 +336,17 @@ def _typed_plural(prefix, base):
 
 _ns = globals()
 for _p in _PREFIX:
-    for _base in (scalar, vector, row, col, matrix, tensor3, tensor4, tensor5):
+    for _base in (scalar, vector, row, col, matrix, tensor3, tensor4, tensor5, tensor6,
+                  tensor7):
         _base.__name__ = {scalar: "scalar", vector: "vector", row: "row", col: "col",
                           matrix: "matrix", tensor3: "tensor3", tensor4: "tensor4",
-                          tensor5: "tensor5"}[_base]
+                          tensor5: "tensor5", tensor6: "tensor6", tensor7: "tensor7"}[_base]
         _ns[_p + _base.__name__] = _typed(_p, _base)
         __all__.append(_p + _base.__name__)
     for _base, _nm in ((scalars, "scalars"), (vectors, "vectors"), (matrices, "matrices"),
-                       (tensor3s, "tensor3s"), (tensor4s, "tensor4s")):
+                       (tensor3s, "tensor3s"), (tensor4s, "tensor4s"), (rows, "rows"),
+                       (cols, "cols"), (tensor5s, "tensor5s"), (tensor6s, "tensor6s"),
+                       (tensor7s, "tensor7s")):
         _ns[_p + _nm] = _typed_plural(_p, _base)
         __all__.append(_p + _nm)
 del _ns, _p, _base, _nm
