@@ -20,7 +20,8 @@ the same reST without Sphinx, keeping its rules:
   must print nothing);
 * examples are grouped by the directive's argument (plain ``>>>``
   paragraphs are group ``default``); each group runs in a fresh namespace
-  after its ``.. testsetup::`` blocks (``testsetup:: *`` serves all groups);
+  (empty, as Sphinx's: ``__name__`` is not ``'__main__'`` there) after its
+  ``.. testsetup::`` blocks (``testsetup:: *`` serves all groups);
 * option flags are Sphinx's defaults (ELLIPSIS, IGNORE_EXCEPTION_DETAIL,
   DONT_ACCEPT_TRUE_FOR_1) plus NORMALIZE_WHITESPACE, and whatever
   ``:options:`` or ``# doctest:`` comments add; ``+SKIP`` stays skipped;
@@ -247,7 +248,10 @@ def run_file(path):
     runner = _Runner(optionflags=FLAGS)
     total = 0
     for name, grp in _groups(pieces).items():
-        ns = {"__name__": "__main__"}
+        # an empty namespace, as Sphinx's test_group gives: ``__name__`` is
+        # then the builtins', so the docs' ``if __name__ == '__main__':``
+        # blocks (unittest.main()) never ran under sphinx-build
+        ns = {}
         steps = [(p, None, True) for p in grp["setup"]]
         steps += [(t[0], t[1] if len(t) == 2 else None, False) for t in grp["tests"]]
         steps += [(p, None, True) for p in grp["cleanup"]]

@@ -82,7 +82,6 @@ THEANO_MODULES = {
     "theano.sandbox.gpuarray": "symnet.compat.gpuarray",
     "theano.scalar": "symnet.compat.scalar",
     "theano.tensor.xlogx": "symnet.compat.xlogx",
-    "theano.tensor.opt": "symnet.compat.tensor_opt",
     "theano.d3viz": "symnet.compat.d3viz",
     "theano.d3viz.d3viz": "symnet.compat.d3viz.d3viz",
     "theano.ifelse": "symnet.compat.ifelse",
@@ -276,22 +275,25 @@ def _build_gof_graph():
 def _build_gof_parts():
     """``theano.gof.type`` and ``.utils``: the names users' own ops and
     types import from them (``theano.gof.op``/``.fg`` are symnet.graph's)."""
-    from .graph.type import Type
+    from .graph.type import Generic, Type
     # Theano raises MethodNotDefined for a missing perform/c_code; symnet's
     # Op raises NotImplementedError, which is what code catching it expects
-    parts = dict(type=dict(Type=Type), utils=dict(MethodNotDefined=NotImplementedError))
+    parts = dict(type=dict(Type=Type, Generic=Generic),
+                 utils=dict(MethodNotDefined=NotImplementedError))
     return {name: _module(f"symnet.compat.gof.{name}", f"``theano.gof.{name}`` names.", attrs)
             for name, attrs in parts.items()}
 
 
 def _build_gof():
     from .graph import fg, op
+    from .graph.rewriting.local_optimizer import LocalOptimizer, local_optimizer
     from .graph.type import Type
     names = dict(Variable=Variable, Apply=Apply, Constant=Constant, Op=Op, PureOp=Op, Type=Type,
                  FunctionGraph=fg.FunctionGraph, MissingInputError=fg.MissingInputError,
                  MethodNotDefined=NotImplementedError, graph=_built("symnet.compat.gof.graph"),
                  op=op, fg=fg, type=_built("symnet.compat.gof.type"),
-                 utils=_built("symnet.compat.gof.utils"), **_surface.LINKERS)
+                 utils=_built("symnet.compat.gof.utils"), **_surface.LINKERS,
+                 local_optimizer=local_optimizer, LocalOptimizer=LocalOptimizer)
     return _module("symnet.compat.gof", "``theano.gof`` names, from symnet.graph.", names,
                    package=True)
 
@@ -341,10 +343,6 @@ _BUILDERS = {
     "symnet.compat.gof": _build_gof,
     "symnet.compat.d3viz": _surface.build_d3viz,
     "symnet.compat.d3viz.d3viz": lambda: _built("symnet.compat.d3viz").d3viz_module,
-    "symnet.compat.tensor_opt": lambda: _module(
-        "symnet.compat.tensor_opt", "``theano.tensor.opt``: the constant helpers scripts use.",
-        {name: getattr(importlib.import_module("symnet.tensor.basic"), name)
-         for name in ("get_scalar_constant_value", "NotScalarConstantError")}),
     **{f"symnet.compat.gof.{name}": (lambda name=name: _build_gof_parts()[name])
        for name in ("type", "utils")},
     "symnet.compat.gof.graph": _build_gof_graph,

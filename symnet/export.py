@@ -129,7 +129,7 @@ def export(f, path):
     if not isinstance(linker, NumbaLinker):
         linker = NumbaLinker(f.fgraph)
     if linker.fallback_nodes:
-        ops = sorted({str(n.op) for n in linker.fallback_nodes})
+        ops = sorted({n.op.short_name() for n in linker.fallback_nodes})
         raise NotImplementedError(f"cannot export: ops without a numba kernel: {ops}")
     if any(callable(c) for c in linker.consts):   # a Scan's or ifelse's inner graph
         raise NotImplementedError("cannot export: the graph has a Scan loop or a lazy "

@@ -191,7 +191,7 @@ def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, done=None
     Elemwise{add,no_inplace} [id E] <TensorType(float64, (2,))> ''
      |Elemwise{exp,no_inplace} [id A] <TensorType(float64, (2,))> ''
      |InplaceDimShuffle{x} [id F] <TensorType(float64, (True,))> ''
-       |TensorConstant{1.0} [id G] <TensorType(float64, scalar)>
+       |TensorConstant{1} [id G] <TensorType(float64, scalar)>
     """
     ids_of = ids if isinstance(ids, _Ids) else _Ids(ids)
     done = set() if done is None else done
@@ -416,7 +416,7 @@ def pp(var):
     >>> pp(T.exp(-x).T)
     'exp((-x)).T'
     >>> pp(T.sum(x ** 2, axis=1))
-    'Sum{axis=[1], acc_dtype=float64}((x ** TensorConstant{2.0}))'
+    'Sum{axis=[1], acc_dtype=float64}((x ** TensorConstant{2}))'
     """
     if isinstance(var, (list, tuple)):
         return "\n".join(pp(v) for v in var)
@@ -547,7 +547,7 @@ def pydotprint(fct, outfile=None, format="png", return_source=False, **kwargs):
     >>> import symnet.tensor as T
     >>> x = T.vector('x')
     >>> print(pydotprint(T.exp(x), return_source=True).splitlines()[2])
-      n0 [shape=ellipse, label="exp"];
+      n0 [shape=ellipse, label="Elemwise{exp,no_inplace}"];
     """
     src = _dot_source(fct)
     if return_source:

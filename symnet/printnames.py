@@ -3,12 +3,15 @@
 
 debugprint, pp and min_informative_str (:mod:`symnet.printing`) print a
 graph the way Theano printed the same graph, because users compare these
-printouts with Theano's documentation and their old logs.  ``str(op)``
-keeps symnet's short names (``add``), which symnet's own error messages use.
+printouts with Theano's documentation and their old logs.  For the same
+reason str(op) and str(variable) show Theano's form once this module is
+imported (``print(node.op, node.inputs)``); ``op.short_name()`` and
+``graph.basic.short_str`` keep symnet's short names (``add``, ``add.0``),
+which its error messages and generated code use.
 """
 import numpy as np
 
-from .graph import basic as _basic
+from .graph import basic as _basic, op as _op
 from .graph.basic import Apply, Constant
 from .tensor.ops.blas import Dot
 from .scan.op import Scan
@@ -16,6 +19,7 @@ from .tensor.ops.elemwise import Cast, Composite, DimShuffle, Elemwise
 from .tensor.ops.nnet import LogSoftmax, Softmax
 from .tensor.ops.reduction import Reduce
 from .tensor.ops.shape import Shape_i
+from .tensor.type import TensorType, theano_kind
 
 __all__ = ["theano_name", "theano_str", "theano_repr"]
 
@@ -70,7 +74,7 @@ def _acc_dtype(dtype):
 
 def _reduce_name(op, node):
     if op.kind not in ("sum", "prod"):
-        return str(op)
+        return op.short_name()
     head = op.kind.capitalize()
     acc = f"acc_dtype={_acc_dtype(node.inputs[0].dtype)}" if node is not None else ""
     if node is not None and len(op.axis) == node.inputs[0].ndim:
@@ -85,8 +89,8 @@ _THEANO_NAMES = {
     Dot: lambda op, node: "dot",
     Shape_i: lambda op, node: f"Shape_i{{{op.i}}}",
     # Theano's softmax ops work on the last axis only: another axis keeps symnet's name
-    Softmax: lambda op, node: "Softmax" if op.axis == -1 else str(op),
-    LogSoftmax: lambda op, node: "LogSoftmax" if op.axis == -1 else str(op),
+    Softmax: lambda op, node: "Softmax" if op.axis == -1 else op.short_name(),
+    LogSoftmax: lambda op, node: "LogSoftmax" if op.axis == -1 else op.short_name(),
     # Theano's scan op: 'for{cpu,<the name given to scan>}'
     Scan: lambda op, node: f"for{{cpu,{op.name or 'scan_fn'}}}",
 }
@@ -99,7 +103,7 @@ def theano_name(op, node=None):
     --------
     >>> import symnet.tensor as T
     >>> x = T.dmatrix('x')
-    >>> theano_name((x + 1).owner.op), str((x + 1).owner.op)
+    >>> theano_name((x + 1).owner.op), (x + 1).owner.op.short_name()
     ('Elemwise{add,no_inplace}', 'add')
     >>> s = x.sum(axis=0)
     >>> theano_name(s.owner.op, s.owner)
@@ -108,7 +112,16 @@ def theano_name(op, node=None):
     for cls in type(op).__mro__:
         if cls in _THEANO_NAMES:
             return _THEANO_NAMES[cls](op, node)
-    return str(op)
+    return op.short_name()
+
+
+def _type_str(t):
+    """A type as Theano printed it: a tensor type by its broadcastable
+    pattern (``TensorType(float64, vector)``), also where symnet knows
+    static sizes (a shared variable's), which Theano's types did not hold."""
+    if getattr(t, "name", None) or not isinstance(t, TensorType):
+        return str(t)
+    return f"TensorType({t.dtype}, {theano_kind(t.broadcastable)})"
 
 
 def theano_str(v):
@@ -117,10 +130,12 @@ def theano_str(v):
     if v.name is not None or v.owner is not None:
         return str(v)
     if not isinstance(v, Constant):
-        return f"<{v.type}>"   # a shared variable too: Theano does not mark them
+        return f"<{_type_str(v.type)}>"   # a shared variable too: Theano does not mark them
     if not hasattr(v.type, "dtype"):
         return str(v)
     d = np.asarray(v.data)
+    if d.ndim == 0 and v.tag.get("python_int"):
+        return f"TensorConstant{{{int(d)}}}"   # written as an int (elemwise.weak_constants)
     if d.ndim and d.size and (d == d.flat[0]).all():
         text = f"{d.shape} of {str(d.flat[0])}"   # str: a float32 prints short
     else:
@@ -142,7 +157,7 @@ def theano_repr(obj):
     >>> x = T.dvector('x')
     >>> y = (x + 1).dimshuffle('x', 0)
     >>> y, str(y)
-    (InplaceDimShuffle{x,0}.0, "DimShuffle{new_order=('x', 0)}.0")
+    (InplaceDimShuffle{x,0}.0, 'InplaceDimShuffle{x,0}.0')
     >>> [y.owner.inputs[0].owner]
     [Elemwise{add,no_inplace}(x, InplaceDimShuffle{x}.0)]
     """
@@ -154,7 +169,8 @@ def theano_repr(obj):
         return f"{theano_name(obj.owner.op, obj.owner)}.{obj.index}"
     if isinstance(obj, Constant):
         return theano_str(obj)
-    return f"<{obj.type}>"
+    return f"<{_type_str(obj.type)}>"
 
 
 _basic.REPR[0] = theano_repr
+_op.OP_STR[0] = theano_name

@@ -223,7 +223,18 @@ def build_scalar():
     from .tensor.type import upcast
     return _module("symnet.compat.scalar",
                    "``theano.scalar``: dtype helpers (symnet has no scalar types).",
-                   dict(upcast=upcast, **_scalar_ops()))
+                   dict(upcast=upcast, **_scalar_ops(), as_scalar=as_scalar))
+
+
+def as_scalar(x, name=None):
+    """``theano.scalar.as_scalar``: symnet has no scalar types, so a 0-d
+    tensor variable (a number, or a 0-d variable as it is)."""
+    from . import tensor as T
+    v = T.as_tensor_variable(x, name=name)
+    if v.ndim != 0:
+        raise TypeError(f"as_scalar: {v} has {v.ndim} dims (type {v.type}); "
+                        f"a scalar has none")
+    return v
 
 
 def xlogx(x):

@@ -320,7 +320,7 @@ def _stage(name, inputs, outputs, made_by, fired=None, groups=None, layers=None)
         if members:
             ids[head] = k
         group = members or [node]
-        label = str(node.op) if len(group) == 1 else \
+        label = node.op.short_name() if len(group) == 1 else \
             f"fused {len(group)}: " + " > ".join(str(m.op) for m in group[:4]) \
             + (" ..." if len(group) > 4 else "")
         nodes.append({"kind": "apply", "label": label, "op": type(node.op).__name__ + ": "

@@ -133,6 +133,16 @@ def test_gof_modules_give_symnets_classes(theano):
         Op().perform(None, [], [])
 
 
+def test_scalar_as_scalar_and_gof_type_generic(theano):
+    # what extending/using_params.txt imports for its ops
+    from theano.gof.type import Generic
+    from theano.scalar import as_scalar
+    assert Generic is symnet.graph.type.Generic
+    assert as_scalar(2.5).ndim == 0 and float(as_scalar(2.5).data) == 2.5
+    with pytest.raises(TypeError, match="as_scalar: v has 1 dims"):
+        as_scalar(theano.tensor.dvector("v"))
+
+
 def test_tensor_opt_constant_helpers(theano):
     from theano.tensor.opt import NotScalarConstantError, get_scalar_constant_value
     T = theano.tensor

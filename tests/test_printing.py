@@ -46,7 +46,7 @@ def test_debugprint_stdout(capsys):
     x = T.dscalar("x")
     assert debugprint(x + 1) is None  # so a prompt shows only the tree
     assert capsys.readouterr().out.startswith("Elemwise{add,no_inplace} [id A]")
-    assert symnet.printing.pprint(x + 1) == pp(x + 1) == "(x + TensorConstant{1.0})"
+    assert symnet.printing.pprint(x + 1) == pp(x + 1) == "(x + TensorConstant{1})"
 
 
 def test_debugprint_function_prints_fgraph():
@@ -101,7 +101,7 @@ def test_theano_ids_names_and_constants():
     x = T.dmatrix("x")
     assert theano_name(x.sum().owner.op, x.sum().owner) == "Sum{acc_dtype=float64}"
     assert theano_name(x.dimshuffle(1, "x", 0).owner.op) == "InplaceDimShuffle{1,x,0}"
-    assert str((x + 1).owner.op) == "add"    # symnet's own name, used by its errors
+    assert (x + 1).owner.op.short_name() == "add"    # symnet's own name, used by its errors
     assert theano_str(T.constant(2)) == "TensorConstant{2}"
     assert theano_str(T.constant(np.full((2, 3), 0.5))) == "TensorConstant{(2, 3) of 0.5}"
     assert theano_str(T.constant(np.arange(3))) == "TensorConstant{[0 1 2]}"
@@ -109,6 +109,39 @@ def test_theano_ids_names_and_constants():
     assert pp(T.gt(1.0 / (1.0 + T.exp(-T.dot(x, x))), 0.5)) == (
         "gt((TensorConstant{1.0} / (TensorConstant{1.0} + exp((-(x \\dot x))))), "
         "TensorConstant{0.5})")
+
+
+def test_str_of_ops_and_variables_is_theanos():
+    # what users print (scan.txt's print(a + 1), a MonitorMode hook's
+    # print(node.op, node.inputs)) reads as in Theano's docs
+    x = T.dmatrix("x")
+    y = x * 2
+    assert str(y.owner.op) == y.owner.op.name == "Elemwise{mul,no_inplace}"
+    assert str(y) == "Elemwise{mul,no_inplace}.0"
+    assert str(y.owner.inputs) == "[x, InplaceDimShuffle{x,x}.0]"
+    w = symnet.shared(np.ones((3, 1)))
+    assert str((w + 1).owner) == \
+        "Elemwise{add,no_inplace}(<TensorType(float64, col)>, InplaceDimShuffle{x,x}.0)"
+    assert str(x.dimshuffle(1, 0).owner.op) == "InplaceDimShuffle{1,0}"
+    assert str(T.dot(x, x).owner.op) == "dot"
+    assert str(T.nnet.softmax(x).owner.op) == "Softmax"
+    # an op Theano had no other name for keeps symnet's
+    assert str(T.concatenate([x, x]).owner.op) == "Join{axis=0}"
+    # symnet's messages keep the short names
+    assert y.owner.short() == "mul(x, DimShuffle{new_order=('x', 'x')}.0)"
+    f = symnet.function([x], x + x.T, mode="py")
+    with pytest.raises(ValueError, match=r"while running node add\(x, DimShuffle"):
+        f(np.ones((2, 3)))
+
+
+def test_a_python_int_prints_as_written_whatever_dtype_it_took():
+    # Theano's printing_drawing.txt: 1 / (1 + exp(...)) shows TensorConstant{1}
+    x = T.dmatrix("x")
+    y = 1 / (1 + T.exp(-x))
+    assert y.dtype == "float64" and y.owner.inputs[0].owner.inputs[0].dtype == "float64"
+    assert pp(y) == "(TensorConstant{1} / (TensorConstant{1} + exp((-x))))"
+    assert pp(x * 2.0) == "(x * TensorConstant{2.0})"
+    assert pp(x + np.float64(3)) == "(x + TensorConstant{3.0})"
 
 
 def test_pp_subtensor_as_theano():
@@ -138,7 +171,8 @@ def test_pydotprint(tmp_path, monkeypatch):
     x = T.dvector("x")
     w = symnet.shared(np.ones(2), name="w")
     src = pydotprint(T.exp(x) * w, return_source=True)
-    assert src.startswith("digraph G {") and 'label="exp"' in src and "palegreen" in src
+    assert src.startswith("digraph G {") and "palegreen" in src
+    assert 'label="Elemwise{exp,no_inplace}"' in src   # Theano's pictures name ops so
     out = pydotprint(T.exp(x), str(tmp_path / "g.dot"), format="dot")
     assert open(out).read().startswith("digraph")
     # without graphviz nor dot: a clear ImportError
@@ -196,7 +230,8 @@ def test_debugprint_shows_scan_step_graphs_linked_to_outer_inputs():
                             outputs_info=[{"initial": b0, "taps": [-2, -1]},
                                           {"initial": b0, "taps": [-2, -1]}], n_steps=5)
     text = debugprint(u + v, file="str")
-    assert " | | |<TensorType(int64, (2,))> [id E]" in text   # shared: no marker, as Theano
+    # shared: no marker, and its type by its broadcastable pattern, as Theano
+    assert " | | |<TensorType(int64, vector)> [id E]" in text
     tail = text[text.index("Inner graphs"):].splitlines()
     # each output of the loop, its step in full under the first, then by id only
     assert tail[2] == "for{cpu,scan_fn}.0 [id B] ''   " and len(tail) == 13
@@ -206,11 +241,11 @@ def test_debugprint_shows_scan_step_graphs_linked_to_outer_inputs():
                         " >Elemwise{add,no_inplace} [id J] ''   "]
 
 
-def test_repr_is_theano_form_and_str_symnet_short_name():
-    # a prompt and a printed list show reprs: Theano's form; str() (errors) stays short
+def test_repr_and_str_are_theano_form():
+    # a prompt and a printed list show reprs, print() strs: Theano's form both
     x = T.dvector("x")
     y = T.shape_padaxis(x + 1, 0)
-    assert repr(y) == "InplaceDimShuffle{x,0}.0" and str(y) == "DimShuffle{new_order=('x', 0)}.0"
+    assert repr(y) == str(y) == "InplaceDimShuffle{x,0}.0"
     assert repr([y.owner]) == "[InplaceDimShuffle{x,0}(Elemwise{add,no_inplace}.0)]"
     # a node prints so both ways (Theano's debug_faq prints nodes in a MonitorMode hook)
     z = 5.0 * T.dscalar("x")

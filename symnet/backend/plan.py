@@ -99,7 +99,7 @@ class Run:
             self.accumulators.add(node.outputs[0])
 
     def __repr__(self):
-        return f"Run({[str(n.op) for n in self.nodes]})"
+        return f"Run({[n.op.short_name() for n in self.nodes]})"
 
 
 class Plan:

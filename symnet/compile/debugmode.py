@@ -24,6 +24,7 @@ three runs per call and a copy of every value); it is for tests and hunts.
 """
 import numpy as np
 
+from ..graph.basic import short_str
 from .instrument import py_steps
 from .mode import _NAMED, Mode
 
@@ -122,7 +123,8 @@ def _copy(value):
 def _node_name(node, position):
     trace = node.tag.get("trace")
     where = f" (built at {trace[0]}:{trace[1]})" if trace else ""
-    return f"node {position}: {node.op}({', '.join(str(v)[:30] for v in node.inputs)}){where}"
+    names = ', '.join(short_str(v)[:30] for v in node.inputs)
+    return f"node {position}: {node.op.short_name()}({names}){where}"
 
 
 def mismatch(a, b, tolerances):
@@ -175,7 +177,7 @@ def _check_maps(node, position, vals, snapshots, results):
         before = snapshots.get(var)
         if isinstance(before, np.ndarray) and mismatch(before, val, {}) is not None:
             raise BadDestroyMap(
-                f"{_node_name(node, position)} overwrote its input {i} ({str(var)[:30]}) "
+                f"{_node_name(node, position)} overwrote its input {i} ({short_str(var)[:30]}) "
                 f"but its op declares destroy_map={destroy!r}", node)
     for j, out in enumerate(results):
         if not isinstance(out, np.ndarray) or not out.size:

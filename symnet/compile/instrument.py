@@ -190,7 +190,7 @@ class Instrumented:
                 type(getattr(node.op, "scalar_op", None)).__name__ != "Composite":
             return exc
         guard = self.guard
-        fused = f"{node.op}".replace("\n", " ")[:120]
+        fused = node.op.short_name().replace("\n", " ")[:120]
 
         def visit(i, n, vals, results, dt):
             check_results(guard, n, vals, results, i,

@@ -51,7 +51,7 @@ class MonitorMode(Mode):
     ...     print(i, node.op, [c[0] for c in fn.inputs], [c[0] for c in fn.outputs])
     >>> f = symnet.function([x], 5 * x, mode=MonitorMode(post_func=show))
     >>> f(3.0)
-    0 mul [array(5.), array(3.)] [array(15.)]
+    0 Elemwise{mul,no_inplace} [array(5.), array(3.)] [array(15.)]
     array(15.)
     """
 

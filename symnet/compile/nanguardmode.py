@@ -15,6 +15,7 @@ neither backend runs any of this code.
 import numpy as np
 
 from ..configdefaults import config
+from ..graph.basic import short_str
 from .mode import _NAMED, Mode, NanGuard
 
 __all__ = ["NanGuard", "NanGuardMode", "NanGuardError", "BIG", "problem_in", "describe_node",
@@ -76,11 +77,11 @@ def describe_node(node, values=None, position=None):
     """Lines naming ``node``: its op and inputs, the inputs' shapes and
     ranges (when ``values`` are given) and the user line that built it."""
     where = f"node {position}: " if position is not None else ""
-    names = ", ".join(str(v)[:40] for v in node.inputs)
-    lines = [f"{where}{node.op}({names})  [op class {type(node.op).__name__}]"]
+    names = ", ".join(short_str(v)[:40] for v in node.inputs)
+    lines = [f"{where}{node.op.short_name()}({names})  [op class {type(node.op).__name__}]"]
     if values is not None:
         for k, (var, val) in enumerate(zip(node.inputs, values)):
-            lines.append(f"  input {k} ({str(var)[:40]}): {value_summary(val)}")
+            lines.append(f"  input {k} ({short_str(var)[:40]}): {value_summary(val)}")
     trace = node.tag.get("trace")
     if trace:
         lines.append(f"  built at {trace[0]}:{trace[1]} (in {trace[2]})")

@@ -126,7 +126,7 @@ class FunctionProfile(dict):
         ids = ", ".join(str(self.order.get(n, "?")) for n in nodes)
         if len(nodes) > 1:
             return f"fused loop {kname} (nodes {ids}: " + \
-                "; ".join(str(n.op) for n in nodes)[:70] + ")"
+                "; ".join(n.op.short_name() for n in nodes)[:70] + ")"
         what = {"kernel": f"kernel {kname}", "driver": "driver line",
                 "perform": "perform"}.get(kind, kind)
         text = f"node {ids}: {nodes[0].op}"

@@ -73,7 +73,7 @@ def compute_node_test_value(node):
     for i, var in enumerate(node.inputs):
         value = _value_of(var)
         if value is _MISSING:
-            msg = (f"{node.op}: input {i} ({var}) has no test value while "
+            msg = (f"{node.op.short_name()}: input {i} ({var}) has no test value while "
                    f"config.compute_test_value is {mode!r}; set {var}.tag.test_value "
                    f"to an example value")
             if mode in ("raise", "pdb"):

@@ -4,11 +4,12 @@ A graph is made of ``Variable`` objects; a variable computed by an op has an
 ``owner``: the ``Apply`` node recording the op and its inputs.  Variables are
 hashed and compared by identity, so they can key dicts and sets cheaply.
 """
+import collections
 import sys
 
 from .compiler import get_compiler
 
-__all__ = ["Node", "Variable", "Constant", "Apply", "user_line"]
+__all__ = ["Node", "Variable", "Constant", "Apply", "user_line", "short_str"]
 
 _PKG_DIR = __file__.rsplit("/graph/", 1)[0]
 
@@ -87,6 +88,18 @@ class Variable(Node):
     def __repr__(self):
         return REPR[0](self)
 
+    @property
+    def clients(self):
+        """Theano's ``var.clients``: the ``(node, input index)`` and
+        ``('output', i)`` pairs using this variable in the latest
+        FunctionGraph holding it (a compiled function's ``f.maker.fgraph``)."""
+        for ref in reversed(RECENT_FGRAPHS):
+            fg = ref()
+            if fg is not None and self in fg.clients:
+                return fg.clients[self]
+        raise AttributeError(f"{self} is in no FunctionGraph, so it has no clients "
+                             f"(compile a function of it, or build a FunctionGraph)")
+
     #: True for variables that own a value between calls (shared variables):
     #: graph code keeps them as the same inputs when it clones a graph
     owns_value = False
@@ -123,6 +136,14 @@ class Constant(Variable):
             return self.name
         text = str(self.data)
         return text if len(text) < 20 else text[:17] + "..."
+
+
+def short_str(v):
+    """A variable in symnet's short form (``add.0``), for its error messages;
+    str(v) shows Theano's (``Elemwise{add,no_inplace}.0``)."""
+    if v.name is None and v.owner is not None:
+        return f"{v.owner.op.short_name()}.{v.index}"
+    return str(v)
 
 
 def _data_key(data):
@@ -192,7 +213,7 @@ class Apply(Node):
 
     def short(self):
         """symnet's short form (``add(x, y)``), which its error messages use."""
-        return f"{self.op}({', '.join(str(i) for i in self.inputs)})"
+        return f"{self.op.short_name()}({', '.join(short_str(i) for i in self.inputs)})"
 
     __repr__ = __str__
 
@@ -211,6 +232,11 @@ class Apply(Node):
 #: show, as users saw them in Theano; a variable's str() keeps symnet's
 #: short names, which its error messages use.
 REPR = [str]
+
+#: weak references to the latest FunctionGraphs (graph.fg appends each new
+#: one), for ``Variable.clients``: searched only when a user asks, so
+#: building a graph pays one append
+RECENT_FGRAPHS = collections.deque(maxlen=64)
 
 
 def _count():

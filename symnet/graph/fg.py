@@ -4,7 +4,9 @@ User graphs are never modified: ``function`` clones the graph into a
 FunctionGraph, and rewrites replace variables inside it with ``replace``,
 which keeps the ``clients`` lists (who uses each variable) consistent.
 """
-from .basic import Variable
+import weakref
+
+from .basic import RECENT_FGRAPHS, Variable
 from .traversal import _full_clone, io_toposort
 
 __all__ = ["FunctionGraph", "MissingInputError"]
@@ -57,6 +59,7 @@ class FunctionGraph:
             self.clients[o].append(("output", i))
         if nodes is not None:
             self._order = (list(self.inputs), list(self.outputs), list(nodes))
+        RECENT_FGRAPHS.append(weakref.ref(self))   # for Variable.clients
 
     # -- bookkeeping ---------------------------------------------------
     def _add_var(self, v):

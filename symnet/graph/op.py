@@ -16,7 +16,13 @@ depend on a backend:
 """
 from .basic import Apply, Variable
 
-__all__ = ["Op", "NullTypeGradError", "BUILD_HOOKS", "grad_undefined"]
+__all__ = ["Op", "NullTypeGradError", "BUILD_HOOKS", "OP_STR", "grad_undefined"]
+
+#: ``OP_STR[0](op)``: what str(op) shows.  symnet.printnames (above graph/)
+#: sets Theano's form (``Elemwise{add,no_inplace}``), which users print and
+#: compare with Theano's docs; ``op.short_name()`` stays symnet's (``add``)
+#: for its error messages and generated code.
+OP_STR = [None]
 
 #: callables ``hook(node)`` run on every node ``Op.__call__`` builds; the
 #: layers above register theirs here (graph/ imports nothing above it)
@@ -62,11 +68,27 @@ class Op:
     def __hash__(self):
         return hash((type(self), self._props()))
 
-    def __str__(self):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # an op class that writes its own __str__ names itself that way in
+        # symnet's messages too
+        own = cls.__dict__.get("__str__")
+        if own is not None and "short_name" not in cls.__dict__:
+            cls.short_name = own
+        perform = cls.__dict__.get("perform")
+        if perform is not None and getattr(cls, "get_params", None) is not None \
+                and perform.__code__.co_argcount >= 5:
+            cls.perform = _with_params(perform)
+
+    def short_name(self):
+        """symnet's name for this op (``add``, ``Join{axis=0}``)."""
         if self.__props__:
             args = ", ".join(f"{p}={getattr(self, p)!r}" for p in self.__props__)
             return f"{type(self).__name__}{{{args}}}"
         return type(self).__name__
+
+    def __str__(self):
+        return OP_STR[0](self) if OP_STR[0] is not None else self.short_name()
 
     __repr__ = __str__
 
@@ -126,6 +148,20 @@ class Op:
 
     def do_constant_folding(self, node):
         return True
+
+
+def _with_params(perform):
+    """Theano's op params: an op with ``get_params(node)`` (and a
+    ``params_type``) whose ``perform`` takes a fourth argument gets
+    ``get_params(node)`` there; every caller of perform passes three."""
+    missing = object()
+
+    def run(self, node, inputs, output_storage, params=missing):
+        if params is missing:
+            params = self.get_params(node)
+        return perform(self, node, inputs, output_storage, params)
+    run.__doc__, run.__name__ = perform.__doc__, perform.__name__
+    return run
 
 
 def apply(op, inputs, outputs):

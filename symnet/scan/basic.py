@@ -220,7 +220,9 @@ def scan(fn, sequences=None, outputs_info=None, non_sequences=None, n_steps=None
         state_inner.append([with_test_value(placeholder(st_type, f"state{k}[t{tp:+d}]"),
                                             buf, lag + tp) for tp in taps])
 
-    ns_outer = [T.as_tensor_variable(v) for v in _as_list(non_sequences)]
+    # a non-sequence that is a variable of another type (a typed list) stays one
+    ns_outer = [v if isinstance(v, Variable) and not isinstance(v.type, T.TensorType)
+                else T.as_tensor_variable(v) for v in _as_list(non_sequences)]
     ns_inner = [with_test_value(placeholder(v.type, v.name), v) for v in ns_outer]
 
     # -- the step function, called once on placeholders --------------------

@@ -119,7 +119,7 @@ class Scan(Op):
     def __hash__(self):
         return id(self)
 
-    def __str__(self):
+    def short_name(self):
         return f"Scan{{{self.name}}}" if self.name else "Scan"
 
     # -- building --------------------------------------------------------
@@ -139,7 +139,9 @@ class Scan(Op):
         if len(outer) != n_expected:
             raise ValueError(f"{self}: expected {n_expected} outer inputs after n_steps, "
                              f"got {len(outer)}")
-        outer = [as_tensor_variable(v) for v in outer]
+        # a non-sequence of another type (a typed list) is passed through
+        outer = [v if isinstance(v, Variable) and not isinstance(v.type, TensorType)
+                 else as_tensor_variable(v) for v in outer]
         seqs = outer[:self.n_seqs]
         inits = outer[self.n_seqs:self.n_seqs + self.n_states]
         nonseqs = outer[self.n_seqs + self.n_states:]
@@ -155,7 +157,10 @@ class Scan(Op):
                                 f"{t.dtype}, got {o.type}")
         inner_ns = self.inner_inputs[self.n_seqs + self.n_taps:]
         for k, (o, i) in enumerate(zip(nonseqs, inner_ns)):
-            if o.ndim != i.ndim or o.dtype != i.dtype:
+            if not isinstance(i.type, TensorType):
+                if o.type != i.type:
+                    raise TypeError(f"{self}: non-sequence {k} must be {i.type}, got {o.type}")
+            elif o.ndim != i.ndim or o.dtype != i.dtype:
                 raise TypeError(f"{self}: non-sequence {k} must be {i.type}, got {o.type}")
         n_static = int(n_steps.data) if isinstance(n_steps, Constant) else None
         out_types = []
@@ -192,9 +197,9 @@ class Scan(Op):
         # compiled once per op, on first use; the thunk is called directly, as
         # the values come from this op and are already of the right types
         if self._fn is None:
-            fn = get_compiler(str(self))(self.inner_inputs, self.inner_outputs,
+            fn = get_compiler(self.short_name())(self.inner_inputs, self.inner_outputs,
                           mode=self.mode if self.mode is not None else "py",
-                          on_unused_input="ignore", name=str(self))
+                          on_unused_input="ignore", name=self.short_name())
             self._fn = fn.thunk
         return self._fn
 

@@ -85,7 +85,7 @@ def _swappable(op, nonseqs):
             readers.setdefault(v, []).append((inode, i))
     out = []
     for w in nonseqs:
-        rows, cols = w.type.shape if w.type.ndim == 2 else (None, None)
+        rows, cols = w.type.shape if getattr(w.type, "ndim", None) == 2 else (None, None)
         if rows is None or rows < max(MIN_INNER, MIN_ROWS) or cols is None or cols < MIN_COLS or \
                 w in op.inner_outputs or \
                 w.type.dtype not in ("float32", "float64"):

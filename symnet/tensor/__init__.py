@@ -259,6 +259,31 @@ def real(x):
     return x
 
 
+# Theano's name of the operator mixin of tensor variables (user Variable
+# subclasses derive from it)
+from .variable import _Operators as _tensor_py_operators  # noqa: E402,F401
+
+
+def _real_only(name, x):
+    x = as_tensor_variable(x)
+    if x.dtype.startswith("complex"):
+        raise TypeError(f"T.{name}: symnet computes on real dtypes only, got {x} of type "
+                        f"{x.type}")
+    return x
+
+
+def imag(x):
+    """The imaginary part of a real tensor: zeros (symnet has no complex ops)."""
+    return zeros_like(_real_only("imag", x))
+
+
+def angle(x):
+    """The argument of a real tensor, as numpy's: pi where x < 0, else 0."""
+    x = _real_only("angle", x)
+    dt = x.dtype if x.dtype.startswith("float") else "float64"
+    return switch(lt(x, 0), constant(np.pi, dtype=dt), constant(0, dtype=dt))
+
+
 newaxis = None
 
 # theano.tensor's module paths elemwise, sort and subtensor (r16-tt). Loading

@@ -15,6 +15,7 @@ from .variable import TensorConstant, TensorVariable
 __all__ = ["as_tensor_variable", "as_tensor", "constant", "tensor",
            "scalar", "vector", "row", "col", "matrix", "tensor3", "tensor4", "tensor5",
            "scalars", "vectors", "matrices", "tensor3s", "tensor4s",
+           "tensor6", "tensor7", "rows", "cols", "tensor5s", "tensor6s", "tensor7s",
            "get_scalar_constant_value", "NotScalarConstantError", "_as_shape_var",
            "stacklists", "mgrid", "ogrid"]
 
@@ -208,7 +209,7 @@ def _as_shape_var(shape):
 
 def get_scalar_constant_value(v):
     """The Python/numpy value of a scalar known at build time, else raise."""
-    from .ops.shape import Shape
+    from .ops.shape import Alloc, Shape
     from .ops.elemwise import DimShuffle, Elemwise
     if isinstance(v, (int, float, np.integer, np.floating)):
         return np.asarray(v)
@@ -240,6 +241,10 @@ def get_scalar_constant_value(v):
                 and all(isinstance(i, (int, np.integer)) for i in op.idx_list):
             return np.asarray(np.asarray(v.owner.inputs[0].data)[tuple(op.idx_list)])
         if isinstance(op, DimShuffle) and v.type.shape == (1,) * v.ndim:
+            return get_scalar_constant_value(v.owner.inputs[0])
+        if isinstance(op, Alloc):
+            # every element is the fill value (``T.zeros(n)``), as Theano
+            # answered it (its fibby rewrite drops ``fibby(zeros(...))`` so)
             return get_scalar_constant_value(v.owner.inputs[0])
         if isinstance(op, Elemwise) and v.type.shape == (1,) * v.ndim:
             # an elementwise op of constant scalars (``constant(3) * 2``), as
@@ -278,6 +283,8 @@ matrix = _maker(2)
 tensor3 = _maker(3)
 tensor4 = _maker(4)
 tensor5 = _maker(5)
+tensor6 = _maker(6)
+tensor7 = _maker(7)
 
 
 def _plural(maker):
@@ -301,6 +308,11 @@ vectors = _plural(vector)
 matrices = _plural(matrix)
 tensor3s = _plural(tensor3)
 tensor4s = _plural(tensor4)
+rows = _plural(row)
+cols = _plural(col)
+tensor5s = _plural(tensor5)
+tensor6s = _plural(tensor6)
+tensor7s = _plural(tensor7)
 
 _PREFIX = {"b": "int8", "w": "int16", "i": "int32", "l": "int64",
            "f": "float32", "d": "float64", "c": "complex64", "z": "complex128"}
@@ -324,14 +336,17 @@ def _typed_plural(prefix, base):
 
 _ns = globals()
 for _p in _PREFIX:
-    for _base in (scalar, vector, row, col, matrix, tensor3, tensor4, tensor5):
+    for _base in (scalar, vector, row, col, matrix, tensor3, tensor4, tensor5, tensor6,
+                  tensor7):
         _base.__name__ = {scalar: "scalar", vector: "vector", row: "row", col: "col",
                           matrix: "matrix", tensor3: "tensor3", tensor4: "tensor4",
-                          tensor5: "tensor5"}[_base]
+                          tensor5: "tensor5", tensor6: "tensor6", tensor7: "tensor7"}[_base]
         _ns[_p + _base.__name__] = _typed(_p, _base)
         __all__.append(_p + _base.__name__)
     for _base, _nm in ((scalars, "scalars"), (vectors, "vectors"), (matrices, "matrices"),
-                       (tensor3s, "tensor3s"), (tensor4s, "tensor4s")):
+                       (tensor3s, "tensor3s"), (tensor4s, "tensor4s"), (rows, "rows"),
+                       (cols, "cols"), (tensor5s, "tensor5s"), (tensor6s, "tensor6s"),
+                       (tensor7s, "tensor7s")):
         _ns[_p + _nm] = _typed_plural(_p, _base)
         __all__.append(_p + _nm)
 del _ns, _p, _base, _nm

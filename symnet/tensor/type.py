@@ -50,6 +50,13 @@ _THEANO_KINDS = {(): "scalar", (False,): "vector", (False, False): "matrix",
                  (True, False): "row", (False, True): "col"}
 
 
+def theano_kind(broadcastable):
+    """Theano's word for a broadcastable pattern: ``scalar``, ``vector``,
+    ``row``, ``col``, ``matrix``, else the pattern or ``3D``."""
+    b = tuple(broadcastable)
+    return _THEANO_KINDS.get(b) or (str(b) if any(b) else f"{len(b)}D")
+
+
 class TensorType(Type):
     """The type of an n-dimensional array variable.
 
@@ -146,9 +153,7 @@ class TensorType(Type):
             shp = ", ".join("?" if s is None else str(s) for s in self.shape)
             return f"TensorType({self.dtype}, ({shp}{',' if self.ndim == 1 else ''}))"
         # else Theano's spelling, which its users read: scalar, vector, row...
-        b = self.broadcastable
-        kind = _THEANO_KINDS.get(b) or (str(b) if any(b) else f"{len(b)}D")
-        return f"TensorType({self.dtype}, {kind})"
+        return f"TensorType({self.dtype}, {theano_kind(self.broadcastable)})"
 
     __repr__ = __str__
 

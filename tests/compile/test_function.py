@@ -297,6 +297,22 @@ def test_trust_input_skips_the_argument_checks(mode):
         f()                            # still a Python call: arity is checked
 
 
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_trust_input_value_of_another_rank_is_a_type_error(mode):
+    # Theano's FAQ ("faster" example) passes a (1,) array for a scalar with
+    # trust_input = True, which Theano's C code read anyway; unchecked
+    # here too, the call fails with a TypeError on every backend
+    x = T.dscalar("x")
+    f = symnet.function([x], x + 1.0, mode=mode)
+    f.trust_input = True
+    with pytest.raises(TypeError):
+        f(np.array([10.0]))
+    if mode == "py":
+        with pytest.raises(TypeError, match=r"input 0 \(x\) has type .*float64.* but its "
+                                            r"value has 1 dims .*trust_input=True"):
+            f(np.array([10.0]))
+
+
 def test_intermediate_input_cuts_the_graph():
     # Theano's rule: an input computed from others is taken as given there.
     x = T.dscalar("x")

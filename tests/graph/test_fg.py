@@ -157,3 +157,18 @@ def test_a_given_order_builds_the_same_graph():
     same = FunctionGraph([x, y], outs, clone=False, order=io_toposort([x, y], outs))
     assert same.toposort() == io_toposort([x, y], outs)
     _check_clients(same)
+
+
+def test_variable_clients_are_those_of_its_latest_function_graph():
+    # Theano's extending/graphstructures.txt: var.clients in f.maker.fgraph
+    import symnet
+    v = T.dvector("v")
+    f = symnet.function([v], (v + 1).sum(), mode="py")
+    add, total = f.maker.fgraph.toposort()
+    assert add.outputs[0].clients == [(total, 0)]
+    assert total.outputs[0].clients == [("output", 0)]
+    assert v.clients == [(add, 0)] or v.clients == [(add, 1)]
+    with pytest.raises(AttributeError, match="is in no FunctionGraph"):
+        T.dvector("w").clients
+    fg = FunctionGraph([v], [v * 2], clone=False)     # a newer graph holding v
+    assert v.clients == [(fg.outputs[0].owner, 0)]

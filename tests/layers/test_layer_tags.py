@@ -104,8 +104,8 @@ def test_nodes_that_existed_before_are_not_tagged_or_retagged():
     assert not any("layer" in n.tag for n in pre_nodes)
     assert "layer" not in b.W.owner.tag
     # c built exactly one node (the add), t one (the tanh)
-    assert [str(n.op) for n in by_layer["c"]] == ["add"]
-    assert [str(n.op) for n in by_layer["t"]] == ["tanh"]
+    assert [n.op.short_name() for n in by_layer["c"]] == ["add"]
+    assert [n.op.short_name() for n in by_layer["t"]] == ["tanh"]
     assert set(by_layer) == {None, "a", "b", "c", "t"}
     assert set(by_layer[None]) == pre_nodes | {b.W.owner}
 

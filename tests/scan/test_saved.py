@@ -50,8 +50,8 @@ def test_the_backward_loop_reads_the_saved_products(mode):
     off = symnet.function([x, h0, W, U], grads,
                           mode=Mode(mode, exclude=("scan_reuse_saving",)))
     assert f.rewrite_stats.get("scan_reuse_saving") == 1
-    fwd = [n for n in scans(f) if not str(n.op).startswith("Scan{grad")]
-    bwd = [n for n in scans(f) if str(n.op).startswith("Scan{grad")]
+    fwd = [n for n in scans(f) if not n.op.short_name().startswith("Scan{grad")]
+    bwd = [n for n in scans(f) if n.op.short_name().startswith("Scan{grad")]
     # one forward loop (the copy that also stacks x_t @ W + h_{t-1} @ U: the
     # product's only reader, an add of terms that read no state), one backward
     assert len(fwd) == 1 and len(bwd) == 1

@@ -19,6 +19,14 @@ def test_element_of_a_constant_vector():
         T.get_scalar_constant_value(c[1:3])
 
 
+def test_scalar_constant_value_of_a_filled_array_is_its_fill():
+    # Theano's answer for alloc/zeros/ones (its fibby doc rewrite relies on it)
+    assert T.get_scalar_constant_value(T.zeros([5])) == 0.0
+    assert T.get_scalar_constant_value(T.alloc(np.float32(2.5), 3, 4)) == 2.5
+    with pytest.raises(T.NotScalarConstantError):
+        T.get_scalar_constant_value(T.alloc(T.dscalar("x"), 3))
+
+
 def test_allclose_tolerance_follows_the_less_precise_dtype():
     a = np.float64(1.0)
     assert _allclose(a, np.float32(1 + 5e-6))          # float32: rtol 1e-5

@@ -161,3 +161,30 @@ def test_linker_classes_pick_the_backend():
     assert symnet.Mode(linker=PerformLinker()).linker == "py"
     assert symnet.Mode(linker=CLinker()).linker == "numba"
     assert symnet.config.cxx == ""
+
+
+def test_six_and_seven_dim_constructors_and_row_col_plurals():
+    # the names of Theano's library/tensor/basic.txt
+    assert T.tensor7("a").type == T.TensorType(symnet.config.floatX, (None,) * 7)
+    assert T.dtensor6.ndim == 6 and T.itensor7.dtype == "int32"
+    a, b = T.irows("ab")
+    assert (a.name, a.type.broadcastable, a.dtype) == ("a", (True, False), "int32")
+    assert [c.type.broadcastable for c in T.fcols(2)] == [(False, True)] * 2
+    assert [v.ndim for v in T.tensor6s("x", "y")] == [6, 6]
+    assert str(T.dtensor7) == "TensorType(float64, 7D)"
+
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_imag_and_angle_of_real_tensors(mode):
+    x, i = T.fvector("x"), T.ivector("i")
+    f = symnet.function([x, i], [T.angle(x), T.imag(x), T.angle(i), T.imag(i)], mode=mode)
+    xv, iv = np.float32([-1.5, 2, 0]), np.int32([-3, 4, 0])
+    for got, want in zip(f(xv, iv), [np.angle(xv), np.imag(xv), np.angle(iv), np.imag(iv)]):
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    with pytest.raises(TypeError, match="T.angle: symnet computes on real dtypes only"):
+        T.angle(T.zvector("z"))
+
+
+def test_tensor_py_operators_is_the_variables_operator_mixin():
+    assert issubclass(T.TensorVariable, T._tensor_py_operators)

@@ -95,7 +95,7 @@ def test_a_symbolic_value_for_an_input_is_named():
 
 def test_names_and_str():
     x = T.dvector("x")
-    assert str(x) == "x" and str(x + 1) == "add.0"
+    assert str(x) == "x" and str(x + 1) == "Elemwise{add,no_inplace}.0"
     assert str(T.constant(2.5, dtype="float64")) == "2.5"
 
 

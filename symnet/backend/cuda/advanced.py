@@ -27,10 +27,11 @@ def _case(node, n_lead):
     """The kernel case of ``node`` (NotImplementedError: it falls back)."""
     for v in node.inputs[n_lead:]:
         if v.type.ndim != 1 or v.type.dtype[0] not in "iu":
-            raise NotImplementedError(f"{node.op}: index {v} is not an integer vector")
+            raise NotImplementedError(
+                f"{node.op.short_name()}: index {v} is not an integer vector")
     case = _CASES.get((node.op.desc, node.inputs[0].type.ndim))
     if case is None:
-        raise NotImplementedError(f"{node.op}: no CUDA kernel for this layout")
+        raise NotImplementedError(f"{node.op.short_name()}: no CUDA kernel for this layout")
     return case
 
 

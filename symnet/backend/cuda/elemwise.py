@@ -263,8 +263,8 @@ def dimshuffle_impl(node, rt):
     def run(x):
         x = to_device(x)
         if any(x.shape[d] != 1 for d in dropped):
-            raise ValueError(f"{node.op}: cannot drop an axis of size != 1 from shape "
-                             f"{tuple(x.shape)}")
+            raise ValueError(f"{node.op.short_name()}: cannot drop an axis of size != 1 "
+                             f"from shape {tuple(x.shape)}")
         shape = tuple(1 if d == "x" else x.shape[d] for d in order)
         strides = tuple(0 if d == "x" else x.strides[d] for d in order)
         return [view(x, shape, strides)]

@@ -142,7 +142,7 @@ def reduce_impl(node, rt):
 
     def run(x):
         if kind in ("max", "min") and any(x.shape[a] == 0 for a in node.op.axis):
-            raise ValueError(f"{node.op}: cannot take the {kind} of an empty axis "
+            raise ValueError(f"{node.op.short_name()}: cannot take the {kind} of an empty axis "
                              f"(input shape {tuple(x.shape)})")
         shape = tuple(s for a, s in enumerate(x.shape) if a not in axes)
         return [_run_reduction(text, x, axes, shape, out_dt, rt)]

@@ -51,8 +51,9 @@ def rebroadcast_impl(node, rt):
     def run(x):
         for axis, flag in node.op.axes:
             if flag and x.shape[axis] != 1:
-                raise ValueError(f"{node.op}: axis {axis} of shape {tuple(x.shape)} is "
-                                 f"marked broadcastable but has size {x.shape[axis]}")
+                raise ValueError(f"{node.op.short_name()}: axis {axis} of shape "
+                                 f"{tuple(x.shape)} is marked broadcastable but has size "
+                                 f"{x.shape[axis]}")
         return [x]
     return run
 

@@ -149,7 +149,7 @@ def kernel_text(node, lines, args, arg_vars, results, ctx, title=None):
     par = "parallel=True, " if ctx.uses_prange else ""
     out = [f"@nb.njit(({sig}{',' if len(arg_vars) == 1 else ''}), {par}**_FLAGS)",
            f"def kernel({', '.join(args)}):",
-           f"    # {title or node.op}"]
+           f"    # {title or node.op.short_name()}"]
     out += [f"    {ln}" for ln in lines]
     out.append(f"    return {results[0]}" if len(results) == 1
                else f"    return {_tuple(results)}")
@@ -550,7 +550,7 @@ class _Writer:
         k = self.plan.position[node]
         ins = [self.name_of(v) for v in node.inputs]
         outs = self.new_names(node)
-        head = f"# node {k}: {node.op}({', '.join(ins)}) -> {', '.join(outs)}"
+        head = f"# node {k}: {node.op.short_name()}({', '.join(ins)}) -> {', '.join(outs)}"
         lines = None
         kernel = kernel_for("numba", type(node.op))
         if not getattr(kernel, "objects_ok", False) and \
@@ -676,7 +676,7 @@ class _Writer:
         except NotImplementedError:
             return None
         text = kernel_text(node, body, args, arg_vars, results, ctx)
-        kname = self.register(text, ctx, str(node.op), self.llvm and self.llvm.node_kernel(
+        kname = self.register(text, ctx, node.op.short_name(), self.llvm and self.llvm.node_kernel(
             node, kernel, kins, args, arg_vars, results, ctx), self.exact_args(arg_vars))
         out = self.llvm_dests(kname, node.outputs)
         return self.call_lines(kname, node.outputs, outs, call + ([out] if out else []))
@@ -733,7 +733,7 @@ class _Writer:
         except NotImplementedError:
             return None
         text = kernel_text(run.nodes[-1], body, args, arg_vars, results, ctx,
-                           title="fused: " + "; ".join(str(n.op) for n in run.nodes))
+                           title="fused: " + "; ".join(n.op.short_name() for n in run.nodes))
         # not the in-place update tail: its kernels run from one C-level loop
         # so that Ctrl-C never lands between two of them (inplace.py), and an
         # llvm kernel's wrapper is Python
@@ -745,7 +745,7 @@ class _Writer:
             ins = [self.name_of(v) for v in node.inputs]
             outs = self.new_names(node)
             self.src.kinds[node] = "kernel"
-            self.header(node, f"# node {self.plan.position[node]}: {node.op}"
+            self.header(node, f"# node {self.plan.position[node]}: {node.op.short_name()}"
                               f"({', '.join(ins)}) -> {', '.join(outs)}  (one loop: {kname})")
         outs = [self.name_of(v) for v in result_vars]
         out = self.llvm_dests(kname, result_vars)

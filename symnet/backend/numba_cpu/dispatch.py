@@ -31,8 +31,8 @@ FALLBACK_FAMILIES = ()
 # single ops of other families that run their ``perform``
 FALLBACK_OPS = ()
 # implementation modules for ops outside tensor/ops (symnet.scan's Scan, the
-# ops of symnet/gradient.py)
-OTHER_FAMILIES = ("scan", "gradient")
+# ops of symnet/gradient.py, symnet.typed_list's)
+OTHER_FAMILIES = ("scan", "gradient", "typed_list")
 
 _LOADED = []
 

@@ -303,7 +303,7 @@ class NumbaLinker:
             # raises itself (naming the node) where py fails too
             result = [r.copy() if isinstance(r, np.ndarray) else r
                       for r in self._py_linker()(*args)]
-            where = f" at node {node.op}" if node is not None else ""
+            where = f" at node {node.op.short_name()}" if node is not None else ""
             warnings.warn(f"the numba kernel failed{where} ({type(exc).__name__}: {exc}); "
                           f"the call was replayed on the py backend because "
                           f"SYMNET_NUMBA_REPLAY / replay_on_error asks for it",

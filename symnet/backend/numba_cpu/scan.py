@@ -93,9 +93,9 @@ def inner_function(op, mode):
             # (the plan's ``unify_sizes``): W8's LSTM step ran 9 kernels in
             # BPTT and 3 forward where the step's inputs are all batch-sized
             step_mode = step_mode._copy(scan_step=True)
-        fn = get_compiler(str(op))(op.inner_inputs, op.inner_outputs,
+        fn = get_compiler(op.short_name())(op.inner_inputs, op.inner_outputs,
                                    mode=step_mode,
-                                   on_unused_input="ignore", name=f"{op}.inner")
+                                   on_unused_input="ignore", name=f"{op.short_name()}.inner")
         cache[key] = fn.thunk
     return cache[key]
 
@@ -107,12 +107,14 @@ def inner_constant(op, writer, per):
     fn = writer.object_const(inner)
     text = getattr(inner, "source", None) or "(no source: another backend)"
     writer.src.appendix.append(
-        f"# -- {fn}: the inner graph of {op} (called once per {per}), its own source\n"
+        f"# -- {fn}: the inner graph of {op.short_name()} (called once per {per}), "
+        f"its own source\n"
         + "\n".join("# " + ln if ln else "#" for ln in text.splitlines()))
     return fn
 
 
-@driver_op(Scan)
+# objects: a non-sequence may be a typed list, passed to the step as it is
+@driver_op(Scan, objects=True)
 def scan_driver(node, ins, outs, writer):
     op = node.op
     fn = inner_constant(op, writer, "step")
@@ -121,7 +123,7 @@ def scan_driver(node, ins, outs, writer):
     inits = ins[1 + op.n_seqs:1 + op.n_seqs + op.n_states]
     nonseqs = ins[1 + op.n_seqs + op.n_states:]
     keep = _kept(node, writer)
-    q = repr(str(op))           # the op's name, quoted for the generated source
+    q = repr(op.short_name())           # the op's name, quoted for the generated source
     L = [f"{n} = int({ins[0]})",
          f"if {n} < 0:",
          f"    raise ValueError({q} + ': n_steps must be >= 0, got %d' % {n})"]
@@ -134,7 +136,7 @@ def scan_driver(node, ins, outs, writer):
     # BPTT's ``delta @ W.T``, also runs its GEMM faster contiguous)
     cont = []
     for k, v in enumerate(nonseqs):
-        if node.inputs[1 + op.n_seqs + op.n_states + k].type.ndim >= 1:
+        if getattr(node.inputs[1 + op.n_seqs + op.n_states + k].type, "ndim", 0) >= 1:
             L.append(f"{p}c{k} = _np.ascontiguousarray({v})")
             v = f"{p}c{k}"
         cont.append(v)
@@ -297,7 +299,7 @@ def loop_text(node, n_consts, kernels=(), drive_arg=False, keep=None):
     inits = [f"i{k}" for k in range(op.n_states)]
     nonseqs = [f"n{k}" for k in range(op.n_nonseqs)]
     consts = [f"c{k}" for k in range(n_consts)] + list(kernels)
-    msg = str(op).replace('"', "'")
+    msg = op.short_name().replace('"', "'")
     L = [f"def loop({', '.join(['n'] + seqs + inits + nonseqs + consts + ['drive'] * drive_arg)}):"]
     for s in seqs:
         L += [f"    if {s}.shape[0] < n:",
@@ -470,6 +472,6 @@ def _not_compiled(op, exc):
     """Warn that ``op`` keeps its Python loop (an error under SYMNET_STRICT)."""
     if config.strict:
         raise exc
-    warnings.warn(f"{op}: the njit loop could not be compiled ({type(exc).__name__}: "
+    warnings.warn(f"{op.short_name()}: the njit loop could not be compiled ({type(exc).__name__}: "
                   f"{str(exc)[:300]}); this scan keeps its Python loop",
                   RuntimeWarning, stacklevel=3)

@@ -6,6 +6,8 @@ built it, keeping the original exception type.
 """
 import numpy as np
 
+from ...graph.basic import short_str
+
 from ..registry import register_linker
 
 __all__ = ["PyLinker", "node_error", "perform_node"]
@@ -18,8 +20,9 @@ def node_error(exc, node, values):
     where = f"\n  built at {trace[0]}:{trace[1]} (in {trace[2]})" if trace else ""
     # Name the node's inputs too (API.md: "names the node (op and inputs)");
     # long reprs (constant arrays) are cut so the message stays readable.
-    names = ", ".join(str(v)[:40] for v in node.inputs)
-    msg = (f"{exc}\n  while running node {node.op}({names}) with input shapes [{shapes}]"
+    names = ", ".join(short_str(v)[:40] for v in node.inputs)
+    msg = (f"{exc}\n  while running node {node.op.short_name()}({names}) "
+           f"with input shapes [{shapes}]"
            f"{where}")
     try:
         new = type(exc)(msg)

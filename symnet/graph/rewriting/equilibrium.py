@@ -89,7 +89,7 @@ def _normalize(result, node):
         result = list(result)
         if len(result) != len(node.outputs):
             raise ValueError(f"a rewrite returned {len(result)} replacements for "
-                             f"{len(node.outputs)} outputs of {node.op}")
+                             f"{len(node.outputs)} outputs of {node.op.short_name()}")
         pairs = list(zip(node.outputs, result))
     return [(o, n) for o, n in pairs if n is not None and n is not o]
 

@@ -138,7 +138,12 @@ class Elemwise(Op):
         self.inplace = inplace
         self.destroy_map = {0: [inplace]} if inplace is not None else {}
 
-    def __str__(self):
+    @property
+    def name(self):
+        """Theano's ``op.name`` of an elemwise op: ``Elemwise{mul,no_inplace}``."""
+        return str(self)
+
+    def short_name(self):
         s = str(self.scalar_op)
         return s if self.inplace is None else f"{s}[inplace:{self.inplace}]"
 
@@ -249,8 +254,14 @@ def _check_runtime_broadcast(node, inputs):
     if len(inputs) < 2:
         return
     ref = None
-    for var, val in zip(node.inputs, inputs):
+    for i, (var, val) in enumerate(zip(node.inputs, inputs)):
         bc = var.type.broadcastable
+        if np.ndim(val) != len(bc):
+            # only an unchecked call (trust_input=True) gets here
+            raise TypeError(
+                f"{node.op.short_name()}: input {i} ({var}) has type {var.type} but its "
+                f"value has {np.ndim(val)} dims (shape {np.shape(val)}); "
+                f"trust_input=True skips the check of the inputs")
         for axis, size in enumerate(np.shape(val)):
             if bc[axis]:
                 continue
@@ -439,6 +450,10 @@ def _weak_const(value, dtype):
         if len(_WEAK_CACHE) > 4096:
             _WEAK_CACHE.clear()
         c = _WEAK_CACHE[key] = constant(np.asarray(value, dtype=dtype))
+        if type(value) is int and np.dtype(dtype).kind in "fc":
+            # Theano kept a Python int an int constant (the op upcast it):
+            # its printouts show ``TensorConstant{1}``, and so do symnet's
+            c.tag.python_int = True
     return c
 
 

@@ -62,7 +62,7 @@ class Reduce(Op):
         self.kind = kind
         self.axis = tuple(axis)
 
-    def __str__(self):
+    def short_name(self):
         return f"{self.kind.capitalize()}{{axis={list(self.axis)}}}"
 
     def make_node(self, x):

@@ -108,7 +108,8 @@ def node_kernel(node, kernel, kins, args, arg_vars, results, ctx):
         k = node.op.inplace
         if k is not None and node.inputs[k] in ctx.destroyed:
             res = [kins[k]]
-        return LoopKernel([node], elem_names, arg_vars, list(node.outputs), res, str(node.op))
+        return LoopKernel([node], elem_names, arg_vars, list(node.outputs), res,
+                          node.op.short_name())
     return build
 
 
@@ -116,7 +117,7 @@ def run_kernel(run, elem_names, arg_vars, result_vars, results):
     """The factory of a plan ``Run``'s llvm kernel."""
     def build():
         from .kernel import LoopKernel
-        title = "fused: " + "; ".join(str(n.op) for n in run.nodes)
+        title = "fused: " + "; ".join(n.op.short_name() for n in run.nodes)
         return LoopKernel(run.nodes, dict(elem_names), list(arg_vars), list(result_vars),
                           list(results), title)
     return build
