@@ -31,6 +31,7 @@ from symnet.gradient import (disconnected_grad, grad_clip, jacobian, zero_grad)
 from symnet.tensor.ops.elemwise import SCALAR_OPS, Elemwise
 from symnet.tensor.ops.debug import Print
 from symnet.compile.ops import as_op
+from symnet.tensor.ops.debug import CheckShape
 from symnet.tensor.ops.decomp import Eigvalsh, _EigvecshOf
 from symnet.tensor.ops.fft import IRFFT
 import symnet.tensor.fft  # noqa: F401  (T.fft)
@@ -317,6 +318,26 @@ def _grad_ops():
     return [x], [zero_grad(x), disconnected_grad(x) * 1, grad_clip(x, -1, 1)], [_m(3)]
 
 
+def _no_rule(shape):
+    return None
+
+
+def _choose():
+    i, x, y = T.lvector("i"), T.dvector("x"), T.dvector("y")
+    return [i, x, y], [T.choose(i, [x, y])], [np.array([1, 0, 1]), _m(3), _m(3)]
+
+
+def _unique():
+    x = T.dvector("x")
+    return [x], T.extra_ops.unique(x, return_index=True, return_inverse=True,
+                                   return_counts=True), [np.array([3.0, 1.0, 3.0, 2.0])]
+
+
+def _lstsq():
+    a, b = T.dmatrix("a"), T.dmatrix("b")
+    return [a, b], T.nlinalg.lstsq()(a, b, -1), [_m(4, 3), _m(4, 2)]
+
+
 SAMPLES = {
     "symnet.tensor.ops.elemwise.Elemwise": [_elemwise, _elemwise_inplace],
     "symnet.tensor.ops.elemwise.DimShuffle": [_unary(lambda x: x.T, 2, 3),
@@ -410,6 +431,11 @@ SAMPLES = {
                                         _decomp(lambda a: [T.nlinalg.qr(a, "r")])],
     "symnet.tensor.ops.linalg.MatrixPinv": [_decomp(lambda a: [T.nlinalg.pinv(a)])],
     "symnet.tensor.ops.random.RandomDraw": [_random],
+    "symnet.tensor.ops.choose.Choose": [_choose],
+    "symnet.tensor.ops.unique.Unique": [_unique],
+    "symnet.tensor.ops.linalg.Eig": [_decomp(lambda a: T.nlinalg.eig(a))],
+    "symnet.tensor.ops.linalg.Lstsq": [_lstsq],
+    "symnet.tensor.ops.debug.CheckShape": [_unary(lambda x: CheckShape(_no_rule)(x), 2, 3)],
     "symnet.scan.op.Scan": [_scan],
     "symnet.gradient._JacobianOp": [_jacobian],
     "symnet.gradient._GradOp": [_grad_ops],
@@ -427,6 +453,15 @@ UNSAMPLED = {
     "symnet.tensor.ops.io.LoadFromDisk": "its only input is a file name (Generic): no array "
                                          "it could alias; tests/test_compat_theano_misc.py "
                                          "checks what it reads",
+    "symnet.tensor.raw_random.RandomFunction": "its state input is a numpy RandomState (a "
+                                               "Python object, not an array); "
+                                               "tests/tensor/test_raw_random.py checks the "
+                                               "state it returns and the one it was given",
+    **{f"symnet.typed_list.basic.{c}": "typed_list values are Python lists, not arrays: "
+                                          "test_typed_list_ops_leave_their_input_list_alone "
+                                          "checks the ops that build a list"
+       for c in ("Append", "Count", "Extend", "GetItem", "Index", "Insert", "Length",
+                 "MakeList", "Remove", "Reverse", "_Copying", "_ListOp", "_Search")},
 }
 
 
@@ -569,3 +604,21 @@ def test_checker_accepts_true_declarations():
     assert check_declarations(node, [_m(4)]) == []
     Honest.view_map = {0: [1]}
     assert "names a missing input" in check_declarations(node, [_m(4)])[0]
+
+
+def test_typed_list_ops_leave_their_input_list_alone():
+    # typed_list ops declare no destroy_map (their inputs are Python lists,
+    # outside check_declarations' reach): the list given is not changed
+    from symnet import typed_list as tl
+    from symnet.typed_list import TypedListType
+    a, b = TypedListType(T.dvector)(), TypedListType(T.dvector)()
+    v, i = T.dvector("v"), T.lscalar("i")
+    items = [np.array([1.0, 2.0]), np.array([3.0])]
+    for out, args in [(tl.append(a, v), [a, v]), (tl.extend(a, b), [a, b]),
+                      (tl.insert(a, i, v), [a, i, v]), (tl.remove(a, v), [a, v]),
+                      (tl.reverse(a), [a])]:
+        given = list(items)
+        values = {a: given, b: [np.array([5.0])], v: np.array([3.0]), i: np.array(0)}
+        got = symnet.function(args, out, mode="py")(*[values[x] for x in args])
+        assert got is not given
+        assert len(given) == 2 and all(g is w for g, w in zip(given, items)), str(out.owner.op)
