@@ -105,7 +105,8 @@ def _label(v, print_type, ids, order=None, maps=(False, False), links=None, stor
     node = v.owner
     if node is None:
         link = f" -> {ids(links[v])}" if links and v in links else ""
-        return f"{theano_str(v)} {ids(v)}{type_str}{data}{link}"
+        # a compiled function's constants (``order``) print as its rewrites left them
+        return f"{theano_str(v, as_written=not order)} {ids(v)}{type_str}{data}{link}"
     text = theano_name(node.op, node)
     if len(node.outputs) > 1:
         text += f".{v.index}"

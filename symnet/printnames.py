@@ -124,9 +124,11 @@ def _type_str(t):
     return f"TensorType({t.dtype}, {theano_kind(t.broadcastable)})"
 
 
-def theano_str(v):
+def theano_str(v, as_written=True):
     """A variable as Theano printed it: its name, ``TensorConstant{2}``,
-    ``TensorConstant{(3,) of 0.5}`` or ``<TensorType(float64, vector)>``."""
+    ``TensorConstant{(3,) of 0.5}`` or ``<TensorType(float64, vector)>``.
+    ``as_written=False``: in a compiled graph, where Theano's rewrites had
+    cast a Python int constant to the op's dtype (``TensorConstant{5.0}``)."""
     if v.name is not None or v.owner is not None:
         return str(v)
     if not isinstance(v, Constant):
@@ -134,7 +136,7 @@ def theano_str(v):
     if not hasattr(v.type, "dtype"):
         return str(v)
     d = np.asarray(v.data)
-    if d.ndim == 0 and v.tag.get("python_int"):
+    if as_written and d.ndim == 0 and v.tag.get("python_int"):
         return f"TensorConstant{{{int(d)}}}"   # written as an int (elemwise.weak_constants)
     if d.ndim and d.size and (d == d.flat[0]).all():
         text = f"{d.shape} of {str(d.flat[0])}"   # str: a float32 prints short
@@ -145,7 +147,14 @@ def theano_str(v):
     return f"TensorConstant{{{text}}}"
 
 
-def theano_repr(obj):
+def _in_function_graph(node):
+    """Whether ``node`` belongs to a live FunctionGraph (a compiled
+    function's): its constants then print as the rewritten graph has them."""
+    return any(fg is not None and node in fg.apply_nodes
+               for fg in (ref() for ref in _basic.RECENT_FGRAPHS))
+
+
+def theano_repr(obj, as_written=True):
     """A variable or node as Theano's str() showed it: ``x``,
     ``Elemwise{add,no_inplace}.0``, ``TensorConstant{2}``,
     ``<TensorType(float64, vector)>``, ``Elemwise{add,no_inplace}(x, y)``.
@@ -162,13 +171,15 @@ def theano_repr(obj):
     [Elemwise{add,no_inplace}(x, InplaceDimShuffle{x}.0)]
     """
     if isinstance(obj, Apply):
-        return f"{theano_name(obj.op, obj)}({', '.join(theano_repr(i) for i in obj.inputs)})"
+        written = not _in_function_graph(obj)
+        return f"{theano_name(obj.op, obj)}(" \
+            f"{', '.join(theano_repr(i, written) for i in obj.inputs)})"
     if obj.name is not None:
         return obj.name
     if obj.owner is not None:
         return f"{theano_name(obj.owner.op, obj.owner)}.{obj.index}"
     if isinstance(obj, Constant):
-        return theano_str(obj)
+        return theano_str(obj, as_written)
     return f"<{_type_str(obj.type)}>"
 
 

@@ -142,6 +142,14 @@ def test_a_python_int_prints_as_written_whatever_dtype_it_took():
     assert pp(y) == "(TensorConstant{1} / (TensorConstant{1} + exp((-x))))"
     assert pp(x * 2.0) == "(x * TensorConstant{2.0})"
     assert pp(x + np.float64(3)) == "(x + TensorConstant{3.0})"
+    # in a compiled function it is the float Theano's rewrites made of it
+    # (debug_faq.txt's MonitorMode prints TensorConstant{5.0})
+    s = T.dscalar("s")
+    f = symnet.function([s], 5 * s, mode="py")
+    assert repr((5 * s).owner) == "Elemwise{mul,no_inplace}(TensorConstant{5}, s)"
+    assert repr(f.fgraph.toposort()) == "[Elemwise{mul,no_inplace}(TensorConstant{5.0}, s)]"
+    assert "TensorConstant{5.0} [id B]" in debugprint(f, file="str")
+    assert "TensorConstant{5} [id B]" in debugprint(5 * s, file="str")
 
 
 def test_pp_subtensor_as_theano():

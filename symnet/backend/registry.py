@@ -100,7 +100,8 @@ def warn_fallback(backend, op):
     """Announce (once per op class) that ``op`` runs through ``perform``."""
     if config.strict:
         raise MissingKernelError(
-            f"the {backend} backend has no kernel for {op.short_name()} (SYMNET_STRICT is set)")
+            f"the {backend} backend has no kernel for "
+            f"{getattr(op, 'short_name', op.__str__)()} (SYMNET_STRICT is set)")
     key = (backend, type(op).__name__)
     if key not in _WARNED:
         _WARNED.add(key)
