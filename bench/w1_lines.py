@@ -137,16 +137,24 @@ def _kind(label, statement):
 def line_times(batch, calls):
     """Per statement of W1's step at ``batch`` rows: ``(labels, seconds per
     call per statement, step seconds per call)``."""
-    from bench import run
     from bench.w1_products import w1_step
-    step, f = w1_step(batch)
+    return step_lines(*w1_step(batch), calls)
+
+
+def step_lines(step, f, calls, clock=time.perf_counter, warmup=5):
+    """``step()`` (which calls the symnet ``Function`` ``f``) run ``warmup``
+    + ``calls`` times with ``f``'s driver timed line by line
+    (``timed_driver``, read with ``clock``): ``(labels, seconds per call per
+    statement, step seconds per call)`` of the last ``calls``."""
+    from bench import run
     timed, labels, stamps = timed_driver(f.thunk.linker)
+    timed.__globals__["_clock"] = clock
     per = []
 
     def wrapped(*args, **kw):
         stamps.clear()
         res = timed(*args, **kw)
-        stamps.append(time.perf_counter())
+        stamps.append(clock())
         per.append([b - a for a, b in zip(stamps, stamps[1:])])
         return res
 
@@ -154,7 +162,7 @@ def line_times(batch, calls):
     wrapped.__dict__.update(vars(original))
     f.thunk = wrapped
     try:
-        totals = run.call_times(step, calls, warmup=5)
+        totals = run.call_times(step, calls, warmup=warmup)
     finally:
         f.thunk = original
     return labels, list(zip(*per[-calls:])), totals

@@ -137,7 +137,26 @@ def pool_conv_grad_weights(x, c, idx, gz, s, shape, ws, act, border_mode, stride
     values made in a numba loop first: 0.6-1.1 ms alone); columns and
     ``gc`` in window-offset order (each offset's 12x12 grid contiguous, so
     no scatter): 3.1 ms against 1.1, its 12-long rows not vectorized; 4
-    images a GEMM (32x2304 @ 2304x25): 1.9 ms against 0.7-1.2 one a GEMM."""
+    images a GEMM (32x2304 @ 2304x25): 1.9 ms against 0.7-1.2 one a GEMM.
+
+    Tried in round 17 and dropped: the sign in the pooled layout (a
+    ``Conv2dBiasActPool.pooled_sign`` flag and rewrite: one int8 a window,
+    the sign at its maximum or NaN's mark, made in the forward's pooling
+    pass; this loop then made each window's value once and scattered it,
+    with no pass over the plane and no 1.2 MB sign written and read back).
+    The forward's one pass (bias, activation, sign and the window's first
+    maximum per position, as selects) ran 15.4-16.4 us an image (W4's
+    32x24x24, one thread, minimums of 200) against 3.1 + 5.1-5.6 for the
+    vectorized ``bias_act_sign_inplace`` and ``max_pool_argmax_image``
+    apart; as a tree of selects over each 2x2 window, written for LLVM to
+    vectorize (it emitted vector code, but the stride-2 window rows ran no
+    faster): 16.4, and 6.8 without the sign.  Inside W4's step (process CPU
+    of its line, minimum of 150 steps, load 6.4) the forward took 3.68 ms
+    against 1.27, the filter gradient 1.68 against 1.43; W4's step, 4
+    alternating process pairs against main (load 4.7-6.3): CPU a step
+    16.2-16.8 against 13.2-14.8 ms.  The per-position passes are cheap
+    because they vectorize; what costs is per-window work, which this
+    moved into the forward."""
     from . import step_pool
     from .conv import PER_IMAGE_POSITIONS, _Geometry, _loop_args, conv2d_grad_weights
     from .lib import cblas

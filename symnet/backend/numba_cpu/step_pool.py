@@ -341,15 +341,26 @@ def dot(a, b):
 
 
 #: rows of a ``LazyDot`` computed at a time by the update tail (``rows``):
-#: 128 rows of W4's 256-wide weight gradient are 128 KB of float32, which
-#: stay in L2 between the GEMM that writes them and the update that reads
-#: them.  Round 11 swept it in W4's step (one process, 6 alternating rounds
-#: of 30 steps, bench lock, load 0.6-0.8), round medians in ms: 32 rows
-#: 9.03-9.28, 64 8.15-8.90, 128 7.80-8.07, 256 7.77-7.92, 512 7.67-7.96
-#: (the last round of 256 and 512 fell in a slow phase of the machine,
-#: 9.2-9.3).  128 to 512 are within 0.1-0.2 ms of each other (1-2 %,
-#: within the noise between runs), so 128 stays
-LAZY_ROWS = 128
+#: 512 rows of W4's 256-wide weight gradient are 512 KB of float32, which
+#: stay in L2 (1 MB a core) between the GEMM that writes them and the
+#: update that reads them.  Round 11 swept it in W4's step (one process, 6
+#: alternating rounds of 30 steps, bench lock, load 0.6-0.8), round medians
+#: in ms: 32 rows 9.03-9.28, 64 8.15-8.90, 128 7.80-8.07, 256 7.77-7.92,
+#: 512 7.67-7.96, and kept 128 (within the noise).  Round 17 timed the
+#: tail's line alone by the process's CPU (``bench/w4_lines.py``'s way:
+#: what the line costs both threads, which the load from other work
+#: disturbs less than its wall time), alternating processes of 200 steps,
+#: bench lock, load 4.5-6.6, minimums (medians) in ms: 128 rows 2.90
+#: (3.96), 3.00 (3.49), 2.92 (4.01), 2.80 (3.51) against 512 2.53 (2.73),
+#: 2.64 (3.19), 2.61 (3.68), 2.59 (3.36); 128 against 256 2.95 (3.93),
+#: 3.01 (3.99), 3.14 (4.19), 2.99 (3.88) / 2.69 (3.48), 2.88 (3.64), 2.78
+#: (3.78), 2.82 (3.60); 256, 512 and 1024 within 0.1 of each other.  W4's
+#: 4608 rows are then 9 blocks instead of 36: a quarter of the Python
+#: calls a block makes under the GIL (the staging copy, the GEMM, the
+#: update kernel's dispatch) and of the GEMMs that each pack ``g`` again.
+#: W7 (Adam, 1024 rows), two alternating pairs at load 6.2-6.6: CPU a step
+#: 94.6, 92.0 ms (128) against 86.6, 83.6 (512)
+LAZY_ROWS = 512
 
 
 _TCOPY_INTO = []     # [lib.transpose.tcopy_into], imported (numba) on first use
@@ -393,7 +404,7 @@ class LazyDot:
     (5.5-7.3) against 6.5-12.0 (5.8-7.3): no gain to pay for it.  Nor did
     ``LAZY_ROWS`` of 64, 256 or 512 against 128 (medians of 6 rounds of
     the tail alone: 3.27, 3.11, 2.80 against 2.95 ms, each round's spread
-    wider than that).
+    wider than that; round 17's timing by CPU made it 512: ``LAZY_ROWS``).
 
     ``shape``/``dtype``/``ndim`` are the product's (the tail's shape checks
     read them); ``rows(lo, hi, out)`` writes rows ``lo:hi`` into ``out``;
