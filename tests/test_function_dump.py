@@ -96,6 +96,8 @@ def test_theano_names():
     try:
         import theano
         from theano.misc.pkl_utils import CompatUnpickler as CU
+        from theano.compile import function_dump as from_compile
         assert theano.function_dump is function_dump and CU is CompatUnpickler
+        assert from_compile is function_dump
     finally:
         symnet.compat.uninstall()
