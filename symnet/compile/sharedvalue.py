@@ -15,7 +15,8 @@ from ..tensor.variable import _Operators
 from .storage import HostStorage, Storage
 
 __all__ = ["SharedVariable", "TensorSharedVariable", "shared", "state_variable",
-           "shared_constructor", "tensor_constructor", "scalar_constructor"]
+           "shared_constructor", "tensor_constructor", "scalar_constructor",
+           "ScalarSharedVariable"]
 
 
 class SharedVariable(Variable):
@@ -114,6 +115,11 @@ class TensorSharedVariable(_Operators, SharedVariable):
     """A shared numpy array; also a tensor variable for every operator."""
 
 
+class ScalarSharedVariable(TensorSharedVariable):
+    """What :func:`scalar_constructor` makes (Theano's class for shared
+    numbers): a shared 0-d array, so also a TensorSharedVariable."""
+
+
 #: constructors registered with :func:`shared_constructor`, newest last;
 #: :func:`shared` tries them newest first, before its own
 _CONSTRUCTORS = []
@@ -200,7 +206,7 @@ shared.constructors = _CONSTRUCTORS    # Theano's attribute: the registered list
 
 
 def _tensor_shared(value, name, strict, allow_downcast, borrow, broadcastable,
-                   static_shape, shape):
+                   static_shape, shape, cls=TensorSharedVariable):
     arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
     if arr.dtype == object:
         raise TypeError(f"shared() cannot hold {type(value).__name__} values")
@@ -226,7 +232,7 @@ def _tensor_shared(value, name, strict, allow_downcast, borrow, broadcastable,
         bc = broadcastable or (False,) * arr.ndim
         static = tuple(1 if b else None for b in bc)
     ttype = TensorType(arr.dtype, shape=static)
-    var = TensorSharedVariable(ttype, value if borrow else np.array(arr, copy=True),
+    var = cls(ttype, value if borrow else np.array(arr, copy=True),
                                name=name, strict=strict, allow_downcast=allow_downcast,
                                borrow=True)
     # Declared broadcastable axes are part of the variable's Theano type:
@@ -260,7 +266,7 @@ def scalar_constructor(value, name=None, strict=False, allow_downcast=None, borr
         raise TypeError(f"scalar_constructor needs a number, got {type(value).__name__}")
     _check_target(target)
     return _tensor_shared(np.asarray(value), name, strict, allow_downcast, True, None,
-                          True, None)
+                          True, None, cls=ScalarSharedVariable)
 
 
 def _check_target(target):

@@ -5,8 +5,9 @@ import pytest
 
 import symnet
 import symnet.compat
-from symnet.compile.sharedvalue import (TensorSharedVariable, scalar_constructor, shared,
-                                        shared_constructor, tensor_constructor)
+from symnet.compile.sharedvalue import (ScalarSharedVariable, TensorSharedVariable,
+                                        scalar_constructor, shared, shared_constructor,
+                                        tensor_constructor)
 
 
 @pytest.fixture
@@ -79,6 +80,10 @@ def test_tensor_constructor():
 def test_scalar_constructor(value, dtype):
     s = scalar_constructor(value, name="s")
     assert s.ndim == 0 and s.dtype == dtype and s.get_value() == value
+    assert isinstance(s, ScalarSharedVariable) and isinstance(s, TensorSharedVariable)
+    s.set_value(np.asarray(value) * 3)
+    assert s.get_value() == value * 3
+    s.set_value(np.asarray(value))
     f = symnet.function([], s * 2, mode="py")
     assert f() == value * 2
 
@@ -95,7 +100,8 @@ def test_theano_names():
         import theano
         import theano.tensor as T
         from theano.tensor.sharedvar import (TensorSharedVariable as TSV, scalar_constructor as sc,
-                                             tensor_constructor as tc)
+                                             tensor_constructor as tc, ScalarSharedVariable as SSV)
+        assert SSV is ScalarSharedVariable
         from theano.compile import shared_constructor as reg
         assert T.TensorSharedVariable is TSV is TensorSharedVariable
         assert (sc, tc, reg) == (scalar_constructor, tensor_constructor, shared_constructor)
