@@ -20,6 +20,10 @@ from .gradient import subgraph_grad  # noqa: F401  (theano.subgraph_grad)
 from . import gradient  # noqa: F401
 from . import printing  # noqa: F401
 from .export import export  # noqa: F401
+from .misc.pkl_utils import function_dump  # noqa: F401,E402  (theano.function_dump)
+# theano.compile.function_dump too; compile/ cannot import it (misc/ imports compile/)
+from . import compile as _compile  # noqa: E402
+_compile.function_dump = function_dump
 
 from .tensor import dot  # noqa: F401,E402
 from .printing import pp  # noqa: F401,E402

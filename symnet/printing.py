@@ -27,7 +27,7 @@ import sys
 
 from .compile import monitormode as _monitormode
 from .graph.basic import Apply, Constant, Variable
-from .printnames import theano_name, theano_str
+from .printnames import theano_name, theano_str, theano_type_str
 from .scan.op import Scan
 from .tensor.ops.blas import Dot
 from .tensor.ops.indexing import IN as _IN, Subtensor
@@ -100,7 +100,8 @@ def _letters(n):
 def _label(v, print_type, ids, order=None, maps=(False, False), links=None, storage=None):
     """One line of debugprint, laid out as Theano's (trailing spaces included:
     Theano's tests and docs compare them)."""
-    type_str = f" <{v.type}>" if print_type else ""
+    # Theano's type strings (its types held no static sizes), as in its printouts
+    type_str = f" <{theano_type_str(v.type)}>" if print_type else ""
     data = f" {storage(v)}" if storage is not None else ""
     node = v.owner
     if node is None:
@@ -145,7 +146,9 @@ def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, done=None
         None prints to stdout; 'str' returns the text (Theano's convention);
         a file object receives it.
     print_type : bool
-        Append each variable's type.
+        Append each variable's type as Theano printed it, by its
+        broadcastable pattern (``vector``, ``row``...); static sizes, which
+        Theano's types did not hold, show in ``v.type``.
     ids : {'int', 'CHAR', 'id', ''}
         How nodes are labelled; a node used twice is printed in full once,
         then only its label (so shared subtrees are not repeated).
@@ -185,12 +188,12 @@ def debugprint(obj, file=None, print_type=False, ids="CHAR", depth=-1, done=None
     >>> y = T.exp(x * w)
     >>> print(debugprint([y, y + 1], file='str', print_type=True), end='')
     ... # doctest: +NORMALIZE_WHITESPACE
-    Elemwise{exp,no_inplace} [id A] <TensorType(float64, (2,))> ''
-     |Elemwise{mul,no_inplace} [id B] <TensorType(float64, (2,))> ''
+    Elemwise{exp,no_inplace} [id A] <TensorType(float64, vector)> ''
+     |Elemwise{mul,no_inplace} [id B] <TensorType(float64, vector)> ''
        |x [id C] <TensorType(float64, vector)>
-       |w [id D] <TensorType(float64, (2,))>
-    Elemwise{add,no_inplace} [id E] <TensorType(float64, (2,))> ''
-     |Elemwise{exp,no_inplace} [id A] <TensorType(float64, (2,))> ''
+       |w [id D] <TensorType(float64, vector)>
+    Elemwise{add,no_inplace} [id E] <TensorType(float64, vector)> ''
+     |Elemwise{exp,no_inplace} [id A] <TensorType(float64, vector)> ''
      |InplaceDimShuffle{x} [id F] <TensorType(float64, (True,))> ''
        |TensorConstant{1} [id G] <TensorType(float64, scalar)>
     """

@@ -21,7 +21,7 @@ from .tensor.ops.reduction import Reduce
 from .tensor.ops.shape import Shape_i
 from .tensor.type import TensorType, theano_kind
 
-__all__ = ["theano_name", "theano_str", "theano_repr"]
+__all__ = ["theano_name", "theano_str", "theano_repr", "theano_type_str"]
 
 
 # Elemwise ops Theano built with a name of their own (T.nnet.sigmoid is
@@ -115,7 +115,7 @@ def theano_name(op, node=None):
     return op.short_name()
 
 
-def _type_str(t):
+def theano_type_str(t):
     """A type as Theano printed it: a tensor type by its broadcastable
     pattern (``TensorType(float64, vector)``), also where symnet knows
     static sizes (a shared variable's), which Theano's types did not hold."""
@@ -132,7 +132,7 @@ def theano_str(v, as_written=True):
     if v.name is not None or v.owner is not None:
         return str(v)
     if not isinstance(v, Constant):
-        return f"<{_type_str(v.type)}>"   # a shared variable too: Theano does not mark them
+        return f"<{theano_type_str(v.type)}>"   # a shared variable too: Theano does not mark them
     if not hasattr(v.type, "dtype"):
         return str(v)
     d = np.asarray(v.data)
@@ -180,7 +180,7 @@ def theano_repr(obj, as_written=True):
         return f"{theano_name(obj.owner.op, obj.owner)}.{obj.index}"
     if isinstance(obj, Constant):
         return theano_str(obj, as_written)
-    return f"<{_type_str(obj.type)}>"
+    return f"<{theano_type_str(obj.type)}>"
 
 
 _basic.REPR[0] = theano_repr

@@ -30,6 +30,15 @@ def test_debugprint_options():
     y = T.sum(x, axis=0)
     y.name = "colsum"
     assert "<TensorType(float64, vector)>" in debugprint(y, file="str", print_type=True)
+    # static sizes (a shared variable's, a row's) print as Theano's types did
+    w = symnet.shared(np.ones((3, 2)), name="w")
+    r = T.row("r", dtype="float32")
+    lines = debugprint(T.dot(r, w.T.astype("float32")), file="str",
+                       print_type=True).splitlines()
+    assert "(3, 2)" not in "".join(lines) and w.type.shape == (3, 2)
+    assert lines[0].startswith("dot [id A] <TensorType(float32, row)> ''")
+    assert lines[1].strip() == "|r [id B] <TensorType(float32, row)>"
+    assert "|w [id E] <TensorType(float64, matrix)>" in lines[-1]
     assert "'colsum'" in debugprint(y, file="str")
     assert "[id A]" in debugprint(y, file="str", ids="CHAR")
     assert "[id" not in debugprint(y, file="str", ids="")

@@ -1,5 +1,6 @@
 """Compiling graphs into callables: function(), Mode, In/Out, shared."""
 from .sharedvalue import SharedVariable, TensorSharedVariable, shared  # noqa: F401
+from .sharedvalue import shared_constructor  # noqa: F401  (theano.compile.shared_constructor)
 from .io import In, Out, Param  # noqa: F401
 from .mode import Mode, get_mode, get_default_mode  # noqa: F401
 from .function import function, Function, UnusedInputError, MissingInputError  # noqa: F401

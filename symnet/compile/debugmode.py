@@ -27,9 +27,11 @@ import numpy as np
 from ..graph.basic import short_str
 from .instrument import py_steps
 from .mode import _NAMED, Mode
+from .nanguardmode import NanGuardError
 
 __all__ = ["DebugMode", "DebugModeError", "BadThunkOutput", "BadDestroyMap", "BadViewMap",
-           "BadOutputType", "BadRewrite", "TOLERANCES", "debug_call"]
+           "BadOutputType", "BadRewrite", "TOLERANCES", "debug_call",
+           "BadOptimization", "InvalidValueError", "StochasticOrder", "NonFiniteValue"]
 
 #: (rtol, atol) by dtype kind and size; integers and booleans compare exactly.
 #: float32 allows for numba's fastmath (reassociated sums, approximate exp/tanh).
@@ -57,12 +59,31 @@ class BadViewMap(DebugModeError):
     """A node returned a view of an input its op's ``view_map`` does not declare."""
 
 
-class BadOutputType(DebugModeError):
+class InvalidValueError(DebugModeError):
+    """A value does not fit its variable's type (Theano's name, which users
+    catch): the base of :class:`BadOutputType`, and raised for a NaN or Inf
+    when ``check_isfinite`` is on (that error is also the NanGuardError
+    NanGuardMode raises, with the same message)."""
+
+
+class BadOutputType(InvalidValueError):
     """A node's output has another dtype, rank or static shape than declared."""
 
 
-class BadRewrite(DebugModeError):
+class BadOptimization(DebugModeError):
+    """Theano's name for a rewrite that changed what the graph computes;
+    symnet raises its subclass :class:`BadRewrite`."""
+
+
+class BadRewrite(BadOptimization):
     """The rewritten graph computes something else than the graph as built."""
+
+
+class StochasticOrder(DebugModeError):
+    """Theano's error for rewrites that give different graphs on repeated
+    runs. symnet's DebugMode does not check this (its rewrites walk graphs
+    in topological order, not by id), so it never raises it; the class is
+    here for code that catches it."""
 
 
 class DebugMode(Mode):
@@ -113,7 +134,22 @@ class DebugMode(Mode):
 
     def debug_call(self, instrumented, args):
         """One call under this mode (``Instrumented`` calls it)."""
-        return debug_call(instrumented, args)
+        try:
+            return debug_call(instrumented, args)
+        except NanGuardError as exc:
+            if isinstance(exc, InvalidValueError):
+                raise
+            raise NonFiniteValue(str(exc), exc.node, exc.kind) from None
+
+
+class NonFiniteValue(InvalidValueError, NanGuardError):
+    """check_isfinite found a NaN, Inf or huge value: an InvalidValueError as
+    in Theano's DebugMode, and still the NanGuardError symnet's guard raises
+    (same message, ``.node`` and ``.kind``)."""
+
+    def __init__(self, msg, node=None, kind=None):
+        super().__init__(msg, node)
+        self.kind = kind
 
 
 def _copy(value):

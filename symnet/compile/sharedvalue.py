@@ -14,7 +14,9 @@ from ..tensor.type import TensorType
 from ..tensor.variable import _Operators
 from .storage import HostStorage, Storage
 
-__all__ = ["SharedVariable", "TensorSharedVariable", "shared", "state_variable"]
+__all__ = ["SharedVariable", "TensorSharedVariable", "shared", "state_variable",
+           "shared_constructor", "tensor_constructor", "scalar_constructor",
+           "ScalarSharedVariable"]
 
 
 class SharedVariable(Variable):
@@ -113,6 +115,47 @@ class TensorSharedVariable(_Operators, SharedVariable):
     """A shared numpy array; also a tensor variable for every operator."""
 
 
+class ScalarSharedVariable(TensorSharedVariable):
+    """What :func:`scalar_constructor` makes (Theano's class for shared
+    numbers): a shared 0-d array, so also a TensorSharedVariable."""
+
+
+#: constructors registered with :func:`shared_constructor`, newest last;
+#: :func:`shared` tries them newest first, before its own
+_CONSTRUCTORS = []
+
+
+def shared_constructor(ctor, remove=False):
+    """Register ``ctor`` for :func:`shared` (Theano's decorator); returns it.
+
+    ``shared(value, name=..., strict=..., allow_downcast=..., **kwargs)``
+    calls each registered ``ctor(value, name=name, strict=strict,
+    allow_downcast=allow_downcast, **kwargs)``, the newest first; a ctor
+    that does not handle ``value`` raises TypeError and the next is tried,
+    symnet's own tensor constructor last. ``kwargs`` holds only what the
+    caller gave (``borrow=True``...). ``remove=True`` unregisters ``ctor``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> @shared_constructor
+    ... def halved(value, name=None, strict=False, allow_downcast=None, **kw):
+    ...     if not isinstance(value, str):
+    ...         raise TypeError("not mine")
+    ...     return shared(np.float64(len(value)) / 2, name=name)
+    >>> shared('abcd').get_value(), shared(np.ones(2)).get_value()
+    (array(2.), array([1., 1.]))
+    >>> shared_constructor(halved, remove=True) is halved
+    True
+    """
+    if remove:
+        if ctor in _CONSTRUCTORS:
+            _CONSTRUCTORS.remove(ctor)
+    elif ctor not in _CONSTRUCTORS:
+        _CONSTRUCTORS.append(ctor)
+    return ctor
+
+
 def shared(value, name=None, strict=False, allow_downcast=None, borrow=False,
            broadcastable=None, static_shape=True, shape=None):
     """Make a shared variable holding ``value`` (copied unless ``borrow``).
@@ -144,6 +187,26 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False,
     """
     if isinstance(value, Variable):
         raise TypeError(f"shared() needs a value, not the symbolic variable {value}")
+    if _CONSTRUCTORS:
+        given = {k: v for k, v, default in (("borrow", borrow, False),
+                                            ("broadcastable", broadcastable, None),
+                                            ("static_shape", static_shape, True),
+                                            ("shape", shape, None)) if v is not default}
+        for ctor in reversed(_CONSTRUCTORS):
+            try:
+                return ctor(value, name=name, strict=strict, allow_downcast=allow_downcast,
+                            **given)
+            except TypeError:
+                continue    # not a value this constructor handles (Theano's rule)
+    return _tensor_shared(value, name, strict, allow_downcast, borrow, broadcastable,
+                          static_shape, shape)
+
+
+shared.constructors = _CONSTRUCTORS    # Theano's attribute: the registered list
+
+
+def _tensor_shared(value, name, strict, allow_downcast, borrow, broadcastable,
+                   static_shape, shape, cls=TensorSharedVariable):
     arr = np.asarray(value) if not isinstance(value, np.ndarray) else value
     if arr.dtype == object:
         raise TypeError(f"shared() cannot hold {type(value).__name__} values")
@@ -169,13 +232,47 @@ def shared(value, name=None, strict=False, allow_downcast=None, borrow=False,
         bc = broadcastable or (False,) * arr.ndim
         static = tuple(1 if b else None for b in bc)
     ttype = TensorType(arr.dtype, shape=static)
-    var = TensorSharedVariable(ttype, value if borrow else np.array(arr, copy=True),
+    var = cls(ttype, value if borrow else np.array(arr, copy=True),
                                name=name, strict=strict, allow_downcast=allow_downcast,
                                borrow=True)
     # Declared broadcastable axes are part of the variable's Theano type:
     # function() rejects an update not known to have size 1 there.
     var.tag.broadcastable = broadcastable
     return var
+
+
+def tensor_constructor(value, name=None, strict=False, allow_downcast=None, borrow=False,
+                       broadcastable=None, target="cpu", static_shape=True, shape=None):
+    """``theano.tensor.sharedvar.tensor_constructor``: a shared numpy array.
+
+    As in Theano it takes only ``numpy.ndarray`` values (TypeError for
+    others, so :func:`shared` tries its next constructor) and only
+    ``target='cpu'``; the variable is :func:`shared`'s own.
+    """
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"tensor_constructor needs a numpy.ndarray, got "
+                        f"{type(value).__name__}")
+    _check_target(target)
+    return _tensor_shared(value, name, strict, allow_downcast, borrow, broadcastable,
+                          static_shape, shape)
+
+
+def scalar_constructor(value, name=None, strict=False, allow_downcast=None, borrow=False,
+                       target="cpu"):
+    """``theano.tensor.sharedvar.scalar_constructor``: a shared 0-d tensor of a
+    Python or numpy number, of numpy's dtype for it (float64 for a Python
+    float). Other values raise TypeError, as in Theano."""
+    if not isinstance(value, (np.number, float, int, complex)) or isinstance(value, bool):
+        raise TypeError(f"scalar_constructor needs a number, got {type(value).__name__}")
+    _check_target(target)
+    return _tensor_shared(np.asarray(value), name, strict, allow_downcast, True, None,
+                          True, None, cls=ScalarSharedVariable)
+
+
+def _check_target(target):
+    if target != "cpu":
+        raise TypeError(f"symnet keeps shared values on the host: target={target!r} is not "
+                        f"supported, only 'cpu'")
 
 
 def state_variable(spec):

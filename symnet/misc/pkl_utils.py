@@ -31,7 +31,8 @@ import numpy as np
 from ..compile.sharedvalue import SharedVariable
 from ..graph.basic import Apply, Variable
 
-__all__ = ["dump", "load", "StripPickler", "DEFAULT_PROTOCOL"]
+__all__ = ["dump", "load", "StripPickler", "DEFAULT_PROTOCOL", "function_dump",
+           "CompatUnpickler"]
 
 #: Theano's default pickle protocol for :func:`dump`
 DEFAULT_PROTOCOL = pickle.HIGHEST_PROTOCOL
@@ -172,3 +173,59 @@ class StripPickler(pickle.Pickler):
             for key in self.tag_to_remove:
                 obj.tag.pop(key, None)
         return None
+
+
+def function_dump(filename, inputs, outputs=None, mode=None, updates=None, givens=None,
+                  no_default_updates=False, accept_inplace=False, name=None,
+                  rebuild_strict=True, allow_input_downcast=None, profile=None,
+                  on_unused_input="raise", extra_tag_to_remove=None):
+    """``theano.function_dump``: pickle the arguments of a ``function()`` call
+    (the graph, shared variables with their values, the mode...) into
+    ``filename`` instead of compiling, so the compilation can be reproduced
+    elsewhere::
+
+        d = pickle.load(open(filename, 'rb'))
+        f = symnet.function(**d)
+
+    The graph is written by :class:`StripPickler`, without build-site traces
+    (and without the tag entries named in ``extra_tag_to_remove``).
+    """
+    if not isinstance(filename, str):
+        raise TypeError(f"function_dump needs a file name (str), got {type(filename).__name__}")
+    call = dict(inputs=inputs, outputs=outputs, mode=mode, updates=updates, givens=givens,
+                no_default_updates=no_default_updates, accept_inplace=accept_inplace,
+                name=name, rebuild_strict=rebuild_strict,
+                allow_input_downcast=allow_input_downcast, profile=profile,
+                on_unused_input=on_unused_input)
+    with open(filename, "wb") as f:
+        StripPickler(f, protocol=-1, extra_tag_to_remove=extra_tag_to_remove).dump(call)
+
+
+class CompatUnpickler(pickle._Unpickler):
+    """An unpickler for pickles written by Python 2 (Theano's name).
+
+    Python 2's ``str`` comes back as ``str`` when read with
+    ``encoding='latin1'``; a reconstructor that needs ``bytes`` there (a
+    numpy array or scalar's raw data, in some numpy versions) then fails.
+    This unpickler retries such a call with its ``str`` arguments encoded
+    back to bytes in the pickle's encoding, which gives the original bytes.
+
+        with open(fname, 'rb') as fp:
+            obj = CompatUnpickler(fp, encoding='latin1').load()
+    """
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+
+    def _load_reduce(self):
+        args = self.stack.pop()
+        func = self.stack[-1]
+        try:
+            self.stack[-1] = func(*args)
+        except Exception:
+            if not self.encoding or not any(isinstance(a, str) for a in args):
+                raise
+            # Python 2's str read back as text: give the reconstructor the bytes
+            self.stack[-1] = func(*[a.encode(self.encoding) if isinstance(a, str) else a
+                                    for a in args])
+
+    dispatch[pickle.REDUCE[0]] = _load_reduce

@@ -387,6 +387,9 @@ def __getattr__(name):
     if name == "_shared":  # theano.tensor._shared (Theano's tests use it): symnet.shared
         import symnet
         return symnet.shared
+    if name == "TensorSharedVariable":  # theano.tensor.TensorSharedVariable
+        import symnet
+        return symnet.compile.TensorSharedVariable
     if name in ("shared_randomstreams", "signal"):
         import importlib
         return importlib.import_module("." + name, __name__)

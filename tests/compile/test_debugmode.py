@@ -5,7 +5,8 @@ import pytest
 import symnet
 import symnet.tensor as T
 from symnet.compile.debugmode import (BadDestroyMap, BadOutputType, BadRewrite,
-                                      BadThunkOutput, BadViewMap, DebugMode, mismatch)
+                                      BadThunkOutput, BadViewMap, DebugMode, DebugModeError,
+                                      InvalidValueError, mismatch)
 from symnet.compile.nanguardmode import NanGuardError
 from symnet.graph.basic import Apply
 from symnet.graph.op import Op
@@ -86,6 +87,7 @@ def test_wrong_output_dtype_is_caught():
     with pytest.raises(BadOutputType) as info:
         _call(_Double("float64"))
     assert "dtype float64, declared float32" in str(info.value)
+    assert isinstance(info.value, InvalidValueError)     # Theano's name for it
 
 
 def test_wrong_driver_line_is_caught(monkeypatch):
@@ -153,11 +155,35 @@ def test_wrong_rewrite_is_named():
         REGISTRY.pop("test_debugmode_tanh_to_sigmoid", None)
 
 
-def test_check_isfinite_runs_the_guard():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_check_isfinite_runs_the_guard(backend):
     x = T.vector("x")
-    f = symnet.function([x], T.log(x), mode=DebugMode("py", check_isfinite=True))
-    with pytest.raises(NanGuardError):
+    f = symnet.function([x], T.log(x), mode=DebugMode(backend, check_isfinite=True))
+    with pytest.raises(NanGuardError) as info:
         f(np.array([-1.0], F32))
+    # Theano's DebugMode raised InvalidValueError: both names catch it
+    assert isinstance(info.value, InvalidValueError) and isinstance(info.value, DebugModeError)
+    assert info.value.kind == "NaN" and "NaN" in str(info.value)
+    assert info.value.node is not None and "log" in str(info.value.node.op)
+    np.testing.assert_allclose(f(np.array([2.0], F32)), np.log([2.0]), rtol=1e-6)
+
+
+def test_theano_exception_names():
+    import symnet.compat
+    symnet.compat.install()
+    try:
+        from theano.compile.debugmode import (BadDestroyMap as BDM, BadOptimization,
+                                              BadThunkOutput as BTO, BadViewMap as BVM,
+                                              DebugModeError as DME, InvalidValueError as IVE,
+                                              StochasticOrder)
+    finally:
+        symnet.compat.uninstall()
+    assert (BDM, BTO, BVM, DME, IVE) == (BadDestroyMap, BadThunkOutput, BadViewMap,
+                                         DebugModeError, InvalidValueError)
+    assert issubclass(BadRewrite, BadOptimization) and issubclass(BadOptimization, DME)
+    assert issubclass(BadOutputType, IVE) and issubclass(StochasticOrder, DME)
+    for cls in (BDM, BTO, BVM, IVE, BadOptimization, StochasticOrder):
+        assert issubclass(cls, DME)
 
 
 def test_named_mode_and_bad_arguments():

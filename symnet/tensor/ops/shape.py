@@ -242,7 +242,11 @@ def _reshape_dim(node, input_shapes, i):
     from ... import tensor as T
     x, shp = node.inputs
     entry = shp[i]
-    total = T.prod(shape(x)) if x.ndim else 1
+    # from input_shapes, not shape(x): a caller that knows the input sizes
+    # (shape_of_variables) must not need x's value to get them
+    total = 1
+    for size in input_shapes[0]:
+        total = total * size
     others = None
     for j in range(node.op.ndim):
         if j != i:
