@@ -392,19 +392,18 @@ def compare_to_py(results, ran, indent):
     return status
 
 
-def run_fresh(script, args, backend, log, out_json, floatx=None, **empty):
+def run_fresh(script, args, backend, log, out_json, **empty):
     """`python script run ARGS... out_json` in a fresh process on `backend`
     (compiled before the first call; SYMNET_STRICT from STRICT, default 1;
-    FLOATX, else `floatx`, sets Theano's floatX flag), its output in `log`; the result
+    FLOATX sets Theano's floatX flag), its output in `log`; the result
     dict it wrote, or one whose error quotes the log's end (with `empty`'s
     keys added) when it wrote none. bench/wild_programs.py uses it too."""
     env = dict(os.environ, SYMNET_MODE=backend, SYMNET_TIERED="0",
                SYMNET_STRICT=os.environ.get("STRICT", "1"))
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    floatx = os.environ.get("FLOATX") or floatx
-    if floatx:
-        env["THEANO_FLAGS"] = f"floatX={floatx}"
+    if os.environ.get("FLOATX"):
+        env["THEANO_FLAGS"] = f"floatX={os.environ['FLOATX']}"
     with open(log, "w") as f:
         subprocess.run([os.environ.get("PYTHON", sys.executable), "-W", "ignore", script, "run",
                         *args, out_json], stdout=f, stderr=subprocess.STDOUT, env=env)

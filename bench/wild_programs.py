@@ -750,6 +750,21 @@ def printed_numbers(text):
     return found
 
 
+@contextlib.contextmanager
+def _environ(**values):
+    """os.environ with `values` set (None: left as is) for the block."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update({k: v for k, v in values.items() if v is not None})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 # -- the driver -------------------------------------------------------------------------
 
 def main(argv):
@@ -785,10 +800,12 @@ def main(argv):
         for backend in backends:
             safe = name.replace("/", "__")
             log, out_json = (os.path.join(out, f"{safe}.{backend}.{ext}") for ext in ("log", "json"))
-            r = run_fresh(os.path.abspath(__file__), [name, src_dir, data_dir,
-                                                      os.path.join(out, "work", f"{safe}.{backend}")],
-                          backend, log, out_json, floatx=PROGRAMS[name]["floatx"],
-                          stopped=False)
+            # run_fresh sets the child's floatX from FLOATX; the user's wins
+            floatx = os.environ.get("FLOATX") or PROGRAMS[name]["floatx"]
+            with _environ(FLOATX=floatx):
+                r = run_fresh(os.path.abspath(__file__),
+                              [name, src_dir, data_dir, os.path.join(out, "work", f"{safe}.{backend}")],
+                              backend, log, out_json, stopped=False)
             if PROGRAMS[name]["floatx"] and not os.environ.get("FLOATX"):
                 r["stubbed"].append(f"floatX={PROGRAMS[name]['floatx']}")
             results[backend] = r
