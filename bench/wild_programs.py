@@ -139,8 +139,13 @@ PROGRAMS = {
                                      stubs={"gensim.models.word2vec": ["Word2Vec"]}),
 }
 PROGRAMS["ntm/copy-task"]["path"] = [""]  # `from ntm.layers import ...`: the repository root
+# the same training loop on other tasks; associative-recall trains with
+# lasagne.updates.adam and a theano.shared(1e-4) learning rate, a float64
+# scalar: on the real Lasagne its float32 parameters get float64 updates,
+# refused as Theano refused them (it runs at floatX=float64); symnet's adam
+# keeps the parameters' dtype
 for _task in ("reversed-copy", "repeat-copy", "associative-recall", "dyck-words", "sort",
-              "upsidedown-copy"):  # the same training loop on other tasks
+              "upsidedown-copy"):
     PROGRAMS[f"ntm/{_task}-task"] = dict(PROGRAMS["ntm/copy-task"],
                                          script=f"examples/{_task}-task.py")
 # ntm's own unit tests feed float64 arrays to T.tensor3() and friends: they
@@ -186,7 +191,9 @@ for _name in ("skew", "convs", "diag_lstm"):
 # DiagLSTMLayer hands its (1,)-shaped bias to a Conv1DLayer of 4h filters;
 # Lasagne checks only the number of dimensions, and Theano broadcast the
 # length-1 axis at run time; symnet's shared variables know their shape and
-# refuse it when the layer is built, naming layer, parameter and both shapes
+# refuse it when the layer is built, naming layer, parameter and both shapes.
+# On the real Lasagne (LASAGNE_SRC), which checks only the number of
+# dimensions, it trains (a static size of 1 broadcasts)
 PROGRAMS["pixelrnn/train"] = _p(PIXELRNN, "main.py", path=[""], entry="train_pixelrnn",
                                 stubs=dict(COLORLOG, scipy=[]))
 
