@@ -139,8 +139,13 @@ PROGRAMS = {
                                      stubs={"gensim.models.word2vec": ["Word2Vec"]}),
 }
 PROGRAMS["ntm/copy-task"]["path"] = [""]  # `from ntm.layers import ...`: the repository root
+# the same training loop on other tasks; associative-recall trains with
+# lasagne.updates.adam and a theano.shared(1e-4) learning rate, a float64
+# scalar: on the real Lasagne its float32 parameters get float64 updates,
+# refused as Theano refused them (it runs at floatX=float64); symnet's adam
+# keeps the parameters' dtype
 for _task in ("reversed-copy", "repeat-copy", "associative-recall", "dyck-words", "sort",
-              "upsidedown-copy"):  # the same training loop on other tasks
+              "upsidedown-copy"):
     PROGRAMS[f"ntm/{_task}-task"] = dict(PROGRAMS["ntm/copy-task"],
                                          script=f"examples/{_task}-task.py")
 # ntm's own unit tests feed float64 arrays to T.tensor3() and friends: they
@@ -186,7 +191,9 @@ for _name in ("skew", "convs", "diag_lstm"):
 # DiagLSTMLayer hands its (1,)-shaped bias to a Conv1DLayer of 4h filters;
 # Lasagne checks only the number of dimensions, and Theano broadcast the
 # length-1 axis at run time; symnet's shared variables know their shape and
-# refuse it when the layer is built, naming layer, parameter and both shapes
+# refuse it when the layer is built, naming layer, parameter and both shapes.
+# On the real Lasagne (LASAGNE_SRC), which checks only the number of
+# dimensions, it trains (a static size of 1 broadcasts)
 PROGRAMS["pixelrnn/train"] = _p(PIXELRNN, "main.py", path=[""], entry="train_pixelrnn",
                                 stubs=dict(COLORLOG, scipy=[]))
 
@@ -750,6 +757,21 @@ def printed_numbers(text):
     return found
 
 
+@contextlib.contextmanager
+def _environ(**values):
+    """os.environ with `values` set (None: left as is) for the block."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update({k: v for k, v in values.items() if v is not None})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 # -- the driver -------------------------------------------------------------------------
 
 def main(argv):
@@ -785,10 +807,12 @@ def main(argv):
         for backend in backends:
             safe = name.replace("/", "__")
             log, out_json = (os.path.join(out, f"{safe}.{backend}.{ext}") for ext in ("log", "json"))
-            r = run_fresh(os.path.abspath(__file__), [name, src_dir, data_dir,
-                                                      os.path.join(out, "work", f"{safe}.{backend}")],
-                          backend, log, out_json, floatx=PROGRAMS[name]["floatx"],
-                          stopped=False)
+            # run_fresh sets the child's floatX from FLOATX; the user's wins
+            floatx = os.environ.get("FLOATX") or PROGRAMS[name]["floatx"]
+            with _environ(FLOATX=floatx):
+                r = run_fresh(os.path.abspath(__file__),
+                              [name, src_dir, data_dir, os.path.join(out, "work", f"{safe}.{backend}")],
+                              backend, log, out_json, stopped=False)
             if PROGRAMS[name]["floatx"] and not os.environ.get("FLOATX"):
                 r["stubbed"].append(f"floatX={PROGRAMS[name]['floatx']}")
             results[backend] = r

@@ -31,9 +31,13 @@
 
 Each rewrite builds a new ``Scan`` node and replaces the old outputs.
 """
+import numpy as np
+
 from ..graph.basic import Constant
 from ..graph.rewriting import register_local
 from ..graph.traversal import clone_replace, io_toposort
+from ..tensor.basic import as_tensor_variable
+from ..tensor.ops.shape import static_values
 from .inner import placeholder
 from .op import Scan
 
@@ -175,6 +179,15 @@ def scan_push_out(fgraph, node):
         return None
     replace = {}
     for v in frontier:
+        known = _known_shape(v)
+        if known is not None:
+            # a shape whose sizes were known when the graph was built stays a
+            # literal: ops such as Conv2dGradWeights read static sizes from
+            # it, and a placeholder would lose them (W.dimshuffle(0, 1, 'x', 2)'s
+            # gradient then no longer has the broadcastable axis its
+            # DimShuffle drops)
+            replace[v] = as_tensor_variable(known)
+            continue
         ph = placeholder(v.type, v.name)
         replace[v] = ph
         outer, seq = outside[v]
@@ -183,6 +196,17 @@ def scan_push_out(fgraph, node):
     for o, v in zip(parts.outs, new_inner):
         o["inner"] = v
     return parts.replacements(parts.build())
+
+
+def _known_shape(v):
+    """`v`'s value as an array when `v` is an integer vector (a shape)
+    whose every entry is known at build time, else None."""
+    if v.ndim != 1 or not v.dtype.startswith("int") or v.type.shape[0] is None:
+        return None
+    vals = static_values(v)
+    if len(vals) != v.type.shape[0] or None in vals:
+        return None
+    return np.asarray(vals, dtype=v.dtype)
 
 
 def _keep_cheap_per_step(op, moved, outside):

@@ -237,3 +237,39 @@ def test_scans_that_cannot_be_merged_stay_apart():
     np.testing.assert_allclose(gb, hv + np.cumsum(yv, 0))
     np.testing.assert_allclose(gc, ga[-1] + np.cumsum(xv, 0))
     np.testing.assert_allclose(gd, (hv + np.cumsum(xv, 0))[:2])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_push_out_keeps_static_shapes_of_hoisted_shape_vectors(mode):
+    # A conv1d written as Lasagne writes it (conv2d over W.dimshuffle(0, 1,
+    # 'x', 2)) inside the loop, as pixel-rnn-lasagne's DiagLSTM does: the
+    # gradient's filter shape is hoisted out of the loop, and the weight
+    # gradient must keep its static height of 1 for the DimShuffle that
+    # drops that axis (a placeholder for the shape used to lose it:
+    # "dimshuffle(0, 1, 3) drops axis 2 ... which is not broadcastable")
+    from symnet.tensor.nnet import conv2d
+    x = T.dtensor3("x")
+    W = symnet.shared(rng.uniform(-1, 1, (3, 1, 2)), name="W")
+
+    def step(x_t, h):
+        inp = (x_t + h.sum(axis=1)).dimshuffle(0, "x", "x", 1)
+        out = conv2d(inp, W.dimshuffle(0, 1, "x", 2), border_mode="full", filter_flip=False)
+        return T.tanh(out[:, :, 0, :-1])
+    hs = symnet.scan(step, sequences=x,
+                     outputs_info=T.zeros((x.shape[1], 3, x.shape[2]), dtype="float64"))[0]
+    cost = hs[-1].sum()
+    g = symnet.grad(cost, W)
+    xv = rng.uniform(-1, 1, (4, 2, 5))
+    f = check_values([x], [cost, g], (xv,), mode, ["scan_push_out"])
+    # the gradient against central differences of the cost
+    c = symnet.function([x], cost, mode="py")
+    w0, eps = W.get_value(), 1e-6
+    for ix in [(0, 0, 0), (2, 0, 1)]:
+        w = w0.copy(); w[ix] += eps
+        W.set_value(w)
+        plus = c(xv)
+        w[ix] -= 2 * eps
+        W.set_value(w)
+        minus = c(xv)
+        W.set_value(w0)
+        assert f(xv)[1][ix] == pytest.approx((plus - minus) / (2 * eps), rel=1e-6, abs=1e-8)
