@@ -421,9 +421,13 @@ def run_fresh(script, args, backend, log, out_json, floatx=None, **empty):
     (compiled before the first call; SYMNET_STRICT from STRICT, default 1;
     FLOATX, else `floatx`, sets Theano's floatX flag), its output in `log`; the result
     dict it wrote, or one whose error quotes the log's end (with `empty`'s
-    keys added) when it wrote none. bench/wild_programs.py uses it too."""
+    keys added) when it wrote none. bench/wild_programs.py and bench/recipes.py
+    use it too."""
+    # PYTHONHASHSEED: a program's output may follow the order of a set of
+    # strings (Recipes' lstm_text_generation.py builds its vocabulary as
+    # list(set(text))), which changes with str hashing between processes
     env = dict(os.environ, SYMNET_MODE=backend, SYMNET_TIERED="0",
-               SYMNET_STRICT=os.environ.get("STRICT", "1"))
+               SYMNET_STRICT=os.environ.get("STRICT", "1"), PYTHONHASHSEED="0")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     floatx = os.environ.get("FLOATX") or floatx

@@ -97,7 +97,7 @@ import types
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from bench.dl_tutorials import caught, run_child, same_numbers  # noqa: E402
+from bench.dl_tutorials import caught, run_fresh, same_numbers  # noqa: E402
 
 __all__ = ["PROGRAMS", "DNN_NAMES", "random_param_values", "cifar_batches_standin",
            "mnist_idx_standin", "standin_text", "py2_source"]
@@ -786,7 +786,6 @@ def main(argv):
     os.makedirs(out, exist_ok=True)
     modes = os.environ.get("MODES", "A B").split()
     backends = os.environ.get("BACKENDS", "py numba").split()
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     status = 0
     for name in names:
         results = {}
@@ -796,13 +795,9 @@ def main(argv):
                     continue
                 tag = f"{name}.{mode}.{backend}"
                 log, out_json = (os.path.join(out, f"{tag}.{ext}") for ext in ("log", "json"))
-                # PYTHONHASHSEED: lstm_text_generation.py's vocabulary is
-                # list(set(text)), in an order that changes with str hashing
-                env = dict(os.environ, SYMNET_MODE=backend, SYMNET_TIERED="0",
-                           SYMNET_STRICT=os.environ.get("STRICT", "1"), PYTHONHASHSEED="0")
-                env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-                r = run_child([os.path.abspath(__file__), "run", name, mode, recipes, lasagne_dir,
-                               os.path.join(out, "work", tag), out_json], env, log, out_json, facts={})
+                r = run_fresh(os.path.abspath(__file__), [name, mode, recipes, lasagne_dir,
+                                                          os.path.join(out, "work", tag)],
+                              backend, log, out_json, facts={})
                 results[mode, backend] = r
                 shown = ", ".join(f"{k} {v:.6g}" for k, v in r["numbers"][:4])
                 line = (f"{name:24s} {mode} {backend:5s} {'ran' if r['error'] is None else 'FAILED':6s}"
