@@ -27,6 +27,7 @@ _compile.function_dump = function_dump
 
 from .tensor import dot  # noqa: F401,E402
 from .printing import pp  # noqa: F401,E402
+from .printing import pprint  # noqa: F401,E402  (theano.pprint, as Theano exports it)
 from .compile.updates import OrderedUpdates  # noqa: F401,E402
 from .compile.builders import OpFromGraph  # noqa: F401,E402  (theano.OpFromGraph)
 

@@ -404,3 +404,12 @@ def test_tensor_sharedvar_is_an_attribute_after_import_theano():
     finally:
         compat.uninstall()
     assert not hasattr(symnet.tensor, "sharedvar")
+
+
+def test_theano_pprint_is_exported_at_the_top(theano):
+    # ebenolson/pydata2015's "Theano Basics" notebook prints a graph with
+    # theano.pprint(y); Theano exports it from theano.printing
+    import theano.tensor as TT
+    x = TT.scalar("x")
+    assert theano.pprint is theano.printing.pprint
+    assert theano.pprint(x ** 2 + 1) == "((x ** TensorConstant{2}) + TensorConstant{1})"

@@ -313,6 +313,7 @@ def ceil_intdiv(a, b):
     q = int_div(a, b)
     return q + cast(neq(mod(a, b), 0), q.dtype)
 from .sort import sort, argsort  # noqa: E402,F811  (with Theano's kind=, order=)
+from .permute import permute_row_elements  # noqa: E402,F401  (theano.tensor.permute_row_elements)
 from .ops.reduction import max_and_argmax  # noqa: E402,F401
 from .ops.shape import (Alloc, Join, Reshape, ARange, Shape, Rebroadcast, Tile,  # noqa: E402,F401
                         MakeVector, Shape_i)
