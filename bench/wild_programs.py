@@ -1,7 +1,10 @@
 """Run public Theano and Lasagne programs from the wild unchanged on symnet,
 through the compat shim: the classic intro scripts (Newmu/Theano-Tutorials,
 benanne/theano-tutorial, marekrei/theano-tutorial) and larger programs with
-custom layers and scan (snipsco/ntm-lasagne, ...).
+custom layers and scan (snipsco/ntm-lasagne, ...), libraries' own test
+suites (deep_q_rl's unittest cases, nolearn's pytest suite: entry
+``pytest``) and notebooks (a ``.ipynb`` script runs its code cells as one
+program).
 
     python bench/wild_programs.py SRC_DIR [PROGRAM ...]
 
@@ -29,6 +32,16 @@ Data
     ``load.cifar10``) that returns symnet's bundled 8x8 digits, enlarged,
     in the loader's types, with few examples; text data sets are written as
     files in the program's format (see ``STANDINS``).
+NumPy 1
+    ``np.cast[dtype](x)``, removed in NumPy 2.0, is put back (``numpy1_names``).
+GPU layers
+    ``lasagne.layers.dnn`` and ``lasagne.layers.cuda_convnet`` (GPU-only)
+    hold the CPU layers for programs that list ``gpu_layers``
+    (``gpu_layer_modules``).
+Other libraries
+    nolearn's suite needs scikit-learn, tabulate and mock (and matplotlib
+    for its plot tests) on PYTHONPATH; scikit-learn's modules removed since
+    0.17 are stand-ins (``old_sklearn_modules``).
 Plots
     ``matplotlib`` is stubbed when it is not installed (every attribute of
     ``matplotlib.pyplot`` is a no-op): the plots are out of scope.
@@ -197,6 +210,68 @@ for _name in ("skew", "convs", "diag_lstm"):
 PROGRAMS["pixelrnn/train"] = _p(PIXELRNN, "main.py", path=[""], entry="train_pixelrnn",
                                 stubs=dict(COLORLOG, scipy=[]))
 
+# deep_q_rl (Nathan Sprague's DQN): its unit tests (a linear Q-learner on
+# a chain MDP, against the Q-values worked out by hand) and the convnets'
+# training step (see train_dqn); the convnets are built from cuDNN and
+# cuda-convnet layers, GPU-only: stand-ins hold the CPU layers
+# (gpu_layer_modules)
+DQN = "spragunr+deep_q_rl"
+PROGRAMS["dqn/test_q_network"] = _p(DQN, "deep_q_rl/test/test_q_network.py", path=[""],
+                                    entry="run_tests")
+PROGRAMS["dqn/train"] = _p(DQN, "deep_q_rl/q_network.py", entry="train_dqn",
+                           standins=["gpu_layers"])
+
+# OpenAI's improved-gan (Salimans et al. 2016): semi-supervised GANs with
+# its own layers (nn.py: weight norm, mean-only batch norm, minibatch
+# discrimination, Gaussian noise from MRG_RandomStreams); nn.py imports
+# lasagne.layers.dnn, GPU-only: the gpu_layers stand-in. MNIST: 500
+# training digits (100 labelled, 10 a class as its --count), minibatches of 50
+GAN = "openai+improved-gan"
+PROGRAMS["improvedgan/mnist_feature_matching"] = _p(
+    GAN, "mnist_svhn_cifar10/train_mnist_feature_matching.py", argv=["--batch_size", "50"],
+    standins=["gpu_layers", "mnist_npz"], result="Iteration", stop=2, floatx="float64")
+# float64: in float32 the first minibatch's losses agree between py and
+# numba to rounding (2.746207 and 2.746206), the GAN's adam steps grow the
+# difference to 1e-3 within ten minibatches; float64 prints the same numbers
+
+# nolearn (Daniel Nouri's scikit-learn-style NeuralNet over Lasagne): its
+# own pytest suite (nolearn/lasagne/tests: 109 tests), on scikit-learn 1.x
+# with stand-ins for the modules and data sets scikit-learn has removed
+# since 0.17 (old_sklearn_modules); needs scikit-learn, tabulate and mock
+# importable (PYTHONPATH), and matplotlib for the plot tests. Left out, for
+# reasons outside symnet (the 18 tests these names select):
+# - clone (scikit-learn >= 0.24 clones only estimators whose constructor
+#   stores every argument unchanged; NeuralNet does not): the 7 tests that
+#   clone a net or grid-search it
+# - np.vstack(generator), refused since NumPy 1.24: test_simple_x_and_y,
+#   test_X_is_dict (4)
+# - DenseLayer on a (None,) input: Lasagne since num_leading_axes (2016)
+#   refuses it, as symnet does: test_print_layer_info_with_empty_shape
+# - pydotplus (and Graphviz) and IPython, not installed: the 4 draw_to_* tests
+NOLEARN_LEFT_OUT = ("test_load_params_from_net test_load_params_from_params_values "
+                    "test_save_params_to_path test_load_params_from_message test_partial_fit "
+                    "test_lasagne_functional_grid_search test_clone test_simple_x_and_y "
+                    "test_X_is_dict test_print_layer_info_with_empty_shape test_draw_to_").split()
+PROGRAMS["nolearn/tests"] = _p("dnouri+nolearn", "nolearn/lasagne/tests/conftest.py", path=[""],
+                               entry="pytest", standins=["old_sklearn"], result=r"^pytest:",
+                               argv=["-k", "not (" + " or ".join(NOLEARN_LEFT_OUT) + ")"])
+
+# Eben Olson's PyData 2015 tutorial (Theano and Lasagne, notebooks of Python
+# 2): the notebooks' code cells run as one program; mnist.pkl.gz (the
+# notebook downloads it with !wget) is bench/dl_tutorials.py's stand-in;
+# IPython.display (pictures of graphs) is a stand-in that shows nothing
+PYDATA15 = "ebenolson+pydata2015"
+IPYTHON = {"IPython.display": ["SVG", "Image", "display"]}
+PROGRAMS["pydata2015/theano_basics"] = _p(PYDATA15, "1 - Theano Basics/Theano Basics.ipynb",
+                                          stubs=IPYTHON)
+PROGRAMS["pydata2015/digit_recognizer"] = _p(PYDATA15, "2 - Lasagne Basics/Digit Recognizer.ipynb",
+                                             standins=["mnist_pkl"], result="^Epoch", stop=2)
+PROGRAMS["pydata2015/custom_layer"] = _p(PYDATA15, "5 - Extending Lasagne/Custom Layer Class.ipynb",
+                                         standins=["mnist_pkl"])
+PROGRAMS["pydata2015/conv_digit_recognizer"] = _p(
+    PYDATA15, "3 - Convolutional Networks/Convolutional Digit Recognizer.ipynb",
+    standins=["mnist_pkl"], result="^Epoch", stop=1)
+
 
 # -- Python 2 --------------------------------------------------------------------------
 
@@ -279,6 +354,27 @@ def py2to3(source, in_package=False, path="<program>"):
     return str(RefactoringTool(fixers).refactor_string(source, path))
 
 
+class _NumpyCast:
+    """NumPy 1's `np.cast[dtype](x)` (removed in NumPy 2.0): x as an array
+    of dtype."""
+
+    def __getitem__(self, dtype):
+        return lambda x: np.asarray(x).astype(dtype)
+
+
+def numpy1_names():
+    """Names the programs use that NumPy 2 (`np.cast`, in improved-gan's
+    nn.py) and Python 3.10 (`collections.Iterable` and the other ABCs, in
+    nolearn) removed, put back for the program's run."""
+    import collections
+    import collections.abc
+    if "cast" not in np.__dict__:
+        np.cast = _NumpyCast()
+    for name in collections.abc.__all__:
+        if not hasattr(collections, name):
+            setattr(collections, name, getattr(collections.abc, name))
+
+
 def install_py2_importer(root):
     """Modules imported from under `root` are translated by py2to3 first."""
     import importlib.machinery as machinery
@@ -298,6 +394,7 @@ def install_py2_importer(root):
     sys.path_hooks.insert(0, hook)
     sys.path_importer_cache.clear()
     sys.dont_write_bytecode = True  # nothing written into the checkouts
+    numpy1_names()
     builtin = sys.modules["builtins"]
     # names 2to3 leaves to the program's run time (it renames the calls it sees)
     for name, value in (("xrange", range), ("unicode", str), ("long", int),
@@ -402,6 +499,77 @@ def write_mnist_idx(folder, n_train=10600, n_test=500):
             f.write(struct.pack(">II", 2049, len(labels)) + labels.astype(np.uint8).tobytes())
 
 
+def write_mnist_npz(folder, n_train=400, n_valid=100, n_test=200):
+    """improved-gan's mnist.npz (x_train, x_valid, x_test: rows of 784
+    float32 in [0, 1]; y_*: int labels) of the enlarged digits."""
+    X, y = digits_images(28)
+    X = X.reshape(len(X), 784).astype(np.float32)
+    cut = np.cumsum([n_train, n_valid, n_test])
+    np.savez(os.path.join(folder, "mnist.npz"), x_train=X[:cut[0]], y_train=y[:cut[0]],
+             x_valid=X[cut[0]:cut[1]], y_valid=y[cut[0]:cut[1]],
+             x_test=X[cut[1]:cut[2]], y_test=y[cut[1]:cut[2]])
+
+
+class OldKFold:
+    """scikit-learn 0.17's `cross_validation.KFold(n, n_folds, shuffle,
+    random_state)` (gone in 0.20): an iterable of (train, test) index
+    arrays, by model_selection.KFold."""
+
+    def __init__(self, n, n_folds=3, shuffle=False, random_state=None):
+        from sklearn import model_selection
+        self.n, self.n_folds = n, int(n_folds)
+        self._folds = list(model_selection.KFold(self.n_folds, shuffle=shuffle,
+                                                 random_state=random_state).split(np.zeros(n)))
+
+    def __iter__(self):
+        return iter(self._folds)
+
+    def __len__(self):
+        return self.n_folds
+
+
+class OldStratifiedKFold(OldKFold):
+    """scikit-learn 0.17's `cross_validation.StratifiedKFold(y, n_folds,
+    shuffle, random_state)`."""
+
+    def __init__(self, y, n_folds=3, shuffle=False, random_state=None):
+        from sklearn import model_selection
+        self.y, self.n, self.n_folds = np.asarray(y), len(y), int(n_folds)
+        self._folds = list(model_selection.StratifiedKFold(
+            self.n_folds, shuffle=shuffle, random_state=random_state).split(np.zeros(self.n), self.y))
+
+
+def old_sklearn_modules():
+    """What nolearn and its tests import from scikit-learn 0.17 and today's
+    scikit-learn has removed: the modules cross_validation and grid_search
+    (their classes from model_selection; KFold/StratifiedKFold keep the old
+    signatures), and the data sets load_boston (a synthetic regression of
+    its shape, 506 x 13) and fetch_mldata("mnist-original") (70,000 enlarged
+    digits, 28x28 rows of uint8, float labels, as mldata.org's)."""
+    import sklearn.datasets
+    from sklearn import model_selection
+    from sklearn.utils import Bunch
+    cv = types.ModuleType("sklearn.cross_validation")
+    cv.KFold, cv.StratifiedKFold = OldKFold, OldStratifiedKFold
+    cv.train_test_split = model_selection.train_test_split
+    gs = types.ModuleType("sklearn.grid_search")
+    gs.GridSearchCV = model_selection.GridSearchCV
+    for module in (cv, gs):
+        sys.modules[module.__name__] = module
+
+    def load_boston():
+        X, y = sklearn.datasets.make_regression(506, 13, n_informative=8, noise=5.0, random_state=0)
+        return Bunch(data=X, target=y / 10 + 22)
+
+    def fetch_mldata(name, *args, **kwargs):
+        if name != "mnist-original":
+            raise ValueError(f"fetch_mldata stand-in: only mnist-original, not {name!r}")
+        X, y = digits_images(28, copies=39)
+        return Bunch(data=(X[:70000] * 255).astype(np.uint8).reshape(-1, 784),
+                     target=y[:70000].astype(np.float64))
+    sklearn.datasets.load_boston, sklearn.datasets.fetch_mldata = load_boston, fetch_mldata
+
+
 def pil_module():
     """PIL.Image whose images know their size and draw and save nothing."""
     class Picture:
@@ -444,6 +612,15 @@ def stub_module(dotted, names):
             setattr(sys.modules[dotted], n, lambda *args, **kwargs: None)
 
 
+def imread_standin(path, *args, **kwargs):
+    """The matplotlib stand-in's `imread`: a random picture, as
+    matplotlib reads a PNG (float32 RGBA in [0, 1]), 64x64 (pydata2015's
+    custom layer notebook reads a 64px picture that the tutorial does not
+    ship), the same for the same name."""
+    seed = sum(map(ord, os.path.basename(str(path))))
+    return np.random.RandomState(seed).rand(64, 64, 4).astype(np.float32)
+
+
 def stub_matplotlib():
     """A matplotlib whose pyplot does nothing. True when stubbed."""
     try:
@@ -461,6 +638,7 @@ def stub_matplotlib():
             return self
     mpl, pyplot = types.ModuleType("matplotlib"), types.ModuleType("matplotlib.pyplot")
     pyplot.__getattr__ = mpl.__getattr__ = lambda name: NoOp()
+    pyplot.imread = imread_standin
     mpl.pyplot = pyplot
     sys.modules["matplotlib"], sys.modules["matplotlib.pyplot"] = mpl, pyplot
     return True
@@ -470,22 +648,143 @@ DRIVERS = {}  # entry -> the runner's function that drives the program's module
 
 
 def run_tests(module):
-    """A pytest file's test_* functions (without fixtures), one by one:
-    "passed NAME" or the failure printed for each; fails if one failed."""
+    """A test file's test_* functions (without fixtures) and the test_*
+    methods of its unittest.TestCase classes (setUp/tearDown around each),
+    one by one: "passed NAME" or the failure printed for each; fails if
+    one failed."""
+    import unittest
     failed = []
     for name, fn in list(vars(module).items()):
-        if name.startswith("test_") and callable(fn):
+        cases = []
+        if isinstance(fn, type) and issubclass(fn, unittest.TestCase) and \
+                fn.__module__ == module.__name__:
+            cases = [(f"{name}.{m}", fn(m)) for m in unittest.TestLoader().getTestCaseNames(fn)]
+        elif name.startswith("test_") and callable(fn):
+            cases = [(name, None)]
+        for label, case in cases:
             try:
-                fn()
-                print(f"passed {name}")
+                if case is None:
+                    fn()
+                else:
+                    result = unittest.TestResult()
+                    case.run(result)
+                    for _, trace in result.errors + result.failures:
+                        raise AssertionError(trace.strip().splitlines()[-1])
+                    if result.skipped:
+                        print(f"skipped {label}: {result.skipped[0][1]}")
+                        continue
+                print(f"passed {label}")
             except Exception as e:
-                print(f"FAILED {name}: {type(e).__name__}: {e}")
-                failed.append(name)
+                print(f"FAILED {label}: {type(e).__name__}: {e}")
+                failed.append(label)
     if failed:
         raise AssertionError(f"{len(failed)} test(s) failed: {', '.join(failed)}")
 
 
 DRIVERS["run_tests"] = run_tests
+
+
+def run_pytest(module):
+    """The pytest suite in the folder of `module` (its conftest.py, run as
+    the program), in this process: the compat shim and stand-ins are in
+    place; the program's argv are pytest's extra arguments. pytest's own
+    report goes to the log only (its times differ run to run); the
+    program prints "pytest: N passed, M failed" and fails if a test failed."""
+    import pytest
+
+    class Outcomes:
+        passed = failed = 0
+
+        def pytest_runtest_logreport(self, report):
+            if report.failed:
+                self.failed += 1
+            elif report.passed and report.when == "call":
+                self.passed += 1
+    outcomes = Outcomes()
+    folder = os.path.dirname(os.path.abspath(module.__file__))
+    # -o addopts=: the checkout's setup.cfg asks for coverage and pep8 plugins
+    with contextlib.redirect_stdout(sys.__stdout__):
+        code = pytest.main([folder, "-q", "-rfE", "--capture=sys", "-p", "no:cacheprovider",
+                            "-o", "addopts=", "--rootdir", folder, "--import-mode=importlib"]
+                           + sys.argv[1:], plugins=[outcomes])
+    print(f"pytest: {outcomes.passed} passed, {outcomes.failed} failed")
+    if code != 0:
+        raise AssertionError(f"pytest exit code {int(code)}")
+
+
+DRIVERS["pytest"] = run_pytest
+
+
+def train_dqn(module):
+    """spragunr/deep_q_rl: its DeepQLearner (q_network.py) with the Nature
+    network (cuda-convnet layers), deepmind_rmsprop and a target network
+    refreshed every 2 steps, then the NIPS network (cuDNN layers) with
+    Lasagne's rmsprop and momentum, as run_nature.py / run_nips.py
+    configure them, smaller (36x36 frames, 4 actions, minibatches of 8;
+    84x84 and 32 there): each trains 3 minibatches drawn by ale_data_set's
+    DataSet from 60 random frames (no emulator: ALE is a C++ library),
+    printing the loss, then picks an action greedily."""
+    from ale_data_set import DataSet
+    rng = np.random.RandomState(123456)
+    size, actions, frames = 36, 4, 4
+    for network_type, update_rule, freeze, momentum in (("nature_cuda", "deepmind_rmsprop", 2, 0),
+                                                         ("nips_dnn", "rmsprop", -1, 0.9)):
+        net = module.DeepQLearner(size, size, actions, frames, 0.99, 0.00025, 0.95, 0.01,
+                                  momentum, 1.0, freeze, 8, network_type, update_rule, "mean", rng)
+        data = DataSet(size, size, rng, max_steps=100, phi_length=frames)
+        for t in range(60):
+            data.add_sample(rng.randint(0, 256, (size, size)).astype(np.uint8), rng.randint(actions),
+                            float(rng.randint(-1, 2)), t % 20 == 19)
+        for step in range(3):
+            loss = net.train(*data.random_batch(8))
+            print(f"{network_type} step {step} loss {float(np.ravel(loss)[0]):.6f}")
+        q = net.q_vals(data.phi(rng.randint(0, 256, (size, size))))
+        print(f"{network_type} q shape {q.shape[0]} greedy action {net.choose_action(data.last_phi(), 0.0)} "
+              f"max q {float(q.max()):.6f}")
+
+
+DRIVERS["train_dqn"] = train_dqn
+
+
+def gpu_layer_modules():
+    """lasagne.layers.dnn and lasagne.layers.cuda_convnet as the running
+    Lasagne's CPU layers under the GPU names (bench/recipes.py's DNN_NAMES),
+    with the GPU layers' defaults: no filter flipping; Conv2DCCLayer only
+    for bc01 input (dimshuffle=True), as deep_q_rl uses it."""
+    import lasagne.layers
+    from bench.recipes import DNN_NAMES
+    made = {}
+    for gpu, cpu in DNN_NAMES.items():
+        layer = getattr(lasagne.layers, cpu)
+        if gpu.startswith("Conv"):
+            def layer(*args, _cpu=layer, flip_filters=False, **kwargs):
+                return _cpu(*args, flip_filters=flip_filters, **kwargs)
+        made[gpu] = layer
+
+    def conv2d_cc(incoming, num_filters, filter_size, stride=(1, 1), pad=0, untie_biases=False,
+                  W=None, b=None, nonlinearity=None, dimshuffle=True, flip_filters=False,
+                  partial_sum=1, **kwargs):
+        if not dimshuffle:
+            raise NotImplementedError("Conv2DCCLayer stand-in: c01b input (dimshuffle=False)")
+        extra = {k: v for k, v in (("W", W), ("b", b)) if v is not None}
+        if nonlinearity is not None:
+            extra["nonlinearity"] = nonlinearity
+        return lasagne.layers.Conv2DLayer(incoming, num_filters, filter_size, stride=stride, pad=pad,
+                                          untie_biases=untie_biases, flip_filters=flip_filters,
+                                          **extra, **kwargs)
+    # the names dnn.py imports, which programs read from it (improved-gan's
+    # nn.py: lasagne.layers.dnn.as_tuple)
+    import lasagne.utils
+    made.update(as_tuple=lasagne.utils.as_tuple, Layer=lasagne.layers.Layer)
+    modules = []
+    for name, attrs in (("dnn", made), ("cuda_convnet", {"Conv2DCCLayer": conv2d_cc,
+                                                         "MaxPool2DCCLayer": lasagne.layers.MaxPool2DLayer})):
+        module = types.ModuleType(f"lasagne.layers.{name}")
+        module.__dict__.update(attrs)
+        sys.modules[module.__name__] = module
+        setattr(lasagne.layers, name, module)
+        modules.append(module)
+    return modules
 
 
 def train_pixelrnn(main):
@@ -657,6 +956,17 @@ class Tee(io.TextIOBase):
         self.out.flush()
 
 
+def program_source(script):
+    """The program's text; a notebook's code cells, in order, one after the
+    other (bench/recipes.py's notebook_cells: IPython's `%` and `!` lines
+    left out)."""
+    if script.endswith(".ipynb"):
+        from bench.recipes import notebook_cells
+        return "\n".join(source for _, source in notebook_cells(script))
+    with open(script, encoding="utf-8") as f:
+        return f.read()
+
+
 def run_program(name, src_dir, data_dir, work_dir):
     """Run one program here; a dict of what happened."""
     import runpy
@@ -670,8 +980,7 @@ def run_program(name, src_dir, data_dir, work_dir):
     repo = os.path.join(src_dir, spec["repo"])
     script = os.path.join(repo, spec["script"])
     install_py2_importer(os.path.abspath(repo))
-    with open(script, encoding="utf-8") as f:
-        uses_matplotlib = "matplotlib" in f.read()
+    uses_matplotlib = "matplotlib" in program_source(script)
     stubbed = ["matplotlib"] if stub_matplotlib() and uses_matplotlib else []
     import numba  # noqa: F401  (numba reads scipy.__version__ when scipy is imported)
     for dotted, names in spec["stubs"].items():
@@ -689,6 +998,20 @@ def run_program(name, src_dir, data_dir, work_dir):
             write_mnist_idx(work_dir)
         elif standin == "pil":
             sys.modules["PIL"], sys.modules["PIL.Image"] = pil_module()
+        elif standin == "mnist_npz":
+            os.makedirs(work_dir, exist_ok=True)
+            write_mnist_npz(work_dir)
+        elif standin == "old_sklearn":
+            old_sklearn_modules()
+        elif standin == "mnist_pkl":
+            import gzip
+            import pickle
+            from bench.dl_tutorials import mnist_standin
+            os.makedirs(work_dir, exist_ok=True)
+            with gzip.open(os.path.join(work_dir, "mnist.pkl.gz"), "wb") as f:
+                pickle.dump(mnist_standin(), f, protocol=2)
+        elif standin == "gpu_layers":
+            gpu_layer_modules()
         elif standin == "scipy_norm":
             from statistics import NormalDist
             stub_module("scipy.stats", [])
@@ -709,8 +1032,8 @@ def run_program(name, src_dir, data_dir, work_dir):
     t0 = time.time()
     try:
         with contextlib.redirect_stdout(tee):
-            with open(script, encoding="utf-8") as f:
-                code = compile(py2to3(f.read(), False, script), script, "exec", dont_inherit=True)
+            code = compile(py2to3(program_source(script), False, script), script, "exec",
+                           dont_inherit=True)
             # with an entry, the file is a module whose function runs
             module = types.ModuleType("__main__" if spec["entry"] is None else "program")
             module.__file__ = script

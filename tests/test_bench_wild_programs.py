@@ -11,8 +11,9 @@ import pytest
 import symnet
 import symnet.tensor as T
 from bench.wild_programs import (PROGRAMS, StopProgram, Tee, cifar10_module, classic_div,
-                                 newmu_mnist_module, printed_numbers, py2to3, run_tests,
-                                 same_numbers, sentiment_standin, stub_module)
+                                 gpu_layer_modules, imread_standin, newmu_mnist_module,
+                                 numpy1_names, printed_numbers, program_source, py2to3, run_tests,
+                                 same_numbers, sentiment_standin, stub_module, write_mnist_npz)
 
 
 def run_py2(source, **names):
@@ -97,7 +98,7 @@ def test_printed_numbers_and_same_numbers():
 
 def test_programs_table_is_well_formed():
     for name, spec in PROGRAMS.items():
-        assert "/" in name and "+" in spec["repo"] and spec["script"].endswith(".py"), name
+        assert "/" in name and "+" in spec["repo"] and spec["script"].endswith((".py", ".ipynb")), name
         assert spec["stop"] is None or spec["stop"] >= 1
 
 
@@ -121,3 +122,89 @@ def test_stub_module_makes_parents_and_printing_logs(monkeypatch, capsys):
     fakepkg.sub.info("loss: %.2f", 0.5)
     assert capsys.readouterr().out == "loss: 0.50\n"
     assert sys.modules["fakepkg"].sub is sys.modules["fakepkg.sub"]
+
+
+def test_run_tests_runs_unittest_cases_with_their_setup(capsys):
+    # deep_q_rl's tests are unittest.TestCase classes with setUp
+    module = types.ModuleType("test_cases")
+    exec("import unittest\n"
+         "class Cases(unittest.TestCase):\n"
+         "    def setUp(self):\n        self.n = 2\n"
+         "    def test_ok(self):\n        self.assertEqual(self.n, 2)\n"
+         "    def test_bad(self):\n        self.assertEqual(self.n, 3)\n"
+         "    @unittest.skip('no ALE')\n    def test_skipped(self):\n        pass\n",
+         module.__dict__)
+    with pytest.raises(AssertionError, match="1 test.s. failed: Cases.test_bad"):
+        run_tests(module)
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["FAILED Cases.test_bad: AssertionError: AssertionError: 2 != 3",
+                   "passed Cases.test_ok", "skipped Cases.test_skipped: no ALE"]
+
+
+def test_numpy1_names_put_back_np_cast_and_collections_abcs():
+    import collections
+    numpy1_names()
+    got = np.cast["float32"]([1, 2])
+    assert got.dtype == np.float32 and got.tolist() == [1.0, 2.0]
+    assert collections.Iterable is collections.abc.Iterable
+
+
+def test_notebook_source_is_its_code_cells_without_ipython_lines(tmp_path):
+    import json
+    nb = {"cells": [{"cell_type": "markdown", "source": ["# title"]},
+                    {"cell_type": "code", "source": ["!wget x\n", "a = 7 / 2\n"]},
+                    {"cell_type": "code", "source": "%matplotlib inline\nprint a"}]}
+    path = tmp_path / "demo.ipynb"
+    path.write_text(json.dumps(nb))
+    source = program_source(str(path))
+    assert source == "a = 7 / 2\n\nprint a\n"
+    _, out = run_py2(source)
+    assert out == "3\n"  # Python 2's division and print, as in the notebook's kernel
+
+
+def test_imread_standin_is_a_png_picture():
+    im = imread_standin("64px-cube.png")
+    assert im.shape == (64, 64, 4) and im.dtype == np.float32 and 0 <= im.min() <= im.max() <= 1
+    np.testing.assert_array_equal(im, imread_standin("other/64px-cube.png"))
+
+
+def test_mnist_npz_standin_has_improved_gans_keys(tmp_path):
+    write_mnist_npz(str(tmp_path), n_train=40, n_valid=10, n_test=20)
+    data = np.load(tmp_path / "mnist.npz")
+    assert data["x_train"].shape == (40, 784) and data["x_train"].dtype == np.float32
+    assert data["x_valid"].shape == (10, 784) and data["y_test"].shape == (20,)
+    assert data["x_train"].max() == 1.0 and data["y_train"].dtype.kind == "i"
+
+
+def test_gpu_layer_standins_compute_the_cpu_layers_without_flipping():
+    # deep_q_rl's Conv2DCCLayer / Conv2DDNNLayer and improved-gan's
+    # dnn.as_tuple; the GPU layers' default is flip_filters=False
+    import sys
+    import symnet.layers
+    from symnet import compat
+    compat.install()
+    try:
+        dnn, cc = gpu_layer_modules()
+        import lasagne.layers as L
+        l_in = L.InputLayer((2, 3, 7, 7))
+        rng = np.random.RandomState(0)
+        W = rng.randn(4, 3, 3, 3).astype(symnet.config.floatX)
+        layers = [dnn.Conv2DDNNLayer(l_in, 4, 3, W=W, b=None, stride=2),
+                  cc.Conv2DCCLayer(l_in, 4, (3, 3), stride=(2, 2), W=W, b=None),
+                  L.Conv2DLayer(l_in, 4, 3, W=W, b=None, stride=2, flip_filters=False),
+                  L.Conv2DLayer(l_in, 4, 3, W=W, b=None, stride=2)]
+        f = symnet.function([l_in.input_var], [L.get_output(x) for x in layers], mode="py")
+        dnn_out, cc_out, plain, flipped = f(rng.rand(2, 3, 7, 7).astype(symnet.config.floatX))
+        assert dnn_out.shape == (2, 4, 3, 3)
+        np.testing.assert_array_equal(dnn_out, plain)
+        np.testing.assert_array_equal(cc_out, plain)
+        assert not np.allclose(dnn_out, flipped)
+        assert dnn.as_tuple(2, 2) == (2, 2) and dnn.MaxPool2DDNNLayer is L.MaxPool2DLayer
+        with pytest.raises(NotImplementedError, match="c01b"):
+            cc.Conv2DCCLayer(l_in, 4, 3, dimshuffle=False)
+    finally:
+        compat.uninstall()
+        for name in ("dnn", "cuda_convnet"):  # the stand-ins were set on symnet.layers
+            if hasattr(symnet.layers, name):
+                delattr(symnet.layers, name)
+            sys.modules.pop(f"lasagne.layers.{name}", None)
