@@ -312,7 +312,7 @@ def test_device_gpu_without_a_gpu_says_why_and_how():
 def test_forced_device_without_a_gpu_is_an_error(flags, env):
     proc = _run("import symnet.compat; symnet.compat.install()", flags, **env)
     assert proc.returncode == 1
-    assert "OSError: You forced the use of gpu device 'cuda', but CUDA initialization " \
+    assert "OSError: You forced the use of gpu device cuda, but CUDA initialization " \
            "failed with error:" in proc.stderr
 
 

@@ -107,7 +107,7 @@ def use(device, force=False, default_to_move_computation_to_gpu=True,
     if why is not None:
         if force or _forced():
             raise EnvironmentError(
-                f"You forced the use of gpu device '{device}', but CUDA initialization "
+                f"You forced the use of gpu device {device}, but CUDA initialization "
                 f"failed with error:\n{why}")
         warnings.warn(
             f"device={device}: symnet's CUDA backend is not available here, so functions "
