@@ -432,7 +432,10 @@ def run_fresh(script, args, backend, log, out_json, floatx=None, **empty):
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     floatx = os.environ.get("FLOATX") or floatx
     if floatx:
-        env["THEANO_FLAGS"] = f"floatX={floatx}"
+        # other flags of the caller's (device=cuda) stay
+        flags = [f for f in env.get("THEANO_FLAGS", "").split(",")
+                 if f and not f.startswith("floatX=")]
+        env["THEANO_FLAGS"] = ",".join(flags + [f"floatX={floatx}"])
     return run_child([script, "run", *args, out_json], env, log, out_json, **empty)
 
 

@@ -37,7 +37,11 @@ runner puts in its way is this, and only this (``install_standins``):
     unconditionally, cannot run as is. The stand-in module holds the CPU
     layers of the running Lasagne under the cuDNN names (Conv2DDNNLayer is
     Conv2DLayer, MaxPool2DDNNLayer is MaxPool2DLayer, batch_norm_dnn is
-    batch_norm...), which compute the same thing.
+    batch_norm...), which compute the same thing. With a GPU device in use
+    (``BACKENDS=cuda THEANO_FLAGS=device=cuda``, on a GPU or with
+    ``NUMBA_ENABLE_CUDASIM=1``) the real module imports (symnet's in mode A,
+    Lasagne's on symnet's ``theano.gpuarray.dnn`` in mode B) and no
+    stand-in is put in its way.
 Python 2
     files Python 3 cannot parse (caffe_reference.py, the deep residual
     learning script) are converted in memory by the standard library's
@@ -171,9 +175,12 @@ def resize_nearest(image, shape, preserve_range=True, **kwargs):
 def install_standins():
     """The stand-ins of the module docstring (after lasagne is importable)."""
     import lasagne.layers
-    dnn = _module("lasagne.layers.dnn", **{k: getattr(lasagne.layers, v)
-                                           for k, v in DNN_NAMES.items()})
-    lasagne.layers.dnn = dnn
+    try:
+        import lasagne.layers.dnn  # noqa: F401  (a GPU device in use: the real ones)
+    except ImportError:
+        dnn = _module("lasagne.layers.dnn", **{k: getattr(lasagne.layers, v)
+                                               for k, v in DNN_NAMES.items()})
+        lasagne.layers.dnn = dnn
     _module("cPickle", **vars(pickle))
     builtins.xrange = lambda *args: range(*(int(a) for a in args))
     text = standin_text()

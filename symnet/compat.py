@@ -35,6 +35,7 @@ from .graph.basic import Apply, Constant, Variable
 from .graph.op import Op
 from .graph import traversal as _traversal
 from . import theano_surface as _surface
+from . import theano_gpu as _gpu
 
 __all__ = ["install", "uninstall", "installed", "equal_computations", "is_same_graph",
            "THEANO_MODULES", "GPU_ONLY_MODULES", "UNSUPPORTED_MODULES"]
@@ -89,9 +90,11 @@ THEANO_MODULES = {
     "theano.tests": "symnet.compat.tests",
     "theano.tests.unittest_tools": "symnet.testing",
     "theano.gpuarray.dnn": "symnet.compat.gpuarray.dnn",
-    "theano.sandbox.cuda": None,
-    "theano.sandbox.cuda.dnn": None,
-    "theano.sandbox.cuda.basic_ops": None,
+    # the old GPU backend; GPU_ONLY_MODULES: only while a GPU device is in use
+    "theano.sandbox.cuda": "symnet.compat.cuda",
+    "theano.sandbox.cuda.dnn": "symnet.compat.cuda.dnn",
+    "theano.sandbox.cuda.basic_ops": "symnet.compat.cuda.basic_ops",
+    "theano.gpuarray.basic_ops": "symnet.compat.gpuarray.basic_ops",
     "theano.gof.null_type": "symnet.graph.null_type",
     "theano.gof.fg": "symnet.graph.fg",
     "theano.gof.op": "symnet.graph.op",
@@ -120,11 +123,15 @@ IMPORTED_ON_INSTALL = ("theano.tensor.sharedvar",)
 
 #: Modules that exist only on a GPU installation; importing them raises
 #: ImportError, exactly as on a CPU-only Theano, so scripts that try them
-#: and fall back keep working.
+#: and fall back keep working, unless a GPU device is in use
+#: (THEANO_FLAGS=device=cuda where the CUDA backend runs: compile/device.py).
 GPU_ONLY_MODULES = ("lasagne.layers.dnn", "lasagne.layers.corrmm",
                     "lasagne.layers.cuda_convnet",
                     "theano.sandbox.cuda", "theano.sandbox.cuda.dnn",
                     "theano.sandbox.cuda.basic_ops")
+
+#: Lasagne module names whose symnet counterpart is not at the same path
+LASAGNE_MODULES = {"lasagne.layers.dnn": "symnet.layers.cudnn"}
 
 #: Theano packages symnet has no counterpart for: importing one (or a
 #: submodule) raises ImportError saying so, instead of "No module named".
@@ -349,9 +356,16 @@ _BUILDERS = {
     "symnet.compat.scan_module": _build_scan_module,
     "symnet.compat.scan_module.scan_utils": _build_scan_utils,
     "symnet.compat.abstract_conv": _surface.build_abstract_conv,
-    "symnet.compat.gpuarray": lambda: _surface.build_gpuarray(
-        _built("symnet.compat.gpuarray.dnn")),
-    "symnet.compat.gpuarray.dnn": _surface.build_gpuarray_dnn,
+    "symnet.compat.gpuarray": lambda: _gpu.build_gpuarray(
+        _built("symnet.compat.gpuarray.dnn"), _built("symnet.compat.gpuarray.basic_ops")),
+    "symnet.compat.gpuarray.dnn": _gpu.build_gpuarray_dnn,
+    "symnet.compat.gpuarray.basic_ops": lambda: _gpu.build_basic_ops(
+        "symnet.compat.gpuarray.basic_ops"),
+    "symnet.compat.cuda": lambda: _gpu.build_cuda(
+        _built("symnet.compat.cuda.dnn"), _built("symnet.compat.cuda.basic_ops")),
+    "symnet.compat.cuda.dnn": lambda: _gpu.build_gpuarray_dnn("symnet.compat.cuda.dnn"),
+    "symnet.compat.cuda.basic_ops": lambda: _gpu.build_basic_ops(
+        "symnet.compat.cuda.basic_ops"),
     "symnet.compat.scalar": _surface.build_scalar,
     "symnet.compat.xlogx": _surface.build_xlogx,
     "symnet.compat.scalar_sharedvar": _build_scalar_sharedvar,
@@ -411,16 +425,15 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
         """The symnet module name for ``fullname``, or None if not ours."""
         root = fullname.partition(".")[0]
         if root == "theano" and self.theano:
+            if _gpu_only(fullname):
+                return _GPU
             if fullname in THEANO_MODULES:
-                return THEANO_MODULES[fullname] or _GPU
-            for gpu in GPU_ONLY_MODULES:
-                if fullname.startswith(gpu + "."):
-                    return _GPU
+                return THEANO_MODULES[fullname]
             return "symnet" + fullname[len("theano"):]
         if root == "lasagne" and self.lasagne:
-            if fullname in GPU_ONLY_MODULES:
+            if _gpu_only(fullname):
                 return _GPU
-            return "symnet" + fullname[len("lasagne"):]
+            return LASAGNE_MODULES.get(fullname, "symnet" + fullname[len("lasagne"):])
         return None
 
     def find_spec(self, fullname, path=None, target=None):
@@ -432,10 +445,14 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
             raise ImportError(f"{fullname}: {UNSUPPORTED_MODULES[top]}", name=fullname)
         if dest is _GPU:
             raise ImportError(
-                f"{fullname} needs a GPU build (cuDNN/CUDA Theano), which symnet does "
-                f"not provide; use the CPU layers (e.g. lasagne.layers.Conv2DLayer) "
-                f"instead", name=fullname)
+                f"{fullname} needs a GPU build (cuDNN/CUDA Theano): symnet provides it on "
+                f"its CUDA backend with THEANO_FLAGS=device=cuda where that backend runs "
+                f"(no GPU device is in use here); or use the CPU layers (e.g. "
+                f"lasagne.layers.Conv2DLayer) instead", name=fullname)
         if dest not in _BUILDERS and importlib.util.find_spec(dest) is None:
+            if _gpu_only(fullname, active=False):
+                raise ImportError(f"{fullname}: symnet has no counterpart of this GPU module "
+                                  f"(even with a GPU device in use)", name=fullname)
             return None  # lets the usual ModuleNotFoundError name the theano module
         loader = _AliasLoader(dest)
         loader._lasagne_import = fullname == "lasagne"
@@ -445,6 +462,17 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
 
 _GPU = object()
 _FINDER = None
+
+
+def _gpu_only(fullname, active=None):
+    """Whether ``fullname`` is (in) a GPU-only module that cannot be imported
+    now: always when ``active`` is False, else unless a GPU device is in use."""
+    if not any(fullname == gpu or fullname.startswith(gpu + ".") for gpu in GPU_ONLY_MODULES):
+        return False
+    if active is None:
+        from .compile.device import gpu_active
+        active = gpu_active()
+    return not active
 
 
 def _make_package(mod):
@@ -503,17 +531,36 @@ def install(theano=True, lasagne=True):
             importlib.import_module(alias)
         from .configdefaults import config
         config.read_theano_flags()
+        from .compile.device import apply_device
+        apply_device(config.device)  # cuda*/gpu*: the CUDA backend becomes the default
         _attach_theano_modules()
 
 
 def _attach_theano_modules():
     # `import theano` makes theano.gof, T.nnet.abstract_conv, ... attributes
     # of their parents; Lasagne reads T.nnet.abstract_conv without importing it.
-    for alias, target in _surface.ATTACHED.items():
+    for alias, target in _attached().items():
         parent_alias, _, attr = alias.rpartition(".")
-        parent = importlib.import_module(_FINDER.target_of(parent_alias))
+        parent_target = _FINDER.target_of(parent_alias)
+        if parent_target is None:  # lasagne.layers.dnn under install(lasagne=False)
+            continue
+        parent = importlib.import_module(parent_target)
         if not hasattr(parent, attr):
-            setattr(parent, attr, _built(target))
+            setattr(parent, attr, _built(target) if target in _BUILDERS
+                    else importlib.import_module(target))
+
+
+def _attached():
+    # `from theano.sandbox import cuda` finds only an attribute (see
+    # theano_surface.ATTACHED); it is one only while a GPU device is in use
+    from .compile.device import gpu_active
+    return {**_surface.ATTACHED, **(GPU_ATTACHED if gpu_active() else {})}
+
+
+#: attributes `from theano.sandbox import cuda` and `from lasagne.layers
+#: import dnn` find while a GPU device is in use (set on install)
+GPU_ATTACHED = {"theano.sandbox.cuda": "symnet.compat.cuda",
+                "lasagne.layers.dnn": "symnet.layers.cudnn"}
 
 
 def installed():
@@ -541,10 +588,11 @@ def uninstall():
             if built is not None and parent is not None and \
                     parent.__name__ not in _BUILDERS and getattr(parent, attr, None) is built:
                 delattr(parent, attr)
-        for alias, target in _surface.ATTACHED.items():
+        for alias, target in {**_surface.ATTACHED, **GPU_ATTACHED}.items():
             parent_alias, _, attr = alias.rpartition(".")
             parent = sys.modules.get(_FINDER.target_of(parent_alias))
-            if parent is not None and getattr(parent, attr, None) is sys.modules.get(target):
+            built = sys.modules.get(target)
+            if parent is not None and built is not None and getattr(parent, attr, None) is built:
                 delattr(parent, attr)
         for alias in IMPORTED_ON_INSTALL:
             parent_alias, _, attr = alias.rpartition(".")

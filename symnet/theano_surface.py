@@ -3,7 +3,7 @@
 Real Theano programs (and the real Lasagne library) reach for names that
 have no place in symnet's own namespaces: ``theano.tensor.nnet.abstract_conv``
 op classes called with 2-D output sizes, ``theano.scalar.upcast``,
-``theano.tensor.xlogx.xlogy0``, ``theano.gpuarray.pygpu_activated``. This
+``theano.tensor.xlogx.xlogy0`` (the GPU modules: :mod:`symnet.theano_gpu`). This
 module builds those modules from symnet's own ops; ``symnet.compat`` maps the
 Theano module names to them and, on ``install()``, makes them attributes of
 their parent modules, as ``import theano`` does (``T.nnet.abstract_conv``
@@ -24,7 +24,7 @@ array([0., 0.], dtype=float32)
 """
 import types
 
-__all__ = ["build_abstract_conv", "build_scalar", "build_xlogx", "build_gpuarray",
+__all__ = ["build_abstract_conv", "build_scalar", "build_xlogx",
            "graph_inputs", "ATTACHED"]
 
 #: Built modules made attributes of their (aliased) parent on install:
@@ -217,7 +217,7 @@ def build_abstract_conv():
                    "``theano.tensor.nnet.abstract_conv`` names that symnet has.", attrs)
 
 
-# -- theano.scalar, theano.tensor.xlogx, theano.gpuarray ------------------------
+# -- theano.scalar, theano.tensor.xlogx ------------------------------------------
 
 def build_scalar():
     from .tensor.type import upcast
@@ -272,29 +272,6 @@ def build_d3viz():
 def build_xlogx():
     return _module("symnet.compat.xlogx", "``theano.tensor.xlogx``.",
                    dict(xlogx=xlogx, xlogy0=xlogy0))
-
-
-def _no_cudnn():
-    """False: symnet has no cuDNN (``.msg`` says why, as Theano's does)."""
-    return False
-
-
-_no_cudnn.msg = "symnet has no GPU backend with cuDNN (pygpu is not activated)"
-_no_cudnn.avail = False
-
-
-def build_gpuarray_dnn():
-    # Theano imports gpuarray.dnn even without a GPU, and Lasagne's
-    # layers/dnn.py reads gpu.dnn.dnn_present before deciding to bail out.
-    return _module("symnet.compat.gpuarray.dnn",
-                   "``theano.gpuarray.dnn`` on a machine without cuDNN.",
-                   dict(dnn_present=_no_cudnn, dnn_available=_no_cudnn))
-
-
-def build_gpuarray(dnn):
-    return _module("symnet.compat.gpuarray",
-                   "``theano.gpuarray`` on a machine without pygpu.",
-                   dict(pygpu_activated=False, dnn=dnn), package=True)
 
 
 # -- theano.gof's linker classes (r16-tt) -----------------------------------------

@@ -98,3 +98,15 @@ def test_two_trainings_are_two_series():
     assert [lab for lab, _ in numbers] == ["cost", "cost", "run 2 cost", "run 2 cost"]
     assert learns(numbers, "cost") == (190.3, 161.8)
     assert learns(numbers[:3], "cost") is None  # the second run's one epoch tells nothing
+
+
+def test_run_fresh_keeps_the_callers_other_theano_flags(monkeypatch):
+    # a program's floatX replaces the caller's, device=cuda stays
+    import bench.dl_tutorials as dl
+    seen = {}
+    monkeypatch.setattr(dl, "run_child", lambda args, env, *rest, **kw: seen.update(env))
+    monkeypatch.setenv("THEANO_FLAGS", "device=cuda,floatX=float32")
+    monkeypatch.delenv("FLOATX", raising=False)
+    dl.run_fresh("prog.py", [], "py", "log", "out.json", floatx="float64")
+    assert seen["THEANO_FLAGS"] == "device=cuda,floatX=float64"
+    assert seen["SYMNET_MODE"] == "py"

@@ -9,6 +9,7 @@ import warnings
 from dataclasses import dataclass
 
 from ..configdefaults import config
+from .device import compiled_linker
 
 __all__ = ["Mode", "get_mode", "get_default_mode", "FAST_COMPILE_TAGS", "LINKERS", "ModeWarning", "NanGuard"]
 
@@ -182,7 +183,8 @@ _NAMED = {
     "cuda": lambda: Mode("cuda"),
     "fast_compile": lambda: Mode("py", "fast_compile"),
     "FAST_COMPILE": lambda: Mode("py", "fast_compile"),
-    "FAST_RUN": lambda: Mode("numba"),
+    # on the GPU while THEANO_FLAGS device=cuda is active (compile/device.py)
+    "FAST_RUN": lambda: Mode(compiled_linker()),
     # "DebugMode" and "NanGuardMode" are added by compile/debugmode.py and
     # compile/nanguardmode.py (symnet.compile imports both)
 }

@@ -218,6 +218,11 @@ def batch_norm(layer, **kwargs):
     ('NonlinearityLayer', 'd_bn_nonlin',
      ['d.W', 'd_bn.beta', 'd_bn.gamma', 'd_bn.mean', 'd_bn.inv_std'])
     """
+    return _normalize_layer(layer, BatchNormLayer, kwargs)
+
+
+def _normalize_layer(layer, norm_class, kwargs):
+    # batch_norm's work with another normalization layer class (layers/dnn.py)
     nonlinearity = getattr(layer, "nonlinearity", None)
     if nonlinearity is not None:
         layer.nonlinearity = nonlinearities.identity
@@ -226,7 +231,7 @@ def batch_norm(layer, **kwargs):
         layer.b = None
     bn_name = kwargs.pop("name", None) or (
         layer.name + "_bn" if getattr(layer, "name", None) else None)
-    layer = BatchNormLayer(layer, name=bn_name, **kwargs)
+    layer = norm_class(layer, name=bn_name, **kwargs)
     if nonlinearity is not None:
         layer = NonlinearityLayer(layer, nonlinearity,
                                   name=bn_name + "_nonlin" if bn_name else None)

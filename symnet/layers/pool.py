@@ -13,7 +13,7 @@ Examples
 import numpy as np
 
 from .. import tensor as T
-from ..tensor.ops.pool import pool_2d
+from ..tensor.ops.pool import pool_2d, pool_3d_by_2d
 from ..utils import as_tuple
 from .base import Layer, _layer_label
 
@@ -164,7 +164,8 @@ class Pool3DLayer(Layer):
     """3-d pooling over the last three axes of 5-d inputs.
 
     Parameters are those of :class:`Pool2DLayer` with triples.  Pooling a
-    box is separable, so this pools rows and columns first, then depth.
+    box is separable, so this pools rows and columns first, then depth
+    (``pool_3d_by_2d``).
 
     Examples
     --------
@@ -192,15 +193,8 @@ class Pool3DLayer(Layer):
         return tuple(shape)
 
     def get_output_for(self, input, **kwargs):
-        # max, sum and both averages over a box factor into per-axis passes
-        # (the averages' window counts are products of per-axis counts)
-        (wd, wh, ww), (sd, sh, sw), (pd, ph, pw) = self.pool_size, self.stride, self.pad
-        hw = pool_2d(input, ws=(wh, ww), stride=(sh, sw), pad=(ph, pw),
-                     ignore_border=self.ignore_border, mode=self.mode)
-        d_last = hw.dimshuffle(0, 1, 3, 4, 2)
-        d = pool_2d(d_last, ws=(1, wd), stride=(1, sd), pad=(0, pd),
-                    ignore_border=self.ignore_border, mode=self.mode)
-        return d.dimshuffle(0, 1, 4, 2, 3)
+        return pool_3d_by_2d(input, self.pool_size, self.stride, self.pad,
+                             self.ignore_border, self.mode)
 
 
 class MaxPool1DLayer(Pool1DLayer):

@@ -1,4 +1,5 @@
-"""CUDA kernels of 2-D pooling over the last two axes: ``Pool`` (max, sum,
+"""CUDA kernels of 2-D pooling over the last two axes (3-D windows are
+declined: they run their perform, with the fallback warning): ``Pool`` (max, sum,
 average with or without padding) with one thread per output element, and
 ``PoolGrad`` with one thread per input element summing the windows that
 cover it (max: where the element is its window's first max, as py).
@@ -71,9 +72,17 @@ def _geometry(op, hw):
     return out, args
 
 
+def _two_axes(op):
+    # the kernels index (lead, rows, cols): a 3-d window would pool the wrong
+    # axes, so pool_3d runs its perform, loudly (pool_3d_by_2d avoids it)
+    if len(op.ws) != 2:
+        raise NotImplementedError(f"CUDA pooling kernels pool 2 axes, not {len(op.ws)}")
+
+
 @register_kernel("cuda", Pool)
 def pool_impl(node, rt):
     op = node.op
+    _two_axes(op)
     dt = node.outputs[0].type.dtype
     if op.mode == "max":
         fill = "-np.inf" if dt.startswith("float") else str(np.iinfo(dt).min)
@@ -104,6 +113,7 @@ def pool_impl(node, rt):
 @register_kernel("cuda", PoolGrad)
 def pool_grad_impl(node, rt):
     op = node.op
+    _two_axes(op)
     dt = node.outputs[0].type.dtype
     acc = "float64" if dt.startswith("float") else dt
     if op.mode == "max":

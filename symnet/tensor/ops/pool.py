@@ -512,6 +512,28 @@ def _pool(nd, who, input, ws, ignore_border, stride, pad, mode, ds, st, padding)
     return Pool(ws, ignore_border, stride, pad, mode)(input)
 
 
+def pool_3d_by_2d(input, ws, stride, pad, ignore_border, mode):
+    """``pool_3d`` of a 5-d ``input`` as two 2-d poolings: rows and columns,
+    then depth (every backend has 2-d pooling kernels).  Max, sum and both
+    averages over a box factor into per-axis passes (the averages' window
+    counts are products of per-axis counts).
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x = T.tensor5('x')
+    >>> pool_3d_by_2d(x, (2, 2, 2), (2, 2, 2), (0, 0, 0), True, 'max').eval(
+    ...     {x: np.arange(8, dtype='float32').reshape(1, 1, 2, 2, 2)})
+    array([[[[[7.]]]]], dtype=float32)
+    """
+    (wd, wh, ww), (sd, sh, sw), (pd, ph, pw) = ws, stride, pad
+    hw = pool_2d(input, ws=(wh, ww), stride=(sh, sw), pad=(ph, pw),
+                 ignore_border=ignore_border, mode=mode)
+    d = pool_2d(hw.dimshuffle(0, 1, 3, 4, 2), ws=(1, wd), stride=(1, sd), pad=(0, pd),
+                ignore_border=ignore_border, mode=mode)
+    return d.dimshuffle(0, 1, 4, 2, 3)
+
+
 def pool_2d(input, ws=None, ignore_border=None, stride=None, pad=(0, 0), mode="max",
             ds=None, st=None, padding=None):
     """Theano's ``T.signal.pool.pool_2d`` over the last two axes.

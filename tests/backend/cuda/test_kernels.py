@@ -190,6 +190,17 @@ def test_pool_and_its_gradient(kw):
     check_op(graph, [x], modes=CUDA, static_shapes=True)
 
 
+def test_pool_3d_falls_back_loudly_and_agrees():
+    # the 2-d kernels once pooled the last two axes with the first two window
+    # sizes: a silently wrong result; now the host computes it, warning
+    from symnet.backend import registry
+    from symnet.tensor.signal.pool import pool_3d
+    registry._WARNED.discard(("cuda", "Pool"))
+    with pytest.warns(RuntimeWarning, match="no kernel for Pool"):
+        check_op(lambda x: pool_3d(x, (2, 2, 2), stride=(1, 2, 2), ignore_border=True),
+                 [rand((1, 2, 4, 5, 5))], modes=CUDA)
+
+
 def _conv_on_kernels_agrees(nd, xs, ws, groups, kw, dtype="float64"):
     """Conv{nd}d with ``num_groups=groups`` and both gradients: CUDA kernels
     (SYMNET_STRICT refuses a fallback, the graph keeps the grouped ops) that
