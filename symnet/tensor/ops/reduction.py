@@ -286,21 +286,41 @@ def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
 
 
 def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
-    """Variance (``ddof=1`` or ``corrected=True`` for the unbiased one)."""
+    """Variance over ``axis``, divided by ``N - ddof`` (numpy's ``ddof``).
+
+    ``corrected=True`` is Theano's "corrected two-pass" algorithm, not a
+    choice of divisor: it subtracts ``sum(c) ** 2 / (N * (N - ddof))`` (``c``
+    the centered input), which is zero in exact arithmetic and removes the
+    rounding error of the mean from the result.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet, symnet.tensor as T
+    >>> x = T.dvector('x')
+    >>> f = symnet.function([x], [T.var(x), T.var(x, ddof=1, corrected=True)], mode='py')
+    >>> [round(float(v), 6) for v in f(np.array([1., 2., 4.]))]
+    [1.555556, 2.333333]
+    """
     x = as_tensor_variable(x)
     axes = normalize_axis(x, axis)
-    if corrected:
-        ddof = 1
     centered = x - mean(x, axis=axes, keepdims=True)
     from .elemwise import elemwise, SCALAR_OPS
     sq = elemwise(SCALAR_OPS["sqr"], centered)
-    if ddof == 0:
-        return mean(sq, axis=axes, keepdims=keepdims)
     n = _count(x, axes)
-    total = sum(sq, axis=axes, keepdims=keepdims)
-    if isinstance(n, int):
-        return total / float(n - ddof)
-    return total / cast(n - ddof, total.dtype)
+    if ddof == 0:
+        v = mean(sq, axis=axes, keepdims=keepdims)
+    else:
+        total = sum(sq, axis=axes, keepdims=keepdims)
+        v = total / (float(n - ddof) if isinstance(n, int) else cast(n - ddof, total.dtype))
+    if not corrected:
+        return v
+    if ddof == 0:
+        err = elemwise(SCALAR_OPS["sqr"], mean(centered, axis=axes, keepdims=keepdims))
+    else:
+        err = elemwise(SCALAR_OPS["sqr"], sum(centered, axis=axes, keepdims=keepdims))
+        err = err / (float(n * (n - ddof)) if isinstance(n, int)
+                     else cast(n * (n - ddof), err.dtype))
+    return v - err
 
 
 def std(x, axis=None, ddof=0, keepdims=False, corrected=False):

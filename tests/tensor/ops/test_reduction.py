@@ -71,6 +71,22 @@ def test_mean_var_std(axis):
     check_op(lambda v: T.var(v, axis=axis, ddof=1), [x], ref=lambda a: a.var(axis=axis, ddof=1))
 
 
+@pytest.mark.parametrize("axis,ddof", [(None, 0), (1, 1), ((0, 2), 2)])
+def test_var_corrected_is_the_two_pass_algorithm_not_ddof(axis, ddof):
+    # Theano's corrected=True subtracts sum(c)**2 / (N (N - ddof)) from the
+    # variance; the divisor stays N - ddof (it used to mean ddof=1 here).
+    x = rand((3, 4, 5), rng=np.random.default_rng(12))
+
+    def ref(a):
+        c = a - a.mean(axis=axis, keepdims=True)
+        n = a.size // c.sum(axis=axis).size
+        return (c ** 2).sum(axis=axis) / (n - ddof) - c.sum(axis=axis) ** 2 / (n * (n - ddof))
+    check_op(lambda v: T.var(v, axis=axis, ddof=ddof, corrected=True), [x], ref=ref, grad=True)
+    check_op(lambda v: T.std(v, axis=axis, ddof=ddof, corrected=True), [x],
+             ref=lambda a: np.sqrt(ref(a)))
+    assert np.allclose(ref(x), x.var(axis=axis, ddof=ddof))
+
+
 def test_mean_of_ints_is_floatx():
     x = T.imatrix("x")
     assert T.mean(x).dtype == config.floatX
