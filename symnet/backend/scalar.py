@@ -85,8 +85,10 @@ def _sigmoid(a, dts, out, sp):
 
 
 def _clip(a, dts, out, sp):
+    # x < lo is tested first, as in Theano (and the py reference): where
+    # lo > hi the result is lo below lo and hi elsewhere
     x, lo, hi = a
-    return _min([_max([x, lo], dts, out, sp), hi], dts, out, sp)
+    return f"({lo} if {x} < {lo} else {_min([x, hi], dts, out, sp)})"
 
 
 def _sgn(a, dts, out, sp):

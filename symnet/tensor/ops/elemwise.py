@@ -608,7 +608,9 @@ def _pow(x, y):
 
 
 def _clip(x, lo, hi):
-    return np.minimum(np.maximum(x, lo), hi)
+    # Theano's clip, not numpy 2's: where lo > hi, x below lo gives lo (numpy's
+    # minimum(maximum(x, lo), hi) gives hi everywhere there).
+    return np.where(x < lo, lo, np.minimum(x, hi))
 
 
 _u = _unary

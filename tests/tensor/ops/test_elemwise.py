@@ -216,3 +216,17 @@ def test_composed_expression_on_int_and_float():
     check_op(lambda x, i: T.maximum(x, 0) * i + T.sqr(x) // 1,
              [rand((3, 2)), rand((3, 2), "int16", low=-3, high=3)],
              ref=lambda x, i: np.maximum(x, 0) * i + np.floor_divide(np.square(x), 1))
+
+
+def test_clip_with_min_above_max_follows_theano():
+    # Theano tests x < min first: below min gives min, otherwise at most max
+    # (numpy 2's clip gives max wherever min > max), on every backend.
+    x = np.array([[-3.0, 0.0, 0.5, 2.0, np.nan]])
+    ref = lambda v, lo, hi: np.where(v < lo, lo, np.minimum(v, hi))  # noqa: E731
+    out = check_op(lambda v, lo, hi: T.clip(v, lo, hi), [x, np.array(1.0), np.array(-1.0)],
+                   ref=ref)[0]
+    np.testing.assert_array_equal(out, [[1.0, 1.0, 1.0, -1.0, np.nan]])
+    # clip(x, 0, x) is 0 for x < 0 and x elsewhere, so its gradient is the
+    # mask x >= 0 (Theano's gh-633 case); finite differences agree
+    v = np.array([[-1.5, -0.2, 0.3, 2.0]])
+    check_op(lambda a: T.clip(a, 0, a), [v], ref=lambda a: np.where(a < 0, 0, a), grad=True)
