@@ -58,6 +58,8 @@ class _Operators:
     def __rfloordiv__(self, other): return _T().int_div(other, self)
     def __mod__(self, other): return _T().mod(self, other)
     def __rmod__(self, other): return _T().mod(other, self)
+    def __divmod__(self, other): return self // other, self % other
+    def __rdivmod__(self, other): return other // self, other % self
     def __pow__(self, other): return _T().pow(self, other)
     def __rpow__(self, other): return _T().pow(other, self)
     def __matmul__(self, other): return _T().dot(self, other)

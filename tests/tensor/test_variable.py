@@ -110,3 +110,20 @@ def test_repr_shows_the_test_value_with_print_test_value():
         assert repr(T.dscalar("y")) == "y"      # no test value: the name alone
     finally:
         config.print_test_value = False
+
+
+def test_divmod_of_tensors_is_floor_division_and_remainder():
+    a, b = T.ivectors("a", "b")
+    f = symnet.function([a, b], [*divmod(a, b), *divmod(7, a)], mode="py")
+    x, y = np.array([7, -7, 5], "int32"), np.array([2, 2, -3], "int32")
+    d, m, d7, m7 = f(x, y)
+    for got, want in zip((d, m, d7, m7), (*divmod(x, y), *divmod(7, x))):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype
+
+
+def test_full_transpose_of_a_named_variable_is_named_dot_t():
+    x = T.matrix("x")
+    assert x.T.name == "x.T" and T.transpose(x).name == "x.T"
+    assert T.transpose(T.tensor3("y"), (0, 2, 1)).name is None
+    assert T.matrix().T.name is None

@@ -381,7 +381,11 @@ def transpose(x, axes=None):
     x = as_tensor_variable(x)
     if axes is None:
         axes = tuple(reversed(range(x.ndim)))
-    return dimshuffle(x, tuple(a % x.ndim if x.ndim else a for a in axes))
+    axes = tuple(a % x.ndim if x.ndim else a for a in axes)
+    out = dimshuffle(x, axes)
+    if x.name and out is not x and axes == tuple(reversed(range(x.ndim))):
+        out.name = x.name + ".T"   # Theano names the full transpose of a named x
+    return out
 
 
 # -- weak scalars and the public function factory -----------------------------------

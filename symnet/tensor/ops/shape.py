@@ -689,10 +689,12 @@ class Tile(Op):
 
 
 def tile(x, reps, ndim=None):
-    """``np.tile(x, reps)``; `reps` a sequence of ints or integer scalars,
-    symbolic ones included (``T.tile(m, (x.shape[0], 1))``)."""
+    """``np.tile(x, reps)``; `reps` an int, an integer scalar or a sequence
+    of them, symbolic ones included (``T.tile(m, (x.shape[0], 1))``)."""
     x = as_tensor_variable(x)
-    if isinstance(reps, Variable):
+    if np.ndim(reps) == 0 if not isinstance(reps, Variable) else reps.ndim == 0:
+        reps = [reps]   # one count, for the last axis (np.tile(x, 2), Theano's too)
+    elif isinstance(reps, Variable):
         reps = _shape_list(reps)
     known = []
     for r in reps:

@@ -130,6 +130,17 @@ def test_tile_symbolic_reps():
         T.tile(x, [T.scalar("r")])
 
 
+def test_tile_with_one_count():
+    # an int or an integer scalar repeats the last axis, as np.tile(x, 2)
+    check_op(lambda x: T.tile(x, 2), [rand((2, 3))], ref=lambda a: np.tile(a, 2), grad=True)
+    check_op(lambda x: T.tile(x, np.int64(3)), [rand((2, 1, 3))], ref=lambda a: np.tile(a, 3))
+    n = T.iscalar("n")
+    x = T.matrix("x")
+    f = symnet.function([x, n], T.tile(x, n), mode="py")
+    a = rand((2, 3)).astype(x.dtype)
+    np.testing.assert_array_equal(f(a, 3), np.tile(a, 3))
+
+
 @pytest.mark.parametrize("axis", [None, 0, 1])
 def test_repeat(axis):
     check_op(lambda x: T.repeat(x, 3, axis=axis), [rand((2, 3))],
