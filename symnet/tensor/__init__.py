@@ -256,7 +256,8 @@ def argsort_(x, axis=-1):
 
 
 def real(x):
-    return x
+    """The real part of a real tensor: ``x`` (symnet has no complex ops)."""
+    return _real_only("real", x)
 
 
 # Theano's name of the operator mixin of tensor variables (user Variable
@@ -336,7 +337,7 @@ class EmptyConstantError(NotScalarConstantError):
 
 def _conj(x):
     """The complex conjugate; symnet's tensors are real, so ``x`` itself."""
-    return as_tensor_variable(x)
+    return _real_only("conj", x)
 
 
 conj = _ElemwiseFunction(None, "conj", _conj)

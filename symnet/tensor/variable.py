@@ -240,16 +240,17 @@ class _Operators:
     def ptp(self, axis=None):
         return self.max(axis=axis) - self.min(axis=axis)
 
+    # real dtypes only: a complex variable raises TypeError (not its own value)
     def conj(self):
-        return self  # real dtypes only
+        return _T().conj(self)
 
     @property
     def real(self):
-        return self
+        return _T().real(self)
 
     @property
     def imag(self):
-        return _T().zeros_like(self)
+        return _T().imag(self)
 
     def __array__(self, dtype=None, copy=None):
         if self.ndim == 0 and dtype in (None, object) and copy is not False:

@@ -127,3 +127,15 @@ def test_full_transpose_of_a_named_variable_is_named_dot_t():
     assert x.T.name == "x.T" and T.transpose(x).name == "x.T"
     assert T.transpose(T.tensor3("y"), (0, 2, 1)).name is None
     assert T.matrix().T.name is None
+
+
+def test_conj_real_imag_of_a_complex_variable_raise_instead_of_returning_it():
+    # symnet computes on real dtypes only: z.conj() used to return z itself
+    z = T.matrix("z", dtype="complex64")
+    for get in (lambda: z.conj(), lambda: z.real, lambda: z.imag, lambda: T.conj(z),
+                lambda: T.real(z), lambda: T.imag(z)):
+        with pytest.raises(TypeError, match=r"real dtypes only, got z"):
+            get()
+    x = T.matrix("x")
+    assert x.conj() is x and x.real is x and T.real(x) is x
+    np.testing.assert_array_equal(x.imag.eval({x: np.ones((2, 3), x.dtype)}), np.zeros((2, 3)))
