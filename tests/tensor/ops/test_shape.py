@@ -71,6 +71,28 @@ def test_join_static_mismatch():
         T.concatenate([a, b], axis=0)
 
 
+def test_join_and_stack_reject_what_numpy_rejects():
+    # an axis out of range raises (IndexError, as in Theano and numpy) instead
+    # of wrapping around: join(-3, a, b) of matrices was a join along axis 1
+    a, b = T.matrices("a", "b")
+    for bad in (lambda: T.join(-3, a, b), lambda: T.join(2, a, b),
+                lambda: T.concatenate([a, b], axis=5), lambda: T.join(T.constant(2), a, b),
+                lambda: T.stack([a, b], 3), lambda: T.stack([a, b], axis=-4)):
+        with pytest.raises(IndexError, match=r"axis -?\d is out of range for [23] dim"):
+            bad()
+    # 0-d and mixed ranks are type errors, as in Theano
+    with pytest.raises(TypeError, match="cannot join 0-d tensors"):
+        T.join(0, T.scalar(), T.scalar())
+    with pytest.raises(TypeError, match="join: all inputs need 1 dims, a has 2"):
+        T.join(0, T.vector(), a)
+    with pytest.raises(TypeError, match="the axis must be known when the graph is built"):
+        T.join(T.lscalar("ax"), a, b)
+    # a constant axis is folded
+    check_op(lambda x, y: T.join(T.constant(-1), x, y), [rand((2, 3)), rand((2, 1))],
+             ref=lambda x, y: np.concatenate([x, y], axis=-1))
+    assert T.stack([a, b], axis=-3).type.ndim == 3
+
+
 @pytest.mark.parametrize("axis", [0, 1, -1])
 def test_stack(axis):
     arrs = [rand((2, 3), rng=np.random.default_rng(k)) for k in range(3)]
