@@ -244,7 +244,21 @@ def default(x, y):
 
 
 def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
-    return le(abs_(a - b), atol + rtol * abs_(b))
+    """``np.isclose``: ``|a - b| <= atol + rtol * |b|`` where both are finite,
+    equality where either is infinite, and NaN close to NaN only with
+    ``equal_nan``.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x = T.dvector('x')
+    >>> b = np.array([1.0, np.inf, 2.0, np.nan])
+    >>> T.isclose(x, b, equal_nan=True).eval({x: np.array([1.0, np.inf, np.inf, np.nan])})
+    array([ True,  True, False,  True])
+    """
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    out = switch(or_(isinf(a), isinf(b)), eq(a, b), le(abs_(a - b), atol + rtol * abs_(b)))
+    return or_(out, and_(isnan(a), isnan(b))) if equal_nan else out
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):

@@ -132,10 +132,14 @@ def tensordot(a, b, axes=2):
     from .shape import reshape
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     if isinstance(axes, (int, np.integer)):
+        if axes > min(a.ndim, b.ndim):
+            raise ValueError(f"tensordot: cannot sum over {axes} axes of {a} ({a.ndim}-D) "
+                             f"and {b} ({b.ndim}-D)")
         axes = [list(range(a.ndim - axes, a.ndim)), list(range(int(axes)))]
-    ax_a, ax_b = [list(np.atleast_1d(x)) for x in axes]
-    ax_a = [int(i) % a.ndim for i in ax_a]
-    ax_b = [int(i) % b.ndim for i in ax_b]
+    if len(axes) != 2:
+        raise ValueError(f"tensordot: axes must be an int or a pair of axis lists, got {axes}")
+    ax_a = _axes_of("tensordot", a, axes[0])
+    ax_b = _axes_of("tensordot", b, axes[1])
     if len(ax_a) != len(ax_b):
         raise ValueError(f"tensordot: axes {axes} have different lengths")
     for i, j in zip(ax_a, ax_b):
@@ -149,6 +153,19 @@ def tensordot(a, b, axes=2):
     out = _dot(am, bm)
     out_shape = _dims(a, free_a) + _dims(b, free_b)
     return reshape(out, out_shape, ndim=len(out_shape))
+
+
+def _axes_of(what, v, axs):
+    """``axs`` (an int or a sequence) as non-negative axes of ``v``; an axis
+    out of range or given twice raises ValueError (numpy's and Theano's)."""
+    out = []
+    for i in np.atleast_1d(axs):
+        if not -v.ndim <= int(i) < v.ndim:
+            raise ValueError(f"{what}: axis {int(i)} is out of range for {v} ({v.ndim}-D)")
+        out.append(int(i) % v.ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{what}: axes {list(axs)} of {v} repeat an axis")
+    return out
 
 
 def _dims(v, axs):
@@ -263,8 +280,8 @@ def batched_tensordot(x, y, axes=2):
                         f"{x} ({x.ndim}-D) and {y} ({y.ndim}-D)")
     if isinstance(axes, (int, np.integer)):
         axes = [list(range(x.ndim - int(axes), x.ndim)), list(range(1, int(axes) + 1))]
-    ax_x = [int(i) % x.ndim for i in np.atleast_1d(axes[0])]
-    ax_y = [int(i) % y.ndim for i in np.atleast_1d(axes[1])]
+    ax_x = _axes_of("batched_tensordot", x, axes[0])
+    ax_y = _axes_of("batched_tensordot", y, axes[1])
     if len(ax_x) != len(ax_y):
         raise ValueError(f"batched_tensordot: axes {axes} have different lengths")
     if 0 in ax_x or 0 in ax_y:

@@ -483,6 +483,10 @@ def cast(x, dtype):
     x = as_tensor_variable(x)
     if x.dtype == dtype:
         return x
+    if x.dtype.startswith("complex") and not dtype.startswith("complex"):
+        # numpy would drop the imaginary part (with a warning); Theano refused
+        raise TypeError(f"cast of {x} ({x.dtype}) to {dtype} would drop its imaginary part; "
+                        f"take T.real or T.abs_ first")
     return elemwise(Cast(dtype), x)
 
 
