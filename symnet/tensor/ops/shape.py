@@ -565,7 +565,16 @@ class ARange(Op):
         return [(cast(T.maximum(n, 0), "int64"),)]
 
     def L_op(self, inputs, outputs, output_grads):
-        return [None, None, None]
+        # out[i] = start + i * step: a float start or step moves every value;
+        # stop only decides the length (no gradient, as in Theano)
+        from .reduction import sum as _sum
+        start, _, step = inputs
+        (gz,) = output_grads
+        if not self.dtype.startswith("float"):
+            return [None, None, None]
+        i = ARange(self.dtype)(0, shape_i(outputs[0], 0), 1)
+        return [cast(_sum(gz), start.dtype) if start.dtype.startswith("float") else None, None,
+                cast(_sum(gz * i), step.dtype) if step.dtype.startswith("float") else None]
 
 
 def arange(start, stop=None, step=1, dtype=None):

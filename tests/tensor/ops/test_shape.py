@@ -119,6 +119,21 @@ def test_arange_symbolic():
              ref=lambda a: np.arange(0.0, a, 0.5))
 
 
+@pytest.mark.parametrize("start,stop,step", [(0.0, 4.9, 1.0), (5.1, 0.0, -0.5), (1.0, 5.1, 0.5)])
+def test_arange_gradient_of_float_start_and_step(start, stop, step):
+    # out[i] = start + i * step: d/dstart = sum(gz), d/dstep = sum(i * gz)
+    # (it was zero); stop only sets the length. Away from the points where
+    # the length changes, finite differences agree.
+    pt = [np.asarray(v) for v in (start, stop, step)]
+    symnet.gradient.verify_grad(lambda a, b, c: T.arange(a, b, c) ** 2, pt,
+                                rng=np.random.default_rng(3))
+    a, b, c = T.dscalars("abc")
+    g = symnet.grad(T.arange(a, b, c).sum(), [a, c, b], disconnected_inputs="ignore")
+    n = len(np.arange(start, stop, step))
+    got = symnet.function([a, b, c], g, mode="py")(start, stop, step)
+    np.testing.assert_allclose(got, [n, n * (n - 1) / 2, 0.0])
+
+
 def test_zeros_ones_alloc():
     check_op(lambda x: T.zeros(x.shape), [rand((2, 3))], ref=lambda a: np.zeros_like(a))
     check_op(lambda x: T.ones((x.shape[1], 2), dtype="int32"), [rand((2, 3))],
