@@ -214,10 +214,45 @@ def eye(n, m=None, k=0, dtype=None):
 
 
 def diag(x):
+    """``np.diag``: a vector's diagonal matrix, or a matrix's main diagonal.
+
+    Both index the diagonal (no product with an identity matrix, where an
+    infinite entry off the diagonal made NaNs).
+    """
     x = as_tensor_variable(x)
     if x.ndim == 1:
-        return eye(shape_i(x, 0), dtype=x.dtype) * dimshuffle(x, ("x", 0))
-    return sum(x * eye(shape_i(x, 0), shape_i(x, 1), dtype=x.dtype), axis=1)
+        i = arange(shape_i(x, 0))
+        return set_subtensor(zeros((shape_i(x, 0), shape_i(x, 0)), dtype=x.dtype)[i, i], x)
+    return diagonal(x)
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """``np.diagonal``: the entries ``a[..., i, i + offset, ...]`` of axes
+    ``axis1`` and ``axis2``, along a new last axis.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x = T.dmatrix('x')
+    >>> m = np.arange(12.0).reshape(3, 4)
+    >>> [T.diagonal(x, k).eval({x: m}).tolist() for k in (0, 1, -1)]
+    [[0.0, 5.0, 10.0], [1.0, 6.0, 11.0], [4.0, 9.0]]
+    """
+    a = as_tensor_variable(a)
+    if a.ndim < 2:
+        raise ValueError(f"diagonal of {a}: needs at least 2 dimensions, got {a.ndim}")
+    a1, a2 = axis1 % a.ndim, axis2 % a.ndim
+    if a1 == a2:
+        raise ValueError(f"diagonal of {a}: axis1 and axis2 are the same axis ({axis1}, "
+                         f"{axis2})")
+    offset = int(offset)
+    rest = [d for d in range(a.ndim) if d not in (a1, a2)]
+    y = dimshuffle(a, (a1, a2, *rest))
+    n, m = shape_i(y, 0), shape_i(y, 1)
+    below, above = (-offset, 0) if offset < 0 else (0, offset)   # (T.min is the reduction)
+    k = arange(maximum(0, minimum(n - below, m - above)))
+    d = y[k + below, k + above]
+    return dimshuffle(d, (*range(1, a.ndim - 1), 0))
 
 
 def trace(x):

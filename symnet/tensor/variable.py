@@ -227,12 +227,11 @@ class _Operators:
     def fill(self, value):
         return _T().fill(self, value)
 
-    def diagonal(self):
-        """The main diagonal of a matrix."""
-        if self.ndim != 2:
-            raise TypeError(f"diagonal of {self}: expected a matrix, got {self.ndim} "
-                            f"dimensions")
-        return _T().diag(self)
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return _T().diagonal(self, offset, axis1, axis2)
+
+    def choose(self, choices, out=None, mode="raise"):
+        return _T().choose(self, choices, out, mode)
 
     def trace(self):
         return _T().trace(self)
