@@ -342,6 +342,10 @@ newaxis = None
 # of those names are found first): the functions are bound again right after.
 from .elemwise import Elemwise as _E  # noqa: E402,F401
 from .subtensor import advanced_inc_subtensor as _a  # noqa: E402,F401
+# Theano's tensor namespace has its subtensor call forms (r18-tt)
+from .subtensor import (advanced_inc_subtensor, advanced_set_subtensor,  # noqa: E402,F401
+                        advanced_subtensor1, advanced_inc_subtensor1,
+                        advanced_set_subtensor1)
 from .sort import topk, argtopk, topk_and_argtopk  # noqa: E402,F401
 from .ops.elemwise import elemwise  # noqa: E402,F811
 from .ops.indexing import subtensor  # noqa: E402,F811
