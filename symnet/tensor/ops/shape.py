@@ -395,10 +395,23 @@ def ones_like(x, dtype=None):
 
 
 def fill(model, value):
-    """``value`` broadcast to ``model``'s shape (Theano's ``fill``)."""
+    """``value`` broadcast with ``model`` (Theano's ``fill``/``second``, numpy's
+    ``np.broadcast_arrays(model, value)[1]``): ``model``'s shape, except that
+    ``value`` may have more dimensions, or sizes where ``model``'s are
+    broadcastable."""
     model = as_tensor_variable(model)
     value = as_tensor_variable(value)
-    return alloc(value, *[shape_i(model, i) for i in range(model.ndim)])
+    nd = max(model.ndim, value.ndim)
+    pm, pv = nd - model.ndim, nd - value.ndim
+    shape = []
+    for k in range(nd):
+        m_b = k < pm or model.broadcastable[k - pm]
+        v_b = k < pv or value.broadcastable[k - pv]
+        if not m_b:
+            shape.append(shape_i(model, k - pm))
+        else:
+            shape.append(1 if v_b else shape_i(value, k - pv))
+    return alloc(value, *shape)
 
 
 class Join(Op):

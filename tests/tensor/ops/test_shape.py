@@ -134,6 +134,18 @@ def test_arange_gradient_of_float_start_and_step(start, stop, step):
     np.testing.assert_allclose(got, [n, n * (n - 1) / 2, 0.0])
 
 
+@pytest.mark.parametrize("sa,sb", [((4, 5), (5,)), ((5,), (4, 5)), ((3, 2), (2, 3, 2)),
+                                   ((1, 2), (3, 2)), ((3, 2), (1, 2))])
+def test_second_broadcasts_both_ways_as_numpy(sa, sb):
+    # Theano's second(a, b) is np.broadcast_arrays(a, b)[1]: b may have more
+    # dimensions than a, or sizes where a's are broadcastable (fill failed)
+    a = rand(sa, rng=np.random.default_rng(1))
+    b = rand(sb, "int16", rng=np.random.default_rng(2), low=-9, high=9)
+    check_op(T.second, [a, b], ref=lambda x, y: np.broadcast_arrays(x, y)[1].copy())
+    check_op(T.fill, [a, b.astype("float64")], ref=lambda x, y: np.broadcast_arrays(x, y)[1].copy(),
+             grad=True)
+
+
 def test_zeros_ones_alloc():
     check_op(lambda x: T.zeros(x.shape), [rand((2, 3))], ref=lambda a: np.zeros_like(a))
     check_op(lambda x: T.ones((x.shape[1], 2), dtype="int32"), [rand((2, 3))],
