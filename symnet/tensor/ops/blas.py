@@ -86,6 +86,10 @@ class Dot(Op):
 
 
 def _cast_grad(g, x):
+    if x.dtype.startswith(("int", "uint")):
+        # Theano's dot: an integer operand gets the float gradient, the one
+        # it would have as floats (Theano's test_grad_int)
+        return g
     if not x.dtype.startswith("float"):
         return None
     return cast(g, x.dtype)

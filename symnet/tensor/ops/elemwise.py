@@ -505,6 +505,10 @@ def _g_cast(inputs, out, gz):
     (x,) = inputs
     if _is_float(x) and _is_float(out):
         return [cast(gz, x.dtype)]
+    if _is_float(out) and x.dtype != "bool":
+        # an integer cast to float gets the float gradient, as in Theano: the
+        # gradient wrt an integer input is the one wrt the same values as floats
+        return [gz]
     return [None]
 
 
