@@ -151,6 +151,7 @@ SCALAR = {
     "round": _rounding("rint"),
     "trunc": _rounding("trunc"),
     "identity": _f("{0}"),
+    "second": _f("{1}"),
     "switch": _f("({1} if {0} else {2})"),
     "clip": _clip,
     "cast": _f("{0}"),

@@ -563,6 +563,16 @@ def _g_none(inputs, out, gz):
     return [None] * len(inputs)
 
 
+def _second(x, y):
+    # a fresh array: a broadcast view of y would alias an input
+    return np.array(np.broadcast_to(y, np.broadcast_shapes(np.shape(x), np.shape(y))))
+
+
+def _g_second(inputs, out, gz):
+    # only y's values reach the output; x gives its shape
+    return [None, gz if _is_float(inputs[1]) else None]
+
+
 def _g_switch(inputs, out, gz):
     T = _T()
     c, a, b = inputs
@@ -699,6 +709,8 @@ TABLE = {
     "round": (1, _round_half_even, same, _g_none, False),
     "trunc": (1, np.trunc, same, _g_none, False),
     "identity": (1, np.copy, same, _g_identity, False),
+    # Theano's second (its fill): y broadcast with x, the gradient seed
+    "second": (2, _second, lambda x, y: y, _g_second, False),
     # ternary
     "switch": (3, np.where, lambda c, a, b: upcast(a, b), _g_switch, False),
     "clip": (3, _clip, lambda x, lo, hi: upcast(x, lo, hi), _g_clip, False),

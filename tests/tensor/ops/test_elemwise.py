@@ -60,7 +60,7 @@ FLOAT_OPS = {
 }
 INT_OPS = {"and_": np.bitwise_and, "or_": np.bitwise_or, "xor": np.bitwise_xor,
            "invert": np.invert}
-SPECIAL = {"switch"}
+SPECIAL = {"switch", "second"}
 
 
 def _op(name):
@@ -107,6 +107,17 @@ def test_switch():
     check_op(T.switch, [c, a, b], ref=np.where)
     check_op(lambda a, b: T.switch(T.gt(a, 0), a, b), [a, rand((3, 4))],
              ref=lambda a, b: np.where(a > 0, a, b), grad=True)
+
+
+@pytest.mark.parametrize("sa,sb", [((3, 4), (4,)), ((4,), (3, 4)), ((3, 1), (1, 4)), ((), (2,))])
+def test_second(sa, sb):
+    # Theano's second(x, y) (its fill, the gradient seed): y broadcast with x
+    second = SCALAR_OPS["second"]
+    x, y = rand(sa, rng=np.random.default_rng(1)), rand(sb, rng=np.random.default_rng(2))
+    check_op(lambda a, b: T.elemwise(second, a, b), [x, y],
+             ref=lambda a, b: np.broadcast_arrays(a, b)[1].copy(), grad=True)
+    out = T.elemwise(second, T.fmatrix(), T.bvector())
+    assert out.dtype == "int8" and out.ndim == 2
 
 
 def test_gradient_second_order():
