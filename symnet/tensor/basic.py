@@ -8,7 +8,7 @@ through.  Python scalars become constants here; the dtype rules of API.md
 import numpy as np
 
 from ..configdefaults import config
-from ..graph.basic import Constant, Variable
+from ..graph.basic import Apply, Constant, Variable
 from .type import TensorType, normalize_dtype
 from .variable import TensorConstant, TensorVariable
 
@@ -97,6 +97,8 @@ def as_tensor_variable(x, name=None, ndim=None, dtype=None):
     Raises TypeError for things that cannot be tensors (e.g. a Layer, naming
     it) and for an ``ndim`` that does not match.
     """
+    if isinstance(x, Apply):
+        x = x.default_output()   # Theano's: a node stands for its default output
     if isinstance(x, Variable):
         if not isinstance(x.type, TensorType):
             raise TypeError(f"{x} is not a tensor variable (type {x.type})")
