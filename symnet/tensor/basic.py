@@ -242,6 +242,13 @@ def get_scalar_constant_value(v):
                 and len(v.owner.inputs) == 1 \
                 and all(isinstance(i, (int, np.integer)) for i in op.idx_list):
             return np.asarray(np.asarray(v.owner.inputs[0].data)[tuple(op.idx_list)])
+        # an element of stack([1, 2, 3]) (a MakeVector): that scalar's value
+        from .ops.shape import MakeVector
+        src = v.owner.inputs[0].owner
+        if isinstance(op, Subtensor) and src is not None and isinstance(src.op, MakeVector) \
+                and len(v.owner.inputs) == 1 and len(op.idx_list) == 1 \
+                and isinstance(op.idx_list[0], (int, np.integer)):
+            return get_scalar_constant_value(src.inputs[op.idx_list[0]]).astype(v.dtype)
         if isinstance(op, DimShuffle) and v.type.shape == (1,) * v.ndim:
             return get_scalar_constant_value(v.owner.inputs[0])
         if isinstance(op, Alloc):

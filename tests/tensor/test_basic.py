@@ -127,3 +127,13 @@ def test_as_tensor_variable_of_an_apply_node_is_its_default_output():
             T.as_tensor_variable(bad.make_node(x))
     one = T.exp(x).owner
     assert T.as_tensor_variable(one) is one.outputs[0]
+
+
+def test_get_scalar_constant_value_of_an_element_of_a_stack_of_scalars():
+    a = T.stack([1, 2, 3])
+    assert [int(get_scalar_constant_value(a[i])) for i in (0, 1, 2, -1)] == [1, 2, 3, 3]
+    b = T.iscalar("b")
+    a = T.stack([b, 2, 3])
+    with pytest.raises(NotScalarConstantError):
+        get_scalar_constant_value(a[0])
+    assert get_scalar_constant_value(a[1]) == 2 and get_scalar_constant_value(a[1]).dtype == a.dtype
