@@ -320,7 +320,11 @@ class DimShuffle(Op):
                             f"{len(self.input_broadcastable)} dimensions "
                             f"{self.input_broadcastable}, got {x} with {x.ndim}")
         kept = [d for d in self.new_order if d != "x"]
-        if len(set(kept)) != len(kept) or any(not 0 <= d < x.ndim for d in kept):
+        twice = sorted({d for d in kept if kept.count(d) > 1})
+        if twice:
+            raise ValueError(f"dimshuffle{self.new_order}: axis {twice[0]} of {x} may not "
+                             f"appear twice in the pattern")
+        if any(not 0 <= d < x.ndim for d in kept):
             raise ValueError(f"dimshuffle{self.new_order}: invalid pattern for {x} "
                              f"with {x.ndim} dimensions")
         for d in range(x.ndim):

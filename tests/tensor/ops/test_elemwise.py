@@ -241,3 +241,11 @@ def test_clip_with_min_above_max_follows_theano():
     # mask x >= 0 (Theano's gh-633 case); finite differences agree
     v = np.array([[-1.5, -0.2, 0.3, 2.0]])
     check_op(lambda a: T.clip(a, 0, a), [v], ref=lambda a: np.where(a < 0, 0, a), grad=True)
+
+
+def test_dimshuffle_errors_name_the_axis():
+    x = T.matrix("x")
+    with pytest.raises(ValueError, match=r"axis 0 of x may not appear twice"):
+        x.dimshuffle(0, 0)
+    with pytest.raises(ValueError, match=r"invalid pattern for x with 2 dimensions"):
+        x.dimshuffle(0, 2)
