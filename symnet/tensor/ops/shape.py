@@ -656,14 +656,23 @@ def patternbroadcast(x, broadcastable):
 
 def addbroadcast(x, *axes):
     x = as_tensor_variable(x)
-    todo = tuple((a % x.ndim, True) for a in axes if not x.broadcastable[a])
+    todo = tuple((a % x.ndim, True) for a in _in_range("addbroadcast", axes, x.ndim)
+                 if not x.broadcastable[a])
     return Rebroadcast(todo)(x) if todo else x
 
 
 def unbroadcast(x, *axes):
     x = as_tensor_variable(x)
-    todo = tuple((a % x.ndim, False) for a in axes if x.broadcastable[a])
+    todo = tuple((a % x.ndim, False) for a in _in_range("unbroadcast", axes, x.ndim)
+                 if x.broadcastable[a])
     return Rebroadcast(todo)(x) if todo else x
+
+
+def _in_range(what, axes, ndim):
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise _axis_error(what, a, ndim)
+    return axes
 
 
 def shape_padleft(t, n_ones=1):
@@ -678,7 +687,7 @@ def shape_padright(t, n_ones=1):
 
 def shape_padaxis(t, axis):
     t = as_tensor_variable(t)
-    axis = axis % (t.ndim + 1)
+    axis = _in_range("shape_padaxis", [axis], t.ndim + 1)[0] % (t.ndim + 1)
     return dimshuffle(t, tuple(range(axis)) + ("x",) + tuple(range(axis, t.ndim)))
 
 

@@ -300,3 +300,15 @@ def test_like_of_a_static_shape_keeps_its_input_in_the_graph(like):
             want)
     with pytest.raises(symnet.gradient.DisconnectedInputError):
         symnet.grad(T.cast(out, "float32").sum(), x)
+
+
+def test_broadcast_pattern_helpers_reject_axes_out_of_range():
+    # addbroadcast(matrix, 2) raised a bare "tuple index out of range";
+    # shape_padaxis(matrix, 3) wrapped around to axis 0
+    x = T.matrix("x")
+    for bad in (lambda: T.addbroadcast(x, 2), lambda: T.unbroadcast(x, -3),
+                lambda: T.shape_padaxis(x, 3), lambda: T.shape_padaxis(x, -4)):
+        with pytest.raises(ValueError, match=r"axis -?\d is out of range"):
+            bad()
+    assert T.shape_padaxis(x, -1).type.shape == (None, None, 1)
+    assert T.addbroadcast(x, -1).broadcastable == (False, True)
