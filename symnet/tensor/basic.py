@@ -215,12 +215,14 @@ def get_scalar_constant_value(v):
     from .ops.elemwise import DimShuffle, Elemwise
     if isinstance(v, (int, float, np.integer, np.floating)):
         return np.asarray(v)
+    # copies: the caller may change the value (``d = extract_constant(c); d += 1``)
+    # and neither a constant's (read-only) data nor the caller's array may change
     if isinstance(v, np.ndarray) and v.size == 1:
-        return v.reshape(())
+        return v.reshape(()).copy()
     if isinstance(v, Constant):
         d = np.asarray(v.data)
         if d.size == 1:
-            return d.reshape(())
+            return d.reshape(()).copy()
     if isinstance(v, Variable) and v.owner is not None:
         op = v.owner.op
         from .ops.indexing import Subtensor

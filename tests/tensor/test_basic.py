@@ -137,3 +137,15 @@ def test_get_scalar_constant_value_of_an_element_of_a_stack_of_scalars():
     with pytest.raises(NotScalarConstantError):
         get_scalar_constant_value(a[0])
     assert get_scalar_constant_value(a[1]) == 2 and get_scalar_constant_value(a[1]).dtype == a.dtype
+
+
+def test_get_scalar_constant_value_returns_a_copy():
+    c = T.constant(3)
+    d = get_scalar_constant_value(c)
+    d += 1                      # the constant's data is read-only: no error, no change
+    assert int(get_scalar_constant_value(c)) == 3 and int(c.data) == 3
+    a = np.array([5])
+    e = get_scalar_constant_value(a)
+    e += 1
+    assert a.tolist() == [5]
+    assert int(T.extract_constant(c)) == 3
