@@ -100,6 +100,7 @@ THEANO_MODULES = {
     "theano.gof.op": "symnet.graph.op",
     "theano.scan_module.scan_op": "symnet.scan.op",
     "theano.scalar.sharedvar": "symnet.compat.scalar_sharedvar",
+    "theano.scalar.basic": "symnet.compat.scalar",
 }
 
 #: ``{theano module name: symnet module}`` put in sys.modules on install:

@@ -77,6 +77,11 @@ class Config:
         # what to do when a rewrite fails: symnet's rewrites raise (Theano's
         # scripts set 'raise' to be sure of it)
         self.on_opt_error = "raise"
+        # Theano's implicit-cast rules, read by its tests and by scripts:
+        # symnet's are numpy's with floatX for integers in float functions
+        # (API.md), what Theano called 'numpy+floatX' (its default, 'custom',
+        # kept float64 results of int32 inputs)
+        self.cast_policy = "numpy+floatX"
 
     @property
     def compiledir(self):

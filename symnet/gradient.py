@@ -236,10 +236,10 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise",
     seeds = {}
     if cost is not None:
         one = T.constant(np.asarray(1, dtype=cost.dtype if _float(cost) else "float64"))
-        # The seed is 1 computed *from* the cost (1 whatever its value, NaN
-        # included), as Theano's ones_like(cost): the gradient graph then
-        # contains the cost, so function([x], grad(2 * x.sum(), x)) uses x.
-        seeds[cost] = T.switch(T.isnan(cost), one, one)
+        # The seed is Theano's ones_like(cost), fill(cost, 1): 1 computed
+        # *from* the cost, so the gradient graph contains the cost and
+        # function([x], grad(2 * x.sum(), x)) uses x; it prints as Theano's
+        seeds[cost] = T.elemwise(T.SCALAR_OPS["second"], cost, one)
     for var, g in (known_grads or {}).items():
         g = _special_grad(g, "known_grads", var)
         if g is None:

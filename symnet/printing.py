@@ -385,6 +385,8 @@ def _pp_node(node, args):
     if isinstance(op, Subtensor):
         return _pp_subtensor(op, args)
     head = f"{scalar}(" if scalar is not None else None
+    if name == "second":
+        head = "fill("   # Theano's pprint name for it
     if scalar is None and type(op).__name__ == "DimShuffle":
         order = op.new_order
         kept = [d for d in order if d != "x"]

@@ -221,9 +221,11 @@ def build_abstract_conv():
 
 def build_scalar():
     from .tensor.type import upcast
-    return _module("symnet.compat.scalar",
-                   "``theano.scalar``: dtype helpers (symnet has no scalar types).",
-                   dict(upcast=upcast, **_scalar_ops(), as_scalar=as_scalar))
+    mod = _module("symnet.compat.scalar",
+                  "``theano.scalar``: dtype helpers (symnet has no scalar types).",
+                  dict(upcast=upcast, **_scalar_ops(), as_scalar=as_scalar))
+    mod.basic = mod   # theano.scalar.basic, whose names theano.scalar star-imported
+    return mod
 
 
 def as_scalar(x, name=None):

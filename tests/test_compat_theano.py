@@ -57,6 +57,9 @@ def test_submodules_are_attributes_without_import(theano):
     assert not hasattr(TT.nnet.abstract_conv, "AbstractConv4d")
     assert theano.gof.graph.Variable is Variable
     assert theano.scalar.upcast("int32", "float32") == "float64"
+    # theano.scalar.basic holds what theano.scalar star-imported
+    assert theano.scalar.basic.upcast("int8", "float32") == "float32"
+    assert importlib.import_module("theano.scalar.basic").upcast is theano.scalar.upcast
     assert theano.gpuarray.pygpu_activated is False
     assert TT.xlogx.xlogy0 is importlib.import_module("theano.tensor.xlogx").xlogy0
 

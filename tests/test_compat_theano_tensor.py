@@ -50,3 +50,15 @@ def test_scalar_ops_and_linkers(theano):
                         mode=theano.Mode(linker=theano.gof.PerformLinker()))
     assert f(np.array([1.0, 2.0])).tolist() == [2.0, 4.0]
     assert "uint8" in theano.scalar.all_types and "float16" in theano.scalar.float_types
+
+
+def test_cast_policy_names_the_rules_symnet_follows():
+    # Theano's 'numpy+floatX': numpy's result dtypes, except that a float64
+    # numpy would make from inputs with no float64 is floatX
+    import symnet.tensor as T
+    from symnet.configdefaults import config
+    assert config.cast_policy == "numpy+floatX"
+    assert T.exp(T.ivector()).dtype == config.floatX == "float32"
+    assert (T.imatrix() / T.imatrix()).dtype == "float32"
+    assert (T.fmatrix() * 2.0).dtype == "float32"
+    assert (T.dmatrix() + T.fmatrix()).dtype == "float64"

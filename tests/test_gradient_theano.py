@@ -86,3 +86,24 @@ def test_subgraph_grad_pieces_add_up_to_grad():
     assert len(res) == 4 and res[2] is None and len(res[3]) == 2
     with pytest.raises(ValueError, match="give a cost"):
         symnet.subgraph_grad([w2], [h])
+
+
+def test_gradient_wrt_an_integer_input_is_its_float_gradient():
+    # Theano's test_grad_int: dot and cast pass an integer operand the
+    # gradient it would have as floats (it used to be zeros)
+    W, b = T.matrix("W"), T.vector("b")
+
+    def grad_fn(X):
+        cost = T.nnet.sigmoid(T.dot(X, W) + b).sum()
+        return symnet.function([X, W, b], symnet.grad(cost, X), mode="py")
+
+    rng = np.random.RandomState([2012, 9, 5])
+    X = (rng.randn(5, 3) * 4).astype("int32")
+    Wv, bv = rng.randn(3, 4).astype("float32"), rng.randn(4).astype("float32")
+    g_int = grad_fn(T.imatrix("X"))(X, Wv, bv)
+    g_float = grad_fn(T.dmatrix("X"))(X.astype("float64"), Wv, bv)
+    assert g_int.dtype == np.float64 and np.abs(g_float).max() > 1e-3
+    np.testing.assert_allclose(g_int, g_float)
+    i = T.ivector("i")
+    g = symnet.grad((T.cast(i, "float64") * 3.0).sum(), i)
+    np.testing.assert_array_equal(g.eval({i: np.array([1, 2], "int32")}), [3.0, 3.0])

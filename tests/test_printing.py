@@ -139,7 +139,8 @@ def test_str_of_ops_and_variables_is_theanos():
     # symnet's messages keep the short names
     assert y.owner.short() == "mul(x, DimShuffle{new_order=('x', 'x')}.0)"
     f = symnet.function([x], x + x.T, mode="py")
-    with pytest.raises(ValueError, match=r"while running node add\(x, DimShuffle"):
+    # x.T is named x.T (Theano names the transpose of a named variable)
+    with pytest.raises(ValueError, match=r"while running node add\(x, x\.T\)"):
         f(np.ones((2, 3)))
 
 
@@ -303,3 +304,15 @@ def test_debugprint_print_storage_of_a_function():
     # a graph has no storage: the lines are those without the flag
     y = T.exp(x * w)
     assert debugprint(y, file="str", print_storage=True) == debugprint(y, file="str")
+
+
+def test_the_gradient_seed_prints_as_theanos_fill():
+    # Theano's printing tutorial: pp(T.grad(x ** 2, x)) shows the seed
+    # ones_like(cost) as fill(cost, 1.0)
+    x = T.dscalar("x")
+    gy = T.grad(x ** 2, x)
+    assert symnet.printing.pp(gy) == (
+        "((fill((x ** TensorConstant{2}), TensorConstant{1.0}) * TensorConstant{2}) * "
+        "(x ** (TensorConstant{2} - TensorConstant{1})))")
+    assert "Elemwise{second,no_inplace}" in symnet.printing.debugprint(gy, file="str")
+    assert float(symnet.function([x], gy, mode="py")(3.0)) == 6.0

@@ -85,8 +85,10 @@ def _sigmoid(a, dts, out, sp):
 
 
 def _clip(a, dts, out, sp):
+    # x < lo is tested first, as in Theano (and the py reference): where
+    # lo > hi the result is lo below lo and hi elsewhere
     x, lo, hi = a
-    return _min([_max([x, lo], dts, out, sp), hi], dts, out, sp)
+    return f"({lo} if {x} < {lo} else {_min([x, hi], dts, out, sp)})"
 
 
 def _sgn(a, dts, out, sp):
@@ -149,6 +151,7 @@ SCALAR = {
     "round": _rounding("rint"),
     "trunc": _rounding("trunc"),
     "identity": _f("{0}"),
+    "second": _f("{1}"),
     "switch": _f("({1} if {0} else {2})"),
     "clip": _clip,
     "cast": _f("{0}"),

@@ -16,7 +16,7 @@ from .storage import HostStorage, Storage
 
 __all__ = ["SharedVariable", "TensorSharedVariable", "shared", "state_variable",
            "shared_constructor", "tensor_constructor", "scalar_constructor",
-           "ScalarSharedVariable"]
+           "ScalarSharedVariable", "load_shared_variable"]
 
 
 class SharedVariable(Variable):
@@ -255,6 +255,22 @@ def tensor_constructor(value, name=None, strict=False, allow_downcast=None, borr
     _check_target(target)
     return _tensor_shared(value, name, strict, allow_downcast, borrow, broadcastable,
                           static_shape, shape)
+
+
+def load_shared_variable(val):
+    """``theano.tensor.sharedvar.load_shared_variable``: ``tensor_constructor(val)``.
+
+    Theano kept it so that pickles of shared variables made in 2011, which
+    name it as their constructor, still load.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from symnet.compile.sharedvalue import load_shared_variable
+    >>> load_shared_variable(np.arange(3.0)).get_value().tolist()
+    [0.0, 1.0, 2.0]
+    """
+    return tensor_constructor(val)
 
 
 def scalar_constructor(value, name=None, strict=False, allow_downcast=None, borrow=False,

@@ -173,6 +173,23 @@ class Apply(Node):
             out.index = i
         self.tag = Tag(trace=user_line())
 
+    def default_output(self):
+        """The output that stands for this node (Theano's): the op's
+        ``default_output`` index, or the only output; AttributeError when
+        neither gives one."""
+        do = getattr(self.op, "default_output", None)
+        if do is None:
+            if len(self.outputs) == 1:
+                return self.outputs[0]
+            raise AttributeError(f"{self.op} has {len(self.outputs)} outputs and no "
+                                 f"default_output index")
+        if not isinstance(do, int) or isinstance(do, bool):
+            raise AttributeError(f"{self.op}.default_output should be an int, got {do!r}")
+        if not 0 <= do < len(self.outputs):
+            raise AttributeError(f"{self.op}.default_output {do} is out of range for "
+                                 f"{len(self.outputs)} outputs")
+        return self.outputs[do]
+
     @property
     def out(self):
         if len(self.outputs) != 1:

@@ -214,10 +214,45 @@ def eye(n, m=None, k=0, dtype=None):
 
 
 def diag(x):
+    """``np.diag``: a vector's diagonal matrix, or a matrix's main diagonal.
+
+    Both index the diagonal (no product with an identity matrix, where an
+    infinite entry off the diagonal made NaNs).
+    """
     x = as_tensor_variable(x)
     if x.ndim == 1:
-        return eye(shape_i(x, 0), dtype=x.dtype) * dimshuffle(x, ("x", 0))
-    return sum(x * eye(shape_i(x, 0), shape_i(x, 1), dtype=x.dtype), axis=1)
+        i = arange(shape_i(x, 0))
+        return set_subtensor(zeros((shape_i(x, 0), shape_i(x, 0)), dtype=x.dtype)[i, i], x)
+    return diagonal(x)
+
+
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """``np.diagonal``: the entries ``a[..., i, i + offset, ...]`` of axes
+    ``axis1`` and ``axis2``, along a new last axis.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x = T.dmatrix('x')
+    >>> m = np.arange(12.0).reshape(3, 4)
+    >>> [T.diagonal(x, k).eval({x: m}).tolist() for k in (0, 1, -1)]
+    [[0.0, 5.0, 10.0], [1.0, 6.0, 11.0], [4.0, 9.0]]
+    """
+    a = as_tensor_variable(a)
+    if a.ndim < 2:
+        raise ValueError(f"diagonal of {a}: needs at least 2 dimensions, got {a.ndim}")
+    a1, a2 = axis1 % a.ndim, axis2 % a.ndim
+    if a1 == a2:
+        raise ValueError(f"diagonal of {a}: axis1 and axis2 are the same axis ({axis1}, "
+                         f"{axis2})")
+    offset = int(offset)
+    rest = [d for d in range(a.ndim) if d not in (a1, a2)]
+    y = dimshuffle(a, (a1, a2, *rest))
+    n, m = shape_i(y, 0), shape_i(y, 1)
+    below, above = (-offset, 0) if offset < 0 else (0, offset)   # (T.min is the reduction)
+    k = arange(maximum(0, minimum(n - below, m - above)))
+    d = y[k + below, k + above]
+    return dimshuffle(d, (*range(1, a.ndim - 1), 0))
 
 
 def trace(x):
@@ -244,7 +279,21 @@ def default(x, y):
 
 
 def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
-    return le(abs_(a - b), atol + rtol * abs_(b))
+    """``np.isclose``: ``|a - b| <= atol + rtol * |b|`` where both are finite,
+    equality where either is infinite, and NaN close to NaN only with
+    ``equal_nan``.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet.tensor as T
+    >>> x = T.dvector('x')
+    >>> b = np.array([1.0, np.inf, 2.0, np.nan])
+    >>> T.isclose(x, b, equal_nan=True).eval({x: np.array([1.0, np.inf, np.inf, np.nan])})
+    array([ True,  True, False,  True])
+    """
+    a, b = as_tensor_variable(a), as_tensor_variable(b)
+    out = switch(or_(isinf(a), isinf(b)), eq(a, b), le(abs_(a - b), atol + rtol * abs_(b)))
+    return or_(out, and_(isnan(a), isnan(b))) if equal_nan else out
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
@@ -256,7 +305,8 @@ def argsort_(x, axis=-1):
 
 
 def real(x):
-    return x
+    """The real part of a real tensor: ``x`` (symnet has no complex ops)."""
+    return _real_only("real", x)
 
 
 # Theano's name of the operator mixin of tensor variables (user Variable
@@ -292,6 +342,10 @@ newaxis = None
 # of those names are found first): the functions are bound again right after.
 from .elemwise import Elemwise as _E  # noqa: E402,F401
 from .subtensor import advanced_inc_subtensor as _a  # noqa: E402,F401
+# Theano's tensor namespace has its subtensor call forms (r18-tt)
+from .subtensor import (advanced_inc_subtensor, advanced_set_subtensor,  # noqa: E402,F401
+                        advanced_subtensor1, advanced_inc_subtensor1,
+                        advanced_set_subtensor1)
 from .sort import topk, argtopk, topk_and_argtopk  # noqa: E402,F401
 from .ops.elemwise import elemwise  # noqa: E402,F811
 from .ops.indexing import subtensor  # noqa: E402,F811
@@ -337,7 +391,7 @@ class EmptyConstantError(NotScalarConstantError):
 
 def _conj(x):
     """The complex conjugate; symnet's tensors are real, so ``x`` itself."""
-    return as_tensor_variable(x)
+    return _real_only("conj", x)
 
 
 conj = _ElemwiseFunction(None, "conj", _conj)

@@ -8,7 +8,7 @@ through.  Python scalars become constants here; the dtype rules of API.md
 import numpy as np
 
 from ..configdefaults import config
-from ..graph.basic import Constant, Variable
+from ..graph.basic import Apply, Constant, Variable
 from .type import TensorType, normalize_dtype
 from .variable import TensorConstant, TensorVariable
 
@@ -97,6 +97,8 @@ def as_tensor_variable(x, name=None, ndim=None, dtype=None):
     Raises TypeError for things that cannot be tensors (e.g. a Layer, naming
     it) and for an ``ndim`` that does not match.
     """
+    if isinstance(x, Apply):
+        x = x.default_output()   # Theano's: a node stands for its default output
     if isinstance(x, Variable):
         if not isinstance(x.type, TensorType):
             raise TypeError(f"{x} is not a tensor variable (type {x.type})")
@@ -213,12 +215,14 @@ def get_scalar_constant_value(v):
     from .ops.elemwise import DimShuffle, Elemwise
     if isinstance(v, (int, float, np.integer, np.floating)):
         return np.asarray(v)
+    # copies: the caller may change the value (``d = extract_constant(c); d += 1``)
+    # and neither a constant's (read-only) data nor the caller's array may change
     if isinstance(v, np.ndarray) and v.size == 1:
-        return v.reshape(())
+        return v.reshape(()).copy()
     if isinstance(v, Constant):
         d = np.asarray(v.data)
         if d.size == 1:
-            return d.reshape(())
+            return d.reshape(()).copy()
     if isinstance(v, Variable) and v.owner is not None:
         op = v.owner.op
         from .ops.indexing import Subtensor
@@ -240,6 +244,13 @@ def get_scalar_constant_value(v):
                 and len(v.owner.inputs) == 1 \
                 and all(isinstance(i, (int, np.integer)) for i in op.idx_list):
             return np.asarray(np.asarray(v.owner.inputs[0].data)[tuple(op.idx_list)])
+        # an element of stack([1, 2, 3]) (a MakeVector): that scalar's value
+        from .ops.shape import MakeVector
+        src = v.owner.inputs[0].owner
+        if isinstance(op, Subtensor) and src is not None and isinstance(src.op, MakeVector) \
+                and len(v.owner.inputs) == 1 and len(op.idx_list) == 1 \
+                and isinstance(op.idx_list[0], (int, np.integer)):
+            return get_scalar_constant_value(src.inputs[op.idx_list[0]]).astype(v.dtype)
         if isinstance(op, DimShuffle) and v.type.shape == (1,) * v.ndim:
             return get_scalar_constant_value(v.owner.inputs[0])
         if isinstance(op, Alloc):

@@ -28,7 +28,8 @@ __all__ = ["Subtensor", "IncSubtensor", "AdvancedSubtensor", "AdvancedIncSubtens
            "AdvancedSubtensor1", "AdvancedIncSubtensor1", "AdvancedBooleanSubtensor",
            "AdvancedBooleanIncSubtensor",
            "inc_subtensor", "set_subtensor", "advanced_inc_subtensor",
-           "advanced_set_subtensor", "take"]
+           "advanced_set_subtensor", "take", "advanced_subtensor1", "advanced_inc_subtensor1",
+           "advanced_set_subtensor1"]
 
 
 def advanced_inc_subtensor(x, y, *indices):
@@ -39,3 +40,19 @@ def advanced_inc_subtensor(x, y, *indices):
 def advanced_set_subtensor(x, y, *indices):
     """``set_subtensor(x[indices], y)``."""
     return set_subtensor(as_tensor_variable(x)[tuple(indices)], y)
+
+
+# Theano's call forms for one integer vector ``ilist`` indexing the first axis
+def advanced_subtensor1(x, ilist):
+    """``x[ilist]``."""
+    return as_tensor_variable(x)[ilist]
+
+
+def advanced_inc_subtensor1(x, y, ilist):
+    """``inc_subtensor(x[ilist], y)``: repeated indices accumulate."""
+    return advanced_inc_subtensor(x, y, ilist)
+
+
+def advanced_set_subtensor1(x, y, ilist):
+    """``set_subtensor(x[ilist], y)``."""
+    return advanced_set_subtensor(x, y, ilist)

@@ -58,6 +58,8 @@ class _Operators:
     def __rfloordiv__(self, other): return _T().int_div(other, self)
     def __mod__(self, other): return _T().mod(self, other)
     def __rmod__(self, other): return _T().mod(other, self)
+    def __divmod__(self, other): return self // other, self % other
+    def __rdivmod__(self, other): return other // self, other % self
     def __pow__(self, other): return _T().pow(self, other)
     def __rpow__(self, other): return _T().pow(other, self)
     def __matmul__(self, other): return _T().dot(self, other)
@@ -225,12 +227,11 @@ class _Operators:
     def fill(self, value):
         return _T().fill(self, value)
 
-    def diagonal(self):
-        """The main diagonal of a matrix."""
-        if self.ndim != 2:
-            raise TypeError(f"diagonal of {self}: expected a matrix, got {self.ndim} "
-                            f"dimensions")
-        return _T().diag(self)
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        return _T().diagonal(self, offset, axis1, axis2)
+
+    def choose(self, choices, out=None, mode="raise"):
+        return _T().choose(self, choices, out, mode)
 
     def trace(self):
         return _T().trace(self)
@@ -238,16 +239,17 @@ class _Operators:
     def ptp(self, axis=None):
         return self.max(axis=axis) - self.min(axis=axis)
 
+    # real dtypes only: a complex variable raises TypeError (not its own value)
     def conj(self):
-        return self  # real dtypes only
+        return _T().conj(self)
 
     @property
     def real(self):
-        return self
+        return _T().real(self)
 
     @property
     def imag(self):
-        return _T().zeros_like(self)
+        return _T().imag(self)
 
     def __array__(self, dtype=None, copy=None):
         if self.ndim == 0 and dtype in (None, object) and copy is not False:

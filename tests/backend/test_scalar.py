@@ -51,7 +51,8 @@ def test_every_rule_writes_source_that_runs():
     for name in SCALAR:
         nin = 3 if name in ("switch", "clip") else 2 if name in (
             "add", "sub", "mul", "true_div", "int_div", "mod", "pow", "maximum", "minimum",
-            "arctan2", "eq", "neq", "lt", "le", "gt", "ge", "and_", "or_", "xor") else 1
+            "arctan2", "eq", "neq", "lt", "le", "gt", "ge", "and_", "or_", "xor",
+            "second") else 1
         dtype = "bool" if name in ("and_", "or_", "xor", "invert") else "float64"
         vals = [np.bool_(True) if dtype == "bool" else np.float64(0.5)] * nin
         try:

@@ -124,3 +124,19 @@ def test_set_value_keeps_strict_and_allow_downcast():
     f = symnet.shared(np.zeros(3, 'float32'), allow_downcast=True)
     f.set_value(np.ones(3))                     # float64 data, downcast allowed
     assert f.get_value().dtype == np.float32
+
+
+def test_a_pickle_naming_theanos_load_shared_variable_loads(theano_shim):
+    # Theano's pickles of 2011 name theano.tensor.sharedvar.load_shared_variable
+    # as the constructor of a shared variable
+    import pickle
+    from symnet.compile.sharedvalue import load_shared_variable
+
+    class Old:
+        def __reduce__(self):
+            return load_shared_variable, (np.arange(4.0).reshape(2, 2),)
+    data = pickle.dumps(Old(), protocol=2)
+    assert b"symnet.compile.sharedvalue\nload_shared_variable" in data
+    v = pickle.loads(data.replace(b"symnet.compile.sharedvalue\n", b"theano.tensor.sharedvar\n"))
+    assert isinstance(v, symnet.compile.sharedvalue.TensorSharedVariable)
+    np.testing.assert_array_equal(v.get_value(), [[0.0, 1.0], [2.0, 3.0]])

@@ -104,3 +104,48 @@ def test_grids_reject_what_they_cannot_do():
         T.mgrid[0:1:5j]
     with pytest.raises(TypeError, match=r"slices with a stop, like \[0:5, 0:3\], got 3"):
         T.ogrid[3]
+
+
+def test_as_tensor_variable_of_an_apply_node_is_its_default_output():
+    from symnet.graph.basic import Apply
+    from symnet.graph.op import Op
+
+    class Two(Op):
+        def __init__(self, default_output=None):
+            self.default_output = default_output
+
+        def make_node(self, x):
+            x = T.as_tensor_variable(x)
+            return Apply(self, [x], [x.type(), x.type()])
+
+    x = T.scalar("x")
+    node = Two(1).make_node(x)
+    assert T.as_tensor_variable(node) is node.outputs[1]
+    for bad, msg in [(Two(), "2 outputs and no default_output"), (Two(2), "out of range"),
+                     (Two(-1), "out of range"), (Two([0, 1]), "should be an int")]:
+        with pytest.raises(AttributeError, match=msg):
+            T.as_tensor_variable(bad.make_node(x))
+    one = T.exp(x).owner
+    assert T.as_tensor_variable(one) is one.outputs[0]
+
+
+def test_get_scalar_constant_value_of_an_element_of_a_stack_of_scalars():
+    a = T.stack([1, 2, 3])
+    assert [int(get_scalar_constant_value(a[i])) for i in (0, 1, 2, -1)] == [1, 2, 3, 3]
+    b = T.iscalar("b")
+    a = T.stack([b, 2, 3])
+    with pytest.raises(NotScalarConstantError):
+        get_scalar_constant_value(a[0])
+    assert get_scalar_constant_value(a[1]) == 2 and get_scalar_constant_value(a[1]).dtype == a.dtype
+
+
+def test_get_scalar_constant_value_returns_a_copy():
+    c = T.constant(3)
+    d = get_scalar_constant_value(c)
+    d += 1                      # the constant's data is read-only: no error, no change
+    assert int(get_scalar_constant_value(c)) == 3 and int(c.data) == 3
+    a = np.array([5])
+    e = get_scalar_constant_value(a)
+    e += 1
+    assert a.tolist() == [5]
+    assert int(T.extract_constant(c)) == 3

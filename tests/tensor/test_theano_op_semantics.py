@@ -36,13 +36,13 @@ def test_gradient_graph_holds_the_cost(make):
 
 def test_rewrites_drop_the_seeds_dependency_on_the_cost():
     # The cost is in the gradient graph (above), but a gradient-only
-    # function does not compute it: switch(isnan(cost), 1, 1) -> 1.
+    # function does not compute it: the seed second(cost, 1) -> 1.
     x = T.dvector("x")
     g = symnet.grad(T.sum(T.tanh(x)), x)
     f = symnet.function([x], g, mode=PY)
     ops = [getattr(n.op, "scalar_op", n.op) for n in f.fgraph.toposort()]
     names = [getattr(o, "name", type(o).__name__) for o in ops]
-    assert "isnan" not in names and "switch" not in names and "Reduce" not in names
+    assert "second" not in names and "Reduce" not in names
     np.testing.assert_allclose(f(np.array([0.5, -1.0])), 1 - np.tanh([0.5, -1.0]) ** 2)
 
 
@@ -82,3 +82,44 @@ def test_update_not_known_to_broadcast_is_a_type_error_naming_the_variable():
     g = symnet.function([m], [], updates=[(plain, m + 1)], mode=PY)
     g(np.zeros((1, 3)))
     np.testing.assert_array_equal(plain.get_value(), np.ones((1, 3)))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("equal_nan", [False, True])
+def test_isclose_is_numpys_with_infinities_and_nans(dtype, equal_nan):
+    # isclose(inf, inf) is True, isclose(1, inf) False (|a-b| <= inf used to
+    # say True), NaN is close to NaN only with equal_nan (it was ignored)
+    a = np.array([0.0, 1.0, -1.0, 0.0, np.nan, np.inf, -np.inf, np.inf, 1.0], dtype)
+    b = np.array([0.0, 1.0001, -1.000000000001, np.nan, np.nan, np.inf, np.inf, 0.0, np.inf],
+                 dtype)
+    x, y = T.vector(dtype=dtype), T.vector(dtype=dtype)
+    for mode in ("py", "numba"):
+        f = symnet.function([x, y], [T.isclose(x, y, equal_nan=equal_nan),
+                                     T.allclose(x[:3], y[:3], rtol=1e-3)], mode=mode)
+        close, allc = f(a, b)
+        np.testing.assert_array_equal(close, np.isclose(a, b, equal_nan=equal_nan))
+        assert bool(allc) == np.allclose(a[:3], b[:3], rtol=1e-3) is True
+
+
+def test_tensordot_rejects_axes_out_of_range():
+    # axes used to wrap around: tensordot(matrix, vector, (0, 1)) summed the
+    # vector's axis 1 % 1 = 0
+    a, v = T.matrix("a"), T.vector("v")
+    with pytest.raises(ValueError, match=r"tensordot: axis 1 is out of range for v \(1-D\)"):
+        T.tensordot(a, v, (0, 1))
+    with pytest.raises(ValueError, match="cannot sum over 2 axes of a"):
+        T.tensordot(a, v, 2)
+    with pytest.raises(ValueError, match="an int or a pair of axis lists"):
+        T.tensordot(a, a, (0, 1, 2))
+    with pytest.raises(ValueError, match="repeat an axis"):
+        T.tensordot(a, a, ((0, 0), (0, 1)))
+    m = np.arange(6.0).reshape(2, 3).astype(a.dtype)
+    np.testing.assert_allclose(T.tensordot(a, a, [[-1], [1]]).eval({a: m}),
+                               np.tensordot(m, m, [[-1], [1]]))
+
+
+def test_cast_of_complex_to_real_raises():
+    z = T.matrix("z", dtype="complex128")
+    with pytest.raises(TypeError, match="cast of z .complex128. to float64 would drop"):
+        T.cast(z, "float64")
+    assert T.cast(z, "complex64").dtype == "complex64"

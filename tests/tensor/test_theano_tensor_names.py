@@ -75,6 +75,19 @@ def test_advanced_inc_and_set_subtensor_call_forms():
     assert isinstance(T.dvector()[T.lvector()].owner.op, AdvancedSubtensor1)
 
 
+def test_subtensor1_call_forms_and_the_tensor_namespace():
+    # Theano's theano.tensor has its subtensor module's call forms too
+    x, i = rand((4, 3)), np.array([0, 2, 2])
+    y = rand((3, 3), rng=np.random.default_rng(1))
+    check_op(lambda v, j, w: T.advanced_inc_subtensor1(v, w, j), [x, i, y],
+             ref=lambda v, j, w: np.add.at(v, j, w) or v)
+    check_op(lambda v, j, w: T.advanced_set_subtensor1(v, w, j), [x, i[:2], y[:2]],
+             ref=lambda v, j, w: v.__setitem__(j, w) or v)
+    check_op(lambda v, j: T.advanced_subtensor1(v, j), [x, i], ref=lambda v, j: v[j])
+    assert T.advanced_inc_subtensor is advanced_inc_subtensor
+    assert T.advanced_set_subtensor is advanced_set_subtensor
+
+
 def test_ceil_intdiv():
     a = np.array([7, -7, 6, 0, 5], dtype="int64")
     b = np.array([2, 2, 3, 4, -2], dtype="int64")

@@ -110,3 +110,57 @@ def test_repr_shows_the_test_value_with_print_test_value():
         assert repr(T.dscalar("y")) == "y"      # no test value: the name alone
     finally:
         config.print_test_value = False
+
+
+def test_divmod_of_tensors_is_floor_division_and_remainder():
+    a, b = T.ivectors("a", "b")
+    f = symnet.function([a, b], [*divmod(a, b), *divmod(7, a)], mode="py")
+    x, y = np.array([7, -7, 5], "int32"), np.array([2, 2, -3], "int32")
+    d, m, d7, m7 = f(x, y)
+    for got, want in zip((d, m, d7, m7), (*divmod(x, y), *divmod(7, x))):
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype
+
+
+def test_full_transpose_of_a_named_variable_is_named_dot_t():
+    x = T.matrix("x")
+    assert x.T.name == "x.T" and T.transpose(x).name == "x.T"
+    assert T.transpose(T.tensor3("y"), (0, 2, 1)).name is None
+    assert T.matrix().T.name is None
+
+
+def test_conj_real_imag_of_a_complex_variable_raise_instead_of_returning_it():
+    # symnet computes on real dtypes only: z.conj() used to return z itself
+    z = T.matrix("z", dtype="complex64")
+    for get in (lambda: z.conj(), lambda: z.real, lambda: z.imag, lambda: T.conj(z),
+                lambda: T.real(z), lambda: T.imag(z)):
+        with pytest.raises(TypeError, match=r"real dtypes only, got z"):
+            get()
+    x = T.matrix("x")
+    assert x.conj() is x and x.real is x and T.real(x) is x
+    np.testing.assert_array_equal(x.imag.eval({x: np.ones((2, 3), x.dtype)}), np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("args", [(0, 0, 1), (1, 0, 1), (-2, 0, 1), (2, 1, 2), (-1, 2, 0),
+                                  (0, -1, -2), (7, 0, 1)])
+def test_diagonal_is_numpys_with_offset_and_axes(args):
+    x = rand((3, 4, 5), rng=np.random.default_rng(4))
+    check_op(lambda v: v.diagonal(*args), [x], ref=lambda a: np.diagonal(a, *args), grad=True)
+    check_op(lambda v: T.diagonal(v, *args), [x], ref=lambda a: np.diagonal(a, *args))
+
+
+def test_diag_indexes_so_infinities_off_the_diagonal_stay_out():
+    # diag(matrix) was sum(m * eye): an inf off the diagonal gave NaN
+    m = np.array([[1.0, np.inf], [2.0, 3.0]])
+    v = np.array([np.inf, 2.0])
+    check_op(T.diag, [m], ref=np.diag)
+    check_op(T.diag, [v], ref=np.diag)
+    check_op(T.diag, [rand((4,))], ref=np.diag, grad=True)
+    with pytest.raises(ValueError, match="axis1 and axis2 are the same"):
+        T.diagonal(T.matrix(), 0, 1, -1)
+
+
+def test_choose_method():
+    a = np.array([[0, 1, 2], [2, 1, 0]], "int32")
+    c = rand((3, 2, 3), rng=np.random.default_rng(2))
+    check_op(lambda i, ch: i.choose(ch, mode="raise"), [a, c], ref=lambda i, ch: i.choose(ch))

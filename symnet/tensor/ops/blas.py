@@ -86,6 +86,10 @@ class Dot(Op):
 
 
 def _cast_grad(g, x):
+    if x.dtype.startswith(("int", "uint")):
+        # Theano's dot: an integer operand gets the float gradient, the one
+        # it would have as floats (Theano's test_grad_int)
+        return g
     if not x.dtype.startswith("float"):
         return None
     return cast(g, x.dtype)
@@ -129,13 +133,17 @@ def outer(x, y):
 def tensordot(a, b, axes=2):
     """Sum products over ``axes`` (an int, or two lists of axes), via one
     matrix product of reshaped operands."""
-    from .shape import reshape, shape_i
+    from .shape import reshape
     a, b = as_tensor_variable(a), as_tensor_variable(b)
     if isinstance(axes, (int, np.integer)):
+        if axes > min(a.ndim, b.ndim):
+            raise ValueError(f"tensordot: cannot sum over {axes} axes of {a} ({a.ndim}-D) "
+                             f"and {b} ({b.ndim}-D)")
         axes = [list(range(a.ndim - axes, a.ndim)), list(range(int(axes)))]
-    ax_a, ax_b = [list(np.atleast_1d(x)) for x in axes]
-    ax_a = [int(i) % a.ndim for i in ax_a]
-    ax_b = [int(i) % b.ndim for i in ax_b]
+    if len(axes) != 2:
+        raise ValueError(f"tensordot: axes must be an int or a pair of axis lists, got {axes}")
+    ax_a = _axes_of("tensordot", a, axes[0])
+    ax_b = _axes_of("tensordot", b, axes[1])
     if len(ax_a) != len(ax_b):
         raise ValueError(f"tensordot: axes {axes} have different lengths")
     for i, j in zip(ax_a, ax_b):
@@ -144,20 +152,37 @@ def tensordot(a, b, axes=2):
     free_b = [i for i in range(b.ndim) if i not in ax_b]
     at = dimshuffle(a, tuple(free_a + ax_a))
     bt = dimshuffle(b, tuple(ax_b + free_b))
-
-    def size(v, axs):
-        n = 1
-        for i in axs:
-            n = n * (v.type.shape[i] if v.type.shape[i] is not None else shape_i(v, i))
-        return n
-    am = reshape(at, [size(a, free_a), size(a, ax_a)], ndim=2)
-    bm = reshape(bt, [size(b, ax_b), size(b, free_b)], ndim=2)
+    am = reshape(at, [_size(a, free_a), _size(a, ax_a)], ndim=2)
+    bm = reshape(bt, [_size(b, ax_b), _size(b, free_b)], ndim=2)
     out = _dot(am, bm)
-    out_shape = [a.type.shape[i] if a.type.shape[i] is not None else shape_i(a, i)
-                 for i in free_a] + \
-                [b.type.shape[i] if b.type.shape[i] is not None else shape_i(b, i)
-                 for i in free_b]
+    out_shape = _dims(a, free_a) + _dims(b, free_b)
     return reshape(out, out_shape, ndim=len(out_shape))
+
+
+def _axes_of(what, v, axs):
+    """``axs`` (an int or a sequence) as non-negative axes of ``v``; an axis
+    out of range or given twice raises ValueError (numpy's and Theano's)."""
+    out = []
+    for i in np.atleast_1d(axs):
+        if not -v.ndim <= int(i) < v.ndim:
+            raise ValueError(f"{what}: axis {int(i)} is out of range for {v} ({v.ndim}-D)")
+        out.append(int(i) % v.ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{what}: axes {list(axs)} of {v} repeat an axis")
+    return out
+
+
+def _dims(v, axs):
+    """The sizes of ``v``'s axes ``axs``: ints where static, else symbolic."""
+    from .shape import shape_i
+    return [v.type.shape[i] if v.type.shape[i] is not None else shape_i(v, i) for i in axs]
+
+
+def _size(v, axs):
+    n = 1
+    for d in _dims(v, axs):
+        n = n * d
+    return n
 
 
 class BatchedDot(Op):
@@ -212,11 +237,67 @@ class BatchedDot(Op):
 
 
 def batched_dot(x, y):
+    """``out[i] = dot(x[i], y[i])`` over the first (batch) axis, Theano's forms:
+    a vector is a batch of scalars (``x[i] * y[i]``), and inputs of more than
+    3 dimensions go through :func:`batched_tensordot` (x's last axis with y's
+    second-to-last, as ``dot``).
+
+    Examples
+    --------
+    >>> import numpy as np, symnet, symnet.tensor as T
+    >>> x, y = T.dtensor3('x'), T.dvector('y')
+    >>> f = symnet.function([x, y], T.batched_dot(y, x), mode='py')
+    >>> f(np.ones((2, 1, 3)), np.array([2., 3.])).tolist()
+    [[[2.0, 2.0, 2.0]], [[3.0, 3.0, 3.0]]]
+    """
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if x.ndim == 0 or y.ndim == 0:
+        raise TypeError(f"batched_dot: both inputs need a batch axis, got {x} ({x.ndim}-D) "
+                        f"and {y} ({y.ndim}-D)")
+    if x.ndim == 1:
+        return dimshuffle(x, (0,) + ("x",) * (y.ndim - 1)) * y
+    if y.ndim == 1:
+        return x * dimshuffle(y, (0,) + ("x",) * (x.ndim - 1))
+    if x.ndim > 3 or y.ndim > 3:
+        return batched_tensordot(x, y, [[x.ndim - 1], [max(1, y.ndim - 2)]])
     return BatchedDot()(x, y)
 
 
 def batched_tensordot(x, y, axes=2):
+    """:func:`tensordot` of ``x[i]`` and ``y[i]`` for each ``i`` of the first
+    (batch) axis. ``axes`` is an int ``n`` (x's last ``n`` axes with y's axes
+    1..n) or two lists of axes, none of them the batch axis 0.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet, symnet.tensor as T
+    >>> x, y = T.dtensor4('x'), T.dtensor4('y')
+    >>> out = T.batched_tensordot(x, y, [[1, 2], [3, 1]])
+    >>> f = symnet.function([x, y], out, mode='py')
+    >>> f(np.ones((8, 10, 20, 3)), np.ones((8, 20, 5, 10))).shape
+    (8, 3, 5)
+    """
+    from .shape import reshape
     x, y = as_tensor_variable(x), as_tensor_variable(y)
-    if x.ndim == 3 and y.ndim == 3 and axes in (1, [[2], [1]], ((2,), (1,))):
-        return batched_dot(x, y)
-    raise NotImplementedError("batched_tensordot supports 3-D batched_dot axes only")
+    if x.ndim < 2 or y.ndim < 2:
+        raise TypeError(f"batched_tensordot: inputs need a batch axis and another, got "
+                        f"{x} ({x.ndim}-D) and {y} ({y.ndim}-D)")
+    if isinstance(axes, (int, np.integer)):
+        axes = [list(range(x.ndim - int(axes), x.ndim)), list(range(1, int(axes) + 1))]
+    ax_x = _axes_of("batched_tensordot", x, axes[0])
+    ax_y = _axes_of("batched_tensordot", y, axes[1])
+    if len(ax_x) != len(ax_y):
+        raise ValueError(f"batched_tensordot: axes {axes} have different lengths")
+    if 0 in ax_x or 0 in ax_y:
+        raise ValueError(f"batched_tensordot: axes {axes} include the batch axis 0")
+    for i, j in zip(ax_x, ax_y):
+        _check_inner("batched_tensordot", x, y, i, j)
+    free_x = [i for i in range(1, x.ndim) if i not in ax_x]
+    free_y = [i for i in range(1, y.ndim) if i not in ax_y]
+    batch = _dims(x, [0])
+    xm = reshape(dimshuffle(x, tuple([0] + free_x + ax_x)),
+                 batch + [_size(x, free_x), _size(x, ax_x)], ndim=3)
+    ym = reshape(dimshuffle(y, tuple([0] + ax_y + free_y)),
+                 batch + [_size(y, ax_y), _size(y, free_y)], ndim=3)
+    out_shape = batch + _dims(x, free_x) + _dims(y, free_y)
+    return reshape(BatchedDot()(xm, ym), out_shape, ndim=len(out_shape))

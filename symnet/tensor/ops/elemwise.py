@@ -320,7 +320,11 @@ class DimShuffle(Op):
                             f"{len(self.input_broadcastable)} dimensions "
                             f"{self.input_broadcastable}, got {x} with {x.ndim}")
         kept = [d for d in self.new_order if d != "x"]
-        if len(set(kept)) != len(kept) or any(not 0 <= d < x.ndim for d in kept):
+        twice = sorted({d for d in kept if kept.count(d) > 1})
+        if twice:
+            raise ValueError(f"dimshuffle{self.new_order}: axis {twice[0]} of {x} may not "
+                             f"appear twice in the pattern")
+        if any(not 0 <= d < x.ndim for d in kept):
             raise ValueError(f"dimshuffle{self.new_order}: invalid pattern for {x} "
                              f"with {x.ndim} dimensions")
         for d in range(x.ndim):
@@ -381,7 +385,11 @@ def transpose(x, axes=None):
     x = as_tensor_variable(x)
     if axes is None:
         axes = tuple(reversed(range(x.ndim)))
-    return dimshuffle(x, tuple(a % x.ndim if x.ndim else a for a in axes))
+    axes = tuple(a % x.ndim if x.ndim else a for a in axes)
+    out = dimshuffle(x, axes)
+    if x.name and out is not x and axes == tuple(reversed(range(x.ndim))):
+        out.name = x.name + ".T"   # Theano names the full transpose of a named x
+    return out
 
 
 # -- weak scalars and the public function factory -----------------------------------
@@ -479,6 +487,10 @@ def cast(x, dtype):
     x = as_tensor_variable(x)
     if x.dtype == dtype:
         return x
+    if x.dtype.startswith("complex") and not dtype.startswith("complex"):
+        # numpy would drop the imaginary part (with a warning); Theano refused
+        raise TypeError(f"cast of {x} ({x.dtype}) to {dtype} would drop its imaginary part; "
+                        f"take T.real or T.abs_ first")
     return elemwise(Cast(dtype), x)
 
 
@@ -497,6 +509,10 @@ def _g_cast(inputs, out, gz):
     (x,) = inputs
     if _is_float(x) and _is_float(out):
         return [cast(gz, x.dtype)]
+    if _is_float(out) and x.dtype != "bool":
+        # an integer cast to float gets the float gradient, as in Theano: the
+        # gradient wrt an integer input is the one wrt the same values as floats
+        return [gz]
     return [None]
 
 
@@ -549,6 +565,16 @@ def _g_maximum(inputs, out, gz):
 
 def _g_none(inputs, out, gz):
     return [None] * len(inputs)
+
+
+def _second(x, y):
+    # a fresh array: a broadcast view of y would alias an input
+    return np.array(np.broadcast_to(y, np.broadcast_shapes(np.shape(x), np.shape(y))))
+
+
+def _g_second(inputs, out, gz):
+    # only y's values reach the output; x gives its shape
+    return [None, gz if _is_float(inputs[1]) else None]
 
 
 def _g_switch(inputs, out, gz):
@@ -608,7 +634,9 @@ def _pow(x, y):
 
 
 def _clip(x, lo, hi):
-    return np.minimum(np.maximum(x, lo), hi)
+    # Theano's clip, not numpy 2's: where lo > hi, x below lo gives lo (numpy's
+    # minimum(maximum(x, lo), hi) gives hi everywhere there).
+    return np.where(x < lo, lo, np.minimum(x, hi))
 
 
 _u = _unary
@@ -685,6 +713,8 @@ TABLE = {
     "round": (1, _round_half_even, same, _g_none, False),
     "trunc": (1, np.trunc, same, _g_none, False),
     "identity": (1, np.copy, same, _g_identity, False),
+    # Theano's second (its fill): y broadcast with x, the gradient seed
+    "second": (2, _second, lambda x, y: y, _g_second, False),
     # ternary
     "switch": (3, np.where, lambda c, a, b: upcast(a, b), _g_switch, False),
     "clip": (3, _clip, lambda x, lo, hi: upcast(x, lo, hi), _g_clip, False),

@@ -47,6 +47,8 @@ def _acc_dtype(kind, dtype):
     return dtype
 
 
+_WIDER = {"float16": "float32", "float32": "float64"}
+
 _IMPL = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min,
          "any": np.any, "all": np.all}
 
@@ -78,7 +80,13 @@ class Reduce(Op):
         if self.kind in ("max", "min") and builtins.any(x.shape[a] == 0 for a in self.axis):
             raise ValueError(f"{self}: cannot take the {self.kind} of an empty axis "
                              f"(input shape {x.shape})")
-        out = _IMPL[self.kind](x, axis=self.axis)
+        if self.kind in ("sum", "prod") and x.dtype.name in _WIDER:
+            # float32 sums accumulate in float64 (float16 in float32), as in
+            # Theano and the numba kernels: numpy's float32 pairwise sum of
+            # [1e8, 1, -1e8] is 0
+            out = _IMPL[self.kind](x, axis=self.axis, dtype=_WIDER[x.dtype.name])
+        else:
+            out = _IMPL[self.kind](x, axis=self.axis)
         output_storage[0][0] = np.asarray(out, dtype=node.outputs[0].dtype)
 
     def infer_shape(self, node, input_shapes):
@@ -157,9 +165,17 @@ class Argmax(Op):
         return [None]
 
 
-def _reduce(kind, x, axis, keepdims, dtype=None):
+def _reduce(kind, x, axis, keepdims, dtype=None, acc_dtype=None):
     x = as_tensor_variable(x)
     axes = normalize_axis(x, axis)
+    if acc_dtype is not None and acc_dtype != _acc_dtype(kind, x.dtype):
+        # Theano's acc_dtype: accumulate in that dtype; the result keeps the
+        # default dtype unless ``dtype`` says otherwise
+        dtype = dtype or _acc_dtype(kind, x.dtype)
+        x = cast(x, acc_dtype)
+    elif (dtype is not None and kind in ("sum", "prod") and x.dtype != dtype
+          and np.promote_types(x.dtype, dtype) == dtype):
+        x = cast(x, dtype)   # a wider output dtype accumulates in it (a float16 sum)
     op = Reduce(kind, axes)
     out = op(x) if axes else _no_reduce(kind, x)
     if dtype is not None:
@@ -183,11 +199,11 @@ def sum(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
     >>> T.sum(x, axis=1).type.shape, T.sum(x, axis=1, keepdims=True).type.shape
     ((None,), (None, 1))
     """
-    return _reduce("sum", x, axis, keepdims, dtype)
+    return _reduce("sum", x, axis, keepdims, dtype, acc_dtype)
 
 
 def prod(x, axis=None, dtype=None, keepdims=False, acc_dtype=None, no_zeros_in_input=False):
-    return _reduce("prod", x, axis, keepdims, dtype)
+    return _reduce("prod", x, axis, keepdims, dtype, acc_dtype)
 
 
 def max(x, axis=None, keepdims=False):
@@ -276,31 +292,54 @@ def mean(x, axis=None, dtype=None, keepdims=False, acc_dtype=None):
     """Arithmetic mean; integer inputs give ``config.floatX``."""
     x = as_tensor_variable(x)
     axes = normalize_axis(x, axis)
-    s = sum(x, axis=axes, keepdims=keepdims)
     out_dtype = dtype or (x.dtype if x.dtype.startswith("float") else config.floatX)
-    s = cast(s, out_dtype)
+    # a float16 sum and count overflow at 65504: divide in float32 (Theano's)
+    div_dtype = "float32" if out_dtype == "float16" else out_dtype
+    s = sum(x, axis=axes, keepdims=keepdims, acc_dtype=acc_dtype,
+            dtype=div_dtype if x.dtype == "float16" else None)
+    s = cast(s, div_dtype)
     n = _count(x, axes)
     if isinstance(n, int):
-        return s / float(n) if n != 1 else s
-    return s / cast(n, out_dtype)
+        return cast(s / float(n) if n != 1 else s, out_dtype)
+    return cast(s / cast(n, div_dtype), out_dtype)
 
 
 def var(x, axis=None, ddof=0, keepdims=False, corrected=False):
-    """Variance (``ddof=1`` or ``corrected=True`` for the unbiased one)."""
+    """Variance over ``axis``, divided by ``N - ddof`` (numpy's ``ddof``).
+
+    ``corrected=True`` is Theano's "corrected two-pass" algorithm, not a
+    choice of divisor: it subtracts ``sum(c) ** 2 / (N * (N - ddof))`` (``c``
+    the centered input), which is zero in exact arithmetic and removes the
+    rounding error of the mean from the result.
+
+    Examples
+    --------
+    >>> import numpy as np, symnet, symnet.tensor as T
+    >>> x = T.dvector('x')
+    >>> f = symnet.function([x], [T.var(x), T.var(x, ddof=1, corrected=True)], mode='py')
+    >>> [round(float(v), 6) for v in f(np.array([1., 2., 4.]))]
+    [1.555556, 2.333333]
+    """
     x = as_tensor_variable(x)
     axes = normalize_axis(x, axis)
-    if corrected:
-        ddof = 1
     centered = x - mean(x, axis=axes, keepdims=True)
     from .elemwise import elemwise, SCALAR_OPS
     sq = elemwise(SCALAR_OPS["sqr"], centered)
-    if ddof == 0:
-        return mean(sq, axis=axes, keepdims=keepdims)
     n = _count(x, axes)
-    total = sum(sq, axis=axes, keepdims=keepdims)
-    if isinstance(n, int):
-        return total / float(n - ddof)
-    return total / cast(n - ddof, total.dtype)
+    if ddof == 0:
+        v = mean(sq, axis=axes, keepdims=keepdims)
+    else:
+        total = sum(sq, axis=axes, keepdims=keepdims)
+        v = total / (float(n - ddof) if isinstance(n, int) else cast(n - ddof, total.dtype))
+    if not corrected:
+        return v
+    if ddof == 0:
+        err = elemwise(SCALAR_OPS["sqr"], mean(centered, axis=axes, keepdims=keepdims))
+    else:
+        err = elemwise(SCALAR_OPS["sqr"], sum(centered, axis=axes, keepdims=keepdims))
+        err = err / (float(n * (n - ddof)) if isinstance(n, int)
+                     else cast(n * (n - ddof), err.dtype))
+    return v - err
 
 
 def std(x, axis=None, ddof=0, keepdims=False, corrected=False):

@@ -395,10 +395,23 @@ def ones_like(x, dtype=None):
 
 
 def fill(model, value):
-    """``value`` broadcast to ``model``'s shape (Theano's ``fill``)."""
+    """``value`` broadcast with ``model`` (Theano's ``fill``/``second``, numpy's
+    ``np.broadcast_arrays(model, value)[1]``): ``model``'s shape, except that
+    ``value`` may have more dimensions, or sizes where ``model``'s are
+    broadcastable."""
     model = as_tensor_variable(model)
     value = as_tensor_variable(value)
-    return alloc(value, *[shape_i(model, i) for i in range(model.ndim)])
+    nd = max(model.ndim, value.ndim)
+    pm, pv = nd - model.ndim, nd - value.ndim
+    shape = []
+    for k in range(nd):
+        m_b = k < pm or model.broadcastable[k - pm]
+        v_b = k < pv or value.broadcastable[k - pv]
+        if not m_b:
+            shape.append(shape_i(model, k - pm))
+        else:
+            shape.append(1 if v_b else shape_i(value, k - pv))
+    return alloc(value, *shape)
 
 
 class Join(Op):
@@ -426,21 +439,23 @@ class Join(Op):
                 raise TypeError(f"Join()(axis, ...): the axis must be known when the graph "
                                 f"is built, got {axis}") from None
             ndim = as_tensor_variable(tensors[0]).ndim if tensors else 1
+            if ndim and not -ndim <= axis < ndim:
+                raise _axis_error("join", axis, ndim)
             return Join(axis % ndim if ndim else 0).make_node(*tensors)
         tensors = weak_constants(list(tensors))
         if not tensors:
             raise ValueError("join needs at least one tensor")
         ndim = tensors[0].ndim
         if ndim == 0:
-            raise ValueError("cannot join scalars; use stack")
+            raise TypeError(f"join: cannot join 0-d tensors ({tensors[0]}); use stack")
         if not 0 <= self.axis < ndim:
-            raise ValueError(f"join axis {self.axis} out of range for {ndim} dims")
+            raise _axis_error("join", self.axis, ndim)
         dtype = upcast(*[t.dtype for t in tensors])
         shape = list(tensors[0].type.shape)
         total = 0
         for t in tensors:
             if t.ndim != ndim:
-                raise ValueError(f"join: all inputs need {ndim} dims, {t} has {t.ndim}")
+                raise TypeError(f"join: all inputs need {ndim} dims, {t} has {t.ndim}")
             for ax in range(ndim):
                 if ax == self.axis:
                     continue
@@ -496,8 +511,15 @@ def join(axis, *tensors):
         tensors = tuple(tensors[0])
     if len(tensors) == 1:
         return as_tensor_variable(tensors[0])
-    t0 = as_tensor_variable(tensors[0])
-    return Join(int(axis) % t0.ndim if t0.ndim else 0)(*tensors)
+    # Join()'s axis-as-input form checks the axis (and folds a constant one)
+    return Join()(axis, *tensors)
+
+
+def _axis_error(what, axis, ndim):
+    # numpy's AxisError is both an IndexError (Theano's error here) and a
+    # ValueError (symnet's for bad arguments)
+    return np.exceptions.AxisError(f"{what}: axis {axis} is out of range for {ndim} "
+                                   f"dimensions (expected {-ndim} <= axis < {ndim})")
 
 
 def concatenate(tensor_list, axis=0):
@@ -520,6 +542,8 @@ def stack(*tensors, axis=0):
     if all(t.ndim == 0 for t in tensors) and axis == 0:
         return make_vector(tensors)
     ndim = tensors[0].ndim
+    if not -(ndim + 1) <= axis <= ndim:
+        raise _axis_error("stack", axis, ndim + 1)
     axis = axis % (ndim + 1)
     pattern = tuple(range(axis)) + ("x",) + tuple(range(axis, ndim))
     return join(axis, *[dimshuffle(t, pattern) for t in tensors])
@@ -554,7 +578,16 @@ class ARange(Op):
         return [(cast(T.maximum(n, 0), "int64"),)]
 
     def L_op(self, inputs, outputs, output_grads):
-        return [None, None, None]
+        # out[i] = start + i * step: a float start or step moves every value;
+        # stop only decides the length (no gradient, as in Theano)
+        from .reduction import sum as _sum
+        start, _, step = inputs
+        (gz,) = output_grads
+        if not self.dtype.startswith("float"):
+            return [None, None, None]
+        i = ARange(self.dtype)(0, shape_i(outputs[0], 0), 1)
+        return [cast(_sum(gz), start.dtype) if start.dtype.startswith("float") else None, None,
+                cast(_sum(gz * i), step.dtype) if step.dtype.startswith("float") else None]
 
 
 def arange(start, stop=None, step=1, dtype=None):
@@ -623,14 +656,23 @@ def patternbroadcast(x, broadcastable):
 
 def addbroadcast(x, *axes):
     x = as_tensor_variable(x)
-    todo = tuple((a % x.ndim, True) for a in axes if not x.broadcastable[a])
+    todo = tuple((a % x.ndim, True) for a in _in_range("addbroadcast", axes, x.ndim)
+                 if not x.broadcastable[a])
     return Rebroadcast(todo)(x) if todo else x
 
 
 def unbroadcast(x, *axes):
     x = as_tensor_variable(x)
-    todo = tuple((a % x.ndim, False) for a in axes if x.broadcastable[a])
+    todo = tuple((a % x.ndim, False) for a in _in_range("unbroadcast", axes, x.ndim)
+                 if x.broadcastable[a])
     return Rebroadcast(todo)(x) if todo else x
+
+
+def _in_range(what, axes, ndim):
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise _axis_error(what, a, ndim)
+    return axes
 
 
 def shape_padleft(t, n_ones=1):
@@ -645,7 +687,7 @@ def shape_padright(t, n_ones=1):
 
 def shape_padaxis(t, axis):
     t = as_tensor_variable(t)
-    axis = axis % (t.ndim + 1)
+    axis = _in_range("shape_padaxis", [axis], t.ndim + 1)[0] % (t.ndim + 1)
     return dimshuffle(t, tuple(range(axis)) + ("x",) + tuple(range(axis, t.ndim)))
 
 
@@ -689,10 +731,12 @@ class Tile(Op):
 
 
 def tile(x, reps, ndim=None):
-    """``np.tile(x, reps)``; `reps` a sequence of ints or integer scalars,
-    symbolic ones included (``T.tile(m, (x.shape[0], 1))``)."""
+    """``np.tile(x, reps)``; `reps` an int, an integer scalar or a sequence
+    of them, symbolic ones included (``T.tile(m, (x.shape[0], 1))``)."""
     x = as_tensor_variable(x)
-    if isinstance(reps, Variable):
+    if np.ndim(reps) == 0 if not isinstance(reps, Variable) else reps.ndim == 0:
+        reps = [reps]   # one count, for the last axis (np.tile(x, 2), Theano's too)
+    elif isinstance(reps, Variable):
         reps = _shape_list(reps)
     known = []
     for r in reps:

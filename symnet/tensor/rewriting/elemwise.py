@@ -100,11 +100,19 @@ def local_sub_self(fgraph, node):
     return [fit_type(zeros_like(a, dtype=_out(node).dtype), _out(node))]
 
 
+@register_local("canonicalize", tracks=[Elemwise], scalars=["second"])
+def local_useless_second(fgraph, node):
+    """``second(x, y)`` -> ``y`` when ``y`` already has the output's shape
+    (Theano's local_useless_fill): gradient seeds are ``second(cost, 1)``,
+    which keeps the cost in the gradient graph, as Theano's does, until this
+    removes the dependency."""
+    new = fit_type(node.inputs[1], _out(node))
+    return None if new is None else [new]
+
+
 @register_local("canonicalize", tracks=[Elemwise], scalars=["switch"])
 def local_switch_same_branches(fgraph, node):
-    """``switch(c, a, a)`` -> ``a``: the condition is not needed (gradient
-    seeds are ``switch(isnan(cost), 1, 1)``, which keeps the cost in the
-    gradient graph as Theano's does, until this removes the dependency)."""
+    """``switch(c, a, a)`` -> ``a``: the condition is not needed."""
     _, a, b = node.inputs
     if a is not b:
         return None

@@ -20,7 +20,7 @@ UNARY_FLOAT = ["neg", "abs", "sgn", "exp", "exp2", "expm1", "log", "log2", "log1
                "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "sigmoid",
                "softplus", "floor", "ceil", "round", "trunc", "identity", "isnan", "isinf"]
 BINARY_FLOAT = ["add", "sub", "mul", "true_div", "pow", "maximum", "minimum", "arctan2",
-                "eq", "neq", "lt", "le", "gt", "ge"]
+                "eq", "neq", "lt", "le", "gt", "ge", "second"]
 SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5]
 
 

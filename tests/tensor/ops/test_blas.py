@@ -72,7 +72,11 @@ def test_tensordot_mismatch():
 
 
 @pytest.mark.parametrize("sa,sb", [((4, 2, 3), (4, 3, 5)), ((4, 3), (4, 3, 5)),
-                                   ((4, 2, 3), (4, 3)), ((4, 3), (4, 3))])
+                                   ((4, 2, 3), (4, 3)), ((4, 3), (4, 3)),
+                                   # Theano's other forms: a vector is a batch of
+                                   # scalars; 4-D goes through batched_tensordot
+                                   ((4,), (4, 3, 5)), ((4, 2, 3), (4,)), ((4,), (4,)),
+                                   ((4, 2, 2, 3), (4, 3, 5)), ((4, 2, 3), (4, 2, 3, 5))])
 def test_batched_dot(sa, sb):
     a, b = rand(sa, rng=np.random.default_rng(5)), rand(sb, rng=np.random.default_rng(6))
 
@@ -86,6 +90,35 @@ def test_batched_dot_errors():
         T.batched_dot(T.tensor3(shape=(2, 3, 4)), T.tensor3(shape=(3, 4, 5)))
     with pytest.raises(ValueError, match="inner"):
         T.batched_dot(T.tensor3(shape=(2, 3, 4)), T.tensor3(shape=(2, 5, 5)))
+
+
+@pytest.mark.parametrize("sa,sb,axes", [((3, 4, 5, 2), (3, 5, 6, 4), [[1, 2], [3, 1]]),
+                                        ((3, 4), (3, 4), 1), ((3, 2, 4, 5), (3, 4, 5, 6), 2),
+                                        ((3, 2, 4), (3, 4), [[-1], [1]])])
+def test_batched_tensordot(sa, sb, axes):
+    a, b = rand(sa, rng=np.random.default_rng(7)), rand(sb, rng=np.random.default_rng(8))
+    n = axes if isinstance(axes, int) else None
+    ax = ([list(range(len(sa) - n, len(sa))), list(range(1, n + 1))] if n is not None
+          else [[i - 1 for i in np.array(axes[0]) % len(sa)],
+                [i - 1 for i in np.array(axes[1]) % len(sb)]])
+
+    def ref(x, y):
+        if n is not None:
+            return np.stack([np.tensordot(x[i], y[i], n) for i in range(x.shape[0])])
+        return np.stack([np.tensordot(x[i], y[i], ax) for i in range(x.shape[0])])
+    check_op(lambda x, y: T.batched_tensordot(x, y, axes), [a, b], ref=ref, grad=True)
+
+
+def test_batched_tensordot_errors():
+    x, y = T.tensor4("x"), T.tensor4("y")
+    with pytest.raises(ValueError, match="include the batch axis 0"):
+        T.batched_tensordot(x, y, [[0, 1], [1, 2]])
+    with pytest.raises(ValueError, match="different lengths"):
+        T.batched_tensordot(x, y, [[1, 2], [1]])
+    with pytest.raises(ValueError, match="inner"):
+        T.batched_tensordot(T.tensor3(shape=(2, 3, 4)), T.tensor3(shape=(2, 5, 5)), [[2], [1]])
+    with pytest.raises(TypeError, match="batch axis"):
+        T.batched_dot(T.scalar("s"), y)
 
 
 def test_outer():

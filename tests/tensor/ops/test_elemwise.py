@@ -60,7 +60,7 @@ FLOAT_OPS = {
 }
 INT_OPS = {"and_": np.bitwise_and, "or_": np.bitwise_or, "xor": np.bitwise_xor,
            "invert": np.invert}
-SPECIAL = {"switch"}
+SPECIAL = {"switch", "second"}
 
 
 def _op(name):
@@ -107,6 +107,17 @@ def test_switch():
     check_op(T.switch, [c, a, b], ref=np.where)
     check_op(lambda a, b: T.switch(T.gt(a, 0), a, b), [a, rand((3, 4))],
              ref=lambda a, b: np.where(a > 0, a, b), grad=True)
+
+
+@pytest.mark.parametrize("sa,sb", [((3, 4), (4,)), ((4,), (3, 4)), ((3, 1), (1, 4)), ((), (2,))])
+def test_second(sa, sb):
+    # Theano's second(x, y) (its fill, the gradient seed): y broadcast with x
+    second = SCALAR_OPS["second"]
+    x, y = rand(sa, rng=np.random.default_rng(1)), rand(sb, rng=np.random.default_rng(2))
+    check_op(lambda a, b: T.elemwise(second, a, b), [x, y],
+             ref=lambda a, b: np.broadcast_arrays(a, b)[1].copy(), grad=True)
+    out = T.elemwise(second, T.fmatrix(), T.bvector())
+    assert out.dtype == "int8" and out.ndim == 2
 
 
 def test_gradient_second_order():
@@ -216,3 +227,25 @@ def test_composed_expression_on_int_and_float():
     check_op(lambda x, i: T.maximum(x, 0) * i + T.sqr(x) // 1,
              [rand((3, 2)), rand((3, 2), "int16", low=-3, high=3)],
              ref=lambda x, i: np.maximum(x, 0) * i + np.floor_divide(np.square(x), 1))
+
+
+def test_clip_with_min_above_max_follows_theano():
+    # Theano tests x < min first: below min gives min, otherwise at most max
+    # (numpy 2's clip gives max wherever min > max), on every backend.
+    x = np.array([[-3.0, 0.0, 0.5, 2.0, np.nan]])
+    ref = lambda v, lo, hi: np.where(v < lo, lo, np.minimum(v, hi))  # noqa: E731
+    out = check_op(lambda v, lo, hi: T.clip(v, lo, hi), [x, np.array(1.0), np.array(-1.0)],
+                   ref=ref)[0]
+    np.testing.assert_array_equal(out, [[1.0, 1.0, 1.0, -1.0, np.nan]])
+    # clip(x, 0, x) is 0 for x < 0 and x elsewhere, so its gradient is the
+    # mask x >= 0 (Theano's gh-633 case); finite differences agree
+    v = np.array([[-1.5, -0.2, 0.3, 2.0]])
+    check_op(lambda a: T.clip(a, 0, a), [v], ref=lambda a: np.where(a < 0, 0, a), grad=True)
+
+
+def test_dimshuffle_errors_name_the_axis():
+    x = T.matrix("x")
+    with pytest.raises(ValueError, match=r"axis 0 of x may not appear twice"):
+        x.dimshuffle(0, 0)
+    with pytest.raises(ValueError, match=r"invalid pattern for x with 2 dimensions"):
+        x.dimshuffle(0, 2)

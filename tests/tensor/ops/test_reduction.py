@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import symnet
 import symnet.tensor as T
 from symnet.configdefaults import config
 from tests.oracles import check_op, examples, rand
@@ -71,6 +72,22 @@ def test_mean_var_std(axis):
     check_op(lambda v: T.var(v, axis=axis, ddof=1), [x], ref=lambda a: a.var(axis=axis, ddof=1))
 
 
+@pytest.mark.parametrize("axis,ddof", [(None, 0), (1, 1), ((0, 2), 2)])
+def test_var_corrected_is_the_two_pass_algorithm_not_ddof(axis, ddof):
+    # Theano's corrected=True subtracts sum(c)**2 / (N (N - ddof)) from the
+    # variance; the divisor stays N - ddof (it used to mean ddof=1 here).
+    x = rand((3, 4, 5), rng=np.random.default_rng(12))
+
+    def ref(a):
+        c = a - a.mean(axis=axis, keepdims=True)
+        n = a.size // c.sum(axis=axis).size
+        return (c ** 2).sum(axis=axis) / (n - ddof) - c.sum(axis=axis) ** 2 / (n * (n - ddof))
+    check_op(lambda v: T.var(v, axis=axis, ddof=ddof, corrected=True), [x], ref=ref, grad=True)
+    check_op(lambda v: T.std(v, axis=axis, ddof=ddof, corrected=True), [x],
+             ref=lambda a: np.sqrt(ref(a)))
+    assert np.allclose(ref(x), x.var(axis=axis, ddof=ddof))
+
+
 def test_mean_of_ints_is_floatx():
     x = T.imatrix("x")
     assert T.mean(x).dtype == config.floatX
@@ -119,3 +136,37 @@ def test_sum_hypothesis(shape, data):
     keep = data.draw(st.booleans())
     check_op(lambda v: T.sum(v, axis=tuple(axes), keepdims=keep), [rand(tuple(shape))],
              ref=lambda a: np.sum(a, axis=tuple(axes), keepdims=keep))
+
+
+def test_float32_sums_accumulate_in_float64_on_every_backend():
+    # Theano's default acc_dtype, and the numba kernels' accumulator: the py
+    # reference summed in float32 (numpy's pairwise sum gives 0 here), so
+    # py and numba disagreed
+    x = symnet.shared(np.asarray([1e8, 1, -1e8], dtype="float32"))
+    m = T.matrix("m")
+    mv = np.tile(np.asarray([[1e8], [1], [-1e8]], "float32"), (1, 2))
+    for mode in ("py", "numba"):
+        s, mean, cols = symnet.function([m], [x.sum(), x.mean(), m.sum(axis=0)], mode=mode)(mv)
+        assert s.dtype == mean.dtype == cols.dtype == np.float32
+        assert s == 1.0 and np.isclose(mean, 1 / 3) and cols.tolist() == [1.0, 1.0]
+
+
+def test_float16_mean_and_wider_dtype_accumulate_without_overflow():
+    h = T.vector("h", dtype="float16")
+    ones = np.ones(100000, "float16")
+    f = symnet.function([h], [h.mean(), T.sum(h, dtype="float32"), T.mean(h, dtype="float32")],
+                        mode="py")
+    mean, s32, m32 = f(ones)
+    assert mean.dtype == np.float16 and mean == 1.0
+    assert s32.dtype == np.float32 and s32 == 100000.0 and m32 == 1.0
+
+
+def test_acc_dtype_argument_accumulates_in_it():
+    x = T.bvector("x")
+    v = np.full(300, 100, "int8")
+    s = T.sum(x, acc_dtype="int16", dtype="int32")
+    assert s.dtype == "int32"
+    assert symnet.function([x], s, mode="py")(v) == 30000
+    p = T.prod(T.vector("y", dtype="float32"), acc_dtype="float64")
+    assert p.dtype == "float32"
+    assert T.mean(T.fvector(), acc_dtype="float64").dtype == "float32"

@@ -71,6 +71,28 @@ def test_join_static_mismatch():
         T.concatenate([a, b], axis=0)
 
 
+def test_join_and_stack_reject_what_numpy_rejects():
+    # an axis out of range raises (IndexError, as in Theano and numpy) instead
+    # of wrapping around: join(-3, a, b) of matrices was a join along axis 1
+    a, b = T.matrices("a", "b")
+    for bad in (lambda: T.join(-3, a, b), lambda: T.join(2, a, b),
+                lambda: T.concatenate([a, b], axis=5), lambda: T.join(T.constant(2), a, b),
+                lambda: T.stack([a, b], 3), lambda: T.stack([a, b], axis=-4)):
+        with pytest.raises(IndexError, match=r"axis -?\d is out of range for [23] dim"):
+            bad()
+    # 0-d and mixed ranks are type errors, as in Theano
+    with pytest.raises(TypeError, match="cannot join 0-d tensors"):
+        T.join(0, T.scalar(), T.scalar())
+    with pytest.raises(TypeError, match="join: all inputs need 1 dims, a has 2"):
+        T.join(0, T.vector(), a)
+    with pytest.raises(TypeError, match="the axis must be known when the graph is built"):
+        T.join(T.lscalar("ax"), a, b)
+    # a constant axis is folded
+    check_op(lambda x, y: T.join(T.constant(-1), x, y), [rand((2, 3)), rand((2, 1))],
+             ref=lambda x, y: np.concatenate([x, y], axis=-1))
+    assert T.stack([a, b], axis=-3).type.ndim == 3
+
+
 @pytest.mark.parametrize("axis", [0, 1, -1])
 def test_stack(axis):
     arrs = [rand((2, 3), rng=np.random.default_rng(k)) for k in range(3)]
@@ -95,6 +117,33 @@ def test_arange_symbolic():
     check_op(lambda b: T.arange(b), [np.int32(0)], ref=lambda b: np.arange(b))
     check_op(lambda a: T.arange(0.0, a, 0.5, dtype="float64"), [np.float64(2.2)],
              ref=lambda a: np.arange(0.0, a, 0.5))
+
+
+@pytest.mark.parametrize("start,stop,step", [(0.0, 4.9, 1.0), (5.1, 0.0, -0.5), (1.0, 5.1, 0.5)])
+def test_arange_gradient_of_float_start_and_step(start, stop, step):
+    # out[i] = start + i * step: d/dstart = sum(gz), d/dstep = sum(i * gz)
+    # (it was zero); stop only sets the length. Away from the points where
+    # the length changes, finite differences agree.
+    pt = [np.asarray(v) for v in (start, stop, step)]
+    symnet.gradient.verify_grad(lambda a, b, c: T.arange(a, b, c) ** 2, pt,
+                                rng=np.random.default_rng(3))
+    a, b, c = T.dscalars("abc")
+    g = symnet.grad(T.arange(a, b, c).sum(), [a, c, b], disconnected_inputs="ignore")
+    n = len(np.arange(start, stop, step))
+    got = symnet.function([a, b, c], g, mode="py")(start, stop, step)
+    np.testing.assert_allclose(got, [n, n * (n - 1) / 2, 0.0])
+
+
+@pytest.mark.parametrize("sa,sb", [((4, 5), (5,)), ((5,), (4, 5)), ((3, 2), (2, 3, 2)),
+                                   ((1, 2), (3, 2)), ((3, 2), (1, 2))])
+def test_second_broadcasts_both_ways_as_numpy(sa, sb):
+    # Theano's second(a, b) is np.broadcast_arrays(a, b)[1]: b may have more
+    # dimensions than a, or sizes where a's are broadcastable (fill failed)
+    a = rand(sa, rng=np.random.default_rng(1))
+    b = rand(sb, "int16", rng=np.random.default_rng(2), low=-9, high=9)
+    check_op(T.second, [a, b], ref=lambda x, y: np.broadcast_arrays(x, y)[1].copy())
+    check_op(T.fill, [a, b.astype("float64")], ref=lambda x, y: np.broadcast_arrays(x, y)[1].copy(),
+             grad=True)
 
 
 def test_zeros_ones_alloc():
@@ -128,6 +177,17 @@ def test_tile_symbolic_reps():
     assert f(np.arange(3, dtype=x.dtype), 0).shape == (0,)
     with pytest.raises(TypeError, match="repetition 0 of x must be an integer scalar"):
         T.tile(x, [T.scalar("r")])
+
+
+def test_tile_with_one_count():
+    # an int or an integer scalar repeats the last axis, as np.tile(x, 2)
+    check_op(lambda x: T.tile(x, 2), [rand((2, 3))], ref=lambda a: np.tile(a, 2), grad=True)
+    check_op(lambda x: T.tile(x, np.int64(3)), [rand((2, 1, 3))], ref=lambda a: np.tile(a, 3))
+    n = T.iscalar("n")
+    x = T.matrix("x")
+    f = symnet.function([x, n], T.tile(x, n), mode="py")
+    a = rand((2, 3)).astype(x.dtype)
+    np.testing.assert_array_equal(f(a, 3), np.tile(a, 3))
 
 
 @pytest.mark.parametrize("axis", [None, 0, 1])
@@ -240,3 +300,15 @@ def test_like_of_a_static_shape_keeps_its_input_in_the_graph(like):
             want)
     with pytest.raises(symnet.gradient.DisconnectedInputError):
         symnet.grad(T.cast(out, "float32").sum(), x)
+
+
+def test_broadcast_pattern_helpers_reject_axes_out_of_range():
+    # addbroadcast(matrix, 2) raised a bare "tuple index out of range";
+    # shape_padaxis(matrix, 3) wrapped around to axis 0
+    x = T.matrix("x")
+    for bad in (lambda: T.addbroadcast(x, 2), lambda: T.unbroadcast(x, -3),
+                lambda: T.shape_padaxis(x, 3), lambda: T.shape_padaxis(x, -4)):
+        with pytest.raises(ValueError, match=r"axis -?\d is out of range"):
+            bad()
+    assert T.shape_padaxis(x, -1).type.shape == (None, None, 1)
+    assert T.addbroadcast(x, -1).broadcastable == (False, True)
