@@ -95,6 +95,7 @@ THEANO_MODULES = {
     "theano.gof.null_type": "symnet.graph.null_type",
     "theano.gof.fg": "symnet.graph.fg",
     "theano.gof.op": "symnet.graph.op",
+    "theano.gof.opt": "symnet.graph.opt",
     "theano.scan_module.scan_op": "symnet.scan.op",
     "theano.scalar.sharedvar": "symnet.compat.scalar_sharedvar",
 }
@@ -435,7 +436,11 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
                 f"{fullname} needs a GPU build (cuDNN/CUDA Theano), which symnet does "
                 f"not provide; use the CPU layers (e.g. lasagne.layers.Conv2DLayer) "
                 f"instead", name=fullname)
-        if dest not in _BUILDERS and importlib.util.find_spec(dest) is None:
+        try:
+            found = dest in _BUILDERS or importlib.util.find_spec(dest) is not None
+        except ModuleNotFoundError:  # symnet has no parent package at that path
+            found = False
+        if not found:
             return None  # lets the usual ModuleNotFoundError name the theano module
         loader = _AliasLoader(dest)
         loader._lasagne_import = fullname == "lasagne"
