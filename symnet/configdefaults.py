@@ -77,6 +77,10 @@ class Config:
         # what to do when a rewrite fails: symnet's rewrites raise (Theano's
         # scripts set 'raise' to be sure of it)
         self.on_opt_error = "raise"
+        # Theano's name for the dtype rule of mixed operations: symnet's rule
+        # (API.md: NumPy 2 promotion, floatX the default float) is the one
+        # Theano calls 'numpy+floatX'; Theano's tests read it
+        self.cast_policy = "numpy+floatX"
 
     @property
     def compiledir(self):
