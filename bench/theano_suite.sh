@@ -45,9 +45,9 @@
 #   check of its name in its setUp (module.ClassName) finds it.
 #   A plain (not unittest) test class's setUp/tearDown run around each test,
 #   as nose ran them (pytest calls setup_method/teardown_method).
-#   A module-level generator test (nose's yield tests, which pytest 9 refuses
-#   to collect, failing the whole file) runs as one test calling each
-#   yielded (function, *args).
+#   A generator test, of a module or of a class (nose's yield tests, which
+#   pytest 9 refuses to collect, failing the whole file or class) runs as one
+#   test calling each yielded (function, *args).
 # Not part of CI: CI has no Theano checkout.
 set -u
 if [ $# -lt 1 ] || [ ! -d "$1/theano/tests" ]; then
@@ -206,12 +206,14 @@ def pytest_pycollect_makeitem(collector, name, obj):
         # nose ran setUp/tearDown of plain classes; pytest's names differ
         obj.setup_method = lambda self, method: getattr(self, "setUp", lambda: None)()
         obj.teardown_method = lambda self, method: getattr(self, "tearDown", lambda: None)()
-    if not (isinstance(collector, pytest.Module) and collector.funcnamefilter(name)
-            and inspect.isgeneratorfunction(obj)):
+    if not (isinstance(collector, (pytest.Module, pytest.Class))
+            and collector.funcnamefilter(name) and inspect.isgeneratorfunction(obj)):
         return None
 
     def run_yielded():
-        for case in obj():
+        # a method's cases come from a fresh instance (setup_class has run)
+        cases = obj(collector.obj()) if isinstance(collector, pytest.Class) else obj()
+        for case in cases:
             case[0](*case[1:])
     return pytest.Function.from_parent(collector, name=name, callobj=run_yielded)
 
