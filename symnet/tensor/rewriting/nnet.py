@@ -3,6 +3,9 @@
 Each replaces a formula that overflows or loses all precision for large
 inputs by an equivalent stable op:
 
+- ``exp(x) / sum(exp(x), axis, keepdims)`` -> ``softmax(x, axis)`` (Theano's
+  ``local_softmax``: the written-out form is inf / inf = NaN for logits
+  above ~88 in float32);
 - ``log(softmax(x))`` -> ``log_softmax(x)``
 - ``crossentropy_categorical_1hot(softmax(x), y)`` -> the fused
   ``SoftmaxCrossentropy`` (so ``categorical_crossentropy(softmax(x), y)`` is
@@ -36,7 +39,7 @@ from ..ops.nnet import (CrossentropyCategorical1Hot, LogSoftmax, Softmax, Softma
 from ..ops.reduction import Reduce
 from .basic import elemwise_input, fit_type, is_const, scalar_name, single_client
 
-__all__ = ["local_log_softmax", "local_softmax_crossentropy", "local_softmax_crossentropy_grad",
+__all__ = ["local_softmax_of_exp", "local_log_softmax", "local_softmax_crossentropy", "local_softmax_crossentropy_grad",
            "local_log_softmax_grad", "local_softmax_crossentropy_fuse",
            "local_log_sigmoid", "local_log1m_sigmoid", "local_inv_1_plus_exp",
            "local_1m_sigmoid", "local_log1p", "local_expm1"]
@@ -44,6 +47,29 @@ __all__ = ["local_log_softmax", "local_softmax_crossentropy", "local_softmax_cro
 
 def _ew(name, *args):
     return Elemwise(SCALAR_OPS[name])(*args)
+
+
+@register_local("stabilize", tracks=[Elemwise], scalars=["true_div"])
+def local_softmax_of_exp(fgraph, node):
+    """``exp(x) / sum(exp(x), axis=k)`` with the axis kept (``keepdims`` or
+    a DimShuffle putting it back) -> ``softmax(x, axis=k)``."""
+    num, den = node.inputs
+    e = elemwise_input(num, "exp")
+    if e is None or den.owner is None or not isinstance(den.owner.op, DimShuffle):
+        return None
+    red = den.owner.inputs[0]
+    if red.owner is None or not isinstance(red.owner.op, Reduce) \
+            or red.owner.op.kind != "sum" or len(red.owner.op.axis) != 1:
+        return None
+    axis = red.owner.op.axis[0]
+    kept = tuple(range(axis)) + ("x",) + tuple(range(axis, num.ndim - 1))
+    summed = red.owner.inputs[0]
+    if tuple(den.owner.op.new_order) != kept or (
+            summed is not num and elemwise_input(summed, "exp") != [e[0]]):
+        return None
+    # the last axis as -1, the form T.nnet.softmax builds (so the op is
+    # softmax_op and later rules see it)
+    return [fit_type(Softmax(-1 if axis == num.ndim - 1 else axis)(e[0]), node.outputs[0])]
 
 
 @register_local("stabilize", tracks=[Elemwise], scalars=["log"])

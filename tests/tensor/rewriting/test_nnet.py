@@ -21,6 +21,23 @@ def test_log_softmax():
     np.testing.assert_allclose(out[0], [0.0, -2000.0, -1000.0])
 
 
+def test_softmax_written_with_exp_and_sum():
+    # Theano's local_softmax (its Test_softmax_opt): the written-out form is
+    # inf / inf = NaN for logits of 1000; keepdims or a DimShuffle, any axis
+    x = T.dmatrix("x")
+    for p, axis in [(T.exp(x) / T.exp(x).sum(axis=1).dimshuffle(0, "x"), 1),
+                    (T.exp(x) / T.exp(x).sum(axis=1, keepdims=True), 1),
+                    (T.exp(x) / T.exp(x).sum(axis=0), 0)]:
+        f = compare([x], p, [X])
+        assert op_names(f) == ["Softmax"]
+        out = symnet.function([x], p, mode=PY)(BIG)
+        e = np.exp(BIG - BIG.max(axis=axis, keepdims=True))
+        np.testing.assert_allclose(out, e / e.sum(axis=axis, keepdims=True), rtol=1e-12)
+    # not a softmax: the row sums divide along the last axis
+    f = compare([x], T.exp(x[:, :4]) / T.exp(x[:, :4]).sum(axis=1), [X[:4]])
+    assert "Softmax" not in op_names(f)
+
+
 def _ce_softmax_int(x, y):
     return T.nnet.categorical_crossentropy(T.nnet.softmax(x), y)
 
