@@ -33,9 +33,18 @@ def _fgraph_of(f_or_fgraph):
                      f"FunctionGraph, got {type(f_or_fgraph).__name__}")
 
 
+def _as_op(obj):
+    # T.exp and its kin are functions holding their scalar op (``.op``):
+    # Theano code passes them where Theano had the Elemwise op itself
+    return obj.op if callable(obj) and hasattr(getattr(obj, "op", None), "nin") else obj
+
+
 def _nodes_to_check(fgraph, ops_to_check):
-    if isinstance(ops_to_check, Op) or (inspect.isclass(ops_to_check)
-                                        and issubclass(ops_to_check, Op)):
+    ops_to_check = _as_op(ops_to_check)
+    if isinstance(ops_to_check, (tuple, list)):
+        ops_to_check = [_as_op(o) for o in ops_to_check]
+    elif not isinstance(ops_to_check, str) and (not callable(ops_to_check) or isinstance(
+            ops_to_check, Op) or inspect.isclass(ops_to_check)):
         ops_to_check = (ops_to_check,)
     if isinstance(ops_to_check, str):
         if ops_to_check == "last":
@@ -47,17 +56,16 @@ def _nodes_to_check(fgraph, ops_to_check):
     if isinstance(ops_to_check, (tuple, list)):
         instances = [o for o in ops_to_check if isinstance(o, Op)]
         classes = tuple(o for o in ops_to_check if inspect.isclass(o))
+        scalars = [o for o in ops_to_check if not isinstance(o, Op) and not inspect.isclass(o)]
 
         def wanted(op):
-            # an Elemwise matches the class of its scalar op, as in Theano
+            # an Elemwise matches its scalar op and that op's class, as in Theano
+            scalar = getattr(op, "scalar_op", None)
             return (any(op == i for i in instances) or isinstance(op, classes)
-                    or isinstance(getattr(op, "scalar_op", None), classes))
-    elif callable(ops_to_check):
+                    or isinstance(scalar, classes)
+                    or (scalar is not None and any(scalar == s for s in scalars)))
+    else:   # a predicate on ops (anything else was made a tuple above)
         wanted = ops_to_check
-    else:
-        raise ValueError(f"check_stack_trace: ops_to_check must be 'last', 'all', an Op "
-                         f"(class or instance), a list of them or a predicate on ops; got "
-                         f"{type(ops_to_check).__name__}")
     return [n for n in fgraph.apply_nodes if wanted(n.op)]
 
 
@@ -70,8 +78,9 @@ def check_stack_trace(f_or_fgraph, ops_to_check="last", bug_print="raise"):
     ----------
     ops_to_check : 'last', 'all', Op, Op class, list of them, or callable
         'last': the nodes computing the outputs; 'all': every node; ops or
-        op classes (an Elemwise also matches its scalar op's class): their
-        nodes; a callable: the nodes whose op it returns True for.
+        op classes (an Elemwise also matches its scalar op's class), or
+        elementwise functions such as ``T.exp`` (their op): their nodes; a
+        callable: the nodes whose op it returns True for.
     bug_print : {'raise', 'warn', 'ignore'}
         What to do when no node matches: raise ``Exception``, warn, or
         nothing (the result is then True).

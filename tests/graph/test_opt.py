@@ -17,6 +17,12 @@ def test_compiled_nodes_keep_their_trace():
     assert check_stack_trace(f, ops_to_check=Elemwise)
     assert check_stack_trace(f, ops_to_check=[Elemwise])
     assert check_stack_trace(f.maker.fgraph, ops_to_check=lambda op: True)
+    # T.exp is a function holding its op, which Theano code passes as the op
+    g = symnet.function([x], T.exp(x), mode="py")
+    assert check_stack_trace(g, ops_to_check=T.exp)
+    assert check_stack_trace(g, ops_to_check=[T.exp])
+    with pytest.raises(Exception, match="no node of"):
+        check_stack_trace(f, ops_to_check=T.log)
 
 
 def test_a_node_without_trace_is_reported():
