@@ -28,7 +28,8 @@
 #   numpy.testing.dec (gone since numpy 1.25) is given a small stand-in with
 #   skipif/knownfailureif/slow decorators; numpy.find_common_type (gone in
 #   numpy 2) is numpy.result_type of its arguments, numpy.product is
-#   numpy.prod, numpy.cast[dtype](x) is numpy.asarray(x, dtype).
+#   numpy.prod, numpy.cast[dtype](x) is numpy.asarray(x, dtype);
+#   numpy.vstack/hstack take a generator again (numpy 2 wants a sequence).
 #   A name that a test file imports from a theano module symnet has but that
 #   lacks the name (`from theano.tensor import Tri`, an op class symnet does
 #   not have) is given, in that file only, a placeholder that raises
@@ -39,9 +40,14 @@
 #   (theano.tensor.tests.test_basic, not pytest's tests.test_basic): Theano's
 #   op testers check their class names by eval()ing module.ClassName, and a
 #   file that another imports is then loaded once.
-#   A module-level generator test (nose's yield tests, which pytest 9 refuses
-#   to collect, failing the whole file) runs as one test calling each
-#   yielded (function, *args).
+#   An op tester that test_basic's makeTester builds for another test file
+#   (SigmoidTester in test_sigm) takes that file as its __module__, so the
+#   check of its name in its setUp (module.ClassName) finds it.
+#   A plain (not unittest) test class's setUp/tearDown run around each test,
+#   as nose ran them (pytest calls setup_method/teardown_method).
+#   A generator test, of a module or of a class (nose's yield tests, which
+#   pytest 9 refuses to collect, failing the whole file or class) runs as one
+#   test calling each yielded (function, *args).
 # Not part of CI: CI has no Theano checkout.
 set -u
 if [ $# -lt 1 ] || [ ! -d "$1/theano/tests" ]; then
@@ -101,10 +107,12 @@ cat > "$WORK/conftest.py" <<'EOF'
 hook answers Theano's test modules from the copy next to this file."""
 import builtins
 import importlib.abc
+import inspect
 import importlib.util
 import os
 import sys
 import types
+import unittest
 
 import numpy.testing
 
@@ -187,12 +195,25 @@ def pytest_pycollect_makemodule(module_path, parent):
 def pytest_pycollect_makeitem(collector, name, obj):
     import inspect
     import pytest
-    if not (isinstance(collector, pytest.Module) and collector.funcnamefilter(name)
-            and inspect.isgeneratorfunction(obj)):
+    if inspect.isclass(obj) and isinstance(collector, pytest.Module) \
+            and getattr(obj, "check_name", False) and obj.__name__ == name:
+        # a tester that test_basic's makeTester built for another file: its
+        # setUp looks itself up as module.ClassName, module being its own
+        obj.__module__ = collector.obj.__name__
+    if inspect.isclass(obj) and isinstance(collector, pytest.Module) \
+            and not issubclass(obj, unittest.TestCase) and "setup_method" not in vars(obj) \
+            and (hasattr(obj, "setUp") or hasattr(obj, "tearDown")):
+        # nose ran setUp/tearDown of plain classes; pytest's names differ
+        obj.setup_method = lambda self, method: getattr(self, "setUp", lambda: None)()
+        obj.teardown_method = lambda self, method: getattr(self, "tearDown", lambda: None)()
+    if not (isinstance(collector, (pytest.Module, pytest.Class))
+            and collector.funcnamefilter(name) and inspect.isgeneratorfunction(obj)):
         return None
 
     def run_yielded():
-        for case in obj():
+        # a method's cases come from a fresh instance (setup_class has run)
+        cases = obj(collector.obj()) if isinstance(collector, pytest.Class) else obj()
+        for case in cases:
             case[0](*case[1:])
     return pytest.Function.from_parent(collector, name=name, callobj=run_yielded)
 
@@ -204,6 +225,16 @@ if not hasattr(numpy, "find_common_type"):
 
 if not hasattr(numpy, "product"):
     numpy.product = numpy.prod
+
+
+def _takes_generators(stack):
+    def wrapped(tup, *args, **kwargs):
+        return stack(list(tup) if inspect.isgenerator(tup) else tup, *args, **kwargs)
+    return wrapped
+
+
+numpy.vstack = _takes_generators(numpy.vstack)
+numpy.hstack = _takes_generators(numpy.hstack)
 if "cast" not in numpy.__dict__:
     class _Cast:
         def __getitem__(self, dtype):

@@ -98,6 +98,7 @@ THEANO_MODULES = {
     "theano.gof.null_type": "symnet.graph.null_type",
     "theano.gof.fg": "symnet.graph.fg",
     "theano.gof.op": "symnet.graph.op",
+    "theano.gof.opt": "symnet.graph.opt",
     "theano.scan_module.scan_op": "symnet.scan.op",
     "theano.scalar.sharedvar": "symnet.compat.scalar_sharedvar",
     "theano.scalar.basic": "symnet.compat.scalar",
@@ -450,7 +451,11 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
                 f"its CUDA backend with THEANO_FLAGS=device=cuda where that backend runs "
                 f"(no GPU device is in use here); or use the CPU layers (e.g. "
                 f"lasagne.layers.Conv2DLayer) instead", name=fullname)
-        if dest not in _BUILDERS and importlib.util.find_spec(dest) is None:
+        try:
+            found = dest in _BUILDERS or importlib.util.find_spec(dest) is not None
+        except ModuleNotFoundError:  # symnet has no parent package at that path
+            found = False
+        if not found:
             if _gpu_only(fullname, active=False):
                 raise ImportError(f"{fullname}: symnet has no counterpart of this GPU module "
                                   f"(even with a GPU device in use)", name=fullname)

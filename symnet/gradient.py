@@ -314,13 +314,6 @@ def _static_like(g, w):
     return T.reshape(g, tuple(ws), ndim=len(ws))
 
 
-def _connected_inputs(node):
-    """Indices of the inputs some output of ``node`` depends on (its
-    ``connection_pattern``); gradients never flow along the other edges."""
-    pattern = node.op.connection_pattern(node)
-    return {i for i, row in enumerate(pattern) if any(row)}
-
-
 def _backprop(outputs, seeds, wrt, blockers):
     """Accumulate gradients from ``seeds`` back to ``wrt``.
 
@@ -333,17 +326,26 @@ def _backprop(outputs, seeds, wrt, blockers):
     # One reverse topological order of everything the seeds depend on; every
     # walk below is a loop over it (no recursion, each node visited once).
     order = io_toposort([], outputs)
-    links = {node: _connected_inputs(node) for node in order}
+    patterns = {node: node.op.connection_pattern(node) for node in order}
+    links = {node: {k for k, row in enumerate(pat) if any(row)}
+             for node, pat in patterns.items()}
     reaches = set(wrt_set)  # variables that depend on a wrt
     for node in order:
         # a consider_constant variable keeps its own gradient but does not
-        # pass it on to what computed it
-        if any(i in reaches for k, i in enumerate(node.inputs) if k in links[node]):
-            reaches.update(o for o in node.outputs if o not in blockers)
+        # pass it on to what computed it; an output is reached only through
+        # the inputs it is connected to (ifelse's branches, scan's states)
+        hit = [k for k, i in enumerate(node.inputs) if k in links[node] and i in reaches]
+        if hit:
+            pat = patterns[node]
+            reaches.update(o for j, o in enumerate(node.outputs)
+                           if o not in blockers and any(pat[k][j] for k in hit))
     connected = set(seeds)  # variables some seed depends on
     for node in reversed(order):
-        if any(o in connected and o not in blockers for o in node.outputs):
-            connected.update(i for k, i in enumerate(node.inputs) if k in links[node])
+        outs = [j for j, o in enumerate(node.outputs) if o in connected and o not in blockers]
+        if outs:
+            pat = patterns[node]
+            connected.update(i for k, i in enumerate(node.inputs)
+                             if k in links[node] and any(pat[k][j] for j in outs))
     contrib = {}  # var -> list of gradient terms
 
     def add(var, g):

@@ -179,23 +179,6 @@ class AbstractConv3d_gradWeights(_AbstractConv3):
         return op(img, topgrad, full)
 
 
-def get_conv_output_shape(image_shape, kernel_shape, border_mode, subsample,
-                          filter_dilation=None):
-    """The output shape of a 2-D convolution (None where an input size is
-    None), as ``theano.tensor.nnet.abstract_conv.get_conv_output_shape``."""
-    from .tensor.ops.conv import _padding, conv_output_length
-    if len(image_shape) != 4 or len(kernel_shape) != 4:
-        raise NotImplementedError(f"get_conv_output_shape: only 2-D convolutions, got "
-                                  f"image shape {image_shape} and kernel {kernel_shape}")
-    dil = tuple(filter_dilation or (1, 1))
-    k_hw = tuple(kernel_shape[2:])
-    pads = _padding(border_mode, k_hw, dil) if None not in k_hw else (None, None)
-    out = [image_shape[0], kernel_shape[0]]
-    for n, k, p, s, d in zip(image_shape[2:], k_hw, pads, subsample, dil):
-        out.append(None if None in (n, k, p) else conv_output_length(n, k, p, s, d))
-    return tuple(out)
-
-
 def build_abstract_conv():
     from .tensor import nnet
     attrs = dict(AbstractConv2d=AbstractConv2d,
@@ -203,8 +186,7 @@ def build_abstract_conv():
                  AbstractConv2d_gradWeights=AbstractConv2d_gradWeights,
                  AbstractConv3d=AbstractConv3d,
                  AbstractConv3d_gradInputs=AbstractConv3d_gradInputs,
-                 AbstractConv3d_gradWeights=AbstractConv3d_gradWeights,
-                 get_conv_output_shape=get_conv_output_shape)
+                 AbstractConv3d_gradWeights=AbstractConv3d_gradWeights)
     # Only names symnet has: a script probing for one it lacks gets the usual
     # AttributeError.
     for name in ("conv2d", "conv2d_transpose", "conv2d_grad_wrt_inputs", "conv3d"):

@@ -22,7 +22,8 @@ def padding(border_mode, ksizes, dil):
     if border_mode == "full":
         return tuple(d * (k - 1) for k, d in zip(ksizes, dil))
     if border_mode in ("half", "same"):
-        return tuple(d * (k // 2) for k, d in zip(ksizes, dil))
+        # Theano's 'half': half the dilated kernel on each side
+        return tuple(((k - 1) * d + 1) // 2 for k, d in zip(ksizes, dil))
     return tuple(border_mode)
 
 

@@ -74,14 +74,19 @@ def _invert(a, dts, out, sp):
     return f"(not {a[0]})" if dts[0] == "bool" else f"(~{a[0]})"
 
 
+def _float_arg(a, dts, sp):
+    # an unsigned integer's -x wraps around (uint8 -1 is 255): compute in float64
+    return sp.cast(a[0], "float64") if dts[0][0] in "biu" else a[0]
+
+
 def _softplus(a, dts, out, sp):
-    x = a[0]
+    x = _float_arg(a, dts, sp)
     return (f"({x} + {sp.fn('log1p', sp.fn('exp', f'-{x}'))} if {x} > 0 "
             f"else {sp.fn('log1p', sp.fn('exp', x))})")
 
 
 def _sigmoid(a, dts, out, sp):
-    return f"(1.0 / (1.0 + {sp.fn('exp', f'-{a[0]}')}))"
+    return f"(1.0 / (1.0 + {sp.fn('exp', f'-{_float_arg(a, dts, sp)}')}))"
 
 
 def _clip(a, dts, out, sp):

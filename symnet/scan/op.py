@@ -298,7 +298,46 @@ class Scan(Op):
         return rep
 
     def connection_pattern(self, node):
-        return [[i > 0] * len(node.outputs) for i in range(len(node.inputs))]
+        """Which outer inputs each output depends on, through the step and
+        the recurrence: an output depends on what its step output reads,
+        and, through a state it reads, on all the state's output depends
+        on (to a fixed point).  ``n_steps`` is not differentiable.  So the
+        gradient to an initial state that no output reads is disconnected,
+        as in Theano (``grad`` raises DisconnectedInputError)."""
+        if getattr(self, "_conn", None) is None:
+            self._conn = self._connections()
+        return [[i in self._conn[j] for j in range(len(node.outputs))]
+                for i in range(len(node.inputs))]
+
+    def _connections(self):
+        first_state, first_nonseq = 1 + self.n_seqs, 1 + self.n_seqs + self.n_states
+        outer_of_inner = list(range(1, first_state))
+        buffer_of_output = {}
+        for j, t in enumerate(self.taps):
+            if t is not None:
+                buffer_of_output[j] = first_state + len(buffer_of_output)
+                outer_of_inner += [buffer_of_output[j]] * len(t)
+        outer_of_inner += list(range(first_nonseq, first_nonseq + self.n_nonseqs))
+        output_of_buffer = {b: j for j, b in buffer_of_output.items()}
+        position = {v: k for k, v in enumerate(self.inner_inputs)}
+        conn = []
+        for j, out in enumerate(self.inner_outputs):
+            deps = {outer_of_inner[position[v]] for v in graph_inputs([out]) if v in position}
+            if self.full[j]:   # the output holds its initial buffer too
+                deps.add(buffer_of_output[j])
+            conn.append(deps)
+        # a loop to the fixed point (no recursion): reading a state means
+        # depending on everything the state's own output depends on
+        changed = True
+        while changed:
+            changed = False
+            for deps in conn:
+                more = set().union(*(conn[output_of_buffer[b]] for b in deps
+                                     if b in output_of_buffer)) - deps
+                if more:
+                    deps |= more
+                    changed = True
+        return conn
 
     # -- gradient ----------------------------------------------------------
     def L_op(self, inputs, outputs, output_grads):

@@ -69,6 +69,21 @@ def test_binary_crossentropy_of_sigmoid_exact_at_extreme_logits(dtype):
     assert grad.dtype == dtype
 
 
+@pytest.mark.parametrize("reshape", [lambda v: v.flatten(), lambda v: v.reshape((-1, 1)),
+                                     lambda v: v.dimshuffle(1, 0).flatten()])
+def test_binary_crossentropy_of_reshaped_sigmoid_is_exact_too(reshape):
+    # Lasagne code reshapes a sigmoid output to its targets
+    # (binary_crossentropy(prediction.flatten(), y)): Theano's rewrites
+    # still see the sigmoid (issue 4086's test); NaN at saturated logits else
+    x = T.matrix("x", dtype="float32")
+    loss = T.nnet.binary_crossentropy(reshape(T.nnet.sigmoid(x)), 1).sum()
+    for mode in (PY, "numba"):
+        f = symnet.function([x], [loss, symnet.grad(loss, x)], mode=mode)
+        value, grad = f(np.array([[30.0, -30.0]], "float32"))
+        np.testing.assert_allclose(value, 30.0, rtol=1e-6)
+        np.testing.assert_allclose(grad, [[0.0, -1.0]], atol=1e-12)
+
+
 def test_update_not_known_to_broadcast_is_a_type_error_naming_the_variable():
     bias = symnet.shared(np.zeros((1, 3)), broadcastable=(True, False), name="bias")
     m = T.dmatrix("m")

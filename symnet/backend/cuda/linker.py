@@ -65,7 +65,7 @@ FAMILIES = ("elemwise", "reduction", "nnet", "indexing", "advanced", "blas", "sh
 # ("debug": Print must print host values, SpecifyShape is one comparison)
 FALLBACK_FAMILIES = ("random", "linalg", "decomp", "fft", "io", "conv_fused", "pool_fused",
                      "debug", "ifelse",
-                     "unique", "choose")
+                     "unique", "choose", "blocksparse")
 FALLBACK_OPS = ("ArgSort", "BinCount", "CumOp", "Nonzero", "Sort", "ARange", "Repeat", "Tile",
                 "_GradOp", "_JacobianOp", "DynamicPool", "DynamicPoolGrad",
                 # max pooling's second derivative (rare: Hessians, double backprop)

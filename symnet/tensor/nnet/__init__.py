@@ -16,4 +16,5 @@ from .nnet import (softmax_op, logsoftmax_op, softmax_graph, softmax_with_bias, 
                    crossentropy_softmax_max_and_argmax_1hot_with_bias,
                    prepend_scalar_to_each_row, prepend_0_to_each_row, prepend_1_to_each_row,
                    h_softmax)
+from .nnet import crossentropy_softmax_1hot_with_bias_dx, confusion_matrix  # noqa: F401,E402
 from .bn import batch_normalization  # noqa: F401,E402

@@ -35,7 +35,8 @@ __all__ = list(_ops_all) + [
     "crossentropy_softmax_1hot_with_bias", "crossentropy_softmax_argmax_1hot_with_bias",
     "crossentropy_softmax_max_and_argmax_1hot",
     "crossentropy_softmax_max_and_argmax_1hot_with_bias", "prepend_scalar_to_each_row",
-    "prepend_0_to_each_row", "prepend_1_to_each_row", "h_softmax"]
+    "prepend_0_to_each_row", "prepend_1_to_each_row", "h_softmax",
+    "crossentropy_softmax_1hot_with_bias_dx", "confusion_matrix"]
 
 #: Theano's op instances (softmax over the last axis; its log).
 softmax_op = Softmax()
@@ -138,3 +139,55 @@ def h_softmax(x, batch_size, n_outputs, n_classes, n_outputs_per_class, W1, b1, 
     inner = softmax(batched_dot(x, W2[cls]) + b2[cls], axis=-1)
     rows = arange(batch_size)
     return class_probs[rows, cls] * inner[rows, within]
+
+
+def crossentropy_softmax_1hot_with_bias_dx(dy, sm, y_idx):
+    """The gradient of ``crossentropy_softmax_1hot_with_bias`` with respect
+    to its input: ``dy[i] * (sm[i, j] - (j == y_idx[i]))`` for the softmax
+    rows ``sm``, class indices ``y_idx`` and the gradients ``dy`` of the
+    per-row costs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dx = crossentropy_softmax_1hot_with_bias_dx(
+    ...     np.array([2.]), np.array([[0.25, 0.75]]), np.array([1]))
+    >>> dx.eval(mode='py')
+    array([[ 0.5, -0.5]])
+    """
+    dy, sm, y_idx = as_tensor_variable(dy), as_tensor_variable(sm), as_tensor_variable(y_idx)
+    if dy.ndim != 1 or sm.ndim != 2 or y_idx.ndim != 1:
+        raise TypeError(f"crossentropy_softmax_1hot_with_bias_dx: dy and y_idx must be vectors "
+                        f"and sm a matrix, got {dy.ndim}, {sm.ndim} and {y_idx.ndim} dimensions")
+    if not y_idx.dtype.startswith(("int", "uint")):
+        raise TypeError(f"crossentropy_softmax_1hot_with_bias_dx: y_idx must hold integer class "
+                        f"indices, got {y_idx} ({y_idx.dtype})")
+    hit = elemwise(SCALAR_OPS["eq"], arange(sm.shape[1]).dimshuffle("x", 0),
+                   y_idx.dimshuffle(0, "x"))
+    return dy.dimshuffle(0, "x") * (sm - hit.astype(sm.dtype))
+
+
+def confusion_matrix(actual, pred):
+    """The confusion matrix of the label vectors ``actual`` and ``pred``:
+    ``[conf_mat, order]``, ``order`` the sorted labels that occur in either
+    and ``conf_mat[i, j]`` (int64) the number of positions where ``actual``
+    is ``order[i]`` and ``pred`` is ``order[j]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m, order = confusion_matrix(np.array([0, 1, 1]), np.array([0, 0, 1]))
+    >>> m.eval(mode='py'), order.eval(mode='py')
+    (array([[1, 0],
+           [1, 1]]), array([0, 1]))
+    """
+    from ..ops.unique import unique
+    actual, pred = as_tensor_variable(actual), as_tensor_variable(pred)
+    if actual.ndim != 1 or pred.ndim != 1:
+        raise ValueError(f"confusion_matrix: actual and pred must be vectors, got "
+                         f"{actual.ndim} and {pred.ndim} dimensions")
+    order = unique(concatenate([actual, pred]))
+    eq = SCALAR_OPS["eq"]
+    one_hot_a = elemwise(eq, actual.dimshuffle(0, "x"), order.dimshuffle("x", 0)).astype("int64")
+    one_hot_p = elemwise(eq, pred.dimshuffle(0, "x"), order.dimshuffle("x", 0)).astype("int64")
+    return [dot(one_hot_a.T, one_hot_p), order]

@@ -41,7 +41,9 @@ def _padding(border_mode, kshape, dilation):
         if border_mode == "full":
             return tuple(d * (k - 1) for k, d in zip(kshape, dilation))
         if border_mode in ("half", "same"):
-            return tuple(d * (k // 2) for k, d in zip(kshape, dilation))
+            # half the dilated kernel, ((k - 1) * d + 1) // 2, as Theano (d * (k // 2)
+            # was one too many for an even kernel with d > 1)
+            return tuple(((k - 1) * d + 1) // 2 for k, d in zip(kshape, dilation))
         raise ValueError(f"border_mode must be 'valid', 'full', 'half', an int or a pair, "
                          f"got {border_mode!r}")
     return _pair(border_mode, "border_mode")

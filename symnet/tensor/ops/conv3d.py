@@ -47,7 +47,8 @@ def _pads(border_mode, ksizes, dilation):
     if border_mode == "full":
         return tuple(d * (k - 1) for k, d in zip(ksizes, dilation))
     if border_mode in ("half", "same"):
-        return tuple(d * (k // 2) for k, d in zip(ksizes, dilation))
+        # half the dilated kernel, as in conv.py's _padding
+        return tuple(((k - 1) * d + 1) // 2 for k, d in zip(ksizes, dilation))
     return border_mode  # a validated triple
 
 

@@ -720,7 +720,21 @@ TABLE = {
     "clip": (3, _clip, lambda x, lo, hi: upcast(x, lo, hi), _g_clip, False),
 }
 
-SCALAR_OPS = {name: ScalarOp(name, nin, impl, rule, grad, commutative=comm,
+def _ints_as_float64(impl):
+    """``impl`` on integer (and bool) inputs made float64 first, as the
+    compiled backends compute them: numpy's own rule would compute in
+    float16 for int8/uint8 (three digits), and ``-x`` of an unsigned
+    integer wraps around (sigmoid of uint8 1 was 0)."""
+    def run(*args):
+        if all(getattr(a, "dtype", np.dtype("f8")).kind in "biu" for a in args):
+            args = [np.asarray(a, dtype=np.float64) for a in args]
+        return impl(*args)
+    run.__name__ = getattr(impl, "__name__", "impl")
+    return run
+
+
+SCALAR_OPS = {name: ScalarOp(name, nin, _ints_as_float64(impl) if rule is float_out else impl,
+                             rule, grad, commutative=comm,
                              associative=comm and name in ("add", "mul"))
               for name, (nin, impl, rule, grad, comm) in TABLE.items()}
 

@@ -468,14 +468,33 @@ def binary_crossentropy(output, target):
     """
     log = SCALAR_OPS["log"]
     output = as_tensor_variable(output)
-    node = output.owner
-    if node is not None and getattr(getattr(node.op, "scalar_op", None), "name", None) \
-            == "sigmoid":
+    logits = _logits_of_sigmoid(output)
+    if logits is not None:
         # Of sigmoid(x): the stable form in x, so that the gradient too is
         # exact (sigmoid(x) - target) at any logits; through log(sigmoid(x))
         # it would be 0/0 at |x| ~ 800 (Theano's rewrites give the same).
-        return sigmoid_binary_crossentropy(node.inputs[0], target)
+        return sigmoid_binary_crossentropy(logits, target)
     return -(target * elemwise(log, output) + (1 - target) * elemwise(log, 1 - output))
+
+
+def _logits_of_sigmoid(output):
+    """``x`` rearranged as ``output`` is, when ``output`` is ``sigmoid(x)``
+    seen through reshapes and dimshuffles (``sigmoid(x).flatten()``, a
+    network's output reshaped to the targets), else None.  The walk is a
+    loop: a chain of reshapes is no recursion."""
+    from .elemwise import DimShuffle
+    from .shape import Reshape
+    chain, v = [], output
+    while v.owner is not None and isinstance(v.owner.op, (Reshape, DimShuffle)):
+        chain.append(v.owner)
+        v = v.owner.inputs[0]
+    node = v.owner
+    if node is None or getattr(getattr(node.op, "scalar_op", None), "name", None) != "sigmoid":
+        return None
+    x = node.inputs[0]
+    for step in reversed(chain):
+        x = step.clone_with_new_inputs([x] + step.inputs[1:]).outputs[0]
+    return x
 
 
 def sigmoid_binary_crossentropy(logits, target):

@@ -3,6 +3,9 @@
 Each replaces a formula that overflows or loses all precision for large
 inputs by an equivalent stable op:
 
+- ``exp(x) / sum(exp(x), axis, keepdims)`` -> ``softmax(x, axis)`` (Theano's
+  ``local_softmax``: the written-out form is inf / inf = NaN for logits
+  above ~88 in float32);
 - ``log(softmax(x))`` -> ``log_softmax(x)``
 - ``crossentropy_categorical_1hot(softmax(x), y)`` -> the fused
   ``SoftmaxCrossentropy`` (so ``categorical_crossentropy(softmax(x), y)`` is
@@ -16,7 +19,12 @@ inputs by an equivalent stable op:
   written with ``exp``, meets the two rules above, and its gradient divides
   by ``sigmoid(-x)`` (tiny but not 0) instead of ``1 - p`` (0 once ``p``
   rounds to 1, then inf * 0 = NaN in every weight after one step);
-- ``log(1 + x)`` -> ``log1p(x)``; ``exp(x) - 1`` -> ``expm1(x)``.
+- ``exp(x) / (1 + exp(x))`` -> ``sigmoid(x)``;
+- ``log(1 + x)`` -> ``log1p(x)``; ``exp(x) - 1`` -> ``expm1(x)``;
+  ``log1p(exp(x))`` (so ``log(1 + exp(x))``) -> ``softplus(x)``, which is
+  ``x`` where ``exp`` overflows (Theano's softplus rules; VAE code writes it
+  out); ``exp(x) * sigmoid(-x)`` -> ``sigmoid(x)`` (the gradient of the
+  written-out softplus: 0 * inf = NaN else).
 
 ``local_softmax_crossentropy_fuse`` (tag ``numba``: optional, run by the
 numba modes only) then joins ``SoftmaxCrossentropy(x, y)`` and that
@@ -36,14 +44,38 @@ from ..ops.nnet import (CrossentropyCategorical1Hot, LogSoftmax, Softmax, Softma
 from ..ops.reduction import Reduce
 from .basic import elemwise_input, fit_type, is_const, scalar_name, single_client
 
-__all__ = ["local_log_softmax", "local_softmax_crossentropy", "local_softmax_crossentropy_grad",
+__all__ = ["local_softmax_of_exp", "local_log_softmax", "local_softmax_crossentropy", "local_softmax_crossentropy_grad",
            "local_log_softmax_grad", "local_softmax_crossentropy_fuse",
            "local_log_sigmoid", "local_log1m_sigmoid", "local_inv_1_plus_exp",
-           "local_1m_sigmoid", "local_log1p", "local_expm1"]
+           "local_1m_sigmoid", "local_log1p", "local_expm1", "local_exp_over_1_plus_exp",
+           "local_log1p_exp", "local_sigm_times_exp"]
 
 
 def _ew(name, *args):
     return Elemwise(SCALAR_OPS[name])(*args)
+
+
+@register_local("stabilize", tracks=[Elemwise], scalars=["true_div"])
+def local_softmax_of_exp(fgraph, node):
+    """``exp(x) / sum(exp(x), axis=k)`` with the axis kept (``keepdims`` or
+    a DimShuffle putting it back) -> ``softmax(x, axis=k)``."""
+    num, den = node.inputs
+    e = elemwise_input(num, "exp")
+    if e is None or den.owner is None or not isinstance(den.owner.op, DimShuffle):
+        return None
+    red = den.owner.inputs[0]
+    if red.owner is None or not isinstance(red.owner.op, Reduce) \
+            or red.owner.op.kind != "sum" or len(red.owner.op.axis) != 1:
+        return None
+    axis = red.owner.op.axis[0]
+    kept = tuple(range(axis)) + ("x",) + tuple(range(axis, num.ndim - 1))
+    summed = red.owner.inputs[0]
+    if tuple(den.owner.op.new_order) != kept or (
+            summed is not num and elemwise_input(summed, "exp") != [e[0]]):
+        return None
+    # the last axis as -1, the form T.nnet.softmax builds (so the op is
+    # softmax_op and later rules see it)
+    return [fit_type(Softmax(-1 if axis == num.ndim - 1 else axis)(e[0]), node.outputs[0])]
 
 
 @register_local("stabilize", tracks=[Elemwise], scalars=["log"])
@@ -352,6 +384,57 @@ def local_inv_1_plus_exp(fgraph, node):
         inner = elemwise_input(e, "exp")
         if inner is not None:
             return _sigmoid_of_neg(inner[0], node.outputs[0])
+    return None
+
+
+@register_local("stabilize", tracks=[Elemwise], scalars=["true_div"])
+def local_exp_over_1_plus_exp(fgraph, node):
+    """``exp(x) / (1 + exp(x))`` -> ``sigmoid(x)`` (inf / inf = NaN else)."""
+    num, den = node.inputs
+    e = elemwise_input(num, "exp")
+    if e is None:
+        return None
+    for t in _plus_one_terms(den):
+        if t is num or elemwise_input(t, "exp") == [e[0]]:
+            new = fit_type(_ew("sigmoid", e[0]), node.outputs[0])
+            return None if new is None else [new]
+    return None
+
+
+@register_local("stabilize", tracks=[Elemwise], scalars=["log1p"])
+def local_log1p_exp(fgraph, node):
+    """``log1p(exp(x))`` -> ``softplus(x)`` (inf where exp overflows else)."""
+    e = elemwise_input(node.inputs[0], "exp")
+    if e is None:
+        return None
+    new = fit_type(_ew("softplus", e[0]), node.outputs[0])
+    return None if new is None else [new]
+
+
+def _negation_of(a, b):
+    """Whether ``a`` is ``-b`` or ``b`` is ``-a``."""
+    na, nb = elemwise_input(a, "neg"), elemwise_input(b, "neg")
+    return (na is not None and na[0] is b) or (nb is not None and nb[0] is a)
+
+
+@register_local("stabilize", tracks=[Elemwise], scalars=["mul"])
+def local_sigm_times_exp(fgraph, node):
+    """``exp(x) * sigmoid(-x)`` (factors of a product) -> ``sigmoid(x)``."""
+    ins = list(node.inputs)
+    for i, e in enumerate(ins):
+        ex = elemwise_input(e, "exp")
+        if ex is None:
+            continue
+        for j, sg in enumerate(ins):
+            sx = elemwise_input(sg, "sigmoid")
+            if j == i or sx is None or not _negation_of(sx[0], ex[0]):
+                continue
+            rest = [v for k, v in enumerate(ins) if k not in (i, j)]
+            new = _ew("sigmoid", ex[0])
+            for v in rest:
+                new = new * v
+            new = fit_type(new, node.outputs[0])
+            return None if new is None else [new]
     return None
 
 

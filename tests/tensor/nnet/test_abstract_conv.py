@@ -78,3 +78,32 @@ def test_errors_and_module_path():
         assert tb is bilinear_upsampling
     finally:
         symnet.compat.uninstall()
+
+
+def test_conv_shape_functions_as_theano_documents_them():
+    from symnet.tensor.nnet.abstract_conv import (check_conv_gradinputs_shape,
+                                                  get_conv_gradinputs_shape,
+                                                  get_conv_gradweights_shape,
+                                                  get_conv_output_shape)
+    img, kern, sub, dil = (3, 2, 12, 9, 7), (4, 2, 5, 6, 4), (1, 2, 1), (2, 1, 1)
+    # hand-computed: (n + pads - ((k - 1) * d + 1)) // s + 1 per axis
+    assert get_conv_output_shape(img, kern, "valid", sub, dil) == (3, 4, 4, 2, 4)
+    assert get_conv_output_shape(img, kern, "half", sub, dil) == (3, 4, 12, 5, 8)
+    assert get_conv_output_shape(img, kern, "full", sub, dil) == (3, 4, 20, 7, 10)
+    assert get_conv_output_shape(img, kern, (1, 2, 3), sub, dil) == (3, 4, 6, 4, 10)
+    assert get_conv_output_shape((None, 2, 12, None), (4, 2, 5, 6), (1, (0, 2)),
+                                 (1, 1)) == (None, 4, 10, None)
+    for b in ("valid", "full", (0, 2), "half"):
+        out = get_conv_output_shape((5, 3, 9, 8), (7, 3, 3, 2), b, (1, 1), (2, 1))
+        assert get_conv_gradinputs_shape((7, 3, 3, 2), out, b, (1, 1), (2, 1)) == (5, 3, 9, 8)
+        want_k = (7, 3, None, None) if b == "half" else (7, 3, 3, 2)
+        assert get_conv_gradweights_shape((5, 3, 9, 8), out, b, (1, 1), (2, 1)) == want_k
+        assert check_conv_gradinputs_shape((5, 3, 9, 8), (7, 3, 3, 2), out, b, (1, 1), (2, 1))
+        bad = out[:2] + (out[2] + 1, out[3])
+        assert not check_conv_gradinputs_shape((5, 3, 9, 8), (7, 3, 3, 2), bad, b, (1, 1),
+                                               (2, 1))
+    # a stride leaves the image size undetermined
+    assert get_conv_gradinputs_shape((7, 3, 3, 3), (5, 7, 4, 4), "valid", (2, 2)) == \
+        (5, 3, None, None)
+    with pytest.raises(ValueError, match="one padding per spatial axis"):
+        get_conv_output_shape((1, 1, 5, 5), (1, 1, 3, 3), (1, 1, 1), (1, 1))

@@ -86,3 +86,32 @@ def test_theano_module_paths():
         assert TT.nnet.softmax_with_bias is nnet.softmax_with_bias
     finally:
         symnet.compat.uninstall()
+
+
+def test_crossentropy_softmax_1hot_with_bias_dx_is_the_gradient_of_the_cost():
+    from symnet.tensor.nnet import crossentropy_softmax_1hot_with_bias_dx
+    rng = np.random.default_rng(0)
+    x, b = T.dmatrix("x"), T.dvector("b")
+    y = np.array([2, 0, 1, 2], dtype="uint8")
+    xv, bv, dyv = rng.standard_normal((4, 3)), rng.standard_normal(3), rng.standard_normal(4)
+    nll, sm, _ = T.nnet.crossentropy_softmax_argmax_1hot_with_bias(x, b, y)
+    want = symnet.grad((nll * dyv).sum(), x)
+    got = crossentropy_softmax_1hot_with_bias_dx(dyv, sm, y)
+    for mode in ("py", "numba"):
+        a, g = symnet.function([x, b], [want, got], mode=mode)(xv, bv)
+        np.testing.assert_allclose(g, a, rtol=1e-12)
+    with pytest.raises(TypeError, match="y_idx must hold integer class indices"):
+        crossentropy_softmax_1hot_with_bias_dx(dyv, sm, T.dvector())
+
+
+def test_confusion_matrix_counts_label_pairs():
+    from symnet.tensor.nnet import confusion_matrix
+    a, p = T.dvector("a"), T.dvector("p")
+    f = symnet.function([a, p], confusion_matrix(a, p), mode="py")
+    actual, pred = np.array([2, 0, 2, 2, 0, 1.]), np.array([0, 0, 2, 2, 0, 2.])
+    m, order = f(actual, pred)
+    np.testing.assert_array_equal(order, [0, 1, 2])
+    np.testing.assert_array_equal(m, [[2, 0, 0], [0, 0, 1], [1, 0, 2]])
+    assert m.dtype == np.int64
+    with pytest.raises(ValueError, match="must be vectors, got 2 and 1"):
+        confusion_matrix(T.matrix(), p)

@@ -77,3 +77,19 @@ def test_conv2d_second_order():
     rng = np.random.RandomState(2)
     verify_grad(lambda a, b: symnet.grad(T.sum(conv2d(a, b) ** 2), b),
                 [rng.randn(1, 2, 5, 5), rng.randn(2, 2, 2, 2)], rng=rng)
+
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_half_pads_half_the_dilated_kernel(mode):
+    # Theano's 'half': ((k - 1) * d + 1) // 2 on each side; for an even kernel
+    # with d > 1 that is less than d * (k // 2): kernel 2 dilated by 2 (3 wide)
+    # pads 1, and the output keeps the input's size
+    assert Conv2d("half", (1, 1), True, (2, 2))._pad((2, 4)) == (1, 3)
+    x = np.random.RandomState(1).randn(1, 1, 5, 6)
+    w = np.random.RandomState(2).randn(1, 1, 2, 2)
+    out = conv2d(x, w, border_mode="half", filter_dilation=(2, 2), filter_flip=False).eval(
+        mode=mode)
+    xp = np.pad(x[0, 0], 1)
+    want = sum(xp[2 * a:2 * a + 5, 2 * b:2 * b + 6] * w[0, 0, a, b]
+               for a in range(2) for b in range(2))
+    np.testing.assert_allclose(out[0, 0], want, rtol=1e-10)

@@ -133,6 +133,24 @@ def test_transcendental_of_ints_is_floatx():
     check_op(T.sqrt, [np.arange(5, dtype="int32")], ref=lambda a: np.sqrt(a))
 
 
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "bool"])
+@pytest.mark.parametrize("name", ["sigmoid", "softplus", "exp", "tanh", "log1p"])
+def test_transcendental_of_small_ints_in_full_precision(name, dtype):
+    # numpy computes int8/uint8 in float16, and -x of a uint8 wraps around:
+    # the values must be those of the float64 function, on every backend
+    # (Theano's SigmoidTester/SoftplusTester check int8 and uint8)
+    vals = {"int8": [-100, -3, 0, 1, 5, 100], "uint8": [0, 1, 5, 100, 200, 255],
+            "bool": [0, 1, 1, 0, 1, 0]}[dtype]
+    a = np.array(vals, dtype=dtype)
+    f64 = {"sigmoid": lambda v: 1 / (1 + np.exp(-v)), "softplus": lambda v: np.logaddexp(0, v),
+           "exp": np.exp, "tanh": np.tanh, "log1p": np.log1p}[name]
+    fn = getattr(T.nnet, name, None) or getattr(T, name)
+    with np.errstate(over="ignore"):
+        want = f64(a.astype("float64")).astype(config.floatX)
+    got = check_op(fn, [a], ref=lambda v: want, rtol=1e-6, atol=1e-30)
+    assert got[0].dtype == config.floatX
+
+
 @settings(max_examples=examples(15), deadline=None)
 @given(st.lists(st.integers(1, 4), min_size=0, max_size=3),
        st.lists(st.booleans(), min_size=3, max_size=3),

@@ -21,6 +21,44 @@ def test_log_softmax():
     np.testing.assert_allclose(out[0], [0.0, -2000.0, -1000.0])
 
 
+def test_softmax_written_with_exp_and_sum():
+    # Theano's local_softmax (its Test_softmax_opt): the written-out form is
+    # inf / inf = NaN for logits of 1000; keepdims or a DimShuffle, any axis
+    x = T.dmatrix("x")
+    for p, axis in [(T.exp(x) / T.exp(x).sum(axis=1).dimshuffle(0, "x"), 1),
+                    (T.exp(x) / T.exp(x).sum(axis=1, keepdims=True), 1),
+                    (T.exp(x) / T.exp(x).sum(axis=0), 0)]:
+        f = compare([x], p, [X])
+        assert op_names(f) == ["Softmax"]
+        out = symnet.function([x], p, mode=PY)(BIG)
+        e = np.exp(BIG - BIG.max(axis=axis, keepdims=True))
+        np.testing.assert_allclose(out, e / e.sum(axis=axis, keepdims=True), rtol=1e-12)
+    # not a softmax: the row sums divide along the last axis
+    f = compare([x], T.exp(x[:, :4]) / T.exp(x[:, :4]).sum(axis=1), [X[:4]])
+    assert "Softmax" not in op_names(f)
+
+
+def test_softplus_and_sigmoid_written_out():
+    # Theano's softplus/sigmoid rules: log(1 + exp(x)) is inf and its
+    # gradient exp(x) * sigmoid(-x) NaN once exp overflows
+    x = T.dvector("x")
+    v = np.array([-1000.0, -3.0, 0.0, 2.0, 1000.0])
+    sp = T.log(1 + T.exp(x))
+    f = compare([x], [sp, symnet.grad(sp.sum(), x)], [v[1:4]])
+    assert op_names(f) == ["softplus", "sigmoid"]
+    value, grad = symnet.function([x], [sp, symnet.grad(sp.sum(), x)], mode=PY)(v)
+    np.testing.assert_allclose(value, np.logaddexp(0, v), rtol=1e-12)
+    np.testing.assert_allclose(grad, 1 / (1 + np.exp(-np.clip(v, -700, 700))), rtol=1e-12,
+                               atol=1e-300)
+    f = compare([x], T.exp(x) / (1 + T.exp(x)), [v[1:4]])
+    assert op_names(f) == ["sigmoid"]
+    # not the logistic: other constants or another exponent stay
+    for e in (T.exp(x) / (2 + T.exp(x)), T.exp(x + 1) / (1 + T.exp(x))):
+        assert "sigmoid" not in op_names(compare([x], e, [v[1:4]]))
+    f = compare([x], T.exp(x) * T.nnet.sigmoid(-x) * 3, [v[1:4]])
+    assert "exp" not in op_names(f)
+
+
 def _ce_softmax_int(x, y):
     return T.nnet.categorical_crossentropy(T.nnet.softmax(x), y)
 
