@@ -17,6 +17,7 @@ new Op class in neither table fails the test.
 """
 import importlib
 import pkgutil
+from functools import partial
 
 import numpy as np
 import pytest
@@ -327,6 +328,21 @@ def _choose():
     return [i, x, y], [T.choose(i, [x, y])], [np.array([1, 0, 1]), _m(3), _m(3)]
 
 
+def _sparse_block(op_class, inplace):
+    """SparseBlockGemv/Outer: 2 examples, windows of 2 and 1 over 3 and 2
+    blocks of sizes 4 and 5 (the first example names input block 2 twice)."""
+    from symnet.tensor.ops import blocksparse
+    op = getattr(blocksparse, op_class)(inplace)
+    ii, oi = T.lmatrix("iIdx"), T.lmatrix("oIdx")
+    idx = [np.array([[2, 2], [0, 1]]), np.array([[1], [0]])]
+    if op_class == "SparseBlockGemv":
+        o, W, h = T.dtensor3("o"), T.dtensor4("W"), T.dtensor3("h")
+        return [o, W, h, ii, oi], [op(o, W, h, ii, oi)], \
+            [_m(2, 1, 5), _m(3, 2, 4, 5), _m(2, 2, 4)] + idx
+    o, x, y = T.dtensor4("o"), T.dtensor3("x"), T.dtensor3("y")
+    return [o, x, y, ii, oi], [op(o, x, y, ii, oi)], [_m(3, 2, 4, 5), _m(2, 2, 4), _m(2, 1, 5)] + idx
+
+
 def _unique():
     x = T.dvector("x")
     return [x], T.extra_ops.unique(x, return_index=True, return_inverse=True,
@@ -432,6 +448,9 @@ SAMPLES = {
     "symnet.tensor.ops.linalg.MatrixPinv": [_decomp(lambda a: [T.nlinalg.pinv(a)])],
     "symnet.tensor.ops.random.RandomDraw": [_random],
     "symnet.tensor.ops.choose.Choose": [_choose],
+    **{f"symnet.tensor.ops.blocksparse.{name}": [partial(_sparse_block, name, False),
+                                                 partial(_sparse_block, name, True)]
+       for name in ("SparseBlockGemv", "SparseBlockOuter")},
     "symnet.tensor.ops.unique.Unique": [_unique],
     "symnet.tensor.ops.linalg.Eig": [_decomp(lambda a: T.nlinalg.eig(a))],
     "symnet.tensor.ops.linalg.Lstsq": [_lstsq],
