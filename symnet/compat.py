@@ -30,6 +30,7 @@ import importlib.abc
 import importlib.util
 import sys
 import types
+from functools import partial
 
 from .graph.basic import Apply, Constant, Variable
 from .graph.op import Op
@@ -135,12 +136,26 @@ GPU_ONLY_MODULES = ("lasagne.layers.dnn", "lasagne.layers.corrmm",
 #: Lasagne module names whose symnet counterpart is not at the same path
 LASAGNE_MODULES = {"lasagne.layers.dnn": "symnet.layers.cudnn"}
 
-#: Theano packages symnet has no counterpart for: importing one (or a
-#: submodule) raises ImportError saying so, instead of "No module named".
+#: Theano packages symnet has no counterpart for: importing a submodule
+#: raises ImportError saying so, instead of "No module named".  The package
+#: itself imports as Theano's does without scipy (``enable_sparse`` False,
+#: so scripts and tests that check it skip their sparse parts); any other
+#: name read from it raises AttributeError with the same reason.
 UNSUPPORTED_MODULES = {
     "theano.sparse": "symnet has no sparse tensors (theano.sparse); use dense tensors "
                      "(a scipy.sparse matrix's .toarray())",
 }
+
+
+def _build_unsupported(top):
+    reason = UNSUPPORTED_MODULES[top]
+
+    def missing(name):
+        raise AttributeError(f"{top}.{name}: {reason}")
+    # named as Theano's, so that ``from theano.sparse import X`` looks for
+    # a submodule theano.sparse.X and gets the ImportError with the reason
+    return _module(top, f"``{top}``: {reason}.",
+                   dict(enable_sparse=False, __getattr__=missing), package=True)
 
 # Lasagne's top-level package imports these submodules, so that
 # ``import lasagne; lasagne.layers.DenseLayer`` works; we import the ones
@@ -345,6 +360,8 @@ def _build_ifelse():
 
 
 _BUILDERS = {
+    **{f"symnet.compat.unsupported.{top}": partial(_build_unsupported, top)
+       for top in UNSUPPORTED_MODULES},
     "symnet.compat.tests": lambda: _module(
         "symnet.compat.tests", "``theano.tests``: its unittest_tools is symnet.testing.",
         dict(unittest_tools=importlib.import_module("symnet.testing")), package=True),
@@ -429,6 +446,8 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
         if root == "theano" and self.theano:
             if _gpu_only(fullname):
                 return _GPU
+            if fullname in UNSUPPORTED_MODULES:
+                return f"symnet.compat.unsupported.{fullname}"
             if fullname in THEANO_MODULES:
                 return THEANO_MODULES[fullname]
             return "symnet" + fullname[len("theano"):]
@@ -443,7 +462,7 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
         if dest is None:
             return None
         top = ".".join(fullname.split(".")[:2])
-        if top in UNSUPPORTED_MODULES and self.theano:
+        if top in UNSUPPORTED_MODULES and self.theano and fullname != top:
             raise ImportError(f"{fullname}: {UNSUPPORTED_MODULES[top]}", name=fullname)
         if dest is _GPU:
             raise ImportError(
