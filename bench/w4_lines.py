@@ -43,6 +43,30 @@ read by the filter gradient without its plane pass; numbers in
 ``gemm_split.CHUNKS`` 4 parts a thread instead of 1 (one process
 alternating blocks of 30 steps, 10 rounds, load 7.1: CPU a step 13.35
 against 13.14 ms, a lower median in 6 of 10 rounds: no difference).
+
+``--perf-loop N`` writes ``/tmp/perf-<pid>.map`` (the entry of each
+numba-compiled function of the process, so ``perf report`` names the
+loops and kernels instead of ``[JIT]`` addresses), prints ``ready`` and
+runs N steps; attach ``perf record -g -p <pid> -- sleep 5`` meanwhile.
+
+Round 18 (main at 47f33f9, load 2.4-3.8 from other work, 5 s of the
+steady state, share of samples of the whole process): OpenBLAS 61 %
+(``sgemm_kernel`` 38.5, packing ``oncopy``/``itcopy`` 11: W2 read as B by
+the forward product and as A by the input gradient, the conv GEMMs'
+small-matrix kernels 11); numba code 23 % (``forward_image_chunks`` 6,
+``pool_grad_weights_images`` 5, the momentum update 5, ``tcopy_into``
+4.5); the interpreter 7.7 %; ``memset`` 2.3 % (half numpy's dot zeroing
+its output before the GEMM, half OpenBLAS's beta of 0); futex wakes and
+switches ~2.5 %; no thread spinning (OpenBLAS's server absent under the
+step's hold).  The tail's Python (its chunks' calls built under the GIL,
+then ~10 us a block) is 30-60 us a chunk, so one nogil numba call per
+thread would save at most that.  Tried and dropped: the forward product
+split over its inner dimension (each thread half of ``h`` and a
+contiguous half of W2, the two partial products summed), both halves on
+one thread, thread CPU, minimums of 30, 4 rounds: hot 1,807-1,945 us
+against 1,639-1,848 for the column split, after 24 MB of other traffic
+1,907-1,997 against 1,933-2,007; ``np.matmul`` for the input gradient's
+blocks (2304x256 @ (64x256).T): 773-805 against 765-793 us.
 """
 import argparse
 import os
@@ -93,12 +117,45 @@ def line_times(calls, cpu=False):
     return labels, cols, totals, threads
 
 
+def perf_map(path=None):
+    """Write ``perf``'s map of this process's numba-compiled functions
+    (``/tmp/perf-<pid>.map``: entry address, size up to the next entry,
+    module.function); the number written."""
+    import gc
+    from numba.core.dispatcher import Dispatcher
+    ents = set()
+    for o in gc.get_objects():
+        if isinstance(o, Dispatcher):
+            for cres in list(o.overloads.values()):
+                addr = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)
+                if addr:
+                    ents.add((addr, f"{o.py_func.__module__.rsplit('.', 1)[-1]}."
+                                    f"{o.py_func.__name__}"))
+    ents = sorted(ents)
+    with open(path or f"/tmp/perf-{os.getpid()}.map", "w") as fh:
+        for (addr, name), nxt in zip(ents, ents[1:] + [(ents[-1][0] + 65536, "")] if ents else []):
+            fh.write(f"{addr:x} {min(nxt[0] - addr, 1 << 20):x} {name}\n")
+    return len(ents)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--calls", type=int, default=200)
     ap.add_argument("--cpu", action="store_true", help="time lines by the process's CPU")
     ap.add_argument("--all", action="store_true", help="every line, not only those over 15 us")
+    ap.add_argument("--perf-loop", type=int, metavar="N",
+                    help="write perf's map of the numba functions, then run N steps")
     args = ap.parse_args()
+    if args.perf_loop:
+        step, _ = w4_step()
+        for _ in range(30):
+            step()
+        print(f"pid {os.getpid()}: {perf_map()} functions mapped; ready", flush=True)
+        t = time.perf_counter()
+        for _ in range(args.perf_loop):
+            step()
+        print(f"{(time.perf_counter() - t) / args.perf_loop * 1e3:.3f} ms a step")
+        return
     labels, cols, totals, threads = line_times(args.calls, args.cpu)
     print(f"step median {statistics.median(totals) * 1e3:.3f} ms (min "
           f"{min(totals) * 1e3:.3f}), load {' '.join(open('/proc/loadavg').read().split()[:3])}")

@@ -92,7 +92,7 @@ import os
 import queue
 import threading
 import time
-from itertools import starmap
+from itertools import repeat, starmap
 from operator import call
 
 import numpy as np
@@ -401,8 +401,8 @@ def _row_part(args, dest, i, n):
 def _lazy(entry):
     """Whether a tail call's arguments include a product not computed yet
     (``step_pool.LazyDot``)."""
-    from .step_pool import LazyDot
-    return any(isinstance(a, LazyDot) for a in entry)
+    lazy = step_pool.LazyDot
+    return any(isinstance(a, lazy) for a in entry)
 
 
 def _settle(calls, rows, blocks):
@@ -411,13 +411,14 @@ def _settle(calls, rows, blocks):
     in ``blocks``) and neither of its operands shares memory with a value
     the tail writes (a product of a weight the tail updates must read it
     before the update)."""
-    from .step_pool import LazyDot
+    lazy, may = step_pool.LazyDot, np.may_share_memory
     dests = [c[1 + p] for c, pos in zip(calls, rows) for p in pos]
     done = {}
     for k, c in enumerate(calls):
         for a in c:
-            if isinstance(a, LazyDot) and id(a) not in done and (k not in blocks or any(
-                    np.may_share_memory(x, d) for x in (a.a, a.b) for d in dests)):
+            if isinstance(a, lazy) and id(a) not in done and (
+                    k not in blocks or any(map(may, repeat(a.a), dests))
+                    or any(map(may, repeat(a.b), dests))):
                 done[id(a)] = np.asarray(a)
     if not done:
         return calls
@@ -429,27 +430,37 @@ def _lazy_rows(entry, dest, i, n):
     ``LazyDot`` products: per block of ``step_pool.LAZY_ROWS`` rows, each
     product's rows computed into a buffer of this chunk (its transposed
     operand staged in another, ``LazyDot.staged``), then the kernel on the
-    block (its other arrays cut as ``_row_part`` cuts them)."""
-    from .step_pool import LAZY_ROWS, LazyDot
+    block (its other arrays cut as ``_row_part`` cuts them).  Which
+    arguments are products, which are cut and which pass as they are is
+    found once for the chunk, not per block (the chunk's Python runs under
+    the GIL, which the other thread's chunk waits for)."""
+    lazy = step_pool.LazyDot
     n0 = dest.shape[0]
     lo, hi = n0 * i // n, n0 * (i + 1) // n
-    step = min(LAZY_ROWS, max(hi - lo, 1))
-    bufs = {j: np.empty((step, a.shape[1]), a.dtype) for j, a in enumerate(entry)
-            if isinstance(a, LazyDot)}
-    stages = {j: np.empty((step, entry[j].a.shape[1]), entry[j].dtype) for j in bufs
-              if entry[j].staged()}
+    step = min(step_pool.LAZY_ROWS, max(hi - lo, 1))
+    # per argument: a product (its buffer and stage), rows to cut, or as is
+    kinds = []
+    for a in entry:
+        if isinstance(a, lazy):
+            kinds.append((np.empty((step, a.shape[1]), a.dtype),
+                          np.empty((step, a.a.shape[1]), a.dtype) if a.staged() else None))
+        elif isinstance(a, np.ndarray) and a.ndim == dest.ndim and a.shape[0] == n0:
+            kinds.append(True)
+        else:
+            kinds.append(False)
     out = []
     for r0 in range(lo, hi, step):
         r1 = min(hi, r0 + step)
         args = []
-        for j, a in enumerate(entry):
-            if j in bufs:
-                out.append((a.rows, r0, r1, bufs[j][:r1 - r0], stages.get(j)))
-                args.append(bufs[j][:r1 - r0])
-            elif isinstance(a, np.ndarray) and a.ndim == dest.ndim and a.shape[0] == n0:
+        for a, kind in zip(entry, kinds):
+            if kind is True:
                 args.append(a[r0:r1])
-            else:
+            elif kind is False:
                 args.append(a)
+            else:
+                buf = kind[0][:r1 - r0]
+                out.append((a.rows, r0, r1, buf, kind[1]))
+                args.append(buf)
         out.append(tuple(args))
     return out
 

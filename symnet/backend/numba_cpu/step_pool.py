@@ -291,9 +291,24 @@ def _swapped(a, b):
     ``blas.py``), on the pool in row blocks of ``b.T @ a.T`` each written
     transposed into the result (``_rows_t``).  ``SWAP_MAX_ROWS`` is not
     applied here: it was measured off the pool (two BLAS threads)."""
-    from .blas import SWAP_MIN_INNER, SWAP_RATIO
-    return b.strides[0] == b.itemsize and a.shape[0] * SWAP_RATIO <= b.shape[1] \
-        and a.shape[1] >= SWAP_MIN_INNER
+    rule = _blas_py()
+    return b.strides[0] == b.itemsize and a.shape[0] * rule.SWAP_RATIO <= b.shape[1] \
+        and a.shape[1] >= rule.SWAP_MIN_INNER
+
+
+_BLAS_PY = []     # [the module blas.py], imported on first use
+
+
+def _blas_py():
+    """``blas.py`` (its swap rule and ``tcopy``), imported on the first
+    call (it imports the tensor ops, which this module does not need until
+    a product runs), then kept: an import statement in ``dot``, which every
+    product of a pool step calls, cost ~1 us each, paid on the driver's
+    serial lines while the pool's other thread waits."""
+    if not _BLAS_PY:
+        from . import blas
+        _BLAS_PY.append(blas)
+    return _BLAS_PY[0]
 
 
 def _wide(a, b, nt):
@@ -320,11 +335,12 @@ def dot(a, b):
     by the same rule."""
     if a.ndim != 2 or b.ndim != 2:
         return np.dot(a, b)
-    from .blas import tcopy
     swap = _swapped(a, b)
-    nt = threads.pool_threads()
-    if nt >= 2 and a.dtype == b.dtype and a.dtype in (np.float32, np.float64) \
-            and a.shape[1] == b.shape[0] and a.shape[0] * a.shape[1] * b.shape[1] >= DOT_MIN_MACS:
+    # the size first: W4's small products (64x256x10, 64x10x256) then skip
+    # the thread count, which reads the environment and the CPU affinity
+    if a.shape[0] * a.shape[1] * b.shape[1] >= DOT_MIN_MACS and a.dtype == b.dtype \
+            and a.dtype in (np.float32, np.float64) and a.shape[1] == b.shape[0] \
+            and (nt := threads.pool_threads()) >= 2:
         if not swap and _wide(a, b, nt):
             out = np.empty((a.shape[0], b.shape[1]), a.dtype)
             run(_cols, nt, a, b, out, nt)
@@ -337,7 +353,7 @@ def dot(a, b):
             else:
                 run(_rows, nt, x, y, out, nt)
             return out
-    return tcopy(np.dot(b.T, a.T)) if swap else np.dot(a, b)
+    return _blas_py().tcopy(np.dot(b.T, a.T)) if swap else np.dot(a, b)
 
 
 #: rows of a ``LazyDot`` computed at a time by the update tail (``rows``):
@@ -442,7 +458,18 @@ class LazyDot:
         a = self.a[lo:hi]
         if stage is not None:
             a = _tcopy_into()(a.T, stage[:hi - lo])
-        np.dot(a, self.b, out=out)
+        # np.matmul, not np.dot: numpy's dot zeroes ``out`` before its GEMM
+        # (one more pass over the block; OpenBLAS zeroes it again for its
+        # beta of 0), matmul hands it to the GEMM as it is; the same values.
+        # W4's 512x64 @ 64x256 block, one thread, minimums of 50 calls, 5
+        # rounds: 173.5-173.6 us against 169.9-170.4.  Only for C-ordered
+        # operands (the staged case): matmul runs a layout without a unit
+        # stride by its own loop, not BLAS (np.dot copies it first), and a
+        # transposed one by other BLAS flags than dot (values an ulp apart)
+        if a.flags.c_contiguous and self.b.flags.c_contiguous:
+            np.matmul(a, self.b, out=out)
+        else:
+            np.dot(a, self.b, out=out)
         return out
 
     def __array__(self, dtype=None, copy=None):

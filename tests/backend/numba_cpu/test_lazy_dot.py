@@ -196,3 +196,29 @@ def test_conv_step_with_lazy_weight_gradients_trains_as_py(case, monkeypatch):
     np.testing.assert_allclose(got, want, rtol=1e-4)
     for a, b in zip(got_p, want_p):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("layout", ["c", "transposed", "strided", "strided b"])
+def test_lazy_dot_rows_equal_numpy_bit_for_bit_in_every_layout(dtype, layout):
+    """``rows`` runs a block with C-ordered operands (staged ones too) by
+    ``np.matmul`` (no zeroing pass over ``out``) and any other layout by
+    ``np.dot``: the values are numpy's dot of the same rows, bit for bit."""
+    rng = np.random.default_rng(7)
+    a = rng.normal(size=(70, 64)).astype(dtype)
+    b = rng.normal(size=(64, 33)).astype(dtype)
+    if layout == "transposed":
+        a = np.ascontiguousarray(a.T).T                  # h.T of a C-ordered h
+    elif layout == "strided":
+        a = rng.normal(size=(140, 128)).astype(dtype)[::2, ::2]     # no unit stride
+    elif layout == "strided b":
+        b = rng.normal(size=(128, 66)).astype(dtype)[::2, ::2]
+    lz = step_pool.LazyDot(a, b)
+    for lo, hi in ((0, 70), (3, 40), (69, 70)):
+        out = np.full((hi - lo, 33), np.nan, dtype)
+        assert lz.rows(lo, hi, out) is out
+        np.testing.assert_array_equal(out, np.dot(a[lo:hi], b))
+        if lz.staged():
+            out2 = np.full((hi - lo, 33), np.nan, dtype)
+            lz.rows(lo, hi, out2, np.empty((80, 64), dtype))
+            np.testing.assert_array_equal(out2, np.dot(np.ascontiguousarray(a[lo:hi]), b))

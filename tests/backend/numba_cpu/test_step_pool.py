@@ -385,6 +385,29 @@ def test_dot_not_split_swaps_as_the_plain_driver_does(monkeypatch):
     assert len(calls) == 4
 
 
+def test_dot_below_the_split_size_never_asks_for_threads(monkeypatch):
+    """A product below ``DOT_MIN_MACS`` (W4's 64x256x10 and 64x10x256) is
+    one numpy call, swapped or not, without reading the thread count (the
+    environment and the CPU affinity: paid on the driver's serial lines);
+    its values are numpy's."""
+    def no_threads():
+        raise AssertionError("pool_threads read for a product the pool does not split")
+    monkeypatch.setattr(threads, "pool_threads", no_threads)
+    rng = np.random.default_rng(11)
+    for a, b in ((rng.normal(size=(64, 256)), rng.normal(size=(256, 10))),
+                 (rng.normal(size=(64, 10)), rng.normal(size=(256, 10)).T),
+                 (rng.normal(size=(4, 130)), rng.normal(size=(40, 130)).T)):   # swapped
+        for dt in ("float32", "float64"):
+            x, y = a.astype(dt), b.astype(dt)
+            assert x.shape[0] * x.shape[1] * y.shape[1] < step_pool.DOT_MIN_MACS
+            got = step_pool.dot(x, y)
+            assert got.flags.c_contiguous and got.dtype == np.dtype(dt)
+            np.testing.assert_allclose(got, np.dot(x, y), rtol=1e-5, atol=1e-5)
+    monkeypatch.setattr(step_pool, "DOT_MIN_MACS", 1)
+    with pytest.raises(AssertionError, match="pool_threads read"):
+        step_pool.dot(np.ones((64, 256), "float32"), np.ones((256, 10), "float32"))
+
+
 def test_pool_step_splits_its_backward_product_swapped(on_pool):
     """A step on the pool calls ``_pdot(g, W.T)`` for its dense layer's
     input gradient (no swapped branch in the driver: ``step_pool.dot``
