@@ -199,6 +199,9 @@ class Reshape(Op):
             raise ValueError(f"reshape of {x}: target shape must be a vector of "
                              f"{self.ndim} entries")
         vals = static_values(shp) if shp.type.shape[0] is not None else [None] * self.ndim
+        if vals.count(-1) > 1:      # numpy says so only when the function runs
+            raise ValueError(f"cannot reshape {x} to {tuple(vals)}: only one axis may "
+                             f"be -1 (inferred)")
         known_in = x.type.shape
         if -1 in vals and None not in vals and None not in known_in:
             total = int(np.prod(known_in))
@@ -439,8 +442,9 @@ class Join(Op):
         shape = list(tensors[0].type.shape)
         total = 0
         for t in tensors:
-            if t.ndim != ndim:
-                raise ValueError(f"join: all inputs need {ndim} dims, {t} has {t.ndim}")
+            if t.ndim != ndim:       # a wrong ndim is a TypeError (API.md)
+                raise TypeError(f"join: all inputs need {ndim} dims (as {tensors[0]}), "
+                                f"{t} has {t.ndim}")
             for ax in range(ndim):
                 if ax == self.axis:
                     continue
@@ -448,7 +452,7 @@ class Join(Op):
                 if a is not None and b is not None and a != b:
                     raise ValueError(
                         f"join along axis {self.axis}: sizes differ on axis {ax}: "
-                        f"{[tt.type.shape for tt in tensors]}")
+                        + ", ".join(f"{tt} {tt.type.shape}" for tt in tensors))
                 if a is None:
                     shape[ax] = b
             s = t.type.shape[self.axis]
@@ -497,7 +501,17 @@ def join(axis, *tensors):
     if len(tensors) == 1:
         return as_tensor_variable(tensors[0])
     t0 = as_tensor_variable(tensors[0])
-    return Join(int(axis) % t0.ndim if t0.ndim else 0)(*tensors)
+    return Join(_axis_in(int(axis), t0.ndim, t0) if t0.ndim else 0)(*tensors)
+
+
+def _axis_in(axis, ndim, x):
+    """``axis`` in ``range(ndim)`` (negative counts from the end); an axis
+    out of range is numpy's AxisError (a ValueError and an IndexError),
+    not silently wrapped onto another axis."""
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(f"axis {axis} is out of range for {x} with "
+                                      f"{ndim} dimensions")
+    return axis % ndim
 
 
 def concatenate(tensor_list, axis=0):
@@ -520,7 +534,7 @@ def stack(*tensors, axis=0):
     if all(t.ndim == 0 for t in tensors) and axis == 0:
         return make_vector(tensors)
     ndim = tensors[0].ndim
-    axis = axis % (ndim + 1)
+    axis = _axis_in(int(axis), ndim + 1, f"stack of {ndim}-d {tensors[0]}")
     pattern = tuple(range(axis)) + ("x",) + tuple(range(axis, ndim))
     return join(axis, *[dimshuffle(t, pattern) for t in tensors])
 
