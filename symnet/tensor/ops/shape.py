@@ -429,22 +429,23 @@ class Join(Op):
                 raise TypeError(f"Join()(axis, ...): the axis must be known when the graph "
                                 f"is built, got {axis}") from None
             ndim = as_tensor_variable(tensors[0]).ndim if tensors else 1
+            if ndim and not -ndim <= axis < ndim:
+                raise _axis_error("join", axis, ndim)
             return Join(axis % ndim if ndim else 0).make_node(*tensors)
         tensors = weak_constants(list(tensors))
         if not tensors:
             raise ValueError("join needs at least one tensor")
         ndim = tensors[0].ndim
         if ndim == 0:
-            raise ValueError("cannot join scalars; use stack")
+            raise TypeError(f"join: cannot join 0-d tensors ({tensors[0]}); use stack")
         if not 0 <= self.axis < ndim:
-            raise ValueError(f"join axis {self.axis} out of range for {ndim} dims")
+            raise _axis_error("join", self.axis, ndim)
         dtype = upcast(*[t.dtype for t in tensors])
         shape = list(tensors[0].type.shape)
         total = 0
         for t in tensors:
-            if t.ndim != ndim:       # a wrong ndim is a TypeError (API.md)
-                raise TypeError(f"join: all inputs need {ndim} dims (as {tensors[0]}), "
-                                f"{t} has {t.ndim}")
+            if t.ndim != ndim:
+                raise TypeError(f"join: all inputs need {ndim} dims, {t} has {t.ndim}")
             for ax in range(ndim):
                 if ax == self.axis:
                     continue
@@ -500,18 +501,15 @@ def join(axis, *tensors):
         tensors = tuple(tensors[0])
     if len(tensors) == 1:
         return as_tensor_variable(tensors[0])
-    t0 = as_tensor_variable(tensors[0])
-    return Join(_axis_in(int(axis), t0.ndim, t0) if t0.ndim else 0)(*tensors)
+    # Join()'s axis-as-input form checks the axis (and folds a constant one)
+    return Join()(axis, *tensors)
 
 
-def _axis_in(axis, ndim, x):
-    """``axis`` in ``range(ndim)`` (negative counts from the end); an axis
-    out of range is numpy's AxisError (a ValueError and an IndexError),
-    not silently wrapped onto another axis."""
-    if not -ndim <= axis < ndim:
-        raise np.exceptions.AxisError(f"axis {axis} is out of range for {x} with "
-                                      f"{ndim} dimensions")
-    return axis % ndim
+def _axis_error(what, axis, ndim):
+    # numpy's AxisError is both an IndexError (Theano's error here) and a
+    # ValueError (symnet's for bad arguments)
+    return np.exceptions.AxisError(f"{what}: axis {axis} is out of range for {ndim} "
+                                   f"dimensions (expected {-ndim} <= axis < {ndim})")
 
 
 def concatenate(tensor_list, axis=0):
@@ -534,7 +532,9 @@ def stack(*tensors, axis=0):
     if all(t.ndim == 0 for t in tensors) and axis == 0:
         return make_vector(tensors)
     ndim = tensors[0].ndim
-    axis = _axis_in(int(axis), ndim + 1, f"stack of {ndim}-d {tensors[0]}")
+    if not -(ndim + 1) <= axis <= ndim:
+        raise _axis_error("stack", axis, ndim + 1)
+    axis = axis % (ndim + 1)
     pattern = tuple(range(axis)) + ("x",) + tuple(range(axis, ndim))
     return join(axis, *[dimshuffle(t, pattern) for t in tensors])
 
