@@ -381,6 +381,11 @@ def max_axis_negative_out_of_range(mode):
     T.fmatrix("x").max(axis=-3)
 
 
+@entry(BUILD, TypeError, "axis must be", "'a'", "x")
+def mean_over_a_named_axis(mode):
+    T.fmatrix("x").mean(axis="a")
+
+
 @entry(BUILD, TypeError, "float33")
 def cast_unknown_dtype(mode):
     T.cast(T.fvector("x"), "float33")
