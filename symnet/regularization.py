@@ -121,6 +121,10 @@ def regularize_layer_params_weighted(layers, penalty, tags={'regularizable': Tru
     symbolic scalar
         Or the int 0 when no layer is given.
     """
+    if not hasattr(layers, "items"):     # Lasagne: "'list' object has no attribute 'items'"
+        raise TypeError(f"regularize_layer_params_weighted: layers must be a dict "
+                        f"{{layer: coefficient}}, got {type(layers).__name__}; for one "
+                        f"coefficient on a list of layers use regularize_layer_params")
     tags = _default_tags(tags)
     return sum(coeff * apply_penalty(layer.get_params(**tags), penalty, **kwargs)
                for layer, coeff in layers.items())

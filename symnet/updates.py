@@ -39,6 +39,11 @@ __all__ = ["sgd", "apply_momentum", "momentum", "apply_nesterov_momentum",
            "get_or_compute_grads"]
 
 
+class NotSharedParamError(ValueError, TypeError):
+    """A parameter given to an update rule is not a shared variable:
+    Lasagne's ValueError, and a TypeError as API.md wants for a wrong type."""
+
+
 def get_or_compute_grads(loss_or_grads, params):
     """Gradients of a loss with respect to ``params``, or given gradients.
 
@@ -61,7 +66,7 @@ def get_or_compute_grads(loss_or_grads, params):
     """
     bad = [p for p in params if not isinstance(p, SharedVariable)]
     if bad:
-        raise ValueError(
+        raise NotSharedParamError(
             "params must contain shared variables only; got "
             + ", ".join(f"{p} ({type(p).__name__})" for p in bad)
             + ". If a parameter is an expression of shared variables, collect "

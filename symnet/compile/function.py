@@ -57,6 +57,11 @@ class UnusedInputError(ValueError):
     """An input does not contribute to any output or update."""
 
 
+class GivenInputError(RuntimeError, ValueError):
+    """``givens`` replaces an input of the function: Theano's RuntimeError,
+    and API.md's ValueError (a wrong value, not a wrong type)."""
+
+
 def _vname(v):
     return v.name if v.name is not None else str(v)
 
@@ -192,7 +197,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None,
                 raise TypeError(f"givens keys must be variables, got {old!r}")
             if old in in_vars:
                 # (Theano's error type) the argument would be silently ignored
-                raise RuntimeError(f"givens: {_vname(old)} is an input of the function, "
+                raise GivenInputError(f"givens: {_vname(old)} is an input of the function, "
                                    f"so it cannot be replaced; drop it from the inputs or "
                                    f"from givens")
             if not isinstance(new, Variable):

@@ -80,8 +80,9 @@ class FunctionGraph:
         for fn in self._listeners:
             fn("import", node)
 
-    def _import_graph(self, var):
-        """Import every node computing ``var`` that is not yet in the graph."""
+    def _import_graph(self, var, trace=None):
+        """Import every node computing ``var`` that is not yet in the graph
+        (with ``trace``, where given, as their user line)."""
         # Walk only the part not yet imported (an explicit stack, no recursion):
         # a replacement then costs its own size, not the whole graph's.
         order, done = [], set()
@@ -99,6 +100,8 @@ class FunctionGraph:
             stack.append((v, True))
             stack.extend((inp, False) for inp in reversed(node.inputs))
         for node in order:
+            if trace is not None:
+                node.tag["trace"] = trace
             self._import_node(node)
         self._add_var(var)
 
@@ -139,7 +142,9 @@ class FunctionGraph:
             raise TypeError(
                 f"replace ({reason or 'manual'}): {old} has type {old.type} but its "
                 f"replacement {new} has type {new.type}")
-        self._import_graph(new)
+        # The nodes a rewrite built compute what ``old`` did: errors name the
+        # user line that built ``old``, not the function() call that rewrote it.
+        self._import_graph(new, old.owner.tag.get("trace") if old.owner is not None else None)
         self._order = None      # a client now reads ``new``: the order may change
         for client, i in list(self.clients[old]):
             if client == "output":

@@ -16,6 +16,26 @@ from .. import utils
 __all__ = ["Layer", "MergeLayer"]
 
 
+class NdimError(ValueError, TypeError):
+    """A layer's input has the wrong number of dimensions: the ValueError
+    Lasagne raises (and code written for it catches), and the TypeError
+    API.md asks for a wrong ndim."""
+
+
+def _nonlinearity(layer, nonlinearity):
+    """``nonlinearity`` checked when the layer is built (None: identity):
+    a string such as 'relu' would otherwise fail only in get_output, as
+    "'str' object is not callable", naming no layer."""
+    if nonlinearity is None:
+        from ..nonlinearities import identity
+        return identity
+    if not callable(nonlinearity):
+        raise TypeError(f"{_layer_label(layer)}: nonlinearity must be callable (e.g. "
+                        f"lasagne.nonlinearities.rectify), got {type(nonlinearity).__name__} "
+                        f"{nonlinearity!r}")
+    return nonlinearity
+
+
 def _layer_label(layer):
     """How errors refer to a layer: its name, else its class."""
     if getattr(layer, "name", None):
@@ -39,9 +59,9 @@ def _resolve_incoming(layer, incoming, each=""):
         return incoming, None
     if _is_layer_like(incoming):
         return incoming.output_shape, incoming
-    raise TypeError(f"{type(layer).__name__}: {each}incoming must be a Layer or a shape "
+    raise TypeError(f"{_layer_label(layer)}: {each}incoming must be a Layer or a shape "
                     f"tuple (or any object with an output_shape), got "
-                    f"{type(incoming).__name__} {incoming!r}")
+                    f"{type(incoming).__name__} {repr(incoming)[:60]}")
 
 
 def _check_kwargs(layer, kwargs):
@@ -102,8 +122,8 @@ class Layer:
 
     def __init__(self, incoming, name=None, **kwargs):
         _check_kwargs(self, kwargs)
+        self.name = name        # first: the errors below name the layer
         self.input_shape, self.input_layer = _resolve_incoming(self, incoming)
-        self.name = name
         self.params = OrderedDict()
         if any(d is not None and d <= 0 for d in self.input_shape):
             raise ValueError(f"Cannot create {_layer_label(self)} with a non-positive "
@@ -207,13 +227,13 @@ class MergeLayer(Layer):
 
     def __init__(self, incomings, name=None, **kwargs):
         _check_kwargs(self, kwargs)
+        self.name = name        # first: the errors below name the layer
         self.input_shapes = []
         self.input_layers = []
         for inc in incomings:
             shape, layer = _resolve_incoming(self, inc, each="each ")
             self.input_shapes.append(shape)
             self.input_layers.append(layer)
-        self.name = name
         self.params = OrderedDict()
 
     @Layer.output_shape.getter

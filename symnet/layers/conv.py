@@ -27,7 +27,7 @@ from ..graph.basic import Variable
 from ..tensor.ops.conv import conv2d, conv2d_grad_wrt_inputs
 from ..theano_extensions.conv import conv1d_mc0
 from ..utils import as_tuple, int_types
-from .base import Layer, _layer_label
+from .base import Layer, NdimError, _layer_label, _nonlinearity
 
 __all__ = ["Conv1DLayer", "Conv2DLayer", "Conv3DLayer", "TransposedConv2DLayer",
            "Deconv2DLayer", "TransposedConv3DLayer", "Deconv3DLayer",
@@ -236,14 +236,14 @@ class BaseConvLayer(Layer):
                  nonlinearity=nonlinearities.rectify, flip_filters=True, n=None,
                  num_groups=1, **kwargs):
         super().__init__(incoming, **kwargs)
-        self.nonlinearity = nonlinearities.identity if nonlinearity is None else nonlinearity
+        self.nonlinearity = _nonlinearity(self, nonlinearity)
         ndim = len(self.input_shape)
         if n is None:
             n = ndim - 2
         elif n != ndim - 2:
-            raise ValueError(f"Tried to create a {n}D convolution layer ({_layer_label(self)})"
-                             f" with input shape {self.input_shape}. Expected {n + 2} input "
-                             f"dimensions (batchsize, channels, {n} spatial dimensions).")
+            raise NdimError(f"Tried to create a {n}D convolution layer ({_layer_label(self)})"
+                            f" with input shape {self.input_shape}. Expected {n + 2} input "
+                            f"dimensions (batchsize, channels, {n} spatial dimensions).")
         if n < 1:
             raise ValueError(f"{_layer_label(self)} needs an input with at least 3 "
                              f"dimensions (batch, channels, spatial...), got "

@@ -4,7 +4,7 @@ import numpy as np
 from .. import init
 from .. import nonlinearities
 from .. import tensor as T
-from .base import Layer, _layer_label
+from .base import Layer, _layer_label, _nonlinearity
 
 __all__ = ["DenseLayer", "NINLayer"]
 
@@ -40,7 +40,10 @@ class DenseLayer(Layer):
     def __init__(self, incoming, num_units, W=init.GlorotUniform(), b=init.Constant(0.),
                  nonlinearity=nonlinearities.rectify, num_leading_axes=1, **kwargs):
         super().__init__(incoming, **kwargs)
-        self.nonlinearity = nonlinearities.identity if nonlinearity is None else nonlinearity
+        self.nonlinearity = _nonlinearity(self, nonlinearity)
+        if isinstance(num_units, bool) or not isinstance(num_units, (int, np.integer)):
+            raise TypeError(f"{_layer_label(self)}: num_units must be an int, got "
+                            f"{type(num_units).__name__} {num_units!r}")
         self.num_units = num_units
         ndim = len(self.input_shape)
         if num_leading_axes >= ndim:
@@ -106,7 +109,7 @@ class NINLayer(Layer):
     def __init__(self, incoming, num_units, untie_biases=False, W=init.GlorotUniform(),
                  b=init.Constant(0.), nonlinearity=nonlinearities.rectify, **kwargs):
         super().__init__(incoming, **kwargs)
-        self.nonlinearity = nonlinearities.identity if nonlinearity is None else nonlinearity
+        self.nonlinearity = _nonlinearity(self, nonlinearity)
         self.num_units = num_units
         self.untie_biases = untie_biases
         num_input_channels = self.input_shape[1]

@@ -7,7 +7,7 @@ from collections import OrderedDict
 
 from ..configdefaults import config
 from ..graph.basic import Variable
-from .base import Layer, _check_kwargs
+from .base import Layer, NdimError, _check_kwargs
 
 __all__ = ["InputLayer"]
 
@@ -60,8 +60,8 @@ class InputLayer(Layer):
             raise TypeError(f"InputLayer: input_var must be a symbolic variable, got "
                             f"{type(input_var).__name__}")
         elif input_var.ndim != ndim:
-            raise ValueError(f"InputLayer: shape {self.shape} has {ndim} dimensions, but "
-                             f"variable {input_var} has {input_var.ndim}")
+            raise NdimError(f"InputLayer: shape {self.shape} has {ndim} dimensions, but "
+                            f"variable {input_var} has {input_var.ndim}")
         self.input_var = input_var
         self.name = name
         self.params = OrderedDict()

@@ -15,7 +15,7 @@ import numpy as np
 from .. import tensor as T
 from ..tensor.ops.pool import pool_2d, pool_3d_by_2d
 from ..utils import as_tuple
-from .base import Layer, _layer_label
+from .base import Layer, NdimError, _layer_label
 
 __all__ = ["MaxPool1DLayer", "MaxPool2DLayer", "MaxPool3DLayer", "Pool1DLayer",
            "Pool2DLayer", "Pool3DLayer",
@@ -65,11 +65,25 @@ def _check_window(layer):
                              f"got {what}={value}")
 
 
+def _check_output(layer):
+    """A window larger than the (padded) input leaves nothing to pool: said
+    here, naming the layer, not by the next layer's non-positive input
+    shape (as Conv2DLayer says it of its filters)."""
+    out = layer.get_output_shape_for(layer.input_shape)
+    for axis, (size, length) in enumerate(zip(layer.input_shape[2:], out[2:])):
+        if size is not None and length is not None and length < 1:
+            raise ValueError(
+                f"{_layer_label(layer)}: the pool (size {layer.pool_size[axis]}) is larger "
+                f"than the input (size {size}, pad {layer.pad}) along spatial axis {axis} "
+                f"of input shape {layer.input_shape}; the output would be empty. Use a "
+                f"smaller pool_size, pad or ignore_border=False")
+
+
 def _check_ndim(layer, ndim, what):
     if len(layer.input_shape) != ndim:
-        raise ValueError(f"Tried to create a {what} layer ({_layer_label(layer)}) with input "
-                         f"shape {layer.input_shape}. Expected {ndim} input dimensions "
-                         f"(batchsize, channels, {ndim - 2} spatial dimensions).")
+        raise NdimError(f"Tried to create a {what} layer ({_layer_label(layer)}) with input "
+                        f"shape {layer.input_shape}. Expected {ndim} input dimensions "
+                        f"(batchsize, channels, {ndim - 2} spatial dimensions).")
 
 
 class Pool1DLayer(Layer):
@@ -103,6 +117,7 @@ class Pool1DLayer(Layer):
         self.pad = as_tuple(pad, 1)
         self.ignore_border = ignore_border
         self.mode = mode
+        _check_output(self)
 
     def get_output_shape_for(self, input_shape):
         shape = list(input_shape)
@@ -146,6 +161,7 @@ class Pool2DLayer(Layer):
         self.pad = as_tuple(pad, 2)
         self.ignore_border = ignore_border
         self.mode = mode
+        _check_output(self)
 
     def get_output_shape_for(self, input_shape):
         shape = list(input_shape)
@@ -183,6 +199,7 @@ class Pool3DLayer(Layer):
         self.pad = as_tuple(pad, 3)
         self.ignore_border = ignore_border
         self.mode = mode
+        _check_output(self)
 
     def get_output_shape_for(self, input_shape):
         shape = list(input_shape)
@@ -475,8 +492,8 @@ class SpatialPyramidPoolingLayer(Layer):
                  **kwargs):
         super().__init__(incoming, **kwargs)
         if len(self.input_shape) != 4:
-            raise ValueError(f"{_layer_label(self)}: Expected 4 input dimensions, got input "
-                             f"shape {self.input_shape}")
+            raise NdimError(f"{_layer_label(self)}: Expected 4 input dimensions, got input "
+                            f"shape {self.input_shape}")
         if implementation not in ("fast", "kaiming"):
             raise ValueError(f"{_layer_label(self)}: implementation must be 'fast' or "
                              f"'kaiming', got {implementation!r}")

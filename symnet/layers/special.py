@@ -13,7 +13,7 @@ from ..configdefaults import config
 from ..utils import floatX
 from ..gradient import grad
 from ..random import get_rng
-from .base import Layer, MergeLayer, _layer_label
+from .base import Layer, MergeLayer, _layer_label, _nonlinearity
 from .transform import TransformerLayer, TPSTransformerLayer
 
 __all__ = ["NonlinearityLayer", "BiasLayer", "ScaleLayer", "standardize",
@@ -66,7 +66,7 @@ class NonlinearityLayer(Layer):
 
     def __init__(self, incoming, nonlinearity=nonlinearities.rectify, **kwargs):
         super().__init__(incoming, **kwargs)
-        self.nonlinearity = nonlinearities.identity if nonlinearity is None else nonlinearity
+        self.nonlinearity = _nonlinearity(self, nonlinearity)
 
     def get_output_for(self, input, **kwargs):
         return self.nonlinearity(input)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import tensor as T
 from ..utils import as_tuple
-from .base import MergeLayer, _layer_label
+from .base import MergeLayer, NdimError, _layer_label
 
 __all__ = ["TransformerLayer", "TPSTransformerLayer"]
 
@@ -93,8 +93,8 @@ def _check_common(layer, border_mode, loc_units):
                          f"or 'wrap', got {border_mode!r}")
     shape, loc = layer.input_shapes
     if len(shape) != 4:
-        raise ValueError(f"{_layer_label(layer)}: the input must have 4 dimensions "
-                         f"(batch, channels, rows, cols), got shape {shape}")
+        raise NdimError(f"{_layer_label(layer)}: the input must have 4 dimensions "
+                        f"(batch, channels, rows, cols), got shape {shape}")
     if len(loc) != 2 or loc[1] != loc_units:
         raise ValueError(f"{_layer_label(layer)}: the localization network must give "
                          f"shape (batch, {loc_units}), got {loc}")

@@ -197,9 +197,16 @@ class TensorType(Type):
             raise TypeError(
                 f"cannot convert Python {type(value).__name__} {value!r} to "
                 f"{self.dtype}{who} without loss; pass allow_input_downcast=True")
-        arr = np.asarray(value)
+        try:
+            arr = np.asarray(value)
+        except ValueError as exc:        # a ragged list: numpy's words, and whose
+            raise ValueError(f"cannot make an array of {self.dtype}{who} from this "
+                             f"{type(value).__name__}: {exc}") from None
         if arr.dtype == target:
             return arr
+        if arr.dtype.kind in "USV":      # not even allow_input_downcast makes text numbers
+            raise TypeError(f"expected an array of {self.dtype}{who}, got {arr.dtype} "
+                            f"data {str(value)[:40]!r} ({type(value).__name__})")
         if arr.dtype == object:
             if isinstance(value, Variable):
                 raise TypeError(f"expected an array of {self.dtype}{who}, got the symbolic "

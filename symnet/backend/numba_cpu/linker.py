@@ -74,9 +74,11 @@ def _replay_requested(mode):
 def _inplace_updates(mode):
     """Whether updates may be written into the shared storage (plan.tail,
     ``inplace.py``): by default, but not for the njit driver (``_owned`` is
-    Python) nor with ``SYMNET_NUMBA_INPLACE_UPDATES=0``."""
+    Python) nor with ``SYMNET_NUMBA_INPLACE_UPDATES=0``, nor under a NaN
+    guard: it finds a bad value when the call returns (compile/instrument.py),
+    after an in-place update would already have changed a shared variable."""
     return os.environ.get("SYMNET_NUMBA_INPLACE_UPDATES", "1") != "0" and \
-        not njit_driver.requested(mode)
+        not njit_driver.requested(mode) and not getattr(mode, "nan_guard", None)
 
 
 #: what ``NumbaLinker.__init__`` computes (the graph cache keeps it)
@@ -283,16 +285,45 @@ class NumbaLinker:
                 if node is None:
                     return None, None
                 local = frame.f_locals
-                vals = [local.get(self.names.get(v, ""), getattr(v, "data", None))
-                        for v in node.inputs]
-                # a kernel's scalar result is a Python scalar in the driver
-                # (codegen's ``raw``): ``perform`` expects it typed
-                vals = [np.asarray(x, v.type.dtype)
-                        if isinstance(x, (bool, int, float, complex)) and is_tensor(v) else x
-                        for v, x in zip(node.inputs, vals)]
+                vals = self._driver_values(node.inputs, local, {})
+                if any(x is None for x in vals):
+                    return self._fused_member(node, local) or (node, vals)
                 return node, vals
             tb = tb.tb_next
         return None, None
+
+    def _driver_values(self, inputs, local, known):
+        """The values of ``inputs`` in the driver frame's ``local`` (or in
+        ``known``); None for one computed inside a fused loop."""
+        vals = [known[v] if v in known else
+                local.get(self.names.get(v, ""), getattr(v, "data", None)) for v in inputs]
+        # a kernel's scalar result is a Python scalar in the driver
+        # (codegen's ``raw``): ``perform`` expects it typed
+        return [np.asarray(x, v.type.dtype)
+                if isinstance(x, (bool, int, float, complex)) and is_tensor(v) else x
+                for v, x in zip(inputs, vals)]
+
+    def _fused_member(self, node, local):
+        """(member, its input values) of the fused loop ending at ``node``
+        whose ``perform`` fails first, or None.  The driver names only the
+        loop's last node, whose inputs live inside the loop; blaming it
+        would name the wrong op and user line (a shape mismatch of an
+        ``add`` reported at the ``sum`` after it).  Runs on the error path
+        only, on the loop's inputs, and the call raises either way."""
+        members = next((nodes for nodes, *_ in self.steps if node in nodes), ())
+        known = {}
+        for member in members:
+            vals = self._driver_values(member.inputs, local, known)
+            if any(x is None for x in vals):
+                return None
+            storage = [[None] for _ in member.outputs]
+            try:
+                with np.errstate(all="ignore"):
+                    member.op.perform(member, list(vals), storage)
+            except Exception:
+                return member, vals
+            known.update((v, cell[0]) for v, cell in zip(member.outputs, storage))
+        return None
 
     def _recover(self, exc, args):
         """A call failed: raise its error naming the node (or, as an explicit

@@ -77,6 +77,11 @@ class _PoolBase(Op):
         if not len(self.ws) == len(self.stride) == len(self.pad) or len(self.ws) not in (2, 3):
             raise ValueError(f"pool: ws {self.ws}, stride {self.stride} and pad {self.pad} "
                              f"need 2 entries each (pool_2d) or 3 (pool_3d)")
+        for what, sizes in (("window ws", self.ws), ("stride", self.stride)):
+            if any(n < 1 for n in sizes):     # else the pad check below speaks of pad
+                raise ValueError(f"pool {what} must be positive, got {sizes}")
+        if any(p < 0 for p in self.pad):
+            raise ValueError(f"pool pad must not be negative, got {self.pad}")
         self.ignore_border = bool(ignore_border)
         if mode == "average":
             mode = "average_inc_pad"

@@ -26,8 +26,14 @@ def normalize_axis(x, axis):
     if isinstance(axis, (int, np.integer)) or (isinstance(axis, np.ndarray) and axis.ndim == 0):
         axis = [axis]   # (Theano's tests pass np.array(1) as an axis)
     out = []
-    for a in axis:
-        a = int(a)
+    for a in (axis if not isinstance(axis, str) else [axis]):
+        try:
+            a = int(a) if not isinstance(a, str) else None
+        except (TypeError, ValueError):
+            a = None
+        if a is None:       # int('a') would be a ValueError naming nothing
+            raise TypeError(f"axis must be None, an int or a sequence of ints, got "
+                            f"{axis!r} (reducing {x})")
         if not -x.ndim <= a < builtins.max(x.ndim, 1):
             raise ValueError(f"axis {a} is out of range for {x} with {x.ndim} dimensions")
         out.append(a % x.ndim if x.ndim else 0)

@@ -199,6 +199,9 @@ class Reshape(Op):
             raise ValueError(f"reshape of {x}: target shape must be a vector of "
                              f"{self.ndim} entries")
         vals = static_values(shp) if shp.type.shape[0] is not None else [None] * self.ndim
+        if vals.count(-1) > 1:      # numpy says so only when the function runs
+            raise ValueError(f"cannot reshape {x} to {tuple(vals)}: only one axis may "
+                             f"be -1 (inferred)")
         known_in = x.type.shape
         if -1 in vals and None not in vals and None not in known_in:
             total = int(np.prod(known_in))
@@ -463,7 +466,7 @@ class Join(Op):
                 if a is not None and b is not None and a != b:
                     raise ValueError(
                         f"join along axis {self.axis}: sizes differ on axis {ax}: "
-                        f"{[tt.type.shape for tt in tensors]}")
+                        + ", ".join(f"{tt} {tt.type.shape}" for tt in tensors))
                 if a is None:
                     shape[ax] = b
             s = t.type.shape[self.axis]
