@@ -102,6 +102,8 @@ THEANO_MODULES = {
     "theano.gof.opt": "symnet.graph.opt",
     "theano.scan_module.scan_op": "symnet.scan.op",
     "theano.scalar.sharedvar": "symnet.compat.scalar_sharedvar",
+    # Theano 1.0's home of Function, orig_function and UnusedInputError
+    "theano.compile.function_module": "symnet.compile.function",
     "theano.scalar.basic": "symnet.compat.scalar",
 }
 
@@ -122,7 +124,7 @@ PRELOADED = {
 #: Theano modules ``import theano`` makes attributes of their parent
 #: (``theano.tensor.sharedvar.SharedVariable`` with no import of its own)
 #: that are symnet modules at another path: imported on install.
-IMPORTED_ON_INSTALL = ("theano.tensor.sharedvar",)
+IMPORTED_ON_INSTALL = ("theano.tensor.sharedvar", "theano.compile.function_module")
 
 #: Modules that exist only on a GPU installation; importing them raises
 #: ImportError, exactly as on a CPU-only Theano, so scripts that try them

@@ -409,6 +409,23 @@ def test_tensor_sharedvar_is_an_attribute_after_import_theano():
     assert not hasattr(symnet.tensor, "sharedvar")
 
 
+def test_compile_function_module_is_theanos_home_of_function_and_its_errors():
+    # Theano 1.0 programs catch theano.compile.function_module.UnusedInputError
+    compat.install(lasagne=False)
+    try:
+        import theano
+        from theano.compile.function_module import UnusedInputError
+        from symnet.compile.function import Function
+        assert theano.compile.function_module.Function is Function
+        x, y = theano.tensor.scalars("x", "y")
+        with pytest.raises(UnusedInputError, match="y"):
+            theano.function([x, y], x * 2)
+        assert callable(theano.compile.function)  # the function, not a module
+    finally:
+        compat.uninstall()
+    assert not hasattr(symnet.compile, "function_module")
+
+
 def test_theano_pprint_is_exported_at_the_top(theano):
     # ebenolson/pydata2015's "Theano Basics" notebook prints a graph with
     # theano.pprint(y); Theano exports it from theano.printing
