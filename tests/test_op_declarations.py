@@ -289,6 +289,11 @@ def _xent_with_grad(gz_ndim):
     return build
 
 
+def _runtime_axis_join():
+    ax, x = T.lscalar("ax"), T.dmatrix("x")
+    return [ax, x], [T.join(ax, x, x * 2)], [np.array(1), _m(2, 3)]
+
+
 def _make_vector():
     a, b = T.dscalar("a"), T.dscalar("b")
     return [a, b], [T.stack([a, b])], [np.array(1.0), np.array(2.0)]
@@ -367,6 +372,7 @@ SAMPLES = {
                                         _unary(lambda x: T.reshape(x.T, (6,)), 2, 3)],
     "symnet.tensor.ops.shape.Alloc": [_unary(lambda x: T.alloc(x, 4, 3), 3)],
     "symnet.tensor.ops.shape.Join": [_unary(lambda x: T.concatenate([x, x * 2]), 2, 3)],
+    "symnet.tensor.ops.shape.RuntimeAxisJoin": [_runtime_axis_join],
     "symnet.tensor.ops.shape.ARange": [_ints(lambda x: T.arange(T.shape_i(x, 0)))],
     "symnet.tensor.ops.shape.Rebroadcast": [_unary(lambda x: T.addbroadcast(x, 0), 1, 3)],
     "symnet.tensor.ops.debug.Print": [_unary(lambda x: Print("", global_fn=lambda op, v: None)(x),
