@@ -329,6 +329,11 @@ def _no_rule(shape):
 
 
 def _choose():
+    i, x = T.lvector("i"), T.dmatrix("x")
+    return [i, x], [T.choose(i, x)], [np.array([1, 0, 1]), _m(2, 3)]
+
+
+def _choose_list():
     i, x, y = T.lvector("i"), T.dvector("x"), T.dvector("y")
     return [i, x, y], [T.choose(i, [x, y])], [np.array([1, 0, 1]), _m(3), _m(3)]
 
@@ -454,6 +459,7 @@ SAMPLES = {
     "symnet.tensor.ops.linalg.MatrixPinv": [_decomp(lambda a: [T.nlinalg.pinv(a)])],
     "symnet.tensor.ops.random.RandomDraw": [_random],
     "symnet.tensor.ops.choose.Choose": [_choose],
+    "symnet.tensor.ops.choose.ChooseList": [_choose_list],
     **{f"symnet.tensor.ops.blocksparse.{name}": [partial(_sparse_block, name, False),
                                                  partial(_sparse_block, name, True)]
        for name in ("SparseBlockGemv", "SparseBlockOuter")},
