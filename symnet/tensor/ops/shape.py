@@ -418,9 +418,9 @@ def fill(model, value):
 class Join(Op):
     """Concatenate tensors along a fixed ``axis``.
 
-    Theano's form ``Join()(axis, *tensors)`` (the axis as the first input;
-    it must be known when the graph is built) builds the node of
-    ``Join(axis)``; ``view`` is Theano's hint for returning an input, which
+    Theano's form ``Join()(axis, *tensors)`` (the axis as the first input)
+    builds the node of ``Join(axis)`` when the axis is a constant, of
+    :class:`RuntimeAxisJoin` otherwise; ``view`` is Theano's hint for returning an input, which
     symnet's join does not do (it always makes a new array).
     """
 
