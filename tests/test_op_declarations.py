@@ -289,6 +289,11 @@ def _xent_with_grad(gz_ndim):
     return build
 
 
+def _runtime_axis_join():
+    ax, x = T.lscalar("ax"), T.dmatrix("x")
+    return [ax, x], [T.join(ax, x, x * 2)], [np.array(1), _m(2, 3)]
+
+
 def _make_vector():
     a, b = T.dscalar("a"), T.dscalar("b")
     return [a, b], [T.stack([a, b])], [np.array(1.0), np.array(2.0)]
@@ -324,6 +329,11 @@ def _no_rule(shape):
 
 
 def _choose():
+    i, x = T.lvector("i"), T.dmatrix("x")
+    return [i, x], [T.choose(i, x)], [np.array([1, 0, 1]), _m(2, 3)]
+
+
+def _choose_list():
     i, x, y = T.lvector("i"), T.dvector("x"), T.dvector("y")
     return [i, x, y], [T.choose(i, [x, y])], [np.array([1, 0, 1]), _m(3), _m(3)]
 
@@ -367,6 +377,7 @@ SAMPLES = {
                                         _unary(lambda x: T.reshape(x.T, (6,)), 2, 3)],
     "symnet.tensor.ops.shape.Alloc": [_unary(lambda x: T.alloc(x, 4, 3), 3)],
     "symnet.tensor.ops.shape.Join": [_unary(lambda x: T.concatenate([x, x * 2]), 2, 3)],
+    "symnet.tensor.ops.shape.RuntimeAxisJoin": [_runtime_axis_join],
     "symnet.tensor.ops.shape.ARange": [_ints(lambda x: T.arange(T.shape_i(x, 0)))],
     "symnet.tensor.ops.shape.Rebroadcast": [_unary(lambda x: T.addbroadcast(x, 0), 1, 3)],
     "symnet.tensor.ops.debug.Print": [_unary(lambda x: Print("", global_fn=lambda op, v: None)(x),
@@ -448,6 +459,7 @@ SAMPLES = {
     "symnet.tensor.ops.linalg.MatrixPinv": [_decomp(lambda a: [T.nlinalg.pinv(a)])],
     "symnet.tensor.ops.random.RandomDraw": [_random],
     "symnet.tensor.ops.choose.Choose": [_choose],
+    "symnet.tensor.ops.choose.ChooseList": [_choose_list],
     **{f"symnet.tensor.ops.blocksparse.{name}": [partial(_sparse_block, name, False),
                                                  partial(_sparse_block, name, True)]
        for name in ("SparseBlockGemv", "SparseBlockOuter")},

@@ -434,6 +434,25 @@ from .subtensor import (AdvancedSubtensor, AdvancedIncSubtensor,  # noqa: E402,F
                         AdvancedBooleanSubtensor, AdvancedBooleanIncSubtensor)
 
 
+def _fill_basic():
+    # theano.tensor.basic held most of theano.tensor: code reaching T's names
+    # through that path (theano.tensor.basic.dot, .Join, .batched_dot) finds
+    # them there.  They are set from here, above basic.py, which imports no op
+    # family; builtins' names (sum, max, all...) stay out, as basic.py's own
+    # code calls the builtins.
+    import builtins
+    import types
+    from . import basic
+    for name, value in list(globals().items()):
+        public = not name.startswith("_") or name == "_tensor_py_operators"
+        if public and not (hasattr(basic, name) or hasattr(builtins, name)
+                           or isinstance(value, types.ModuleType)):
+            setattr(basic, name, value)
+
+
+_fill_basic()
+
+
 def __getattr__(name):
     # shared_randomstreams needs symnet.compile, which imports this package:
     # load it on first use instead of at import time.

@@ -203,3 +203,21 @@ def test_in_name_must_be_a_string():
     for bad in ([], (), {'x'}, T.dscalar()):
         with pytest.raises(TypeError, match="name must be a string"):
             In(a, name=bad)
+
+
+@pytest.mark.parametrize("mode", BACKENDS)
+def test_in_with_a_default_and_theanos_other_arguments(mode):
+    # Theano programs pass In(x, value=..., name=..., mutable=..., borrow=...);
+    # the default fills a missing argument, the In's name is the keyword
+    x, y = T.dscalar("x"), T.dscalar("y")
+    f = symnet.function([x, In(y, value=2.0)], x * y, mode=mode)
+    assert float(f(3.0)) == 6.0 and float(f(3.0, 5.0)) == 15.0
+    assert float(f(3.0, y=4.0)) == 12.0 and float(f(x=1.5)) == 3.0
+    g = symnet.function([x, In(y, value=2.0, name="scale", mutable=False, borrow=True)],
+                        x * y, mode=mode)
+    assert float(g(3.0)) == 6.0 and float(g(3.0, scale=4.0)) == 12.0
+    assert float(g(3.0)) == 6.0                     # a keyword value does not stick
+    v = T.dvector("v")
+    h = symnet.function([In(v, value=np.array([1.0, 2.0]), borrow=True)], v.sum() * 2,
+                        mode=mode)
+    assert float(h()) == 6.0 and float(h(np.array([4.0]))) == 8.0

@@ -201,3 +201,35 @@ def test_imag_and_angle_of_real_tensors(mode):
 
 def test_tensor_py_operators_is_the_variables_operator_mixin():
     assert issubclass(T.TensorVariable, T._tensor_py_operators)
+
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_eye_of_sizes_and_offset_given_at_run_time(mode):
+    n, m, k = T.iscalar("n"), T.iscalar("m"), T.iscalar("k")
+    f = symnet.function([n], T.eye(n), mode=mode)                  # M=None: M=n at run time
+    g = symnet.function([n, m, k], T.eye(n, m, k), mode=mode)
+    h = symnet.function([n, k], T.eye(n, None, k, dtype="int32"), mode=mode)
+    for size in (0, 1, 4):
+        np.testing.assert_array_equal(f(size), np.eye(size))
+    for args in [(2, 4, 1), (3, 2, -1), (4, 4, 0), (3, 5, 7), (2, 3, -2)]:
+        np.testing.assert_array_equal(g(*args), np.eye(*args))
+    out = h(3, 1)
+    np.testing.assert_array_equal(out, np.eye(3, k=1, dtype="int32"))
+    assert out.dtype == np.int32 and f(2).dtype == np.dtype(symnet.config.floatX)
+
+
+def test_theano_tensor_basic_holds_the_tensor_names():
+    # theano.tensor.basic was most of theano.tensor: Theano code and its tests
+    # reach T's functions and op classes through that path
+    from symnet.tensor import basic
+    for name in ("batched_dot", "as_tensor_variable", "constant", "TensorType", "Dot", "dot",
+                 "join", "Join", "NotScalarConstantError", "Reshape", "Alloc", "alloc",
+                 "transpose", "cast", "flatten", "extract_constant", "batched_tensordot",
+                 "DimShuffle", "Rebroadcast", "arange", "mul", "_tensor_py_operators"):
+        assert getattr(basic, name) is getattr(T, name), name
+    # builtins' names stay Python's inside basic.py (its own code calls them)
+    assert not hasattr(basic, "sum") and not hasattr(basic, "max")
+    a, b = T.dmatrix("a"), T.dmatrix("b")
+    x, y = np.arange(6.0).reshape(2, 3), np.ones((3, 2))
+    assert np.allclose(basic.dot(a, b).eval({a: x, b: y}), x @ y)
+    assert np.allclose(basic.join(1, a, a).eval({a: x}), np.concatenate([x, x], 1))

@@ -71,7 +71,9 @@ FALLBACK_OPS = ("ArgSort", "BinCount", "CumOp", "Nonzero", "Sort", "ARange", "Re
                 # max pooling's second derivative (rare: Hessians, double backprop)
                 "DownsampleFactorMaxGradGrad",
                 # never built for cuda: the numba modes' rewrite makes them
-                "MaxPoolArgmax", "MaxPoolArgmaxGrad", "SoftmaxCrossentropyWithGrad")
+                "MaxPoolArgmax", "MaxPoolArgmaxGrad", "SoftmaxCrossentropyWithGrad",
+                # a join whose axis comes at run time (rare; Join is the usual node)
+                "RuntimeAxisJoin")
 SUPPORTED_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
                     "uint32", "uint64", "float32", "float64")
 

@@ -2,10 +2,11 @@
 Reshape, Alloc, Join, Rebroadcast, ARange, Tile and Repeat are numpy lines
 (views, tiny vectors or one copy: a compiled kernel would only add compile
 time)."""
-from .dispatch import driver_op
+from .dispatch import driver_op, method_driver
 from ...tensor.ops.elemwise import DimShuffle
 from ...tensor.ops.shape import (ARange, Alloc, Join, MakeVector, Rebroadcast, Repeat,
-                                 Reshape, Shape, ShapeBeyondRank, Shape_i, Tile)
+                                 Reshape, RuntimeAxisJoin, Shape, ShapeBeyondRank, Shape_i,
+                                 Tile)
 
 __all__ = []
 
@@ -107,6 +108,10 @@ def join_driver(node, ins, outs, writer=None):
 
 
 join_driver.takes_writer = True
+
+# an axis known only at run time: numpy's concatenate through the op's own
+# compute (the py reference's errors), a copy like Join's
+method_driver(RuntimeAxisJoin, "compute", contiguous=True)
 
 
 @driver_op(Rebroadcast, njit=True)

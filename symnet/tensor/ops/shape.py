@@ -15,6 +15,7 @@ from ..type import TensorType, upcast
 from .elemwise import cast, dimshuffle
 
 __all__ = ["Shape", "Shape_i", "ShapeBeyondRank", "MakeVector", "Reshape", "Alloc", "Join",
+           "RuntimeAxisJoin",
            "ARange", "Rebroadcast", "Tile", "Repeat",
            "shape", "shape_i", "reshape", "flatten", "alloc", "join", "concatenate",
            "stack", "arange", "zeros", "ones", "zeros_like", "ones_like", "fill",
@@ -420,9 +421,9 @@ def fill(model, value):
 class Join(Op):
     """Concatenate tensors along a fixed ``axis``.
 
-    Theano's form ``Join()(axis, *tensors)`` (the axis as the first input;
-    it must be known when the graph is built) builds the node of
-    ``Join(axis)``; ``view`` is Theano's hint for returning an input, which
+    Theano's form ``Join()(axis, *tensors)`` (the axis as the first input)
+    builds the node of ``Join(axis)`` when the axis is a constant, of
+    :class:`RuntimeAxisJoin` otherwise; ``view`` is Theano's hint for returning an input, which
     symnet's join does not do (it always makes a new array).
     """
 
@@ -432,25 +433,18 @@ class Join(Op):
         self.axis = None if axis is None else int(axis)
 
     def make_node(self, *tensors):
-        from .elemwise import weak_constants
         if self.axis is None:
             from ..basic import get_scalar_constant_value, NotScalarConstantError
             axis, *tensors = tensors
             try:
                 axis = int(get_scalar_constant_value(axis))
             except NotScalarConstantError:
-                raise TypeError(f"Join()(axis, ...): the axis must be known when the graph "
-                                f"is built, got {axis}") from None
+                return RuntimeAxisJoin().make_node(axis, *tensors)
             ndim = as_tensor_variable(tensors[0]).ndim if tensors else 1
             if ndim and not -ndim <= axis < ndim:
                 raise _axis_error("join", axis, ndim)
             return Join(axis % ndim if ndim else 0).make_node(*tensors)
-        tensors = weak_constants(list(tensors))
-        if not tensors:
-            raise ValueError("join needs at least one tensor")
-        ndim = tensors[0].ndim
-        if ndim == 0:
-            raise TypeError(f"join: cannot join 0-d tensors ({tensors[0]}); use stack")
+        tensors, ndim = _join_inputs(tensors)
         if not 0 <= self.axis < ndim:
             raise _axis_error("join", self.axis, ndim)
         dtype = upcast(*[t.dtype for t in tensors])
@@ -508,8 +502,98 @@ class Join(Op):
         return grads
 
 
+def _join_inputs(tensors):
+    """The tensors to join as variables (constants weak) and their rank."""
+    from .elemwise import weak_constants
+    tensors = weak_constants(list(tensors))
+    if not tensors:
+        raise ValueError("join needs at least one tensor")
+    ndim = tensors[0].ndim
+    if ndim == 0:
+        raise TypeError(f"join: cannot join 0-d tensors ({tensors[0]}); use stack")
+    return tensors, ndim
+
+
+class RuntimeAxisJoin(Op):
+    """Concatenate tensors along an axis given at run time: the first input,
+    an integer scalar (Theano's Join with a symbolic axis).  The tensors
+    have the same number of dimensions; as in Theano, no axis of the output
+    is broadcastable (any one may be the joined one).  :class:`Join` is the
+    node whenever the axis is known when the graph is built.
+    """
+
+    __props__ = ()
+
+    def make_node(self, axis, *tensors):
+        axis = as_tensor_variable(axis)
+        if axis.ndim != 0 or not axis.dtype.startswith(("int", "uint")):
+            raise TypeError(f"join: the axis must be an integer scalar, got {axis} "
+                            f"({axis.type})")
+        tensors, ndim = _join_inputs(tensors)
+        for t in tensors:
+            if t.ndim != ndim:
+                raise TypeError(f"join: all inputs need {ndim} dims, {t} has {t.ndim}")
+        dtype = upcast(*[t.dtype for t in tensors])
+        tensors = [cast(t, dtype) for t in tensors]
+        return Apply(self, [axis, *tensors], [TensorType(dtype, shape=(None,) * ndim)()])
+
+    def perform(self, node, inputs, output_storage):
+        (output_storage[0][0],) = self.compute(*inputs)
+
+    def compute(self, axis, *tensors):
+        """``[output]`` for these arrays (also the numba backend's driver
+        line, so both raise the same errors)."""
+        ndim, axis = tensors[0].ndim, int(axis)
+        if not -ndim <= axis < ndim:
+            raise _axis_error("join", axis, ndim)
+        try:
+            # C order whatever the inputs' (numpy follows F-ordered views)
+            return [np.ascontiguousarray(np.concatenate(tensors, axis=axis))]
+        except ValueError as exc:
+            raise ValueError(f"join along axis {axis} of shapes "
+                             f"{[x.shape for x in tensors]}: {exc}") from None
+
+    def _on_axis(self, axis, ndim, d):
+        """The (symbolic) truth of ``axis`` naming dimension ``d``."""
+        from .elemwise import SCALAR_OPS, elemwise
+        return elemwise(SCALAR_OPS["eq"], elemwise(SCALAR_OPS["mod"], axis, ndim), d)
+
+    def infer_shape(self, node, input_shapes):
+        from .elemwise import SCALAR_OPS, elemwise
+        axis, ndim = node.inputs[0], node.outputs[0].ndim
+        shapes = input_shapes[1:]
+        out = []
+        for d in range(ndim):
+            total = shapes[0][d]
+            for s in shapes[1:]:
+                total = total + s[d]
+            out.append(elemwise(SCALAR_OPS["switch"], self._on_axis(axis, ndim, d), total,
+                                shapes[0][d]))
+        return [tuple(out)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        from .elemwise import SCALAR_OPS, elemwise
+        (gz,) = output_grads
+        axis, *tensors = inputs
+        ndim = gz.ndim
+        # each input's gradient is gz sliced on every dimension: [start, stop)
+        # on the joined one, whole on the others (chosen by switch at run time)
+        grads, start = [None], 0
+        on = [self._on_axis(axis, ndim, d) for d in range(ndim)]
+        for t in tensors:
+            stop = start + shape(t)[axis]
+            idx = tuple(slice(elemwise(SCALAR_OPS["switch"], on[d], start, 0),
+                              elemwise(SCALAR_OPS["switch"], on[d], stop, shape_i(gz, d)))
+                        for d in range(ndim))
+            g = patternbroadcast(gz[idx], t.broadcastable)
+            grads.append(g if t.dtype.startswith("float") else None)
+            start = stop
+        return grads
+
+
 def join(axis, *tensors):
-    """Theano's ``join(axis, *tensors)``."""
+    """Theano's ``join(axis, *tensors)``; ``axis`` may be a symbolic integer
+    scalar (:class:`RuntimeAxisJoin`)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if len(tensors) == 1:

@@ -33,6 +33,34 @@ def test_list_of_choices_broadcasts_like_numpy(mode):
                 rng=np.random.RandomState(0), mode="py")
 
 
+@pytest.mark.parametrize("mode", ["raise", "wrap", "clip"])
+def test_tuple_of_choices_broadcasts_at_run_time(mode):
+    # Theano's test_numpy_compare_tuple: tensor3 choices of run-time shapes
+    # (1, 6, 1) and (1, 1, 5), no axis declared broadcastable
+    rng = np.random.default_rng(4)
+    a = rng.integers(0, 2, (2, 1, 1)).astype("int32")
+    b, c = rand((1, 6, 1), "float32", rng=rng), rand((1, 1, 5), "float32", rng=rng)
+    got = check_op(lambda a, b, c: T.choose(a, (b, c), mode=mode), [a, b, c],
+                   ref=lambda a, b, c: np.choose(a, (b, c), mode=mode), infer_shape=False)
+    assert got[0].shape == (2, 6, 5)
+    x, y, z = T.tensor3(dtype="int32"), T.ftensor3(), T.ftensor3()
+    out = T.choose(x, (y, z), mode=mode)
+    assert out.broadcastable == (False,) * 3 and out.dtype == "float32"
+    f = symnet.function([x, y, z], [out, out.shape], mode="py")
+    assert f(a, b, c)[1].tolist() == [2, 6, 5]
+    # only where every input is broadcastable is the output
+    assert T.choose(T.iscalar(), [T.fcol(), T.fcol()]).broadcastable == (False, True)
+
+
+def test_tuple_of_choices_that_do_not_broadcast_raises():
+    x, y, z = T.ivector("x"), T.dvector("y"), T.dvector("z")
+    for mode in ("py", "numba"):
+        f = symnet.function([x, y, z], T.choose(x, [y, z]), mode=mode)
+        with pytest.raises(ValueError, match=r"choose: a of shape \(2,\) and choices of "
+                                             r"shapes \[\(3,\), \(3,\)\] do not broadcast"):
+            f(np.array([0, 1], "int32"), np.ones(3), np.ones(3))
+
+
 def test_index_broadcasts_against_choices():
     a = np.array([1, 0, 1])                      # one row of indices for every row
     c = rand((2, 4, 3), rng=np.random.default_rng(3))

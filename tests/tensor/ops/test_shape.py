@@ -85,12 +85,40 @@ def test_join_and_stack_reject_what_numpy_rejects():
         T.join(0, T.scalar(), T.scalar())
     with pytest.raises(TypeError, match="join: all inputs need 1 dims, a has 2"):
         T.join(0, T.vector(), a)
-    with pytest.raises(TypeError, match="the axis must be known when the graph is built"):
-        T.join(T.lscalar("ax"), a, b)
+    with pytest.raises(TypeError, match="join: the axis must be an integer scalar"):
+        T.join(T.dscalar("ax"), a, b)
     # a constant axis is folded
     check_op(lambda x, y: T.join(T.constant(-1), x, y), [rand((2, 3)), rand((2, 1))],
              ref=lambda x, y: np.concatenate([x, y], axis=-1))
     assert T.stack([a, b], axis=-3).type.ndim == 3
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1, -2])
+def test_join_axis_given_at_run_time(axis):
+    # Theano's Join takes a symbolic axis when the tensors' ndim agree; no
+    # axis of the result is then broadcastable (any one may be the joined one)
+    shapes = {0: [(2, 3), (1, 3), (4, 3)], 1: [(2, 3), (2, 1), (2, 4)]}[axis % 2]
+    arrs = [np.asarray(axis, dtype="int64")] + [
+        rand(s, rng=np.random.default_rng(k)) for k, s in enumerate(shapes)]
+    check_op(lambda ax, *xs: T.join(ax, *xs), arrs, grad=True,
+             ref=lambda ax, *xs: np.concatenate(xs, axis=int(ax)))
+    check_op(lambda ax, *xs: T.concatenate(list(xs), axis=ax), arrs,
+             ref=lambda ax, *xs: np.concatenate(xs, axis=int(ax)))
+    ax, c = T.lscalar("ax"), T.col("c")
+    assert T.join(ax, c, c).broadcastable == (False, False)
+    assert T.join(0, c, c).broadcastable == (False, True)
+
+
+def test_join_axis_given_at_run_time_errors():
+    ax, a, b = T.lscalar("ax"), T.dmatrix("a"), T.dmatrix("b")
+    with pytest.raises(TypeError, match="join: all inputs need 2 dims, v has 1"):
+        T.join(ax, a, T.dvector("v"))
+    for mode in backends():
+        f = symnet.function([ax, a, b], T.join(ax, a, b), mode=mode)
+        with pytest.raises(IndexError, match=r"join: axis 2 is out of range for 2 dim"):
+            f(2, np.ones((2, 2)), np.ones((2, 2)))
+        with pytest.raises(ValueError, match=r"join along axis 0 of shapes \[\(2, 2\), \(2, 3\)\]"):
+            f(0, np.ones((2, 2)), np.ones((2, 3)))
 
 
 @pytest.mark.parametrize("axis", [0, 1, -1])
