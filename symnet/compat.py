@@ -572,9 +572,16 @@ def _attach_theano_modules():
         if parent_target is None:  # lasagne.layers.dnn under install(lasagne=False)
             continue
         parent = importlib.import_module(parent_target)
-        if not hasattr(parent, attr):
+        current = getattr(parent, attr, None)
+        # symnet's own same-named submodule (symnet.tensor.nnet.abstract_conv,
+        # imported before install) is not Theano's module: the attribute is
+        # the built one while installed, and the submodule again after
+        shadows = isinstance(current, types.ModuleType) and target in _BUILDERS \
+            and current.__name__ == f"{parent_target}.{attr}"
+        if current is None or shadows:
             setattr(parent, attr, _built(target) if target in _BUILDERS
                     else importlib.import_module(target))
+
 
 
 def _attached():
@@ -597,6 +604,16 @@ def installed():
     return {"theano": _FINDER.theano, "lasagne": _FINDER.lasagne}
 
 
+def _take_off(module, attr):
+    # symnet's own submodule of that name (symnet/tensor/nnet/abstract_conv.py),
+    # if imported, is the attribute again
+    own = sys.modules.get(f"{module.__name__}.{attr}")
+    if own is not None and own is not getattr(module, attr):
+        setattr(module, attr, own)
+    else:
+        delattr(module, attr)
+
+
 def uninstall():
     """Remove the import hook and every ``theano*``/``lasagne*`` alias.
 
@@ -614,18 +631,18 @@ def uninstall():
             built = sys.modules.get(target) if target in _BUILDERS else None
             if built is not None and parent is not None and \
                     parent.__name__ not in _BUILDERS and getattr(parent, attr, None) is built:
-                delattr(parent, attr)
+                _take_off(parent, attr)
         for alias, target in {**_surface.ATTACHED, **GPU_ATTACHED}.items():
             parent_alias, _, attr = alias.rpartition(".")
             parent = sys.modules.get(_FINDER.target_of(parent_alias))
             built = sys.modules.get(target)
             if parent is not None and built is not None and getattr(parent, attr, None) is built:
-                delattr(parent, attr)
+                _take_off(parent, attr)
         for alias in IMPORTED_ON_INSTALL:
             parent_alias, _, attr = alias.rpartition(".")
             parent = sys.modules.get(parent_alias)
             if parent is not None and getattr(parent, attr, None) is sys.modules.get(alias):
-                delattr(parent, attr)
+                _take_off(parent, attr)
         for name in list(sys.modules):
             root = name.partition(".")[0]
             if (root == "theano" and _FINDER.theano) or (root == "lasagne" and _FINDER.lasagne):
