@@ -41,7 +41,9 @@ GPU layers
 Other libraries
     nolearn's suite needs scikit-learn, tabulate and mock (and matplotlib
     for its plot tests) on PYTHONPATH; scikit-learn's modules removed since
-    0.17 are stand-ins (``old_sklearn_modules``).
+    0.17 are stand-ins (``old_sklearn_modules``). sknn's suite needs nose
+    and pandas too; AgentNet's six, nose-parameterized and pandas; kfkd
+    pandas (pandas with python-dateutil, which the matplotlib folder has).
 Plots
     ``matplotlib`` is stubbed when it is not installed (every attribute of
     ``matplotlib.pyplot`` is a no-op): the plots are out of scope.
@@ -49,6 +51,8 @@ Length
     Programs that train for hours are stopped after they have printed
     ``stop`` result lines (a ``StopProgram`` raised from their print): the
     run counts as ran, and the result lines are compared across backends.
+    A program that logs its results (``logging.StreamHandler()``) has its
+    stderr read too (``stderr=True``).
 
 Printed per program and backend: ran/stopped/failed, seconds, the last
 numbers printed, the first line of any error; then whether the numba run
@@ -60,6 +64,7 @@ symnet-as-theano, ``compat.install(lasagne=False)``), OUT (logs; a temp
 dir), PYTHON.
 """
 import contextlib
+import functools
 import io
 import json
 import os
@@ -84,10 +89,12 @@ __all__ = ["PROGRAMS", "py2to3", "printed_numbers", "same_numbers", "StopProgram
 # result line, how many result lines to wait for before stopping (None: run
 # to the end).
 def _p(repo, script, argv=(), standins=(), result=r".", stop=None, lasagne=True, stubs=None,
-       entry=None, path=(), floatx=None):
+       entry=None, path=(), floatx=None, stderr=False):
+    # stderr: the result lines come there too (a program that reports
+    # through logging.StreamHandler())
     return dict(repo=repo, script=script, argv=list(argv), standins=list(standins),
                 result=result, stop=stop, lasagne=lasagne, stubs=stubs or {}, entry=entry,
-                path=list(path), floatx=floatx)
+                path=list(path), floatx=floatx, stderr=stderr)
 
 
 NEWMU, BENANNE, MAREKREI = "Newmu+Theano-Tutorials", "benanne+theano-tutorial", "marekrei+theano-tutorial"
@@ -272,6 +279,90 @@ PROGRAMS["pydata2015/conv_digit_recognizer"] = _p(
     PYDATA15, "3 - Convolutional Networks/Convolutional Digit Recognizer.ipynb",
     standins=["mnist_pkl"], result="^Epoch", stop=1)
 
+# aigamedev/scikit-neuralnetwork (sknn: scikit-learn estimators over
+# Lasagne): its own test suite (sknn/tests: 247 tests, 10 of which sknn
+# skips), on scikit-learn 1.x (old_sklearn also gives it the module
+# sklearn.preprocessing.label); needs nose, scikit-learn and pandas (with
+# dateutil) on PYTHONPATH. Its tests read sknn's debug log, which nose's
+# log capture let through (--log-level=DEBUG), and want softmax rows
+# summing to 1 within 1e-9: Theano's default floatX, float64. Left out, for
+# reasons outside symnet (the names select 52 tests, 49 of which fail):
+# - sknn's get_params reads a `parameters` attribute its constructor does
+#   not store: scikit-learn >= 0.24's clone, get_params, grid search,
+#   cross-validation and voting fail (39)
+# - scikit-learn 1.x: Pipeline.predict's check_is_fitted finds no fitted
+#   attribute (4); score() returns float, not numpy.float64 (1)
+# - SciPy 1.17: a sparse matrix refuses a 4-d reshape with ValueError, not
+#   the NotImplementedError test_FitError expects (1)
+# - sknn.platform imports theano.sandbox.cuda (CPU-only Theano imported
+#   it): symnet raises ImportError without device=cuda (4)
+SKNN_LEFT_OUT = ("TestClassifierClone TestClassifierInterface test_ClonePredictEquals "
+                 "TestNestedParameters test_sklearn test_pipeline test_CalculateScore "
+                 "test_FitError test_platform").split()
+PROGRAMS["sknn/tests"] = _p("aigamedev+scikit-neuralnetwork", "sknn/tests/__init__.py", path=[""],
+                            entry="pytest", standins=["old_sklearn"], result=r"^pytest:",
+                            argv=["--log-level=DEBUG",
+                                  "-k", "not (" + " or ".join(SKNN_LEFT_OUT) + ")"],
+                            floatx="float64")
+
+# yandexdataschool/AgentNet (reinforcement learning agents over Lasagne:
+# recurrent memory cells, attention, sessions built by scan, Q-learning):
+# its own tests (16 run, from 6 of its 10 files); needs six, nose-parameterized and pandas
+# (with dateutil) on PYTHONPATH. Its tests feed float64 arrays to floatX
+# inputs: Theano's default floatX, float64 (with float32, symnet's, 6 of
+# them refuse the data, as Theano with floatX=float32 did). Left out:
+# - test_gym, test_learning, test_memory: OpenAI Gym's Atari games (gym,
+#   the Arcade Learning Environment and its ROMs; no network here)
+# - test_convergence: nose_parameterized's generator tests (pytest 9 does
+#   not collect `yield` tests), 5,000 training epochs each
+# - test_scan: its boolean-reasoning environment keeps its data in a
+#   shared uint8 matrix of 10 rows, then set_value()s 25 rows: symnet's
+#   shared variables know their shape (API.md) and refuse it, naming
+#   both shapes; Theano fixed only the broadcastable pattern
+PROGRAMS["agentnet/tests"] = _p("yandexdataschool+AgentNet", "tests/test_scan.py", path=[""],
+                                entry="pytest", result=r"^pytest:", floatx="float64",
+                                argv=[f"--ignore={{repo}}/tests/test_{name}.py"
+                                      for name in ("gym", "learning", "memory", "convergence")]
+                                + ["-k", "not test_scan"])
+
+# skaae/recurrent-spatial-transformer-code (Sønderby et al. 2015): an RNN
+# (and a feed-forward net) that steers Lasagne's TransformerLayer over a
+# 100x100 canvas of three digits, its own Repeat layer; cuDNN convolutions
+# (the gpu_layers stand-in). The data set is a stand-in written as its npz
+# (write_mnist_sequence); each epoch's accuracies are logged to stderr
+# (stderr=True); stopped after the first epoch (one minibatch of 100; its
+# training accuracy is nan: the program scores the training set in chunks
+# of 1,000 images, of which the stand-in has none)
+for _net in ("rnn", "ffn"):
+    PROGRAMS[f"spn/{_net}_spn"] = _p("skaae+recurrent-spatial-transformer-code", f"{_net}_spn.py",
+                                     standins=["gpu_layers", "mnist_sequence"], result="Epoch",
+                                     stop=1, stderr=True)
+
+# dnouri/kfkd-tutorial (Daniel Nouri's facial keypoints tutorial: nolearn's
+# NeuralNet, a convnet of 96x96 faces regressing 30 coordinates, a batch
+# iterator that flips faces, learning rate and momentum adjusted each
+# epoch): its fit(), on the nolearn checkout next to it, stopped after the
+# first epoch's line of nolearn's log table. The data is a stand-in
+# training.csv of 64 faces (kfkd_csv: written under a HOME of the run's own;
+# the program reads ~/data/kaggle-facial-keypoint-detection/). Needs
+# scikit-learn and pandas (with dateutil) on PYTHONPATH
+PROGRAMS["kfkd/fit"] = _p("dnouri+kfkd-tutorial", "kfkd.py", entry="fit",
+                          path=["../dnouri+nolearn"],
+                          standins=["old_sklearn", "kfkd_csv"], stop=1,
+                          result=r"^\s+1\s+(\x1b\[\d+m)?\d+\.\d")  # (losses in colour)
+
+# Looked at and not added (round 18):
+# - Britefury/deep-learning-tutorial-pydata2016: the snapshot's notebooks
+#   are the PyTorch rewrite (torch, torchvision, cv2); no Theano left
+# - ebenolson/pydata2015's other notebooks: Introduction to Lasagne holds
+#   only a Jupyter slideshow cell; Exercises leaves `f` to the reader (its
+#   solutions are %load lines); RNN Character Model reads claims.txt.gz
+#   (not shipped) as a Python 2 str (`corpus.split('\n')` on bytes);
+#   Finetuning and the COCO notebooks need pretrained VGG/GoogLeNet weights
+# - improved-gan's CIFAR-10 and SVHN scripts: the same nn.py as the MNIST
+#   entry, with 96- and 192-channel discriminator convnets on 32x32 images
+#   (tens of GFLOP a training step): too slow for the py backend here
+
 
 # -- Python 2 --------------------------------------------------------------------------
 
@@ -349,7 +440,7 @@ def py2to3(source, in_package=False, path="<program>"):
                   if in_package or not f.endswith(".fix_import")] + [_classic_div_fixer()]
     if not source.endswith("\n"):
         source += "\n"
-    if "from __future__ import division" in source:
+    if re.search(r"^from __future__ import [^#\n]*\bdivision\b", source, re.M):
         fixers = fixers[:-1]
     return str(RefactoringTool(fixers).refactor_string(source, path))
 
@@ -364,12 +455,14 @@ class _NumpyCast:
 
 def numpy1_names():
     """Names the programs use that NumPy 2 (`np.cast`, in improved-gan's
-    nn.py) and Python 3.10 (`collections.Iterable` and the other ABCs, in
-    nolearn) removed, put back for the program's run."""
+    nn.py; `np.product`, in sknn) and Python 3.10 (`collections.Iterable`
+    and the other ABCs, in nolearn) removed, put back for the program's run."""
     import collections
     import collections.abc
     if "cast" not in np.__dict__:
         np.cast = _NumpyCast()
+    if "product" not in np.__dict__:  # sknn's backend: np.product(shape)
+        np.product = np.prod
     for name in collections.abc.__all__:
         if not hasattr(collections, name):
             setattr(collections, name, getattr(collections.abc, name))
@@ -510,6 +603,52 @@ def write_mnist_npz(folder, n_train=400, n_valid=100, n_test=200):
              x_test=X[cut[1]:cut[2]], y_test=y[cut[1]:cut[2]])
 
 
+def write_mnist_sequence(folder, n=100):
+    """skaae/recurrent-spatial-transformer-code's
+    mnist_sequence3_sample_8distortions_9x9.npz: X_train, X_valid, X_test
+    (rows of 100x100 float32 canvases in [0, 1], three enlarged digits side
+    by side at a random height) and y_* (int32, the three labels), n each."""
+    X, y = digits_images(28)
+    rng = np.random.RandomState(0)
+    parts = {}
+    for k, name in enumerate(("train", "valid", "test")):
+        canvas = np.zeros((n, 100, 100), np.float32)
+        labels = np.zeros((n, 3), np.int32)
+        for i in range(n):
+            top = rng.randint(0, 72)
+            for j in range(3):
+                d = (k * n + i) * 3 + j
+                canvas[i, top:top + 28, 4 + 32 * j:32 + 32 * j] = X[d % len(X)]
+                labels[i, j] = y[d % len(X)]
+        parts[f"X_{name}"], parts[f"y_{name}"] = canvas.reshape(n, -1), labels
+    np.savez(os.path.join(folder, "mnist_sequence3_sample_8distortions_9x9.npz"), **parts)
+
+
+KFKD_COLUMNS = [f"{part}_{xy}" for part in (
+    "left_eye_center", "right_eye_center", "left_eye_inner_corner", "left_eye_outer_corner",
+    "right_eye_inner_corner", "right_eye_outer_corner", "left_eyebrow_inner_end",
+    "left_eyebrow_outer_end", "right_eyebrow_inner_end", "right_eyebrow_outer_end", "nose_tip",
+    "mouth_left_corner", "mouth_right_corner", "mouth_center_top_lip",
+    "mouth_center_bottom_lip") for xy in "xy"]
+
+
+def write_kfkd_csv(path, n=64):
+    """Kaggle's facial keypoints training.csv: the 30 keypoint columns
+    (pixel coordinates in [0, 96]) and Image (96x96 grey levels 0-255,
+    space-separated), as kfkd.py reads it; the faces are enlarged digits
+    whose keypoints move with the digit."""
+    X, y = digits_images(96)
+    rows = [",".join(KFKD_COLUMNS + ["Image"])]
+    base = np.linspace(20, 76, len(KFKD_COLUMNS))
+    for i in range(n):
+        points = base + 2.0 * y[i] - 9
+        pixels = " ".join(str(v) for v in (X[i] * 255).astype(int).ravel())
+        rows.append(",".join(f"{v:.4f}" for v in points) + "," + pixels)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write("\n".join(rows) + "\n")
+
+
 class OldKFold:
     """scikit-learn 0.17's `cross_validation.KFold(n, n_folds, shuffle,
     random_state)` (gone in 0.20): an iterable of (train, test) index
@@ -539,6 +678,27 @@ class OldStratifiedKFold(OldKFold):
             self.n_folds, shuffle=shuffle, random_state=random_state).split(np.zeros(self.n), self.y))
 
 
+class _OldLabelModule(types.ModuleType):
+    """sklearn.preprocessing.label as 0.17 had it: sklearn.preprocessing._label,
+    whose `type_of_target` a program may replace by a function of one
+    argument (sknn's `lambda _: "multiclass"`): LabelBinarizer calls it with
+    `input_name=` since 1.1, which the replacement is spared."""
+
+    def __init__(self):
+        super().__init__("sklearn.preprocessing.label")
+
+    def __getattr__(self, name):
+        import sklearn.preprocessing._label as label
+        return getattr(label, name)
+
+    def __setattr__(self, name, value):
+        import sklearn.preprocessing._label as label
+        import sklearn.utils.multiclass as multiclass
+        if name == "type_of_target" and value is not multiclass.type_of_target:
+            value = functools.partial(lambda fn, y, input_name="": fn(y), value)
+        setattr(label, name, value)
+
+
 def old_sklearn_modules():
     """What nolearn and its tests import from scikit-learn 0.17 and today's
     scikit-learn has removed: the modules cross_validation and grid_search
@@ -547,15 +707,21 @@ def old_sklearn_modules():
     its shape, 506 x 13) and fetch_mldata("mnist-original") (70,000 enlarged
     digits, 28x28 rows of uint8, float labels, as mldata.org's)."""
     import sklearn.datasets
+    import sklearn.preprocessing._label
     from sklearn import model_selection
     from sklearn.utils import Bunch
     cv = types.ModuleType("sklearn.cross_validation")
-    cv.KFold, cv.StratifiedKFold = OldKFold, OldStratifiedKFold
-    cv.train_test_split = model_selection.train_test_split
     gs = types.ModuleType("sklearn.grid_search")
-    gs.GridSearchCV = model_selection.GridSearchCV
+    for module in (cv, gs):  # train_test_split, cross_val_score, GridSearchCV, ...
+        module.__dict__.update({n: getattr(model_selection, n) for n in model_selection.__all__
+                                if not n.startswith("Halving")})  # experimental, import-gated
+    cv.KFold, cv.StratifiedKFold = OldKFold, OldStratifiedKFold
     for module in (cv, gs):
         sys.modules[module.__name__] = module
+        setattr(sklearn, module.__name__.split(".")[-1], module)
+    # sknn patches `sklearn.preprocessing.label.type_of_target` around its
+    # fits, for LabelBinarizer: the module, private (_label) since 0.22
+    sys.modules["sklearn.preprocessing.label"] = sklearn.preprocessing.label = _OldLabelModule()
 
     def load_boston():
         X, y = sklearn.datasets.make_regression(506, 13, n_informative=8, noise=5.0, random_state=0)
@@ -1012,6 +1178,13 @@ def run_program(name, src_dir, data_dir, work_dir):
                 pickle.dump(mnist_standin(), f, protocol=2)
         elif standin == "gpu_layers":
             gpu_layer_modules()
+        elif standin == "kfkd_csv":
+            os.environ["HOME"] = os.path.join(work_dir, "home")
+            write_kfkd_csv(os.path.join(work_dir, "home", "data",
+                                        "kaggle-facial-keypoint-detection", "training.csv"))
+        elif standin == "mnist_sequence":
+            os.makedirs(work_dir, exist_ok=True)
+            write_mnist_sequence(work_dir)
         elif standin == "scipy_norm":
             from statistics import NormalDist
             stub_module("scipy.stats", [])
@@ -1029,9 +1202,18 @@ def run_program(name, src_dir, data_dir, work_dir):
     result = {"program": name, "backend": os.environ.get("SYMNET_MODE", "default"),
               "stubbed": stubbed, "error": None, "stopped": False}
     tee = Tee(sys.stdout, spec["result"], spec["stop"])
+    if spec["stderr"]:
+        # not the program's, and different between backends: numba's debug
+        # log (bytecode dumps) under a program that logs at DEBUG on the root
+        # logger (skaae's), and symnet's "still compiling" note
+        import logging
+        import symnet.compile.tiered
+        logging.getLogger("numba").setLevel(logging.WARNING)
+        symnet.compile.tiered.PROGRESS_AFTER_S = None
     t0 = time.time()
     try:
-        with contextlib.redirect_stdout(tee):
+        with contextlib.redirect_stdout(tee), \
+                contextlib.redirect_stderr(tee if spec["stderr"] else sys.stderr):
             code = compile(py2to3(program_source(script), False, script), script, "exec",
                            dont_inherit=True)
             # with an entry, the file is a module whose function runs

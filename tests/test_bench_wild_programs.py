@@ -13,7 +13,8 @@ import symnet.tensor as T
 from bench.wild_programs import (PROGRAMS, StopProgram, Tee, cifar10_module, classic_div,
                                  gpu_layer_modules, imread_standin, newmu_mnist_module,
                                  numpy1_names, printed_numbers, program_source, py2to3, run_tests,
-                                 same_numbers, sentiment_standin, stub_module, write_mnist_npz)
+                                 same_numbers, sentiment_standin, stub_module, write_mnist_npz,
+                                 write_mnist_sequence)
 
 
 def run_py2(source, **names):
@@ -34,6 +35,16 @@ def test_py2to3_runs_python2_prints_xrange_and_division():
 def test_py2to3_leaves_future_division_alone():
     _, out = run_py2("from __future__ import division\nprint 7 / 2\n")
     assert out == "3.5\n"
+
+
+def test_py2to3_reads_a_parenthesised_future_division():
+    # sknn: from __future__ import (absolute_import, division, ...), then
+    # `count / batches` with integers is a true division
+    _, out = run_py2("from __future__ import (absolute_import, division,\n"
+                     "                        print_function)\nprint(7 / 2)\n")
+    assert out == "3.5\n"
+    _, out = run_py2("from __future__ import print_function  # division later\nprint(7 / 2)\n")
+    assert out == "3\n"
 
 
 def test_classic_div_on_symbolic_integers_is_integer_division():
@@ -147,6 +158,27 @@ def test_numpy1_names_put_back_np_cast_and_collections_abcs():
     got = np.cast["float32"]([1, 2])
     assert got.dtype == np.float32 and got.tolist() == [1.0, 2.0]
     assert collections.Iterable is collections.abc.Iterable
+    assert np.product((2, 3, 4)) == 24  # sknn's backend
+
+
+def test_mnist_sequence_standin_has_the_npz_format(tmp_path):
+    write_mnist_sequence(str(tmp_path), n=6)
+    data = np.load(tmp_path / "mnist_sequence3_sample_8distortions_9x9.npz")
+    for part in ("train", "valid", "test"):
+        X, y = data[f"X_{part}"], data[f"y_{part}"]
+        assert X.shape == (6, 10000) and X.dtype == np.float32 and y.shape == (6, 3)
+        assert y.dtype == np.int32 and 0 <= y.min() and y.max() <= 9
+        assert 0 <= X.min() and X.max() == 1.0
+    canvas = data["X_train"][0].reshape(100, 100)
+    # three digits side by side, nothing between them
+    assert all(canvas[:, 4 + 32 * j:32 + 32 * j].any() for j in range(3))
+    assert not canvas[:, 32:36].any() and not canvas[:, 96:].any()
+    assert not np.array_equal(data["X_train"], data["X_test"])
+
+
+def test_programs_that_log_their_results_tee_stderr():
+    assert PROGRAMS["spn/rnn_spn"]["stderr"] and PROGRAMS["spn/ffn_spn"]["stderr"]
+    assert not PROGRAMS["newmu/0_multiply"]["stderr"]
 
 
 def test_notebook_source_is_its_code_cells_without_ipython_lines(tmp_path):

@@ -65,8 +65,8 @@ class InputLayer(Layer):
         self.input_var = input_var
         self.name = name
         self.params = OrderedDict()
-        self.input_shape = self.shape
-        self.input_layer = None
+        # no input_shape / input_layer, as Lasagne's InputLayer: programs walk
+        # a network with `while hasattr(layer, "input_layer")` (sknn)
 
     @Layer.output_shape.getter
     def output_shape(self):

@@ -68,6 +68,9 @@ class TensorType(Type):
         Theano's pattern: True marks an axis of size 1 that broadcasts.
     shape : tuple of (int or None), optional
         Static sizes; None where unknown.  Overrides ``broadcastable``.
+    sparse_grad : bool, optional
+        Theano's flag (AgentNet copies it from type to type); kept as an
+        attribute, with no effect: gradients are dense here.
 
     Examples
     --------
@@ -82,8 +85,11 @@ class TensorType(Type):
     write ``shape=(3,)`` for a static size.
     """
 
-    def __init__(self, dtype, broadcastable=None, shape=None, name=None):
+    sparse_grad = False  # types pickled before the flag existed read it too
+
+    def __init__(self, dtype, broadcastable=None, shape=None, name=None, sparse_grad=False):
         self.dtype = normalize_dtype(dtype)
+        self.sparse_grad = bool(sparse_grad)
         if shape is None:
             if broadcastable is None:
                 raise TypeError("TensorType needs a broadcastable pattern or a shape")
@@ -145,6 +151,40 @@ class TensorType(Type):
                 and other.ndim == self.ndim
                 and all(a is None or b is None or a == b
                         for a, b in zip(self.shape, other.shape)))
+
+    # -- Theano's Type.convert_variable / filter_variable (AgentNet casts a
+    # scan step's new state to its initial state's type with them) ----------
+
+    def convert_variable(self, var):
+        """``var`` as a variable of this type when it holds values of it
+        (same dtype and ndim; where this type has a static size, ``var``
+        has the same): ``var`` itself, or re-broadcast to this type's
+        pattern. None when it does not (Theano's contract)."""
+        from .basic import as_tensor_variable
+        var = as_tensor_variable(var)
+        other = var.type
+        if not (isinstance(other, TensorType) and other.dtype == self.dtype
+                and other.ndim == self.ndim
+                and all(s is None or s == o for s, o in zip(self.shape, other.shape))):
+            return None
+        if other == self:
+            return var
+        from .ops.shape import patternbroadcast
+        return patternbroadcast(var, self.broadcastable)
+
+    def filter_variable(self, other, allow_convert=True):
+        """``other`` (a variable, or a value made a constant) as a variable
+        of this type: itself when of this type, else its convert_variable
+        when ``allow_convert``; TypeError naming both types otherwise."""
+        from .basic import as_tensor_variable
+        var = as_tensor_variable(other)
+        if var.type == self:
+            return var
+        converted = self.convert_variable(var) if allow_convert else None
+        if converted is None:
+            raise TypeError(f"Cannot convert Type {var.type} (of Variable {var}) into Type "
+                            f"{self}. You can try to manually convert {var} into a {self}.")
+        return converted
 
     def __str__(self):
         if self.name:

@@ -90,7 +90,14 @@ class _Operators:
         return _T().subtensor(self, idx)
 
     def __iter__(self):
-        shape0 = self.type.shape[0] if self.ndim else None
+        # vectors only, as Theano (get_vector_length): programs tell one
+        # tensor from a sequence of them by whether tuple(x) raises
+        # (AgentNet's check_sequence), whatever static sizes x has
+        if self.ndim != 1:
+            raise TypeError(f"cannot iterate over {self}: only a vector of known length "
+                            f"iterates, and it has {self.ndim} dimensions (index it "
+                            f"explicitly, or use symnet.scan)")
+        shape0 = self.type.shape[0]
         if shape0 is None:
             raise TypeError(
                 f"cannot iterate over {self}: its length is not known when the "

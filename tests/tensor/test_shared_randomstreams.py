@@ -218,3 +218,20 @@ def test_draw_rng_reseeds_and_restores_as_theano_tutorial(mode):
     # what functions read stays a plain int64 array
     assert type(u.rng.container.get(borrow=True)) is np.ndarray
     assert u.rng.get_value().tolist()[1] == 3  # one draw after reseed(1), two after restoring
+
+
+@pytest.mark.parametrize("mode", ["py", "numba"])
+def test_choice_with_float32_probabilities_summing_to_one_in_float32(mode):
+    # AgentNet's EpsilonGreedyResolver: p = T.stack([eps, 1 - eps]) of a
+    # float32 eps = 0.1; divided by its float32 sum, p missed 1 by 2.2e-8,
+    # more than NumPy's choice allows (1.5e-8)
+    eps = symnet.shared(np.float32(0.1), name="epsilon")
+    p = T.stack([eps, 1 - eps])
+    assert p.dtype == "float32"
+    draw = RandomStreams(3).choice(size=(4000,), a=2, p=p, dtype="uint8")
+    f = symnet.function([], draw, mode=mode)
+    x = f()
+    assert x.dtype == np.uint8 and x.shape == (4000,) and set(np.unique(x)) <= {0, 1}
+    assert abs(x.mean() - 0.9) < 0.03  # 4000 draws: std of the mean 0.005
+    eps.set_value(np.float32(0.123))
+    assert abs(f().mean() - 0.877) < 0.03

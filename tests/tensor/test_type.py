@@ -77,3 +77,44 @@ def test_filter():
         i.filter(300)
     with pytest.raises(TypeError):
         i.filter(1.5)
+
+
+def test_sparse_grad_flag_is_accepted_and_kept():
+    # AgentNet's get_type: T.TensorType(x.dtype, x.broadcastable,
+    # sparse_grad=getattr(x.type, "sparse_grad", False)), then
+    # filter_variable to cast a scan step's state to it
+    import symnet
+    import symnet.tensor as T
+    x = T.matrix("x")
+    t = TensorType(x.dtype, x.broadcastable, sparse_grad=getattr(x.type, "sparse_grad", False))
+    assert t.sparse_grad is False and x.type.sparse_grad is False
+    assert t == x.type and hash(t) == hash(x.type)
+    assert TensorType("float64", (False,), sparse_grad=True).sparse_grad is True
+    y = t.filter_variable(x * 2)
+    f = symnet.function([x], y, mode="py")
+    a = np.arange(6, dtype=x.dtype).reshape(2, 3)
+    np.testing.assert_array_equal(f(a), 2 * a)
+    with pytest.raises(TypeError):
+        TensorType("float32", (False,), sparse_grad=True).filter_variable(T.matrix())
+
+
+def test_convert_variable_follows_theano():
+    import symnet
+    import symnet.tensor as T
+    m = TensorType("float32", (False, False))
+    row = T.row("r")  # broadcastable (True, False): holds matrix values
+    conv = m.convert_variable(row)
+    assert conv is not None and conv.type == m
+    a = np.arange(3, dtype="float32").reshape(1, 3)
+    np.testing.assert_array_equal(symnet.function([row], conv * 2, mode="py")(a), 2 * a)
+    x = T.matrix("x", dtype="float32")
+    assert m.convert_variable(x) is x
+    # a matrix is not a row, another dtype or ndim is not this type: None
+    assert TensorType("float32", (True, False)).convert_variable(x) is None
+    assert m.convert_variable(T.dmatrix()) is None
+    assert m.convert_variable(T.vector(dtype="float32")) is None
+    with pytest.raises(TypeError, match=r"Cannot convert Type .*float64.* into Type"):
+        m.filter_variable(T.dmatrix("d"))
+    with pytest.raises(TypeError):
+        m.filter_variable(row, allow_convert=False)
+    assert m.filter_variable(row).type == m

@@ -71,6 +71,17 @@ def test_python_protocol_errors():
     with pytest.raises(TypeError, match="numpy array"):
         np.asarray(x)
     assert [v.ndim for v in T.dvector(shape=(2,))] == [0, 0]
+    # only vectors iterate, as in Theano, even with a static first size
+    # (AgentNet tells a tensor from a list of tensors by tuple(x) raising)
+    m = T.dmatrix("m", shape=(2, 3))
+    with pytest.raises(TypeError, match="only a vector.*2 dimensions"):
+        tuple(m)
+    with pytest.raises(TypeError, match="iterate"):
+        iter(T.dscalar())
+    v = T.dvector("v", shape=(2,))
+    a, b = v
+    f = symnet.function([v], [a, b], mode="py")
+    assert [float(r) for r in f(np.array([3.0, 4.0]))] == [3.0, 4.0]
 
 
 def test_numpy_reduces_a_list_of_symbolic_sizes():

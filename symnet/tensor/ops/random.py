@@ -76,7 +76,14 @@ def _multinomial(gen, size, n, pvals):
 
 def _choice(gen, size, a, p, replace):
     # an empty p means "uniform" (a tensor input cannot be None)
-    p = None if np.size(p) == 0 else np.asarray(p, dtype="float64") / np.sum(p)
+    # normalised by the float64 sum: float32 probabilities summing to 1 in
+    # float32 (softmax, [eps, 1 - eps]) miss 1 by more than NumPy's 1.5e-8
+    # when divided by their float32 sum
+    if np.size(p):
+        p = np.asarray(p, dtype="float64")
+        p = p / p.sum()
+    else:
+        p = None
     a = a.item() if np.ndim(a) == 0 else a
     return gen.choice(a, size, replace=bool(replace), p=p)
 
