@@ -9,17 +9,18 @@ and minimum of the rounds' means.
 Run it under the bench lock, from the tree to measure (``PYTHONPATH``).
 The forms:
 
-* ``np.dot``: what the step runs now.  OpenBLAS packs the whole weight
-  (1 MB) into its panel layout on every call (``sgemm_itcopy``);
+* ``np.dot``: what the step runs on two BLAS threads.  OpenBLAS packs the
+  whole weight (1 MB) into its panel layout on every call (``sgemm_itcopy``);
 * ``swapped``: ``(U.T @ h.T).T`` copied back to C order (``blas.py``'s
   swap, ``lib/transpose.tcopy``; ``scan/swap_dot.py``'s rewrite, which
   leaves a weight of fewer than 512 rows alone);
-* ``blocked``: the product as ``lib/cblas.gemm`` calls on column blocks of
-  ``BLOCK_COLS`` of the weight, at most ``BLOCK_INNER`` of its rows a call
-  (``beta = 1`` after the first), each written into its column block of
-  the result.  Each call is small enough (M*N*K under 10^6) for OpenBLAS's
-  small-matrix kernel (``sgemm_small_kernel_b0_nn_SKYLAKEX`` in a perf
-  profile), which packs nothing and runs on the calling thread;
+* ``blocked``: what a scan step runs on one BLAS thread (``step_dot.py``):
+  ``lib/cblas.gemm`` calls on column blocks of 64 of the weight, at most
+  256 of its rows a call (128 where it has more; ``beta = 1`` after the
+  first), each written into its column block of the result.  Each call is
+  small enough (M*N*K under 10^6) for OpenBLAS's small-matrix kernel
+  (``sgemm_small_kernel_b0_nn_SKYLAKEX`` in a perf profile), which packs
+  nothing and runs on the calling thread;
 * ``blocked, pool``: the same blocks split between two threads of symnet's
   step pool (``step_pool.run``, numpy's BLAS held at one thread).
 
@@ -73,31 +74,14 @@ sys.path.insert(0, os.path.dirname(HERE))
 import numpy as np  # noqa: E402
 
 SIZE = dict(batch=32, hidden=256)
-#: a block's columns and rows of the weight: 32x64x256 and 32x64x128 are
-#: under OpenBLAS's small-matrix limit (10^6 multiply-adds), 32x128x256 not
-BLOCK_COLS, BLOCK_INNER = 64, 256
-
-_BLOCKED = []
 
 
 def blocked_fn():
     """``blocked(x, w, out, cols, inner, nt, t)``: thread ``t`` of ``nt``
-    writes its share of the column blocks of ``out = x @ w`` (njit, nogil;
-    compiled on first use)."""
-    if not _BLOCKED:
-        import numba as nb
-        from symnet.backend.numba_cpu.lib.cblas import gemm
-
-        @nb.njit(nogil=True)
-        def blocked(x, w, out, cols, inner, nt, t):
-            n_blocks = (w.shape[1] + cols - 1) // cols
-            for jb in range(t * n_blocks // nt, (t + 1) * n_blocks // nt):
-                j = jb * cols
-                for k in range(0, x.shape[1], inner):
-                    gemm(x[:, k:k + inner], w[k:k + inner, j:j + cols], out[:, j:j + cols],
-                         False, False, 1.0, 0.0 if k == 0 else 1.0)
-        _BLOCKED.append(blocked)
-    return _BLOCKED[0]
+    writes its share of the column blocks of ``out = x @ w``
+    (``step_dot.py``'s; njit, nogil, compiled on first use)."""
+    from symnet.backend.numba_cpu import step_dot
+    return step_dot._blocked()
 
 
 def products(size=SIZE, seed=0):
@@ -109,13 +93,16 @@ def products(size=SIZE, seed=0):
             "delta @ U.T": (rng.randn(b, 4 * n).astype("float32"), np.ascontiguousarray(u.T))}
 
 
-def forms(x, w, cols=BLOCK_COLS, inner=BLOCK_INNER):
-    """``{form: fn}``, each ``fn()`` returning ``x @ w`` (module doc)."""
-    from symnet.backend.numba_cpu import step_pool
+def forms(x, w, cols=None, inner=None):
+    """``{form: fn}``, each ``fn()`` returning ``x @ w`` (module doc);
+    ``cols`` and ``inner``: the blocks', ``step_dot``'s by default."""
+    from symnet.backend.numba_cpu import step_dot, step_pool
     from symnet.backend.numba_cpu.blas import tcopy
     out = np.empty((x.shape[0], w.shape[1]), x.dtype)
     wt = np.ascontiguousarray(w.T)      # the swap's weight, passed transposed
     blocked = blocked_fn()
+    cols = cols or step_dot.BLOCK_COLS
+    inner = inner or step_dot.inner_block(x.shape[1])
 
     def plain():
         return np.dot(x, w, out=out)
