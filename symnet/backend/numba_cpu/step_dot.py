@@ -34,7 +34,11 @@ timing processes in a session of their own at autogroup nice -10):
 medians 99.8, 104.0, 99.3, 105.0 ms against 89.2, 89.4, 82.6, 85.0;
 minimums 95.4, 96.8, 90.6, 94.2 against 80.8, 78.4, 78.2, 77.5.  At two
 BLAS threads (three pairs, load 7.8) both run ``np.dot``: medians 168.6,
-157.8, 156.7 against 149.3, 137.1, 164.6 ms, the noise of that load.
+157.8, 156.7 against 149.3, 137.1, 164.6 ms, the noise of that load.  The
+masked GRU step (``--gru``, the same way, three pairs, load 7.4-7.7): one
+BLAS thread, medians 76.5, 79.8, 78.3 against 73.6, 71.0, 67.6 ms,
+minimums 68.1, 78.8, 67.9 against 62.1, 64.0, 61.1; two (load 7.6-8.6)
+99.0, 141.4, 108.4 against 97.9, 132.8, 147.1, noise again.
 
 The blocked function is compiled by numba on the first product that uses
 it (about 2 s per dtype, then from numba's disk cache), not when a graph
