@@ -42,6 +42,10 @@ The swap now gains only at a few rows and loses 2x at 64 x 4608 x 256 (a
 dense layer's input gradient in a step off the pool), so it also needs
 at most ``SWAP_MAX_ROWS`` rows in ``x``.
 
+A scan step's driver (``Mode.scan_step``) calls ``step_dot.dot`` (``_sdot``)
+instead of ``np.dot``: where numpy's BLAS runs one thread, a few-row
+product by a weight runs as small GEMMs that OpenBLAS does not repack.
+
 Inside njit code (a graph or a scan loop compiled whole, ``njit_driver.py``)
 the same lines call ``lib/cblas.py``'s GEMM instead of ``np.dot``.  In a
 step whose ops split their work over the pool (``step_pool.py``: numpy's
@@ -114,14 +118,17 @@ def dot_driver(node, ins, outs, writer=None):
     # a large dense training step over symnet's threads too (gemm_split.chosen)
     split = getattr(writer, "split", False) and node.outputs[0].type.ndim == 2
     dot = "_pdot" if getattr(writer, "pool", False) else "_gsdot" if split else "_np.dot"
+    # a scan step's few-row product by a weight, as small GEMMs where BLAS
+    # runs one thread (step_dot.py)
+    plain_dot = "_sdot" if dot == "_np.dot" and _in_step(writer) else dot
     given = getattr(writer, "dest", None)
     if given is not None and dot == "_np.dot" and all(v.type.ndim == 2 for v in node.inputs) \
             and len({v.type.dtype for v in node.inputs + node.outputs}) == 1:
         dest = given(node.outputs[0])    # a scan step's output: into the loop's buffer
         if dest is not None:
-            return [f"{outs[0]} = _np.dot({x}, {y}, out=_into({dest}, ({x}.shape[0], "
+            return [f"{outs[0]} = {plain_dot}({x}, {y}, out=_into({dest}, ({x}.shape[0], "
                     f"{y}.shape[1]), _np.{node.outputs[0].type.dtype}))"], True
-    plain = f"{outs[0]} = {_cast(f'{dot}({x}, {y})', node)}"
+    plain = f"{outs[0]} = {_cast(f'{plain_dot}({x}, {y})', node)}"
     lazy = getattr(writer, "lazy_lines", None)
     if dot == "_pdot" and plain == f"{outs[0]} = _pdot({x}, {y})" and lazy is not None:
         # the same product left for the update tail (inplace._lazy_products)
@@ -136,6 +143,12 @@ def dot_driver(node, ins, outs, writer=None):
 
 
 dot_driver.takes_writer = True
+
+
+def _in_step(writer):
+    """Whether ``writer`` writes a scan step's driver (``Mode.scan_step``);
+    njit code reads its ``_sdot`` as its own GEMM (``njit_driver.py``)."""
+    return bool(getattr(getattr(writer, "mode", None), "scan_step", False))
 
 
 @driver_op(BatchedDot)

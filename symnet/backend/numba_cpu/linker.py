@@ -52,7 +52,7 @@ from ..._interrupt import reraise_interrupt
 from ..plan import build_plan
 from ..py.linker import PyLinker, node_error
 from ..registry import register_linker, warn_fallback
-from . import blas, codegen, njit_driver
+from . import blas, codegen, njit_driver, step_dot
 from .compiled import entry_point
 from .budget import RunBudget
 from .codegen import (DRIVER_FILE, FASTMATH, KERNEL_HEAD, SUPPORTED_DTYPES, Ctx,  # noqa: F401
@@ -152,7 +152,7 @@ class NumbaLinker:
         kernels, self.paths = {}, []
         self.ns = ns = {"np": np, "_np": np, "_C": np.ascontiguousarray, "_owned": owned,
                           "_starmap": itertools.starmap, "_call": operator.call,
-                          "_tcopy": blas.tcopy, "_into": codegen.into}
+                          "_tcopy": blas.tcopy, "_into": codegen.into, "_sdot": step_dot.dot}
         # a split step's helpers (gemm_split.py, with its thread crew): not
         # imported for a driver without one (a warm graph-cache hit)
         split = "_gsdot(" in self.driver_source or "_ptail(" in self.driver_source

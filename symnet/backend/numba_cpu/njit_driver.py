@@ -76,7 +76,8 @@ def drive_text(src, kernel_args=()):
              "    # the whole graph: one dispatch per call"]
     lines += ["    " + ln for ln in src.body]
     lines.append(f"    return ({', '.join(outs)}{',' if len(outs) == 1 else ''})")
-    return "\n".join(lines).replace(_DOT, "_dot(").replace(_RESHAPE, "_reshape(") + "\n"
+    return "\n".join(lines).replace(_DOT, "_dot(").replace(_SDOT, "_dot(") \
+        .replace(_RESHAPE, "_reshape(") + "\n"
 
 
 def module_text(src, kernel_modules, kernel_args=None):
@@ -107,8 +108,9 @@ def module_text(src, kernel_modules, kernel_args=None):
     return "".join(parts)
 
 
-# what ``Dot``'s template writes, and the module whose ``dot`` replaces it
-_DOT = "_np.dot("
+# what ``Dot``'s template writes (``_sdot``: in a scan step, ``step_dot.py``),
+# and the module whose ``dot`` replaces it
+_DOT, _SDOT = "_np.dot(", "_sdot("
 _CBLAS = __package__ + ".lib.cblas"
 _TRANSPOSE = __package__ + ".lib.transpose"
 # numba reshapes C-contiguous arrays only (numpy copies the others itself)
