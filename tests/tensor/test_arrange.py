@@ -162,8 +162,11 @@ def test_join_op_with_the_axis_as_first_input():
     f = symnet.function([a, b], [out, T.Join(view=0)(T.constant(0), a, b)], mode="py")
     h, v = f(A, A)
     assert h.tolist() == np.hstack([A, A]).tolist() and v.tolist() == np.vstack([A, A]).tolist()
-    with pytest.raises(TypeError, match="must be known"):
-        T.Join()(T.lscalar(), a, b)
+    # an axis known only at run time is Theano's too (RuntimeAxisJoin)
+    ax = T.lscalar("ax")
+    g = symnet.function([ax, a, b], T.Join()(ax, a, b), mode="py")
+    assert g(0, A, A).tolist() == np.vstack([A, A]).tolist()
+    assert g(-1, A, A).tolist() == np.hstack([A, A]).tolist()
 
 
 def test_make_vector_op_defaults_to_int64():

@@ -243,7 +243,12 @@ def test_other_functions_keep_numpys_dot(case, monkeypatch):
         monkeypatch.setattr(step_pool, "_FNS", [(lambda: calls.append("get") or get(),
                                                  lambda n: calls.append(n) or put(n))])
         got_all = f(*args)
-        assert calls == []        # the call neither reads nor sets BLAS's count
+        if case == "scan":
+            # a scan step's products read the count (step_dot: blocked GEMMs
+            # where BLAS runs one thread) but never set it
+            assert set(calls) <= {"get"}
+        else:
+            assert calls == []        # the call neither reads nor sets BLAS's count
     finally:
         put(start)
     assert "_gsdot(" not in f.source and "nb.prange" not in f.source

@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(PKG)))
 INFRA = {"__init__", "linker", "codegen", "cache", "dispatch", "njit_driver", "trust", "budget",
          "fused", "threads", "inplace", "colsum", "kernel_ref", "compiled",
          "workers", "conv_threads", "conv_direct", "step_pool", "gemm_split", "loop_split",
-         "graph_cache"}
+         "graph_cache", "step_dot"}
 
 
 def _family_files():
